@@ -1,0 +1,9 @@
+import { sseResponse } from '@/lib/server/live/feed';
+import { fleetFeed } from '@/lib/server/views';
+
+export const dynamic = 'force-dynamic';
+
+/** Live fleet summaries over SSE. */
+export async function GET(request: Request) {
+  return sseResponse(fleetFeed(), request.signal);
+}

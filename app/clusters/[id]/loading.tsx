@@ -1,0 +1,28 @@
+import { Skeleton } from '@/components/ui/card';
+
+/** Shaped like the cluster page: header, LB strip, zone columns, sidebar. */
+export default function Loading() {
+  return (
+    <div className="space-y-4" aria-busy="true" aria-label="Loading cluster">
+      <Skeleton className="h-8 w-64" />
+      <Skeleton className="h-4 w-96" />
+      <div className="grid gap-4 lg:grid-cols-[1fr_22rem]">
+        <div className="space-y-4">
+          <Skeleton className="h-16 w-full" />
+          <div className="grid grid-cols-3 gap-3">
+            {[0, 1, 2].map((i) => (
+              <div key={i} className="space-y-2">
+                <Skeleton className="h-12 w-full" />
+                <Skeleton className="h-56 w-full" />
+              </div>
+            ))}
+          </div>
+        </div>
+        <div className="space-y-4">
+          <Skeleton className="h-40 w-full" />
+          <Skeleton className="h-64 w-full" />
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,32 @@
+import { dehydrate, HydrationBoundary, QueryClient } from '@tanstack/react-query';
+import type { Metadata } from 'next';
+import { notFound } from 'next/navigation';
+import { ClusterDashboard } from '@/components/topology/cluster-dashboard';
+import { clusterViewQuery } from '@/lib/client/queries';
+import { parseClusterId } from '@/lib/core/topology';
+import { ClusterNotFoundError, getClusterView } from '@/lib/server/views';
+
+export const dynamic = 'force-dynamic';
+
+type Props = { params: Promise<{ id: string }> };
+
+export async function generateMetadata({ params }: Props): Promise<Metadata> {
+  const ref = parseClusterId(decodeURIComponent((await params).id));
+  return { title: ref ? ref.masterName : 'Cluster' };
+}
+
+export default async function ClusterPage({ params }: Props) {
+  const id = decodeURIComponent((await params).id);
+  const view = await getClusterView(id).catch((error: unknown) => {
+    if (error instanceof ClusterNotFoundError) return null;
+    throw error;
+  });
+  if (!view) notFound();
+  const queryClient = new QueryClient();
+  queryClient.setQueryData(clusterViewQuery(id).queryKey, view);
+  return (
+    <HydrationBoundary state={dehydrate(queryClient)}>
+      <ClusterDashboard id={id} />
+    </HydrationBoundary>
+  );
+}

@@ -1,0 +1,16 @@
+import { dehydrate, HydrationBoundary, QueryClient } from '@tanstack/react-query';
+import { FleetOverview } from '@/components/fleet/fleet-overview';
+import { fleetQuery } from '@/lib/client/queries';
+import { getFleetView } from '@/lib/server/views';
+
+export const dynamic = 'force-dynamic';
+
+export default async function FleetPage() {
+  const queryClient = new QueryClient();
+  queryClient.setQueryData(fleetQuery().queryKey, await getFleetView());
+  return (
+    <HydrationBoundary state={dehydrate(queryClient)}>
+      <FleetOverview />
+    </HydrationBoundary>
+  );
+}

@@ -1,0 +1,89 @@
+'use client';
+import { useQuery } from '@tanstack/react-query';
+import Link from 'next/link';
+import { FALLBACK_POLL_MS, fleetQuery, liveUrls } from '@/lib/client/queries';
+import { useLiveFeed } from '@/lib/client/use-live-feed';
+import type { ClusterSummary, FleetView } from '@/lib/core/view';
+import { SeverityBadge } from '@/components/quorum/findings-list';
+import { LiveIndicator } from '@/components/ui/live-indicator';
+
+function tolerance(s: ClusterSummary): string {
+  const r = `${s.canLoseReplicas} replica${s.canLoseReplicas === 1 ? '' : 's'}`;
+  const z = `${s.canLoseZones} zone${s.canLoseZones === 1 ? '' : 's'}`;
+  return `can lose ${r} and ${z}`;
+}
+
+export function FleetOverview() {
+  const query = fleetQuery();
+  const live = useLiveFeed<FleetView>(liveUrls.fleet(), query.queryKey);
+  const { data, error } = useQuery({ ...query, refetchInterval: live.connected ? false : FALLBACK_POLL_MS });
+  if (!data) return <p className="text-sm text-red-700">{error ? `Could not list clusters: ${error.message}` : 'Discovering clusters…'}</p>;
+  return (
+    <div className="space-y-4">
+      <div className="flex items-end justify-between">
+        <div>
+          <h1 className="text-2xl font-semibold tracking-tight">Clusters</h1>
+          <p className="text-sm text-slate-500">Kubernetes masters discovered in the configured projects.</p>
+        </div>
+        <LiveIndicator live={live} observedAt={data.observedAt} />
+      </div>
+      {data.clusters.length === 0 ? (
+        <p className="rounded-lg border border-dashed border-slate-300 bg-white p-6 text-sm text-slate-500">
+          No cluster masters found. Quorum discovers instances that carry kube-up&apos;s kube-env metadata.
+        </p>
+      ) : (
+        <div className="overflow-hidden rounded-lg border border-slate-200 bg-white shadow-sm">
+          <table className="w-full text-sm">
+            <thead className="bg-slate-50 text-left text-xs uppercase tracking-wide text-slate-500">
+              <tr>
+                <th className="px-4 py-2 font-medium">Cluster</th>
+                <th className="px-4 py-2 font-medium">Region</th>
+                <th className="px-4 py-2 font-medium">Replicas healthy</th>
+                <th className="px-4 py-2 font-medium">Tolerance</th>
+                <th className="px-4 py-2 font-medium">Worst finding</th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.clusters.map((entry) =>
+                entry.ok ? (
+                  <tr key={entry.summary.id} data-testid="fleet-row" data-cluster={entry.summary.cluster.masterName} className="border-t border-slate-100 align-top">
+                    <td className="px-4 py-3">
+                      <Link href={`/clusters/${encodeURIComponent(entry.summary.id)}`} className="font-mono font-semibold text-sky-700 hover:underline">
+                        {entry.summary.cluster.masterName}
+                      </Link>
+                      <div className="text-xs text-slate-500">{entry.summary.cluster.project}</div>
+                    </td>
+                    <td className="px-4 py-3 font-mono text-xs">{entry.summary.cluster.region}</td>
+                    <td className="px-4 py-3" data-testid="fleet-healthy">
+                      <span className={entry.summary.healthyReplicas < entry.summary.totalReplicas ? 'font-semibold text-red-700' : ''}>
+                        {entry.summary.healthyReplicas}/{entry.summary.totalReplicas}
+                      </span>
+                      <span className="text-xs text-slate-500"> in {entry.summary.zones} zone{entry.summary.zones === 1 ? '' : 's'}</span>
+                    </td>
+                    <td className="px-4 py-3" data-testid="fleet-tolerance">{tolerance(entry.summary)}</td>
+                    <td className="max-w-md px-4 py-3">
+                      {entry.summary.worstFinding ? (
+                        <div className="flex items-start gap-2">
+                          <SeverityBadge severity={entry.summary.worstFinding.severity} />
+                          <span className="text-slate-700">{entry.summary.worstFinding.message}</span>
+                        </div>
+                      ) : (
+                        <span className="text-emerald-700">none</span>
+                      )}
+                    </td>
+                  </tr>
+                ) : (
+                  <tr key={entry.id} data-testid="fleet-row" data-cluster={entry.cluster.masterName} className="border-t border-slate-100">
+                    <td className="px-4 py-3 font-mono font-semibold">{entry.cluster.masterName}</td>
+                    <td className="px-4 py-3 font-mono text-xs">{entry.cluster.region}</td>
+                    <td colSpan={3} className="px-4 py-3 text-red-700">Could not observe: {entry.error}</td>
+                  </tr>
+                ),
+              )}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,62 @@
+'use client';
+import { useQuery } from '@tanstack/react-query';
+import { clusterViewQuery, FALLBACK_POLL_MS, liveUrls } from '@/lib/client/queries';
+import { useLiveFeed } from '@/lib/client/use-live-feed';
+import type { ClusterView } from '@/lib/core/view';
+import { FindingsList } from '@/components/quorum/findings-list';
+import { QuorumGauge } from '@/components/quorum/quorum-gauge';
+import { Badge } from '@/components/ui/badge';
+import { Card } from '@/components/ui/card';
+import { LiveIndicator } from '@/components/ui/live-indicator';
+import { ControlPlanePanel } from './control-plane-panel';
+import { LoadBalancerPanel } from './load-balancer-panel';
+import { ZoneGrid } from './zone-grid';
+
+/** The cluster page: live topology (SSE into the query cache; polling while the stream is down). */
+export function ClusterDashboard({ id }: { id: string }) {
+  const query = clusterViewQuery(id);
+  const live = useLiveFeed<ClusterView>(liveUrls.cluster(id), query.queryKey);
+  const { data, error } = useQuery({ ...query, refetchInterval: live.connected ? false : FALLBACK_POLL_MS });
+  if (!data) {
+    return <p className="text-sm text-red-700">{error ? `Could not observe this cluster: ${error.message}` : 'Observing…'}</p>;
+  }
+  const { topology: t, assessment: a } = data;
+  return (
+    <div className="space-y-4">
+      <div className="flex flex-wrap items-end justify-between gap-3">
+        <div>
+          <h1 className="font-mono text-2xl font-semibold tracking-tight">{t.cluster.masterName}</h1>
+          <p className="text-sm text-slate-500">
+            {t.cluster.project} · region <span className="font-mono">{t.cluster.region}</span> · {t.regionZones.length} zones
+          </p>
+        </div>
+        <div className="flex flex-col items-end gap-1">
+          <LiveIndicator live={live} observedAt={t.observedAt} />
+          {t.settings && (
+            <div className="flex gap-2">
+              <Badge tone={t.settings.multizone ? 'good' : 'warn'}>MULTIZONE {t.settings.multizone ? 'on' : 'off'}</Badge>
+              <Badge tone={t.settings.quorumReads ? 'good' : 'neutral'}>quorum reads {t.settings.quorumReads ? 'on' : 'off'}</Badge>
+            </div>
+          )}
+        </div>
+      </div>
+      <div className="grid gap-4 lg:grid-cols-[1fr_22rem]">
+        <div className="min-w-0 space-y-4">
+          <LoadBalancerPanel topology={t} />
+          <div className="overflow-x-auto pb-1">
+            <ZoneGrid topology={t} assessment={a} />
+          </div>
+          <ControlPlanePanel topology={t} />
+        </div>
+        <aside className="space-y-4">
+          <Card title="Quorum">
+            <QuorumGauge assessment={a} />
+          </Card>
+          <Card title={`Findings (${a.findings.length})`}>
+            <FindingsList findings={a.findings} />
+          </Card>
+        </aside>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,59 @@
+import { holderReplica, LEADER_ELECTED_COMPONENTS, type Topology } from '@/lib/core/topology';
+import { Card } from '@/components/ui/card';
+
+/** Who runs the leader-elected components, and the nodes the cluster reports. */
+export function ControlPlanePanel({ topology }: { topology: Topology }) {
+  const leases = new Map((topology.leases ?? []).map((l) => [l.component, l]));
+  const now = Date.parse(topology.observedAt);
+  return (
+    <div className="grid gap-4 md:grid-cols-2">
+      <Card title="Leader election">
+        {topology.leases === null ? (
+          <p className="text-sm text-slate-500">No API server answered, so the leases could not be read.</p>
+        ) : (
+          <table className="w-full text-sm">
+            <tbody>
+              {LEADER_ELECTED_COMPONENTS.map((component) => {
+                const lease = leases.get(component);
+                const expired = lease?.renewTime && lease.leaseDurationSeconds !== null ? Date.parse(lease.renewTime) + lease.leaseDurationSeconds * 1000 < now : false;
+                return (
+                  <tr key={component} className="border-b border-slate-100 last:border-0" data-testid="lease" data-component={component}>
+                    <td className="py-1 pr-2 text-slate-600">{component}</td>
+                    <td className="py-1 text-right font-mono text-xs">
+                      {lease?.holderIdentity ? (
+                        <span className={expired ? 'text-amber-700' : ''}>
+                          {holderReplica(lease.holderIdentity)}
+                          {expired && ' (expired)'}
+                        </span>
+                      ) : (
+                        <span className="text-red-700">no holder</span>
+                      )}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        )}
+      </Card>
+      <Card title={`Nodes${topology.nodes ? ` (${topology.nodes.length})` : ''}`}>
+        {topology.nodes === null ? (
+          <p className="text-sm text-slate-500">No API server answered, so the nodes could not be listed.</p>
+        ) : topology.nodes.length === 0 ? (
+          <p className="text-sm text-slate-500">No nodes registered.</p>
+        ) : (
+          <ul className="space-y-0.5 text-sm">
+            {topology.nodes.map((node) => (
+              <li key={node.name} className="flex justify-between gap-2">
+                <span className="truncate font-mono text-xs">{node.name}</span>
+                <span className="text-xs text-slate-500">
+                  {node.zone ?? 'no zone label'} · {node.ready ? 'Ready' : <span className="text-red-700">NotReady</span>}
+                </span>
+              </li>
+            ))}
+          </ul>
+        )}
+      </Card>
+    </div>
+  );
+}

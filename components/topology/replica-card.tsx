@@ -1,0 +1,71 @@
+import type { ReplicaHealth } from '@/lib/core/assessment';
+import { formatBytes } from '@/lib/core/format';
+import type { EtcdClusterName, LeaderElectedComponent, Replica } from '@/lib/core/topology';
+import { etcdRoleOf, type EtcdRole } from '@/lib/core/view';
+import { Badge, type Tone } from '@/components/ui/badge';
+
+const healthTone: Record<ReplicaHealth, Tone> = { healthy: 'good', unhealthy: 'bad', unknown: 'unknown' };
+const roleTone: Record<EtcdRole, Tone> = { leader: 'info', follower: 'neutral', learner: 'warn', unknown: 'unknown' };
+
+function EtcdLine({ cluster, replica }: { cluster: EtcdClusterName; replica: Replica }) {
+  const status = replica.etcd[cluster];
+  const role = etcdRoleOf(status);
+  return (
+    <div className="flex items-baseline justify-between gap-2" data-testid={`etcd-${cluster}`} data-role={role}>
+      <dt className="text-slate-500">etcd {cluster}</dt>
+      <dd className="flex items-center gap-2 text-right">
+        <Badge tone={roleTone[role]}>{role}</Badge>
+        {status.ok ? (
+          <span className="font-mono text-xs text-slate-600" title="raft index · database size">
+            #{status.raftIndex} · {formatBytes(status.dbSize)}
+          </span>
+        ) : (
+          <span className="max-w-40 truncate text-xs text-slate-500" title={status.error}>{status.error}</span>
+        )}
+      </dd>
+    </div>
+  );
+}
+
+export function ReplicaCard({ replica, health, leases }: { replica: Replica; health: ReplicaHealth; leases: LeaderElectedComponent[] }) {
+  const api = replica.apiServer;
+  const border = health === 'healthy' ? 'border-emerald-200' : health === 'unhealthy' ? 'border-red-300' : 'border-slate-300 border-dashed';
+  return (
+    <article data-testid="replica-card" data-replica={replica.name} data-health={health} className={`rounded-lg border-2 bg-white p-3 shadow-sm ${border}`}>
+      <header className="mb-2 flex items-start justify-between gap-2">
+        <h3 className="font-mono text-sm font-semibold break-all">{replica.name}</h3>
+        <Badge tone={healthTone[health]} testId="replica-health">{health}</Badge>
+      </header>
+      <dl className="space-y-1 text-sm">
+        <div className="flex justify-between gap-2">
+          <dt className="text-slate-500">VM</dt>
+          <dd><Badge tone={replica.vmStatus === 'RUNNING' ? 'good' : 'bad'} testId="vm-status">{replica.vmStatus}</Badge></dd>
+        </div>
+        <div className="flex justify-between gap-2">
+          <dt className="text-slate-500">Internal IP</dt>
+          <dd className="font-mono text-xs">{replica.internalIp ?? '—'}</dd>
+        </div>
+        <div className="flex justify-between gap-2">
+          <dt className="text-slate-500">External IP</dt>
+          <dd className="font-mono text-xs">{replica.externalIp ?? 'none'}</dd>
+        </div>
+        <EtcdLine cluster="main" replica={replica} />
+        <EtcdLine cluster="events" replica={replica} />
+        <div className="flex justify-between gap-2">
+          <dt className="text-slate-500">API server</dt>
+          <dd data-testid="apiserver">
+            {api.ready === null ? (
+              <span className="text-xs text-slate-500" title={api.error}>no answer</span>
+            ) : (
+              <Badge tone={api.ready ? 'good' : 'bad'}>{api.ready ? 'ready' : 'not ready'}</Badge>
+            )}
+          </dd>
+        </div>
+        <div className="flex justify-between gap-2">
+          <dt className="text-slate-500">Leases</dt>
+          <dd className="text-right text-xs text-slate-700" data-testid="leases">{leases.length ? leases.join(', ') : 'none'}</dd>
+        </div>
+      </dl>
+    </article>
+  );
+}

@@ -1,0 +1,47 @@
+import type { Assessment } from '@/lib/core/assessment';
+import type { Topology } from '@/lib/core/topology';
+import { leasesHeldBy } from '@/lib/core/view';
+import { ReplicaCard } from './replica-card';
+
+/** The region's zones as columns, empty ones included, with the replicas in each. */
+export function ZoneGrid({ topology, assessment }: { topology: Topology; assessment: Assessment }) {
+  const nodesByZone = new Map<string, number>();
+  for (const node of topology.nodes ?? []) if (node.zone) nodesByZone.set(node.zone, (nodesByZone.get(node.zone) ?? 0) + 1);
+  return (
+    <div className="grid gap-3" style={{ gridTemplateColumns: `repeat(${Math.max(1, assessment.zones.length)}, minmax(13rem, 1fr))` }}>
+      {assessment.zones.map((zone) => {
+        const replicas = topology.replicas.filter((r) => r.zone === zone.zone);
+        const outside = !topology.regionZones.includes(zone.zone);
+        return (
+          <div key={zone.zone} data-testid="zone-column" data-zone={zone.zone} className="flex flex-col gap-2">
+            <div className={`rounded-md px-2 py-1.5 ${outside ? 'bg-red-50' : 'bg-slate-100'}`}>
+              <div className="font-mono text-sm font-semibold">{zone.zone}</div>
+              <div className="text-xs text-slate-500">
+                {replicas.length === 1 ? '1 replica' : `${replicas.length} replicas`}
+                {topology.nodes && ` · ${nodesByZone.get(zone.zone) ?? 0} nodes`}
+                {outside && ' · outside the region'}
+              </div>
+              {replicas.length > 0 && (
+                <div className={`mt-0.5 text-xs ${zone.lossKeepsQuorum ? 'text-emerald-700' : 'text-red-700'}`}>
+                  {zone.lossKeepsQuorum ? 'losing this zone keeps quorum' : 'losing this zone loses quorum'}
+                </div>
+              )}
+            </div>
+            {replicas.length === 0 ? (
+              <div className="rounded-lg border-2 border-dashed border-slate-200 p-4 text-center text-xs text-slate-400">No replica</div>
+            ) : (
+              replicas.map((replica) => (
+                <ReplicaCard
+                  key={replica.name}
+                  replica={replica}
+                  health={assessment.replicaHealth[replica.name] ?? 'unknown'}
+                  leases={leasesHeldBy(topology, replica.name)}
+                />
+              ))
+            )}
+          </div>
+        );
+      })}
+    </div>
+  );
+}

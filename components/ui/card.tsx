@@ -1,0 +1,19 @@
+import type { ReactNode } from 'react';
+
+export function Card({ title, aside, children, className = '' }: { title?: ReactNode; aside?: ReactNode; children: ReactNode; className?: string }) {
+  return (
+    <section className={`rounded-lg border border-slate-200 bg-white shadow-sm ${className}`}>
+      {title !== undefined && (
+        <div className="flex items-center justify-between border-b border-slate-100 px-4 py-2">
+          <h2 className="text-sm font-semibold text-slate-800">{title}</h2>
+          {aside}
+        </div>
+      )}
+      <div className="p-4">{children}</div>
+    </section>
+  );
+}
+
+export function Skeleton({ className = '' }: { className?: string }) {
+  return <div aria-hidden className={`animate-pulse rounded bg-slate-200 ${className}`} />;
+}

@@ -1,0 +1,35 @@
+'use client';
+import { useQueryClient, type QueryKey } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
+import { isNewerObservation } from '@/lib/core/view';
+
+export type LiveState = { connected: boolean; failure: string | null };
+
+/**
+ * Subscribes to a server-sent event stream and writes each snapshot into the query cache under `queryKey`,
+ * dropping any snapshot older than what the cache holds. The browser's EventSource reconnects by itself.
+ */
+export function useLiveFeed<T extends { observedAt: string }>(url: string, queryKey: QueryKey): LiveState {
+  const queryClient = useQueryClient();
+  const [state, setState] = useState<LiveState>({ connected: false, failure: null });
+  const keyString = JSON.stringify(queryKey);
+
+  useEffect(() => {
+    const key = JSON.parse(keyString) as QueryKey;
+    const source = new EventSource(url);
+    source.onopen = () => setState((s) => ({ ...s, connected: true }));
+    source.onerror = () => setState((s) => ({ ...s, connected: false }));
+    source.addEventListener('snapshot', (event) => {
+      const incoming = JSON.parse((event as MessageEvent<string>).data) as T;
+      queryClient.setQueryData<T>(key, (current) => (isNewerObservation(current, incoming) ? incoming : current));
+      setState({ connected: true, failure: null });
+    });
+    source.addEventListener('failure', (event) => {
+      const { message } = JSON.parse((event as MessageEvent<string>).data) as { message: string };
+      setState({ connected: true, failure: message });
+    });
+    return () => source.close();
+  }, [url, keyString, queryClient]);
+
+  return state;
+}

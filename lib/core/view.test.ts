@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import type { Topology } from './topology';
+import { etcdRoleOf, isNewerObservation, leasesHeldBy } from './view';
+
+describe('isNewerObservation', () => {
+  it.each([
+    { current: undefined, incoming: '2026-01-01T00:00:01Z', accept: true },
+    { current: '2026-01-01T00:00:01Z', incoming: '2026-01-01T00:00:02Z', accept: true },
+    { current: '2026-01-01T00:00:02Z', incoming: '2026-01-01T00:00:01Z', accept: false },
+    { current: '2026-01-01T00:00:02Z', incoming: '2026-01-01T00:00:02Z', accept: true },
+  ])('current $current, incoming $incoming -> $accept', ({ current, incoming, accept }) => {
+    expect(isNewerObservation(current === undefined ? undefined : { observedAt: current }, { observedAt: incoming })).toBe(accept);
+  });
+});
+
+describe('etcdRoleOf', () => {
+  const base = { ok: true as const, memberId: '1', leaderId: '1', raftIndex: 5, raftTerm: 2, dbSize: 20480, isLearner: false, version: '3.4.23' };
+  it.each([
+    { status: base, role: 'leader' },
+    { status: { ...base, memberId: '2' }, role: 'follower' },
+    { status: { ...base, memberId: '2', isLearner: true }, role: 'learner' },
+    { status: { ok: false as const, error: 'connection refused' }, role: 'unknown' },
+  ])('$role', ({ status, role }) => {
+    expect(etcdRoleOf(status)).toBe(role);
+  });
+});
+
+describe('leasesHeldBy', () => {
+  const topology = {
+    observedAt: '2026-01-01T00:00:30Z',
+    leases: [
+      { component: 'kube-scheduler', holderIdentity: 'm-abc_123', renewTime: '2026-01-01T00:00:29Z', leaseDurationSeconds: 15 },
+      { component: 'kube-controller-manager', holderIdentity: 'm-abc_123', renewTime: '2026-01-01T00:00:10Z', leaseDurationSeconds: 15 },
+      { component: 'cluster-autoscaler', holderIdentity: 'm-def_9', renewTime: '2026-01-01T00:00:29Z', leaseDurationSeconds: 15 },
+    ],
+  } as unknown as Topology;
+  it('lists only unexpired leases of that replica', () => {
+    expect(leasesHeldBy(topology, 'm-abc')).toEqual(['kube-scheduler']);
+    expect(leasesHeldBy(topology, 'm-def')).toEqual(['cluster-autoscaler']);
+    expect(leasesHeldBy(topology, 'm-xyz')).toEqual([]);
+  });
+});

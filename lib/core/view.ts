@@ -1,0 +1,66 @@
+// What pages show: a cluster's observed topology with its assessment, and the fleet's one-line summaries.
+// Pure and free of secrets: these objects are serialised to the browser.
+import type { Assessment, Finding } from './assessment';
+import { holderReplica, type ClusterRef, type EtcdMemberStatus, type LeaderElectedComponent, type Topology } from './topology';
+
+export type ClusterView = { id: string; topology: Topology; assessment: Assessment };
+
+export type ClusterSummary = {
+  id: string;
+  cluster: ClusterRef;
+  observedAt: string;
+  healthyReplicas: number;
+  totalReplicas: number;
+  zones: number;
+  canLoseReplicas: number;
+  canLoseZones: number;
+  worstFinding: Finding | null;
+};
+
+export type FleetEntry = { ok: true; summary: ClusterSummary } | { ok: false; id: string; cluster: ClusterRef; error: string };
+
+export type FleetView = { observedAt: string; clusters: FleetEntry[] };
+
+export function summarizeCluster(view: ClusterView): ClusterSummary {
+  const { topology: t, assessment: a } = view;
+  return {
+    id: view.id,
+    cluster: t.cluster,
+    observedAt: t.observedAt,
+    healthyReplicas: a.healthyReplicas,
+    totalReplicas: a.totalReplicas,
+    zones: new Set(t.replicas.map((r) => r.zone)).size,
+    canLoseReplicas: a.canLoseReplicas,
+    canLoseZones: a.canLoseZones,
+    worstFinding: a.findings[0] ?? null,
+  };
+}
+
+/**
+ * Whether a live update should replace what the client holds: updates can arrive out of order (an SSE
+ * reconnect racing a slow refetch), and an older observation must never overwrite a newer one.
+ */
+export function isNewerObservation(current: { observedAt: string } | undefined, incoming: { observedAt: string }): boolean {
+  if (!current) return true;
+  return Date.parse(incoming.observedAt) >= Date.parse(current.observedAt);
+}
+
+export type EtcdRole = 'leader' | 'follower' | 'learner' | 'unknown';
+
+export function etcdRoleOf(status: EtcdMemberStatus): EtcdRole {
+  if (!status.ok) return 'unknown';
+  if (status.isLearner) return 'learner';
+  return status.memberId === status.leaderId ? 'leader' : 'follower';
+}
+
+/** Components whose lease this replica holds and has renewed within its duration, as of the observation. */
+export function leasesHeldBy(topology: Topology, replicaName: string): LeaderElectedComponent[] {
+  const now = Date.parse(topology.observedAt);
+  return (topology.leases ?? [])
+    .filter((lease) => {
+      if (!lease.holderIdentity || holderReplica(lease.holderIdentity) !== replicaName) return false;
+      if (!lease.renewTime || lease.leaseDurationSeconds === null) return true;
+      return Date.parse(lease.renewTime) + lease.leaseDurationSeconds * 1000 >= now;
+    })
+    .map((lease) => lease.component);
+}

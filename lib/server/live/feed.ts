@@ -1,0 +1,118 @@
+import 'server-only';
+
+export type FeedMessage<T> = { kind: 'data'; data: T } | { kind: 'error'; message: string };
+type Listener<T> = (message: FeedMessage<T>) => void;
+
+/**
+ * One polling loop per key, shared by every subscriber (every open page on that cluster), running only
+ * while someone listens. The next observation starts `intervalMs` after the previous one ended, so a
+ * slow provider stretches the period instead of piling up calls.
+ */
+export class Feed<T> {
+  private readonly listeners = new Set<Listener<T>>();
+  private latest: FeedMessage<T> | undefined;
+  private running = false;
+
+  constructor(
+    private readonly produce: () => Promise<T>,
+    private readonly intervalMs: number,
+    private readonly describeError: (error: unknown) => string,
+  ) {}
+
+  subscribe(listener: Listener<T>): () => void {
+    this.listeners.add(listener);
+    if (this.latest) listener(this.latest);
+    if (!this.running) void this.loop();
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  get subscriberCount(): number {
+    return this.listeners.size;
+  }
+
+  private async loop(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.listeners.size > 0) {
+        let message: FeedMessage<T>;
+        try {
+          message = { kind: 'data', data: await this.produce() };
+        } catch (error) {
+          message = { kind: 'error', message: this.describeError(error) };
+        }
+        this.latest = message;
+        for (const listener of this.listeners) listener(message);
+        await new Promise((resolve) => setTimeout(resolve, this.intervalMs));
+      }
+    } finally {
+      this.running = false;
+      // An observation in flight when the last subscriber left is stale by the time someone comes back.
+      this.latest = undefined;
+    }
+  }
+}
+
+type Registry = Map<string, Feed<unknown>>;
+const globalForFeeds = globalThis as typeof globalThis & { __quorumFeeds?: Registry };
+
+/** The feed for a key, created on first use; kept on globalThis so dev-mode module reloads share it. */
+export function feedFor<T>(key: string, create: () => Feed<T>): Feed<T> {
+  const registry = (globalForFeeds.__quorumFeeds ??= new Map());
+  let feed = registry.get(key) as Feed<T> | undefined;
+  if (!feed) {
+    feed = create();
+    registry.set(key, feed as Feed<unknown>);
+  }
+  return feed;
+}
+
+const encoder = new TextEncoder();
+
+/** A text/event-stream Response relaying a feed until the client goes away. */
+export function sseResponse<T>(feed: Feed<T>, signal: AbortSignal): Response {
+  let unsubscribe = () => {};
+  let keepAlive: ReturnType<typeof setInterval> | undefined;
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      const close = () => {
+        unsubscribe();
+        if (keepAlive) clearInterval(keepAlive);
+        try {
+          controller.close();
+        } catch {
+          // already closed by the runtime
+        }
+      };
+      unsubscribe = feed.subscribe((message) => {
+        try {
+          controller.enqueue(encoder.encode(`event: ${message.kind === 'data' ? 'snapshot' : 'failure'}\ndata: ${JSON.stringify(message.kind === 'data' ? message.data : { message: message.message })}\n\n`));
+        } catch {
+          close();
+        }
+      });
+      // Proxies drop idle streams; a comment line every 15 s keeps it open.
+      keepAlive = setInterval(() => {
+        try {
+          controller.enqueue(encoder.encode(': keep-alive\n\n'));
+        } catch {
+          close();
+        }
+      }, 15_000);
+      signal.addEventListener('abort', close, { once: true });
+    },
+    cancel() {
+      unsubscribe();
+      if (keepAlive) clearInterval(keepAlive);
+    },
+  });
+  return new Response(stream, {
+    headers: {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache, no-transform',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    },
+  });
+}

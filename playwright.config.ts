@@ -1,0 +1,38 @@
+import { defineConfig } from '@playwright/test';
+
+// e2e runs against its own sandbox (port 8781, net 30, its own data dir) and a production build of the
+// dashboard on port 3100, so it never touches a developer's sandbox on 8780 / dashboard on 3000.
+export const E2E = {
+  sandboxPort: 8781,
+  sandboxNet: 30,
+  appPort: 3100,
+  dataDir: '.quorum-e2e',
+};
+
+export default defineConfig({
+  testDir: 'e2e',
+  testMatch: '**/*.spec.ts',
+  fullyParallel: false,
+  workers: 1,
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  reporter: process.env.CI ? [['list'], ['json', { outputFile: 'test-results/e2e.json' }]] : 'list',
+  globalSetup: './e2e/global-setup.ts',
+  use: {
+    baseURL: `http://127.0.0.1:${E2E.appPort}`,
+    launchOptions: {
+      executablePath: '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    },
+    viewport: { width: 1440, height: 1000 },
+    trace: 'off',
+    screenshot: 'only-on-failure',
+  },
+  webServer: {
+    command: `npx next start -H 127.0.0.1 -p ${E2E.appPort}`,
+    url: `http://127.0.0.1:${E2E.appPort}/api/health`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    env: { QUORUM_PROVIDER: 'sandbox', SANDBOX_PORT: String(E2E.sandboxPort), QUORUM_DATA_DIR: E2E.dataDir },
+  },
+});
