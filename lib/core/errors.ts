@@ -1,0 +1,32 @@
+// The closed set of expected failures an action can return (STYLE.md): the client shows them, it never parses
+// messages. Bugs are thrown, not returned.
+
+export const DOMAIN_ERROR_CODES = [
+  'QuorumAtRisk',
+  'TwoReplicaLayout',
+  'ZoneOutsideRegion',
+  'OperationInProgress',
+  'NotFound',
+  'Forbidden',
+  'ProviderUnavailable',
+  'InvalidInput',
+  'LastReplica',
+  'VoterUnhealthy',
+] as const;
+export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];
+
+export type Result<T> =
+  | { ok: true; data: T }
+  | { ok: false; code: DomainErrorCode; message: string; fieldErrors?: Record<string, string[]> };
+
+export function ok<T>(data: T): Result<T> {
+  return { ok: true, data };
+}
+
+export function fail<T = never>(code: DomainErrorCode, message: string, fieldErrors?: Record<string, string[]>): Result<T> {
+  return fieldErrors ? { ok: false, code, message, fieldErrors } : { ok: false, code, message };
+}
+
+export function isDomainErrorCode(value: unknown): value is DomainErrorCode {
+  return typeof value === 'string' && (DOMAIN_ERROR_CODES as readonly string[]).includes(value);
+}

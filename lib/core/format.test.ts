@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { formatAge, formatAgo, formatBytes, pluralize } from './format';
+
+describe('formatBytes', () => {
+  it.each([
+    [0, '0 B'],
+    [512, '512 B'],
+    [1023, '1023 B'],
+    [1024, '1 KiB'],
+    [1536, '1.5 KiB'],
+    [20480, '20 KiB'],
+    [10 * 1024 - 1, '10 KiB'],
+    [1024 * 1024 - 300, '1 MiB'],
+    [268435456, '256 MiB'],
+    [1.5 * 1024 ** 3, '1.5 GiB'],
+    [2 * 1024 ** 5, '2 PiB'],
+    [5 * 1024 ** 6, '5120 PiB'],
+    [-2048, '-2 KiB'],
+    [Number.NaN, '—'],
+  ])('%s -> %s', (bytes, text) => {
+    expect(formatBytes(bytes)).toBe(text);
+  });
+});
+
+describe('formatAge', () => {
+  const now = new Date('2026-01-10T12:00:00Z');
+  const ago = (seconds: number) => new Date(now.getTime() - seconds * 1000);
+  it.each([
+    [0, '0s'],
+    [45, '45s'],
+    [119, '119s'],
+    [120, '2m'],
+    [312, '5m12s'],
+    [42 * 60, '42m'],
+    [179 * 60 + 59, '179m'],
+    [3 * 3600 + 5 * 60, '3h5m'],
+    [4 * 3600, '4h'],
+    [30 * 3600, '30h'],
+    [3 * 86400 + 4 * 3600, '3d4h'],
+    [5 * 86400, '5d'],
+    [200 * 86400, '200d'],
+    [(2 * 365 + 30) * 86400, '2y30d'],
+    [9 * 365 * 86400, '9y'],
+    [-30, '0s'],
+  ])('%s s ago -> %s', (seconds, text) => {
+    expect(formatAge(ago(seconds), now)).toBe(text);
+  });
+
+  it('accepts ISO strings and rejects garbage', () => {
+    expect(formatAge('2026-01-10T11:59:15Z', now)).toBe('45s');
+    expect(formatAge('yesterday', now)).toBe('—');
+  });
+});
+
+describe('formatAgo', () => {
+  const now = new Date('2026-01-10T12:00:00Z');
+  it.each([
+    ['2026-01-10T12:00:00Z', 'just now'],
+    ['2026-01-10T12:00:05Z', 'just now'],
+    ['2026-01-10T11:59:58Z', '2s ago'],
+    ['2026-01-10T11:55:00Z', '5m ago'],
+  ])('%s -> %s', (since, text) => {
+    expect(formatAgo(since, now)).toBe(text);
+  });
+});
+
+describe('pluralize', () => {
+  it.each([
+    [0, 'replica', undefined, '0 replicas'],
+    [1, 'replica', undefined, '1 replica'],
+    [2, 'zone', undefined, '2 zones'],
+    [2, 'entry', 'entries', '2 entries'],
+    [1, 'entry', 'entries', '1 entry'],
+  ])('%s %s', (count, singular, plural, text) => {
+    expect(pluralize(count, singular, plural)).toBe(text);
+  });
+});

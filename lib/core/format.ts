@@ -1,0 +1,66 @@
+// Small formatters the UI shares. Pure and locale-independent, so server and client render the same text
+// (no hydration mismatch) and tests pin the exact strings.
+
+const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
+
+/**
+ * Binary units, as etcd and Kubernetes report sizes: `20480 -> '20 KiB'`, `1536 -> '1.5 KiB'`,
+ * `268435456 -> '256 MiB'`. One decimal below 10 of a unit, whole numbers above; '—' when not a size.
+ */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes)) return '—';
+  if (bytes < 0) return `-${formatBytes(-bytes)}`;
+  let unit = 0;
+  let value = bytes;
+  while (value >= 1024 && unit < BYTE_UNITS.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  if (unit === 0) return `${Math.round(value)} B`;
+  let rounded = value < 10 ? Math.round(value * 10) / 10 : Math.round(value);
+  // 1023.7 KiB rounds to 1024 KiB: say 1 MiB instead.
+  if (rounded >= 1024 && unit < BYTE_UNITS.length - 1) {
+    rounded = 1;
+    unit += 1;
+  }
+  return `${rounded} ${BYTE_UNITS[unit] ?? 'B'}`;
+}
+
+/**
+ * Age of something created or changed at `since`, as `kubectl get` prints it (apimachinery's HumanDuration):
+ * '45s', '5m12s', '42m', '3h5m', '30h', '3d4h', '200d', '2y30d'. A time in the future (clock skew) reads '0s'.
+ */
+export function formatAge(since: Date | string, now: Date): string {
+  const sinceMs = typeof since === 'string' ? Date.parse(since) : since.getTime();
+  if (!Number.isFinite(sinceMs)) return '—';
+  const seconds = Math.max(0, Math.floor((now.getTime() - sinceMs) / 1000));
+  if (seconds < 120) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 10) return withRemainder(minutes, 'm', seconds % 60, 's');
+  if (minutes < 180) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 8) return withRemainder(hours, 'h', minutes % 60, 'm');
+  if (hours < 48) return `${hours}h`;
+  const days = Math.floor(hours / 24);
+  if (hours < 24 * 8) return withRemainder(days, 'd', hours % 24, 'h');
+  if (hours < 24 * 365 * 2) return `${days}d`;
+  const years = Math.floor(days / 365);
+  if (hours < 24 * 365 * 8) return withRemainder(years, 'y', days % 365, 'd');
+  return `${years}y`;
+}
+
+/** 'just now' within a second, else '5m12s ago'; a time ahead of `now` reads 'just now' too (clock skew). */
+export function formatAgo(since: Date | string, now: Date): string {
+  const age = formatAge(since, now);
+  if (age === '—') return age;
+  return age === '0s' ? 'just now' : `${age} ago`;
+}
+
+/** `pluralize(1, 'replica') -> '1 replica'`, `pluralize(0, 'zone') -> '0 zones'`; irregular plurals as third argument. */
+export function pluralize(count: number, singular: string, plural = `${singular}s`): string {
+  return `${count} ${count === 1 ? singular : plural}`;
+}
+
+function withRemainder(value: number, unit: string, remainder: number, remainderUnit: string): string {
+  return remainder === 0 ? `${value}${unit}` : `${value}${unit}${remainder}${remainderUnit}`;
+}
