@@ -15,7 +15,7 @@ function tolerance(s: ClusterSummary): string {
 
 export function FleetOverview() {
   const query = fleetQuery();
-  const live = useLiveFeed<FleetView>(liveUrls.fleet(), query.queryKey);
+  const live = useLiveFeed<FleetView>(liveUrls.fleet(), query.queryKey, (v) => v.observedAt);
   const { data, error } = useQuery({ ...query, refetchInterval: live.connected ? false : FALLBACK_POLL_MS });
   if (!data) return <p className="text-sm text-red-700">{error ? `Could not list clusters: ${error.message}` : 'Discovering clusters…'}</p>;
   return (

@@ -15,7 +15,7 @@ import { ZoneGrid } from './zone-grid';
 /** The cluster page: live topology (SSE into the query cache; polling while the stream is down). */
 export function ClusterDashboard({ id }: { id: string }) {
   const query = clusterViewQuery(id);
-  const live = useLiveFeed<ClusterView>(liveUrls.cluster(id), query.queryKey);
+  const live = useLiveFeed<ClusterView>(liveUrls.cluster(id), query.queryKey, (v) => v.topology.observedAt);
   const { data, error } = useQuery({ ...query, refetchInterval: live.connected ? false : FALLBACK_POLL_MS });
   if (!data) {
     return <p className="text-sm text-red-700">{error ? `Could not observe this cluster: ${error.message}` : 'Observing…'}</p>;

@@ -9,7 +9,7 @@ export type LiveState = { connected: boolean; failure: string | null };
  * Subscribes to a server-sent event stream and writes each snapshot into the query cache under `queryKey`,
  * dropping any snapshot older than what the cache holds. The browser's EventSource reconnects by itself.
  */
-export function useLiveFeed<T extends { observedAt: string }>(url: string, queryKey: QueryKey): LiveState {
+export function useLiveFeed<T>(url: string, queryKey: QueryKey, observedAtOf: (value: T) => string): LiveState {
   const queryClient = useQueryClient();
   const [state, setState] = useState<LiveState>({ connected: false, failure: null });
   const keyString = JSON.stringify(queryKey);
@@ -21,7 +21,7 @@ export function useLiveFeed<T extends { observedAt: string }>(url: string, query
     source.onerror = () => setState((s) => ({ ...s, connected: false }));
     source.addEventListener('snapshot', (event) => {
       const incoming = JSON.parse((event as MessageEvent<string>).data) as T;
-      queryClient.setQueryData<T>(key, (current) => (isNewerObservation(current, incoming) ? incoming : current));
+      queryClient.setQueryData<T>(key, (current) => (isNewerObservation(current && observedAtOf(current), observedAtOf(incoming)) ? incoming : current));
       setState({ connected: true, failure: null });
     });
     source.addEventListener('failure', (event) => {
@@ -29,6 +29,8 @@ export function useLiveFeed<T extends { observedAt: string }>(url: string, query
       setState({ connected: true, failure: message });
     });
     return () => source.close();
+      // observedAtOf is a pure accessor; a new function identity on each render must not reconnect.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [url, keyString, queryClient]);
 
   return state;

@@ -9,7 +9,7 @@ describe('isNewerObservation', () => {
     { current: '2026-01-01T00:00:02Z', incoming: '2026-01-01T00:00:01Z', accept: false },
     { current: '2026-01-01T00:00:02Z', incoming: '2026-01-01T00:00:02Z', accept: true },
   ])('current $current, incoming $incoming -> $accept', ({ current, incoming, accept }) => {
-    expect(isNewerObservation(current === undefined ? undefined : { observedAt: current }, { observedAt: incoming })).toBe(accept);
+    expect(isNewerObservation(current, incoming)).toBe(accept);
   });
 });
 

@@ -40,9 +40,9 @@ export function summarizeCluster(view: ClusterView): ClusterSummary {
  * Whether a live update should replace what the client holds: updates can arrive out of order (an SSE
  * reconnect racing a slow refetch), and an older observation must never overwrite a newer one.
  */
-export function isNewerObservation(current: { observedAt: string } | undefined, incoming: { observedAt: string }): boolean {
-  if (!current) return true;
-  return Date.parse(incoming.observedAt) >= Date.parse(current.observedAt);
+export function isNewerObservation(currentAt: string | undefined, incomingAt: string): boolean {
+  if (currentAt === undefined) return true;
+  return Date.parse(incomingAt) >= Date.parse(currentAt);
 }
 
 export type EtcdRole = 'leader' | 'follower' | 'learner' | 'unknown';

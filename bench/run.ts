@@ -1,0 +1,93 @@
+// Benchmarks for issue 2's targets, against a sandbox of their own (port 8796, net 50):
+//  (a) time from instances.stop of a prod replica to the dashboard's live feed reporting it unhealthy
+//      (median of 5; target < 2 s) — the same feed the SSE route relays to open pages;
+//  (b) time of one full observation of prod (median of 30; target < 300 ms).
+// Run: npm run bench   (prints numbers; it is not a test and asserts nothing)
+import { InstancesClient } from '@google-cloud/compute';
+import { googleAuthLibrary } from 'google-gax';
+import { startSandbox } from '../tests/support/sandbox-process';
+
+const PORT = 8796;
+process.env.QUORUM_PROVIDER = 'sandbox';
+process.env.SANDBOX_PORT = String(PORT);
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] ?? NaN) : ((s[mid - 1] ?? NaN) + (s[mid] ?? NaN)) / 2;
+};
+const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
+
+async function main() {
+  console.log('Starting a sandbox for the benchmark (seeding takes a little while)…');
+  const sandbox = await startSandbox({ port: PORT, net: 50, dataDir: '.quorum-bench' });
+  try {
+    const { observeCluster } = await import('../lib/server/services/observe-cluster');
+    const { clusterFeed } = await import('../lib/server/views');
+    const prod = { project: 'sandbox-project', region: 'europe-west1', masterName: 'prod-master' };
+
+    // (b) full observation of prod
+    for (let i = 0; i < 3; i++) await observeCluster(prod); // warm clients and TLS sessions
+    const observe: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const t0 = performance.now();
+      await observeCluster(prod);
+      observe.push(performance.now() - t0);
+    }
+
+    // (a) stop -> unhealthy on the live feed
+    const instances = new InstancesClient({ apiEndpoint: '127.0.0.1', port: PORT, protocol: 'http', fallback: true, authClient: new googleAuthLibrary.PassThroughClient() });
+    const feed = clusterFeed(prod);
+    let latest: Awaited<ReturnType<typeof observeCluster>> | undefined;
+    let health: Record<string, string> = {};
+    const waiters = new Set<() => void>();
+    const unsubscribe = feed.subscribe((message) => {
+      if (message.kind !== 'data') return;
+      latest = message.data.topology;
+      health = message.data.assessment.replicaHealth;
+      for (const wake of waiters) wake();
+    });
+    const until = (predicate: () => boolean, timeoutMs: number) =>
+      new Promise<void>((resolve, reject) => {
+        if (predicate()) return resolve();
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error('timed out'));
+        }, timeoutMs);
+        const check = () => {
+          if (!predicate()) return;
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve();
+        };
+        waiters.add(check);
+      });
+    await until(() => latest !== undefined && Object.values(health).filter((h) => h === 'healthy').length === 3, 60_000);
+    const detect: number[] = [];
+    for (let run = 0; run < 5; run++) {
+      const victim = latest?.replicas[run % 3];
+      if (!victim) throw new Error('no prod replica');
+      const t0 = performance.now();
+      const [stop] = await instances.stop({ project: 'sandbox-project', zone: victim.zone, instance: victim.name });
+      await until(() => health[victim.name] === 'unhealthy', 30_000);
+      detect.push(performance.now() - t0);
+      await stop.promise();
+      const [start] = await instances.start({ project: 'sandbox-project', zone: victim.zone, instance: victim.name });
+      await start.promise();
+      await until(() => Object.values(health).filter((h) => h === 'healthy').length === 3, 60_000);
+    }
+    unsubscribe();
+
+    console.log('');
+    console.log(`(a) instances.stop -> dashboard reports unhealthy: median ${fmt(median(detect))} over 5 runs (target < 2000 ms); runs: ${detect.map(fmt).join(', ')}`);
+    console.log(`(b) full observation of prod: median ${fmt(median(observe))} over 30 runs (target < 300 ms); min ${fmt(Math.min(...observe))}, max ${fmt(Math.max(...observe))}`);
+  } finally {
+    await sandbox.stop();
+  }
+  process.exit(0);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

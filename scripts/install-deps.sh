@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what Quorum needs on a fresh Debian machine (run as root): Debian's etcd (server and etcdctl),
+# chromium when --with-browser is given, and the npm packages from the lockfile.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=()
+command -v etcd >/dev/null 2>&1 || packages+=(etcd-server)
+command -v etcdctl >/dev/null 2>&1 || packages+=(etcd-client)
+if [[ "${1:-}" == "--with-browser" ]] && [[ ! -x /usr/bin/chromium ]]; then packages+=(chromium fonts-dejavu-core); fi
+if (( ${#packages[@]} )); then
+  echo "Installing Debian packages: ${packages[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+fi
+
+# Playwright drives Debian's chromium; it must never download a browser of its own.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+# npm ci only when the lockfile changed since the last install (a stamp of its hash in node_modules).
+lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [[ "$(cat node_modules/.quorum-lock-hash 2>/dev/null)" != "$lock_hash" ]]; then
+  npm ci --no-audit --no-fund
+  echo "$lock_hash" > node_modules/.quorum-lock-hash
+fi

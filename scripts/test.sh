@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Quick start, command 2: install what the tests need (etcd, etcdctl, chromium, npm packages) and run
+# every test: typecheck, lint, unit, integration (real sandbox + etcd), e2e (Playwright in Debian's chromium).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh --with-browser
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+mkdir -p test-results
+
+step() { echo; echo "== $1"; }
+step "typecheck";   npx next typegen >/dev/null && npm run typecheck
+step "lint";        npm run lint
+step "unit";        npx vitest run --project unit --reporter=default --reporter=json --outputFile.json=test-results/unit.json
+step "integration"; npx vitest run --project integration --reporter=default --reporter=json --outputFile.json=test-results/integration.json
+step "build";       npm run build
+step "e2e";         CI=1 npx playwright test
+node scripts/summarize-tests.mjs
