@@ -1,5 +1,23 @@
 // Assessment: what a Topology means for availability. Pure: derived from the Topology alone.
 import type { EtcdClusterName, Topology } from './topology';
+import { formatAge, pluralize } from './format';
+import {
+  hasQuorum,
+  quorumOf,
+  remainingFailures,
+  zoneLossKeepsQuorum,
+  zonesThatCanBeLost,
+  type ZoneLayout,
+} from './quorum';
+import {
+  ETCD_CLUSTERS,
+  LEADER_ELECTED_COMPONENTS,
+  holderReplica,
+  regionOfZone,
+  type EtcdMember,
+  type LeaderElectedComponent,
+  type Replica,
+} from './topology';
 
 export const SEVERITIES = ['critical', 'warning', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -69,3 +87,760 @@ export type Assessment = {
   /** Worst first (critical, warning, info), stable within a severity. */
   findings: Finding[];
 };
+
+// ---------------------------------------------------------------------------------------------------------------
+// Rules. assessTopology derives everything from the Topology alone, plus `now` for lease expiry.
+//
+// Replica health
+//   healthy    VM RUNNING, etcd main and events answered status, API server answered ready.
+//   unhealthy  VM not RUNNING (stopped, booting, repairing...), or a probe answered negatively: an error that
+//              is not a time-out (connection refused, TLS failure...) or an API server that says not ready.
+//   unknown    VM RUNNING and nothing answered negatively, but at least one probe timed out: the replica may be
+//              fine and Quorum's path to it slow or cut, so it is neither called healthy nor unhealthy.
+//   The tolerance numbers never count an unknown member as healthy: they are a floor, not a guess.
+//
+// etcd, per cluster (main, events)
+//   Members are bound to replicas: first a replica whose member answered is bound by the member id it reports
+//   (so a replica running some other etcd is never taken for the listed member); then, for replicas that did
+//   not answer, by member name `etcd-<instance>`; then by a peer URL host equal to the replica's internal IP or
+//   its instance name (kube-up writes `https://<instance>:2380`; the sandbox uses the IP).
+//   Voters are the non-learner members; with no member list, the replicas that did not report being learners.
+//   A healthy voter is a voter whose bound replica answered status as a voter. leaderId is the leader most
+//   answering members report (ties: the highest raft term, then the smaller id).
+//   canLoseReplicas and canLoseZones are the minimum over both clusters; the zone figure is the worst case
+//   (the zones with the most healthy voters go first).
+// ---------------------------------------------------------------------------------------------------------------
+
+// --- Time-outs: the convention shared with the adapters ----------------------------------------------------------
+
+/**
+ * Adapters report a probe that got no answer within its deadline as an error string starting with this
+ * prefix (`timeout: no answer from 10.0.0.2:2379 within 1500 ms`); any other error means the far end answered
+ * negatively (refused, reset, TLS, HTTP 5xx). Build them with `timeoutError`.
+ */
+export const TIMEOUT_ERROR_PREFIX = 'timeout:';
+
+export function timeoutError(detail: string): string {
+  return `${TIMEOUT_ERROR_PREFIX} ${detail}`;
+}
+
+/**
+ * Whether a probe error means "no answer in time". The prefix is the contract; raw gRPC/HTTP library messages
+ * that say so ("DEADLINE_EXCEEDED", "context deadline exceeded", "ETIMEDOUT", "timed out") are accepted too,
+ * so an adapter that forgets to wrap one does not turn a slow replica into a failed one.
+ */
+export function isTimeoutError(error: string): boolean {
+  const e = error.trim().toLowerCase();
+  return e.startsWith(TIMEOUT_ERROR_PREFIX) || /deadline[ _]exceeded|etimedout|timed out|\btimeout\b/.test(e);
+}
+
+// --- Replica health --------------------------------------------------------------------------------------------
+
+export type ReplicaHealthDetail = {
+  health: ReplicaHealth;
+  /** Short phrases for what is not fine, e.g. 'VM is STOPPED', 'etcd main did not answer in time'. */
+  reasons: string[];
+  /** The probes that timed out, e.g. ['etcd main', 'API server']. */
+  timedOut: string[];
+};
+
+export function describeReplicaHealth(replica: Replica): ReplicaHealthDetail {
+  if (replica.vmStatus !== 'RUNNING') return { health: 'unhealthy', reasons: [`VM is ${replica.vmStatus}`], timedOut: [] };
+  const negative: string[] = [];
+  const timedOut: string[] = [];
+  for (const cluster of ETCD_CLUSTERS) {
+    const status = replica.etcd[cluster];
+    if (status.ok) continue;
+    if (isTimeoutError(status.error)) timedOut.push(`etcd ${cluster}`);
+    else negative.push(`etcd ${cluster} is not answering`);
+  }
+  const api = replica.apiServer;
+  if (api.ready === null) {
+    if (isTimeoutError(api.error)) timedOut.push('API server');
+    else negative.push('API server is not answering');
+  } else if (!api.ready) {
+    negative.push('API server is not ready');
+  }
+  const late = timedOut.map((probe) => `${probe} did not answer in time`);
+  if (negative.length > 0) return { health: 'unhealthy', reasons: [...negative, ...late], timedOut };
+  if (timedOut.length > 0) return { health: 'unknown', reasons: late, timedOut };
+  return { health: 'healthy', reasons: [], timedOut: [] };
+}
+
+export function replicaHealthOf(replica: Replica): ReplicaHealth {
+  return describeReplicaHealth(replica).health;
+}
+
+// --- Members and replicas ----------------------------------------------------------------------------------------
+
+/** The host part of a URL such as `https://10.0.0.2:2380` or `https://[::1]:2380`. */
+function urlHost(url: string): string | null {
+  const match = /^[a-z][a-z0-9+.-]*:\/\/(\[[^\]]+\]|[^:/?#]+)/i.exec(url.trim());
+  return match?.[1]?.replace(/^\[|\]$/g, '') ?? null;
+}
+
+/**
+ * Binds each etcd member of `cluster` to the replica that runs it (rules at the top of this file).
+ * Returns member id -> replica name; members no replica runs are absent. One replica backs at most one member.
+ */
+export function bindMembersToReplicas(
+  members: readonly EtcdMember[],
+  replicas: readonly Replica[],
+  cluster: EtcdClusterName,
+): Map<string, string> {
+  const bound = new Map<string, string>();
+  const taken = new Set<string>();
+  const bind = (member: EtcdMember, replica: Replica) => {
+    bound.set(member.id, replica.name);
+    taken.add(replica.name);
+  };
+  const ids = new Set(members.map((m) => m.id));
+  for (const replica of replicas) {
+    const status = replica.etcd[cluster];
+    if (!status.ok || !ids.has(status.memberId) || bound.has(status.memberId)) continue;
+    const member = members.find((m) => m.id === status.memberId);
+    if (member) bind(member, replica);
+  }
+  // A replica whose member answered is bound by the id it reported, or not at all.
+  const silent = (r: Replica) => !taken.has(r.name) && !r.etcd[cluster].ok;
+  for (const member of members) {
+    if (bound.has(member.id) || member.name === '') continue;
+    const replica = replicas.find((r) => silent(r) && `etcd-${r.name}` === member.name);
+    if (replica) bind(member, replica);
+  }
+  for (const member of members) {
+    if (bound.has(member.id)) continue;
+    const hosts = member.peerUrls.map(urlHost).filter((h): h is string => h !== null);
+    const replica = replicas.find((r) => silent(r) && ((r.internalIp !== null && hosts.includes(r.internalIp)) || hosts.includes(r.name)));
+    if (replica) bind(member, replica);
+  }
+  return bound;
+}
+
+/** How a member is named in findings: its name, else its first peer host, else its id. */
+function memberLabel(member: EtcdMember): string {
+  if (member.name) return member.name;
+  const host = member.peerUrls.map(urlHost).find((h): h is string => h !== null);
+  return host ?? `member ${member.id}`;
+}
+
+type Seat = {
+  /** Replica name when bound, else the member's label. */
+  label: string;
+  replica: Replica | null;
+  /** Answered status (as a voter, for voters). */
+  answering: boolean;
+  /** Did not answer in time while its VM runs: maybe alive. */
+  timedOut: boolean;
+};
+
+type ClusterEval = {
+  name: EtcdClusterName;
+  quorum: EtcdQuorum;
+  membersKnown: boolean;
+  voters: Seat[];
+  learners: Seat[];
+  /** Only when the member list is known. */
+  replicasWithoutMember: Replica[];
+  /** Who is a member, by replica name (or member label when unbound); null when the list is unknown. */
+  identities: Set<string> | null;
+  /** Some member answered status. */
+  answered: boolean;
+};
+
+function seatOf(label: string, replica: Replica | null, cluster: EtcdClusterName, asLearner: boolean): Seat {
+  const status = replica?.etcd[cluster];
+  const answering = status !== undefined && status.ok && status.isLearner === asLearner;
+  const timedOut = replica !== null && replica.vmStatus === 'RUNNING' && status !== undefined && !status.ok && isTimeoutError(status.error);
+  return { label, replica, answering, timedOut };
+}
+
+function evaluateCluster(t: Topology, cluster: EtcdClusterName): ClusterEval {
+  const members = t.etcd[cluster].members;
+  const byName = new Map(t.replicas.map((r) => [r.name, r]));
+  let voters: Seat[];
+  let learners: Seat[];
+  let replicasWithoutMember: Replica[] = [];
+  let identities: Set<string> | null = null;
+  let reporting: Replica[];
+  if (members) {
+    const bound = bindMembersToReplicas(members, t.replicas, cluster);
+    const replicaOf = (m: EtcdMember) => byName.get(bound.get(m.id) ?? '') ?? null;
+    const seat = (m: EtcdMember) => seatOf(replicaOf(m)?.name ?? memberLabel(m), replicaOf(m), cluster, m.isLearner);
+    voters = members.filter((m) => !m.isLearner).map(seat);
+    learners = members.filter((m) => m.isLearner).map(seat);
+    const boundNames = new Set(bound.values());
+    replicasWithoutMember = t.replicas.filter((r) => !boundNames.has(r.name));
+    identities = new Set([...voters, ...learners].map((s) => s.label));
+    reporting = t.replicas.filter((r) => boundNames.has(r.name));
+  } else {
+    const isLearner = (r: Replica) => {
+      const s = r.etcd[cluster];
+      return s.ok && s.isLearner;
+    };
+    voters = t.replicas.filter((r) => !isLearner(r)).map((r) => seatOf(r.name, r, cluster, false));
+    learners = t.replicas.filter(isLearner).map((r) => seatOf(r.name, r, cluster, true));
+    reporting = t.replicas;
+  }
+  const healthyVoters = voters.filter((s) => s.answering).length;
+  return {
+    name: cluster,
+    quorum: {
+      voters: voters.length,
+      healthyVoters,
+      learners: learners.length,
+      quorum: quorumOf(voters.length),
+      hasQuorum: hasQuorum(healthyVoters, voters.length),
+      leaderId: reportedLeader(reporting, cluster),
+    },
+    membersKnown: members !== null,
+    voters,
+    learners,
+    replicasWithoutMember,
+    identities,
+    answered: t.replicas.some((r) => r.etcd[cluster].ok),
+  };
+}
+
+/** The leader most answering members report; ties go to the highest raft term, then the smaller id. */
+function reportedLeader(replicas: readonly Replica[], cluster: EtcdClusterName): string | null {
+  const votes = new Map<string, { count: number; term: number }>();
+  for (const r of replicas) {
+    const s = r.etcd[cluster];
+    if (!s.ok || s.leaderId === '' || s.leaderId === '0') continue;
+    const v = votes.get(s.leaderId) ?? { count: 0, term: 0 };
+    votes.set(s.leaderId, { count: v.count + 1, term: Math.max(v.term, s.raftTerm) });
+  }
+  let best: { id: string; count: number; term: number } | null = null;
+  for (const [id, v] of votes) {
+    if (!best || v.count > best.count || (v.count === best.count && (v.term > best.term || (v.term === best.term && id < best.id)))) {
+      best = { id, ...v };
+    }
+  }
+  return best?.id ?? null;
+}
+
+/** Healthy voters per zone, every zone of `zones` listed. */
+function healthyLayout(c: ClusterEval, zones: readonly string[]): ZoneLayout {
+  const healthyByZone: Record<string, number> = Object.fromEntries(zones.map((z) => [z, 0]));
+  for (const s of c.voters) if (s.answering && s.replica) healthyByZone[s.replica.zone] = (healthyByZone[s.replica.zone] ?? 0) + 1;
+  return { voters: c.quorum.voters, healthyByZone };
+}
+
+/**
+ * The placement as if every replica were healthy: the voters a replica backs, by zone. Members with no VM are
+ * left out here; MemberWithoutVm reports them, and counting them would flag every zone at once.
+ */
+function placementLayout(c: ClusterEval): ZoneLayout {
+  const healthyByZone: Record<string, number> = {};
+  let voters = 0;
+  for (const s of c.voters) {
+    if (!s.replica) continue;
+    voters += 1;
+    healthyByZone[s.replica.zone] = (healthyByZone[s.replica.zone] ?? 0) + 1;
+  }
+  return { voters, healthyByZone };
+}
+
+// --- Findings --------------------------------------------------------------------------------------------------
+
+const SEVERITY_RANK: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
+
+/** For sorting: negative when `a` is worse than `b`. */
+export function compareSeverity(a: Severity, b: Severity): number {
+  return SEVERITY_RANK[a] - SEVERITY_RANK[b];
+}
+
+const ETCD_CLIENT_PORT: Record<EtcdClusterName, number> = { main: 2379, events: 4002 };
+
+const COMPONENT_DUTY: Record<LeaderElectedComponent, string> = {
+  'kube-controller-manager': 'controllers (replica sets, node lifecycle, endpoints) stop reconciling',
+  'kube-scheduler': 'new pods stay Pending',
+  'cluster-autoscaler': 'node groups stop scaling',
+};
+
+function listOf(items: readonly string[]): string {
+  if (items.length <= 1) return items.join('');
+  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1] ?? ''}`;
+}
+
+function clustersLabel(clusters: readonly EtcdClusterName[]): string {
+  return clusters.length === ETCD_CLUSTERS.length ? 'main and events' : listOf(clusters);
+}
+
+type Context = {
+  t: Topology;
+  now: Date;
+  health: Record<string, ReplicaHealthDetail>;
+  clusters: ClusterEval[];
+  canLoseReplicas: number;
+  /** Zones of the region with no replica, in order. */
+  freeZones: string[];
+  replicasByZone: Map<string, Replica[]>;
+};
+
+function quorumFindings(ctx: Context): Finding[] {
+  const out: Finding[] = [];
+  for (const c of ctx.clusters) {
+    const { voters, healthyVoters, quorum } = c.quorum;
+    const unknown = c.voters.filter((s) => s.timedOut).length;
+    const vmStillRunning = ctx.t.replicas.some((r) => r.vmStatus === 'RUNNING');
+    const unreachable = !c.answered && vmStillRunning;
+    if (unreachable) {
+      out.push({
+        code: 'EtcdUnreachable',
+        severity: 'critical',
+        subject: `etcd ${c.name}`,
+        message: `No member of etcd ${c.name} answered, so Quorum cannot tell whether it has quorum, and the API servers that depend on it may be down.`,
+        fix: `Check that etcd ${c.name} runs on the replicas and that its client port ${ETCD_CLIENT_PORT[c.name]} is reachable from Quorum (on GCE, through the SSH tunnel to a master).`,
+      });
+    }
+    // Lost for sure only when the voters that may still be up (timed out) could not make a quorum either.
+    if (healthyVoters + unknown >= quorum && voters > 0) continue;
+    const downWithVm = c.voters.filter((s) => !s.answering && s.replica).map((s) => s.label);
+    out.push({
+      code: 'QuorumLost',
+      severity: 'critical',
+      subject: `etcd ${c.name}`,
+      message: `etcd ${c.name} has lost quorum (${healthyVoters} of ${pluralize(voters, 'voter')} healthy, ${quorum} needed), so the API servers cannot read or write cluster state and the control plane is down.`,
+      fix:
+        downWithVm.length > 0
+          ? `Bring back ${listOf(downWithVm)} (start the VM or its etcd) until ${quorum} voters answer; membership changes, and so the Recover replica wizard, need quorum first.`
+          : `Restore quorum by hand: restart etcd ${c.name} on a surviving replica with --force-new-cluster on its data, then add replicas back with the Add replica wizard.`,
+    });
+  }
+  return out;
+}
+
+function replicaFindings(ctx: Context): Finding[] {
+  const out: Finding[] = [];
+  const critical = ctx.canLoseReplicas === 0;
+  const lost = ctx.clusters.some((c) => !c.quorum.hasQuorum);
+  for (const r of ctx.t.replicas) {
+    const detail = ctx.health[r.name];
+    if (!detail || detail.health === 'healthy') continue;
+    const etcdFine = ctx.clusters.every((c) => c.voters.some((s) => s.replica === r && s.answering));
+    const consequence = etcdFine
+      ? 'requests the load balancer sends to it fail'
+      : lost
+        ? 'etcd is short of a quorum'
+        : critical
+          ? 'the cluster is down to its quorum and one more failure stops the control plane'
+          : `the cluster can lose only ${pluralize(ctx.canLoseReplicas, 'more replica')}`;
+    const reasons = detail.reasons.join(', ');
+    const message =
+      detail.health === 'unknown'
+        ? `Replica ${r.name} did not answer in time (${listOf(detail.timedOut)}), so Quorum counts it as down and ${consequence}.`
+        : `Replica ${r.name} is unhealthy (${reasons}), so ${consequence}.`;
+    out.push({ code: 'ReplicaUnhealthy', severity: critical ? 'critical' : 'warning', subject: r.name, message, fix: replicaFix(r, detail.health) });
+  }
+  return out;
+}
+
+function replicaFix(r: Replica, health: ReplicaHealth): string {
+  switch (r.vmStatus) {
+    case 'RUNNING':
+      return health === 'unknown'
+        ? `Check whether ${r.name} is overloaded or cut off from Quorum's network; if it stays unknown, replace it with the Recover replica wizard.`
+        : `Check etcd and the API server on ${r.name} (their logs on the VM), and replace it with the Recover replica wizard if they do not recover.`;
+    case 'STOPPED':
+    case 'TERMINATED':
+      return `Start ${r.name} (gcloud compute instances start ${r.name} --zone ${r.zone}); if it cannot come back, replace it with the Recover replica wizard.`;
+    case 'SUSPENDED':
+      return `Resume ${r.name} (gcloud compute instances resume ${r.name} --zone ${r.zone}); if it cannot come back, replace it with the Recover replica wizard.`;
+    default:
+      return `Wait for ${r.name} to finish ${r.vmStatus.toLowerCase()}; if it does not reach RUNNING, replace it with the Recover replica wizard.`;
+  }
+}
+
+function membershipFindings(ctx: Context): Finding[] {
+  const out: Finding[] = [];
+  // Voters without a VM, grouped by label across main and events.
+  const orphans = new Map<string, EtcdClusterName[]>();
+  for (const c of ctx.clusters) for (const s of c.voters) if (!s.replica) orphans.set(s.label, [...(orphans.get(s.label) ?? []), c.name]);
+  for (const [label, clusters] of orphans) {
+    out.push({
+      code: 'MemberWithoutVm',
+      severity: 'critical',
+      subject: label,
+      message: `etcd member ${label} (${clustersLabel(clusters)}) has no replica VM behind it, so it counts as a voter that never answers and uses up the cluster's fault tolerance.`,
+      fix: `Replace it with the Recover replica wizard, which removes member ${label} from etcd ${clustersLabel(clusters)} first and then adds a replica.`,
+    });
+  }
+  // Replicas that are no member, grouped by replica.
+  const strays = new Map<string, EtcdClusterName[]>();
+  for (const c of ctx.clusters) for (const r of c.replicasWithoutMember) strays.set(r.name, [...(strays.get(r.name) ?? []), c.name]);
+  for (const [name, clusters] of strays) {
+    out.push({
+      code: 'VmWithoutMember',
+      severity: 'warning',
+      subject: name,
+      message: `Replica ${name} runs no member of etcd ${clustersLabel(clusters)}, so it adds nothing to etcd's fault tolerance and its API server, which talks only to its local etcd, does not serve the cluster's data.`,
+      fix: `Replace ${name} with the Recover replica wizard, or remove it with the Remove replica wizard if the cluster does not need it.`,
+    });
+  }
+  // Learners, grouped by label: info while one catches up, warning when it is stranded.
+  const learners = new Map<string, { clusters: EtcdClusterName[]; stranded: boolean; hasVm: boolean }>();
+  for (const c of ctx.clusters) {
+    for (const s of c.learners) {
+      const prev = learners.get(s.label) ?? { clusters: [], stranded: false, hasVm: s.replica !== null };
+      const stranded = !s.replica || s.replica.vmStatus !== 'RUNNING' || !s.answering;
+      learners.set(s.label, { clusters: [...prev.clusters, c.name], stranded: prev.stranded || stranded, hasVm: prev.hasVm && s.replica !== null });
+    }
+  }
+  for (const [label, l] of learners) {
+    const where = clustersLabel(l.clusters);
+    out.push(
+      l.stranded
+        ? {
+            code: 'LearnerPresent',
+            severity: 'warning',
+            subject: label,
+            message: `etcd ${where} ${l.clusters.length > 1 ? 'have' : 'has'} a learner ${label} ${l.hasVm ? 'whose replica does not answer' : 'that no replica VM backs'}, most likely left by an interrupted add, and it blocks further adds because etcd allows one learner at a time.`,
+            fix: `Resume the add with the Add replica wizard, or abandon it by removing learner ${label} from etcd ${where} with the Remove replica wizard.`,
+          }
+        : {
+            code: 'LearnerPresent',
+            severity: 'info',
+            subject: label,
+            message: `Replica ${label} is an etcd learner in ${where}, catching up with the leader, so it does not vote yet and etcd refuses another add until it is promoted.`,
+            fix: 'Let the running add operation promote it once it has caught up; if no operation is running, resume the add with the Add replica wizard.',
+          },
+    );
+  }
+  // Main and events should have the same members (the same replicas).
+  const [main, events] = ctx.clusters;
+  if (main?.identities && events?.identities) {
+    const onlyMain = [...main.identities].filter((x) => !events.identities?.has(x));
+    const onlyEvents = [...events.identities].filter((x) => !main.identities?.has(x));
+    if (onlyMain.length > 0 || onlyEvents.length > 0) {
+      const parts = [
+        ...(onlyMain.length > 0 ? [`only in main: ${onlyMain.join(', ')}`] : []),
+        ...(onlyEvents.length > 0 ? [`only in events: ${onlyEvents.join(', ')}`] : []),
+      ];
+      out.push({
+        code: 'MembershipMismatch',
+        severity: 'warning',
+        subject: null,
+        message: `etcd main and events list different members (${parts.join('; ')}), so the two clusters tolerate different failures and a change that must touch both can fail halfway.`,
+        fix: `Make both list the same replicas: replace ${listOf([...onlyMain, ...onlyEvents])} with the Recover replica wizard, which changes main and events together.`,
+      });
+    }
+  }
+  return out;
+}
+
+/** A zone to suggest for a new replica: a free zone of the region, else the region zone with fewest replicas. */
+function zoneToAdd(ctx: Context, exclude: string | null = null): string {
+  const free = ctx.freeZones.find((z) => z !== exclude);
+  if (free) return free;
+  const candidates = ctx.t.regionZones.filter((z) => z !== exclude);
+  const sorted = [...candidates].sort((a, b) => (ctx.replicasByZone.get(a)?.length ?? 0) - (ctx.replicasByZone.get(b)?.length ?? 0));
+  return sorted[0] ?? `a zone of ${ctx.t.cluster.region}`;
+}
+
+function layoutFindings(ctx: Context): Finding[] {
+  const out: Finding[] = [];
+  const { t } = ctx;
+  // Counts are about placement: voters a replica backs. A member without a VM is MemberWithoutVm's business,
+  // and counting it here would ask the operator to add or remove replicas for the wrong reason.
+  const [main] = ctx.clusters;
+  const voters = main ? placementLayout(main).voters : 0;
+
+  if (voters === 2) {
+    out.push({
+      code: 'TwoReplicaLayout',
+      severity: 'critical',
+      subject: null,
+      message: 'The cluster has two etcd voters and consensus needs both, so it is less available than a single replica: losing either one stops the control plane.',
+      fix: `Add a replica in ${zoneToAdd(ctx)} to reach three (Add replica wizard), or remove one to go back to a single replica (Remove replica wizard).`,
+    });
+  }
+
+  for (const r of t.replicas) {
+    if (regionOfZone(r.zone) === t.cluster.region) continue;
+    out.push({
+      code: 'ZoneOutsideRegion',
+      severity: 'critical',
+      subject: r.name,
+      message: `Replica ${r.name} runs in ${r.zone}, outside the cluster's region ${t.cluster.region}, so the regional load balancer cannot send it traffic and every etcd write waits on a cross-region round trip.`,
+      fix: `Add a replica in ${zoneToAdd(ctx)} (Add replica wizard), then remove ${r.name} (Remove replica wizard).`,
+    });
+  }
+
+  // Placement: a zone whose outage alone loses quorum when everything else is up. Two voters are covered by
+  // TwoReplicaLayout and a single replica by its tolerance of 0, so only three or more voters are checked.
+  const holding = new Map<string, { inZone: number; voters: number }>();
+  for (const c of ctx.clusters) {
+    const layout = placementLayout(c);
+    if (layout.voters < 3) continue;
+    for (const zone of Object.keys(layout.healthyByZone).sort()) {
+      if (zoneLossKeepsQuorum(layout, zone) || holding.has(zone)) continue;
+      holding.set(zone, { inZone: layout.healthyByZone[zone] ?? 0, voters: layout.voters });
+    }
+  }
+  for (const [zone, { inZone, voters: v }] of holding) {
+    const free = ctx.freeZones.find((z) => z !== zone);
+    const removalSuffices = 2 * inZone <= v && v - 1 >= 3;
+    out.push({
+      code: 'ZoneHoldsQuorum',
+      severity: 'critical',
+      subject: zone,
+      message: `Zone ${zone} holds ${inZone} of the ${v} etcd voters, so an outage of that one zone loses quorum and stops the control plane.`,
+      fix: free
+        ? `Move a replica out of ${zone}: add one in ${free} (Add replica wizard), then remove one in ${zone} (Remove replica wizard).`
+        : removalSuffices
+          ? `Remove one replica in ${zone} (Remove replica wizard), so that the remaining ${v - 1} voters survive the loss of any zone.`
+          : `Add replicas in other zones of ${t.cluster.region} (Add replica wizard), or remove replicas in ${zone} (Remove replica wizard), until ${zone} holds fewer than half of the voters.`,
+    });
+  }
+
+  if (voters >= 4 && voters % 2 === 0) {
+    const crowded = [...ctx.replicasByZone.entries()].sort((a, b) => b[1].length - a[1].length)[0]?.[0] ?? t.cluster.region;
+    out.push({
+      code: 'EvenReplicaCount',
+      severity: 'warning',
+      subject: null,
+      message: `The cluster has ${voters} etcd voters, which tolerate ${pluralize(voters - quorumOf(voters), 'failure')} like ${voters - 1} would, while every write needs ${quorumOf(voters)} members instead of ${quorumOf(voters - 1)}.`,
+      fix: `Remove a replica in ${crowded} (Remove replica wizard) to run ${voters - 1}, or add one in ${zoneToAdd(ctx)} (Add replica wizard) to run ${voters + 1}.`,
+    });
+  }
+
+  if (ctx.freeZones.length > 0) {
+    for (const [zone, replicas] of ctx.replicasByZone) {
+      if (replicas.length < 2) continue;
+      const moves = Math.min(replicas.length - 1, ctx.freeZones.length);
+      const targets = ctx.freeZones.slice(0, moves);
+      out.push({
+        code: 'ZoneShared',
+        severity: 'warning',
+        subject: zone,
+        message: `Zone ${zone} runs ${replicas.length} replicas while ${listOf(ctx.freeZones)} ${ctx.freeZones.length === 1 ? 'has' : 'have'} none, so one zone outage takes down ${replicas.length} replicas at once.`,
+        fix:
+          moves === 1
+            ? `Move a replica from ${zone} to ${listOf(targets)}: add a replica in ${listOf(targets)} (Add replica wizard), then remove one in ${zone} (Remove replica wizard).`
+            : `Move ${moves} replicas from ${zone} to ${listOf(targets)}, one at a time: add a replica in the free zone (Add replica wizard), then remove one in ${zone} (Remove replica wizard).`,
+      });
+    }
+  }
+  return out;
+}
+
+function loadBalancerFindings(ctx: Context): Finding[] {
+  const { t } = ctx;
+  const n = t.replicas.length;
+  const fr = t.forwardingRule;
+  const pool = t.targetPool;
+  const sa = t.staticAddress;
+  const master = t.cluster.masterName;
+  if (n === 0) return [];
+  if (n > 1) {
+    if (!fr || !pool) {
+      const missing = !fr && !pool ? 'neither forwarding rule nor target pool' : !fr ? 'no forwarding rule' : 'no target pool';
+      return [
+        {
+          code: 'NoLoadBalancer',
+          severity: 'critical',
+          subject: null,
+          message: `The cluster runs ${n} replicas but has no load balancer (${missing}), so clients reach the masters through a single address and lose the control plane when the replica behind it fails.`,
+          fix: `Create target pool ${master} with every replica and forwarding rule ${master} on static address ${sa?.address ?? `${master}-ip`}, port 443, as kube-up does when it adds the second replica.`,
+        },
+      ];
+    }
+    const out: Finding[] = [];
+    const inPool = new Set(pool.instances.map((i) => i.slice(i.lastIndexOf('/') + 1)));
+    for (const r of t.replicas) {
+      if (inPool.has(r.name)) continue;
+      out.push({
+        code: 'NoLoadBalancer',
+        severity: 'warning',
+        subject: r.name,
+        message: `Replica ${r.name} is not in target pool ${pool.name}, so the load balancer sends it no traffic and its API server adds no availability.`,
+        fix: `Add it: gcloud compute target-pools add-instances ${pool.name} --instances ${r.name} --instances-zone ${r.zone}.`,
+      });
+    }
+    if (!sa) {
+      out.push({
+        code: 'StaticIpNotOnLoadBalancer',
+        severity: 'warning',
+        subject: fr.name,
+        message: `The load balancer's address ${fr.ipAddress} is not reserved as a static address, so it changes if forwarding rule ${fr.name} is recreated and kubelets lose the masters.`,
+        fix: `Reserve it: gcloud compute addresses create ${master}-ip --region ${t.cluster.region} --addresses ${fr.ipAddress}.`,
+      });
+    } else if (sa.address !== fr.ipAddress) {
+      const holder = t.replicas.find((r) => r.externalIp === sa.address || sa.users.includes(r.name));
+      out.push({
+        code: 'StaticIpNotOnLoadBalancer',
+        severity: 'critical',
+        subject: sa.name,
+        message: `Static address ${sa.name} (${sa.address}) is not the load balancer's address (${fr.ipAddress}), so kubelets and the kubernetes service, which use it, ${holder ? `reach only ${holder.name} and lose the control plane with it` : 'reach no master'}.`,
+        fix: `Move ${sa.address} onto the load balancer: ${holder ? `give ${holder.name} an ephemeral external IP, then ` : ''}recreate forwarding rule ${fr.name} on ${sa.address}, port 443, targeting pool ${pool.name}.`,
+      });
+    }
+    return out;
+  }
+  // One replica: kube-up gives it the static address directly, no load balancer.
+  const [only] = t.replicas;
+  if (!only) return [];
+  if (!sa) {
+    return [
+      {
+        code: 'StaticIpNotOnLoadBalancer',
+        severity: 'warning',
+        subject: only.name,
+        message: `Replica ${only.name} has no reserved static address, so its external IP can change when the VM restarts and kubelets lose the master.`,
+        fix: `Promote its external IP to a static address: gcloud compute addresses create ${master}-ip --region ${t.cluster.region} --addresses ${only.externalIp ?? '<its external IP>'}.`,
+      },
+    ];
+  }
+  if (only.externalIp === sa.address || sa.users.includes(only.name)) return [];
+  const heldByRule = fr !== null && fr.ipAddress === sa.address;
+  return [
+    {
+      code: 'StaticIpNotOnLoadBalancer',
+      severity: 'critical',
+      subject: sa.name,
+      message: `Static address ${sa.name} (${sa.address}) is not on ${only.name}, the only replica, so kubelets and the kubernetes service, which use it, ${heldByRule ? 'go through a load balancer that is left over' : 'cannot reach the master'}.`,
+      fix: `Attach ${sa.address} to ${only.name}: ${heldByRule && fr ? `delete forwarding rule ${fr.name}${pool ? ` and target pool ${pool.name}` : ''}, then ` : ''}replace its access config with one on ${sa.address} (gcloud compute instances delete-access-config, then add-access-config --address ${sa.address}).`,
+    },
+  ];
+}
+
+function leaseFindings(ctx: Context): Finding[] {
+  const { t, now } = ctx;
+  if (!t.leases) return [];
+  const out: Finding[] = [];
+  const running = new Set(t.replicas.filter((r) => r.vmStatus === 'RUNNING').map((r) => r.name));
+  const known = new Map(t.replicas.map((r) => [r.name, r]));
+  for (const component of LEADER_ELECTED_COMPONENTS) {
+    const lease = t.leases.find((l) => l.component === component);
+    const duty = COMPONENT_DUTY[component];
+    const checkFix = `Check that ${component} runs on the healthy replicas (its static pod manifest and logs); a running one takes the lease within its duration.`;
+    if (!lease) {
+      // The cluster autoscaler is optional in kube-up (ENABLE_CLUSTER_AUTOSCALER): no lease may be normal.
+      const optional = component === 'cluster-autoscaler';
+      out.push({
+        code: 'LeaseWithoutHolder',
+        severity: optional ? 'info' : 'warning',
+        subject: component,
+        message: optional
+          ? 'No cluster-autoscaler lease exists, so no cluster autoscaler is active, which is expected only when autoscaling is disabled.'
+          : `No ${component} lease exists, so no ${component} is active and ${duty}.`,
+        fix: optional ? `If autoscaling should be on, ${checkFix.charAt(0).toLowerCase()}${checkFix.slice(1)}` : checkFix,
+      });
+      continue;
+    }
+    if (!lease.holderIdentity) {
+      out.push({ code: 'LeaseWithoutHolder', severity: 'warning', subject: component, message: `The ${component} lease has no holder, so no ${component} is active and ${duty}.`, fix: checkFix });
+      continue;
+    }
+    const holder = holderReplica(lease.holderIdentity);
+    const renewed = lease.renewTime === null ? Number.NaN : Date.parse(lease.renewTime);
+    if (lease.leaseDurationSeconds !== null && Number.isFinite(renewed)) {
+      const expiresAt = renewed + lease.leaseDurationSeconds * 1000;
+      if (expiresAt < now.getTime()) {
+        out.push({
+          code: 'LeaseWithoutHolder',
+          severity: 'warning',
+          subject: component,
+          message: `The ${component} lease held by ${holder} expired ${formatAge(new Date(expiresAt), now)} ago and nobody renewed it, so no ${component} is active and ${duty}.`,
+          fix: checkFix,
+        });
+        continue;
+      }
+    }
+    if (!running.has(holder)) {
+      const r = known.get(holder);
+      const what = r ? `which is ${r.vmStatus}` : 'which is not a replica of this cluster';
+      out.push({
+        code: 'LeaseWithoutHolder',
+        severity: 'warning',
+        subject: component,
+        message: `The ${component} lease is held by ${holder}, ${what}, so ${duty} until the lease expires and a running replica takes it over.`,
+        fix: `Wait up to ${lease.leaseDurationSeconds ?? 15} s for a running replica to take the lease; if none does, ${checkFix.charAt(0).toLowerCase()}${checkFix.slice(1)}`,
+      });
+    }
+  }
+  return out;
+}
+
+function settingsFindings(ctx: Context): Finding[] {
+  if (ctx.t.settings?.quorumReads !== false) return [];
+  return [
+    {
+      code: 'QuorumReadsOff',
+      severity: 'info',
+      subject: null,
+      message: "Quorum reads are off, so an API server may answer reads from its local etcd member with data older than the leader's.",
+      fix: 'Set ENABLE_ETCD_QUORUM_READS=true in the kube-env of every replica and restart its API server; replicas added later copy the setting.',
+    },
+  ];
+}
+
+export function assessTopology(t: Topology, now: Date): Assessment {
+  const health: Record<string, ReplicaHealthDetail> = {};
+  for (const r of t.replicas) health[r.name] = describeReplicaHealth(r);
+  const clusters = ETCD_CLUSTERS.map((c) => evaluateCluster(t, c));
+
+  const zoneNames = [...t.regionZones];
+  for (const z of [...new Set(t.replicas.map((r) => r.zone))].sort()) if (!zoneNames.includes(z)) zoneNames.push(z);
+  const replicasByZone = new Map<string, Replica[]>();
+  for (const r of t.replicas) replicasByZone.set(r.zone, [...(replicasByZone.get(r.zone) ?? []), r]);
+  const layouts = clusters.map((c) => healthyLayout(c, zoneNames));
+
+  const canLoseReplicas = Math.min(...clusters.map((c) => remainingFailures(c.quorum.healthyVoters, c.quorum.voters)));
+  const canLoseZones = Math.min(...layouts.map(zonesThatCanBeLost));
+  const mainLayout = layouts[0];
+  const zones: ZoneAssessment[] = zoneNames.map((zone) => ({
+    zone,
+    replicas: (replicasByZone.get(zone) ?? []).map((r) => r.name),
+    healthyVoters: mainLayout?.healthyByZone[zone] ?? 0,
+    lossKeepsQuorum: layouts.every((l) => zoneLossKeepsQuorum(l, zone)),
+  }));
+
+  const ctx: Context = {
+    t,
+    now,
+    health,
+    clusters,
+    canLoseReplicas,
+    freeZones: t.regionZones.filter((z) => !replicasByZone.has(z)),
+    replicasByZone,
+  };
+  const findings = [
+    ...quorumFindings(ctx),
+    ...replicaFindings(ctx),
+    ...membershipFindings(ctx),
+    ...layoutFindings(ctx),
+    ...loadBalancerFindings(ctx),
+    ...leaseFindings(ctx),
+    ...settingsFindings(ctx),
+  ];
+  // Array.prototype.sort is stable (ES2019): equal severities keep the order above.
+  findings.sort((a, b) => compareSeverity(a.severity, b.severity));
+
+  const etcd = Object.fromEntries(clusters.map((c) => [c.name, c.quorum])) as Record<EtcdClusterName, EtcdQuorum>;
+  const replicaHealth: Record<string, ReplicaHealth> = Object.fromEntries(Object.entries(health).map(([name, d]) => [name, d.health]));
+  return {
+    etcd,
+    replicaHealth,
+    healthyReplicas: Object.values(replicaHealth).filter((h) => h === 'healthy').length,
+    totalReplicas: t.replicas.length,
+    canLoseReplicas,
+    canLoseZones,
+    zones,
+    findings,
+  };
+}
+
+/** The finding to show when there is room for one: the first of the worst severity, or null. */
+export function worstFinding(a: Pick<Assessment, 'findings'>): Finding | null {
+  let worst: Finding | null = null;
+  for (const f of a.findings) if (!worst || compareSeverity(f.severity, worst.severity) < 0) worst = f;
+  return worst;
+}
+
+/** 'can lose 1 replica and 1 zone', 'can lose 0 replicas and 0 zones': the UI shows it verbatim. */
+export function toleranceSentence(a: Pick<Assessment, 'canLoseReplicas' | 'canLoseZones'>): string {
+  return `can lose ${pluralize(a.canLoseReplicas, 'replica')} and ${pluralize(a.canLoseZones, 'zone')}`;
+}

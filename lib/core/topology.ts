@@ -30,7 +30,9 @@ export type EtcdMember = {
 export type EtcdMemberStatus =
   | {
       ok: true;
+      /** Same decimal form as EtcdMember.id: the assessment binds a replica to its member by this id. */
       memberId: string;
+      /** Decimal like memberId; '0' while the member knows no leader. */
       leaderId: string;
       raftIndex: number;
       raftTerm: number;
@@ -38,6 +40,7 @@ export type EtcdMemberStatus =
       isLearner: boolean;
       version: string;
     }
+  /** `error` starts with `timeout:` when the member did not answer in time (see isTimeoutError in assessment.ts). */
   | { ok: false; error: string };
 
 export type EtcdClusterView = {
@@ -46,6 +49,7 @@ export type EtcdClusterView = {
   error: string | null;
 };
 
+/** `error` starts with `timeout:` when the API server did not answer in time (see isTimeoutError in assessment.ts). */
 export type ApiServerProbe = { ready: boolean; live: boolean } | { ready: null; live: null; error: string };
 
 export type Replica = {
