@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import {
   assessTopology,
   bindMembersToReplicas,
@@ -100,6 +101,18 @@ const rows: Row[] = [
     canLoseReplicas: 1,
     canLoseZones: 1,
     check: (a) => expect(findingOf(a, 'ReplicaUnhealthy').message).toContain('can lose only 1 more replica'),
+  },
+  {
+    name: 'a VM stopping while its etcd still answers is not counted on',
+    topology: () => withReplica(buildTopology(prodSpec()), C, { vmStatus: 'STOPPING' }),
+    findings: [['ReplicaUnhealthy', 'critical', C]],
+    canLoseReplicas: 0,
+    canLoseZones: 0,
+    health: { [C]: 'unhealthy' },
+    check: (a) => {
+      expect(a.etcd.main).toMatchObject({ voters: 3, healthyVoters: 2 });
+      expect(findingOf(a, 'ReplicaUnhealthy').fix).toContain(`Wait for ${C} to finish stopping`);
+    },
   },
   {
     name: 'two replicas',
@@ -555,5 +568,55 @@ describe('worstFinding', () => {
     const a = assessTopology(buildTopology(prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c' }], quorumReads: false })), NOW);
     expect(worstFinding(a)).toBe(a.findings[0]);
     expect(worstFinding(a)?.code).toBe('TwoReplicaLayout');
+  });
+});
+
+describe('tolerance is honest (property)', () => {
+  const zones = ['a', 'b', 'c', 'f'];
+  const replicaSpec = fc.record({
+    zone: fc.constantFrom(...zones),
+    vmStatus: fc.constantFrom('RUNNING' as const, 'RUNNING' as const, 'RUNNING' as const, 'STOPPED' as const),
+    etcd: fc.constantFrom('ok' as const, 'ok' as const, 'ok' as const, 'refused' as const, 'timeout' as const),
+  });
+  const specs = fc.array(replicaSpec, { minLength: 1, maxLength: 6 }).map((replicas) => stagingSpec({ replicas }));
+  const down = { ok: false as const, error: 'connect ECONNREFUSED' };
+  const stop = (t: Topology, names: readonly string[]) =>
+    names.reduce((acc, name) => withReplica(acc, name, { vmStatus: 'STOPPED', etcd: { main: down, events: down } }), t);
+  const quorate = (t: Topology) => {
+    const a = assessTopology(t, NOW);
+    return a.etcd.main.hasQuorum && a.etcd.events.hasQuorum;
+  };
+  const subsets = <T,>(items: readonly T[], k: number): T[][] =>
+    k === 0 ? [[]] : items.flatMap((x, i) => subsets(items.slice(i + 1), k - 1).map((rest) => [x, ...rest]));
+
+  it('losing any canLoseReplicas replicas keeps quorum, and some one more loses it', () => {
+    fc.assert(
+      fc.property(specs, (spec) => {
+        const t = buildTopology(spec);
+        const a = assessTopology(t, NOW);
+        const names = t.replicas.map((r) => r.name);
+        for (const lost of subsets(names, a.canLoseReplicas)) expect(quorate(stop(t, lost)), `lose ${lost.join(',')}`).toBe(a.etcd.main.hasQuorum && a.etcd.events.hasQuorum);
+        if (quorate(t) && a.canLoseReplicas + 1 <= names.length) {
+          expect(subsets(names, a.canLoseReplicas + 1).some((lost) => !quorate(stop(t, lost)))).toBe(true);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('losing any canLoseZones zones keeps quorum, and each zone keeps it exactly when it says so', () => {
+    fc.assert(
+      fc.property(specs, (spec) => {
+        const t = buildTopology(spec);
+        const a = assessTopology(t, NOW);
+        const inZones = (zs: readonly string[]) => t.replicas.filter((r) => zs.includes(r.zone)).map((r) => r.name);
+        const zoneNames = a.zones.map((z) => z.zone);
+        if (quorate(t)) for (const lost of subsets(zoneNames, a.canLoseZones)) expect(quorate(stop(t, inZones(lost)))).toBe(true);
+        for (const z of a.zones) expect(quorate(stop(t, inZones([z.zone]))), z.zone).toBe(z.lossKeepsQuorum);
+        const severities = a.findings.map((f) => ['critical', 'warning', 'info'].indexOf(f.severity));
+        expect(severities).toEqual([...severities].sort((x, y) => x - y));
+      }),
+      { numRuns: 300 },
+    );
   });
 });

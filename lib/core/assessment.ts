@@ -105,7 +105,7 @@ export type Assessment = {
 //   not answer, by member name `etcd-<instance>`; then by a peer URL host equal to the replica's internal IP or
 //   its instance name (kube-up writes `https://<instance>:2380`; the sandbox uses the IP).
 //   Voters are the non-learner members; with no member list, the replicas that did not report being learners.
-//   A healthy voter is a voter whose bound replica answered status as a voter. leaderId is the leader most
+//   A healthy voter is a voter whose bound replica is RUNNING and answered status as a voter. leaderId is the leader most
 //   answering members report (ties: the highest raft term, then the smaller id).
 //   canLoseReplicas and canLoseZones are the minimum over both clusters; the zone figure is the worst case
 //   (the zones with the most healthy voters go first).
@@ -250,7 +250,8 @@ type ClusterEval = {
 
 function seatOf(label: string, replica: Replica | null, cluster: EtcdClusterName, asLearner: boolean): Seat {
   const status = replica?.etcd[cluster];
-  const answering = status !== undefined && status.ok && status.isLearner === asLearner;
+  // A VM on its way down (STOPPING) may still answer for a moment: it is not counted on.
+  const answering = replica?.vmStatus === 'RUNNING' && status !== undefined && status.ok && status.isLearner === asLearner;
   const timedOut = replica !== null && replica.vmStatus === 'RUNNING' && status !== undefined && !status.ok && isTimeoutError(status.error);
   return { label, replica, answering, timedOut };
 }
