@@ -391,6 +391,20 @@ const rows: Row[] = [
     },
   },
   {
+    name: 'no replica left, only the load balancer',
+    topology: () => ({ ...buildTopology(prodSpec()), replicas: [], etcd: { main: { members: null, error: 'no endpoint' }, events: { members: null, error: 'no endpoint' } }, leases: null }),
+    findings: [
+      ['QuorumLost', 'critical', 'etcd main'],
+      ['QuorumLost', 'critical', 'etcd events'],
+    ],
+    canLoseReplicas: 0,
+    canLoseZones: 0,
+    check: (a) => {
+      expect(findingOf(a, 'QuorumLost', 'etcd main').message).toContain('no voting member left');
+      expect(a.zones.map((z) => z.replicas.length)).toEqual([0, 0, 0]);
+    },
+  },
+  {
     name: 'etcd unreachable: every member times out',
     topology: build(prodSpec({ replicas: [{ zone: 'b', etcd: 'timeout' }, { zone: 'c', etcd: 'timeout' }, { zone: 'd', etcd: 'timeout' }], leases: null })),
     findings: [
@@ -534,6 +548,8 @@ describe('isTimeoutError', () => {
     ['context deadline exceeded', true],
     ['connect ETIMEDOUT 10.0.0.2:2379', true],
     ['request timed out', true],
+    ['ESOCKETTIMEDOUT', true],
+    ['connectTimeout exceeded', true],
     ['connect ECONNREFUSED 10.0.0.2:2379', false],
     ['14 UNAVAILABLE: No connection established', false],
     ['certificate signed by unknown authority', false],

@@ -125,13 +125,14 @@ export function timeoutError(detail: string): string {
 }
 
 /**
- * Whether a probe error means "no answer in time". The prefix is the contract; raw gRPC/HTTP library messages
- * that say so ("DEADLINE_EXCEEDED", "context deadline exceeded", "ETIMEDOUT", "timed out") are accepted too,
- * so an adapter that forgets to wrap one does not turn a slow replica into a failed one.
+ * Whether a probe error means "no answer in time". The prefix is the contract; raw library messages that
+ * mention a time-out or a deadline ("4 DEADLINE_EXCEEDED", "context deadline exceeded", "ETIMEDOUT",
+ * "request timed out") are accepted too, so an adapter that forgets to wrap one does not turn a slow replica
+ * into a failed one.
  */
 export function isTimeoutError(error: string): boolean {
   const e = error.trim().toLowerCase();
-  return e.startsWith(TIMEOUT_ERROR_PREFIX) || /deadline[ _]exceeded|etimedout|timed out|\btimeout\b/.test(e);
+  return e.startsWith(TIMEOUT_ERROR_PREFIX) || /timeout|deadline|timed ?out/.test(e);
 }
 
 // --- Replica health --------------------------------------------------------------------------------------------
@@ -398,6 +399,16 @@ function quorumFindings(ctx: Context): Finding[] {
     }
     // Lost for sure only when the voters that may still be up (timed out) could not make a quorum either.
     if (healthyVoters + unknown >= quorum && voters > 0) continue;
+    if (voters === 0) {
+      out.push({
+        code: 'QuorumLost',
+        severity: 'critical',
+        subject: `etcd ${c.name}`,
+        message: `etcd ${c.name} has no voting member left, so the API servers have no cluster state and the control plane is down.`,
+        fix: 'Restore etcd from a backup onto a new replica, or create the cluster again with the Create cluster wizard.',
+      });
+      continue;
+    }
     const downWithVm = c.voters.filter((s) => !s.answering && s.replica).map((s) => s.label);
     out.push({
       code: 'QuorumLost',
@@ -781,7 +792,8 @@ function settingsFindings(ctx: Context): Finding[] {
 export function assessTopology(t: Topology, now: Date): Assessment {
   const health: Record<string, ReplicaHealthDetail> = {};
   for (const r of t.replicas) health[r.name] = describeReplicaHealth(r);
-  const clusters = ETCD_CLUSTERS.map((c) => evaluateCluster(t, c));
+  const evaluated: Record<EtcdClusterName, ClusterEval> = { main: evaluateCluster(t, 'main'), events: evaluateCluster(t, 'events') };
+  const clusters = ETCD_CLUSTERS.map((c) => evaluated[c]);
 
   const zoneNames = [...t.regionZones];
   for (const z of [...new Set(t.replicas.map((r) => r.zone))].sort()) if (!zoneNames.includes(z)) zoneNames.push(z);
@@ -820,7 +832,7 @@ export function assessTopology(t: Topology, now: Date): Assessment {
   // Array.prototype.sort is stable (ES2019): equal severities keep the order above.
   findings.sort((a, b) => compareSeverity(a.severity, b.severity));
 
-  const etcd = Object.fromEntries(clusters.map((c) => [c.name, c.quorum])) as Record<EtcdClusterName, EtcdQuorum>;
+  const etcd: Record<EtcdClusterName, EtcdQuorum> = { main: evaluated.main.quorum, events: evaluated.events.quorum };
   const replicaHealth: Record<string, ReplicaHealth> = Object.fromEntries(Object.entries(health).map(([name, d]) => [name, d.health]));
   return {
     etcd,
