@@ -1,0 +1,199 @@
+// The sandbox's one HTTP server: Compute Engine v1 REST under /compute/v1, the metadata server under
+// /computeMetadata/v1, and sandbox-only controls under /sandbox/v1.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { VmHost } from '../vm/types';
+import { Cloud } from './cloud';
+import { GceError } from './gce-error';
+import { handleMetadataRequest } from './metadata-server';
+import { handleComputeRequest } from './router';
+import { loadOrCreateState } from './state-file';
+
+export type EmulatorOptions = {
+  /** QUORUM_DATA_DIR; the sandbox keeps its state under `<dataDir>/sandbox/`. */
+  dataDir: string;
+  host?: string;
+  /** 0 picks a free port (tests). */
+  port: number;
+  net: number;
+  opDelayMs: number;
+  bootDelayMs: number;
+  /** Forwarding-rule propagation delay; stored for the load-balancer work of a later issue. */
+  lbDelayMs: number;
+  waitTimeoutMs?: number;
+  vmHost: VmHost;
+  log?: (line: string) => void;
+  /** One log line per request. */
+  verbose?: boolean;
+};
+
+export type Emulator = {
+  readonly port: number;
+  /** http://127.0.0.1:<port> */
+  readonly url: string;
+  readonly cloud: Cloud;
+  /** False when there was no state.json: the seed has to run. */
+  readonly stateExisted: boolean;
+  readonly lbDelayMs: number;
+  isSeedComplete(): boolean;
+  markSeedComplete(): void;
+  /** What /sandbox/v1/health reports as `seeded`. */
+  setSeeded(seeded: boolean): void;
+  close(): Promise<void>;
+};
+
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
+  const log = opts.log ?? ((line: string) => console.log(line));
+  const host = opts.host ?? '127.0.0.1';
+  const sandboxDir = join(opts.dataDir, 'sandbox');
+  mkdirSync(sandboxDir, { recursive: true });
+  const { state, existed } = loadOrCreateState(join(sandboxDir, 'state.json'));
+  // Requests that arrive before the Cloud exists (it needs the bound port) get a 503.
+  const live: { cloud?: Cloud } = {};
+  let seeded = false;
+
+  const server = createServer((req, res) => {
+    const started = Date.now();
+    res.on('finish', () => {
+      if (opts.verbose) log(`${req.method ?? '?'} ${req.url ?? ''} ${res.statusCode} ${Date.now() - started}ms`);
+    });
+    dispatch(req, res).catch((err: unknown) => {
+      log(`sandbox: ${req.method ?? '?'} ${req.url ?? ''} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      if (!res.headersSent) sendJson(res, 500, new GceError(500, 'backendError', 'Internal error in the sandbox.').toJSON());
+      else res.destroy();
+    });
+  });
+
+  async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const cloud = live.cloud;
+    if (!cloud) {
+      sendJson(res, 503, new GceError(503, 'backendError', 'The sandbox is starting.').toJSON());
+      return;
+    }
+    const url = new URL(req.url ?? '/', 'http://sandbox');
+    const method = req.method ?? 'GET';
+    const path = url.pathname;
+
+    if (path.startsWith('/compute/v1/')) {
+      let body: unknown;
+      try {
+        body = parseJson(await readBody(req));
+      } catch (err) {
+        if (err instanceof GceError) {
+          sendJson(res, err.httpStatus, err.toJSON());
+          return;
+        }
+        throw err;
+      }
+      const abort = new AbortController();
+      res.on('close', () => {
+        if (!res.writableFinished) abort.abort();
+      });
+      const answer = await handleComputeRequest(cloud, method, path.slice('/compute/v1'.length), url.searchParams, body, abort.signal);
+      sendJson(res, answer.status, answer.body);
+      return;
+    }
+    if (path.startsWith('/computeMetadata/v1/')) {
+      const flavor = req.headers['metadata-flavor'];
+      const remote = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+      const answer = handleMetadataRequest(
+        cloud,
+        method,
+        path.slice('/computeMetadata/v1'.length),
+        url.searchParams,
+        Array.isArray(flavor) ? flavor[0] : flavor,
+        remote,
+      );
+      res.writeHead(answer.status, { 'Content-Type': answer.contentType, 'Metadata-Flavor': 'Google' });
+      res.end(answer.body);
+      return;
+    }
+    if (path === '/sandbox/v1/health' && method === 'GET') {
+      sendJson(res, 200, { ok: true, seeded });
+      return;
+    }
+    sendJson(res, 404, new GceError(404, 'notFound', `The requested URL ${path} was not found on this server.`).toJSON());
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${host}:${port}`;
+
+  const c = new Cloud(
+    {
+      sandboxDir,
+      net: opts.net,
+      opDelayMs: opts.opDelayMs,
+      bootDelayMs: opts.bootDelayMs,
+      waitTimeoutMs: opts.waitTimeoutMs ?? 120_000,
+      metadataUrl: `${url}/computeMetadata/v1`,
+      vmHost: opts.vmHost,
+      log,
+    },
+    state,
+  );
+  // Operations in flight when the sandbox last stopped finish now; then the VMs that were RUNNING boot again.
+  c.completePendingOperations();
+  live.cloud = c;
+  c.bootRunningInstances();
+
+  return {
+    port,
+    url,
+    cloud: c,
+    stateExisted: existed,
+    lbDelayMs: opts.lbDelayMs,
+    isSeedComplete: () => c.state.seedComplete,
+    markSeedComplete: () => {
+      c.state.seedComplete = true;
+      c.persist();
+    },
+    setSeeded: (value) => {
+      seeded = value;
+    },
+    close: async () => {
+      await c.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=UTF-8', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    size += buf.length;
+    if (size > MAX_BODY_BYTES) throw new GceError(413, 'requestTooLarge', 'Request body too large.');
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseJson(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new GceError(400, 'parseError', 'Parse Error');
+  }
+}
