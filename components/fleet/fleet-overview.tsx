@@ -3,15 +3,11 @@ import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { FALLBACK_POLL_MS, fleetQuery, liveUrls } from '@/lib/client/queries';
 import { useLiveFeed } from '@/lib/client/use-live-feed';
-import type { ClusterSummary, FleetView } from '@/lib/core/view';
+import { toleranceSentence } from '@/lib/core/assessment';
+import { pluralize } from '@/lib/core/format';
+import type { FleetView } from '@/lib/core/view';
 import { SeverityBadge } from '@/components/quorum/findings-list';
 import { LiveIndicator } from '@/components/ui/live-indicator';
-
-function tolerance(s: ClusterSummary): string {
-  const r = `${s.canLoseReplicas} replica${s.canLoseReplicas === 1 ? '' : 's'}`;
-  const z = `${s.canLoseZones} zone${s.canLoseZones === 1 ? '' : 's'}`;
-  return `can lose ${r} and ${z}`;
-}
 
 export function FleetOverview() {
   const query = fleetQuery();
@@ -58,9 +54,9 @@ export function FleetOverview() {
                       <span className={entry.summary.healthyReplicas < entry.summary.totalReplicas ? 'font-semibold text-red-700' : ''}>
                         {entry.summary.healthyReplicas}/{entry.summary.totalReplicas}
                       </span>
-                      <span className="text-xs text-slate-500"> in {entry.summary.zones} zone{entry.summary.zones === 1 ? '' : 's'}</span>
+                      <span className="text-xs text-slate-500"> in {pluralize(entry.summary.zones, 'zone')}</span>
                     </td>
-                    <td className="px-4 py-3" data-testid="fleet-tolerance">{tolerance(entry.summary)}</td>
+                    <td className="px-4 py-3" data-testid="fleet-tolerance">{toleranceSentence(entry.summary)}</td>
                     <td className="max-w-md px-4 py-3">
                       {entry.summary.worstFinding ? (
                         <div className="flex items-start gap-2">

@@ -1,5 +1,6 @@
 import { ETCD_CLUSTERS } from '@/lib/core/topology';
 import { toleranceSentence, type Assessment, type EtcdQuorum } from '@/lib/core/assessment';
+import { pluralize } from '@/lib/core/format';
 
 function VoterBar({ name, q }: { name: string; q: EtcdQuorum }) {
   const segments = Array.from({ length: q.voters }, (_, i) => i < q.healthyVoters);
@@ -9,7 +10,7 @@ function VoterBar({ name, q }: { name: string; q: EtcdQuorum }) {
         <span className="font-medium text-slate-700">etcd {name}</span>
         <span className={q.hasQuorum ? 'text-slate-600' : 'font-semibold text-red-700'}>
           {q.healthyVoters}/{q.voters} voters healthy · quorum {q.quorum}
-          {q.learners > 0 && ` · ${q.learners} learner${q.learners === 1 ? '' : 's'}`}
+          {q.learners > 0 && ` · ${pluralize(q.learners, 'learner')}`}
         </span>
       </div>
       <div className="relative flex h-3 gap-0.5" aria-label={`${q.healthyVoters} of ${q.voters} voters healthy, quorum is ${q.quorum}`}>

@@ -1,5 +1,6 @@
 import type { Assessment } from '@/lib/core/assessment';
 import type { Topology } from '@/lib/core/topology';
+import { pluralize } from '@/lib/core/format';
 import { leasesHeldBy } from '@/lib/core/view';
 import { ReplicaCard } from './replica-card';
 
@@ -17,7 +18,7 @@ export function ZoneGrid({ topology, assessment }: { topology: Topology; assessm
             <div className={`rounded-md px-2 py-1.5 ${outside ? 'bg-red-50' : 'bg-slate-100'}`}>
               <div className="font-mono text-sm font-semibold">{zone.zone}</div>
               <div className="text-xs text-slate-500">
-                {replicas.length === 1 ? '1 replica' : `${replicas.length} replicas`}
+                {pluralize(replicas.length, 'replica')}
                 {topology.nodes && ` · ${nodesByZone.get(zone.zone) ?? 0} nodes`}
                 {outside && ' · outside the region'}
               </div>
