@@ -1,0 +1,185 @@
+import 'server-only';
+import { createHash } from 'node:crypto';
+import { noop } from 'cockatiel';
+import { Etcd3 } from 'etcd3';
+import { z } from 'zod';
+import type { EtcdMember, EtcdMemberStatus } from '@/lib/core/topology';
+import type { EtcdAdminPort, EtcdClientCredentials } from '@/lib/ports/etcd-admin';
+import { ProviderError } from '@/lib/ports/provider-error';
+import { describeEtcdError } from './etcd-errors';
+
+// One etcd3 client per endpoint: a status call must reach exactly that member, and a learner must never
+// sit in a client's host list (it refuses most RPCs). Clients are kept between observations so their
+// TLS connections are reused, and dropped after a while unused (replicas come and go).
+
+const uint64 = z.union([z.string().regex(/^\d+$/), z.number().int().nonnegative()]).transform(String);
+const count = z.union([z.string().regex(/^\d+$/), z.number()]).transform(Number);
+
+const memberSchema = z.object({
+  ID: uint64,
+  name: z.string().default(''),
+  peerURLs: z.array(z.string()).default([]),
+  clientURLs: z.array(z.string()).default([]),
+  isLearner: z.boolean().default(false),
+});
+const memberListSchema = z.object({ members: z.array(memberSchema) });
+
+const statusSchema = z.object({
+  header: z.object({ member_id: uint64 }),
+  leader: uint64,
+  raftIndex: count,
+  raftTerm: count,
+  dbSize: count,
+  isLearner: z.boolean().default(false),
+  version: z.string(),
+});
+
+export function toEtcdMembers(raw: unknown): EtcdMember[] {
+  const parsed = memberListSchema.parse(raw);
+  return parsed.members
+    .map((m) => ({ id: m.ID, name: m.name, peerUrls: m.peerURLs, clientUrls: m.clientURLs, isLearner: m.isLearner }))
+    .sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+}
+
+export function toEtcdStatus(raw: unknown): EtcdMemberStatus {
+  const s = statusSchema.parse(raw);
+  return {
+    ok: true,
+    memberId: s.header.member_id,
+    leaderId: s.leader,
+    raftIndex: s.raftIndex,
+    raftTerm: s.raftTerm,
+    dbSize: s.dbSize,
+    isLearner: s.isLearner,
+    version: s.version,
+  };
+}
+
+type CachedClient = { client: Etcd3; lastUsed: number };
+
+export type Etcd3AdminOptions = {
+  /** Close a cached client after this long unused. */
+  idleMs?: number;
+  /** gRPC reconnect backoff cap: a member that comes back is seen within about this long. */
+  maxReconnectBackoffMs?: number;
+};
+
+/** Extra time given to the gRPC deadline before the call is abandoned from here. */
+const GRACE_MS = 150;
+
+export class Etcd3Admin implements EtcdAdminPort {
+  private readonly clients = new Map<string, CachedClient>();
+  private readonly idleMs: number;
+  private readonly maxReconnectBackoffMs: number;
+  private closed = false;
+
+  constructor(opts: Etcd3AdminOptions = {}) {
+    this.idleMs = opts.idleMs ?? 10 * 60_000;
+    this.maxReconnectBackoffMs = opts.maxReconnectBackoffMs ?? 1_000;
+  }
+
+  async memberList(endpoints: string[], creds: EtcdClientCredentials, timeoutMs: number): Promise<EtcdMember[]> {
+    const unique = [...new Set(endpoints)];
+    if (unique.length === 0) throw new ProviderError('ProviderUnavailable', 'no etcd endpoint to ask');
+    const attempts = unique.map(async (endpoint) => {
+      try {
+        const raw = await this.call(endpoint, creds, timeoutMs, (client, deadline) => client.cluster.memberList({}, { deadline }));
+        return toEtcdMembers(raw);
+      } catch (e) {
+        throw new Error(`${endpoint}: ${describeEtcdError(e, timeoutMs)}`);
+      }
+    });
+    try {
+      return await Promise.any(attempts);
+    } catch (e) {
+      const reasons = e instanceof AggregateError ? e.errors.map((x: unknown) => (x instanceof Error ? x.message : String(x))) : [String(e)];
+      const allTimedOut = reasons.every((r) => r.includes(': timeout:'));
+      const summary = reasons.join('; ');
+      // The core reads a `timeout:` prefix as "unknown"; keep it when nobody answered at all.
+      throw allTimedOut
+        ? new ProviderError('Timeout', `timeout: no member answered within ${timeoutMs} ms (${summary})`)
+        : new ProviderError('ProviderUnavailable', `no member answered: ${summary}`);
+    }
+  }
+
+  async status(endpoint: string, creds: EtcdClientCredentials, timeoutMs: number): Promise<EtcdMemberStatus> {
+    try {
+      const raw = await this.call(endpoint, creds, timeoutMs, (client, deadline) => client.maintenance.status({ deadline }));
+      return toEtcdStatus(raw);
+    } catch (e) {
+      return { ok: false, error: describeEtcdError(e, timeoutMs) };
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const { client } of this.clients.values()) client.close();
+    this.clients.clear();
+  }
+
+  /** Number of cached clients (for tests and diagnostics). */
+  get cachedClients(): number {
+    return this.clients.size;
+  }
+
+  private async call<T>(
+    endpoint: string,
+    creds: EtcdClientCredentials,
+    timeoutMs: number,
+    run: (client: Etcd3, deadline: Date) => Promise<T>,
+  ): Promise<T> {
+    const client = this.clientFor(endpoint, creds);
+    let timer: NodeJS.Timeout | undefined;
+    // gRPC enforces the deadline; the timer only guards against a call that never settles.
+    const guard = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('DEADLINE_EXCEEDED (client guard)')), timeoutMs + GRACE_MS);
+    });
+    try {
+      return await Promise.race([run(client, new Date(Date.now() + timeoutMs)), guard]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private clientFor(endpoint: string, creds: EtcdClientCredentials): Etcd3 {
+    if (this.closed) throw new Error('etcd admin is closed');
+    const now = Date.now();
+    this.evictIdle(now);
+    const key = `${endpoint}|${fingerprint(creds)}`;
+    const cached = this.clients.get(key);
+    if (cached) {
+      cached.lastUsed = now;
+      return cached.client;
+    }
+    const client = new Etcd3({
+      hosts: [endpoint],
+      credentials: {
+        rootCertificate: Buffer.from(creds.caCert),
+        certChain: Buffer.from(creds.clientCert),
+        privateKey: Buffer.from(creds.clientKey),
+      },
+      // No retries and no breaker: a probe must report what happened now, and a refused call must
+      // not make the next one fail without being tried.
+      faultHandling: { host: () => noop, global: noop },
+      grpcOptions: {
+        'grpc.initial_reconnect_backoff_ms': 100,
+        'grpc.max_reconnect_backoff_ms': this.maxReconnectBackoffMs,
+      },
+    });
+    this.clients.set(key, { client, lastUsed: now });
+    return client;
+  }
+
+  private evictIdle(now: number): void {
+    for (const [key, entry] of this.clients) {
+      if (now - entry.lastUsed > this.idleMs) {
+        entry.client.close();
+        this.clients.delete(key);
+      }
+    }
+  }
+}
+
+function fingerprint(creds: EtcdClientCredentials): string {
+  return createHash('sha256').update(creds.caCert).update('\0').update(creds.clientCert).update('\0').update(creds.clientKey).digest('hex').slice(0, 16);
+}

@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { ProviderError } from '@/lib/ports/provider-error';
+import {
+  lastSegment,
+  toForwardingRule,
+  toInstanceInfo,
+  toProviderError,
+  toRegionZones,
+  toStaticAddress,
+  toTargetPool,
+} from './gce-mapping';
+
+const BASE = 'https://compute.googleapis.com/compute/v1/projects/p';
+
+describe('toInstanceInfo', () => {
+  it('maps a decoded instance, metadata included', () => {
+    expect(
+      toInstanceInfo({
+        id: '123456789012345678',
+        name: 'prod-master-abc',
+        zone: `${BASE}/zones/europe-west1-b`,
+        status: 'RUNNING',
+        networkInterfaces: [{ networkIP: '10.0.0.2', accessConfigs: [{ name: 'external-nat', natIP: '34.1.2.3' }] }],
+        tags: { items: ['prod-master'] },
+        metadata: { fingerprint: 'abc=', items: [{ key: 'kube-env', value: "A: 'b'" }, { key: 'empty', value: null }] },
+        creationTimestamp: '2024-05-01T10:00:00.000-07:00',
+      }),
+    ).toEqual({
+      name: 'prod-master-abc',
+      zone: 'europe-west1-b',
+      status: 'RUNNING',
+      internalIp: '10.0.0.2',
+      externalIp: '34.1.2.3',
+      tags: ['prod-master'],
+      metadata: { 'kube-env': "A: 'b'", empty: '' },
+      metadataFingerprint: 'abc=',
+      creationTimestamp: '2024-05-01T10:00:00.000-07:00',
+    });
+  });
+
+  it.each([
+    ['no interfaces', { networkInterfaces: null }, { internalIp: null, externalIp: null }],
+    ['no access config', { networkInterfaces: [{ networkIP: '10.0.0.3', accessConfigs: [] }] }, { internalIp: '10.0.0.3', externalIp: null }],
+    ['access config without IP yet', { networkInterfaces: [{ networkIP: '10.0.0.3', accessConfigs: [{ natIP: '' }] }] }, { internalIp: '10.0.0.3', externalIp: null }],
+  ])('%s', (_label, patch, expected) => {
+    const info = toInstanceInfo({ name: 'a', zone: 'zones/us-central1-b', status: 'STOPPING', ...patch });
+    expect({ internalIp: info.internalIp, externalIp: info.externalIp }).toEqual(expected);
+    expect(info.metadata).toEqual({});
+    expect(info.tags).toEqual([]);
+  });
+
+  it.each([
+    ['missing name', { zone: 'z', status: 'RUNNING' }],
+    ['unknown status', { name: 'a', zone: 'z', status: 'EXPLODED' }],
+    ['not an object', 'instance'],
+  ])('rejects %s with a ProviderError', (_label, raw) => {
+    expect(() => toInstanceInfo(raw)).toThrow(ProviderError);
+  });
+});
+
+describe('region, LB and address', () => {
+  it('lists region zones by name, sorted', () => {
+    expect(toRegionZones({ name: 'europe-west1', zones: [`${BASE}/zones/europe-west1-d`, `${BASE}/zones/europe-west1-b`] })).toEqual([
+      'europe-west1-b',
+      'europe-west1-d',
+    ]);
+  });
+
+  it('maps a forwarding rule', () => {
+    expect(
+      toForwardingRule({ name: 'prod-master', IPAddress: '35.1.1.1', portRange: '443-443', target: `${BASE}/regions/europe-west1/targetPools/prod-master` }),
+    ).toEqual({ name: 'prod-master', ipAddress: '35.1.1.1', portRange: '443-443', target: 'prod-master' });
+  });
+
+  it('maps a target pool to instance names', () => {
+    expect(
+      toTargetPool({ name: 'prod-master', instances: [`${BASE}/zones/europe-west1-c/instances/prod-master-x2b`, `${BASE}/zones/europe-west1-b/instances/prod-master-a1c`] }),
+    ).toEqual({ name: 'prod-master', instances: ['prod-master-a1c', 'prod-master-x2b'] });
+  });
+
+  it('maps a static address and its users', () => {
+    expect(
+      toStaticAddress({ name: 'prod-master-ip', address: '35.1.1.1', status: 'IN_USE', users: [`${BASE}/regions/europe-west1/forwardingRules/prod-master`] }),
+    ).toEqual({ name: 'prod-master-ip', address: '35.1.1.1', status: 'IN_USE', users: ['prod-master'] });
+  });
+
+  it('lastSegment', () => {
+    expect(lastSegment('zones/a-b')).toBe('a-b');
+    expect(lastSegment('plain')).toBe('plain');
+    expect(lastSegment('x/y/')).toBe('y');
+  });
+});
+
+describe('toProviderError', () => {
+  const gceBody = (code: number, reason: string, message: string) => JSON.stringify({ error: { code, message, errors: [{ reason, message }] } });
+
+  it.each([
+    ['REST 404', { code: 404, message: gceBody(404, 'notFound', "The resource 'x' was not found") }, 'NotFound', 404, 'notFound'],
+    ['REST 409 alreadyExists', { code: 409, message: gceBody(409, 'alreadyExists', 'exists') }, 'AlreadyExists', 409, 'alreadyExists'],
+    ['REST 409 other', { code: 409, message: gceBody(409, 'resourceInUseByAnotherResource', 'in use') }, 'Conflict', 409, 'resourceInUseByAnotherResource'],
+    ['REST 400', { code: 400, message: gceBody(400, 'invalid', 'bad zone') }, 'InvalidArgument', 400, 'invalid'],
+    ['REST 403', { code: 403, message: gceBody(403, 'forbidden', 'no') }, 'Forbidden', 403, 'forbidden'],
+    ['REST 503', { code: 503, message: 'Service Unavailable' }, 'ProviderUnavailable', 503, null],
+    ['gRPC NOT_FOUND', { code: 5, message: '5 NOT_FOUND: gone' }, 'NotFound', 404, null],
+    ['refused', { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:8780' }, 'ProviderUnavailable', null, null],
+    ['plain error', new Error('boom'), 'Unknown', null, null],
+  ])('%s', (_label, err, code, httpStatus, reason) => {
+    const pe = toProviderError(err, 'instances.get p/z/i');
+    expect(pe).toBeInstanceOf(ProviderError);
+    expect({ code: pe.code, httpStatus: pe.httpStatus, reason: pe.reason }).toEqual({ code, httpStatus, reason });
+    expect(pe.message.startsWith('instances.get p/z/i: ')).toBe(true);
+  });
+
+  it('uses the message inside GCE error JSON', () => {
+    expect(toProviderError({ code: 404, message: gceBody(404, 'notFound', "The resource 'x' was not found") }, 'ctx').message).toBe(
+      "ctx: The resource 'x' was not found",
+    );
+  });
+});

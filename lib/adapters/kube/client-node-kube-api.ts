@@ -1,0 +1,166 @@
+import 'server-only';
+import { createHash } from 'node:crypto';
+import https from 'node:https';
+import {
+  CoordinationV1Api,
+  CoreV1Api,
+  createConfiguration,
+  Health,
+  KubeConfig,
+  RequestContext,
+  ResponseContext,
+  ServerConfiguration,
+  wrapHttpLibrary,
+  type PromiseHttpLibrary,
+} from '@kubernetes/client-node';
+import type { ApiServerProbe, LeaseView, NodeView } from '@/lib/core/topology';
+import type { KubeApiPort, KubeCredentials } from '@/lib/ports/kube-api';
+import { describeKubeError, toLeaseViews, toNodeViews } from './kube-mapping';
+
+// The Kubernetes API of one replica, through @kubernetes/client-node. The KubeConfig is built in code
+// from the PEMs in the master's metadata. The generated API clients cannot time out a request, so they
+// get an HTTP library that can, on a keep-alive agent per (server, credentials).
+
+type Entry = { kc: KubeConfig; agent: https.Agent; lastUsed: number };
+
+/** Sends the generated client's requests over our agent with a hard deadline. */
+class DeadlineHttpLibrary implements PromiseHttpLibrary {
+  constructor(
+    private readonly agent: https.Agent,
+    private readonly timeoutMs: number,
+  ) {}
+
+  send(request: RequestContext): Promise<ResponseContext> {
+    const body = request.getBody();
+    if (body !== undefined && typeof body !== 'string') {
+      return Promise.reject(new Error('only string request bodies are supported'));
+    }
+    return new Promise((resolve, reject) => {
+      const req = https.request(
+        request.getUrl(),
+        {
+          method: request.getHttpMethod(),
+          headers: request.getHeaders(),
+          agent: this.agent,
+          signal: AbortSignal.timeout(this.timeoutMs),
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', reject);
+          res.on('end', () => {
+            const data = Buffer.concat(chunks);
+            const headers: Record<string, string> = {};
+            for (const [k, v] of Object.entries(res.headers)) {
+              if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+            }
+            resolve(
+              new ResponseContext(res.statusCode ?? 0, headers, {
+                text: async () => data.toString('utf8'),
+                binary: async () => data,
+              }),
+            );
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+}
+
+export type ClientNodeKubeApiOptions = { idleMs?: number };
+
+export class ClientNodeKubeApi implements KubeApiPort {
+  private readonly entries = new Map<string, Entry>();
+  private readonly idleMs: number;
+
+  constructor(opts: ClientNodeKubeApiOptions = {}) {
+    this.idleMs = opts.idleMs ?? 10 * 60_000;
+  }
+
+  async probe(server: string, creds: KubeCredentials, timeoutMs: number): Promise<ApiServerProbe> {
+    const { kc } = this.entry(server, creds);
+    const health = new Health(kc);
+    const signal = AbortSignal.timeout(timeoutMs);
+    try {
+      const [ready, live] = await Promise.all([health.readyz({ signal }), health.livez({ signal })]);
+      return { ready, live };
+    } catch (e) {
+      const reason = describeKubeError(e, timeoutMs);
+      // Health swallows the cause of a failed request; say what is known.
+      return { ready: null, live: null, error: reason === 'Error occurred in health request' ? 'API server unreachable' : reason };
+    }
+  }
+
+  async leases(server: string, creds: KubeCredentials, timeoutMs: number): Promise<LeaseView[]> {
+    const api = new CoordinationV1Api(this.configuration(server, creds, timeoutMs));
+    try {
+      return toLeaseViews(await api.listNamespacedLease({ namespace: 'kube-system' }));
+    } catch (e) {
+      throw new Error(`leases from ${server}: ${describeKubeError(e, timeoutMs)}`, { cause: e });
+    }
+  }
+
+  async nodes(server: string, creds: KubeCredentials, timeoutMs: number): Promise<NodeView[]> {
+    const api = new CoreV1Api(this.configuration(server, creds, timeoutMs));
+    try {
+      return toNodeViews(await api.listNode());
+    } catch (e) {
+      throw new Error(`nodes from ${server}: ${describeKubeError(e, timeoutMs)}`, { cause: e });
+    }
+  }
+
+  close(): void {
+    for (const e of this.entries.values()) e.agent.destroy();
+    this.entries.clear();
+  }
+
+  private configuration(server: string, creds: KubeCredentials, timeoutMs: number) {
+    const { agent } = this.entry(server, creds);
+    return createConfiguration({
+      baseServer: new ServerConfiguration(server, {}),
+      httpApi: wrapHttpLibrary(new DeadlineHttpLibrary(agent, timeoutMs)),
+    });
+  }
+
+  private entry(server: string, creds: KubeCredentials): Entry {
+    const now = Date.now();
+    for (const [key, e] of this.entries) {
+      if (now - e.lastUsed > this.idleMs) {
+        e.agent.destroy();
+        this.entries.delete(key);
+      }
+    }
+    const key = `${server}|${fingerprint(creds)}`;
+    const found = this.entries.get(key);
+    if (found) {
+      found.lastUsed = now;
+      return found;
+    }
+    const entry = { kc: kubeConfigFor(server, creds), agent: agentFor(creds), lastUsed: now };
+    this.entries.set(key, entry);
+    return entry;
+  }
+}
+
+/** A KubeConfig for one API server and the admin client certificate, as kubectl would hold it. */
+export function kubeConfigFor(server: string, creds: KubeCredentials): KubeConfig {
+  const b64 = (pem: string) => Buffer.from(pem, 'utf8').toString('base64');
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'replica', server, caData: b64(creds.caCert), skipTLSVerify: false }],
+    users: [{ name: 'admin', certData: b64(creds.clientCert), keyData: b64(creds.clientKey) }],
+    contexts: [{ name: 'replica', cluster: 'replica', user: 'admin' }],
+    currentContext: 'replica',
+  });
+  return kc;
+}
+
+function agentFor(creds: KubeCredentials): https.Agent {
+  return new https.Agent({ ca: creds.caCert, cert: creds.clientCert, key: creds.clientKey, keepAlive: true, maxSockets: 4 });
+}
+
+function fingerprint(creds: KubeCredentials): string {
+  return createHash('sha256').update(creds.caCert).update('\0').update(creds.clientCert).update('\0').update(creds.clientKey).digest('hex').slice(0, 16);
+}

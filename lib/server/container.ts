@@ -1,0 +1,85 @@
+import 'server-only';
+import { Etcd3Admin } from '@/lib/adapters/etcd/etcd3-admin';
+import { closeGceClients, createGceClients, GceCompute, type GceClients } from '@/lib/adapters/gce/gce-compute';
+import { ClientNodeKubeApi } from '@/lib/adapters/kube/client-node-kube-api';
+import type { EtcdClusterName } from '@/lib/core/topology';
+import { systemClock, type Clock } from '@/lib/ports/clock';
+import type { ComputePort } from '@/lib/ports/compute';
+import type { EtcdAdminPort } from '@/lib/ports/etcd-admin';
+import type { KubeApiPort } from '@/lib/ports/kube-api';
+import { ProviderError } from '@/lib/ports/provider-error';
+import { env as processEnv, type Env } from '@/lib/server/env';
+
+/** etcd client ports of kube-up's two clusters. */
+export const ETCD_CLIENT_PORTS: Record<EtcdClusterName, number> = { main: 2379, events: 4002 };
+
+export const ETCD_NEEDS_TUNNEL =
+  "etcd on Compute Engine listens on each master's loopback only and is reached through an SSH tunnel, which Quorum does not open yet";
+
+/** Where a replica's services are reached from this server. */
+export type Endpoints = {
+  /** Client URL of a replica's etcd member; throws ProviderError('ProviderUnavailable') where it cannot be reached. */
+  etcd(internalIp: string, cluster: EtcdClusterName): string;
+  /** Base URL of a replica's API server. */
+  apiServer(internalIp: string): string;
+};
+
+export type Container = {
+  env: Env;
+  compute: ComputePort;
+  etcd: EtcdAdminPort;
+  kube: KubeApiPort;
+  clock: Clock;
+  endpoints: Endpoints;
+  /** Projects whose clusters the fleet lists. */
+  projects: string[];
+  probeTimeoutMs: number;
+  close(): Promise<void>;
+};
+
+/** Builds a container from an environment. Tests and benches make their own; the app uses `container()`. */
+export function createContainer(env: Env): Container {
+  const gce: GceClients = createGceClients(
+    env.QUORUM_PROVIDER === 'sandbox' ? { kind: 'sandbox', port: env.SANDBOX_PORT } : { kind: 'google' },
+  );
+  const etcd = new Etcd3Admin();
+  const kube = new ClientNodeKubeApi();
+  const endpoints: Endpoints =
+    env.QUORUM_PROVIDER === 'sandbox'
+      ? {
+          // Sandbox VMs serve etcd's client port on their own internal IP, so it is reached directly.
+          etcd: (ip, cluster) => `https://${ip}:${ETCD_CLIENT_PORTS[cluster]}`,
+          apiServer: (ip) => `https://${ip}:${env.SANDBOX_APISERVER_PORT}`,
+        }
+      : {
+          etcd: () => {
+            throw new ProviderError('ProviderUnavailable', ETCD_NEEDS_TUNNEL);
+          },
+          apiServer: (ip) => `https://${ip}:443`,
+        };
+  return {
+    env,
+    compute: new GceCompute(gce, env.QUORUM_COMPUTE_TIMEOUT_MS),
+    etcd,
+    kube,
+    clock: systemClock,
+    endpoints,
+    projects: env.QUORUM_PROJECTS,
+    probeTimeoutMs: env.QUORUM_PROBE_TIMEOUT_MS,
+    async close() {
+      kube.close();
+      await Promise.all([etcd.close(), closeGceClients(gce)]);
+    },
+  };
+}
+
+// One container per server process. Kept on globalThis because Next's dev server re-evaluates modules
+// on every edit; a module-level variable would leak a fresh set of gRPC/HTTP clients each time.
+const KEY = Symbol.for('quorum.server.container');
+type Holder = { [KEY]?: Container };
+
+export function container(): Container {
+  const holder = globalThis as Holder;
+  holder[KEY] ??= createContainer(processEnv);
+  return holder[KEY];
+}

@@ -1,0 +1,49 @@
+import 'server-only';
+import path from 'node:path';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(1).max(65_535);
+
+const projectList = z
+  .string()
+  .transform((raw) => [...new Set(raw.split(',').map((p) => p.trim()).filter((p) => p !== ''))])
+  .pipe(z.array(z.string().regex(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/, 'not a GCE project id')).min(1, 'no project'));
+
+function envSchema(cwd: string) {
+  return z.object({
+    QUORUM_PROVIDER: z.enum(['sandbox', 'gce']).default('sandbox'),
+    /** The sandbox's Compute endpoint: http://127.0.0.1:<port>. */
+    SANDBOX_PORT: port.default(8780),
+    /** Port of the API-server stand-in on each sandbox replica's internal IP. */
+    SANDBOX_APISERVER_PORT: port.default(443),
+    /** Projects whose clusters the fleet lists. */
+    QUORUM_PROJECTS: projectList.default(['sandbox-project']),
+    /** Absolute; a relative value is taken from the repo root, where every script and `next` run. */
+    QUORUM_DATA_DIR: z
+      .string()
+      .min(1)
+      .default('.quorum')
+      .transform((dir) => path.resolve(cwd, dir)),
+    /** Deadline of one etcd or API-server probe. */
+    QUORUM_PROBE_TIMEOUT_MS: z.coerce.number().int().min(50).max(30_000).default(800),
+    /** Deadline of one Compute Engine read. */
+    QUORUM_COMPUTE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  });
+}
+
+export type Env = z.output<ReturnType<typeof envSchema>>;
+
+/** Parses an environment; throws one readable error naming every bad variable (never echoing values). */
+export function parseEnv(source: Record<string, string | undefined>, cwd: string = process.cwd()): Env {
+  // An empty variable means "not set", as with `VAR= npm run dev`.
+  const present = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema(cwd).safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new Error(`Invalid Quorum server environment:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
+
+/** The server's environment, parsed once when the server first imports this module. */
+export const env: Env = parseEnv(process.env);

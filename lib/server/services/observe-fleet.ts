@@ -1,0 +1,37 @@
+import 'server-only';
+import { assessTopology } from '@/lib/core/assessment';
+import { clusterId, type ClusterRef } from '@/lib/core/topology';
+import { summarizeCluster, type ClusterView, type FleetEntry, type FleetView } from '@/lib/core/view';
+import { container, type Container } from '@/lib/server/container';
+import { discoverClusters } from './discover-clusters';
+import { observeCluster } from './observe-cluster';
+
+/** A cluster observed and assessed, as its page shows it. */
+export async function observeClusterView(ref: ClusterRef, c: Container = container()): Promise<ClusterView> {
+  const topology = await observeCluster(ref, c);
+  return { id: clusterId(ref), topology, assessment: assessTopology(topology, new Date(topology.observedAt)) };
+}
+
+function firstLine(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  return message.split('\n')[0]?.slice(0, 300) || 'observation failed';
+}
+
+/**
+ * Every cluster of the configured projects, observed concurrently and summarised. A cluster that cannot
+ * be observed is listed with its error; discovery failing (Compute unreadable) rejects.
+ */
+export async function observeFleet(c: Container = container()): Promise<FleetView> {
+  const refs = await discoverClusters(c);
+  const clusters = await Promise.all(
+    refs.map(async (ref): Promise<FleetEntry> => {
+      const cluster: ClusterRef = { project: ref.project, region: ref.region, masterName: ref.masterName };
+      try {
+        return { ok: true, summary: summarizeCluster(await observeClusterView(cluster, c)) };
+      } catch (e) {
+        return { ok: false, id: clusterId(cluster), cluster, error: firstLine(e) };
+      }
+    }),
+  );
+  return { observedAt: c.clock.now().toISOString(), clusters };
+}
