@@ -198,9 +198,11 @@ export async function createReplicaCerts(
       ips: memberIps,
       dnsNames: memberNames,
     }),
+    // clientAuth as well: etcd's own gRPC gateway dials the client port with this cert, and with
+    // --client-cert-auth a serverAuth-only cert is refused (kube-up's later "server" profile has both).
     issueLeaf(etcdApiserverSigner, {
       subject: [{ CN: [replica.internalIp] }],
-      usages: ['serverAuth'],
+      usages: ['serverAuth', 'clientAuth'],
       ips: memberIps,
       dnsNames: memberNames,
     }),

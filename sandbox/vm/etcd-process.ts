@@ -79,6 +79,8 @@ export function etcdArgs(launch: EtcdLaunch): string[] {
     `--peer-trusted-ca-file=${launch.tls.peerCa}`,
     `--peer-cert-file=${launch.tls.peerCert}`,
     `--peer-key-file=${launch.tls.peerKey}`,
+    // A member coming back after a stop must not force a new election (the default from etcd 3.5 on).
+    '--pre-vote=true',
     // Metrics stay on the client URL: no extra listener, nothing on 127.0.0.1.
     '--listen-metrics-urls=',
     '--logger=zap',
@@ -88,7 +90,9 @@ export function etcdArgs(launch: EtcdLaunch): string[] {
 
 /** Environment for etcd without the parent's ETCD_* variables, which etcd would read as flags. */
 function etcdEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('ETCD_')));
+  const env = { ...process.env };
+  for (const key of Object.keys(env)) if (key.startsWith('ETCD_')) delete env[key];
+  return env;
 }
 
 async function readProcFile(pid: number, file: string): Promise<string | undefined> {
@@ -192,6 +196,8 @@ export class EtcdProcess {
       this.child = child;
       this.exited = new Promise((resolve) => {
         child.once('exit', (code, signal) => resolve({ code, signal }));
+        // A spawn failure (etcd not on PATH) emits 'error' and never 'exit'.
+        child.once('error', () => resolve({ code: null, signal: null }));
       });
       await new Promise<void>((resolve, reject) => {
         child.once('spawn', resolve);

@@ -1,0 +1,523 @@
+// Boots three sandbox masters with real etcd and real certificates against a fake metadata server,
+// and checks with etcdctl (a client nobody here wrote) and over mTLS what a kube-up master would show.
+
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import https from 'node:https';
+import net, { type AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import {
+  APISERVER_PORT,
+  buildMasterMetadata,
+  createClusterPki,
+  createReplicaCerts,
+  type ClusterPki,
+} from '../pki/index';
+import { createVmHost } from './agent';
+import { etcdArgs, type EtcdLaunch } from './etcd-process';
+import type { VmHost, VmSpec } from './types';
+
+const run = promisify(execFile);
+
+const MASTER = 'agenttest-master';
+const REPLICAS = [
+  { name: `${MASTER}-a1b`, internalIp: '127.77.1.1', zone: 'europe-west1-b' },
+  { name: `${MASTER}-c2d`, internalIp: '127.77.1.2', zone: 'europe-west1-c' },
+  { name: `${MASTER}-e3f`, internalIp: '127.77.1.3', zone: 'europe-west1-d' },
+];
+const COMPONENTS = ['kube-controller-manager', 'kube-scheduler', 'cluster-autoscaler'];
+const LEASE_S = 3;
+
+let workDir: string;
+let pki: ClusterPki;
+let metadataServer: http.Server;
+let metadataUrl: string;
+let host: VmHost;
+const logs: string[] = [];
+const specs = new Map<string, VmSpec>();
+// Instance metadata by source address, as the fake metadata server answers it.
+const metadataByIp = new Map<string, Map<string, string>>();
+// Names the fake DNS resolves besides REPLICAS (members that are never booted).
+const extraDns = new Map<string, string>();
+
+function specOf(name: string): VmSpec {
+  const spec = specs.get(name);
+  if (!spec) throw new Error(`no spec for ${name}`);
+  return spec;
+}
+
+async function startFakeMetadataServer(): Promise<void> {
+  metadataServer = http.createServer((req, res) => {
+    const from = req.socket.remoteAddress ?? '';
+    const items = metadataByIp.get(from);
+    const url = req.url ?? '';
+    if (req.headers['metadata-flavor'] !== 'Google') {
+      res.writeHead(403).end('Missing Metadata-Flavor:Google header.');
+    } else if (!items) {
+      res.writeHead(404).end(`unknown instance ${from}`);
+    } else if (url.startsWith('/computeMetadata/v1/instance/attributes/')) {
+      const value = items.get(decodeURIComponent(url.slice('/computeMetadata/v1/instance/attributes/'.length)));
+      if (value === undefined) res.writeHead(404).end('not found');
+      else res.writeHead(200, { 'Content-Type': 'application/text' }).end(value);
+    } else if (url.startsWith('/computeMetadata/v1/sandbox/resolve/')) {
+      const name = decodeURIComponent(url.slice('/computeMetadata/v1/sandbox/resolve/'.length));
+      const ip = REPLICAS.find((r) => r.name === name)?.internalIp ?? extraDns.get(name);
+      if (ip === undefined) res.writeHead(404).end('not found');
+      else res.writeHead(200).end(ip);
+    } else {
+      res.writeHead(404).end('not found');
+    }
+  });
+  await new Promise<void>((resolve) => metadataServer.listen(0, '127.0.0.1', resolve));
+  metadataUrl = `http://127.0.0.1:${(metadataServer.address() as AddressInfo).port}/computeMetadata/v1`;
+}
+
+async function etcdctl(ip: string, port: number, args: string[]): Promise<string> {
+  const { stdout } = await run(
+    'etcdctl',
+    [
+      `--endpoints=https://${ip}:${port}`,
+      `--cacert=${path.join(workDir, 'etcd-apiserver-ca.crt')}`,
+      `--cert=${path.join(workDir, 'client.crt')}`,
+      `--key=${path.join(workDir, 'client.key')}`,
+      '--dial-timeout=2s',
+      '--command-timeout=3s',
+      ...args,
+    ],
+    { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 8_000 },
+  );
+  return stdout;
+}
+
+const memberListSchema = z.object({
+  members: z.array(z.object({ name: z.string().optional(), peerURLs: z.array(z.string()), clientURLs: z.array(z.string()).optional() })),
+});
+
+async function startedMembers(ip: string, port: number): Promise<Array<{ name: string; peer: string }>> {
+  const out = memberListSchema.parse(JSON.parse(await etcdctl(ip, port, ['member', 'list', '-w', 'json'])));
+  // A member that has not started yet has no name and no client URLs.
+  return out.members
+    .filter((m) => (m.name ?? '') !== '' && (m.clientURLs ?? []).length > 0)
+    .map((m) => ({ name: m.name ?? '', peer: m.peerURLs[0] ?? '' }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+type ApiAnswer = { status: number; body: string };
+
+function api(ip: string, reqPath: string, opts: { method?: string; body?: unknown; clientCert?: boolean } = {}): Promise<ApiAnswer> {
+  const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      {
+        host: ip,
+        port: APISERVER_PORT,
+        path: reqPath,
+        method: opts.method ?? 'GET',
+        ca: pki.caCert,
+        ...(opts.clientCert === false ? {} : { cert: pki.kubecfgCert, key: pki.kubecfgKey }),
+        agent: false,
+        timeout: 2_000,
+        headers: payload ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) } : {},
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+async function readyz(ip: string): Promise<string> {
+  try {
+    const res = await api(ip, '/readyz');
+    return res.status === 200 ? res.body : `HTTP ${res.status}: ${res.body}`;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}\n${logs.slice(-20).join('\n')}`);
+    }
+    await sleep(100);
+  }
+}
+
+const leaseSchema = z.object({
+  metadata: z.object({ name: z.string(), resourceVersion: z.string() }),
+  spec: z.object({ holderIdentity: z.string(), leaseDurationSeconds: z.number(), renewTime: z.string(), leaseTransitions: z.number() }),
+});
+const leaseListSchema = z.object({ kind: z.literal('LeaseList'), items: z.array(leaseSchema) });
+
+async function leaseHolders(ip: string): Promise<Map<string, string>> {
+  const res = await api(ip, '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases');
+  expect(res.status).toBe(200);
+  const list = leaseListSchema.parse(JSON.parse(res.body));
+  return new Map(list.items.map((l) => [l.metadata.name, l.spec.holderIdentity.split('_')[0] ?? '']));
+}
+
+async function pidsOf(name: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const cluster of ['main', 'events']) {
+    try {
+      pids.push(Number((await readFile(path.join(specOf(name).diskDir, 'run', `etcd-${cluster}.pid`), 'utf8')).trim()));
+    } catch {
+      // no pidfile
+    }
+  }
+  return pids;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+beforeAll(async () => {
+  process.env.SANDBOX_LEASE_DURATION_S = String(LEASE_S);
+  workDir = await mkdtemp(path.join(os.tmpdir(), 'quorum-vm-agent-'));
+  pki = await createClusterPki(MASTER);
+  await startFakeMetadataServer();
+  let clientFilesWritten = false;
+  for (const replica of REPLICAS) {
+    const certs = await createReplicaCerts(pki, { ...replica, staticIp: '127.77.1.100' });
+    if (!clientFilesWritten) {
+      await writeFile(path.join(workDir, 'etcd-apiserver-ca.crt'), pki.etcdApiserverCaCert);
+      await writeFile(path.join(workDir, 'client.crt'), certs.etcdApiserverClientCert);
+      await writeFile(path.join(workDir, 'client.key'), certs.etcdApiserverClientKey, { mode: 0o600 });
+      clientFilesWritten = true;
+    }
+    const items = buildMasterMetadata({
+      masterName: MASTER,
+      clusterName: 'agenttest',
+      zone: replica.zone,
+      pki,
+      certs,
+      initialEtcdCluster: REPLICAS.map((r) => r.name),
+      initialEtcdClusterState: 'new',
+      multizone: true,
+      quorumReads: true,
+    });
+    metadataByIp.set(replica.internalIp, new Map(items.map((i) => [i.key, i.value])));
+    specs.set(replica.name, {
+      project: 'sandbox-project',
+      zone: replica.zone,
+      name: replica.name,
+      internalIp: replica.internalIp,
+      diskDir: path.join(workDir, 'disks', replica.name),
+      metadataUrl,
+    });
+  }
+  host = createVmHost({ log: (msg) => logs.push(`${new Date().toISOString()} ${msg}`) });
+}, 30_000);
+
+afterAll(async () => {
+  await host?.shutdownAll();
+  // Debugging aid: AGENT_TEST_LOG=<file> keeps the agents' log.
+  if (process.env.AGENT_TEST_LOG) await writeFile(process.env.AGENT_TEST_LOG, logs.join('\n'));
+  await new Promise<void>((resolve) => (metadataServer ? metadataServer.close(() => resolve()) : resolve()));
+  if (workDir) await rm(workDir, { recursive: true, force: true });
+  delete process.env.SANDBOX_LEASE_DURATION_S;
+}, 30_000);
+
+describe('VM agent with real etcd', () => {
+  it('boots three masters: etcd main and events form 3-member clusters, API servers get ready', async () => {
+    const t0 = Date.now();
+    await Promise.all(REPLICAS.map((r) => host.boot(specOf(r.name))));
+    const launched = Date.now() - t0;
+    for (const r of REPLICAS) expect(host.state(r.name)).toBe('running');
+
+    await waitFor('etcd main healthy on all members', async () => {
+      for (const r of REPLICAS) await etcdctl(r.internalIp, 2379, ['endpoint', 'health']);
+      return true;
+    }, 20_000);
+    const etcdReady = Date.now() - t0;
+    await waitFor('/readyz ok on all replicas', async () => {
+      const answers = await Promise.all(REPLICAS.map((r) => readyz(r.internalIp)));
+      return answers.every((a) => a === 'ok') ? true : undefined;
+    }, 10_000);
+    const apiReady = Date.now() - t0;
+    console.log(`boot of 3 VMs: launched ${launched} ms, etcd main healthy ${etcdReady} ms, /readyz ok ${apiReady} ms`);
+
+    const expected = REPLICAS.map((r) => ({ name: `etcd-${r.name}`, ip: r.internalIp })).sort((a, b) => a.name.localeCompare(b.name));
+    for (const [port, peerPort] of [[2379, 2380], [4002, 2381]] as const) {
+      const members = await waitFor(`3 started members on :${port}`, async () => {
+        const m = await startedMembers(REPLICAS[0]?.internalIp ?? '', port);
+        return m.length === 3 ? m : undefined;
+      }, 15_000);
+      expect(members).toEqual(expected.map((e) => ({ name: e.name, peer: `https://${e.ip}:${peerPort}` })));
+    }
+  }, 60_000);
+
+  it('API servers require a cluster-CA client cert and serve Kubernetes JSON', async () => {
+    const ip = REPLICAS[0]?.internalIp ?? '';
+    const anonymous = await api(ip, '/readyz', { clientCert: false });
+    expect(anonymous.status).toBe(401);
+    expect(JSON.parse(anonymous.body)).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'Unauthorized', code: 401 });
+
+    expect((await api(ip, '/livez')).body).toBe('ok');
+    expect(JSON.parse((await api(ip, '/version')).body)).toMatchObject({ major: '1' });
+
+    const node = {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: 'agenttest-minion-1', labels: { 'topology.kubernetes.io/zone': 'europe-west1-b' } },
+    };
+    const created = await api(ip, '/api/v1/nodes', { method: 'POST', body: node });
+    expect(created.status).toBe(201);
+    const again = await api(ip, '/api/v1/nodes', { method: 'POST', body: node });
+    expect(again.status).toBe(409);
+    expect(JSON.parse(again.body)).toMatchObject({ kind: 'Status', reason: 'AlreadyExists', code: 409 });
+    // Written through replica 1, read through replica 3: one etcd cluster behind every API server.
+    const other = REPLICAS[2]?.internalIp ?? '';
+    const list = JSON.parse((await api(other, '/api/v1/nodes')).body) as { kind: string; items: Array<{ metadata: { name: string; labels: Record<string, string> } }> };
+    expect(list.kind).toBe('NodeList');
+    expect(list.items.map((n) => n.metadata.name)).toContain('agenttest-minion-1');
+    expect((await api(other, '/api/v1/nodes/agenttest-minion-1')).status).toBe(200);
+    const missing = await api(other, '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/no-such-lease');
+    expect(missing.status).toBe(404);
+    expect(JSON.parse(missing.body)).toMatchObject({ kind: 'Status', reason: 'NotFound', code: 404 });
+    expect((await api(other, '/api/v1/nodes', { method: 'POST', body: { metadata: { name: 'Bad_Name' } } })).status).toBe(422);
+  }, 20_000);
+
+  it('elects exactly one holder per lease, stable while all replicas run', async () => {
+    const names = new Set(REPLICAS.map((r) => r.name));
+    const first = await waitFor('a holder for every lease', async () => {
+      const h = await leaseHolders(REPLICAS[0]?.internalIp ?? '');
+      return COMPONENTS.every((c) => names.has(h.get(c) ?? '')) ? h : undefined;
+    }, 10_000);
+    // Every API server reports the same holders, and they do not change over more than a lease duration.
+    await sleep(LEASE_S * 1000 + 1_000);
+    for (const r of REPLICAS) expect(await leaseHolders(r.internalIp)).toEqual(first);
+    const lease = leaseSchema.parse(
+      JSON.parse((await api(REPLICAS[1]?.internalIp ?? '', '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-scheduler')).body),
+    );
+    expect(lease.spec.leaseTransitions).toBe(0);
+    expect(lease.spec.leaseDurationSeconds).toBe(LEASE_S);
+    expect(lease.spec.renewTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+    expect(Date.now() - Date.parse(lease.spec.renewTime)).toBeLessThan(LEASE_S * 1000);
+    // Each agent's own view agrees: one replica ever became leader of each component.
+    for (const c of COMPONENTS) expect(logs.filter((l) => l.endsWith(`became leader of ${c}`)), c).toHaveLength(1);
+  }, 30_000);
+
+  it('stopping the holder of a lease keeps quorum, and the lease moves to a running replica', async () => {
+    const holders = await leaseHolders(REPLICAS[0]?.internalIp ?? '');
+    const victim = holders.get('kube-controller-manager') ?? '';
+    const victimIp = REPLICAS.find((r) => r.name === victim)?.internalIp ?? '';
+    const survivors = REPLICAS.filter((r) => r.name !== victim);
+    const victimPids = await pidsOf(victim);
+    expect(victimPids).toHaveLength(2);
+
+    await host.shutdown(victim);
+    expect(host.state(victim)).toBe('stopped');
+    expect(victimPids.filter(alive)).toEqual([]);
+    expect(await readyz(victimIp)).toMatch(/ECONNREFUSED/);
+
+    for (const s of survivors) expect(await readyz(s.internalIp)).toBe('ok');
+    await etcdctl(survivors[0]?.internalIp ?? '', 2379, ['put', '/quorum-test', 'written-with-one-member-down']);
+    await etcdctl(survivors[1]?.internalIp ?? '', 4002, ['put', '/quorum-test', 'events-too']);
+
+    const t0 = Date.now();
+    const moved = await waitFor('kube-controller-manager lease to move', async () => {
+      const h = await leaseHolders(survivors[0]?.internalIp ?? '');
+      const now = h.get('kube-controller-manager');
+      return now !== undefined && now !== victim ? now : undefined;
+    }, (LEASE_S + 10) * 1000);
+    console.log(`lease moved from ${victim} to ${moved} ${Date.now() - t0} ms after shutdown (lease ${LEASE_S} s)`);
+    expect(survivors.map((s) => s.name)).toContain(moved);
+  }, 40_000);
+
+  it('booting the stopped VM again brings it back on its data', async () => {
+    const stopped = REPLICAS.find((r) => host.state(r.name) === 'stopped');
+    const running = REPLICAS.find((r) => host.state(r.name) === 'running');
+    expect(stopped).toBeDefined();
+    const { name, internalIp } = stopped ?? { name: '', internalIp: '' };
+    const h = await leaseHolders(running?.internalIp ?? '');
+    expect(h.get('kube-controller-manager')).not.toBe(name);
+
+    const t0 = Date.now();
+    await host.boot(specOf(name));
+    expect(host.state(name)).toBe('running');
+    await waitFor(`/readyz ok on ${name}`, async () => ((await readyz(internalIp)) === 'ok' ? true : undefined), 15_000);
+    console.log(`restart of ${name}: /readyz ok after ${Date.now() - t0} ms`);
+    // It caught up on what was written while it was down.
+    expect(await etcdctl(internalIp, 2379, ['get', '/quorum-test', '--print-value-only'])).toBe('written-with-one-member-down\n');
+    expect(await startedMembers(internalIp, 2379)).toHaveLength(3);
+    expect(await startedMembers(internalIp, 4002)).toHaveLength(3);
+  }, 30_000);
+
+  it('an etcd that dies marks its VM failed and its API server unready; booting it again recovers', async () => {
+    const { name, internalIp } = REPLICAS[1] ?? { name: '', internalIp: '' };
+    const [mainPid] = await pidsOf(name);
+    process.kill(mainPid ?? 0, 'SIGKILL');
+    await waitFor(`${name} failed`, async () => (host.state(name) === 'failed' ? true : undefined), 5_000);
+    const res = await api(internalIp, '/readyz');
+    expect(res.status).toBe(500);
+    expect(res.body).toContain('[-]etcd failed');
+    expect((await api(internalIp, '/livez')).body).toBe('ok');
+    expect(logs.some((l) => l.includes(`${name}: etcd main exited (signal SIGKILL)`))).toBe(true);
+
+    await host.boot(specOf(name));
+    expect(host.state(name)).toBe('running');
+    await waitFor(`/readyz ok on ${name}`, async () => ((await readyz(internalIp)) === 'ok' ? true : undefined), 15_000);
+  }, 30_000);
+
+  it('a VM whose metadata is unreadable or unusable is marked failed without throwing', async () => {
+    const failingHost = createVmHost({ log: (msg) => logs.push(`${new Date().toISOString()} ${msg}`), metadataRetryMs: 300 });
+    const base = { project: 'sandbox-project', zone: 'europe-west1-b', metadataUrl };
+    // Unknown to the metadata server (no instance has this address).
+    const unknown: VmSpec = { ...base, name: 'unknown-vm', internalIp: '127.77.1.9', diskDir: path.join(workDir, 'disks', 'unknown-vm') };
+    // Known, but its kube-env lacks the certificates.
+    metadataByIp.set('127.77.1.8', new Map([['kube-env', "INITIAL_ETCD_CLUSTER: 'broken-vm'\n"], ['kube-master-certs', '']]));
+    const broken: VmSpec = { ...base, name: 'broken-vm', internalIp: '127.77.1.8', diskDir: path.join(workDir, 'disks', 'broken-vm') };
+
+    await expect(Promise.all([failingHost.boot(unknown), failingHost.boot(broken)])).resolves.toBeDefined();
+    expect(failingHost.state('unknown-vm')).toBe('failed');
+    expect(failingHost.state('broken-vm')).toBe('failed');
+    expect(logs.some((l) => l.includes('unknown-vm: boot failed: GET') && l.includes('HTTP 404'))).toBe(true);
+    expect(logs.some((l) => l.includes('broken-vm: boot failed: metadata kube-env is not usable') && l.includes('CA_CERT'))).toBe(true);
+    expect(await readyPort('127.77.1.8', 2379)).toBe(false);
+    await failingHost.shutdownAll();
+    expect(failingHost.state('broken-vm')).toBe('stopped');
+  }, 20_000);
+
+  it('serves reads member-local without quorum reads, through the leader with them', async () => {
+    // Two 2-member clusters, one with quorum reads off and one with them on; each loses a member (and quorum).
+    const lonelyHost = createVmHost({ log: (msg) => logs.push(`${new Date().toISOString()} ${msg}`) });
+    const clusters = [
+      { master: 'reads-off-master', quorumReads: false, ips: ['127.77.2.1', '127.77.2.11'] },
+      { master: 'reads-on-master', quorumReads: true, ips: ['127.77.2.2', '127.77.2.12'] },
+    ];
+    const members = clusters.flatMap((c) => c.ips.map((ip, i) => ({ ...c, name: `${c.master}-${'ab'[i]}`, ip })));
+    for (const m of members) extraDns.set(m.name, m.ip);
+    const bootSpec = (m: (typeof members)[number]): VmSpec => ({
+      project: 'sandbox-project',
+      zone: 'europe-west1-b',
+      name: m.name,
+      internalIp: m.ip,
+      diskDir: path.join(workDir, 'disks', m.name),
+      metadataUrl,
+    });
+    for (const m of members) {
+      const certs = await createReplicaCerts(pki, { name: m.name, internalIp: m.ip, staticIp: '' });
+      const items = buildMasterMetadata({
+        masterName: m.master,
+        clusterName: m.master,
+        zone: 'europe-west1-b',
+        pki,
+        certs,
+        initialEtcdCluster: members.filter((o) => o.master === m.master).map((o) => o.name),
+        initialEtcdClusterState: 'new',
+        multizone: true,
+        quorumReads: m.quorumReads,
+      });
+      metadataByIp.set(m.ip, new Map(items.map((i) => [i.key, i.value])));
+    }
+    try {
+      await Promise.all(members.map((m) => lonelyHost.boot(bootSpec(m))));
+      const [off, on] = clusters.map((c) => c.ips[0] ?? '');
+      const node = { metadata: { name: 'reads-node' } };
+      for (const ip of [off, on]) {
+        await waitFor(`/readyz ok on ${ip}`, async () => ((await readyz(ip ?? '')) === 'ok' ? true : undefined), 15_000);
+        expect((await api(ip ?? '', '/api/v1/nodes', { method: 'POST', body: node })).status).toBe(201);
+      }
+      for (const m of members.filter((o) => o.name.endsWith('-b'))) await lonelyHost.shutdown(m.name);
+
+      // Without quorum: the member-local read still answers (possibly stale), the quorum read cannot.
+      const offList = await api(off ?? '', '/api/v1/nodes');
+      expect(offList.status).toBe(200);
+      expect(JSON.parse(offList.body)).toMatchObject({ kind: 'NodeList', items: [{ metadata: { name: 'reads-node' } }] });
+      const onList = await api(on ?? '', '/api/v1/nodes');
+      expect([500, 504]).toContain(onList.status);
+      expect(JSON.parse(onList.body)).toMatchObject({ kind: 'Status', status: 'Failure' });
+      // Readiness needs a quorum whatever the read mode.
+      for (const ip of [off, on]) expect((await api(ip ?? '', '/readyz')).status).toBe(500);
+    } finally {
+      await lonelyHost.shutdownAll();
+    }
+  }, 40_000);
+
+  it('after a crash of the sandbox, a new host ends leftover etcds and keeps the data', async () => {
+    const name = REPLICAS[0]?.name ?? '';
+    await host.shutdownAll();
+    for (const r of REPLICAS) expect(host.state(r.name)).toBe('stopped');
+
+    // Simulate an etcd orphaned by a sandbox killed with -9: running on the VM's ports, named by its pidfile.
+    const spec = specOf(name);
+    const launch: EtcdLaunch = {
+      cluster: 'main',
+      instance: name,
+      ip: spec.internalIp,
+      diskDir: spec.diskDir,
+      initialCluster: [],
+      initialClusterState: 'new',
+      masterName: MASTER,
+      tls: {
+        clientCa: path.join(spec.diskDir, 'pki', 'etcd-apiserver-ca.crt'),
+        serverCert: path.join(spec.diskDir, 'pki', 'etcd-apiserver-server.crt'),
+        serverKey: path.join(spec.diskDir, 'pki', 'etcd-apiserver-server.key'),
+        peerCa: path.join(spec.diskDir, 'pki', 'etcd-ca.crt'),
+        peerCert: path.join(spec.diskDir, 'pki', 'etcd-peer.crt'),
+        peerKey: path.join(spec.diskDir, 'pki', 'etcd-peer.key'),
+      },
+    };
+    const orphan = spawn('etcd', etcdArgs(launch), { detached: true, stdio: 'ignore' });
+    const orphanPid = orphan.pid ?? 0;
+    await writeFile(path.join(spec.diskDir, 'run', 'etcd-main.pid'), `${orphanPid}\n`);
+    await waitFor('orphan etcd to listen', async () => ((await readyPort(spec.internalIp, 2379)) ? true : undefined), 5_000);
+
+    host = createVmHost({ log: (msg) => logs.push(`${new Date().toISOString()} ${msg}`) });
+    await Promise.all(REPLICAS.map((r) => host.boot(specOf(r.name))));
+    expect(alive(orphanPid)).toBe(false);
+    for (const r of REPLICAS) expect(host.state(r.name)).toBe('running');
+    await waitFor('/readyz ok everywhere after restart', async () => {
+      const answers = await Promise.all(REPLICAS.map((r) => readyz(r.internalIp)));
+      return answers.every((a) => a === 'ok') ? true : undefined;
+    }, 15_000);
+    const nodes = JSON.parse((await api(spec.internalIp, '/api/v1/nodes')).body) as { items: Array<{ metadata: { name: string } }> };
+    expect(nodes.items.map((n) => n.metadata.name)).toContain('agenttest-minion-1');
+    expect(logs.some((l) => l.includes(`killing etcd main left over from an earlier run (pid ${orphanPid})`))).toBe(true);
+
+    const pids = (await Promise.all(REPLICAS.map((r) => pidsOf(r.name)))).flat();
+    expect(pids).toHaveLength(6);
+    await host.shutdownAll();
+    expect(pids.filter(alive)).toEqual([]);
+  }, 60_000);
+});
+
+function readyPort(ip: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = new net.Socket();
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+    socket.connect(port, ip);
+  });
+}

@@ -1,0 +1,307 @@
+// The VM agent: what a booted sandbox master runs, inside the sandbox process (no process per VM).
+// Like a kube-up master's configure-helper it reads kube-env and kube-master-certs from the metadata
+// server, writes the certs to the VM's disk, and starts etcd main and events (real etcd processes), an
+// API-server stand-in, and the leader election of the master components. A failure inside a VM marks
+// it `failed` and is logged; it never escapes into the sandbox process.
+
+import { randomUUID } from 'node:crypto';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { APISERVER_PORT } from '../pki/index';
+import { startApiServer, type ApiServer } from './apiserver';
+import {
+  EtcdProcess,
+  etcdDataInitialized,
+  killStaleEtcd,
+  type EtcdCluster,
+  type EtcdExit,
+  type EtcdLaunch,
+  type EtcdTlsFiles,
+} from './etcd-process';
+import { LEADER_ELECTED_COMPONENTS } from './kube-objects';
+import { startLeaderElection, type LeaderElection } from './leader-election';
+import { createLocalEtcd, type LocalEtcd } from './local-etcd';
+import { parseMasterConfig, type MasterConfig } from './master-config';
+import { createMetadataClient } from './metadata-client';
+import type { VmHost, VmProcessState, VmSpec } from './types';
+
+const DEFAULT_LEASE_DURATION_S = 15;
+
+type VmRun = {
+  spec: VmSpec;
+  state: VmProcessState;
+  /** From kube-env once read; groups the replicas of one cluster for an orderly shutdownAll. */
+  masterName?: string;
+  /** Aborted by shutdown so a boot still waiting on metadata gives up at once. */
+  abort: AbortController;
+  etcds: EtcdProcess[];
+  etcd?: LocalEtcd;
+  apiserver?: ApiServer;
+  election?: LeaderElection;
+};
+
+export function createVmHost(opts: {
+  log?: (msg: string) => void;
+  /** How long a boot keeps retrying the metadata server before the VM is marked failed (default 10 s). */
+  metadataRetryMs?: number;
+}): VmHost {
+  const baseLog = opts.log ?? ((msg: string) => console.log(`[vm] ${msg}`));
+  const runs = new Map<string, VmRun>();
+  // boot/shutdown of one VM run one after the other; different VMs proceed in parallel.
+  const queues = new Map<string, Promise<void>>();
+
+  function enqueue(name: string, task: () => Promise<void>): Promise<void> {
+    const previous = queues.get(name) ?? Promise.resolve();
+    const next = previous.then(task, task);
+    const settled = next.catch(() => undefined);
+    queues.set(name, settled);
+    void settled.then(() => {
+      if (queues.get(name) === settled) queues.delete(name);
+    });
+    return settled;
+  }
+
+  // If the sandbox exits without shutdownAll (uncaught error, process.exit), do not leave etcds behind.
+  const onExit = () => {
+    for (const run of runs.values()) for (const etcd of run.etcds) etcd.killNow();
+  };
+  process.once('exit', onExit);
+
+  async function startRun(run: VmRun): Promise<void> {
+    const { spec } = run;
+    const log = (msg: string) => baseLog(`${spec.name}: ${msg}`);
+    const signal = run.abort.signal;
+    const t0 = Date.now();
+
+    const metadata = createMetadataClient({
+      metadataUrl: spec.metadataUrl,
+      localAddress: spec.internalIp,
+      retryForMs: opts.metadataRetryMs,
+    });
+    const [kubeEnv, masterCerts] = await Promise.all([
+      metadata.attribute('kube-env', signal),
+      metadata.attribute('kube-master-certs', signal),
+    ]);
+    const config = parseMasterConfig(kubeEnv, masterCerts, spec.name);
+    run.masterName = config.masterName;
+    const files = await writePki(spec.diskDir, config);
+    signal.throwIfAborted();
+
+    for (const cluster of ['main', 'events'] as const) await killStaleEtcd(spec.diskDir, cluster, log);
+    const members = await resolveInitialCluster(spec, config, opts.metadataRetryMs ?? 10_000, signal, log);
+    signal.throwIfAborted();
+
+    const onEtcdExit = (cluster: EtcdCluster) => (exit: EtcdExit) => {
+      if (run.state === 'stopped') return;
+      run.state = 'failed';
+      const how = exit.signal !== null ? `signal ${exit.signal}` : `code ${String(exit.code)}`;
+      log(`etcd ${cluster} exited (${how}); VM marked failed, see ${path.join(spec.diskDir, 'logs', `etcd-${cluster}.log`)}`);
+    };
+    for (const cluster of ['main', 'events'] as const) {
+      const launch: EtcdLaunch = {
+        cluster,
+        instance: spec.name,
+        ip: spec.internalIp,
+        diskDir: spec.diskDir,
+        initialCluster: members,
+        initialClusterState: config.initialEtcdClusterState,
+        masterName: config.masterName,
+        tls: files.etcd,
+      };
+      const proc = new EtcdProcess(launch, onEtcdExit(cluster));
+      run.etcds.push(proc);
+      await proc.start();
+    }
+
+    run.etcd = createLocalEtcd({
+      ip: spec.internalIp,
+      caCert: config.pem.etcdApiserverCaCert,
+      clientCert: config.pem.etcdApiserverClientCert,
+      clientKey: config.pem.etcdApiserverClientKey,
+      quorumReads: config.quorumReads,
+    });
+    run.apiserver = await startApiServer({
+      ip: spec.internalIp,
+      port: APISERVER_PORT,
+      caCert: config.pem.caCert,
+      servingCert: config.pem.masterCert,
+      servingKey: config.pem.masterKey,
+      etcd: run.etcd,
+      log,
+    });
+    run.election = startLeaderElection({
+      etcd: run.etcd,
+      // client-go's default identity is "<hostname>_<uuid>"; the uuid is new on every boot.
+      identity: `${spec.name}_${randomUUID()}`,
+      leaseDurationS: leaseDurationS(),
+      components: LEADER_ELECTED_COMPONENTS,
+      log,
+    });
+    log(
+      `booted in ${Date.now() - t0} ms: etcd main https://${spec.internalIp}:2379, events :4002, ` +
+        `API server :${APISERVER_PORT}, quorum reads ${config.quorumReads ? 'on' : 'off'}`,
+    );
+  }
+
+  /** Stops whatever a run started, in reverse order; never throws. */
+  async function stopRun(run: VmRun): Promise<void> {
+    const log = (msg: string) => baseLog(`${run.spec.name}: ${msg}`);
+    const step = async (what: string, fn: () => Promise<void> | void) => {
+      try {
+        await fn();
+      } catch (err) {
+        log(`stopping ${what}: ${errorMessage(err)}`);
+      }
+    };
+    await step('leader election', () => run.election?.stop());
+    await step('API server', () => run.apiserver?.close());
+    await step('etcd client', () => run.etcd?.close());
+    await Promise.all(run.etcds.map((e) => step(`etcd ${e.launch.cluster}`, () => e.stop())));
+    run.election = undefined;
+    run.apiserver = undefined;
+    run.etcd = undefined;
+    run.etcds = [];
+  }
+
+  async function bootTask(spec: VmSpec): Promise<void> {
+    const existing = runs.get(spec.name);
+    if (existing && (existing.state === 'running' || existing.state === 'booting')) return;
+    if (existing) await stopRun(existing);
+    const run: VmRun = { spec, state: 'booting', abort: new AbortController(), etcds: [] };
+    runs.set(spec.name, run);
+    try {
+      await startRun(run);
+      // An etcd may already have died during the boot; that verdict stands.
+      if (run.state === 'booting') run.state = 'running';
+    } catch (err) {
+      if (run.abort.signal.aborted) {
+        baseLog(`${spec.name}: boot cancelled by shutdown`);
+      } else {
+        run.state = 'failed';
+        baseLog(`${spec.name}: boot failed: ${errorMessage(err)}`);
+      }
+      await stopRun(run);
+      if (run.abort.signal.aborted) run.state = 'stopped';
+    }
+  }
+
+  async function shutdownTask(name: string): Promise<void> {
+    const run = runs.get(name);
+    if (!run) return;
+    const hadProcesses = run.etcds.length > 0 || run.apiserver !== undefined;
+    await stopRun(run);
+    run.state = 'stopped';
+    if (hadProcesses) baseLog(`${name}: stopped`);
+  }
+
+  const host: VmHost = {
+    boot(spec) {
+      return enqueue(spec.name, () => bootTask(spec));
+    },
+    shutdown(name) {
+      const run = runs.get(name);
+      if (run) {
+        // Mark first so the etcd exit handlers see a deliberate stop, not a failure.
+        run.abort.abort();
+        if (run.state !== 'failed') run.state = 'stopped';
+      }
+      return enqueue(name, () => shutdownTask(name));
+    },
+    async shutdownAll() {
+      // Replicas of one cluster stop one after another: when all members get SIGTERM together, the
+      // leader's hand-over on shutdown targets a member that is going away too and hangs until SIGKILL.
+      // Different clusters stop in parallel.
+      const groups = new Map<string, string[]>();
+      for (const [name, run] of runs) {
+        const key = run.masterName ?? name;
+        groups.set(key, [...(groups.get(key) ?? []), name]);
+      }
+      await Promise.all(
+        [...groups.values()].map(async (names) => {
+          for (const name of names) await host.shutdown(name);
+        }),
+      );
+    },
+    state(name) {
+      return runs.get(name)?.state ?? 'stopped';
+    },
+  };
+  return host;
+}
+
+type PkiFiles = { etcd: EtcdTlsFiles };
+
+/** Writes the certs where the VM's processes read them; keys 0600, as configure-helper does. */
+async function writePki(diskDir: string, config: MasterConfig): Promise<PkiFiles> {
+  const dir = path.join(diskDir, 'pki');
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const put = async (file: string, content: string, secret: boolean): Promise<string> => {
+    const full = path.join(dir, file);
+    await writeFile(full, content, { mode: secret ? 0o600 : 0o644 });
+    // writeFile's mode applies only on creation; enforce it on files from an earlier boot too.
+    await chmod(full, secret ? 0o600 : 0o644);
+    return full;
+  };
+  const { pem } = config;
+  await put('ca.crt', pem.caCert, false);
+  await put('apiserver.crt', pem.masterCert, false);
+  await put('apiserver.key', pem.masterKey, true);
+  const [peerCa, peerCert, peerKey, clientCa, serverCert, serverKey] = await Promise.all([
+    put('etcd-ca.crt', pem.etcdCaCert, false),
+    put('etcd-peer.crt', pem.etcdPeerCert, false),
+    put('etcd-peer.key', pem.etcdPeerKey, true),
+    put('etcd-apiserver-ca.crt', pem.etcdApiserverCaCert, false),
+    put('etcd-apiserver-server.crt', pem.etcdApiserverServerCert, false),
+    put('etcd-apiserver-server.key', pem.etcdApiserverServerKey, true),
+  ]);
+  await put('etcd-apiserver-client.crt', pem.etcdApiserverClientCert, false);
+  await put('etcd-apiserver-client.key', pem.etcdApiserverClientKey, true);
+  return { etcd: { peerCa, peerCert, peerKey, clientCa, serverCert, serverKey } };
+}
+
+/**
+ * INITIAL_ETCD_CLUSTER names -> peer IPs through the emulator's DNS stand-in. Only a member that has
+ * never started needs them all; with an initialised data dir etcd ignores the flag, so names that no
+ * longer resolve (a deleted replica) are skipped rather than failing the boot.
+ */
+async function resolveInitialCluster(
+  spec: VmSpec,
+  config: MasterConfig,
+  retryMs: number,
+  signal: AbortSignal,
+  log: (msg: string) => void,
+): Promise<Array<{ instance: string; ip: string }>> {
+  const initialized = etcdDataInitialized(spec.diskDir, 'main') && etcdDataInitialized(spec.diskDir, 'events');
+  // Names only matter for a first start, so do not hold up a restart for long on one that is gone.
+  const metadata = createMetadataClient({
+    metadataUrl: spec.metadataUrl,
+    localAddress: spec.internalIp,
+    retryForMs: initialized ? Math.min(retryMs, 1_500) : retryMs,
+  });
+  const names = config.initialEtcdCluster.includes(spec.name)
+    ? config.initialEtcdCluster
+    : [...config.initialEtcdCluster, spec.name];
+  const resolved = await Promise.all(
+    names.map(async (instance) => {
+      if (instance === spec.name) return { instance, ip: spec.internalIp };
+      try {
+        return { instance, ip: await metadata.resolve(instance, signal) };
+      } catch (err) {
+        if (!initialized || signal.aborted) throw err;
+        log(`cannot resolve ${instance} (${errorMessage(err)}); etcd data exists, so it is left out`);
+        return undefined;
+      }
+    }),
+  );
+  return resolved.filter((m): m is { instance: string; ip: string } => m !== undefined);
+}
+
+function leaseDurationS(): number {
+  const raw = process.env.SANDBOX_LEASE_DURATION_S;
+  const value = raw === undefined || raw === '' ? DEFAULT_LEASE_DURATION_S : Number(raw);
+  return Number.isFinite(value) && value >= 1 ? Math.round(value) : DEFAULT_LEASE_DURATION_S;
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
