@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { parseEnv } from './env';
+
+describe('parseEnv', () => {
+  it('defaults to the sandbox on 8780 with .quorum at the repo root', () => {
+    expect(parseEnv({}, '/repo')).toEqual({
+      QUORUM_PROVIDER: 'sandbox',
+      SANDBOX_PORT: 8780,
+      SANDBOX_APISERVER_PORT: 443,
+      QUORUM_PROJECTS: ['sandbox-project'],
+      QUORUM_DATA_DIR: '/repo/.quorum',
+      QUORUM_PROBE_TIMEOUT_MS: 800,
+      QUORUM_COMPUTE_TIMEOUT_MS: 10_000,
+    });
+  });
+
+  it('reads every variable, treating empty as unset', () => {
+    const env = parseEnv(
+      { QUORUM_PROVIDER: 'gce', SANDBOX_PORT: '8790', QUORUM_PROJECTS: ' proj-one, proj-two ,proj-one,', QUORUM_DATA_DIR: '/var/quorum', QUORUM_PROBE_TIMEOUT_MS: '', SANDBOX_APISERVER_PORT: '8443' },
+      '/repo',
+    );
+    expect(env).toMatchObject({
+      QUORUM_PROVIDER: 'gce',
+      SANDBOX_PORT: 8790,
+      SANDBOX_APISERVER_PORT: 8443,
+      QUORUM_PROJECTS: ['proj-one', 'proj-two'],
+      QUORUM_DATA_DIR: '/var/quorum',
+      QUORUM_PROBE_TIMEOUT_MS: 800,
+    });
+  });
+
+  it.each([
+    [{ QUORUM_PROVIDER: 'aws' }, 'QUORUM_PROVIDER'],
+    [{ SANDBOX_PORT: '70000' }, 'SANDBOX_PORT'],
+    [{ QUORUM_PROJECTS: 'Bad_Project' }, 'QUORUM_PROJECTS'],
+    [{ QUORUM_PROJECTS: ',' }, 'QUORUM_PROJECTS'],
+    [{ QUORUM_PROBE_TIMEOUT_MS: 'soon' }, 'QUORUM_PROBE_TIMEOUT_MS'],
+  ])('rejects %j naming the variable', (source, name) => {
+    expect(() => parseEnv(source, '/repo')).toThrow(name);
+  });
+});

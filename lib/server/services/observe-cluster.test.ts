@@ -1,0 +1,268 @@
+// The service's own logic with in-memory ports: what runs concurrently, which credentials are used, what
+// reaches the Topology. Real adapters against the sandbox are covered in tests/integration.
+import { describe, expect, it } from 'vitest';
+import type { EtcdMember, EtcdMemberStatus, ApiServerProbe, VmStatus } from '@/lib/core/topology';
+import type { ComputePort, InstanceInfo } from '@/lib/ports/compute';
+import type { EtcdAdminPort, EtcdClientCredentials } from '@/lib/ports/etcd-admin';
+import type { KubeApiPort, KubeCredentials } from '@/lib/ports/kube-api';
+import { ProviderError } from '@/lib/ports/provider-error';
+import type { Container } from '@/lib/server/container';
+import { parseEnv } from '@/lib/server/env';
+import { clustersOf } from './discover-clusters';
+import { observeCluster, replicaNameRegex } from './observe-cluster';
+
+const pem = (label: string, tag: string) => `-----BEGIN ${label}-----\n${Buffer.from(tag).toString('base64')}\n-----END ${label}-----\n`;
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+function kubeUpMetadata(tag: string, extraEnv: Record<string, string> = {}): Record<string, string> {
+  const env = {
+    MASTER_NAME: 'prod-master',
+    KUBERNETES_MASTER: 'true',
+    MULTIZONE: 'true',
+    ETCD_QUORUM_READ: 'true',
+    CA_CERT: b64(pem('CERTIFICATE', `${tag}-ca`)),
+    KUBECFG_CERT: b64(pem('CERTIFICATE', `${tag}-admin`)),
+    KUBECFG_KEY: b64(pem('PRIVATE KEY', `${tag}-admin-key`)),
+    ...extraEnv,
+  };
+  const certs = {
+    CA_KEY: b64(pem('PRIVATE KEY', `${tag}-ca-key`)),
+    ETCD_APISERVER_CA_CERT: b64(pem('CERTIFICATE', `${tag}-etcd-ca`)),
+    ETCD_APISERVER_CLIENT_CERT: b64(pem('CERTIFICATE', `${tag}-etcd-client`)),
+    ETCD_APISERVER_CLIENT_KEY: b64(pem('PRIVATE KEY', `${tag}-etcd-client-key`)),
+  };
+  const yaml = (o: Record<string, string>) => Object.entries(o).map(([k, v]) => `${k}: '${v}'\n`).join('');
+  return { 'kube-env': yaml(env), 'kube-master-certs': yaml(certs) };
+}
+
+function instance(name: string, zone: string, ip: string | null, status: VmStatus = 'RUNNING', metadata = kubeUpMetadata('m')): InstanceInfo {
+  return { name, zone, status, internalIp: ip, externalIp: null, tags: [], metadata, metadataFingerprint: null, creationTimestamp: '' };
+}
+
+type Deferred<T> = { promise: Promise<T>; resolve: (v: T) => void };
+function deferred<T>(): Deferred<T> {
+  let resolve: (v: T) => void = () => {};
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+const okStatus = (memberId: string): EtcdMemberStatus => ({
+  ok: true,
+  memberId,
+  leaderId: '1',
+  raftIndex: 10,
+  raftTerm: 2,
+  dbSize: 1000,
+  isLearner: false,
+  version: '3.4.23',
+});
+
+class FakeWorld {
+  instances: InstanceInfo[] = [
+    instance('prod-master-aaa', 'europe-west1-b', '127.20.0.2'),
+    instance('prod-master-bbb', 'europe-west1-c', '127.20.0.3'),
+    instance('prod-master-ccc', 'europe-west1-d', '127.20.0.4'),
+  ];
+  /** Every probe call, in the order made. */
+  calls: string[] = [];
+  etcdCreds: EtcdClientCredentials[] = [];
+  kubeCreds: KubeCredentials[] = [];
+  /** When set, probes wait for this before answering. */
+  gate: Deferred<void> | null = null;
+  readyServers = new Set(['https://127.20.0.2:443', 'https://127.20.0.3:443', 'https://127.20.0.4:443']);
+  gceMode = false;
+
+  private async answer<T>(value: T): Promise<T> {
+    if (this.gate) await this.gate.promise;
+    return value;
+  }
+
+  compute: ComputePort = {
+    listRegionZones: async () => ['europe-west1-b', 'europe-west1-c', 'europe-west1-d'],
+    listAllInstances: async () => this.instances,
+    listInstances: async (_p, zones, regex) => this.instances.filter((i) => zones.includes(i.zone) && new RegExp(regex).test(i.name)),
+    getForwardingRule: async () => null,
+    getTargetPool: async () => null,
+    getAddress: async () => null,
+  };
+
+  etcd: EtcdAdminPort = {
+    memberList: async (endpoints, creds): Promise<EtcdMember[]> => {
+      this.calls.push(`memberList ${endpoints.join(',')}`);
+      this.etcdCreds.push(creds);
+      return this.answer(
+        this.instances.map((i, n) => ({ id: String(n + 1), name: `etcd-${i.name}`, peerUrls: [`https://${i.internalIp}:2380`], clientUrls: [], isLearner: false })),
+      );
+    },
+    status: async (endpoint, creds) => {
+      this.calls.push(`status ${endpoint}`);
+      this.etcdCreds.push(creds);
+      return this.answer(okStatus(endpoint));
+    },
+    close: async () => {},
+  };
+
+  kube: KubeApiPort = {
+    probe: async (server, creds): Promise<ApiServerProbe> => {
+      this.calls.push(`probe ${server}`);
+      this.kubeCreds.push(creds);
+      const ready = this.readyServers.has(server);
+      return this.answer(ready ? { ready: true, live: true } : { ready: false, live: true });
+    },
+    leases: async (server) => {
+      this.calls.push(`leases ${server}`);
+      return [{ component: 'kube-scheduler', holderIdentity: 'prod-master-aaa_x', renewTime: null, leaseDurationSeconds: 15 }];
+    },
+    nodes: async (server) => {
+      this.calls.push(`nodes ${server}`);
+      return [{ name: 'n1', zone: 'europe-west1-b', ready: true }];
+    },
+  };
+
+  container(): Container {
+    return {
+      env: parseEnv({}),
+      compute: this.compute,
+      etcd: this.etcd,
+      kube: this.kube,
+      clock: { now: () => new Date('2024-05-01T10:00:00Z') },
+      endpoints: {
+        etcd: (ip, cluster) => {
+          if (this.gceMode) throw new ProviderError('ProviderUnavailable', 'etcd needs an SSH tunnel');
+          return `https://${ip}:${cluster === 'main' ? 2379 : 4002}`;
+        },
+        apiServer: (ip) => `https://${ip}:443`,
+      },
+      projects: ['sandbox-project'],
+      probeTimeoutMs: 800,
+      close: async () => {},
+    };
+  }
+}
+
+const PROD = { project: 'sandbox-project', region: 'europe-west1', masterName: 'prod-master' };
+
+describe('observeCluster', () => {
+  it('starts every probe of every replica before any has answered', async () => {
+    const w = new FakeWorld();
+    w.gate = deferred<void>();
+    const observation = observeCluster(PROD, w.container());
+    await new Promise((r) => setTimeout(r, 20));
+    // 3 replicas x (etcd main, etcd events, API server) + a member list per etcd cluster, all in flight.
+    expect(w.calls.filter((c) => c.startsWith('status ')).length).toBe(6);
+    expect(w.calls.filter((c) => c.startsWith('probe ')).length).toBe(3);
+    expect(w.calls.filter((c) => c.startsWith('memberList ')).length).toBe(2);
+    w.gate.resolve();
+    const t = await observation;
+    expect(t.replicas.map((r) => [r.name, r.etcd.main.ok, r.etcd.events.ok, r.apiServer.ready])).toEqual([
+      ['prod-master-aaa', true, true, true],
+      ['prod-master-bbb', true, true, true],
+      ['prod-master-ccc', true, true, true],
+    ]);
+    expect(t.etcd.main.members).toHaveLength(3);
+    expect(t.settings).toEqual({ multizone: true, quorumReads: true });
+    expect(t.observedAt).toBe('2024-05-01T10:00:00.000Z');
+  });
+
+  it('does not probe a replica whose VM cannot run anything, and reports why', async () => {
+    const w = new FakeWorld();
+    w.instances[1] = instance('prod-master-bbb', 'europe-west1-c', '127.20.0.3', 'TERMINATED');
+    const t = await observeCluster(PROD, w.container());
+    expect(w.calls.some((c) => c.includes('127.20.0.3'))).toBe(false);
+    const stopped = t.replicas.find((r) => r.name === 'prod-master-bbb');
+    expect(stopped?.etcd.main).toEqual({ ok: false, error: 'VM is TERMINATED' });
+    expect(stopped?.apiServer).toEqual({ ready: null, live: null, error: 'VM is TERMINATED' });
+    expect(w.calls.find((c) => c.startsWith('memberList'))).toBe('memberList https://127.20.0.2:2379,https://127.20.0.4:2379');
+  });
+
+  it('takes credentials from the first RUNNING replica that has them', async () => {
+    const w = new FakeWorld();
+    w.instances = [
+      instance('prod-master-aaa', 'europe-west1-b', '127.20.0.2', 'TERMINATED', kubeUpMetadata('stale')),
+      instance('prod-master-bbb', 'europe-west1-c', '127.20.0.3', 'RUNNING', { 'kube-env': "MASTER_NAME: 'prod-master'\n" }),
+      instance('prod-master-ccc', 'europe-west1-d', '127.20.0.4', 'RUNNING', kubeUpMetadata('good')),
+    ];
+    await observeCluster(PROD, w.container());
+    expect(new Set(w.etcdCreds.map((c) => c.clientCert))).toEqual(new Set([pem('CERTIFICATE', 'good-etcd-client')]));
+    expect(new Set(w.kubeCreds.map((c) => c.clientKey))).toEqual(new Set([pem('PRIVATE KEY', 'good-admin-key')]));
+  });
+
+  it('reports missing credentials on every probe instead of calling without them', async () => {
+    const w = new FakeWorld();
+    w.instances = w.instances.map((i) => ({ ...i, metadata: { 'kube-env': "MASTER_NAME: 'prod-master'\nMULTIZONE: 'true'\n" } }));
+    const t = await observeCluster(PROD, w.container());
+    expect(w.calls).toEqual([]);
+    expect(t.replicas[0]?.etcd.main.ok).toBe(false);
+    expect(t.etcd.main.members).toBeNull();
+    expect(t.etcd.main.error).toMatch(/etcd client credentials/);
+    expect(t.settings).toEqual({ multizone: true, quorumReads: false });
+    expect(t.leases).toBeNull();
+  });
+
+  it('reads leases and nodes from an API server that reports ready', async () => {
+    const w = new FakeWorld();
+    w.readyServers = new Set(['https://127.20.0.4:443']);
+    const t = await observeCluster(PROD, w.container());
+    expect(w.calls.filter((c) => c.startsWith('leases ') || c.startsWith('nodes '))).toEqual([
+      'leases https://127.20.0.4:443',
+      'nodes https://127.20.0.4:443',
+    ]);
+    expect(t.leases).toHaveLength(1);
+    expect(t.nodes).toHaveLength(1);
+  });
+
+  it('leaves leases and nodes unknown when no API server is ready', async () => {
+    const w = new FakeWorld();
+    w.readyServers = new Set();
+    const t = await observeCluster(PROD, w.container());
+    expect(t.leases).toBeNull();
+    expect(t.nodes).toBeNull();
+  });
+
+  it('never copies metadata or key material into the Topology', async () => {
+    const w = new FakeWorld();
+    const json = JSON.stringify(await observeCluster(PROD, w.container()));
+    expect(json).not.toMatch(/BEGIN|PRIVATE|kube-env|KUBECFG|ETCD_APISERVER/);
+    expect(json).not.toContain(b64('-----BEGIN').slice(0, 12));
+  });
+
+  it('fails with ProviderUnavailable where etcd cannot be reached at all (GCE without a tunnel)', async () => {
+    const w = new FakeWorld();
+    w.gceMode = true;
+    await expect(observeCluster(PROD, w.container())).rejects.toMatchObject({ code: 'ProviderUnavailable' });
+  });
+});
+
+describe('replicaNameRegex', () => {
+  it.each([
+    ['prod-master', true],
+    ['prod-master-a1c', true],
+    ['prod-master-a1', false],
+    ['prod-master-a1cd', false],
+    ['prod-masterx', false],
+    ['xprod-master', false],
+  ])('%s -> %s', (name, matches) => {
+    expect(new RegExp(replicaNameRegex('prod-master')).test(name)).toBe(matches);
+  });
+});
+
+describe('clustersOf (discovery)', () => {
+  const yaml = (o: Record<string, string>) => ({ 'kube-env': Object.entries(o).map(([k, v]) => `${k}: '${v}'\n`).join('') });
+  it('groups masters by region and master name, ignoring nodes and strangers', () => {
+    const clusters = clustersOf('p', [
+      instance('prod-master-aaa', 'europe-west1-b', null, 'RUNNING', yaml({ KUBERNETES_MASTER: 'true', MASTER_NAME: 'prod-master' })),
+      instance('prod-master-bbb', 'europe-west1-c', null, 'TERMINATED', yaml({ KUBERNETES_MASTER: 'true', MASTER_NAME: 'prod-master' })),
+      // No KUBERNETES_MASTER, but kube-env names a master this instance's name fits.
+      instance('prod-master-ccc', 'europe-west1-d', null, 'RUNNING', yaml({ MASTER_NAME: 'prod-master' })),
+      // A node: kube-env names the master, its name does not fit.
+      instance('prod-minion-x1y2', 'europe-west1-b', null, 'RUNNING', yaml({ KUBERNETES_MASTER: 'false', KUBERNETES_MASTER_NAME: 'prod-master' })),
+      // A master without MASTER_NAME: its name minus the replica suffix.
+      instance('kubernetes-master-q7z', 'us-central1-b', null, 'RUNNING', yaml({ KUBERNETES_MASTER: 'true' })),
+      instance('web-1', 'us-central1-b', null, 'RUNNING', {}),
+    ]);
+    expect(clusters).toEqual([
+      { project: 'p', region: 'europe-west1', masterName: 'prod-master', replicaNames: ['prod-master-aaa', 'prod-master-bbb', 'prod-master-ccc'] },
+      { project: 'p', region: 'us-central1', masterName: 'kubernetes-master', replicaNames: ['kubernetes-master-q7z'] },
+    ]);
+  });
+});

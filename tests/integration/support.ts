@@ -1,0 +1,114 @@
+// Shared by the integration tests: a container wired to the test sandbox, the prod cluster's ref, and
+// an etcdctl runner with certificates taken from a prod master's metadata (decoded here independently of
+// the adapters, so etcdctl checks what the dashboard claims without sharing its parsing).
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { inject } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import type { ClusterRef, Topology } from '@/lib/core/topology';
+import { createContainer, type Container } from '@/lib/server/container';
+import { parseEnv } from '@/lib/server/env';
+
+const run = promisify(execFile);
+
+export const PROJECT = 'sandbox-project';
+export const PROD: ClusterRef = { project: PROJECT, region: 'europe-west1', masterName: 'prod-master' };
+export const STAGING: ClusterRef = { project: PROJECT, region: 'us-central1', masterName: 'staging-master' };
+
+export function sandboxPort(): number {
+  return inject('sandboxPort');
+}
+
+export function testContainer(overrides: Record<string, string> = {}): Container {
+  return createContainer(
+    parseEnv({ QUORUM_PROVIDER: 'sandbox', SANDBOX_PORT: String(sandboxPort()), QUORUM_PROJECTS: PROJECT, ...overrides }),
+  );
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `probe` until `done` holds for its value or the deadline passes; returns the last value. */
+export async function pollUntil<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number, everyMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (done(value) || Date.now() > deadline) return value;
+    await sleep(everyMs);
+  }
+}
+
+// --- etcdctl -----------------------------------------------------------------------------------------------
+
+export type EtcdctlCerts = { dir: string; cacert: string; cert: string; key: string; cleanup: () => void };
+
+/** kube-master-certs of an instance -> PEM files for etcdctl (ETCD_APISERVER_CA_CERT / CLIENT_CERT / CLIENT_KEY). */
+export function writeEtcdctlCerts(metadata: Record<string, string>): EtcdctlCerts {
+  const doc = z.record(z.string(), z.string()).parse(parseYaml(metadata['kube-master-certs'] ?? ''));
+  const pem = (key: string) => {
+    const value = doc[key];
+    if (!value) throw new Error(`kube-master-certs has no ${key}`);
+    return Buffer.from(value, 'base64').toString('utf8');
+  };
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'quorum-etcdctl-'));
+  const files = { cacert: path.join(dir, 'ca.crt'), cert: path.join(dir, 'client.crt'), key: path.join(dir, 'client.key') };
+  writeFileSync(files.cacert, pem('ETCD_APISERVER_CA_CERT'));
+  writeFileSync(files.cert, pem('ETCD_APISERVER_CLIENT_CERT'));
+  writeFileSync(files.key, pem('ETCD_APISERVER_CLIENT_KEY'), { mode: 0o600 });
+  return { dir, ...files, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** etcdctl prints uint64 ids as JSON numbers; keep every long integer as its decimal string. */
+function parseEtcdctlJson(text: string): unknown {
+  return JSON.parse(text.replace(/([:[,]\s*)(\d{16,})(?=\s*[,\]}])/g, '$1"$2"'));
+}
+
+const id = z.union([z.string(), z.number()]).transform(String);
+
+const memberListSchema = z.object({
+  members: z.array(
+    z.object({
+      ID: id,
+      name: z.string().default(''),
+      peerURLs: z.array(z.string()).default([]),
+      clientURLs: z.array(z.string()).default([]),
+      isLearner: z.boolean().default(false),
+    }),
+  ),
+});
+
+const endpointStatusSchema = z.array(
+  z.object({
+    Endpoint: z.string(),
+    Status: z.object({ header: z.object({ member_id: id }), leader: id, isLearner: z.boolean().default(false) }),
+  }),
+);
+
+async function etcdctl(certs: EtcdctlCerts, endpoints: string[], args: string[]): Promise<unknown> {
+  const { stdout } = await run(
+    'etcdctl',
+    ['--endpoints', endpoints.join(','), '--cacert', certs.cacert, '--cert', certs.cert, '--key', certs.key, '--dial-timeout', '3s', '--command-timeout', '5s', ...args, '-w', 'json'],
+    { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 20_000 },
+  );
+  return parseEtcdctlJson(stdout);
+}
+
+export async function etcdctlMemberList(certs: EtcdctlCerts, endpoints: string[]) {
+  return memberListSchema.parse(await etcdctl(certs, endpoints, ['member', 'list'])).members;
+}
+
+export async function etcdctlEndpointStatus(certs: EtcdctlCerts, endpoints: string[]) {
+  return endpointStatusSchema.parse(await etcdctl(certs, endpoints, ['endpoint', 'status']));
+}
+
+// --- Topology helpers --------------------------------------------------------------------------------------
+
+export function allHealthy(t: Topology): boolean {
+  return (
+    t.replicas.length > 0 &&
+    t.replicas.every((r) => r.vmStatus === 'RUNNING' && r.etcd.main.ok && r.etcd.events.ok && r.apiServer.ready === true)
+  );
+}
