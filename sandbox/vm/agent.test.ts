@@ -108,6 +108,18 @@ async function startedMembers(ip: string, port: number): Promise<Array<{ name: s
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/**
+ * Hex member ID by peer URL (a member that has not started yet has no name), from etcdctl's simple
+ * output: its JSON holds IDs as numbers beyond 2^53.
+ */
+async function memberId(ip: string, port: number, peerUrl: string): Promise<string> {
+  const out = await etcdctl(ip, port, ['member', 'list']);
+  const line = out.split('\n').find((l) => l.split(', ')[3] === peerUrl);
+  const id = line?.split(', ')[0];
+  if (!id) throw new Error(`no member with peer URL ${peerUrl} in\n${out}`);
+  return id;
+}
+
 type ApiAnswer = { status: number; body: string };
 
 function api(ip: string, reqPath: string, opts: { method?: string; body?: unknown; clientCert?: boolean } = {}): Promise<ApiAnswer> {
@@ -370,6 +382,54 @@ describe('VM agent with real etcd', () => {
     expect(await startedMembers(internalIp, 2379)).toHaveLength(3);
     expect(await startedMembers(internalIp, 4002)).toHaveLength(3);
   }, 30_000);
+
+  it('a replica added as a learner joins both clusters with INITIAL_ETCD_CLUSTER_STATE=existing', async () => {
+    const newcomer = { name: `${MASTER}-g4h`, internalIp: '127.77.1.4', zone: 'europe-west1-b' };
+    const existing = REPLICAS[0]?.internalIp ?? '';
+    extraDns.set(newcomer.name, newcomer.internalIp);
+    const certs = await createReplicaCerts(pki, { ...newcomer, staticIp: '127.77.1.100' });
+    const items = buildMasterMetadata({
+      masterName: MASTER,
+      clusterName: 'agenttest',
+      zone: newcomer.zone,
+      pki,
+      certs,
+      initialEtcdCluster: [...REPLICAS.map((r) => r.name), newcomer.name],
+      initialEtcdClusterState: 'existing',
+      multizone: true,
+      quorumReads: true,
+    });
+    metadataByIp.set(newcomer.internalIp, new Map(items.map((i) => [i.key, i.value])));
+    specs.set(newcomer.name, { project: 'sandbox-project', zone: newcomer.zone, name: newcomer.name, internalIp: newcomer.internalIp, diskDir: path.join(workDir, 'disks', newcomer.name), metadataUrl });
+
+    // As the dashboard will do it: member first (as a learner), then the VM, then promote.
+    const ports = [[2379, 2380], [4002, 2381]] as const;
+    for (const [client, peer] of ports) {
+      // etcd refuses reconfiguration for ~5 s after a member (re)connects ("unhealthy cluster"): retry.
+      await waitFor(`member add on :${client}`, async () => {
+        await etcdctl(existing, client, ['member', 'add', `etcd-${newcomer.name}`, `--peer-urls=https://${newcomer.internalIp}:${peer}`, '--learner']);
+        return true;
+      }, 15_000);
+    }
+    await host.boot(specOf(newcomer.name));
+    expect(host.state(newcomer.name)).toBe('running');
+    const ids: string[] = [];
+    for (const [client, peer] of ports) {
+      const id = await memberId(existing, client, `https://${newcomer.internalIp}:${peer}`);
+      ids.push(id);
+      await waitFor(`promote on :${client}`, async () => {
+        await etcdctl(existing, client, ['member', 'promote', id]);
+        return true;
+      }, 20_000);
+      expect(await startedMembers(existing, client)).toHaveLength(4);
+    }
+    await waitFor(`/readyz ok on ${newcomer.name}`, async () => ((await readyz(newcomer.internalIp)) === 'ok' ? true : undefined), 15_000);
+
+    // Back to three: stop the VM (4 voters, 3 up: quorum kept), then remove its members.
+    await host.shutdown(newcomer.name);
+    for (const [i, [client]] of ports.entries()) await etcdctl(existing, client, ['member', 'remove', ids[i] ?? '']);
+    for (const [client] of ports) expect(await startedMembers(existing, client)).toHaveLength(3);
+  }, 60_000);
 
   it('an etcd that dies marks its VM failed and its API server unready; booting it again recovers', async () => {
     const { name, internalIp } = REPLICAS[1] ?? { name: '', internalIp: '' };

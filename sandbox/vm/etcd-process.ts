@@ -4,7 +4,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -15,6 +15,8 @@ export const ETCD_CLUSTERS = {
 export type EtcdCluster = keyof typeof ETCD_CLUSTERS;
 
 const STOP_GRACE_MS = 5_000;
+// etcd logs at info level (elections, peers) for debugging; keep one previous file once it grows past this.
+const LOG_ROTATE_BYTES = 10 << 20;
 
 export type EtcdTlsFiles = {
   clientCa: string;
@@ -160,6 +162,14 @@ function trySignal(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+async function rotateLog(file: string): Promise<void> {
+  try {
+    if ((await stat(file)).size > LOG_ROTATE_BYTES) await rename(file, `${file}.1`);
+  } catch {
+    // No log yet.
+  }
+}
+
 export type EtcdExit = { code: number | null; signal: NodeJS.Signals | null };
 
 export class EtcdProcess {
@@ -187,6 +197,7 @@ export class EtcdProcess {
     await mkdir(path.join(diskDir, 'run'), { recursive: true });
     await mkdir(path.dirname(etcdDataDir(diskDir, cluster)), { recursive: true, mode: 0o700 });
     const args = etcdArgs(this.launch);
+    await rotateLog(this.logFile);
     const logFd = openSync(this.logFile, 'a', 0o644);
     try {
       writeSync(logFd, `\n==== ${new Date().toISOString()} quorum sandbox: etcd ${args.join(' ')}\n`);

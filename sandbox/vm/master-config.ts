@@ -39,7 +39,8 @@ const base64Pem = (kind: 'CERTIFICATE' | 'PRIVATE KEY') =>
 
 const instanceName = z.string().regex(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, 'not an instance name');
 
-const boolString = z.enum(['true', 'false']).transform((v) => v === 'true');
+// kube-up's scripts compare with "true"; anything else (including '') means off. Case is forgiven.
+const boolString = z.string().transform((v) => v.trim().toLowerCase() === 'true');
 
 const kubeEnvSchema = z.object({
   MASTER_NAME: z.string().min(1).optional(),
