@@ -32,7 +32,7 @@ const REPLICAS = [
   { name: `${MASTER}-e3f`, internalIp: '127.77.1.3', zone: 'europe-west1-d' },
 ];
 const COMPONENTS = ['kube-controller-manager', 'kube-scheduler', 'cluster-autoscaler'];
-const LEASE_S = 3;
+const LEASE_S = 4;
 
 let workDir: string;
 let pki: ClusterPki;
