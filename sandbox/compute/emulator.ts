@@ -41,6 +41,8 @@ export type Emulator = {
   markSeedComplete(): void;
   /** What /sandbox/v1/health reports as `seeded`. */
   setSeeded(seeded: boolean): void;
+  /** Reported by /sandbox/v1/health as `seedError`, so whoever waits for `seeded` can stop waiting. */
+  setSeedError(message: string): void;
   close(): Promise<void>;
 };
 
@@ -55,6 +57,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
   // Requests that arrive before the Cloud exists (it needs the bound port) get a 503.
   const live: { cloud?: Cloud } = {};
   let seeded = false;
+  let seedError: string | undefined;
 
   const server = createServer((req, res) => {
     const started = Date.now();
@@ -113,7 +116,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       return;
     }
     if (path === '/sandbox/v1/health' && method === 'GET') {
-      sendJson(res, 200, { ok: true, seeded });
+      sendJson(res, 200, { ok: true, seeded, ...(seedError !== undefined ? { seedError } : {}) });
       return;
     }
     sendJson(res, 404, new GceError(404, 'notFound', `The requested URL ${path} was not found on this server.`).toJSON());
@@ -160,6 +163,9 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     },
     setSeeded: (value) => {
       seeded = value;
+    },
+    setSeedError: (message) => {
+      seedError = message;
     },
     close: async () => {
       await c.close();

@@ -1,10 +1,11 @@
-// Drives the VM host for the emulator. Calls for one VM run strictly one after another (a reset is a
-// shutdown then a boot; a stop may arrive while a boot is still launching), and a boot scheduled
-// after SANDBOX_BOOT_DELAY_MS is dropped if the VM was shut down in the meantime.
+// Drives the VM host for the emulator. Calls go to the host in the order the API asked for them (the
+// host orders the work of one VM itself, and a shutdown must reach it at once to cancel a boot still
+// in progress). A boot scheduled after SANDBOX_BOOT_DELAY_MS is dropped if the VM was shut down in
+// the meantime, and work that needs the VM gone (removing its disks) waits for its calls to settle.
 import type { VmHost, VmSpec } from '../vm/types';
 
 export class VmRunner {
-  private readonly chains = new Map<string, Promise<void>>();
+  private readonly pending = new Map<string, Set<Promise<void>>>();
   private readonly generations = new Map<string, number>();
   private readonly timers = new Set<NodeJS.Timeout>();
 
@@ -17,7 +18,7 @@ export class VmRunner {
     const generation = this.bump(spec.name);
     const launch = () => {
       if (this.generations.get(spec.name) !== generation) return;
-      void this.enqueue(spec.name, `boot ${spec.name}`, () => this.host.boot(spec));
+      void this.track(spec.name, `boot ${spec.name}`, () => this.host.boot(spec));
     };
     if (delayMs <= 0) {
       launch();
@@ -32,19 +33,23 @@ export class VmRunner {
 
   shutdown(name: string): Promise<void> {
     this.bump(name);
-    return this.enqueue(name, `shutdown ${name}`, () => this.host.shutdown(name));
+    return this.track(name, `shutdown ${name}`, () => this.host.shutdown(name));
   }
 
-  /** Runs `task` after every VM call queued so far for `name` (e.g. remove a disk after shutdown). */
+  /** Runs `task` once every VM call made so far for `name` has settled (e.g. remove disks after shutdown). */
   after(name: string, what: string, task: () => Promise<void> | void): Promise<void> {
-    return this.enqueue(name, what, async () => task());
+    const before = [...(this.pending.get(name) ?? [])];
+    return this.track(name, what, async () => {
+      await Promise.all(before);
+      await task();
+    });
   }
 
-  /** Cancels pending delayed boots and waits for queued calls to finish. */
+  /** Cancels pending delayed boots and waits for calls in flight. */
   async close(): Promise<void> {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    await Promise.all([...this.chains.values()]);
+    await Promise.all([...this.pending.values()].flatMap((s) => [...s]));
   }
 
   private bump(name: string): number {
@@ -53,16 +58,20 @@ export class VmRunner {
     return next;
   }
 
-  private enqueue(name: string, what: string, task: () => Promise<void>): Promise<void> {
-    const previous = this.chains.get(name) ?? Promise.resolve();
-    const next = previous.then(task).catch((err: unknown) => {
-      // A guest that fails to boot does not fail the Compute API call, as on GCE; say so in the log.
-      this.log(`vm: ${what} failed: ${err instanceof Error ? err.message : String(err)}`);
-    });
-    this.chains.set(name, next);
-    void next.then(() => {
-      if (this.chains.get(name) === next) this.chains.delete(name);
-    });
-    return next;
+  private track(name: string, what: string, call: () => Promise<void>): Promise<void> {
+    const set = this.pending.get(name) ?? new Set<Promise<void>>();
+    this.pending.set(name, set);
+    const p: Promise<void> = Promise.resolve()
+      .then(call)
+      .catch((err: unknown) => {
+        // A guest that fails does not fail the Compute API call, as on GCE; say so in the log.
+        this.log(`vm: ${what} failed: ${err instanceof Error ? err.message : String(err)}`);
+      })
+      .finally(() => {
+        set.delete(p);
+        if (set.size === 0 && this.pending.get(name) === set) this.pending.delete(name);
+      });
+    set.add(p);
+    return p;
   }
 }

@@ -1,0 +1,100 @@
+// The sandbox cloud's process: `npm run sandbox` (tsx sandbox/main.ts). Serves the Compute emulator,
+// the metadata server and the sandbox controls on 127.0.0.1:SANDBOX_PORT, runs the VMs, seeds the
+// two demo clusters at the first start, and on restart brings back the VMs that were RUNNING.
+import { startEmulator, type Emulator } from './compute/emulator';
+import { loadSandboxConfig, type SandboxConfig } from './config';
+import { discardUnfinishedSeed, runSeed, waitForSeedClusters } from './seed';
+import { createVmHost } from './vm/agent';
+
+const log = (msg: string) => console.log(`[sandbox] ${msg}`);
+const errorText = (err: unknown) => (err instanceof Error ? (err.stack ?? err.message) : String(err));
+
+// A stopping VM host must not outlive a hung shutdown forever.
+const SHUTDOWN_TIMEOUT_MS = 30_000;
+
+let config: SandboxConfig;
+try {
+  config = loadSandboxConfig();
+} catch (err) {
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exit(2);
+}
+
+const vmHost = createVmHost({ log: (msg) => console.log(`[vm] ${msg}`) });
+const seedAbort = new AbortController();
+let emulator: Emulator | undefined;
+let stopping = false;
+
+async function stop(code: number, why: string): Promise<void> {
+  if (stopping) {
+    // A second signal: leave now; the VM host's exit hook still kills its etcds.
+    process.exit(code || 1);
+  }
+  stopping = true;
+  log(`${why}: stopping VMs`);
+  seedAbort.abort();
+  const timeout = new Promise<void>((resolve) => setTimeout(resolve, SHUTDOWN_TIMEOUT_MS).unref());
+  try {
+    await Promise.race([vmHost.shutdownAll(), timeout]);
+    await emulator?.close();
+  } catch (err) {
+    log(`error while stopping: ${errorText(err)}`);
+  }
+  process.exit(code);
+}
+
+process.on('SIGINT', () => void stop(0, 'SIGINT'));
+process.on('SIGTERM', () => void stop(0, 'SIGTERM'));
+process.on('SIGHUP', () => void stop(0, 'SIGHUP'));
+process.on('uncaughtException', (err) => {
+  log(`uncaught error: ${errorText(err)}`);
+  void stop(1, 'uncaught error');
+});
+process.on('unhandledRejection', (err) => {
+  log(`unhandled rejection: ${errorText(err)}`);
+  void stop(1, 'unhandled rejection');
+});
+
+try {
+  await discardUnfinishedSeed(config.sandboxDir, log);
+  emulator = await startEmulator({
+    dataDir: config.dataDir,
+    host: config.host,
+    port: config.port,
+    net: config.net,
+    opDelayMs: config.opDelayMs,
+    bootDelayMs: config.bootDelayMs,
+    lbDelayMs: config.lbDelayMs,
+    vmHost,
+    log,
+    verbose: config.verbose,
+  });
+} catch (err) {
+  log(`cannot start: ${errorText(err)}`);
+  await stop(1, 'start failed');
+}
+
+if (emulator) {
+  const em = emulator;
+  log(`Compute API ${em.url}/compute/v1, metadata ${em.url}/computeMetadata/v1, health ${em.url}/sandbox/v1/health`);
+  log(`data ${config.sandboxDir}, net ${config.net} (subnets 127.${config.net}.<r>.0/24, external 127.${config.net + 1}.x.y)`);
+  const t0 = Date.now();
+  try {
+    if (!em.isSeedComplete()) {
+      log('first start: seeding clusters prod and staging in project sandbox-project');
+      await runSeed({ baseUrl: em.url, log, signal: seedAbort.signal });
+      em.markSeedComplete();
+      log(`seeded in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    } else {
+      const ready = await waitForSeedClusters({ baseUrl: em.url, log, signal: seedAbort.signal });
+      log(ready ? `VMs restored in ${((Date.now() - t0) / 1000).toFixed(1)} s` : 'VMs restored, some masters are not ready');
+    }
+    em.setSeeded(true);
+  } catch (err) {
+    if (!seedAbort.signal.aborted) {
+      // Keep serving so the state can be inspected; the next start discards the unfinished seed.
+      log(`seed failed: ${errorText(err)}`);
+      em.setSeedError(err instanceof Error ? err.message : String(err));
+    }
+  }
+}
