@@ -33,10 +33,18 @@ async function stop(code: number, why: string): Promise<void> {
   stopping = true;
   log(`${why}: stopping VMs`);
   seedAbort.abort();
-  const timeout = new Promise<void>((resolve) => setTimeout(resolve, SHUTDOWN_TIMEOUT_MS).unref());
-  try {
-    await Promise.race([vmHost.shutdownAll(), timeout]);
+  const timeout = new Promise<void>((resolve) =>
+    setTimeout(() => {
+      log(`VMs did not stop within ${SHUTDOWN_TIMEOUT_MS / 1000} s; exiting anyway`);
+      resolve();
+    }, SHUTDOWN_TIMEOUT_MS).unref(),
+  );
+  const orderly = async () => {
+    await vmHost.shutdownAll();
     await emulator?.close();
+  };
+  try {
+    await Promise.race([orderly(), timeout]);
   } catch (err) {
     log(`error while stopping: ${errorText(err)}`);
   }

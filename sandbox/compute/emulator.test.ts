@@ -525,6 +525,27 @@ describe('addresses, access configs, target pools, forwarding rules', () => {
   });
 });
 
+describe('what the client sends in REST fallback', () => {
+  it('answers a client using $alt=json;enum-encoding=int, and a re-sent requestId returns the first operation', async () => {
+    const instances = new InstancesClient({
+      apiEndpoint: '127.0.0.1',
+      port: emulator.port,
+      protocol: 'http',
+      fallback: true,
+      numericEnums: true,
+      authClient: new googleAuthLibrary.PassThroughClient(),
+    });
+    const request = { project: PROJECT, zone: 'us-central1-a', instanceResource: instanceResource('numeric', { zone: 'us-central1-a', external: false }), requestId: 'a3f1c2d4-0000-4000-8000-000000000001' };
+    const [first] = await instances.insert(request);
+    const op = await waitDone(first);
+    const [again] = await instances.insert(request);
+    expect((again.latestResponse as IOperation).name).toBe(op.name);
+    const [i] = await instances.get({ project: PROJECT, zone: 'us-central1-a', instance: 'numeric' });
+    expect(i.status).toBe('RUNNING');
+    await expectDone(instances.delete({ project: PROJECT, zone: 'us-central1-a', instance: 'numeric' }));
+  });
+});
+
 describe('list filters, paging and aggregatedList', () => {
   it('filters with name eq/ne regex, = and status', async () => {
     const names = async (filter: string) => {

@@ -111,10 +111,10 @@ export async function handleComputeRequest(
     const m = r.pattern.exec(path);
     if (!m) continue;
     const params: Record<string, string> = {};
-    r.keys.forEach((k, i) => {
-      params[k] = decodeURIComponent(m[i + 1] ?? '');
-    });
     try {
+      r.keys.forEach((k, i) => {
+        params[k] = decodeURIComponent(m[i + 1] ?? '');
+      });
       // GCE's idempotency: a mutation re-sent with the same requestId returns the first operation.
       const requestId = query.get('requestId');
       const project = params.project;
@@ -126,6 +126,7 @@ export async function handleComputeRequest(
       return { status: 200, body: await r.handler(cloud, req) };
     } catch (err) {
       if (err instanceof GceError) return { status: err.httpStatus, body: err.toJSON() };
+      if (err instanceof URIError) return { status: 400, body: new GceError(400, 'invalid', `Invalid URL path ${path}`).toJSON() };
       throw err;
     }
   }
