@@ -1,4 +1,5 @@
 import 'server-only';
+import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { EtcdClientCredentials } from '@/lib/ports/etcd-admin';
@@ -107,11 +108,32 @@ export function readMasterIdentity(metadata: Record<string, string>): { isMaster
   }
 }
 
+// Every observation reads every replica's metadata again; parsing kube-env's YAML and decoding its PEMs
+// costs a few ms per replica, so results are kept by content (a small, bounded cache).
+const CACHE_LIMIT = 64;
+const cache = new Map<string, MasterMetadata | null>();
+
 /**
  * Reads a master's metadata (instance attributes). Returns null when there is no readable kube-env,
  * i.e. the instance is not something kube-up configured.
  */
 export function readMasterMetadata(metadata: Record<string, string>): MasterMetadata | null {
+  const key = createHash('sha256')
+    .update(metadata['kube-env'] ?? '\u0000none')
+    .update('\u0000')
+    .update(metadata['kube-master-certs'] ?? '\u0000none')
+    .digest('hex');
+  if (cache.has(key)) return cache.get(key) ?? null;
+  const result = parseMasterMetadata(metadata);
+  if (cache.size >= CACHE_LIMIT) {
+    const oldest = cache.keys().next();
+    if (!oldest.done) cache.delete(oldest.value);
+  }
+  cache.set(key, result);
+  return result;
+}
+
+function parseMasterMetadata(metadata: Record<string, string>): MasterMetadata | null {
   const kubeEnvText = metadata['kube-env'];
   if (kubeEnvText === undefined) return null;
   let kubeEnv: Record<string, string>;

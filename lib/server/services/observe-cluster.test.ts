@@ -111,11 +111,11 @@ class FakeWorld {
     },
     leases: async (server) => {
       this.calls.push(`leases ${server}`);
-      return [{ component: 'kube-scheduler', holderIdentity: 'prod-master-aaa_x', renewTime: null, leaseDurationSeconds: 15 }];
+      return [{ component: 'kube-scheduler', holderIdentity: `prod-master-aaa_${server}`, renewTime: null, leaseDurationSeconds: 15 }];
     },
     nodes: async (server) => {
       this.calls.push(`nodes ${server}`);
-      return [{ name: 'n1', zone: 'europe-west1-b', ready: true }];
+      return [{ name: `node-from-${server}`, zone: 'europe-west1-b', ready: true }];
     },
   };
 
@@ -203,12 +203,19 @@ describe('observeCluster', () => {
     const w = new FakeWorld();
     w.readyServers = new Set(['https://127.20.0.4:443']);
     const t = await observeCluster(PROD, w.container());
+    // The first replica is asked early, but its answer is dropped since its API server is not ready.
+    expect(t.leases?.map((l) => l.holderIdentity)).toEqual(['prod-master-aaa_https://127.20.0.4:443']);
+    expect(t.nodes?.map((n) => n.name)).toEqual(['node-from-https://127.20.0.4:443']);
+  });
+
+  it('asks the first replica alongside its probe when it is ready', async () => {
+    const w = new FakeWorld();
+    const t = await observeCluster(PROD, w.container());
     expect(w.calls.filter((c) => c.startsWith('leases ') || c.startsWith('nodes '))).toEqual([
-      'leases https://127.20.0.4:443',
-      'nodes https://127.20.0.4:443',
+      'leases https://127.20.0.2:443',
+      'nodes https://127.20.0.2:443',
     ]);
-    expect(t.leases).toHaveLength(1);
-    expect(t.nodes).toHaveLength(1);
+    expect(t.nodes?.map((n) => n.name)).toEqual(['node-from-https://127.20.0.2:443']);
   });
 
   it('leaves leases and nodes unknown when no API server is ready', async () => {

@@ -12,7 +12,7 @@ import {
   type Topology,
   type VmStatus,
 } from '@/lib/core/topology';
-import type { InstanceInfo } from '@/lib/ports/compute';
+import type { ComputePort, InstanceInfo } from '@/lib/ports/compute';
 import type { EtcdClientCredentials } from '@/lib/ports/etcd-admin';
 import type { KubeCredentials } from '@/lib/ports/kube-api';
 import { container, type Container } from '@/lib/server/container';
@@ -29,6 +29,29 @@ export function replicaNameRegex(masterName: string): string {
 
 /** VM states in which the replica's processes may be up, so probing it can tell something. */
 const MAY_RUN: ReadonlySet<VmStatus> = new Set<VmStatus>(['RUNNING', 'STOPPING', 'SUSPENDING']);
+
+// A region's zones do not change while Quorum runs (GCE adds zones a few times a year), and listing the
+// replicas needs them first; remembering them for a few minutes saves that round trip per observation.
+const ZONES_TTL_MS = 5 * 60_000;
+const zonesByCompute = new WeakMap<ComputePort, Map<string, { zones: Promise<string[]>; at: number }>>();
+
+function regionZonesOf(compute: ComputePort, project: string, region: string, now: number): Promise<string[]> {
+  let cache = zonesByCompute.get(compute);
+  if (!cache) {
+    cache = new Map();
+    zonesByCompute.set(compute, cache);
+  }
+  const key = `${project}/${region}`;
+  const hit = cache.get(key);
+  if (hit && now - hit.at < ZONES_TTL_MS) return hit.zones;
+  const zones = compute.listRegionZones(project, region);
+  cache.set(key, { zones, at: now });
+  // A failed read is not remembered.
+  zones.catch(() => {
+    if (cache.get(key)?.zones === zones) cache.delete(key);
+  });
+  return zones;
+}
 
 type ClusterCredentials = {
   etcd: EtcdClientCredentials | null;
@@ -124,33 +147,52 @@ async function observeMembers(
   }
 }
 
-/** Leases and nodes from the first API server that reports ready; nulls when none does. */
-async function observeKubernetes(
-  c: Container,
-  probes: readonly ReplicaProbes[],
-  creds: ClusterCredentials,
-): Promise<{ leases: LeaseView[] | null; nodes: NodeView[] | null }> {
-  const kubeCreds = creds.kube;
-  if (!kubeCreds) return { leases: null, nodes: null };
-  const ready = probes.map(async (p) => {
-    const probe = await p.apiServer;
-    if (probe.ready !== true || p.apiServerUrl === null) throw new Error('not ready');
-    return p.apiServerUrl;
-  });
-  let server: string;
-  try {
-    server = await Promise.any(ready);
-  } catch {
-    return { leases: null, nodes: null };
-  }
+type KubeObjects = { leases: LeaseView[] | null; nodes: NodeView[] | null };
+
+async function readKubeObjects(c: Container, server: string, creds: KubeCredentials): Promise<KubeObjects & { complete: boolean }> {
   const [leases, nodes] = await Promise.allSettled([
-    c.kube.leases(server, kubeCreds, c.probeTimeoutMs),
-    c.kube.nodes(server, kubeCreds, c.probeTimeoutMs),
+    c.kube.leases(server, creds, c.probeTimeoutMs),
+    c.kube.nodes(server, creds, c.probeTimeoutMs),
   ]);
   return {
     leases: leases.status === 'fulfilled' ? leases.value : null,
     nodes: nodes.status === 'fulfilled' ? nodes.value : null,
+    complete: leases.status === 'fulfilled' && nodes.status === 'fulfilled',
   };
+}
+
+/**
+ * Leases and nodes from an API server that reports ready; nulls when none does. The first probed replica
+ * is asked at once, alongside its probe (it is usually ready), so the common case costs no extra round
+ * trip; its answer is used only if its probe says ready, else the first other ready server is asked.
+ */
+async function observeKubernetes(c: Container, probes: readonly ReplicaProbes[], creds: ClusterCredentials): Promise<KubeObjects> {
+  const kubeCreds = creds.kube;
+  if (!kubeCreds) return { leases: null, nodes: null };
+  const candidates = probes.flatMap((p) => (p.apiServerUrl === null ? [] : [{ url: p.apiServerUrl, probe: p.apiServer }]));
+  const [first, ...others] = candidates;
+  if (!first) return { leases: null, nodes: null };
+  const early = readKubeObjects(c, first.url, kubeCreds);
+  const firstReady = (await first.probe).ready === true;
+  if (firstReady) {
+    const answer = await early;
+    if (answer.complete || others.length === 0) return { leases: answer.leases, nodes: answer.nodes };
+  }
+  let server: string;
+  try {
+    server = await Promise.any(
+      others.map(async (o) => {
+        if ((await o.probe).ready !== true) throw new Error('not ready');
+        return o.url;
+      }),
+    );
+  } catch {
+    if (!firstReady) return { leases: null, nodes: null };
+    const answer = await early;
+    return { leases: answer.leases, nodes: answer.nodes };
+  }
+  const answer = await readKubeObjects(c, server, kubeCreds);
+  return { leases: answer.leases, nodes: answer.nodes };
 }
 
 /**
@@ -162,10 +204,10 @@ export async function observeCluster(ref: ClusterRef, c: Container = container()
   const { project, region, masterName } = cluster;
   const observedAt = c.clock.now().toISOString();
 
-  const zones = c.compute.listRegionZones(project, region);
+  const zones = regionZonesOf(c.compute, project, region, Date.now());
   const [regionZones, instances, forwardingRule, targetPool, staticAddress] = await Promise.all([
     zones,
-    // Replicas are listed in the region's zones, so this waits for the zone list.
+    // Replicas are listed in the region's zones, so this waits for the zone list (cached, see above).
     zones.then((z) => c.compute.listInstances(project, z, replicaNameRegex(masterName))),
     c.compute.getForwardingRule(project, region, masterName),
     c.compute.getTargetPool(project, region, masterName),
