@@ -306,6 +306,8 @@ export class Cloud {
     target: { selfLink: string; id?: string };
     effect?: Effect;
     requestId?: string;
+    /** The operation is not DONE before this settles either (a stop or delete waits for the VM to be down). */
+    waitFor?: Promise<unknown>;
   }): Operation {
     const now = Date.now();
     const name = newOperationName(now);
@@ -342,7 +344,21 @@ export class Cloud {
       if (stored.effect) this.applyMidway(args.project, stored.effect);
       this.persist();
     });
-    this.schedule(delay, () => this.completeOperation(args.project, stored, 'live'));
+    const { waitFor } = args;
+    this.schedule(delay, () => {
+      if (!waitFor) {
+        this.completeOperation(args.project, stored, 'live');
+        return;
+      }
+      void waitFor.then(() => {
+        if (this.closed) return;
+        try {
+          this.completeOperation(args.project, stored, 'live');
+        } catch (err) {
+          this.opts.log(`operation step failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+        }
+      });
+    });
     return op;
   }
 
@@ -482,11 +498,8 @@ export class Cloud {
             doomed.push(diskName);
           }
         }
-        const removeDirs = () => {
-          for (const d of doomed) this.removeDiskDir(effect.zone, d);
-        };
-        if (mode === 'live') void this.vms.after(effect.name, `remove disks of ${effect.name}`, removeDirs);
-        else removeDirs();
+        // The delete operation waited for the VM to be down, so nothing uses these directories any more.
+        for (const d of doomed) this.removeDiskDir(effect.zone, d);
         return;
       }
       case 'instanceReset': {

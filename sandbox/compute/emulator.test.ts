@@ -31,6 +31,8 @@ type IInstance = protos.google.cloud.compute.v1.IInstance;
 class FakeVmHost implements VmHost {
   readonly calls: string[] = [];
   readonly specs = new Map<string, VmSpec>();
+  /** While set, shutdowns wait for it: a guest that takes its time to stop. */
+  shutdownGate: Promise<void> | undefined;
   private readonly states = new Map<string, VmProcessState>();
 
   async boot(spec: VmSpec): Promise<void> {
@@ -41,6 +43,7 @@ class FakeVmHost implements VmHost {
 
   async shutdown(name: string): Promise<void> {
     this.calls.push(`shutdown ${name}`);
+    await this.shutdownGate;
     this.states.set(name, 'stopped');
   }
 
@@ -282,6 +285,24 @@ describe('instance lifecycle', () => {
     await expectDone(clients.instances.reset({ project: PROJECT, zone: ZONE, instance: 'life' }));
     await vi.waitFor(() => expect(vmHost.calls).toEqual(['shutdown life', 'boot life', 'shutdown life', 'boot life']));
     expect((await getInstance('life')).status).toBe('RUNNING');
+  });
+
+  it('is TERMINATED, and its stop operation DONE, only once the guest is down', async () => {
+    let release = () => {};
+    vmHost.shutdownGate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const [started] = await clients.instances.stop({ project: PROJECT, zone: ZONE, instance: 'life' });
+    const name = String((started.latestResponse as IOperation).name);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const [pending] = await clients.zoneOps.get({ project: PROJECT, zone: ZONE, operation: name });
+    expect(pending.status).not.toBe('DONE');
+    expect((await getInstance('life')).status).toBe('STOPPING');
+    release();
+    vmHost.shutdownGate = undefined;
+    expect((await waitDone(started)).status).toBe('DONE');
+    expect((await getInstance('life')).status).toBe('TERMINATED');
+    await expectDone(clients.instances.start({ project: PROJECT, zone: ZONE, instance: 'life' }));
   });
 
   it('refuses to delete a disk attached to an instance', async () => {

@@ -355,7 +355,6 @@ export const deleteInstance: Handler = (cloud, req) => {
   const { project, zone } = zoneOf(cloud, req);
   const instance = cloud.getInstance(project, zone, param(req, 'instance'));
   if (instance.status !== 'TERMINATED') instance.status = 'STOPPING';
-  void cloud.vms.shutdown(instance.name);
   return cloud.startOperation({
     project,
     scope: { zone },
@@ -363,6 +362,7 @@ export const deleteInstance: Handler = (cloud, req) => {
     target: instance,
     effect: { type: 'instanceDeleted', zone, name: instance.name },
     requestId: requestId(req),
+    waitFor: cloud.vms.shutdown(instance.name),
   });
 };
 
@@ -370,9 +370,10 @@ export const stopInstance: Handler = (cloud, req) => {
   const { project, zone } = zoneOf(cloud, req);
   const instance = cloud.getInstance(project, zone, param(req, 'instance'));
   const stoppable = instance.status === 'RUNNING' || instance.status === 'PROVISIONING' || instance.status === 'STAGING';
+  let down: Promise<void> | undefined;
   if (stoppable) {
     instance.status = 'STOPPING';
-    void cloud.vms.shutdown(instance.name);
+    down = cloud.vms.shutdown(instance.name);
   }
   return cloud.startOperation({
     project,
@@ -381,6 +382,8 @@ export const stopInstance: Handler = (cloud, req) => {
     target: instance,
     ...(stoppable || instance.status === 'STOPPING' ? { effect: { type: 'instanceTerminated', zone, name: instance.name } as const } : {}),
     requestId: requestId(req),
+    // As on GCE, the instance is TERMINATED (and the operation DONE) once its guest is down.
+    ...(down ? { waitFor: down } : {}),
   });
 };
 

@@ -1,7 +1,7 @@
 // Drives the VM host for the emulator. Calls go to the host in the order the API asked for them (the
 // host orders the work of one VM itself, and a shutdown must reach it at once to cancel a boot still
 // in progress). A boot scheduled after SANDBOX_BOOT_DELAY_MS is dropped if the VM was shut down in
-// the meantime, and work that needs the VM gone (removing its disks) waits for its calls to settle.
+// the meantime. Failures are logged, never thrown: a guest's trouble does not fail the API call.
 import type { VmHost, VmSpec } from '../vm/types';
 
 export class VmRunner {
@@ -34,15 +34,6 @@ export class VmRunner {
   shutdown(name: string): Promise<void> {
     this.bump(name);
     return this.track(name, `shutdown ${name}`, () => this.host.shutdown(name));
-  }
-
-  /** Runs `task` once every VM call made so far for `name` has settled (e.g. remove disks after shutdown). */
-  after(name: string, what: string, task: () => Promise<void> | void): Promise<void> {
-    const before = [...(this.pending.get(name) ?? [])];
-    return this.track(name, what, async () => {
-      await Promise.all(before);
-      await task();
-    });
   }
 
   /** Cancels pending delayed boots and waits for calls in flight. */
