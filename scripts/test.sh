@@ -3,6 +3,7 @@
 # every test: typecheck, lint, unit, integration (real sandbox + etcd), e2e (Playwright in Debian's chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export NEXT_TELEMETRY_DISABLED=1
 bash scripts/install-deps.sh --with-browser
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 mkdir -p test-results

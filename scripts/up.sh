@@ -3,6 +3,7 @@
 # http://127.0.0.1:${SANDBOX_PORT:-8780}) and the dashboard on http://127.0.0.1:3000. Ctrl-C stops both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export NEXT_TELEMETRY_DISABLED=1
 bash scripts/install-deps.sh
 npm run build
 
