@@ -15,7 +15,19 @@ declare module 'vitest' {
   }
 }
 
+/** Refuses to start when something already serves the port: another run's sandbox would be used, then killed. */
+async function assertPortFree(port: number): Promise<void> {
+  const inUse = await fetch(`http://127.0.0.1:${port}/sandbox/v1/health`, { signal: AbortSignal.timeout(1_000) }).then(
+    () => true,
+    () => false,
+  );
+  if (inUse) {
+    throw new Error(`Port ${port} already answers: another integration run (or a sandbox on SANDBOX_PORT=${port}) is in progress.`);
+  }
+}
+
 export default async function setup(project: TestProject) {
+  await assertPortFree(INTEGRATION_SANDBOX.port);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'quorum-integration-'));
   const sandbox = await startSandbox({
     port: INTEGRATION_SANDBOX.port,
