@@ -9,7 +9,8 @@ export function ZoneGrid({ topology, assessment }: { topology: Topology; assessm
   const nodesByZone = new Map<string, number>();
   for (const node of topology.nodes ?? []) if (node.zone) nodesByZone.set(node.zone, (nodesByZone.get(node.zone) ?? 0) + 1);
   return (
-    <div className="grid gap-3" style={{ gridTemplateColumns: `repeat(${Math.max(1, assessment.zones.length)}, minmax(13rem, 1fr))` }}>
+    // Zones with replicas get room for their cards; empty zones stay visible but narrow.
+    <div className="grid gap-3" style={{ gridTemplateColumns: assessment.zones.map((z) => (z.replicas.length ? 'minmax(14.5rem, 1fr)' : 'minmax(7.5rem, 0.5fr)')).join(' ') }}>
       {assessment.zones.map((zone) => {
         const replicas = topology.replicas.filter((r) => r.zone === zone.zone);
         const outside = !topology.regionZones.includes(zone.zone);
@@ -19,7 +20,7 @@ export function ZoneGrid({ topology, assessment }: { topology: Topology; assessm
               <div className="font-mono text-sm font-semibold">{zone.zone}</div>
               <div className="text-xs text-slate-500">
                 {pluralize(replicas.length, 'replica')}
-                {topology.nodes && ` · ${nodesByZone.get(zone.zone) ?? 0} nodes`}
+                {topology.nodes && ` · ${pluralize(nodesByZone.get(zone.zone) ?? 0, 'node')}`}
                 {outside && ' · outside the region'}
               </div>
               {replicas.length > 0 && (
