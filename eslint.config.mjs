@@ -9,7 +9,7 @@ const boundaries = [
   { target: './lib/core', from: ['./app', './components', './lib/client', './lib/server', './lib/adapters', './lib/actions', './lib/ports', './sandbox', './e2e', './tests', './bench'], message: 'lib/core imports nothing of the project but itself.' },
 ];
 
-export default [
+const config = [
   ...nextVitals,
   ...nextTs,
   { ignores: ['.next/**', 'node_modules/**', '.quorum/**', 'test-results/**', 'playwright-report/**', 'next-env.d.ts'] },
@@ -44,3 +44,5 @@ export default [
     rules: { 'react-hooks/rules-of-hooks': 'off' },
   },
 ];
+
+export default config;

@@ -1,13 +1,13 @@
 import { dehydrate, HydrationBoundary, QueryClient } from '@tanstack/react-query';
 import { FleetOverview } from '@/components/fleet/fleet-overview';
 import { fleetQuery } from '@/lib/client/queries';
-import { getFleetView } from '@/lib/server/views';
+import { fleetView } from '@/lib/server/views';
 
 export const dynamic = 'force-dynamic';
 
 export default async function FleetPage() {
   const queryClient = new QueryClient();
-  queryClient.setQueryData(fleetQuery().queryKey, await getFleetView());
+  queryClient.setQueryData(fleetQuery().queryKey, await fleetView());
   return (
     <HydrationBoundary state={dehydrate(queryClient)}>
       <FleetOverview />

@@ -24,8 +24,11 @@ export interface ComputePort {
   listRegionZones(project: string, region: string): Promise<string[]>;
   /** Every instance of the project (aggregatedList), for fleet discovery. */
   listAllInstances(project: string): Promise<InstanceInfo[]>;
-  /** Instances in the given zones whose name matches the regex (GCE filter `name eq <regex>`). */
-  listInstances(project: string, zones: string[], nameRegex: string): Promise<InstanceInfo[]>;
+  /**
+   * Instances in every zone of the project whose name matches the regex (aggregatedList with GCE filter
+   * `name eq <regex>`): a cluster's replicas are looked for everywhere, so one in another region is seen.
+   */
+  listInstances(project: string, nameRegex: string): Promise<InstanceInfo[]>;
   getForwardingRule(project: string, region: string, name: string): Promise<ForwardingRule | null>;
   getTargetPool(project: string, region: string, name: string): Promise<TargetPool | null>;
   getAddress(project: string, region: string, name: string): Promise<StaticAddress | null>;

@@ -12,8 +12,7 @@ let prodCreds: MasterMetadata;
 let stagingCreds: MasterMetadata;
 
 async function replicas(ref: typeof PROD): Promise<InstanceInfo[]> {
-  const zones = await c.compute.listRegionZones(ref.project, ref.region);
-  return c.compute.listInstances(ref.project, zones, replicaNameRegex(ref.masterName));
+  return c.compute.listInstances(ref.project, replicaNameRegex(ref.masterName));
 }
 
 beforeAll(async () => {

@@ -19,8 +19,7 @@ let topology: Topology;
 
 beforeAll(async () => {
   topology = await pollUntil(() => observeCluster(PROD, c), allHealthy, 30_000);
-  const zones = await c.compute.listRegionZones(PROD.project, PROD.region);
-  const [master] = await c.compute.listInstances(PROD.project, zones, replicaNameRegex(PROD.masterName));
+  const [master] = await c.compute.listInstances(PROD.project, replicaNameRegex(PROD.masterName));
   if (!master) throw new Error('no prod master');
   certs = writeEtcdctlCerts(master.metadata);
 });

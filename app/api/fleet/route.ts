@@ -1,10 +1,11 @@
-import { describeError, getFleetView } from '@/lib/server/views';
+import { describeError } from '@/lib/server/describe-error';
+import { fleetView } from '@/lib/server/views';
 
 export const dynamic = 'force-dynamic';
 
 export async function GET() {
   try {
-    return Response.json(await getFleetView());
+    return Response.json(await fleetView());
   } catch (error) {
     return Response.json({ code: 'ProviderUnavailable', message: describeError(error) }, { status: 503 });
   }

@@ -4,7 +4,7 @@ import { notFound } from 'next/navigation';
 import { ClusterDashboard } from '@/components/topology/cluster-dashboard';
 import { clusterViewQuery } from '@/lib/client/queries';
 import { parseClusterId } from '@/lib/core/topology';
-import { ClusterNotFoundError, getClusterView } from '@/lib/server/views';
+import { findClusterView } from '@/lib/server/views';
 
 export const dynamic = 'force-dynamic';
 
@@ -17,10 +17,7 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
 
 export default async function ClusterPage({ params }: Props) {
   const id = decodeURIComponent((await params).id);
-  const view = await getClusterView(id).catch((error: unknown) => {
-    if (error instanceof ClusterNotFoundError) return null;
-    throw error;
-  });
+  const view = await findClusterView(id);
   if (!view) notFound();
   const queryClient = new QueryClient();
   queryClient.setQueryData(clusterViewQuery(id).queryKey, view);

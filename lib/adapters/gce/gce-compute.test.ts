@@ -91,11 +91,11 @@ describe('GceCompute (REST through @google-cloud/compute)', () => {
     expect(all[0]?.metadata['kube-env']).toBe("MASTER_NAME: 'prod-master'");
   });
 
-  it('lists instances by name regex in the given zones, with the GCE filter sent', async () => {
+  it('lists instances by name regex across every zone, with the GCE filter sent', async () => {
     const regex = '^prod-master(-[a-z0-9]{3})?$';
-    const found = await compute.listInstances('p', ['europe-west1-b', 'europe-west1-c'], regex);
-    expect(found.map((i) => i.name)).toEqual(['prod-master-abc', 'prod-master']);
-    const listCall = requests.find((r) => r.startsWith('GET /compute/v1/projects/p/zones/europe-west1-b/instances?'));
+    const found = await compute.listInstances('p', regex);
+    expect(found.map((i) => i.name)).toEqual(['prod-master', 'prod-master-xyz']);
+    const listCall = requests.find((r) => r.startsWith('GET /compute/v1/projects/p/aggregated/instances?'));
     expect(listCall && decodeURIComponent(listCall)).toContain(`filter=name eq "${regex}"`);
   });
 

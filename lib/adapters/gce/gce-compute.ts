@@ -136,23 +136,18 @@ export class GceCompute implements ComputePort {
     return scopes.flatMap(([, scoped]) => (scoped.instances ?? []).map(toInstanceInfo)).sort(byZoneThenName);
   }
 
-  async listInstances(project: string, zones: string[], nameRegex: string): Promise<InstanceInfo[]> {
+  async listInstances(project: string, nameRegex: string): Promise<InstanceInfo[]> {
     const re = new RegExp(nameRegex);
     // GCE's filter takes an RE2 expression that must match the whole name; the same check runs here
     // so a provider that ignores the filter cannot leak other instances into a cluster.
     const filter = `name eq "${nameRegex.replaceAll('"', '\\"')}"`;
-    const perZone = await Promise.all(
-      zones.map((zone) =>
-        withDeadline(
-          collect(this.clients.instances.listAsync({ project, zone, filter }, callOptions())),
-          this.timeoutMs,
-          `instances.list ${project}/${zone}`,
-        ),
-      ),
+    const scopes = await withDeadline(
+      collect(this.clients.instances.aggregatedListAsync({ project, filter }, callOptions())),
+      this.timeoutMs,
+      `instances.aggregatedList ${project} ${filter}`,
     );
-    return perZone
-      .flat()
-      .map(toInstanceInfo)
+    return scopes
+      .flatMap(([, scoped]) => (scoped.instances ?? []).map(toInstanceInfo))
       .filter((i) => re.test(i.name))
       .sort(byZoneThenName);
   }

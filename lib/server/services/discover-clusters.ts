@@ -17,19 +17,22 @@ export function masterNameOf(instance: Pick<InstanceInfo, 'name' | 'metadata'>):
   return null;
 }
 
-/** Groups a project's instances into clusters: (project, region of the zone, master name). */
+/**
+ * Groups a project's instances into clusters by master name. The cluster's region is that of its oldest
+ * replica (the first master kube-up created); a replica placed in another region stays part of the
+ * cluster, where the assessment flags it, instead of showing up as a cluster of its own.
+ */
 export function clustersOf(project: string, instances: readonly InstanceInfo[]): ClusterSummaryRef[] {
-  const byKey = new Map<string, ClusterSummaryRef>();
+  const byMaster = new Map<string, InstanceInfo[]>();
   for (const instance of instances) {
     const masterName = masterNameOf(instance);
     if (masterName === null) continue;
-    const region = regionOfZone(instance.zone);
-    const key = `${region}/${masterName}`;
-    const cluster = byKey.get(key) ?? { project, region, masterName, replicaNames: [] };
-    cluster.replicaNames.push(instance.name);
-    byKey.set(key, cluster);
+    byMaster.set(masterName, [...(byMaster.get(masterName) ?? []), instance]);
   }
-  return [...byKey.values()].map((c) => ({ ...c, replicaNames: [...c.replicaNames].sort() }));
+  return [...byMaster].map(([masterName, replicas]) => {
+    const [oldest] = [...replicas].sort((a, b) => a.creationTimestamp.localeCompare(b.creationTimestamp) || a.name.localeCompare(b.name));
+    return { project, region: regionOfZone(oldest?.zone ?? ''), masterName, replicaNames: replicas.map((r) => r.name).sort() };
+  });
 }
 
 /** Every cluster of the configured projects, sorted by project, region, master name. */

@@ -80,7 +80,7 @@ class FakeWorld {
   compute: ComputePort = {
     listRegionZones: async () => ['europe-west1-b', 'europe-west1-c', 'europe-west1-d'],
     listAllInstances: async () => this.instances,
-    listInstances: async (_p, zones, regex) => this.instances.filter((i) => zones.includes(i.zone) && new RegExp(regex).test(i.name)),
+    listInstances: async (_p, regex) => this.instances.filter((i) => new RegExp(regex).test(i.name)),
     getForwardingRule: async () => null,
     getTargetPool: async () => null,
     getAddress: async () => null,
@@ -255,21 +255,34 @@ describe('replicaNameRegex', () => {
 
 describe('clustersOf (discovery)', () => {
   const yaml = (o: Record<string, string>) => ({ 'kube-env': Object.entries(o).map(([k, v]) => `${k}: '${v}'\n`).join('') });
-  it('groups masters by region and master name, ignoring nodes and strangers', () => {
+  const master = (name: string, zone: string, created: string, env: Record<string, string> = { KUBERNETES_MASTER: 'true', MASTER_NAME: 'prod-master' }) => ({
+    ...instance(name, zone, null, 'RUNNING', yaml(env)),
+    creationTimestamp: created,
+  });
+  it('groups masters by master name, ignoring nodes and strangers', () => {
     const clusters = clustersOf('p', [
-      instance('prod-master-aaa', 'europe-west1-b', null, 'RUNNING', yaml({ KUBERNETES_MASTER: 'true', MASTER_NAME: 'prod-master' })),
-      instance('prod-master-bbb', 'europe-west1-c', null, 'TERMINATED', yaml({ KUBERNETES_MASTER: 'true', MASTER_NAME: 'prod-master' })),
+      master('prod-master-aaa', 'europe-west1-b', '2026-01-01T00:00:00Z'),
+      { ...master('prod-master-bbb', 'europe-west1-c', '2026-01-02T00:00:00Z'), status: 'TERMINATED' as const },
       // No KUBERNETES_MASTER, but kube-env names a master this instance's name fits.
-      instance('prod-master-ccc', 'europe-west1-d', null, 'RUNNING', yaml({ MASTER_NAME: 'prod-master' })),
+      master('prod-master-ccc', 'europe-west1-d', '2026-01-03T00:00:00Z', { MASTER_NAME: 'prod-master' }),
       // A node: kube-env names the master, its name does not fit.
-      instance('prod-minion-x1y2', 'europe-west1-b', null, 'RUNNING', yaml({ KUBERNETES_MASTER: 'false', KUBERNETES_MASTER_NAME: 'prod-master' })),
+      master('prod-minion-x1y2', 'europe-west1-b', '2026-01-01T00:00:00Z', { KUBERNETES_MASTER: 'false', KUBERNETES_MASTER_NAME: 'prod-master' }),
       // A master without MASTER_NAME: its name minus the replica suffix.
-      instance('kubernetes-master-q7z', 'us-central1-b', null, 'RUNNING', yaml({ KUBERNETES_MASTER: 'true' })),
+      master('kubernetes-master-q7z', 'us-central1-b', '2026-01-01T00:00:00Z', { KUBERNETES_MASTER: 'true' }),
       instance('web-1', 'us-central1-b', null, 'RUNNING', {}),
     ]);
     expect(clusters).toEqual([
       { project: 'p', region: 'europe-west1', masterName: 'prod-master', replicaNames: ['prod-master-aaa', 'prod-master-bbb', 'prod-master-ccc'] },
       { project: 'p', region: 'us-central1', masterName: 'kubernetes-master', replicaNames: ['kubernetes-master-q7z'] },
     ]);
+  });
+
+  it('keeps a replica placed in another region in its cluster, whose region is the oldest replica\'s', () => {
+    const clusters = clustersOf('p', [
+      master('prod-master-new', 'us-east1-b', '2026-03-01T00:00:00Z'),
+      master('prod-master-aaa', 'europe-west1-b', '2026-01-01T00:00:00Z'),
+      master('prod-master-bbb', 'europe-west1-c', '2026-02-01T00:00:00Z'),
+    ]);
+    expect(clusters).toEqual([{ project: 'p', region: 'europe-west1', masterName: 'prod-master', replicaNames: ['prod-master-aaa', 'prod-master-bbb', 'prod-master-new'] }]);
   });
 });

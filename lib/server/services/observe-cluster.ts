@@ -207,8 +207,8 @@ export async function observeCluster(ref: ClusterRef, c: Container = container()
   const zones = regionZonesOf(c.compute, project, region, Date.now());
   const [regionZones, instances, forwardingRule, targetPool, staticAddress] = await Promise.all([
     zones,
-    // Replicas are listed in the region's zones, so this waits for the zone list (cached, see above).
-    zones.then((z) => c.compute.listInstances(project, z, replicaNameRegex(masterName))),
+    // Replicas are looked for in every zone, not only the region's, so one placed outside it is seen (and flagged).
+    c.compute.listInstances(project, replicaNameRegex(masterName)),
     c.compute.getForwardingRule(project, region, masterName),
     c.compute.getTargetPool(project, region, masterName),
     c.compute.getAddress(project, region, `${masterName}-ip`),

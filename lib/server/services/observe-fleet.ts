@@ -3,6 +3,7 @@ import { assessTopology } from '@/lib/core/assessment';
 import { clusterId, type ClusterRef } from '@/lib/core/topology';
 import { summarizeCluster, type ClusterView, type FleetEntry, type FleetView } from '@/lib/core/view';
 import { container, type Container } from '@/lib/server/container';
+import { describeError } from '@/lib/server/describe-error';
 import { discoverClusters } from './discover-clusters';
 import { observeCluster } from './observe-cluster';
 
@@ -10,11 +11,6 @@ import { observeCluster } from './observe-cluster';
 export async function observeClusterView(ref: ClusterRef, c: Container = container()): Promise<ClusterView> {
   const topology = await observeCluster(ref, c);
   return { id: clusterId(ref), topology, assessment: assessTopology(topology, new Date(topology.observedAt)) };
-}
-
-function firstLine(e: unknown): string {
-  const message = e instanceof Error ? e.message : String(e);
-  return message.split('\n')[0]?.slice(0, 300) || 'observation failed';
 }
 
 /**
@@ -29,7 +25,7 @@ export async function observeFleet(c: Container = container()): Promise<FleetVie
       try {
         return { ok: true, summary: summarizeCluster(await observeClusterView(cluster, c)) };
       } catch (e) {
-        return { ok: false, id: clusterId(cluster), cluster, error: firstLine(e) };
+        return { ok: false, id: clusterId(cluster), cluster, error: describeError(e) };
       }
     }),
   );

@@ -1,5 +1,6 @@
 import { parseClusterId } from '@/lib/core/topology';
-import { ClusterNotFoundError, describeError, observeClusterView } from '@/lib/server/views';
+import { describeError } from '@/lib/server/describe-error';
+import { ClusterNotFoundError, clusterView } from '@/lib/server/views';
 
 export const dynamic = 'force-dynamic';
 
@@ -8,7 +9,7 @@ export async function GET(_request: Request, ctx: { params: Promise<{ id: string
   const ref = parseClusterId((await ctx.params).id);
   if (!ref) return Response.json({ code: 'InvalidInput', message: 'Malformed cluster id.' }, { status: 400 });
   try {
-    return Response.json(await observeClusterView(ref));
+    return Response.json(await clusterView(ref));
   } catch (error) {
     if (error instanceof ClusterNotFoundError) return Response.json({ code: 'NotFound', message: error.message }, { status: 404 });
     return Response.json({ code: 'ProviderUnavailable', message: describeError(error) }, { status: 503 });
