@@ -3,8 +3,6 @@
 //      (median of 5; target < 2 s) — the same feed the SSE route relays to open pages;
 //  (b) time of one full observation of prod (median of 30; target < 300 ms).
 // Run: npm run bench   (prints numbers; it is not a test and asserts nothing)
-import { InstancesClient } from '@google-cloud/compute';
-import { googleAuthLibrary } from 'google-gax';
 import { startSandbox } from '../tests/support/sandbox-process';
 
 const PORT = 8796;
@@ -36,7 +34,10 @@ async function main() {
     }
 
     // (a) stop -> unhealthy on the live feed
-    const instances = new InstancesClient({ apiEndpoint: '127.0.0.1', port: PORT, protocol: 'http', fallback: true, authClient: new googleAuthLibrary.PassThroughClient() });
+    const { createGceClients, closeGceClients } = await import('../lib/adapters/gce/gce-compute');
+    const { operationOf, waitForOperation } = await import('../lib/adapters/gce/gce-operations');
+    const gce = createGceClients({ kind: 'sandbox', port: PORT });
+    const request = (instance: string, zone: string) => ({ project: 'sandbox-project', zone, instance });
     const feed = clusterFeed(prod);
     let latest: Awaited<ReturnType<typeof observeCluster>> | undefined;
     let health: Record<string, string> = {};
@@ -68,15 +69,15 @@ async function main() {
       const victim = latest?.replicas[run % 3];
       if (!victim) throw new Error('no prod replica');
       const t0 = performance.now();
-      const [stop] = await instances.stop({ project: 'sandbox-project', zone: victim.zone, instance: victim.name });
+      const stop = operationOf(await gce.instances.stop(request(victim.name, victim.zone)));
       await until(() => health[victim.name] === 'unhealthy', 30_000);
       detect.push(performance.now() - t0);
-      await stop.promise();
-      const [start] = await instances.start({ project: 'sandbox-project', zone: victim.zone, instance: victim.name });
-      await start.promise();
+      await waitForOperation(gce, 'sandbox-project', stop, 60_000);
+      await waitForOperation(gce, 'sandbox-project', operationOf(await gce.instances.start(request(victim.name, victim.zone))), 60_000);
       await until(() => Object.values(health).filter((h) => h === 'healthy').length === 3, 60_000);
     }
     unsubscribe();
+    await closeGceClients(gce);
 
     console.log('');
     console.log(`(a) instances.stop -> dashboard reports unhealthy: median ${fmt(median(detect))} over 5 runs (target < 2000 ms); runs: ${detect.map(fmt).join(', ')}`);
