@@ -12,6 +12,8 @@ export const E2E = {
 export default defineConfig({
   testDir: 'e2e',
   testMatch: '**/*.spec.ts',
+  // Its own folder: Playwright empties outputDir at start, and test-results/ also holds vitest's reports.
+  outputDir: 'test-results/playwright',
   fullyParallel: false,
   workers: 1,
   timeout: 60_000,

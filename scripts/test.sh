@@ -15,4 +15,5 @@ step "unit";        npx vitest run --project unit --reporter=default --reporter=
 step "integration"; npx vitest run --project integration --reporter=default --reporter=json --outputFile.json=test-results/integration.json
 step "build";       npm run build
 step "e2e";         CI=1 npx playwright test
+echo; echo "test.sh took ${SECONDS}s"
 node scripts/summarize-tests.mjs
