@@ -1,0 +1,96 @@
+// The simulated layout the planner reasons on: which replicas exist, where, whether each is an etcd voter or a
+// learner and whether it is healthy, and whether a load balancer fronts them. Both etcd clusters (main and
+// events) are changed together by every operation, so one layout stands for both.
+import type { Assessment } from './assessment';
+import { hasQuorum, quorumOf, remainingFailures, zonesThatCanBeLost } from './quorum';
+import type { Topology } from './topology';
+
+export const REPLICA_ROLES = ['voter', 'learner'] as const;
+export type ReplicaRole = (typeof REPLICA_ROLES)[number];
+
+export type LayoutReplica = {
+  name: string;
+  zone: string;
+  role: ReplicaRole;
+  healthy: boolean;
+};
+
+export type Layout = {
+  region: string;
+  /** Zones of the cluster's region, sorted. */
+  regionZones: string[];
+  replicas: LayoutReplica[];
+  /** A forwarding rule and a target pool front the replicas. */
+  loadBalancer: boolean;
+};
+
+export type Tolerance = {
+  voters: number;
+  healthyVoters: number;
+  /** floor(voters/2)+1 */
+  quorum: number;
+  /** More voters that can fail, on top of those already down, with quorum kept. */
+  canLoseReplicas: number;
+  /** More whole zones that can fail (worst case) with quorum kept. */
+  canLoseZones: number;
+  hasQuorum: boolean;
+};
+
+/**
+ * The layout of an observed cluster. A replica is a learner when etcd says so in either cluster (a learner in
+ * one and a voter in the other is an interrupted add, and it must not be counted on). Healthy means the
+ * assessment calls it healthy: a replica whose probes timed out ('unknown') is not counted on, as in the
+ * assessment's tolerance, which is a floor.
+ *
+ * Members no VM runs are not in the layout (the assessment reports them as MemberWithoutVm); the planner
+ * looks at the assessment's voter counts for them.
+ */
+export function layoutOf(t: Topology, a: Pick<Assessment, 'replicaHealth'>): Layout {
+  const learnerIn = (name: string): boolean =>
+    (['main', 'events'] as const).some((cluster) => {
+      const member = t.etcd[cluster].members?.find((m) => m.name === `etcd-${name}`);
+      if (member) return member.isLearner;
+      const replica = t.replicas.find((r) => r.name === name);
+      const status = replica?.etcd[cluster];
+      return status !== undefined && status.ok && status.isLearner;
+    });
+  return {
+    region: t.cluster.region,
+    regionZones: [...t.regionZones].sort(),
+    replicas: t.replicas.map((r) => ({
+      name: r.name,
+      zone: r.zone,
+      role: learnerIn(r.name) ? 'learner' : 'voter',
+      healthy: a.replicaHealth[r.name] === 'healthy',
+    })),
+    loadBalancer: t.forwardingRule !== null && t.targetPool !== null,
+  };
+}
+
+export function votersOf(layout: Layout): LayoutReplica[] {
+  return layout.replicas.filter((r) => r.role === 'voter');
+}
+
+/** What the layout survives. Learners do not vote, so they count for nothing here. */
+export function toleranceOf(layout: Layout): Tolerance {
+  const voters = votersOf(layout);
+  const healthy = voters.filter((r) => r.healthy);
+  const healthyByZone: Record<string, number> = {};
+  for (const r of healthy) healthyByZone[r.zone] = (healthyByZone[r.zone] ?? 0) + 1;
+  const zoneLayout = { voters: voters.length, healthyByZone };
+  return {
+    voters: voters.length,
+    healthyVoters: healthy.length,
+    quorum: quorumOf(voters.length),
+    canLoseReplicas: remainingFailures(healthy.length, voters.length),
+    canLoseZones: zonesThatCanBeLost(zoneLayout),
+    hasQuorum: hasQuorum(healthy.length, voters.length),
+  };
+}
+
+/** Replicas per zone, every zone of the region listed (0 when empty), plus zones outside it that hold one. */
+export function replicasPerZone(layout: Layout): Map<string, number> {
+  const counts = new Map<string, number>(layout.regionZones.map((z) => [z, 0]));
+  for (const r of layout.replicas) counts.set(r.zone, (counts.get(r.zone) ?? 0) + 1);
+  return counts;
+}

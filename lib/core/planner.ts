@@ -1,0 +1,643 @@
+// The planner: turns an operator's intent into the ordered steps an operation will run, with the layout and
+// tolerance after each step, or into a refusal with a typed code. Pure and deterministic: the same topology,
+// assessment and intent always give the same plan, so a preview and the operation it starts agree.
+//
+// Rules (issue 3, reference/ha-masters.md "etcd facts"):
+//   Refusals, checked in this order:
+//     OperationInProgress  another mutating operation runs on the cluster, or a learner is left from an unfinished add
+//                          (etcd allows one learner at a time and the runner resumes that add first)
+//     InvalidInput         scale target outside 1..7 or equal to the current count, zones list of the wrong length,
+//                          a supplied new name that is not `<masterName>-xyz` or is taken, a bad create input
+//     ZoneOutsideRegion    an add (or a scale zone used for an add) outside topology.regionZones
+//     TwoReplicaLayout     a target of two replicas: offered instead as scale 1 -> 3 or 3 -> 1
+//     LastReplica          removing the only replica
+//     NotFound             a removal whose zone holds no replica, or whose name is no replica of that zone
+//     VoterUnhealthy       an add while any voter is not healthy (etcd's strict reconfig check refuses it too)
+//     QuorumAtRisk         a removal when quorum is already lost (etcd accepts no membership change), or one after
+//                          which the healthy voters are fewer than the quorum of the voters left
+//   Warnings: ZoneShared (a new replica goes into a zone that has one while a zone of the region is free) and
+//   EvenReplicaCount (the plan ends on an even number of voters).
+//
+// New replica names come from the caller (`newNames`, consumed in order by the adds), so the plan is
+// deterministic. Without them the plan carries a placeholder (`<masterName>-???`, then `<masterName>-???-2`...)
+// with `namePending: true` in the step params, and the 'pick-name' step chooses a free name at run time.
+import { describeReplicaHealth, type Assessment } from './assessment';
+import type { DomainErrorCode } from './errors';
+import { votersOf, layoutOf, replicasPerZone, toleranceOf, type Layout, type LayoutReplica, type Tolerance } from './layout';
+import { isReplicaName, regionOfZone, type Topology } from './topology';
+
+// --- Intents ------------------------------------------------------------------------------------------------
+
+export const INTENT_KINDS = ['add-replica', 'remove-replica', 'scale', 'create-cluster'] as const;
+export type IntentKind = (typeof INTENT_KINDS)[number];
+
+export type AddReplicaIntent = { kind: 'add-replica'; zone: string };
+export type RemoveReplicaIntent = { kind: 'remove-replica'; zone: string; name?: string };
+export type ScaleIntent = { kind: 'scale'; replicas: number; zones?: string[] };
+export type CreateClusterIntent = { kind: 'create-cluster'; masterName: string; zone: string; multizone: boolean; quorumReads: boolean };
+export type Intent = AddReplicaIntent | RemoveReplicaIntent | ScaleIntent | CreateClusterIntent;
+/** Intents that change an existing cluster, and so need its topology. */
+export type ClusterIntent = AddReplicaIntent | RemoveReplicaIntent | ScaleIntent;
+
+/** Bounds of a scale target: one replica, up to seven (etcd's recommended maximum cluster size). */
+export const MIN_REPLICAS = 1;
+export const MAX_REPLICAS = 7;
+
+// --- Steps -----------------------------------------------------------------------------------------------------
+
+export const STEP_KINDS = [
+  // add, only when no load balancer exists yet (one replica so far)
+  'move-first-replica-to-ephemeral-ip',
+  'create-target-pool',
+  'create-forwarding-rule',
+  'await-cluster-address',
+  // add
+  'pick-name',
+  'issue-certificates',
+  'add-learner',
+  'create-disk',
+  'create-instance',
+  'add-to-target-pool',
+  'await-learner-catch-up',
+  'promote-learner',
+  'await-api-server',
+  // remove
+  'resolve-replica',
+  'move-leadership',
+  'remove-member',
+  'remove-from-target-pool',
+  'delete-instance',
+  'delete-disk',
+  'delete-forwarding-rule',
+  'return-static-ip-to-last-replica',
+  'delete-target-pool',
+  // create
+  'create-firewall-rules',
+  'reserve-static-address',
+  'issue-cluster-certificates',
+  'await-etcd',
+  // all
+  'verify',
+] as const;
+export type StepKind = (typeof STEP_KINDS)[number];
+
+export type StepParams = Record<string, string | number | boolean>;
+
+export type PlanStep = {
+  /** Stable within a plan: `<op>:<zone>:<kind>`, prefixed by `<n>.` inside a scale plan (`2.add:us-central1-c:verify`). */
+  id: string;
+  kind: StepKind;
+  title: string;
+  params: StepParams;
+  layoutAfter: Layout;
+  toleranceAfter: Tolerance;
+  /** Set when the state after this step is a temporary risky one (two voters); says so in words. */
+  transient?: string;
+};
+
+export const PLAN_WARNING_CODES = ['ZoneShared', 'EvenReplicaCount'] as const;
+export type PlanWarningCode = (typeof PLAN_WARNING_CODES)[number];
+export type PlanWarning = { code: PlanWarningCode; message: string };
+
+export type Plan = {
+  intent: Intent;
+  /** One line, e.g. "Add a replica in europe-west1-d". */
+  summary: string;
+  steps: PlanStep[];
+  before: Tolerance;
+  after: Tolerance;
+  warnings: PlanWarning[];
+  /** The kube-up/kube-down invocation doing the same; a scale joins them with ` && `. */
+  kubeUpCommand: string;
+};
+
+export type Refusal = { code: DomainErrorCode; message: string };
+export type PlanResult = { ok: true; plan: Plan } | { ok: false; refusal: Refusal };
+
+export type PlanInput =
+  | { topology: Topology; assessment: Assessment; intent: ClusterIntent; operationInProgress: boolean; newNames?: string[] }
+  | { topology: null; assessment?: null; intent: CreateClusterIntent; operationInProgress?: boolean; regionZones?: string[] };
+
+const refuse = (code: DomainErrorCode, message: string): PlanResult => ({ ok: false, refusal: { code, message } });
+
+// --- Entry point ---------------------------------------------------------------------------------------------
+
+export function planOperation(input: PlanInput): PlanResult {
+  if (input.topology === null) return planCreateCluster(input);
+  const { topology: t, assessment: a, intent } = input;
+  if (input.operationInProgress) {
+    return refuse('OperationInProgress', `Another operation is running on ${t.cluster.masterName}; wait for it to finish or cancel it first.`);
+  }
+  const layout = layoutOf(t, a);
+  const ctx: Ctx = {
+    t,
+    a,
+    masterName: t.cluster.masterName,
+    leader: leaderOf(t, a),
+    newNames: input.newNames ?? [],
+    namesUsed: 0,
+    steps: [],
+    prefix: '',
+  };
+  const bad = checkNewNames(ctx, layout);
+  if (bad) return bad;
+  switch (intent.kind) {
+    case 'add-replica':
+      return planAdds(ctx, layout, intent, [intent.zone]);
+    case 'remove-replica':
+      return planRemove(ctx, layout, intent);
+    case 'scale':
+      return planScale(ctx, layout, intent);
+  }
+}
+
+type Ctx = {
+  t: Topology;
+  a: Assessment;
+  masterName: string;
+  /** Name of the replica leading etcd main, when known. */
+  leader: string | null;
+  newNames: string[];
+  namesUsed: number;
+  steps: PlanStep[];
+  /** Step id prefix inside a scale plan ('1.', '2.'...). */
+  prefix: string;
+};
+
+function leaderOf(t: Topology, a: Assessment): string | null {
+  const id = a.etcd.main.leaderId;
+  if (id === null) return null;
+  const r = t.replicas.find((x) => x.etcd.main.ok && x.etcd.main.memberId === id);
+  return r?.name ?? null;
+}
+
+const NAME_SUFFIX = /^[a-z0-9]{3}$/;
+
+function checkNewNames(ctx: Ctx, layout: Layout): PlanResult | null {
+  const seen = new Set(layout.replicas.map((r) => r.name));
+  for (const name of ctx.newNames) {
+    const suffix = name.slice(ctx.masterName.length + 1);
+    if (!isReplicaName(ctx.masterName, name) || !NAME_SUFFIX.test(suffix) || !name.startsWith(`${ctx.masterName}-`)) {
+      return refuse('InvalidInput', `${name} is not a replica name of ${ctx.masterName}: expected ${ctx.masterName}- and three characters a-z or 0-9.`);
+    }
+    if (seen.has(name)) return refuse('InvalidInput', `${name} is already taken; pick another name.`);
+    seen.add(name);
+  }
+  return null;
+}
+
+function nextName(ctx: Ctx): { name: string; pending: boolean } {
+  const i = ctx.namesUsed;
+  ctx.namesUsed += 1;
+  const given = ctx.newNames[i];
+  if (given !== undefined) return { name: given, pending: false };
+  return { name: i === 0 ? `${ctx.masterName}-???` : `${ctx.masterName}-???-${i + 1}`, pending: true };
+}
+
+// --- Shared helpers -----------------------------------------------------------------------------------------
+
+const TRANSIENT_TWO =
+  'Two voters for now: consensus needs both, so losing either stops the control plane until the next membership change.';
+
+function pushStep(ctx: Ctx, op: string, zone: string, kind: StepKind, title: string, params: StepParams, layoutAfter: Layout): void {
+  const toleranceAfter = toleranceOf(layoutAfter);
+  const step: PlanStep = { id: `${ctx.prefix}${op}:${zone}:${kind}`, kind, title, params, layoutAfter, toleranceAfter };
+  if (toleranceAfter.voters === 2) step.transient = TRANSIENT_TWO;
+  ctx.steps.push(step);
+}
+
+function listOf(items: readonly string[]): string {
+  if (items.length <= 1) return items.join('');
+  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1] ?? ''}`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** kube-up names the master `<KUBE_GCE_INSTANCE_PREFIX>-master`; without the prefix it would act on `kubernetes-master`. */
+function clusterEnv(masterName: string, project: string | null): string {
+  const parts: string[] = [];
+  if (project !== null) parts.push(`PROJECT=${project}`);
+  const prefix = masterName.endsWith('-master') ? masterName.slice(0, -'-master'.length) : null;
+  if (prefix !== null && prefix !== 'kubernetes') parts.push(`KUBE_GCE_INSTANCE_PREFIX=${prefix}`);
+  return parts.map((p) => `${p} `).join('');
+}
+
+function addCommand(ctx: Ctx, zone: string): string {
+  return `${clusterEnv(ctx.masterName, ctx.t.cluster.project)}KUBE_GCE_ZONE=${zone} KUBE_REPLICATE_EXISTING_MASTER=true ./cluster/kube-up.sh`;
+}
+
+function removeCommand(ctx: Ctx, zone: string, name: string): string {
+  return `${clusterEnv(ctx.masterName, ctx.t.cluster.project)}KUBE_DELETE_NODES=false KUBE_GCE_ZONE=${zone} KUBE_REPLICA_NAME=${name} ./cluster/kube-down.sh`;
+}
+
+function evenWarning(tol: Tolerance): PlanWarning[] {
+  const v = tol.voters;
+  if (v < 2 || v % 2 !== 0) return [];
+  return [
+    {
+      code: 'EvenReplicaCount',
+      message: `The cluster ends with ${v} etcd voters, which tolerate ${plural(v - Math.floor(v / 2) - 1, 'failure')} like ${v - 1} would, while every write needs ${Math.floor(v / 2) + 1} members.`,
+    },
+  ];
+}
+
+function unhealthyVoterRefusal(ctx: Ctx, layout: Layout): PlanResult | null {
+  const down = votersOf(layout).filter((r) => !r.healthy);
+  if (down.length > 0) {
+    const why = (name: string) => {
+      const replica = ctx.t.replicas.find((r) => r.name === name);
+      const reasons = replica ? describeReplicaHealth(replica).reasons : [];
+      return reasons.length > 0 ? `${name} (${reasons.join(', ')})` : name;
+    };
+    const names = listOf(down.map((r) => why(r.name)));
+    return refuse(
+      'VoterUnhealthy',
+      `${names} ${down.length === 1 ? 'is' : 'are'} not healthy, and etcd refuses a new member while a voter is down: recover or remove ${down.length === 1 ? 'it' : 'them'} first.`,
+    );
+  }
+  // Members no VM runs are voters too, and etcd counts them as down.
+  for (const cluster of ['main', 'events'] as const) {
+    const q = ctx.a.etcd[cluster];
+    if (q.healthyVoters < q.voters) {
+      return refuse(
+        'VoterUnhealthy',
+        `etcd ${cluster} has ${q.voters - q.healthyVoters} voter${q.voters - q.healthyVoters === 1 ? '' : 's'} down with no replica behind ${q.voters - q.healthyVoters === 1 ? 'it' : 'them'}, and etcd refuses a new member while a voter is down: remove the stray member first.`,
+      );
+    }
+  }
+  return null;
+}
+
+function learnerRefusal(layout: Layout): PlanResult | null {
+  const learner = layout.replicas.find((r) => r.role === 'learner');
+  if (!learner) return null;
+  return refuse(
+    'OperationInProgress',
+    `${learner.name} is still an etcd learner from an unfinished add; etcd takes one learner at a time, so finish that add or remove ${learner.name} first.`,
+  );
+}
+
+function outsideRegion(layout: Layout, zone: string): PlanResult | null {
+  if (layout.regionZones.includes(zone)) return null;
+  const other = regionOfZone(zone);
+  return refuse(
+    'ZoneOutsideRegion',
+    `${zone} is ${other === layout.region ? 'not a zone of' : `in ${other}, outside`} the cluster's region ${layout.region}; pick one of ${listOf(layout.regionZones)}.`,
+  );
+}
+
+function twoReplicaRefusal(current: number, target: number): PlanResult {
+  const offer =
+    current < target
+      ? 'Scale from 1 to 3 replicas instead: one plan that adds two replicas, with two voters only between the two adds.'
+      : 'Scale from 3 to 1 replica instead, or keep three: two replicas are less available than one, because consensus needs both.';
+  return refuse('TwoReplicaLayout', `This would leave the cluster with two replicas, and consensus needs both of them. ${offer}`);
+}
+
+// --- Add -------------------------------------------------------------------------------------------------------
+
+/** Zone that maximises zone tolerance for the next replica: fewest replicas, ties by name. */
+function zoneForAdd(layout: Layout): string | null {
+  const counts = replicasPerZone(layout);
+  let best: { zone: string; n: number } | null = null;
+  for (const zone of layout.regionZones) {
+    const n = counts.get(zone) ?? 0;
+    if (!best || n < best.n) best = { zone, n };
+  }
+  return best?.zone ?? null;
+}
+
+function planAdds(ctx: Ctx, start: Layout, intent: Intent, zones: string[]): PlanResult {
+  for (const zone of zones) {
+    const bad = outsideRegion(start, zone);
+    if (bad) return bad;
+  }
+  if (start.replicas.length === 0) return refuse('NotFound', `${ctx.masterName} has no replica to copy the configuration from; create the cluster instead.`);
+  const target = start.replicas.length + zones.length;
+  if (target === 2) return twoReplicaRefusal(start.replicas.length, target);
+  const learner = learnerRefusal(start);
+  if (learner) return learner;
+  const unhealthy = unhealthyVoterRefusal(ctx, start);
+  if (unhealthy) return unhealthy;
+
+  const warnings: PlanWarning[] = [];
+  let layout = start;
+  const commands: string[] = [];
+  zones.forEach((zone, i) => {
+    if (zones.length > 1) ctx.prefix = `${i + 1}.`;
+    const shared = sharedZoneWarning(layout, zone);
+    if (shared) warnings.push(shared);
+    layout = appendAdd(ctx, layout, zone);
+    commands.push(addCommand(ctx, zone));
+  });
+  const before = toleranceOf(start);
+  const after = toleranceOf(layout);
+  warnings.push(...evenWarning(after));
+  const summary =
+    intent.kind === 'add-replica'
+      ? `Add a replica in ${zones[0] ?? ''}`
+      : `Scale from ${start.replicas.length} to ${target} replicas: add in ${listOf(zones)}`;
+  return { ok: true, plan: { intent, summary, steps: ctx.steps, before, after, warnings, kubeUpCommand: commands.join(' && ') } };
+}
+
+function sharedZoneWarning(layout: Layout, zone: string): PlanWarning | null {
+  const counts = replicasPerZone(layout);
+  const here = counts.get(zone) ?? 0;
+  if (here === 0) return null;
+  const free = layout.regionZones.filter((z) => (counts.get(z) ?? 0) === 0);
+  if (free.length === 0) return null;
+  return {
+    code: 'ZoneShared',
+    message: `${zone} already runs ${plural(here, 'replica')} while ${listOf(free)} ${free.length === 1 ? 'has' : 'have'} none, so one zone outage would take down more replicas at once; ${listOf(free)} would survive more.`,
+  };
+}
+
+/** Appends the steps of one add to ctx.steps and returns the layout at its end. */
+function appendAdd(ctx: Ctx, start: Layout, zone: string): Layout {
+  let layout = start;
+  const step = (kind: StepKind, title: string, params: StepParams, next: Layout = layout) => {
+    layout = next;
+    pushStep(ctx, 'add', zone, kind, title, params, layout);
+  };
+  const master = ctx.masterName;
+  const needsLb = !start.loadBalancer;
+  if (needsLb) {
+    const first = start.replicas[0]?.name ?? master;
+    step('move-first-replica-to-ephemeral-ip', `Move ${first} to an ephemeral external IP, freeing the static IP`, { zone, name: first });
+    step('create-target-pool', `Create target pool ${master} with ${first}`, { zone, targetPool: master, name: first });
+    step('create-forwarding-rule', `Create forwarding rule ${master} on the static IP, port 443`, { zone, forwardingRule: master, port: 443 }, {
+      ...layout,
+      loadBalancer: true,
+    });
+    step('await-cluster-address', 'Wait until the cluster address answers through the load balancer', { zone });
+  }
+  const { name, pending } = nextName(ctx);
+  const named = { zone, name, namePending: pending };
+  step('pick-name', pending ? `Pick a free replica name in ${zone}` : `Use the name ${name}`, named);
+  step('issue-certificates', `Issue etcd peer, etcd-apiserver and API server certificates for ${name}`, named);
+  const learner: LayoutReplica = { name, zone, role: 'learner', healthy: false };
+  step('add-learner', `Add ${name} as a learner in etcd main and events`, named, { ...layout, replicas: [...layout.replicas, learner] });
+  step('create-disk', `Create the data disk ${name}-pd in ${zone}`, { ...named, disk: `${name}-pd` });
+  step('create-instance', `Create the instance ${name} in ${zone}`, named);
+  if (layout.loadBalancer) step('add-to-target-pool', `Add ${name} to target pool ${master}`, { ...named, targetPool: master });
+  step('await-learner-catch-up', `Wait until ${name} has caught up with the leader`, named, withReplica(layout, name, { healthy: true }));
+  step('promote-learner', `Promote ${name} to a voter in etcd main and events`, named, withReplica(layout, name, { role: 'voter' }));
+  step('await-api-server', `Wait until the API server of ${name} is ready`, named);
+  step('verify', `Check that ${name} is a healthy voter and the member lists match the replicas`, named);
+  return layout;
+}
+
+function withReplica(layout: Layout, name: string, patch: Partial<LayoutReplica>): Layout {
+  return { ...layout, replicas: layout.replicas.map((r) => (r.name === name ? { ...r, ...patch } : r)) };
+}
+
+// --- Remove ----------------------------------------------------------------------------------------------------
+
+/** Which replica of `candidates` goes first: an unhealthy one, then one that does not lead etcd main, then by name. */
+function pickForRemoval(candidates: readonly LayoutReplica[], leader: string | null): LayoutReplica | null {
+  const rank = (r: LayoutReplica) => (r.healthy ? 2 : 0) + (r.name === leader ? 1 : 0);
+  return [...candidates].sort((x, y) => rank(x) - rank(y) || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))[0] ?? null;
+}
+
+function removalRefusal(layout: Layout, victim: LayoutReplica): PlanResult | null {
+  if (layout.replicas.length <= 1) {
+    return refuse('LastReplica', `${victim.name} is the cluster's only replica; removing it would delete the control plane (delete the cluster with kube-down instead).`);
+  }
+  const now = toleranceOf(layout);
+  if (!now.hasQuorum) {
+    return refuse(
+      'QuorumAtRisk',
+      `etcd has lost quorum (${now.healthyVoters} of ${now.voters} voters healthy, ${now.quorum} needed), so it accepts no membership change; recover the failed replicas first.`,
+    );
+  }
+  const after = toleranceOf({ ...layout, replicas: layout.replicas.filter((r) => r.name !== victim.name) });
+  if (!after.hasQuorum) {
+    return refuse(
+      'QuorumAtRisk',
+      `Removing ${victim.name} would leave ${after.healthyVoters} healthy of ${after.voters} voters, fewer than the ${after.quorum} quorum needs, and stop the control plane; recover the unhealthy replicas first.`,
+    );
+  }
+  return null;
+}
+
+function planRemove(ctx: Ctx, start: Layout, intent: RemoveReplicaIntent): PlanResult {
+  const inZone = start.replicas.filter((r) => r.zone === intent.zone);
+  if (inZone.length === 0) {
+    // A replica outside the region may be removed (the assessment asks for it), so this is checked only here.
+    const bad = outsideRegion(start, intent.zone);
+    if (bad) return bad;
+    return refuse('NotFound', `No replica of ${ctx.masterName} runs in ${intent.zone}.`);
+  }
+  let victim: LayoutReplica | null;
+  if (intent.name !== undefined) {
+    victim = inZone.find((r) => r.name === intent.name) ?? null;
+    if (!victim) {
+      const elsewhere = start.replicas.find((r) => r.name === intent.name);
+      return refuse(
+        'NotFound',
+        elsewhere ? `${intent.name} runs in ${elsewhere.zone}, not in ${intent.zone}.` : `${intent.name} is not a replica of ${ctx.masterName} in ${intent.zone}.`,
+      );
+    }
+  } else {
+    victim = pickForRemoval(inZone, ctx.leader);
+  }
+  if (!victim) return refuse('NotFound', `No replica runs in ${intent.zone}.`);
+  // Removing a leftover learner from a two-voter cluster is clean-up, not a step down to two replicas.
+  if (start.replicas.length === 3 && victim.role === 'voter') return twoReplicaRefusal(3, 2);
+  const bad = removalRefusal(start, victim);
+  if (bad) return bad;
+  const end = appendRemove(ctx, start, victim, intent.name === undefined);
+  const before = toleranceOf(start);
+  const after = toleranceOf(end);
+  return {
+    ok: true,
+    plan: {
+      intent,
+      summary: `Remove ${victim.name} from ${victim.zone}${intent.name === undefined ? ` (picked: ${pickReason(victim, inZone.length, ctx.leader)})` : ''}`,
+      steps: ctx.steps,
+      before,
+      after,
+      warnings: evenWarning(after),
+      kubeUpCommand: removeCommand(ctx, victim.zone, victim.name),
+    },
+  };
+}
+
+function pickReason(r: LayoutReplica, candidates: number, leader: string | null): string {
+  if (candidates === 1) return 'the only replica in the zone';
+  if (!r.healthy) return 'it is not healthy';
+  if (r.name !== leader) return 'it does not lead etcd';
+  return 'first by name';
+}
+
+function appendRemove(ctx: Ctx, start: Layout, victim: LayoutReplica, picked: boolean): Layout {
+  let layout = start;
+  const zone = victim.zone;
+  const step = (kind: StepKind, title: string, params: StepParams, next: Layout = layout) => {
+    layout = next;
+    pushStep(ctx, 'remove', zone, kind, title, params, layout);
+  };
+  const master = ctx.masterName;
+  const p = { zone, name: victim.name };
+  step('resolve-replica', picked ? `Remove ${victim.name}, picked in ${zone}` : `Remove ${victim.name} in ${zone}`, { ...p, picked });
+  step('move-leadership', `Move etcd leadership off ${victim.name} if it leads`, { ...p, leadsNow: victim.name === ctx.leader });
+  step('remove-member', `Remove ${victim.name} from etcd main and events`, p, {
+    ...layout,
+    replicas: layout.replicas.filter((r) => r.name !== victim.name),
+  });
+  if (start.loadBalancer) step('remove-from-target-pool', `Remove ${victim.name} from target pool ${master}`, { ...p, targetPool: master });
+  step('delete-instance', `Delete the instance ${victim.name}`, p);
+  step('delete-disk', `Delete the data disk ${victim.name}-pd`, { ...p, disk: `${victim.name}-pd` });
+  const last = layout.replicas.length === 1 ? layout.replicas[0] : undefined;
+  if (last && start.loadBalancer) {
+    step('delete-forwarding-rule', `Delete forwarding rule ${master}, freeing the static IP`, { ...p, forwardingRule: master }, { ...layout, loadBalancer: false });
+    step('return-static-ip-to-last-replica', `Give the static IP back to ${last.name}`, { ...p, lastReplica: last.name });
+    step('delete-target-pool', `Delete target pool ${master}`, { ...p, targetPool: master });
+  }
+  step('verify', `Check that ${victim.name} is gone and the member lists match the replicas`, p);
+  return layout;
+}
+
+// --- Scale -----------------------------------------------------------------------------------------------------
+
+/** Zone to remove from: the most replicas, ties to a zone with an unhealthy replica, then one without the leader, then by name. */
+function zoneForRemoval(layout: Layout, leader: string | null): string | null {
+  const byZone = new Map<string, LayoutReplica[]>();
+  for (const r of layout.replicas) byZone.set(r.zone, [...(byZone.get(r.zone) ?? []), r]);
+  const key = (zone: string, rs: LayoutReplica[]) => ({
+    zone,
+    n: rs.length,
+    unhealthy: rs.some((r) => !r.healthy),
+    leader: rs.some((r) => r.name === leader),
+  });
+  const zones = [...byZone.entries()].map(([z, rs]) => key(z, rs));
+  zones.sort(
+    (x, y) =>
+      y.n - x.n || Number(y.unhealthy) - Number(x.unhealthy) || Number(x.leader) - Number(y.leader) || (x.zone < y.zone ? -1 : x.zone > y.zone ? 1 : 0),
+  );
+  return zones[0]?.zone ?? null;
+}
+
+function planScale(ctx: Ctx, start: Layout, intent: ScaleIntent): PlanResult {
+  const current = start.replicas.length;
+  const target = intent.replicas;
+  if (!Number.isInteger(target) || target < MIN_REPLICAS || target > MAX_REPLICAS) {
+    return refuse('InvalidInput', `A cluster runs ${MIN_REPLICAS} to ${MAX_REPLICAS} replicas; ${target} is outside that range.`);
+  }
+  if (target === current) return refuse('InvalidInput', `The cluster already runs ${plural(current, 'replica')}.`);
+  const delta = Math.abs(target - current);
+  if (intent.zones !== undefined && intent.zones.length !== delta) {
+    return refuse('InvalidInput', `Scaling from ${current} to ${target} ${target > current ? 'adds' : 'removes'} ${plural(delta, 'replica')}, so give ${delta} zone${delta === 1 ? '' : 's'}, not ${intent.zones.length}.`);
+  }
+  if (target === 2) return twoReplicaRefusal(current, target);
+
+  if (target > current) {
+    const zones: string[] = [];
+    if (intent.zones) zones.push(...intent.zones);
+    else {
+      // Pick each zone on the layout as it will be after the adds before it.
+      let sim = start;
+      for (let i = 0; i < delta; i += 1) {
+        const zone = zoneForAdd(sim);
+        if (zone === null) return refuse('InvalidInput', `The region ${start.region} has no zones to add replicas in.`);
+        zones.push(zone);
+        sim = { ...sim, replicas: [...sim.replicas, { name: `+${i}`, zone, role: 'voter', healthy: true }] };
+      }
+    }
+    return planAdds(ctx, start, intent, zones);
+  }
+
+  // Removals, one at a time, each checked against the layout the ones before it leave.
+  let layout = start;
+  const commands: string[] = [];
+  const removed: LayoutReplica[] = [];
+  for (let i = 0; i < delta; i += 1) {
+    const zone = intent.zones?.[i] ?? zoneForRemoval(layout, ctx.leader);
+    const inZone = zone === null ? [] : layout.replicas.filter((r) => r.zone === zone);
+    const victim = pickForRemoval(inZone, ctx.leader);
+    if (zone === null || !victim) return refuse('NotFound', `No replica ${removed.length > 0 ? 'is left ' : 'runs '}in ${zone ?? start.region} to remove.`);
+    const bad = removalRefusal(layout, victim);
+    if (bad) return bad;
+    ctx.prefix = `${i + 1}.`;
+    layout = appendRemove(ctx, layout, victim, true);
+    removed.push(victim);
+    commands.push(removeCommand(ctx, victim.zone, victim.name));
+  }
+  const before = toleranceOf(start);
+  const after = toleranceOf(layout);
+  return {
+    ok: true,
+    plan: {
+      intent,
+      summary: `Scale from ${current} to ${plural(target, 'replica')}: remove ${listOf(removed.map((r) => `${r.name} (${r.zone})`))}`,
+      steps: ctx.steps,
+      before,
+      after,
+      warnings: evenWarning(after),
+      kubeUpCommand: commands.join(' && '),
+    },
+  };
+}
+
+// --- Create ----------------------------------------------------------------------------------------------------
+
+const GCE_NAME = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const GCE_ZONE = /^[a-z]+-[a-z]+[0-9]+-[a-z]$/;
+
+/**
+ * The steps that start an HA-compatible cluster with one master. No topology exists yet; `regionZones`, when
+ * known (from the Zones API), lets the zone be checked against its region.
+ */
+export function planCreateCluster(input: {
+  intent: CreateClusterIntent;
+  operationInProgress?: boolean;
+  regionZones?: string[];
+}): PlanResult {
+  const { intent } = input;
+  const { masterName, zone } = intent;
+  if (input.operationInProgress) return refuse('OperationInProgress', `Another operation is running on ${masterName}; wait for it to finish first.`);
+  if (!GCE_NAME.test(masterName) || masterName.length > 59) {
+    return refuse('InvalidInput', `${masterName} is not a usable master name: lower-case letters, digits and dashes, starting with a letter, at most 59 characters.`);
+  }
+  if (!GCE_ZONE.test(zone)) return refuse('InvalidInput', `${zone} is not a Compute Engine zone name (like europe-west1-b).`);
+  const region = regionOfZone(zone);
+  const regionZones = [...(input.regionZones ?? [zone])].sort();
+  if (!regionZones.includes(zone)) {
+    return refuse('ZoneOutsideRegion', `${zone} is not a zone of ${region}; pick one of ${listOf(regionZones)}.`);
+  }
+  const empty: Layout = { region, regionZones, replicas: [], loadBalancer: false };
+  const steps: PlanStep[] = [];
+  let layout = empty;
+  const step = (kind: StepKind, title: string, params: StepParams = {}, next: Layout = layout) => {
+    layout = next;
+    steps.push({ id: `create:${zone}:${kind}`, kind, title, params: { zone, masterName, ...params }, layoutAfter: layout, toleranceAfter: toleranceOf(layout) });
+  };
+  step('create-firewall-rules', `Create firewall rules ${masterName}-etcd (etcd peers) and ${masterName}-https (port 443)`);
+  step('reserve-static-address', `Reserve the static address ${masterName}-ip in ${region}`, { address: `${masterName}-ip` });
+  step('issue-cluster-certificates', "Issue the cluster's CA, etcd CA and the first master's certificates");
+  step('create-disk', `Create the data disk ${masterName}-pd in ${zone}`, { disk: `${masterName}-pd` });
+  step(
+    'create-instance',
+    `Create the first master ${masterName} in ${zone} with MULTIZONE=${intent.multizone} and ENABLE_ETCD_QUORUM_READS=${intent.quorumReads}`,
+    { name: masterName, multizone: intent.multizone, quorumReads: intent.quorumReads },
+    { ...layout, replicas: [{ name: masterName, zone, role: 'voter', healthy: false }] },
+  );
+  step('await-etcd', `Wait until etcd main and events answer on ${masterName}`, { name: masterName }, withReplica(layout, masterName, { healthy: true }));
+  step('await-api-server', `Wait until the API server of ${masterName} is ready`, { name: masterName });
+  step('verify', `Check that ${masterName} is a healthy single-member cluster holding the static address`, { name: masterName });
+  const command = `${clusterEnv(masterName, null)}${intent.multizone ? 'MULTIZONE=true ' : ''}KUBE_GCE_ZONE=${zone}${intent.quorumReads ? ' ENABLE_ETCD_QUORUM_READS=true' : ''} ./cluster/kube-up.sh`;
+  return {
+    ok: true,
+    plan: {
+      intent,
+      summary: `Create cluster ${masterName} with one master in ${zone}`,
+      steps,
+      before: toleranceOf(empty),
+      after: toleranceOf(layout),
+      warnings: [],
+      kubeUpCommand: command,
+    },
+  };
+}
