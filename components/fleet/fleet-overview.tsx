@@ -12,7 +12,7 @@ import { LiveIndicator } from '@/components/ui/live-indicator';
 export function FleetOverview() {
   const query = fleetQuery();
   const live = useLiveFeed<FleetView>(liveUrls.fleet(), query.queryKey, (v) => v.observedAt);
-  const { data, error } = useQuery({ ...query, refetchInterval: live.connected ? false : FALLBACK_POLL_MS });
+  const { data, error } = useQuery({ ...query, refetchInterval: live.status === 'live' ? false : FALLBACK_POLL_MS });
   if (!data) return <p className="text-sm text-red-700">{error ? `Could not list clusters: ${error.message}` : 'Discovering clusters…'}</p>;
   return (
     <div className="space-y-4">

@@ -16,7 +16,7 @@ import { ZoneGrid } from './zone-grid';
 export function ClusterDashboard({ id }: { id: string }) {
   const query = clusterViewQuery(id);
   const live = useLiveFeed<ClusterView>(liveUrls.cluster(id), query.queryKey, (v) => v.topology.observedAt);
-  const { data, error } = useQuery({ ...query, refetchInterval: live.connected ? false : FALLBACK_POLL_MS });
+  const { data, error } = useQuery({ ...query, refetchInterval: live.status === 'live' ? false : FALLBACK_POLL_MS });
   if (!data) {
     return <p className="text-sm text-red-700">{error ? `Could not observe this cluster: ${error.message}` : 'Observing…'}</p>;
   }

@@ -10,15 +10,15 @@ export function LiveIndicator({ live, observedAt }: { live: LiveState; observedA
     return () => clearInterval(timer);
   }, []);
   const age = Math.max(0, (now - Date.parse(observedAt)) / 1000);
-  const stale = !live.connected || live.failure !== null || age > 10;
+  const stale = live.status !== 'live' || live.failure !== null || age > 10;
   return (
-    <div data-testid="live-indicator" className="flex items-center gap-2 text-xs text-slate-500">
+    <div data-testid="live-indicator" data-status={live.status} className="flex items-center gap-2 text-xs text-slate-500">
       <span aria-hidden className={`inline-block h-2 w-2 rounded-full ${stale ? 'bg-amber-400' : 'bg-emerald-500 animate-pulse'}`} />
       {live.failure ? (
         <span className="text-amber-700">Last observation failed: {live.failure}</span>
       ) : (
         <span>
-          {live.connected ? 'Live' : 'Reconnecting'} · observed {age < 1 ? 'just now' : `${Math.round(age)} s ago`}
+          {live.status === 'live' ? 'Live' : live.status === 'connecting' ? 'Connecting' : 'Reconnecting'} · observed {age < 1 ? 'just now' : `${Math.round(age)} s ago`}
         </span>
       )}
     </div>

@@ -5,8 +5,10 @@ export const clusterId = (masterName: string, region: string) => `sandbox-projec
 export class ClusterPage {
   constructor(readonly page: Page) {}
 
+  /** Opens the page and waits until its streamed content is on screen (not just in the DOM). */
   async goto(masterName: string, region: string) {
     await this.page.goto(`/clusters/${encodeURIComponent(clusterId(masterName, region))}`);
+    await this.page.getByRole('heading', { level: 1, name: masterName }).waitFor({ state: 'visible' });
   }
 
   replicas(): Locator {

@@ -5,6 +5,7 @@ export class FleetPage {
 
   async goto() {
     await this.page.goto('/');
+    await this.page.getByRole('heading', { level: 1, name: 'Clusters' }).waitFor({ state: 'visible' });
   }
 
   rows(): Locator {
