@@ -18,7 +18,7 @@ const envSchema = z.object({
   SANDBOX_OP_DELAY_MS: ms(300),
   /** Time from an instance reaching RUNNING to its VM agent being booted. */
   SANDBOX_BOOT_DELAY_MS: ms(0),
-  /** Forwarding-rule propagation (GCE: up to ~20 min); used by the load-balancer work. */
+  /** Time from a forwarding rule's insert being DONE to it forwarding; stands in for GCE's ~20 min. */
   SANDBOX_LB_DELAY_MS: ms(20_000),
   /** `1` logs one line per request. */
   SANDBOX_LOG: z.enum(['0', '1', 'true', 'false']).default('0'),

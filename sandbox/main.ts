@@ -33,6 +33,8 @@ async function stop(code: number, why: string): Promise<void> {
   stopping = true;
   log(`${why}: stopping VMs`);
   seedAbort.abort();
+  // The load balancer's listeners go first, so no client is forwarded to a VM that is going down.
+  emulator?.network.close();
   const timeout = new Promise<void>((resolve) =>
     setTimeout(() => {
       log(`VMs did not stop within ${SHUTDOWN_TIMEOUT_MS / 1000} s; exiting anyway`);
@@ -85,6 +87,7 @@ try {
 if (emulator) {
   const em = emulator;
   log(`Compute API ${em.url}/compute/v1, metadata ${em.url}/computeMetadata/v1, health ${em.url}/sandbox/v1/health`);
+  log(`load balancer: forwarding rules forward ${config.lbDelayMs} ms after their insert is DONE; external IPs of RUNNING instances forward to their internal IP`);
   log(`data ${config.sandboxDir}, net ${config.net} (subnets 127.${config.net}.<r>.0/24, external 127.${config.net + 1}.x.y)`);
   const t0 = Date.now();
   try {

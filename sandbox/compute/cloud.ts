@@ -42,6 +42,8 @@ export type CloudOptions = {
   net: number;
   opDelayMs: number;
   bootDelayMs: number;
+  /** Time from a forwarding rule's insert being DONE to the rule forwarding (GCE: up to ~20 min). */
+  lbDelayMs: number;
   /** How long operations.wait blocks at most (GCE: about 2 minutes). */
   waitTimeoutMs: number;
   metadataUrl: string;
@@ -57,7 +59,14 @@ export class Cloud {
   readonly vms: VmRunner;
   private readonly opTimers = new Set<NodeJS.Timeout>();
   private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly changeListeners = new Set<() => void>();
   private closed = false;
+  /**
+   * Epoch ms from which a forwarding rule inserted since this start forwards (Infinity until its
+   * insert is DONE). Rules not listed existed before the start and forward at once: their
+   * propagation happened in an earlier run, so it is not kept in state.json.
+   */
+  readonly forwardingFrom = new Map<string, number>();
 
   constructor(
     readonly opts: CloudOptions,
@@ -70,9 +79,23 @@ export class Cloud {
     return join(this.opts.sandboxDir, 'state.json');
   }
 
+  /** Saves the state and tells the listeners (the data plane) that something changed. */
   persist(): void {
     if (this.closed) return;
     writeStateFile(this.statePath, this.state);
+    for (const listener of this.changeListeners) {
+      try {
+        listener();
+      } catch (err) {
+        this.opts.log(`state listener failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      }
+    }
+  }
+
+  /** Called after every change of the state; returns the unsubscribe. */
+  onChange(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
   }
 
   /** Projects exist on demand: any project id is accepted, and is stored once something is created in it. */
@@ -515,6 +538,12 @@ export class Cloud {
       case 'addressReserved': {
         const a = p.addresses[`${effect.region}/${effect.name}`];
         if (a?.status === 'RESERVING') a.status = a.users && a.users.length > 0 ? 'IN_USE' : 'RESERVED';
+        return;
+      }
+      case 'forwardingRuleInserted': {
+        const rule = p.forwardingRules[`${effect.region}/${effect.name}`];
+        // Also after a restart: a rule whose insert had not finished had not propagated either.
+        if (rule) this.forwardingFrom.set(rule.selfLink, Date.now() + this.opts.lbDelayMs);
         return;
       }
       case 'targetPoolMembership': {

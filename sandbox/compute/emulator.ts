@@ -4,10 +4,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { APISERVER_PORT } from '../pki/index';
+import { SandboxNetwork } from '../net/sandbox-network';
 import type { VmHost } from '../vm/types';
 import { Cloud } from './cloud';
 import { GceError } from './gce-error';
 import { handleMetadataRequest } from './metadata-server';
+import { networkView } from './network-view';
 import { handleComputeRequest } from './router';
 import { loadOrCreateState } from './state-file';
 
@@ -20,8 +23,12 @@ export type EmulatorOptions = {
   net: number;
   opDelayMs: number;
   bootDelayMs: number;
-  /** Forwarding-rule propagation delay; stored for the load-balancer work of a later issue. */
+  /** Time from a forwarding rule's insert being DONE to the rule forwarding. */
   lbDelayMs: number;
+  /** Time between the load balancer's health rounds (default 1000). */
+  lbHealthIntervalMs?: number;
+  /** Port external IPs forward, and a forwarding rule without portRange (default SANDBOX_APISERVER_PORT). */
+  apiServerPort?: number;
   waitTimeoutMs?: number;
   vmHost: VmHost;
   log?: (line: string) => void;
@@ -37,6 +44,8 @@ export type Emulator = {
   /** False when there was no state.json: the seed has to run. */
   readonly stateExisted: boolean;
   readonly lbDelayMs: number;
+  /** The TCP forwarders of forwarding rules and external IPs. */
+  readonly network: SandboxNetwork;
   isSeedComplete(): boolean;
   markSeedComplete(): void;
   /** What /sandbox/v1/health reports as `seeded`. */
@@ -138,6 +147,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       net: opts.net,
       opDelayMs: opts.opDelayMs,
       bootDelayMs: opts.bootDelayMs,
+      lbDelayMs: opts.lbDelayMs,
       waitTimeoutMs: opts.waitTimeoutMs ?? 120_000,
       metadataUrl: `${url}/computeMetadata/v1`,
       vmHost: opts.vmHost,
@@ -149,6 +159,16 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
   c.completePendingOperations();
   live.cloud = c;
   c.bootRunningInstances();
+  // Rules that existed before this start forward at once; every later change re-reconciles the listeners.
+  const apiServerPort = opts.apiServerPort ?? APISERVER_PORT;
+  const network = new SandboxNetwork({
+    view: () => networkView(c, apiServerPort),
+    natPort: apiServerPort,
+    healthIntervalMs: opts.lbHealthIntervalMs,
+    log,
+  });
+  c.onChange(() => network.reconcile());
+  network.start();
 
   return {
     port,
@@ -156,6 +176,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     cloud: c,
     stateExisted: existed,
     lbDelayMs: opts.lbDelayMs,
+    network,
     isSeedComplete: () => c.state.seedComplete,
     markSeedComplete: () => {
       c.state.seedComplete = true;
@@ -168,6 +189,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       seedError = message;
     },
     close: async () => {
+      network.close();
       await c.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

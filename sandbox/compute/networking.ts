@@ -349,13 +349,23 @@ export const insertForwardingRule: Handler = (cloud, req) => {
   };
   cloud.project(project).forwardingRules[`${region}/${body.name}`] = rule;
   if (address) cloud.addAddressUser(address, selfLink);
-  return cloud.startOperation({ project, scope: { region }, operationType: 'insert', target: rule, requestId: requestId(req) });
+  // The rule forwards only SANDBOX_LB_DELAY_MS after its insert is DONE, as GCE's take minutes to program.
+  cloud.forwardingFrom.set(selfLink, Infinity);
+  return cloud.startOperation({
+    project,
+    scope: { region },
+    operationType: 'insert',
+    target: rule,
+    effect: { type: 'forwardingRuleInserted', region, name: body.name },
+    requestId: requestId(req),
+  });
 };
 
 export const deleteForwardingRule: Handler = (cloud, req) => {
   const { project, region } = regionOf(cloud, req);
   const rule = cloud.getForwardingRule(project, region, param(req, 'forwardingRule'));
   delete cloud.project(project).forwardingRules[`${region}/${rule.name}`];
+  cloud.forwardingFrom.delete(rule.selfLink);
   cloud.releaseAddressesOf(project, rule.selfLink);
   return cloud.startOperation({ project, scope: { region }, operationType: 'delete', target: rule, requestId: requestId(req) });
 };

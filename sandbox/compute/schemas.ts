@@ -184,6 +184,8 @@ export const effectSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('instanceReset'), zone: z.string(), name: z.string() }),
   z.object({ type: z.literal('diskReady'), zone: z.string(), name: z.string() }),
   z.object({ type: z.literal('addressReserved'), region: z.string(), name: z.string() }),
+  /** The rule's insert is DONE: its propagation (SANDBOX_LB_DELAY_MS) starts now. */
+  z.object({ type: z.literal('forwardingRuleInserted'), region: z.string(), name: z.string() }),
   z.object({
     type: z.literal('targetPoolMembership'),
     region: z.string(),
