@@ -8,5 +8,21 @@ export interface EtcdAdminPort {
   memberList(endpoints: string[], creds: EtcdClientCredentials, timeoutMs: number): Promise<EtcdMember[]>;
   /** maintenance.status of exactly this endpoint; never rejects: a failure is `{ ok: false }`. */
   status(endpoint: string, creds: EtcdClientCredentials, timeoutMs: number): Promise<EtcdMemberStatus>;
+
+  // --- membership changes ------------------------------------------------------------------------
+  // `endpoints` are client URLs of voters (never a learner's: it refuses these RPCs); they are tried in
+  // order until one answers, and a refusal from etcd is final. Rejects with a ProviderError:
+  // `EtcdRefused` (etcd said no: `unhealthy cluster`, too many learners, not enough started members...),
+  // `LearnerNotReady` (promote before the learner is in sync: retry), `NotFound` (no such member),
+  // `AlreadyExists` (peer URL taken), `Timeout`, `ProviderUnavailable` (no endpoint answered).
+
+  /** MemberAdd as a learner; resolves to the new member (name empty until it starts). */
+  memberAddLearner(endpoints: string[], creds: EtcdClientCredentials, peerUrls: string[], timeoutMs?: number): Promise<EtcdMember>;
+  /** MemberPromote; `LearnerNotReady` while the learner is not in sync with the leader. */
+  memberPromote(endpoints: string[], creds: EtcdClientCredentials, memberId: string, timeoutMs?: number): Promise<void>;
+  memberRemove(endpoints: string[], creds: EtcdClientCredentials, memberId: string, timeoutMs?: number): Promise<void>;
+  /** MoveLeader; etcd only takes it from the current leader, so `leaderEndpoint` must be the leader's URL. */
+  moveLeader(leaderEndpoint: string, creds: EtcdClientCredentials, targetMemberId: string, timeoutMs?: number): Promise<void>;
+
   close(): Promise<void>;
 }

@@ -9,6 +9,10 @@ export const PROVIDER_ERROR_CODES = [
   'Conflict',
   'Timeout',
   'ProviderUnavailable',
+  /** etcd: a learner cannot be promoted yet ("in sync with leader"); retry later. */
+  'LearnerNotReady',
+  /** etcd refused a membership change (e.g. `unhealthy cluster` under --strict-reconfig-check). */
+  'EtcdRefused',
   'Unknown',
 ] as const;
 export type ProviderErrorCode = (typeof PROVIDER_ERROR_CODES)[number];

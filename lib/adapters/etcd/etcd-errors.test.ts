@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeEtcdError } from './etcd-errors';
+import { describeEtcdError, isEtcdServerAnswer, toEtcdProviderError } from './etcd-errors';
 
 class GRPCDeadlineExceededError extends Error {}
 class GRPCUnavailableError extends Error {}
@@ -20,5 +20,36 @@ describe('describeEtcdError', () => {
 
   it('only time-outs start with "timeout:"', () => {
     expect(describeEtcdError(new Error('connect ECONNREFUSED'), 800).startsWith('timeout:')).toBe(false);
+  });
+});
+
+describe('toEtcdProviderError', () => {
+  it.each([
+    ['14 UNAVAILABLE: etcdserver: unhealthy cluster', 'EtcdRefused'],
+    ['9 FAILED_PRECONDITION: etcdserver: can only promote a learner member which is in sync with leader', 'LearnerNotReady'],
+    ['9 FAILED_PRECONDITION: etcdserver: can only promote a learner member', 'Conflict'],
+    ['5 NOT_FOUND: etcdserver: member not found', 'NotFound'],
+    ['9 FAILED_PRECONDITION: etcdserver: Peer URLs already exists', 'AlreadyExists'],
+    ['9 FAILED_PRECONDITION: etcdserver: too many learner members in cluster', 'EtcdRefused'],
+    ['9 FAILED_PRECONDITION: etcdserver: re-configuration failed due to not enough started members', 'EtcdRefused'],
+    ['9 FAILED_PRECONDITION: etcdserver: not leader', 'EtcdRefused'],
+    ['14 UNAVAILABLE: etcdserver: request timed out', 'Timeout'],
+    ['14 UNAVAILABLE: No connection established. Last error: Error: connect ECONNREFUSED 127.20.2.2:2379', 'ProviderUnavailable'],
+    ['4 DEADLINE_EXCEEDED: Deadline exceeded', 'Timeout'],
+  ])('%s -> %s', (message, code) => {
+    const err = toEtcdProviderError(new Error(message), 'member add', 800);
+    expect(err.code).toBe(code);
+    expect(err.message.startsWith('member add: ')).toBe(true);
+  });
+
+  it("keeps etcd's words in the message", () => {
+    expect(toEtcdProviderError(new Error('14 UNAVAILABLE: etcdserver: unhealthy cluster'), 'member remove 42', 800).message).toBe(
+      'member remove 42: etcdserver: unhealthy cluster',
+    );
+  });
+
+  it('tells an answer of etcd from a connection failure', () => {
+    expect(isEtcdServerAnswer(new Error('14 UNAVAILABLE: etcdserver: unhealthy cluster'))).toBe(true);
+    expect(isEtcdServerAnswer(new Error('14 UNAVAILABLE: connect ECONNREFUSED'))).toBe(false);
   });
 });

@@ -1,4 +1,5 @@
 import 'server-only';
+import { ProviderError, type ProviderErrorCode } from '@/lib/ports/provider-error';
 
 // Short, human reasons for a failed etcd call. A time-out starts with `timeout:` (the core reads that
 // as "health unknown"); everything else means the member answered badly or not at all.
@@ -24,4 +25,36 @@ export function describeEtcdError(e: unknown, timeoutMs: number): string {
   // gRPC messages read `14 UNAVAILABLE: No connection established. Last error: ...`; keep the tail short.
   const compact = message.replace(/^\d+ [A-Z_]+: /, '').replace(/\. Resolution note:.*$/s, '').trim();
   return compact.length > 120 ? `${compact.slice(0, 117)}...` : compact || 'unknown error';
+}
+
+// etcd's own refusals (rpctypes): matched on the text, because etcd sends several of them with the same
+// gRPC status (`unhealthy cluster` is UNAVAILABLE, like a dead connection).
+const ETCD_REFUSALS: Array<[RegExp, ProviderErrorCode]> = [
+  [/can only promote a learner member which is in sync with leader/i, 'LearnerNotReady'],
+  [/can only promote a learner member/i, 'Conflict'],
+  [/member not found|member ID not found/i, 'NotFound'],
+  [/peer ?URLs? already exists|member ID already exist/i, 'AlreadyExists'],
+  [/unhealthy cluster|not enough started members|too many learner members|learner member.*not (started|ready)|not leader|bad leader transferee|learner.*transferee/i, 'EtcdRefused'],
+  [/request timed out|leader changed|timed out waiting for read index/i, 'Timeout'],
+  [/no leader/i, 'ProviderUnavailable'],
+];
+
+/** True when the error is an answer of etcd itself (not a dead or refused connection): trying another endpoint would not help. */
+export function isEtcdServerAnswer(e: unknown): boolean {
+  const message = e instanceof Error ? e.message : String(e);
+  return /etcdserver:/.test(message);
+}
+
+/** A failed etcd admin call -> ProviderError with a code callers can branch on and etcd's words in the message. */
+export function toEtcdProviderError(e: unknown, context: string, timeoutMs: number): ProviderError {
+  if (e instanceof ProviderError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  const server = /etcdserver: [^.\n]*/.exec(message)?.[0];
+  if (server !== undefined) {
+    const code = ETCD_REFUSALS.find(([re]) => re.test(server))?.[1] ?? 'Unknown';
+    return new ProviderError(code, `${context}: ${server}`, { reason: server, cause: e });
+  }
+  const described = describeEtcdError(e, timeoutMs);
+  const code: ProviderErrorCode = described.startsWith('timeout:') ? 'Timeout' : 'ProviderUnavailable';
+  return new ProviderError(code, `${context}: ${described}`, { cause: e });
 }

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { EtcdMember, EtcdMemberStatus } from '@/lib/core/topology';
 import type { EtcdAdminPort, EtcdClientCredentials } from '@/lib/ports/etcd-admin';
 import { ProviderError } from '@/lib/ports/provider-error';
-import { describeEtcdError } from './etcd-errors';
+import { describeEtcdError, isEtcdServerAnswer, toEtcdProviderError } from './etcd-errors';
 
 // One etcd3 client per endpoint: a status call must reach exactly that member, and a learner must never
 // sit in a client's host list (it refuses most RPCs). Clients are kept between observations so their
@@ -23,6 +23,10 @@ const memberSchema = z.object({
   isLearner: z.boolean().default(false),
 });
 const memberListSchema = z.object({ members: z.array(memberSchema) });
+const memberAddSchema = z.object({ member: memberSchema });
+
+/** Default deadline of a membership change: etcd applies it through raft, a few round trips. */
+const MUTATION_TIMEOUT_MS = 10_000;
 
 const statusSchema = z.object({
   header: z.object({ member_id: uint64 }),
@@ -111,6 +115,32 @@ export class Etcd3Admin implements EtcdAdminPort {
     }
   }
 
+  async memberAddLearner(endpoints: string[], creds: EtcdClientCredentials, peerUrls: string[], timeoutMs = MUTATION_TIMEOUT_MS): Promise<EtcdMember> {
+    const raw = await this.mutate(`member add (learner) ${peerUrls.join(',')}`, endpoints, creds, timeoutMs, (client, deadline) =>
+      client.cluster.memberAdd({ peerURLs: peerUrls, isLearner: true }, { deadline }),
+    );
+    const { member: m } = memberAddSchema.parse(raw);
+    return { id: m.ID, name: m.name, peerUrls: m.peerURLs, clientUrls: m.clientURLs, isLearner: m.isLearner };
+  }
+
+  async memberPromote(endpoints: string[], creds: EtcdClientCredentials, memberId: string, timeoutMs = MUTATION_TIMEOUT_MS): Promise<void> {
+    await this.mutate(`member promote ${memberId}`, endpoints, creds, timeoutMs, (client, deadline) =>
+      client.cluster.memberPromote({ ID: memberId }, { deadline }),
+    );
+  }
+
+  async memberRemove(endpoints: string[], creds: EtcdClientCredentials, memberId: string, timeoutMs = MUTATION_TIMEOUT_MS): Promise<void> {
+    await this.mutate(`member remove ${memberId}`, endpoints, creds, timeoutMs, (client, deadline) =>
+      client.cluster.memberRemove({ ID: memberId }, { deadline }),
+    );
+  }
+
+  async moveLeader(leaderEndpoint: string, creds: EtcdClientCredentials, targetMemberId: string, timeoutMs = MUTATION_TIMEOUT_MS): Promise<void> {
+    await this.mutate(`move leader to ${targetMemberId}`, [leaderEndpoint], creds, timeoutMs, (client, deadline) =>
+      client.maintenance.moveLeader({ targetID: targetMemberId }, { deadline }),
+    );
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     for (const { client } of this.clients.values()) client.close();
@@ -120,6 +150,34 @@ export class Etcd3Admin implements EtcdAdminPort {
   /** Number of cached clients (for tests and diagnostics). */
   get cachedClients(): number {
     return this.clients.size;
+  }
+
+  /**
+   * A membership change through the first endpoint that answers. Endpoints are tried one after another,
+   * never at once: the change must be sent once. An answer of etcd (a refusal) ends the attempts; only an
+   * endpoint that could not be reached is passed over. A time-out also ends them: the change may have
+   * been applied, and the caller must observe before it tries again.
+   */
+  private async mutate<T>(
+    what: string,
+    endpoints: string[],
+    creds: EtcdClientCredentials,
+    timeoutMs: number,
+    run: (client: Etcd3, deadline: Date) => Promise<T>,
+  ): Promise<T> {
+    const unique = [...new Set(endpoints)];
+    if (unique.length === 0) throw new ProviderError('ProviderUnavailable', `${what}: no etcd endpoint to ask`);
+    const failures: string[] = [];
+    for (const endpoint of unique) {
+      try {
+        return await this.call(endpoint, creds, timeoutMs, run);
+      } catch (e) {
+        const err = toEtcdProviderError(e, `${what} via ${endpoint}`, timeoutMs);
+        if (isEtcdServerAnswer(e) || err.code === 'Timeout') throw err;
+        failures.push(err.message);
+      }
+    }
+    throw new ProviderError('ProviderUnavailable', `${what}: no endpoint answered (${failures.join('; ')})`);
   }
 
   private async call<T>(

@@ -1,26 +1,43 @@
 import 'server-only';
 import {
   AddressesClient,
+  DisksClient,
+  FirewallsClient,
   ForwardingRulesClient,
   GlobalOperationsClient,
   InstancesClient,
   RegionOperationsClient,
   RegionsClient,
+  SubnetworksClient,
   TargetPoolsClient,
   ZoneOperationsClient,
 } from '@google-cloud/compute';
 import { googleAuthLibrary, type ClientOptions } from 'google-gax';
 import type { ForwardingRule, StaticAddress, TargetPool } from '@/lib/core/topology';
-import type { ComputePort, InstanceInfo } from '@/lib/ports/compute';
+import type {
+  ComputePort,
+  DiskInfo,
+  FirewallInfo,
+  FirewallSpec,
+  InsertInstanceSpec,
+  InstanceInfo,
+  InstanceRef,
+  MetadataItem,
+} from '@/lib/ports/compute';
 import { ProviderError } from '@/lib/ports/provider-error';
 import {
+  lowestFreeHost,
+  toDiskInfo,
+  toFirewallInfo,
   toForwardingRule,
   toInstanceInfo,
   toProviderError,
   toRegionZones,
   toStaticAddress,
+  toSubnetworkRange,
   toTargetPool,
 } from './gce-mapping';
+import { operationOf, waitForOperation } from './gce-operations';
 
 export type GceClients = {
   instances: InstancesClient;
@@ -28,6 +45,9 @@ export type GceClients = {
   addresses: AddressesClient;
   targetPools: TargetPoolsClient;
   forwardingRules: ForwardingRulesClient;
+  disks: DisksClient;
+  firewalls: FirewallsClient;
+  subnetworks: SubnetworksClient;
   zoneOperations: ZoneOperationsClient;
   regionOperations: RegionOperationsClient;
   globalOperations: GlobalOperationsClient;
@@ -59,6 +79,9 @@ export function createGceClients(target: GceTarget): GceClients {
     addresses: new AddressesClient(opts),
     targetPools: new TargetPoolsClient(opts),
     forwardingRules: new ForwardingRulesClient(opts),
+    disks: new DisksClient(opts),
+    firewalls: new FirewallsClient(opts),
+    subnetworks: new SubnetworksClient(opts),
     zoneOperations: new ZoneOperationsClient(opts),
     regionOperations: new RegionOperationsClient(opts),
     globalOperations: new GlobalOperationsClient(opts),
@@ -113,11 +136,35 @@ async function orNullIfNotFound<T>(work: Promise<T>): Promise<T | null> {
   }
 }
 
+/** Google's API root: target pools and forwarding rules name their members and targets by full URL. */
+const COMPUTE_API_ROOT = 'https://www.googleapis.com/compute/v1';
+/** kube-up's master boot image and size when the caller gives none. */
+const DEFAULT_BOOT_IMAGE = 'projects/cos-cloud/global/images/family/cos-stable';
+const DEFAULT_BOOT_SIZE_GB = 20;
+/** kube-up's access config name on masters and nodes. */
+const ACCESS_CONFIG_NAME = 'external-nat';
+/** kube-up's device name for a master's data disk (configure-helper mounts /dev/disk/by-id/google-master-pd). */
+const MASTER_PD_DEVICE = 'master-pd';
+
+export function instanceUrl(project: string, ref: InstanceRef): string {
+  return typeof ref === 'string' ? ref : `${COMPUTE_API_ROOT}/projects/${project}/zones/${ref.zone}/instances/${ref.name}`;
+}
+
+export type GceComputeOptions = {
+  /** How long a mutation's Operation may take to be DONE (an instance insert includes its boot). */
+  operationTimeoutMs?: number;
+};
+
 export class GceCompute implements ComputePort {
+  private readonly operationTimeoutMs: number;
+
   constructor(
     private readonly clients: GceClients,
     private readonly timeoutMs: number,
-  ) {}
+    opts: GceComputeOptions = {},
+  ) {
+    this.operationTimeoutMs = opts.operationTimeoutMs ?? 5 * 60_000;
+  }
 
   async listRegionZones(project: string, region: string): Promise<string[]> {
     const context = `regions.get ${project}/${region}`;
@@ -174,6 +221,232 @@ export class GceCompute implements ComputePort {
       withDeadline(this.clients.addresses.get({ project, region, address: name }, callOptions()), this.timeoutMs, context),
     );
     return res === null ? null : toStaticAddress(res[0]);
+  }
+
+  // --- mutations -----------------------------------------------------------------------------------
+
+  async getInstance(project: string, zone: string, name: string): Promise<InstanceInfo | null> {
+    const context = `instances.get ${project}/${zone}/${name}`;
+    const res = await orNullIfNotFound(
+      withDeadline(this.clients.instances.get({ project, zone, instance: name }, callOptions()), this.timeoutMs, context),
+    );
+    return res === null ? null : toInstanceInfo(res[0]);
+  }
+
+  async insertInstance(spec: InsertInstanceSpec): Promise<void> {
+    const { project, zone, name } = spec;
+    const region = zone.replace(/-[a-z]$/, '');
+    const accessConfigs =
+      spec.externalIp === 'none'
+        ? []
+        : [{ name: ACCESS_CONFIG_NAME, type: 'ONE_TO_ONE_NAT', ...(spec.externalIp === 'ephemeral' ? {} : { natIP: spec.externalIp.natIP }) }];
+    const disks: object[] = [
+      {
+        boot: true,
+        autoDelete: true,
+        initializeParams: {
+          sourceImage: spec.bootDisk?.sourceImage ?? DEFAULT_BOOT_IMAGE,
+          diskSizeGb: String(spec.bootDisk?.sizeGb ?? DEFAULT_BOOT_SIZE_GB),
+          diskType: `zones/${zone}/diskTypes/pd-standard`,
+        },
+      },
+    ];
+    if (spec.dataDisk !== undefined) {
+      disks.push({
+        source: `projects/${project}/zones/${zone}/disks/${spec.dataDisk}`,
+        deviceName: MASTER_PD_DEVICE,
+        mode: 'READ_WRITE',
+        autoDelete: false,
+      });
+    }
+    const instanceResource = {
+      name,
+      machineType: `zones/${zone}/machineTypes/${spec.machineType}`,
+      disks,
+      networkInterfaces: [
+        {
+          network: 'global/networks/default',
+          subnetwork: `regions/${region}/subnetworks/default`,
+          ...(spec.networkIP !== undefined ? { networkIP: spec.networkIP } : {}),
+          accessConfigs,
+        },
+      ],
+      tags: { items: spec.tags },
+      metadata: { items: spec.metadata },
+      ...(spec.labels ? { labels: spec.labels } : {}),
+      scheduling: { onHostMaintenance: 'MIGRATE', automaticRestart: true },
+    };
+    await this.mutate(project, `instances.insert ${project}/${zone}/${name}`, () =>
+      this.clients.instances.insert({ project, zone, instanceResource }, callOptions()),
+    );
+  }
+
+  async deleteInstance(project: string, zone: string, name: string): Promise<void> {
+    await this.mutate(project, `instances.delete ${project}/${zone}/${name}`, () =>
+      this.clients.instances.delete({ project, zone, instance: name }, callOptions()),
+    );
+  }
+
+  async setInstanceMetadata(project: string, zone: string, name: string, items: MetadataItem[], fingerprint: string): Promise<void> {
+    await this.mutate(project, `instances.setMetadata ${project}/${zone}/${name}`, () =>
+      this.clients.instances.setMetadata({ project, zone, instance: name, metadataResource: { fingerprint, items } }, callOptions()),
+    );
+  }
+
+  async addAccessConfig(project: string, zone: string, instance: string, natIP: string | null): Promise<void> {
+    const accessConfigResource = { name: ACCESS_CONFIG_NAME, type: 'ONE_TO_ONE_NAT', ...(natIP === null ? {} : { natIP }) };
+    await this.mutate(project, `instances.addAccessConfig ${project}/${zone}/${instance}`, () =>
+      this.clients.instances.addAccessConfig({ project, zone, instance, networkInterface: 'nic0', accessConfigResource }, callOptions()),
+    );
+  }
+
+  async deleteAccessConfig(project: string, zone: string, instance: string, accessConfigName: string): Promise<void> {
+    await this.mutate(project, `instances.deleteAccessConfig ${project}/${zone}/${instance}`, () =>
+      this.clients.instances.deleteAccessConfig({ project, zone, instance, networkInterface: 'nic0', accessConfig: accessConfigName }, callOptions()),
+    );
+  }
+
+  async getDisk(project: string, zone: string, name: string): Promise<DiskInfo | null> {
+    const context = `disks.get ${project}/${zone}/${name}`;
+    const res = await orNullIfNotFound(withDeadline(this.clients.disks.get({ project, zone, disk: name }, callOptions()), this.timeoutMs, context));
+    return res === null ? null : toDiskInfo(res[0]);
+  }
+
+  async insertDisk(project: string, zone: string, disk: { name: string; sizeGb: number; type: 'pd-ssd' | 'pd-standard' }): Promise<void> {
+    const diskResource = { name: disk.name, sizeGb: String(disk.sizeGb), type: `zones/${zone}/diskTypes/${disk.type}` };
+    await this.mutate(project, `disks.insert ${project}/${zone}/${disk.name}`, () =>
+      this.clients.disks.insert({ project, zone, diskResource }, callOptions()),
+    );
+  }
+
+  async deleteDisk(project: string, zone: string, name: string): Promise<void> {
+    await this.mutate(project, `disks.delete ${project}/${zone}/${name}`, () => this.clients.disks.delete({ project, zone, disk: name }, callOptions()));
+  }
+
+  async insertAddress(project: string, region: string, name: string, address?: string) {
+    await this.mutate(project, `addresses.insert ${project}/${region}/${name}`, () =>
+      this.clients.addresses.insert({ project, region, addressResource: { name, ...(address !== undefined ? { address } : {}) } }, callOptions()),
+    );
+    const created = await this.getAddress(project, region, name);
+    if (created === null) throw new ProviderError('NotFound', `addresses.insert ${project}/${region}/${name}: gone right after it was created`);
+    return created;
+  }
+
+  async deleteAddress(project: string, region: string, name: string): Promise<void> {
+    await this.mutate(project, `addresses.delete ${project}/${region}/${name}`, () =>
+      this.clients.addresses.delete({ project, region, address: name }, callOptions()),
+    );
+  }
+
+  async insertTargetPool(project: string, region: string, pool: { name: string; instances: InstanceRef[] }): Promise<void> {
+    const targetPoolResource = { name: pool.name, instances: pool.instances.map((r) => instanceUrl(project, r)) };
+    await this.mutate(project, `targetPools.insert ${project}/${region}/${pool.name}`, () =>
+      this.clients.targetPools.insert({ project, region, targetPoolResource }, callOptions()),
+    );
+  }
+
+  async deleteTargetPool(project: string, region: string, name: string): Promise<void> {
+    await this.mutate(project, `targetPools.delete ${project}/${region}/${name}`, () =>
+      this.clients.targetPools.delete({ project, region, targetPool: name }, callOptions()),
+    );
+  }
+
+  async addTargetPoolInstance(project: string, region: string, pool: string, instance: InstanceRef): Promise<void> {
+    const targetPoolsAddInstanceRequestResource = { instances: [{ instance: instanceUrl(project, instance) }] };
+    await this.mutate(project, `targetPools.addInstance ${project}/${region}/${pool}`, () =>
+      this.clients.targetPools.addInstance({ project, region, targetPool: pool, targetPoolsAddInstanceRequestResource }, callOptions()),
+    );
+  }
+
+  async removeTargetPoolInstance(project: string, region: string, pool: string, instance: InstanceRef): Promise<void> {
+    const targetPoolsRemoveInstanceRequestResource = { instances: [{ instance: instanceUrl(project, instance) }] };
+    await this.mutate(project, `targetPools.removeInstance ${project}/${region}/${pool}`, () =>
+      this.clients.targetPools.removeInstance({ project, region, targetPool: pool, targetPoolsRemoveInstanceRequestResource }, callOptions()),
+    );
+  }
+
+  async insertForwardingRule(
+    project: string,
+    region: string,
+    rule: { name: string; ipAddress: string; portRange: string; target: string },
+  ): Promise<void> {
+    const forwardingRuleResource = {
+      name: rule.name,
+      IPAddress: rule.ipAddress,
+      IPProtocol: 'TCP',
+      portRange: rule.portRange,
+      target: `${COMPUTE_API_ROOT}/projects/${project}/regions/${region}/targetPools/${rule.target}`,
+    };
+    await this.mutate(project, `forwardingRules.insert ${project}/${region}/${rule.name}`, () =>
+      this.clients.forwardingRules.insert({ project, region, forwardingRuleResource }, callOptions()),
+    );
+  }
+
+  async deleteForwardingRule(project: string, region: string, name: string): Promise<void> {
+    await this.mutate(project, `forwardingRules.delete ${project}/${region}/${name}`, () =>
+      this.clients.forwardingRules.delete({ project, region, forwardingRule: name }, callOptions()),
+    );
+  }
+
+  async getFirewall(project: string, name: string): Promise<FirewallInfo | null> {
+    const context = `firewalls.get ${project}/${name}`;
+    const res = await orNullIfNotFound(withDeadline(this.clients.firewalls.get({ project, firewall: name }, callOptions()), this.timeoutMs, context));
+    return res === null ? null : toFirewallInfo(res[0]);
+  }
+
+  async insertFirewall(project: string, rule: FirewallSpec): Promise<void> {
+    const firewallResource = {
+      name: rule.name,
+      network: `global/networks/${rule.network ?? 'default'}`,
+      ...(rule.sourceRanges.length > 0 ? { sourceRanges: rule.sourceRanges } : {}),
+      ...(rule.sourceTags.length > 0 ? { sourceTags: rule.sourceTags } : {}),
+      ...(rule.targetTags.length > 0 ? { targetTags: rule.targetTags } : {}),
+      allowed: rule.allowed.map((a) => ({ IPProtocol: a.protocol, ...(a.ports.length > 0 ? { ports: a.ports } : {}) })),
+    };
+    await this.mutate(project, `firewalls.insert ${project}/${rule.name}`, () => this.clients.firewalls.insert({ project, firewallResource }, callOptions()));
+  }
+
+  async deleteFirewall(project: string, name: string): Promise<void> {
+    await this.mutate(project, `firewalls.delete ${project}/${name}`, () => this.clients.firewalls.delete({ project, firewall: name }, callOptions()));
+  }
+
+  async getSubnetworkRange(project: string, region: string): Promise<string> {
+    const context = `subnetworks.get ${project}/${region}/default`;
+    const [raw] = await withDeadline(this.clients.subnetworks.get({ project, region, subnetwork: 'default' }, callOptions()), this.timeoutMs, context);
+    return toSubnetworkRange(raw);
+  }
+
+  async freeInternalIp(project: string, region: string): Promise<string> {
+    const [cidr, instances, addresses] = await Promise.all([
+      this.getSubnetworkRange(project, region),
+      this.listAllInstances(project),
+      withDeadline(
+        collect(this.clients.addresses.listAsync({ project, region }, callOptions())),
+        this.timeoutMs,
+        `addresses.list ${project}/${region}`,
+      ),
+    ]);
+    const used = new Set<string>();
+    for (const i of instances) if (i.internalIp) used.add(i.internalIp);
+    for (const a of addresses) if (a.address) used.add(a.address);
+    const free = lowestFreeHost(cidr, used);
+    if (free === null) throw new ProviderError('InvalidArgument', `subnetwork ${cidr} of ${project}/${region} has no free address`);
+    return free;
+  }
+
+  /** Sends a mutating call, then waits for its Operation; every failure is a ProviderError naming the call. */
+  private async mutate(project: string, context: string, call: () => Promise<unknown>): Promise<void> {
+    const op = operationOf(await withDeadline(call(), this.timeoutMs, context));
+    try {
+      await waitForOperation(this.clients, project, op, this.operationTimeoutMs);
+    } catch (e) {
+      const err = toProviderError(e, context);
+      throw new ProviderError(err.code, err.message.startsWith(context) ? err.message : `${context}: ${err.message}`, {
+        httpStatus: err.httpStatus,
+        reason: err.reason,
+        cause: err,
+      });
+    }
   }
 }
 

@@ -2,11 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { ProviderError } from '@/lib/ports/provider-error';
 import {
   lastSegment,
+  lowestFreeHost,
+  providerErrorFromHttp,
+  toDiskInfo,
+  toFirewallInfo,
   toForwardingRule,
   toInstanceInfo,
   toProviderError,
   toRegionZones,
   toStaticAddress,
+  toSubnetworkRange,
   toTargetPool,
 } from './gce-mapping';
 
@@ -24,6 +29,7 @@ describe('toInstanceInfo', () => {
         tags: { items: ['prod-master'] },
         metadata: { fingerprint: 'abc=', items: [{ key: 'kube-env', value: "A: 'b'" }, { key: 'empty', value: null }] },
         creationTimestamp: '2024-05-01T10:00:00.000-07:00',
+        disks: [{ source: `${BASE}/zones/europe-west1-b/disks/prod-master-abc` }, { source: `${BASE}/zones/europe-west1-b/disks/prod-master-abc-pd` }],
       }),
     ).toEqual({
       name: 'prod-master-abc',
@@ -35,6 +41,8 @@ describe('toInstanceInfo', () => {
       metadata: { 'kube-env': "A: 'b'", empty: '' },
       metadataFingerprint: 'abc=',
       creationTimestamp: '2024-05-01T10:00:00.000-07:00',
+      accessConfigName: 'external-nat',
+      diskNames: ['prod-master-abc', 'prod-master-abc-pd'],
     });
   });
 
@@ -115,5 +123,65 @@ describe('toProviderError', () => {
     expect(toProviderError({ code: 404, message: gceBody(404, 'notFound', "The resource 'x' was not found") }, 'ctx').message).toBe(
       "ctx: The resource 'x' was not found",
     );
+  });
+});
+
+describe('disks, firewalls, subnetworks', () => {
+  it('maps a disk', () => {
+    expect(
+      toDiskInfo({
+        name: 'm-pd',
+        zone: `${BASE}/zones/us-central1-b`,
+        sizeGb: '20',
+        type: `${BASE}/zones/us-central1-b/diskTypes/pd-ssd`,
+        status: 'READY',
+        users: [`${BASE}/zones/us-central1-b/instances/m`],
+      }),
+    ).toEqual({ name: 'm-pd', zone: 'us-central1-b', sizeGb: 20, type: 'pd-ssd', status: 'READY', users: ['m'] });
+  });
+
+  it('maps a firewall', () => {
+    expect(
+      toFirewallInfo({
+        name: 'm-etcd',
+        network: `${BASE}/global/networks/default`,
+        sourceTags: ['m'],
+        targetTags: ['m'],
+        allowed: [{ IPProtocol: 'tcp', ports: ['2380', '2381'] }],
+      }),
+    ).toEqual({ name: 'm-etcd', network: 'default', sourceRanges: [], sourceTags: ['m'], targetTags: ['m'], allowed: [{ protocol: 'tcp', ports: ['2380', '2381'] }] });
+  });
+
+  it('reads a subnetwork range', () => {
+    expect(toSubnetworkRange({ name: 'default', ipCidrRange: '10.128.0.0/20' })).toBe('10.128.0.0/20');
+    expect(() => toSubnetworkRange({ name: 'default' })).toThrow(ProviderError);
+  });
+});
+
+describe('lowestFreeHost', () => {
+  it.each([
+    ['empty /24 starts after the gateway', '127.20.2.0/24', [], '127.20.2.2'],
+    ['skips used hosts', '127.20.2.0/24', ['127.20.2.2', '127.20.2.3'], '127.20.2.4'],
+    ['a /20 crosses octets', '10.128.0.0/20', Array.from({ length: 254 }, (_, i) => `10.128.0.${i + 2}`), '10.128.1.0'],
+    ['full /29 (hosts .2-.5)', '10.0.0.0/29', ['10.0.0.2', '10.0.0.3', '10.0.0.4', '10.0.0.5'], null],
+    ['never hands out the last two', '10.0.0.0/29', ['10.0.0.2', '10.0.0.3', '10.0.0.4'], '10.0.0.5'],
+  ])('%s', (_label, cidr, used, expected) => {
+    expect(lowestFreeHost(cidr, new Set(used))).toBe(expected);
+  });
+
+  it('rejects a range it cannot read', () => {
+    expect(() => lowestFreeHost('fe80::/64', new Set())).toThrow(ProviderError);
+  });
+});
+
+describe('providerErrorFromHttp for mutations', () => {
+  it.each([
+    [409, 'alreadyExists', 'AlreadyExists'],
+    [409, 'RESOURCE_ALREADY_EXISTS', 'AlreadyExists'],
+    [409, 'resourceInUseByAnotherResource', 'Conflict'],
+    [404, 'RESOURCE_NOT_FOUND', 'NotFound'],
+    [400, 'invalid', 'InvalidArgument'],
+  ])('%i %s -> %s', (status, reason, code) => {
+    expect(providerErrorFromHttp(status, 'x', { reason }).code).toBe(code);
   });
 });

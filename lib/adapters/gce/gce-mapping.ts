@@ -1,7 +1,7 @@
 import 'server-only';
 import { z } from 'zod';
 import { VM_STATUSES, type ForwardingRule, type StaticAddress, type TargetPool } from '@/lib/core/topology';
-import type { InstanceInfo } from '@/lib/ports/compute';
+import type { DiskInfo, FirewallInfo, InstanceInfo } from '@/lib/ports/compute';
 import { ProviderError } from '@/lib/ports/provider-error';
 
 // What @google-cloud/compute hands back are protobuf.js objects decoded from GCE's JSON: any field may
@@ -27,6 +27,7 @@ export const instanceSchema = z.object({
   tags: z.object({ items: z.array(z.string()).nullish() }).nullish(),
   metadata: metadataSchema.nullish(),
   creationTimestamp: optString,
+  disks: z.array(z.object({ source: optString })).nullish(),
 });
 
 const regionSchema = z.object({ name: z.string().min(1), zones: z.array(z.string()).nullish() });
@@ -81,7 +82,87 @@ export function toInstanceInfo(raw: unknown): InstanceInfo {
     metadata,
     metadataFingerprint: i.metadata?.fingerprint || null,
     creationTimestamp: i.creationTimestamp ?? '',
+    accessConfigName: nic0?.accessConfigs?.[0]?.name || null,
+    diskNames: (i.disks ?? []).flatMap((d) => (d.source ? [lastSegment(d.source)] : [])),
   };
+}
+
+const diskSchema = z.object({
+  name: z.string().min(1),
+  zone: z.string().min(1),
+  sizeGb: z.union([z.string().regex(/^\d+$/), z.number()]).nullish(),
+  type: optString,
+  status: optString,
+  users: z.array(z.string()).nullish(),
+});
+
+export function toDiskInfo(raw: unknown): DiskInfo {
+  const d = parseOrThrow(diskSchema, raw, 'disk');
+  return {
+    name: d.name,
+    zone: lastSegment(d.zone),
+    sizeGb: Number(d.sizeGb ?? 0),
+    type: d.type ? lastSegment(d.type) : '',
+    status: d.status ?? '',
+    users: (d.users ?? []).map(lastSegment),
+  };
+}
+
+const firewallSchema = z.object({
+  name: z.string().min(1),
+  network: optString,
+  sourceRanges: z.array(z.string()).nullish(),
+  sourceTags: z.array(z.string()).nullish(),
+  targetTags: z.array(z.string()).nullish(),
+  allowed: z.array(z.object({ IPProtocol: optString, ports: z.array(z.string()).nullish() })).nullish(),
+});
+
+export function toFirewallInfo(raw: unknown): FirewallInfo {
+  const f = parseOrThrow(firewallSchema, raw, 'firewall');
+  return {
+    name: f.name,
+    network: f.network ? lastSegment(f.network) : '',
+    sourceRanges: f.sourceRanges ?? [],
+    sourceTags: f.sourceTags ?? [],
+    targetTags: f.targetTags ?? [],
+    allowed: (f.allowed ?? []).map((a) => ({ protocol: a.IPProtocol ?? '', ports: a.ports ?? [] })),
+  };
+}
+
+const subnetworkSchema = z.object({ name: z.string().min(1), ipCidrRange: z.string().min(1) });
+
+export function toSubnetworkRange(raw: unknown): string {
+  return parseOrThrow(subnetworkSchema, raw, 'subnetwork').ipCidrRange;
+}
+
+function ipToInt(ip: string): number | null {
+  const parts = ip.split('.');
+  if (parts.length !== 4 || !parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255)) return null;
+  return parts.reduce((n, p) => n * 256 + Number(p), 0);
+}
+
+function intToIp(n: number): string {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
+/**
+ * Lowest host of an IPv4 CIDR that is not in `used`, skipping what GCE reserves in every subnetwork:
+ * the network address, the gateway (.1), the second-to-last address and the broadcast. Null when full.
+ */
+export function lowestFreeHost(cidr: string, used: ReadonlySet<string>): string | null {
+  const m = /^([\d.]+)\/(\d{1,2})$/.exec(cidr);
+  const base = m?.[1] === undefined ? null : ipToInt(m[1]);
+  const prefix = Number(m?.[2]);
+  if (base === null || !Number.isInteger(prefix) || prefix < 8 || prefix > 29) {
+    throw new ProviderError('Unknown', `unexpected subnetwork range ${JSON.stringify(cidr)}`);
+  }
+  const size = 2 ** (32 - prefix);
+  const network = base - (base % size);
+  for (let host = network + 2; host <= network + size - 3; host++) {
+    const ip = intToIp(host);
+    if (!used.has(ip)) return ip;
+  }
+  return null;
 }
 
 export function toRegionZones(raw: unknown): string[] {
@@ -164,6 +245,9 @@ export function toProviderError(e: unknown, context: string): ProviderError {
   return providerErrorFromHttp(httpStatus, text, { reason, cause: e });
 }
 
+/** `errors[0].reason` of a 409 answer, or `error.errors[0].code` of a failed Operation. */
+const ALREADY_EXISTS_REASONS = new Set(['alreadyExists', 'RESOURCE_ALREADY_EXISTS']);
+
 /** GCE's HTTP status (and `errors[0].reason`) -> ProviderError code. */
 export function providerErrorFromHttp(
   httpStatus: number | null,
@@ -180,7 +264,7 @@ export function providerErrorFromHttp(
     case 404:
       return new ProviderError('NotFound', text, opts);
     case 409:
-      return new ProviderError(opts.reason === 'alreadyExists' ? 'AlreadyExists' : 'Conflict', text, opts);
+      return new ProviderError(ALREADY_EXISTS_REASONS.has(opts.reason ?? '') ? 'AlreadyExists' : 'Conflict', text, opts);
     case 412:
       return new ProviderError('Conflict', text, opts);
     case 429:
