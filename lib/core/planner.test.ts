@@ -1,0 +1,364 @@
+import { describe, expect, it } from 'vitest';
+import { assessTopology } from './assessment';
+import type { DomainErrorCode } from './errors';
+import { planCreateCluster, planOperation, STEP_KINDS, type ClusterIntent, type Plan, type PlanResult, type PlanWarningCode, type StepKind } from './planner';
+import { NOW, buildTopology, prodSpec, stagingSpec, type TopologySpec } from './testing/topology-builder';
+import type { Topology } from './topology';
+
+const planFor = (t: Topology, intent: ClusterIntent, opts: { operationInProgress?: boolean; newNames?: string[] } = {}): PlanResult =>
+  planOperation({ topology: t, assessment: assessTopology(t, NOW), intent, operationInProgress: opts.operationInProgress ?? false, newNames: opts.newNames });
+
+const planOf = (spec: TopologySpec, intent: ClusterIntent, opts: { operationInProgress?: boolean; newNames?: string[] } = {}): Plan => {
+  const r = planFor(buildTopology(spec), intent, opts);
+  if (!r.ok) throw new Error(`refused: ${r.refusal.code}: ${r.refusal.message}`);
+  return r.plan;
+};
+
+/** us-central1 has four zones (a b c f), so a zone can be free while replicas share another. */
+const central = (replicas: TopologySpec['replicas']): TopologySpec => ({ region: 'us-central1', masterName: 'central-master', replicas });
+
+const ADD: StepKind[] = [
+  'pick-name',
+  'issue-certificates',
+  'add-learner',
+  'create-disk',
+  'create-instance',
+  'add-to-target-pool',
+  'await-learner-catch-up',
+  'promote-learner',
+  'await-api-server',
+  'verify',
+];
+const LB_UP: StepKind[] = ['move-first-replica-to-ephemeral-ip', 'create-target-pool', 'create-forwarding-rule', 'await-cluster-address'];
+const REMOVE: StepKind[] = ['resolve-replica', 'move-leadership', 'remove-member', 'remove-from-target-pool', 'delete-instance', 'delete-disk', 'verify'];
+const LB_DOWN: StepKind[] = ['delete-forwarding-rule', 'return-static-ip-to-last-replica', 'delete-target-pool'];
+
+describe('refusals', () => {
+  type Row = { name: string; spec: TopologySpec; intent: ClusterIntent; code: DomainErrorCode; says: RegExp; opts?: { operationInProgress?: boolean; newNames?: string[] } };
+  const rows: Row[] = [
+    { name: 'another operation runs', spec: prodSpec(), intent: { kind: 'add-replica', zone: 'europe-west1-b' }, opts: { operationInProgress: true }, code: 'OperationInProgress', says: /Another operation/ },
+    {
+      name: 'a learner is left from an unfinished add',
+      spec: prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c' }, { zone: 'd' }, { zone: 'd', learner: true }] }),
+      intent: { kind: 'add-replica', zone: 'europe-west1-b' },
+      code: 'OperationInProgress',
+      says: /prod-master-d04 is still an etcd learner/,
+    },
+    { name: 'add to one replica makes two', spec: stagingSpec(), intent: { kind: 'add-replica', zone: 'us-central1-c' }, code: 'TwoReplicaLayout', says: /Scale from 1 to 3/ },
+    { name: 'remove from three makes two', spec: prodSpec(), intent: { kind: 'remove-replica', zone: 'europe-west1-c' }, code: 'TwoReplicaLayout', says: /Scale from 3 to 1/ },
+    { name: 'scale to two', spec: prodSpec(), intent: { kind: 'scale', replicas: 2 }, code: 'TwoReplicaLayout', says: /two replicas/ },
+    { name: 'add in another region', spec: prodSpec(), intent: { kind: 'add-replica', zone: 'us-east1-b' }, code: 'ZoneOutsideRegion', says: /us-east1-b is in us-east1, outside the cluster's region europe-west1/ },
+    { name: 'add in a zone the region lacks', spec: prodSpec(), intent: { kind: 'add-replica', zone: 'europe-west1-a' }, code: 'ZoneOutsideRegion', says: /not a zone of/ },
+    {
+      name: 'scale zones outside the region',
+      spec: prodSpec(),
+      intent: { kind: 'scale', replicas: 5, zones: ['europe-west1-b', 'asia-east1-a'] },
+      code: 'ZoneOutsideRegion',
+      says: /asia-east1-a/,
+    },
+    { name: 'remove in another region with no replica there', spec: prodSpec(), intent: { kind: 'remove-replica', zone: 'us-east1-b' }, code: 'ZoneOutsideRegion', says: /outside/ },
+    { name: 'remove the last replica', spec: stagingSpec(), intent: { kind: 'remove-replica', zone: 'us-central1-b' }, code: 'LastReplica', says: /only replica/ },
+    {
+      name: 'removing a healthy voter loses quorum',
+      spec: prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c' }, { zone: 'd', vmStatus: 'STOPPED' }, { zone: 'b', vmStatus: 'STOPPED' }, { zone: 'c' }] }),
+      intent: { kind: 'remove-replica', zone: 'europe-west1-c', name: 'prod-master-c02' },
+      code: 'QuorumAtRisk',
+      says: /Removing prod-master-c02 would leave 2 healthy of 4 voters, fewer than the 3/,
+    },
+    {
+      name: 'quorum already lost',
+      spec: prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', vmStatus: 'STOPPED' }, { zone: 'd', vmStatus: 'STOPPED' }, { zone: 'b', vmStatus: 'STOPPED' }, { zone: 'c' }] }),
+      intent: { kind: 'remove-replica', zone: 'europe-west1-d' },
+      code: 'QuorumAtRisk',
+      says: /lost quorum/,
+    },
+    {
+      name: 'add while a voter is down names it',
+      spec: prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', vmStatus: 'STOPPED' }, { zone: 'd' }] }),
+      intent: { kind: 'add-replica', zone: 'europe-west1-c' },
+      code: 'VoterUnhealthy',
+      says: /prod-master-c02 \(VM is STOPPED\) is not healthy/,
+    },
+    {
+      name: 'add while a member with no VM is a voter',
+      spec: prodSpec({ extraMembers: [{ name: 'etcd-prod-master-zzz' }, { name: 'etcd-prod-master-yyy' }] }),
+      intent: { kind: 'add-replica', zone: 'europe-west1-b' },
+      code: 'VoterUnhealthy',
+      says: /no replica behind them/,
+    },
+    { name: 'scale up while a voter is down', spec: prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', etcd: 'refused' }, { zone: 'd' }] }), intent: { kind: 'scale', replicas: 5 }, code: 'VoterUnhealthy', says: /prod-master-c02/ },
+    {
+      name: 'name not in that zone',
+      spec: prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c' }, { zone: 'd' }, { zone: 'b' }, { zone: 'c' }] }),
+      intent: { kind: 'remove-replica', zone: 'europe-west1-c', name: 'prod-master-b01' },
+      code: 'NotFound',
+      says: /prod-master-b01 runs in europe-west1-b, not in europe-west1-c/,
+    },
+    {
+      name: 'unknown name',
+      spec: prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c' }, { zone: 'd' }, { zone: 'b' }, { zone: 'c' }] }),
+      intent: { kind: 'remove-replica', zone: 'europe-west1-c', name: 'prod-master-xyz' },
+      code: 'NotFound',
+      says: /prod-master-xyz is not a replica/,
+    },
+    { name: 'no replica in the zone', spec: central([{ zone: 'b' }, { zone: 'c' }, { zone: 'f' }]), intent: { kind: 'remove-replica', zone: 'us-central1-a' }, code: 'NotFound', says: /No replica .* in us-central1-a/ },
+    { name: 'scale to zero', spec: prodSpec(), intent: { kind: 'scale', replicas: 0 }, code: 'InvalidInput', says: /1 to 7/ },
+    { name: 'scale to eight', spec: prodSpec(), intent: { kind: 'scale', replicas: 8 }, code: 'InvalidInput', says: /1 to 7/ },
+    { name: 'scale to the current count', spec: prodSpec(), intent: { kind: 'scale', replicas: 3 }, code: 'InvalidInput', says: /already runs 3 replicas/ },
+    { name: 'scale with too few zones', spec: stagingSpec(), intent: { kind: 'scale', replicas: 3, zones: ['us-central1-a'] }, code: 'InvalidInput', says: /give 2 zones, not 1/ },
+    { name: 'a new name of another cluster', spec: prodSpec(), intent: { kind: 'scale', replicas: 5 }, opts: { newNames: ['staging-master-abc'] }, code: 'InvalidInput', says: /not a replica name of prod-master/ },
+    { name: 'a new name already taken', spec: prodSpec(), intent: { kind: 'scale', replicas: 5 }, opts: { newNames: ['prod-master-c02'] }, code: 'InvalidInput', says: /already taken/ },
+  ];
+  it.each(rows)('$name -> $code', ({ spec, intent, opts, code, says }) => {
+    const r = planFor(buildTopology(spec), intent, opts);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.refusal.code).toBe(code);
+    expect(r.refusal.message).toMatch(says);
+    expect(r).not.toHaveProperty('plan');
+  });
+});
+
+describe('warnings', () => {
+  type Row = { name: string; spec: TopologySpec; intent: ClusterIntent; warnings: PlanWarningCode[]; says?: RegExp };
+  const rows: Row[] = [
+    {
+      name: 'a shared zone while one is free, and an even count',
+      spec: central([{ zone: 'b' }, { zone: 'c' }, { zone: 'f' }]),
+      intent: { kind: 'add-replica', zone: 'us-central1-b' },
+      warnings: ['ZoneShared', 'EvenReplicaCount'],
+      says: /us-central1-b already runs 1 replica while us-central1-a has none/,
+    },
+    { name: 'an even count with no free zone', spec: prodSpec(), intent: { kind: 'add-replica', zone: 'europe-west1-b' }, warnings: ['EvenReplicaCount'], says: /4 etcd voters/ },
+    { name: 'the free zone itself', spec: central([{ zone: 'b' }, { zone: 'c' }, { zone: 'f' }]), intent: { kind: 'add-replica', zone: 'us-central1-a' }, warnings: ['EvenReplicaCount'] },
+    { name: 'five over three zones', spec: prodSpec(), intent: { kind: 'scale', replicas: 5 }, warnings: [] },
+    {
+      name: 'removal ending even',
+      spec: prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c' }, { zone: 'd' }, { zone: 'b' }, { zone: 'c' }] }),
+      intent: { kind: 'remove-replica', zone: 'europe-west1-c' },
+      warnings: ['EvenReplicaCount'],
+    },
+    { name: 'staging 1 -> 3', spec: stagingSpec(), intent: { kind: 'scale', replicas: 3 }, warnings: [] },
+  ];
+  it.each(rows)('$name', ({ spec, intent, warnings, says }) => {
+    const plan = planOf(spec, intent);
+    expect(plan.warnings.map((w) => w.code)).toEqual(warnings);
+    if (says) expect(plan.warnings[0]?.message).toMatch(says);
+  });
+});
+
+describe('staging 1 -> 3', () => {
+  const plan = planOf(stagingSpec(), { kind: 'scale', replicas: 3 }, { newNames: ['staging-master-x1a', 'staging-master-x2b'] });
+
+  it('sets up the load balancer once, then adds two replicas in the free zones', () => {
+    expect(plan.steps.map((s) => s.kind)).toEqual([...LB_UP, ...ADD, ...ADD]);
+    expect(plan.summary).toBe('Scale from 1 to 3 replicas: add in us-central1-a and us-central1-c');
+    expect(plan.steps.filter((s) => s.kind === 'add-learner').map((s) => [s.params.name, s.params.zone])).toEqual([
+      ['staging-master-x1a', 'us-central1-a'],
+      ['staging-master-x2b', 'us-central1-c'],
+    ]);
+  });
+
+  it('marks the two-replica state between the two promotions as transient', () => {
+    const transient = plan.steps.filter((s) => s.transient !== undefined).map((s) => s.id);
+    const promotions = plan.steps.flatMap((s, i) => (s.kind === 'promote-learner' ? [i] : []));
+    expect(promotions).toHaveLength(2);
+    const [first = -1, second = -1] = promotions;
+    expect(transient).toEqual(plan.steps.slice(first, second).map((s) => s.id));
+    expect(transient[0]).toBe('1.add:us-central1-a:promote-learner');
+    expect(plan.steps[first]?.transient).toMatch(/consensus needs both/);
+    for (const s of plan.steps.slice(first, second)) expect(s.toleranceAfter).toMatchObject({ voters: 2, healthyVoters: 2, hasQuorum: true });
+  });
+
+  it('ends with three voters in three zones behind the load balancer', () => {
+    expect(plan.before).toMatchObject({ voters: 1, canLoseReplicas: 0, canLoseZones: 0 });
+    expect(plan.after).toMatchObject({ voters: 3, healthyVoters: 3, canLoseReplicas: 1, canLoseZones: 1 });
+    const end = plan.steps[plan.steps.length - 1]?.layoutAfter;
+    expect(end?.loadBalancer).toBe(true);
+    expect(end?.replicas.map((r) => `${r.zone}:${r.role}`)).toEqual(['us-central1-b:voter', 'us-central1-a:voter', 'us-central1-c:voter']);
+  });
+
+  it('gives the load balancer to the layout once the forwarding rule exists', () => {
+    const at = (kind: StepKind) => plan.steps.find((s) => s.kind === kind)?.layoutAfter.loadBalancer;
+    expect(at('create-target-pool')).toBe(false);
+    expect(at('create-forwarding-rule')).toBe(true);
+  });
+
+  it('names the replicas at run time when no names are supplied', () => {
+    const p = planOf(stagingSpec(), { kind: 'scale', replicas: 3 });
+    const picks = p.steps.filter((s) => s.kind === 'pick-name').map((s) => [s.params.name, s.params.namePending]);
+    expect(picks).toEqual([
+      ['staging-master-???', true],
+      ['staging-master-???-2', true],
+    ]);
+  });
+
+  it('has stable, unique step ids', () => {
+    expect(new Set(plan.steps.map((s) => s.id)).size).toBe(plan.steps.length);
+    expect(plan.steps[0]?.id).toBe('1.add:us-central1-a:move-first-replica-to-ephemeral-ip');
+  });
+});
+
+describe('prod add and remove', () => {
+  it('adds to an HA cluster without touching the load balancer', () => {
+    const plan = planOf(prodSpec(), { kind: 'add-replica', zone: 'europe-west1-d' }, { newNames: ['prod-master-k9z'] });
+    expect(plan.summary).toBe('Add a replica in europe-west1-d');
+    expect(plan.steps.map((s) => s.kind)).toEqual(ADD);
+    expect(plan.steps.map((s) => s.id)[0]).toBe('add:europe-west1-d:pick-name');
+    expect(plan.steps.find((s) => s.kind === 'add-learner')?.title).toBe('Add prod-master-k9z as a learner in etcd main and events');
+    // The learner counts for nothing until promoted.
+    expect(plan.steps.find((s) => s.kind === 'add-learner')?.toleranceAfter.voters).toBe(3);
+    expect(plan.after.voters).toBe(4);
+  });
+
+  it('removes a named replica from a five-replica cluster', () => {
+    const spec = prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c' }, { zone: 'd' }, { zone: 'b' }, { zone: 'c' }] });
+    const plan = planOf(spec, { kind: 'remove-replica', zone: 'europe-west1-c', name: 'prod-master-c05' });
+    expect(plan.steps.map((s) => s.kind)).toEqual(REMOVE);
+    expect(plan.summary).toBe('Remove prod-master-c05 from europe-west1-c');
+    expect(plan.after).toMatchObject({ voters: 4, healthyVoters: 4 });
+    expect(plan.steps.find((s) => s.kind === 'remove-member')?.layoutAfter.replicas.map((r) => r.name)).not.toContain('prod-master-c05');
+  });
+
+  it('removes an unhealthy replica when quorum holds without it', () => {
+    const spec = prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c' }, { zone: 'd' }, { zone: 'b', vmStatus: 'STOPPED' }, { zone: 'c' }] });
+    const plan = planOf(spec, { kind: 'remove-replica', zone: 'europe-west1-b' });
+    expect(plan.summary).toBe('Remove prod-master-b04 from europe-west1-b (picked: it is not healthy)');
+    expect(plan.after).toMatchObject({ voters: 4, healthyVoters: 4, hasQuorum: true });
+  });
+});
+
+describe('remove without a name', () => {
+  // The builder's etcd leader is the first answering voter: prod-master-b01 when it runs.
+  const rows: { name: string; replicas: TopologySpec['replicas']; zone: string; picks: string; because: string }[] = [
+    { name: 'not the leader', replicas: [{ zone: 'b' }, { zone: 'c' }, { zone: 'd' }, { zone: 'b' }, { zone: 'c' }], zone: 'europe-west1-b', picks: 'prod-master-b04', because: 'it does not lead etcd' },
+    {
+      name: 'unhealthy first',
+      replicas: [{ zone: 'b' }, { zone: 'c' }, { zone: 'd' }, { zone: 'b' }, { zone: 'b', etcd: 'refused' }],
+      zone: 'europe-west1-b',
+      picks: 'prod-master-b05',
+      because: 'it is not healthy',
+    },
+    { name: 'then by name', replicas: [{ zone: 'b' }, { zone: 'c' }, { zone: 'd' }, { zone: 'c' }, { zone: 'd' }], zone: 'europe-west1-c', picks: 'prod-master-c02', because: 'it does not lead etcd' },
+    { name: 'the only one in the zone', replicas: [{ zone: 'b' }, { zone: 'c' }, { zone: 'd' }, { zone: 'b' }, { zone: 'c' }], zone: 'europe-west1-d', picks: 'prod-master-d03', because: 'the only replica in the zone' },
+  ];
+  it.each(rows)('$name: $picks', ({ replicas, zone, picks, because }) => {
+    const plan = planOf(prodSpec({ replicas }), { kind: 'remove-replica', zone });
+    expect(plan.summary).toBe(`Remove ${picks} from ${zone} (picked: ${because})`);
+    const resolve = plan.steps[0];
+    expect(resolve?.kind).toBe('resolve-replica');
+    expect(resolve?.params).toMatchObject({ name: picks, zone, picked: true });
+    expect(resolve?.title).toContain(picks);
+  });
+});
+
+describe('3 -> 1', () => {
+  const plan = planOf(prodSpec(), { kind: 'scale', replicas: 1 });
+
+  it('removes two replicas, then dismantles the load balancer', () => {
+    const kinds = plan.steps.map((s) => s.kind);
+    expect(kinds).toEqual([...REMOVE, ...REMOVE.slice(0, -1), ...LB_DOWN, 'verify']);
+    expect(kinds.slice(-4)).toEqual([...LB_DOWN, 'verify']);
+    expect(plan.steps.find((s) => s.kind === 'return-static-ip-to-last-replica')?.params.lastReplica).toBe('prod-master-b01');
+    expect(plan.steps[plan.steps.length - 1]?.layoutAfter.loadBalancer).toBe(false);
+  });
+
+  it('keeps the leader and removes the others, two voters only in between', () => {
+    expect(plan.summary).toBe('Scale from 3 to 1 replica: remove prod-master-c02 (europe-west1-c) and prod-master-d03 (europe-west1-d)');
+    const transient = plan.steps.filter((s) => s.transient).map((s) => s.kind);
+    expect(transient).toEqual(['remove-member', 'remove-from-target-pool', 'delete-instance', 'delete-disk', 'verify', 'resolve-replica', 'move-leadership']);
+    expect(plan.after).toMatchObject({ voters: 1, healthyVoters: 1, hasQuorum: true });
+  });
+
+  it('removes from the most crowded zone first when scaling down, sparing the leader on ties', () => {
+    // b and c both hold two; b holds the leader (b01), so c goes first and never the leader itself.
+    const p = planOf(prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c' }, { zone: 'd' }, { zone: 'b' }, { zone: 'c' }] }), { kind: 'scale', replicas: 3 });
+    expect(p.summary).toBe('Scale from 5 to 3 replicas: remove prod-master-c02 (europe-west1-c) and prod-master-b04 (europe-west1-b)');
+    expect(p.after).toMatchObject({ voters: 3, canLoseZones: 1 });
+  });
+});
+
+describe('kube-up commands', () => {
+  const rows: { name: string; plan: () => Plan; command: string }[] = [
+    {
+      name: 'add',
+      plan: () => planOf(prodSpec(), { kind: 'add-replica', zone: 'europe-west1-d' }),
+      command: 'PROJECT=sandbox-project KUBE_GCE_INSTANCE_PREFIX=prod KUBE_GCE_ZONE=europe-west1-d KUBE_REPLICATE_EXISTING_MASTER=true ./cluster/kube-up.sh',
+    },
+    {
+      name: 'remove',
+      plan: () => planOf(prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c' }, { zone: 'd' }, { zone: 'b' }, { zone: 'c' }] }), { kind: 'remove-replica', zone: 'europe-west1-c' }),
+      command: 'PROJECT=sandbox-project KUBE_GCE_INSTANCE_PREFIX=prod KUBE_DELETE_NODES=false KUBE_GCE_ZONE=europe-west1-c KUBE_REPLICA_NAME=prod-master-c02 ./cluster/kube-down.sh',
+    },
+    {
+      name: 'scale 1 -> 3',
+      plan: () => planOf(stagingSpec(), { kind: 'scale', replicas: 3 }),
+      command:
+        'PROJECT=sandbox-project KUBE_GCE_INSTANCE_PREFIX=staging KUBE_GCE_ZONE=us-central1-a KUBE_REPLICATE_EXISTING_MASTER=true ./cluster/kube-up.sh && ' +
+        'PROJECT=sandbox-project KUBE_GCE_INSTANCE_PREFIX=staging KUBE_GCE_ZONE=us-central1-c KUBE_REPLICATE_EXISTING_MASTER=true ./cluster/kube-up.sh',
+    },
+    {
+      name: 'create',
+      plan: () => createPlan({ kind: 'create-cluster', masterName: 'prod-master', zone: 'europe-west1-b', multizone: true, quorumReads: true }),
+      command: 'KUBE_GCE_INSTANCE_PREFIX=prod MULTIZONE=true KUBE_GCE_ZONE=europe-west1-b ENABLE_ETCD_QUORUM_READS=true ./cluster/kube-up.sh',
+    },
+    {
+      name: 'create with kube-up defaults',
+      plan: () => createPlan({ kind: 'create-cluster', masterName: 'kubernetes-master', zone: 'us-central1-b', multizone: false, quorumReads: false }),
+      command: 'KUBE_GCE_ZONE=us-central1-b ./cluster/kube-up.sh',
+    },
+  ];
+  it.each(rows)('$name', ({ plan, command }) => {
+    expect(plan().kubeUpCommand).toBe(command);
+  });
+});
+
+function createPlan(intent: Parameters<typeof planCreateCluster>[0]['intent'], regionZones?: string[]): Plan {
+  const r = planOperation({ topology: null, intent, regionZones });
+  if (!r.ok) throw new Error(r.refusal.message);
+  return r.plan;
+}
+
+describe('create cluster', () => {
+  it('lists the steps of a first master and ends with one healthy voter', () => {
+    const plan = createPlan({ kind: 'create-cluster', masterName: 'prod-master', zone: 'europe-west1-b', multizone: true, quorumReads: true }, ['europe-west1-b', 'europe-west1-c']);
+    expect(plan.steps.map((s) => s.kind)).toEqual([
+      'create-firewall-rules',
+      'reserve-static-address',
+      'issue-cluster-certificates',
+      'create-disk',
+      'create-instance',
+      'await-etcd',
+      'await-api-server',
+      'verify',
+    ]);
+    expect(plan.summary).toBe('Create cluster prod-master with one master in europe-west1-b');
+    expect(plan.before.voters).toBe(0);
+    expect(plan.after).toMatchObject({ voters: 1, healthyVoters: 1, hasQuorum: true });
+    expect(plan.steps.find((s) => s.kind === 'create-instance')?.params).toMatchObject({ multizone: true, quorumReads: true });
+  });
+
+  const refusals: { name: string; input: Parameters<typeof planCreateCluster>[0]; code: DomainErrorCode }[] = [
+    { name: 'bad name', input: { intent: { kind: 'create-cluster', masterName: 'Prod_Master', zone: 'europe-west1-b', multizone: true, quorumReads: true } }, code: 'InvalidInput' },
+    { name: 'bad zone', input: { intent: { kind: 'create-cluster', masterName: 'prod-master', zone: 'europe', multizone: true, quorumReads: true } }, code: 'InvalidInput' },
+    {
+      name: 'zone the region lacks',
+      input: { intent: { kind: 'create-cluster', masterName: 'prod-master', zone: 'europe-west1-a', multizone: true, quorumReads: true }, regionZones: ['europe-west1-b'] },
+      code: 'ZoneOutsideRegion',
+    },
+    {
+      name: 'operation in progress',
+      input: { intent: { kind: 'create-cluster', masterName: 'prod-master', zone: 'europe-west1-b', multizone: true, quorumReads: true }, operationInProgress: true },
+      code: 'OperationInProgress',
+    },
+  ];
+  it.each(refusals)('refuses: $name', ({ input, code }) => {
+    const r = planCreateCluster(input);
+    expect(r.ok ? null : r.refusal.code).toBe(code);
+  });
+});
+
+it('STEP_KINDS covers every kind the plans use, once each', () => {
+  expect(new Set(STEP_KINDS).size).toBe(STEP_KINDS.length);
+  for (const k of [...ADD, ...LB_UP, ...REMOVE, ...LB_DOWN]) expect(STEP_KINDS).toContain(k);
+});
