@@ -57,6 +57,18 @@ const okStatus = (memberId: string): EtcdMemberStatus => ({
   version: '3.4.23',
 });
 
+/** A port of which the observation may only use what `impl` provides: any other call (a mutation) fails the test. */
+function observeOnly<T extends object>(impl: Partial<T>): T {
+  return new Proxy(impl, {
+    get: (target, prop, receiver) =>
+      Reflect.has(target, prop)
+        ? Reflect.get(target, prop, receiver)
+        : () => {
+            throw new Error(`observing must not call ${String(prop)}`);
+          },
+  }) as T;
+}
+
 class FakeWorld {
   instances: InstanceInfo[] = [
     instance('prod-master-aaa', 'europe-west1-b', '127.20.0.2'),
@@ -77,16 +89,16 @@ class FakeWorld {
     return value;
   }
 
-  compute: ComputePort = {
+  compute: ComputePort = observeOnly<ComputePort>({
     listRegionZones: async () => ['europe-west1-b', 'europe-west1-c', 'europe-west1-d'],
     listAllInstances: async () => this.instances,
     listInstances: async (_p, regex) => this.instances.filter((i) => new RegExp(regex).test(i.name)),
     getForwardingRule: async () => null,
     getTargetPool: async () => null,
     getAddress: async () => null,
-  };
+  });
 
-  etcd: EtcdAdminPort = {
+  etcd: EtcdAdminPort = observeOnly<EtcdAdminPort>({
     memberList: async (endpoints, creds): Promise<EtcdMember[]> => {
       this.calls.push(`memberList ${endpoints.join(',')}`);
       this.etcdCreds.push(creds);
@@ -100,7 +112,7 @@ class FakeWorld {
       return this.answer(okStatus(endpoint));
     },
     close: async () => {},
-  };
+  });
 
   kube: KubeApiPort = {
     probe: async (server, creds): Promise<ApiServerProbe> => {
