@@ -1,0 +1,147 @@
+import 'server-only';
+import { sql, type Generated, type Kysely, type Migration } from 'kysely';
+
+// Timestamps are ISO 8601 text, JSON columns are text parsed back with zod, booleans are 0/1.
+
+export type OperationsTable = {
+  id: string;
+  cluster_id: string;
+  kind: string;
+  intent: string;
+  plan: string;
+  status: string;
+  actor: string;
+  created_at: string;
+  updated_at: string;
+  ended_at: string | null;
+  error: string | null;
+  summary: string | null;
+  cancel_requested: number;
+};
+
+export type StepsTable = {
+  operation_id: string;
+  idx: number;
+  step_id: string;
+  kind: string;
+  title: string;
+  status: string;
+  started_at: string | null;
+  ended_at: string | null;
+  progress: string | null;
+  detail: string | null;
+  error: string | null;
+};
+
+export type LogsTable = {
+  id: Generated<number>;
+  operation_id: string;
+  at: string;
+  level: string;
+  message: string;
+};
+
+export type AuditTable = {
+  id: Generated<number>;
+  at: string;
+  actor: string;
+  action: string;
+  cluster_id: string | null;
+  operation_id: string | null;
+  outcome: string;
+  detail: string;
+};
+
+export type ClusterLocksTable = {
+  cluster_id: string;
+  operation_id: string;
+  acquired_at: string;
+};
+
+export type StoreDatabase = {
+  operations: OperationsTable;
+  steps: StepsTable;
+  logs: LogsTable;
+  audit: AuditTable;
+  cluster_locks: ClusterLocksTable;
+};
+
+// Append only: a migration that shipped is never edited; later changes are new entries.
+export const migrations: Record<string, Migration> = {
+  '0001-journal': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('operations')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('cluster_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('intent', 'text', (c) => c.notNull())
+        .addColumn('plan', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addColumn('ended_at', 'text')
+        .addColumn('error', 'text')
+        .addColumn('summary', 'text')
+        .addColumn('cancel_requested', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema.createIndex('operations_cluster_created').on('operations').columns(['cluster_id', 'created_at']).execute();
+      await db.schema.createIndex('operations_status').on('operations').column('status').execute();
+
+      await db.schema
+        .createTable('steps')
+        .addColumn('operation_id', 'text', (c) => c.notNull().references('operations.id').onDelete('cascade'))
+        .addColumn('idx', 'integer', (c) => c.notNull())
+        .addColumn('step_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('title', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'text')
+        .addColumn('ended_at', 'text')
+        .addColumn('progress', 'text')
+        .addColumn('detail', 'text')
+        .addColumn('error', 'text')
+        .addPrimaryKeyConstraint('steps_pk', ['operation_id', 'idx'])
+        .execute();
+
+      await db.schema
+        .createTable('logs')
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('operation_id', 'text', (c) => c.notNull().references('operations.id').onDelete('cascade'))
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('level', 'text', (c) => c.notNull())
+        .addColumn('message', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('logs_operation').on('logs').columns(['operation_id', 'id']).execute();
+
+      // No foreign key to operations: the audit log outlives anything else, and refusals have no operation.
+      await db.schema
+        .createTable('audit')
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('cluster_id', 'text')
+        .addColumn('operation_id', 'text')
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addColumn('detail', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('audit_cluster').on('audit').columns(['cluster_id', 'id']).execute();
+      await db.schema.createIndex('audit_operation').on('audit').column('operation_id').execute();
+
+      // One row per locked cluster: the primary key is the mutual exclusion.
+      await db.schema
+        .createTable('cluster_locks')
+        .addColumn('cluster_id', 'text', (c) => c.primaryKey())
+        .addColumn('operation_id', 'text', (c) => c.notNull().unique().references('operations.id'))
+        .addColumn('acquired_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      for (const table of ['cluster_locks', 'audit', 'logs', 'steps', 'operations']) {
+        await sql`drop table if exists ${sql.table(table)}`.execute(db);
+      }
+    },
+  },
+};

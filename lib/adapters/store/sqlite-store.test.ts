@@ -1,0 +1,169 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isOperationInProgress, OperationInProgress, type NewOperation } from '@/lib/ports/store';
+import { openSqliteStore, SqliteStore, STORE_FILE_NAME } from './sqlite-store';
+
+let dir: string;
+const opened: SqliteStore[] = [];
+
+async function open(): Promise<SqliteStore> {
+  const store = await openSqliteStore(dir);
+  opened.push(store);
+  return store;
+}
+
+function newOp(clusterId: string, over: Partial<NewOperation> = {}): NewOperation {
+  return {
+    clusterId,
+    kind: 'add-replica',
+    intent: { kind: 'add-replica', zone: 'europe-west1-c', nested: { list: [1, 'two', null, true] } },
+    plan: {
+      steps: [
+        { id: 'pick-name', kind: 'pick-name', title: 'Pick the name', params: { prefix: 'kubernetes-master' } },
+        { id: 'member-add', kind: 'member-add', title: 'Add learner', params: { cluster: 'main', learner: true, port: 2380 } },
+      ],
+      rollback: ['member-add'],
+    },
+    actor: 'alice@example.com',
+    ...over,
+  };
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'quorum-store-'));
+});
+
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((s) => s.close()));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('SqliteStore', () => {
+  it('runs its migrations once, however often the file is opened', async () => {
+    const first = await open();
+    const op = await first.createOperation(newOp('p/r/kubernetes-master'));
+    await first.close();
+    opened.splice(0);
+    await (await open()).close();
+    opened.splice(0);
+    const third = await open();
+    expect((await third.getOperation(op.id))?.id).toBe(op.id);
+
+    const raw = new Database(path.join(dir, STORE_FILE_NAME), { readonly: true });
+    try {
+      expect(raw.prepare('select name from kysely_migration').all()).toEqual([{ name: '0001-journal' }]);
+      // WAL is a property of the file, so a second connection sees it.
+      expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+    } finally {
+      raw.close();
+    }
+  });
+
+  it('gives a cluster lock to one of two concurrent creates and names the holder to the other', async () => {
+    const store = await open();
+    const results = await Promise.allSettled([store.createOperation(newOp('p/r/a')), store.createOperation(newOp('p/r/a'))]);
+    const won = results.filter((r) => r.status === 'fulfilled');
+    const lost = results.filter((r) => r.status === 'rejected');
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(1);
+    const holder = won[0]?.status === 'fulfilled' ? won[0].value : null;
+    const reason: unknown = lost[0]?.status === 'rejected' ? lost[0].reason : null;
+    expect(isOperationInProgress(reason)).toBe(true);
+    if (!(reason instanceof OperationInProgress) || !holder) throw new Error('unreachable');
+    expect(reason.code).toBe('OperationInProgress');
+    expect(reason.operationId).toBe(holder.id);
+    expect(reason.message).toContain(holder.id);
+    expect(await store.lockHolder('p/r/a')).toBe(holder.id);
+    // The loser left nothing behind.
+    expect(await store.listOperations('p/r/a')).toHaveLength(1);
+    // Another cluster is not blocked.
+    await expect(store.createOperation(newOp('p/r/b'))).resolves.toMatchObject({ status: 'pending' });
+  });
+
+  it('keeps the lock through cancelling and releases it when the operation ends', async () => {
+    const store = await open();
+    const op = await store.createOperation(newOp('p/r/a'));
+    await store.markOperationRunning(op.id);
+    expect((await store.requestCancel(op.id))?.status).toBe('cancelling');
+    await expect(store.createOperation(newOp('p/r/a'))).rejects.toBeInstanceOf(OperationInProgress);
+
+    const ended = await store.finishOperation(op.id, 'cancelled', { summary: 'Cancelled before any step.' });
+    expect(ended).toMatchObject({ status: 'cancelled', summary: 'Cancelled before any step.', cancelRequested: true });
+    expect(ended.endedAt).not.toBeNull();
+    expect(await store.lockHolder('p/r/a')).toBeNull();
+    // A terminal operation is not reopened by a late cancel.
+    expect((await store.requestCancel(op.id))?.status).toBe('cancelled');
+    const next = await store.createOperation(newOp('p/r/a'));
+    expect(await store.lockHolder('p/r/a')).toBe(next.id);
+    expect((await store.listUnfinishedOperations()).map((o) => o.id)).toEqual([next.id]);
+  });
+
+  it('round-trips intent, the whole plan, step detail and progress as JSON', async () => {
+    const store = await open();
+    const input = newOp('p/r/a', { plan: { ...newOp('p/r/a').plan, summary: 'Add a replica in c', before: { tolerates: 0 } } as NewOperation['plan'] });
+    const op = await store.createOperation(input);
+    const read = await store.getOperation(op.id);
+    expect(read?.intent).toEqual(input.intent);
+    expect(read?.plan).toEqual(JSON.parse(JSON.stringify(input.plan)));
+    expect(read?.plan.rollback).toEqual(['member-add']);
+
+    await store.markStepRunning(op.id, 0);
+    await store.setStepProgress(op.id, 0, { fraction: 0.25, etaSeconds: 90, message: 'learner at 25%' });
+    let steps = await store.steps(op.id);
+    expect(steps.map((s) => [s.stepId, s.status])).toEqual([
+      ['pick-name', 'running'],
+      ['member-add', 'pending'],
+    ]);
+    expect(steps[0]?.progress).toEqual({ fraction: 0.25, etaSeconds: 90, message: 'learner at 25%' });
+    expect(steps[0]?.startedAt).not.toBeNull();
+
+    await store.markStepDone(op.id, 0, { name: 'kubernetes-master-x1', ips: ['10.0.0.2'], learner: false });
+    await store.markStepFailed(op.id, 1, 'etcdserver: too many learner members');
+    steps = await store.steps(op.id);
+    expect(steps[0]).toMatchObject({ status: 'done', detail: { name: 'kubernetes-master-x1', ips: ['10.0.0.2'], learner: false } });
+    expect(steps[1]).toMatchObject({ status: 'failed', error: 'etcdserver: too many learner members' });
+    await expect(store.setStepProgress(op.id, 0, { fraction: 2 })).rejects.toThrow();
+  });
+
+  it('returns logs in order and only the new ones after an id', async () => {
+    const store = await open();
+    const op = await store.createOperation(newOp('p/r/a'));
+    const a = await store.appendLog(op.id, 'info', 'started');
+    await store.appendLog(op.id, 'warn', 'slow');
+    await store.appendLog(op.id, 'error', 'broke');
+    expect((await store.logs(op.id)).map((l) => l.message)).toEqual(['started', 'slow', 'broke']);
+    expect((await store.logs(op.id, a.id)).map((l) => [l.level, l.message])).toEqual([
+      ['warn', 'slow'],
+      ['error', 'broke'],
+    ]);
+  });
+
+  it('filters the audit log by cluster, operation, actor, outcome and time', async () => {
+    const store = await open();
+    const op = await store.createOperation(newOp('p/r/a'));
+    await store.addAudit({ actor: 'alice', action: 'operation.add-replica', clusterId: 'p/r/a', operationId: op.id, outcome: 'started' });
+    await store.addAudit({ actor: 'bob', action: 'operation.remove-replica', clusterId: 'p/r/b', outcome: 'refused', detail: { code: 'QuorumAtRisk' } });
+    await store.addAudit({ actor: 'alice', action: 'operation.add-replica', clusterId: 'p/r/a', operationId: op.id, outcome: 'succeeded' });
+
+    expect((await store.listAudit()).map((e) => e.outcome)).toEqual(['succeeded', 'refused', 'started']);
+    expect((await store.listAudit({ clusterId: 'p/r/a' })).map((e) => e.outcome)).toEqual(['succeeded', 'started']);
+    expect((await store.listAudit({ operationId: op.id, outcome: 'started' })).map((e) => e.actor)).toEqual(['alice']);
+    const refused = await store.listAudit({ actor: 'bob' });
+    expect(refused).toMatchObject([{ outcome: 'refused', operationId: null, detail: { code: 'QuorumAtRisk' } }]);
+    expect(await store.listAudit({ action: 'operation.add-replica' }, 1)).toHaveLength(1);
+    expect(await store.listAudit({ since: '2999-01-01T00:00:00.000Z' })).toEqual([]);
+  });
+
+  it('works in memory for unit tests', async () => {
+    const store = await new SqliteStore(':memory:').open();
+    try {
+      const op = await store.createOperation(newOp('p/r/a'));
+      expect((await store.steps(op.id)).map((s) => s.status)).toEqual(['pending', 'pending']);
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -1,0 +1,450 @@
+import 'server-only';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect, sql, type Selectable } from 'kysely';
+import { z } from 'zod';
+import { systemClock, type Clock } from '@/lib/ports/clock';
+import {
+  AUDIT_OUTCOMES,
+  isTerminalOperationStatus,
+  jsonValueSchema,
+  LOG_LEVELS,
+  OPERATION_STATUSES,
+  OperationInProgress,
+  STEP_STATUSES,
+  storedPlanSchema,
+  type AuditEntry,
+  type AuditFilter,
+  type JsonValue,
+  type LogEntry,
+  type LogLevel,
+  type NewAuditEntry,
+  type NewOperation,
+  type Operation,
+  type StepProgress,
+  type StepRecord,
+  type Store,
+  type TerminalOperationStatus,
+} from '@/lib/ports/store';
+import { migrations, type AuditTable, type LogsTable, type OperationsTable, type StepsTable, type StoreDatabase } from './schema';
+
+export const STORE_FILE_NAME = 'quorum.sqlite';
+
+/** `<dataDir>/quorum.sqlite`, creating the directory. */
+export function storePathIn(dataDir: string): string {
+  mkdirSync(dataDir, { recursive: true });
+  return path.join(dataDir, STORE_FILE_NAME);
+}
+
+// JSON columns are parsed back with zod: the file may have been written by another version of Quorum.
+function parseJsonText(text: string, ctx: z.RefinementCtx): JsonValue {
+  try {
+    return jsonValueSchema.parse(JSON.parse(text));
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'not JSON' });
+    return z.NEVER;
+  }
+}
+const jsonText = z.string().transform(parseJsonText);
+const jsonTextAs = <T extends z.ZodType>(schema: T) => z.string().transform((text, ctx): unknown => parseJsonText(text, ctx)).pipe(schema);
+const progressSchema = z.object({
+  fraction: z.number().min(0).max(1).optional(),
+  etaSeconds: z.number().min(0).optional(),
+  message: z.string().optional(),
+});
+
+const operationRow = z.object({
+  id: z.string(),
+  cluster_id: z.string(),
+  kind: z.string(),
+  intent: jsonText,
+  plan: jsonTextAs(storedPlanSchema),
+  status: z.enum(OPERATION_STATUSES),
+  actor: z.string(),
+  created_at: z.string(),
+  updated_at: z.string(),
+  ended_at: z.string().nullable(),
+  error: z.string().nullable(),
+  summary: z.string().nullable(),
+  cancel_requested: z.number().int(),
+});
+
+const stepRow = z.object({
+  operation_id: z.string(),
+  idx: z.number().int(),
+  step_id: z.string(),
+  kind: z.string(),
+  title: z.string(),
+  status: z.enum(STEP_STATUSES),
+  started_at: z.string().nullable(),
+  ended_at: z.string().nullable(),
+  progress: jsonTextAs(progressSchema).nullable(),
+  detail: jsonText.nullable(),
+  error: z.string().nullable(),
+});
+
+const logRow = z.object({ id: z.number().int(), operation_id: z.string(), at: z.string(), level: z.enum(LOG_LEVELS), message: z.string() });
+
+const auditRow = z.object({
+  id: z.number().int(),
+  at: z.string(),
+  actor: z.string(),
+  action: z.string(),
+  cluster_id: z.string().nullable(),
+  operation_id: z.string().nullable(),
+  outcome: z.enum(AUDIT_OUTCOMES),
+  detail: jsonText,
+});
+
+function toOperation(row: Selectable<OperationsTable>): Operation {
+  const r = operationRow.parse(row);
+  return {
+    id: r.id,
+    clusterId: r.cluster_id,
+    kind: r.kind,
+    intent: r.intent,
+    plan: r.plan,
+    status: r.status,
+    actor: r.actor,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    endedAt: r.ended_at,
+    error: r.error,
+    summary: r.summary,
+    cancelRequested: r.cancel_requested !== 0,
+  };
+}
+
+function toStep(row: Selectable<StepsTable>): StepRecord {
+  const r = stepRow.parse(row);
+  return {
+    operationId: r.operation_id,
+    index: r.idx,
+    stepId: r.step_id,
+    kind: r.kind,
+    title: r.title,
+    status: r.status,
+    startedAt: r.started_at,
+    endedAt: r.ended_at,
+    progress: r.progress,
+    detail: r.detail,
+    error: r.error,
+  };
+}
+
+function toLog(row: Selectable<LogsTable>): LogEntry {
+  const r = logRow.parse(row);
+  return { id: r.id, operationId: r.operation_id, at: r.at, level: r.level, message: r.message };
+}
+
+function toAudit(row: Selectable<AuditTable>): AuditEntry {
+  const r = auditRow.parse(row);
+  return { id: r.id, at: r.at, actor: r.actor, action: r.action, clusterId: r.cluster_id, operationId: r.operation_id, outcome: r.outcome, detail: r.detail };
+}
+
+function jsonOrNull(value: JsonValue | null | undefined): string | null {
+  return value === null || value === undefined ? null : JSON.stringify(value);
+}
+
+export type SqliteStoreOptions = { clock?: Clock; busyTimeoutMs?: number };
+
+/**
+ * The Store on one SQLite file. One instance per file per process: better-sqlite3 is synchronous, so a
+ * second connection in the same process waiting on a lock would block the event loop that the first
+ * needs to finish. Separate processes on one file are fine (WAL, busy_timeout, BEGIN IMMEDIATE).
+ */
+export class SqliteStore implements Store {
+  private readonly db: Kysely<StoreDatabase>;
+  private readonly clock: Clock;
+  private readonly ready: Promise<void>;
+
+  /** `file` is a path (see storePathIn) or ':memory:'. Migrations run before the first query. */
+  constructor(file: string, opts: SqliteStoreOptions = {}) {
+    this.clock = opts.clock ?? systemClock;
+    const sqlite = new Database(file);
+    sqlite.pragma('journal_mode = WAL');
+    // FULL: a step transition acknowledged before the runner acts must survive a crash, even of the machine.
+    sqlite.pragma('synchronous = FULL');
+    sqlite.pragma(`busy_timeout = ${Math.trunc(opts.busyTimeoutMs ?? 5_000)}`);
+    sqlite.pragma('foreign_keys = ON');
+    this.db = new Kysely<StoreDatabase>({ dialect: new SqliteDialect({ database: sqlite }) });
+    this.ready = migrateStore(this.db);
+    // Surfaced by the first query; kept from becoming an unhandled rejection meanwhile.
+    this.ready.catch(() => {});
+  }
+
+  /** Resolves once migrations ran; rejects with their error. */
+  async open(): Promise<this> {
+    await this.ready;
+    return this;
+  }
+
+  private now(): string {
+    return this.clock.now().toISOString();
+  }
+
+  private async q(): Promise<Kysely<StoreDatabase>> {
+    await this.ready;
+    return this.db;
+  }
+
+  // BEGIN IMMEDIATE takes the write lock up front, so two writers never both read "unlocked" and then
+  // race to upgrade; the connection is held for the whole transaction, which queues this process's
+  // other queries behind it.
+  private async immediate<T>(fn: (tx: Kysely<StoreDatabase>) => Promise<T>): Promise<T> {
+    const db = await this.q();
+    return db.connection().execute(async (conn) => {
+      await sql`begin immediate`.execute(conn);
+      try {
+        const result = await fn(conn);
+        await sql`commit`.execute(conn);
+        return result;
+      } catch (e) {
+        try {
+          await sql`rollback`.execute(conn);
+        } catch {
+          // SQLite already rolled back (e.g. after SQLITE_FULL); the original error is the one to report.
+        }
+        throw e;
+      }
+    });
+  }
+
+  async createOperation(input: NewOperation): Promise<Operation> {
+    const id = input.id ?? randomUUID();
+    const at = this.now();
+    return this.immediate(async (tx) => {
+      const held = await tx
+        .selectFrom('cluster_locks')
+        .innerJoin('operations', 'operations.id', 'cluster_locks.operation_id')
+        .select(['operations.id', 'operations.kind', 'operations.status'])
+        .where('cluster_locks.cluster_id', '=', input.clusterId)
+        .executeTakeFirst();
+      if (held) {
+        const status = z.enum(OPERATION_STATUSES).parse(held.status);
+        if (!isTerminalOperationStatus(status)) throw new OperationInProgress(input.clusterId, { id: held.id, kind: held.kind, status });
+        // A lock left by an operation that ended (only possible if finish and release were ever split).
+        await tx.deleteFrom('cluster_locks').where('cluster_id', '=', input.clusterId).execute();
+      }
+      await tx
+        .insertInto('operations')
+        .values({
+          id,
+          cluster_id: input.clusterId,
+          kind: input.kind,
+          intent: JSON.stringify(input.intent),
+          plan: JSON.stringify(input.plan),
+          status: 'pending',
+          actor: input.actor,
+          created_at: at,
+          updated_at: at,
+          ended_at: null,
+          error: null,
+          summary: null,
+          cancel_requested: 0,
+        })
+        .execute();
+      if (input.plan.steps.length > 0) {
+        await tx
+          .insertInto('steps')
+          .values(
+            input.plan.steps.map((s, idx) => ({
+              operation_id: id,
+              idx,
+              step_id: s.id,
+              kind: s.kind,
+              title: s.title,
+              status: 'pending',
+              started_at: null,
+              ended_at: null,
+              progress: null,
+              detail: null,
+              error: null,
+            })),
+          )
+          .execute();
+      }
+      await tx.insertInto('cluster_locks').values({ cluster_id: input.clusterId, operation_id: id, acquired_at: at }).execute();
+      const row = await tx.selectFrom('operations').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+      return toOperation(row);
+    });
+  }
+
+  async getOperation(id: string): Promise<Operation | null> {
+    const db = await this.q();
+    const row = await db.selectFrom('operations').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toOperation(row) : null;
+  }
+
+  async listOperations(clusterId: string, limit = 50): Promise<Operation[]> {
+    const db = await this.q();
+    const rows = await db
+      .selectFrom('operations')
+      .selectAll()
+      .where('cluster_id', '=', clusterId)
+      .orderBy('created_at', 'desc')
+      .orderBy(sql`rowid`, 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(toOperation);
+  }
+
+  async listUnfinishedOperations(): Promise<Operation[]> {
+    const db = await this.q();
+    const rows = await db
+      .selectFrom('operations')
+      .selectAll()
+      .where('status', 'not in', ['succeeded', 'failed', 'cancelled'])
+      .orderBy('created_at', 'asc')
+      .orderBy(sql`rowid`, 'asc')
+      .execute();
+    return rows.map(toOperation);
+  }
+
+  async lockHolder(clusterId: string): Promise<string | null> {
+    const db = await this.q();
+    const row = await db.selectFrom('cluster_locks').select('operation_id').where('cluster_id', '=', clusterId).executeTakeFirst();
+    return row?.operation_id ?? null;
+  }
+
+  async markOperationRunning(id: string): Promise<void> {
+    const db = await this.q();
+    await db.updateTable('operations').set({ status: 'running', updated_at: this.now() }).where('id', '=', id).where('status', '=', 'pending').execute();
+  }
+
+  async steps(operationId: string): Promise<StepRecord[]> {
+    const db = await this.q();
+    const rows = await db.selectFrom('steps').selectAll().where('operation_id', '=', operationId).orderBy('idx', 'asc').execute();
+    return rows.map(toStep);
+  }
+
+  private async updateStep(operationId: string, index: number, values: Partial<Omit<StepsTable, 'operation_id' | 'idx'>>): Promise<void> {
+    const db = await this.q();
+    const result = await db.updateTable('steps').set(values).where('operation_id', '=', operationId).where('idx', '=', index).executeTakeFirst();
+    if (result.numUpdatedRows === BigInt(0)) throw new Error(`No step ${index} in operation ${operationId}`);
+  }
+
+  async markStepRunning(operationId: string, index: number): Promise<void> {
+    // A step re-run after a crash keeps its first start time; its old error and progress are cleared.
+    const db = await this.q();
+    const at = this.now();
+    const result = await db
+      .updateTable('steps')
+      .set((eb) => ({ status: 'running', started_at: eb.fn.coalesce('started_at', eb.val(at)), ended_at: null, error: null, progress: null }))
+      .where('operation_id', '=', operationId)
+      .where('idx', '=', index)
+      .executeTakeFirst();
+    if (result.numUpdatedRows === BigInt(0)) throw new Error(`No step ${index} in operation ${operationId}`);
+  }
+
+  async markStepDone(operationId: string, index: number, detail: JsonValue | null = null): Promise<void> {
+    await this.updateStep(operationId, index, { status: 'done', ended_at: this.now(), detail: jsonOrNull(detail), error: null });
+  }
+
+  async markStepFailed(operationId: string, index: number, error: string): Promise<void> {
+    await this.updateStep(operationId, index, { status: 'failed', ended_at: this.now(), error });
+  }
+
+  async markStepSkipped(operationId: string, index: number, reason?: string): Promise<void> {
+    await this.updateStep(operationId, index, { status: 'skipped', ended_at: this.now(), error: reason ?? null });
+  }
+
+  async setStepProgress(operationId: string, index: number, progress: StepProgress | null): Promise<void> {
+    await this.updateStep(operationId, index, { progress: progress === null ? null : JSON.stringify(progressSchema.parse(progress)) });
+  }
+
+  async appendLog(operationId: string, level: LogLevel, message: string): Promise<LogEntry> {
+    const db = await this.q();
+    const row = await db.insertInto('logs').values({ operation_id: operationId, at: this.now(), level, message }).returningAll().executeTakeFirstOrThrow();
+    return toLog(row);
+  }
+
+  async logs(operationId: string, sinceId?: number): Promise<LogEntry[]> {
+    const db = await this.q();
+    let query = db.selectFrom('logs').selectAll().where('operation_id', '=', operationId);
+    if (sinceId !== undefined) query = query.where('id', '>', sinceId);
+    const rows = await query.orderBy('id', 'asc').execute();
+    return rows.map(toLog);
+  }
+
+  async requestCancel(id: string): Promise<Operation | null> {
+    return this.immediate(async (tx) => {
+      await tx
+        .updateTable('operations')
+        .set({ cancel_requested: 1, status: 'cancelling', updated_at: this.now() })
+        .where('id', '=', id)
+        .where('status', 'in', ['pending', 'running', 'cancelling'])
+        .execute();
+      const row = await tx.selectFrom('operations').selectAll().where('id', '=', id).executeTakeFirst();
+      return row ? toOperation(row) : null;
+    });
+  }
+
+  async finishOperation(id: string, status: TerminalOperationStatus, outcome: { error?: string | null; summary?: string | null } = {}): Promise<Operation> {
+    const at = this.now();
+    return this.immediate(async (tx) => {
+      await tx
+        .updateTable('operations')
+        .set({ status, ended_at: at, updated_at: at, error: outcome.error ?? null, summary: outcome.summary ?? null })
+        .where('id', '=', id)
+        .execute();
+      await tx.deleteFrom('cluster_locks').where('operation_id', '=', id).execute();
+      const row = await tx.selectFrom('operations').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!row) throw new Error(`No operation ${id}`);
+      return toOperation(row);
+    });
+  }
+
+  async addAudit(entry: NewAuditEntry): Promise<AuditEntry> {
+    const db = await this.q();
+    const row = await db
+      .insertInto('audit')
+      .values({
+        at: this.now(),
+        actor: entry.actor,
+        action: entry.action,
+        cluster_id: entry.clusterId ?? null,
+        operation_id: entry.operationId ?? null,
+        outcome: entry.outcome,
+        detail: JSON.stringify(entry.detail ?? null),
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toAudit(row);
+  }
+
+  async listAudit(filter: AuditFilter = {}, limit = 100): Promise<AuditEntry[]> {
+    const db = await this.q();
+    let query = db.selectFrom('audit').selectAll();
+    if (filter.clusterId !== undefined) query = query.where('cluster_id', '=', filter.clusterId);
+    if (filter.operationId !== undefined) query = query.where('operation_id', '=', filter.operationId);
+    if (filter.actor !== undefined) query = query.where('actor', '=', filter.actor);
+    if (filter.action !== undefined) query = query.where('action', '=', filter.action);
+    if (filter.outcome !== undefined) query = query.where('outcome', '=', filter.outcome);
+    if (filter.since !== undefined) query = query.where('at', '>=', filter.since);
+    const rows = await query.orderBy('id', 'desc').limit(limit).execute();
+    return rows.map(toAudit);
+  }
+
+  async close(): Promise<void> {
+    await this.ready.catch(() => {});
+    await this.db.destroy();
+  }
+}
+
+/** Runs the in-code migrations up to the latest; idempotent. */
+export async function migrateStore(db: Kysely<StoreDatabase>): Promise<void> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`Store migration ${failed} failed`, { cause: error });
+  }
+}
+
+/** Opens the store file in a data directory and waits for its migrations. */
+export async function openSqliteStore(dataDir: string, opts: SqliteStoreOptions = {}): Promise<SqliteStore> {
+  return new SqliteStore(storePathIn(dataDir), opts).open();
+}

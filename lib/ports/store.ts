@@ -1,0 +1,189 @@
+// The journal of mutating operations (operations, their steps, their log), the per-cluster lock and the
+// audit log. The runner writes every step transition here before and after acting, so a restarted
+// dashboard can resume from the journal alone.
+import { z } from 'zod';
+
+export const OPERATION_STATUSES = ['pending', 'running', 'cancelling', 'succeeded', 'failed', 'cancelled'] as const;
+export type OperationStatus = (typeof OPERATION_STATUSES)[number];
+export const TERMINAL_OPERATION_STATUSES: ReadonlySet<OperationStatus> = new Set(['succeeded', 'failed', 'cancelled']);
+export type TerminalOperationStatus = 'succeeded' | 'failed' | 'cancelled';
+
+export function isTerminalOperationStatus(status: OperationStatus): status is TerminalOperationStatus {
+  return TERMINAL_OPERATION_STATUSES.has(status);
+}
+
+export const STEP_STATUSES = ['pending', 'running', 'done', 'failed', 'skipped'] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
+
+export const LOG_LEVELS = ['info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const AUDIT_OUTCOMES = ['started', 'succeeded', 'failed', 'refused', 'cancelled'] as const;
+export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
+
+export const jsonValueSchema = z.json();
+export type JsonValue = z.infer<typeof jsonValueSchema>;
+
+export type StepParamValue = string | number | boolean;
+
+/** The part of a planner's step the journal and the runner rely on; other fields are stored untouched. */
+export const storedPlanStepSchema = z.looseObject({
+  id: z.string().min(1),
+  kind: z.string().min(1),
+  title: z.string(),
+  params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+});
+export type StoredPlanStep = z.infer<typeof storedPlanStepSchema>;
+
+/**
+ * The plan as stored, whole. `rollback` lists the step kinds whose compensation the runner calls (for done
+ * steps, newest first) when a later step fails; a plan without it is never rolled back.
+ */
+export const storedPlanSchema = z.looseObject({
+  steps: z.array(storedPlanStepSchema),
+  rollback: z.array(z.string()).optional(),
+});
+export type StoredPlan = z.infer<typeof storedPlanSchema>;
+
+/** What createOperation accepts: any JSON-serialisable plan with steps (the planner's Plan fits). */
+export type PlanInput = {
+  readonly steps: readonly { readonly id: string; readonly kind: string; readonly title: string; readonly params: Readonly<Record<string, StepParamValue>> }[];
+  readonly rollback?: readonly string[];
+};
+
+export type Operation = {
+  id: string;
+  clusterId: string;
+  kind: string;
+  intent: JsonValue;
+  plan: StoredPlan;
+  status: OperationStatus;
+  actor: string;
+  /** ISO 8601 timestamps. */
+  createdAt: string;
+  updatedAt: string;
+  endedAt: string | null;
+  error: string | null;
+  /** Set when the operation ends: where it stopped and what state the cluster is in, in words. */
+  summary: string | null;
+  cancelRequested: boolean;
+};
+
+export type StepProgress = { fraction?: number; etaSeconds?: number; message?: string };
+
+export type StepRecord = {
+  operationId: string;
+  index: number;
+  stepId: string;
+  kind: string;
+  title: string;
+  status: StepStatus;
+  startedAt: string | null;
+  endedAt: string | null;
+  progress: StepProgress | null;
+  /** What the step returned (e.g. the name it picked); handed to later steps, also after a restart. */
+  detail: JsonValue | null;
+  error: string | null;
+};
+
+export type LogEntry = { id: number; operationId: string; at: string; level: LogLevel; message: string };
+
+export type AuditEntry = {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  clusterId: string | null;
+  operationId: string | null;
+  outcome: AuditOutcome;
+  detail: JsonValue;
+};
+
+export type NewOperation = {
+  /** Generated (uuid v4) when absent. */
+  id?: string;
+  clusterId: string;
+  kind: string;
+  intent: JsonValue;
+  plan: PlanInput;
+  actor: string;
+};
+
+export type NewAuditEntry = Omit<AuditEntry, 'id' | 'at' | 'clusterId' | 'operationId' | 'detail'> & {
+  clusterId?: string | null;
+  operationId?: string | null;
+  detail?: JsonValue;
+};
+
+export type AuditFilter = {
+  clusterId?: string;
+  operationId?: string;
+  actor?: string;
+  action?: string;
+  outcome?: AuditOutcome;
+  /** ISO timestamp; entries at or after it. */
+  since?: string;
+};
+
+/** The cluster already has a mutating operation that has not ended; it is named so the UI can link to it. */
+export class OperationInProgress extends Error {
+  override readonly name = 'OperationInProgress';
+  readonly code = 'OperationInProgress' as const;
+  readonly clusterId: string;
+  readonly operationId: string;
+  readonly operationKind: string;
+
+  constructor(clusterId: string, running: { id: string; kind: string; status: OperationStatus }) {
+    super(`Operation ${running.id} (${running.kind}, ${running.status}) is still in progress on cluster ${clusterId}`);
+    this.clusterId = clusterId;
+    this.operationId = running.id;
+    this.operationKind = running.kind;
+  }
+}
+
+export function isOperationInProgress(e: unknown): e is OperationInProgress {
+  return e instanceof OperationInProgress;
+}
+
+export interface Store {
+  /**
+   * Journals a new pending operation with one pending step per plan step and takes the cluster's lock, in
+   * one transaction. Rejects with OperationInProgress when a non-terminal operation holds the lock.
+   */
+  createOperation(op: NewOperation): Promise<Operation>;
+  getOperation(id: string): Promise<Operation | null>;
+  /** Newest first. */
+  listOperations(clusterId: string, limit?: number): Promise<Operation[]>;
+  /** Every operation not in a terminal status, oldest first: what a restarted runner resumes. */
+  listUnfinishedOperations(): Promise<Operation[]>;
+  /** The lock holder of a cluster, or null. */
+  lockHolder(clusterId: string): Promise<string | null>;
+  /** pending -> running (and cancelling stays cancelling); no-op for terminal operations. */
+  markOperationRunning(id: string): Promise<void>;
+
+  /** In plan order. */
+  steps(operationId: string): Promise<StepRecord[]>;
+  markStepRunning(operationId: string, index: number): Promise<void>;
+  markStepDone(operationId: string, index: number, detail?: JsonValue | null): Promise<void>;
+  markStepFailed(operationId: string, index: number, error: string): Promise<void>;
+  markStepSkipped(operationId: string, index: number, reason?: string): Promise<void>;
+  setStepProgress(operationId: string, index: number, progress: StepProgress | null): Promise<void>;
+
+  appendLog(operationId: string, level: LogLevel, message: string): Promise<LogEntry>;
+  /** Oldest first; only entries with an id greater than `sinceId` when given. */
+  logs(operationId: string, sinceId?: number): Promise<LogEntry[]>;
+
+  /**
+   * Sets cancelRequested (and status cancelling when running or pending). Returns the operation, or null
+   * when it does not exist. A terminal operation is returned unchanged.
+   */
+  requestCancel(id: string): Promise<Operation | null>;
+  /** Ends the operation and releases its cluster lock in the same transaction. */
+  finishOperation(id: string, status: TerminalOperationStatus, outcome?: { error?: string | null; summary?: string | null }): Promise<Operation>;
+
+  addAudit(entry: NewAuditEntry): Promise<AuditEntry>;
+  /** Newest first. */
+  listAudit(filter?: AuditFilter, limit?: number): Promise<AuditEntry[]>;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,288 @@
+import 'server-only';
+import type { Clock } from '@/lib/ports/clock';
+import {
+  isTerminalOperationStatus,
+  type JsonValue,
+  type LogLevel,
+  type Operation,
+  type StepProgress,
+  type StepRecord,
+  type Store,
+  type StoredPlanStep,
+  type TerminalOperationStatus,
+} from '@/lib/ports/store';
+
+/** What a step executor sees. */
+export type StepContext = {
+  operation: Operation;
+  /** The plan's step, with its params. */
+  step: StoredPlanStep;
+  index: number;
+  /** Reports progress; written to the journal (the operation page polls or streams it). */
+  progress(p: StepProgress): Promise<void>;
+  log(message: string, level?: LogLevel): Promise<void>;
+  /** Aborted when the operation is cancelled; a step that waits long should honour it. */
+  signal: AbortSignal;
+  /** The `detail` every earlier done step returned, by step id; survives a restart (it is journaled). */
+  results: Readonly<Record<string, JsonValue | null>>;
+};
+
+export type StepOutcome = { detail?: JsonValue };
+
+/**
+ * An idempotent ensure-function: it observes whether its effect is already there before acting, because
+ * after a crash the runner calls it again for the step that was running.
+ */
+export type StepExecutor = (ctx: StepContext) => Promise<StepOutcome | void>;
+
+/**
+ * Undoes a done step when a later step fails and the plan lists the step's kind in `rollback`. Also
+ * idempotent: a crash during rollback runs it again. `ctx.results[ctx.step.id]` is the step's own detail.
+ */
+export type StepCompensation = (ctx: StepContext) => Promise<void>;
+
+export type RunnerLog = (level: LogLevel, message: string, error?: unknown) => void;
+
+export type RunnerOptions = {
+  store: Store;
+  clock: Clock;
+  executors: Readonly<Record<string, StepExecutor>>;
+  compensations?: Readonly<Record<string, StepCompensation>>;
+  /** Server-side log (console by default); the operation's own log goes to the store. */
+  log?: RunnerLog;
+  /**
+   * Called at each step boundary, before the step's `running` write and after its `done` write. A seam
+   * for crash tests and instrumentation; the runner does nothing else there.
+   */
+  checkpoint?: (point: { operationId: string; index: number; phase: 'before-step' | 'after-step' }) => Promise<void>;
+};
+
+export type Runner = {
+  /** Runs (or continues) an operation; the promise resolves with the operation once it ended. Calling it again while it runs returns the same promise. */
+  start(operationId: string): Promise<Operation>;
+  /** Starts every unfinished operation in the journal; `settled` resolves when they all ended. */
+  resumeUnfinished(): Promise<{ resumed: string[]; settled: Promise<Operation[]> }>;
+  /** Asks the operation to stop at its next step boundary and aborts the running step's signal. Null when there is no such operation. */
+  cancel(operationId: string, actor?: string): Promise<Operation | null>;
+};
+
+const consoleLog: RunnerLog = (level, message, error) => {
+  const line = `[quorum runner] ${message}`;
+  if (level === 'error') console.error(line, error ?? '');
+  else if (level === 'warn') console.warn(line);
+  else console.info(line);
+};
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function describeStep(s: StepRecord, total: number): string {
+  return `step ${s.index + 1}/${total} "${s.title}"`;
+}
+
+/** Where a stopped operation left the cluster, in words, from the journal. */
+export function describeStoppingPoint(steps: readonly StepRecord[], interrupted: StepRecord | null): string {
+  const done = steps.filter((s) => s.status === 'done');
+  const last = done.at(-1);
+  const where = last
+    ? `The cluster is as ${describeStep(last, steps.length)} left it (${done.length} of ${steps.length} steps done).`
+    : 'No step had completed; nothing was changed by this operation.';
+  const partial = interrupted
+    ? ` ${describeStep(interrupted, steps.length)} was interrupted while running and may be partly applied; running the operation again completes it.`
+    : '';
+  const notRun = steps.filter((s) => s.status === 'pending' || s.status === 'skipped').length;
+  return `${where}${partial} ${notRun} step${notRun === 1 ? '' : 's'} did not run.`;
+}
+
+export function createRunner(opts: RunnerOptions): Runner {
+  const { store } = opts;
+  const serverLog = opts.log ?? consoleLog;
+  const inFlight = new Map<string, Promise<Operation>>();
+  const aborts = new Map<string, AbortController>();
+
+  async function journal(opId: string, level: LogLevel, message: string): Promise<void> {
+    await store.appendLog(opId, level, message);
+  }
+
+  async function finish(op: Operation, status: TerminalOperationStatus, outcome: { error?: string; summary: string }): Promise<Operation> {
+    await journal(op.id, status === 'succeeded' ? 'info' : status === 'cancelled' ? 'warn' : 'error', outcome.summary);
+    const ended = await store.finishOperation(op.id, status, { error: outcome.error ?? null, summary: outcome.summary });
+    await store.addAudit({
+      actor: op.actor,
+      action: `operation.${op.kind}`,
+      clusterId: op.clusterId,
+      operationId: op.id,
+      outcome: status,
+      detail: { summary: outcome.summary, error: outcome.error ?? null },
+    });
+    return ended;
+  }
+
+  function contextFor(op: Operation, step: StoredPlanStep, index: number, signal: AbortSignal, results: Record<string, JsonValue | null>): StepContext {
+    return {
+      operation: op,
+      step,
+      index,
+      signal,
+      results: { ...results },
+      progress: (p) => store.setStepProgress(op.id, index, p),
+      log: (message, level = 'info') => journal(op.id, level, `${step.title}: ${message}`),
+    };
+  }
+
+  async function cancelAt(op: Operation, steps: StepRecord[], interrupted: StepRecord | null): Promise<Operation> {
+    for (const s of steps) {
+      if (s.status === 'pending' || s.status === 'running') await store.markStepSkipped(op.id, s.index, s === interrupted ? 'interrupted by cancel' : 'cancelled');
+    }
+    const summary = `Cancelled. ${describeStoppingPoint(steps, interrupted)}`;
+    return finish(op, 'cancelled', { summary });
+  }
+
+  async function rollBack(op: Operation, steps: StepRecord[], results: Record<string, JsonValue | null>): Promise<string[]> {
+    const kinds = new Set(op.plan.rollback ?? []);
+    const problems: string[] = [];
+    if (kinds.size === 0) return problems;
+    const signal = new AbortController().signal;
+    for (const s of [...steps].reverse()) {
+      if (s.status !== 'done' || !kinds.has(s.kind)) continue;
+      const compensate = opts.compensations?.[s.kind];
+      const planStep = op.plan.steps[s.index];
+      if (!compensate || !planStep) continue;
+      try {
+        await journal(op.id, 'warn', `Rolling back "${s.title}"`);
+        await compensate(contextFor(op, planStep, s.index, signal, results));
+      } catch (e) {
+        problems.push(`rolling back "${s.title}" failed: ${messageOf(e)}`);
+        await journal(op.id, 'error', `Rolling back "${s.title}" failed: ${messageOf(e)}`);
+      }
+    }
+    return problems;
+  }
+
+  async function failWith(op: Operation, steps: StepRecord[], failed: StepRecord, error: string): Promise<Operation> {
+    const results = resultsOf(steps);
+    const problems = await rollBack(op, steps, results);
+    for (const s of steps) if (s.status === 'pending') await store.markStepSkipped(op.id, s.index, 'not run: an earlier step failed');
+    const rolledBack = (op.plan.rollback ?? []).length > 0 ? ' Rollback ran for the done steps it covers.' : '';
+    const summary = `Failed at ${describeStep(failed, steps.length)}: ${error}.${rolledBack} ${describeStoppingPoint(steps, null)}${
+      problems.length > 0 ? ` ${problems.join('; ')}.` : ''
+    }`;
+    return finish(op, 'failed', { error, summary });
+  }
+
+  function resultsOf(steps: readonly StepRecord[]): Record<string, JsonValue | null> {
+    const results: Record<string, JsonValue | null> = {};
+    for (const s of steps) if (s.status === 'done') results[s.stepId] = s.detail;
+    return results;
+  }
+
+  async function run(operationId: string): Promise<Operation> {
+    const initial = await store.getOperation(operationId);
+    if (!initial) throw new Error(`No operation ${operationId}`);
+    if (isTerminalOperationStatus(initial.status)) return initial;
+
+    const resumed = initial.status !== 'pending';
+    await store.markOperationRunning(operationId);
+    await store.addAudit({
+      actor: initial.actor,
+      action: `operation.${initial.kind}`,
+      clusterId: initial.clusterId,
+      operationId,
+      outcome: 'started',
+      detail: { resumed },
+    });
+    await journal(operationId, 'info', resumed ? 'Resumed from the journal' : 'Started');
+
+    let steps = await store.steps(operationId);
+    // A failed step with the operation not ended means the runner died during rollback: finish it.
+    const failedEarlier = steps.find((s) => s.status === 'failed');
+    if (failedEarlier) return failWith(initial, steps, failedEarlier, failedEarlier.error ?? 'step failed');
+
+    for (let index = 0; index < steps.length; index++) {
+      const record = steps[index];
+      if (!record || record.status === 'done' || record.status === 'skipped') continue;
+      const op = await store.getOperation(operationId);
+      if (!op) throw new Error(`Operation ${operationId} vanished from the journal`);
+      const planStep = op.plan.steps[index];
+      if (!planStep) throw new Error(`Operation ${operationId}: step ${index} is journaled but not in the plan`);
+
+      // A step found `running` was interrupted by a crash: finish it first (it is idempotent), so even a
+      // cancelled operation stops at a step boundary rather than inside a half-applied step.
+      const interruptedByCrash = record.status === 'running';
+      if (op.cancelRequested && !interruptedByCrash) return cancelAt(op, steps, null);
+
+      await opts.checkpoint?.({ operationId, index, phase: 'before-step' });
+      await store.markStepRunning(operationId, index);
+      if (interruptedByCrash) await journal(operationId, 'warn', `Running "${planStep.title}" again: it was interrupted`);
+
+      const controller = new AbortController();
+      if (op.cancelRequested) controller.abort();
+      aborts.set(operationId, controller);
+      let outcome: StepOutcome | void;
+      try {
+        const executor = opts.executors[planStep.kind];
+        if (!executor) throw new Error(`no executor for step kind "${planStep.kind}"`);
+        outcome = await executor(contextFor(op, planStep, index, controller.signal, resultsOf(steps)));
+      } catch (e) {
+        aborts.delete(operationId);
+        const now = await store.getOperation(operationId);
+        steps = await store.steps(operationId);
+        const current = steps[index] ?? record;
+        if (now?.cancelRequested && controller.signal.aborted) return cancelAt(now, steps, current);
+        const error = messageOf(e);
+        await store.markStepFailed(operationId, index, error);
+        await journal(operationId, 'error', `"${planStep.title}" failed: ${error}`);
+        steps = await store.steps(operationId);
+        return failWith(now ?? op, steps, steps[index] ?? current, error);
+      }
+      aborts.delete(operationId);
+      await store.markStepDone(operationId, index, outcome?.detail ?? null);
+      await opts.checkpoint?.({ operationId, index, phase: 'after-step' });
+      steps = await store.steps(operationId);
+    }
+
+    const op = await store.getOperation(operationId);
+    if (!op) throw new Error(`Operation ${operationId} vanished from the journal`);
+    // Every step ran; a cancel that arrived during the last one came too late to change anything.
+    return finish(op, 'succeeded', { summary: `Succeeded: all ${steps.length} steps done.` });
+  }
+
+  function start(operationId: string): Promise<Operation> {
+    const existing = inFlight.get(operationId);
+    if (existing) return existing;
+    const promise = run(operationId)
+      .catch((e: unknown) => {
+        serverLog('error', `operation ${operationId} stopped: the journal could not be written`, e);
+        throw e;
+      })
+      .finally(() => {
+        inFlight.delete(operationId);
+        aborts.delete(operationId);
+      });
+    inFlight.set(operationId, promise);
+    return promise;
+  }
+
+  return {
+    start,
+    async resumeUnfinished() {
+      const unfinished = await store.listUnfinishedOperations();
+      for (const op of unfinished) serverLog('info', `resuming operation ${op.id} (${op.kind}) on ${op.clusterId}`);
+      const promises = unfinished.map((op) => start(op.id));
+      // The caller may ignore `settled`; failures are already logged by start.
+      const settled = Promise.all(promises);
+      settled.catch(() => {});
+      return { resumed: unfinished.map((op) => op.id), settled };
+    },
+    async cancel(operationId, actor) {
+      const op = await store.requestCancel(operationId);
+      if (op && !isTerminalOperationStatus(op.status)) {
+        await journal(operationId, 'warn', 'Cancel requested: stopping at the next step boundary');
+        await store.addAudit({ actor: actor ?? op.actor, action: `operation.${op.kind}.cancel`, clusterId: op.clusterId, operationId, outcome: 'started', detail: null });
+        aborts.get(operationId)?.abort();
+      }
+      return op;
+    },
+  };
+}
