@@ -1,0 +1,209 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openSqliteStore, type SqliteStore } from '@/lib/adapters/store/sqlite-store';
+import { systemClock } from '@/lib/ports/clock';
+import type { NewOperation, PlanInput } from '@/lib/ports/store';
+import { createRunner, type RunnerOptions, type StepExecutor } from './runner';
+import { fakeWorldExecutors, readWorld } from './testing/fake-world';
+
+let dir: string;
+let worldFile: string;
+let store: SqliteStore;
+
+beforeEach(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'quorum-runner-'));
+  worldFile = path.join(dir, 'world.json');
+  store = await openSqliteStore(dir);
+});
+
+afterEach(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+type Step = PlanInput['steps'][number];
+const ensure = (key: string): Step => ({ id: key, kind: 'ensure-resource', title: `Ensure ${key}`, params: { key, value: `${key}-v` } });
+const pick: Step = { id: 'pick', kind: 'pick-name', title: 'Pick the name', params: { prefix: 'master' } };
+const instance: Step = { id: 'instance', kind: 'ensure-instance', title: 'Ensure the instance', params: { nameFrom: 'pick' } };
+
+function op(clusterId: string, steps: Step[], rollback?: string[]): NewOperation {
+  return { clusterId, kind: 'add-replica', intent: { zone: 'z' }, plan: rollback ? { steps, rollback } : { steps }, actor: 'alice' };
+}
+
+function runner(extra: Partial<RunnerOptions> = {}) {
+  const world = fakeWorldExecutors(worldFile);
+  return createRunner({ store, clock: systemClock, executors: world.executors, compensations: world.compensations, log: () => {}, ...extra });
+}
+
+/** Resolves when `check` is true, polling the event loop. */
+async function until(check: () => boolean | Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error('condition never held');
+}
+
+describe('runner', () => {
+  it('runs steps in order, journaling running before each step acts and done after it returns', async () => {
+    const seen: string[] = [];
+    const world = fakeWorldExecutors(worldFile);
+    const observing: Record<string, StepExecutor> = Object.fromEntries(
+      Object.entries(world.executors).map(([kind, exec]) => [
+        kind,
+        async (ctx) => {
+          const steps = await store.steps(ctx.operation.id);
+          seen.push(steps.map((s) => `${s.stepId}=${s.status}`).join(' '));
+          return exec(ctx);
+        },
+      ]),
+    );
+    const r = createRunner({ store, clock: systemClock, executors: observing, log: () => {} });
+    const created = await store.createOperation(op('c1', [ensure('lb'), pick, instance]));
+    const ended = await r.start(created.id);
+
+    expect(seen).toEqual(['lb=running pick=pending instance=pending', 'lb=done pick=running instance=pending', 'lb=done pick=done instance=running']);
+    expect(ended).toMatchObject({ status: 'succeeded', error: null, summary: 'Succeeded: all 3 steps done.' });
+    const steps = await store.steps(created.id);
+    expect(steps.map((s) => s.status)).toEqual(['done', 'done', 'done']);
+    // The name chosen by one step reached the next through the journal.
+    const picked = steps[1]?.detail;
+    expect(steps[2]?.detail).toEqual({ created: true, name: (picked as { name: string }).name });
+    expect(Object.keys(readWorld(worldFile).resources).sort()).toEqual([`instance/${(picked as { name: string }).name}`, 'lb']);
+    expect(await store.lockHolder('c1')).toBeNull();
+    expect((await store.listAudit({ operationId: created.id })).map((a) => a.outcome)).toEqual(['succeeded', 'started']);
+  });
+
+  it('resumes an operation from the step that was running, reusing earlier results', async () => {
+    const created = await store.createOperation(op('c1', [pick, instance, ensure('pool')]));
+    // The journal as a crash leaves it: pick done, instance running.
+    await store.markOperationRunning(created.id);
+    await store.markStepRunning(created.id, 0);
+    await store.markStepDone(created.id, 0, { name: 'master-before-crash' });
+    await store.markStepRunning(created.id, 1);
+
+    const { resumed, settled } = await runner().resumeUnfinished();
+    expect(resumed).toEqual([created.id]);
+    const [ended] = await settled;
+    expect(ended?.status).toBe('succeeded');
+    const world = readWorld(worldFile);
+    expect(world.resources).toEqual({ 'instance/master-before-crash': 'RUNNING', pool: 'pool-v' });
+    expect(world.calls.pick).toBeUndefined();
+    expect((await store.listAudit({ operationId: created.id, outcome: 'started' }))[0]?.detail).toEqual({ resumed: true });
+    expect((await store.logs(created.id)).map((l) => l.message)).toContain('Running "Ensure the instance" again: it was interrupted');
+  });
+
+  it('stops at the next step boundary on cancel and says where the cluster is', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    const world = fakeWorldExecutors(worldFile);
+    const r = createRunner({
+      store,
+      clock: systemClock,
+      log: () => {},
+      executors: { ...world.executors, gate: async () => gate },
+    });
+    const created = await store.createOperation(op('c1', [ensure('lb'), { id: 'gate', kind: 'gate', title: 'Wait for the load balancer', params: {} }, ensure('pool')]));
+    const running = r.start(created.id);
+    await until(async () => (await store.steps(created.id))[1]?.status === 'running');
+
+    expect((await r.cancel(created.id, 'bob'))?.status).toBe('cancelling');
+    release();
+    const ended = await running;
+
+    // The step that was running when cancel came (and ignores the signal) finished; the next never ran.
+    expect((await store.steps(created.id)).map((s) => s.status)).toEqual(['done', 'done', 'skipped']);
+    expect(ended.status).toBe('cancelled');
+    expect(ended.summary).toBe('Cancelled. The cluster is as step 2/3 "Wait for the load balancer" left it (2 of 3 steps done). 1 step did not run.');
+    expect(readWorld(worldFile).resources).toEqual({ lb: 'lb-v' });
+    expect(await store.lockHolder('c1')).toBeNull();
+    const audit = await store.listAudit({ operationId: created.id });
+    expect(audit.map((a) => [a.action, a.actor, a.outcome])).toEqual([
+      ['operation.add-replica', 'alice', 'cancelled'],
+      ['operation.add-replica.cancel', 'bob', 'started'],
+      ['operation.add-replica', 'alice', 'started'],
+    ]);
+  });
+
+  it('interrupts a step that honours the abort signal and says it may be partly applied', async () => {
+    const created = await store.createOperation(op('c1', [ensure('lb'), { id: 'catch-up', kind: 'wait-for-abort', title: 'Wait for the learner', params: {} }, ensure('pool')]));
+    const r = runner();
+    const running = r.start(created.id);
+    await until(async () => (await store.steps(created.id))[1]?.status === 'running');
+    await r.cancel(created.id);
+    const ended = await running;
+    expect(ended.status).toBe('cancelled');
+    expect(ended.summary).toContain('The cluster is as step 1/3 "Ensure lb" left it');
+    expect(ended.summary).toContain('step 2/3 "Wait for the learner" was interrupted while running');
+    expect((await store.steps(created.id)).map((s) => [s.status, s.error])).toEqual([
+      ['done', null],
+      ['skipped', 'interrupted by cancel'],
+      ['skipped', 'cancelled'],
+    ]);
+  });
+
+  it('on failure compensates the done steps the plan lists, newest first, and ends failed', async () => {
+    const created = await store.createOperation(
+      op('c1', [ensure('lb'), pick, ensure('disk'), { id: 'boom', kind: 'fail', title: 'Create the instance', params: { message: 'quota exceeded' } }, ensure('pool')], ['ensure-resource']),
+    );
+    const order: string[] = [];
+    const world = fakeWorldExecutors(worldFile);
+    const r = createRunner({
+      store,
+      clock: systemClock,
+      log: () => {},
+      executors: world.executors,
+      compensations: {
+        'ensure-resource': async (ctx) => {
+          order.push(ctx.step.id);
+          await world.compensations['ensure-resource']?.(ctx);
+        },
+      },
+    });
+    const ended = await r.start(created.id);
+
+    expect(order).toEqual(['disk', 'lb']);
+    expect(readWorld(worldFile).resources).toEqual({});
+    expect(ended.status).toBe('failed');
+    expect(ended.error).toBe('quota exceeded');
+    expect(ended.summary).toMatch(/^Failed at step 4\/5 "Create the instance": quota exceeded\. Rollback ran/);
+    expect((await store.steps(created.id)).map((s) => s.status)).toEqual(['done', 'done', 'done', 'failed', 'skipped']);
+    expect(await store.lockHolder('c1')).toBeNull();
+    expect((await store.listAudit({ operationId: created.id })).map((a) => a.outcome)).toEqual(['failed', 'started']);
+  });
+
+  it('fails an operation whose step kind has no executor, without compensation when the plan asks none', async () => {
+    const created = await store.createOperation(op('c1', [ensure('lb'), { id: 'x', kind: 'unknown-kind', title: 'Mystery', params: {} }]));
+    const ended = await runner().start(created.id);
+    expect(ended).toMatchObject({ status: 'failed', error: 'no executor for step kind "unknown-kind"' });
+    expect(readWorld(worldFile).resources).toEqual({ lb: 'lb-v' });
+  });
+
+  it('runs operations of different clusters concurrently and one per cluster', async () => {
+    let releaseA: () => void = () => {};
+    const gateA = new Promise<void>((r) => (releaseA = r));
+    const world = fakeWorldExecutors(worldFile);
+    const r = createRunner({ store, clock: systemClock, log: () => {}, executors: { ...world.executors, gate: async () => gateA } });
+    const a = await store.createOperation(op('a', [{ id: 'gate', kind: 'gate', title: 'Gate', params: {} }]));
+    await expect(store.createOperation(op('a', [ensure('x')]))).rejects.toMatchObject({ code: 'OperationInProgress', operationId: a.id });
+    const b = await store.createOperation(op('b', [ensure('b-lb')]));
+    const runningA = r.start(a.id);
+    // b completes while a is still held at its gate.
+    expect((await r.start(b.id)).status).toBe('succeeded');
+    expect((await store.getOperation(a.id))?.status).toBe('running');
+    expect(r.start(a.id)).toBe(runningA);
+    releaseA();
+    expect((await runningA).status).toBe('succeeded');
+  });
+
+  it('cancels a pending operation before any step runs', async () => {
+    const created = await store.createOperation(op('c1', [ensure('lb')]));
+    const r = runner();
+    await r.cancel(created.id);
+    const ended = await r.start(created.id);
+    expect(ended.summary).toBe('Cancelled. No step had completed; nothing was changed by this operation. 1 step did not run.');
+    expect(readWorld(worldFile).resources).toEqual({});
+  });
+});
