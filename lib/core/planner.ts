@@ -4,12 +4,12 @@
 //
 // Rules (issue 3, reference/ha-masters.md "etcd facts"):
 //   Refusals, checked in this order:
-//     OperationInProgress  another mutating operation runs on the cluster, or a learner is left from an unfinished add
-//                          (etcd allows one learner at a time and the runner resumes that add first)
+//     OperationInProgress  another mutating operation runs on the cluster, or (for add and scale) a learner is left
+//                          from an unfinished add (etcd allows one learner at a time; resume that add or remove it)
 //     InvalidInput         scale target outside 1..7 or equal to the current count, zones list of the wrong length,
 //                          a supplied new name that is not `<masterName>-xyz` or is taken, a bad create input
 //     ZoneOutsideRegion    an add (or a scale zone used for an add) outside topology.regionZones
-//     TwoReplicaLayout     a target of two replicas: offered instead as scale 1 -> 3 or 3 -> 1
+//     TwoReplicaLayout     a target of two replicas (a removal: two voters): offered instead as scale 1 -> 3 or 3 -> 1
 //     LastReplica          removing the only replica
 //     NotFound             a removal whose zone holds no replica, or whose name is no replica of that zone
 //     VoterUnhealthy       an add while any voter is not healthy (etcd's strict reconfig check refuses it too)
@@ -444,8 +444,8 @@ function planRemove(ctx: Ctx, start: Layout, intent: RemoveReplicaIntent): PlanR
     victim = pickForRemoval(inZone, ctx.leader);
   }
   if (!victim) return refuse('NotFound', `No replica runs in ${intent.zone}.`);
-  // Removing a leftover learner from a two-voter cluster is clean-up, not a step down to two replicas.
-  if (start.replicas.length === 3 && victim.role === 'voter') return twoReplicaRefusal(3, 2);
+  // Counted in voters: removing a leftover learner is clean-up, not a step down to two replicas.
+  if (victim.role === 'voter' && votersOf(start).length === 3) return twoReplicaRefusal(3, 2);
   const bad = removalRefusal(start, victim);
   if (bad) return bad;
   const end = appendRemove(ctx, start, victim, intent.name === undefined);
@@ -532,6 +532,9 @@ function planScale(ctx: Ctx, start: Layout, intent: ScaleIntent): PlanResult {
     return refuse('InvalidInput', `Scaling from ${current} to ${target} ${target > current ? 'adds' : 'removes'} ${plural(delta, 'replica')}, so give ${delta} zone${delta === 1 ? '' : 's'}, not ${intent.zones.length}.`);
   }
   if (target === 2) return twoReplicaRefusal(current, target);
+  // The target counts replicas; a learner left by an unfinished add would make it miscount voters.
+  const learner = learnerRefusal(start);
+  if (learner) return learner;
 
   if (target > current) {
     const zones: string[] = [];
