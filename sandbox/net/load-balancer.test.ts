@@ -222,7 +222,7 @@ describe('forwarding rule', () => {
     const op = opSchema.parse(await api('DELETE', `regions/${REGION}/forwardingRules/lb-rule`));
     expect(op.status).not.toBe('DONE');
     expect(await ask(lbIp)).toBe('refused');
-    await mutate('POST', `regions/${REGION}/operations/${op.name}/wait`).catch(() => undefined);
+    expect(opSchema.parse(await api('POST', `regions/${REGION}/operations/${op.name}/wait`)).status).toBe('DONE');
     const address = z.object({ status: z.string() }).parse(await api('GET', `regions/${REGION}/addresses/lb-ip`));
     expect(address.status).toBe('RESERVED');
   });
