@@ -92,12 +92,12 @@ let dataDir: string;
 let vmHost: TcpVmHost;
 let emulator: Emulator;
 
-function start(lbDelayMs: number): Promise<Emulator> {
+function start(lbDelayMs: number, opDelayMs = 40): Promise<Emulator> {
   return startEmulator({
     dataDir,
     port: 0,
     net: NET,
-    opDelayMs: 40,
+    opDelayMs,
     bootDelayMs: 0,
     lbDelayMs,
     lbHealthIntervalMs: HEALTH_MS,
@@ -225,6 +225,27 @@ describe('forwarding rule', () => {
     expect(opSchema.parse(await api('POST', `regions/${REGION}/operations/${op.name}/wait`)).status).toBe('DONE');
     const address = z.object({ status: z.string() }).parse(await api('GET', `regions/${REGION}/addresses/lb-ip`));
     expect(address.status).toBe('RESERVED');
+  });
+
+  it('starts the delay at the next start when the sandbox stopped before the insert was DONE', async () => {
+    await emulator.close();
+    emulator = await start(LB_DELAY_MS, 10_000);
+    const op = opSchema.parse(
+      await api('POST', `regions/${REGION}/forwardingRules`, {
+        name: 'lb-rule-2',
+        IPAddress: lbIp,
+        portRange: `${PORT}`,
+        target: `regions/${REGION}/targetPools/lb-pool`,
+      }),
+    );
+    expect(op.status).not.toBe('DONE');
+    await emulator.close();
+    // The pending insert finishes at this start; the rule has not propagated yet.
+    emulator = await start(LB_DELAY_MS);
+    const restarted = Date.now();
+    expect(await ask(lbIp)).toBe('refused');
+    expect(await eventually(() => ask(lbIp), (a) => a !== 'refused')).toMatch(/^lb-[ab]$/);
+    expect(Date.now() - restarted).toBeGreaterThanOrEqual(LB_DELAY_MS - 50);
   });
 });
 
