@@ -178,7 +178,11 @@ export interface Store {
    * when it does not exist. A terminal operation is returned unchanged.
    */
   requestCancel(id: string): Promise<Operation | null>;
-  /** Ends the operation and releases its cluster lock in the same transaction. */
+  /**
+   * Ends the operation, releases its cluster lock and writes its outcome audit entry (actor: the
+   * operation's, action `operation.<kind>`, detail { summary, error }), all in one transaction, so an
+   * ended operation always has its audit entry and never a lock.
+   */
   finishOperation(id: string, status: TerminalOperationStatus, outcome?: { error?: string | null; summary?: string | null }): Promise<Operation>;
 
   addAudit(entry: NewAuditEntry): Promise<AuditEntry>;

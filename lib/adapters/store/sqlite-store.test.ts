@@ -94,6 +94,10 @@ describe('SqliteStore', () => {
     expect(ended).toMatchObject({ status: 'cancelled', summary: 'Cancelled before any step.', cancelRequested: true });
     expect(ended.endedAt).not.toBeNull();
     expect(await store.lockHolder('p/r/a')).toBeNull();
+    // The outcome's audit entry is written with the end, not after it.
+    expect(await store.listAudit({ operationId: op.id })).toMatchObject([
+      { actor: 'alice@example.com', action: 'operation.add-replica', outcome: 'cancelled', clusterId: 'p/r/a', detail: { summary: 'Cancelled before any step.', error: null } },
+    ]);
     // A terminal operation is not reopened by a late cancel.
     expect((await store.requestCancel(op.id))?.status).toBe('cancelled');
     const next = await store.createOperation(newOp('p/r/a'));

@@ -393,7 +393,20 @@ export class SqliteStore implements Store {
       await tx.deleteFrom('cluster_locks').where('operation_id', '=', id).execute();
       const row = await tx.selectFrom('operations').selectAll().where('id', '=', id).executeTakeFirst();
       if (!row) throw new Error(`No operation ${id}`);
-      return toOperation(row);
+      const op = toOperation(row);
+      await tx
+        .insertInto('audit')
+        .values({
+          at,
+          actor: op.actor,
+          action: `operation.${op.kind}`,
+          cluster_id: op.clusterId,
+          operation_id: op.id,
+          outcome: status,
+          detail: JSON.stringify({ summary: op.summary, error: op.error }),
+        })
+        .execute();
+      return op;
     });
   }
 

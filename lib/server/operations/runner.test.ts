@@ -6,7 +6,7 @@ import { openSqliteStore, type SqliteStore } from '@/lib/adapters/store/sqlite-s
 import { systemClock } from '@/lib/ports/clock';
 import type { NewOperation, PlanInput } from '@/lib/ports/store';
 import { createRunner, type RunnerOptions, type StepExecutor } from './runner';
-import { fakeWorldExecutors, readWorld } from './testing/fake-world';
+import { emptyWorld, fakeWorldExecutors, readWorld, writeWorld } from './testing/fake-world';
 
 let dir: string;
 let worldFile: string;
@@ -168,10 +168,36 @@ describe('runner', () => {
     expect(readWorld(worldFile).resources).toEqual({});
     expect(ended.status).toBe('failed');
     expect(ended.error).toBe('quota exceeded');
-    expect(ended.summary).toMatch(/^Failed at step 4\/5 "Create the instance": quota exceeded\. Rollback ran/);
+    expect(ended.summary).toBe('Failed at step 4/5 "Create the instance": quota exceeded. Rolled back "Ensure disk", "Ensure lb". Still in effect: "Pick the name".');
     expect((await store.steps(created.id)).map((s) => s.status)).toEqual(['done', 'done', 'done', 'failed', 'skipped']);
     expect(await store.lockHolder('c1')).toBeNull();
     expect((await store.listAudit({ operationId: created.id })).map((a) => a.outcome)).toEqual(['failed', 'started']);
+  });
+
+  it('finishes a rollback that a crash interrupted when resuming', async () => {
+    const created = await store.createOperation(
+      op('c1', [ensure('lb'), ensure('disk'), { id: 'boom', kind: 'fail', title: 'Create the instance', params: { message: 'quota exceeded' } }], ['ensure-resource']),
+    );
+    // The journal and world as a crash during rollback leaves them: disk already compensated, lb not.
+    writeWorld(worldFile, { ...emptyWorld(), resources: { lb: 'lb-v' }, applied: { lb: 1, disk: 1 }, removed: { disk: 1 } });
+    await store.markOperationRunning(created.id);
+    for (const i of [0, 1]) {
+      await store.markStepRunning(created.id, i);
+      await store.markStepDone(created.id, i, { created: true });
+    }
+    await store.markStepRunning(created.id, 2);
+    await store.markStepFailed(created.id, 2, 'quota exceeded');
+
+    const { settled } = await runner().resumeUnfinished();
+    const [ended] = await settled;
+    expect(ended).toMatchObject({ status: 'failed', error: 'quota exceeded' });
+    expect(ended?.summary).toBe('Failed at step 3/3 "Create the instance": quota exceeded. Rolled back "Ensure disk", "Ensure lb". Nothing of this operation is left in effect.');
+    const world = readWorld(worldFile);
+    expect(world.resources).toEqual({});
+    // The failed step was not run again; each compensation removed its resource once.
+    expect(world.calls).toEqual({});
+    expect(world.removed).toEqual({ disk: 1, lb: 1 });
+    expect(await store.lockHolder('c1')).toBeNull();
   });
 
   it('fails an operation whose step kind has no executor, without compensation when the plan asks none', async () => {

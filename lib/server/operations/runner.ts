@@ -108,14 +108,6 @@ export function createRunner(opts: RunnerOptions): Runner {
   async function finish(op: Operation, status: TerminalOperationStatus, outcome: { error?: string; summary: string }): Promise<Operation> {
     await journal(op.id, status === 'succeeded' ? 'info' : status === 'cancelled' ? 'warn' : 'error', outcome.summary);
     const ended = await store.finishOperation(op.id, status, { error: outcome.error ?? null, summary: outcome.summary });
-    await store.addAudit({
-      actor: op.actor,
-      action: `operation.${op.kind}`,
-      clusterId: op.clusterId,
-      operationId: op.id,
-      outcome: status,
-      detail: { summary: outcome.summary, error: outcome.error ?? null },
-    });
     return ended;
   }
 
@@ -139,10 +131,11 @@ export function createRunner(opts: RunnerOptions): Runner {
     return finish(op, 'cancelled', { summary });
   }
 
-  async function rollBack(op: Operation, steps: StepRecord[], results: Record<string, JsonValue | null>): Promise<string[]> {
+  /** Runs the plan's compensations for done steps, newest first; returns the steps rolled back and what went wrong. */
+  async function rollBack(op: Operation, steps: StepRecord[], results: Record<string, JsonValue | null>): Promise<{ rolledBack: StepRecord[]; problems: string[] }> {
     const kinds = new Set(op.plan.rollback ?? []);
+    const rolledBack: StepRecord[] = [];
     const problems: string[] = [];
-    if (kinds.size === 0) return problems;
     const signal = new AbortController().signal;
     for (const s of [...steps].reverse()) {
       if (s.status !== 'done' || !kinds.has(s.kind)) continue;
@@ -152,22 +145,29 @@ export function createRunner(opts: RunnerOptions): Runner {
       try {
         await journal(op.id, 'warn', `Rolling back "${s.title}"`);
         await compensate(contextFor(op, planStep, s.index, signal, results));
+        rolledBack.push(s);
       } catch (e) {
         problems.push(`rolling back "${s.title}" failed: ${messageOf(e)}`);
         await journal(op.id, 'error', `Rolling back "${s.title}" failed: ${messageOf(e)}`);
       }
     }
-    return problems;
+    return { rolledBack, problems };
   }
 
   async function failWith(op: Operation, steps: StepRecord[], failed: StepRecord, error: string): Promise<Operation> {
-    const results = resultsOf(steps);
-    const problems = await rollBack(op, steps, results);
+    const { rolledBack, problems } = await rollBack(op, steps, resultsOf(steps));
     for (const s of steps) if (s.status === 'pending') await store.markStepSkipped(op.id, s.index, 'not run: an earlier step failed');
-    const rolledBack = (op.plan.rollback ?? []).length > 0 ? ' Rollback ran for the done steps it covers.' : '';
-    const summary = `Failed at ${describeStep(failed, steps.length)}: ${error}.${rolledBack} ${describeStoppingPoint(steps, null)}${
-      problems.length > 0 ? ` ${problems.join('; ')}.` : ''
-    }`;
+    const head = `Failed at ${describeStep(failed, steps.length)}: ${error}.`;
+    let state: string;
+    if (rolledBack.length === 0) {
+      state = describeStoppingPoint(steps, null);
+    } else {
+      const undone = new Set(rolledBack.map((s) => s.index));
+      const kept = steps.filter((s) => s.status === 'done' && !undone.has(s.index));
+      const titles = (list: StepRecord[]) => list.map((s) => `"${s.title}"`).join(', ');
+      state = `Rolled back ${titles(rolledBack)}.${kept.length > 0 ? ` Still in effect: ${titles(kept)}.` : ' Nothing of this operation is left in effect.'}`;
+    }
+    const summary = `${head} ${state}${problems.length > 0 ? ` ${problems.join('; ')}.` : ''}`;
     return finish(op, 'failed', { error, summary });
   }
 
