@@ -144,6 +144,36 @@ describe('runner', () => {
     ]);
   });
 
+  it('aborts a running step when the cancel flag is set by someone else (another process)', async () => {
+    const created = await store.createOperation(op('c1', [{ id: 'catch-up', kind: 'wait-for-abort', title: 'Wait for the learner', params: {} }, ensure('pool')]));
+    const running = runner({ cancelPollMs: 20 }).start(created.id);
+    await until(async () => (await store.steps(created.id))[0]?.status === 'running');
+    // Straight to the journal, as another dashboard instance would: this runner's cancel() is not called.
+    await store.requestCancel(created.id);
+    const ended = await running;
+    expect(ended.status).toBe('cancelled');
+    expect((await store.steps(created.id)).map((s) => s.status)).toEqual(['skipped', 'skipped']);
+  });
+
+  it('clamps progress an executor reports out of range instead of failing the step', async () => {
+    const world = fakeWorldExecutors(worldFile);
+    const r = createRunner({
+      store,
+      clock: systemClock,
+      log: () => {},
+      executors: {
+        ...world.executors,
+        'catch-up': async (ctx) => {
+          await ctx.progress({ fraction: 1.02, etaSeconds: -3, message: 'learner ahead' });
+          return { detail: (await store.steps(ctx.operation.id))[0]?.progress ?? null };
+        },
+      },
+    });
+    const created = await store.createOperation(op('c1', [{ id: 'c', kind: 'catch-up', title: 'Catch up', params: {} }]));
+    expect((await r.start(created.id)).status).toBe('succeeded');
+    expect((await store.steps(created.id))[0]?.detail).toEqual({ fraction: 1, etaSeconds: 0, message: 'learner ahead' });
+  });
+
   it('on failure compensates the done steps the plan lists, newest first, and ends failed', async () => {
     const created = await store.createOperation(
       op('c1', [ensure('lb'), pick, ensure('disk'), { id: 'boom', kind: 'fail', title: 'Create the instance', params: { message: 'quota exceeded' } }, ensure('pool')], ['ensure-resource']),

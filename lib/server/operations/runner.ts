@@ -55,6 +55,11 @@ export type RunnerOptions = {
    * for crash tests and instrumentation; the runner does nothing else there.
    */
   checkpoint?: (point: { operationId: string; index: number; phase: 'before-step' | 'after-step' }) => Promise<void>;
+  /**
+   * How often a running step re-reads the journal's cancel flag (default 1000 ms), so a cancel written by
+   * another process (another dashboard instance, a CLI) still aborts the step's signal.
+   */
+  cancelPollMs?: number;
 };
 
 export type Runner = {
@@ -72,6 +77,15 @@ const consoleLog: RunnerLog = (level, message, error) => {
   else if (level === 'warn') console.warn(line);
   else console.info(line);
 };
+
+/** An estimate slightly out of range (a learner briefly ahead of the leader's index) must not fail the step. */
+function clampProgress(p: StepProgress): StepProgress {
+  const out: StepProgress = {};
+  if (p.fraction !== undefined && Number.isFinite(p.fraction)) out.fraction = Math.min(1, Math.max(0, p.fraction));
+  if (p.etaSeconds !== undefined && Number.isFinite(p.etaSeconds)) out.etaSeconds = Math.max(0, p.etaSeconds);
+  if (p.message !== undefined) out.message = p.message;
+  return out;
+}
 
 function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -118,7 +132,7 @@ export function createRunner(opts: RunnerOptions): Runner {
       index,
       signal,
       results: { ...results },
-      progress: (p) => store.setStepProgress(op.id, index, p),
+      progress: (p) => store.setStepProgress(op.id, index, clampProgress(p)),
       log: (message, level = 'info') => journal(op.id, level, `${step.title}: ${message}`),
     };
   }
@@ -219,12 +233,21 @@ export function createRunner(opts: RunnerOptions): Runner {
       const controller = new AbortController();
       if (op.cancelRequested) controller.abort();
       aborts.set(operationId, controller);
+      const poll = setInterval(() => {
+        store
+          .getOperation(operationId)
+          .then((now) => {
+            if (now?.cancelRequested) controller.abort();
+          })
+          .catch(() => {});
+      }, opts.cancelPollMs ?? 1_000);
       let outcome: StepOutcome | void;
       try {
         const executor = opts.executors[planStep.kind];
         if (!executor) throw new Error(`no executor for step kind "${planStep.kind}"`);
         outcome = await executor(contextFor(op, planStep, index, controller.signal, resultsOf(steps)));
       } catch (e) {
+        clearInterval(poll);
         aborts.delete(operationId);
         const now = await store.getOperation(operationId);
         steps = await store.steps(operationId);
@@ -236,6 +259,7 @@ export function createRunner(opts: RunnerOptions): Runner {
         steps = await store.steps(operationId);
         return failWith(now ?? op, steps, steps[index] ?? current, error);
       }
+      clearInterval(poll);
       aborts.delete(operationId);
       await store.markStepDone(operationId, index, outcome?.detail ?? null);
       await opts.checkpoint?.({ operationId, index, phase: 'after-step' });
