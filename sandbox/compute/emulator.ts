@@ -47,6 +47,7 @@ export type Emulator = {
   /** The TCP forwarders of forwarding rules and external IPs. */
   readonly network: SandboxNetwork;
   isSeedComplete(): boolean;
+  /** Also ends the propagation delay of the seed's forwarding rules. */
   markSeedComplete(): void;
   /** What /sandbox/v1/health reports as `seeded`. */
   setSeeded(seeded: boolean): void;
@@ -180,6 +181,8 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     isSeedComplete: () => c.state.seedComplete,
     markSeedComplete: () => {
       c.state.seedComplete = true;
+      // The seed stands in for clusters that ran long before the sandbox: their rules are programmed.
+      for (const [rule, from] of c.forwardingFrom) if (from !== Infinity) c.forwardingFrom.delete(rule);
       c.persist();
     },
     setSeeded: (value) => {

@@ -247,6 +247,19 @@ describe('forwarding rule', () => {
     expect(await eventually(() => ask(lbIp), (a) => a !== 'refused')).toMatch(/^lb-[ab]$/);
     expect(Date.now() - restarted).toBeGreaterThanOrEqual(LB_DELAY_MS - 50);
   });
+
+  it("forwards the seed's rules as soon as the seed is complete: they stand in for long-programmed ones", async () => {
+    await mutate('DELETE', `regions/${REGION}/forwardingRules/lb-rule-2`);
+    await mutate('POST', `regions/${REGION}/forwardingRules`, {
+      name: 'lb-rule-3',
+      IPAddress: lbIp,
+      portRange: `${PORT}`,
+      target: `regions/${REGION}/targetPools/lb-pool`,
+    });
+    expect(await ask(lbIp)).toBe('refused');
+    emulator.markSeedComplete();
+    expect(await ask(lbIp)).toMatch(/^lb-[ab]$/);
+  });
 });
 
 const emptySpec: VmSpec = { project: PROJECT, zone: `${REGION}-c`, name: '', internalIp: '', diskDir: '', metadataUrl: '' };
