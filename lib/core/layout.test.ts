@@ -48,6 +48,11 @@ describe('layoutOf', () => {
       loadBalancer: true,
     },
   ];
+  it('counts voting members no replica runs as stray voters, learners not', () => {
+    expect(layoutFrom(prodSpec({ extraMembers: [{ name: 'etcd-prod-master-zzz' }, { name: '', isLearner: true }] })).strayVoters).toBe(1);
+    expect(layoutFrom(prodSpec({ extraMembers: [{ name: 'etcd-prod-master-zzz', clusters: ['events'] }] })).strayVoters).toBe(1);
+    expect(layoutFrom(prodSpec()).strayVoters).toBe(0);
+  });
   it.each(rows)('$name', ({ spec, replicas, loadBalancer }) => {
     const layout = layoutFrom(spec);
     expect(layout.replicas).toEqual(replicas);
@@ -62,6 +67,7 @@ describe('toleranceOf', () => {
     region: 'z',
     regionZones: zones,
     loadBalancer: replicas.length > 1,
+    strayVoters: 0,
     replicas: replicas.map(([zone, healthy, role], i) => ({ name: `r${i}`, zone, healthy, role: role ?? 'voter' })),
   });
   const rows: { name: string; layout: Layout; tolerance: Tolerance }[] = [
@@ -108,11 +114,24 @@ describe('toleranceOf', () => {
   });
 
   it('agrees with the assessment on observed clusters', () => {
-    for (const spec of [prodSpec(), stagingSpec(), prodSpec({ replicas: [{ zone: 'b' }, { zone: 'b' }, { zone: 'c', vmStatus: 'STOPPED' }, { zone: 'd' }, { zone: 'd' }] })]) {
+    for (const spec of [prodSpec(), stagingSpec(), prodSpec({ extraMembers: [{ name: 'etcd-prod-master-zzz' }] }), prodSpec({ replicas: [{ zone: 'b' }, { zone: 'b' }, { zone: 'c', vmStatus: 'STOPPED' }, { zone: 'd' }, { zone: 'd' }] })]) {
       const t = buildTopology(spec);
       const a = assessTopology(t, NOW);
       const tol = toleranceOf(layoutOf(t, a));
       expect({ r: tol.canLoseReplicas, z: tol.canLoseZones, v: tol.voters }).toEqual({ r: a.canLoseReplicas, z: a.canLoseZones, v: a.etcd.main.voters });
     }
+  });
+});
+
+describe('toleranceOf with stray voters', () => {
+  it('counts them toward the quorum as down', () => {
+    const layout: Layout = {
+      region: 'z',
+      regionZones: ['z-a', 'z-b', 'z-c'],
+      loadBalancer: true,
+      strayVoters: 2,
+      replicas: ['z-a', 'z-b', 'z-c'].map((zone, i) => ({ name: `r${i}`, zone, role: 'voter' as const, healthy: true })),
+    };
+    expect(toleranceOf(layout)).toEqual({ voters: 5, healthyVoters: 3, quorum: 3, canLoseReplicas: 0, canLoseZones: 0, hasQuorum: true });
   });
 });

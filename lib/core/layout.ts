@@ -1,7 +1,7 @@
 // The simulated layout the planner reasons on: which replicas exist, where, whether each is an etcd voter or a
 // learner and whether it is healthy, and whether a load balancer fronts them. Both etcd clusters (main and
 // events) are changed together by every operation, so one layout stands for both.
-import type { Assessment } from './assessment';
+import { bindMembersToReplicas, type Assessment } from './assessment';
 import { hasQuorum, quorumOf, remainingFailures, zonesThatCanBeLost } from './quorum';
 import type { Topology } from './topology';
 
@@ -22,6 +22,11 @@ export type Layout = {
   replicas: LayoutReplica[];
   /** A forwarding rule and a target pool front the replicas. */
   loadBalancer: boolean;
+  /**
+   * etcd voters no replica runs (a VM deleted without its member, an add interrupted after member add): they
+   * count toward the quorum and are never healthy. The larger figure of main and events, as both change together.
+   */
+  strayVoters: number;
 };
 
 export type Tolerance = {
@@ -42,8 +47,7 @@ export type Tolerance = {
  * assessment calls it healthy: a replica whose probes timed out ('unknown') is not counted on, as in the
  * assessment's tolerance, which is a floor.
  *
- * Members no VM runs are not in the layout (the assessment reports them as MemberWithoutVm); the planner
- * looks at the assessment's voter counts for them.
+ * Voting members no VM runs are counted in `strayVoters`, so they weigh on the quorum as etcd weighs them.
  */
 export function layoutOf(t: Topology, a: Pick<Assessment, 'replicaHealth'>): Layout {
   const learnerIn = (name: string): boolean =>
@@ -64,6 +68,14 @@ export function layoutOf(t: Topology, a: Pick<Assessment, 'replicaHealth'>): Lay
       healthy: a.replicaHealth[r.name] === 'healthy',
     })),
     loadBalancer: t.forwardingRule !== null && t.targetPool !== null,
+    strayVoters: Math.max(
+      ...(['main', 'events'] as const).map((cluster) => {
+        const members = t.etcd[cluster].members;
+        if (!members) return 0;
+        const bound = bindMembersToReplicas(members, t.replicas, cluster);
+        return members.filter((m) => !m.isLearner && !bound.has(m.id)).length;
+      }),
+    ),
   };
 }
 
@@ -71,20 +83,19 @@ export function votersOf(layout: Layout): LayoutReplica[] {
   return layout.replicas.filter((r) => r.role === 'voter');
 }
 
-/** What the layout survives. Learners do not vote, so they count for nothing here. */
+/** What the layout survives. Learners do not vote, so they count for nothing here; stray voters count as down. */
 export function toleranceOf(layout: Layout): Tolerance {
-  const voters = votersOf(layout);
-  const healthy = voters.filter((r) => r.healthy);
+  const healthy = votersOf(layout).filter((r) => r.healthy);
+  const voters = votersOf(layout).length + layout.strayVoters;
   const healthyByZone: Record<string, number> = {};
   for (const r of healthy) healthyByZone[r.zone] = (healthyByZone[r.zone] ?? 0) + 1;
-  const zoneLayout = { voters: voters.length, healthyByZone };
   return {
-    voters: voters.length,
+    voters,
     healthyVoters: healthy.length,
-    quorum: quorumOf(voters.length),
-    canLoseReplicas: remainingFailures(healthy.length, voters.length),
-    canLoseZones: zonesThatCanBeLost(zoneLayout),
-    hasQuorum: hasQuorum(healthy.length, voters.length),
+    quorum: quorumOf(voters),
+    canLoseReplicas: remainingFailures(healthy.length, voters),
+    canLoseZones: zonesThatCanBeLost({ voters, healthyByZone }),
+    hasQuorum: hasQuorum(healthy.length, voters),
   };
 }
 

@@ -84,7 +84,7 @@ describe('refusals', () => {
       spec: prodSpec({ extraMembers: [{ name: 'etcd-prod-master-zzz' }, { name: 'etcd-prod-master-yyy' }] }),
       intent: { kind: 'add-replica', zone: 'europe-west1-b' },
       code: 'VoterUnhealthy',
-      says: /no replica behind them/,
+      says: /2 voting members with no replica behind them/,
     },
     { name: 'scale up while a voter is down', spec: prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', etcd: 'refused' }, { zone: 'd' }] }), intent: { kind: 'scale', replicas: 5 }, code: 'VoterUnhealthy', says: /prod-master-c02/ },
     {

@@ -258,6 +258,14 @@ function unhealthyVoterRefusal(ctx: Ctx, layout: Layout): PlanResult | null {
     );
   }
   // Members no VM runs are voters too, and etcd counts them as down.
+  if (layout.strayVoters > 0) {
+    const n = layout.strayVoters;
+    return refuse(
+      'VoterUnhealthy',
+      `etcd has ${plural(n, 'voting member')} with no replica behind ${n === 1 ? 'it' : 'them'}, which etcd counts as down and so refuses a new member: remove the stray member${n === 1 ? '' : 's'} first.`,
+    );
+  }
+  // A voter that does not answer as one while its replica looks fine (the assessment's stricter view).
   for (const cluster of ['main', 'events'] as const) {
     const q = ctx.a.etcd[cluster];
     if (q.healthyVoters < q.voters) {
@@ -610,7 +618,7 @@ export function planCreateCluster(input: {
   if (!regionZones.includes(zone)) {
     return refuse('ZoneOutsideRegion', `${zone} is not a zone of ${region}; pick one of ${listOf(regionZones)}.`);
   }
-  const empty: Layout = { region, regionZones, replicas: [], loadBalancer: false };
+  const empty: Layout = { region, regionZones, replicas: [], loadBalancer: false, strayVoters: 0 };
   const steps: PlanStep[] = [];
   let layout = empty;
   const step = (kind: StepKind, title: string, params: StepParams = {}, next: Layout = layout) => {
