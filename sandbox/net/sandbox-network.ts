@@ -61,11 +61,6 @@ export class SandboxNetwork {
     this.scheduleRound(0);
   }
 
-  /** Addresses (`ip:port`) that have a forwarder bound right now. */
-  listeningAddresses(): string[] {
-    return [...this.forwarders.values()].filter((f) => f.listening).map((f) => f.address).sort();
-  }
-
   /** Brings the listeners in line with the cloud as it is now. Never throws. */
   reconcile(): void {
     if (this.closed) return;
