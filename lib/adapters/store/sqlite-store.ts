@@ -447,14 +447,31 @@ export class SqliteStore implements Store {
   }
 }
 
-/** Runs the in-code migrations up to the latest; idempotent. */
+/**
+ * Runs the in-code migrations up to the latest; idempotent. Under BEGIN IMMEDIATE so processes opening a
+ * fresh file together migrate one after the other (the next one finds nothing to do), instead of both
+ * reading "not migrated" and colliding on CREATE TABLE.
+ */
 export async function migrateStore(db: Kysely<StoreDatabase>): Promise<void> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error !== undefined) {
-    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new Error(`Store migration ${failed} failed`, { cause: error });
-  }
+  await db.connection().execute(async (conn) => {
+    await sql`begin immediate`.execute(conn);
+    try {
+      const migrator = new Migrator({ db: conn, provider: { getMigrations: async () => migrations }, disableTransactions: true });
+      const { error, results } = await migrator.migrateToLatest();
+      if (error !== undefined) {
+        const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+        throw new Error(`Store migration ${failed} failed`, { cause: error });
+      }
+      await sql`commit`.execute(conn);
+    } catch (e) {
+      try {
+        await sql`rollback`.execute(conn);
+      } catch {
+        // Already rolled back by SQLite; report the migration's error.
+      }
+      throw e;
+    }
+  });
 }
 
 /** Opens the store file in a data directory and waits for its migrations. */
