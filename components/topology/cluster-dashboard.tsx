@@ -1,5 +1,6 @@
 'use client';
 import { useQuery } from '@tanstack/react-query';
+import Link from 'next/link';
 import { clusterViewQuery, FALLBACK_POLL_MS, liveUrls } from '@/lib/client/queries';
 import { useLiveFeed } from '@/lib/client/use-live-feed';
 import type { ClusterView } from '@/lib/core/view';
@@ -31,7 +32,12 @@ export function ClusterDashboard({ id }: { id: string }) {
           </p>
         </div>
         <div className="flex flex-col items-end gap-1">
-          <LiveIndicator live={live} observedAt={t.observedAt} />
+          <div className="flex items-center gap-3">
+            <LiveIndicator live={live} observedAt={t.observedAt} />
+            <Link href={`/clusters/${encodeURIComponent(id)}/change`} className="rounded-md bg-slate-900 px-3 py-1.5 text-sm font-medium text-white hover:bg-slate-700">
+              Change replicas
+            </Link>
+          </div>
           {t.settings && (
             <div className="flex gap-2">
               <Badge tone={t.settings.multizone ? 'good' : 'warn'}>MULTIZONE {t.settings.multizone ? 'on' : 'off'}</Badge>

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Topology } from './topology';
-import { etcdRoleOf, isNewerObservation, leasesHeldBy } from './view';
+import { assessTopology } from './assessment';
+import { buildTopology, NOW, prodSpec, withReplica } from './testing/topology-builder';
+import { addZoneChoices, etcdRoleOf, isNewerObservation, leasesHeldBy } from './view';
 
 describe('isNewerObservation', () => {
   it.each([
@@ -38,5 +40,25 @@ describe('leasesHeldBy', () => {
     expect(leasesHeldBy(topology, 'm-abc')).toEqual(['kube-scheduler']);
     expect(leasesHeldBy(topology, 'm-def')).toEqual(['cluster-autoscaler']);
     expect(leasesHeldBy(topology, 'm-xyz')).toEqual([]);
+  });
+});
+
+describe('addZoneChoices', () => {
+  it('recommends the free zone of a two-zone-filled prod-like cluster and refuses nothing healthy', () => {
+    const topology = buildTopology(prodSpec());
+    const view = { id: 'x', topology, assessment: assessTopology(topology, NOW) };
+    const choices = addZoneChoices(view);
+    expect(choices.map((c) => c.zone)).toEqual(topology.regionZones);
+    expect(choices.filter((c) => c.recommended)).toHaveLength(1);
+    for (const c of choices) expect(c.refusal === null).toBe(c.after !== null);
+  });
+
+  it('refuses every zone while a voter is down, recommending none', () => {
+    const base = buildTopology(prodSpec());
+    const victim = base.replicas[0];
+    if (!victim) throw new Error('no replica');
+    const topology = withReplica(base, victim.name, { vmStatus: 'TERMINATED' });
+    const choices = addZoneChoices({ id: 'x', topology, assessment: assessTopology(topology, NOW) });
+    expect(choices.every((c) => c.refusal !== null && c.after === null && !c.recommended)).toBe(true);
   });
 });

@@ -1,6 +1,8 @@
 // What pages show: a cluster's observed topology with its assessment, and the fleet's one-line summaries.
 // Pure and free of secrets: these objects are serialised to the browser.
 import type { Assessment, Finding } from './assessment';
+import type { Tolerance } from './layout';
+import { planOperation } from './planner';
 import { holderReplica, type ClusterRef, type EtcdMemberStatus, type LeaderElectedComponent, type Topology } from './topology';
 
 export type ClusterView = { id: string; topology: Topology; assessment: Assessment };
@@ -63,4 +65,25 @@ export function leasesHeldBy(topology: Topology, replicaName: string): LeaderEle
       return Date.parse(lease.renewTime) + lease.leaseDurationSeconds * 1000 >= now;
     })
     .map((lease) => lease.component);
+}
+
+export type AddZoneChoice = { zone: string; replicas: string[]; recommended: boolean; after: Tolerance | null; refusal: string | null };
+
+/**
+ * Every zone of the region as a place for one more replica: what the cluster would survive after the add,
+ * or why the planner refuses. The recommended zone maximises zone tolerance, then replica tolerance, then
+ * prefers the emptiest zone.
+ */
+export function addZoneChoices(view: ClusterView): AddZoneChoice[] {
+  const { topology, assessment } = view;
+  const choices = topology.regionZones.map((zone): AddZoneChoice => {
+    const replicas = topology.replicas.filter((r) => r.zone === zone).map((r) => r.name);
+    const result = planOperation({ topology, assessment, intent: { kind: 'add-replica', zone }, operationInProgress: false });
+    return result.ok
+      ? { zone, replicas, recommended: false, after: result.plan.after, refusal: null }
+      : { zone, replicas, recommended: false, after: null, refusal: result.refusal.message };
+  });
+  const score = (c: AddZoneChoice) => (c.after ? c.after.canLoseZones * 100 + c.after.canLoseReplicas * 10 - c.replicas.length : -Infinity);
+  const best = choices.reduce<AddZoneChoice | null>((top, c) => (c.after && (!top || score(c) > score(top)) ? c : top), null);
+  return choices.map((c) => (c === best ? { ...c, recommended: true } : c));
 }

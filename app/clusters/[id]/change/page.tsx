@@ -1,0 +1,39 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { notFound } from 'next/navigation';
+import { ChangeWizard, type ReplicaChoice } from '@/components/wizards/change-wizard';
+import { addZoneChoices, etcdRoleOf } from '@/lib/core/view';
+import { toleranceSentence } from '@/lib/core/assessment';
+import { pluralize } from '@/lib/core/format';
+import { findClusterView } from '@/lib/server/views';
+
+export const dynamic = 'force-dynamic';
+
+type Props = { params: Promise<{ id: string }> };
+
+export const metadata: Metadata = { title: 'Change replicas' };
+
+export default async function ChangePage({ params }: Props) {
+  const id = decodeURIComponent((await params).id);
+  const view = await findClusterView(id);
+  if (!view) notFound();
+  const { topology: t, assessment: a } = view;
+  const replicas: ReplicaChoice[] = t.replicas.map((r) => ({
+    name: r.name,
+    zone: r.zone,
+    health: a.replicaHealth[r.name] ?? 'unknown',
+    leader: etcdRoleOf(r.etcd.main) === 'leader',
+  }));
+  return (
+    <div className="space-y-6">
+      <div>
+        <Link href={`/clusters/${encodeURIComponent(id)}`} className="text-sm text-sky-700 hover:underline">← {t.cluster.masterName}</Link>
+        <h1 className="mt-1 text-2xl font-semibold tracking-tight">Change replicas of <span className="font-mono">{t.cluster.masterName}</span></h1>
+        <p className="text-sm text-slate-500">
+          {pluralize(t.replicas.length, 'replica')} in region <span className="font-mono">{t.cluster.region}</span>; the cluster {toleranceSentence(a)} now.
+        </p>
+      </div>
+      <ChangeWizard clusterId={id} zones={addZoneChoices(view)} replicas={replicas} />
+    </div>
+  );
+}

@@ -1,0 +1,57 @@
+import type { Plan } from '@/lib/core/planner';
+import type { Tolerance } from '@/lib/core/layout';
+import { pluralize } from '@/lib/core/format';
+import { Badge } from '@/components/ui/badge';
+
+export function survivesSentence(t: Tolerance): string {
+  if (!t.hasQuorum) return 'has no quorum';
+  return `survives ${pluralize(t.canLoseReplicas, 'replica')} and ${pluralize(t.canLoseZones, 'zone')}`;
+}
+
+/** What a plan will do, step by step, and what the cluster survives before and after. */
+export function PlanPreview({ plan }: { plan: Plan }) {
+  return (
+    <div className="space-y-4" data-testid="plan-preview">
+      <div>
+        <h2 className="text-lg font-semibold">{plan.summary}</h2>
+        <div className="mt-2 grid gap-2 text-sm sm:grid-cols-2">
+          <div className="rounded-md bg-slate-100 px-3 py-2" data-testid="plan-before">
+            <div className="text-xs uppercase tracking-wide text-slate-500">Now</div>
+            {pluralize(plan.before.voters, 'voter')} · {survivesSentence(plan.before)}
+          </div>
+          <div className="rounded-md bg-emerald-50 px-3 py-2" data-testid="plan-after">
+            <div className="text-xs uppercase tracking-wide text-emerald-700">After</div>
+            {pluralize(plan.after.voters, 'voter')} · {survivesSentence(plan.after)}
+          </div>
+        </div>
+      </div>
+      {plan.warnings.length > 0 && (
+        <ul className="space-y-1" data-testid="plan-warnings">
+          {plan.warnings.map((w) => (
+            <li key={w.code} className="flex items-start gap-2 rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900">
+              <Badge tone="warn">warning</Badge>
+              <span>{w.message}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+      <ol className="space-y-1 text-sm" data-testid="plan-steps">
+        {plan.steps.map((step, i) => (
+          <li key={step.id} className="flex gap-3 rounded-md border border-slate-200 bg-white px-3 py-2">
+            <span className="w-6 shrink-0 text-right font-mono text-xs text-slate-400">{i + 1}</span>
+            <div className="min-w-0 flex-1">
+              <div>{step.title}</div>
+              {/* Said once where the risky state begins, not on every step that keeps it. */}
+              {step.transient && step.transient !== plan.steps[i - 1]?.transient && <div className="mt-0.5 text-xs text-amber-700">{step.transient}</div>}
+            </div>
+            <span className={`shrink-0 text-xs ${step.transient ? 'text-amber-700' : 'text-slate-500'}`}>{survivesSentence(step.toleranceAfter)}</span>
+          </li>
+        ))}
+      </ol>
+      <div>
+        <div className="text-xs uppercase tracking-wide text-slate-500">The same with kube-up</div>
+        <pre className="mt-1 whitespace-pre-wrap break-all rounded-md bg-slate-900 px-3 py-2 text-xs text-slate-100">{plan.kubeUpCommand}</pre>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,47 @@
+import { expect, test } from './fixtures/test';
+import { clusterId } from './pages/cluster-page';
+
+const changeUrl = (master: string, region: string) => `/clusters/${encodeURIComponent(clusterId(master, region))}/change`;
+
+test('making staging HA previews one plan: load balancer first, the two-replica moment marked, 3 replicas after', async ({ page }) => {
+  await page.goto(changeUrl('staging-master', 'us-central1'));
+  await page.getByRole('button', { name: /Make it HA/ }).click();
+  const preview = page.getByTestId('plan-preview');
+  await expect(preview).toBeVisible();
+  await expect(preview.getByTestId('plan-before')).toContainText('1 voter · survives 0 replicas and 0 zones');
+  await expect(preview.getByTestId('plan-after')).toContainText('3 voters · survives 1 replica and 1 zone');
+  const steps = preview.getByTestId('plan-steps').locator('li');
+  await expect(steps.first()).toContainText('ephemeral external IP');
+  await expect(steps.nth(2)).toContainText('forwarding rule');
+  await expect(preview.getByText(/Two voters for now/)).toHaveCount(1);
+  await expect(preview).toContainText('KUBE_REPLICATE_EXISTING_MASTER=true');
+});
+
+test('a two-replica target is refused with the reason in words', async ({ page }) => {
+  await page.goto(changeUrl('prod-master', 'europe-west1'));
+  await page.getByRole('tab', { name: 'Scale' }).click();
+  await page.getByRole('spinbutton').fill('2');
+  await page.getByRole('button', { name: 'Preview', exact: true }).click();
+  const refusal = page.getByTestId('plan-refusal');
+  await expect(refusal).toHaveAttribute('data-code', 'TwoReplicaLayout');
+  await expect(refusal).toContainText('two replicas');
+});
+
+test('the add-replica zone picker lists every zone of the region, recommends one, and warns on an even count', async ({ page }) => {
+  await page.goto(changeUrl('prod-master', 'europe-west1'));
+  const picker = page.getByTestId('zone-picker');
+  await expect(picker.locator('button[data-zone]')).toHaveCount(3);
+  await expect(picker.getByText('recommended')).toHaveCount(1);
+  await picker.locator('button[data-zone="europe-west1-c"]').click();
+  const preview = page.getByTestId('plan-preview');
+  await expect(preview).toContainText('europe-west1-c');
+  await expect(preview.getByTestId('plan-warnings')).toBeVisible();
+  await expect(preview.getByTestId('plan-after')).toContainText('4 voters');
+});
+
+test('on a single replica, adding one is refused once, in words, with the 1 -> 3 way out', async ({ page }) => {
+  await page.goto(changeUrl('staging-master', 'us-central1'));
+  const picker = page.getByTestId('zone-picker');
+  await expect(picker.getByRole('note')).toContainText('two replicas');
+  await expect(picker.locator('button[data-zone]:disabled')).toHaveCount(4);
+});

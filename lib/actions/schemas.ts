@@ -1,0 +1,18 @@
+import { z } from 'zod';
+import { MAX_REPLICAS, MIN_REPLICAS } from '@/lib/core/planner';
+import { parseClusterId } from '@/lib/core/topology';
+
+// Input shapes shared by the actions. GCE names: RFC 1035 labels, at most 63 characters.
+const gceName = z.string().max(63).regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/, 'Must be a Compute Engine name (lower-case letters, digits and hyphens).');
+const zone = z.string().max(63).regex(/^[a-z]+-[a-z]+[0-9]+-[a-z]$/, 'Must be a zone such as europe-west1-b.');
+
+export const clusterIdSchema = z
+  .string()
+  .max(200)
+  .refine((id) => parseClusterId(id) !== null, 'Unknown cluster id.');
+
+export const clusterIntentSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('add-replica'), zone }),
+  z.object({ kind: z.literal('remove-replica'), zone, name: gceName.optional() }),
+  z.object({ kind: z.literal('scale'), replicas: z.number().int().min(MIN_REPLICAS).max(MAX_REPLICAS), zones: z.array(zone).max(MAX_REPLICAS).optional() }),
+]);
