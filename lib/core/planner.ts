@@ -2,19 +2,25 @@
 // tolerance after each step, or into a refusal with a typed code. Pure and deterministic: the same topology,
 // assessment and intent always give the same plan, so a preview and the operation it starts agree.
 //
-// Rules (issue 3, reference/ha-masters.md "etcd facts"):
-//   Refusals, checked in this order:
+// Rules (issue 3, reference/ha-masters.md "etcd facts"). The first refusal that applies is returned: the
+// operation lock, then the input (names, scale bounds, zones), then the layout rules in the order below.
+//   Refusals:
 //     OperationInProgress  another mutating operation runs on the cluster, or (for add and scale) a learner is left
 //                          from an unfinished add (etcd allows one learner at a time; resume that add or remove it)
 //     InvalidInput         scale target outside 1..7 or equal to the current count, zones list of the wrong length,
 //                          a supplied new name that is not `<masterName>-xyz` or is taken, a bad create input
-//     ZoneOutsideRegion    an add (or a scale zone used for an add) outside topology.regionZones
-//     TwoReplicaLayout     a target of two replicas (a removal: two voters): offered instead as scale 1 -> 3 or 3 -> 1
+//     ZoneOutsideRegion    an add (or a scale zone used for an add) outside topology.regionZones; a removal in a
+//                          zone outside the region with no replica there (one that has a replica may be removed)
+//     TwoReplicaLayout     a target of two replicas (for a removal: 3 -> 2 voters); offered instead as 1 -> 3 / 3 -> 1
 //     LastReplica          removing the only replica
-//     NotFound             a removal whose zone holds no replica, or whose name is no replica of that zone
-//     VoterUnhealthy       an add while any voter is not healthy (etcd's strict reconfig check refuses it too)
+//     NotFound             a removal whose zone holds no replica, or whose name is no replica of that zone; an add
+//                          to a cluster with no replica to copy from
+//     VoterUnhealthy       an add while any voter (a stray member with no VM included) is not healthy: etcd's strict
+//                          reconfig check would refuse it too
 //     QuorumAtRisk         a removal when quorum is already lost (etcd accepts no membership change), or one after
 //                          which the healthy voters are fewer than the quorum of the voters left
+//   Scale plans are adds or removals one after the other, each checked on the layout the ones before leave; the
+//   two-voter state inside 1 -> 3 and 3 -> 1 is marked `transient` on every step that leaves it.
 //   Warnings: ZoneShared (a new replica goes into a zone that has one while a zone of the region is free) and
 //   EvenReplicaCount (the plan ends on an even number of voters).
 //
@@ -24,6 +30,7 @@
 import { describeReplicaHealth, type Assessment } from './assessment';
 import type { DomainErrorCode } from './errors';
 import { votersOf, layoutOf, replicasPerZone, toleranceOf, type Layout, type LayoutReplica, type Tolerance } from './layout';
+import { faultTolerance, quorumOf } from './quorum';
 import { isReplicaName, regionOfZone, type Topology } from './topology';
 
 // --- Intents ------------------------------------------------------------------------------------------------
@@ -238,7 +245,7 @@ function evenWarning(tol: Tolerance): PlanWarning[] {
   return [
     {
       code: 'EvenReplicaCount',
-      message: `The cluster ends with ${v} etcd voters, which tolerate ${plural(v - Math.floor(v / 2) - 1, 'failure')} like ${v - 1} would, while every write needs ${Math.floor(v / 2) + 1} members.`,
+      message: `The cluster ends with ${v} etcd voters, which tolerate ${plural(faultTolerance(v), 'failure')} like ${v - 1} would, while every write needs ${quorumOf(v)} members instead of ${quorumOf(v - 1)}.`,
     },
   ];
 }
@@ -268,10 +275,11 @@ function unhealthyVoterRefusal(ctx: Ctx, layout: Layout): PlanResult | null {
   // A voter that does not answer as one while its replica looks fine (the assessment's stricter view).
   for (const cluster of ['main', 'events'] as const) {
     const q = ctx.a.etcd[cluster];
-    if (q.healthyVoters < q.voters) {
+    const down = q.voters - q.healthyVoters;
+    if (down > 0) {
       return refuse(
         'VoterUnhealthy',
-        `etcd ${cluster} has ${q.voters - q.healthyVoters} voter${q.voters - q.healthyVoters === 1 ? '' : 's'} down with no replica behind ${q.voters - q.healthyVoters === 1 ? 'it' : 'them'}, and etcd refuses a new member while a voter is down: remove the stray member first.`,
+        `${plural(down, 'voter')} of etcd ${cluster} ${down === 1 ? 'does' : 'do'} not answer as a voter, and etcd refuses a new member while a voter is down: check the cluster page's findings and recover ${down === 1 ? 'it' : 'them'} first.`,
       );
     }
   }
@@ -372,9 +380,11 @@ function appendAdd(ctx: Ctx, start: Layout, zone: string): Layout {
   const master = ctx.masterName;
   const needsLb = !start.loadBalancer;
   if (needsLb) {
+    // The static IP sits on the first replica (kube-up's single master); the pool takes every replica there is.
     const first = start.replicas[0]?.name ?? master;
+    const members = start.replicas.map((r) => r.name);
     step('move-first-replica-to-ephemeral-ip', `Move ${first} to an ephemeral external IP, freeing the static IP`, { zone, name: first });
-    step('create-target-pool', `Create target pool ${master} with ${first}`, { zone, targetPool: master, name: first });
+    step('create-target-pool', `Create target pool ${master} with ${listOf(members)}`, { zone, targetPool: master, instances: members.join(',') });
     step('create-forwarding-rule', `Create forwarding rule ${master} on the static IP, port 443`, { zone, forwardingRule: master, port: 443 }, {
       ...layout,
       loadBalancer: true,
