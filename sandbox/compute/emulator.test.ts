@@ -90,7 +90,8 @@ function makeClients(port: number) {
   };
 }
 
-async function start(opDelayMs = 30): Promise<void> {
+// Long enough that a GET right after an insert still sees it in flight on a loaded 2-core CI machine.
+async function start(opDelayMs = 100): Promise<void> {
   vmHost = new FakeVmHost();
   emulator = await startEmulator({
     dataDir,
