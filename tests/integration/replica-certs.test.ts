@@ -70,7 +70,8 @@ describe('a replica added to staging by hand with lib/pki certificates', () => {
     firstIp = first.internalIp;
     const read = readMasterMetadata(first.metadata);
     if (!read?.etcdClient) throw new Error(`staging master's etcd credentials unreadable: ${read?.problems.join('; ') ?? 'no kube-env'}`);
-    creds = read.etcdClient;
+    const etcdCreds = read.etcdClient;
+    creds = etcdCreds;
     const staticAddress = await c.compute.getAddress(project, region, `${masterName}-ip`);
     if (!staticAddress) throw new Error('staging has no static address');
 
@@ -83,18 +84,18 @@ describe('a replica added to staging by hand with lib/pki certificates', () => {
     const t0 = Date.now();
     const learners: Record<EtcdClusterName, string> = { main: '', events: '' };
     for (const cluster of CLUSTERS) {
-      const member = await c.etcd.memberAddLearner([c.endpoints.etcd(firstIp, cluster)], creds, [`https://${newIp}:${PEER_PORTS[cluster]}`]);
+      const member = await c.etcd.memberAddLearner([c.endpoints.etcd(firstIp, cluster)], etcdCreds, [`https://${newIp}:${PEER_PORTS[cluster]}`]);
       expect(member.isLearner).toBe(true);
       expect(member.name).toBe('');
       learners[cluster] = member.id;
     }
     // Only one learner at a time: a second add is refused by etcd, with its words.
     const second = await c.etcd
-      .memberAddLearner([c.endpoints.etcd(firstIp, 'main')], creds, [`https://127.0.0.99:2380`])
+      .memberAddLearner([c.endpoints.etcd(firstIp, 'main')], etcdCreds, [`https://127.0.0.99:2380`])
       .then(() => null, (e: unknown) => e);
     expect(isProviderError(second) ? second.code : second).toBe('EtcdRefused');
     // A learner is not ready to promote before it even runs.
-    const early = await c.etcd.memberPromote([c.endpoints.etcd(firstIp, 'main')], creds, learners.main).then(() => null, (e: unknown) => e);
+    const early = await c.etcd.memberPromote([c.endpoints.etcd(firstIp, 'main')], etcdCreds, learners.main).then(() => null, (e: unknown) => e);
     expect(isProviderError(early) ? early.code : early).toBe('LearnerNotReady');
 
     // 3. Disk and instance with the rewritten metadata.
@@ -120,7 +121,7 @@ describe('a replica added to staging by hand with lib/pki certificates', () => {
       const deadline = Date.now() + 60_000;
       for (;;) {
         try {
-          await c.etcd.memberPromote([c.endpoints.etcd(firstIp, cluster)], creds, learners[cluster]);
+          await c.etcd.memberPromote([c.endpoints.etcd(firstIp, cluster)], etcdCreds, learners[cluster]);
           promotedAfter[cluster] = Date.now() - tInstance;
           break;
         } catch (e) {
@@ -158,23 +159,30 @@ describe('a replica added to staging by hand with lib/pki certificates', () => {
     }
     log(`both clusters have two started voters ${Date.now() - tInstance} ms after the instance was RUNNING`);
 
+    // The new API server serves with the certificate lib/pki issued: verified against CA_CERT for its own IP.
+    if (!read.kube) throw new Error('staging master has no kube credentials');
+    const kubeCreds = read.kube;
+    const probe = await pollUntil(() => c.kube.probe(c.endpoints.apiServer(newIp), kubeCreds, 5_000), (p) => p.ready === true, 60_000);
+    expect(probe).toEqual({ ready: true, live: true });
+    log(`its API server is ready ${Date.now() - tInstance} ms after the instance was RUNNING`);
+
     // 6. Leadership moves to the new member (sent to the current leader) and back, as remove needs.
     const leaderOf = async () => {
-      const s = await c.etcd.status(c.endpoints.etcd(firstIp, 'main'), creds ?? read.etcdClient, 5_000);
+      const s = await c.etcd.status(c.endpoints.etcd(firstIp, 'main'), etcdCreds, 5_000);
       if (!s.ok) throw new Error(`status of the first member: ${s.error}`);
       return { leaderId: s.leaderId, selfId: s.memberId };
     };
     const { selfId } = await leaderOf();
-    const members = await c.etcd.memberList([c.endpoints.etcd(firstIp, 'main')], creds, 5_000);
+    const members = await c.etcd.memberList([c.endpoints.etcd(firstIp, 'main')], etcdCreds, 5_000);
     const newId = members.find((m) => m.name === `etcd-${newName}`)?.id ?? '';
     const notLeader = await c.etcd
-      .moveLeader(c.endpoints.etcd((await leaderOf()).leaderId === selfId ? newIp : firstIp, 'main'), creds, selfId)
+      .moveLeader(c.endpoints.etcd((await leaderOf()).leaderId === selfId ? newIp : firstIp, 'main'), etcdCreds, selfId)
       .then(() => null, (e: unknown) => e);
     expect(isProviderError(notLeader) ? notLeader.code : notLeader).toBe('EtcdRefused');
     const toNew = (await leaderOf()).leaderId === selfId ? firstIp : newIp;
-    await c.etcd.moveLeader(c.endpoints.etcd(toNew, 'main'), creds, newId);
+    await c.etcd.moveLeader(c.endpoints.etcd(toNew, 'main'), etcdCreds, newId);
     expect((await pollUntil(leaderOf, (l) => l.leaderId === newId, 10_000)).leaderId).toBe(newId);
-    await c.etcd.moveLeader(c.endpoints.etcd(newIp, 'main'), creds, selfId);
+    await c.etcd.moveLeader(c.endpoints.etcd(newIp, 'main'), etcdCreds, selfId);
     expect((await pollUntil(leaderOf, (l) => l.leaderId === selfId, 10_000)).leaderId).toBe(selfId);
 
     // 7. Remove it again: members, instance, disk. Staging is back to one replica and one member each.

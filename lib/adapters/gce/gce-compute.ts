@@ -323,7 +323,7 @@ export class GceCompute implements ComputePort {
     await this.mutate(project, `disks.delete ${project}/${zone}/${name}`, () => this.clients.disks.delete({ project, zone, disk: name }, callOptions()));
   }
 
-  async insertAddress(project: string, region: string, name: string, address?: string) {
+  async insertAddress(project: string, region: string, name: string, address?: string): Promise<StaticAddress> {
     await this.mutate(project, `addresses.insert ${project}/${region}/${name}`, () =>
       this.clients.addresses.insert({ project, region, addressResource: { name, ...(address !== undefined ? { address } : {}) } }, callOptions()),
     );
