@@ -51,5 +51,7 @@ describe('toEtcdProviderError', () => {
   it('tells an answer of etcd from a connection failure', () => {
     expect(isEtcdServerAnswer(new Error('14 UNAVAILABLE: etcdserver: unhealthy cluster'))).toBe(true);
     expect(isEtcdServerAnswer(new Error('14 UNAVAILABLE: connect ECONNREFUSED'))).toBe(false);
+    // A learner given by mistake is passed over, not taken as the cluster's answer.
+    expect(isEtcdServerAnswer(new Error('9 FAILED_PRECONDITION: etcdserver: rpc not supported for learner'))).toBe(false);
   });
 });

@@ -42,7 +42,8 @@ const ETCD_REFUSALS: Array<[RegExp, ProviderErrorCode]> = [
 /** True when the error is an answer of etcd itself (not a dead or refused connection): trying another endpoint would not help. */
 export function isEtcdServerAnswer(e: unknown): boolean {
   const message = e instanceof Error ? e.message : String(e);
-  return /etcdserver:/.test(message);
+  // A learner answers membership RPCs with a refusal of its own: the next endpoint may be a voter.
+  return /etcdserver:/.test(message) && !/rpc not supported for learner/i.test(message);
 }
 
 /** A failed etcd admin call -> ProviderError with a code callers can branch on and etcd's words in the message. */
