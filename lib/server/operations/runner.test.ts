@@ -254,6 +254,24 @@ describe('runner', () => {
     expect((await runningA).status).toBe('succeeded');
   });
 
+  it('finishes a cancel that a crash interrupted instead of calling the operation a success', async () => {
+    const created = await store.createOperation(op('c1', [ensure('lb'), ensure('disk'), ensure('pool')]));
+    await store.markOperationRunning(created.id);
+    await store.markStepRunning(created.id, 0);
+    await store.markStepDone(created.id, 0, { created: true });
+    await store.requestCancel(created.id);
+    // The crash came after the skips were written, before the operation was ended.
+    await store.markStepSkipped(created.id, 1, 'cancelled');
+    await store.markStepSkipped(created.id, 2, 'cancelled');
+
+    const { settled } = await runner().resumeUnfinished();
+    const [ended] = await settled;
+    expect(ended?.status).toBe('cancelled');
+    expect(ended?.summary).toBe('Cancelled. The cluster is as step 1/3 "Ensure lb" left it (1 of 3 steps done). 2 steps did not run.');
+    expect((await store.steps(created.id)).map((s) => s.status)).toEqual(['done', 'skipped', 'skipped']);
+    expect(readWorld(worldFile).calls).toEqual({});
+  });
+
   it('cancels a pending operation before any step runs', async () => {
     const created = await store.createOperation(op('c1', [ensure('lb')]));
     const r = runner();

@@ -78,6 +78,8 @@ const consoleLog: RunnerLog = (level, message, error) => {
   else console.info(line);
 };
 
+const INTERRUPTED_BY_CANCEL = 'interrupted by cancel';
+
 /** An estimate slightly out of range (a learner briefly ahead of the leader's index) must not fail the step. */
 function clampProgress(p: StepProgress): StepProgress {
   const out: StepProgress = {};
@@ -139,7 +141,7 @@ export function createRunner(opts: RunnerOptions): Runner {
 
   async function cancelAt(op: Operation, steps: StepRecord[], interrupted: StepRecord | null): Promise<Operation> {
     for (const s of steps) {
-      if (s.status === 'pending' || s.status === 'running') await store.markStepSkipped(op.id, s.index, s === interrupted ? 'interrupted by cancel' : 'cancelled');
+      if (s.status === 'pending' || s.status === 'running') await store.markStepSkipped(op.id, s.index, s === interrupted ? INTERRUPTED_BY_CANCEL : 'cancelled');
     }
     const summary = `Cancelled. ${describeStoppingPoint(steps, interrupted)}`;
     return finish(op, 'cancelled', { summary });
@@ -212,6 +214,10 @@ export function createRunner(opts: RunnerOptions): Runner {
     // A failed step with the operation not ended means the runner died during rollback: finish it.
     const failedEarlier = steps.find((s) => s.status === 'failed');
     if (failedEarlier) return failWith(initial, steps, failedEarlier, failedEarlier.error ?? 'step failed');
+    // Skipped steps with a cancel requested means the runner died while cancelling: finish the cancel.
+    if (initial.cancelRequested && steps.some((s) => s.status === 'skipped')) {
+      return cancelAt(initial, steps, steps.find((s) => s.error === INTERRUPTED_BY_CANCEL) ?? null);
+    }
 
     for (let index = 0; index < steps.length; index++) {
       const record = steps[index];
@@ -285,6 +291,8 @@ export function createRunner(opts: RunnerOptions): Runner {
         aborts.delete(operationId);
       });
     inFlight.set(operationId, promise);
+    // Callers may fire and forget; the failure is logged above, so an ignored promise must not crash the server.
+    promise.catch(() => {});
     return promise;
   }
 
