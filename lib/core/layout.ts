@@ -50,12 +50,16 @@ export type Tolerance = {
  * Voting members no VM runs are counted in `strayVoters`, so they weigh on the quorum as etcd weighs them.
  */
 export function layoutOf(t: Topology, a: Pick<Assessment, 'replicaHealth'>): Layout {
+  // Bound as the assessment binds them (reported id, then member name, then peer URL host).
+  const clusters = (['main', 'events'] as const).map((cluster) => {
+    const members = t.etcd[cluster].members;
+    return { cluster, members, bound: members ? bindMembersToReplicas(members, t.replicas, cluster) : new Map<string, string>() };
+  });
   const learnerIn = (name: string): boolean =>
-    (['main', 'events'] as const).some((cluster) => {
-      const member = t.etcd[cluster].members?.find((m) => m.name === `etcd-${name}`);
+    clusters.some(({ cluster, members, bound }) => {
+      const member = members?.find((m) => bound.get(m.id) === name);
       if (member) return member.isLearner;
-      const replica = t.replicas.find((r) => r.name === name);
-      const status = replica?.etcd[cluster];
+      const status = t.replicas.find((r) => r.name === name)?.etcd[cluster];
       return status !== undefined && status.ok && status.isLearner;
     });
   return {
@@ -68,14 +72,7 @@ export function layoutOf(t: Topology, a: Pick<Assessment, 'replicaHealth'>): Lay
       healthy: a.replicaHealth[r.name] === 'healthy',
     })),
     loadBalancer: t.forwardingRule !== null && t.targetPool !== null,
-    strayVoters: Math.max(
-      ...(['main', 'events'] as const).map((cluster) => {
-        const members = t.etcd[cluster].members;
-        if (!members) return 0;
-        const bound = bindMembersToReplicas(members, t.replicas, cluster);
-        return members.filter((m) => !m.isLearner && !bound.has(m.id)).length;
-      }),
-    ),
+    strayVoters: Math.max(...clusters.map(({ members, bound }) => (members ?? []).filter((m) => !m.isLearner && !bound.has(m.id)).length)),
   };
 }
 

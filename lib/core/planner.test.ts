@@ -220,6 +220,12 @@ describe('prod add and remove', () => {
     expect(plan.steps.find((s) => s.kind === 'remove-member')?.layoutAfter.replicas.map((r) => r.name)).not.toContain('prod-master-c05');
   });
 
+  it('moves leadership off the replica it removes when that one leads', () => {
+    const spec = prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c' }, { zone: 'd' }, { zone: 'b' }, { zone: 'c' }] });
+    const plan = planOf(spec, { kind: 'remove-replica', zone: 'europe-west1-b', name: 'prod-master-b01' });
+    expect(plan.steps.find((s) => s.kind === 'move-leadership')?.params).toMatchObject({ name: 'prod-master-b01', leadsNow: true });
+  });
+
   it('removes an unhealthy replica when quorum holds without it', () => {
     const spec = prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c' }, { zone: 'd' }, { zone: 'b', vmStatus: 'STOPPED' }, { zone: 'c' }] });
     const plan = planOf(spec, { kind: 'remove-replica', zone: 'europe-west1-b' });
@@ -268,6 +274,22 @@ describe('3 -> 1', () => {
     const transient = plan.steps.filter((s) => s.transient).map((s) => s.kind);
     expect(transient).toEqual(['remove-member', 'remove-from-target-pool', 'delete-instance', 'delete-disk', 'verify', 'resolve-replica', 'move-leadership']);
     expect(plan.after).toMatchObject({ voters: 1, healthyVoters: 1, hasQuorum: true });
+  });
+
+  it('removes an unhealthy replica first when scaling down', () => {
+    const p = planOf(prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', vmStatus: 'STOPPED' }, { zone: 'd' }] }), { kind: 'scale', replicas: 1 });
+    expect(p.summary).toBe('Scale from 3 to 1 replica: remove prod-master-c02 (europe-west1-c) and prod-master-d03 (europe-west1-d)');
+    expect(p.before).toMatchObject({ voters: 3, healthyVoters: 2, canLoseReplicas: 0 });
+    expect(p.after).toMatchObject({ voters: 1, healthyVoters: 1, hasQuorum: true });
+  });
+
+  it('refuses a scale-down whose removals would lose quorum on the way', () => {
+    const r = planFor(buildTopology(prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', vmStatus: 'STOPPED' }, { zone: 'd', vmStatus: 'STOPPED' }, { zone: 'b' }, { zone: 'c' }] })), {
+      kind: 'scale',
+      replicas: 1,
+      zones: ['europe-west1-b', 'europe-west1-b', 'europe-west1-c', 'europe-west1-c'],
+    });
+    expect(r.ok ? null : r.refusal.code).toBe('QuorumAtRisk');
   });
 
   it('removes from the most crowded zone first when scaling down, sparing the leader on ties', () => {
