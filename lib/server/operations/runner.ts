@@ -1,4 +1,11 @@
 import 'server-only';
+// Executes a journaled operation's plan step by step. Every transition is committed to the store before
+// the runner moves on: `running` before a step acts, `done` (with the step's detail) after it returns. So
+// after a crash the journal says which step may be half done, and resuming runs exactly that step again;
+// steps are idempotent ensure-functions, which makes that safe. Cancel is honoured at step boundaries (a
+// step may also stop early through its AbortSignal). On failure, done steps whose kind the plan lists in
+// `rollback` are compensated newest first. The store's cluster lock keeps one operation per cluster;
+// operations of different clusters run concurrently.
 import type { Clock } from '@/lib/ports/clock';
 import {
   isTerminalOperationStatus,
