@@ -20,7 +20,9 @@
 //     QuorumAtRisk         a removal when quorum is already lost (etcd accepts no membership change), or one after
 //                          which the healthy voters are fewer than the quorum of the voters left
 //   Scale plans are adds or removals one after the other, each checked on the layout the ones before leave; the
-//   two-voter state inside 1 -> 3 and 3 -> 1 is marked `transient` on every step that leaves it.
+//   two-voter state inside 1 -> 3 and 3 -> 1 is marked `transient` on every step that leaves it. A replace plan is a
+//   removal then an add in the same zone (the failed member goes first, as etcd wants), its add checked for
+//   unhealthy voters on the layout the removal leaves.
 //   Warnings: ZoneShared (a new replica goes into a zone that has one while a zone of the region is free) and
 //   EvenReplicaCount (the plan ends on an even number of voters).
 //
@@ -35,16 +37,22 @@ import { isReplicaName, regionOfZone, type Topology } from './topology';
 
 // --- Intents ------------------------------------------------------------------------------------------------
 
-export const INTENT_KINDS = ['add-replica', 'remove-replica', 'scale', 'create-cluster'] as const;
+export const INTENT_KINDS = ['add-replica', 'remove-replica', 'replace-replica', 'scale', 'create-cluster'] as const;
 export type IntentKind = (typeof INTENT_KINDS)[number];
 
 export type AddReplicaIntent = { kind: 'add-replica'; zone: string };
 export type RemoveReplicaIntent = { kind: 'remove-replica'; zone: string; name?: string };
 export type ScaleIntent = { kind: 'scale'; replicas: number; zones?: string[] };
 export type CreateClusterIntent = { kind: 'create-cluster'; masterName: string; zone: string; multizone: boolean; quorumReads: boolean };
-export type Intent = AddReplicaIntent | RemoveReplicaIntent | ScaleIntent | CreateClusterIntent;
+/**
+ * Replace a failed replica (the source document's fourth job): remove it, then add a new one in its zone, as one
+ * plan. etcd wants the failed member out before its replacement joins, and a plain removal from three would be
+ * refused as a two-replica target, while an add is refused while that voter is down.
+ */
+export type ReplaceReplicaIntent = { kind: 'replace-replica'; name: string };
+export type Intent = AddReplicaIntent | RemoveReplicaIntent | ReplaceReplicaIntent | ScaleIntent | CreateClusterIntent;
 /** Intents that change an existing cluster, and so need its topology. */
-export type ClusterIntent = AddReplicaIntent | RemoveReplicaIntent | ScaleIntent;
+export type ClusterIntent = AddReplicaIntent | RemoveReplicaIntent | ReplaceReplicaIntent | ScaleIntent;
 
 /** Bounds of a scale target: one replica, up to seven (etcd's recommended maximum cluster size). */
 export const MIN_REPLICAS = 1;
@@ -153,6 +161,8 @@ export function planOperation(input: PlanInput): PlanResult {
       return planAdds(ctx, layout, intent, [intent.zone]);
     case 'remove-replica':
       return planRemove(ctx, layout, intent);
+    case 'replace-replica':
+      return planReplace(ctx, layout, intent);
     case 'scale':
       return planScale(ctx, layout, intent);
   }
@@ -250,7 +260,8 @@ function evenWarning(tol: Tolerance): PlanWarning[] {
   ];
 }
 
-function unhealthyVoterRefusal(ctx: Ctx, layout: Layout): PlanResult | null {
+/** `removed`: a replica the plan has already taken out, whose own state no longer counts. */
+function unhealthyVoterRefusal(ctx: Ctx, layout: Layout, removed: LayoutReplica | null = null): PlanResult | null {
   const down = votersOf(layout).filter((r) => !r.healthy);
   if (down.length > 0) {
     const why = (name: string) => {
@@ -275,7 +286,7 @@ function unhealthyVoterRefusal(ctx: Ctx, layout: Layout): PlanResult | null {
   // A voter that does not answer as one while its replica looks fine (the assessment's stricter view).
   for (const cluster of ['main', 'events'] as const) {
     const q = ctx.a.etcd[cluster];
-    const down = q.voters - q.healthyVoters;
+    const down = q.voters - q.healthyVoters - (removed?.role === 'voter' && !removed.healthy ? 1 : 0);
     if (down > 0) {
       return refuse(
         'VoterUnhealthy',
@@ -516,6 +527,44 @@ function appendRemove(ctx: Ctx, start: Layout, victim: LayoutReplica, picked: bo
   }
   step('verify', `Check that ${victim.name} is gone and the member lists match the replicas`, p);
   return layout;
+}
+
+// --- Replace ---------------------------------------------------------------------------------------------------
+
+function planReplace(ctx: Ctx, start: Layout, intent: ReplaceReplicaIntent): PlanResult {
+  const victim = start.replicas.find((r) => r.name === intent.name);
+  if (!victim) return refuse('NotFound', `${intent.name} is not a replica of ${ctx.masterName}.`);
+  const bad = outsideRegion(start, victim.zone);
+  if (bad) {
+    return refuse('ZoneOutsideRegion', `${victim.name} runs in ${victim.zone}, outside the cluster's region ${start.region}, so its replacement cannot go there: add a replica in the region, then remove ${victim.name}.`);
+  }
+  if (votersOf(start).length === 2 && victim.role === 'voter') {
+    return refuse('TwoReplicaLayout', `The cluster would stay at two replicas, and consensus needs both of them. Scale from 1 to 3 replicas instead, after removing ${victim.name}.`);
+  }
+  // The replacement joins as a learner, and etcd takes one at a time; the victim itself may be a stuck learner.
+  const pending = learnerRefusal({ ...start, replicas: start.replicas.filter((r) => r.name !== victim.name) });
+  if (pending) return pending;
+  const removal = removalRefusal(start, victim);
+  if (removal) return removal;
+  ctx.prefix = '1.';
+  const mid = appendRemove(ctx, start, victim, false);
+  const unhealthy = unhealthyVoterRefusal(ctx, mid, victim);
+  if (unhealthy) return unhealthy;
+  ctx.prefix = '2.';
+  const end = appendAdd(ctx, mid, victim.zone);
+  const after = toleranceOf(end);
+  return {
+    ok: true,
+    plan: {
+      intent,
+      summary: `Replace ${victim.name} in ${victim.zone}: remove it, then add a new replica there`,
+      steps: ctx.steps,
+      before: toleranceOf(start),
+      after,
+      warnings: evenWarning(after),
+      kubeUpCommand: `${removeCommand(ctx, victim.zone, victim.name)} && ${addCommand(ctx, victim.zone)}`,
+    },
+  };
 }
 
 // --- Scale -----------------------------------------------------------------------------------------------------
