@@ -44,6 +44,7 @@ const intentArb = (spec: TopologySpec): fc.Arbitrary<ClusterIntent> => {
   const names = spec.replicas.map((_, i) => `${MASTER}-${spec.replicas[i]?.zone ?? 'a'}${String(i + 1).padStart(2, '0')}`);
   return fc.oneof(
     zoneArb.map((zone): ClusterIntent => ({ kind: 'add-replica', zone })),
+    fc.oneof(fc.constantFrom(...names), fc.constant(`${MASTER}-zzz`)).map((name): ClusterIntent => ({ kind: 'replace-replica', name })),
     fc
       .tuple(zoneArb, fc.option(fc.oneof(fc.constantFrom(...names), fc.constant(`${MASTER}-zzz`)), { freq: 2 }))
       .map(([zone, name]): ClusterIntent => (name === null ? { kind: 'remove-replica', zone } : { kind: 'remove-replica', zone, name })),
@@ -138,6 +139,14 @@ describe('planner invariants', () => {
             expect(end.replicas.length).toBe(start.replicas.length + 1);
             expect(delta(intent.zone)).toBe(1);
             break;
+          case 'replace-replica': {
+            expect(end.replicas.length).toBe(start.replicas.length);
+            expect(end.replicas.map((r) => r.name)).not.toContain(intent.name);
+            // Same spread as before; the add needed every other voter healthy, so all are at the end.
+            for (const z of new Set([...before.keys(), ...after.keys()])) expect(delta(z)).toBe(0);
+            expect(end.replicas.every((r) => r.role === 'voter' && r.healthy)).toBe(true);
+            break;
+          }
           case 'remove-replica':
             expect(end.replicas.length).toBe(start.replicas.length - 1);
             expect(delta(intent.zone)).toBe(-1);
@@ -179,11 +188,21 @@ describe('planner invariants', () => {
     fc.assert(
       fc.property(caseArb, (c) => {
         const { start, assessment, result } = run(c);
-        if (!result.ok || !result.plan.steps.some((s) => s.kind === 'add-learner')) return;
-        expect(votersOf(start).every((r) => r.healthy)).toBe(true);
-        expect(learners(start)).toBe(0);
-        expect(start.strayVoters).toBe(0);
-        for (const q of [assessment.etcd.main, assessment.etcd.events]) expect(q.healthyVoters).toBe(q.voters);
+        if (!result.ok) return;
+        // Checked on the layout just before each member add: a replace adds after taking the failed voter out.
+        let prev = start;
+        for (const step of result.plan.steps) {
+          if (step.kind === 'add-learner') {
+            expect(votersOf(prev).every((r) => r.healthy)).toBe(true);
+            expect(learners(prev)).toBe(0);
+            expect(prev.strayVoters).toBe(0);
+          }
+          prev = step.layoutAfter;
+        }
+        // A plain add or scale-up also needs etcd's own view of the voters to be all healthy at the start.
+        if (c.intent.kind === 'add-replica' || (c.intent.kind === 'scale' && c.intent.replicas > start.replicas.length)) {
+          for (const q of [assessment.etcd.main, assessment.etcd.events]) expect(q.healthyVoters).toBe(q.voters);
+        }
       }),
       RUNS,
     );

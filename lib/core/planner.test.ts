@@ -258,6 +258,37 @@ describe('remove without a name', () => {
   });
 });
 
+describe('replace a failed replica', () => {
+  const spec = prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', vmStatus: 'STOPPED' }, { zone: 'd' }] });
+
+  it('removes the failed member first, then adds its replacement in the same zone', () => {
+    const plan = planOf(spec, { kind: 'replace-replica', name: 'prod-master-c02' }, { newNames: ['prod-master-r2d'] });
+    expect(plan.steps.map((s) => s.kind)).toEqual([...REMOVE, ...ADD]);
+    expect(plan.summary).toBe('Replace prod-master-c02 in europe-west1-c: remove it, then add a new replica there');
+    expect(plan.steps.find((s) => s.kind === 'add-learner')?.params).toMatchObject({ name: 'prod-master-r2d', zone: 'europe-west1-c' });
+    expect(plan.before).toMatchObject({ voters: 3, healthyVoters: 2, canLoseReplicas: 0 });
+    expect(plan.after).toMatchObject({ voters: 3, healthyVoters: 3, canLoseReplicas: 1, canLoseZones: 1 });
+    // Between the removal and the promotion the cluster runs on two healthy voters.
+    expect(plan.steps.filter((s) => s.transient).map((s) => s.id)[0]).toBe('1.remove:europe-west1-c:remove-member');
+    expect(plan.kubeUpCommand).toBe(
+      'PROJECT=sandbox-project KUBE_GCE_INSTANCE_PREFIX=prod KUBE_DELETE_NODES=false KUBE_GCE_ZONE=europe-west1-c KUBE_REPLICA_NAME=prod-master-c02 ./cluster/kube-down.sh && ' +
+        'PROJECT=sandbox-project KUBE_GCE_INSTANCE_PREFIX=prod KUBE_GCE_ZONE=europe-west1-c KUBE_REPLICATE_EXISTING_MASTER=true ./cluster/kube-up.sh',
+    );
+  });
+
+  const refusals: { name: string; spec: TopologySpec; replica: string; code: DomainErrorCode }[] = [
+    { name: 'unknown replica', spec, replica: 'prod-master-zzz', code: 'NotFound' },
+    { name: 'another voter is down too', spec: prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', vmStatus: 'STOPPED' }, { zone: 'd' }, { zone: 'b', vmStatus: 'STOPPED' }, { zone: 'c' }] }), replica: 'prod-master-c02', code: 'VoterUnhealthy' },
+    { name: 'quorum lost', spec: prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', vmStatus: 'STOPPED' }, { zone: 'd', vmStatus: 'STOPPED' }] }), replica: 'prod-master-c02', code: 'QuorumAtRisk' },
+    { name: 'the only replica', spec: stagingSpec({ replicas: [{ zone: 'b', vmStatus: 'STOPPED' }] }), replica: 'staging-master-b01', code: 'LastReplica' },
+    { name: 'outside the region', spec: prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c' }, { zone: 'us-east1-b' }] }), replica: 'prod-master-b03', code: 'ZoneOutsideRegion' },
+  ];
+  it.each(refusals)('refuses: $name -> $code', ({ spec: s, replica, code }) => {
+    const r = planFor(buildTopology(s), { kind: 'replace-replica', name: replica });
+    expect(r.ok ? null : r.refusal.code).toBe(code);
+  });
+});
+
 describe('3 -> 1', () => {
   const plan = planOf(prodSpec(), { kind: 'scale', replicas: 1 });
 
