@@ -1,0 +1,338 @@
+import 'server-only';
+// The steps that add a replica, after kube-up's replicate-master-instance but with learners: name and
+// internal IP first (journaled, so a resumed add reuses them), learners in etcd main and events before
+// the VM exists, disk, instance with the first master's metadata and the new replica's own certificates,
+// catch-up, promote, API server. Each observes before it acts.
+import { randomBytes } from 'node:crypto';
+import type { EtcdClusterName } from '@/lib/core/topology';
+import type { InstanceInfo } from '@/lib/ports/compute';
+import { isProviderError } from '@/lib/ports/provider-error';
+import { buildReplicaMetadata, readClusterAuthorities, issueReplicaCerts } from '@/lib/pki/replica-certs';
+import type { Container } from '@/lib/server/container';
+import type { StepCompensation, StepContext, StepExecutor } from '@/lib/server/operations/runner';
+import {
+  CLUSTERS,
+  clusterRefOf,
+  ETCD_CALL_MS,
+  ignoreAlreadyExists,
+  ignoreNotFound,
+  listReplicas,
+  loadCluster,
+  memberOf,
+  newReplicaOf,
+  pause,
+  peerUrl,
+  retryOn,
+  siblingStepId,
+  staticAddressOf,
+  stringParam,
+  throwIfAborted,
+  voterEndpoints,
+  type ClusterView,
+} from './cluster-context';
+import { removeFromTargetPool } from './load-balancer';
+
+const NAME_CHARS = 'abcdefghijklmnopqrstuvwxyz0123456789';
+/** kube-up's MASTER_DISK_SIZE default, used when the first master's data disk cannot be read. */
+const DEFAULT_DISK_GB = 20;
+/** kube-up's MASTER_SIZE default for a small cluster; Compute's instance reads do not carry the machine type here. */
+const MACHINE_TYPE = 'n1-standard-1';
+const CATCH_UP_TIMEOUT_MS = 10 * 60_000;
+const PROMOTE_TIMEOUT_MS = 2 * 60_000;
+/** Covers the ~7 s first-publish retry of about one snapshot join in three (reference/ha-masters.md). */
+const API_SERVER_TIMEOUT_MS = 3 * 60_000;
+
+function randomSuffix(): string {
+  const bytes = randomBytes(3);
+  return [...bytes].map((b) => NAME_CHARS[b % NAME_CHARS.length] ?? 'x').join('');
+}
+
+/** The replica whose metadata a new one copies: the first RUNNING one by name. */
+function sourceReplica(view: ClusterView, exclude: string): InstanceInfo {
+  const source = view.replicas.find((r) => r.name !== exclude && r.status === 'RUNNING' && r.metadata['kube-env'] !== undefined);
+  if (!source) throw new Error(`no running replica of ${view.ref.masterName} to copy the configuration from`);
+  return source;
+}
+
+/** Uses the plan's name when it gave one, else picks a free `<master>-xyz`; takes a free internal IP. */
+const pickName = (c: Container): StepExecutor => async (ctx) => {
+  const ref = clusterRefOf(ctx);
+  const taken = new Set((await listReplicas(c, ref)).map((r) => r.name));
+  let name = stringParam(ctx, 'name');
+  if (ctx.step.params.namePending === true) {
+    do name = `${ref.masterName}-${randomSuffix()}`;
+    while (taken.has(name));
+  } else if (taken.has(name)) {
+    // A replica of that name exists: only this add's own instance may carry it (an earlier attempt created it).
+    const existing = (await listReplicas(c, ref)).find((r) => r.name === name);
+    if (existing?.internalIp) return { detail: { name, internalIp: existing.internalIp } };
+  }
+  const internalIp = await c.compute.freeInternalIp(ref.project, ref.region);
+  await ctx.log(`the new replica is ${name} at ${internalIp}`);
+  return { detail: { name, internalIp } };
+};
+
+/**
+ * Checks that the cluster's CAs can be read from the first master's metadata and that the new replica's
+ * certificates can be issued, before anything changes. The certificates themselves are issued again when
+ * the instance is created, so no private key is written to the journal.
+ */
+const issueCertificates = (c: Container): StepExecutor => async (ctx) => {
+  const view = await loadCluster(c, ctx);
+  const replica = newReplicaOf(ctx);
+  const source = sourceReplica(view, replica.name);
+  const staticIp = (await staticAddressOf(c, view.ref)).address;
+  const ca = await readClusterAuthorities(source.metadata);
+  await issueReplicaCerts(ca, { ...replica, staticIp });
+  return { detail: { name: replica.name, sans: [staticIp, replica.internalIp, replica.name], signedWithMetadataOf: source.name } };
+};
+
+async function memberIn(c: Container, view: ClusterView, cluster: EtcdClusterName, name: string, ip: string) {
+  const members = await c.etcd.memberList(voterEndpoints(c, view, cluster, [name]), view.etcd, ETCD_CALL_MS);
+  return { members, member: memberOf(members, name, ip, cluster) };
+}
+
+/** Adds the new replica as a learner in main and events; a member with its peer URL is reused. */
+const addLearner = (c: Container): StepExecutor => async (ctx) => {
+  const view = await loadCluster(c, ctx);
+  const { name, internalIp } = newReplicaOf(ctx);
+  const ids: Partial<Record<EtcdClusterName, string>> = {};
+  for (const cluster of CLUSTERS) {
+    const { member } = await memberIn(c, view, cluster, name, internalIp);
+    if (member) {
+      ids[cluster] = member.id;
+      continue;
+    }
+    const added = await retryOn(
+      ['EtcdRefused'],
+      () => c.etcd.memberAddLearner(voterEndpoints(c, view, cluster, [name]), view.etcd, [peerUrl(internalIp, cluster)], ETCD_CALL_MS),
+      { timeoutMs: 20_000, everyMs: 1_000, signal: ctx.signal, onRetry: (e) => ctx.log(`etcd ${cluster} refused the learner (${e.message}); retrying`, 'warn') },
+    );
+    ids[cluster] = added.id;
+    await ctx.log(`${name} is a learner in etcd ${cluster} (member ${added.id})`);
+  }
+  return { detail: ids };
+};
+
+const createDisk = (c: Container): StepExecutor => async (ctx) => {
+  const view = await loadCluster(c, ctx);
+  const { name } = newReplicaOf(ctx);
+  const zone = stringParam(ctx, 'zone');
+  const diskName = `${name}-pd`;
+  if (await c.compute.getDisk(view.ref.project, zone, diskName)) return { detail: { disk: diskName, created: false, sizeGb: null } };
+  const source = sourceReplica(view, name);
+  const sourceDisk = await c.compute.getDisk(view.ref.project, source.zone, `${source.name}-pd`);
+  const sizeGb = sourceDisk?.sizeGb ?? DEFAULT_DISK_GB;
+  await ignoreAlreadyExists(() => c.compute.insertDisk(view.ref.project, zone, { name: diskName, sizeGb, type: 'pd-ssd' }));
+  return { detail: { disk: diskName, created: true, sizeGb } };
+};
+
+/** Creates the instance with the first master's metadata, INITIAL_ETCD_CLUSTER(_STATE) and the new certificates rewritten. */
+const createInstance = (c: Container): StepExecutor => async (ctx) => {
+  const view = await loadCluster(c, ctx);
+  const { name, internalIp } = newReplicaOf(ctx);
+  const zone = stringParam(ctx, 'zone');
+  if (await c.compute.getInstance(view.ref.project, zone, name)) return { detail: { name, created: false } };
+  const source = sourceReplica(view, name);
+  const staticIp = (await staticAddressOf(c, view.ref)).address;
+  const existing = view.replicas.map((r) => r.name).filter((n) => n !== name);
+  const { metadata } = await buildReplicaMetadata(source.metadata, { name, internalIp, staticIp }, existing);
+  await ignoreAlreadyExists(() =>
+    c.compute.insertInstance({
+      project: view.ref.project,
+      zone,
+      name,
+      machineType: MACHINE_TYPE,
+      networkIP: internalIp,
+      tags: source.tags,
+      metadata,
+      dataDisk: `${name}-pd`,
+      externalIp: 'ephemeral',
+    }),
+  );
+  await ctx.log(`${name} created in ${zone} with the metadata of ${source.name}`);
+  return { detail: { name, created: true } };
+};
+
+type CatchUp = { cluster: EtcdClusterName; learner: number; leader: number; voter: boolean };
+
+/**
+ * Waits until the learner's raft index reaches the leader's index as read one poll earlier, in both
+ * clusters. Progress is learner index over leader index, with an ETA from the learner's recent rate.
+ */
+const awaitLearnerCatchUp = (c: Container): StepExecutor => async (ctx) => {
+  const view = await loadCluster(c, ctx);
+  const { name, internalIp } = newReplicaOf(ctx);
+  const started = Date.now();
+  const deadline = started + CATCH_UP_TIMEOUT_MS;
+  const target: Partial<Record<EtcdClusterName, number>> = {};
+  let previous: { at: number; learner: number } | null = null;
+  for (;;) {
+    throwIfAborted(ctx.signal);
+    const states: CatchUp[] = [];
+    for (const cluster of CLUSTERS) {
+      const { member } = await memberIn(c, view, cluster, name, internalIp);
+      if (!member) throw new Error(`${name} is no member of etcd ${cluster}: the learner was removed`);
+      const voters = voterEndpoints(c, view, cluster, [name]);
+      const statuses = await Promise.all(voters.map((e) => c.etcd.status(e, view.etcd, ETCD_CALL_MS)));
+      const leader = Math.max(0, ...statuses.map((s) => (s.ok ? s.raftIndex : 0)));
+      const own = await c.etcd.status(c.endpoints.etcd(internalIp, cluster), view.etcd, ETCD_CALL_MS);
+      states.push({ cluster, learner: own.ok ? own.raftIndex : 0, leader, voter: !member.isLearner });
+    }
+    const caught = states.every((s) => s.voter || (target[s.cluster] !== undefined && s.learner >= (target[s.cluster] ?? 0) && s.learner > 0));
+    const learnerSum = states.reduce((n, s) => n + s.learner, 0);
+    const leaderSum = states.reduce((n, s) => n + s.leader, 0);
+    const fraction = leaderSum === 0 ? 0 : learnerSum / leaderSum;
+    if (caught) {
+      await ctx.progress({ fraction: 1, etaSeconds: 0, message: `${name} has caught up` });
+      const tookMs = Date.now() - started;
+      await ctx.log(`${name} caught up in ${Math.round(tookMs / 100) / 10} s (${states.map((s) => `${s.cluster} ${s.learner}/${s.leader}`).join(', ')})`);
+      return { detail: { tookMs, raftIndex: Object.fromEntries(states.map((s) => [s.cluster, s.learner])) } };
+    }
+    for (const s of states) target[s.cluster] = s.leader;
+    const now = Date.now();
+    const rate = previous && now > previous.at ? (learnerSum - previous.learner) / ((now - previous.at) / 1_000) : 0;
+    const etaSeconds = rate > 0 ? Math.round((leaderSum - learnerSum) / rate) : undefined;
+    previous = { at: now, learner: learnerSum };
+    const booting = states.some((s) => s.learner === 0);
+    await ctx.progress({
+      fraction,
+      ...(etaSeconds !== undefined ? { etaSeconds } : {}),
+      message: booting ? `waiting for ${name} to start etcd` : `raft index ${states.map((s) => `${s.cluster} ${s.learner}/${s.leader}`).join(', ')}`,
+    });
+    if (now > deadline) throw new Error(`${name} did not catch up within ${CATCH_UP_TIMEOUT_MS / 1_000} s (${states.map((s) => `${s.cluster} ${s.learner}/${s.leader}`).join(', ')})`);
+    await pause(500, ctx.signal);
+  }
+};
+
+/** Promotes the learner in main and events; already a voter = done; LearnerNotReady is retried for up to two minutes. */
+const promoteLearner = (c: Container): StepExecutor => async (ctx) => {
+  const view = await loadCluster(c, ctx);
+  const { name, internalIp } = newReplicaOf(ctx);
+  const started = Date.now();
+  for (const [i, cluster] of CLUSTERS.entries()) {
+    const { member } = await memberIn(c, view, cluster, name, internalIp);
+    if (!member) throw new Error(`${name} is no member of etcd ${cluster}: nothing to promote`);
+    if (!member.isLearner) continue;
+    await retryOn(
+      ['LearnerNotReady', 'EtcdRefused'],
+      () => c.etcd.memberPromote(voterEndpoints(c, view, cluster, [name]), view.etcd, member.id, ETCD_CALL_MS),
+      {
+        timeoutMs: PROMOTE_TIMEOUT_MS,
+        everyMs: 250,
+        signal: ctx.signal,
+        onRetry: (e, attempt) =>
+          attempt % 8 === 1
+            ? ctx.progress({ fraction: i / CLUSTERS.length, message: `etcd ${cluster}: ${e.code === 'LearnerNotReady' ? 'learner not in sync yet' : e.message}; retrying` })
+            : Promise.resolve(),
+      },
+    );
+    await ctx.log(`${name} is a voter in etcd ${cluster}`);
+  }
+  await ctx.progress({ fraction: 1, etaSeconds: 0 });
+  return { detail: { tookMs: Date.now() - started } };
+};
+
+/** Waits until the new member answers status in both clusters and its API server is ready. */
+const awaitApiServer = (c: Container): StepExecutor => async (ctx) => {
+  const view = await loadCluster(c, ctx);
+  const { name, internalIp } = newReplicaOf(ctx);
+  if (!view.kube) throw new Error(`no replica's metadata has the API server credentials`);
+  const kube = view.kube;
+  const started = Date.now();
+  const deadline = started + API_SERVER_TIMEOUT_MS;
+  for (;;) {
+    throwIfAborted(ctx.signal);
+    const etcd = await Promise.all(CLUSTERS.map((cl) => c.etcd.status(c.endpoints.etcd(internalIp, cl), view.etcd, ETCD_CALL_MS)));
+    const probe = await c.kube.probe(c.endpoints.apiServer(internalIp), kube, ETCD_CALL_MS);
+    if (etcd.every((s) => s.ok) && probe.ready === true) {
+      await ctx.log(`the API server of ${name} is ready after ${Math.round((Date.now() - started) / 100) / 10} s`);
+      return { detail: { tookMs: Date.now() - started } };
+    }
+    const waitingFor = !etcd.every((s) => s.ok) ? 'its etcd members to serve clients' : 'its API server to be ready';
+    if (Date.now() > deadline) throw new Error(`${name} did not become ready within ${API_SERVER_TIMEOUT_MS / 1_000} s: still waiting for ${waitingFor}`);
+    await ctx.progress({ message: `waiting for ${waitingFor} (a join can take ~7 s more when etcd retries its first publish)` });
+    await pause(500, ctx.signal);
+  }
+};
+
+export function addReplicaExecutors(c: Container) {
+  return {
+    'pick-name': pickName(c),
+    'issue-certificates': issueCertificates(c),
+    'add-learner': addLearner(c),
+    'create-disk': createDisk(c),
+    'create-instance': createInstance(c),
+    'await-learner-catch-up': awaitLearnerCatchUp(c),
+    'promote-learner': promoteLearner(c),
+    'await-api-server': awaitApiServer(c),
+  } satisfies Record<string, StepExecutor>;
+}
+
+// --- compensations of a failed add ----------------------------------------------------------------------
+
+/** Removes the new replica's member (learner, or voter if a promote got through) from main and events. */
+export async function removeNewMembers(c: Container, ctx: StepContext): Promise<void> {
+  const view = await loadCluster(c, ctx);
+  const { name, internalIp } = newReplicaOf(ctx);
+  for (const cluster of CLUSTERS) {
+    const { member } = await memberIn(c, view, cluster, name, internalIp);
+    if (!member) continue;
+    await retryOn(
+      ['EtcdRefused', 'Timeout'],
+      async () => {
+        try {
+          await c.etcd.memberRemove(voterEndpoints(c, view, cluster, [name]), view.etcd, member.id, ETCD_CALL_MS);
+        } catch (e) {
+          if (!(isProviderError(e) && e.code === 'NotFound')) throw e;
+        }
+      },
+      { timeoutMs: 30_000, everyMs: 1_000, signal: new AbortController().signal },
+    );
+    await ctx.log(`removed ${name} from etcd ${cluster}`);
+  }
+}
+
+async function deleteNewInstance(c: Container, ctx: StepContext): Promise<void> {
+  const ref = clusterRefOf(ctx);
+  const { name } = newReplicaOf(ctx);
+  const zone = stringParam(ctx, 'zone');
+  if (await c.compute.getInstance(ref.project, zone, name)) await ignoreNotFound(() => c.compute.deleteInstance(ref.project, zone, name));
+}
+
+/**
+ * In a scale plan the runner compensates every done step of these kinds; an add whose verify step is done
+ * finished, and its healthy replica is kept.
+ */
+function unlessAddFinished(compensate: StepCompensation): StepCompensation {
+  return async (ctx) => {
+    if (ctx.results[siblingStepId(ctx, 'verify')] !== undefined) {
+      await ctx.log('this add had finished; its replica is kept');
+      return;
+    }
+    await compensate(ctx);
+  };
+}
+
+export function addReplicaCompensations(c: Container): Record<string, StepCompensation> {
+  const compensations: Record<string, StepCompensation> = {
+    'add-learner': (ctx) => removeNewMembers(c, ctx),
+    'create-disk': async (ctx) => {
+      // A create-instance that failed half way is not "done", so it has no compensation of its own:
+      // the instance holding the disk goes first.
+      await deleteNewInstance(c, ctx);
+      const ref = clusterRefOf(ctx);
+      const disk = `${newReplicaOf(ctx).name}-pd`;
+      const zone = stringParam(ctx, 'zone');
+      if (await c.compute.getDisk(ref.project, zone, disk)) await ignoreNotFound(() => c.compute.deleteDisk(ref.project, zone, disk));
+    },
+    'create-instance': (ctx) => deleteNewInstance(c, ctx),
+    'add-to-target-pool': async (ctx) => {
+      await removeFromTargetPool(c, ctx, stringParam(ctx, 'targetPool'), { zone: stringParam(ctx, 'zone'), name: newReplicaOf(ctx).name });
+    },
+  };
+  return Object.fromEntries(Object.entries(compensations).map(([kind, f]) => [kind, unlessAddFinished(f)]));
+}
+
+/** Step kinds a failed add undoes (newest first): put this in the stored plan's `rollback`. */
+export const ADD_ROLLBACK_KINDS = ['add-learner', 'create-disk', 'create-instance', 'add-to-target-pool'] as const;

@@ -1,0 +1,174 @@
+import 'server-only';
+// What every step executor needs before it acts: the cluster it works on (from the operation's cluster
+// id), its replica VMs as Compute sees them now, the credentials their metadata carries, and the results
+// of earlier steps of the same add or remove. Read fresh at every step, because a step that runs again
+// after a crash must observe the world as it is, not as the first attempt left it in memory.
+import { z } from 'zod';
+import { ETCD_CLUSTERS, parseClusterId, type ClusterRef, type EtcdClusterName, type EtcdMember } from '@/lib/core/topology';
+import type { InstanceInfo } from '@/lib/ports/compute';
+import type { EtcdClientCredentials } from '@/lib/ports/etcd-admin';
+import type { KubeCredentials } from '@/lib/ports/kube-api';
+import { isProviderError, ProviderError, type ProviderErrorCode } from '@/lib/ports/provider-error';
+import type { Container } from '@/lib/server/container';
+import type { StepContext } from '@/lib/server/operations/runner';
+import { clusterCredentials, replicaNameRegex } from '@/lib/server/services/observe-cluster';
+
+export const CLUSTERS: readonly EtcdClusterName[] = ETCD_CLUSTERS;
+/** Peer ports of kube-up's two etcd clusters (client ports are in the container's endpoints). */
+export const PEER_PORTS: Record<EtcdClusterName, number> = { main: 2380, events: 2381 };
+/** Deadline of one etcd admin call. */
+export const ETCD_CALL_MS = 5_000;
+
+export type ClusterView = {
+  ref: ClusterRef;
+  replicas: InstanceInfo[];
+  etcd: EtcdClientCredentials;
+  kube: KubeCredentials | null;
+};
+
+export function clusterRefOf(ctx: StepContext): ClusterRef {
+  const ref = parseClusterId(ctx.operation.clusterId);
+  if (!ref) throw new Error(`operation ${ctx.operation.id} has no valid cluster id (${ctx.operation.clusterId})`);
+  return ref;
+}
+
+export async function listReplicas(c: Container, ref: ClusterRef): Promise<InstanceInfo[]> {
+  const all = await c.compute.listInstances(ref.project, replicaNameRegex(ref.masterName));
+  return [...all].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export async function loadCluster(c: Container, ctx: StepContext): Promise<ClusterView> {
+  const ref = clusterRefOf(ctx);
+  const replicas = await listReplicas(c, ref);
+  const creds = clusterCredentials(replicas);
+  if (!creds.etcd) throw new Error(`cannot reach etcd of ${ref.masterName}: ${creds.etcdProblem}`);
+  return { ref, replicas, etcd: creds.etcd, kube: creds.kube };
+}
+
+export function peerUrl(internalIp: string, cluster: EtcdClusterName): string {
+  return `https://${internalIp}:${PEER_PORTS[cluster]}`;
+}
+
+/** Client URLs of the RUNNING replicas other than `exclude` (a learner refuses admin RPCs; a leaving member should not be asked). */
+export function voterEndpoints(c: Container, view: ClusterView, cluster: EtcdClusterName, exclude: readonly string[] = []): string[] {
+  const urls = view.replicas
+    .filter((r) => r.status === 'RUNNING' && r.internalIp !== null && !exclude.includes(r.name))
+    .map((r) => c.endpoints.etcd(r.internalIp ?? '', cluster));
+  if (urls.length === 0) throw new Error(`no running replica of ${view.ref.masterName} to ask etcd ${cluster}`);
+  return urls;
+}
+
+export function memberOf(members: readonly EtcdMember[], name: string, internalIp: string | null, cluster: EtcdClusterName): EtcdMember | undefined {
+  return members.find((m) => m.name === `etcd-${name}` || (internalIp !== null && m.peerUrls.includes(peerUrl(internalIp, cluster))));
+}
+
+// --- params and results ---------------------------------------------------------------------------------
+
+export function stringParam(ctx: StepContext, key: string): string {
+  const v = ctx.step.params[key];
+  if (typeof v !== 'string' || v === '') throw new Error(`step ${ctx.step.id} has no "${key}" param`);
+  return v;
+}
+
+/** The id of a sibling step of the same add or remove: step ids are `<prefix><op>:<zone>:<kind>`. */
+export function siblingStepId(ctx: StepContext, kind: string): string {
+  return ctx.step.id.replace(/:[^:]+$/, `:${kind}`);
+}
+
+export const newReplicaSchema = z.object({ name: z.string().min(1), internalIp: z.string().min(1) });
+export type NewReplica = z.infer<typeof newReplicaSchema>;
+
+/** The name and internal IP 'pick-name' chose for this add (journaled, so a resumed run reuses them). */
+export function newReplicaOf(ctx: StepContext): NewReplica {
+  const id = siblingStepId(ctx, 'pick-name');
+  const parsed = newReplicaSchema.safeParse(ctx.results[id]);
+  if (!parsed.success) throw new Error(`step ${id} left no name and internal IP for the new replica`);
+  return parsed.data;
+}
+
+export const victimSchema = z.object({ name: z.string().min(1), zone: z.string().min(1), internalIp: z.string().nullable() });
+export type Victim = z.infer<typeof victimSchema>;
+
+/** The replica 'resolve-replica' chose for this removal. */
+export function victimOf(ctx: StepContext): Victim {
+  const id = siblingStepId(ctx, 'resolve-replica');
+  const parsed = victimSchema.safeParse(ctx.results[id]);
+  if (!parsed.success) throw new Error(`step ${id} left no replica to remove`);
+  return parsed.data;
+}
+
+// --- waiting ----------------------------------------------------------------------------------------------
+
+export class StepCancelled extends Error {
+  override readonly name = 'StepCancelled';
+}
+
+export function throwIfAborted(signal: AbortSignal): void {
+  if (signal.aborted) throw new StepCancelled('cancelled');
+}
+
+/** Sleeps, ending early (with StepCancelled) when the step's signal aborts. */
+export function pause(ms: number, signal: AbortSignal): Promise<void> {
+  throwIfAborted(signal);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new StepCancelled('cancelled'));
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * Runs `act`, retrying while it rejects with one of `codes` (etcd refuses reconfiguration for a few seconds
+ * after a member reconnects; a learner is not ready at once), until `timeoutMs` has passed.
+ */
+export async function retryOn<T>(
+  codes: readonly ProviderErrorCode[],
+  act: () => Promise<T>,
+  opts: { timeoutMs: number; everyMs: number; signal: AbortSignal; onRetry?: (e: ProviderError, attempt: number) => Promise<void> },
+): Promise<T> {
+  const deadline = Date.now() + opts.timeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    throwIfAborted(opts.signal);
+    try {
+      return await act();
+    } catch (e) {
+      if (!isProviderError(e) || !codes.includes(e.code) || Date.now() + opts.everyMs > deadline) throw e;
+      await opts.onRetry?.(e, attempt);
+      await pause(opts.everyMs, opts.signal);
+    }
+  }
+}
+
+/** Resolves normally when the call rejects with NotFound: the thing to delete is gone already. */
+export async function ignoreNotFound(act: () => Promise<void>): Promise<void> {
+  try {
+    await act();
+  } catch (e) {
+    if (!(isProviderError(e) && e.code === 'NotFound')) throw e;
+  }
+}
+
+/** Resolves normally when the call rejects with AlreadyExists (another attempt created it first). */
+export async function ignoreAlreadyExists(act: () => Promise<void>): Promise<void> {
+  try {
+    await act();
+  } catch (e) {
+    if (!(isProviderError(e) && e.code === 'AlreadyExists')) throw e;
+  }
+}
+
+export async function staticAddressOf(c: Container, ref: ClusterRef): Promise<{ name: string; address: string; users: string[] }> {
+  const address = await c.compute.getAddress(ref.project, ref.region, `${ref.masterName}-ip`);
+  if (!address) throw new Error(`${ref.masterName} has no static address ${ref.masterName}-ip in ${ref.region}`);
+  return address;
+}
+
+export function findReplica(view: ClusterView, name: string): InstanceInfo | undefined {
+  return view.replicas.find((r) => r.name === name);
+}
