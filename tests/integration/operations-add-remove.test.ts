@@ -11,14 +11,15 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStore, type SqliteStore } from '@/lib/adapters/store/sqlite-store';
 import { assessTopology } from '@/lib/core/assessment';
-import { planOperation, type ScaleIntent } from '@/lib/core/planner';
-import { clusterId, type EtcdClusterName } from '@/lib/core/topology';
+import { planOperation, type ClusterIntent, type StepKind } from '@/lib/core/planner';
+import { clusterId, type ClusterRef, type EtcdClusterName } from '@/lib/core/topology';
+import type { JsonValue } from '@/lib/ports/store';
 import { systemClock } from '@/lib/ports/clock';
 import type { InstanceInfo } from '@/lib/ports/compute';
-import { createRunner } from '@/lib/server/operations/runner';
+import { createRunner, type StepContext, type StepExecutor } from '@/lib/server/operations/runner';
 import { createStepCompensations, createStepExecutors, rollbackKindsOf } from '@/lib/server/operations/steps';
 import { observeCluster, replicaNameRegex } from '@/lib/server/services/observe-cluster';
-import { etcdctlMemberList, STAGING, testContainer, writeEtcdctlCerts, type EtcdctlCerts } from './support';
+import { etcdctlMemberList, PROD, STAGING, testContainer, writeEtcdctlCerts, type EtcdctlCerts } from './support';
 
 const run = promisify(execFile);
 const c = testContainer();
@@ -41,8 +42,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function replicas(): Promise<InstanceInfo[]> {
-  return (await c.compute.listInstances(project, replicaNameRegex(masterName))).sort((a, b) => a.name.localeCompare(b.name));
+async function replicas(ref: ClusterRef = STAGING): Promise<InstanceInfo[]> {
+  return (await c.compute.listInstances(ref.project, replicaNameRegex(ref.masterName))).sort((a, b) => a.name.localeCompare(b.name));
 }
 
 async function etcdctlRaw(certs: EtcdctlCerts, endpoint: string, args: string[]): Promise<string> {
@@ -55,8 +56,8 @@ async function etcdctlRaw(certs: EtcdctlCerts, endpoint: string, args: string[])
 }
 
 /** etcdctl's view: each cluster's members are exactly `etcd-<replica>`, all started, no learner; the key reads back. */
-async function expectConsistent(expectedValue: string): Promise<InstanceInfo[]> {
-  const vms = await replicas();
+async function expectConsistent(expectedValue: string | null, ref: ClusterRef = STAGING): Promise<InstanceInfo[]> {
+  const vms = await replicas(ref);
   const first = vms[0];
   if (!first?.internalIp) throw new Error('no replica with an internal IP');
   const certs = writeEtcdctlCerts(first.metadata);
@@ -67,7 +68,7 @@ async function expectConsistent(expectedValue: string): Promise<InstanceInfo[]> 
       expect(members.map((m) => m.name).sort()).toEqual(vms.map((r) => `etcd-${r.name}`).sort());
       expect(members.filter((m) => m.isLearner)).toEqual([]);
     }
-    for (const r of vms) {
+    for (const r of expectedValue === null ? [] : vms) {
       expect(await etcdctlRaw(certs, c.endpoints.etcd(r.internalIp ?? '', 'main'), ['get', KEY, '--print-value-only'])).toBe(expectedValue);
     }
   } finally {
@@ -76,15 +77,15 @@ async function expectConsistent(expectedValue: string): Promise<InstanceInfo[]> 
   return vms;
 }
 
-async function runScale(intent: ScaleIntent) {
-  const topology = await observeCluster(STAGING, c);
+async function runIntent(intent: ClusterIntent, ref: ClusterRef = STAGING, overrides: Partial<Record<StepKind, StepExecutor>> = {}) {
+  const topology = await observeCluster(ref, c);
   const assessment = assessTopology(topology, new Date(topology.observedAt));
   const planned = planOperation({ topology, assessment, intent, operationInProgress: false });
   if (!planned.ok) throw new Error(`refused: ${planned.refusal.code} ${planned.refusal.message}`);
   const { plan } = planned;
   log(`${plan.summary}: ${plan.steps.length} steps`);
   const op = await store.createOperation({
-    clusterId: clusterId(STAGING),
+    clusterId: clusterId(ref),
     kind: intent.kind,
     intent,
     plan: { ...plan, rollback: rollbackKindsOf(plan.steps) },
@@ -93,7 +94,7 @@ async function runScale(intent: ScaleIntent) {
   const runner = createRunner({
     store,
     clock: systemClock,
-    executors: createStepExecutors(c),
+    executors: { ...createStepExecutors(c), ...overrides },
     compensations: createStepCompensations(c),
     log: () => {},
   });
@@ -102,12 +103,45 @@ async function runScale(intent: ScaleIntent) {
   const steps = await store.steps(op.id);
   const timings = steps.map((s) => `${s.kind} ${s.startedAt && s.endedAt ? Date.parse(s.endedAt) - Date.parse(s.startedAt) : '?'}ms`);
   log(`${ended.status} in ${Date.now() - t0} ms: ${timings.join(', ')}`);
-  if (ended.status !== 'succeeded') {
-    for (const l of await store.logs(op.id)) log(`  ${l.level} ${l.message}`);
+  const logs = await store.logs(op.id);
+  if (ended.status !== 'succeeded') for (const l of logs) log(`  ${l.level} ${l.message}`);
+  return { ended, steps, plan, logs };
+}
+
+async function runScale(intent: ClusterIntent, ref: ClusterRef = STAGING) {
+  const result = await runIntent(intent, ref);
+  expect(result.ended.summary).toMatch(/^Succeeded/);
+  expect(result.ended.status).toBe('succeeded');
+  return result;
+}
+
+/**
+ * Runs every step of a finished operation again, as a crash right after each step would: each must find
+ * its effect in place and succeed without changing anything.
+ */
+async function rerunEveryStep(operationId: string): Promise<void> {
+  const op = await store.getOperation(operationId);
+  if (!op) throw new Error(`no operation ${operationId}`);
+  const records = await store.steps(operationId);
+  const results: Record<string, JsonValue | null> = Object.fromEntries(records.map((r) => [r.stepId, r.detail]));
+  const executors = createStepExecutors(c);
+  for (const [index, step] of op.plan.steps.entries()) {
+    const ctx: StepContext = {
+      operation: op,
+      step,
+      index,
+      progress: async () => {},
+      log: async () => {},
+      signal: new AbortController().signal,
+      results,
+    };
+    const executor = executors[step.kind as StepKind];
+    try {
+      await executor(ctx);
+    } catch (e) {
+      throw new Error(`${step.id} failed when run again: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
-  expect(ended.summary).toMatch(/^Succeeded/);
-  expect(ended.status).toBe('succeeded');
-  return { steps, plan };
 }
 
 describe('scale staging with the step executors', () => {
@@ -132,6 +166,8 @@ describe('scale staging with the step executors', () => {
     const three = await expectConsistent(value);
     expect(three).toHaveLength(3);
     expect(new Set(three.map((r) => r.zone)).size).toBe(3);
+    await rerunEveryStep(up.ended.id);
+    expect((await expectConsistent(value)).map((r) => r.name)).toEqual(three.map((r) => r.name));
     const rule = await c.compute.getForwardingRule(project, region, masterName);
     expect(rule?.ipAddress).toBe(staticAddress.address);
     expect((await c.compute.getTargetPool(project, region, masterName))?.instances.sort()).toEqual(three.map((r) => r.name).sort());
@@ -142,6 +178,7 @@ describe('scale staging with the step executors', () => {
     // 3 -> 1: two removals; the load balancer goes with the second and the static IP returns.
     const down = await runScale({ kind: 'scale', replicas: 1 });
     expect(down.steps.filter((s) => s.kind === 'remove-member')).toHaveLength(2);
+    await rerunEveryStep(down.ended.id);
     const one = await expectConsistent(value);
     expect(one).toHaveLength(1);
     expect(one[0]?.externalIp).toBe(staticAddress.address);
@@ -151,4 +188,28 @@ describe('scale staging with the step executors', () => {
       expect(await c.compute.getDisk(project, removed.zone, `${removed.name}-pd`)).toBeNull();
     }
   }, 300_000);
+
+  it('rolls a failed add on prod back: the promoted member, the instance, its disk and its pool entry go', async () => {
+    const before = await replicas(PROD);
+    const pool = await c.compute.getTargetPool(PROD.project, PROD.region, PROD.masterName);
+    expect(before.length).toBeGreaterThanOrEqual(3);
+    const topology = await observeCluster(PROD, c);
+    const perZone = (z: string) => before.filter((r) => r.zone === z).length;
+    const zone = [...topology.regionZones].sort((a, b) => perZone(a) - perZone(b))[0] ?? '';
+
+    const injected: StepExecutor = () => Promise.reject(new Error('injected failure after the promote'));
+    const { ended, steps, logs } = await runIntent({ kind: 'add-replica', zone }, PROD, { 'await-api-server': injected });
+    expect(ended.status).toBe('failed');
+    expect(ended.summary).toContain('Rolled back');
+    expect(steps.find((s) => s.kind === 'promote-learner')?.status).toBe('done');
+    const picked = steps.find((s) => s.kind === 'pick-name')?.detail;
+    const name = typeof picked === 'object' && picked !== null && !Array.isArray(picked) && typeof picked.name === 'string' ? picked.name : '';
+    expect(name).toMatch(new RegExp(`^${PROD.masterName}-[a-z0-9]{3}$`));
+    expect(logs.filter((l) => l.message.startsWith('Rolling back')).map((l) => l.message)).toHaveLength(4);
+
+    const after = await expectConsistent(null, PROD);
+    expect(after.map((r) => r.name)).toEqual(before.map((r) => r.name));
+    expect(await c.compute.getDisk(PROD.project, zone, `${name}-pd`)).toBeNull();
+    expect((await c.compute.getTargetPool(PROD.project, PROD.region, PROD.masterName))?.instances.sort()).toEqual(pool?.instances.sort());
+  }, 180_000);
 });
