@@ -34,6 +34,9 @@ export function ClusterDashboard({ id }: { id: string }) {
         <div className="flex flex-col items-end gap-1">
           <div className="flex items-center gap-3">
             <LiveIndicator live={live} observedAt={t.observedAt} />
+            <Link href={`/clusters/${encodeURIComponent(id)}/operations`} className="text-sm text-sky-700 hover:underline">
+              History
+            </Link>
             <Link href={`/clusters/${encodeURIComponent(id)}/change`} className="rounded-md bg-slate-900 px-3 py-1.5 text-sm font-medium text-white hover:bg-slate-700">
               Change replicas
             </Link>

@@ -1,6 +1,8 @@
 'use client';
+import { useRouter } from 'next/navigation';
 import { useState, useTransition } from 'react';
 import { previewPlanAction } from '@/lib/actions/preview-plan-action';
+import { startOperationAction } from '@/lib/actions/start-operation-action';
 import type { Result } from '@/lib/core/errors';
 import type { Tolerance } from '@/lib/core/layout';
 import type { ClusterIntent, Plan } from '@/lib/core/planner';
@@ -16,7 +18,34 @@ const tabClass = (active: boolean) =>
   `rounded-md px-3 py-1.5 text-sm font-medium ${active ? 'bg-slate-900 text-white' : 'text-slate-600 hover:bg-slate-100'}`;
 
 /** Add, remove or scale: pick, then preview the plan the server computed on a fresh observation. */
-export function ChangeWizard({ clusterId, zones, replicas }: { clusterId: string; zones: ZoneChoice[]; replicas: ReplicaChoice[] }) {
+/** Nothing changes until the operator types the cluster's name; the server re-plans before it acts. */
+function ConfirmAndRun({ clusterId, masterName, intent }: { clusterId: string; masterName: string; intent: ClusterIntent }) {
+  const router = useRouter();
+  const [confirm, setConfirm] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [running, startRunning] = useTransition();
+  const run = () =>
+    startRunning(async () => {
+      setError(null);
+      const started = await startOperationAction({ clusterId, intent, confirm });
+      if (started.ok) router.push(`/clusters/${encodeURIComponent(clusterId)}/operations/${started.data.operationId}`);
+      else setError(started.message);
+    });
+  return (
+    <div className="space-y-2 rounded-lg border border-slate-300 bg-white p-4 text-sm" data-testid="confirm-run">
+      <label className="block">
+        <span className="text-slate-700">Type <span className="font-mono font-semibold">{masterName}</span> to confirm</span>
+        <input value={confirm} onChange={(e) => setConfirm(e.target.value)} autoComplete="off" spellCheck={false} className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 font-mono" />
+      </label>
+      <button onClick={run} disabled={running || confirm.trim() !== masterName} className="rounded-md bg-red-700 px-3 py-1.5 font-medium text-white hover:bg-red-800 disabled:opacity-50">
+        {running ? 'Starting…' : 'Run this plan'}
+      </button>
+      {error && <p role="alert" className="text-red-700" data-testid="run-error">{error}</p>}
+    </div>
+  );
+}
+
+export function ChangeWizard({ clusterId, masterName, zones, replicas }: { clusterId: string; masterName: string; zones: ZoneChoice[]; replicas: ReplicaChoice[] }) {
   const [mode, setMode] = useState<Mode>('add');
   const [result, setResult] = useState<Result<Plan> | null>(null);
   const [pending, startTransition] = useTransition();
@@ -137,9 +166,7 @@ export function ChangeWizard({ clusterId, zones, replicas }: { clusterId: string
         {!pending && result?.ok && (
           <div className="space-y-4">
             <PlanPreview plan={result.data} />
-            <p className="rounded-md border border-slate-200 bg-slate-50 px-3 py-2 text-sm text-slate-600">
-              Quorum does not run plans yet: the journaled, resumable operation runner is still being built. Until then, the kube-up command above does the same change.
-            </p>
+            <ConfirmAndRun clusterId={clusterId} masterName={masterName} intent={result.data.intent as ClusterIntent} />
           </div>
         )}
       </div>

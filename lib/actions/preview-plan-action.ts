@@ -1,24 +1,12 @@
 'use server';
-import { randomInt } from 'node:crypto';
 import { z } from 'zod';
 import { fail, ok } from '@/lib/core/errors';
 import { planOperation, type Plan } from '@/lib/core/planner';
 import { parseClusterId } from '@/lib/core/topology';
 import { defineAction } from '@/lib/actions/define-action';
 import { clusterIdSchema, clusterIntentSchema } from '@/lib/actions/schemas';
+import { newReplicaNames } from '@/lib/server/services/replica-names';
 import { ClusterNotFoundError, clusterView } from '@/lib/server/views';
-
-const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
-
-/** kube-up's replica suffix: three random lower-case letters or digits, avoiding names already taken. */
-function newReplicaNames(masterName: string, taken: Set<string>, count: number): string[] {
-  const names: string[] = [];
-  while (names.length < count) {
-    const name = `${masterName}-${Array.from({ length: 3 }, () => ALPHABET[randomInt(ALPHABET.length)]).join('')}`;
-    if (!taken.has(name) && !names.includes(name)) names.push(name);
-  }
-  return names;
-}
 
 /** Plans a change on a live observation of the cluster and returns the plan or the refusal, changing nothing. */
 export const previewPlanAction = defineAction(

@@ -1,12 +1,14 @@
 // Query keys and options shared by the server prefetch (pages) and the client hooks. The cluster id is
 // first in every cluster key, so everything about one cluster can be invalidated at once.
 import { queryOptions } from '@tanstack/react-query';
+import type { OperationView } from '@/lib/core/operation-view';
 import type { ClusterView, FleetView } from '@/lib/core/view';
 
 export const queryKeys = {
   fleet: () => ['fleet'] as const,
   cluster: (id: string) => ['cluster', id] as const,
   clusterView: (id: string) => ['cluster', id, 'view'] as const,
+  operation: (clusterId: string, opId: string) => ['cluster', clusterId, 'operation', opId] as const,
 };
 
 export class FetchError extends Error {
@@ -45,7 +47,15 @@ export const clusterViewQuery = (id: string) =>
     staleTime: 5_000,
   });
 
+export const operationQuery = (clusterId: string, opId: string) =>
+  queryOptions({
+    queryKey: queryKeys.operation(clusterId, opId),
+    queryFn: () => fetchJson<OperationView>(`/api/operations/${encodeURIComponent(opId)}`),
+    staleTime: 2_000,
+  });
+
 export const liveUrls = {
+  operation: (opId: string) => `/api/operations/${encodeURIComponent(opId)}/events`,
   fleet: () => '/api/fleet/events',
   cluster: (id: string) => `/api/clusters/${encodeURIComponent(id)}/events`,
 };

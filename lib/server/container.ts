@@ -1,4 +1,5 @@
 import 'server-only';
+import { mkdirSync } from 'node:fs';
 import { Etcd3Admin } from '@/lib/adapters/etcd/etcd3-admin';
 import { closeGceClients, createGceClients, GceCompute, type GceClients } from '@/lib/adapters/gce/gce-compute';
 import { ClientNodeKubeApi } from '@/lib/adapters/kube/client-node-kube-api';
@@ -7,6 +8,8 @@ import { systemClock, type Clock } from '@/lib/ports/clock';
 import type { ComputePort } from '@/lib/ports/compute';
 import type { EtcdAdminPort } from '@/lib/ports/etcd-admin';
 import type { KubeApiPort } from '@/lib/ports/kube-api';
+import type { Store } from '@/lib/ports/store';
+import { SqliteStore, storePathIn } from '@/lib/adapters/store/sqlite-store';
 import { ProviderError } from '@/lib/ports/provider-error';
 import { env as processEnv, type Env } from '@/lib/server/env';
 
@@ -34,6 +37,8 @@ export type Container = {
   /** Projects whose clusters the fleet lists. */
   projects: string[];
   probeTimeoutMs: number;
+  /** The operation journal and audit log: SQLite in QUORUM_DATA_DIR, opened on first use (observing needs none). */
+  readonly store: Store;
   close(): Promise<void>;
 };
 
@@ -57,8 +62,16 @@ export function createContainer(env: Env): Container {
           },
           apiServer: (ip) => `https://${ip}:443`,
         };
+  let store: SqliteStore | undefined;
   return {
     env,
+    get store(): Store {
+      if (!store) {
+        mkdirSync(env.QUORUM_DATA_DIR, { recursive: true });
+        store = new SqliteStore(storePathIn(env.QUORUM_DATA_DIR));
+      }
+      return store;
+    },
     compute: new GceCompute(gce, env.QUORUM_COMPUTE_TIMEOUT_MS),
     etcd,
     kube,
@@ -68,7 +81,7 @@ export function createContainer(env: Env): Container {
     probeTimeoutMs: env.QUORUM_PROBE_TIMEOUT_MS,
     async close() {
       kube.close();
-      await Promise.all([etcd.close(), closeGceClients(gce)]);
+      await Promise.all([etcd.close(), closeGceClients(gce), store?.close()]);
     },
   };
 }

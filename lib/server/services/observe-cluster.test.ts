@@ -6,6 +6,7 @@ import type { ComputePort, InstanceInfo } from '@/lib/ports/compute';
 import type { EtcdAdminPort, EtcdClientCredentials } from '@/lib/ports/etcd-admin';
 import type { KubeApiPort, KubeCredentials } from '@/lib/ports/kube-api';
 import { ProviderError } from '@/lib/ports/provider-error';
+import type { Store } from '@/lib/ports/store';
 import type { Container } from '@/lib/server/container';
 import { parseEnv } from '@/lib/server/env';
 import { clustersOf } from './discover-clusters';
@@ -147,6 +148,8 @@ class FakeWorld {
       },
       projects: ['sandbox-project'],
       probeTimeoutMs: 800,
+      // Observing never journals anything.
+      store: observeOnly<Store>({}),
       close: async () => {},
     };
   }

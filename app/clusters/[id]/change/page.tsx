@@ -33,7 +33,7 @@ export default async function ChangePage({ params }: Props) {
           {pluralize(t.replicas.length, 'replica')} in region <span className="font-mono">{t.cluster.region}</span>; the cluster {toleranceSentence(a)} now.
         </p>
       </div>
-      <ChangeWizard clusterId={id} zones={addZoneChoices(view)} replicas={replicas} />
+      <ChangeWizard clusterId={id} masterName={t.cluster.masterName} zones={addZoneChoices(view)} replicas={replicas} />
     </div>
   );
 }

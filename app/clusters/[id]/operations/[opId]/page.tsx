@@ -1,0 +1,31 @@
+import { dehydrate, HydrationBoundary, QueryClient } from '@tanstack/react-query';
+import type { Metadata } from 'next';
+import { notFound } from 'next/navigation';
+import { z } from 'zod';
+import { OperationJournal } from '@/components/operations/operation-journal';
+import { operationQuery } from '@/lib/client/queries';
+import { parseClusterId } from '@/lib/core/topology';
+import { container } from '@/lib/server/container';
+import { readOperationView } from '@/lib/server/operations/operation-views';
+
+export const dynamic = 'force-dynamic';
+export const metadata: Metadata = { title: 'Operation' };
+
+type Props = { params: Promise<{ id: string; opId: string }> };
+
+export default async function OperationPage({ params }: Props) {
+  const { id: rawId, opId: rawOpId } = await params;
+  const id = decodeURIComponent(rawId);
+  const ref = parseClusterId(id);
+  const opId = z.uuid().safeParse(rawOpId);
+  if (!ref || !opId.success) notFound();
+  const view = await readOperationView(container().store, opId.data);
+  if (!view || view.clusterId !== id) notFound();
+  const queryClient = new QueryClient();
+  queryClient.setQueryData(operationQuery(id, opId.data).queryKey, view);
+  return (
+    <HydrationBoundary state={dehydrate(queryClient)}>
+      <OperationJournal clusterId={id} opId={opId.data} clusterName={ref.masterName} />
+    </HydrationBoundary>
+  );
+}

@@ -1,0 +1,44 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { notFound } from 'next/navigation';
+import { Badge } from '@/components/ui/badge';
+import { parseClusterId } from '@/lib/core/topology';
+import { container } from '@/lib/server/container';
+
+export const dynamic = 'force-dynamic';
+export const metadata: Metadata = { title: 'Operation history' };
+
+type Props = { params: Promise<{ id: string }> };
+
+export default async function OperationHistoryPage({ params }: Props) {
+  const id = decodeURIComponent((await params).id);
+  const ref = parseClusterId(id);
+  if (!ref) notFound();
+  const operations = await container().store.listOperations(id, 100);
+  return (
+    <div className="space-y-4">
+      <div>
+        <Link href={`/clusters/${encodeURIComponent(id)}`} className="text-sm text-sky-700 hover:underline">← {ref.masterName}</Link>
+        <h1 className="mt-1 text-2xl font-semibold tracking-tight">Operations on <span className="font-mono">{ref.masterName}</span></h1>
+      </div>
+      {operations.length === 0 ? (
+        <p className="rounded-lg border border-dashed border-slate-300 bg-white p-6 text-sm text-slate-500">No operation has run on this cluster yet.</p>
+      ) : (
+        <ul className="divide-y divide-slate-100 rounded-lg border border-slate-200 bg-white" data-testid="operation-history">
+          {operations.map((op) => {
+            const summary = typeof op.plan.summary === 'string' ? op.plan.summary : op.kind;
+            return (
+              <li key={op.id} className="flex items-center justify-between gap-3 px-4 py-3 text-sm">
+                <div>
+                  <Link href={`/clusters/${encodeURIComponent(id)}/operations/${op.id}`} className="font-medium text-sky-700 hover:underline">{summary}</Link>
+                  <div className="text-xs text-slate-500">by {op.actor} · {new Date(op.createdAt).toLocaleString()}{op.summary ? ` · ${op.summary}` : ''}</div>
+                </div>
+                <Badge tone={op.status === 'succeeded' ? 'good' : op.status === 'failed' ? 'bad' : op.status === 'running' ? 'info' : 'warn'}>{op.status}</Badge>
+              </li>
+            );
+          })}
+        </ul>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,129 @@
+'use client';
+import { useQuery } from '@tanstack/react-query';
+import Link from 'next/link';
+import { useTransition, useState } from 'react';
+import { cancelOperationAction } from '@/lib/actions/cancel-operation-action';
+import { FALLBACK_POLL_MS, liveUrls, operationQuery } from '@/lib/client/queries';
+import { useLiveFeed } from '@/lib/client/use-live-feed';
+import { TERMINAL_STATUSES, type OperationStepView, type OperationView } from '@/lib/core/operation-view';
+import { Badge, type Tone } from '@/components/ui/badge';
+import { Card } from '@/components/ui/card';
+import { LiveIndicator } from '@/components/ui/live-indicator';
+
+const statusTone: Record<OperationView['status'], Tone> = {
+  pending: 'neutral',
+  running: 'info',
+  cancelling: 'warn',
+  succeeded: 'good',
+  failed: 'bad',
+  cancelled: 'warn',
+};
+
+const stepMark: Record<OperationStepView['status'], string> = { pending: '○', running: '◐', done: '●', failed: '✕', skipped: '–' };
+
+function StepRow({ step, showTransient }: { step: OperationStepView; showTransient: boolean }) {
+  const p = step.progress;
+  return (
+    <li data-testid="operation-step" data-status={step.status} data-kind={step.kind} className="rounded-md border border-slate-200 bg-white px-3 py-2 text-sm">
+      <div className="flex items-start gap-3">
+        <span aria-hidden className={`w-4 text-center ${step.status === 'failed' ? 'text-red-600' : step.status === 'done' ? 'text-emerald-600' : step.status === 'running' ? 'text-sky-600' : 'text-slate-400'}`}>
+          {stepMark[step.status]}
+        </span>
+        <div className="min-w-0 flex-1">
+          <div className={step.status === 'skipped' ? 'text-slate-400 line-through' : ''}>{step.title}</div>
+          {showTransient && step.transient && <div className="text-xs text-amber-700">{step.transient}</div>}
+          {step.error && <div className="mt-0.5 text-xs text-red-700">{step.error}</div>}
+          {step.status === 'running' && p && (
+            <div className="mt-1.5 space-y-0.5" data-testid="step-progress">
+              {p.fraction !== undefined && (
+                <div className="h-1.5 w-full rounded bg-slate-100" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(p.fraction * 100)}>
+                  <div className="h-1.5 rounded bg-sky-500 transition-all" style={{ width: `${Math.min(100, Math.round(p.fraction * 100))}%` }} />
+                </div>
+              )}
+              <div className="text-xs text-slate-500">
+                {p.message}
+                {p.etaSeconds !== undefined && ` · about ${Math.max(1, Math.round(p.etaSeconds))} s left`}
+              </div>
+            </div>
+          )}
+        </div>
+        <span className="shrink-0 text-xs text-slate-400">{step.status}</span>
+      </div>
+    </li>
+  );
+}
+
+/** The live journal of one operation: steps with progress and ETA, outcome, log, the kube-up equivalent. */
+export function OperationJournal({ clusterId, opId, clusterName }: { clusterId: string; opId: string; clusterName: string }) {
+  const query = operationQuery(clusterId, opId);
+  const live = useLiveFeed<OperationView>(liveUrls.operation(opId), query.queryKey, (v) => v.observedAt);
+  const { data } = useQuery({ ...query, refetchInterval: live.status === 'live' ? false : FALLBACK_POLL_MS });
+  const [cancelMessage, setCancelMessage] = useState<string | null>(null);
+  const [pending, startTransition] = useTransition();
+  if (!data) return <p className="text-sm text-slate-500">Reading the journal…</p>;
+  const done = data.steps.filter((s) => s.status === 'done').length;
+  const ended = TERMINAL_STATUSES.has(data.status);
+  return (
+    <div className="space-y-4">
+      <div className="flex items-end justify-between gap-4">
+        <div className="min-w-0 flex-1">
+          <Link href={`/clusters/${encodeURIComponent(clusterId)}`} className="text-sm text-sky-700 hover:underline">← {clusterName}</Link>
+          <h1 className="mt-1 text-2xl font-semibold tracking-tight">{data.summary}</h1>
+          <p className="text-sm text-slate-500">
+            by {data.actor} · started {new Date(data.createdAt).toLocaleString()} · {done} of {data.steps.length} steps done
+          </p>
+        </div>
+        <div className="flex shrink-0 flex-col items-end gap-2">
+          <Badge tone={statusTone[data.status]} testId="operation-status">{data.status}</Badge>
+          <LiveIndicator live={live} observedAt={data.observedAt} />
+          {!ended && (
+            <button
+              disabled={pending || data.status === 'cancelling'}
+              onClick={() => startTransition(async () => {
+                const result = await cancelOperationAction({ operationId: opId });
+                setCancelMessage(result.ok ? 'Cancel requested: Quorum stops at the next safe point.' : result.message);
+              })}
+              className="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm hover:bg-slate-50 disabled:opacity-50"
+            >
+              Cancel at the next safe point
+            </button>
+          )}
+          {cancelMessage && <p className="text-xs text-slate-600">{cancelMessage}</p>}
+        </div>
+      </div>
+      {data.outcome && (
+        <div role="status" className={`rounded-md px-3 py-2 text-sm ${data.status === 'succeeded' ? 'bg-emerald-50 text-emerald-900' : 'bg-amber-50 text-amber-900'}`} data-testid="operation-outcome">
+          {data.outcome}
+        </div>
+      )}
+      <div className="grid gap-4 lg:grid-cols-[1fr_26rem]">
+        <ol className="space-y-1" data-testid="operation-steps">
+          {data.steps.map((step, i) => (
+            // The planner's risk note is said once, where the risky state begins.
+            <StepRow key={step.index} step={step} showTransient={step.transient !== null && step.transient !== data.steps[i - 1]?.transient} />
+          ))}
+        </ol>
+        <div className="min-w-0 space-y-4">
+          {data.kubeUpCommand && (
+            <Card title="The same with kube-up">
+              <pre className="whitespace-pre-wrap break-all text-xs">{data.kubeUpCommand}</pre>
+            </Card>
+          )}
+          <Card title="Log">
+            {data.log.length === 0 ? (
+              <p className="text-sm text-slate-500">Nothing logged yet.</p>
+            ) : (
+              <ol className="max-h-96 space-y-0.5 overflow-y-auto font-mono text-xs" data-testid="operation-log">
+                {data.log.map((l) => (
+                  <li key={l.id} className={l.level === 'error' ? 'text-red-700' : l.level === 'warn' ? 'text-amber-700' : 'text-slate-700'}>
+                    <span className="text-slate-400">{new Date(l.at).toLocaleTimeString()}</span> {l.message}
+                  </li>
+                ))}
+              </ol>
+            )}
+          </Card>
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,14 @@
+'use server';
+import { z } from 'zod';
+import { fail, ok } from '@/lib/core/errors';
+import { defineAction } from '@/lib/actions/define-action';
+import { container } from '@/lib/server/container';
+import { operationsRunner } from '@/lib/server/operations/runtime';
+
+/** Asks a running operation to stop at its next safe point (a step boundary). */
+export const cancelOperationAction = defineAction('cancelOperation', z.object({ operationId: z.uuid() }), async ({ operationId }, { actor }) => {
+  const operation = await container().store.getOperation(operationId);
+  if (!operation) return fail('NotFound', 'No such operation.');
+  await operationsRunner().cancel(operationId, actor);
+  return ok({ operationId });
+});

@@ -1,0 +1,63 @@
+import 'server-only';
+import type { OperationView } from '@/lib/core/operation-view';
+import type { Store } from '@/lib/ports/store';
+import { describeError } from '@/lib/server/describe-error';
+import { Feed, feedFor } from '@/lib/server/live/feed';
+
+const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+
+/** One operation as its page shows it, read from the journal; null when there is no such operation. */
+export async function readOperationView(store: Store, id: string): Promise<OperationView | null> {
+  const operation = await store.getOperation(id);
+  if (!operation) return null;
+  const [steps, log] = await Promise.all([store.steps(id), store.logs(id)]);
+  const plan = operation.plan as Record<string, unknown>;
+  return {
+    id: operation.id,
+    clusterId: operation.clusterId,
+    kind: operation.kind,
+    summary: text(plan.summary) ?? operation.kind,
+    status: operation.status,
+    actor: operation.actor,
+    createdAt: operation.createdAt,
+    updatedAt: operation.updatedAt,
+    endedAt: operation.endedAt,
+    error: operation.error,
+    outcome: operation.summary,
+    kubeUpCommand: text(plan.kubeUpCommand),
+    steps: steps.map((s) => ({
+      index: s.index,
+      title: s.title,
+      kind: s.kind,
+      status: s.status,
+      startedAt: s.startedAt,
+      endedAt: s.endedAt,
+      progress: s.progress,
+      error: s.error,
+      transient: text((operation.plan.steps[s.index] as Record<string, unknown> | undefined)?.transient),
+    })),
+    log: log.slice(-200).map((l) => ({ id: l.id, at: l.at, level: l.level, message: l.message })),
+    observedAt: new Date().toISOString(),
+  };
+}
+
+export class OperationNotFoundError extends Error {
+  constructor(id: string) {
+    super(`No operation ${id}.`);
+  }
+}
+
+/** Live journal of one operation, polled from the store (the runner may run in another process after a restart). */
+export function operationFeed(store: Store, id: string): Feed<OperationView> {
+  return feedFor(`operation:${id}`, () =>
+    new Feed(
+      async () => {
+        const view = await readOperationView(store, id);
+        if (!view) throw new OperationNotFoundError(id);
+        return view;
+      },
+      400,
+      describeError,
+    ),
+  );
+}

@@ -1,0 +1,30 @@
+import 'server-only';
+import { container } from '@/lib/server/container';
+import { createRunner, type Runner } from './runner';
+import { createStepCompensations, createStepExecutors } from './steps';
+
+// One runner per server process, on globalThis like the container so dev-mode reloads share it.
+const KEY = Symbol.for('quorum.server.runner');
+type Holder = { [KEY]?: Runner };
+
+export function operationsRunner(): Runner {
+  const holder = globalThis as Holder;
+  if (!holder[KEY]) {
+    const c = container();
+    holder[KEY] = createRunner({
+      store: c.store,
+      clock: c.clock,
+      executors: createStepExecutors(c),
+      compensations: createStepCompensations(c),
+      log: (level, message, error) => console[level === 'info' ? 'log' : level](`[operations] ${message}`, error ?? ''),
+    });
+  }
+  return holder[KEY];
+}
+
+/** At server start: every operation a crash or restart interrupted continues from its first unfinished step. */
+export async function resumeInterruptedOperations(): Promise<string[]> {
+  const { resumed } = await operationsRunner().resumeUnfinished();
+  if (resumed.length) console.log(`[operations] resuming ${resumed.length} interrupted operation(s): ${resumed.join(', ')}`);
+  return resumed;
+}
