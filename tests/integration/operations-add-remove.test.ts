@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readMasterMetadata } from '@/lib/adapters/gce/master-metadata';
 import { openSqliteStore, type SqliteStore } from '@/lib/adapters/store/sqlite-store';
 import { assessTopology } from '@/lib/core/assessment';
 import { planOperation, type ClusterIntent, type StepKind } from '@/lib/core/planner';
@@ -77,7 +78,28 @@ async function expectConsistent(expectedValue: string | null, ref: ClusterRef = 
   return vms;
 }
 
-async function runIntent(intent: ClusterIntent, ref: ClusterRef = STAGING, overrides: Partial<Record<StepKind, StepExecutor>> = {}) {
+/**
+ * Calls every executor twice in a row, as a crash after a step acted but before the runner journaled it
+ * done would: the second call must find the first's effect and succeed without doing it again.
+ */
+function twice(executors: Record<StepKind, StepExecutor>): Record<StepKind, StepExecutor> {
+  const out = { ...executors };
+  for (const kind of Object.keys(executors) as StepKind[]) {
+    const once = executors[kind];
+    out[kind] = async (ctx) => {
+      await once(ctx);
+      return once(ctx);
+    };
+  }
+  return out;
+}
+
+async function runIntent(
+  intent: ClusterIntent,
+  ref: ClusterRef = STAGING,
+  overrides: Partial<Record<StepKind, StepExecutor>> = {},
+  opts: { twice?: boolean } = {},
+) {
   const topology = await observeCluster(ref, c);
   const assessment = assessTopology(topology, new Date(topology.observedAt));
   const planned = planOperation({ topology, assessment, intent, operationInProgress: false });
@@ -94,7 +116,7 @@ async function runIntent(intent: ClusterIntent, ref: ClusterRef = STAGING, overr
   const runner = createRunner({
     store,
     clock: systemClock,
-    executors: { ...createStepExecutors(c), ...overrides },
+    executors: { ...(opts.twice ? twice(createStepExecutors(c)) : createStepExecutors(c)), ...overrides },
     compensations: createStepCompensations(c),
     log: () => {},
   });
@@ -109,7 +131,7 @@ async function runIntent(intent: ClusterIntent, ref: ClusterRef = STAGING, overr
 }
 
 async function runScale(intent: ClusterIntent, ref: ClusterRef = STAGING) {
-  const result = await runIntent(intent, ref);
+  const result = await runIntent(intent, ref, {}, { twice: true });
   expect(result.ended.summary).toMatch(/^Succeeded/);
   expect(result.ended.status).toBe('succeeded');
   return result;
@@ -175,9 +197,21 @@ describe('scale staging with the step executors', () => {
     const waitedMs = up.steps.find((s) => s.kind === 'await-cluster-address');
     expect(waitedMs?.detail).toMatchObject({ address: expect.stringContaining(staticAddress.address) });
 
-    // 3 -> 1: two removals; the load balancer goes with the second and the static IP returns.
-    const down = await runScale({ kind: 'scale', replicas: 1 });
+    // 3 -> 1: two removals, the first of the etcd main leader (so leadership must move); the load
+    // balancer goes with the second and the static IP returns.
+    const creds = readMasterMetadata(three[0]?.metadata ?? {})?.etcdClient;
+    if (!creds) throw new Error('no etcd credentials in the replicas metadata');
+    const statuses = await Promise.all(three.map((r) => c.etcd.status(c.endpoints.etcd(r.internalIp ?? '', 'main'), creds, 5_000)));
+    const leaderIndex = statuses.findIndex((st) => st.ok && st.memberId === st.leaderId);
+    const leader = three[leaderIndex];
+    const other = three.find((r) => r !== leader);
+    if (!leader || !other) throw new Error('etcd main has no leader among the replicas');
+    log(`etcd main is led by ${leader.name}; removing it first`);
+    const down = await runScale({ kind: 'scale', replicas: 1, zones: [leader.zone, other.zone] });
     expect(down.steps.filter((s) => s.kind === 'remove-member')).toHaveLength(2);
+    expect(down.steps.find((s) => s.kind === 'resolve-replica')?.detail).toMatchObject({ name: leader.name });
+    // The journaled detail is the second (no-op) call's; the log keeps the first call's move.
+    expect(down.logs.map((l) => l.message)).toContainEqual(expect.stringContaining(`etcd main leadership moved off ${leader.name}`));
     await rerunEveryStep(down.ended.id);
     const one = await expectConsistent(value);
     expect(one).toHaveLength(1);
