@@ -20,8 +20,11 @@ import {
   victimOf,
 } from './cluster-context';
 
-/** How long the forwarding rule is expected to take to forward when the step does not say (the sandbox's default). */
-export const DEFAULT_LB_PROPAGATION_MS = 20_000;
+/**
+ * How long a new forwarding rule is expected to take to forward when the step does not say: the sandbox's
+ * default SANDBOX_LB_DELAY_MS, and the ~20 minutes GCE takes (reference/ha-masters.md).
+ */
+export const DEFAULT_LB_PROPAGATION_MS = { sandbox: 20_000, gce: 20 * 60_000 } as const;
 
 async function instanceNamed(c: Container, ctx: StepContext, name: string) {
   const ref = clusterRefOf(ctx);
@@ -103,8 +106,8 @@ const forwardingRuleDetail = z.object({ createdAtMs: z.number().nullable() });
 
 /**
  * Waits until `https://<static IP>` completes a TLS handshake through the forwarding rule. Progress is the
- * time since the rule was created over the expected propagation (`expectedSeconds`, else 20 s); the
- * deadline is ten times that, at least two minutes.
+ * time since the rule was created over the expected propagation (`expectedSeconds`, else the provider's default); the
+ * deadline is three times that, at least two minutes.
  */
 const awaitClusterAddress = (c: Container): StepExecutor => async (ctx) => {
   const ref = clusterRefOf(ctx);
@@ -112,10 +115,10 @@ const awaitClusterAddress = (c: Container): StepExecutor => async (ctx) => {
   const url = new URL(c.endpoints.apiServer(staticIp));
   const port = Number(url.port || 443);
   const expectedSeconds = ctx.step.params.expectedSeconds;
-  const expectedMs = typeof expectedSeconds === 'number' && expectedSeconds > 0 ? expectedSeconds * 1_000 : DEFAULT_LB_PROPAGATION_MS;
+  const expectedMs = typeof expectedSeconds === 'number' && expectedSeconds > 0 ? expectedSeconds * 1_000 : DEFAULT_LB_PROPAGATION_MS[c.env.QUORUM_PROVIDER];
   const rule = forwardingRuleDetail.safeParse(ctx.results[siblingStepId(ctx, 'create-forwarding-rule')]);
   const since = rule.success && rule.data.createdAtMs !== null ? rule.data.createdAtMs : Date.now();
-  const deadline = Date.now() + Math.max(expectedMs * 10, 120_000);
+  const deadline = Date.now() + Math.max(expectedMs * 3, 120_000);
   for (;;) {
     throwIfAborted(ctx.signal);
     if (await tlsAnswers(staticIp, port, 2_000)) {
