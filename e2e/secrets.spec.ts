@@ -68,7 +68,7 @@ test('no private key material reaches the browser: client bundle, HTML, RSC and 
 
   const prod = `/clusters/${encodeURIComponent(clusterId('prod-master', 'europe-west1'))}`;
   const staging = `/clusters/${encodeURIComponent(clusterId('staging-master', 'us-central1'))}`;
-  const pages = ['/', prod, staging];
+  const pages = ['/', prod, staging, `${prod}/change`, `${staging}/operations`, `${prod}/operations`];
 
   // What the browser receives while it renders each page (documents, scripts, RSC, JSON).
   const received: Promise<void>[] = [];
@@ -80,6 +80,12 @@ test('no private key material reaches the browser: client bundle, HTML, RSC and 
     await page.goto(url);
     await expect(page.locator('main')).not.toBeEmpty();
     await page.waitForLoadState('networkidle').catch(() => undefined);
+    // Operation pages (journals of earlier runs, when there are any) are payloads too.
+    if (url.endsWith('/operations')) {
+      for (const href of await page.getByTestId('operation-history').locator('a').evaluateAll((as) => as.map((a) => a.getAttribute('href') ?? ''))) {
+        if (href && !pages.includes(href)) pages.push(href);
+      }
+    }
   }
   await Promise.all(received);
 
