@@ -20,7 +20,7 @@ import type { InstanceInfo } from '@/lib/ports/compute';
 import { createRunner, type StepContext, type StepExecutor } from '@/lib/server/operations/runner';
 import { createStepCompensations, createStepExecutors, rollbackKindsOf } from '@/lib/server/operations/steps';
 import { observeCluster, replicaNameRegex } from '@/lib/server/services/observe-cluster';
-import { etcdctlMemberList, PROD, STAGING, testContainer, writeEtcdctlCerts, type EtcdctlCerts } from './support';
+import { etcdctlMemberList, pollUntil, PROD, STAGING, testContainer, writeEtcdctlCerts, type EtcdctlCerts } from './support';
 
 const run = promisify(execFile);
 const c = testContainer();
@@ -245,5 +245,41 @@ describe('scale staging with the step executors', () => {
     expect(after.map((r) => r.name)).toEqual(before.map((r) => r.name));
     expect(await c.compute.getDisk(PROD.project, zone, `${name}-pd`)).toBeNull();
     expect((await c.compute.getTargetPool(PROD.project, PROD.region, PROD.masterName))?.instances.sort()).toEqual(pool?.instances.sort());
+  }, 180_000);
+
+  it('stops a 1 -> 3 at once when cancelled during the load-balancer wait, and a new plan finishes the job', async () => {
+    // The first test may have left a new replica as the last one: any single replica will do.
+    const start = (await replicas()).map((r) => r.name);
+    expect(start).toHaveLength(1);
+    const topology = await observeCluster(STAGING, c);
+    const intent: ClusterIntent = { kind: 'scale', replicas: 3 };
+    const planned = planOperation({ topology, assessment: assessTopology(topology, new Date(topology.observedAt)), intent, operationInProgress: false });
+    if (!planned.ok) throw new Error(`refused: ${planned.refusal.message}`);
+    const op = await store.createOperation({ clusterId: clusterId(STAGING), kind: 'scale', intent, plan: planned.plan, actor: 'integration-test' });
+    const runner = createRunner({ store, clock: systemClock, executors: createStepExecutors(c), compensations: createStepCompensations(c), log: () => {} });
+    const ended = runner.start(op.id);
+    const waiting = await pollUntil(
+      async () => (await store.steps(op.id)).find((s) => s.kind === 'await-cluster-address'),
+      (s) => s?.status === 'running' && (s.progress?.fraction ?? 0) > 0,
+      30_000,
+    );
+    expect(waiting?.progress?.etaSeconds).toBeGreaterThan(0);
+    const cancelledAt = Date.now();
+    await runner.cancel(op.id, 'integration-test');
+    const result = await ended;
+    log(`cancelled after ${Date.now() - cancelledAt} ms: ${result.summary ?? ''}`);
+    expect(result.status).toBe('cancelled');
+    expect(Date.now() - cancelledAt).toBeLessThan(5_000);
+    expect((await replicas()).map((r) => r.name)).toEqual(start);
+
+    // The load balancer exists now, so a fresh plan skips its steps and adds the two replicas behind it.
+    const up = await runScale(intent);
+    expect(up.steps.map((s) => s.kind)).not.toContain('create-forwarding-rule');
+    expect(await expectConsistent(null)).toHaveLength(3);
+    const down = await runScale({ kind: 'scale', replicas: 1 });
+    expect(down.steps.map((s) => s.kind)).toContain('return-static-ip-to-last-replica');
+    const one = await expectConsistent(null);
+    expect(one).toHaveLength(1);
+    expect(one[0]?.externalIp).toBe((await c.compute.getAddress(project, region, `${masterName}-ip`))?.address);
   }, 180_000);
 });
