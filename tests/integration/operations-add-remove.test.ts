@@ -17,6 +17,7 @@ import { clusterId, type ClusterRef, type EtcdClusterName } from '@/lib/core/top
 import type { JsonValue } from '@/lib/ports/store';
 import { systemClock } from '@/lib/ports/clock';
 import type { InstanceInfo } from '@/lib/ports/compute';
+import type { EtcdClientCredentials } from '@/lib/ports/etcd-admin';
 import { createRunner, type StepContext, type StepExecutor } from '@/lib/server/operations/runner';
 import { createStepCompensations, createStepExecutors, rollbackKindsOf } from '@/lib/server/operations/steps';
 import { observeCluster, replicaNameRegex } from '@/lib/server/services/observe-cluster';
@@ -166,6 +167,25 @@ async function rerunEveryStep(operationId: string): Promise<void> {
   }
 }
 
+/** Makes a replica other than `<masterName>` lead etcd main (MoveLeader sent to the current leader) and returns it. */
+async function makeNewReplicaLead(vms: InstanceInfo[], creds: EtcdClientCredentials): Promise<InstanceInfo> {
+  const mainOf = (r: InstanceInfo) => c.endpoints.etcd(r.internalIp ?? '', 'main');
+  const statuses = await Promise.all(vms.map((r) => c.etcd.status(mainOf(r), creds, 5_000)));
+  const leader = vms[statuses.findIndex((st) => st.ok && st.memberId === st.leaderId)];
+  if (!leader) throw new Error('etcd main has no leader among the replicas');
+  if (leader.name !== masterName) return leader;
+  const target = vms.find((r) => r.name !== masterName);
+  const targetStatus = target ? await c.etcd.status(mainOf(target), creds, 5_000) : null;
+  if (!target || !targetStatus?.ok) throw new Error('no new replica to lead');
+  await c.etcd.moveLeader(mainOf(leader), creds, targetStatus.memberId);
+  await pollUntil(
+    () => c.etcd.status(mainOf(target), creds, 5_000),
+    (st) => st.ok && st.leaderId === targetStatus.memberId,
+    10_000,
+  );
+  return target;
+}
+
 describe('scale staging with the step executors', () => {
   it('goes 1 -> 3 behind a new load balancer and back to 1 with the static IP on the last replica', async () => {
     const before = await replicas();
@@ -201,11 +221,11 @@ describe('scale staging with the step executors', () => {
     // balancer goes with the second and the static IP returns.
     const creds = readMasterMetadata(three[0]?.metadata ?? {})?.etcdClient;
     if (!creds) throw new Error('no etcd credentials in the replicas metadata');
-    const statuses = await Promise.all(three.map((r) => c.etcd.status(c.endpoints.etcd(r.internalIp ?? '', 'main'), creds, 5_000)));
-    const leaderIndex = statuses.findIndex((st) => st.ok && st.memberId === st.leaderId);
-    const leader = three[leaderIndex];
-    const other = three.find((r) => r !== leader);
-    if (!leader || !other) throw new Error('etcd main has no leader among the replicas');
+    // The other integration tests expect staging-master to be staging's replica: the two new ones go,
+    // and the etcd main leader is made one of them first, so its removal has to move leadership.
+    const leader = await makeNewReplicaLead(three, creds);
+    const other = three.find((r) => r !== leader && r.name !== masterName);
+    if (!other) throw new Error('no second new replica');
     log(`etcd main is led by ${leader.name}; removing it first`);
     const down = await runScale({ kind: 'scale', replicas: 1, zones: [leader.zone, other.zone] });
     expect(down.steps.filter((s) => s.kind === 'remove-member')).toHaveLength(2);
@@ -214,7 +234,7 @@ describe('scale staging with the step executors', () => {
     expect(down.logs.map((l) => l.message)).toContainEqual(expect.stringContaining(`etcd main leadership moved off ${leader.name}`));
     await rerunEveryStep(down.ended.id);
     const one = await expectConsistent(value);
-    expect(one).toHaveLength(1);
+    expect(one.map((r) => r.name)).toEqual([masterName]);
     expect(one[0]?.externalIp).toBe(staticAddress.address);
     expect(await c.compute.getForwardingRule(project, region, masterName)).toBeNull();
     expect(await c.compute.getTargetPool(project, region, masterName)).toBeNull();
@@ -248,9 +268,8 @@ describe('scale staging with the step executors', () => {
   }, 180_000);
 
   it('stops a 1 -> 3 at once when cancelled during the load-balancer wait, and a new plan finishes the job', async () => {
-    // The first test may have left a new replica as the last one: any single replica will do.
     const start = (await replicas()).map((r) => r.name);
-    expect(start).toHaveLength(1);
+    expect(start).toEqual([masterName]);
     const topology = await observeCluster(STAGING, c);
     const intent: ClusterIntent = { kind: 'scale', replicas: 3 };
     const planned = planOperation({ topology, assessment: assessTopology(topology, new Date(topology.observedAt)), intent, operationInProgress: false });
@@ -276,10 +295,11 @@ describe('scale staging with the step executors', () => {
     const up = await runScale(intent);
     expect(up.steps.map((s) => s.kind)).not.toContain('create-forwarding-rule');
     expect(await expectConsistent(null)).toHaveLength(3);
-    const down = await runScale({ kind: 'scale', replicas: 1 });
+    const added = (await replicas()).filter((r) => r.name !== masterName);
+    const down = await runScale({ kind: 'scale', replicas: 1, zones: added.map((r) => r.zone) });
     expect(down.steps.map((s) => s.kind)).toContain('return-static-ip-to-last-replica');
     const one = await expectConsistent(null);
-    expect(one).toHaveLength(1);
+    expect(one.map((r) => r.name)).toEqual([masterName]);
     expect(one[0]?.externalIp).toBe((await c.compute.getAddress(project, region, `${masterName}-ip`))?.address);
   }, 180_000);
 });
