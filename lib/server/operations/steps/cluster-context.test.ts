@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { ProviderError } from '@/lib/ports/provider-error';
+import type { StepContext } from '@/lib/server/operations/runner';
+import { newReplicaOf, pause, retryOn, siblingStepId, StepCancelled } from './cluster-context';
+
+function ctxFor(id: string, results: StepContext['results'] = {}): StepContext {
+  return {
+    operation: {
+      id: 'op',
+      clusterId: 'p~r~m',
+      kind: 'scale',
+      intent: null,
+      plan: { steps: [] },
+      status: 'running',
+      actor: 't',
+      createdAt: '',
+      updatedAt: '',
+      endedAt: null,
+      error: null,
+      summary: null,
+      cancelRequested: false,
+    },
+    step: { id, kind: id.split(':').at(-1) ?? '', title: '', params: {} },
+    index: 0,
+    progress: async () => {},
+    log: async () => {},
+    signal: new AbortController().signal,
+    results,
+  };
+}
+
+describe('siblingStepId', () => {
+  it.each([
+    ['add:europe-west1-b:create-disk', 'pick-name', 'add:europe-west1-b:pick-name'],
+    ['2.add:us-central1-c:verify', 'pick-name', '2.add:us-central1-c:pick-name'],
+    ['1.remove:us-central1-a:delete-disk', 'resolve-replica', '1.remove:us-central1-a:resolve-replica'],
+  ])('%s -> %s of the same add or remove', (id, kind, expected) => {
+    expect(siblingStepId(ctxFor(id), kind)).toBe(expected);
+  });
+
+  it('reads the name of its own add in a scale plan, not the other add', () => {
+    const results = { '1.add:z-a:pick-name': { name: 'm-aaa', internalIp: '10.0.0.2' }, '2.add:z-c:pick-name': { name: 'm-ccc', internalIp: '10.0.0.3' } };
+    expect(newReplicaOf(ctxFor('2.add:z-c:create-instance', results)).name).toBe('m-ccc');
+    expect(() => newReplicaOf(ctxFor('3.add:z-b:create-instance', results))).toThrow(/pick-name/);
+  });
+});
+
+describe('retryOn', () => {
+  const signal = new AbortController().signal;
+
+  it('retries the listed codes until the call succeeds', async () => {
+    let calls = 0;
+    const value = await retryOn(
+      ['EtcdRefused'],
+      async () => {
+        calls += 1;
+        if (calls < 3) throw new ProviderError('EtcdRefused', 'unhealthy cluster');
+        return 'ok';
+      },
+      { timeoutMs: 1_000, everyMs: 1, signal },
+    );
+    expect([value, calls]).toEqual(['ok', 3]);
+  });
+
+  it('gives up on any other error at once, and on a listed one at the deadline', async () => {
+    let calls = 0;
+    const other = retryOn(['EtcdRefused'], () => {
+      calls += 1;
+      return Promise.reject(new ProviderError('NotFound', 'gone'));
+    }, { timeoutMs: 1_000, everyMs: 1, signal });
+    await expect(other).rejects.toMatchObject({ code: 'NotFound' });
+    expect(calls).toBe(1);
+    const late = retryOn(['LearnerNotReady'], () => Promise.reject(new ProviderError('LearnerNotReady', 'not in sync')), { timeoutMs: 30, everyMs: 10, signal });
+    await expect(late).rejects.toMatchObject({ code: 'LearnerNotReady' });
+  });
+});
+
+describe('pause', () => {
+  it('ends early with StepCancelled when the step is cancelled', async () => {
+    const controller = new AbortController();
+    const started = Date.now();
+    const waiting = pause(10_000, controller.signal);
+    controller.abort();
+    await expect(waiting).rejects.toBeInstanceOf(StepCancelled);
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+});
