@@ -6,7 +6,11 @@ import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startSandbox } from '../support/sandbox-process';
 
-export const INTEGRATION_SANDBOX = { port: 8790, net: 20 } as const;
+// Overridable so two runs on one machine (say, a developer's and a fresh-clone check) need not collide.
+export const INTEGRATION_SANDBOX = {
+  port: Number(process.env.QUORUM_IT_SANDBOX_PORT ?? 8790),
+  net: Number(process.env.QUORUM_IT_SANDBOX_NET ?? 20),
+} as const;
 
 declare module 'vitest' {
   export interface ProvidedContext {
