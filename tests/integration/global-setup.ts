@@ -16,6 +16,7 @@ declare module 'vitest' {
   export interface ProvidedContext {
     sandboxPort: number;
     sandboxDataDir: string;
+    sandboxNet: number;
   }
 }
 
@@ -41,6 +42,7 @@ export default async function setup(project: TestProject) {
   });
   project.provide('sandboxPort', sandbox.port);
   project.provide('sandboxDataDir', sandbox.dataDir);
+  project.provide('sandboxNet', INTEGRATION_SANDBOX.net);
   return async () => {
     // SIGTERM: the sandbox stops its VMs (and their etcds) before it exits.
     await sandbox.stop();

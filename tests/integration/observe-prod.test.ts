@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { assessTopology } from '@/lib/core/assessment';
 import { holderReplica, type Topology } from '@/lib/core/topology';
 import { observeCluster } from '@/lib/server/services/observe-cluster';
@@ -18,7 +18,8 @@ describe('observeCluster(prod) through the adapters', () => {
     expect(t.replicas.map((r) => r.zone).sort()).toEqual(['europe-west1-b', 'europe-west1-c', 'europe-west1-d']);
     for (const r of t.replicas) {
       expect(r.vmStatus).toBe('RUNNING');
-      expect(r.internalIp).toMatch(/^127\.20\.\d+\.\d+$/);
+      // Internal addresses of the sandbox's network: 127.<net>.<region>.<host>.
+      expect(r.internalIp).toMatch(new RegExp(`^127\\.${inject('sandboxNet')}\\.\\d+\\.\\d+$`));
       expect(r.etcd.main).toMatchObject({ ok: true, isLearner: false });
       expect(r.etcd.events).toMatchObject({ ok: true, isLearner: false });
       expect(r.apiServer).toEqual({ ready: true, live: true });
