@@ -3,33 +3,21 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { z } from 'zod';
+import { bundleNodeScript } from '@/tests/support/bundle-node-script';
 import { openSqliteStore, storePathIn } from './sqlite-store';
 
 // Several processes open one fresh store file at the same moment (racing its migrations) and then race
 // for the same cluster locks: each lock must go to exactly one of them, and every loser must name it.
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-// Bundled once and run with plain node, as in runner-crash.test.ts (a tsx start per process costs seconds).
-const bundle = path.join(root, 'node_modules', '.cache', 'quorum-tests', 'create-race-child.mjs');
+let bundle: string;
 let dir: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'quorum-race-'));
-  await build({
-    entryPoints: [path.join(root, 'lib', 'adapters', 'store', 'testing', 'create-race-child.ts')],
-    outfile: bundle,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    conditions: ['react-server'],
-    external: ['better-sqlite3'],
-    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
-    logLevel: 'error',
-  });
+  bundle = await bundleNodeScript(path.join(root, 'lib', 'adapters', 'store', 'testing', 'create-race-child.ts'));
 }, 60_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

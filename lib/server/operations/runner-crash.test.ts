@@ -3,11 +3,11 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStore, storePathIn } from '@/lib/adapters/store/sqlite-store';
 import { systemClock } from '@/lib/ports/clock';
 import type { PlanInput } from '@/lib/ports/store';
+import { bundleNodeScript } from '@/tests/support/bundle-node-script';
 import { createRunner } from './runner';
 import { fakeWorldExecutors, readWorld } from './testing/fake-world';
 
@@ -17,24 +17,12 @@ import { fakeWorldExecutors, readWorld } from './testing/fake-world';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const childSource = path.join(root, 'lib', 'server', 'operations', 'testing', 'crash-child.ts');
-// The child is bundled once (esbuild, the compiler tsx runs on) and started with plain node: a tsx start
-// per kill costs seconds of CPU on a busy machine. Bundled inside node_modules so better-sqlite3, kept
-// external for its native binding, resolves as it does for the app.
-const childBundle = path.join(root, 'node_modules', '.cache', 'quorum-tests', 'crash-child.mjs');
+// The child is bundled once and started with plain node (see bundleNodeScript); the bundle sits inside
+// node_modules so better-sqlite3, kept external for its native binding, resolves as it does for the app.
+let childBundle: string;
 
 beforeAll(async () => {
-  await build({
-    entryPoints: [childSource],
-    outfile: childBundle,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    conditions: ['react-server'],
-    external: ['better-sqlite3'],
-    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
-    logLevel: 'error',
-  });
+  childBundle = await bundleNodeScript(childSource);
 }, 60_000);
 
 const plan: PlanInput = {
