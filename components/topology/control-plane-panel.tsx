@@ -1,4 +1,4 @@
-import { holderReplica, LEADER_ELECTED_COMPONENTS, type Topology } from '@/lib/core/topology';
+import { holderReplica, leaseExpiresAt, LEADER_ELECTED_COMPONENTS, type Topology } from '@/lib/core/topology';
 import { Card } from '@/components/ui/card';
 
 /** Who runs the leader-elected components, and the nodes the cluster reports. */
@@ -15,7 +15,8 @@ export function ControlPlanePanel({ topology }: { topology: Topology }) {
             <tbody>
               {LEADER_ELECTED_COMPONENTS.map((component) => {
                 const lease = leases.get(component);
-                const expired = lease?.renewTime && lease.leaseDurationSeconds !== null ? Date.parse(lease.renewTime) + lease.leaseDurationSeconds * 1000 < now : false;
+                const expiresAt = lease ? leaseExpiresAt(lease) : null;
+                const expired = expiresAt !== null && expiresAt < now;
                 return (
                   <tr key={component} className="border-b border-slate-100 last:border-0" data-testid="lease" data-component={component}>
                     <td className="py-1 pr-2 text-slate-600">{component}</td>

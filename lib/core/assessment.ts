@@ -13,6 +13,7 @@ import {
   ETCD_CLUSTERS,
   LEADER_ELECTED_COMPONENTS,
   holderReplica,
+  leaseExpiresAt,
   regionOfZone,
   type EtcdMember,
   type LeaderElectedComponent,
@@ -747,9 +748,8 @@ function leaseFindings(ctx: Context): Finding[] {
       continue;
     }
     const holder = holderReplica(lease.holderIdentity);
-    const renewed = lease.renewTime === null ? Number.NaN : Date.parse(lease.renewTime);
-    if (lease.leaseDurationSeconds !== null && Number.isFinite(renewed)) {
-      const expiresAt = renewed + lease.leaseDurationSeconds * 1000;
+    const expiresAt = leaseExpiresAt(lease);
+    if (expiresAt !== null) {
       if (expiresAt < now.getTime()) {
         out.push({
           code: 'LeaseWithoutHolder',

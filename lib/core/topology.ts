@@ -130,6 +130,13 @@ export function isReplicaName(masterName: string, instanceName: string): boolean
   return instanceName === masterName || new RegExp(`^${escapeRegExp(masterName)}-[a-z0-9]{3}$`).test(instanceName);
 }
 
+/** When a lease runs out unless renewed (ms since epoch); null when the lease does not say (no renewal time or duration). */
+export function leaseExpiresAt(lease: Pick<LeaseView, 'renewTime' | 'leaseDurationSeconds'>): number | null {
+  if (lease.renewTime === null || lease.leaseDurationSeconds === null) return null;
+  const renewed = Date.parse(lease.renewTime);
+  return Number.isFinite(renewed) ? renewed + lease.leaseDurationSeconds * 1000 : null;
+}
+
 /** The replica that wrote a Lease: holderIdentity is `<hostname>_<uuid>`. */
 export function holderReplica(holderIdentity: string): string {
   const i = holderIdentity.indexOf('_');

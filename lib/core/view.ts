@@ -3,7 +3,7 @@
 import type { Assessment, Finding } from './assessment';
 import type { Tolerance } from './layout';
 import { planOperation } from './planner';
-import { holderReplica, type ClusterRef, type EtcdMemberStatus, type LeaderElectedComponent, type Topology } from './topology';
+import { holderReplica, leaseExpiresAt, type ClusterRef, type EtcdMemberStatus, type LeaderElectedComponent, type Topology } from './topology';
 
 export type ClusterView = { id: string; topology: Topology; assessment: Assessment };
 
@@ -61,8 +61,8 @@ export function leasesHeldBy(topology: Topology, replicaName: string): LeaderEle
   return (topology.leases ?? [])
     .filter((lease) => {
       if (!lease.holderIdentity || holderReplica(lease.holderIdentity) !== replicaName) return false;
-      if (!lease.renewTime || lease.leaseDurationSeconds === null) return true;
-      return Date.parse(lease.renewTime) + lease.leaseDurationSeconds * 1000 >= now;
+      const expiresAt = leaseExpiresAt(lease);
+      return expiresAt === null || expiresAt >= now;
     })
     .map((lease) => lease.component);
 }
