@@ -29,12 +29,18 @@ describe('parseEnv', () => {
     });
   });
 
+  it('accepts a failpoint for the sandbox', () => {
+    expect(parseEnv({ QUORUM_FAILPOINT: '12:step-returned' }, '/repo').QUORUM_FAILPOINT).toBe('12:step-returned');
+  });
+
   it.each([
     [{ QUORUM_PROVIDER: 'aws' }, 'QUORUM_PROVIDER'],
     [{ SANDBOX_PORT: '70000' }, 'SANDBOX_PORT'],
     [{ QUORUM_PROJECTS: 'Bad_Project' }, 'QUORUM_PROJECTS'],
     [{ QUORUM_PROJECTS: ',' }, 'QUORUM_PROJECTS'],
     [{ QUORUM_PROBE_TIMEOUT_MS: 'soon' }, 'QUORUM_PROBE_TIMEOUT_MS'],
+    [{ QUORUM_FAILPOINT: '3:somewhere' }, 'QUORUM_FAILPOINT'],
+    [{ QUORUM_FAILPOINT: '3:step-returned', QUORUM_PROVIDER: 'gce' }, 'QUORUM_FAILPOINT'],
   ])('rejects %j naming the variable', (source, name) => {
     expect(() => parseEnv(source, '/repo')).toThrow(name);
   });

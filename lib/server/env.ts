@@ -28,6 +28,17 @@ function envSchema(cwd: string) {
     QUORUM_PROBE_TIMEOUT_MS: z.coerce.number().int().min(50).max(30_000).default(800),
     /** Deadline of one Compute Engine read. */
     QUORUM_COMPUTE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+    /**
+     * Crash tests only, sandbox only: `<step index>:<phase>` (phase before-step, step-returned or
+     * after-step). The server kills itself with SIGKILL when an operation's runner reaches that point.
+     */
+    QUORUM_FAILPOINT: z
+      .string()
+      .regex(/^\d{1,3}:(before-step|step-returned|after-step)$/, 'must be <step index>:<before-step|step-returned|after-step>')
+      .optional(),
+  }).refine((e) => e.QUORUM_FAILPOINT === undefined || e.QUORUM_PROVIDER === 'sandbox', {
+    path: ['QUORUM_FAILPOINT'],
+    message: 'is for crash tests against the sandbox; it is refused with QUORUM_PROVIDER=gce',
   });
 }
 

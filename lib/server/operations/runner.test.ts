@@ -76,6 +76,26 @@ describe('runner', () => {
     expect((await store.listAudit({ operationId: created.id })).map((a) => a.outcome)).toEqual(['succeeded', 'started']);
   });
 
+  it('calls its checkpoints around each step: before running, after the effect but before done, after done', async () => {
+    const created = await store.createOperation(op('c1', [ensure('lb'), ensure('pool')]));
+    const seen: string[] = [];
+    const r = runner({
+      checkpoint: async ({ index, phase }) => {
+        const steps = await store.steps(created.id);
+        seen.push(`${index}:${phase} ${steps.map((s) => s.status).join(',')} world=${Object.keys(readWorld(worldFile).resources).sort().join('+')}`);
+      },
+    });
+    await r.start(created.id);
+    expect(seen).toEqual([
+      '0:before-step pending,pending world=',
+      '0:step-returned running,pending world=lb',
+      '0:after-step done,pending world=lb',
+      '1:before-step done,pending world=lb',
+      '1:step-returned done,running world=lb+pool',
+      '1:after-step done,done world=lb+pool',
+    ]);
+  });
+
   it('resumes an operation from the step that was running, reusing earlier results', async () => {
     const created = await store.createOperation(op('c1', [pick, instance, ensure('pool')]));
     // The journal as a crash leaves it: pick done, instance running.

@@ -48,6 +48,9 @@ export type StepExecutor = (ctx: StepContext) => Promise<StepOutcome | void>;
  */
 export type StepCompensation = (ctx: StepContext) => Promise<void>;
 
+export const CHECKPOINT_PHASES = ['before-step', 'step-returned', 'after-step'] as const;
+export type CheckpointPhase = (typeof CHECKPOINT_PHASES)[number];
+
 export type RunnerLog = (level: LogLevel, message: string, error?: unknown) => void;
 
 export type RunnerOptions = {
@@ -58,10 +61,12 @@ export type RunnerOptions = {
   /** Server-side log (console by default); the operation's own log goes to the store. */
   log?: RunnerLog;
   /**
-   * Called at each step boundary, before the step's `running` write and after its `done` write. A seam
-   * for crash tests and instrumentation; the runner does nothing else there.
+   * Called at each step boundary: before the step's `running` write, after its executor returned but
+   * before its `done` write (the effect is applied, the journal still says `running`), and after the
+   * `done` write. A seam for crash tests (see QUORUM_FAILPOINT in runtime.ts); the runner does nothing
+   * else there.
    */
-  checkpoint?: (point: { operationId: string; index: number; phase: 'before-step' | 'after-step' }) => Promise<void>;
+  checkpoint?: (point: { operationId: string; index: number; phase: CheckpointPhase }) => Promise<void>;
   /**
    * How often a running step re-reads the journal's cancel flag (default 1000 ms), so a cancel written by
    * another process (another dashboard instance, a CLI) still aborts the step's signal.
@@ -274,6 +279,7 @@ export function createRunner(opts: RunnerOptions): Runner {
       }
       clearInterval(poll);
       aborts.delete(operationId);
+      await opts.checkpoint?.({ operationId, index, phase: 'step-returned' });
       await store.markStepDone(operationId, index, outcome?.detail ?? null);
       await opts.checkpoint?.({ operationId, index, phase: 'after-step' });
       steps = await store.steps(operationId);

@@ -1,6 +1,6 @@
 import 'server-only';
 import { container } from '@/lib/server/container';
-import { createRunner, type Runner } from './runner';
+import { createRunner, type Runner, type RunnerOptions } from './runner';
 import { createStepCompensations, createStepExecutors } from './steps';
 
 // One runner per server process, on globalThis like the container so dev-mode reloads share it.
@@ -17,9 +17,23 @@ export function operationsRunner(): Runner {
       executors: createStepExecutors(c),
       compensations: createStepCompensations(c),
       log: (level, message, error) => console[level === 'info' ? 'log' : level](`[operations] ${message}`, error ?? ''),
+      ...(c.env.QUORUM_FAILPOINT ? { checkpoint: failpoint(c.env.QUORUM_FAILPOINT) } : {}),
     });
   }
   return holder[KEY];
+}
+
+/**
+ * QUORUM_FAILPOINT (sandbox only, see env.ts): `kill -9` of this very process when the runner reaches the
+ * named checkpoint, so the crash test (tests/system) can stop the real dashboard at an exact step boundary.
+ */
+function failpoint(spec: string): NonNullable<RunnerOptions['checkpoint']> {
+  return async ({ operationId, index, phase }) => {
+    if (`${index}:${phase}` !== spec) return;
+    console.error(`[operations] QUORUM_FAILPOINT ${spec} reached in ${operationId}: killing the server with SIGKILL`);
+    process.kill(process.pid, 'SIGKILL');
+    await new Promise<never>(() => {});
+  };
 }
 
 /** At server start: every operation a crash or restart interrupted continues from its first unfinished step. */
