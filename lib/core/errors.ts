@@ -12,6 +12,10 @@ export const DOMAIN_ERROR_CODES = [
   'InvalidInput',
   'LastReplica',
   'VoterUnhealthy',
+  /** A resource of that name exists already (a new cluster's master name taken). */
+  'AlreadyExists',
+  /** The provider cannot do this through Quorum (creating a master on Compute Engine needs kube-up's boot scripts). */
+  'Unsupported',
 ] as const;
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];
 

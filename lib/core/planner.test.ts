@@ -393,6 +393,7 @@ describe('create cluster', () => {
 
   const refusals: { name: string; input: Parameters<typeof planCreateCluster>[0]; code: DomainErrorCode }[] = [
     { name: 'bad name', input: { intent: { kind: 'create-cluster', masterName: 'Prod_Master', zone: 'europe-west1-b', multizone: true, quorumReads: true } }, code: 'InvalidInput' },
+    { name: 'name too long for <master>-https', input: { intent: { kind: 'create-cluster', masterName: `m${'a'.repeat(57)}`, zone: 'europe-west1-b', multizone: true, quorumReads: true } }, code: 'InvalidInput' },
     { name: 'bad zone', input: { intent: { kind: 'create-cluster', masterName: 'prod-master', zone: 'europe', multizone: true, quorumReads: true } }, code: 'InvalidInput' },
     {
       name: 'zone the region lacks',
@@ -405,6 +406,13 @@ describe('create cluster', () => {
       code: 'OperationInProgress',
     },
   ];
+  it('takes the longest master name whose firewall rule <master>-https is still a Compute Engine name', () => {
+    const masterName = `m${'a'.repeat(56)}`;
+    const r = planCreateCluster({ intent: { kind: 'create-cluster', masterName, zone: 'europe-west1-b', multizone: true, quorumReads: false } });
+    expect(r.ok && r.plan.steps[0]?.title).toContain(`${masterName}-https`);
+    expect(`${masterName}-https`).toHaveLength(63);
+  });
+
   it.each(refusals)('refuses: $name', ({ input, code }) => {
     const r = planCreateCluster(input);
     expect(r.ok ? null : r.refusal.code).toBe(code);

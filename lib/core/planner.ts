@@ -654,6 +654,7 @@ function planScale(ctx: Ctx, start: Layout, intent: ScaleIntent): PlanResult {
 // --- Create ----------------------------------------------------------------------------------------------------
 
 const GCE_NAME = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
+export const MAX_MASTER_NAME_LENGTH = 63 - '-https'.length;
 const GCE_ZONE = /^[a-z]+-[a-z]+[0-9]+-[a-z]$/;
 
 /**
@@ -668,8 +669,9 @@ export function planCreateCluster(input: {
   const { intent } = input;
   const { masterName, zone } = intent;
   if (input.operationInProgress) return refuse('OperationInProgress', `Another operation is running on ${masterName}; wait for it to finish first.`);
-  if (!GCE_NAME.test(masterName) || masterName.length > 59) {
-    return refuse('InvalidInput', `${masterName} is not a usable master name: lower-case letters, digits and dashes, starting with a letter, at most 59 characters.`);
+  // The longest name derived from it, the firewall rule `<master>-https`, must still be a GCE name (63).
+  if (!GCE_NAME.test(masterName) || masterName.length > MAX_MASTER_NAME_LENGTH) {
+    return refuse('InvalidInput', `${masterName} is not a usable master name: lower-case letters, digits and dashes, starting with a letter, at most ${MAX_MASTER_NAME_LENGTH} characters.`);
   }
   if (!GCE_ZONE.test(zone)) return refuse('InvalidInput', `${zone} is not a Compute Engine zone name (like europe-west1-b).`);
   const region = regionOfZone(zone);

@@ -20,6 +20,8 @@ export type InstanceInfo = {
 
 export type MetadataItem = { key: string; value: string };
 
+export type RegionInfo = { name: string; zones: string[] };
+
 /** nic0's external address: a new ephemeral one, none, or a reserved static address of the region. */
 export type ExternalIpSpec = 'ephemeral' | 'none' | { natIP: string };
 
@@ -65,6 +67,8 @@ export type InstanceRef = string | { zone: string; name: string };
 export interface ComputePort {
   /** Zones of a region, sorted by name. */
   listRegionZones(project: string, region: string): Promise<string[]>;
+  /** Every region of the project with its zones, both sorted by name (where a new cluster may go). */
+  listRegions(project: string): Promise<RegionInfo[]>;
   /** Every instance of the project (aggregatedList), for fleet discovery. */
   listAllInstances(project: string): Promise<InstanceInfo[]>;
   /**

@@ -185,6 +185,16 @@ export interface Store {
    */
   finishOperation(id: string, status: TerminalOperationStatus, outcome?: { error?: string | null; summary?: string | null }): Promise<Operation>;
 
+  /**
+   * Secrets an operation makes before the resource that will hold them exists (a new cluster's CA keys,
+   * between the certificates step and the instance whose metadata carries them). Server-only: no view,
+   * route or step detail reads them. Keeps the first value written for a key and returns the one kept, so
+   * a step run again after a crash gets what its first run stored.
+   */
+  putOperationSecretOnce(operationId: string, key: string, value: string): Promise<string>;
+  operationSecret(operationId: string, key: string): Promise<string | null>;
+  deleteOperationSecrets(operationId: string): Promise<void>;
+
   addAudit(entry: NewAuditEntry): Promise<AuditEntry>;
   /** Newest first. */
   listAudit(filter?: AuditFilter, limit?: number): Promise<AuditEntry[]>;

@@ -21,6 +21,15 @@ const instance = (name: string, zone: string, status = 'RUNNING') => ({
 
 const routes: Record<string, () => [number, unknown] | 'hang'> = {
   '/compute/v1/projects/p/regions/europe-west1': () => [200, { name: 'europe-west1', zones: ['http://x/zones/europe-west1-c', 'http://x/zones/europe-west1-b'] }],
+  '/compute/v1/projects/p/regions': () => [
+    200,
+    {
+      items: [
+        { name: 'us-central1', zones: ['http://x/zones/us-central1-f', 'http://x/zones/us-central1-a'] },
+        { name: 'europe-west1', zones: ['http://x/zones/europe-west1-c', 'http://x/zones/europe-west1-b'] },
+      ],
+    },
+  ],
   '/compute/v1/projects/p/aggregated/instances': () => [
     200,
     {
@@ -80,6 +89,13 @@ afterAll(async () => {
 describe('GceCompute (REST through @google-cloud/compute)', () => {
   it('lists region zones', async () => {
     expect(await compute.listRegionZones('p', 'europe-west1')).toEqual(['europe-west1-b', 'europe-west1-c']);
+  });
+
+  it('lists every region with its zones, both sorted', async () => {
+    expect(await compute.listRegions('p')).toEqual([
+      { name: 'europe-west1', zones: ['europe-west1-b', 'europe-west1-c'] },
+      { name: 'us-central1', zones: ['us-central1-a', 'us-central1-f'] },
+    ]);
   });
 
   it('aggregates instances of every zone, skipping warning-only scopes', async () => {

@@ -23,6 +23,7 @@ import type {
   InstanceInfo,
   InstanceRef,
   MetadataItem,
+  RegionInfo,
 } from '@/lib/ports/compute';
 import { ProviderError } from '@/lib/ports/provider-error';
 import {
@@ -32,6 +33,7 @@ import {
   toForwardingRule,
   toInstanceInfo,
   toProviderError,
+  toRegionInfo,
   toRegionZones,
   toStaticAddress,
   toSubnetworkRange,
@@ -170,6 +172,12 @@ export class GceCompute implements ComputePort {
     const context = `regions.get ${project}/${region}`;
     const [raw] = await withDeadline(this.clients.regions.get({ project, region }, callOptions()), this.timeoutMs, context);
     return toRegionZones(raw);
+  }
+
+  async listRegions(project: string): Promise<RegionInfo[]> {
+    const context = `regions.list ${project}`;
+    const raw = await withDeadline(collect(this.clients.regions.listAsync({ project }, callOptions())), this.timeoutMs, context);
+    return raw.map(toRegionInfo).sort((a, b) => a.name.localeCompare(b.name));
   }
 
   async listAllInstances(project: string): Promise<InstanceInfo[]> {

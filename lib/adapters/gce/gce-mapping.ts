@@ -1,7 +1,7 @@
 import 'server-only';
 import { z } from 'zod';
 import { VM_STATUSES, type ForwardingRule, type StaticAddress, type TargetPool } from '@/lib/core/topology';
-import type { DiskInfo, FirewallInfo, InstanceInfo } from '@/lib/ports/compute';
+import type { DiskInfo, FirewallInfo, InstanceInfo, RegionInfo } from '@/lib/ports/compute';
 import { ProviderError } from '@/lib/ports/provider-error';
 
 // What @google-cloud/compute hands back are protobuf.js objects decoded from GCE's JSON: any field may
@@ -166,8 +166,12 @@ export function lowestFreeHost(cidr: string, used: ReadonlySet<string>): string 
 }
 
 export function toRegionZones(raw: unknown): string[] {
+  return toRegionInfo(raw).zones;
+}
+
+export function toRegionInfo(raw: unknown): RegionInfo {
   const r = parseOrThrow(regionSchema, raw, 'region');
-  return (r.zones ?? []).map(lastSegment).sort();
+  return { name: r.name, zones: (r.zones ?? []).map(lastSegment).sort() };
 }
 
 export function toForwardingRule(raw: unknown): ForwardingRule {

@@ -58,12 +58,21 @@ export type ClusterLocksTable = {
   acquired_at: string;
 };
 
+/** Server-only secrets of an operation (see Store.putOperationSecretOnce); deleted with their operation. */
+export type OperationSecretsTable = {
+  operation_id: string;
+  key: string;
+  value: string;
+  created_at: string;
+};
+
 export type StoreDatabase = {
   operations: OperationsTable;
   steps: StepsTable;
   logs: LogsTable;
   audit: AuditTable;
   cluster_locks: ClusterLocksTable;
+  operation_secrets: OperationSecretsTable;
 };
 
 // Append only: a migration that shipped is never edited; later changes are new entries.
@@ -142,6 +151,21 @@ export const migrations: Record<string, Migration> = {
       for (const table of ['cluster_locks', 'audit', 'logs', 'steps', 'operations']) {
         await sql`drop table if exists ${sql.table(table)}`.execute(db);
       }
+    },
+  },
+  '0002-operation-secrets': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('operation_secrets')
+        .addColumn('operation_id', 'text', (c) => c.notNull().references('operations.id').onDelete('cascade'))
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('operation_secrets_pk', ['operation_id', 'key'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await sql`drop table if exists operation_secrets`.execute(db);
     },
   },
 };

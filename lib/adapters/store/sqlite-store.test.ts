@@ -54,7 +54,7 @@ describe('SqliteStore', () => {
 
     const raw = new Database(path.join(dir, STORE_FILE_NAME), { readonly: true });
     try {
-      expect(raw.prepare('select name from kysely_migration').all()).toEqual([{ name: '0001-journal' }]);
+      expect(raw.prepare('select name from kysely_migration order by name').all()).toEqual([{ name: '0001-journal' }, { name: '0002-operation-secrets' }]);
       // WAL is a property of the file, so a second connection sees it.
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     } finally {
@@ -159,6 +159,22 @@ describe('SqliteStore', () => {
     expect(refused).toMatchObject([{ outcome: 'refused', operationId: null, detail: { code: 'QuorumAtRisk' } }]);
     expect(await store.listAudit({ action: 'operation.add-replica' }, 1)).toHaveLength(1);
     expect(await store.listAudit({ since: '2999-01-01T00:00:00.000Z' })).toEqual([]);
+  });
+
+  it("keeps an operation's first secret for a key, returns it to every later writer, and deletes them on request", async () => {
+    const store = await open();
+    const op = await store.createOperation(newOp('p/r/new-master'));
+    expect(await store.operationSecret(op.id, 'pki')).toBeNull();
+    expect(await store.putOperationSecretOnce(op.id, 'pki', 'first')).toBe('first');
+    // A step run again after a crash must get what its first run stored, not a fresh secret.
+    expect(await store.putOperationSecretOnce(op.id, 'pki', 'second')).toBe('first');
+    expect(await store.operationSecret(op.id, 'pki')).toBe('first');
+    // Secrets appear in no journal the pages read.
+    const journal = JSON.stringify([await store.getOperation(op.id), await store.steps(op.id), await store.logs(op.id), await store.listAudit()]);
+    expect(journal).not.toContain('first');
+    await store.deleteOperationSecrets(op.id);
+    expect(await store.operationSecret(op.id, 'pki')).toBeNull();
+    await store.deleteOperationSecrets(op.id);
   });
 
   it('works in memory for unit tests', async () => {

@@ -410,6 +410,29 @@ export class SqliteStore implements Store {
     });
   }
 
+  async putOperationSecretOnce(operationId: string, key: string, value: string): Promise<string> {
+    return this.immediate(async (tx) => {
+      await tx
+        .insertInto('operation_secrets')
+        .values({ operation_id: operationId, key, value, created_at: this.now() })
+        .onConflict((oc) => oc.columns(['operation_id', 'key']).doNothing())
+        .execute();
+      const row = await tx.selectFrom('operation_secrets').select('value').where('operation_id', '=', operationId).where('key', '=', key).executeTakeFirstOrThrow();
+      return row.value;
+    });
+  }
+
+  async operationSecret(operationId: string, key: string): Promise<string | null> {
+    const db = await this.q();
+    const row = await db.selectFrom('operation_secrets').select('value').where('operation_id', '=', operationId).where('key', '=', key).executeTakeFirst();
+    return row?.value ?? null;
+  }
+
+  async deleteOperationSecrets(operationId: string): Promise<void> {
+    const db = await this.q();
+    await db.deleteFrom('operation_secrets').where('operation_id', '=', operationId).execute();
+  }
+
   async addAudit(entry: NewAuditEntry): Promise<AuditEntry> {
     const db = await this.q();
     const row = await db
