@@ -31,21 +31,21 @@ async function assertPortFree(port: number): Promise<void> {
   }
 }
 
-export default async function setup(project: TestProject) {
-  await assertPortFree(INTEGRATION_SANDBOX.port);
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'quorum-integration-'));
-  const sandbox = await startSandbox({
-    port: INTEGRATION_SANDBOX.port,
-    net: INTEGRATION_SANDBOX.net,
-    dataDir,
-    seededTimeoutMs: 120_000,
-  });
-  project.provide('sandboxPort', sandbox.port);
-  project.provide('sandboxDataDir', sandbox.dataDir);
-  project.provide('sandboxNet', INTEGRATION_SANDBOX.net);
-  return async () => {
-    // SIGTERM: the sandbox stops its VMs (and their etcds) before it exits.
-    await sandbox.stop();
-    if (!process.env.QUORUM_KEEP_INTEGRATION_DATA) rmSync(dataDir, { recursive: true, force: true });
+/** A vitest global setup that starts a fresh sandbox on `port`/`net` and provides its port, data dir and net to the tests. */
+export function sandboxGlobalSetup(opts: { port: number; net: number; env?: Record<string, string>; label: string }) {
+  return async function setup(project: TestProject) {
+    await assertPortFree(opts.port);
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), `quorum-${opts.label}-`));
+    const sandbox = await startSandbox({ port: opts.port, net: opts.net, dataDir, seededTimeoutMs: 120_000, ...(opts.env ? { env: opts.env } : {}) });
+    project.provide('sandboxPort', sandbox.port);
+    project.provide('sandboxDataDir', sandbox.dataDir);
+    project.provide('sandboxNet', opts.net);
+    return async () => {
+      // SIGTERM: the sandbox stops its VMs (and their etcds) before it exits.
+      await sandbox.stop();
+      if (!process.env.QUORUM_KEEP_INTEGRATION_DATA) rmSync(dataDir, { recursive: true, force: true });
+    };
   };
 }
+
+export default sandboxGlobalSetup({ ...INTEGRATION_SANDBOX, label: 'integration' });

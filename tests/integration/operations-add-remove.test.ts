@@ -1,32 +1,28 @@
 // The add and remove step executors end to end: staging scaled 1 -> 3 (load balancer created, the static
-// IP moved to the forwarding rule) and 3 -> 1 (load balancer gone, the static IP back on the last
+// IP moved to the forwarding rule) -> 5 -> 3 -> 1 (load balancer gone, the static IP back on the last
 // replica) by the runner, journaled in a temporary SQLite store, over the real sandbox and real etcd.
 // After each operation etcdctl (not the dashboard's client) says the member lists of main and events
 // equal the replica VMs and hold no learner, and a key written before the first operation still reads.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readMasterMetadata } from '@/lib/adapters/gce/master-metadata';
 import { openSqliteStore, type SqliteStore } from '@/lib/adapters/store/sqlite-store';
 import { assessTopology } from '@/lib/core/assessment';
 import { planOperation, type ClusterIntent, type StepKind } from '@/lib/core/planner';
-import { clusterId, type ClusterRef, type EtcdClusterName } from '@/lib/core/topology';
+import { clusterId, type ClusterRef } from '@/lib/core/topology';
 import type { JsonValue } from '@/lib/ports/store';
 import { systemClock } from '@/lib/ports/clock';
 import type { InstanceInfo } from '@/lib/ports/compute';
 import type { EtcdClientCredentials } from '@/lib/ports/etcd-admin';
 import { createRunner, type StepContext, type StepExecutor } from '@/lib/server/operations/runner';
 import { createStepCompensations, createStepExecutors, rollbackKindsOf } from '@/lib/server/operations/steps';
-import { observeCluster, replicaNameRegex } from '@/lib/server/services/observe-cluster';
-import { etcdctlMemberList, pollUntil, PROD, STAGING, testContainer, writeEtcdctlCerts, type EtcdctlCerts } from './support';
+import { observeCluster } from '@/lib/server/services/observe-cluster';
+import { expectConsistent, pollUntil, PROD, putWithEtcdctl, replicaVms, STAGING, testContainer } from './support';
 
-const run = promisify(execFile);
 const c = testContainer();
 const { project, region, masterName } = STAGING;
-const CLUSTERS: EtcdClusterName[] = ['main', 'events'];
 const KEY = `/quorum-test/operations-${Date.now()}`;
 const log = (msg: string) => console.log(`[operations] ${msg}`);
 
@@ -44,40 +40,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function replicas(ref: ClusterRef = STAGING): Promise<InstanceInfo[]> {
-  return (await c.compute.listInstances(ref.project, replicaNameRegex(ref.masterName))).sort((a, b) => a.name.localeCompare(b.name));
-}
-
-async function etcdctlRaw(certs: EtcdctlCerts, endpoint: string, args: string[]): Promise<string> {
-  const { stdout } = await run(
-    'etcdctl',
-    ['--endpoints', endpoint, '--cacert', certs.cacert, '--cert', certs.cert, '--key', certs.key, '--dial-timeout', '3s', '--command-timeout', '5s', ...args],
-    { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 20_000 },
-  );
-  return stdout.trim();
-}
-
-/** etcdctl's view: each cluster's members are exactly `etcd-<replica>`, all started, no learner; the key reads back. */
-async function expectConsistent(expectedValue: string | null, ref: ClusterRef = STAGING): Promise<InstanceInfo[]> {
-  const vms = await replicas(ref);
-  const first = vms[0];
-  if (!first?.internalIp) throw new Error('no replica with an internal IP');
-  const certs = writeEtcdctlCerts(first.metadata);
-  try {
-    for (const cluster of CLUSTERS) {
-      const endpoints = vms.flatMap((r) => (r.internalIp ? [c.endpoints.etcd(r.internalIp, cluster)] : []));
-      const members = await etcdctlMemberList(certs, endpoints);
-      expect(members.map((m) => m.name).sort()).toEqual(vms.map((r) => `etcd-${r.name}`).sort());
-      expect(members.filter((m) => m.isLearner)).toEqual([]);
-    }
-    for (const r of expectedValue === null ? [] : vms) {
-      expect(await etcdctlRaw(certs, c.endpoints.etcd(r.internalIp ?? '', 'main'), ['get', KEY, '--print-value-only'])).toBe(expectedValue);
-    }
-  } finally {
-    certs.cleanup();
-  }
-  return vms;
-}
+const replicas = (ref: ClusterRef = STAGING) => replicaVms(c, ref);
+const expectConsistentWith = (value: string | null, ref: ClusterRef = STAGING) => expectConsistent(c, ref, value === null ? null : { key: KEY, value });
 
 /**
  * Calls every executor twice in a row, as a crash after a step acted but before the runner journaled it
@@ -187,29 +151,25 @@ async function makeNewReplicaLead(vms: InstanceInfo[], creds: EtcdClientCredenti
 }
 
 describe('scale staging with the step executors', () => {
-  it('goes 1 -> 3 behind a new load balancer and back to 1 with the static IP on the last replica', async () => {
+  it('goes 1 -> 3 behind a new load balancer, -> 5 -> 3, and back to 1 with the static IP on the last replica', async () => {
     const before = await replicas();
     expect(before.map((r) => r.name)).toEqual([masterName]);
+    const masterZone = before[0]?.zone ?? '';
     const staticAddress = await c.compute.getAddress(project, region, `${masterName}-ip`);
     if (!staticAddress) throw new Error('staging has no static address');
     expect(before[0]?.externalIp).toBe(staticAddress.address);
 
     const value = `written-before-${Date.now()}`;
-    const certs = writeEtcdctlCerts(before[0]?.metadata ?? {});
-    try {
-      expect(await etcdctlRaw(certs, c.endpoints.etcd(before[0]?.internalIp ?? '', 'main'), ['put', KEY, value])).toBe('OK');
-    } finally {
-      certs.cleanup();
-    }
+    await putWithEtcdctl(c, STAGING, KEY, value);
 
     // 1 -> 3: the load balancer first, then two adds, each as learner, promoted once caught up.
     const up = await runScale({ kind: 'scale', replicas: 3 });
     expect(up.steps.filter((s) => s.kind === 'add-learner')).toHaveLength(2);
-    const three = await expectConsistent(value);
+    const three = await expectConsistentWith(value);
     expect(three).toHaveLength(3);
     expect(new Set(three.map((r) => r.zone)).size).toBe(3);
     await rerunEveryStep(up.ended.id);
-    expect((await expectConsistent(value)).map((r) => r.name)).toEqual(three.map((r) => r.name));
+    expect((await expectConsistentWith(value)).map((r) => r.name)).toEqual(three.map((r) => r.name));
     const rule = await c.compute.getForwardingRule(project, region, masterName);
     expect(rule?.ipAddress).toBe(staticAddress.address);
     expect((await c.compute.getTargetPool(project, region, masterName))?.instances.sort()).toEqual(three.map((r) => r.name).sort());
@@ -217,14 +177,37 @@ describe('scale staging with the step executors', () => {
     const waitedMs = up.steps.find((s) => s.kind === 'await-cluster-address');
     expect(waitedMs?.detail).toMatchObject({ address: expect.stringContaining(staticAddress.address) });
 
+    // 3 -> 5: into the region's free zone and, doubled, the zone of one new replica (not staging-master's,
+    // so the removals below never have to choose between staging-master and a new replica).
+    const topology = await observeCluster(STAGING, c);
+    const freeZone = topology.regionZones.find((z) => !three.some((r) => r.zone === z));
+    const doubledZone = three.find((r) => r.zone !== masterZone)?.zone;
+    if (!freeZone || !doubledZone) throw new Error(`expected a free zone in ${topology.regionZones.join(', ')}`);
+    const upMore = await runScale({ kind: 'scale', replicas: 5, zones: [freeZone, doubledZone] });
+    expect(upMore.steps.map((s) => s.kind)).not.toContain('create-forwarding-rule');
+    const five = await expectConsistentWith(value);
+    expect(five).toHaveLength(5);
+    expect(new Set(five.map((r) => r.zone)).size).toBe(4);
+    expect((await c.compute.getTargetPool(project, region, masterName))?.instances.sort()).toEqual(five.map((r) => r.name).sort());
+
+    // 5 -> 3: one replica each from the doubled and the formerly free zone; one per zone is left.
+    const down3 = await runScale({ kind: 'scale', replicas: 3, zones: [doubledZone, freeZone] });
+    expect(down3.steps.map((s) => s.kind)).not.toContain('delete-forwarding-rule');
+    const threeAgain = await expectConsistentWith(value);
+    expect(threeAgain).toHaveLength(3);
+    expect(new Set(threeAgain.map((r) => r.zone)).size).toBe(3);
+    expect(threeAgain.map((r) => r.name)).toContain(masterName);
+    expect((await c.compute.getForwardingRule(project, region, masterName))?.ipAddress).toBe(staticAddress.address);
+    expect((await c.compute.getTargetPool(project, region, masterName))?.instances.sort()).toEqual(threeAgain.map((r) => r.name).sort());
+
     // 3 -> 1: two removals, the first of the etcd main leader (so leadership must move); the load
     // balancer goes with the second and the static IP returns.
-    const creds = readMasterMetadata(three[0]?.metadata ?? {})?.etcdClient;
+    const creds = readMasterMetadata(threeAgain[0]?.metadata ?? {})?.etcdClient;
     if (!creds) throw new Error('no etcd credentials in the replicas metadata');
     // The other integration tests expect staging-master to be staging's replica: the two new ones go,
     // and the etcd main leader is made one of them first, so its removal has to move leadership.
-    const leader = await makeNewReplicaLead(three, creds);
-    const other = three.find((r) => r !== leader && r.name !== masterName);
+    const leader = await makeNewReplicaLead(threeAgain, creds);
+    const other = threeAgain.find((r) => r !== leader && r.name !== masterName);
     if (!other) throw new Error('no second new replica');
     log(`etcd main is led by ${leader.name}; removing it first`);
     const down = await runScale({ kind: 'scale', replicas: 1, zones: [leader.zone, other.zone] });
@@ -233,15 +216,15 @@ describe('scale staging with the step executors', () => {
     // The journaled detail is the second (no-op) call's; the log keeps the first call's move.
     expect(down.logs.map((l) => l.message)).toContainEqual(expect.stringContaining(`etcd main leadership moved off ${leader.name}`));
     await rerunEveryStep(down.ended.id);
-    const one = await expectConsistent(value);
+    const one = await expectConsistentWith(value);
     expect(one.map((r) => r.name)).toEqual([masterName]);
     expect(one[0]?.externalIp).toBe(staticAddress.address);
     expect(await c.compute.getForwardingRule(project, region, masterName)).toBeNull();
     expect(await c.compute.getTargetPool(project, region, masterName)).toBeNull();
-    for (const removed of three.filter((r) => r.name !== one[0]?.name)) {
+    for (const removed of five.filter((r) => r.name !== one[0]?.name)) {
       expect(await c.compute.getDisk(project, removed.zone, `${removed.name}-pd`)).toBeNull();
     }
-  }, 300_000);
+  }, 480_000);
 
   it('rolls a failed add on prod back: the promoted member, the instance, its disk and its pool entry go', async () => {
     const before = await replicas(PROD);
@@ -261,7 +244,7 @@ describe('scale staging with the step executors', () => {
     expect(name).toMatch(new RegExp(`^${PROD.masterName}-[a-z0-9]{3}$`));
     expect(logs.filter((l) => l.message.startsWith('Rolling back')).map((l) => l.message)).toHaveLength(4);
 
-    const after = await expectConsistent(null, PROD);
+    const after = await expectConsistentWith(null, PROD);
     expect(after.map((r) => r.name)).toEqual(before.map((r) => r.name));
     expect(await c.compute.getDisk(PROD.project, zone, `${name}-pd`)).toBeNull();
     expect((await c.compute.getTargetPool(PROD.project, PROD.region, PROD.masterName))?.instances.sort()).toEqual(pool?.instances.sort());
@@ -294,11 +277,11 @@ describe('scale staging with the step executors', () => {
     // The load balancer exists now, so a fresh plan skips its steps and adds the two replicas behind it.
     const up = await runScale(intent);
     expect(up.steps.map((s) => s.kind)).not.toContain('create-forwarding-rule');
-    expect(await expectConsistent(null)).toHaveLength(3);
+    expect(await expectConsistentWith(null)).toHaveLength(3);
     const added = (await replicas()).filter((r) => r.name !== masterName);
     const down = await runScale({ kind: 'scale', replicas: 1, zones: added.map((r) => r.zone) });
     expect(down.steps.map((s) => s.kind)).toContain('return-static-ip-to-last-replica');
-    const one = await expectConsistent(null);
+    const one = await expectConsistentWith(null);
     expect(one.map((r) => r.name)).toEqual([masterName]);
     expect(one[0]?.externalIp).toBe((await c.compute.getAddress(project, region, `${masterName}-ip`))?.address);
   }, 180_000);

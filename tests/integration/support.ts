@@ -6,12 +6,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import type { ClusterRef, Topology } from '@/lib/core/topology';
+import type { ClusterRef, EtcdClusterName, Topology } from '@/lib/core/topology';
+import type { InstanceInfo } from '@/lib/ports/compute';
 import { createContainer, type Container } from '@/lib/server/container';
 import { parseEnv } from '@/lib/server/env';
+import { replicaNameRegex } from '@/lib/server/services/observe-cluster';
 
 const run = promisify(execFile);
 
@@ -100,6 +102,16 @@ export async function etcdctlMemberList(certs: EtcdctlCerts, endpoints: string[]
   return memberListSchema.parse(await etcdctl(certs, endpoints, ['member', 'list'])).members;
 }
 
+/** etcdctl against one endpoint, plain text out (e.g. `put`, `get --print-value-only`). */
+export async function etcdctlText(certs: EtcdctlCerts, endpoint: string, args: string[]): Promise<string> {
+  const { stdout } = await run(
+    'etcdctl',
+    ['--endpoints', endpoint, '--cacert', certs.cacert, '--cert', certs.cert, '--key', certs.key, '--dial-timeout', '3s', '--command-timeout', '5s', ...args],
+    { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 20_000 },
+  );
+  return stdout.trim();
+}
+
 export async function etcdctlEndpointStatus(certs: EtcdctlCerts, endpoints: string[]) {
   return endpointStatusSchema.parse(await etcdctl(certs, endpoints, ['endpoint', 'status']));
 }
@@ -111,4 +123,49 @@ export function allHealthy(t: Topology): boolean {
     t.replicas.length > 0 &&
     t.replicas.every((r) => r.vmStatus === 'RUNNING' && r.etcd.main.ok && r.etcd.events.ok && r.apiServer.ready === true)
   );
+}
+
+// --- The consistency check after an operation ------------------------------------------------------------
+
+/** The cluster's replica VMs, by name. */
+export async function replicaVms(c: Container, ref: ClusterRef): Promise<InstanceInfo[]> {
+  return (await c.compute.listInstances(ref.project, replicaNameRegex(ref.masterName))).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * etcdctl's view (not the dashboard's client): in main and in events the members are exactly
+ * `etcd-<replica>` for the replica VMs, none is a learner, and `written` (a key put before the first
+ * operation) reads back with its value on every replica. Returns the replica VMs.
+ */
+export async function expectConsistent(c: Container, ref: ClusterRef, written: { key: string; value: string } | null): Promise<InstanceInfo[]> {
+  const vms = await replicaVms(c, ref);
+  const first = vms[0];
+  if (!first?.internalIp) throw new Error('no replica with an internal IP');
+  const certs = writeEtcdctlCerts(first.metadata);
+  try {
+    for (const cluster of ['main', 'events'] satisfies EtcdClusterName[]) {
+      const endpoints = vms.flatMap((r) => (r.internalIp ? [c.endpoints.etcd(r.internalIp, cluster)] : []));
+      const members = await etcdctlMemberList(certs, endpoints);
+      expect(members.map((m) => m.name).sort(), `etcd ${cluster} members`).toEqual(vms.map((r) => `etcd-${r.name}`).sort());
+      expect(members.filter((m) => m.isLearner), `etcd ${cluster} learners`).toEqual([]);
+    }
+    for (const r of written === null ? [] : vms) {
+      expect(await etcdctlText(certs, c.endpoints.etcd(r.internalIp ?? '', 'main'), ['get', written?.key ?? '', '--print-value-only']), `key on ${r.name}`).toBe(written?.value);
+    }
+  } finally {
+    certs.cleanup();
+  }
+  return vms;
+}
+
+/** Puts `key` = `value` into the cluster's etcd main with etcdctl, through its first replica. */
+export async function putWithEtcdctl(c: Container, ref: ClusterRef, key: string, value: string): Promise<void> {
+  const [first] = await replicaVms(c, ref);
+  if (!first?.internalIp) throw new Error(`${ref.masterName} has no replica with an internal IP`);
+  const certs = writeEtcdctlCerts(first.metadata);
+  try {
+    expect(await etcdctlText(certs, c.endpoints.etcd(first.internalIp, 'main'), ['put', key, value])).toBe('OK');
+  } finally {
+    certs.cleanup();
+  }
 }
