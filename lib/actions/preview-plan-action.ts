@@ -2,9 +2,10 @@
 import { z } from 'zod';
 import { fail, ok } from '@/lib/core/errors';
 import { planOperation, type Plan } from '@/lib/core/planner';
-import { parseClusterId } from '@/lib/core/topology';
+import { clusterId as clusterIdOf, parseClusterId } from '@/lib/core/topology';
 import { defineAction } from '@/lib/actions/define-action';
 import { clusterIdSchema, clusterIntentSchema } from '@/lib/actions/schemas';
+import { container } from '@/lib/server/container';
 import { newReplicaNames } from '@/lib/server/services/replica-names';
 import { ClusterNotFoundError, clusterView } from '@/lib/server/views';
 
@@ -15,18 +16,21 @@ export const previewPlanAction = defineAction(
   async ({ clusterId, intent }) => {
     const ref = parseClusterId(clusterId);
     if (!ref) return fail('InvalidInput', 'Unknown cluster id.');
-    const view = await clusterView(ref).catch((error: unknown) => {
-      if (error instanceof ClusterNotFoundError) return null;
-      throw error;
-    });
+    const [view, lockHolder] = await Promise.all([
+      clusterView(ref).catch((error: unknown) => {
+        if (error instanceof ClusterNotFoundError) return null;
+        throw error;
+      }),
+      container().store.lockHolder(clusterIdOf(ref)),
+    ]);
     if (!view) return fail('NotFound', `No cluster ${ref.masterName} in ${ref.region}.`);
     const taken = new Set(view.topology.replicas.map((r) => r.name));
     const result = planOperation({
       topology: view.topology,
       assessment: view.assessment,
       intent,
-      // The operation journal (and its lock) lands with the runner; until then nothing else can be running.
-      operationInProgress: false,
+      // The same lock startOperationAction takes: a preview refuses exactly as the start would.
+      operationInProgress: lockHolder !== null,
       newNames: newReplicaNames(ref.masterName, taken, 7),
     });
     return result.ok ? ok<Plan>(result.plan) : fail(result.refusal.code, result.refusal.message);

@@ -1,0 +1,267 @@
+// Every refusal of issue 3 through the real server actions (preview and start), as the wizard calls them:
+// a two-replica target, a zone in another region, a removal that loses quorum, an add while a voter is down,
+// and a second operation while one holds the cluster's lock. Each returns its typed code with a reason in
+// words, and changes nothing: the Compute resources (read through the container's port and the GCE client),
+// both clusters' etcd member lists (read with etcdctl) and the journal are the same before and after; the
+// refused start leaves exactly one audit entry and neither an operation nor a lock.
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it, inject, vi } from 'vitest';
+import { closeGceClients, createGceClients } from '@/lib/adapters/gce/gce-compute';
+import { operationOf, waitForOperation } from '@/lib/adapters/gce/gce-operations';
+import type { DomainErrorCode, Result } from '@/lib/core/errors';
+import type { ClusterIntent } from '@/lib/core/planner';
+import { clusterId, type ClusterRef, type EtcdClusterName } from '@/lib/core/topology';
+import type { ClusterView } from '@/lib/core/view';
+import { previewPlanAction } from '@/lib/actions/preview-plan-action';
+import { startOperationAction } from '@/lib/actions/start-operation-action';
+import { container } from '@/lib/server/container';
+import { observeClusterView } from '@/lib/server/services/observe-fleet';
+import { etcdctlMemberList, pollUntil, PROD, PROJECT, STAGING, writeEtcdctlCerts } from './support';
+
+// The actions use the process's container, built from process.env when lib/server/env is first imported:
+// point it at this run's sandbox and a fresh data dir (the store) before any import is evaluated.
+const { dataDir, savedEnv } = await vi.hoisted(async () => {
+  // Hoisted above the imports, so it brings its own.
+  const [{ mkdtempSync }, os, path, { inject }] = await Promise.all([import('node:fs'), import('node:os'), import('node:path'), import('vitest')]);
+  const keys = ['QUORUM_PROVIDER', 'SANDBOX_PORT', 'QUORUM_PROJECTS', 'QUORUM_DATA_DIR'] as const;
+  const saved = Object.fromEntries(keys.map((k) => [k, process.env[k]]));
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'quorum-refusals-'));
+  Object.assign(process.env, { QUORUM_PROVIDER: 'sandbox', SANDBOX_PORT: String(inject('sandboxPort')), QUORUM_PROJECTS: 'sandbox-project', QUORUM_DATA_DIR: dir });
+  return { dataDir: dir, savedEnv: saved };
+});
+
+const gce = createGceClients({ kind: 'sandbox', port: inject('sandboxPort') });
+const CLUSTERS = [PROD, STAGING];
+const ETCD: EtcdClusterName[] = ['main', 'events'];
+
+beforeAll(() => {
+  // Guard against a container built before the env above (say, by a changed import order).
+  expect(container().env.SANDBOX_PORT).toBe(inject('sandboxPort'));
+  expect(container().env.QUORUM_DATA_DIR).toBe(dataDir);
+});
+
+afterAll(async () => {
+  await closeGceClients(gce);
+  await container().close();
+  rmSync(dataDir, { recursive: true, force: true });
+  for (const [k, v] of Object.entries(savedEnv)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+});
+
+// --- What "changes nothing" compares ------------------------------------------------------------------------
+
+const last = (url: string | null | undefined) => (url ?? '').split('/').pop() ?? '';
+
+async function collect<T>(pages: AsyncIterable<[string, T]>): Promise<Array<[string, T]>> {
+  const out: Array<[string, T]> = [];
+  for await (const page of pages) out.push(page);
+  return out;
+}
+
+/** Every Compute resource Quorum creates or changes, and both etcd clusters' members of both clusters. */
+async function worldSnapshot() {
+  const c = container();
+  const instances = (await c.compute.listAllInstances(PROJECT)).map((i) => ({
+    name: i.name,
+    zone: i.zone,
+    status: i.status,
+    internalIp: i.internalIp,
+    externalIp: i.externalIp,
+    metadataFingerprint: i.metadataFingerprint,
+    disks: i.diskNames ?? [],
+    tags: i.tags,
+  }));
+  // The port reads these by name only; the aggregated lists also catch a resource created under a new name.
+  const disks = (await collect(gce.disks.aggregatedListAsync({ project: PROJECT }))).flatMap(([scope, list]) =>
+    (list.disks ?? []).map((d) => ({ scope, name: d.name, sizeGb: String(d.sizeGb), status: d.status, users: (d.users ?? []).map(last) })),
+  );
+  const forwardingRules = (await collect(gce.forwardingRules.aggregatedListAsync({ project: PROJECT }))).flatMap(([scope, list]) =>
+    (list.forwardingRules ?? []).map((f) => ({ scope, name: f.name, ip: f.IPAddress, ports: f.portRange, target: last(f.target) })),
+  );
+  const targetPools = (await collect(gce.targetPools.aggregatedListAsync({ project: PROJECT }))).flatMap(([scope, list]) =>
+    (list.targetPools ?? []).map((p) => ({ scope, name: p.name, instances: (p.instances ?? []).map(last).sort() })),
+  );
+  const addresses = (await collect(gce.addresses.aggregatedListAsync({ project: PROJECT }))).flatMap(([scope, list]) =>
+    (list.addresses ?? []).map((a) => ({ scope, name: a.name, address: a.address, status: a.status, users: (a.users ?? []).map(last) })),
+  );
+  const firewalls = (await gce.firewalls.list({ project: PROJECT }))[0].map((f) => f.name).sort();
+  expect(instances.filter((i) => i.name.startsWith('prod-master')).length, 'prod replicas seen').toBeGreaterThan(0);
+  return { instances, disks, forwardingRules, targetPools, addresses, firewalls, etcd: await etcdMembers() };
+}
+
+/** etcdctl's member lists (main and events) of each cluster, asked through its running replicas. */
+async function etcdMembers() {
+  const c = container();
+  const out: Record<string, unknown> = {};
+  for (const ref of CLUSTERS) {
+    const vms = (await c.compute.listAllInstances(PROJECT)).filter((i) => new RegExp(`^${ref.masterName}(-[a-z0-9]{3})?$`).test(i.name));
+    const running = vms.filter((v) => v.status === 'RUNNING' && v.internalIp);
+    const first = running[0];
+    if (!first) throw new Error(`${ref.masterName} has no running replica to ask etcd through`);
+    const certs = writeEtcdctlCerts(first.metadata);
+    try {
+      for (const cluster of ETCD) {
+        const members = await etcdctlMemberList(certs, running.map((v) => c.endpoints.etcd(v.internalIp ?? '', cluster)));
+        out[`${ref.masterName}/${cluster}`] = members
+          .map((m) => ({ id: m.ID, name: m.name, peerURLs: m.peerURLs, clientURLs: m.clientURLs, isLearner: m.isLearner }))
+          .sort((a, b) => a.name.localeCompare(b.name));
+      }
+    } finally {
+      certs.cleanup();
+    }
+  }
+  return out;
+}
+
+async function journalSnapshot() {
+  const store = container().store;
+  const operations = await Promise.all(CLUSTERS.map((ref) => store.listOperations(clusterId(ref), 1000)));
+  const locks = await Promise.all(CLUSTERS.map((ref) => store.lockHolder(clusterId(ref))));
+  return { operations: operations.map((ops) => ops.map((o) => ({ id: o.id, status: o.status, updatedAt: o.updatedAt }))), locks, audit: await store.listAudit({}, 10_000) };
+}
+
+// --- The check every refusal goes through -------------------------------------------------------------------
+
+/** Words for an operator: a sentence, no code names (`TwoReplicaLayout`), no stringified internals. */
+function expectWords(message: string, says: RegExp): void {
+  expect(message).toMatch(says);
+  expect(message).toMatch(/^[a-zA-Z0-9].{30,}\.$/s);
+  expect(message).not.toMatch(/\b[A-Z][a-z]+[A-Z][A-Za-z]*\b|undefined|\bnull\b|\[object|Error\b|[{}]|\bat \S+:\d+/);
+}
+
+function expectRefusal(result: Result<unknown>, code: DomainErrorCode, says: RegExp): string {
+  expect(result.ok, JSON.stringify(result)).toBe(false);
+  if (result.ok) throw new Error('not refused');
+  expect(result.code).toBe(code);
+  expectWords(result.message, says);
+  return result.message;
+}
+
+/**
+ * Preview and start (with the right confirmation) are both refused with `code`; the world and the journal
+ * are as before, apart from the one audit entry the refused start writes.
+ */
+async function expectRefusedChangingNothing(ref: ClusterRef, intent: ClusterIntent, code: DomainErrorCode, says: RegExp): Promise<string> {
+  const id = clusterId(ref);
+  const [world, journal] = [await worldSnapshot(), await journalSnapshot()];
+
+  const previewed = await previewPlanAction({ clusterId: id, intent });
+  const message = expectRefusal(previewed, code, says);
+  const started = await startOperationAction({ clusterId: id, intent, confirm: ref.masterName });
+  expectRefusal(started, code, says);
+
+  expect(await worldSnapshot()).toEqual(world);
+  const after = await journalSnapshot();
+  expect(after.operations).toEqual(journal.operations);
+  expect(after.locks).toEqual(journal.locks);
+  const added = after.audit.filter((a) => !journal.audit.some((b) => b.id === a.id));
+  expect(added).toEqual([
+    expect.objectContaining({ actor: 'local-operator', action: `operation.${intent.kind}`, clusterId: id, operationId: null, outcome: 'refused', detail: expect.objectContaining({ code, intent }) }),
+  ]);
+  return message;
+}
+
+// --- Stopping and starting a replica's VM, as GCE or an operator would -------------------------------------
+
+async function setVm(verb: 'stop' | 'start', zone: string, instance: string): Promise<void> {
+  const request = { project: PROD.project, zone, instance };
+  const result = verb === 'stop' ? await gce.instances.stop(request) : await gce.instances.start(request);
+  await waitForOperation(gce, PROD.project, operationOf(result), 60_000);
+}
+
+const healthyCount = (v: ClusterView) => Object.values(v.assessment.replicaHealth).filter((h) => h === 'healthy').length;
+
+async function prodHealthy(): Promise<ClusterView> {
+  const view = await pollUntil(() => observeClusterView(PROD), (v) => v.topology.replicas.length === 3 && healthyCount(v) === 3, 90_000, 500);
+  expect(healthyCount(view), 'prod is 3/3 healthy').toBe(3);
+  return view;
+}
+
+/** Stops `victims`, waits until the dashboard sees them down, runs `body`, and always starts them again. */
+async function withStoppedReplicas(victims: Array<{ name: string; zone: string }>, body: (view: ClusterView) => Promise<void>): Promise<void> {
+  try {
+    for (const v of victims) await setVm('stop', v.zone, v.name);
+    const down = await pollUntil(
+      () => observeClusterView(PROD),
+      (view) => victims.every((v) => view.assessment.replicaHealth[v.name] === 'unhealthy'),
+      30_000,
+      500,
+    );
+    for (const v of victims) expect(down.assessment.replicaHealth[v.name], `${v.name} observed down`).toBe('unhealthy');
+    await body(down);
+  } finally {
+    for (const v of victims) await setVm('start', v.zone, v.name);
+    // Other tests expect prod 3/3 healthy.
+    await prodHealthy();
+  }
+}
+
+// --- The refusals -------------------------------------------------------------------------------------------
+
+describe('refusals through the server actions change nothing', () => {
+  it.each([
+    { what: 'staging 1 -> 2 by an add', ref: STAGING, intent: { kind: 'add-replica', zone: 'us-central1-c' } },
+    { what: 'prod scaled to 2', ref: PROD, intent: { kind: 'scale', replicas: 2 } },
+    { what: 'prod 3 -> 2 by a removal', ref: PROD, intent: { kind: 'remove-replica', zone: 'europe-west1-b' } },
+  ] satisfies Array<{ what: string; ref: ClusterRef; intent: ClusterIntent }>)('two-replica target: $what', async ({ ref, intent }) => {
+    const message = await expectRefusedChangingNothing(ref, intent, 'TwoReplicaLayout', /two replicas/);
+    expect(message).toMatch(/consensus needs both/);
+    expect(message).toMatch(/(from 1 to 3|from 3 to 1)/);
+  });
+
+  it.each([
+    { ref: PROD, zone: 'us-central1-b', says: /us-central1-b is in us-central1, outside the cluster's region europe-west1/ },
+    { ref: STAGING, zone: 'europe-west1-c', says: /europe-west1-c is in europe-west1, outside the cluster's region us-central1/ },
+  ])('zone in another region: $zone for $ref.masterName', async ({ ref, zone, says }) => {
+    await expectRefusedChangingNothing(ref, { kind: 'add-replica', zone }, 'ZoneOutsideRegion', says);
+  });
+
+  it('with a prod replica stopped: an add is refused (voter down), and so is a removal that would lose quorum', { timeout: 240_000 }, async () => {
+    const { topology } = await prodHealthy();
+    const [victim, ...others] = topology.replicas;
+    if (!victim || others.length !== 2) throw new Error('prod should have three replicas');
+    await withStoppedReplicas([victim], async () => {
+      const free = topology.regionZones.find((z) => z !== victim.zone) ?? '';
+      const why = await expectRefusedChangingNothing(PROD, { kind: 'add-replica', zone: free }, 'VoterUnhealthy', /etcd refuses a new member while a voter is down/);
+      expect(why).toContain(`${victim.name} (VM is TERMINATED`);
+
+      // Scaling to one by removing the healthy replicas first: the first removal leaves one healthy of two voters.
+      const zones = others.map((r) => r.zone);
+      const lost = await expectRefusedChangingNothing(PROD, { kind: 'scale', replicas: 1, zones }, 'QuorumAtRisk', /fewer than the 2 quorum needs/);
+      expect(lost).toContain(`Removing ${others[0]?.name ?? '?'} would leave 1 healthy of 2 voters`);
+    });
+  });
+
+  it('with two prod replicas stopped (quorum lost): scaling down is refused, etcd accepts no membership change', { timeout: 240_000 }, async () => {
+    const { topology } = await prodHealthy();
+    const victims = topology.replicas.slice(0, 2);
+    await withStoppedReplicas(victims, async (down) => {
+      expect(down.assessment.etcd.main.hasQuorum).toBe(false);
+      // The third replica counts as unhealthy too: its API server cannot serve without etcd's quorum.
+      await expectRefusedChangingNothing(PROD, { kind: 'scale', replicas: 1 }, 'QuorumAtRisk', /etcd has lost quorum \([01] of 3 voters healthy, 2 needed\), so it accepts no membership change/);
+    });
+  });
+
+  it('while an operation holds the cluster lock, a second one is refused (and another cluster is not locked)', async () => {
+    const intent: ClusterIntent = { kind: 'add-replica', zone: 'europe-west1-b' };
+    const id = clusterId(PROD);
+    await prodHealthy();
+    // The same intent is fine without the lock: only the lock refuses it below.
+    const fine = await previewPlanAction({ clusterId: id, intent });
+    if (!fine.ok) throw new Error(`prod add should be plannable: ${fine.message}`);
+    // A started operation that no runner has picked up yet holds the lock as a running one does.
+    const holder = await container().store.createOperation({ clusterId: id, kind: intent.kind, intent, plan: fine.data, actor: 'another-operator' });
+    try {
+      expect(await container().store.lockHolder(id)).toBe(holder.id);
+      const why = await expectRefusedChangingNothing(PROD, intent, 'OperationInProgress', /Another operation is running on prod-master/);
+      expect(why).toMatch(/wait for it to finish or cancel it/);
+      await expectRefusedChangingNothing(PROD, { kind: 'scale', replicas: 5 }, 'OperationInProgress', /Another operation is running/);
+      expect((await previewPlanAction({ clusterId: clusterId(STAGING), intent: { kind: 'scale', replicas: 3 } })).ok).toBe(true);
+    } finally {
+      await container().store.finishOperation(holder.id, 'cancelled', { summary: 'Test clean-up: never ran.' });
+    }
+    expect(await container().store.lockHolder(id)).toBeNull();
+  });
+});
