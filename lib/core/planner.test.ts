@@ -406,6 +406,11 @@ describe('create cluster', () => {
       code: 'OperationInProgress',
     },
   ];
+  it('names the project in the kube-up command when given', () => {
+    const r = planCreateCluster({ intent: { kind: 'create-cluster', masterName: 'blue-master', zone: 'europe-west1-c', multizone: true, quorumReads: false }, project: 'my-project' });
+    expect(r.ok && r.plan.kubeUpCommand).toBe('PROJECT=my-project KUBE_GCE_INSTANCE_PREFIX=blue MULTIZONE=true KUBE_GCE_ZONE=europe-west1-c ./cluster/kube-up.sh');
+  });
+
   it('takes the longest master name whose firewall rule <master>-https is still a Compute Engine name', () => {
     const masterName = `m${'a'.repeat(56)}`;
     const r = planCreateCluster({ intent: { kind: 'create-cluster', masterName, zone: 'europe-west1-b', multizone: true, quorumReads: false } });

@@ -131,7 +131,7 @@ export type PlanResult = { ok: true; plan: Plan } | { ok: false; refusal: Refusa
 
 export type PlanInput =
   | { topology: Topology; assessment: Assessment; intent: ClusterIntent; operationInProgress: boolean; newNames?: string[] }
-  | { topology: null; assessment?: null; intent: CreateClusterIntent; operationInProgress?: boolean; regionZones?: string[] };
+  | { topology: null; assessment?: null; intent: CreateClusterIntent; operationInProgress?: boolean; regionZones?: string[]; project?: string };
 
 const refuse = (code: DomainErrorCode, message: string): PlanResult => ({ ok: false, refusal: { code, message } });
 
@@ -665,6 +665,8 @@ export function planCreateCluster(input: {
   intent: CreateClusterIntent;
   operationInProgress?: boolean;
   regionZones?: string[];
+  /** Named in the kube-up command when given. */
+  project?: string;
 }): PlanResult {
   const { intent } = input;
   const { masterName, zone } = intent;
@@ -699,7 +701,7 @@ export function planCreateCluster(input: {
   step('await-etcd', `Wait until etcd main and events answer on ${masterName}`, { name: masterName }, withReplica(layout, masterName, { healthy: true }));
   step('await-api-server', `Wait until the API server of ${masterName} is ready`, { name: masterName });
   step('verify', `Check that ${masterName} is a healthy single-member cluster holding the static address`, { name: masterName });
-  const command = `${clusterEnv(masterName, null)}${intent.multizone ? 'MULTIZONE=true ' : ''}KUBE_GCE_ZONE=${zone}${intent.quorumReads ? ' ENABLE_ETCD_QUORUM_READS=true' : ''} ./cluster/kube-up.sh`;
+  const command = `${clusterEnv(masterName, input.project ?? null)}${intent.multizone ? 'MULTIZONE=true ' : ''}KUBE_GCE_ZONE=${zone}${intent.quorumReads ? ' ENABLE_ETCD_QUORUM_READS=true' : ''} ./cluster/kube-up.sh`;
   return {
     ok: true,
     plan: {

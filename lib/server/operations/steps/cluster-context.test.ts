@@ -43,6 +43,11 @@ describe('siblingStepId', () => {
     expect(newReplicaOf(ctxFor('2.add:z-c:create-instance', results)).name).toBe('m-ccc');
     expect(() => newReplicaOf(ctxFor('3.add:z-b:create-instance', results))).toThrow(/pick-name/);
   });
+
+  it("reads a create's first master from the certificates step, whose certificates name it", () => {
+    const results = { 'create:z-b:issue-cluster-certificates': { name: 'blue-master', internalIp: '10.0.0.4', staticIp: '203.0.113.9', authorities: [] } };
+    expect(newReplicaOf(ctxFor('create:z-b:await-api-server', results))).toEqual({ name: 'blue-master', internalIp: '10.0.0.4' });
+  });
 });
 
 describe('retryOn', () => {

@@ -78,12 +78,26 @@ export function siblingStepId(ctx: StepContext, kind: string): string {
 export const newReplicaSchema = z.object({ name: z.string().min(1), internalIp: z.string().min(1) });
 export type NewReplica = z.infer<typeof newReplicaSchema>;
 
-/** The name and internal IP 'pick-name' chose for this add (journaled, so a resumed run reuses them). */
+/**
+ * Steps that choose the name and internal IP of the replica an operation builds: 'pick-name' in an add,
+ * 'issue-cluster-certificates' in a create (the first master's certificates name them).
+ */
+const NEW_REPLICA_STEPS = ['pick-name', 'issue-cluster-certificates'] as const;
+
+/** The name and internal IP of the replica this add or create builds, or null when this operation builds none. */
+export function newReplicaIfAny(ctx: StepContext): NewReplica | null {
+  for (const kind of NEW_REPLICA_STEPS) {
+    const parsed = newReplicaSchema.safeParse(ctx.results[siblingStepId(ctx, kind)]);
+    if (parsed.success) return parsed.data;
+  }
+  return null;
+}
+
+/** The name and internal IP chosen for this add or create (journaled, so a resumed run reuses them). */
 export function newReplicaOf(ctx: StepContext): NewReplica {
-  const id = siblingStepId(ctx, 'pick-name');
-  const parsed = newReplicaSchema.safeParse(ctx.results[id]);
-  if (!parsed.success) throw new Error(`step ${id} left no name and internal IP for the new replica`);
-  return parsed.data;
+  const found = newReplicaIfAny(ctx);
+  if (!found) throw new Error(`step ${siblingStepId(ctx, ctx.operation.kind === 'create-cluster' ? 'issue-cluster-certificates' : 'pick-name')} left no name and internal IP for the new replica`);
+  return found;
 }
 
 export const victimSchema = z.object({ name: z.string().min(1), zone: z.string().min(1), internalIp: z.string().nullable() });

@@ -1,40 +1,47 @@
 import 'server-only';
 // The executors of every step kind the planner emits, over one container's ports, and the compensations
-// a failed add runs. Creating a cluster is not wired here yet: its own kinds fail with a clear message.
+// a failed add or create runs. A create shares 'create-disk' and 'create-instance' with an add but builds
+// its first master from new certificates, not from an existing master: those two go by the operation's kind.
 import type { StepKind } from '@/lib/core/planner';
 import type { Container } from '@/lib/server/container';
 import type { StepCompensation, StepExecutor } from '@/lib/server/operations/runner';
 import { ADD_ROLLBACK_KINDS, addReplicaCompensations, addReplicaExecutors } from './add-replica';
+import { createClusterCompensations, createClusterExecutors, createClusterOwnExecutors, CREATE_ROLLBACK_KINDS } from './create-cluster';
 import { loadBalancerExecutors } from './load-balancer';
 import { removeReplicaExecutors } from './remove-replica';
 import { verifyExecutors } from './verify';
 
 export { ADD_ROLLBACK_KINDS } from './add-replica';
 
-const notYet =
-  (kind: StepKind): StepExecutor =>
-  () =>
-    Promise.reject(new Error(`step "${kind}" (create a cluster) has no executor yet`));
+const byOperationKind =
+  (forCreate: StepExecutor, otherwise: StepExecutor): StepExecutor =>
+  (ctx) =>
+    ctx.operation.kind === 'create-cluster' ? forCreate(ctx) : otherwise(ctx);
 
 export function createStepExecutors(c: Container): Record<StepKind, StepExecutor> {
+  const add = addReplicaExecutors(c);
+  const create = createClusterOwnExecutors(c);
   return {
     ...loadBalancerExecutors(c),
-    ...addReplicaExecutors(c),
+    ...add,
     ...removeReplicaExecutors(c),
     ...verifyExecutors(c),
-    'create-firewall-rules': notYet('create-firewall-rules'),
-    'reserve-static-address': notYet('reserve-static-address'),
-    'issue-cluster-certificates': notYet('issue-cluster-certificates'),
-    'await-etcd': notYet('await-etcd'),
+    ...createClusterExecutors(c),
+    'create-disk': byOperationKind(create['create-disk'], add['create-disk']),
+    'create-instance': byOperationKind(create['create-instance'], add['create-instance']),
   };
 }
 
 export function createStepCompensations(c: Container): Record<string, StepCompensation> {
-  return addReplicaCompensations(c);
+  return { ...addReplicaCompensations(c), ...createClusterCompensations(c) };
 }
 
-/** The stored plan's `rollback` for a plan with adds: a failed add removes its learner, instance, disk and pool entry. */
+/**
+ * The stored plan's `rollback`: a failed add removes its learner, instance, disk and pool entry; a failed
+ * create deletes the private keys it stored (a create's own 'create-disk'/'create-instance' are not undone).
+ */
 export function rollbackKindsOf(steps: readonly { kind: string }[]): string[] {
   const kinds = new Set(steps.map((s) => s.kind));
+  if (kinds.has('issue-cluster-certificates')) return [...CREATE_ROLLBACK_KINDS];
   return ADD_ROLLBACK_KINDS.filter((k) => kinds.has(k));
 }

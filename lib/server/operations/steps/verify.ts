@@ -1,17 +1,19 @@
 import 'server-only';
-// The last step of an add or a removal: the member lists of etcd main and events name exactly the replica
-// VMs (kube-up's `etcd-<instance>`), every member has started and none is a learner. A member that has
-// just joined may take a few seconds to publish its name, so the check is repeated for a while.
+// The last step of an add, a removal or a create: the member lists of etcd main and events name exactly the
+// replica VMs (kube-up's `etcd-<instance>`), every member has started and none is a learner; after a create
+// the first master also holds the cluster's static address. A member that has just joined may take a few
+// seconds to publish its name, so the check is repeated for a while.
+import type { ClusterRef } from '@/lib/core/topology';
 import type { Container } from '@/lib/server/container';
 import type { StepContext, StepExecutor } from '@/lib/server/operations/runner';
-import { CLUSTERS, ETCD_CALL_MS, listReplicas, loadCluster, newReplicaSchema, pause, siblingStepId, victimSchema, voterEndpoints } from './cluster-context';
+import { CLUSTERS, ETCD_CALL_MS, listReplicas, loadCluster, newReplicaIfAny, pause, siblingStepId, victimSchema, voterEndpoints } from './cluster-context';
 
 const VERIFY_TIMEOUT_MS = 60_000;
 
-/** What this operation promised about one replica: present after an add, absent after a removal. */
+/** What this operation promised about one replica: present after an add or a create, absent after a removal. */
 function promiseOf(ctx: StepContext): { present?: string; absent?: string } {
-  const added = newReplicaSchema.safeParse(ctx.results[siblingStepId(ctx, 'pick-name')]);
-  if (added.success) return { present: added.data.name };
+  const added = newReplicaIfAny(ctx);
+  if (added) return { present: added.name };
   const removed = victimSchema.safeParse(ctx.results[siblingStepId(ctx, 'resolve-replica')]);
   if (removed.success) return { absent: removed.data.name };
   return {};
@@ -24,6 +26,7 @@ async function problemsNow(c: Container, ctx: StepContext): Promise<{ problems: 
   const promise = promiseOf(ctx);
   if (promise.present && !replicas.includes(promise.present)) problems.push(`${promise.present} has no VM`);
   if (promise.absent && replicas.includes(promise.absent)) problems.push(`${promise.absent} still has a VM`);
+  if (ctx.operation.kind === 'create-cluster' && promise.present) problems.push(...(await staticAddressProblems(c, view.ref, promise.present)));
   const expected = replicas.map((n) => `etcd-${n}`).sort();
   for (const cluster of CLUSTERS) {
     const members = await c.etcd.memberList(voterEndpoints(c, view, cluster), view.etcd, ETCD_CALL_MS);
@@ -35,6 +38,15 @@ async function problemsNow(c: Container, ctx: StepContext): Promise<{ problems: 
     if (learners.length > 0) problems.push(`etcd ${cluster} still has the learner ${learners.map((m) => m.name || m.peerUrls.join(' ')).join(', ')}`);
   }
   return { problems, replicas };
+}
+
+/** A new cluster's single master holds `<master>-ip` as its external address, as kube-up leaves it. */
+async function staticAddressProblems(c: Container, ref: ClusterRef, name: string): Promise<string[]> {
+  const address = await c.compute.getAddress(ref.project, ref.region, `${ref.masterName}-ip`);
+  if (!address) return [`the static address ${ref.masterName}-ip is missing`];
+  const replica = (await listReplicas(c, ref)).find((r) => r.name === name);
+  if (replica && replica.externalIp !== address.address) return [`${name} has external IP ${replica.externalIp ?? 'none'}, not the static ${address.address}`];
+  return [];
 }
 
 const verify = (c: Container): StepExecutor => async (ctx) => {

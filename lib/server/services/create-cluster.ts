@@ -1,0 +1,114 @@
+import 'server-only';
+import { fail, ok, type Result } from '@/lib/core/errors';
+import { planCreateCluster, type CreateClusterIntent, type Plan } from '@/lib/core/planner';
+import { clusterId, regionOfZone, type ClusterRef } from '@/lib/core/topology';
+import type { RegionInfo } from '@/lib/ports/compute';
+import { isOperationInProgress } from '@/lib/ports/store';
+import { container, type Container } from '@/lib/server/container';
+import { operationsRunner } from '@/lib/server/operations/runtime';
+import { rollbackKindsOf } from '@/lib/server/operations/steps';
+import { discoverClusters } from './discover-clusters';
+import { replicaNameRegex } from './observe-cluster';
+
+export type NewClusterInput = { project: string; masterName: string; zone: string; multizone: boolean; quorumReads: boolean };
+
+/** What the create wizard offers: where a cluster may go, which names are taken, and whether Quorum can run it here. */
+export type CreateClusterChoices = {
+  provider: 'sandbox' | 'gce';
+  projects: Array<{ project: string; regions: RegionInfo[]; clusters: string[] }>;
+};
+
+export async function createClusterChoices(c: Container = container()): Promise<CreateClusterChoices> {
+  const clusters = await discoverClusters(c);
+  const projects = await Promise.all(
+    c.projects.map(async (project) => ({
+      project,
+      regions: await c.compute.listRegions(project),
+      clusters: clusters.filter((k) => k.project === project).map((k) => k.masterName),
+    })),
+  );
+  return { provider: c.env.QUORUM_PROVIDER, projects };
+}
+
+type Planned = { plan: Plan; ref: ClusterRef };
+
+/**
+ * Plans a new cluster after checking, on a fresh look at Compute, what the planner cannot know: the
+ * project is one Quorum manages, the zone is one of its regions', and nothing of that name exists (a
+ * replica VM, or a data disk that may hold an old cluster's etcd data). Firewall rules and a free static
+ * address of that name are reused, as a create interrupted before its instance leaves them.
+ */
+export async function planNewCluster(input: NewClusterInput, c: Container = container()): Promise<Result<Planned>> {
+  const intent: CreateClusterIntent = { kind: 'create-cluster', masterName: input.masterName, zone: input.zone, multizone: input.multizone, quorumReads: input.quorumReads };
+  const { project, masterName, zone } = input;
+  if (!c.projects.includes(project)) return fail('NotFound', `${project} is not a project Quorum manages (${c.projects.join(', ')}).`);
+  // Names and zone syntax first, in the planner's words.
+  const syntax = planCreateCluster({ intent });
+  if (!syntax.ok) return fail(syntax.refusal.code, syntax.refusal.message);
+
+  const region = regionOfZone(zone);
+  const regions = await c.compute.listRegions(project);
+  const regionInfo = regions.find((r) => r.name === region);
+  if (!regionInfo) return fail('InvalidInput', `${zone} is in no region of ${project}; its regions are ${regions.map((r) => r.name).join(', ')}.`);
+  const ref: ClusterRef = { project, region, masterName };
+
+  const existing = await c.compute.listInstances(project, replicaNameRegex(masterName));
+  if (existing.length > 0) {
+    const where = existing.map((i) => `${i.name} in ${i.zone}`).join(', ');
+    return fail('AlreadyExists', `The name ${masterName} is taken: ${where} already ${existing.length === 1 ? 'exists' : 'exist'}. Pick another name.`);
+  }
+  if (await c.compute.getDisk(project, zone, `${masterName}-pd`)) {
+    return fail('AlreadyExists', `A data disk ${masterName}-pd already exists in ${zone} and may hold an old cluster's etcd data; delete it or pick another name.`);
+  }
+  const address = await c.compute.getAddress(project, region, `${masterName}-ip`);
+  if (address && address.users.length > 0) {
+    return fail('AlreadyExists', `The static address ${masterName}-ip (${address.address}) is in use by ${address.users.join(', ')}; pick another name.`);
+  }
+
+  const holder = await c.store.lockHolder(clusterId(ref));
+  const planned = planCreateCluster({ intent, regionZones: regionInfo.zones, operationInProgress: holder !== null, project });
+  if (!planned.ok) return fail(planned.refusal.code, planned.refusal.message);
+  return ok({ plan: planned.plan, ref });
+}
+
+/**
+ * Creates a cluster in the sandbox: plans on a fresh look, journals the operation (taking the new
+ * cluster's lock) and starts it. On Compute Engine a master also needs kube-up's boot scripts, which
+ * Quorum does not have, so there it refuses and names the kube-up command. Refusals are audited.
+ */
+export async function startNewCluster(
+  input: NewClusterInput,
+  actor: string,
+  c: Container = container(),
+  run: (operationId: string) => unknown = (operationId) => operationsRunner().start(operationId),
+): Promise<Result<{ operationId: string; clusterId: string }>> {
+  const action = 'operation.create-cluster';
+  const id = clusterId({ project: input.project, region: regionOfZone(input.zone), masterName: input.masterName });
+  const refuse = async (code: Parameters<typeof fail>[0], message: string) => {
+    await c.store.addAudit({ actor, action, clusterId: id, outcome: 'refused', detail: { code, message, input } });
+    return fail<{ operationId: string; clusterId: string }>(code, message);
+  };
+  const planned = await planNewCluster(input, c);
+  if (!planned.ok) return refuse(planned.code, planned.message);
+  const { plan, ref } = planned.data;
+  if (c.env.QUORUM_PROVIDER !== 'sandbox') {
+    return refuse(
+      'Unsupported',
+      `A master on Compute Engine boots from kube-up's scripts (user-data, configure-sh), which Quorum does not ship; create the cluster with: ${plan.kubeUpCommand}`,
+    );
+  }
+  try {
+    const operation = await c.store.createOperation({
+      clusterId: clusterId(ref),
+      kind: 'create-cluster',
+      intent: plan.intent,
+      plan: { ...plan, rollback: rollbackKindsOf(plan.steps) },
+      actor,
+    });
+    void run(operation.id);
+    return ok({ operationId: operation.id, clusterId: clusterId(ref) });
+  } catch (error) {
+    if (isOperationInProgress(error)) return refuse('OperationInProgress', error.message);
+    throw error;
+  }
+}
