@@ -51,6 +51,9 @@ export async function planNewCluster(input: NewClusterInput, c: Container = cont
   const regionInfo = regions.find((r) => r.name === region);
   if (!regionInfo) return fail('InvalidInput', `${zone} is in no region of ${project}; its regions are ${regions.map((r) => r.name).join(', ')}.`);
   const ref: ClusterRef = { project, region, masterName };
+  // A zone the region lacks, before anything is looked up in it.
+  const inRegion = planCreateCluster({ intent, regionZones: regionInfo.zones });
+  if (!inRegion.ok) return fail(inRegion.refusal.code, inRegion.refusal.message);
 
   const existing = await c.compute.listInstances(project, replicaNameRegex(masterName));
   if (existing.length > 0) {
