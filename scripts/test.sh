@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Quick start, command 2: install what the tests need (etcd, etcdctl, chromium, npm packages) and run
-# every test: typecheck, lint, unit, integration (real sandbox + etcd), e2e (Playwright in Debian's chromium).
+# every test: typecheck, lint, unit, integration (real sandbox + etcd), system (the built dashboard process,
+# killed and restarted), e2e (Playwright in Debian's chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NEXT_TELEMETRY_DISABLED=1
@@ -14,6 +15,7 @@ step "lint";        npm run lint
 step "unit";        npx vitest run --project unit --reporter=default --reporter=json --outputFile.json=test-results/unit.json
 step "integration"; npx vitest run --project integration --reporter=default --reporter=json --outputFile.json=test-results/integration.json
 step "build";       npm run build
+step "system";      npx vitest run --project system --reporter=default --reporter=json --outputFile.json=test-results/system.json
 step "e2e";         CI=1 npx playwright test
 echo; echo "test.sh took ${SECONDS}s"
 node scripts/summarize-tests.mjs
