@@ -35,6 +35,7 @@ export default defineConfig({
     url: `http://127.0.0.1:${E2E.appPort}/api/health`,
     reuseExistingServer: false,
     timeout: 60_000,
-    env: { QUORUM_PROVIDER: 'sandbox', SANDBOX_PORT: String(E2E.sandboxPort), QUORUM_DATA_DIR: E2E.dataDir },
+    // The e2e sandbox forwards after 4 s (e2e/global-setup.ts): the load-balancer ETA should expect that.
+    env: { QUORUM_PROVIDER: 'sandbox', SANDBOX_PORT: String(E2E.sandboxPort), QUORUM_DATA_DIR: E2E.dataDir, QUORUM_LB_PROPAGATION_SECONDS: '4' },
   },
 });

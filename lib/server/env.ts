@@ -29,6 +29,12 @@ function envSchema(cwd: string) {
     /** Deadline of one Compute Engine read. */
     QUORUM_COMPUTE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
     /**
+     * How long a new forwarding rule is expected to take to forward, for the progress bar and ETA of the
+     * "wait until the cluster address answers" step. Default: 20 (the sandbox's default SANDBOX_LB_DELAY_MS)
+     * with the sandbox, 1200 on Compute Engine (reference/ha-masters.md).
+     */
+    QUORUM_LB_PROPAGATION_SECONDS: z.coerce.number().int().min(1).max(7_200).optional(),
+    /**
      * Crash tests only, sandbox only: `<step index>:<phase>` (phase before-step, step-returned or
      * after-step). The server kills itself with SIGKILL when an operation's runner reaches that point.
      */

@@ -48,7 +48,7 @@ function dashboard(failpoint?: string): DashboardProcess {
     port: APP_PORT,
     dataDir,
     logFile: path.join(dataDir, 'dashboard.log'),
-    env: { QUORUM_PROVIDER: 'sandbox', SANDBOX_PORT: String(sandboxPort()), QUORUM_PROJECTS: STAGING.project, ...(failpoint ? { QUORUM_FAILPOINT: failpoint } : {}) },
+    env: { QUORUM_PROVIDER: 'sandbox', SANDBOX_PORT: String(sandboxPort()), QUORUM_PROJECTS: STAGING.project, QUORUM_LB_PROPAGATION_SECONDS: '3', ...(failpoint ? { QUORUM_FAILPOINT: failpoint } : {}) },
   });
   running.add(d);
   void d.exited.then(() => running.delete(d));

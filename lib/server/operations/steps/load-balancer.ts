@@ -21,8 +21,9 @@ import {
 } from './cluster-context';
 
 /**
- * How long a new forwarding rule is expected to take to forward when the step does not say: the sandbox's
- * default SANDBOX_LB_DELAY_MS, and the ~20 minutes GCE takes (reference/ha-masters.md).
+ * How long a new forwarding rule is expected to take to forward when neither the step nor
+ * QUORUM_LB_PROPAGATION_SECONDS says: the sandbox's default SANDBOX_LB_DELAY_MS, and the ~20 minutes GCE
+ * takes (reference/ha-masters.md).
  */
 export const DEFAULT_LB_PROPAGATION_MS = { sandbox: 20_000, gce: 20 * 60_000 } as const;
 
@@ -106,7 +107,7 @@ const forwardingRuleDetail = z.object({ createdAtMs: z.number().nullable() });
 
 /**
  * Waits until `https://<static IP>` completes a TLS handshake through the forwarding rule. Progress is the
- * time since the rule was created over the expected propagation (`expectedSeconds`, else the provider's default); the
+ * time since the rule was created over the expected propagation (`expectedSeconds`, else QUORUM_LB_PROPAGATION_SECONDS, else the provider's default); the
  * deadline is three times that, at least two minutes.
  */
 const awaitClusterAddress = (c: Container): StepExecutor => async (ctx) => {
@@ -115,7 +116,8 @@ const awaitClusterAddress = (c: Container): StepExecutor => async (ctx) => {
   const url = new URL(c.endpoints.apiServer(staticIp));
   const port = Number(url.port || 443);
   const expectedSeconds = ctx.step.params.expectedSeconds;
-  const expectedMs = typeof expectedSeconds === 'number' && expectedSeconds > 0 ? expectedSeconds * 1_000 : DEFAULT_LB_PROPAGATION_MS[c.env.QUORUM_PROVIDER];
+  const configuredMs = c.env.QUORUM_LB_PROPAGATION_SECONDS === undefined ? DEFAULT_LB_PROPAGATION_MS[c.env.QUORUM_PROVIDER] : c.env.QUORUM_LB_PROPAGATION_SECONDS * 1_000;
+  const expectedMs = typeof expectedSeconds === 'number' && expectedSeconds > 0 ? expectedSeconds * 1_000 : configuredMs;
   const rule = forwardingRuleDetail.safeParse(ctx.results[siblingStepId(ctx, 'create-forwarding-rule')]);
   const since = rule.success && rule.data.createdAtMs !== null ? rule.data.createdAtMs : Date.now();
   const deadline = Date.now() + Math.max(expectedMs * 3, 120_000);
