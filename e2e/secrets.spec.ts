@@ -9,10 +9,13 @@ import { expect, test } from './fixtures/test';
 // (kube-up stores certs and keys base64-encoded), and the metadata keys that carry private keys.
 const MARKERS = ['PRIVATE KEY', 'LS0tLS1CRUdJTi', 'kube-master-certs', 'ETCD_PEER_KEY', 'ETCD_APISERVER_CLIENT_KEY', 'MASTER_KEY', 'CA_KEY', 'KUBECFG_KEY'];
 
-/** Distinctive fragments of the real private keys of every sandbox master, as PEM body and as base64-of-PEM. */
+/**
+ * Distinctive fragments of the real private keys of every sandbox master (the seeded ones and any an
+ * earlier spec created through the dashboard), as PEM body and as base64-of-PEM.
+ */
 async function realKeyFragments(): Promise<string[]> {
   const fragments = new Set<string>();
-  for (const master of [...(await listMasters('prod-master')), ...(await listMasters('staging-master'))]) {
+  for (const master of await listMasters()) {
     const yaml = `${master.metadata['kube-env'] ?? ''}\n${master.metadata['kube-master-certs'] ?? ''}`;
     for (const match of yaml.matchAll(/^([A-Z_]*KEY): '([^']+)'$/gm)) {
       const base64OfPem = match[2] ?? '';
@@ -68,7 +71,13 @@ test('no private key material reaches the browser: client bundle, HTML, RSC and 
 
   const prod = `/clusters/${encodeURIComponent(clusterId('prod-master', 'europe-west1'))}`;
   const staging = `/clusters/${encodeURIComponent(clusterId('staging-master', 'us-central1'))}`;
-  const pages = ['/', prod, staging, `${prod}/change`, `${staging}/operations`, `${prod}/operations`];
+  const pages = ['/', prod, staging, `${prod}/change`, `${staging}/operations`, `${prod}/operations`, '/clusters/new'];
+  // Every other cluster in the fleet (one created by an earlier spec made its keys on this server), with its history.
+  const fleet = (await (await request.get('/api/fleet')).json()) as { clusters: Array<{ ok: boolean; id?: string; summary?: { id: string } }> };
+  for (const entry of fleet.clusters) {
+    const url = `/clusters/${encodeURIComponent(entry.summary?.id ?? entry.id ?? '')}`;
+    if (url !== prod && url !== staging) pages.push(url, `${url}/operations`);
+  }
 
   // What the browser receives while it renders each page (documents, scripts, RSC, JSON).
   const received: Promise<void>[] = [];

@@ -21,7 +21,12 @@ export function FleetOverview() {
           <h1 className="text-2xl font-semibold tracking-tight">Clusters</h1>
           <p className="text-sm text-slate-500">Kubernetes masters discovered in the configured projects.</p>
         </div>
-        <LiveIndicator live={live} observedAt={data.observedAt} />
+        <div className="flex items-center gap-3">
+          <LiveIndicator live={live} observedAt={data.observedAt} />
+          <Link href="/clusters/new" className="rounded-md bg-slate-900 px-3 py-1.5 text-sm font-medium text-white hover:bg-slate-700">
+            Create cluster
+          </Link>
+        </div>
       </div>
       {data.clusters.length === 0 ? (
         <p className="rounded-lg border border-dashed border-slate-300 bg-white p-6 text-sm text-slate-500">

@@ -4,6 +4,8 @@ import { pluralize } from '@/lib/core/format';
 import { Badge } from '@/components/ui/badge';
 
 export function survivesSentence(t: Tolerance): string {
+  // Before a new cluster's first master exists there is nothing to lose yet, rather than a lost quorum.
+  if (t.voters === 0) return 'no replica yet';
   if (!t.hasQuorum) return 'has no quorum';
   return `survives ${pluralize(t.canLoseReplicas, 'replica')} and ${pluralize(t.canLoseZones, 'zone')}`;
 }

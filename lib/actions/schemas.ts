@@ -16,3 +16,15 @@ export const clusterIntentSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('remove-replica'), zone, name: gceName.optional() }),
   z.object({ kind: z.literal('scale'), replicas: z.number().int().min(MIN_REPLICAS).max(MAX_REPLICAS), zones: z.array(zone).max(MAX_REPLICAS).optional() }),
 ]);
+
+/**
+ * A new cluster as the create wizard sends it. Name and zone are only bounded here: the planner and the
+ * create service check them and refuse in words (a zod message would only say the request is invalid).
+ */
+export const newClusterSchema = z.object({
+  project: z.string().max(63).regex(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/, 'Must be a Compute Engine project id.'),
+  masterName: z.string().trim().min(1, 'Give the new master a name.').max(100),
+  zone: z.string().trim().min(1, 'Pick a zone.').max(63),
+  multizone: z.boolean(),
+  quorumReads: z.boolean(),
+});

@@ -1,0 +1,37 @@
+'use client';
+import { useRouter } from 'next/navigation';
+import { useState, useTransition } from 'react';
+import type { Result } from '@/lib/core/errors';
+
+export type StartedOperation = { operationId: string; clusterId: string };
+
+/**
+ * Nothing changes until the operator types `confirmName` (the cluster's master name, or the new one for a
+ * create); `run` calls the server action, which checks and plans again before it acts. On success the
+ * browser goes to the live operation page; a refusal is shown in words.
+ */
+export function ConfirmAndRun({ confirmName, run, label = 'Run this plan' }: { confirmName: string; run: (confirm: string) => Promise<Result<StartedOperation>>; label?: string }) {
+  const router = useRouter();
+  const [confirm, setConfirm] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [running, startRunning] = useTransition();
+  const start = () =>
+    startRunning(async () => {
+      setError(null);
+      const started = await run(confirm);
+      if (started.ok) router.push(`/clusters/${encodeURIComponent(started.data.clusterId)}/operations/${started.data.operationId}`);
+      else setError(started.message);
+    });
+  return (
+    <div className="space-y-2 rounded-lg border border-slate-300 bg-white p-4 text-sm" data-testid="confirm-run">
+      <label className="block">
+        <span className="text-slate-700">Type <span className="font-mono font-semibold">{confirmName}</span> to confirm</span>
+        <input value={confirm} onChange={(e) => setConfirm(e.target.value)} autoComplete="off" spellCheck={false} className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 font-mono" />
+      </label>
+      <button onClick={start} disabled={running || confirm.trim() !== confirmName} className="rounded-md bg-red-700 px-3 py-1.5 font-medium text-white hover:bg-red-800 disabled:opacity-50">
+        {running ? 'Starting…' : label}
+      </button>
+      {error && <p role="alert" className="text-red-700" data-testid="run-error">{error}</p>}
+    </div>
+  );
+}

@@ -1,0 +1,164 @@
+'use client';
+import { useState, useTransition } from 'react';
+import { createClusterAction } from '@/lib/actions/create-cluster-action';
+import { previewCreateClusterAction } from '@/lib/actions/preview-create-cluster-action';
+import type { Result } from '@/lib/core/errors';
+import type { Plan } from '@/lib/core/planner';
+import { ConfirmAndRun } from './confirm-and-run';
+import { PlanPreview } from './plan-preview';
+import { PlanRefusal } from './plan-refusal';
+
+/** Where a new cluster may go, per project, and the clusters already there (the server's createClusterChoices). */
+export type CreateChoices = {
+  provider: 'sandbox' | 'gce';
+  projects: Array<{ project: string; regions: Array<{ name: string; zones: string[] }>; clusters: string[] }>;
+};
+
+type Input = { project: string; masterName: string; zone: string; multizone: boolean; quorumReads: boolean };
+
+const field = 'mt-1 block w-full rounded-md border border-slate-300 bg-white px-2 py-1.5';
+
+function Toggle({ checked, onChange, label, hint }: { checked: boolean; onChange: (v: boolean) => void; label: string; hint: string }) {
+  return (
+    <label className="flex items-start gap-2 text-sm">
+      <input type="checkbox" className="mt-1" checked={checked} onChange={(e) => onChange(e.target.checked)} />
+      <span>
+        <span className="font-medium text-slate-800">{label}</span>
+        <span className="block text-xs text-slate-500">{hint}</span>
+      </span>
+    </label>
+  );
+}
+
+/**
+ * Name, zone and kube-up's two settings, then the plan the server computed on a fresh look at Compute.
+ * In the sandbox the operator confirms by typing the new name; on Compute Engine the wizard stops at the
+ * kube-up command, since a master there boots from kube-up's scripts.
+ */
+export function CreateClusterWizard({ choices }: { choices: CreateChoices }) {
+  const first = choices.projects[0];
+  const [input, setInput] = useState<Input>(() => {
+    const region = first?.regions[0];
+    return { project: first?.project ?? '', masterName: '', zone: region?.zones[0] ?? '', multizone: true, quorumReads: false };
+  });
+  const [previewed, setPreviewed] = useState<{ input: Input; result: Result<Plan> } | null>(null);
+  const [pending, startTransition] = useTransition();
+
+  const project = choices.projects.find((p) => p.project === input.project) ?? first;
+  const regions = project?.regions ?? [];
+  const region = regions.find((r) => r.zones.includes(input.zone)) ?? regions[0];
+  const taken = project?.clusters.includes(input.masterName.trim()) ?? false;
+
+  // Any change makes the preview stale: the plan shown is always the one for the inputs on screen.
+  const change = (patch: Partial<Input>) => {
+    setInput((now) => ({ ...now, ...patch }));
+    setPreviewed(null);
+  };
+  const preview = () => {
+    const asked = { ...input, masterName: input.masterName.trim() };
+    setPreviewed(null);
+    startTransition(async () => setPreviewed({ input: asked, result: await previewCreateClusterAction(asked) }));
+  };
+
+  return (
+    <div className="grid gap-6 lg:grid-cols-[24rem_1fr]">
+      <form
+        className="space-y-4 text-sm"
+        data-testid="create-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          preview();
+        }}
+      >
+        <label className="block">
+          <span className="text-slate-600">Master name</span>
+          <input
+            value={input.masterName}
+            onChange={(e) => change({ masterName: e.target.value })}
+            placeholder="blue-master"
+            autoComplete="off"
+            spellCheck={false}
+            className={`${field} font-mono`}
+          />
+          <span className="mt-1 block text-xs text-slate-500">
+            kube-up&apos;s MASTER_NAME. Later replicas are named <span className="font-mono">{input.masterName.trim() || '<name>'}-xyz</span>; the firewall rules, static address and disk are named after it.
+          </span>
+          {taken && <span className="mt-1 block text-xs text-red-700">A cluster of that name exists in {input.project}.</span>}
+        </label>
+
+        {choices.projects.length > 1 && (
+          <label className="block">
+            <span className="text-slate-600">Project</span>
+            <select
+              className={field}
+              value={input.project}
+              onChange={(e) => {
+                const next = choices.projects.find((p) => p.project === e.target.value);
+                change({ project: e.target.value, zone: next?.regions[0]?.zones[0] ?? '' });
+              }}
+            >
+              {choices.projects.map((p) => (
+                <option key={p.project} value={p.project}>{p.project}</option>
+              ))}
+            </select>
+          </label>
+        )}
+
+        <div className="grid grid-cols-2 gap-3">
+          <label className="block">
+            <span className="text-slate-600">Region</span>
+            <select className={field} value={region?.name ?? ''} onChange={(e) => change({ zone: regions.find((r) => r.name === e.target.value)?.zones[0] ?? '' })}>
+              {regions.map((r) => (
+                <option key={r.name} value={r.name}>{r.name}</option>
+              ))}
+            </select>
+          </label>
+          <label className="block">
+            <span className="text-slate-600">Zone of the first master</span>
+            <select className={field} value={input.zone} onChange={(e) => change({ zone: e.target.value })}>
+              {(region?.zones ?? []).map((z) => (
+                <option key={z} value={z}>{z}</option>
+              ))}
+            </select>
+          </label>
+        </div>
+        <p className="text-xs text-slate-500">Replicas added later must stay in {region?.name ?? 'this region'} ({region?.zones.length ?? 0} zones), so a zone outage can be survived once there are three.</p>
+
+        <Toggle checked={input.multizone} onChange={(multizone) => change({ multizone })} label="MULTIZONE" hint="Keeps the kubelets of replicas in other zones; needed to spread replicas over zones." />
+        <Toggle
+          checked={input.quorumReads}
+          onChange={(quorumReads) => change({ quorumReads })}
+          label="ENABLE_ETCD_QUORUM_READS"
+          hint="Reads go through the etcd leader: fresher, slower."
+        />
+
+        <button type="submit" className="rounded-md bg-slate-900 px-3 py-1.5 font-medium text-white disabled:opacity-50" disabled={pending || input.masterName.trim() === '' || input.zone === ''}>
+          Preview
+        </button>
+      </form>
+
+      <div aria-live="polite" className="min-w-0">
+        {pending && <p className="text-sm text-slate-500">Checking the name and zone and planning…</p>}
+        {!pending && previewed === null && <p className="text-sm text-slate-500">Name the cluster and pick a zone to see the plan Quorum would follow.</p>}
+        {!pending && previewed && !previewed.result.ok && <PlanRefusal code={previewed.result.code} message={previewed.result.message} />}
+        {!pending && previewed?.result.ok && (
+          <div className="space-y-4">
+            <PlanPreview plan={previewed.result.data} />
+            {choices.provider === 'sandbox' ? (
+              <ConfirmAndRun
+                key={previewed.input.masterName}
+                confirmName={previewed.input.masterName}
+                label="Create this cluster"
+                run={(confirm) => createClusterAction({ ...previewed.input, confirm })}
+              />
+            ) : (
+              <p role="note" data-testid="kube-up-only" className="rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900">
+                On Compute Engine a master boots from kube-up&apos;s scripts, which Quorum does not ship: run the kube-up command above. Once the master is up, the cluster appears in the fleet and Quorum adds and removes its replicas.
+              </p>
+            )}
+          </div>
+        )}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,21 @@
+'use server';
+import { z } from 'zod';
+import { fail } from '@/lib/core/errors';
+import { defineAction } from '@/lib/actions/define-action';
+import { newClusterSchema } from '@/lib/actions/schemas';
+import { startNewCluster } from '@/lib/server/services/create-cluster';
+
+/**
+ * Creates a cluster (in the sandbox; on Compute Engine it refuses and names the kube-up command). The
+ * operator types the new master's name to confirm; the server checks and plans again before it acts.
+ */
+export const createClusterAction = defineAction(
+  'createCluster',
+  newClusterSchema.extend({ confirm: z.string().trim().max(100) }),
+  async ({ confirm, ...input }, { actor }) => {
+    if (confirm !== input.masterName) {
+      return fail('InvalidInput', `Type the new cluster's name ${input.masterName} to confirm; nothing was changed.`, { confirm: ['Does not match the new name.'] });
+    }
+    return startNewCluster(input, actor);
+  },
+);
