@@ -51,3 +51,16 @@ test('wizard preview and operation page: staging 1 -> 3, then back to 1', async 
   await page.getByRole('button', { name: 'Run this plan' }).click();
   await expect(page.getByTestId('operation-status')).toHaveText('succeeded', { timeout: 120_000 });
 });
+
+test('create wizard preview (not run)', async ({ page }) => {
+  await page.goto('/clusters/new');
+  const form = page.getByTestId('create-form');
+  await form.getByLabel('Master name').fill('blue-master');
+  await form.getByLabel('Region').selectOption('europe-west1');
+  await form.getByLabel('Zone of the first master').selectOption('europe-west1-c');
+  await form.getByLabel('ENABLE_ETCD_QUORUM_READS').check();
+  await form.getByRole('button', { name: 'Preview' }).click();
+  await expect(page.getByTestId('plan-preview')).toBeVisible();
+  await page.getByTestId('confirm-run').locator('input').fill('blue-master');
+  await page.screenshot({ path: 'docs/create-wizard.png', fullPage: true });
+});

@@ -114,6 +114,13 @@ describe('create a cluster with the step executors', () => {
       throw new Error('a refused create must not run');
     });
     expect(started).toMatchObject({ ok: false, code: 'AlreadyExists' });
+    // On Compute Engine a valid create stops at the kube-up command (its master would need kube-up's boot scripts).
+    const onGce = { ...c, env: { ...c.env, QUORUM_PROVIDER: 'gce' as const } };
+    const refusedOnGce = await startNewCluster(input, 'integration-test', onGce, () => {
+      throw new Error('a create on Compute Engine must not run');
+    });
+    expect(refusedOnGce).toMatchObject({ ok: false, code: 'Unsupported', message: expect.stringContaining(`KUBE_GCE_ZONE=${zone} ENABLE_ETCD_QUORUM_READS=true ./cluster/kube-up.sh`) });
+    expect((await store.listAudit({ action: 'operation.create-cluster', outcome: 'refused' })).map((a) => (a.detail as { code?: string }).code).sort()).toEqual(['AlreadyExists', 'Unsupported']);
     expect(await store.listOperations(clusterId(STAGING), 100).then((ops) => ops.filter((o) => o.kind === 'create-cluster'))).toEqual([]);
     expect(await snapshot()).toEqual({ instance: null, disk: null, address: null, firewalls: [null, null] });
   });
