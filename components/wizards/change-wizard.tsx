@@ -1,15 +1,18 @@
 'use client';
+import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useState, useTransition } from 'react';
 import { previewPlanAction } from '@/lib/actions/preview-plan-action';
 import { startOperationAction } from '@/lib/actions/start-operation-action';
-import type { Result } from '@/lib/core/errors';
+import type { DomainErrorCode, Result } from '@/lib/core/errors';
 import type { Tolerance } from '@/lib/core/layout';
 import type { ClusterIntent, Plan } from '@/lib/core/planner';
 import { Badge } from '@/components/ui/badge';
 import { PlanPreview, survivesSentence } from './plan-preview';
 
-export type ZoneChoice = { zone: string; replicas: string[]; recommended: boolean; after: Tolerance | null; refusal: string | null };
+export type ZoneChoice = { zone: string; replicas: string[]; recommended: boolean; after: Tolerance | null; refusal: string | null; refusalCode: DomainErrorCode | null };
+/** A zone of another region: listed so the operator sees why it is not offered. */
+export type OutsideZoneChoice = { zone: string; refusal: string };
 export type ReplicaChoice = { name: string; zone: string; health: string; leader: boolean };
 
 type Mode = 'add' | 'remove' | 'scale';
@@ -17,7 +20,14 @@ type Mode = 'add' | 'remove' | 'scale';
 const tabClass = (active: boolean) =>
   `rounded-md px-3 py-1.5 text-sm font-medium ${active ? 'bg-slate-900 text-white' : 'text-slate-600 hover:bg-slate-100'}`;
 
-/** Add, remove or scale: pick, then preview the plan the server computed on a fresh observation. */
+function RunningOperationLink({ clusterId, operationId }: { clusterId: string; operationId: string }) {
+  return (
+    <Link href={`/clusters/${encodeURIComponent(clusterId)}/operations/${operationId}`} className="mt-1 block font-medium underline" data-testid="running-operation-link">
+      Open the running operation
+    </Link>
+  );
+}
+
 /** Nothing changes until the operator types the cluster's name; the server re-plans before it acts. */
 function ConfirmAndRun({ clusterId, masterName, intent }: { clusterId: string; masterName: string; intent: ClusterIntent }) {
   const router = useRouter();
@@ -45,7 +55,18 @@ function ConfirmAndRun({ clusterId, masterName, intent }: { clusterId: string; m
   );
 }
 
-export function ChangeWizard({ clusterId, masterName, zones, replicas }: { clusterId: string; masterName: string; zones: ZoneChoice[]; replicas: ReplicaChoice[] }) {
+type WizardProps = {
+  clusterId: string;
+  masterName: string;
+  zones: ZoneChoice[];
+  outsideZones: OutsideZoneChoice[];
+  replicas: ReplicaChoice[];
+  /** The operation holding the cluster's lock when the page was rendered. */
+  runningOperationId: string | null;
+};
+
+/** Add, remove or scale: pick, then preview the plan the server computed on a fresh observation. */
+export function ChangeWizard({ clusterId, masterName, zones, outsideZones, replicas, runningOperationId }: WizardProps) {
   const [mode, setMode] = useState<Mode>('add');
   const [result, setResult] = useState<Result<Plan> | null>(null);
   const [pending, startTransition] = useTransition();
@@ -54,7 +75,8 @@ export function ChangeWizard({ clusterId, masterName, zones, replicas }: { clust
   const [target, setTarget] = useState(replicas.length === 1 ? 3 : replicas.length);
 
   // When every zone is refused for the same reason (one replica: an add would make two), say it once.
-  const commonRefusal = zones.length > 0 && zones.every((z) => z.refusal !== null && z.refusal === zones[0]?.refusal) ? (zones[0]?.refusal ?? null) : null;
+  const common = zones.length > 0 && zones.every((z) => z.refusal !== null && z.refusal === zones[0]?.refusal) ? (zones[0] ?? null) : null;
+  const commonRefusal = common?.refusal ?? null;
 
   const preview = (intent: ClusterIntent) => {
     setResult(null);
@@ -93,7 +115,12 @@ export function ChangeWizard({ clusterId, masterName, zones, replicas }: { clust
         {mode === 'add' && (
           <fieldset className="space-y-2" data-testid="zone-picker">
             <legend className="mb-1 text-sm text-slate-600">Zone for the new replica</legend>
-            {commonRefusal && <p role="note" className="rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900">{commonRefusal}</p>}
+            {commonRefusal && (
+              <div role="note" data-code={common?.refusalCode} className="rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900">
+                {commonRefusal}
+                {common?.refusalCode === 'OperationInProgress' && runningOperationId && <RunningOperationLink clusterId={clusterId} operationId={runningOperationId} />}
+              </div>
+            )}
             {zones.map((z) => (
               <button
                 key={z.zone}
@@ -113,6 +140,19 @@ export function ChangeWizard({ clusterId, masterName, zones, replicas }: { clust
                 {z.recommended && <Badge tone="good">recommended</Badge>}
               </button>
             ))}
+            {outsideZones.length > 0 && (
+              <details open className="pt-2" data-testid="outside-zones">
+                <summary className="cursor-pointer text-sm text-slate-600">Zones in other regions: not allowed</summary>
+                <div className="mt-2 space-y-2">
+                  {outsideZones.map((z) => (
+                    <button key={z.zone} disabled data-outside-zone={z.zone} className="block w-full cursor-not-allowed rounded-md border border-dashed border-slate-200 bg-slate-50 px-3 py-2 text-left text-sm text-slate-500">
+                      <span className="font-mono">{z.zone}</span>
+                      <span className="block text-xs">{z.refusal}</span>
+                    </button>
+                  ))}
+                </div>
+              </details>
+            )}
           </fieldset>
         )}
 
@@ -161,6 +201,11 @@ export function ChangeWizard({ clusterId, masterName, zones, replicas }: { clust
           <div role="alert" data-testid="plan-refusal" data-code={result.code} className="rounded-lg border border-red-200 bg-red-50 p-4 text-sm">
             <div className="font-semibold text-red-800">Quorum will not do this</div>
             <p className="mt-1 text-red-700">{result.message}</p>
+            {result.code === 'OperationInProgress' && runningOperationId && (
+              <span className="text-red-800">
+                <RunningOperationLink clusterId={clusterId} operationId={runningOperationId} />
+              </span>
+            )}
           </div>
         )}
         {!pending && result?.ok && (

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Topology } from './topology';
 import { assessTopology } from './assessment';
 import { buildTopology, NOW, prodSpec, withReplica } from './testing/topology-builder';
-import { addZoneChoices, etcdRoleOf, isNewerObservation, leasesHeldBy } from './view';
+import { addZoneChoices, etcdRoleOf, isNewerObservation, leasesHeldBy, outsideZoneChoices } from './view';
 
 describe('isNewerObservation', () => {
   it.each([
@@ -60,5 +60,25 @@ describe('addZoneChoices', () => {
     const topology = withReplica(base, victim.name, { vmStatus: 'TERMINATED' });
     const choices = addZoneChoices({ id: 'x', topology, assessment: assessTopology(topology, NOW) });
     expect(choices.every((c) => c.refusal !== null && c.after === null && !c.recommended)).toBe(true);
+  });
+});
+
+describe('addZoneChoices while an operation runs', () => {
+  it('refuses every zone with the same OperationInProgress reason, recommending none', () => {
+    const topology = buildTopology(prodSpec());
+    const choices = addZoneChoices({ id: 'x', topology, assessment: assessTopology(topology, NOW) }, { operationInProgress: true });
+    expect(new Set(choices.map((c) => c.refusalCode))).toEqual(new Set(['OperationInProgress']));
+    expect(new Set(choices.map((c) => c.refusal)).size).toBe(1);
+    expect(choices.some((c) => c.recommended || c.after !== null)).toBe(false);
+  });
+});
+
+describe('outsideZoneChoices', () => {
+  it("gives each zone of another region the planner's reason and leaves the region's own zones out", () => {
+    const topology = buildTopology(prodSpec());
+    const view = { id: 'x', topology, assessment: assessTopology(topology, NOW) };
+    const choices = outsideZoneChoices(view, [...topology.regionZones, 'us-central1-a', 'us-central1-f']);
+    expect(choices.map((c) => c.zone)).toEqual(['us-central1-a', 'us-central1-f']);
+    expect(choices[0]?.refusal).toMatch(/^us-central1-a is in us-central1, outside the cluster's region europe-west1; pick one of /);
   });
 });

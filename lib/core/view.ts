@@ -1,6 +1,7 @@
 // What pages show: a cluster's observed topology with its assessment, and the fleet's one-line summaries.
 // Pure and free of secrets: these objects are serialised to the browser.
 import type { Assessment, Finding } from './assessment';
+import type { DomainErrorCode } from './errors';
 import type { Tolerance } from './layout';
 import { planOperation } from './planner';
 import { holderReplica, leaseExpiresAt, type ClusterRef, type EtcdMemberStatus, type LeaderElectedComponent, type Topology } from './topology';
@@ -67,23 +68,46 @@ export function leasesHeldBy(topology: Topology, replicaName: string): LeaderEle
     .map((lease) => lease.component);
 }
 
-export type AddZoneChoice = { zone: string; replicas: string[]; recommended: boolean; after: Tolerance | null; refusal: string | null };
+export type AddZoneChoice = {
+  zone: string;
+  replicas: string[];
+  recommended: boolean;
+  after: Tolerance | null;
+  refusal: string | null;
+  refusalCode: DomainErrorCode | null;
+};
 
 /**
  * Every zone of the region as a place for one more replica: what the cluster would survive after the add,
  * or why the planner refuses. The recommended zone maximises zone tolerance, then replica tolerance, then
- * prefers the emptiest zone.
+ * prefers the emptiest zone. `operationInProgress`: another operation holds the cluster's lock.
  */
-export function addZoneChoices(view: ClusterView): AddZoneChoice[] {
+export function addZoneChoices(view: ClusterView, opts: { operationInProgress?: boolean } = {}): AddZoneChoice[] {
   const { topology, assessment } = view;
   const choices = topology.regionZones.map((zone): AddZoneChoice => {
     const replicas = topology.replicas.filter((r) => r.zone === zone).map((r) => r.name);
-    const result = planOperation({ topology, assessment, intent: { kind: 'add-replica', zone }, operationInProgress: false });
+    const result = planOperation({ topology, assessment, intent: { kind: 'add-replica', zone }, operationInProgress: opts.operationInProgress ?? false });
     return result.ok
-      ? { zone, replicas, recommended: false, after: result.plan.after, refusal: null }
-      : { zone, replicas, recommended: false, after: null, refusal: result.refusal.message };
+      ? { zone, replicas, recommended: false, after: result.plan.after, refusal: null, refusalCode: null }
+      : { zone, replicas, recommended: false, after: null, refusal: result.refusal.message, refusalCode: result.refusal.code };
   });
   const score = (c: AddZoneChoice) => (c.after ? c.after.canLoseZones * 100 + c.after.canLoseReplicas * 10 - c.replicas.length : -Infinity);
   const best = choices.reduce<AddZoneChoice | null>((top, c) => (c.after && (!top || score(c) > score(top)) ? c : top), null);
   return choices.map((c) => (c === best ? { ...c, recommended: true } : c));
+}
+
+export type OutsideZoneChoice = { zone: string; refusal: string };
+
+/**
+ * Zones of other regions, listed so the operator sees why they are not offered: each with the planner's
+ * refusal of an add there (a replica must stay in the cluster's region).
+ */
+export function outsideZoneChoices(view: ClusterView, zones: readonly string[]): OutsideZoneChoice[] {
+  const { topology, assessment } = view;
+  return zones
+    .filter((zone) => !topology.regionZones.includes(zone))
+    .flatMap((zone) => {
+      const result = planOperation({ topology, assessment, intent: { kind: 'add-replica', zone }, operationInProgress: false });
+      return !result.ok && result.refusal.code === 'ZoneOutsideRegion' ? [{ zone, refusal: result.refusal.message }] : [];
+    });
 }

@@ -1,6 +1,7 @@
 import 'server-only';
 import { clusterId, parseClusterId, type ClusterRef } from '@/lib/core/topology';
 import type { ClusterView, FleetView } from '@/lib/core/view';
+import { container } from '@/lib/server/container';
 import { describeError } from '@/lib/server/describe-error';
 import { Feed, feedFor } from '@/lib/server/live/feed';
 import { observeClusterView, observeFleet } from '@/lib/server/services/observe-fleet';
@@ -33,6 +34,25 @@ export async function findClusterView(id: string): Promise<ClusterView | null> {
     if (error instanceof ClusterNotFoundError) return null;
     throw error;
   });
+}
+
+/**
+ * Zones of the cluster's project outside its region, which the add wizard lists as refused. Shown for
+ * information only, so a failure to list them leaves the list empty instead of failing the page.
+ */
+export async function zonesOutsideRegion(ref: ClusterRef): Promise<string[]> {
+  try {
+    const regions = await container().compute.listRegions(ref.project);
+    return regions.filter((r) => r.name !== ref.region).flatMap((r) => r.zones);
+  } catch (error) {
+    console.warn(`[views] the regions of ${ref.project} could not be listed: ${describeError(error)}`);
+    return [];
+  }
+}
+
+/** The operation holding the cluster's lock (one mutating operation per cluster), or null. */
+export function lockingOperationOf(ref: ClusterRef): Promise<string | null> {
+  return container().store.lockHolder(clusterId(ref));
 }
 
 export function fleetView(): Promise<FleetView> {

@@ -2,10 +2,10 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { ChangeWizard, type ReplicaChoice } from '@/components/wizards/change-wizard';
-import { addZoneChoices, etcdRoleOf } from '@/lib/core/view';
+import { addZoneChoices, etcdRoleOf, outsideZoneChoices } from '@/lib/core/view';
 import { toleranceSentence } from '@/lib/core/assessment';
 import { pluralize } from '@/lib/core/format';
-import { findClusterView } from '@/lib/server/views';
+import { findClusterView, lockingOperationOf, zonesOutsideRegion } from '@/lib/server/views';
 
 export const dynamic = 'force-dynamic';
 
@@ -18,6 +18,7 @@ export default async function ChangePage({ params }: Props) {
   const view = await findClusterView(id);
   if (!view) notFound();
   const { topology: t, assessment: a } = view;
+  const [runningOperationId, otherZones] = await Promise.all([lockingOperationOf(t.cluster), zonesOutsideRegion(t.cluster)]);
   const replicas: ReplicaChoice[] = t.replicas.map((r) => ({
     name: r.name,
     zone: r.zone,
@@ -33,7 +34,14 @@ export default async function ChangePage({ params }: Props) {
           {pluralize(t.replicas.length, 'replica')} in region <span className="font-mono">{t.cluster.region}</span>; the cluster {toleranceSentence(a)} now.
         </p>
       </div>
-      <ChangeWizard clusterId={id} masterName={t.cluster.masterName} zones={addZoneChoices(view)} replicas={replicas} />
+      <ChangeWizard
+        clusterId={id}
+        masterName={t.cluster.masterName}
+        zones={addZoneChoices(view, { operationInProgress: runningOperationId !== null })}
+        outsideZones={outsideZoneChoices(view, otherZones)}
+        replicas={replicas}
+        runningOperationId={runningOperationId}
+      />
     </div>
   );
 }
