@@ -21,7 +21,9 @@ import { createStepCompensations, createStepExecutors, rollbackKindsOf } from '@
 import { observeCluster } from '@/lib/server/services/observe-cluster';
 import { expectConsistent, pollUntil, PROD, putWithEtcdctl, replicaVms, STAGING, testContainer } from './support';
 
-const c = testContainer();
+// Plans are made on an observation; a slow probe on a busy machine would read as a replica down and the
+// planner would (rightly) refuse, so the tests observe with a longer probe deadline than the dashboard's.
+const c = testContainer({ QUORUM_PROBE_TIMEOUT_MS: '3000' });
 const { project, region, masterName } = STAGING;
 const KEY = `/quorum-test/operations-${Date.now()}`;
 const log = (msg: string) => console.log(`[operations] ${msg}`);
@@ -249,6 +251,29 @@ describe('scale staging with the step executors', () => {
     expect(await c.compute.getDisk(PROD.project, zone, `${name}-pd`)).toBeNull();
     expect((await c.compute.getTargetPool(PROD.project, PROD.region, PROD.masterName))?.instances.sort()).toEqual(pool?.instances.sort());
   }, 180_000);
+
+  it('rolls a failed 1 -> 3 back to the one replica holding its static IP: the finished first add and the load balancer go too', async () => {
+    expect((await replicas()).map((r) => r.name)).toEqual([masterName]);
+    const staticAddress = await c.compute.getAddress(project, region, `${masterName}-ip`);
+    const real = createStepExecutors(c)['await-api-server'];
+    // The second add fails after its promote; the first add had finished and left two voters.
+    const failSecond: StepExecutor = (ctx) => (ctx.step.id.startsWith('2.') ? Promise.reject(new Error('injected failure in the second add')) : real(ctx));
+    const { ended, steps, logs } = await runIntent({ kind: 'scale', replicas: 3 }, STAGING, { 'await-api-server': failSecond });
+    expect(ended.status).toBe('failed');
+    expect(steps.filter((s) => s.kind === 'verify' && s.status === 'done')).toHaveLength(1);
+    expect(logs.map((l) => l.message)).toContainEqual(expect.stringContaining('would leave two replicas: it is undone too'));
+    expect(ended.summary).toContain('Rolled back');
+    expect(ended.summary).toContain('"Create forwarding rule');
+
+    const one = await expectConsistentWith(null);
+    expect(one.map((r) => r.name)).toEqual([masterName]);
+    expect(one[0]?.externalIp).toBe(staticAddress?.address);
+    expect(await c.compute.getForwardingRule(project, region, masterName)).toBeNull();
+    expect(await c.compute.getTargetPool(project, region, masterName)).toBeNull();
+    const created = steps.filter((s) => s.kind === 'pick-name').map((s) => (s.detail as { name?: string } | null)?.name ?? '');
+    expect(created).toHaveLength(2);
+    for (const name of created) expect((await c.compute.listInstances(project, `^${name}$`)).length).toBe(0);
+  }, 240_000);
 
   it('stops a 1 -> 3 at once when cancelled during the load-balancer wait, and a new plan finishes the job', async () => {
     const start = (await replicas()).map((r) => r.name);

@@ -26,7 +26,9 @@ const KEY = `/quorum-test/crash-${Date.now()}`;
 const VALUE = `written-before-${Date.now()}`;
 const log = (msg: string) => console.log(`[crash] ${msg}`);
 
-const c = testContainer();
+// Plans are made on an observation; a slow probe on a busy machine would read as a replica down and the
+// planner would (rightly) refuse, so the tests observe with a longer probe deadline than the dashboard's.
+const c = testContainer({ QUORUM_PROBE_TIMEOUT_MS: '3000' });
 let dataDir = '';
 let store: SqliteStore;
 const running = new Set<DashboardProcess>();

@@ -293,22 +293,34 @@ export async function removeNewMembers(c: Container, ctx: StepContext): Promise<
   }
 }
 
+/**
+ * The new member leaves etcd before its instance goes, as in a removal: a promoted member whose VM is gone
+ * would still count towards quorum, and with two voters that loses it.
+ */
 async function deleteNewInstance(c: Container, ctx: StepContext): Promise<void> {
   const ref = clusterRefOf(ctx);
   const { name } = newReplicaOf(ctx);
   const zone = stringParam(ctx, 'zone');
-  if (await c.compute.getInstance(ref.project, zone, name)) await ignoreNotFound(() => c.compute.deleteInstance(ref.project, zone, name));
+  if (!(await c.compute.getInstance(ref.project, zone, name))) return;
+  await removeNewMembers(c, ctx);
+  await ignoreNotFound(() => c.compute.deleteInstance(ref.project, zone, name));
 }
 
 /**
- * In a scale plan the runner compensates every done step of these kinds; an add whose verify step is done
- * finished, and its healthy replica is kept.
+ * In a scale plan the runner compensates every done step of these kinds. An add whose verify step is done
+ * finished, and its healthy replica is kept, unless keeping it would leave two replicas (a failed 1 -> 3):
+ * then it is undone too, and the cluster goes back to the one replica it started with.
  */
-function unlessAddFinished(compensate: StepCompensation): StepCompensation {
+function unlessAddFinished(c: Container, compensate: StepCompensation): StepCompensation {
   return async (ctx) => {
     if (ctx.results[siblingStepId(ctx, 'verify')] !== undefined) {
-      await ctx.log('this add had finished; its replica is kept');
-      return;
+      const { name } = newReplicaOf(ctx);
+      const others = (await listReplicas(c, clusterRefOf(ctx))).filter((r) => r.name !== name);
+      if (others.length !== 1) {
+        await ctx.log(`this add had finished; its replica ${name} is kept`);
+        return;
+      }
+      await ctx.log(`this add had finished, but keeping ${name} would leave two replicas: it is undone too`);
     }
     await compensate(ctx);
   };
@@ -331,7 +343,7 @@ export function addReplicaCompensations(c: Container): Record<string, StepCompen
       await removeFromTargetPool(c, ctx, stringParam(ctx, 'targetPool'), { zone: stringParam(ctx, 'zone'), name: newReplicaOf(ctx).name });
     },
   };
-  return Object.fromEntries(Object.entries(compensations).map(([kind, f]) => [kind, unlessAddFinished(f)]));
+  return Object.fromEntries(Object.entries(compensations).map(([kind, f]) => [kind, unlessAddFinished(c, f)]));
 }
 
 /** Step kinds a failed add undoes (newest first): put this in the stored plan's `rollback`. */

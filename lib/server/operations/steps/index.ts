@@ -7,7 +7,7 @@ import type { Container } from '@/lib/server/container';
 import type { StepCompensation, StepExecutor } from '@/lib/server/operations/runner';
 import { ADD_ROLLBACK_KINDS, addReplicaCompensations, addReplicaExecutors } from './add-replica';
 import { createClusterCompensations, createClusterExecutors, createClusterOwnExecutors, CREATE_ROLLBACK_KINDS } from './create-cluster';
-import { loadBalancerExecutors } from './load-balancer';
+import { LB_ROLLBACK_KINDS, loadBalancerCompensations, loadBalancerExecutors } from './load-balancer';
 import { removeReplicaExecutors } from './remove-replica';
 import { verifyExecutors } from './verify';
 
@@ -33,15 +33,16 @@ export function createStepExecutors(c: Container): Record<StepKind, StepExecutor
 }
 
 export function createStepCompensations(c: Container): Record<string, StepCompensation> {
-  return { ...addReplicaCompensations(c), ...createClusterCompensations(c) };
+  return { ...loadBalancerCompensations(c), ...addReplicaCompensations(c), ...createClusterCompensations(c) };
 }
 
 /**
- * The stored plan's `rollback`: a failed add removes its learner, instance, disk and pool entry; a failed
+ * The stored plan's `rollback`: a failed add removes its learner, instance, disk and pool entry (and a
+ * failed scale-up from one replica the load balancer it made); a failed
  * create deletes the private keys it stored (a create's own 'create-disk'/'create-instance' are not undone).
  */
 export function rollbackKindsOf(steps: readonly { kind: string }[]): string[] {
   const kinds = new Set(steps.map((s) => s.kind));
   if (kinds.has('issue-cluster-certificates')) return [...CREATE_ROLLBACK_KINDS];
-  return ADD_ROLLBACK_KINDS.filter((k) => kinds.has(k));
+  return [...LB_ROLLBACK_KINDS, ...ADD_ROLLBACK_KINDS].filter((k) => kinds.has(k));
 }

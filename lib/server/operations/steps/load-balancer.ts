@@ -5,7 +5,7 @@ import 'server-only';
 import { connect as tlsConnect } from 'node:tls';
 import { z } from 'zod';
 import type { Container } from '@/lib/server/container';
-import type { StepContext, StepExecutor } from '@/lib/server/operations/runner';
+import type { StepCompensation, StepContext, StepExecutor } from '@/lib/server/operations/runner';
 import {
   clusterRefOf,
   ignoreAlreadyExists,
@@ -173,9 +173,10 @@ const deleteForwardingRule = (c: Container): StepExecutor => async (ctx) => {
 };
 
 /** Gives the static IP back to the last replica: its ephemeral access config goes, one with the static IP comes. */
-const returnStaticIpToLastReplica = (c: Container): StepExecutor => async (ctx) => {
+const returnStaticIpToLastReplica = (c: Container): StepExecutor => (ctx) => giveStaticIpTo(c, ctx, stringParam(ctx, 'lastReplica'));
+
+async function giveStaticIpTo(c: Container, ctx: StepContext, name: string) {
   const ref = clusterRefOf(ctx);
-  const name = stringParam(ctx, 'lastReplica');
   const address = await staticAddressOf(c, ref);
   const last = (await listReplicas(c, ref)).find((r) => r.name === name);
   if (!last) throw new Error(`replica ${name} not found`);
@@ -187,7 +188,7 @@ const returnStaticIpToLastReplica = (c: Container): StepExecutor => async (ctx) 
   await c.compute.addAccessConfig(ref.project, last.zone, name, address.address);
   await ctx.log(`${name} holds the static IP ${address.address} again`);
   return { detail: { name, externalIp: address.address, changed: true } };
-};
+}
 
 const deleteTargetPool = (c: Container): StepExecutor => async (ctx) => {
   const ref = clusterRefOf(ctx);
@@ -210,3 +211,30 @@ export function loadBalancerExecutors(c: Container) {
     'delete-target-pool': deleteTargetPool(c),
   } satisfies Record<string, StepExecutor>;
 }
+
+/**
+ * A failed scale-up from one replica undoes the load balancer it made (newest first: the forwarding rule,
+ * the target pool, then the static IP back on the first replica), once the adds' own rollback has left the
+ * cluster with one replica again; with more, the load balancer serves them and is kept.
+ */
+function whenBackToOneReplica(c: Container, undo: (ctx: StepContext) => Promise<unknown>): StepCompensation {
+  return async (ctx) => {
+    const replicas = await listReplicas(c, clusterRefOf(ctx));
+    if (replicas.length !== 1) {
+      await ctx.log(`kept: ${replicas.length} replicas are behind the load balancer`);
+      return;
+    }
+    await undo(ctx);
+  };
+}
+
+export function loadBalancerCompensations(c: Container): Record<string, StepCompensation> {
+  return {
+    'move-first-replica-to-ephemeral-ip': whenBackToOneReplica(c, (ctx) => giveStaticIpTo(c, ctx, stringParam(ctx, 'name'))),
+    'create-target-pool': whenBackToOneReplica(c, deleteTargetPool(c)),
+    'create-forwarding-rule': whenBackToOneReplica(c, deleteForwardingRule(c)),
+  };
+}
+
+/** Step kinds a failed scale-up from one replica undoes (see loadBalancerCompensations). */
+export const LB_ROLLBACK_KINDS = ['move-first-replica-to-ephemeral-ip', 'create-target-pool', 'create-forwarding-rule'] as const;
