@@ -36,6 +36,8 @@ type SeedCluster = {
   loadBalanced: boolean;
   multizone: boolean;
   quorumReads: boolean;
+  /** kube-up's MASTER_SIZE; replicas added later copy it. */
+  machineType: string;
   nodes: NodeGroup[];
 };
 
@@ -48,6 +50,7 @@ export const SEED_CLUSTERS: readonly SeedCluster[] = [
     loadBalanced: true,
     multizone: true,
     quorumReads: true,
+    machineType: 'n1-standard-2',
     nodes: [
       { zone: 'europe-west1-b', count: 2 },
       { zone: 'europe-west1-c', count: 2 },
@@ -62,6 +65,7 @@ export const SEED_CLUSTERS: readonly SeedCluster[] = [
     loadBalanced: false,
     multizone: true,
     quorumReads: false,
+    machineType: 'n1-standard-1',
     nodes: [
       { zone: 'us-central1-b', count: 2 },
       { zone: 'us-central1-c', count: 1 },
@@ -186,7 +190,7 @@ async function createCluster(compute: ComputeHttp, c: SeedCluster, log: (msg: st
     });
     await compute.mutate('POST', `/zones/${zone}/instances`, {
       name,
-      machineType: `zones/${zone}/machineTypes/n1-standard-1`,
+      machineType: `zones/${zone}/machineTypes/${c.machineType}`,
       disks: [
         {
           boot: true,

@@ -16,6 +16,8 @@ export type InstanceInfo = {
   accessConfigName?: string | null;
   /** Names (last path segment) of the attached disks, boot disk first. */
   diskNames?: string[];
+  /** Machine type name (last segment of its URL), e.g. `n1-standard-4`; null when Compute did not say. */
+  machineType?: string | null;
 };
 
 export type MetadataItem = { key: string; value: string };

@@ -18,6 +18,7 @@ import type { InstanceInfo } from '@/lib/ports/compute';
 import type { EtcdClientCredentials } from '@/lib/ports/etcd-admin';
 import { createRunner, type StepContext, type StepExecutor } from '@/lib/server/operations/runner';
 import { createStepCompensations, createStepExecutors, rollbackKindsOf } from '@/lib/server/operations/steps';
+import { newReplicaOf } from '@/lib/server/operations/steps/cluster-context';
 import { observeCluster } from '@/lib/server/services/observe-cluster';
 import { expectConsistent, pollUntil, PROD, putWithEtcdctl, replicaVms, STAGING, testContainer } from './support';
 
@@ -236,11 +237,18 @@ describe('scale staging with the step executors', () => {
     const perZone = (z: string) => before.filter((r) => r.zone === z).length;
     const zone = [...topology.regionZones].sort((a, b) => perZone(a) - perZone(b))[0] ?? '';
 
-    const injected: StepExecutor = () => Promise.reject(new Error('injected failure after the promote'));
+    // Before failing, the injected step looks at the new instance: it has the size of the master it copies.
+    let newMachineType: string | null | undefined;
+    const injected: StepExecutor = async (ctx) => {
+      newMachineType = (await c.compute.getInstance(PROD.project, zone, newReplicaOf(ctx).name))?.machineType;
+      throw new Error('injected failure after the promote');
+    };
     const { ended, steps, logs } = await runIntent({ kind: 'add-replica', zone }, PROD, { 'await-api-server': injected });
     expect(ended.status).toBe('failed');
     expect(ended.summary).toContain('Rolled back');
     expect(steps.find((s) => s.kind === 'promote-learner')?.status).toBe('done');
+    expect(before[0]?.machineType).toBe('n1-standard-2');
+    expect(newMachineType).toBe(before[0]?.machineType);
     const picked = steps.find((s) => s.kind === 'pick-name')?.detail;
     const name = typeof picked === 'object' && picked !== null && !Array.isArray(picked) && typeof picked.name === 'string' ? picked.name : '';
     expect(name).toMatch(new RegExp(`^${PROD.masterName}-[a-z0-9]{3}$`));

@@ -30,6 +30,7 @@ describe('toInstanceInfo', () => {
         metadata: { fingerprint: 'abc=', items: [{ key: 'kube-env', value: "A: 'b'" }, { key: 'empty', value: null }] },
         creationTimestamp: '2024-05-01T10:00:00.000-07:00',
         disks: [{ source: `${BASE}/zones/europe-west1-b/disks/prod-master-abc` }, { source: `${BASE}/zones/europe-west1-b/disks/prod-master-abc-pd` }],
+        machineType: `${BASE}/zones/europe-west1-b/machineTypes/n1-standard-4`,
       }),
     ).toEqual({
       name: 'prod-master-abc',
@@ -43,6 +44,7 @@ describe('toInstanceInfo', () => {
       creationTimestamp: '2024-05-01T10:00:00.000-07:00',
       accessConfigName: 'external-nat',
       diskNames: ['prod-master-abc', 'prod-master-abc-pd'],
+      machineType: 'n1-standard-4',
     });
   });
 

@@ -28,6 +28,7 @@ export const instanceSchema = z.object({
   metadata: metadataSchema.nullish(),
   creationTimestamp: optString,
   disks: z.array(z.object({ source: optString })).nullish(),
+  machineType: optString,
 });
 
 const regionSchema = z.object({ name: z.string().min(1), zones: z.array(z.string()).nullish() });
@@ -84,6 +85,7 @@ export function toInstanceInfo(raw: unknown): InstanceInfo {
     creationTimestamp: i.creationTimestamp ?? '',
     accessConfigName: nic0?.accessConfigs?.[0]?.name || null,
     diskNames: (i.disks ?? []).flatMap((d) => (d.source ? [lastSegment(d.source)] : [])),
+    machineType: i.machineType ? lastSegment(i.machineType) : null,
   };
 }
 

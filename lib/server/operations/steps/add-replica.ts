@@ -142,7 +142,8 @@ const createInstance = (c: Container): StepExecutor => async (ctx) => {
       project: view.ref.project,
       zone,
       name,
-      machineType: MACHINE_TYPE,
+      // The same size as the master it copies (kube-up: MASTER_SIZE).
+      machineType: source.machineType ?? MACHINE_TYPE,
       networkIP: internalIp,
       tags: source.tags,
       metadata,
