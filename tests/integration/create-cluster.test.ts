@@ -44,13 +44,17 @@ async function quietly(work: Promise<void>): Promise<void> {
   }
 }
 
+const failingName = `it${suffix}-fail-master`;
+
 afterAll(async () => {
   // Everything this test made, the instance first (it holds the disk and the address).
-  await quietly(c.compute.deleteInstance(PROJECT, zone, masterName));
-  await quietly(c.compute.deleteDisk(PROJECT, zone, `${masterName}-pd`));
-  await quietly(c.compute.deleteAddress(PROJECT, region, `${masterName}-ip`));
-  await quietly(c.compute.deleteFirewall(PROJECT, `${masterName}-etcd`));
-  await quietly(c.compute.deleteFirewall(PROJECT, `${masterName}-https`));
+  for (const name of [masterName, failingName]) {
+    await quietly(c.compute.deleteInstance(PROJECT, zone, name));
+    await quietly(c.compute.deleteDisk(PROJECT, zone, `${name}-pd`));
+    await quietly(c.compute.deleteAddress(PROJECT, region, `${name}-ip`));
+    await quietly(c.compute.deleteFirewall(PROJECT, `${name}-etcd`));
+    await quietly(c.compute.deleteFirewall(PROJECT, `${name}-https`));
+  }
   await c.close();
   rmSync(dir, { recursive: true, force: true });
 }, 120_000);
@@ -189,5 +193,28 @@ describe('create a cluster with the step executors', () => {
 
     // Now the name is taken.
     expect(await planNewCluster(input, c)).toMatchObject({ ok: false, code: 'AlreadyExists' });
+  });
+
+  it('a create that fails after issuing the certificates keeps no private key in the store', { timeout: 120_000 }, async () => {
+    const failing = { ...input, masterName: failingName };
+    const planned = await planNewCluster(failing, c);
+    if (!planned.ok) throw new Error(`refused: ${planned.code} ${planned.message}`);
+    const { plan, ref: failingRef } = planned.data;
+    const op = await store.createOperation({ clusterId: clusterId(failingRef), kind: 'create-cluster', intent: plan.intent, plan: { ...plan, rollback: rollbackKindsOf(plan.steps) }, actor: 'integration-test' });
+    let storedBeforeFailing: string | null = null;
+    const executors: Record<StepKind, StepExecutor> = {
+      ...createStepExecutors(c),
+      'create-instance': async () => {
+        storedBeforeFailing = await store.operationSecret(op.id, CLUSTER_SECRETS_KEY);
+        throw new Error('quota exceeded (injected)');
+      },
+    };
+    const runner = createRunner({ store, clock: systemClock, executors, compensations: createStepCompensations(c), log: () => {} });
+    const ended = await runner.start(op.id);
+    expect(ended.status).toBe('failed');
+    expect(ended.summary).toContain('Rolled back "Issue the cluster\'s CA, etcd CA and the first master\'s certificates"');
+    expect(storedBeforeFailing).toContain('CA_KEY');
+    expect(await store.operationSecret(op.id, CLUSTER_SECRETS_KEY)).toBeNull();
+    expect(await c.compute.getInstance(PROJECT, zone, failingName)).toBeNull();
   });
 });
