@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -42,6 +42,15 @@ afterEach(async () => {
 });
 
 describe('SqliteStore', () => {
+  it('keeps its file and its WAL readable by the owner only, also when the file existed with a wider mode', async () => {
+    const file = path.join(dir, STORE_FILE_NAME);
+    writeFileSync(file, '');
+    chmodSync(file, 0o644);
+    const store = await open();
+    await store.createOperation(newOp('c1'));
+    for (const f of [file, `${file}-wal`]) expect((statSync(f).mode & 0o777).toString(8)).toBe('600');
+  });
+
   it('runs its migrations once, however often the file is opened', async () => {
     const first = await open();
     const op = await first.createOperation(newOp('p/r/kubernetes-master'));

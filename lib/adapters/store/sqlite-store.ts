@@ -1,6 +1,6 @@
 import 'server-only';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, sql, type Selectable } from 'kysely';
@@ -34,7 +34,7 @@ export const STORE_FILE_NAME = 'quorum.sqlite';
 
 /** `<dataDir>/quorum.sqlite`, creating the directory. */
 export function storePathIn(dataDir: string): string {
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   return path.join(dataDir, STORE_FILE_NAME);
 }
 
@@ -163,6 +163,12 @@ export class SqliteStore implements Store {
   /** `file` is a path (see storePathIn) or ':memory:'. Migrations run before the first query. */
   constructor(file: string, opts: SqliteStoreOptions = {}) {
     this.clock = opts.clock ?? systemClock;
+    if (file !== ':memory:') {
+      // The journal holds the operators' audit trail and, during a create, a new cluster's private keys
+      // (operation_secrets): readable by the dashboard's user only. SQLite gives -wal and -shm the same mode.
+      closeSync(openSync(file, 'a', 0o600));
+      chmodSync(file, 0o600);
+    }
     const sqlite = new Database(file);
     sqlite.pragma('journal_mode = WAL');
     // FULL: a step transition acknowledged before the runner acts must survive a crash, even of the machine.
