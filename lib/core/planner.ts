@@ -698,6 +698,8 @@ export function planCreateCluster(input: {
     { name: masterName, multizone: intent.multizone, quorumReads: intent.quorumReads },
     { ...layout, replicas: [{ name: masterName, zone, role: 'voter', healthy: false }] },
   );
+  const booting = steps.at(-1);
+  if (booting) booting.transient = `${masterName} is booting: no quorum until its etcd answers (next step).`;
   step('await-etcd', `Wait until etcd main and events answer on ${masterName}`, { name: masterName }, withReplica(layout, masterName, { healthy: true }));
   step('await-api-server', `Wait until the API server of ${masterName} is ready`, { name: masterName });
   step('verify', `Check that ${masterName} is a healthy single-member cluster holding the static address`, { name: masterName });
