@@ -189,7 +189,7 @@ export interface Store {
    * Secrets an operation makes before the resource that will hold them exists (a new cluster's CA keys,
    * between the certificates step and the instance whose metadata carries them). Server-only: no view,
    * route or step detail reads them. Keeps the first value written for a key and returns the one kept, so
-   * a step run again after a crash gets what its first run stored.
+   * a step run again after a crash gets what its first run stored. finishOperation deletes them.
    */
   putOperationSecretOnce(operationId: string, key: string, value: string): Promise<string>;
   operationSecret(operationId: string, key: string): Promise<string | null>;

@@ -186,6 +186,16 @@ describe('SqliteStore', () => {
     await store.deleteOperationSecrets(op.id);
   });
 
+  it("deletes an operation's secrets when it ends, however it ends", async () => {
+    const store = await open();
+    for (const status of ['succeeded', 'failed', 'cancelled'] as const) {
+      const op = await store.createOperation(newOp(`p/r/${status}-master`));
+      await store.putOperationSecretOnce(op.id, 'pki', 'key material');
+      await store.finishOperation(op.id, status);
+      expect(await store.operationSecret(op.id, 'pki')).toBeNull();
+    }
+  });
+
   it('works in memory for unit tests', async () => {
     const store = await new SqliteStore(':memory:').open();
     try {

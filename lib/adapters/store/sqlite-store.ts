@@ -397,6 +397,8 @@ export class SqliteStore implements Store {
         .where('id', '=', id)
         .execute();
       await tx.deleteFrom('cluster_locks').where('operation_id', '=', id).execute();
+      // Secrets never outlive their operation, however it ended (a cancelled create included).
+      await tx.deleteFrom('operation_secrets').where('operation_id', '=', id).execute();
       const row = await tx.selectFrom('operations').selectAll().where('id', '=', id).executeTakeFirst();
       if (!row) throw new Error(`No operation ${id}`);
       const op = toOperation(row);
