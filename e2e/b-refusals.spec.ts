@@ -15,6 +15,27 @@ const shot = (name: string) => path.join('test-results', 'refusals', name);
 const PROD_ZONES = ['europe-west1-b', 'europe-west1-c', 'europe-west1-d'];
 const US_ZONES = ['us-central1-a', 'us-central1-b', 'us-central1-c', 'us-central1-f'];
 
+/**
+ * Opens the prod wizard until its own observation sees prod healthy: a probe that times out (right after the
+ * server starts, or on a loaded machine just after replicas restarted) counts as a voter down, and every add is
+ * refused then.
+ */
+async function openProdWizardHealthy(change: ChangePage) {
+  await expect(async () => {
+    await change.goto('prod-master', 'europe-west1');
+    for (const zone of PROD_ZONES) await expect(change.zone(zone)).toBeEnabled({ timeout: 1_000 });
+  }).toPass({ timeout: 60_000 });
+}
+
+/** Previews a prod scale until it is planned (not refused because a probe timed out). */
+async function previewProdScale(change: ChangePage, replicas: number) {
+  await expect(async () => {
+    await change.goto('prod-master', 'europe-west1');
+    await change.previewScale(replicas);
+    await expect(change.page.getByTestId('plan-preview')).toBeVisible({ timeout: 5_000 });
+  }).toPass({ timeout: 60_000 });
+}
+
 async function expectProdWhole(clusterPage: ClusterPage) {
   await clusterPage.goto('prod-master', 'europe-west1');
   await expect(clusterPage.page.locator('[data-testid="replica-card"][data-health="healthy"]')).toHaveCount(3, { timeout: 60_000 });
@@ -23,12 +44,8 @@ async function expectProdWhole(clusterPage: ClusterPage) {
 
 test('zones of other regions are listed but disabled, each with the reason', async ({ page }) => {
   const change = new ChangePage(page);
-  // The region's own zones are offered once the wizard's observation sees prod healthy (a probe that times
-  // out right after the server starts counts as a voter down, and every add is refused).
-  await expect(async () => {
-    await change.goto('prod-master', 'europe-west1');
-    for (const zone of PROD_ZONES) await expect(change.zone(zone)).toBeEnabled({ timeout: 1_000 });
-  }).toPass({ timeout: 30_000 });
+  // The region's own zones are offered; the others are listed below them.
+  await openProdWizardHealthy(change);
   for (const zone of US_ZONES) {
     await expect(change.outsideZone(zone)).toBeDisabled();
     await expect(change.outsideZone(zone)).toContainText(`${zone} is in us-central1, outside the cluster's region europe-west1; pick one of europe-west1-b`);
@@ -57,9 +74,11 @@ test('with a prod replica down an add is refused; with two down, scaling down is
     await expect(async () => {
       await change.goto('prod-master', 'europe-west1');
       await expect(change.zoneNote()).toHaveAttribute('data-code', 'VoterUnhealthy', { timeout: 1_000 });
+      await expect(change.zoneNote()).toHaveText(
+        `${first.name} (VM is TERMINATED) is not healthy, and etcd refuses a new member while a voter is down: recover or remove it first.`,
+        { timeout: 1_000 },
+      );
     }).toPass({ timeout: 30_000 });
-    await expect(change.zoneNote()).toContainText(`${first.name} (VM is TERMINATED`);
-    await expect(change.zoneNote()).toContainText('etcd refuses a new member while a voter is down: recover or remove it first.');
     for (const zone of PROD_ZONES) await expect(change.zone(zone)).toBeDisabled();
     await page.screenshot({ path: shot('refusal-voter-down.png'), fullPage: true });
 
@@ -79,14 +98,13 @@ test('with a prod replica down an add is refused; with two down, scaling down is
 
 test('while an operation runs on prod, the wizard refuses a second one and links to the running one', async ({ page, context, clusterPage }) => {
   const change = new ChangePage(page);
-  // A second operator has the wizard open before the first starts anything: a removal is not refused for a lock yet.
+  // A second operator has the wizard open before the first starts anything; no zone is refused yet.
   const other = new ChangePage(await context.newPage());
-  await other.goto('prod-master', 'europe-west1');
+  await openProdWizardHealthy(other);
   await expect(other.zoneNote()).toHaveCount(0);
 
   // Two adds in a row (3 -> 5) keep the operation running long enough for the checks below.
-  await change.goto('prod-master', 'europe-west1');
-  await change.previewScale(5);
+  await previewProdScale(change, 5);
   await change.confirmAndRun('prod-master');
   const operationPath = new URL(page.url()).pathname;
 
@@ -112,8 +130,7 @@ test('while an operation runs on prod, the wizard refuses a second one and links
   expect(await listMasters('prod-master')).toHaveLength(5);
 
   // Back to three, one per zone.
-  await change.goto('prod-master', 'europe-west1');
-  await change.previewScale(3);
+  await previewProdScale(change, 3);
   await change.confirmAndRun('prod-master');
   await change.expectOperationSucceeded(180_000);
   await expectProdWhole(clusterPage);

@@ -1,14 +1,15 @@
 'use client';
 import Link from 'next/link';
-import { useRouter } from 'next/navigation';
 import { useState, useTransition } from 'react';
 import { previewPlanAction } from '@/lib/actions/preview-plan-action';
 import { startOperationAction } from '@/lib/actions/start-operation-action';
-import type { DomainErrorCode, Result } from '@/lib/core/errors';
+import { ok, type DomainErrorCode, type Result } from '@/lib/core/errors';
 import type { Tolerance } from '@/lib/core/layout';
 import type { ClusterIntent, Plan } from '@/lib/core/planner';
 import { Badge } from '@/components/ui/badge';
+import { ConfirmAndRun } from './confirm-and-run';
 import { PlanPreview, survivesSentence } from './plan-preview';
+import { PlanRefusal } from './plan-refusal';
 
 export type ZoneChoice = { zone: string; replicas: string[]; recommended: boolean; after: Tolerance | null; refusal: string | null; refusalCode: DomainErrorCode | null };
 /** A zone of another region: listed so the operator sees why it is not offered. */
@@ -25,33 +26,6 @@ function RunningOperationLink({ clusterId, operationId }: { clusterId: string; o
     <Link href={`/clusters/${encodeURIComponent(clusterId)}/operations/${operationId}`} className="mt-1 block font-medium underline" data-testid="running-operation-link">
       Open the running operation
     </Link>
-  );
-}
-
-/** Nothing changes until the operator types the cluster's name; the server re-plans before it acts. */
-function ConfirmAndRun({ clusterId, masterName, intent }: { clusterId: string; masterName: string; intent: ClusterIntent }) {
-  const router = useRouter();
-  const [confirm, setConfirm] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [running, startRunning] = useTransition();
-  const run = () =>
-    startRunning(async () => {
-      setError(null);
-      const started = await startOperationAction({ clusterId, intent, confirm });
-      if (started.ok) router.push(`/clusters/${encodeURIComponent(clusterId)}/operations/${started.data.operationId}`);
-      else setError(started.message);
-    });
-  return (
-    <div className="space-y-2 rounded-lg border border-slate-300 bg-white p-4 text-sm" data-testid="confirm-run">
-      <label className="block">
-        <span className="text-slate-700">Type <span className="font-mono font-semibold">{masterName}</span> to confirm</span>
-        <input value={confirm} onChange={(e) => setConfirm(e.target.value)} autoComplete="off" spellCheck={false} className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 font-mono" />
-      </label>
-      <button onClick={run} disabled={running || confirm.trim() !== masterName} className="rounded-md bg-red-700 px-3 py-1.5 font-medium text-white hover:bg-red-800 disabled:opacity-50">
-        {running ? 'Starting…' : 'Run this plan'}
-      </button>
-      {error && <p role="alert" className="text-red-700" data-testid="run-error">{error}</p>}
-    </div>
   );
 }
 
@@ -198,20 +172,25 @@ export function ChangeWizard({ clusterId, masterName, zones, outsideZones, repli
         {pending && <p className="text-sm text-slate-500">Observing the cluster and planning…</p>}
         {!pending && result === null && <p className="text-sm text-slate-500">Choose a change to see the plan Quorum would follow.</p>}
         {!pending && result && !result.ok && (
-          <div role="alert" data-testid="plan-refusal" data-code={result.code} className="rounded-lg border border-red-200 bg-red-50 p-4 text-sm">
-            <div className="font-semibold text-red-800">Quorum will not do this</div>
-            <p className="mt-1 text-red-700">{result.message}</p>
+          <PlanRefusal code={result.code} message={result.message}>
             {result.code === 'OperationInProgress' && runningOperationId && (
               <span className="text-red-800">
                 <RunningOperationLink clusterId={clusterId} operationId={runningOperationId} />
               </span>
             )}
-          </div>
+          </PlanRefusal>
         )}
         {!pending && result?.ok && (
           <div className="space-y-4">
             <PlanPreview plan={result.data} />
-            <ConfirmAndRun clusterId={clusterId} masterName={masterName} intent={result.data.intent as ClusterIntent} />
+            <ConfirmAndRun
+              confirmName={masterName}
+              run={async (confirm) => {
+                // The server re-plans the same intent on a fresh observation; the preview may be stale.
+                const started = await startOperationAction({ clusterId, intent: result.data.intent as ClusterIntent, confirm });
+                return started.ok ? ok({ operationId: started.data.operationId, clusterId }) : started;
+              }}
+            />
           </div>
         )}
       </div>
