@@ -5,7 +5,7 @@ import { planOperation, type Plan } from '@/lib/core/planner';
 import { clusterId as clusterIdOf, parseClusterId } from '@/lib/core/topology';
 import { defineAction } from '@/lib/actions/define-action';
 import { clusterIdSchema, clusterIntentSchema } from '@/lib/actions/schemas';
-import { container } from '@/lib/server/container';
+import { container, forPlanning } from '@/lib/server/container';
 import { newReplicaNames } from '@/lib/server/services/replica-names';
 import { ClusterNotFoundError, clusterView } from '@/lib/server/views';
 
@@ -17,7 +17,7 @@ export const previewPlanAction = defineAction(
     const ref = parseClusterId(clusterId);
     if (!ref) return fail('InvalidInput', 'Unknown cluster id.');
     const [view, lockHolder] = await Promise.all([
-      clusterView(ref).catch((error: unknown) => {
+      clusterView(ref, forPlanning(container())).catch((error: unknown) => {
         if (error instanceof ClusterNotFoundError) return null;
         throw error;
       }),

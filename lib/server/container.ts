@@ -86,6 +86,15 @@ export function createContainer(env: Env): Container {
   };
 }
 
+/**
+ * The same container with the probe deadline for planning (QUORUM_PLAN_PROBE_TIMEOUT_MS): a change is
+ * planned on an observation that waits longer for a slow replica than the live view does. Everything else
+ * (clients, the lazily opened store) is the original's, through the prototype.
+ */
+export function forPlanning(c: Container): Container {
+  return Object.create(c, { probeTimeoutMs: { value: Math.max(c.probeTimeoutMs, c.env.QUORUM_PLAN_PROBE_TIMEOUT_MS), enumerable: true } }) as Container;
+}
+
 // One container per server process. Kept on globalThis because Next's dev server re-evaluates modules
 // on every edit; a module-level variable would leak a fresh set of gRPC/HTTP clients each time.
 const KEY = Symbol.for('quorum.server.container');

@@ -10,6 +10,7 @@ describe('parseEnv', () => {
       QUORUM_PROJECTS: ['sandbox-project'],
       QUORUM_DATA_DIR: '/repo/.quorum',
       QUORUM_PROBE_TIMEOUT_MS: 800,
+      QUORUM_PLAN_PROBE_TIMEOUT_MS: 3_000,
       QUORUM_COMPUTE_TIMEOUT_MS: 10_000,
     });
   });

@@ -26,6 +26,11 @@ function envSchema(cwd: string) {
       .transform((dir) => path.resolve(cwd, dir)),
     /** Deadline of one etcd or API-server probe. */
     QUORUM_PROBE_TIMEOUT_MS: z.coerce.number().int().min(50).max(30_000).default(800),
+    /**
+     * Deadline of one probe in the observation a change is planned on (preview and start). Longer than the
+     * live view's: a healthy replica whose probe is merely slow would read as down and refuse an add.
+     */
+    QUORUM_PLAN_PROBE_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(3_000),
     /** Deadline of one Compute Engine read. */
     QUORUM_COMPUTE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
     /**

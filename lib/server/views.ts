@@ -1,7 +1,7 @@
 import 'server-only';
 import { clusterId, parseClusterId, type ClusterRef } from '@/lib/core/topology';
 import type { ClusterView, FleetView } from '@/lib/core/view';
-import { container } from '@/lib/server/container';
+import { container, type Container } from '@/lib/server/container';
 import { describeError } from '@/lib/server/describe-error';
 import { Feed, feedFor } from '@/lib/server/live/feed';
 import { observeClusterView, observeFleet } from '@/lib/server/services/observe-fleet';
@@ -19,8 +19,8 @@ export class ClusterNotFoundError extends Error {
 }
 
 /** A cluster's view; rejects with ClusterNotFoundError when nothing of the cluster exists. */
-export async function clusterView(ref: ClusterRef): Promise<ClusterView> {
-  const view = await observeClusterView(ref);
+export async function clusterView(ref: ClusterRef, c: Container = container()): Promise<ClusterView> {
+  const view = await observeClusterView(ref, c);
   const t = view.topology;
   if (t.replicas.length === 0 && !t.forwardingRule && !t.staticAddress) throw new ClusterNotFoundError(clusterId(ref));
   return view;

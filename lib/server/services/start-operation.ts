@@ -3,7 +3,7 @@ import { fail, ok, type Result } from '@/lib/core/errors';
 import { planOperation, type ClusterIntent } from '@/lib/core/planner';
 import { clusterId, type ClusterRef } from '@/lib/core/topology';
 import { isOperationInProgress } from '@/lib/ports/store';
-import { container, type Container } from '@/lib/server/container';
+import { container, forPlanning, type Container } from '@/lib/server/container';
 import { operationsRunner } from '@/lib/server/operations/runtime';
 import { rollbackKindsOf } from '@/lib/server/operations/steps';
 import { observeClusterView } from './observe-fleet';
@@ -21,7 +21,7 @@ export async function startClusterOperation(ref: ClusterRef, intent: ClusterInte
     return fail<{ operationId: string }>(code, message);
   };
 
-  const view = await observeClusterView(ref, c);
+  const view = await observeClusterView(ref, forPlanning(c));
   const holder = await c.store.lockHolder(id);
   const planned = planOperation({
     topology: view.topology,
