@@ -152,6 +152,8 @@ export interface Store {
    */
   createOperation(op: NewOperation): Promise<Operation>;
   getOperation(id: string): Promise<Operation | null>;
+  /** Whether a cancel was requested (false for an unknown operation): the runner's cheap poll, no plan parsed. */
+  cancelRequested(id: string): Promise<boolean>;
   /** Newest first. */
   listOperations(clusterId: string, limit?: number): Promise<Operation[]>;
   /** Every operation not in a terminal status, oldest first: what a restarted runner resumes. */

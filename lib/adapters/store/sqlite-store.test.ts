@@ -96,7 +96,10 @@ describe('SqliteStore', () => {
     const store = await open();
     const op = await store.createOperation(newOp('p/r/a'));
     await store.markOperationRunning(op.id);
+    expect(await store.cancelRequested(op.id)).toBe(false);
     expect((await store.requestCancel(op.id))?.status).toBe('cancelling');
+    expect(await store.cancelRequested(op.id)).toBe(true);
+    expect(await store.cancelRequested('no-such-operation')).toBe(false);
     await expect(store.createOperation(newOp('p/r/a'))).rejects.toBeInstanceOf(OperationInProgress);
 
     const ended = await store.finishOperation(op.id, 'cancelled', { summary: 'Cancelled before any step.' });

@@ -284,6 +284,12 @@ export class SqliteStore implements Store {
     return row ? toOperation(row) : null;
   }
 
+  async cancelRequested(id: string): Promise<boolean> {
+    const db = await this.q();
+    const row = await db.selectFrom('operations').select('cancel_requested').where('id', '=', id).executeTakeFirst();
+    return row !== undefined && row.cancel_requested !== 0;
+  }
+
   async listOperations(clusterId: string, limit = 50): Promise<Operation[]> {
     const db = await this.q();
     const rows = await db

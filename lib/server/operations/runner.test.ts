@@ -96,6 +96,46 @@ describe('runner', () => {
     ]);
   });
 
+  it('gives the steps of one pass the same pass object, a resumed run a new one, and compensations none', async () => {
+    const passes: Record<string, object | undefined> = {};
+    const compensated: Array<object | undefined> = [];
+    const world = fakeWorldExecutors(worldFile);
+    const r = createRunner({
+      store,
+      clock: systemClock,
+      log: () => {},
+      executors: Object.fromEntries(
+        Object.entries(world.executors).map(([kind, exec]): [string, StepExecutor] => [
+          kind,
+          async (ctx) => {
+            passes[`${ctx.operation.clusterId}/${ctx.step.id}`] = ctx.pass;
+            return exec(ctx);
+          },
+        ]),
+      ),
+      compensations: { 'ensure-resource': async (ctx) => void compensated.push(ctx.pass) },
+    });
+    const boom: Step = { id: 'boom', kind: 'fail', title: 'Fail', params: { message: 'no' } };
+    const failing = await store.createOperation(op('c1', [ensure('lb'), ensure('disk'), boom], ['ensure-resource']));
+    expect((await r.start(failing.id)).status).toBe('failed');
+    // Another operation, resumed with its first step done and its second interrupted.
+    const resumed = await store.createOperation(op('c2', [ensure('a'), ensure('b'), ensure('c')]));
+    await store.markOperationRunning(resumed.id);
+    await store.markStepRunning(resumed.id, 0);
+    await store.markStepDone(resumed.id, 0, { created: true });
+    await store.markStepRunning(resumed.id, 1);
+    expect((await r.start(resumed.id)).status).toBe('succeeded');
+
+    const one = passes['c1/lb'];
+    expect(one).toBeTypeOf('object');
+    expect(passes['c1/disk']).toBe(one);
+    expect(passes['c1/boom']).toBe(one);
+    expect(passes['c2/b']).toBeTypeOf('object');
+    expect(passes['c2/b']).not.toBe(one);
+    expect(passes['c2/c']).toBe(passes['c2/b']);
+    expect(compensated).toEqual([undefined, undefined]);
+  });
+
   it('resumes an operation from the step that was running, reusing earlier results', async () => {
     const created = await store.createOperation(op('c1', [pick, instance, ensure('pool')]));
     // The journal as a crash leaves it: pick done, instance running.

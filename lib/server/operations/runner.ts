@@ -5,10 +5,13 @@ import 'server-only';
 // steps are idempotent ensure-functions, which makes that safe. Cancel is honoured at step boundaries (a
 // step may also stop early through its AbortSignal). On failure, done steps whose kind the plan lists in
 // `rollback` are compensated newest first. The store's cluster lock keeps one operation per cluster;
-// operations of different clusters run concurrently.
+// operations of different clusters run concurrently. Within one pass the runner is the only writer of its
+// operation's steps, so it reads the plan and the steps once and keeps them in step with what it writes;
+// only the cancel flag, which anyone may set, is read again.
 import type { Clock } from '@/lib/ports/clock';
 import {
   isTerminalOperationStatus,
+  jsonValueSchema,
   type JsonValue,
   type LogLevel,
   type Operation,
@@ -32,6 +35,13 @@ export type StepContext = {
   signal: AbortSignal;
   /** The `detail` every earlier done step returned, by step id; survives a restart (it is journaled). */
   results: Readonly<Record<string, JsonValue | null>>;
+  /**
+   * The runner pass this step runs in: one object per run of the operation in this process, a new one
+   * after a restart, none for compensations. Steps may key caches of what they observed on it (see
+   * loadCluster), so one pass reads the cluster once rather than at every step, and a resumed run starts
+   * with nothing cached. Never journaled.
+   */
+  pass?: object;
 };
 
 export type StepOutcome = { detail?: JsonValue };
@@ -139,13 +149,14 @@ export function createRunner(opts: RunnerOptions): Runner {
     return ended;
   }
 
-  function contextFor(op: Operation, step: StoredPlanStep, index: number, signal: AbortSignal, results: Record<string, JsonValue | null>): StepContext {
+  function contextFor(op: Operation, step: StoredPlanStep, index: number, signal: AbortSignal, results: Record<string, JsonValue | null>, pass?: object): StepContext {
     return {
       operation: op,
       step,
       index,
       signal,
       results: { ...results },
+      ...(pass ? { pass } : {}),
       progress: (p) => store.setStepProgress(op.id, index, clampProgress(p)),
       log: (message, level = 'info') => journal(op.id, level, `${step.title}: ${message}`),
     };
@@ -231,21 +242,24 @@ export function createRunner(opts: RunnerOptions): Runner {
       return cancelAt(initial, steps, steps.find((s) => s.error === INTERRUPTED_BY_CANCEL) ?? null);
     }
 
+    // markOperationRunning moved a pending operation to running; the journal is not read again for that.
+    let op: Operation = initial.status === 'pending' ? { ...initial, status: 'running' } : initial;
+    const pass = {};
     for (let index = 0; index < steps.length; index++) {
       const record = steps[index];
       if (!record || record.status === 'done' || record.status === 'skipped') continue;
-      const op = await store.getOperation(operationId);
-      if (!op) throw new Error(`Operation ${operationId} vanished from the journal`);
       const planStep = op.plan.steps[index];
       if (!planStep) throw new Error(`Operation ${operationId}: step ${index} is journaled but not in the plan`);
 
       // A step found `running` was interrupted by a crash: finish it first (it is idempotent), so even a
       // cancelled operation stops at a step boundary rather than inside a half-applied step.
       const interruptedByCrash = record.status === 'running';
+      if (!op.cancelRequested && (await store.cancelRequested(operationId))) op = { ...op, cancelRequested: true };
       if (op.cancelRequested && !interruptedByCrash) return cancelAt(op, steps, null);
 
       await opts.checkpoint?.({ operationId, index, phase: 'before-step' });
       await store.markStepRunning(operationId, index);
+      steps[index] = { ...record, status: 'running' };
       if (interruptedByCrash) await journal(operationId, 'warn', `Running "${planStep.title}" again: it was interrupted`);
 
       const controller = new AbortController();
@@ -253,9 +267,9 @@ export function createRunner(opts: RunnerOptions): Runner {
       aborts.set(operationId, controller);
       const poll = setInterval(() => {
         store
-          .getOperation(operationId)
-          .then((now) => {
-            if (now?.cancelRequested) controller.abort();
+          .cancelRequested(operationId)
+          .then((requested) => {
+            if (requested) controller.abort();
           })
           .catch(() => {});
       }, opts.cancelPollMs ?? 1_000);
@@ -263,7 +277,7 @@ export function createRunner(opts: RunnerOptions): Runner {
       try {
         const executor = opts.executors[planStep.kind];
         if (!executor) throw new Error(`no executor for step kind "${planStep.kind}"`);
-        outcome = await executor(contextFor(op, planStep, index, controller.signal, resultsOf(steps)));
+        outcome = await executor(contextFor(op, planStep, index, controller.signal, resultsOf(steps), pass));
       } catch (e) {
         clearInterval(poll);
         aborts.delete(operationId);
@@ -280,13 +294,13 @@ export function createRunner(opts: RunnerOptions): Runner {
       clearInterval(poll);
       aborts.delete(operationId);
       await opts.checkpoint?.({ operationId, index, phase: 'step-returned' });
-      await store.markStepDone(operationId, index, outcome?.detail ?? null);
+      const detail = outcome?.detail ?? null;
+      await store.markStepDone(operationId, index, detail);
+      // As a read of the journal would give it back: the detail through JSON.
+      steps[index] = { ...record, status: 'done', detail: detail === null ? null : jsonValueSchema.parse(JSON.parse(JSON.stringify(detail))), error: null };
       await opts.checkpoint?.({ operationId, index, phase: 'after-step' });
-      steps = await store.steps(operationId);
     }
 
-    const op = await store.getOperation(operationId);
-    if (!op) throw new Error(`Operation ${operationId} vanished from the journal`);
     // Every step ran; a cancel that arrived during the last one came too late to change anything.
     return finish(op, 'succeeded', { summary: `Succeeded: all ${steps.length} steps done.` });
   }
