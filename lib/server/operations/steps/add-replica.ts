@@ -2,20 +2,29 @@ import 'server-only';
 // The steps that add a replica, after kube-up's replicate-master-instance but with learners: name and
 // internal IP first (journaled, so a resumed add reuses them), learners in etcd main and events before
 // the VM exists, disk, instance with the first master's metadata and the new replica's own certificates,
-// catch-up, promote, API server. Each observes before it acts.
+// catch-up, promote, API server. Each observes before it acts. etcd main and events are separate raft
+// groups, so each step asks and changes both at once.
+//
+// The new replica's private keys go nowhere but into its instance's metadata: not into a step's detail,
+// the log or the store. 'issue-certificates' issues them before anything changes and keeps them in memory
+// for the runner pass (ctx.pass) only, and 'create-instance' uses them. A pass that did not issue them (a
+// run resumed after a crash in between) has 'create-instance' issue them again from the same cluster CAs,
+// which is safe because nothing holds the first ones.
 import { randomBytes } from 'node:crypto';
 import type { EtcdClusterName } from '@/lib/core/topology';
 import type { InstanceInfo } from '@/lib/ports/compute';
 import { isProviderError } from '@/lib/ports/provider-error';
-import { buildReplicaMetadata, readClusterAuthorities, issueReplicaCerts } from '@/lib/pki/replica-certs';
+import { readClusterAuthorities, issueReplicaCerts, replicaMetadata, type ReplicaCerts } from '@/lib/pki/replica-certs';
 import type { Container } from '@/lib/server/container';
 import type { StepCompensation, StepContext, StepExecutor } from '@/lib/server/operations/runner';
 import {
   CLUSTERS,
   clusterRefOf,
   ETCD_CALL_MS,
+  findReplica,
   ignoreAlreadyExists,
   ignoreNotFound,
+  inEachCluster,
   listReplicas,
   loadCluster,
   memberOf,
@@ -56,15 +65,16 @@ function sourceReplica(view: ClusterView, exclude: string): InstanceInfo {
 
 /** Uses the plan's name when it gave one, else picks a free `<master>-xyz`; takes a free internal IP. */
 const pickName = (c: Container): StepExecutor => async (ctx) => {
-  const ref = clusterRefOf(ctx);
-  const taken = new Set((await listReplicas(c, ref)).map((r) => r.name));
+  const view = await loadCluster(c, ctx);
+  const { ref } = view;
+  const taken = new Set(view.replicas.map((r) => r.name));
   let name = stringParam(ctx, 'name');
   if (ctx.step.params.namePending === true) {
     do name = `${ref.masterName}-${randomSuffix()}`;
     while (taken.has(name));
   } else if (taken.has(name)) {
     // A replica of that name exists: only this add's own instance may carry it (an earlier attempt created it).
-    const existing = (await listReplicas(c, ref)).find((r) => r.name === name);
+    const existing = findReplica(view, name);
     if (existing?.internalIp) return { detail: { name, internalIp: existing.internalIp } };
   }
   const internalIp = await c.compute.freeInternalIp(ref.project, ref.region);
@@ -72,19 +82,25 @@ const pickName = (c: Container): StepExecutor => async (ctx) => {
   return { detail: { name, internalIp } };
 };
 
+/** Certificates 'issue-certificates' made in a pass, by replica name (a scale plan adds several), until 'create-instance' uses them. */
+const passCerts = new WeakMap<object, Map<string, ReplicaCerts>>();
+
 /**
- * Checks that the cluster's CAs can be read from the first master's metadata and that the new replica's
- * certificates can be issued, before anything changes. The certificates themselves are issued again when
- * the instance is created, so no private key is written to the journal.
+ * Issues the new replica's certificates from the cluster's CAs in an existing master's metadata, before
+ * anything changes, and keeps them in memory for the instance step of this pass (see the top of this
+ * file). A run again finds them there, or the instance holding its own, and issues nothing.
  */
 const issueCertificates = (c: Container): StepExecutor => async (ctx) => {
   const view = await loadCluster(c, ctx);
   const replica = newReplicaOf(ctx);
   const source = sourceReplica(view, replica.name);
   const staticIp = (await staticAddressOf(c, view.ref)).address;
-  const ca = await readClusterAuthorities(source.metadata);
-  await issueReplicaCerts(ca, { ...replica, staticIp });
-  return { detail: { name: replica.name, sans: [staticIp, replica.internalIp, replica.name], signedWithMetadataOf: source.name } };
+  const detail = { name: replica.name, sans: [staticIp, replica.internalIp, replica.name], signedWithMetadataOf: source.name };
+  const kept = ctx.pass ? (passCerts.get(ctx.pass) ?? new Map<string, ReplicaCerts>()) : null;
+  if (findReplica(view, replica.name) || kept?.has(replica.name)) return { detail };
+  const certs = await issueReplicaCerts(await readClusterAuthorities(source.metadata), { ...replica, staticIp });
+  if (ctx.pass && kept) passCerts.set(ctx.pass, kept.set(replica.name, certs));
+  return { detail };
 };
 
 async function memberIn(c: Container, view: ClusterView, cluster: EtcdClusterName, name: string, ip: string) {
@@ -96,22 +112,18 @@ async function memberIn(c: Container, view: ClusterView, cluster: EtcdClusterNam
 const addLearner = (c: Container): StepExecutor => async (ctx) => {
   const view = await loadCluster(c, ctx);
   const { name, internalIp } = newReplicaOf(ctx);
-  const ids: Partial<Record<EtcdClusterName, string>> = {};
-  for (const cluster of CLUSTERS) {
+  const ids = await inEachCluster(async (cluster): Promise<[EtcdClusterName, string]> => {
     const { member } = await memberIn(c, view, cluster, name, internalIp);
-    if (member) {
-      ids[cluster] = member.id;
-      continue;
-    }
+    if (member) return [cluster, member.id];
     const added = await retryOn(
       ['EtcdRefused'],
       () => c.etcd.memberAddLearner(voterEndpoints(c, view, cluster, [name]), view.etcd, [peerUrl(internalIp, cluster)], ETCD_CALL_MS),
       { timeoutMs: 20_000, everyMs: 1_000, signal: ctx.signal, onRetry: (e) => ctx.log(`etcd ${cluster} refused the learner (${e.message}); retrying`, 'warn') },
     );
-    ids[cluster] = added.id;
     await ctx.log(`${name} is a learner in etcd ${cluster} (member ${added.id})`);
-  }
-  return { detail: ids };
+    return [cluster, added.id];
+  });
+  return { detail: Object.fromEntries(ids) };
 };
 
 const createDisk = (c: Container): StepExecutor => async (ctx) => {
@@ -134,9 +146,12 @@ const createInstance = (c: Container): StepExecutor => async (ctx) => {
   const zone = stringParam(ctx, 'zone');
   if (await c.compute.getInstance(view.ref.project, zone, name)) return { detail: { name, created: false } };
   const source = sourceReplica(view, name);
-  const staticIp = (await staticAddressOf(c, view.ref)).address;
+  const kept = ctx.pass ? passCerts.get(ctx.pass) : undefined;
+  const certs =
+    kept?.get(name) ??
+    (await issueReplicaCerts(await readClusterAuthorities(source.metadata), { name, internalIp, staticIp: (await staticAddressOf(c, view.ref)).address }));
   const existing = view.replicas.map((r) => r.name).filter((n) => n !== name);
-  const { metadata } = await buildReplicaMetadata(source.metadata, { name, internalIp, staticIp }, existing);
+  const metadata = replicaMetadata(source.metadata, { name, existingReplicas: existing, certs });
   await ignoreAlreadyExists(() =>
     c.compute.insertInstance({
       project: view.ref.project,
@@ -151,6 +166,8 @@ const createInstance = (c: Container): StepExecutor => async (ctx) => {
       externalIp: 'ephemeral',
     }),
   );
+  // The metadata is the certificates' home from now on.
+  kept?.delete(name);
   await ctx.log(`${name} created in ${zone} with the metadata of ${source.name}`);
   return { detail: { name, created: true } };
 };
@@ -170,16 +187,19 @@ const awaitLearnerCatchUp = (c: Container): StepExecutor => async (ctx) => {
   let previous: { at: number; learner: number } | null = null;
   for (;;) {
     throwIfAborted(ctx.signal);
-    const states: CatchUp[] = [];
-    for (const cluster of CLUSTERS) {
-      const { member } = await memberIn(c, view, cluster, name, internalIp);
-      if (!member) throw new Error(`${name} is no member of etcd ${cluster}: the learner was removed`);
+    // One round of reads: per cluster the member list, every voter's status and the learner's, all at once.
+    const states = await inEachCluster(async (cluster): Promise<CatchUp> => {
       const voters = voterEndpoints(c, view, cluster, [name]);
-      const statuses = await Promise.all(voters.map((e) => c.etcd.status(e, view.etcd, ETCD_CALL_MS)));
+      const [members, statuses, own] = await Promise.all([
+        c.etcd.memberList(voters, view.etcd, ETCD_CALL_MS),
+        Promise.all(voters.map((e) => c.etcd.status(e, view.etcd, ETCD_CALL_MS))),
+        c.etcd.status(c.endpoints.etcd(internalIp, cluster), view.etcd, ETCD_CALL_MS),
+      ]);
+      const member = memberOf(members, name, internalIp, cluster);
+      if (!member) throw new Error(`${name} is no member of etcd ${cluster}: the learner was removed`);
       const leader = Math.max(0, ...statuses.map((s) => (s.ok ? s.raftIndex : 0)));
-      const own = await c.etcd.status(c.endpoints.etcd(internalIp, cluster), view.etcd, ETCD_CALL_MS);
-      states.push({ cluster, learner: own.ok ? own.raftIndex : 0, leader, voter: !member.isLearner });
-    }
+      return { cluster, learner: own.ok ? own.raftIndex : 0, leader, voter: !member.isLearner };
+    });
     const caught = states.every((s) => s.voter || (target[s.cluster] !== undefined && s.learner >= (target[s.cluster] ?? 0) && s.learner > 0));
     const learnerSum = states.reduce((n, s) => n + s.learner, 0);
     const leaderSum = states.reduce((n, s) => n + s.leader, 0);
@@ -211,25 +231,28 @@ const promoteLearner = (c: Container): StepExecutor => async (ctx) => {
   const view = await loadCluster(c, ctx);
   const { name, internalIp } = newReplicaOf(ctx);
   const started = Date.now();
-  for (const [i, cluster] of CLUSTERS.entries()) {
+  let voters = 0;
+  await inEachCluster(async (cluster) => {
     const { member } = await memberIn(c, view, cluster, name, internalIp);
     if (!member) throw new Error(`${name} is no member of etcd ${cluster}: nothing to promote`);
-    if (!member.isLearner) continue;
-    await retryOn(
-      ['LearnerNotReady', 'EtcdRefused'],
-      () => c.etcd.memberPromote(voterEndpoints(c, view, cluster, [name]), view.etcd, member.id, ETCD_CALL_MS),
-      {
-        timeoutMs: PROMOTE_TIMEOUT_MS,
-        everyMs: 250,
-        signal: ctx.signal,
-        onRetry: (e, attempt) =>
-          attempt % 8 === 1
-            ? ctx.progress({ fraction: i / CLUSTERS.length, message: `etcd ${cluster}: ${e.code === 'LearnerNotReady' ? 'learner not in sync yet' : e.message}; retrying` })
-            : Promise.resolve(),
-      },
-    );
-    await ctx.log(`${name} is a voter in etcd ${cluster}`);
-  }
+    if (member.isLearner) {
+      await retryOn(
+        ['LearnerNotReady', 'EtcdRefused'],
+        () => c.etcd.memberPromote(voterEndpoints(c, view, cluster, [name]), view.etcd, member.id, ETCD_CALL_MS),
+        {
+          timeoutMs: PROMOTE_TIMEOUT_MS,
+          everyMs: 250,
+          signal: ctx.signal,
+          onRetry: (e, attempt) =>
+            attempt % 8 === 1
+              ? ctx.progress({ fraction: voters / CLUSTERS.length, message: `etcd ${cluster}: ${e.code === 'LearnerNotReady' ? 'learner not in sync yet' : e.message}; retrying` })
+              : Promise.resolve(),
+        },
+      );
+      await ctx.log(`${name} is a voter in etcd ${cluster}`);
+    }
+    voters++;
+  });
   await ctx.progress({ fraction: 1, etaSeconds: 0 });
   return { detail: { tookMs: Date.now() - started } };
 };
@@ -244,8 +267,10 @@ const awaitApiServer = (c: Container): StepExecutor => async (ctx) => {
   const deadline = started + API_SERVER_TIMEOUT_MS;
   for (;;) {
     throwIfAborted(ctx.signal);
-    const etcd = await Promise.all(CLUSTERS.map((cl) => c.etcd.status(c.endpoints.etcd(internalIp, cl), view.etcd, ETCD_CALL_MS)));
-    const probe = await c.kube.probe(c.endpoints.apiServer(internalIp), kube, ETCD_CALL_MS);
+    const [etcd, probe] = await Promise.all([
+      Promise.all(CLUSTERS.map((cl) => c.etcd.status(c.endpoints.etcd(internalIp, cl), view.etcd, ETCD_CALL_MS))),
+      c.kube.probe(c.endpoints.apiServer(internalIp), kube, ETCD_CALL_MS),
+    ]);
     if (etcd.every((s) => s.ok) && probe.ready === true) {
       await ctx.log(`the API server of ${name} is ready after ${Math.round((Date.now() - started) / 100) / 10} s`);
       return { detail: { tookMs: Date.now() - started } };

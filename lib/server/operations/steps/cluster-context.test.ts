@@ -1,7 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { issueClusterSecrets, firstMasterMetadata } from '@/lib/pki/first-master';
+import type { ComputePort, InstanceInfo } from '@/lib/ports/compute';
 import { ProviderError } from '@/lib/ports/provider-error';
 import type { StepContext } from '@/lib/server/operations/runner';
-import { newReplicaOf, pause, retryOn, siblingStepId, StepCancelled } from './cluster-context';
+import { forgetCluster, inEachCluster, loadCluster, newReplicaOf, pause, retryOn, siblingStepId, StepCancelled, VIEW_REUSE_MS } from './cluster-context';
 
 function ctxFor(id: string, results: StepContext['results'] = {}): StepContext {
   return {
@@ -88,5 +90,93 @@ describe('pause', () => {
     controller.abort();
     await expect(waiting).rejects.toBeInstanceOf(StepCancelled);
     expect(Date.now() - started).toBeLessThan(1_000);
+  });
+});
+
+describe('loadCluster', () => {
+  let metadata: Record<string, string>;
+  beforeAll(async () => {
+    const secrets = await issueClusterSecrets({ name: 'm', internalIp: '10.0.0.2', staticIp: '10.1.0.2' });
+    metadata = Object.fromEntries(firstMasterMetadata(secrets, { masterName: 'm', zone: 'r-b', multizone: true, quorumReads: false }).map((i) => [i.key, i.value]));
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** A Compute whose listInstances counts its calls and answers with `names` as they are now. */
+  function compute(names: string[]) {
+    const calls = { list: 0 };
+    const instance = (name: string): InstanceInfo => ({
+      name,
+      zone: 'r-b',
+      status: 'RUNNING',
+      internalIp: '10.0.0.2',
+      externalIp: null,
+      tags: [],
+      metadata,
+      metadataFingerprint: null,
+      creationTimestamp: '',
+    });
+    const port: Pick<ComputePort, 'listInstances'> = {
+      listInstances: async () => {
+        calls.list++;
+        return names.map(instance);
+      },
+    };
+    return { c: { compute: port }, calls };
+  }
+
+  it('reads the replicas once per pass, and again after forgetCluster, when asked fresh, when old, and in a new pass', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const names = ['m'];
+    const { c, calls } = compute(names);
+    const pass = {};
+    const ctx = { ...ctxFor('add:r-b:add-learner'), pass };
+
+    expect((await loadCluster(c, ctx)).replicas.map((r) => r.name)).toEqual(['m']);
+    expect((await loadCluster(c, ctx)).etcd.clientCert).toContain('BEGIN CERTIFICATE');
+    expect(calls.list).toBe(1);
+
+    // A step created an instance: the next one sees it.
+    names.push('m-abc');
+    forgetCluster(ctx);
+    expect((await loadCluster(c, ctx)).replicas.map((r) => r.name)).toEqual(['m', 'm-abc']);
+    expect(calls.list).toBe(2);
+
+    expect((await loadCluster(c, ctx, { fresh: true })).replicas).toHaveLength(2);
+    expect(calls.list).toBe(3);
+
+    vi.setSystemTime(Date.now() + VIEW_REUSE_MS);
+    await loadCluster(c, ctx);
+    expect(calls.list).toBe(4);
+
+    // A resumed run is a new pass: nothing of the old one is reused.
+    await loadCluster(c, { ...ctx, pass: {} });
+    expect(calls.list).toBe(5);
+  });
+
+  it('reads the replicas every time for a step run outside a pass (a compensation)', async () => {
+    const { c, calls } = compute(['m']);
+    const ctx = ctxFor('add:r-b:add-learner');
+    await loadCluster(c, ctx);
+    await loadCluster(c, ctx);
+    expect(calls.list).toBe(2);
+  });
+});
+
+describe('inEachCluster', () => {
+  it('gives the results in CLUSTERS order', async () => {
+    expect(await inEachCluster(async (cluster) => (cluster === 'main' ? pause(5, new AbortController().signal).then(() => cluster) : cluster))).toEqual(['main', 'events']);
+  });
+
+  it('lets the other cluster finish before it throws the first failure', async () => {
+    const finished: string[] = [];
+    const run = inEachCluster(async (cluster) => {
+      if (cluster === 'main') throw new Error('main refused');
+      await pause(20, new AbortController().signal);
+      finished.push(cluster);
+    });
+    await expect(run).rejects.toThrow('main refused');
+    expect(finished).toEqual(['events']);
   });
 });

@@ -1,11 +1,14 @@
 import 'server-only';
 // What every step executor needs before it acts: the cluster it works on (from the operation's cluster
-// id), its replica VMs as Compute sees them now, the credentials their metadata carries, and the results
-// of earlier steps of the same add or remove. Read fresh at every step, because a step that runs again
-// after a crash must observe the world as it is, not as the first attempt left it in memory.
+// id), its replica VMs as Compute sees them, the credentials their metadata carries, and the results of
+// earlier steps of the same add or remove. The replicas and credentials are read once per runner pass
+// (ctx.pass) and read again after a step that changed the instances, when the view is older than
+// VIEW_REUSE_MS, and in every new pass: a step run again after a crash observes the world as it is, not
+// as the first attempt left it in memory. What a step is about to change it still reads right before
+// (getInstance, getDisk, the etcd member list).
 import { z } from 'zod';
 import { ETCD_CLUSTERS, parseClusterId, type ClusterRef, type EtcdClusterName, type EtcdMember } from '@/lib/core/topology';
-import type { InstanceInfo } from '@/lib/ports/compute';
+import type { ComputePort, InstanceInfo } from '@/lib/ports/compute';
 import type { EtcdClientCredentials } from '@/lib/ports/etcd-admin';
 import type { KubeCredentials } from '@/lib/ports/kube-api';
 import { isProviderError, ProviderError, type ProviderErrorCode } from '@/lib/ports/provider-error';
@@ -26,23 +29,56 @@ export type ClusterView = {
   kube: KubeCredentials | null;
 };
 
+/** What reading the replicas needs of a container. */
+type ComputeLister = { compute: Pick<ComputePort, 'listInstances'> };
+
 export function clusterRefOf(ctx: StepContext): ClusterRef {
   const ref = parseClusterId(ctx.operation.clusterId);
   if (!ref) throw new Error(`operation ${ctx.operation.id} has no valid cluster id (${ctx.operation.clusterId})`);
   return ref;
 }
 
-export async function listReplicas(c: Container, ref: ClusterRef): Promise<InstanceInfo[]> {
+export async function listReplicas(c: ComputeLister, ref: ClusterRef): Promise<InstanceInfo[]> {
   const all = await c.compute.listInstances(ref.project, replicaNameRegex(ref.masterName));
   return [...all].sort((a, b) => a.name.localeCompare(b.name));
 }
 
-export async function loadCluster(c: Container, ctx: StepContext): Promise<ClusterView> {
+/** How long the steps of one pass reuse a cluster view; a longer step (a slow catch-up) makes the next read it again. */
+export const VIEW_REUSE_MS = 15_000;
+const passViews = new WeakMap<object, { view: ClusterView; readAt: number }>();
+
+/**
+ * The cluster's replicas and credentials: the pass's view when it has a recent one, else read from
+ * Compute (and kept for the pass). `fresh` reads it in any case, for a step whose job is to check the
+ * world (verify).
+ */
+export async function loadCluster(c: ComputeLister, ctx: StepContext, opts: { fresh?: boolean } = {}): Promise<ClusterView> {
+  const cached = ctx.pass && !opts.fresh ? passViews.get(ctx.pass) : undefined;
+  if (cached && Date.now() - cached.readAt < VIEW_REUSE_MS) return cached.view;
   const ref = clusterRefOf(ctx);
   const replicas = await listReplicas(c, ref);
   const creds = clusterCredentials(replicas);
   if (!creds.etcd) throw new Error(`cannot reach etcd of ${ref.masterName}: ${creds.etcdProblem}`);
-  return { ref, replicas, etcd: creds.etcd, kube: creds.kube };
+  const view = { ref, replicas, etcd: creds.etcd, kube: creds.kube };
+  if (ctx.pass) passViews.set(ctx.pass, { view, readAt: Date.now() });
+  return view;
+}
+
+/** Drops the pass's cluster view, after a step that created, deleted or re-addressed an instance. */
+export function forgetCluster(ctx: StepContext): void {
+  if (ctx.pass) passViews.delete(ctx.pass);
+}
+
+/**
+ * Runs `act` for etcd main and events at once (two separate raft groups, each with its own members) and
+ * settles both before it returns or throws: a step never ends, and a rollback never starts, while a change
+ * to one of them is still in flight. Results in CLUSTERS order.
+ */
+export async function inEachCluster<T>(act: (cluster: EtcdClusterName) => Promise<T>): Promise<T[]> {
+  const settled = await Promise.allSettled(CLUSTERS.map(act));
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
 }
 
 export function peerUrl(internalIp: string, cluster: EtcdClusterName): string {

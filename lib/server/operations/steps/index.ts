@@ -6,6 +6,7 @@ import type { StepKind } from '@/lib/core/planner';
 import type { Container } from '@/lib/server/container';
 import type { StepCompensation, StepExecutor } from '@/lib/server/operations/runner';
 import { ADD_ROLLBACK_KINDS, addReplicaCompensations, addReplicaExecutors } from './add-replica';
+import { forgetCluster } from './cluster-context';
 import { createClusterCompensations, createClusterExecutors, createClusterOwnExecutors, CREATE_ROLLBACK_KINDS } from './create-cluster';
 import { LB_ROLLBACK_KINDS, loadBalancerCompensations, loadBalancerExecutors } from './load-balancer';
 import { removeReplicaExecutors } from './remove-replica';
@@ -18,10 +19,26 @@ const byOperationKind =
   (ctx) =>
     ctx.operation.kind === 'create-cluster' ? forCreate(ctx) : otherwise(ctx);
 
+/**
+ * Step kinds that create, delete or re-address an instance: the pass's cluster view (loadCluster) is
+ * dropped after each, however it ended, so the steps after it read the replicas again.
+ */
+export const INSTANCE_CHANGING_KINDS = ['create-instance', 'delete-instance', 'move-first-replica-to-ephemeral-ip', 'return-static-ip-to-last-replica'] as const satisfies readonly StepKind[];
+
+const thenForgetCluster =
+  (executor: StepExecutor): StepExecutor =>
+  async (ctx) => {
+    try {
+      return await executor(ctx);
+    } finally {
+      forgetCluster(ctx);
+    }
+  };
+
 export function createStepExecutors(c: Container): Record<StepKind, StepExecutor> {
   const add = addReplicaExecutors(c);
   const create = createClusterOwnExecutors(c);
-  return {
+  const executors: Record<StepKind, StepExecutor> = {
     ...loadBalancerExecutors(c),
     ...add,
     ...removeReplicaExecutors(c),
@@ -30,6 +47,8 @@ export function createStepExecutors(c: Container): Record<StepKind, StepExecutor
     'create-disk': byOperationKind(create['create-disk'], add['create-disk']),
     'create-instance': byOperationKind(create['create-instance'], add['create-instance']),
   };
+  for (const kind of INSTANCE_CHANGING_KINDS) executors[kind] = thenForgetCluster(executors[kind]);
+  return executors;
 }
 
 export function createStepCompensations(c: Container): Record<string, StepCompensation> {

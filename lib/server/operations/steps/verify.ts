@@ -4,9 +4,10 @@ import 'server-only';
 // the first master also holds the cluster's static address. A member that has just joined may take a few
 // seconds to publish its name, so the check is repeated for a while.
 import type { ClusterRef } from '@/lib/core/topology';
+import type { InstanceInfo } from '@/lib/ports/compute';
 import type { Container } from '@/lib/server/container';
 import type { StepContext, StepExecutor } from '@/lib/server/operations/runner';
-import { CLUSTERS, ETCD_CALL_MS, listReplicas, loadCluster, newReplicaIfAny, pause, siblingStepId, victimSchema, voterEndpoints } from './cluster-context';
+import { CLUSTERS, ETCD_CALL_MS, loadCluster, newReplicaIfAny, pause, siblingStepId, victimSchema, voterEndpoints } from './cluster-context';
 
 const VERIFY_TIMEOUT_MS = 60_000;
 
@@ -20,16 +21,19 @@ function promiseOf(ctx: StepContext): { present?: string; absent?: string } {
 }
 
 async function problemsNow(c: Container, ctx: StepContext): Promise<{ problems: string[]; replicas: string[] }> {
-  const view = await loadCluster(c, ctx);
-  const replicas = (await listReplicas(c, view.ref)).map((r) => r.name);
+  // The check reads the world afresh, whatever the pass has seen.
+  const view = await loadCluster(c, ctx, { fresh: true });
+  const replicas = view.replicas.map((r) => r.name);
   const problems: string[] = [];
   const promise = promiseOf(ctx);
   if (promise.present && !replicas.includes(promise.present)) problems.push(`${promise.present} has no VM`);
   if (promise.absent && replicas.includes(promise.absent)) problems.push(`${promise.absent} still has a VM`);
-  if (ctx.operation.kind === 'create-cluster' && promise.present) problems.push(...(await staticAddressProblems(c, view.ref, promise.present)));
+  if (ctx.operation.kind === 'create-cluster' && promise.present) problems.push(...(await staticAddressProblems(c, view.ref, view.replicas, promise.present)));
   const expected = replicas.map((n) => `etcd-${n}`).sort();
-  for (const cluster of CLUSTERS) {
-    const members = await c.etcd.memberList(voterEndpoints(c, view, cluster), view.etcd, ETCD_CALL_MS);
+  const lists = await Promise.all(
+    CLUSTERS.map(async (cluster) => ({ cluster, members: await c.etcd.memberList(voterEndpoints(c, view, cluster), view.etcd, ETCD_CALL_MS) })),
+  );
+  for (const { cluster, members } of lists) {
     const names = members.map((m) => m.name).sort();
     if (JSON.stringify(names) !== JSON.stringify(expected)) {
       problems.push(`etcd ${cluster} members are [${names.map((n) => n || '(not started)').join(', ')}], replicas are [${expected.join(', ')}]`);
@@ -41,10 +45,10 @@ async function problemsNow(c: Container, ctx: StepContext): Promise<{ problems: 
 }
 
 /** A new cluster's single master holds `<master>-ip` as its external address, as kube-up leaves it. */
-async function staticAddressProblems(c: Container, ref: ClusterRef, name: string): Promise<string[]> {
+async function staticAddressProblems(c: Container, ref: ClusterRef, replicas: readonly InstanceInfo[], name: string): Promise<string[]> {
   const address = await c.compute.getAddress(ref.project, ref.region, `${ref.masterName}-ip`);
   if (!address) return [`the static address ${ref.masterName}-ip is missing`];
-  const replica = (await listReplicas(c, ref)).find((r) => r.name === name);
+  const replica = replicas.find((r) => r.name === name);
   if (replica && replica.externalIp !== address.address) return [`${name} has external IP ${replica.externalIp ?? 'none'}, not the static ${address.address}`];
   return [];
 }
