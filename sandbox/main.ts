@@ -76,6 +76,7 @@ try {
     bootDelayMs: config.bootDelayMs,
     lbDelayMs: config.lbDelayMs,
     vmHost,
+    chaos: vmHost,
     log,
     verbose: config.verbose,
   });

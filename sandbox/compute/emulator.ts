@@ -6,7 +6,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { APISERVER_PORT } from '../pki/index';
 import { SandboxNetwork } from '../net/sandbox-network';
-import type { VmHost } from '../vm/types';
+import { ChaosControls } from '../chaos/controls';
+import type { VmChaos, VmHost } from '../vm/types';
 import { Cloud } from './cloud';
 import { GceError } from './gce-error';
 import { handleMetadataRequest } from './metadata-server';
@@ -31,6 +32,8 @@ export type EmulatorOptions = {
   apiServerPort?: number;
   waitTimeoutMs?: number;
   vmHost: VmHost;
+  /** Serves /sandbox/v1/chaos when given (the real VM host); tests with stand-in VMs leave it out. */
+  chaos?: VmChaos;
   log?: (line: string) => void;
   /** One log line per request. */
   verbose?: boolean;
@@ -46,6 +49,8 @@ export type Emulator = {
   readonly lbDelayMs: number;
   /** The TCP forwarders of forwarding rules and external IPs. */
   readonly network: SandboxNetwork;
+  /** The chaos controls, when the emulator was given a VmChaos. */
+  readonly chaos: ChaosControls | undefined;
   isSeedComplete(): boolean;
   /** Also ends the propagation delay of the seed's forwarding rules. */
   markSeedComplete(): void;
@@ -65,7 +70,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
   mkdirSync(sandboxDir, { recursive: true });
   const { state, existed } = loadOrCreateState(join(sandboxDir, 'state.json'));
   // Requests that arrive before the Cloud exists (it needs the bound port) get a 503.
-  const live: { cloud?: Cloud } = {};
+  const live: { cloud?: Cloud; chaos?: ChaosControls } = {};
   let seeded = false;
   let seedError: string | undefined;
 
@@ -106,7 +111,8 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       res.on('close', () => {
         if (!res.writableFinished) abort.abort();
       });
-      const answer = await handleComputeRequest(cloud, method, path.slice('/compute/v1'.length), url.searchParams, body, abort.signal);
+      const computePath = path.slice('/compute/v1'.length);
+      const answer = live.chaos?.refusal(method, computePath) ?? (await handleComputeRequest(cloud, method, computePath, url.searchParams, body, abort.signal));
       sendJson(res, answer.status, answer.body);
       return;
     }
@@ -123,6 +129,21 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       );
       res.writeHead(answer.status, { 'Content-Type': answer.contentType, 'Metadata-Flavor': 'Google' });
       res.end(answer.body);
+      return;
+    }
+    if (live.chaos && (path === '/sandbox/v1/chaos' || path.startsWith('/sandbox/v1/chaos/'))) {
+      let body: unknown;
+      try {
+        body = parseJson(await readBody(req));
+      } catch (err) {
+        if (err instanceof GceError) {
+          sendJson(res, err.httpStatus, err.toJSON());
+          return;
+        }
+        throw err;
+      }
+      const answer = await live.chaos.handle(method, path, body);
+      sendJson(res, answer.status, answer.body);
       return;
     }
     if (path === '/sandbox/v1/health' && method === 'GET') {
@@ -163,13 +184,14 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
   // Rules that existed before this start forward at once; every later change re-reconciles the listeners.
   const apiServerPort = opts.apiServerPort ?? APISERVER_PORT;
   const network = new SandboxNetwork({
-    view: () => networkView(c, apiServerPort),
+    view: () => networkView(c, apiServerPort, (zone) => live.chaos?.isZoneDown(zone) ?? false),
     natPort: apiServerPort,
     healthIntervalMs: opts.lbHealthIntervalMs,
     log,
   });
   c.onChange(() => network.reconcile());
   network.start();
+  if (opts.chaos) live.chaos = new ChaosControls(c, opts.chaos, () => network.reconcile(), log);
 
   return {
     port,
@@ -178,6 +200,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     stateExisted: existed,
     lbDelayMs: opts.lbDelayMs,
     network,
+    chaos: live.chaos,
     isSeedComplete: () => c.state.seedComplete,
     markSeedComplete: () => {
       c.state.seedComplete = true;

@@ -3,6 +3,7 @@
 // the external IPs of RUNNING instances.
 import type { ForwardingRuleView, NatView, NetworkView } from '../net/sandbox-network';
 import type { Cloud } from './cloud';
+import { lastSegment } from './links';
 
 // A rule with a wide portRange would open thousands of listeners; kube-up's uses one port.
 export const MAX_FORWARDED_PORTS = 16;
@@ -19,7 +20,9 @@ export function forwardedPorts(portRange: string | undefined, defaultPort: numbe
   return ports;
 }
 
-export function networkView(cloud: Cloud, apiServerPort: number): NetworkView {
+/** `zoneDown`: chaos; instances of a zone that is down get no traffic (their health checks fail). */
+export function networkView(cloud: Cloud, apiServerPort: number, zoneDown: (zone: string) => boolean = () => false): NetworkView {
+  const reachable = (instance: { status: string; zone: string }) => instance.status === 'RUNNING' && !zoneDown(lastSegment(instance.zone));
   const rules: ForwardingRuleView[] = [];
   const nats: NatView[] = [];
   for (const [project, p] of Object.entries(cloud.state.projects)) {
@@ -31,7 +34,7 @@ export function networkView(cloud: Cloud, apiServerPort: number): NetworkView {
       for (const link of pool?.instances ?? []) {
         const found = cloud.findInstanceByRef(project, link, '');
         const ip = found?.instance.networkInterfaces[0]?.networkIP;
-        if (found?.instance.status === 'RUNNING' && ip) members.push(ip);
+        if (found && reachable(found.instance) && ip) members.push(ip);
       }
       rules.push({
         key: rule.selfLink,
@@ -43,7 +46,7 @@ export function networkView(cloud: Cloud, apiServerPort: number): NetworkView {
       });
     }
     for (const instance of Object.values(p.instances)) {
-      if (instance.status !== 'RUNNING') continue;
+      if (!reachable(instance)) continue;
       const nic = instance.networkInterfaces[0];
       if (!nic) continue;
       for (const ac of nic.accessConfigs) {

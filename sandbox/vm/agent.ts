@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { z } from 'zod';
 import { APISERVER_PORT } from '../pki/index';
 import { startApiServer, type ApiServer } from './apiserver';
 import {
@@ -23,7 +24,8 @@ import { startLeaderElection, type LeaderElection } from './leader-election';
 import { createLocalEtcd, type LocalEtcd } from './local-etcd';
 import { parseMasterConfig, type MasterConfig } from './master-config';
 import { createMetadataClient } from './metadata-client';
-import type { VmHost, VmProcessState, VmSpec } from './types';
+import { NODE_PREFIX } from './kube-objects';
+import type { ChaosEtcdCluster, VmChaos, VmChaosState, VmHost, VmProcessState, VmSpec } from './types';
 
 const DEFAULT_LEASE_DURATION_S = 15;
 
@@ -35,6 +37,10 @@ type VmRun = {
   /** Aborted by shutdown so a boot still waiting on metadata gives up at once. */
   abort: AbortController;
   etcds: EtcdProcess[];
+  /** How an etcd's unexpected exit is handled; kept so a restored etcd is watched the same way. */
+  onEtcdExit?: (cluster: EtcdCluster) => (exit: EtcdExit) => void;
+  /** Chaos: etcds SIGSTOPped, API server held. */
+  frozen: boolean;
   etcd?: LocalEtcd;
   apiserver?: ApiServer;
   election?: LeaderElection;
@@ -44,7 +50,7 @@ export function createVmHost(opts: {
   log?: (msg: string) => void;
   /** How long a boot keeps retrying the metadata server before the VM is marked failed (default 10 s). */
   metadataRetryMs?: number;
-}): VmHost {
+}): VmHost & VmChaos {
   const baseLog = opts.log ?? ((msg: string) => console.log(`[vm] ${msg}`));
   const runs = new Map<string, VmRun>();
   // boot/shutdown of one VM run one after the other; different VMs proceed in parallel.
@@ -97,6 +103,7 @@ export function createVmHost(opts: {
       const how = exit.signal !== null ? `signal ${exit.signal}` : `code ${String(exit.code)}`;
       log(`etcd ${cluster} exited (${how}); VM marked failed, see ${path.join(spec.diskDir, 'logs', `etcd-${cluster}.log`)}`);
     };
+    run.onEtcdExit = onEtcdExit;
     for (const cluster of ['main', 'events'] as const) {
       const launch: EtcdLaunch = {
         cluster,
@@ -167,7 +174,7 @@ export function createVmHost(opts: {
     const existing = runs.get(spec.name);
     if (existing && (existing.state === 'running' || existing.state === 'booting')) return;
     if (existing) await stopRun(existing);
-    const run: VmRun = { spec, state: 'booting', abort: new AbortController(), etcds: [] };
+    const run: VmRun = { spec, state: 'booting', abort: new AbortController(), etcds: [], frozen: false };
     runs.set(spec.name, run);
     try {
       await startRun(run);
@@ -189,12 +196,76 @@ export function createVmHost(opts: {
     const run = runs.get(name);
     if (!run) return;
     const hadProcesses = run.etcds.length > 0 || run.apiserver !== undefined;
+    // A frozen VM is thawed first, so its processes act on SIGTERM instead of waiting for SIGKILL.
+    setFrozen(run, false);
     await stopRun(run);
     run.state = 'stopped';
     if (hadProcesses) baseLog(`${name}: stopped`);
   }
 
-  const host: VmHost = {
+  function setFrozen(run: VmRun, frozen: boolean): void {
+    if (run.frozen === frozen) return;
+    run.frozen = frozen;
+    for (const e of run.etcds) e.pause(frozen);
+    run.apiserver?.setFrozen(frozen);
+  }
+
+  /** The VM's run when its processes are up (running, or failed after an etcd died); else a chaos refusal. */
+  function liveRun(name: string): VmRun {
+    const run = runs.get(name);
+    if (!run || (run.state !== 'running' && run.state !== 'failed')) {
+      throw new ChaosRefusal(`VM ${name} is ${run?.state ?? 'not booted'}: its processes are not running.`);
+    }
+    return run;
+  }
+
+  async function restoreTask(name: string): Promise<void> {
+    const run = runs.get(name);
+    if (!run || (run.state !== 'running' && run.state !== 'failed')) return;
+    setFrozen(run, false);
+    const log = (msg: string) => baseLog(`${name}: ${msg}`);
+    run.etcds = await Promise.all(
+      run.etcds.map(async (old) => {
+        if (old.alive || !run.onEtcdExit) return old;
+        const fresh = new EtcdProcess(old.launch, run.onEtcdExit(old.launch.cluster));
+        await fresh.start();
+        log(`etcd ${old.launch.cluster} started again (chaos restore)`);
+        return fresh;
+      }),
+    );
+    if (run.state === 'failed' && run.etcds.every((e) => e.alive)) run.state = 'running';
+  }
+
+  /** A Node's Ready condition as the node lifecycle controller writes it when kubelets go silent (or come back). */
+  async function setNodesReadyIn(run: VmRun, zone: string, ready: boolean): Promise<number> {
+    const client = run.etcd?.client;
+    if (!client) return 0;
+    const res = await client.getAll().prefix(NODE_PREFIX).exec();
+    let changed = 0;
+    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    for (const kv of res.kvs) {
+      const node = nodeSchema.safeParse(safeJson(kv.value.toString('utf8')));
+      if (!node.success || node.data.metadata.labels?.['topology.kubernetes.io/zone'] !== zone) continue;
+      const status = ready ? 'True' : 'Unknown';
+      const conditions = (node.data.status?.conditions ?? []).filter((c) => c.type !== 'Ready');
+      const previous = node.data.status?.conditions?.find((c) => c.type === 'Ready');
+      if (previous?.status === status) continue;
+      conditions.push({
+        type: 'Ready',
+        status,
+        reason: ready ? 'KubeletReady' : 'NodeStatusUnknown',
+        message: ready ? 'kubelet is posting ready status' : 'Kubelet stopped posting node status.',
+        lastHeartbeatTime: ready ? now : (previous?.lastHeartbeatTime ?? now),
+        lastTransitionTime: now,
+      });
+      const updated = { ...node.data, status: { ...node.data.status, conditions } };
+      await client.put(kv.key).value(JSON.stringify(updated)).exec();
+      changed += 1;
+    }
+    return changed;
+  }
+
+  const host: VmHost & VmChaos = {
     boot(spec) {
       return enqueue(spec.name, () => bootTask(spec));
     },
@@ -224,6 +295,52 @@ export function createVmHost(opts: {
     },
     state(name) {
       return runs.get(name)?.state ?? 'stopped';
+    },
+    async killEtcd(name, clusters) {
+      const run = liveRun(name);
+      const targets = run.etcds.filter((e) => (clusters as readonly string[]).includes(e.launch.cluster) && e.alive);
+      if (targets.length === 0) throw new ChaosRefusal(`VM ${name} runs no etcd ${clusters.join(' or ')} to kill.`);
+      baseLog(`${name}: chaos: killing etcd ${targets.map((e) => e.launch.cluster).join(' and ')} (SIGKILL)`);
+      await Promise.all(targets.map((e) => e.crash()));
+    },
+    async freeze(name) {
+      const run = liveRun(name);
+      if (!run.frozen) baseLog(`${name}: chaos: frozen (etcd SIGSTOP, API server held)`);
+      setFrozen(run, true);
+    },
+    async thaw(name) {
+      const run = runs.get(name);
+      if (run?.frozen) baseLog(`${name}: chaos: thawed (SIGCONT)`);
+      if (run) setFrozen(run, false);
+    },
+    restore(name) {
+      liveRun(name);
+      return enqueue(name, () => restoreTask(name));
+    },
+    describe(name): VmChaosState {
+      const run = runs.get(name);
+      const etcdState = (cluster: ChaosEtcdCluster) => {
+        const e = run?.etcds.find((p) => p.launch.cluster === cluster);
+        return e === undefined ? 'absent' : e.alive ? 'running' : 'killed';
+      };
+      return { state: run?.state ?? 'stopped', frozen: run?.frozen ?? false, etcd: { main: etcdState('main'), events: etcdState('events') } };
+    },
+    async setZoneNodesReady(zone, ready) {
+      // One writer per cluster: a running, unfrozen replica outside the zone, as a surviving master.
+      const writers = new Map<string, VmRun>();
+      for (const run of runs.values()) {
+        if (run.state !== 'running' || run.frozen || run.spec.zone === zone || !run.masterName || writers.has(run.masterName)) continue;
+        writers.set(run.masterName, run);
+      }
+      let changed = 0;
+      for (const [master, run] of writers) {
+        try {
+          changed += await setNodesReadyIn(run, zone, ready);
+        } catch (err) {
+          baseLog(`${run.spec.name}: chaos: could not mark the nodes of ${zone} ${ready ? 'Ready' : 'NotReady'} in ${master}: ${errorMessage(err)}`);
+        }
+      }
+      return changed;
     },
   };
   return host;
@@ -300,6 +417,32 @@ function leaseDurationS(): number {
   const raw = process.env.SANDBOX_LEASE_DURATION_S;
   const value = raw === undefined || raw === '' ? DEFAULT_LEASE_DURATION_S : Number(raw);
   return Number.isFinite(value) && value >= 1 ? Math.round(value) : DEFAULT_LEASE_DURATION_S;
+}
+
+/** A chaos request that cannot apply to the VM as it is (not running, no such process). */
+export class ChaosRefusal extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ChaosRefusal';
+  }
+}
+
+const nodeConditionSchema = z
+  .object({ type: z.string(), status: z.string(), lastHeartbeatTime: z.string().optional() })
+  .loose();
+const nodeSchema = z
+  .object({
+    metadata: z.object({ labels: z.record(z.string(), z.string()).optional() }).loose(),
+    status: z.object({ conditions: z.array(nodeConditionSchema).optional() }).loose().optional(),
+  })
+  .loose();
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 function errorMessage(err: unknown): string {

@@ -24,6 +24,11 @@ const MAX_BODY_BYTES = 1 << 20;
 export type ApiServer = {
   address: string;
   port: number;
+  /**
+   * Chaos: while frozen, requests are held unanswered (a SIGSTOPped kube-apiserver: the kernel still
+   * accepts the connection, nothing answers); they proceed when thawed, if their client still waits.
+   */
+  setFrozen(frozen: boolean): void;
   close(): Promise<void>;
 };
 
@@ -158,6 +163,10 @@ export async function startApiServer(opts: {
     throw new HttpError(statusFailure(404, 'NotFound', 'the server could not find the requested resource'));
   }
 
+  // Resolved (and cleared) when thawed.
+  let frozen: Promise<void> | undefined;
+  let thaw = () => {};
+
   const server = https.createServer(
     {
       cert: opts.servingCert,
@@ -168,21 +177,30 @@ export async function startApiServer(opts: {
       rejectUnauthorized: false,
     },
     (req, res) => {
-      const socket = req.socket as TLSSocket;
-      if (!socket.authorized) {
-        req.resume();
-        sendJson(res, 401, statusFailure(401, 'Unauthorized', 'Unauthorized'));
+      if (frozen) {
+        void frozen.then(() => answer(req, res));
         return;
       }
-      route(req, res).catch((err: unknown) => {
-        if (err instanceof HttpError) {
-          sendJson(res, err.status.code, err.status);
-          return;
-        }
-        sendJson(res, ...storageFailure(err));
-      });
+      answer(req, res);
     },
   );
+
+  function answer(req: IncomingMessage, res: ServerResponse): void {
+    if (res.destroyed) return;
+    const socket = req.socket as TLSSocket;
+    if (!socket.authorized) {
+      req.resume();
+      sendJson(res, 401, statusFailure(401, 'Unauthorized', 'Unauthorized'));
+      return;
+    }
+    route(req, res).catch((err: unknown) => {
+      if (err instanceof HttpError) {
+        sendJson(res, err.status.code, err.status);
+        return;
+      }
+      sendJson(res, ...storageFailure(err));
+    });
+  }
   server.on('tlsClientError', () => {
     // Scanners and clients that give up mid-handshake: nothing to report.
   });
@@ -200,6 +218,16 @@ export async function startApiServer(opts: {
   return {
     address: address.address,
     port: address.port,
+    setFrozen(value) {
+      if (value && !frozen) {
+        frozen = new Promise<void>((resolve) => {
+          thaw = resolve;
+        });
+      } else if (!value && frozen) {
+        frozen = undefined;
+        thaw();
+      }
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

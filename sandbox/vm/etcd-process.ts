@@ -235,6 +235,8 @@ export class EtcdProcess {
     if (child === undefined || exited === undefined) return;
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
+      // A frozen (chaos) etcd would hold the SIGTERM until SIGKILL; let it act on it now.
+      child.kill('SIGCONT');
       const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
       await exited;
       clearTimeout(timer);
@@ -242,11 +244,29 @@ export class EtcdProcess {
     await rm(pidfilePath(this.launch.diskDir, this.launch.cluster), { force: true });
   }
 
+  /** Whether the process is running (or stopped by a signal): not yet exited. */
+  get alive(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Chaos: SIGKILL, as if etcd crashed; the exit is reported as unexpected. Resolves once it is gone. */
+  async crash(): Promise<void> {
+    if (!this.alive || this.child === undefined || this.exited === undefined) return;
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
+  /** Chaos: SIGSTOP / SIGCONT the process (a no-op once it has exited). */
+  pause(paused: boolean): void {
+    if (this.alive) this.child?.kill(paused ? 'SIGSTOP' : 'SIGCONT');
+  }
+
   /** Best effort from a synchronous exit hook: the process must not outlive the sandbox silently. */
   killNow(): void {
     this.stopping = true;
     if (this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null) {
       this.child.kill('SIGTERM');
+      this.child.kill('SIGCONT');
     }
   }
 }

@@ -27,3 +27,35 @@ export interface VmHost {
   shutdownAll(): Promise<void>;
   state(name: string): VmProcessState;
 }
+
+// --- Chaos (sandbox/chaos): failures injected into a VM's processes, never persisted ---------------
+
+export type ChaosEtcdCluster = 'main' | 'events';
+
+/** `killed`: the process died (SIGKILL) and stays dead until restored or the VM restarts. */
+export type ChaosEtcdState = 'running' | 'killed' | 'absent';
+
+export type VmChaosState = {
+  state: VmProcessState;
+  /** Its etcd processes are SIGSTOPped and its API server answers nothing. */
+  frozen: boolean;
+  etcd: Record<ChaosEtcdCluster, ChaosEtcdState>;
+};
+
+export interface VmChaos {
+  /** SIGKILL the VM's etcd of these clusters. Rejects when the VM runs no such process. */
+  killEtcd(name: string, clusters: readonly ChaosEtcdCluster[]): Promise<void>;
+  /** SIGSTOP both etcds and hold every API-server request. */
+  freeze(name: string): Promise<void>;
+  /** SIGCONT and release the API server. */
+  thaw(name: string): Promise<void>;
+  /** Thaw, and start again every etcd that was killed (on its data dir, as a reboot would). */
+  restore(name: string): Promise<void>;
+  describe(name: string): VmChaosState;
+  /**
+   * What the node lifecycle controller of a surviving master does when a zone's kubelets stop posting
+   * status: sets the Ready condition of the zone's Nodes to Unknown (or back to True), through a running,
+   * unfrozen replica outside the zone of each cluster. Resolves to the number of Nodes changed.
+   */
+  setZoneNodesReady(zone: string, ready: boolean): Promise<number>;
+}

@@ -1,0 +1,183 @@
+// Sandbox-only chaos controls under /sandbox/v1/chaos: stop a VM, kill etcd on a replica, freeze a
+// replica, take a zone down and bring it back, so failures and recoveries can be rehearsed. Nothing here
+// is persisted: a sandbox restart boots every RUNNING VM whole and every zone up.
+//
+// A zone outage, as the sandbox plays it: Compute keeps reporting the zone's instances RUNNING (GCE's
+// control plane does not see that guests are cut off and does not change their status), but nothing in
+// the zone answers: every VM's processes are frozen (etcd SIGSTOPped, API server holding requests), the
+// load balancer stops sending them traffic and their external IPs stop forwarding (its health checks
+// fail), the zone's Nodes turn Ready=Unknown (the node lifecycle controller of a surviving master), and
+// new capacity cannot be had there: instances.insert, start and reset in the zone, and disks.insert,
+// fail with 503. Deleting or stopping an instance in the zone still works.
+import { GceError } from '../compute/gce-error';
+import type { Cloud } from '../compute/cloud';
+import { handleComputeRequest } from '../compute/router';
+import { lastSegment } from '../compute/links';
+import { ChaosRefusal } from '../vm/agent';
+import type { ChaosEtcdCluster, VmChaos, VmChaosState } from '../vm/types';
+
+export type ChaosAnswer = { status: number; body: unknown };
+
+export type InstanceChaosView = {
+  project: string;
+  zone: string;
+  name: string;
+  /** As Compute reports it. */
+  status: string;
+  zoneDown: boolean;
+} & Omit<VmChaosState, 'state'> & { vmState: VmChaosState['state'] };
+
+export type ChaosStateView = { zonesDown: string[]; instances: InstanceChaosView[] };
+
+const ETCD_CHOICES: Record<string, ChaosEtcdCluster[]> = { main: ['main'], events: ['events'], both: ['main', 'events'] };
+
+const INSTANCE_ACTION = /^\/sandbox\/v1\/chaos\/projects\/([^/]+)\/zones\/([^/]+)\/instances\/([^/]+)\/(stop|kill-etcd|freeze|unfreeze|restore)$/;
+const ZONE_ACTION = /^\/sandbox\/v1\/chaos\/zones\/([^/]+)\/(down|up)$/;
+// Mutations that need capacity in a zone: refused while the zone is down.
+const NEEDS_CAPACITY = /^\/projects\/[^/]+\/zones\/([^/]+)\/(instances|disks)(\/[^/]+\/(start|reset))?$/;
+
+/** Compute's own error answer to the call a chaos action made, passed on unchanged. */
+class ComputeFailure extends Error {
+  constructor(readonly answer: ChaosAnswer) {
+    super(`Compute answered ${answer.status}`);
+  }
+}
+
+export class ChaosControls {
+  private readonly zonesDown = new Set<string>();
+
+  constructor(
+    private readonly cloud: Cloud,
+    private readonly vms: VmChaos,
+    private readonly onNetworkChange: () => void,
+    private readonly log: (msg: string) => void,
+  ) {}
+
+  isZoneDown(zone: string): boolean {
+    return this.zonesDown.has(zone);
+  }
+
+  /** A Compute mutation (path under /compute/v1) refused because its zone is down; null when it may go on. */
+  refusal(method: string, computePath: string): ChaosAnswer | null {
+    if (method !== 'POST') return null;
+    const zone = NEEDS_CAPACITY.exec(computePath)?.[1];
+    if (zone === undefined || !this.zonesDown.has(zone)) return null;
+    const err = new GceError(503, 'backendError', `The zone 'zones/${zone}' is currently unavailable (sandbox chaos: zone down). Try another zone.`);
+    return { status: 503, body: err.toJSON() };
+  }
+
+  async handle(method: string, path: string, body: unknown): Promise<ChaosAnswer> {
+    try {
+      if (path === '/sandbox/v1/chaos' && method === 'GET') return { status: 200, body: this.state() };
+      const instance = INSTANCE_ACTION.exec(path);
+      if (instance && method === 'POST') {
+        const [, project = '', zone = '', name = '', action = ''] = instance.map((s) => decodeURIComponent(s));
+        return { status: 200, body: await this.instanceAction(project, zone, name, action, body) };
+      }
+      const zone = ZONE_ACTION.exec(path);
+      if (zone && method === 'POST') {
+        const [, z = '', action = ''] = zone.map((s) => decodeURIComponent(s));
+        return { status: 200, body: await this.zoneAction(z, action === 'down') };
+      }
+      throw new GceError(404, 'notFound', `The requested URL ${path} was not found on this server (${method}).`);
+    } catch (err) {
+      if (err instanceof GceError) return { status: err.httpStatus, body: err.toJSON() };
+      if (err instanceof ComputeFailure) return err.answer;
+      if (err instanceof ChaosRefusal) return { status: 400, body: new GceError(400, 'resourceNotReady', err.message).toJSON() };
+      if (err instanceof URIError) return { status: 400, body: new GceError(400, 'invalid', `Invalid URL path ${path}`).toJSON() };
+      throw err;
+    }
+  }
+
+  state(): ChaosStateView {
+    const instances: InstanceChaosView[] = [];
+    for (const [project, p] of Object.entries(this.cloud.state.projects)) {
+      for (const i of Object.values(p.instances)) instances.push(this.view(project, lastSegment(i.zone), i.name));
+    }
+    instances.sort((a, b) => a.name.localeCompare(b.name));
+    return { zonesDown: [...this.zonesDown].sort(), instances };
+  }
+
+  private view(project: string, zone: string, name: string): InstanceChaosView {
+    const instance = this.cloud.getInstance(project, zone, name);
+    const { state, ...vm } = this.vms.describe(name);
+    return { project, zone, name, status: instance.status, zoneDown: this.zonesDown.has(zone), vmState: state, ...vm };
+  }
+
+  private async instanceAction(project: string, zone: string, name: string, action: string, body: unknown): Promise<InstanceChaosView> {
+    const instance = this.cloud.getInstance(project, zone, name);
+    const compute = async (verb: 'stop' | 'start') => {
+      const answer = await handleComputeRequest(this.cloud, 'POST', `/projects/${project}/zones/${zone}/instances/${name}/${verb}`, new URLSearchParams(), undefined, new AbortController().signal);
+      if (answer.status !== 200) throw new ComputeFailure(answer);
+    };
+    const running = () => {
+      if (instance.status !== 'RUNNING') throw new GceError(400, 'resourceNotReady', `Instance ${name} is ${instance.status}, not RUNNING.`);
+    };
+    switch (action) {
+      case 'stop':
+        this.log(`chaos: stopping ${name} (instances.stop)`);
+        await compute('stop');
+        break;
+      case 'kill-etcd': {
+        running();
+        const choice = typeof body === 'object' && body !== null && 'cluster' in body ? (body as { cluster: unknown }).cluster : 'both';
+        const clusters = typeof choice === 'string' ? ETCD_CHOICES[choice] : undefined;
+        if (!clusters) throw new GceError(400, 'invalid', 'Invalid value for field "cluster": expected "main", "events" or "both".');
+        await this.vms.killEtcd(name, clusters);
+        break;
+      }
+      case 'freeze':
+        running();
+        await this.vms.freeze(name);
+        break;
+      case 'unfreeze':
+        this.refuseInDownZone(zone, name);
+        await this.vms.thaw(name);
+        break;
+      case 'restore':
+        this.refuseInDownZone(zone, name);
+        if (instance.status === 'TERMINATED') {
+          this.log(`chaos: restoring ${name} (instances.start)`);
+          await compute('start');
+        } else {
+          running();
+          this.log(`chaos: restoring ${name} (thaw, start killed etcds)`);
+          await this.vms.restore(name);
+        }
+        break;
+    }
+    return this.view(project, zone, name);
+  }
+
+  private refuseInDownZone(zone: string, name: string): void {
+    if (this.zonesDown.has(zone)) {
+      throw new GceError(409, 'conditionNotMet', `Zone ${zone} is down: bring the zone back (POST /sandbox/v1/chaos/zones/${zone}/up) to restore ${name}.`);
+    }
+  }
+
+  private async zoneAction(zone: string, down: boolean): Promise<ChaosStateView> {
+    this.cloud.requireZone(zone);
+    const inZone = Object.values(this.cloud.state.projects).flatMap((p) => Object.values(p.instances).filter((i) => lastSegment(i.zone) === zone));
+    if (down) {
+      this.zonesDown.add(zone);
+      for (const i of inZone) {
+        try {
+          await this.vms.freeze(i.name);
+        } catch (err) {
+          // Not running (stopped, booting): nothing of it answers anyway.
+          if (!(err instanceof ChaosRefusal)) throw err;
+        }
+      }
+      this.onNetworkChange();
+      const nodes = await this.vms.setZoneNodesReady(zone, false);
+      this.log(`chaos: zone ${zone} down (${inZone.length} instances frozen, ${nodes} nodes NotReady)`);
+    } else {
+      this.zonesDown.delete(zone);
+      for (const i of inZone) await this.vms.thaw(i.name);
+      this.onNetworkChange();
+      const nodes = await this.vms.setZoneNodesReady(zone, true);
+      this.log(`chaos: zone ${zone} up (${inZone.length} instances thawed, ${nodes} nodes Ready)`);
+    }
+    return this.state();
+  }
+}
