@@ -1,6 +1,8 @@
 // Assessment: what a Topology means for availability. Pure: derived from the Topology alone.
 import type { EtcdClusterName, Topology } from './topology';
+import { describePrimaryFailure, diagnoseCluster, FAILURE_LABELS, type ClusterDiagnosis, type FailureClass } from './failure';
 import { formatAge, pluralize } from './format';
+import { isTimeoutError } from './probe-errors';
 import {
   hasQuorum,
   quorumOf,
@@ -40,6 +42,8 @@ export const FINDING_CODES = [
   'LeaseWithoutHolder',
   'ReplicaUnhealthy',
   'EtcdUnreachable',
+  'ZoneUnreachable',
+  'MemberLagging',
 ] as const;
 export type FindingCode = (typeof FINDING_CODES)[number];
 
@@ -52,6 +56,8 @@ export type Finding = {
   message: string;
   /** What to do about it. */
   fix: string;
+  /** For findings about a failed replica or zone: the failure class (failure.ts). */
+  failure?: FailureClass;
 };
 
 export type ReplicaHealth = 'healthy' | 'unhealthy' | 'unknown';
@@ -87,6 +93,8 @@ export type Assessment = {
   zones: ZoneAssessment[];
   /** Worst first (critical, warning, info), stable within a severity. */
   findings: Finding[];
+  /** What exactly failed, per replica and zone, with the evidence. */
+  diagnosis: ClusterDiagnosis;
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -112,29 +120,9 @@ export type Assessment = {
 //   (the zones with the most healthy voters go first).
 // ---------------------------------------------------------------------------------------------------------------
 
-// --- Time-outs: the convention shared with the adapters ----------------------------------------------------------
+// --- Time-outs: the convention shared with the adapters (probe-errors.ts) ----------------------------------------
 
-/**
- * Adapters report a probe that got no answer within its deadline as an error string starting with this
- * prefix (`timeout: no answer from 10.0.0.2:2379 within 1500 ms`); any other error means the far end answered
- * negatively (refused, reset, TLS, HTTP 5xx). Build them with `timeoutError`.
- */
-export const TIMEOUT_ERROR_PREFIX = 'timeout:';
-
-export function timeoutError(detail: string): string {
-  return `${TIMEOUT_ERROR_PREFIX} ${detail}`;
-}
-
-/**
- * Whether a probe error means "no answer in time". The prefix is the contract; raw library messages that
- * mention a time-out or a deadline ("4 DEADLINE_EXCEEDED", "context deadline exceeded", "ETIMEDOUT",
- * "request timed out") are accepted too, so an adapter that forgets to wrap one does not turn a slow replica
- * into a failed one.
- */
-export function isTimeoutError(error: string): boolean {
-  const e = error.trim().toLowerCase();
-  return e.startsWith(TIMEOUT_ERROR_PREFIX) || /timeout|deadline|timed ?out/.test(e);
-}
+export { TIMEOUT_ERROR_PREFIX, isTimeoutError, timeoutError } from './probe-errors';
 
 // --- Replica health --------------------------------------------------------------------------------------------
 
@@ -375,6 +363,7 @@ type Context = {
   t: Topology;
   now: Date;
   health: Record<string, ReplicaHealthDetail>;
+  diagnosis: ClusterDiagnosis;
   clusters: ClusterEval[];
   canLoseReplicas: number;
   /** Zones of the region with no replica, in order. */
@@ -441,11 +430,43 @@ function replicaFindings(ctx: Context): Finding[] {
           ? 'the cluster is down to its quorum and one more failure stops the control plane'
           : `the cluster can lose only ${pluralize(ctx.canLoseReplicas, 'more replica')}`;
     const reasons = detail.reasons.join(', ');
+    const primary = ctx.diagnosis.replicas[r.name]?.primary ?? null;
+    const label = primary ? `${FAILURE_LABELS[primary]}: ` : '';
     const message =
       detail.health === 'unknown'
-        ? `Replica ${r.name} did not answer in time (${listOf(detail.timedOut)}), so Quorum counts it as down and ${consequence}.`
-        : `Replica ${r.name} is unhealthy (${reasons}), so ${consequence}.`;
-    out.push({ code: 'ReplicaUnhealthy', severity: critical ? 'critical' : 'warning', subject: r.name, message, fix: replicaFix(r, detail.health) });
+        ? `Replica ${r.name} did not answer in time (${label}${listOf(detail.timedOut)}), so Quorum counts it as down and ${consequence}.`
+        : `Replica ${r.name} is unhealthy (${label}${reasons}), so ${consequence}.`;
+    out.push({
+      code: 'ReplicaUnhealthy',
+      severity: critical ? 'critical' : 'warning',
+      subject: r.name,
+      message,
+      fix: replicaFix(r, detail.health),
+      ...(primary ? { failure: primary } : {}),
+    });
+  }
+  for (const outage of ctx.diagnosis.zonesUnreachable) {
+    const names = listOf(outage.replicas);
+    const others = ctx.t.regionZones.filter((z) => z !== outage.zone);
+    out.push({
+      code: 'ZoneUnreachable',
+      severity: 'critical',
+      subject: outage.zone,
+      message: `Zone ${outage.zone} is unreachable: ${outage.evidence}, so ${outage.replicas.length === 1 ? `replica ${names} counts` : `replicas ${names} count`} as down and ${lost ? 'etcd is short of a quorum' : critical ? 'one more failure stops the control plane' : `the cluster can lose only ${pluralize(ctx.canLoseReplicas, 'more replica')}`}.`,
+      fix: `Wait for the zone to come back, or replace ${names} in ${others.length > 0 ? listOf(others) : 'another zone of the region'} with the Recover replica wizard (one zone then holds two replicas: rebalance when ${outage.zone} returns).`,
+      failure: 'zone-unreachable',
+    });
+  }
+  for (const d of Object.values(ctx.diagnosis.replicas)) {
+    if (d.primary !== 'member-lagging' || ctx.health[d.replica]?.health !== 'healthy') continue;
+    out.push({
+      code: 'MemberLagging',
+      severity: 'warning',
+      subject: d.replica,
+      message: `Replica ${d.replica} is lagging behind the etcd leader (${describePrimaryFailure(d) ?? ''}), so its API server may serve stale reads and it would not count towards a quorum if the leader needed it now.`,
+      fix: `Check ${d.replica}'s disk and network latency (etcd's log warns about slow fsync or heartbeats); if it does not catch up, replace it with the Recover replica wizard.`,
+      failure: 'member-lagging',
+    });
   }
   return out;
 }
@@ -811,10 +832,12 @@ export function assessTopology(t: Topology, now: Date): Assessment {
     lossKeepsQuorum: layouts.every((l) => zoneLossKeepsQuorum(l, zone)),
   }));
 
+  const diagnosis = diagnoseCluster(t);
   const ctx: Context = {
     t,
     now,
     health,
+    diagnosis,
     clusters,
     canLoseReplicas,
     freeZones: t.regionZones.filter((z) => !replicasByZone.has(z)),
@@ -843,6 +866,7 @@ export function assessTopology(t: Topology, now: Date): Assessment {
     canLoseZones,
     zones,
     findings,
+    diagnosis,
   };
 }
 

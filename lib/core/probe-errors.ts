@@ -1,0 +1,23 @@
+// Probe errors: the convention shared by the adapters and the core for "no answer in time".
+
+/**
+ * Adapters report a probe that got no answer within its deadline as an error string starting with this
+ * prefix (`timeout: no answer from 10.0.0.2:2379 within 1500 ms`); any other error means the far end answered
+ * negatively (refused, reset, TLS, HTTP 5xx). Build them with `timeoutError`.
+ */
+export const TIMEOUT_ERROR_PREFIX = 'timeout:';
+
+export function timeoutError(detail: string): string {
+  return `${TIMEOUT_ERROR_PREFIX} ${detail}`;
+}
+
+/**
+ * Whether a probe error means "no answer in time". The prefix is the contract; raw library messages that
+ * mention a time-out or a deadline ("4 DEADLINE_EXCEEDED", "context deadline exceeded", "ETIMEDOUT",
+ * "request timed out") are accepted too, so an adapter that forgets to wrap one does not turn a slow replica
+ * into a failed one.
+ */
+export function isTimeoutError(error: string): boolean {
+  const e = error.trim().toLowerCase();
+  return e.startsWith(TIMEOUT_ERROR_PREFIX) || /timeout|deadline|timed ?out/.test(e);
+}
