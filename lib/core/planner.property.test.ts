@@ -233,6 +233,52 @@ describe('planner invariants', () => {
     );
   }, PROPERTY_TIMEOUT_MS);
 
+  it('(e) a verified-snapshot step precedes every group of membership changes, in every plan kind', () => {
+    const MEMBERSHIP = new Set(['add-learner', 'promote-learner', 'remove-member']);
+    const groupOf = (id: string) => id.slice(0, id.lastIndexOf(':'));
+    fc.assert(
+      fc.property(caseArb, fc.boolean(), (c, override) => {
+        const topology = buildTopology(c.spec);
+        const assessment = assessTopology(topology, NOW);
+        const result = planOperation({
+          topology,
+          assessment,
+          intent: c.intent,
+          operationInProgress: c.operationInProgress,
+          newNames: c.newNames ?? undefined,
+          ...(override ? { backupGateOverride: { reason: 'the snapshot disk is being replaced' } } : {}),
+        });
+        if (!result.ok) return;
+        const steps = result.plan.steps;
+        const groups = new Map<string, number[]>();
+        steps.forEach((s, i) => groups.set(groupOf(s.id), [...(groups.get(groupOf(s.id)) ?? []), i]));
+        for (const indices of groups.values()) {
+          const gates = indices.filter((i) => steps[i]?.kind === 'snapshot-etcd');
+          const changes = indices.filter((i) => MEMBERSHIP.has(steps[i]?.kind ?? ''));
+          // Exactly one gate in each add or removal, none where membership does not change.
+          expect(gates.length).toBe(changes.length > 0 ? 1 : 0);
+          const [gate] = gates;
+          const [first] = changes;
+          if (gate === undefined || first === undefined) continue;
+          expect(gate).toBeLessThan(first);
+          // Nothing between the gate and the first membership change touches etcd members; the gate itself neither.
+          const members = (i: number) => JSON.stringify((i < 0 ? layoutOf(topology, assessment) : steps[i]?.layoutAfter)?.replicas.map((r) => `${r.name}:${r.role}`));
+          for (let i = gate; i < first; i++) expect(members(i)).toBe(members(i - 1));
+          const step = steps[gate];
+          expect(step?.params.gateOverridden === true).toBe(override);
+          const removed = steps.find((s, i) => indices.includes(i) && s.kind === 'resolve-replica')?.params.name;
+          if (removed !== undefined) expect(step?.params.exclude).toBe(removed);
+        }
+        // Every membership change has its group's gate before it (a scale has one per add or removal).
+        for (const [i, s] of steps.entries()) {
+          if (!MEMBERSHIP.has(s.kind)) continue;
+          expect(steps.slice(0, i).some((g) => g.kind === 'snapshot-etcd' && groupOf(g.id) === groupOf(s.id))).toBe(true);
+        }
+      }),
+      RUNS,
+    );
+  }, PROPERTY_TIMEOUT_MS);
+
   it('is deterministic', () => {
     fc.assert(
       fc.property(caseArb, (c) => {

@@ -5,10 +5,18 @@ import { planCreateCluster, planOperation, STEP_KINDS, type ClusterIntent, type 
 import { NOW, buildTopology, prodSpec, stagingSpec, type TopologySpec } from './testing/topology-builder';
 import type { Topology } from './topology';
 
-const planFor = (t: Topology, intent: ClusterIntent, opts: { operationInProgress?: boolean; newNames?: string[] } = {}): PlanResult =>
-  planOperation({ topology: t, assessment: assessTopology(t, NOW), intent, operationInProgress: opts.operationInProgress ?? false, newNames: opts.newNames });
+type PlanOpts = { operationInProgress?: boolean; newNames?: string[]; backupGateOverride?: { reason: string } };
+const planFor = (t: Topology, intent: ClusterIntent, opts: PlanOpts = {}): PlanResult =>
+  planOperation({
+    topology: t,
+    assessment: assessTopology(t, NOW),
+    intent,
+    operationInProgress: opts.operationInProgress ?? false,
+    newNames: opts.newNames,
+    ...(opts.backupGateOverride ? { backupGateOverride: opts.backupGateOverride } : {}),
+  });
 
-const planOf = (spec: TopologySpec, intent: ClusterIntent, opts: { operationInProgress?: boolean; newNames?: string[] } = {}): Plan => {
+const planOf = (spec: TopologySpec, intent: ClusterIntent, opts: PlanOpts = {}): Plan => {
   const r = planFor(buildTopology(spec), intent, opts);
   if (!r.ok) throw new Error(`refused: ${r.refusal.code}: ${r.refusal.message}`);
   return r.plan;
@@ -20,6 +28,7 @@ const central = (replicas: TopologySpec['replicas']): TopologySpec => ({ region:
 const ADD: StepKind[] = [
   'pick-name',
   'issue-certificates',
+  'snapshot-etcd',
   'add-learner',
   'create-disk',
   'create-instance',
@@ -29,8 +38,9 @@ const ADD: StepKind[] = [
   'await-api-server',
   'verify',
 ];
-const LB_UP: StepKind[] = ['move-first-replica-to-ephemeral-ip', 'create-target-pool', 'create-forwarding-rule', 'await-cluster-address'];
-const REMOVE: StepKind[] = ['resolve-replica', 'move-leadership', 'remove-member', 'remove-from-target-pool', 'delete-instance', 'delete-disk', 'verify'];
+/** The first add from one replica: the backup gate, then the load balancer, then the add without its own gate. */
+const LB_UP: StepKind[] = ['snapshot-etcd', 'move-first-replica-to-ephemeral-ip', 'create-target-pool', 'create-forwarding-rule', 'await-cluster-address'];
+const REMOVE: StepKind[] = ['resolve-replica', 'move-leadership', 'snapshot-etcd', 'remove-member', 'remove-from-target-pool', 'delete-instance', 'delete-disk', 'verify'];
 const LB_DOWN: StepKind[] = ['delete-forwarding-rule', 'return-static-ip-to-last-replica', 'delete-target-pool'];
 
 describe('refusals', () => {
@@ -151,7 +161,7 @@ describe('staging 1 -> 3', () => {
   const plan = planOf(stagingSpec(), { kind: 'scale', replicas: 3 }, { newNames: ['staging-master-x1a', 'staging-master-x2b'] });
 
   it('sets up the load balancer once, then adds two replicas in the free zones', () => {
-    expect(plan.steps.map((s) => s.kind)).toEqual([...LB_UP, ...ADD, ...ADD]);
+    expect(plan.steps.map((s) => s.kind)).toEqual([...LB_UP, ...ADD.filter((k) => k !== 'snapshot-etcd'), ...ADD]);
     expect(plan.summary).toBe('Scale from 1 to 3 replicas: add in us-central1-a and us-central1-c');
     expect(plan.steps.filter((s) => s.kind === 'add-learner').map((s) => [s.params.name, s.params.zone])).toEqual([
       ['staging-master-x1a', 'us-central1-a'],
@@ -195,7 +205,7 @@ describe('staging 1 -> 3', () => {
 
   it('has stable, unique step ids', () => {
     expect(new Set(plan.steps.map((s) => s.id)).size).toBe(plan.steps.length);
-    expect(plan.steps[0]?.id).toBe('1.add:us-central1-a:move-first-replica-to-ephemeral-ip');
+    expect(plan.steps[0]?.id).toBe('1.add:us-central1-a:snapshot-etcd');
   });
 });
 
@@ -303,7 +313,7 @@ describe('3 -> 1', () => {
   it('keeps the leader and removes the others, two voters only in between', () => {
     expect(plan.summary).toBe('Scale from 3 to 1 replica: remove prod-master-c02 (europe-west1-c) and prod-master-d03 (europe-west1-d)');
     const transient = plan.steps.filter((s) => s.transient).map((s) => s.kind);
-    expect(transient).toEqual(['remove-member', 'remove-from-target-pool', 'delete-instance', 'delete-disk', 'verify', 'resolve-replica', 'move-leadership']);
+    expect(transient).toEqual(['remove-member', 'remove-from-target-pool', 'delete-instance', 'delete-disk', 'verify', 'resolve-replica', 'move-leadership', 'snapshot-etcd']);
     expect(plan.after).toMatchObject({ voters: 1, healthyVoters: 1, hasQuorum: true });
   });
 
@@ -421,6 +431,52 @@ describe('create cluster', () => {
   it.each(refusals)('refuses: $name', ({ input, code }) => {
     const r = planCreateCluster(input);
     expect(r.ok ? null : r.refusal.code).toBe(code);
+  });
+});
+
+describe('backup gate', () => {
+  const kindsOf = (p: Plan) => p.steps.map((s) => s.kind);
+
+  it.each([
+    { name: 'prod add', spec: prodSpec(), intent: { kind: 'add-replica', zone: 'europe-west1-b' } as ClusterIntent, before: ['add-learner'] },
+    { name: 'staging 1 -> 3', spec: stagingSpec(), intent: { kind: 'scale', replicas: 3 } as ClusterIntent, before: ['move-first-replica-to-ephemeral-ip', 'add-learner'] },
+    { name: 'prod 3 -> 1', spec: prodSpec(), intent: { kind: 'scale', replicas: 1 } as ClusterIntent, before: ['remove-member', 'remove-member'] },
+    { name: 'prod replace', spec: prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', vmStatus: 'STOPPED' }, { zone: 'd' }] }), intent: { kind: 'replace-replica', name: 'prod-master-c02' } as ClusterIntent, before: ['remove-member', 'add-learner'] },
+  ])('$name: a snapshot step comes right before each group of membership changes', ({ spec, intent, before }) => {
+    const kinds = kindsOf(planOf(spec, intent));
+    expect(kinds.flatMap((k, i) => (k === 'snapshot-etcd' ? [kinds[i + 1]] : []))).toEqual(before);
+  });
+
+  it('takes the snapshot of a removal from a member other than the one removed', () => {
+    const spec = prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c' }, { zone: 'd' }, { zone: 'b' }, { zone: 'c' }] });
+    const plan = planOf(spec, { kind: 'remove-replica', zone: 'europe-west1-c', name: 'prod-master-c05' });
+    const gate = plan.steps.find((s) => s.kind === 'snapshot-etcd');
+    expect(gate?.params).toMatchObject({ zone: 'europe-west1-c', exclude: 'prod-master-c05' });
+  });
+
+  it('changes nothing in the layout', () => {
+    const plan = planOf(prodSpec(), { kind: 'add-replica', zone: 'europe-west1-b' });
+    const i = plan.steps.findIndex((s) => s.kind === 'snapshot-etcd');
+    expect(plan.steps[i]?.layoutAfter).toEqual(plan.steps[i - 1]?.layoutAfter);
+  });
+
+  it('carries an override and its reason in the gate steps only, and says so in their titles', () => {
+    const plain = planOf(stagingSpec(), { kind: 'scale', replicas: 3 });
+    const overridden = planOf(stagingSpec(), { kind: 'scale', replicas: 3 }, { backupGateOverride: { reason: '  disk full on the dashboard host  ' } });
+    expect(kindsOf(overridden)).toEqual(kindsOf(plain));
+    for (const [i, step] of overridden.steps.entries()) {
+      if (step.kind !== 'snapshot-etcd') {
+        expect(step).toEqual(plain.steps[i]);
+        continue;
+      }
+      expect(step.params).toMatchObject({ gateOverridden: true, overrideReason: 'disk full on the dashboard host' });
+      expect(step.title).toContain('backup gate overridden: disk full on the dashboard host');
+      expect(plain.steps[i]?.params.gateOverridden).toBeUndefined();
+    }
+  });
+
+  it('is not part of a create', () => {
+    expect(kindsOf(createPlan({ kind: 'create-cluster', masterName: 'blue-master', zone: 'europe-west1-b', multizone: true, quorumReads: false }))).not.toContain('snapshot-etcd');
   });
 });
 

@@ -26,6 +26,13 @@
 //   Warnings: ZoneShared (a new replica goes into a zone that has one while a zone of the region is free) and
 //   EvenReplicaCount (the plan ends on an even number of voters).
 //
+// Backup gate (issue 4): every add and every removal starts its cluster-changing part with 'snapshot-etcd', which
+// takes and verifies snapshots of etcd main and events and fails (stopping the operation before any membership
+// change) when it cannot. In an add that is before the load-balancer steps when there are any (a failed gate must
+// not cost a move of the static IP and back), else right before 'add-learner'; in a removal right before
+// 'remove-member'. A create has none (there is no data yet). `backupGateOverride` marks those steps as allowed to
+// go on without a verified snapshot; the operator gives the reason, which the step titles carry.
+//
 // New replica names come from the caller (`newNames`, consumed in order by the adds), so the plan is
 // deterministic. Without them the plan carries a placeholder (`<masterName>-???`, then `<masterName>-???-2`...)
 // with `namePending: true` in the step params, and the 'pick-name' step chooses a free name at run time.
@@ -61,6 +68,8 @@ export const MAX_REPLICAS = 7;
 // --- Steps -----------------------------------------------------------------------------------------------------
 
 export const STEP_KINDS = [
+  // add and remove: the backup gate, before the first step of each add or removal that changes the cluster
+  'snapshot-etcd',
   // add, only when no load balancer exists yet (one replica so far)
   'move-first-replica-to-ephemeral-ip',
   'create-target-pool',
@@ -130,7 +139,15 @@ export type Refusal = { code: DomainErrorCode; message: string };
 export type PlanResult = { ok: true; plan: Plan } | { ok: false; refusal: Refusal };
 
 export type PlanInput =
-  | { topology: Topology; assessment: Assessment; intent: ClusterIntent; operationInProgress: boolean; newNames?: string[] }
+  | {
+      topology: Topology;
+      assessment: Assessment;
+      intent: ClusterIntent;
+      operationInProgress: boolean;
+      newNames?: string[];
+      /** The operator lets the change go on when no verified snapshot can be taken (after a gate failure), with a reason. */
+      backupGateOverride?: { reason: string };
+    }
   | { topology: null; assessment?: null; intent: CreateClusterIntent; operationInProgress?: boolean; regionZones?: string[]; project?: string };
 
 const refuse = (code: DomainErrorCode, message: string): PlanResult => ({ ok: false, refusal: { code, message } });
@@ -153,6 +170,7 @@ export function planOperation(input: PlanInput): PlanResult {
     namesUsed: 0,
     steps: [],
     prefix: '',
+    gateOverride: input.backupGateOverride?.reason.trim() || null,
   };
   const bad = checkNewNames(ctx, layout);
   if (bad) return bad;
@@ -179,6 +197,8 @@ type Ctx = {
   steps: PlanStep[];
   /** Step id prefix inside a scale plan ('1.', '2.'...). */
   prefix: string;
+  /** The operator's reason when the backup gate is overridden. */
+  gateOverride: string | null;
 };
 
 function leaderOf(t: Topology, a: Assessment): string | null {
@@ -221,6 +241,20 @@ function pushStep(ctx: Ctx, op: string, zone: string, kind: StepKind, title: str
   const step: PlanStep = { id: `${ctx.prefix}${op}:${zone}:${kind}`, kind, title, params, layoutAfter, toleranceAfter };
   if (toleranceAfter.voters === 2) step.transient = TRANSIENT_TWO;
   ctx.steps.push(step);
+}
+
+/**
+ * The backup gate of one add or removal: snapshots of etcd main and events, taken from a healthy voter other than
+ * `exclude` (the replica a removal takes out), verified and stored before the membership changes.
+ */
+function pushSnapshot(ctx: Ctx, op: 'add' | 'remove', zone: string, layout: Layout, exclude: string | null): void {
+  const override = ctx.gateOverride;
+  const title =
+    override === null
+      ? `Take and verify etcd snapshots (main and events) before the membership changes`
+      : `Take and verify etcd snapshots (main and events); go on without them if they fail (backup gate overridden: ${override})`;
+  const params: StepParams = { zone, ...(exclude !== null ? { exclude } : {}), ...(override !== null ? { gateOverridden: true, overrideReason: override } : {}) };
+  pushStep(ctx, op, zone, 'snapshot-etcd', title, params, layout);
 }
 
 function listOf(items: readonly string[]): string {
@@ -390,6 +424,8 @@ function appendAdd(ctx: Ctx, start: Layout, zone: string): Layout {
   };
   const master = ctx.masterName;
   const needsLb = !start.loadBalancer;
+  // Before anything of this add changes the cluster: the load-balancer steps when there are any, else add-learner.
+  if (needsLb) pushSnapshot(ctx, 'add', zone, layout, null);
   if (needsLb) {
     // The static IP sits on the first replica (kube-up's single master); the pool takes every replica there is.
     const first = start.replicas[0]?.name ?? master;
@@ -407,6 +443,7 @@ function appendAdd(ctx: Ctx, start: Layout, zone: string): Layout {
   step('pick-name', pending ? `Pick a free replica name in ${zone}` : `Use the name ${name}`, named);
   step('issue-certificates', `Issue etcd peer, etcd-apiserver and API server certificates for ${name}`, named);
   const learner: LayoutReplica = { name, zone, role: 'learner', healthy: false };
+  if (!needsLb) pushSnapshot(ctx, 'add', zone, layout, null);
   step('add-learner', `Add ${name} as a learner in etcd main and events`, named, { ...layout, replicas: [...layout.replicas, learner] });
   step('create-disk', `Create the data disk ${name}-pd in ${zone}`, { ...named, disk: `${name}-pd` });
   step('create-instance', `Create the instance ${name} in ${zone}`, named);
@@ -512,6 +549,7 @@ function appendRemove(ctx: Ctx, start: Layout, victim: LayoutReplica, picked: bo
   const p = { zone, name: victim.name };
   step('resolve-replica', picked ? `Remove ${victim.name}, picked in ${zone}` : `Remove ${victim.name} in ${zone}`, { ...p, picked });
   step('move-leadership', `Move etcd leadership off ${victim.name} if it leads`, { ...p, leadsNow: victim.name === ctx.leader });
+  pushSnapshot(ctx, 'remove', zone, layout, victim.name);
   step('remove-member', `Remove ${victim.name} from etcd main and events`, p, {
     ...layout,
     replicas: layout.replicas.filter((r) => r.name !== victim.name),

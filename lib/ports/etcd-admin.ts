@@ -9,6 +9,20 @@ export interface EtcdAdminPort {
   /** maintenance.status of exactly this endpoint; never rejects: a failure is `{ ok: false }`. */
   status(endpoint: string, creds: EtcdClientCredentials, timeoutMs: number): Promise<EtcdMemberStatus>;
 
+  // --- backups ----------------------------------------------------------------------------------
+
+  /**
+   * The keyspace revision this member serves, by a linearizable read (the member first catches up with the
+   * leader): a snapshot taken from it afterwards holds at least this revision. Rejects with a ProviderError.
+   */
+  revision(endpoint: string, creds: EtcdClientCredentials, timeoutMs: number): Promise<number>;
+  /**
+   * Maintenance.Snapshot of exactly this member, as etcd streams it: the backend database, then etcd's sha256 of
+   * it (32 bytes), the file `etcdctl snapshot save` writes and `snapshot restore` checks. The whole stream must
+   * end within `timeoutMs`; `signal` cancels it. Iterating rejects with a ProviderError when the stream fails.
+   */
+  snapshot(endpoint: string, creds: EtcdClientCredentials, opts: { timeoutMs: number; signal?: AbortSignal }): AsyncIterable<Uint8Array>;
+
   // --- membership changes ------------------------------------------------------------------------
   // `endpoints` are client URLs of voters (never a learner's: it refuses these RPCs); they are tried in
   // order until one answers, and a refusal from etcd is final. Rejects with a ProviderError:

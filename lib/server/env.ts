@@ -39,6 +39,10 @@ function envSchema(cwd: string) {
      * with the sandbox, 1200 on Compute Engine (reference/ha-masters.md).
      */
     QUORUM_LB_PROPAGATION_SECONDS: z.coerce.number().int().min(1).max(7_200).optional(),
+    /** Verified etcd snapshots kept per cluster and etcd cluster (main, events) in <QUORUM_DATA_DIR>/snapshots; older ones are deleted. */
+    QUORUM_SNAPSHOT_RETENTION: z.coerce.number().int().min(1).max(1_000).default(5),
+    /** The etcdctl (3.4 or later) that verifies snapshots (`snapshot status`): a name on PATH or a path. */
+    QUORUM_ETCDCTL: z.string().min(1).default('etcdctl'),
     /**
      * Crash tests only, sandbox only: `<step index>:<phase>` (phase before-step, step-returned or
      * after-step). The server kills itself with SIGKILL when an operation's runner reaches that point.

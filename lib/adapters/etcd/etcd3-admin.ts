@@ -1,5 +1,6 @@
 import 'server-only';
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { noop } from 'cockatiel';
 import { Etcd3 } from 'etcd3';
 import { z } from 'zod';
@@ -24,6 +25,8 @@ const memberSchema = z.object({
 });
 const memberListSchema = z.object({ members: z.array(memberSchema) });
 const memberAddSchema = z.object({ member: memberSchema });
+const rangeHeaderSchema = z.object({ header: z.object({ revision: count }) });
+const snapshotChunkSchema = z.object({ blob: z.instanceof(Uint8Array) });
 
 /** Default deadline of a membership change: etcd applies it through raft, a few round trips. */
 const MUTATION_TIMEOUT_MS = 10_000;
@@ -112,6 +115,44 @@ export class Etcd3Admin implements EtcdAdminPort {
       return toEtcdStatus(raw);
     } catch (e) {
       return { ok: false, error: describeEtcdError(e, timeoutMs) };
+    }
+  }
+
+  async revision(endpoint: string, creds: EtcdClientCredentials, timeoutMs: number): Promise<number> {
+    try {
+      // A count-only range of one key: linearizable by default, and the header carries the store's revision.
+      const raw = await this.call(endpoint, creds, timeoutMs, (client, deadline) =>
+        client.kv.range({ key: Buffer.from('/quorum/revision-probe'), count_only: true }, { deadline }),
+      );
+      return rangeHeaderSchema.parse(raw).header.revision;
+    } catch (e) {
+      throw toEtcdProviderError(e, `revision via ${endpoint}`, timeoutMs);
+    }
+  }
+
+  async *snapshot(endpoint: string, creds: EtcdClientCredentials, opts: { timeoutMs: number; signal?: AbortSignal }): AsyncIterable<Uint8Array> {
+    const { timeoutMs, signal } = opts;
+    const what = `snapshot via ${endpoint}`;
+    const client = this.clientFor(endpoint, creds);
+    let stream: unknown;
+    try {
+      stream = await client.maintenance.snapshot({ deadline: new Date(Date.now() + timeoutMs) });
+    } catch (e) {
+      throw toEtcdProviderError(e, what, timeoutMs);
+    }
+    // grpc-js hands back a Readable (ClientReadableStream): iterating it keeps back-pressure towards etcd.
+    if (!(stream instanceof Readable)) throw new ProviderError('Unknown', `${what}: the etcd client returned no readable stream`);
+    const readable = stream;
+    const onAbort = () => readable.destroy(new Error('snapshot cancelled'));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      if (signal?.aborted) onAbort();
+      for await (const message of readable) yield snapshotChunkSchema.parse(message).blob;
+    } catch (e) {
+      throw toEtcdProviderError(e, what, timeoutMs);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      readable.destroy();
     }
   }
 

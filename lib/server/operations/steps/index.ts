@@ -10,6 +10,7 @@ import { forgetCluster } from './cluster-context';
 import { createClusterCompensations, createClusterExecutors, createClusterOwnExecutors, CREATE_ROLLBACK_KINDS } from './create-cluster';
 import { LB_ROLLBACK_KINDS, loadBalancerCompensations, loadBalancerExecutors } from './load-balancer';
 import { removeReplicaExecutors } from './remove-replica';
+import { snapshotExecutors } from './snapshot';
 import { verifyExecutors } from './verify';
 
 export { ADD_ROLLBACK_KINDS } from './add-replica';
@@ -42,6 +43,7 @@ export function createStepExecutors(c: Container): Record<StepKind, StepExecutor
     ...loadBalancerExecutors(c),
     ...add,
     ...removeReplicaExecutors(c),
+    ...snapshotExecutors(c),
     ...verifyExecutors(c),
     ...createClusterExecutors(c),
     'create-disk': byOperationKind(create['create-disk'], add['create-disk']),
