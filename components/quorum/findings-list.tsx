@@ -1,4 +1,5 @@
 import type { Finding, Severity } from '@/lib/core/assessment';
+import { describeSince, FAILURE_LABELS, zoneSubject, type FailureSince } from '@/lib/core/failure';
 import { Badge, type Tone } from '@/components/ui/badge';
 
 const severityTone: Record<Severity, Tone> = { critical: 'bad', warning: 'warn', info: 'info' };
@@ -7,16 +8,29 @@ export function SeverityBadge({ severity }: { severity: Severity }) {
   return <Badge tone={severityTone[severity]}>{severity}</Badge>;
 }
 
-export function FindingsList({ findings }: { findings: Finding[] }) {
+/** Since when a finding's failure has been seen: replicas by name, zones as `zone:<zone>`. */
+function sinceOf(f: Finding, failureSince: FailureSince, observedAt: string): string | null {
+  if (!f.failure || f.subject === null) return null;
+  const subject = f.code === 'ZoneUnreachable' ? zoneSubject(f.subject) : f.subject;
+  return describeSince(failureSince[subject]?.[f.failure], observedAt);
+}
+
+function FindingSince({ since }: { since: string | null }) {
+  return since && <p className="mt-0.5 text-xs text-slate-500" data-testid="finding-since">{since}</p>;
+}
+
+export function FindingsList({ findings, failureSince = {}, observedAt = '' }: { findings: Finding[]; failureSince?: FailureSince; observedAt?: string }) {
   if (findings.length === 0) return <p className="text-sm text-emerald-700">No findings: the layout follows every rule Quorum checks.</p>;
   return (
     <ul className="space-y-3" data-testid="findings">
       {findings.map((f, i) => (
-        <li key={`${f.code}-${f.subject ?? ''}-${i}`} data-testid="finding" data-code={f.code} data-severity={f.severity} className="text-sm">
-          <div className="flex items-center gap-2">
+        <li key={`${f.code}-${f.subject ?? ''}-${i}`} data-testid="finding" data-code={f.code} data-severity={f.severity} data-failure={f.failure} className="text-sm">
+          <div className="flex flex-wrap items-center gap-2">
             <SeverityBadge severity={f.severity} />
+            {f.failure && <Badge tone="neutral">{FAILURE_LABELS[f.failure]}</Badge>}
             {f.subject && <span className="font-mono text-xs text-slate-500">{f.subject}</span>}
           </div>
+          <FindingSince since={sinceOf(f, failureSince, observedAt)} />
           <p className="mt-1 text-slate-800">{f.message}</p>
           <p className="mt-0.5 text-slate-500"><span className="font-medium text-slate-600">Fix:</span> {f.fix}</p>
         </li>

@@ -9,12 +9,13 @@ import { QuorumGauge } from '@/components/quorum/quorum-gauge';
 import { Badge } from '@/components/ui/badge';
 import { Card } from '@/components/ui/card';
 import { LiveIndicator } from '@/components/ui/live-indicator';
+import { ChaosPanel } from './chaos-panel';
 import { ControlPlanePanel } from './control-plane-panel';
 import { LoadBalancerPanel } from './load-balancer-panel';
 import { ZoneGrid } from './zone-grid';
 
 /** The cluster page: live topology (SSE into the query cache; polling while the stream is down). */
-export function ClusterDashboard({ id }: { id: string }) {
+export function ClusterDashboard({ id, chaosControls = false }: { id: string; chaosControls?: boolean }) {
   const query = clusterViewQuery(id);
   const live = useLiveFeed<ClusterView>(liveUrls.cluster(id), query.queryKey, (v) => v.topology.observedAt);
   const { data, error } = useQuery({ ...query, refetchInterval: live.status === 'live' ? false : FALLBACK_POLL_MS });
@@ -53,16 +54,17 @@ export function ClusterDashboard({ id }: { id: string }) {
         <div className="min-w-0 space-y-4">
           <LoadBalancerPanel topology={t} />
           <div className="overflow-x-auto pb-1">
-            <ZoneGrid topology={t} assessment={a} />
+            <ZoneGrid topology={t} assessment={a} failureSince={data.failureSince} />
           </div>
           <ControlPlanePanel topology={t} />
+          {chaosControls && <ChaosPanel clusterId={id} topology={t} />}
         </div>
         <aside className="space-y-4">
           <Card title="Quorum">
             <QuorumGauge assessment={a} />
           </Card>
           <Card title={`Findings (${a.findings.length})`}>
-            <FindingsList findings={a.findings} />
+            <FindingsList findings={a.findings} failureSince={data.failureSince} observedAt={t.observedAt} />
           </Card>
         </aside>
       </div>

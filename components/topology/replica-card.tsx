@@ -1,8 +1,10 @@
 import type { ReplicaHealth } from '@/lib/core/assessment';
+import type { FailureClass, ReplicaDiagnosis } from '@/lib/core/failure';
 import { formatBytes } from '@/lib/core/format';
 import type { EtcdClusterName, LeaderElectedComponent, Replica } from '@/lib/core/topology';
 import { etcdRoleOf, type EtcdRole } from '@/lib/core/view';
 import { Badge, type Tone } from '@/components/ui/badge';
+import { ReplicaFailure } from './replica-failure';
 
 const healthTone: Record<ReplicaHealth, Tone> = { healthy: 'good', unhealthy: 'bad', unknown: 'unknown' };
 const roleTone: Record<EtcdRole, Tone> = { leader: 'info', follower: 'neutral', learner: 'warn', unknown: 'unknown' };
@@ -27,15 +29,30 @@ function EtcdLine({ cluster, replica }: { cluster: EtcdClusterName; replica: Rep
   );
 }
 
-export function ReplicaCard({ replica, health, leases }: { replica: Replica; health: ReplicaHealth; leases: LeaderElectedComponent[] }) {
+export function ReplicaCard({
+  replica,
+  health,
+  leases,
+  diagnosis,
+  failureSince,
+  observedAt,
+}: {
+  replica: Replica;
+  health: ReplicaHealth;
+  leases: LeaderElectedComponent[];
+  diagnosis: ReplicaDiagnosis | undefined;
+  failureSince: Partial<Record<FailureClass, string>>;
+  observedAt: string;
+}) {
   const api = replica.apiServer;
   const border = health === 'healthy' ? 'border-emerald-200' : health === 'unhealthy' ? 'border-red-300' : 'border-slate-300 border-dashed';
   return (
-    <article data-testid="replica-card" data-replica={replica.name} data-health={health} className={`rounded-lg border-2 bg-white p-3 shadow-sm ${border}`}>
+    <article data-testid="replica-card" data-replica={replica.name} data-health={health} data-failure={diagnosis?.primary ?? 'none'} className={`rounded-lg border-2 bg-white p-3 shadow-sm ${border}`}>
       <header className="mb-2 flex items-start justify-between gap-2">
         <h3 className="font-mono text-sm font-semibold break-all">{replica.name}</h3>
         <Badge tone={healthTone[health]} testId="replica-health">{health}</Badge>
       </header>
+      {diagnosis && <ReplicaFailure diagnosis={diagnosis} since={failureSince} observedAt={observedAt} />}
       <dl className="space-y-1 text-sm">
         <div className="flex justify-between gap-2">
           <dt className="text-slate-500">VM</dt>

@@ -2,10 +2,12 @@ import type { Assessment } from '@/lib/core/assessment';
 import type { Topology } from '@/lib/core/topology';
 import { pluralize } from '@/lib/core/format';
 import { leasesHeldBy } from '@/lib/core/view';
+import { describeSince, zoneSubject, type FailureSince } from '@/lib/core/failure';
 import { ReplicaCard } from './replica-card';
 
 /** The region's zones as columns, empty ones included, with the replicas in each. */
-export function ZoneGrid({ topology, assessment }: { topology: Topology; assessment: Assessment }) {
+export function ZoneGrid({ topology, assessment, failureSince }: { topology: Topology; assessment: Assessment; failureSince: FailureSince }) {
+  const outages = new Map(assessment.diagnosis.zonesUnreachable.map((o) => [o.zone, o]));
   const nodesByZone = new Map<string, number>();
   for (const node of topology.nodes ?? []) if (node.zone) nodesByZone.set(node.zone, (nodesByZone.get(node.zone) ?? 0) + 1);
   return (
@@ -14,15 +16,22 @@ export function ZoneGrid({ topology, assessment }: { topology: Topology; assessm
       {assessment.zones.map((zone) => {
         const replicas = topology.replicas.filter((r) => r.zone === zone.zone);
         const outside = !topology.regionZones.includes(zone.zone);
+        const outage = outages.get(zone.zone);
+        const outageSince = outage ? describeSince(failureSince[zoneSubject(zone.zone)]?.['zone-unreachable'], topology.observedAt) : null;
         return (
           <div key={zone.zone} data-testid="zone-column" data-zone={zone.zone} className="flex flex-col gap-2">
-            <div className={`rounded-md px-2 py-1.5 ${outside ? 'bg-red-50' : 'bg-slate-100'}`}>
+            <div className={`rounded-md px-2 py-1.5 ${outside || outage ? 'bg-red-50' : 'bg-slate-100'}`}>
               <div className="font-mono text-sm font-semibold">{zone.zone}</div>
               <div className="text-xs text-slate-500">
                 {pluralize(replicas.length, 'replica')}
                 {topology.nodes && ` · ${pluralize(nodesByZone.get(zone.zone) ?? 0, 'node')}`}
                 {outside && ' · outside the region'}
               </div>
+              {outage && (
+                <div className="mt-0.5 text-xs font-semibold text-red-800" data-testid="zone-unreachable" title={outage.evidence}>
+                  zone unreachable{outageSince ? ` · ${outageSince}` : ''}
+                </div>
+              )}
               {replicas.length > 0 && (
                 <div className={`mt-0.5 text-xs ${zone.lossKeepsQuorum ? 'text-emerald-700' : 'text-red-700'}`}>
                   {zone.lossKeepsQuorum ? 'losing this zone keeps quorum' : 'losing this zone loses quorum'}
@@ -38,6 +47,9 @@ export function ZoneGrid({ topology, assessment }: { topology: Topology; assessm
                   replica={replica}
                   health={assessment.replicaHealth[replica.name] ?? 'unknown'}
                   leases={leasesHeldBy(topology, replica.name)}
+                  diagnosis={assessment.diagnosis.replicas[replica.name]}
+                  failureSince={failureSince[replica.name] ?? {}}
+                  observedAt={topology.observedAt}
                 />
               ))
             )}

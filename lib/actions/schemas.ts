@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CHAOS_ETCD_TARGETS } from '@/lib/core/chaos';
 import { MAX_REPLICAS, MIN_REPLICAS } from '@/lib/core/planner';
 import { parseClusterId } from '@/lib/core/topology';
 
@@ -17,6 +18,12 @@ export const clusterIntentSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('scale'), replicas: z.number().int().min(MIN_REPLICAS).max(MAX_REPLICAS), zones: z.array(zone).max(MAX_REPLICAS).optional() }),
 ]);
 
+/** Going on without a verified snapshot: the reason goes into the audit log; the server checks the failed operation. */
+export const backupOverrideSchema = z.object({
+  reason: z.string().trim().min(10, 'Say why, in at least 10 characters.').max(500),
+  failedOperationId: z.uuid(),
+});
+
 /**
  * A new cluster as the create wizard sends it. Name and zone are only bounded here: the planner and the
  * create service check them and refuse in words (a zod message would only say the request is invalid).
@@ -28,3 +35,21 @@ export const newClusterSchema = z.object({
   multizone: z.boolean(),
   quorumReads: z.boolean(),
 });
+
+/** A chaos control from the cluster page's panel (sandbox only): on one replica, or on a zone of the cluster's region. */
+export const chaosRequestSchema = z.discriminatedUnion('scope', [
+  z.object({
+    scope: z.literal('replica'),
+    name: gceName,
+    zone,
+    action: z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('stop-vm') }),
+      z.object({ kind: z.literal('kill-etcd'), etcd: z.enum(CHAOS_ETCD_TARGETS) }),
+      z.object({ kind: z.literal('freeze') }),
+      z.object({ kind: z.literal('unfreeze') }),
+      z.object({ kind: z.literal('restore') }),
+    ]),
+  }),
+  z.object({ scope: z.literal('zone'), zone, down: z.boolean() }),
+]);
+export type ChaosRequest = z.infer<typeof chaosRequestSchema>;

@@ -8,6 +8,8 @@ export const queryKeys = {
   fleet: () => ['fleet'] as const,
   cluster: (id: string) => ['cluster', id] as const,
   clusterView: (id: string) => ['cluster', id, 'view'] as const,
+  /** The sandbox's injected faults, as the chaos panel of this cluster shows them. */
+  chaos: (id: string) => ['cluster', id, 'chaos'] as const,
   operation: (clusterId: string, opId: string) => ['cluster', clusterId, 'operation', opId] as const,
 };
 

@@ -1,5 +1,6 @@
 // Failure classification: what exactly is wrong with each replica, with the evidence, from one Topology.
 // Pure. "Since when" needs a history of observations, which the server keeps (trackFailureSince).
+import { formatAge } from './format';
 import { isTimeoutError } from './probe-errors';
 import { ETCD_CLUSTERS, type EtcdClusterName, type Replica, type Topology } from './topology';
 
@@ -210,4 +211,10 @@ export function trackFailureSince(previous: FailureSince, diagnosis: ClusterDiag
   for (const d of Object.values(diagnosis.replicas)) keep(d.replica, failureClassesOf(d));
   for (const o of diagnosis.zonesUnreachable) keep(zoneSubject(o.zone), ['zone-unreachable']);
   return next;
+}
+
+/** 'for 12s, since 14:02:11 UTC' as of the observation at `observedAt`; null when the time is not known. */
+export function describeSince(since: string | undefined, observedAt: string): string | null {
+  if (since === undefined || !Number.isFinite(Date.parse(since))) return null;
+  return `for ${formatAge(since, new Date(observedAt))}, since ${since.slice(11, 19)} UTC`;
 }

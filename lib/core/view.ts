@@ -2,11 +2,18 @@
 // Pure and free of secrets: these objects are serialised to the browser.
 import type { Assessment, Finding } from './assessment';
 import type { DomainErrorCode } from './errors';
+import type { FailureSince } from './failure';
 import type { Tolerance } from './layout';
 import { planOperation } from './planner';
 import { holderReplica, leaseExpiresAt, type ClusterRef, type EtcdMemberStatus, type LeaderElectedComponent, type Topology } from './topology';
 
-export type ClusterView = { id: string; topology: Topology; assessment: Assessment };
+export type ClusterView = {
+  id: string;
+  topology: Topology;
+  assessment: Assessment;
+  /** Since when each failure of assessment.diagnosis has been seen (kept by the server across observations). */
+  failureSince: FailureSince;
+};
 
 export type ClusterSummary = {
   id: string;
@@ -82,7 +89,7 @@ export type AddZoneChoice = {
  * or why the planner refuses. The recommended zone maximises zone tolerance, then replica tolerance, then
  * prefers the emptiest zone. `operationInProgress`: another operation holds the cluster's lock.
  */
-export function addZoneChoices(view: ClusterView, opts: { operationInProgress?: boolean } = {}): AddZoneChoice[] {
+export function addZoneChoices(view: Omit<ClusterView, 'failureSince'>, opts: { operationInProgress?: boolean } = {}): AddZoneChoice[] {
   const { topology, assessment } = view;
   const choices = topology.regionZones.map((zone): AddZoneChoice => {
     const replicas = topology.replicas.filter((r) => r.zone === zone).map((r) => r.name);
@@ -102,7 +109,7 @@ export type OutsideZoneChoice = { zone: string; refusal: string };
  * Zones of other regions, listed so the operator sees why they are not offered: each with the planner's
  * refusal of an add there (a replica must stay in the cluster's region).
  */
-export function outsideZoneChoices(view: ClusterView, zones: readonly string[]): OutsideZoneChoice[] {
+export function outsideZoneChoices(view: Omit<ClusterView, 'failureSince'>, zones: readonly string[]): OutsideZoneChoice[] {
   const { topology, assessment } = view;
   return zones
     .filter((zone) => !topology.regionZones.includes(zone))

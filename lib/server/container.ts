@@ -8,10 +8,13 @@ import { systemClock, type Clock } from '@/lib/ports/clock';
 import type { ComputePort } from '@/lib/ports/compute';
 import type { EtcdAdminPort } from '@/lib/ports/etcd-admin';
 import type { KubeApiPort } from '@/lib/ports/kube-api';
+import type { SandboxChaosPort } from '@/lib/ports/sandbox-chaos';
+import { HttpSandboxChaos } from '@/lib/adapters/sandbox-chaos/http-sandbox-chaos';
 import type { Store } from '@/lib/ports/store';
 import { SqliteStore, storePathIn } from '@/lib/adapters/store/sqlite-store';
 import { ProviderError } from '@/lib/ports/provider-error';
 import { env as processEnv, type Env } from '@/lib/server/env';
+import { FailureTracker } from '@/lib/server/live/failure-tracker';
 
 /** etcd client ports of kube-up's two clusters. */
 export const ETCD_CLIENT_PORTS: Record<EtcdClusterName, number> = { main: 2379, events: 4002 };
@@ -37,6 +40,10 @@ export type Container = {
   /** Projects whose clusters the fleet lists. */
   projects: string[];
   probeTimeoutMs: number;
+  /** The sandbox's chaos controls; null with QUORUM_PROVIDER=gce (there is no such thing on Compute Engine). */
+  chaos: SandboxChaosPort | null;
+  /** Since when each failure has been seen, per cluster. */
+  failures: FailureTracker;
   /** The operation journal and audit log: SQLite in QUORUM_DATA_DIR, opened on first use (observing needs none). */
   readonly store: Store;
   close(): Promise<void>;
@@ -78,6 +85,8 @@ export function createContainer(env: Env): Container {
     clock: systemClock,
     endpoints,
     projects: env.QUORUM_PROJECTS,
+    chaos: env.QUORUM_PROVIDER === 'sandbox' ? new HttpSandboxChaos(`http://127.0.0.1:${env.SANDBOX_PORT}`) : null,
+    failures: new FailureTracker(),
     probeTimeoutMs: env.QUORUM_PROBE_TIMEOUT_MS,
     async close() {
       kube.close();

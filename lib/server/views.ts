@@ -55,6 +55,11 @@ export function lockingOperationOf(ref: ClusterRef): Promise<string | null> {
   return container().store.lockHolder(clusterId(ref));
 }
 
+/** Whether the sandbox's chaos controls exist (QUORUM_PROVIDER=sandbox): the cluster page shows its chaos panel only then. */
+export function chaosControlsAvailable(): boolean {
+  return container().chaos !== null;
+}
+
 export function fleetView(): Promise<FleetView> {
   return observeFleet();
 }

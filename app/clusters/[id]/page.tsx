@@ -1,10 +1,12 @@
 import { dehydrate, HydrationBoundary, QueryClient } from '@tanstack/react-query';
 import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
+import { SnapshotList } from '@/components/backups/snapshot-list';
 import { ClusterDashboard } from '@/components/topology/cluster-dashboard';
 import { clusterViewQuery } from '@/lib/client/queries';
 import { parseClusterId } from '@/lib/core/topology';
-import { findClusterView } from '@/lib/server/views';
+import { clusterSnapshots } from '@/lib/server/backups/views';
+import { chaosControlsAvailable, findClusterView } from '@/lib/server/views';
 
 export const dynamic = 'force-dynamic';
 
@@ -17,13 +19,16 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
 
 export default async function ClusterPage({ params }: Props) {
   const id = decodeURIComponent((await params).id);
-  const view = await findClusterView(id);
+  const [view, backups] = await Promise.all([findClusterView(id), clusterSnapshots(id)]);
   if (!view) notFound();
   const queryClient = new QueryClient();
   queryClient.setQueryData(clusterViewQuery(id).queryKey, view);
   return (
-    <HydrationBoundary state={dehydrate(queryClient)}>
-      <ClusterDashboard id={id} />
-    </HydrationBoundary>
+    <div className="space-y-4">
+      <HydrationBoundary state={dehydrate(queryClient)}>
+        <ClusterDashboard id={id} chaosControls={chaosControlsAvailable()} />
+      </HydrationBoundary>
+      <SnapshotList clusterId={id} snapshots={backups.snapshots} now={new Date().toISOString()} retention={backups.retention} />
+    </div>
   );
 }

@@ -9,6 +9,7 @@ import { ProviderError } from '@/lib/ports/provider-error';
 import type { Store } from '@/lib/ports/store';
 import type { Container } from '@/lib/server/container';
 import { parseEnv } from '@/lib/server/env';
+import { FailureTracker } from '@/lib/server/live/failure-tracker';
 import { clustersOf } from './discover-clusters';
 import { observeCluster, replicaNameRegex } from './observe-cluster';
 
@@ -147,6 +148,8 @@ class FakeWorld {
         apiServer: (ip) => `https://${ip}:443`,
       },
       projects: ['sandbox-project'],
+      chaos: null,
+      failures: new FailureTracker(),
       probeTimeoutMs: 800,
       // Observing never journals anything.
       store: observeOnly<Store>({}),

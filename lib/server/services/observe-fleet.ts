@@ -10,7 +10,9 @@ import { observeCluster } from './observe-cluster';
 /** A cluster observed and assessed, as its page shows it. */
 export async function observeClusterView(ref: ClusterRef, c: Container = container()): Promise<ClusterView> {
   const topology = await observeCluster(ref, c);
-  return { id: clusterId(ref), topology, assessment: assessTopology(topology, new Date(topology.observedAt)) };
+  const id = clusterId(ref);
+  const assessment = assessTopology(topology, new Date(topology.observedAt));
+  return { id, topology, assessment, failureSince: c.failures.observe(id, assessment.diagnosis, topology.observedAt) };
 }
 
 /**

@@ -1,0 +1,28 @@
+import { describeSince, FAILURE_LABELS, type FailureClass, type ReplicaDiagnosis } from '@/lib/core/failure';
+
+/** What failed on a replica, since when, and the evidence: one line per probe that said so. */
+export function ReplicaFailure({ diagnosis, since, observedAt }: { diagnosis: ReplicaDiagnosis; since: Partial<Record<FailureClass, string>>; observedAt: string }) {
+  const primary = diagnosis.primary;
+  if (primary === null) return null;
+  const severe = primary !== 'member-lagging';
+  const when = describeSince(since[primary], observedAt);
+  return (
+    <div
+      data-testid="replica-failure"
+      data-failure={primary}
+      className={`mb-2 rounded-md border px-2 py-1.5 text-xs ${severe ? 'border-red-200 bg-red-50 text-red-900' : 'border-amber-200 bg-amber-50 text-amber-900'}`}
+    >
+      <div className="flex flex-wrap items-baseline justify-between gap-x-2">
+        <span className="text-sm font-semibold" data-testid="failure-class">{FAILURE_LABELS[primary]}</span>
+        {when && <span className="text-[11px] opacity-80" data-testid="failure-since" title={since[primary]}>{when}</span>}
+      </div>
+      <ul className="mt-1 space-y-0.5" data-testid="failure-evidence">
+        {diagnosis.failures.map((f, i) => (
+          <li key={`${f.class}-${f.source}-${i}`} className="break-words">
+            <span className="font-medium">{f.source}</span> <span className="font-mono text-[11px]">{f.detail}</span>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}

@@ -1,0 +1,18 @@
+'use server';
+import { z } from 'zod';
+import { fail } from '@/lib/core/errors';
+import { parseClusterId } from '@/lib/core/topology';
+import { defineAction } from '@/lib/actions/define-action';
+import { chaosRequestSchema, clusterIdSchema } from '@/lib/actions/schemas';
+import { applyChaos } from '@/lib/server/services/sandbox-chaos';
+
+/** Sandbox only: stop a VM, kill or freeze etcd, restore a replica, take a zone down or bring it back. Refused (Unsupported) on Compute Engine. */
+export const applyChaosAction = defineAction(
+  'applyChaos',
+  z.object({ clusterId: clusterIdSchema, request: chaosRequestSchema }),
+  async ({ clusterId, request }) => {
+    const ref = parseClusterId(clusterId);
+    if (!ref) return fail('InvalidInput', 'Unknown cluster id.');
+    return applyChaos(ref, request);
+  },
+);

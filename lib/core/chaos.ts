@@ -1,0 +1,45 @@
+// Chaos controls of the sandbox cloud (sandbox mode only): what the dashboard can do to a replica or a zone
+// to rehearse a failure, and what the sandbox reports about it. Types only; the sandbox is reached over HTTP.
+
+export const CHAOS_ETCD_TARGETS = ['main', 'events', 'both'] as const;
+export type ChaosEtcdTarget = (typeof CHAOS_ETCD_TARGETS)[number];
+
+export const CHAOS_REPLICA_ACTIONS = ['stop-vm', 'kill-etcd', 'freeze', 'unfreeze', 'restore'] as const;
+export type ChaosReplicaActionKind = (typeof CHAOS_REPLICA_ACTIONS)[number];
+
+export type ChaosReplicaAction =
+  | { kind: 'stop-vm' }
+  | { kind: 'kill-etcd'; etcd: ChaosEtcdTarget }
+  | { kind: 'freeze' }
+  | { kind: 'unfreeze' }
+  /** Start the VM if it is stopped; else thaw it and start its killed etcds again. */
+  | { kind: 'restore' };
+
+export type ChaosEtcdProcess = 'running' | 'killed' | 'absent';
+
+/** One instance as the sandbox's chaos controls see it. */
+export type ChaosInstance = {
+  project: string;
+  zone: string;
+  name: string;
+  /** Compute's status (RUNNING, STOPPING, TERMINATED...). */
+  status: string;
+  /** The VM agent's state: booting, running, failed (an etcd died), stopped. */
+  vmState: 'booting' | 'running' | 'stopped' | 'failed';
+  frozen: boolean;
+  zoneDown: boolean;
+  etcd: { main: ChaosEtcdProcess; events: ChaosEtcdProcess };
+};
+
+export type ChaosState = { zonesDown: string[]; instances: ChaosInstance[] };
+
+/** What the panel shows for an instance's injected faults, e.g. ['etcd main killed', 'frozen']; [] when none. */
+export function injectedFaults(i: ChaosInstance): string[] {
+  const out: string[] = [];
+  if (i.zoneDown) out.push('zone down');
+  if (i.status !== 'RUNNING') out.push(`VM ${i.status}`);
+  const killed = (['main', 'events'] as const).filter((c) => i.etcd[c] === 'killed');
+  if (killed.length > 0) out.push(`etcd ${killed.join(' and ')} killed`);
+  if (i.frozen && !i.zoneDown) out.push('frozen');
+  return out;
+}

@@ -1,0 +1,51 @@
+import 'server-only';
+import type { ChaosReplicaAction, ChaosState } from '@/lib/core/chaos';
+import { fail, ok, type Result } from '@/lib/core/errors';
+import { isReplicaName, regionOfZone, type ClusterRef } from '@/lib/core/topology';
+import { isProviderError } from '@/lib/ports/provider-error';
+import type { SandboxChaosPort } from '@/lib/ports/sandbox-chaos';
+import { container, type Container } from '@/lib/server/container';
+import { describeError } from '@/lib/server/describe-error';
+
+export type ChaosCommand =
+  | { scope: 'replica'; name: string; zone: string; action: ChaosReplicaAction }
+  | { scope: 'zone'; zone: string; down: boolean };
+
+const NOT_SANDBOX = 'Chaos controls exist only in the sandbox cloud (QUORUM_PROVIDER=sandbox); nothing was changed.';
+
+function chaosPort(c: Container): Result<SandboxChaosPort> {
+  return c.chaos ? ok(c.chaos) : fail('Unsupported', NOT_SANDBOX);
+}
+
+/** The sandbox's injected faults, for the panel. */
+export async function readChaosState(c: Container = container()): Promise<Result<ChaosState>> {
+  const port = chaosPort(c);
+  if (!port.ok) return port;
+  return ok(await port.data.state());
+}
+
+/**
+ * Applies one chaos control to a replica or zone of `ref` and returns the sandbox's state after it. Only the
+ * cluster's own replicas and the zones of its region are accepted: the panel of one cluster must not reach
+ * into another's.
+ */
+export async function applyChaos(ref: ClusterRef, command: ChaosCommand, c: Container = container()): Promise<Result<ChaosState>> {
+  const port = chaosPort(c);
+  if (!port.ok) return port;
+  const chaos = port.data;
+  if (regionOfZone(command.zone) !== ref.region) {
+    return fail('ZoneOutsideRegion', `Zone ${command.zone} is not in ${ref.region}, the region of ${ref.masterName}; nothing was changed.`);
+  }
+  if (command.scope === 'replica' && !isReplicaName(ref.masterName, command.name)) {
+    return fail('NotFound', `${command.name} is not a replica of ${ref.masterName}; nothing was changed.`);
+  }
+  try {
+    if (command.scope === 'replica') await chaos.actOnReplica({ project: ref.project, zone: command.zone, name: command.name }, command.action);
+    else await chaos.setZoneDown(command.zone, command.down);
+  } catch (error) {
+    // The sandbox refusing (a stopped VM has no etcd to kill, a zone that is down cannot be restored piecemeal) is an answer, not a bug.
+    if (isProviderError(error) && error.code === 'Conflict') return fail('InvalidInput', describeError(error));
+    throw error;
+  }
+  return ok(await chaos.state());
+}
