@@ -27,10 +27,10 @@ export async function clusterView(ref: ClusterRef, c: Container = container()): 
 }
 
 /** The cluster page's data, or null when the id is malformed or the cluster does not exist. */
-export async function findClusterView(id: string): Promise<ClusterView | null> {
+export async function findClusterView(id: string, c: Container = container()): Promise<ClusterView | null> {
   const ref = parseClusterId(id);
   if (!ref) return null;
-  return clusterView(ref).catch((error: unknown) => {
+  return clusterView(ref, c).catch((error: unknown) => {
     if (error instanceof ClusterNotFoundError) return null;
     throw error;
   });

@@ -5,6 +5,7 @@ import { ChangeWizard, type ReplicaChoice } from '@/components/wizards/change-wi
 import { addZoneChoices, etcdRoleOf, outsideZoneChoices } from '@/lib/core/view';
 import { toleranceSentence } from '@/lib/core/assessment';
 import { pluralize } from '@/lib/core/format';
+import { container, forPlanning } from '@/lib/server/container';
 import { findClusterView, lockingOperationOf, zonesOutsideRegion } from '@/lib/server/views';
 
 export const dynamic = 'force-dynamic';
@@ -15,7 +16,8 @@ export const metadata: Metadata = { title: 'Change replicas' };
 
 export default async function ChangePage({ params }: Props) {
   const id = decodeURIComponent((await params).id);
-  const view = await findClusterView(id);
+  // The zone choices are a plan's first answer: observed with the planning probe deadline, like a preview.
+  const view = await findClusterView(id, forPlanning(container()));
   if (!view) notFound();
   const { topology: t, assessment: a } = view;
   const [runningOperationId, otherZones] = await Promise.all([lockingOperationOf(t.cluster), zonesOutsideRegion(t.cluster)]);
