@@ -3,22 +3,23 @@ import { z } from 'zod';
 import { fail } from '@/lib/core/errors';
 import { parseClusterId } from '@/lib/core/topology';
 import { defineAction } from '@/lib/actions/define-action';
-import { clusterIdSchema, clusterIntentSchema } from '@/lib/actions/schemas';
+import { backupOverrideSchema, clusterIdSchema, clusterIntentSchema } from '@/lib/actions/schemas';
 import { startClusterOperation } from '@/lib/server/services/start-operation';
 
 /**
  * Runs a change. The operator types the cluster's master name to confirm; the server re-plans on a fresh
- * observation (the preview may be stale) and refuses exactly as the preview would.
+ * observation (the preview may be stale) and refuses exactly as the preview would. `backupOverride` (offered only
+ * after the backup gate stopped the same change) lets it go on without a verified snapshot.
  */
 export const startOperationAction = defineAction(
   'startOperation',
-  z.object({ clusterId: clusterIdSchema, intent: clusterIntentSchema, confirm: z.string().max(100) }),
-  async ({ clusterId, intent, confirm }, { actor }) => {
+  z.object({ clusterId: clusterIdSchema, intent: clusterIntentSchema, confirm: z.string().max(100), backupOverride: backupOverrideSchema.optional() }),
+  async ({ clusterId, intent, confirm, backupOverride }, { actor }) => {
     const ref = parseClusterId(clusterId);
     if (!ref) return fail('InvalidInput', 'Unknown cluster id.');
     if (confirm.trim() !== ref.masterName) {
       return fail('InvalidInput', `Type the cluster name ${ref.masterName} to confirm; nothing was changed.`, { confirm: ['Does not match the cluster name.'] });
     }
-    return startClusterOperation(ref, intent, actor);
+    return startClusterOperation(ref, intent, actor, undefined, backupOverride ? { backupOverride } : {});
   },
 );

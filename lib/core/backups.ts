@@ -67,7 +67,7 @@ export type GateJournal = {
 };
 
 /** The failed backup gate of an operation: its reason, or null when the operation did not stop there. */
-export function backupGateFailureOf(op: GateJournal): { error: string } | null {
+export function backupGateFailureOf(op: Pick<GateJournal, 'status' | 'steps'>): { error: string } | null {
   if (op.status !== 'failed') return null;
   const failed = op.steps.find((s) => s.status === 'failed');
   if (!failed || failed.kind !== SNAPSHOT_STEP_KIND) return null;
@@ -90,11 +90,21 @@ function sameJson(a: unknown, b: unknown): boolean {
  * step, and ask for the same intent; and it needs a reason for the audit trail.
  */
 export function backupOverrideRefusal(input: { clusterId: string; intent: unknown; reason: string; failed: GateJournal | null; latestOperationId: string | null }): string | null {
-  const { failed } = input;
   if (input.reason.trim().length < 10) return 'Say why the change must go on without a verified snapshot (at least 10 characters); it goes into the audit log.';
-  if (!failed || failed.clusterId !== input.clusterId) return 'The backup gate can only be overridden after it stopped a change on this cluster; that operation was not found.';
-  if (failed.id !== input.latestOperationId) return 'Another operation ran on this cluster since the backup gate stopped this change; preview and run the change again first.';
-  if (!backupGateFailureOf(failed)) return 'That operation did not stop at the backup gate, so there is nothing to override; run the change normally.';
-  if (!sameJson(failed.intent, input.intent)) return 'The override applies to the change the backup gate stopped; this is a different change.';
+  const offer = backupOverrideOffer(input);
+  if (!offer.ok) return offer.refusal;
+  if (!sameJson(offer.intent, input.intent)) return 'The override applies to the change the backup gate stopped; this is a different change.';
   return null;
+}
+
+/** Whether the change wizard may offer the override for `failed`: the same rules as backupOverrideRefusal but the reason and intent. */
+export function backupOverrideOffer(input: { clusterId: string; failed: GateJournal | null; latestOperationId: string | null }):
+  | { ok: true; operationId: string; intent: unknown; error: string }
+  | { ok: false; refusal: string } {
+  const { failed } = input;
+  if (!failed || failed.clusterId !== input.clusterId) return { ok: false, refusal: 'The backup gate can only be overridden after it stopped a change on this cluster; that operation was not found.' };
+  if (failed.id !== input.latestOperationId) return { ok: false, refusal: 'Another operation ran on this cluster since the backup gate stopped this change; preview and run the change again first.' };
+  const failure = backupGateFailureOf(failed);
+  if (!failure) return { ok: false, refusal: 'That operation did not stop at the backup gate, so there is nothing to override; run the change normally.' };
+  return { ok: true, operationId: failed.id, intent: failed.intent, error: failure.error };
 }

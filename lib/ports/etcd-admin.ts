@@ -17,6 +17,11 @@ export interface EtcdAdminPort {
    */
   revision(endpoint: string, creds: EtcdClientCredentials, timeoutMs: number): Promise<number>;
   /**
+   * Whether a key still in the store was last modified at a revision in [from, to] (linearizable): tells a
+   * snapshot that misses writes from one whose newest writes were deletes that compaction has dropped.
+   */
+  hasKeyModifiedIn(endpoint: string, creds: EtcdClientCredentials, revisions: { from: number; to: number }, timeoutMs: number): Promise<boolean>;
+  /**
    * Maintenance.Snapshot of exactly this member, as etcd streams it: the backend database, then etcd's sha256 of
    * it (32 bytes), the file `etcdctl snapshot save` writes and `snapshot restore` checks. The whole stream must
    * end within `timeoutMs`; `signal` cancels it. Iterating rejects with a ProviderError when the stream fails.

@@ -26,6 +26,7 @@ const memberSchema = z.object({
 const memberListSchema = z.object({ members: z.array(memberSchema) });
 const memberAddSchema = z.object({ member: memberSchema });
 const rangeHeaderSchema = z.object({ header: z.object({ revision: count }) });
+const rangeKeysSchema = z.object({ kvs: z.array(z.unknown()).default([]) });
 const snapshotChunkSchema = z.object({ blob: z.instanceof(Uint8Array) });
 
 /** Default deadline of a membership change: etcd applies it through raft, a few round trips. */
@@ -127,6 +128,21 @@ export class Etcd3Admin implements EtcdAdminPort {
       return rangeHeaderSchema.parse(raw).header.revision;
     } catch (e) {
       throw toEtcdProviderError(e, `revision via ${endpoint}`, timeoutMs);
+    }
+  }
+
+  async hasKeyModifiedIn(endpoint: string, creds: EtcdClientCredentials, revisions: { from: number; to: number }, timeoutMs: number): Promise<boolean> {
+    try {
+      // Not count_only: etcd counts before it applies the mod-revision filters. keys_only and limit 1 keep it small.
+      const raw = await this.call(endpoint, creds, timeoutMs, (client, deadline) =>
+        client.kv.range(
+          { key: Buffer.from([0]), range_end: Buffer.from([0]), keys_only: true, limit: 1, min_mod_revision: revisions.from, max_mod_revision: revisions.to },
+          { deadline },
+        ),
+      );
+      return rangeKeysSchema.parse(raw).kvs.length > 0;
+    } catch (e) {
+      throw toEtcdProviderError(e, `range by revision via ${endpoint}`, timeoutMs);
     }
   }
 

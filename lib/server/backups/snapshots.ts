@@ -13,8 +13,9 @@ import 'server-only';
 //     with a flipped byte in a value or a free page (tried: same hash, exit 0), because it only walks the b+tree.
 //  2. `etcdctl snapshot status -w json` (QUORUM_ETCDCTL): etcd's own code opens the file as a bolt database,
 //     checks its page structure and reports the revision, crc32 hash, key count and size. The revision must be
-//     at least the one the member served right before the snapshot, and the size that of the database, so the
-//     file holds every write acknowledged before the membership change. Parsing bolt here instead would be a
+//     at least the one the member served right before the snapshot (or no key still in the store may be newer
+//     than it, see verifySnapshotFile), and the size that of the database, so the file holds every write
+//     acknowledged before the membership change. Parsing bolt here instead would be a
 //     second, unreviewed reader of etcd's format; etcdctl is what a restore will use anyway.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -166,7 +167,15 @@ export type VerifiedSnapshot = { sizeBytes: number; sha256: string; revision: nu
  * Checks a snapshot file as described at the top of this file; resolves with what it holds, or rejects with a
  * BackupGateError('verification-failed') saying what is wrong.
  */
-export async function verifySnapshotFile(file: string, opts: { etcdctl: string; minRevision: number }): Promise<VerifiedSnapshot> {
+export async function verifySnapshotFile(
+  file: string,
+  opts: {
+    etcdctl: string;
+    minRevision: number;
+    /** Whether a key still in the store was written after `revision` (up to minRevision); absent: assume so. */
+    liveKeyWrittenAfter?: (revision: number) => Promise<boolean>;
+  },
+): Promise<VerifiedSnapshot> {
   const fail = (why: string, cause?: unknown) => new BackupGateError('verification-failed', `snapshot ${path.basename(file)} failed verification: ${why}`, { cause });
   const { sha256, sizeBytes } = await checkEmbeddedSha256(file).catch((e: unknown) => {
     throw isBackupGateError(e) ? e : fail(messageOf(e), e);
@@ -176,7 +185,11 @@ export async function verifySnapshotFile(file: string, opts: { etcdctl: string; 
   });
   const dbBytes = sizeBytes - SNAPSHOT_HASH_BYTES;
   if (status.totalSize !== dbBytes) throw fail(`etcdctl reads a ${status.totalSize}-byte database, but the file holds ${dbBytes} bytes before etcd's sha256`);
-  if (status.revision < opts.minRevision) {
+  // etcdctl's revision is the newest among the snapshot's keys. It is below the store's revision when nothing
+  // was ever written (etcd starts at revision 1 with no keys) or when the newest writes were deletes whose
+  // tombstones compaction dropped; the snapshot is too old only if a key still in the store was written later.
+  const missesWrites = status.revision < opts.minRevision && (opts.liveKeyWrittenAfter ? await opts.liveKeyWrittenAfter(status.revision) : true);
+  if (missesWrites) {
     throw fail(`it holds revision ${status.revision}, older than revision ${opts.minRevision} that the member served before the snapshot began`);
   }
   return { sizeBytes, sha256, revision: status.revision, hash: status.hash, totalKeys: status.totalKey };

@@ -1,25 +1,52 @@
 import 'server-only';
+import { backupOverrideRefusal, type GateJournal } from '@/lib/core/backups';
 import { fail, ok, type Result } from '@/lib/core/errors';
 import { planOperation, type ClusterIntent } from '@/lib/core/planner';
 import { clusterId, type ClusterRef } from '@/lib/core/topology';
-import { isOperationInProgress } from '@/lib/ports/store';
+import { isOperationInProgress, type Store } from '@/lib/ports/store';
 import { container, forPlanning, type Container } from '@/lib/server/container';
 import { operationsRunner } from '@/lib/server/operations/runtime';
 import { rollbackKindsOf } from '@/lib/server/operations/steps';
 import { observeClusterView } from './observe-fleet';
 import { newReplicaNames } from './replica-names';
 
+/** The operator lets a change go on without a verified snapshot, after the backup gate stopped that same change. */
+export type BackupOverride = { reason: string; failedOperationId: string };
+
+/** An operation's journal as the backup gate's rules read it, or null when there is no such operation. */
+export async function gateJournalOf(store: Store, operationId: string): Promise<GateJournal | null> {
+  const op = await store.getOperation(operationId);
+  if (!op) return null;
+  const steps = await store.steps(operationId);
+  return { id: op.id, clusterId: op.clusterId, status: op.status, intent: op.intent, steps: steps.map((s) => ({ kind: s.kind, status: s.status, error: s.error })) };
+}
+
 /**
  * Plans a change on a fresh observation and, unless the planner or the cluster lock refuses, journals it
- * and starts it. A refusal changes nothing and is audited with its reason.
+ * and starts it. A refusal changes nothing and is audited with its reason. With `backupOverride` the plan's
+ * backup-gate steps may go on without a verified snapshot; it is accepted only right after the gate stopped
+ * the same change (backupOverrideRefusal), and audited with the actor and the reason.
  */
-export async function startClusterOperation(ref: ClusterRef, intent: ClusterIntent, actor: string, c: Container = container()): Promise<Result<{ operationId: string }>> {
+export async function startClusterOperation(
+  ref: ClusterRef,
+  intent: ClusterIntent,
+  actor: string,
+  c: Container = container(),
+  opts: { backupOverride?: BackupOverride } = {},
+): Promise<Result<{ operationId: string }>> {
   const id = clusterId(ref);
   const action = `operation.${intent.kind}`;
   const refuse = async (code: Parameters<typeof fail>[0], message: string) => {
     await c.store.addAudit({ actor, action, clusterId: id, outcome: 'refused', detail: { code, message, intent } });
     return fail<{ operationId: string }>(code, message);
   };
+
+  const override = opts.backupOverride;
+  if (override) {
+    const [failed, latest] = await Promise.all([gateJournalOf(c.store, override.failedOperationId), c.store.listOperations(id, 1)]);
+    const refusal = backupOverrideRefusal({ clusterId: id, intent, reason: override.reason, failed, latestOperationId: latest[0]?.id ?? null });
+    if (refusal) return refuse('InvalidInput', refusal);
+  }
 
   const view = await observeClusterView(ref, forPlanning(c));
   const holder = await c.store.lockHolder(id);
@@ -29,6 +56,7 @@ export async function startClusterOperation(ref: ClusterRef, intent: ClusterInte
     intent,
     operationInProgress: holder !== null,
     newNames: newReplicaNames(ref.masterName, new Set(view.topology.replicas.map((r) => r.name)), 7),
+    ...(override ? { backupGateOverride: { reason: override.reason } } : {}),
   });
   if (!planned.ok) return refuse(planned.refusal.code, planned.refusal.message);
 
@@ -36,6 +64,16 @@ export async function startClusterOperation(ref: ClusterRef, intent: ClusterInte
     // A failed add undoes what it created (learner, instance, disk); see the steps' compensations.
     const plan = { ...planned.plan, rollback: rollbackKindsOf(planned.plan.steps) };
     const operation = await c.store.createOperation({ clusterId: id, kind: intent.kind, intent, plan, actor });
+    if (override) {
+      await c.store.addAudit({
+        actor,
+        action: `${action}.backup-gate-override`,
+        clusterId: id,
+        operationId: operation.id,
+        outcome: 'started',
+        detail: { reason: override.reason.trim(), failedOperationId: override.failedOperationId, intent },
+      });
+    }
     void operationsRunner().start(operation.id);
     return ok({ operationId: operation.id });
   } catch (error) {

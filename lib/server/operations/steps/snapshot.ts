@@ -79,7 +79,11 @@ async function snapshotFrom(c: Container, ctx: StepContext, view: ClusterView, c
     throw new BackupGateError('snapshot-failed', `the etcd ${cluster} snapshot stream from ${from.replica} failed: ${messageOf(e)}`, { cause: e });
   }
   try {
-    const verified = await verifySnapshotFile(written.file, { etcdctl: c.env.QUORUM_ETCDCTL, minRevision: revisionBefore });
+    const verified = await verifySnapshotFile(written.file, {
+      etcdctl: c.env.QUORUM_ETCDCTL,
+      minRevision: revisionBefore,
+      liveKeyWrittenAfter: (revision) => c.etcd.hasKeyModifiedIn(from.endpoint, view.etcd, { from: revision + 1, to: revisionBefore }, ETCD_CALL_MS),
+    });
     return await keepSnapshot(written, {
       clusterId,
       etcdCluster: cluster,
