@@ -29,8 +29,8 @@ import {
   loadCluster,
   memberOf,
   newReplicaOf,
-  pause,
   peerUrl,
+  reportAndPause,
   retryOn,
   siblingStepId,
   staticAddressOf,
@@ -65,8 +65,11 @@ function sourceReplica(view: ClusterView, exclude: string): InstanceInfo {
 
 /** Uses the plan's name when it gave one, else picks a free `<master>-xyz`; takes a free internal IP. */
 const pickName = (c: Container): StepExecutor => async (ctx) => {
+  const ref = clusterRefOf(ctx);
+  // Read alongside the replicas (both are reads); used only when this add has no instance yet.
+  const freeIp = c.compute.freeInternalIp(ref.project, ref.region);
+  freeIp.catch(() => {});
   const view = await loadCluster(c, ctx);
-  const { ref } = view;
   const taken = new Set(view.replicas.map((r) => r.name));
   let name = stringParam(ctx, 'name');
   if (ctx.step.params.namePending === true) {
@@ -77,7 +80,7 @@ const pickName = (c: Container): StepExecutor => async (ctx) => {
     const existing = findReplica(view, name);
     if (existing?.internalIp) return { detail: { name, internalIp: existing.internalIp } };
   }
-  const internalIp = await c.compute.freeInternalIp(ref.project, ref.region);
+  const internalIp = await freeIp;
   await ctx.log(`the new replica is ${name} at ${internalIp}`);
   return { detail: { name, internalIp } };
 };
@@ -216,13 +219,16 @@ const awaitLearnerCatchUp = (c: Container): StepExecutor => async (ctx) => {
     const etaSeconds = rate > 0 ? Math.round((leaderSum - learnerSum) / rate) : undefined;
     previous = { at: now, learner: learnerSum };
     const booting = states.some((s) => s.learner === 0);
-    await ctx.progress({
+    const progress = {
       fraction,
       ...(etaSeconds !== undefined ? { etaSeconds } : {}),
       message: booting ? `waiting for ${name} to start etcd` : `raft index ${states.map((s) => `${s.cluster} ${s.learner}/${s.leader}`).join(', ')}`,
-    });
-    if (now > deadline) throw new Error(`${name} did not catch up within ${CATCH_UP_TIMEOUT_MS / 1_000} s (${states.map((s) => `${s.cluster} ${s.learner}/${s.leader}`).join(', ')})`);
-    await pause(500, ctx.signal);
+    };
+    if (now > deadline) {
+      await ctx.progress(progress);
+      throw new Error(`${name} did not catch up within ${CATCH_UP_TIMEOUT_MS / 1_000} s (${states.map((s) => `${s.cluster} ${s.learner}/${s.leader}`).join(', ')})`);
+    }
+    await reportAndPause(ctx, progress, 500);
   }
 };
 
@@ -277,8 +283,7 @@ const awaitApiServer = (c: Container): StepExecutor => async (ctx) => {
     }
     const waitingFor = !etcd.every((s) => s.ok) ? 'its etcd members to serve clients' : 'its API server to be ready';
     if (Date.now() > deadline) throw new Error(`${name} did not become ready within ${API_SERVER_TIMEOUT_MS / 1_000} s: still waiting for ${waitingFor}`);
-    await ctx.progress({ message: `waiting for ${waitingFor} (a join can take ~7 s more when etcd retries its first publish)` });
-    await pause(500, ctx.signal);
+    await reportAndPause(ctx, { message: `waiting for ${waitingFor} (a join can take ~7 s more when etcd retries its first publish)` }, 500);
   }
 };
 

@@ -3,7 +3,7 @@ import { issueClusterSecrets, firstMasterMetadata } from '@/lib/pki/first-master
 import type { ComputePort, InstanceInfo } from '@/lib/ports/compute';
 import { ProviderError } from '@/lib/ports/provider-error';
 import type { StepContext } from '@/lib/server/operations/runner';
-import { forgetCluster, inEachCluster, loadCluster, newReplicaOf, pause, retryOn, siblingStepId, StepCancelled, VIEW_REUSE_MS } from './cluster-context';
+import { forgetCluster, inEachCluster, loadCluster, newReplicaOf, pause, reportAndPause, retryOn, siblingStepId, StepCancelled, VIEW_REUSE_MS } from './cluster-context';
 
 function ctxFor(id: string, results: StepContext['results'] = {}): StepContext {
   return {
@@ -178,5 +178,39 @@ describe('inEachCluster', () => {
     });
     await expect(run).rejects.toThrow('main refused');
     expect(finished).toEqual(['events']);
+  });
+});
+
+describe('reportAndPause', () => {
+  it('writes the progress during the pause, not before it', async () => {
+    vi.useFakeTimers();
+    try {
+      let written = false;
+      const progress = async () => {
+        await pause(40, new AbortController().signal);
+        written = true;
+      };
+      let done = false;
+      const waiting = reportAndPause({ progress, signal: new AbortController().signal }, { message: 'waiting' }, 50).then(() => (done = true));
+      // A write of 40 ms and a pause of 50 ms take 50 ms together, not 90.
+      await vi.advanceTimersByTimeAsync(50);
+      expect([written, done]).toEqual([true, true]);
+      await waiting;
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('ends with StepCancelled when the step is cancelled, once the write has settled', async () => {
+    const controller = new AbortController();
+    let written = false;
+    const progress = async () => {
+      await pause(20, new AbortController().signal);
+      written = true;
+    };
+    const waiting = reportAndPause({ progress, signal: controller.signal }, {}, 10_000);
+    controller.abort();
+    await expect(waiting).rejects.toBeInstanceOf(StepCancelled);
+    expect(written).toBe(true);
   });
 });

@@ -13,6 +13,7 @@ import type { EtcdClientCredentials } from '@/lib/ports/etcd-admin';
 import type { KubeCredentials } from '@/lib/ports/kube-api';
 import { isProviderError, ProviderError, type ProviderErrorCode } from '@/lib/ports/provider-error';
 import type { Container } from '@/lib/server/container';
+import type { StepProgress } from '@/lib/ports/store';
 import type { StepContext } from '@/lib/server/operations/runner';
 import { clusterCredentials, replicaNameRegex } from '@/lib/server/services/observe-cluster';
 
@@ -171,6 +172,16 @@ export function pause(ms: number, signal: AbortSignal): Promise<void> {
     }, ms);
     signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/**
+ * Writes a waiting step's progress while it sleeps between two polls, so a slow journal write does not
+ * lengthen the poll period. Both settle before it returns or throws (StepCancelled when the step is cancelled).
+ */
+export async function reportAndPause(ctx: Pick<StepContext, 'progress' | 'signal'>, progress: StepProgress, ms: number): Promise<void> {
+  const [written, slept] = await Promise.allSettled([ctx.progress(progress), pause(ms, ctx.signal)]);
+  if (slept.status === 'rejected') throw slept.reason;
+  if (written.status === 'rejected') throw written.reason;
 }
 
 /**

@@ -7,7 +7,7 @@ import type { ClusterRef } from '@/lib/core/topology';
 import type { InstanceInfo } from '@/lib/ports/compute';
 import type { Container } from '@/lib/server/container';
 import type { StepContext, StepExecutor } from '@/lib/server/operations/runner';
-import { CLUSTERS, ETCD_CALL_MS, loadCluster, newReplicaIfAny, pause, siblingStepId, victimSchema, voterEndpoints } from './cluster-context';
+import { CLUSTERS, ETCD_CALL_MS, loadCluster, newReplicaIfAny, reportAndPause, siblingStepId, victimSchema, voterEndpoints } from './cluster-context';
 
 const VERIFY_TIMEOUT_MS = 60_000;
 
@@ -62,8 +62,7 @@ const verify = (c: Container): StepExecutor => async (ctx) => {
       return { detail: { replicas } };
     }
     if (Date.now() > deadline) throw new Error(problems.join('; '));
-    await ctx.progress({ message: problems.join('; ') });
-    await pause(1_000, ctx.signal);
+    await reportAndPause(ctx, { message: problems.join('; ') }, 1_000);
   }
 };
 
