@@ -5,6 +5,7 @@ import { useTransition, useState } from 'react';
 import { cancelOperationAction } from '@/lib/actions/cancel-operation-action';
 import { FALLBACK_POLL_MS, liveUrls, operationQuery } from '@/lib/client/queries';
 import { useLiveFeed } from '@/lib/client/use-live-feed';
+import { backupGateFailureOf } from '@/lib/core/backups';
 import { TERMINAL_STATUSES, type OperationStepView, type OperationView } from '@/lib/core/operation-view';
 import { Badge, type Tone } from '@/components/ui/badge';
 import { Card } from '@/components/ui/card';
@@ -94,6 +95,16 @@ export function OperationJournal({ clusterId, opId, clusterName }: { clusterId: 
       {data.outcome && (
         <div role="status" className={`rounded-md px-3 py-2 text-sm ${data.status === 'succeeded' ? 'bg-emerald-50 text-emerald-900' : 'bg-amber-50 text-amber-900'}`} data-testid="operation-outcome">
           {data.outcome}
+        </div>
+      )}
+      {backupGateFailureOf(data) && (
+        <div role="note" className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900" data-testid="backup-gate-failure">
+          The backup gate stopped this change before any etcd membership change: no verified snapshot could be taken. Fix the cause and run
+          the change again; if it cannot wait, you can{' '}
+          <Link href={`/clusters/${encodeURIComponent(clusterId)}/change?afterBackupFailure=${opId}`} className="font-medium underline" data-testid="backup-override-link">
+            review it and run it without a verified backup
+          </Link>
+          , which is recorded in the audit log with your reason.
         </div>
       )}
       <div className="grid gap-4 lg:grid-cols-[1fr_26rem]">

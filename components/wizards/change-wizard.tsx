@@ -1,6 +1,8 @@
 'use client';
 import Link from 'next/link';
-import { useState, useTransition } from 'react';
+import { useSearchParams } from 'next/navigation';
+import { useEffect, useState, useTransition } from 'react';
+import { readBackupGateFailureAction, type BackupGateFailure } from '@/lib/actions/read-backup-gate-failure-action';
 import { previewPlanAction } from '@/lib/actions/preview-plan-action';
 import { startOperationAction } from '@/lib/actions/start-operation-action';
 import { ok, type DomainErrorCode, type Result } from '@/lib/core/errors';
@@ -39,6 +41,33 @@ type WizardProps = {
   runningOperationId: string | null;
 };
 
+/**
+ * Offered only after the backup gate stopped this very change (the operation page links here with
+ * `?afterBackupFailure=<id>`): the operator may run it without a verified snapshot, giving a reason that the
+ * audit log records with who did it.
+ */
+function BackupOverride({ failure, on, reason, setOn, setReason }: { failure: BackupGateFailure; on: boolean; reason: string; setOn: (v: boolean) => void; setReason: (v: string) => void }) {
+  return (
+    <div className="space-y-2 rounded-lg border border-amber-300 bg-amber-50 p-4 text-sm text-amber-950" data-testid="backup-override">
+      <label className="flex items-start gap-2">
+        <input type="checkbox" checked={on} onChange={(e) => setOn(e.target.checked)} className="mt-0.5" data-testid="backup-override-toggle" />
+        <span>
+          <span className="font-semibold">Run this change without a verified etcd backup.</span> If no verified snapshot can be taken this time
+          either, etcd membership changes anyway, and should it go wrong there is no snapshot from just before to restore. The last attempt
+          stopped because: {failure.error}
+        </span>
+      </label>
+      {on && (
+        <label className="block">
+          <span>Why can this change not wait for a backup? (goes into the audit log)</span>
+          <textarea value={reason} onChange={(e) => setReason(e.target.value)} rows={2} maxLength={500} className="mt-1 block w-full rounded-md border border-amber-300 bg-white px-2 py-1.5" data-testid="backup-override-reason" />
+          {reason.trim().length < 10 && <span className="text-xs text-amber-800">At least 10 characters.</span>}
+        </label>
+      )}
+    </div>
+  );
+}
+
 /** Add, remove or scale: pick, then preview the plan the server computed on a fresh observation. */
 export function ChangeWizard({ clusterId, masterName, zones, outsideZones, replicas, runningOperationId }: WizardProps) {
   const [mode, setMode] = useState<Mode>('add');
@@ -47,6 +76,22 @@ export function ChangeWizard({ clusterId, masterName, zones, outsideZones, repli
   const [removeZone, setRemoveZone] = useState(() => replicas[0]?.zone ?? '');
   const [removeName, setRemoveName] = useState('');
   const [target, setTarget] = useState(replicas.length === 1 ? 3 : replicas.length);
+  const afterBackupFailure = useSearchParams().get('afterBackupFailure');
+  const [gateFailure, setGateFailure] = useState<BackupGateFailure | null>(null);
+  const [overrideOn, setOverrideOn] = useState(false);
+  const [overrideReason, setOverrideReason] = useState('');
+  useEffect(() => {
+    if (!afterBackupFailure) return;
+    let current = true;
+    void readBackupGateFailureAction({ clusterId, operationId: afterBackupFailure }).then((r) => {
+      if (current) setGateFailure(r.ok ? r.data : null);
+    });
+    return () => {
+      current = false;
+    };
+  }, [clusterId, afterBackupFailure]);
+  // The override is offered for exactly the change the gate stopped, never for another one.
+  const offerOverride = gateFailure !== null && result?.ok === true && JSON.stringify(result.data.intent) === JSON.stringify(gateFailure.intent);
 
   // When every zone is refused for the same reason (one replica: an add would make two), say it once.
   const common = zones.length > 0 && zones.every((z) => z.refusal !== null && z.refusal === zones[0]?.refusal) ? (zones[0] ?? null) : null;
@@ -168,7 +213,20 @@ export function ChangeWizard({ clusterId, masterName, zones, outsideZones, repli
         )}
       </div>
 
-      <div aria-live="polite" className="min-w-0">
+      <div aria-live="polite" className="min-w-0 space-y-4">
+        {gateFailure && (
+          <div role="note" className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900" data-testid="backup-gate-stopped">
+            The backup gate stopped{' '}
+            <Link href={`/clusters/${encodeURIComponent(clusterId)}/operations/${gateFailure.operationId}`} className="font-medium underline">
+              the last attempt
+            </Link>{' '}
+            before any etcd membership change.{' '}
+            <button className="font-medium underline" disabled={pending} onClick={() => preview(gateFailure.intent)} data-testid="preview-stopped-change">
+              Preview the same change
+            </button>{' '}
+            to run it again, with or without a verified backup.
+          </div>
+        )}
         {pending && <p className="text-sm text-slate-500">Observing the cluster and planning…</p>}
         {!pending && result === null && <p className="text-sm text-slate-500">Choose a change to see the plan Quorum would follow.</p>}
         {!pending && result && !result.ok && (
@@ -183,11 +241,15 @@ export function ChangeWizard({ clusterId, masterName, zones, outsideZones, repli
         {!pending && result?.ok && (
           <div className="space-y-4">
             <PlanPreview plan={result.data} />
+            {offerOverride && <BackupOverride failure={gateFailure} on={overrideOn} reason={overrideReason} setOn={setOverrideOn} setReason={setOverrideReason} />}
             <ConfirmAndRun
               confirmName={masterName}
+              {...(offerOverride && overrideOn ? { label: 'Run without a verified backup' } : {})}
               run={async (confirm) => {
                 // The server re-plans the same intent on a fresh observation; the preview may be stale.
-                const started = await startOperationAction({ clusterId, intent: result.data.intent as ClusterIntent, confirm });
+                const intent = result.data.intent as ClusterIntent;
+                const backupOverride = offerOverride && overrideOn ? { reason: overrideReason, failedOperationId: gateFailure.operationId } : null;
+                const started = await startOperationAction({ clusterId, intent, confirm, ...(backupOverride ? { backupOverride } : {}) });
                 return started.ok ? ok({ operationId: started.data.operationId, clusterId }) : started;
               }}
             />
