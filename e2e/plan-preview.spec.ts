@@ -3,7 +3,7 @@ import { clusterId } from './pages/cluster-page';
 
 const changeUrl = (master: string, region: string) => `/clusters/${encodeURIComponent(clusterId(master, region))}/change`;
 
-test('making staging HA previews one plan: load balancer first, the two-replica moment marked, 3 replicas after', async ({ page }) => {
+test('making staging HA previews one plan: backup first, then the load balancer, the two-replica moment marked, 3 replicas after', async ({ page }) => {
   await page.goto(changeUrl('staging-master', 'us-central1'));
   await page.getByRole('button', { name: /Make it HA/ }).click();
   const preview = page.getByTestId('plan-preview');
@@ -11,8 +11,11 @@ test('making staging HA previews one plan: load balancer first, the two-replica 
   await expect(preview.getByTestId('plan-before')).toContainText('1 voter · survives 0 replicas and 0 zones');
   await expect(preview.getByTestId('plan-after')).toContainText('3 voters · survives 1 replica and 1 zone');
   const steps = preview.getByTestId('plan-steps').locator('li');
-  await expect(steps.first()).toContainText('ephemeral external IP');
-  await expect(steps.nth(2)).toContainText('forwarding rule');
+  await expect(steps.first()).toContainText('Take and verify etcd snapshots (main and events) before the membership changes');
+  await expect(steps.nth(1)).toContainText('ephemeral external IP');
+  await expect(steps.nth(3)).toContainText('forwarding rule');
+  // One backup before each of the two adds: the second add has no load-balancer steps, so its gate is just before its learner.
+  await expect(steps.filter({ hasText: 'Take and verify etcd snapshots' })).toHaveCount(2);
   await expect(preview.getByText(/Two voters for now/)).toHaveCount(1);
   await expect(preview).toContainText('KUBE_REPLICATE_EXISTING_MASTER=true');
 });
