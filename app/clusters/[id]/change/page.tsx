@@ -1,8 +1,7 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
-import { ChangeWizard, type ReplicaChoice } from '@/components/wizards/change-wizard';
-import { addZoneChoices, etcdRoleOf, outsideZoneChoices } from '@/lib/core/view';
+import { LiveChangeWizard } from '@/components/wizards/live-change-wizard';
 import { toleranceSentence } from '@/lib/core/assessment';
 import { pluralize } from '@/lib/core/format';
 import { container, forPlanning } from '@/lib/server/container';
@@ -21,12 +20,6 @@ export default async function ChangePage({ params }: Props) {
   if (!view) notFound();
   const { topology: t, assessment: a } = view;
   const [runningOperationId, otherZones] = await Promise.all([lockingOperationOf(t.cluster), zonesOutsideRegion(t.cluster)]);
-  const replicas: ReplicaChoice[] = t.replicas.map((r) => ({
-    name: r.name,
-    zone: r.zone,
-    health: a.replicaHealth[r.name] ?? 'unknown',
-    leader: etcdRoleOf(r.etcd.main) === 'leader',
-  }));
   return (
     <div className="space-y-6">
       <div>
@@ -36,14 +29,7 @@ export default async function ChangePage({ params }: Props) {
           {pluralize(t.replicas.length, 'replica')} in region <span className="font-mono">{t.cluster.region}</span>; the cluster {toleranceSentence(a)} now.
         </p>
       </div>
-      <ChangeWizard
-        clusterId={id}
-        masterName={t.cluster.masterName}
-        zones={addZoneChoices(view, { operationInProgress: runningOperationId !== null })}
-        outsideZones={outsideZoneChoices(view, otherZones)}
-        replicas={replicas}
-        runningOperationId={runningOperationId}
-      />
+      <LiveChangeWizard clusterId={id} initialView={view} otherZones={otherZones} runningOperationId={runningOperationId} />
     </div>
   );
 }
