@@ -9,6 +9,7 @@
 // fail), the zone's Nodes turn Ready=Unknown (the node lifecycle controller of a surviving master), and
 // new capacity cannot be had there: instances.insert, start and reset in the zone, and disks.insert,
 // fail with 503. Deleting or stopping an instance in the zone still works.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { GceError } from '../compute/gce-error';
 import type { Cloud } from '../compute/cloud';
 import { handleComputeRequest } from '../compute/router';
@@ -136,7 +137,9 @@ export class ChaosControls {
         break;
       case 'restore':
         this.refuseInDownZone(zone, name);
-        if (instance.status === 'TERMINATED') {
+        // A stop still in progress ends first; then the VM is started like any stopped one.
+        for (const deadline = Date.now() + 60_000; this.cloud.getInstance(project, zone, name).status === 'STOPPING' && Date.now() < deadline; ) await sleep(100);
+        if (this.cloud.getInstance(project, zone, name).status === 'TERMINATED') {
           this.log(`chaos: restoring ${name} (instances.start)`);
           await compute('start');
         } else {
