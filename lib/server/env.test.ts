@@ -12,6 +12,8 @@ describe('parseEnv', () => {
       QUORUM_PROBE_TIMEOUT_MS: 800,
       QUORUM_PLAN_PROBE_TIMEOUT_MS: 3_000,
       QUORUM_COMPUTE_TIMEOUT_MS: 10_000,
+      QUORUM_SNAPSHOT_RETENTION: 5,
+      QUORUM_ETCDCTL: 'etcdctl',
     });
   });
 
@@ -40,6 +42,7 @@ describe('parseEnv', () => {
     [{ QUORUM_PROJECTS: 'Bad_Project' }, 'QUORUM_PROJECTS'],
     [{ QUORUM_PROJECTS: ',' }, 'QUORUM_PROJECTS'],
     [{ QUORUM_PROBE_TIMEOUT_MS: 'soon' }, 'QUORUM_PROBE_TIMEOUT_MS'],
+    [{ QUORUM_SNAPSHOT_RETENTION: '0' }, 'QUORUM_SNAPSHOT_RETENTION'],
     [{ QUORUM_FAILPOINT: '3:somewhere' }, 'QUORUM_FAILPOINT'],
     [{ QUORUM_FAILPOINT: '3:step-returned', QUORUM_PROVIDER: 'gce' }, 'QUORUM_FAILPOINT'],
   ])('rejects %j naming the variable', (source, name) => {
