@@ -132,15 +132,17 @@ function ChaosReplica({
             Freeze
           </button>
         )}
-        <span className="ml-1 text-[11px] text-slate-500">kill etcd</span>
+        <button type="button" className={`${calm} ml-auto`} disabled={busy || faults.length === 0 || instance?.zoneDown} onClick={() => act('Restore', { kind: 'restore' })} data-action="restore">
+          Restore
+        </button>
+      </div>
+      <div className="mt-1 flex flex-wrap items-center gap-1">
+        <span className="mr-0.5 text-[11px] text-slate-500">Kill etcd</span>
         {CHAOS_ETCD_TARGETS.map((etcd) => (
           <button key={etcd} type="button" className={danger} disabled={busy || !running} onClick={() => act(`Kill etcd ${etcd}`, { kind: 'kill-etcd', etcd })} data-action={`kill-etcd-${etcd}`}>
             {etcd}
           </button>
         ))}
-        <button type="button" className={`${calm} ml-auto`} disabled={busy || faults.length === 0 || instance?.zoneDown} onClick={() => act('Restore', { kind: 'restore' })} data-action="restore">
-          Restore
-        </button>
       </div>
     </li>
   );

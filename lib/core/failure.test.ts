@@ -115,7 +115,7 @@ const rows: Row[] = [
     name: 'API server not ready on its own',
     topology: () => buildTopology(prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', apiServer: 'not-ready' }, { zone: 'd' }] })),
     classes: { [B]: [], [C]: ['apiserver-not-ready'], [D]: [] },
-    evidence: { [C]: ['/readyz answered not ready'] },
+    evidence: { [C]: ['/readyz: not ready (livez ok)'] },
   },
 ];
 

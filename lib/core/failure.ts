@@ -133,7 +133,7 @@ function replicaEvidence(t: Topology, r: Replica, leaders: Record<EtcdClusterNam
   }
   const api = r.apiServer;
   if (api.ready === null) out.push({ class: 'apiserver-not-ready', source: 'API server', detail: api.error });
-  else if (!api.ready) out.push({ class: 'apiserver-not-ready', source: 'API server', detail: `/readyz answered not ready (${api.live ? 'live' : 'not live'})` });
+  else if (!api.ready) out.push({ class: 'apiserver-not-ready', source: 'API server', detail: `/readyz: not ready${api.live ? ' (livez ok)' : ', /livez failing'}` });
   return out;
 }
 
