@@ -24,16 +24,16 @@ import { expectConsistent, pollUntil, PROD, putWithEtcdctl, replicaVms, STAGING,
 
 // Plans are made on an observation; a slow probe on a busy machine would read as a replica down and the
 // planner would (rightly) refuse, so the tests observe with a longer probe deadline than the dashboard's.
-const c = testContainer({ QUORUM_PROBE_TIMEOUT_MS: '3000' });
+// The journal and the backup gate's snapshots go to a temporary data dir.
+const dir = mkdtempSync(path.join(tmpdir(), 'quorum-operations-'));
+const c = testContainer({ QUORUM_PROBE_TIMEOUT_MS: '3000', QUORUM_DATA_DIR: dir });
 const { project, region, masterName } = STAGING;
 const KEY = `/quorum-test/operations-${Date.now()}`;
 const log = (msg: string) => console.log(`[operations] ${msg}`);
 
-let dir = '';
 let store: SqliteStore;
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'quorum-operations-'));
   store = await openSqliteStore(dir);
 });
 

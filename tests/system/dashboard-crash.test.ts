@@ -5,8 +5,8 @@
 // journal; a last start without a failpoint finishes it. Then etcdctl checks the cluster as after any
 // operation: the member lists of main and events equal the replica VMs, no learner, a key written before
 // the first operation still reads. Staging goes 1 -> 3 (an add behind a new load balancer: every add step
-// kind) and 3 -> 1 (removals and the load balancer's teardown: every remove step kind), one crash at the
-// first step of each kind.
+// kind, the backup gate's snapshot included) and 3 -> 1 (removals and the load balancer's teardown: every
+// remove step kind), one crash at the first step of each kind.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
