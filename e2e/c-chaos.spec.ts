@@ -3,6 +3,7 @@
 // evidence, then restores it from the panel. Prod must end 3/3 healthy for the specs that follow.
 import path from 'node:path';
 import { expect, test } from './fixtures/test';
+import { sandboxChaos } from './fixtures/chaos';
 import { ChaosPanel } from './pages/chaos-panel';
 
 test.describe.configure({ timeout: 180_000 });
@@ -10,7 +11,7 @@ test.describe.configure({ timeout: 180_000 });
 // Kept outside Playwright's outputDir, which every run empties, so the screenshots can be looked at later.
 const shot = (name: string) => path.join('test-results', 'chaos', name);
 
-test('kill etcd on a prod replica from the chaos panel: failed within 2 s with class and evidence, then restored', async ({ page, clusterPage }) => {
+test('kill etcd on a prod replica from the chaos panel: failed within 2 s with class and evidence, then restored', async ({ page, clusterPage, request }) => {
   await clusterPage.goto('prod-master', 'europe-west1');
   await expect(page.locator('[data-testid="replica-card"][data-health="healthy"]')).toHaveCount(3, { timeout: 60_000 });
   // Live through SSE, so the 2 s below measure the feed, not the fallback polling.
@@ -27,28 +28,34 @@ test('kill etcd on a prod replica from the chaos panel: failed within 2 s with c
   const name = await follower.getAttribute('data-replica');
   if (!name) throw new Error('no prod follower on the page');
   const card = clusterPage.replica(name);
+  const zone = await card.locator('xpath=ancestor::*[@data-testid="zone-column"][1]').getAttribute('data-zone');
   await expect(panel.replica(name).getByTestId('chaos-faults')).toHaveText('no fault');
 
   await panel.action(name, 'kill-etcd-main').click();
-  // The page, not the panel's answer, must show it: within 2 s of the click.
-  await expect(card).toHaveAttribute('data-failure', 'etcd-unreachable', { timeout: 2_000 });
-  await expect(card).toHaveAttribute('data-health', 'unhealthy');
-  const failure = card.getByTestId('replica-failure');
-  await expect(failure.getByTestId('failure-class')).toHaveText('etcd unreachable');
-  await expect(failure.getByTestId('failure-evidence')).toContainText(/etcd main\s+127\.\d+\.\d+\.\d+:2379: connection refused/);
-  await expect(failure.getByTestId('failure-evidence')).toContainText('API server');
-  await expect(failure.getByTestId('failure-since')).toHaveText(/^for \d+s, since \d\d:\d\d:\d\d UTC$/);
-  const finding = page.locator(`[data-testid="finding"][data-code="ReplicaUnhealthy"][data-failure="etcd-unreachable"]`).filter({ hasText: name });
-  await expect(finding).toBeVisible();
-  await expect(finding).toContainText('etcd unreachable');
-  await expect(finding.getByTestId('finding-since')).toHaveText(/since \d\d:\d\d:\d\d UTC/);
-  await expect(panel.replica(name).getByTestId('chaos-faults')).toHaveText('etcd main killed');
-  await page.waitForTimeout(1_500);
-  await card.screenshot({ path: shot('replica-failed.png') });
-  await page.screenshot({ path: shot('cluster-etcd-killed.png'), fullPage: true });
+  // Whatever fails below, the replica is restored (finally) for the specs that follow.
+  try {
+    // The page, not the panel's answer, must show it: within 2 s of the click.
+    await expect(card).toHaveAttribute('data-failure', 'etcd-unreachable', { timeout: 2_000 });
+    await expect(card).toHaveAttribute('data-health', 'unhealthy');
+    const failure = card.getByTestId('replica-failure');
+    await expect(failure.getByTestId('failure-class')).toHaveText('etcd unreachable');
+    await expect(failure.getByTestId('failure-evidence')).toContainText(/etcd main\s+127\.\d+\.\d+\.\d+:2379: connection refused/);
+    await expect(failure.getByTestId('failure-evidence')).toContainText('API server');
+    await expect(failure.getByTestId('failure-since')).toHaveText(/^for \d+s, since \d\d:\d\d:\d\d UTC$/);
+    const finding = page.locator(`[data-testid="finding"][data-code="ReplicaUnhealthy"][data-failure="etcd-unreachable"]`).filter({ hasText: name });
+    await expect(finding).toBeVisible();
+    await expect(finding).toContainText('etcd unreachable');
+    await expect(finding.getByTestId('finding-since')).toHaveText(/since \d\d:\d\d:\d\d UTC/);
+    await expect(panel.replica(name).getByTestId('chaos-faults')).toHaveText('etcd main killed');
+    await page.waitForTimeout(1_500);
+    await card.screenshot({ path: shot('replica-failed.png') });
+    await page.screenshot({ path: shot('cluster-etcd-killed.png'), fullPage: true });
 
-  await panel.action(name, 'restore').click();
-  await expect(panel.notice()).toContainText(`Restore on ${name}: done.`);
+    await panel.action(name, 'restore').click();
+    await expect(panel.notice()).toContainText(`Restore on ${name}: done.`);
+  } finally {
+    await sandboxChaos(request, `projects/sandbox-project/zones/${zone}/instances/${name}/restore`);
+  }
   await expect(card).toHaveAttribute('data-health', 'healthy', { timeout: 30_000 });
   await expect(card).toHaveAttribute('data-failure', 'none');
   await expect(card.getByTestId('replica-failure')).toHaveCount(0);
@@ -56,7 +63,7 @@ test('kill etcd on a prod replica from the chaos panel: failed within 2 s with c
   await expect(page.locator('[data-testid="replica-card"][data-health="healthy"]')).toHaveCount(3, { timeout: 60_000 });
 });
 
-test('take a prod zone down from the panel: the zone reads unreachable and prod can lose 0 more; bring it back', async ({ page, clusterPage }) => {
+test('take a prod zone down from the panel: the zone reads unreachable and prod can lose 0 more; bring it back', async ({ page, clusterPage, request }) => {
   const zone = 'europe-west1-c';
   await clusterPage.goto('prod-master', 'europe-west1');
   await expect(page.locator('[data-testid="replica-card"][data-health="healthy"]')).toHaveCount(3, { timeout: 60_000 });
@@ -65,17 +72,23 @@ test('take a prod zone down from the panel: the zone reads unreachable and prod 
   const card = clusterPage.zone(zone).getByTestId('replica-card');
 
   await panel.zone(zone).locator('[data-action="zone-down"]').click();
-  // Silent replicas are seen once the probes time out (800 ms), so this takes longer than a refusal.
-  await expect(clusterPage.zone(zone).getByTestId('zone-unreachable')).toBeVisible({ timeout: 5_000 });
-  await expect(card).toHaveAttribute('data-failure', 'zone-unreachable');
-  await expect(card.getByTestId('failure-evidence')).toContainText('not Ready');
-  await expect(clusterPage.tolerance()).toContainText('Can lose 0 replicas');
-  await expect(page.locator('[data-testid="finding"][data-code="ZoneUnreachable"]')).toContainText(`Zone ${zone} is unreachable`);
-  await expect(panel.zone(zone)).toHaveAttribute('data-down', 'true');
-  await page.waitForTimeout(1_000);
-  await page.screenshot({ path: shot('cluster-zone-down.png'), fullPage: true });
+  try {
+    // The replica goes silent at once; the zone's Nodes turn NotReady a few seconds later, once the etcd
+    // election that losing a leader may cause is over (as a real node lifecycle controller's would, later still).
+    await expect(clusterPage.zone(zone).getByTestId('zone-unreachable')).toBeVisible({ timeout: 15_000 });
+    await expect(card).toHaveAttribute('data-failure', 'zone-unreachable');
+    await expect(card.getByTestId('failure-evidence')).toContainText('not Ready');
+    await expect(clusterPage.tolerance()).toContainText('Can lose 0 replicas');
+    await expect(page.locator('[data-testid="finding"][data-code="ZoneUnreachable"]')).toContainText(`Zone ${zone} is unreachable`);
+    await expect(panel.zone(zone)).toHaveAttribute('data-down', 'true');
+    await page.waitForTimeout(1_000);
+    await page.screenshot({ path: shot('cluster-zone-down.png'), fullPage: true });
 
-  await panel.zone(zone).locator('[data-action="zone-up"]').click();
+    await panel.zone(zone).locator('[data-action="zone-up"]').click();
+  } finally {
+    // Whatever failed above, the specs that follow need the zone back.
+    await sandboxChaos(request, `zones/${zone}/up`);
+  }
   await expect(page.locator('[data-testid="replica-card"][data-health="healthy"]')).toHaveCount(3, { timeout: 60_000 });
   await expect(clusterPage.zone(zone).getByTestId('zone-unreachable')).toHaveCount(0);
 });

@@ -46,6 +46,7 @@ class ComputeFailure extends Error {
 
 export class ChaosControls {
   private readonly zonesDown = new Set<string>();
+  private nodeWork: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly cloud: Cloud,
@@ -158,6 +159,17 @@ export class ChaosControls {
     }
   }
 
+  /**
+   * The zone's Nodes follow in the background, as the node lifecycle controller's do: after an election that
+   * freezing a leader may cause. One zone change at a time, so a quick down/up ends in the last state asked.
+   */
+  private markNodes(zone: string, ready: boolean): void {
+    this.nodeWork = this.nodeWork
+      .then(() => this.vms.setZoneNodesReady(zone, ready))
+      .then((n) => this.log(`chaos: ${n} nodes of ${zone} marked ${ready ? 'Ready' : 'NotReady (Unknown)'}`))
+      .catch((err: unknown) => this.log(`chaos: marking the nodes of ${zone}: ${err instanceof Error ? err.message : String(err)}`));
+  }
+
   private async zoneAction(zone: string, down: boolean): Promise<ChaosStateView> {
     this.cloud.requireZone(zone);
     const inZone = Object.values(this.cloud.state.projects).flatMap((p) => Object.values(p.instances).filter((i) => lastSegment(i.zone) === zone));
@@ -172,15 +184,14 @@ export class ChaosControls {
         }
       }
       this.onNetworkChange();
-      const nodes = await this.vms.setZoneNodesReady(zone, false);
-      this.log(`chaos: zone ${zone} down (${inZone.length} instances frozen, ${nodes} nodes NotReady)`);
+      this.log(`chaos: zone ${zone} down (${inZone.length} instances frozen)`);
     } else {
       this.zonesDown.delete(zone);
       for (const i of inZone) await this.vms.thaw(i.name);
       this.onNetworkChange();
-      const nodes = await this.vms.setZoneNodesReady(zone, true);
-      this.log(`chaos: zone ${zone} up (${inZone.length} instances thawed, ${nodes} nodes Ready)`);
+      this.log(`chaos: zone ${zone} up (${inZone.length} instances thawed)`);
     }
+    this.markNodes(zone, !down);
     return this.state();
   }
 }

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { APISERVER_PORT } from '../pki/index';
 import { startApiServer, type ApiServer } from './apiserver';
@@ -28,6 +29,7 @@ import { NODE_PREFIX } from './kube-objects';
 import type { ChaosEtcdCluster, VmChaos, VmChaosState, VmHost, VmProcessState, VmSpec } from './types';
 
 const DEFAULT_LEASE_DURATION_S = 15;
+const NODE_MARK_RETRY_MS = 20_000;
 
 type VmRun = {
   spec: VmSpec;
@@ -334,10 +336,20 @@ export function createVmHost(opts: {
       }
       let changed = 0;
       for (const [master, run] of writers) {
-        try {
-          changed += await setNodesReadyIn(run, zone, ready);
-        } catch (err) {
-          baseLog(`${run.spec.name}: chaos: could not mark the nodes of ${zone} ${ready ? 'Ready' : 'NotReady'} in ${master}: ${errorMessage(err)}`);
+        // Freezing a zone that held an etcd leader starts an election: writes fail ("leader changed") until
+        // it is over, so keep trying for a while, as the node lifecycle controller would.
+        const deadline = Date.now() + NODE_MARK_RETRY_MS;
+        for (;;) {
+          try {
+            changed += await setNodesReadyIn(run, zone, ready);
+            break;
+          } catch (err) {
+            if (Date.now() > deadline || run.state !== 'running') {
+              baseLog(`${run.spec.name}: chaos: could not mark the nodes of ${zone} ${ready ? 'Ready' : 'NotReady'} in ${master}: ${errorMessage(err)}`);
+              break;
+            }
+            await sleep(250);
+          }
         }
       }
       return changed;
