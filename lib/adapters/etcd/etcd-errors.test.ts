@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeEtcdError, isEtcdServerAnswer, toEtcdProviderError } from './etcd-errors';
+import { describeEtcdError, isConnectionFailure, isEtcdServerAnswer, toEtcdProviderError } from './etcd-errors';
 
 class GRPCDeadlineExceededError extends Error {}
 class GRPCUnavailableError extends Error {}
@@ -53,5 +53,18 @@ describe('toEtcdProviderError', () => {
     expect(isEtcdServerAnswer(new Error('14 UNAVAILABLE: connect ECONNREFUSED'))).toBe(false);
     // A learner given by mistake is passed over, not taken as the cluster's answer.
     expect(isEtcdServerAnswer(new Error('9 FAILED_PRECONDITION: etcdserver: rpc not supported for learner'))).toBe(false);
+  });
+});
+
+describe('isConnectionFailure', () => {
+  it.each([
+    ['14 UNAVAILABLE: No connection established. Last error: connect ECONNREFUSED 127.30.1.5:2379', true],
+    ['14 UNAVAILABLE: read ECONNRESET', true],
+    ['connect EHOSTUNREACH 10.0.0.9:2379', true],
+    ['14 UNAVAILABLE: etcdserver: unhealthy cluster', false],
+    ['4 DEADLINE_EXCEEDED: Deadline exceeded', false],
+    ['9 FAILED_PRECONDITION: etcdserver: member not found', false],
+  ])('%s -> %s', (message, expected) => {
+    expect(isConnectionFailure(new Error(message))).toBe(expected);
   });
 });

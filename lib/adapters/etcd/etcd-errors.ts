@@ -46,6 +46,16 @@ export function isEtcdServerAnswer(e: unknown): boolean {
   return /etcdserver:/.test(message) && !/rpc not supported for learner/i.test(message);
 }
 
+/**
+ * True when the call failed because no connection to the member could be made or kept (refused, reset,
+ * unreachable), as opposed to an answer of etcd or a time-out.
+ */
+export function isConnectionFailure(e: unknown): boolean {
+  const message = e instanceof Error ? e.message : String(e);
+  if (isEtcdServerAnswer(e) || /DEADLINE_EXCEEDED/.test(message)) return false;
+  return /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ECONNRESET|socket hang up|No connection established|14 UNAVAILABLE/i.test(message);
+}
+
 /** A failed etcd admin call -> ProviderError with a code callers can branch on and etcd's words in the message. */
 export function toEtcdProviderError(e: unknown, context: string, timeoutMs: number): ProviderError {
   if (e instanceof ProviderError) return e;

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { EtcdMember, EtcdMemberStatus } from '@/lib/core/topology';
 import type { EtcdAdminPort, EtcdClientCredentials } from '@/lib/ports/etcd-admin';
 import { ProviderError } from '@/lib/ports/provider-error';
-import { describeEtcdError, isEtcdServerAnswer, toEtcdProviderError } from './etcd-errors';
+import { describeEtcdError, isConnectionFailure, isEtcdServerAnswer, toEtcdProviderError } from './etcd-errors';
 
 // One etcd3 client per endpoint: a status call must reach exactly that member, and a learner must never
 // sit in a client's host list (it refuses most RPCs). Clients are kept between observations so their
@@ -251,9 +251,22 @@ export class Etcd3Admin implements EtcdAdminPort {
     });
     try {
       return await Promise.race([run(client, new Date(Date.now() + timeoutMs)), guard]);
+    } catch (e) {
+      // A channel that could not connect backs off (up to maxReconnectBackoffMs) before trying again, so a
+      // member that has just come up (a new replica on a reused internal IP, a restarted etcd) would be
+      // seen up to a second late: the next call gets a fresh client instead.
+      if (isConnectionFailure(e)) this.drop(endpoint, creds, client);
+      throw e;
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  private drop(endpoint: string, creds: EtcdClientCredentials, client: Etcd3): void {
+    const key = `${endpoint}|${fingerprint(creds)}`;
+    if (this.clients.get(key)?.client !== client) return;
+    this.clients.delete(key);
+    client.close();
   }
 
   private clientFor(endpoint: string, creds: EtcdClientCredentials): Etcd3 {
