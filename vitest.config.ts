@@ -13,6 +13,8 @@ export default defineConfig({
           name: 'unit',
           include: ['lib/**/*.test.ts', 'sandbox/**/*.test.ts', 'components/**/*.test.ts', 'tests/unit/**/*.test.ts'],
           environment: 'node',
+          // The fast-check properties are pure CPU; on a loaded 2-core machine 5 s is not always enough.
+          testTimeout: 30_000,
         },
       },
       {
