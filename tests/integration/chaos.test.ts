@@ -2,6 +2,9 @@
 // HTTP adapter), then the dashboard's observation: it must classify the failure as the class the control
 // stands for, with the evidence, keep "since" steady while it lasts, and see the replica healthy again
 // after restore. etcdctl checks the etcd side independently. Prod ends 3/3 healthy (later files use it).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { FailureClass } from '@/lib/core/failure';
 import type { ClusterView } from '@/lib/core/view';
@@ -11,8 +14,13 @@ import { observeClusterView } from '@/lib/server/services/observe-fleet';
 import { applyChaos, readChaosState, type ChaosCommand } from '@/lib/server/services/sandbox-chaos';
 import { allHealthy, etcdctlEndpointStatus, expectConsistent, pollUntil, PROD, replicaVms, sandboxPort, testContainer, writeEtcdctlCerts } from './support';
 
-const c = testContainer({ QUORUM_PROBE_TIMEOUT_MS: '800' });
-afterAll(() => c.close());
+// The audit entries of the chaos controls go to a temporary store.
+const dir = mkdtempSync(path.join(tmpdir(), 'quorum-chaos-'));
+const c = testContainer({ QUORUM_PROBE_TIMEOUT_MS: '800', QUORUM_DATA_DIR: dir });
+afterAll(async () => {
+  await c.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const view = () => observeClusterView(PROD, c);
 const primaryOf = (v: ClusterView, name: string) => v.assessment.diagnosis.replicas[name]?.primary ?? null;
@@ -158,7 +166,7 @@ describe('chaos controls, seen by the dashboard', () => {
   it('refuses what is not this cluster\'s, and everything on Compute Engine', async () => {
     expect(await applyChaos(PROD, { scope: 'zone', zone: 'us-central1-b', down: true }, c)).toMatchObject({ ok: false, code: 'ZoneOutsideRegion' });
     expect(await applyChaos(PROD, { scope: 'replica', name: 'staging-master', zone: 'europe-west1-b', action: { kind: 'freeze' } }, c)).toMatchObject({ ok: false, code: 'NotFound' });
-    const gce = createContainer(parseEnv({ QUORUM_PROVIDER: 'gce', SANDBOX_PORT: String(sandboxPort()) }));
+    const gce = createContainer(parseEnv({ QUORUM_PROVIDER: 'gce', SANDBOX_PORT: String(sandboxPort()), QUORUM_DATA_DIR: path.join(dir, 'gce') }));
     try {
       expect(gce.chaos).toBeNull();
       const [victim] = await replicaVms(c, PROD);
@@ -168,8 +176,13 @@ describe('chaos controls, seen by the dashboard', () => {
     } finally {
       await gce.close();
     }
-    // Nothing happened to prod.
+    // Nothing happened to prod, and every attempt is in the audit log, refusals with their reason.
     expect(healthyView(await view())).toBe(true);
+    expect(await c.store.listAudit({ action: 'chaos.zone-down' })).toContainEqual(
+      expect.objectContaining({ outcome: 'refused', detail: expect.objectContaining({ zone: 'us-central1-b', code: 'ZoneOutsideRegion' }) }),
+    );
+    expect(await c.store.listAudit({ action: 'chaos.freeze' })).toContainEqual(expect.objectContaining({ outcome: 'refused', detail: expect.objectContaining({ code: 'NotFound' }) }));
+    expect(await c.store.listAudit({ action: 'chaos.freeze' })).toContainEqual(expect.objectContaining({ outcome: 'succeeded', actor: 'local-operator' }));
   }, 60_000);
 
   it('prod ends whole: three healthy voters, and etcdctl agrees on the membership', async () => {
