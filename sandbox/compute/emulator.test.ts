@@ -218,6 +218,17 @@ describe('geography', () => {
     expect(eu.network).toBe(`https://www.googleapis.com/compute/v1/projects/${PROJECT}/global/networks/default`);
   });
 
+  it('answers a malformed JSON body with GCE error JSON and changes nothing', async () => {
+    const response = await fetch(`http://127.0.0.1:${emulator.port}/compute/v1/projects/${PROJECT}/zones/${ZONE}/disks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"name": "half-a-disk"',
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: { code: 400 } });
+    await expect(clients.disks.get({ project: PROJECT, zone: ZONE, disk: 'half-a-disk' })).rejects.toThrow();
+  });
+
   it('rejects an unknown zone as invalid', async () => {
     await expectGceError(clients.instances.list({ project: PROJECT, zone: 'europe-west9-z' }), 400, 'invalid', "'europe-west9-z'. Unknown zone.");
   });

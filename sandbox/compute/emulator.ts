@@ -63,6 +63,19 @@ export type Emulator = {
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
+const NO_BODY = Symbol('no body');
+
+/** The request's JSON body; a malformed one is answered here with GCE's error JSON, and NO_BODY returned. */
+async function jsonBodyOrAnswer(req: IncomingMessage, res: ServerResponse): Promise<unknown> {
+  try {
+    return parseJson(await readBody(req));
+  } catch (err) {
+    if (!(err instanceof GceError)) throw err;
+    sendJson(res, err.httpStatus, err.toJSON());
+    return NO_BODY;
+  }
+}
+
 export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
   const log = opts.log ?? ((line: string) => console.log(line));
   const host = opts.host ?? '127.0.0.1';
@@ -97,16 +110,8 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     const path = url.pathname;
 
     if (path.startsWith('/compute/v1/')) {
-      let body: unknown;
-      try {
-        body = parseJson(await readBody(req));
-      } catch (err) {
-        if (err instanceof GceError) {
-          sendJson(res, err.httpStatus, err.toJSON());
-          return;
-        }
-        throw err;
-      }
+      const body = await jsonBodyOrAnswer(req, res);
+      if (body === NO_BODY) return;
       const abort = new AbortController();
       res.on('close', () => {
         if (!res.writableFinished) abort.abort();
@@ -132,16 +137,8 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       return;
     }
     if (live.chaos && (path === '/sandbox/v1/chaos' || path.startsWith('/sandbox/v1/chaos/'))) {
-      let body: unknown;
-      try {
-        body = parseJson(await readBody(req));
-      } catch (err) {
-        if (err instanceof GceError) {
-          sendJson(res, err.httpStatus, err.toJSON());
-          return;
-        }
-        throw err;
-      }
+      const body = await jsonBodyOrAnswer(req, res);
+      if (body === NO_BODY) return;
       const answer = await live.chaos.handle(method, path, body);
       sendJson(res, answer.status, answer.body);
       return;

@@ -20,7 +20,7 @@ import { createStepCompensations, createStepExecutors, rollbackKindsOf } from '@
 import { CLUSTER_SECRETS_KEY } from '@/lib/server/operations/steps/create-cluster';
 import { planNewCluster, startNewCluster, type NewClusterInput } from '@/lib/server/services/create-cluster';
 import { discoverClusters } from '@/lib/server/services/discover-clusters';
-import { etcdctlMemberList, PROJECT, STAGING, testContainer, writeEtcdctlCerts } from './support';
+import { etcdctlMemberList, PROJECT, STAGING, testContainer, twice, writeEtcdctlCerts } from './support';
 
 // The container's own store (operation journal, secrets, audit) in a temporary data dir, not the developer's.
 const dir = mkdtempSync(path.join(tmpdir(), 'quorum-create-'));
@@ -58,19 +58,6 @@ afterAll(async () => {
   await c.close();
   rmSync(dir, { recursive: true, force: true });
 }, 120_000);
-
-/** Each executor twice in a row: the second call must find the first's effect and do nothing again. */
-function twice(executors: Record<StepKind, StepExecutor>): Record<StepKind, StepExecutor> {
-  const out = { ...executors };
-  for (const kind of Object.keys(executors) as StepKind[]) {
-    const once = executors[kind];
-    out[kind] = async (ctx) => {
-      await once(ctx);
-      return once(ctx);
-    };
-  }
-  return out;
-}
 
 /** The world as the steps made it, to compare before and after running them again. */
 async function snapshot() {

@@ -20,7 +20,7 @@ import { createRunner, type StepContext, type StepExecutor } from '@/lib/server/
 import { createStepCompensations, createStepExecutors, rollbackKindsOf } from '@/lib/server/operations/steps';
 import { newReplicaOf } from '@/lib/server/operations/steps/cluster-context';
 import { observeCluster } from '@/lib/server/services/observe-cluster';
-import { expectConsistent, pollUntil, PROD, putWithEtcdctl, replicaVms, STAGING, testContainer } from './support';
+import { expectConsistent, pollUntil, PROD, putWithEtcdctl, replicaVms, STAGING, testContainer, twice } from './support';
 
 // Plans are made on an observation; a slow probe on a busy machine would read as a replica down and the
 // planner would (rightly) refuse, so the tests observe with a longer probe deadline than the dashboard's.
@@ -45,22 +45,6 @@ afterAll(async () => {
 
 const replicas = (ref: ClusterRef = STAGING) => replicaVms(c, ref);
 const expectConsistentWith = (value: string | null, ref: ClusterRef = STAGING) => expectConsistent(c, ref, value === null ? null : { key: KEY, value });
-
-/**
- * Calls every executor twice in a row, as a crash after a step acted but before the runner journaled it
- * done would: the second call must find the first's effect and succeed without doing it again.
- */
-function twice(executors: Record<StepKind, StepExecutor>): Record<StepKind, StepExecutor> {
-  const out = { ...executors };
-  for (const kind of Object.keys(executors) as StepKind[]) {
-    const once = executors[kind];
-    out[kind] = async (ctx) => {
-      await once(ctx);
-      return once(ctx);
-    };
-  }
-  return out;
-}
 
 async function runIntent(
   intent: ClusterIntent,

@@ -10,7 +10,9 @@ import { expect, inject } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { ClusterRef, EtcdClusterName, Topology } from '@/lib/core/topology';
+import type { StepKind } from '@/lib/core/planner';
 import type { InstanceInfo } from '@/lib/ports/compute';
+import type { StepExecutor } from '@/lib/server/operations/runner';
 import { createContainer, type Container } from '@/lib/server/container';
 import { parseEnv } from '@/lib/server/env';
 import { replicaNameRegex } from '@/lib/server/services/observe-cluster';
@@ -168,4 +170,22 @@ export async function putWithEtcdctl(c: Container, ref: ClusterRef, key: string,
   } finally {
     certs.cleanup();
   }
+}
+
+// --- Idempotence ---------------------------------------------------------------------------------------------
+
+/**
+ * Calls every executor twice in a row, as a crash after a step acted but before the runner journaled it
+ * done would: the second call must find the first's effect and succeed without doing it again.
+ */
+export function twice(executors: Record<StepKind, StepExecutor>): Record<StepKind, StepExecutor> {
+  const out = { ...executors };
+  for (const kind of Object.keys(executors) as StepKind[]) {
+    const once = executors[kind];
+    out[kind] = async (ctx) => {
+      await once(ctx);
+      return once(ctx);
+    };
+  }
+  return out;
 }
