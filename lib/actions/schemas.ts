@@ -15,6 +15,8 @@ export const clusterIdSchema = z
 export const clusterIntentSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('add-replica'), zone }),
   z.object({ kind: z.literal('remove-replica'), zone, name: gceName.optional() }),
+  z.object({ kind: z.literal('replace-replica'), name: gceName, zone: zone.optional() }),
+  z.object({ kind: z.literal('rebalance'), zone: zone.optional(), name: gceName.optional() }),
   z.object({ kind: z.literal('scale'), replicas: z.number().int().min(MIN_REPLICAS).max(MAX_REPLICAS), zones: z.array(zone).max(MAX_REPLICAS).optional() }),
 ]);
 

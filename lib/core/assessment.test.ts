@@ -152,8 +152,29 @@ const rows: Row[] = [
     canLoseReplicas: 1,
     canLoseZones: 0,
     check: (a) => {
-      expect(findingOf(a, 'ZoneShared').fix).toContain('add a replica in us-central1-a (Add replica wizard)');
+      expect(findingOf(a, 'ZoneShared').fix).toContain('rebalance (one operation: add a replica in us-central1-a, then remove one in us-central1-b)');
+      expect(findingOf(a, 'ZoneShared').action).toEqual({ kind: 'rebalance', zone: 'us-central1-a' });
       expect(findingOf(a, 'EvenReplicaCount').fix).toContain('add one in us-central1-a');
+    },
+  },
+  {
+    // A recovery during an outage moved c's replica to b; c has no replica left to probe, its nodes are the witness.
+    name: 'a pair in one zone while the free zone is still down',
+    topology: () => {
+      const t = buildTopology(prodSpec({ replicas: [{ zone: 'b' }, { zone: 'b', name: 'prod-master-r2d' }, { zone: 'd' }] }));
+      return { ...t, nodes: (t.nodes ?? []).map((n) => (n.zone === 'europe-west1-c' ? { ...n, ready: false } : n)) };
+    },
+    findings: [
+      ['ZoneHoldsQuorum', 'critical', 'europe-west1-b'],
+      ['ZoneUnreachable', 'warning', 'europe-west1-c'],
+    ],
+    canLoseReplicas: 1,
+    canLoseZones: 0,
+    check: (a) => {
+      expect(a.diagnosis.zonesUnreachable).toEqual([{ zone: 'europe-west1-c', replicas: [], nodes: { total: 1, notReady: 1 }, evidence: 'none of its 1 nodes is Ready (no replica runs there to probe)' }]);
+      expect(findingOf(a, 'ZoneUnreachable').message).toContain('new replicas cannot be placed there');
+      // No rebalance into a zone that is down.
+      expect(findingOf(a, 'ZoneHoldsQuorum').action).toBeUndefined();
     },
   },
   {
@@ -169,7 +190,8 @@ const rows: Row[] = [
       const shared = findingOf(a, 'ZoneShared');
       expect(shared.message).toContain('europe-west1-c and europe-west1-d have none');
       expect(shared.fix).toContain('Move 2 replicas from europe-west1-b to europe-west1-c and europe-west1-d');
-      expect(findingOf(a, 'ZoneHoldsQuorum').fix).toContain('add one in europe-west1-c');
+      expect(findingOf(a, 'ZoneHoldsQuorum').fix).toContain('add a replica in europe-west1-c');
+      expect(findingOf(a, 'ZoneHoldsQuorum').action).toEqual({ kind: 'rebalance', zone: 'europe-west1-c' });
       expect(a.zones.map((z) => z.replicas.length)).toEqual([3, 0, 0]);
     },
   },

@@ -58,7 +58,11 @@ export type Finding = {
   fix: string;
   /** For findings about a failed replica or zone: the failure class (failure.ts). */
   failure?: FailureClass;
+  /** The guided fix the page offers with the finding: the recovery wizard for a replica, or a rebalance. */
+  action?: FindingAction;
 };
+
+export type FindingAction = { kind: 'recover'; replica: string } | { kind: 'rebalance'; zone: string };
 
 export type ReplicaHealth = 'healthy' | 'unhealthy' | 'unknown';
 
@@ -443,9 +447,21 @@ function replicaFindings(ctx: Context): Finding[] {
       message,
       fix: replicaFix(r, detail.health),
       ...(primary ? { failure: primary } : {}),
+      action: { kind: 'recover', replica: r.name },
     });
   }
   for (const outage of ctx.diagnosis.zonesUnreachable) {
+    if (outage.replicas.length === 0) {
+      out.push({
+        code: 'ZoneUnreachable',
+        severity: 'warning',
+        subject: outage.zone,
+        message: `Zone ${outage.zone} looks unreachable (${outage.evidence}), so new replicas cannot be placed there until it is back.`,
+        fix: `Wait until ${outage.zone} is back (its nodes Ready again); then rebalance any zone that holds two replicas.`,
+        failure: 'zone-unreachable',
+      });
+      continue;
+    }
     const names = listOf(outage.replicas);
     const others = ctx.t.regionZones.filter((z) => z !== outage.zone);
     out.push({
@@ -455,6 +471,7 @@ function replicaFindings(ctx: Context): Finding[] {
       message: `Zone ${outage.zone} is unreachable: ${outage.evidence}, so ${outage.replicas.length === 1 ? `replica ${names} counts` : `replicas ${names} count`} as down and ${lost ? 'etcd is short of a quorum' : critical ? 'one more failure stops the control plane' : `the cluster can lose only ${pluralize(ctx.canLoseReplicas, 'more replica')}`}.`,
       fix: `Wait for the zone to come back, or replace ${names} in ${others.length > 0 ? listOf(others) : 'another zone of the region'} with the Recover replica wizard (one zone then holds two replicas: rebalance when ${outage.zone} returns).`,
       failure: 'zone-unreachable',
+      ...(outage.replicas[0] !== undefined ? { action: { kind: 'recover' as const, replica: outage.replicas[0] } } : {}),
     });
   }
   for (const d of Object.values(ctx.diagnosis.replicas)) {
@@ -466,6 +483,7 @@ function replicaFindings(ctx: Context): Finding[] {
       message: `Replica ${d.replica} is lagging behind the etcd leader (${describePrimaryFailure(d) ?? ''}), so its API server may serve stale reads and it would not count towards a quorum if the leader needed it now.`,
       fix: `Check ${d.replica}'s disk and network latency (etcd's log warns about slow fsync or heartbeats); if it does not catch up, replace it with the Recover replica wizard.`,
       failure: 'member-lagging',
+      action: { kind: 'recover', replica: d.replica },
     });
   }
   return out;
@@ -622,10 +640,11 @@ function layoutFindings(ctx: Context): Finding[] {
       subject: zone,
       message: `Zone ${zone} holds ${inZone} of the ${v} etcd voters, so an outage of that one zone loses quorum and stops the control plane.`,
       fix: free
-        ? `Move a replica out of ${zone}: add one in ${free} (Add replica wizard), then remove one in ${zone} (Remove replica wizard).`
+        ? `Move a replica out of ${zone}: rebalance (one operation: add a replica in ${free}, then remove one in ${zone}).`
         : removalSuffices
           ? `Remove one replica in ${zone} (Remove replica wizard), so that the remaining ${v - 1} voters survive the loss of any zone.`
           : `Add replicas in other zones of ${t.cluster.region} (Add replica wizard), or remove replicas in ${zone} (Remove replica wizard), until ${zone} holds fewer than half of the voters.`,
+      ...(free && (ctx.replicasByZone.get(zone)?.length ?? 0) >= 2 ? { action: { kind: 'rebalance' as const, zone: free } } : {}),
     });
   }
 
@@ -652,8 +671,9 @@ function layoutFindings(ctx: Context): Finding[] {
         message: `Zone ${zone} runs ${replicas.length} replicas while ${listOf(ctx.freeZones)} ${ctx.freeZones.length === 1 ? 'has' : 'have'} none, so one zone outage takes down ${replicas.length} replicas at once.`,
         fix:
           moves === 1
-            ? `Move a replica from ${zone} to ${listOf(targets)}: add a replica in ${listOf(targets)} (Add replica wizard), then remove one in ${zone} (Remove replica wizard).`
-            : `Move ${moves} replicas from ${zone} to ${listOf(targets)}, one at a time: add a replica in the free zone (Add replica wizard), then remove one in ${zone} (Remove replica wizard).`,
+            ? `Move a replica from ${zone} to ${listOf(targets)}: rebalance (one operation: add a replica in ${listOf(targets)}, then remove one in ${zone}).`
+            : `Move ${moves} replicas from ${zone} to ${listOf(targets)}, one at a time: rebalance (add a replica in a free zone, then remove one in ${zone}), then again.`,
+        action: { kind: 'rebalance', zone: targets[0] ?? '' },
       });
     }
   }
@@ -840,7 +860,8 @@ export function assessTopology(t: Topology, now: Date): Assessment {
     diagnosis,
     clusters,
     canLoseReplicas,
-    freeZones: t.regionZones.filter((z) => !replicasByZone.has(z)),
+    // A zone that is down cannot take a replica, so it is not offered as free.
+    freeZones: t.regionZones.filter((z) => !replicasByZone.has(z) && !diagnosis.zonesUnreachable.some((o) => o.zone === z)),
     replicasByZone,
   };
   const findings = [

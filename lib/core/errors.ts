@@ -12,6 +12,8 @@ export const DOMAIN_ERROR_CODES = [
   'InvalidInput',
   'LastReplica',
   'VoterUnhealthy',
+  /** The zone asked for is unreachable now (an outage): no new replica can be placed there. */
+  'ZoneUnavailable',
   /** A resource of that name exists already (a new cluster's master name taken). */
   'AlreadyExists',
   /** The provider cannot do this through Quorum (creating a master on Compute Engine needs kube-up's boot scripts). */

@@ -74,7 +74,9 @@ export type ClusterDiagnosis = {
 //   zone-unreachable     every replica of a zone is RUNNING for Compute and silent (every probe timed out), and
 //                        something beyond those replicas agrees: a second silent replica in the zone, or every
 //                        Node of the zone not Ready. A single silent replica alone reads as frozen: with one
-//                        replica per zone, a frozen VM and a lost zone look the same from its probes.
+//                        replica per zone, a frozen VM and a lost zone look the same from its probes. A zone of
+//                        the region with no replica is unreachable when it has Nodes and none is Ready (what is
+//                        left to see after a recovery moved its replica out); no replica is marked by it.
 // ---------------------------------------------------------------------------------------------------------------
 
 const ETCD_PORTS: Record<EtcdClusterName, number> = { main: 2379, events: 4002 };
@@ -138,7 +140,7 @@ function replicaEvidence(t: Topology, r: Replica, leaders: Record<EtcdClusterNam
 }
 
 function zoneOutages(t: Topology): ZoneOutage[] {
-  const byZone = new Map<string, Replica[]>();
+  const byZone = new Map<string, Replica[]>(t.regionZones.map((z) => [z, []]));
   for (const r of t.replicas) byZone.set(r.zone, [...(byZone.get(r.zone) ?? []), r]);
   const out: ZoneOutage[] = [];
   for (const [zone, replicas] of [...byZone.entries()].sort((a, b) => a[0].localeCompare(b[0]))) {
@@ -146,6 +148,11 @@ function zoneOutages(t: Topology): ZoneOutage[] {
     const zoneNodes = t.nodes?.filter((n) => n.zone === zone) ?? null;
     const nodes = zoneNodes === null ? null : { total: zoneNodes.length, notReady: zoneNodes.filter((n) => !n.ready).length };
     const nodesDown = nodes !== null && nodes.total > 0 && nodes.notReady === nodes.total;
+    if (replicas.length === 0) {
+      // No replica to probe there (a recovery moved it out): the zone's Nodes are the only witness.
+      if (nodesDown && nodes) out.push({ zone, replicas: [], nodes, evidence: `none of its ${nodes.total} nodes is Ready (no replica runs there to probe)` });
+      continue;
+    }
     if (replicas.length < 2 && !nodesDown) continue;
     const silent = replicas.length === 1 ? 'its replica answered nothing' : `none of its ${replicas.length} replicas answered`;
     const nodeText = nodes && nodes.total > 0 ? ` and ${nodes.notReady} of its ${nodes.total} nodes are not Ready` : '';

@@ -299,6 +299,89 @@ describe('replace a failed replica', () => {
   });
 });
 
+describe('replace during a zone outage, then rebalance', () => {
+  /** prod with europe-west1-c down: its replica silent, its nodes NotReady (the diagnosis' second witness). */
+  const zoneDown = (spec: TopologySpec, zone = 'europe-west1-c'): Topology => {
+    const t = buildTopology(spec);
+    return { ...t, nodes: (t.nodes ?? []).map((n) => (n.zone === zone ? { ...n, ready: false } : n)) };
+  };
+  const cDown = () => zoneDown(prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', etcd: 'timeout', apiServer: 'timeout' }, { zone: 'd' }] }));
+
+  it('puts the replacement in the emptiest reachable zone and says what that costs in zone tolerance', () => {
+    const r = planFor(cDown(), { kind: 'replace-replica', name: 'prod-master-c02' }, { newNames: ['prod-master-r2d'] });
+    if (!r.ok) throw new Error(r.refusal.message);
+    const plan = r.plan;
+    expect(plan.steps.map((s) => s.kind)).toEqual([...REMOVE, ...ADD]);
+    expect(plan.steps.find((s) => s.kind === 'add-learner')?.params).toMatchObject({ name: 'prod-master-r2d', zone: 'europe-west1-b' });
+    expect(plan.summary).toBe('Replace prod-master-c02 (europe-west1-c) by a new replica in europe-west1-b: remove it, then add the new one');
+    expect(plan.after).toMatchObject({ voters: 3, healthyVoters: 3, canLoseReplicas: 1, canLoseZones: 0 });
+    const warning = plan.warnings.find((w) => w.code === 'ZoneToleranceReduced');
+    expect(warning?.message).toContain('because europe-west1-c is unreachable, next to prod-master-b01');
+    expect(warning?.message).toContain('only 0 zone outages instead of 1');
+    expect(warning?.message).toContain('When europe-west1-c is back, rebalance');
+    expect(plan.kubeUpCommand).toContain('KUBE_GCE_ZONE=europe-west1-b KUBE_REPLICATE_EXISTING_MASTER=true');
+  });
+
+  it('takes the zone the operator picks, and refuses the unreachable one', () => {
+    const d = planFor(cDown(), { kind: 'replace-replica', name: 'prod-master-c02', zone: 'europe-west1-d' });
+    expect(d.ok && d.plan.steps.find((s) => s.kind === 'add-learner')?.params.zone).toBe('europe-west1-d');
+    const c = planFor(cDown(), { kind: 'replace-replica', name: 'prod-master-c02', zone: 'europe-west1-c' });
+    expect(c.ok ? null : c.refusal).toMatchObject({ code: 'ZoneUnavailable', message: expect.stringContaining('europe-west1-c is unreachable now') });
+    const add = planFor(cDown(), { kind: 'add-replica', zone: 'europe-west1-c' });
+    expect(add.ok ? null : add.refusal.code).toBe('ZoneUnavailable');
+  });
+
+  it('replaces in place, with no tolerance warning, when only the replica failed', () => {
+    const plan = planOf(prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', etcd: 'refused' }, { zone: 'd' }] }), { kind: 'replace-replica', name: 'prod-master-c02' });
+    expect(plan.steps.find((s) => s.kind === 'add-learner')?.params.zone).toBe('europe-west1-c');
+    expect(plan.warnings).toEqual([]);
+  });
+
+  /** After the recovery: b holds two replicas, c is free again. */
+  const paired = prodSpec({ replicas: [{ zone: 'b' }, { zone: 'b', name: 'prod-master-r2d' }, { zone: 'd' }] });
+
+  it('rebalances: adds in the free zone, then removes one of the pair, one plan back to one replica per zone', () => {
+    const plan = planOf(paired, { kind: 'rebalance' }, { newNames: ['prod-master-k7x'] });
+    expect(plan.steps.map((s) => s.kind)).toEqual([...ADD, ...REMOVE]);
+    expect(plan.steps.find((s) => s.kind === 'add-learner')?.params).toMatchObject({ name: 'prod-master-k7x', zone: 'europe-west1-c' });
+    expect(plan.steps.find((s) => s.kind === 'remove-member')?.params.zone).toBe('europe-west1-b');
+    expect(plan.steps[0]?.id.startsWith('1.')).toBe(true);
+    expect(plan.steps.at(-1)?.id.startsWith('2.')).toBe(true);
+    expect(plan.before).toMatchObject({ voters: 3, canLoseZones: 0 });
+    expect(plan.after).toMatchObject({ voters: 3, canLoseReplicas: 1, canLoseZones: 1 });
+    const zones = plan.steps.at(-1)?.layoutAfter.replicas.map((r) => r.zone).sort();
+    expect(zones).toEqual(['europe-west1-b', 'europe-west1-c', 'europe-west1-d']);
+    expect(plan.summary).toMatch(/^Rebalance: add a replica in europe-west1-c, then remove prod-master-(b01|r2d) from europe-west1-b$/);
+  });
+
+  it('removes the replica of the pair the operator names', () => {
+    const plan = planOf(paired, { kind: 'rebalance', name: 'prod-master-r2d' });
+    expect(plan.steps.find((s) => s.kind === 'remove-member')?.params.name).toBe('prod-master-r2d');
+  });
+
+  const refusals: { name: string; t: () => Topology; intent: ClusterIntent; code: DomainErrorCode; says: RegExp }[] = [
+    { name: 'one replica per zone already', t: () => buildTopology(prodSpec()), intent: { kind: 'rebalance' }, code: 'InvalidInput', says: /nothing to rebalance/ },
+    {
+      name: 'the free zone is still down',
+      // Its replica moved out, so the zone's NotReady nodes are the only witness left.
+      t: () => zoneDown(paired),
+      intent: { kind: 'rebalance', zone: 'europe-west1-c' },
+      code: 'ZoneUnavailable',
+      says: /europe-west1-c is unreachable now/,
+    },
+    { name: 'no free zone is reachable yet', t: () => zoneDown(paired), intent: { kind: 'rebalance' }, code: 'ZoneUnavailable', says: /europe-west1-c is still unreachable; rebalance when it is back/ },
+    { name: 'a zone that has a replica', t: () => buildTopology(paired), intent: { kind: 'rebalance', zone: 'europe-west1-d' }, code: 'InvalidInput', says: /already runs a replica/ },
+    { name: 'a replica alone in its zone', t: () => buildTopology(paired), intent: { kind: 'rebalance', name: 'prod-master-d03' }, code: 'InvalidInput', says: /alone in europe-west1-d/ },
+    { name: 'a voter is down', t: () => buildTopology(prodSpec({ replicas: [{ zone: 'b' }, { zone: 'b', name: 'prod-master-r2d' }, { zone: 'd', vmStatus: 'STOPPED' }] })), intent: { kind: 'rebalance' }, code: 'VoterUnhealthy', says: /prod-master-d03/ },
+    { name: 'two replicas in one zone', t: () => buildTopology(prodSpec({ replicas: [{ zone: 'b' }, { zone: 'b', name: 'prod-master-r2d' }] })), intent: { kind: 'rebalance' }, code: 'TwoReplicaLayout', says: /two replicas/ },
+  ];
+  it.each(refusals)('refuses: $name -> $code', ({ t, intent, code, says }) => {
+    const r = planFor(t(), intent);
+    expect(r.ok ? null : r.refusal.code).toBe(code);
+    expect(r.ok ? '' : r.refusal.message).toMatch(says);
+  });
+});
+
 describe('3 -> 1', () => {
   const plan = planOf(prodSpec(), { kind: 'scale', replicas: 1 });
 

@@ -19,12 +19,17 @@
 //                          reconfig check would refuse it too
 //     QuorumAtRisk         a removal when quorum is already lost (etcd accepts no membership change), or one after
 //                          which the healthy voters are fewer than the quorum of the voters left
+//     ZoneUnavailable      a new replica in a zone the diagnosis finds unreachable (a zone outage)
 //   Scale plans are adds or removals one after the other, each checked on the layout the ones before leave; the
 //   two-voter state inside 1 -> 3 and 3 -> 1 is marked `transient` on every step that leaves it. A replace plan is a
 //   removal then an add in the same zone (the failed member goes first, as etcd wants), its add checked for
-//   unhealthy voters on the layout the removal leaves.
-//   Warnings: ZoneShared (a new replica goes into a zone that has one while a zone of the region is free) and
-//   EvenReplicaCount (the plan ends on an even number of voters).
+//   unhealthy voters on the layout the removal leaves. When the failed replica's zone is unreachable, the add goes
+//   to the reachable zone with the fewest replicas, with a ZoneToleranceReduced warning that says how many zone
+//   outages the cluster survives instead. A rebalance plan is an add in a free zone, then the removal of one of the
+//   replicas sharing a zone (the pair a recovery during an outage left), each checked like its own plan.
+//   Warnings: ZoneShared (a new replica goes into a zone that has one while a zone of the region is free),
+//   EvenReplicaCount (the plan ends on an even number of voters) and ZoneToleranceReduced (a replacement outside
+//   the failed replica's zone survives fewer zone outages than one in place would).
 //
 // Backup gate (issue 4): every add and every removal starts its cluster-changing part with 'snapshot-etcd', which
 // takes and verifies snapshots of etcd main and events and fails (stopping the operation before any membership
@@ -44,7 +49,7 @@ import { isReplicaName, regionOfZone, type Topology } from './topology';
 
 // --- Intents ------------------------------------------------------------------------------------------------
 
-export const INTENT_KINDS = ['add-replica', 'remove-replica', 'replace-replica', 'scale', 'create-cluster'] as const;
+export const INTENT_KINDS = ['add-replica', 'remove-replica', 'replace-replica', 'rebalance', 'scale', 'create-cluster'] as const;
 export type IntentKind = (typeof INTENT_KINDS)[number];
 
 export type AddReplicaIntent = { kind: 'add-replica'; zone: string };
@@ -56,10 +61,24 @@ export type CreateClusterIntent = { kind: 'create-cluster'; masterName: string; 
  * plan. etcd wants the failed member out before its replacement joins, and a plain removal from three would be
  * refused as a two-replica target, while an add is refused while that voter is down.
  */
-export type ReplaceReplicaIntent = { kind: 'replace-replica'; name: string };
-export type Intent = AddReplicaIntent | RemoveReplicaIntent | ReplaceReplicaIntent | ScaleIntent | CreateClusterIntent;
+export type ReplaceReplicaIntent = {
+  kind: 'replace-replica';
+  name: string;
+  /**
+   * Where the new replica goes. Default: the failed replica's zone, or, when that zone is unreachable, the
+   * reachable zone of the region with the fewest replicas (with a ZoneToleranceReduced warning).
+   */
+  zone?: string;
+};
+/**
+ * Undo a zone shared by two replicas (left by a recovery while a zone was down): add a replica in a free zone,
+ * then remove one of the pair, as one plan. `zone`: the free zone (default: the first free reachable one);
+ * `name`: which replica of the crowded zone goes (default: an unhealthy one, then not the etcd leader).
+ */
+export type RebalanceIntent = { kind: 'rebalance'; zone?: string; name?: string };
+export type Intent = AddReplicaIntent | RemoveReplicaIntent | ReplaceReplicaIntent | RebalanceIntent | ScaleIntent | CreateClusterIntent;
 /** Intents that change an existing cluster, and so need its topology. */
-export type ClusterIntent = AddReplicaIntent | RemoveReplicaIntent | ReplaceReplicaIntent | ScaleIntent;
+export type ClusterIntent = AddReplicaIntent | RemoveReplicaIntent | ReplaceReplicaIntent | RebalanceIntent | ScaleIntent;
 
 /** Bounds of a scale target: one replica, up to seven (etcd's recommended maximum cluster size). */
 export const MIN_REPLICAS = 1;
@@ -119,7 +138,7 @@ export type PlanStep = {
   transient?: string;
 };
 
-export const PLAN_WARNING_CODES = ['ZoneShared', 'EvenReplicaCount'] as const;
+export const PLAN_WARNING_CODES = ['ZoneShared', 'EvenReplicaCount', 'ZoneToleranceReduced'] as const;
 export type PlanWarningCode = (typeof PLAN_WARNING_CODES)[number];
 export type PlanWarning = { code: PlanWarningCode; message: string };
 
@@ -181,6 +200,8 @@ export function planOperation(input: PlanInput): PlanResult {
       return planRemove(ctx, layout, intent);
     case 'replace-replica':
       return planReplace(ctx, layout, intent);
+    case 'rebalance':
+      return planRebalance(ctx, layout, intent);
     case 'scale':
       return planScale(ctx, layout, intent);
   }
@@ -349,6 +370,16 @@ function outsideRegion(layout: Layout, zone: string): PlanResult | null {
   );
 }
 
+/** Zones the diagnosis found unreachable (every replica there silent, and a second witness): nothing can be placed there. */
+function unreachableZones(ctx: Ctx): Set<string> {
+  return new Set((ctx.a.diagnosis?.zonesUnreachable ?? []).map((o) => o.zone));
+}
+
+function unavailableZone(ctx: Ctx, zone: string): PlanResult | null {
+  if (!unreachableZones(ctx).has(zone)) return null;
+  return refuse('ZoneUnavailable', `${zone} is unreachable now (a zone outage), so no new replica can be created there; pick another zone, or wait until it is back.`);
+}
+
 function twoReplicaRefusal(current: number, target: number): PlanResult {
   const offer =
     current < target
@@ -360,10 +391,11 @@ function twoReplicaRefusal(current: number, target: number): PlanResult {
 // --- Add -------------------------------------------------------------------------------------------------------
 
 /** Zone that maximises zone tolerance for the next replica: fewest replicas, ties by name. */
-function zoneForAdd(layout: Layout): string | null {
+function zoneForAdd(layout: Layout, exclude: ReadonlySet<string> = new Set()): string | null {
   const counts = replicasPerZone(layout);
   let best: { zone: string; n: number } | null = null;
   for (const zone of layout.regionZones) {
+    if (exclude.has(zone)) continue;
     const n = counts.get(zone) ?? 0;
     if (!best || n < best.n) best = { zone, n };
   }
@@ -372,7 +404,7 @@ function zoneForAdd(layout: Layout): string | null {
 
 function planAdds(ctx: Ctx, start: Layout, intent: Intent, zones: string[]): PlanResult {
   for (const zone of zones) {
-    const bad = outsideRegion(start, zone);
+    const bad = outsideRegion(start, zone) ?? unavailableZone(ctx, zone);
     if (bad) return bad;
   }
   if (start.replicas.length === 0) return refuse('NotFound', `${ctx.masterName} has no replica to copy the configuration from; create the cluster instead.`);
@@ -572,8 +604,10 @@ function appendRemove(ctx: Ctx, start: Layout, victim: LayoutReplica, picked: bo
 function planReplace(ctx: Ctx, start: Layout, intent: ReplaceReplicaIntent): PlanResult {
   const victim = start.replicas.find((r) => r.name === intent.name);
   if (!victim) return refuse('NotFound', `${intent.name} is not a replica of ${ctx.masterName}.`);
-  const bad = outsideRegion(start, victim.zone);
-  if (bad) {
+  if (intent.zone !== undefined) {
+    const bad = outsideRegion(start, intent.zone) ?? unavailableZone(ctx, intent.zone);
+    if (bad) return bad;
+  } else if (outsideRegion(start, victim.zone)) {
     return refuse('ZoneOutsideRegion', `${victim.name} runs in ${victim.zone}, outside the cluster's region ${start.region}, so its replacement cannot go there: add a replica in the region, then remove ${victim.name}.`);
   }
   if (votersOf(start).length === 2 && victim.role === 'voter') {
@@ -588,19 +622,97 @@ function planReplace(ctx: Ctx, start: Layout, intent: ReplaceReplicaIntent): Pla
   const mid = appendRemove(ctx, start, victim, false);
   const unhealthy = unhealthyVoterRefusal(ctx, mid, victim);
   if (unhealthy) return unhealthy;
+  const down = unreachableZones(ctx);
+  const zone = intent.zone ?? (down.has(victim.zone) ? zoneForAdd(mid, down) : victim.zone);
+  if (zone === null) return refuse('ZoneUnavailable', `Every zone of ${start.region} is unreachable now; no replacement can be created.`);
   ctx.prefix = '2.';
-  const end = appendAdd(ctx, mid, victim.zone);
+  const end = appendAdd(ctx, mid, zone);
+  const after = toleranceOf(end);
+  const warnings: PlanWarning[] = [];
+  if (zone !== victim.zone) {
+    // What the same replacement in the failed replica's zone would have kept, had that zone been available.
+    const inPlace = toleranceOf({ ...end, replicas: end.replicas.map((r) => (r.zone === zone && !mid.replicas.some((m) => m.name === r.name) ? { ...r, zone: victim.zone } : r)) });
+    const sharing = mid.replicas.filter((r) => r.zone === zone).map((r) => r.name);
+    const why = down.has(victim.zone) ? `because ${victim.zone} is unreachable` : 'as asked';
+    if (after.canLoseZones < inPlace.canLoseZones) {
+      const rebalance = down.has(victim.zone) ? ` When ${victim.zone} is back, rebalance (the cluster page offers it): add a replica there, then remove one of the pair.` : '';
+      warnings.push({
+        code: 'ZoneToleranceReduced',
+        message: `The replacement goes to ${zone} ${why}${sharing.length > 0 ? `, next to ${listOf(sharing)}` : ''}: the cluster will survive ${plural(after.canLoseReplicas, 'replica failure')} but only ${plural(after.canLoseZones, 'zone outage')} instead of ${inPlace.canLoseZones}, since losing ${zone} would take ${sharing.length + 1} voters at once.${rebalance}`,
+      });
+    }
+  }
+  warnings.push(...evenWarning(after));
+  return {
+    ok: true,
+    plan: {
+      intent,
+      summary:
+        zone === victim.zone
+          ? `Replace ${victim.name} in ${victim.zone}: remove it, then add a new replica there`
+          : `Replace ${victim.name} (${victim.zone}) by a new replica in ${zone}: remove it, then add the new one`,
+      steps: ctx.steps,
+      before: toleranceOf(start),
+      after,
+      warnings,
+      kubeUpCommand: `${removeCommand(ctx, victim.zone, victim.name)} && ${addCommand(ctx, zone)}`,
+    },
+  };
+}
+
+// --- Rebalance -------------------------------------------------------------------------------------------------
+
+function planRebalance(ctx: Ctx, start: Layout, intent: RebalanceIntent): PlanResult {
+  const counts = replicasPerZone(start);
+  const crowded = [...counts.entries()].filter(([, n]) => n >= 2).sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1));
+  if (crowded.length === 0) return refuse('InvalidInput', `No zone runs more than one replica of ${ctx.masterName}; there is nothing to rebalance.`);
+  if (votersOf(start).length === 2) return twoReplicaRefusal(2, 2);
+  const down = unreachableZones(ctx);
+  let zone: string;
+  if (intent.zone !== undefined) {
+    const bad = outsideRegion(start, intent.zone) ?? unavailableZone(ctx, intent.zone);
+    if (bad) return bad;
+    if ((counts.get(intent.zone) ?? 0) > 0) return refuse('InvalidInput', `${intent.zone} already runs a replica; rebalance into a zone that has none.`);
+    zone = intent.zone;
+  } else {
+    const free = start.regionZones.filter((z) => (counts.get(z) ?? 0) === 0);
+    const reachable = free.find((z) => !down.has(z));
+    if (reachable === undefined) {
+      return free.length > 0
+        ? refuse('ZoneUnavailable', `${listOf(free)} ${free.length === 1 ? 'is' : 'are'} still unreachable; rebalance when ${free.length === 1 ? 'it is' : 'one is'} back.`)
+        : refuse('InvalidInput', `Every zone of ${start.region} already runs a replica, so no replica can move to a free zone.`);
+    }
+    zone = reachable;
+  }
+  let victim: LayoutReplica | null;
+  if (intent.name !== undefined) {
+    victim = start.replicas.find((r) => r.name === intent.name) ?? null;
+    if (!victim) return refuse('NotFound', `${intent.name} is not a replica of ${ctx.masterName}.`);
+    if ((counts.get(victim.zone) ?? 0) < 2) return refuse('InvalidInput', `${victim.name} is alone in ${victim.zone}; rebalance removes one of the replicas that share a zone.`);
+  } else {
+    const from = crowded[0]?.[0] ?? '';
+    victim = pickForRemoval(start.replicas.filter((r) => r.zone === from), ctx.leader);
+  }
+  if (!victim) return refuse('NotFound', `No replica to move.`);
+  ctx.prefix = '1.';
+  const added = planAdds(ctx, start, intent, [zone]);
+  if (!added.ok) return added;
+  const mid = added.plan.steps.at(-1)?.layoutAfter ?? start;
+  const bad = removalRefusal(mid, victim);
+  if (bad) return bad;
+  ctx.prefix = '2.';
+  const end = appendRemove(ctx, mid, victim, intent.name === undefined);
   const after = toleranceOf(end);
   return {
     ok: true,
     plan: {
       intent,
-      summary: `Replace ${victim.name} in ${victim.zone}: remove it, then add a new replica there`,
+      summary: `Rebalance: add a replica in ${zone}, then remove ${victim.name} from ${victim.zone}`,
       steps: ctx.steps,
       before: toleranceOf(start),
       after,
       warnings: evenWarning(after),
-      kubeUpCommand: `${removeCommand(ctx, victim.zone, victim.name)} && ${addCommand(ctx, victim.zone)}`,
+      kubeUpCommand: `${addCommand(ctx, zone)} && ${removeCommand(ctx, victim.zone, victim.name)}`,
     },
   };
 }
@@ -648,7 +760,7 @@ function planScale(ctx: Ctx, start: Layout, intent: ScaleIntent): PlanResult {
       // Pick each zone on the layout as it will be after the adds before it.
       let sim = start;
       for (let i = 0; i < delta; i += 1) {
-        const zone = zoneForAdd(sim);
+        const zone = zoneForAdd(sim, unreachableZones(ctx));
         if (zone === null) return refuse('InvalidInput', `The region ${start.region} has no zones to add replicas in.`);
         zones.push(zone);
         sim = { ...sim, replicas: [...sim.replicas, { name: `+${i}`, zone, role: 'voter', healthy: true }] };
