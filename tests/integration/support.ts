@@ -1,5 +1,5 @@
 // Shared by the integration tests: a container wired to the test sandbox, the prod cluster's ref, and
-// an etcdctl runner with certificates taken from a prod master's metadata (decoded here independently of
+// an etcdctl runner with certificates taken from a prod master's metadata (decoded by tests/support, not by
 // the adapters, so etcdctl checks what the dashboard claims without sharing its parsing).
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -7,7 +7,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { expect, inject } from 'vitest';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { ClusterRef, EtcdClusterName, Topology } from '@/lib/core/topology';
 import type { StepKind } from '@/lib/core/planner';
@@ -15,7 +14,12 @@ import type { InstanceInfo } from '@/lib/ports/compute';
 import type { StepExecutor } from '@/lib/server/operations/runner';
 import { createContainer, type Container } from '@/lib/server/container';
 import { parseEnv } from '@/lib/server/env';
-import { replicaNameRegex } from '@/lib/server/services/observe-cluster';
+import { etcdClientPems } from '../support/etcd-client-pems';
+import { replicaVms } from '../support/replica-vms';
+
+// These live in tests/support (the benches use them too) and stay importable from here.
+export { etcdClientPems, type EtcdClientPems } from '../support/etcd-client-pems';
+export { replicaEtcdEndpoints, replicaVms } from '../support/replica-vms';
 
 const run = promisify(execFile);
 
@@ -51,17 +55,12 @@ export type EtcdctlCerts = { dir: string; cacert: string; cert: string; key: str
 
 /** kube-master-certs of an instance -> PEM files for etcdctl (ETCD_APISERVER_CA_CERT / CLIENT_CERT / CLIENT_KEY). */
 export function writeEtcdctlCerts(metadata: Record<string, string>): EtcdctlCerts {
-  const doc = z.record(z.string(), z.string()).parse(parseYaml(metadata['kube-master-certs'] ?? ''));
-  const pem = (key: string) => {
-    const value = doc[key];
-    if (!value) throw new Error(`kube-master-certs has no ${key}`);
-    return Buffer.from(value, 'base64').toString('utf8');
-  };
+  const pems = etcdClientPems(metadata);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'quorum-etcdctl-'));
   const files = { cacert: path.join(dir, 'ca.crt'), cert: path.join(dir, 'client.crt'), key: path.join(dir, 'client.key') };
-  writeFileSync(files.cacert, pem('ETCD_APISERVER_CA_CERT'));
-  writeFileSync(files.cert, pem('ETCD_APISERVER_CLIENT_CERT'));
-  writeFileSync(files.key, pem('ETCD_APISERVER_CLIENT_KEY'), { mode: 0o600 });
+  writeFileSync(files.cacert, pems.ca);
+  writeFileSync(files.cert, pems.cert);
+  writeFileSync(files.key, pems.key, { mode: 0o600 });
   return { dir, ...files, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
@@ -128,11 +127,6 @@ export function allHealthy(t: Topology): boolean {
 }
 
 // --- The consistency check after an operation ------------------------------------------------------------
-
-/** The cluster's replica VMs, by name. */
-export async function replicaVms(c: Container, ref: ClusterRef): Promise<InstanceInfo[]> {
-  return (await c.compute.listInstances(ref.project, replicaNameRegex(ref.masterName))).sort((a, b) => a.name.localeCompare(b.name));
-}
 
 /**
  * etcdctl's view (not the dashboard's client): in main and in events the members are exactly
