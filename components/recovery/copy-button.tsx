@@ -1,0 +1,37 @@
+'use client';
+import { useEffect, useState } from 'react';
+
+type CopyState = 'idle' | 'copied' | 'failed';
+
+/**
+ * Copies `text` to the clipboard. The Clipboard API exists only in secure contexts (https or localhost): elsewhere
+ * the button says so, and the command stays selectable in its <pre>.
+ */
+export function CopyButton({ text, label = 'Copy' }: { text: string; label?: string }) {
+  const [state, setState] = useState<CopyState>('idle');
+  useEffect(() => {
+    if (state === 'idle') return;
+    const timer = setTimeout(() => setState('idle'), 2_000);
+    return () => clearTimeout(timer);
+  }, [state]);
+  const copy = async () => {
+    try {
+      if (!navigator.clipboard) throw new Error('no clipboard');
+      await navigator.clipboard.writeText(text);
+      setState('copied');
+    } catch {
+      setState('failed');
+    }
+  };
+  return (
+    <button
+      type="button"
+      onClick={() => void copy()}
+      data-testid="copy-command"
+      aria-label={`${label} command`}
+      className="shrink-0 rounded border border-slate-300 bg-white px-2 py-0.5 text-xs font-medium text-slate-700 hover:bg-slate-50"
+    >
+      {state === 'copied' ? 'Copied' : state === 'failed' ? 'Select and copy by hand' : label}
+    </button>
+  );
+}

@@ -1,0 +1,205 @@
+import type { LostEtcdCluster, QuorumLostRunbook, RunbookProcedure, RunbookStep } from '@/lib/core/runbook';
+import { formatBytes, pluralize } from '@/lib/core/format';
+import { Badge } from '@/components/ui/badge';
+import { Card } from '@/components/ui/card';
+import { CopyButton } from './copy-button';
+
+/**
+ * The disaster-recovery runbook shown instead of any membership change while etcd has lost quorum: who survives,
+ * the newest verified snapshot, and two hand procedures with every command filled in (lib/core/runbook.ts).
+ * Only the copy buttons run in the browser; the rest renders on the server as well.
+ */
+export function QuorumLostRunbookView({ runbook }: { runbook: QuorumLostRunbook }) {
+  return (
+    <div className="space-y-4" data-testid="quorum-lost-runbook">
+      <div role="alert" className="rounded-lg border border-red-300 bg-red-50 p-4 text-sm">
+        <h2 className="text-base font-semibold text-red-800">etcd has lost quorum: membership changes are refused</h2>
+        <ul className="mt-1 space-y-0.5 text-red-700">
+          {runbook.lost.map((l) => (
+            <li key={l.cluster}>{l.summary}</li>
+          ))}
+        </ul>
+        <p className="mt-2 text-xs text-red-700/80">
+          {runbook.cluster.masterName} in {runbook.cluster.project}, as observed at {runbook.observedAt}. The API servers cannot write cluster
+          state until quorum is back.
+        </p>
+      </div>
+
+      {runbook.notes.map((n) => (
+        <p key={n} className="rounded-md border border-amber-200 bg-amber-50 p-3 text-sm text-amber-900" data-testid="runbook-note">
+          {n}
+        </p>
+      ))}
+
+      {runbook.tryFirst.length > 0 && (
+        <Card title="Try this first">
+          <p className="mb-3 text-sm text-slate-700">
+            If a lost member comes back, quorum returns by itself and nothing is lost. Once you have started procedure A or B, do not
+            start the lost replicas again.
+          </p>
+          <Steps steps={runbook.tryFirst} testId="runbook-try-first" />
+        </Card>
+      )}
+
+      {runbook.lost.map((l) => (
+        <LostCluster key={l.cluster} lost={l} />
+      ))}
+
+      {runbook.afterwards.length > 0 && (
+        <Card title="Afterwards">
+          <Steps steps={runbook.afterwards} testId="runbook-afterwards" />
+        </Card>
+      )}
+    </div>
+  );
+}
+
+function LostCluster({ lost }: { lost: LostEtcdCluster }) {
+  const { cluster, snapshot } = lost;
+  return (
+    <Card title={`etcd ${cluster}`} aside={<Badge tone="bad">quorum lost</Badge>}>
+      <div className="space-y-4 text-sm" data-testid="runbook-cluster" data-etcd={cluster}>
+        <div>
+          <p className="text-slate-800">{lost.summary}</p>
+          {lost.note && <p className="mt-1 text-xs text-slate-500">{lost.note}</p>}
+        </div>
+
+        <div className="overflow-x-auto">
+          <table className="w-full text-left text-sm" data-testid="runbook-members">
+            <thead className="text-xs uppercase tracking-wide text-slate-500">
+              <tr>
+                <th className="py-1 pr-3 font-medium">replica</th>
+                <th className="py-1 pr-3 font-medium">zone</th>
+                <th className="py-1 pr-3 font-medium">raft index</th>
+                <th className="py-1 font-medium">state</th>
+              </tr>
+            </thead>
+            <tbody>
+              {lost.members.map((m) => (
+                <tr
+                  key={`${m.name}/${m.memberId ?? ''}`}
+                  data-testid="runbook-member"
+                  data-surviving={m.surviving}
+                  className={`border-t border-slate-100 ${m.chosen ? 'bg-emerald-50' : ''}`}
+                >
+                  <td className="py-1 pr-3">
+                    <span className="font-mono text-xs" {...(m.chosen ? { 'data-testid': 'runbook-survivor', 'data-etcd': cluster } : {})}>
+                      {m.name}
+                    </span>
+                    {m.chosen && (
+                      <span className="ml-2">
+                        <Badge tone="good">highest raft index</Badge>
+                      </span>
+                    )}
+                  </td>
+                  <td className="py-1 pr-3 text-xs">{m.zone ?? '—'}</td>
+                  <td className="py-1 pr-3 font-mono text-xs">{m.raftIndex ?? '—'}</td>
+                  <td className={`py-1 text-xs ${m.surviving ? 'text-emerald-800' : 'text-red-700'}`}>{m.state}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+
+        <div data-testid="runbook-snapshot" data-file={snapshot?.file ?? ''}>
+          <span className="font-medium text-slate-700">Newest verified snapshot: </span>
+          {snapshot ? (
+            <span className="text-slate-800">
+              <span className="font-mono text-xs">{snapshot.file}</span>, taken {snapshot.age} ago ({snapshot.takenAt}), {formatBytes(snapshot.sizeBytes)},
+              revision {snapshot.revision}, {pluralize(snapshot.totalKeys, 'key')}
+            </span>
+          ) : (
+            <span className="text-slate-800">none</span>
+          )}
+        </div>
+
+        <p className="rounded-md bg-slate-50 p-3 font-medium text-slate-900" data-testid="runbook-recommendation" data-recommended={lost.recommended ?? ''}>
+          {lost.recommendation}
+        </p>
+
+        <Procedure
+          procedure={lost.forceNewCluster}
+          recommended={lost.recommended === 'force-new-cluster'}
+          fallbackTitle="A. Keep the survivor's data (--force-new-cluster)"
+          unavailable={`Not possible: no member of etcd ${cluster} answers as a voter.`}
+        />
+        <Procedure
+          procedure={lost.snapshotRestore}
+          recommended={lost.recommended === 'snapshot-restore'}
+          fallbackTitle="B. Restore the newest verified snapshot"
+          unavailable={
+            snapshot
+              ? `Not possible: no replica is running to restore the snapshot onto.`
+              : `Not possible: there is no verified snapshot of etcd ${cluster}.`
+          }
+        />
+      </div>
+    </Card>
+  );
+}
+
+function Procedure({
+  procedure,
+  recommended,
+  fallbackTitle,
+  unavailable,
+}: {
+  procedure: RunbookProcedure | null;
+  recommended: boolean;
+  fallbackTitle: string;
+  unavailable: string;
+}) {
+  if (!procedure) {
+    return (
+      <section className="rounded-md border border-slate-200 p-3" data-testid="runbook-procedure" data-available="false">
+        <h3 className="font-semibold text-slate-500">{fallbackTitle}</h3>
+        <p className="mt-1 text-slate-500">{unavailable}</p>
+      </section>
+    );
+  }
+  return (
+    <section
+      className={`rounded-md border p-3 ${recommended ? 'border-emerald-300' : 'border-slate-200'}`}
+      data-testid="runbook-procedure"
+      data-kind={procedure.kind}
+      data-available="true"
+    >
+      <h3 className="flex flex-wrap items-center gap-2 font-semibold text-slate-900">
+        {procedure.title}
+        <span className="text-xs font-normal text-slate-500">on {procedure.target}</span>
+        {recommended && <Badge tone="good">recommended</Badge>}
+      </h3>
+      <div className="mt-2">
+        <Steps steps={procedure.steps} testId="runbook-steps" />
+      </div>
+      <p className="mt-3 rounded-md bg-amber-50 p-2 text-amber-900" data-testid="runbook-data-loss">
+        <span className="font-semibold">What this loses: </span>
+        {procedure.dataLoss}
+      </p>
+    </section>
+  );
+}
+
+function Steps({ steps, testId }: { steps: readonly RunbookStep[]; testId: string }) {
+  return (
+    <ol className="list-decimal space-y-3 pl-5 text-sm" data-testid={testId}>
+      {steps.map((s, i) => (
+        <li key={`${i}-${s.title}`} data-testid="runbook-step">
+          <div className="font-medium text-slate-900">{s.title}</div>
+          {s.command !== null && (
+            <div className="mt-1 flex items-start gap-2">
+              <pre
+                className="min-w-0 flex-1 overflow-x-auto whitespace-pre-wrap break-all rounded bg-slate-900 p-2 font-mono text-xs text-slate-100"
+                data-testid="runbook-command"
+              >
+                {s.command}
+              </pre>
+              <CopyButton text={s.command} />
+            </div>
+          )}
+          {s.detail !== null && <p className="mt-1 text-xs text-slate-600">{s.detail}</p>}
+        </li>
+      ))}
+    </ol>
+  );
+}
