@@ -1,4 +1,6 @@
-import type { Finding, Severity } from '@/lib/core/assessment';
+import Link from 'next/link';
+import { recoveryUrls } from '@/lib/client/queries';
+import type { Finding, FindingAction, Severity } from '@/lib/core/assessment';
 import { describeSince, FAILURE_LABELS, zoneSubject, type FailureSince } from '@/lib/core/failure';
 import { Badge, type Tone } from '@/components/ui/badge';
 
@@ -19,7 +21,18 @@ function FindingSince({ since }: { since: string | null }) {
   return since && <p className="mt-0.5 text-xs text-slate-500" data-testid="finding-since">{since}</p>;
 }
 
-export function FindingsList({ findings, failureSince = {}, observedAt = '' }: { findings: Finding[]; failureSince?: FailureSince; observedAt?: string }) {
+function ActionLink({ clusterId, action }: { clusterId: string; action: FindingAction }) {
+  const [href, label] =
+    action.kind === 'recover' ? [recoveryUrls.recover(clusterId, action.replica), `Recover ${action.replica}…`] : [recoveryUrls.rebalance(clusterId, action.zone), `Rebalance into ${action.zone}…`];
+  return (
+    <Link href={href} className="mt-1 inline-block rounded-md border border-sky-300 bg-sky-50 px-2 py-0.5 text-xs font-medium text-sky-800 hover:bg-sky-100" data-testid="finding-action" data-action={action.kind}>
+      {label}
+    </Link>
+  );
+}
+
+/** `clusterId`: when given, a finding's guided fix (recover a replica, rebalance) is offered as a link. */
+export function FindingsList({ clusterId, findings, failureSince = {}, observedAt = '' }: { clusterId?: string; findings: Finding[]; failureSince?: FailureSince; observedAt?: string }) {
   if (findings.length === 0) return <p className="text-sm text-emerald-700">No findings: the layout follows every rule Quorum checks.</p>;
   return (
     <ul className="space-y-3" data-testid="findings">
@@ -33,6 +46,7 @@ export function FindingsList({ findings, failureSince = {}, observedAt = '' }: {
           <FindingSince since={sinceOf(f, failureSince, observedAt)} />
           <p className="mt-1 text-slate-800">{f.message}</p>
           <p className="mt-0.5 text-slate-500"><span className="font-medium text-slate-600">Fix:</span> {f.fix}</p>
+          {clusterId && f.action && <ActionLink clusterId={clusterId} action={f.action} />}
         </li>
       ))}
     </ul>

@@ -54,7 +54,7 @@ export function ClusterDashboard({ id, chaosControls = false }: { id: string; ch
         <div className="min-w-0 space-y-4">
           <LoadBalancerPanel topology={t} />
           <div className="overflow-x-auto pb-1">
-            <ZoneGrid topology={t} assessment={a} failureSince={data.failureSince} />
+            <ZoneGrid clusterId={id} topology={t} assessment={a} failureSince={data.failureSince} />
           </div>
           <ControlPlanePanel topology={t} />
           {chaosControls && <ChaosPanel clusterId={id} topology={t} />}
@@ -64,7 +64,7 @@ export function ClusterDashboard({ id, chaosControls = false }: { id: string; ch
             <QuorumGauge assessment={a} />
           </Card>
           <Card title={`Findings (${a.findings.length})`}>
-            <FindingsList findings={a.findings} failureSince={data.failureSince} observedAt={t.observedAt} />
+            <FindingsList clusterId={id} findings={a.findings} failureSince={data.failureSince} observedAt={t.observedAt} />
           </Card>
         </aside>
       </div>

@@ -1,3 +1,5 @@
+import Link from 'next/link';
+import { recoveryUrls } from '@/lib/client/queries';
 import type { ReplicaHealth } from '@/lib/core/assessment';
 import type { FailureClass, ReplicaDiagnosis } from '@/lib/core/failure';
 import { formatBytes } from '@/lib/core/format';
@@ -30,6 +32,7 @@ function EtcdLine({ cluster, replica }: { cluster: EtcdClusterName; replica: Rep
 }
 
 export function ReplicaCard({
+  clusterId,
   replica,
   health,
   leases,
@@ -37,6 +40,7 @@ export function ReplicaCard({
   failureSince,
   observedAt,
 }: {
+  clusterId: string;
   replica: Replica;
   health: ReplicaHealth;
   leases: LeaderElectedComponent[];
@@ -53,6 +57,15 @@ export function ReplicaCard({
         <Badge tone={healthTone[health]} testId="replica-health">{health}</Badge>
       </header>
       {diagnosis && <ReplicaFailure diagnosis={diagnosis} since={failureSince} observedAt={observedAt} />}
+      {health !== 'healthy' && (
+        <Link
+          href={recoveryUrls.recover(clusterId, replica.name)}
+          className="mb-2 block rounded-md bg-red-700 px-2 py-1 text-center text-sm font-medium text-white hover:bg-red-800"
+          data-testid="recover-replica"
+        >
+          Recover this replica…
+        </Link>
+      )}
       <dl className="space-y-1 text-sm">
         <div className="flex justify-between gap-2">
           <dt className="text-slate-500">VM</dt>

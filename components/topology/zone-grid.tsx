@@ -6,7 +6,7 @@ import { describeSince, zoneSubject, type FailureSince } from '@/lib/core/failur
 import { ReplicaCard } from './replica-card';
 
 /** The region's zones as columns, empty ones included, with the replicas in each. */
-export function ZoneGrid({ topology, assessment, failureSince }: { topology: Topology; assessment: Assessment; failureSince: FailureSince }) {
+export function ZoneGrid({ clusterId, topology, assessment, failureSince }: { clusterId: string; topology: Topology; assessment: Assessment; failureSince: FailureSince }) {
   const outages = new Map(assessment.diagnosis.zonesUnreachable.map((o) => [o.zone, o]));
   const nodesByZone = new Map<string, number>();
   for (const node of topology.nodes ?? []) if (node.zone) nodesByZone.set(node.zone, (nodesByZone.get(node.zone) ?? 0) + 1);
@@ -44,6 +44,7 @@ export function ZoneGrid({ topology, assessment, failureSince }: { topology: Top
               replicas.map((replica) => (
                 <ReplicaCard
                   key={replica.name}
+                  clusterId={clusterId}
                   replica={replica}
                   health={assessment.replicaHealth[replica.name] ?? 'unknown'}
                   leases={leasesHeldBy(topology, replica.name)}

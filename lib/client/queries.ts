@@ -61,3 +61,9 @@ export const liveUrls = {
   fleet: () => '/api/fleet/events',
   cluster: (id: string) => `/api/clusters/${encodeURIComponent(id)}/events`,
 };
+
+/** Pages a finding's action or a failed replica's card leads to. */
+export const recoveryUrls = {
+  recover: (clusterId: string, replica: string) => `/clusters/${encodeURIComponent(clusterId)}/recover?replica=${encodeURIComponent(replica)}`,
+  rebalance: (clusterId: string, zone: string) => `/clusters/${encodeURIComponent(clusterId)}/recover?rebalance=${encodeURIComponent(zone)}`,
+};

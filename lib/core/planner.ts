@@ -580,7 +580,13 @@ function appendRemove(ctx: Ctx, start: Layout, victim: LayoutReplica, picked: bo
   const master = ctx.masterName;
   const p = { zone, name: victim.name };
   step('resolve-replica', picked ? `Remove ${victim.name}, picked in ${zone}` : `Remove ${victim.name} in ${zone}`, { ...p, picked });
-  step('move-leadership', `Move etcd leadership off ${victim.name} if it leads`, { ...p, leadsNow: victim.name === ctx.leader });
+  step(
+    'move-leadership',
+    victim.healthy
+      ? `Move etcd leadership off ${victim.name} if it leads`
+      : `Move etcd leadership off ${victim.name} if it leads; skipped (and logged) while it does not answer, since the hand-over needs it`,
+    { ...p, leadsNow: victim.name === ctx.leader },
+  );
   pushSnapshot(ctx, 'remove', zone, layout, victim.name);
   step('remove-member', `Remove ${victim.name} from etcd main and events`, p, {
     ...layout,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Topology } from './topology';
 import { assessTopology } from './assessment';
 import { buildTopology, NOW, prodSpec, withReplica } from './testing/topology-builder';
-import { addZoneChoices, etcdRoleOf, isNewerObservation, leasesHeldBy, outsideZoneChoices } from './view';
+import { addZoneChoices, etcdRoleOf, isNewerObservation, leasesHeldBy, outsideZoneChoices, replacementZoneChoices } from './view';
 
 describe('isNewerObservation', () => {
   it.each([
@@ -80,5 +80,29 @@ describe('outsideZoneChoices', () => {
     const choices = outsideZoneChoices(view, [...topology.regionZones, 'us-central1-a', 'us-central1-f']);
     expect(choices.map((c) => c.zone)).toEqual(['us-central1-a', 'us-central1-f']);
     expect(choices[0]?.refusal).toMatch(/^us-central1-a is in us-central1, outside the cluster's region europe-west1; pick one of /);
+  });
+});
+
+describe('replacementZoneChoices', () => {
+  it('recommends the failed replica\'s own zone and lists every zone with what the cluster survives after', () => {
+    const t = buildTopology(prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', etcd: 'refused' }, { zone: 'd' }] }));
+    const choices = replacementZoneChoices({ id: 'x', topology: t, assessment: assessTopology(t, NOW) }, 'prod-master-c02');
+    expect(choices.map((c) => [c.zone, c.recommended, c.after?.canLoseZones ?? null, c.warning !== null])).toEqual([
+      ['europe-west1-b', false, 0, true],
+      ['europe-west1-c', true, 1, false],
+      ['europe-west1-d', false, 0, true],
+    ]);
+    expect(choices[1]?.replicas).toEqual([]);
+  });
+
+  it('refuses the zone that is down and recommends the emptiest reachable one, with the tolerance warning', () => {
+    const base = buildTopology(prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', etcd: 'timeout', apiServer: 'timeout' }, { zone: 'd' }] }));
+    const t = { ...base, nodes: (base.nodes ?? []).map((n) => (n.zone === 'europe-west1-c' ? { ...n, ready: false } : n)) };
+    const choices = replacementZoneChoices({ id: 'x', topology: t, assessment: assessTopology(t, NOW) }, 'prod-master-c02');
+    const c = choices.find((x) => x.zone === 'europe-west1-c');
+    expect(c?.refusalCode).toBe('ZoneUnavailable');
+    const recommended = choices.filter((x) => x.recommended);
+    expect(recommended.map((x) => x.zone)).toEqual(['europe-west1-b']);
+    expect(recommended[0]?.warning).toContain('because europe-west1-c is unreachable');
   });
 });

@@ -118,3 +118,25 @@ export function outsideZoneChoices(view: Omit<ClusterView, 'failureSince'>, zone
       return !result.ok && result.refusal.code === 'ZoneOutsideRegion' ? [{ zone, refusal: result.refusal.message }] : [];
     });
 }
+
+export type ReplacementZoneChoice = AddZoneChoice & { warning: string | null };
+
+/**
+ * Every zone of the region as a place for the replacement of `replica`: what the cluster survives after the
+ * replacement there, the planner's tolerance warning, or why it refuses. Recommended is the zone the planner picks
+ * by itself (the replica's own zone, or the best reachable one when that zone is down).
+ */
+export function replacementZoneChoices(view: Omit<ClusterView, 'failureSince'>, replica: string, opts: { operationInProgress?: boolean } = {}): ReplacementZoneChoice[] {
+  const { topology, assessment } = view;
+  const plan = (zone?: string) =>
+    planOperation({ topology, assessment, intent: { kind: 'replace-replica', name: replica, ...(zone ? { zone } : {}) }, operationInProgress: opts.operationInProgress ?? false });
+  const byDefault = plan();
+  const defaultZone = byDefault.ok ? (byDefault.plan.steps.find((s) => s.kind === 'add-learner')?.params.zone ?? null) : null;
+  return topology.regionZones.map((zone): ReplacementZoneChoice => {
+    const replicas = topology.replicas.filter((r) => r.zone === zone && r.name !== replica).map((r) => r.name);
+    const result = plan(zone);
+    if (!result.ok) return { zone, replicas, recommended: false, after: null, refusal: result.refusal.message, refusalCode: result.refusal.code, warning: null };
+    const warning = result.plan.warnings.find((w) => w.code === 'ZoneToleranceReduced')?.message ?? null;
+    return { zone, replicas, recommended: zone === defaultZone, after: result.plan.after, refusal: null, refusalCode: null, warning };
+  });
+}

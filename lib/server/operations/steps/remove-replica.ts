@@ -34,18 +34,36 @@ const resolveReplica = (c: Container): StepExecutor => async (ctx) => {
   return { detail: { name, zone, internalIp: instance?.internalIp ?? null } };
 };
 
-/** Moves leadership of each etcd cluster to another started voter when the replica leads it (MoveLeader goes to the leader). */
+/**
+ * Moves leadership of each etcd cluster to another started voter when the replica leads it (MoveLeader goes to the
+ * leader). A replica whose member does not answer (stopped, killed, frozen, in a lost zone) is skipped with a
+ * warning in the log: a removal of a failed replica must not wait on it.
+ */
 const moveLeadership = (c: Container): StepExecutor => async (ctx) => {
   const view = await loadCluster(c, ctx);
   const victim = victimOf(ctx);
   const moved: EtcdClusterName[] = [];
+  const skipped: EtcdClusterName[] = [];
   for (const cluster of CLUSTERS) {
     const members = await c.etcd.memberList(voterEndpoints(c, view, cluster), view.etcd, ETCD_CALL_MS);
     const own = memberOf(members, victim.name, victim.internalIp, cluster);
-    if (!own || victim.internalIp === null) continue;
+    if (!own) continue;
+    // A failed replica: the graceful hand-over needs the member itself, so it is skipped, and the log says so.
+    const silent = async (why: string) => {
+      skipped.push(cluster);
+      await ctx.log(`etcd ${cluster} on ${victim.name} ${why}: leadership is not moved gracefully (skipped); if it led, the other voters elect a leader without it`, 'warn');
+    };
+    if (victim.internalIp === null) {
+      await silent('has no VM');
+      continue;
+    }
     const victimEndpoint = c.endpoints.etcd(victim.internalIp, cluster);
     const status = await c.etcd.status(victimEndpoint, view.etcd, ETCD_CALL_MS);
-    if (!status.ok || status.leaderId !== own.id) continue;
+    if (!status.ok) {
+      await silent(`does not answer (${status.error})`);
+      continue;
+    }
+    if (status.leaderId !== own.id) continue;
     // The new leader: a started voter that answers status, other than the victim.
     let target: string | null = null;
     for (const r of view.replicas) {
@@ -74,7 +92,7 @@ const moveLeadership = (c: Container): StepExecutor => async (ctx) => {
     moved.push(cluster);
     await ctx.log(`etcd ${cluster} leadership moved off ${victim.name}`);
   }
-  return { detail: { moved } };
+  return { detail: { moved, skipped } };
 };
 
 /** Removes the replica's member from main and events; a member already gone is done. EtcdRefused is retried for a minute. */

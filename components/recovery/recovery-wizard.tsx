@@ -1,0 +1,274 @@
+'use client';
+import { useQuery } from '@tanstack/react-query';
+import Link from 'next/link';
+import { useState, useTransition, type ReactNode } from 'react';
+import { previewPlanAction } from '@/lib/actions/preview-plan-action';
+import { startOperationAction } from '@/lib/actions/start-operation-action';
+import { clusterViewQuery, FALLBACK_POLL_MS, liveUrls, recoveryUrls } from '@/lib/client/queries';
+import { useLiveFeed } from '@/lib/client/use-live-feed';
+import { toleranceSentence } from '@/lib/core/assessment';
+import type { SnapshotListing } from '@/lib/core/backups';
+import { quorumLostRunbook } from '@/lib/core/runbook';
+import type { EtcdClusterName } from '@/lib/core/topology';
+import { ok, type Result } from '@/lib/core/errors';
+import type { ClusterIntent, Plan } from '@/lib/core/planner';
+import { replacementZoneChoices, type ClusterView } from '@/lib/core/view';
+import { Badge } from '@/components/ui/badge';
+import { ReplicaFailure } from '@/components/topology/replica-failure';
+import { QuorumLostRunbookView } from './quorum-lost-runbook';
+import { ConfirmAndRun } from '@/components/wizards/confirm-and-run';
+import { PlanPreview, survivesSentence } from '@/components/wizards/plan-preview';
+import { PlanRefusal } from '@/components/wizards/plan-refusal';
+
+export type RecoveryTarget = { kind: 'replica'; replica: string } | { kind: 'rebalance'; zone: string } | { kind: 'choose' };
+
+type Props = {
+  clusterId: string;
+  initialView: ClusterView;
+  target: RecoveryTarget;
+  runningOperationId: string | null;
+  /** The cluster's verified snapshots, for the disaster-recovery runbook shown while etcd has no quorum. */
+  snapshots: SnapshotListing[];
+  /** Absolute folder of each etcd cluster's snapshot files on the Quorum server, for the runbook's copy command. */
+  snapshotFolders: Record<EtcdClusterName, string>;
+};
+
+function Section({ n, title, children, testId }: { n: number; title: string; children: ReactNode; testId: string }) {
+  return (
+    <section className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm" data-testid={testId}>
+      <h2 className="mb-3 flex items-center gap-2 text-base font-semibold">
+        <span className="flex h-6 w-6 items-center justify-center rounded-full bg-slate-900 text-xs text-white">{n}</span>
+        {title}
+      </h2>
+      {children}
+    </section>
+  );
+}
+
+/** Preview (fresh server-side plan), then confirm and run; the operation page shows the run and its verification. */
+function PreviewAndRun({ clusterId, masterName, intent, label, runningOperationId }: { clusterId: string; masterName: string; intent: ClusterIntent; label: string; runningOperationId: string | null }) {
+  const [result, setResult] = useState<{ intent: string; plan: Result<Plan> } | null>(null);
+  const [pending, startTransition] = useTransition();
+  const key = JSON.stringify(intent);
+  const current = result?.intent === key ? result.plan : null;
+  return (
+    <div className="space-y-4">
+      <button
+        className="rounded-md bg-slate-900 px-3 py-1.5 text-sm font-medium text-white disabled:opacity-50"
+        disabled={pending}
+        onClick={() => startTransition(async () => setResult({ intent: key, plan: await previewPlanAction({ clusterId, intent }) }))}
+        data-testid="preview-recovery"
+      >
+        {pending ? 'Observing the cluster and planning…' : label}
+      </button>
+      {current && !current.ok && (
+        <PlanRefusal code={current.code} message={current.message}>
+          {current.code === 'OperationInProgress' && runningOperationId && (
+            <Link href={`/clusters/${encodeURIComponent(clusterId)}/operations/${runningOperationId}`} className="mt-1 block font-medium text-red-800 underline">
+              Open the running operation
+            </Link>
+          )}
+        </PlanRefusal>
+      )}
+      {current?.ok && (
+        <>
+          <PlanPreview plan={current.data} />
+          <ConfirmAndRun
+            confirmName={masterName}
+            label="Run the recovery"
+            run={async (confirm) => {
+              const started = await startOperationAction({ clusterId, intent: current.data.intent as ClusterIntent, confirm });
+              return started.ok ? ok({ operationId: started.data.operationId, clusterId }) : started;
+            }}
+          />
+          <p className="text-xs text-slate-500">
+            Step 4, verify: the operation ends by checking that etcd main and events list exactly the replicas, with no learner; its page shows that check
+            and the cluster page the voters&apos; health.
+          </p>
+        </>
+      )}
+    </div>
+  );
+}
+
+function ReplaceReplica({ clusterId, view, replica, runningOperationId }: { clusterId: string; view: ClusterView; replica: string; runningOperationId: string | null }) {
+  const { topology: t, assessment: a } = view;
+  const r = t.replicas.find((x) => x.name === replica);
+  const choices = replacementZoneChoices(view, replica, { operationInProgress: runningOperationId !== null });
+  const recommended = choices.find((c) => c.recommended)?.zone ?? null;
+  const [picked, setPicked] = useState<string | null>(null);
+  const zone = picked ?? recommended;
+  const chosen = choices.find((c) => c.zone === zone) ?? null;
+  if (!r) {
+    return (
+      <PlanRefusal code="NotFound" message={`${replica} is not a replica of ${t.cluster.masterName} (any more).`}>
+        <Link href={`/clusters/${encodeURIComponent(clusterId)}`} className="mt-1 block font-medium text-red-800 underline">Back to the cluster</Link>
+      </PlanRefusal>
+    );
+  }
+  const health = a.replicaHealth[replica] ?? 'unknown';
+  const diagnosis = a.diagnosis.replicas[replica];
+  return (
+    <div className="space-y-4">
+      <Section n={1} title={`Diagnose ${replica}`} testId="recovery-diagnose">
+        <div className="mb-2 flex flex-wrap items-center gap-2 text-sm">
+          <span className="font-mono">{replica}</span>
+          <span className="text-slate-500">in</span>
+          <span className="font-mono">{r.zone}</span>
+          <Badge tone={health === 'healthy' ? 'good' : health === 'unhealthy' ? 'bad' : 'unknown'} testId="recovery-health">{health}</Badge>
+          <Badge tone="neutral">VM {r.vmStatus}</Badge>
+        </div>
+        {diagnosis && diagnosis.primary !== null ? (
+          <ReplicaFailure diagnosis={diagnosis} since={view.failureSince[replica] ?? {}} observedAt={t.observedAt} />
+        ) : (
+          <p className="text-sm text-emerald-800" data-testid="recovery-no-failure">
+            Nothing is wrong with {replica} in the latest observation. Replacing it is still possible (a member that keeps lagging, say), but check
+            the cluster page first.
+          </p>
+        )}
+        <p className="mt-2 text-sm text-slate-700">
+          The cluster {toleranceSentence(a)} now. Recovery removes {replica} from etcd first (etcd wants a failed member out before its replacement joins),
+          even when its VM does not answer: the steps that need it, such as moving etcd leadership, are skipped and the log says so.
+        </p>
+      </Section>
+
+      <Section n={2} title="Place the replacement" testId="recovery-placement">
+        <fieldset className="space-y-2" data-testid="replacement-zones">
+          {choices.map((c) => (
+            <label
+              key={c.zone}
+              data-zone={c.zone}
+              data-recommended={c.recommended}
+              className={`flex items-start gap-2 rounded-md border px-3 py-2 text-sm ${c.refusal ? 'cursor-not-allowed border-dashed border-slate-200 bg-slate-50 text-slate-500' : zone === c.zone ? 'border-sky-500 bg-sky-50' : 'border-slate-200 bg-white hover:border-sky-300'}`}
+            >
+              <input type="radio" name="zone" className="mt-1" disabled={c.refusal !== null} checked={zone === c.zone} onChange={() => setPicked(c.zone)} />
+              <span className="min-w-0 flex-1">
+                <span className="flex flex-wrap items-center gap-2">
+                  <span className="font-mono">{c.zone}</span>
+                  {c.zone === r.zone && <Badge tone="neutral">its zone</Badge>}
+                  {c.recommended && <Badge tone="good">recommended</Badge>}
+                </span>
+                <span className="block text-xs text-slate-500">
+                  {c.replicas.length ? `also there: ${c.replicas.join(', ')}` : 'no other replica there'}
+                  {c.after && ` · after: ${survivesSentence(c.after)}`}
+                </span>
+                {c.refusal && <span className="block text-xs">{c.refusal}</span>}
+                {c.warning && <span className="mt-1 block rounded bg-amber-50 px-2 py-1 text-xs text-amber-900" data-testid="tolerance-warning">{c.warning}</span>}
+              </span>
+            </label>
+          ))}
+        </fieldset>
+      </Section>
+
+      <Section n={3} title="Plan and run" testId="recovery-run">
+        {zone === null || chosen?.refusal ? (
+          <PlanRefusal code={chosen?.refusalCode ?? 'ZoneUnavailable'} message={chosen?.refusal ?? choices.find((c) => c.refusal)?.refusal ?? 'No zone can take the replacement.'} />
+        ) : (
+          <PreviewAndRun
+            clusterId={clusterId}
+            masterName={t.cluster.masterName}
+            intent={{ kind: 'replace-replica', name: replica, ...(zone !== r.zone ? { zone } : {}) }}
+            label={`Preview: replace ${replica} in ${zone}`}
+            runningOperationId={runningOperationId}
+          />
+        )}
+      </Section>
+    </div>
+  );
+}
+
+function Rebalance({ clusterId, view, zone, runningOperationId }: { clusterId: string; view: ClusterView; zone: string; runningOperationId: string | null }) {
+  const { topology: t, assessment: a } = view;
+  const byZone = new Map<string, string[]>();
+  for (const r of t.replicas) byZone.set(r.zone, [...(byZone.get(r.zone) ?? []), r.name]);
+  const pairs = [...byZone.entries()].filter(([, names]) => names.length >= 2);
+  const [name, setName] = useState('');
+  return (
+    <div className="space-y-4">
+      <Section n={1} title="Diagnose the layout" testId="recovery-diagnose">
+        <ul className="space-y-1 text-sm" data-testid="rebalance-layout">
+          {t.regionZones.map((z) => (
+            <li key={z} className="flex gap-2">
+              <span className="w-40 font-mono">{z}</span>
+              <span className={(byZone.get(z)?.length ?? 0) >= 2 ? 'font-medium text-amber-800' : 'text-slate-600'}>
+                {byZone.get(z)?.join(', ') ?? 'no replica'}
+                {z === zone && ' · free: the new replica goes here'}
+              </span>
+            </li>
+          ))}
+        </ul>
+        <p className="mt-2 text-sm text-slate-700">
+          The cluster {toleranceSentence(a)} now. Rebalancing adds a replica in <span className="font-mono">{zone}</span>, then removes one of the pair, as one
+          operation; the cluster keeps at least three voters throughout.
+        </p>
+      </Section>
+      <Section n={2} title="Pick the replica that moves" testId="recovery-placement">
+        <select className="block w-full rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm" value={name} onChange={(e) => setName(e.target.value)} data-testid="rebalance-victim">
+          <option value="">Any of the pair (Quorum picks: unhealthy first, then not the etcd leader)</option>
+          {pairs.flatMap(([, names]) => names).map((n) => (
+            <option key={n} value={n}>{n}</option>
+          ))}
+        </select>
+      </Section>
+      <Section n={3} title="Plan and run" testId="recovery-run">
+        <PreviewAndRun
+          clusterId={clusterId}
+          masterName={t.cluster.masterName}
+          intent={{ kind: 'rebalance', zone, ...(name ? { name } : {}) }}
+          label={`Preview: rebalance into ${zone}`}
+          runningOperationId={runningOperationId}
+        />
+      </Section>
+    </div>
+  );
+}
+
+function Choose({ clusterId, view }: { clusterId: string; view: ClusterView }) {
+  const { topology: t, assessment: a } = view;
+  const actions = a.findings.flatMap((f) => (f.action ? [{ action: f.action, message: f.message }] : []));
+  if (actions.length === 0) return <p className="text-sm text-emerald-700">Every replica is healthy and no zone holds two replicas while another is free: nothing to recover.</p>;
+  return (
+    <ul className="space-y-2 text-sm">
+      {actions.map(({ action, message }, i) => (
+        <li key={i} className="rounded-md border border-slate-200 bg-white px-3 py-2">
+          <Link href={action.kind === 'recover' ? recoveryUrls.recover(clusterId, action.replica) : recoveryUrls.rebalance(clusterId, action.zone)} className="font-medium text-sky-700 underline">
+            {action.kind === 'recover' ? `Recover ${action.replica}` : `Rebalance into ${action.zone}`}
+          </Link>
+          <p className="text-slate-600">{message}</p>
+        </li>
+      ))}
+      <li className="text-xs text-slate-500">{t.cluster.masterName}: {t.replicas.length} replicas.</li>
+    </ul>
+  );
+}
+
+/**
+ * The recovery wizard on the cluster's live feed: diagnose, place, plan and run, verify. While etcd has no quorum
+ * no membership change is possible, and the disaster-recovery runbook is shown instead.
+ */
+export function RecoveryWizard({ clusterId, initialView, target, runningOperationId, snapshots, snapshotFolders }: Props) {
+  const query = clusterViewQuery(clusterId);
+  const live = useLiveFeed<ClusterView>(liveUrls.cluster(clusterId), query.queryKey, (v) => v.topology.observedAt);
+  const { data } = useQuery({ ...query, initialData: initialView, refetchInterval: live.status === 'live' ? false : FALLBACK_POLL_MS });
+  const view = data ?? initialView;
+  const runbook = quorumLostRunbook({ topology: view.topology, assessment: view.assessment, snapshots, snapshotFolders });
+  if (runbook) {
+    return (
+      <div className="space-y-4">
+        <PlanRefusal
+          code="QuorumAtRisk"
+          message={`etcd has lost quorum, so it accepts no membership change: Quorum will not remove or add a replica of ${view.topology.cluster.masterName} until quorum is back. Follow the runbook below.`}
+        />
+        <QuorumLostRunbookView runbook={runbook} />
+      </div>
+    );
+  }
+  switch (target.kind) {
+    case 'replica':
+      return <ReplaceReplica clusterId={clusterId} view={view} replica={target.replica} runningOperationId={runningOperationId} />;
+    case 'rebalance':
+      return <Rebalance clusterId={clusterId} view={view} zone={target.zone} runningOperationId={runningOperationId} />;
+    case 'choose':
+      return <Choose clusterId={clusterId} view={view} />;
+  }
+}
