@@ -371,6 +371,16 @@ describe('quorumLostRunbook: only etcd events lost', () => {
     ]);
   });
 
+  it('warns that etcd events may not be lost when the members that timed out could make a quorum with the survivor', () => {
+    // b01 answers, d03 timed out: 2 of 3 would be a quorum, so this layout gets the warning...
+    expect(rb.notes).toEqual([
+      'etcd events may not be lost at all: prod-master-d03 did not answer in time but its VM runs, and with it etcd events would have a quorum that Quorum cannot reach. Check its etcd log (Try this first) before A or B: forcing a new cluster while it still serves splits etcd in two.',
+    ]);
+    // ...and one where c02 and d03 both refused has none.
+    const refused = mustRunbook(prod([{ zone: 'b' }, { zone: 'c', events: 'refused' }, { zone: 'd', events: 'refused' }]));
+    expect(refused.notes).toEqual([]);
+  });
+
   it('only the events snapshot counts', () => {
     const withMain = mustRunbook(t, [snapshot()]);
     expect(lostOf(withMain, 'events').snapshot).toBeNull();

@@ -157,8 +157,19 @@ export function quorumLostRunbook(input: QuorumLostRunbookInput): QuorumLostRunb
     };
   });
 
-  const targets = new Set(lost.flatMap((l) => [l.forceNewCluster?.target, l.snapshotRestore?.target]).filter((n): n is string => n !== undefined));
   const notes: string[] = [];
+  for (const l of lost) {
+    const q = assessment.etcd[l.cluster];
+    const silent = l.members.filter((m) => m.state === TIMED_OUT).map((m) => m.name);
+    // Members that merely did not answer in time may still form a quorum out of Quorum's reach: forcing a new
+    // cluster next to them would split etcd in two.
+    if (silent.length > 0 && q.healthyVoters + silent.length >= q.quorum) {
+      notes.push(
+        `etcd ${l.cluster} may not be lost at all: ${listOf(silent)} did not answer in time but ${silent.length === 1 ? 'its VM runs' : 'their VMs run'}, and with ${silent.length === 1 ? 'it' : 'them'} etcd ${l.cluster} would have a quorum that Quorum cannot reach. Check ${silent.length === 1 ? 'its' : 'their'} etcd log (Try this first) before A or B: forcing a new cluster while ${silent.length === 1 ? 'it still serves' : 'they still serve'} splits etcd in two.`,
+      );
+    }
+  }
+  const targets = new Set(lost.flatMap((l) => [l.forceNewCluster?.target, l.snapshotRestore?.target]).filter((n): n is string => n !== undefined));
   const [mainLost, eventsLost] = [lost.find((l) => l.cluster === 'main'), lost.find((l) => l.cluster === 'events')];
   if (mainLost?.survivor && eventsLost?.survivor && mainLost.survivor.name !== eventsLost.survivor.name) {
     notes.push(
@@ -178,6 +189,8 @@ export function quorumLostRunbook(input: QuorumLostRunbookInput): QuorumLostRunb
 
 // --- members -----------------------------------------------------------------------------------------------------
 
+const TIMED_OUT = 'etcd did not answer in time';
+
 function rankedMembers(t: Topology, cluster: EtcdClusterName): RunbookMember[] {
   const list = t.etcd[cluster].members;
   const bound = list ? bindMembersToReplicas(list, t.replicas, cluster) : null;
@@ -191,7 +204,7 @@ function rankedMembers(t: Topology, cluster: EtcdClusterName): RunbookMember[] {
     let state: string;
     let surviving = false;
     if (r.vmStatus !== 'RUNNING') state = `VM is ${r.vmStatus}`;
-    else if (!s.ok) state = isTimeoutError(s.error) ? 'etcd did not answer in time' : `etcd is not answering (${s.error})`;
+    else if (!s.ok) state = isTimeoutError(s.error) ? TIMED_OUT : `etcd is not answering (${s.error})`;
     else if (boundNames && !boundNames.has(r.name)) state = `answers as member ${s.memberId}, which is not in the member list`;
     else if (s.isLearner) state = 'learner: not a voter, its copy may be incomplete';
     else {
