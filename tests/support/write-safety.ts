@@ -116,7 +116,7 @@ async function withDeadline<T>(ms: number, call: (deadline: Date) => Promise<T>)
   }
 }
 
-/** What kind of failure an attempt met; connection failures and time-outs make the writer read the endpoints again. */
+/** What kind of failure an attempt met: `timeout`, `connection`, etcd's own answer (`etcdserver: ...`) or `other: <message>`. */
 export function failureKind(e: unknown): string {
   const message = e instanceof Error ? e.message : String(e);
   const name = e instanceof Error ? e.constructor.name : '';
@@ -128,7 +128,8 @@ export function failureKind(e: unknown): string {
   return `other: ${compact.length > 80 ? `${compact.slice(0, 77)}...` : compact}`;
 }
 
-const needsRefresh = (kind: string) => kind === 'timeout' || kind === 'connection';
+/** Anything but an answer of etcd itself (a refused, dropped, silent or stopped member) may mean the replicas changed. */
+const needsRefresh = (kind: string) => !kind.startsWith('etcdserver:');
 
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -231,8 +232,8 @@ export function startWriter(opts: WriterOptions): Writer {
           failures[kind] = (failures[kind] ?? 0) + 1;
           failingSinceAck = true;
           consecutive++;
-          // The next attempt goes to the next endpoint; a dead or silent one also gets a new client, and the
-          // list is read again (the replica may have been replaced, at a new address).
+          // The next attempt goes to the next endpoint; unless etcd itself answered, the failed one also gets a
+          // new client and the list is read again (the replica may have been replaced, at a new address).
           pinned = (pinned + 1) % Math.max(1, endpoints.length);
           if (needsRefresh(kind)) {
             clients.drop(endpoint);
