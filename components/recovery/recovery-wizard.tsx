@@ -167,7 +167,8 @@ function ReplaceReplica({ clusterId, view, replica, runningOperationId }: { clus
           <PreviewAndRun
             clusterId={clusterId}
             masterName={t.cluster.masterName}
-            intent={{ kind: 'replace-replica', name: replica, ...(zone !== r.zone ? { zone } : {}) }}
+            // Always with the zone: the server re-plans on its own observation, and must not place it elsewhere.
+            intent={{ kind: 'replace-replica', name: replica, zone }}
             label={`Preview: replace ${replica} in ${zone}`}
             runningOperationId={runningOperationId}
           />

@@ -639,9 +639,9 @@ function planReplace(ctx: Ctx, start: Layout, intent: ReplaceReplicaIntent): Pla
     // What the same replacement in the failed replica's zone would have kept, had that zone been available.
     const inPlace = toleranceOf({ ...end, replicas: end.replicas.map((r) => (r.zone === zone && !mid.replicas.some((m) => m.name === r.name) ? { ...r, zone: victim.zone } : r)) });
     const sharing = mid.replicas.filter((r) => r.zone === zone).map((r) => r.name);
-    const why = down.has(victim.zone) ? `because ${victim.zone} is unreachable` : 'as asked';
+    const why = down.has(victim.zone) ? `because ${victim.zone} is unreachable` : `instead of its own zone ${victim.zone}`;
     if (after.canLoseZones < inPlace.canLoseZones) {
-      const rebalance = down.has(victim.zone) ? ` When ${victim.zone} is back, rebalance (the cluster page offers it): add a replica there, then remove one of the pair.` : '';
+      const rebalance = ` When ${victim.zone} is ${down.has(victim.zone) ? 'back' : 'free'}, rebalance (the cluster page offers it): add a replica there, then remove one of the pair.`;
       warnings.push({
         code: 'ZoneToleranceReduced',
         message: `The replacement goes to ${zone} ${why}${sharing.length > 0 ? `, next to ${listOf(sharing)}` : ''}: the cluster will survive ${plural(after.canLoseReplicas, 'replica failure')} but only ${plural(after.canLoseZones, 'zone outage')} instead of ${inPlace.canLoseZones}, since losing ${zone} would take ${sharing.length + 1} voters at once.${rebalance}`,
