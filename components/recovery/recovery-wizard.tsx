@@ -253,17 +253,8 @@ export function RecoveryWizard({ clusterId, initialView, target, runningOperatio
   const { data } = useQuery({ ...query, initialData: initialView, refetchInterval: live.status === 'live' ? false : FALLBACK_POLL_MS });
   const view = data ?? initialView;
   const runbook = quorumLostRunbook({ topology: view.topology, assessment: view.assessment, snapshots, snapshotFolders });
-  if (runbook) {
-    return (
-      <div className="space-y-4">
-        <PlanRefusal
-          code="QuorumAtRisk"
-          message={`etcd has lost quorum, so it accepts no membership change: Quorum will not remove or add a replica of ${view.topology.cluster.masterName} until quorum is back. Follow the runbook below.`}
-        />
-        <QuorumLostRunbookView runbook={runbook} />
-      </div>
-    );
-  }
+  // The runbook opens with the refusal itself (etcd has lost quorum: membership changes are refused).
+  if (runbook) return <QuorumLostRunbookView runbook={runbook} />;
   switch (target.kind) {
     case 'replica':
       return <ReplaceReplica clusterId={clusterId} view={view} replica={target.replica} runningOperationId={runningOperationId} />;
