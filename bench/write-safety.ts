@@ -15,8 +15,9 @@
 // after a connection failure or a time-out (1 s per attempt), so the replacement is picked up.
 //
 // Prints per scenario: acknowledged writes, lost (acknowledged but not read back), the longest stall (the
-// longest time no write was acknowledged), latency per write (p50, p99, retries included), the operations'
-// durations and the whole run's. Exits 1 when any acknowledged write is lost or an operation does not
+// longest time no write was acknowledged) over the whole run and within each phase (the fault, each
+// operation, the zone's return), latency per write (p50, p99, retries included), the operations' durations
+// and the whole run's. Exits 1 when any acknowledged write is lost or an operation does not
 // succeed. Run: npm run bench:write-safety. BENCH_SCENARIOS=a or =b runs one; BENCH_WRITE_PAUSE_MS (default
 // 5) pauses between writes to keep the load modest. The data dir is deleted after a clean run, kept otherwise.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -26,7 +27,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { etcdClientPems } from '../tests/support/etcd-client-pems';
 import { instanceChaosPath, postSandboxChaos } from '../tests/support/sandbox-chaos-http';
 import { startSandbox } from '../tests/support/sandbox-process';
-import { formatWriteSafetyReport, startWriter, type WriteSafetyReport } from '../tests/support/write-safety';
+import { formatWriteSafetyReport, longestStallWithin, startWriter, type WriteSafetyReport } from '../tests/support/write-safety';
 import type { ClusterIntent } from '../lib/core/planner';
 import type { ClusterRef, Topology } from '../lib/core/topology';
 import type { Container } from '../lib/server/container';
@@ -53,7 +54,10 @@ const WAIT_LIMIT_MS = 10 * 60_000;
 
 const seconds = (ms: number) => `${(ms / 1_000).toFixed(1)} s`;
 
-type ScenarioResult = { label: string; report: WriteSafetyReport; operations: string[]; ok: boolean };
+type Phase = { name: string; fromMs: number; toMs: number; operation: boolean };
+type ScenarioResult = { label: string; report: WriteSafetyReport; phases: Phase[]; ok: boolean };
+/** Runs `fn` as a named phase of the scenario, timed on the writer's clock. */
+type PhaseRunner = <T>(name: string, fn: () => Promise<T>, opts?: { operation?: boolean }) => Promise<T>;
 
 async function main(): Promise<number> {
   console.log(`Starting a sandbox for the write-safety benchmark (port ${PORT}, net ${NET}, data in ${DATA_DIR}; seeding takes a little while)…`);
@@ -87,7 +91,7 @@ async function main(): Promise<number> {
   };
 
   /** Starts the operation (again, while the planner refuses: on a loaded machine a probe may time out) and waits for its end. */
-  const runOperation = async (intent: ClusterIntent): Promise<{ line: string; ok: boolean }> => {
+  const runOperation = async (intent: ClusterIntent): Promise<boolean> => {
     const t0 = performance.now();
     let started: Awaited<ReturnType<typeof startClusterOperation>> | null = null;
     for (let tries = 1; ; tries++) {
@@ -96,7 +100,10 @@ async function main(): Promise<number> {
       console.log(`    ${intent.kind} refused (${started.code}: ${started.message}); trying again in 3 s`);
       await sleep(3_000);
     }
-    if (!started.ok) return { line: `${JSON.stringify(intent)} refused: ${started.code} ${started.message}`, ok: false };
+    if (!started.ok) {
+      console.log(`    ${JSON.stringify(intent)} refused: ${started.code} ${started.message}`);
+      return false;
+    }
     const id = started.data.operationId;
     const deadline = Date.now() + WAIT_LIMIT_MS;
     for (;;) {
@@ -106,15 +113,18 @@ async function main(): Promise<number> {
         const failed = steps.find((s) => s.status === 'failed');
         const line = `${JSON.stringify(intent)} ${op.status} in ${seconds(performance.now() - t0)} (${steps.length} steps)${op.status === 'succeeded' ? '' : `: ${op.summary ?? op.error ?? ''}${failed ? ` [${failed.kind}: ${failed.error ?? ''}]` : ''}`}`;
         console.log(`    ${line}`);
-        return { line, ok: op.status === 'succeeded' };
+        return op.status === 'succeeded';
       }
-      if (Date.now() > deadline) return { line: `${JSON.stringify(intent)} still ${op?.status ?? '?'} after ${seconds(WAIT_LIMIT_MS)}`, ok: false };
+      if (Date.now() > deadline) {
+        console.log(`    ${JSON.stringify(intent)} still ${op?.status ?? '?'} after ${seconds(WAIT_LIMIT_MS)}`);
+        return false;
+      }
       await sleep(500);
     }
   };
 
   /** Runs `recover` with the writer going throughout, starting on `victim`'s etcd main endpoint. */
-  const withWriter = async (label: string, victim: string, recover: () => Promise<{ lines: string[]; ok: boolean }>): Promise<void> => {
+  const withWriter = async (label: string, victim: string, recover: (phase: PhaseRunner) => Promise<boolean>): Promise<void> => {
     const vms = await replicaVms(c, PROD);
     const first = vms.find((r) => r.name === victim);
     if (!first?.internalIp) throw new Error(`${victim} has no internal IP`);
@@ -125,16 +135,28 @@ async function main(): Promise<number> {
     };
     console.log(`  writer on, starting at ${victim} (${preferred})`);
     const writer = startWriter({ endpoints, tls: etcdClientPems(first.metadata), prefix: `/quorum-bench/write-safety/${label.replace(/\W+/g, '-')}`, attemptTimeoutMs: ATTEMPT_TIMEOUT_MS, pauseMs: WRITE_PAUSE_MS });
-    let outcome: { lines: string[]; ok: boolean } = { lines: [], ok: false };
+    const phases: Phase[] = [];
+    const phase: PhaseRunner = async (name, fn, opts = {}) => {
+      const fromMs = writer.elapsedMs();
+      try {
+        return await fn();
+      } finally {
+        phases.push({ name, fromMs, toMs: writer.elapsedMs(), operation: opts.operation ?? false });
+      }
+    };
+    let ok = false;
     try {
       await sleep(QUIET_MS);
-      outcome = await recover();
+      ok = await recover(phase);
       await sleep(QUIET_MS);
     } finally {
       console.log('  writer off; reading every acknowledged key back…');
       const report = await writer.stop();
       for (const line of formatWriteSafetyReport(report)) console.log(`    ${line}`);
-      results.push({ label, report, operations: outcome.lines, ok: outcome.ok });
+      for (const ph of phases) {
+        console.log(`    longest stall during ${ph.name} (${seconds(ph.toMs - ph.fromMs)} from ${seconds(ph.fromMs)}): ${longestStallWithin(report, ph.fromMs, ph.toMs).toFixed(0)} ms`);
+      }
+      results.push({ label, report, phases, ok });
     }
   };
 
@@ -147,20 +169,22 @@ async function main(): Promise<number> {
       const victim = v.topology.replicas.find((r) => (r.etcd.main.ok && r.etcd.main.memberId === leaderId) === (VICTIM_ROLE === 'leader'));
       if (!victim) throw new Error(`no prod ${VICTIM_ROLE}`);
       console.log(`\nScenario A "etcd killed": etcd main and events killed on ${victim.name} (${victim.zone}, etcd main ${VICTIM_ROLE}), then replace-replica`);
-      await withWriter('etcd killed', victim.name, async () => {
-        await postSandboxChaos(PORT, instanceChaosPath(PROD.project, victim.zone, victim.name, 'kill-etcd'), { cluster: 'both' });
-        const t0 = performance.now();
+      await withWriter('etcd killed', victim.name, async (phase) => {
         // As an operator would: recover once the dashboard shows that replica failed and the others fine (the
         // election a killed leader causes is over), rather than be refused for a quorum that is being re-formed.
-        await until(
-          `${victim.name} failed, the others fine`,
-          (x) => Object.entries(x.assessment.diagnosis.replicas).every(([name, d]) => (d.primary !== null) === (name === victim.name)),
-          60_000,
-        );
-        console.log(`    the dashboard sees ${victim.name} failed and the others fine after ${seconds(performance.now() - t0)}`);
-        const replaced = await runOperation({ kind: 'replace-replica', name: victim.name });
-        if (replaced.ok) await until('three healthy replicas after the replacement', (x) => healthy(x.topology));
-        return { lines: [replaced.line], ok: replaced.ok };
+        await phase('the kill, until the dashboard shows it', async () => {
+          await postSandboxChaos(PORT, instanceChaosPath(PROD.project, victim.zone, victim.name, 'kill-etcd'), { cluster: 'both' });
+          const t0 = performance.now();
+          await until(
+            `${victim.name} failed, the others fine`,
+            (x) => Object.entries(x.assessment.diagnosis.replicas).every(([name, d]) => (d.primary !== null) === (name === victim.name)),
+            60_000,
+          );
+          console.log(`    the dashboard sees ${victim.name} failed and the others fine after ${seconds(performance.now() - t0)}`);
+        });
+        const replaced = await phase('replace-replica', () => runOperation({ kind: 'replace-replica', name: victim.name }), { operation: true });
+        if (replaced) await until('three healthy replicas after the replacement', (x) => healthy(x.topology));
+        return replaced;
       });
     }
 
@@ -169,24 +193,25 @@ async function main(): Promise<number> {
       const inZone = v.topology.replicas.find((r) => r.zone === DOWN_ZONE);
       if (!inZone) throw new Error(`no prod replica in ${DOWN_ZONE}`);
       console.log(`\nScenario B "zone down": ${DOWN_ZONE} down, replace-replica ${inZone.name} into ${REPLACEMENT_ZONE}; zone back, rebalance`);
-      await withWriter('zone down', inZone.name, async () => {
-        const lines: string[] = [];
+      await withWriter('zone down', inZone.name, async (phase) => {
         let zoneUp = false;
         try {
-          await postSandboxChaos(PORT, `zones/${DOWN_ZONE}/down`);
-          const t0 = performance.now();
-          await until(`${DOWN_ZONE} unreachable`, (x) => x.assessment.diagnosis.zonesUnreachable.some((o) => o.zone === DOWN_ZONE), 60_000);
-          console.log(`    the dashboard reads ${DOWN_ZONE} unreachable after ${seconds(performance.now() - t0)}`);
-          const replaced = await runOperation({ kind: 'replace-replica', name: inZone.name, zone: REPLACEMENT_ZONE });
-          lines.push(replaced.line);
-          if (!replaced.ok) return { lines, ok: false };
-          await postSandboxChaos(PORT, `zones/${DOWN_ZONE}/up`);
-          zoneUp = true;
-          await until(`${DOWN_ZONE} reachable and three healthy replicas`, (x) => x.assessment.diagnosis.zonesUnreachable.length === 0 && healthy(x.topology));
-          const rebalanced = await runOperation({ kind: 'rebalance' });
-          lines.push(rebalanced.line);
-          if (rebalanced.ok) await until('three healthy replicas after the rebalance', (x) => healthy(x.topology));
-          return { lines, ok: rebalanced.ok };
+          await phase(`${DOWN_ZONE} down, until the dashboard reads it unreachable`, async () => {
+            await postSandboxChaos(PORT, `zones/${DOWN_ZONE}/down`);
+            const t0 = performance.now();
+            await until(`${DOWN_ZONE} unreachable`, (x) => x.assessment.diagnosis.zonesUnreachable.some((o) => o.zone === DOWN_ZONE), 60_000);
+            console.log(`    the dashboard reads ${DOWN_ZONE} unreachable after ${seconds(performance.now() - t0)}`);
+          });
+          const replaced = await phase(`replace-replica into ${REPLACEMENT_ZONE}`, () => runOperation({ kind: 'replace-replica', name: inZone.name, zone: REPLACEMENT_ZONE }), { operation: true });
+          if (!replaced) return false;
+          await phase(`${DOWN_ZONE} up, until prod reads healthy`, async () => {
+            await postSandboxChaos(PORT, `zones/${DOWN_ZONE}/up`);
+            zoneUp = true;
+            await until(`${DOWN_ZONE} reachable and three healthy replicas`, (x) => x.assessment.diagnosis.zonesUnreachable.length === 0 && healthy(x.topology));
+          });
+          const rebalanced = await phase('rebalance', () => runOperation({ kind: 'rebalance' }), { operation: true });
+          if (rebalanced) await until('three healthy replicas after the rebalance', (x) => healthy(x.topology));
+          return rebalanced;
         } finally {
           if (!zoneUp) await postSandboxChaos(PORT, `zones/${DOWN_ZONE}/up`).catch(() => undefined);
         }
@@ -197,13 +222,15 @@ async function main(): Promise<number> {
 
     console.log('');
     console.log(`write safety on prod, writer throughout (sequential puts, ${WRITE_PAUSE_MS} ms pause, ${ATTEMPT_TIMEOUT_MS} ms per attempt):`);
-    console.log(`  ${'scenario'.padEnd(14)} ${'acknowledged'.padStart(12)} ${'lost'.padStart(5)} ${'longest stall'.padStart(14)} ${'p99 latency'.padStart(12)} ${'duration'.padStart(9)}  operations`);
+    console.log(`  ${'scenario'.padEnd(14)} ${'acknowledged'.padStart(12)} ${'lost'.padStart(5)} ${'longest stall'.padStart(14)} ${'in operations'.padStart(14)} ${'p99 latency'.padStart(12)} ${'duration'.padStart(9)}  operations`);
     for (const r of results) {
+      const inOperations = Math.max(0, ...r.phases.filter((ph) => ph.operation).map((ph) => longestStallWithin(r.report, ph.fromMs, ph.toMs)));
       const row = [
         r.label.padEnd(14),
         String(r.report.acknowledged).padStart(12),
         String(r.report.lost.length).padStart(5),
         `${r.report.longestStall.ms.toFixed(0)} ms`.padStart(14),
+        `${inOperations.toFixed(0)} ms`.padStart(14),
         `${r.report.latencyMs.p99.toFixed(0)} ms`.padStart(12),
         seconds(r.report.durationMs).padStart(9),
       ];

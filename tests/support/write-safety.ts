@@ -36,6 +36,8 @@ export type WriteStats = {
   runId: string;
   /** Sequence numbers acknowledged by etcd, in order (0, 1, 2, ...). */
   acknowledgedSeqs: number[];
+  /** When each of them was acknowledged, in ms since the writer started. */
+  ackAtMs: number[];
   /** Longest time without an acknowledgement: from the start or the previous ack to an ack (or to the stop, when the last writes were failing). */
   longestStall: StallWindow;
   /** Per acknowledged write, from its first attempt to its acknowledgement (retries included). */
@@ -73,6 +75,8 @@ export type Writer = {
   halt(): Promise<WriteStats>;
   /** Acknowledged so far. */
   readonly acknowledged: number;
+  /** Milliseconds since the writer started, on the clock of `ackAtMs` (to mark phases of a run). */
+  elapsedMs(): number;
 };
 
 const DEFAULT_ATTEMPT_TIMEOUT_MS = 2_000;
@@ -164,6 +168,7 @@ export function startWriter(opts: WriterOptions): Writer {
   const runId = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   const clients = new Clients(opts.tls);
   const acknowledgedSeqs: number[] = [];
+  const ackAtMs: number[] = [];
   const latencies: number[] = [];
   const failures: Record<string, number> = {};
   let attemptsFailed = 0;
@@ -221,6 +226,7 @@ export function startWriter(opts: WriterOptions): Writer {
           await withDeadline(attemptTimeoutMs, (deadline) => client.put(key).value(value).options({ deadline }).exec());
           const now = performance.now();
           acknowledgedSeqs.push(seq);
+          ackAtMs.push(now - start);
           latencies.push(now - firstTry);
           noteGap(now, seq);
           lastAck = now;
@@ -261,6 +267,7 @@ export function startWriter(opts: WriterOptions): Writer {
         prefix: opts.prefix,
         runId,
         acknowledgedSeqs: [...acknowledgedSeqs],
+        ackAtMs: [...ackAtMs],
         longestStall,
         latencyMs: { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? NaN },
         attemptsFailed,
@@ -282,7 +289,22 @@ export function startWriter(opts: WriterOptions): Writer {
     get acknowledged() {
       return acknowledgedSeqs.length;
     },
+    elapsedMs: () => performance.now() - start,
   };
+}
+
+/**
+ * The longest stall that began inside [fromMs, toMs) (ms since the writer started): the gap after each
+ * acknowledgement in that window, counted in full even when it runs past `toMs` (the last one runs to the
+ * end of the run). A stall that a fault began before the window is the fault's, not the next phase's.
+ */
+export function longestStallWithin(stats: Pick<WriteStats, 'ackAtMs' | 'durationMs'>, fromMs: number, toMs: number): number {
+  let longest = 0;
+  for (const [i, at] of stats.ackAtMs.entries()) {
+    if (at < fromMs || at >= toMs) continue;
+    longest = Math.max(longest, (stats.ackAtMs[i + 1] ?? stats.durationMs) - at);
+  }
+  return longest;
 }
 
 export type VerifyOptions = {
