@@ -53,11 +53,14 @@ const QUIET_MS = 3_000;
 const WAIT_LIMIT_MS = 10 * 60_000;
 
 const seconds = (ms: number) => `${(ms / 1_000).toFixed(1)} s`;
+/** A fault's stall begins at the last write acknowledged before it; an operation's own stalls begin while it runs. */
+const stallOf = (report: WriteSafetyReport, ph: Phase) => longestStallWithin(report, ph.fromMs, ph.toMs, { inProgress: ph.kind === 'fault' });
 
-type Phase = { name: string; fromMs: number; toMs: number; operation: boolean };
+type PhaseKind = 'fault' | 'operation' | 'wait';
+type Phase = { name: string; kind: PhaseKind; fromMs: number; toMs: number };
 type ScenarioResult = { label: string; report: WriteSafetyReport; phases: Phase[]; ok: boolean };
 /** Runs `fn` as a named phase of the scenario, timed on the writer's clock. */
-type PhaseRunner = <T>(name: string, fn: () => Promise<T>, opts?: { operation?: boolean }) => Promise<T>;
+type PhaseRunner = <T>(name: string, kind: PhaseKind, fn: () => Promise<T>) => Promise<T>;
 
 async function main(): Promise<number> {
   console.log(`Starting a sandbox for the write-safety benchmark (port ${PORT}, net ${NET}, data in ${DATA_DIR}; seeding takes a little while)…`);
@@ -136,12 +139,12 @@ async function main(): Promise<number> {
     console.log(`  writer on, starting at ${victim} (${preferred})`);
     const writer = startWriter({ endpoints, tls: etcdClientPems(first.metadata), prefix: `/quorum-bench/write-safety/${label.replace(/\W+/g, '-')}`, attemptTimeoutMs: ATTEMPT_TIMEOUT_MS, pauseMs: WRITE_PAUSE_MS });
     const phases: Phase[] = [];
-    const phase: PhaseRunner = async (name, fn, opts = {}) => {
+    const phase: PhaseRunner = async (name, kind, fn) => {
       const fromMs = writer.elapsedMs();
       try {
         return await fn();
       } finally {
-        phases.push({ name, fromMs, toMs: writer.elapsedMs(), operation: opts.operation ?? false });
+        phases.push({ name, kind, fromMs, toMs: writer.elapsedMs() });
       }
     };
     let ok = false;
@@ -154,7 +157,7 @@ async function main(): Promise<number> {
       const report = await writer.stop();
       for (const line of formatWriteSafetyReport(report)) console.log(`    ${line}`);
       for (const ph of phases) {
-        console.log(`    longest stall during ${ph.name} (${seconds(ph.toMs - ph.fromMs)} from ${seconds(ph.fromMs)}): ${longestStallWithin(report, ph.fromMs, ph.toMs).toFixed(0)} ms`);
+        console.log(`    longest stall during ${ph.name} (${seconds(ph.toMs - ph.fromMs)} from ${seconds(ph.fromMs)}): ${stallOf(report, ph).toFixed(0)} ms`);
       }
       results.push({ label, report, phases, ok });
     }
@@ -172,7 +175,7 @@ async function main(): Promise<number> {
       await withWriter('etcd killed', victim.name, async (phase) => {
         // As an operator would: recover once the dashboard shows that replica failed and the others fine (the
         // election a killed leader causes is over), rather than be refused for a quorum that is being re-formed.
-        await phase('the kill, until the dashboard shows it', async () => {
+        await phase('the kill, until the dashboard shows it', 'fault', async () => {
           await postSandboxChaos(PORT, instanceChaosPath(PROD.project, victim.zone, victim.name, 'kill-etcd'), { cluster: 'both' });
           const t0 = performance.now();
           await until(
@@ -182,7 +185,7 @@ async function main(): Promise<number> {
           );
           console.log(`    the dashboard sees ${victim.name} failed and the others fine after ${seconds(performance.now() - t0)}`);
         });
-        const replaced = await phase('replace-replica', () => runOperation({ kind: 'replace-replica', name: victim.name }), { operation: true });
+        const replaced = await phase('replace-replica', 'operation', () => runOperation({ kind: 'replace-replica', name: victim.name }));
         if (replaced) await until('three healthy replicas after the replacement', (x) => healthy(x.topology));
         return replaced;
       });
@@ -192,24 +195,25 @@ async function main(): Promise<number> {
       const v = await until('three healthy replicas', (x) => healthy(x.topology));
       const inZone = v.topology.replicas.find((r) => r.zone === DOWN_ZONE);
       if (!inZone) throw new Error(`no prod replica in ${DOWN_ZONE}`);
-      console.log(`\nScenario B "zone down": ${DOWN_ZONE} down, replace-replica ${inZone.name} into ${REPLACEMENT_ZONE}; zone back, rebalance`);
+      const role = inZone.etcd.main.ok && inZone.etcd.main.memberId === v.assessment.etcd.main.leaderId ? 'leader' : 'follower';
+      console.log(`\nScenario B "zone down": ${DOWN_ZONE} down (${inZone.name}, etcd main ${role}), replace-replica into ${REPLACEMENT_ZONE}; zone back, rebalance`);
       await withWriter('zone down', inZone.name, async (phase) => {
         let zoneUp = false;
         try {
-          await phase(`${DOWN_ZONE} down, until the dashboard reads it unreachable`, async () => {
+          await phase(`${DOWN_ZONE} down, until the dashboard reads it unreachable`, 'fault', async () => {
             await postSandboxChaos(PORT, `zones/${DOWN_ZONE}/down`);
             const t0 = performance.now();
             await until(`${DOWN_ZONE} unreachable`, (x) => x.assessment.diagnosis.zonesUnreachable.some((o) => o.zone === DOWN_ZONE), 60_000);
             console.log(`    the dashboard reads ${DOWN_ZONE} unreachable after ${seconds(performance.now() - t0)}`);
           });
-          const replaced = await phase(`replace-replica into ${REPLACEMENT_ZONE}`, () => runOperation({ kind: 'replace-replica', name: inZone.name, zone: REPLACEMENT_ZONE }), { operation: true });
+          const replaced = await phase(`replace-replica into ${REPLACEMENT_ZONE}`, 'operation', () => runOperation({ kind: 'replace-replica', name: inZone.name, zone: REPLACEMENT_ZONE }));
           if (!replaced) return false;
-          await phase(`${DOWN_ZONE} up, until prod reads healthy`, async () => {
+          await phase(`${DOWN_ZONE} up, until prod reads healthy`, 'wait', async () => {
             await postSandboxChaos(PORT, `zones/${DOWN_ZONE}/up`);
             zoneUp = true;
             await until(`${DOWN_ZONE} reachable and three healthy replicas`, (x) => x.assessment.diagnosis.zonesUnreachable.length === 0 && healthy(x.topology));
           });
-          const rebalanced = await phase('rebalance', () => runOperation({ kind: 'rebalance' }), { operation: true });
+          const rebalanced = await phase('rebalance', 'operation', () => runOperation({ kind: 'rebalance' }));
           if (rebalanced) await until('three healthy replicas after the rebalance', (x) => healthy(x.topology));
           return rebalanced;
         } finally {
@@ -224,7 +228,7 @@ async function main(): Promise<number> {
     console.log(`write safety on prod, writer throughout (sequential puts, ${WRITE_PAUSE_MS} ms pause, ${ATTEMPT_TIMEOUT_MS} ms per attempt):`);
     console.log(`  ${'scenario'.padEnd(14)} ${'acknowledged'.padStart(12)} ${'lost'.padStart(5)} ${'longest stall'.padStart(14)} ${'in operations'.padStart(14)} ${'p99 latency'.padStart(12)} ${'duration'.padStart(9)}  operations`);
     for (const r of results) {
-      const inOperations = Math.max(0, ...r.phases.filter((ph) => ph.operation).map((ph) => longestStallWithin(r.report, ph.fromMs, ph.toMs)));
+      const inOperations = Math.max(0, ...r.phases.filter((ph) => ph.kind === 'operation').map((ph) => stallOf(r.report, ph)));
       const row = [
         r.label.padEnd(14),
         String(r.report.acknowledged).padStart(12),

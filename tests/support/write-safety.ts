@@ -296,13 +296,17 @@ export function startWriter(opts: WriterOptions): Writer {
 /**
  * The longest stall that began inside [fromMs, toMs) (ms since the writer started): the gap after each
  * acknowledgement in that window, counted in full even when it runs past `toMs` (the last one runs to the
- * end of the run). A stall that a fault began before the window is the fault's, not the next phase's.
+ * end of the run). A stall that a fault began before the window is the fault's, not the next phase's. With
+ * `inProgress` the gap already open at `fromMs` counts too: for a fault's phase, whose stall starts at the
+ * last write acknowledged before the fault was set off.
  */
-export function longestStallWithin(stats: Pick<WriteStats, 'ackAtMs' | 'durationMs'>, fromMs: number, toMs: number): number {
+export function longestStallWithin(stats: Pick<WriteStats, 'ackAtMs' | 'durationMs'>, fromMs: number, toMs: number, opts: { inProgress?: boolean } = {}): number {
   let longest = 0;
   for (const [i, at] of stats.ackAtMs.entries()) {
-    if (at < fromMs || at >= toMs) continue;
-    longest = Math.max(longest, (stats.ackAtMs[i + 1] ?? stats.durationMs) - at);
+    const next = stats.ackAtMs[i + 1] ?? stats.durationMs;
+    const inWindow = at >= fromMs && at < toMs;
+    const openAtStart = opts.inProgress === true && at < fromMs && next >= fromMs;
+    if (inWindow || openAtStart) longest = Math.max(longest, next - at);
   }
   return longest;
 }

@@ -17,6 +17,12 @@ describe('longestStallWithin', () => {
   ])('%s', (_label, from, to, expected) => {
     expect(longestStallWithin(stats, from, to)).toBe(expected);
   });
+
+  it('counts the stall already open at the start of a fault phase only when asked', () => {
+    expect(longestStallWithin(stats, 25, 100)).toBe(0);
+    expect(longestStallWithin(stats, 25, 100, { inProgress: true })).toBe(1000);
+    expect(longestStallWithin(stats, 1025, 1100, { inProgress: true })).toBe(70);
+  });
 });
 
 describe('failureKind', () => {
