@@ -2,7 +2,7 @@
 // Two recoveries through the recovery wizard, each with a write-safety writer on prod's etcd main from before the
 // failure until after the recovery (zero acknowledged writes may be lost), then quorum lost and the runbook.
 import path from 'node:path';
-import type { Page } from '@playwright/test';
+import type { Page, TestInfo } from '@playwright/test';
 import { expect, test } from './fixtures/test';
 import { sandboxChaos } from './fixtures/chaos';
 import { listMasters } from './fixtures/compute';
@@ -44,6 +44,15 @@ async function expectSnapshotBeforeEachMembershipChange(page: Page) {
   }
   expect(changes).toBe(2);
   await expect(page.getByTestId('operation-log').locator('li').filter({ hasText: /etcd main snapshot \S+ from \S+ verified: revision \d+/ })).toHaveCount(2);
+}
+
+/** Stops the writer, reads every acknowledged key back and prints the report (the longest stall among it). */
+async function expectNoWriteLost(writer: Awaited<ReturnType<typeof startProdWriter>>, label: string, testInfo: TestInfo) {
+  const report = await writer.stop();
+  testInfo.annotations.push({ type: 'write-safety', description: report.lines.join(' | ') });
+  console.log(`[write-safety ${label}] ${report.lines.join('\n  ')}`);
+  expect(report.acknowledged).toBeGreaterThan(50);
+  expect(report.lost).toEqual([]);
 }
 
 async function runPreviewedRecovery(page: Page) {
@@ -101,11 +110,7 @@ test('etcd killed on a prod replica: failed within 2 s, the recovery wizard repl
   await expect(clusterPage.replica(victim)).toHaveCount(0);
   await expect(clusterPage.zone(zone).getByTestId('replica-card')).toHaveCount(1);
   await expectEtcdctlAgrees();
-  const report = await writer.stop();
-  testInfo.annotations.push({ type: 'write-safety', description: report.lines.join(' | ') });
-  console.log(`[write-safety etcd-killed] ${report.lines.join('\n  ')}`);
-  expect(report.acknowledged).toBeGreaterThan(50);
-  expect(report.lost).toEqual([]);
+  await expectNoWriteLost(writer, 'etcd-killed', testInfo);
 });
 
 test('europe-west1-c down: recovery places the replacement in another zone with the tolerance warning; the zone comes back and a rebalance leaves one replica per zone', async ({ page, clusterPage, request }, testInfo) => {
@@ -166,11 +171,7 @@ test('europe-west1-c down: recovery places the replacement in another zone with 
   await expectProdWhole(page);
   for (const zone of ZONES) await expect(clusterPage.zone(zone).getByTestId('replica-card')).toHaveCount(1);
   await expectEtcdctlAgrees();
-  const report = await writer.stop();
-  testInfo.annotations.push({ type: 'write-safety', description: report.lines.join(' | ') });
-  console.log(`[write-safety zone-down] ${report.lines.join('\n  ')}`);
-  expect(report.acknowledged).toBeGreaterThan(50);
-  expect(report.lost).toEqual([]);
+  await expectNoWriteLost(writer, 'zone-down', testInfo);
 });
 
 test('two of three prod replicas stopped: the wizard refuses membership changes and shows the runbook naming the survivor with the highest raft index', async ({ page, clusterPage, request }) => {
