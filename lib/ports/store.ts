@@ -2,6 +2,9 @@
 // audit log. The runner writes every step transition here before and after acting, so a restarted
 // dashboard can resume from the journal alone.
 import { z } from 'zod';
+import type { AuditCriteria, AuditOutcome } from '@/lib/core/audit';
+
+export { AUDIT_OUTCOMES, type AuditOutcome } from '@/lib/core/audit';
 
 export const OPERATION_STATUSES = ['pending', 'running', 'cancelling', 'succeeded', 'failed', 'cancelled'] as const;
 export type OperationStatus = (typeof OPERATION_STATUSES)[number];
@@ -17,9 +20,6 @@ export type StepStatus = (typeof STEP_STATUSES)[number];
 
 export const LOG_LEVELS = ['info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-
-export const AUDIT_OUTCOMES = ['started', 'succeeded', 'failed', 'refused', 'cancelled'] as const;
-export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
 
 export const jsonValueSchema = z.json();
 export type JsonValue = z.infer<typeof jsonValueSchema>;
@@ -97,6 +97,8 @@ export type AuditEntry = {
   operationId: string | null;
   outcome: AuditOutcome;
   detail: JsonValue;
+  /** Where the request came from (the caller's client address); null when there was no request (the runner). */
+  source: string | null;
 };
 
 export type NewOperation = {
@@ -109,20 +111,19 @@ export type NewOperation = {
   actor: string;
 };
 
-export type NewAuditEntry = Omit<AuditEntry, 'id' | 'at' | 'clusterId' | 'operationId' | 'detail'> & {
+export type NewAuditEntry = Omit<AuditEntry, 'id' | 'at' | 'clusterId' | 'operationId' | 'detail' | 'source'> & {
   clusterId?: string | null;
   operationId?: string | null;
   detail?: JsonValue;
+  /** The caller's client address (Caller.source); never made up where no request is behind the entry. */
+  source?: string | null;
 };
 
-export type AuditFilter = {
-  clusterId?: string;
+/** Every given condition must hold. The audit page's criteria (lib/core/audit.ts) plus what services ask for. */
+export type AuditFilter = AuditCriteria & {
   operationId?: string;
-  actor?: string;
-  action?: string;
-  outcome?: AuditOutcome;
-  /** ISO timestamp; entries at or after it. */
-  since?: string;
+  /** ISO timestamp; entries strictly before it. */
+  until?: string;
 };
 
 /** The cluster already has a mutating operation that has not ended; it is named so the UI can link to it. */
@@ -197,8 +198,9 @@ export interface Store {
   operationSecret(operationId: string, key: string): Promise<string | null>;
   deleteOperationSecrets(operationId: string): Promise<void>;
 
+  /** The audit log is append-only: entries are added, never changed or deleted (the store enforces it). */
   addAudit(entry: NewAuditEntry): Promise<AuditEntry>;
-  /** Newest first. */
+  /** Newest first, at most `limit` (default 100); page on with `beforeId` set to the last id returned. */
   listAudit(filter?: AuditFilter, limit?: number): Promise<AuditEntry[]>;
 
   close(): Promise<void>;

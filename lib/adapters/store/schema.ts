@@ -50,6 +50,8 @@ export type AuditTable = {
   operation_id: string | null;
   outcome: string;
   detail: string;
+  /** The client address of the request behind the entry; null when none (the runner, older entries). */
+  source: string | null;
 };
 
 export type ClusterLocksTable = {
@@ -166,6 +168,27 @@ export const migrations: Record<string, Migration> = {
     },
     async down(db: Kysely<unknown>) {
       await sql`drop table if exists operation_secrets`.execute(db);
+    },
+  },
+  '0003-audit-source-append-only': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('audit').addColumn('source', 'text').execute();
+      await db.schema.createIndex('audit_actor').on('audit').columns(['actor', 'id']).execute();
+      // The audit log is evidence: enforced by SQLite itself, so no code path (nor a bug in one) can rewrite
+      // or drop an entry. Dropping the table (migration down, a fresh test database) is still possible.
+      await sql`create trigger audit_no_update before update on audit begin select raise(abort, 'audit is append-only'); end`.execute(db);
+      await sql`create trigger audit_no_delete before delete on audit begin select raise(abort, 'audit is append-only'); end`.execute(db);
+      // INSERT OR REPLACE deletes the row it replaces without firing delete triggers: refuse reusing an id.
+      await sql`create trigger audit_no_replace before insert on audit when exists (select 1 from audit where id = new.id) begin select raise(abort, 'audit is append-only'); end`.execute(
+        db,
+      );
+    },
+    async down(db: Kysely<unknown>) {
+      await sql`drop trigger if exists audit_no_replace`.execute(db);
+      await sql`drop trigger if exists audit_no_delete`.execute(db);
+      await sql`drop trigger if exists audit_no_update`.execute(db);
+      await sql`drop index if exists audit_actor`.execute(db);
+      await db.schema.alterTable('audit').dropColumn('source').execute();
     },
   },
 };

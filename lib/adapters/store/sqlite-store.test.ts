@@ -2,8 +2,10 @@ import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect, sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isOperationInProgress, OperationInProgress, type NewOperation } from '@/lib/ports/store';
+import { migrations } from './schema';
 import { openSqliteStore, SqliteStore, STORE_FILE_NAME } from './sqlite-store';
 
 let dir: string;
@@ -63,7 +65,11 @@ describe('SqliteStore', () => {
 
     const raw = new Database(path.join(dir, STORE_FILE_NAME), { readonly: true });
     try {
-      expect(raw.prepare('select name from kysely_migration order by name').all()).toEqual([{ name: '0001-journal' }, { name: '0002-operation-secrets' }]);
+      expect(raw.prepare('select name from kysely_migration order by name').all()).toEqual([
+        { name: '0001-journal' },
+        { name: '0002-operation-secrets' },
+        { name: '0003-audit-source-append-only' },
+      ]);
       // WAL is a property of the file, so a second connection sees it.
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     } finally {
@@ -171,6 +177,117 @@ describe('SqliteStore', () => {
     expect(refused).toMatchObject([{ outcome: 'refused', operationId: null, detail: { code: 'QuorumAtRisk' } }]);
     expect(await store.listAudit({ action: 'operation.add-replica' }, 1)).toHaveLength(1);
     expect(await store.listAudit({ since: '2999-01-01T00:00:00.000Z' })).toEqual([]);
+  });
+
+  it('records where an audit entry came from, and null where nothing says', async () => {
+    const store = await open();
+    const op = await store.createOperation(newOp('p/r/a'));
+    const refused = await store.addAudit({ actor: 'viewer@example.com', action: 'operation.add-replica', clusterId: 'p/r/a', outcome: 'refused', source: '203.0.113.7' });
+    expect(refused).toMatchObject({ source: '203.0.113.7', operationId: null, detail: null });
+    expect((await store.addAudit({ actor: 'runner', action: 'operation.add-replica', outcome: 'started' })).source).toBeNull();
+    await store.finishOperation(op.id, 'succeeded');
+    expect((await store.listAudit()).map((e) => [e.actor, e.source])).toEqual([
+      ['alice@example.com', null],
+      ['runner', null],
+      ['viewer@example.com', '203.0.113.7'],
+    ]);
+  });
+
+  it('filters the audit log by action prefix, actor, cluster, outcome, time window and free text', async () => {
+    let now = new Date('2026-11-26T04:00:00.000Z');
+    const store = await new SqliteStore(path.join(dir, STORE_FILE_NAME), { clock: { now: () => now } }).open();
+    opened.push(store);
+    const at = async (iso: string, entry: Parameters<SqliteStore['addAudit']>[0]) => {
+      now = new Date(iso);
+      return store.addAudit(entry);
+    };
+    await at('2026-11-26T04:00:00.000Z', { actor: 'ops@example.com', action: 'operation.add-replica', clusterId: 'p~r~prod', outcome: 'succeeded', detail: { summary: 'Added prod-master-abc' } });
+    await at('2026-11-26T04:10:00.000Z', { actor: 'viewer@example.com', action: 'operation.remove-replica', clusterId: 'p~r~prod', outcome: 'refused', detail: { code: 'Forbidden', message: 'Viewers change nothing' } });
+    await at('2026-11-26T04:20:00.000Z', { actor: 'ops@example.com', action: 'chaos.kill-etcd', clusterId: 'p~r~staging', outcome: 'succeeded', detail: { zone: 'us-central1-b', name: 'staging-master' } });
+    await at('2026-11-26T04:30:00.000Z', { actor: 'admin@example.com', action: 'operations_x', outcome: 'failed', detail: { error: '100% of 3_replicas' } });
+
+    const actions = async (filter: Parameters<SqliteStore['listAudit']>[0]) => (await store.listAudit(filter)).map((e) => e.action);
+    expect(await actions({ action: 'operation.' })).toEqual(['operation.remove-replica', 'operation.add-replica']);
+    expect(await actions({ action: 'operation.add-replica' })).toEqual(['operation.add-replica']);
+    // A prefix compared exactly: neither case folded nor `_` a wildcard.
+    expect(await actions({ action: 'Operation.' })).toEqual([]);
+    expect(await actions({ action: 'operation_' })).toEqual([]);
+    expect(await actions({ action: 'chaos' })).toEqual(['chaos.kill-etcd']);
+    expect(await actions({ actor: 'ops@example.com' })).toEqual(['chaos.kill-etcd', 'operation.add-replica']);
+    expect(await actions({ actor: 'ops' })).toEqual([]);
+    expect(await actions({ clusterId: 'p~r~prod', outcome: 'refused' })).toEqual(['operation.remove-replica']);
+    expect(await actions({ since: '2026-11-26T04:10:00.000Z', until: '2026-11-26T04:30:00.000Z' })).toEqual(['chaos.kill-etcd', 'operation.remove-replica']);
+    // Free text: case-insensitive over action, actor and detail; % and _ are literal.
+    expect(await actions({ q: 'VIEWERS change' })).toEqual(['operation.remove-replica']);
+    expect(await actions({ q: 'admin@' })).toEqual(['operations_x']);
+    expect(await actions({ q: 'kill-etcd' })).toEqual(['chaos.kill-etcd']);
+    expect(await actions({ q: 'staging-master' })).toEqual(['chaos.kill-etcd']);
+    expect(await actions({ q: '100%' })).toEqual(['operations_x']);
+    expect(await actions({ q: '3_r' })).toEqual(['operations_x']);
+    expect(await actions({ q: '%' })).toEqual(['operations_x']);
+    expect(await actions({ q: 'p_r' })).toEqual([]);
+    expect(await actions({ q: 'ops@example.com', action: 'operation.', outcome: 'succeeded' })).toEqual(['operation.add-replica']);
+  });
+
+  it('pages the audit log newest first with a cursor, without gaps or repeats', async () => {
+    const store = await open();
+    for (let i = 0; i < 7; i++) await store.addAudit({ actor: i % 2 === 0 ? 'even' : 'odd', action: `operation.n${i}`, outcome: 'succeeded' });
+    const seen: string[] = [];
+    let beforeId: number | undefined;
+    for (;;) {
+      const page = await store.listAudit({ actor: 'even', ...(beforeId === undefined ? {} : { beforeId }) }, 2);
+      seen.push(...page.map((e) => e.action));
+      const last = page.at(-1);
+      if (page.length < 2 || !last) break;
+      beforeId = last.id;
+    }
+    expect(seen).toEqual(['operation.n6', 'operation.n4', 'operation.n2', 'operation.n0']);
+    expect(await store.listAudit({}, 0)).toEqual([]);
+    const newest = (await store.listAudit({}, 1))[0];
+    expect(newest?.action).toBe('operation.n6');
+    expect((await store.listAudit({ beforeId: 1 })).length).toBe(0);
+  });
+
+  it('refuses to change or delete an audit entry, in SQLite itself', async () => {
+    const store = await open();
+    const entry = await store.addAudit({ actor: 'ops@example.com', action: 'operation.add-replica', outcome: 'refused', detail: { code: 'QuorumAtRisk', message: 'no' } });
+    const raw = new Database(path.join(dir, STORE_FILE_NAME));
+    try {
+      expect(() => raw.prepare("update audit set outcome = 'succeeded' where id = ?").run(entry.id)).toThrow('audit is append-only');
+      expect(() => raw.prepare('update audit set source = ? where id = ?').run('10.0.0.1', entry.id)).toThrow('audit is append-only');
+      expect(() => raw.prepare('delete from audit where id = ?').run(entry.id)).toThrow('audit is append-only');
+      expect(() => raw.prepare('delete from audit').run()).toThrow('audit is append-only');
+      // An insert or replace of an existing id is a delete followed by an insert: refused too.
+      expect(() => raw.prepare("insert or replace into audit (id, at, actor, action, outcome, detail) values (?, 'x', 'x', 'x', 'succeeded', 'null')").run(entry.id)).toThrow(
+        'audit is append-only',
+      );
+    } finally {
+      raw.close();
+    }
+    expect(await store.listAudit()).toEqual([entry]);
+    // Adding is still possible.
+    await store.addAudit({ actor: 'ops@example.com', action: 'operation.add-replica', outcome: 'started' });
+    expect(await store.listAudit()).toHaveLength(2);
+  });
+
+  it('gives entries written before the source column a null source, and protects them too', async () => {
+    const file = path.join(dir, STORE_FILE_NAME);
+    const old = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new Database(file) }) });
+    const before = Object.fromEntries(Object.entries(migrations).filter(([name]) => name < '0003'));
+    expect(Object.keys(before)).toEqual(['0001-journal', '0002-operation-secrets']);
+    const result = await new Migrator({ db: old, provider: { getMigrations: async () => before } }).migrateToLatest();
+    expect(result.error).toBeUndefined();
+    await sql`insert into audit (at, actor, action, outcome, detail) values ('2026-11-01T00:00:00.000Z', 'local-operator', 'chaos.freeze', 'succeeded', '{}')`.execute(old);
+    await old.destroy();
+
+    const store = await open();
+    expect(await store.listAudit()).toMatchObject([{ actor: 'local-operator', action: 'chaos.freeze', source: null }]);
+    const raw = new Database(file);
+    try {
+      expect(() => raw.prepare('delete from audit').run()).toThrow('audit is append-only');
+    } finally {
+      raw.close();
+    }
   });
 
   it("keeps an operation's first secret for a key, returns it to every later writer, and deletes them on request", async () => {

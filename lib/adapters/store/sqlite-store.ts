@@ -96,6 +96,7 @@ const auditRow = z.object({
   operation_id: z.string().nullable(),
   outcome: z.enum(AUDIT_OUTCOMES),
   detail: jsonText,
+  source: z.string().nullable(),
 });
 
 function toOperation(row: Selectable<OperationsTable>): Operation {
@@ -141,7 +142,22 @@ function toLog(row: Selectable<LogsTable>): LogEntry {
 
 function toAudit(row: Selectable<AuditTable>): AuditEntry {
   const r = auditRow.parse(row);
-  return { id: r.id, at: r.at, actor: r.actor, action: r.action, clusterId: r.cluster_id, operationId: r.operation_id, outcome: r.outcome, detail: r.detail };
+  return {
+    id: r.id,
+    at: r.at,
+    actor: r.actor,
+    action: r.action,
+    clusterId: r.cluster_id,
+    operationId: r.operation_id,
+    outcome: r.outcome,
+    detail: r.detail,
+    source: r.source,
+  };
+}
+
+/** `text` inside a LIKE pattern, matched literally (the queries say `escape '\'`). */
+function likeLiteral(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 function jsonOrNull(value: JsonValue | null | undefined): string | null {
@@ -418,6 +434,8 @@ export class SqliteStore implements Store {
           operation_id: op.id,
           outcome: status,
           detail: JSON.stringify({ summary: op.summary, error: op.error }),
+          // The runner ends operations; no request is behind this entry.
+          source: null,
         })
         .execute();
       return op;
@@ -459,6 +477,7 @@ export class SqliteStore implements Store {
         operation_id: entry.operationId ?? null,
         outcome: entry.outcome,
         detail: JSON.stringify(entry.detail ?? null),
+        source: entry.source ?? null,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -471,10 +490,19 @@ export class SqliteStore implements Store {
     if (filter.clusterId !== undefined) query = query.where('cluster_id', '=', filter.clusterId);
     if (filter.operationId !== undefined) query = query.where('operation_id', '=', filter.operationId);
     if (filter.actor !== undefined) query = query.where('actor', '=', filter.actor);
-    if (filter.action !== undefined) query = query.where('action', '=', filter.action);
+    // A prefix, compared exactly (LIKE would fold case and treat _ as a wildcard).
+    if (filter.action !== undefined) query = query.where(sql<boolean>`substr(action, 1, ${filter.action.length}) = ${filter.action}`);
     if (filter.outcome !== undefined) query = query.where('outcome', '=', filter.outcome);
     if (filter.since !== undefined) query = query.where('at', '>=', filter.since);
-    const rows = await query.orderBy('id', 'desc').limit(limit).execute();
+    if (filter.until !== undefined) query = query.where('at', '<', filter.until);
+    if (filter.beforeId !== undefined) query = query.where('id', '<', filter.beforeId);
+    if (filter.q !== undefined && filter.q !== '') {
+      const pattern = `%${likeLiteral(filter.q)}%`;
+      query = query.where(
+        sql<boolean>`(action like ${pattern} escape '\\' or actor like ${pattern} escape '\\' or detail like ${pattern} escape '\\')`,
+      );
+    }
+    const rows = await query.orderBy('id', 'desc').limit(Math.max(0, Math.trunc(limit))).execute();
     return rows.map(toAudit);
   }
 
