@@ -1,6 +1,7 @@
 import 'server-only';
 import path from 'node:path';
 import { z } from 'zod';
+import { allowedOriginsSchema } from '@/lib/server/security/origins';
 
 const port = z.coerce.number().int().min(1).max(65_535);
 
@@ -34,6 +35,17 @@ function envSchema(cwd: string) {
     /** Deadline of one Compute Engine read. */
     QUORUM_COMPUTE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
     /**
+     * Compute Engine API calls per second per GCE project (a token bucket shared by every page, feed and
+     * operation). A call finding the bucket empty waits for a token, up to QUORUM_COMPUTE_TIMEOUT_MS.
+     */
+    QUORUM_COMPUTE_RATE_PER_SECOND: z.coerce.number().positive().max(10_000).default(20),
+    /** Size of that bucket: how many Compute calls a project may make at once after a quiet spell. */
+    QUORUM_COMPUTE_BURST: z.coerce.number().int().min(1).max(100_000).default(40),
+    /** Mutating server actions (operations, chaos) each signed-in user may start per minute, on average. */
+    QUORUM_ACTION_RATE_PER_MINUTE: z.coerce.number().positive().max(100_000).default(30),
+    /** How many mutating actions a user may start in a row before the per-minute rate applies. */
+    QUORUM_ACTION_BURST: z.coerce.number().int().min(1).max(10_000).default(10),
+    /**
      * How long a new forwarding rule is expected to take to forward, for the progress bar and ETA of the
      * "wait until the cluster address answers" step. Default: 20 (the sandbox's default SANDBOX_LB_DELAY_MS)
      * with the sandbox, 1200 on Compute Engine (reference/ha-masters.md).
@@ -43,6 +55,12 @@ function envSchema(cwd: string) {
     QUORUM_SNAPSHOT_RETENTION: z.coerce.number().int().min(1).max(1_000).default(5),
     /** The etcdctl (3.4 or later) that verifies snapshots (`snapshot status`): a name on PATH or a path. */
     QUORUM_ETCDCTL: z.string().min(1).default('etcdctl'),
+    /**
+     * Origins besides the dashboard's own that may send mutating requests (server actions, any non-GET), as
+     * `https://host[:port]`, comma-separated: the public name of a reverse proxy in front of the dashboard.
+     * proxy.ts refuses every other Origin with 403; next.config.js gives Next's own server-action check the same list.
+     */
+    QUORUM_ALLOWED_ORIGINS: allowedOriginsSchema.default([]),
     /**
      * Crash tests only, sandbox only: `<step index>:<phase>` (phase before-step, step-returned or
      * after-step). The server kills itself with SIGKILL when an operation's runner reaches that point.
