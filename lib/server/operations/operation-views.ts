@@ -3,8 +3,11 @@ import type { OperationView } from '@/lib/core/operation-view';
 import type { Store } from '@/lib/ports/store';
 import { describeError } from '@/lib/server/describe-error';
 import { Feed, feedFor } from '@/lib/server/live/feed';
+import { redactSecrets } from '@/lib/server/security/redact';
 
 const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+// Errors and log lines may quote what a provider answered, metadata included: no private key reaches the page.
+const shown = (value: string | null): string | null => (value === null ? null : redactSecrets(value));
 
 /** One operation as its page shows it, read from the journal; null when there is no such operation. */
 export async function readOperationView(store: Store, id: string): Promise<OperationView | null> {
@@ -22,8 +25,8 @@ export async function readOperationView(store: Store, id: string): Promise<Opera
     createdAt: operation.createdAt,
     updatedAt: operation.updatedAt,
     endedAt: operation.endedAt,
-    error: operation.error,
-    outcome: operation.summary,
+    error: shown(operation.error),
+    outcome: shown(operation.summary),
     kubeUpCommand: text(plan.kubeUpCommand),
     steps: steps.map((s) => ({
       index: s.index,
@@ -33,10 +36,10 @@ export async function readOperationView(store: Store, id: string): Promise<Opera
       startedAt: s.startedAt,
       endedAt: s.endedAt,
       progress: s.progress,
-      error: s.error,
+      error: shown(s.error),
       transient: text((operation.plan.steps[s.index] as Record<string, unknown> | undefined)?.transient),
     })),
-    log: log.slice(-200).map((l) => ({ id: l.id, at: l.at, level: l.level, message: l.message })),
+    log: log.slice(-200).map((l) => ({ id: l.id, at: l.at, level: l.level, message: redactSecrets(l.message) })),
     observedAt: new Date().toISOString(),
   };
 }

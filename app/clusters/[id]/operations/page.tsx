@@ -4,6 +4,7 @@ import { notFound } from 'next/navigation';
 import { Badge } from '@/components/ui/badge';
 import { parseClusterId } from '@/lib/core/topology';
 import { container } from '@/lib/server/container';
+import { redactSecrets } from '@/lib/server/security/redact';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Operation history' };
@@ -31,7 +32,7 @@ export default async function OperationHistoryPage({ params }: Props) {
               <li key={op.id} className="flex items-center justify-between gap-3 px-4 py-3 text-sm">
                 <div>
                   <Link href={`/clusters/${encodeURIComponent(id)}/operations/${op.id}`} className="font-medium text-sky-700 hover:underline">{summary}</Link>
-                  <div className="text-xs text-slate-500">by {op.actor} · {new Date(op.createdAt).toLocaleString()}{op.summary ? ` · ${op.summary}` : ''}</div>
+                  <div className="text-xs text-slate-500">by {op.actor} · {new Date(op.createdAt).toLocaleString()}{op.summary ? ` · ${redactSecrets(op.summary)}` : ''}</div>
                 </div>
                 <Badge tone={op.status === 'succeeded' ? 'good' : op.status === 'failed' ? 'bad' : op.status === 'running' ? 'info' : 'warn'}>{op.status}</Badge>
               </li>
