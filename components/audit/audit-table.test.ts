@@ -1,0 +1,59 @@
+import { createElement } from 'react';
+import { renderToStaticMarkup } from 'react-dom/server';
+import { describe, expect, it } from 'vitest';
+import type { AuditEntry } from '@/lib/ports/store';
+import { AuditTable } from './audit-table';
+
+const now = new Date('2026-11-26T05:00:00.000Z');
+const entry = (over: Partial<AuditEntry>): AuditEntry => ({
+  id: 1,
+  at: '2026-11-26T04:55:00.250Z',
+  actor: 'ops@example.com',
+  action: 'operation.add-replica',
+  clusterId: 'sandbox-project~europe-west1~prod-master',
+  operationId: null,
+  outcome: 'succeeded',
+  detail: null,
+  source: null,
+  ...over,
+});
+
+function render(entries: AuditEntry[]): string {
+  return renderToStaticMarkup(createElement(AuditTable, { entries, now, form: { outcome: 'refused' } }));
+}
+
+describe('AuditTable', () => {
+  it('renders one row per entry with its outcome and action, time in UTC to the second with its age', () => {
+    const html = render([entry({ id: 2, outcome: 'refused', action: 'operation.remove-replica', source: '203.0.113.7' }), entry({ id: 1 })]);
+    expect(html).toContain('data-testid="audit-table"');
+    expect(html.match(/data-testid="audit-row"/g)).toHaveLength(2);
+    expect(html).toContain('data-outcome="refused" data-action="operation.remove-replica"');
+    expect(html).toContain('data-outcome="succeeded" data-action="operation.add-replica"');
+    expect(html).toContain('2026-11-26T04:55:00Z');
+    expect(html).toContain('4m59s ago');
+    expect(html).toContain('203.0.113.7');
+    // No source reads as a dash, not as an empty cell.
+    expect(html).toContain('>—<');
+  });
+
+  it('links the cluster and the operation, and filters by actor keeping the current filters', () => {
+    const html = render([entry({ operationId: '0f8e2f0c-1111-4222-8333-444455556666' })]);
+    expect(html).toContain('href="/clusters/sandbox-project~europe-west1~prod-master"');
+    expect(html).toContain('>prod-master<');
+    expect(html).toContain('href="/clusters/sandbox-project~europe-west1~prod-master/operations/0f8e2f0c-1111-4222-8333-444455556666"');
+    expect(html).toContain('href="/audit?actor=ops%40example.com&amp;outcome=refused"');
+  });
+
+  it("says a refusal's code and message in words and keeps the rest as JSON behind a disclosure", () => {
+    const html = render([entry({ outcome: 'refused', detail: { code: 'Forbidden', message: 'A viewer changes nothing.', intent: { kind: 'add-replica' } } })]);
+    expect(html).toContain('Forbidden</span>: A viewer changes nothing.');
+    expect(html).toMatch(/<details[^>]*><summary[^>]*>more<\/summary><pre[^>]*>\{&quot;intent&quot;:\{&quot;kind&quot;:&quot;add-replica&quot;\}\}<\/pre><\/details>/);
+  });
+
+  it('shows no cluster link for an entry without a cluster, and escapes what users typed', () => {
+    const html = render([entry({ clusterId: null, actor: '<script>alert(1)</script>', detail: { summary: '<b>x</b>' } })]);
+    expect(html).not.toContain('/clusters/');
+    expect(html).not.toContain('<script>');
+    expect(html).not.toContain('<b>x</b>');
+  });
+});

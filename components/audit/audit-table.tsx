@@ -1,0 +1,102 @@
+import Link from 'next/link';
+import { Badge, type Tone } from '@/components/ui/badge';
+import { auditHref, describeAuditDetail, formatUtcSecond, type AuditOutcome, type AuditQueryField } from '@/lib/core/audit';
+import { formatAgo } from '@/lib/core/format';
+import { parseClusterId } from '@/lib/core/topology';
+import type { AuditEntry } from '@/lib/ports/store';
+
+const OUTCOME_TONES: Record<AuditOutcome, Tone> = {
+  started: 'info',
+  succeeded: 'good',
+  failed: 'bad',
+  refused: 'warn',
+  cancelled: 'neutral',
+};
+
+export function AuditOutcomeBadge({ outcome }: { outcome: AuditOutcome }) {
+  return <Badge tone={OUTCOME_TONES[outcome]}>{outcome}</Badge>;
+}
+
+/**
+ * The audit log, newest first. Rendered on the server with the request's `now` (ages are not live). `form`
+ * carries the page's current filters, so "only this actor" links keep them.
+ */
+export function AuditTable({ entries, now, form }: { entries: readonly AuditEntry[]; now: Date; form: Partial<Record<AuditQueryField, string>> }) {
+  return (
+    <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
+      <table data-testid="audit-table" className="w-full text-sm">
+        <thead className="bg-slate-50 text-left text-xs uppercase tracking-wide text-slate-500">
+          <tr>
+            <th className="px-3 py-2 font-medium">When (UTC)</th>
+            <th className="px-3 py-2 font-medium">Who</th>
+            <th className="px-3 py-2 font-medium">From</th>
+            <th className="px-3 py-2 font-medium">What</th>
+            <th className="px-3 py-2 font-medium">Outcome</th>
+            <th className="px-3 py-2 font-medium">Detail</th>
+          </tr>
+        </thead>
+        <tbody>
+          {entries.map((entry) => (
+            <AuditRow key={entry.id} entry={entry} now={now} form={form} />
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function AuditRow({ entry, now, form }: { entry: AuditEntry; now: Date; form: Partial<Record<AuditQueryField, string>> }) {
+  const cluster = entry.clusterId === null ? null : parseClusterId(entry.clusterId);
+  const detail = describeAuditDetail(entry.detail);
+  const clusterHref = entry.clusterId === null ? null : `/clusters/${encodeURIComponent(entry.clusterId)}`;
+  return (
+    <tr data-testid="audit-row" data-outcome={entry.outcome} data-action={entry.action} data-id={entry.id} className="border-t border-slate-100 align-top">
+      <td className="whitespace-nowrap px-3 py-2">
+        <time dateTime={entry.at} className="font-mono text-xs text-slate-800">
+          {formatUtcSecond(entry.at)}
+        </time>
+        <div className="text-xs text-slate-500">{formatAgo(entry.at, now)}</div>
+      </td>
+      <td className="px-3 py-2">
+        <Link href={auditHref(form, { actor: entry.actor, before: '' })} title={`Only entries by ${entry.actor}`} className="break-all text-slate-800 hover:text-sky-700 hover:underline">
+          {entry.actor}
+        </Link>
+      </td>
+      <td className="whitespace-nowrap px-3 py-2 font-mono text-xs text-slate-600">{entry.source ?? '—'}</td>
+      <td className="px-3 py-2">
+        <div className="font-mono text-xs text-slate-900">{entry.action}</div>
+        <div className="mt-0.5 flex flex-wrap gap-x-2 text-xs">
+          {clusterHref !== null && (
+            <Link href={clusterHref} title={entry.clusterId ?? undefined} className="font-mono text-sky-700 hover:underline">
+              {cluster?.masterName ?? entry.clusterId}
+            </Link>
+          )}
+          {entry.operationId !== null && clusterHref !== null && (
+            <Link href={`${clusterHref}/operations/${encodeURIComponent(entry.operationId)}`} title={`Operation ${entry.operationId}`} className="text-sky-700 hover:underline">
+              operation <span className="font-mono">{entry.operationId.slice(0, 8)}</span>
+            </Link>
+          )}
+        </div>
+      </td>
+      <td className="px-3 py-2">
+        <AuditOutcomeBadge outcome={entry.outcome} />
+      </td>
+      <td className="max-w-md px-3 py-2 text-xs text-slate-700">
+        {detail.reason !== null && (
+          <p>
+            <span className="font-mono font-semibold text-amber-900">{detail.reason.code}</span>: {detail.reason.message}
+          </p>
+        )}
+        {detail.words.map((words, i) => (
+          <p key={i}>{words}</p>
+        ))}
+        {detail.rest !== null && (
+          <details className="mt-0.5">
+            <summary className="cursor-pointer text-slate-500 hover:text-slate-800">{detail.reason === null && detail.words.length === 0 ? 'detail' : 'more'}</summary>
+            <pre className="mt-1 whitespace-pre-wrap break-all rounded bg-slate-50 p-1.5 font-mono text-[11px] text-slate-700">{JSON.stringify(detail.rest)}</pre>
+          </details>
+        )}
+      </td>
+    </tr>
+  );
+}
