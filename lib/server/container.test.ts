@@ -29,3 +29,16 @@ describe('forPlanning', () => {
     expect(forPlanning(c).probeTimeoutMs).toBe(5000);
   });
 });
+
+describe('compute budget', () => {
+  it('has a bucket per configured project, sized by the env, shared with the planning container', () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'quorum-container-'));
+    c = createContainer(parseEnv({ QUORUM_DATA_DIR: dir, QUORUM_PROJECTS: 'proj-one,proj-two', QUORUM_COMPUTE_RATE_PER_SECOND: '5', QUORUM_COMPUTE_BURST: '7' }));
+    expect(c.computeBudget.snapshot().map((b) => [b.project, b.capacity, b.ratePerSecond, b.tokens])).toEqual([
+      ['proj-one', 7, 5, 7],
+      ['proj-two', 7, 5, 7],
+    ]);
+    expect(c.computeBudget.config.maxWaitMs).toBe(c.env.QUORUM_COMPUTE_TIMEOUT_MS);
+    expect(forPlanning(c).computeBudget).toBe(c.computeBudget);
+  });
+});

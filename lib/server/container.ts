@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { Etcd3Admin } from '@/lib/adapters/etcd/etcd3-admin';
 import { closeGceClients, createGceClients, GceCompute, type GceClients } from '@/lib/adapters/gce/gce-compute';
 import { ClientNodeKubeApi } from '@/lib/adapters/kube/client-node-kube-api';
+import { ComputeBudget, RateLimitedCompute } from '@/lib/adapters/compute-rate-limit';
 import type { EtcdClusterName } from '@/lib/core/topology';
 import { systemClock, type Clock } from '@/lib/ports/clock';
 import type { ComputePort } from '@/lib/ports/compute';
@@ -32,7 +33,10 @@ export type Endpoints = {
 
 export type Container = {
   env: Env;
+  /** Compute Engine, every call drawing on its project's budget (`computeBudget`). */
   compute: ComputePort;
+  /** Per GCE project, the token bucket Compute calls wait on (QUORUM_COMPUTE_RATE_PER_SECOND, QUORUM_COMPUTE_BURST). */
+  computeBudget: ComputeBudget;
   etcd: EtcdAdminPort;
   kube: KubeApiPort;
   clock: Clock;
@@ -69,6 +73,10 @@ export function createContainer(env: Env): Container {
           },
           apiServer: (ip) => `https://${ip}:443`,
         };
+  const computeBudget = new ComputeBudget(
+    { ratePerSecond: env.QUORUM_COMPUTE_RATE_PER_SECOND, burst: env.QUORUM_COMPUTE_BURST, maxWaitMs: env.QUORUM_COMPUTE_TIMEOUT_MS },
+    { projects: env.QUORUM_PROJECTS },
+  );
   let store: SqliteStore | undefined;
   return {
     env,
@@ -79,7 +87,8 @@ export function createContainer(env: Env): Container {
       }
       return store;
     },
-    compute: new GceCompute(gce, env.QUORUM_COMPUTE_TIMEOUT_MS),
+    compute: new RateLimitedCompute(new GceCompute(gce, env.QUORUM_COMPUTE_TIMEOUT_MS), computeBudget),
+    computeBudget,
     etcd,
     kube,
     clock: systemClock,

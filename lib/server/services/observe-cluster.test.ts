@@ -2,6 +2,7 @@
 // reaches the Topology. Real adapters against the sandbox are covered in tests/integration.
 import { describe, expect, it } from 'vitest';
 import type { EtcdMember, EtcdMemberStatus, ApiServerProbe, VmStatus } from '@/lib/core/topology';
+import { ComputeBudget } from '@/lib/adapters/compute-rate-limit';
 import type { ComputePort, InstanceInfo } from '@/lib/ports/compute';
 import type { EtcdAdminPort, EtcdClientCredentials } from '@/lib/ports/etcd-admin';
 import type { KubeApiPort, KubeCredentials } from '@/lib/ports/kube-api';
@@ -137,6 +138,7 @@ class FakeWorld {
     return {
       env: parseEnv({}),
       compute: this.compute,
+      computeBudget: new ComputeBudget({ ratePerSecond: 20, burst: 40, maxWaitMs: 10_000 }),
       etcd: this.etcd,
       kube: this.kube,
       clock: { now: () => new Date('2024-05-01T10:00:00Z') },

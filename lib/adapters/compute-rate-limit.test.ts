@@ -1,0 +1,172 @@
+import { describe, expect, it } from 'vitest';
+import type { ComputePort, InsertInstanceSpec } from '@/lib/ports/compute';
+import { ProviderError } from '@/lib/ports/provider-error';
+import { ComputeBudget, RateLimitedCompute, type BudgetTiming, type ComputeBudgetConfig } from './compute-rate-limit';
+
+const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** A clock that moves only when told to, firing the sleeps that fall due in order. */
+class FakeTime implements BudgetTiming {
+  t = 0;
+  private timers: Array<{ at: number; resolve: () => void }> = [];
+  now = () => this.t;
+  wallClock = () => new Date(Date.UTC(2026, 10, 26) + this.t);
+  sleep = (ms: number) => new Promise<void>((resolve) => this.timers.push({ at: this.t + ms, resolve }));
+
+  async advance(ms: number): Promise<void> {
+    const end = this.t + ms;
+    for (;;) {
+      await flush();
+      this.timers.sort((a, b) => a.at - b.at);
+      const next = this.timers[0];
+      if (!next || next.at > end) break;
+      this.timers.shift();
+      this.t = next.at;
+      next.resolve();
+    }
+    this.t = end;
+    await flush();
+  }
+}
+
+type Call = { method: string; project: string; at: number };
+
+/** A Compute port answering every call at once with nothing, recording which method was called for which project when. */
+function recordingPort(time: FakeTime): { port: ComputePort; calls: Call[] } {
+  const calls: Call[] = [];
+  const port = new Proxy(
+    {},
+    {
+      get: (_, method) => async (first: unknown) => {
+        const project = typeof first === 'string' ? first : (first as InsertInstanceSpec).project;
+        calls.push({ method: String(method), project, at: time.now() });
+        return null;
+      },
+    },
+  ) as ComputePort;
+  return { port, calls };
+}
+
+function setUp(config: Partial<ComputeBudgetConfig> = {}, projects: string[] = []) {
+  const time = new FakeTime();
+  const { port, calls } = recordingPort(time);
+  const budget = new ComputeBudget({ ratePerSecond: 10, burst: 2, maxWaitMs: 10_000, ...config }, { projects, timing: time });
+  return { time, calls, budget, compute: new RateLimitedCompute(port, budget) };
+}
+
+describe('RateLimitedCompute', () => {
+  it('lets calls through at once while the bucket has tokens', async () => {
+    const { time, calls, compute, budget } = setUp({ burst: 5 });
+    await Promise.all(Array.from({ length: 5 }, () => compute.getAddress('p-one', 'europe-west1', 'prod-master-ip')));
+    expect(calls.map((c) => c.at)).toEqual([0, 0, 0, 0, 0]);
+    expect(budget.snapshot()).toEqual([expect.objectContaining({ project: 'p-one', granted: 5, waited: 0, tokens: 0, lastWait: null })]);
+    expect(time.t).toBe(0);
+  });
+
+  it('makes a call wait for its token when the bucket is empty, first come first served', async () => {
+    const { time, calls, compute, budget } = setUp({ ratePerSecond: 10, burst: 2 });
+    const done: string[] = [];
+    const all = ['a', 'b', 'c', 'd'].map((name) => compute.getInstance('p-one', 'europe-west1-b', name).then(() => done.push(name)));
+    await time.advance(0);
+    expect(done).toEqual(['a', 'b']);
+    expect(budget.snapshot()[0]).toMatchObject({ waiting: 2, tokens: -2 });
+    await time.advance(99);
+    expect(done).toEqual(['a', 'b']);
+    await time.advance(1);
+    expect(done).toEqual(['a', 'b', 'c']);
+    await time.advance(100);
+    await Promise.all(all);
+    expect(calls.map((c) => c.at)).toEqual([0, 0, 100, 200]);
+    expect(budget.snapshot()[0]).toMatchObject({
+      granted: 4,
+      waited: 2,
+      waiting: 0,
+      totalWaitMs: 300,
+      lastWait: { ms: 200, at: '2026-11-26T00:00:00.000Z' },
+      refused: 0,
+    });
+  });
+
+  it('keeps one budget per project: an exhausted project does not slow another', async () => {
+    const { time, calls, compute } = setUp({ ratePerSecond: 1, burst: 1 });
+    const first = compute.listAllInstances('p-one');
+    const queued = compute.listAllInstances('p-one');
+    const other = compute.insertInstance({ project: 'p-two', zone: 'z', name: 'n', machineType: 'm', tags: [], metadata: [], externalIp: 'none' });
+    await time.advance(0);
+    await Promise.all([first, other]);
+    expect(calls).toEqual([
+      { method: 'listAllInstances', project: 'p-one', at: 0 },
+      { method: 'insertInstance', project: 'p-two', at: 0 },
+    ]);
+    await time.advance(1_000);
+    await queued;
+    expect(calls.at(-1)).toEqual({ method: 'listAllInstances', project: 'p-one', at: 1_000 });
+  });
+
+  it('fails a call whose wait would exceed the bound, without calling Compute, and counts it', async () => {
+    const { time, calls, compute, budget } = setUp({ ratePerSecond: 10, burst: 1, maxWaitMs: 500 });
+    const accepted = Array.from({ length: 6 }, () => compute.getDisk('p-one', 'z', 'd'));
+    await expect(compute.getDisk('p-one', 'z', 'd')).rejects.toSatisfy((e) => e instanceof ProviderError && e.code === 'Timeout' && /p-one.*600 ms.*500 ms/.test(e.message));
+    await time.advance(500);
+    await Promise.all(accepted);
+    expect(calls).toHaveLength(6);
+    expect(budget.snapshot()[0]).toMatchObject({ granted: 6, refused: 1 });
+  });
+
+  it('never exceeds the rate in any one-second window, with many concurrent callers on several projects', async () => {
+    const config = { ratePerSecond: 20, burst: 40, maxWaitMs: 60_000 };
+    const { time, calls, compute } = setUp(config);
+    // 60 pollers per project, each making 4 calls at a time and starting again 100 ms after they are answered, for 10 s.
+    const stopAt = 10_000;
+    const poller = async (project: string, offset: number) => {
+      await time.sleep(offset);
+      while (time.now() < stopAt) {
+        await Promise.all([
+          compute.listInstances(project, '^x$'),
+          compute.getForwardingRule(project, 'r', 'x'),
+          compute.getTargetPool(project, 'r', 'x'),
+          compute.getAddress(project, 'r', 'x-ip'),
+        ]);
+        await time.sleep(100);
+      }
+    };
+    const pollers = ['p-one', 'p-two'].flatMap((project) => Array.from({ length: 60 }, (_, i) => poller(project, i * 7)));
+    for (let elapsed = 0; elapsed < 30_000; elapsed += 50) await time.advance(50);
+    await Promise.all(pollers);
+
+    for (const project of ['p-one', 'p-two']) {
+      const times = calls.filter((c) => c.project === project).map((c) => c.at);
+      for (const start of times) {
+        const inWindow = times.filter((t) => t >= start && t < start + 1_000).length;
+        expect(inWindow).toBeLessThanOrEqual(config.burst + config.ratePerSecond);
+      }
+      // Busy throughout: the budget is used, not just respected.
+      const last = Math.max(...times);
+      expect(times.length).toBeGreaterThanOrEqual(config.burst + Math.floor((config.ratePerSecond * last) / 1_000));
+      expect(times.length).toBeLessThanOrEqual(config.burst + Math.floor((config.ratePerSecond * last) / 1_000) + 1);
+      // Past the first burst, every whole second carries the rate and no more.
+      for (let second = 3; second * 1_000 < last - 1_000; second++) {
+        expect(times.filter((t) => t >= second * 1_000 && t < (second + 1) * 1_000).length).toBe(config.ratePerSecond);
+      }
+    }
+  });
+});
+
+describe('ComputeBudget', () => {
+  it('lists the configured projects with a full bucket before any call', () => {
+    const { budget } = setUp({ ratePerSecond: 20, burst: 40 }, ['p-two', 'p-one']);
+    expect(budget.snapshot()).toEqual(
+      ['p-one', 'p-two'].map((project) => ({ project, capacity: 40, ratePerSecond: 20, tokens: 40, waiting: 0, granted: 0, waited: 0, totalWaitMs: 0, lastWait: null, refused: 0 })),
+    );
+    expect(budget.state('p-unknown')).toEqual({ capacity: 40, refillPerSecond: 20, tokens: 40 });
+  });
+
+  it('refills while idle', async () => {
+    const { time, budget } = setUp({ ratePerSecond: 10, burst: 2 });
+    await Promise.all([budget.acquire('p-one'), budget.acquire('p-one')]);
+    await time.advance(150);
+    expect(budget.state('p-one').tokens).toBeCloseTo(1.5);
+    await time.advance(10_000);
+    expect(budget.state('p-one').tokens).toBe(2);
+  });
+});
