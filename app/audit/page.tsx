@@ -2,15 +2,20 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { AuditFilters } from '@/components/audit/audit-filters';
 import { AuditTable } from '@/components/audit/audit-table';
-import { AUDIT_PAGE_SIZE, auditHref, parseAuditQuery, type SearchParams } from '@/lib/core/audit';
+import { AUDIT_PAGE_SIZE, auditHref, parseAuditQuery, redactAuditDetail, type SearchParams } from '@/lib/core/audit';
 import { pluralize } from '@/lib/core/format';
 import { currentCaller } from '@/lib/server/auth/caller';
 import { container } from '@/lib/server/container';
+import { REDACTED, redactSecrets } from '@/lib/server/security/redact';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Audit log' };
 
 type Props = { searchParams: Promise<SearchParams> };
+
+// An entry's detail may quote what a provider answered (an operation's error), metadata included: no private
+// key reaches the page. A field named like kube-up's key variables is withheld whole.
+const shownDetail = (text: string, key: string | null): string => (key !== null && /_KEY$/i.test(key) ? REDACTED : redactSecrets(text));
 
 export default async function AuditPage({ searchParams }: Props) {
   // auth: viewer
@@ -18,7 +23,7 @@ export default async function AuditPage({ searchParams }: Props) {
   const query = parseAuditQuery(await searchParams, now);
   // One more than a page tells whether an older page exists.
   const [caller, rows] = await Promise.all([currentCaller(), container().store.listAudit(query.criteria, AUDIT_PAGE_SIZE + 1)]);
-  const entries = rows.slice(0, AUDIT_PAGE_SIZE);
+  const entries = rows.slice(0, AUDIT_PAGE_SIZE).map((e) => ({ ...e, detail: redactAuditDetail(e.detail, shownDetail) }));
   const oldest = entries.at(-1);
   // Refused filters were not applied, so paging goes on over the whole log.
   const linkForm = query.problems.length > 0 ? {} : query.form;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { auditHref, describeAuditDetail, formatUtcSecond, parseAuditQuery, parseSince, type AuditCriteria } from './audit';
+import { auditHref, describeAuditDetail, formatUtcSecond, parseAuditQuery, parseSince, redactAuditDetail, type AuditCriteria } from './audit';
 
 const now = new Date('2026-11-26T05:00:00.000Z');
 
@@ -145,5 +145,22 @@ describe('describeAuditDetail', () => {
     ['a list', [1, 2], { reason: null, words: [], rest: [1, 2] }],
   ])('%s', (_name, detail, view) => {
     expect(describeAuditDetail(detail)).toEqual(view);
+  });
+});
+
+describe('redactAuditDetail', () => {
+  it('passes every string, however deep, with the key it sits under, and keeps everything else', () => {
+    const seen: [string, string | null][] = [];
+    const out = redactAuditDetail({ error: 'CA_KEY: abc', n: 3, ok: true, none: null, list: ['x', { CA_KEY: 'y' }] }, (text, key) => {
+      seen.push([text, key]);
+      return key?.endsWith('_KEY') ? '[redacted]' : text.replace('abc', '[redacted]');
+    });
+    expect(out).toEqual({ error: 'CA_KEY: [redacted]', n: 3, ok: true, none: null, list: ['x', { CA_KEY: '[redacted]' }] });
+    expect(seen).toEqual([
+      ['CA_KEY: abc', 'error'],
+      ['x', 'list'],
+      ['y', 'CA_KEY'],
+    ]);
+    expect(redactAuditDetail('top', (t) => t.toUpperCase())).toBe('TOP');
   });
 });

@@ -199,3 +199,19 @@ export function describeAuditDetail(detail: unknown): AuditDetailView {
   }
   return { reason, words, rest: Object.keys(rest).length > 0 ? rest : null };
 }
+
+export type AuditJson = string | number | boolean | null | AuditJson[] | { [key: string]: AuditJson };
+
+/**
+ * `detail` with every string passed through `redact` (given the key it sits under), keys kept: how the page
+ * applies the server's secret redaction to what an entry quotes (an operation's error may quote metadata).
+ */
+export function redactAuditDetail(detail: AuditJson, redact: (text: string, key: string | null) => string): AuditJson {
+  const walk = (value: AuditJson, key: string | null): AuditJson => {
+    if (typeof value === 'string') return redact(value, key);
+    if (Array.isArray(value)) return value.map((item) => walk(item, key));
+    if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, k)]));
+    return value;
+  };
+  return walk(detail, null);
+}
