@@ -2,7 +2,9 @@
 import { useEffect, useState } from 'react';
 import type { LiveState } from '@/lib/client/use-live-feed';
 
-/** "Live · observed 0.4 s ago", or why the view may be stale. */
+const formatSeconds = (ms: number) => `${ms < 10_000 ? (ms / 1000).toFixed(1) : Math.round(ms / 1000)} s`;
+
+/** "Live · observed 0.4 s ago", or why the view may be stale; and when the server slowed its refresh. */
 export function LiveIndicator({ live, observedAt }: { live: LiveState; observedAt: string }) {
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
@@ -10,10 +12,17 @@ export function LiveIndicator({ live, observedAt }: { live: LiveState; observedA
     return () => clearInterval(timer);
   }, []);
   const age = Math.max(0, (now - Date.parse(observedAt)) / 1000);
-  const stale = live.status !== 'live' || live.failure !== null || age > 10;
+  // A refresh slowed by the server is not a stale view until it is overdue.
+  const staleAfter = Math.max(10, (2 * (live.refresh?.intervalMs ?? 0)) / 1000);
+  const stale = live.status !== 'live' || live.failure !== null || age > staleAfter;
   return (
     <div data-testid="live-indicator" data-status={live.status} className="flex items-center gap-2 text-xs text-slate-500">
       <span aria-hidden className={`inline-block h-2 w-2 rounded-full ${stale ? 'bg-amber-400' : 'bg-emerald-500 animate-pulse'}`} />
+      {live.refresh?.slowedBy ? (
+        <span data-testid="refresh-slowed" data-interval-ms={live.refresh.intervalMs} className="text-amber-700">
+          refresh slowed to {formatSeconds(live.refresh.intervalMs)}: Compute API budget of {live.refresh.slowedBy.project} ·
+        </span>
+      ) : null}
       {live.failure ? (
         <span className="text-amber-700">Last observation failed: {live.failure}</span>
       ) : (

@@ -1,12 +1,15 @@
 'use client';
 import { useQueryClient, type QueryKey } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
+import type { RefreshPace } from '@/lib/core/rate-limit';
 import { isNewerObservation } from '@/lib/core/view';
 
 export type LiveState = {
   /** connecting: no stream yet; live: snapshots arriving; reconnecting: the stream dropped and the browser retries. */
   status: 'connecting' | 'live' | 'reconnecting';
   failure: string | null;
+  /** The server's period between observations, when the feed says it (stretched while the Compute API budget is low). */
+  refresh: RefreshPace | null;
 };
 
 /**
@@ -15,7 +18,7 @@ export type LiveState = {
  */
 export function useLiveFeed<T>(url: string, queryKey: QueryKey, observedAtOf: (value: T) => string): LiveState {
   const queryClient = useQueryClient();
-  const [state, setState] = useState<LiveState>({ status: 'connecting', failure: null });
+  const [state, setState] = useState<LiveState>({ status: 'connecting', failure: null, refresh: null });
   const keyString = JSON.stringify(queryKey);
 
   useEffect(() => {
@@ -26,11 +29,15 @@ export function useLiveFeed<T>(url: string, queryKey: QueryKey, observedAtOf: (v
     source.addEventListener('snapshot', (event) => {
       const incoming = JSON.parse((event as MessageEvent<string>).data) as T;
       queryClient.setQueryData<T>(key, (current) => (isNewerObservation(current && observedAtOf(current), observedAtOf(incoming)) ? incoming : current));
-      setState({ status: 'live', failure: null });
+      setState((s) => ({ ...s, status: 'live', failure: null }));
     });
     source.addEventListener('failure', (event) => {
       const { message } = JSON.parse((event as MessageEvent<string>).data) as { message: string };
-      setState({ status: 'live', failure: message });
+      setState((s) => ({ ...s, status: 'live', failure: message }));
+    });
+    source.addEventListener('refresh', (event) => {
+      const refresh = JSON.parse((event as MessageEvent<string>).data) as RefreshPace;
+      setState((s) => ({ ...s, refresh }));
     });
     return () => source.close();
       // observedAtOf is a pure accessor; a new function identity on each render must not reconnect.

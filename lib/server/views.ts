@@ -1,4 +1,5 @@
 import 'server-only';
+import { paceRefresh, type RefreshPace } from '@/lib/core/rate-limit';
 import { clusterId, parseClusterId, type ClusterRef } from '@/lib/core/topology';
 import type { ClusterView, FleetView } from '@/lib/core/view';
 import { container, type Container } from '@/lib/server/container';
@@ -64,10 +65,19 @@ export function fleetView(): Promise<FleetView> {
   return observeFleet();
 }
 
+/**
+ * The period before a feed's next observation: `baseMs`, stretched while the Compute API budget of a project it
+ * reads is low, so that many open pages slow their refresh instead of queueing Compute calls.
+ */
+export function refreshPace(projects: readonly string[], baseMs: number, c: Container = container()): RefreshPace {
+  return paceRefresh(baseMs, projects.map((project) => ({ project, state: c.computeBudget.state(project) })));
+}
+
 export function clusterFeed(ref: ClusterRef): Feed<ClusterView> {
-  return feedFor(`cluster:${clusterId(ref)}`, () => new Feed(() => clusterView(ref), LIVE_INTERVAL_MS, describeError));
+  return feedFor(`cluster:${clusterId(ref)}`, () => new Feed(() => clusterView(ref), LIVE_INTERVAL_MS, describeError, () => refreshPace([ref.project], LIVE_INTERVAL_MS)));
 }
 
 export function fleetFeed(): Feed<FleetView> {
-  return feedFor('fleet', () => new Feed(observeFleet, LIVE_INTERVAL_MS * 2, describeError));
+  const base = LIVE_INTERVAL_MS * 2;
+  return feedFor('fleet', () => new Feed(observeFleet, base, describeError, () => refreshPace(container().projects, base)));
 }

@@ -1,12 +1,15 @@
 import 'server-only';
+import type { RefreshPace } from '@/lib/core/rate-limit';
 
-export type FeedMessage<T> = { kind: 'data'; data: T } | { kind: 'error'; message: string };
+/** One observation (or its failure), with the period until the next one when the feed is paced. */
+export type FeedMessage<T> = ({ kind: 'data'; data: T } | { kind: 'error'; message: string }) & { refresh?: RefreshPace };
 type Listener<T> = (message: FeedMessage<T>) => void;
 
 /**
  * One polling loop per key, shared by every subscriber (every open page on that cluster), running only
  * while someone listens. The next observation starts `intervalMs` after the previous one ended, so a
- * slow provider stretches the period instead of piling up calls.
+ * slow provider stretches the period instead of piling up calls. `pace`, asked after each observation, may
+ * stretch it further (a project's Compute API budget running low); without it the period is `intervalMs`.
  */
 export class Feed<T> {
   private readonly listeners = new Set<Listener<T>>();
@@ -17,6 +20,7 @@ export class Feed<T> {
     private readonly produce: () => Promise<T>,
     private readonly intervalMs: number,
     private readonly describeError: (error: unknown) => string,
+    private readonly pace?: () => RefreshPace,
   ) {}
 
   subscribe(listener: Listener<T>): () => void {
@@ -42,9 +46,11 @@ export class Feed<T> {
         } catch (error) {
           message = { kind: 'error', message: this.describeError(error) };
         }
+        const refresh = this.pace?.();
+        if (refresh) message = { ...message, refresh };
         this.latest = message;
         for (const listener of this.listeners) listener(message);
-        await new Promise((resolve) => setTimeout(resolve, this.intervalMs));
+        await new Promise((resolve) => setTimeout(resolve, refresh?.intervalMs ?? this.intervalMs));
       }
     } finally {
       this.running = false;
@@ -70,7 +76,11 @@ export function feedFor<T>(key: string, create: () => Feed<T>): Feed<T> {
 
 const encoder = new TextEncoder();
 
-/** A text/event-stream Response relaying a feed until the client goes away. */
+/**
+ * A text/event-stream Response relaying a feed until the client goes away: `event: snapshot` (the data),
+ * `event: failure` ({ message }), and, before either, `event: refresh` (a RefreshPace) when the feed is paced
+ * and its period differs from the one last sent on this stream.
+ */
 export function sseResponse<T>(feed: Feed<T>, signal: AbortSignal): Response {
   let unsubscribe = () => {};
   let keepAlive: ReturnType<typeof setInterval> | undefined;
@@ -85,8 +95,14 @@ export function sseResponse<T>(feed: Feed<T>, signal: AbortSignal): Response {
           // already closed by the runtime
         }
       };
+      let paceSent = '';
       unsubscribe = feed.subscribe((message) => {
         try {
+          const pace = message.refresh ? JSON.stringify(message.refresh) : '';
+          if (pace !== '' && pace !== paceSent) {
+            controller.enqueue(encoder.encode(`event: refresh\ndata: ${pace}\n\n`));
+            paceSent = pace;
+          }
           controller.enqueue(encoder.encode(`event: ${message.kind === 'data' ? 'snapshot' : 'failure'}\ndata: ${JSON.stringify(message.kind === 'data' ? message.data : { message: message.message })}\n\n`));
         } catch {
           close();
