@@ -1,6 +1,6 @@
 import 'server-only';
 import type { ForwardingRule, StaticAddress, TargetPool } from '@/lib/core/topology';
-import { TokenBucket, type BucketState } from '@/lib/core/rate-limit';
+import { TokenBucket, type BucketState, type ProjectBudget } from '@/lib/core/rate-limit';
 import type {
   ComputePort,
   DiskInfo,
@@ -27,26 +27,6 @@ export type ComputeBudgetConfig = {
   burst: number;
   /** Longest a call waits for its token; a longer wait fails with ProviderError('Timeout'). */
   maxWaitMs: number;
-};
-
-/** One project's budget as the settings page shows it. */
-export type ProjectBudget = {
-  project: string;
-  capacity: number;
-  ratePerSecond: number;
-  /** Tokens now; negative while calls wait (the tokens owed to them). */
-  tokens: number;
-  /** Calls waiting for their token now. */
-  waiting: number;
-  /** Calls let through, at once or after waiting. */
-  granted: number;
-  /** Of those, the calls that had to wait. */
-  waited: number;
-  totalWaitMs: number;
-  /** The latest wait: how long and when the call arrived. */
-  lastWait: { ms: number; at: string } | null;
-  /** Calls failed because their wait would have exceeded the bound. */
-  refused: number;
 };
 
 /** Time as the budget sees it: a monotonic clock in ms, a way to wait, and the wall clock for display. */

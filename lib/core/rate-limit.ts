@@ -227,3 +227,33 @@ export function paceRefresh(baseMs: number, budgets: ReadonlyArray<{ project: st
   }
   return { intervalMs, baseIntervalMs: baseMs, slowedBy };
 }
+
+/** One GCE project's Compute API budget as the settings page shows it. */
+export type ProjectBudget = {
+  project: string;
+  capacity: number;
+  ratePerSecond: number;
+  /** Tokens now; negative while calls wait (the tokens owed to them). */
+  tokens: number;
+  /** Calls waiting for their token now. */
+  waiting: number;
+  /** Calls let through, at once or after waiting. */
+  granted: number;
+  /** Of those, the calls that had to wait. */
+  waited: number;
+  totalWaitMs: number;
+  /** The latest wait: how long, and when the call arrived. */
+  lastWait: { ms: number; at: string } | null;
+  /** Calls failed because their wait would have exceeded the bound. */
+  refused: number;
+};
+
+/** The rate limits in force and the state of the Compute budgets, for the settings page. */
+export type RateLimitsView = {
+  observedAt: string;
+  compute: { ratePerSecond: number; burst: number; maxWaitMs: number; budgets: ProjectBudget[] };
+  /** Live feeds slow down below this share of a bucket, up to this period. */
+  pace: PaceOptions;
+  /** Per user: `burst` mutating actions in a row, then `perMinute` on average. */
+  actions: { perMinute: number; burst: number };
+};

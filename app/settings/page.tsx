@@ -1,0 +1,28 @@
+import type { Metadata } from 'next';
+import { AutoRefresh } from '@/components/settings/auto-refresh';
+import { ActionLimits, ComputeBudgetTable } from '@/components/settings/compute-budget-table';
+import { Card } from '@/components/ui/card';
+import { rateLimitsView } from '@/lib/server/rate-limit/view';
+
+export const dynamic = 'force-dynamic';
+export const metadata: Metadata = { title: 'Settings' };
+
+export default async function SettingsPage() {
+  // auth: admin
+  const view = rateLimitsView();
+  return (
+    <div className="space-y-4">
+      <AutoRefresh everyMs={3_000} />
+      <div>
+        <h1 className="text-2xl font-semibold tracking-tight">Settings</h1>
+        <p className="text-sm text-slate-500">Rate limits in force on this server (set by environment variables; see the README).</p>
+      </div>
+      <Card title="Compute API budget per project" aside={<span className="text-xs text-slate-500">since the server started · updates every 3 s</span>}>
+        <ComputeBudgetTable view={view} />
+      </Card>
+      <Card title="Changes per user">
+        <ActionLimits view={view} />
+      </Card>
+    </div>
+  );
+}

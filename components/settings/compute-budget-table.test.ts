@@ -1,0 +1,67 @@
+import { createElement } from 'react';
+import { renderToStaticMarkup } from 'react-dom/server';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_PACE, type ProjectBudget, type RateLimitsView } from '@/lib/core/rate-limit';
+import { ActionLimits, ComputeBudgetTable } from './compute-budget-table';
+
+const budget = (project: string, over: Partial<ProjectBudget> = {}): ProjectBudget => ({
+  project,
+  capacity: 40,
+  ratePerSecond: 20,
+  tokens: 40,
+  waiting: 0,
+  granted: 0,
+  waited: 0,
+  totalWaitMs: 0,
+  lastWait: null,
+  refused: 0,
+  ...over,
+});
+
+const view = (budgets: ProjectBudget[]): RateLimitsView => ({
+  observedAt: '2026-11-26T05:00:10.000Z',
+  compute: { ratePerSecond: 20, burst: 40, maxWaitMs: 10_000, budgets },
+  pace: DEFAULT_PACE,
+  actions: { perMinute: 30, burst: 10 },
+});
+
+/** Each row's cells as text, by project. */
+function rows(html: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [, project, body] of html.matchAll(/data-testid="compute-budget-row" data-project="([^"]+)"[^>]*>(.*?)<\/tr>/g)) {
+    out[project ?? ''] = [...(body ?? '').matchAll(/<td[^>]*>(.*?)<\/td>/g)].map(([, cell]) => (cell ?? '').replace(/<[^>]+>/g, '').replace(/<!-- -->/g, ''));
+  }
+  return out;
+}
+
+describe('ComputeBudgetTable', () => {
+  it('shows each project with its tokens, calls, waits and whether live views are slowed', () => {
+    const html = renderToStaticMarkup(
+      createElement(ComputeBudgetTable, {
+        view: view([
+          budget('p-idle'),
+          budget('p-low', { tokens: 12.7, granted: 300, waited: 20, totalWaitMs: 4_250, lastWait: { ms: 350, at: '2026-11-26T05:00:05.000Z' } }),
+          budget('p-queued', { tokens: -3.2, waiting: 3, granted: 90, waited: 50, totalWaitMs: 61_000, refused: 2, lastWait: { ms: 160, at: '2026-11-26T05:00:10.000Z' } }),
+        ]),
+      }),
+    );
+    expect(html).toContain('data-testid="compute-budget"');
+    expect(rows(html)).toEqual({
+      'p-idle': ['p-idle', '40 / 40', '20/s', '0', '0', '0 ms', '—', '0', 'ok'],
+      'p-low': ['p-low', '12 / 40', '20/s', '300', '20', '4.3 s', '350 ms, 5s ago', '0', 'low: live views slowed'],
+      'p-queued': ['p-queued', '0 / 40', '20/s', '90', '50', '61.0 s', '160 ms, just now', '2', '3 calls waiting'],
+    });
+  });
+
+  it('says when no call has been made yet', () => {
+    expect(renderToStaticMarkup(createElement(ComputeBudgetTable, { view: view([]) }))).toContain('No Compute API call yet.');
+  });
+});
+
+describe('ActionLimits', () => {
+  it('states the per-user limits in force', () => {
+    const html = renderToStaticMarkup(createElement(ActionLimits, { view: view([]) })).replace(/<!-- -->/g, '');
+    expect(html).toContain('data-per-minute="30"');
+    expect(html.replace(/<[^>]+>/g, '')).toContain('may start 10 changes (operations, chaos controls) in a row, then 30 per minute');
+  });
+});
