@@ -103,6 +103,31 @@ describe('RateLimitedCompute', () => {
     expect(calls.at(-1)).toEqual({ method: 'listAllInstances', project: 'p-one', at: 1_000 });
   });
 
+  it('takes a token per Compute request a call makes: two for a mutation, three for freeInternalIp', async () => {
+    const { time, calls, compute, budget } = setUp({ ratePerSecond: 10, burst: 6 });
+    await compute.deleteDisk('p-one', 'z', 'd');
+    expect(budget.state('p-one').tokens).toBe(4);
+    await compute.freeInternalIp('p-one', 'r');
+    expect(budget.state('p-one').tokens).toBe(1);
+    const read = compute.getDisk('p-one', 'z', 'd');
+    const mutation = compute.insertDisk('p-one', 'z', { name: 'd', sizeGb: 10, type: 'pd-ssd' });
+    await time.advance(199);
+    expect(calls.map((c) => [c.method, c.at])).toEqual([['deleteDisk', 0], ['freeInternalIp', 0], ['getDisk', 0]]);
+    await time.advance(1);
+    await Promise.all([read, mutation]);
+    expect(calls.at(-1)).toEqual({ method: 'insertDisk', project: 'p-one', at: 200 });
+    expect(budget.snapshot()[0]).toMatchObject({ granted: 4, waited: 1 });
+  });
+
+  it('lets a call costing more than the whole bucket go with the whole bucket', async () => {
+    const { time, calls, compute } = setUp({ ratePerSecond: 1, burst: 1 });
+    await compute.freeInternalIp('p-one', 'r');
+    const next = compute.freeInternalIp('p-one', 'r');
+    await time.advance(1_000);
+    await next;
+    expect(calls.map((c) => c.at)).toEqual([0, 1_000]);
+  });
+
   it('fails a call whose wait would exceed the bound, without calling Compute, and counts it', async () => {
     const { time, calls, compute, budget } = setUp({ ratePerSecond: 10, burst: 1, maxWaitMs: 500 });
     const accepted = Array.from({ length: 6 }, () => compute.getDisk('p-one', 'z', 'd'));

@@ -46,6 +46,9 @@ type Entry = Omit<ProjectBudget, 'project' | 'capacity' | 'ratePerSecond' | 'tok
 
 const GRANTED = Promise.resolve();
 
+/** Tokens a mutation takes: its request and the first wait for its Operation. */
+const MUTATION = 2;
+
 /**
  * More projects than this are not remembered: Compute calls name projects that come from URLs (a cluster id),
  * and a project nobody has called for a while is forgotten first. Configured projects count like any other.
@@ -66,13 +69,14 @@ export class ComputeBudget {
   }
 
   /**
-   * Resolves when a call for `project` may go: at once while the bucket has a token, else after waiting for one
-   * behind every earlier caller. Rejects with ProviderError('Timeout') when that wait would exceed `maxWaitMs`.
+   * Resolves when a call for `project` may go: at once while the bucket has its `tokens` (one per Compute request
+   * it makes), else after waiting for them behind every earlier caller. Rejects with ProviderError('Timeout') when that wait would exceed `maxWaitMs`.
    */
-  acquire(project: string): Promise<void> {
+  acquire(project: string, tokens = 1): Promise<void> {
     const entry = this.entryOf(project);
     const now = this.timing.now();
-    const reservation = entry.bucket.reserve(now, 1, this.config.maxWaitMs);
+    // A call costing more than a whole bucket could never go: it takes the whole bucket instead.
+    const reservation = entry.bucket.reserve(now, Math.min(tokens, this.config.burst), this.config.maxWaitMs);
     if (!reservation.ok) {
       entry.refused += 1;
       return Promise.reject(
@@ -140,8 +144,9 @@ export class ComputeBudget {
 }
 
 /**
- * The Compute port with every call first taking a token from its project's budget. The calls an adapter makes
- * by itself to wait for an Operation of a mutation are not counted: one mutation is one call here.
+ * The Compute port with every call first taking tokens from its project's budget, one per Compute request it
+ * makes: a read is one; a mutation two (the request and the wait for its Operation; an Operation outliving its
+ * first wait makes further waits, which are not counted); `freeInternalIp` three (subnetwork, instances, addresses).
  */
 export class RateLimitedCompute implements ComputePort {
   constructor(
@@ -149,8 +154,8 @@ export class RateLimitedCompute implements ComputePort {
     private readonly budget: ComputeBudget,
   ) {}
 
-  private async limited<T>(project: string, call: () => Promise<T>): Promise<T> {
-    await this.budget.acquire(project);
+  private async limited<T>(project: string, call: () => Promise<T>, tokens = 1): Promise<T> {
+    await this.budget.acquire(project, tokens);
     return call();
   }
 
@@ -179,66 +184,66 @@ export class RateLimitedCompute implements ComputePort {
     return this.limited(project, () => this.inner.getInstance(project, zone, name));
   }
   insertInstance(spec: InsertInstanceSpec): Promise<void> {
-    return this.limited(spec.project, () => this.inner.insertInstance(spec));
+    return this.limited(spec.project, () => this.inner.insertInstance(spec), MUTATION);
   }
   deleteInstance(project: string, zone: string, name: string): Promise<void> {
-    return this.limited(project, () => this.inner.deleteInstance(project, zone, name));
+    return this.limited(project, () => this.inner.deleteInstance(project, zone, name), MUTATION);
   }
   setInstanceMetadata(project: string, zone: string, name: string, items: MetadataItem[], fingerprint: string): Promise<void> {
-    return this.limited(project, () => this.inner.setInstanceMetadata(project, zone, name, items, fingerprint));
+    return this.limited(project, () => this.inner.setInstanceMetadata(project, zone, name, items, fingerprint), MUTATION);
   }
   addAccessConfig(project: string, zone: string, instance: string, natIP: string | null): Promise<void> {
-    return this.limited(project, () => this.inner.addAccessConfig(project, zone, instance, natIP));
+    return this.limited(project, () => this.inner.addAccessConfig(project, zone, instance, natIP), MUTATION);
   }
   deleteAccessConfig(project: string, zone: string, instance: string, accessConfigName: string): Promise<void> {
-    return this.limited(project, () => this.inner.deleteAccessConfig(project, zone, instance, accessConfigName));
+    return this.limited(project, () => this.inner.deleteAccessConfig(project, zone, instance, accessConfigName), MUTATION);
   }
   getDisk(project: string, zone: string, name: string): Promise<DiskInfo | null> {
     return this.limited(project, () => this.inner.getDisk(project, zone, name));
   }
   insertDisk(project: string, zone: string, disk: { name: string; sizeGb: number; type: 'pd-ssd' | 'pd-standard' }): Promise<void> {
-    return this.limited(project, () => this.inner.insertDisk(project, zone, disk));
+    return this.limited(project, () => this.inner.insertDisk(project, zone, disk), MUTATION);
   }
   deleteDisk(project: string, zone: string, name: string): Promise<void> {
-    return this.limited(project, () => this.inner.deleteDisk(project, zone, name));
+    return this.limited(project, () => this.inner.deleteDisk(project, zone, name), MUTATION);
   }
   insertAddress(project: string, region: string, name: string, address?: string): Promise<StaticAddress> {
-    return this.limited(project, () => this.inner.insertAddress(project, region, name, address));
+    return this.limited(project, () => this.inner.insertAddress(project, region, name, address), MUTATION);
   }
   deleteAddress(project: string, region: string, name: string): Promise<void> {
-    return this.limited(project, () => this.inner.deleteAddress(project, region, name));
+    return this.limited(project, () => this.inner.deleteAddress(project, region, name), MUTATION);
   }
   insertTargetPool(project: string, region: string, pool: { name: string; instances: InstanceRef[] }): Promise<void> {
-    return this.limited(project, () => this.inner.insertTargetPool(project, region, pool));
+    return this.limited(project, () => this.inner.insertTargetPool(project, region, pool), MUTATION);
   }
   deleteTargetPool(project: string, region: string, name: string): Promise<void> {
-    return this.limited(project, () => this.inner.deleteTargetPool(project, region, name));
+    return this.limited(project, () => this.inner.deleteTargetPool(project, region, name), MUTATION);
   }
   addTargetPoolInstance(project: string, region: string, pool: string, instance: InstanceRef): Promise<void> {
-    return this.limited(project, () => this.inner.addTargetPoolInstance(project, region, pool, instance));
+    return this.limited(project, () => this.inner.addTargetPoolInstance(project, region, pool, instance), MUTATION);
   }
   removeTargetPoolInstance(project: string, region: string, pool: string, instance: InstanceRef): Promise<void> {
-    return this.limited(project, () => this.inner.removeTargetPoolInstance(project, region, pool, instance));
+    return this.limited(project, () => this.inner.removeTargetPoolInstance(project, region, pool, instance), MUTATION);
   }
   insertForwardingRule(project: string, region: string, rule: { name: string; ipAddress: string; portRange: string; target: string }): Promise<void> {
-    return this.limited(project, () => this.inner.insertForwardingRule(project, region, rule));
+    return this.limited(project, () => this.inner.insertForwardingRule(project, region, rule), MUTATION);
   }
   deleteForwardingRule(project: string, region: string, name: string): Promise<void> {
-    return this.limited(project, () => this.inner.deleteForwardingRule(project, region, name));
+    return this.limited(project, () => this.inner.deleteForwardingRule(project, region, name), MUTATION);
   }
   getFirewall(project: string, name: string): Promise<FirewallInfo | null> {
     return this.limited(project, () => this.inner.getFirewall(project, name));
   }
   insertFirewall(project: string, rule: FirewallSpec): Promise<void> {
-    return this.limited(project, () => this.inner.insertFirewall(project, rule));
+    return this.limited(project, () => this.inner.insertFirewall(project, rule), MUTATION);
   }
   deleteFirewall(project: string, name: string): Promise<void> {
-    return this.limited(project, () => this.inner.deleteFirewall(project, name));
+    return this.limited(project, () => this.inner.deleteFirewall(project, name), MUTATION);
   }
   getSubnetworkRange(project: string, region: string): Promise<string> {
     return this.limited(project, () => this.inner.getSubnetworkRange(project, region));
   }
   freeInternalIp(project: string, region: string): Promise<string> {
-    return this.limited(project, () => this.inner.freeInternalIp(project, region));
+    return this.limited(project, () => this.inner.freeInternalIp(project, region), 3);
   }
 }
