@@ -87,6 +87,9 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
   let seeded = false;
   let seedError: string | undefined;
 
+  // Idle keep-alive connections stay open for a minute, as Google's front ends keep them (Node's default is 5 s).
+  // Clients pool sockets (Node 20's global agent keeps them alive), and a server that closes an idle socket just
+  // as a client reuses it answers that request with nothing ("socket hang up").
   const server = createServer((req, res) => {
     const started = Date.now();
     res.on('finish', () => {
@@ -98,6 +101,8 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       else res.destroy();
     });
   });
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
 
   async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const cloud = live.cloud;
