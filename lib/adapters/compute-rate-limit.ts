@@ -70,7 +70,8 @@ export class ComputeBudget {
 
   /**
    * Resolves when a call for `project` may go: at once while the bucket has its `tokens` (one per Compute request
-   * it makes), else after waiting for them behind every earlier caller. Rejects with ProviderError('Timeout') when that wait would exceed `maxWaitMs`.
+   * it makes), else after waiting for them behind every earlier caller. Rejects with ProviderError('Timeout')
+   * when that wait would exceed `maxWaitMs`.
    */
   acquire(project: string, tokens = 1): Promise<void> {
     const entry = this.entryOf(project);
