@@ -6,6 +6,9 @@ export async function register() {
   if (process.env.NEXT_RUNTIME !== 'nodejs') return;
   const { container } = await import('@/lib/server/container');
   container();
+  // Sign-in: migrate the auth tables and, on the very first start, create the admin with a one-time password.
+  const { ensureBootstrapAdmin } = await import('@/lib/server/auth/auth');
+  await ensureBootstrapAdmin();
   const { resumeInterruptedOperations } = await import('@/lib/server/operations/runtime');
   await resumeInterruptedOperations();
 }

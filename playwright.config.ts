@@ -7,6 +7,10 @@ export const E2E = {
   sandboxNet: 30,
   appPort: 3100,
   dataDir: '.quorum-e2e',
+  /** The dashboard's own data dir (store, snapshots, auth secret, the bootstrap admin's password file), emptied at each start. */
+  appDataDir: '.quorum-e2e-app',
+  /** Where the global setup keeps the bootstrap admin's signed-in session for every spec. */
+  adminState: 'test-results/.auth/admin.json',
 };
 
 export default defineConfig({
@@ -27,15 +31,25 @@ export default defineConfig({
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     },
     viewport: { width: 1440, height: 1000 },
+    // Signed in as the bootstrap admin (e2e/global-setup.ts); e2e/auth.spec.ts signs in as others itself.
+    storageState: E2E.adminState,
     trace: 'off',
     screenshot: 'only-on-failure',
   },
   webServer: {
-    command: `npx next start -H 127.0.0.1 -p ${E2E.appPort}`,
+    // A fresh dashboard data dir each run, so the first start creates the bootstrap admin.
+    command: `rm -rf ${E2E.appDataDir} && npx next start -H 127.0.0.1 -p ${E2E.appPort}`,
     url: `http://127.0.0.1:${E2E.appPort}/api/health`,
     reuseExistingServer: false,
     timeout: 60_000,
     // The e2e sandbox forwards after 4 s (e2e/global-setup.ts): the load-balancer ETA should expect that.
-    env: { QUORUM_PROVIDER: 'sandbox', SANDBOX_PORT: String(E2E.sandboxPort), QUORUM_DATA_DIR: E2E.dataDir, QUORUM_LB_PROPAGATION_SECONDS: '4' },
+    env: {
+      QUORUM_PROVIDER: 'sandbox',
+      SANDBOX_PORT: String(E2E.sandboxPort),
+      QUORUM_DATA_DIR: E2E.appDataDir,
+      QUORUM_LB_PROPAGATION_SECONDS: '4',
+      // The specs sign in several users within a minute from one address.
+      QUORUM_SIGN_IN_PER_MINUTE: '30',
+    },
   },
 });

@@ -1,3 +1,4 @@
+import { pageCaller } from '@/lib/server/auth/guards';
 import { dehydrate, HydrationBoundary, QueryClient } from '@tanstack/react-query';
 import { FleetOverview } from '@/components/fleet/fleet-overview';
 import { fleetQuery } from '@/lib/client/queries';
@@ -6,6 +7,7 @@ import { fleetView } from '@/lib/server/views';
 export const dynamic = 'force-dynamic';
 
 export default async function FleetPage() {
+  await pageCaller('/');
   const queryClient = new QueryClient();
   queryClient.setQueryData(fleetQuery().queryKey, await fleetView());
   return (

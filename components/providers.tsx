@@ -1,6 +1,7 @@
 'use client';
 import { isServer, QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
+import { CallerProvider, type SignedIn } from '@/components/auth/caller-context';
 
 function makeQueryClient() {
   return new QueryClient({ defaultOptions: { queries: { staleTime: 5_000, retry: 1 } } });
@@ -14,6 +15,10 @@ function getQueryClient() {
   return (browserQueryClient ??= makeQueryClient());
 }
 
-export function Providers({ children }: { children: ReactNode }) {
-  return <QueryClientProvider client={getQueryClient()}>{children}</QueryClientProvider>;
+export function Providers({ caller, children }: { caller: SignedIn; children: ReactNode }) {
+  return (
+    <QueryClientProvider client={getQueryClient()}>
+      <CallerProvider caller={caller}>{children}</CallerProvider>
+    </QueryClientProvider>
+  );
 }

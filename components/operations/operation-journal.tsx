@@ -1,4 +1,5 @@
 'use client';
+import { useCan } from '@/components/auth/caller-context';
 import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useTransition, useState } from 'react';
@@ -61,6 +62,7 @@ export function OperationJournal({ clusterId, opId, clusterName }: { clusterId: 
   const { data } = useQuery({ ...query, refetchInterval: live.status === 'live' ? false : FALLBACK_POLL_MS });
   const [cancelMessage, setCancelMessage] = useState<string | null>(null);
   const [pending, startTransition] = useTransition();
+  const canCancel = useCan('operator');
   if (!data) return <p className="text-sm text-slate-500">Reading the journal…</p>;
   const done = data.steps.filter((s) => s.status === 'done').length;
   const ended = TERMINAL_STATUSES.has(data.status);
@@ -79,7 +81,8 @@ export function OperationJournal({ clusterId, opId, clusterName }: { clusterId: 
           <LiveIndicator live={live} observedAt={data.observedAt} />
           {!ended && (
             <button
-              disabled={pending || data.status === 'cancelling'}
+              disabled={pending || !canCancel.allowed || data.status === 'cancelling'}
+              title={canCancel.reason ?? undefined}
               onClick={() => startTransition(async () => {
                 const result = await cancelOperationAction({ operationId: opId });
                 setCancelMessage(result.ok ? 'Cancel requested: Quorum stops at the next safe point.' : result.message);
@@ -89,6 +92,7 @@ export function OperationJournal({ clusterId, opId, clusterName }: { clusterId: 
               Cancel at the next safe point
             </button>
           )}
+          {!ended && canCancel.reason && <p className="max-w-64 text-right text-xs text-amber-800" data-testid="role-reason">{canCancel.reason}</p>}
           {cancelMessage && <p className="text-xs text-slate-600">{cancelMessage}</p>}
         </div>
       </div>

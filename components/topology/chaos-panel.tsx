@@ -1,4 +1,5 @@
 'use client';
+import { useCan } from '@/components/auth/caller-context';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, useTransition } from 'react';
 import { applyChaosAction } from '@/lib/actions/apply-chaos-action';
@@ -32,7 +33,9 @@ export function ChaosPanel({ clusterId, topology }: { clusterId: string; topolog
     // Faults change only through this panel or the sandbox's endpoints: a slow refresh is enough.
     refetchInterval: 5_000,
   });
-  const [busy, startBusy] = useTransition();
+  const [pending, startBusy] = useTransition();
+  const can = useCan('operator');
+  const busy = pending || !can.allowed;
   const [notice, setNotice] = useState<{ ok: boolean; text: string } | null>(null);
 
   const run = (what: string, request: ChaosRequest) =>
@@ -56,6 +59,7 @@ export function ChaosPanel({ clusterId, topology }: { clusterId: string; topolog
           Inject a failure into this cluster&apos;s sandbox VMs to rehearse detection and recovery. Restore puts a replica back: it
           starts a stopped VM, thaws a frozen one and starts its killed etcd again.
         </p>
+        {can.reason && <p className="text-xs text-amber-800" data-testid="role-reason">{can.reason}</p>}
         {state.error && <p className="text-xs text-red-700">Could not read the sandbox&apos;s faults: {state.error.message}</p>}
         <div className="grid gap-3 md:grid-cols-3">
           {topology.regionZones.map((zone) => {

@@ -244,7 +244,7 @@ export function ChangeWizard({ clusterId, masterName, zones, outsideZones, repli
             {offerOverride && <BackupOverride failure={gateFailure} on={overrideOn} reason={overrideReason} setOn={setOverrideOn} setReason={setOverrideReason} />}
             <ConfirmAndRun
               confirmName={masterName}
-              {...(offerOverride && overrideOn ? { label: 'Run without a verified backup' } : {})}
+              {...(offerOverride && overrideOn ? { label: 'Run without a verified backup', role: 'admin' as const } : {})}
               run={async (confirm) => {
                 // The server re-plans the same intent on a fresh observation; the preview may be stale.
                 const intent = result.data.intent as ClusterIntent;

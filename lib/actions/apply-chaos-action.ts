@@ -9,6 +9,7 @@ import { applyChaos } from '@/lib/server/services/sandbox-chaos';
 /** Sandbox only: stop a VM, kill or freeze etcd, restore a replica, take a zone down or bring it back. Refused (Unsupported) on Compute Engine. */
 export const applyChaosAction = defineAction(
   'applyChaos',
+  { role: 'operator', mutates: true },
   z.object({ clusterId: clusterIdSchema, request: chaosRequestSchema }),
   async ({ clusterId, request }) => {
     const ref = parseClusterId(clusterId);

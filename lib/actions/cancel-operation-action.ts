@@ -6,7 +6,7 @@ import { container } from '@/lib/server/container';
 import { operationsRunner } from '@/lib/server/operations/runtime';
 
 /** Asks a running operation to stop at its next safe point (a step boundary). */
-export const cancelOperationAction = defineAction('cancelOperation', z.object({ operationId: z.uuid() }), async ({ operationId }, { actor }) => {
+export const cancelOperationAction = defineAction('cancelOperation', { role: 'operator', mutates: true }, z.object({ operationId: z.uuid() }), async ({ operationId }, { actor }) => {
   const operation = await container().store.getOperation(operationId);
   if (!operation) return fail('NotFound', 'No such operation.');
   await operationsRunner().cancel(operationId, actor);

@@ -11,6 +11,7 @@ import { startNewCluster } from '@/lib/server/services/create-cluster';
  */
 export const createClusterAction = defineAction(
   'createCluster',
+  { role: 'operator', mutates: true },
   newClusterSchema.extend({ confirm: z.string().trim().max(100) }),
   async ({ confirm, ...input }, { actor }) => {
     if (confirm !== input.masterName) {

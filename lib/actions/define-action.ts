@@ -1,25 +1,60 @@
 import 'server-only';
 import { z } from 'zod';
-import { fail, type Result } from '@/lib/core/errors';
+import { fail, type DomainErrorCode, type Result } from '@/lib/core/errors';
+import { actorOf, hasRole, ROLE_DUTIES, type Caller, type Role } from '@/lib/core/roles';
 import { isProviderError } from '@/lib/ports/provider-error';
+import { currentCaller } from '@/lib/server/auth/caller';
+import { container } from '@/lib/server/container';
 import { describeError } from '@/lib/server/describe-error';
 
 export type ActionContext = {
-  /** Who acts. Sign-in and roles arrive with the access-control issue; until then every caller is the local operator. */
+  /** Who acts, as the journal and the audit log name them (the signed-in user's email). */
   actor: string;
+  caller: Caller;
 };
 
+/** Who may call an action, and whether it changes anything (mutating actions are rate-limited per user). */
+export type ActionAccess = { role: Role; mutates: boolean };
+
+/** An attempt refused before the action ran (nobody signed in, a role too low, too many requests), in the audit log. */
+export async function auditedRefusal<T>(name: string, caller: Caller | null, code: DomainErrorCode, message: string, extra: { retryAfterSeconds?: number } = {}): Promise<Result<T>> {
+  try {
+    await container().store.addAudit({
+      actor: caller ? actorOf(caller) : 'anonymous',
+      action: `action.${name}`,
+      outcome: 'refused',
+      detail: { code, message, source: caller?.source ?? null, ...(caller ? { role: caller.role } : {}) },
+    });
+  } catch (error) {
+    console.error(`[action ${name}] could not audit a refused attempt`, error);
+  }
+  return { ok: false, code, message, ...extra };
+}
+
 /**
- * The one shape every server action has (STYLE.md): parse the untyped input with zod, resolve the caller,
- * run the use-case, and map expected failures to typed results. Unexpected errors are logged on the server
- * and come back as a generic message: no stack trace ever reaches the browser.
+ * The one shape every server action has (STYLE.md): check who calls (signed in, role high enough; refused
+ * attempts are audited), parse the untyped input with zod, run the use-case, and map expected failures to
+ * typed results. Unexpected errors are logged on the server and come back as a generic message: no stack
+ * trace ever reaches the browser.
  */
 export function defineAction<S extends z.ZodType, T>(
   name: string,
+  access: ActionAccess,
   schema: S,
   handler: (input: z.infer<S>, ctx: ActionContext) => Promise<Result<T>>,
 ): (input: unknown) => Promise<Result<T>> {
   return async (raw: unknown) => {
+    let caller: Caller | null;
+    try {
+      caller = await currentCaller();
+    } catch (error) {
+      console.error(`[action ${name}] reading the session failed`, error);
+      caller = null;
+    }
+    if (!caller) return auditedRefusal(name, null, 'Unauthenticated', 'Sign in first; nothing was changed.');
+    if (!hasRole(caller.role, access.role)) {
+      return auditedRefusal(name, caller, 'Forbidden', `Your role (${caller.role}) may not do this: it takes the ${access.role} role, which ${ROLE_DUTIES[access.role]}. Nothing was changed; ask an admin.`);
+    }
     const parsed = schema.safeParse(raw);
     if (!parsed.success) {
       const fieldErrors: Record<string, string[]> = {};
@@ -30,7 +65,7 @@ export function defineAction<S extends z.ZodType, T>(
       return fail('InvalidInput', 'The request is not valid; nothing was changed.', fieldErrors);
     }
     try {
-      return await handler(parsed.data, { actor: 'local-operator' });
+      return await handler(parsed.data, { actor: actorOf(caller), caller });
     } catch (error) {
       if (isProviderError(error)) {
         return fail(error.code === 'NotFound' ? 'NotFound' : 'ProviderUnavailable', describeError(error));

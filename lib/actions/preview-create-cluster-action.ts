@@ -6,7 +6,7 @@ import { newClusterSchema } from '@/lib/actions/schemas';
 import { planNewCluster } from '@/lib/server/services/create-cluster';
 
 /** The plan of a new cluster, checked against Compute as it is now (name free, zone of a region), changing nothing. */
-export const previewCreateClusterAction = defineAction('previewCreateCluster', newClusterSchema, async (input): Promise<Result<Plan>> => {
+export const previewCreateClusterAction = defineAction('previewCreateCluster', { role: 'viewer', mutates: false }, newClusterSchema, async (input): Promise<Result<Plan>> => {
   const planned = await planNewCluster(input);
   return planned.ok ? ok(planned.data.plan) : planned;
 });

@@ -12,6 +12,7 @@ import { ClusterNotFoundError, clusterView } from '@/lib/server/views';
 /** Plans a change on a live observation of the cluster and returns the plan or the refusal, changing nothing. */
 export const previewPlanAction = defineAction(
   'previewPlan',
+  { role: 'viewer', mutates: false },
   z.object({ clusterId: clusterIdSchema, intent: clusterIntentSchema }),
   async ({ clusterId, intent }) => {
     const ref = parseClusterId(clusterId);

@@ -16,6 +16,7 @@ export type BackupGateFailure = { operationId: string; intent: ClusterIntent; er
  */
 export const readBackupGateFailureAction = defineAction(
   'readBackupGateFailure',
+  { role: 'viewer', mutates: false },
   z.object({ clusterId: clusterIdSchema, operationId: z.uuid() }),
   async ({ clusterId, operationId }) => {
     const { store } = container();

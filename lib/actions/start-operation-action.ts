@@ -2,7 +2,8 @@
 import { z } from 'zod';
 import { fail } from '@/lib/core/errors';
 import { parseClusterId } from '@/lib/core/topology';
-import { defineAction } from '@/lib/actions/define-action';
+import { auditedRefusal, defineAction } from '@/lib/actions/define-action';
+import { hasRole } from '@/lib/core/roles';
 import { backupOverrideSchema, clusterIdSchema, clusterIntentSchema } from '@/lib/actions/schemas';
 import { startClusterOperation } from '@/lib/server/services/start-operation';
 
@@ -13,8 +14,12 @@ import { startClusterOperation } from '@/lib/server/services/start-operation';
  */
 export const startOperationAction = defineAction(
   'startOperation',
+  { role: 'operator', mutates: true },
   z.object({ clusterId: clusterIdSchema, intent: clusterIntentSchema, confirm: z.string().max(100), backupOverride: backupOverrideSchema.optional() }),
-  async ({ clusterId, intent, confirm, backupOverride }, { actor }) => {
+  async ({ clusterId, intent, confirm, backupOverride }, { actor, caller }) => {
+    if (backupOverride && !hasRole(caller.role, 'admin')) {
+      return auditedRefusal<{ operationId: string }>('startOperation', caller, 'Forbidden', 'Running a change without a verified backup takes the admin role; nothing was changed. Ask an admin, or fix the backup and run it again.');
+    }
     const ref = parseClusterId(clusterId);
     if (!ref) return fail('InvalidInput', 'Unknown cluster id.');
     if (confirm.trim() !== ref.masterName) {

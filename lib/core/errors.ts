@@ -7,7 +7,12 @@ export const DOMAIN_ERROR_CODES = [
   'ZoneOutsideRegion',
   'OperationInProgress',
   'NotFound',
+  /** Nobody is signed in: sign in first. */
+  'Unauthenticated',
+  /** Signed in, but the role does not allow it. */
   'Forbidden',
+  /** Too many requests: `retryAfterSeconds` says when to try again. */
+  'RateLimited',
   'ProviderUnavailable',
   'InvalidInput',
   'LastReplica',
@@ -23,7 +28,7 @@ export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];
 
 export type Result<T> =
   | { ok: true; data: T }
-  | { ok: false; code: DomainErrorCode; message: string; fieldErrors?: Record<string, string[]> };
+  | { ok: false; code: DomainErrorCode; message: string; fieldErrors?: Record<string, string[]>; retryAfterSeconds?: number };
 
 export function ok<T>(data: T): Result<T> {
   return { ok: true, data };

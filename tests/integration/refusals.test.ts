@@ -10,13 +10,14 @@ import { closeGceClients, createGceClients } from '@/lib/adapters/gce/gce-comput
 import { operationOf, waitForOperation } from '@/lib/adapters/gce/gce-operations';
 import type { DomainErrorCode, Result } from '@/lib/core/errors';
 import type { ClusterIntent } from '@/lib/core/planner';
-import { clusterId, type ClusterRef, type EtcdClusterName } from '@/lib/core/topology';
+import { clusterId, type ClusterRef } from '@/lib/core/topology';
 import type { ClusterView } from '@/lib/core/view';
 import { previewPlanAction } from '@/lib/actions/preview-plan-action';
 import { startOperationAction } from '@/lib/actions/start-operation-action';
+import { setCallerResolverForTests } from '@/lib/server/auth/caller';
 import { container } from '@/lib/server/container';
 import { observeClusterView } from '@/lib/server/services/observe-fleet';
-import { etcdctlMemberList, pollUntil, PROD, PROJECT, STAGING, writeEtcdctlCerts } from './support';
+import { journalSnapshot, pollUntil, PROD, STAGING, worldSnapshot } from './support';
 
 // The actions use the process's container, built from process.env when lib/server/env is first imported:
 // point it at this run's sandbox and a fresh data dir (the store) before any import is evaluated.
@@ -32,15 +33,19 @@ const { dataDir, savedEnv } = await vi.hoisted(async () => {
 
 const gce = createGceClients({ kind: 'sandbox', port: inject('sandboxPort') });
 const CLUSTERS = [PROD, STAGING];
-const ETCD: EtcdClusterName[] = ['main', 'events'];
+
+/** The actions are called as a signed-in operator (outside a request there is no session to read). */
+const OPERATOR = { userId: 'u-operator', email: 'operator@quorum.test', name: 'Operator', role: 'operator' as const, source: '127.0.0.1' };
 
 beforeAll(() => {
+  setCallerResolverForTests(async () => OPERATOR);
   // Guard against a container built before the env above (say, by a changed import order).
   expect(container().env.SANDBOX_PORT).toBe(inject('sandboxPort'));
   expect(container().env.QUORUM_DATA_DIR).toBe(dataDir);
 });
 
 afterAll(async () => {
+  setCallerResolverForTests(undefined);
   await closeGceClients(gce);
   await container().close();
   rmSync(dataDir, { recursive: true, force: true });
@@ -49,78 +54,6 @@ afterAll(async () => {
     else process.env[k] = v;
   }
 });
-
-// --- What "changes nothing" compares ------------------------------------------------------------------------
-
-const last = (url: string | null | undefined) => (url ?? '').split('/').pop() ?? '';
-
-async function collect<T>(pages: AsyncIterable<[string, T]>): Promise<Array<[string, T]>> {
-  const out: Array<[string, T]> = [];
-  for await (const page of pages) out.push(page);
-  return out;
-}
-
-/** Every Compute resource Quorum creates or changes, and both etcd clusters' members of both clusters. */
-async function worldSnapshot() {
-  const c = container();
-  const instances = (await c.compute.listAllInstances(PROJECT)).map((i) => ({
-    name: i.name,
-    zone: i.zone,
-    status: i.status,
-    internalIp: i.internalIp,
-    externalIp: i.externalIp,
-    metadataFingerprint: i.metadataFingerprint,
-    disks: i.diskNames ?? [],
-    tags: i.tags,
-  }));
-  // The port reads these by name only; the aggregated lists also catch a resource created under a new name.
-  const disks = (await collect(gce.disks.aggregatedListAsync({ project: PROJECT }))).flatMap(([scope, list]) =>
-    (list.disks ?? []).map((d) => ({ scope, name: d.name, sizeGb: String(d.sizeGb), status: d.status, users: (d.users ?? []).map(last) })),
-  );
-  const forwardingRules = (await collect(gce.forwardingRules.aggregatedListAsync({ project: PROJECT }))).flatMap(([scope, list]) =>
-    (list.forwardingRules ?? []).map((f) => ({ scope, name: f.name, ip: f.IPAddress, ports: f.portRange, target: last(f.target) })),
-  );
-  const targetPools = (await collect(gce.targetPools.aggregatedListAsync({ project: PROJECT }))).flatMap(([scope, list]) =>
-    (list.targetPools ?? []).map((p) => ({ scope, name: p.name, instances: (p.instances ?? []).map(last).sort() })),
-  );
-  const addresses = (await collect(gce.addresses.aggregatedListAsync({ project: PROJECT }))).flatMap(([scope, list]) =>
-    (list.addresses ?? []).map((a) => ({ scope, name: a.name, address: a.address, status: a.status, users: (a.users ?? []).map(last) })),
-  );
-  const firewalls = (await gce.firewalls.list({ project: PROJECT }))[0].map((f) => f.name).sort();
-  expect(instances.filter((i) => i.name.startsWith('prod-master')).length, 'prod replicas seen').toBeGreaterThan(0);
-  return { instances, disks, forwardingRules, targetPools, addresses, firewalls, etcd: await etcdMembers() };
-}
-
-/** etcdctl's member lists (main and events) of each cluster, asked through its running replicas. */
-async function etcdMembers() {
-  const c = container();
-  const out: Record<string, unknown> = {};
-  for (const ref of CLUSTERS) {
-    const vms = (await c.compute.listAllInstances(PROJECT)).filter((i) => new RegExp(`^${ref.masterName}(-[a-z0-9]{3})?$`).test(i.name));
-    const running = vms.filter((v) => v.status === 'RUNNING' && v.internalIp);
-    const first = running[0];
-    if (!first) throw new Error(`${ref.masterName} has no running replica to ask etcd through`);
-    const certs = writeEtcdctlCerts(first.metadata);
-    try {
-      for (const cluster of ETCD) {
-        const members = await etcdctlMemberList(certs, running.map((v) => c.endpoints.etcd(v.internalIp ?? '', cluster)));
-        out[`${ref.masterName}/${cluster}`] = members
-          .map((m) => ({ id: m.ID, name: m.name, peerURLs: m.peerURLs, clientURLs: m.clientURLs, isLearner: m.isLearner }))
-          .sort((a, b) => a.name.localeCompare(b.name));
-      }
-    } finally {
-      certs.cleanup();
-    }
-  }
-  return out;
-}
-
-async function journalSnapshot() {
-  const store = container().store;
-  const operations = await Promise.all(CLUSTERS.map((ref) => store.listOperations(clusterId(ref), 1000)));
-  const locks = await Promise.all(CLUSTERS.map((ref) => store.lockHolder(clusterId(ref))));
-  return { operations: operations.map((ops) => ops.map((o) => ({ id: o.id, status: o.status, updatedAt: o.updatedAt }))), locks, audit: await store.listAudit({}, 10_000) };
-}
 
 // --- The check every refusal goes through -------------------------------------------------------------------
 
@@ -145,20 +78,20 @@ function expectRefusal(result: Result<unknown>, code: DomainErrorCode, says: Reg
  */
 async function expectRefusedChangingNothing(ref: ClusterRef, intent: ClusterIntent, code: DomainErrorCode, says: RegExp): Promise<string> {
   const id = clusterId(ref);
-  const [world, journal] = [await worldSnapshot(), await journalSnapshot()];
+  const [world, journal] = [await worldSnapshot(container(), gce, CLUSTERS), await journalSnapshot(container().store, CLUSTERS)];
 
   const previewed = await previewPlanAction({ clusterId: id, intent });
   const message = expectRefusal(previewed, code, says);
   const started = await startOperationAction({ clusterId: id, intent, confirm: ref.masterName });
   expectRefusal(started, code, says);
 
-  expect(await worldSnapshot()).toEqual(world);
-  const after = await journalSnapshot();
+  expect(await worldSnapshot(container(), gce, CLUSTERS)).toEqual(world);
+  const after = await journalSnapshot(container().store, CLUSTERS);
   expect(after.operations).toEqual(journal.operations);
   expect(after.locks).toEqual(journal.locks);
   const added = after.audit.filter((a) => !journal.audit.some((b) => b.id === a.id));
   expect(added).toEqual([
-    expect.objectContaining({ actor: 'local-operator', action: `operation.${intent.kind}`, clusterId: id, operationId: null, outcome: 'refused', detail: expect.objectContaining({ code, intent }) }),
+    expect.objectContaining({ actor: OPERATOR.email, action: `operation.${intent.kind}`, clusterId: id, operationId: null, outcome: 'refused', detail: expect.objectContaining({ code, intent }) }),
   ]);
   return message;
 }

@@ -8,9 +8,11 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { expect, inject } from 'vitest';
 import { z } from 'zod';
-import type { ClusterRef, EtcdClusterName, Topology } from '@/lib/core/topology';
+import { clusterId, type ClusterRef, type EtcdClusterName, type Topology } from '@/lib/core/topology';
 import type { StepKind } from '@/lib/core/planner';
+import type { GceClients } from '@/lib/adapters/gce/gce-compute';
 import type { InstanceInfo } from '@/lib/ports/compute';
+import type { Store } from '@/lib/ports/store';
 import type { StepExecutor } from '@/lib/server/operations/runner';
 import { createContainer, type Container } from '@/lib/server/container';
 import { parseEnv } from '@/lib/server/env';
@@ -182,4 +184,83 @@ export function twice(executors: Record<StepKind, StepExecutor>): Record<StepKin
     };
   }
   return out;
+}
+
+// --- "Changes nothing": what a refused or invalid request must leave as it was --------------------------------
+
+const lastSegment = (url: string | null | undefined) => (url ?? '').split('/').pop() ?? '';
+
+async function collect<T>(pages: AsyncIterable<[string, T]>): Promise<Array<[string, T]>> {
+  const out: Array<[string, T]> = [];
+  for await (const page of pages) out.push(page);
+  return out;
+}
+
+/**
+ * Every Compute resource Quorum creates or changes in the project, the sandbox's injected faults (a frozen
+ * etcd leaves Compute as it was), and etcdctl's member lists (main and events) of each of `clusters`.
+ */
+export async function worldSnapshot(c: Container, gce: GceClients, clusters: readonly ClusterRef[] = [PROD, STAGING]) {
+  const instances = (await c.compute.listAllInstances(PROJECT)).map((i) => ({
+    name: i.name,
+    zone: i.zone,
+    status: i.status,
+    internalIp: i.internalIp,
+    externalIp: i.externalIp,
+    metadataFingerprint: i.metadataFingerprint,
+    disks: i.diskNames ?? [],
+    tags: i.tags,
+  }));
+  // The port reads these by name only; the aggregated lists also catch a resource created under a new name.
+  const disks = (await collect(gce.disks.aggregatedListAsync({ project: PROJECT }))).flatMap(([scope, list]) =>
+    (list.disks ?? []).map((d) => ({ scope, name: d.name, sizeGb: String(d.sizeGb), status: d.status, users: (d.users ?? []).map(lastSegment) })),
+  );
+  const forwardingRules = (await collect(gce.forwardingRules.aggregatedListAsync({ project: PROJECT }))).flatMap(([scope, list]) =>
+    (list.forwardingRules ?? []).map((f) => ({ scope, name: f.name, ip: f.IPAddress, ports: f.portRange, target: lastSegment(f.target) })),
+  );
+  const targetPools = (await collect(gce.targetPools.aggregatedListAsync({ project: PROJECT }))).flatMap(([scope, list]) =>
+    (list.targetPools ?? []).map((p) => ({ scope, name: p.name, instances: (p.instances ?? []).map(lastSegment).sort() })),
+  );
+  const addresses = (await collect(gce.addresses.aggregatedListAsync({ project: PROJECT }))).flatMap(([scope, list]) =>
+    (list.addresses ?? []).map((a) => ({ scope, name: a.name, address: a.address, status: a.status, users: (a.users ?? []).map(lastSegment) })),
+  );
+  const firewalls = (await gce.firewalls.list({ project: PROJECT }))[0].map((f) => f.name).sort();
+  expect(instances.filter((i) => i.name.startsWith('prod-master')).length, 'prod replicas seen').toBeGreaterThan(0);
+  const chaos = c.chaos ? await c.chaos.state() : null;
+  return { instances, disks, forwardingRules, targetPools, addresses, firewalls, chaos, etcd: await etcdMembers(c, clusters) };
+}
+
+/** etcdctl's member lists (main and events) of each cluster, asked through its running replicas. */
+async function etcdMembers(c: Container, clusters: readonly ClusterRef[]) {
+  const out: Record<string, unknown> = {};
+  for (const ref of clusters) {
+    const running = (await replicaVms(c, ref)).filter((v) => v.status === 'RUNNING' && v.internalIp);
+    const first = running[0];
+    if (!first) throw new Error(`${ref.masterName} has no running replica to ask etcd through`);
+    const certs = writeEtcdctlCerts(first.metadata);
+    try {
+      for (const cluster of ['main', 'events'] satisfies EtcdClusterName[]) {
+        const members = await etcdctlMemberList(certs, running.map((v) => c.endpoints.etcd(v.internalIp ?? '', cluster)));
+        out[`${ref.masterName}/${cluster}`] = members
+          .map((m) => ({ id: m.ID, name: m.name, peerURLs: m.peerURLs, clientURLs: m.clientURLs, isLearner: m.isLearner }))
+          .sort((a, b) => a.name.localeCompare(b.name));
+      }
+    } finally {
+      certs.cleanup();
+    }
+  }
+  return out;
+}
+
+/** The journal of `clusters` (operations and locks), every unfinished operation of any cluster, and the audit log. */
+export async function journalSnapshot(store: Store, clusters: readonly ClusterRef[] = [PROD, STAGING]) {
+  const operations = await Promise.all(clusters.map((ref) => store.listOperations(clusterId(ref), 1000)));
+  const locks = await Promise.all(clusters.map((ref) => store.lockHolder(clusterId(ref))));
+  const unfinished = (await store.listUnfinishedOperations()).map((o) => o.id);
+  return {
+    operations: operations.map((ops) => ops.map((o) => ({ id: o.id, status: o.status, updatedAt: o.updatedAt }))),
+    locks,
+    unfinished,
+    audit: await store.listAudit({}, 10_000),
+  };
 }

@@ -1,3 +1,4 @@
+import { pageCaller } from '@/lib/server/auth/guards';
 import { dehydrate, HydrationBoundary, QueryClient } from '@tanstack/react-query';
 import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
@@ -19,6 +20,7 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
 
 export default async function ClusterPage({ params }: Props) {
   const id = decodeURIComponent((await params).id);
+  await pageCaller(`/clusters/${encodeURIComponent(id)}`);
   const [view, backups] = await Promise.all([findClusterView(id), clusterSnapshots(id)]);
   if (!view) notFound();
   const queryClient = new QueryClient();

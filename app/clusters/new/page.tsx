@@ -1,3 +1,4 @@
+import { pageCaller } from '@/lib/server/auth/guards';
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { CreateClusterWizard } from '@/components/wizards/create-cluster-wizard';
@@ -7,6 +8,7 @@ export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Create a cluster' };
 
 export default async function NewClusterPage() {
+  await pageCaller('/clusters/new');
   const choices = await createClusterChoices();
   return (
     <div className="space-y-6">

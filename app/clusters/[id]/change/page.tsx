@@ -1,3 +1,4 @@
+import { pageCaller } from '@/lib/server/auth/guards';
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
@@ -15,6 +16,7 @@ export const metadata: Metadata = { title: 'Change replicas' };
 
 export default async function ChangePage({ params }: Props) {
   const id = decodeURIComponent((await params).id);
+  await pageCaller(`/clusters/${encodeURIComponent(id)}/change`);
   // The zone choices are a plan's first answer: observed with the planning probe deadline, like a preview.
   const view = await findClusterView(id, forPlanning(container()));
   if (!view) notFound();

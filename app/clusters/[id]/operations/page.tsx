@@ -1,3 +1,4 @@
+import { pageCaller } from '@/lib/server/auth/guards';
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
@@ -13,6 +14,7 @@ type Props = { params: Promise<{ id: string }> };
 
 export default async function OperationHistoryPage({ params }: Props) {
   const id = decodeURIComponent((await params).id);
+  await pageCaller(`/clusters/${encodeURIComponent(id)}/operations`);
   const ref = parseClusterId(id);
   if (!ref) notFound();
   const operations = await container().store.listOperations(id, 100);

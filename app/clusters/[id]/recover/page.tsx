@@ -1,3 +1,4 @@
+import { pageCaller } from '@/lib/server/auth/guards';
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
@@ -19,6 +20,7 @@ const one = (v: string | string[] | undefined): string | null => (typeof v === '
 export default async function RecoverPage({ params, searchParams }: Props) {
   const id = decodeURIComponent((await params).id);
   const query = await searchParams;
+  await pageCaller(`/clusters/${encodeURIComponent(id)}/recover`);
   // Zone choices are a plan's first answer: observed with the planning probe deadline, like a preview.
   const [view, backups] = await Promise.all([findClusterView(id, forPlanning(container())), clusterSnapshots(id)]);
   if (!view) notFound();

@@ -1,3 +1,4 @@
+import { pageCaller } from '@/lib/server/auth/guards';
 import { dehydrate, HydrationBoundary, QueryClient } from '@tanstack/react-query';
 import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
@@ -15,6 +16,7 @@ type Props = { params: Promise<{ id: string; opId: string }> };
 
 export default async function OperationPage({ params }: Props) {
   const { id: rawId, opId: rawOpId } = await params;
+  await pageCaller(`/clusters/${encodeURIComponent(rawId)}/operations/${encodeURIComponent(rawOpId)}`);
   const id = decodeURIComponent(rawId);
   const ref = parseClusterId(id);
   const opId = z.uuid().safeParse(rawOpId);

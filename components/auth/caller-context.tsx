@@ -1,0 +1,27 @@
+'use client';
+import { createContext, useContext, type ReactNode } from 'react';
+import { hasRole, ROLE_DUTIES, type Role } from '@/lib/core/roles';
+
+/** The signed-in user as the browser sees them: for showing who is signed in and disabling what their role may not do. */
+export type SignedIn = { email: string; name: string; role: Role } | null;
+
+const CallerContext = createContext<SignedIn>(null);
+
+export function CallerProvider({ caller, children }: { caller: SignedIn; children: ReactNode }) {
+  return <CallerContext.Provider value={caller}>{children}</CallerContext.Provider>;
+}
+
+export function useSignedIn(): SignedIn {
+  return useContext(CallerContext);
+}
+
+/**
+ * Whether the signed-in user's role allows `role`'s actions, and if not, the reason to show next to a disabled
+ * button. Only a hint: the server checks every action again.
+ */
+export function useCan(role: Role): { allowed: boolean; reason: string | null } {
+  const caller = useContext(CallerContext);
+  if (!caller) return { allowed: false, reason: 'Sign in to do this.' };
+  if (hasRole(caller.role, role)) return { allowed: true, reason: null };
+  return { allowed: false, reason: `Your role is ${caller.role}: this takes the ${role} role, which ${ROLE_DUTIES[role]}.` };
+}

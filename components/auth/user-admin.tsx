@@ -1,0 +1,100 @@
+'use client';
+import { useRouter } from 'next/navigation';
+import { useState, useTransition } from 'react';
+import { createUserAction } from '@/lib/actions/create-user-action';
+import { setUserRoleAction } from '@/lib/actions/set-user-role-action';
+import { isRole, ROLES, type Account, type Role } from '@/lib/core/roles';
+
+import { Card } from '@/components/ui/card';
+
+/** The accounts with their roles (changeable), and a form to create one. Every change goes through an audited admin action. */
+export function UserAdmin({ users, self }: { users: Account[]; self: string }) {
+  const router = useRouter();
+  const [pending, start] = useTransition();
+  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const [form, setForm] = useState({ email: '', name: '', role: 'viewer' as Role, password: '' });
+  const run = (what: () => Promise<{ ok: boolean; message?: string }>, done: string) =>
+    start(async () => {
+      const result = await what();
+      setMessage(result.ok ? { ok: true, text: done } : { ok: false, text: result.message ?? 'Refused.' });
+      if (result.ok) router.refresh();
+    });
+  return (
+    <div className="grid gap-6 lg:grid-cols-[1fr_22rem]">
+      <Card title={`Accounts (${users.length})`}>
+        <table className="w-full text-left text-sm" data-testid="users-table">
+          <thead className="text-xs uppercase tracking-wide text-slate-500">
+            <tr>
+              <th className="py-1 pr-3 font-medium">email</th>
+              <th className="py-1 pr-3 font-medium">name</th>
+              <th className="py-1 pr-3 font-medium">role</th>
+              <th className="py-1 font-medium">created</th>
+            </tr>
+          </thead>
+          <tbody>
+            {users.map((u) => (
+              <tr key={u.id} className="border-t border-slate-100" data-testid="user-row" data-email={u.email}>
+                <td className="py-1.5 pr-3 font-mono text-xs">{u.email}{u.id === self && ' (you)'}</td>
+                <td className="py-1.5 pr-3">{u.name}</td>
+                <td className="py-1.5 pr-3">
+                  <select
+                    aria-label={`Role of ${u.email}`}
+                    value={u.role}
+                    disabled={pending}
+                    onChange={(e) => {
+                      const role = e.target.value;
+                      if (isRole(role)) run(() => setUserRoleAction({ userId: u.id, role }), `${u.email} is now ${role}.`);
+                    }}
+                    className="rounded-md border border-slate-300 bg-white px-1.5 py-0.5"
+                  >
+                    {ROLES.map((r) => (
+                      <option key={r} value={r}>{r}</option>
+                    ))}
+                  </select>
+                </td>
+                <td className="py-1.5 text-xs text-slate-500">{u.createdAt.slice(0, 16).replace('T', ' ')} UTC</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </Card>
+      <Card title="Create an account">
+        <form
+          className="space-y-2 text-sm"
+          data-testid="create-user"
+          onSubmit={(e) => {
+            e.preventDefault();
+            run(async () => {
+              const r = await createUserAction(form);
+              if (r.ok) setForm({ email: '', name: '', role: 'viewer', password: '' });
+              return r;
+            }, `Created ${form.email} (${form.role}). Hand the password over in person; they can change it after signing in.`);
+          }}
+        >
+          {(['email', 'name'] as const).map((field) => (
+            <label key={field} className="block">
+              <span className="text-slate-700">{field === 'email' ? 'Email' : 'Name'}</span>
+              <input name={field} value={form[field]} onChange={(e) => setForm({ ...form, [field]: e.target.value })} required className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5" />
+            </label>
+          ))}
+          <label className="block">
+            <span className="text-slate-700">Role</span>
+            <select name="role" value={form.role} onChange={(e) => isRole(e.target.value) && setForm({ ...form, role: e.target.value })} className="mt-1 block w-full rounded-md border border-slate-300 bg-white px-2 py-1.5">
+              {ROLES.map((r) => (
+                <option key={r} value={r}>{r}</option>
+              ))}
+            </select>
+          </label>
+          <label className="block">
+            <span className="text-slate-700">Initial password (at least 12 characters)</span>
+            <input name="password" type="password" autoComplete="new-password" value={form.password} onChange={(e) => setForm({ ...form, password: e.target.value })} required minLength={12} className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5" />
+          </label>
+          <button type="submit" disabled={pending} className="rounded-md bg-slate-900 px-3 py-1.5 font-medium text-white disabled:opacity-50">Create account</button>
+        </form>
+      </Card>
+      {message && (
+        <p role={message.ok ? 'status' : 'alert'} data-testid="users-message" className={`lg:col-span-2 text-sm ${message.ok ? 'text-emerald-800' : 'text-red-700'}`}>{message.text}</p>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,32 @@
+'use client';
+import { useRouter } from 'next/navigation';
+import { useTransition } from 'react';
+import { Badge } from '@/components/ui/badge';
+import { useSignedIn } from './caller-context';
+
+/** Who is signed in, with which role, and sign-out (better-auth's endpoint, then back to the sign-in page). */
+export function UserMenu() {
+  const caller = useSignedIn();
+  const router = useRouter();
+  const [pending, start] = useTransition();
+  if (!caller) return null;
+  return (
+    <div className="ml-auto flex items-center gap-3 text-sm" data-testid="user-menu" data-role={caller.role}>
+      <span className="text-slate-700">{caller.email}</span>
+      <Badge tone={caller.role === 'admin' ? 'info' : caller.role === 'operator' ? 'good' : 'neutral'} testId="user-role">{caller.role}</Badge>
+      <button
+        className="text-slate-500 hover:text-slate-900"
+        disabled={pending}
+        onClick={() =>
+          start(async () => {
+            await fetch('/api/auth/sign-out', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+            router.push('/sign-in');
+            router.refresh();
+          })
+        }
+      >
+        Sign out
+      </button>
+    </div>
+  );
+}

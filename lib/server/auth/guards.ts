@@ -1,0 +1,24 @@
+import 'server-only';
+import { redirect } from 'next/navigation';
+import { hasRole, ROLE_DUTIES, type Caller, type Role } from '@/lib/core/roles';
+import { currentCaller } from './caller';
+
+/**
+ * Route handlers: the caller when signed in with at least `role`, else the JSON error response to return
+ * (401 for nobody signed in, 403 for a role too low). Every route handler calls this first.
+ */
+export async function routeCaller(role: Role): Promise<{ caller: Caller; denied: null } | { caller: null; denied: Response }> {
+  const caller = await currentCaller().catch(() => null);
+  if (!caller) return { caller: null, denied: Response.json({ code: 'Unauthenticated', message: 'Sign in first.' }, { status: 401 }) };
+  if (!hasRole(caller.role, role)) {
+    return { caller: null, denied: Response.json({ code: 'Forbidden', message: `This takes the ${role} role, which ${ROLE_DUTIES[role]}.` }, { status: 403 }) };
+  }
+  return { caller, denied: null };
+}
+
+/** Pages: the signed-in caller; nobody signed in goes to the sign-in page, and comes back to `path` after. */
+export async function pageCaller(path: string): Promise<Caller> {
+  const caller = await currentCaller().catch(() => null);
+  if (!caller) redirect(`/sign-in?next=${encodeURIComponent(path)}`);
+  return caller;
+}

@@ -1,0 +1,57 @@
+import 'server-only';
+import { APIError } from 'better-auth/api';
+import { fail, ok, type Result } from '@/lib/core/errors';
+import { isRole, type Account, type Caller, type Role } from '@/lib/core/roles';
+import { getAuth } from '@/lib/server/auth/auth';
+import { container } from '@/lib/server/container';
+
+export type UserRow = Account;
+
+/** Every account, oldest first (the bootstrap admin on top). */
+export async function listUsers(): Promise<UserRow[]> {
+  const ctx = await (await getAuth()).$context;
+  const users = await ctx.internalAdapter.listUsers(500, 0, { field: 'createdAt', direction: 'asc' });
+  return users.map((u) => {
+    const extra = u as typeof u & { role?: unknown; banned?: unknown };
+    return { id: u.id, email: u.email, name: u.name, role: isRole(extra.role) ? extra.role : 'viewer', createdAt: new Date(u.createdAt).toISOString(), banned: extra.banned === true };
+  });
+}
+
+/** An account an admin creates, with a password the admin hands over (better-auth hashes it with scrypt). */
+export async function createUser(input: { email: string; name: string; role: Role; password: string }, caller: Caller): Promise<Result<{ id: string }>> {
+  const auth = await getAuth();
+  const audit = (outcome: 'succeeded' | 'refused', detail: Record<string, string>) =>
+    container().store.addAudit({ actor: caller.email, action: 'user.create', outcome, detail: { email: input.email, role: input.role, source: caller.source, ...detail } });
+  try {
+    // Created with the default role (viewer), then given its role: better-auth's types know only 'user' and 'admin'.
+    const created = await auth.api.createUser({ body: { email: input.email, name: input.name, password: input.password } });
+    if (input.role !== 'viewer') await (await auth.$context).internalAdapter.updateUser(created.user.id, { role: input.role });
+    await audit('succeeded', {});
+    return ok({ id: created.user.id });
+  } catch (error) {
+    if (error instanceof APIError) {
+      const message = /exist/i.test(error.message) ? `An account for ${input.email} exists already; nothing was changed.` : `${error.message}; nothing was changed.`;
+      await audit('refused', { message });
+      return fail(/exist/i.test(error.message) ? 'AlreadyExists' : 'InvalidInput', message);
+    }
+    throw error;
+  }
+}
+
+/** Changes an account's role; the last admin cannot be demoted (nobody could manage users after). */
+export async function setUserRole(userId: string, role: Role, caller: Caller): Promise<Result<{ id: string }>> {
+  const users = await listUsers();
+  const target = users.find((u) => u.id === userId);
+  const audit = (outcome: 'succeeded' | 'refused', detail: Record<string, string>) =>
+    container().store.addAudit({ actor: caller.email, action: 'user.set-role', outcome, detail: { userId, email: target?.email ?? '', role, source: caller.source, ...detail } });
+  if (!target) return fail('NotFound', 'No such account.');
+  if (target.role === 'admin' && role !== 'admin' && users.filter((u) => u.role === 'admin' && !u.banned).length <= 1) {
+    const message = `${target.email} is the last admin; make another account admin first. Nothing was changed.`;
+    await audit('refused', { message });
+    return fail('InvalidInput', message);
+  }
+  const ctx = await (await getAuth()).$context;
+  await ctx.internalAdapter.updateUser(userId, { role });
+  await audit('succeeded', { from: target.role });
+  return ok({ id: userId });
+}
