@@ -18,7 +18,15 @@ describe('parseEnv', () => {
       QUORUM_ACTION_BURST: 10,
       QUORUM_SNAPSHOT_RETENTION: 5,
       QUORUM_ETCDCTL: 'etcdctl',
+      QUORUM_ALLOWED_ORIGINS: [],
     });
+  });
+
+  it('reads the allowed origins of mutating requests', () => {
+    expect(parseEnv({ QUORUM_ALLOWED_ORIGINS: 'https://quorum.example.com, http://10.0.0.5:3000' }, '/repo').QUORUM_ALLOWED_ORIGINS).toEqual([
+      'https://quorum.example.com',
+      'http://10.0.0.5:3000',
+    ]);
   });
 
   it('reads every variable, treating empty as unset', () => {
@@ -52,6 +60,8 @@ describe('parseEnv', () => {
     [{ QUORUM_ACTION_RATE_PER_MINUTE: 'lots' }, 'QUORUM_ACTION_RATE_PER_MINUTE'],
     [{ QUORUM_ACTION_BURST: '0' }, 'QUORUM_ACTION_BURST'],
     [{ QUORUM_FAILPOINT: '3:somewhere' }, 'QUORUM_FAILPOINT'],
+    [{ QUORUM_ALLOWED_ORIGINS: 'quorum.example.com' }, 'QUORUM_ALLOWED_ORIGINS'],
+    [{ QUORUM_ALLOWED_ORIGINS: 'https://quorum.example.com/app' }, 'QUORUM_ALLOWED_ORIGINS'],
     [{ QUORUM_FAILPOINT: '3:step-returned', QUORUM_PROVIDER: 'gce' }, 'QUORUM_FAILPOINT'],
   ])('rejects %j naming the variable', (source, name) => {
     expect(() => parseEnv(source, '/repo')).toThrow(name);

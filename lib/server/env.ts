@@ -1,6 +1,7 @@
 import 'server-only';
 import path from 'node:path';
 import { z } from 'zod';
+import { allowedOriginsSchema } from '@/lib/server/security/origins';
 
 const port = z.coerce.number().int().min(1).max(65_535);
 
@@ -54,6 +55,12 @@ function envSchema(cwd: string) {
     QUORUM_SNAPSHOT_RETENTION: z.coerce.number().int().min(1).max(1_000).default(5),
     /** The etcdctl (3.4 or later) that verifies snapshots (`snapshot status`): a name on PATH or a path. */
     QUORUM_ETCDCTL: z.string().min(1).default('etcdctl'),
+    /**
+     * Origins besides the dashboard's own that may send mutating requests (server actions, any non-GET), as
+     * `https://host[:port]`, comma-separated: the public name of a reverse proxy in front of the dashboard.
+     * proxy.ts refuses every other Origin with 403; next.config.js gives Next's own server-action check the same list.
+     */
+    QUORUM_ALLOWED_ORIGINS: allowedOriginsSchema.default([]),
     /**
      * Crash tests only, sandbox only: `<step index>:<phase>` (phase before-step, step-returned or
      * after-step). The server kills itself with SIGKILL when an operation's runner reaches that point.
