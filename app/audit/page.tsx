@@ -1,3 +1,4 @@
+import { pageCaller } from '@/lib/server/auth/guards';
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { AuditFilters } from '@/components/audit/audit-filters';
@@ -17,7 +18,7 @@ type Props = { searchParams: Promise<SearchParams> };
 const shownDetail = (text: string, key: string | null): string => (key !== null && /_KEY$/i.test(key) ? REDACTED : redactSecrets(text));
 
 export default async function AuditPage({ searchParams }: Props) {
-  // auth: viewer (the role check goes here, with lib/server/auth/caller's currentCaller)
+  await pageCaller('/audit');
   const now = new Date();
   const query = parseAuditQuery(await searchParams, now);
   // One more than a page tells whether an older page exists.

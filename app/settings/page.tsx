@@ -1,3 +1,5 @@
+import { hasRole } from '@/lib/core/roles';
+import { pageCaller } from '@/lib/server/auth/guards';
 import type { Metadata } from 'next';
 import { AutoRefresh } from '@/components/settings/auto-refresh';
 import { ActionLimits, ComputeBudgetTable } from '@/components/settings/compute-budget-table';
@@ -8,7 +10,14 @@ export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Settings' };
 
 export default async function SettingsPage() {
-  // auth: admin
+  const caller = await pageCaller('/settings');
+  if (!hasRole(caller.role, 'admin')) {
+    return (
+      <p role="alert" className="rounded-md border border-amber-300 bg-amber-50 p-4 text-sm text-amber-900" data-testid="forbidden">
+        Settings take the admin role; yours is {caller.role}.
+      </p>
+    );
+  }
   const view = rateLimitsView();
   return (
     <div className="space-y-4">

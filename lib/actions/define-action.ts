@@ -6,6 +6,7 @@ import { isProviderError } from '@/lib/ports/provider-error';
 import { currentCaller } from '@/lib/server/auth/caller';
 import { container } from '@/lib/server/container';
 import { describeError } from '@/lib/server/describe-error';
+import { checkMutationRate } from '@/lib/server/rate-limit/actions';
 
 export type ActionContext = {
   /** Who acts, as the journal and the audit log name them (the signed-in user's email). */
@@ -32,8 +33,8 @@ export async function auditedRefusal<T>(name: string, caller: Caller | null, cod
 }
 
 /**
- * The one shape every server action has (STYLE.md): check who calls (signed in, role high enough; refused
- * attempts are audited), parse the untyped input with zod, run the use-case, and map expected failures to
+ * The one shape every server action has (STYLE.md): check who calls (signed in, role high enough, and for a
+ * mutating action under the per-user rate; refused attempts are audited), parse the untyped input with zod, run the use-case, and map expected failures to
  * typed results. Unexpected errors are logged on the server and come back as a generic message: no stack
  * trace ever reaches the browser.
  */
@@ -54,6 +55,12 @@ export function defineAction<S extends z.ZodType, T>(
     if (!caller) return auditedRefusal(name, null, 'Unauthenticated', 'Sign in first; nothing was changed.');
     if (!hasRole(caller.role, access.role)) {
       return auditedRefusal(name, caller, 'Forbidden', `Your role (${caller.role}) may not do this: it takes the ${access.role} role, which ${ROLE_DUTIES[access.role]}. Nothing was changed; ask an admin.`);
+    }
+    if (access.mutates) {
+      const rate = checkMutationRate(caller.userId);
+      if (!rate.ok) {
+        return auditedRefusal(name, caller, 'RateLimited', `Too many changes in a short time; nothing was changed. Try again in ${rate.retryAfterSeconds} s.`, { retryAfterSeconds: rate.retryAfterSeconds });
+      }
     }
     const parsed = schema.safeParse(raw);
     if (!parsed.success) {
