@@ -15,7 +15,7 @@ export function AuditFilters({ form }: { form: Record<AuditQueryField, string> }
   const outcomeKnown = (AUDIT_OUTCOMES as readonly string[]).includes(form.outcome);
   return (
     <Card>
-      <form method="get" action="/audit" data-testid="audit-filters" className="grid grid-cols-2 gap-3 md:grid-cols-4 xl:grid-cols-7">
+      <form method="get" action="/audit" data-testid="audit-filters" className="grid grid-cols-2 gap-3 md:grid-cols-4 xl:grid-cols-8">
         <label className="col-span-2 text-xs font-medium text-slate-600">
           Search
           <input type="search" name="q" defaultValue={form.q} placeholder="action, actor or detail" className={inputClass} />
@@ -44,20 +44,20 @@ export function AuditFilters({ form }: { form: Record<AuditQueryField, string> }
             ))}
           </select>
         </label>
-        <label className="text-xs font-medium text-slate-600">
+        <label className="col-span-2 text-xs font-medium text-slate-600">
           Cluster id
-          <input name="cluster" defaultValue={form.cluster} placeholder="project~region~master" className={inputClass} />
+          <input name="cluster" defaultValue={form.cluster} placeholder="project~region~master-name" className={inputClass} />
         </label>
         <label className="text-xs font-medium text-slate-600">
           Since
-          <input name="since" defaultValue={form.since} list="audit-since-suggestions" placeholder="24h, 7d or 2026-11-26" className={inputClass} />
+          <input name="since" defaultValue={form.since} list="audit-since-suggestions" placeholder="24h, 7d or a date" className={inputClass} />
           <datalist id="audit-since-suggestions">
             {SINCE_SUGGESTIONS.map((s) => (
               <option key={s} value={s} />
             ))}
           </datalist>
         </label>
-        <div className="col-span-2 flex items-end gap-2 md:col-span-4 xl:col-span-7">
+        <div className="col-span-2 flex items-end gap-2 md:col-span-4 xl:col-span-8">
           <button type="submit" className="rounded-md bg-slate-900 px-3 py-1.5 text-sm font-medium text-white hover:bg-slate-700">
             Filter
           </button>

@@ -50,6 +50,16 @@ describe('AuditTable', () => {
     expect(html).toMatch(/<details[^>]*><summary[^>]*>more<\/summary><pre[^>]*>\{&quot;intent&quot;:\{&quot;kind&quot;:&quot;add-replica&quot;\}\}<\/pre><\/details>/);
   });
 
+  it("says an operation's summary as it is, and names an override's reason and an error", () => {
+    const html = render([
+      entry({ outcome: 'failed', detail: { summary: 'Stopped at step 4.', error: 'quota exceeded' } }),
+      entry({ id: 2, action: 'backup.gate-overridden', detail: { reason: 'disk full, approved', error: 'ENOSPC' } }),
+    ]);
+    expect(html).toContain('<p>Stopped at step 4.</p>');
+    expect(html).toContain('<p class="text-red-800"><span class="font-medium">error: </span>quota exceeded</p>');
+    expect(html).toContain('<span class="font-medium">reason: </span>disk full, approved</p>');
+  });
+
   it('shows no cluster link for an entry without a cluster, and escapes what users typed', () => {
     const html = render([entry({ clusterId: null, actor: '<script>alert(1)</script>', detail: { summary: '<b>x</b>' } })]);
     expect(html).not.toContain('/clusters/');

@@ -58,7 +58,7 @@ function AuditRow({ entry, now, form }: { entry: AuditEntry; now: Date; form: Pa
         <div className="text-xs text-slate-500">{formatAgo(entry.at, now)}</div>
       </td>
       <td className="px-3 py-2">
-        <Link href={auditHref(form, { actor: entry.actor, before: '' })} title={`Only entries by ${entry.actor}`} className="break-all text-slate-800 hover:text-sky-700 hover:underline">
+        <Link href={auditHref(form, { actor: entry.actor, before: '' })} title={`Only entries by ${entry.actor}`} className="whitespace-nowrap text-slate-800 hover:text-sky-700 hover:underline">
           {entry.actor}
         </Link>
       </td>
@@ -87,8 +87,11 @@ function AuditRow({ entry, now, form }: { entry: AuditEntry; now: Date; form: Pa
             <span className="font-mono font-semibold text-amber-900">{detail.reason.code}</span>: {detail.reason.message}
           </p>
         )}
-        {detail.words.map((words, i) => (
-          <p key={i}>{words}</p>
+        {detail.words.map(({ label, text }) => (
+          <p key={label} className={label === 'error' ? 'text-red-800' : undefined}>
+            {label !== 'summary' && <span className="font-medium">{label}: </span>}
+            {text}
+          </p>
         ))}
         {detail.rest !== null && (
           <details className="mt-0.5">

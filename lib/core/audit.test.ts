@@ -127,17 +127,31 @@ describe('describeAuditDetail', () => {
       { zone: 'europe-west1-b', name: 'prod-master', code: 'NotFound', message: 'No such replica' },
       { reason: { code: 'NotFound', message: 'No such replica' }, words: [], rest: { zone: 'europe-west1-b', name: 'prod-master' } },
     ],
-    ['an ended operation', { summary: 'Added prod-master-xyz in europe-west1-c', error: null }, { reason: null, words: ['Added prod-master-xyz in europe-west1-c'], rest: null }],
+    ['an ended operation', { summary: 'Added prod-master-xyz in europe-west1-c', error: null }, { reason: null, words: [{ label: 'summary', text: 'Added prod-master-xyz in europe-west1-c' }], rest: null }],
     ['an operation that ended with neither', { summary: null, error: null }, { reason: null, words: [], rest: null }],
     [
       'a failed one',
-      { summary: 'Stopped at step 3', error: 'etcd did not answer' },
-      { reason: null, words: ['Stopped at step 3', 'etcd did not answer'], rest: null },
+      { error: 'etcd did not answer', summary: 'Stopped at step 3' },
+      {
+        reason: null,
+        words: [
+          { label: 'summary', text: 'Stopped at step 3' },
+          { label: 'error', text: 'etcd did not answer' },
+        ],
+        rest: null,
+      },
     ],
     [
       'a backup-gate override',
-      { reason: 'snapshot disk full, approved by on-call', failedOperationId: 'op-1' },
-      { reason: null, words: ['snapshot disk full, approved by on-call'], rest: { failedOperationId: 'op-1' } },
+      { error: 'ENOSPC', reason: 'snapshot disk full, approved by on-call', failedOperationId: 'op-1' },
+      {
+        reason: null,
+        words: [
+          { label: 'reason', text: 'snapshot disk full, approved by on-call' },
+          { label: 'error', text: 'ENOSPC' },
+        ],
+        rest: { failedOperationId: 'op-1' },
+      },
     ],
     ['a code without a message stays JSON', { code: 'X' }, { reason: null, words: [], rest: { code: 'X' } }],
     ['a started operation', { resumed: false }, { reason: null, words: [], rest: { resumed: false } }],

@@ -167,13 +167,14 @@ export function formatUtcSecond(at: string | Date): string {
 export type AuditDetailView = {
   /** A refusal's (or a failure's) typed reason, when the entry carries one. */
   reason: { code: string; message: string } | null;
-  /** What the entry says in words otherwise: an operation's summary, an error, an override's reason. */
-  words: string[];
+  /** What the entry says in words otherwise: an operation's summary, an override's reason, an error. */
+  words: { label: AuditWordField; text: string }[];
   /** Everything else, for a compact JSON view; null when nothing is left. */
   rest: Record<string, unknown> | unknown[] | string | number | boolean | null;
 };
 
-const WORD_FIELDS = ['summary', 'error', 'reason'] as const;
+const WORD_FIELDS = ['summary', 'reason', 'error'] as const;
+export type AuditWordField = (typeof WORD_FIELDS)[number];
 
 /** Splits an entry's detail into what the page says in words and what it only shows as JSON. */
 export function describeAuditDetail(detail: unknown): AuditDetailView {
@@ -186,11 +187,11 @@ export function describeAuditDetail(detail: unknown): AuditDetailView {
     delete rest.code;
     delete rest.message;
   }
-  const words: string[] = [];
+  const words: AuditDetailView['words'] = [];
   for (const key of WORD_FIELDS) {
     const value = rest[key];
     if (typeof value === 'string' && value.trim() !== '') {
-      words.push(value);
+      words.push({ label: key, text: value });
       delete rest[key];
     } else if (value === null) {
       // `{ summary: null, error: null }` of an operation that ended without either: nothing to show.
