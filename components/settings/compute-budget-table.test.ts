@@ -46,10 +46,11 @@ describe('ComputeBudgetTable', () => {
       }),
     );
     expect(html).toContain('data-testid="compute-budget"');
+    expect(html.replace(/<!-- -->/g, '').replace(/<[^>]+>/g, '')).toContain('waits for its turn (at most 10 s, then it fails). Below 50% of a bucket, live views of that project refresh less often (up to every 30 s)');
     expect(rows(html)).toEqual({
       'p-idle': ['p-idle', '40 / 40', '20/s', '0', '0', '0 ms', '—', '0', 'ok'],
       'p-low': ['p-low', '12 / 40', '20/s', '300', '20', '4.3 s', '350 ms, 5s ago', '0', 'low: live views slowed'],
-      'p-queued': ['p-queued', '0 / 40', '20/s', '90', '50', '61.0 s', '160 ms, just now', '2', '3 calls waiting'],
+      'p-queued': ['p-queued', '0 / 40', '20/s', '90', '50', '61 s', '160 ms, just now', '2', '3 calls waiting'],
     });
   });
 

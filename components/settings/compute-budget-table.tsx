@@ -3,7 +3,7 @@ import { formatAgo, pluralize } from '@/lib/core/format';
 import type { ProjectBudget, RateLimitsView } from '@/lib/core/rate-limit';
 
 const formatRate = (perSecond: number) => (Number.isInteger(perSecond) ? String(perSecond) : perSecond.toFixed(2));
-const formatMs = (ms: number) => (ms < 1_000 ? `${Math.round(ms)} ms` : `${(ms / 1_000).toFixed(1)} s`);
+const formatMs = (ms: number) => (ms < 1_000 ? `${Math.round(ms)} ms` : ms % 1_000 === 0 ? `${ms / 1_000} s` : `${(ms / 1_000).toFixed(1)} s`);
 
 function BudgetState({ budget, lowFraction }: { budget: ProjectBudget; lowFraction: number }) {
   if (budget.waiting > 0) return <Badge tone="bad">{pluralize(budget.waiting, 'call')} waiting</Badge>;
