@@ -50,7 +50,7 @@ export function AuditFilters({ form }: { form: Record<AuditQueryField, string> }
         </label>
         <label className="text-xs font-medium text-slate-600">
           Since
-          <input name="since" defaultValue={form.since} list="audit-since-suggestions" placeholder="24h, 7d or a date" className={inputClass} />
+          <input name="since" defaultValue={form.since} list="audit-since-suggestions" placeholder="24h or a date" className={inputClass} />
           <datalist id="audit-since-suggestions">
             {SINCE_SUGGESTIONS.map((s) => (
               <option key={s} value={s} />
