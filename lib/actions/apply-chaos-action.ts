@@ -11,9 +11,9 @@ export const applyChaosAction = defineAction(
   'applyChaos',
   { role: 'operator', mutates: true },
   z.object({ clusterId: clusterIdSchema, request: chaosRequestSchema }),
-  async ({ clusterId, request }) => {
+  async ({ clusterId, request }, { actor, caller }) => {
     const ref = parseClusterId(clusterId);
     if (!ref) return fail('InvalidInput', 'Unknown cluster id.');
-    return applyChaos(ref, request);
+    return applyChaos(ref, request, undefined, actor, caller.source);
   },
 );

@@ -22,9 +22,10 @@ export async function auditedRefusal<T>(name: string, caller: Caller | null, cod
   try {
     await container().store.addAudit({
       actor: caller ? actorOf(caller) : 'anonymous',
+      source: caller?.source ?? null,
       action: `action.${name}`,
       outcome: 'refused',
-      detail: { code, message, source: caller?.source ?? null, ...(caller ? { role: caller.role } : {}) },
+      detail: { code, message, ...(caller ? { role: caller.role } : {}) },
     });
   } catch (error) {
     console.error(`[action ${name}] could not audit a refused attempt`, error);

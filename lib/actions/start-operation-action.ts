@@ -25,6 +25,6 @@ export const startOperationAction = defineAction(
     if (confirm.trim() !== ref.masterName) {
       return fail('InvalidInput', `Type the cluster name ${ref.masterName} to confirm; nothing was changed.`, { confirm: ['Does not match the cluster name.'] });
     }
-    return startClusterOperation(ref, intent, actor, undefined, backupOverride ? { backupOverride } : {});
+    return startClusterOperation(ref, intent, actor, undefined, { source: caller.source, ...(backupOverride ? { backupOverride } : {}) });
   },
 );

@@ -84,11 +84,12 @@ export async function startNewCluster(
   actor: string,
   c: Container = container(),
   run: (operationId: string) => unknown = (operationId) => operationsRunner().start(operationId),
+  source: string | null = null,
 ): Promise<Result<{ operationId: string; clusterId: string }>> {
   const action = 'operation.create-cluster';
   const id = clusterId({ project: input.project, region: regionOfZone(input.zone), masterName: input.masterName });
   const refuse = async (code: Parameters<typeof fail>[0], message: string) => {
-    await c.store.addAudit({ actor, action, clusterId: id, outcome: 'refused', detail: { code, message, input } });
+    await c.store.addAudit({ actor, source, action, clusterId: id, outcome: 'refused', detail: { code, message, input } });
     return fail<{ operationId: string; clusterId: string }>(code, message);
   };
   const planned = await planNewCluster(input, c);

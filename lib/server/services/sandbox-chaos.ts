@@ -29,7 +29,7 @@ export async function readChaosState(c: Container = container()): Promise<Result
  * cluster's own replicas and the zones of its region are accepted: the panel of one cluster must not reach
  * into another's.
  */
-export async function applyChaos(ref: ClusterRef, command: ChaosCommand, c: Container = container(), actor = 'local-operator'): Promise<Result<ChaosState>> {
+export async function applyChaos(ref: ClusterRef, command: ChaosCommand, c: Container = container(), actor = 'local-operator', source: string | null = null): Promise<Result<ChaosState>> {
   // Injected faults are mutations like any other: each attempt, done or refused, leaves an audit entry.
   const action = command.scope === 'replica' ? `chaos.${command.action.kind}` : `chaos.zone-${command.down ? 'down' : 'up'}`;
   const target: Record<string, string> =
@@ -37,7 +37,7 @@ export async function applyChaos(ref: ClusterRef, command: ChaosCommand, c: Cont
       ? { zone: command.zone, name: command.name, ...(command.action.kind === 'kill-etcd' ? { etcd: command.action.etcd } : {}) }
       : { zone: command.zone };
   const audit = (outcome: 'succeeded' | 'refused' | 'failed', detail: Record<string, string> = {}) =>
-    c.store.addAudit({ actor, action, clusterId: clusterId(ref), operationId: null, outcome, detail: { ...target, ...detail } });
+    c.store.addAudit({ actor, source, action, clusterId: clusterId(ref), operationId: null, outcome, detail: { ...target, ...detail } });
   const refuse = async (code: DomainErrorCode, message: string): Promise<Result<ChaosState>> => {
     await audit('refused', { code, message });
     return fail(code, message);

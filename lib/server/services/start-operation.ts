@@ -32,12 +32,12 @@ export async function startClusterOperation(
   intent: ClusterIntent,
   actor: string,
   c: Container = container(),
-  opts: { backupOverride?: BackupOverride } = {},
+  opts: { backupOverride?: BackupOverride; source?: string | null } = {},
 ): Promise<Result<{ operationId: string }>> {
   const id = clusterId(ref);
   const action = `operation.${intent.kind}`;
   const refuse = async (code: Parameters<typeof fail>[0], message: string) => {
-    await c.store.addAudit({ actor, action, clusterId: id, outcome: 'refused', detail: { code, message, intent } });
+    await c.store.addAudit({ actor, source: opts.source ?? null, action, clusterId: id, outcome: 'refused', detail: { code, message, intent } });
     return fail<{ operationId: string }>(code, message);
   };
 
@@ -67,6 +67,7 @@ export async function startClusterOperation(
     if (override) {
       await c.store.addAudit({
         actor,
+        source: opts.source ?? null,
         action: `${action}.backup-gate-override`,
         clusterId: id,
         operationId: operation.id,

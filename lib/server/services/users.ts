@@ -21,7 +21,7 @@ export async function listUsers(): Promise<UserRow[]> {
 export async function createUser(input: { email: string; name: string; role: Role; password: string }, caller: Caller): Promise<Result<{ id: string }>> {
   const auth = await getAuth();
   const audit = (outcome: 'succeeded' | 'refused', detail: Record<string, string>) =>
-    container().store.addAudit({ actor: caller.email, action: 'user.create', outcome, detail: { email: input.email, role: input.role, source: caller.source, ...detail } });
+    container().store.addAudit({ actor: caller.email, source: caller.source, action: 'user.create', outcome, detail: { email: input.email, role: input.role, ...detail } });
   try {
     // Created with the default role (viewer), then given its role: better-auth's types know only 'user' and 'admin'.
     const created = await auth.api.createUser({ body: { email: input.email, name: input.name, password: input.password } });
@@ -43,7 +43,7 @@ export async function setUserRole(userId: string, role: Role, caller: Caller): P
   const users = await listUsers();
   const target = users.find((u) => u.id === userId);
   const audit = (outcome: 'succeeded' | 'refused', detail: Record<string, string>) =>
-    container().store.addAudit({ actor: caller.email, action: 'user.set-role', outcome, detail: { userId, email: target?.email ?? '', role, source: caller.source, ...detail } });
+    container().store.addAudit({ actor: caller.email, source: caller.source, action: 'user.set-role', outcome, detail: { userId, email: target?.email ?? '', role, ...detail } });
   if (!target) return fail('NotFound', 'No such account.');
   if (target.role === 'admin' && role !== 'admin' && users.filter((u) => u.role === 'admin' && !u.banned).length <= 1) {
     const message = `${target.email} is the last admin; make another account admin first. Nothing was changed.`;
