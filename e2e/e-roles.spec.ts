@@ -95,6 +95,17 @@ test('the operator adds a replica (and removes it again)', async ({ browser }) =
   await change.previewRemoval('europe-west1-d');
   await change.confirmAndRun('prod-master');
   await change.expectOperationSucceeded();
+
+  // The password an admin handed over is changed by its owner (a wrong current password is refused first).
+  await page.getByTestId('account-link').click();
+  const form = page.getByTestId('change-password');
+  await form.getByLabel('Current password').fill('not-the-password-at-all');
+  await form.getByLabel(/New password/).fill(`${OPERATOR.password}-new`);
+  await form.getByRole('button', { name: 'Change password' }).click();
+  await expect(page.getByTestId('change-password-message')).toHaveAttribute('role', 'alert');
+  await form.getByLabel('Current password').fill(OPERATOR.password);
+  await form.getByRole('button', { name: 'Change password' }).click();
+  await expect(page.getByTestId('change-password-message')).toHaveText('Password changed; your other sessions were signed out.');
   await page.context().close();
 });
 

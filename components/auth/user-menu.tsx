@@ -1,4 +1,5 @@
 'use client';
+import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useTransition } from 'react';
 import { Badge } from '@/components/ui/badge';
@@ -12,7 +13,7 @@ export function UserMenu() {
   if (!caller) return null;
   return (
     <div className="ml-auto flex items-center gap-3 text-sm" data-testid="user-menu" data-role={caller.role}>
-      <span className="text-slate-700">{caller.email}</span>
+      <Link href="/account" className="text-slate-700 hover:underline" data-testid="account-link">{caller.email}</Link>
       <Badge tone={caller.role === 'admin' ? 'info' : caller.role === 'operator' ? 'good' : 'neutral'} testId="user-role">{caller.role}</Badge>
       <button
         className="text-slate-500 hover:text-slate-900"
