@@ -2,13 +2,7 @@ import 'server-only';
 import { headers } from 'next/headers';
 import { isRole, type Caller } from '@/lib/core/roles';
 import { getAuth } from './auth';
-
-/** The client address for the audit log: the first x-forwarded-for hop, x-real-ip, or 'unknown'. */
-export function sourceOf(h: Headers): string {
-  const forwarded = h.get('x-forwarded-for')?.split(',')[0]?.trim();
-  const address = forwarded || h.get('x-real-ip')?.trim() || '';
-  return /^[0-9a-fA-F:.]{2,45}$/.test(address) ? address : 'unknown';
-}
+import { sourceOf } from './source';
 
 /** The signed-in user of the current request (better-auth session cookie), or null. Banned users are anonymous. */
 export async function sessionCaller(): Promise<Caller | null> {
