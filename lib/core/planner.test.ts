@@ -291,6 +291,8 @@ describe('replace a failed replica', () => {
     { name: 'another voter is down too', spec: prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', vmStatus: 'STOPPED' }, { zone: 'd' }, { zone: 'b', vmStatus: 'STOPPED' }, { zone: 'c' }] }), replica: 'prod-master-c02', code: 'VoterUnhealthy' },
     { name: 'quorum lost', spec: prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', vmStatus: 'STOPPED' }, { zone: 'd', vmStatus: 'STOPPED' }] }), replica: 'prod-master-c02', code: 'QuorumAtRisk' },
     { name: 'the only replica', spec: stagingSpec({ replicas: [{ zone: 'b', vmStatus: 'STOPPED' }] }), replica: 'staging-master-b01', code: 'LastReplica' },
+    // Found by the property test (b): the replacement would have been the second voter.
+    { name: 'a leftover learner next to a single voter', spec: stagingSpec({ replicas: [{ zone: 'b' }, { zone: 'c', learner: true }] }), replica: 'staging-master-c02', code: 'TwoReplicaLayout' },
     { name: 'outside the region', spec: prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c' }, { zone: 'us-east1-b' }] }), replica: 'prod-master-b03', code: 'ZoneOutsideRegion' },
   ];
   it.each(refusals)('refuses: $name -> $code', ({ spec: s, replica, code }) => {

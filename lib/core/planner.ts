@@ -619,6 +619,10 @@ function planReplace(ctx: Ctx, start: Layout, intent: ReplaceReplicaIntent): Pla
   if (votersOf(start).length === 2 && victim.role === 'voter') {
     return refuse('TwoReplicaLayout', `The cluster would stay at two replicas, and consensus needs both of them. Scale from 1 to 3 replicas instead, after removing ${victim.name}.`);
   }
+  // A leftover learner next to a single voter: its replacement would join as the second voter.
+  if (votersOf(start).length === 1 && victim.role === 'learner') {
+    return refuse('TwoReplicaLayout', `Replacing the learner ${victim.name} would leave two voters, and consensus needs both of them. Remove ${victim.name}, then scale from 1 to 3 replicas.`);
+  }
   // The replacement joins as a learner, and etcd takes one at a time; the victim itself may be a stuck learner.
   const pending = learnerRefusal({ ...start, replicas: start.replicas.filter((r) => r.name !== victim.name) });
   if (pending) return pending;
