@@ -44,7 +44,12 @@ const intentArb = (spec: TopologySpec): fc.Arbitrary<ClusterIntent> => {
   const names = spec.replicas.map((_, i) => `${MASTER}-${spec.replicas[i]?.zone ?? 'a'}${String(i + 1).padStart(2, '0')}`);
   return fc.oneof(
     zoneArb.map((zone): ClusterIntent => ({ kind: 'add-replica', zone })),
-    fc.oneof(fc.constantFrom(...names), fc.constant(`${MASTER}-zzz`)).map((name): ClusterIntent => ({ kind: 'replace-replica', name })),
+    fc
+      .tuple(fc.oneof(fc.constantFrom(...names), fc.constant(`${MASTER}-zzz`)), fc.option(zoneArb, { freq: 2 }))
+      .map(([name, zone]): ClusterIntent => (zone === null ? { kind: 'replace-replica', name } : { kind: 'replace-replica', name, zone })),
+    fc
+      .tuple(fc.option(zoneArb, { freq: 2 }), fc.option(fc.constantFrom(...names), { freq: 2 }))
+      .map(([zone, name]): ClusterIntent => ({ kind: 'rebalance', ...(zone === null ? {} : { zone }), ...(name === null ? {} : { name }) })),
     fc
       .tuple(zoneArb, fc.option(fc.oneof(fc.constantFrom(...names), fc.constant(`${MASTER}-zzz`)), { freq: 2 }))
       .map(([zone, name]): ClusterIntent => (name === null ? { kind: 'remove-replica', zone } : { kind: 'remove-replica', zone, name })),
@@ -142,9 +147,26 @@ describe('planner invariants', () => {
           case 'replace-replica': {
             expect(end.replicas.length).toBe(start.replicas.length);
             expect(end.replicas.map((r) => r.name)).not.toContain(intent.name);
-            // Same spread as before; the add needed every other voter healthy, so all are at the end.
-            for (const z of new Set([...before.keys(), ...after.keys()])) expect(delta(z)).toBe(0);
+            // One replica leaves the victim's zone and one joins the zone of the add (the asked one, if any).
+            const victimZone = start.replicas.find((r) => r.name === intent.name)?.zone;
+            const addZone = plan.steps.find((st) => st.kind === 'add-learner')?.params.zone;
+            if (intent.zone !== undefined) expect(addZone).toBe(intent.zone);
+            for (const z of new Set([...before.keys(), ...after.keys()])) expect(delta(z)).toBe((z === addZone ? 1 : 0) - (z === victimZone ? 1 : 0));
+            // The add needed every other voter healthy, so all are at the end.
             expect(end.replicas.every((r) => r.role === 'voter' && r.healthy)).toBe(true);
+            break;
+          }
+          case 'rebalance': {
+            // Same number of replicas, one more zone used, and the zone that lost one had two or more.
+            expect(end.replicas.length).toBe(start.replicas.length);
+            expect(after.size).toBe(new Set(start.replicas.map((r) => r.zone)).size + 1);
+            const gained = [...after.keys()].filter((z) => delta(z) === 1);
+            const lost = [...before.keys()].filter((z) => delta(z) === -1);
+            expect(gained).toHaveLength(1);
+            expect(lost).toHaveLength(1);
+            expect(before.get(lost[0] ?? '') ?? 0).toBeGreaterThanOrEqual(2);
+            if (intent.zone !== undefined) expect(gained).toEqual([intent.zone]);
+            if (intent.name !== undefined) expect(end.replicas.map((r) => r.name)).not.toContain(intent.name);
             break;
           }
           case 'remove-replica':
