@@ -4,6 +4,7 @@ import { auditHref, describeAuditDetail, formatUtcSecond, type AuditOutcome, typ
 import { formatAgo } from '@/lib/core/format';
 import { parseClusterId } from '@/lib/core/topology';
 import type { AuditEntry } from '@/lib/ports/store';
+import { TableHead } from '@/components/ui/table-head';
 
 const OUTCOME_TONES: Record<AuditOutcome, Tone> = {
   started: 'info',
@@ -25,16 +26,7 @@ export function AuditTable({ entries, now, form }: { entries: readonly AuditEntr
   return (
     <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
       <table data-testid="audit-table" className="w-full text-sm">
-        <thead className="bg-slate-50 text-left text-xs uppercase tracking-wide text-slate-500">
-          <tr>
-            <th className="px-3 py-2 font-medium">When (UTC)</th>
-            <th className="px-3 py-2 font-medium">Who</th>
-            <th className="px-3 py-2 font-medium">From</th>
-            <th className="px-3 py-2 font-medium">What</th>
-            <th className="px-3 py-2 font-medium">Outcome</th>
-            <th className="px-3 py-2 font-medium">Detail</th>
-          </tr>
-        </thead>
+        <TableHead columns={['When (UTC)', 'Who', 'From', 'What', 'Outcome', 'Detail']} padX="px-3" />
         <tbody>
           {entries.map((entry) => (
             <AuditRow key={entry.id} entry={entry} now={now} form={form} />

@@ -6,6 +6,7 @@ import { setUserRoleAction } from '@/lib/actions/set-user-role-action';
 import { isRole, ROLES, type Account, type Role } from '@/lib/core/roles';
 
 import { Card } from '@/components/ui/card';
+import { TableHead } from '@/components/ui/table-head';
 
 /** The accounts with their roles (changeable), and a form to create one. Every change goes through an audited admin action. */
 export function UserAdmin({ users, self }: { users: Account[]; self: string }) {
@@ -23,14 +24,7 @@ export function UserAdmin({ users, self }: { users: Account[]; self: string }) {
     <div className="grid gap-6 lg:grid-cols-[1fr_22rem]">
       <Card title={`Accounts (${users.length})`}>
         <table className="w-full text-left text-sm" data-testid="users-table">
-          <thead className="text-xs uppercase tracking-wide text-slate-500">
-            <tr>
-              <th className="py-1 pr-3 font-medium">email</th>
-              <th className="py-1 pr-3 font-medium">name</th>
-              <th className="py-1 pr-3 font-medium">role</th>
-              <th className="py-1 font-medium">created</th>
-            </tr>
-          </thead>
+          <TableHead columns={['email', 'name', 'role', 'created']} compact />
           <tbody>
             {users.map((u) => (
               <tr key={u.id} className="border-t border-slate-100" data-testid="user-row" data-email={u.email}>

@@ -3,6 +3,7 @@ import type { SnapshotListing } from '@/lib/core/backups';
 import { formatAge, formatBytes } from '@/lib/core/format';
 import { Badge } from '@/components/ui/badge';
 import { Card } from '@/components/ui/card';
+import { TableHead } from '@/components/ui/table-head';
 
 /**
  * The verified etcd snapshots Quorum keeps of this cluster (one pair per membership change), main then events,
@@ -19,17 +20,7 @@ export function SnapshotList({ clusterId, snapshots, now, retention }: { cluster
       ) : (
         <div className="overflow-x-auto">
           <table className="w-full text-left text-sm" data-testid="snapshot-list">
-            <thead className="text-xs uppercase tracking-wide text-slate-500">
-              <tr>
-                <th className="py-1 pr-3 font-medium">etcd</th>
-                <th className="py-1 pr-3 font-medium">age</th>
-                <th className="py-1 pr-3 font-medium">size</th>
-                <th className="py-1 pr-3 font-medium">revision</th>
-                <th className="py-1 pr-3 font-medium">verified</th>
-                <th className="py-1 pr-3 font-medium">from</th>
-                <th className="py-1 font-medium">file</th>
-              </tr>
-            </thead>
+            <TableHead columns={['etcd', 'age', 'size', 'revision', 'verified', 'from', 'file']} compact />
             <tbody>
               {snapshots.map((s) => (
                 <tr key={`${s.etcdCluster}/${s.file}`} data-testid="snapshot-row" data-etcd={s.etcdCluster} className="border-t border-slate-100">

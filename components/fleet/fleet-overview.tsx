@@ -8,6 +8,7 @@ import { pluralize } from '@/lib/core/format';
 import type { FleetView } from '@/lib/core/view';
 import { SeverityBadge } from '@/components/quorum/findings-list';
 import { LiveIndicator } from '@/components/ui/live-indicator';
+import { TableHead } from '@/components/ui/table-head';
 
 export function FleetOverview() {
   const query = fleetQuery();
@@ -35,15 +36,7 @@ export function FleetOverview() {
       ) : (
         <div className="overflow-hidden rounded-lg border border-slate-200 bg-white shadow-sm">
           <table className="w-full text-sm">
-            <thead className="bg-slate-50 text-left text-xs uppercase tracking-wide text-slate-500">
-              <tr>
-                <th className="px-4 py-2 font-medium">Cluster</th>
-                <th className="px-4 py-2 font-medium">Region</th>
-                <th className="px-4 py-2 font-medium">Replicas healthy</th>
-                <th className="px-4 py-2 font-medium">Tolerance</th>
-                <th className="px-4 py-2 font-medium">Worst finding</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Cluster', 'Region', 'Replicas healthy', 'Tolerance', 'Worst finding']} />
             <tbody>
               {data.clusters.map((entry) =>
                 entry.ok ? (

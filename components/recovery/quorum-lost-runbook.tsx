@@ -3,6 +3,7 @@ import { formatBytes, pluralize } from '@/lib/core/format';
 import { Badge } from '@/components/ui/badge';
 import { Card } from '@/components/ui/card';
 import { CopyButton } from './copy-button';
+import { TableHead } from '@/components/ui/table-head';
 
 /**
  * The disaster-recovery runbook shown instead of any membership change while etcd has lost quorum: who survives,
@@ -66,14 +67,7 @@ function LostCluster({ lost }: { lost: LostEtcdCluster }) {
 
         <div className="overflow-x-auto">
           <table className="w-full text-left text-sm" data-testid="runbook-members">
-            <thead className="text-xs uppercase tracking-wide text-slate-500">
-              <tr>
-                <th className="py-1 pr-3 font-medium">replica</th>
-                <th className="py-1 pr-3 font-medium">zone</th>
-                <th className="py-1 pr-3 font-medium">raft index</th>
-                <th className="py-1 font-medium">state</th>
-              </tr>
-            </thead>
+            <TableHead columns={['replica', 'zone', 'raft index', 'state']} compact />
             <tbody>
               {lost.members.map((m) => (
                 <tr

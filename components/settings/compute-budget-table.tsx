@@ -1,6 +1,7 @@
 import { Badge } from '@/components/ui/badge';
 import { formatAgo, pluralize } from '@/lib/core/format';
 import type { ProjectBudget, RateLimitsView } from '@/lib/core/rate-limit';
+import { TableHead } from '@/components/ui/table-head';
 
 const formatRate = (perSecond: number) => (Number.isInteger(perSecond) ? String(perSecond) : perSecond.toFixed(2));
 const formatMs = (ms: number) => (ms < 1_000 ? `${Math.round(ms)} ms` : ms % 1_000 === 0 ? `${ms / 1_000} s` : `${(ms / 1_000).toFixed(1)} s`);
@@ -25,19 +26,7 @@ export function ComputeBudgetTable({ view }: { view: RateLimitsView }) {
       </p>
       <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
         <table className="w-full text-sm" data-testid="compute-budget">
-          <thead className="bg-slate-50 text-left text-xs uppercase tracking-wide text-slate-500">
-            <tr>
-              <th className="px-4 py-2 font-medium">Project</th>
-              <th className="px-4 py-2 font-medium">Tokens now</th>
-              <th className="px-4 py-2 font-medium">Rate</th>
-              <th className="px-4 py-2 font-medium">Calls</th>
-              <th className="px-4 py-2 font-medium">Waited</th>
-              <th className="px-4 py-2 font-medium">Total wait</th>
-              <th className="px-4 py-2 font-medium">Last wait</th>
-              <th className="px-4 py-2 font-medium">Refused</th>
-              <th className="px-4 py-2 font-medium">State</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Project', 'Tokens now', 'Rate', 'Calls', 'Waited', 'Total wait', 'Last wait', 'Refused', 'State']} />
           <tbody>
             {compute.budgets.length === 0 ? (
               <tr>
