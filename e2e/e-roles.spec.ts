@@ -27,6 +27,7 @@ async function signedInPage(browser: Browser, who: { email: string; password: st
   await page.goto(next);
   // Not signed in: sent to the sign-in page, which brings the user back afterwards.
   await page.waitForURL(/\/sign-in\?next=/);
+  await page.screenshot({ path: shot('sign-in.png') });
   await page.getByLabel('Email').fill(who.email);
   await page.getByLabel('Password').fill(who.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
