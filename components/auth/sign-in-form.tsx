@@ -23,7 +23,7 @@ export function SignInForm({ next, google }: { next: string; google: boolean }) 
       }
       if (res.status === 429) {
         const retry = Number(res.headers.get('x-retry-after') ?? res.headers.get('retry-after') ?? '60');
-        setError(`Too many sign-in attempts: try again in ${Number.isFinite(retry) ? retry : 60} s.`);
+        setError(`Too many sign-in attempts: try again in ${Number.isFinite(retry) && retry > 0 ? retry : 60} s.`);
         return;
       }
       const body = errorBody.safeParse(await res.json().catch(() => ({})));

@@ -4,11 +4,13 @@ import { chmodSync, closeSync, existsSync, openSync, readFileSync, writeFileSync
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { betterAuth } from 'better-auth';
+import { APIError, createAuthMiddleware } from 'better-auth/api';
 import { getMigrations } from 'better-auth/db/migration';
 import { nextCookies } from 'better-auth/next-js';
 import { admin } from 'better-auth/plugins';
 import { z } from 'zod';
 import { storePathIn } from '@/lib/adapters/store/sqlite-store';
+import { KeyedLimiter } from '@/lib/core/rate-limit';
 import { container } from '@/lib/server/container';
 
 // Sign-in (issue 5) with better-auth on the project's store: its tables (user, session, account,
@@ -26,7 +28,7 @@ const authEnvSchema = z.object({
   QUORUM_ADMIN_EMAIL: z.email().default('admin@quorum.local'),
   GOOGLE_CLIENT_ID: z.string().min(1).optional(),
   GOOGLE_CLIENT_SECRET: z.string().min(1).optional(),
-  /** Sign-in attempts per client address and minute. */
+  /** Sign-in attempts per minute, per client address and per account. */
   QUORUM_SIGN_IN_PER_MINUTE: z.coerce.number().int().min(1).max(1_000).default(5),
 });
 export type AuthEnv = z.output<typeof authEnvSchema>;
@@ -62,6 +64,9 @@ function createAuth(dataDir: string, env: AuthEnv, allowedOrigins: readonly stri
   db.pragma('journal_mode = WAL');
   db.pragma('busy_timeout = 5000');
   const secure = env.QUORUM_BASE_URL?.startsWith('https://') ?? false;
+  // Sign-in attempts per account as well as per address (better-auth's own limit): guessing one account's
+  // password from many addresses is slowed down too.
+  const perAccount = new KeyedLimiter({ capacity: env.QUORUM_SIGN_IN_PER_MINUTE, refillPerSecond: env.QUORUM_SIGN_IN_PER_MINUTE / 60 });
   const google = env.GOOGLE_CLIENT_ID && env.GOOGLE_CLIENT_SECRET ? { google: { clientId: env.GOOGLE_CLIENT_ID, clientSecret: env.GOOGLE_CLIENT_SECRET, disableImplicitSignUp: true } } : {};
   return betterAuth({
     appName: 'Quorum',
@@ -82,6 +87,17 @@ function createAuth(dataDir: string, env: AuthEnv, allowedOrigins: readonly stri
       window: 60,
       max: 120,
       customRules: { '/sign-in/email': { window: 60, max: env.QUORUM_SIGN_IN_PER_MINUTE }, '/sign-in/social': { window: 60, max: env.QUORUM_SIGN_IN_PER_MINUTE } },
+    },
+    hooks: {
+      before: createAuthMiddleware(async (ctx) => {
+        if (ctx.path !== '/sign-in/email') return;
+        const body: unknown = ctx.body;
+        const email = typeof body === 'object' && body !== null && 'email' in body && typeof body.email === 'string' ? body.email.trim().toLowerCase() : '';
+        const taken = perAccount.take(email, performance.now());
+        if (taken.ok) return;
+        const seconds = Math.max(1, Math.ceil(taken.retryAfterMs / 1000));
+        throw new APIError('TOO_MANY_REQUESTS', { message: `Too many sign-in attempts for this account: try again in ${seconds} s.` }, { 'X-Retry-After': String(seconds) });
+      }),
     },
     advanced: { useSecureCookies: secure, defaultCookieAttributes: { httpOnly: true, sameSite: 'lax', secure } },
     telemetry: { enabled: false },
