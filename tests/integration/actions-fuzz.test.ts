@@ -20,16 +20,8 @@ import { setCallerResolverForTests } from '@/lib/server/auth/caller';
 import { listUsers } from '@/lib/server/services/users';
 import { journalSnapshot, PROD, STAGING, worldSnapshot } from './support';
 
-// The actions use the process's container, built from process.env when lib/server/env is first imported:
-// point it at this run's sandbox and a fresh data dir (the store) before any import is evaluated.
-const { dataDir, savedEnv } = await vi.hoisted(async () => {
-  const [{ mkdtempSync }, os, path, { inject }] = await Promise.all([import('node:fs'), import('node:os'), import('node:path'), import('vitest')]);
-  const keys = ['QUORUM_PROVIDER', 'SANDBOX_PORT', 'QUORUM_PROJECTS', 'QUORUM_DATA_DIR'] as const;
-  const saved = Object.fromEntries(keys.map((k) => [k, process.env[k]]));
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'quorum-fuzz-'));
-  Object.assign(process.env, { QUORUM_PROVIDER: 'sandbox', SANDBOX_PORT: String(inject('sandboxPort')), QUORUM_PROJECTS: 'sandbox-project', QUORUM_DATA_DIR: dir });
-  return { dataDir: dir, savedEnv: saved };
-});
+// Before any import is evaluated: the actions' container reads process.env (action-env.ts).
+const { dataDir, savedEnv } = await vi.hoisted(async () => (await import('./action-env')).pointActionsAtSandbox('quorum-fuzz-'));
 
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const RUNS = Number(process.env.FUZZ_RUNS ?? 60);

@@ -19,17 +19,8 @@ import { container } from '@/lib/server/container';
 import { observeClusterView } from '@/lib/server/services/observe-fleet';
 import { journalSnapshot, pollUntil, PROD, STAGING, worldSnapshot } from './support';
 
-// The actions use the process's container, built from process.env when lib/server/env is first imported:
-// point it at this run's sandbox and a fresh data dir (the store) before any import is evaluated.
-const { dataDir, savedEnv } = await vi.hoisted(async () => {
-  // Hoisted above the imports, so it brings its own.
-  const [{ mkdtempSync }, os, path, { inject }] = await Promise.all([import('node:fs'), import('node:os'), import('node:path'), import('vitest')]);
-  const keys = ['QUORUM_PROVIDER', 'SANDBOX_PORT', 'QUORUM_PROJECTS', 'QUORUM_DATA_DIR'] as const;
-  const saved = Object.fromEntries(keys.map((k) => [k, process.env[k]]));
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'quorum-refusals-'));
-  Object.assign(process.env, { QUORUM_PROVIDER: 'sandbox', SANDBOX_PORT: String(inject('sandboxPort')), QUORUM_PROJECTS: 'sandbox-project', QUORUM_DATA_DIR: dir });
-  return { dataDir: dir, savedEnv: saved };
-});
+// Before any import is evaluated: the actions' container reads process.env (action-env.ts).
+const { dataDir, savedEnv } = await vi.hoisted(async () => (await import('./action-env')).pointActionsAtSandbox('quorum-refusals-'));
 
 const gce = createGceClients({ kind: 'sandbox', port: inject('sandboxPort') });
 const CLUSTERS = [PROD, STAGING];
