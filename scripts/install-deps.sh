@@ -7,6 +7,11 @@ cd "$(dirname "$0")/.."
 packages=()
 command -v etcd >/dev/null 2>&1 || packages+=(etcd-server)
 command -v etcdctl >/dev/null 2>&1 || packages+=(etcd-client)
+# The sandbox's VMs are network namespaces (iproute2) each running a real OpenSSH sshd; ssh-keygen makes
+# their host keys and Quorum's tests use the stock ssh client.
+command -v ip >/dev/null 2>&1 || packages+=(iproute2)
+[[ -x /usr/sbin/sshd ]] || packages+=(openssh-server)
+command -v ssh >/dev/null 2>&1 || packages+=(openssh-client)
 if [[ "${1:-}" == "--with-browser" ]] && [[ ! -x /usr/bin/chromium ]]; then packages+=(chromium fonts-dejavu-core); fi
 if (( ${#packages[@]} )); then
   echo "Installing Debian packages: ${packages[*]}"
