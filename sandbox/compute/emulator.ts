@@ -37,6 +37,11 @@ export type EmulatorOptions = {
   log?: (line: string) => void;
   /** One log line per request. */
   verbose?: boolean;
+  /**
+   * Where the VMs reach the metadata server: an address of the sandbox's bridge (the VMs' own proxy at
+   * 169.254.169.254 forwards there). Only /computeMetadata/v1/ is served on it, never the Compute API.
+   */
+  metadataListen?: { host: string; port: number };
 };
 
 export type Emulator = {
@@ -165,6 +170,29 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host}:${port}`;
 
+  const metadataServer = opts.metadataListen ? createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://metadata').pathname;
+    if (!path.startsWith('/computeMetadata/v1/')) {
+      sendJson(res, 404, new GceError(404, 'notFound', `The requested URL ${path} was not found on this server.`).toJSON());
+      return;
+    }
+    dispatch(req, res).catch((err: unknown) => {
+      log(`sandbox: metadata ${req.url ?? ''} failed: ${err instanceof Error ? err.message : String(err)}`);
+      if (!res.headersSent) res.writeHead(500).end();
+      else res.destroy();
+    });
+  }) : undefined;
+  if (metadataServer && opts.metadataListen) {
+    const at = opts.metadataListen;
+    await new Promise<void>((resolve, reject) => {
+      metadataServer.once('error', reject);
+      metadataServer.listen(at.port, at.host, () => {
+        metadataServer.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
   const c = new Cloud(
     {
       sandboxDir,
@@ -219,10 +247,16 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     close: async () => {
       network.close();
       await c.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await Promise.all(
+        [server, metadataServer].map(
+          (srv) =>
+            new Promise<void>((resolve) => {
+              if (!srv) return resolve();
+              srv.close(() => resolve());
+              srv.closeAllConnections();
+            }),
+        ),
+      );
     },
   };
 }

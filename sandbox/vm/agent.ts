@@ -13,7 +13,6 @@ import { APISERVER_PORT } from '../pki/index';
 import { startApiServer, type ApiServer } from './apiserver';
 import {
   EtcdProcess,
-  etcdDataInitialized,
   killStaleEtcd,
   type EtcdCluster,
   type EtcdExit,
@@ -52,7 +51,7 @@ export function createVmHost(opts: {
   log?: (msg: string) => void;
   /** How long a boot keeps retrying the metadata server before the VM is marked failed (default 10 s). */
   metadataRetryMs?: number;
-}): VmHost & VmChaos {
+}): VmHost & VmChaos & { masterOf(name: string): string | undefined } {
   const baseLog = opts.log ?? ((msg: string) => console.log(`[vm] ${msg}`));
   const runs = new Map<string, VmRun>();
   // boot/shutdown of one VM run one after the other; different VMs proceed in parallel.
@@ -96,8 +95,8 @@ export function createVmHost(opts: {
     signal.throwIfAborted();
 
     for (const cluster of ['main', 'events'] as const) await killStaleEtcd(spec.diskDir, cluster, log);
-    const members = await resolveInitialCluster(spec, config, opts.metadataRetryMs ?? 10_000, signal, log);
-    signal.throwIfAborted();
+    // INITIAL_ETCD_CLUSTER names the members; a replica being added is not in it yet.
+    const members = config.initialEtcdCluster.includes(spec.name) ? config.initialEtcdCluster : [...config.initialEtcdCluster, spec.name];
 
     const onEtcdExit = (cluster: EtcdCluster) => (exit: EtcdExit) => {
       if (run.state === 'stopped') return;
@@ -123,14 +122,15 @@ export function createVmHost(opts: {
     }
 
     run.etcd = createLocalEtcd({
-      ip: spec.internalIp,
+      ip: '127.0.0.1',
       caCert: config.pem.etcdApiserverCaCert,
       clientCert: config.pem.etcdApiserverClientCert,
       clientKey: config.pem.etcdApiserverClientKey,
       quorumReads: config.quorumReads,
     });
     run.apiserver = await startApiServer({
-      ip: spec.internalIp,
+      // Every address of the VM, as kube-apiserver without --bind-address.
+      ip: '0.0.0.0',
       port: APISERVER_PORT,
       caCert: config.pem.caCert,
       servingCert: config.pem.masterCert,
@@ -147,7 +147,7 @@ export function createVmHost(opts: {
       log,
     });
     log(
-      `booted in ${Date.now() - t0} ms: etcd main https://${spec.internalIp}:2379, events :4002, ` +
+      `booted in ${Date.now() - t0} ms: etcd main https://127.0.0.1:2379, events :4002, peers ${spec.internalIp}:2380/2381, ` +
         `API server :${APISERVER_PORT}, quorum reads ${config.quorumReads ? 'on' : 'off'}`,
     );
   }
@@ -267,7 +267,10 @@ export function createVmHost(opts: {
     return changed;
   }
 
-  const host: VmHost & VmChaos = {
+  const host: VmHost & VmChaos & { masterOf(name: string): string | undefined } = {
+    masterOf(name) {
+      return runs.get(name)?.masterName;
+    },
     boot(spec) {
       return enqueue(spec.name, () => bootTask(spec));
     },
@@ -386,43 +389,6 @@ async function writePki(diskDir: string, config: MasterConfig): Promise<PkiFiles
   await put('etcd-apiserver-client.crt', pem.etcdApiserverClientCert, false);
   await put('etcd-apiserver-client.key', pem.etcdApiserverClientKey, true);
   return { etcd: { peerCa, peerCert, peerKey, clientCa, serverCert, serverKey } };
-}
-
-/**
- * INITIAL_ETCD_CLUSTER names -> peer IPs through the emulator's DNS stand-in. Only a member that has
- * never started needs them all; with an initialised data dir etcd ignores the flag, so names that no
- * longer resolve (a deleted replica) are skipped rather than failing the boot.
- */
-async function resolveInitialCluster(
-  spec: VmSpec,
-  config: MasterConfig,
-  retryMs: number,
-  signal: AbortSignal,
-  log: (msg: string) => void,
-): Promise<Array<{ instance: string; ip: string }>> {
-  const initialized = etcdDataInitialized(spec.diskDir, 'main') && etcdDataInitialized(spec.diskDir, 'events');
-  // Names only matter for a first start, so do not hold up a restart for long on one that is gone.
-  const metadata = createMetadataClient({
-    metadataUrl: spec.metadataUrl,
-    localAddress: spec.internalIp,
-    retryForMs: initialized ? Math.min(retryMs, 1_500) : retryMs,
-  });
-  const names = config.initialEtcdCluster.includes(spec.name)
-    ? config.initialEtcdCluster
-    : [...config.initialEtcdCluster, spec.name];
-  const resolved = await Promise.all(
-    names.map(async (instance) => {
-      if (instance === spec.name) return { instance, ip: spec.internalIp };
-      try {
-        return { instance, ip: await metadata.resolve(instance, signal) };
-      } catch (err) {
-        if (!initialized || signal.aborted) throw err;
-        log(`cannot resolve ${instance} (${errorMessage(err)}); etcd data exists, so it is left out`);
-        return undefined;
-      }
-    }),
-  );
-  return resolved.filter((m): m is { instance: string; ip: string } => m !== undefined);
 }
 
 function leaseDurationS(): number {

@@ -32,8 +32,8 @@ export type EtcdLaunch = {
   instance: string;
   ip: string;
   diskDir: string;
-  /** Members to start with (ignored by etcd once the data dir holds a member). */
-  initialCluster: Array<{ instance: string; ip: string }>;
+  /** Instance names of the members to start with (ignored by etcd once the data dir holds a member). */
+  initialCluster: string[];
   initialClusterState: 'new' | 'existing';
   masterName: string;
   tls: EtcdTlsFiles;
@@ -58,17 +58,18 @@ function pidfilePath(diskDir: string, cluster: EtcdCluster): string {
 
 export function etcdArgs(launch: EtcdLaunch): string[] {
   const { clientPort, peerPort } = ETCD_CLUSTERS[launch.cluster];
-  const clientUrl = `https://${launch.ip}:${clientPort}`;
-  const peerUrl = `https://${launch.ip}:${peerPort}`;
-  const initialCluster = launch.initialCluster
-    .map((m) => `${etcdMemberName(m.instance)}=https://${m.ip}:${peerPort}`)
-    .join(',');
+  // As kube-up's etcd.manifest: clients on the VM's own loopback only; peers listen on the host IP and
+  // are advertised by instance name, which the VPC's DNS (the namespace's hosts file here) resolves.
+  const clientUrl = `https://127.0.0.1:${clientPort}`;
+  const peerListenUrl = `https://${launch.ip}:${peerPort}`;
+  const peerUrl = `https://${launch.instance}:${peerPort}`;
+  const initialCluster = launch.initialCluster.map((instance) => `${etcdMemberName(instance)}=https://${instance}:${peerPort}`).join(',');
   return [
     `--name=${etcdMemberName(launch.instance)}`,
     `--data-dir=${etcdDataDir(launch.diskDir, launch.cluster)}`,
     `--listen-client-urls=${clientUrl}`,
     `--advertise-client-urls=${clientUrl}`,
-    `--listen-peer-urls=${peerUrl}`,
+    `--listen-peer-urls=${peerListenUrl}`,
     `--initial-advertise-peer-urls=${peerUrl}`,
     `--initial-cluster=${initialCluster}`,
     `--initial-cluster-state=${launch.initialClusterState}`,
@@ -87,7 +88,7 @@ export function etcdArgs(launch: EtcdLaunch): string[] {
     // requests every 5 min) a sandbox left running for days would grow its database without bound.
     '--auto-compaction-mode=periodic',
     '--auto-compaction-retention=5m',
-    // Metrics stay on the client URL: no extra listener, nothing on 127.0.0.1.
+    // Metrics stay on the client URL: no extra listener.
     '--listen-metrics-urls=',
     '--logger=zap',
     '--log-outputs=stderr',

@@ -1,5 +1,5 @@
 // The client a replica's API server and controllers use: their own local etcd main only, like a
-// kube-up master (--etcd-servers=https://127.0.0.1:2379 there; the VM's own IP here).
+// kube-up master (--etcd-servers=https://127.0.0.1:2379).
 
 import { Etcd3, type IKeyValue } from 'etcd3';
 import { noop } from 'cockatiel';

@@ -1,0 +1,262 @@
+// The VM host of the kube-up twin: every RUNNING instance is a Linux network namespace on the sandbox's
+// bridge (sandbox/net) with one process of its own (sandbox/vm/vm-main.ts) that runs what a kube-up
+// master runs. This side keeps the namespaces, the DNS stand-in (each VM's hosts file) and one IPC
+// channel per VM; every chaos action on a VM's processes is a request over that channel.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ChaosRefusal } from './agent';
+import { vmMessageSchema, type VmBoot, type VmCommand } from './vm-protocol';
+import type { ChaosEtcdCluster, VmChaos, VmChaosState, VmHost, VmProcessState, VmSpec } from './types';
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const VM_MAIN = path.join(REPO_ROOT, 'sandbox', 'vm', 'vm-main.ts');
+/** A VM that does not answer its channel within this long is taken as hung (boot includes etcd's start). */
+const REQUEST_TIMEOUT_MS = 120_000;
+const EXIT_GRACE_MS = 15_000;
+
+/** The part of the sandbox's network (sandbox/net) the VM host needs. */
+export type VmNetwork = {
+  /** Makes the VM's namespace: veth on the bridge, `internalIp` on eth0, 169.254.169.254 on lo. */
+  addVm(vm: { key: string; internalIp: string; zone: string }): Promise<{ ns: string }>;
+  /** Ends every process left in the namespace and removes it. */
+  removeVm(ns: string): Promise<void>;
+  /** Rewrites every VM's hosts file (the VPC's DNS) to exactly these names. */
+  setHosts(entries: Array<{ ip: string; names: string[] }>): Promise<void>;
+  /** Where the sandbox's metadata server listens on the bridge, as the VMs reach it. */
+  metadataUpstream: { host: string; port: number };
+  /** Root-owned directory of this sandbox's per-VM root-disk files (homes, sshd's run files). */
+  vmRootDir: string;
+};
+
+type Pending = { resolve: (value: unknown) => void; reject: (err: Error) => void; timer: NodeJS.Timeout };
+
+type Vm = {
+  spec: VmSpec;
+  ns: string;
+  child: ChildProcess;
+  exited: Promise<void>;
+  alive: boolean;
+  pending: Map<number, Pending>;
+  chaos: VmChaosState;
+  masterName?: string;
+};
+
+const STOPPED: VmChaosState = { state: 'stopped', frozen: false, etcd: { main: 'absent', events: 'absent' } };
+
+export function createNamespacedVmHost(opts: { network: VmNetwork; log?: (msg: string) => void }): VmHost & VmChaos {
+  const log = opts.log ?? ((msg: string) => console.log(`[vm] ${msg}`));
+  const { network } = opts;
+  const vms = new Map<string, Vm>();
+  const queues = new Map<string, Promise<void>>();
+  let nextId = 1;
+
+  function enqueue(name: string, task: () => Promise<void>): Promise<void> {
+    const previous = queues.get(name) ?? Promise.resolve();
+    const next = previous.then(task, task);
+    queues.set(name, next.catch(() => undefined));
+    return next;
+  }
+
+  async function refreshHosts(): Promise<void> {
+    const entries = [...vms.values()].map((vm) => ({
+      ip: vm.spec.internalIp,
+      // GCE's internal DNS answers the short name and the zonal FQDN.
+      names: [vm.spec.name, `${vm.spec.name}.${vm.spec.zone}.c.${vm.spec.project}.internal`],
+    }));
+    await network.setHosts(entries);
+  }
+
+  function request(vm: Vm, command: VmCommand, timeoutMs = REQUEST_TIMEOUT_MS): Promise<unknown> {
+    if (!vm.alive || !vm.child.connected) return Promise.reject(new ChaosRefusal(`VM ${vm.spec.name} is not running.`));
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        vm.pending.delete(id);
+        reject(new Error(`VM ${vm.spec.name} did not answer ${command.op} within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      vm.pending.set(id, { resolve, reject, timer });
+      vm.child.send({ ...command, id });
+    });
+  }
+
+  function spawnVm(spec: VmSpec, ns: string): Vm {
+    // unshare: PID 1 of a new PID namespace is vm-main, so when it ends the kernel ends etcd and sshd too.
+    const child = spawn(
+      'ip',
+      ['netns', 'exec', ns, 'unshare', '--pid', '--fork', '--kill-child', '--mount-proc', process.execPath, '--import', 'tsx', VM_MAIN],
+      { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: vmEnv() },
+    );
+    let exitedResolve: () => void = () => undefined;
+    const vm: Vm = {
+      spec,
+      ns,
+      child,
+      alive: true,
+      pending: new Map(),
+      chaos: { ...STOPPED, state: 'booting' },
+      exited: new Promise<void>((resolve) => {
+        exitedResolve = resolve;
+      }),
+    };
+    const forward = (chunk: Buffer) => {
+      for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') log(line);
+    };
+    child.stdout?.on('data', forward);
+    child.stderr?.on('data', (chunk: Buffer) => {
+      for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') log(`${spec.name}: ${line}`);
+    });
+    child.on('message', (raw: unknown) => {
+      const parsed = vmMessageSchema.safeParse(raw);
+      if (!parsed.success) return;
+      const message = parsed.data;
+      if (message.type === 'state') {
+        vm.chaos = message.chaos;
+        if (message.masterName !== undefined) vm.masterName = message.masterName;
+        return;
+      }
+      const waiting = vm.pending.get(message.id);
+      if (!waiting) return;
+      vm.pending.delete(message.id);
+      clearTimeout(waiting.timer);
+      if (message.ok) waiting.resolve(message.result);
+      else {
+        const error = message.error ?? { name: 'Error', message: 'failed' };
+        waiting.reject(error.name === 'ChaosRefusal' ? new ChaosRefusal(error.message) : new Error(error.message));
+      }
+    });
+    child.on('exit', (code, signal) => {
+      vm.alive = false;
+      vm.chaos = STOPPED;
+      for (const waiting of vm.pending.values()) {
+        clearTimeout(waiting.timer);
+        waiting.reject(new Error(`VM ${spec.name} exited (${signal ?? `code ${String(code)}`})`));
+      }
+      vm.pending.clear();
+      exitedResolve();
+    });
+    child.on('error', (err) => log(`${spec.name}: cannot start its process: ${err.message}`));
+    return vm;
+  }
+
+  async function bootTask(spec: VmSpec): Promise<void> {
+    const existing = vms.get(spec.name);
+    if (existing?.alive) return;
+    const { ns } = await network.addVm({ key: spec.name, internalIp: spec.internalIp, zone: spec.zone });
+    const vmRoot = path.join(network.vmRootDir, spec.name);
+    mkdirSync(vmRoot, { recursive: true, mode: 0o755 });
+    // Inside the VM the metadata server is where it is on GCE.
+    const inside: VmSpec = { ...spec, metadataUrl: 'http://169.254.169.254/computeMetadata/v1' };
+    const vm = spawnVm(inside, ns);
+    vms.set(spec.name, vm);
+    await refreshHosts();
+    const boot: VmBoot = { spec: inside, metadataUpstream: network.metadataUpstream, vmRoot };
+    await request(vm, { op: 'boot', boot });
+  }
+
+  async function shutdownTask(name: string): Promise<void> {
+    const vm = vms.get(name);
+    if (!vm) return;
+    if (vm.alive) {
+      await request(vm, { op: 'shutdown' }, 60_000).catch((err: unknown) => log(`${name}: shutdown: ${errorMessage(err)}`));
+      vm.child.kill('SIGTERM');
+      const killer = setTimeout(() => vm.child.kill('SIGKILL'), EXIT_GRACE_MS);
+      await vm.exited;
+      clearTimeout(killer);
+    }
+    vms.delete(name);
+    await network.removeVm(vm.ns);
+    await refreshHosts();
+    log(`${name}: stopped`);
+  }
+
+  function live(name: string): Vm {
+    const vm = vms.get(name);
+    if (!vm?.alive || (vm.chaos.state !== 'running' && vm.chaos.state !== 'failed')) {
+      throw new ChaosRefusal(`VM ${name} is ${vm?.chaos.state ?? 'not booted'}: its processes are not running.`);
+    }
+    return vm;
+  }
+
+  const host: VmHost & VmChaos = {
+    boot(spec) {
+      return enqueue(spec.name, () => bootTask(spec)).catch((err: unknown) => {
+        log(`${spec.name}: boot failed: ${errorMessage(err)}`);
+      });
+    },
+    shutdown(name) {
+      return enqueue(name, () => shutdownTask(name));
+    },
+    async shutdownAll() {
+      // Replicas of one cluster stop one after another (a leader handing over to a member that is going
+      // away too hangs until SIGKILL); clusters stop in parallel.
+      const groups = new Map<string, string[]>();
+      for (const [name, vm] of vms) {
+        const key = vm.masterName ?? name;
+        groups.set(key, [...(groups.get(key) ?? []), name]);
+      }
+      await Promise.all(
+        [...groups.values()].map(async (names) => {
+          for (const name of names) await host.shutdown(name);
+        }),
+      );
+    },
+    state(name): VmProcessState {
+      return vms.get(name)?.chaos.state ?? 'stopped';
+    },
+    async killEtcd(name, clusters: readonly ChaosEtcdCluster[]) {
+      await request(live(name), { op: 'killEtcd', clusters: [...clusters] });
+    },
+    async freeze(name) {
+      await request(live(name), { op: 'freeze' });
+    },
+    async thaw(name) {
+      const vm = vms.get(name);
+      if (vm?.alive) await request(vm, { op: 'thaw' });
+    },
+    async restore(name) {
+      await request(live(name), { op: 'restore' });
+    },
+    describe(name) {
+      return vms.get(name)?.chaos ?? STOPPED;
+    },
+    async setZoneNodesReady(zone, ready) {
+      // One writer per cluster: a running, unfrozen replica outside the zone, as a surviving master.
+      const writers = new Map<string, Vm>();
+      for (const vm of vms.values()) {
+        if (!vm.alive || vm.chaos.state !== 'running' || vm.chaos.frozen || vm.spec.zone === zone || !vm.masterName) continue;
+        if (!writers.has(vm.masterName)) writers.set(vm.masterName, vm);
+      }
+      const counts = await Promise.all(
+        [...writers.values()].map(async (vm) => {
+          const n = await request(vm, { op: 'setZoneNodesReady', zone, ready }, 30_000).catch((err: unknown) => {
+            log(`${vm.spec.name}: chaos: marking the nodes of ${zone}: ${errorMessage(err)}`);
+            return 0;
+          });
+          return typeof n === 'number' ? n : 0;
+        }),
+      );
+      return counts.reduce((a, b) => a + b, 0);
+    },
+  };
+  // A fresh start: nothing of an earlier run's root-disk files is trusted.
+  rmSync(network.vmRootDir, { recursive: true, force: true });
+  mkdirSync(network.vmRootDir, { recursive: true, mode: 0o755 });
+  return host;
+}
+
+/** The VM's environment: the sandbox's settings a guest reads, nothing of the host's credentials. */
+function vmEnv(): Record<string, string> {
+  const keep = ['PATH', 'HOME', 'LANG', 'SANDBOX_APISERVER_PORT', 'SANDBOX_LEASE_DURATION_S'];
+  const env: Record<string, string> = {};
+  for (const key of keep) {
+    const value = process.env[key];
+    if (value !== undefined) env[key] = value;
+  }
+  return env;
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
