@@ -246,14 +246,11 @@ export function createNamespacedVmHost(opts: { network: VmNetwork; log?: (msg: s
   return host;
 }
 
-/** The VM's environment: the sandbox's settings a guest reads, nothing of the host's credentials. */
-function vmEnv(): Record<string, string> {
-  const keep = ['PATH', 'HOME', 'LANG', 'SANDBOX_APISERVER_PORT', 'SANDBOX_LEASE_DURATION_S'];
-  const env: Record<string, string> = {};
-  for (const key of keep) {
-    const value = process.env[key];
-    if (value !== undefined) env[key] = value;
-  }
+/** The VM's environment: the sandbox's settings a guest reads, nothing else of the host's. */
+function vmEnv(): NodeJS.ProcessEnv {
+  const keep = new Set(['PATH', 'HOME', 'LANG', 'NODE_ENV', 'SANDBOX_APISERVER_PORT', 'SANDBOX_LEASE_DURATION_S']);
+  const env = { ...process.env };
+  for (const key of Object.keys(env)) if (!keep.has(key)) delete env[key];
   return env;
 }
 
