@@ -129,6 +129,11 @@ describe('TwinNetwork on real namespaces', () => {
     expect(results.map(outcome)).toEqual(['b1', 'c1', 'a1', 'metadata', 'dashboard', 'dashboard', 'external']);
   });
 
+  it('gives the VMs and the bridge no IPv6 address, so no path escapes the faults', async () => {
+    expect(await runIp(['-n', ns.b1, '-6', 'addr', 'show', 'dev', 'eth0'])).toBe('');
+    expect(await runIp(['-6', 'addr', 'show', 'dev', twinBridgeName(NET)])).toBe('');
+  });
+
   it('gives each VM 169.254.169.254 on its loopback and a default route via its region gateway', async () => {
     expect(await runIp(['-n', ns.a1, '-4', 'addr', 'show', 'dev', 'lo'])).toMatch(/inet 169\.254\.169\.254\/32/);
     expect(await runIp(['-n', ns.a1, 'route', 'show', 'default'])).toMatch(new RegExp(`default via ${us.gateway.replace(/\./g, '\\.')} dev eth0`));
@@ -238,10 +243,12 @@ describe('TwinNetwork on real namespaces', () => {
 });
 
 describe('clean-up after a crash (net 98)', () => {
-  async function startFixture(viaWrapper: boolean): Promise<{ proc: ChildProcess; ns: string; sleeper: number }> {
+  async function startFixture(viaWrapper: boolean, ownGroup = false): Promise<{ proc: ChildProcess; ns: string; sleeper: number }> {
     const node = [process.execPath, '--import', TSX_LOADER, FIXTURE, String(CRASH_NET), viaWrapper ? 'watch-parent' : ''];
     // The wrapper stands in for npm or tsx's CLI: a parent that is not the sandbox itself.
-    const proc = viaWrapper ? spawn('bash', ['-c', '"$@"; echo wrapper-done', 'bash', ...node], { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(node[0] ?? '', node.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
+    const proc = viaWrapper
+      ? spawn('bash', ['-c', '"$@"; echo wrapper-done', 'bash', ...node], { stdio: ['ignore', 'pipe', 'inherit'] })
+      : spawn(node[0] ?? '', node.slice(1), { stdio: ['ignore', 'pipe', 'inherit'], detached: ownGroup });
     const line = await new Promise<string>((resolve, reject) => {
       let out = '';
       proc.stdout?.on('data', (d: Buffer) => {
@@ -265,6 +272,13 @@ describe('clean-up after a crash (net 98)', () => {
     await waitFor('net 98 after the crash', () => netState(CRASH_NET), (s) => JSON.stringify(s) === JSON.stringify(EMPTY));
     expect(alive(sleeper)).toBe(false);
     await waitFor('janitor', async () => alive(janitorPid), (a) => !a, 5_000);
+  });
+
+  it('Ctrl-C (SIGINT to the whole process group) does not reach the janitor, which cleans up', async () => {
+    const { proc, sleeper } = await startFixture(false, true);
+    process.kill(-(proc.pid ?? 0), 'SIGINT');
+    await waitFor('net 98 after Ctrl-C', () => netState(CRASH_NET), (s) => JSON.stringify(s) === JSON.stringify(EMPTY));
+    expect(alive(sleeper)).toBe(false);
   });
 
   it('kill -9 of a wrapper: the sandbox sees its parent die and tears down', async () => {

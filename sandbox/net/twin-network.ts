@@ -147,23 +147,35 @@ export class TwinNetwork {
       const block = twinBlock(this.net).cidr;
       // First, before any address or link exists: nothing addressed to the block leaves the machine.
       await runIp(['route', 'replace', 'blackhole', block]);
-      await stopStaleTwinJanitor(this.net);
-      await cleanupTwinNet(this.net, { keepBlackhole: true, log: this.log });
-      const pref = String(twinRulePriority(this.net));
-      await runIp(['rule', 'add', 'pref', pref, 'iif', this.bridge, 'blackhole']);
-      await runIp(['link', 'add', this.bridge, 'address', twinBridgeMac(this.net), 'type', 'bridge']);
-      await runIpBatch(undefined, [
-        ...REGIONS.map((r) => {
-          const s = twinRegionSubnet(this.net, regionNumber(r.name) ?? 0);
-          return `addr add ${s.gateway}/${s.prefixLength} dev ${this.bridge}`;
-        }),
-        `addr add ${this.metadataIp}/32 dev ${this.bridge}`,
-        `link set ${this.bridge} up`,
-      ]);
-      if (this.opts.janitor ?? true) this.janitor = await startTwinJanitor(this.net, this.opts.janitorLogFile);
+      try {
+        await this.build();
+      } catch (err) {
+        // Half a network is worse than none: remove it all (best effort) and say what failed.
+        await cleanupTwinNet(this.net, { keepBlackhole: false, log: this.log }).catch((e: unknown) => this.log(`clean-up after a failed prepare: ${String(e)}`));
+        throw err;
+      }
       this.prepared = true;
       this.log(`network ${block} ready on ${this.bridge} (gateways ${this.gateways().join(', ')}, metadata ${this.metadataIp})`);
     });
+  }
+
+  private async build(): Promise<void> {
+    await stopStaleTwinJanitor(this.net);
+    await cleanupTwinNet(this.net, { keepBlackhole: true, log: this.log });
+    const pref = String(twinRulePriority(this.net));
+    await runIp(['rule', 'add', 'pref', pref, 'iif', this.bridge, 'blackhole']);
+    await runIp(['link', 'add', this.bridge, 'address', twinBridgeMac(this.net), 'type', 'bridge']);
+    await runIpBatch(undefined, [
+      ...REGIONS.map((r) => {
+        const s = twinRegionSubnet(this.net, regionNumber(r.name) ?? 0);
+        return `addr add ${s.gateway}/${s.prefixLength} dev ${this.bridge}`;
+      }),
+      `addr add ${this.metadataIp}/32 dev ${this.bridge}`,
+      // IPv4 only: no IPv6 link-local addresses that would give VMs a path the faults do not cut.
+      `link set ${this.bridge} addrgenmode none`,
+      `link set ${this.bridge} up`,
+    ]);
+    if (this.opts.janitor ?? true) this.janitor = await startTwinJanitor(this.net, this.opts.janitorLogFile);
   }
 
   addVm(spec: TwinVmSpec): Promise<{ ns: string }> {
@@ -192,12 +204,13 @@ export class TwinNetwork {
         await writeFile(path.join(NETNS_ETC, ns, 'hosts'), renderTwinHostsFile(this.hostsEntries));
         await runIp(['netns', 'add', ns]);
         await runIp(['link', 'add', vm.hostVeth, 'address', twinHostVethMac(vm.ip), 'type', 'veth', 'peer', 'name', 'eth0', 'address', twinVmMac(vm.ip), 'netns', ns]);
-        await runIp(['link', 'set', vm.hostVeth, 'master', this.bridge]);
+        await runIp(['link', 'set', vm.hostVeth, 'addrgenmode', 'none', 'master', this.bridge]);
         await runIpBatch(ns, [
           'link set lo up',
           // The metadata proxy inside the VM listens here, as GCE's metadata server answers there.
           'addr add 169.254.169.254/32 dev lo',
           `addr add ${vm.ip}/${subnet.prefixLength} dev eth0`,
+          'link set eth0 addrgenmode none',
           'link set eth0 up',
           // VMs of every region reach each other directly, as on one VPC network.
           `route add ${twinBlock(this.net).cidr} dev eth0`,
