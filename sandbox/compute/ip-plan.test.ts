@@ -15,6 +15,7 @@ import {
   twinEphemeralExternalPool,
   twinInBlock,
   twinIsExternalRange,
+  twinLoadBalancerHostIp,
   twinMetadataHostIp,
   twinRegionSubnet,
   twinStaticExternalPool,
@@ -117,6 +118,7 @@ describe('twin IP plan (198.18.0.0/15, a /22 per SANDBOX_NET)', () => {
       ...twinEphemeralExternalPool(net),
       ...twinStaticExternalPool(net),
       twinMetadataHostIp(net),
+      twinLoadBalancerHostIp(net),
     ];
     expect(new Set(all).size).toBe(all.length);
     expect(all.every((ip) => twinInBlock(net, ip))).toBe(true);
@@ -124,6 +126,7 @@ describe('twin IP plan (198.18.0.0/15, a /22 per SANDBOX_NET)', () => {
     expect(twinEphemeralExternalPool(net)[0]).toBe('198.18.82.1');
     expect(twinStaticExternalPool(net)[0]).toBe('198.18.82.129');
     expect(twinMetadataHostIp(net)).toBe('198.18.83.1');
+    expect(twinLoadBalancerHostIp(net)).toBe('198.18.83.2');
   });
 
   it.each([

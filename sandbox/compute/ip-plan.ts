@@ -54,8 +54,9 @@ function range(from: number, to: number): number[] {
 //           /25 (the dashboard host's address on the bridge), hosts .2-.125 (GCE keeps the network
 //           address, the gateway, the second-to-last and the broadcast address)
 //   o=2     external addresses: ephemeral .1-.126, static .129-.254
-//   o=3     the sandbox's own services: .1 the metadata server's host address (kept apart from the
-//           gateways so that cutting the dashboard off a zone leaves the zone's metadata reachable)
+//   o=3     the cloud's own services on the host, kept apart from the gateways (the dashboard's
+//           addresses) so that cutting the dashboard off a zone cuts neither of them: .1 the metadata
+//           server, .2 the load balancer's side towards its backends
 
 export const TWIN_MIN_NET = 1;
 export const TWIN_MAX_NET = 127;
@@ -110,6 +111,11 @@ export function twinIsExternalRange(net: number, ip: string): boolean {
 /** The host address the metadata server listens on; VMs reach it through their 169.254.169.254 proxy. */
 export function twinMetadataHostIp(net: number): string {
   return twinAddress(net, 3, 1);
+}
+
+/** The host address the load balancer's forwarders connect to backends from (Google's LB, not the dashboard). */
+export function twinLoadBalancerHostIp(net: number): string {
+  return twinAddress(net, 3, 2);
 }
 
 /** Whether `ip` lies in the block of `net` at all. */

@@ -7,7 +7,7 @@ import type { Server } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { twinBlock, twinEphemeralExternalPool, twinInBlock, twinMetadataHostIp, twinRegionSubnet } from '../compute/ip-plan';
+import { twinBlock, twinEphemeralExternalPool, twinInBlock, twinLoadBalancerHostIp, twinMetadataHostIp, twinRegionSubnet } from '../compute/ip-plan';
 import { listIpv4Addresses, listLinks, listNamespaces, listRoutes, listRulePriorities, namespacePids, runIp } from './ip-command';
 import { janitorPidFile } from './twin-janitor';
 import { outcome, probeFrom, probeFromHost, startHostServer, startServerIn } from './twin-netns-probe';
@@ -32,6 +32,7 @@ const VMS = {
 type VmName = keyof typeof VMS;
 const EXTERNAL = twinEphemeralExternalPool(NET)[0] ?? '';
 const METADATA = twinMetadataHostIp(NET);
+const LOAD_BALANCER = twinLoadBalancerHostIp(NET);
 
 async function netState(net: number) {
   const prefix = twinNamespacePrefix(net);
@@ -205,18 +206,21 @@ describe('TwinNetwork on real namespaces', () => {
     expect(after.map(outcome)).toEqual(['a1', 'b1']);
   });
 
-  it('dashboard cut off a zone: host and zone lose each other silently, metadata and peers stay', async () => {
+  it("dashboard cut off a zone: host and zone lose each other silently; peers and the cloud's addresses stay", async () => {
     await twin.setDashboardCut('us-central1-a', true);
     const during = await Promise.all([
       probeFromHost(VMS.a1.internalIp, PORT),
       probeFrom(ns.a1, us.gateway, HOST_PORT),
-      probeFrom(ns.a1, EXTERNAL, HOST_PORT),
+      probeFrom(ns.a1, eu.gateway, HOST_PORT),
       probeFrom(ns.a1, METADATA, HOST_PORT),
+      probeFrom(ns.a1, EXTERNAL, HOST_PORT),
+      // The load balancer's forwarders connect from their own address and still reach the zone.
+      probeFromHost(VMS.a1.internalIp, PORT, 1_500, LOAD_BALANCER),
       probeFrom(ns.a1, VMS.b1.internalIp, PORT),
       probeFrom(ns.b1, VMS.a1.internalIp, PORT),
       probeFromHost(VMS.b1.internalIp, PORT),
     ]);
-    expect(during.map(outcome)).toEqual(['timeout', 'timeout', 'timeout', 'metadata', 'b1', 'a1', 'b1']);
+    expect(during.map(outcome)).toEqual(['timeout', 'timeout', 'timeout', 'metadata', 'external', 'a1', 'b1', 'a1', 'b1']);
     await twin.clearFaults();
     const after = await Promise.all([probeFromHost(VMS.a1.internalIp, PORT), probeFrom(ns.a1, us.gateway, HOST_PORT)]);
     expect(after.map(outcome)).toEqual(['a1', 'dashboard']);

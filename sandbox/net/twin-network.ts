@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ALL_ZONES, REGIONS, regionNumber, regionOfZone } from '../compute/catalog';
-import { twinBlock, twinInBlock, twinIsExternalRange, twinMetadataHostIp, twinRegionSubnet } from '../compute/ip-plan';
+import { twinBlock, twinInBlock, twinIsExternalRange, twinLoadBalancerHostIp, twinMetadataHostIp, twinRegionSubnet } from '../compute/ip-plan';
 import {
   IpCommandError,
   listIpv4Addresses,
@@ -113,7 +113,10 @@ type VmRecord = TwinVmView & { key: string };
 export class TwinNetwork {
   readonly net: number;
   readonly bridge: string;
+  /** Where the metadata server listens on the host; each VM's 169.254.169.254 proxy forwards here. */
   readonly metadataIp: string;
+  /** The source address of the load balancer's connections to its backends (see planTwinKernelState). */
+  readonly loadBalancerIp: string;
   private readonly log: (msg: string) => void;
   private readonly vms = new Map<string, VmRecord>();
   private readonly externalIps = new Set<string>();
@@ -131,6 +134,7 @@ export class TwinNetwork {
     this.net = opts.net;
     this.bridge = twinBridgeName(opts.net);
     this.metadataIp = twinMetadataHostIp(opts.net);
+    this.loadBalancerIp = twinLoadBalancerHostIp(opts.net);
     this.log = opts.log ?? (() => undefined);
   }
 
@@ -171,6 +175,7 @@ export class TwinNetwork {
         return `addr add ${s.gateway}/${s.prefixLength} dev ${this.bridge}`;
       }),
       `addr add ${this.metadataIp}/32 dev ${this.bridge}`,
+      `addr add ${this.loadBalancerIp}/32 dev ${this.bridge}`,
       // IPv4 only: no IPv6 link-local addresses that would give VMs a path the faults do not cut.
       `link set ${this.bridge} addrgenmode none`,
       `link set ${this.bridge} up`,
@@ -296,7 +301,12 @@ export class TwinNetwork {
     return this.setFaults({ ...this.faultState, partitions: on ? [...others, [zoneA, zoneB] as const] : others });
   }
 
-  /** The dashboard host cut off a zone (both ways); the zone keeps its metadata and its peers. */
+  /**
+   * The dashboard host cut off a zone (both ways): nothing from or to the gateway addresses, which
+   * are the source of every connection the host opens without choosing one (Quorum's SSH, the natIP
+   * forwarders). The zone keeps its peers, the metadata server, the external addresses and the load
+   * balancer, whose forwarders must connect from `loadBalancerIp` for that.
+   */
   setDashboardCut(zone: string, cut: boolean): Promise<void> {
     assertZone(zone);
     const others = this.faultState.dashboardCut.filter((z) => z !== zone);
@@ -336,8 +346,8 @@ export class TwinNetwork {
     const wanted = planTwinKernelState({
       net: this.net,
       vms: [...this.vms.values()],
-      dashboardIps: [...this.gateways(), ...this.externalIps],
-      metadataIp: this.metadataIp,
+      dashboardIps: this.gateways(),
+      cloudIps: [this.metadataIp, this.loadBalancerIp, ...this.externalIps],
       faults: this.faultState,
     });
     const hostLines: string[] = [];

@@ -77,10 +77,11 @@ describe('planTwinKernelState', () => {
   const gateways = ['198.19.140.1', '198.19.140.129'];
   const external = '198.19.142.1';
   const metadata = '198.19.143.1';
+  const lb = '198.19.143.2';
   const bridge = twinBridgeMac(net);
   const bogus = twinBogusMac(net);
   const plan = (faults: TwinFaults) =>
-    planTwinKernelState({ net, vms: [b1, c1, a1], dashboardIps: [...gateways, external], metadataIp: metadata, faults });
+    planTwinKernelState({ net, vms: [b1, c1, a1], dashboardIps: gateways, cloudIps: [metadata, lb, external], faults });
 
   it('without faults: every link up, every neighbour pinned to its true MAC', () => {
     const s = plan(NO_FAULTS);
@@ -92,8 +93,9 @@ describe('planTwinKernelState', () => {
         [a1.ip, twinVmMac(a1.ip)],
         [gateways[0], bridge],
         [gateways[1], bridge],
-        [external, bridge],
         [metadata, bridge],
+        [lb, bridge],
+        [external, bridge],
       ]),
     );
   });
@@ -117,11 +119,11 @@ describe('planTwinKernelState', () => {
     expect([...s.linksUp.values()]).toEqual([true, true, true]);
   });
 
-  it('dashboard cut off a zone: its VMs lose every host address but metadata; peers and host side untouched', () => {
+  it("dashboard cut off a zone: its VMs lose the gateways only; the cloud's addresses, peers and host side stay", () => {
     const s = plan({ ...NO_FAULTS, dashboardCut: ['us-central1-a'] });
     const a = s.neighbours.get('a1');
-    expect([gateways[0], gateways[1], external].map((ip) => a?.get(ip ?? ''))).toEqual([bogus, bogus, bogus]);
-    expect(a?.get(metadata)).toBe(bridge);
+    expect([gateways[0], gateways[1]].map((ip) => a?.get(ip ?? ''))).toEqual([bogus, bogus]);
+    expect([metadata, lb, external].map((ip) => a?.get(ip))).toEqual([bridge, bridge, bridge]);
     expect(a?.get(b1.ip)).toBe(twinVmMac(b1.ip));
     expect(s.neighbours.get('b1')?.get(gateways[1] ?? '')).toBe(bridge);
     expect(s.neighbours.get(HOST_SIDE)?.get(a1.ip)).toBe(twinVmMac(a1.ip));

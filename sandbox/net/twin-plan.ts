@@ -89,16 +89,18 @@ export type TwinKernelState = {
  * (SYNs go unanswered, connects time out). Faults are expressed as:
  *  - zone down: the zone's host-side veths down; frames in both directions are dropped.
  *  - partition A|B: in A's VMs the entries for B's VMs point to a MAC nobody owns, and vice versa.
- *  - dashboard cut off zone Z: in Z's VMs the entries for the host's gateways and external addresses
- *    point nowhere; the host's SYNs still arrive but the answers are lost. The metadata address keeps
- *    its true entry, and the host keeps true entries for Z's VMs, so the metadata server answers.
+ *  - dashboard cut off zone Z: in Z's VMs the entries for the host's gateway addresses (the dashboard's
+ *    own addresses on the bridge) point nowhere; the host's SYNs still arrive but the answers are lost.
+ *    The cloud's addresses (metadata, the load balancer's backend side, external addresses) keep their
+ *    true entries, and the host keeps true entries for Z's VMs, so the cloud still serves Z.
  */
 export function planTwinKernelState(input: {
   net: number;
   vms: readonly TwinVmView[];
-  /** Host addresses on the bridge the dashboard uses: region gateways and external addresses. */
+  /** The dashboard's addresses on the bridge (the region gateways): cut by `dashboardCut`. */
   dashboardIps: readonly string[];
-  metadataIp: string;
+  /** The cloud's addresses on the bridge (metadata, load balancer, external addresses): never cut. */
+  cloudIps: readonly string[];
   faults: TwinFaults;
 }): TwinKernelState {
   const { net, vms, faults } = input;
@@ -117,7 +119,7 @@ export function planTwinKernelState(input: {
       if (other.ip !== vm.ip) table.set(other.ip, parted(vm.zone, other.zone) ? bogus : twinVmMac(other.ip));
     }
     for (const ip of input.dashboardIps) table.set(ip, cut.has(vm.zone) ? bogus : bridgeMac);
-    table.set(input.metadataIp, bridgeMac);
+    for (const ip of input.cloudIps) table.set(ip, bridgeMac);
     neighbours.set(vm.ns, table);
   }
   return { linksUp, neighbours };
