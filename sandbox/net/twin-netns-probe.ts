@@ -24,7 +24,7 @@ export async function startServerIn(ns: string, name: string, port: number): Pro
 }
 
 /** Connects from inside `ns` with bash's /dev/tcp (a name resolves through the namespace's /etc/hosts). */
-export function probeFrom(ns: string, host: string, port: number, timeoutS = 1.5): Promise<ProbeResult> {
+export function probeFrom(ns: string, host: string, port: number, timeoutS = 2.5): Promise<ProbeResult> {
   return new Promise((resolve) => {
     const child = spawn('ip', ['netns', 'exec', ns, 'timeout', String(timeoutS), 'bash', '-c', 'exec 3<>"/dev/tcp/$0/$1" && cat <&3', host, String(port)], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -43,7 +43,7 @@ export function probeFrom(ns: string, host: string, port: number, timeoutS = 1.5
 }
 
 /** Connects from the host (the dashboard's side of the bridge). */
-export function probeFromHost(host: string, port: number, timeoutMs = 1_500, localAddress?: string): Promise<ProbeResult> {
+export function probeFromHost(host: string, port: number, timeoutMs = 2_500, localAddress?: string): Promise<ProbeResult> {
   return new Promise((resolve) => {
     let text = '';
     const socket = net.connect({ host, port, ...(localAddress ? { localAddress } : {}) });

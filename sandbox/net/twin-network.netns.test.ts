@@ -215,7 +215,7 @@ describe('TwinNetwork on real namespaces', () => {
       probeFrom(ns.a1, METADATA, HOST_PORT),
       probeFrom(ns.a1, EXTERNAL, HOST_PORT),
       // The load balancer's forwarders connect from their own address and still reach the zone.
-      probeFromHost(VMS.a1.internalIp, PORT, 1_500, LOAD_BALANCER),
+      probeFromHost(VMS.a1.internalIp, PORT, 2_500, LOAD_BALANCER),
       probeFrom(ns.a1, VMS.b1.internalIp, PORT),
       probeFrom(ns.b1, VMS.a1.internalIp, PORT),
       probeFromHost(VMS.b1.internalIp, PORT),
