@@ -102,7 +102,7 @@ export type TwinVmSpec = {
 export type TwinNetworkOptions = {
   net: number;
   log?: (msg: string) => void;
-  /** Start the janitor (default true); tests of the janitor itself start their own. */
+  /** Start the janitor (default true); false only where something else cleans up after a crash. */
   janitor?: boolean;
   /** Where the janitor appends what it does (default: nowhere). */
   janitorLogFile?: string;
