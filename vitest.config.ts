@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
@@ -12,9 +12,23 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['lib/**/*.test.ts', 'sandbox/**/*.test.ts', 'components/**/*.test.ts', 'tests/unit/**/*.test.ts'],
+          // Tests that make real network namespaces need root and the machine's heavy-run lock.
+          exclude: [...configDefaults.exclude, '**/*.netns.test.ts'],
           environment: 'node',
           // The fast-check properties are pure CPU; on a loaded 2-core machine 5 s is not always enough.
           testTimeout: 30_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // Real namespaces, bridges and routes (root): `flock /tmp/quorum-heavy.lock npx vitest run --project netns`.
+          name: 'netns',
+          include: ['sandbox/**/*.netns.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
         },
       },
       {

@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { TWIN_MAX_NET, TWIN_MIN_NET } from './compute/ip-plan';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -12,8 +13,8 @@ const envSchema = z.object({
   SANDBOX_PORT: z.coerce.number().int().min(1).max(65_535).default(8780),
   /** Default `.quorum` at the repo root; a relative value is taken from the working directory. */
   QUORUM_DATA_DIR: z.string().min(1).optional(),
-  /** N of the IP plan: subnetworks 127.N.<region>.0/24, external IPs 127.(N+1).x.y. */
-  SANDBOX_NET: z.coerce.number().int().min(1).max(254).default(10),
+  /** N of the IP plan (1-127): today 127.N.<region>.0/24 and 127.(N+1).x.y; on the twin the /22 at 198.18.0.0 + N * 1024 (ip-plan.ts). */
+  SANDBOX_NET: z.coerce.number().int().min(TWIN_MIN_NET).max(TWIN_MAX_NET).default(10),
   /** Time from a mutating call to its Operation going DONE. */
   SANDBOX_OP_DELAY_MS: ms(300),
   /** Time from an instance reaching RUNNING to its VM agent being booted. */

@@ -1,6 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import { regionNumber } from './catalog';
-import { ephemeralExternalPool, inSubnet, isExternalRange, isIpv4, lowestFree, regionSubnet, staticExternalPool, subnetHosts } from './ip-plan';
+import { REGIONS } from './catalog';
+import {
+  ephemeralExternalPool,
+  inSubnet,
+  isExternalRange,
+  isIpv4,
+  lowestFree,
+  regionSubnet,
+  staticExternalPool,
+  subnetHosts,
+  TWIN_MAX_REGIONS,
+  twinBlock,
+  twinEphemeralExternalPool,
+  twinInBlock,
+  twinIsExternalRange,
+  twinLoadBalancerHostIp,
+  twinMetadataHostIp,
+  twinRegionSubnet,
+  twinStaticExternalPool,
+} from './ip-plan';
 
 describe('IP plan', () => {
   it.each([
@@ -50,5 +69,80 @@ describe('IP plan', () => {
     ['a.b.c.d', false],
   ])('isIpv4(%s) = %s', (ip, expected) => {
     expect(isIpv4(ip)).toBe(expected);
+  });
+});
+
+describe('twin IP plan (198.18.0.0/15, a /22 per SANDBOX_NET)', () => {
+  it.each([
+    [1, '198.18.4.0/22'],
+    [10, '198.18.40.0/22'],
+    [63, '198.18.252.0/22'],
+    [64, '198.19.0.0/22'],
+    [77, '198.19.52.0/22'],
+    [127, '198.19.252.0/22'],
+  ])('net %i owns %s', (net, cidr) => {
+    expect(twinBlock(net).cidr).toBe(cidr);
+  });
+
+  it.each([0, 128, 254, 1.5])('refuses net %s', (net) => {
+    expect(() => twinBlock(net)).toThrow(/outside the twin's plan \(1-127\)/);
+  });
+
+  it.each([
+    [10, 1, '198.18.40.0/25', '198.18.40.1', '198.18.40.2', '198.18.40.125'],
+    [10, 2, '198.18.40.128/25', '198.18.40.129', '198.18.40.130', '198.18.40.253'],
+    [10, 3, '198.18.41.0/25', '198.18.41.1', '198.18.41.2', '198.18.41.125'],
+    [127, 4, '198.19.253.128/25', '198.19.253.129', '198.19.253.130', '198.19.253.253'],
+  ])('net %i region %i: subnetwork %s, gateway %s, hosts %s-%s', (net, region, cidr, gateway, first, last) => {
+    const s = twinRegionSubnet(net, region);
+    expect(s.cidr).toBe(cidr);
+    expect(s.gateway).toBe(gateway);
+    expect(s.hosts[0]).toBe(first);
+    expect(s.hosts.at(-1)).toBe(last);
+    expect(s.hosts).toHaveLength(124);
+  });
+
+  it('has room for every catalog region and refuses a fifth', () => {
+    expect(REGIONS.length).toBeLessThanOrEqual(TWIN_MAX_REGIONS);
+    expect(() => twinRegionSubnet(10, 5)).toThrow(/Region number 5/);
+  });
+
+  it('keeps external pools, metadata and subnetworks apart, all inside the block', () => {
+    const net = 20;
+    const all = [
+      ...twinRegionSubnet(net, 1).hosts,
+      ...twinRegionSubnet(net, 2).hosts,
+      ...twinRegionSubnet(net, 3).hosts,
+      ...twinRegionSubnet(net, 4).hosts,
+      ...[1, 2, 3, 4].map((r) => twinRegionSubnet(net, r).gateway),
+      ...twinEphemeralExternalPool(net),
+      ...twinStaticExternalPool(net),
+      twinMetadataHostIp(net),
+      twinLoadBalancerHostIp(net),
+    ];
+    expect(new Set(all).size).toBe(all.length);
+    expect(all.every((ip) => twinInBlock(net, ip))).toBe(true);
+    expect(all.some((ip) => twinInBlock(net + 1, ip) || twinInBlock(net - 1, ip))).toBe(false);
+    expect(twinEphemeralExternalPool(net)[0]).toBe('198.18.82.1');
+    expect(twinStaticExternalPool(net)[0]).toBe('198.18.82.129');
+    expect(twinMetadataHostIp(net)).toBe('198.18.83.1');
+    expect(twinLoadBalancerHostIp(net)).toBe('198.18.83.2');
+  });
+
+  it.each([
+    ['198.18.82.7', true],
+    ['198.18.82.200', true],
+    ['198.18.82.0', false],
+    ['198.18.82.255', false],
+    ['198.18.80.7', false],
+    ['198.18.86.7', false],
+    ['127.21.0.1', false],
+  ])('twinIsExternalRange(20, %s) = %s', (ip, expected) => {
+    expect(twinIsExternalRange(20, ip)).toBe(expected);
+  });
+
+  it('gives the nets in use today disjoint blocks', () => {
+    const nets = [10, 20, 30, 36, 50, 60, 63, 77, 98, 99];
+    expect(new Set(nets.map((n) => twinBlock(n).cidr)).size).toBe(nets.length);
   });
 });
