@@ -1,10 +1,16 @@
 // The sandbox cloud's process: `npm run sandbox` (tsx sandbox/main.ts). Serves the Compute emulator,
-// the metadata server and the sandbox controls on 127.0.0.1:SANDBOX_PORT, runs the VMs, seeds the
-// two demo clusters at the first start, and on restart brings back the VMs that were RUNNING.
+// the metadata server and the sandbox controls on 127.0.0.1:SANDBOX_PORT, runs the VMs (each a network
+// namespace on the twin's bridge, sandbox/net), seeds the two demo clusters at the first start, and on
+// restart brings back the VMs that were RUNNING.
+import path from 'node:path';
 import { startEmulator, type Emulator } from './compute/emulator';
+import { twinBlock } from './compute/ip-plan';
 import { loadSandboxConfig, type SandboxConfig } from './config';
+import { watchParentDeath } from './net/parent-watch';
+import { APISERVER_PORT } from './pki/index';
+import { TwinNetwork, TwinUnavailableError } from './net/twin-network';
 import { discardUnfinishedSeed, runSeed, waitForSeedClusters } from './seed';
-import { createVmHost } from './vm/agent';
+import { createNamespacedVmHost } from './vm/namespaced-host';
 
 const log = (msg: string) => console.log(`[sandbox] ${msg}`);
 const errorText = (err: unknown) => (err instanceof Error ? (err.stack ?? err.message) : String(err));
@@ -20,7 +26,25 @@ try {
   process.exit(2);
 }
 
-const vmHost = createVmHost({ log: (msg) => console.log(`[vm] ${msg}`) });
+const twin = new TwinNetwork({ net: config.net, log: (msg) => console.log(`[net] ${msg}`), janitorLogFile: path.join(config.sandboxDir, 'janitor.log') });
+try {
+  await twin.prepare();
+} catch (err) {
+  console.error(err instanceof TwinUnavailableError ? err.message : `The sandbox cannot set up its network: ${errorText(err)}`);
+  process.exit(2);
+}
+// The metadata server's port on the bridge: as on GCE, VMs reach it at 169.254.169.254:80 (their proxy forwards here).
+const METADATA_PORT = 80;
+const vmHost = createNamespacedVmHost({
+  network: {
+    addVm: (vm) => twin.addVm(vm),
+    removeVm: (ns) => twin.removeVm(ns),
+    setHosts: (entries) => twin.setHosts(entries),
+    metadataUpstream: { host: twin.metadataIp, port: METADATA_PORT },
+    vmRootDir: `/var/lib/quorum-sandbox/net${config.net}`,
+  },
+  log: (msg) => console.log(`[vm] ${msg}`),
+});
 const seedAbort = new AbortController();
 let emulator: Emulator | undefined;
 let stopping = false;
@@ -45,14 +69,24 @@ async function stop(code: number, why: string): Promise<void> {
     await vmHost.shutdownAll();
     await emulator?.close();
   };
+  const teardown = async () => {
+    try {
+      await twin.teardown();
+    } catch (err) {
+      log(`network teardown: ${errorText(err)}`);
+    }
+  };
   try {
     await Promise.race([orderly(), timeout]);
   } catch (err) {
     log(`error while stopping: ${errorText(err)}`);
   }
+  await teardown();
   process.exit(code);
 }
 
+// A wrapper (npm, tsx, a test harness) killed outright leaves this process orphaned: stop too.
+watchParentDeath(() => void stop(0, 'parent process died'));
 process.on('SIGINT', () => void stop(0, 'SIGINT'));
 process.on('SIGTERM', () => void stop(0, 'SIGTERM'));
 process.on('SIGHUP', () => void stop(0, 'SIGHUP'));
@@ -77,8 +111,16 @@ try {
     lbDelayMs: config.lbDelayMs,
     vmHost,
     chaos: vmHost,
+    faults: twin,
     log,
     verbose: config.verbose,
+    metadataListen: { host: twin.metadataIp, port: METADATA_PORT },
+    networkOptions: {
+      // GCE's 1:1 NAT: an external IP reaches the instance's sshd and API server.
+      natPorts: [22, APISERVER_PORT],
+      backendLocalAddress: twin.loadBalancerIp,
+      addresses: { add: (ip) => twin.addHostAddress(ip), remove: (ip) => twin.removeHostAddress(ip) },
+    },
   });
 } catch (err) {
   log(`cannot start: ${errorText(err)}`);
@@ -89,7 +131,7 @@ if (emulator) {
   const em = emulator;
   log(`Compute API ${em.url}/compute/v1, metadata ${em.url}/computeMetadata/v1, health ${em.url}/sandbox/v1/health`);
   log(`load balancer: forwarding rules forward ${config.lbDelayMs} ms after their insert is DONE; external IPs of RUNNING instances forward to their internal IP`);
-  log(`data ${config.sandboxDir}, net ${config.net} (subnets 127.${config.net}.<r>.0/24, external 127.${config.net + 1}.x.y)`);
+  log(`data ${config.sandboxDir}, net ${config.net} (${twinBlock(config.net).cidr}: gateways ${twin.gateways().join(', ')}, metadata ${twin.metadataIp})`);
   const t0 = Date.now();
   try {
     if (!em.isSeedComplete()) {

@@ -3,12 +3,13 @@
 // is persisted: a sandbox restart boots every RUNNING VM whole and every zone up.
 //
 // A zone outage, as the sandbox plays it: Compute keeps reporting the zone's instances RUNNING (GCE's
-// control plane does not see that guests are cut off and does not change their status), but nothing in
-// the zone answers: every VM's processes are frozen (etcd SIGSTOPped, API server holding requests), the
-// load balancer stops sending them traffic and their external IPs stop forwarding (its health checks
-// fail), the zone's Nodes turn Ready=Unknown (the node lifecycle controller of a surviving master), and
-// new capacity cannot be had there: instances.insert, start and reset in the zone, and disks.insert,
-// fail with 503. Deleting or stopping an instance in the zone still works.
+// control plane does not see that guests are cut off and does not change their status), but every link
+// of the zone's VMs is cut (a real partition: their processes keep running, packets are lost, callers
+// time out), so the load balancer's health checks fail and it stops sending them traffic, the zone's
+// Nodes turn Ready=Unknown (the node lifecycle controller of a surviving master), and new capacity cannot
+// be had there: instances.insert, start and reset in the zone, and disks.insert, fail with 503. Deleting
+// or stopping an instance in the zone still works. Partitions between two zones and a dashboard cut off
+// a zone are network faults too (sandbox/net).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GceError } from '../compute/gce-error';
 import type { Cloud } from '../compute/cloud';
@@ -28,12 +29,29 @@ export type InstanceChaosView = {
   zoneDown: boolean;
 } & Omit<VmChaosState, 'state'> & { vmState: VmChaosState['state'] };
 
-export type ChaosStateView = { zonesDown: string[]; instances: InstanceChaosView[] };
+export type ChaosStateView = {
+  zonesDown: string[];
+  /** Pairs of zones whose VMs cannot reach each other. */
+  partitions: Array<[string, string]>;
+  /** Zones the dashboard host cannot reach (nor they it). */
+  dashboardCut: string[];
+  instances: InstanceChaosView[];
+};
+
+/** The network faults of the twin (sandbox/net/twin-network.ts). */
+export type NetworkFaults = {
+  setZoneDown(zone: string, down: boolean): Promise<void>;
+  setPartition(zoneA: string, zoneB: string, on: boolean): Promise<void>;
+  setDashboardCut(zone: string, cut: boolean): Promise<void>;
+  faults(): { partitions: readonly (readonly [string, string])[]; dashboardCut: readonly string[] };
+};
 
 const ETCD_CHOICES: Record<string, ChaosEtcdCluster[]> = { main: ['main'], events: ['events'], both: ['main', 'events'] };
 
 const INSTANCE_ACTION = /^\/sandbox\/v1\/chaos\/projects\/([^/]+)\/zones\/([^/]+)\/instances\/([^/]+)\/(stop|kill-etcd|freeze|unfreeze|restore)$/;
 const ZONE_ACTION = /^\/sandbox\/v1\/chaos\/zones\/([^/]+)\/(down|up)$/;
+const PARTITION_ACTION = /^\/sandbox\/v1\/chaos\/zones\/([^/]+)\/(partition|heal)\/([^/]+)$/;
+const DASHBOARD_ACTION = /^\/sandbox\/v1\/chaos\/zones\/([^/]+)\/(cut-dashboard|reconnect-dashboard)$/;
 // Mutations that need capacity in a zone: refused while the zone is down.
 const NEEDS_CAPACITY = /^\/projects\/[^/]+\/zones\/([^/]+)\/(instances|disks)(\/[^/]+\/(start|reset))?$/;
 
@@ -51,6 +69,7 @@ export class ChaosControls {
   constructor(
     private readonly cloud: Cloud,
     private readonly vms: VmChaos,
+    private readonly net: NetworkFaults,
     private readonly onNetworkChange: () => void,
     private readonly log: (msg: string) => void,
   ) {}
@@ -81,6 +100,24 @@ export class ChaosControls {
         const [, z = '', action = ''] = zone.map((s) => decodeURIComponent(s));
         return { status: 200, body: await this.zoneAction(z, action === 'down') };
       }
+      const partition = PARTITION_ACTION.exec(path);
+      if (partition && method === 'POST') {
+        const [, a = '', action = '', b = ''] = partition.map((s) => decodeURIComponent(s));
+        this.cloud.requireZone(a);
+        this.cloud.requireZone(b);
+        if (a === b) throw new GceError(400, 'invalid', `A partition needs two different zones (got ${a} twice).`);
+        await this.net.setPartition(a, b, action === 'partition');
+        this.log(`chaos: ${action === 'partition' ? 'partition between' : 'healed the partition between'} ${a} and ${b}`);
+        return { status: 200, body: this.state() };
+      }
+      const dashboard = DASHBOARD_ACTION.exec(path);
+      if (dashboard && method === 'POST') {
+        const [, z = '', action = ''] = dashboard.map((s) => decodeURIComponent(s));
+        this.cloud.requireZone(z);
+        await this.net.setDashboardCut(z, action === 'cut-dashboard');
+        this.log(`chaos: dashboard ${action === 'cut-dashboard' ? 'cut off' : 'reconnected to'} ${z}`);
+        return { status: 200, body: this.state() };
+      }
       throw new GceError(404, 'notFound', `The requested URL ${path} was not found on this server (${method}).`);
     } catch (err) {
       if (err instanceof GceError) return { status: err.httpStatus, body: err.toJSON() };
@@ -97,7 +134,13 @@ export class ChaosControls {
       for (const i of Object.values(p.instances)) instances.push(this.view(project, lastSegment(i.zone), i.name));
     }
     instances.sort((a, b) => a.name.localeCompare(b.name));
-    return { zonesDown: [...this.zonesDown].sort(), instances };
+    const faults = this.net.faults();
+    return {
+      zonesDown: [...this.zonesDown].sort(),
+      partitions: faults.partitions.map(([a, b]) => [a, b] as [string, string]),
+      dashboardCut: [...faults.dashboardCut].sort(),
+      instances,
+    };
   }
 
   private view(project: string, zone: string, name: string): InstanceChaosView {
@@ -173,24 +216,11 @@ export class ChaosControls {
   private async zoneAction(zone: string, down: boolean): Promise<ChaosStateView> {
     this.cloud.requireZone(zone);
     const inZone = Object.values(this.cloud.state.projects).flatMap((p) => Object.values(p.instances).filter((i) => lastSegment(i.zone) === zone));
-    if (down) {
-      this.zonesDown.add(zone);
-      for (const i of inZone) {
-        try {
-          await this.vms.freeze(i.name);
-        } catch (err) {
-          // Not running (stopped, booting): nothing of it answers anyway.
-          if (!(err instanceof ChaosRefusal)) throw err;
-        }
-      }
-      this.onNetworkChange();
-      this.log(`chaos: zone ${zone} down (${inZone.length} instances frozen)`);
-    } else {
-      this.zonesDown.delete(zone);
-      for (const i of inZone) await this.vms.thaw(i.name);
-      this.onNetworkChange();
-      this.log(`chaos: zone ${zone} up (${inZone.length} instances thawed)`);
-    }
+    await this.net.setZoneDown(zone, down);
+    if (down) this.zonesDown.add(zone);
+    else this.zonesDown.delete(zone);
+    this.onNetworkChange();
+    this.log(`chaos: zone ${zone} ${down ? 'down' : 'up'} (links of ${inZone.length} instances ${down ? 'cut' : 'restored'})`);
     this.markNodes(zone, !down);
     return this.state();
   }

@@ -5,8 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { APISERVER_PORT } from '../pki/index';
-import { SandboxNetwork } from '../net/sandbox-network';
-import { ChaosControls } from '../chaos/controls';
+import { SandboxNetwork, type SandboxNetworkOptions } from '../net/sandbox-network';
+import { ChaosControls, type NetworkFaults } from '../chaos/controls';
 import type { VmChaos, VmHost } from '../vm/types';
 import { Cloud } from './cloud';
 import { GceError } from './gce-error';
@@ -32,8 +32,9 @@ export type EmulatorOptions = {
   apiServerPort?: number;
   waitTimeoutMs?: number;
   vmHost: VmHost;
-  /** Serves /sandbox/v1/chaos when given (the real VM host); tests with stand-in VMs leave it out. */
+  /** Serves /sandbox/v1/chaos when given with `faults` (the real VM host and network); tests with stand-in VMs leave it out. */
   chaos?: VmChaos;
+  faults?: NetworkFaults;
   log?: (line: string) => void;
   /** One log line per request. */
   verbose?: boolean;
@@ -42,6 +43,8 @@ export type EmulatorOptions = {
    * 169.254.169.254 forwards there). Only /computeMetadata/v1/ is served on it, never the Compute API.
    */
   metadataListen?: { host: string; port: number };
+  /** How the load balancer and external IPs sit on the twin's network (sandbox/net). */
+  networkOptions?: Pick<SandboxNetworkOptions, 'natPorts' | 'backendLocalAddress' | 'addresses'>;
 };
 
 export type Emulator = {
@@ -216,12 +219,13 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
   const network = new SandboxNetwork({
     view: () => networkView(c, apiServerPort, (zone) => live.chaos?.isZoneDown(zone) ?? false),
     natPort: apiServerPort,
+    ...opts.networkOptions,
     healthIntervalMs: opts.lbHealthIntervalMs,
     log,
   });
   c.onChange(() => network.reconcile());
   network.start();
-  if (opts.chaos) live.chaos = new ChaosControls(c, opts.chaos, () => network.reconcile(), log);
+  if (opts.chaos && opts.faults) live.chaos = new ChaosControls(c, opts.chaos, opts.faults, () => network.reconcile(), log);
 
   return {
     port,

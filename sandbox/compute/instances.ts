@@ -183,7 +183,7 @@ export const insertInstance: Handler = (cloud, req) => {
     const field = 'resource.networkInterfaces[0].networkIP';
     if (!isIpv4(nic.networkIP)) throw invalidField(field, nic.networkIP, 'Must be an IPv4 address.');
     if (!inSubnet(subnet, nic.networkIP)) {
-      throw invalidField(field, nic.networkIP, `IP address is not in the subnetwork's usable range ${subnet.cidr} (hosts .2-.253).`);
+      throw invalidField(field, nic.networkIP, `IP address is not in the subnetwork's usable range ${subnet.cidr} (hosts .2-.125 of the /25).`);
     }
     internalAddress = cloud.findAddressByIp(project, region, nic.networkIP);
     const reservedForUs = internalAddress?.addressType === 'INTERNAL' && !(internalAddress.users?.length);

@@ -1,40 +1,37 @@
-// The sandbox's address plan. Everything lives in 127.0.0.0/8 so that every VM process can bind its
-// own address on the loopback interface without any network set-up. With N = SANDBOX_NET:
-//   internal subnetwork of region r (catalog position): 127.N.r.0/24, hosts .2-.253 (GCE keeps
-//   .0, .1 gateway, .254 and .255); ephemeral external IPs 127.(N+1).0.1-254; static external
-//   addresses 127.(N+1).1.1-254. Addresses are unique across projects: there is one loopback.
+// The sandbox's address plan (the kube-up twin's, see below): the Compute emulator hands out internal
+// and external addresses from it, and sandbox/net puts them on namespaces and the bridge.
 
-export type Subnet = { cidr: string; gateway: string; prefix: string };
+/** A region's subnetwork; the plan's TwinSubnet. */
+export type Subnet = TwinSubnet;
 
 export function regionSubnet(net: number, regionNo: number): Subnet {
-  const prefix = `127.${net}.${regionNo}`;
-  return { cidr: `${prefix}.0/24`, gateway: `${prefix}.1`, prefix };
+  return twinRegionSubnet(net, regionNo);
 }
 
 export function subnetHosts(subnet: Subnet): string[] {
-  return range(2, 253).map((h) => `${subnet.prefix}.${h}`);
+  return subnet.hosts;
+}
+
+export function inSubnet(subnet: Subnet, ip: string): boolean {
+  return subnet.hosts.includes(ip);
 }
 
 export function ephemeralExternalPool(net: number): string[] {
-  return range(1, 254).map((h) => `127.${net + 1}.0.${h}`);
+  return twinEphemeralExternalPool(net);
 }
 
 export function staticExternalPool(net: number): string[] {
-  return range(1, 254).map((h) => `127.${net + 1}.1.${h}`);
+  return twinStaticExternalPool(net);
 }
 
-/** Where explicitly given external addresses may come from: the whole 127.(N+1).0.0/16. */
+/** Where explicitly given external addresses may come from. */
 export function isExternalRange(net: number, ip: string): boolean {
-  return isIpv4(ip) && ip.startsWith(`127.${net + 1}.`);
+  return twinIsExternalRange(net, ip);
 }
 
 export function isIpv4(ip: string): boolean {
   const parts = ip.split('.');
   return parts.length === 4 && parts.every((p) => /^(0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255);
-}
-
-export function inSubnet(subnet: Subnet, ip: string): boolean {
-  return subnetHosts(subnet).includes(ip);
 }
 
 export function lowestFree(pool: readonly string[], used: ReadonlySet<string>): string | undefined {

@@ -2,9 +2,9 @@
 // like a GCE legacy health check that only needs the handshake to succeed.
 import { connect } from 'node:net';
 
-export function probeTcp(host: string, port: number, timeoutMs: number): Promise<boolean> {
+export function probeTcp(host: string, port: number, timeoutMs: number, localAddress?: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ host, port });
+    const socket = connect({ host, port, ...(localAddress ? { localAddress } : {}) });
     const done = (ok: boolean) => {
       socket.destroy();
       resolve(ok);

@@ -24,8 +24,17 @@ export type NetworkView = { rules: ForwardingRuleView[]; nats: NatView[] };
 
 export type SandboxNetworkOptions = {
   view: () => NetworkView;
-  /** Port an external IP forwards (the API server's, 443). */
+  /** Port a forwarding rule without portRange forwards (the API server's, 443). */
   natPort: number;
+  /**
+   * Ports an external IP forwards to the instance (GCE's 1:1 NAT forwards every port the firewall lets in;
+   * kube-up opens 22 and 443 to the world). Default: `natPort` only.
+   */
+  natPorts?: number[];
+  /** Source address of the load balancer's connections and health checks to backends (Google's, not the dashboard's). */
+  backendLocalAddress?: string;
+  /** Puts an external address on the host before a forwarder binds it, and takes it off when none does. */
+  addresses?: { add(ip: string): Promise<void>; remove(ip: string): Promise<void> };
   /** Time between health rounds (GCE's legacy checks: seconds; default 1000). */
   healthIntervalMs?: number;
   log: (msg: string) => void;
@@ -47,6 +56,9 @@ export class SandboxNetwork {
   private readonly forwarders = new Map<string, TcpForwarder>();
   private readonly routes = new Map<string, Route>();
   private readonly health = new Map<string, RuleHealth>();
+  /** External addresses put on the host for a forwarder, and those being put there. */
+  private readonly addressed = new Set<string>();
+  private readonly adding = new Set<string>();
   private readonly healthIntervalMs: number;
   private activationTimer: NodeJS.Timeout | undefined;
   private roundTimer: NodeJS.Timeout | undefined;
@@ -76,7 +88,9 @@ export class SandboxNetwork {
     const activeRules = new Map<string, ForwardingRuleView>();
     let nextActivation = Infinity;
     for (const nat of view.nats) {
-      desired.set(`${nat.ip}:${this.opts.natPort}`, { kind: 'nat', backend: { host: nat.internalIp, port: this.opts.natPort } });
+      for (const port of this.opts.natPorts ?? [this.opts.natPort]) {
+        desired.set(`${nat.ip}:${port}`, { kind: 'nat', backend: { host: nat.internalIp, port } });
+      }
     }
     for (const rule of view.rules) {
       if (rule.activeAt > now) {
@@ -94,6 +108,7 @@ export class SandboxNetwork {
       this.forwarders.delete(addr);
       this.routes.delete(addr);
       this.opts.log(`lb: ${addr} stopped forwarding`);
+      this.releaseAddressIfUnused(forwarder.ip);
     }
     for (const [addr, route] of desired) {
       // Swapping the route of a bound address (natIP -> forwarding rule) keeps the listener.
@@ -105,7 +120,7 @@ export class SandboxNetwork {
         this.forwarders.set(addr, forwarder);
         this.opts.log(`lb: ${addr} forwarding to ${route.kind === 'nat' ? `${route.backend.host}:${route.backend.port}` : `the target pool of ${route.ruleKey.split('/').pop() ?? ''}`}`);
       }
-      forwarder.ensureListening();
+      this.listenWhenAddressed(forwarder);
     }
 
     for (const key of this.health.keys()) if (!activeRules.has(key)) this.health.delete(key);
@@ -126,6 +141,33 @@ export class SandboxNetwork {
     if (nextActivation !== Infinity) {
       this.activationTimer = setTimeout(() => this.reconcile(), Math.max(0, nextActivation - now) + 5);
     }
+  }
+
+  /** Binds once the host holds the address (a failed add or bind is retried at the next health round). */
+  private listenWhenAddressed(forwarder: TcpForwarder): void {
+    const addresses = this.opts.addresses;
+    if (!addresses || this.addressed.has(forwarder.ip)) {
+      forwarder.ensureListening();
+      return;
+    }
+    if (this.adding.has(forwarder.ip)) return;
+    this.adding.add(forwarder.ip);
+    addresses
+      .add(forwarder.ip)
+      .then(() => {
+        this.addressed.add(forwarder.ip);
+        forwarder.ensureListening();
+      })
+      .catch((err: unknown) => this.opts.log(`lb: cannot put ${forwarder.ip} on the host: ${err instanceof Error ? err.message : String(err)}; retrying`))
+      .finally(() => this.adding.delete(forwarder.ip));
+  }
+
+  private releaseAddressIfUnused(ip: string): void {
+    const addresses = this.opts.addresses;
+    if (!addresses || !this.addressed.has(ip)) return;
+    if ([...this.forwarders.values()].some((f) => f.ip === ip)) return;
+    this.addressed.delete(ip);
+    addresses.remove(ip).catch((err: unknown) => this.opts.log(`lb: cannot take ${ip} off the host: ${err instanceof Error ? err.message : String(err)}`));
   }
 
   close(): void {
@@ -150,12 +192,13 @@ export class SandboxNetwork {
     // Round robin over the members found healthy by the last round.
     const host = h.healthy[h.next % h.healthy.length];
     h.next = (h.next + 1) % Number.MAX_SAFE_INTEGER;
-    return host === undefined ? undefined : { host, port: route.port };
+    if (host === undefined) return undefined;
+    return { host, port: route.port, ...(this.opts.backendLocalAddress ? { localAddress: this.opts.backendLocalAddress } : {}) };
   }
 
   private async probeRule(name: string, h: RuleHealth, members: string[]): Promise<void> {
     const timeout = Math.max(100, Math.min(this.healthIntervalMs, 1_000));
-    const results = await Promise.all(members.map((ip) => probeTcp(ip, h.port, timeout)));
+    const results = await Promise.all(members.map((ip) => probeTcp(ip, h.port, timeout, this.opts.backendLocalAddress)));
     const healthy = members.filter((_, i) => results[i] === true);
     const before = h.healthy.join(', ');
     h.healthy = healthy;

@@ -3,7 +3,7 @@
 // balancer, so the client still talks TLS end to end with the API server behind it.
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
-export type Backend = { host: string; port: number };
+export type Backend = { host: string; port: number; localAddress?: string };
 
 /** Undefined: no backend for this connection, so it is accepted and closed at once. */
 export type PickBackend = () => Promise<Backend | undefined>;
@@ -82,7 +82,7 @@ export class TcpForwarder {
           client.destroy();
           return;
         }
-        const upstream = connect({ host: backend.host, port: backend.port, allowHalfOpen: true });
+        const upstream = connect({ host: backend.host, port: backend.port, allowHalfOpen: true, ...(backend.localAddress ? { localAddress: backend.localAddress } : {}) });
         this.track(upstream);
         upstream.setTimeout(CONNECT_TIMEOUT_MS, () => upstream.destroy());
         upstream.once('connect', () => {
