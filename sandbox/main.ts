@@ -2,6 +2,7 @@
 // the metadata server and the sandbox controls on 127.0.0.1:SANDBOX_PORT, runs the VMs (each a network
 // namespace on the twin's bridge, sandbox/net), seeds the two demo clusters at the first start, and on
 // restart brings back the VMs that were RUNNING.
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { startEmulator, type Emulator } from './compute/emulator';
 import { twinBlock } from './compute/ip-plan';
@@ -26,6 +27,7 @@ try {
   process.exit(2);
 }
 
+mkdirSync(config.sandboxDir, { recursive: true });
 const twin = new TwinNetwork({ net: config.net, log: (msg) => console.log(`[net] ${msg}`), janitorLogFile: path.join(config.sandboxDir, 'janitor.log') });
 try {
   await twin.prepare();

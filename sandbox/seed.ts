@@ -242,8 +242,11 @@ function uniqueSuffixedNames(masterName: string, count: number): string[] {
 }
 
 async function lowestFreeIp(compute: ComputeHttp, region: string, cidr: string): Promise<string> {
-  const m = /^(\d+\.\d+\.\d+)\.0\/24$/.exec(cidr);
-  if (!m?.[1]) throw new Error(`unexpected subnetwork range ${cidr}`);
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr);
+  if (!m) throw new Error(`unexpected subnetwork range ${cidr}`);
+  const base = m.slice(1, 5).reduce((acc, octet) => acc * 256 + Number(octet), 0);
+  const size = 2 ** (32 - Number(m[5]));
+  const ipAt = (offset: number) => [24, 16, 8, 0].map((shift) => Math.floor((base + offset) / 2 ** shift) % 256).join('.');
   const list = instanceAggregatedListSchema.parse(await compute.call('GET', '/aggregated/instances'));
   const used = new Set(
     Object.values(list.items ?? {})
@@ -252,9 +255,9 @@ async function lowestFreeIp(compute: ComputeHttp, region: string, cidr: string):
   );
   const addresses = addressListSchema.parse(await compute.call('GET', `/regions/${region}/addresses`));
   for (const a of addresses.items ?? []) used.add(a.address);
-  // .0 network, .1 gateway, .254/.255 reserved, as in GCE subnetworks.
-  for (let host = 2; host <= 253; host++) {
-    const ip = `${m[1]}.${host}`;
+  // The network address, the gateway, the second-to-last and the broadcast address are GCE's.
+  for (let host = 2; host <= size - 3; host++) {
+    const ip = ipAt(host);
     if (!used.has(ip)) return ip;
   }
   throw new Error(`no free IP address in ${cidr}`);
