@@ -389,6 +389,8 @@ describe('project metadata, guest attributes and wait_for_change', () => {
       }),
     );
     expect((await metadata('PUT', '/instance/guest-attributes/hostkeys/ssh-rsa', ip, 'ssh-rsa AAAAB')).status).toBe(403);
+    // Disabled: what was written is no longer served either.
+    await expectGceError(instances.getGuestAttributes({ project: PROJECT, zone: ZONE, instance: 'named', queryPath: 'hostkeys/' }), 404, 'notFound');
   });
 
   it('holds a wait_for_change GET until the value changes, and answers the same value at timeout_sec', async () => {

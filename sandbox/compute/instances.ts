@@ -32,6 +32,7 @@ import {
   zonalLink,
   zoneLink,
 } from './links';
+import { guestAttributesEnabled } from './projects';
 import type { AccessConfig, Address, Disk, Instance } from './schemas';
 
 const intLike = z.union([z.string().regex(/^\d+$/), z.number().int().nonnegative()]).transform(String);
@@ -549,13 +550,14 @@ export const setMachineResources: Handler = (cloud, req) => {
 
 /**
  * `getGuestAttributes?queryPath=<namespace>/` (or `<namespace>/<key>`) or `?variableKey=<namespace>/<key>`:
- * what the guest wrote through the metadata server. Nothing matching (which is also what an instance
- * without guest attributes enabled has: its guest cannot write any) is 404, as on GCE.
+ * what the guest wrote through the metadata server, while guest attributes are enabled (instance or project
+ * metadata `enable-guest-attributes=TRUE`). Nothing matching, or guest attributes disabled, is 404 notFound.
  */
 export const getGuestAttributes: Handler = (cloud, req) => {
   const { project, zone } = zoneOf(cloud, req);
   const instance = cloud.getInstance(project, zone, param(req, 'instance'));
-  const all = cloud.peekProject(project)?.guestAttributes?.[`${zone}/${instance.name}`] ?? [];
+  // Attributes written while guest attributes were enabled are not served once they are disabled.
+  const all = guestAttributesEnabled(cloud, project, instance) ? (cloud.peekProject(project)?.guestAttributes?.[`${zone}/${instance.name}`] ?? []) : [];
   const selfLink = `${instance.selfLink}/guestAttributes`;
   const variableKey = req.query.get('variableKey');
   if (variableKey) {

@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { Cloud } from './cloud';
 import { lastSegment, projectNumber } from './links';
-import { projectMetadata } from './projects';
+import { guestAttributesEnabled, projectMetadata } from './projects';
 
 export type MetadataAnswer = { status: number; body: string; contentType: string };
 
@@ -67,10 +67,6 @@ export async function handleMetadataRequest(cloud: Cloud, req: MetadataRequest):
   });
 }
 
-function isTrue(value: string | undefined): boolean {
-  return value !== undefined && value.trim().toLowerCase() === 'true';
-}
-
 function answerMetadata(cloud: Cloud, req: MetadataRequest): MetadataAnswer {
   const { method, path, query } = req;
   if (req.flavor !== 'Google') return text(403, 'Missing required header: Metadata-Flavor: Google\n');
@@ -86,10 +82,7 @@ function answerMetadata(cloud: Cloud, req: MetadataRequest): MetadataAnswer {
   const alt = query.get('alt');
 
   if (guestAttribute) {
-    // The instance's own setting wins over the project's, as for the other boolean metadata keys.
-    const own = items.find((i) => i.key === 'enable-guest-attributes')?.value;
-    const enabled = isTrue(own ?? projectItems.find((i) => i.key === 'enable-guest-attributes')?.value);
-    if (!enabled) return text(403, 'Guest attributes endpoint access is disabled.\n');
+    if (!guestAttributesEnabled(cloud, project, instance)) return text(403, 'Guest attributes endpoint access is disabled.\n');
     const namespace = decodeURIComponent(guestAttribute[1] ?? '');
     const key = decodeURIComponent(guestAttribute[2] ?? '');
     const instanceKey = `${zone}/${instance.name}`;

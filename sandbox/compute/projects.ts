@@ -6,7 +6,7 @@ import type { Cloud } from './cloud';
 import { fingerprintMismatch } from './gce-error';
 import { checkMetadata, metadataBody } from './instances';
 import { gceTimestamp, newFingerprint, projectLink, projectNumber, stableFingerprint } from './links';
-import type { ProjectState } from './schemas';
+import type { Instance, ProjectState } from './schemas';
 
 type ProjectMetadata = NonNullable<ProjectState['commonInstanceMetadata']>;
 
@@ -19,6 +19,17 @@ export function projectMetadata(cloud: Cloud, project: string): ProjectMetadata 
       items: [],
     }
   );
+}
+
+/**
+ * Whether the instance's guest may write guest attributes: `enable-guest-attributes` TRUE in its own
+ * metadata or, when it does not set the key, in the project's (the instance's value wins, as for GCE's
+ * other boolean metadata keys).
+ */
+export function guestAttributesEnabled(cloud: Cloud, project: string, instance: Instance): boolean {
+  const key = 'enable-guest-attributes';
+  const value = instance.metadata.items.find((i) => i.key === key)?.value ?? projectMetadata(cloud, project).items.find((i) => i.key === key)?.value;
+  return value !== undefined && value.trim().toLowerCase() === 'true';
 }
 
 export const getProject: Handler = (cloud, req) => {
