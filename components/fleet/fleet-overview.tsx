@@ -29,6 +29,13 @@ export function FleetOverview() {
           </Link>
         </div>
       </div>
+      {data.unreachableZones && data.unreachableZones.length > 0 ? (
+        <p data-testid="fleet-unreachable-zones" className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900">
+          Compute Engine cannot see{' '}
+          {data.unreachableZones.map((z) => `${z.zone} (${z.project})`).join(', ')} right now: masters in{' '}
+          {data.unreachableZones.length === 1 ? 'that zone are' : 'those zones are'} missing below, and their clusters may look smaller than they are.
+        </p>
+      ) : null}
       {data.clusters.length === 0 ? (
         <p className="rounded-lg border border-dashed border-slate-300 bg-white p-6 text-sm text-slate-500">
           No cluster masters found. Quorum discovers instances that carry kube-up&apos;s kube-env metadata.

@@ -8,6 +8,7 @@ import type {
   FirewallSpec,
   InsertInstanceSpec,
   InstanceInfo,
+  InstanceListing,
   InstanceRef,
   MetadataItem,
   RegionInfo,
@@ -171,6 +172,9 @@ export class RateLimitedCompute implements ComputePort {
   }
   listInstances(project: string, nameRegex: string): Promise<InstanceInfo[]> {
     return this.limited(project, () => this.inner.listInstances(project, nameRegex));
+  }
+  listMasterInstances(project: string): Promise<InstanceListing> {
+    return this.limited(project, () => this.inner.listMasterInstances(project));
   }
   getForwardingRule(project: string, region: string, name: string): Promise<ForwardingRule | null> {
     return this.limited(project, () => this.inner.getForwardingRule(project, region, name));

@@ -9,7 +9,9 @@ export type ClusterRef = {
 };
 
 export const VM_STATUSES = [
-  'PROVISIONING', 'STAGING', 'RUNNING', 'STOPPING', 'STOPPED', 'SUSPENDING', 'SUSPENDED', 'REPAIRING', 'TERMINATED',
+  'PENDING', 'PROVISIONING', 'STAGING', 'RUNNING', 'STOPPING', 'DEPROVISIONING', 'STOPPED', 'SUSPENDING', 'SUSPENDED', 'REPAIRING', 'TERMINATED',
+  /** A status Compute reported that Quorum does not know (gce-mapping.ts): read as not running. */
+  'UNKNOWN',
 ] as const;
 export type VmStatus = (typeof VM_STATUSES)[number];
 

@@ -29,7 +29,12 @@ export type ClusterSummary = {
 
 export type FleetEntry = { ok: true; summary: ClusterSummary } | { ok: false; id: string; cluster: ClusterRef; error: string };
 
-export type FleetView = { observedAt: string; clusters: FleetEntry[] };
+export type FleetView = {
+  observedAt: string;
+  clusters: FleetEntry[];
+  /** Zones Compute Engine could not answer for at discovery: masters there are missing from `clusters`. */
+  unreachableZones?: Array<{ project: string; zone: string }>;
+};
 
 export function summarizeCluster(view: ClusterView): ClusterSummary {
   const { topology: t, assessment: a } = view;

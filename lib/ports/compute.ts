@@ -22,6 +22,12 @@ export type InstanceInfo = {
 
 export type MetadataItem = { key: string; value: string };
 
+/**
+ * An aggregated instance list that may be partial: `unreachableZones` are zones Compute could not answer for
+ * (their instances are missing from `instances`), sorted by name.
+ */
+export type InstanceListing = { instances: InstanceInfo[]; unreachableZones: string[] };
+
 export type RegionInfo = { name: string; zones: string[] };
 
 /** nic0's external address: a new ephemeral one, none, or a reserved static address of the region. */
@@ -78,6 +84,12 @@ export interface ComputePort {
    * `name eq <regex>`): a cluster's replicas are looked for everywhere, so one in another region is seen.
    */
   listInstances(project: string, nameRegex: string): Promise<InstanceInfo[]>;
+  /**
+   * Instances named like kube-up masters (`<prefix>-master`, `<prefix>-master-<3 chars>`) in every zone, for fleet
+   * discovery. Asks for partial success: a zone Compute cannot reach now is listed in `unreachableZones` instead of
+   * failing the whole call.
+   */
+  listMasterInstances(project: string): Promise<InstanceListing>;
   getForwardingRule(project: string, region: string, name: string): Promise<ForwardingRule | null>;
   getTargetPool(project: string, region: string, name: string): Promise<TargetPool | null>;
   getAddress(project: string, region: string, name: string): Promise<StaticAddress | null>;

@@ -62,8 +62,15 @@ describe('parseEnv', () => {
     [{ QUORUM_FAILPOINT: '3:somewhere' }, 'QUORUM_FAILPOINT'],
     [{ QUORUM_ALLOWED_ORIGINS: 'quorum.example.com' }, 'QUORUM_ALLOWED_ORIGINS'],
     [{ QUORUM_ALLOWED_ORIGINS: 'https://quorum.example.com/app' }, 'QUORUM_ALLOWED_ORIGINS'],
-    [{ QUORUM_FAILPOINT: '3:step-returned', QUORUM_PROVIDER: 'gce' }, 'QUORUM_FAILPOINT'],
+    [{ QUORUM_FAILPOINT: '3:step-returned', QUORUM_PROVIDER: 'gce', QUORUM_PROJECTS: 'proj-one' }, 'QUORUM_FAILPOINT'],
   ])('rejects %j naming the variable', (source, name) => {
     expect(() => parseEnv(source, '/repo')).toThrow(name);
+  });
+
+  it('requires QUORUM_PROJECTS with QUORUM_PROVIDER=gce, saying what to set; the sandbox defaults to its own project', () => {
+    expect(() => parseEnv({ QUORUM_PROVIDER: 'gce' }, '/repo')).toThrow(/QUORUM_PROJECTS: is required with QUORUM_PROVIDER=gce: the comma-separated GCE project ids/);
+    expect(() => parseEnv({ QUORUM_PROVIDER: 'gce', QUORUM_PROJECTS: '' }, '/repo')).toThrow('QUORUM_PROJECTS');
+    expect(parseEnv({ QUORUM_PROVIDER: 'gce', QUORUM_PROJECTS: 'proj-one' }, '/repo').QUORUM_PROJECTS).toEqual(['proj-one']);
+    expect(parseEnv({}, '/repo').QUORUM_PROJECTS).toEqual(['sandbox-project']);
   });
 });

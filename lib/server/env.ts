@@ -17,8 +17,11 @@ function envSchema(cwd: string) {
     SANDBOX_PORT: port.default(8780),
     /** Port of the API-server stand-in on each sandbox replica's internal IP. */
     SANDBOX_APISERVER_PORT: port.default(443),
-    /** Projects whose clusters the fleet lists. */
-    QUORUM_PROJECTS: projectList.default(['sandbox-project']),
+    /**
+     * Projects whose clusters the fleet lists. Defaults to the sandbox's project with the sandbox; required
+     * with QUORUM_PROVIDER=gce, where no project is a sensible default (see the refinement below).
+     */
+    QUORUM_PROJECTS: projectList.optional(),
     /** Absolute; a relative value is taken from the repo root, where every script and `next` run. */
     QUORUM_DATA_DIR: z
       .string()
@@ -69,10 +72,16 @@ function envSchema(cwd: string) {
       .string()
       .regex(/^\d{1,3}:(before-step|step-returned|after-step)$/, 'must be <step index>:<before-step|step-returned|after-step>')
       .optional(),
-  }).refine((e) => e.QUORUM_FAILPOINT === undefined || e.QUORUM_PROVIDER === 'sandbox', {
-    path: ['QUORUM_FAILPOINT'],
-    message: 'is for crash tests against the sandbox; it is refused with QUORUM_PROVIDER=gce',
-  });
+  })
+    .refine((e) => e.QUORUM_FAILPOINT === undefined || e.QUORUM_PROVIDER === 'sandbox', {
+      path: ['QUORUM_FAILPOINT'],
+      message: 'is for crash tests against the sandbox; it is refused with QUORUM_PROVIDER=gce',
+    })
+    .refine((e) => e.QUORUM_PROJECTS !== undefined || e.QUORUM_PROVIDER === 'sandbox', {
+      path: ['QUORUM_PROJECTS'],
+      message: 'is required with QUORUM_PROVIDER=gce: the comma-separated GCE project ids whose clusters Quorum lists (e.g. QUORUM_PROJECTS=my-project-1,my-project-2)',
+    })
+    .transform((e) => ({ ...e, QUORUM_PROJECTS: e.QUORUM_PROJECTS ?? ['sandbox-project'] }));
 }
 
 export type Env = z.output<ReturnType<typeof envSchema>>;

@@ -182,7 +182,7 @@ export class ChaosControls {
       case 'restore':
         this.refuseInDownZone(zone, name);
         // A stop still in progress ends first; then the VM is started like any stopped one.
-        for (const deadline = Date.now() + 60_000; this.cloud.getInstance(project, zone, name).status === 'STOPPING' && Date.now() < deadline; ) await sleep(100);
+        for (const deadline = Date.now() + 60_000; ['STOPPING', 'DEPROVISIONING'].includes(this.cloud.getInstance(project, zone, name).status) && Date.now() < deadline; ) await sleep(100);
         if (this.cloud.getInstance(project, zone, name).status === 'TERMINATED') {
           this.log(`chaos: restoring ${name} (instances.start)`);
           await compute('start');

@@ -12,6 +12,8 @@ export type ApiRequest = {
   body: unknown;
   /** Aborted when the client goes away (operations.wait stops waiting). */
   signal: AbortSignal;
+  /** aggregatedList scopes (`zones/<z>`) Compute cannot reach now (sandbox chaos "zone API down"). */
+  unreachableScopes?: ReadonlySet<string>;
 };
 
 /** Returns the JSON body of a 200 answer, or throws a GceError. */
@@ -52,19 +54,38 @@ export function listResponse<T>(kind: string, selfLink: string, all: readonly T[
 /**
  * aggregatedList: items keyed by scope (`zones/<z>`, `regions/<r>`), every scope of the catalog
  * present; a scope with nothing on this page carries GCE's NO_RESULTS_ON_PAGE warning instead.
+ * A scope Compute cannot reach fails the whole call (503), unless the caller set
+ * `returnPartialSuccess=true`: then that scope carries the UNREACHABLE warning instead of items and is
+ * listed in `unreachables`.
  */
 export function aggregatedResponse<T>(
   kind: string,
   selfLink: string,
   field: string,
   scopes: ReadonlyArray<{ key: string; items: readonly T[] }>,
-  query: URLSearchParams,
+  req: Pick<ApiRequest, 'query' | 'unreachableScopes'>,
 ) {
+  const { query } = req;
+  const unreachables = scopes.map((s) => s.key).filter((key) => req.unreachableScopes?.has(key));
+  if (unreachables.length > 0 && query.get('returnPartialSuccess') !== 'true') {
+    throw new GceError(503, 'backendError', `The service is currently unavailable for scope '${unreachables[0] ?? ''}'.`);
+  }
+  const reachable = scopes.filter((s) => !unreachables.includes(s.key));
   const filter = compileFilter(query.get('filter') ?? undefined);
-  const flat = scopes.flatMap((s) => s.items.filter(filter).map((item) => ({ key: s.key, item })));
+  const flat = reachable.flatMap((s) => s.items.filter(filter).map((item) => ({ key: s.key, item })));
   const page = paginate(flat, parseMaxResults(query.get('maxResults')), query.get('pageToken'));
   const items: Record<string, unknown> = {};
   for (const s of scopes) {
+    if (unreachables.includes(s.key)) {
+      items[s.key] = {
+        warning: {
+          code: 'UNREACHABLE',
+          message: `Scope '${s.key}' is unreachable.`,
+          data: [{ key: 'scope', value: s.key }],
+        },
+      };
+      continue;
+    }
     const here = page.items.filter((e) => e.key === s.key).map((e) => e.item);
     items[s.key] =
       here.length > 0
@@ -83,6 +104,7 @@ export function aggregatedResponse<T>(
     items,
     ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}),
     selfLink,
+    ...(unreachables.length > 0 ? { unreachables } : {}),
   };
 }
 

@@ -62,6 +62,11 @@ export class Cloud {
   private readonly changeListeners = new Set<() => void>();
   private closed = false;
   /**
+   * Zones whose Compute API is down (sandbox chaos, sandbox/chaos/zone-api.ts): zonal calls there fail with
+   * 503 and aggregatedList fails unless it asked for partial success. Not persisted.
+   */
+  readonly zonesApiDown = new Set<string>();
+  /**
    * Epoch ms from which a forwarding rule inserted since this start forwards (Infinity until its
    * insert is DONE). Rules not listed existed before the start and forward at once: their
    * propagation happened in an earlier run, so it is not kept in state.json.
@@ -283,10 +288,20 @@ export class Cloud {
 
   // --- operations ---------------------------------------------------------------------------
 
-  findOperationByRequestId(project: string, requestId: string): Operation | undefined {
+  /** The operation a mutation with this requestId started in the project, if it is still kept. */
+  findOperationByRequestId(project: string, requestId: string): StoredOperation | undefined {
     const p = this.peekProject(project);
     if (!p) return undefined;
-    return Object.values(p.operations).find((o) => o.requestId === requestId)?.op;
+    return Object.values(p.operations).find((o) => o.requestId === requestId);
+  }
+
+  /** Ties a requestId to the operation its call started, and to that call (see router.ts). */
+  recordRequest(project: string, operationName: string, requestId: string, requestKey: string): void {
+    const stored = this.peekProject(project)?.operations[operationName];
+    if (!stored) return;
+    stored.requestId = requestId;
+    stored.requestKey = requestKey;
+    this.persist();
   }
 
   getOperation(project: string, scope: OperationScope, name: string): Operation {
@@ -360,6 +375,10 @@ export class Cloud {
     this.persist();
 
     const delay = this.opts.opDelayMs;
+    // An inserted instance is PENDING first (GCE finding capacity), then PROVISIONING, then STAGING.
+    this.schedule(Math.floor(delay / 4), () => {
+      if (stored.effect && this.applyEarly(args.project, stored.effect)) this.persist();
+    });
     this.schedule(Math.floor(delay / 2), () => {
       if (op.status !== 'PENDING') return;
       op.status = 'RUNNING';
@@ -367,20 +386,29 @@ export class Cloud {
       if (stored.effect) this.applyMidway(args.project, stored.effect);
       this.persist();
     });
+    const finish = () => {
+      if (this.closed) return;
+      try {
+        this.completeOperation(args.project, stored, 'live');
+      } catch (err) {
+        this.opts.log(`operation step failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      }
+    };
+    // Once the guest is down, a stopped or deleted instance is DEPROVISIONING for a moment (GCE releasing
+    // its resources) before it is TERMINATED or gone.
+    const guestDown = () => {
+      if (this.closed) return;
+      if (stored.effect && this.applyDeprovisioning(args.project, stored.effect)) {
+        this.persist();
+        this.schedule(Math.floor(delay / 4), finish);
+      } else {
+        finish();
+      }
+    };
     const { waitFor } = args;
     this.schedule(delay, () => {
-      if (!waitFor) {
-        this.completeOperation(args.project, stored, 'live');
-        return;
-      }
-      void waitFor.then(() => {
-        if (this.closed) return;
-        try {
-          this.completeOperation(args.project, stored, 'live');
-        } catch (err) {
-          this.opts.log(`operation step failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-        }
-      });
+      if (!waitFor) guestDown();
+      else void waitFor.then(guestDown);
     });
     return op;
   }
@@ -470,10 +498,28 @@ export class Cloud {
     for (const o of done.slice(0, ops.length - MAX_OPERATIONS_PER_PROJECT)) delete p.operations[o.op.name];
   }
 
+  /** PENDING -> PROVISIONING; true when something changed. */
+  private applyEarly(project: string, effect: Effect): boolean {
+    if (effect.type !== 'instanceRunning') return false;
+    const i = this.peekProject(project)?.instances[`${effect.zone}/${effect.name}`];
+    if (i?.status !== 'PENDING') return false;
+    i.status = 'PROVISIONING';
+    return true;
+  }
+
   private applyMidway(project: string, effect: Effect): void {
     if (effect.type !== 'instanceRunning') return;
     const i = this.peekProject(project)?.instances[`${effect.zone}/${effect.name}`];
-    if (i?.status === 'PROVISIONING') i.status = 'STAGING';
+    if (i?.status === 'PENDING' || i?.status === 'PROVISIONING') i.status = 'STAGING';
+  }
+
+  /** STOPPING -> DEPROVISIONING for a stop or delete whose guest is down; true when something changed. */
+  private applyDeprovisioning(project: string, effect: Effect): boolean {
+    if (effect.type !== 'instanceTerminated' && effect.type !== 'instanceDeleted') return false;
+    const i = this.peekProject(project)?.instances[`${effect.zone}/${effect.name}`];
+    if (i?.status !== 'STOPPING') return false;
+    i.status = 'DEPROVISIONING';
+    return true;
   }
 
   /** Finishing effects. Throwing a GceError fails the operation (`operation.error`), as GCE does. */
@@ -482,7 +528,7 @@ export class Cloud {
     switch (effect.type) {
       case 'instanceRunning': {
         const i = p.instances[`${effect.zone}/${effect.name}`];
-        if (!i || (i.status !== 'PROVISIONING' && i.status !== 'STAGING')) return;
+        if (!i || (i.status !== 'PENDING' && i.status !== 'PROVISIONING' && i.status !== 'STAGING')) return;
         i.status = 'RUNNING';
         i.lastStartTimestamp = gceTimestamp();
         this.assignEphemeralNatIps(i);
@@ -491,7 +537,7 @@ export class Cloud {
       }
       case 'instanceTerminated': {
         const i = p.instances[`${effect.zone}/${effect.name}`];
-        if (!i || i.status !== 'STOPPING') return;
+        if (!i || (i.status !== 'STOPPING' && i.status !== 'DEPROVISIONING')) return;
         i.status = 'TERMINATED';
         i.lastStopTimestamp = gceTimestamp();
         // A stopped instance loses its ephemeral external IP; static ones stay attached.
@@ -507,6 +553,7 @@ export class Cloud {
         const i = p.instances[key];
         if (!i) return;
         delete p.instances[key];
+        if (p.guestAttributes) delete p.guestAttributes[key];
         this.releaseAddressesOf(project, i.selfLink);
         const doomed: string[] = [];
         for (const attached of i.disks) {

@@ -32,7 +32,7 @@ export const aggregatedDisks: Handler = (cloud, req) => {
   const project = param(req, 'project');
   const all = Object.values(cloud.peekProject(project)?.disks ?? {}).sort(byName);
   const scopes = REGIONS.flatMap((r) => r.zones).map((z) => ({ key: `zones/${z}`, items: all.filter((d) => lastSegment(d.zone) === z) }));
-  return aggregatedResponse('compute#diskAggregatedList', `${projectLink(project)}/aggregated/disks`, 'disks', scopes, req.query);
+  return aggregatedResponse('compute#diskAggregatedList', `${projectLink(project)}/aggregated/disks`, 'disks', scopes, req);
 };
 
 export const getDisk: Handler = (cloud, req) => {

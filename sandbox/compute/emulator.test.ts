@@ -242,7 +242,7 @@ describe('instance lifecycle', () => {
     expect(['PENDING', 'RUNNING']).toContain(first.status);
     expect(first.operationType).toBe('insert');
     expect(first.targetLink).toBe(`https://www.googleapis.com/compute/v1/projects/${PROJECT}/zones/${ZONE}/instances/life`);
-    expect(['PROVISIONING', 'STAGING']).toContain((await getInstance('life')).status);
+    expect(['PENDING', 'PROVISIONING', 'STAGING']).toContain((await getInstance('life')).status);
     const done = await waitDone(started);
     expect(done.progress).toBe(100);
 

@@ -7,10 +7,11 @@ import { join } from 'node:path';
 import { APISERVER_PORT } from '../pki/index';
 import { SandboxNetwork, type SandboxNetworkOptions } from '../net/sandbox-network';
 import { ChaosControls, type NetworkFaults } from '../chaos/controls';
+import { handleZoneApiChaos, zoneApiRefusal } from '../chaos/zone-api';
 import type { VmChaos, VmHost } from '../vm/types';
 import { Cloud } from './cloud';
 import { GceError } from './gce-error';
-import { handleMetadataRequest } from './metadata-server';
+import { etagOf, handleMetadataRequest } from './metadata-server';
 import { networkView } from './network-view';
 import { handleComputeRequest } from './router';
 import { loadOrCreateState } from './state-file';
@@ -130,23 +131,47 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
         if (!res.writableFinished) abort.abort();
       });
       const computePath = path.slice('/compute/v1'.length);
-      const answer = live.chaos?.refusal(method, computePath) ?? (await handleComputeRequest(cloud, method, computePath, url.searchParams, body, abort.signal));
+      const answer =
+        zoneApiRefusal(cloud, computePath) ??
+        live.chaos?.refusal(method, computePath) ??
+        (await handleComputeRequest(cloud, method, computePath, url.searchParams, body, abort.signal));
       sendJson(res, answer.status, answer.body);
       return;
     }
     if (path.startsWith('/computeMetadata/v1/')) {
       const flavor = req.headers['metadata-flavor'];
       const remote = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
-      const answer = handleMetadataRequest(
-        cloud,
+      const abort = new AbortController();
+      res.on('close', () => {
+        if (!res.writableFinished) abort.abort();
+      });
+      let body = '';
+      try {
+        body = method === 'PUT' ? await readBody(req) : '';
+      } catch (err) {
+        if (!(err instanceof GceError)) throw err;
+        res.writeHead(err.httpStatus, { 'Content-Type': 'application/text', 'Metadata-Flavor': 'Google' });
+        res.end(`${err.message}\n`);
+        return;
+      }
+      const answer = await handleMetadataRequest(cloud, {
         method,
-        path.slice('/computeMetadata/v1'.length),
-        url.searchParams,
-        Array.isArray(flavor) ? flavor[0] : flavor,
-        remote,
-      );
-      res.writeHead(answer.status, { 'Content-Type': answer.contentType, 'Metadata-Flavor': 'Google' });
+        path: path.slice('/computeMetadata/v1'.length),
+        query: url.searchParams,
+        flavor: Array.isArray(flavor) ? flavor[0] : flavor,
+        remoteAddress: remote,
+        body,
+        signal: abort.signal,
+      });
+      if (res.destroyed) return;
+      res.writeHead(answer.status, { 'Content-Type': answer.contentType, 'Metadata-Flavor': 'Google', ETag: etagOf(answer) });
       res.end(answer.body);
+      return;
+    }
+    // Sandbox chaos "zone API down" (sandbox/chaos/zone-api.ts): works with any VM host.
+    const zoneApi = handleZoneApiChaos(cloud, method, path);
+    if (zoneApi) {
+      sendJson(res, zoneApi.status, zoneApi.body);
       return;
     }
     if (live.chaos && (path === '/sandbox/v1/chaos' || path.startsWith('/sandbox/v1/chaos/'))) {

@@ -135,7 +135,7 @@ export const aggregatedSubnetworks: Handler = (cloud, req) => {
     `${projectLink(project)}/aggregated/subnetworks`,
     'subnetworks',
     REGIONS.map((r) => ({ key: `regions/${r.name}`, items: [subnetworkJson(cloud, project, r.name)] })),
-    req.query,
+    req,
   );
 };
 

@@ -7,6 +7,7 @@ import { aggregatedResponse, byName, listResponse, param, parseBody, type ApiReq
 import { DISK_TYPES, NETWORK_NAME, REGIONS, SUBNETWORK_NAME } from './catalog';
 import type { Cloud } from './cloud';
 import {
+  GceError,
   alreadyExists,
   checkName,
   fingerprintMismatch,
@@ -31,6 +32,7 @@ import {
   zonalLink,
   zoneLink,
 } from './links';
+import { guestAttributesEnabled } from './projects';
 import type { AccessConfig, Address, Disk, Instance } from './schemas';
 
 const intLike = z.union([z.string().regex(/^\d+$/), z.number().int().nonnegative()]).transform(String);
@@ -66,7 +68,7 @@ const attachedDiskBody = z.object({
     .optional(),
 });
 
-const metadataBody = z.object({
+export const metadataBody = z.object({
   fingerprint: z.string().optional(),
   items: z.array(z.object({ key: z.string(), value: z.string().optional() })).optional(),
 });
@@ -76,6 +78,8 @@ const tagsBody = z.object({ fingerprint: z.string().optional(), items: z.array(z
 const instanceBody = z.object({
   name: z.string(),
   description: z.string().optional(),
+  hostname: z.string().optional(),
+  deletionProtection: z.boolean().optional(),
   machineType: z.string(),
   networkInterfaces: z.array(networkInterfaceBody).optional(),
   disks: z.array(attachedDiskBody).optional(),
@@ -93,7 +97,7 @@ const METADATA_KEY = /^[a-zA-Z0-9_-]{1,128}$/;
 const METADATA_VALUE_MAX = 256 * 1024;
 const METADATA_TOTAL_MAX = 512 * 1024;
 
-function checkMetadata(items: ReadonlyArray<{ key: string; value?: string }>, field: string): Array<{ key: string; value: string }> {
+export function checkMetadata(items: ReadonlyArray<{ key: string; value?: string }>, field: string): Array<{ key: string; value: string }> {
   const seen = new Set<string>();
   let total = 0;
   return items.map((item, i) => {
@@ -140,7 +144,7 @@ export const aggregatedInstances: Handler = (cloud, req) => {
   const project = param(req, 'project');
   const all = Object.values(cloud.peekProject(project)?.instances ?? {}).sort(byName);
   const scopes = REGIONS.flatMap((r) => r.zones).map((z) => ({ key: `zones/${z}`, items: all.filter((i) => lastSegment(i.zone) === z) }));
-  return aggregatedResponse('compute#instanceAggregatedList', `${projectLink(project)}/aggregated/instances`, 'instances', scopes, req.query);
+  return aggregatedResponse('compute#instanceAggregatedList', `${projectLink(project)}/aggregated/instances`, 'instances', scopes, req);
 };
 
 export const getInstance: Handler = (cloud, req) => {
@@ -154,6 +158,7 @@ export const insertInstance: Handler = (cloud, req) => {
   const { project, zone, region } = zoneOf(cloud, req);
   const body = parseBody(instanceBody, req.body);
   checkName(body.name);
+  if (body.hostname !== undefined) checkHostname(body.hostname);
   const selfLink = zonalLink(project, zone, 'instances', body.name);
   const p = cloud.peekProject(project);
   if (p?.instances[`${zone}/${body.name}`]) throw alreadyExists(resourcePath(selfLink));
@@ -293,9 +298,10 @@ export const insertInstance: Handler = (cloud, req) => {
     creationTimestamp: now,
     name: body.name,
     ...(body.description !== undefined ? { description: body.description } : {}),
+    ...(body.hostname !== undefined ? { hostname: body.hostname } : {}),
     tags: { items: tags, fingerprint: newFingerprint() },
     machineType: zonalLink(project, zone, 'machineTypes', mt.name),
-    status: 'PROVISIONING',
+    status: 'PENDING',
     zone: zoneLink(project, zone),
     canIpForward: body.canIpForward ?? false,
     networkInterfaces: [
@@ -325,7 +331,7 @@ export const insertInstance: Handler = (cloud, req) => {
     ...(body.labels ? { labels: body.labels } : {}),
     labelFingerprint: newFingerprint(),
     startRestricted: false,
-    deletionProtection: false,
+    deletionProtection: body.deletionProtection ?? false,
     fingerprint: newFingerprint(),
   };
   const proj = cloud.project(project);
@@ -354,7 +360,10 @@ export const insertInstance: Handler = (cloud, req) => {
 export const deleteInstance: Handler = (cloud, req) => {
   const { project, zone } = zoneOf(cloud, req);
   const instance = cloud.getInstance(project, zone, param(req, 'instance'));
-  if (instance.status !== 'TERMINATED') instance.status = 'STOPPING';
+  if (instance.deletionProtection) {
+    throw new GceError(400, 'invalidResourceUsage', "Invalid resource usage: 'Resource cannot be deleted if it's protected against deletion.'.");
+  }
+  if (instance.status !== 'TERMINATED' && instance.status !== 'DEPROVISIONING') instance.status = 'STOPPING';
   return cloud.startOperation({
     project,
     scope: { zone },
@@ -369,7 +378,7 @@ export const deleteInstance: Handler = (cloud, req) => {
 export const stopInstance: Handler = (cloud, req) => {
   const { project, zone } = zoneOf(cloud, req);
   const instance = cloud.getInstance(project, zone, param(req, 'instance'));
-  const stoppable = instance.status === 'RUNNING' || instance.status === 'PROVISIONING' || instance.status === 'STAGING';
+  const stoppable = instance.status === 'RUNNING' || instance.status === 'PENDING' || instance.status === 'PROVISIONING' || instance.status === 'STAGING';
   let down: Promise<void> | undefined;
   if (stoppable) {
     instance.status = 'STOPPING';
@@ -380,7 +389,7 @@ export const stopInstance: Handler = (cloud, req) => {
     scope: { zone },
     operationType: 'stop',
     target: instance,
-    ...(stoppable || instance.status === 'STOPPING' ? { effect: { type: 'instanceTerminated', zone, name: instance.name } as const } : {}),
+    ...(stoppable || instance.status === 'STOPPING' || instance.status === 'DEPROVISIONING' ? { effect: { type: 'instanceTerminated', zone, name: instance.name } as const } : {}),
     requestId: requestId(req),
     // As on GCE, the instance is TERMINATED (and the operation DONE) once its guest is down.
     ...(down ? { waitFor: down } : {}),
@@ -390,7 +399,7 @@ export const stopInstance: Handler = (cloud, req) => {
 export const startInstance: Handler = (cloud, req) => {
   const { project, zone } = zoneOf(cloud, req);
   const instance = cloud.getInstance(project, zone, param(req, 'instance'));
-  if (instance.status === 'STOPPING') throw resourceNotReady(resourcePath(instance.selfLink));
+  if (instance.status === 'STOPPING' || instance.status === 'DEPROVISIONING') throw resourceNotReady(resourcePath(instance.selfLink));
   const starting = instance.status === 'TERMINATED';
   if (starting) instance.status = 'STAGING';
   return cloud.startOperation({
@@ -455,7 +464,7 @@ export const addAccessConfig: Handler = (cloud, req) => {
   nic.accessConfigs.push(ac);
   nic.fingerprint = newFingerprint();
   if (address) cloud.addAddressUser(address, instance.selfLink);
-  else if (instance.status !== 'TERMINATED' && instance.status !== 'STOPPING') cloud.assignEphemeralNatIps(instance);
+  else if (instance.status !== 'TERMINATED' && instance.status !== 'STOPPING' && instance.status !== 'DEPROVISIONING') cloud.assignEphemeralNatIps(instance);
   return cloud.startOperation({ project, scope: { zone }, operationType: 'addAccessConfig', target: instance, requestId: requestId(req) });
 };
 
@@ -472,6 +481,118 @@ export const deleteAccessConfig: Handler = (cloud, req) => {
   if (ac.natIP) cloud.releaseAddressesOf(project, instance.selfLink, ac.natIP);
   return cloud.startOperation({ project, scope: { zone }, operationType: 'deleteAccessConfig', target: instance, requestId: requestId(req) });
 };
+
+/** `setDeletionProtection?deletionProtection=<bool>` (default true, as GCE's). */
+export const setDeletionProtection: Handler = (cloud, req) => {
+  const { project, zone } = zoneOf(cloud, req);
+  const instance = cloud.getInstance(project, zone, param(req, 'instance'));
+  instance.deletionProtection = queryBool(req, 'deletionProtection') ?? true;
+  return cloud.startOperation({ project, scope: { zone }, operationType: 'setDeletionProtection', target: instance, requestId: requestId(req) });
+};
+
+/** `setDiskAutoDelete?autoDelete=<bool>&deviceName=<name>`: both required. */
+export const setDiskAutoDelete: Handler = (cloud, req) => {
+  const { project, zone } = zoneOf(cloud, req);
+  const instance = cloud.getInstance(project, zone, param(req, 'instance'));
+  const autoDelete = queryBool(req, 'autoDelete');
+  if (autoDelete === undefined) throw required('autoDelete');
+  const deviceName = req.query.get('deviceName');
+  if (!deviceName) throw required('deviceName');
+  const disk = instance.disks.find((d) => d.deviceName === deviceName);
+  if (!disk) throw invalidField('deviceName', deviceName, `No attached disk found with device name '${deviceName}'.`);
+  disk.autoDelete = autoDelete;
+  return cloud.startOperation({ project, scope: { zone }, operationType: 'setDiskAutoDelete', target: instance, requestId: requestId(req) });
+};
+
+const machineTypeBody = z.object({ machineType: z.string() });
+
+/** Changes the machine type of a TERMINATED instance (GCE refuses it on an instance that is not stopped). */
+export const setMachineType: Handler = (cloud, req) => {
+  const { project, zone } = zoneOf(cloud, req);
+  const instance = cloud.getInstance(project, zone, param(req, 'instance'));
+  const body = parseBody(machineTypeBody, req.body, 'resource');
+  const mt = parseRef(body.machineType, { project, scopeKind: 'zones', scope: zone, collection: 'machineTypes' });
+  if (!mt || mt.collection !== 'machineTypes' || !/^[a-z0-9-]+$/.test(mt.name)) {
+    throw invalidField('resource.machineType', body.machineType, 'Must be a machine type URL or name.');
+  }
+  if (mt.scope !== zone) throw invalidField('resource.machineType', body.machineType, `Machine type must be in zone '${zone}'.`);
+  if (instance.status !== 'TERMINATED') throw resourceNotReady(resourcePath(instance.selfLink));
+  instance.machineType = zonalLink(project, zone, 'machineTypes', mt.name);
+  return cloud.startOperation({ project, scope: { zone }, operationType: 'setMachineType', target: instance, requestId: requestId(req) });
+};
+
+const machineResourcesBody = z.object({
+  guestAccelerators: z
+    .array(z.object({ acceleratorType: z.string(), acceleratorCount: z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]) }))
+    .optional(),
+});
+
+/** Sets the guest accelerators (GPUs) of a TERMINATED instance; an empty list removes them. */
+export const setMachineResources: Handler = (cloud, req) => {
+  const { project, zone } = zoneOf(cloud, req);
+  const instance = cloud.getInstance(project, zone, param(req, 'instance'));
+  const body = parseBody(machineResourcesBody, req.body, 'resource');
+  const accelerators = (body.guestAccelerators ?? []).map((a, i) => {
+    const field = `resource.guestAccelerators[${i}]`;
+    const r = parseRef(a.acceleratorType, { project, scopeKind: 'zones', scope: zone, collection: 'acceleratorTypes' });
+    if (!r || r.collection !== 'acceleratorTypes' || r.scope !== zone) {
+      throw invalidField(`${field}.acceleratorType`, a.acceleratorType, `Must be an accelerator type of zone '${zone}'.`);
+    }
+    if (a.acceleratorCount < 0) throw invalidField(`${field}.acceleratorCount`, String(a.acceleratorCount), 'Must be at least 0.');
+    return { acceleratorType: zonalLink(project, zone, 'acceleratorTypes', r.name), acceleratorCount: a.acceleratorCount };
+  });
+  if (instance.status !== 'TERMINATED') throw resourceNotReady(resourcePath(instance.selfLink));
+  const kept = accelerators.filter((a) => a.acceleratorCount > 0);
+  if (kept.length > 0) instance.guestAccelerators = kept;
+  else delete instance.guestAccelerators;
+  return cloud.startOperation({ project, scope: { zone }, operationType: 'setMachineResources', target: instance, requestId: requestId(req) });
+};
+
+/**
+ * `getGuestAttributes?queryPath=<namespace>/` (or `<namespace>/<key>`) or `?variableKey=<namespace>/<key>`:
+ * what the guest wrote through the metadata server, while guest attributes are enabled (instance or project
+ * metadata `enable-guest-attributes=TRUE`). Nothing matching, or guest attributes disabled, is 404 notFound.
+ */
+export const getGuestAttributes: Handler = (cloud, req) => {
+  const { project, zone } = zoneOf(cloud, req);
+  const instance = cloud.getInstance(project, zone, param(req, 'instance'));
+  // Attributes written while guest attributes were enabled are not served once they are disabled.
+  const all = guestAttributesEnabled(cloud, project, instance) ? (cloud.peekProject(project)?.guestAttributes?.[`${zone}/${instance.name}`] ?? []) : [];
+  const selfLink = `${instance.selfLink}/guestAttributes`;
+  const variableKey = req.query.get('variableKey');
+  if (variableKey) {
+    const found = all.find((a) => `${a.namespace}/${a.key}` === variableKey);
+    if (!found) throw notFound(`${resourcePath(selfLink)}/${variableKey}`);
+    return { kind: 'compute#guestAttributes', selfLink: `${selfLink}/${variableKey}`, variableKey, variableValue: found.value };
+  }
+  const queryPath = req.query.get('queryPath') ?? '';
+  const [namespace = '', key = ''] = queryPath.split('/');
+  const items = all.filter((a) => (namespace === '' || a.namespace === namespace) && (key === '' || a.key === key));
+  if (items.length === 0) throw notFound(`${resourcePath(selfLink)}/${queryPath}`);
+  return {
+    kind: 'compute#guestAttributes',
+    selfLink: `${selfLink}/${queryPath}`,
+    queryPath,
+    queryValue: { items: items.map((a) => ({ namespace: a.namespace, key: a.key, value: a.value })) },
+  };
+};
+
+function queryBool(req: ApiRequest, key: string): boolean | undefined {
+  const v = req.query.get(key);
+  if (v === null) return undefined;
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  throw invalidField(key, v, 'Must be true or false.');
+}
+
+/** GCE's custom hostname: a FQDN of at least two RFC 1035 labels, at most 253 characters. */
+function checkHostname(hostname: string): void {
+  const labels = hostname.split('.');
+  const ok = hostname.length <= 253 && labels.length >= 2 && labels.every((l) => /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(l));
+  if (!ok) {
+    throw invalidField('resource.hostname', hostname, 'Custom hostname must be a fully qualified domain name of lowercase RFC 1035 labels.');
+  }
+}
 
 function findNic(instance: Instance, req: ApiRequest) {
   const name = req.query.get('networkInterface');

@@ -60,7 +60,7 @@ export const listAddresses: Handler = (cloud, req) => {
 
 export const aggregatedAddresses: Handler = (cloud, req) => {
   const project = param(req, 'project');
-  return aggregatedResponse('compute#addressAggregatedList', `${projectLink(project)}/aggregated/addresses`, 'addresses', regionalScopes(cloud.peekProject(project)?.addresses), req.query);
+  return aggregatedResponse('compute#addressAggregatedList', `${projectLink(project)}/aggregated/addresses`, 'addresses', regionalScopes(cloud.peekProject(project)?.addresses), req);
 };
 
 export const getAddress: Handler = (cloud, req) => {
@@ -178,7 +178,7 @@ export const listTargetPools: Handler = (cloud, req) => {
 
 export const aggregatedTargetPools: Handler = (cloud, req) => {
   const project = param(req, 'project');
-  return aggregatedResponse('compute#targetPoolAggregatedList', `${projectLink(project)}/aggregated/targetPools`, 'targetPools', regionalScopes(cloud.peekProject(project)?.targetPools), req.query);
+  return aggregatedResponse('compute#targetPoolAggregatedList', `${projectLink(project)}/aggregated/targetPools`, 'targetPools', regionalScopes(cloud.peekProject(project)?.targetPools), req);
 };
 
 export const getTargetPool: Handler = (cloud, req) => {
@@ -271,7 +271,7 @@ export const listForwardingRules: Handler = (cloud, req) => {
 
 export const aggregatedForwardingRules: Handler = (cloud, req) => {
   const project = param(req, 'project');
-  return aggregatedResponse('compute#forwardingRuleAggregatedList', `${projectLink(project)}/aggregated/forwardingRules`, 'forwardingRules', regionalScopes(cloud.peekProject(project)?.forwardingRules), req.query);
+  return aggregatedResponse('compute#forwardingRuleAggregatedList', `${projectLink(project)}/aggregated/forwardingRules`, 'forwardingRules', regionalScopes(cloud.peekProject(project)?.forwardingRules), req);
 };
 
 export const getForwardingRule: Handler = (cloud, req) => {
@@ -453,3 +453,39 @@ export const deleteFirewall: Handler = (cloud, req) => {
   return cloud.startOperation({ project, scope: { global: true }, operationType: 'delete', target: firewall, requestId: requestId(req) });
 };
 
+
+/**
+ * firewalls.patch: the fields present in the body replace the rule's (GCE's patch semantics); the name
+ * cannot change, and a rule keeps exactly one of allowed or denied.
+ */
+export const patchFirewall: Handler = (cloud, req) => {
+  const project = param(req, 'project');
+  const firewall = cloud.getFirewall(project, param(req, 'firewall'));
+  const body = parseBody(firewallBody.partial(), req.body);
+  if (body.name !== undefined && body.name !== firewall.name) {
+    throw invalidField('resource.name', body.name, 'The name of a firewall rule cannot be changed.');
+  }
+  if (body.network !== undefined) checkNetworkRefs(project, '', body.network, undefined, 'resource');
+  body.sourceTags?.forEach((t, i) => checkName(t, `resource.sourceTags[${i}]`));
+  body.targetTags?.forEach((t, i) => checkName(t, `resource.targetTags[${i}]`));
+  const allowed = body.allowed?.length ? checkFirewallRules(body.allowed, 'resource.allowed') : undefined;
+  const denied = body.denied?.length ? checkFirewallRules(body.denied, 'resource.denied') : undefined;
+  if (allowed && denied) throw invalid("Invalid value for field 'resource': only one of allowed or denied may be set.");
+  // All checks passed: apply.
+  if (body.description !== undefined) firewall.description = body.description;
+  if (body.priority !== undefined) firewall.priority = body.priority;
+  if (body.sourceRanges !== undefined) firewall.sourceRanges = body.sourceRanges;
+  if (body.sourceTags !== undefined) firewall.sourceTags = body.sourceTags;
+  if (body.targetTags !== undefined) firewall.targetTags = body.targetTags;
+  if (body.direction !== undefined) firewall.direction = body.direction;
+  if (body.disabled !== undefined) firewall.disabled = body.disabled;
+  if (allowed) {
+    firewall.allowed = allowed;
+    delete firewall.denied;
+  }
+  if (denied) {
+    firewall.denied = denied;
+    delete firewall.allowed;
+  }
+  return cloud.startOperation({ project, scope: { global: true }, operationType: 'patch', target: firewall, requestId: requestId(req) });
+};

@@ -1,15 +1,18 @@
 // The Compute Engine v1 routes the sandbox serves, as a table of method + path template -> handler.
 // Paths are relative to /compute/v1.
+import { createHash } from 'node:crypto';
+import { unreachableScopes } from '../chaos/zone-api';
 import type { ApiRequest, Handler } from './api';
 import type { Cloud } from './cloud';
 import * as disks from './disks';
-import { GceError } from './gce-error';
+import { GceError, invalidField } from './gce-error';
 import * as geo from './geography';
 import * as instances from './instances';
 import * as net from './networking';
 import * as ops from './operations';
+import * as projects from './projects';
 
-type Method = 'GET' | 'POST' | 'DELETE';
+type Method = 'GET' | 'POST' | 'DELETE' | 'PATCH';
 type Route = { method: Method; pattern: RegExp; keys: string[]; handler: Handler; mutating: boolean };
 
 function route(method: Method, template: string, handler: Handler, opts: { mutating?: boolean } = {}): Route {
@@ -27,6 +30,9 @@ const R = `${P}/regions/{region}`;
 const G = `${P}/global`;
 
 const ROUTES: Route[] = [
+  route('GET', P, projects.getProject),
+  route('POST', `${P}/setCommonInstanceMetadata`, projects.setCommonInstanceMetadata),
+
   route('GET', `${P}/zones`, geo.listZones),
   route('GET', Z, geo.getZone),
   route('GET', `${P}/regions`, geo.listRegions),
@@ -49,6 +55,11 @@ const ROUTES: Route[] = [
   route('POST', `${Z}/instances/{instance}/setTags`, instances.setInstanceTags),
   route('POST', `${Z}/instances/{instance}/addAccessConfig`, instances.addAccessConfig),
   route('POST', `${Z}/instances/{instance}/deleteAccessConfig`, instances.deleteAccessConfig),
+  route('POST', `${Z}/instances/{instance}/setDeletionProtection`, instances.setDeletionProtection),
+  route('POST', `${Z}/instances/{instance}/setDiskAutoDelete`, instances.setDiskAutoDelete),
+  route('POST', `${Z}/instances/{instance}/setMachineType`, instances.setMachineType),
+  route('POST', `${Z}/instances/{instance}/setMachineResources`, instances.setMachineResources),
+  route('GET', `${Z}/instances/{instance}/getGuestAttributes`, instances.getGuestAttributes),
 
   route('GET', `${P}/aggregated/disks`, disks.aggregatedDisks),
   route('GET', `${Z}/disks`, disks.listDisks),
@@ -80,6 +91,7 @@ const ROUTES: Route[] = [
   route('POST', `${G}/firewalls`, net.insertFirewall),
   route('GET', `${G}/firewalls/{firewall}`, net.getFirewall),
   route('DELETE', `${G}/firewalls/{firewall}`, net.deleteFirewall),
+  route('PATCH', `${G}/firewalls/{firewall}`, net.patchFirewall),
 
   route('GET', `${Z}/operations`, ops.listOperations),
   route('GET', `${Z}/operations/{operation}`, ops.getOperation),
@@ -115,15 +127,26 @@ export async function handleComputeRequest(
       r.keys.forEach((k, i) => {
         params[k] = decodeURIComponent(m[i + 1] ?? '');
       });
-      // GCE's idempotency: a mutation re-sent with the same requestId returns the first operation.
-      const requestId = query.get('requestId');
+      // GCE's idempotency: a mutation re-sent with the same requestId returns the first call's operation.
+      // The requestId is tied to the call it came with, so a reuse for another call is refused.
+      const requestId = query.get('requestId') ?? '';
       const project = params.project;
-      if (r.mutating && requestId && project) {
+      const idempotent = r.mutating && requestId !== '' && project !== undefined;
+      const requestKey = idempotent ? requestKeyOf(method, path, query, body) : '';
+      if (idempotent) {
+        checkRequestId(requestId);
         const earlier = cloud.findOperationByRequestId(project, requestId);
-        if (earlier) return { status: 200, body: earlier };
+        if (earlier) {
+          if (earlier.requestKey !== undefined && earlier.requestKey !== requestKey) {
+            throw invalidField('requestId', requestId, 'The request id was already used for a different request.');
+          }
+          return { status: 200, body: earlier.op };
+        }
       }
-      const req: ApiRequest = { params, query, body, signal };
-      return { status: 200, body: await r.handler(cloud, req) };
+      const req: ApiRequest = { params, query, body, signal, unreachableScopes: unreachableScopes(cloud) };
+      const result = await r.handler(cloud, req);
+      if (idempotent && isOperation(result)) cloud.recordRequest(project, result.name, requestId, requestKey);
+      return { status: 200, body: result };
     } catch (err) {
       if (err instanceof GceError) return { status: err.httpStatus, body: err.toJSON() };
       if (err instanceof URIError) return { status: 400, body: new GceError(400, 'invalid', `Invalid URL path ${path}`).toJSON() };
@@ -132,4 +155,40 @@ export async function handleComputeRequest(
   }
   const notFound = new GceError(404, 'notFound', `The requested URL /compute/v1${path} was not found on this server (${method}).`);
   return { status: 404, body: notFound.toJSON() };
+}
+
+// A UUID (any version), not the nil UUID: what GCE accepts as a requestId.
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+
+function checkRequestId(requestId: string): void {
+  if (!UUID.test(requestId) || requestId === NIL_UUID) {
+    throw invalidField(
+      'requestId',
+      requestId,
+      `The request id must be a valid UUID with the exception that zero UUID is not supported (${NIL_UUID}).`,
+    );
+  }
+}
+
+/** The call a requestId came with: method, path, query (without requestId and the client's `$` options) and body. */
+function requestKeyOf(method: string, path: string, query: URLSearchParams, body: unknown): string {
+  const params = [...query.entries()]
+    .filter(([k]) => k !== 'requestId' && !k.startsWith('$'))
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => `${k}=${v}`)
+    .join('&');
+  const bodyHash = createHash('sha256').update(JSON.stringify(body ?? null)).digest('base64url');
+  return `${method} ${path}?${params} ${bodyHash}`;
+}
+
+function isOperation(value: unknown): value is { kind: 'compute#operation'; name: string } {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'kind' in value &&
+    value.kind === 'compute#operation' &&
+    'name' in value &&
+    typeof value.name === 'string'
+  );
 }

@@ -2,7 +2,9 @@
 // so handlers render by serialising; state.json is parsed with these schemas when the sandbox starts.
 import { z } from 'zod';
 
-export const INSTANCE_STATUSES = ['PROVISIONING', 'STAGING', 'RUNNING', 'STOPPING', 'TERMINATED'] as const;
+// GCE's lifecycle as the sandbox plays it: insert PENDING -> PROVISIONING -> STAGING -> RUNNING; stop and
+// delete RUNNING -> STOPPING -> DEPROVISIONING (guest down, resources being released) -> TERMINATED.
+export const INSTANCE_STATUSES = ['PENDING', 'PROVISIONING', 'STAGING', 'RUNNING', 'STOPPING', 'DEPROVISIONING', 'TERMINATED'] as const;
 export type InstanceStatus = (typeof INSTANCE_STATUSES)[number];
 
 const labels = z.record(z.string(), z.string());
@@ -55,6 +57,8 @@ export const instanceSchema = z.object({
   creationTimestamp: z.string(),
   name: z.string(),
   description: z.string().optional(),
+  /** Custom FQDN given at insert (GCE keeps it as given and the metadata server reports it). */
+  hostname: z.string().optional(),
   tags: z.object({ items: z.array(z.string()), fingerprint: z.string() }),
   machineType: z.string(),
   status: z.enum(INSTANCE_STATUSES),
@@ -71,6 +75,7 @@ export const instanceSchema = z.object({
   labelFingerprint: z.string(),
   startRestricted: z.boolean(),
   deletionProtection: z.boolean(),
+  guestAccelerators: z.array(z.object({ acceleratorType: z.string(), acceleratorCount: z.number() })).optional(),
   fingerprint: z.string(),
   lastStartTimestamp: z.string().optional(),
   lastStopTimestamp: z.string().optional(),
@@ -222,6 +227,8 @@ export const storedOperationSchema = z.object({
   op: operationSchema,
   effect: effectSchema.optional(),
   requestId: z.string().optional(),
+  /** What the requestId was sent with: method, path, query and body, so a reuse for another call is refused. */
+  requestKey: z.string().optional(),
   /** Milliseconds since epoch; orders operations for pruning and listing. */
   createdAtMs: z.number(),
 });
@@ -242,6 +249,16 @@ export const projectStateSchema = z.object({
   firewalls: z.record(z.string(), firewallSchema),
   /** Keyed by operation name (unique in the project). */
   operations: z.record(z.string(), storedOperationSchema),
+  /** projects.get's commonInstanceMetadata (project-wide metadata); absent until first set. */
+  commonInstanceMetadata: metadataSchema.optional(),
+  /** Stable per project: projects.get's `id`. */
+  projectId: z.string().optional(),
+  /**
+   * Guest attributes, keyed `<zone>/<instance>`, written by the guest through the metadata server
+   * (`PUT .../guest-attributes/<namespace>/<key>`); read with instances.getGuestAttributes. Kept apart from
+   * the instance because they are not part of its JSON on GCE.
+   */
+  guestAttributes: z.record(z.string(), z.array(z.object({ namespace: z.string(), key: z.string(), value: z.string() }))).optional(),
 });
 export type ProjectState = z.infer<typeof projectStateSchema>;
 

@@ -166,7 +166,7 @@ describe('chaos controls, seen by the dashboard', () => {
   it('refuses what is not this cluster\'s, and everything on Compute Engine', async () => {
     expect(await applyChaos(PROD, { scope: 'zone', zone: 'us-central1-b', down: true }, c)).toMatchObject({ ok: false, code: 'ZoneOutsideRegion' });
     expect(await applyChaos(PROD, { scope: 'replica', name: 'staging-master', zone: 'europe-west1-b', action: { kind: 'freeze' } }, c)).toMatchObject({ ok: false, code: 'NotFound' });
-    const gce = createContainer(parseEnv({ QUORUM_PROVIDER: 'gce', SANDBOX_PORT: String(sandboxPort()), QUORUM_DATA_DIR: path.join(dir, 'gce') }));
+    const gce = createContainer(parseEnv({ QUORUM_PROVIDER: 'gce', QUORUM_PROJECTS: 'sandbox-project', SANDBOX_PORT: String(sandboxPort()), QUORUM_DATA_DIR: path.join(dir, 'gce') }));
     try {
       expect(gce.chaos).toBeNull();
       const [victim] = await replicaVms(c, PROD);

@@ -1,4 +1,5 @@
 import 'server-only';
+import { randomUUID } from 'node:crypto';
 import {
   AddressesClient,
   DisksClient,
@@ -21,6 +22,7 @@ import type {
   FirewallSpec,
   InsertInstanceSpec,
   InstanceInfo,
+  InstanceListing,
   InstanceRef,
   MetadataItem,
   RegionInfo,
@@ -38,6 +40,7 @@ import {
   toStaticAddress,
   toSubnetworkRange,
   toTargetPool,
+  unreachableZoneOf,
 } from './gce-mapping';
 import { operationOf, waitForOperation } from './gce-operations';
 
@@ -148,6 +151,12 @@ const ACCESS_CONFIG_NAME = 'external-nat';
 /** kube-up's device name for a master's data disk (configure-helper mounts /dev/disk/by-id/google-master-pd). */
 const MASTER_PD_DEVICE = 'master-pd';
 
+/**
+ * kube-up's master names (config-default.sh: MASTER_NAME=${INSTANCE_PREFIX}-master; replicas
+ * <MASTER_NAME>-<3 chars>), as an RE2 expression GCE's `name eq` filter matches against the whole name.
+ */
+export const KUBE_UP_MASTER_NAME_RE2 = '[a-z]([-a-z0-9]*[a-z0-9])?-master(-[a-z0-9]{3})?';
+
 export function instanceUrl(project: string, ref: InstanceRef): string {
   return typeof ref === 'string' ? ref : `${COMPUTE_API_ROOT}/projects/${project}/zones/${ref.zone}/instances/${ref.name}`;
 }
@@ -205,6 +214,25 @@ export class GceCompute implements ComputePort {
       .flatMap(([, scoped]) => (scoped.instances ?? []).map(toInstanceInfo))
       .filter((i) => re.test(i.name))
       .sort(byZoneThenName);
+  }
+
+  async listMasterInstances(project: string): Promise<InstanceListing> {
+    const filter = `name eq "${KUBE_UP_MASTER_NAME_RE2}"`;
+    const scopes = await withDeadline(
+      collect(this.clients.instances.aggregatedListAsync({ project, filter, returnPartialSuccess: true }, callOptions())),
+      this.timeoutMs,
+      `instances.aggregatedList ${project} ${filter}`,
+    );
+    const re = new RegExp(`^${KUBE_UP_MASTER_NAME_RE2}$`);
+    const unreachableZones = scopes.flatMap(([key, scoped]) => {
+      const zone = unreachableZoneOf(key, scoped);
+      return zone === null ? [] : [zone];
+    });
+    return {
+      // The same check as the filter, here too: a provider that ignores the filter must not leak other instances.
+      instances: scopes.flatMap(([, scoped]) => (scoped.instances ?? []).map(toInstanceInfo)).filter((i) => re.test(i.name)).sort(byZoneThenName),
+      unreachableZones: [...new Set(unreachableZones)].sort(),
+    };
   }
 
   async getForwardingRule(project: string, region: string, name: string): Promise<ForwardingRule | null> {
@@ -284,33 +312,33 @@ export class GceCompute implements ComputePort {
       ...(spec.labels ? { labels: spec.labels } : {}),
       scheduling: { onHostMaintenance: 'MIGRATE', automaticRestart: true },
     };
-    await this.mutate(project, `instances.insert ${project}/${zone}/${name}`, () =>
-      this.clients.instances.insert({ project, zone, instanceResource }, callOptions()),
+    await this.mutate(project, `instances.insert ${project}/${zone}/${name}`, (requestId) =>
+      this.clients.instances.insert({ project, zone, instanceResource, requestId }, callOptions()),
     );
   }
 
   async deleteInstance(project: string, zone: string, name: string): Promise<void> {
-    await this.mutate(project, `instances.delete ${project}/${zone}/${name}`, () =>
-      this.clients.instances.delete({ project, zone, instance: name }, callOptions()),
+    await this.mutate(project, `instances.delete ${project}/${zone}/${name}`, (requestId) =>
+      this.clients.instances.delete({ project, zone, instance: name, requestId }, callOptions()),
     );
   }
 
   async setInstanceMetadata(project: string, zone: string, name: string, items: MetadataItem[], fingerprint: string): Promise<void> {
-    await this.mutate(project, `instances.setMetadata ${project}/${zone}/${name}`, () =>
-      this.clients.instances.setMetadata({ project, zone, instance: name, metadataResource: { fingerprint, items } }, callOptions()),
+    await this.mutate(project, `instances.setMetadata ${project}/${zone}/${name}`, (requestId) =>
+      this.clients.instances.setMetadata({ project, zone, instance: name, metadataResource: { fingerprint, items }, requestId }, callOptions()),
     );
   }
 
   async addAccessConfig(project: string, zone: string, instance: string, natIP: string | null): Promise<void> {
     const accessConfigResource = { name: ACCESS_CONFIG_NAME, type: 'ONE_TO_ONE_NAT', ...(natIP === null ? {} : { natIP }) };
-    await this.mutate(project, `instances.addAccessConfig ${project}/${zone}/${instance}`, () =>
-      this.clients.instances.addAccessConfig({ project, zone, instance, networkInterface: 'nic0', accessConfigResource }, callOptions()),
+    await this.mutate(project, `instances.addAccessConfig ${project}/${zone}/${instance}`, (requestId) =>
+      this.clients.instances.addAccessConfig({ project, zone, instance, networkInterface: 'nic0', accessConfigResource, requestId }, callOptions()),
     );
   }
 
   async deleteAccessConfig(project: string, zone: string, instance: string, accessConfigName: string): Promise<void> {
-    await this.mutate(project, `instances.deleteAccessConfig ${project}/${zone}/${instance}`, () =>
-      this.clients.instances.deleteAccessConfig({ project, zone, instance, networkInterface: 'nic0', accessConfig: accessConfigName }, callOptions()),
+    await this.mutate(project, `instances.deleteAccessConfig ${project}/${zone}/${instance}`, (requestId) =>
+      this.clients.instances.deleteAccessConfig({ project, zone, instance, networkInterface: 'nic0', accessConfig: accessConfigName, requestId }, callOptions()),
     );
   }
 
@@ -322,18 +350,18 @@ export class GceCompute implements ComputePort {
 
   async insertDisk(project: string, zone: string, disk: { name: string; sizeGb: number; type: 'pd-ssd' | 'pd-standard' }): Promise<void> {
     const diskResource = { name: disk.name, sizeGb: String(disk.sizeGb), type: `zones/${zone}/diskTypes/${disk.type}` };
-    await this.mutate(project, `disks.insert ${project}/${zone}/${disk.name}`, () =>
-      this.clients.disks.insert({ project, zone, diskResource }, callOptions()),
+    await this.mutate(project, `disks.insert ${project}/${zone}/${disk.name}`, (requestId) =>
+      this.clients.disks.insert({ project, zone, diskResource, requestId }, callOptions()),
     );
   }
 
   async deleteDisk(project: string, zone: string, name: string): Promise<void> {
-    await this.mutate(project, `disks.delete ${project}/${zone}/${name}`, () => this.clients.disks.delete({ project, zone, disk: name }, callOptions()));
+    await this.mutate(project, `disks.delete ${project}/${zone}/${name}`, (requestId) => this.clients.disks.delete({ project, zone, disk: name, requestId }, callOptions()));
   }
 
   async insertAddress(project: string, region: string, name: string, address?: string): Promise<StaticAddress> {
-    await this.mutate(project, `addresses.insert ${project}/${region}/${name}`, () =>
-      this.clients.addresses.insert({ project, region, addressResource: { name, ...(address !== undefined ? { address } : {}) } }, callOptions()),
+    await this.mutate(project, `addresses.insert ${project}/${region}/${name}`, (requestId) =>
+      this.clients.addresses.insert({ project, region, addressResource: { name, ...(address !== undefined ? { address } : {}) }, requestId }, callOptions()),
     );
     const created = await this.getAddress(project, region, name);
     if (created === null) throw new ProviderError('NotFound', `addresses.insert ${project}/${region}/${name}: gone right after it was created`);
@@ -341,35 +369,35 @@ export class GceCompute implements ComputePort {
   }
 
   async deleteAddress(project: string, region: string, name: string): Promise<void> {
-    await this.mutate(project, `addresses.delete ${project}/${region}/${name}`, () =>
-      this.clients.addresses.delete({ project, region, address: name }, callOptions()),
+    await this.mutate(project, `addresses.delete ${project}/${region}/${name}`, (requestId) =>
+      this.clients.addresses.delete({ project, region, address: name, requestId }, callOptions()),
     );
   }
 
   async insertTargetPool(project: string, region: string, pool: { name: string; instances: InstanceRef[] }): Promise<void> {
     const targetPoolResource = { name: pool.name, instances: pool.instances.map((r) => instanceUrl(project, r)) };
-    await this.mutate(project, `targetPools.insert ${project}/${region}/${pool.name}`, () =>
-      this.clients.targetPools.insert({ project, region, targetPoolResource }, callOptions()),
+    await this.mutate(project, `targetPools.insert ${project}/${region}/${pool.name}`, (requestId) =>
+      this.clients.targetPools.insert({ project, region, targetPoolResource, requestId }, callOptions()),
     );
   }
 
   async deleteTargetPool(project: string, region: string, name: string): Promise<void> {
-    await this.mutate(project, `targetPools.delete ${project}/${region}/${name}`, () =>
-      this.clients.targetPools.delete({ project, region, targetPool: name }, callOptions()),
+    await this.mutate(project, `targetPools.delete ${project}/${region}/${name}`, (requestId) =>
+      this.clients.targetPools.delete({ project, region, targetPool: name, requestId }, callOptions()),
     );
   }
 
   async addTargetPoolInstance(project: string, region: string, pool: string, instance: InstanceRef): Promise<void> {
     const targetPoolsAddInstanceRequestResource = { instances: [{ instance: instanceUrl(project, instance) }] };
-    await this.mutate(project, `targetPools.addInstance ${project}/${region}/${pool}`, () =>
-      this.clients.targetPools.addInstance({ project, region, targetPool: pool, targetPoolsAddInstanceRequestResource }, callOptions()),
+    await this.mutate(project, `targetPools.addInstance ${project}/${region}/${pool}`, (requestId) =>
+      this.clients.targetPools.addInstance({ project, region, targetPool: pool, targetPoolsAddInstanceRequestResource, requestId }, callOptions()),
     );
   }
 
   async removeTargetPoolInstance(project: string, region: string, pool: string, instance: InstanceRef): Promise<void> {
     const targetPoolsRemoveInstanceRequestResource = { instances: [{ instance: instanceUrl(project, instance) }] };
-    await this.mutate(project, `targetPools.removeInstance ${project}/${region}/${pool}`, () =>
-      this.clients.targetPools.removeInstance({ project, region, targetPool: pool, targetPoolsRemoveInstanceRequestResource }, callOptions()),
+    await this.mutate(project, `targetPools.removeInstance ${project}/${region}/${pool}`, (requestId) =>
+      this.clients.targetPools.removeInstance({ project, region, targetPool: pool, targetPoolsRemoveInstanceRequestResource, requestId }, callOptions()),
     );
   }
 
@@ -385,14 +413,14 @@ export class GceCompute implements ComputePort {
       portRange: rule.portRange,
       target: `${COMPUTE_API_ROOT}/projects/${project}/regions/${region}/targetPools/${rule.target}`,
     };
-    await this.mutate(project, `forwardingRules.insert ${project}/${region}/${rule.name}`, () =>
-      this.clients.forwardingRules.insert({ project, region, forwardingRuleResource }, callOptions()),
+    await this.mutate(project, `forwardingRules.insert ${project}/${region}/${rule.name}`, (requestId) =>
+      this.clients.forwardingRules.insert({ project, region, forwardingRuleResource, requestId }, callOptions()),
     );
   }
 
   async deleteForwardingRule(project: string, region: string, name: string): Promise<void> {
-    await this.mutate(project, `forwardingRules.delete ${project}/${region}/${name}`, () =>
-      this.clients.forwardingRules.delete({ project, region, forwardingRule: name }, callOptions()),
+    await this.mutate(project, `forwardingRules.delete ${project}/${region}/${name}`, (requestId) =>
+      this.clients.forwardingRules.delete({ project, region, forwardingRule: name, requestId }, callOptions()),
     );
   }
 
@@ -411,11 +439,11 @@ export class GceCompute implements ComputePort {
       ...(rule.targetTags.length > 0 ? { targetTags: rule.targetTags } : {}),
       allowed: rule.allowed.map((a) => ({ IPProtocol: a.protocol, ...(a.ports.length > 0 ? { ports: a.ports } : {}) })),
     };
-    await this.mutate(project, `firewalls.insert ${project}/${rule.name}`, () => this.clients.firewalls.insert({ project, firewallResource }, callOptions()));
+    await this.mutate(project, `firewalls.insert ${project}/${rule.name}`, (requestId) => this.clients.firewalls.insert({ project, firewallResource, requestId }, callOptions()));
   }
 
   async deleteFirewall(project: string, name: string): Promise<void> {
-    await this.mutate(project, `firewalls.delete ${project}/${name}`, () => this.clients.firewalls.delete({ project, firewall: name }, callOptions()));
+    await this.mutate(project, `firewalls.delete ${project}/${name}`, (requestId) => this.clients.firewalls.delete({ project, firewall: name, requestId }, callOptions()));
   }
 
   async getSubnetworkRange(project: string, region: string): Promise<string> {
@@ -442,9 +470,27 @@ export class GceCompute implements ComputePort {
     return free;
   }
 
-  /** Sends a mutating call, then waits for its Operation; every failure is a ProviderError naming the call. */
-  private async mutate(project: string, context: string, call: () => Promise<unknown>): Promise<void> {
-    const op = operationOf(await withDeadline(call(), this.timeoutMs, context));
+  /**
+   * Sends a mutating call, then waits for its Operation; every failure is a ProviderError naming the call.
+   * The call carries a requestId (a UUID), so when its answer is lost (the endpoint unreachable, a 5xx, 429, or
+   * no answer within the deadline) it is sent again with the same id: Compute answers the first call's
+   * Operation instead of doing it twice.
+   */
+  private async mutate(project: string, context: string, call: (requestId: string) => Promise<unknown>): Promise<void> {
+    const requestId = randomUUID();
+    let sent: unknown;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        sent = await withDeadline(call(requestId), this.timeoutMs, context);
+        break;
+      } catch (e) {
+        const err = toProviderError(e, context);
+        const transient = err.code === 'ProviderUnavailable' || err.code === 'Timeout' || err.httpStatus === 429 || (err.httpStatus !== null && err.httpStatus >= 500);
+        if (!transient || attempt >= MUTATION_ATTEMPTS) throw err;
+        await new Promise((resolve) => setTimeout(resolve, RETRY_BACKOFF_MS * attempt));
+      }
+    }
+    const op = operationOf(sent);
     try {
       await waitForOperation(this.clients, project, op, this.operationTimeoutMs);
     } catch (e) {
@@ -457,6 +503,10 @@ export class GceCompute implements ComputePort {
     }
   }
 }
+
+/** How often a mutation is sent when its answer is lost (the same requestId each time). */
+const MUTATION_ATTEMPTS = 3;
+const RETRY_BACKOFF_MS = 500;
 
 function byZoneThenName(a: InstanceInfo, b: InstanceInfo): number {
   return a.zone === b.zone ? a.name.localeCompare(b.name) : a.zone.localeCompare(b.zone);

@@ -8,6 +8,7 @@ import {
   toFirewallInfo,
   toForwardingRule,
   toInstanceInfo,
+  unreachableZoneOf,
   toProviderError,
   toRegionZones,
   toStaticAddress,
@@ -61,10 +62,30 @@ describe('toInstanceInfo', () => {
 
   it.each([
     ['missing name', { zone: 'z', status: 'RUNNING' }],
-    ['unknown status', { name: 'a', zone: 'z', status: 'EXPLODED' }],
     ['not an object', 'instance'],
   ])('rejects %s with a ProviderError', (_label, raw) => {
     expect(() => toInstanceInfo(raw)).toThrow(ProviderError);
+  });
+
+  it.each([
+    ['PENDING', 'PENDING'],
+    ['DEPROVISIONING', 'DEPROVISIONING'],
+    ['EXPLODED', 'UNKNOWN'],
+    [undefined, 'UNKNOWN'],
+  ])('reads status %s as %s instead of failing (a status GCE adds later must not fail the fleet)', (status, expected) => {
+    expect(toInstanceInfo({ name: 'a', zone: 'z', status }).status).toBe(expected);
+  });
+});
+
+describe('aggregatedList scopes', () => {
+  it.each([
+    ['zones/europe-west1-b', { warning: { code: 'UNREACHABLE', message: 'x' } }, 'europe-west1-b'],
+    ['zones/europe-west1-b', { warning: { code: 13328052 } }, 'europe-west1-b'],
+    ['zones/europe-west1-b', { warning: { code: 'NO_RESULTS_ON_PAGE' } }, null],
+    ['zones/europe-west1-b', { instances: [] }, null],
+    ['regions/europe-west1', { warning: { code: 'UNREACHABLE' } }, null],
+  ])('%s %j -> unreachable zone %s', (key, scoped, zone) => {
+    expect(unreachableZoneOf(key, scoped)).toBe(zone);
   });
 });
 

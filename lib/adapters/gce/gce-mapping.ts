@@ -1,6 +1,6 @@
 import 'server-only';
 import { z } from 'zod';
-import { VM_STATUSES, type ForwardingRule, type StaticAddress, type TargetPool } from '@/lib/core/topology';
+import { VM_STATUSES, type ForwardingRule, type StaticAddress, type TargetPool, type VmStatus } from '@/lib/core/topology';
 import type { DiskInfo, FirewallInfo, InstanceInfo, RegionInfo } from '@/lib/ports/compute';
 import { ProviderError } from '@/lib/ports/provider-error';
 
@@ -19,10 +19,19 @@ const metadataSchema = z.object({
   items: z.array(z.object({ key: optString, value: optString })).nullish(),
 });
 
+/**
+ * GCE adds statuses over time (PENDING and DEPROVISIONING are recent); one Quorum does not know must not fail
+ * the fleet. It reads as UNKNOWN, which, like every status but RUNNING and the stopping ones, is "not running".
+ */
+const vmStatusSchema = z
+  .string()
+  .nullish()
+  .transform((s): VmStatus => VM_STATUSES.find((known) => known === s) ?? 'UNKNOWN');
+
 export const instanceSchema = z.object({
   name: z.string().min(1),
   zone: z.string().min(1),
-  status: z.enum(VM_STATUSES),
+  status: vmStatusSchema,
   networkInterfaces: z.array(networkInterfaceSchema).nullish(),
   tags: z.object({ items: z.array(z.string()).nullish() }).nullish(),
   metadata: metadataSchema.nullish(),
@@ -87,6 +96,28 @@ export function toInstanceInfo(raw: unknown): InstanceInfo {
     diskNames: (i.disks ?? []).flatMap((d) => (d.source ? [lastSegment(d.source)] : [])),
     machineType: i.machineType ? lastSegment(i.machineType) : null,
   };
+}
+
+const scopedWarningSchema = z.object({
+  warning: z
+    .object({
+      // Enum fields arrive as names, or as numbers from a client with numericEnums (UNREACHABLE = 13328052).
+      code: z.union([z.string(), z.number()]).nullish(),
+    })
+    .nullish(),
+});
+const UNREACHABLE_CODES: ReadonlySet<string | number> = new Set(['UNREACHABLE', 13328052]);
+
+/**
+ * The zone of an aggregatedList scope (`zones/<zone>`) that Compute could not reach, when the scope says so
+ * (warning UNREACHABLE, given with returnPartialSuccess); null for any other scope.
+ */
+export function unreachableZoneOf(scopeKey: string, scoped: unknown): string | null {
+  const m = /^zones\/([^/]+)$/.exec(scopeKey);
+  if (!m?.[1]) return null;
+  const parsed = scopedWarningSchema.safeParse(scoped);
+  const code = parsed.success ? parsed.data.warning?.code : undefined;
+  return code !== undefined && code !== null && UNREACHABLE_CODES.has(code) ? m[1] : null;
 }
 
 const diskSchema = z.object({

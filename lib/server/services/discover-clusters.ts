@@ -1,20 +1,26 @@
 import 'server-only';
 import { readMasterIdentity } from '@/lib/adapters/gce/master-metadata';
-import { isReplicaName, regionOfZone, type ClusterSummaryRef } from '@/lib/core/topology';
-import type { InstanceInfo } from '@/lib/ports/compute';
+import { regionOfZone, type ClusterSummaryRef } from '@/lib/core/topology';
+import type { ComputePort, InstanceInfo } from '@/lib/ports/compute';
 import { container, type Container } from '@/lib/server/container';
 
+/** kube-up's master names: `${INSTANCE_PREFIX}-master`, replicas `<MASTER_NAME>-<3 chars>` (kube-up-wire.md). */
+const KUBE_UP_MASTER_NAME = /^[a-z]([-a-z0-9]*[a-z0-9])?-master(-[a-z0-9]{3})?$/;
+
 /**
- * The master name an instance serves, or null when it is no kube-up master. A master carries kube-env
- * with KUBERNETES_MASTER=true; an instance whose kube-env names a master it fits the replica naming of
- * (`<MASTER_NAME>` or `<MASTER_NAME>-xyz`) counts too, since nodes name the master without matching it.
+ * The master name an instance serves, or null when it is no kube-up master. The name comes from the
+ * instance's own name (`<MASTER_NAME>` or `<MASTER_NAME>-xyz`), never from kube-env: there
+ * KUBERNETES_MASTER_NAME holds the static IP. kube-env must be there (kube-up configured the instance), and
+ * it must say it is a master (KUBERNETES_MASTER=true), or the instance carries the master's network tag, or
+ * an HA-era kube-env names that master in MASTER_NAME: a stranger merely named `db-master` does not count.
  */
-export function masterNameOf(instance: Pick<InstanceInfo, 'name' | 'metadata'>): string | null {
+export function masterNameOf(instance: Pick<InstanceInfo, 'name' | 'metadata'> & { tags?: readonly string[] }): string | null {
+  if (!KUBE_UP_MASTER_NAME.test(instance.name)) return null;
+  const masterName = instance.name.endsWith('-master') ? instance.name : instance.name.slice(0, -4);
   const identity = readMasterIdentity(instance.metadata);
   if (identity === null) return null;
-  if (identity.isMaster) return identity.masterName ?? instance.name.replace(/-[a-z0-9]{3}$/, '');
-  if (identity.masterName !== null && isReplicaName(identity.masterName, instance.name)) return identity.masterName;
-  return null;
+  const confirmed = identity.isMaster || (instance.tags ?? []).includes(masterName) || identity.masterName === masterName;
+  return confirmed ? masterName : null;
 }
 
 /**
@@ -35,12 +41,37 @@ export function clustersOf(project: string, instances: readonly InstanceInfo[]):
   });
 }
 
-/** Every cluster of the configured projects, sorted by project, region, master name. */
-export async function discoverClusters(c: Container = container()): Promise<ClusterSummaryRef[]> {
+/** A zone of a project that Compute Engine could not answer for: clusters with masters there may be missing or incomplete. */
+export type UnreachableZone = { project: string; zone: string };
+
+export type Discovery = { clusters: ClusterSummaryRef[]; unreachableZones: UnreachableZone[] };
+
+/**
+ * Every cluster of the configured projects, sorted by project, region, master name, from the instances named
+ * like kube-up masters. A zone Compute cannot reach now does not fail discovery: it is reported in
+ * `unreachableZones` (its masters are missing from the clusters).
+ */
+export async function discoverFleet(
+  c: { projects: readonly string[]; compute: Pick<ComputePort, 'listMasterInstances'> } = container(),
+): Promise<Discovery> {
   const perProject = await Promise.all(
-    c.projects.map(async (project) => clustersOf(project, await c.compute.listAllInstances(project))),
+    c.projects.map(async (project) => {
+      const listing = await c.compute.listMasterInstances(project);
+      return {
+        clusters: clustersOf(project, listing.instances),
+        unreachableZones: listing.unreachableZones.map((zone) => ({ project, zone })),
+      };
+    }),
   );
-  return perProject
-    .flat()
-    .sort((a, b) => a.project.localeCompare(b.project) || a.region.localeCompare(b.region) || a.masterName.localeCompare(b.masterName));
+  return {
+    clusters: perProject
+      .flatMap((p) => p.clusters)
+      .sort((a, b) => a.project.localeCompare(b.project) || a.region.localeCompare(b.region) || a.masterName.localeCompare(b.masterName)),
+    unreachableZones: perProject.flatMap((p) => p.unreachableZones),
+  };
+}
+
+/** Every cluster of the configured projects, sorted by project, region, master name (see discoverFleet). */
+export async function discoverClusters(c: Container = container()): Promise<ClusterSummaryRef[]> {
+  return (await discoverFleet(c)).clusters;
 }

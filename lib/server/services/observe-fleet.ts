@@ -4,7 +4,7 @@ import { clusterId, type ClusterRef } from '@/lib/core/topology';
 import { summarizeCluster, type ClusterView, type FleetEntry, type FleetView } from '@/lib/core/view';
 import { container, type Container } from '@/lib/server/container';
 import { describeError } from '@/lib/server/describe-error';
-import { discoverClusters } from './discover-clusters';
+import { discoverFleet } from './discover-clusters';
 import { observeCluster } from './observe-cluster';
 
 /** A cluster observed and assessed, as its page shows it. */
@@ -17,10 +17,11 @@ export async function observeClusterView(ref: ClusterRef, c: Container = contain
 
 /**
  * Every cluster of the configured projects, observed concurrently and summarised. A cluster that cannot
- * be observed is listed with its error; discovery failing (Compute unreadable) rejects.
+ * be observed is listed with its error; zones Compute cannot see are listed in `unreachableZones`;
+ * discovery failing otherwise (Compute unreadable) rejects.
  */
 export async function observeFleet(c: Container = container()): Promise<FleetView> {
-  const refs = await discoverClusters(c);
+  const { clusters: refs, unreachableZones } = await discoverFleet(c);
   const clusters = await Promise.all(
     refs.map(async (ref): Promise<FleetEntry> => {
       const cluster: ClusterRef = { project: ref.project, region: ref.region, masterName: ref.masterName };
@@ -31,5 +32,5 @@ export async function observeFleet(c: Container = container()): Promise<FleetVie
       }
     }),
   );
-  return { observedAt: c.clock.now().toISOString(), clusters };
+  return { observedAt: c.clock.now().toISOString(), clusters, unreachableZones };
 }
