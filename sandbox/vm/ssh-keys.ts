@@ -133,7 +133,7 @@ export function parseAuthorizedKey(entry: string): { ok: true; type: string; com
   // With options the key type is not the first token; options may hold quoted spaces.
   const rest = PLAIN_KEY_TYPES.has(first) ? text : text.slice(optionsLength(text)).trimStart();
   const m = /^(\S+)[ \t]+(\S+)(?:[ \t]+([\s\S]*))?$/.exec(rest);
-  if (!m?.[1] || !m[2]) return { ok: false, reason: 'not an SSH public key' };
+  if (!m?.[1] || !m[2]) return { ok: false, reason: `not an SSH public key (unsupported key type ${JSON.stringify(first.slice(0, 40))}?)` };
   const type = m[1];
   if (!PLAIN_KEY_TYPES.has(type)) return { ok: false, reason: `unsupported key type ${JSON.stringify(type.slice(0, 40))}` };
   const blobError = checkKeyBlob(type, m[2]);
