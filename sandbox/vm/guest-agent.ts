@@ -448,7 +448,7 @@ export function startGuestAgent(opts: GuestAgentOptions): GuestAgent {
         await setMember(SUDOERS_GROUP, user, false);
         managed.delete(user);
         written.delete(user);
-        log(`removed Google keys and sudo of ${user} (no longer in metadata)`);
+        log(`removed Google keys and sudo of ${user} (${access.osLogin ? 'OS Login is on' : 'no valid key of theirs in metadata'})`);
       } catch (err) {
         complainOnce(`rm:${user}:${errorText(err)}`, `error removing ${user}: ${errorText(err)}`);
       }
