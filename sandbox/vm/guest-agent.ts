@@ -14,7 +14,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import type { HostPublicKey } from './sshd';
+import { startSshd, type HostPublicKey, type Sshd } from './sshd';
 import {
   desiredAccess,
   guestAttributesEnabled,
@@ -302,10 +302,12 @@ export function startGuestAgent(opts: GuestAgentOptions): GuestAgent {
     const home = path.join(opts.homeRoot, user);
     const taken = new Set([...users.map((u) => u.uid), ...groups.map((g) => g.gid)]);
     // A home left on the VM's disk by an earlier boot keeps its owner, as the agent's reuse_homedir does,
-    // so StrictModes still accepts it when the VM's passwd was seeded afresh.
-    const previousOwner = await stat(home).then((s) => s.uid, () => undefined);
+    // so StrictModes still accepts it when the VM's passwd was seeded afresh; a new user never takes the
+    // id of another user's leftover home.
+    const homeOwners = await homeOwnersIn(opts.homeRoot);
+    const previousOwner = homeOwners.get(user);
     const reuse = previousOwner !== undefined && previousOwner >= idRange.min && previousOwner <= idRange.max && !taken.has(previousOwner);
-    const id = reuse ? previousOwner : freeId(taken, idRange);
+    const id = reuse ? previousOwner : freeId([...taken, ...homeOwners.values()], idRange);
     await writeInPlace(groupFile, appendLine(groupText, `${user}:x:${id}:`));
     await writeInPlace(passwdFile, appendLine(passwdText, `${user}:*:${id}:${id}::${home}:/bin/bash`));
     const entry: PasswdEntry = { name: user, uid: id, gid: id, home, shell: '/bin/bash' };
@@ -425,10 +427,10 @@ export function startGuestAgent(opts: GuestAgentOptions): GuestAgent {
         let entry = parsePasswd(await readFile(passwdFile, 'utf8')).find((u) => u.name === user);
         if (entry && !manageable(entry)) continue;
         if (!entry) entry = await createUser(user);
-        if (!managed.has(user)) {
-          await setMember(SUDOERS_GROUP, user, true);
-          managed.add(user);
-        }
+        // Ensured on every pass (a no-op when already a member): the VM's group file may have been seeded
+        // afresh at boot while the list of managed users survived on the disk.
+        await setMember(SUDOERS_GROUP, user, true);
+        managed.add(user);
         const previous = written.get(user);
         if (previous && sameKeys(previous, keys)) continue;
         await ensureHome(entry);
@@ -478,6 +480,19 @@ export function startGuestAgent(opts: GuestAgentOptions): GuestAgent {
   };
 }
 
+/** Directory name -> owner uid of the homes under `homeRoot`. */
+async function homeOwnersIn(homeRoot: string): Promise<Map<string, number>> {
+  const owners = new Map<string, number>();
+  for (const name of await readdir(homeRoot).catch(() => [] as string[])) {
+    const owner = await stat(path.join(homeRoot, name)).then(
+      (s) => s.uid,
+      () => undefined,
+    );
+    if (owner !== undefined) owners.set(name, owner);
+  }
+  return owners;
+}
+
 function sameKeys(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((k, i) => k === b[i]);
 }
@@ -499,4 +514,97 @@ export async function writeInPlace(file: string, text: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+// ---- what a VM process calls ---------------------------------------------------------------------
+
+/**
+ * Seeds a VM's own account files in `/etc/netns/<ns>/` (run on the host, before `ip netns exec`): copies
+ * of the host's passwd and group, so root and sshd's privilege-separation user exist inside the VM.
+ * Rewritten in place when they exist, in case a VM process still has them bind-mounted.
+ */
+export async function seedVmAccountFiles(etcNetnsDir: string): Promise<void> {
+  await mkdir(etcNetnsDir, { recursive: true, mode: 0o755 });
+  for (const name of ['passwd', 'group']) {
+    const text = await readFile(path.join('/etc', name), 'utf8');
+    const target = path.join(etcNetnsDir, name);
+    const exists = await stat(target).then(
+      () => true,
+      () => false,
+    );
+    if (exists) await writeInPlace(target, text);
+    else await writeFile(target, text, { mode: 0o644 });
+  }
+}
+
+export type VmSshAccess = {
+  /** The host keys sshd serves (the same on every start from the same disk). */
+  hostKeys: readonly HostPublicKey[];
+  sshdRunning(): boolean;
+  /** `systemctl stop ssh`, but open sessions are dropped too; the guest agent keeps running. */
+  stopSshd(): Promise<void>;
+  /** Starts sshd again on the same disk (same host keys); a no-op when it runs. */
+  startSshd(): Promise<void>;
+  /** Stops the guest agent and sshd. */
+  stop(): Promise<void>;
+};
+
+/**
+ * SSH into a sandbox VM as on a Compute Engine image: sshd on :22 and the guest agent. Call it inside
+ * the VM's namespaces (after `ip netns exec <ns>`, with /etc/passwd and /etc/group bind-mounted from
+ * files `seedVmAccountFiles` wrote). On the VM's disk: `<diskDir>/ssh` (host keys, made at first boot),
+ * `<diskDir>/run/sshd` (sshd_config, pid file), `<diskDir>/guest-agent` (the users it manages).
+ * Throws when sshd cannot start; the caller marks the VM failed.
+ */
+export async function startVmSshAccess(opts: {
+  diskDir: string;
+  /** `/var/lib/quorum-sandbox/n<net>/<instance>/home`: not under /tmp (StrictModes checks every parent). */
+  homeRoot: string;
+  /** `http://169.254.169.254/computeMetadata/v1` inside a VM. */
+  metadataUrl: string;
+  localAddress?: string;
+  log: (msg: string) => void;
+  idRange?: { min: number; max: number };
+  pollMs?: number;
+}): Promise<VmSshAccess> {
+  const sshdPaths = { hostKeyDir: path.join(opts.diskDir, 'ssh'), runDir: path.join(opts.diskDir, 'run', 'sshd'), log: opts.log };
+  let sshd: Sshd | undefined = await startSshd(sshdPaths);
+  const hostKeys = sshd.hostKeys;
+  const metadata = createMetadataAccess({ metadataUrl: opts.metadataUrl, ...(opts.localAddress ? { localAddress: opts.localAddress } : {}), log: opts.log });
+  const agent = startGuestAgent({
+    readAttributes: metadata.readAttributes,
+    writeGuestAttribute: metadata.writeGuestAttribute,
+    hostKeys: async () => hostKeys,
+    homeRoot: opts.homeRoot,
+    stateDir: path.join(opts.diskDir, 'guest-agent'),
+    log: opts.log,
+    ...(opts.idRange ? { idRange: opts.idRange } : {}),
+    ...(opts.pollMs ? { pollMs: opts.pollMs } : {}),
+  });
+  let exited = false;
+  const watch = (d: Sshd) => void d.exited.then(() => {
+    if (sshd === d) exited = true;
+  });
+  watch(sshd);
+  return {
+    hostKeys,
+    sshdRunning: () => sshd !== undefined && !exited,
+    async stopSshd() {
+      const current = sshd;
+      sshd = undefined;
+      await current?.stop();
+    },
+    async startSshd() {
+      if (sshd && !exited) return;
+      sshd = await startSshd(sshdPaths);
+      exited = false;
+      watch(sshd);
+    },
+    async stop() {
+      await agent.stop();
+      const current = sshd;
+      sshd = undefined;
+      await current?.stop();
+    },
+  };
 }

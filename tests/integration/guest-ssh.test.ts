@@ -5,7 +5,7 @@
 // Run it alone: flock /tmp/quorum-heavy.lock npx vitest run --project integration tests/integration/guest-ssh.test.ts
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -15,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { z } from 'zod';
+import { seedVmAccountFiles } from '../../sandbox/vm/guest-agent';
 import { bundleNodeScript } from '../support/bundle-node-script';
 
 const run = promisify(execFile);
@@ -35,11 +36,12 @@ const projectAttrs = new Map<string, string>();
 const guestAttributes = new Map<string, string>();
 
 const HostKey = z.object({ algorithm: z.string(), base64: z.string() });
-const HarnessEvent = z.object({ event: z.string(), hostKeys: z.array(HostKey).optional() });
+const HarnessEvent = z.object({ event: z.string(), hostKeys: z.array(HostKey).optional(), wasDown: z.boolean().optional() });
 type HarnessEvent = z.infer<typeof HarnessEvent>;
 
 let clientDir: string;
 let knownHosts: string;
+let metadataUrl: string;
 let metadataServer: http.Server | undefined;
 let harness: ChildProcess | undefined;
 const harnessLog: string[] = [];
@@ -168,9 +170,7 @@ async function makeNamespace(): Promise<void> {
   await sh('ip', '-n', NS, 'link', 'set', 'lo', 'up');
   // The VM's own account files and hosts, bind-mounted over /etc by `ip netns exec`.
   const etc = `/etc/netns/${NS}`;
-  await mkdir(etc, { recursive: true });
-  await cp('/etc/passwd', `${etc}/passwd`);
-  await cp('/etc/group', `${etc}/group`);
+  await seedVmAccountFiles(etc);
   await writeFile(`${etc}/hosts`, `127.0.0.1\tlocalhost\n${VM_IP}\tguest-test-vm\n`);
 }
 
@@ -178,10 +178,8 @@ async function startHarness(metadataUrl: string): Promise<void> {
   const bundle = await bundleNodeScript(path.resolve('tests/support/guest-vm-harness.ts'));
   const config = {
     metadataUrl,
+    diskDir: path.join(VM_DIR, 'disk'),
     homeRoot: path.join(VM_DIR, 'home'),
-    stateDir: path.join(VM_DIR, 'guest-agent'),
-    hostKeyDir: path.join(VM_DIR, 'ssh'),
-    runDir: path.join(VM_DIR, 'run'),
     loopbackPort: LOOPBACK_PORT,
   };
   const arg = Buffer.from(JSON.stringify(config)).toString('base64');
@@ -224,7 +222,7 @@ beforeAll(async () => {
   });
   await mkdir(VM_DIR, { mode: 0o755 });
   await makeNamespace();
-  const metadataUrl = await startMetadataServer();
+  metadataUrl = await startMetadataServer();
   await startHarness(metadataUrl);
   await waitFor('the harness to be ready', () => events.find((e) => e.event === 'ready'), 60_000);
 }, 120_000);
@@ -379,11 +377,35 @@ describe('a sandbox VM reached with stock OpenSSH', () => {
     expect(session.exitCode).toBeNull();
     command('restart-sshd');
     const restarted = await waitFor('sshd to restart', () => events.find((e) => e.event === 'sshd-restarted'), 20_000);
-    expect(restarted.hostKeys).toEqual(before);
+    expect(restarted.wasDown).toBe(true);
+    expect(restarted.hostKeys?.map((k) => [k.algorithm, k.base64])).toEqual(before?.map((k) => [k.algorithm, k.base64]));
     await Promise.race([sessionEnded, sleep(5_000).then(() => Promise.reject(new Error('the open session outlived sshd')))]);
     // StrictHostKeyChecking=yes against the keys pinned from guest attributes before the restart.
     const again = await ssh('alice', key('alice2'), 'id -un');
     expect(again.stdout.trim()).toBe('alice');
+  });
+
+  it('comes back from a VM restart on the same disk: same host keys, the user recreated with its home and sudo', async () => {
+    onTestFailed(() => console.log(harnessLog.slice(-80).join('\n')));
+    const before = events.find((e) => e.event === 'ready')?.hostKeys;
+    const uidBefore = (await ssh('alice', key('alice2'), 'id -u')).stdout.trim();
+    await stopHarness();
+    // A new boot: the namespace's account files are seeded afresh from the host's, without alice.
+    await seedVmAccountFiles(`/etc/netns/${NS}`);
+    expect(await readFile(`/etc/netns/${NS}/passwd`, 'utf8')).not.toMatch(/^alice:/m);
+    // A user new to this VM comes first in the metadata, so a fresh id allocation would give alice another uid.
+    setKeys(instanceAttrs, [`dave:${key('bob').publicKey}`, `alice:${key('alice2').publicKey}`]);
+    events.length = 0;
+    await startHarness(metadataUrl);
+    const ready = await waitFor('the harness to be ready again', () => events.find((e) => e.event === 'ready'), 60_000);
+    expect(ready.hostKeys).toEqual(before);
+    await sshUntil('alice', key('alice2'), 'accepted', 3_000);
+    const who = await ssh('alice', key('alice2'), 'id -u; id -Gn; cat ~/.ssh/authorized_keys');
+    const lines = who.stdout.trim().split('\n');
+    expect(lines[0]).toBe(uidBefore);
+    expect(lines[1]?.split(' ')).toContain('google-sudoers');
+    expect(lines[2]).toBe(`${key('aliceOwn').publicKey} alice's own`);
+    expect((await ssh('dave', key('bob'), 'id -un')).stdout.trim()).toBe('dave');
   });
 });
 

@@ -1,20 +1,20 @@
-// Runs inside a test's network namespace what a sandbox VM process will run there: sshd on :22 and the
-// guest-agent stand-in reading a metadata server, plus a TCP service on the VM's loopback only (for
-// `ssh -L`). Started as `ip netns exec <ns> unshare --pid --fork --kill-child --mount-proc node <bundle> <config>`.
+// Runs inside a test's network namespace what a sandbox VM process will run there: `startVmSshAccess`
+// (sshd on :22 and the guest-agent stand-in reading a metadata server), plus a TCP service on the VM's
+// loopback only (for `ssh -L`). Started as
+// `ip netns exec <ns> unshare --pid --fork --kill-child --mount-proc node <bundle> <config>`.
 // Talks to the test by JSON lines: events on stdout, commands (`restart-sshd`, `stop`) on stdin.
 
 import net from 'node:net';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
-import { createMetadataAccess, startGuestAgent } from '../../sandbox/vm/guest-agent';
-import { startSshd, type Sshd } from '../../sandbox/vm/sshd';
+import { startVmSshAccess } from '../../sandbox/vm/guest-agent';
+import { readHostPublicKeys } from '../../sandbox/vm/sshd';
 
 const Config = z.object({
   metadataUrl: z.string(),
+  diskDir: z.string(),
   homeRoot: z.string(),
-  stateDir: z.string(),
-  hostKeyDir: z.string(),
-  runDir: z.string(),
   loopbackPort: z.number().int(),
 });
 
@@ -26,25 +26,14 @@ async function main(): Promise<void> {
   const service = net.createServer((socket) => socket.end('hello from inside the VM\n'));
   await new Promise<void>((resolve) => service.listen(config.loopbackPort, '127.0.0.1', resolve));
 
-  const paths = { hostKeyDir: config.hostKeyDir, runDir: config.runDir };
-  let sshd: Sshd = await startSshd({ ...paths, log });
-  const metadata = createMetadataAccess({ metadataUrl: config.metadataUrl, log });
-  const agent = startGuestAgent({
-    readAttributes: metadata.readAttributes,
-    writeGuestAttribute: metadata.writeGuestAttribute,
-    hostKeys: async () => sshd.hostKeys,
-    homeRoot: config.homeRoot,
-    stateDir: config.stateDir,
-    log,
-  });
-  emit({ event: 'ready', hostKeys: sshd.hostKeys });
+  const access = await startVmSshAccess({ diskDir: config.diskDir, homeRoot: config.homeRoot, metadataUrl: config.metadataUrl, log });
+  emit({ event: 'ready', hostKeys: access.hostKeys });
 
   let stopping = false;
   async function stop(): Promise<void> {
     if (stopping) return;
     stopping = true;
-    await agent.stop();
-    await sshd.stop();
+    await access.stop();
     service.close();
     emit({ event: 'stopped' });
     process.exit(0);
@@ -55,9 +44,10 @@ async function main(): Promise<void> {
   createInterface({ input: process.stdin }).on('line', (line) => {
     void (async () => {
       if (line === 'restart-sshd') {
-        await sshd.stop();
-        sshd = await startSshd({ ...paths, log });
-        emit({ event: 'sshd-restarted', hostKeys: sshd.hostKeys });
+        await access.stopSshd();
+        const down = !access.sshdRunning();
+        await access.startSshd();
+        emit({ event: 'sshd-restarted', wasDown: down, hostKeys: await readHostPublicKeys(path.join(config.diskDir, 'ssh')) });
       } else if (line === 'stop') {
         await stop();
       }
