@@ -251,14 +251,8 @@ export function startGuestAgent(opts: GuestAgentOptions): GuestAgent {
   }
 
   async function assertVmOwnFiles(): Promise<void> {
-    if (checkedEtc || etcDir !== '/etc') return;
-    const mountinfo = await readFile('/proc/self/mountinfo', 'utf8');
-    const mountPoints = new Set(mountinfo.split('\n').map((l) => l.split(' ')[4]));
-    for (const file of [passwdFile, groupFile]) {
-      if (!mountPoints.has(file)) {
-        throw new Error(`refusing to edit ${file}: it is the host's, not a VM file bind-mounted from /etc/netns/<ns>/ by ip netns exec`);
-      }
-    }
+    if (checkedEtc) return;
+    await assertVmAccountFiles(etcDir);
     checkedEtc = true;
   }
 
@@ -519,6 +513,22 @@ export async function writeInPlace(file: string, text: string): Promise<void> {
 // ---- what a VM process calls ---------------------------------------------------------------------
 
 /**
+ * Throws unless /etc/passwd and /etc/group are the VM's own (mount points: bind-mounted from
+ * /etc/netns/<ns>/ by `ip netns exec`), so the agent can never edit the host's accounts.
+ * Any other `etcDir` (a test's directory) is accepted as it is.
+ */
+export async function assertVmAccountFiles(etcDir = '/etc'): Promise<void> {
+  if (etcDir !== '/etc') return;
+  const mountinfo = await readFile('/proc/self/mountinfo', 'utf8');
+  const mountPoints = new Set(mountinfo.split('\n').map((l) => l.split(' ')[4]));
+  for (const file of ['/etc/passwd', '/etc/group']) {
+    if (!mountPoints.has(file)) {
+      throw new Error(`refusing to edit ${file}: it is the host's, not a VM file bind-mounted from /etc/netns/<ns>/ by ip netns exec`);
+    }
+  }
+}
+
+/**
  * Seeds a VM's own account files in `/etc/netns/<ns>/` (run on the host, before `ip netns exec`): copies
  * of the host's passwd and group, so root and sshd's privilege-separation user exist inside the VM.
  * Rewritten in place when they exist, in case a VM process still has them bind-mounted.
@@ -567,6 +577,8 @@ export async function startVmSshAccess(opts: {
   idRange?: { min: number; max: number };
   pollMs?: number;
 }): Promise<VmSshAccess> {
+  // Before anything starts: a VM without its own account files fails visibly instead of editing the host's.
+  await assertVmAccountFiles();
   const sshdPaths = { hostKeyDir: path.join(opts.diskDir, 'ssh'), runDir: path.join(opts.diskDir, 'run', 'sshd'), log: opts.log };
   let sshd: Sshd | undefined = await startSshd(sshdPaths);
   const hostKeys = sshd.hostKeys;

@@ -5,7 +5,7 @@
 // Run it alone: flock /tmp/quorum-heavy.lock npx vitest run --project integration tests/integration/guest-ssh.test.ts
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -155,6 +155,29 @@ function startMetadataServer(): Promise<string> {
   });
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** What a crashed earlier run of this test left: its namespace (its veth goes with it), /etc/netns dir and VM dir. */
+async function removeLeftoversOfCrashedRuns(): Promise<void> {
+  for (const line of (await sh('ip', 'netns', 'list')).split('\n')) {
+    const m = /^qguest(\d+)\b/.exec(line);
+    if (!m || alive(Number(m[1]))) continue;
+    await sh('ip', 'netns', 'del', `qguest${m[1]}`).catch(() => undefined);
+    await rm(`/etc/netns/qguest${m[1]}`, { recursive: true, force: true });
+  }
+  for (const name of await readdir(SANDBOX_ROOT).catch(() => [] as string[])) {
+    const m = /^test-guest-(\d+)$/.exec(name);
+    if (m && !alive(Number(m[1]))) await rm(path.join(SANDBOX_ROOT, name), { recursive: true, force: true });
+  }
+}
+
 async function makeNamespace(): Promise<void> {
   // The blackhole goes in before any address exists, so nothing of the range can leave the machine.
   await sh('ip', 'route', 'replace', 'blackhole', RANGE);
@@ -217,6 +240,7 @@ beforeAll(async () => {
   clientDir = await mkdtemp(path.join(os.tmpdir(), 'quorum-guest-ssh-'));
   knownHosts = path.join(clientDir, 'known_hosts');
   for (const name of ['alice1', 'alice2', 'aliceOwn', 'bob', 'carol']) keys[name] = await makeKey(name);
+  await removeLeftoversOfCrashedRuns();
   await mkdir(SANDBOX_ROOT, { recursive: true, mode: 0o755 }).then((made) => {
     madeSandboxRoot = made !== undefined;
   });
