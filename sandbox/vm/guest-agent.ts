@@ -372,12 +372,13 @@ export function startGuestAgent(opts: GuestAgentOptions): GuestAgent {
         await opts.writeGuestAttribute(`hostkeys/${key.algorithm}`, key.base64, abort.signal);
       } catch (err) {
         const status = err instanceof MetadataHttpError ? err.status : undefined;
-        if (status === 403 || status === 404) {
+        if (status !== undefined && status >= 400 && status < 500) {
+          // GCE answers 403/404 where guest attributes are off; retried only when the setting changes.
           log(`the metadata server refused guest attributes (HTTP ${status}); host keys not published`);
           publishRefused = true;
           return;
         }
-        log(`publishing host key ${key.algorithm} failed, retrying: ${errorText(err)}`);
+        complainOnce(`publish:${errorText(err)}`, `publishing host key ${key.algorithm} failed, retrying every pass: ${errorText(err)}`);
         return;
       }
     }
