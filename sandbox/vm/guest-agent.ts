@@ -29,6 +29,7 @@ const EXTRA_GROUPS = ['adm', 'dip', 'docker', 'lxd', 'plugdev', 'video'];
 /** Far above the host's users (UID_MAX 60000) and its subordinate ids (up to 600100000). */
 export const DEFAULT_ID_RANGE = { min: 1_500_000_000, max: 1_599_999_999 } as const;
 const DEFAULT_POLL_MS = 500;
+const MIN_PASS_GAP_MS = 50;
 
 // ---- /etc/passwd and /etc/group, pure -------------------------------------------------------------
 
@@ -115,8 +116,17 @@ export class MetadataHttpError extends Error {
   }
 }
 
+/** How long one `wait_for_change` GET is held at most (the guest agent's own hang timeout is 60 s). */
+const WATCH_TIMEOUT_SEC = 60;
+
 export type MetadataAccess = {
   readAttributes(signal?: AbortSignal): Promise<MetadataAttributes>;
+  /**
+   * Holds `?wait_for_change=true&last_etag=…` GETs on both attribute maps, as the guest agent watches
+   * metadata; true once either answer differs from the last read (or the hold times out). False at once
+   * when the server gave no ETag on the last read or does not hold the request: the caller polls instead.
+   */
+  waitForChange(signal: AbortSignal): Promise<boolean>;
   /** `PUT instance/guest-attributes/<key>`, as the agent's WriteGuestAttributes. */
   writeGuestAttribute(key: string, value: string, signal?: AbortSignal): Promise<void>;
 };
@@ -129,8 +139,11 @@ export type MetadataAccess = {
 export function createMetadataAccess(opts: { metadataUrl: string; localAddress?: string; log?: (msg: string) => void }): MetadataAccess {
   const base = opts.metadataUrl.replace(/\/+$/, '');
   let projectMissingLogged = false;
+  const etags: { instance?: string; project?: string } = {};
+  const mapUrl = (dir: 'instance' | 'project') => `${base}/${dir}/attributes/?recursive=true&alt=json`;
   async function readMap(dir: 'instance' | 'project', signal?: AbortSignal): Promise<Record<string, string>> {
-    const { status, body } = await request('GET', `${base}/${dir}/attributes/?recursive=true&alt=json`, undefined, opts.localAddress, signal);
+    const { status, body, etag } = await request('GET', mapUrl(dir), undefined, opts.localAddress, signal);
+    etags[dir] = status === 200 ? etag : undefined;
     if (status === 404 && dir === 'project') {
       // A metadata server without project attributes: act as GCE does for a project without metadata.
       if (!projectMissingLogged) opts.log?.('guest-agent: the metadata server has no project attributes (404); reading none');
@@ -153,6 +166,28 @@ export function createMetadataAccess(opts: { metadataUrl: string; localAddress?:
       const [instance, project] = await Promise.all([readMap('instance', signal), readMap('project', signal)]);
       return { instance, project };
     },
+    async waitForChange(signal) {
+      const { instance, project } = etags;
+      if (!instance || !project) return false;
+      const both = new AbortController();
+      const stop = () => both.abort();
+      signal.addEventListener('abort', stop);
+      const watch = async (dir: 'instance' | 'project', etag: string): Promise<boolean> => {
+        const url = `${mapUrl(dir)}&wait_for_change=true&last_etag=${encodeURIComponent(etag)}&timeout_sec=${WATCH_TIMEOUT_SEC}`;
+        const started = Date.now();
+        const answer = await request('GET', url, undefined, opts.localAddress, both.signal, (WATCH_TIMEOUT_SEC + 10) * 1000);
+        // An unchanged answer at once means the server does not hold requests: polling it is.
+        return answer.status === 200 && (answer.etag !== etag || Date.now() - started >= 1_000);
+      };
+      try {
+        return await Promise.race([watch('instance', instance), watch('project', project)]);
+      } catch {
+        return false;
+      } finally {
+        signal.removeEventListener('abort', stop);
+        both.abort();
+      }
+    },
     async writeGuestAttribute(key, value, signal) {
       const { status, body } = await request('PUT', `${base}/instance/guest-attributes/${key}`, value, opts.localAddress, signal);
       if (status < 200 || status > 299) throw new MetadataHttpError(`PUT guest-attributes/${key}: HTTP ${status} ${body.slice(0, 200)}`, status);
@@ -160,7 +195,14 @@ export function createMetadataAccess(opts: { metadataUrl: string; localAddress?:
   };
 }
 
-function request(method: 'GET' | 'PUT', url: string, body: string | undefined, localAddress: string | undefined, signal?: AbortSignal): Promise<{ status: number; body: string }> {
+function request(
+  method: 'GET' | 'PUT',
+  url: string,
+  body: string | undefined,
+  localAddress: string | undefined,
+  signal?: AbortSignal,
+  timeoutMs = 5_000,
+): Promise<{ status: number; body: string; etag?: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       url,
@@ -168,7 +210,7 @@ function request(method: 'GET' | 'PUT', url: string, body: string | undefined, l
         method,
         headers: { 'Metadata-Flavor': 'Google', ...(body !== undefined ? { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(body) } : {}) },
         ...(localAddress ? { localAddress } : {}),
-        timeout: 5_000,
+        timeout: timeoutMs,
         agent: false,
         ...(signal ? { signal } : {}),
       },
@@ -181,10 +223,11 @@ function request(method: 'GET' | 'PUT', url: string, body: string | undefined, l
           else chunks.push(c);
         });
         res.on('error', reject);
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        const etag = typeof res.headers.etag === 'string' ? res.headers.etag : undefined;
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ...(etag ? { etag } : {}) }));
       },
     );
-    req.on('timeout', () => req.destroy(new MetadataHttpError(`${method} ${url}: no answer in 5 s`)));
+    req.on('timeout', () => req.destroy(new MetadataHttpError(`${method} ${url}: no answer in ${timeoutMs} ms`)));
     req.on('error', reject);
     req.end(body);
   });
@@ -197,6 +240,8 @@ export type GuestAgentOptions = {
   /** Host keys to publish under `hostkeys/` when guest attributes are enabled; omitted: none. */
   hostKeys?: () => Promise<readonly HostPublicKey[]>;
   writeGuestAttribute?: (key: string, value: string, signal?: AbortSignal) => Promise<void>;
+  /** Resolves true when metadata may have changed (a held `wait_for_change`), false when it cannot tell: then the agent polls. */
+  waitForChange?: (signal: AbortSignal) => Promise<boolean>;
   /** Where passwd and group are; inside a VM `/etc` (bind-mounted from /etc/netns/<ns>/). */
   etcDir?: string;
   /** Homes are `<homeRoot>/<user>`; every component up to / must be root-owned and not group/world-writable (StrictModes). */
@@ -228,6 +273,7 @@ export function startGuestAgent(opts: GuestAgentOptions): GuestAgent {
   /** What was last written per user (the agent's `sshKeys` cache); empty at start, so every file is rewritten once. */
   const written = new Map<string, string[]>();
   let lastAttributes: MetadataAttributes | undefined;
+  let nextExpiry: Date | undefined;
   let lastReadError = '';
   let lastRejected = '';
   let osLoginWas = false;
@@ -404,6 +450,7 @@ export function startGuestAgent(opts: GuestAgentOptions): GuestAgent {
     await assertVmOwnFiles();
 
     const access = desiredAccess(attrs, now());
+    nextExpiry = access.nextExpiry;
     const rejected = access.rejected.map((r) => `${r.reason}: ${r.line.slice(0, 80)}`).join('\n');
     if (rejected !== lastRejected && rejected) log(`ignored ssh-keys lines:\n  ${rejected.replace(/\n/g, '\n  ')}`);
     lastRejected = rejected;
@@ -462,9 +509,35 @@ export function startGuestAgent(opts: GuestAgentOptions): GuestAgent {
         if (text !== lastReadError) log(`sync failed: ${text}`);
         lastReadError = text;
       });
-      await sleep(pollMs, undefined, { signal: abort.signal }).catch(() => undefined);
+      await pause(pollMs);
     }
   })();
+
+  /** Until metadata changes (when the server can say so), the next key expires, or else one poll period. */
+  async function pause(pollMs: number): Promise<void> {
+    const begun = Date.now();
+    const until = new AbortController();
+    const onStop = () => until.abort();
+    abort.signal.addEventListener('abort', onStop);
+    try {
+      let woken = false;
+      if (opts.waitForChange) {
+        const racers: Array<Promise<void>> = [opts.waitForChange(until.signal).then((changed) => void (woken = changed))];
+        // A key's expiry changes what is wanted without any change to metadata.
+        if (nextExpiry) {
+          const ms = Math.max(0, nextExpiry.getTime() - now().getTime() + 1);
+          racers.push(sleep(ms, undefined, { signal: until.signal }).then(() => void (woken = true)));
+        }
+        await Promise.race(racers).catch(() => undefined);
+        until.abort();
+      }
+      // Polling, and a floor between passes should a server answer every watch at once.
+      const rest = woken ? MIN_PASS_GAP_MS - (Date.now() - begun) : pollMs - (Date.now() - begun);
+      if (rest > 0) await sleep(rest, undefined, { signal: abort.signal }).catch(() => undefined);
+    } finally {
+      abort.signal.removeEventListener('abort', onStop);
+    }
+  }
 
   return {
     syncNow: serial,
@@ -587,6 +660,7 @@ export async function startVmSshAccess(opts: {
   const agent = startGuestAgent({
     readAttributes: metadata.readAttributes,
     writeGuestAttribute: metadata.writeGuestAttribute,
+    waitForChange: metadata.waitForChange,
     hostKeys: async () => hostKeys,
     homeRoot: opts.homeRoot,
     stateDir: path.join(opts.diskDir, 'guest-agent'),

@@ -5,6 +5,7 @@
 // Run it alone: flock /tmp/quorum-heavy.lock npx vitest run --project integration tests/integration/guest-ssh.test.ts
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
@@ -30,10 +31,36 @@ const LOOPBACK_PORT = 4002;
 const SANDBOX_ROOT = '/var/lib/quorum-sandbox';
 const VM_DIR = path.join(SANDBOX_ROOT, `test-guest-${process.pid}`);
 
+/** Attribute maps that wake the metadata server's held `wait_for_change` requests when edited. */
+class WatchedMap extends Map<string, string> {
+  override set(k: string, v: string): this {
+    super.set(k, v);
+    notifyWatchers();
+    return this;
+  }
+  override delete(k: string): boolean {
+    const had = super.delete(k);
+    notifyWatchers();
+    return had;
+  }
+  override clear(): void {
+    super.clear();
+    notifyWatchers();
+  }
+}
+
 // What the test's metadata server answers; the test edits these maps.
-const instanceAttrs = new Map<string, string>();
-const projectAttrs = new Map<string, string>();
+const instanceAttrs = new WatchedMap();
+const projectAttrs = new WatchedMap();
 const guestAttributes = new Map<string, string>();
+/** Plain (not held) reads of the attribute maps, to tell polling from watching. */
+let attributeReads = 0;
+/** Whether the metadata server sends ETags and holds `wait_for_change` requests, as GCE's does. */
+let serverWatches = false;
+const watchers = new Set<() => void>();
+function notifyWatchers(): void {
+  for (const check of [...watchers]) check();
+}
 
 const HostKey = z.object({ algorithm: z.string(), base64: z.string() });
 const HarnessEvent = z.object({ event: z.string(), hostKeys: z.array(HostKey).optional(), wasDown: z.boolean().optional() });
@@ -133,8 +160,36 @@ function startMetadataServer(): Promise<string> {
     if (req.headers['metadata-flavor'] !== 'Google') return send(403, 'Missing Metadata-Flavor\n');
     if (req.socket.remoteAddress !== VM_IP) return send(404, 'not an instance\n');
     const p = url.pathname;
-    if (req.method === 'GET' && p === '/computeMetadata/v1/instance/attributes/') return send(200, JSON.stringify(Object.fromEntries(instanceAttrs)));
-    if (req.method === 'GET' && p === '/computeMetadata/v1/project/attributes/') return send(200, JSON.stringify(Object.fromEntries(projectAttrs)));
+    const map = p === '/computeMetadata/v1/instance/attributes/' ? instanceAttrs : p === '/computeMetadata/v1/project/attributes/' ? projectAttrs : undefined;
+    if (req.method === 'GET' && map) {
+      const body = () => JSON.stringify(Object.fromEntries(map));
+      const etag = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
+      const answer = (text: string) => {
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Metadata-Flavor': 'Google', ...(serverWatches ? { ETag: etag(text) } : {}) });
+        res.end(text);
+      };
+      const lastEtag = url.searchParams.get('last_etag');
+      if (!serverWatches || url.searchParams.get('wait_for_change') !== 'true' || !lastEtag || etag(body()) !== lastEtag) {
+        attributeReads += 1;
+        return answer(body());
+      }
+      // Held until the map's answer changes or timeout_sec passes, as GCE's server does.
+      const done = () => {
+        watchers.delete(check);
+        clearTimeout(timer);
+        answer(body());
+      };
+      const check = () => {
+        if (etag(body()) !== lastEtag) done();
+      };
+      const timer = setTimeout(done, Number(url.searchParams.get('timeout_sec') ?? 60) * 1000);
+      watchers.add(check);
+      req.socket.once('close', () => {
+        watchers.delete(check);
+        clearTimeout(timer);
+      });
+      return;
+    }
     const ga = /^\/computeMetadata\/v1\/instance\/guest-attributes\/(.+)$/.exec(p);
     if (req.method === 'PUT' && ga?.[1]) {
       const chunks: Buffer[] = [];
@@ -235,7 +290,12 @@ async function stopHarness(): Promise<void> {
   clearTimeout(kill);
 }
 
-beforeAll(async () => {
+async function setUp(watching: boolean): Promise<void> {
+  serverWatches = watching;
+  for (const m of [instanceAttrs, projectAttrs, guestAttributes]) m.clear();
+  events.length = 0;
+  harnessLog.length = 0;
+  attributeReads = 0;
   if (process.getuid?.() !== 0) throw new Error('guest-ssh.test.ts needs root (network namespaces, sshd); run it as root');
   clientDir = await mkdtemp(path.join(os.tmpdir(), 'quorum-guest-ssh-'));
   knownHosts = path.join(clientDir, 'known_hosts');
@@ -249,18 +309,22 @@ beforeAll(async () => {
   metadataUrl = await startMetadataServer();
   await startHarness(metadataUrl);
   await waitFor('the harness to be ready', () => events.find((e) => e.event === 'ready'), 60_000);
-}, 120_000);
+}
 
-afterAll(async () => {
+async function tearDown(): Promise<void> {
   await stopHarness().catch(() => undefined);
+  metadataServer?.closeAllConnections();
   await new Promise<void>((resolve) => (metadataServer ? metadataServer.close(() => resolve()) : resolve()));
+  metadataServer = undefined;
   if (namespaceMade) await sh('ip', 'netns', 'del', NS).catch(() => undefined);
   if (routeMade) await sh('ip', 'route', 'del', 'blackhole', RANGE).catch(() => undefined);
+  namespaceMade = false;
+  routeMade = false;
   await rm(`/etc/netns/${NS}`, { recursive: true, force: true });
   await rm(VM_DIR, { recursive: true, force: true });
   if (madeSandboxRoot) await rmdir(SANDBOX_ROOT).catch(() => undefined);
   if (clientDir) await rm(clientDir, { recursive: true, force: true });
-}, 60_000);
+}
 
 function key(name: string): ClientKey {
   const k = keys[name];
@@ -270,12 +334,25 @@ function key(name: string): ClientKey {
 
 const inAnHour = () => new Date(Date.now() + 3_600_000).toISOString().replace(/\.\d+Z$/, 'Z');
 
-describe('a sandbox VM reached with stock OpenSSH', () => {
+// Both ways the agent learns of changes: polling a server without ETags, and holding wait_for_change
+// requests on one that has them (GCE's, and the sandbox's).
+describe.each([
+  { how: 'polling', watching: false },
+  { how: 'wait_for_change', watching: true },
+])('a sandbox VM reached with stock OpenSSH (metadata read by $how)', ({ watching }) => {
+  beforeAll(() => setUp(watching), 120_000);
+  afterAll(() => tearDown(), 60_000);
+
   it('publishes host keys as guest attributes only once enable-guest-attributes=TRUE', async () => {
     onTestFailed(() => console.log(harnessLog.slice(-80).join('\n')));
     const ready = events.find((e) => e.event === 'ready');
-    // Several passes of the agent (every 500 ms) with the setting off: nothing published.
+    // 1.5 s with the setting off: nothing published. A polling agent read metadata every ~500 ms
+    // meanwhile; a watching one held its requests and read nothing new.
+    await sleep(300);
+    const readsBefore = attributeReads;
     await sleep(1_500);
+    if (watching) expect(attributeReads - readsBefore).toBe(0);
+    else expect(attributeReads - readsBefore).toBeGreaterThanOrEqual(4);
     expect([...guestAttributes.keys()]).toEqual([]);
     projectAttrs.set('enable-guest-attributes', 'TRUE');
     await waitFor('three host keys in guest attributes', () => (guestAttributes.size >= 3 ? true : undefined), 5_000);
