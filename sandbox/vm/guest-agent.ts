@@ -321,7 +321,10 @@ export function startGuestAgent(opts: GuestAgentOptions): GuestAgent {
     const text = await readFile(groupFile, 'utf8');
     const groups = parseGroup(text);
     if (groups.some((g) => g.name === name)) return;
-    const gid = freeId(groups.map((g) => g.gid), idRange);
+    // Never an id a user or a leftover home already has: user private groups share their user's id.
+    const users = parsePasswd(await readFile(passwdFile, 'utf8'));
+    const homes = await homeOwnersIn(opts.homeRoot);
+    const gid = freeId([...groups.map((g) => g.gid), ...users.map((u) => u.uid), ...homes.values()], idRange);
     await writeInPlace(groupFile, appendLine(text, `${name}:x:${gid}:`));
     log(`created group ${name} (gid ${gid})`);
   }
