@@ -48,7 +48,7 @@ export type NetworkFaults = {
 
 const ETCD_CHOICES: Record<string, ChaosEtcdCluster[]> = { main: ['main'], events: ['events'], both: ['main', 'events'] };
 
-const INSTANCE_ACTION = /^\/sandbox\/v1\/chaos\/projects\/([^/]+)\/zones\/([^/]+)\/instances\/([^/]+)\/(stop|kill-etcd|freeze|unfreeze|restore)$/;
+const INSTANCE_ACTION = /^\/sandbox\/v1\/chaos\/projects\/([^/]+)\/zones\/([^/]+)\/instances\/([^/]+)\/(stop|kill-etcd|freeze|unfreeze|stop-sshd|start-sshd|restore)$/;
 const ZONE_ACTION = /^\/sandbox\/v1\/chaos\/zones\/([^/]+)\/(down|up)$/;
 const PARTITION_ACTION = /^\/sandbox\/v1\/chaos\/zones\/([^/]+)\/(partition|heal)\/([^/]+)$/;
 const DASHBOARD_ACTION = /^\/sandbox\/v1\/chaos\/zones\/([^/]+)\/(cut-dashboard|reconnect-dashboard)$/;
@@ -179,6 +179,12 @@ export class ChaosControls {
         this.refuseInDownZone(zone, name);
         await this.vms.thaw(name);
         break;
+      case 'stop-sshd':
+      case 'start-sshd':
+        running();
+        this.log(`chaos: ${action === 'stop-sshd' ? 'stopping' : 'starting'} sshd on ${name}`);
+        await this.vms.setSshd(name, action === 'start-sshd');
+        break;
       case 'restore':
         this.refuseInDownZone(zone, name);
         // A stop still in progress ends first; then the VM is started like any stopped one.
@@ -188,8 +194,9 @@ export class ChaosControls {
           await compute('start');
         } else {
           running();
-          this.log(`chaos: restoring ${name} (thaw, start killed etcds)`);
+          this.log(`chaos: restoring ${name} (thaw, start killed etcds and a stopped sshd)`);
           await this.vms.restore(name);
+          await this.vms.setSshd(name, true);
         }
         break;
     }

@@ -25,7 +25,7 @@ import { createLocalEtcd, type LocalEtcd } from './local-etcd';
 import { parseMasterConfig, type MasterConfig } from './master-config';
 import { createMetadataClient } from './metadata-client';
 import { NODE_PREFIX } from './kube-objects';
-import type { ChaosEtcdCluster, VmChaos, VmChaosState, VmHost, VmProcessState, VmSpec } from './types';
+import type { AgentChaos, ChaosEtcdCluster, VmHost, VmProcessState, VmSpec } from './types';
 
 const DEFAULT_LEASE_DURATION_S = 15;
 const NODE_MARK_RETRY_MS = 20_000;
@@ -51,7 +51,7 @@ export function createVmHost(opts: {
   log?: (msg: string) => void;
   /** How long a boot keeps retrying the metadata server before the VM is marked failed (default 10 s). */
   metadataRetryMs?: number;
-}): VmHost & VmChaos & { masterOf(name: string): string | undefined } {
+}): VmHost & AgentChaos & { masterOf(name: string): string | undefined } {
   const baseLog = opts.log ?? ((msg: string) => console.log(`[vm] ${msg}`));
   const runs = new Map<string, VmRun>();
   // boot/shutdown of one VM run one after the other; different VMs proceed in parallel.
@@ -267,7 +267,7 @@ export function createVmHost(opts: {
     return changed;
   }
 
-  const host: VmHost & VmChaos & { masterOf(name: string): string | undefined } = {
+  const host: VmHost & AgentChaos & { masterOf(name: string): string | undefined } = {
     masterOf(name) {
       return runs.get(name)?.masterName;
     },
@@ -322,7 +322,7 @@ export function createVmHost(opts: {
       liveRun(name);
       return enqueue(name, () => restoreTask(name));
     },
-    describe(name): VmChaosState {
+    describe(name) {
       const run = runs.get(name);
       const etcdState = (cluster: ChaosEtcdCluster) => {
         const e = run?.etcds.find((p) => p.launch.cluster === cluster);

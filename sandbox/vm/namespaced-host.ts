@@ -7,6 +7,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ChaosRefusal } from './agent';
+import { seedVmAccountFiles } from './guest-agent';
 import { vmMessageSchema, type VmBoot, type VmCommand } from './vm-protocol';
 import type { ChaosEtcdCluster, VmChaos, VmChaosState, VmHost, VmProcessState, VmSpec } from './types';
 
@@ -43,7 +44,7 @@ type Vm = {
   masterName?: string;
 };
 
-const STOPPED: VmChaosState = { state: 'stopped', frozen: false, etcd: { main: 'absent', events: 'absent' } };
+const STOPPED: VmChaosState = { state: 'stopped', frozen: false, etcd: { main: 'absent', events: 'absent' }, sshd: false };
 
 export function createNamespacedVmHost(opts: { network: VmNetwork; log?: (msg: string) => void }): VmHost & VmChaos {
   const log = opts.log ?? ((msg: string) => console.log(`[vm] ${msg}`));
@@ -146,6 +147,9 @@ export function createNamespacedVmHost(opts: { network: VmNetwork; log?: (msg: s
     const { ns } = await network.addVm({ key: spec.name, internalIp: spec.internalIp, zone: spec.zone });
     const vmRoot = path.join(network.vmRootDir, spec.name);
     mkdirSync(vmRoot, { recursive: true, mode: 0o755 });
+    // The VM's own /etc/passwd and /etc/group (ip netns exec bind-mounts /etc/netns/<ns>/*), so its guest
+    // agent creates users in the VM and never on this host.
+    await seedVmAccountFiles(path.join('/etc/netns', ns));
     // Inside the VM the metadata server is where it is on GCE.
     const inside: VmSpec = { ...spec, metadataUrl: 'http://169.254.169.254/computeMetadata/v1' };
     const vm = spawnVm(inside, ns);
@@ -220,6 +224,9 @@ export function createNamespacedVmHost(opts: { network: VmNetwork; log?: (msg: s
     },
     describe(name) {
       return vms.get(name)?.chaos ?? STOPPED;
+    },
+    async setSshd(name, running) {
+      await request(live(name), { op: running ? 'startSshd' : 'stopSshd' });
     },
     async setZoneNodesReady(zone, ready) {
       // One writer per cluster: a running, unfrozen replica outside the zone, as a surviving master.

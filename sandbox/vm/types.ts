@@ -40,6 +40,8 @@ export type VmChaosState = {
   /** Its etcd processes are SIGSTOPped and its API server answers nothing. */
   frozen: boolean;
   etcd: Record<ChaosEtcdCluster, ChaosEtcdState>;
+  /** Its sshd is up (false: stopped by chaos, or the VM is not running). */
+  sshd: boolean;
 };
 
 export interface VmChaos {
@@ -52,6 +54,8 @@ export interface VmChaos {
   /** Thaw, and start again every etcd that was killed (on its data dir, as a reboot would). */
   restore(name: string): Promise<void>;
   describe(name: string): VmChaosState;
+  /** Stops the VM's sshd (open sessions end too) or starts it again; the rest of the VM keeps running. */
+  setSshd(name: string, running: boolean): Promise<void>;
   /**
    * What the node lifecycle controller of a surviving master does when a zone's kubelets stop posting
    * status: sets the Ready condition of the zone's Nodes to Unknown (or back to True), through a running,
@@ -59,3 +63,6 @@ export interface VmChaos {
    */
   setZoneNodesReady(zone: string, ready: boolean): Promise<number>;
 }
+
+/** What the in-VM agent (sandbox/vm/agent.ts) controls: everything but sshd, which vm-main runs beside it. */
+export type AgentChaos = Omit<VmChaos, 'setSshd' | 'describe'> & { describe(name: string): Omit<VmChaosState, 'sshd'> };

@@ -9,7 +9,8 @@
 // died) it exits at once; it is PID 1 of its PID namespace, so the kernel ends etcd and sshd with it.
 import net from 'node:net';
 import { createVmHost } from './agent';
-import { startVmAccess, type VmAccess } from './vm-access';
+import path from 'node:path';
+import { startVmSshAccess, type VmSshAccess } from './guest-agent';
 import { vmRequestSchema, type VmBoot, type VmMessage, type VmRequest } from './vm-protocol';
 
 const METADATA_IP = '169.254.169.254';
@@ -27,17 +28,18 @@ if (!process.send) {
 const host = createVmHost({ log });
 let name: string | undefined;
 let proxy: net.Server | undefined;
-let access: VmAccess | undefined;
+let access: VmSshAccess | undefined;
 let lastState = '';
 
 function pushState(): void {
   if (name === undefined) return;
   const chaos = host.describe(name);
   const masterName = host.masterOf(name);
-  const text = JSON.stringify([chaos, masterName]);
+  const sshd = access?.sshdRunning() ?? false;
+  const text = JSON.stringify([chaos, masterName, sshd]);
   if (text === lastState) return;
   lastState = text;
-  send({ type: 'state', chaos, ...(masterName !== undefined ? { masterName } : {}) });
+  send({ type: 'state', chaos: { ...chaos, sshd }, ...(masterName !== undefined ? { masterName } : {}) });
 }
 const stateTimer = setInterval(pushState, 100);
 
@@ -65,7 +67,12 @@ async function handle(request: VmRequest): Promise<unknown> {
       name = spec.name;
       proxy ??= await startMetadataProxy(request.boot.metadataUpstream);
       // sshd and the guest agent come up whatever configure-helper later makes of the metadata, as on a real VM.
-      access ??= await startVmAccess({ spec, vmRoot: request.boot.vmRoot, log: (msg) => log(`${spec.name}: ${msg}`) });
+      access ??= await startVmSshAccess({
+        diskDir: spec.diskDir,
+        homeRoot: path.join(request.boot.vmRoot, 'home'),
+        metadataUrl: spec.metadataUrl,
+        log: (msg) => log(`${spec.name}: ${msg}`),
+      });
       await host.boot(spec);
       return undefined;
     }
@@ -84,7 +91,16 @@ async function handle(request: VmRequest): Promise<unknown> {
       return host.restore(requireName());
     case 'setZoneNodesReady':
       return host.setZoneNodesReady(request.zone, request.ready);
+    case 'stopSshd':
+      return requireAccess().stopSshd();
+    case 'startSshd':
+      return requireAccess().startSshd();
   }
+}
+
+function requireAccess(): VmSshAccess {
+  if (access === undefined) throw new Error('the VM has not booted');
+  return access;
 }
 
 function requireName(): string {

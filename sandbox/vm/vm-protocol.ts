@@ -29,6 +29,8 @@ export const vmRequestSchema = z.discriminatedUnion('op', [
   z.object({ id: z.number(), op: z.literal('thaw') }),
   z.object({ id: z.number(), op: z.literal('restore') }),
   z.object({ id: z.number(), op: z.literal('setZoneNodesReady'), zone: z.string(), ready: z.boolean() }),
+  z.object({ id: z.number(), op: z.literal('stopSshd') }),
+  z.object({ id: z.number(), op: z.literal('startSshd') }),
 ]);
 export type VmRequest = z.infer<typeof vmRequestSchema>;
 /** A request without its id, as the host's callers build it. */
@@ -38,6 +40,7 @@ export const vmChaosStateSchema = z.object({
   state: z.enum(['booting', 'running', 'stopped', 'failed']),
   frozen: z.boolean(),
   etcd: z.object({ main: z.enum(['running', 'killed', 'absent']), events: z.enum(['running', 'killed', 'absent']) }),
+  sshd: z.boolean(),
 });
 
 export const vmMessageSchema = z.discriminatedUnion('type', [
