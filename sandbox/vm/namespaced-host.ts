@@ -83,10 +83,11 @@ export function createNamespacedVmHost(opts: { network: VmNetwork; log?: (msg: s
   }
 
   function spawnVm(spec: VmSpec, ns: string): Vm {
-    // unshare: PID 1 of a new PID namespace is vm-main, so when it ends the kernel ends etcd and sshd too.
+    // unshare: PID 1 of a new PID namespace is vm-main, so when it ends the kernel ends etcd and sshd too;
+    // a UTS namespace of its own carries the instance's hostname.
     const child = spawn(
       'ip',
-      ['netns', 'exec', ns, 'unshare', '--pid', '--fork', '--kill-child', '--mount-proc', process.execPath, '--import', 'tsx', VM_MAIN],
+      ['netns', 'exec', ns, 'unshare', '--pid', '--uts', '--fork', '--kill-child', '--mount-proc', process.execPath, '--import', 'tsx', VM_MAIN],
       { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: vmEnv() },
     );
     let exitedResolve: () => void = () => undefined;

@@ -7,6 +7,7 @@
 //
 // It obeys the sandbox over the IPC channel. When that channel closes (the sandbox died, however it
 // died) it exits at once; it is PID 1 of its PID namespace, so the kernel ends etcd and sshd with it.
+import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import { createVmHost } from './agent';
 import path from 'node:path';
@@ -65,6 +66,8 @@ async function handle(request: VmRequest): Promise<unknown> {
     case 'boot': {
       const { spec } = request.boot;
       name = spec.name;
+      // GCE sets the guest's hostname to the instance name (its own UTS namespace here).
+      execFileSync('hostname', [spec.name]);
       proxy ??= await startMetadataProxy(request.boot.metadataUpstream);
       // sshd and the guest agent come up whatever configure-helper later makes of the metadata, as on a real VM.
       access ??= await startVmSshAccess({
