@@ -6,6 +6,7 @@ import {
   ForwardingRulesClient,
   GlobalOperationsClient,
   InstancesClient,
+  ProjectsClient,
   RegionOperationsClient,
   RegionsClient,
   SubnetworksClient,
@@ -13,16 +14,19 @@ import {
   ZoneOperationsClient,
 } from '@google-cloud/compute';
 import { googleAuthLibrary, type ClientOptions } from 'google-gax';
+import { z } from 'zod';
 import type { ForwardingRule, StaticAddress, TargetPool } from '@/lib/core/topology';
 import type {
   ComputePort,
   DiskInfo,
   FirewallInfo,
   FirewallSpec,
+  GuestAttribute,
   InsertInstanceSpec,
   InstanceInfo,
   InstanceRef,
   MetadataItem,
+  ProjectMetadata,
   RegionInfo,
 } from '@/lib/ports/compute';
 import { ProviderError } from '@/lib/ports/provider-error';
@@ -53,6 +57,7 @@ export type GceClients = {
   zoneOperations: ZoneOperationsClient;
   regionOperations: RegionOperationsClient;
   globalOperations: GlobalOperationsClient;
+  projects: ProjectsClient;
 };
 
 export type GceTarget = { kind: 'sandbox'; port: number; host?: string } | { kind: 'google' };
@@ -87,6 +92,7 @@ export function createGceClients(target: GceTarget): GceClients {
     zoneOperations: new ZoneOperationsClient(opts),
     regionOperations: new RegionOperationsClient(opts),
     globalOperations: new GlobalOperationsClient(opts),
+    projects: new ProjectsClient(opts),
   };
 }
 
@@ -442,6 +448,37 @@ export class GceCompute implements ComputePort {
     return free;
   }
 
+  async getProjectMetadata(project: string): Promise<ProjectMetadata | null> {
+    const context = `projects.get ${project}`;
+    const res = await orNullIfNotFound(withDeadline(this.clients.projects.get({ project }, callOptions()), this.timeoutMs, context));
+    if (res === null) return null;
+    const parsed = projectSchema.safeParse(res[0]);
+    if (!parsed.success) throw new ProviderError('Unknown', `${context}: Compute Engine returned an unexpected project`);
+    const items: Record<string, string> = {};
+    for (const item of parsed.data.commonInstanceMetadata?.items ?? []) if (item.key) items[item.key] = item.value ?? '';
+    return { items, fingerprint: parsed.data.commonInstanceMetadata?.fingerprint || null };
+  }
+
+  async getGuestAttributes(project: string, zone: string, instance: string, queryPath: string): Promise<GuestAttribute[] | null> {
+    const context = `instances.getGuestAttributes ${project}/${zone}/${instance} ${queryPath}`;
+    let res;
+    try {
+      res = await withDeadline(this.clients.instances.getGuestAttributes({ project, zone, instance, queryPath }, callOptions()), this.timeoutMs, context);
+    } catch (e) {
+      // GCE answers 404 for a path nothing was written under, and refuses the call (400) on an instance
+      // without enable-guest-attributes: both mean "none published".
+      if (e instanceof ProviderError && (e.code === 'NotFound' || e.code === 'InvalidArgument')) return null;
+      throw e;
+    }
+    const parsed = guestAttributesSchema.safeParse(res[0]);
+    if (!parsed.success) throw new ProviderError('Unknown', `${context}: Compute Engine returned unexpected guest attributes`);
+    const out: GuestAttribute[] = [];
+    for (const e of parsed.data.queryValue?.items ?? []) {
+      if (e.namespace && e.key && e.value) out.push({ namespace: e.namespace, key: e.key, value: e.value });
+    }
+    return out;
+  }
+
   /** Sends a mutating call, then waits for its Operation; every failure is a ProviderError naming the call. */
   private async mutate(project: string, context: string, call: () => Promise<unknown>): Promise<void> {
     const op = operationOf(await withDeadline(call(), this.timeoutMs, context));
@@ -457,6 +494,22 @@ export class GceCompute implements ComputePort {
     }
   }
 }
+
+// Parsed here rather than in gce-mapping.ts: only the SSH reach reads these.
+const projectSchema = z.object({
+  commonInstanceMetadata: z
+    .object({
+      fingerprint: z.string().nullish(),
+      items: z.array(z.object({ key: z.string().nullish(), value: z.string().nullish() })).nullish(),
+    })
+    .nullish(),
+});
+
+const guestAttributesSchema = z.object({
+  queryValue: z
+    .object({ items: z.array(z.object({ namespace: z.string().nullish(), key: z.string().nullish(), value: z.string().nullish() })).nullish() })
+    .nullish(),
+});
 
 function byZoneThenName(a: InstanceInfo, b: InstanceInfo): number {
   return a.zone === b.zone ? a.name.localeCompare(b.name) : a.zone.localeCompare(b.zone);
