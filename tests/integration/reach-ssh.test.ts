@@ -281,6 +281,21 @@ describe('SshReach through OpenSSH', () => {
     expect(sshd.lines(/Connection from .* on 127\.0\.0\.[23] port/).length - before).toBe(1);
   });
 
+  it('still gets in while Compute is unreachable, when its key is in place and the host key pinned', async () => {
+    const deadGce = createGceClients({ kind: 'sandbox', port: 1 });
+    try {
+      const r = reach({ compute: new GceCompute(deadGce, 1_000) });
+      const etcd = new Etcd3({ hosts: `http://127.0.0.1:${(await r.forward(target, plainPort)).port}` });
+      try {
+        expect(await memberNames(etcd)).toEqual(['plain']);
+      } finally {
+        etcd.close();
+      }
+    } finally {
+      await closeGceClients(deadGce);
+    }
+  });
+
   it('dials the internal or the external address, as set', async () => {
     const linesFor = (addr: string) => sshd.lines(new RegExp(`Connection from .* on ${addr.replaceAll('.', '\\.')} port`)).length;
     const [internalBefore, externalBefore] = [linesFor(INTERNAL), linesFor(EXTERNAL)];

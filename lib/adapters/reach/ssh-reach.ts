@@ -6,7 +6,7 @@ import { isProviderError } from '@/lib/ports/provider-error';
 import { ReachError, reachTargetLabel, type ReachEndpoint, type ReachPort, type ReachTarget } from '@/lib/ports/reach';
 import type { HostKeyPin, Store } from '@/lib/ports/store';
 import type { ClientKey } from './client-key';
-import { KeyPublisher } from './key-publisher';
+import { KeyPublisher, type Publication } from './key-publisher';
 import { hostKeyAlgorithmsFor, judgeHostKey, keyTypeOfBlob, publishedHostKeys, sshFingerprint, type SshPublicKey } from './ssh-keys';
 
 // The reach port on ssh2: one SSH connection per replica (by instance id), reused by every forward to it,
@@ -177,12 +177,14 @@ export class SshReach implements ReachPort {
   }
 
   /** A local connection: through the replica's SSH connection (made if needed) to the remote port. */
-  private accept(r: Replica, fwd: Forward, socket: net.Socket): void {
-    fwd.sockets.add(socket);
-    socket.on('close', () => fwd.sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
+  private accept(r: Replica, fwd: Forward, socket: net.Socket, retried = false): void {
+    if (!retried) {
+      fwd.sockets.add(socket);
+      socket.on('close', () => fwd.sockets.delete(socket));
+      socket.on('error', () => socket.destroy());
+    }
     this.connected(r).then(
-      (client) => this.openChannel(r, fwd, client, socket),
+      (client) => this.openChannel(r, fwd, client, socket, retried),
       (e: unknown) => {
         fwd.lastError = asReachError(e, r.target);
         socket.destroy();
@@ -190,7 +192,7 @@ export class SshReach implements ReachPort {
     );
   }
 
-  private openChannel(r: Replica, fwd: Forward, client: Client, socket: net.Socket): void {
+  private openChannel(r: Replica, fwd: Forward, client: Client, socket: net.Socket, retried: boolean): void {
     if (socket.destroyed) return;
     const label = reachTargetLabel(r.target);
     let settled = false;
@@ -204,7 +206,7 @@ export class SshReach implements ReachPort {
       socket.destroy();
       this.drop(r, client, e);
     }, this.o.connectTimeoutMs);
-    client.forwardOut('127.0.0.1', socket.remotePort ?? 0, '127.0.0.1', fwd.remotePort, (err: Error | undefined, channel: ClientChannel) => {
+    const onOpen = (err: Error | undefined, channel: ClientChannel) => {
       clearTimeout(timer);
       if (settled) {
         if (!err) channel.close();
@@ -238,7 +240,16 @@ export class SshReach implements ReachPort {
       socket.on('close', finish);
       socket.pipe(channel).pipe(socket);
       socket.resume();
-    });
+    };
+    try {
+      client.forwardOut('127.0.0.1', socket.remotePort ?? 0, '127.0.0.1', fwd.remotePort, onOpen);
+    } catch (e) {
+      // The socket under the connection closed before ssh2 reported it: drop it and go again on a new one.
+      clearTimeout(timer);
+      this.drop(r, client, new ReachError('SshUnreachable', label, `SSH connection lost: ${messageOf(e)}`, { cause: e }));
+      if (!retried) this.accept(r, fwd, socket, true);
+      else socket.destroy();
+    }
   }
 
   /** The replica's SSH connection, connecting when there is none (at once, or after the backoff delay). */
@@ -248,6 +259,11 @@ export class SshReach implements ReachPort {
     if (r.lastError && Date.now() < r.retryAt) return Promise.reject(r.lastError);
     const attempt = this.connect(r).then(
       (client) => {
+        if (this.closed || this.replicas.get(r.target.instanceId) !== r) {
+          // Released while connecting: nobody would ever close this connection.
+          this.endClient(client);
+          throw new ReachError('SshUnreachable', reachTargetLabel(r.target), 'the reach to this replica was closed');
+        }
         r.client = client;
         r.failures = 0;
         r.lastError = null;
@@ -280,15 +296,26 @@ export class SshReach implements ReachPort {
     if (!address) {
       throw new ReachError('NoAddress', label, `the instance has no ${this.o.address} IP to reach port 22 on (QUORUM_SSH_ADDRESS=${this.o.address})`);
     }
-    let published = await this.publisher.ensure(target);
-    let graceUntil = published.wrote ? Date.now() + this.o.authGraceMs : 0;
-    let rechecked = false;
+    // A Compute failure while publishing does not stop the attempt: the key published earlier may well be
+    // in place, and a Compute outage must not read as every replica being out of reach.
+    let published: Publication | null = null;
+    let publishError: ReachError | null = null;
+    try {
+      published = await this.publisher.ensure(target);
+    } catch (e) {
+      if (e instanceof ReachError && e.code === 'OsLoginUnsupported') throw e;
+      publishError = asReachError(e, target);
+    }
+    let graceUntil = published?.wrote ? Date.now() + this.o.authGraceMs : 0;
+    let rechecked = publishError !== null;
     for (;;) {
       try {
         return await this.handshake(r, address);
       } catch (e) {
         if (!(e instanceof ReachError) || e.code !== 'SshAuthRefused') throw e;
-        if (!rechecked && !published.wrote) {
+        // Refused, and Quorum could not publish its key: that is the reason to show.
+        if (publishError) throw publishError;
+        if (!rechecked && !published?.wrote) {
           // Refused although the key was thought published: someone may have removed it. Read the metadata again.
           rechecked = true;
           this.publisher.invalidate(target);
