@@ -4,7 +4,7 @@
 // instance's internal and external IPs; etcd listens on 127.0.0.1, reached only through the SSH forward.
 // Needs root (sshd); run under the lock: flock /tmp/quorum-heavy.lock npx vitest run --project integration tests/integration/reach-ssh.test.ts
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,6 +19,7 @@ import { createCa, importSigner, issueLeaf } from '@/lib/pki/x509';
 import { ReachError, type ReachTarget } from '@/lib/ports/reach';
 import { startEmulator, type Emulator } from '@/sandbox/compute/emulator';
 import type { VmHost, VmProcessState } from '@/sandbox/vm/types';
+import { startComputeFront, type ComputeFront } from '../support/compute-front';
 import { freePort, startSshd, type LocalSshd } from '../support/local-sshd';
 
 class IdleVmHost implements VmHost {
@@ -49,6 +50,10 @@ let dir: string;
 let emulator: Emulator;
 let gce: GceClients;
 let compute: GceCompute;
+/** The emulator behind a front that answers instances.getGuestAttributes, which the emulator does not serve yet. */
+let front: ComputeFront;
+let frontGce: GceClients;
+let frontCompute: GceCompute;
 let store: SqliteStore;
 let sshd: LocalSshd;
 let sshPort: number;
@@ -177,6 +182,9 @@ beforeAll(async () => {
   emulator = await startEmulator({ dataDir: dir, port: 0, net: 62, opDelayMs: 20, bootDelayMs: 0, lbDelayMs: 0, waitTimeoutMs: 5_000, vmHost: new IdleVmHost(), log: () => {} });
   gce = createGceClients({ kind: 'sandbox', port: emulator.port });
   compute = new GceCompute(gce, 5_000);
+  front = await startComputeFront(emulator.port);
+  frontGce = createGceClients({ kind: 'sandbox', port: front.port });
+  frontCompute = new GceCompute(frontGce, 5_000);
   await compute.insertInstance({
     project: PROJECT,
     zone: ZONE,
@@ -215,6 +223,8 @@ afterAll(async () => {
   for (const e of etcds) e.kill('SIGKILL');
   await sshd?.stop();
   await closeGceClients(gce);
+  await closeGceClients(frontGce);
+  await front?.close();
   await emulator?.close();
   await store?.close();
   rmSync(dir, { recursive: true, force: true });
@@ -405,6 +415,32 @@ describe('SshReach through OpenSSH', () => {
       expect(Date.now() - started).toBeLessThan(1_500);
     } finally {
       sshd = await startTestSshd();
+    }
+  });
+
+  it('checks the host key against the keys the instance publishes in guest attributes, and pins the one that matches', async () => {
+    const guestAttributesPath = `/compute/v1/projects/${PROJECT}/zones/${ZONE}/instances/${INSTANCE}/getGuestAttributes`;
+    const hostKey = readFileSync(`${hostKeyFile()}.pub`, 'utf8').split(/\s+/)[1] ?? '';
+    const otherKey = readFileSync(path.join(dir, 'quorum-data', 'ssh', 'id_ed25519.pub'), 'utf8').split(/\s+/)[1] ?? '';
+    // What the guest agent writes: hostkeys/<type> = the public key blob.
+    const publishing = (blob: string) => ({
+      status: 200,
+      body: { kind: 'compute#guestAttributes', queryPath: 'hostkeys/', queryValue: { items: [{ namespace: 'hostkeys', key: 'ssh-ed25519', value: blob }] } },
+    });
+    try {
+      // Another instance id: nothing pinned yet for it, so the published keys decide.
+      front.answer(guestAttributesPath, publishing(otherKey));
+      const acceptedBefore = sshd.lines(/Accepted publickey/).length;
+      const unknown = await rejection(reach({ compute: frontCompute }).forward({ ...target, instanceId: 'published-mismatch' }, plainPort));
+      expect(unknown).toMatchObject({ code: 'HostKeyUnknown', accessProblem: true });
+      expect(sshd.lines(/Accepted publickey/).length).toBe(acceptedBefore);
+      expect(await store.hostKeyPin('published-mismatch')).toBeNull();
+
+      front.answer(guestAttributesPath, publishing(hostKey));
+      await reach({ compute: frontCompute }).forward({ ...target, instanceId: 'published-match' }, plainPort);
+      expect(await store.hostKeyPin('published-match')).toMatchObject({ source: 'guest-attributes', key: hostKey });
+    } finally {
+      front.answer(guestAttributesPath, null);
     }
   });
 

@@ -11,6 +11,7 @@ import type { ComputePort, MetadataItem } from '@/lib/ports/compute';
 import { ReachError, type ReachTarget } from '@/lib/ports/reach';
 import { startEmulator, type Emulator } from '@/sandbox/compute/emulator';
 import type { VmHost, VmProcessState } from '@/sandbox/vm/types';
+import { startComputeFront, type ComputeFront } from '../support/compute-front';
 
 /** VMs that boot nothing: only the Compute API is under test here. */
 class IdleVmHost implements VmHost {
@@ -39,16 +40,25 @@ let dataDir: string;
 let emulator: Emulator;
 let clients: GceClients;
 let compute: GceCompute;
+/** The emulator behind a front that answers projects.get, which the emulator does not serve yet. */
+let front: ComputeFront;
+let frontClients: GceClients;
+let frontCompute: GceCompute;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'quorum-reach-keys-'));
   emulator = await startEmulator({ dataDir, port: 0, net: 61, opDelayMs: 20, bootDelayMs: 0, lbDelayMs: 0, waitTimeoutMs: 5_000, vmHost: new IdleVmHost(), log: () => {} });
   clients = createGceClients({ kind: 'sandbox', port: emulator.port });
   compute = new GceCompute(clients, 5_000);
+  front = await startComputeFront(emulator.port);
+  frontClients = createGceClients({ kind: 'sandbox', port: front.port });
+  frontCompute = new GceCompute(frontClients, 5_000);
 });
 
 afterAll(async () => {
   await closeGceClients(clients);
+  await closeGceClients(frontClients);
+  await front.close();
   await emulator.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
@@ -182,6 +192,20 @@ describe('KeyPublisher against the Compute emulator', () => {
     expect(err).toBeInstanceOf(ReachError);
     expect(err).toMatchObject({ code: 'OsLoginUnsupported', accessProblem: true, message: expect.stringContaining('Quorum does not support OS Login yet') });
     expect((await metadataOf(t))['ssh-keys']).toBe(ALICE);
+  });
+
+  it("follows the project's enable-oslogin unless the instance says otherwise, as the guest agent does", async () => {
+    const project = (items: MetadataItem[]) => ({ status: 200, body: { kind: 'compute#project', name: PROJECT, commonInstanceMetadata: { kind: 'compute#metadata', fingerprint: 'p1', items } } });
+    front.answer(`/compute/v1/projects/${PROJECT}`, project([{ key: 'enable-oslogin', value: 'TRUE' }]));
+    try {
+      const inherits = await newInstance([{ key: 'ssh-keys', value: ALICE }]);
+      await expect(publisher({ compute: frontCompute }).ensure(inherits)).rejects.toMatchObject({ code: 'OsLoginUnsupported' });
+      expect((await metadataOf(inherits))['ssh-keys']).toBe(ALICE);
+      const optedOut = await newInstance([{ key: 'enable-oslogin', value: 'FALSE' }]);
+      expect((await publisher({ compute: frontCompute }).ensure(optedOut)).wrote).toBe(true);
+    } finally {
+      front.answer(`/compute/v1/projects/${PROJECT}`, null);
+    }
   });
 
   it('reports a missing instance as KeyNotPublished', async () => {
