@@ -5,9 +5,11 @@
 // Needs root (sshd); run under the lock: flock /tmp/quorum-heavy.lock npx vitest run --project integration tests/integration/reach-ssh.test.ts
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeGceClients, createGceClients, GceCompute, type GceClients } from '@/lib/adapters/gce/gce-compute';
@@ -272,6 +274,38 @@ describe('SshReach through OpenSSH', () => {
     expect(r.lastError(target, plainPort)).toBeNull();
     const pin = await store.hostKeyPin(target.instanceId);
     expect(pin).toMatchObject({ source: 'first-use', keyType: 'ssh-ed25519' });
+  });
+
+  it("reaches an HTTPS API server on the replica's loopback with server name `kubernetes` and a client certificate, through client-node", async () => {
+    // kube-up's serving cert covers the static IP and the kubernetes names, not 127.0.0.1: verified by name.
+    const ca = await createCa('kubernetes-ca');
+    const signer = await importSigner(ca.cert, ca.key, 'ca');
+    const serving = await issueLeaf(signer, { commonName: '203.0.113.9', usages: ['serverAuth'], ips: ['203.0.113.9', '10.0.0.1'], dnsNames: ['kubernetes', 'kubernetes.default'] });
+    const admin = await issueLeaf(signer, { commonName: 'admin', organization: 'system:masters', usages: ['clientAuth'] });
+    const seen: string[] = [];
+    const apiserver = https.createServer({ key: serving.key, cert: serving.cert, ca: ca.cert, requestCert: true, rejectUnauthorized: true }, (req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ kind: 'NodeList', apiVersion: 'v1', metadata: {}, items: [{ metadata: { name: 'node-a' } }] }));
+    });
+    await new Promise<void>((resolve) => apiserver.listen(0, '127.0.0.1', resolve));
+    try {
+      const remotePort = (apiserver.address() as net.AddressInfo).port;
+      const ep = await reach().forward(target, remotePort);
+      const kc = new KubeConfig();
+      kc.loadFromOptions({
+        clusters: [{ name: 'c', server: `https://127.0.0.1:${ep.port}`, caData: Buffer.from(ca.cert).toString('base64'), tlsServerName: 'kubernetes', skipTLSVerify: false }],
+        users: [{ name: 'u', certData: Buffer.from(admin.cert).toString('base64'), keyData: Buffer.from(admin.key).toString('base64') }],
+        contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+        currentContext: 'x',
+      });
+      const nodes = await kc.makeApiClient(CoreV1Api).listNode();
+      expect(nodes.items.map((n) => n.metadata?.name)).toEqual(['node-a']);
+      expect(seen).toEqual(['GET /api/v1/nodes']);
+    } finally {
+      apiserver.closeAllConnections();
+      await new Promise((resolve) => apiserver.close(resolve));
+    }
   });
 
   it('reuses one SSH connection for every forward and call, and one local port per remote port', async () => {
