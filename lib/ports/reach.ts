@@ -86,6 +86,14 @@ export function reachTargetLabel(t: Pick<ReachTarget, 'project' | 'zone' | 'inst
   return `${t.project}/${t.zone}/${t.instance}`;
 }
 
+/**
+ * How the adapters use it: etcd dials `https://127.0.0.1:<endpoint.port>` (TLS verified against the IP
+ * 127.0.0.1, or with `grpc.ssl_target_name_override` set to `etcd-<instance>` where the certificate names the
+ * member) or plain `http://` for events and pre-1.16 main; client-node dials `https://127.0.0.1:<port>` with
+ * cluster `tlsServerName: 'kubernetes'`. A failed call is explained by `lastError`: an access problem means
+ * "unknown: no access (why)", ServiceDown means the service is down, null means the failure came from the
+ * service's own answer (or slowness), not from the path to it.
+ */
 export interface ReachPort {
   /**
    * A local endpoint leading to 127.0.0.1:<remotePort> on the replica, made once per (instance id, port) and
