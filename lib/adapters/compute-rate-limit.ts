@@ -6,11 +6,13 @@ import type {
   DiskInfo,
   FirewallInfo,
   FirewallSpec,
+  GuestAttribute,
   InsertInstanceSpec,
   InstanceInfo,
   InstanceListing,
   InstanceRef,
   MetadataItem,
+  ProjectMetadata,
   RegionInfo,
 } from '@/lib/ports/compute';
 import { ProviderError } from '@/lib/ports/provider-error';
@@ -250,5 +252,11 @@ export class RateLimitedCompute implements ComputePort {
   }
   freeInternalIp(project: string, region: string): Promise<string> {
     return this.limited(project, () => this.inner.freeInternalIp(project, region), 3);
+  }
+  getProjectMetadata(project: string): Promise<ProjectMetadata | null> {
+    return this.limited(project, () => this.inner.getProjectMetadata(project));
+  }
+  getGuestAttributes(project: string, zone: string, instance: string, queryPath: string): Promise<GuestAttribute[] | null> {
+    return this.limited(project, () => this.inner.getGuestAttributes(project, zone, instance, queryPath));
   }
 }

@@ -28,6 +28,12 @@ export type MetadataItem = { key: string; value: string };
  */
 export type InstanceListing = { instances: InstanceInfo[]; unreachableZones: string[] };
 
+/** A project's common instance metadata (projects.get `commonInstanceMetadata`). Holds secrets: server-only. */
+export type ProjectMetadata = { items: Record<string, string>; fingerprint: string | null };
+
+/** One guest attribute (`instances.getGuestAttributes`), e.g. namespace `hostkeys`, key `ssh-ed25519`. */
+export type GuestAttribute = { namespace: string; key: string; value: string };
+
 export type RegionInfo = { name: string; zones: string[] };
 
 /** nic0's external address: a new ephemeral one, none, or a reserved static address of the region. */
@@ -136,4 +142,14 @@ export interface ComputePort {
    * instance of the project uses and no address of the region holds. A hint: Compute has the last word.
    */
   freeInternalIp(project: string, region: string): Promise<string>;
+
+  // --- SSH access (lib/adapters/reach) -------------------------------------------------------------
+
+  /** The project's common instance metadata (`enable-oslogin`, project-wide `ssh-keys`); null when not found. */
+  getProjectMetadata(project: string): Promise<ProjectMetadata | null>;
+  /**
+   * Guest attributes under `queryPath` (e.g. `hostkeys/`); null when the instance publishes none there
+   * (guest attributes disabled, nothing written yet, or no such instance).
+   */
+  getGuestAttributes(project: string, zone: string, instance: string, queryPath: string): Promise<GuestAttribute[] | null>;
 }

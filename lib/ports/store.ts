@@ -146,6 +146,25 @@ export function isOperationInProgress(e: unknown): e is OperationInProgress {
   return e instanceof OperationInProgress;
 }
 
+export const HOST_KEY_SOURCES = ['guest-attributes', 'first-use'] as const;
+export type HostKeySource = (typeof HOST_KEY_SOURCES)[number];
+
+/** The SSH host key Quorum accepts for one Compute Engine instance (by id: a recreated instance is another host). */
+export type HostKeyPin = {
+  instanceId: string;
+  /** `<project>/<zone>/<instance>` when pinned, for people reading the table. */
+  instance: string;
+  /** SSH key type, e.g. `ssh-ed25519`. */
+  keyType: string;
+  /** The public key blob, base64 (the second field of an OpenSSH public key line). */
+  key: string;
+  /** `SHA256:<base64, unpadded>` as OpenSSH prints it. */
+  fingerprint: string;
+  /** Published by the guest agent (guest attributes `hostkeys/`), or the first key seen (trust on first use). */
+  source: HostKeySource;
+  pinnedAt: string;
+};
+
 export interface Store {
   /**
    * Journals a new pending operation with one pending step per plan step and takes the cluster's lock, in
@@ -202,6 +221,16 @@ export interface Store {
   addAudit(entry: NewAuditEntry): Promise<AuditEntry>;
   /** Newest first, at most `limit` (default 100); page on with `beforeId` set to the last id returned. */
   listAudit(filter?: AuditFilter, limit?: number): Promise<AuditEntry[]>;
+
+  /** The pinned host key of an instance id, or null. */
+  hostKeyPin(instanceId: string): Promise<HostKeyPin | null>;
+  /**
+   * Pins a host key unless one is pinned for that instance id already, and returns the pin kept: two
+   * processes pinning at once agree on the first. A pin never changes; it is only forgotten.
+   */
+  pinHostKeyOnce(pin: Omit<HostKeyPin, 'pinnedAt'>): Promise<HostKeyPin>;
+  /** Forgets an instance's pin (an operator accepting a new host key); true when there was one. */
+  forgetHostKeyPin(instanceId: string): Promise<boolean>;
 
   close(): Promise<void>;
 }

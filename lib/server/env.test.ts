@@ -19,6 +19,10 @@ describe('parseEnv', () => {
       QUORUM_SNAPSHOT_RETENTION: 5,
       QUORUM_ETCDCTL: 'etcdctl',
       QUORUM_ALLOWED_ORIGINS: [],
+      QUORUM_SSH_ADDRESS: 'internal',
+      QUORUM_SSH_USER: 'quorum',
+      QUORUM_SSH_CONNECT_TIMEOUT_MS: 3_000,
+      QUORUM_SSH_KEY_TTL_HOURS: 24,
     });
   });
 

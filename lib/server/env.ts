@@ -65,6 +65,20 @@ function envSchema(cwd: string) {
      */
     QUORUM_ALLOWED_ORIGINS: allowedOriginsSchema.default([]),
     /**
+     * Which address of a master Quorum dials on port 22: `internal` when the dashboard runs inside the VPC (as
+     * the sandbox's dashboard host does), `external` when it runs outside and reaches masters over the internet.
+     */
+    QUORUM_SSH_ADDRESS: z.enum(['internal', 'external']).default('internal'),
+    /** The Linux user Quorum's key is published for in `ssh-keys` (the guest agent creates it). */
+    QUORUM_SSH_USER: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a Linux user name (lower case, at most 32 characters)')
+      .default('quorum'),
+    /** Deadline of one SSH connect (TCP, handshake, login) and of one channel open: a silent port 22 reads as no access this fast. */
+    QUORUM_SSH_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3_000),
+    /** How long Quorum's published key is valid (its `expireOn`); it is renewed when a quarter of that is left. */
+    QUORUM_SSH_KEY_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 365).default(24),
+    /**
      * Crash tests only, sandbox only: `<step index>:<phase>` (phase before-step, step-returned or
      * after-step). The server kills itself with SIGKILL when an operation's runner reaches that point.
      */

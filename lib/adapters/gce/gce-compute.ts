@@ -7,6 +7,7 @@ import {
   ForwardingRulesClient,
   GlobalOperationsClient,
   InstancesClient,
+  ProjectsClient,
   RegionOperationsClient,
   RegionsClient,
   SubnetworksClient,
@@ -14,17 +15,20 @@ import {
   ZoneOperationsClient,
 } from '@google-cloud/compute';
 import { googleAuthLibrary, type ClientOptions } from 'google-gax';
+import { z } from 'zod';
 import type { ForwardingRule, StaticAddress, TargetPool } from '@/lib/core/topology';
 import type {
   ComputePort,
   DiskInfo,
   FirewallInfo,
   FirewallSpec,
+  GuestAttribute,
   InsertInstanceSpec,
   InstanceInfo,
   InstanceListing,
   InstanceRef,
   MetadataItem,
+  ProjectMetadata,
   RegionInfo,
 } from '@/lib/ports/compute';
 import { ProviderError } from '@/lib/ports/provider-error';
@@ -56,6 +60,7 @@ export type GceClients = {
   zoneOperations: ZoneOperationsClient;
   regionOperations: RegionOperationsClient;
   globalOperations: GlobalOperationsClient;
+  projects: ProjectsClient;
 };
 
 export type GceTarget = { kind: 'sandbox'; port: number; host?: string } | { kind: 'google' };
@@ -90,6 +95,7 @@ export function createGceClients(target: GceTarget): GceClients {
     zoneOperations: new ZoneOperationsClient(opts),
     regionOperations: new RegionOperationsClient(opts),
     globalOperations: new GlobalOperationsClient(opts),
+    projects: new ProjectsClient(opts),
   };
 }
 
@@ -470,6 +476,37 @@ export class GceCompute implements ComputePort {
     return free;
   }
 
+  async getProjectMetadata(project: string): Promise<ProjectMetadata | null> {
+    const context = `projects.get ${project}`;
+    const res = await orNullIfNotFound(withDeadline(this.clients.projects.get({ project }, callOptions()), this.timeoutMs, context));
+    if (res === null) return null;
+    const parsed = projectSchema.safeParse(res[0]);
+    if (!parsed.success) throw new ProviderError('Unknown', `${context}: Compute Engine returned an unexpected project`);
+    const items: Record<string, string> = {};
+    for (const item of parsed.data.commonInstanceMetadata?.items ?? []) if (item.key) items[item.key] = item.value ?? '';
+    return { items, fingerprint: parsed.data.commonInstanceMetadata?.fingerprint || null };
+  }
+
+  async getGuestAttributes(project: string, zone: string, instance: string, queryPath: string): Promise<GuestAttribute[] | null> {
+    const context = `instances.getGuestAttributes ${project}/${zone}/${instance} ${queryPath}`;
+    let res;
+    try {
+      res = await withDeadline(this.clients.instances.getGuestAttributes({ project, zone, instance, queryPath }, callOptions()), this.timeoutMs, context);
+    } catch (e) {
+      // GCE answers 404 for a path nothing was written under, and refuses the call (400) on an instance
+      // without enable-guest-attributes: both mean "none published".
+      if (e instanceof ProviderError && (e.code === 'NotFound' || e.code === 'InvalidArgument')) return null;
+      throw e;
+    }
+    const parsed = guestAttributesSchema.safeParse(res[0]);
+    if (!parsed.success) throw new ProviderError('Unknown', `${context}: Compute Engine returned unexpected guest attributes`);
+    const out: GuestAttribute[] = [];
+    for (const e of parsed.data.queryValue?.items ?? []) {
+      if (e.namespace && e.key && e.value) out.push({ namespace: e.namespace, key: e.key, value: e.value });
+    }
+    return out;
+  }
+
   /**
    * Sends a mutating call, then waits for its Operation; every failure is a ProviderError naming the call.
    * The call carries a requestId (a UUID), so when its answer is lost (the endpoint unreachable, a 5xx, 429, or
@@ -507,6 +544,22 @@ export class GceCompute implements ComputePort {
 /** How often a mutation is sent when its answer is lost (the same requestId each time). */
 const MUTATION_ATTEMPTS = 3;
 const RETRY_BACKOFF_MS = 500;
+
+// Parsed here rather than in gce-mapping.ts: only the SSH reach reads these.
+const projectSchema = z.object({
+  commonInstanceMetadata: z
+    .object({
+      fingerprint: z.string().nullish(),
+      items: z.array(z.object({ key: z.string().nullish(), value: z.string().nullish() })).nullish(),
+    })
+    .nullish(),
+});
+
+const guestAttributesSchema = z.object({
+  queryValue: z
+    .object({ items: z.array(z.object({ namespace: z.string().nullish(), key: z.string().nullish(), value: z.string().nullish() })).nullish() })
+    .nullish(),
+});
 
 function byZoneThenName(a: InstanceInfo, b: InstanceInfo): number {
   return a.zone === b.zone ? a.name.localeCompare(b.name) : a.zone.localeCompare(b.zone);

@@ -68,6 +68,17 @@ export type OperationSecretsTable = {
   created_at: string;
 };
 
+/** SSH host keys pinned per Compute Engine instance id (see Store.pinHostKeyOnce). */
+export type SshHostKeysTable = {
+  instance_id: string;
+  instance: string;
+  key_type: string;
+  key: string;
+  fingerprint: string;
+  source: string;
+  pinned_at: string;
+};
+
 export type StoreDatabase = {
   operations: OperationsTable;
   steps: StepsTable;
@@ -75,6 +86,7 @@ export type StoreDatabase = {
   audit: AuditTable;
   cluster_locks: ClusterLocksTable;
   operation_secrets: OperationSecretsTable;
+  ssh_host_keys: SshHostKeysTable;
 };
 
 // Append only: a migration that shipped is never edited; later changes are new entries.
@@ -189,6 +201,23 @@ export const migrations: Record<string, Migration> = {
       await sql`drop trigger if exists audit_no_update`.execute(db);
       await sql`drop index if exists audit_actor`.execute(db);
       await db.schema.alterTable('audit').dropColumn('source').execute();
+    },
+  },
+  '0004-ssh-host-keys': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('ssh_host_keys')
+        .addColumn('instance_id', 'text', (c) => c.primaryKey())
+        .addColumn('instance', 'text', (c) => c.notNull())
+        .addColumn('key_type', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('pinned_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await sql`drop table if exists ssh_host_keys`.execute(db);
     },
   },
 };

@@ -69,6 +69,7 @@ describe('SqliteStore', () => {
         { name: '0001-journal' },
         { name: '0002-operation-secrets' },
         { name: '0003-audit-source-append-only' },
+        { name: '0004-ssh-host-keys' },
       ]);
       // WAL is a property of the file, so a second connection sees it.
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
@@ -324,5 +325,31 @@ describe('SqliteStore', () => {
     } finally {
       await store.close();
     }
+  });
+
+  it('pins the first host key of an instance id, keeps it across reopen, and forgets it only when asked', async () => {
+    const first = await open();
+    const pin = {
+      instanceId: '4150912345678901234',
+      instance: 'p/europe-west1-b/kubernetes-master',
+      keyType: 'ssh-ed25519',
+      key: 'AAAAC3NzaC1lZDI1NTE5AAAAIFirst',
+      fingerprint: 'SHA256:first',
+      source: 'first-use' as const,
+    };
+    expect(await first.hostKeyPin(pin.instanceId)).toBeNull();
+    expect(await first.pinHostKeyOnce(pin)).toMatchObject(pin);
+    // A second key for the same id (another process racing, or a changed host) never replaces the first.
+    const kept = await first.pinHostKeyOnce({ ...pin, key: 'AAAAC3NzaC1lZDI1NTE5AAAAISecond', fingerprint: 'SHA256:second', source: 'guest-attributes' });
+    expect(kept).toMatchObject(pin);
+    await first.close();
+    opened.splice(0);
+
+    const second = await open();
+    expect(await second.hostKeyPin(pin.instanceId)).toMatchObject({ fingerprint: 'SHA256:first', source: 'first-use' });
+    expect(await second.hostKeyPin('another-id')).toBeNull();
+    expect(await second.forgetHostKeyPin(pin.instanceId)).toBe(true);
+    expect(await second.forgetHostKeyPin(pin.instanceId)).toBe(false);
+    expect(await second.hostKeyPin(pin.instanceId)).toBeNull();
   });
 });

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { systemClock, type Clock } from '@/lib/ports/clock';
 import {
   AUDIT_OUTCOMES,
+  HOST_KEY_SOURCES,
   isTerminalOperationStatus,
   jsonValueSchema,
   LOG_LEVELS,
@@ -17,6 +18,7 @@ import {
   storedPlanSchema,
   type AuditEntry,
   type AuditFilter,
+  type HostKeyPin,
   type JsonValue,
   type LogEntry,
   type LogLevel,
@@ -28,7 +30,15 @@ import {
   type Store,
   type TerminalOperationStatus,
 } from '@/lib/ports/store';
-import { migrations, type AuditTable, type LogsTable, type OperationsTable, type StepsTable, type StoreDatabase } from './schema';
+import {
+  migrations,
+  type AuditTable,
+  type LogsTable,
+  type OperationsTable,
+  type SshHostKeysTable,
+  type StepsTable,
+  type StoreDatabase,
+} from './schema';
 
 export const STORE_FILE_NAME = 'quorum.sqlite';
 
@@ -98,6 +108,21 @@ const auditRow = z.object({
   detail: jsonText,
   source: z.string().nullable(),
 });
+
+const hostKeyRow = z.object({
+  instance_id: z.string(),
+  instance: z.string(),
+  key_type: z.string(),
+  key: z.string(),
+  fingerprint: z.string(),
+  source: z.enum(HOST_KEY_SOURCES),
+  pinned_at: z.string(),
+});
+
+function toHostKeyPin(row: Selectable<SshHostKeysTable>): HostKeyPin {
+  const r = hostKeyRow.parse(row);
+  return { instanceId: r.instance_id, instance: r.instance, keyType: r.key_type, key: r.key, fingerprint: r.fingerprint, source: r.source, pinnedAt: r.pinned_at };
+}
 
 function toOperation(row: Selectable<OperationsTable>): Operation {
   const r = operationRow.parse(row);
@@ -504,6 +529,38 @@ export class SqliteStore implements Store {
     }
     const rows = await query.orderBy('id', 'desc').limit(Math.max(0, Math.trunc(limit))).execute();
     return rows.map(toAudit);
+  }
+
+  async hostKeyPin(instanceId: string): Promise<HostKeyPin | null> {
+    const db = await this.q();
+    const row = await db.selectFrom('ssh_host_keys').selectAll().where('instance_id', '=', instanceId).executeTakeFirst();
+    return row ? toHostKeyPin(row) : null;
+  }
+
+  async pinHostKeyOnce(pin: Omit<HostKeyPin, 'pinnedAt'>): Promise<HostKeyPin> {
+    return this.immediate(async (tx) => {
+      await tx
+        .insertInto('ssh_host_keys')
+        .values({
+          instance_id: pin.instanceId,
+          instance: pin.instance,
+          key_type: pin.keyType,
+          key: pin.key,
+          fingerprint: pin.fingerprint,
+          source: pin.source,
+          pinned_at: this.now(),
+        })
+        .onConflict((oc) => oc.column('instance_id').doNothing())
+        .execute();
+      const row = await tx.selectFrom('ssh_host_keys').selectAll().where('instance_id', '=', pin.instanceId).executeTakeFirstOrThrow();
+      return toHostKeyPin(row);
+    });
+  }
+
+  async forgetHostKeyPin(instanceId: string): Promise<boolean> {
+    const db = await this.q();
+    const result = await db.deleteFrom('ssh_host_keys').where('instance_id', '=', instanceId).executeTakeFirst();
+    return result.numDeletedRows > BigInt(0);
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,528 @@
+import 'server-only';
+import net from 'node:net';
+import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import type { ComputePort } from '@/lib/ports/compute';
+import { isProviderError } from '@/lib/ports/provider-error';
+import { ReachError, reachTargetLabel, type ReachEndpoint, type ReachPort, type ReachTarget } from '@/lib/ports/reach';
+import type { HostKeyPin, Store } from '@/lib/ports/store';
+import type { ClientKey } from './client-key';
+import { KeyPublisher, type Publication } from './key-publisher';
+import { hostKeyAlgorithmsFor, judgeHostKey, keyTypeOfBlob, publishedHostKeys, sshFingerprint, type SshPublicKey } from './ssh-keys';
+
+// The reach port on ssh2: one SSH connection per replica (by instance id), reused by every forward to it,
+// kept alive, closed when idle, and opened again on demand with backoff after a failure. Each (replica,
+// remote port) gets a local listener on 127.0.0.1 whose connections become `direct-tcpip` channels to
+// 127.0.0.1:<port> on the replica, as `ssh -L` does. The listener outlives SSH reconnects, so clients built
+// on its port stay valid.
+
+export type SshReachOptions = {
+  compute: Pick<ComputePort, 'getInstance' | 'setInstanceMetadata' | 'getProjectMetadata' | 'getGuestAttributes'>;
+  pins: Pick<Store, 'hostKeyPin' | 'pinHostKeyOnce'>;
+  clientKey: ClientKey;
+  /** QUORUM_SSH_USER. */
+  user: string;
+  /** QUORUM_SSH_ADDRESS: which of the instance's addresses to dial. */
+  address: 'internal' | 'external';
+  /** 22 on Compute Engine; tests run sshd elsewhere. */
+  sshPort?: number;
+  /** Deadline of a connect (TCP + handshake + login) and of a channel open (QUORUM_SSH_CONNECT_TIMEOUT_MS). */
+  connectTimeoutMs?: number;
+  /** SSH keepalive: a ping every interval, the connection dropped after countMax unanswered. */
+  keepaliveIntervalMs?: number;
+  keepaliveCountMax?: number;
+  /** An SSH connection with no open channel for this long is closed (its listeners stay). */
+  idleCloseMs?: number;
+  /** Backoff between failed connects of one replica: initial, doubled per failure, capped. */
+  backoffInitialMs?: number;
+  backoffMaxMs?: number;
+  /** After Quorum wrote its key, how long a refused login is retried (the guest agent takes it up within seconds). */
+  authGraceMs?: number;
+  /** Validity of the published key, and the margin under which it is renewed. */
+  keyTtlMs?: number;
+  keyRenewBeforeMs?: number;
+  /** How long a published key is trusted to still be in the metadata before it is read again. */
+  keyRecheckMs?: number;
+  log?: (line: string) => void;
+};
+
+type Forward = {
+  remotePort: number;
+  server: net.Server;
+  port: number;
+  lastError: ReachError | null;
+  sockets: Set<net.Socket>;
+};
+
+type Replica = {
+  target: ReachTarget;
+  client: Client | null;
+  connecting: Promise<Client> | null;
+  lastError: ReachError | null;
+  failures: number;
+  retryAt: number;
+  forwards: Map<number, Promise<Forward>>;
+  opened: Map<number, Forward>;
+  channels: number;
+  idleTimer: NodeJS.Timeout | null;
+};
+
+const HOUR = 3_600_000;
+
+export class SshReach implements ReachPort {
+  private readonly replicas = new Map<string, Replica>();
+  private readonly publisher: KeyPublisher;
+  /** Clients Quorum closed on purpose (idle, release): their close is no failure. */
+  private readonly closing = new WeakSet<Client>();
+  private closed = false;
+  private readonly o: Required<Omit<SshReachOptions, 'log'>> & { log: (line: string) => void };
+
+  constructor(opts: SshReachOptions) {
+    const keyTtlMs = opts.keyTtlMs ?? 24 * HOUR;
+    this.o = {
+      sshPort: 22,
+      connectTimeoutMs: 3_000,
+      keepaliveIntervalMs: 5_000,
+      keepaliveCountMax: 3,
+      idleCloseMs: 5 * 60_000,
+      backoffInitialMs: 500,
+      backoffMaxMs: 30_000,
+      authGraceMs: 30_000,
+      keyRenewBeforeMs: keyTtlMs / 4,
+      keyRecheckMs: 5 * 60_000,
+      log: () => {},
+      ...opts,
+      keyTtlMs,
+    };
+    this.publisher = new KeyPublisher({
+      compute: opts.compute,
+      user: opts.user,
+      key: opts.clientKey.publicKey,
+      ttlMs: this.o.keyTtlMs,
+      renewBeforeMs: this.o.keyRenewBeforeMs,
+      recheckMs: this.o.keyRecheckMs,
+    });
+  }
+
+  async forward(target: ReachTarget, remotePort: number): Promise<ReachEndpoint> {
+    if (this.closed) throw new Error('reach is closed');
+    const r = this.replicaFor(target);
+    const fwd = await this.listenerFor(r, remotePort);
+    await this.connected(r);
+    // Renewal rides on use: cheap while the key is known fresh, a background Compute write when it is due.
+    this.publisher.ensure(r.target).catch((e: unknown) => this.o.log(`ssh key renewal for ${reachTargetLabel(r.target)}: ${messageOf(e)}`));
+    return { host: '127.0.0.1', port: fwd.port };
+  }
+
+  lastError(target: Pick<ReachTarget, 'instanceId'>, remotePort: number): ReachError | null {
+    return this.replicas.get(target.instanceId)?.opened.get(remotePort)?.lastError ?? null;
+  }
+
+  async release(target: Pick<ReachTarget, 'instanceId'>): Promise<void> {
+    const r = this.replicas.get(target.instanceId);
+    if (!r) return;
+    this.replicas.delete(target.instanceId);
+    this.publisher.invalidate(target);
+    if (r.idleTimer) clearTimeout(r.idleTimer);
+    if (r.client) this.endClient(r.client);
+    r.client = null;
+    await Promise.all(
+      [...r.forwards.values()].map(async (p) => {
+        const fwd = await p.catch(() => null);
+        if (!fwd) return;
+        for (const s of fwd.sockets) s.destroy();
+        await new Promise<void>((resolve) => fwd.server.close(() => resolve()));
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.replicas.values()].map((r) => this.release(r.target)));
+  }
+
+  private replicaFor(target: ReachTarget): Replica {
+    let r = this.replicas.get(target.instanceId);
+    if (!r) {
+      r = { target, client: null, connecting: null, lastError: null, failures: 0, retryAt: 0, forwards: new Map(), opened: new Map(), channels: 0, idleTimer: null };
+      this.replicas.set(target.instanceId, r);
+    } else {
+      // Addresses change (an ephemeral external IP after stop/start); the next connect dials the new one.
+      r.target = target;
+    }
+    return r;
+  }
+
+  private listenerFor(r: Replica, remotePort: number): Promise<Forward> {
+    const existing = r.forwards.get(remotePort);
+    if (existing) return existing;
+    const made = new Promise<Forward>((resolve, reject) => {
+      const server = net.createServer({ pauseOnConnect: true });
+      const fwd: Forward = { remotePort, server, port: 0, lastError: null, sockets: new Set() };
+      server.on('connection', (socket) => this.accept(r, fwd, socket));
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const address = server.address();
+        if (address === null || typeof address === 'string') {
+          reject(new Error('local forward has no TCP address'));
+          return;
+        }
+        fwd.port = address.port;
+        r.opened.set(remotePort, fwd);
+        resolve(fwd);
+      });
+    });
+    r.forwards.set(remotePort, made);
+    made.catch(() => r.forwards.delete(remotePort));
+    return made;
+  }
+
+  /** A local connection: through the replica's SSH connection (made if needed) to the remote port. */
+  private accept(r: Replica, fwd: Forward, socket: net.Socket, retried = false): void {
+    if (!retried) {
+      fwd.sockets.add(socket);
+      socket.on('close', () => fwd.sockets.delete(socket));
+      socket.on('error', () => socket.destroy());
+    }
+    this.connected(r).then(
+      (client) => this.openChannel(r, fwd, client, socket, retried),
+      (e: unknown) => {
+        fwd.lastError = asReachError(e, r.target);
+        socket.destroy();
+      },
+    );
+  }
+
+  private openChannel(r: Replica, fwd: Forward, client: Client, socket: net.Socket, retried: boolean): void {
+    if (socket.destroyed) return;
+    const label = reachTargetLabel(r.target);
+    let settled = false;
+    // ssh2 puts no deadline on a channel open: a replica gone silent would hold the dialer forever.
+    const timer = setTimeout(() => {
+      settled = true;
+      const e = new ReachError('SshUnreachable', label, `sshd did not answer a channel open within ${this.o.connectTimeoutMs} ms`, {
+        details: { remotePort: fwd.remotePort },
+      });
+      fwd.lastError = e;
+      socket.destroy();
+      this.drop(r, client, e);
+    }, this.o.connectTimeoutMs);
+    const onOpen = (err: Error | undefined, channel: ClientChannel) => {
+      clearTimeout(timer);
+      if (settled) {
+        if (!err) channel.close();
+        return;
+      }
+      if (err) {
+        const e = channelOpenError(err, label, fwd.remotePort);
+        fwd.lastError = e;
+        socket.destroy();
+        if (e.code === 'SshUnreachable') this.drop(r, client, e);
+        return;
+      }
+      if (socket.destroyed) {
+        channel.close();
+        return;
+      }
+      fwd.lastError = null;
+      r.channels++;
+      this.touch(r);
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        r.channels--;
+        this.touch(r);
+        socket.destroy();
+        channel.close();
+      };
+      channel.on('close', finish);
+      channel.on('error', finish);
+      socket.on('close', finish);
+      socket.pipe(channel).pipe(socket);
+      socket.resume();
+    };
+    try {
+      client.forwardOut('127.0.0.1', socket.remotePort ?? 0, '127.0.0.1', fwd.remotePort, onOpen);
+    } catch (e) {
+      // The socket under the connection closed before ssh2 reported it: drop it and go again on a new one.
+      clearTimeout(timer);
+      this.drop(r, client, new ReachError('SshUnreachable', label, `SSH connection lost: ${messageOf(e)}`, { cause: e }));
+      if (!retried) this.accept(r, fwd, socket, true);
+      else socket.destroy();
+    }
+  }
+
+  /** The replica's SSH connection, connecting when there is none (at once, or after the backoff delay). */
+  private connected(r: Replica): Promise<Client> {
+    if (r.client) return Promise.resolve(r.client);
+    if (r.connecting) return r.connecting;
+    if (r.lastError && Date.now() < r.retryAt) return Promise.reject(r.lastError);
+    const attempt = this.connect(r).then(
+      (client) => {
+        if (this.closed || this.replicas.get(r.target.instanceId) !== r) {
+          // Released while connecting: nobody would ever close this connection.
+          this.endClient(client);
+          throw new ReachError('SshUnreachable', reachTargetLabel(r.target), 'the reach to this replica was closed');
+        }
+        r.client = client;
+        r.failures = 0;
+        r.lastError = null;
+        for (const fwd of r.opened.values()) if (fwd.lastError?.accessProblem) fwd.lastError = null;
+        this.touch(r);
+        return client;
+      },
+      (e: unknown) => {
+        const err = asReachError(e, r.target);
+        r.failures++;
+        r.lastError = err;
+        r.retryAt = Date.now() + Math.min(this.o.backoffMaxMs, this.o.backoffInitialMs * 2 ** (r.failures - 1));
+        for (const fwd of r.opened.values()) fwd.lastError = err;
+        this.o.log(`ssh ${reachTargetLabel(r.target)}: ${err.code}: ${err.message}`);
+        throw err;
+      },
+    );
+    r.connecting = attempt;
+    attempt.then(
+      () => (r.connecting = null),
+      () => (r.connecting = null),
+    );
+    return attempt;
+  }
+
+  private async connect(r: Replica): Promise<Client> {
+    const target = r.target;
+    const label = reachTargetLabel(target);
+    const address = this.o.address === 'internal' ? target.internalIp : target.externalIp;
+    if (!address) {
+      throw new ReachError('NoAddress', label, `the instance has no ${this.o.address} IP to reach port 22 on (QUORUM_SSH_ADDRESS=${this.o.address})`);
+    }
+    // A Compute failure while publishing does not stop the attempt: the key published earlier may well be
+    // in place, and a Compute outage must not read as every replica being out of reach.
+    let published: Publication | null = null;
+    let publishError: ReachError | null = null;
+    try {
+      published = await this.publisher.ensure(target);
+    } catch (e) {
+      if (e instanceof ReachError && e.code === 'OsLoginUnsupported') throw e;
+      publishError = asReachError(e, target);
+    }
+    let graceUntil = published?.wrote ? Date.now() + this.o.authGraceMs : 0;
+    let rechecked = publishError !== null;
+    for (;;) {
+      try {
+        return await this.handshake(r, address);
+      } catch (e) {
+        if (!(e instanceof ReachError) || e.code !== 'SshAuthRefused') throw e;
+        // Refused, and Quorum could not publish its key: that is the reason to show.
+        if (publishError) throw publishError;
+        if (!rechecked && !published?.wrote) {
+          // Refused although the key was thought published: someone may have removed it. Read the metadata again.
+          rechecked = true;
+          this.publisher.invalidate(target);
+          published = await this.publisher.ensure(target);
+          if (published.wrote) graceUntil = Date.now() + this.o.authGraceMs;
+        }
+        if (Date.now() >= graceUntil) throw e;
+        await sleep(500);
+      }
+    }
+  }
+
+  /** One SSH connect: TCP, key exchange with the host key checked against the pin, login with Quorum's key. */
+  private async handshake(r: Replica, address: string): Promise<Client> {
+    const target = r.target;
+    const label = reachTargetLabel(target);
+    const pinRow = await this.o.pins.hostKeyPin(target.instanceId);
+    const pinned: SshPublicKey | null = pinRow ? { type: pinRow.keyType, key: pinRow.key } : null;
+    let published: SshPublicKey[] | null = null;
+    if (pinned === null) {
+      try {
+        const attrs = await this.o.compute.getGuestAttributes(target.project, target.zone, target.instance, 'hostkeys/');
+        published = attrs === null ? null : publishedHostKeys(attrs);
+      } catch (e) {
+        // Unknown whether the instance publishes its host keys: trusting the first key seen would skip a check.
+        throw new ReachError('HostKeyUnknown', label, `could not read the instance's published host keys: ${isProviderError(e) ? e.message : messageOf(e)}`, {
+          cause: e,
+        });
+      }
+    }
+    // Ask only for key types that can match, so a host with several keys presents the one that is known.
+    const known = pinned ? [pinned] : (published ?? []);
+    const algorithms = [...new Set(known.flatMap((k) => hostKeyAlgorithmsFor(k.type)))];
+
+    return new Promise<Client>((resolve, reject) => {
+      const client = new Client();
+      let verdict: ReachError | null = null;
+      let settled = false;
+      const fail = (e: ReachError) => {
+        if (settled) return;
+        settled = true;
+        this.endClient(client);
+        reject(e);
+      };
+      const hostVerifier = (blob: Buffer, verify: (valid: boolean) => void): void => {
+        const type = keyTypeOfBlob(blob);
+        const presented = { type: type ?? 'unknown', key: blob.toString('base64') };
+        const judged = judgeHostKey(presented, pinned, published);
+        if (!judged.ok) {
+          verdict = new ReachError(
+            judged.code,
+            label,
+            judged.code === 'HostKeyChanged'
+              ? `the host key changed: ${judged.presentedFingerprint} presented, ${judged.pinnedFingerprint ?? '?'} pinned for instance id ${target.instanceId}; refused`
+              : `the host key ${judged.presentedFingerprint} is not one the instance published in its guest attributes; refused`,
+            { details: { presentedFingerprint: judged.presentedFingerprint, ...(judged.pinnedFingerprint ? { pinnedFingerprint: judged.pinnedFingerprint } : {}), address } },
+          );
+          verify(false);
+          return;
+        }
+        if (judged.pin === null) {
+          verify(true);
+          return;
+        }
+        const pin: Omit<HostKeyPin, 'pinnedAt'> = {
+          instanceId: target.instanceId,
+          instance: label,
+          keyType: presented.type,
+          key: presented.key,
+          fingerprint: sshFingerprint(presented.key),
+          source: judged.pin.source,
+        };
+        this.o.pins.pinHostKeyOnce(pin).then(
+          (kept) => {
+            // Another process pinned first: its key is the one to hold the host to.
+            if (kept.key === pin.key && kept.keyType === pin.keyType) {
+              this.o.log(`ssh ${label}: pinned host key ${pin.fingerprint} (${pin.source})`);
+              verify(true);
+              return;
+            }
+            verdict = new ReachError('HostKeyChanged', label, `the host key changed: ${pin.fingerprint} presented, ${kept.fingerprint} pinned; refused`, {
+              details: { presentedFingerprint: pin.fingerprint, pinnedFingerprint: kept.fingerprint, address },
+            });
+            verify(false);
+          },
+          (e: unknown) => {
+            verdict = new ReachError('HostKeyUnknown', label, `could not pin the host key: ${messageOf(e)}`, { cause: e, details: { address } });
+            verify(false);
+          },
+        );
+      };
+      client.once('ready', () => {
+        if (settled) return;
+        settled = true;
+        client.on('error', (e: Error) => this.drop(r, client, new ReachError('SshUnreachable', label, `SSH connection failed: ${e.message}`, { cause: e, details: { address } })));
+        client.on('close', () => this.drop(r, client, new ReachError('SshUnreachable', label, 'SSH connection closed by the replica or the network', { details: { address } })));
+        resolve(client);
+      });
+      client.on('error', (e: Error & { level?: string }) => {
+        if (!settled) fail(verdict ?? connectError(e, label, address, this.o.connectTimeoutMs, pinned));
+      });
+      client.once('close', () => {
+        if (!settled) fail(verdict ?? new ReachError('SshUnreachable', label, `connection to ${address}:${this.o.sshPort} closed before login`, { details: { address } }));
+      });
+      const config: ConnectConfig = {
+        host: address,
+        port: this.o.sshPort,
+        username: this.o.user,
+        privateKey: this.o.clientKey.privateKey,
+        readyTimeout: this.o.connectTimeoutMs,
+        keepaliveInterval: this.o.keepaliveIntervalMs,
+        keepaliveCountMax: this.o.keepaliveCountMax,
+        tryKeyboard: false,
+        hostVerifier,
+        ...(algorithms.length > 0 ? { algorithms: { serverHostKey: algorithms as NonNullable<NonNullable<ConnectConfig['algorithms']>['serverHostKey']> } } : {}),
+      };
+      try {
+        client.connect(config);
+      } catch (e) {
+        fail(new ReachError('SshUnreachable', label, `could not start an SSH connection: ${messageOf(e)}`, { cause: e, details: { address } }));
+      }
+    });
+  }
+
+  /** The connection is gone (or judged dead): forget it so the next use connects again. */
+  private drop(r: Replica, client: Client, why: ReachError): void {
+    if (r.client !== client) return;
+    r.client = null;
+    if (r.idleTimer) clearTimeout(r.idleTimer);
+    r.idleTimer = null;
+    if (!this.closing.has(client)) {
+      r.lastError = why;
+      for (const fwd of r.opened.values()) fwd.lastError = why;
+      this.o.log(`ssh ${reachTargetLabel(r.target)}: ${why.message}`);
+    }
+    this.endClient(client);
+  }
+
+  private endClient(client: Client): void {
+    this.closing.add(client);
+    client.end();
+    // end() waits for the peer; a silent peer would keep the socket forever.
+    setTimeout(() => client.destroy(), 1_000).unref();
+  }
+
+  /** Idle close: with no channel open for idleCloseMs, the SSH connection is ended (listeners stay). */
+  private touch(r: Replica): void {
+    if (r.idleTimer) clearTimeout(r.idleTimer);
+    r.idleTimer = null;
+    if (r.channels > 0 || r.client === null) return;
+    const client = r.client;
+    r.idleTimer = setTimeout(() => {
+      r.idleTimer = null;
+      if (r.client !== client || r.channels > 0) return;
+      this.closing.add(client);
+      r.client = null;
+      client.end();
+      setTimeout(() => client.destroy(), 1_000).unref();
+    }, this.o.idleCloseMs);
+    r.idleTimer.unref();
+  }
+}
+
+/** A failed connect -> the access problem it is. */
+function connectError(e: Error & { level?: string; code?: unknown }, label: string, address: string, timeoutMs: number, pinned: SshPublicKey | null): ReachError {
+  const details = { address };
+  if (e.level === 'client-authentication') {
+    return new ReachError('SshAuthRefused', label, `sshd at ${address} refused Quorum's key (${e.message})`, { cause: e, details });
+  }
+  if (e.level === 'client-timeout') {
+    return new ReachError('SshUnreachable', label, `no SSH answer from ${address} within ${timeoutMs} ms`, { cause: e, details });
+  }
+  if (e.level === 'client-socket') {
+    const code = typeof e.code === 'string' ? e.code : e.message;
+    return new ReachError('SshUnreachable', label, `port 22 of ${address} cannot be reached (${code})`, { cause: e, details });
+  }
+  if (pinned !== null && /host key/i.test(e.message)) {
+    // Only the pinned key's type was asked for, and the host no longer has one.
+    return new ReachError('HostKeyChanged', label, `the host no longer offers its pinned ${pinned.type} key (${sshFingerprint(pinned.key)}); refused`, {
+      cause: e,
+      details: { pinnedFingerprint: sshFingerprint(pinned.key), address },
+    });
+  }
+  return new ReachError('SshUnreachable', label, `SSH to ${address} failed: ${e.message}`, { cause: e, details });
+}
+
+/** SSH channel open failure -> ServiceDown (reason 2, connect failed), ForwardingRefused, or a lost connection. */
+function channelOpenError(e: Error & { reason?: unknown }, label: string, remotePort: number): ReachError {
+  const details = { remotePort };
+  if (e.reason === 2) {
+    return new ReachError('ServiceDown', label, `nothing accepts on 127.0.0.1:${remotePort} of the replica (SSH: connect failed)`, { cause: e, details });
+  }
+  if (typeof e.reason === 'number') {
+    return new ReachError('ForwardingRefused', label, `sshd refused to forward to 127.0.0.1:${remotePort}: ${e.message}`, { cause: e, details });
+  }
+  return new ReachError('SshUnreachable', label, `SSH connection lost while opening a channel: ${e.message}`, { cause: e, details });
+}
+
+function asReachError(e: unknown, target: ReachTarget): ReachError {
+  if (e instanceof ReachError) return e;
+  return new ReachError('SshUnreachable', reachTargetLabel(target), messageOf(e), { cause: e });
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,46 @@
+// A front for the Compute emulator that answers a few GET paths itself, with GCE's documented JSON, and passes
+// everything else through. For the calls the emulator does not serve yet (projects.get, getGuestAttributes),
+// so the real @google-cloud/compute client can still be the one making them.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type ComputeFront = {
+  readonly port: number;
+  /** Answer GET <path> (no query) with this status and JSON; null removes the answer. */
+  answer(path: string, reply: { status: number; body: unknown } | null): void;
+  close(): Promise<void>;
+};
+
+export async function startComputeFront(upstreamPort: number): Promise<ComputeFront> {
+  const answers = new Map<string, { status: number; body: unknown }>();
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://front');
+    const own = req.method === 'GET' ? answers.get(url.pathname) : undefined;
+    if (own) {
+      res.writeHead(own.status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(own.body));
+      return;
+    }
+    const upstream = http.request(
+      { host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: req.headers },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    answer(path, reply) {
+      if (reply === null) answers.delete(path);
+      else answers.set(path, reply);
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
