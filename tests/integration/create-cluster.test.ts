@@ -153,7 +153,7 @@ describe('create a cluster with the step executors', () => {
     const etcdctlCerts = writeEtcdctlCerts(instance.metadata);
     try {
       for (const cluster of ['main', 'events'] as const) {
-        const members = await etcdctlMemberList(etcdctlCerts, [c.endpoints.etcd(instance.internalIp, cluster)]);
+        const members = await etcdctlMemberList(etcdctlCerts, [c.endpoints.etcd({ name: instance.name, internalIp: instance.internalIp }, cluster)]);
         expect(members.map((m) => ({ name: m.name, isLearner: m.isLearner, started: m.clientURLs.length > 0 }))).toEqual([{ name: `etcd-${masterName}`, isLearner: false, started: true }]);
       }
     } finally {

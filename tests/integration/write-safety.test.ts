@@ -3,6 +3,7 @@
 // reads back, from the cluster and from each member's own copy. Then the check is shown to fail when it
 // should: a key deleted and a key overwritten behind the writer's back are reported lost, and only those.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { EtcdEndpoint } from '@/lib/ports/etcd-admin';
 import { observeCluster } from '@/lib/server/services/observe-cluster';
 import { etcdClientPems } from '../support/etcd-client-pems';
 import { instanceChaosPath, postSandboxChaos } from '../support/sandbox-chaos-http';
@@ -21,11 +22,11 @@ async function prodFollower() {
   const r = t.replicas.find((x) => x.etcd.main.ok && x.etcd.main.memberId !== x.etcd.main.leaderId);
   if (!r?.internalIp) throw new Error('no prod follower');
   const [vm] = (await replicaVms(c, PROD)).filter((x) => x.name === r.name);
-  return { name: r.name, zone: r.zone, endpoint: c.endpoints.etcd(r.internalIp, 'main'), metadata: vm?.metadata ?? {} };
+  return { name: r.name, zone: r.zone, endpoint: c.endpoints.etcd({ name: r.name, internalIp: r.internalIp }, 'main'), metadata: vm?.metadata ?? {} };
 }
 
 /** etcdctl (not the harness's client) deletes everything the test wrote under `p`. */
-async function deletePrefix(metadata: Record<string, string>, endpoint: string, p: string): Promise<void> {
+async function deletePrefix(metadata: Record<string, string>, endpoint: EtcdEndpoint, p: string): Promise<void> {
   const certs = writeEtcdctlCerts(metadata);
   try {
     await etcdctlText(certs, endpoint, ['del', '--prefix', `${p}/`]);

@@ -5,16 +5,16 @@ import type { InstanceInfo } from '@/lib/ports/compute';
 import { container, type Container } from '@/lib/server/container';
 
 /**
- * The master name an instance serves, or null when it is no kube-up master. A master carries kube-env
- * with KUBERNETES_MASTER=true; an instance whose kube-env names a master it fits the replica naming of
- * (`<MASTER_NAME>` or `<MASTER_NAME>-xyz`) counts too, since nodes name the master without matching it.
+ * The master name an instance serves, or null when it is no kube-up master (kube-env with
+ * KUBERNETES_MASTER=true). kube-env does not name the master (KUBERNETES_MASTER_NAME is the static IP), so
+ * the name comes from the instance: the network tag kube-up gives every replica (`<MASTER_NAME>`) that the
+ * instance name fits (`<MASTER_NAME>` or `<MASTER_NAME>-xyz`), else the instance name without its suffix.
  */
-export function masterNameOf(instance: Pick<InstanceInfo, 'name' | 'metadata'>): string | null {
+export function masterNameOf(instance: Pick<InstanceInfo, 'name' | 'metadata' | 'tags'>): string | null {
   const identity = readMasterIdentity(instance.metadata);
-  if (identity === null) return null;
-  if (identity.isMaster) return identity.masterName ?? instance.name.replace(/-[a-z0-9]{3}$/, '');
-  if (identity.masterName !== null && isReplicaName(identity.masterName, instance.name)) return identity.masterName;
-  return null;
+  if (identity === null || !identity.isMaster) return null;
+  const tagged = instance.tags.find((tag) => isReplicaName(tag, instance.name));
+  return tagged ?? instance.name.replace(/-[a-z0-9]{3}$/, '');
 }
 
 /**
