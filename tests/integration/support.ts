@@ -16,10 +16,10 @@ import type { Store } from '@/lib/ports/store';
 import type { StepExecutor } from '@/lib/server/operations/runner';
 import { createContainer, type Container } from '@/lib/server/container';
 import { parseEnv } from '@/lib/server/env';
-import net from 'node:net';
 import type { EtcdEndpoint } from '@/lib/ports/etcd-admin';
 import { ETCD_CLIENT_PORTS } from '@/lib/server/container';
 import { etcdClientPemsIfAny } from '../support/etcd-client-pems';
+import { withLocalForwards } from '../support/local-forward';
 import { replicaVms } from '../support/replica-vms';
 
 // These live in tests/support (the benches use them too) and stay importable from here.
@@ -85,42 +85,10 @@ export function writeEtcdctlCerts(metadata: Record<string, string>): EtcdctlCert
 async function withEtcdctlUrls<T>(certs: EtcdctlCerts, endpoints: readonly EtcdEndpoint[], fn: (urls: string[], tls: boolean) => Promise<T>): Promise<T> {
   const tls = certs.tls !== null && endpoints.every((e) => !e.address.endsWith(`:${ETCD_CLIENT_PORTS.events}`));
   if (!tls) return fn(endpoints.map((e) => `http://${e.address}`), false);
-  const forwards = await Promise.all(endpoints.map((e) => localForward(e.address)));
-  try {
-    return await fn(forwards.map((f) => `https://127.0.0.1:${f.port}`), true);
-  } finally {
-    await Promise.all(forwards.map((f) => f.close()));
-  }
-}
-
-/** A TCP forward from 127.0.0.1:<free port> to `address` (host:port) for the duration of one etcdctl call. */
-async function localForward(address: string): Promise<{ port: number; close: () => Promise<void> }> {
-  const i = address.lastIndexOf(':');
-  const host = address.slice(0, i);
-  const port = Number(address.slice(i + 1));
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((inbound) => {
-    const outbound = net.connect(port, host);
-    for (const s of [inbound, outbound]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => {
-        inbound.destroy();
-        outbound.destroy();
-      });
-    }
-    inbound.pipe(outbound).pipe(inbound);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const local = (server.address() as net.AddressInfo).port;
-  return {
-    port: local,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  return withLocalForwards(
+    endpoints.map((e) => e.address),
+    (urls) => fn(urls, true),
+  );
 }
 
 function etcdctlTlsArgs(certs: EtcdctlCerts, tls: boolean): string[] {

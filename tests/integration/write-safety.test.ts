@@ -51,7 +51,7 @@ describe('write-safety harness on prod', () => {
     // The victim's endpoint first: the writer starts on it, so the kill hits writes in flight.
     const endpoints = async () => {
       const all = await replicaEtcdEndpoints(c, PROD, 'main');
-      return [victim.endpoint, ...all.filter((e) => e !== victim.endpoint)];
+      return [victim.endpoint, ...all.filter((e) => e.address !== victim.endpoint.address)];
     };
     const writer = startWriter({ endpoints, tls: etcdClientPems(victim.metadata), prefix: p, attemptTimeoutMs: 1_000 });
     let report: WriteSafetyReport;
@@ -79,9 +79,9 @@ describe('write-safety harness on prod', () => {
       expect(report.longestStall.ms).toBeGreaterThan(0);
       // The restored member caught up: its own copy holds every acknowledged key, as the others' do.
       expect(report.members.map((m) => [m.endpoint, m.missing])).toEqual(report.members.map((m) => [m.endpoint, []]));
-      expect(report.members.map((m) => m.endpoint)).toContain(victim.endpoint);
+      expect(report.members.map((m) => m.endpoint)).toContain(`https://${victim.endpoint.address}`);
     } finally {
-      await deletePrefix(victim.metadata, report.readThrough, p);
+      await deletePrefix(victim.metadata, victim.endpoint, p);
     }
   }, 120_000);
 

@@ -215,7 +215,8 @@ function parseMasterMetadata(metadata: Record<string, string>): MasterMetadata |
   }
 
   const quorumRead = kubeEnv[QUORUM_READ_KEY];
-  const etcd = readEtcdAccess(masterCerts, kubeEnv, problems);
+  // Without a readable kube-master-certs the layout is unknown: no ETCD_APISERVER_* there is not proof of plain http.
+  const etcd = problems.length > 0 ? null : readEtcdAccess(masterCerts, kubeEnv, problems);
   const kube = readPems(
     'kube client',
     [kubeEnv, masterCerts],
