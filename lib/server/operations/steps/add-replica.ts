@@ -33,7 +33,6 @@ import {
   reportAndPause,
   retryOn,
   siblingStepId,
-  staticAddressOf,
   stringParam,
   throwIfAborted,
   voterEndpoints,
