@@ -4,16 +4,55 @@
 // the member's own etcd certificates new, gzip+base64 with kube-up's SANs. Decoded here with node:zlib and
 // node:crypto, not with the adapters' parsing.
 import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { openSqliteStore, type SqliteStore } from '@/lib/adapters/store/sqlite-store';
+import { assessTopology } from '@/lib/core/assessment';
+import { planOperation, type ClusterIntent } from '@/lib/core/planner';
+import { clusterId } from '@/lib/core/topology';
+import { systemClock } from '@/lib/ports/clock';
 import type { InstanceInfo } from '@/lib/ports/compute';
 import { buildReplicaMetadata } from '@/lib/pki/replica-certs';
-import { PROD, replicaVms, STAGING, testContainer } from './support';
+import { createRunner } from '@/lib/server/operations/runner';
+import { createStepCompensations, createStepExecutors, rollbackKindsOf } from '@/lib/server/operations/steps';
+import { observeCluster } from '@/lib/server/services/observe-cluster';
+import { allHealthy, expectConsistent, pollUntil, PROD, replicaVms, STAGING, testContainer } from './support';
 
-const c = testContainer();
-afterAll(() => c.close());
+// The add runs through the runner with its journal and snapshots in a temporary data dir; plans are made
+// with a longer probe deadline than the dashboard's, so a busy machine does not read as a replica down.
+const dir = mkdtempSync(path.join(tmpdir(), 'quorum-wire-'));
+const c = testContainer({ QUORUM_PROBE_TIMEOUT_MS: '3000', QUORUM_DATA_DIR: dir });
+let store: SqliteStore;
+beforeAll(async () => {
+  store = await openSqliteStore(dir);
+});
+afterAll(async () => {
+  await store.close();
+  await c.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function runIntent(intent: ClusterIntent) {
+  const topology = await pollUntil(() => observeCluster(PROD, c), allHealthy, 60_000);
+  const planned = planOperation({ topology, assessment: assessTopology(topology, new Date(topology.observedAt)), intent, operationInProgress: false });
+  if (!planned.ok) throw new Error(`refused: ${planned.refusal.code} ${planned.refusal.message}`);
+  const op = await store.createOperation({
+    clusterId: clusterId(PROD),
+    kind: intent.kind,
+    intent,
+    plan: { ...planned.plan, rollback: rollbackKindsOf(planned.plan.steps) },
+    actor: 'integration-test',
+  });
+  const runner = createRunner({ store, clock: systemClock, executors: createStepExecutors(c), compensations: createStepCompensations(c), log: () => {} });
+  const ended = await runner.start(op.id);
+  if (ended.status !== 'succeeded') throw new Error(`${intent.kind} ${ended.status}: ${(await store.logs(op.id)).map((l) => l.message).join(' | ')}`);
+  return store.steps(op.id);
+}
 
 const doc = (m: Record<string, string>, key: 'kube-env' | 'kube-master-certs') => z.record(z.string(), z.string()).parse(parseYaml(m[key] ?? '') ?? {});
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -162,4 +201,39 @@ describe("a new prod replica's metadata, as the add builds it", () => {
     plainPem(env.ETCD_PEER_KEY, 'ETCD_PEER_KEY', 'PRIVATE KEY');
     plainPem(certs.ETCD_APISERVER_SERVER_KEY, 'ETCD_APISERVER_SERVER_KEY', 'PRIVATE KEY');
   });
+});
+
+describe('a replica added to prod through the runner, as kube-up would make it', () => {
+  it('copies MASTER_CERT, MASTER_KEY and KUBEAPISERVER_CERT byte for byte; its own etcd certs gunzip to PEM with kube-up SANs; it serves', async () => {
+    const before = await replicaVms(c, PROD);
+    expect(before).toHaveLength(3);
+    const steps = await runIntent({ kind: 'add-replica', zone: 'europe-west1-b' });
+    const name = z.object({ name: z.string() }).parse(steps.find((s) => s.kind === 'pick-name')?.detail).name;
+    try {
+      const after = await replicaVms(c, PROD);
+      const added = after.find((v) => v.name === name);
+      if (!added) throw new Error(`${name} was not created`);
+      const [env, certs] = [doc(added.metadata, 'kube-env'), doc(added.metadata, 'kube-master-certs')];
+      for (const source of before) {
+        const [srcEnv, srcCerts] = [doc(source.metadata, 'kube-env'), doc(source.metadata, 'kube-master-certs')];
+        for (const key of ['MASTER_CERT', 'MASTER_KEY']) expect(env[key], `${key} as on ${source.name}`).toBe(srcEnv[key]);
+        for (const key of ['KUBEAPISERVER_CERT', 'KUBEAPISERVER_KEY']) expect(certs[key], `${key} as on ${source.name}`).toBe(srcCerts[key]);
+        expect(env.ETCD_PEER_CERT).not.toBe(srcEnv.ETCD_PEER_CERT);
+        expect(certs.ETCD_APISERVER_SERVER_CERT).not.toBe(srcCerts.ETCD_APISERVER_SERVER_CERT);
+      }
+      expect(env).not.toHaveProperty('MASTER_NAME');
+      const peer = new X509Certificate(gunzipPem(env.ETCD_PEER_CERT, 'ETCD_PEER_CERT'));
+      expect(peer.checkHost(name)).toBe(name);
+      expect(peer.checkIP('127.0.0.1')).toBe('127.0.0.1');
+      const server = new X509Certificate(gunzipPem(certs.ETCD_APISERVER_SERVER_CERT, 'ETCD_APISERVER_SERVER_CERT'));
+      expect(sans(server)).toEqual([`DNS:etcd-${name}`, 'IP Address:127.0.0.1']);
+      // It booted from that metadata: a voter in main (mutual TLS, verified as etcd-<name>) and events, API server ready.
+      const t = await pollUntil(() => observeCluster(PROD, c), allHealthy, 60_000);
+      expect(t.replicas.find((r) => r.name === name)).toMatchObject({ etcd: { main: { ok: true, isLearner: false }, events: { ok: true, isLearner: false } }, apiServer: { ready: true } });
+      await expectConsistent(c, PROD, null);
+    } finally {
+      await runIntent({ kind: 'remove-replica', zone: 'europe-west1-b', name });
+    }
+    expect((await replicaVms(c, PROD)).map((v) => v.name)).toEqual(before.map((v) => v.name));
+  }, 300_000);
 });
