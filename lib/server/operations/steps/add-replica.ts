@@ -102,7 +102,7 @@ const issueCertificates = (c: Container): StepExecutor => async (ctx) => {
     etcdPeerSans: [replica.name, '127.0.0.1', replica.internalIp],
     etcdServerSans: [`etcd-${replica.name}`, '127.0.0.1'],
     copiedFrom: source.name,
-    copied: ['MASTER_CERT', 'MASTER_KEY', 'KUBEAPISERVER_CERT', 'KUBEAPISERVER_KEY', 'ETCD_APISERVER_CLIENT_CERT', 'ETCD_APISERVER_CLIENT_KEY'],
+    copied: ['MASTER_CERT', 'MASTER_KEY', 'KUBEAPISERVER_CERT', 'KUBEAPISERVER_KEY'],
   };
   const kept = ctx.pass ? (passCerts.get(ctx.pass) ?? new Map<string, ReplicaCerts>()) : null;
   if (findReplica(view, replica.name) || kept?.has(replica.name)) return { detail };
