@@ -58,6 +58,7 @@ import { AddressesClient, DisksClient, InstancesClient, RegionOperationsClient, 
 import { Health, KubeConfig } from '@kubernetes/client-node';
 import { noop } from 'cockatiel';
 import { Etcd3 } from 'etcd3';
+import { withLocalForwards } from '../tests/support/local-forward';
 import { googleAuthLibrary } from 'google-gax';
 import { z } from 'zod';
 import { lowestFreeHost } from '../lib/adapters/gce/gce-mapping';
@@ -114,7 +115,9 @@ const PROMOTE_RETRY_MS = 250;
 const WAIT_LIMIT_MS = 5 * 60_000;
 
 const run = promisify(execFile);
-const etcdUrl = (ip: string, cluster: Cluster) => `https://${ip}:${CLIENT_PORTS[cluster]}`;
+/** A member's client port: main by mutual TLS verifying `etcd-<instance>` (kube-up's cert), events plain http. */
+type Member = { name: string; ip: string };
+const etcdAddress = (m: Member, cluster: Cluster) => `${m.ip}:${CLIENT_PORTS[cluster]}`;
 
 // --- numbers ---------------------------------------------------------------------------------------------
 
@@ -161,7 +164,12 @@ type RoundResult = {
 
 type Pems = { caCert: string; clientCert: string; clientKey: string };
 
-async function etcdctlJson(creds: Pems, endpoints: string[], args: string[]): Promise<unknown> {
+/** etcdctl over mutual TLS to etcd main: through local forwards, verifying 127.0.0.1 (see tests/support/local-forward.ts). */
+async function etcdctlJson(creds: Pems, addresses: string[], args: string[]): Promise<unknown> {
+  return withLocalForwards(addresses, (endpoints) => etcdctlJsonAt(creds, endpoints, args));
+}
+
+async function etcdctlJsonAt(creds: Pems, endpoints: string[], args: string[]): Promise<unknown> {
   const dir = mkdtempSync(path.join(tmpdir(), 'quorum-bench-etcdctl-'));
   try {
     const file = (name: string, pem: string) => {
@@ -190,19 +198,28 @@ async function describeDatabases(creds: Pems, endpoints: string[]): Promise<stri
   return statuses.map((s) => `${s.Endpoint} db ${megabytes(s.Status.dbSize)} (in use ${s.Status.dbSizeInUse === undefined ? '?' : megabytes(s.Status.dbSizeInUse)})`).join('; ');
 }
 
-function etcdClient(endpoints: string[], creds: Pems): Etcd3 {
+function etcdClient(member: Member, cluster: Cluster, creds: Pems): Etcd3 {
+  const tls = cluster === 'main';
   return new Etcd3({
-    hosts: endpoints,
-    credentials: { rootCertificate: Buffer.from(creds.caCert), certChain: Buffer.from(creds.clientCert), privateKey: Buffer.from(creds.clientKey) },
+    hosts: `${tls ? 'https' : 'http'}://${etcdAddress(member, cluster)}`,
+    ...(tls
+      ? { credentials: { rootCertificate: Buffer.from(creds.caCert), certChain: Buffer.from(creds.clientCert), privateKey: Buffer.from(creds.clientKey) } }
+      : {}),
     // As the reference recommends for admin clients: no breaker, so a refused call does not fail the next.
     faultHandling: { host: () => noop, global: noop },
-    grpcOptions: { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 1_000 },
+    grpcOptions: {
+      'grpc.initial_reconnect_backoff_ms': 100,
+      'grpc.max_reconnect_backoff_ms': 1_000,
+      ...(tls ? { 'grpc.ssl_target_name_override': `etcd-${member.name}` } : {}),
+    },
   });
 }
 
 /** Puts FILL_KEYS distinct keys of random bytes (eight at a time) and returns how many live keys the prefix holds. */
-async function fillEtcdMain(endpoints: string[], creds: Pems): Promise<number> {
-  const client = etcdClient(endpoints, creds);
+async function fillEtcdMain(members: Member[], creds: Pems): Promise<number> {
+  const [first] = members;
+  if (!first) throw new Error('no member to fill');
+  const client = etcdClient(first, 'main', creds);
   try {
     let next = 0;
     const worker = async () => {
@@ -215,7 +232,7 @@ async function fillEtcdMain(endpoints: string[], creds: Pems): Promise<number> {
   } finally {
     client.close();
   }
-  return countSchema.parse(await etcdctlJson(creds, endpoints, ['get', FILL_PREFIX, '--prefix', '--keys-only'])).count;
+  return countSchema.parse(await etcdctlJson(creds, members.map((m) => etcdAddress(m, 'main')), ['get', FILL_PREFIX, '--prefix', '--keys-only'])).count;
 }
 
 // --- the direct script ---------------------------------------------------------------------------------
@@ -303,23 +320,23 @@ async function directAdd(d: DirectScript): Promise<RoundResult> {
   do name = `${masterName}-${Array.from({ length: 3 }, () => 'abcdefghijklmnopqrstuvwxyz0123456789'[randomInt(36)]).join('')}`;
   while (taken.has(name));
   const sourceCreds = readMasterMetadata(source.metadata);
-  const creds = sourceCreds?.etcdClient;
+  const creds = sourceCreds?.etcd?.main;
   const kubeCreds = sourceCreds?.kube;
   if (!creds || !kubeCreds) throw new Error('the source replica has no etcd or kube credentials');
   const [sourceDisk] = await gce.disks.get({ project, zone: source.zone, disk: `${source.name}-pd` });
   phases.end('prepare (lists, free IP, disk size)');
 
   // 2. Certificates and metadata.
-  const { metadata } = await buildReplicaMetadata(source.metadata, { name, internalIp, staticIp }, replicas.map((r) => r.name));
+  const { metadata } = await buildReplicaMetadata(source.metadata, { name, internalIp }, replicas.map((r) => r.name));
   phases.end('issue-certificates');
 
-  const voterClient = (ip: string, cluster: Cluster) => {
-    const url = etcdUrl(ip, cluster);
-    let client = d.voters.get(url);
-    if (!client) d.voters.set(url, (client = etcdClient([url], creds)));
+  const voterClient = (m: Member, cluster: Cluster) => {
+    const key = etcdAddress(m, cluster);
+    let client = d.voters.get(key);
+    if (!client) d.voters.set(key, (client = etcdClient(m, cluster, creds)));
     return client;
   };
-  const voter = (cluster: Cluster) => voterClient(source.ip, cluster);
+  const voter = (cluster: Cluster) => voterClient(source, cluster);
   const deadline = () => ({ deadline: new Date(Date.now() + ETCD_CALL_MS) });
 
   // 2b. The backup before the membership change, as Quorum's gate takes it: a snapshot of main and of
@@ -388,7 +405,7 @@ async function directAdd(d: DirectScript): Promise<RoundResult> {
   );
   phases.end('add-to-target-pool');
 
-  const own = Object.fromEntries(CLUSTERS.map((cl) => [cl, etcdClient([etcdUrl(internalIp, cl)], creds)])) as Record<Cluster, Etcd3>;
+  const own = Object.fromEntries(CLUSTERS.map((cl) => [cl, etcdClient({ name, ip: internalIp }, cl, creds)])) as Record<Cluster, Etcd3>;
   const statusOf = async (client: Etcd3) => {
     try {
       const s = await client.maintenance.status(deadline());
@@ -405,7 +422,7 @@ async function directAdd(d: DirectScript): Promise<RoundResult> {
     for (;;) {
       const states = await Promise.all(
         CLUSTERS.map(async (cluster) => {
-          const [voters, learner] = await Promise.all([Promise.all(replicas.map((r) => statusOf(voterClient(r.ip, cluster)))), statusOf(own[cluster])]);
+          const [voters, learner] = await Promise.all([Promise.all(replicas.map((r) => statusOf(voterClient(r, cluster)))), statusOf(own[cluster])]);
           return { cluster, leader: Math.max(0, ...voters.map((s) => s.raftIndex)), learner: learner.raftIndex, dbSize: learner.dbSize };
         }),
       );
@@ -498,13 +515,15 @@ async function main() {
   let completed = false;
   try {
     const replicas = await c.compute.listInstances(PROD.project, replicaNameRegex(PROD.masterName));
-    const creds = replicas.map((r) => readMasterMetadata(r.metadata)?.etcdClient).find((x) => x);
-    if (!creds) throw new Error('no etcd credentials in prod metadata');
-    const mainEndpoints = replicas.flatMap((r) => (r.internalIp ? [etcdUrl(r.internalIp, 'main')] : []));
+    const access = replicas.map((r) => readMasterMetadata(r.metadata)?.etcd).find((x) => x);
+    const creds = access?.main;
+    if (!access || !creds) throw new Error('no etcd credentials in prod metadata');
+    const members = replicas.flatMap((r) => (r.internalIp ? [{ name: r.name, ip: r.internalIp }] : []));
+    const mainEndpoints = members.map((m) => etcdAddress(m, 'main'));
 
     console.log(`Filling prod's etcd main with ${FILL_KEYS} keys of ${FILL_VALUE_BYTES / 1_000} KB under ${FILL_PREFIX}…`);
     const fillStart = performance.now();
-    const live = await fillEtcdMain(mainEndpoints, creds);
+    const live = await fillEtcdMain(members, creds);
     console.log(`  ${live} live keys under ${FILL_PREFIX} after ${seconds(performance.now() - fillStart)}`);
     console.log(`  etcdctl endpoint status: ${await describeDatabases(creds, mainEndpoints)}`);
     console.log(`  load average (1, 5, 15 min): ${loadavg().map((l) => l.toFixed(2)).join(', ')} on ${availableParallelism()} cores`);
@@ -580,7 +599,7 @@ async function main() {
       if (last) phases.set('finish', wallEnd - Date.parse(last));
       const name = z.object({ name: z.string() }).parse(steps.find((s) => s.kind === 'pick-name')?.detail).name;
       const added = (await c.compute.listInstances(PROD.project, replicaNameRegex(PROD.masterName))).find((r) => r.name === name);
-      const status = added?.internalIp ? await c.etcd.status(c.endpoints.etcd(added.internalIp, 'main'), creds, ETCD_CALL_MS) : null;
+      const status = added?.internalIp ? await c.etcd.status(c.endpoints.etcd({ name: added.name, internalIp: added.internalIp }, 'main'), access.main, ETCD_CALL_MS) : null;
       return { side: 'quorum', ms, name, phases, newMemberDbBytes: status?.ok ? status.dbSize : null, ...(calls ? { calls } : {}) };
     };
 

@@ -131,12 +131,12 @@ async function main(): Promise<number> {
     const vms = await replicaVms(c, PROD);
     const first = vms.find((r) => r.name === victim);
     if (!first?.internalIp) throw new Error(`${victim} has no internal IP`);
-    const preferred = c.endpoints.etcd(first.internalIp, 'main');
+    const preferred = c.endpoints.etcd({ name: first.name, internalIp: first.internalIp }, 'main');
     const endpoints = async () => {
       const all = await replicaEtcdEndpoints(c, PROD, 'main');
-      return all.includes(preferred) ? [preferred, ...all.filter((e) => e !== preferred)] : all;
+      return all.some((e) => e.address === preferred.address) ? [preferred, ...all.filter((e) => e.address !== preferred.address)] : all;
     };
-    console.log(`  writer on, starting at ${victim} (${preferred})`);
+    console.log(`  writer on, starting at ${victim} (${preferred.address})`);
     const writer = startWriter({ endpoints, tls: etcdClientPems(first.metadata), prefix: `/quorum-bench/write-safety/${label.replace(/\W+/g, '-')}`, attemptTimeoutMs: ATTEMPT_TIMEOUT_MS, pauseMs: WRITE_PAUSE_MS });
     const phases: Phase[] = [];
     const phase: PhaseRunner = async (name, kind, fn) => {

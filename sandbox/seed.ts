@@ -18,6 +18,7 @@ import {
   createReplicaCerts,
   decodeBase64Pem,
   parseKubeYaml,
+  type EtcdLayout,
 } from './pki/index';
 import { killStaleEtcd } from './vm/etcd-process';
 
@@ -35,6 +36,9 @@ type SeedCluster = {
   /** The single replica holds the static IP itself; several sit behind a forwarding rule. */
   loadBalanced: boolean;
   multizone: boolean;
+  /** prod: today's kube-up (mutual TLS on etcd main); staging: an HA-era cluster (plain http, ETCD_QUORUM_READ). */
+  layout: EtcdLayout;
+  /** ETCD_QUORUM_READ, written in the legacy layout only. */
   quorumReads: boolean;
   /** kube-up's MASTER_SIZE; replicas added later copy it. */
   machineType: string;
@@ -49,6 +53,7 @@ export const SEED_CLUSTERS: readonly SeedCluster[] = [
     suffixedNames: true,
     loadBalanced: true,
     multizone: true,
+    layout: 'mtls',
     quorumReads: true,
     machineType: 'n1-standard-2',
     nodes: [
@@ -64,6 +69,7 @@ export const SEED_CLUSTERS: readonly SeedCluster[] = [
     suffixedNames: false,
     loadBalanced: false,
     multizone: true,
+    layout: 'legacy',
     quorumReads: false,
     machineType: 'n1-standard-1',
     nodes: [
@@ -166,7 +172,7 @@ async function createCluster(compute: ComputeHttp, c: SeedCluster, log: (msg: st
   await compute.mutate('POST', `/regions/${region}/addresses`, { name: `${masterName}-ip` });
   const staticIp = addressSchema.parse(await compute.call('GET', `/regions/${region}/addresses/${masterName}-ip`)).address;
 
-  const pki = await createClusterPki(masterName);
+  const pki = await createClusterPki(masterName, staticIp);
   const names = c.suffixedNames ? uniqueSuffixedNames(masterName, c.zones.length) : [masterName];
   const subnet = subnetworkSchema.parse(await compute.call('GET', `/regions/${region}/subnetworks/default`));
 
@@ -176,13 +182,15 @@ async function createCluster(compute: ComputeHttp, c: SeedCluster, log: (msg: st
     await compute.mutate('POST', `/zones/${zone}/disks`, { name: `${name}-pd`, sizeGb: '20', type: `zones/${zone}/diskTypes/pd-ssd` });
     // The certificates name the internal IP, so the seed picks it before the instance exists.
     const internalIp = await lowestFreeIp(compute, region, subnet.ipCidrRange);
-    const certs = await createReplicaCerts(pki, { name, internalIp, staticIp });
+    const certs = await createReplicaCerts(pki, { name, internalIp });
     const metadata = buildMasterMetadata({
       masterName,
       clusterName: prefix,
       zone,
+      staticIp,
       pki,
       certs,
+      layout: c.layout,
       initialEtcdCluster: names,
       initialEtcdClusterState: 'new',
       multizone: c.multizone,
@@ -356,6 +364,8 @@ function kubeRequest(target: ApiTarget, method: string, path: string, body?: str
       {
         host: target.ip,
         port: APISERVER_PORT,
+        // MASTER_CERT names the static IP and the `kubernetes` names, no replica address (as kube-up's).
+        servername: 'kubernetes',
         method,
         path,
         ca: target.ca,

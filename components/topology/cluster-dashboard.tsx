@@ -3,6 +3,7 @@ import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { clusterViewQuery, FALLBACK_POLL_MS, liveUrls } from '@/lib/client/queries';
 import { useLiveFeed } from '@/lib/client/use-live-feed';
+import { etcdVersionsOf, lowestEtcdVersion, supportsLearners } from '@/lib/core/etcd-version';
 import type { ClusterView } from '@/lib/core/view';
 import { FindingsList } from '@/components/quorum/findings-list';
 import { QuorumGauge } from '@/components/quorum/quorum-gauge';
@@ -23,6 +24,8 @@ export function ClusterDashboard({ id, chaosControls = false }: { id: string; ch
     return <p className="text-sm text-red-700">{error ? `Could not observe this cluster: ${error.message}` : 'Observing…'}</p>;
   }
   const { topology: t, assessment: a } = data;
+  const versions = etcdVersionsOf(t);
+  const oldest = lowestEtcdVersion(t);
   return (
     <div className="space-y-4">
       <div className="flex flex-wrap items-end justify-between gap-3">
@@ -42,12 +45,18 @@ export function ClusterDashboard({ id, chaosControls = false }: { id: string; ch
               Change replicas
             </Link>
           </div>
-          {t.settings && (
-            <div className="flex gap-2">
-              <Badge tone={t.settings.multizone ? 'good' : 'warn'}>MULTIZONE {t.settings.multizone ? 'on' : 'off'}</Badge>
+          <div className="flex gap-2">
+            {versions.length > 0 && (
+              <Badge tone={oldest && !supportsLearners(oldest) ? 'warn' : 'neutral'}>
+                <span data-testid="etcd-version">etcd {versions.join(', ')}</span>
+              </Badge>
+            )}
+            {t.settings && <Badge tone={t.settings.multizone ? 'good' : 'warn'}>MULTIZONE {t.settings.multizone ? 'on' : 'off'}</Badge>}
+            {/* Only HA-era kube-env has the setting; current kube-up's etcd3 reads are linearizable anyway. */}
+            {t.settings && t.settings.quorumReads !== null && (
               <Badge tone={t.settings.quorumReads ? 'good' : 'neutral'}>quorum reads {t.settings.quorumReads ? 'on' : 'off'}</Badge>
-            </div>
-          )}
+            )}
+          </div>
         </div>
       </div>
       <div className="grid gap-4 lg:grid-cols-[1fr_22rem]">

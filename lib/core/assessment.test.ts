@@ -316,6 +316,13 @@ const rows: Row[] = [
     },
   },
   {
+    name: 'current kube-up layout (no quorum-read setting): no quorum-reads finding',
+    topology: build(stagingSpec({ noQuorumReadSetting: true })),
+    findings: [],
+    canLoseReplicas: 0,
+    canLoseZones: 0,
+  },
+  {
     name: 'single replica whose static IP is not on it',
     topology: () => {
       const t = buildTopology(stagingSpec({ quorumReads: true }));

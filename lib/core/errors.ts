@@ -21,6 +21,8 @@ export const DOMAIN_ERROR_CODES = [
   'ZoneUnavailable',
   /** A resource of that name exists already (a new cluster's master name taken). */
   'AlreadyExists',
+  /** etcd is older than 3.4: it has no learners, so an add would put a voter in at once. */
+  'EtcdTooOld',
   /** The provider cannot do this through Quorum (creating a master on Compute Engine needs kube-up's boot scripts). */
   'Unsupported',
 ] as const;

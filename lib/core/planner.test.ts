@@ -98,6 +98,15 @@ describe('refusals', () => {
     },
     { name: 'scale up while a voter is down', spec: prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', etcd: 'refused' }, { zone: 'd' }] }), intent: { kind: 'scale', replicas: 5 }, code: 'VoterUnhealthy', says: /prod-master-c02/ },
     {
+      name: 'add on etcd older than 3.4 (no learners: it would add a voter)',
+      spec: prodSpec({ etcdVersion: '3.3.27' }),
+      intent: { kind: 'add-replica', zone: 'europe-west1-b' },
+      code: 'EtcdTooOld',
+      says: /etcd on prod-master is 3\.3\.27, and etcd before 3\.4 has no learners: it would add the new member as a voter at once/,
+    },
+    { name: 'scale up on etcd 3.3', spec: prodSpec({ etcdVersion: '3.3.10' }), intent: { kind: 'scale', replicas: 5 }, code: 'EtcdTooOld', says: /Upgrade etcd to 3\.4/ },
+    { name: 'make HA on etcd 3.3', spec: stagingSpec({ etcdVersion: '3.3.10' }), intent: { kind: 'scale', replicas: 3 }, code: 'EtcdTooOld', says: /staging-master is 3\.3\.10/ },
+    {
       name: 'name not in that zone',
       spec: prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c' }, { zone: 'd' }, { zone: 'b' }, { zone: 'c' }] }),
       intent: { kind: 'remove-replica', zone: 'europe-west1-c', name: 'prod-master-b01' },

@@ -20,6 +20,8 @@
 //     QuorumAtRisk         a removal when quorum is already lost (etcd accepts no membership change), or one after
 //                          which the healthy voters are fewer than the quorum of the voters left
 //     ZoneUnavailable      a new replica in a zone the diagnosis finds unreachable (a zone outage)
+//     EtcdTooOld           an add (also inside a scale, replace or rebalance) while a member reports etcd < 3.4,
+//                          which has no learners (MemberAdd would add a voter at once)
 //   Scale plans are adds or removals one after the other, each checked on the layout the ones before leave; the
 //   two-voter state inside 1 -> 3 and 3 -> 1 is marked `transient` on every step that leaves it. A replace plan is a
 //   removal then an add in the same zone (the failed member goes first, as etcd wants), its add checked for
@@ -43,6 +45,7 @@
 // with `namePending: true` in the step params, and the 'pick-name' step chooses a free name at run time.
 import { describeReplicaHealth, type Assessment } from './assessment';
 import type { DomainErrorCode } from './errors';
+import { LEARNER_MIN_VERSION, lowestEtcdVersion, supportsLearners } from './etcd-version';
 import { votersOf, layoutOf, replicasPerZone, toleranceOf, type Layout, type LayoutReplica, type Tolerance } from './layout';
 import { faultTolerance, quorumOf } from './quorum';
 import { isReplicaName, regionOfZone, type Topology } from './topology';
@@ -352,6 +355,16 @@ function unhealthyVoterRefusal(ctx: Ctx, layout: Layout, removed: LayoutReplica 
   return null;
 }
 
+/** etcd before 3.4 has no learners: MemberAdd ignores the flag and the new member votes before it has the data. */
+function tooOldForLearners(ctx: Ctx): PlanResult | null {
+  const v = lowestEtcdVersion(ctx.t);
+  if (v === null || supportsLearners(v)) return null;
+  return refuse(
+    'EtcdTooOld',
+    `etcd on ${ctx.masterName} is ${v.text}, and etcd before ${LEARNER_MIN_VERSION.major}.${LEARNER_MIN_VERSION.minor} has no learners: it would add the new member as a voter at once, which counts towards quorum before it holds any data. Upgrade etcd to ${LEARNER_MIN_VERSION.major}.${LEARNER_MIN_VERSION.minor} or later first.`,
+  );
+}
+
 function learnerRefusal(layout: Layout): PlanResult | null {
   const learner = layout.replicas.find((r) => r.role === 'learner');
   if (!learner) return null;
@@ -408,6 +421,8 @@ function planAdds(ctx: Ctx, start: Layout, intent: Intent, zones: string[]): Pla
     if (bad) return bad;
   }
   if (start.replicas.length === 0) return refuse('NotFound', `${ctx.masterName} has no replica to copy the configuration from; create the cluster instead.`);
+  const old = tooOldForLearners(ctx);
+  if (old) return old;
   const target = start.replicas.length + zones.length;
   if (target === 2) return twoReplicaRefusal(start.replicas.length, target);
   const learner = learnerRefusal(start);

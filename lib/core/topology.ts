@@ -98,8 +98,12 @@ export type Topology = {
   forwardingRule: ForwardingRule | null;
   targetPool: TargetPool | null;
   staticAddress: StaticAddress | null;
-  /** From kube-env of the replicas (the first readable one); null when no replica's metadata was readable. */
-  settings: { multizone: boolean; quorumReads: boolean } | null;
+  /**
+   * From kube-env of the replicas (the first readable one); null when no replica's metadata was readable.
+   * `quorumReads` is ETCD_QUORUM_READ of an HA-era kube-env, null where the layout has no such setting
+   * (current kube-up: etcd3 storage reads are linearizable).
+   */
+  settings: { multizone: boolean; quorumReads: boolean | null } | null;
   /** null when no API server answered. */
   leases: LeaseView[] | null;
   nodes: NodeView[] | null;

@@ -1,11 +1,26 @@
 // A new cluster's PKI and its first master's metadata, the way kube-up's create-certs,
 // create-etcd-certs, create-etcd-apiserver-certs, build-kube-env and build-kube-master-certs make them:
-// three CAs (cluster, etcd peer, etcd-apiserver), the admin credential, and the first master's own
-// certificates, each under kube-up's variable name as base64 of its PEM. Pure: no I/O.
+// three CAs (cluster, etcd peer, etcd-apiserver), the shared serving cert (MASTER_CERT: static IP, service
+// IP, `kubernetes` names, MASTER_NAME), the kubelet client cert (KUBEAPISERVER_CERT, CN kube-apiserver),
+// the admin credentials (KUBECFG_CERT, KUBE_BEARER_TOKEN), the etcd client cert and the first master's own
+// etcd certs, each under kube-up's variable name and in its encoding (gzip+base64 for the etcd certs,
+// base64 otherwise). The modern layout: mutual TLS on etcd main. Pure: no I/O.
 
+import { randomBytes } from 'node:crypto';
 import { X509Certificate } from '@peculiar/x509';
 import { z } from 'zod';
-import { firstServiceIp, issueReplicaCerts, KUBE_ENV, KUBE_MASTER_CERTS, type ClusterAuthorities, type MetadataItem, type ReplicaIdentity } from './replica-certs';
+import {
+  decodePemValue,
+  encodePemValue,
+  firstServiceIp,
+  issueReplicaCerts,
+  KUBE_ENV,
+  KUBE_MASTER_CERTS,
+  kubernetesServiceNames,
+  type ClusterAuthorities,
+  type MetadataItem,
+  type ReplicaIdentity,
+} from './replica-certs';
 import { yamlQuote } from './kube-yaml';
 import { createCa, importSigner, issueLeaf, PkiError, type Pem } from './x509';
 
@@ -14,7 +29,7 @@ export const SERVICE_CLUSTER_IP_RANGE = '10.0.0.0/16';
 const CLUSTER_IP_RANGE = '10.64.0.0/14';
 const DNS_DOMAIN = 'cluster.local';
 
-/** Every certificate and key of a new cluster, by kube-up's variable name, each base64 of its PEM. */
+/** Every secret of a new cluster, by kube-up's variable name, each as kube-up writes it into metadata. */
 export const CLUSTER_SECRET_KEYS = [
   'CA_CERT',
   'CA_KEY',
@@ -24,8 +39,11 @@ export const CLUSTER_SECRET_KEYS = [
   'ETCD_APISERVER_CA_KEY',
   'KUBECFG_CERT',
   'KUBECFG_KEY',
+  'KUBE_BEARER_TOKEN',
   'MASTER_CERT',
   'MASTER_KEY',
+  'KUBEAPISERVER_CERT',
+  'KUBEAPISERVER_KEY',
   'ETCD_PEER_CERT',
   'ETCD_PEER_KEY',
   'ETCD_APISERVER_SERVER_CERT',
@@ -45,16 +63,18 @@ export const clusterSecretsSchema = z.object({
 });
 export type ClusterSecrets = z.infer<typeof clusterSecretsSchema>;
 
-const b64 = (pem: Pem) => Buffer.from(pem, 'utf8').toString('base64');
-const pemOf = (value: string) => Buffer.from(value, 'base64').toString('utf8');
+/** kube-up's gen-kube-bearertoken: base64 of random bytes with `=+/` removed, 32 characters. */
+function bearerToken(): string {
+  return randomBytes(48).toString('base64').replace(/[=+/]/g, '').slice(0, 32);
+}
 
 /**
- * New CAs, the admin credential (CN admin, O system:masters) and the first master's certificates
- * (issueReplicaCerts: etcd peer and client-port certs for its internal IP, an API-server cert for the
- * static IP, its internal IP and the service names).
+ * New CAs and every cluster-wide credential, and the first master's own etcd certificates (issueReplicaCerts).
+ * `first.staticIp`: the reserved address, the serving cert's primary name and KUBERNETES_MASTER_NAME.
  */
-export async function issueClusterSecrets(first: ReplicaIdentity, now: Date = new Date()): Promise<ClusterSecrets> {
+export async function issueClusterSecrets(first: ReplicaIdentity & { staticIp: string; masterName?: string }, now: Date = new Date()): Promise<ClusterSecrets> {
   const stamp = Math.floor(now.getTime() / 1000);
+  const masterName = first.masterName ?? first.name;
   const [ca, etcdCa, etcdApiserverCa] = await Promise.all([
     // easy-rsa's build-ca in kube-up names the CA "<primary cn>@<unix time>".
     createCa(`${first.staticIp}@${stamp}`, { now }),
@@ -66,36 +86,45 @@ export async function issueClusterSecrets(first: ReplicaIdentity, now: Date = ne
     importSigner(etcdCa.cert, etcdCa.key, 'new etcd CA'),
     importSigner(etcdApiserverCa.cert, etcdApiserverCa.key, 'new etcd-apiserver CA'),
   ]);
-  const authorities: ClusterAuthorities = {
-    cluster,
-    etcdPeer,
-    etcdApiserver,
-    kubernetesServiceIp: firstServiceIp(SERVICE_CLUSTER_IP_RANGE),
-    dnsDomain: DNS_DOMAIN,
-  };
-  const [kubecfg, certs] = await Promise.all([
+  const authorities: ClusterAuthorities = { etcdPeer, etcdApiserver };
+  const [kubecfg, master, kubeapiserver, etcdClient, certs] = await Promise.all([
     issueLeaf(cluster, { commonName: 'admin', organization: 'system:masters', usages: ['clientAuth'], now }),
+    issueLeaf(cluster, {
+      commonName: first.staticIp,
+      usages: ['serverAuth'],
+      ips: [first.staticIp, firstServiceIp(SERVICE_CLUSTER_IP_RANGE)],
+      dnsNames: [...kubernetesServiceNames(DNS_DOMAIN), masterName],
+      now,
+    }),
+    issueLeaf(cluster, { commonName: 'kube-apiserver', usages: ['clientAuth'], now }),
+    issueLeaf(etcdApiserver, { commonName: masterName, usages: ['clientAuth'], now }),
     issueReplicaCerts(authorities, first, now),
   ]);
+  const server = certs.etcdApiserverServer;
+  if (!server) throw new PkiError('no etcd-apiserver server certificate was issued');
+  const v = (key: ClusterSecretKey, pem: Pem) => encodePemValue(key, pem);
   return {
     identity: { name: first.name, internalIp: first.internalIp, staticIp: first.staticIp },
     secrets: {
-      CA_CERT: b64(ca.cert),
-      CA_KEY: b64(ca.key),
-      ETCD_CA_CERT: b64(etcdCa.cert),
-      ETCD_CA_KEY: b64(etcdCa.key),
-      ETCD_APISERVER_CA_CERT: b64(etcdApiserverCa.cert),
-      ETCD_APISERVER_CA_KEY: b64(etcdApiserverCa.key),
-      KUBECFG_CERT: b64(kubecfg.cert),
-      KUBECFG_KEY: b64(kubecfg.key),
-      MASTER_CERT: b64(certs.apiserver.cert),
-      MASTER_KEY: b64(certs.apiserver.key),
-      ETCD_PEER_CERT: b64(certs.etcdPeer.cert),
-      ETCD_PEER_KEY: b64(certs.etcdPeer.key),
-      ETCD_APISERVER_SERVER_CERT: b64(certs.etcdApiserverServer.cert),
-      ETCD_APISERVER_SERVER_KEY: b64(certs.etcdApiserverServer.key),
-      ETCD_APISERVER_CLIENT_CERT: b64(certs.etcdApiserverClient.cert),
-      ETCD_APISERVER_CLIENT_KEY: b64(certs.etcdApiserverClient.key),
+      CA_CERT: v('CA_CERT', ca.cert),
+      CA_KEY: v('CA_KEY', ca.key),
+      ETCD_CA_CERT: v('ETCD_CA_CERT', etcdCa.cert),
+      ETCD_CA_KEY: v('ETCD_CA_KEY', etcdCa.key),
+      ETCD_APISERVER_CA_CERT: v('ETCD_APISERVER_CA_CERT', etcdApiserverCa.cert),
+      ETCD_APISERVER_CA_KEY: v('ETCD_APISERVER_CA_KEY', etcdApiserverCa.key),
+      KUBECFG_CERT: v('KUBECFG_CERT', kubecfg.cert),
+      KUBECFG_KEY: v('KUBECFG_KEY', kubecfg.key),
+      KUBE_BEARER_TOKEN: bearerToken(),
+      MASTER_CERT: v('MASTER_CERT', master.cert),
+      MASTER_KEY: v('MASTER_KEY', master.key),
+      KUBEAPISERVER_CERT: v('KUBEAPISERVER_CERT', kubeapiserver.cert),
+      KUBEAPISERVER_KEY: v('KUBEAPISERVER_KEY', kubeapiserver.key),
+      ETCD_PEER_CERT: v('ETCD_PEER_CERT', certs.etcdPeer.cert),
+      ETCD_PEER_KEY: v('ETCD_PEER_KEY', certs.etcdPeer.key),
+      ETCD_APISERVER_SERVER_CERT: v('ETCD_APISERVER_SERVER_CERT', server.cert),
+      ETCD_APISERVER_SERVER_KEY: v('ETCD_APISERVER_SERVER_KEY', server.key),
+      ETCD_APISERVER_CLIENT_CERT: v('ETCD_APISERVER_CLIENT_CERT', etcdClient.cert),
+      ETCD_APISERVER_CLIENT_KEY: v('ETCD_APISERVER_CLIENT_KEY', etcdClient.key),
     },
   };
 }
@@ -104,7 +133,9 @@ export async function issueClusterSecrets(first: ReplicaIdentity, now: Date = ne
 export async function describeClusterCas(s: ClusterSecrets): Promise<Array<{ key: string; subject: string; sha256: string }>> {
   const out = [];
   for (const key of ['CA_CERT', 'ETCD_CA_CERT', 'ETCD_APISERVER_CA_CERT'] as const) {
-    const cert = new X509Certificate(pemOf(s.secrets[key]));
+    const pem = decodePemValue(key, s.secrets[key]);
+    if (pem === null) throw new PkiError(`${key} is not readable`);
+    const cert = new X509Certificate(pem);
     const sha256 = Buffer.from(await cert.getThumbprint('SHA-256')).toString('hex');
     out.push({ key, subject: cert.subject, sha256 });
   }
@@ -149,8 +180,9 @@ export function firstMasterMetadata(s: ClusterSecrets, settings: FirstMasterSett
     ['MULTIZONE', String(settings.multizone)],
     ['CA_CERT', k.CA_CERT],
     ['KUBERNETES_MASTER', 'true'],
-    ['KUBERNETES_MASTER_NAME', masterName],
-    ['MASTER_NAME', masterName],
+    // kube-up writes the reserved static IP here, and no MASTER_NAME key at all.
+    ['KUBERNETES_MASTER_NAME', s.identity.staticIp],
+    ['KUBE_BEARER_TOKEN', k.KUBE_BEARER_TOKEN],
     ['MASTER_CERT', k.MASTER_CERT],
     ['MASTER_KEY', k.MASTER_KEY],
     ['KUBECFG_CERT', k.KUBECFG_CERT],
@@ -162,15 +194,13 @@ export function firstMasterMetadata(s: ClusterSecrets, settings: FirstMasterSett
     ['ETCD_PEER_CERT', k.ETCD_PEER_CERT],
     ['INITIAL_ETCD_CLUSTER', masterName],
     ['INITIAL_ETCD_CLUSTER_STATE', 'new'],
-    // The operator's flag as the source document names it, and the variable kube-up's config-default.sh
-    // derives from it (what build-kube-env writes); both are read back, so both carry the same value.
-    ['ENABLE_ETCD_QUORUM_READS', String(settings.quorumReads)],
+    // The variable kube-up's config-default.sh derives from the operator's ENABLE_ETCD_QUORUM_READS.
     ['ETCD_QUORUM_READ', String(settings.quorumReads)],
   ]);
   const masterCerts = kubeYaml([
     ['CA_KEY', k.CA_KEY],
-    ['KUBEAPISERVER_CERT', k.MASTER_CERT],
-    ['KUBEAPISERVER_KEY', k.MASTER_KEY],
+    ['KUBEAPISERVER_CERT', k.KUBEAPISERVER_CERT],
+    ['KUBEAPISERVER_KEY', k.KUBEAPISERVER_KEY],
     ['ETCD_APISERVER_CA_KEY', k.ETCD_APISERVER_CA_KEY],
     ['ETCD_APISERVER_CA_CERT', k.ETCD_APISERVER_CA_CERT],
     ['ETCD_APISERVER_SERVER_KEY', k.ETCD_APISERVER_SERVER_KEY],

@@ -1,9 +1,12 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readMasterMetadata } from '@/lib/adapters/gce/master-metadata';
 import { readKubeYaml, rewriteKubeYaml, yamlQuote } from './kube-yaml';
 import {
   buildReplicaMetadata,
+  decodePemValue,
+  encodePemValue,
   firstServiceIp,
   issueReplicaCerts,
   PkiError,
@@ -16,13 +19,16 @@ import { createCa, issueLeaf, importSigner, type IssuedPair } from './x509';
 const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 const b64 = (pem: string) => Buffer.from(pem).toString('base64');
+const gz = (pem: string) => gzipSync(Buffer.from(pem)).toString('base64');
 const pem = (value: string | undefined) => Buffer.from(value ?? '', 'base64').toString('utf8');
+const gunzipPem = (value: string | undefined) => gunzipSync(Buffer.from(value ?? '', 'base64')).toString('utf8');
 
 type Cas = { ca: IssuedPair; etcdCa: IssuedPair; etcdApiserverCa: IssuedPair };
 
 /** An existing master's metadata, laid out as kube-up's build-kube-env / build-kube-master-certs write it. */
-async function existingMaster(cas: Cas, keyInKubeEnv = true): Promise<MetadataItem[]> {
-  const first = await issueLeaf(await importSigner(cas.ca.cert, cas.ca.key, 'ca'), { commonName: '127.30.2.50', usages: ['serverAuth'], ips: ['127.30.2.50'] });
+async function existingMaster(cas: Cas, keyInKubeEnv = true, layout: 'mtls' | 'legacy' = 'mtls'): Promise<MetadataItem[]> {
+  const first = await issueLeaf(await importSigner(cas.ca.cert, cas.ca.key, 'ca'), { commonName: '127.30.2.50', usages: ['serverAuth'], ips: ['127.30.2.50'], dnsNames: ['kubernetes'] });
+  const kubelet = await issueLeaf(await importSigner(cas.ca.cert, cas.ca.key, 'ca'), { commonName: 'kube-apiserver', usages: ['clientAuth'] });
   const admin = await issueLeaf(await importSigner(cas.ca.cert, cas.ca.key, 'ca'), { commonName: 'admin', organization: 'system:masters', usages: ['clientAuth'] });
   const peer = await issueLeaf(await importSigner(cas.etcdCa.cert, cas.etcdCa.key, 'etcd'), { commonName: '127.30.2.2', usages: ['serverAuth', 'clientAuth'], ips: ['127.30.2.2'] });
   const eaSigner = await importSigner(cas.etcdApiserverCa.cert, cas.etcdApiserverCa.key, 'etcd-apiserver');
@@ -38,30 +44,34 @@ async function existingMaster(cas: Cas, keyInKubeEnv = true): Promise<MetadataIt
     ['MULTIZONE', 'true'],
     ['CA_CERT', b64(cas.ca.cert)],
     ['KUBERNETES_MASTER', 'true'],
-    ['MASTER_NAME', 'staging-master'],
+    ['KUBERNETES_MASTER_NAME', '127.30.2.50'],
     ['MASTER_CERT', b64(first.cert)],
     ['MASTER_KEY', b64(first.key)],
     ['KUBECFG_CERT', b64(admin.cert)],
     ['KUBECFG_KEY', b64(admin.key)],
     ['KUBE_ADMISSION_CONTROL', "it's quoted, kube-up style"],
     ...(keyInKubeEnv ? ([['ETCD_CA_KEY', b64(cas.etcdCa.key)]] as Array<[string, string]>) : []),
-    ['ETCD_CA_CERT', b64(cas.etcdCa.cert)],
+    ['ETCD_CA_CERT', gz(cas.etcdCa.cert)],
     ['ETCD_PEER_KEY', b64(peer.key)],
-    ['ETCD_PEER_CERT', b64(peer.cert)],
+    ['ETCD_PEER_CERT', gz(peer.cert)],
     ['INITIAL_ETCD_CLUSTER', 'staging-master'],
     ['INITIAL_ETCD_CLUSTER_STATE', 'new'],
     ['ETCD_QUORUM_READ', 'false'],
   ]);
   const masterCerts = lines([
     ['CA_KEY', b64(cas.ca.key)],
-    ['KUBEAPISERVER_CERT', b64(first.cert)],
-    ['KUBEAPISERVER_KEY', b64(first.key)],
-    ['ETCD_APISERVER_CA_KEY', b64(cas.etcdApiserverCa.key)],
-    ['ETCD_APISERVER_CA_CERT', b64(cas.etcdApiserverCa.cert)],
-    ['ETCD_APISERVER_SERVER_KEY', b64(server.key)],
-    ['ETCD_APISERVER_SERVER_CERT', b64(server.cert)],
-    ['ETCD_APISERVER_CLIENT_KEY', b64(client.key)],
-    ['ETCD_APISERVER_CLIENT_CERT', b64(client.cert)],
+    ['KUBEAPISERVER_CERT', b64(kubelet.cert)],
+    ['KUBEAPISERVER_KEY', b64(kubelet.key)],
+    ...((layout === 'mtls'
+      ? [
+          ['ETCD_APISERVER_CA_KEY', b64(cas.etcdApiserverCa.key)],
+          ['ETCD_APISERVER_CA_CERT', gz(cas.etcdApiserverCa.cert)],
+          ['ETCD_APISERVER_SERVER_KEY', b64(server.key)],
+          ['ETCD_APISERVER_SERVER_CERT', gz(server.cert)],
+          ['ETCD_APISERVER_CLIENT_KEY', b64(client.key)],
+          ['ETCD_APISERVER_CLIENT_CERT', gz(client.cert)],
+        ]
+      : []) as Array<[string, string]>),
   ]);
   return [
     { key: 'cluster-name', value: 'staging' },
@@ -73,16 +83,17 @@ async function existingMaster(cas: Cas, keyInKubeEnv = true): Promise<MetadataIt
 }
 
 const toRecord = (items: MetadataItem[]) => Object.fromEntries(items.map((i) => [i.key, i.value]));
-const replica = { name: 'staging-master-x7k', internalIp: '127.30.2.3', staticIp: '127.31.1.1' };
+const replica = { name: 'staging-master-x7k', internalIp: '127.30.2.3' };
 
 function lineMap(text: string): Map<string, string> {
   return new Map(text.split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf(':')), l]));
 }
 
 describe.each([
-  ['ECDSA CAs (the sandbox)', 'ecdsa' as const],
-  ['RSA CAs (kube-up easy-rsa)', 'rsa' as const],
-])('a new replica from an existing master, %s', (_label, keyType) => {
+  ['ECDSA CAs (the sandbox), mutual TLS layout', 'ecdsa' as const, 'mtls' as const],
+  ['RSA CAs (kube-up easy-rsa), mutual TLS layout', 'rsa' as const, 'mtls' as const],
+  ['ECDSA CAs, pre-1.16 layout', 'ecdsa' as const, 'legacy' as const],
+])('a new replica from an existing master, %s', (_label, keyType, layout) => {
   let cas: Cas;
   let existing: MetadataItem[];
   let out: MetadataItem[];
@@ -91,80 +102,52 @@ describe.each([
   beforeAll(async () => {
     const [ca, etcdCa, etcdApiserverCa] = await Promise.all([createCa('staging-master@1', { keyType }), createCa('etcd-ca', { keyType }), createCa('etcd-apiserver-ca', { keyType })]);
     cas = { ca, etcdCa, etcdApiserverCa };
-    existing = await existingMaster(cas);
+    existing = await existingMaster(cas, true, layout);
     const built = await buildReplicaMetadata(toRecord(existing), replica, ['staging-master']);
     out = built.metadata;
     certs = built.certs;
   }, 30_000);
 
-  it('signs every certificate by the right CA, with a key that matches', () => {
-    const cases: Array<[IssuedPair, string]> = [
+  it('issues only the etcd certs, each signed by its CA, with a key that matches', () => {
+    const cases: Array<[IssuedPair | null, string]> = [
       [certs.etcdPeer, cas.etcdCa.cert],
       [certs.etcdApiserverServer, cas.etcdApiserverCa.cert],
-      [certs.etcdApiserverClient, cas.etcdApiserverCa.cert],
-      [certs.apiserver, cas.ca.cert],
     ];
+    expect(certs.etcdApiserverServer === null).toBe(layout === 'legacy');
     for (const [pair, caPem] of cases) {
+      if (pair === null) continue;
       const cert = new X509Certificate(pair.cert);
       const ca = new X509Certificate(caPem);
       expect(cert.checkIssued(ca)).toBe(true);
       expect(cert.verify(ca.publicKey)).toBe(true);
       expect(cert.checkPrivateKey(createPrivateKey(pair.key))).toBe(true);
       expect(cert.ca).toBe(false);
-      // Not signed by one of the other CAs.
       for (const other of [cas.ca.cert, cas.etcdCa.cert, cas.etcdApiserverCa.cert].filter((p) => p !== caPem)) {
         expect(cert.verify(new X509Certificate(other).publicKey)).toBe(false);
       }
     }
   });
 
-  it('covers the member address and names in etcd certs, with the usages etcd needs', () => {
-    for (const pair of [certs.etcdPeer, certs.etcdApiserverServer]) {
-      const cert = new X509Certificate(pair.cert);
-      expect(cert.subjectAltName?.split(', ').sort()).toEqual(
-        ['DNS:localhost', `DNS:${replica.name}`, 'IP Address:127.0.0.1', `IP Address:${replica.internalIp}`].sort(),
-      );
-      expect(cert.checkIP(replica.internalIp)).toBe(replica.internalIp);
-      expect(cert.keyUsage).toEqual(expect.arrayContaining([SERVER_AUTH, CLIENT_AUTH]));
+  it("gives the etcd certs kube-up's SANs (the peer cert also the internal IP, until namespaces land)", () => {
+    const peer = new X509Certificate(certs.etcdPeer.cert);
+    expect(peer.subjectAltName?.split(', ').sort()).toEqual([`DNS:${replica.name}`, 'IP Address:127.0.0.1', `IP Address:${replica.internalIp}`].sort());
+    expect(peer.keyUsage).toEqual(expect.arrayContaining([SERVER_AUTH, CLIENT_AUTH]));
+    if (certs.etcdApiserverServer) {
+      const server = new X509Certificate(certs.etcdApiserverServer.cert);
+      expect(server.subject).toBe(`CN=etcd-${replica.name}`);
+      expect(server.subjectAltName?.split(', ').sort()).toEqual([`DNS:etcd-${replica.name}`, 'IP Address:127.0.0.1']);
+      expect(server.keyUsage).toEqual(expect.arrayContaining([SERVER_AUTH, CLIENT_AUTH]));
     }
-    const client = new X509Certificate(certs.etcdApiserverClient.cert);
-    expect(client.subject).toBe('CN=client');
-    expect(client.keyUsage).toEqual([CLIENT_AUTH]);
   });
 
-  it("covers the static IP, the replica's IP and name, the service IP and names in the API-server cert", () => {
-    const cert = new X509Certificate(certs.apiserver.cert);
-    expect(cert.subjectAltName?.split(', ').sort()).toEqual(
-      [
-        `DNS:${replica.name}`,
-        'DNS:kubernetes',
-        'DNS:kubernetes.default',
-        'DNS:kubernetes.default.svc',
-        'DNS:kubernetes.default.svc.cluster.local',
-        `IP Address:${replica.staticIp}`,
-        `IP Address:${replica.internalIp}`,
-        'IP Address:10.0.0.1',
-      ].sort(),
-    );
-    expect(cert.keyUsage).toEqual([SERVER_AUTH]);
-    expect(cert.checkHost('kubernetes.default.svc')).toBe('kubernetes.default.svc');
-  });
-
-  it('keeps every item and its order; only the listed values change', () => {
+  it('keeps every item and its order; only the member-specific values change, etcd certs gzip+base64', () => {
     expect(out.map((i) => i.key)).toEqual(existing.map((i) => i.key));
     for (const item of existing.filter((i) => i.key !== 'kube-env' && i.key !== 'kube-master-certs')) {
       expect(out.find((i) => i.key === item.key)?.value).toBe(item.value);
     }
     const rewritten: Record<string, string[]> = {
-      'kube-env': ['MASTER_CERT', 'MASTER_KEY', 'ETCD_PEER_KEY', 'ETCD_PEER_CERT', 'INITIAL_ETCD_CLUSTER', 'INITIAL_ETCD_CLUSTER_STATE'],
-      'kube-master-certs': [
-        'KUBEAPISERVER_CERT',
-        'KUBEAPISERVER_KEY',
-        'ETCD_APISERVER_SERVER_KEY',
-        'ETCD_APISERVER_SERVER_CERT',
-        'ETCD_APISERVER_CLIENT_KEY',
-        'ETCD_APISERVER_CLIENT_CERT',
-      ],
+      'kube-env': ['ETCD_PEER_KEY', 'ETCD_PEER_CERT', 'INITIAL_ETCD_CLUSTER', 'INITIAL_ETCD_CLUSTER_STATE'],
+      'kube-master-certs': layout === 'mtls' ? ['ETCD_APISERVER_SERVER_KEY', 'ETCD_APISERVER_SERVER_CERT'] : [],
     };
     for (const [doc, keys] of Object.entries(rewritten)) {
       const before = existing.find((i) => i.key === doc)?.value ?? '';
@@ -177,7 +160,8 @@ describe.each([
           expect(afterLines.get(key)).not.toBe(line);
           expect(afterLines.get(key)).toMatch(new RegExp(`^${key}: '[^']*'$`));
         } else {
-          expect(afterLines.get(key)).toBe(line);
+          // MASTER_CERT/KEY, KUBEAPISERVER_CERT/KEY, the etcd client cert, the CAs: byte for byte.
+          expect(afterLines.get(key), key).toBe(line);
         }
       }
       expect(after.split('\n').length).toBe(before.split('\n').length);
@@ -186,35 +170,45 @@ describe.each([
     expect(env.get('INITIAL_ETCD_CLUSTER')).toBe('staging-master,staging-master-x7k');
     expect(env.get('INITIAL_ETCD_CLUSTER_STATE')).toBe('existing');
     expect(env.get('KUBE_ADMISSION_CONTROL')).toBe("it's quoted, kube-up style");
-    expect(pem(env.get('ETCD_PEER_CERT'))).toBe(certs.etcdPeer.cert);
-    expect(pem(env.get('MASTER_KEY'))).toBe(certs.apiserver.key);
+    expect(gunzipPem(env.get('ETCD_PEER_CERT'))).toBe(certs.etcdPeer.cert);
+    expect(pem(env.get('ETCD_PEER_KEY'))).toBe(certs.etcdPeer.key);
     const mc = readKubeYaml(out.find((i) => i.key === 'kube-master-certs')?.value ?? '');
-    expect(pem(mc.get('KUBEAPISERVER_CERT'))).toBe(certs.apiserver.cert);
-    expect(pem(mc.get('ETCD_APISERVER_SERVER_CERT'))).toBe(certs.etcdApiserverServer.cert);
-    expect(pem(mc.get('ETCD_APISERVER_CLIENT_KEY'))).toBe(certs.etcdApiserverClient.key);
+    if (certs.etcdApiserverServer) {
+      expect(gunzipPem(mc.get('ETCD_APISERVER_SERVER_CERT'))).toBe(certs.etcdApiserverServer.cert);
+      expect(pem(mc.get('ETCD_APISERVER_SERVER_KEY'))).toBe(certs.etcdApiserverServer.key);
+    }
   });
 
-  it("parses with master-metadata.ts, whose etcd client credentials are the new replica's", () => {
+  it('parses with master-metadata.ts into the layout it describes', () => {
     const read = readMasterMetadata(toRecord(out));
     expect(read?.problems).toEqual([]);
     expect(read?.isMaster).toBe(true);
-    expect(read?.masterName).toBe('staging-master');
     expect(read?.settings).toEqual({ multizone: true, quorumReads: false });
-    // master-metadata ends every PEM with one newline.
-    expect(read?.etcdClient).toEqual({
-      caCert: `${cas.etcdApiserverCa.cert.trim()}\n`,
-      clientCert: `${certs.etcdApiserverClient.cert.trim()}\n`,
-      clientKey: `${certs.etcdApiserverClient.key.trim()}\n`,
-    });
+    expect(read?.etcd?.events).toBeNull();
+    expect(read?.etcd?.main === null).toBe(layout === 'legacy');
   });
 
   it('a replica made from a replica keeps growing the list', async () => {
-    const third = await buildReplicaMetadata(toRecord(out), { ...replica, name: 'staging-master-q2p', internalIp: '127.30.2.4' }, [
-      'staging-master',
-      'staging-master-x7k',
-    ]);
+    const third = await buildReplicaMetadata(toRecord(out), { name: 'staging-master-q2p', internalIp: '127.30.2.4' }, ['staging-master', 'staging-master-x7k']);
     const env = readKubeYaml(third.metadata.find((i) => i.key === 'kube-env')?.value ?? '');
     expect(env.get('INITIAL_ETCD_CLUSTER')).toBe('staging-master,staging-master-x7k,staging-master-q2p');
+  });
+});
+
+describe('encodings', () => {
+  it.each([
+    ['ETCD_PEER_CERT', 'gzip'],
+    ['ETCD_APISERVER_SERVER_CERT', 'gzip'],
+    ['ETCD_PEER_KEY', 'base64'],
+    ['MASTER_CERT', 'base64'],
+  ])('%s is written as %s and read back', (key, how) => {
+    const value = encodePemValue(key, '-----BEGIN X-----\nYQ==\n-----END X-----\n');
+    expect(Buffer.from(value, 'base64').subarray(0, 2).toString('hex') === '1f8b').toBe(how === 'gzip');
+    expect(decodePemValue(key, value)).toBe('-----BEGIN X-----\nYQ==\n-----END X-----\n');
+  });
+
+  it('refuses a plain-base64 etcd cert, which would boot as an empty file', () => {
+    expect(decodePemValue('ETCD_PEER_CERT', b64('-----BEGIN X-----\nYQ==\n-----END X-----\n'))).toBeNull();
   });
 });
 
@@ -226,6 +220,13 @@ describe('what cannot make a replica', () => {
     await expect(readClusterAuthorities(md)).rejects.toThrow(/ETCD_CA_KEY/);
   });
 
+  it('names an etcd CA cert written as plain base64', async () => {
+    const [ca, etcdCa, etcdApiserverCa] = await Promise.all([createCa('c'), createCa('e'), createCa('ea')]);
+    const md = toRecord(await existingMaster({ ca, etcdCa, etcdApiserverCa }));
+    md['kube-env'] = rewriteKubeYaml(md['kube-env'] ?? '', new Map([['ETCD_CA_CERT', b64(etcdCa.cert)]]));
+    await expect(readClusterAuthorities(md)).rejects.toThrow(/ETCD_CA_CERT \(not gzip\+base64 of PEM\)/);
+  });
+
   it('refuses a CA key that does not belong to its certificate', async () => {
     const [ca, etcdCa, etcdApiserverCa, stray] = await Promise.all([createCa('c'), createCa('e'), createCa('ea'), createCa('x')]);
     const md = toRecord(await existingMaster({ ca, etcdCa, etcdApiserverCa }));
@@ -234,7 +235,7 @@ describe('what cannot make a replica', () => {
   });
 
   it('refuses metadata without kube-env', () => {
-    const certs = { etcdPeer: { cert: '', key: '' }, etcdApiserverServer: { cert: '', key: '' }, etcdApiserverClient: { cert: '', key: '' }, apiserver: { cert: '', key: '' } };
+    const certs = { etcdPeer: { cert: '', key: '' }, etcdApiserverServer: null };
     expect(() => replicaMetadata({ 'cluster-name': 'x' }, { name: 'n', existingReplicas: [], certs })).toThrow(PkiError);
   });
 });

@@ -1,7 +1,11 @@
-// A new master replica's certificates and metadata, made from what an existing master's metadata holds
-// (the cluster's CAs with their keys), the way kube-up's replicate-master-instance does it but with the
-// API-server certificate kube-up never makes: one whose SANs cover this replica's own internal IP and name.
+// A new master replica's certificates and metadata, made from what an existing master's metadata holds,
+// the way kube-up's replicate-master-instance does it: the new member gets its own etcd peer cert and (in
+// the layout that has them) its own etcd-apiserver server cert, with kube-up's SANs, written gzip+base64 as
+// configure-helper expects; everything else is copied byte for byte: MASTER_CERT/KEY (the shared serving
+// cert, also the service-account key pair), KUBEAPISERVER_CERT/KEY (the kubelet client cert), the etcd
+// client cert, the CAs. Quorum keeps no per-replica serving cert (APISERVER_SERVER_CERT stays unset).
 
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { readKubeYaml, rewriteKubeYaml } from './kube-yaml';
 import { importSigner, issueLeaf, PkiError, type IssuedPair, type Pem, type Signer } from './x509';
 
@@ -14,32 +18,33 @@ export const KUBE_MASTER_CERTS = 'kube-master-certs';
 const DEFAULT_SERVICE_CLUSTER_IP_RANGE = '10.0.0.0/16';
 const DEFAULT_DNS_DOMAIN = 'cluster.local';
 
+/** Certificates kube-up writes as `gzip | base64` (configure-helper: `base64 --decode | gunzip`); other PEMs are plain base64. */
+export const GZIPPED_CERT_KEYS: ReadonlySet<string> = new Set([
+  'ETCD_CA_CERT',
+  'ETCD_PEER_CERT',
+  'ETCD_APISERVER_CA_CERT',
+  'ETCD_APISERVER_SERVER_CERT',
+  'ETCD_APISERVER_CLIENT_CERT',
+]);
+
 export type ClusterAuthorities = {
   /** Signs etcd peer certificates (ETCD_CA_CERT / ETCD_CA_KEY). */
   etcdPeer: Signer;
-  /** Signs etcd's client-port server certs and the API server's etcd client certs (ETCD_APISERVER_CA_*). */
-  etcdApiserver: Signer;
-  /** The cluster CA: signs the API server's serving cert (CA_CERT / CA_KEY). */
-  cluster: Signer;
-  /** The API server's service IP (first address of SERVICE_CLUSTER_IP_RANGE) and DNS_DOMAIN. */
-  kubernetesServiceIp: string;
-  dnsDomain: string;
+  /** Signs etcd's client-port server certs (ETCD_APISERVER_CA_*); null in the pre-1.16 layout, which has none. */
+  etcdApiserver: Signer | null;
 };
 
 export type ReplicaIdentity = {
   /** Instance name, e.g. `prod-master-x7k`. */
   name: string;
-  /** Its internal IP, chosen before the instance exists (the certificates name it). */
+  /** Its internal IP, chosen before the instance exists. */
   internalIp: string;
-  /** The cluster's static IP (the forwarding rule's address once there are several replicas). */
-  staticIp: string;
 };
 
 export type ReplicaCerts = {
   etcdPeer: IssuedPair;
-  etcdApiserverServer: IssuedPair;
-  etcdApiserverClient: IssuedPair;
-  apiserver: IssuedPair;
+  /** null where the cluster has no etcd-apiserver PKI (plain http etcd main). */
+  etcdApiserverServer: IssuedPair | null;
 };
 
 export type MetadataItem = { key: string; value: string };
@@ -54,20 +59,37 @@ function readDocs(metadata: Readonly<Record<string, string>>): Docs {
   return { kubeEnv: readKubeYaml(kubeEnvText, KUBE_ENV), masterCerts: readKubeYaml(masterCertsText, KUBE_MASTER_CERTS) };
 }
 
-/** kube-up's *_BASE64 values -> PEM (a value that is PEM already is taken as is). */
+/** kube-up's encoding of a PEM under `key`: gzip+base64 for the etcd certificates, base64 for everything else. */
+export function encodePemValue(key: string, pem: Pem): string {
+  const bytes = Buffer.from(pem, 'utf8');
+  return (GZIPPED_CERT_KEYS.has(key) ? gzipSync(bytes) : bytes).toString('base64');
+}
+
+/** A metadata value -> PEM, decoded as configure-helper does; null when it is not that encoding of a PEM. */
+export function decodePemValue(key: string, value: string): Pem | null {
+  const compact = value.replace(/\s+/g, '');
+  if (compact === '' || !/^[A-Za-z0-9+/]+={0,2}$/.test(compact)) return null;
+  let bytes = Buffer.from(compact, 'base64');
+  if (GZIPPED_CERT_KEYS.has(key)) {
+    try {
+      bytes = gunzipSync(bytes);
+    } catch {
+      return null;
+    }
+  }
+  const text = bytes.toString('utf8').trim();
+  return text.startsWith('-----BEGIN ') ? `${text}\n` : null;
+}
+
 function pemOf(docs: Docs, key: string, missing: string[]): Pem | null {
   const raw = docs.kubeEnv.get(key) || docs.masterCerts.get(key);
   if (!raw) {
     missing.push(key);
     return null;
   }
-  const trimmed = raw.trim();
-  const text = trimmed.startsWith('-----BEGIN ') ? trimmed : Buffer.from(trimmed, 'base64').toString('utf8').trim();
-  if (!text.startsWith('-----BEGIN ')) {
-    missing.push(`${key} (not base64 of PEM)`);
-    return null;
-  }
-  return `${text}\n`;
+  const pem = decodePemValue(key, raw);
+  if (pem === null) missing.push(`${key} (not ${GZIPPED_CERT_KEYS.has(key) ? 'gzip+base64' : 'base64'} of PEM)`);
+  return pem;
 }
 
 /** The first host address of an IPv4 CIDR (kube-up: the `kubernetes` service IP of SERVICE_CLUSTER_IP_RANGE). */
@@ -83,34 +105,36 @@ export function firstServiceIp(cidr: string): string {
   return [first >>> 24, (first >>> 16) & 255, (first >>> 8) & 255, first & 255].join('.');
 }
 
-/** The cluster's three CAs from an existing master's metadata. Throws PkiError naming every missing item. */
-export async function readClusterAuthorities(metadata: Readonly<Record<string, string>>): Promise<ClusterAuthorities> {
+/** The service IP and DNS domain a cluster's kube-env names (kube-up's defaults otherwise). */
+export function serviceNetworkOf(metadata: Readonly<Record<string, string>>): { kubernetesServiceIp: string; dnsDomain: string } {
   const docs = readDocs(metadata);
-  const missing: string[] = [];
-  const pems = {
-    etcdCaCert: pemOf(docs, 'ETCD_CA_CERT', missing),
-    etcdCaKey: pemOf(docs, 'ETCD_CA_KEY', missing),
-    etcdApiserverCaCert: pemOf(docs, 'ETCD_APISERVER_CA_CERT', missing),
-    etcdApiserverCaKey: pemOf(docs, 'ETCD_APISERVER_CA_KEY', missing),
-    caCert: pemOf(docs, 'CA_CERT', missing),
-    caKey: pemOf(docs, 'CA_KEY', missing),
-  };
-  const { etcdCaCert, etcdCaKey, etcdApiserverCaCert, etcdApiserverCaKey, caCert, caKey } = pems;
-  if (missing.length > 0 || !etcdCaCert || !etcdCaKey || !etcdApiserverCaCert || !etcdApiserverCaKey || !caCert || !caKey) {
-    throw new PkiError(`the existing master's metadata lacks what a new replica's certificates need: ${missing.join(', ')}`);
-  }
-  const [etcdPeer, etcdApiserver, cluster] = await Promise.all([
-    importSigner(etcdCaCert, etcdCaKey, 'etcd CA (ETCD_CA_CERT/ETCD_CA_KEY)'),
-    importSigner(etcdApiserverCaCert, etcdApiserverCaKey, 'etcd-apiserver CA (ETCD_APISERVER_CA_CERT/KEY)'),
-    importSigner(caCert, caKey, 'cluster CA (CA_CERT/CA_KEY)'),
-  ]);
   return {
-    etcdPeer,
-    etcdApiserver,
-    cluster,
     kubernetesServiceIp: firstServiceIp(docs.kubeEnv.get('SERVICE_CLUSTER_IP_RANGE') || DEFAULT_SERVICE_CLUSTER_IP_RANGE),
     dnsDomain: docs.kubeEnv.get('DNS_DOMAIN') || DEFAULT_DNS_DOMAIN,
   };
+}
+
+/**
+ * The etcd CAs a new replica's certificates need, from an existing master's metadata: the etcd peer CA
+ * always, the etcd-apiserver CA where the metadata has the ETCD_APISERVER_* set. Throws PkiError naming
+ * every missing or unreadable item.
+ */
+export async function readClusterAuthorities(metadata: Readonly<Record<string, string>>): Promise<ClusterAuthorities> {
+  const docs = readDocs(metadata);
+  const missing: string[] = [];
+  const etcdCaCert = pemOf(docs, 'ETCD_CA_CERT', missing);
+  const etcdCaKey = pemOf(docs, 'ETCD_CA_KEY', missing);
+  const mtls = docs.masterCerts.get('ETCD_APISERVER_CA_CERT') || docs.kubeEnv.get('ETCD_APISERVER_CA_CERT');
+  const apiCaCert = mtls ? pemOf(docs, 'ETCD_APISERVER_CA_CERT', missing) : null;
+  const apiCaKey = mtls ? pemOf(docs, 'ETCD_APISERVER_CA_KEY', missing) : null;
+  if (missing.length > 0 || !etcdCaCert || !etcdCaKey || (mtls && (!apiCaCert || !apiCaKey))) {
+    throw new PkiError(`the existing master's metadata lacks what a new replica's certificates need: ${missing.join(', ')}`);
+  }
+  const [etcdPeer, etcdApiserver] = await Promise.all([
+    importSigner(etcdCaCert, etcdCaKey, 'etcd CA (ETCD_CA_CERT/ETCD_CA_KEY)'),
+    apiCaCert && apiCaKey ? importSigner(apiCaCert, apiCaKey, 'etcd-apiserver CA (ETCD_APISERVER_CA_CERT/KEY)') : Promise.resolve(null),
+  ]);
+  return { etcdPeer, etcdApiserver };
 }
 
 /** The `kubernetes` service's DNS names for a cluster domain. */
@@ -119,43 +143,39 @@ export function kubernetesServiceNames(dnsDomain: string): string[] {
 }
 
 /**
- * A replica's certificates. etcd's (peer, client-port server) cover the internal IP, the name, 127.0.0.1
- * and localhost; the API server's covers the static IP, the internal IP, the service IP, the name and
- * the service names. CNs follow kube-up's cfssl requests (member IP; `client` for the client cert).
+ * A replica's own etcd certificates with kube-up's SANs (common.sh generate-etcd-cert): the peer cert CN and
+ * DNS `<instance>`, IP 127.0.0.1; the client-port server cert CN and DNS `etcd-<instance>`, IP 127.0.0.1.
  */
 export async function issueReplicaCerts(ca: ClusterAuthorities, replica: ReplicaIdentity, now?: Date): Promise<ReplicaCerts> {
-  const memberIps = [replica.internalIp, '127.0.0.1'];
-  const memberNames = [replica.name, 'localhost'];
   const at = now ? { now } : {};
-  const [etcdPeer, etcdApiserverServer, etcdApiserverClient, apiserver] = await Promise.all([
-    issueLeaf(ca.etcdPeer, { commonName: replica.internalIp, usages: ['serverAuth', 'clientAuth'], ips: memberIps, dnsNames: memberNames, ...at }),
-    // clientAuth too: etcd's gRPC gateway dials its own client port with this cert under --client-cert-auth.
-    issueLeaf(ca.etcdApiserver, {
-      commonName: replica.internalIp,
+  const [etcdPeer, etcdApiserverServer] = await Promise.all([
+    issueLeaf(ca.etcdPeer, {
+      commonName: replica.name,
       usages: ['serverAuth', 'clientAuth'],
-      ips: memberIps,
-      dnsNames: memberNames,
+      // TEMPORARY (until VMs get network namespaces): peers still dial each other by internal IP, so the IP is in the cert.
+      ips: ['127.0.0.1', replica.internalIp],
+      dnsNames: [replica.name],
       ...at,
     }),
-    issueLeaf(ca.etcdApiserver, { commonName: 'client', usages: ['clientAuth'], ...at }),
-    issueLeaf(ca.cluster, {
-      commonName: replica.staticIp || replica.internalIp,
-      usages: ['serverAuth'],
-      ips: [replica.staticIp, replica.internalIp, ca.kubernetesServiceIp],
-      dnsNames: [replica.name, ...kubernetesServiceNames(ca.dnsDomain)],
-      ...at,
-    }),
+    // clientAuth too: etcd's gRPC gateway dials its own client port with this cert under --client-cert-auth.
+    ca.etcdApiserver
+      ? issueLeaf(ca.etcdApiserver, {
+          commonName: `etcd-${replica.name}`,
+          usages: ['serverAuth', 'clientAuth'],
+          ips: ['127.0.0.1'],
+          dnsNames: [`etcd-${replica.name}`],
+          ...at,
+        })
+      : Promise.resolve(null),
   ]);
-  return { etcdPeer, etcdApiserverServer, etcdApiserverClient, apiserver };
+  return { etcdPeer, etcdApiserverServer };
 }
-
-const b64 = (pem: Pem) => Buffer.from(pem, 'utf8').toString('base64');
 
 /**
  * The new replica's metadata: every item of the existing master's, in its order, with kube-env's
- * INITIAL_ETCD_CLUSTER (existing replicas + the new one), INITIAL_ETCD_CLUSTER_STATE=existing,
- * ETCD_PEER_CERT/KEY, MASTER_CERT/KEY and kube-master-certs' ETCD_APISERVER_SERVER_*,
- * ETCD_APISERVER_CLIENT_*, KUBEAPISERVER_CERT/KEY rewritten in place. Nothing else changes by a byte.
+ * INITIAL_ETCD_CLUSTER (existing replicas + the new one), INITIAL_ETCD_CLUSTER_STATE=existing and
+ * ETCD_PEER_CERT/KEY, and kube-master-certs' ETCD_APISERVER_SERVER_CERT/KEY (where present) rewritten in
+ * place. Nothing else changes by a byte.
  */
 export function replicaMetadata(
   existing: ReadonlyArray<MetadataItem> | Readonly<Record<string, string>>,
@@ -173,27 +193,24 @@ export function replicaMetadata(
   kubeEnv.value = rewriteKubeYaml(
     kubeEnv.value,
     new Map([
-      ['MASTER_CERT', b64(certs.apiserver.cert)],
-      ['MASTER_KEY', b64(certs.apiserver.key)],
-      ['ETCD_PEER_KEY', b64(certs.etcdPeer.key)],
-      ['ETCD_PEER_CERT', b64(certs.etcdPeer.cert)],
+      ['ETCD_PEER_KEY', encodePemValue('ETCD_PEER_KEY', certs.etcdPeer.key)],
+      ['ETCD_PEER_CERT', encodePemValue('ETCD_PEER_CERT', certs.etcdPeer.cert)],
       ['INITIAL_ETCD_CLUSTER', cluster.join(',')],
       ['INITIAL_ETCD_CLUSTER_STATE', 'existing'],
     ]),
     KUBE_ENV,
   );
-  masterCerts.value = rewriteKubeYaml(
-    masterCerts.value,
-    new Map([
-      ['KUBEAPISERVER_CERT', b64(certs.apiserver.cert)],
-      ['KUBEAPISERVER_KEY', b64(certs.apiserver.key)],
-      ['ETCD_APISERVER_SERVER_KEY', b64(certs.etcdApiserverServer.key)],
-      ['ETCD_APISERVER_SERVER_CERT', b64(certs.etcdApiserverServer.cert)],
-      ['ETCD_APISERVER_CLIENT_KEY', b64(certs.etcdApiserverClient.key)],
-      ['ETCD_APISERVER_CLIENT_CERT', b64(certs.etcdApiserverClient.cert)],
-    ]),
-    KUBE_MASTER_CERTS,
-  );
+  const server = certs.etcdApiserverServer;
+  if (server) {
+    masterCerts.value = rewriteKubeYaml(
+      masterCerts.value,
+      new Map([
+        ['ETCD_APISERVER_SERVER_KEY', encodePemValue('ETCD_APISERVER_SERVER_KEY', server.key)],
+        ['ETCD_APISERVER_SERVER_CERT', encodePemValue('ETCD_APISERVER_SERVER_CERT', server.cert)],
+      ]),
+      KUBE_MASTER_CERTS,
+    );
+  }
   return items;
 }
 

@@ -1,13 +1,35 @@
-import type { EtcdMember, EtcdMemberStatus } from '@/lib/core/topology';
+import type { EtcdClusterName, EtcdMember, EtcdMemberStatus } from '@/lib/core/topology';
 
 /** PEM strings for etcd's client mutual TLS (ETCD_APISERVER_* in kube-master-certs). */
 export type EtcdClientCredentials = { caCert: string; clientCert: string; clientKey: string };
 
+/** Mutual TLS with these credentials, or null: plain http (etcd events always; main on pre-1.16 clusters). */
+export type EtcdTls = EtcdClientCredentials | null;
+
+/** How a master's two etcd clusters are dialled, as its metadata describes them. */
+export type EtcdAccess = Record<EtcdClusterName, EtcdTls>;
+
+/** One member's client port as reached from here. */
+export type EtcdEndpoint = {
+  /** `host:port`. */
+  address: string;
+  /**
+   * The name its TLS server certificate must carry: `etcd-<instance>` (kube-up's etcd-apiserver server cert
+   * names that and 127.0.0.1, never the VM's address). Unused over plain http.
+   */
+  serverName: string;
+};
+
+/** The member's client URL as etcdctl takes it. */
+export function etcdUrl(endpoint: EtcdEndpoint, tls: EtcdTls): string {
+  return `${tls ? 'https' : 'http'}://${endpoint.address}`;
+}
+
 export interface EtcdAdminPort {
   /** Member list through the first endpoint that answers within the timeout; rejects when none does. */
-  memberList(endpoints: string[], creds: EtcdClientCredentials, timeoutMs: number): Promise<EtcdMember[]>;
+  memberList(endpoints: EtcdEndpoint[], creds: EtcdTls, timeoutMs: number): Promise<EtcdMember[]>;
   /** maintenance.status of exactly this endpoint; never rejects: a failure is `{ ok: false }`. */
-  status(endpoint: string, creds: EtcdClientCredentials, timeoutMs: number): Promise<EtcdMemberStatus>;
+  status(endpoint: EtcdEndpoint, creds: EtcdTls, timeoutMs: number): Promise<EtcdMemberStatus>;
 
   // --- backups ----------------------------------------------------------------------------------
 
@@ -15,18 +37,18 @@ export interface EtcdAdminPort {
    * The keyspace revision this member serves, by a linearizable read (the member first catches up with the
    * leader): a snapshot taken from it afterwards holds at least this revision. Rejects with a ProviderError.
    */
-  revision(endpoint: string, creds: EtcdClientCredentials, timeoutMs: number): Promise<number>;
+  revision(endpoint: EtcdEndpoint, creds: EtcdTls, timeoutMs: number): Promise<number>;
   /**
    * Whether a key still in the store was last modified at a revision in [from, to] (linearizable): tells a
    * snapshot that misses writes from one whose newest writes were deletes that compaction has dropped.
    */
-  hasKeyModifiedIn(endpoint: string, creds: EtcdClientCredentials, revisions: { from: number; to: number }, timeoutMs: number): Promise<boolean>;
+  hasKeyModifiedIn(endpoint: EtcdEndpoint, creds: EtcdTls, revisions: { from: number; to: number }, timeoutMs: number): Promise<boolean>;
   /**
    * Maintenance.Snapshot of exactly this member, as etcd streams it: the backend database, then etcd's sha256 of
    * it (32 bytes), the file `etcdctl snapshot save` writes and `snapshot restore` checks. The whole stream must
    * end within `timeoutMs`; `signal` cancels it. Iterating rejects with a ProviderError when the stream fails.
    */
-  snapshot(endpoint: string, creds: EtcdClientCredentials, opts: { timeoutMs: number; signal?: AbortSignal }): AsyncIterable<Uint8Array>;
+  snapshot(endpoint: EtcdEndpoint, creds: EtcdTls, opts: { timeoutMs: number; signal?: AbortSignal }): AsyncIterable<Uint8Array>;
 
   // --- membership changes ------------------------------------------------------------------------
   // `endpoints` are client URLs of voters (never a learner's: it refuses these RPCs); they are tried in
@@ -36,12 +58,12 @@ export interface EtcdAdminPort {
   // `AlreadyExists` (peer URL taken), `Timeout`, `ProviderUnavailable` (no endpoint answered).
 
   /** MemberAdd as a learner; resolves to the new member (name empty until it starts). */
-  memberAddLearner(endpoints: string[], creds: EtcdClientCredentials, peerUrls: string[], timeoutMs?: number): Promise<EtcdMember>;
+  memberAddLearner(endpoints: EtcdEndpoint[], creds: EtcdTls, peerUrls: string[], timeoutMs?: number): Promise<EtcdMember>;
   /** MemberPromote; `LearnerNotReady` while the learner is not in sync with the leader. */
-  memberPromote(endpoints: string[], creds: EtcdClientCredentials, memberId: string, timeoutMs?: number): Promise<void>;
-  memberRemove(endpoints: string[], creds: EtcdClientCredentials, memberId: string, timeoutMs?: number): Promise<void>;
+  memberPromote(endpoints: EtcdEndpoint[], creds: EtcdTls, memberId: string, timeoutMs?: number): Promise<void>;
+  memberRemove(endpoints: EtcdEndpoint[], creds: EtcdTls, memberId: string, timeoutMs?: number): Promise<void>;
   /** MoveLeader; etcd only takes it from the current leader, so `leaderEndpoint` must be the leader's URL. */
-  moveLeader(leaderEndpoint: string, creds: EtcdClientCredentials, targetMemberId: string, timeoutMs?: number): Promise<void>;
+  moveLeader(leaderEndpoint: EtcdEndpoint, creds: EtcdTls, targetMemberId: string, timeoutMs?: number): Promise<void>;
 
   close(): Promise<void>;
 }

@@ -7,7 +7,7 @@ import { ComputeBudget, RateLimitedCompute } from '@/lib/adapters/compute-rate-l
 import type { EtcdClusterName } from '@/lib/core/topology';
 import { systemClock, type Clock } from '@/lib/ports/clock';
 import type { ComputePort } from '@/lib/ports/compute';
-import type { EtcdAdminPort } from '@/lib/ports/etcd-admin';
+import type { EtcdAdminPort, EtcdEndpoint } from '@/lib/ports/etcd-admin';
 import type { KubeApiPort } from '@/lib/ports/kube-api';
 import type { SandboxChaosPort } from '@/lib/ports/sandbox-chaos';
 import { HttpSandboxChaos } from '@/lib/adapters/sandbox-chaos/http-sandbox-chaos';
@@ -23,10 +23,15 @@ export const ETCD_CLIENT_PORTS: Record<EtcdClusterName, number> = { main: 2379, 
 export const ETCD_NEEDS_TUNNEL =
   "etcd on Compute Engine listens on each master's loopback only and is reached through an SSH tunnel, which Quorum does not open yet";
 
+/** The name kube-up's etcd-apiserver server certificate of an instance carries (common.sh generate-etcd-cert). */
+export function etcdServerName(instance: string): string {
+  return `etcd-${instance}`;
+}
+
 /** Where a replica's services are reached from this server. */
 export type Endpoints = {
-  /** Client URL of a replica's etcd member; throws ProviderError('ProviderUnavailable') where it cannot be reached. */
-  etcd(internalIp: string, cluster: EtcdClusterName): string;
+  /** A replica's etcd member's client port; throws ProviderError('ProviderUnavailable') where it cannot be reached. */
+  etcd(replica: { name: string; internalIp: string }, cluster: EtcdClusterName): EtcdEndpoint;
   /** Base URL of a replica's API server. */
   apiServer(internalIp: string): string;
 };
@@ -64,7 +69,7 @@ export function createContainer(env: Env): Container {
     env.QUORUM_PROVIDER === 'sandbox'
       ? {
           // Sandbox VMs serve etcd's client port on their own internal IP, so it is reached directly.
-          etcd: (ip, cluster) => `https://${ip}:${ETCD_CLIENT_PORTS[cluster]}`,
+          etcd: (r, cluster) => ({ address: `${r.internalIp}:${ETCD_CLIENT_PORTS[cluster]}`, serverName: etcdServerName(r.name) }),
           apiServer: (ip) => `https://${ip}:${env.SANDBOX_APISERVER_PORT}`,
         }
       : {

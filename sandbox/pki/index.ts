@@ -4,6 +4,7 @@
 // ECDSA P-256 keeps generation fast; etcd, Go TLS and Node all accept it.
 
 import { webcrypto } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import * as x509 from '@peculiar/x509';
 import { parse as parseYaml } from 'yaml';
 
@@ -26,6 +27,12 @@ export const KUBERNETES_SERVICE_IP = '10.0.0.1';
 const CLUSTER_IP_RANGE = '10.64.0.0/14';
 const DNS_DOMAIN = 'cluster.local';
 
+/**
+ * The cluster-wide secrets, made once per cluster and copied to every replica (kube-up's replicas copy the
+ * first master's kube-env and kube-master-certs): the CAs, the API server's serving cert (MASTER_CERT, also
+ * the service-account key pair), its kubelet client cert (KUBEAPISERVER_CERT), the admin credentials and the
+ * API server's etcd client cert.
+ */
 export type ClusterPki = {
   caCert: string;
   caKey: string;
@@ -35,18 +42,30 @@ export type ClusterPki = {
   etcdApiserverCaKey: string;
   kubecfgCert: string;
   kubecfgKey: string;
+  /** KUBE_BEARER_TOKEN: the admin token of known_tokens.csv. */
+  kubeBearerToken: string;
+  masterCert: string;
+  masterKey: string;
+  kubeapiserverCert: string;
+  kubeapiserverKey: string;
+  etcdApiserverClientCert: string;
+  etcdApiserverClientKey: string;
 };
 
+/** What each replica gets of its own: the etcd peer cert and the etcd client-port server cert. */
 export type ReplicaCerts = {
   etcdPeerCert: string;
   etcdPeerKey: string;
   etcdApiserverServerCert: string;
   etcdApiserverServerKey: string;
-  etcdApiserverClientCert: string;
-  etcdApiserverClientKey: string;
-  masterCert: string;
-  masterKey: string;
 };
+
+/**
+ * The two etcd layouts kube-up has shipped: `mtls` (Kubernetes >= ~1.16: ETCD_APISERVER_* in
+ * kube-master-certs, mutual TLS on etcd main's client port) and `legacy` (the HA era: no ETCD_APISERVER_*,
+ * main and events plain http, ETCD_QUORUM_READ in kube-env). Events is plain http in both.
+ */
+export type EtcdLayout = 'mtls' | 'legacy';
 
 type Signer = { cert: x509.X509Certificate; key: CryptoKey };
 type Issued = { cert: string; key: string };
@@ -146,23 +165,45 @@ function unique(values: string[]): string[] {
   return [...new Set(values.filter((v) => v !== ''))];
 }
 
+/** kube-up's gen-kube-bearertoken: 32 random bytes, base64, with `=+/` removed, cut to 32 characters. */
+function bearerToken(): string {
+  return Buffer.from(webcrypto.getRandomValues(new Uint8Array(48)))
+    .toString('base64')
+    .replace(/[=+/]/g, '')
+    .slice(0, 32);
+}
+
+/** The `kubernetes` service's DNS names. */
+export const KUBERNETES_SERVICE_NAMES = ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', `kubernetes.default.svc.${DNS_DOMAIN}`];
+
 /**
- * The cluster-wide authorities and the admin credential, made once per master name (kube-up's
- * create-certs, create-etcd-certs and create-etcd-apiserver-certs).
+ * The cluster-wide authorities and credentials, made once per cluster (kube-up's create-certs,
+ * create-etcd-certs and create-etcd-apiserver-certs). MASTER_CERT names what kube-up's create-certs gives
+ * easy-rsa: the static IP, the service IP, the `kubernetes` names and MASTER_NAME; no replica address.
  */
-export async function createClusterPki(masterName: string): Promise<ClusterPki> {
+export async function createClusterPki(masterName: string, staticIp: string): Promise<ClusterPki> {
   const stamp = Math.floor(Date.now() / 1000);
   const [ca, etcdCa, etcdApiserverCa] = await Promise.all([
-    // easy-rsa's build-ca in kube-up names the CA "<primary cn>@<unix time>".
-    createCa(`${masterName}@${stamp}`),
+    // easy-rsa's build-ca in kube-up names the CA "<primary cn>@<unix time>", the primary cn being the static IP.
+    createCa(`${staticIp}@${stamp}`),
     createCa('etcd-ca'),
     createCa('etcd-apiserver-ca'),
   ]);
   const clusterSigner = await importSigner(ca.cert, ca.key);
-  const kubecfg = await issueLeaf(clusterSigner, {
-    subject: [{ CN: ['admin'] }, { O: ['system:masters'] }],
-    usages: ['clientAuth'],
-  });
+  const etcdApiserverSigner = await importSigner(etcdApiserverCa.cert, etcdApiserverCa.key);
+  const [kubecfg, master, kubeapiserver, etcdClient] = await Promise.all([
+    issueLeaf(clusterSigner, { subject: [{ CN: ['admin'] }, { O: ['system:masters'] }], usages: ['clientAuth'] }),
+    issueLeaf(clusterSigner, {
+      subject: [{ CN: [staticIp] }],
+      usages: ['serverAuth'],
+      ips: [staticIp, KUBERNETES_SERVICE_IP],
+      dnsNames: [...KUBERNETES_SERVICE_NAMES, masterName],
+    }),
+    // The API server's client cert towards kubelets (bound to system:kubelet-api-admin), not a serving cert.
+    issueLeaf(clusterSigner, { subject: [{ CN: ['kube-apiserver'] }], usages: ['clientAuth'] }),
+    // common.sh generate-etcd-cert names the client after the first master (its `hostClient`).
+    issueLeaf(etcdApiserverSigner, { subject: [{ CN: [masterName] }], usages: ['clientAuth'] }),
+  ]);
   return {
     caCert: ca.cert,
     caKey: ca.key,
@@ -172,64 +213,43 @@ export async function createClusterPki(masterName: string): Promise<ClusterPki> 
     etcdApiserverCaKey: etcdApiserverCa.key,
     kubecfgCert: kubecfg.cert,
     kubecfgKey: kubecfg.key,
+    kubeBearerToken: bearerToken(),
+    masterCert: master.cert,
+    masterKey: master.key,
+    kubeapiserverCert: kubeapiserver.cert,
+    kubeapiserverKey: kubeapiserver.key,
+    etcdApiserverClientCert: etcdClient.cert,
+    etcdApiserverClientKey: etcdClient.key,
   };
 }
 
 /**
- * One replica's certificates. Unlike kube-up (which reuses the first master's serving cert, SANs
- * holding only the static IP), each replica's API-server cert also covers its own internal IP and name.
+ * One replica's etcd certificates with kube-up's SANs (common.sh generate-etcd-cert): the peer cert DNS
+ * `<instance>` and IP 127.0.0.1, the client-port server cert CN and DNS `etcd-<instance>` and IP 127.0.0.1.
  */
-export async function createReplicaCerts(
-  pki: ClusterPki,
-  replica: { name: string; internalIp: string; staticIp: string },
-): Promise<ReplicaCerts> {
-  const [clusterSigner, etcdSigner, etcdApiserverSigner] = await Promise.all([
-    importSigner(pki.caCert, pki.caKey),
+export async function createReplicaCerts(pki: ClusterPki, replica: { name: string; internalIp: string }): Promise<ReplicaCerts> {
+  const [etcdSigner, etcdApiserverSigner] = await Promise.all([
     importSigner(pki.etcdCaCert, pki.etcdCaKey),
     importSigner(pki.etcdApiserverCaCert, pki.etcdApiserverCaKey),
   ]);
-  const memberIps = [replica.internalIp, '127.0.0.1'];
-  const memberNames = [replica.name, 'localhost'];
-  // kube-up's cfssl requests use the member IP as CN for server and peer certs, "client" for clients.
-  const [peer, server, client, master] = await Promise.all([
+  const [peer, server] = await Promise.all([
     issueLeaf(etcdSigner, {
-      subject: [{ CN: [replica.internalIp] }],
+      subject: [{ CN: [replica.name] }],
       usages: ['serverAuth', 'clientAuth'],
-      ips: memberIps,
-      dnsNames: memberNames,
+      // TEMPORARY (until VMs get network namespaces): peers still dial each other by internal IP here, so the IP is in the cert.
+      ips: ['127.0.0.1', replica.internalIp],
+      dnsNames: [replica.name],
     }),
     // clientAuth as well: etcd's own gRPC gateway dials the client port with this cert, and with
-    // --client-cert-auth a serverAuth-only cert is refused (kube-up's later "server" profile has both).
+    // --client-cert-auth a serverAuth-only cert is refused (kube-up's "server" profile has both).
     issueLeaf(etcdApiserverSigner, {
-      subject: [{ CN: [replica.internalIp] }],
+      subject: [{ CN: [`etcd-${replica.name}`] }],
       usages: ['serverAuth', 'clientAuth'],
-      ips: memberIps,
-      dnsNames: memberNames,
-    }),
-    issueLeaf(etcdApiserverSigner, { subject: [{ CN: ['client'] }], usages: ['clientAuth'] }),
-    issueLeaf(clusterSigner, {
-      subject: [{ CN: [replica.staticIp || replica.internalIp] }],
-      usages: ['serverAuth'],
-      ips: [replica.staticIp, replica.internalIp, KUBERNETES_SERVICE_IP],
-      dnsNames: [
-        replica.name,
-        'kubernetes',
-        'kubernetes.default',
-        'kubernetes.default.svc',
-        `kubernetes.default.svc.${DNS_DOMAIN}`,
-      ],
+      ips: ['127.0.0.1'],
+      dnsNames: [`etcd-${replica.name}`],
     }),
   ]);
-  return {
-    etcdPeerCert: peer.cert,
-    etcdPeerKey: peer.key,
-    etcdApiserverServerCert: server.cert,
-    etcdApiserverServerKey: server.key,
-    etcdApiserverClientCert: client.cert,
-    etcdApiserverClientKey: client.key,
-    masterCert: master.cert,
-    masterKey: master.key,
-  };
+  return { etcdPeerCert: peer.cert, etcdPeerKey: peer.key, etcdApiserverServerCert: server.cert, etcdApiserverServerKey: server.key };
 }
 
 /** kube-up's yaml-quote: single quotes, embedded quotes doubled. */
@@ -237,9 +257,17 @@ export function yamlQuote(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
 }
 
-/** kube-up's *_BASE64 variables: the PEM file base64-encoded on one line. */
+/** kube-up's *_BASE64 variables of most certs and of every key: the PEM file base64-encoded on one line. */
 function b64(pem: string): string {
   return Buffer.from(pem, 'utf8').toString('base64');
+}
+
+/**
+ * kube-up's etcd certificates (ETCD_CA_CERT, ETCD_PEER_CERT, ETCD_APISERVER_{CA,SERVER,CLIENT}_CERT):
+ * `gzip | base64`, which configure-helper undoes with `base64 --decode | gunzip`.
+ */
+export function gzipBase64(pem: string): string {
+  return gzipSync(Buffer.from(pem, 'utf8')).toString('base64');
 }
 
 function toKubeYaml(entries: Array<[string, string]>): string {
@@ -266,15 +294,22 @@ export function buildMasterMetadata(opts: {
   masterName: string;
   clusterName: string;
   zone: string;
+  /** The reserved static address: kube-up's KUBERNETES_MASTER_NAME (MASTER_RESERVED_IP). */
+  staticIp: string;
   pki: ClusterPki;
   certs: ReplicaCerts;
+  layout: EtcdLayout;
   initialEtcdCluster: string[];
   initialEtcdClusterState: 'new' | 'existing';
   multizone: boolean;
+  /** Written (as ETCD_QUORUM_READ) only in the legacy layout: current kube-up has no such setting. */
   quorumReads: boolean;
 }): Array<{ key: string; value: string }> {
   const region = regionOfZone(opts.zone);
   const instancePrefix = opts.masterName.replace(/-master$/, '');
+  const { pki, certs } = opts;
+  const legacy = opts.layout === 'legacy';
+  // No MASTER_NAME key: kube-up's kube-env has none; a master's name comes from its instance name and tag.
   const kubeEnv = toKubeYaml([
     ['ENV_TIMESTAMP', envTimestamp(new Date())],
     ['INSTANCE_PREFIX', instancePrefix],
@@ -285,33 +320,37 @@ export function buildMasterMetadata(opts: {
     ['ZONE', opts.zone],
     ['REGION', region],
     ['MULTIZONE', String(opts.multizone)],
-    ['CA_CERT', b64(opts.pki.caCert)],
+    ['CA_CERT', b64(pki.caCert)],
     ['KUBERNETES_MASTER', 'true'],
-    ['KUBERNETES_MASTER_NAME', opts.masterName],
-    ['MASTER_NAME', opts.masterName],
-    ['MASTER_CERT', b64(opts.certs.masterCert)],
-    ['MASTER_KEY', b64(opts.certs.masterKey)],
-    ['KUBECFG_CERT', b64(opts.pki.kubecfgCert)],
-    ['KUBECFG_KEY', b64(opts.pki.kubecfgKey)],
+    ['KUBERNETES_MASTER_NAME', opts.staticIp],
+    ['KUBE_BEARER_TOKEN', pki.kubeBearerToken],
+    ['MASTER_CERT', b64(pki.masterCert)],
+    ['MASTER_KEY', b64(pki.masterKey)],
+    ['KUBECFG_CERT', b64(pki.kubecfgCert)],
+    ['KUBECFG_KEY', b64(pki.kubecfgKey)],
     ['STORAGE_BACKEND', 'etcd3'],
-    ['ETCD_CA_KEY', b64(opts.pki.etcdCaKey)],
-    ['ETCD_CA_CERT', b64(opts.pki.etcdCaCert)],
-    ['ETCD_PEER_KEY', b64(opts.certs.etcdPeerKey)],
-    ['ETCD_PEER_CERT', b64(opts.certs.etcdPeerCert)],
+    ['ETCD_CA_KEY', b64(pki.etcdCaKey)],
+    ['ETCD_CA_CERT', gzipBase64(pki.etcdCaCert)],
+    ['ETCD_PEER_KEY', b64(certs.etcdPeerKey)],
+    ['ETCD_PEER_CERT', gzipBase64(certs.etcdPeerCert)],
     ['INITIAL_ETCD_CLUSTER', opts.initialEtcdCluster.join(',')],
     ['INITIAL_ETCD_CLUSTER_STATE', opts.initialEtcdClusterState],
-    [QUORUM_READ_KEY, String(opts.quorumReads)],
+    ...(legacy ? ([[QUORUM_READ_KEY, String(opts.quorumReads)]] as Array<[string, string]>) : []),
   ]);
   const kubeMasterCerts = toKubeYaml([
-    ['CA_KEY', b64(opts.pki.caKey)],
-    ['KUBEAPISERVER_CERT', b64(opts.certs.masterCert)],
-    ['KUBEAPISERVER_KEY', b64(opts.certs.masterKey)],
-    ['ETCD_APISERVER_CA_KEY', b64(opts.pki.etcdApiserverCaKey)],
-    ['ETCD_APISERVER_CA_CERT', b64(opts.pki.etcdApiserverCaCert)],
-    ['ETCD_APISERVER_SERVER_KEY', b64(opts.certs.etcdApiserverServerKey)],
-    ['ETCD_APISERVER_SERVER_CERT', b64(opts.certs.etcdApiserverServerCert)],
-    ['ETCD_APISERVER_CLIENT_KEY', b64(opts.certs.etcdApiserverClientKey)],
-    ['ETCD_APISERVER_CLIENT_CERT', b64(opts.certs.etcdApiserverClientCert)],
+    ['CA_KEY', b64(pki.caKey)],
+    ['KUBEAPISERVER_CERT', b64(pki.kubeapiserverCert)],
+    ['KUBEAPISERVER_KEY', b64(pki.kubeapiserverKey)],
+    ...(legacy
+      ? []
+      : ([
+          ['ETCD_APISERVER_CA_KEY', b64(pki.etcdApiserverCaKey)],
+          ['ETCD_APISERVER_CA_CERT', gzipBase64(pki.etcdApiserverCaCert)],
+          ['ETCD_APISERVER_SERVER_KEY', b64(certs.etcdApiserverServerKey)],
+          ['ETCD_APISERVER_SERVER_CERT', gzipBase64(certs.etcdApiserverServerCert)],
+          ['ETCD_APISERVER_CLIENT_KEY', b64(pki.etcdApiserverClientKey)],
+          ['ETCD_APISERVER_CLIENT_CERT', gzipBase64(pki.etcdApiserverClientCert)],
+        ] as Array<[string, string]>)),
   ]);
   const bootNote =
     '#!/bin/sh\n# Quorum sandbox: the VM agent (sandbox/vm/agent.ts) reads kube-env and kube-master-certs\n' +
@@ -344,7 +383,12 @@ export function parseKubeYaml(text: string): Record<string, string> {
   return out;
 }
 
-/** Base64 value of a kube-env certificate or key -> PEM text. */
+/** Base64 value of a kube-env certificate or key -> PEM text (`base64 --decode`). */
 export function decodeBase64Pem(value: string): string {
   return Buffer.from(value, 'base64').toString('utf8');
+}
+
+/** A gzip+base64 etcd certificate -> PEM text (`base64 --decode | gunzip`); throws when it is not gzip. */
+export function decodeGzipBase64Pem(value: string): string {
+  return gunzipSync(Buffer.from(value, 'base64')).toString('utf8');
 }

@@ -5,13 +5,16 @@ import {
   createClusterPki,
   createReplicaCerts,
   decodeBase64Pem,
+  decodeGzipBase64Pem,
   parseKubeYaml,
   yamlQuote,
   type ClusterPki,
   type ReplicaCerts,
 } from './index';
 
-const replica = { name: 'prod-master-abc', internalIp: '127.77.9.2', staticIp: '127.77.9.100' };
+const replica = { name: 'prod-master-abc', internalIp: '127.77.9.2' };
+const staticIp = '127.77.9.100';
+const GZIPPED = new Set(['ETCD_CA_CERT', 'ETCD_PEER_CERT', 'ETCD_APISERVER_CA_CERT', 'ETCD_APISERVER_SERVER_CERT', 'ETCD_APISERVER_CLIENT_CERT']);
 
 let pki: ClusterPki;
 let certs: ReplicaCerts;
@@ -20,14 +23,16 @@ let masterCerts: Record<string, string>;
 let items: Map<string, string>;
 
 beforeAll(async () => {
-  pki = await createClusterPki('prod-master');
+  pki = await createClusterPki('prod-master', staticIp);
   certs = await createReplicaCerts(pki, replica);
   const metadata = buildMasterMetadata({
     masterName: 'prod-master',
     clusterName: 'prod',
     zone: 'europe-west1-b',
+    staticIp,
     pki,
     certs,
+    layout: 'mtls',
     initialEtcdCluster: ['prod-master-abc', 'prod-master-def'],
     initialEtcdClusterState: 'new',
     multizone: true,
@@ -41,7 +46,7 @@ beforeAll(async () => {
 function certFrom(doc: Record<string, string>, key: string): X509Certificate {
   const value = doc[key];
   if (value === undefined) throw new Error(`missing ${key}`);
-  return new X509Certificate(decodeBase64Pem(value));
+  return new X509Certificate(GZIPPED.has(key) ? decodeGzipBase64Pem(value) : decodeBase64Pem(value));
 }
 
 function keyMatches(doc: Record<string, string>, keyName: string, cert: X509Certificate): boolean {
@@ -67,14 +72,15 @@ describe('kube-up encoding', () => {
   it('writes kube-env as one quoted KEY: value line per setting', () => {
     const text = items.get('kube-env') ?? '';
     for (const line of text.trimEnd().split('\n')) expect(line).toMatch(/^[A-Z0-9_]+: '.*'$/);
+    expect(kubeEnv).not.toHaveProperty('MASTER_NAME');
+    expect(kubeEnv).not.toHaveProperty('ETCD_QUORUM_READ');
     expect(kubeEnv).toMatchObject({
       KUBERNETES_MASTER: 'true',
-      MASTER_NAME: 'prod-master',
+      KUBERNETES_MASTER_NAME: staticIp,
       INSTANCE_PREFIX: 'prod',
       ZONE: 'europe-west1-b',
       REGION: 'europe-west1',
       MULTIZONE: 'true',
-      ETCD_QUORUM_READ: 'true',
       SERVICE_CLUSTER_IP_RANGE: '10.0.0.0/16',
       INITIAL_ETCD_CLUSTER: 'prod-master-abc,prod-master-def',
       INITIAL_ETCD_CLUSTER_STATE: 'new',
@@ -83,13 +89,39 @@ describe('kube-up encoding', () => {
     expect(items.get('cluster-location')).toBe('europe-west1');
   });
 
-  it('carries certificates as base64 of the PEM, no line breaks', () => {
-    for (const key of ['CA_CERT', 'MASTER_CERT', 'ETCD_CA_CERT', 'ETCD_PEER_CERT', 'KUBECFG_CERT']) {
+  it('carries certificates as base64 of the PEM (the etcd ones gzip, then base64), no line breaks', () => {
+    for (const key of ['CA_CERT', 'MASTER_CERT', 'KUBECFG_CERT']) {
       expect(kubeEnv[key]).toMatch(/^[A-Za-z0-9+/]+=*$/);
       expect(decodeBase64Pem(kubeEnv[key] ?? '')).toMatch(/^-----BEGIN CERTIFICATE-----/);
     }
-    expect(masterCerts.KUBEAPISERVER_CERT).toBe(kubeEnv.MASTER_CERT);
-    expect(masterCerts.KUBEAPISERVER_KEY).toBe(kubeEnv.MASTER_KEY);
+    for (const [doc, key] of [[kubeEnv, 'ETCD_CA_CERT'], [kubeEnv, 'ETCD_PEER_CERT'], [masterCerts, 'ETCD_APISERVER_CA_CERT'], [masterCerts, 'ETCD_APISERVER_SERVER_CERT'], [masterCerts, 'ETCD_APISERVER_CLIENT_CERT']] as const) {
+      expect(doc[key], key).toMatch(/^[A-Za-z0-9+/]+=*$/);
+      expect(Buffer.from(doc[key] ?? '', 'base64').subarray(0, 2).toString('hex'), key).toBe('1f8b');
+      expect(decodeGzipBase64Pem(doc[key] ?? ''), key).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    }
+    expect(kubeEnv.KUBE_BEARER_TOKEN).toMatch(/^[A-Za-z0-9]{32}$/);
+    expect(masterCerts.KUBEAPISERVER_CERT).not.toBe(kubeEnv.MASTER_CERT);
+  });
+
+  it('writes the pre-1.16 layout without ETCD_APISERVER_* and with ETCD_QUORUM_READ', () => {
+    const legacy = buildMasterMetadata({
+      masterName: 'staging-master',
+      clusterName: 'staging',
+      zone: 'us-central1-b',
+      staticIp,
+      pki,
+      certs,
+      layout: 'legacy',
+      initialEtcdCluster: ['staging-master'],
+      initialEtcdClusterState: 'new',
+      multizone: true,
+      quorumReads: false,
+    });
+    const env = parseKubeYaml(legacy.find((i) => i.key === 'kube-env')?.value ?? '');
+    const mc = parseKubeYaml(legacy.find((i) => i.key === 'kube-master-certs')?.value ?? '');
+    expect(env.ETCD_QUORUM_READ).toBe('false');
+    expect(Object.keys(mc).filter((k) => k.startsWith('ETCD_APISERVER_'))).toEqual([]);
+    expect(Object.keys(mc).sort()).toEqual(['CA_KEY', 'KUBEAPISERVER_CERT', 'KUBEAPISERVER_KEY']);
   });
 });
 
@@ -104,6 +136,7 @@ describe('certificate chains', () => {
     }
     const table: Array<[string, Record<string, string>, string, X509Certificate]> = [
       ['MASTER_CERT', kubeEnv, 'MASTER_KEY', ca],
+      ['KUBEAPISERVER_CERT', masterCerts, 'KUBEAPISERVER_KEY', ca],
       ['KUBECFG_CERT', kubeEnv, 'KUBECFG_KEY', ca],
       ['ETCD_PEER_CERT', kubeEnv, 'ETCD_PEER_KEY', etcdCa],
       ['ETCD_APISERVER_SERVER_CERT', masterCerts, 'ETCD_APISERVER_SERVER_KEY', etcdApiCa],
@@ -132,46 +165,41 @@ describe('certificate chains', () => {
 });
 
 describe('SANs', () => {
-  it('API-server cert covers the static IP, the replica IP and name, the service IP and DNS names', () => {
+  it('API-server cert covers the static IP, the service IP, the kubernetes names and MASTER_NAME, no replica address', () => {
     const master = certFrom(kubeEnv, 'MASTER_CERT');
-    expect(master.checkIP(replica.staticIp)).toBe(replica.staticIp);
-    expect(master.checkIP(replica.internalIp)).toBe(replica.internalIp);
+    expect(master.checkIP(staticIp)).toBe(staticIp);
     expect(master.checkIP('10.0.0.1')).toBe('10.0.0.1');
-    expect(master.checkIP('127.0.0.9')).toBeUndefined();
-    for (const host of [
-      replica.name,
-      'kubernetes',
-      'kubernetes.default',
-      'kubernetes.default.svc',
-      'kubernetes.default.svc.cluster.local',
-    ]) {
+    expect(master.checkIP(replica.internalIp)).toBeUndefined();
+    expect(master.checkIP('127.0.0.1')).toBeUndefined();
+    for (const host of ['prod-master', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local']) {
       expect(master.checkHost(host), host).toBe(host);
     }
+    expect(master.checkHost(replica.name)).toBeUndefined();
     expect(master.keyUsage).toEqual(['1.3.6.1.5.5.7.3.1']);
+    const kubelet = certFrom(masterCerts, 'KUBEAPISERVER_CERT');
+    expect(kubelet.subject).toBe('CN=kube-apiserver');
+    expect(kubelet.keyUsage).toEqual(['1.3.6.1.5.5.7.3.2']);
   });
 
-  it('etcd peer and server certs cover the member IP, name, 127.0.0.1 and localhost', () => {
+  it("etcd certs carry kube-up's names: peer <instance> + 127.0.0.1 (+ the internal IP for now), server etcd-<instance> + 127.0.0.1", () => {
     const peer = certFrom(kubeEnv, 'ETCD_PEER_CERT');
     const server = certFrom(masterCerts, 'ETCD_APISERVER_SERVER_CERT');
-    for (const c of [peer, server]) {
-      expect(c.checkIP(replica.internalIp)).toBe(replica.internalIp);
-      expect(c.checkIP('127.0.0.1')).toBe('127.0.0.1');
-      expect(c.checkHost('localhost')).toBe('localhost');
-      expect(c.checkHost(replica.name)).toBe(replica.name);
-      expect(c.checkIP(replica.staticIp)).toBeUndefined();
-    }
+    expect(sans(peer).sort()).toEqual([`DNS:${replica.name}`, 'IP Address:127.0.0.1', `IP Address:${replica.internalIp}`].sort());
+    expect(sans(server).sort()).toEqual([`DNS:etcd-${replica.name}`, 'IP Address:127.0.0.1']);
+    expect(server.subject).toBe(`CN=etcd-${replica.name}`);
+    expect(server.checkIP(replica.internalIp)).toBeUndefined();
     expect([...(peer.keyUsage ?? [])].sort()).toEqual(['1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2']);
     expect([...(server.keyUsage ?? [])].sort()).toEqual(['1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2']);
     expect(certFrom(masterCerts, 'ETCD_APISERVER_CLIENT_CERT').keyUsage).toEqual(['1.3.6.1.5.5.7.3.2']);
     expect(sans(certFrom(masterCerts, 'ETCD_APISERVER_CLIENT_CERT'))).toEqual([]);
   });
 
-  it('gives each replica its own serving and peer certs from the same authorities', async () => {
-    const other = await createReplicaCerts(pki, { name: 'prod-master-def', internalIp: '127.77.9.3', staticIp: '127.77.9.100' });
+  it('gives each replica its own etcd certs from the same authorities', async () => {
+    const other = await createReplicaCerts(pki, { name: 'prod-master-def', internalIp: '127.77.9.3' });
     const peer = new X509Certificate(other.etcdPeerCert);
-    expect(peer.checkIP('127.77.9.3')).toBe('127.77.9.3');
-    expect(peer.checkIP(replica.internalIp)).toBeUndefined();
+    expect(peer.checkHost('prod-master-def')).toBe('prod-master-def');
+    expect(peer.checkHost(replica.name)).toBeUndefined();
     expect(peer.verify(new X509Certificate(pki.etcdCaCert).publicKey)).toBe(true);
-    expect(other.masterCert).not.toBe(certs.masterCert);
+    expect(other.etcdApiserverServerCert).not.toBe(certs.etcdApiserverServerCert);
   });
 });

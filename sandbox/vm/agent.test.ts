@@ -33,6 +33,7 @@ const REPLICAS = [
 ];
 const COMPONENTS = ['kube-controller-manager', 'kube-scheduler', 'cluster-autoscaler'];
 const LEASE_S = 4;
+const STATIC_IP = '127.77.1.100';
 
 let workDir: string;
 let pki: ClusterPki;
@@ -78,21 +79,57 @@ async function startFakeMetadataServer(): Promise<void> {
   metadataUrl = `http://127.0.0.1:${(metadataServer.address() as AddressInfo).port}/computeMetadata/v1`;
 }
 
+/**
+ * etcdctl against a VM's etcd: events (4002) is plain http as on kube-up masters; main has mutual TLS, and
+ * its server cert names `etcd-<instance>` and 127.0.0.1 only, so etcdctl (which has no server-name flag)
+ * goes through a local TCP forward and verifies 127.0.0.1, as it would through `ssh -L`.
+ */
 async function etcdctl(ip: string, port: number, args: string[]): Promise<string> {
-  const { stdout } = await run(
-    'etcdctl',
-    [
-      `--endpoints=https://${ip}:${port}`,
-      `--cacert=${path.join(workDir, 'etcd-apiserver-ca.crt')}`,
-      `--cert=${path.join(workDir, 'client.crt')}`,
-      `--key=${path.join(workDir, 'client.key')}`,
-      '--dial-timeout=2s',
-      '--command-timeout=3s',
-      ...args,
-    ],
-    { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 8_000 },
-  );
-  return stdout;
+  const tls = port === 2379;
+  const forward = tls ? await localForward(ip, port) : null;
+  try {
+    const { stdout } = await run(
+      'etcdctl',
+      [
+        forward ? `--endpoints=https://127.0.0.1:${forward.port}` : `--endpoints=http://${ip}:${port}`,
+        ...(tls
+          ? [`--cacert=${path.join(workDir, 'etcd-apiserver-ca.crt')}`, `--cert=${path.join(workDir, 'client.crt')}`, `--key=${path.join(workDir, 'client.key')}`]
+          : []),
+        '--dial-timeout=2s',
+        '--command-timeout=3s',
+        ...args,
+      ],
+      { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 8_000 },
+    );
+    return stdout;
+  } finally {
+    await forward?.close();
+  }
+}
+
+async function localForward(host: string, port: number): Promise<{ port: number; close: () => Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((inbound) => {
+    const outbound = net.connect(port, host);
+    for (const sock of [inbound, outbound]) {
+      sockets.add(sock);
+      sock.on('close', () => sockets.delete(sock));
+      sock.on('error', () => {
+        inbound.destroy();
+        outbound.destroy();
+      });
+    }
+    inbound.pipe(outbound).pipe(inbound);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const sock of sockets) sock.destroy();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 const memberListSchema = z.object({
@@ -132,6 +169,8 @@ function api(ip: string, reqPath: string, opts: { method?: string; body?: unknow
         path: reqPath,
         method: opts.method ?? 'GET',
         ca: pki.caCert,
+        // MASTER_CERT names the static IP and the `kubernetes` names, no replica address (kube-up's).
+        servername: 'kubernetes',
         ...(opts.clientCert === false ? {} : { cert: pki.kubecfgCert, key: pki.kubecfgKey }),
         agent: false,
         timeout: 2_000,
@@ -213,23 +252,25 @@ function alive(pid: number): boolean {
 beforeAll(async () => {
   process.env.SANDBOX_LEASE_DURATION_S = String(LEASE_S);
   workDir = await mkdtemp(path.join(os.tmpdir(), 'quorum-vm-agent-'));
-  pki = await createClusterPki(MASTER);
+  pki = await createClusterPki(MASTER, STATIC_IP);
   await startFakeMetadataServer();
   let clientFilesWritten = false;
   for (const replica of REPLICAS) {
-    const certs = await createReplicaCerts(pki, { ...replica, staticIp: '127.77.1.100' });
+    const certs = await createReplicaCerts(pki, replica);
     if (!clientFilesWritten) {
       await writeFile(path.join(workDir, 'etcd-apiserver-ca.crt'), pki.etcdApiserverCaCert);
-      await writeFile(path.join(workDir, 'client.crt'), certs.etcdApiserverClientCert);
-      await writeFile(path.join(workDir, 'client.key'), certs.etcdApiserverClientKey, { mode: 0o600 });
+      await writeFile(path.join(workDir, 'client.crt'), pki.etcdApiserverClientCert);
+      await writeFile(path.join(workDir, 'client.key'), pki.etcdApiserverClientKey, { mode: 0o600 });
       clientFilesWritten = true;
     }
     const items = buildMasterMetadata({
       masterName: MASTER,
       clusterName: 'agenttest',
       zone: replica.zone,
+      staticIp: STATIC_IP,
       pki,
       certs,
+      layout: 'mtls',
       initialEtcdCluster: REPLICAS.map((r) => r.name),
       initialEtcdClusterState: 'new',
       multizone: true,
@@ -387,13 +428,15 @@ describe('VM agent with real etcd', () => {
     const newcomer = { name: `${MASTER}-g4h`, internalIp: '127.77.1.4', zone: 'europe-west1-b' };
     const existing = REPLICAS[0]?.internalIp ?? '';
     extraDns.set(newcomer.name, newcomer.internalIp);
-    const certs = await createReplicaCerts(pki, { ...newcomer, staticIp: '127.77.1.100' });
+    const certs = await createReplicaCerts(pki, newcomer);
     const items = buildMasterMetadata({
       masterName: MASTER,
       clusterName: 'agenttest',
       zone: newcomer.zone,
+      staticIp: STATIC_IP,
       pki,
       certs,
+      layout: 'mtls',
       initialEtcdCluster: [...REPLICAS.map((r) => r.name), newcomer.name],
       initialEtcdClusterState: 'existing',
       multizone: true,
@@ -455,13 +498,24 @@ describe('VM agent with real etcd', () => {
     // Known, but its kube-env lacks the certificates.
     metadataByIp.set('127.77.1.8', new Map([['kube-env', "INITIAL_ETCD_CLUSTER: 'broken-vm'\n"], ['kube-master-certs', '']]));
     const broken: VmSpec = { ...base, name: 'broken-vm', internalIp: '127.77.1.8', diskDir: path.join(workDir, 'disks', 'broken-vm') };
+    // Complete, but its peer cert is plain base64 where configure-helper runs `base64 --decode | gunzip`.
+    const plain = await createReplicaCerts(pki, { name: 'plain-vm', internalIp: '127.77.1.7' });
+    const plainItems = buildMasterMetadata({ masterName: 'plain-master', clusterName: 'plain', zone: 'europe-west1-b', staticIp: STATIC_IP, pki, certs: plain, layout: 'mtls', initialEtcdCluster: ['plain-vm'], initialEtcdClusterState: 'new', multizone: true, quorumReads: true });
+    const plainMetadata = new Map(plainItems.map((i) => [i.key, i.value]));
+    plainMetadata.set('kube-env', (plainMetadata.get('kube-env') ?? '').replace(/^ETCD_PEER_CERT: '.*'$/m, `ETCD_PEER_CERT: '${Buffer.from(plain.etcdPeerCert).toString('base64')}'`));
+    metadataByIp.set('127.77.1.7', plainMetadata);
+    const ungzipped: VmSpec = { ...base, name: 'plain-vm', internalIp: '127.77.1.7', diskDir: path.join(workDir, 'disks', 'plain-vm') };
 
-    await expect(Promise.all([failingHost.boot(unknown), failingHost.boot(broken)])).resolves.toBeDefined();
+    await expect(Promise.all([failingHost.boot(unknown), failingHost.boot(broken), failingHost.boot(ungzipped)])).resolves.toBeDefined();
     expect(failingHost.state('unknown-vm')).toBe('failed');
     expect(failingHost.state('broken-vm')).toBe('failed');
+    expect(failingHost.state('plain-vm')).toBe('failed');
     expect(logs.some((l) => l.includes('unknown-vm: boot failed: GET') && l.includes('HTTP 404'))).toBe(true);
     expect(logs.some((l) => l.includes('broken-vm: boot failed: metadata kube-env is not usable') && l.includes('CA_CERT'))).toBe(true);
+    expect(logs.some((l) => l.includes('plain-vm: boot failed: metadata kube-env is not usable: ETCD_PEER_CERT: not gzip'))).toBe(true);
     expect(await readyPort('127.77.1.8', 2379)).toBe(false);
+    expect(await readyPort('127.77.1.7', 2379)).toBe(false);
+    expect(await readyPort('127.77.1.7', 4002)).toBe(false);
     await failingHost.shutdownAll();
     expect(failingHost.state('broken-vm')).toBe('stopped');
   }, 20_000);
@@ -469,9 +523,10 @@ describe('VM agent with real etcd', () => {
   it('serves reads member-local without quorum reads, through the leader with them', async () => {
     // Two 2-member clusters, one with quorum reads off and one with them on; each loses a member (and quorum).
     const lonelyHost = createVmHost({ log: (msg) => logs.push(`${new Date().toISOString()} ${msg}`) });
+    // reads off: an HA-era cluster (plain http etcd, ETCD_QUORUM_READ=false); reads on: current kube-up (mTLS, no setting).
     const clusters = [
-      { master: 'reads-off-master', quorumReads: false, ips: ['127.77.2.1', '127.77.2.11'] },
-      { master: 'reads-on-master', quorumReads: true, ips: ['127.77.2.2', '127.77.2.12'] },
+      { master: 'reads-off-master', quorumReads: false, layout: 'legacy' as const, ips: ['127.77.2.1', '127.77.2.11'] },
+      { master: 'reads-on-master', quorumReads: true, layout: 'mtls' as const, ips: ['127.77.2.2', '127.77.2.12'] },
     ];
     const members = clusters.flatMap((c) => c.ips.map((ip, i) => ({ ...c, name: `${c.master}-${'ab'[i]}`, ip })));
     for (const m of members) extraDns.set(m.name, m.ip);
@@ -484,13 +539,15 @@ describe('VM agent with real etcd', () => {
       metadataUrl,
     });
     for (const m of members) {
-      const certs = await createReplicaCerts(pki, { name: m.name, internalIp: m.ip, staticIp: '' });
+      const certs = await createReplicaCerts(pki, { name: m.name, internalIp: m.ip });
       const items = buildMasterMetadata({
         masterName: m.master,
         clusterName: m.master,
         zone: 'europe-west1-b',
+        staticIp: STATIC_IP,
         pki,
         certs,
+        layout: m.layout,
         initialEtcdCluster: members.filter((o) => o.master === m.master).map((o) => o.name),
         initialEtcdClusterState: 'new',
         multizone: true,
@@ -506,6 +563,14 @@ describe('VM agent with real etcd', () => {
         await waitFor(`/readyz ok on ${ip}`, async () => ((await readyz(ip ?? '')) === 'ok' ? true : undefined), 15_000);
         expect((await api(ip ?? '', '/api/v1/nodes', { method: 'POST', body: node })).status).toBe(201);
       }
+      // The legacy layout serves etcd main over plain http; the current one only over mutual TLS.
+      const plainMain = (ip: string) =>
+        run('etcdctl', [`--endpoints=http://${ip}:2379`, '--dial-timeout=2s', '--command-timeout=2s', 'member', 'list'], { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 8_000 }).then(
+          () => true,
+          () => false,
+        );
+      expect(await plainMain(off ?? '')).toBe(true);
+      expect(await plainMain(on ?? '')).toBe(false);
       for (const m of members.filter((o) => o.name.endsWith('-b'))) await lonelyHost.shutdown(m.name);
 
       // Without quorum: the member-local read still answers (possibly stale), the quorum read cannot.
@@ -538,9 +603,11 @@ describe('VM agent with real etcd', () => {
       initialClusterState: 'new',
       masterName: MASTER,
       tls: {
-        clientCa: path.join(spec.diskDir, 'pki', 'etcd-apiserver-ca.crt'),
-        serverCert: path.join(spec.diskDir, 'pki', 'etcd-apiserver-server.crt'),
-        serverKey: path.join(spec.diskDir, 'pki', 'etcd-apiserver-server.key'),
+        client: {
+          clientCa: path.join(spec.diskDir, 'pki', 'etcd-apiserver-ca.crt'),
+          serverCert: path.join(spec.diskDir, 'pki', 'etcd-apiserver-server.crt'),
+          serverKey: path.join(spec.diskDir, 'pki', 'etcd-apiserver-server.key'),
+        },
         peerCa: path.join(spec.diskDir, 'pki', 'etcd-ca.crt'),
         peerCert: path.join(spec.diskDir, 'pki', 'etcd-peer.crt'),
         peerKey: path.join(spec.diskDir, 'pki', 'etcd-peer.key'),

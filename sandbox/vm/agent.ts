@@ -17,7 +17,8 @@ import {
   type EtcdCluster,
   type EtcdExit,
   type EtcdLaunch,
-  type EtcdTlsFiles,
+  type EtcdClientTlsFiles,
+  type EtcdPeerTlsFiles,
 } from './etcd-process';
 import { LEADER_ELECTED_COMPONENTS } from './kube-objects';
 import { startLeaderElection, type LeaderElection } from './leader-election';
@@ -114,18 +115,19 @@ export function createVmHost(opts: {
         initialCluster: members,
         initialClusterState: config.initialEtcdClusterState,
         masterName: config.masterName,
-        tls: files.etcd,
+        // Client TLS only on main, and only in the layout that has it.
+        tls: { ...files.etcdPeer, client: cluster === 'main' ? files.etcdClient : null },
       };
       const proc = new EtcdProcess(launch, onEtcdExit(cluster));
       run.etcds.push(proc);
       await proc.start();
     }
 
+    const etcdClient = config.pem.etcdApiserver;
     run.etcd = createLocalEtcd({
       ip: '127.0.0.1',
-      caCert: config.pem.etcdApiserverCaCert,
-      clientCert: config.pem.etcdApiserverClientCert,
-      clientKey: config.pem.etcdApiserverClientKey,
+      instance: spec.name,
+      tls: etcdClient ? { caCert: etcdClient.caCert, clientCert: etcdClient.clientCert, clientKey: etcdClient.clientKey } : null,
       quorumReads: config.quorumReads,
     });
     run.apiserver = await startApiServer({
@@ -133,8 +135,9 @@ export function createVmHost(opts: {
       ip: '0.0.0.0',
       port: APISERVER_PORT,
       caCert: config.pem.caCert,
-      servingCert: config.pem.masterCert,
-      servingKey: config.pem.masterKey,
+      servingCert: config.pem.servingCert,
+      servingKey: config.pem.servingKey,
+      bearerToken: config.bearerToken,
       etcd: run.etcd,
       log,
     });
@@ -147,7 +150,7 @@ export function createVmHost(opts: {
       log,
     });
     log(
-      `booted in ${Date.now() - t0} ms: etcd main https://127.0.0.1:2379, events :4002, peers ${spec.internalIp}:2380/2381, ` +
+      `booted in ${Date.now() - t0} ms: etcd main ${config.etcdLayout === 'mtls' ? 'https' : 'http'}://127.0.0.1:2379, events http :4002, peers ${spec.internalIp}:2380/2381, ` +
         `API server :${APISERVER_PORT}, quorum reads ${config.quorumReads ? 'on' : 'off'}`,
     );
   }
@@ -361,7 +364,7 @@ export function createVmHost(opts: {
   return host;
 }
 
-type PkiFiles = { etcd: EtcdTlsFiles };
+type PkiFiles = { etcdPeer: EtcdPeerTlsFiles; etcdClient: EtcdClientTlsFiles | null };
 
 /** Writes the certs where the VM's processes read them; keys 0600, as configure-helper does. */
 async function writePki(diskDir: string, config: MasterConfig): Promise<PkiFiles> {
@@ -376,19 +379,23 @@ async function writePki(diskDir: string, config: MasterConfig): Promise<PkiFiles
   };
   const { pem } = config;
   await put('ca.crt', pem.caCert, false);
-  await put('apiserver.crt', pem.masterCert, false);
-  await put('apiserver.key', pem.masterKey, true);
-  const [peerCa, peerCert, peerKey, clientCa, serverCert, serverKey] = await Promise.all([
+  await put('apiserver.crt', pem.servingCert, false);
+  await put('apiserver.key', pem.servingKey, true);
+  const [peerCa, peerCert, peerKey] = await Promise.all([
     put('etcd-ca.crt', pem.etcdCaCert, false),
     put('etcd-peer.crt', pem.etcdPeerCert, false),
     put('etcd-peer.key', pem.etcdPeerKey, true),
-    put('etcd-apiserver-ca.crt', pem.etcdApiserverCaCert, false),
-    put('etcd-apiserver-server.crt', pem.etcdApiserverServerCert, false),
-    put('etcd-apiserver-server.key', pem.etcdApiserverServerKey, true),
   ]);
-  await put('etcd-apiserver-client.crt', pem.etcdApiserverClientCert, false);
-  await put('etcd-apiserver-client.key', pem.etcdApiserverClientKey, true);
-  return { etcd: { peerCa, peerCert, peerKey, clientCa, serverCert, serverKey } };
+  const api = pem.etcdApiserver;
+  if (api === null) return { etcdPeer: { peerCa, peerCert, peerKey }, etcdClient: null };
+  const [clientCa, serverCert, serverKey] = await Promise.all([
+    put('etcd-apiserver-ca.crt', api.caCert, false),
+    put('etcd-apiserver-server.crt', api.serverCert, false),
+    put('etcd-apiserver-server.key', api.serverKey, true),
+  ]);
+  await put('etcd-apiserver-client.crt', api.clientCert, false);
+  await put('etcd-apiserver-client.key', api.clientKey, true);
+  return { etcdPeer: { peerCa, peerCert, peerKey }, etcdClient: { clientCa, serverCert, serverKey } };
 }
 
 function leaseDurationS(): number {

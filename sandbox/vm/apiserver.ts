@@ -1,8 +1,9 @@
-// HTTPS stand-in for a replica's kube-apiserver: the replica's serving cert, clients authenticated by
-// certificates of the cluster CA (the admin cert from kube-env), and only the handful of endpoints the
-// dashboard reads, answered from the replica's LOCAL etcd main as the real API server does.
+// HTTPS stand-in for a replica's kube-apiserver: the serving cert configure-helper picks (MASTER_CERT,
+// shared by every replica, or APISERVER_SERVER_CERT when set), clients authenticated by certificates of the
+// cluster CA (the admin cert from kube-env) or by KUBE_BEARER_TOKEN (known_tokens.csv), and only the handful
+// of endpoints the dashboard reads, answered from the replica's LOCAL etcd main as the real API server does.
 
-import { randomUUID } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
@@ -44,9 +45,18 @@ export async function startApiServer(opts: {
   caCert: string;
   servingCert: string;
   servingKey: string;
+  /** KUBE_BEARER_TOKEN; null: certificates only. */
+  bearerToken?: string | null;
   etcd: LocalEtcd;
   log: (msg: string) => void;
 }): Promise<ApiServer> {
+  const token = opts.bearerToken ? Buffer.from(opts.bearerToken) : null;
+  function bearerMatches(req: IncomingMessage): boolean {
+    const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+    if (!token || !m?.[1]) return false;
+    const given = Buffer.from(m[1]);
+    return given.length === token.length && timingSafeEqual(given, token);
+  }
   const { client, quorumReads } = opts.etcd;
   const serializable = !quorumReads;
   // One etcd probe at a time: concurrent /readyz requests share its answer.
@@ -188,7 +198,7 @@ export async function startApiServer(opts: {
   function answer(req: IncomingMessage, res: ServerResponse): void {
     if (res.destroyed) return;
     const socket = req.socket as TLSSocket;
-    if (!socket.authorized) {
+    if (!socket.authorized && !bearerMatches(req)) {
       req.resume();
       sendJson(res, 401, statusFailure(401, 'Unauthorized', 'Unauthorized'));
       return;

@@ -1,5 +1,7 @@
 // One etcd server of a sandbox VM, run as a real /usr/bin/etcd child process bound to the VM's own
-// IP, with mutual TLS on client and peer ports. Its pidfile lets a later sandbox run find and end an
+// IP, as kube-up's etcd.manifest runs it: mutual TLS between peers always; on the client port mutual TLS
+// only for etcd main of a cluster whose metadata has the ETCD_APISERVER_* set, else plain http (events
+// always: "mTLS only for etcd server, not etcd-events"). Its pidfile lets a later sandbox run find and end an
 // etcd left behind by a run that was killed without cleanup, so a restart never meets a busy port.
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -18,14 +20,10 @@ const STOP_GRACE_MS = 5_000;
 // etcd logs at info level (elections, peers) for debugging; keep one previous file once it grows past this.
 const LOG_ROTATE_BYTES = 10 << 20;
 
-export type EtcdTlsFiles = {
-  clientCa: string;
-  serverCert: string;
-  serverKey: string;
-  peerCa: string;
-  peerCert: string;
-  peerKey: string;
-};
+export type EtcdPeerTlsFiles = { peerCa: string; peerCert: string; peerKey: string };
+export type EtcdClientTlsFiles = { clientCa: string; serverCert: string; serverKey: string };
+/** `client` null: the client port speaks plain http. */
+export type EtcdTlsFiles = EtcdPeerTlsFiles & { client: EtcdClientTlsFiles | null };
 
 export type EtcdLaunch = {
   cluster: EtcdCluster;
@@ -58,9 +56,11 @@ function pidfilePath(diskDir: string, cluster: EtcdCluster): string {
 
 export function etcdArgs(launch: EtcdLaunch): string[] {
   const { clientPort, peerPort } = ETCD_CLUSTERS[launch.cluster];
-  // As kube-up's etcd.manifest: clients on the VM's own loopback only; peers listen on the host IP and
-  // are advertised by instance name, which the VPC's DNS (the namespace's hosts file here) resolves.
-  const clientUrl = `https://127.0.0.1:${clientPort}`;
+  // As kube-up's etcd.manifest: clients on the VM's own loopback only (https when the metadata carries the
+  // ETCD_APISERVER_* certs, else http); peers listen on the host IP and are advertised by instance name,
+  // which the VPC's DNS (the namespace's hosts file here) resolves.
+  const client = launch.tls.client;
+  const clientUrl = `${client ? 'https' : 'http'}://127.0.0.1:${clientPort}`;
   const peerListenUrl = `https://${launch.ip}:${peerPort}`;
   const peerUrl = `https://${launch.instance}:${peerPort}`;
   const initialCluster = launch.initialCluster.map((instance) => `${etcdMemberName(instance)}=https://${instance}:${peerPort}`).join(',');
@@ -74,10 +74,7 @@ export function etcdArgs(launch: EtcdLaunch): string[] {
     `--initial-cluster=${initialCluster}`,
     `--initial-cluster-state=${launch.initialClusterState}`,
     `--initial-cluster-token=${launch.masterName}-etcd-${launch.cluster}`,
-    '--client-cert-auth',
-    `--trusted-ca-file=${launch.tls.clientCa}`,
-    `--cert-file=${launch.tls.serverCert}`,
-    `--key-file=${launch.tls.serverKey}`,
+    ...(client ? ['--client-cert-auth', `--trusted-ca-file=${client.clientCa}`, `--cert-file=${client.serverCert}`, `--key-file=${client.serverKey}`] : []),
     '--peer-client-cert-auth',
     `--peer-trusted-ca-file=${launch.tls.peerCa}`,
     `--peer-cert-file=${launch.tls.peerCert}`,

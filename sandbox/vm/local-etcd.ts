@@ -1,5 +1,5 @@
 // The client a replica's API server and controllers use: their own local etcd main only, like a
-// kube-up master (--etcd-servers=https://127.0.0.1:2379).
+// kube-up master (--etcd-servers=https://127.0.0.1:2379, or http:// in the legacy layout).
 
 import { Etcd3, type IKeyValue } from 'etcd3';
 import { noop } from 'cockatiel';
@@ -16,18 +16,24 @@ export type LocalEtcd = {
 
 export function createLocalEtcd(opts: {
   ip: string;
-  caCert: string;
-  clientCert: string;
-  clientKey: string;
+  /** The instance: its etcd's server certificate names `etcd-<instance>` and 127.0.0.1, not the VM's IP. */
+  instance: string;
+  /** Mutual TLS (ETCD_APISERVER_CA_CERT and the client cert), or null for plain http (legacy layout). */
+  tls: { caCert: string; clientCert: string; clientKey: string } | null;
   quorumReads: boolean;
 }): LocalEtcd {
+  const { tls } = opts;
   const client = new Etcd3({
-    hosts: `https://${opts.ip}:${ETCD_CLUSTERS.main.clientPort}`,
-    credentials: {
-      rootCertificate: Buffer.from(opts.caCert),
-      certChain: Buffer.from(opts.clientCert),
-      privateKey: Buffer.from(opts.clientKey),
-    },
+    hosts: `${tls ? 'https' : 'http'}://${opts.ip}:${ETCD_CLUSTERS.main.clientPort}`,
+    ...(tls
+      ? {
+          credentials: {
+            rootCertificate: Buffer.from(tls.caCert),
+            certChain: Buffer.from(tls.clientCert),
+            privateKey: Buffer.from(tls.clientKey),
+          },
+        }
+      : {}),
     // A breaker would keep failing calls after etcd came back; each call has its own deadline instead.
     faultHandling: { host: () => noop, global: noop },
     defaultCallOptions: () => ({ deadline: Date.now() + CALL_DEADLINE_MS }),
@@ -36,6 +42,7 @@ export function createLocalEtcd(opts: {
       // Reconnect quickly once the local etcd is back (grpc's default backoff grows to minutes).
       'grpc.initial_reconnect_backoff_ms': 100,
       'grpc.max_reconnect_backoff_ms': 1_000,
+      ...(tls ? { 'grpc.ssl_target_name_override': `etcd-${opts.instance}` } : {}),
     },
   });
   return { client, quorumReads: opts.quorumReads, close: () => client.close() };

@@ -20,39 +20,49 @@ beforeAll(async () => {
   const staging = await replicas(STAGING);
   const p = readMasterMetadata(prod[0]?.metadata ?? {});
   const s = readMasterMetadata(staging[0]?.metadata ?? {});
-  if (!p?.etcdClient || !p.kube || !s?.etcdClient) throw new Error('sandbox metadata without credentials');
+  // prod: mutual TLS on etcd main; staging: the pre-1.16 layout, plain http (no credentials, and none needed).
+  if (!p?.etcd?.main || !p.kube || !s?.etcd || s.etcd.main !== null) throw new Error('sandbox metadata without the expected etcd layouts');
   prodCreds = p;
   stagingCreds = s;
 });
 afterAll(() => c.close());
 
 const ip = (i: InstanceInfo) => i.internalIp ?? 'missing';
-const etcdCreds = () => prodCreds.etcdClient ?? { caCert: '', clientCert: '', clientKey: '' };
+const etcdCreds = () => prodCreds.etcd?.main ?? { caCert: '', clientCert: '', clientKey: '' };
+const main = (i: InstanceInfo, port = 2379) => ({ address: `${ip(i)}:${port}`, serverName: `etcd-${i.name}` });
 const kubeCreds = () => prodCreds.kube ?? { caCert: '', clientCert: '', clientKey: '' };
 
 describe('Etcd3Admin', () => {
   it('reports each member about itself, ids as decimal strings', async () => {
-    const statuses = await Promise.all(prod.map((i) => c.etcd.status(`https://${ip(i)}:2379`, etcdCreds(), 2_000)));
+    const statuses = await Promise.all(prod.map((i) => c.etcd.status(main(i), etcdCreds(), 2_000)));
     for (const s of statuses) expect(s).toMatchObject({ ok: true, memberId: expect.stringMatching(/^\d+$/), version: expect.stringMatching(/^3\./) });
     expect(new Set(statuses.map((s) => (s.ok ? s.memberId : ''))).size).toBe(3);
   });
 
   it('lists members through any endpoint that answers, ignoring dead ones', async () => {
-    const dead = `https://${ip(prod[0] as InstanceInfo)}:2999`;
-    const members = await c.etcd.memberList([dead, `https://${ip(prod[1] as InstanceInfo)}:2379`], etcdCreds(), 2_000);
+    const dead = main(prod[0] as InstanceInfo, 2999);
+    const members = await c.etcd.memberList([dead, main(prod[1] as InstanceInfo)], etcdCreds(), 2_000);
     expect(members.map((m) => m.name).sort()).toEqual(prod.map((i) => `etcd-${i.name}`).sort());
   });
 
   it('gives a short reason when nobody answers', async () => {
-    await expect(c.etcd.memberList([`https://${ip(prod[0] as InstanceInfo)}:2999`], etcdCreds(), 1_000)).rejects.toThrow(
+    await expect(c.etcd.memberList([main(prod[0] as InstanceInfo, 2999)], etcdCreds(), 1_000)).rejects.toThrow(
       /no member answered: .*connection refused/,
     );
-    expect(await c.etcd.status(`https://${ip(prod[0] as InstanceInfo)}:2999`, etcdCreds(), 1_000)).toEqual({ ok: false, error: 'connection refused' });
+    expect(await c.etcd.status(main(prod[0] as InstanceInfo, 2999), etcdCreds(), 1_000)).toEqual({ ok: false, error: 'connection refused' });
   });
 
-  it('says so when the credentials are another cluster\'s', async () => {
-    const status = await c.etcd.status(`https://${ip(prod[0] as InstanceInfo)}:2379`, stagingCreds.etcdClient ?? etcdCreds(), 2_000);
+  it('refuses a member whose certificate does not name etcd-<instance> (the one dialled)', async () => {
+    const [a, b] = prod as [InstanceInfo, InstanceInfo];
+    const status = await c.etcd.status({ address: `${ip(a)}:2379`, serverName: `etcd-${b.name}` }, etcdCreds(), 2_000);
     expect(status).toEqual({ ok: false, error: expect.stringMatching(/^TLS: /) });
+  });
+
+  it('speaks plain http to staging (pre-1.16 layout) and to every events cluster', async () => {
+    const [staged] = await replicas(STAGING);
+    if (!staged) throw new Error('no staging replica');
+    expect(await c.etcd.status(main(staged), stagingCreds.etcd?.main ?? null, 2_000)).toMatchObject({ ok: true });
+    expect(await c.etcd.status(main(prod[0] as InstanceInfo, 4002), prodCreds.etcd?.events ?? null, 2_000)).toMatchObject({ ok: true });
   });
 });
 

@@ -93,8 +93,8 @@ describe('chaos controls, seen by the dashboard', () => {
     const [vm] = (await replicaVms(c, PROD)).filter((r) => r.name === v.name);
     const certs = writeEtcdctlCerts(vm?.metadata ?? {});
     try {
-      await expect(etcdctlEndpointStatus(certs, [c.endpoints.etcd(v.ip, 'main')])).rejects.toThrow();
-      expect(await etcdctlEndpointStatus(certs, [c.endpoints.etcd(v.ip, 'events')])).toHaveLength(1);
+      await expect(etcdctlEndpointStatus(certs, [c.endpoints.etcd({ name: v.name, internalIp: v.ip }, 'main')])).rejects.toThrow();
+      expect(await etcdctlEndpointStatus(certs, [c.endpoints.etcd({ name: v.name, internalIp: v.ip }, 'events')])).toHaveLength(1);
     } finally {
       certs.cleanup();
     }

@@ -76,7 +76,8 @@ function readyz(ip: string, kubeEnvYaml: string): Promise<{ status: number; body
   const pem = (key: string) => Buffer.from(env[key] ?? '', 'base64').toString('utf8');
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: ip, port: c.env.SANDBOX_APISERVER_PORT, path: '/readyz', ca: pem('CA_CERT'), cert: pem('KUBECFG_CERT'), key: pem('KUBECFG_KEY'), timeout: 5_000 },
+      // MASTER_CERT names the static IP and `kubernetes`, not the replica's own address (kube-up's).
+      { host: ip, servername: 'kubernetes', port: c.env.SANDBOX_APISERVER_PORT, path: '/readyz', ca: pem('CA_CERT'), cert: pem('KUBECFG_CERT'), key: pem('KUBECFG_KEY'), timeout: 5_000 },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
@@ -153,7 +154,7 @@ describe('create a cluster with the step executors', () => {
     const etcdctlCerts = writeEtcdctlCerts(instance.metadata);
     try {
       for (const cluster of ['main', 'events'] as const) {
-        const members = await etcdctlMemberList(etcdctlCerts, [c.endpoints.etcd(instance.internalIp, cluster)]);
+        const members = await etcdctlMemberList(etcdctlCerts, [c.endpoints.etcd({ name: instance.name, internalIp: instance.internalIp }, cluster)]);
         expect(members.map((m) => ({ name: m.name, isLearner: m.isLearner, started: m.clientURLs.length > 0 }))).toEqual([{ name: `etcd-${masterName}`, isLearner: false, started: true }]);
       }
     } finally {

@@ -15,7 +15,7 @@ import { clusterId, type ClusterRef } from '@/lib/core/topology';
 import type { JsonValue } from '@/lib/ports/store';
 import { systemClock } from '@/lib/ports/clock';
 import type { InstanceInfo } from '@/lib/ports/compute';
-import type { EtcdClientCredentials } from '@/lib/ports/etcd-admin';
+import type { EtcdTls } from '@/lib/ports/etcd-admin';
 import { createRunner, type StepContext, type StepExecutor } from '@/lib/server/operations/runner';
 import { createStepCompensations, createStepExecutors, rollbackKindsOf } from '@/lib/server/operations/steps';
 import { newReplicaOf } from '@/lib/server/operations/steps/cluster-context';
@@ -119,8 +119,8 @@ async function rerunEveryStep(operationId: string): Promise<void> {
 }
 
 /** Makes a replica other than `<masterName>` lead etcd main (MoveLeader sent to the current leader) and returns it. */
-async function makeNewReplicaLead(vms: InstanceInfo[], creds: EtcdClientCredentials): Promise<InstanceInfo> {
-  const mainOf = (r: InstanceInfo) => c.endpoints.etcd(r.internalIp ?? '', 'main');
+async function makeNewReplicaLead(vms: InstanceInfo[], creds: EtcdTls): Promise<InstanceInfo> {
+  const mainOf = (r: InstanceInfo) => c.endpoints.etcd({ name: r.name, internalIp: r.internalIp ?? '' }, 'main');
   const statuses = await Promise.all(vms.map((r) => c.etcd.status(mainOf(r), creds, 5_000)));
   const leader = vms[statuses.findIndex((st) => st.ok && st.memberId === st.leaderId)];
   if (!leader) throw new Error('etcd main has no leader among the replicas');
@@ -189,8 +189,8 @@ describe('scale staging with the step executors', () => {
 
     // 3 -> 1: two removals, the first of the etcd main leader (so leadership must move); the load
     // balancer goes with the second and the static IP returns.
-    const creds = readMasterMetadata(threeAgain[0]?.metadata ?? {})?.etcdClient;
-    if (!creds) throw new Error('no etcd credentials in the replicas metadata');
+    const creds = readMasterMetadata(threeAgain[0]?.metadata ?? {})?.etcd?.main;
+    if (creds === undefined) throw new Error('no etcd credentials in the replicas metadata');
     // The other integration tests expect staging-master to be staging's replica: the two new ones go,
     // and the etcd main leader is made one of them first, so its removal has to move leadership.
     const leader = await makeNewReplicaLead(threeAgain, creds);

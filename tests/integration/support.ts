@@ -1,5 +1,5 @@
 // Shared by the integration tests: a container wired to the test sandbox, the prod cluster's ref, and
-// an etcdctl runner with certificates taken from a prod master's metadata (decoded by tests/support, not by
+// an etcdctl runner with certificates taken from a master's metadata (none for plain-http etcd) (decoded by tests/support, not by
 // the adapters, so etcdctl checks what the dashboard claims without sharing its parsing).
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,11 +16,14 @@ import type { Store } from '@/lib/ports/store';
 import type { StepExecutor } from '@/lib/server/operations/runner';
 import { createContainer, type Container } from '@/lib/server/container';
 import { parseEnv } from '@/lib/server/env';
-import { etcdClientPems } from '../support/etcd-client-pems';
+import type { EtcdEndpoint } from '@/lib/ports/etcd-admin';
+import { ETCD_CLIENT_PORTS } from '@/lib/server/container';
+import { etcdClientPemsIfAny } from '../support/etcd-client-pems';
+import { withLocalForwards } from '../support/local-forward';
 import { replicaVms } from '../support/replica-vms';
 
 // These live in tests/support (the benches use them too) and stay importable from here.
-export { etcdClientPems, type EtcdClientPems } from '../support/etcd-client-pems';
+export { etcdClientPems, etcdClientPemsIfAny, type EtcdClientPems } from '../support/etcd-client-pems';
 export { replicaEtcdEndpoints, replicaVms } from '../support/replica-vms';
 
 const run = promisify(execFile);
@@ -53,17 +56,43 @@ export async function pollUntil<T>(probe: () => Promise<T>, done: (value: T) => 
 
 // --- etcdctl -----------------------------------------------------------------------------------------------
 
-export type EtcdctlCerts = { dir: string; cacert: string; cert: string; key: string; cleanup: () => void };
+export type EtcdctlCerts = {
+  dir: string;
+  /** Files for etcd main's mutual TLS; null when the master has no ETCD_APISERVER_* (main is plain http). */
+  tls: { cacert: string; cert: string; key: string } | null;
+  cleanup: () => void;
+};
 
 /** kube-master-certs of an instance -> PEM files for etcdctl (ETCD_APISERVER_CA_CERT / CLIENT_CERT / CLIENT_KEY). */
 export function writeEtcdctlCerts(metadata: Record<string, string>): EtcdctlCerts {
-  const pems = etcdClientPems(metadata);
+  const pems = etcdClientPemsIfAny(metadata);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'quorum-etcdctl-'));
+  const cleanup = () => rmSync(dir, { recursive: true, force: true });
+  if (!pems) return { dir, tls: null, cleanup };
   const files = { cacert: path.join(dir, 'ca.crt'), cert: path.join(dir, 'client.crt'), key: path.join(dir, 'client.key') };
   writeFileSync(files.cacert, pems.ca);
   writeFileSync(files.cert, pems.cert);
   writeFileSync(files.key, pems.key, { mode: 0o600 });
-  return { dir, ...files, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return { dir, tls: files, cleanup };
+}
+
+/**
+ * Runs `fn` with etcdctl URLs for `endpoints`. etcd events is plain http on every kube-up master (its client
+ * port is 4002), and so is main without TLS files. With TLS, etcdctl (which has no server-name flag) goes
+ * through a local forward and verifies 127.0.0.1, which kube-up's etcd server certificate names, as it would
+ * through `ssh -L` to a real master.
+ */
+async function withEtcdctlUrls<T>(certs: EtcdctlCerts, endpoints: readonly EtcdEndpoint[], fn: (urls: string[], tls: boolean) => Promise<T>): Promise<T> {
+  const tls = certs.tls !== null && endpoints.every((e) => !e.address.endsWith(`:${ETCD_CLIENT_PORTS.events}`));
+  if (!tls) return fn(endpoints.map((e) => `http://${e.address}`), false);
+  return withLocalForwards(
+    endpoints.map((e) => e.address),
+    (urls) => fn(urls, true),
+  );
+}
+
+function etcdctlTlsArgs(certs: EtcdctlCerts, tls: boolean): string[] {
+  return tls && certs.tls ? ['--cacert', certs.tls.cacert, '--cert', certs.tls.cert, '--key', certs.tls.key] : [];
 }
 
 /** etcdctl prints uint64 ids as JSON numbers; keep every long integer as its decimal string. */
@@ -92,30 +121,34 @@ const endpointStatusSchema = z.array(
   }),
 );
 
-async function etcdctl(certs: EtcdctlCerts, endpoints: string[], args: string[]): Promise<unknown> {
-  const { stdout } = await run(
-    'etcdctl',
-    ['--endpoints', endpoints.join(','), '--cacert', certs.cacert, '--cert', certs.cert, '--key', certs.key, '--dial-timeout', '3s', '--command-timeout', '5s', ...args, '-w', 'json'],
-    { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 20_000 },
+async function etcdctl(certs: EtcdctlCerts, endpoints: readonly EtcdEndpoint[], args: string[]): Promise<unknown> {
+  const { stdout } = await withEtcdctlUrls(certs, endpoints, (urls, tls) =>
+    run(
+      'etcdctl',
+      ['--endpoints', urls.join(','), ...etcdctlTlsArgs(certs, tls), '--dial-timeout', '3s', '--command-timeout', '5s', ...args, '-w', 'json'],
+      { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 20_000 },
+    ),
   );
   return parseEtcdctlJson(stdout);
 }
 
-export async function etcdctlMemberList(certs: EtcdctlCerts, endpoints: string[]) {
+export async function etcdctlMemberList(certs: EtcdctlCerts, endpoints: readonly EtcdEndpoint[]) {
   return memberListSchema.parse(await etcdctl(certs, endpoints, ['member', 'list'])).members;
 }
 
 /** etcdctl against one endpoint, plain text out (e.g. `put`, `get --print-value-only`). */
-export async function etcdctlText(certs: EtcdctlCerts, endpoint: string, args: string[]): Promise<string> {
-  const { stdout } = await run(
-    'etcdctl',
-    ['--endpoints', endpoint, '--cacert', certs.cacert, '--cert', certs.cert, '--key', certs.key, '--dial-timeout', '3s', '--command-timeout', '5s', ...args],
-    { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 20_000 },
+export async function etcdctlText(certs: EtcdctlCerts, endpoint: EtcdEndpoint, args: string[]): Promise<string> {
+  const { stdout } = await withEtcdctlUrls(certs, [endpoint], (urls, tls) =>
+    run(
+      'etcdctl',
+      ['--endpoints', urls.join(','), ...etcdctlTlsArgs(certs, tls), '--dial-timeout', '3s', '--command-timeout', '5s', ...args],
+      { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 20_000 },
+    ),
   );
   return stdout.trim();
 }
 
-export async function etcdctlEndpointStatus(certs: EtcdctlCerts, endpoints: string[]) {
+export async function etcdctlEndpointStatus(certs: EtcdctlCerts, endpoints: readonly EtcdEndpoint[]) {
   return endpointStatusSchema.parse(await etcdctl(certs, endpoints, ['endpoint', 'status']));
 }
 
@@ -142,13 +175,13 @@ export async function expectConsistent(c: Container, ref: ClusterRef, written: {
   const certs = writeEtcdctlCerts(first.metadata);
   try {
     for (const cluster of ['main', 'events'] satisfies EtcdClusterName[]) {
-      const endpoints = vms.flatMap((r) => (r.internalIp ? [c.endpoints.etcd(r.internalIp, cluster)] : []));
+      const endpoints = vms.flatMap((r) => (r.internalIp ? [c.endpoints.etcd({ name: r.name, internalIp: r.internalIp }, cluster)] : []));
       const members = await etcdctlMemberList(certs, endpoints);
       expect(members.map((m) => m.name).sort(), `etcd ${cluster} members`).toEqual(vms.map((r) => `etcd-${r.name}`).sort());
       expect(members.filter((m) => m.isLearner), `etcd ${cluster} learners`).toEqual([]);
     }
     for (const r of written === null ? [] : vms) {
-      expect(await etcdctlText(certs, c.endpoints.etcd(r.internalIp ?? '', 'main'), ['get', written?.key ?? '', '--print-value-only']), `key on ${r.name}`).toBe(written?.value);
+      expect(await etcdctlText(certs, c.endpoints.etcd({ name: r.name, internalIp: r.internalIp ?? '' }, 'main'), ['get', written?.key ?? '', '--print-value-only']), `key on ${r.name}`).toBe(written?.value);
     }
   } finally {
     certs.cleanup();
@@ -162,7 +195,7 @@ export async function putWithEtcdctl(c: Container, ref: ClusterRef, key: string,
   if (!first?.internalIp) throw new Error(`${ref.masterName} has no replica with an internal IP`);
   const certs = writeEtcdctlCerts(first.metadata);
   try {
-    expect(await etcdctlText(certs, c.endpoints.etcd(first.internalIp, 'main'), ['put', key, value])).toBe('OK');
+    expect(await etcdctlText(certs, c.endpoints.etcd({ name: first.name, internalIp: first.internalIp }, 'main'), ['put', key, value])).toBe('OK');
   } finally {
     certs.cleanup();
   }
@@ -240,7 +273,7 @@ async function etcdMembers(c: Container, clusters: readonly ClusterRef[]) {
     const certs = writeEtcdctlCerts(first.metadata);
     try {
       for (const cluster of ['main', 'events'] satisfies EtcdClusterName[]) {
-        const members = await etcdctlMemberList(certs, running.map((v) => c.endpoints.etcd(v.internalIp ?? '', cluster)));
+        const members = await etcdctlMemberList(certs, running.map((v) => c.endpoints.etcd({ name: v.name, internalIp: v.internalIp ?? '' }, cluster)));
         out[`${ref.masterName}/${cluster}`] = members
           .map((m) => ({ id: m.ID, name: m.name, peerURLs: m.peerURLs, clientURLs: m.clientURLs, isLearner: m.isLearner }))
           .sort((a, b) => a.name.localeCompare(b.name));

@@ -3,6 +3,7 @@
 // reads back, from the cluster and from each member's own copy. Then the check is shown to fail when it
 // should: a key deleted and a key overwritten behind the writer's back are reported lost, and only those.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { EtcdEndpoint } from '@/lib/ports/etcd-admin';
 import { observeCluster } from '@/lib/server/services/observe-cluster';
 import { etcdClientPems } from '../support/etcd-client-pems';
 import { instanceChaosPath, postSandboxChaos } from '../support/sandbox-chaos-http';
@@ -21,11 +22,11 @@ async function prodFollower() {
   const r = t.replicas.find((x) => x.etcd.main.ok && x.etcd.main.memberId !== x.etcd.main.leaderId);
   if (!r?.internalIp) throw new Error('no prod follower');
   const [vm] = (await replicaVms(c, PROD)).filter((x) => x.name === r.name);
-  return { name: r.name, zone: r.zone, endpoint: c.endpoints.etcd(r.internalIp, 'main'), metadata: vm?.metadata ?? {} };
+  return { name: r.name, zone: r.zone, endpoint: c.endpoints.etcd({ name: r.name, internalIp: r.internalIp }, 'main'), metadata: vm?.metadata ?? {} };
 }
 
 /** etcdctl (not the harness's client) deletes everything the test wrote under `p`. */
-async function deletePrefix(metadata: Record<string, string>, endpoint: string, p: string): Promise<void> {
+async function deletePrefix(metadata: Record<string, string>, endpoint: EtcdEndpoint, p: string): Promise<void> {
   const certs = writeEtcdctlCerts(metadata);
   try {
     await etcdctlText(certs, endpoint, ['del', '--prefix', `${p}/`]);
@@ -50,7 +51,7 @@ describe('write-safety harness on prod', () => {
     // The victim's endpoint first: the writer starts on it, so the kill hits writes in flight.
     const endpoints = async () => {
       const all = await replicaEtcdEndpoints(c, PROD, 'main');
-      return [victim.endpoint, ...all.filter((e) => e !== victim.endpoint)];
+      return [victim.endpoint, ...all.filter((e) => e.address !== victim.endpoint.address)];
     };
     const writer = startWriter({ endpoints, tls: etcdClientPems(victim.metadata), prefix: p, attemptTimeoutMs: 1_000 });
     let report: WriteSafetyReport;
@@ -78,9 +79,9 @@ describe('write-safety harness on prod', () => {
       expect(report.longestStall.ms).toBeGreaterThan(0);
       // The restored member caught up: its own copy holds every acknowledged key, as the others' do.
       expect(report.members.map((m) => [m.endpoint, m.missing])).toEqual(report.members.map((m) => [m.endpoint, []]));
-      expect(report.members.map((m) => m.endpoint)).toContain(victim.endpoint);
+      expect(report.members.map((m) => m.endpoint)).toContain(`https://${victim.endpoint.address}`);
     } finally {
-      await deletePrefix(victim.metadata, report.readThrough, p);
+      await deletePrefix(victim.metadata, victim.endpoint, p);
     }
   }, 120_000);
 

@@ -2,6 +2,7 @@
 // container is server-only). Shared by the integration tests and the benches.
 import type { ClusterRef, EtcdClusterName } from '@/lib/core/topology';
 import type { InstanceInfo } from '@/lib/ports/compute';
+import type { EtcdEndpoint } from '@/lib/ports/etcd-admin';
 import type { Container } from '@/lib/server/container';
 import { replicaNameRegex } from '@/lib/server/services/observe-cluster';
 
@@ -10,7 +11,7 @@ export async function replicaVms(c: Container, ref: ClusterRef): Promise<Instanc
   return (await c.compute.listInstances(ref.project, replicaNameRegex(ref.masterName))).sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** The client URLs of the cluster's etcd `cluster` on its replicas' internal IPs, read from Compute now. */
-export async function replicaEtcdEndpoints(c: Container, ref: ClusterRef, cluster: EtcdClusterName): Promise<string[]> {
-  return (await replicaVms(c, ref)).flatMap((r) => (r.internalIp ? [c.endpoints.etcd(r.internalIp, cluster)] : []));
+/** The client endpoints of the cluster's etcd `cluster` on its replicas, read from Compute now. */
+export async function replicaEtcdEndpoints(c: Container, ref: ClusterRef, cluster: EtcdClusterName): Promise<EtcdEndpoint[]> {
+  return (await replicaVms(c, ref)).flatMap((r) => (r.internalIp ? [c.endpoints.etcd({ name: r.name, internalIp: r.internalIp }, cluster)] : []));
 }

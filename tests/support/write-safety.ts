@@ -19,7 +19,7 @@ export type { EtcdClientPems } from './etcd-client-pems';
 
 export type WriterOptions = {
   /** The cluster's etcd client URLs (`https://<ip>:2379`), read now; called again after connection failures. */
-  endpoints: () => Promise<string[]>;
+  endpoints: () => Promise<WriterEndpoint[]>;
   tls: EtcdClientPems;
   /** Keys go under `<prefix>/`; use a prefix of its own per run. */
   prefix: string;
@@ -98,14 +98,22 @@ class AttemptTimeout extends Error {
 }
 
 /** One client per endpoint (a single host, no retries or breaker of etcd3's own): the writer decides where the next attempt goes. */
-function clientFor(endpoint: string, tls: EtcdClientPems): Etcd3 {
+function clientFor(endpoint: string, tls: EtcdClientPems, serverName: string | undefined): Etcd3 {
   return new Etcd3({
     hosts: endpoint,
     credentials: { rootCertificate: Buffer.from(tls.ca), certChain: Buffer.from(tls.cert), privateKey: Buffer.from(tls.key) },
     faultHandling: { host: () => noop, global: noop },
-    grpcOptions: { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 1_000 },
+    grpcOptions: {
+      'grpc.initial_reconnect_backoff_ms': 100,
+      'grpc.max_reconnect_backoff_ms': 1_000,
+      // kube-up's etcd server cert names `etcd-<instance>` and 127.0.0.1, not the address dialled.
+      ...(serverName ? { 'grpc.ssl_target_name_override': serverName } : {}),
+    },
   });
 }
+
+/** Where a member's etcd main answers (`host:port`) and the name its server certificate carries. */
+export type WriterEndpoint = { address: string; serverName: string };
 
 /** Runs `call` with a gRPC deadline of `ms` and a guard just after it. */
 async function withDeadline<T>(ms: number, call: (deadline: Date) => Promise<T>): Promise<T> {
@@ -144,11 +152,20 @@ function percentile(sorted: readonly number[], p: number): number {
 /** Keeps one client per endpoint; a client whose endpoint failed is closed and made afresh on next use. */
 class Clients {
   private readonly byEndpoint = new Map<string, Etcd3>();
+  private readonly serverNames = new Map<string, string>();
   constructor(private readonly tls: EtcdClientPems) {}
+  /** An endpoint list -> the URLs the writer works with, remembering each one's server name. */
+  learn(list: readonly WriterEndpoint[]): string[] {
+    return list.map((e) => {
+      const url = `https://${e.address}`;
+      this.serverNames.set(url, e.serverName);
+      return url;
+    });
+  }
   get(endpoint: string): Etcd3 {
     let client = this.byEndpoint.get(endpoint);
     if (!client) {
-      client = clientFor(endpoint, this.tls);
+      client = clientFor(endpoint, this.tls, this.serverNames.get(endpoint));
       this.byEndpoint.set(endpoint, client);
     }
     return client;
@@ -183,7 +200,7 @@ export function startWriter(opts: WriterOptions): Writer {
     if (afterFailure && performance.now() - lastRefresh < REFRESH_EVERY_MS) return;
     if (afterFailure) lastRefresh = performance.now();
     try {
-      const fresh = await opts.endpoints();
+      const fresh = clients.learn(await opts.endpoints());
       endpointRefreshes++;
       if (fresh.length === 0) return;
       const current = endpoints[pinned];
@@ -312,7 +329,7 @@ export function longestStallWithin(stats: Pick<WriteStats, 'ackAtMs' | 'duration
 }
 
 export type VerifyOptions = {
-  endpoints: () => Promise<string[]>;
+  endpoints: () => Promise<WriterEndpoint[]>;
   tls: EtcdClientPems;
   prefix: string;
   runId: string;
@@ -344,7 +361,7 @@ export async function verifyAcknowledged(opts: VerifyOptions): Promise<Verificat
     const errors: string[] = [];
     let endpoints: string[] = [];
     while (verdict === null) {
-      endpoints = await opts.endpoints();
+      endpoints = clients.learn(await opts.endpoints());
       for (const endpoint of endpoints) {
         try {
           verdict = { lost: missingFrom(await range(endpoint, false), opts.prefix, opts.runId, opts.acknowledgedSeqs), readThrough: endpoint };

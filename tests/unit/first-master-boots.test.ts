@@ -14,8 +14,10 @@ describe('first master metadata in the sandbox VM agent', () => {
     const items = firstMasterMetadata(secrets, { masterName: 'blue-master', zone: 'europe-west1-c', multizone, quorumReads });
     const byKey = Object.fromEntries(items.map((i) => [i.key, i.value]));
     const config = parseMasterConfig(byKey['kube-env'] ?? '', byKey['kube-master-certs'] ?? '', 'blue-master');
-    expect(config).toMatchObject({ masterName: 'blue-master', initialEtcdCluster: ['blue-master'], initialEtcdClusterState: 'new', quorumReads });
+    expect(config).toMatchObject({ masterName: 'blue-master', initialEtcdCluster: ['blue-master'], initialEtcdClusterState: 'new', quorumReads, etcdLayout: 'mtls' });
     expect(config.pem.etcdPeerKey).toMatch(/^-----BEGIN PRIVATE KEY-----/);
-    expect(config.pem.etcdApiserverClientCert).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    expect(config.pem.etcdPeerCert).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    expect(config.pem.etcdApiserver?.clientCert).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    expect(config.bearerToken).toMatch(/^[A-Za-z0-9]{32}$/);
   });
 });

@@ -5,13 +5,16 @@ import { noop } from 'cockatiel';
 import { Etcd3 } from 'etcd3';
 import { z } from 'zod';
 import type { EtcdMember, EtcdMemberStatus } from '@/lib/core/topology';
-import type { EtcdAdminPort, EtcdClientCredentials } from '@/lib/ports/etcd-admin';
+import { etcdUrl, type EtcdAdminPort, type EtcdEndpoint, type EtcdTls } from '@/lib/ports/etcd-admin';
 import { ProviderError } from '@/lib/ports/provider-error';
 import { describeEtcdError, isConnectionFailure, isEtcdServerAnswer, toEtcdProviderError } from './etcd-errors';
 
 // One etcd3 client per endpoint: a status call must reach exactly that member, and a learner must never
 // sit in a client's host list (it refuses most RPCs). Clients are kept between observations so their
-// TLS connections are reused, and dropped after a while unused (replicas come and go).
+// connections are reused, and dropped after a while unused (replicas come and go). With TLS (etcd main of
+// a cluster whose metadata has the ETCD_APISERVER_* set) the member must prove the name its kube-up server
+// certificate carries, `etcd-<instance>`; without it (events, and main before ~1.16) the client speaks
+// plain gRPC, as kube-up's API server does (--etcd-servers=http://127.0.0.1:...).
 
 const uint64 = z.union([z.string().regex(/^\d+$/), z.number().int().nonnegative()]).transform(String);
 const count = z.union([z.string().regex(/^\d+$/), z.number()]).transform(Number);
@@ -86,15 +89,15 @@ export class Etcd3Admin implements EtcdAdminPort {
     this.maxReconnectBackoffMs = opts.maxReconnectBackoffMs ?? 1_000;
   }
 
-  async memberList(endpoints: string[], creds: EtcdClientCredentials, timeoutMs: number): Promise<EtcdMember[]> {
-    const unique = [...new Set(endpoints)];
+  async memberList(endpoints: EtcdEndpoint[], creds: EtcdTls, timeoutMs: number): Promise<EtcdMember[]> {
+    const unique = uniqueEndpoints(endpoints);
     if (unique.length === 0) throw new ProviderError('ProviderUnavailable', 'no etcd endpoint to ask');
     const attempts = unique.map(async (endpoint) => {
       try {
         const raw = await this.call(endpoint, creds, timeoutMs, (client, deadline) => client.cluster.memberList({}, { deadline }));
         return toEtcdMembers(raw);
       } catch (e) {
-        throw new Error(`${endpoint}: ${describeEtcdError(e, timeoutMs)}`);
+        throw new Error(`${endpoint.address}: ${describeEtcdError(e, timeoutMs)}`);
       }
     });
     try {
@@ -110,7 +113,7 @@ export class Etcd3Admin implements EtcdAdminPort {
     }
   }
 
-  async status(endpoint: string, creds: EtcdClientCredentials, timeoutMs: number): Promise<EtcdMemberStatus> {
+  async status(endpoint: EtcdEndpoint, creds: EtcdTls, timeoutMs: number): Promise<EtcdMemberStatus> {
     try {
       const raw = await this.call(endpoint, creds, timeoutMs, (client, deadline) => client.maintenance.status({ deadline }));
       return toEtcdStatus(raw);
@@ -119,7 +122,7 @@ export class Etcd3Admin implements EtcdAdminPort {
     }
   }
 
-  async revision(endpoint: string, creds: EtcdClientCredentials, timeoutMs: number): Promise<number> {
+  async revision(endpoint: EtcdEndpoint, creds: EtcdTls, timeoutMs: number): Promise<number> {
     try {
       // A count-only range of one key: linearizable by default, and the header carries the store's revision.
       const raw = await this.call(endpoint, creds, timeoutMs, (client, deadline) =>
@@ -127,11 +130,11 @@ export class Etcd3Admin implements EtcdAdminPort {
       );
       return rangeHeaderSchema.parse(raw).header.revision;
     } catch (e) {
-      throw toEtcdProviderError(e, `revision via ${endpoint}`, timeoutMs);
+      throw toEtcdProviderError(e, `revision via ${endpoint.address}`, timeoutMs);
     }
   }
 
-  async hasKeyModifiedIn(endpoint: string, creds: EtcdClientCredentials, revisions: { from: number; to: number }, timeoutMs: number): Promise<boolean> {
+  async hasKeyModifiedIn(endpoint: EtcdEndpoint, creds: EtcdTls, revisions: { from: number; to: number }, timeoutMs: number): Promise<boolean> {
     try {
       // Not count_only: etcd counts before it applies the mod-revision filters. keys_only and limit 1 keep it small.
       const raw = await this.call(endpoint, creds, timeoutMs, (client, deadline) =>
@@ -142,13 +145,13 @@ export class Etcd3Admin implements EtcdAdminPort {
       );
       return rangeKeysSchema.parse(raw).kvs.length > 0;
     } catch (e) {
-      throw toEtcdProviderError(e, `range by revision via ${endpoint}`, timeoutMs);
+      throw toEtcdProviderError(e, `range by revision via ${endpoint.address}`, timeoutMs);
     }
   }
 
-  async *snapshot(endpoint: string, creds: EtcdClientCredentials, opts: { timeoutMs: number; signal?: AbortSignal }): AsyncIterable<Uint8Array> {
+  async *snapshot(endpoint: EtcdEndpoint, creds: EtcdTls, opts: { timeoutMs: number; signal?: AbortSignal }): AsyncIterable<Uint8Array> {
     const { timeoutMs, signal } = opts;
-    const what = `snapshot via ${endpoint}`;
+    const what = `snapshot via ${endpoint.address}`;
     const client = this.clientFor(endpoint, creds);
     let stream: unknown;
     try {
@@ -172,7 +175,7 @@ export class Etcd3Admin implements EtcdAdminPort {
     }
   }
 
-  async memberAddLearner(endpoints: string[], creds: EtcdClientCredentials, peerUrls: string[], timeoutMs = MUTATION_TIMEOUT_MS): Promise<EtcdMember> {
+  async memberAddLearner(endpoints: EtcdEndpoint[], creds: EtcdTls, peerUrls: string[], timeoutMs = MUTATION_TIMEOUT_MS): Promise<EtcdMember> {
     const raw = await this.mutate(`member add (learner) ${peerUrls.join(',')}`, endpoints, creds, timeoutMs, (client, deadline) =>
       client.cluster.memberAdd({ peerURLs: peerUrls, isLearner: true }, { deadline }),
     );
@@ -180,19 +183,19 @@ export class Etcd3Admin implements EtcdAdminPort {
     return { id: m.ID, name: m.name, peerUrls: m.peerURLs, clientUrls: m.clientURLs, isLearner: m.isLearner };
   }
 
-  async memberPromote(endpoints: string[], creds: EtcdClientCredentials, memberId: string, timeoutMs = MUTATION_TIMEOUT_MS): Promise<void> {
+  async memberPromote(endpoints: EtcdEndpoint[], creds: EtcdTls, memberId: string, timeoutMs = MUTATION_TIMEOUT_MS): Promise<void> {
     await this.mutate(`member promote ${memberId}`, endpoints, creds, timeoutMs, (client, deadline) =>
       client.cluster.memberPromote({ ID: memberId }, { deadline }),
     );
   }
 
-  async memberRemove(endpoints: string[], creds: EtcdClientCredentials, memberId: string, timeoutMs = MUTATION_TIMEOUT_MS): Promise<void> {
+  async memberRemove(endpoints: EtcdEndpoint[], creds: EtcdTls, memberId: string, timeoutMs = MUTATION_TIMEOUT_MS): Promise<void> {
     await this.mutate(`member remove ${memberId}`, endpoints, creds, timeoutMs, (client, deadline) =>
       client.cluster.memberRemove({ ID: memberId }, { deadline }),
     );
   }
 
-  async moveLeader(leaderEndpoint: string, creds: EtcdClientCredentials, targetMemberId: string, timeoutMs = MUTATION_TIMEOUT_MS): Promise<void> {
+  async moveLeader(leaderEndpoint: EtcdEndpoint, creds: EtcdTls, targetMemberId: string, timeoutMs = MUTATION_TIMEOUT_MS): Promise<void> {
     await this.mutate(`move leader to ${targetMemberId}`, [leaderEndpoint], creds, timeoutMs, (client, deadline) =>
       client.maintenance.moveLeader({ targetID: targetMemberId }, { deadline }),
     );
@@ -217,19 +220,19 @@ export class Etcd3Admin implements EtcdAdminPort {
    */
   private async mutate<T>(
     what: string,
-    endpoints: string[],
-    creds: EtcdClientCredentials,
+    endpoints: EtcdEndpoint[],
+    creds: EtcdTls,
     timeoutMs: number,
     run: (client: Etcd3, deadline: Date) => Promise<T>,
   ): Promise<T> {
-    const unique = [...new Set(endpoints)];
+    const unique = uniqueEndpoints(endpoints);
     if (unique.length === 0) throw new ProviderError('ProviderUnavailable', `${what}: no etcd endpoint to ask`);
     const failures: string[] = [];
     for (const endpoint of unique) {
       try {
         return await this.call(endpoint, creds, timeoutMs, run);
       } catch (e) {
-        const err = toEtcdProviderError(e, `${what} via ${endpoint}`, timeoutMs);
+        const err = toEtcdProviderError(e, `${what} via ${endpoint.address}`, timeoutMs);
         if (isEtcdServerAnswer(e) || err.code === 'Timeout') throw err;
         failures.push(err.message);
       }
@@ -238,8 +241,8 @@ export class Etcd3Admin implements EtcdAdminPort {
   }
 
   private async call<T>(
-    endpoint: string,
-    creds: EtcdClientCredentials,
+    endpoint: EtcdEndpoint,
+    creds: EtcdTls,
     timeoutMs: number,
     run: (client: Etcd3, deadline: Date) => Promise<T>,
   ): Promise<T> {
@@ -262,36 +265,42 @@ export class Etcd3Admin implements EtcdAdminPort {
     }
   }
 
-  private drop(endpoint: string, creds: EtcdClientCredentials, client: Etcd3): void {
-    const key = `${endpoint}|${fingerprint(creds)}`;
+  private drop(endpoint: EtcdEndpoint, creds: EtcdTls, client: Etcd3): void {
+    const key = clientKey(endpoint, creds);
     if (this.clients.get(key)?.client !== client) return;
     this.clients.delete(key);
     client.close();
   }
 
-  private clientFor(endpoint: string, creds: EtcdClientCredentials): Etcd3 {
+  private clientFor(endpoint: EtcdEndpoint, creds: EtcdTls): Etcd3 {
     if (this.closed) throw new Error('etcd admin is closed');
     const now = Date.now();
     this.evictIdle(now);
-    const key = `${endpoint}|${fingerprint(creds)}`;
+    const key = clientKey(endpoint, creds);
     const cached = this.clients.get(key);
     if (cached) {
       cached.lastUsed = now;
       return cached.client;
     }
     const client = new Etcd3({
-      hosts: [endpoint],
-      credentials: {
-        rootCertificate: Buffer.from(creds.caCert),
-        certChain: Buffer.from(creds.clientCert),
-        privateKey: Buffer.from(creds.clientKey),
-      },
+      hosts: [etcdUrl(endpoint, creds)],
+      ...(creds
+        ? {
+            credentials: {
+              rootCertificate: Buffer.from(creds.caCert),
+              certChain: Buffer.from(creds.clientCert),
+              privateKey: Buffer.from(creds.clientKey),
+            },
+          }
+        : {}),
       // No retries and no breaker: a probe must report what happened now, and a refused call must
       // not make the next one fail without being tried.
       faultHandling: { host: () => noop, global: noop },
       grpcOptions: {
         'grpc.initial_reconnect_backoff_ms': 100,
         'grpc.max_reconnect_backoff_ms': this.maxReconnectBackoffMs,
+        // Verify (and send as SNI) the name kube-up's server cert carries, not the address dialled.
+        ...(creds ? { 'grpc.ssl_target_name_override': endpoint.serverName } : {}),
       },
     });
     this.clients.set(key, { client, lastUsed: now });
@@ -308,6 +317,17 @@ export class Etcd3Admin implements EtcdAdminPort {
   }
 }
 
-function fingerprint(creds: EtcdClientCredentials): string {
+function fingerprint(creds: EtcdTls): string {
+  if (creds === null) return 'plaintext';
   return createHash('sha256').update(creds.caCert).update('\0').update(creds.clientCert).update('\0').update(creds.clientKey).digest('hex').slice(0, 16);
+}
+
+function clientKey(endpoint: EtcdEndpoint, creds: EtcdTls): string {
+  return `${etcdUrl(endpoint, creds)}|${creds ? endpoint.serverName : ''}|${fingerprint(creds)}`;
+}
+
+function uniqueEndpoints(endpoints: readonly EtcdEndpoint[]): EtcdEndpoint[] {
+  const seen = new Map<string, EtcdEndpoint>();
+  for (const e of endpoints) if (!seen.has(`${e.address}|${e.serverName}`)) seen.set(`${e.address}|${e.serverName}`, e);
+  return [...seen.values()];
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodePemValue, parseKubeYaml, readMasterIdentity, readMasterMetadata } from './master-metadata';
+import { gzipSync } from 'node:zlib';
+import { decodePemValue, encodingOf, parseKubeYaml, readMasterIdentity, readMasterMetadata } from './master-metadata';
 
 const pem = (label: string, body: string) => `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`;
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
@@ -15,27 +16,31 @@ const KUBECFG_KEY = pem('PRIVATE KEY', 'YWRtaW4ta2V5');
 const ETCD_CA = pem('CERTIFICATE', 'ZXRjZC1jYQ==');
 const ETCD_CLIENT = pem('CERTIFICATE', 'Y2xpZW50');
 const ETCD_CLIENT_KEY = pem('EC PRIVATE KEY', 'Y2xpZW50LWtleQ==');
+// kube-up's `gzip | base64` of the etcd certificates.
+const gz = (s: string) => gzipSync(Buffer.from(s, 'utf8')).toString('base64');
+
+const MTLS_CERTS = {
+  CA_KEY: b64(pem('PRIVATE KEY', 'c2VjcmV0')),
+  ETCD_APISERVER_CA_KEY: b64(pem('PRIVATE KEY', 'Y2Eta2V5')),
+  ETCD_APISERVER_CA_CERT: gz(ETCD_CA),
+  ETCD_APISERVER_SERVER_KEY: b64(pem('PRIVATE KEY', 'c2VydmVyLWtleQ==')),
+  ETCD_APISERVER_SERVER_CERT: gz(pem('CERTIFICATE', 'c2VydmVy')),
+  ETCD_APISERVER_CLIENT_CERT: gz(ETCD_CLIENT),
+  ETCD_APISERVER_CLIENT_KEY: b64(ETCD_CLIENT_KEY),
+};
 
 function masterMetadata(overrides: { kubeEnv?: Record<string, string>; masterCerts?: Record<string, string> | null } = {}) {
   const kubeEnv = {
-    MASTER_NAME: 'prod-master',
     KUBERNETES_MASTER: 'true',
+    KUBERNETES_MASTER_NAME: '203.0.113.7',
     MULTIZONE: 'true',
-    ENABLE_ETCD_QUORUM_READS: 'true',
     CA_CERT: b64(CA),
     KUBECFG_CERT: b64(KUBECFG_CERT),
     KUBECFG_KEY: b64(KUBECFG_KEY),
     INITIAL_ETCD_CLUSTER: 'prod-master-abc,prod-master-def',
     ...overrides.kubeEnv,
   };
-  const masterCerts = overrides.masterCerts === undefined
-    ? {
-        CA_KEY: b64(pem('PRIVATE KEY', 'c2VjcmV0')),
-        ETCD_APISERVER_CA_CERT: b64(ETCD_CA),
-        ETCD_APISERVER_CLIENT_CERT: b64(ETCD_CLIENT),
-        ETCD_APISERVER_CLIENT_KEY: b64(ETCD_CLIENT_KEY),
-      }
-    : overrides.masterCerts;
+  const masterCerts = overrides.masterCerts === undefined ? MTLS_CERTS : overrides.masterCerts;
   const md: Record<string, string> = { 'kube-env': kubeYaml(kubeEnv), 'cluster-name': 'prod' };
   if (masterCerts !== null) md['kube-master-certs'] = kubeYaml(masterCerts);
   return md;
@@ -57,68 +62,76 @@ describe('parseKubeYaml', () => {
 
 describe('decodePemValue', () => {
   it.each([
-    ['base64 of PEM', b64(CA), CA],
-    ['PEM as is', CA, CA],
-    ['base64 with trailing newline', `${b64(CA)}\n`, CA],
-    ['base64 of not PEM', b64('hello'), null],
-    ['garbage', 'not base64 !!', null],
-    ['empty', '', null],
-  ])('%s', (_label, value, expected) => {
-    expect(decodePemValue(value)).toBe(expected);
+    ['base64 of PEM', b64(CA), 'base64', CA],
+    ['base64 with trailing newline', `${b64(CA)}\n`, 'base64', CA],
+    ['gzip+base64 of PEM', gz(CA), 'gzip+base64', CA],
+    ['gzip+base64 wrapped at 76 columns', gz(CA).replace(/(.{76})/g, '$1\n'), 'gzip+base64', CA],
+    // What a boot script would turn into an empty file: plain base64 where gzip is expected.
+    ['plain base64 where gzip is expected', b64(CA), 'gzip+base64', null],
+    ['gzip read as plain base64', gz(CA), 'base64', null],
+    ['PEM as is (kube-up never writes it so)', CA, 'base64', null],
+    ['base64 of not PEM', b64('hello'), 'base64', null],
+    ['garbage', 'not base64 !!', 'base64', null],
+    ['empty', '', 'gzip+base64', null],
+  ] as const)('%s', (_label, value, encoding, expected) => {
+    expect(decodePemValue(value, encoding)).toBe(expected);
+  });
+
+  it('knows which keys kube-up gzips', () => {
+    expect(['ETCD_CA_CERT', 'ETCD_PEER_CERT', 'ETCD_APISERVER_CA_CERT', 'ETCD_APISERVER_SERVER_CERT', 'ETCD_APISERVER_CLIENT_CERT'].map(encodingOf)).toEqual(Array(5).fill('gzip+base64'));
+    expect(['CA_CERT', 'MASTER_CERT', 'KUBECFG_CERT', 'ETCD_APISERVER_CLIENT_KEY', 'ETCD_PEER_KEY'].map(encodingOf)).toEqual(Array(5).fill('base64'));
   });
 });
 
 describe('readMasterMetadata', () => {
-  it('reads credentials and settings the way kube-up writes them', () => {
+  it('reads a current kube-up master: mutual TLS to etcd main, events plain http, no quorum-read setting', () => {
     const m = readMasterMetadata(masterMetadata());
     expect(m).toEqual({
       isMaster: true,
-      masterName: 'prod-master',
-      settings: { multizone: true, quorumReads: true },
-      etcdClient: { caCert: ETCD_CA, clientCert: ETCD_CLIENT, clientKey: ETCD_CLIENT_KEY },
+      settings: { multizone: true, quorumReads: null },
+      etcd: { main: { caCert: ETCD_CA, clientCert: ETCD_CLIENT, clientKey: ETCD_CLIENT_KEY }, events: null },
       kube: { caCert: CA, clientCert: KUBECFG_CERT, clientKey: KUBECFG_KEY },
       problems: [],
     });
   });
 
+  it('reads a pre-1.16 master: no ETCD_APISERVER_* means plain http to main too; ETCD_QUORUM_READ is its setting', () => {
+    const m = readMasterMetadata(masterMetadata({ kubeEnv: { ETCD_QUORUM_READ: 'false' }, masterCerts: { CA_KEY: MTLS_CERTS.CA_KEY } }));
+    expect(m?.etcd).toEqual({ main: null, events: null });
+    expect(m?.settings).toEqual({ multizone: true, quorumReads: false });
+    expect(m?.problems).toEqual([]);
+  });
+
   it.each([
-    ['ENABLE_ETCD_QUORUM_READS', 'true', true],
-    ['ENABLE_ETCD_QUORUM_READ', 'true', true],
-    ['ETCD_QUORUM_READ', 'true', true],
-    ['ENABLE_ETCD_QUORUM_READ', 'false', false],
-    ['ETCD_QUORUM_READ', 'True', true],
-  ])('quorum reads from %s=%s', (key, value, expected) => {
-    const md = masterMetadata({ kubeEnv: { ENABLE_ETCD_QUORUM_READS: '' } });
-    const env = parseKubeYaml(md['kube-env'] ?? '');
-    delete env['ENABLE_ETCD_QUORUM_READS'];
-    env[key] = value;
-    md['kube-env'] = kubeYaml(env);
-    expect(readMasterMetadata(md)?.settings.quorumReads).toBe(expected);
+    ['true', true],
+    ['True', true],
+    ['false', false],
+    ['', false],
+  ])('ETCD_QUORUM_READ=%j', (value, expected) => {
+    expect(readMasterMetadata(masterMetadata({ kubeEnv: { ETCD_QUORUM_READ: value } }))?.settings.quorumReads).toBe(expected);
   });
 
-  it('quorum reads and multizone default to off', () => {
-    const md = masterMetadata();
-    const env = parseKubeYaml(md['kube-env'] ?? '');
-    delete env['ENABLE_ETCD_QUORUM_READS'];
-    delete env['MULTIZONE'];
-    md['kube-env'] = kubeYaml(env);
-    expect(readMasterMetadata(md)?.settings).toEqual({ multizone: false, quorumReads: false });
+  it('some but not all ETCD_APISERVER_* is no layout at all (configure-kubeapiserver.sh stops there)', () => {
+    const { ETCD_APISERVER_SERVER_KEY: _k, ETCD_APISERVER_SERVER_CERT: _c, ...partial } = MTLS_CERTS;
+    const m = readMasterMetadata(masterMetadata({ masterCerts: partial }));
+    expect(m?.etcd).toBeNull();
+    expect(m?.problems).toEqual(['etcd client: some ETCD_APISERVER_* values are set but not ETCD_APISERVER_SERVER_KEY, ETCD_APISERVER_SERVER_CERT']);
   });
 
-  it('names what is missing without leaking values', () => {
-    const m = readMasterMetadata(masterMetadata({ masterCerts: { ETCD_APISERVER_CA_CERT: b64(ETCD_CA), ETCD_APISERVER_CLIENT_CERT: 'bm9wZQ==' } }));
-    expect(m?.etcdClient).toBeNull();
+  it('names an etcd cert in the wrong encoding, or missing, without leaking values', () => {
+    const m = readMasterMetadata(masterMetadata({ masterCerts: { ...MTLS_CERTS, ETCD_APISERVER_CA_CERT: b64(ETCD_CA), ETCD_APISERVER_CLIENT_CERT: 'bm9wZQ==' } }));
+    expect(m?.etcd).toBeNull();
     expect(m?.kube).not.toBeNull();
     expect(m?.problems).toEqual([
-      'etcd client: ETCD_APISERVER_CLIENT_CERT is not base64 of a PEM block',
-      'etcd client: ETCD_APISERVER_CLIENT_KEY missing',
+      'etcd client: ETCD_APISERVER_CA_CERT is not gzip+base64 of a PEM block',
+      'etcd client: ETCD_APISERVER_CLIENT_CERT is not gzip+base64 of a PEM block',
     ]);
     expect(JSON.stringify(m?.problems)).not.toContain('bm9wZQ');
   });
 
-  it('without kube-master-certs there are no etcd credentials', () => {
+  it('without kube-master-certs the etcd layout is unknown', () => {
     const m = readMasterMetadata(masterMetadata({ masterCerts: null }));
-    expect(m?.etcdClient).toBeNull();
+    expect(m?.etcd).toBeNull();
     expect(m?.problems[0]).toBe('kube-master-certs missing');
   });
 
@@ -130,10 +143,10 @@ describe('readMasterMetadata', () => {
 
 describe('readMasterIdentity', () => {
   it.each([
-    [{ KUBERNETES_MASTER: 'true', MASTER_NAME: 'prod-master' }, { isMaster: true, masterName: 'prod-master' }],
-    [{ KUBERNETES_MASTER: 'false', MASTER_NAME: 'prod-master' }, { isMaster: false, masterName: 'prod-master' }],
-    [{ KUBERNETES_MASTER_NAME: 'x-master' }, { isMaster: false, masterName: 'x-master' }],
-  ])('%j', (env, expected) => {
+    [{ KUBERNETES_MASTER: 'true', KUBERNETES_MASTER_NAME: '203.0.113.7' }, { isMaster: true }],
+    [{ KUBERNETES_MASTER: 'false' }, { isMaster: false }],
+    [{ KUBERNETES_MASTER_NAME: 'x-master' }, { isMaster: false }],
+  ])('%j (never a name: kube-env holds the static IP there)', (env, expected) => {
     expect(readMasterIdentity({ 'kube-env': kubeYaml(env) })).toEqual(expected);
   });
 });

@@ -2,35 +2,61 @@ import 'server-only';
 import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import type { EtcdClientCredentials } from '@/lib/ports/etcd-admin';
+import { gunzipSync } from 'node:zlib';
+import type { EtcdAccess } from '@/lib/ports/etcd-admin';
 import type { KubeCredentials } from '@/lib/ports/kube-api';
 
 // A kube-up master's configuration lives in its instance metadata: `kube-env` and `kube-master-certs`,
-// each a YAML mapping written as `KEY: 'value'` lines, certificates and keys base64 of their PEM.
-// Everything read here is secret or close to it: it stays on the server, in memory.
+// each a YAML mapping written as `KEY: 'value'` lines. Keys and most certificates are base64 of their PEM;
+// the etcd certificates (ETCD_CA_CERT, ETCD_PEER_CERT, ETCD_APISERVER_{CA,SERVER,CLIENT}_CERT) are gzip,
+// then base64 (configure-helper reads them with `base64 --decode | gunzip`). Everything read here is secret
+// or close to it: it stays on the server, in memory.
+//
+// Nothing here names the cluster: kube-env has no MASTER_NAME, and KUBERNETES_MASTER_NAME holds the static
+// IP. A cluster's name comes from its instance names and network tag (discover-clusters.ts).
 
-export type MasterSettings = { multizone: boolean; quorumReads: boolean };
+export type MasterSettings = {
+  multizone: boolean;
+  /** ETCD_QUORUM_READ of an HA-era kube-env; null where the layout has no such setting (current kube-up). */
+  quorumReads: boolean | null;
+};
 
 export type MasterMetadata = {
   /** KUBERNETES_MASTER in kube-env. */
   isMaster: boolean;
-  /** MASTER_NAME (or KUBERNETES_MASTER_NAME) in kube-env. */
-  masterName: string | null;
   settings: MasterSettings;
-  /** ETCD_APISERVER_{CA_CERT,CLIENT_CERT,CLIENT_KEY}; null when any is missing or not PEM. */
-  etcdClient: EtcdClientCredentials | null;
+  /**
+   * How to reach etcd: main by mutual TLS (every ETCD_APISERVER_* present) or plain http (none present, the
+   * pre-1.16 layout); events always plain http. null when some but not all are present, or one is unreadable.
+   */
+  etcd: EtcdAccess | null;
   /** CA_CERT, KUBECFG_CERT, KUBECFG_KEY; null when any is missing or not PEM. */
   kube: KubeCredentials | null;
   /** Why a credential set is null, for the operator (never contains a value). */
   problems: string[];
 };
 
-/**
- * Keys under which kube-up has carried the quorum-read setting: the operator flag
- * (ENABLE_ETCD_QUORUM_READS in the docs, ENABLE_ETCD_QUORUM_READ in config-default.sh) and the
- * kube-env variable config-default.sh derives from it (ETCD_QUORUM_READ).
- */
-export const QUORUM_READ_KEYS = ['ENABLE_ETCD_QUORUM_READS', 'ENABLE_ETCD_QUORUM_READ', 'ETCD_QUORUM_READ'] as const;
+/** kube-env's quorum-read setting in HA-era kube-up (config-default.sh's ENABLE_ETCD_QUORUM_READ, written as ETCD_QUORUM_READ). */
+export const QUORUM_READ_KEY = 'ETCD_QUORUM_READ';
+
+/** configure-kubeapiserver.sh: all of these set = mutual TLS to etcd main; none = plain http; some = broken. */
+export const ETCD_APISERVER_KEYS = [
+  'ETCD_APISERVER_CA_KEY',
+  'ETCD_APISERVER_CA_CERT',
+  'ETCD_APISERVER_SERVER_KEY',
+  'ETCD_APISERVER_SERVER_CERT',
+  'ETCD_APISERVER_CLIENT_KEY',
+  'ETCD_APISERVER_CLIENT_CERT',
+] as const;
+
+/** Certificates kube-up writes as `gzip | base64`; every other PEM value is plain base64. */
+export const GZIPPED_CERT_KEYS: ReadonlySet<string> = new Set([
+  'ETCD_CA_CERT',
+  'ETCD_PEER_CERT',
+  'ETCD_APISERVER_CA_CERT',
+  'ETCD_APISERVER_SERVER_CERT',
+  'ETCD_APISERVER_CLIENT_CERT',
+]);
 
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 const kubeYamlSchema = z.record(z.string(), scalar);
@@ -51,15 +77,29 @@ export function parseKubeYaml(text: string): Record<string, string> {
 
 const PEM_BLOCK = /^-----BEGIN [A-Z0-9 ]+-----\r?\n[\s\S]+?\r?\n-----END [A-Z0-9 ]+-----\s*$/;
 
+export type PemEncoding = 'base64' | 'gzip+base64';
+
+/** The encoding kube-up uses for a metadata key. */
+export function encodingOf(key: string): PemEncoding {
+  return GZIPPED_CERT_KEYS.has(key) ? 'gzip+base64' : 'base64';
+}
+
 /**
- * kube-up writes PEM files base64-encoded on one line; tolerate a value that is PEM already.
- * Returns null when the value decodes to no PEM block.
+ * A metadata value -> PEM, decoded as configure-helper does (`base64 --decode`, then `gunzip` for
+ * 'gzip+base64'). Returns null when the value is not that encoding of a PEM block.
  */
-export function decodePemValue(value: string): string | null {
-  const trimmed = value.trim();
-  if (trimmed.startsWith('-----BEGIN ')) return PEM_BLOCK.test(trimmed) ? `${trimmed}\n` : null;
-  if (!/^[A-Za-z0-9+/=\s]+$/.test(trimmed)) return null;
-  const decoded = Buffer.from(trimmed, 'base64').toString('utf8').trim();
+export function decodePemValue(value: string, encoding: PemEncoding = 'base64'): string | null {
+  const compact = value.replace(/\s+/g, '');
+  if (compact === '' || !/^[A-Za-z0-9+/]+={0,2}$/.test(compact)) return null;
+  let bytes = Buffer.from(compact, 'base64');
+  if (encoding === 'gzip+base64') {
+    try {
+      bytes = gunzipSync(bytes);
+    } catch {
+      return null;
+    }
+  }
+  const decoded = bytes.toString('utf8').trim();
   return PEM_BLOCK.test(decoded) ? `${decoded}\n` : null;
 }
 
@@ -82,9 +122,10 @@ function readPems<K extends string>(
       complete = false;
       continue;
     }
-    const pem = decodePemValue(raw);
+    const encoding = encodingOf(key);
+    const pem = decodePemValue(raw, encoding);
     if (pem === null) {
-      problems.push(`${label}: ${key} is not base64 of a PEM block`);
+      problems.push(`${label}: ${key} is not ${encoding === 'gzip+base64' ? 'gzip+base64' : 'base64'} of a PEM block`);
       complete = false;
       continue;
     }
@@ -94,15 +135,11 @@ function readPems<K extends string>(
 }
 
 /** Just enough of kube-env to tell a master from a node, for fleet discovery (no certificates decoded). */
-export function readMasterIdentity(metadata: Record<string, string>): { isMaster: boolean; masterName: string | null } | null {
+export function readMasterIdentity(metadata: Record<string, string>): { isMaster: boolean } | null {
   const kubeEnvText = metadata['kube-env'];
   if (kubeEnvText === undefined) return null;
   try {
-    const kubeEnv = parseKubeYaml(kubeEnvText);
-    return {
-      isMaster: isTrue(kubeEnv['KUBERNETES_MASTER']),
-      masterName: kubeEnv['MASTER_NAME'] || kubeEnv['KUBERNETES_MASTER_NAME'] || null,
-    };
+    return { isMaster: isTrue(parseKubeYaml(kubeEnvText)['KUBERNETES_MASTER']) };
   } catch {
     return null;
   }
@@ -133,6 +170,28 @@ export function readMasterMetadata(metadata: Record<string, string>): MasterMeta
   return result;
 }
 
+/**
+ * The etcd layout the metadata describes (configure-kubeapiserver.sh's test): every ETCD_APISERVER_* set
+ * means mutual TLS on main, none means plain http; events is plain http either way.
+ */
+export function readEtcdAccess(masterCerts: Record<string, string>, kubeEnv: Record<string, string>, problems: string[]): EtcdAccess | null {
+  const isSet = (k: string) => (masterCerts[k] ?? kubeEnv[k] ?? '') !== '';
+  const present = ETCD_APISERVER_KEYS.filter(isSet);
+  if (present.length === 0) return { main: null, events: null };
+  if (present.length < ETCD_APISERVER_KEYS.length) {
+    problems.push(`etcd client: some ETCD_APISERVER_* values are set but not ${ETCD_APISERVER_KEYS.filter((k) => !isSet(k)).join(', ')}`);
+    return null;
+  }
+  // kube-up keeps the etcd-apiserver PKI in kube-master-certs; look in kube-env second, in case a variant moved it.
+  const tls = readPems(
+    'etcd client',
+    [masterCerts, kubeEnv],
+    { caCert: 'ETCD_APISERVER_CA_CERT', clientCert: 'ETCD_APISERVER_CLIENT_CERT', clientKey: 'ETCD_APISERVER_CLIENT_KEY' },
+    problems,
+  );
+  return tls === null ? null : { main: tls, events: null };
+}
+
 function parseMasterMetadata(metadata: Record<string, string>): MasterMetadata | null {
   const kubeEnvText = metadata['kube-env'];
   if (kubeEnvText === undefined) return null;
@@ -155,16 +214,9 @@ function parseMasterMetadata(metadata: Record<string, string>): MasterMetadata |
     }
   }
 
-  const masterName = kubeEnv['MASTER_NAME'] || kubeEnv['KUBERNETES_MASTER_NAME'] || null;
-  const quorumReadKey = QUORUM_READ_KEYS.find((k) => kubeEnv[k] !== undefined);
-  // kube-up keeps the etcd-apiserver PKI in kube-master-certs and the admin credential in kube-env;
-  // look in the other one second, in case a variant of the scripts moved them.
-  const etcdClient = readPems(
-    'etcd client',
-    [masterCerts, kubeEnv],
-    { caCert: 'ETCD_APISERVER_CA_CERT', clientCert: 'ETCD_APISERVER_CLIENT_CERT', clientKey: 'ETCD_APISERVER_CLIENT_KEY' },
-    problems,
-  );
+  const quorumRead = kubeEnv[QUORUM_READ_KEY];
+  // Without a readable kube-master-certs the layout is unknown: no ETCD_APISERVER_* there is not proof of plain http.
+  const etcd = problems.length > 0 ? null : readEtcdAccess(masterCerts, kubeEnv, problems);
   const kube = readPems(
     'kube client',
     [kubeEnv, masterCerts],
@@ -173,12 +225,11 @@ function parseMasterMetadata(metadata: Record<string, string>): MasterMetadata |
   );
   return {
     isMaster: isTrue(kubeEnv['KUBERNETES_MASTER']),
-    masterName,
     settings: {
       multizone: isTrue(kubeEnv['MULTIZONE']),
-      quorumReads: quorumReadKey !== undefined && isTrue(kubeEnv[quorumReadKey]),
+      quorumReads: quorumRead === undefined ? null : isTrue(quorumRead),
     },
-    etcdClient,
+    etcd,
     kube,
     problems,
   };

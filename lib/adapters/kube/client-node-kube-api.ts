@@ -172,8 +172,14 @@ export function kubeConfigFor(server: string, creds: KubeCredentials, kc: KubeCo
   return kc;
 }
 
+/**
+ * The name every replica's serving cert carries: kube-up's MASTER_CERT (shared by the replicas) names the
+ * static IP and the `kubernetes` service names, no replica address; Node takes no IP as SNI.
+ */
+export const KUBE_API_SERVER_NAME = 'kubernetes';
+
 function agentFor(creds: KubeCredentials): https.Agent {
-  return new https.Agent({ ca: creds.caCert, cert: creds.clientCert, key: creds.clientKey, keepAlive: true, maxSockets: 4 });
+  return new https.Agent({ ca: creds.caCert, cert: creds.clientCert, key: creds.clientKey, servername: KUBE_API_SERVER_NAME, keepAlive: true, maxSockets: 4 });
 }
 
 function fingerprint(creds: KubeCredentials): string {

@@ -78,6 +78,10 @@ export type TopologySpec = {
   staticAddress?: 'auto' | 'none' | { onReplica: string };
   /** null: no replica's kube-env was readable. Default true. */
   quorumReads?: boolean | null;
+  /** Current kube-up's kube-env, which has no quorum-read setting (settings.quorumReads null). */
+  noQuorumReadSetting?: boolean;
+  /** What every member reports as its etcd version. Default 3.4.23. */
+  etcdVersion?: string;
   /** 'auto': all three leases held by the etcd main leader's replica, renewed 2 s before the observation. */
   leases?: 'auto' | LeaseView[] | null;
   observedAt?: string;
@@ -180,7 +184,7 @@ export function buildTopology(spec: TopologySpec): Topology {
     const where = `${p.internalIp}:${PORTS[cluster].client}`;
     switch (p.probe[cluster]) {
       case 'ok':
-        return { ok: true, memberId: p.ids[cluster], leaderId: leaders[cluster], raftIndex: 1000, raftTerm: 3, dbSize: 20480, isLearner: p.spec.learner ?? false, version: '3.4.23' };
+        return { ok: true, memberId: p.ids[cluster], leaderId: leaders[cluster], raftIndex: 1000, raftTerm: 3, dbSize: 20480, isLearner: p.spec.learner ?? false, version: spec.etcdVersion ?? '3.4.23' };
       case 'refused':
         return { ok: false, error: `connect ECONNREFUSED ${where}` };
       case 'timeout':
@@ -266,7 +270,7 @@ export function buildTopology(spec: TopologySpec): Topology {
       staticSpec === 'none' || (!staticOnLb && staticOnReplica === null)
         ? null
         : { name: `${masterName}-ip`, address: STATIC_IP, status: 'IN_USE', users: [staticOnLb ? masterName : (staticOnReplica ?? '')] },
-    settings: spec.quorumReads === null ? null : { multizone: true, quorumReads: spec.quorumReads ?? true },
+    settings: spec.quorumReads === null ? null : { multizone: true, quorumReads: spec.noQuorumReadSetting ? null : (spec.quorumReads ?? true) },
     leases:
       spec.leases === undefined || spec.leases === 'auto'
         ? LEADER_ELECTED_COMPONENTS.map((c) => leaseOf(c, leaseHolder, { at: observedAt }))

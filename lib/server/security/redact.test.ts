@@ -30,6 +30,9 @@ describe('redactSecrets', () => {
     for (const fragment of keyFragments()) expect(redacted).not.toContain(fragment);
     expect(redacted).toContain(`MASTER_KEY: ${REDACTED}`);
     expect(redacted).toContain(`ETCD_APISERVER_CLIENT_KEY: ${REDACTED}`);
+    // The admin token is as good as the admin certificate.
+    expect(redacted).toContain(`KUBE_BEARER_TOKEN: ${REDACTED}`);
+    expect(redacted).not.toContain(secrets.secrets.KUBE_BEARER_TOKEN);
     expect(redacted).toContain(`CA_CERT: '${secrets.secrets.CA_CERT}'`);
     expect(redacted).toContain("MULTIZONE: 'true'");
   });
@@ -62,7 +65,7 @@ describe('redactMetadata', () => {
     expect(shown['ssh-keys']).toBe(REDACTED);
     expect(shown['cluster-name']).toBe('blue');
     expect(shown['kube-env']).toContain(`ETCD_PEER_KEY: ${REDACTED}`);
-    expect(shown['kube-env']).toContain("MASTER_NAME: 'blue-master'");
+    expect(shown['kube-env']).toContain("KUBERNETES_MASTER_NAME: '127.31.1.4'");
     for (const fragment of keyFragments()) expect(JSON.stringify(shown)).not.toContain(fragment);
   });
 });

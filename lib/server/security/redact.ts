@@ -5,8 +5,11 @@
 
 export const REDACTED = '[redacted]';
 
-/** kube-up's variables that hold private keys end in _KEY (CA_KEY, MASTER_KEY, ETCD_PEER_KEY, ...). */
-const KEY_FIELD = /\b([A-Z][A-Z0-9_]*_KEY)(["']?\s*[:=]\s*)('(?:[^']|'')*'?|"(?:[^"\\]|\\.)*"?|[^\s,;}]+)/g;
+/**
+ * kube-up's variables that hold private keys end in _KEY (CA_KEY, MASTER_KEY, ETCD_PEER_KEY, ...); its admin
+ * credentials besides the cert are KUBE_BEARER_TOKEN and KUBE_PASSWORD.
+ */
+const KEY_FIELD = /\b([A-Z][A-Z0-9_]*_(?:KEY|TOKEN|PASSWORD))(["']?\s*[:=]\s*)('(?:[^']|'')*'?|"(?:[^"\\]|\\.)*"?|[^\s,;}]+)/g;
 
 /** A PEM private key block, terminated or cut off (an error message truncated mid-key). */
 const PEM_PRIVATE_KEY = /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g;

@@ -1,6 +1,6 @@
 import 'server-only';
 import { readMasterIdentity } from '@/lib/adapters/gce/master-metadata';
-import { regionOfZone, type ClusterSummaryRef } from '@/lib/core/topology';
+import { isReplicaName, regionOfZone, type ClusterSummaryRef } from '@/lib/core/topology';
 import type { ComputePort, InstanceInfo } from '@/lib/ports/compute';
 import { container, type Container } from '@/lib/server/container';
 
@@ -8,19 +8,18 @@ import { container, type Container } from '@/lib/server/container';
 const KUBE_UP_MASTER_NAME = /^[a-z]([-a-z0-9]*[a-z0-9])?-master(-[a-z0-9]{3})?$/;
 
 /**
- * The master name an instance serves, or null when it is no kube-up master. The name comes from the
- * instance's own name (`<MASTER_NAME>` or `<MASTER_NAME>-xyz`), never from kube-env: there
- * KUBERNETES_MASTER_NAME holds the static IP. kube-env must be there (kube-up configured the instance), and
- * it must say it is a master (KUBERNETES_MASTER=true), or the instance carries the master's network tag, or
- * an HA-era kube-env names that master in MASTER_NAME: a stranger merely named `db-master` does not count.
+ * The master name an instance serves, or null when it is no kube-up master: named like one
+ * (`<MASTER_NAME>` or `<MASTER_NAME>-xyz`) and configured as one (kube-env with KUBERNETES_MASTER=true).
+ * kube-env does not name the master (KUBERNETES_MASTER_NAME is the static IP), so the name comes from the
+ * instance: the network tag kube-up gives every replica (`<MASTER_NAME>`) that the instance name fits, else
+ * the instance name without its suffix.
  */
-export function masterNameOf(instance: Pick<InstanceInfo, 'name' | 'metadata'> & { tags?: readonly string[] }): string | null {
+export function masterNameOf(instance: Pick<InstanceInfo, 'name' | 'metadata' | 'tags'>): string | null {
   if (!KUBE_UP_MASTER_NAME.test(instance.name)) return null;
-  const masterName = instance.name.endsWith('-master') ? instance.name : instance.name.slice(0, -4);
   const identity = readMasterIdentity(instance.metadata);
-  if (identity === null) return null;
-  const confirmed = identity.isMaster || (instance.tags ?? []).includes(masterName) || identity.masterName === masterName;
-  return confirmed ? masterName : null;
+  if (identity === null || !identity.isMaster) return null;
+  const tagged = instance.tags.find((tag) => isReplicaName(tag, instance.name));
+  return tagged ?? (instance.name.endsWith('-master') ? instance.name : instance.name.slice(0, -4));
 }
 
 /**

@@ -1,10 +1,11 @@
+import { gzipSync } from 'node:zlib';
 // The service's own logic with in-memory ports: what runs concurrently, which credentials are used, what
 // reaches the Topology. Real adapters against the sandbox are covered in tests/integration.
 import { describe, expect, it } from 'vitest';
 import type { EtcdMember, EtcdMemberStatus, ApiServerProbe, VmStatus } from '@/lib/core/topology';
 import { ComputeBudget } from '@/lib/adapters/compute-rate-limit';
 import type { ComputePort, InstanceInfo } from '@/lib/ports/compute';
-import type { EtcdAdminPort, EtcdClientCredentials } from '@/lib/ports/etcd-admin';
+import type { EtcdAdminPort, EtcdTls } from '@/lib/ports/etcd-admin';
 import type { KubeApiPort, KubeCredentials } from '@/lib/ports/kube-api';
 import { ProviderError } from '@/lib/ports/provider-error';
 import type { Store } from '@/lib/ports/store';
@@ -16,11 +17,12 @@ import { observeCluster, replicaNameRegex } from './observe-cluster';
 
 const pem = (label: string, tag: string) => `-----BEGIN ${label}-----\n${Buffer.from(tag).toString('base64')}\n-----END ${label}-----\n`;
 const b64 = (s: string) => Buffer.from(s).toString('base64');
+const gz = (s: string) => gzipSync(Buffer.from(s)).toString('base64');
 
 function kubeUpMetadata(tag: string, extraEnv: Record<string, string> = {}): Record<string, string> {
   const env = {
-    MASTER_NAME: 'prod-master',
     KUBERNETES_MASTER: 'true',
+    KUBERNETES_MASTER_NAME: '203.0.113.7',
     MULTIZONE: 'true',
     ETCD_QUORUM_READ: 'true',
     CA_CERT: b64(pem('CERTIFICATE', `${tag}-ca`)),
@@ -30,8 +32,11 @@ function kubeUpMetadata(tag: string, extraEnv: Record<string, string> = {}): Rec
   };
   const certs = {
     CA_KEY: b64(pem('PRIVATE KEY', `${tag}-ca-key`)),
-    ETCD_APISERVER_CA_CERT: b64(pem('CERTIFICATE', `${tag}-etcd-ca`)),
-    ETCD_APISERVER_CLIENT_CERT: b64(pem('CERTIFICATE', `${tag}-etcd-client`)),
+    ETCD_APISERVER_CA_KEY: b64(pem('PRIVATE KEY', `${tag}-etcd-ca-key`)),
+    ETCD_APISERVER_CA_CERT: gz(pem('CERTIFICATE', `${tag}-etcd-ca`)),
+    ETCD_APISERVER_SERVER_KEY: b64(pem('PRIVATE KEY', `${tag}-etcd-server-key`)),
+    ETCD_APISERVER_SERVER_CERT: gz(pem('CERTIFICATE', `${tag}-etcd-server`)),
+    ETCD_APISERVER_CLIENT_CERT: gz(pem('CERTIFICATE', `${tag}-etcd-client`)),
     ETCD_APISERVER_CLIENT_KEY: b64(pem('PRIVATE KEY', `${tag}-etcd-client-key`)),
   };
   const yaml = (o: Record<string, string>) => Object.entries(o).map(([k, v]) => `${k}: '${v}'\n`).join('');
@@ -80,7 +85,7 @@ class FakeWorld {
   ];
   /** Every probe call, in the order made. */
   calls: string[] = [];
-  etcdCreds: EtcdClientCredentials[] = [];
+  etcdCreds: EtcdTls[] = [];
   kubeCreds: KubeCredentials[] = [];
   /** When set, probes wait for this before answering. */
   gate: Deferred<void> | null = null;
@@ -103,16 +108,16 @@ class FakeWorld {
 
   etcd: EtcdAdminPort = observeOnly<EtcdAdminPort>({
     memberList: async (endpoints, creds): Promise<EtcdMember[]> => {
-      this.calls.push(`memberList ${endpoints.join(',')}`);
+      this.calls.push(`memberList ${endpoints.map((e) => e.address).join(',')}`);
       this.etcdCreds.push(creds);
       return this.answer(
         this.instances.map((i, n) => ({ id: String(n + 1), name: `etcd-${i.name}`, peerUrls: [`https://${i.internalIp}:2380`], clientUrls: [], isLearner: false })),
       );
     },
     status: async (endpoint, creds) => {
-      this.calls.push(`status ${endpoint}`);
+      this.calls.push(`status ${endpoint.address}`);
       this.etcdCreds.push(creds);
-      return this.answer(okStatus(endpoint));
+      return this.answer(okStatus(endpoint.address));
     },
     close: async () => {},
   });
@@ -143,9 +148,9 @@ class FakeWorld {
       kube: this.kube,
       clock: { now: () => new Date('2024-05-01T10:00:00Z') },
       endpoints: {
-        etcd: (ip, cluster) => {
+        etcd: (r, cluster) => {
           if (this.gceMode) throw new ProviderError('ProviderUnavailable', 'etcd needs an SSH tunnel');
-          return `https://${ip}:${cluster === 'main' ? 2379 : 4002}`;
+          return { address: `${r.internalIp}:${cluster === 'main' ? 2379 : 4002}`, serverName: `etcd-${r.name}` };
         },
         apiServer: (ip) => `https://${ip}:443`,
       },
@@ -192,30 +197,32 @@ describe('observeCluster', () => {
     const stopped = t.replicas.find((r) => r.name === 'prod-master-bbb');
     expect(stopped?.etcd.main).toEqual({ ok: false, error: 'VM is TERMINATED' });
     expect(stopped?.apiServer).toEqual({ ready: null, live: null, error: 'VM is TERMINATED' });
-    expect(w.calls.find((c) => c.startsWith('memberList'))).toBe('memberList https://127.20.0.2:2379,https://127.20.0.4:2379');
+    expect(w.calls.find((c) => c.startsWith('memberList'))).toBe('memberList 127.20.0.2:2379,127.20.0.4:2379');
   });
 
   it('takes credentials from the first RUNNING replica that has them', async () => {
     const w = new FakeWorld();
     w.instances = [
       instance('prod-master-aaa', 'europe-west1-b', '127.20.0.2', 'TERMINATED', kubeUpMetadata('stale')),
-      instance('prod-master-bbb', 'europe-west1-c', '127.20.0.3', 'RUNNING', { 'kube-env': "MASTER_NAME: 'prod-master'\n" }),
+      instance('prod-master-bbb', 'europe-west1-c', '127.20.0.3', 'RUNNING', { 'kube-env': "KUBERNETES_MASTER: 'true'\n" }),
       instance('prod-master-ccc', 'europe-west1-d', '127.20.0.4', 'RUNNING', kubeUpMetadata('good')),
     ];
     await observeCluster(PROD, w.container());
-    expect(new Set(w.etcdCreds.map((c) => c.clientCert))).toEqual(new Set([pem('CERTIFICATE', 'good-etcd-client')]));
+    // Main by mutual TLS with those credentials, events plain (null), as kube-up's API server dials them.
+    expect(new Set(w.etcdCreds.map((c) => c?.clientCert ?? null))).toEqual(new Set([pem('CERTIFICATE', 'good-etcd-client'), null]));
+    expect(w.calls.filter((c) => c.startsWith('status ') && c.endsWith(':4002')).length).toBe(2);
     expect(new Set(w.kubeCreds.map((c) => c.clientKey))).toEqual(new Set([pem('PRIVATE KEY', 'good-admin-key')]));
   });
 
   it('reports missing credentials on every probe instead of calling without them', async () => {
     const w = new FakeWorld();
-    w.instances = w.instances.map((i) => ({ ...i, metadata: { 'kube-env': "MASTER_NAME: 'prod-master'\nMULTIZONE: 'true'\n" } }));
+    w.instances = w.instances.map((i) => ({ ...i, metadata: { 'kube-env': "KUBERNETES_MASTER: 'true'\nMULTIZONE: 'true'\n" } }));
     const t = await observeCluster(PROD, w.container());
     expect(w.calls).toEqual([]);
     expect(t.replicas[0]?.etcd.main.ok).toBe(false);
     expect(t.etcd.main.members).toBeNull();
     expect(t.etcd.main.error).toMatch(/etcd client credentials/);
-    expect(t.settings).toEqual({ multizone: true, quorumReads: false });
+    expect(t.settings).toEqual({ multizone: true, quorumReads: null });
     expect(t.leases).toBeNull();
   });
 
@@ -275,24 +282,27 @@ describe('replicaNameRegex', () => {
 
 describe('clustersOf (discovery)', () => {
   const yaml = (o: Record<string, string>) => ({ 'kube-env': Object.entries(o).map(([k, v]) => `${k}: '${v}'\n`).join('') });
-  const master = (name: string, zone: string, created: string, env: Record<string, string> = { KUBERNETES_MASTER: 'true', MASTER_NAME: 'prod-master' }) => ({
+  // kube-up's kube-env: KUBERNETES_MASTER_NAME is the static IP, never a name; the network tag is MASTER_NAME.
+  const KUBE_UP_ENV = { KUBERNETES_MASTER: 'true', KUBERNETES_MASTER_NAME: '203.0.113.7' };
+  const master = (name: string, zone: string, created: string, env: Record<string, string> = KUBE_UP_ENV, tags = ['prod-master']) => ({
     ...instance(name, zone, null, 'RUNNING', yaml(env)),
+    tags,
     creationTimestamp: created,
   });
-  it('groups masters by master name, ignoring nodes and strangers', () => {
+  it('groups masters by the tag their name fits, ignoring nodes, strangers and KUBERNETES_MASTER_NAME', () => {
     const clusters = clustersOf('p', [
       master('prod-master-aaa', 'europe-west1-b', '2026-01-01T00:00:00Z'),
       { ...master('prod-master-bbb', 'europe-west1-c', '2026-01-02T00:00:00Z'), status: 'TERMINATED' as const },
-      // No KUBERNETES_MASTER, but kube-env names a master this instance's name fits.
-      master('prod-master-ccc', 'europe-west1-d', '2026-01-03T00:00:00Z', { MASTER_NAME: 'prod-master' }),
-      // A node: kube-env names the master, its name does not fit.
-      master('prod-minion-x1y2', 'europe-west1-b', '2026-01-01T00:00:00Z', { KUBERNETES_MASTER: 'false', KUBERNETES_MASTER_NAME: 'prod-master' }),
-      // A master without MASTER_NAME: its name minus the replica suffix.
-      master('kubernetes-master-q7z', 'us-central1-b', '2026-01-01T00:00:00Z', { KUBERNETES_MASTER: 'true' }),
+      // The first master kube-up made has no suffix.
+      master('prod-master', 'europe-west1-d', '2026-01-03T00:00:00Z'),
+      // A node: not KUBERNETES_MASTER.
+      master('prod-minion-x1y2', 'europe-west1-b', '2026-01-01T00:00:00Z', { KUBERNETES_MASTER: 'false', KUBERNETES_MASTER_NAME: '203.0.113.7' }, ['prod-minion']),
+      // A master without the tag: its name minus the replica suffix.
+      master('kubernetes-master-q7z', 'us-central1-b', '2026-01-01T00:00:00Z', KUBE_UP_ENV, []),
       instance('web-1', 'us-central1-b', null, 'RUNNING', {}),
     ]);
     expect(clusters).toEqual([
-      { project: 'p', region: 'europe-west1', masterName: 'prod-master', replicaNames: ['prod-master-aaa', 'prod-master-bbb', 'prod-master-ccc'] },
+      { project: 'p', region: 'europe-west1', masterName: 'prod-master', replicaNames: ['prod-master', 'prod-master-aaa', 'prod-master-bbb'] },
       { project: 'p', region: 'us-central1', masterName: 'kubernetes-master', replicaNames: ['kubernetes-master-q7z'] },
     ]);
   });

@@ -13,7 +13,7 @@ import {
   type VmStatus,
 } from '@/lib/core/topology';
 import type { ComputePort, InstanceInfo } from '@/lib/ports/compute';
-import type { EtcdClientCredentials } from '@/lib/ports/etcd-admin';
+import type { EtcdAccess, EtcdEndpoint } from '@/lib/ports/etcd-admin';
 import type { KubeCredentials } from '@/lib/ports/kube-api';
 import { container, type Container } from '@/lib/server/container';
 
@@ -54,7 +54,8 @@ function regionZonesOf(compute: ComputePort, project: string, region: string, no
 }
 
 type ClusterCredentials = {
-  etcd: EtcdClientCredentials | null;
+  /** Main by mutual TLS or plain http as the metadata says, events plain http; null when unreadable. */
+  etcd: EtcdAccess | null;
   kube: KubeCredentials | null;
   settings: Topology['settings'];
   /** Why credentials are missing, for the probes' error strings. */
@@ -72,7 +73,7 @@ export function clusterCredentials(instances: readonly InstanceInfo[]): ClusterC
     const m = readMasterMetadata(i.metadata);
     return m ? [m] : [];
   });
-  const etcd = read.find((m) => m.etcdClient)?.etcdClient ?? null;
+  const etcd = read.find((m) => m.etcd)?.etcd ?? null;
   const kube = read.find((m) => m.kube)?.kube ?? null;
   const problems = read[0]?.problems ?? [];
   const reason = (label: string) =>
@@ -91,7 +92,7 @@ export function clusterCredentials(instances: readonly InstanceInfo[]): ClusterC
 type ReplicaProbes = {
   instance: InstanceInfo;
   /** Endpoint per etcd cluster when the replica can be asked. */
-  etcdEndpoints: Partial<Record<EtcdClusterName, string>>;
+  etcdEndpoints: Partial<Record<EtcdClusterName, EtcdEndpoint>>;
   etcd: Record<EtcdClusterName, Promise<EtcdMemberStatus>>;
   apiServerUrl: string | null;
   apiServer: Promise<ApiServerProbe>;
@@ -105,14 +106,14 @@ function startReplicaProbes(c: Container, instance: InstanceInfo, creds: Cluster
       ? 'replica has no internal IP'
       : null;
   const ip = instance.internalIp;
-  const etcdEndpoints: Partial<Record<EtcdClusterName, string>> = {};
+  const etcdEndpoints: Partial<Record<EtcdClusterName, EtcdEndpoint>> = {};
   const statusOf = (cluster: EtcdClusterName): Promise<EtcdMemberStatus> => {
     if (skip !== null || ip === null) return Promise.resolve({ ok: false, error: skip ?? 'replica has no internal IP' });
     // Throws ProviderUnavailable where etcd cannot be reached (GCE without a tunnel): the observation
     // fails with that reason rather than reporting every member as down.
-    const endpoint = c.endpoints.etcd(ip, cluster);
+    const endpoint = c.endpoints.etcd({ name: instance.name, internalIp: ip }, cluster);
     etcdEndpoints[cluster] = endpoint;
-    return creds.etcd ? c.etcd.status(endpoint, creds.etcd, timeout) : Promise.resolve({ ok: false, error: creds.etcdProblem });
+    return creds.etcd ? c.etcd.status(endpoint, creds.etcd[cluster], timeout) : Promise.resolve({ ok: false, error: creds.etcdProblem });
   };
   const etcd = { main: statusOf('main'), events: statusOf('events') };
   let apiServerUrl: string | null = null;
@@ -141,7 +142,7 @@ async function observeMembers(
   if (endpoints.length === 0) return { members: null, error: 'no running replica to ask' };
   if (!creds.etcd) return { members: null, error: creds.etcdProblem };
   try {
-    return { members: await c.etcd.memberList(endpoints, creds.etcd, c.probeTimeoutMs), error: null };
+    return { members: await c.etcd.memberList(endpoints, creds.etcd[cluster], c.probeTimeoutMs), error: null };
   } catch (e) {
     return { members: null, error: e instanceof Error ? e.message : String(e) };
   }

@@ -33,7 +33,6 @@ import {
   reportAndPause,
   retryOn,
   siblingStepId,
-  staticAddressOf,
   stringParam,
   throwIfAborted,
   voterEndpoints,
@@ -97,17 +96,23 @@ const issueCertificates = (c: Container): StepExecutor => async (ctx) => {
   const view = await loadCluster(c, ctx);
   const replica = newReplicaOf(ctx);
   const source = sourceReplica(view, replica.name);
-  const staticIp = (await staticAddressOf(c, view.ref)).address;
-  const detail = { name: replica.name, sans: [staticIp, replica.internalIp, replica.name], signedWithMetadataOf: source.name };
+  // Only the member's own etcd certs are new (kube-up's SANs); the rest of the source's metadata is copied.
+  const detail = {
+    name: replica.name,
+    etcdPeerSans: [replica.name, '127.0.0.1', replica.internalIp],
+    etcdServerSans: [`etcd-${replica.name}`, '127.0.0.1'],
+    copiedFrom: source.name,
+    copied: ['MASTER_CERT', 'MASTER_KEY', 'KUBEAPISERVER_CERT', 'KUBEAPISERVER_KEY'],
+  };
   const kept = ctx.pass ? (passCerts.get(ctx.pass) ?? new Map<string, ReplicaCerts>()) : null;
   if (findReplica(view, replica.name) || kept?.has(replica.name)) return { detail };
-  const certs = await issueReplicaCerts(await readClusterAuthorities(source.metadata), { ...replica, staticIp });
+  const certs = await issueReplicaCerts(await readClusterAuthorities(source.metadata), replica);
   if (ctx.pass && kept) passCerts.set(ctx.pass, kept.set(replica.name, certs));
   return { detail };
 };
 
 async function memberIn(c: Container, view: ClusterView, cluster: EtcdClusterName, name: string, ip: string) {
-  const members = await c.etcd.memberList(voterEndpoints(c, view, cluster, [name]), view.etcd, ETCD_CALL_MS);
+  const members = await c.etcd.memberList(voterEndpoints(c, view, cluster, [name]), view.etcd[cluster], ETCD_CALL_MS);
   return { members, member: memberOf(members, name, ip, cluster) };
 }
 
@@ -120,7 +125,7 @@ const addLearner = (c: Container): StepExecutor => async (ctx) => {
     if (member) return [cluster, member.id];
     const added = await retryOn(
       ['EtcdRefused'],
-      () => c.etcd.memberAddLearner(voterEndpoints(c, view, cluster, [name]), view.etcd, [peerUrl(internalIp, cluster)], ETCD_CALL_MS),
+      () => c.etcd.memberAddLearner(voterEndpoints(c, view, cluster, [name]), view.etcd[cluster], [peerUrl(internalIp, cluster)], ETCD_CALL_MS),
       { timeoutMs: 20_000, everyMs: 1_000, signal: ctx.signal, onRetry: (e) => ctx.log(`etcd ${cluster} refused the learner (${e.message}); retrying`, 'warn') },
     );
     await ctx.log(`${name} is a learner in etcd ${cluster} (member ${added.id})`);
@@ -152,7 +157,7 @@ const createInstance = (c: Container): StepExecutor => async (ctx) => {
   const kept = ctx.pass ? passCerts.get(ctx.pass) : undefined;
   const certs =
     kept?.get(name) ??
-    (await issueReplicaCerts(await readClusterAuthorities(source.metadata), { name, internalIp, staticIp: (await staticAddressOf(c, view.ref)).address }));
+    (await issueReplicaCerts(await readClusterAuthorities(source.metadata), { name, internalIp }));
   const existing = view.replicas.map((r) => r.name).filter((n) => n !== name);
   const metadata = replicaMetadata(source.metadata, { name, existingReplicas: existing, certs });
   await ignoreAlreadyExists(() =>
@@ -194,9 +199,9 @@ const awaitLearnerCatchUp = (c: Container): StepExecutor => async (ctx) => {
     const states = await inEachCluster(async (cluster): Promise<CatchUp> => {
       const voters = voterEndpoints(c, view, cluster, [name]);
       const [members, statuses, own] = await Promise.all([
-        c.etcd.memberList(voters, view.etcd, ETCD_CALL_MS),
-        Promise.all(voters.map((e) => c.etcd.status(e, view.etcd, ETCD_CALL_MS))),
-        c.etcd.status(c.endpoints.etcd(internalIp, cluster), view.etcd, ETCD_CALL_MS),
+        c.etcd.memberList(voters, view.etcd[cluster], ETCD_CALL_MS),
+        Promise.all(voters.map((e) => c.etcd.status(e, view.etcd[cluster], ETCD_CALL_MS))),
+        c.etcd.status(c.endpoints.etcd({ name, internalIp }, cluster), view.etcd[cluster], ETCD_CALL_MS),
       ]);
       const member = memberOf(members, name, internalIp, cluster);
       if (!member) throw new Error(`${name} is no member of etcd ${cluster}: the learner was removed`);
@@ -244,7 +249,7 @@ const promoteLearner = (c: Container): StepExecutor => async (ctx) => {
     if (member.isLearner) {
       await retryOn(
         ['LearnerNotReady', 'EtcdRefused'],
-        () => c.etcd.memberPromote(voterEndpoints(c, view, cluster, [name]), view.etcd, member.id, ETCD_CALL_MS),
+        () => c.etcd.memberPromote(voterEndpoints(c, view, cluster, [name]), view.etcd[cluster], member.id, ETCD_CALL_MS),
         {
           timeoutMs: PROMOTE_TIMEOUT_MS,
           everyMs: 250,
@@ -274,7 +279,7 @@ const awaitApiServer = (c: Container): StepExecutor => async (ctx) => {
   for (;;) {
     throwIfAborted(ctx.signal);
     const [etcd, probe] = await Promise.all([
-      Promise.all(CLUSTERS.map((cl) => c.etcd.status(c.endpoints.etcd(internalIp, cl), view.etcd, ETCD_CALL_MS))),
+      Promise.all(CLUSTERS.map((cl) => c.etcd.status(c.endpoints.etcd({ name, internalIp }, cl), view.etcd[cl], ETCD_CALL_MS))),
       c.kube.probe(c.endpoints.apiServer(internalIp), kube, ETCD_CALL_MS),
     ]);
     if (etcd.every((s) => s.ok) && probe.ready === true) {
@@ -313,7 +318,7 @@ export async function removeNewMembers(c: Container, ctx: StepContext): Promise<
       ['EtcdRefused', 'Timeout'],
       async () => {
         try {
-          await c.etcd.memberRemove(voterEndpoints(c, view, cluster, [name]), view.etcd, member.id, ETCD_CALL_MS);
+          await c.etcd.memberRemove(voterEndpoints(c, view, cluster, [name]), view.etcd[cluster], member.id, ETCD_CALL_MS);
         } catch (e) {
           if (!(isProviderError(e) && e.code === 'NotFound')) throw e;
         }

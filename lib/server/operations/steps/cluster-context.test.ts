@@ -134,7 +134,7 @@ describe('loadCluster', () => {
     const ctx = { ...ctxFor('add:r-b:add-learner'), pass };
 
     expect((await loadCluster(c, ctx)).replicas.map((r) => r.name)).toEqual(['m']);
-    expect((await loadCluster(c, ctx)).etcd.clientCert).toContain('BEGIN CERTIFICATE');
+    expect((await loadCluster(c, ctx)).etcd.main?.clientCert).toContain('BEGIN CERTIFICATE');
     expect(calls.list).toBe(1);
 
     // A step created an instance: the next one sees it.

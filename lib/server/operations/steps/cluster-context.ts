@@ -9,7 +9,7 @@ import 'server-only';
 import { z } from 'zod';
 import { ETCD_CLUSTERS, parseClusterId, type ClusterRef, type EtcdClusterName, type EtcdMember } from '@/lib/core/topology';
 import type { ComputePort, InstanceInfo } from '@/lib/ports/compute';
-import type { EtcdClientCredentials } from '@/lib/ports/etcd-admin';
+import type { EtcdAccess, EtcdEndpoint } from '@/lib/ports/etcd-admin';
 import type { KubeCredentials } from '@/lib/ports/kube-api';
 import { isProviderError, ProviderError, type ProviderErrorCode } from '@/lib/ports/provider-error';
 import type { Container } from '@/lib/server/container';
@@ -26,7 +26,8 @@ export const ETCD_CALL_MS = 5_000;
 export type ClusterView = {
   ref: ClusterRef;
   replicas: InstanceInfo[];
-  etcd: EtcdClientCredentials;
+  /** How etcd main and events are dialled (TLS credentials or null for plain http), from the metadata. */
+  etcd: EtcdAccess;
   kube: KubeCredentials | null;
 };
 
@@ -87,10 +88,10 @@ export function peerUrl(internalIp: string, cluster: EtcdClusterName): string {
 }
 
 /** Client URLs of the RUNNING replicas other than `exclude` (a learner refuses admin RPCs; a leaving member should not be asked). */
-export function voterEndpoints(c: Container, view: ClusterView, cluster: EtcdClusterName, exclude: readonly string[] = []): string[] {
+export function voterEndpoints(c: Container, view: ClusterView, cluster: EtcdClusterName, exclude: readonly string[] = []): EtcdEndpoint[] {
   const urls = view.replicas
     .filter((r) => r.status === 'RUNNING' && r.internalIp !== null && !exclude.includes(r.name))
-    .map((r) => c.endpoints.etcd(r.internalIp ?? '', cluster));
+    .map((r) => c.endpoints.etcd({ name: r.name, internalIp: r.internalIp ?? '' }, cluster));
   if (urls.length === 0) throw new Error(`no running replica of ${view.ref.masterName} to ask etcd ${cluster}`);
   return urls;
 }

@@ -208,13 +208,13 @@ const awaitEtcd = (c: Container): StepExecutor => async (ctx) => {
     const waitingFor: string[] = [];
     const ids: Record<string, string> = {};
     for (const cluster of CLUSTERS) {
-      const endpoint = c.endpoints.etcd(internalIp, cluster);
-      const status = await c.etcd.status(endpoint, view.etcd, ETCD_CALL_MS);
+      const endpoint = c.endpoints.etcd({ name, internalIp }, cluster);
+      const status = await c.etcd.status(endpoint, view.etcd[cluster], ETCD_CALL_MS);
       if (!status.ok) {
         waitingFor.push(`etcd ${cluster} to answer`);
         continue;
       }
-      const members = await c.etcd.memberList([endpoint], view.etcd, ETCD_CALL_MS).catch(() => null);
+      const members = await c.etcd.memberList([endpoint], view.etcd[cluster], ETCD_CALL_MS).catch(() => null);
       const self = members?.find((m) => m.name === `etcd-${name}`);
       if (!self) waitingFor.push(`etcd ${cluster} to list etcd-${name}`);
       else ids[cluster] = self.id;

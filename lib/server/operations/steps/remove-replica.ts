@@ -45,7 +45,7 @@ const moveLeadership = (c: Container): StepExecutor => async (ctx) => {
   const moved: EtcdClusterName[] = [];
   const skipped: EtcdClusterName[] = [];
   for (const cluster of CLUSTERS) {
-    const members = await c.etcd.memberList(voterEndpoints(c, view, cluster), view.etcd, ETCD_CALL_MS);
+    const members = await c.etcd.memberList(voterEndpoints(c, view, cluster), view.etcd[cluster], ETCD_CALL_MS);
     const own = memberOf(members, victim.name, victim.internalIp, cluster);
     if (!own) continue;
     // A failed replica: the graceful hand-over needs the member itself, so it is skipped, and the log says so.
@@ -57,8 +57,8 @@ const moveLeadership = (c: Container): StepExecutor => async (ctx) => {
       await silent('has no VM');
       continue;
     }
-    const victimEndpoint = c.endpoints.etcd(victim.internalIp, cluster);
-    const status = await c.etcd.status(victimEndpoint, view.etcd, ETCD_CALL_MS);
+    const victimEndpoint = c.endpoints.etcd({ name: victim.name, internalIp: victim.internalIp }, cluster);
+    const status = await c.etcd.status(victimEndpoint, view.etcd[cluster], ETCD_CALL_MS);
     if (!status.ok) {
       await silent(`does not answer (${status.error})`);
       continue;
@@ -68,7 +68,7 @@ const moveLeadership = (c: Container): StepExecutor => async (ctx) => {
     let target: string | null = null;
     for (const r of view.replicas) {
       if (r.name === victim.name || r.internalIp === null) continue;
-      const s = await c.etcd.status(c.endpoints.etcd(r.internalIp, cluster), view.etcd, ETCD_CALL_MS);
+      const s = await c.etcd.status(c.endpoints.etcd({ name: r.name, internalIp: r.internalIp }, cluster), view.etcd[cluster], ETCD_CALL_MS);
       if (s.ok && !s.isLearner) {
         target = s.memberId;
         break;
@@ -76,7 +76,7 @@ const moveLeadership = (c: Container): StepExecutor => async (ctx) => {
     }
     if (target === null) throw new Error(`no healthy voter to take etcd ${cluster} leadership from ${victim.name}`);
     const to = target;
-    await retryOn(['EtcdRefused', 'Timeout'], () => c.etcd.moveLeader(victimEndpoint, view.etcd, to, ETCD_CALL_MS), {
+    await retryOn(['EtcdRefused', 'Timeout'], () => c.etcd.moveLeader(victimEndpoint, view.etcd[cluster], to, ETCD_CALL_MS), {
       timeoutMs: LEADER_MOVE_TIMEOUT_MS,
       everyMs: 1_000,
       signal: ctx.signal,
@@ -84,7 +84,7 @@ const moveLeadership = (c: Container): StepExecutor => async (ctx) => {
     const deadline = Date.now() + LEADER_MOVE_TIMEOUT_MS;
     for (;;) {
       throwIfAborted(ctx.signal);
-      const now = await c.etcd.status(victimEndpoint, view.etcd, ETCD_CALL_MS);
+      const now = await c.etcd.status(victimEndpoint, view.etcd[cluster], ETCD_CALL_MS);
       if (now.ok && now.leaderId !== own.id && now.leaderId !== '0') break;
       if (Date.now() > deadline) throw new Error(`etcd ${cluster} leadership did not leave ${victim.name}`);
       await pause(200, ctx.signal);
@@ -102,16 +102,16 @@ const removeMember = (c: Container): StepExecutor => async (ctx) => {
   const removed: EtcdClusterName[] = [];
   for (const cluster of CLUSTERS) {
     const endpoints = voterEndpoints(c, view, cluster, [victim.name]);
-    const members = await c.etcd.memberList(endpoints, view.etcd, ETCD_CALL_MS);
+    const members = await c.etcd.memberList(endpoints, view.etcd[cluster], ETCD_CALL_MS);
     const own = memberOf(members, victim.name, victim.internalIp, cluster);
     if (!own) continue;
     await retryOn(
       ['EtcdRefused', 'Timeout'],
       async () => {
         // A retry after a timeout may find the member gone already.
-        const now = await c.etcd.memberList(endpoints, view.etcd, ETCD_CALL_MS);
+        const now = await c.etcd.memberList(endpoints, view.etcd[cluster], ETCD_CALL_MS);
         if (!now.some((m) => m.id === own.id)) return;
-        await ignoreNotFound(() => c.etcd.memberRemove(endpoints, view.etcd, own.id, ETCD_CALL_MS));
+        await ignoreNotFound(() => c.etcd.memberRemove(endpoints, view.etcd[cluster], own.id, ETCD_CALL_MS));
       },
       { timeoutMs: REMOVE_TIMEOUT_MS, everyMs: 1_000, signal: ctx.signal, onRetry: (e) => ctx.log(`etcd ${cluster} refused the removal (${e.message}); retrying`, 'warn') },
     );

@@ -9,6 +9,7 @@ import 'server-only';
 // and reuses it. Nothing secret goes into the detail or the log: revision, hashes, size, member, file name.
 import type { EtcdClusterName } from '@/lib/core/topology';
 import type { Container } from '@/lib/server/container';
+import type { EtcdEndpoint } from '@/lib/ports/etcd-admin';
 import type { JsonValue } from '@/lib/ports/store';
 import type { StepContext, StepExecutor, StepOutcome } from '@/lib/server/operations/runner';
 import {
@@ -29,7 +30,7 @@ import { CLUSTERS, clusterRefOf, ETCD_CALL_MS, loadCluster, StepCancelled, throw
 const SNAPSHOT_TIMEOUT_MS = 10 * 60_000;
 const PROGRESS_EVERY_MS = 1_000;
 
-type Candidate = { replica: string; endpoint: string; dbSize: number; leader: boolean };
+type Candidate = { replica: string; endpoint: EtcdEndpoint; dbSize: number; leader: boolean };
 
 /**
  * Voters that answer status, other than `exclude` (the replica a removal takes out, which may be the broken
@@ -39,8 +40,8 @@ async function healthyVoters(c: Container, view: ClusterView, cluster: EtcdClust
   const replicas = view.replicas.filter((r) => r.status === 'RUNNING' && r.internalIp !== null && r.name !== exclude);
   const found = await Promise.all(
     replicas.map(async (r) => {
-      const endpoint = c.endpoints.etcd(r.internalIp ?? '', cluster);
-      const s = await c.etcd.status(endpoint, view.etcd, ETCD_CALL_MS);
+      const endpoint = c.endpoints.etcd({ name: r.name, internalIp: r.internalIp ?? '' }, cluster);
+      const s = await c.etcd.status(endpoint, view.etcd[cluster], ETCD_CALL_MS);
       return s.ok && !s.isLearner ? [{ replica: r.name, endpoint, dbSize: s.dbSize, leader: s.leaderId === s.memberId }] : [];
     }),
   );
@@ -57,7 +58,7 @@ async function snapshotFrom(c: Container, ctx: StepContext, view: ClusterView, c
   const clusterId = ctx.operation.clusterId;
   let revisionBefore: number;
   try {
-    revisionBefore = await c.etcd.revision(from.endpoint, view.etcd, ETCD_CALL_MS);
+    revisionBefore = await c.etcd.revision(from.endpoint, view.etcd[cluster], ETCD_CALL_MS);
   } catch (e) {
     throw new BackupGateError('snapshot-failed', `${from.replica} did not answer a read of etcd ${cluster}: ${messageOf(e)}`, { cause: e });
   }
@@ -72,7 +73,7 @@ async function snapshotFrom(c: Container, ctx: StepContext, view: ClusterView, c
   };
   let written;
   try {
-    written = await writeSnapshotFile(dataDir, clusterId, cluster, c.etcd.snapshot(from.endpoint, view.etcd, { timeoutMs: SNAPSHOT_TIMEOUT_MS, signal: ctx.signal }), onBytes);
+    written = await writeSnapshotFile(dataDir, clusterId, cluster, c.etcd.snapshot(from.endpoint, view.etcd[cluster], { timeoutMs: SNAPSHOT_TIMEOUT_MS, signal: ctx.signal }), onBytes);
   } catch (e) {
     throwIfAborted(ctx.signal);
     if (isBackupGateError(e)) throw e;
@@ -82,7 +83,7 @@ async function snapshotFrom(c: Container, ctx: StepContext, view: ClusterView, c
     const verified = await verifySnapshotFile(written.file, {
       etcdctl: c.env.QUORUM_ETCDCTL,
       minRevision: revisionBefore,
-      liveKeyWrittenAfter: (revision) => c.etcd.hasKeyModifiedIn(from.endpoint, view.etcd, { from: revision + 1, to: revisionBefore }, ETCD_CALL_MS),
+      liveKeyWrittenAfter: (revision) => c.etcd.hasKeyModifiedIn(from.endpoint, view.etcd[cluster], { from: revision + 1, to: revisionBefore }, ETCD_CALL_MS),
     });
     return await keepSnapshot(written, {
       clusterId,

@@ -31,7 +31,7 @@ async function problemsNow(c: Container, ctx: StepContext): Promise<{ problems: 
   if (ctx.operation.kind === 'create-cluster' && promise.present) problems.push(...(await staticAddressProblems(c, view.ref, view.replicas, promise.present)));
   const expected = replicas.map((n) => `etcd-${n}`).sort();
   const lists = await Promise.all(
-    CLUSTERS.map(async (cluster) => ({ cluster, members: await c.etcd.memberList(voterEndpoints(c, view, cluster), view.etcd, ETCD_CALL_MS) })),
+    CLUSTERS.map(async (cluster) => ({ cluster, members: await c.etcd.memberList(voterEndpoints(c, view, cluster), view.etcd[cluster], ETCD_CALL_MS) })),
   );
   for (const { cluster, members } of lists) {
     const names = members.map((m) => m.name).sort();
