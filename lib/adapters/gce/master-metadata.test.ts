@@ -143,9 +143,10 @@ describe('readMasterMetadata', () => {
 
 describe('readMasterIdentity', () => {
   it.each([
-    [{ KUBERNETES_MASTER: 'true', KUBERNETES_MASTER_NAME: '203.0.113.7' }, { isMaster: true }],
-    [{ KUBERNETES_MASTER: 'false' }, { isMaster: false }],
-    [{ KUBERNETES_MASTER_NAME: 'x-master' }, { isMaster: false }],
+    [{ KUBERNETES_MASTER: 'true', KUBERNETES_MASTER_NAME: '203.0.113.7' }, { isMaster: true, haEraMasterName: null }],
+    [{ KUBERNETES_MASTER: 'false' }, { isMaster: false, haEraMasterName: null }],
+    [{ KUBERNETES_MASTER_NAME: 'x-master' }, { isMaster: false, haEraMasterName: null }],
+    [{ MASTER_NAME: 'x-master' }, { isMaster: false, haEraMasterName: 'x-master' }],
   ])('%j (never a name: kube-env holds the static IP there)', (env, expected) => {
     expect(readMasterIdentity({ 'kube-env': kubeYaml(env) })).toEqual(expected);
   });

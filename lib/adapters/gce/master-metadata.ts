@@ -135,11 +135,14 @@ function readPems<K extends string>(
 }
 
 /** Just enough of kube-env to tell a master from a node, for fleet discovery (no certificates decoded). */
-export function readMasterIdentity(metadata: Record<string, string>): { isMaster: boolean } | null {
+export function readMasterIdentity(metadata: Record<string, string>): { isMaster: boolean; haEraMasterName: string | null } | null {
   const kubeEnvText = metadata['kube-env'];
   if (kubeEnvText === undefined) return null;
   try {
-    return { isMaster: isTrue(parseKubeYaml(kubeEnvText)['KUBERNETES_MASTER']) };
+    const env = parseKubeYaml(kubeEnvText);
+    // An HA-era (~1.6) kube-env named the master in MASTER_NAME; current ones do not.
+    const haEra = env['MASTER_NAME'];
+    return { isMaster: isTrue(env['KUBERNETES_MASTER']), haEraMasterName: typeof haEra === 'string' && haEra !== '' ? haEra : null };
   } catch {
     return null;
   }

@@ -8,18 +8,18 @@ import { container, type Container } from '@/lib/server/container';
 const KUBE_UP_MASTER_NAME = /^[a-z]([-a-z0-9]*[a-z0-9])?-master(-[a-z0-9]{3})?$/;
 
 /**
- * The master name an instance serves, or null when it is no kube-up master: named like one
- * (`<MASTER_NAME>` or `<MASTER_NAME>-xyz`) and configured as one (kube-env with KUBERNETES_MASTER=true).
- * kube-env does not name the master (KUBERNETES_MASTER_NAME is the static IP), so the name comes from the
- * instance: the network tag kube-up gives every replica (`<MASTER_NAME>`) that the instance name fits, else
- * the instance name without its suffix.
+ * The master name an instance serves, or null when it is no kube-up master. It must be named like one
+ * (`<MASTER_NAME>` or `<MASTER_NAME>-xyz`) and kube-up must have configured it (kube-env present), as a
+ * master: KUBERNETES_MASTER=true, or the master's network tag, or an HA-era kube-env naming it in
+ * MASTER_NAME. The name comes from the instance, never from kube-env's KUBERNETES_MASTER_NAME (the static IP).
  */
 export function masterNameOf(instance: Pick<InstanceInfo, 'name' | 'metadata' | 'tags'>): string | null {
   if (!KUBE_UP_MASTER_NAME.test(instance.name)) return null;
   const identity = readMasterIdentity(instance.metadata);
-  if (identity === null || !identity.isMaster) return null;
-  const tagged = instance.tags.find((tag) => isReplicaName(tag, instance.name));
-  return tagged ?? (instance.name.endsWith('-master') ? instance.name : instance.name.slice(0, -4));
+  if (identity === null) return null;
+  const masterName = instance.tags.find((tag) => isReplicaName(tag, instance.name)) ?? (instance.name.endsWith('-master') ? instance.name : instance.name.slice(0, -4));
+  const confirmed = identity.isMaster || instance.tags.includes(masterName) || identity.haEraMasterName === masterName;
+  return confirmed ? masterName : null;
 }
 
 /**
