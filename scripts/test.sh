@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Quick start, command 2: install what the tests need (etcd, etcdctl, chromium, npm packages) and run
-# every test: typecheck, lint, unit, integration (real sandbox + etcd), system (the built dashboard process,
+# every test: typecheck, lint, unit, netns (the twin's network namespaces, as root), integration (real sandbox +
+# etcd), system (the built dashboard process,
 # killed and restarted), e2e (Playwright in Debian's chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,7 @@ step() { echo; echo "== $1"; }
 step "typecheck";   npx next typegen >/dev/null && npm run typecheck
 step "lint";        npm run lint
 step "unit";        npx vitest run --project unit --reporter=default --reporter=json --outputFile.json=test-results/unit.json
+step "netns";       npx vitest run --project netns --reporter=default --reporter=json --outputFile.json=test-results/netns.json
 step "integration"; npx vitest run --project integration --reporter=default --reporter=json --outputFile.json=test-results/integration.json
 step "build";       npm run build
 step "system";      npx vitest run --project system --reporter=default --reporter=json --outputFile.json=test-results/system.json
