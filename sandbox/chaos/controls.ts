@@ -48,7 +48,7 @@ export type NetworkFaults = {
 
 const ETCD_CHOICES: Record<string, ChaosEtcdCluster[]> = { main: ['main'], events: ['events'], both: ['main', 'events'] };
 
-const INSTANCE_ACTION = /^\/sandbox\/v1\/chaos\/projects\/([^/]+)\/zones\/([^/]+)\/instances\/([^/]+)\/(stop|kill-etcd|freeze|unfreeze|stop-sshd|start-sshd|restore)$/;
+const INSTANCE_ACTION = /^\/sandbox\/v1\/chaos\/projects\/([^/]+)\/zones\/([^/]+)\/instances\/([^/]+)\/(stop|kill-etcd|freeze|unfreeze|stop-sshd|start-sshd|replace-host-keys|restore)$/;
 const ZONE_ACTION = /^\/sandbox\/v1\/chaos\/zones\/([^/]+)\/(down|up)$/;
 const PARTITION_ACTION = /^\/sandbox\/v1\/chaos\/zones\/([^/]+)\/(partition|heal)\/([^/]+)$/;
 const DASHBOARD_ACTION = /^\/sandbox\/v1\/chaos\/zones\/([^/]+)\/(cut-dashboard|reconnect-dashboard)$/;
@@ -184,6 +184,11 @@ export class ChaosControls {
         running();
         this.log(`chaos: ${action === 'stop-sshd' ? 'stopping' : 'starting'} sshd on ${name}`);
         await this.vms.setSshd(name, action === 'start-sshd');
+        break;
+      case 'replace-host-keys':
+        running();
+        this.log(`chaos: new host keys for sshd on ${name}`);
+        await this.vms.replaceHostKeys(name);
         break;
       case 'restore':
         this.refuseInDownZone(zone, name);

@@ -229,6 +229,9 @@ export function createNamespacedVmHost(opts: { network: VmNetwork; log?: (msg: s
     async setSshd(name, running) {
       await request(live(name), { op: running ? 'startSshd' : 'stopSshd' });
     },
+    async replaceHostKeys(name) {
+      await request(live(name), { op: 'replaceHostKeys' });
+    },
     async setZoneNodesReady(zone, ready) {
       // One writer per cluster: a running, unfrozen replica outside the zone, as a surviving master.
       const writers = new Map<string, Vm>();

@@ -56,6 +56,8 @@ export interface VmChaos {
   describe(name: string): VmChaosState;
   /** Stops the VM's sshd (open sessions end too) or starts it again; the rest of the VM keeps running. */
   setSshd(name: string, running: boolean): Promise<void>;
+  /** sshd comes back with new host keys (a reimaged VM, or a man in the middle, as a client sees it). */
+  replaceHostKeys(name: string): Promise<void>;
   /**
    * What the node lifecycle controller of a surviving master does when a zone's kubelets stop posting
    * status: sets the Ready condition of the zone's Nodes to Unknown (or back to True), through a running,
@@ -65,4 +67,4 @@ export interface VmChaos {
 }
 
 /** What the in-VM agent (sandbox/vm/agent.ts) controls: everything but sshd, which vm-main runs beside it. */
-export type AgentChaos = Omit<VmChaos, 'setSshd' | 'describe'> & { describe(name: string): Omit<VmChaosState, 'sshd'> };
+export type AgentChaos = Omit<VmChaos, 'setSshd' | 'replaceHostKeys' | 'describe'> & { describe(name: string): Omit<VmChaosState, 'sshd'> };

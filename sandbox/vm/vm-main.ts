@@ -8,6 +8,7 @@
 // It obeys the sandbox over the IPC channel. When that channel closes (the sandbox died, however it
 // died) it exits at once; it is PID 1 of its PID namespace, so the kernel ends etcd and sshd with it.
 import { execFileSync } from 'node:child_process';
+import { readdir, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { createVmHost } from './agent';
 import path from 'node:path';
@@ -28,6 +29,7 @@ if (!process.send) {
 
 const host = createVmHost({ log });
 let name: string | undefined;
+let bootSpec: VmBoot['spec'] | undefined;
 let proxy: net.Server | undefined;
 let access: VmSshAccess | undefined;
 let lastState = '';
@@ -66,6 +68,7 @@ async function handle(request: VmRequest): Promise<unknown> {
     case 'boot': {
       const { spec } = request.boot;
       name = spec.name;
+      bootSpec = spec;
       // GCE sets the guest's hostname to the instance name (its own UTS namespace here).
       execFileSync('hostname', [spec.name]);
       proxy ??= await startMetadataProxy(request.boot.metadataUpstream);
@@ -98,12 +101,27 @@ async function handle(request: VmRequest): Promise<unknown> {
       return requireAccess().stopSshd();
     case 'startSshd':
       return requireAccess().startSshd();
+    case 'replaceHostKeys': {
+      // What a reimaged VM or a man in the middle looks like from outside: sshd answers with new host keys.
+      const vmAccess = requireAccess();
+      await vmAccess.stopSshd();
+      const dir = path.join(requireSpec().diskDir, 'ssh');
+      for (const file of await readdir(dir)) if (file.startsWith('ssh_host_')) await rm(path.join(dir, file), { force: true });
+      await vmAccess.startSshd();
+      log(`${requireName()}: sshd has new host keys (chaos)`);
+      return undefined;
+    }
   }
 }
 
 function requireAccess(): VmSshAccess {
   if (access === undefined) throw new Error('the VM has not booted');
   return access;
+}
+
+function requireSpec(): VmBoot['spec'] {
+  if (bootSpec === undefined) throw new Error('the VM has not booted');
+  return bootSpec;
 }
 
 function requireName(): string {

@@ -31,6 +31,7 @@ export const vmRequestSchema = z.discriminatedUnion('op', [
   z.object({ id: z.number(), op: z.literal('setZoneNodesReady'), zone: z.string(), ready: z.boolean() }),
   z.object({ id: z.number(), op: z.literal('stopSshd') }),
   z.object({ id: z.number(), op: z.literal('startSshd') }),
+  z.object({ id: z.number(), op: z.literal('replaceHostKeys') }),
 ]);
 export type VmRequest = z.infer<typeof vmRequestSchema>;
 /** A request without its id, as the host's callers build it. */
