@@ -455,7 +455,8 @@ async function directAdd(d: DirectScript): Promise<RoundResult> {
     const kc = new KubeConfig();
     const b64 = (pem: string) => Buffer.from(pem).toString('base64');
     kc.loadFromOptions({
-      clusters: [{ name, server: `https://${internalIp}:${API_SERVER_PORT}`, caData: b64(kubeCreds.caCert), skipTLSVerify: false }],
+      // MASTER_CERT (copied from the source) names `kubernetes` and the static IP, not the new replica's address.
+      clusters: [{ name, server: `https://${internalIp}:${API_SERVER_PORT}`, caData: b64(kubeCreds.caCert), skipTLSVerify: false, tlsServerName: 'kubernetes' }],
       users: [{ name: 'admin', certData: b64(kubeCreds.clientCert), keyData: b64(kubeCreds.clientKey) }],
       contexts: [{ name, cluster: name, user: 'admin' }],
       currentContext: name,

@@ -164,7 +164,7 @@ export class ClientNodeKubeApi implements KubeApiPort {
 export function kubeConfigFor(server: string, creds: KubeCredentials, kc: KubeConfig = new KubeConfig()): KubeConfig {
   const b64 = (pem: string) => Buffer.from(pem, 'utf8').toString('base64');
   kc.loadFromOptions({
-    clusters: [{ name: 'replica', server, caData: b64(creds.caCert), skipTLSVerify: false }],
+    clusters: [{ name: 'replica', server, caData: b64(creds.caCert), skipTLSVerify: false, tlsServerName: KUBE_API_SERVER_NAME }],
     users: [{ name: 'admin', certData: b64(creds.clientCert), keyData: b64(creds.clientKey) }],
     contexts: [{ name: 'replica', cluster: 'replica', user: 'admin' }],
     currentContext: 'replica',
