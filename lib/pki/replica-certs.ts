@@ -152,8 +152,8 @@ export async function issueReplicaCerts(ca: ClusterAuthorities, replica: Replica
     issueLeaf(ca.etcdPeer, {
       commonName: replica.name,
       usages: ['serverAuth', 'clientAuth'],
-      // TEMPORARY (until VMs get network namespaces): peers still dial each other by internal IP, so the IP is in the cert.
-      ips: ['127.0.0.1', replica.internalIp],
+      // Peers dial each other by instance name (https://<instance>:2380), never by address.
+      ips: ['127.0.0.1'],
       dnsNames: [replica.name],
       ...at,
     }),

@@ -236,8 +236,8 @@ export async function createReplicaCerts(pki: ClusterPki, replica: { name: strin
     issueLeaf(etcdSigner, {
       subject: [{ CN: [replica.name] }],
       usages: ['serverAuth', 'clientAuth'],
-      // TEMPORARY (until VMs get network namespaces): peers still dial each other by internal IP here, so the IP is in the cert.
-      ips: ['127.0.0.1', replica.internalIp],
+      // Peers dial each other by instance name (https://<instance>:2380), never by address.
+      ips: ['127.0.0.1'],
       dnsNames: [replica.name],
     }),
     // clientAuth as well: etcd's own gRPC gateway dials the client port with this cert, and with
