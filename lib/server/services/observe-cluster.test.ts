@@ -44,7 +44,7 @@ function kubeUpMetadata(tag: string, extraEnv: Record<string, string> = {}): Rec
 }
 
 function instance(name: string, zone: string, ip: string | null, status: VmStatus = 'RUNNING', metadata = kubeUpMetadata('m')): InstanceInfo {
-  return { name, zone, status, internalIp: ip, externalIp: null, tags: [], metadata, metadataFingerprint: null, creationTimestamp: '' };
+  return { id: `id-${name}`, name, zone, status, internalIp: ip, externalIp: null, tags: [], metadata, metadataFingerprint: null, creationTimestamp: '' };
 }
 
 type Deferred<T> = { promise: Promise<T>; resolve: (v: T) => void };
