@@ -21,3 +21,24 @@ export function isTimeoutError(error: string): boolean {
   const e = error.trim().toLowerCase();
   return e.startsWith(TIMEOUT_ERROR_PREFIX) || /timeout|deadline|timed ?out/.test(e);
 }
+
+/**
+ * Adapters report a probe that never reached the replica because of Quorum's own access (its SSH key not
+ * taken, a changed host key, port 22 not answering, OS Login) with this prefix: `noaccess: <why>`. Such a
+ * probe says nothing about the replica's health (it reads "unknown: no access"), unlike a service that
+ * refuses through an open SSH channel, which is down.
+ */
+export const NOACCESS_ERROR_PREFIX = 'noaccess:';
+
+export function noAccessError(detail: string): string {
+  return `${NOACCESS_ERROR_PREFIX} ${detail}`;
+}
+
+export function isNoAccessError(error: string): boolean {
+  return error.trim().toLowerCase().startsWith(NOACCESS_ERROR_PREFIX);
+}
+
+/** The reason after the prefix (`noaccess: why` -> `why`). */
+export function noAccessReason(error: string): string {
+  return error.trim().slice(NOACCESS_ERROR_PREFIX.length).trim();
+}
