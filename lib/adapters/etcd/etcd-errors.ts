@@ -64,7 +64,7 @@ export function toEtcdProviderError(e: unknown, context: string, timeoutMs: numb
   // The SSH path: Quorum's own access problem (nothing was sent), or etcd's port refusing behind it (down).
   if (isReachError(e)) {
     return e.accessProblem
-      ? new ProviderError('NoAccess', `${context}: ${noAccessError(e.message)}`, { reason: e.code, cause: e })
+      ? new ProviderError('NoAccess', `${context}: ${noAccessError(e.message, e.code)}`, { reason: e.code, cause: e })
       : new ProviderError('ProviderUnavailable', `${context}: connection refused (${e.message})`, { reason: e.code, cause: e });
   }
   const message = e instanceof Error ? e.message : String(e);

@@ -132,7 +132,7 @@ export class Etcd3Admin implements EtcdAdminPort {
       const raw = await this.call(endpoint, creds, timeoutMs, (client, deadline) => client.maintenance.status({ deadline }));
       return toEtcdStatus(raw);
     } catch (e) {
-      if (isReachError(e)) return { ok: false, error: e.accessProblem ? noAccessError(e.message) : `connection refused (${e.message})` };
+      if (isReachError(e)) return { ok: false, error: e.accessProblem ? noAccessError(e.message, e.code) : `connection refused (${e.message})` };
       return { ok: false, error: describeEtcdError(e, timeoutMs) };
     }
   }

@@ -217,5 +217,5 @@ function label(server: ApiServerEndpoint): string {
 
 /** An access problem reads `noaccess: why`; the API server's port refusing behind an open channel reads as refused. */
 function reachReason(e: ReachError): string {
-  return e.accessProblem ? noAccessError(e.message) : `connection refused (${e.message})`;
+  return e.accessProblem ? noAccessError(e.message, e.code) : `connection refused (${e.message})`;
 }
