@@ -128,8 +128,11 @@ const removeMember = (c: Container): StepExecutor => async (ctx) => {
 const deleteInstance = (c: Container): StepExecutor => async (ctx) => {
   const ref = clusterRefOf(ctx);
   const victim = victimOf(ctx);
-  if (!(await c.compute.getInstance(ref.project, victim.zone, victim.name))) return { detail: { deleted: false } };
+  const instance = await c.compute.getInstance(ref.project, victim.zone, victim.name);
+  if (!instance) return { detail: { deleted: false } };
   await ignoreNotFound(() => c.compute.deleteInstance(ref.project, victim.zone, victim.name));
+  // Its SSH connection and forwards go with it (a later instance of the same name has another id and host key).
+  await c.reach.release({ instanceId: instance.id });
   return { detail: { deleted: true } };
 };
 
