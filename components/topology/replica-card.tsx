@@ -1,8 +1,9 @@
 import Link from 'next/link';
 import { recoveryUrls } from '@/lib/client/queries';
-import type { ReplicaHealth } from '@/lib/core/assessment';
+import { describeReplicaHealth, type ReplicaHealth } from '@/lib/core/assessment';
 import type { FailureClass, ReplicaDiagnosis } from '@/lib/core/failure';
 import { formatBytes } from '@/lib/core/format';
+import { isNoAccessError } from '@/lib/core/probe-errors';
 import type { EtcdClusterName, LeaderElectedComponent, Replica } from '@/lib/core/topology';
 import { etcdRoleOf, type EtcdRole } from '@/lib/core/view';
 import { Badge, type Tone } from '@/components/ui/badge';
@@ -24,7 +25,9 @@ function EtcdLine({ cluster, replica }: { cluster: EtcdClusterName; replica: Rep
             #{status.raftIndex} · {formatBytes(status.dbSize)}
           </span>
         ) : (
-          <span className="max-w-40 truncate text-xs text-slate-500" title={status.error}>{status.error}</span>
+          <span className="max-w-40 truncate text-xs text-slate-500" title={status.error}>
+            {isNoAccessError(status.error) ? 'no access' : status.error}
+          </span>
         )}
       </dd>
     </div>
@@ -49,15 +52,26 @@ export function ReplicaCard({
   observedAt: string;
 }) {
   const api = replica.apiServer;
+  // Quorum's own SSH access failed: the replica's health is unknown, and replacing it is no fix.
+  const noAccess = replica.vmStatus === 'RUNNING' ? describeReplicaHealth(replica).noAccess : null;
   const border = health === 'healthy' ? 'border-emerald-200' : health === 'unhealthy' ? 'border-red-300' : 'border-slate-300 border-dashed';
   return (
-    <article data-testid="replica-card" data-replica={replica.name} data-health={health} data-failure={diagnosis?.primary ?? 'none'} className={`rounded-lg border-2 bg-white p-3 shadow-sm ${border}`}>
+    <article
+      data-testid="replica-card"
+      data-replica={replica.name}
+      data-health={health}
+      data-access={noAccess ? 'none' : 'ok'} data-failure={diagnosis?.primary ?? 'none'} className={`rounded-lg border-2 bg-white p-3 shadow-sm ${border}`}>
       <header className="mb-2 flex items-start justify-between gap-2">
         <h3 className="font-mono text-sm font-semibold break-all">{replica.name}</h3>
-        <Badge tone={healthTone[health]} testId="replica-health">{health}</Badge>
+        <Badge tone={healthTone[health]} testId="replica-health">{noAccess && health === 'unknown' ? 'unknown: no access' : health}</Badge>
       </header>
+      {noAccess && (
+        <p className="mb-2 rounded-md bg-slate-100 px-2 py-1 text-xs text-slate-700" data-testid="replica-no-access">
+          No access ({noAccess.reason}). Quorum cannot get into this replica over SSH; see the finding for what to fix.
+        </p>
+      )}
       {diagnosis && <ReplicaFailure diagnosis={diagnosis} since={failureSince} observedAt={observedAt} />}
-      {health !== 'healthy' && (
+      {health !== 'healthy' && !(noAccess && health === 'unknown') && (
         <Link
           href={recoveryUrls.recover(clusterId, replica.name)}
           className="mb-2 block rounded-md bg-red-700 px-2 py-1 text-center text-sm font-medium text-white hover:bg-red-800"
@@ -85,7 +99,7 @@ export function ReplicaCard({
           <dt className="text-slate-500">API server</dt>
           <dd data-testid="apiserver">
             {api.ready === null ? (
-              <span className="text-xs text-slate-500" title={api.error}>no answer</span>
+              <span className="text-xs text-slate-500" title={api.error}>{isNoAccessError(api.error) ? 'no access' : 'no answer'}</span>
             ) : (
               <Badge tone={api.ready ? 'good' : 'bad'}>{api.ready ? 'ready' : 'not ready'}</Badge>
             )}

@@ -93,6 +93,57 @@ const rows: Row[] = [
     },
   },
   {
+    name: 'a replica Quorum cannot get into over SSH is unknown, with a NoAccess warning and no recovery',
+    topology: build(prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', etcd: 'noaccess' }, { zone: 'd' }] })),
+    findings: [['NoAccess', 'warning', C]],
+    canLoseReplicas: 0,
+    canLoseZones: 0,
+    health: { [B]: 'healthy', [C]: 'unknown', [D]: 'healthy' },
+    check: (a) => {
+      const f = findingOf(a, 'NoAccess', C);
+      expect(f.action).toBeUndefined();
+      expect(f.failure).toBeUndefined();
+      expect(f.message).toContain('refused Quorum');
+      expect(f.fix).toContain('ssh-keys');
+      expect(a.etcd.main).toMatchObject({ voters: 3, healthyVoters: 2, hasQuorum: true });
+    },
+  },
+  {
+    name: 'two of three replicas without SSH access: no quorum loss is declared from it',
+    topology: build(prodSpec({ replicas: [{ zone: 'b', etcd: 'noaccess' }, { zone: 'c', etcd: 'noaccess' }, { zone: 'd' }] })),
+    findings: [
+      ['NoAccess', 'warning', B],
+      ['NoAccess', 'warning', C],
+    ],
+    canLoseReplicas: 0,
+    canLoseZones: 0,
+    health: { [B]: 'unknown', [C]: 'unknown', [D]: 'healthy' },
+  },
+  {
+    name: 'no SSH access to any replica: no EtcdUnreachable, no QuorumLost, only what to fix',
+    topology: build(prodSpec({ replicas: [{ zone: 'b', etcd: 'noaccess' }, { zone: 'c', etcd: 'noaccess' }, { zone: 'd', etcd: 'noaccess' }] })),
+    findings: [
+      ['NoAccess', 'warning', B],
+      ['NoAccess', 'warning', C],
+      ['NoAccess', 'warning', D],
+    ],
+    canLoseReplicas: 0,
+    canLoseZones: 0,
+    health: { [B]: 'unknown', [C]: 'unknown', [D]: 'unknown' },
+  },
+  {
+    name: 'etcd refusing behind an open SSH channel is a real failure next to a no-access one',
+    topology: build(prodSpec({ replicas: [{ zone: 'b', etcd: 'refused' }, { zone: 'c', etcd: 'noaccess' }, { zone: 'd' }] })),
+    findings: [
+      ['ReplicaUnhealthy', 'critical', B],
+      ['NoAccess', 'warning', C],
+    ],
+    canLoseReplicas: 0,
+    canLoseZones: 0,
+    health: { [B]: 'unhealthy', [C]: 'unknown', [D]: 'healthy' },
+    check: (a) => expect(findingOf(a, 'ReplicaUnhealthy', B).action).toEqual({ kind: 'recover', replica: B }),
+  },
+  {
     name: 'one of five replicas stopped is only a warning',
     topology: build(
       prodSpec({ regionZones: ['europe-west1-b', 'europe-west1-c', 'europe-west1-d', 'europe-west1-e', 'europe-west1-f'], replicas: [{ zone: 'b' }, { zone: 'c' }, { zone: 'd' }, { zone: 'e', vmStatus: 'STOPPED' }, { zone: 'f' }] }),

@@ -2,7 +2,7 @@
 import type { EtcdClusterName, Topology } from './topology';
 import { describePrimaryFailure, diagnoseCluster, FAILURE_LABELS, type ClusterDiagnosis, type FailureClass } from './failure';
 import { formatAge, pluralize } from './format';
-import { isTimeoutError } from './probe-errors';
+import { isNoAccessError, isTimeoutError, parseNoAccess, type NoAccessKind } from './probe-errors';
 import {
   hasQuorum,
   quorumOf,
@@ -44,6 +44,7 @@ export const FINDING_CODES = [
   'EtcdUnreachable',
   'ZoneUnreachable',
   'MemberLagging',
+  'NoAccess',
 ] as const;
 export type FindingCode = (typeof FINDING_CODES)[number];
 
@@ -136,29 +137,42 @@ export type ReplicaHealthDetail = {
   reasons: string[];
   /** The probes that timed out, e.g. ['etcd main', 'API server']. */
   timedOut: string[];
+  /**
+   * Quorum could not get into the replica (SSH: its key, the host key, port 22): why, and what kind of
+   * problem; null when it could. Such a replica is `unknown`, never unhealthy, unless a probe that did get
+   * through answered negatively.
+   */
+  noAccess: { kind: NoAccessKind; reason: string } | null;
 };
 
 export function describeReplicaHealth(replica: Replica): ReplicaHealthDetail {
-  if (replica.vmStatus !== 'RUNNING') return { health: 'unhealthy', reasons: [`VM is ${replica.vmStatus}`], timedOut: [] };
+  if (replica.vmStatus !== 'RUNNING') return { health: 'unhealthy', reasons: [`VM is ${replica.vmStatus}`], timedOut: [], noAccess: null };
   const negative: string[] = [];
   const timedOut: string[] = [];
+  let noAccess: ReplicaHealthDetail['noAccess'] = null;
+  const blocked = (error: string) => {
+    noAccess ??= parseNoAccess(error);
+  };
   for (const cluster of ETCD_CLUSTERS) {
     const status = replica.etcd[cluster];
     if (status.ok) continue;
-    if (isTimeoutError(status.error)) timedOut.push(`etcd ${cluster}`);
+    if (isNoAccessError(status.error)) blocked(status.error);
+    else if (isTimeoutError(status.error)) timedOut.push(`etcd ${cluster}`);
     else negative.push(`etcd ${cluster} is not answering`);
   }
   const api = replica.apiServer;
   if (api.ready === null) {
-    if (isTimeoutError(api.error)) timedOut.push('API server');
+    if (isNoAccessError(api.error)) blocked(api.error);
+    else if (isTimeoutError(api.error)) timedOut.push('API server');
     else negative.push('API server is not answering');
   } else if (!api.ready) {
     negative.push('API server is not ready');
   }
   const late = timedOut.map((probe) => `${probe} did not answer in time`);
-  if (negative.length > 0) return { health: 'unhealthy', reasons: [...negative, ...late], timedOut };
-  if (timedOut.length > 0) return { health: 'unknown', reasons: late, timedOut };
-  return { health: 'healthy', reasons: [], timedOut: [] };
+  const access: string[] = noAccess === null ? [] : [`no access (${(noAccess as { reason: string }).reason})`];
+  if (negative.length > 0) return { health: 'unhealthy', reasons: [...negative, ...late, ...access], timedOut, noAccess };
+  if (timedOut.length > 0 || noAccess !== null) return { health: 'unknown', reasons: [...access, ...late], timedOut, noAccess };
+  return { health: 'healthy', reasons: [], timedOut: [], noAccess: null };
 }
 
 export function replicaHealthOf(replica: Replica): ReplicaHealth {
@@ -246,7 +260,9 @@ function seatOf(label: string, replica: Replica | null, cluster: EtcdClusterName
   const status = replica?.etcd[cluster];
   // A VM on its way down (STOPPING) may still answer for a moment: it is not counted on.
   const answering = replica?.vmStatus === 'RUNNING' && status !== undefined && status.ok && status.isLearner === asLearner;
-  const timedOut = replica !== null && replica.vmStatus === 'RUNNING' && status !== undefined && !status.ok && isTimeoutError(status.error);
+  // A member Quorum cannot get to (no SSH access) may well be up: like a time-out, it is not counted as lost.
+  const timedOut =
+    replica !== null && replica.vmStatus === 'RUNNING' && status !== undefined && !status.ok && (isTimeoutError(status.error) || isNoAccessError(status.error));
   return { label, replica, answering, timedOut };
 }
 
@@ -380,7 +396,8 @@ function quorumFindings(ctx: Context): Finding[] {
   for (const c of ctx.clusters) {
     const { voters, healthyVoters, quorum } = c.quorum;
     const unknown = c.voters.filter((s) => s.timedOut).length;
-    const vmStillRunning = ctx.t.replicas.some((r) => r.vmStatus === 'RUNNING');
+    // Running replicas Quorum could get into: where none could, the NoAccess findings say why instead.
+    const vmStillRunning = ctx.t.replicas.some((r) => r.vmStatus === 'RUNNING' && ctx.health[r.name]?.noAccess == null);
     const unreachable = !c.answered && vmStillRunning;
     if (unreachable) {
       out.push({
@@ -425,6 +442,10 @@ function replicaFindings(ctx: Context): Finding[] {
   for (const r of ctx.t.replicas) {
     const detail = ctx.health[r.name];
     if (!detail || detail.health === 'healthy') continue;
+    if (detail.health === 'unknown' && detail.noAccess) {
+      out.push(noAccessFinding(r, detail.noAccess));
+      continue;
+    }
     const etcdFine = ctx.clusters.every((c) => c.voters.some((s) => s.replica === r && s.answering));
     const consequence = etcdFine
       ? 'requests the load balancer sends to it fail'
@@ -488,6 +509,31 @@ function replicaFindings(ctx: Context): Finding[] {
   }
   return out;
 }
+
+/**
+ * Quorum's own access problem on a replica: a warning that says what to fix, with no recovery offered (the
+ * replica may be perfectly fine) and no claim about quorum.
+ */
+export function noAccessFinding(r: Pick<Replica, 'name'>, noAccess: { kind: NoAccessKind; reason: string }): Finding {
+  return {
+    code: 'NoAccess',
+    severity: 'warning',
+    subject: r.name,
+    message: `Quorum cannot get into replica ${r.name} over SSH (${noAccess.reason}), so its health is unknown: it is not counted as failed, and no change that needs it can be made.`,
+    fix: NO_ACCESS_FIX[noAccess.kind](r.name),
+  };
+}
+
+const NO_ACCESS_FIX: Record<NoAccessKind, (name: string) => string> = {
+  key: (name) =>
+    `Publish Quorum's SSH key on ${name}: it is written to the instance's ssh-keys metadata automatically, so check that Quorum's service account may set instance metadata (compute.instances.setMetadata), that block-project-ssh-keys is not hiding it, and that the guest agent runs on the VM.`,
+  network: (name) =>
+    `Check the network path from Quorum to port 22 of ${name}: a firewall rule allowing tcp:22 from Quorum's address, the address Quorum dials (QUORUM_SSH_ADDRESS: internal inside the VPC, external otherwise), and that sshd runs on the VM.`,
+  'host-key': (name) =>
+    `The host key of ${name} is not the one Quorum pinned: verify on the VM (or its serial console) that the key changed legitimately, e.g. the VM was re-created, then forget the pin so Quorum pins the new key; never accept it unchecked.`,
+  'os-login': (name) => `OS Login is enabled for ${name} (enable-oslogin=TRUE); Quorum does not support OS Login yet: turn it off for the masters or reach them another way.`,
+  other: (name) => `Check Quorum's SSH access to ${name} (its key in the instance metadata, port 22, the pinned host key).`,
+};
 
 function replicaFix(r: Replica, health: ReplicaHealth): string {
   switch (r.vmStatus) {

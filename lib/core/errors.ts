@@ -25,6 +25,8 @@ export const DOMAIN_ERROR_CODES = [
   'EtcdTooOld',
   /** The provider cannot do this through Quorum (creating a master on Compute Engine needs kube-up's boot scripts). */
   'Unsupported',
+  /** Quorum cannot get into a replica the change needs (its SSH access): fix the access first. */
+  'NoAccess',
 ] as const;
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];
 

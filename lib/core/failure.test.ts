@@ -65,6 +65,18 @@ const rows: Row[] = [
     classes: { [B]: [], [C]: ['etcd-unreachable', 'etcd-frozen', 'apiserver-not-ready'], [D]: [] },
   },
   {
+    name: 'no SSH access to a replica is no evidence of a failure',
+    topology: () => buildTopology(prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', etcd: 'noaccess' }, { zone: 'd' }] })),
+    classes: { [B]: [], [C]: [], [D]: [] },
+    zonesUnreachable: [],
+  },
+  {
+    name: 'no SSH access to every replica of a zone whose nodes are NotReady: still no zone outage from the probes',
+    topology: () => nodesDownIn(buildTopology(prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', etcd: 'noaccess' }, { zone: 'd' }] })), 'europe-west1-c'),
+    classes: { [B]: [], [C]: [], [D]: [] },
+    zonesUnreachable: [],
+  },
+  {
     name: 'a whole replica frozen, alone in its zone, nodes Ready: frozen, not a zone outage',
     topology: () => buildTopology(prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', etcd: 'timeout', apiServer: 'timeout' }, { zone: 'd' }] })),
     classes: { [B]: [], [C]: ['etcd-frozen', 'etcd-frozen', 'apiserver-not-ready'], [D]: [] },

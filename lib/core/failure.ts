@@ -1,7 +1,7 @@
 // Failure classification: what exactly is wrong with each replica, with the evidence, from one Topology.
 // Pure. "Since when" needs a history of observations, which the server keeps (trackFailureSince).
 import { formatAge } from './format';
-import { isTimeoutError } from './probe-errors';
+import { isNoAccessError, isTimeoutError } from './probe-errors';
 import { ETCD_CLUSTERS, type EtcdClusterName, type Replica, type Topology } from './topology';
 
 /** Most telling first: a replica's primary class is the first of its classes in this order. */
@@ -68,6 +68,7 @@ export type ClusterDiagnosis = {
 //                        gone or broken, the host is reachable).
 //   etcd-frozen          an etcd probe got no answer within the deadline (the process lives, or the network
 //                        holds the packets, but nothing answers).
+//   (none)               a probe that failed with `noaccess:` (Quorum's SSH access, not the replica) is no evidence.
 //   apiserver-not-ready  /readyz said not ready, or the API server probe failed or timed out.
 //   member-lagging       the member answered, is a voter, and its raft index is more than LAG_ENTRIES behind
 //                        the index its leader reported in the same observation.
@@ -118,6 +119,8 @@ function replicaEvidence(t: Topology, r: Replica, leaders: Record<EtcdClusterNam
   for (const cluster of ETCD_CLUSTERS) {
     const s = r.etcd[cluster];
     const source = `etcd ${cluster}`;
+    // Quorum could not get in (its SSH access): no evidence either way about the member (assessment.ts says so).
+    if (!s.ok && isNoAccessError(s.error)) continue;
     if (!s.ok) {
       out.push({ class: isTimeoutError(s.error) ? 'etcd-frozen' : 'etcd-unreachable', source, detail: `${at(r, ETCD_PORTS[cluster])}${s.error}` });
       continue;
@@ -134,6 +137,7 @@ function replicaEvidence(t: Topology, r: Replica, leaders: Record<EtcdClusterNam
     }
   }
   const api = r.apiServer;
+  if (api.ready === null && isNoAccessError(api.error)) return out;
   if (api.ready === null) out.push({ class: 'apiserver-not-ready', source: 'API server', detail: api.error });
   else if (!api.ready) out.push({ class: 'apiserver-not-ready', source: 'API server', detail: `/readyz: not ready${api.live ? ' (livez ok)' : ', /livez failing'}` });
   return out;

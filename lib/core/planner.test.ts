@@ -98,6 +98,13 @@ describe('refusals', () => {
     },
     { name: 'scale up while a voter is down', spec: prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', etcd: 'refused' }, { zone: 'd' }] }), intent: { kind: 'scale', replicas: 5 }, code: 'VoterUnhealthy', says: /prod-master-c02/ },
     {
+      name: 'add while Quorum has no SSH access to a voter says so',
+      spec: prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', etcd: 'noaccess' }, { zone: 'd' }] }),
+      intent: { kind: 'add-replica', zone: 'europe-west1-c' },
+      code: 'NoAccess',
+      says: /cannot get into prod-master-c02 .*over SSH.*fix Quorum's access first/,
+    },
+    {
       name: 'add on etcd older than 3.4 (no learners: it would add a voter)',
       spec: prodSpec({ etcdVersion: '3.3.27' }),
       intent: { kind: 'add-replica', zone: 'europe-west1-b' },
@@ -297,6 +304,8 @@ describe('replace a failed replica', () => {
 
   const refusals: { name: string; spec: TopologySpec; replica: string; code: DomainErrorCode }[] = [
     { name: 'unknown replica', spec, replica: 'prod-master-zzz', code: 'NotFound' },
+    // Quorum's own access problem is no evidence that the replica failed: it is not replaced.
+    { name: 'no SSH access to it', spec: prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', etcd: 'noaccess' }, { zone: 'd' }] }), replica: 'prod-master-c02', code: 'NoAccess' },
     { name: 'another voter is down too', spec: prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', vmStatus: 'STOPPED' }, { zone: 'd' }, { zone: 'b', vmStatus: 'STOPPED' }, { zone: 'c' }] }), replica: 'prod-master-c02', code: 'VoterUnhealthy' },
     { name: 'quorum lost', spec: prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', vmStatus: 'STOPPED' }, { zone: 'd', vmStatus: 'STOPPED' }] }), replica: 'prod-master-c02', code: 'QuorumAtRisk' },
     { name: 'the only replica', spec: stagingSpec({ replicas: [{ zone: 'b', vmStatus: 'STOPPED' }] }), replica: 'staging-master-b01', code: 'LastReplica' },

@@ -318,9 +318,23 @@ function evenWarning(tol: Tolerance): PlanWarning[] {
   ];
 }
 
+/** Why Quorum cannot get into replica `name` (SSH), or null when it can (or the replica is not RUNNING). */
+function noAccessOf(ctx: Ctx, name: string): string | null {
+  const replica = ctx.t.replicas.find((r) => r.name === name);
+  return replica ? (describeReplicaHealth(replica).noAccess?.reason ?? null) : null;
+}
+
 /** `removed`: a replica the plan has already taken out, whose own state no longer counts. */
 function unhealthyVoterRefusal(ctx: Ctx, layout: Layout, removed: LayoutReplica | null = null): PlanResult | null {
   const down = votersOf(layout).filter((r) => !r.healthy);
+  const blocked = down.filter((r) => noAccessOf(ctx, r.name) !== null);
+  if (blocked.length > 0) {
+    const names = listOf(blocked.map((r) => `${r.name} (${noAccessOf(ctx, r.name) ?? ''})`));
+    return refuse(
+      'NoAccess',
+      `Quorum cannot get into ${names} over SSH, so it cannot tell whether ${blocked.length === 1 ? 'that voter is' : 'those voters are'} up, and etcd refuses a new member while a voter is down: fix Quorum's access first (see the cluster's findings).`,
+    );
+  }
   if (down.length > 0) {
     const why = (name: string) => {
       const replica = ctx.t.replicas.find((r) => r.name === name);
@@ -625,6 +639,11 @@ function appendRemove(ctx: Ctx, start: Layout, victim: LayoutReplica, picked: bo
 function planReplace(ctx: Ctx, start: Layout, intent: ReplaceReplicaIntent): PlanResult {
   const victim = start.replicas.find((r) => r.name === intent.name);
   if (!victim) return refuse('NotFound', `${intent.name} is not a replica of ${ctx.masterName}.`);
+  // No access is Quorum's own problem, not the replica's: replacing a replica that may be fine is not a fix.
+  const blocked = noAccessOf(ctx, victim.name);
+  if (blocked !== null) {
+    return refuse('NoAccess', `Quorum cannot get into ${victim.name} over SSH (${blocked}), so it does not know that ${victim.name} has failed and will not replace it: fix Quorum's access first (see the cluster's findings).`);
+  }
   if (intent.zone !== undefined) {
     const bad = outsideRegion(start, intent.zone) ?? unavailableZone(ctx, intent.zone);
     if (bad) return bad;

@@ -18,6 +18,47 @@ export function timeoutError(detail: string): string {
  * into a failed one.
  */
 export function isTimeoutError(error: string): boolean {
+  // "port 22 timed out" is Quorum's access, not the member being slow (see isNoAccessError).
+  if (isNoAccessError(error)) return false;
   const e = error.trim().toLowerCase();
   return e.startsWith(TIMEOUT_ERROR_PREFIX) || /timeout|deadline|timed ?out/.test(e);
+}
+
+/**
+ * Adapters report a probe that never reached the replica because of Quorum's own access (its SSH key not
+ * taken, a changed host key, port 22 not answering, OS Login) with this prefix: `noaccess: <why>`. Such a
+ * probe says nothing about the replica's health (it reads "unknown: no access"), unlike a service that
+ * refuses through an open SSH channel, which is down.
+ */
+export const NOACCESS_ERROR_PREFIX = 'noaccess:';
+
+/** `noaccess: [<kind>] <detail>`: the kind is the reach port's code (SshAuthRefused, HostKeyChanged...), when known. */
+export function noAccessError(detail: string, kind?: string): string {
+  return `${NOACCESS_ERROR_PREFIX} ${kind ? `[${kind}] ` : ''}${detail}`;
+}
+
+export function isNoAccessError(error: string): boolean {
+  return error.trim().toLowerCase().startsWith(NOACCESS_ERROR_PREFIX);
+}
+
+/** What to fix, by the kind of access problem. */
+export type NoAccessKind = 'key' | 'network' | 'host-key' | 'os-login' | 'other';
+
+/** The reason after the prefix and the kind it names (`noaccess: [HostKeyChanged] why` -> host-key, `why`). */
+export function parseNoAccess(error: string): { kind: NoAccessKind; reason: string } {
+  const rest = error.trim().slice(NOACCESS_ERROR_PREFIX.length).trim();
+  const m = /^\[([A-Za-z]+)\]\s*(.*)$/s.exec(rest);
+  const code = m?.[1] ?? '';
+  const reason = m ? (m[2] ?? '') : rest;
+  const kind: NoAccessKind =
+    code === 'SshAuthRefused' || code === 'KeyNotPublished'
+      ? 'key'
+      : code === 'SshUnreachable' || code === 'NoAddress' || code === 'ForwardingRefused'
+        ? 'network'
+        : code === 'HostKeyChanged' || code === 'HostKeyUnknown'
+          ? 'host-key'
+          : code === 'OsLoginUnsupported'
+            ? 'os-login'
+            : 'other';
+  return { kind, reason };
 }

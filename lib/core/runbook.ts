@@ -9,7 +9,7 @@
 import { bindMembersToReplicas, type Assessment } from './assessment';
 import { sortSnapshots, type SnapshotListing } from './backups';
 import { formatAge, pluralize } from './format';
-import { isTimeoutError } from './probe-errors';
+import { isNoAccessError, isTimeoutError, parseNoAccess } from './probe-errors';
 import { ETCD_CLUSTERS, clusterId, type ClusterRef, type EtcdClusterName, type Replica, type Topology } from './topology';
 
 /** How kube-up lays out one etcd cluster on a master. */
@@ -204,6 +204,7 @@ function rankedMembers(t: Topology, cluster: EtcdClusterName): RunbookMember[] {
     let state: string;
     let surviving = false;
     if (r.vmStatus !== 'RUNNING') state = `VM is ${r.vmStatus}`;
+    else if (!s.ok && isNoAccessError(s.error)) state = `unknown: Quorum has no SSH access to it (${parseNoAccess(s.error).reason})`;
     else if (!s.ok) state = isTimeoutError(s.error) ? TIMED_OUT : `etcd is not answering (${s.error})`;
     else if (boundNames && !boundNames.has(r.name)) state = `answers as member ${s.memberId}, which is not in the member list`;
     else if (s.isLearner) state = 'learner: not a voter, its copy may be incomplete';

@@ -2,6 +2,8 @@ import type { ForwardingRule, StaticAddress, TargetPool, VmStatus } from '@/lib/
 
 /** One Compute Engine instance as the services need it. `metadata` holds secrets: never send it to a client. */
 export type InstanceInfo = {
+  /** Compute Engine's instance id (decimal): stays with the VM, unlike its name, so host keys are pinned by it. */
+  id: string;
   name: string;
   zone: string;
   status: VmStatus;

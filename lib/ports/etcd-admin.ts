@@ -1,4 +1,5 @@
 import type { EtcdClusterName, EtcdMember, EtcdMemberStatus } from '@/lib/core/topology';
+import type { ReachTarget } from '@/lib/ports/reach';
 
 /** PEM strings for etcd's client mutual TLS (ETCD_APISERVER_* in kube-master-certs). */
 export type EtcdClientCredentials = { caCert: string; clientCert: string; clientKey: string };
@@ -9,10 +10,14 @@ export type EtcdTls = EtcdClientCredentials | null;
 /** How a master's two etcd clusters are dialled, as its metadata describes them. */
 export type EtcdAccess = Record<EtcdClusterName, EtcdTls>;
 
-/** One member's client port as reached from here. */
+/**
+ * One member's client port, on the replica's own loopback (kube-up: main 2379, events 4002). The adapter
+ * dials it through the reach port (an SSH forward); nothing connects to a VM's etcd port directly.
+ */
 export type EtcdEndpoint = {
-  /** `host:port`. */
-  address: string;
+  target: ReachTarget;
+  /** The client port on the replica's 127.0.0.1. */
+  port: number;
   /**
    * The name its TLS server certificate must carry: `etcd-<instance>` (kube-up's etcd-apiserver server cert
    * names that and 127.0.0.1, never the VM's address). Unused over plain http.
@@ -20,9 +25,9 @@ export type EtcdEndpoint = {
   serverName: string;
 };
 
-/** The member's client URL as etcdctl takes it. */
-export function etcdUrl(endpoint: EtcdEndpoint, tls: EtcdTls): string {
-  return `${tls ? 'https' : 'http'}://${endpoint.address}`;
+/** `<instance>:<port>`, for messages (the address actually dialled is a local forward). */
+export function endpointLabel(endpoint: Pick<EtcdEndpoint, 'target' | 'port'>): string {
+  return `${endpoint.target.instance}:${endpoint.port}`;
 }
 
 export interface EtcdAdminPort {
@@ -55,7 +60,8 @@ export interface EtcdAdminPort {
   // order until one answers, and a refusal from etcd is final. Rejects with a ProviderError:
   // `EtcdRefused` (etcd said no: `unhealthy cluster`, too many learners, not enough started members...),
   // `LearnerNotReady` (promote before the learner is in sync: retry), `NotFound` (no such member),
-  // `AlreadyExists` (peer URL taken), `Timeout`, `ProviderUnavailable` (no endpoint answered).
+  // `AlreadyExists` (peer URL taken), `Timeout`, `ProviderUnavailable` (no endpoint answered),
+  // `NoAccess` (no endpoint could be reached because of Quorum's own SSH access: nothing was sent).
 
   /** MemberAdd as a learner; resolves to the new member (name empty until it starts). */
   memberAddLearner(endpoints: EtcdEndpoint[], creds: EtcdTls, peerUrls: string[], timeoutMs?: number): Promise<EtcdMember>;

@@ -13,6 +13,8 @@ export const PROVIDER_ERROR_CODES = [
   'LearnerNotReady',
   /** etcd refused a membership change (e.g. `unhealthy cluster` under --strict-reconfig-check). */
   'EtcdRefused',
+  /** Quorum could not get to the replica at all (its SSH key, the pinned host key, port 22): nothing was sent. */
+  'NoAccess',
   'Unknown',
 ] as const;
 export type ProviderErrorCode = (typeof PROVIDER_ERROR_CODES)[number];

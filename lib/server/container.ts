@@ -8,32 +8,59 @@ import type { EtcdClusterName } from '@/lib/core/topology';
 import { systemClock, type Clock } from '@/lib/ports/clock';
 import type { ComputePort } from '@/lib/ports/compute';
 import type { EtcdAdminPort, EtcdEndpoint } from '@/lib/ports/etcd-admin';
-import type { KubeApiPort } from '@/lib/ports/kube-api';
+import type { ApiServerEndpoint, KubeApiPort } from '@/lib/ports/kube-api';
+import type { ReachEndpoint, ReachError, ReachPort, ReachTarget } from '@/lib/ports/reach';
+import { createSshReach } from '@/lib/adapters/reach/create-ssh-reach';
 import type { SandboxChaosPort } from '@/lib/ports/sandbox-chaos';
 import { HttpSandboxChaos } from '@/lib/adapters/sandbox-chaos/http-sandbox-chaos';
 import type { Store } from '@/lib/ports/store';
 import { SqliteStore, storePathIn } from '@/lib/adapters/store/sqlite-store';
-import { ProviderError } from '@/lib/ports/provider-error';
 import { env as processEnv, type Env } from '@/lib/server/env';
 import { FailureTracker } from '@/lib/server/live/failure-tracker';
 
 /** etcd client ports of kube-up's two clusters. */
 export const ETCD_CLIENT_PORTS: Record<EtcdClusterName, number> = { main: 2379, events: 4002 };
 
-export const ETCD_NEEDS_TUNNEL =
-  "etcd on Compute Engine listens on each master's loopback only and is reached through an SSH tunnel, which Quorum does not open yet";
+/** kube-up's API server port (all of a master's addresses; the replicas' own and the load balancer's). */
+export const API_SERVER_PORT = 443;
 
 /** The name kube-up's etcd-apiserver server certificate of an instance carries (common.sh generate-etcd-cert). */
 export function etcdServerName(instance: string): string {
   return `etcd-${instance}`;
 }
 
-/** Where a replica's services are reached from this server. */
+/** A replica as Compute describes it: what the reach port needs to get into it (SSH to port 22). */
+export type ReplicaAddress = {
+  project: string;
+  zone: string;
+  name: string;
+  /** Compute's instance id (host keys are pinned by it). */
+  id: string;
+  internalIp: string | null;
+  externalIp: string | null;
+};
+
+export function reachTargetOf(r: ReplicaAddress): ReachTarget {
+  return { project: r.project, zone: r.zone, instance: r.name, instanceId: r.id, internalIp: r.internalIp, externalIp: r.externalIp };
+}
+
+/**
+ * Where a replica's services are, as the adapters dial them: a port on the replica's own loopback reached
+ * through SSH (the reach port). Nothing here is an address to connect to: etcd listens on 127.0.0.1 only.
+ */
 export type Endpoints = {
-  /** A replica's etcd member's client port; throws ProviderError('ProviderUnavailable') where it cannot be reached. */
-  etcd(replica: { name: string; internalIp: string }, cluster: EtcdClusterName): EtcdEndpoint;
-  /** Base URL of a replica's API server. */
-  apiServer(internalIp: string): string;
+  /** A replica's etcd member's client port (main 2379, events 4002). */
+  etcd(replica: ReplicaAddress, cluster: EtcdClusterName): EtcdEndpoint;
+  /** A replica's API server (443). */
+  apiServer(replica: ReplicaAddress): ApiServerEndpoint;
+  /** Port of the cluster's address (the static IP) on the load balancer, which the dashboard dials directly. */
+  loadBalancerPort: number;
+};
+
+export const endpoints: Endpoints = {
+  etcd: (r, cluster) => ({ target: reachTargetOf(r), port: ETCD_CLIENT_PORTS[cluster], serverName: etcdServerName(r.name) }),
+  apiServer: (r) => ({ target: reachTargetOf(r), port: API_SERVER_PORT }),
+  loadBalancerPort: API_SERVER_PORT,
 };
 
 export type Container = {
@@ -44,6 +71,8 @@ export type Container = {
   computeBudget: ComputeBudget;
   etcd: EtcdAdminPort;
   kube: KubeApiPort;
+  /** SSH into the masters (QUORUM_SSH_*): the only way to their etcd and API server. */
+  reach: ReachPort;
   clock: Clock;
   endpoints: Endpoints;
   /** Projects whose clusters the fleet lists. */
@@ -63,39 +92,51 @@ export function createContainer(env: Env): Container {
   const gce: GceClients = createGceClients(
     env.QUORUM_PROVIDER === 'sandbox' ? { kind: 'sandbox', port: env.SANDBOX_PORT } : { kind: 'google' },
   );
-  const etcd = new Etcd3Admin();
-  const kube = new ClientNodeKubeApi();
-  const endpoints: Endpoints =
-    env.QUORUM_PROVIDER === 'sandbox'
-      ? {
-          // Sandbox VMs serve etcd's client port on their own internal IP, so it is reached directly.
-          etcd: (r, cluster) => ({ address: `${r.internalIp}:${ETCD_CLIENT_PORTS[cluster]}`, serverName: etcdServerName(r.name) }),
-          apiServer: (ip) => `https://${ip}:${env.SANDBOX_APISERVER_PORT}`,
-        }
-      : {
-          etcd: () => {
-            throw new ProviderError('ProviderUnavailable', ETCD_NEEDS_TUNNEL);
-          },
-          apiServer: (ip) => `https://${ip}:443`,
-        };
   const computeBudget = new ComputeBudget(
     { ratePerSecond: env.QUORUM_COMPUTE_RATE_PER_SECOND, burst: env.QUORUM_COMPUTE_BURST, maxWaitMs: env.QUORUM_COMPUTE_TIMEOUT_MS },
     { projects: env.QUORUM_PROJECTS },
   );
   let store: SqliteStore | undefined;
+  const openStore = (): Store => {
+    if (!store) {
+      mkdirSync(env.QUORUM_DATA_DIR, { recursive: true });
+      store = new SqliteStore(storePathIn(env.QUORUM_DATA_DIR));
+    }
+    return store;
+  };
+  const compute = new RateLimitedCompute(new GceCompute(gce, env.QUORUM_COMPUTE_TIMEOUT_MS), computeBudget);
+  // The same path on the sandbox and on Google: SSH with a key published in instance metadata.
+  const reach = new LazyReach(() => {
+    mkdirSync(env.QUORUM_DATA_DIR, { recursive: true });
+    return createSshReach(
+      {
+        dataDir: env.QUORUM_DATA_DIR,
+        user: env.QUORUM_SSH_USER,
+        address: env.QUORUM_SSH_ADDRESS,
+        connectTimeoutMs: env.QUORUM_SSH_CONNECT_TIMEOUT_MS,
+        keyTtlHours: env.QUORUM_SSH_KEY_TTL_HOURS,
+      },
+      {
+        compute,
+        store: {
+          hostKeyPin: (id) => openStore().hostKeyPin(id),
+          pinHostKeyOnce: (pin) => openStore().pinHostKeyOnce(pin),
+        },
+      },
+    );
+  });
+  const etcd = new Etcd3Admin(reach);
+  const kube = new ClientNodeKubeApi(reach);
   return {
     env,
     get store(): Store {
-      if (!store) {
-        mkdirSync(env.QUORUM_DATA_DIR, { recursive: true });
-        store = new SqliteStore(storePathIn(env.QUORUM_DATA_DIR));
-      }
-      return store;
+      return openStore();
     },
-    compute: new RateLimitedCompute(new GceCompute(gce, env.QUORUM_COMPUTE_TIMEOUT_MS), computeBudget),
+    compute,
     computeBudget,
     etcd,
     kube,
+    reach,
     clock: systemClock,
     endpoints,
     projects: env.QUORUM_PROJECTS,
@@ -104,9 +145,50 @@ export function createContainer(env: Env): Container {
     probeTimeoutMs: env.QUORUM_PROBE_TIMEOUT_MS,
     async close() {
       kube.close();
-      await Promise.all([etcd.close(), closeGceClients(gce), store?.close()]);
+      // Clients first, then the tunnels under them, then what the reach port reads (Compute, pins).
+      await etcd.close();
+      await reach.close();
+      await Promise.all([closeGceClients(gce), store?.close()]);
     },
   };
+}
+
+/**
+ * The reach port made on first use: Quorum's SSH key is read (or generated) in QUORUM_DATA_DIR only when a
+ * replica is first reached, not when a container that never observes is built.
+ */
+class LazyReach implements ReachPort {
+  private made: ReachPort | undefined;
+  private closed = false;
+
+  constructor(private readonly make: () => ReachPort) {}
+
+  private get port(): ReachPort {
+    if (this.closed) throw new Error('the SSH reach is closed');
+    this.made ??= this.make();
+    return this.made;
+  }
+
+  forward(target: ReachTarget, remotePort: number): Promise<ReachEndpoint> {
+    try {
+      return this.port.forward(target, remotePort);
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  lastError(target: Pick<ReachTarget, 'instanceId'>, remotePort: number): ReachError | null {
+    return this.made?.lastError(target, remotePort) ?? null;
+  }
+
+  async release(target: Pick<ReachTarget, 'instanceId'>): Promise<void> {
+    await this.made?.release(target);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.made?.close();
+  }
 }
 
 /**

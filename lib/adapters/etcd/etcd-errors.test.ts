@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ReachError, type ReachErrorCode } from '@/lib/ports/reach';
 import { describeEtcdError, isConnectionFailure, isEtcdServerAnswer, toEtcdProviderError } from './etcd-errors';
 
 class GRPCDeadlineExceededError extends Error {}
@@ -40,6 +41,19 @@ describe('toEtcdProviderError', () => {
     const err = toEtcdProviderError(new Error(message), 'member add', 800);
     expect(err.code).toBe(code);
     expect(err.message.startsWith('member add: ')).toBe(true);
+  });
+
+  it.each<[ReachErrorCode, string, RegExp]>([
+    ['SshAuthRefused', 'NoAccess', /^member add: noaccess: \[SshAuthRefused\] /],
+    ['HostKeyChanged', 'NoAccess', /^member add: noaccess: \[HostKeyChanged\] /],
+    ['SshUnreachable', 'NoAccess', /^member add: noaccess: \[SshUnreachable\] /],
+    ['OsLoginUnsupported', 'NoAccess', /^member add: noaccess: \[OsLoginUnsupported\] /],
+    // Through an open SSH channel etcd's port refused: etcd is down, not Quorum's access.
+    ['ServiceDown', 'ProviderUnavailable', /^member add: connection refused \(/],
+  ])('the reach port failing with %s -> %s', (code, expected, message) => {
+    const err = toEtcdProviderError(new ReachError(code, 'p/z/prod-master-abc', 'why'), 'member add', 800);
+    expect(err.code).toBe(expected);
+    expect(err.message).toMatch(message);
   });
 
   it("keeps etcd's words in the message", () => {

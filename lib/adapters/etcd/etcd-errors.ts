@@ -1,5 +1,7 @@
 import 'server-only';
+import { noAccessError } from '@/lib/core/probe-errors';
 import { ProviderError, type ProviderErrorCode } from '@/lib/ports/provider-error';
+import { isReachError } from '@/lib/ports/reach';
 
 // Short, human reasons for a failed etcd call. A time-out starts with `timeout:` (the core reads that
 // as "health unknown"); everything else means the member answered badly or not at all.
@@ -59,6 +61,12 @@ export function isConnectionFailure(e: unknown): boolean {
 /** A failed etcd admin call -> ProviderError with a code callers can branch on and etcd's words in the message. */
 export function toEtcdProviderError(e: unknown, context: string, timeoutMs: number): ProviderError {
   if (e instanceof ProviderError) return e;
+  // The SSH path: Quorum's own access problem (nothing was sent), or etcd's port refusing behind it (down).
+  if (isReachError(e)) {
+    return e.accessProblem
+      ? new ProviderError('NoAccess', `${context}: ${noAccessError(e.message, e.code)}`, { reason: e.code, cause: e })
+      : new ProviderError('ProviderUnavailable', `${context}: connection refused (${e.message})`, { reason: e.code, cause: e });
+  }
   const message = e instanceof Error ? e.message : String(e);
   const server = /etcdserver: [^.\n]*/.exec(message)?.[0];
   if (server !== undefined) {

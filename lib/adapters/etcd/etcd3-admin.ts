@@ -5,12 +5,17 @@ import { noop } from 'cockatiel';
 import { Etcd3 } from 'etcd3';
 import { z } from 'zod';
 import type { EtcdMember, EtcdMemberStatus } from '@/lib/core/topology';
-import { etcdUrl, type EtcdAdminPort, type EtcdEndpoint, type EtcdTls } from '@/lib/ports/etcd-admin';
+import { noAccessError } from '@/lib/core/probe-errors';
+import { endpointLabel, type EtcdAdminPort, type EtcdEndpoint, type EtcdTls } from '@/lib/ports/etcd-admin';
+import { isReachError, type ReachPort } from '@/lib/ports/reach';
 import { ProviderError } from '@/lib/ports/provider-error';
 import { describeEtcdError, isConnectionFailure, isEtcdServerAnswer, toEtcdProviderError } from './etcd-errors';
 
-// One etcd3 client per endpoint: a status call must reach exactly that member, and a learner must never
-// sit in a client's host list (it refuses most RPCs). Clients are kept between observations so their
+// One etcd3 client per endpoint (instance id, port): a status call must reach exactly that member, and a
+// learner must never sit in a client's host list (it refuses most RPCs). etcd listens on the master's own
+// loopback only, so every client dials a local forward of the reach port (SSH, lib/adapters/reach):
+// `https://127.0.0.1:<local port>` or `http://...`. A failure is explained by the reach port: an access
+// problem (Quorum's key, host key, port 22) is `noaccess:`, a refused remote port is etcd being down. Clients are kept between observations so their
 // connections are reused, and dropped after a while unused (replicas come and go). With TLS (etcd main of
 // a cluster whose metadata has the ETCD_APISERVER_* set) the member must prove the name its kube-up server
 // certificate carries, `etcd-<instance>`; without it (events, and main before ~1.16) the client speaks
@@ -66,7 +71,7 @@ export function toEtcdStatus(raw: unknown): EtcdMemberStatus {
   };
 }
 
-type CachedClient = { client: Etcd3; lastUsed: number };
+type CachedClient = { client: Etcd3; lastUsed: number; localPort: number };
 
 export type Etcd3AdminOptions = {
   /** Close a cached client after this long unused. */
@@ -84,7 +89,10 @@ export class Etcd3Admin implements EtcdAdminPort {
   private readonly maxReconnectBackoffMs: number;
   private closed = false;
 
-  constructor(opts: Etcd3AdminOptions = {}) {
+  constructor(
+    private readonly reach: ReachPort,
+    opts: Etcd3AdminOptions = {},
+  ) {
     this.idleMs = opts.idleMs ?? 10 * 60_000;
     this.maxReconnectBackoffMs = opts.maxReconnectBackoffMs ?? 1_000;
   }
@@ -97,15 +105,21 @@ export class Etcd3Admin implements EtcdAdminPort {
         const raw = await this.call(endpoint, creds, timeoutMs, (client, deadline) => client.cluster.memberList({}, { deadline }));
         return toEtcdMembers(raw);
       } catch (e) {
-        throw new Error(`${endpoint.address}: ${describeEtcdError(e, timeoutMs)}`);
+        if (isReachError(e) && e.accessProblem) throw new NoAccessAttempt(`${endpointLabel(endpoint)}: ${e.message}`);
+        throw new Error(`${endpointLabel(endpoint)}: ${describeEtcdError(e, timeoutMs)}`);
       }
     });
     try {
       return await Promise.any(attempts);
     } catch (e) {
       const reasons = e instanceof AggregateError ? e.errors.map((x: unknown) => (x instanceof Error ? x.message : String(x))) : [String(e)];
+      const errors: unknown[] = e instanceof AggregateError ? e.errors : [e];
       const allTimedOut = reasons.every((r) => r.includes(': timeout:'));
       const summary = reasons.join('; ');
+      // Quorum could not get into any replica: say so, rather than "etcd down" (nothing was asked).
+      if (errors.every((x) => x instanceof NoAccessAttempt)) {
+        throw new ProviderError('NoAccess', noAccessError(`Quorum cannot reach any replica over SSH (${summary})`));
+      }
       // The core reads a `timeout:` prefix as "unknown"; keep it when nobody answered at all.
       throw allTimedOut
         ? new ProviderError('Timeout', `timeout: no member answered within ${timeoutMs} ms (${summary})`)
@@ -118,6 +132,7 @@ export class Etcd3Admin implements EtcdAdminPort {
       const raw = await this.call(endpoint, creds, timeoutMs, (client, deadline) => client.maintenance.status({ deadline }));
       return toEtcdStatus(raw);
     } catch (e) {
+      if (isReachError(e)) return { ok: false, error: e.accessProblem ? noAccessError(e.message, e.code) : `connection refused (${e.message})` };
       return { ok: false, error: describeEtcdError(e, timeoutMs) };
     }
   }
@@ -130,7 +145,7 @@ export class Etcd3Admin implements EtcdAdminPort {
       );
       return rangeHeaderSchema.parse(raw).header.revision;
     } catch (e) {
-      throw toEtcdProviderError(e, `revision via ${endpoint.address}`, timeoutMs);
+      throw toEtcdProviderError(e, `revision via ${endpointLabel(endpoint)}`, timeoutMs);
     }
   }
 
@@ -145,14 +160,19 @@ export class Etcd3Admin implements EtcdAdminPort {
       );
       return rangeKeysSchema.parse(raw).kvs.length > 0;
     } catch (e) {
-      throw toEtcdProviderError(e, `range by revision via ${endpoint.address}`, timeoutMs);
+      throw toEtcdProviderError(e, `range by revision via ${endpointLabel(endpoint)}`, timeoutMs);
     }
   }
 
   async *snapshot(endpoint: EtcdEndpoint, creds: EtcdTls, opts: { timeoutMs: number; signal?: AbortSignal }): AsyncIterable<Uint8Array> {
     const { timeoutMs, signal } = opts;
-    const what = `snapshot via ${endpoint.address}`;
-    const client = this.clientFor(endpoint, creds);
+    const what = `snapshot via ${endpointLabel(endpoint)}`;
+    let client: Etcd3;
+    try {
+      client = await this.clientFor(endpoint, creds);
+    } catch (e) {
+      throw toEtcdProviderError(e, what, timeoutMs);
+    }
     let stream: unknown;
     try {
       stream = await client.maintenance.snapshot({ deadline: new Date(Date.now() + timeoutMs) });
@@ -228,14 +248,19 @@ export class Etcd3Admin implements EtcdAdminPort {
     const unique = uniqueEndpoints(endpoints);
     if (unique.length === 0) throw new ProviderError('ProviderUnavailable', `${what}: no etcd endpoint to ask`);
     const failures: string[] = [];
+    let noAccess = 0;
     for (const endpoint of unique) {
       try {
         return await this.call(endpoint, creds, timeoutMs, run);
       } catch (e) {
-        const err = toEtcdProviderError(e, `${what} via ${endpoint.address}`, timeoutMs);
+        const err = toEtcdProviderError(e, `${what} via ${endpointLabel(endpoint)}`, timeoutMs);
         if (isEtcdServerAnswer(e) || err.code === 'Timeout') throw err;
+        if (err.code === 'NoAccess') noAccess++;
         failures.push(err.message);
       }
+    }
+    if (noAccess === unique.length) {
+      throw new ProviderError('NoAccess', noAccessError(`${what}: Quorum cannot reach any replica over SSH, nothing was sent (${failures.join('; ')})`));
     }
     throw new ProviderError('ProviderUnavailable', `${what}: no endpoint answered (${failures.join('; ')})`);
   }
@@ -246,7 +271,7 @@ export class Etcd3Admin implements EtcdAdminPort {
     timeoutMs: number,
     run: (client: Etcd3, deadline: Date) => Promise<T>,
   ): Promise<T> {
-    const client = this.clientFor(endpoint, creds);
+    const client = await this.clientFor(endpoint, creds);
     let timer: NodeJS.Timeout | undefined;
     // gRPC enforces the deadline; the timer only guards against a call that never settles.
     const guard = new Promise<never>((_, reject) => {
@@ -258,7 +283,13 @@ export class Etcd3Admin implements EtcdAdminPort {
       // A channel that could not connect backs off (up to maxReconnectBackoffMs) before trying again, so a
       // member that has just come up (a new replica on a reused internal IP, a restarted etcd) would be
       // seen up to a second late: the next call gets a fresh client instead.
-      if (isConnectionFailure(e)) this.drop(endpoint, creds, client);
+      if (isConnectionFailure(e)) {
+        this.drop(endpoint, creds, client);
+        // Through a forward, "connection refused/reset" is the tunnel's local socket closing: the reach
+        // port knows whether the SSH path failed (an access problem) or etcd's port refused (etcd down).
+        const why = this.reach.lastError(endpoint.target, endpoint.port);
+        if (why) throw why;
+      }
       throw e;
     } finally {
       clearTimeout(timer);
@@ -272,18 +303,27 @@ export class Etcd3Admin implements EtcdAdminPort {
     client.close();
   }
 
-  private clientFor(endpoint: EtcdEndpoint, creds: EtcdTls): Etcd3 {
+  /** Rejects with a ReachError when the replica's SSH connection cannot be made. */
+  private async clientFor(endpoint: EtcdEndpoint, creds: EtcdTls): Promise<Etcd3> {
+    if (this.closed) throw new Error('etcd admin is closed');
+    const local = await this.reach.forward(endpoint.target, endpoint.port);
     if (this.closed) throw new Error('etcd admin is closed');
     const now = Date.now();
     this.evictIdle(now);
     const key = clientKey(endpoint, creds);
     const cached = this.clients.get(key);
-    if (cached) {
+    // The reach port keeps one local port per (instance id, port) until the instance is released; a new
+    // one (after a release) needs a new client.
+    if (cached && cached.localPort === local.port) {
       cached.lastUsed = now;
       return cached.client;
     }
+    if (cached) {
+      cached.client.close();
+      this.clients.delete(key);
+    }
     const client = new Etcd3({
-      hosts: [etcdUrl(endpoint, creds)],
+      hosts: [`${creds ? 'https' : 'http'}://${local.host}:${local.port}`],
       ...(creds
         ? {
             credentials: {
@@ -299,11 +339,11 @@ export class Etcd3Admin implements EtcdAdminPort {
       grpcOptions: {
         'grpc.initial_reconnect_backoff_ms': 100,
         'grpc.max_reconnect_backoff_ms': this.maxReconnectBackoffMs,
-        // Verify (and send as SNI) the name kube-up's server cert carries, not the address dialled.
+        // Verify (and send as SNI) the name kube-up's server cert carries, not the forward's address.
         ...(creds ? { 'grpc.ssl_target_name_override': endpoint.serverName } : {}),
       },
     });
-    this.clients.set(key, { client, lastUsed: now });
+    this.clients.set(key, { client, lastUsed: now, localPort: local.port });
     return client;
   }
 
@@ -323,11 +363,19 @@ function fingerprint(creds: EtcdTls): string {
 }
 
 function clientKey(endpoint: EtcdEndpoint, creds: EtcdTls): string {
-  return `${etcdUrl(endpoint, creds)}|${creds ? endpoint.serverName : ''}|${fingerprint(creds)}`;
+  return `${endpoint.target.instanceId}|${endpoint.port}|${creds ? endpoint.serverName : ''}|${fingerprint(creds)}`;
 }
 
 function uniqueEndpoints(endpoints: readonly EtcdEndpoint[]): EtcdEndpoint[] {
   const seen = new Map<string, EtcdEndpoint>();
-  for (const e of endpoints) if (!seen.has(`${e.address}|${e.serverName}`)) seen.set(`${e.address}|${e.serverName}`, e);
+  for (const e of endpoints) {
+    const key = `${e.target.instanceId}|${e.port}|${e.serverName}`;
+    if (!seen.has(key)) seen.set(key, e);
+  }
   return [...seen.values()];
+}
+
+/** One endpoint of a member list that Quorum could not get into (an access problem, not etcd's answer). */
+class NoAccessAttempt extends Error {
+  override readonly name = 'NoAccessAttempt';
 }

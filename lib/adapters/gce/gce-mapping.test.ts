@@ -34,6 +34,7 @@ describe('toInstanceInfo', () => {
         machineType: `${BASE}/zones/europe-west1-b/machineTypes/n1-standard-4`,
       }),
     ).toEqual({
+      id: '123456789012345678',
       name: 'prod-master-abc',
       zone: 'europe-west1-b',
       status: 'RUNNING',
@@ -54,15 +55,17 @@ describe('toInstanceInfo', () => {
     ['no access config', { networkInterfaces: [{ networkIP: '10.0.0.3', accessConfigs: [] }] }, { internalIp: '10.0.0.3', externalIp: null }],
     ['access config without IP yet', { networkInterfaces: [{ networkIP: '10.0.0.3', accessConfigs: [{ natIP: '' }] }] }, { internalIp: '10.0.0.3', externalIp: null }],
   ])('%s', (_label, patch, expected) => {
-    const info = toInstanceInfo({ name: 'a', zone: 'zones/us-central1-b', status: 'STOPPING', ...patch });
+    const info = toInstanceInfo({ id: 7, name: 'a', zone: 'zones/us-central1-b', status: 'STOPPING', ...patch });
     expect({ internalIp: info.internalIp, externalIp: info.externalIp }).toEqual(expected);
     expect(info.metadata).toEqual({});
     expect(info.tags).toEqual([]);
   });
 
   it.each([
-    ['missing name', { zone: 'z', status: 'RUNNING' }],
+    ['missing name', { id: '1', zone: 'z', status: 'RUNNING' }],
     ['not an object', 'instance'],
+    ['missing id', { name: 'a', zone: 'z', status: 'RUNNING' }],
+    ['an id that is not a number', { id: 'abc', name: 'a', zone: 'z', status: 'RUNNING' }],
   ])('rejects %s with a ProviderError', (_label, raw) => {
     expect(() => toInstanceInfo(raw)).toThrow(ProviderError);
   });
@@ -73,7 +76,7 @@ describe('toInstanceInfo', () => {
     ['EXPLODED', 'UNKNOWN'],
     [undefined, 'UNKNOWN'],
   ])('reads status %s as %s instead of failing (a status GCE adds later must not fail the fleet)', (status, expected) => {
-    expect(toInstanceInfo({ name: 'a', zone: 'z', status }).status).toBe(expected);
+    expect(toInstanceInfo({ id: '7', name: 'a', zone: 'z', status }).status).toBe(expected);
   });
 });
 

@@ -29,6 +29,8 @@ const vmStatusSchema = z
   .transform((s): VmStatus => VM_STATUSES.find((known) => known === s) ?? 'UNKNOWN');
 
 export const instanceSchema = z.object({
+  // uint64, which the client may hand over as a decimal string or a number.
+  id: z.union([z.string().regex(/^\d+$/), z.number().int().nonnegative()]).transform(String),
   name: z.string().min(1),
   zone: z.string().min(1),
   status: vmStatusSchema,
@@ -83,6 +85,7 @@ export function toInstanceInfo(raw: unknown): InstanceInfo {
     if (item.key) metadata[item.key] = item.value ?? '';
   }
   return {
+    id: i.id,
     name: i.name,
     zone: lastSegment(i.zone),
     status: i.status,

@@ -14,14 +14,18 @@ import {
   type PromiseHttpLibrary,
 } from '@kubernetes/client-node';
 import type { ApiServerProbe, LeaseView, NodeView } from '@/lib/core/topology';
-import type { KubeApiPort, KubeCredentials } from '@/lib/ports/kube-api';
+import { noAccessError } from '@/lib/core/probe-errors';
+import type { ApiServerEndpoint, KubeApiPort, KubeCredentials } from '@/lib/ports/kube-api';
+import { isReachError, type ReachError, type ReachPort } from '@/lib/ports/reach';
 import { describeKubeError, toLeaseViews, toNodeViews } from './kube-mapping';
 
 // The Kubernetes API of one replica, through @kubernetes/client-node. The KubeConfig is built in code
 // from the PEMs in the master's metadata. The generated API clients cannot time out a request, so they
-// get an HTTP library that can, on a keep-alive agent per (server, credentials).
+// get an HTTP library that can, on a keep-alive agent per (server, credentials). The API server is reached
+// through the reach port's local forward (`https://127.0.0.1:<local port>`, SSH to the replica's :443) and
+// verified as `kubernetes`; a failure the reach port explains as an access problem reads `noaccess:`.
 
-type Entry = { kc: KubeConfig; agent: https.Agent; lastUsed: number };
+type Entry = { kc: KubeConfig; agent: https.Agent; lastUsed: number; server: string };
 
 /** Sends the generated client's requests over our agent with a hard deadline. */
 class DeadlineHttpLibrary implements PromiseHttpLibrary {
@@ -90,40 +94,57 @@ export class ClientNodeKubeApi implements KubeApiPort {
   private readonly entries = new Map<string, Entry>();
   private readonly idleMs: number;
 
-  constructor(opts: ClientNodeKubeApiOptions = {}) {
+  constructor(
+    private readonly reach: ReachPort,
+    opts: ClientNodeKubeApiOptions = {},
+  ) {
     this.idleMs = opts.idleMs ?? 10 * 60_000;
   }
 
-  async probe(server: string, creds: KubeCredentials, timeoutMs: number): Promise<ApiServerProbe> {
-    const { kc } = this.entry(server, creds);
+  async probe(server: ApiServerEndpoint, creds: KubeCredentials, timeoutMs: number): Promise<ApiServerProbe> {
+    let kc: KubeConfig;
+    try {
+      ({ kc } = await this.entry(server, creds));
+    } catch (e) {
+      if (isReachError(e)) return { ready: null, live: null, error: reachReason(e) };
+      throw e;
+    }
     const health = new Health(kc);
     const signal = AbortSignal.timeout(timeoutMs);
     try {
       const [ready, live] = await Promise.all([health.readyz({ signal }), health.livez({ signal })]);
       return { ready, live };
     } catch (e) {
+      const why = this.reach.lastError(server.target, server.port);
+      if (why) return { ready: null, live: null, error: reachReason(why) };
       const reason = describeKubeError(e, timeoutMs);
       // Health swallows the cause of a failed request; say what is known.
       return { ready: null, live: null, error: reason === 'Error occurred in health request' ? 'API server unreachable' : reason };
     }
   }
 
-  async leases(server: string, creds: KubeCredentials, timeoutMs: number): Promise<LeaseView[]> {
-    const api = new CoordinationV1Api(this.configuration(server, creds, timeoutMs));
+  async leases(server: ApiServerEndpoint, creds: KubeCredentials, timeoutMs: number): Promise<LeaseView[]> {
     try {
+      const api = new CoordinationV1Api(await this.configuration(server, creds, timeoutMs));
       return toLeaseViews(await api.listNamespacedLease({ namespace: 'kube-system' }));
     } catch (e) {
-      throw new Error(`leases from ${server}: ${describeKubeError(e, timeoutMs)}`, { cause: e });
+      throw new Error(`leases from ${label(server)}: ${this.explain(server, e, timeoutMs)}`, { cause: e });
     }
   }
 
-  async nodes(server: string, creds: KubeCredentials, timeoutMs: number): Promise<NodeView[]> {
-    const api = new CoreV1Api(this.configuration(server, creds, timeoutMs));
+  async nodes(server: ApiServerEndpoint, creds: KubeCredentials, timeoutMs: number): Promise<NodeView[]> {
     try {
+      const api = new CoreV1Api(await this.configuration(server, creds, timeoutMs));
       return toNodeViews(await api.listNode());
     } catch (e) {
-      throw new Error(`nodes from ${server}: ${describeKubeError(e, timeoutMs)}`, { cause: e });
+      throw new Error(`nodes from ${label(server)}: ${this.explain(server, e, timeoutMs)}`, { cause: e });
     }
+  }
+
+  private explain(server: ApiServerEndpoint, e: unknown, timeoutMs: number): string {
+    if (isReachError(e)) return reachReason(e);
+    const why = this.reach.lastError(server.target, server.port);
+    return why ? reachReason(why) : describeKubeError(e, timeoutMs);
   }
 
   close(): void {
@@ -131,15 +152,18 @@ export class ClientNodeKubeApi implements KubeApiPort {
     this.entries.clear();
   }
 
-  private configuration(server: string, creds: KubeCredentials, timeoutMs: number) {
-    const { agent } = this.entry(server, creds);
+  private async configuration(server: ApiServerEndpoint, creds: KubeCredentials, timeoutMs: number) {
+    const { agent, server: url } = await this.entry(server, creds);
     return createConfiguration({
-      baseServer: new ServerConfiguration(server, {}),
+      baseServer: new ServerConfiguration(url, {}),
       httpApi: wrapHttpLibrary(new DeadlineHttpLibrary(agent, timeoutMs)),
     });
   }
 
-  private entry(server: string, creds: KubeCredentials): Entry {
+  /** Rejects with a ReachError when the replica's SSH connection cannot be made. */
+  private async entry(endpoint: ApiServerEndpoint, creds: KubeCredentials): Promise<Entry> {
+    const local = await this.reach.forward(endpoint.target, endpoint.port);
+    const server = `https://${local.host}:${local.port}`;
     const now = Date.now();
     for (const [key, e] of this.entries) {
       if (now - e.lastUsed > this.idleMs) {
@@ -147,6 +171,7 @@ export class ClientNodeKubeApi implements KubeApiPort {
         this.entries.delete(key);
       }
     }
+    // Keyed by the local forward, which the reach port keeps per (instance id, port).
     const key = `${server}|${fingerprint(creds)}`;
     const found = this.entries.get(key);
     if (found) {
@@ -154,7 +179,7 @@ export class ClientNodeKubeApi implements KubeApiPort {
       return found;
     }
     const agent = agentFor(creds);
-    const entry = { kc: kubeConfigFor(server, creds, new PooledKubeConfig(agent)), agent, lastUsed: now };
+    const entry = { kc: kubeConfigFor(server, creds, new PooledKubeConfig(agent)), agent, lastUsed: now, server };
     this.entries.set(key, entry);
     return entry;
   }
@@ -184,4 +209,13 @@ function agentFor(creds: KubeCredentials): https.Agent {
 
 function fingerprint(creds: KubeCredentials): string {
   return createHash('sha256').update(creds.caCert).update('\0').update(creds.clientCert).update('\0').update(creds.clientKey).digest('hex').slice(0, 16);
+}
+
+function label(server: ApiServerEndpoint): string {
+  return `${server.target.instance}:${server.port}`;
+}
+
+/** An access problem reads `noaccess: why`; the API server's port refusing behind an open channel reads as refused. */
+function reachReason(e: ReachError): string {
+  return e.accessProblem ? noAccessError(e.message, e.code) : `connection refused (${e.message})`;
 }

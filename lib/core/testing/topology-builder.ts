@@ -9,6 +9,7 @@
 // accepts. Internal IPs are 10.0.0.<position+1>, external 34.0.0.<position+1>, the static address 35.0.0.1.
 // Member ids are decimal: main 1001, 1002..., events 2001, 2002...; extra members 1901... and 2901...
 import { timeoutError } from '../assessment';
+import { noAccessError } from '../probe-errors';
 import {
   ETCD_CLUSTERS,
   LEADER_ELECTED_COMPONENTS,
@@ -33,8 +34,9 @@ export const STATIC_IP = '35.0.0.1';
 export const OTHER_LB_IP = '34.0.0.200';
 
 /** How an etcd member answers a status call: ok, refuses the connection, or does not answer in time. */
-export type ProbeSpec = 'ok' | 'refused' | 'timeout';
-export type ApiServerSpec = 'ready' | 'not-ready' | 'refused' | 'timeout';
+/** `noaccess`: Quorum could not get into the VM over SSH (its key refused, here). */
+export type ProbeSpec = 'ok' | 'refused' | 'timeout' | 'noaccess';
+export type ApiServerSpec = 'ready' | 'not-ready' | 'refused' | 'timeout' | 'noaccess';
 
 export type ReplicaSpec = {
   /** A zone letter of the cluster's region ('b') or a full zone name ('us-east1-b'). */
@@ -124,6 +126,9 @@ export function withReplica(t: Topology, name: string, patch: Partial<Replica> |
   return { ...t, replicas: t.replicas.map((r) => (r.name !== name ? r : typeof patch === 'function' ? patch(r) : { ...r, ...patch })) };
 }
 
+/** What the adapters report when sshd refuses Quorum's key: the same for every probe of the replica. */
+const NO_ACCESS = (ip: string) => noAccessError(`sshd at ${ip} refused Quorum's key (All configured authentication methods failed)`, 'SshAuthRefused');
+
 const PORTS: Record<EtcdClusterName, { client: number; peer: number; idBase: number }> = {
   main: { client: 2379, peer: 2380, idBase: 1000 },
   events: { client: 4002, peer: 2381, idBase: 2000 },
@@ -189,11 +194,13 @@ export function buildTopology(spec: TopologySpec): Topology {
         return { ok: false, error: `connect ECONNREFUSED ${where}` };
       case 'timeout':
         return { ok: false, error: timeoutError(`no answer from ${where} within 1500 ms`) };
+      case 'noaccess':
+        return { ok: false, error: NO_ACCESS(p.internalIp) };
     }
   };
   const apiOf = (p: Planned): ApiServerProbe => {
     const spec: ApiServerSpec =
-      p.vmStatus !== 'RUNNING' ? 'refused' : (p.spec.apiServer ?? (p.probe.main === 'ok' ? 'ready' : p.probe.main === 'timeout' ? 'timeout' : 'not-ready'));
+      p.vmStatus !== 'RUNNING' ? 'refused' : (p.spec.apiServer ?? (p.probe.main === 'ok' ? 'ready' : p.probe.main === 'timeout' || p.probe.main === 'noaccess' ? p.probe.main : 'not-ready'));
     switch (spec) {
       case 'ready':
         return { ready: true, live: true };
@@ -203,6 +210,8 @@ export function buildTopology(spec: TopologySpec): Topology {
         return { ready: null, live: null, error: `connect ECONNREFUSED ${p.internalIp}:443` };
       case 'timeout':
         return { ready: null, live: null, error: timeoutError(`no answer from ${p.internalIp}:443 within 1500 ms`) };
+      case 'noaccess':
+        return { ready: null, live: null, error: NO_ACCESS(p.internalIp) };
     }
   };
 

@@ -9,7 +9,7 @@ const kubeEnv = (o: Record<string, string>) => ({ 'kube-env': Object.entries(o).
 const MODERN_MASTER = { KUBERNETES_MASTER: 'true', KUBERNETES_MASTER_NAME: '198.18.1.7' };
 
 function instance(name: string, zone: string, metadata: Record<string, string>, tags: string[] = [], created = '2026-01-01T00:00:00Z'): InstanceInfo {
-  return { name, zone, status: 'RUNNING', internalIp: null, externalIp: null, tags, metadata, metadataFingerprint: null, creationTimestamp: created };
+  return { id: `1${name.length}`, name, zone, status: 'RUNNING', internalIp: null, externalIp: null, tags, metadata, metadataFingerprint: null, creationTimestamp: created };
 }
 
 describe('masterNameOf', () => {

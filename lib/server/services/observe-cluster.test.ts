@@ -5,11 +5,12 @@ import { describe, expect, it } from 'vitest';
 import type { EtcdMember, EtcdMemberStatus, ApiServerProbe, VmStatus } from '@/lib/core/topology';
 import { ComputeBudget } from '@/lib/adapters/compute-rate-limit';
 import type { ComputePort, InstanceInfo } from '@/lib/ports/compute';
-import type { EtcdAdminPort, EtcdTls } from '@/lib/ports/etcd-admin';
-import type { KubeApiPort, KubeCredentials } from '@/lib/ports/kube-api';
+import type { EtcdAdminPort, EtcdEndpoint, EtcdTls } from '@/lib/ports/etcd-admin';
+import type { ApiServerEndpoint, KubeApiPort, KubeCredentials } from '@/lib/ports/kube-api';
+import type { ReachPort } from '@/lib/ports/reach';
 import { ProviderError } from '@/lib/ports/provider-error';
 import type { Store } from '@/lib/ports/store';
-import type { Container } from '@/lib/server/container';
+import { endpoints, type Container } from '@/lib/server/container';
 import { parseEnv } from '@/lib/server/env';
 import { FailureTracker } from '@/lib/server/live/failure-tracker';
 import { clustersOf } from './discover-clusters';
@@ -44,7 +45,7 @@ function kubeUpMetadata(tag: string, extraEnv: Record<string, string> = {}): Rec
 }
 
 function instance(name: string, zone: string, ip: string | null, status: VmStatus = 'RUNNING', metadata = kubeUpMetadata('m')): InstanceInfo {
-  return { name, zone, status, internalIp: ip, externalIp: null, tags: [], metadata, metadataFingerprint: null, creationTimestamp: '' };
+  return { id: `id-${name}`, name, zone, status, internalIp: ip, externalIp: null, tags: [], metadata, metadataFingerprint: null, creationTimestamp: '' };
 }
 
 type Deferred<T> = { promise: Promise<T>; resolve: (v: T) => void };
@@ -77,6 +78,10 @@ function observeOnly<T extends object>(impl: Partial<T>): T {
   }) as T;
 }
 
+/** The replica's internal IP and the loopback port asked for: how this fake names an endpoint in its call log. */
+const where = (e: Pick<EtcdEndpoint, 'target' | 'port'>) => `${e.target.internalIp}:${e.port}`;
+const url = (e: ApiServerEndpoint) => `https://${where(e)}`;
+
 class FakeWorld {
   instances: InstanceInfo[] = [
     instance('prod-master-aaa', 'europe-west1-b', '127.20.0.2'),
@@ -90,7 +95,8 @@ class FakeWorld {
   /** When set, probes wait for this before answering. */
   gate: Deferred<void> | null = null;
   readyServers = new Set(['https://127.20.0.2:443', 'https://127.20.0.3:443', 'https://127.20.0.4:443']);
-  gceMode = false;
+  /** Quorum's SSH access refused on every replica: what the etcd and kube adapters then answer. */
+  noAccess = false;
 
   private async answer<T>(value: T): Promise<T> {
     if (this.gate) await this.gate.promise;
@@ -108,32 +114,38 @@ class FakeWorld {
 
   etcd: EtcdAdminPort = observeOnly<EtcdAdminPort>({
     memberList: async (endpoints, creds): Promise<EtcdMember[]> => {
-      this.calls.push(`memberList ${endpoints.map((e) => e.address).join(',')}`);
+      this.calls.push(`memberList ${endpoints.map(where).join(',')}`);
       this.etcdCreds.push(creds);
+      if (this.noAccess) throw new ProviderError('NoAccess', 'noaccess: Quorum cannot reach any replica over SSH');
       return this.answer(
         this.instances.map((i, n) => ({ id: String(n + 1), name: `etcd-${i.name}`, peerUrls: [`https://${i.internalIp}:2380`], clientUrls: [], isLearner: false })),
       );
     },
     status: async (endpoint, creds) => {
-      this.calls.push(`status ${endpoint.address}`);
+      this.calls.push(`status ${where(endpoint)}`);
       this.etcdCreds.push(creds);
-      return this.answer(okStatus(endpoint.address));
+      if (this.noAccess) return { ok: false, error: 'noaccess: sshd refused the key' };
+      return this.answer(okStatus(where(endpoint)));
     },
     close: async () => {},
   });
 
   kube: KubeApiPort = {
-    probe: async (server, creds): Promise<ApiServerProbe> => {
+    probe: async (endpoint, creds): Promise<ApiServerProbe> => {
+      const server = url(endpoint);
       this.calls.push(`probe ${server}`);
       this.kubeCreds.push(creds);
+      if (this.noAccess) return { ready: null, live: null, error: 'noaccess: sshd refused the key' };
       const ready = this.readyServers.has(server);
       return this.answer(ready ? { ready: true, live: true } : { ready: false, live: true });
     },
-    leases: async (server) => {
+    leases: async (endpoint) => {
+      const server = url(endpoint);
       this.calls.push(`leases ${server}`);
       return [{ component: 'kube-scheduler', holderIdentity: `prod-master-aaa_${server}`, renewTime: null, leaseDurationSeconds: 15 }];
     },
-    nodes: async (server) => {
+    nodes: async (endpoint) => {
+      const server = url(endpoint);
       this.calls.push(`nodes ${server}`);
       return [{ name: `node-from-${server}`, zone: 'europe-west1-b', ready: true }];
     },
@@ -147,13 +159,8 @@ class FakeWorld {
       etcd: this.etcd,
       kube: this.kube,
       clock: { now: () => new Date('2024-05-01T10:00:00Z') },
-      endpoints: {
-        etcd: (r, cluster) => {
-          if (this.gceMode) throw new ProviderError('ProviderUnavailable', 'etcd needs an SSH tunnel');
-          return { address: `${r.internalIp}:${cluster === 'main' ? 2379 : 4002}`, serverName: `etcd-${r.name}` };
-        },
-        apiServer: (ip) => `https://${ip}:443`,
-      },
+      endpoints,
+      reach: observeOnly<ReachPort>({}),
       projects: ['sandbox-project'],
       chaos: null,
       failures: new FailureTracker(),
@@ -260,10 +267,26 @@ describe('observeCluster', () => {
     expect(json).not.toContain(b64('-----BEGIN').slice(0, 12));
   });
 
-  it('fails with ProviderUnavailable where etcd cannot be reached at all (GCE without a tunnel)', async () => {
+  it('reaches every replica through the reach port: its Compute id, the loopback ports 2379, 4002 and 443', async () => {
     const w = new FakeWorld();
-    w.gceMode = true;
-    await expect(observeCluster(PROD, w.container())).rejects.toMatchObject({ code: 'ProviderUnavailable' });
+    const seen: Array<{ id: string; port: number }> = [];
+    const c = w.container();
+    const spy = { ...c.etcd, status: async (e: EtcdEndpoint, creds: EtcdTls, t: number) => (seen.push({ id: e.target.instanceId, port: e.port }), c.etcd.status(e, creds, t)) };
+    await observeCluster(PROD, { ...c, etcd: spy });
+    const expected = w.instances.flatMap((i) => [`id-${i.name}:2379`, `id-${i.name}:4002`]).sort();
+    expect(seen.map((s) => `${s.id}:${s.port}`).sort()).toEqual(expected);
+  });
+
+  it('does not fail where Quorum has no SSH access: every probe and the member lists read noaccess', async () => {
+    const w = new FakeWorld();
+    w.noAccess = true;
+    const t = await observeCluster(PROD, w.container());
+    expect(t.etcd.main.members).toBeNull();
+    expect(t.etcd.main.error).toMatch(/^noaccess:/);
+    for (const r of t.replicas.filter((x) => x.vmStatus === 'RUNNING')) {
+      expect(r.etcd.main).toMatchObject({ ok: false, error: expect.stringMatching(/^noaccess:/) });
+      expect(r.apiServer).toMatchObject({ ready: null, error: expect.stringMatching(/^noaccess:/) });
+    }
   });
 });
 

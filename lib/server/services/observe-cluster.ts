@@ -14,7 +14,7 @@ import {
 } from '@/lib/core/topology';
 import type { ComputePort, InstanceInfo } from '@/lib/ports/compute';
 import type { EtcdAccess, EtcdEndpoint } from '@/lib/ports/etcd-admin';
-import type { KubeCredentials } from '@/lib/ports/kube-api';
+import type { ApiServerEndpoint, KubeCredentials } from '@/lib/ports/kube-api';
 import { container, type Container } from '@/lib/server/container';
 
 // observeCluster gathers a cluster's Topology. Compute reads come first (they say which replicas exist);
@@ -94,11 +94,11 @@ type ReplicaProbes = {
   /** Endpoint per etcd cluster when the replica can be asked. */
   etcdEndpoints: Partial<Record<EtcdClusterName, EtcdEndpoint>>;
   etcd: Record<EtcdClusterName, Promise<EtcdMemberStatus>>;
-  apiServerUrl: string | null;
+  apiServerUrl: ApiServerEndpoint | null;
   apiServer: Promise<ApiServerProbe>;
 };
 
-function startReplicaProbes(c: Container, instance: InstanceInfo, creds: ClusterCredentials): ReplicaProbes {
+function startReplicaProbes(c: Container, project: string, instance: InstanceInfo, creds: ClusterCredentials): ReplicaProbes {
   const timeout = c.probeTimeoutMs;
   const skip = !MAY_RUN.has(instance.status)
     ? `VM is ${instance.status}`
@@ -106,22 +106,22 @@ function startReplicaProbes(c: Container, instance: InstanceInfo, creds: Cluster
       ? 'replica has no internal IP'
       : null;
   const ip = instance.internalIp;
+  // Reached through SSH (the container's reach port), never on the VM's own etcd or API-server port.
+  const replica = { ...instance, project };
   const etcdEndpoints: Partial<Record<EtcdClusterName, EtcdEndpoint>> = {};
   const statusOf = (cluster: EtcdClusterName): Promise<EtcdMemberStatus> => {
     if (skip !== null || ip === null) return Promise.resolve({ ok: false, error: skip ?? 'replica has no internal IP' });
-    // Throws ProviderUnavailable where etcd cannot be reached (GCE without a tunnel): the observation
-    // fails with that reason rather than reporting every member as down.
-    const endpoint = c.endpoints.etcd({ name: instance.name, internalIp: ip }, cluster);
+    const endpoint = c.endpoints.etcd(replica, cluster);
     etcdEndpoints[cluster] = endpoint;
     return creds.etcd ? c.etcd.status(endpoint, creds.etcd[cluster], timeout) : Promise.resolve({ ok: false, error: creds.etcdProblem });
   };
   const etcd = { main: statusOf('main'), events: statusOf('events') };
-  let apiServerUrl: string | null = null;
+  let apiServerUrl: ApiServerEndpoint | null = null;
   let apiServer: Promise<ApiServerProbe>;
   if (skip !== null || ip === null) {
     apiServer = Promise.resolve({ ready: null, live: null, error: skip ?? 'replica has no internal IP' });
   } else {
-    apiServerUrl = c.endpoints.apiServer(ip);
+    apiServerUrl = c.endpoints.apiServer(replica);
     apiServer = creds.kube
       ? c.kube.probe(apiServerUrl, creds.kube, timeout)
       : Promise.resolve({ ready: null, live: null, error: creds.kubeProblem });
@@ -150,7 +150,7 @@ async function observeMembers(
 
 type KubeObjects = { leases: LeaseView[] | null; nodes: NodeView[] | null };
 
-async function readKubeObjects(c: Container, server: string, creds: KubeCredentials): Promise<KubeObjects & { complete: boolean }> {
+async function readKubeObjects(c: Container, server: ApiServerEndpoint, creds: KubeCredentials): Promise<KubeObjects & { complete: boolean }> {
   const [leases, nodes] = await Promise.allSettled([
     c.kube.leases(server, creds, c.probeTimeoutMs),
     c.kube.nodes(server, creds, c.probeTimeoutMs),
@@ -179,7 +179,7 @@ async function observeKubernetes(c: Container, probes: readonly ReplicaProbes[],
     const answer = await early;
     if (answer.complete || others.length === 0) return { leases: answer.leases, nodes: answer.nodes };
   }
-  let server: string;
+  let server: ApiServerEndpoint;
   try {
     server = await Promise.any(
       others.map(async (o) => {
@@ -216,7 +216,7 @@ export async function observeCluster(ref: ClusterRef, c: Container = container()
   ]);
 
   const creds = clusterCredentials(instances);
-  const probes = instances.map((i) => startReplicaProbes(c, i, creds));
+  const probes = instances.map((i) => startReplicaProbes(c, project, i, creds));
   const [main, events, kubernetes, replicas] = await Promise.all([
     observeMembers(c, 'main', probes, creds),
     observeMembers(c, 'events', probes, creds),

@@ -30,6 +30,7 @@ import {
   memberOf,
   newReplicaOf,
   peerUrl,
+  replicaAddress,
   reportAndPause,
   retryOn,
   siblingStepId,
@@ -111,21 +112,21 @@ const issueCertificates = (c: Container): StepExecutor => async (ctx) => {
   return { detail };
 };
 
-async function memberIn(c: Container, view: ClusterView, cluster: EtcdClusterName, name: string, ip: string) {
+async function memberIn(c: Container, view: ClusterView, cluster: EtcdClusterName, name: string) {
   const members = await c.etcd.memberList(voterEndpoints(c, view, cluster, [name]), view.etcd[cluster], ETCD_CALL_MS);
-  return { members, member: memberOf(members, name, ip, cluster) };
+  return { members, member: memberOf(members, name, cluster) };
 }
 
 /** Adds the new replica as a learner in main and events; a member with its peer URL is reused. */
 const addLearner = (c: Container): StepExecutor => async (ctx) => {
   const view = await loadCluster(c, ctx);
-  const { name, internalIp } = newReplicaOf(ctx);
+  const { name } = newReplicaOf(ctx);
   const ids = await inEachCluster(async (cluster): Promise<[EtcdClusterName, string]> => {
-    const { member } = await memberIn(c, view, cluster, name, internalIp);
+    const { member } = await memberIn(c, view, cluster, name);
     if (member) return [cluster, member.id];
     const added = await retryOn(
       ['EtcdRefused'],
-      () => c.etcd.memberAddLearner(voterEndpoints(c, view, cluster, [name]), view.etcd[cluster], [peerUrl(internalIp, cluster)], ETCD_CALL_MS),
+      () => c.etcd.memberAddLearner(voterEndpoints(c, view, cluster, [name]), view.etcd[cluster], [peerUrl(name, cluster)], ETCD_CALL_MS),
       { timeoutMs: 20_000, everyMs: 1_000, signal: ctx.signal, onRetry: (e) => ctx.log(`etcd ${cluster} refused the learner (${e.message}); retrying`, 'warn') },
     );
     await ctx.log(`${name} is a learner in etcd ${cluster} (member ${added.id})`);
@@ -188,7 +189,9 @@ type CatchUp = { cluster: EtcdClusterName; learner: number; leader: number; vote
  */
 const awaitLearnerCatchUp = (c: Container): StepExecutor => async (ctx) => {
   const view = await loadCluster(c, ctx);
-  const { name, internalIp } = newReplicaOf(ctx);
+  const { name } = newReplicaOf(ctx);
+  // The new instance exists by now ('create-instance' ran and dropped the pass's view).
+  const own = replicaAddress(view, name);
   const started = Date.now();
   const deadline = started + CATCH_UP_TIMEOUT_MS;
   const target: Partial<Record<EtcdClusterName, number>> = {};
@@ -198,15 +201,15 @@ const awaitLearnerCatchUp = (c: Container): StepExecutor => async (ctx) => {
     // One round of reads: per cluster the member list, every voter's status and the learner's, all at once.
     const states = await inEachCluster(async (cluster): Promise<CatchUp> => {
       const voters = voterEndpoints(c, view, cluster, [name]);
-      const [members, statuses, own] = await Promise.all([
+      const [members, statuses, learner] = await Promise.all([
         c.etcd.memberList(voters, view.etcd[cluster], ETCD_CALL_MS),
         Promise.all(voters.map((e) => c.etcd.status(e, view.etcd[cluster], ETCD_CALL_MS))),
-        c.etcd.status(c.endpoints.etcd({ name, internalIp }, cluster), view.etcd[cluster], ETCD_CALL_MS),
+        c.etcd.status(c.endpoints.etcd(own, cluster), view.etcd[cluster], ETCD_CALL_MS),
       ]);
-      const member = memberOf(members, name, internalIp, cluster);
+      const member = memberOf(members, name, cluster);
       if (!member) throw new Error(`${name} is no member of etcd ${cluster}: the learner was removed`);
       const leader = Math.max(0, ...statuses.map((s) => (s.ok ? s.raftIndex : 0)));
-      return { cluster, learner: own.ok ? own.raftIndex : 0, leader, voter: !member.isLearner };
+      return { cluster, learner: learner.ok ? learner.raftIndex : 0, leader, voter: !member.isLearner };
     });
     const caught = states.every((s) => s.voter || (target[s.cluster] !== undefined && s.learner >= (target[s.cluster] ?? 0) && s.learner > 0));
     const learnerSum = states.reduce((n, s) => n + s.learner, 0);
@@ -240,11 +243,11 @@ const awaitLearnerCatchUp = (c: Container): StepExecutor => async (ctx) => {
 /** Promotes the learner in main and events; already a voter = done; LearnerNotReady is retried for up to two minutes. */
 const promoteLearner = (c: Container): StepExecutor => async (ctx) => {
   const view = await loadCluster(c, ctx);
-  const { name, internalIp } = newReplicaOf(ctx);
+  const { name } = newReplicaOf(ctx);
   const started = Date.now();
   let voters = 0;
   await inEachCluster(async (cluster) => {
-    const { member } = await memberIn(c, view, cluster, name, internalIp);
+    const { member } = await memberIn(c, view, cluster, name);
     if (!member) throw new Error(`${name} is no member of etcd ${cluster}: nothing to promote`);
     if (member.isLearner) {
       await retryOn(
@@ -271,7 +274,8 @@ const promoteLearner = (c: Container): StepExecutor => async (ctx) => {
 /** Waits until the new member answers status in both clusters and its API server is ready. */
 const awaitApiServer = (c: Container): StepExecutor => async (ctx) => {
   const view = await loadCluster(c, ctx);
-  const { name, internalIp } = newReplicaOf(ctx);
+  const { name } = newReplicaOf(ctx);
+  const own = replicaAddress(view, name);
   if (!view.kube) throw new Error(`no replica's metadata has the API server credentials`);
   const kube = view.kube;
   const started = Date.now();
@@ -279,8 +283,8 @@ const awaitApiServer = (c: Container): StepExecutor => async (ctx) => {
   for (;;) {
     throwIfAborted(ctx.signal);
     const [etcd, probe] = await Promise.all([
-      Promise.all(CLUSTERS.map((cl) => c.etcd.status(c.endpoints.etcd({ name, internalIp }, cl), view.etcd[cl], ETCD_CALL_MS))),
-      c.kube.probe(c.endpoints.apiServer(internalIp), kube, ETCD_CALL_MS),
+      Promise.all(CLUSTERS.map((cl) => c.etcd.status(c.endpoints.etcd(own, cl), view.etcd[cl], ETCD_CALL_MS))),
+      c.kube.probe(c.endpoints.apiServer(own), kube, ETCD_CALL_MS),
     ]);
     if (etcd.every((s) => s.ok) && probe.ready === true) {
       await ctx.log(`the API server of ${name} is ready after ${Math.round((Date.now() - started) / 100) / 10} s`);
@@ -310,9 +314,9 @@ export function addReplicaExecutors(c: Container) {
 /** Removes the new replica's member (learner, or voter if a promote got through) from main and events. */
 export async function removeNewMembers(c: Container, ctx: StepContext): Promise<void> {
   const view = await loadCluster(c, ctx);
-  const { name, internalIp } = newReplicaOf(ctx);
+  const { name } = newReplicaOf(ctx);
   for (const cluster of CLUSTERS) {
-    const { member } = await memberIn(c, view, cluster, name, internalIp);
+    const { member } = await memberIn(c, view, cluster, name);
     if (!member) continue;
     await retryOn(
       ['EtcdRefused', 'Timeout'],

@@ -107,6 +107,7 @@ describe('loadCluster', () => {
   function compute(names: string[]) {
     const calls = { list: 0 };
     const instance = (name: string): InstanceInfo => ({
+      id: `id-${name}`,
       name,
       zone: 'r-b',
       status: 'RUNNING',

@@ -12,7 +12,7 @@ import type { ComputePort, InstanceInfo } from '@/lib/ports/compute';
 import type { EtcdAccess, EtcdEndpoint } from '@/lib/ports/etcd-admin';
 import type { KubeCredentials } from '@/lib/ports/kube-api';
 import { isProviderError, ProviderError, type ProviderErrorCode } from '@/lib/ports/provider-error';
-import type { Container } from '@/lib/server/container';
+import type { Container, ReplicaAddress } from '@/lib/server/container';
 import type { StepProgress } from '@/lib/ports/store';
 import type { StepContext } from '@/lib/server/operations/runner';
 import { clusterCredentials, replicaNameRegex } from '@/lib/server/services/observe-cluster';
@@ -83,21 +83,43 @@ export async function inEachCluster<T>(act: (cluster: EtcdClusterName) => Promis
   return settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
 }
 
-export function peerUrl(internalIp: string, cluster: EtcdClusterName): string {
-  return `https://${internalIp}:${PEER_PORTS[cluster]}`;
+/** A member's peer URL as kube-up advertises it: by instance name (`https://<instance>:2380`, events 2381). */
+export function peerUrl(instance: string, cluster: EtcdClusterName): string {
+  return `https://${instance}:${PEER_PORTS[cluster]}`;
 }
 
-/** Client URLs of the RUNNING replicas other than `exclude` (a learner refuses admin RPCs; a leaving member should not be asked). */
+/** What the endpoints need of a replica of this view (the reach port gets into it by project, zone, id). */
+export function addressOf(view: ClusterView, instance: InstanceInfo): ReplicaAddress {
+  return { ...instance, project: view.ref.project };
+}
+
+/**
+ * The replica `name` of the view as the endpoints need it; throws when Compute does not list it (a new
+ * replica whose instance is not made yet is not reachable, so there is nothing to ask).
+ */
+export function replicaAddress(view: ClusterView, name: string): ReplicaAddress {
+  const instance = findReplica(view, name);
+  if (!instance) throw new Error(`${name} is not an instance of ${view.ref.masterName} (yet): it cannot be reached`);
+  return addressOf(view, instance);
+}
+
+/**
+ * Client endpoints of the RUNNING replicas other than `exclude` (a learner refuses admin RPCs; a leaving
+ * member should not be asked), each reached over SSH. When Quorum can get into none of them the etcd port
+ * rejects with NoAccess and the step stops there, saying so: nothing is changed through a replica it
+ * cannot reach.
+ */
 export function voterEndpoints(c: Container, view: ClusterView, cluster: EtcdClusterName, exclude: readonly string[] = []): EtcdEndpoint[] {
-  const urls = view.replicas
-    .filter((r) => r.status === 'RUNNING' && r.internalIp !== null && !exclude.includes(r.name))
-    .map((r) => c.endpoints.etcd({ name: r.name, internalIp: r.internalIp ?? '' }, cluster));
-  if (urls.length === 0) throw new Error(`no running replica of ${view.ref.masterName} to ask etcd ${cluster}`);
-  return urls;
+  const endpoints = view.replicas
+    .filter((r) => r.status === 'RUNNING' && !exclude.includes(r.name))
+    .map((r) => c.endpoints.etcd(addressOf(view, r), cluster));
+  if (endpoints.length === 0) throw new Error(`no running replica of ${view.ref.masterName} to ask etcd ${cluster}`);
+  return endpoints;
 }
 
-export function memberOf(members: readonly EtcdMember[], name: string, internalIp: string | null, cluster: EtcdClusterName): EtcdMember | undefined {
-  return members.find((m) => m.name === `etcd-${name}` || (internalIp !== null && m.peerUrls.includes(peerUrl(internalIp, cluster))));
+/** The member of replica `name`: kube-up names it `etcd-<instance>` and advertises `https://<instance>:PORT`. */
+export function memberOf(members: readonly EtcdMember[], name: string, cluster: EtcdClusterName): EtcdMember | undefined {
+  return members.find((m) => m.name === `etcd-${name}` || m.peerUrls.includes(peerUrl(name, cluster)));
 }
 
 // --- params and results ---------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ import {
   loadCluster,
   newReplicaOf,
   pause,
+  replicaAddress,
   stringParam,
   throwIfAborted,
 } from './cluster-context';
@@ -201,14 +202,14 @@ const createInstance = (c: Container): StepExecutor => async (ctx) => {
 /** Waits until etcd main and events answer on the new master and each lists it as a started member. */
 const awaitEtcd = (c: Container): StepExecutor => async (ctx) => {
   const view = await loadCluster(c, ctx);
-  const { name, internalIp } = newReplicaOf(ctx);
+  const { name } = newReplicaOf(ctx);
   const started = Date.now();
   for (;;) {
     throwIfAborted(ctx.signal);
     const waitingFor: string[] = [];
     const ids: Record<string, string> = {};
     for (const cluster of CLUSTERS) {
-      const endpoint = c.endpoints.etcd({ name, internalIp }, cluster);
+      const endpoint = c.endpoints.etcd(replicaAddress(view, name), cluster);
       const status = await c.etcd.status(endpoint, view.etcd[cluster], ETCD_CALL_MS);
       if (!status.ok) {
         waitingFor.push(`etcd ${cluster} to answer`);

@@ -113,8 +113,8 @@ const forwardingRuleDetail = z.object({ createdAtMs: z.number().nullable() });
 const awaitClusterAddress = (c: Container): StepExecutor => async (ctx) => {
   const ref = clusterRefOf(ctx);
   const staticIp = (await staticAddressOf(c, ref)).address;
-  const url = new URL(c.endpoints.apiServer(staticIp));
-  const port = Number(url.port || 443);
+  // The load balancer, not a replica: the dashboard may dial the static IP directly (a TLS handshake only).
+  const port = c.endpoints.loadBalancerPort;
   const expectedSeconds = ctx.step.params.expectedSeconds;
   const configuredMs = c.env.QUORUM_LB_PROPAGATION_SECONDS === undefined ? DEFAULT_LB_PROPAGATION_MS[c.env.QUORUM_PROVIDER] : c.env.QUORUM_LB_PROPAGATION_SECONDS * 1_000;
   const expectedMs = typeof expectedSeconds === 'number' && expectedSeconds > 0 ? expectedSeconds * 1_000 : configuredMs;

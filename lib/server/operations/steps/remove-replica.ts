@@ -1,4 +1,5 @@
 import 'server-only';
+import { isNoAccessError } from '@/lib/core/probe-errors';
 // The steps that remove a replica: resolve it (journaled, so later steps and a resumed run agree on which
 // one), move etcd leadership off it, remove its members from main and events, then delete its VM and disk.
 import type { EtcdClusterName } from '@/lib/core/topology';
@@ -12,6 +13,8 @@ import {
   listReplicas,
   loadCluster,
   memberOf,
+  addressOf,
+  findReplica,
   pause,
   retryOn,
   stringParam,
@@ -46,29 +49,30 @@ const moveLeadership = (c: Container): StepExecutor => async (ctx) => {
   const skipped: EtcdClusterName[] = [];
   for (const cluster of CLUSTERS) {
     const members = await c.etcd.memberList(voterEndpoints(c, view, cluster), view.etcd[cluster], ETCD_CALL_MS);
-    const own = memberOf(members, victim.name, victim.internalIp, cluster);
+    const own = memberOf(members, victim.name, cluster);
     if (!own) continue;
     // A failed replica: the graceful hand-over needs the member itself, so it is skipped, and the log says so.
     const silent = async (why: string) => {
       skipped.push(cluster);
       await ctx.log(`etcd ${cluster} on ${victim.name} ${why}: leadership is not moved gracefully (skipped); if it led, the other voters elect a leader without it`, 'warn');
     };
-    if (victim.internalIp === null) {
+    const instance = findReplica(view, victim.name);
+    if (!instance) {
       await silent('has no VM');
       continue;
     }
-    const victimEndpoint = c.endpoints.etcd({ name: victim.name, internalIp: victim.internalIp }, cluster);
+    const victimEndpoint = c.endpoints.etcd(addressOf(view, instance), cluster);
     const status = await c.etcd.status(victimEndpoint, view.etcd[cluster], ETCD_CALL_MS);
     if (!status.ok) {
-      await silent(`does not answer (${status.error})`);
+      await silent(isNoAccessError(status.error) ? `cannot be reached by Quorum over SSH (${status.error})` : `does not answer (${status.error})`);
       continue;
     }
     if (status.leaderId !== own.id) continue;
     // The new leader: a started voter that answers status, other than the victim.
     let target: string | null = null;
     for (const r of view.replicas) {
-      if (r.name === victim.name || r.internalIp === null) continue;
-      const s = await c.etcd.status(c.endpoints.etcd({ name: r.name, internalIp: r.internalIp }, cluster), view.etcd[cluster], ETCD_CALL_MS);
+      if (r.name === victim.name || r.status !== 'RUNNING') continue;
+      const s = await c.etcd.status(c.endpoints.etcd(addressOf(view, r), cluster), view.etcd[cluster], ETCD_CALL_MS);
       if (s.ok && !s.isLearner) {
         target = s.memberId;
         break;
@@ -103,7 +107,7 @@ const removeMember = (c: Container): StepExecutor => async (ctx) => {
   for (const cluster of CLUSTERS) {
     const endpoints = voterEndpoints(c, view, cluster, [victim.name]);
     const members = await c.etcd.memberList(endpoints, view.etcd[cluster], ETCD_CALL_MS);
-    const own = memberOf(members, victim.name, victim.internalIp, cluster);
+    const own = memberOf(members, victim.name, cluster);
     if (!own) continue;
     await retryOn(
       ['EtcdRefused', 'Timeout'],
@@ -124,8 +128,11 @@ const removeMember = (c: Container): StepExecutor => async (ctx) => {
 const deleteInstance = (c: Container): StepExecutor => async (ctx) => {
   const ref = clusterRefOf(ctx);
   const victim = victimOf(ctx);
-  if (!(await c.compute.getInstance(ref.project, victim.zone, victim.name))) return { detail: { deleted: false } };
+  const instance = await c.compute.getInstance(ref.project, victim.zone, victim.name);
+  if (!instance) return { detail: { deleted: false } };
   await ignoreNotFound(() => c.compute.deleteInstance(ref.project, victim.zone, victim.name));
+  // Its SSH connection and forwards go with it (a later instance of the same name has another id and host key).
+  await c.reach.release({ instanceId: instance.id });
   return { detail: { deleted: true } };
 };
 

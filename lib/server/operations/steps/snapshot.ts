@@ -24,7 +24,7 @@ import {
 } from '@/lib/server/backups/snapshots';
 import type { SnapshotRecord } from '@/lib/core/backups';
 import { formatBytes } from '@/lib/core/format';
-import { CLUSTERS, clusterRefOf, ETCD_CALL_MS, loadCluster, StepCancelled, throwIfAborted, type ClusterView } from './cluster-context';
+import { addressOf, CLUSTERS, clusterRefOf, ETCD_CALL_MS, loadCluster, StepCancelled, throwIfAborted, type ClusterView } from './cluster-context';
 
 /** The whole stream of one snapshot; ~1 GB over loopback takes seconds, a remote member longer. */
 const SNAPSHOT_TIMEOUT_MS = 10 * 60_000;
@@ -37,10 +37,10 @@ type Candidate = { replica: string; endpoint: EtcdEndpoint; dbSize: number; lead
  * one), followers first: a snapshot reads the whole database, better not on the leader's disk.
  */
 async function healthyVoters(c: Container, view: ClusterView, cluster: EtcdClusterName, exclude: string | null): Promise<Candidate[]> {
-  const replicas = view.replicas.filter((r) => r.status === 'RUNNING' && r.internalIp !== null && r.name !== exclude);
+  const replicas = view.replicas.filter((r) => r.status === 'RUNNING' && r.name !== exclude);
   const found = await Promise.all(
     replicas.map(async (r) => {
-      const endpoint = c.endpoints.etcd({ name: r.name, internalIp: r.internalIp ?? '' }, cluster);
+      const endpoint = c.endpoints.etcd(addressOf(view, r), cluster);
       const s = await c.etcd.status(endpoint, view.etcd[cluster], ETCD_CALL_MS);
       return s.ok && !s.isLearner ? [{ replica: r.name, endpoint, dbSize: s.dbSize, leader: s.leaderId === s.memberId }] : [];
     }),
