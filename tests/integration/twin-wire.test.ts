@@ -13,10 +13,13 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { InstancesClient, ZoneOperationsClient, type protos } from '@google-cloud/compute';
 import { googleAuthLibrary } from 'google-gax';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
 import { etcdClientPems } from '../support/etcd-client-pems';
-import { PROJECT, pollUntil, sandboxPort } from './support';
+import { etcdctlInVm } from '../support/twin-etcdctl';
+import { TwinEtcdForwards } from '../support/twin-forward';
+import { startWriter } from '../support/write-safety';
+import { PROJECT, pollUntil, sandboxPort, writeEtcdctlCerts } from './support';
 
 type IInstance = protos.google.cloud.compute.v1.IInstance;
 type IOperation = protos.google.cloud.compute.v1.IOperation;
@@ -152,7 +155,7 @@ const memberListSchema = z.object({
 async function etcdctlMembers(url: string, tls: { cacert: string; cert: string; key: string } | null, dialTimeout = '5s') {
   const { stdout } = await run(
     'etcdctl',
-    ['--endpoints', url, ...(tls ? ['--cacert', tls.cacert, '--cert', tls.cert, '--key', tls.key] : []), '--dial-timeout', dialTimeout, '--command-timeout', '10s', 'member', 'list', '-w', 'json'],
+    ['--endpoints', url, ...(tls ? ['--cacert', tls.cacert, '--cert', tls.cert, '--key', tls.key] : []), '--dial-timeout', dialTimeout, '--command-timeout', dialTimeout === '5s' ? '10s' : '2s', 'member', 'list', '-w', 'json'],
     { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 30_000 },
   );
   // uint64 ids are bare JSON numbers; only names and URLs are read here, so quote long integers first.
@@ -263,6 +266,38 @@ describe('the kube-up twin has no direct path to etcd', () => {
       expect((await etcdctlMembers(`http://127.0.0.1:${fwd.local[0]}`, null)).map((x) => x.name)).toEqual([`etcd-${staging.name}`]);
     } finally {
       fwd.close();
+    }
+  });
+});
+
+// The tests' own sandbox-only doors into a VM (tests/support): etcdctl inside the VM's namespace for ground
+// truth, and a relay into its loopback for the write-safety writer. Checked here against the same facts.
+describe("the tests' ground-truth doors reach each VM's own loopback", () => {
+  it('etcdctl inside each VM lists the same members as through ssh -L', async () => {
+    for (const m of masters) {
+      const certs = writeEtcdctlCerts(m.metadata);
+      const out = await etcdctlInVm({ net: inject('sandboxNet'), instance: m.name, cluster: 'main' }, certs.tls, ['member', 'list', '-w', 'json']).finally(certs.cleanup);
+      expect(certs.tls !== null, `${m.name}: TLS files exactly on prod`).toBe(m.cluster === 'prod-master');
+      const members = memberListSchema.parse(JSON.parse(out.replace(/([:[,]\s*)(\d{16,})(?=\s*[,\]}])/g, '$1"$2"'))).members;
+      expect(members.map((x) => x.name).sort()).toEqual(masters.filter((r) => r.cluster === m.cluster).map((r) => `etcd-${r.name}`).sort());
+    }
+  });
+
+  it('the write-safety writer, through a relay into each prod replica, loses no acknowledged write', async () => {
+    const forwards = new TwinEtcdForwards(inject('sandboxNet'));
+    const prod = masters.filter((m) => m.cluster === 'prod-master');
+    const first = prod[0];
+    if (!first) throw new Error('no prod replica');
+    try {
+      const writer = startWriter({ endpoints: () => forwards.endpoints(prod.map((m) => m.name)), tls: etcdClientPems(first.metadata), prefix: `/quorum-it/twin-wire/${Date.now().toString(36)}` });
+      await pollUntil(async () => writer.acknowledged, (n) => n >= 30, 20_000, 50);
+      const report = await writer.stop();
+      expect(report.acknowledged).toBeGreaterThanOrEqual(30);
+      expect(report.lost).toEqual([]);
+      expect(report.members).toHaveLength(3);
+      expect(report.members.map((x) => x.missing)).toEqual([[], [], []]);
+    } finally {
+      await forwards.close();
     }
   });
 });
