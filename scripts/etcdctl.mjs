@@ -1,13 +1,18 @@
-// Runs the real etcdctl against a sandbox cluster's etcd the way an operator would with what a kube-up
-// master's metadata holds: etcd events, and etcd main of a pre-1.16 cluster (no ETCD_APISERVER_* in
-// kube-master-certs), are plain http; etcd main of a current cluster is mutual TLS with the
-// ETCD_APISERVER_CA_CERT / CLIENT_CERT (gzip, then base64) and CLIENT_KEY (base64). kube-up's etcd server
-// certificate names `etcd-<instance>` and 127.0.0.1, never the VM's address, and etcdctl has no server-name
-// flag, so main is reached through a local TCP forward and verified as 127.0.0.1 (as through `ssh -L`).
-// Usage: node scripts/etcdctl.mjs <master-name> [main|events] <etcdctl args...>
+// Runs the real etcdctl against a sandbox cluster's etcd the way an operator logged into a kube-up master
+// would: on the master itself, against 127.0.0.1 (main :2379, events :4002), the only place kube-up's etcd
+// listens. etcd events, and etcd main of a pre-1.16 cluster (no ETCD_APISERVER_* in kube-master-certs), are
+// plain http; etcd main of a current cluster is mutual TLS with the ETCD_APISERVER_CA_CERT / CLIENT_CERT
+// (gzip, then base64) and CLIENT_KEY (base64) from the master's metadata, verified as 127.0.0.1, which
+// kube-up's etcd server certificate names.
+//
+// Sandbox tool: "on the master" is `ip netns exec <the VM's namespace> etcdctl ...` (needs root, as the
+// sandbox does). The namespace is `qnet<SANDBOX_NET>-<8 hex of sha256(instance name)>` (sandbox/net/twin-plan.ts).
+// On Compute Engine the same is `gcloud compute ssh <master> -- etcdctl ...` or `ssh -L` to port 22.
+// Usage: [SANDBOX_PORT=8780 SANDBOX_NET=10] node scripts/etcdctl.mjs <master-name> [main|events] <etcdctl args...>
+// The first RUNNING replica (by name) is asked; QUORUM_ETCDCTL_VM=<instance> picks another.
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -20,6 +25,7 @@ if (!masterName) {
 }
 const which = rest[0] === 'events' || rest[0] === 'main' ? rest.shift() : 'main';
 const port = process.env.SANDBOX_PORT ?? '8780';
+const sandboxNet = Number(process.env.SANDBOX_NET ?? 10);
 const project = process.env.QUORUM_PROJECT ?? 'sandbox-project';
 
 const response = await fetch(`http://127.0.0.1:${port}/compute/v1/projects/${project}/aggregated/instances`);
@@ -27,35 +33,21 @@ if (!response.ok) throw new Error(`sandbox answered ${response.status}`);
 const body = await response.json();
 const replicas = Object.values(body.items ?? {})
   .flatMap((scope) => scope.instances ?? [])
-  .filter((i) => new RegExp(`^${masterName}(-[a-z0-9]{3})?$`).test(i.name) && i.status === 'RUNNING');
-if (replicas.length === 0) throw new Error(`no running replica of ${masterName}`);
-const meta = Object.fromEntries((replicas[0].metadata?.items ?? []).map((i) => [i.key, i.value]));
+  .filter((i) => new RegExp(`^${masterName}(-[a-z0-9]{3})?$`).test(i.name) && i.status === 'RUNNING')
+  .sort((a, b) => a.name.localeCompare(b.name));
+const wanted = process.env.QUORUM_ETCDCTL_VM;
+const vm = wanted ? replicas.find((r) => r.name === wanted) : replicas[0];
+if (!vm) throw new Error(wanted ? `${wanted} is no running replica of ${masterName}` : `no running replica of ${masterName}`);
+const meta = Object.fromEntries((vm.metadata?.items ?? []).map((i) => [i.key, i.value]));
 const certs = parse(meta['kube-master-certs'] ?? '') ?? {};
 const clientPort = which === 'events' ? 4002 : 2379;
-const addresses = replicas.map((r) => [r.networkInterfaces[0].networkIP, clientPort]);
 const tls = which === 'main' && Boolean(certs.ETCD_APISERVER_CA_CERT);
-
-/** Forwards 127.0.0.1:<free port> to host:port while etcdctl runs. */
-async function forward(host, to) {
-  const server = net.createServer((inbound) => {
-    const outbound = net.connect(to, host);
-    const end = () => {
-      inbound.destroy();
-      outbound.destroy();
-    };
-    inbound.on('error', end);
-    outbound.on('error', end);
-    inbound.pipe(outbound).pipe(inbound);
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return server;
-}
+const ns = `qnet${sandboxNet}-${createHash('sha256').update(vm.name).digest('hex').slice(0, 8)}`;
 
 const dir = mkdtempSync(path.join(tmpdir(), 'quorum-etcdctl-'));
-const servers = [];
 let status = 1;
 try {
-  let args;
+  let args = ['--endpoints', `${tls ? 'https' : 'http'}://127.0.0.1:${clientPort}`];
   if (tls) {
     const file = (name, bytes) => {
       const p = path.join(dir, name);
@@ -63,21 +55,22 @@ try {
       return p;
     };
     const gunzipped = (key) => gunzipSync(Buffer.from(certs[key], 'base64'));
-    for (const [host, to] of addresses) servers.push(await forward(host, to));
-    const endpoints = servers.map((s) => `https://127.0.0.1:${s.address().port}`).join(',');
     args = [
-      '--endpoints', endpoints,
+      ...args,
       '--cacert', file('ca.crt', gunzipped('ETCD_APISERVER_CA_CERT')),
       '--cert', file('client.crt', gunzipped('ETCD_APISERVER_CLIENT_CERT')),
       '--key', file('client.key', Buffer.from(certs.ETCD_APISERVER_CLIENT_KEY, 'base64')),
     ];
-  } else {
-    args = ['--endpoints', addresses.map(([host, to]) => `http://${host}:${to}`).join(',')];
   }
-  const child = spawn('etcdctl', [...args, ...rest], { stdio: 'inherit', env: { ...process.env, ETCDCTL_API: '3' } });
-  status = await new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
+  const child = spawn('ip', ['netns', 'exec', ns, 'etcdctl', ...args, ...rest], { stdio: 'inherit', env: { ...process.env, ETCDCTL_API: '3' } });
+  status = await new Promise((resolve) => {
+    child.on('error', (err) => {
+      console.error(`cannot run ip netns exec ${ns} etcdctl: ${err.message}`);
+      resolve(1);
+    });
+    child.on('exit', (code) => resolve(code ?? 1));
+  });
 } finally {
-  for (const s of servers) s.close();
   rmSync(dir, { recursive: true, force: true });
 }
 process.exit(status);

@@ -1,6 +1,5 @@
 // Drives the emulator with the real @google-cloud/compute client (REST fallback), the way the
 // dashboard's adapter does, so the JSON, errors and Operations are checked by a client nobody here wrote.
-import { request } from 'node:http';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +22,8 @@ import { googleAuthLibrary } from 'google-gax';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { VmHost, VmProcessState, VmSpec } from '../vm/types';
 import { startEmulator, type Emulator } from './emulator';
+import { twinEphemeralExternalPool, twinRegionSubnet, twinStaticExternalPool } from './ip-plan';
+import { handleMetadataRequest } from './metadata-server';
 
 type IOperation = protos.google.cloud.compute.v1.IOperation;
 type IInstance = protos.google.cloud.compute.v1.IInstance;
@@ -60,6 +61,10 @@ const NET = 60;
 const PROJECT = 'test-project';
 const ZONE = 'europe-west1-b';
 const REGION = 'europe-west1';
+// The twin's plan (ip-plan.ts): europe-west1 is catalog region 1, us-central1 region 2.
+const EU = twinRegionSubnet(NET, 1);
+const US = twinRegionSubnet(NET, 2);
+const EPHEMERAL = twinEphemeralExternalPool(NET);
 
 let dataDir: string;
 let vmHost: FakeVmHost;
@@ -172,18 +177,22 @@ async function getInstance(name: string, zone = ZONE): Promise<IInstance> {
   return i;
 }
 
-/** GET on the metadata server from a socket bound to `localAddress`, as the VM agent does. */
-function metadataGet(path: string, localAddress: string, headers: Record<string, string> = { 'Metadata-Flavor': 'Google' }) {
-  return new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: emulator.port, path: `/computeMetadata/v1${path}`, localAddress, headers }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
+/**
+ * GET on the metadata server as the instance at `remoteAddress`. On the twin a VM reaches it from its
+ * own namespace, which the host cannot bind to, so this calls the emulator's own handler with the
+ * caller's address, as its HTTP front does with the socket's remote address.
+ */
+async function metadataGet(path: string, remoteAddress: string, headers: Record<string, string> = { 'Metadata-Flavor': 'Google' }) {
+  const url = new URL(path, 'http://metadata.google.internal');
+  const answer = await handleMetadataRequest(emulator.cloud, {
+    method: 'GET',
+    path: url.pathname,
+    query: url.searchParams,
+    flavor: headers['Metadata-Flavor'],
+    remoteAddress,
+    body: '',
   });
+  return { status: answer.status, body: answer.body };
 }
 
 beforeAll(async () => {
@@ -213,8 +222,8 @@ describe('geography', () => {
   it('gives each region its own /24 of the IP plan', async () => {
     const [eu] = await clients.subnetworks.get({ project: PROJECT, region: REGION, subnetwork: 'default' });
     const [us] = await clients.subnetworks.get({ project: PROJECT, region: 'us-central1', subnetwork: 'default' });
-    expect(eu.ipCidrRange).toBe(`127.${NET}.1.0/24`);
-    expect(us.ipCidrRange).toBe(`127.${NET}.2.0/24`);
+    expect(eu.ipCidrRange).toBe(EU.cidr);
+    expect(us.ipCidrRange).toBe(US.cidr);
     expect(eu.network).toBe(`https://www.googleapis.com/compute/v1/projects/${PROJECT}/global/networks/default`);
   });
 
@@ -256,9 +265,9 @@ describe('instance lifecycle', () => {
     expect(i.machineType).toBe(`https://www.googleapis.com/compute/v1/projects/${PROJECT}/zones/${ZONE}/machineTypes/n1-standard-1`);
     const nic = i.networkInterfaces?.[0];
     expect(nic?.name).toBe('nic0');
-    expect(nic?.networkIP).toBe(`127.${NET}.1.2`);
+    expect(nic?.networkIP).toBe(EU.hosts[0]);
     expect(nic?.accessConfigs?.[0]).toMatchObject({ kind: 'compute#accessConfig', type: 'ONE_TO_ONE_NAT', name: 'external-nat', networkTier: 'PREMIUM' });
-    expect(nic?.accessConfigs?.[0]?.natIP).toMatch(new RegExp(`^127\\.${NET + 1}\\.0\\.\\d+$`));
+    expect(EPHEMERAL).toContain(nic?.accessConfigs?.[0]?.natIP);
     expect(i.disks?.map((d) => [d.deviceName, last(String(d.source)), d.boot, d.autoDelete])).toEqual([
       ['persistent-disk-0', 'life', true, true],
       ['master-pd', 'life-pd', false, false],
@@ -273,7 +282,7 @@ describe('instance lifecycle', () => {
       project: PROJECT,
       zone: ZONE,
       name: 'life',
-      internalIp: `127.${NET}.1.2`,
+      internalIp: EU.hosts[0],
       diskDir: join(dataDir, 'sandbox', 'disks', ZONE, 'life-pd'),
       metadataUrl: `http://127.0.0.1:${emulator.port}/computeMetadata/v1`,
     });
@@ -291,7 +300,7 @@ describe('instance lifecycle', () => {
     await expectDone(clients.instances.start({ project: PROJECT, zone: ZONE, instance: 'life' }));
     const restarted = await getInstance('life');
     expect(restarted.status).toBe('RUNNING');
-    expect(restarted.networkInterfaces?.[0]?.accessConfigs?.[0]?.natIP).toMatch(new RegExp(`^127\\.${NET + 1}\\.0\\.`));
+    expect(EPHEMERAL).toContain(restarted.networkInterfaces?.[0]?.accessConfigs?.[0]?.natIP);
     await vi.waitFor(() => expect(vmHost.calls).toEqual(['shutdown life', 'boot life']));
 
     await expectDone(clients.instances.reset({ project: PROJECT, zone: ZONE, instance: 'life' }));
@@ -382,10 +391,10 @@ describe('errors', () => {
 
   it('400 for a networkIP outside the region subnet or already in use', async () => {
     await expectGceError(
-      clients.instances.insert({ project: PROJECT, zone: ZONE, instanceResource: instanceResource('outside', { networkIP: `127.${NET}.2.9` }) }),
+      clients.instances.insert({ project: PROJECT, zone: ZONE, instanceResource: instanceResource('outside', { networkIP: US.hosts[7] }) }),
       400,
       'invalid',
-      `127.${NET}.1.0/24`,
+      EU.cidr,
     );
     const dup = await getInstance('dup');
     const used = String(dup.networkInterfaces?.[0]?.networkIP);
@@ -396,9 +405,9 @@ describe('errors', () => {
       'already being used',
     );
     await expectDone(
-      clients.instances.insert({ project: PROJECT, zone: 'europe-west1-c', instanceResource: instanceResource('chosen', { zone: 'europe-west1-c', networkIP: `127.${NET}.1.77`, external: false }) }),
+      clients.instances.insert({ project: PROJECT, zone: 'europe-west1-c', instanceResource: instanceResource('chosen', { zone: 'europe-west1-c', networkIP: EU.hosts[75], external: false }) }),
     );
-    expect((await getInstance('chosen', 'europe-west1-c')).networkInterfaces?.[0]?.networkIP).toBe(`127.${NET}.1.77`);
+    expect((await getInstance('chosen', 'europe-west1-c')).networkInterfaces?.[0]?.networkIP).toBe(EU.hosts[75]);
   });
 
   it('412 conditionNotMet for setMetadata with a stale fingerprint; applies with the current one', async () => {
@@ -432,7 +441,7 @@ describe('metadata server', () => {
     expect((await metadataGet('/instance/zone', ip)).body).toMatch(new RegExp(`^projects/\\d+/zones/${ZONE}$`));
     expect(await metadataGet('/instance/network-interfaces/0/ip', ip)).toEqual({ status: 200, body: ip });
     expect(await metadataGet('/project/project-id', ip)).toEqual({ status: 200, body: PROJECT });
-    expect(await metadataGet('/sandbox/resolve/chosen', ip)).toEqual({ status: 200, body: `127.${NET}.1.77` });
+    expect(await metadataGet('/sandbox/resolve/chosen', ip)).toEqual({ status: 200, body: EU.hosts[75] });
     expect((await metadataGet('/sandbox/resolve/nobody', ip)).status).toBe(404);
     expect((await metadataGet('/instance/name', ip, {})).status).toBe(403);
     expect((await metadataGet('/instance/name', '127.0.0.1')).status).toBe(404);
@@ -449,7 +458,7 @@ describe('addresses, access configs, target pools, forwarding rules', () => {
   it('reserves a static address and marks it IN_USE by the instance holding it as natIP', async () => {
     await expectDone(clients.addresses.insert({ project: PROJECT, region: REGION, addressResource: { name: 'static-ip' } }));
     const [a] = await clients.addresses.get({ project: PROJECT, region: REGION, address: 'static-ip' });
-    expect(a).toMatchObject({ kind: 'compute#address', status: 'RESERVED', addressType: 'EXTERNAL', address: `127.${NET + 1}.1.1` });
+    expect(a).toMatchObject({ kind: 'compute#address', status: 'RESERVED', addressType: 'EXTERNAL', address: twinStaticExternalPool(NET)[0] });
     await expectDone(clients.instances.insert({ project: PROJECT, zone: ZONE, instanceResource: instanceResource('holder', { natIP: String(a.address) }) }));
     const [inUse] = await clients.addresses.get({ project: PROJECT, region: REGION, address: 'static-ip' });
     expect(inUse.status).toBe('IN_USE');
@@ -472,7 +481,7 @@ describe('addresses, access configs, target pools, forwarding rules', () => {
       clients.instances.addAccessConfig({ project: PROJECT, zone: ZONE, instance: 'holder', networkInterface: 'nic0', accessConfigResource: { name: 'external-nat', type: 'ONE_TO_ONE_NAT' } }),
     );
     const nat = (await getInstance('holder')).networkInterfaces?.[0]?.accessConfigs?.[0]?.natIP;
-    expect(nat).toMatch(new RegExp(`^127\\.${NET + 1}\\.0\\.`));
+    expect(EPHEMERAL).toContain(nat);
     await expectGceError(
       clients.instances.addAccessConfig({ project: PROJECT, zone: ZONE, instance: 'holder', networkInterface: 'nic0', accessConfigResource: { name: 'second' } }),
       400,
@@ -483,7 +492,7 @@ describe('addresses, access configs, target pools, forwarding rules', () => {
   it('allocates INTERNAL addresses in the region subnet', async () => {
     await expectDone(clients.addresses.insert({ project: PROJECT, region: 'us-central1', addressResource: { name: 'internal-ip', addressType: 'INTERNAL' } }));
     const [a] = await clients.addresses.get({ project: PROJECT, region: 'us-central1', address: 'internal-ip' });
-    expect(a.address).toBe(`127.${NET}.2.2`);
+    expect(a.address).toBe(US.hosts[0]);
     expect(a.subnetwork).toBe(`https://www.googleapis.com/compute/v1/projects/${PROJECT}/regions/us-central1/subnetworks/default`);
   });
 

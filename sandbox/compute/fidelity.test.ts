@@ -2,7 +2,6 @@
 // Google's own Node.js samples (GoogleCloudPlatform/nodejs-docs-samples, compute/) call them: the same
 // methods with the same arguments, checking GCE's answers. Also the sandbox's "zone API down" chaos and
 // the metadata server's project attributes, guest attributes and wait_for_change.
-import { request } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +17,7 @@ import { googleAuthLibrary } from 'google-gax';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VmHost, VmProcessState, VmSpec } from '../vm/types';
 import { startEmulator, type Emulator } from './emulator';
+import { etagOf, handleMetadataRequest } from './metadata-server';
 
 type IOperation = protos.google.cloud.compute.v1.IOperation;
 type IInstance = protos.google.cloud.compute.v1.IInstance;
@@ -133,21 +133,22 @@ async function getInstance(name: string, zone = ZONE): Promise<IInstance> {
   return i;
 }
 
-/** A metadata server call from a socket bound to `localAddress` (the instance's internal IP). */
-function metadata(method: string, path: string, localAddress: string, body?: string) {
-  return new Promise<{ status: number; body: string; etag: string }>((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port: emulator.port, method, path: `/computeMetadata/v1${path}`, localAddress, headers: { 'Metadata-Flavor': 'Google' } },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text, etag: String(res.headers.etag ?? '') }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
+/**
+ * A metadata server call as the instance at `remoteAddress` (its internal IP). On the twin a VM calls
+ * from its own namespace, which the host cannot bind to, so this calls the emulator's handler with the
+ * caller's address, as its HTTP front does with the socket's remote address, and the same ETag.
+ */
+async function metadata(method: string, path: string, remoteAddress: string, body?: string) {
+  const url = new URL(path, 'http://metadata.google.internal');
+  const answer = await handleMetadataRequest(emulator.cloud, {
+    method,
+    path: url.pathname,
+    query: url.searchParams,
+    flavor: 'Google',
+    remoteAddress,
+    body: body ?? '',
   });
+  return { status: answer.status, body: answer.body, etag: etagOf(answer) };
 }
 
 async function rawGet(path: string): Promise<{ status: number; json: Record<string, unknown> }> {

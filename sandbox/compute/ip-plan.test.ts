@@ -22,42 +22,46 @@ import {
 } from './ip-plan';
 
 describe('IP plan', () => {
+  // The twin's plan (see the second describe): net N owns 198.18.0.0 + N * 1024 /22; net 10 is 198.18.40.0/22.
   it.each([
-    ['europe-west1', 10, '127.10.1.0/24'],
-    ['us-central1', 10, '127.10.2.0/24'],
-    ['us-central1', 40, '127.40.2.0/24'],
+    ['europe-west1', 10, '198.18.40.0/25'],
+    ['us-central1', 10, '198.18.40.128/25'],
+    ['us-central1', 40, '198.18.160.128/25'],
   ])('%s with SANDBOX_NET=%i has subnetwork %s', (region, net, cidr) => {
     const n = regionNumber(region);
     expect(n).toBeDefined();
     expect(regionSubnet(net, n ?? 0).cidr).toBe(cidr);
   });
 
-  it('keeps .0, .1 (gateway), .254 and .255 out of the usable hosts', () => {
+  it('keeps the network address, .1 (gateway), the second-to-last and the broadcast address out of the usable hosts', () => {
     const hosts = subnetHosts(regionSubnet(10, 1));
-    expect(hosts[0]).toBe('127.10.1.2');
-    expect(hosts.at(-1)).toBe('127.10.1.253');
-    expect(hosts).toHaveLength(252);
+    expect(hosts[0]).toBe('198.18.40.2');
+    expect(hosts.at(-1)).toBe('198.18.40.125');
+    expect(hosts).toHaveLength(124);
   });
 
   it.each([
-    ['127.10.1.2', true],
-    ['127.10.1.1', false],
-    ['127.10.2.5', false],
-    ['127.10.1.254', false],
+    ['198.18.40.2', true],
+    ['198.18.40.1', false],
+    ['198.18.40.130', false],
+    ['198.18.40.126', false],
+    ['198.18.40.127', false],
   ])('inSubnet(europe-west1, %s) = %s', (ip, expected) => {
     expect(inSubnet(regionSubnet(10, 1), ip)).toBe(expected);
   });
 
-  it('takes ephemeral and static external addresses from separate /24s of 127.(N+1)', () => {
-    expect(ephemeralExternalPool(10)[0]).toBe('127.11.0.1');
-    expect(staticExternalPool(10)[0]).toBe('127.11.1.1');
-    expect(isExternalRange(10, '127.11.7.9')).toBe(true);
-    expect(isExternalRange(10, '127.10.1.2')).toBe(false);
+  it('takes ephemeral and static external addresses from the two halves of the block\'s external /24', () => {
+    expect(ephemeralExternalPool(10)[0]).toBe('198.18.42.1');
+    expect(staticExternalPool(10)[0]).toBe('198.18.42.129');
+    expect(isExternalRange(10, '198.18.42.77')).toBe(true);
+    expect(isExternalRange(10, '198.18.40.2')).toBe(false);
+    expect(isExternalRange(10, '198.18.43.1')).toBe(false);
+    expect(isExternalRange(11, '198.18.42.77')).toBe(false);
   });
 
   it('allocates the lowest free address', () => {
     const hosts = subnetHosts(regionSubnet(10, 1));
-    expect(lowestFree(hosts, new Set(['127.10.1.2', '127.10.1.4']))).toBe('127.10.1.3');
+    expect(lowestFree(hosts, new Set(['198.18.40.2', '198.18.40.4']))).toBe('198.18.40.3');
     expect(lowestFree(hosts, new Set(hosts))).toBeUndefined();
   });
 

@@ -5,7 +5,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import net from 'node:net';
+import { execFile } from 'node:child_process';
+import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
+import { z } from 'zod';
+import { twinVmNamespace } from '../support/twin-etcdctl';
 import type { FailureClass } from '@/lib/core/failure';
 import type { ClusterView } from '@/lib/core/view';
 import { createContainer } from '@/lib/server/container';
@@ -93,8 +97,8 @@ describe('chaos controls, seen by the dashboard', () => {
     const [vm] = (await replicaVms(c, PROD)).filter((r) => r.name === v.name);
     const certs = writeEtcdctlCerts(vm?.metadata ?? {});
     try {
-      await expect(etcdctlEndpointStatus(certs, [c.endpoints.etcd({ name: v.name, internalIp: v.ip }, 'main')])).rejects.toThrow();
-      expect(await etcdctlEndpointStatus(certs, [c.endpoints.etcd({ name: v.name, internalIp: v.ip }, 'events')])).toHaveLength(1);
+      await expect(etcdctlEndpointStatus(certs, [{ instance: v.name, cluster: 'main' }])).rejects.toThrow();
+      expect(await etcdctlEndpointStatus(certs, [{ instance: v.name, cluster: 'events' }])).toHaveLength(1);
     } finally {
       certs.cleanup();
     }
@@ -155,6 +159,9 @@ describe('chaos controls, seen by the dashboard', () => {
     expect(seen.assessment.findings.find((f) => f.code === 'ZoneUnreachable')?.subject).toBe(v.zone);
     expect(seen.assessment.canLoseReplicas).toBe(0);
     expect(seen.failureSince[`zone:${v.zone}`]?.['zone-unreachable']).toBeDefined();
+    // A real partition: the zone's processes keep running (nothing frozen or killed), only its links are cut.
+    const state = await readChaosState(c);
+    expect(state.ok && state.data.instances.find((i) => i.name === v.name)).toMatchObject({ zoneDown: true, frozen: false, etcd: { main: 'running', events: 'running' } });
     // Restoring one replica of a zone that is down is refused in words.
     const refused = await applyChaos(PROD, { scope: 'replica', name: v.name, zone: v.zone, action: { kind: 'restore' } }, c);
     expect(refused).toMatchObject({ ok: false, code: 'InvalidInput' });
@@ -193,4 +200,155 @@ describe('chaos controls, seen by the dashboard', () => {
     const state = await readChaosState(c);
     expect(state.ok && state.data.zonesDown).toEqual([]);
   }, 90_000);
+});
+
+// The twin's network faults, driven over the sandbox's own HTTP controls (no dashboard involved): what the
+// state answers, what they refuse, that each one really changes who reaches whom, and that each is undone.
+const instanceState = z.object({ name: z.string(), zone: z.string(), status: z.string(), frozen: z.boolean(), sshd: z.boolean(), zoneDown: z.boolean(), etcd: z.object({ main: z.string(), events: z.string() }) });
+const chaosState = z.object({
+  zonesDown: z.array(z.string()),
+  partitions: z.array(z.tuple([z.string(), z.string()])),
+  dashboardCut: z.array(z.string()),
+  instances: z.array(instanceState),
+});
+const errorBody = z.object({ error: z.object({ code: z.number(), errors: z.array(z.object({ reason: z.string() })) }) });
+
+async function chaosHttp(method: 'GET' | 'POST', tail: string): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(`http://127.0.0.1:${sandboxPort()}/sandbox/v1/chaos${tail}`, { method, signal: AbortSignal.timeout(60_000) });
+  return { status: res.status, body: (await res.json()) as unknown };
+}
+async function chaosOk(method: 'GET' | 'POST', tail: string) {
+  const answer = await chaosHttp(method, tail);
+  expect(answer.status, `${method} ${tail}: ${JSON.stringify(answer.body)}`).toBe(200);
+  return chaosState.parse('instances' in (answer.body as object) ? answer.body : (await chaosHttp('GET', '')).body);
+}
+async function chaosRefused(tail: string, status: number, reason: string) {
+  const answer = await chaosHttp('POST', tail);
+  expect(answer.status, tail).toBe(status);
+  expect(errorBody.parse(answer.body).error.errors[0]?.reason, tail).toBe(reason);
+}
+const pair = (p: readonly string[]) => [...p].sort().join('|');
+
+/** How a TCP connect from this host (the dashboard's machine) ends: 'connected', 'ECONNREFUSED', 'ETIMEDOUT', ... */
+function connectFromHost(ip: string, port: number, timeoutMs = 2_000): Promise<string> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: ip, port });
+    const done = (r: string) => {
+      s.destroy();
+      resolve(r);
+    };
+    s.setTimeout(timeoutMs, () => done('ETIMEDOUT'));
+    s.once('connect', () => done('connected'));
+    s.once('error', (e: NodeJS.ErrnoException) => done(e.code ?? e.message));
+  });
+}
+
+/** The same from inside VM `from` (its own network namespace): bash's /dev/tcp, bounded by `timeout`. */
+function connectFromVm(from: string, ip: string, port: number): Promise<string> {
+  return new Promise((resolve) => {
+    execFile('ip', ['netns', 'exec', twinVmNamespace(inject('sandboxNet'), from), 'timeout', '2', 'bash', '-c', `exec 3<>/dev/tcp/${ip}/${port}`], (err) => {
+      if (!err) resolve('connected');
+      else resolve(err.code === 124 ? 'ETIMEDOUT' : 'ECONNREFUSED');
+    });
+  });
+}
+
+describe('network chaos of the twin, over the sandbox HTTP controls', () => {
+  /** One RUNNING prod replica per zone, with its internal IP, as Compute lists them. */
+  async function replicasByZone() {
+    const vms = (await replicaVms(c, PROD)).filter((r) => r.status === 'RUNNING' && r.internalIp);
+    const [a, b, d] = [...vms].sort((x, y) => x.zone.localeCompare(y.zone));
+    if (!a || !b || !d || new Set([a.zone, b.zone, d.zone]).size !== 3) throw new Error('prod has no replica in three zones');
+    return { a: { name: a.name, zone: a.zone, ip: a.internalIp ?? '' }, b: { name: b.name, zone: b.zone, ip: b.internalIp ?? '' }, d: { name: d.name, zone: d.zone, ip: d.internalIp ?? '' } };
+  }
+
+  it('partition A|B: the state lists it, A and B no longer reach each other (lost, not refused), both still reach C and the dashboard; heal undoes it', async () => {
+    const { a, b, d } = await replicasByZone();
+    cleanup = () => chaosOk('POST', `/zones/${a.zone}/heal/${b.zone}`).then(() => undefined);
+    const on = await chaosOk('POST', `/zones/${a.zone}/partition/${b.zone}`);
+    expect(on.partitions.map(pair)).toEqual([pair([a.zone, b.zone])]);
+    expect(on.zonesDown).toEqual([]);
+    expect(await connectFromVm(a.name, b.ip, 2380)).toBe('ETIMEDOUT');
+    expect(await connectFromVm(b.name, a.ip, 2380)).toBe('ETIMEDOUT');
+    expect(await connectFromVm(a.name, d.ip, 2380)).toBe('connected');
+    expect(await connectFromVm(b.name, d.ip, 2380)).toBe('connected');
+    expect(await connectFromHost(a.ip, 22)).toBe('connected');
+    expect(await connectFromHost(b.ip, 22)).toBe('connected');
+    const off = await chaosOk('POST', `/zones/${b.zone}/heal/${a.zone}`);
+    cleanup = null;
+    expect(off.partitions).toEqual([]);
+    expect(await connectFromVm(a.name, b.ip, 2380)).toBe('connected');
+  }, 60_000);
+
+  it('cut the dashboard off a zone: the host cannot reach its VMs (time-outs), the zones still reach each other; reconnect undoes it', async () => {
+    const { a, b } = await replicasByZone();
+    cleanup = () => chaosOk('POST', `/zones/${a.zone}/reconnect-dashboard`).then(() => undefined);
+    const on = await chaosOk('POST', `/zones/${a.zone}/cut-dashboard`);
+    expect(on.dashboardCut).toEqual([a.zone]);
+    expect(on.instances.find((i) => i.name === a.name)).toMatchObject({ frozen: false, sshd: true, etcd: { main: 'running', events: 'running' } });
+    expect(await connectFromHost(a.ip, 22)).toBe('ETIMEDOUT');
+    expect(await connectFromHost(b.ip, 22)).toBe('connected');
+    expect(await connectFromVm(b.name, a.ip, 2380)).toBe('connected');
+    expect(await connectFromVm(a.name, b.ip, 2380)).toBe('connected');
+    const off = await chaosOk('POST', `/zones/${a.zone}/reconnect-dashboard`);
+    cleanup = null;
+    expect(off.dashboardCut).toEqual([]);
+    expect(await connectFromHost(a.ip, 22)).toBe('connected');
+  }, 60_000);
+
+  it('zone down cuts every link of the zone while its processes keep running; zone up restores them', async () => {
+    const { a, b } = await replicasByZone();
+    cleanup = () => chaosOk('POST', `/zones/${a.zone}/up`).then(() => undefined);
+    const down = await chaosOk('POST', `/zones/${a.zone}/down`);
+    expect(down.zonesDown).toEqual([a.zone]);
+    expect(down.instances.find((i) => i.name === a.name)).toMatchObject({ status: 'RUNNING', zoneDown: true, frozen: false, sshd: true, etcd: { main: 'running', events: 'running' } });
+    expect(await connectFromHost(a.ip, 22)).toBe('ETIMEDOUT');
+    expect(await connectFromVm(b.name, a.ip, 2380)).toBe('ETIMEDOUT');
+    const up = await chaosOk('POST', `/zones/${a.zone}/up`);
+    cleanup = null;
+    expect(up.zonesDown).toEqual([]);
+    expect(await connectFromHost(a.ip, 22)).toBe('connected');
+    expect(await connectFromVm(b.name, a.ip, 2380)).toBe('connected');
+  }, 60_000);
+
+  it('stop-sshd: port 22 refuses while etcd keeps running; start-sshd (and restore) bring it back', async () => {
+    const { a } = await replicasByZone();
+    const path = (action: string) => `/projects/${PROD.project}/zones/${a.zone}/instances/${a.name}/${action}`;
+    cleanup = () => chaosOk('POST', path('start-sshd')).then(() => undefined);
+    const stopped = await chaosOk('POST', path('stop-sshd'));
+    expect(stopped.instances.find((i) => i.name === a.name) ?? stopped.instances[0]).toMatchObject({ name: a.name, sshd: false, etcd: { main: 'running', events: 'running' } });
+    expect((await chaosOk('GET', '')).instances.find((i) => i.name === a.name)?.sshd).toBe(false);
+    expect(await connectFromHost(a.ip, 22)).toBe('ECONNREFUSED');
+    // etcd is untouched: asked inside the VM, it answers.
+    expect(await connectFromVm(a.name, '127.0.0.1', 4002)).toBe('connected');
+    const started = await chaosOk('POST', path('start-sshd'));
+    expect(started.instances.find((i) => i.name === a.name)?.sshd).toBe(true);
+    expect(await pollUntil(() => connectFromHost(a.ip, 22), (r) => r === 'connected', 10_000)).toBe('connected');
+    // restore starts a stopped sshd too.
+    await chaosOk('POST', path('stop-sshd'));
+    const restored = await chaosOk('POST', path('restore'));
+    cleanup = null;
+    expect(restored.instances.find((i) => i.name === a.name)?.sshd).toBe(true);
+    expect(await pollUntil(() => connectFromHost(a.ip, 22), (r) => r === 'connected', 10_000)).toBe('connected');
+  }, 60_000);
+
+  it('refuses unknown zones, a partition of a zone with itself, unknown actions and instances, and changes nothing', async () => {
+    const { a } = await replicasByZone();
+    const before = await chaosOk('GET', '');
+    await chaosRefused(`/zones/nowhere-1/partition/${a.zone}`, 400, 'invalid');
+    await chaosRefused(`/zones/${a.zone}/partition/nowhere-1`, 400, 'invalid');
+    await chaosRefused(`/zones/${a.zone}/partition/${a.zone}`, 400, 'invalid');
+    await chaosRefused(`/zones/nowhere-1/heal/${a.zone}`, 400, 'invalid');
+    await chaosRefused('/zones/nowhere-1/cut-dashboard', 400, 'invalid');
+    await chaosRefused('/zones/nowhere-1/reconnect-dashboard', 400, 'invalid');
+    await chaosRefused('/zones/nowhere-1/down', 400, 'invalid');
+    await chaosRefused(`/zones/${a.zone}/sever`, 404, 'notFound');
+    await chaosRefused(`/projects/${PROD.project}/zones/${a.zone}/instances/no-such-master/stop-sshd`, 404, 'notFound');
+    const after = await chaosOk('GET', '');
+    expect({ ...after, instances: after.instances.map((i) => [i.name, i.sshd, i.frozen, i.zoneDown]) }).toEqual({
+      ...before,
+      instances: before.instances.map((i) => [i.name, i.sshd, i.frozen, i.zoneDown]),
+    });
+    expect(after).toMatchObject({ zonesDown: [], partitions: [], dashboardCut: [] });
+  }, 60_000);
 });

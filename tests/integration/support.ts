@@ -1,11 +1,11 @@
 // Shared by the integration tests: a container wired to the test sandbox, the prod cluster's ref, and
 // an etcdctl runner with certificates taken from a master's metadata (none for plain-http etcd) (decoded by tests/support, not by
-// the adapters, so etcdctl checks what the dashboard claims without sharing its parsing).
-import { execFile } from 'node:child_process';
+// the adapters, so etcdctl checks what the dashboard claims without sharing its parsing). On the kube-up twin
+// etcd listens on each VM's own loopback only, so etcdctl runs inside the VM's network namespace
+// (tests/support/twin-etcdctl.ts), never against a VM's address.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { expect, inject } from 'vitest';
 import { z } from 'zod';
 import { clusterId, type ClusterRef, type EtcdClusterName, type Topology } from '@/lib/core/topology';
@@ -19,14 +19,12 @@ import { parseEnv } from '@/lib/server/env';
 import type { EtcdEndpoint } from '@/lib/ports/etcd-admin';
 import { ETCD_CLIENT_PORTS } from '@/lib/server/container';
 import { etcdClientPemsIfAny } from '../support/etcd-client-pems';
-import { withLocalForwards } from '../support/local-forward';
+import { etcdctlInVm, parseEtcdctlJson, type TwinEtcdTarget } from '../support/twin-etcdctl';
 import { replicaVms } from '../support/replica-vms';
 
 // These live in tests/support (the benches use them too) and stay importable from here.
 export { etcdClientPems, etcdClientPemsIfAny, type EtcdClientPems } from '../support/etcd-client-pems';
 export { replicaEtcdEndpoints, replicaVms } from '../support/replica-vms';
-
-const run = promisify(execFile);
 
 export const PROJECT = 'sandbox-project';
 export const PROD: ClusterRef = { project: PROJECT, region: 'europe-west1', masterName: 'prod-master' };
@@ -77,27 +75,33 @@ export function writeEtcdctlCerts(metadata: Record<string, string>): EtcdctlCert
 }
 
 /**
- * Runs `fn` with etcdctl URLs for `endpoints`. etcd events is plain http on every kube-up master (its client
- * port is 4002), and so is main without TLS files. With TLS, etcdctl (which has no server-name flag) goes
- * through a local forward and verifies 127.0.0.1, which kube-up's etcd server certificate names, as it would
- * through `ssh -L` to a real master.
+ * Which etcd of which VM: an instance and cluster, or a Quorum EtcdEndpoint (its serverName is
+ * `etcd-<instance>` and its port says the cluster). Only the instance name and the cluster are used: the
+ * tests' etcdctl never dials a VM's address, it runs inside the VM (tests/support/twin-etcdctl.ts).
  */
-async function withEtcdctlUrls<T>(certs: EtcdctlCerts, endpoints: readonly EtcdEndpoint[], fn: (urls: string[], tls: boolean) => Promise<T>): Promise<T> {
-  const tls = certs.tls !== null && endpoints.every((e) => !e.address.endsWith(`:${ETCD_CLIENT_PORTS.events}`));
-  if (!tls) return fn(endpoints.map((e) => `http://${e.address}`), false);
-  return withLocalForwards(
-    endpoints.map((e) => e.address),
-    (urls) => fn(urls, true),
-  );
+export type EtcdTarget = { instance: string; cluster: EtcdClusterName } | EtcdEndpoint;
+
+function twinTarget(t: EtcdTarget): TwinEtcdTarget {
+  const net = inject('sandboxNet');
+  if ('instance' in t) return { net, instance: t.instance, cluster: t.cluster };
+  const instance = /^etcd-(.+)$/.exec(t.serverName)?.[1];
+  if (!instance) throw new Error(`etcd endpoint ${t.address}: server name '${t.serverName}' is not etcd-<instance>`);
+  return { net, instance, cluster: t.address.endsWith(`:${ETCD_CLIENT_PORTS.events}`) ? 'events' : 'main' };
 }
 
-function etcdctlTlsArgs(certs: EtcdctlCerts, tls: boolean): string[] {
-  return tls && certs.tls ? ['--cacert', certs.tls.cacert, '--cert', certs.tls.cert, '--key', certs.tls.key] : [];
-}
+const describeTarget = (t: EtcdTarget) => ('instance' in t ? `${t.instance}/${t.cluster}` : t.address);
 
-/** etcdctl prints uint64 ids as JSON numbers; keep every long integer as its decimal string. */
-function parseEtcdctlJson(text: string): unknown {
-  return JSON.parse(text.replace(/([:[,]\s*)(\d{16,})(?=\s*[,\]}])/g, '$1"$2"'));
+/** Through the first target that answers, as etcdctl's own endpoint failover does; rejects when none does. */
+async function etcdctlAny(certs: EtcdctlCerts, targets: readonly EtcdTarget[], args: string[]): Promise<string> {
+  const errors: string[] = [];
+  for (const t of targets) {
+    try {
+      return await etcdctlInVm(twinTarget(t), certs.tls, args);
+    } catch (err) {
+      errors.push(`${describeTarget(t)}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  throw new Error(`etcdctl ${args.join(' ')} failed on every endpoint:\n${errors.join('\n')}`);
 }
 
 const id = z.union([z.string(), z.number()]).transform(String);
@@ -121,35 +125,27 @@ const endpointStatusSchema = z.array(
   }),
 );
 
-async function etcdctl(certs: EtcdctlCerts, endpoints: readonly EtcdEndpoint[], args: string[]): Promise<unknown> {
-  const { stdout } = await withEtcdctlUrls(certs, endpoints, (urls, tls) =>
-    run(
-      'etcdctl',
-      ['--endpoints', urls.join(','), ...etcdctlTlsArgs(certs, tls), '--dial-timeout', '3s', '--command-timeout', '5s', ...args, '-w', 'json'],
-      { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 20_000 },
-    ),
-  );
-  return parseEtcdctlJson(stdout);
+export async function etcdctlMemberList(certs: EtcdctlCerts, targets: readonly EtcdTarget[]) {
+  return memberListSchema.parse(parseEtcdctlJson(await etcdctlAny(certs, targets, ['member', 'list', '-w', 'json']))).members;
 }
 
-export async function etcdctlMemberList(certs: EtcdctlCerts, endpoints: readonly EtcdEndpoint[]) {
-  return memberListSchema.parse(await etcdctl(certs, endpoints, ['member', 'list'])).members;
+/** etcdctl against one etcd, plain text out (e.g. `put`, `get --print-value-only`). */
+export async function etcdctlText(certs: EtcdctlCerts, target: EtcdTarget, args: string[]): Promise<string> {
+  return (await etcdctlAny(certs, [target], args)).trim();
 }
 
-/** etcdctl against one endpoint, plain text out (e.g. `put`, `get --print-value-only`). */
-export async function etcdctlText(certs: EtcdctlCerts, endpoint: EtcdEndpoint, args: string[]): Promise<string> {
-  const { stdout } = await withEtcdctlUrls(certs, [endpoint], (urls, tls) =>
-    run(
-      'etcdctl',
-      ['--endpoints', urls.join(','), ...etcdctlTlsArgs(certs, tls), '--dial-timeout', '3s', '--command-timeout', '5s', ...args],
-      { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 20_000 },
-    ),
-  );
-  return stdout.trim();
-}
-
-export async function etcdctlEndpointStatus(certs: EtcdctlCerts, endpoints: readonly EtcdEndpoint[]) {
-  return endpointStatusSchema.parse(await etcdctl(certs, endpoints, ['endpoint', 'status']));
+/**
+ * `endpoint status` of every target (each asked in its own VM); rejects if any does not answer, as etcdctl
+ * does with several endpoints. Endpoint is the target's address (or instance/cluster), not the loopback URL.
+ */
+export async function etcdctlEndpointStatus(certs: EtcdctlCerts, targets: readonly EtcdTarget[]) {
+  const out: z.infer<typeof endpointStatusSchema> = [];
+  for (const t of targets) {
+    const [status] = endpointStatusSchema.parse(parseEtcdctlJson(await etcdctlAny(certs, [t], ['endpoint', 'status', '-w', 'json'])));
+    if (!status) throw new Error(`etcdctl endpoint status of ${describeTarget(t)} answered nothing`);
+    out.push({ ...status, Endpoint: 'instance' in t ? describeTarget(t) : t.address });
+  }
+  return out;
 }
 
 // --- Topology helpers --------------------------------------------------------------------------------------
@@ -175,13 +171,12 @@ export async function expectConsistent(c: Container, ref: ClusterRef, written: {
   const certs = writeEtcdctlCerts(first.metadata);
   try {
     for (const cluster of ['main', 'events'] satisfies EtcdClusterName[]) {
-      const endpoints = vms.flatMap((r) => (r.internalIp ? [c.endpoints.etcd({ name: r.name, internalIp: r.internalIp }, cluster)] : []));
-      const members = await etcdctlMemberList(certs, endpoints);
+      const members = await etcdctlMemberList(certs, vms.map((r) => ({ instance: r.name, cluster })));
       expect(members.map((m) => m.name).sort(), `etcd ${cluster} members`).toEqual(vms.map((r) => `etcd-${r.name}`).sort());
       expect(members.filter((m) => m.isLearner), `etcd ${cluster} learners`).toEqual([]);
     }
     for (const r of written === null ? [] : vms) {
-      expect(await etcdctlText(certs, c.endpoints.etcd({ name: r.name, internalIp: r.internalIp ?? '' }, 'main'), ['get', written?.key ?? '', '--print-value-only']), `key on ${r.name}`).toBe(written?.value);
+      expect(await etcdctlText(certs, { instance: r.name, cluster: 'main' }, ['get', written?.key ?? '', '--print-value-only']), `key on ${r.name}`).toBe(written?.value);
     }
   } finally {
     certs.cleanup();
@@ -195,7 +190,7 @@ export async function putWithEtcdctl(c: Container, ref: ClusterRef, key: string,
   if (!first?.internalIp) throw new Error(`${ref.masterName} has no replica with an internal IP`);
   const certs = writeEtcdctlCerts(first.metadata);
   try {
-    expect(await etcdctlText(certs, c.endpoints.etcd({ name: first.name, internalIp: first.internalIp }, 'main'), ['put', key, value])).toBe('OK');
+    expect(await etcdctlText(certs, { instance: first.name, cluster: 'main' }, ['put', key, value])).toBe('OK');
   } finally {
     certs.cleanup();
   }
@@ -273,7 +268,7 @@ async function etcdMembers(c: Container, clusters: readonly ClusterRef[]) {
     const certs = writeEtcdctlCerts(first.metadata);
     try {
       for (const cluster of ['main', 'events'] satisfies EtcdClusterName[]) {
-        const members = await etcdctlMemberList(certs, running.map((v) => c.endpoints.etcd({ name: v.name, internalIp: v.internalIp ?? '' }, cluster)));
+        const members = await etcdctlMemberList(certs, running.map((v) => ({ instance: v.name, cluster })));
         out[`${ref.masterName}/${cluster}`] = members
           .map((m) => ({ id: m.ID, name: m.name, peerURLs: m.peerURLs, clientURLs: m.clientURLs, isLearner: m.isLearner }))
           .sort((a, b) => a.name.localeCompare(b.name));

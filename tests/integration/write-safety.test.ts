@@ -2,16 +2,24 @@
 // putting sequential keys while etcd main is killed on a follower and restored, and every acknowledged key
 // reads back, from the cluster and from each member's own copy. Then the check is shown to fail when it
 // should: a key deleted and a key overwritten behind the writer's back are reported lost, and only those.
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import type { EtcdEndpoint } from '@/lib/ports/etcd-admin';
 import { observeCluster } from '@/lib/server/services/observe-cluster';
 import { etcdClientPems } from '../support/etcd-client-pems';
 import { instanceChaosPath, postSandboxChaos } from '../support/sandbox-chaos-http';
+import { TwinEtcdForwards } from '../support/twin-forward';
 import { formatWriteSafetyReport, keyOf, startWriter, verifyAcknowledged, type WriteSafetyReport } from '../support/write-safety';
-import { allHealthy, etcdctlText, pollUntil, PROD, replicaEtcdEndpoints, replicaVms, sandboxPort, sleep, testContainer, writeEtcdctlCerts } from './support';
+import { allHealthy, etcdctlText, pollUntil, PROD, replicaVms, sandboxPort, sleep, testContainer, writeEtcdctlCerts } from './support';
 
 const c = testContainer();
-afterAll(() => c.close());
+// The writer reaches each replica's etcd main on the replica's own 127.0.0.1, as its API server does.
+const forwards = new TwinEtcdForwards(inject('sandboxNet'));
+afterAll(async () => {
+  await forwards.close();
+  await c.close();
+});
+/** Writer endpoints of prod's replicas as Compute lists them now (a replaced replica is picked up). */
+const prodWriterEndpoints = async () => forwards.endpoints((await replicaVms(c, PROD)).filter((v) => v.status === 'RUNNING').map((v) => v.name));
 
 const prefix = (label: string) => `/quorum-it/write-safety/${label}-${Date.now().toString(36)}`;
 
@@ -49,9 +57,10 @@ describe('write-safety harness on prod', () => {
     cleanup = restore;
     const p = prefix('kill');
     // The victim's endpoint first: the writer starts on it, so the kill hits writes in flight.
+    const victimEndpoint = await forwards.endpoint(victim.name);
     const endpoints = async () => {
-      const all = await replicaEtcdEndpoints(c, PROD, 'main');
-      return [victim.endpoint, ...all.filter((e) => e.address !== victim.endpoint.address)];
+      const all = await prodWriterEndpoints();
+      return [victimEndpoint, ...all.filter((e) => e.address !== victimEndpoint.address)];
     };
     const writer = startWriter({ endpoints, tls: etcdClientPems(victim.metadata), prefix: p, attemptTimeoutMs: 1_000 });
     let report: WriteSafetyReport;
@@ -79,7 +88,7 @@ describe('write-safety harness on prod', () => {
       expect(report.longestStall.ms).toBeGreaterThan(0);
       // The restored member caught up: its own copy holds every acknowledged key, as the others' do.
       expect(report.members.map((m) => [m.endpoint, m.missing])).toEqual(report.members.map((m) => [m.endpoint, []]));
-      expect(report.members.map((m) => m.endpoint)).toContain(`https://${victim.endpoint.address}`);
+      expect(report.members.map((m) => m.endpoint)).toContain(`https://${victimEndpoint.address}`);
     } finally {
       await deletePrefix(victim.metadata, victim.endpoint, p);
     }
@@ -88,7 +97,7 @@ describe('write-safety harness on prod', () => {
   it('reports exactly the acknowledged keys deleted or overwritten behind the writer back', async () => {
     const member = await prodFollower();
     const tls = etcdClientPems(member.metadata);
-    const endpoints = () => replicaEtcdEndpoints(c, PROD, 'main');
+    const endpoints = prodWriterEndpoints;
     const p = prefix('tamper');
     const writer = startWriter({ endpoints, tls, prefix: p });
     await pollUntil(async () => writer.acknowledged, (n) => n >= 30, 15_000, 50);
