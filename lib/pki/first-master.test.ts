@@ -57,7 +57,7 @@ describe('issueClusterSecrets', () => {
     expect(apiserver.keyUsage).toContain(SERVER_AUTH);
     expect(sec('KUBEAPISERVER_CERT').subject).toBe('CN=kube-apiserver');
     expect(sec('KUBEAPISERVER_CERT').keyUsage).toEqual([CLIENT_AUTH]);
-    expect(sec('ETCD_PEER_CERT').subjectAltName?.split(', ').sort()).toEqual(['DNS:blue-master', 'IP Address:127.0.0.1', 'IP Address:127.30.1.9']);
+    expect(sec('ETCD_PEER_CERT').subjectAltName?.split(', ').sort()).toEqual(['DNS:blue-master', 'IP Address:127.0.0.1']);
     expect(sec('ETCD_APISERVER_SERVER_CERT').subjectAltName?.split(', ').sort()).toEqual(['DNS:etcd-blue-master', 'IP Address:127.0.0.1']);
     expect(s.secrets.KUBE_BEARER_TOKEN).toMatch(/^[A-Za-z0-9]{32}$/);
     const admin = sec('KUBECFG_CERT');

@@ -181,10 +181,10 @@ describe('SANs', () => {
     expect(kubelet.keyUsage).toEqual(['1.3.6.1.5.5.7.3.2']);
   });
 
-  it("etcd certs carry kube-up's names: peer <instance> + 127.0.0.1 (+ the internal IP for now), server etcd-<instance> + 127.0.0.1", () => {
+  it("etcd certs carry kube-up's names: peer <instance> + 127.0.0.1, server etcd-<instance> + 127.0.0.1, no VM address", () => {
     const peer = certFrom(kubeEnv, 'ETCD_PEER_CERT');
     const server = certFrom(masterCerts, 'ETCD_APISERVER_SERVER_CERT');
-    expect(sans(peer).sort()).toEqual([`DNS:${replica.name}`, 'IP Address:127.0.0.1', `IP Address:${replica.internalIp}`].sort());
+    expect(sans(peer).sort()).toEqual([`DNS:${replica.name}`, 'IP Address:127.0.0.1'].sort());
     expect(sans(server).sort()).toEqual([`DNS:etcd-${replica.name}`, 'IP Address:127.0.0.1']);
     expect(server.subject).toBe(`CN=etcd-${replica.name}`);
     expect(server.checkIP(replica.internalIp)).toBeUndefined();
