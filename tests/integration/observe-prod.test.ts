@@ -2,6 +2,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { assessTopology } from '@/lib/core/assessment';
 import { holderReplica, type Topology } from '@/lib/core/topology';
 import { observeCluster } from '@/lib/server/services/observe-cluster';
+import { twinRegionSubnet } from '@/sandbox/compute/ip-plan';
 import { allHealthy, pollUntil, PROD, STAGING, testContainer } from './support';
 
 const c = testContainer();
@@ -18,8 +19,8 @@ describe('observeCluster(prod) through the adapters', () => {
     expect(t.replicas.map((r) => r.zone).sort()).toEqual(['europe-west1-b', 'europe-west1-c', 'europe-west1-d']);
     for (const r of t.replicas) {
       expect(r.vmStatus).toBe('RUNNING');
-      // Internal addresses of the sandbox's network: 127.<net>.<region>.<host>.
-      expect(r.internalIp).toMatch(new RegExp(`^127\\.${inject('sandboxNet')}\\.\\d+\\.\\d+$`));
+      // Internal addresses of the twin's network: europe-west1's /25 of the net's block in 198.18.0.0/15.
+      expect(twinRegionSubnet(inject('sandboxNet'), 1).hosts).toContain(r.internalIp);
       expect(r.etcd.main).toMatchObject({ ok: true, isLearner: false });
       expect(r.etcd.events).toMatchObject({ ok: true, isLearner: false });
       expect(r.apiServer).toEqual({ ready: true, live: true });
