@@ -5,7 +5,7 @@
 // it `failed` and is logged; it never escapes into the sandbox process.
 
 import { randomUUID } from 'node:crypto';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
@@ -103,7 +103,10 @@ export function createVmHost(opts: {
       if (run.state === 'stopped') return;
       run.state = 'failed';
       const how = exit.signal !== null ? `signal ${exit.signal}` : `code ${String(exit.code)}`;
-      log(`etcd ${cluster} exited (${how}); VM marked failed, see ${path.join(spec.diskDir, 'logs', `etcd-${cluster}.log`)}`);
+      const file = path.join(spec.diskDir, 'logs', `etcd-${cluster}.log`);
+      log(`etcd ${cluster} exited (${how}); VM marked failed, see ${file}`);
+      // The disk may be gone soon (a failed add deletes it): say why etcd stopped where it stays readable.
+      if (exit.code !== 0 && exit.signal === null) void lastErrorLines(file).then((lines) => lines.forEach((line) => log(`etcd ${cluster}: ${line}`)));
     };
     run.onEtcdExit = onEtcdExit;
     for (const cluster of ['main', 'events'] as const) {
@@ -396,6 +399,16 @@ async function writePki(diskDir: string, config: MasterConfig): Promise<PkiFiles
   await put('etcd-apiserver-client.crt', api.clientCert, false);
   await put('etcd-apiserver-client.key', api.clientKey, true);
   return { etcdPeer: { peerCa, peerCert, peerKey }, etcdClient: { clientCa, serverCert, serverKey } };
+}
+
+/** The last error-level lines of an etcd log (zap JSON), at most three, each cut to a readable length. */
+async function lastErrorLines(file: string): Promise<string[]> {
+  try {
+    const lines = (await readFile(file, 'utf8')).trim().split('\n').slice(-40);
+    return lines.filter((l) => /"level":"(error|fatal|panic)"/.test(l)).slice(-3).map((l) => l.slice(0, 400));
+  } catch {
+    return [];
+  }
 }
 
 function leaseDurationS(): number {
