@@ -35,7 +35,7 @@ export type FailureEvidence = {
   class: FailureClass;
   /** What said so: 'Compute', 'etcd main', 'etcd events', 'API server', 'nodes'. */
   source: string;
-  /** The probe's error or the numbers, e.g. '127.10.1.3:2379: connection refused'. */
+  /** The probe's error or the numbers, e.g. 'prod-master-c02:2379: connection refused'. */
   detail: string;
 };
 
@@ -82,8 +82,9 @@ export type ClusterDiagnosis = {
 
 const ETCD_PORTS: Record<EtcdClusterName, number> = { main: 2379, events: 4002 };
 
+/** `<instance>:<port>: `: the port on the replica's own loopback, which Quorum reaches over SSH (not an address it dials). */
 function at(replica: Replica, port: number): string {
-  return replica.internalIp === null ? '' : `${replica.internalIp}:${port}: `;
+  return `${replica.name}:${port}: `;
 }
 
 /** Every probe of a RUNNING replica timed out: nothing of it answered at all. */
@@ -188,7 +189,7 @@ export function failureClassesOf(d: ReplicaDiagnosis): FailureClass[] {
   return [...new Set(d.failures.map((f) => f.class))];
 }
 
-/** 'etcd unreachable: etcd main 127.10.1.3:2379: connection refused', the primary failure in one line. */
+/** 'etcd unreachable: etcd main prod-master-c02:2379: connection refused', the primary failure in one line. */
 export function describePrimaryFailure(d: ReplicaDiagnosis): string | null {
   const first = d.failures[0];
   if (!first) return null;

@@ -238,7 +238,7 @@ function peerHost(url: string | undefined): string | null {
   return url ? (/^[a-z]+:\/\/(\[[^\]]+\]|[^:/]+)/i.exec(url)?.[1] ?? null) : null;
 }
 
-/** A member's peer URL as etcd knows it; kube-up's `https://<internal IP>:<peer port>` when the list is unknown. */
+/** A member's peer URL as etcd knows it; kube-up's `https://<instance name>:<peer port>` when the list is unknown. */
 function peerUrlOf(t: Topology, cluster: EtcdClusterName, replica: Replica): string {
   const list = t.etcd[cluster].members;
   if (list) {
@@ -246,7 +246,7 @@ function peerUrlOf(t: Topology, cluster: EtcdClusterName, replica: Replica): str
     const url = list.find((m) => m.id === id)?.peerUrls[0];
     if (url) return url;
   }
-  return `https://${replica.internalIp ?? replica.name}:${KUBE_UP_ETCD[cluster].peerPort}`;
+  return `https://${replica.name}:${KUBE_UP_ETCD[cluster].peerPort}`;
 }
 
 function firstRunningMember(t: Topology, cluster: EtcdClusterName, members: readonly RunbookMember[]): Replica | null {
