@@ -48,7 +48,7 @@ test('a cluster is created through the wizard in the sandbox, watched to complet
   // The VM carries the settings the wizard was given.
   const [master] = await listMasters(NAME);
   expect(master?.zone).toBe('us-central1-f');
-  expect(master?.metadata['kube-env']).toContain("ENABLE_ETCD_QUORUM_READS: 'true'");
+  expect(master?.metadata['kube-env']).toContain("ETCD_QUORUM_READ: 'true'");
   expect(master?.metadata['kube-env']).toContain("INITIAL_ETCD_CLUSTER_STATE: 'new'");
 
   await fleetPage.goto();
