@@ -43,6 +43,8 @@ type VmRun = {
   onEtcdExit?: (cluster: EtcdCluster) => (exit: EtcdExit) => void;
   /** Chaos: etcds SIGSTOPped, API server held. */
   frozen: boolean;
+  /** Restarts of an etcd that exited with an error (the kubelet's back-off). */
+  restarts: Partial<Record<EtcdCluster, number>>;
   etcd?: LocalEtcd;
   apiserver?: ApiServer;
   election?: LeaderElection;
@@ -106,7 +108,12 @@ export function createVmHost(opts: {
       const file = path.join(spec.diskDir, 'logs', `etcd-${cluster}.log`);
       log(`etcd ${cluster} exited (${how}); VM marked failed, see ${file}`);
       // The disk may be gone soon (a failed add deletes it): say why etcd stopped where it stays readable.
-      if (exit.code !== 0 && exit.signal === null) void lastErrorLines(file).then((lines) => lines.forEach((line) => log(`etcd ${cluster}: ${line}`)));
+      if (exit.code !== 0 && exit.signal === null) {
+        void lastErrorLines(file).then((lines) => lines.forEach((line) => log(`etcd ${cluster}: ${line}`)));
+        // etcd is a static pod on a kube-up master: the kubelet starts a container that exits with an error
+        // again, backing off. A SIGKILL (chaos kill-etcd) is left dead, as that control promises.
+        scheduleEtcdRestart(run, cluster, log);
+      }
     };
     run.onEtcdExit = onEtcdExit;
     for (const cluster of ['main', 'events'] as const) {
@@ -182,7 +189,7 @@ export function createVmHost(opts: {
     const existing = runs.get(spec.name);
     if (existing && (existing.state === 'running' || existing.state === 'booting')) return;
     if (existing) await stopRun(existing);
-    const run: VmRun = { spec, state: 'booting', abort: new AbortController(), etcds: [], frozen: false };
+    const run: VmRun = { spec, state: 'booting', abort: new AbortController(), etcds: [], frozen: false, restarts: {} };
     runs.set(spec.name, run);
     try {
       await startRun(run);
@@ -242,6 +249,27 @@ export function createVmHost(opts: {
       }),
     );
     if (run.state === 'failed' && run.etcds.every((e) => e.alive)) run.state = 'running';
+  }
+
+  /** The kubelet's restart of a crashed static pod: 1 s, then doubling up to 30 s; counted per etcd cluster. */
+  function scheduleEtcdRestart(run: VmRun, cluster: EtcdCluster, log: (msg: string) => void): void {
+    const attempt = (run.restarts[cluster] = (run.restarts[cluster] ?? 0) + 1);
+    const delayMs = Math.min(30_000, 1_000 * 2 ** (attempt - 1));
+    log(`etcd ${cluster}: restarting in ${delayMs / 1000} s (restart ${attempt}, as the kubelet restarts a static pod)`);
+    const timer = setTimeout(() => {
+      void enqueue(run.spec.name, async () => {
+        if (runs.get(run.spec.name) !== run || run.abort.signal.aborted || !run.onEtcdExit) return;
+        const index = run.etcds.findIndex((e) => e.launch.cluster === cluster);
+        const old = run.etcds[index];
+        if (old === undefined || old.alive) return;
+        const fresh = new EtcdProcess(old.launch, run.onEtcdExit(cluster));
+        run.etcds[index] = fresh;
+        await fresh.start();
+        if (run.state === 'failed' && run.etcds.every((e) => e.alive)) run.state = 'running';
+      });
+    }, delayMs);
+    timer.unref();
+    run.abort.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
   }
 
   /** A Node's Ready condition as the node lifecycle controller writes it when kubelets go silent (or come back). */

@@ -165,7 +165,9 @@ export function createNamespacedVmHost(opts: { network: VmNetwork; log?: (msg: s
     if (!vm) return;
     if (vm.alive) {
       await request(vm, { op: 'shutdown' }, 60_000).catch((err: unknown) => log(`${name}: shutdown: ${errorMessage(err)}`));
-      vm.child.kill('SIGTERM');
+      // unshare's parent ignores SIGTERM while it waits for its child, so the VM is told over its channel:
+      // vm-main exits when the channel closes (and the kernel ends its PID namespace).
+      if (vm.child.connected) vm.child.disconnect();
       const killer = setTimeout(() => vm.child.kill('SIGKILL'), EXIT_GRACE_MS);
       await vm.exited;
       clearTimeout(killer);
