@@ -22,9 +22,10 @@ export default defineConfig({
       {
         extends: true,
         test: {
-          // Real namespaces, bridges and routes (root): `flock /tmp/quorum-heavy.lock npx vitest run --project netns`.
+          // Real namespaces, bridges and routes (root), no sandbox process: run one file at a time,
+          // `flock /tmp/quorum-heavy.lock npx vitest run --project netns <file>`.
           name: 'netns',
-          include: ['sandbox/**/*.netns.test.ts'],
+          include: ['sandbox/**/*.netns.test.ts', 'tests/netns/**/*.netns.test.ts'],
           environment: 'node',
           testTimeout: 60_000,
           hookTimeout: 60_000,

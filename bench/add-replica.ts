@@ -58,7 +58,7 @@ import { AddressesClient, DisksClient, InstancesClient, RegionOperationsClient, 
 import { Health, KubeConfig } from '@kubernetes/client-node';
 import { noop } from 'cockatiel';
 import { Etcd3 } from 'etcd3';
-import { withLocalForwards } from '../tests/support/local-forward';
+import { TwinEtcdForwards } from '../tests/support/twin-forward';
 import { googleAuthLibrary } from 'google-gax';
 import { z } from 'zod';
 import { lowestFreeHost } from '../lib/adapters/gce/gce-mapping';
@@ -88,7 +88,6 @@ const VERBOSE = process.env.BENCH_VERBOSE === '1';
 const PROFILE = process.env.BENCH_PROFILE === '1';
 const CLUSTERS = ['main', 'events'] as const;
 type Cluster = (typeof CLUSTERS)[number];
-const CLIENT_PORTS: Record<Cluster, number> = { main: 2379, events: 4002 };
 const PEER_PORTS: Record<Cluster, number> = { main: 2380, events: 2381 };
 const API_SERVER_PORT = 443;
 /** Rows of the per-step table: Quorum's journal order, with the direct script's phases where they fall. */
@@ -115,9 +114,18 @@ const PROMOTE_RETRY_MS = 250;
 const WAIT_LIMIT_MS = 5 * 60_000;
 
 const run = promisify(execFile);
-/** A member's client port: main by mutual TLS verifying `etcd-<instance>` (kube-up's cert), events plain http. */
-type Member = { name: string; ip: string };
-const etcdAddress = (m: Member, cluster: Cluster) => `${m.ip}:${CLIENT_PORTS[cluster]}`;
+/**
+ * A member's client ports: main by mutual TLS verifying `etcd-<instance>` (kube-up's cert), events plain http.
+ * kube-up's etcd listens on the VM's own 127.0.0.1 only, so the direct script reaches it as the master's API
+ * server does, through a relay into the VM's loopback (tests/support/twin-forward.ts): `addr` is that relay.
+ */
+type Member = { name: string; ip: string; addr: Record<Cluster, string> };
+const etcdAddress = (m: Member, cluster: Cluster) => m.addr[cluster];
+/** One relay per (instance, cluster) for the whole bench run. */
+const forwards = new TwinEtcdForwards(NET);
+async function twinMember<T extends { name: string; ip: string }>(m: T): Promise<T & { addr: Record<Cluster, string> }> {
+  return { ...m, addr: { main: (await forwards.endpoint(m.name, 'main')).address, events: (await forwards.endpoint(m.name, 'events')).address } };
+}
 
 // --- numbers ---------------------------------------------------------------------------------------------
 
@@ -164,9 +172,9 @@ type RoundResult = {
 
 type Pems = { caCert: string; clientCert: string; clientKey: string };
 
-/** etcdctl over mutual TLS to etcd main: through local forwards, verifying 127.0.0.1 (see tests/support/local-forward.ts). */
+/** etcdctl over mutual TLS to etcd main: through the members' relays into their loopback, verifying 127.0.0.1. */
 async function etcdctlJson(creds: Pems, addresses: string[], args: string[]): Promise<unknown> {
-  return withLocalForwards(addresses, (endpoints) => etcdctlJsonAt(creds, endpoints, args));
+  return etcdctlJsonAt(creds, addresses.map((a) => `https://${a}`), args);
 }
 
 async function etcdctlJsonAt(creds: Pems, endpoints: string[], args: string[]): Promise<unknown> {
@@ -299,16 +307,21 @@ async function directAdd(d: DirectScript): Promise<RoundResult> {
   ]);
   const instances = scopes.flatMap(([, scoped]) => scoped.instances ?? []);
   const isReplica = new RegExp(`^${masterName}(-[a-z0-9]{3})?$`);
-  const replicas = instances
-    .filter((i) => isReplica.test(i.name ?? '') && i.status === 'RUNNING')
-    .map((i) => ({
-      name: i.name ?? '',
-      zone: lastSegment(i.zone ?? ''),
-      ip: i.networkInterfaces?.[0]?.networkIP ?? '',
-      tags: i.tags?.items ?? [],
-      metadata: Object.fromEntries((i.metadata?.items ?? []).map((m) => [m.key ?? '', m.value ?? ''])),
-    }))
-    .sort((a, b) => a.name.localeCompare(b.name));
+  const replicas = (
+    await Promise.all(
+      instances
+        .filter((i) => isReplica.test(i.name ?? '') && i.status === 'RUNNING')
+        .map((i) =>
+          twinMember({
+            name: i.name ?? '',
+            zone: lastSegment(i.zone ?? ''),
+            ip: i.networkInterfaces?.[0]?.networkIP ?? '',
+            tags: i.tags?.items ?? [],
+            metadata: Object.fromEntries((i.metadata?.items ?? []).map((m) => [m.key ?? '', m.value ?? ''])),
+          }),
+        ),
+    )
+  ).sort((a, b) => a.name.localeCompare(b.name));
   const source = replicas.find((r) => r.metadata['kube-env'] !== undefined);
   const staticIp = addresses.find((a) => a.name === `${masterName}-ip`)?.address;
   if (!source || !staticIp || !subnet.ipCidrRange) throw new Error('prod has no replica with kube-env, no static IP or no subnetwork');
@@ -363,7 +376,8 @@ async function directAdd(d: DirectScript): Promise<RoundResult> {
   // 3. Learners.
   const memberIds: Partial<Record<Cluster, string>> = {};
   for (const cluster of CLUSTERS) {
-    const added = await voter(cluster).cluster.memberAdd({ peerURLs: [`https://${internalIp}:${PEER_PORTS[cluster]}`], isLearner: true }, deadline());
+    // Peers by instance name, as kube-up advertises them.
+    const added = await voter(cluster).cluster.memberAdd({ peerURLs: [`https://${name}:${PEER_PORTS[cluster]}`], isLearner: true }, deadline());
     memberIds[cluster] = added.member.ID;
   }
   phases.end('add-learner');
@@ -405,7 +419,8 @@ async function directAdd(d: DirectScript): Promise<RoundResult> {
   );
   phases.end('add-to-target-pool');
 
-  const own = Object.fromEntries(CLUSTERS.map((cl) => [cl, etcdClient({ name, ip: internalIp }, cl, creds)])) as Record<Cluster, Etcd3>;
+  const newMember = await twinMember({ name, ip: internalIp });
+  const own = Object.fromEntries(CLUSTERS.map((cl) => [cl, etcdClient(newMember, cl, creds)])) as Record<Cluster, Etcd3>;
   const statusOf = async (client: Etcd3) => {
     try {
       const s = await client.maintenance.status(deadline());
@@ -519,7 +534,7 @@ async function main() {
     const access = replicas.map((r) => readMasterMetadata(r.metadata)?.etcd).find((x) => x);
     const creds = access?.main;
     if (!access || !creds) throw new Error('no etcd credentials in prod metadata');
-    const members = replicas.flatMap((r) => (r.internalIp ? [{ name: r.name, ip: r.internalIp }] : []));
+    const members = await Promise.all(replicas.flatMap((r) => (r.internalIp ? [twinMember({ name: r.name, ip: r.internalIp })] : [])));
     const mainEndpoints = members.map((m) => etcdAddress(m, 'main'));
 
     console.log(`Filling prod's etcd main with ${FILL_KEYS} keys of ${FILL_VALUE_BYTES / 1_000} KB under ${FILL_PREFIX}…`);
@@ -672,6 +687,7 @@ async function main() {
   } finally {
     for (const client of direct.voters.values()) client.close();
     await Promise.allSettled(Object.values(direct.gce).map((client) => client.close()));
+    await forwards.close();
     await c.close();
     await sandbox.stop();
     // The VMs' disks hold ~0.6 GB of etcd data; kept only when something failed, for its sandbox.log.

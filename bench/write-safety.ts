@@ -70,7 +70,8 @@ async function main(): Promise<number> {
   const { observeClusterView } = await import('../lib/server/services/observe-fleet');
   const { startClusterOperation } = await import('../lib/server/services/start-operation');
   const { isTerminalOperationStatus } = await import('../lib/ports/store');
-  const { replicaEtcdEndpoints, replicaVms } = await import('../tests/support/replica-vms');
+  const { replicaVms } = await import('../tests/support/replica-vms');
+  const { TwinEtcdForwards } = await import('../tests/support/twin-forward');
   // The runner startClusterOperation starts is built on this same process-wide container.
   const c: Container = container();
   const results: ScenarioResult[] = [];
@@ -131,12 +132,15 @@ async function main(): Promise<number> {
     const vms = await replicaVms(c, PROD);
     const first = vms.find((r) => r.name === victim);
     if (!first?.internalIp) throw new Error(`${victim} has no internal IP`);
-    const preferred = c.endpoints.etcd({ name: first.name, internalIp: first.internalIp }, 'main');
+    // etcd main listens on each replica's own 127.0.0.1 (kube-up): the writer goes in through a relay per
+    // replica, as that replica's API server would reach it (tests/support/twin-forward.ts).
+    const forwards = new TwinEtcdForwards(NET);
+    const preferred = await forwards.endpoint(first.name);
     const endpoints = async () => {
-      const all = await replicaEtcdEndpoints(c, PROD, 'main');
+      const all = await forwards.endpoints((await replicaVms(c, PROD)).filter((v) => v.status === 'RUNNING').map((v) => v.name));
       return all.some((e) => e.address === preferred.address) ? [preferred, ...all.filter((e) => e.address !== preferred.address)] : all;
     };
-    console.log(`  writer on, starting at ${victim} (${preferred.address})`);
+    console.log(`  writer on, starting at ${victim} (its loopback, through ${preferred.address})`);
     const writer = startWriter({ endpoints, tls: etcdClientPems(first.metadata), prefix: `/quorum-bench/write-safety/${label.replace(/\W+/g, '-')}`, attemptTimeoutMs: ATTEMPT_TIMEOUT_MS, pauseMs: WRITE_PAUSE_MS });
     const phases: Phase[] = [];
     const phase: PhaseRunner = async (name, kind, fn) => {
@@ -154,7 +158,7 @@ async function main(): Promise<number> {
       await sleep(QUIET_MS);
     } finally {
       console.log('  writer off; reading every acknowledged key back…');
-      const report = await writer.stop();
+      const report = await writer.stop().finally(() => forwards.close());
       for (const line of formatWriteSafetyReport(report)) console.log(`    ${line}`);
       for (const ph of phases) {
         console.log(`    longest stall during ${ph.name} (${seconds(ph.toMs - ph.fromMs)} from ${seconds(ph.fromMs)}): ${stallOf(report, ph).toFixed(0)} ms`);

@@ -2,6 +2,7 @@
 // etcd main on a prod replica and expects the page to show the failure within 2 s, classified with its
 // evidence, then restores it from the panel. Prod must end 3/3 healthy for the specs that follow.
 import path from 'node:path';
+import { E2E } from '../playwright.config';
 import { expect, test } from './fixtures/test';
 import { sandboxChaos } from './fixtures/chaos';
 import { ChaosPanel } from './pages/chaos-panel';
@@ -73,9 +74,16 @@ test('take a prod zone down from the panel: the zone reads unreachable and prod 
 
   await panel.zone(zone).locator('[data-action="zone-down"]').click();
   try {
-    // The replica goes silent at once; the zone's Nodes turn NotReady a few seconds later, once the etcd
-    // election that losing a leader may cause is over (as a real node lifecycle controller's would, later still).
+    // The replica goes silent at once (its links are cut; its processes keep running, a real partition); the
+    // zone's Nodes turn NotReady a few seconds later, once the etcd election that losing a leader may cause is
+    // over (as a real node lifecycle controller's would, later still).
     await expect(clusterPage.zone(zone).getByTestId('zone-unreachable')).toBeVisible({ timeout: 15_000 });
+    const state = (await (await request.get(`http://127.0.0.1:${E2E.sandboxPort}/sandbox/v1/chaos`)).json()) as {
+      instances: Array<{ zone: string; zoneDown: boolean; frozen: boolean; etcd: { main: string; events: string } }>;
+    };
+    expect(state.instances.filter((i) => i.zone === zone).map(({ zoneDown, frozen, etcd }) => ({ zoneDown, frozen, etcd }))).toEqual([
+      { zoneDown: true, frozen: false, etcd: { main: 'running', events: 'running' } },
+    ]);
     await expect(card).toHaveAttribute('data-failure', 'zone-unreachable');
     await expect(card.getByTestId('failure-evidence')).toContainText('not Ready');
     await expect(clusterPage.tolerance()).toContainText('Can lose 0 replicas');

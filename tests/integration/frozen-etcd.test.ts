@@ -2,20 +2,24 @@
 // answer in time" — health unknown, not down — without holding up what the other replicas report.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { assessTopology } from '@/lib/core/assessment';
 import { observeCluster } from '@/lib/server/services/observe-cluster';
+import { twinVmNamespace } from '../support/twin-etcdctl';
 import { allHealthy, pollUntil, PROD, testContainer } from './support';
 
 const c = testContainer({ QUORUM_PROBE_TIMEOUT_MS: '400' });
 afterAll(() => c.close());
 
-/** Pid of the etcd process listening on ip:port (the sandbox VM's member). */
-function etcdPid(ip: string, port: number): number {
-  const out = execFileSync('ss', ['-ltnpH', `src ${ip}:${port}`], { encoding: 'utf8' });
+/**
+ * Host pid of the etcd process listening on 127.0.0.1:`port` inside VM `instance` (kube-up's etcd listens
+ * on the VM's own loopback only): `ss` run in the VM's network namespace reports the pid as the host sees it.
+ */
+function etcdPid(instance: string, port: number): number {
+  const out = execFileSync('ip', ['netns', 'exec', twinVmNamespace(inject('sandboxNet'), instance), 'ss', '-ltnpH', `src 127.0.0.1:${port}`], { encoding: 'utf8' });
   const pid = Number(/pid=(\d+)/.exec(out)?.[1]);
   if (!Number.isInteger(pid) || readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'etcd') {
-    throw new Error(`no etcd listening on ${ip}:${port}`);
+    throw new Error(`no etcd listening on 127.0.0.1:${port} in ${instance}`);
   }
   return pid;
 }
@@ -26,7 +30,7 @@ describe('a replica whose etcd main member (a follower) hangs', () => {
     // A follower: a frozen leader leaves the cluster without one until etcd's election time-out.
     const victim = before.replicas.find((r) => r.etcd.main.ok && r.etcd.main.memberId !== r.etcd.main.leaderId);
     if (!victim?.internalIp) throw new Error('no prod follower');
-    const pid = etcdPid(victim.internalIp, 2379);
+    const pid = etcdPid(victim.name, 2379);
     process.kill(pid, 'SIGSTOP');
     try {
       const t = await observeCluster(PROD, c);

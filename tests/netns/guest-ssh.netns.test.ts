@@ -1,8 +1,9 @@
 // The sandbox VM's way in, end to end, with stock OpenSSH: a network namespace of its own (as a sandbox
 // VM will have), a real sshd and the guest-agent stand-in inside it reading a metadata server this test
 // controls, and /usr/bin/ssh from the host. Needs root and iproute2; makes namespace `qguest<pid>`, a
-// veth pair on 198.19.254.0/30 (behind a blackhole route for 198.19.254.0/24) and removes them after.
-// Run it alone: flock /tmp/quorum-heavy.lock npx vitest run --project integration tests/integration/guest-ssh.test.ts
+// veth pair on the first /30 of twin net 79's block (198.19.60.0/22, sandbox/compute/ip-plan.ts; no other test
+// uses net 79), behind a blackhole route for the whole block, and removes them after. Needs no sandbox, so it
+// runs in the netns project: flock /tmp/quorum-heavy.lock npx vitest run --project netns tests/netns/guest-ssh.netns.test.ts
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -16,6 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { z } from 'zod';
+import { twinBlock } from '../../sandbox/compute/ip-plan';
 import { seedVmAccountFiles } from '../../sandbox/vm/guest-agent';
 import { bundleNodeScript } from '../support/bundle-node-script';
 
@@ -24,9 +26,11 @@ const run = promisify(execFile);
 const NS = `qguest${process.pid}`;
 const VETH_HOST = `qgh${process.pid % 100_000}`;
 const VETH_VM = `qgv${process.pid % 100_000}`;
-const RANGE = '198.19.254.0/24';
-const HOST_IP = '198.19.254.1';
-const VM_IP = '198.19.254.2';
+// Net 79 of the twin's plan is this file's own.
+const BLOCK = twinBlock(79);
+const RANGE = BLOCK.cidr;
+const HOST_IP = BLOCK.network.replace(/\.0$/, '.1');
+const VM_IP = BLOCK.network.replace(/\.0$/, '.2');
 const LOOPBACK_PORT = 4002;
 const SANDBOX_ROOT = '/var/lib/quorum-sandbox';
 const VM_DIR = path.join(SANDBOX_ROOT, `test-guest-${process.pid}`);
@@ -296,7 +300,7 @@ async function setUp(watching: boolean): Promise<void> {
   events.length = 0;
   harnessLog.length = 0;
   attributeReads = 0;
-  if (process.getuid?.() !== 0) throw new Error('guest-ssh.test.ts needs root (network namespaces, sshd); run it as root');
+  if (process.getuid?.() !== 0) throw new Error('guest-ssh.netns.test.ts needs root (network namespaces, sshd); run it as root');
   clientDir = await mkdtemp(path.join(os.tmpdir(), 'quorum-guest-ssh-'));
   knownHosts = path.join(clientDir, 'known_hosts');
   for (const name of ['alice1', 'alice2', 'aliceOwn', 'bob', 'carol']) keys[name] = await makeKey(name);
