@@ -615,7 +615,7 @@ async function main() {
       if (last) phases.set('finish', wallEnd - Date.parse(last));
       const name = z.object({ name: z.string() }).parse(steps.find((s) => s.kind === 'pick-name')?.detail).name;
       const added = (await c.compute.listInstances(PROD.project, replicaNameRegex(PROD.masterName))).find((r) => r.name === name);
-      const status = added?.internalIp ? await c.etcd.status(c.endpoints.etcd({ name: added.name, internalIp: added.internalIp }, 'main'), access.main, ETCD_CALL_MS) : null;
+      const status = added?.internalIp ? await c.etcd.status(c.endpoints.etcd({ ...added, project: PROD.project }, 'main'), access.main, ETCD_CALL_MS) : null;
       return { side: 'quorum', ms, name, phases, newMemberDbBytes: status?.ok ? status.dbSize : null, ...(calls ? { calls } : {}) };
     };
 

@@ -88,7 +88,7 @@ async function membershipAndVms() {
   try {
     const lists: Record<string, string[]> = {};
     for (const cluster of ['main', 'events'] satisfies EtcdClusterName[]) {
-      const endpoints = vms.flatMap((r) => (r.internalIp ? [c.endpoints.etcd({ name: r.name, internalIp: r.internalIp }, cluster)] : []));
+      const endpoints = vms.map((r) => ({ instance: r.name, cluster }));
       lists[cluster] = (await etcdctlMemberList(certs, endpoints)).map((m) => `${m.name}:${m.ID}:${m.isLearner}`).sort();
     }
     return { vms: vms.map((v) => `${v.name}:${v.zone}:${v.status}`), ...lists };
@@ -119,7 +119,7 @@ describe('backups before membership changes', () => {
     const certs = writeEtcdctlCerts(vms[0]?.metadata ?? {});
     let writtenAt: number;
     try {
-      const endpoint = c.endpoints.etcd({ name: vms[0]?.name ?? '', internalIp: vms[0]?.internalIp ?? '' }, 'main');
+      const endpoint = { instance: vms[0]?.name ?? '', cluster: 'main' as const };
       await etcdctlText(certs, endpoint, ['put', '/quorum-test/backup-marker', String(Date.now())]);
       const got = z.object({ header: z.object({ revision: z.union([z.number(), z.string()]).transform(Number) }) }).parse(JSON.parse(await etcdctlText(certs, endpoint, ['get', '/quorum-test/backup-marker', '-w', 'json'])));
       writtenAt = got.header.revision;

@@ -154,7 +154,7 @@ describe('create a cluster with the step executors', () => {
     const etcdctlCerts = writeEtcdctlCerts(instance.metadata);
     try {
       for (const cluster of ['main', 'events'] as const) {
-        const members = await etcdctlMemberList(etcdctlCerts, [c.endpoints.etcd({ name: instance.name, internalIp: instance.internalIp }, cluster)]);
+        const members = await etcdctlMemberList(etcdctlCerts, [{ instance: instance.name, cluster }]);
         expect(members.map((m) => ({ name: m.name, isLearner: m.isLearner, started: m.clientURLs.length > 0 }))).toEqual([{ name: `etcd-${masterName}`, isLearner: false, started: true }]);
       }
     } finally {

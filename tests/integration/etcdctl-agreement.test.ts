@@ -32,7 +32,7 @@ afterAll(async () => {
 const PORTS = { main: 2379, events: 4002 } as const;
 
 describe.each(['main', 'events'] as const)('etcd %s of prod', (cluster) => {
-  const endpoints = () => topology.replicas.map((r) => ({ address: `${r.internalIp}:${PORTS[cluster]}`, serverName: `etcd-${r.name}` }));
+  const endpoints = () => topology.replicas.map((r) => ({ instance: r.name, cluster }));
 
   it('etcdctl member list agrees with the adapters: same ids, names and peer URLs', async () => {
     const fromEtcdctl = await etcdctlMemberList(certs, endpoints());

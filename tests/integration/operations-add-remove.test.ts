@@ -120,7 +120,7 @@ async function rerunEveryStep(operationId: string): Promise<void> {
 
 /** Makes a replica other than `<masterName>` lead etcd main (MoveLeader sent to the current leader) and returns it. */
 async function makeNewReplicaLead(vms: InstanceInfo[], creds: EtcdTls): Promise<InstanceInfo> {
-  const mainOf = (r: InstanceInfo) => c.endpoints.etcd({ name: r.name, internalIp: r.internalIp ?? '' }, 'main');
+  const mainOf = (r: InstanceInfo) => c.endpoints.etcd({ ...r, project: STAGING.project }, 'main');
   const statuses = await Promise.all(vms.map((r) => c.etcd.status(mainOf(r), creds, 5_000)));
   const leader = vms[statuses.findIndex((st) => st.ok && st.memberId === st.leaderId)];
   if (!leader) throw new Error('etcd main has no leader among the replicas');

@@ -85,11 +85,11 @@ function twinTarget(t: EtcdTarget): TwinEtcdTarget {
   const net = inject('sandboxNet');
   if ('instance' in t) return { net, instance: t.instance, cluster: t.cluster };
   const instance = /^etcd-(.+)$/.exec(t.serverName)?.[1];
-  if (!instance) throw new Error(`etcd endpoint ${t.address}: server name '${t.serverName}' is not etcd-<instance>`);
-  return { net, instance, cluster: t.address.endsWith(`:${ETCD_CLIENT_PORTS.events}`) ? 'events' : 'main' };
+  if (!instance) throw new Error(`etcd endpoint ${t.target.instance}:${t.port}: server name '${t.serverName}' is not etcd-<instance>`);
+  return { net, instance, cluster: t.port === ETCD_CLIENT_PORTS.events ? 'events' : 'main' };
 }
 
-const describeTarget = (t: EtcdTarget) => ('instance' in t ? `${t.instance}/${t.cluster}` : t.address);
+const describeTarget = (t: EtcdTarget) => ('instance' in t ? `${t.instance}/${t.cluster}` : `${t.target.instance}:${t.port}`);
 
 /** Through the first target that answers, as etcdctl's own endpoint failover does; rejects when none does. */
 async function etcdctlAny(certs: EtcdctlCerts, targets: readonly EtcdTarget[], args: string[]): Promise<string> {
@@ -143,7 +143,7 @@ export async function etcdctlEndpointStatus(certs: EtcdctlCerts, targets: readon
   for (const t of targets) {
     const [status] = endpointStatusSchema.parse(parseEtcdctlJson(await etcdctlAny(certs, [t], ['endpoint', 'status', '-w', 'json'])));
     if (!status) throw new Error(`etcdctl endpoint status of ${describeTarget(t)} answered nothing`);
-    out.push({ ...status, Endpoint: 'instance' in t ? describeTarget(t) : t.address });
+    out.push({ ...status, Endpoint: describeTarget(t) });
   }
   return out;
 }

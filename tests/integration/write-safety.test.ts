@@ -30,7 +30,8 @@ async function prodFollower() {
   const r = t.replicas.find((x) => x.etcd.main.ok && x.etcd.main.memberId !== x.etcd.main.leaderId);
   if (!r?.internalIp) throw new Error('no prod follower');
   const [vm] = (await replicaVms(c, PROD)).filter((x) => x.name === r.name);
-  return { name: r.name, zone: r.zone, endpoint: c.endpoints.etcd({ name: r.name, internalIp: r.internalIp }, 'main'), metadata: vm?.metadata ?? {} };
+  if (!vm) throw new Error(`no VM ${r.name}`);
+  return { name: r.name, zone: r.zone, endpoint: c.endpoints.etcd({ ...vm, project: PROD.project }, 'main'), metadata: vm.metadata };
 }
 
 /** etcdctl (not the harness's client) deletes everything the test wrote under `p`. */

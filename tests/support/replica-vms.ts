@@ -13,5 +13,5 @@ export async function replicaVms(c: Container, ref: ClusterRef): Promise<Instanc
 
 /** The client endpoints of the cluster's etcd `cluster` on its replicas, read from Compute now. */
 export async function replicaEtcdEndpoints(c: Container, ref: ClusterRef, cluster: EtcdClusterName): Promise<EtcdEndpoint[]> {
-  return (await replicaVms(c, ref)).flatMap((r) => (r.internalIp ? [c.endpoints.etcd({ name: r.name, internalIp: r.internalIp }, cluster)] : []));
+  return (await replicaVms(c, ref)).map((r) => c.endpoints.etcd({ ...r, project: ref.project }, cluster));
 }
