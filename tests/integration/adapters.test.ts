@@ -1,8 +1,11 @@
 // The etcd and Kubernetes adapters against the sandbox's real members and API servers: answers, and the
-// reasons they give when something is wrong.
+// reasons they give when something is wrong. Both reach a replica's loopback through the container's SSH
+// reach port, as in production: endpoints are built from the replicas Compute lists.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readMasterMetadata, type MasterMetadata } from '@/lib/adapters/gce/master-metadata';
 import type { InstanceInfo } from '@/lib/ports/compute';
+import type { EtcdEndpoint } from '@/lib/ports/etcd-admin';
+import type { ApiServerEndpoint } from '@/lib/ports/kube-api';
 import { replicaNameRegex } from '@/lib/server/services/observe-cluster';
 import { PROD, STAGING, testContainer } from './support';
 
@@ -27,9 +30,12 @@ beforeAll(async () => {
 });
 afterAll(() => c.close());
 
-const ip = (i: InstanceInfo) => i.internalIp ?? 'missing';
 const etcdCreds = () => prodCreds.etcd?.main ?? { caCert: '', clientCert: '', clientKey: '' };
-const main = (i: InstanceInfo, port = 2379) => ({ address: `${ip(i)}:${port}`, serverName: `etcd-${i.name}` });
+/** The replica's etcd main endpoint; with `port`, another port on its loopback (where nothing listens). */
+const main = (i: InstanceInfo, port?: number): EtcdEndpoint => {
+  const endpoint = c.endpoints.etcd({ ...i, project: PROD.project }, 'main');
+  return port === undefined ? endpoint : { ...endpoint, port };
+};
 const kubeCreds = () => prodCreds.kube ?? { caCert: '', clientCert: '', clientKey: '' };
 
 describe('Etcd3Admin', () => {
@@ -46,28 +52,36 @@ describe('Etcd3Admin', () => {
   });
 
   it('gives a short reason when nobody answers', async () => {
+    // Through SSH the replica's sshd reports the refused port (a ServiceDown reach error): the reason says
+    // "connection refused" and then the reach port's words, never "no access" (Quorum did get in).
+    expect(await c.etcd.status(main(prod[0] as InstanceInfo, 2999), etcdCreds(), 1_000)).toEqual({
+      ok: false,
+      error: expect.stringMatching(/^connection refused \(.*127\.0\.0\.1:2999/),
+    });
     await expect(c.etcd.memberList([main(prod[0] as InstanceInfo, 2999)], etcdCreds(), 1_000)).rejects.toThrow(
       /no member answered: .*connection refused/,
     );
-    expect(await c.etcd.status(main(prod[0] as InstanceInfo, 2999), etcdCreds(), 1_000)).toEqual({ ok: false, error: 'connection refused' });
   });
 
   it('refuses a member whose certificate does not name etcd-<instance> (the one dialled)', async () => {
     const [a, b] = prod as [InstanceInfo, InstanceInfo];
-    const status = await c.etcd.status({ address: `${ip(a)}:2379`, serverName: `etcd-${b.name}` }, etcdCreds(), 2_000);
+    const status = await c.etcd.status({ ...main(a), serverName: `etcd-${b.name}` }, etcdCreds(), 2_000);
     expect(status).toEqual({ ok: false, error: expect.stringMatching(/^TLS: /) });
   });
 
   it('speaks plain http to staging (pre-1.16 layout) and to every events cluster', async () => {
     const [staged] = await replicas(STAGING);
     if (!staged) throw new Error('no staging replica');
-    expect(await c.etcd.status(main(staged), stagingCreds.etcd?.main ?? null, 2_000)).toMatchObject({ ok: true });
-    expect(await c.etcd.status(main(prod[0] as InstanceInfo, 4002), prodCreds.etcd?.events ?? null, 2_000)).toMatchObject({ ok: true });
+    expect(await c.etcd.status(c.endpoints.etcd({ ...staged, project: STAGING.project }, 'main'), stagingCreds.etcd?.main ?? null, 2_000)).toMatchObject({ ok: true });
+    expect(await c.etcd.status(c.endpoints.etcd({ ...(prod[0] as InstanceInfo), project: PROD.project }, 'events'), prodCreds.etcd?.events ?? null, 2_000)).toMatchObject({ ok: true });
   });
 });
 
 describe('ClientNodeKubeApi', () => {
-  const server = (i: InstanceInfo) => `https://${ip(i)}:443`;
+  const server = (i: InstanceInfo, port?: number): ApiServerEndpoint => {
+    const endpoint = c.endpoints.apiServer({ ...i, project: PROD.project });
+    return port === undefined ? endpoint : { ...endpoint, port };
+  };
 
   it('probes readyz and livez, and lists leases and nodes', async () => {
     const target = prod[0] as InstanceInfo;
@@ -79,8 +93,8 @@ describe('ClientNodeKubeApi', () => {
   });
 
   it('reports an API server that is not there without throwing', async () => {
-    const probe = await c.kube.probe(`https://${ip(prod[0] as InstanceInfo)}:2998`, kubeCreds(), 1_000);
+    const probe = await c.kube.probe(server(prod[0] as InstanceInfo, 2998), kubeCreds(), 1_000);
     expect(probe).toMatchObject({ ready: null, live: null, error: expect.any(String) });
-    await expect(c.kube.nodes(`https://${ip(prod[0] as InstanceInfo)}:2998`, kubeCreds(), 1_000)).rejects.toThrow(/connection refused/);
+    await expect(c.kube.nodes(server(prod[0] as InstanceInfo, 2998), kubeCreds(), 1_000)).rejects.toThrow(/connection refused/);
   });
 });

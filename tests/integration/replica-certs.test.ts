@@ -10,6 +10,7 @@ import { readMasterMetadata } from '@/lib/adapters/gce/master-metadata';
 import type { EtcdClusterName } from '@/lib/core/topology';
 import type { InstanceInfo } from '@/lib/ports/compute';
 import type { EtcdAccess } from '@/lib/ports/etcd-admin';
+import type { ReplicaAddress } from '@/lib/server/container';
 import { isProviderError } from '@/lib/ports/provider-error';
 import { buildReplicaMetadata } from '@/lib/pki/replica-certs';
 import { etcdctlEndpointStatus, etcdctlMemberList, pollUntil, sleep, STAGING, testContainer, writeEtcdctlCerts } from './support';
@@ -23,8 +24,16 @@ const newName = `${masterName}-${randomBytes(2).toString('hex').slice(0, 3)}`;
 const log = (msg: string) => console.log(`[replica-certs] ${msg}`);
 
 let creds: EtcdAccess | null = null;
-const firstRef = () => ({ name: masterName, internalIp: firstIp });
-const newRef = () => ({ name: newName, internalIp: newIp });
+// The replicas as Compute lists them (the reach port gets into a replica by project, zone and instance id):
+// the first from the start, the new one once its instance exists.
+let first: InstanceInfo | null = null;
+let created: InstanceInfo | null = null;
+const addressOf = (i: InstanceInfo | null, what: string): ReplicaAddress => {
+  if (!i) throw new Error(`${what} is not known to Compute yet`);
+  return { ...i, project };
+};
+const firstRef = () => addressOf(first, masterName);
+const newRef = () => addressOf(created, newName);
 let firstIp = '';
 let newIp = '';
 
@@ -69,7 +78,7 @@ describe('a replica added to staging by hand with lib/pki certificates', () => {
   it('joins as a learner in main and events, is promoted, and leaves again', async () => {
     const before = await stagingReplicas();
     expect(before.map((r) => r.name)).toEqual([masterName]);
-    const first = before[0];
+    first = before[0] ?? null;
     if (!first?.internalIp) throw new Error('staging master has no internal IP');
     firstIp = first.internalIp;
     const read = readMasterMetadata(first.metadata);
@@ -130,6 +139,8 @@ describe('a replica added to staging by hand with lib/pki certificates', () => {
       externalIp: 'ephemeral',
     });
     const tInstance = Date.now();
+    created = await c.compute.getInstance(project, ZONE, newName);
+    expect(created?.internalIp).toBe(newIp);
     log(`learners added and instance running after ${tInstance - t0} ms`);
 
     // 4. Promote as soon as etcd lets us (LearnerNotReady until the learner is in sync).
@@ -163,7 +174,7 @@ describe('a replica added to staging by hand with lib/pki certificates', () => {
         );
         expect(members.map((m) => m.name).sort()).toEqual([`etcd-${masterName}`, `etcd-${newName}`].sort());
         expect(members.every((m) => !m.isLearner)).toBe(true);
-        // The new member serves clients on its own IP with the etcd-apiserver server cert lib/pki issued.
+        // The new member serves clients (on its own loopback) with the etcd-apiserver server cert lib/pki issued.
         const status = await pollUntil(
           () => etcdctlEndpointStatus(certs, [c.endpoints.etcd(newRef(), cluster)]).catch(() => []),
           (s) => s.length === 1,
@@ -180,7 +191,7 @@ describe('a replica added to staging by hand with lib/pki certificates', () => {
     // The new API server serves MASTER_CERT, copied from the first master: verified against CA_CERT as `kubernetes`.
     if (!read.kube) throw new Error('staging master has no kube credentials');
     const kubeCreds = read.kube;
-    const probe = await pollUntil(() => c.kube.probe(c.endpoints.apiServer(newIp), kubeCreds, 5_000), (p) => p.ready === true, 60_000);
+    const probe = await pollUntil(() => c.kube.probe(c.endpoints.apiServer(newRef()), kubeCreds, 5_000), (p) => p.ready === true, 60_000);
     expect(probe).toEqual({ ready: true, live: true });
     log(`its API server is ready ${Date.now() - tInstance} ms after the instance was RUNNING`);
 

@@ -106,6 +106,8 @@ export class Etcd3Admin implements EtcdAdminPort {
         return toEtcdMembers(raw);
       } catch (e) {
         if (isReachError(e) && e.accessProblem) throw new NoAccessAttempt(`${endpointLabel(endpoint)}: ${e.message}`);
+        // The SSH channel opened but nothing accepts on the port: worded as status() words it.
+        if (isReachError(e)) throw new Error(`${endpointLabel(endpoint)}: connection refused (${e.message})`);
         throw new Error(`${endpointLabel(endpoint)}: ${describeEtcdError(e, timeoutMs)}`);
       }
     });
