@@ -18,7 +18,7 @@ import { container } from '@/lib/server/container';
 import { createUserAction } from '@/lib/actions/create-user-action';
 import { setCallerResolverForTests } from '@/lib/server/auth/caller';
 import { listUsers } from '@/lib/server/services/users';
-import { journalSnapshot, PROD, STAGING, worldSnapshot } from './support';
+import { journalSnapshot, PROD, STAGING, warmUpAccess, worldSnapshot } from './support';
 
 // Before any import is evaluated: the actions' container reads process.env (action-env.ts).
 const { dataDir, savedEnv } = await vi.hoisted(async () => (await import('./action-env')).pointActionsAtSandbox('quorum-fuzz-'));
@@ -174,6 +174,8 @@ let calls = 0;
 beforeAll(async () => {
   expect(container().env.SANDBOX_PORT).toBe(inject('sandboxPort'));
   expect(container().env.QUORUM_DATA_DIR).toBe(dataDir);
+  // This data dir holds a new key: its publication in the masters' metadata is part of the baseline.
+  await warmUpAccess(container());
   // A fresh user per call: the per-user rate limit on mutations would otherwise answer most of the fuzz with
   // RateLimited before its input is ever parsed.
   setCallerResolverForTests(async () => ({ userId: `fuzz-${calls}`, email: 'fuzz@example.test', name: 'fuzz', role: 'admin', source: 'test' }));

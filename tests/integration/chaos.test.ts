@@ -87,7 +87,7 @@ describe('chaos controls, seen by the dashboard', () => {
     await act({ scope: 'replica', name: v.name, zone: v.zone, action: { kind: 'kill-etcd', etcd: 'main' } });
     const first = await classified(v.name, 'etcd-unreachable');
     expect(evidenceOf(first, v.name)).toEqual(
-      expect.arrayContaining([`etcd-unreachable | etcd main | ${v.ip}:2379: connection refused`, expect.stringMatching(/^apiserver-not-ready \| API server \| /)]),
+      expect.arrayContaining([`etcd-unreachable | etcd main | ${v.name}:2379: connection refused (nothing accepts on 127.0.0.1:2379 of the replica (SSH: connect failed))`, expect.stringMatching(/^apiserver-not-ready \| API server \| /)]),
     );
     expect(evidenceOf(first, v.name).some((e) => e.includes('etcd events'))).toBe(false);
     // "since" is the first observation that saw it, and stays while the failure lasts.
@@ -111,7 +111,7 @@ describe('chaos controls, seen by the dashboard', () => {
     cleanup = () => act({ scope: 'replica', name: v.name, zone: v.zone, action: { kind: 'restore' } });
     await act({ scope: 'replica', name: v.name, zone: v.zone, action: { kind: 'kill-etcd', etcd: 'events' } });
     const seen = await classified(v.name, 'etcd-unreachable');
-    expect(evidenceOf(seen, v.name)).toEqual([`etcd-unreachable | etcd events | ${v.ip}:4002: connection refused`]);
+    expect(evidenceOf(seen, v.name)).toEqual([`etcd-unreachable | etcd events | ${v.name}:4002: connection refused (nothing accepts on 127.0.0.1:4002 of the replica (SSH: connect failed))`]);
     await act({ scope: 'replica', name: v.name, zone: v.zone, action: { kind: 'restore' } });
     await expectRecovered(v.name);
   }, 120_000);
@@ -122,8 +122,8 @@ describe('chaos controls, seen by the dashboard', () => {
     await act({ scope: 'replica', name: v.name, zone: v.zone, action: { kind: 'kill-etcd', etcd: 'both' } });
     const seen = await classified(v.name, 'etcd-unreachable');
     expect(evidenceOf(seen, v.name).filter((e) => e.startsWith('etcd-unreachable'))).toEqual([
-      `etcd-unreachable | etcd main | ${v.ip}:2379: connection refused`,
-      `etcd-unreachable | etcd events | ${v.ip}:4002: connection refused`,
+      `etcd-unreachable | etcd main | ${v.name}:2379: connection refused (nothing accepts on 127.0.0.1:2379 of the replica (SSH: connect failed))`,
+      `etcd-unreachable | etcd events | ${v.name}:4002: connection refused (nothing accepts on 127.0.0.1:4002 of the replica (SSH: connect failed))`,
     ]);
     const state = await readChaosState(c);
     expect(state.ok && state.data.instances.find((i) => i.name === v.name)?.etcd).toEqual({ main: 'killed', events: 'killed' });
@@ -137,8 +137,8 @@ describe('chaos controls, seen by the dashboard', () => {
     await act({ scope: 'replica', name: v.name, zone: v.zone, action: { kind: 'freeze' } });
     const seen = await classified(v.name, 'etcd-frozen');
     expect(evidenceOf(seen, v.name)).toEqual([
-      `etcd-frozen | etcd main | ${v.ip}:2379: timeout: no answer within 800 ms`,
-      `etcd-frozen | etcd events | ${v.ip}:4002: timeout: no answer within 800 ms`,
+      `etcd-frozen | etcd main | ${v.name}:2379: timeout: no answer within 800 ms`,
+      `etcd-frozen | etcd events | ${v.name}:4002: timeout: no answer within 800 ms`,
       expect.stringMatching(/^apiserver-not-ready \| API server \| timeout: /),
     ]);
     expect(seen.topology.replicas.find((r) => r.name === v.name)?.vmStatus).toBe('RUNNING');

@@ -17,7 +17,7 @@ import { startOperationAction } from '@/lib/actions/start-operation-action';
 import { setCallerResolverForTests } from '@/lib/server/auth/caller';
 import { container } from '@/lib/server/container';
 import { observeClusterView } from '@/lib/server/services/observe-fleet';
-import { journalSnapshot, pollUntil, PROD, STAGING, worldSnapshot } from './support';
+import { journalSnapshot, pollUntil, PROD, STAGING, warmUpAccess, worldSnapshot } from './support';
 
 // Before any import is evaluated: the actions' container reads process.env (action-env.ts).
 const { dataDir, savedEnv } = await vi.hoisted(async () => (await import('./action-env')).pointActionsAtSandbox('quorum-refusals-'));
@@ -28,12 +28,14 @@ const CLUSTERS = [PROD, STAGING];
 /** The actions are called as a signed-in operator (outside a request there is no session to read). */
 const OPERATOR = { userId: 'u-operator', email: 'operator@quorum.test', name: 'Operator', role: 'operator' as const, source: '127.0.0.1' };
 
-beforeAll(() => {
+beforeAll(async () => {
   setCallerResolverForTests(async () => OPERATOR);
   // Guard against a container built before the env above (say, by a changed import order).
   expect(container().env.SANDBOX_PORT).toBe(inject('sandboxPort'));
   expect(container().env.QUORUM_DATA_DIR).toBe(dataDir);
-});
+  // This data dir holds a new key: its publication in the masters' metadata is part of the baseline.
+  await warmUpAccess(container());
+}, 120_000);
 
 afterAll(async () => {
   setCallerResolverForTests(undefined);

@@ -43,6 +43,22 @@ export function testContainer(overrides: Record<string, string> = {}): Container
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls `probe` until `done` holds for its value or the deadline passes; returns the last value. */
+/**
+ * Until Quorum can get into every running replica of prod and staging over SSH through this container: its key
+ * published in their metadata (a change to the instances) and taken up by their guest agents, their host keys
+ * pinned. Tests that compare the world before and after a read-only call take their baseline after this.
+ */
+export async function warmUpAccess(c: Container): Promise<void> {
+  const { observeCluster } = await import('@/lib/server/services/observe-cluster');
+  const { isNoAccessError } = await import('@/lib/core/probe-errors');
+  const accessible = (t: Topology) =>
+    t.replicas.every((r) => r.vmStatus !== 'RUNNING' || ['main', 'events'].every((cl) => { const st = r.etcd[cl as EtcdClusterName]; return st.ok || !isNoAccessError(st.error); }));
+  for (const ref of [PROD, STAGING]) {
+    const t = await pollUntil(() => observeCluster(ref, c), accessible, 60_000, 500);
+    if (!accessible(t)) throw new Error(`Quorum could not get into every replica of ${ref.masterName} over SSH within 60 s`);
+  }
+}
+
 export async function pollUntil<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number, everyMs = 250): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
