@@ -77,6 +77,18 @@ const rows: Row[] = [
     zonesUnreachable: [],
   },
   {
+    name: 'port 22 silent on every replica of a zone whose nodes are NotReady: a zone outage (a real partition)',
+    topology: () => nodesDownIn(buildTopology(prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', etcd: 'ssh-silent' }, { zone: 'd' }] })), 'europe-west1-c'),
+    classes: { [B]: [], [C]: ['zone-unreachable'], [D]: [] },
+    zonesUnreachable: ['europe-west1-c'],
+  },
+  {
+    name: 'port 22 silent on one replica, nodes Ready: Quorum cannot get in, no evidence of a failure',
+    topology: () => buildTopology(prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', etcd: 'ssh-silent' }, { zone: 'd' }] })),
+    classes: { [B]: [], [C]: [], [D]: [] },
+    zonesUnreachable: [],
+  },
+  {
     name: 'a whole replica frozen, alone in its zone, nodes Ready: frozen, not a zone outage',
     topology: () => buildTopology(prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', etcd: 'timeout', apiServer: 'timeout' }, { zone: 'd' }] })),
     classes: { [B]: [], [C]: ['etcd-frozen', 'etcd-frozen', 'apiserver-not-ready'], [D]: [] },

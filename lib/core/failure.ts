@@ -1,7 +1,7 @@
 // Failure classification: what exactly is wrong with each replica, with the evidence, from one Topology.
 // Pure. "Since when" needs a history of observations, which the server keeps (trackFailureSince).
 import { formatAge } from './format';
-import { isNoAccessError, isTimeoutError } from './probe-errors';
+import { isNoAccessError, isTimeoutError, parseNoAccess } from './probe-errors';
 import { ETCD_CLUSTERS, type EtcdClusterName, type Replica, type Topology } from './topology';
 
 /** Most telling first: a replica's primary class is the first of its classes in this order. */
@@ -87,15 +87,19 @@ function at(replica: Replica, port: number): string {
   return `${replica.name}:${port}: `;
 }
 
-/** Every probe of a RUNNING replica timed out: nothing of it answered at all. */
+/**
+ * Nothing of a RUNNING replica answered at all: every probe timed out, or its port 22 did not answer either (the
+ * network kind of "no access"). Alone that is Quorum's access problem; with a second witness it is a zone outage.
+ */
 function isSilent(r: Replica): boolean {
   if (r.vmStatus !== 'RUNNING') return false;
+  const silent = (error: string) => isTimeoutError(error) || (isNoAccessError(error) && parseNoAccess(error).kind === 'network');
   const etcdSilent = ETCD_CLUSTERS.every((c) => {
     const s = r.etcd[c];
-    return !s.ok && isTimeoutError(s.error);
+    return !s.ok && silent(s.error);
   });
   const api = r.apiServer;
-  return etcdSilent && api.ready === null && isTimeoutError(api.error);
+  return etcdSilent && api.ready === null && silent(api.error);
 }
 
 /** Raft index of the leader of `cluster`, as the leader itself reported it; null when it did not answer. */

@@ -342,6 +342,12 @@ describe('replace during a zone outage, then rebalance', () => {
     expect(plan.kubeUpCommand).toContain('KUBE_GCE_ZONE=europe-west1-b KUBE_REPLICATE_EXISTING_MASTER=true');
   });
 
+  it('replaces a replica of a zone cut off the network: its port 22 silent too (the twin\'s real partition)', () => {
+    const silent = zoneDown(prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', etcd: 'ssh-silent' }, { zone: 'd' }] }));
+    const r = planFor(silent, { kind: 'replace-replica', name: 'prod-master-c02' }, { newNames: ['prod-master-r2d'] });
+    expect(r.ok ? r.plan.steps.find((s) => s.kind === 'add-learner')?.params.zone : r.refusal.code).toBe('europe-west1-b');
+  });
+
   it('takes the zone the operator picks, and refuses the unreachable one', () => {
     const d = planFor(cDown(), { kind: 'replace-replica', name: 'prod-master-c02', zone: 'europe-west1-d' });
     expect(d.ok && d.plan.steps.find((s) => s.kind === 'add-learner')?.params.zone).toBe('europe-west1-d');

@@ -46,6 +46,7 @@
 import { describeReplicaHealth, type Assessment } from './assessment';
 import type { DomainErrorCode } from './errors';
 import { LEARNER_MIN_VERSION, lowestEtcdVersion, supportsLearners } from './etcd-version';
+import { diagnoseCluster } from './failure';
 import { votersOf, layoutOf, replicasPerZone, toleranceOf, type Layout, type LayoutReplica, type Tolerance } from './layout';
 import { faultTolerance, quorumOf } from './quorum';
 import { isReplicaName, regionOfZone, type Topology } from './topology';
@@ -321,7 +322,10 @@ function evenWarning(tol: Tolerance): PlanWarning[] {
 /** Why Quorum cannot get into replica `name` (SSH), or null when it can (or the replica is not RUNNING). */
 function noAccessOf(ctx: Ctx, name: string): string | null {
   const replica = ctx.t.replicas.find((r) => r.name === name);
-  return replica ? (describeReplicaHealth(replica).noAccess?.reason ?? null) : null;
+  if (!replica) return null;
+  // Silent on port 22 in a zone that something beyond Quorum's own probes says is down: a zone outage, not access.
+  if (diagnoseCluster(ctx.t).zonesUnreachable.some((o) => o.replicas.includes(name))) return null;
+  return describeReplicaHealth(replica).noAccess?.reason ?? null;
 }
 
 /** `removed`: a replica the plan has already taken out, whose own state no longer counts. */

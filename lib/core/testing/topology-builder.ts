@@ -34,9 +34,9 @@ export const STATIC_IP = '35.0.0.1';
 export const OTHER_LB_IP = '34.0.0.200';
 
 /** How an etcd member answers a status call: ok, refuses the connection, or does not answer in time. */
-/** `noaccess`: Quorum could not get into the VM over SSH (its key refused, here). */
-export type ProbeSpec = 'ok' | 'refused' | 'timeout' | 'noaccess';
-export type ApiServerSpec = 'ready' | 'not-ready' | 'refused' | 'timeout' | 'noaccess';
+/** `noaccess`: Quorum could not get into the VM over SSH (its key refused, here); `ssh-silent`: its port 22 did not answer. */
+export type ProbeSpec = 'ok' | 'refused' | 'timeout' | 'noaccess' | 'ssh-silent';
+export type ApiServerSpec = 'ready' | 'not-ready' | 'refused' | 'timeout' | 'noaccess' | 'ssh-silent';
 
 export type ReplicaSpec = {
   /** A zone letter of the cluster's region ('b') or a full zone name ('us-east1-b'). */
@@ -128,6 +128,7 @@ export function withReplica(t: Topology, name: string, patch: Partial<Replica> |
 
 /** What the adapters report when sshd refuses Quorum's key: the same for every probe of the replica. */
 const NO_ACCESS = (ip: string) => noAccessError(`sshd at ${ip} refused Quorum's key (All configured authentication methods failed)`, 'SshAuthRefused');
+const SSH_SILENT = (ip: string) => noAccessError(`no SSH answer from ${ip} within 3000 ms`, 'SshUnreachable');
 
 const PORTS: Record<EtcdClusterName, { client: number; peer: number; idBase: number }> = {
   main: { client: 2379, peer: 2380, idBase: 1000 },
@@ -196,11 +197,13 @@ export function buildTopology(spec: TopologySpec): Topology {
         return { ok: false, error: timeoutError(`no answer from ${where} within 1500 ms`) };
       case 'noaccess':
         return { ok: false, error: NO_ACCESS(p.internalIp) };
+      case 'ssh-silent':
+        return { ok: false, error: SSH_SILENT(p.internalIp) };
     }
   };
   const apiOf = (p: Planned): ApiServerProbe => {
     const spec: ApiServerSpec =
-      p.vmStatus !== 'RUNNING' ? 'refused' : (p.spec.apiServer ?? (p.probe.main === 'ok' ? 'ready' : p.probe.main === 'timeout' || p.probe.main === 'noaccess' ? p.probe.main : 'not-ready'));
+      p.vmStatus !== 'RUNNING' ? 'refused' : (p.spec.apiServer ?? (p.probe.main === 'ok' ? 'ready' : p.probe.main === 'timeout' || p.probe.main === 'noaccess' || p.probe.main === 'ssh-silent' ? p.probe.main : 'not-ready'));
     switch (spec) {
       case 'ready':
         return { ready: true, live: true };
@@ -212,6 +215,8 @@ export function buildTopology(spec: TopologySpec): Topology {
         return { ready: null, live: null, error: timeoutError(`no answer from ${p.internalIp}:443 within 1500 ms`) };
       case 'noaccess':
         return { ready: null, live: null, error: NO_ACCESS(p.internalIp) };
+      case 'ssh-silent':
+        return { ready: null, live: null, error: SSH_SILENT(p.internalIp) };
     }
   };
 
