@@ -2,7 +2,7 @@ import 'server-only';
 import { randomUUID } from 'node:crypto';
 import { chmodSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { utils } from 'ssh2';
+import ssh2 from 'ssh2';
 import { sshFingerprint, type SshPublicKey } from './ssh-keys';
 
 // Quorum's own SSH key: one ed25519 pair per data directory, made on first use and kept server-side only
@@ -29,7 +29,7 @@ export function sshDirIn(dataDir: string): string {
 
 function readKey(file: string): ClientKey {
   const privateKey = readFileSync(file, 'utf8');
-  const parsed = utils.parseKey(privateKey);
+  const parsed = ssh2.utils.parseKey(privateKey);
   if (parsed instanceof Error || !parsed.isPrivateKey()) {
     throw new Error(`${file} is not a readable SSH private key${parsed instanceof Error ? ` (${parsed.message})` : ''}`);
   }
@@ -52,7 +52,7 @@ export function loadOrCreateClientKey(dataDir: string): ClientKey {
   } catch (e) {
     if (!(e instanceof Error && 'code' in e && e.code === 'ENOENT')) throw e;
   }
-  const pair = utils.generateKeyPairSync('ed25519', { comment: 'quorum' });
+  const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'quorum' });
   const tmp = path.join(dir, `.${CLIENT_KEY_FILE}.${randomUUID()}`);
   writeFileSync(tmp, pair.private, { mode: 0o600, flag: 'wx' });
   try {
