@@ -4,8 +4,22 @@
 // every operation that a crash or restart interrupted, from its first unfinished step.
 export async function register() {
   if (process.env.NEXT_RUNTIME !== 'nodejs') return;
+  // First of all: every request is stamped with its client address (socket peer; X-Forwarded-For only from
+  // QUORUM_TRUSTED_PROXIES), which the sign-in rate limit and the audit log read.
+  const { env } = await import('@/lib/server/env');
+  const { installClientAddressStamp } = await import('@/lib/server/auth/stamp');
+  installClientAddressStamp(env.QUORUM_TRUSTED_PROXIES);
+  // Before the first request: TRACE (which Next cannot take) gets a 405 like any other refused method.
+  const { guardForbiddenMethods } = await import('@/lib/server/security/method-guard');
+  guardForbiddenMethods();
   const { container } = await import('@/lib/server/container');
-  container();
+  // Before anything writes there: the data dir 0700, every key and secret in it 0600, however they were left.
+  const { securePrivateDataDir } = await import('@/lib/server/data-dir');
+  for (const t of securePrivateDataDir(container().env.QUORUM_DATA_DIR)) {
+    console.log(`[quorum] ${t.path} was ${t.from.toString(8).padStart(4, '0')}, now ${t.to.toString(8).padStart(4, '0')} (owner only)`);
+  }
+  // Quorum's own IAM permissions, asked now and every 5 minutes (Settings shows what is missing).
+  container().permissions.start();
   // Sign-in: migrate the auth tables and, on the very first start, create the admin with a one-time password.
   const { ensureBootstrapAdmin } = await import('@/lib/server/auth/auth');
   await ensureBootstrapAdmin();

@@ -50,6 +50,11 @@ export default defineConfig({
       QUORUM_LB_PROPAGATION_SECONDS: '4',
       // The specs sign in several users within a minute from one address.
       QUORUM_SIGN_IN_PER_MINUTE: '30',
+      // e2e/f-access.spec.ts removes Quorum's key by hand: a fresh login every 5 s shows it within seconds.
+      QUORUM_SSH_LOGIN_CHECK_SECONDS: '5',
+      // The specs' admin opens dozens of pages in a row, each holding a live stream whose slot comes back only once
+      // the server sees the page gone: e2e does not test the per-user cap (tests/system/stream-flood.test.ts does).
+      QUORUM_STREAMS_PER_USER: '64',
     },
   },
 });

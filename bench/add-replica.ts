@@ -340,7 +340,7 @@ async function directAdd(d: DirectScript): Promise<RoundResult> {
   phases.end('prepare (lists, free IP, disk size)');
 
   // 2. Certificates and metadata.
-  const { metadata } = await buildReplicaMetadata(source.metadata, { name, internalIp }, replicas.map((r) => r.name));
+  const { metadata } = await buildReplicaMetadata(source.metadata, { name }, replicas.map((r) => r.name));
   phases.end('issue-certificates');
 
   const voterClient = (m: Member, cluster: Cluster) => {
@@ -472,7 +472,7 @@ async function directAdd(d: DirectScript): Promise<RoundResult> {
     kc.loadFromOptions({
       // MASTER_CERT (copied from the source) names `kubernetes` and the static IP, not the new replica's address.
       clusters: [{ name, server: `https://${internalIp}:${API_SERVER_PORT}`, caData: b64(kubeCreds.caCert), skipTLSVerify: false, tlsServerName: 'kubernetes' }],
-      users: [{ name: 'admin', certData: b64(kubeCreds.clientCert), keyData: b64(kubeCreds.clientKey) }],
+      users: [{ name: 'admin', ...('bearerToken' in kubeCreds ? { token: kubeCreds.bearerToken } : { certData: b64(kubeCreds.clientCert), keyData: b64(kubeCreds.clientKey) }) }],
       contexts: [{ name, cluster: name, user: 'admin' }],
       currentContext: name,
     });

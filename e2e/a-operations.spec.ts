@@ -45,6 +45,10 @@ test('prod: removal to two is refused; a replica is added, then one is removed b
   await expect(page.getByTestId('plan-warnings')).toBeVisible();
   await change.confirmAndRun('prod-master');
   await change.expectOperationSucceeded();
+  // The operation page keeps the dry run it was started with.
+  const calls = page.getByTestId('planned-calls');
+  await calls.locator('summary').click();
+  await expect(calls.locator('[data-testid="planned-calls-step"][data-kind="create-instance"]')).toContainText(/instances\.insert sandbox-project\/europe-west1-d\/prod-master-[a-z0-9]{3}/);
 
   await change.goto('prod-master', 'europe-west1');
   await page.getByRole('tab', { name: 'Remove replica' }).click();

@@ -11,7 +11,7 @@ import { builtActions, builtRouteHandlers, callAction, type BuiltAction } from '
 import { listMasters } from './fixtures/compute';
 
 /** Actions that only read (plans are previews): a viewer may call them. Any other action must refuse a viewer. */
-const READ_ONLY = new Set(['previewPlanAction', 'previewCreateClusterAction', 'readBackupGateFailureAction', 'readChaosStateAction']);
+const READ_ONLY = new Set(['previewPlanAction', 'previewCreateClusterAction', 'readBackupGateFailureAction', 'readChaosStateAction', 'readStockoutOfferAction']);
 const PROD_ID = 'sandbox-project~europe-west1~prod-master';
 
 /** A well-formed argument per action, so a refusal cannot come from input validation. */
@@ -19,13 +19,22 @@ const ARGS: Record<string, unknown> = {
   applyChaosAction: { clusterId: PROD_ID, request: { scope: 'zone', zone: 'europe-west1-b', down: true } },
   readChaosStateAction: {},
   readBackupGateFailureAction: { clusterId: PROD_ID, operationId: '00000000-0000-4000-8000-000000000000' },
+  readStockoutOfferAction: { clusterId: PROD_ID, operationId: '00000000-0000-4000-8000-000000000000' },
   previewPlanAction: { clusterId: PROD_ID, intent: { kind: 'add-replica', zone: 'europe-west1-d' } },
   startOperationAction: { clusterId: PROD_ID, intent: { kind: 'add-replica', zone: 'europe-west1-d' }, confirm: 'prod-master' },
   cancelOperationAction: { operationId: '00000000-0000-4000-8000-000000000000' },
-  createClusterAction: { project: 'sandbox-project', masterName: 'enum-master', zone: 'europe-west1-b', multizone: true, quorumReads: false, confirm: 'enum-master' },
-  previewCreateClusterAction: { project: 'sandbox-project', masterName: 'enum-master', zone: 'europe-west1-b', multizone: true, quorumReads: false },
+  createClusterAction: { project: 'sandbox-project', masterName: 'enum-master', zone: 'europe-west1-b', multizone: true, confirm: 'enum-master' },
+  previewCreateClusterAction: { project: 'sandbox-project', masterName: 'enum-master', zone: 'europe-west1-b', multizone: true },
   createUserAction: { email: `enum-${Date.now()}@e2e.test`, name: 'Enumerated', role: 'admin', password: 'enumerated-password-1' },
   setUserRoleAction: { userId: 'no-such-user', role: 'admin' },
+  changeAccountAction: { userId: 'no-such-user', change: 'disable' },
+  trustHostKeyAction: {
+    clusterId: PROD_ID,
+    replica: 'prod-master',
+    zone: 'europe-west1-b',
+    pinnedFingerprint: `SHA256:${'A'.repeat(43)}`,
+    presentedFingerprint: `SHA256:${'B'.repeat(43)}`,
+  },
 };
 
 const world = async () => (await listMasters()).map((m) => `${m.name}@${m.zone}:${m.status}`).sort();

@@ -24,15 +24,20 @@ test('a cluster is created through the wizard in the sandbox, watched to complet
   await wizard.preview();
   await expect(page.getByTestId('plan-refusal')).toHaveAttribute('data-code', 'InvalidInput');
   await expect(page.getByTestId('plan-refusal')).toContainText('not a usable master name');
+  await wizard.fill({ name: 'blue' });
+  await wizard.preview();
+  await expect(page.getByTestId('plan-refusal')).toHaveAttribute('data-code', 'InvalidInput');
+  await expect(page.getByTestId('plan-refusal')).toContainText('always names it <prefix>-master');
 
-  await wizard.fill({ name: NAME, region: 'us-central1', zone: 'us-central1-f', quorumReads: true });
+  await wizard.fill({ name: NAME, region: 'us-central1', zone: 'us-central1-f' });
   await wizard.preview();
   const preview = page.getByTestId('plan-preview');
   await expect(preview.getByRole('heading')).toHaveText(`Create cluster ${NAME} with one master in us-central1-f`);
   await expect(page.getByTestId('plan-before')).toContainText('no replica yet');
   await expect(page.getByTestId('plan-after')).toContainText('1 voter · survives 0 replicas and 0 zones');
   await expect(page.getByTestId('plan-steps').locator('li')).toHaveCount(8);
-  await expect(preview).toContainText('MULTIZONE=true KUBE_GCE_ZONE=us-central1-f ENABLE_ETCD_QUORUM_READS=true ./cluster/kube-up.sh');
+  await expect(preview).toContainText('MULTIZONE=true KUBE_GCE_ZONE=us-central1-f ./cluster/kube-up.sh');
+  await expect(preview).not.toContainText('QUORUM_READS');
 
   // A changed input makes the preview stale; the plan is shown again for what is on screen.
   await wizard.fill({ name: `${NAME}x` });
@@ -48,7 +53,8 @@ test('a cluster is created through the wizard in the sandbox, watched to complet
   // The VM carries the settings the wizard was given.
   const [master] = await listMasters(NAME);
   expect(master?.zone).toBe('us-central1-f');
-  expect(master?.metadata['kube-env']).toContain("ETCD_QUORUM_READ: 'true'");
+  expect(master?.metadata['kube-env']).toContain("MULTIZONE: 'true'");
+  expect(master?.metadata['kube-env']).not.toContain('ETCD_QUORUM_READ');
   expect(master?.metadata['kube-env']).toContain("INITIAL_ETCD_CLUSTER_STATE: 'new'");
 
   await fleetPage.goto();

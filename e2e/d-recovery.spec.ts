@@ -122,8 +122,14 @@ test('europe-west1-c down: recovery places the replacement in another zone with 
   if (!victim) throw new Error(`no replica in ${down}`);
 
   const writer = await startProdWriter('zone-down');
+  const card = clusterPage.zone(down).getByTestId('replica-card');
+  const cutAt = Date.now();
   await sandboxChaos(request, `zones/${down}/down`);
   try {
+    // Within 2 s of the cut the replica no longer reads healthy: its probes go unanswered (a real partition).
+    await expect(card).not.toHaveAttribute('data-health', 'healthy', { timeout: Math.max(0, 2_000 - (Date.now() - cutAt)) });
+    testInfo.annotations.push({ type: 'zone-down', description: `${victim} read ${await card.getAttribute('data-health')} ${Date.now() - cutAt} ms after the cut` });
+    // The zone's classification needs a second witness (its Nodes NotReady), which comes later.
     await expect(clusterPage.zone(down).getByTestId('zone-unreachable')).toBeVisible({ timeout: 15_000 });
     await expect(clusterPage.tolerance()).toContainText('Can lose 0 replicas');
     const finding = page.locator('[data-testid="finding"][data-code="ZoneUnreachable"]');

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Browser, Page } from '@playwright/test';
 import { expect, test } from './fixtures/test';
-import { BASE_URL } from './fixtures/auth';
+import { BASE_URL, createOnUsersPage } from './fixtures/auth';
 import { builtActions, callAction } from './fixtures/actions';
 import { listMasters } from './fixtures/compute';
 import { ChangePage } from './pages/change-page';
@@ -39,12 +39,7 @@ test('the bootstrap admin creates an operator and a viewer', async ({ page }) =>
   await page.goto('/users');
   await expect(page.getByTestId('user-menu')).toHaveAttribute('data-role', 'admin');
   for (const user of [OPERATOR, VIEWER]) {
-    const form = page.getByTestId('create-user');
-    await form.getByLabel('Email').fill(user.email);
-    await form.getByLabel('Name').fill(user.name);
-    await form.getByLabel('Role').selectOption(user.role);
-    await form.getByLabel(/Initial password/).fill(user.password);
-    await form.getByRole('button', { name: 'Create account' }).click();
+    await createOnUsersPage(page, user);
     await expect(page.getByTestId('users-message')).toContainText(`Created ${user.email} (${user.role})`);
     await expect(page.locator(`[data-testid="user-row"][data-email="${user.email}"] select`)).toHaveValue(user.role);
   }

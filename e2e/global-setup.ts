@@ -11,7 +11,8 @@ export default async function globalSetup() {
   try {
     mkdirSync(path.dirname(E2E.adminState), { recursive: true });
     const admin = bootstrapAdmin();
-    await signedInState(admin.email, admin.password, E2E.adminState);
+    // The bootstrap admin must set a password of its own before anything else (every page sends it to /account).
+    await signedInState(admin.email, admin.password, E2E.adminState, { replaceOneTimePassword: true });
   } catch (error) {
     // No teardown runs when the setup throws: stop the sandbox here, or it would hold the port for the next run.
     await sandbox.stop();

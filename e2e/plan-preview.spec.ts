@@ -20,6 +20,21 @@ test('making staging HA previews one plan: backup first, then the load balancer,
   await expect(preview).toContainText('KUBE_REPLICATE_EXISTING_MASTER=true');
 });
 
+test('the preview lists what the change will do, collapsed: Compute calls by resource, etcd calls, the new replicas\' metadata and key', async ({ page }) => {
+  await page.goto(changeUrl('staging-master', 'us-central1'));
+  await page.getByRole('button', { name: /Make it HA/ }).click();
+  const calls = page.getByTestId('plan-preview').getByTestId('planned-calls');
+  await expect(calls).toBeVisible();
+  await expect(calls.getByTestId('planned-call').first()).toBeHidden();
+  await calls.locator('summary').click();
+  // The static IP leaves the first replica, the load balancer comes, two replicas join as learners.
+  await expect(calls.locator('[data-testid="planned-calls-step"][data-kind="move-first-replica-to-ephemeral-ip"]')).toContainText('instances.deleteAccessConfig');
+  await expect(calls.locator('[data-testid="planned-calls-step"][data-kind="create-target-pool"]')).toContainText('targetPools.insert sandbox-project/us-central1/staging-master');
+  await expect(calls.locator('[data-testid="planned-calls-step"][data-kind="add-learner"]')).toHaveCount(2);
+  await expect(calls.locator('[data-testid="planned-calls-step"][data-kind="create-instance"]').first()).toContainText("Quorum's SSH key published");
+  await expect(calls).toContainText('Reads (lists, status, probes) and retries of the same call are not listed.');
+});
+
 test('a two-replica target is refused with the reason in words', async ({ page }) => {
   await page.goto(changeUrl('prod-master', 'europe-west1'));
   await page.getByRole('tab', { name: 'Scale' }).click();

@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { parseDeniedPermissions } from './compute/iam';
 import { TWIN_MAX_NET, TWIN_MIN_NET } from './compute/ip-plan';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -23,6 +24,8 @@ const envSchema = z.object({
   SANDBOX_LB_DELAY_MS: ms(20_000),
   /** `1` logs one line per request. */
   SANDBOX_LOG: z.enum(['0', '1', 'true', 'false']).default('0'),
+  /** Permissions the caller lacks at start (comma list; POST /sandbox/v1/chaos/iam changes it later): see compute/iam.ts. */
+  SANDBOX_DENIED_PERMISSIONS: z.string().regex(/^[\sa-zA-Z0-9.,]*$/, 'a comma list of permissions').optional(),
 });
 
 export type SandboxConfig = {
@@ -36,6 +39,7 @@ export type SandboxConfig = {
   bootDelayMs: number;
   lbDelayMs: number;
   verbose: boolean;
+  deniedPermissions: string[];
 };
 
 /** Throws one readable error naming every bad variable. Empty variables count as unset. */
@@ -58,5 +62,6 @@ export function loadSandboxConfig(source: Record<string, string | undefined> = p
     bootDelayMs: env.SANDBOX_BOOT_DELAY_MS,
     lbDelayMs: env.SANDBOX_LB_DELAY_MS,
     verbose: env.SANDBOX_LOG === '1' || env.SANDBOX_LOG === 'true',
+    deniedPermissions: parseDeniedPermissions(env.SANDBOX_DENIED_PERMISSIONS),
   };
 }

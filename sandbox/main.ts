@@ -2,9 +2,9 @@
 // the metadata server and the sandbox controls on 127.0.0.1:SANDBOX_PORT, runs the VMs (each a network
 // namespace on the twin's bridge, sandbox/net), seeds the two demo clusters at the first start, and on
 // restart brings back the VMs that were RUNNING.
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { startEmulator, type Emulator } from './compute/emulator';
+import { ensurePrivateSandboxDir } from './compute/state-file';
 import { twinBlock } from './compute/ip-plan';
 import { loadSandboxConfig, type SandboxConfig } from './config';
 import { watchParentDeath } from './net/parent-watch';
@@ -27,7 +27,7 @@ try {
   process.exit(2);
 }
 
-mkdirSync(config.sandboxDir, { recursive: true });
+ensurePrivateSandboxDir(config.dataDir);
 const twin = new TwinNetwork({ net: config.net, log: (msg) => console.log(`[net] ${msg}`), janitorLogFile: path.join(config.sandboxDir, 'janitor.log') });
 try {
   await twin.prepare();
@@ -53,8 +53,11 @@ let stopping = false;
 
 async function stop(code: number, why: string): Promise<void> {
   if (stopping) {
-    // A second signal: leave now; the VM host's exit hook still kills its etcds.
-    process.exit(code || 1);
+    // A second Ctrl-C: leave now; the VM host's exit hook still kills its etcds. Anything else while stopping (a
+    // wrapper passing on a SIGTERM after the terminal's SIGINT) must not cut the orderly stop short.
+    if (why === 'SIGINT') process.exit(code || 1);
+    log(`${why} while stopping: still stopping`);
+    return;
   }
   stopping = true;
   log(`${why}: stopping VMs`);
@@ -114,6 +117,8 @@ try {
     vmHost,
     chaos: vmHost,
     faults: twin,
+    // Compute's firewall rules, enforced with nftables inside every VM (sandbox/net/firewall-plan.ts).
+    firewall: twin,
     log,
     verbose: config.verbose,
     metadataListen: { host: twin.metadataIp, port: METADATA_PORT },
@@ -138,7 +143,7 @@ if (emulator) {
   try {
     if (!em.isSeedComplete()) {
       log('first start: seeding clusters prod and staging in project sandbox-project');
-      await runSeed({ baseUrl: em.url, log, signal: seedAbort.signal });
+      await runSeed({ baseUrl: em.url, net: config.net, log, signal: seedAbort.signal });
       em.markSeedComplete();
       log(`seeded in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     } else {
@@ -152,5 +157,10 @@ if (emulator) {
       log(`seed failed: ${errorText(err)}`);
       em.setSeedError(err instanceof Error ? err.message : String(err));
     }
+  }
+  // After the seed: it stands in for kube-up run by the clusters' owner; the denied set is the caller's (Quorum's).
+  if (config.deniedPermissions.length > 0) {
+    em.iam.setDenied(config.deniedPermissions);
+    log(`IAM: the caller lacks ${config.deniedPermissions.join(', ')}`);
   }
 }

@@ -9,6 +9,7 @@ import { readdirSync, rmSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { twinInternalRange } from './compute/ip-plan';
 import { API_BASE } from './compute/links';
 import { readStateFile } from './compute/state-file';
 import {
@@ -42,8 +43,26 @@ type SeedCluster = {
   quorumReads: boolean;
   /** kube-up's MASTER_SIZE; replicas added later copy it. */
   machineType: string;
+  /**
+   * The boot disk: kube-up's MASTER_IMAGE (a pinned COS image of cos-cloud) and MASTER_ROOT_DISK_SIZE; kube-up
+   * leaves its type to Compute (pd-standard), prod's was made pd-ssd by its operators. Replicas copy all three.
+   */
+  bootDisk: { image: string; sizeGb: number; type: 'pd-standard' | 'pd-ssd' };
+  /** kube-up's MASTER_MIN_CPU_ARCHITECTURE (`--min-cpu-platform`), when set. */
+  minCpuPlatform?: string;
   nodes: NodeGroup[];
 };
+
+/**
+ * kube-up's master scopes (`--scopes storage-ro,compute-rw,monitoring,logging-write`, no --service-account:
+ * the project's Compute Engine default service account), as gcloud expands them for the API.
+ */
+export const KUBE_UP_MASTER_SCOPES = [
+  'https://www.googleapis.com/auth/devstorage.read_only',
+  'https://www.googleapis.com/auth/compute',
+  'https://www.googleapis.com/auth/monitoring',
+  'https://www.googleapis.com/auth/logging.write',
+] as const;
 
 export const SEED_CLUSTERS: readonly SeedCluster[] = [
   {
@@ -56,6 +75,8 @@ export const SEED_CLUSTERS: readonly SeedCluster[] = [
     layout: 'mtls',
     quorumReads: true,
     machineType: 'n1-standard-2',
+    bootDisk: { image: 'projects/cos-cloud/global/images/cos-113-18244-85-49', sizeGb: 50, type: 'pd-ssd' },
+    minCpuPlatform: 'Intel Skylake',
     nodes: [
       { zone: 'europe-west1-b', count: 2 },
       { zone: 'europe-west1-c', count: 2 },
@@ -72,6 +93,7 @@ export const SEED_CLUSTERS: readonly SeedCluster[] = [
     layout: 'legacy',
     quorumReads: false,
     machineType: 'n1-standard-1',
+    bootDisk: { image: 'projects/cos-cloud/global/images/cos-85-13310-1498-7', sizeGb: 20, type: 'pd-standard' },
     nodes: [
       { zone: 'us-central1-b', count: 2 },
       { zone: 'us-central1-c', count: 1 },
@@ -82,6 +104,9 @@ export const SEED_CLUSTERS: readonly SeedCluster[] = [
 const READY_TIMEOUT_MS = 180_000;
 
 export type SeedOptions = { baseUrl: string; log: (msg: string) => void; signal?: AbortSignal };
+
+/** The seed needs the net for its firewall rules: kube-up's 10.0.0.0/8 is the net's internal range here. */
+export type RunSeedOptions = SeedOptions & { net: number };
 
 /**
  * At start: a state whose seed never finished is discarded so the seed runs again from scratch.
@@ -112,11 +137,12 @@ function listDir(dir: string): string[] {
 }
 
 /** Creates both clusters, waits for their API servers and registers their nodes. */
-export async function runSeed(opts: SeedOptions): Promise<void> {
+export async function runSeed(opts: RunSeedOptions): Promise<void> {
   const compute = new ComputeHttp(opts.baseUrl, SEED_PROJECT, opts.signal);
   const created: Array<{ cluster: SeedCluster; replicas: string[] }> = [];
   for (const cluster of SEED_CLUSTERS) {
     const t0 = Date.now();
+    await createNetworkFirewalls(compute, cluster, twinInternalRange(opts.net));
     created.push({ cluster, replicas: await createCluster(compute, cluster, opts.log) });
     opts.log(`seed: ${cluster.masterName} created in ${Date.now() - t0} ms`);
   }
@@ -151,23 +177,66 @@ export async function waitForSeedClusters(opts: SeedOptions & { timeoutMs?: numb
 
 // --- creating a cluster -------------------------------------------------------------------------
 
+/** kube-up's NETWORK (KUBE_GCE_NETWORK, default `default`). */
+const NETWORK = 'default';
+
+/**
+ * kube-up's create-network (cluster/gce/util.sh) for one cluster on an existing network: the cluster's
+ * internal rules for masters and nodes (from 10.0.0.0/8, here the net's internal range) and the network's
+ * ssh rule, each only when it does not exist yet (kube-up describes before it creates; the second cluster
+ * on the network finds `default-default-ssh` there).
+ */
+async function createNetworkFirewalls(compute: ComputeHttp, c: SeedCluster, internalRange: string): Promise<void> {
+  // CLUSTER_NAME defaults to INSTANCE_PREFIX; MASTER_TAG is `<prefix>-master`, NODE_TAG `<prefix>-minion`.
+  const prefix = c.masterName.replace(/-master$/, '');
+  const rules = [
+    {
+      name: `${prefix}-default-internal-master`,
+      network: `global/networks/${NETWORK}`,
+      sourceRanges: [internalRange],
+      // Every port but etcd's peer ports, which only masters reach (`<MASTER_NAME>-etcd`).
+      allowed: [{ IPProtocol: 'tcp', ports: ['1-2379'] }, { IPProtocol: 'tcp', ports: ['2382-65535'] }, { IPProtocol: 'udp', ports: ['1-65535'] }, { IPProtocol: 'icmp' }],
+      targetTags: [c.masterName],
+    },
+    {
+      name: `${prefix}-default-internal-node`,
+      network: `global/networks/${NETWORK}`,
+      sourceRanges: [internalRange],
+      allowed: [{ IPProtocol: 'tcp', ports: ['1-65535'] }, { IPProtocol: 'udp', ports: ['1-65535'] }, { IPProtocol: 'icmp' }],
+      targetTags: [`${prefix}-minion`],
+    },
+    {
+      name: `${NETWORK}-default-ssh`,
+      network: `global/networks/${NETWORK}`,
+      sourceRanges: ['0.0.0.0/0'],
+      allowed: [{ IPProtocol: 'tcp', ports: ['22'] }],
+    },
+  ];
+  for (const rule of rules) {
+    if (await compute.exists(`/global/firewalls/${rule.name}`)) continue;
+    await compute.mutate('POST', '/global/firewalls', rule);
+  }
+}
+
 async function createCluster(compute: ComputeHttp, c: SeedCluster, log: (msg: string) => void): Promise<string[]> {
   const prefix = c.masterName.replace(/-master$/, '');
   const { region, masterName } = c;
 
-  await compute.mutate('POST', '/global/firewalls', {
-    name: `${masterName}-etcd`,
-    network: 'global/networks/default',
-    sourceTags: [masterName],
-    targetTags: [masterName],
-    allowed: [{ IPProtocol: 'tcp', ports: ['2380', '2381'] }],
-  });
+  // kube-up's create-master: `-https` has no --source-ranges, so Compute makes it 0.0.0.0/0 (the load
+  // balancer's health checks and connections, and every client, reach 443); `-etcd` lets masters only
+  // reach each other's etcd peer ports.
   await compute.mutate('POST', '/global/firewalls', {
     name: `${masterName}-https`,
-    network: 'global/networks/default',
-    sourceRanges: ['0.0.0.0/0'],
+    network: `global/networks/${NETWORK}`,
     targetTags: [masterName],
     allowed: [{ IPProtocol: 'tcp', ports: ['443'] }],
+  });
+  await compute.mutate('POST', '/global/firewalls', {
+    name: `${masterName}-etcd`,
+    network: `global/networks/${NETWORK}`,
+    sourceTags: [masterName],
+    allowed: [{ IPProtocol: 'tcp', ports: ['2380', '2381'] }],
+    targetTags: [masterName],
   });
   await compute.mutate('POST', `/regions/${region}/addresses`, { name: `${masterName}-ip` });
   const staticIp = addressSchema.parse(await compute.call('GET', `/regions/${region}/addresses/${masterName}-ip`)).address;
@@ -203,7 +272,7 @@ async function createCluster(compute: ComputeHttp, c: SeedCluster, log: (msg: st
         {
           boot: true,
           autoDelete: true,
-          initializeParams: { sourceImage: 'projects/cos-cloud/global/images/family/cos-stable', diskSizeGb: '20', diskType: `zones/${zone}/diskTypes/pd-standard` },
+          initializeParams: { sourceImage: c.bootDisk.image, diskSizeGb: String(c.bootDisk.sizeGb), diskType: `zones/${zone}/diskTypes/${c.bootDisk.type}` },
         },
         { source: `projects/${SEED_PROJECT}/zones/${zone}/disks/${name}-pd`, deviceName: 'master-pd', mode: 'READ_WRITE', autoDelete: false },
       ],
@@ -215,10 +284,13 @@ async function createCluster(compute: ComputeHttp, c: SeedCluster, log: (msg: st
           accessConfigs: [{ name: 'external-nat', type: 'ONE_TO_ONE_NAT', ...(c.loadBalanced ? {} : { natIP: staticIp }) }],
         },
       ],
+      // MASTER_TAG is `<prefix>-master`, which is MASTER_NAME.
       tags: { items: [masterName] },
       metadata: { items: metadata },
       labels: { 'kube-up-cluster': prefix },
+      serviceAccounts: [{ email: 'default', scopes: [...KUBE_UP_MASTER_SCOPES] }],
       scheduling: { onHostMaintenance: 'MIGRATE', automaticRestart: true },
+      ...(c.minCpuPlatform ? { minCpuPlatform: c.minCpuPlatform } : {}),
     });
     log(`seed: ${name} in ${zone} at ${internalIp}`);
   }
@@ -434,6 +506,15 @@ class ComputeHttp {
 
   async call(method: string, path: string, body?: unknown): Promise<unknown> {
     return this.fetchJson(method, `${this.root}${path}`, body);
+  }
+
+  /** `gcloud ... describe` as kube-up uses it: true when the resource is there, false on a 404. */
+  async exists(path: string): Promise<boolean> {
+    const res = await fetch(`${this.root}${path}`, { signal: this.signal });
+    await res.arrayBuffer();
+    if (res.status === 404) return false;
+    if (!res.ok) throw new Error(`GET ${path}: HTTP ${res.status}`);
+    return true;
   }
 
   /** Sends a mutation and waits on its Operation; an Operation error is thrown. */

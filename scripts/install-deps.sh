@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Quorum needs on a fresh Debian machine (run as root): Debian's etcd (server and etcdctl),
+# iproute2, OpenSSH and nftables for the sandbox's VMs,
 # chromium when --with-browser is given, and the npm packages from the lockfile.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,11 +13,16 @@ command -v etcdctl >/dev/null 2>&1 || packages+=(etcd-client)
 command -v ip >/dev/null 2>&1 || packages+=(iproute2)
 [[ -x /usr/sbin/sshd ]] || packages+=(openssh-server)
 command -v ssh >/dev/null 2>&1 || packages+=(openssh-client)
+# Each VM enforces Compute Engine's firewall rules with nftables inside its namespace.
+[[ -x /usr/sbin/nft ]] || packages+=(nftables)
 if [[ "${1:-}" == "--with-browser" ]] && [[ ! -x /usr/bin/chromium ]]; then packages+=(chromium fonts-dejavu-core); fi
+# The Debian packages and the npm packages do not depend on each other: both are fetched and installed at once
+# (apt mostly downloads while npm compiles better-sqlite3).
+apt_pid=""
 if (( ${#packages[@]} )); then
   echo "Installing Debian packages: ${packages[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+  ( apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null ) &
+  apt_pid=$!
 fi
 
 # Playwright drives Debian's chromium; it must never download a browser of its own.
@@ -26,4 +32,8 @@ lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [[ "$(cat node_modules/.quorum-lock-hash 2>/dev/null)" != "$lock_hash" ]]; then
   npm ci --no-audit --no-fund
   echo "$lock_hash" > node_modules/.quorum-lock-hash
+fi
+if [[ -n "$apt_pid" ]] && ! wait "$apt_pid"; then
+  echo "Installing the Debian packages failed: ${packages[*]}" >&2
+  exit 1
 fi

@@ -11,8 +11,17 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 mkdir -p test-results
 
 step() { echo; echo "== $1"; }
-step "typecheck";   npx next typegen >/dev/null && npm run typecheck
-step "lint";        npm run lint
+# typecheck and lint are single-threaded: side by side on the two cores, each printing when it is done.
+step "typecheck and lint"
+npx next typegen >/dev/null
+npm run typecheck > test-results/typecheck.log 2>&1 & typecheck=$!
+npm run lint > test-results/lint.log 2>&1 & lint=$!
+failed=0
+wait "$typecheck" || failed=1
+echo "-- typecheck"; cat test-results/typecheck.log
+wait "$lint" || failed=1
+echo "-- lint"; cat test-results/lint.log
+[ "$failed" = 0 ] || { echo "typecheck or lint failed"; exit 1; }
 step "unit";        npx vitest run --project unit --reporter=default --reporter=json --outputFile.json=test-results/unit.json
 step "netns";       npx vitest run --project netns --reporter=default --reporter=json --outputFile.json=test-results/netns.json
 step "integration"; npx vitest run --project integration --reporter=default --reporter=json --outputFile.json=test-results/integration.json

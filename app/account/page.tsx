@@ -16,6 +16,12 @@ export default async function AccountPage() {
           {caller.email} · role <span className="font-medium">{caller.role}</span>: {ROLE_DUTIES[caller.role]}.
         </p>
       </div>
+      {caller.mustChangePassword && (
+        <p role="alert" data-testid="must-change-password" className="rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900">
+          This account still has its one-time password. Set a password of your own before anything else; then delete the
+          initial-admin-password file in the data directory.
+        </p>
+      )}
       <ChangePasswordForm />
     </div>
   );

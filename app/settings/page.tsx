@@ -5,6 +5,11 @@ import { AutoRefresh } from '@/components/settings/auto-refresh';
 import { ActionLimits, ComputeBudgetTable } from '@/components/settings/compute-budget-table';
 import { Card } from '@/components/ui/card';
 import { rateLimitsView } from '@/lib/server/rate-limit/view';
+import { PermissionsTable } from '@/components/settings/permissions-table';
+import { container } from '@/lib/server/container';
+
+// The page re-renders every 3 s; Resource Manager is asked again at most this often while it is open.
+const PERMISSIONS_MAX_AGE_MS = 10_000;
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Settings' };
@@ -19,15 +24,19 @@ export default async function SettingsPage() {
     );
   }
   const view = rateLimitsView();
+  const permissions = await container().permissions.report(PERMISSIONS_MAX_AGE_MS);
   return (
     <div className="space-y-4">
       <AutoRefresh everyMs={3_000} />
       <div>
         <h1 className="text-2xl font-semibold tracking-tight">Settings</h1>
-        <p className="text-sm text-slate-500">Rate limits in force on this server (set by environment variables; see the README).</p>
+        <p className="text-sm text-slate-500">Rate limits in force on this server (set by environment variables; see the README) and the permissions Quorum holds.</p>
       </div>
       <Card title="Compute API budget per project" aside={<span className="text-xs text-slate-500">since the server started · updates every 3 s</span>}>
         <ComputeBudgetTable view={view} />
+      </Card>
+      <Card title="Quorum's permissions on Compute Engine" aside={<span className="text-xs text-slate-500">testIamPermissions · at start, every 5 min and here</span>}>
+        <PermissionsTable projects={permissions} now={new Date(view.observedAt)} />
       </Card>
       <Card title="Changes per user">
         <ActionLimits view={view} />

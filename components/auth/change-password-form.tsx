@@ -1,4 +1,5 @@
 'use client';
+import { useRouter } from 'next/navigation';
 import { useState, useTransition } from 'react';
 import { z } from 'zod';
 
@@ -6,6 +7,7 @@ const errorBody = z.object({ message: z.string().optional() }).loose();
 
 /** better-auth's change-password endpoint: the current password is required; other sessions are signed out. */
 export function ChangePasswordForm() {
+  const router = useRouter();
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
@@ -22,6 +24,8 @@ export function ChangePasswordForm() {
         setCurrent('');
         setNext('');
         setMessage({ ok: true, text: 'Password changed; your other sessions were signed out.' });
+        // A bootstrap admin's first change lifts the "set a password first" notice.
+        router.refresh();
         return;
       }
       const body = errorBody.safeParse(await res.json().catch(() => ({})));
@@ -42,7 +46,7 @@ export function ChangePasswordForm() {
         <input type="password" autoComplete="current-password" required value={current} onChange={(e) => setCurrent(e.target.value)} className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5" />
       </label>
       <label className="block">
-        <span className="text-slate-700">New password (at least 12 characters)</span>
+        <span className="text-slate-700">New password (at least 12 characters, not your email, not a common one)</span>
         <input type="password" autoComplete="new-password" required minLength={12} value={next} onChange={(e) => setNext(e.target.value)} className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5" />
       </label>
       <button type="submit" disabled={pending} className="rounded-md bg-slate-900 px-3 py-1.5 font-medium text-white disabled:opacity-50">Change password</button>

@@ -1,6 +1,7 @@
 'use client';
 import { useRouter } from 'next/navigation';
 import { useState, useTransition } from 'react';
+import { changeAccountAction } from '@/lib/actions/change-account-action';
 import { createUserAction } from '@/lib/actions/create-user-action';
 import { setUserRoleAction } from '@/lib/actions/set-user-role-action';
 import { isRole, ROLES, type Account, type Role } from '@/lib/core/roles';
@@ -8,12 +9,16 @@ import { isRole, ROLES, type Account, type Role } from '@/lib/core/roles';
 import { Card } from '@/components/ui/card';
 import { TableHead } from '@/components/ui/table-head';
 
-/** The accounts with their roles (changeable), and a form to create one. Every change goes through an audited admin action. */
+/**
+ * The accounts with their roles (changeable), disable/enable and delete (a disabled account's sessions end at
+ * once), and a form to create one. Every change goes through an audited admin action.
+ */
 export function UserAdmin({ users, self }: { users: Account[]; self: string }) {
   const router = useRouter();
   const [pending, start] = useTransition();
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
   const [form, setForm] = useState({ email: '', name: '', role: 'viewer' as Role, password: '' });
+  const [confirmDelete, setConfirmDelete] = useState<string | null>(null);
   const run = (what: () => Promise<{ ok: boolean; message?: string }>, done: string) =>
     start(async () => {
       const result = await what();
@@ -24,10 +29,10 @@ export function UserAdmin({ users, self }: { users: Account[]; self: string }) {
     <div className="grid gap-6 lg:grid-cols-[1fr_22rem]">
       <Card title={`Accounts (${users.length})`}>
         <table className="w-full text-left text-sm" data-testid="users-table">
-          <TableHead columns={['email', 'name', 'role', 'created']} compact />
+          <TableHead columns={['email', 'name', 'role', 'created', 'status']} compact />
           <tbody>
             {users.map((u) => (
-              <tr key={u.id} className="border-t border-slate-100" data-testid="user-row" data-email={u.email}>
+              <tr key={u.id} className="border-t border-slate-100" data-testid="user-row" data-email={u.email} data-disabled={u.banned ? 'true' : 'false'}>
                 <td className="py-1.5 pr-3 font-mono text-xs">{u.email}{u.id === self && ' (you)'}</td>
                 <td className="py-1.5 pr-3">{u.name}</td>
                 <td className="py-1.5 pr-3">
@@ -46,7 +51,41 @@ export function UserAdmin({ users, self }: { users: Account[]; self: string }) {
                     ))}
                   </select>
                 </td>
-                <td className="py-1.5 text-xs text-slate-500">{u.createdAt.slice(0, 16).replace('T', ' ')} UTC</td>
+                <td className="py-1.5 pr-3 text-xs text-slate-500">{u.createdAt.slice(0, 16).replace('T', ' ')} UTC</td>
+                <td className="py-1.5 text-xs">
+                  {u.id === self ? (
+                    <span className="text-slate-500">active</span>
+                  ) : (
+                    <span className="flex flex-wrap items-center gap-1.5">
+                      <span className={u.banned ? 'font-medium text-red-700' : 'text-slate-500'}>{u.banned ? 'disabled' : 'active'}</span>
+                      <button
+                        type="button"
+                        disabled={pending}
+                        onClick={() => run(() => changeAccountAction({ userId: u.id, change: u.banned ? 'enable' : 'disable' }), u.banned ? `${u.email} is enabled again.` : `${u.email} is disabled; their sessions ended.`)}
+                        className="rounded border border-slate-300 px-1.5 py-0.5 disabled:opacity-50"
+                      >
+                        {u.banned ? 'Enable' : 'Disable'}
+                      </button>
+                      {confirmDelete === u.id ? (
+                        <button
+                          type="button"
+                          disabled={pending}
+                          onClick={() => {
+                            setConfirmDelete(null);
+                            run(() => changeAccountAction({ userId: u.id, change: 'delete' }), `${u.email} is deleted.`);
+                          }}
+                          className="rounded bg-red-700 px-1.5 py-0.5 text-white disabled:opacity-50"
+                        >
+                          Delete {u.email} for good
+                        </button>
+                      ) : (
+                        <button type="button" disabled={pending} onClick={() => setConfirmDelete(u.id)} className="rounded border border-red-300 px-1.5 py-0.5 text-red-700 disabled:opacity-50">
+                          Delete
+                        </button>
+                      )}
+                    </span>
+                  )}
+                </td>
               </tr>
             ))}
           </tbody>

@@ -8,9 +8,11 @@ import { FALLBACK_POLL_MS, liveUrls, operationQuery } from '@/lib/client/queries
 import { useLiveFeed } from '@/lib/client/use-live-feed';
 import { backupGateFailureOf } from '@/lib/core/backups';
 import { TERMINAL_STATUSES, type OperationStepView, type OperationView } from '@/lib/core/operation-view';
+import { stockoutOf } from '@/lib/core/stockout';
 import { Badge, type Tone } from '@/components/ui/badge';
 import { Card } from '@/components/ui/card';
 import { LiveIndicator } from '@/components/ui/live-indicator';
+import { PlannedCalls } from './planned-calls';
 
 const statusTone: Record<OperationView['status'], Tone> = {
   pending: 'neutral',
@@ -66,6 +68,7 @@ export function OperationJournal({ clusterId, opId, clusterName }: { clusterId: 
   if (!data) return <p className="text-sm text-slate-500">Reading the journal…</p>;
   const done = data.steps.filter((s) => s.status === 'done').length;
   const ended = TERMINAL_STATUSES.has(data.status);
+  const stockout = data.status === 'failed' ? stockoutOf(data.steps.map((st) => ({ ...st, zone: st.zone ?? null }))) : null;
   return (
     <div className="space-y-4">
       <div className="flex items-end justify-between gap-4">
@@ -111,6 +114,15 @@ export function OperationJournal({ clusterId, opId, clusterName }: { clusterId: 
           , which is recorded in the audit log with your reason.
         </div>
       )}
+      {stockout && (
+        <div role="note" className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900" data-testid="stockout">
+          Compute Engine had no capacity for the new replica in {stockout.zone} (a stockout; a quota raise does not help).{' '}
+          <Link href={`/clusters/${encodeURIComponent(clusterId)}/change?afterStockout=${opId}`} className="font-medium underline" data-testid="stockout-offer-link">
+            Plan the same change in another zone
+          </Link>
+          .
+        </div>
+      )}
       <div className="grid gap-4 lg:grid-cols-[1fr_26rem]">
         <ol className="space-y-1" data-testid="operation-steps">
           {data.steps.map((step, i) => (
@@ -119,6 +131,7 @@ export function OperationJournal({ clusterId, opId, clusterName }: { clusterId: 
           ))}
         </ol>
         <div className="min-w-0 space-y-4">
+          {data.calls && <PlannedCalls calls={data.calls} />}
           {data.kubeUpCommand && (
             <Card title="The same with kube-up">
               <pre className="whitespace-pre-wrap break-all text-xs">{data.kubeUpCommand}</pre>

@@ -3,6 +3,7 @@ import { recoveryUrls } from '@/lib/client/queries';
 import type { Finding, FindingAction, Severity } from '@/lib/core/assessment';
 import { describeSince, FAILURE_LABELS, zoneSubject, type FailureSince } from '@/lib/core/failure';
 import { Badge, type Tone } from '@/components/ui/badge';
+import { TrustHostKey } from './trust-host-key';
 
 const severityTone: Record<Severity, Tone> = { critical: 'bad', warning: 'warn', info: 'info' };
 
@@ -37,7 +38,7 @@ export function FindingsList({ clusterId, findings, failureSince = {}, observedA
   return (
     <ul className="space-y-3" data-testid="findings">
       {findings.map((f, i) => (
-        <li key={`${f.code}-${f.subject ?? ''}-${i}`} data-testid="finding" data-code={f.code} data-severity={f.severity} data-failure={f.failure} className="text-sm">
+        <li key={`${f.code}-${f.subject ?? ''}-${i}`} data-testid="finding" data-code={f.code} data-severity={f.severity} data-failure={f.failure} className="text-sm [overflow-wrap:anywhere]">
           <div className="flex flex-wrap items-center gap-2">
             <SeverityBadge severity={f.severity} />
             {f.failure && <Badge tone="neutral">{FAILURE_LABELS[f.failure]}</Badge>}
@@ -47,6 +48,7 @@ export function FindingsList({ clusterId, findings, failureSince = {}, observedA
           <p className="mt-1 text-slate-800">{f.message}</p>
           <p className="mt-0.5 text-slate-500"><span className="font-medium text-slate-600">Fix:</span> {f.fix}</p>
           {clusterId && f.action && <ActionLink clusterId={clusterId} action={f.action} />}
+          {clusterId && f.hostKey && <TrustHostKey clusterId={clusterId} change={f.hostKey} />}
         </li>
       ))}
     </ul>

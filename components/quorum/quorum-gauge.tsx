@@ -31,6 +31,8 @@ function VoterBar({ name, q }: { name: string; q: EtcdQuorum }) {
 export function QuorumGauge({ assessment }: { assessment: Assessment }) {
   const a = assessment;
   const lost = ETCD_CLUSTERS.some((c) => !a.etcd[c].hasQuorum);
+  // A partition lowers the tolerance although every replica is healthy: say why the number is low.
+  const cut = [...(a.connectivity.main?.cutPairs ?? []), ...(a.connectivity.events?.cutPairs ?? [])];
   const tone = lost ? 'text-red-700' : a.canLoseReplicas === 0 ? 'text-amber-700' : 'text-emerald-700';
   return (
     <div className="space-y-4">
@@ -39,6 +41,11 @@ export function QuorumGauge({ assessment }: { assessment: Assessment }) {
         <div className="text-xs text-slate-500">
           {a.healthyReplicas} of {a.totalReplicas} replicas healthy
         </div>
+        {cut.length > 0 && (
+          <div className="mt-1 text-xs text-amber-800" data-testid="tolerance-links">
+            Counted on the links etcd reports: {cut.map(([x, y]) => `${x} and ${y}`).join('; ')} cannot reach each other.
+          </div>
+        )}
       </div>
       {ETCD_CLUSTERS.map((c) => (
         <VoterBar key={c} name={c} q={a.etcd[c]} />

@@ -1,12 +1,13 @@
 import Link from 'next/link';
 import { recoveryUrls } from '@/lib/client/queries';
-import { describeReplicaHealth, type ReplicaHealth } from '@/lib/core/assessment';
+import { describeReplicaHealth, type MemberPeerView, type ReplicaHealth } from '@/lib/core/assessment';
 import type { FailureClass, ReplicaDiagnosis } from '@/lib/core/failure';
 import { formatBytes } from '@/lib/core/format';
 import { isNoAccessError } from '@/lib/core/probe-errors';
 import type { EtcdClusterName, LeaderElectedComponent, Replica } from '@/lib/core/topology';
 import { etcdRoleOf, type EtcdRole } from '@/lib/core/view';
 import { Badge, type Tone } from '@/components/ui/badge';
+import { EtcdPeersLine } from './etcd-peers-line';
 import { ReplicaFailure } from './replica-failure';
 
 const healthTone: Record<ReplicaHealth, Tone> = { healthy: 'good', unhealthy: 'bad', unknown: 'unknown' };
@@ -42,6 +43,8 @@ export function ReplicaCard({
   diagnosis,
   failureSince,
   observedAt,
+  peerView,
+  cutFrom = [],
 }: {
   clusterId: string;
   replica: Replica;
@@ -50,6 +53,10 @@ export function ReplicaCard({
   diagnosis: ReplicaDiagnosis | undefined;
   failureSince: Partial<Record<FailureClass, string>>;
   observedAt: string;
+  /** What its etcd main reports about its peers, when it did. */
+  peerView?: MemberPeerView | undefined;
+  /** Peers it answers Quorum beside but cannot reach (a partition, as etcd reports it). */
+  cutFrom?: string[];
 }) {
   const api = replica.apiServer;
   // Quorum's own SSH access failed: the replica's health is unknown, and replacing it is no fix.
@@ -62,16 +69,23 @@ export function ReplicaCard({
       data-health={health}
       data-access={noAccess ? 'none' : 'ok'} data-failure={diagnosis?.primary ?? 'none'} className={`rounded-lg border-2 bg-white p-3 shadow-sm ${border}`}>
       <header className="mb-2 flex items-start justify-between gap-2">
-        <h3 className="font-mono text-sm font-semibold break-all">{replica.name}</h3>
-        <Badge tone={healthTone[health]} testId="replica-health">{noAccess && health === 'unknown' ? 'unknown: no access' : health}</Badge>
+        <h3 className="min-w-0 font-mono text-sm font-semibold [overflow-wrap:anywhere]">{replica.name}</h3>
+        <span className="shrink-0 whitespace-nowrap">
+          <Badge tone={healthTone[health]} testId="replica-health">{noAccess && health === 'unknown' ? 'unknown: no access' : health}</Badge>
+        </span>
       </header>
       {noAccess && (
-        <p className="mb-2 rounded-md bg-slate-100 px-2 py-1 text-xs text-slate-700" data-testid="replica-no-access">
+        <p className="mb-2 rounded-md bg-slate-100 px-2 py-1 text-xs text-slate-700 [overflow-wrap:anywhere]" data-testid="replica-no-access">
           No access ({noAccess.reason}). Quorum cannot get into this replica over SSH; see the finding for what to fix.
         </p>
       )}
       {diagnosis && <ReplicaFailure diagnosis={diagnosis} since={failureSince} observedAt={observedAt} />}
-      {health !== 'healthy' && !(noAccess && health === 'unknown') && (
+      {health !== 'healthy' && cutFrom.length > 0 && (
+        <p className="mb-2 rounded-md bg-amber-50 px-2 py-1 text-xs text-amber-900 [overflow-wrap:anywhere]" data-testid="replica-cut-off">
+          Cut off from {cutFrom.join(', ')} by a partition. Replacing it would not mend the network; see the finding.
+        </p>
+      )}
+      {health !== 'healthy' && !(noAccess && health === 'unknown') && cutFrom.length === 0 && (
         <Link
           href={recoveryUrls.recover(clusterId, replica.name)}
           className="mb-2 block rounded-md bg-red-700 px-2 py-1 text-center text-sm font-medium text-white hover:bg-red-800"
@@ -94,6 +108,7 @@ export function ReplicaCard({
           <dd className="font-mono text-xs">{replica.externalIp ?? 'none'}</dd>
         </div>
         <EtcdLine cluster="main" replica={replica} />
+        {peerView && <EtcdPeersLine view={peerView} />}
         <EtcdLine cluster="events" replica={replica} />
         <div className="flex justify-between gap-2">
           <dt className="text-slate-500">API server</dt>

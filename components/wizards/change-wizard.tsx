@@ -2,6 +2,7 @@
 import Link from 'next/link';
 import { useSearchParams } from 'next/navigation';
 import { useEffect, useState, useTransition } from 'react';
+import { readStockoutOfferAction, type StockoutOfferView } from '@/lib/actions/read-stockout-offer-action';
 import { readBackupGateFailureAction, type BackupGateFailure } from '@/lib/actions/read-backup-gate-failure-action';
 import { previewPlanAction } from '@/lib/actions/preview-plan-action';
 import { startOperationAction } from '@/lib/actions/start-operation-action';
@@ -90,6 +91,24 @@ export function ChangeWizard({ clusterId, masterName, zones, outsideZones, repli
       current = false;
     };
   }, [clusterId, afterBackupFailure]);
+  // After a stockout the same change is planned at once in the best other zone (readStockoutOfferAction).
+  const afterStockout = useSearchParams().get('afterStockout');
+  const [stockout, setStockout] = useState<StockoutOfferView | null>(null);
+  useEffect(() => {
+    if (!afterStockout) return;
+    let current = true;
+    void readStockoutOfferAction({ clusterId, operationId: afterStockout }).then((r) => {
+      if (!current || !r.ok || !r.data) return;
+      const offer = r.data;
+      setStockout(offer);
+      if (offer.intent.kind === 'add-replica') setMode('add');
+      setResult(null);
+      startTransition(async () => setResult(await previewPlanAction({ clusterId, intent: offer.intent })));
+    });
+    return () => {
+      current = false;
+    };
+  }, [clusterId, afterStockout]);
   // The override is offered for exactly the change the gate stopped, never for another one.
   const offerOverride = gateFailure !== null && result?.ok === true && JSON.stringify(result.data.intent) === JSON.stringify(gateFailure.intent);
 
@@ -156,7 +175,11 @@ export function ChangeWizard({ clusterId, masterName, zones, outsideZones, repli
                     {z.refusal && !commonRefusal && ` · ${z.refusal}`}
                   </span>
                 </span>
-                {z.recommended && <Badge tone="good">recommended</Badge>}
+                {stockout?.exhaustedZone === z.zone ? (
+                  <Badge tone="warn">out of capacity just now</Badge>
+                ) : (
+                  (stockout ? stockout.zone === z.zone : z.recommended) && <Badge tone="good">recommended</Badge>
+                )}
               </button>
             ))}
             {outsideZones.length > 0 && (
@@ -225,6 +248,15 @@ export function ChangeWizard({ clusterId, masterName, zones, outsideZones, repli
               Preview the same change
             </button>{' '}
             to run it again, with or without a verified backup.
+          </div>
+        )}
+        {stockout && (
+          <div role="note" className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900" data-testid="stockout-offer" data-zone={stockout.zone}>
+            {stockout.message}{' '}
+            <Link href={`/clusters/${encodeURIComponent(clusterId)}/operations/${stockout.operationId}`} className="font-medium underline">
+              The stopped attempt
+            </Link>
+            .
           </div>
         )}
         {pending && <p className="text-sm text-slate-500">Observing the cluster and planning…</p>}

@@ -14,7 +14,7 @@ export type CreateChoices = {
   projects: Array<{ project: string; regions: Array<{ name: string; zones: string[] }>; clusters: string[] }>;
 };
 
-type Input = { project: string; masterName: string; zone: string; multizone: boolean; quorumReads: boolean };
+type Input = { project: string; masterName: string; zone: string; multizone: boolean };
 
 const field = 'mt-1 block w-full rounded-md border border-slate-300 bg-white px-2 py-1.5';
 
@@ -31,7 +31,7 @@ function Toggle({ checked, onChange, label, hint }: { checked: boolean; onChange
 }
 
 /**
- * Name, zone and kube-up's two settings, then the plan the server computed on a fresh look at Compute.
+ * Name, zone and kube-up's MULTIZONE, then the plan the server computed on a fresh look at Compute.
  * In the sandbox the operator confirms by typing the new name; on Compute Engine the wizard stops at the
  * kube-up command, since a master there boots from kube-up's scripts.
  */
@@ -39,7 +39,7 @@ export function CreateClusterWizard({ choices }: { choices: CreateChoices }) {
   const first = choices.projects[0];
   const [input, setInput] = useState<Input>(() => {
     const region = first?.regions[0];
-    return { project: first?.project ?? '', masterName: '', zone: region?.zones[0] ?? '', multizone: true, quorumReads: false };
+    return { project: first?.project ?? '', masterName: '', zone: region?.zones[0] ?? '', multizone: true };
   });
   const [previewed, setPreviewed] = useState<{ input: Input; result: Result<Plan> } | null>(null);
   const [pending, startTransition] = useTransition();
@@ -81,7 +81,7 @@ export function CreateClusterWizard({ choices }: { choices: CreateChoices }) {
             className={`${field} font-mono`}
           />
           <span className="mt-1 block text-xs text-slate-500">
-            kube-up&apos;s MASTER_NAME. Later replicas are named <span className="font-mono">{input.masterName.trim() || '<name>'}-xyz</span>; the firewall rules, static address and disk are named after it.
+            Ends in <span className="font-mono">-master</span>, as kube-up names it: <span className="font-mono">&lt;KUBE_GCE_INSTANCE_PREFIX&gt;-master</span>. Later replicas are named <span className="font-mono">{input.masterName.trim() || '<name>'}-xyz</span>; the firewall rules, static address and disk are named after it.
           </span>
           {taken && <span className="mt-1 block text-xs text-red-700">A cluster of that name exists in {input.project}.</span>}
         </label>
@@ -125,12 +125,6 @@ export function CreateClusterWizard({ choices }: { choices: CreateChoices }) {
         <p className="text-xs text-slate-500">Replicas added later must stay in {region?.name ?? 'this region'} ({region?.zones.length ?? 0} zones), so a zone outage can be survived once there are three.</p>
 
         <Toggle checked={input.multizone} onChange={(multizone) => change({ multizone })} label="MULTIZONE" hint="Keeps the kubelets of replicas in other zones; needed to spread replicas over zones." />
-        <Toggle
-          checked={input.quorumReads}
-          onChange={(quorumReads) => change({ quorumReads })}
-          label="ENABLE_ETCD_QUORUM_READS"
-          hint="Reads go through the etcd leader: fresher, slower."
-        />
 
         <button type="submit" className="rounded-md bg-slate-900 px-3 py-1.5 font-medium text-white disabled:opacity-50" disabled={pending || input.masterName.trim() === '' || input.zone === ''}>
           Preview

@@ -58,9 +58,20 @@ test('create wizard preview (not run)', async ({ page }) => {
   await form.getByLabel('Master name').fill('blue-master');
   await form.getByLabel('Region').selectOption('europe-west1');
   await form.getByLabel('Zone of the first master').selectOption('europe-west1-c');
-  await form.getByLabel('ENABLE_ETCD_QUORUM_READS').check();
   await form.getByRole('button', { name: 'Preview' }).click();
   await expect(page.getByTestId('plan-preview')).toBeVisible();
   await page.getByTestId('confirm-run').locator('input').fill('blue-master');
   await page.screenshot({ path: 'docs/create-wizard.png', fullPage: true });
+});
+
+test('settings: a missing permission', async ({ page, request }) => {
+  const iam = 'http://127.0.0.1:8781/sandbox/v1/chaos/iam';
+  await request.post(iam, { data: { denied: ['compute.targetPools.addInstance', 'iam.serviceAccounts.actAs'] } });
+  try {
+    await page.goto('/settings');
+    await expect(page.getByTestId('permission-missing-row')).toHaveCount(2, { timeout: 20_000 });
+    await page.screenshot({ path: 'docs/settings-permissions.png', fullPage: true });
+  } finally {
+    await request.post(iam, { data: { denied: [] } });
+  }
 });

@@ -9,12 +9,11 @@ export class CreateClusterPage {
     await this.page.getByRole('heading', { level: 1, name: 'Create a cluster' }).waitFor({ state: 'visible' });
   }
 
-  async fill(opts: { name: string; region?: string; zone?: string; quorumReads?: boolean }) {
+  async fill(opts: { name: string; region?: string; zone?: string }) {
     const form = this.page.getByTestId('create-form');
     await form.getByLabel('Master name').fill(opts.name);
     if (opts.region) await form.getByLabel('Region').selectOption(opts.region);
     if (opts.zone) await form.getByLabel('Zone of the first master').selectOption(opts.zone);
-    if (opts.quorumReads !== undefined) await form.getByLabel('ENABLE_ETCD_QUORUM_READS').setChecked(opts.quorumReads);
   }
 
   async preview() {

@@ -1,8 +1,8 @@
 'use server';
 import { z } from 'zod';
 import { fail } from '@/lib/core/errors';
-import { parseClusterId } from '@/lib/core/topology';
 import { defineAction } from '@/lib/actions/define-action';
+import { knownClusterRef, unknownClusterMessage } from '@/lib/server/known-clusters';
 import { chaosRequestSchema, clusterIdSchema } from '@/lib/actions/schemas';
 import { applyChaos } from '@/lib/server/services/sandbox-chaos';
 
@@ -12,8 +12,8 @@ export const applyChaosAction = defineAction(
   { role: 'operator', mutates: true },
   z.object({ clusterId: clusterIdSchema, request: chaosRequestSchema }),
   async ({ clusterId, request }, { actor, caller }) => {
-    const ref = parseClusterId(clusterId);
-    if (!ref) return fail('InvalidInput', 'Unknown cluster id.');
+    const ref = await knownClusterRef(clusterId);
+    if (!ref) return fail('NotFound', unknownClusterMessage(clusterId));
     return applyChaos(ref, request, undefined, actor, caller.source);
   },
 );

@@ -3,9 +3,10 @@ import { z } from 'zod';
 import { fail, type DomainErrorCode, type Result } from '@/lib/core/errors';
 import { actorOf, hasRole, ROLE_DUTIES, type Caller, type Role } from '@/lib/core/roles';
 import { isProviderError } from '@/lib/ports/provider-error';
-import { currentCaller } from '@/lib/server/auth/caller';
+import { currentCaller, currentSource } from '@/lib/server/auth/caller';
 import { container } from '@/lib/server/container';
-import { describeError } from '@/lib/server/describe-error';
+import { recordAnonymousRefusal } from '@/lib/server/audit/anonymous-refusals';
+import { providerRefusal } from '@/lib/server/provider-refusal';
 import { checkMutationRate } from '@/lib/server/rate-limit/actions';
 
 export type ActionContext = {
@@ -20,13 +21,13 @@ export type ActionAccess = { role: Role; mutates: boolean };
 /** An attempt refused before the action ran (nobody signed in, a role too low, too many requests), in the audit log. */
 export async function auditedRefusal<T>(name: string, caller: Caller | null, code: DomainErrorCode, message: string, extra: { retryAfterSeconds?: number } = {}): Promise<Result<T>> {
   try {
-    await container().store.addAudit({
-      actor: caller ? actorOf(caller) : 'anonymous',
-      source: caller?.source ?? null,
-      action: `action.${name}`,
-      outcome: 'refused',
-      detail: { code, message, ...(caller ? { role: caller.role } : {}) },
-    });
+    if (!caller) {
+      // Nobody signed in: folded per source and minute (lib/server/audit/anonymous-refusals.ts), so a flood of
+      // anonymous requests cannot fill the append-only log.
+      await recordAnonymousRefusal({ source: await currentSource(), action: `action.${name}`, code, message });
+      return { ok: false, code, message, ...extra };
+    }
+    await container().store.addAudit({ actor: actorOf(caller), source: caller.source, action: `action.${name}`, outcome: 'refused', detail: { code, message, role: caller.role } });
   } catch (error) {
     console.error(`[action ${name}] could not audit a refused attempt`, error);
   }
@@ -36,8 +37,9 @@ export async function auditedRefusal<T>(name: string, caller: Caller | null, cod
 /**
  * The one shape every server action has (STYLE.md): check who calls (signed in, role high enough, and for a
  * mutating action under the per-user rate; refused attempts are audited), parse the untyped input with zod, run the use-case, and map expected failures to
- * typed results. Unexpected errors are logged on the server and come back as a generic message: no stack
- * trace ever reaches the browser.
+ * typed results: a provider's failure (ProviderError) becomes its code with words (providerRefusal), audited when
+ * the action would have changed something. Unexpected errors are logged on the server and come back as a generic
+ * message: no stack trace ever reaches the browser.
  */
 export function defineAction<S extends z.ZodType, T>(
   name: string,
@@ -54,6 +56,7 @@ export function defineAction<S extends z.ZodType, T>(
       caller = null;
     }
     if (!caller) return auditedRefusal(name, null, 'Unauthenticated', 'Sign in first; nothing was changed.');
+    if (caller.mustChangePassword) return auditedRefusal(name, caller, 'PasswordChangeRequired', 'Set a password of your own first (on your account page); nothing was changed.');
     if (!hasRole(caller.role, access.role)) {
       return auditedRefusal(name, caller, 'Forbidden', `Your role (${caller.role}) may not do this: it takes the ${access.role} role, which ${ROLE_DUTIES[access.role]}. Nothing was changed; ask an admin.`);
     }
@@ -76,7 +79,9 @@ export function defineAction<S extends z.ZodType, T>(
       return await handler(parsed.data, { actor: actorOf(caller), caller });
     } catch (error) {
       if (isProviderError(error)) {
-        return fail(error.code === 'NotFound' ? 'NotFound' : 'ProviderUnavailable', describeError(error));
+        // A provider failing under an action is an answer for the operator, in words; a refused change is audited like every refusal.
+        const { code, message, ...extra } = providerRefusal(error);
+        return access.mutates ? auditedRefusal(name, caller, code, message, extra) : { ok: false, code, message, ...extra };
       }
       console.error(`[action ${name}]`, error);
       return fail('ProviderUnavailable', 'Something went wrong on the server; nothing was changed. Details are in the server log.');

@@ -6,7 +6,9 @@ import { clusterId as clusterIdOf, parseClusterId } from '@/lib/core/topology';
 import { defineAction } from '@/lib/actions/define-action';
 import { clusterIdSchema, clusterIntentSchema } from '@/lib/actions/schemas';
 import { container, forPlanning } from '@/lib/server/container';
+import { checkPreviewRate, previewRateRefusal } from '@/lib/server/rate-limit/actions';
 import { newReplicaNames } from '@/lib/server/services/replica-names';
+import { permissionRefusal } from '@/lib/server/services/permissions-preflight';
 import { ClusterNotFoundError, clusterView } from '@/lib/server/views';
 
 /** Plans a change on a live observation of the cluster and returns the plan or the refusal, changing nothing. */
@@ -14,7 +16,9 @@ export const previewPlanAction = defineAction(
   'previewPlan',
   { role: 'viewer', mutates: false },
   z.object({ clusterId: clusterIdSchema, intent: clusterIntentSchema }),
-  async ({ clusterId, intent }) => {
+  async ({ clusterId, intent }, { caller }) => {
+    const rate = checkPreviewRate(caller.userId);
+    if (!rate.ok) return previewRateRefusal(rate.retryAfterSeconds);
     const ref = parseClusterId(clusterId);
     if (!ref) return fail('InvalidInput', 'Unknown cluster id.');
     const [view, lockHolder] = await Promise.all([
@@ -34,6 +38,9 @@ export const previewPlanAction = defineAction(
       operationInProgress: lockHolder !== null,
       newNames: newReplicaNames(ref.masterName, taken, 7),
     });
-    return result.ok ? ok<Plan>(result.plan) : fail(result.refusal.code, result.refusal.message);
+    if (!result.ok) return fail(result.refusal.code, result.refusal.message);
+    // The preview refuses what the start would: a change needing a permission Quorum lacks.
+    const denied = await permissionRefusal(container().permissions, ref.project, result.plan.steps);
+    return denied ? fail(denied.code, denied.message) : ok<Plan>(result.plan);
   },
 );

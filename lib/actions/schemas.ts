@@ -7,6 +7,11 @@ import { parseClusterId } from '@/lib/core/topology';
 const gceName = z.string().max(63).regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/, 'Must be a Compute Engine name (lower-case letters, digits and hyphens).');
 const zone = z.string().max(63).regex(/^[a-z]+-[a-z]+[0-9]+-[a-z]$/, 'Must be a zone such as europe-west1-b.');
 
+export const gceNameSchema = gceName;
+export const zoneSchema = zone;
+/** An SSH key fingerprint as `ssh-keygen -l -E sha256` prints it. */
+export const sshFingerprintSchema = z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'Must be an SSH fingerprint such as SHA256:… (43 characters after the colon).');
+
 export const clusterIdSchema = z
   .string()
   .max(200)
@@ -35,7 +40,6 @@ export const newClusterSchema = z.object({
   masterName: z.string().trim().min(1, 'Give the new master a name.').max(100),
   zone: z.string().trim().min(1, 'Pick a zone.').max(63),
   multizone: z.boolean(),
-  quorumReads: z.boolean(),
 });
 
 /** A chaos control from the cluster page's panel (sandbox only): on one replica, or on a zone of the cluster's region. */

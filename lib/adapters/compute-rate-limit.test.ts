@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ComputePort, InsertInstanceSpec } from '@/lib/ports/compute';
 import { ProviderError } from '@/lib/ports/provider-error';
-import { ComputeBudget, RateLimitedCompute, type BudgetTiming, type ComputeBudgetConfig } from './compute-rate-limit';
+import { paceRefresh } from '@/lib/core/rate-limit';
+import { ComputeBudget, inOperationLane, METHOD_COST, RateLimitedCompute, type BudgetTiming, type ComputeBudgetConfig } from './compute-rate-limit';
 
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -181,7 +182,23 @@ describe('ComputeBudget', () => {
   it('lists the configured projects with a full bucket before any call', () => {
     const { budget } = setUp({ ratePerSecond: 20, burst: 40 }, ['p-two', 'p-one']);
     expect(budget.snapshot()).toEqual(
-      ['p-one', 'p-two'].map((project) => ({ project, capacity: 40, ratePerSecond: 20, tokens: 40, waiting: 0, granted: 0, waited: 0, totalWaitMs: 0, lastWait: null, refused: 0 })),
+      ['p-one', 'p-two'].map((project) => ({
+        project,
+        capacity: 40,
+        ratePerSecond: 20,
+        tokens: 40,
+        waiting: 0,
+        granted: 0,
+        grantedTokens: 0,
+        waited: 0,
+        totalWaitMs: 0,
+        lastWait: null,
+        refused: 0,
+        lanes: { operation: { granted: 0, waited: 0, totalWaitMs: 0, maxWaitMs: 0 }, observe: { granted: 0, waited: 0, totalWaitMs: 0, maxWaitMs: 0 } },
+        requestsByGroup: { read: 0, list: 0, operationRead: 0, mutation: 0 },
+        rateLimited: 0,
+        pausedUntil: null,
+      })),
     );
     expect(budget.state('p-unknown')).toEqual({ capacity: 40, refillPerSecond: 20, tokens: 40 });
   });
@@ -193,5 +210,150 @@ describe('ComputeBudget', () => {
     expect(budget.state('p-one').tokens).toBeCloseTo(1.5);
     await time.advance(10_000);
     expect(budget.state('p-one').tokens).toBe(2);
+  });
+});
+
+describe('ComputeBudget: what Google counts', () => {
+  it('charges each method in its quota groups: lists, reads, a mutation and its Operation wait', async () => {
+    const { compute, budget } = setUp({ ratePerSecond: 100, burst: 100 });
+    await compute.listMasterInstances('p-one');
+    await compute.listAllForwardingRules('p-one', 'x');
+    await compute.getInstance('p-one', 'z', 'n');
+    await compute.insertDisk('p-one', 'z', { name: 'd', sizeGb: 10, type: 'pd-ssd' });
+    await compute.freeInternalIp('p-one', 'r');
+    expect(budget.snapshot()[0]).toMatchObject({ granted: 5, grantedTokens: 8, requestsByGroup: { list: 4, read: 2, mutation: 1, operationRead: 1 } });
+    expect(Object.keys(METHOD_COST).sort()).toEqual(
+      Object.getOwnPropertyNames(RateLimitedCompute.prototype)
+        .filter((m) => !['constructor', 'limited', 'onMutation'].includes(m))
+        .sort(),
+    );
+  });
+
+  it('holds each quota group to its per-minute limit apart from the others', async () => {
+    // 60 a minute: a group's bucket holds 10 s of it (10 requests) and refills one a second.
+    const { time, calls, compute } = setUp({ ratePerSecond: 1_000, burst: 1_000, perMinute: 60 });
+    const reads = Array.from({ length: 11 }, () => compute.getAddress('p-one', 'r', 'a'));
+    const list = compute.listMasterInstances('p-one');
+    await time.advance(0);
+    await list;
+    expect(calls.filter((c) => c.at === 0).map((c) => c.method)).toEqual([...Array<string>(10).fill('getAddress'), 'listMasterInstances']);
+    await time.advance(1_000);
+    await Promise.all(reads);
+    expect(calls.at(-1)).toEqual({ method: 'getAddress', project: 'p-one', at: 1_000 });
+  });
+});
+
+describe('ComputeBudget: the operations lane', () => {
+  const op = <T>(work: () => Promise<T>) => inOperationLane(work);
+
+  it("never makes an operation's call wait behind the feeds' queue, while the feeds wait and slow down", async () => {
+    const { time, calls, compute, budget } = setUp({ ratePerSecond: 10, burst: 4, operationShare: 0.5 });
+    // The feeds queue 20 reads: their lane (5/s, 2 at once) is booked for seconds.
+    const feeds = Array.from({ length: 20 }, () => compute.getInstance('p-one', 'z', 'feed'));
+    await time.advance(0);
+    expect(paceRefresh(500, [{ project: 'p-one', state: budget.state('p-one') }]).slowedBy).toEqual({ reason: 'compute-budget', project: 'p-one' });
+    // An operation's mutation and read go at once, from its own lane.
+    const opCalls = op(() => Promise.all([compute.insertDisk('p-one', 'z', { name: 'd', sizeGb: 10, type: 'pd-ssd' }), compute.getDisk('p-one', 'z', 'd')]));
+    await time.advance(200);
+    await opCalls;
+    expect(calls.filter((c) => c.at === 0).map((c) => c.method)).toEqual(['getInstance', 'getInstance', 'insertDisk']);
+    // The read took the lane's third token: it is refilled at 5/s (200 ms), not behind the feeds' 3.6 s queue.
+    expect(calls.find((c) => c.method === 'getDisk')?.at).toBe(200);
+    const { lanes } = budget.snapshot()[0] ?? expect.fail('no budget');
+    expect(lanes.operation).toEqual({ granted: 2, waited: 1, totalWaitMs: 200, maxWaitMs: 200 });
+    expect(lanes.observe.maxWaitMs).toBe(3_600);
+    await time.advance(4_000);
+    await Promise.all(feeds);
+  });
+
+  it("lets an operation use the feeds' tokens when they are there, and never the other way round", async () => {
+    const { time, calls, compute } = setUp({ ratePerSecond: 10, burst: 4, operationShare: 0.5 });
+    // An operation's 4 reads: 2 from its lane, 2 from the idle feeds' lane, all at once.
+    await op(() => Promise.all(Array.from({ length: 4 }, () => compute.getDisk('p-one', 'z', 'd'))));
+    expect(calls.map((c) => c.at)).toEqual([0, 0, 0, 0]);
+    await time.advance(1_000);
+    // Feeds with their lane full and the operation's idle: they get their own 2 at once, then wait.
+    const feeds = Array.from({ length: 3 }, () => compute.getInstance('p-one', 'z', 'feed'));
+    await time.advance(0);
+    expect(calls.filter((c) => c.method === 'getInstance').map((c) => c.at)).toEqual([1_000, 1_000]);
+    await time.advance(200);
+    await Promise.all(feeds);
+    expect(calls.at(-1)).toMatchObject({ method: 'getInstance', at: 1_200 });
+  });
+
+  it('without a share, operations and feeds wait in one queue', async () => {
+    const { time, calls, compute } = setUp({ ratePerSecond: 10, burst: 1 });
+    const feed = compute.getInstance('p-one', 'z', 'feed');
+    const feed2 = compute.getInstance('p-one', 'z', 'feed');
+    const mine = op(() => compute.getDisk('p-one', 'z', 'd'));
+    await time.advance(300);
+    await Promise.all([feed, feed2, mine]);
+    expect(calls.map((c) => [c.method, c.at])).toEqual([['getInstance', 0], ['getInstance', 100], ['getDisk', 200]]);
+  });
+});
+
+describe('ComputeBudget: rateLimitExceeded', () => {
+  function limitedPort(time: FakeTime) {
+    const calls: Array<{ method: string; at: number }> = [];
+    let failNext = 0;
+    const inner = new Proxy(
+      {},
+      {
+        get: (_, method) => async () => {
+          calls.push({ method: String(method), at: time.now() });
+          if (failNext > 0) {
+            failNext -= 1;
+            throw new ProviderError('Forbidden', 'Rate Limit Exceeded', { httpStatus: 403, reason: 'rateLimitExceeded' });
+          }
+          return null;
+        },
+      },
+    ) as ComputePort;
+    return { inner, calls, fail: (n: number) => (failNext = n) };
+  }
+
+  it('pauses every call of the project after such an answer, twice as long each time, and starts again from 1 s after a success', async () => {
+    const time = new FakeTime();
+    const { inner, calls, fail } = limitedPort(time);
+    const budget = new ComputeBudget({ ratePerSecond: 100, burst: 100, maxWaitMs: 60_000, operationShare: 0.5 }, { timing: time });
+    const compute = new RateLimitedCompute(inner, budget);
+    fail(2);
+    await expect(compute.getDisk('p-one', 'z', 'd')).rejects.toMatchObject({ reason: 'rateLimitExceeded' });
+    expect(budget.snapshot()[0]).toMatchObject({ rateLimited: 1, pausedUntil: '2026-11-26T00:00:01.000Z' });
+    // Both lanes pause: the quota is the project's, whoever calls.
+    const next = inOperationLane(() => compute.getDisk('p-one', 'z', 'd')).catch((e: unknown) => e);
+    await time.advance(999);
+    expect(calls).toHaveLength(1);
+    await time.advance(1);
+    expect(await next).toMatchObject({ reason: 'rateLimitExceeded' });
+    const third = compute.getInstance('p-one', 'z', 'n');
+    await time.advance(1_999);
+    expect(calls).toHaveLength(2);
+    await time.advance(1);
+    await third;
+    expect(calls.map((c) => c.at)).toEqual([0, 1_000, 3_000]);
+    // A success resets the doubling.
+    fail(1);
+    // (The lane's one token after the pause went to the last call: this one waits 20 ms for the next, at 50/s.)
+    const fourth = compute.getDisk('p-one', 'z', 'd').catch((e: unknown) => e);
+    await time.advance(20);
+    expect(await fourth).toMatchObject({ reason: 'rateLimitExceeded' });
+    expect(budget.snapshot()[0]).toMatchObject({ rateLimited: 3, pausedUntil: '2026-11-26T00:00:04.020Z' });
+    await time.advance(1_000);
+    expect(budget.snapshot()[0]?.pausedUntil).toBeNull();
+  });
+
+  it('tells the listeners of every mutation, done or failed, and of no read', async () => {
+    const time = new FakeTime();
+    const { inner, fail } = limitedPort(time);
+    const compute = new RateLimitedCompute(inner, new ComputeBudget({ ratePerSecond: 100, burst: 100, maxWaitMs: 60_000 }, { timing: time }));
+    const told: string[] = [];
+    compute.onMutation((project) => told.push(project));
+    await compute.getInstance('p-one', 'z', 'n');
+    await compute.listMasterInstances('p-one');
+    await compute.deleteInstance('p-one', 'z', 'n');
+    fail(1);
+    await expect(compute.insertAddress('p-two', 'r', 'a')).rejects.toBeInstanceOf(ProviderError);
+    expect(told).toEqual(['p-one', 'p-two']);
   });
 });

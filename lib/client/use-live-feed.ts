@@ -5,8 +5,11 @@ import type { RefreshPace } from '@/lib/core/rate-limit';
 import { isNewerObservation } from '@/lib/core/view';
 
 export type LiveState = {
-  /** connecting: no stream yet; live: snapshots arriving; reconnecting: the stream dropped and the browser retries. */
-  status: 'connecting' | 'live' | 'reconnecting';
+  /**
+   * connecting: no stream yet; live: snapshots arriving; reconnecting: the stream dropped and the browser retries;
+   * ended: the server ended it because the session did (signed out, expired, account disabled): no retry.
+   */
+  status: 'connecting' | 'live' | 'reconnecting' | 'ended';
   failure: string | null;
   /** The server's period between observations, when the feed says it (stretched while the Compute API budget is low). */
   refresh: RefreshPace | null;
@@ -34,6 +37,11 @@ export function useLiveFeed<T>(url: string, queryKey: QueryKey, observedAtOf: (v
     source.addEventListener('failure', (event) => {
       const { message } = JSON.parse((event as MessageEvent<string>).data) as { message: string };
       setState((s) => ({ ...s, status: 'live', failure: message }));
+    });
+    source.addEventListener('session-ended', (event) => {
+      const { message } = JSON.parse((event as MessageEvent<string>).data) as { message: string };
+      source.close();
+      setState((s) => ({ ...s, status: 'ended', failure: message }));
     });
     source.addEventListener('refresh', (event) => {
       const refresh = JSON.parse((event as MessageEvent<string>).data) as RefreshPace;

@@ -5,6 +5,7 @@ import {
   bindMembersToReplicas,
   describeReplicaHealth,
   isTimeoutError,
+  noAccessFinding,
   replicaHealthOf,
   timeoutError,
   toleranceSentence,
@@ -26,6 +27,7 @@ import {
   withReplica,
   type TopologySpec,
 } from './testing/topology-builder';
+import { hostKeyChangedReason } from './probe-errors';
 import type { EtcdMember, Replica, Topology } from './topology';
 
 const B = 'prod-master-b01';
@@ -714,5 +716,33 @@ describe('tolerance is honest (property)', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('noAccessFinding', () => {
+  const replica = { name: 'prod-master-abc', zone: 'europe-west1-c' };
+  const pinned = `SHA256:${'p'.repeat(43)}`;
+  const presented = `SHA256:${'n'.repeat(43)}`;
+
+  it('names both fingerprints of a changed host key and offers it for an admin to trust, never a recovery', () => {
+    const f = noAccessFinding(replica, { kind: 'host-key', reason: `${hostKeyChangedReason(pinned, presented)} (instance id 7); refused` });
+    expect(f).toMatchObject({ code: 'NoAccess', severity: 'warning', subject: replica.name });
+    expect(f.message).toContain(`from ${pinned} (pinned) to ${presented}`);
+    expect(f.message).toContain('not counted as failed');
+    expect(f.fix).toContain('never accept it unchecked');
+    expect(f.hostKey).toEqual({ replica: replica.name, zone: replica.zone, pinnedFingerprint: pinned, presentedFingerprint: presented });
+    expect(f.action).toBeUndefined();
+  });
+
+  it.each([
+    ['key', "sshd at 198.18.0.5 refused Quorum's key", 'ssh-keys'],
+    ['network', 'port 22 of 198.18.0.5 cannot be reached (ECONNREFUSED)', 'sshd runs on the VM'],
+    ['host-key', 'the host no longer offers its pinned ssh-ed25519 key; refused', 'serial console'],
+  ] as const)('%s: says what to fix, offers nothing to trust or recover', (kind, reason, fix) => {
+    const f = noAccessFinding(replica, { kind, reason });
+    expect(f.message).toContain(reason);
+    expect(f.fix).toContain(fix);
+    expect(f.hostKey).toBeUndefined();
+    expect(f.action).toBeUndefined();
   });
 });

@@ -1,8 +1,20 @@
 // Assessment: what a Topology means for availability. Pure: derived from the Topology alone.
 import type { EtcdClusterName, Topology } from './topology';
 import { describePrimaryFailure, diagnoseCluster, FAILURE_LABELS, type ClusterDiagnosis, type FailureClass } from './failure';
-import { formatAge, pluralize } from './format';
-import { isNoAccessError, isTimeoutError, parseNoAccess, type NoAccessKind } from './probe-errors';
+import {
+  cutPairs,
+  cutZonePairs,
+  MAX_GRAPH_MEMBERS,
+  membersHoldingQuorum,
+  membersThatCanBeLost,
+  possibleLeaders,
+  zoneLossKeepsLeader,
+  zonesThatCanBeLostGiven,
+  type GraphMember,
+  type PeerGraph,
+} from './connectivity';
+import { formatAge, listOf, pluralize } from './format';
+import { hostKeyChangeOf, isNoAccessError, isTimeoutError, parseNoAccess, type NoAccessKind } from './probe-errors';
 import {
   hasQuorum,
   quorumOf,
@@ -45,6 +57,8 @@ export const FINDING_CODES = [
   'ZoneUnreachable',
   'MemberLagging',
   'NoAccess',
+  'ZonePartition',
+  'PeersCut',
 ] as const;
 export type FindingCode = (typeof FINDING_CODES)[number];
 
@@ -61,7 +75,12 @@ export type Finding = {
   failure?: FailureClass;
   /** The guided fix the page offers with the finding: the recovery wizard for a replica, or a rebalance. */
   action?: FindingAction;
+  /** NoAccess for a changed host key: what an admin may trust (the page offers it to admins only). */
+  hostKey?: HostKeyChange;
 };
+
+/** A replica whose SSH host key is not the pinned one, with both fingerprints as `ssh-keygen -l` prints them. */
+export type HostKeyChange = { replica: string; zone: string; pinnedFingerprint: string; presentedFingerprint: string };
 
 export type FindingAction = { kind: 'recover'; replica: string } | { kind: 'rebalance'; zone: string };
 
@@ -86,8 +105,39 @@ export type ZoneAssessment = {
   lossKeepsQuorum: boolean;
 };
 
+/** What one replica's etcd reports about its peers, by name. */
+export type MemberPeerView = {
+  replica: string;
+  zone: string;
+  /** The leader its status reports, by replica name (the member's label when no replica backs it); null when it knows none. */
+  leader: string | null;
+  raftTerm: number;
+  /** etcd_server_has_leader; null when the metric was missing. */
+  hasLeader: boolean | null;
+  /** The other members (voters and learners) it has an active peer link to, by name. */
+  sees: string[];
+  /** Every other member of the cluster, by name. */
+  peers: string[];
+};
+
+/** An etcd cluster's links as its members report them (connectivity.ts); null in the Assessment when no member reported. */
+export type EtcdConnectivity = {
+  /** Per replica whose etcd answered and reported its peers, in replica order. */
+  views: MemberPeerView[];
+  /** Healthy voters (by name, each pair sorted) that do not reach each other although both answer Quorum. */
+  cutPairs: Array<[string, string]>;
+  /** Zones (each pair sorted) between which no healthy voter reaches another. */
+  cutZones: Array<[string, string]>;
+  /** Healthy voters that reach a quorum of the voters directly now: the leader is one of them. */
+  possibleLeaders: string[];
+  /** Healthy voters whose loss alone would leave no member reaching a quorum: the cluster holds through them. */
+  holdingQuorum: string[];
+};
+
 export type Assessment = {
   etcd: Record<EtcdClusterName, EtcdQuorum>;
+  /** Per etcd cluster, what its members report about their links; null where none reported (then the tolerance is counted). */
+  connectivity: Record<EtcdClusterName, EtcdConnectivity | null>;
   replicaHealth: Record<string, ReplicaHealth>;
   healthyReplicas: number;
   totalReplicas: number;
@@ -122,7 +172,9 @@ export type Assessment = {
 //   A healthy voter is a voter whose bound replica is RUNNING and answered status as a voter. leaderId is the leader most
 //   answering members report (ties: the highest raft term, then the smaller id).
 //   canLoseReplicas and canLoseZones are the minimum over both clusters; the zone figure is the worst case
-//   (the zones with the most healthy voters go first).
+//   (the zones with the most healthy voters go first). Where members reported their peer links (Replica.etcdPeers),
+//   both figures come from the links instead (connectivity.ts): losses after which no member reaches a quorum
+//   of voters directly. Without any report they are the counting figures.
 // ---------------------------------------------------------------------------------------------------------------
 
 // --- Time-outs: the convention shared with the adapters (probe-errors.ts) ----------------------------------------
@@ -235,6 +287,8 @@ function memberLabel(member: EtcdMember): string {
 type Seat = {
   /** Replica name when bound, else the member's label. */
   label: string;
+  /** The member's id: from the member list, else the id its replica reported; null when neither is known. */
+  memberId: string | null;
   replica: Replica | null;
   /** Answered status (as a voter, for voters). */
   answering: boolean;
@@ -256,14 +310,15 @@ type ClusterEval = {
   answered: boolean;
 };
 
-function seatOf(label: string, replica: Replica | null, cluster: EtcdClusterName, asLearner: boolean): Seat {
+function seatOf(label: string, replica: Replica | null, cluster: EtcdClusterName, asLearner: boolean, memberId: string | null = null): Seat {
   const status = replica?.etcd[cluster];
   // A VM on its way down (STOPPING) may still answer for a moment: it is not counted on.
   const answering = replica?.vmStatus === 'RUNNING' && status !== undefined && status.ok && status.isLearner === asLearner;
   // A member Quorum cannot get to (no SSH access) may well be up: like a time-out, it is not counted as lost.
   const timedOut =
     replica !== null && replica.vmStatus === 'RUNNING' && status !== undefined && !status.ok && (isTimeoutError(status.error) || isNoAccessError(status.error));
-  return { label, replica, answering, timedOut };
+  const id = memberId ?? (status?.ok ? status.memberId : null);
+  return { label, memberId: id, replica, answering, timedOut };
 }
 
 function evaluateCluster(t: Topology, cluster: EtcdClusterName): ClusterEval {
@@ -277,7 +332,7 @@ function evaluateCluster(t: Topology, cluster: EtcdClusterName): ClusterEval {
   if (members) {
     const bound = bindMembersToReplicas(members, t.replicas, cluster);
     const replicaOf = (m: EtcdMember) => byName.get(bound.get(m.id) ?? '') ?? null;
-    const seat = (m: EtcdMember) => seatOf(replicaOf(m)?.name ?? memberLabel(m), replicaOf(m), cluster, m.isLearner);
+    const seat = (m: EtcdMember) => seatOf(replicaOf(m)?.name ?? memberLabel(m), replicaOf(m), cluster, m.isLearner, m.id);
     voters = members.filter((m) => !m.isLearner).map(seat);
     learners = members.filter((m) => m.isLearner).map(seat);
     const boundNames = new Set(bound.values());
@@ -353,6 +408,56 @@ function placementLayout(c: ClusterEval): ZoneLayout {
   return { voters, healthyByZone };
 }
 
+// --- Peer links ------------------------------------------------------------------------------------------------
+
+type ClusterLinks = { graph: PeerGraph; connectivity: EtcdConnectivity };
+
+/** The healthy voters' links as their members report them; null when no healthy voter reported its peers. */
+function linksOf(c: ClusterEval): ClusterLinks | null {
+  const seats = [...c.voters, ...c.learners];
+  const nameOf = new Map(seats.flatMap((s) => (s.memberId === null ? [] : [[s.memberId, s.label] as const])));
+  const reportOf = (s: Seat) => {
+    const view = s.replica?.etcdPeers?.[c.name];
+    return view?.ok ? view : null;
+  };
+  const healthy = c.voters.filter((s): s is Seat & { replica: Replica; memberId: string } => s.answering && s.replica !== null && s.memberId !== null);
+  if (!healthy.some((s) => reportOf(s) !== null) || healthy.length > MAX_GRAPH_MEMBERS) return null;
+  const members: GraphMember[] = healthy.map((s) => {
+    const report = reportOf(s);
+    return { id: s.memberId, zone: s.replica.zone, sees: report ? new Set(report.activePeers) : null };
+  });
+  const graph: PeerGraph = { voters: c.quorum.voters, members };
+  const name = (id: string) => nameOf.get(id) ?? `member ${id}`;
+  const pair = (a: string, b: string): [string, string] => (a < b ? [a, b] : [b, a]);
+  const views: MemberPeerView[] = seats.flatMap((s) => {
+    const report = reportOf(s);
+    const status = s.replica?.etcd[c.name];
+    if (!report || !s.replica || !status?.ok) return [];
+    const others = seats.filter((o) => o !== s && o.memberId !== null);
+    return [
+      {
+        replica: s.label,
+        zone: s.replica.zone,
+        leader: status.leaderId === '0' || status.leaderId === '' ? null : name(status.leaderId),
+        raftTerm: status.raftTerm,
+        hasLeader: report.hasLeader,
+        sees: others.filter((o) => report.activePeers.includes(o.memberId ?? '')).map((o) => o.label),
+        peers: others.map((o) => o.label),
+      },
+    ];
+  });
+  return {
+    graph,
+    connectivity: {
+      views,
+      cutPairs: cutPairs(graph).map(([a, b]) => pair(name(a.id), name(b.id))),
+      cutZones: cutZonePairs(graph),
+      possibleLeaders: possibleLeaders(graph).map((m) => name(m.id)),
+      holdingQuorum: membersHoldingQuorum(graph).map((m) => name(m.id)),
+    },
+  };
+}
+
 // --- Findings --------------------------------------------------------------------------------------------------
 
 const SEVERITY_RANK: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
@@ -370,11 +475,6 @@ const COMPONENT_DUTY: Record<LeaderElectedComponent, string> = {
   'cluster-autoscaler': 'node groups stop scaling',
 };
 
-function listOf(items: readonly string[]): string {
-  if (items.length <= 1) return items.join('');
-  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1] ?? ''}`;
-}
-
 function clustersLabel(clusters: readonly EtcdClusterName[]): string {
   return clusters.length === ETCD_CLUSTERS.length ? 'main and events' : listOf(clusters);
 }
@@ -386,6 +486,7 @@ type Context = {
   diagnosis: ClusterDiagnosis;
   clusters: ClusterEval[];
   canLoseReplicas: number;
+  links: Array<ClusterLinks | null>;
   /** Zones of the region with no replica, in order. */
   freeZones: string[];
   replicasByZone: Map<string, Replica[]>;
@@ -461,6 +562,20 @@ function replicaFindings(ctx: Context): Finding[] {
       detail.health === 'unknown'
         ? `Replica ${r.name} did not answer in time (${label}${listOf(detail.timedOut)}), so Quorum counts it as down and ${consequence}.`
         : `Replica ${r.name} is unhealthy (${label}${reasons}), so ${consequence}.`;
+    const cutOff = cutOffFromLeader(ctx, r.name);
+    if (detail.health === 'unhealthy' && cutOff) {
+      // Its etcd answers but has lost the leader behind a partition: the API server's etcd check fails with it.
+      // A replacement would sit behind the same cut, so no recovery is offered; the network is the fix.
+      out.push({
+        code: 'ReplicaUnhealthy',
+        severity: critical ? 'critical' : 'warning',
+        subject: r.name,
+        message: `Replica ${r.name} is unhealthy (${reasons}): its etcd main answers but knows no leader, because it has no link to ${listOf(cutOff)} (a partition, see the partition finding), so requests the load balancer sends to it fail.`,
+        fix: `Do not replace ${r.name}: restore the network between its zone and ${listOf([...new Set(cutOff.map((n) => ctx.t.replicas.find((x) => x.name === n)?.zone ?? n))])} (VPC routes, firewall rules for etcd's peer ports); it rejoins by itself.`,
+        ...(primary ? { failure: primary } : {}),
+      });
+      continue;
+    }
     out.push({
       code: 'ReplicaUnhealthy',
       severity: critical ? 'critical' : 'warning',
@@ -511,26 +626,50 @@ function replicaFindings(ctx: Context): Finding[] {
 }
 
 /**
+ * The members (by name) `replica`'s etcd main has no link to, when it knows no leader and is one side of a cut
+ * pair (connectivity.ts): a member that lost its leader to a partition, not a failed one. Null otherwise.
+ */
+function cutOffFromLeader(ctx: Context, replica: string): string[] | null {
+  const k = ctx.links[0]?.connectivity;
+  const view = k?.views.find((v) => v.replica === replica);
+  if (!k || !view || view.leader !== null) return null;
+  const cut = k.cutPairs.flatMap(([a, b]) => (a === replica ? [b] : b === replica ? [a] : []));
+  return cut.length > 0 ? cut : null;
+}
+
+/**
  * Quorum's own access problem on a replica: a warning that says what to fix, with no recovery offered (the
  * replica may be perfectly fine) and no claim about quorum.
  */
-export function noAccessFinding(r: Pick<Replica, 'name'>, noAccess: { kind: NoAccessKind; reason: string }): Finding {
+export function noAccessFinding(r: Pick<Replica, 'name' | 'zone'>, noAccess: { kind: NoAccessKind; reason: string }): Finding {
+  const change = noAccess.kind === 'host-key' ? hostKeyChangeOf(noAccess.reason) : null;
+  const consequence = 'so its health is unknown: it is not counted as failed, and no change that needs it can be made.';
+  if (change) {
+    return {
+      code: 'NoAccess',
+      severity: 'warning',
+      subject: r.name,
+      message: `Quorum refuses to log in to replica ${r.name}: its SSH host key changed from ${change.pinnedFingerprint} (pinned) to ${change.presentedFingerprint}, ${consequence}`,
+      fix: `Check on the VM itself (its serial console: ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub) that ${change.presentedFingerprint} is its key, e.g. because it was re-imaged; if so, an admin trusts the new host key here. If it is not, someone may be in the middle: never accept it unchecked.`,
+      hostKey: { replica: r.name, zone: r.zone, ...change },
+    };
+  }
   return {
     code: 'NoAccess',
     severity: 'warning',
     subject: r.name,
-    message: `Quorum cannot get into replica ${r.name} over SSH (${noAccess.reason}), so its health is unknown: it is not counted as failed, and no change that needs it can be made.`,
+    message: `Quorum cannot get into replica ${r.name} over SSH (${noAccess.reason}), ${consequence}`,
     fix: NO_ACCESS_FIX[noAccess.kind](r.name),
   };
 }
 
 const NO_ACCESS_FIX: Record<NoAccessKind, (name: string) => string> = {
   key: (name) =>
-    `Publish Quorum's SSH key on ${name}: it is written to the instance's ssh-keys metadata automatically, so check that Quorum's service account may set instance metadata (compute.instances.setMetadata), that block-project-ssh-keys is not hiding it, and that the guest agent runs on the VM.`,
+    `Quorum publishes its key in ${name}'s ssh-keys metadata again by itself, and the guest agent takes it up within seconds. If this stays, check that Quorum's service account may set instance metadata (compute.instances.setMetadata), that the guest agent runs on the VM, and that nothing keeps removing the key.`,
   network: (name) =>
     `Check the network path from Quorum to port 22 of ${name}: a firewall rule allowing tcp:22 from Quorum's address, the address Quorum dials (QUORUM_SSH_ADDRESS: internal inside the VPC, external otherwise), and that sshd runs on the VM.`,
   'host-key': (name) =>
-    `The host key of ${name} is not the one Quorum pinned: verify on the VM (or its serial console) that the key changed legitimately, e.g. the VM was re-created, then forget the pin so Quorum pins the new key; never accept it unchecked.`,
+    `The host key of ${name} is not one Quorum can trust: verify on the VM (its serial console) that the key changed legitimately, e.g. the VM was re-imaged; never accept it unchecked.`,
   'os-login': (name) => `OS Login is enabled for ${name} (enable-oslogin=TRUE); Quorum does not support OS Login yet: turn it off for the masters or reach them another way.`,
   other: (name) => `Check Quorum's SSH access to ${name} (its key in the instance metadata, port 22, the pinned host key).`,
 };
@@ -880,6 +1019,70 @@ function settingsFindings(ctx: Context): Finding[] {
   ];
 }
 
+/** `prod-master-b01 reports leader prod-master-d01 (term 3) and sees 1 of 2 peers: prod-master-d01` */
+function describeView(v: MemberPeerView): string {
+  const leader = v.leader === null ? 'knows no leader' : v.leader === v.replica ? `is the leader (term ${v.raftTerm})` : `reports leader ${v.leader} (term ${v.raftTerm})`;
+  const sees =
+    v.sees.length === 0 ? 'sees no peer' : v.sees.length === v.peers.length ? `sees all ${pluralize(v.peers.length, 'peer')}` : `sees ${v.sees.length} of ${pluralize(v.peers.length, 'peer')}: ${listOf(v.sees)}`;
+  return `${v.replica} ${leader} and ${sees}`;
+}
+
+/**
+ * Members that answer Quorum but not each other: a partition. Nothing is wrong with the replicas, so no recovery
+ * is offered (a replacement would sit behind the same cut); the finding says what each side's etcd reports,
+ * what the cut leaves of the tolerance, and where to look.
+ */
+function partitionFindings(ctx: Context): Finding[] {
+  const out: Finding[] = [];
+  ctx.clusters.forEach((c, i) => {
+    const links = ctx.links[i];
+    if (!links) return;
+    const { connectivity: k, graph } = links;
+    if (k.cutPairs.length === 0) return;
+    const zoneOf = new Map(ctx.t.replicas.map((r) => [r.name, r.zone]));
+    const critical = membersThatCanBeLost(graph) === 0;
+    const leaders = new Set(k.views.filter((v) => v.leader !== null).map((v) => v.leader));
+    const named = (names: readonly string[]) => names.map((n) => `${n}${leaders.has(n) ? ', the leader' : ''}`);
+    let meaning: string;
+    if (k.possibleLeaders.length === 0) {
+      meaning = `No member reaches a majority of the ${pluralize(c.quorum.voters, 'voter')} directly, so etcd ${c.name} cannot commit and writes stop until the links are back.`;
+    } else if (k.holdingQuorum.length > 0) {
+      const zones = [...new Set(k.holdingQuorum.map((n) => zoneOf.get(n) ?? n))];
+      meaning = `etcd ${c.name} keeps quorum only through ${listOf(zones)} (${listOf(named(k.holdingQuorum))}); losing ${k.holdingQuorum.length === 1 ? 'it' : 'any of them'} stops writes.`;
+    } else {
+      meaning = `etcd ${c.name} still has a leader reaching a majority, and can lose ${pluralize(membersThatCanBeLost(graph), 'more replica')}.`;
+    }
+    const where = (zones: readonly string[]) =>
+      `Replacing a replica would not help: the replicas are up, the network between ${listOf(zones)} is not. Check the VPC's routes and the firewall rules between the masters of ${zones.length === 2 ? 'these zones' : 'those zones'} (etcd's peer ports tcp:2380 and tcp:2381 between masters: kube-up's default-internal-master rule), and any appliance or route between them; etcd reconnects by itself once packets flow.`;
+    const covered = new Set<string>();
+    for (const [za, zb] of k.cutZones) {
+      const side = (zone: string) => k.views.filter((v) => v.zone === zone);
+      const views = [...side(za), ...side(zb)];
+      for (const [a, b] of k.cutPairs) if (zoneOf.get(a) !== zoneOf.get(b) && [za, zb].includes(zoneOf.get(a) ?? '') && [za, zb].includes(zoneOf.get(b) ?? '')) covered.add(`${a}|${b}`);
+      out.push({
+        code: 'ZonePartition',
+        severity: critical ? 'critical' : 'warning',
+        subject: `${za} | ${zb}`,
+        message: `etcd ${c.name} members in ${za} and ${zb} cannot reach each other, although both answer Quorum: ${views.map(describeView).join('; ')}. ${meaning}`,
+        fix: where([za, zb]),
+      });
+    }
+    const rest = k.cutPairs.filter(([a, b]) => !covered.has(`${a}|${b}`));
+    if (rest.length > 0) {
+      const names = [...new Set(rest.flat())].sort();
+      const views = k.views.filter((v) => names.includes(v.replica));
+      out.push({
+        code: 'PeersCut',
+        severity: critical ? 'critical' : 'warning',
+        subject: null,
+        message: `etcd ${c.name} members ${listOf(rest.map(([a, b]) => `${a} and ${b}`))} cannot reach each other, although all answer Quorum: ${views.map(describeView).join('; ')}. ${meaning}`,
+        fix: where([...new Set(names.map((n) => zoneOf.get(n) ?? n))].sort()),
+      });
+    }
+  });
+  return out;
+}
+
 export function assessTopology(t: Topology, now: Date): Assessment {
   const health: Record<string, ReplicaHealthDetail> = {};
   for (const r of t.replicas) health[r.name] = describeReplicaHealth(r);
@@ -892,14 +1095,28 @@ export function assessTopology(t: Topology, now: Date): Assessment {
   for (const r of t.replicas) replicasByZone.set(r.zone, [...(replicasByZone.get(r.zone) ?? []), r]);
   const layouts = clusters.map((c) => healthyLayout(c, zoneNames));
 
-  const canLoseReplicas = Math.min(...clusters.map((c) => remainingFailures(c.quorum.healthyVoters, c.quorum.voters)));
-  const canLoseZones = Math.min(...layouts.map(zonesThatCanBeLost));
+  const links = clusters.map(linksOf);
+  const canLoseReplicas = Math.min(
+    ...clusters.map((c, i) => {
+      const g = links[i]?.graph;
+      return g ? membersThatCanBeLost(g) : remainingFailures(c.quorum.healthyVoters, c.quorum.voters);
+    }),
+  );
+  const canLoseZones = Math.min(
+    ...layouts.map((l, i) => {
+      const g = links[i]?.graph;
+      return g ? zonesThatCanBeLostGiven(g) : zonesThatCanBeLost(l);
+    }),
+  );
   const mainLayout = layouts[0];
   const zones: ZoneAssessment[] = zoneNames.map((zone) => ({
     zone,
     replicas: (replicasByZone.get(zone) ?? []).map((r) => r.name),
     healthyVoters: mainLayout?.healthyByZone[zone] ?? 0,
-    lossKeepsQuorum: layouts.every((l) => zoneLossKeepsQuorum(l, zone)),
+    lossKeepsQuorum: layouts.every((l, i) => {
+      const g = links[i]?.graph;
+      return zoneLossKeepsQuorum(l, zone) && (!g || zoneLossKeepsLeader(g, zone));
+    }),
   }));
 
   const diagnosis = diagnoseCluster(t);
@@ -910,6 +1127,7 @@ export function assessTopology(t: Topology, now: Date): Assessment {
     diagnosis,
     clusters,
     canLoseReplicas,
+    links,
     // A zone that is down cannot take a replica, so it is not offered as free.
     freeZones: t.regionZones.filter((z) => !replicasByZone.has(z) && !diagnosis.zonesUnreachable.some((o) => o.zone === z)),
     replicasByZone,
@@ -922,6 +1140,7 @@ export function assessTopology(t: Topology, now: Date): Assessment {
     ...loadBalancerFindings(ctx),
     ...leaseFindings(ctx),
     ...settingsFindings(ctx),
+    ...partitionFindings(ctx),
   ];
   // Array.prototype.sort is stable (ES2019): equal severities keep the order above.
   findings.sort((a, b) => compareSeverity(a.severity, b.severity));
@@ -930,6 +1149,7 @@ export function assessTopology(t: Topology, now: Date): Assessment {
   const replicaHealth: Record<string, ReplicaHealth> = Object.fromEntries(Object.entries(health).map(([name, d]) => [name, d.health]));
   return {
     etcd,
+    connectivity: { main: links[0]?.connectivity ?? null, events: links[1]?.connectivity ?? null },
     replicaHealth,
     healthyReplicas: Object.values(replicaHealth).filter((h) => h === 'healthy').length,
     totalReplicas: t.replicas.length,

@@ -29,6 +29,8 @@ export type ChaosInstance = {
   frozen: boolean;
   zoneDown: boolean;
   etcd: { main: ChaosEtcdProcess; events: ChaosEtcdProcess };
+  /** Whether the VM's sshd runs (false after the sandbox's stop-sshd: nobody gets in, etcd keeps running). */
+  sshd: boolean;
 };
 
 export type ChaosState = { zonesDown: string[]; instances: ChaosInstance[] };
@@ -41,5 +43,6 @@ export function injectedFaults(i: ChaosInstance): string[] {
   const killed = (['main', 'events'] as const).filter((c) => i.etcd[c] === 'killed');
   if (killed.length > 0) out.push(`etcd ${killed.join(' and ')} killed`);
   if (i.frozen && !i.zoneDown) out.push('frozen');
+  if (!i.sshd && i.status === 'RUNNING') out.push('sshd stopped');
   return out;
 }

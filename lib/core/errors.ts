@@ -9,6 +9,12 @@ export const DOMAIN_ERROR_CODES = [
   'NotFound',
   /** Nobody is signed in: sign in first. */
   'Unauthenticated',
+  /** The account still has its one-time password: set one of your own first. */
+  'PasswordChangeRequired',
+  /** The password is too short, the email, or easy to guess (lib/core/password-policy.ts). */
+  'WeakPassword',
+  /** The change would leave no active admin. */
+  'LastAdmin',
   /** Signed in, but the role does not allow it. */
   'Forbidden',
   /** Too many requests: `retryAfterSeconds` says when to try again. */
@@ -27,6 +33,18 @@ export const DOMAIN_ERROR_CODES = [
   'Unsupported',
   /** Quorum cannot get into a replica the change needs (its SSH access): fix the access first. */
   'NoAccess',
+  /** etcd's members report links cut between them (a partition): no membership change until the network is whole. */
+  'NetworkPartition',
+  /** The replica presents another SSH host key than the one the admin was shown (or the pin changed meanwhile): nothing was trusted. */
+  'HostKeyMismatch',
+  /** Compute Engine quota (which one, which region) is used up: free some or ask for more, then run it again. */
+  'QuotaExceeded',
+  /** The zone has no capacity for the instance now (ZONE_RESOURCE_POOL_EXHAUSTED): try another zone. */
+  'ZoneExhausted',
+  /** Quorum's identity lacks a Compute Engine permission (named): grant it, then run it again. */
+  'PermissionDenied',
+  /** Quorum's identity lacks an IAM permission the change needs (named, with the role that grants it): nothing was changed. */
+  'PermissionMissing',
 ] as const;
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];
 

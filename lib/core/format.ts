@@ -64,3 +64,9 @@ export function pluralize(count: number, singular: string, plural = `${singular}
 function withRemainder(value: number, unit: string, remainder: number, remainderUnit: string): string {
   return remainder === 0 ? `${value}${unit}` : `${value}${unit}${remainder}${remainderUnit}`;
 }
+
+/** `a`, `a and b`, `a, b and c`: a list in a sentence. */
+export function listOf(items: readonly string[]): string {
+  if (items.length <= 1) return items.join('');
+  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1] ?? ''}`;
+}

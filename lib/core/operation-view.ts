@@ -1,4 +1,5 @@
 // What the operation page shows: the journal of one operation. Pure types; the server fills them from the store.
+import type { PlanCalls } from './dry-run';
 
 export type OperationStepView = {
   index: number;
@@ -11,6 +12,8 @@ export type OperationStepView = {
   error: string | null;
   /** The planner's note when the state after this step is a temporary risky one. */
   transient: string | null;
+  /** The zone the plan gave the step (`params.zone`), when it has one: a stockout names it. */
+  zone?: string | null;
 };
 
 export type OperationView = {
@@ -27,6 +30,8 @@ export type OperationView = {
   /** Where it stopped and what state the cluster is in, once it ended. */
   outcome: string | null;
   kubeUpCommand: string | null;
+  /** The dry run kept with the plan when the operation was created; null for one journaled before there were dry runs. */
+  calls: PlanCalls | null;
   steps: OperationStepView[];
   log: Array<{ id: number; at: string; level: 'info' | 'warn' | 'error'; message: string }>;
   /** When this view was read from the journal. */

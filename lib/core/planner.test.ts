@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { assessTopology } from './assessment';
 import type { DomainErrorCode } from './errors';
 import { planCreateCluster, planOperation, STEP_KINDS, type ClusterIntent, type Plan, type PlanResult, type PlanWarningCode, type StepKind } from './planner';
-import { NOW, buildTopology, prodSpec, stagingSpec, type TopologySpec } from './testing/topology-builder';
+import { NOW, buildTopology, prodSpec, stagingSpec, withPeerLinks, type TopologySpec } from './testing/topology-builder';
 import type { Topology } from './topology';
 
 type PlanOpts = { operationInProgress?: boolean; newNames?: string[]; backupGateOverride?: { reason: string } };
@@ -142,6 +142,29 @@ describe('refusals', () => {
     expect(r.refusal.code).toBe(code);
     expect(r.refusal.message).toMatch(says);
     expect(r).not.toHaveProperty('plan');
+  });
+});
+
+describe('a partition etcd reports', () => {
+  // prod b01 (leader), c02, d03: c02 and d03 answer Quorum but not each other.
+  const cut = () => withPeerLinks(buildTopology(prodSpec()), [['prod-master-c02', 'prod-master-d03']]);
+
+  it.each<[string, ClusterIntent]>([
+    ['add', { kind: 'add-replica', zone: 'europe-west1-b' }],
+    ['remove', { kind: 'remove-replica', zone: 'europe-west1-d', name: 'prod-master-d03' }],
+    ['replace', { kind: 'replace-replica', name: 'prod-master-c02' }],
+    ['scale', { kind: 'scale', replicas: 5 }],
+  ])('refuses %s, naming the zones and what to fix', (_label, intent) => {
+    const r = planFor(cut(), intent);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.refusal.code).toBe('NetworkPartition');
+    expect(r.refusal.message).toContain('zones europe-west1-c and europe-west1-d cannot reach each other');
+    expect(r.refusal.message).toContain('tcp:2380-2381');
+  });
+
+  it('plans as before once the links are whole', () => {
+    expect(planFor(withPeerLinks(buildTopology(prodSpec()), []), { kind: 'scale', replicas: 5 }).ok).toBe(true);
   });
 });
 
@@ -471,12 +494,12 @@ describe('kube-up commands', () => {
     },
     {
       name: 'create',
-      plan: () => createPlan({ kind: 'create-cluster', masterName: 'prod-master', zone: 'europe-west1-b', multizone: true, quorumReads: true }),
-      command: 'KUBE_GCE_INSTANCE_PREFIX=prod MULTIZONE=true KUBE_GCE_ZONE=europe-west1-b ENABLE_ETCD_QUORUM_READS=true ./cluster/kube-up.sh',
+      plan: () => createPlan({ kind: 'create-cluster', masterName: 'prod-master', zone: 'europe-west1-b', multizone: true }),
+      command: 'KUBE_GCE_INSTANCE_PREFIX=prod MULTIZONE=true KUBE_GCE_ZONE=europe-west1-b ./cluster/kube-up.sh',
     },
     {
       name: 'create with kube-up defaults',
-      plan: () => createPlan({ kind: 'create-cluster', masterName: 'kubernetes-master', zone: 'us-central1-b', multizone: false, quorumReads: false }),
+      plan: () => createPlan({ kind: 'create-cluster', masterName: 'kubernetes-master', zone: 'us-central1-b', multizone: false }),
       command: 'KUBE_GCE_ZONE=us-central1-b ./cluster/kube-up.sh',
     },
   ];
@@ -493,7 +516,7 @@ function createPlan(intent: Parameters<typeof planCreateCluster>[0]['intent'], r
 
 describe('create cluster', () => {
   it('lists the steps of a first master and ends with one healthy voter', () => {
-    const plan = createPlan({ kind: 'create-cluster', masterName: 'prod-master', zone: 'europe-west1-b', multizone: true, quorumReads: true }, ['europe-west1-b', 'europe-west1-c']);
+    const plan = createPlan({ kind: 'create-cluster', masterName: 'prod-master', zone: 'europe-west1-b', multizone: true }, ['europe-west1-b', 'europe-west1-c']);
     expect(plan.steps.map((s) => s.kind)).toEqual([
       'create-firewall-rules',
       'reserve-static-address',
@@ -507,32 +530,34 @@ describe('create cluster', () => {
     expect(plan.summary).toBe('Create cluster prod-master with one master in europe-west1-b');
     expect(plan.before.voters).toBe(0);
     expect(plan.after).toMatchObject({ voters: 1, healthyVoters: 1, hasQuorum: true });
-    expect(plan.steps.find((s) => s.kind === 'create-instance')?.params).toMatchObject({ multizone: true, quorumReads: true });
+    expect(plan.steps.find((s) => s.kind === 'create-instance')?.params).toMatchObject({ multizone: true });
   });
 
   const refusals: { name: string; input: Parameters<typeof planCreateCluster>[0]; code: DomainErrorCode }[] = [
-    { name: 'bad name', input: { intent: { kind: 'create-cluster', masterName: 'Prod_Master', zone: 'europe-west1-b', multizone: true, quorumReads: true } }, code: 'InvalidInput' },
-    { name: 'name too long for <master>-https', input: { intent: { kind: 'create-cluster', masterName: `m${'a'.repeat(57)}`, zone: 'europe-west1-b', multizone: true, quorumReads: true } }, code: 'InvalidInput' },
-    { name: 'bad zone', input: { intent: { kind: 'create-cluster', masterName: 'prod-master', zone: 'europe', multizone: true, quorumReads: true } }, code: 'InvalidInput' },
+    { name: 'bad name', input: { intent: { kind: 'create-cluster', masterName: 'Prod_Master', zone: 'europe-west1-b', multizone: true } }, code: 'InvalidInput' },
+    { name: 'name too long for <master>-https', input: { intent: { kind: 'create-cluster', masterName: `m${'a'.repeat(50)}-master`, zone: 'europe-west1-b', multizone: true } }, code: 'InvalidInput' },
+    { name: 'a name kube-up does not give a master (not <prefix>-master)', input: { intent: { kind: 'create-cluster', masterName: 'blue', zone: 'europe-west1-b', multizone: true } }, code: 'InvalidInput' },
+    { name: 'no prefix', input: { intent: { kind: 'create-cluster', masterName: 'master', zone: 'europe-west1-b', multizone: true } }, code: 'InvalidInput' },
+    { name: 'bad zone', input: { intent: { kind: 'create-cluster', masterName: 'prod-master', zone: 'europe', multizone: true } }, code: 'InvalidInput' },
     {
       name: 'zone the region lacks',
-      input: { intent: { kind: 'create-cluster', masterName: 'prod-master', zone: 'europe-west1-a', multizone: true, quorumReads: true }, regionZones: ['europe-west1-b'] },
+      input: { intent: { kind: 'create-cluster', masterName: 'prod-master', zone: 'europe-west1-a', multizone: true }, regionZones: ['europe-west1-b'] },
       code: 'ZoneOutsideRegion',
     },
     {
       name: 'operation in progress',
-      input: { intent: { kind: 'create-cluster', masterName: 'prod-master', zone: 'europe-west1-b', multizone: true, quorumReads: true }, operationInProgress: true },
+      input: { intent: { kind: 'create-cluster', masterName: 'prod-master', zone: 'europe-west1-b', multizone: true }, operationInProgress: true },
       code: 'OperationInProgress',
     },
   ];
   it('names the project in the kube-up command when given', () => {
-    const r = planCreateCluster({ intent: { kind: 'create-cluster', masterName: 'blue-master', zone: 'europe-west1-c', multizone: true, quorumReads: false }, project: 'my-project' });
+    const r = planCreateCluster({ intent: { kind: 'create-cluster', masterName: 'blue-master', zone: 'europe-west1-c', multizone: true }, project: 'my-project' });
     expect(r.ok && r.plan.kubeUpCommand).toBe('PROJECT=my-project KUBE_GCE_INSTANCE_PREFIX=blue MULTIZONE=true KUBE_GCE_ZONE=europe-west1-c ./cluster/kube-up.sh');
   });
 
   it('takes the longest master name whose firewall rule <master>-https is still a Compute Engine name', () => {
-    const masterName = `m${'a'.repeat(56)}`;
-    const r = planCreateCluster({ intent: { kind: 'create-cluster', masterName, zone: 'europe-west1-b', multizone: true, quorumReads: false } });
+    const masterName = `m${'a'.repeat(49)}-master`;
+    const r = planCreateCluster({ intent: { kind: 'create-cluster', masterName, zone: 'europe-west1-b', multizone: true } });
     expect(r.ok && r.plan.steps[0]?.title).toContain(`${masterName}-https`);
     expect(`${masterName}-https`).toHaveLength(63);
   });
@@ -540,6 +565,11 @@ describe('create cluster', () => {
   it.each(refusals)('refuses: $name', ({ input, code }) => {
     const r = planCreateCluster(input);
     expect(r.ok ? null : r.refusal.code).toBe(code);
+  });
+
+  it('says why a name that is not <prefix>-master is refused, and what would do', () => {
+    const r = planCreateCluster({ intent: { kind: 'create-cluster', masterName: 'blue', zone: 'europe-west1-b', multizone: true } });
+    expect(r.ok ? null : r.refusal.message).toMatch(/kube-up .*always names it <prefix>-master .*KUBE_GCE_INSTANCE_PREFIX.* like blue-master\./);
   });
 });
 
@@ -585,7 +615,7 @@ describe('backup gate', () => {
   });
 
   it('is not part of a create', () => {
-    expect(kindsOf(createPlan({ kind: 'create-cluster', masterName: 'blue-master', zone: 'europe-west1-b', multizone: true, quorumReads: false }))).not.toContain('snapshot-etcd');
+    expect(kindsOf(createPlan({ kind: 'create-cluster', masterName: 'blue-master', zone: 'europe-west1-b', multizone: true }))).not.toContain('snapshot-etcd');
   });
 });
 

@@ -46,10 +46,11 @@
 import { describeReplicaHealth, type Assessment } from './assessment';
 import type { DomainErrorCode } from './errors';
 import { LEARNER_MIN_VERSION, lowestEtcdVersion, supportsLearners } from './etcd-version';
-import { diagnoseCluster } from './failure';
 import { votersOf, layoutOf, replicasPerZone, toleranceOf, type Layout, type LayoutReplica, type Tolerance } from './layout';
 import { faultTolerance, quorumOf } from './quorum';
 import { isReplicaName, regionOfZone, type Topology } from './topology';
+import { listOf } from './format';
+import { dryRunWorldOf, emptyDryRunWorld, listPlanCalls, type PlanCalls } from './dry-run';
 
 // --- Intents ------------------------------------------------------------------------------------------------
 
@@ -59,7 +60,7 @@ export type IntentKind = (typeof INTENT_KINDS)[number];
 export type AddReplicaIntent = { kind: 'add-replica'; zone: string };
 export type RemoveReplicaIntent = { kind: 'remove-replica'; zone: string; name?: string };
 export type ScaleIntent = { kind: 'scale'; replicas: number; zones?: string[] };
-export type CreateClusterIntent = { kind: 'create-cluster'; masterName: string; zone: string; multizone: boolean; quorumReads: boolean };
+export type CreateClusterIntent = { kind: 'create-cluster'; masterName: string; zone: string; multizone: boolean };
 /**
  * Replace a failed replica (the source document's fourth job): remove it, then add a new one in its zone, as one
  * plan. etcd wants the failed member out before its replacement joins, and a plain removal from three would be
@@ -156,10 +157,14 @@ export type Plan = {
   warnings: PlanWarning[];
   /** The kube-up/kube-down invocation doing the same; a scale joins them with ` && `. */
   kubeUpCommand: string;
+  /** The dry run: the calls each step will make that change something (dry-run.ts). */
+  calls: PlanCalls;
 };
 
 export type Refusal = { code: DomainErrorCode; message: string };
 export type PlanResult = { ok: true; plan: Plan } | { ok: false; refusal: Refusal };
+/** A plan before its dry run is listed (the plan functions below); planOperation adds it. */
+type Draft = { ok: true; plan: Omit<Plan, 'calls'> } | { ok: false; refusal: Refusal };
 
 export type PlanInput =
   | {
@@ -173,7 +178,7 @@ export type PlanInput =
     }
   | { topology: null; assessment?: null; intent: CreateClusterIntent; operationInProgress?: boolean; regionZones?: string[]; project?: string };
 
-const refuse = (code: DomainErrorCode, message: string): PlanResult => ({ ok: false, refusal: { code, message } });
+const refuse = (code: DomainErrorCode, message: string): { ok: false; refusal: Refusal } => ({ ok: false, refusal: { code, message } });
 
 // --- Entry point ---------------------------------------------------------------------------------------------
 
@@ -197,6 +202,14 @@ export function planOperation(input: PlanInput): PlanResult {
   };
   const bad = checkNewNames(ctx, layout);
   if (bad) return bad;
+  const partition = partitionRefusal(a);
+  if (partition) return partition;
+  const draft = planIntent(ctx, layout, intent);
+  if (!draft.ok) return draft;
+  return { ok: true, plan: { ...draft.plan, calls: listPlanCalls(draft.plan.steps, dryRunWorldOf(t, a), ctx.masterName) } };
+}
+
+function planIntent(ctx: Ctx, layout: Layout, intent: ClusterIntent): Draft {
   switch (intent.kind) {
     case 'add-replica':
       return planAdds(ctx, layout, intent, [intent.zone]);
@@ -282,11 +295,6 @@ function pushSnapshot(ctx: Ctx, op: 'add' | 'remove', zone: string, layout: Layo
   pushStep(ctx, op, zone, 'snapshot-etcd', title, params, layout);
 }
 
-function listOf(items: readonly string[]): string {
-  if (items.length <= 1) return items.join('');
-  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1] ?? ''}`;
-}
-
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
@@ -319,12 +327,28 @@ function evenWarning(tol: Tolerance): PlanWarning[] {
   ];
 }
 
+/**
+ * Members that answer Quorum but not each other (connectivity.ts): a membership change now is counted on links
+ * that are not there (a new member may not reach the leader, a removal may take the member the cluster holds
+ * through), and replacing a member does not mend a network. Refused until etcd reports the links whole again.
+ */
+function partitionRefusal(a: Assessment): PlanResult | null {
+  const cut = (['main', 'events'] as const).flatMap((c) => a.connectivity[c]?.cutPairs ?? []);
+  if (cut.length === 0) return null;
+  const zones = a.connectivity.main?.cutZones ?? [];
+  const where = zones.length > 0 ? `zones ${listOf(zones.map(([x, y]) => `${x} and ${y}`))} cannot reach each other` : `${listOf(cut.map(([x, y]) => `${x} and ${y}`))} cannot reach each other`;
+  return refuse(
+    'NetworkPartition',
+    `etcd reports a partition: ${where}, although every member answers Quorum. A membership change now would be counted on links that are not there, and no replacement mends a network: fix the path between them first (VPC routes, firewall rules for tcp:2380-2381 between the masters), then plan again.`,
+  );
+}
+
 /** Why Quorum cannot get into replica `name` (SSH), or null when it can (or the replica is not RUNNING). */
 function noAccessOf(ctx: Ctx, name: string): string | null {
   const replica = ctx.t.replicas.find((r) => r.name === name);
   if (!replica) return null;
   // Silent on port 22 in a zone that something beyond Quorum's own probes says is down: a zone outage, not access.
-  if (diagnoseCluster(ctx.t).zonesUnreachable.some((o) => o.replicas.includes(name))) return null;
+  if (ctx.a.diagnosis.zonesUnreachable.some((o) => o.replicas.includes(name))) return null;
   return describeReplicaHealth(replica).noAccess?.reason ?? null;
 }
 
@@ -422,7 +446,7 @@ function twoReplicaRefusal(current: number, target: number): PlanResult {
 // --- Add -------------------------------------------------------------------------------------------------------
 
 /** Zone that maximises zone tolerance for the next replica: fewest replicas, ties by name. */
-function zoneForAdd(layout: Layout, exclude: ReadonlySet<string> = new Set()): string | null {
+export function zoneForAdd(layout: Layout, exclude: ReadonlySet<string> = new Set()): string | null {
   const counts = replicasPerZone(layout);
   let best: { zone: string; n: number } | null = null;
   for (const zone of layout.regionZones) {
@@ -433,7 +457,7 @@ function zoneForAdd(layout: Layout, exclude: ReadonlySet<string> = new Set()): s
   return best?.zone ?? null;
 }
 
-function planAdds(ctx: Ctx, start: Layout, intent: Intent, zones: string[]): PlanResult {
+function planAdds(ctx: Ctx, start: Layout, intent: Intent, zones: string[]): Draft {
   for (const zone of zones) {
     const bad = outsideRegion(start, zone) ?? unavailableZone(ctx, zone);
     if (bad) return bad;
@@ -553,7 +577,7 @@ function removalRefusal(layout: Layout, victim: LayoutReplica): PlanResult | nul
   return null;
 }
 
-function planRemove(ctx: Ctx, start: Layout, intent: RemoveReplicaIntent): PlanResult {
+function planRemove(ctx: Ctx, start: Layout, intent: RemoveReplicaIntent): Draft {
   const inZone = start.replicas.filter((r) => r.zone === intent.zone);
   if (inZone.length === 0) {
     // A replica outside the region may be removed (the assessment asks for it), so this is checked only here.
@@ -640,7 +664,7 @@ function appendRemove(ctx: Ctx, start: Layout, victim: LayoutReplica, picked: bo
 
 // --- Replace ---------------------------------------------------------------------------------------------------
 
-function planReplace(ctx: Ctx, start: Layout, intent: ReplaceReplicaIntent): PlanResult {
+function planReplace(ctx: Ctx, start: Layout, intent: ReplaceReplicaIntent): Draft {
   const victim = start.replicas.find((r) => r.name === intent.name);
   if (!victim) return refuse('NotFound', `${intent.name} is not a replica of ${ctx.masterName}.`);
   // No access is Quorum's own problem, not the replica's: replacing a replica that may be fine is not a fix.
@@ -710,7 +734,7 @@ function planReplace(ctx: Ctx, start: Layout, intent: ReplaceReplicaIntent): Pla
 
 // --- Rebalance -------------------------------------------------------------------------------------------------
 
-function planRebalance(ctx: Ctx, start: Layout, intent: RebalanceIntent): PlanResult {
+function planRebalance(ctx: Ctx, start: Layout, intent: RebalanceIntent): Draft {
   const counts = replicasPerZone(start);
   const crowded = [...counts.entries()].filter(([, n]) => n >= 2).sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1));
   if (crowded.length === 0) return refuse('InvalidInput', `No zone runs more than one replica of ${ctx.masterName}; there is nothing to rebalance.`);
@@ -785,7 +809,7 @@ function zoneForRemoval(layout: Layout, leader: string | null): string | null {
   return zones[0]?.zone ?? null;
 }
 
-function planScale(ctx: Ctx, start: Layout, intent: ScaleIntent): PlanResult {
+function planScale(ctx: Ctx, start: Layout, intent: ScaleIntent): Draft {
   const current = start.replicas.length;
   const target = intent.replicas;
   if (!Number.isInteger(target) || target < MIN_REPLICAS || target > MAX_REPLICAS) {
@@ -873,6 +897,13 @@ export function planCreateCluster(input: {
   if (!GCE_NAME.test(masterName) || masterName.length > MAX_MASTER_NAME_LENGTH) {
     return refuse('InvalidInput', `${masterName} is not a usable master name: lower-case letters, digits and dashes, starting with a letter, at most ${MAX_MASTER_NAME_LENGTH} characters.`);
   }
+  // kube-up names the master `${KUBE_GCE_INSTANCE_PREFIX}-master`, and its replicas and firewall rules after it.
+  if (!masterName.endsWith('-master') || masterName === '-master') {
+    return refuse(
+      'InvalidInput',
+      `${masterName} is not a name kube-up gives a master: it always names it <prefix>-master (KUBE_GCE_INSTANCE_PREFIX, "kubernetes" by default), so the cluster could not be run with kube-up's scripts. Use a name ending in -master, like ${masterName.replace(/-+$/, '')}-master.`,
+    );
+  }
   if (!GCE_ZONE.test(zone)) return refuse('InvalidInput', `${zone} is not a Compute Engine zone name (like europe-west1-b).`);
   const region = regionOfZone(zone);
   const regionZones = [...(input.regionZones ?? [zone])].sort();
@@ -892,8 +923,8 @@ export function planCreateCluster(input: {
   step('create-disk', `Create the data disk ${masterName}-pd in ${zone}`, { disk: `${masterName}-pd` });
   step(
     'create-instance',
-    `Create the first master ${masterName} in ${zone} with MULTIZONE=${intent.multizone} and ENABLE_ETCD_QUORUM_READS=${intent.quorumReads}`,
-    { name: masterName, multizone: intent.multizone, quorumReads: intent.quorumReads },
+    `Create the first master ${masterName} in ${zone} with MULTIZONE=${intent.multizone}`,
+    { name: masterName, multizone: intent.multizone },
     { ...layout, replicas: [{ name: masterName, zone, role: 'voter', healthy: false }] },
   );
   const booting = steps.at(-1);
@@ -901,7 +932,8 @@ export function planCreateCluster(input: {
   step('await-etcd', `Wait until etcd main and events answer on ${masterName}`, { name: masterName }, withReplica(layout, masterName, { healthy: true }));
   step('await-api-server', `Wait until the API server of ${masterName} is ready`, { name: masterName });
   step('verify', `Check that ${masterName} is a healthy single-member cluster holding the static address`, { name: masterName });
-  const command = `${clusterEnv(masterName, input.project ?? null)}${intent.multizone ? 'MULTIZONE=true ' : ''}KUBE_GCE_ZONE=${zone}${intent.quorumReads ? ' ENABLE_ETCD_QUORUM_READS=true' : ''} ./cluster/kube-up.sh`;
+  // Current kube-up has no quorum-read variable: etcd3 reads are linearizable (the HA-era ENABLE_ETCD_QUORUM_READS is gone).
+  const command = `${clusterEnv(masterName, input.project ?? null)}${intent.multizone ? 'MULTIZONE=true ' : ''}KUBE_GCE_ZONE=${zone} ./cluster/kube-up.sh`;
   return {
     ok: true,
     plan: {
@@ -912,6 +944,7 @@ export function planCreateCluster(input: {
       after: toleranceOf(layout),
       warnings: [],
       kubeUpCommand: command,
+      calls: listPlanCalls(steps, emptyDryRunWorld(input.project ?? '(project)', region), masterName),
     },
   };
 }

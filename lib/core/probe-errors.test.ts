@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isNoAccessError, isTimeoutError, noAccessError, parseNoAccess, timeoutError } from './probe-errors';
+import { hostKeyChangedReason, hostKeyChangeOf, isNoAccessError, isTimeoutError, noAccessError, parseNoAccess, timeoutError } from './probe-errors';
 
 describe('probe error prefixes', () => {
   it.each([
@@ -32,5 +32,23 @@ describe('parseNoAccess', () => {
 
   it('reads a reason without a code as other', () => {
     expect(parseNoAccess('noaccess: just words')).toEqual({ kind: 'other', reason: 'just words' });
+  });
+});
+
+describe('host key change reasons', () => {
+  const pinned = `SHA256:${'a'.repeat(43)}`;
+  const presented = `SHA256:${'B/+9'.repeat(10)}xyz`;
+
+  it('reads both fingerprints back from the wording the reach uses', () => {
+    const reason = `${hostKeyChangedReason(pinned, presented)} (instance id 42); refused`;
+    expect(parseNoAccess(noAccessError(reason, 'HostKeyChanged'))).toMatchObject({ kind: 'host-key' });
+    expect(hostKeyChangeOf(reason)).toEqual({ pinnedFingerprint: pinned, presentedFingerprint: presented });
+  });
+
+  it.each([
+    ['a reason without fingerprints', 'the host no longer offers its pinned ssh-ed25519 key; refused'],
+    ['a truncated fingerprint', `the host key changed: SHA256:abc was pinned, ${presented} is presented now`],
+  ])('names no change for %s', (_, reason) => {
+    expect(hostKeyChangeOf(reason)).toBeNull();
   });
 });

@@ -66,6 +66,24 @@ export class TokenBucket {
     return { ok: true, waitMs };
   }
 
+  /** How many ms after `now` a reservation of `n` tokens would be granted (0: at once); takes nothing. */
+  waitMs(now: number, n: number): number {
+    this.assertCount(n);
+    return this.msUntil(now, n);
+  }
+
+  /**
+   * Grants nothing before `now + ms`, then one token, refilling from there: after a provider said "rate limit
+   * exceeded", the bucket's idea of what is left was wrong (someone else shares the quota), so it starts again
+   * from almost nothing. Reservations already booked past the pause stand.
+   */
+  pause(now: number, ms: number): void {
+    const until = now + ms;
+    if (this.at !== null && this.at >= until) return;
+    this.tokens = Math.min(this.capacity, 1);
+    this.at = until;
+  }
+
   /** `tokens` is negative while reserved calls wait: the tokens still owed to them. */
   state(now: number): BucketState {
     const tokens = this.at === null ? this.tokens : now >= this.at ? this.tokensAt(now) : this.tokens - ((this.at - now) * this.refillPerSecond) / 1000;
@@ -195,6 +213,11 @@ export type RefreshPace = {
   baseIntervalMs: number;
   /** Set when the period was stretched: the project whose Compute API budget ran low. */
   slowedBy: { reason: 'compute-budget'; project: string } | null;
+  /**
+   * For a view whose Compute state comes from the shared per-project snapshot: the period of those Compute reads
+   * (probes keep `intervalMs`). `slowedBy` then says why this one, not the probes', was stretched.
+   */
+  compute?: { intervalMs: number; baseIntervalMs: number };
 };
 
 export type PaceOptions = {
@@ -228,6 +251,26 @@ export function paceRefresh(baseMs: number, budgets: ReadonlyArray<{ project: st
   return { intervalMs, baseIntervalMs: baseMs, slowedBy };
 }
 
+/**
+ * Compute Engine's rate quota groups that Quorum's calls fall in (https://cloud.google.com/compute/api-quota):
+ * each is counted separately, per project and per minute. `read`: *.get (read_requests); `list`: *.list and
+ * *.aggregatedList (list_requests); `operationRead`: zone/region/globalOperations.get and .wait
+ * (operation_read_requests); `mutation`: every other method, the inserts, deletes and set* calls (the
+ * "queries" group, compute.googleapis.com/default).
+ */
+export const COMPUTE_QUOTA_GROUPS = ['read', 'list', 'operationRead', 'mutation'] as const;
+export type ComputeQuotaGroup = (typeof COMPUTE_QUOTA_GROUPS)[number];
+
+/** What one call of a port method costs: Compute requests per quota group. */
+export type QuotaCost = Partial<Record<ComputeQuotaGroup, number>>;
+
+/** Who makes a Compute call: a running operation (priority) or an observation (feeds, pages, previews). */
+export const COMPUTE_LANES = ['operation', 'observe'] as const;
+export type ComputeLane = (typeof COMPUTE_LANES)[number];
+
+/** Calls made in one lane and how long they waited for their tokens. */
+export type LaneStats = { granted: number; waited: number; totalWaitMs: number; maxWaitMs: number };
+
 /** One GCE project's Compute API budget as the settings page shows it. */
 export type ProjectBudget = {
   project: string;
@@ -239,6 +282,8 @@ export type ProjectBudget = {
   waiting: number;
   /** Calls let through, at once or after waiting. */
   granted: number;
+  /** Tokens those calls took: Compute requests paid for (a mutation takes two, its request and its Operation's wait). */
+  grantedTokens: number;
   /** Of those, the calls that had to wait. */
   waited: number;
   totalWaitMs: number;
@@ -246,14 +291,33 @@ export type ProjectBudget = {
   lastWait: { ms: number; at: string } | null;
   /** Calls failed because their wait would have exceeded the bound. */
   refused: number;
+  /** The same calls by lane: an operation's calls are counted apart from the feeds'. */
+  lanes: Record<ComputeLane, LaneStats>;
+  /** Requests granted per quota group since start (what Google counts). */
+  requestsByGroup: Record<ComputeQuotaGroup, number>;
+  /** Answers `rateLimitExceeded` / 429 Compute gave; each paused the project's budget. */
+  rateLimited: number;
+  /** Until when the budget is paused after such an answer (ISO time), null when it is not. */
+  pausedUntil: string | null;
 };
 
 /** The rate limits in force and the state of the Compute budgets, for the settings page. */
 export type RateLimitsView = {
   observedAt: string;
-  compute: { ratePerSecond: number; burst: number; maxWaitMs: number; budgets: ProjectBudget[] };
+  compute: {
+    ratePerSecond: number;
+    burst: number;
+    maxWaitMs: number;
+    /** Share of the rate reserved for running operations (0: none, one queue for all). */
+    operationShare: number;
+    /** Requests per minute per quota group Quorum allows itself (null: not limited per group). */
+    perMinute: number | null;
+    budgets: ProjectBudget[];
+  };
   /** Live feeds slow down below this share of a bucket, up to this period. */
   pace: PaceOptions;
   /** Per user: `burst` mutating actions in a row, then `perMinute` on average. */
   actions: { perMinute: number; burst: number };
+  /** Per user: `burst` plan previews in a row, then `perMinute` on average. */
+  previews: { perMinute: number; burst: number };
 };

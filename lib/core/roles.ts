@@ -20,8 +20,10 @@ export type Caller = {
   email: string;
   name: string;
   role: Role;
-  /** Where the request came from: the client address (x-forwarded-for / x-real-ip) or 'unknown'. For the audit log. */
+  /** Where the request came from: its client address (lib/server/auth/source.ts) or 'unknown'. For the audit log. */
   source: string;
+  /** The account still has its one-time password (the bootstrap admin): it must set its own before anything else. */
+  mustChangePassword?: boolean;
 };
 
 /** The actor name written to the journal and the audit log. */

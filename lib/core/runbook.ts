@@ -8,7 +8,7 @@
 // requires client certificates (kube-up turns on client mTLS for main, never for events).
 import { bindMembersToReplicas, type Assessment } from './assessment';
 import { sortSnapshots, type SnapshotListing } from './backups';
-import { formatAge, pluralize } from './format';
+import { formatAge, listOf, pluralize } from './format';
 import { isNoAccessError, isTimeoutError, parseNoAccess } from './probe-errors';
 import { ETCD_CLUSTERS, clusterId, type ClusterRef, type EtcdClusterName, type Replica, type Topology } from './topology';
 
@@ -523,9 +523,4 @@ function afterwardsSteps(t: Topology, lost: readonly LostEtcdCluster[], targets:
     detail: 'One at a time, each in a different zone. Each new replica copies the recovered data from etcd.',
   });
   return steps;
-}
-
-function listOf(items: readonly string[]): string {
-  if (items.length <= 1) return items.join('');
-  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1] ?? ''}`;
 }

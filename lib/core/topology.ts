@@ -45,6 +45,24 @@ export type EtcdMemberStatus =
   /** `error` starts with `timeout:` when the member did not answer in time (see isTimeoutError in assessment.ts). */
   | { ok: false; error: string };
 
+/**
+ * What one member's etcd reports about its peers (its /metrics on the client port): the members it has an
+ * active peer connection to (`etcd_network_active_peers` > 0) and whether it knows a leader
+ * (`etcd_server_has_leader`). Partitions show here first: both sides still answer Quorum, but no longer each other.
+ */
+export type EtcdPeerView =
+  | {
+      ok: true;
+      /**
+       * Decimal member ids (as EtcdMember.id) this member has an active connection to, sorted. May include a member
+       * removed since this one started (etcd can leave a removed peer's gauge at 1): read it against the member list.
+       */
+      activePeers: string[];
+      /** null when the metric was missing. */
+      hasLeader: boolean | null;
+    }
+  | { ok: false; error: string };
+
 export type EtcdClusterView = {
   /** Member list as answered by any reachable member; null when no member answered. */
   members: EtcdMember[] | null;
@@ -61,6 +79,11 @@ export type Replica = {
   externalIp: string | null;
   vmStatus: VmStatus;
   etcd: Record<EtcdClusterName, EtcdMemberStatus>;
+  /**
+   * What the replica's etcd reports about its peers, per etcd cluster where it was asked; absent where it was
+   * not (Quorum reads main only), and then the tolerance is computed from counts alone.
+   */
+  etcdPeers?: Partial<Record<EtcdClusterName, EtcdPeerView>>;
   apiServer: ApiServerProbe;
 };
 

@@ -9,7 +9,7 @@ import { buildReplicaMetadata, readClusterAuthorities, type MetadataItem } from 
 const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 const identity = { name: 'blue-master', internalIp: '127.30.1.9', staticIp: '127.31.1.4' };
-const settings = { masterName: 'blue-master', zone: 'europe-west1-c', multizone: true, quorumReads: true, now: new Date('2026-01-02T03:04:05Z') };
+const settings = { masterName: 'blue-master', zone: 'europe-west1-c', multizone: true, now: new Date('2026-01-02T03:04:05Z') };
 const GZIPPED = new Set(['ETCD_CA_CERT', 'ETCD_PEER_CERT', 'ETCD_APISERVER_CA_CERT', 'ETCD_APISERVER_SERVER_CERT', 'ETCD_APISERVER_CLIENT_CERT']);
 /** A secret as kube-up writes it -> the certificate (gzip+base64 for the etcd ones, base64 otherwise). */
 const certOf = (key: string, value: string) => {
@@ -79,13 +79,12 @@ describe('firstMasterMetadata', () => {
   it('writes kube-env with the settings, the master alone in INITIAL_ETCD_CLUSTER and state new', () => {
     const kubeEnv = readKubeYaml(toRecord(metadata)['kube-env'] ?? '');
     expect(kubeEnv.has('MASTER_NAME')).toBe(false);
-    expect(Object.fromEntries(['KUBERNETES_MASTER_NAME', 'KUBERNETES_MASTER', 'ZONE', 'REGION', 'MULTIZONE', 'ETCD_QUORUM_READ', 'INITIAL_ETCD_CLUSTER', 'INITIAL_ETCD_CLUSTER_STATE', 'INSTANCE_PREFIX', 'ENV_TIMESTAMP'].map((k) => [k, kubeEnv.get(k)]))).toEqual({
+    expect(Object.fromEntries(['KUBERNETES_MASTER_NAME', 'KUBERNETES_MASTER', 'ZONE', 'REGION', 'MULTIZONE', 'INITIAL_ETCD_CLUSTER', 'INITIAL_ETCD_CLUSTER_STATE', 'INSTANCE_PREFIX', 'ENV_TIMESTAMP'].map((k) => [k, kubeEnv.get(k)]))).toEqual({
       KUBERNETES_MASTER_NAME: '127.31.1.4',
       KUBERNETES_MASTER: 'true',
       ZONE: 'europe-west1-c',
       REGION: 'europe-west1',
       MULTIZONE: 'true',
-      ETCD_QUORUM_READ: 'true',
       INITIAL_ETCD_CLUSTER: 'blue-master',
       INITIAL_ETCD_CLUSTER_STATE: 'new',
       INSTANCE_PREFIX: 'blue',
@@ -97,18 +96,20 @@ describe('firstMasterMetadata', () => {
 
   it("is read by the dashboard like a kube-up master's: settings, etcd and API-server credentials", () => {
     const read = readMasterMetadata(toRecord(metadata));
-    expect(read).toMatchObject({ isMaster: true, settings: { multizone: true, quorumReads: true }, problems: [] });
+    expect(read).toMatchObject({ isMaster: true, settings: { multizone: true, quorumReads: null }, problems: [] });
     expect(read?.etcd?.main?.caCert).toContain('BEGIN CERTIFICATE');
     expect(read?.etcd?.events).toBeNull();
-    expect(read?.kube?.clientKey).toContain('PRIVATE KEY');
-    const off = readMasterMetadata(toRecord(firstMasterMetadata(s, { ...settings, multizone: false, quorumReads: false })));
-    expect(off?.settings).toEqual({ multizone: false, quorumReads: false });
+    expect(read?.kube && 'clientKey' in read.kube ? read.kube.clientKey : null).toContain('PRIVATE KEY');
+    // Current kube-up writes no ETCD_QUORUM_READ (etcd3 reads are linearizable): null, not "off".
+    expect(toRecord(metadata)['kube-env']).not.toContain('ETCD_QUORUM_READ');
+    const off = readMasterMetadata(toRecord(firstMasterMetadata(s, { ...settings, multizone: false })));
+    expect(off?.settings).toEqual({ multizone: false, quorumReads: null });
   });
 
   it('carries the CA keys a later add-replica signs its certificates with', async () => {
     const authorities = await readClusterAuthorities(toRecord(metadata));
     expect(authorities.etcdApiserver).not.toBeNull();
-    const { metadata: next } = await buildReplicaMetadata(toRecord(metadata), { name: 'blue-master-x7k', internalIp: '127.30.1.10' }, ['blue-master']);
+    const { metadata: next } = await buildReplicaMetadata(toRecord(metadata), { name: 'blue-master-x7k' }, ['blue-master']);
     const kubeEnv = readKubeYaml(toRecord(next)['kube-env'] ?? '');
     expect(kubeEnv.get('INITIAL_ETCD_CLUSTER')).toBe('blue-master,blue-master-x7k');
     expect(certOf('ETCD_PEER_CERT', kubeEnv.get('ETCD_PEER_CERT') ?? '').verify(sec('ETCD_CA_CERT').publicKey)).toBe(true);

@@ -9,9 +9,8 @@
 import { randomBytes } from 'node:crypto';
 import { X509Certificate } from '@peculiar/x509';
 import { z } from 'zod';
+import { decodePemValue, encodePemValue } from './pem-encoding';
 import {
-  decodePemValue,
-  encodePemValue,
   firstServiceIp,
   issueReplicaCerts,
   KUBE_ENV,
@@ -72,7 +71,7 @@ function bearerToken(): string {
  * New CAs and every cluster-wide credential, and the first master's own etcd certificates (issueReplicaCerts).
  * `first.staticIp`: the reserved address, the serving cert's primary name and KUBERNETES_MASTER_NAME.
  */
-export async function issueClusterSecrets(first: ReplicaIdentity & { staticIp: string; masterName?: string }, now: Date = new Date()): Promise<ClusterSecrets> {
+export async function issueClusterSecrets(first: ReplicaIdentity & { internalIp: string; staticIp: string; masterName?: string }, now: Date = new Date()): Promise<ClusterSecrets> {
   const stamp = Math.floor(now.getTime() / 1000);
   const masterName = first.masterName ?? first.name;
   const [ca, etcdCa, etcdApiserverCa] = await Promise.all([
@@ -146,7 +145,6 @@ export type FirstMasterSettings = {
   masterName: string;
   zone: string;
   multizone: boolean;
-  quorumReads: boolean;
   /** ENV_TIMESTAMP; the metadata is otherwise a function of its inputs. */
   now?: Date;
 };
@@ -194,8 +192,7 @@ export function firstMasterMetadata(s: ClusterSecrets, settings: FirstMasterSett
     ['ETCD_PEER_CERT', k.ETCD_PEER_CERT],
     ['INITIAL_ETCD_CLUSTER', masterName],
     ['INITIAL_ETCD_CLUSTER_STATE', 'new'],
-    // The variable kube-up's config-default.sh derives from the operator's ENABLE_ETCD_QUORUM_READS.
-    ['ETCD_QUORUM_READ', String(settings.quorumReads)],
+    // No ETCD_QUORUM_READ: current kube-up has none (etcd3 reads are linearizable).
   ]);
   const masterCerts = kubeYaml([
     ['CA_KEY', k.CA_KEY],

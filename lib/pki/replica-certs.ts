@@ -5,8 +5,8 @@
 // cert, also the service-account key pair), KUBEAPISERVER_CERT/KEY (the kubelet client cert), the etcd
 // client cert, the CAs. Quorum keeps no per-replica serving cert (APISERVER_SERVER_CERT stays unset).
 
-import { gunzipSync, gzipSync } from 'node:zlib';
 import { readKubeYaml, rewriteKubeYaml } from './kube-yaml';
+import { decodePemValue, encodePemValue, encodingOf } from './pem-encoding';
 import { importSigner, issueLeaf, PkiError, type IssuedPair, type Pem, type Signer } from './x509';
 
 export { PkiError } from './x509';
@@ -18,15 +18,6 @@ export const KUBE_MASTER_CERTS = 'kube-master-certs';
 const DEFAULT_SERVICE_CLUSTER_IP_RANGE = '10.0.0.0/16';
 const DEFAULT_DNS_DOMAIN = 'cluster.local';
 
-/** Certificates kube-up writes as `gzip | base64` (configure-helper: `base64 --decode | gunzip`); other PEMs are plain base64. */
-export const GZIPPED_CERT_KEYS: ReadonlySet<string> = new Set([
-  'ETCD_CA_CERT',
-  'ETCD_PEER_CERT',
-  'ETCD_APISERVER_CA_CERT',
-  'ETCD_APISERVER_SERVER_CERT',
-  'ETCD_APISERVER_CLIENT_CERT',
-]);
-
 export type ClusterAuthorities = {
   /** Signs etcd peer certificates (ETCD_CA_CERT / ETCD_CA_KEY). */
   etcdPeer: Signer;
@@ -37,8 +28,6 @@ export type ClusterAuthorities = {
 export type ReplicaIdentity = {
   /** Instance name, e.g. `prod-master-x7k`. */
   name: string;
-  /** Its internal IP, chosen before the instance exists. */
-  internalIp: string;
 };
 
 export type ReplicaCerts = {
@@ -59,28 +48,6 @@ function readDocs(metadata: Readonly<Record<string, string>>): Docs {
   return { kubeEnv: readKubeYaml(kubeEnvText, KUBE_ENV), masterCerts: readKubeYaml(masterCertsText, KUBE_MASTER_CERTS) };
 }
 
-/** kube-up's encoding of a PEM under `key`: gzip+base64 for the etcd certificates, base64 for everything else. */
-export function encodePemValue(key: string, pem: Pem): string {
-  const bytes = Buffer.from(pem, 'utf8');
-  return (GZIPPED_CERT_KEYS.has(key) ? gzipSync(bytes) : bytes).toString('base64');
-}
-
-/** A metadata value -> PEM, decoded as configure-helper does; null when it is not that encoding of a PEM. */
-export function decodePemValue(key: string, value: string): Pem | null {
-  const compact = value.replace(/\s+/g, '');
-  if (compact === '' || !/^[A-Za-z0-9+/]+={0,2}$/.test(compact)) return null;
-  let bytes = Buffer.from(compact, 'base64');
-  if (GZIPPED_CERT_KEYS.has(key)) {
-    try {
-      bytes = gunzipSync(bytes);
-    } catch {
-      return null;
-    }
-  }
-  const text = bytes.toString('utf8').trim();
-  return text.startsWith('-----BEGIN ') ? `${text}\n` : null;
-}
-
 function pemOf(docs: Docs, key: string, missing: string[]): Pem | null {
   const raw = docs.kubeEnv.get(key) || docs.masterCerts.get(key);
   if (!raw) {
@@ -88,7 +55,7 @@ function pemOf(docs: Docs, key: string, missing: string[]): Pem | null {
     return null;
   }
   const pem = decodePemValue(key, raw);
-  if (pem === null) missing.push(`${key} (not ${GZIPPED_CERT_KEYS.has(key) ? 'gzip+base64' : 'base64'} of PEM)`);
+  if (pem === null) missing.push(`${key} (not ${encodingOf(key)} of PEM)`);
   return pem;
 }
 

@@ -1,4 +1,4 @@
-import type { EtcdClusterName, EtcdMember, EtcdMemberStatus } from '@/lib/core/topology';
+import type { EtcdClusterName, EtcdMember, EtcdMemberStatus, EtcdPeerView } from '@/lib/core/topology';
 import type { ReachTarget } from '@/lib/ports/reach';
 
 /** PEM strings for etcd's client mutual TLS (ETCD_APISERVER_* in kube-master-certs). */
@@ -35,6 +35,11 @@ export interface EtcdAdminPort {
   memberList(endpoints: EtcdEndpoint[], creds: EtcdTls, timeoutMs: number): Promise<EtcdMember[]>;
   /** maintenance.status of exactly this endpoint; never rejects: a failure is `{ ok: false }`. */
   status(endpoint: EtcdEndpoint, creds: EtcdTls, timeoutMs: number): Promise<EtcdMemberStatus>;
+  /**
+   * What this member reports about its peers (active peer connections, whether it knows a leader), from its
+   * /metrics through the same forward; one GET. Never rejects: a failure is `{ ok: false }`.
+   */
+  peers(endpoint: EtcdEndpoint, creds: EtcdTls, timeoutMs: number): Promise<EtcdPeerView>;
 
   // --- backups ----------------------------------------------------------------------------------
 

@@ -8,7 +8,11 @@ import type { ReachTarget } from '@/lib/ports/reach';
 export type ApiServerEndpoint = { target: ReachTarget; port: number };
 
 /** PEM strings: the cluster CA (CA_CERT) and an admin client cert (KUBECFG_CERT / KUBECFG_KEY in kube-env). */
-export type KubeCredentials = { caCert: string; clientCert: string; clientKey: string };
+/**
+ * How Quorum signs in to a replica's API server, as kubectl would with kube-up's kubeconfig: the admin client
+ * certificate (KUBECFG_CERT/KEY) when the master has it, else the basic admin bearer token (KUBE_BEARER_TOKEN).
+ */
+export type KubeCredentials = { caCert: string } & ({ clientCert: string; clientKey: string } | { bearerToken: string });
 
 export interface KubeApiPort {
   /**

@@ -3,6 +3,8 @@
 // (reference/kube-up-wire.md), so the one adapter (lib/adapters/reach) forwards through an SSH connection
 // per replica. Core and steps never see this port; the etcd and Kubernetes adapters dial through it.
 
+import { errorBrand, hasErrorBrand } from './error-brand';
+
 /** The replica to reach, as Compute Engine describes it. */
 export type ReachTarget = {
   project: string;
@@ -15,8 +17,12 @@ export type ReachTarget = {
   externalIp: string | null;
 };
 
-/** A TCP endpoint on this machine that leads to 127.0.0.1:<remotePort> on the replica. */
-export type ReachEndpoint = { host: '127.0.0.1'; port: number };
+/**
+ * A Unix socket on this machine that leads to 127.0.0.1:<remotePort> on the replica. A socket, not a TCP port on
+ * 127.0.0.1: that would let every local user into etcd (plain http on events and pre-1.16 main) with Quorum's
+ * access; the socket sits in a directory only Quorum's own user can enter (0700).
+ */
+export type ReachEndpoint = { socketPath: string };
 
 /**
  * Why the replica could not be reached. All but ServiceDown are Quorum's own access problem (its key, the
@@ -57,9 +63,18 @@ export type ReachErrorDetails = {
   remotePort?: number;
 };
 
+export type TrustHostKeyOutcome =
+  | { ok: true; fingerprint: string }
+  /** The replica presents another key than the one the admin was shown (or the pin changed meanwhile). */
+  | { ok: false; reason: 'PresentedKeyDiffers' | 'PinChanged'; presentedFingerprint: string | null; pinnedFingerprint: string | null };
+
+const REACH_ERROR_BRAND = errorBrand('ReachError');
+
 /** The one error the reach port rejects with (and reports as a forward's last error). */
 export class ReachError extends Error {
   override readonly name = 'ReachError';
+  /** Known across Next's bundles: the reach belongs to the container instrumentation.ts builds (error-brand.ts). */
+  readonly [REACH_ERROR_BRAND] = true;
   readonly code: ReachErrorCode;
   /** `<project>/<zone>/<instance>`. */
   readonly target: string;
@@ -79,7 +94,7 @@ export class ReachError extends Error {
 }
 
 export function isReachError(e: unknown): e is ReachError {
-  return e instanceof ReachError;
+  return e instanceof ReachError || hasErrorBrand(e, REACH_ERROR_BRAND);
 }
 
 export function reachTargetLabel(t: Pick<ReachTarget, 'project' | 'zone' | 'instance'>): string {
@@ -108,6 +123,19 @@ export interface ReachPort {
    * last one went through or none was made. Cleared by the next success.
    */
   lastError(target: Pick<ReachTarget, 'instanceId'>, remotePort: number): ReachError | null;
+  /**
+   * An admin's answer to HostKeyChanged: reads the host key the replica presents now (a key exchange, no
+   * login) and pins it in place of the pinned one, but only when the presented key's fingerprint is the one
+   * the admin was shown and the pin is still the one the admin saw replaced; otherwise nothing changes. On
+   * success the replica's failure and backoff are forgotten, so the next use connects at once.
+   */
+  trustPresentedHostKey(target: ReachTarget, seen: { pinnedFingerprint: string; presentedFingerprint: string }): Promise<TrustHostKeyOutcome>;
+  /**
+   * Quorum's own `ssh-keys` line (Google's form, expiring after the key's lifetime), for an instance Quorum
+   * creates: with it in the instance's metadata from the start, reaching the new instance needs no metadata
+   * write while it boots and joins etcd.
+   */
+  loginKeyLine(): string;
   /** Closes the replica's forwards and SSH connection (a deleted instance). */
   release(target: Pick<ReachTarget, 'instanceId'>): Promise<void>;
   close(): Promise<void>;

@@ -3,6 +3,7 @@
 // dashboard can resume from the journal alone.
 import { z } from 'zod';
 import type { AuditCriteria, AuditOutcome } from '@/lib/core/audit';
+import { errorBrand, hasErrorBrand } from './error-brand';
 
 export { AUDIT_OUTCOMES, type AuditOutcome } from '@/lib/core/audit';
 
@@ -67,6 +68,8 @@ export type Operation = {
   /** Set when the operation ends: where it stopped and what state the cluster is in, in words. */
   summary: string | null;
   cancelRequested: boolean;
+  /** The client address of the request that started it (Caller.source); null when none was given (the store always sets it). */
+  source?: string | null;
 };
 
 export type StepProgress = { fraction?: number; etaSeconds?: number; message?: string };
@@ -109,13 +112,19 @@ export type NewOperation = {
   intent: JsonValue;
   plan: PlanInput;
   actor: string;
+  /** The client address of the request behind it (Caller.source); its audit rows carry it. */
+  source?: string | null;
 };
 
 export type NewAuditEntry = Omit<AuditEntry, 'id' | 'at' | 'clusterId' | 'operationId' | 'detail' | 'source'> & {
   clusterId?: string | null;
   operationId?: string | null;
   detail?: JsonValue;
-  /** The caller's client address (Caller.source); never made up where no request is behind the entry. */
+  /**
+   * The caller's client address (Caller.source); never made up where no request is behind the entry. Left out
+   * on an operation's own row (`operation.<kind>` with its operationId: the runner's started row), the store
+   * takes the source the operation was started from.
+   */
   source?: string | null;
 };
 
@@ -127,8 +136,12 @@ export type AuditFilter = AuditCriteria & {
 };
 
 /** The cluster already has a mutating operation that has not ended; it is named so the UI can link to it. */
+const OPERATION_IN_PROGRESS_BRAND = errorBrand('OperationInProgress');
+
 export class OperationInProgress extends Error {
   override readonly name = 'OperationInProgress';
+  /** Known across Next's bundles: the store belongs to the container instrumentation.ts builds (error-brand.ts). */
+  readonly [OPERATION_IN_PROGRESS_BRAND] = true;
   readonly code = 'OperationInProgress' as const;
   readonly clusterId: string;
   readonly operationId: string;
@@ -143,10 +156,10 @@ export class OperationInProgress extends Error {
 }
 
 export function isOperationInProgress(e: unknown): e is OperationInProgress {
-  return e instanceof OperationInProgress;
+  return e instanceof OperationInProgress || hasErrorBrand(e, OPERATION_IN_PROGRESS_BRAND);
 }
 
-export const HOST_KEY_SOURCES = ['guest-attributes', 'first-use'] as const;
+export const HOST_KEY_SOURCES = ['guest-attributes', 'first-use', 'admin'] as const;
 export type HostKeySource = (typeof HOST_KEY_SOURCES)[number];
 
 /** The SSH host key Quorum accepts for one Compute Engine instance (by id: a recreated instance is another host). */
@@ -160,7 +173,7 @@ export type HostKeyPin = {
   key: string;
   /** `SHA256:<base64, unpadded>` as OpenSSH prints it. */
   fingerprint: string;
-  /** Published by the guest agent (guest attributes `hostkeys/`), or the first key seen (trust on first use). */
+  /** Published by the guest agent (guest attributes `hostkeys/`), the first key seen (trust on first use), or trusted by an admin after it changed. */
   source: HostKeySource;
   pinnedAt: string;
 };
@@ -229,6 +242,12 @@ export interface Store {
    * processes pinning at once agree on the first. A pin never changes; it is only forgotten.
    */
   pinHostKeyOnce(pin: Omit<HostKeyPin, 'pinnedAt'>): Promise<HostKeyPin>;
+  /**
+   * Replaces an instance's pin with `pin`, only while the pinned key's fingerprint is still `expectedFingerprint`
+   * (an admin trusting a changed host key: two admins, or a pin changed since the page was read, must not
+   * overwrite each other). Returns the pin kept: `pin` when replaced, else the current one (null when none).
+   */
+  replaceHostKeyPin(expectedFingerprint: string, pin: Omit<HostKeyPin, 'pinnedAt'>): Promise<{ replaced: boolean; pin: HostKeyPin | null }>;
   /** Forgets an instance's pin (an operator accepting a new host key); true when there was one. */
   forgetHostKeyPin(instanceId: string): Promise<boolean>;
 

@@ -1,5 +1,4 @@
 import 'server-only';
-import { mkdirSync } from 'node:fs';
 import { Etcd3Admin } from '@/lib/adapters/etcd/etcd3-admin';
 import { closeGceClients, createGceClients, GceCompute, type GceClients } from '@/lib/adapters/gce/gce-compute';
 import { ClientNodeKubeApi } from '@/lib/adapters/kube/client-node-kube-api';
@@ -7,15 +6,20 @@ import { ComputeBudget, RateLimitedCompute } from '@/lib/adapters/compute-rate-l
 import type { EtcdClusterName } from '@/lib/core/topology';
 import { systemClock, type Clock } from '@/lib/ports/clock';
 import type { ComputePort } from '@/lib/ports/compute';
+import type { IamPort } from '@/lib/ports/iam';
+import { ResourceManagerIam } from '@/lib/adapters/iam/resource-manager-iam';
+import { PermissionsPreflight } from '@/lib/server/services/permissions-preflight';
 import type { EtcdAdminPort, EtcdEndpoint } from '@/lib/ports/etcd-admin';
 import type { ApiServerEndpoint, KubeApiPort } from '@/lib/ports/kube-api';
-import type { ReachEndpoint, ReachError, ReachPort, ReachTarget } from '@/lib/ports/reach';
+import type { ReachEndpoint, ReachError, ReachPort, ReachTarget, TrustHostKeyOutcome } from '@/lib/ports/reach';
 import { createSshReach } from '@/lib/adapters/reach/create-ssh-reach';
 import type { SandboxChaosPort } from '@/lib/ports/sandbox-chaos';
 import { HttpSandboxChaos } from '@/lib/adapters/sandbox-chaos/http-sandbox-chaos';
 import type { Store } from '@/lib/ports/store';
 import { SqliteStore, storePathIn } from '@/lib/adapters/store/sqlite-store';
 import { env as processEnv, type Env } from '@/lib/server/env';
+import { ensureDataDir } from '@/lib/server/data-dir';
+import { ComputeSnapshots } from '@/lib/server/live/compute-snapshots';
 import { FailureTracker } from '@/lib/server/live/failure-tracker';
 
 /** etcd client ports of kube-up's two clusters. */
@@ -67,8 +71,12 @@ export type Container = {
   env: Env;
   /** Compute Engine, every call drawing on its project's budget (`computeBudget`). */
   compute: ComputePort;
-  /** Per GCE project, the token bucket Compute calls wait on (QUORUM_COMPUTE_RATE_PER_SECOND, QUORUM_COMPUTE_BURST). */
+  /** Per GCE project, the token buckets Compute calls wait on (QUORUM_COMPUTE_RATE_PER_SECOND, _BURST, _QUOTA_PER_MINUTE, _OPERATION_SHARE). */
   computeBudget: ComputeBudget;
+  /** Per project, the Compute state live views share, read every QUORUM_COMPUTE_REFRESH_MS and after every mutation. */
+  computeSnapshots: ComputeSnapshots;
+  /** Observations read Compute directly instead of from the shared snapshot (planning a change: see forPlanning). */
+  freshCompute?: boolean;
   etcd: EtcdAdminPort;
   kube: KubeApiPort;
   /** SSH into the masters (QUORUM_SSH_*): the only way to their etcd and API server. */
@@ -82,32 +90,60 @@ export type Container = {
   chaos: SandboxChaosPort | null;
   /** Since when each failure has been seen, per cluster. */
   failures: FailureTracker;
+  /** Resource Manager's testIamPermissions, on the same target as Compute. */
+  iam: IamPort;
+  /** Quorum's own permissions per project, kept and asked again (Settings, changes). */
+  permissions: PermissionsPreflight;
   /** The operation journal and audit log: SQLite in QUORUM_DATA_DIR, opened on first use (observing needs none). */
   readonly store: Store;
   close(): Promise<void>;
 };
 
+/**
+ * QUORUM_FAILPOINT=after-insert-sent (sandbox only, see env.ts): `kill -9` of this very process once Compute accepted an
+ * instance insert, before its Operation is read, so the crash test can check that the resumed step makes one instance.
+ */
+function killAfterInsertSent(context: string): void {
+  if (!context.startsWith('instances.insert ')) return;
+  console.error(`[compute] QUORUM_FAILPOINT after-insert-sent reached (${context}): killing the server with SIGKILL`);
+  process.kill(process.pid, 'SIGKILL');
+}
+
 /** Builds a container from an environment. Tests and benches make their own; the app uses `container()`. */
 export function createContainer(env: Env): Container {
-  const gce: GceClients = createGceClients(
-    env.QUORUM_PROVIDER === 'sandbox' ? { kind: 'sandbox', port: env.SANDBOX_PORT } : { kind: 'google' },
-  );
+  const target = env.QUORUM_PROVIDER === 'sandbox' ? ({ kind: 'sandbox', port: env.SANDBOX_PORT } as const) : ({ kind: 'google' } as const);
+  const gce: GceClients = createGceClients(target);
+  const iam = new ResourceManagerIam(target, env.QUORUM_COMPUTE_TIMEOUT_MS);
+  const permissions = new PermissionsPreflight(iam, env.QUORUM_PROJECTS, systemClock);
   const computeBudget = new ComputeBudget(
-    { ratePerSecond: env.QUORUM_COMPUTE_RATE_PER_SECOND, burst: env.QUORUM_COMPUTE_BURST, maxWaitMs: env.QUORUM_COMPUTE_TIMEOUT_MS },
+    {
+      ratePerSecond: env.QUORUM_COMPUTE_RATE_PER_SECOND,
+      burst: env.QUORUM_COMPUTE_BURST,
+      maxWaitMs: env.QUORUM_COMPUTE_TIMEOUT_MS,
+      operationShare: env.QUORUM_COMPUTE_OPERATION_SHARE,
+      perMinute: env.QUORUM_COMPUTE_QUOTA_PER_MINUTE,
+    },
     { projects: env.QUORUM_PROJECTS },
   );
   let store: SqliteStore | undefined;
   const openStore = (): Store => {
     if (!store) {
-      mkdirSync(env.QUORUM_DATA_DIR, { recursive: true });
+      ensureDataDir(env.QUORUM_DATA_DIR);
       store = new SqliteStore(storePathIn(env.QUORUM_DATA_DIR));
     }
     return store;
   };
-  const compute = new RateLimitedCompute(new GceCompute(gce, env.QUORUM_COMPUTE_TIMEOUT_MS), computeBudget);
+  const limited = new RateLimitedCompute(
+    new GceCompute(gce, env.QUORUM_COMPUTE_TIMEOUT_MS, env.QUORUM_FAILPOINT === 'after-insert-sent' ? { afterSend: killAfterInsertSent } : {}),
+    computeBudget,
+  );
+  const compute: ComputePort = limited;
+  const computeSnapshots = new ComputeSnapshots(compute, { refreshMs: env.QUORUM_COMPUTE_REFRESH_MS, budgetState: (project) => computeBudget.state(project) });
+  // Quorum's own changes show at once: the next observation of the project reads Compute again.
+  limited.onMutation((project) => computeSnapshots.invalidate(project));
   // The same path on the sandbox and on Google: SSH with a key published in instance metadata.
   const reach = new LazyReach(() => {
-    mkdirSync(env.QUORUM_DATA_DIR, { recursive: true });
+    ensureDataDir(env.QUORUM_DATA_DIR);
     return createSshReach(
       {
         dataDir: env.QUORUM_DATA_DIR,
@@ -115,12 +151,14 @@ export function createContainer(env: Env): Container {
         address: env.QUORUM_SSH_ADDRESS,
         connectTimeoutMs: env.QUORUM_SSH_CONNECT_TIMEOUT_MS,
         keyTtlHours: env.QUORUM_SSH_KEY_TTL_HOURS,
+        loginCheckSeconds: env.QUORUM_SSH_LOGIN_CHECK_SECONDS,
       },
       {
         compute,
         store: {
           hostKeyPin: (id) => openStore().hostKeyPin(id),
           pinHostKeyOnce: (pin) => openStore().pinHostKeyOnce(pin),
+          replaceHostKeyPin: (expected, pin) => openStore().replaceHostKeyPin(expected, pin),
         },
       },
     );
@@ -134,6 +172,7 @@ export function createContainer(env: Env): Container {
     },
     compute,
     computeBudget,
+    computeSnapshots,
     etcd,
     kube,
     reach,
@@ -142,8 +181,11 @@ export function createContainer(env: Env): Container {
     projects: env.QUORUM_PROJECTS,
     chaos: env.QUORUM_PROVIDER === 'sandbox' ? new HttpSandboxChaos(`http://127.0.0.1:${env.SANDBOX_PORT}`) : null,
     failures: new FailureTracker(),
+    iam,
+    permissions,
     probeTimeoutMs: env.QUORUM_PROBE_TIMEOUT_MS,
     async close() {
+      permissions.stop();
       kube.close();
       // Clients first, then the tunnels under them, then what the reach port reads (Compute, pins).
       await etcd.close();
@@ -181,6 +223,18 @@ class LazyReach implements ReachPort {
     return this.made?.lastError(target, remotePort) ?? null;
   }
 
+  trustPresentedHostKey(target: ReachTarget, seen: { pinnedFingerprint: string; presentedFingerprint: string }): Promise<TrustHostKeyOutcome> {
+    try {
+      return this.port.trustPresentedHostKey(target, seen);
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  loginKeyLine(): string {
+    return this.port.loginKeyLine();
+  }
+
   async release(target: Pick<ReachTarget, 'instanceId'>): Promise<void> {
     await this.made?.release(target);
   }
@@ -192,12 +246,16 @@ class LazyReach implements ReachPort {
 }
 
 /**
- * The same container with the probe deadline for planning (QUORUM_PLAN_PROBE_TIMEOUT_MS): a change is
- * planned on an observation that waits longer for a slow replica than the live view does. Everything else
+ * The same container with the probe deadline for planning (QUORUM_PLAN_PROBE_TIMEOUT_MS), reading Compute
+ * directly: a change is planned on an observation that waits longer for a slow replica than the live view does. Everything else
  * (clients, the lazily opened store) is the original's, through the prototype.
  */
 export function forPlanning(c: Container): Container {
-  return Object.create(c, { probeTimeoutMs: { value: Math.max(c.probeTimeoutMs, c.env.QUORUM_PLAN_PROBE_TIMEOUT_MS), enumerable: true } }) as Container;
+  return Object.create(c, {
+    probeTimeoutMs: { value: Math.max(c.probeTimeoutMs, c.env.QUORUM_PLAN_PROBE_TIMEOUT_MS), enumerable: true },
+    // A plan is made on Compute as it is now, not as the live views' snapshot saw it a few seconds ago.
+    freshCompute: { value: true, enumerable: true },
+  }) as Container;
 }
 
 // One container per server process. Kept on globalThis because Next's dev server re-evaluates modules

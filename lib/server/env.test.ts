@@ -14,16 +14,31 @@ describe('parseEnv', () => {
       QUORUM_COMPUTE_TIMEOUT_MS: 10_000,
       QUORUM_COMPUTE_RATE_PER_SECOND: 20,
       QUORUM_COMPUTE_BURST: 40,
+      QUORUM_COMPUTE_QUOTA_PER_MINUTE: 6_000,
+      QUORUM_COMPUTE_OPERATION_SHARE: 0.4,
+      QUORUM_COMPUTE_REFRESH_MS: 5_000,
       QUORUM_ACTION_RATE_PER_MINUTE: 30,
       QUORUM_ACTION_BURST: 10,
+      QUORUM_PREVIEW_RATE_PER_MINUTE: 30,
+      QUORUM_PREVIEW_BURST: 10,
+      QUORUM_STREAMS_PER_USER: 12,
       QUORUM_SNAPSHOT_RETENTION: 5,
       QUORUM_ETCDCTL: 'etcdctl',
       QUORUM_ALLOWED_ORIGINS: [],
+      QUORUM_TRUSTED_PROXIES: [],
       QUORUM_SSH_ADDRESS: 'internal',
       QUORUM_SSH_USER: 'quorum',
       QUORUM_SSH_CONNECT_TIMEOUT_MS: 3_000,
       QUORUM_SSH_KEY_TTL_HOURS: 24,
+      QUORUM_SSH_LOGIN_CHECK_SECONDS: 30,
     });
+  });
+
+  it('budgets Compute lower on gce than on the sandbox, unless told otherwise', () => {
+    const pick = (e: ReturnType<typeof parseEnv>) => [e.QUORUM_COMPUTE_RATE_PER_SECOND, e.QUORUM_COMPUTE_BURST, e.QUORUM_COMPUTE_QUOTA_PER_MINUTE];
+    expect(pick(parseEnv({}, '/repo'))).toEqual([20, 40, 6_000]);
+    expect(pick(parseEnv({ QUORUM_PROVIDER: 'gce', QUORUM_PROJECTS: 'proj-one' }, '/repo'))).toEqual([4, 8, 300]);
+    expect(pick(parseEnv({ QUORUM_PROVIDER: 'gce', QUORUM_PROJECTS: 'proj-one', QUORUM_COMPUTE_RATE_PER_SECOND: '10', QUORUM_COMPUTE_BURST: '20', QUORUM_COMPUTE_QUOTA_PER_MINUTE: '900' }, '/repo'))).toEqual([10, 20, 900]);
   });
 
   it('reads the allowed origins of mutating requests', () => {
@@ -50,6 +65,7 @@ describe('parseEnv', () => {
 
   it('accepts a failpoint for the sandbox', () => {
     expect(parseEnv({ QUORUM_FAILPOINT: '12:step-returned' }, '/repo').QUORUM_FAILPOINT).toBe('12:step-returned');
+    expect(parseEnv({ QUORUM_FAILPOINT: 'after-insert-sent' }, '/repo').QUORUM_FAILPOINT).toBe('after-insert-sent');
   });
 
   it.each([
@@ -61,12 +77,16 @@ describe('parseEnv', () => {
     [{ QUORUM_SNAPSHOT_RETENTION: '0' }, 'QUORUM_SNAPSHOT_RETENTION'],
     [{ QUORUM_COMPUTE_RATE_PER_SECOND: '0' }, 'QUORUM_COMPUTE_RATE_PER_SECOND'],
     [{ QUORUM_COMPUTE_BURST: '2.5' }, 'QUORUM_COMPUTE_BURST'],
+    [{ QUORUM_COMPUTE_OPERATION_SHARE: '0.95' }, 'QUORUM_COMPUTE_OPERATION_SHARE'],
+    [{ QUORUM_COMPUTE_REFRESH_MS: '50' }, 'QUORUM_COMPUTE_REFRESH_MS'],
     [{ QUORUM_ACTION_RATE_PER_MINUTE: 'lots' }, 'QUORUM_ACTION_RATE_PER_MINUTE'],
     [{ QUORUM_ACTION_BURST: '0' }, 'QUORUM_ACTION_BURST'],
     [{ QUORUM_FAILPOINT: '3:somewhere' }, 'QUORUM_FAILPOINT'],
     [{ QUORUM_ALLOWED_ORIGINS: 'quorum.example.com' }, 'QUORUM_ALLOWED_ORIGINS'],
     [{ QUORUM_ALLOWED_ORIGINS: 'https://quorum.example.com/app' }, 'QUORUM_ALLOWED_ORIGINS'],
     [{ QUORUM_FAILPOINT: '3:step-returned', QUORUM_PROVIDER: 'gce', QUORUM_PROJECTS: 'proj-one' }, 'QUORUM_FAILPOINT'],
+    [{ QUORUM_TRUSTED_PROXIES: '10.0.0.0/33' }, 'QUORUM_TRUSTED_PROXIES'],
+    [{ QUORUM_TRUSTED_PROXIES: 'proxy.example.com' }, 'QUORUM_TRUSTED_PROXIES'],
   ])('rejects %j naming the variable', (source, name) => {
     expect(() => parseEnv(source, '/repo')).toThrow(name);
   });
@@ -76,5 +96,13 @@ describe('parseEnv', () => {
     expect(() => parseEnv({ QUORUM_PROVIDER: 'gce', QUORUM_PROJECTS: '' }, '/repo')).toThrow('QUORUM_PROJECTS');
     expect(parseEnv({ QUORUM_PROVIDER: 'gce', QUORUM_PROJECTS: 'proj-one' }, '/repo').QUORUM_PROJECTS).toEqual(['proj-one']);
     expect(parseEnv({}, '/repo').QUORUM_PROJECTS).toEqual(['sandbox-project']);
+  });
+
+  it('parses QUORUM_TRUSTED_PROXIES as address ranges (a bare address is its own /32 or /128)', () => {
+    expect(parseEnv({ QUORUM_TRUSTED_PROXIES: '10.0.0.0/24, 192.0.2.7,2001:DB8::/48' }, '/repo').QUORUM_TRUSTED_PROXIES).toEqual([
+      { address: '10.0.0.0', prefix: 24, family: 'ipv4' },
+      { address: '192.0.2.7', prefix: 32, family: 'ipv4' },
+      { address: '2001:db8::', prefix: 48, family: 'ipv6' },
+    ]);
   });
 });

@@ -1,6 +1,7 @@
 import 'server-only';
 import path from 'node:path';
 import { z } from 'zod';
+import { trustedProxiesSchema } from '@/lib/server/auth/source';
 import { allowedOriginsSchema } from '@/lib/server/security/origins';
 
 const port = z.coerce.number().int().min(1).max(65_535);
@@ -38,16 +39,37 @@ function envSchema(cwd: string) {
     /** Deadline of one Compute Engine read. */
     QUORUM_COMPUTE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
     /**
-     * Compute Engine API calls per second per GCE project (a token bucket shared by every page, feed and
-     * operation). A call finding the bucket empty waits for a token, up to QUORUM_COMPUTE_TIMEOUT_MS.
+     * Compute Engine API calls per second per GCE project (token buckets shared by every page, feed and
+     * operation). A call finding the bucket empty waits for a token, up to QUORUM_COMPUTE_TIMEOUT_MS. Default
+     * 20 with the sandbox, 4 on Compute Engine, where the clusters' own controllers share the project's quota.
      */
-    QUORUM_COMPUTE_RATE_PER_SECOND: z.coerce.number().positive().max(10_000).default(20),
-    /** Size of that bucket: how many Compute calls a project may make at once after a quiet spell. */
-    QUORUM_COMPUTE_BURST: z.coerce.number().int().min(1).max(100_000).default(40),
+    QUORUM_COMPUTE_RATE_PER_SECOND: z.coerce.number().positive().max(10_000).optional(),
+    /** Size of that bucket: how many Compute calls a project may make at once after a quiet spell (default 40; 8 on gce). */
+    QUORUM_COMPUTE_BURST: z.coerce.number().int().min(1).max(100_000).optional(),
+    /**
+     * Requests per minute per project Quorum allows itself in each of Google's rate quota groups (reads, lists,
+     * operation reads, mutations; Google's default is 1,500 each). Default 6000 with the sandbox, 300 on gce.
+     */
+    QUORUM_COMPUTE_QUOTA_PER_MINUTE: z.coerce.number().int().min(6).max(1_000_000).optional(),
+    /** Share of the Compute rate reserved for running operations, whose calls never wait behind live views. */
+    QUORUM_COMPUTE_OPERATION_SHARE: z.coerce.number().min(0).max(0.9).default(0.4),
+    /**
+     * How often live views read Compute Engine (project-wide lists, shared by every view of the project); etcd and
+     * API-server probes keep their sub-second cadence. Quorum's own changes and chaos actions refresh at once.
+     */
+    QUORUM_COMPUTE_REFRESH_MS: z.coerce.number().int().min(200).max(600_000).default(5_000),
     /** Mutating server actions (operations, chaos) each signed-in user may start per minute, on average. */
     QUORUM_ACTION_RATE_PER_MINUTE: z.coerce.number().positive().max(100_000).default(30),
     /** How many mutating actions a user may start in a row before the per-minute rate applies. */
     QUORUM_ACTION_BURST: z.coerce.number().int().min(1).max(10_000).default(10),
+    /**
+     * Plan previews (a change's, a new cluster's) each signed-in user may ask for per minute, on average, after a
+     * burst of QUORUM_PREVIEW_BURST: a preview plans on a fresh read of Compute, so it costs quota like a change.
+     */
+    QUORUM_PREVIEW_RATE_PER_MINUTE: z.coerce.number().positive().max(100_000).default(30),
+    QUORUM_PREVIEW_BURST: z.coerce.number().int().min(1).max(10_000).default(10),
+    /** Live streams (cluster, fleet, operation pages) one signed-in user may hold open at once. */
+    QUORUM_STREAMS_PER_USER: z.coerce.number().int().min(1).max(1_000).default(12),
     /**
      * How long a new forwarding rule is expected to take to forward, for the progress bar and ETA of the
      * "wait until the cluster address answers" step. Default: 20 (the sandbox's default SANDBOX_LB_DELAY_MS)
@@ -65,6 +87,12 @@ function envSchema(cwd: string) {
      */
     QUORUM_ALLOWED_ORIGINS: allowedOriginsSchema.default([]),
     /**
+     * Reverse proxies in front of the dashboard, as addresses or CIDR ranges, comma-separated (default none).
+     * Only a request whose socket peer is one of them has its X-Forwarded-For read (right to left, trusted hops
+     * skipped); every other request's client address is its socket's. The sign-in limit and the audit use it.
+     */
+    QUORUM_TRUSTED_PROXIES: trustedProxiesSchema.default([]),
+    /**
      * Which address of a master Quorum dials on port 22: `internal` when the dashboard runs inside the VPC (as
      * the sandbox's dashboard host does), `external` when it runs outside and reaches masters over the internet.
      */
@@ -76,15 +104,22 @@ function envSchema(cwd: string) {
       .default('quorum'),
     /** Deadline of one SSH connect (TCP, handshake, login) and of one channel open: a silent port 22 reads as no access this fast. */
     QUORUM_SSH_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3_000),
+    /**
+     * How often Quorum logs in afresh to each replica it holds an SSH connection to: sshd keeps an authenticated
+     * session alive after its key is removed or its host key replaced, so without this check the access problem
+     * would stay hidden until the next reconnect. A refused login is shown at once and the key published again.
+     */
+    QUORUM_SSH_LOGIN_CHECK_SECONDS: z.coerce.number().int().min(1).max(3_600).default(30),
     /** How long Quorum's published key is valid (its `expireOn`); it is renewed when a quarter of that is left. */
     QUORUM_SSH_KEY_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 365).default(24),
     /**
      * Crash tests only, sandbox only: `<step index>:<phase>` (phase before-step, step-returned or
-     * after-step). The server kills itself with SIGKILL when an operation's runner reaches that point.
+     * after-step): the server kills itself with SIGKILL when an operation's runner reaches that point; or
+     * `after-insert-sent`: it does so right after Compute accepted an instances.insert, before its Operation is read.
      */
     QUORUM_FAILPOINT: z
       .string()
-      .regex(/^\d{1,3}:(before-step|step-returned|after-step)$/, 'must be <step index>:<before-step|step-returned|after-step>')
+      .regex(/^(\d{1,3}:(before-step|step-returned|after-step)|after-insert-sent)$/, 'must be <step index>:<before-step|step-returned|after-step> or after-insert-sent')
       .optional(),
   })
     .refine((e) => e.QUORUM_FAILPOINT === undefined || e.QUORUM_PROVIDER === 'sandbox', {
@@ -95,7 +130,16 @@ function envSchema(cwd: string) {
       path: ['QUORUM_PROJECTS'],
       message: 'is required with QUORUM_PROVIDER=gce: the comma-separated GCE project ids whose clusters Quorum lists (e.g. QUORUM_PROJECTS=my-project-1,my-project-2)',
     })
-    .transform((e) => ({ ...e, QUORUM_PROJECTS: e.QUORUM_PROJECTS ?? ['sandbox-project'] }));
+    .transform((e) => {
+      const gce = e.QUORUM_PROVIDER === 'gce';
+      return {
+        ...e,
+        QUORUM_PROJECTS: e.QUORUM_PROJECTS ?? ['sandbox-project'],
+        QUORUM_COMPUTE_RATE_PER_SECOND: e.QUORUM_COMPUTE_RATE_PER_SECOND ?? (gce ? 4 : 20),
+        QUORUM_COMPUTE_BURST: e.QUORUM_COMPUTE_BURST ?? (gce ? 8 : 40),
+        QUORUM_COMPUTE_QUOTA_PER_MINUTE: e.QUORUM_COMPUTE_QUOTA_PER_MINUTE ?? (gce ? 300 : 6_000),
+      };
+    });
 }
 
 export type Env = z.output<ReturnType<typeof envSchema>>;

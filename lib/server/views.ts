@@ -1,26 +1,34 @@
 import 'server-only';
-import { paceRefresh, type RefreshPace } from '@/lib/core/rate-limit';
-import { clusterId, parseClusterId, type ClusterRef } from '@/lib/core/topology';
+import type { RefreshPace } from '@/lib/core/rate-limit';
+import { clusterId, type ClusterRef } from '@/lib/core/topology';
 import type { ClusterView, FleetView } from '@/lib/core/view';
 import { container, type Container } from '@/lib/server/container';
 import { describeError } from '@/lib/server/describe-error';
+import { isKnownCluster, knownClusterRef, unknownClusterMessage } from '@/lib/server/known-clusters';
 import { Feed, feedFor } from '@/lib/server/live/feed';
 import { observeClusterView, observeFleet } from '@/lib/server/services/observe-fleet';
 
 // What pages and route handlers read: one observation, or a live feed of them.
 
-/** How long a live feed waits between two observations. With ~100 ms per observation, a change shows within ~0.6 s. */
+/**
+ * How long a live feed waits between two observations (probes through the tunnels). With ~100 ms per observation,
+ * an etcd or API-server change shows within ~0.6 s; Compute state within QUORUM_COMPUTE_REFRESH_MS.
+ */
 export const LIVE_INTERVAL_MS = 500;
 
 export class ClusterNotFoundError extends Error {
   constructor(id: string) {
-    super(`No cluster ${id}: no master replica, forwarding rule or static address of that name was found.`);
+    super(unknownClusterMessage(id));
     this.name = 'ClusterNotFoundError';
   }
 }
 
-/** A cluster's view; rejects with ClusterNotFoundError when nothing of the cluster exists. */
+/**
+ * A cluster's view; rejects with ClusterNotFoundError, before any read of its own, when the cluster is not one Quorum
+ * knows (known-clusters.ts), and when nothing of it exists.
+ */
 export async function clusterView(ref: ClusterRef, c: Container = container()): Promise<ClusterView> {
+  if (!(await isKnownCluster(ref, c))) throw new ClusterNotFoundError(clusterId(ref));
   const view = await observeClusterView(ref, c);
   const t = view.topology;
   if (t.replicas.length === 0 && !t.forwardingRule && !t.staticAddress) throw new ClusterNotFoundError(clusterId(ref));
@@ -29,7 +37,7 @@ export async function clusterView(ref: ClusterRef, c: Container = container()): 
 
 /** The cluster page's data, or null when the id is malformed or the cluster does not exist. */
 export async function findClusterView(id: string, c: Container = container()): Promise<ClusterView | null> {
-  const ref = parseClusterId(id);
+  const ref = await knownClusterRef(id, c);
   if (!ref) return null;
   return clusterView(ref, c).catch((error: unknown) => {
     if (error instanceof ClusterNotFoundError) return null;
@@ -66,11 +74,22 @@ export function fleetView(): Promise<FleetView> {
 }
 
 /**
- * The period before a feed's next observation: `baseMs`, stretched while the Compute API budget of a project it
- * reads is low, so that many open pages slow their refresh instead of queueing Compute calls.
+ * The pace of a live view: its observations (etcd and API-server probes) every `baseMs`, its Compute state read at
+ * the snapshots' pace (QUORUM_COMPUTE_REFRESH_MS), which is stretched while the Compute API budget of a project it
+ * reads is low. Feeds slow their Compute reads first, and say so; the probes cost no Compute quota and keep going.
  */
 export function refreshPace(projects: readonly string[], baseMs: number, c: Container = container()): RefreshPace {
-  return paceRefresh(baseMs, projects.map((project) => ({ project, state: c.computeBudget.state(project) })));
+  let slowest: RefreshPace | null = null;
+  for (const project of projects) {
+    const pace = c.computeSnapshots.pace(project);
+    if (slowest === null || pace.intervalMs > slowest.intervalMs) slowest = pace;
+  }
+  return {
+    intervalMs: baseMs,
+    baseIntervalMs: baseMs,
+    slowedBy: slowest?.slowedBy ?? null,
+    ...(slowest ? { compute: { intervalMs: slowest.intervalMs, baseIntervalMs: slowest.baseIntervalMs } } : {}),
+  };
 }
 
 export function clusterFeed(ref: ClusterRef): Feed<ClusterView> {

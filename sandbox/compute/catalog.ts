@@ -27,3 +27,6 @@ export const ALL_ZONES: readonly string[] = REGIONS.flatMap((r) => r.zones);
 export const DISK_TYPES = ['pd-standard', 'pd-balanced', 'pd-ssd'] as const;
 export const NETWORK_NAME = 'default';
 export const SUBNETWORK_NAME = 'default';
+
+/** Every zone's `availableCpuPlatforms` (the newest first, as GCE lists them); an instance's minCpuPlatform must be one. */
+export const ZONE_CPU_PLATFORMS = ['Intel Cascade Lake', 'Intel Skylake', 'Intel Broadwell', 'Intel Haswell', 'AMD Milan'] as const;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { VmHost, VmSpec } from '../vm/types';
 import { findRegion, regionNumber, regionOfZone, type RegionInfo } from './catalog';
 import { GceError, HTTP_STATUS_TEXT, invalidField, notFound } from './gce-error';
-import { ephemeralExternalPool, lowestFree, regionSubnet, type Subnet } from './ip-plan';
+import { cidrAddresses, lowestFree, twinAddressPlan, type AddressPlan, type Subnet } from './ip-plan';
 import {
   gceTimestamp,
   globalLink,
@@ -40,6 +40,10 @@ export type CloudOptions = {
   /** `<dataDir>/sandbox`: state.json and disks/ live here. */
   sandboxDir: string;
   net: number;
+  /** Where addresses come from: the twin's plan for `net` when absent (see ip-plan.ts). */
+  addressPlan?: AddressPlan;
+  /** False: state.json is not written (an emulator that is never restarted); default true. */
+  persistState?: boolean;
   opDelayMs: number;
   bootDelayMs: number;
   /** Time from a forwarding rule's insert being DONE to the rule forwarding (GCE: up to ~20 min). */
@@ -57,6 +61,7 @@ const MAX_OPERATIONS_PER_PROJECT = 500;
 
 export class Cloud {
   readonly vms: VmRunner;
+  readonly addresses: AddressPlan;
   private readonly opTimers = new Set<NodeJS.Timeout>();
   private readonly waiters = new Map<string, Set<() => void>>();
   private readonly changeListeners = new Set<() => void>();
@@ -78,6 +83,7 @@ export class Cloud {
     readonly state: SandboxState,
   ) {
     this.vms = new VmRunner(opts.vmHost, opts.log);
+    this.addresses = opts.addressPlan ?? twinAddressPlan(opts.net);
   }
 
   get statePath(): string {
@@ -87,7 +93,7 @@ export class Cloud {
   /** Saves the state and tells the listeners (the data plane) that something changed. */
   persist(): void {
     if (this.closed) return;
-    writeStateFile(this.statePath, this.state);
+    if (this.opts.persistState !== false) writeStateFile(this.statePath, this.state);
     for (const listener of this.changeListeners) {
       try {
         listener();
@@ -134,7 +140,7 @@ export class Cloud {
   subnetOf(region: string): Subnet {
     const n = regionNumber(region);
     if (n === undefined) throw invalidField('region', region, 'Unknown region.');
-    return regionSubnet(this.opts.net, n);
+    return this.addresses.regionSubnet(n);
   }
 
   diskDir(zone: string, diskName: string): string {
@@ -197,6 +203,11 @@ export class Cloud {
     return undefined;
   }
 
+  /** Every instance of every project. */
+  allInstances(): Instance[] {
+    return Object.values(this.state.projects).flatMap((p) => Object.values(p.instances));
+  }
+
   /** Instance names are unique across the sandbox, because the VM host keys VMs by name. */
   findInstanceByName(name: string): { project: string; instance: Instance } | undefined {
     for (const [project, p] of Object.entries(this.state.projects)) {
@@ -211,7 +222,12 @@ export class Cloud {
   usedInternalIps(): Set<string> {
     const used = new Set<string>();
     for (const p of Object.values(this.state.projects)) {
-      for (const i of Object.values(p.instances)) for (const n of i.networkInterfaces) used.add(n.networkIP);
+      for (const i of Object.values(p.instances)) {
+        for (const n of i.networkInterfaces) {
+          used.add(n.networkIP);
+          for (const alias of n.aliasIpRanges ?? []) for (const ip of cidrAddresses(alias.ipCidrRange) ?? []) used.add(ip);
+        }
+      }
       for (const a of Object.values(p.addresses)) if (a.addressType === 'INTERNAL') used.add(a.address);
     }
     return used;
@@ -301,6 +317,7 @@ export class Cloud {
     if (!stored) return;
     stored.requestId = requestId;
     stored.requestKey = requestKey;
+    stored.op.clientOperationId = requestId;
     this.persist();
   }
 
@@ -346,6 +363,8 @@ export class Cloud {
     requestId?: string;
     /** The operation is not DONE before this settles either (a stop or delete waits for the VM to be down). */
     waitFor?: Promise<unknown>;
+    /** It ends DONE with this error and applies nothing (sandbox fault injection). */
+    failure?: StoredOperation['failure'];
   }): Operation {
     const now = Date.now();
     const name = newOperationName(now);
@@ -367,8 +386,9 @@ export class Cloud {
       progress: 0,
       insertTime: gceTimestamp(new Date(now)),
       ...scopeFields,
+      ...(args.requestId ? { clientOperationId: args.requestId } : {}),
     };
-    const stored: StoredOperation = { op, effect: args.effect, requestId: args.requestId, createdAtMs: now };
+    const stored: StoredOperation = { op, effect: args.effect, requestId: args.requestId, createdAtMs: now, ...(args.failure ? { failure: args.failure } : {}) };
     const p = this.project(args.project);
     p.operations[name] = stored;
     this.pruneOperations(p);
@@ -481,7 +501,12 @@ export class Cloud {
     op.progress = 100;
     op.startTime ??= gceTimestamp();
     op.endTime = gceTimestamp();
-    if (failure) {
+    if (stored.failure) {
+      const f = stored.failure;
+      op.error = { errors: [{ code: f.code, message: f.message, ...(f.errorDetails ? { errorDetails: f.errorDetails } : {}) }] };
+      op.httpErrorStatusCode = f.httpStatus;
+      op.httpErrorMessage = HTTP_STATUS_TEXT[f.httpStatus] ?? 'ERROR';
+    } else if (failure) {
       op.error = { errors: [{ code: failure.operationCode, message: failure.message }] };
       op.httpErrorStatusCode = failure.httpStatus;
       op.httpErrorMessage = HTTP_STATUS_TEXT[failure.httpStatus] ?? 'ERROR';
@@ -628,7 +653,7 @@ export class Cloud {
     for (const nic of i.networkInterfaces) {
       for (const ac of nic.accessConfigs) {
         if (ac.natIP) continue;
-        const ip = lowestFree(ephemeralExternalPool(this.opts.net), used);
+        const ip = lowestFree(this.addresses.ephemeralExternalPool(), used);
         if (ip) {
           ac.natIP = ip;
           used.add(ip);

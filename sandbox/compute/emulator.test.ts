@@ -431,6 +431,116 @@ describe('errors', () => {
   });
 });
 
+describe('how an instance is made: service account, scheduling, platform, shielded VM, labels, tier, alias ranges, Shared VPC', () => {
+  const SCOPES = ['https://www.googleapis.com/auth/devstorage.read_only', 'https://www.googleapis.com/auth/compute'];
+  const Z = 'europe-west1-d';
+  const made = (name: string, patch: Partial<IInstance> = {}, nic: Record<string, unknown> = {}): IInstance => {
+    const base = instanceResource(name, { zone: Z, external: true });
+    return { ...base, networkInterfaces: [{ ...base.networkInterfaces?.[0], ...nic }], ...patch };
+  };
+
+  it('keeps and returns every field, resolves the default service account and allocates alias ranges from the subnetwork', async () => {
+    const resource = made(
+      'made-full',
+      {
+        serviceAccounts: [{ email: 'default', scopes: SCOPES }],
+        scheduling: { preemptible: true, onHostMaintenance: 'TERMINATE', automaticRestart: false },
+        minCpuPlatform: 'Intel Skylake',
+        shieldedInstanceConfig: { enableSecureBoot: true, enableVtpm: true, enableIntegrityMonitoring: false },
+        labels: { 'kube-up-cluster': 'made', team: 'infra' },
+      },
+      {
+        network: 'projects/host-net/global/networks/default',
+        subnetwork: `projects/host-net/regions/${REGION}/subnetworks/default`,
+        aliasIpRanges: [{ ipCidrRange: '/30' }, { ipCidrRange: EU.hosts[100] }],
+        accessConfigs: [{ name: 'external-nat', type: 'ONE_TO_ONE_NAT', networkTier: 'STANDARD' }],
+      },
+    );
+    await expectDone(clients.instances.insert({ project: PROJECT, zone: Z, instanceResource: resource }));
+    const i = await getInstance('made-full', Z);
+    expect(i.serviceAccounts?.map((sa) => [sa.email, sa.scopes])).toEqual([[expect.stringMatching(/^\d+-compute@developer\.gserviceaccount\.com$/), SCOPES]]);
+    expect(i.scheduling).toMatchObject({ preemptible: true, onHostMaintenance: 'TERMINATE', automaticRestart: false });
+    expect([i.minCpuPlatform, i.cpuPlatform]).toEqual(['Intel Skylake', 'Intel Skylake']);
+    expect(i.shieldedInstanceConfig).toMatchObject({ enableSecureBoot: true, enableVtpm: true, enableIntegrityMonitoring: false });
+    expect(i.labels).toEqual({ 'kube-up-cluster': 'made', team: 'infra' });
+    const nic = i.networkInterfaces?.[0];
+    expect(nic?.network).toBe('https://www.googleapis.com/compute/v1/projects/host-net/global/networks/default');
+    expect(nic?.subnetwork).toBe(`https://www.googleapis.com/compute/v1/projects/host-net/regions/${REGION}/subnetworks/default`);
+    expect(nic?.accessConfigs?.[0]?.networkTier).toBe('STANDARD');
+    const aliases = (nic?.aliasIpRanges ?? []).map((a) => String(a.ipCidrRange));
+    expect(aliases).toHaveLength(2);
+    expect(aliases[0]).toMatch(/\/30$/);
+    expect(aliases[1]).toBe(`${EU.hosts[100]}/32`);
+    // The /30 is aligned, in the subnetwork, and holds neither the instance's own IP nor the explicit alias.
+    const base = Number(aliases[0]?.split('/')[0]?.split('.')[3]);
+    const block = [0, 1, 2, 3].map((k) => `${EU.network.split('.').slice(0, 3).join('.')}.${base + k}`);
+    expect(base % 4).toBe(0);
+    for (const ip of block) expect(EU.hosts).toContain(ip);
+    expect(block).not.toContain(nic?.networkIP);
+    expect(block).not.toContain(EU.hosts[100]);
+
+    // Without any of them: GCE's defaults.
+    await expectDone(clients.instances.insert({ project: PROJECT, zone: Z, instanceResource: made('made-plain') }));
+    const plain = await getInstance('made-plain', Z);
+    expect(plain.serviceAccounts ?? []).toEqual([]);
+    expect(plain.scheduling).toMatchObject({ preemptible: false, onHostMaintenance: 'MIGRATE', automaticRestart: true });
+    expect(plain.minCpuPlatform ?? null).toBeNull();
+    expect(plain.cpuPlatform).toBe('Intel Broadwell');
+    expect(plain.networkInterfaces?.[0]?.network).toBe(`https://www.googleapis.com/compute/v1/projects/${PROJECT}/global/networks/default`);
+    expect(plain.networkInterfaces?.[0]?.accessConfigs?.[0]?.networkTier).toBe('PREMIUM');
+    // An address inside an alias range is taken: neither an instance nor an INTERNAL address may have it.
+    await expectGceError(
+      clients.instances.insert({ project: PROJECT, zone: Z, instanceResource: instanceResource('made-clash', { zone: Z, networkIP: block[1], external: false }) }),
+      400,
+      'invalid',
+      'already being used',
+    );
+  });
+
+  it.each([
+    ['two service accounts', { serviceAccounts: [{ email: 'default' }, { email: 'default' }] }, {}, 'resource.serviceAccounts'],
+    ['a malformed service account email', { serviceAccounts: [{ email: 'not-an-email', scopes: SCOPES }] }, {}, 'resource.serviceAccounts[0].email'],
+    ['a scope alias instead of a URL', { serviceAccounts: [{ email: 'default', scopes: ['compute-rw'] }] }, {}, 'resource.serviceAccounts[0].scopes[0]'],
+    ['preemptible but migrating', { scheduling: { preemptible: true, onHostMaintenance: 'MIGRATE' } }, {}, 'resource.scheduling.onHostMaintenance'],
+    ['preemptible and restarted', { scheduling: { preemptible: true, automaticRestart: true } }, {}, 'resource.scheduling.automaticRestart'],
+    ['an unknown maintenance policy', { scheduling: { onHostMaintenance: 'REBOOT' } }, {}, 'resource.scheduling.onHostMaintenance'],
+    ['a CPU platform the zone does not have', { minCpuPlatform: 'Intel Pentium' }, {}, 'resource.minCpuPlatform'],
+    ['a label key with capitals', { labels: { Team: 'x' } }, {}, 'resource.labels.Team'],
+    ['an unknown network tier', {}, { accessConfigs: [{ name: 'external-nat', type: 'ONE_TO_ONE_NAT', networkTier: 'GOLD' }] }, 'networkTier'],
+    ['a secondary range the subnetwork lacks', {}, { aliasIpRanges: [{ ipCidrRange: '/24', subnetworkRangeName: 'pods-default' }] }, 'subnetworkRangeName'],
+    ['an alias range outside the subnetwork', {}, { aliasIpRanges: [{ ipCidrRange: `${US.hosts[10]}/32` }] }, 'aliasIpRanges[0].ipCidrRange'],
+    ['an alias range wider than the subnetwork', {}, { aliasIpRanges: [{ ipCidrRange: '/20' }] }, 'aliasIpRanges[0].ipCidrRange'],
+    ['a subnetwork of another region', {}, { subnetwork: 'regions/us-central1/subnetworks/default' }, 'subnetwork'],
+    ['a network and a subnetwork of different projects', {}, { network: 'projects/host-net/global/networks/default', subnetwork: `projects/other/regions/${REGION}/subnetworks/default` }, 'must belong to network'],
+  ])('refuses %s (400 invalid) and creates nothing', async (_case, patch, nic, fieldPart) => {
+    const name = `refused-${String(Math.random()).slice(2, 8)}`;
+    await expectGceError(clients.instances.insert({ project: PROJECT, zone: Z, instanceResource: made(name, patch, nic) }), 400, 'invalid', fieldPart);
+    await expectGceError(clients.instances.get({ project: PROJECT, zone: Z, instance: name }), 404, 'notFound');
+    await expectGceError(clients.disks.get({ project: PROJECT, zone: Z, disk: name }), 404, 'notFound');
+  });
+
+  it('refuses a subnetwork that does not exist (404)', async () => {
+    await expectGceError(
+      clients.instances.insert({ project: PROJECT, zone: Z, instanceResource: made('refused-subnet', {}, { subnetwork: `regions/${REGION}/subnetworks/masters` }) }),
+      404,
+      'notFound',
+      `regions/${REGION}/subnetworks/masters`,
+    );
+  });
+
+  it('keeps the image a boot disk was made from, its size and type', async () => {
+    const boot = { boot: true, autoDelete: true, initializeParams: { sourceImage: 'projects/cos-cloud/global/images/cos-113-18244-85-49', diskSizeGb: 50, diskType: `zones/${Z}/diskTypes/pd-ssd` } };
+    await expectDone(clients.instances.insert({ project: PROJECT, zone: Z, instanceResource: made('made-boot', { disks: [boot] }) }));
+    const [disk] = await clients.disks.get({ project: PROJECT, zone: Z, disk: 'made-boot' });
+    expect([disk.sourceImage, String(disk.sizeGb), last(String(disk.type))]).toEqual(['projects/cos-cloud/global/images/cos-113-18244-85-49', '50', 'pd-ssd']);
+  });
+
+  afterAll(async () => {
+    // The tests below count the instances of the project.
+    for (const name of ['made-full', 'made-plain', 'made-boot']) await expectDone(clients.instances.delete({ project: PROJECT, zone: Z, instance: name }));
+  });
+});
+
 describe('metadata server', () => {
   it('answers the instance calling from its own internal IP, with Metadata-Flavor only', async () => {
     const ip = String((await getInstance('dup')).networkInterfaces?.[0]?.networkIP);
@@ -441,8 +551,8 @@ describe('metadata server', () => {
     expect((await metadataGet('/instance/zone', ip)).body).toMatch(new RegExp(`^projects/\\d+/zones/${ZONE}$`));
     expect(await metadataGet('/instance/network-interfaces/0/ip', ip)).toEqual({ status: 200, body: ip });
     expect(await metadataGet('/project/project-id', ip)).toEqual({ status: 200, body: PROJECT });
-    expect(await metadataGet('/sandbox/resolve/chosen', ip)).toEqual({ status: 200, body: EU.hosts[75] });
-    expect((await metadataGet('/sandbox/resolve/nobody', ip)).status).toBe(404);
+    // GCE's metadata server has no name service of Quorum's invention: instances resolve each other through /etc/hosts.
+    expect((await metadataGet('/sandbox/resolve/chosen', ip)).status).toBe(404);
     expect((await metadataGet('/instance/name', ip, {})).status).toBe(403);
     expect((await metadataGet('/instance/name', '127.0.0.1')).status).toBe(404);
   });
@@ -582,9 +692,46 @@ describe('what the client sends in REST fallback', () => {
     const op = await waitDone(first);
     const [again] = await instances.insert(request);
     expect((again.latestResponse as IOperation).name).toBe(op.name);
+    // The Operation carries the requestId as clientOperationId, and a list filtered on it finds that one Operation.
+    expect((again.latestResponse as IOperation).clientOperationId).toBe(request.requestId);
+    const [found] = await clients.zoneOps.list({ project: PROJECT, zone: 'us-central1-a', filter: `clientOperationId = "${request.requestId}"` });
+    expect(found.map((o) => [o.name, o.operationType, o.clientOperationId])).toEqual([[op.name, 'insert', request.requestId]]);
+    const [none] = await clients.zoneOps.list({ project: PROJECT, zone: 'us-central1-a', filter: 'clientOperationId = "a3f1c2d4-0000-4000-8000-00000000ffff"' });
+    expect(none).toEqual([]);
     const [i] = await instances.get({ project: PROJECT, zone: 'us-central1-a', instance: 'numeric' });
     expect(i.status).toBe('RUNNING');
     await expectDone(instances.delete({ project: PROJECT, zone: 'us-central1-a', instance: 'numeric' }));
+  });
+});
+
+describe('the request log (/sandbox/v1/chaos/compute-requests)', () => {
+  const requestLog = async (after: number) => {
+    const res = await fetch(`${emulator.url}/sandbox/v1/chaos/compute-requests?after=${after}`);
+    expect(res.status).toBe(200);
+    return (await res.json()) as { entries: Array<{ seq: number; httpMethod: string; method: string | null; zone: string | null; region: string | null; name: string | null; requestId: boolean; status: number }>; next: number; dropped: number };
+  };
+
+  it("keeps what each request was, by Google's method name, with its requestId presence and the status answered", async () => {
+    const { next } = await requestLog(0);
+    const requestId = 'a3f1c2d4-0000-4000-8000-00000000abcd';
+    const op = await expectDone(clients.disks.insert({ project: PROJECT, zone: ZONE, diskResource: { name: 'logged-pd', sizeGb: '10' }, requestId }));
+    expect(op.status).toBe('DONE');
+    await expect(clients.disks.get({ project: PROJECT, zone: ZONE, disk: 'no-such-pd' })).rejects.toThrow();
+    await expectDone(clients.disks.delete({ project: PROJECT, zone: ZONE, disk: 'logged-pd' }));
+    const { entries, dropped } = await requestLog(next);
+    expect(dropped).toBe(0);
+    const calls = entries.filter((e) => !e.method?.startsWith('zoneOperations.')).map((e) => [e.httpMethod, e.method, e.zone, e.name, e.requestId, e.status]);
+    expect(calls).toEqual([
+      ['POST', 'disks.insert', ZONE, 'logged-pd', true, 200],
+      ['GET', 'disks.get', ZONE, 'no-such-pd', false, 404],
+      ['DELETE', 'disks.delete', ZONE, 'logged-pd', false, 200],
+    ]);
+    expect(entries.map((e) => e.seq)).toEqual([...entries.keys()].map((i) => next + 1 + i));
+    // Read from where the last answer ended: nothing new, and a bad `after` is refused in Compute's error form.
+    expect((await requestLog(entries.at(-1)?.seq ?? next)).entries).toEqual([]);
+    const bad = await fetch(`${emulator.url}/sandbox/v1/chaos/compute-requests?after=x`);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toMatch(/after/);
   });
 });
 

@@ -2,19 +2,25 @@
 // /computeMetadata/v1, and sandbox-only controls under /sandbox/v1.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { APISERVER_PORT } from '../pki/index';
 import { SandboxNetwork, type SandboxNetworkOptions } from '../net/sandbox-network';
+import type { FirewallEnforcer } from '../net/twin-network';
 import { ChaosControls, type NetworkFaults } from '../chaos/controls';
+import { handleComputeFaults, withComputeFaults } from '../chaos/compute-faults';
+import { handleComputeRequests, recordComputeRequest } from '../chaos/compute-requests';
 import { handleZoneApiChaos, zoneApiRefusal } from '../chaos/zone-api';
 import type { VmChaos, VmHost } from '../vm/types';
+import { REGIONS } from './catalog';
 import { Cloud } from './cloud';
 import { GceError } from './gce-error';
+import { ingressRulesetOf } from './firewall-view';
 import { etagOf, handleMetadataRequest } from './metadata-server';
 import { networkView } from './network-view';
 import { handleComputeRequest } from './router';
-import { loadOrCreateState } from './state-file';
+import { computeRefusal, handleIamControl, handleResourceManagerRequest, SandboxIam } from './iam';
+import { autoModeAddressPlan } from './ip-plan';
+import { ensurePrivateSandboxDir, loadOrCreateState } from './state-file';
 
 export type EmulatorOptions = {
   /** QUORUM_DATA_DIR; the sandbox keeps its state under `<dataDir>/sandbox/`. */
@@ -44,8 +50,29 @@ export type EmulatorOptions = {
    * 169.254.169.254 forwards there). Only /computeMetadata/v1/ is served on it, never the Compute API.
    */
   metadataListen?: { host: string; port: number };
+  /**
+   * Enforces the firewall rules inside the VMs (the twin's network): told where each VM's ruleset comes
+   * from before any VM boots, and to re-read it after every change of the cloud. Tests with stand-in VMs
+   * leave it out (their VMs are unfiltered).
+   */
+  firewall?: FirewallEnforcer;
   /** How the load balancer and external IPs sit on the twin's network (sandbox/net). */
   networkOptions?: Pick<SandboxNetworkOptions, 'natPorts' | 'backendLocalAddress' | 'addresses'>;
+  /** Permissions the caller lacks (SANDBOX_DENIED_PERMISSIONS): see iam.ts. */
+  deniedPermissions?: readonly string[];
+  /**
+   * Where addresses come from (ip-plan.ts): `twin` (default), the twin's plan for `net`, which the VMs and the
+   * network live on; or `auto-mode`, Compute Engine's own auto-mode plan (a /20 per region), for an emulator whose
+   * addresses are never put on an interface: a stand-in VM host and none of the twin's network (refused with
+   * `firewall`, `networkOptions`, `metadataListen` or the chaos controls).
+   */
+  addressPlan?: 'twin' | 'auto-mode';
+  /**
+   * False: the cloud is kept in memory only and state.json is never written, for an emulator that is never
+   * restarted (bench:fleet's, whose thousand instances with kube-up metadata make state.json tens of MB, rewritten
+   * and fsynced after every mutation). Compute's answers are the same. Default true.
+   */
+  persistState?: boolean;
 };
 
 export type Emulator = {
@@ -60,6 +87,8 @@ export type Emulator = {
   readonly network: SandboxNetwork;
   /** The chaos controls, when the emulator was given a VmChaos. */
   readonly chaos: ChaosControls | undefined;
+  /** The caller's permissions: testIamPermissions answers from it and Compute refuses what it denies. */
+  readonly iam: SandboxIam;
   isSeedComplete(): boolean;
   /** Also ends the propagation delay of the seed's forwarding rules. */
   markSeedComplete(): void;
@@ -86,15 +115,18 @@ async function jsonBodyOrAnswer(req: IncomingMessage, res: ServerResponse): Prom
 }
 
 export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
+  if (opts.addressPlan === 'auto-mode' && (opts.firewall || opts.networkOptions || opts.metadataListen || opts.chaos || opts.faults)) {
+    throw new Error("addressPlan 'auto-mode' is for emulators with a stand-in VM host and no network: its addresses are not the twin's");
+  }
   const log = opts.log ?? ((line: string) => console.log(line));
   const host = opts.host ?? '127.0.0.1';
-  const sandboxDir = join(opts.dataDir, 'sandbox');
-  mkdirSync(sandboxDir, { recursive: true });
+  const sandboxDir = ensurePrivateSandboxDir(opts.dataDir);
   const { state, existed } = loadOrCreateState(join(sandboxDir, 'state.json'));
   // Requests that arrive before the Cloud exists (it needs the bound port) get a 503.
   const live: { cloud?: Cloud; chaos?: ChaosControls } = {};
   let seeded = false;
   let seedError: string | undefined;
+  const iam = new SandboxIam(opts.deniedPermissions ?? []);
 
   // Idle keep-alive connections stay open for a minute, as Google's front ends keep them (Node's default is 5 s).
   // Clients pool sockets (Node 20's global agent keeps them alive), and a server that closes an idle socket just
@@ -132,10 +164,20 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       });
       const computePath = path.slice('/compute/v1'.length);
       const answer =
+        computeRefusal(iam, method, computePath, body) ??
         zoneApiRefusal(cloud, computePath) ??
         live.chaos?.refusal(method, computePath) ??
-        (await handleComputeRequest(cloud, method, computePath, url.searchParams, body, abort.signal));
+        (await withComputeFaults(cloud, method, computePath, url.searchParams, body, () =>
+          handleComputeRequest(cloud, method, computePath, url.searchParams, body, abort.signal),
+        ));
+      recordComputeRequest(cloud, { httpMethod: method, path: computePath, query: url.searchParams, body, status: answer.status });
       sendJson(res, answer.status, answer.body);
+      return;
+    }
+    // The emulator's own log of the Compute requests it answered (sandbox/chaos/compute-requests.ts).
+    const requests = handleComputeRequests(cloud, method, path, url.searchParams);
+    if (requests) {
+      sendJson(res, requests.status, requests.body);
       return;
     }
     if (path.startsWith('/computeMetadata/v1/')) {
@@ -167,6 +209,35 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       res.writeHead(answer.status, { 'Content-Type': answer.contentType, 'Metadata-Flavor': 'Google', ETag: etagOf(answer) });
       res.end(answer.body);
       return;
+    }
+    // Sandbox fault injection for Compute calls (sandbox/chaos/compute-faults.ts): works with any VM host.
+    if (path === '/sandbox/v1/chaos/compute-faults') {
+      const body = method === 'POST' ? await jsonBodyOrAnswer(req, res) : null;
+      if (body === NO_BODY) return;
+      const answer = handleComputeFaults(cloud, method, path, body);
+      if (answer) {
+        sendJson(res, answer.status, answer.body);
+        return;
+      }
+    }
+    // Cloud Resource Manager v1 (projects.testIamPermissions), served on the same port.
+    if (path.startsWith('/v1/projects/')) {
+      const body = await jsonBodyOrAnswer(req, res);
+      if (body === NO_BODY) return;
+      const answer = handleResourceManagerRequest(iam, method, path, body);
+      if (answer) {
+        sendJson(res, answer.status, answer.body);
+        return;
+      }
+    }
+    if (path === '/sandbox/v1/chaos/iam') {
+      const body = method === 'POST' ? await jsonBodyOrAnswer(req, res) : undefined;
+      if (body === NO_BODY) return;
+      const answer = handleIamControl(iam, method, path, body);
+      if (answer) {
+        sendJson(res, answer.status, answer.body);
+        return;
+      }
     }
     // Sandbox chaos "zone API down" (sandbox/chaos/zone-api.ts): works with any VM host.
     const zoneApi = handleZoneApiChaos(cloud, method, path);
@@ -225,6 +296,8 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     {
       sandboxDir,
       net: opts.net,
+      ...(opts.addressPlan === 'auto-mode' ? { addressPlan: autoModeAddressPlan(REGIONS.map((r) => r.name)) } : {}),
+      ...(opts.persistState === false ? { persistState: false } : {}),
       opDelayMs: opts.opDelayMs,
       bootDelayMs: opts.bootDelayMs,
       lbDelayMs: opts.lbDelayMs,
@@ -238,6 +311,15 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
   // Operations in flight when the sandbox last stopped finish now; then the VMs that were RUNNING boot again.
   c.completePendingOperations();
   live.cloud = c;
+  const firewall = opts.firewall;
+  if (firewall) {
+    // A firewall rule, an instance's tags or the instances carrying a source tag may have changed: each VM
+    // whose ruleset differs gets the new one (a VM that boots gets its own before its processes start).
+    await firewall.setFirewallSource((name) => ingressRulesetOf(c, name));
+    c.onChange(() => {
+      firewall.refreshFirewall().catch((err: unknown) => log(`firewall: ${err instanceof Error ? err.message : String(err)}`));
+    });
+  }
   c.bootRunningInstances();
   // Rules that existed before this start forward at once; every later change re-reconciles the listeners.
   const apiServerPort = opts.apiServerPort ?? APISERVER_PORT;
@@ -260,6 +342,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     lbDelayMs: opts.lbDelayMs,
     network,
     chaos: live.chaos,
+    iam,
     isSeedComplete: () => c.state.seedComplete,
     markSeedComplete: () => {
       c.state.seedComplete = true;

@@ -6,6 +6,8 @@ export class GceError extends Error {
     readonly httpStatus: number,
     readonly reason: string,
     message: string,
+    /** `errors[].domain`: `global` for most, `usageLimits` for rate and quota limits. */
+    readonly domain = 'global',
   ) {
     super(message);
     this.name = 'GceError';
@@ -16,7 +18,7 @@ export class GceError extends Error {
       error: {
         code: this.httpStatus,
         message: this.message,
-        errors: [{ message: this.message, domain: 'global', reason: this.reason }],
+        errors: [{ message: this.message, domain: this.domain, reason: this.reason }],
       },
     };
   }
@@ -43,7 +45,9 @@ export const HTTP_STATUS_TEXT: Record<number, string> = {
   404: 'NOT FOUND',
   409: 'CONFLICT',
   412: 'PRECONDITION FAILED',
+  429: 'TOO MANY REQUESTS',
   500: 'INTERNAL SERVER ERROR',
+  503: 'SERVICE UNAVAILABLE',
 };
 
 export const notFound = (path: string) => new GceError(404, 'notFound', `The resource '${path}' was not found`);

@@ -1,7 +1,7 @@
 // Zones, regions, the `default` network and its per-region `default` subnetworks: fixed by the
 // catalog and the IP plan, not stored. Ids are derived from the names so they are stable.
 import { aggregatedResponse, listResponse, param, type Handler } from './api';
-import { NETWORK_NAME, REGIONS, SUBNETWORK_NAME } from './catalog';
+import { NETWORK_NAME, REGIONS, SUBNETWORK_NAME, ZONE_CPU_PLATFORMS } from './catalog';
 import type { Cloud } from './cloud';
 import { notFound } from './gce-error';
 import { globalLink, projectLink, regionLink, regionalLink, stableFingerprint, stableId, zoneLink } from './links';
@@ -19,7 +19,7 @@ function zoneJson(project: string, zone: string, region: string) {
     status: 'UP',
     region: regionLink(project, region),
     selfLink: zoneLink(project, zone),
-    availableCpuPlatforms: ['Intel Cascade Lake', 'Intel Skylake', 'Intel Broadwell', 'Intel Haswell', 'AMD Milan'],
+    availableCpuPlatforms: [...ZONE_CPU_PLATFORMS],
     supportsPzs: false,
   };
 }
@@ -38,7 +38,7 @@ function regionJson(project: string, region: string, zones: readonly string[]) {
   };
 }
 
-function networkJson(project: string) {
+function networkJson(cloud: Cloud, project: string) {
   return {
     kind: 'compute#network',
     id: stableId(`network:${project}`),
@@ -46,7 +46,7 @@ function networkJson(project: string) {
     name: NETWORK_NAME,
     description: 'Default network for the project',
     selfLink: globalLink(project, 'networks', NETWORK_NAME),
-    autoCreateSubnetworks: false,
+    autoCreateSubnetworks: cloud.addresses.autoCreateSubnetworks,
     subnetworks: REGIONS.map((r) => regionalLink(project, r.name, 'subnetworks', SUBNETWORK_NAME)),
     routingConfig: { routingMode: 'REGIONAL' },
     networkFirewallPolicyEnforcementOrder: 'AFTER_CLASSIC_FIREWALL',
@@ -100,16 +100,16 @@ export const getRegion: Handler = (_cloud, req) => {
   return regionJson(project, region.name, region.zones);
 };
 
-export const listNetworks: Handler = (_cloud, req) => {
+export const listNetworks: Handler = (cloud, req) => {
   const project = param(req, 'project');
-  return listResponse('compute#networkList', `${projectLink(project)}/global/networks`, [networkJson(project)], req.query);
+  return listResponse('compute#networkList', `${projectLink(project)}/global/networks`, [networkJson(cloud, project)], req.query);
 };
 
-export const getNetwork: Handler = (_cloud, req) => {
+export const getNetwork: Handler = (cloud, req) => {
   const project = param(req, 'project');
   const name = param(req, 'network');
   if (name !== NETWORK_NAME) throw notFound(`projects/${project}/global/networks/${name}`);
-  return networkJson(project);
+  return networkJson(cloud, project);
 };
 
 export const listSubnetworks: Handler = (cloud, req) => {

@@ -18,7 +18,7 @@ import {
   resourceInUse,
   resourceNotReady,
 } from './gce-error';
-import { inSubnet, isIpv4, lowestFree, subnetHosts } from './ip-plan';
+import { inSubnet, isIpv4, lowestFree, subnetHosts, usableHostsText } from './ip-plan';
 import {
   gceTimestamp,
   globalLink,
@@ -32,6 +32,19 @@ import {
   zonalLink,
   zoneLink,
 } from './links';
+import {
+  aliasIpRangesBody,
+  allocateAliasRanges,
+  checkLabels,
+  checkMinCpuPlatform,
+  checkNetworkTier,
+  checkScheduling,
+  checkServiceAccounts,
+  schedulingBody,
+  serviceAccountsBody,
+  shieldedBody,
+  shieldedConfig,
+} from './instance-config';
 import { guestAttributesEnabled } from './projects';
 import type { AccessConfig, Address, Disk, Instance } from './schemas';
 
@@ -49,6 +62,7 @@ const networkInterfaceBody = z.object({
   subnetwork: z.string().optional(),
   networkIP: z.string().optional(),
   accessConfigs: z.array(accessConfigBody).optional(),
+  aliasIpRanges: aliasIpRangesBody.optional(),
 });
 
 const attachedDiskBody = z.object({
@@ -87,10 +101,10 @@ const instanceBody = z.object({
   tags: tagsBody.optional(),
   labels: z.record(z.string(), z.string()).optional(),
   canIpForward: z.boolean().optional(),
-  serviceAccounts: z.array(z.object({ email: z.string().optional(), scopes: z.array(z.string()).optional() })).optional(),
-  scheduling: z
-    .object({ onHostMaintenance: z.string().optional(), automaticRestart: z.boolean().optional(), preemptible: z.boolean().optional() })
-    .optional(),
+  serviceAccounts: serviceAccountsBody.optional(),
+  scheduling: schedulingBody.optional(),
+  minCpuPlatform: z.string().optional(),
+  shieldedInstanceConfig: shieldedBody.optional(),
 });
 
 const METADATA_KEY = /^[a-zA-Z0-9_-]{1,128}$/;
@@ -174,12 +188,13 @@ export const insertInstance: Handler = (cloud, req) => {
   }
   if (mt.scope !== zone) throw invalidField('resource.machineType', body.machineType, `Machine type must be in zone '${zone}'.`);
 
-  // Network interface: one, on the default network, in the region's subnetwork.
+  // Network interface: one, on the default network, in the region's subnetwork, of this project or
+  // (Shared VPC) of a host project.
   const nics = body.networkInterfaces ?? [];
   if (nics.length === 0) throw required('resource.networkInterfaces');
   if (nics.length > 1) throw invalidField('resource.networkInterfaces', String(nics.length), 'The sandbox supports one network interface per instance.');
   const nic = nics[0] ?? {};
-  checkNetworkRefs(project, region, nic.network, nic.subnetwork, 'resource.networkInterfaces[0]');
+  const networkProject = checkNetworkRefs(project, region, nic.network, nic.subnetwork, 'resource.networkInterfaces[0]', { sharedVpc: true });
   const subnet = cloud.subnetOf(region);
   const usedInternal = cloud.usedInternalIps();
   let internalAddress: Address | undefined;
@@ -188,7 +203,7 @@ export const insertInstance: Handler = (cloud, req) => {
     const field = 'resource.networkInterfaces[0].networkIP';
     if (!isIpv4(nic.networkIP)) throw invalidField(field, nic.networkIP, 'Must be an IPv4 address.');
     if (!inSubnet(subnet, nic.networkIP)) {
-      throw invalidField(field, nic.networkIP, `IP address is not in the subnetwork's usable range ${subnet.cidr} (hosts .2-.125 of the /25).`);
+      throw invalidField(field, nic.networkIP, `IP address is not in the subnetwork's usable range ${usableHostsText(subnet)}.`);
     }
     internalAddress = cloud.findAddressByIp(project, region, nic.networkIP);
     const reservedForUs = internalAddress?.addressType === 'INTERNAL' && !(internalAddress.users?.length);
@@ -202,6 +217,8 @@ export const insertInstance: Handler = (cloud, req) => {
     if (!free) throw invalid(`Subnetwork ${subnet.cidr} in region '${region}' has no free IP address.`);
     networkIP = free;
   }
+  const subnetworkLink = regionalLink(networkProject, region, 'subnetworks', SUBNETWORK_NAME);
+  const aliasIpRanges = allocateAliasRanges(nic.aliasIpRanges, subnet, resourcePath(subnetworkLink), new Set([...usedInternal, networkIP]), 'resource.networkInterfaces[0]');
 
   const acs = nic.accessConfigs ?? [];
   if (acs.length > 1) throw invalidField('resource.networkInterfaces[0].accessConfigs', String(acs.length), 'At most one access config currently supported.');
@@ -216,7 +233,7 @@ export const insertInstance: Handler = (cloud, req) => {
       type: 'ONE_TO_ONE_NAT',
       name: ac.name ?? 'external-nat',
       ...(natAddress ? { natIP: natAddress.address } : {}),
-      networkTier: ac.networkTier ?? 'PREMIUM',
+      networkTier: checkNetworkTier(ac.networkTier, `${field}.networkTier`),
     });
   }
 
@@ -290,6 +307,10 @@ export const insertInstance: Handler = (cloud, req) => {
 
   const metadataItems = checkMetadata(body.metadata?.items ?? [], 'resource.metadata');
   const tags = checkTags(body.tags?.items ?? [], 'resource.tags');
+  const serviceAccounts = checkServiceAccounts(project, body.serviceAccounts);
+  const scheduling = checkScheduling(body.scheduling);
+  const cpu = checkMinCpuPlatform(body.minCpuPlatform, zone);
+  const labels = checkLabels(body.labels);
 
   // All checks passed: apply.
   const instance: Instance = {
@@ -308,27 +329,23 @@ export const insertInstance: Handler = (cloud, req) => {
       {
         kind: 'compute#networkInterface',
         name: 'nic0',
-        network: globalLink(project, 'networks', NETWORK_NAME),
-        subnetwork: regionalLink(project, region, 'subnetworks', SUBNETWORK_NAME),
+        network: globalLink(networkProject, 'networks', NETWORK_NAME),
+        subnetwork: subnetworkLink,
         networkIP,
         fingerprint: newFingerprint(),
         stackType: 'IPV4_ONLY',
         accessConfigs,
+        ...(aliasIpRanges.length > 0 ? { aliasIpRanges } : {}),
       },
     ],
     disks: attached,
     metadata: { kind: 'compute#metadata', fingerprint: newFingerprint(), items: metadataItems },
-    ...(body.serviceAccounts
-      ? { serviceAccounts: body.serviceAccounts.map((s) => ({ email: s.email ?? 'default', scopes: s.scopes ?? [] })) }
-      : {}),
+    ...(serviceAccounts ? { serviceAccounts } : {}),
     selfLink,
-    scheduling: {
-      onHostMaintenance: body.scheduling?.onHostMaintenance ?? 'MIGRATE',
-      automaticRestart: body.scheduling?.automaticRestart ?? true,
-      preemptible: body.scheduling?.preemptible ?? false,
-    },
-    cpuPlatform: 'Intel Broadwell',
-    ...(body.labels ? { labels: body.labels } : {}),
+    scheduling,
+    ...cpu,
+    shieldedInstanceConfig: shieldedConfig(body.shieldedInstanceConfig),
+    ...(labels ? { labels } : {}),
     labelFingerprint: newFingerprint(),
     startRestricted: false,
     deletionProtection: body.deletionProtection ?? false,
@@ -459,7 +476,7 @@ export const addAccessConfig: Handler = (cloud, req) => {
     type: 'ONE_TO_ONE_NAT',
     name: body.name ?? 'external-nat',
     ...(address ? { natIP: address.address } : {}),
-    networkTier: body.networkTier ?? 'PREMIUM',
+    networkTier: checkNetworkTier(body.networkTier, 'resource.networkTier'),
   };
   nic.accessConfigs.push(ac);
   nic.fingerprint = newFingerprint();
@@ -617,19 +634,38 @@ function staticNatAddress(cloud: Cloud, project: string, region: string, natIP: 
   return address;
 }
 
-export function checkNetworkRefs(project: string, region: string, network: string | undefined, subnetwork: string | undefined, field: string): void {
+/**
+ * Checks a network and subnetwork reference (the sandbox has the `default` network with a `default`
+ * subnetwork per region in every project) and returns the project they are in. Only with `sharedVpc`
+ * (an instance's interface) may that be another project, a Shared VPC host; both must then name the same one.
+ */
+export function checkNetworkRefs(
+  project: string,
+  region: string,
+  network: string | undefined,
+  subnetwork: string | undefined,
+  field: string,
+  opts: { sharedVpc?: boolean } = {},
+): string {
+  let networkProject: string | undefined;
   if (network !== undefined) {
     const r = parseRef(network, { project, scopeKind: 'global', scope: 'global', collection: 'networks' });
-    if (!r || r.collection !== 'networks' || r.name !== NETWORK_NAME || r.project !== project) {
+    if (!r || r.collection !== 'networks' || r.name !== NETWORK_NAME || (r.project !== project && !opts.sharedVpc)) {
       throw notFound(r ? `projects/${r.project}/global/networks/${r.name}` : network);
     }
+    networkProject = r.project;
   }
   if (subnetwork !== undefined) {
-    const r = parseRef(subnetwork, { project, scopeKind: 'regions', scope: region, collection: 'subnetworks' });
-    if (!r || r.collection !== 'subnetworks' || r.project !== project) throw invalidField(`${field}.subnetwork`, subnetwork, 'Must be a subnetwork URL.');
+    const r = parseRef(subnetwork, { project: networkProject ?? project, scopeKind: 'regions', scope: region, collection: 'subnetworks' });
+    if (!r || r.collection !== 'subnetworks' || (r.project !== project && !opts.sharedVpc)) throw invalidField(`${field}.subnetwork`, subnetwork, 'Must be a subnetwork URL.');
     if (r.scope !== region) throw invalidField(`${field}.subnetwork`, subnetwork, `Subnetwork must be in region '${region}'.`);
-    if (r.name !== SUBNETWORK_NAME) throw notFound(`projects/${project}/regions/${region}/subnetworks/${r.name}`);
+    if (r.name !== SUBNETWORK_NAME) throw notFound(`projects/${r.project}/regions/${region}/subnetworks/${r.name}`);
+    if (networkProject !== undefined && r.project !== networkProject) {
+      throw invalidField(`${field}.subnetwork`, subnetwork, `Subnetwork must belong to network 'projects/${networkProject}/global/networks/${NETWORK_NAME}'.`);
+    }
+    networkProject = r.project;
   }
+  return networkProject ?? project;
 }
 
 export function diskTypeLink(project: string, zone: string, type: string | undefined, field: string): string {

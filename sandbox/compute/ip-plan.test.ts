@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { parseCidr } from '../net/firewall-plan';
 import { regionNumber } from './catalog';
 import { REGIONS } from './catalog';
 import {
+  autoModeAddressPlan,
   ephemeralExternalPool,
   inSubnet,
   isExternalRange,
@@ -14,10 +16,12 @@ import {
   twinBlock,
   twinEphemeralExternalPool,
   twinInBlock,
+  twinInternalRange,
   twinIsExternalRange,
   twinLoadBalancerHostIp,
   twinMetadataHostIp,
   twinRegionSubnet,
+  twinAddressPlan,
   twinStaticExternalPool,
 } from './ip-plan';
 
@@ -63,6 +67,32 @@ describe('IP plan', () => {
     const hosts = subnetHosts(regionSubnet(10, 1));
     expect(lowestFree(hosts, new Set(['198.18.40.2', '198.18.40.4']))).toBe('198.18.40.3');
     expect(lowestFree(hosts, new Set(hosts))).toBeUndefined();
+  });
+
+  it("the twin's plan as an AddressPlan is the same plan", () => {
+    const plan = twinAddressPlan(10);
+    expect(plan.regionSubnet(2)).toEqual(regionSubnet(10, 2));
+    expect(plan.ephemeralExternalPool()).toEqual(ephemeralExternalPool(10));
+    expect(plan.staticExternalPool()).toEqual(staticExternalPool(10));
+    expect(plan.isExternalRange('198.18.42.77')).toBe(true);
+    expect(plan.isExternalRange('198.18.43.1')).toBe(false);
+    expect(plan.autoCreateSubnetworks).toBe(false);
+  });
+
+  it("Compute Engine's auto-mode plan: each region's /20 at Google's range, 4092 usable hosts, RFC 5737 external pools", () => {
+    const plan = autoModeAddressPlan(REGIONS.map((r) => r.name));
+    const europe = plan.regionSubnet(regionNumber('europe-west1') ?? 0);
+    const us = plan.regionSubnet(regionNumber('us-central1') ?? 0);
+    expect([europe.cidr, europe.gateway, us.cidr, us.gateway]).toEqual(['10.132.0.0/20', '10.132.0.1', '10.128.0.0/20', '10.128.0.1']);
+    expect(europe.hosts).toHaveLength(4092);
+    expect([europe.hosts[0], europe.hosts.at(-1)]).toEqual(['10.132.0.2', '10.132.15.253']);
+    expect([inSubnet(europe, '10.132.15.253'), inSubnet(europe, '10.132.15.254'), inSubnet(europe, '10.132.0.1'), inSubnet(europe, '10.128.0.2')]).toEqual([true, false, false, false]);
+    expect(plan.staticExternalPool()).toHaveLength(254);
+    expect(plan.staticExternalPool()[0]).toBe('203.0.113.1');
+    expect(plan.ephemeralExternalPool()[0]).toBe('198.51.100.1');
+    expect([plan.isExternalRange('203.0.113.254'), plan.isExternalRange('198.51.100.0'), plan.isExternalRange('198.18.42.77')]).toEqual([true, false, false]);
+    expect(plan.autoCreateSubnetworks).toBe(true);
+    expect(() => autoModeAddressPlan(['nowhere-1']).regionSubnet(1)).toThrow(/no auto-mode range/);
   });
 
   it.each([
@@ -133,6 +163,21 @@ describe('twin IP plan (198.18.0.0/15, a /22 per SANDBOX_NET)', () => {
     expect(twinLoadBalancerHostIp(net)).toBe('198.18.83.2');
   });
 
+  it('gives kube-up\'s 10.0.0.0/8 a stand-in holding every subnetwork and gateway, and no external or cloud address', () => {
+    const net = 20;
+    expect(twinInternalRange(net)).toBe('198.18.80.0/23');
+    const [lo = 0, hi = 0] = parseCidr(twinInternalRange(net)) ?? [];
+    const inside = (ip: string) => {
+      const [a = -1] = parseCidr(ip) ?? [];
+      return a >= lo && a <= hi;
+    };
+    for (const r of [1, 2, 3, 4]) {
+      const s = twinRegionSubnet(net, r);
+      expect([s.gateway, ...s.hosts].every(inside)).toBe(true);
+    }
+    expect([...twinEphemeralExternalPool(net), ...twinStaticExternalPool(net), twinMetadataHostIp(net), twinLoadBalancerHostIp(net)].some(inside)).toBe(false);
+  });
+
   it.each([
     ['198.18.82.7', true],
     ['198.18.82.200', true],
@@ -146,7 +191,7 @@ describe('twin IP plan (198.18.0.0/15, a /22 per SANDBOX_NET)', () => {
   });
 
   it('gives the nets in use today disjoint blocks', () => {
-    const nets = [10, 20, 30, 36, 50, 60, 63, 77, 98, 99];
+    const nets = [10, 20, 30, 36, 50, 60, 63, 75, 77, 98, 99];
     expect(new Set(nets.map((n) => twinBlock(n).cidr)).size).toBe(nets.length);
   });
 });

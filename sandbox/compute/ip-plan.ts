@@ -1,19 +1,91 @@
-// The sandbox's address plan (the kube-up twin's, see below): the Compute emulator hands out internal
-// and external addresses from it, and sandbox/net puts them on namespaces and the bridge.
+// The sandbox's address plans. The twin's (below) is what every sandbox with VMs uses: the Compute emulator hands
+// out internal and external addresses from it, and sandbox/net puts them on namespaces and the bridge. An emulator
+// with a stand-in VM host (no namespace, no bridge, no packet) may use Compute Engine's own auto-mode plan instead
+// (autoModeAddressPlan), whose /20 subnetworks hold the thousands of instances a fleet benchmark needs.
 
 /** A region's subnetwork; the plan's TwinSubnet. */
 export type Subnet = TwinSubnet;
 
+/** Where the emulator's addresses come from. */
+export type AddressPlan = {
+  /** The region's `default` subnetwork (catalog position `regionNo`, 1-based). */
+  regionSubnet(regionNo: number): Subnet;
+  ephemeralExternalPool(): readonly string[];
+  staticExternalPool(): readonly string[];
+  /** Where explicitly given external addresses may come from. */
+  isExternalRange(ip: string): boolean;
+  /** That range in words, for error messages. */
+  externalRangeText: string;
+  /** The network's mode: auto (Compute made a subnetwork per region) or custom. */
+  autoCreateSubnetworks: boolean;
+};
+
+/** The twin's plan for SANDBOX_NET `net` (see below): what the sandbox, and every emulator by default, uses. */
+export function twinAddressPlan(net: number): AddressPlan {
+  twinBlock(net); // refuses a net outside the plan
+  const ephemeral = twinEphemeralExternalPool(net);
+  const statics = twinStaticExternalPool(net);
+  return {
+    regionSubnet: (regionNo) => twinRegionSubnet(net, regionNo),
+    ephemeralExternalPool: () => ephemeral,
+    staticExternalPool: () => statics,
+    isExternalRange: (ip) => twinIsExternalRange(net, ip),
+    externalRangeText: `${twinAddress(net, 2, 1)}-${twinAddress(net, 2, 254)}`,
+    autoCreateSubnetworks: false,
+  };
+}
+
+/**
+ * Compute Engine's auto-mode plan, for emulators with a stand-in VM host only (their addresses are never put on an
+ * interface): a /20 per region at the range Google gives that region in every auto-mode network (the `default`
+ * network of a new project is one), e.g. 10.132.0.0/20 for europe-west1 and 10.128.0.0/20 for us-central1, with
+ * GCE's four kept addresses (network, gateway .1, second-to-last, broadcast), so 4092 instances per region.
+ * External addresses come from the documentation ranges of RFC 5737, which are never routed and never on this
+ * machine: ephemeral ones from 198.51.100.0/24, static ones from 203.0.113.0/24 (254 each; Compute Engine's are
+ * public addresses, as many as the project's quota allows).
+ */
+export function autoModeAddressPlan(regionNames: readonly string[]): AddressPlan {
+  const subnets = new Map<number, Subnet>();
+  const ephemeral = range(1, 254).map((h) => `198.51.100.${h}`);
+  const statics = range(1, 254).map((h) => `203.0.113.${h}`);
+  return {
+    regionSubnet(regionNo) {
+      const cached = subnets.get(regionNo);
+      if (cached) return cached;
+      const name = regionNames[regionNo - 1];
+      const second = name === undefined ? undefined : AUTO_MODE_SECOND_OCTET[name];
+      if (second === undefined) throw new Error(`Region number ${regionNo} (${name ?? 'none'}) has no auto-mode range in this plan`);
+      const network = `10.${second}.0.0`;
+      const base = ipToInt(network);
+      const subnet: Subnet = {
+        cidr: `${network}/20`,
+        network,
+        prefixLength: 20,
+        gateway: intToIp(base + 1),
+        hosts: range(2, 4096 - 3).map((h) => intToIp(base + h)),
+      };
+      subnets.set(regionNo, subnet);
+      return subnet;
+    },
+    ephemeralExternalPool: () => ephemeral,
+    staticExternalPool: () => statics,
+    isExternalRange: (ip) => /^(198\.51\.100|203\.0\.113)\.(\d+)$/.test(ip) && Number(ip.split('.')[3]) >= 1 && Number(ip.split('.')[3]) <= 254,
+    externalRangeText: '198.51.100.1-198.51.100.254 and 203.0.113.1-203.0.113.254',
+    autoCreateSubnetworks: true,
+  };
+}
+
+/** Second octet of each region's auto-mode subnetwork (10.<n>.0.0/20), as Compute Engine assigns them. */
+const AUTO_MODE_SECOND_OCTET: Readonly<Record<string, number>> = {
+  'us-central1': 128,
+  'europe-west1': 132,
+  'us-west1': 138,
+  'asia-east1': 140,
+  'us-east1': 142,
+};
+
 export function regionSubnet(net: number, regionNo: number): Subnet {
   return twinRegionSubnet(net, regionNo);
-}
-
-export function subnetHosts(subnet: Subnet): string[] {
-  return subnet.hosts;
-}
-
-export function inSubnet(subnet: Subnet, ip: string): boolean {
-  return subnet.hosts.includes(ip);
 }
 
 export function ephemeralExternalPool(net: number): string[] {
@@ -27,6 +99,23 @@ export function staticExternalPool(net: number): string[] {
 /** Where explicitly given external addresses may come from. */
 export function isExternalRange(net: number, ip: string): boolean {
   return twinIsExternalRange(net, ip);
+}
+
+export function subnetHosts(subnet: Subnet): readonly string[] {
+  return subnet.hosts;
+}
+
+export function inSubnet(subnet: Subnet, ip: string): boolean {
+  if (!isIpv4(ip)) return false;
+  const n = ipToInt(ip);
+  const first = subnet.hosts[0];
+  const last = subnet.hosts[subnet.hosts.length - 1];
+  return first !== undefined && last !== undefined && n >= ipToInt(first) && n <= ipToInt(last);
+}
+
+/** The subnetwork's usable hosts in words, for error messages. */
+export function usableHostsText(subnet: Subnet): string {
+  return `${subnet.cidr} (hosts ${subnet.hosts[0] ?? '?'}-${subnet.hosts[subnet.hosts.length - 1] ?? '?'})`;
 }
 
 export function isIpv4(ip: string): boolean {
@@ -91,6 +180,16 @@ export function twinRegionSubnet(net: number, regionNo: number): TwinSubnet {
   };
 }
 
+/**
+ * Every internal address of the net: the /23 holding all regions' subnetworks (and nothing external, and
+ * none of the cloud's own addresses). It stands where kube-up's firewall rules say 10.0.0.0/8, the
+ * private range every subnetwork of a Compute Engine network lives in (the dashboard host's gateway
+ * addresses are inside it, as a machine inside the VPC would be).
+ */
+export function twinInternalRange(net: number): string {
+  return `${twinAddress(net, 0, 0)}/23`;
+}
+
 export function twinEphemeralExternalPool(net: number): string[] {
   return range(1, 126).map((h) => twinAddress(net, 2, h));
 }
@@ -136,4 +235,39 @@ function twinOctets(net: number, ip: string): { offset: number; host: number } |
   const third = (b - 18) * 256 + c;
   if (Math.floor(third / 4) !== net) return undefined;
   return { offset: third % 4, host: d };
+}
+
+function ipToInt(ip: string): number {
+  return ip.split('.').reduce((n, p) => n * 256 + Number(p), 0);
+}
+
+function intToIp(n: number): string {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
+/** Every address of an IPv4 CIDR (`a.b.c.d/N`, or a bare address as /32); undefined when it does not parse or N < 16. */
+export function cidrAddresses(cidr: string): string[] | undefined {
+  const m = /^([\d.]+)(?:\/(\d{1,2}))?$/.exec(cidr);
+  const ip = m?.[1];
+  const prefix = m?.[2] === undefined ? 32 : Number(m[2]);
+  if (!ip || !isIpv4(ip) || prefix < 16 || prefix > 32) return undefined;
+  const size = 2 ** (32 - prefix);
+  const start = ipToInt(ip);
+  if (start % size !== 0) return undefined;
+  return Array.from({ length: size }, (_, i) => intToIp(start + i));
+}
+
+/**
+ * The lowest aligned block of 2^(32-prefix) subnet hosts that are all free, as a CIDR (how Compute
+ * allocates an alias range given as `/N`); undefined when none fits.
+ */
+export function lowestFreeBlock(subnet: Subnet, prefix: number, used: ReadonlySet<string>): string | undefined {
+  const size = 2 ** (32 - prefix);
+  const hosts = new Set(subnet.hosts);
+  const first = ipToInt(subnet.network);
+  for (let start = first; start < first + 2 ** (32 - subnet.prefixLength); start += size) {
+    const block = Array.from({ length: size }, (_, i) => intToIp(start + i));
+    if (block.every((ip) => hosts.has(ip) && !used.has(ip))) return prefix === 32 ? `${intToIp(start)}/32` : `${intToIp(start)}/${prefix}`;
+  }
+  return undefined;
 }

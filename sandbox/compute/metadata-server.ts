@@ -116,15 +116,6 @@ function answerMetadata(cloud: Cloud, req: MetadataRequest): MetadataAnswer {
     const item = projectItems.find((i) => i.key === decodeURIComponent(projectAttr[1] ?? ''));
     return item ? text(200, item.value) : text(404, 'Not Found\n');
   }
-  const resolve = /^\/sandbox\/resolve\/([^/]+)$/.exec(path);
-  if (resolve?.[1]) {
-    // Stand-in for GCE's internal DNS (`<instance>` resolves inside its project).
-    const name = decodeURIComponent(resolve[1]);
-    const target = Object.values(cloud.peekProject(project)?.instances ?? {}).find((i) => i.name === name);
-    const ip = target?.networkInterfaces[0]?.networkIP;
-    return ip ? text(200, ip) : text(404, `No instance named ${name} in project ${project}\n`);
-  }
-
   switch (path) {
     case '/instance/attributes':
     case '/instance/attributes/':

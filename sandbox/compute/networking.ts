@@ -5,7 +5,7 @@ import { NETWORK_NAME, REGIONS, SUBNETWORK_NAME, regionOfZone } from './catalog'
 import type { Cloud } from './cloud';
 import { alreadyExists, checkName, invalid, invalidField, notFound, required, resourceInUse } from './gce-error';
 import { checkNetworkRefs } from './instances';
-import { ephemeralExternalPool, inSubnet, isExternalRange, isIpv4, lowestFree, staticExternalPool, subnetHosts } from './ip-plan';
+import { inSubnet, isIpv4, lowestFree, subnetHosts, usableHostsText } from './ip-plan';
 import {
   gceTimestamp,
   globalLink,
@@ -82,8 +82,8 @@ export const insertAddress: Handler = (cloud, req) => {
     const used = cloud.usedExternalIps();
     if (body.address !== undefined) {
       ip = body.address;
-      if (!isExternalRange(cloud.opts.net, ip)) {
-        throw invalidField('resource.address', ip, `External addresses of this sandbox are in 127.${cloud.opts.net + 1}.0.0/16.`);
+      if (!cloud.addresses.isExternalRange(ip)) {
+        throw invalidField('resource.address', ip, `External addresses of this sandbox are in ${cloud.addresses.externalRangeText}.`);
       }
       if (used.has(ip)) {
         // Reserving the ephemeral IP of an instance of this region promotes it to a static address (GCE does the same).
@@ -91,7 +91,7 @@ export const insertAddress: Handler = (cloud, req) => {
         if (!promotedFrom) throw invalidField('resource.address', ip, 'IP address is already being used by another resource.');
       }
     } else {
-      const free = lowestFree(staticExternalPool(cloud.opts.net), used);
+      const free = lowestFree(cloud.addresses.staticExternalPool(), used);
       if (!free) throw invalid('No free static external address left in the sandbox.');
       ip = free;
     }
@@ -102,7 +102,7 @@ export const insertAddress: Handler = (cloud, req) => {
     if (body.address !== undefined) {
       ip = body.address;
       if (!isIpv4(ip) || !inSubnet(subnet, ip)) {
-        throw invalidField('resource.address', ip, `IP address is not in the subnetwork's usable range ${subnet.cidr} (hosts .2-.253).`);
+        throw invalidField('resource.address', ip, `IP address is not in the subnetwork's usable range ${usableHostsText(subnet)}.`);
       }
       if (used.has(ip)) throw invalidField('resource.address', ip, 'IP address is already being used by another resource.');
     } else {
@@ -309,8 +309,8 @@ export const insertForwardingRule: Handler = (cloud, req) => {
       ip = body.IPAddress;
       address = cloud.findAddressByIp(project, region, ip);
       if (!address && cloud.usedExternalIps().has(ip)) throw invalidField('resource.IPAddress', ip, 'IP address is already being used by another resource.');
-      if (!address && !isExternalRange(cloud.opts.net, ip)) {
-        throw invalidField('resource.IPAddress', ip, `External addresses of this sandbox are in 127.${cloud.opts.net + 1}.0.0/16.`);
+      if (!address && !cloud.addresses.isExternalRange(ip)) {
+        throw invalidField('resource.IPAddress', ip, `External addresses of this sandbox are in ${cloud.addresses.externalRangeText}.`);
       }
     } else {
       const r = parseRef(body.IPAddress, { project, scopeKind: 'regions', scope: region, collection: 'addresses' });
@@ -325,7 +325,7 @@ export const insertForwardingRule: Handler = (cloud, req) => {
       if (user) throw invalidField('resource.IPAddress', ip, `IP address '${ip}' is already being used by '${resourcePath(user)}'.`);
     }
   } else {
-    const free = lowestFree(ephemeralExternalPool(cloud.opts.net), cloud.usedExternalIps());
+    const free = lowestFree(cloud.addresses.ephemeralExternalPool(), cloud.usedExternalIps());
     if (!free) throw invalid('No free ephemeral external address left in the sandbox.');
     ip = free;
   }
@@ -381,7 +381,9 @@ const firewallBody = z.object({
   priority: z.number().int().min(0).max(65535).optional(),
   sourceRanges: z.array(z.string()).optional(),
   sourceTags: z.array(z.string()).optional(),
+  sourceServiceAccounts: z.array(z.string()).optional(),
   targetTags: z.array(z.string()).optional(),
+  targetServiceAccounts: z.array(z.string()).optional(),
   allowed: z.array(firewallRuleBody).optional(),
   denied: z.array(firewallRuleBody).optional(),
   direction: z.enum(['INGRESS', 'EGRESS']).optional(),
@@ -400,6 +402,13 @@ function checkFirewallRules(rules: ReadonlyArray<{ IPProtocol: string; ports?: s
     }
     return { IPProtocol: protocol, ...(r.ports && r.ports.length > 0 ? { ports: r.ports } : {}) };
   });
+}
+
+/** GCE refuses a rule that selects by tags and by service accounts at once (sources, or targets). */
+function checkTagsOrAccounts(tags: readonly string[] | undefined, accounts: readonly string[] | undefined, kind: 'source' | 'target') {
+  if (tags?.length && accounts?.length) {
+    throw invalid(`Invalid value for field 'resource': ${kind}Tags and ${kind}ServiceAccounts cannot be used at the same time.`);
+  }
 }
 
 export const listFirewalls: Handler = (cloud, req) => {
@@ -422,7 +431,9 @@ export const insertFirewall: Handler = (cloud, req) => {
   const direction = body.direction ?? 'INGRESS';
   body.sourceTags?.forEach((t, i) => checkName(t, `resource.sourceTags[${i}]`));
   body.targetTags?.forEach((t, i) => checkName(t, `resource.targetTags[${i}]`));
-  const noSource = !body.sourceRanges?.length && !body.sourceTags?.length;
+  checkTagsOrAccounts(body.sourceTags, body.sourceServiceAccounts, 'source');
+  checkTagsOrAccounts(body.targetTags, body.targetServiceAccounts, 'target');
+  const noSource = !body.sourceRanges?.length && !body.sourceTags?.length && !body.sourceServiceAccounts?.length;
   const firewall: Firewall = {
     kind: 'compute#firewall',
     id: newId(),
@@ -434,7 +445,9 @@ export const insertFirewall: Handler = (cloud, req) => {
     // GCE's default for an ingress rule with no source is "from anywhere".
     ...(noSource && direction === 'INGRESS' ? { sourceRanges: ['0.0.0.0/0'] } : body.sourceRanges?.length ? { sourceRanges: body.sourceRanges } : {}),
     ...(body.sourceTags?.length ? { sourceTags: body.sourceTags } : {}),
+    ...(body.sourceServiceAccounts?.length ? { sourceServiceAccounts: body.sourceServiceAccounts } : {}),
     ...(body.targetTags?.length ? { targetTags: body.targetTags } : {}),
+    ...(body.targetServiceAccounts?.length ? { targetServiceAccounts: body.targetServiceAccounts } : {}),
     ...(body.allowed?.length ? { allowed: checkFirewallRules(body.allowed, 'resource.allowed') } : {}),
     ...(body.denied?.length ? { denied: checkFirewallRules(body.denied, 'resource.denied') } : {}),
     direction,
@@ -468,6 +481,8 @@ export const patchFirewall: Handler = (cloud, req) => {
   if (body.network !== undefined) checkNetworkRefs(project, '', body.network, undefined, 'resource');
   body.sourceTags?.forEach((t, i) => checkName(t, `resource.sourceTags[${i}]`));
   body.targetTags?.forEach((t, i) => checkName(t, `resource.targetTags[${i}]`));
+  checkTagsOrAccounts(body.sourceTags ?? firewall.sourceTags, body.sourceServiceAccounts ?? firewall.sourceServiceAccounts, 'source');
+  checkTagsOrAccounts(body.targetTags ?? firewall.targetTags, body.targetServiceAccounts ?? firewall.targetServiceAccounts, 'target');
   const allowed = body.allowed?.length ? checkFirewallRules(body.allowed, 'resource.allowed') : undefined;
   const denied = body.denied?.length ? checkFirewallRules(body.denied, 'resource.denied') : undefined;
   if (allowed && denied) throw invalid("Invalid value for field 'resource': only one of allowed or denied may be set.");
@@ -476,7 +491,9 @@ export const patchFirewall: Handler = (cloud, req) => {
   if (body.priority !== undefined) firewall.priority = body.priority;
   if (body.sourceRanges !== undefined) firewall.sourceRanges = body.sourceRanges;
   if (body.sourceTags !== undefined) firewall.sourceTags = body.sourceTags;
+  if (body.sourceServiceAccounts !== undefined) firewall.sourceServiceAccounts = body.sourceServiceAccounts;
   if (body.targetTags !== undefined) firewall.targetTags = body.targetTags;
+  if (body.targetServiceAccounts !== undefined) firewall.targetServiceAccounts = body.targetServiceAccounts;
   if (body.direction !== undefined) firewall.direction = body.direction;
   if (body.disabled !== undefined) firewall.disabled = body.disabled;
   if (allowed) {

@@ -145,7 +145,10 @@ export async function handleComputeRequest(
       }
       const req: ApiRequest = { params, query, body, signal, unreachableScopes: unreachableScopes(cloud) };
       const result = await r.handler(cloud, req);
-      if (idempotent && isOperation(result)) cloud.recordRequest(project, result.name, requestId, requestKey);
+      if (idempotent && isOperation(result)) {
+        cloud.recordRequest(project, result.name, requestId, requestKey);
+        return { status: 200, body: { ...result, clientOperationId: requestId } };
+      }
       return { status: 200, body: result };
     } catch (err) {
       if (err instanceof GceError) return { status: err.httpStatus, body: err.toJSON() };
@@ -172,7 +175,7 @@ function checkRequestId(requestId: string): void {
 }
 
 /** The call a requestId came with: method, path, query (without requestId and the client's `$` options) and body. */
-function requestKeyOf(method: string, path: string, query: URLSearchParams, body: unknown): string {
+export function requestKeyOf(method: string, path: string, query: URLSearchParams, body: unknown): string {
   const params = [...query.entries()]
     .filter(([k]) => k !== 'requestId' && !k.startsWith('$'))
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))

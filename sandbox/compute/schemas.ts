@@ -36,6 +36,8 @@ export const networkInterfaceSchema = z.object({
   fingerprint: z.string(),
   stackType: z.string(),
   accessConfigs: z.array(accessConfigSchema),
+  /** Allocated ranges (a `/N` asked for is stored as the CIDR Compute picked), from the primary range. */
+  aliasIpRanges: z.array(z.object({ ipCidrRange: z.string(), subnetworkRangeName: z.string().optional() })).optional(),
 });
 
 export const attachedDiskSchema = z.object({
@@ -71,6 +73,8 @@ export const instanceSchema = z.object({
   selfLink: z.string(),
   scheduling: z.object({ onHostMaintenance: z.string(), automaticRestart: z.boolean(), preemptible: z.boolean() }),
   cpuPlatform: z.string(),
+  minCpuPlatform: z.string().optional(),
+  shieldedInstanceConfig: z.object({ enableSecureBoot: z.boolean(), enableVtpm: z.boolean(), enableIntegrityMonitoring: z.boolean() }).optional(),
   labels: labels.optional(),
   labelFingerprint: z.string(),
   startRestricted: z.boolean(),
@@ -168,7 +172,9 @@ export const firewallSchema = z.object({
   priority: z.number(),
   sourceRanges: z.array(z.string()).optional(),
   sourceTags: z.array(z.string()).optional(),
+  sourceServiceAccounts: z.array(z.string()).optional(),
   targetTags: z.array(z.string()).optional(),
+  targetServiceAccounts: z.array(z.string()).optional(),
   allowed: z.array(firewallRuleSchema).optional(),
   denied: z.array(firewallRuleSchema).optional(),
   direction: z.string(),
@@ -217,7 +223,9 @@ export const operationSchema = z.object({
   startTime: z.string().optional(),
   endTime: z.string().optional(),
   selfLink: z.string(),
-  error: z.object({ errors: z.array(z.object({ code: z.string(), message: z.string() })) }).optional(),
+  /** GCE: "[Output Only] The value of `requestId` if you provided it in the request. Not present otherwise." */
+  clientOperationId: z.string().optional(),
+  error: z.object({ errors: z.array(z.object({ code: z.string(), message: z.string(), errorDetails: z.array(z.unknown()).optional() })) }).optional(),
   httpErrorStatusCode: z.number().optional(),
   httpErrorMessage: z.string().optional(),
 });
@@ -229,6 +237,13 @@ export const storedOperationSchema = z.object({
   requestId: z.string().optional(),
   /** What the requestId was sent with: method, path, query and body, so a reuse for another call is refused. */
   requestKey: z.string().optional(),
+  /**
+   * How the operation fails when it is DONE, with nothing applied (GCE accepts an insert, then reports e.g.
+   * ZONE_RESOURCE_POOL_EXHAUSTED on its Operation). Set by the sandbox's fault injection only.
+   */
+  failure: z
+    .object({ httpStatus: z.number(), code: z.string(), message: z.string(), errorDetails: z.array(z.unknown()).optional() })
+    .optional(),
   /** Milliseconds since epoch; orders operations for pruning and listing. */
   createdAtMs: z.number(),
 });

@@ -35,6 +35,14 @@ export async function runIpBatch(ns: string | undefined, lines: readonly string[
   await runIp([...(ns === undefined ? [] : ['-n', ns]), '-batch', '-'], `${lines.join('\n')}\n`);
 }
 
+/**
+ * Loads an nftables ruleset into a namespace (`ip netns exec <ns> nft -f -`). nft applies one file as one
+ * transaction: all of it or, on any error, nothing.
+ */
+export async function runNftIn(ns: string, ruleset: string): Promise<void> {
+  await runIp(['netns', 'exec', ns, 'nft', '-f', '-'], ruleset);
+}
+
 /** Runs `ip` and tolerates the answers that mean "already gone". */
 export async function runIpIgnoringAbsent(args: readonly string[]): Promise<void> {
   try {

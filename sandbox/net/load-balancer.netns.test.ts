@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { startEmulator, type Emulator } from '../compute/emulator';
+import { emulatorRest, operationSchema as opSchema } from '../compute/emulator-rest';
 import { twinEphemeralExternalPool, twinStaticExternalPool } from '../compute/ip-plan';
 import type { VmHost, VmProcessState, VmSpec } from '../vm/types';
 import { TcpForwarder } from './tcp-forwarder';
@@ -127,7 +128,6 @@ async function eventually<T>(read: () => Promise<T>, check: (v: T) => boolean, t
   }
 }
 
-const opSchema = z.object({ name: z.string(), status: z.string(), zone: z.string().optional(), region: z.string().optional() });
 
 let dataDir: string;
 let vmHost: NamespacedTcpVmHost;
@@ -155,24 +155,7 @@ function start(lbDelayMs: number, opDelayMs = 40): Promise<Emulator> {
   });
 }
 
-async function api(method: string, path: string, body?: unknown): Promise<unknown> {
-  const res = await fetch(`${emulator.url}/compute/v1/projects/${PROJECT}/${path}`, {
-    method,
-    headers: { 'Content-Type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const json: unknown = await res.json();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
-/** Sends a mutation and waits for its Operation to be DONE. */
-async function mutate(method: string, path: string, body?: unknown): Promise<void> {
-  const op = opSchema.parse(await api(method, path, body));
-  const scope = op.zone ? `zones/${op.zone.split('/').pop() ?? ''}` : op.region ? `regions/${op.region.split('/').pop() ?? ''}` : 'global';
-  const done = opSchema.parse(await api('POST', `${scope}/operations/${op.name}/wait`));
-  expect(done.status).toBe('DONE');
-}
+const { api, mutate } = emulatorRest(() => emulator.url, PROJECT);
 
 const instanceSchema = z.object({
   status: z.string(),
@@ -336,7 +319,8 @@ describe('external IP of an instance', () => {
     const staticIp = z.object({ address: z.string() }).parse(await api('GET', `regions/${REGION}/addresses/lb-nat-ip`)).address;
     expect(twinStaticExternalPool(NET)).toContain(staticIp);
     await mutate('POST', `zones/${zone}/instances/lb-nat/addAccessConfig?networkInterface=nic0`, { name: 'external-nat', natIP: staticIp });
-    expect(await ask(staticIp)).toBe('lb-nat');
+    // The NAT is set up as the operation ends (its listener binds a moment later on a loaded machine).
+    expect(await eventually(() => ask(staticIp), (a) => a === 'lb-nat', 2_000)).toBe('lb-nat');
 
     await mutate('POST', `zones/${zone}/instances/lb-nat/stop`);
     expect(NOT_FORWARDING).toContain(await ask(staticIp));

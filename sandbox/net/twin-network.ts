@@ -6,6 +6,8 @@
 // for that /22 is the first thing installed and the last removed, so no packet for the block can
 // ever be routed off this machine. A policy rule drops whatever the host would route onward from
 // the bridge (a VM's default route points at the host), so VM traffic to the world dies here too.
+// Each VM's namespace also holds the Compute firewall rules that apply to it (firewall-plan.ts), as an
+// nftables table replaced whole whenever the rules, the instances' tags or the VMs change.
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -22,6 +24,7 @@ import {
   runIp,
   runIpBatch,
   runIpIgnoringAbsent,
+  runNftIn,
 } from './ip-command';
 import {
   diffNeighbours,
@@ -44,6 +47,19 @@ import {
   type TwinVmView,
 } from './twin-plan';
 import { startTwinJanitor, stopStaleTwinJanitor, type TwinJanitor } from './twin-janitor';
+import { FIREWALL_TABLE } from './firewall-plan';
+
+/**
+ * The ingress ruleset (nftables text, firewall-plan.ts's ingressRuleset) a VM must have right now, by VM
+ * key; undefined when the source knows no such VM (it keeps what it had).
+ */
+export type FirewallSource = (key: string) => string | undefined;
+
+/** What the emulator drives: it says where the rules come from and when they may have changed. */
+export type FirewallEnforcer = {
+  setFirewallSource(source: FirewallSource): Promise<void>;
+  refreshFirewall(): Promise<void>;
+};
 
 /** `ip netns exec <ns>` bind-mounts every file of this directory over /etc (iproute2's convention). */
 export const NETNS_ETC = '/etc/netns';
@@ -61,14 +77,17 @@ export type TwinProbe = {
   ipVersion: string | undefined;
   /** Why `ip netns add` failed, or undefined when a namespace could be made and removed. */
   netnsError: string | undefined;
+  /** Why nftables could not be used inside that namespace, or undefined when it could (or was not tried). */
+  nftError?: string | undefined;
 };
 
 /** The sandbox's refusal to start without what the twin needs; undefined when all is there. */
 export function twinPrerequisiteProblem(probe: TwinProbe): string | undefined {
-  const fix = 'Run the sandbox as root on Linux with iproute2 installed (the README\'s first command installs it); there is no fallback without namespaces.';
+  const fix = 'Run the sandbox as root on Linux with iproute2 and nftables installed (the README\'s first command installs them); there is no fallback without namespaces or a firewall.';
   if (probe.uid !== 0) return `The sandbox's VMs are Linux network namespaces, which only root can make (running as uid ${probe.uid ?? 'unknown'}). ${fix}`;
   if (probe.ipVersion === undefined) return `The sandbox's VMs are Linux network namespaces made with iproute2, and \`ip\` was not found. ${fix}`;
   if (probe.netnsError !== undefined) return `The sandbox could not make a network namespace (\`ip netns add\`: ${probe.netnsError}). ${fix}`;
+  if (probe.nftError !== undefined) return `The sandbox enforces Compute Engine firewall rules with nftables inside each VM, and \`nft\` failed in a namespace (${probe.nftError}). ${fix}`;
   return undefined;
 }
 
@@ -85,11 +104,18 @@ export async function probeTwinPrerequisites(net: number): Promise<TwinProbe> {
   try {
     await runIpIgnoringAbsent(['netns', 'del', probe]);
     await runIp(['netns', 'add', probe]);
-    await runIp(['netns', 'del', probe]);
-    return { uid, ipVersion, netnsError: undefined };
   } catch (err) {
     return { uid, ipVersion, netnsError: err instanceof IpCommandError ? err.stderr.trim() : String(err) };
   }
+  let nftError: string | undefined;
+  try {
+    // The firewall's own kind of table, in a namespace: nft is installed and the kernel has nf_tables.
+    await runNftIn(probe, `table inet ${FIREWALL_TABLE} {}\ndelete table inet ${FIREWALL_TABLE}\n`);
+  } catch (err) {
+    nftError = err instanceof IpCommandError ? err.stderr.trim() || err.message : String(err);
+  }
+  await runIpIgnoringAbsent(['netns', 'del', probe]);
+  return { uid, ipVersion, netnsError: undefined, nftError };
 }
 
 export type TwinVmSpec = {
@@ -110,7 +136,7 @@ export type TwinNetworkOptions = {
 
 type VmRecord = TwinVmView & { key: string };
 
-export class TwinNetwork {
+export class TwinNetwork implements FirewallEnforcer {
   readonly net: number;
   readonly bridge: string;
   /** Where the metadata server listens on the host; each VM's 169.254.169.254 proxy forwards here. */
@@ -124,6 +150,11 @@ export class TwinNetwork {
   private faultState: TwinFaults = NO_FAULTS;
   private appliedLinks = new Map<string, boolean>();
   private appliedNeighbours = new Map<string, Map<string, string>>();
+  private firewallSource: FirewallSource | undefined;
+  /** The ruleset loaded in each VM's namespace, by namespace. */
+  private appliedFirewalls = new Map<string, string>();
+  /** A refresh queued and not started yet: later changes are covered by it. */
+  private firewallRefresh: Promise<void> | undefined;
   private janitor: TwinJanitor | undefined;
   private prepared = false;
   // Every change runs after the previous one, so the applied state the diffs start from is exact.
@@ -221,6 +252,8 @@ export class TwinNetwork {
           `route add ${twinBlock(this.net).cidr} dev eth0`,
           `route add default via ${subnet.gateway} dev eth0`,
         ]);
+        // The firewall is in place before the VM's processes start: nothing of a VM is ever unfiltered.
+        await this.applyFirewall(vm);
         this.vms.set(ns, vm);
         await this.applyKernelState();
       } catch (err) {
@@ -281,6 +314,51 @@ export class TwinNetwork {
     });
   }
 
+  /**
+   * From now on every VM gets the ruleset `source` gives it: VMs added later before they return from addVm,
+   * VMs already there now. Without a source (tests of the bare network) VMs are not filtered.
+   */
+  setFirewallSource(source: FirewallSource): Promise<void> {
+    this.firewallSource = source;
+    return this.refreshFirewall();
+  }
+
+  /**
+   * Re-reads the source for every VM and replaces the ruleset of each whose text changed (one `nft -f`
+   * transaction per VM). Calls made while one is queued share it; a failure for one VM is logged and the
+   * others still get theirs, then the call rejects naming the VMs that failed.
+   */
+  refreshFirewall(): Promise<void> {
+    if (this.firewallRefresh) return this.firewallRefresh;
+    const run = this.serial(async () => {
+      this.firewallRefresh = undefined;
+      const failed: string[] = [];
+      await Promise.all(
+        [...this.vms.values()].map((vm) =>
+          this.applyFirewall(vm).catch((err: unknown) => {
+            failed.push(vm.key);
+            this.log(`firewall of ${vm.key} not applied: ${err instanceof Error ? err.message : String(err)}`);
+          }),
+        ),
+      );
+      if (failed.length > 0) throw new Error(`firewall not applied to ${failed.join(', ')}`);
+    });
+    this.firewallRefresh = run;
+    return run;
+  }
+
+  /** The ruleset loaded in a VM's namespace (as last applied), by VM key. */
+  firewallOf(key: string): string | undefined {
+    return this.appliedFirewalls.get(twinNamespaceName(this.net, key));
+  }
+
+  private async applyFirewall(vm: VmRecord): Promise<void> {
+    const wanted = this.firewallSource?.(vm.key);
+    if (wanted === undefined || this.appliedFirewalls.get(vm.ns) === wanted) return;
+    await runNftIn(vm.ns, wanted);
+    this.appliedFirewalls.set(vm.ns, wanted);
+  }
+
   faults(): TwinFaults {
     return this.faultState;
   }
@@ -336,6 +414,7 @@ export class TwinNetwork {
       this.externalIps.clear();
       this.appliedLinks = new Map();
       this.appliedNeighbours = new Map();
+      this.appliedFirewalls = new Map();
       this.faultState = NO_FAULTS;
       this.prepared = false;
       this.log(`network ${twinBlock(this.net).cidr} removed`);
@@ -372,6 +451,7 @@ export class TwinNetwork {
     await rm(path.join(NETNS_ETC, vm.ns), { recursive: true, force: true });
     this.appliedLinks.delete(vm.hostVeth);
     this.appliedNeighbours.delete(vm.ns);
+    this.appliedFirewalls.delete(vm.ns);
   }
 
   private assertPrepared(): void {

@@ -21,8 +21,6 @@ export class MetadataError extends Error {
 export type MetadataClient = {
   /** Text of `instance/attributes/<key>`. */
   attribute(key: string, signal?: AbortSignal): Promise<string>;
-  /** The emulator's stand-in for GCE internal DNS: instance name -> internal IP. */
-  resolve(instanceName: string, signal?: AbortSignal): Promise<string>;
 };
 
 export function createMetadataClient(opts: {
@@ -53,13 +51,6 @@ export function createMetadataClient(opts: {
 
   return {
     attribute: (key, signal) => getWithRetry(`/instance/attributes/${encodeURIComponent(key)}`, signal),
-    async resolve(instanceName, signal) {
-      const text = (await getWithRetry(`/sandbox/resolve/${encodeURIComponent(instanceName)}`, signal)).trim();
-      if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(text)) {
-        throw new MetadataError(`resolve ${instanceName}: not an IPv4 address: ${JSON.stringify(text.slice(0, 60))}`);
-      }
-      return text;
-    },
   };
 }
 

@@ -59,13 +59,18 @@ const SHAPES: Record<string, unknown> = {
   cancelOperationAction: { operationId: '7f1c1e2a-8b5e-4f0e-9a57-1f0d2c9b0a11' },
   // A short password and an email that has an account already (made in beforeAll): no single bad field makes it runnable.
   createUserAction: { email: EXISTING_USER, name: 'fuzz', role: 'viewer', password: 'short' },
-  createClusterAction: { project: 'sandbox-project', masterName: 'fuzz-master', zone: 'europe-west9-z', multizone: true, quorumReads: false, confirm: 'not-the-name' },
-  previewCreateClusterAction: { project: 'sandbox-project', masterName: 'fuzz-master', zone: 'europe-west9-z', multizone: true, quorumReads: false },
+  createClusterAction: { project: 'sandbox-project', masterName: 'fuzz-master', zone: 'europe-west9-z', multizone: true, confirm: 'not-the-name' },
+  previewCreateClusterAction: { project: 'sandbox-project', masterName: 'fuzz-master', zone: 'europe-west9-z', multizone: true },
   previewPlanAction: { clusterId: PROD_ID, intent: { kind: 'add-replica', zone: 'us-central1-b' } },
   readBackupGateFailureAction: { clusterId: PROD_ID, operationId: '7f1c1e2a-8b5e-4f0e-9a57-1f0d2c9b0a11' },
   readChaosStateAction: {},
+  readStockoutOfferAction: { clusterId: PROD_ID, operationId: '7f1c1e2a-8b5e-4f0e-9a57-1f0d2c9b0a11' },
   setUserRoleAction: { userId: 'no-such-user', role: 'viewer' },
+  // No account has that id: whatever single field is made bad, nothing is disabled or deleted.
+  changeAccountAction: { userId: 'no-such-user', change: 'disable' },
   startOperationAction: { clusterId: PROD_ID, intent: { kind: 'add-replica', zone: 'us-central1-b' }, confirm: 'not-prod-master' },
+  // Made-up fingerprints: whatever single field is made bad, no pin matches them.
+  trustHostKeyAction: { clusterId: PROD_ID, replica: 'prod-master-zzz', zone: 'us-central1-b', pinnedFingerprint: `SHA256:${'A'.repeat(43)}`, presentedFingerprint: `SHA256:${'B'.repeat(43)}` },
 };
 
 // --- Inputs -----------------------------------------------------------------------------------------------------

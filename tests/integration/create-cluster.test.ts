@@ -30,7 +30,7 @@ const masterName = `it${suffix}-master`;
 const zone = 'us-central1-c';
 const region = 'us-central1';
 const ref: ClusterRef = { project: PROJECT, region, masterName };
-const input: NewClusterInput = { project: PROJECT, masterName, zone, multizone: true, quorumReads: true };
+const input: NewClusterInput = { project: PROJECT, masterName, zone, multizone: true };
 const KEY_MARKERS = ['PRIVATE KEY', 'LS0tLS1CRUdJTi'];
 const log = (msg: string) => console.log(`[create-cluster] ${msg}`);
 
@@ -111,7 +111,7 @@ describe('create a cluster with the step executors', () => {
     const refusedOnGce = await startNewCluster(input, 'integration-test', onGce, () => {
       throw new Error('a create on Compute Engine must not run');
     });
-    expect(refusedOnGce).toMatchObject({ ok: false, code: 'Unsupported', message: expect.stringContaining(`KUBE_GCE_ZONE=${zone} ENABLE_ETCD_QUORUM_READS=true ./cluster/kube-up.sh`) });
+    expect(refusedOnGce).toMatchObject({ ok: false, code: 'Unsupported', message: expect.stringContaining(`KUBE_GCE_ZONE=${zone} ./cluster/kube-up.sh`) });
     expect((await store.listAudit({ action: 'operation.create-cluster', outcome: 'refused' })).map((a) => (a.detail as { code?: string }).code).sort()).toEqual(['AlreadyExists', 'Unsupported']);
     expect(await store.listOperations(clusterId(STAGING), 100).then((ops) => ops.filter((o) => o.kind === 'create-cluster'))).toEqual([]);
     expect(await snapshot()).toEqual({ instance: null, disk: null, address: null, firewalls: [null, null] });

@@ -48,4 +48,6 @@ export function sandboxGlobalSetup(opts: { port: number; net: number; env?: Reco
   };
 }
 
-export default sandboxGlobalSetup({ ...INTEGRATION_SANDBOX, label: 'integration' });
+// A forwarding rule forwards 5 s after its insert (the sandbox's default is 20 s): long enough to watch and cancel
+// the wait, short enough that the scale tests do not spend minutes on it.
+export default sandboxGlobalSetup({ ...INTEGRATION_SANDBOX, label: 'integration', env: { SANDBOX_LB_DELAY_MS: '5000' } });

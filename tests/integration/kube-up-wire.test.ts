@@ -180,8 +180,7 @@ describe("a new prod replica's metadata, as the add builds it", () => {
     const source = vms[0];
     if (!source) throw new Error('no prod replica');
     const name = `${PROD.masterName}-zzz`;
-    const internalIp = await c.compute.freeInternalIp(PROD.project, PROD.region);
-    const { metadata } = await buildReplicaMetadata(source.metadata, { name, internalIp }, vms.map((v) => v.name));
+    const { metadata } = await buildReplicaMetadata(source.metadata, { name }, vms.map((v) => v.name));
     const built = Object.fromEntries(metadata.map((i) => [i.key, i.value]));
     const [srcEnv, srcCerts, env, certs] = [doc(source.metadata, 'kube-env'), doc(source.metadata, 'kube-master-certs'), doc(built, 'kube-env'), doc(built, 'kube-master-certs')];
     for (const key of ['MASTER_CERT', 'MASTER_KEY', 'KUBECFG_CERT', 'KUBECFG_KEY', 'KUBE_BEARER_TOKEN', 'CA_CERT', 'ETCD_CA_CERT', 'KUBERNETES_MASTER_NAME']) expect(env[key], key).toBe(srcEnv[key]);

@@ -59,6 +59,18 @@ describe('observeCluster(prod) through the adapters', () => {
     for (const node of t.nodes ?? []) expect(node.zone).toMatch(/^europe-west1-[bcd]$/);
   });
 
+  it('carries what each etcd main reports about its peers: every member linked to the two others', async () => {
+    const t = await pollUntil(() => settledProd(), (x) => x.replicas.every((r) => r.etcdPeers?.main?.ok && r.etcdPeers.main.activePeers.length === 2), 30_000);
+    const ids = (t.etcd.main.members ?? []).map((m) => m.id);
+    for (const r of t.replicas) {
+      const self = r.etcd.main.ok ? r.etcd.main.memberId : '';
+      expect(r.etcdPeers?.main).toEqual({ ok: true, activePeers: expect.arrayContaining(ids.filter((id) => id !== self)), hasLeader: true });
+    }
+    const a = assessTopology(t, new Date(t.observedAt));
+    expect(a.connectivity.main).toMatchObject({ cutPairs: [], cutZones: [] });
+    expect(a.connectivity.main?.views.map((v) => v.sees.length)).toEqual([2, 2, 2]);
+  });
+
   it('is assessed healthy: can lose one replica and one zone', async () => {
     const t = await settledProd();
     const a = assessTopology(t, new Date(t.observedAt));

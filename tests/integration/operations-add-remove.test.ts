@@ -14,12 +14,14 @@ import { planOperation, type ClusterIntent, type StepKind } from '@/lib/core/pla
 import { clusterId, type ClusterRef } from '@/lib/core/topology';
 import type { JsonValue } from '@/lib/ports/store';
 import { systemClock } from '@/lib/ports/clock';
-import type { InstanceInfo } from '@/lib/ports/compute';
+import type { DiskInfo, InstanceInfo } from '@/lib/ports/compute';
+import { isProviderError } from '@/lib/ports/provider-error';
 import type { EtcdTls } from '@/lib/ports/etcd-admin';
 import { createRunner, type StepContext, type StepExecutor } from '@/lib/server/operations/runner';
 import { createStepCompensations, createStepExecutors, rollbackKindsOf } from '@/lib/server/operations/steps';
-import { newReplicaOf } from '@/lib/server/operations/steps/cluster-context';
+import { newReplicaOf, siblingStepId } from '@/lib/server/operations/steps/cluster-context';
 import { observeCluster } from '@/lib/server/services/observe-cluster';
+import { siblingFields } from '../support/sibling-fields';
 import { expectConsistent, pollUntil, PROD, putWithEtcdctl, replicaVms, STAGING, testContainer, twice } from './support';
 
 // Plans are made on an observation; a slow probe on a busy machine would read as a replica down and the
@@ -45,6 +47,31 @@ afterAll(async () => {
 
 const replicas = (ref: ClusterRef = STAGING) => replicaVms(c, ref);
 const expectConsistentWith = (value: string | null, ref: ClusterRef = STAGING) => expectConsistent(c, ref, value === null ? null : { key: KEY, value });
+
+/** kube-up's master scopes (`--scopes storage-ro,compute-rw,monitoring,logging-write`) as the API has them. */
+const KUBE_UP_MASTER_SCOPES = [
+  'https://www.googleapis.com/auth/devstorage.read_only',
+  'https://www.googleapis.com/auth/compute',
+  'https://www.googleapis.com/auth/monitoring',
+  'https://www.googleapis.com/auth/logging.write',
+];
+/** A login key only the source replica carries (as `gcloud compute ssh` leaves one): a sibling must not get it. */
+const SOURCE_ONLY_KEY = 'sibling-probe:ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7Qh7b0aXo0d3Uu6vZxW0l8j9fZc5Vb7m5Zc1f9p0Yx sibling-probe';
+
+/** Rewrites an instance's metadata (as a map), retrying when another writer (the SSH key publisher) got in between. */
+async function editMetadata(ref: ClusterRef, instance: InstanceInfo, edit: (items: Record<string, string>) => Record<string, string>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const now = await c.compute.getInstance(ref.project, instance.zone, instance.name);
+    if (!now?.metadataFingerprint) throw new Error(`${instance.name} has no metadata fingerprint`);
+    const items = Object.entries(edit(now.metadata)).map(([key, value]) => ({ key, value }));
+    try {
+      await c.compute.setInstanceMetadata(ref.project, instance.zone, instance.name, items, now.metadataFingerprint);
+      return;
+    } catch (e) {
+      if (attempt >= 5 || !(isProviderError(e) && e.code === 'Conflict')) throw e;
+    }
+  }
+}
 
 async function runIntent(
   intent: ClusterIntent,
@@ -208,40 +235,86 @@ describe('scale staging with the step executors', () => {
     expect(one[0]?.externalIp).toBe(staticAddress.address);
     expect(await c.compute.getForwardingRule(project, region, masterName)).toBeNull();
     expect(await c.compute.getTargetPool(project, region, masterName)).toBeNull();
+    // Nothing the adds made is left after the removals: neither disk of any removed replica.
     for (const removed of five.filter((r) => r.name !== one[0]?.name)) {
       expect(await c.compute.getDisk(project, removed.zone, `${removed.name}-pd`)).toBeNull();
+      expect(await c.compute.getDisk(project, removed.zone, removed.config?.bootDisk ?? removed.name)).toBeNull();
     }
   }, 480_000);
 
-  it('rolls a failed add on prod back: the promoted member, the instance, its disk and its pool entry go', async () => {
+  it('adds a sibling of its source on prod (every copied field equal, no instance-specific metadata), then rolls the failed add back: member, instance, disks and pool entry go', async () => {
     const before = await replicas(PROD);
     const pool = await c.compute.getTargetPool(PROD.project, PROD.region, PROD.masterName);
     expect(before.length).toBeGreaterThanOrEqual(3);
     const topology = await observeCluster(PROD, c);
     const perZone = (z: string) => before.filter((r) => r.zone === z).length;
     const zone = [...topology.regionZones].sort((a, b) => perZone(a) - perZone(b))[0] ?? '';
+    // The add copies the first running replica by name; give it what kube-up and gcloud write per instance.
+    const source = [...before].filter((r) => r.status === 'RUNNING').sort((a, b) => a.name.localeCompare(b.name))[0];
+    if (!source) throw new Error('prod has no running replica');
+    await editMetadata(PROD, source, (items) => ({ ...items, 'kube-master-internal-ip': source.internalIp ?? '', 'ssh-keys': [items['ssh-keys'], SOURCE_ONLY_KEY].filter(Boolean).join('\n') }));
 
-    // Before failing, the injected step looks at the new instance: it has the size of the master it copies.
-    let newMachineType: string | null | undefined;
+    // Before failing, the injected step reads the new instance (and the source) as Compute has them.
+    let seen: { sibling: InstanceInfo; siblingBoot: DiskInfo | null; source: InstanceInfo; sourceBoot: DiskInfo | null; journaledIp: unknown } | undefined;
     const injected: StepExecutor = async (ctx) => {
-      newMachineType = (await c.compute.getInstance(PROD.project, zone, newReplicaOf(ctx).name))?.machineType;
+      const sibling = await c.compute.getInstance(PROD.project, zone, newReplicaOf(ctx).name);
+      const src = await c.compute.getInstance(PROD.project, source.zone, source.name);
+      if (!sibling || !src) throw new Error('the new instance or its source is missing');
+      const boot = (i: InstanceInfo) => c.compute.getDisk(PROD.project, i.zone, i.config?.bootDisk ?? '');
+      const created = ctx.results[siblingStepId(ctx, 'create-instance')];
+      const journaledIp = typeof created === 'object' && created !== null && !Array.isArray(created) ? created.internalIp : undefined;
+      seen = { sibling, siblingBoot: await boot(sibling), source: src, sourceBoot: await boot(src), journaledIp };
       throw new Error('injected failure after the promote');
     };
-    const { ended, steps, logs } = await runIntent({ kind: 'add-replica', zone }, PROD, { 'await-api-server': injected });
-    expect(ended.status).toBe('failed');
-    expect(ended.summary).toContain('Rolled back');
-    expect(steps.find((s) => s.kind === 'promote-learner')?.status).toBe('done');
-    expect(before[0]?.machineType).toBe('n1-standard-2');
-    expect(newMachineType).toBe(before[0]?.machineType);
-    const picked = steps.find((s) => s.kind === 'pick-name')?.detail;
-    const name = typeof picked === 'object' && picked !== null && !Array.isArray(picked) && typeof picked.name === 'string' ? picked.name : '';
-    expect(name).toMatch(new RegExp(`^${PROD.masterName}-[a-z0-9]{3}$`));
-    expect(logs.filter((l) => l.message.startsWith('Rolling back')).map((l) => l.message)).toHaveLength(4);
+    try {
+      const { ended, steps, logs } = await runIntent({ kind: 'add-replica', zone }, PROD, { 'await-api-server': injected });
+      expect(ended.status).toBe('failed');
+      expect(ended.summary).toContain('Rolled back');
+      expect(steps.find((s) => s.kind === 'promote-learner')?.status).toBe('done');
+      expect(steps.find((s) => s.kind === 'create-instance')?.detail).toMatchObject({ copiedFrom: source.name });
+      if (!seen) throw new Error('the injected step did not run');
+      const { sibling, siblingBoot, sourceBoot } = seen;
 
-    const after = await expectConsistentWith(null, PROD);
-    expect(after.map((r) => r.name)).toEqual(before.map((r) => r.name));
-    expect(await c.compute.getDisk(PROD.project, zone, `${name}-pd`)).toBeNull();
-    expect((await c.compute.getTargetPool(PROD.project, PROD.region, PROD.masterName))?.instances.sort()).toEqual(pool?.instances.sort());
+      // Every field a sibling copies, one by one: the new instance's equals its source's.
+      const copied = siblingFields;
+      expect(copied(sibling, siblingBoot)).toEqual(copied(seen.source, sourceBoot));
+      // ... and they are prod's own (the seed's kube-up master), not defaults that would match anyway.
+      expect(copied(sibling, siblingBoot)).toMatchObject({
+        machineType: 'n1-standard-2',
+        tags: [PROD.masterName],
+        serviceAccounts: [{ email: expect.stringMatching(/^\d+-compute@developer\.gserviceaccount\.com$/), scopes: KUBE_UP_MASTER_SCOPES }],
+        bootImage: expect.stringMatching(/^projects\/cos-cloud\/global\/images\/cos-\d/),
+        bootDiskSizeGb: 50,
+        bootDiskType: 'pd-ssd',
+        minCpuPlatform: 'Intel Skylake',
+        labels: { 'kube-up-cluster': 'prod' },
+      });
+      // Not the source's instance-specific metadata; its own internal IP, assigned by Compute and journaled.
+      expect(sibling.metadata['kube-master-internal-ip']).toBeUndefined();
+      expect(sibling.metadata['ssh-keys'] ?? '').not.toContain(SOURCE_ONLY_KEY);
+      expect(sibling.internalIp).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+      expect(before.map((r) => r.internalIp)).not.toContain(sibling.internalIp);
+      expect(seen.journaledIp).toBe(sibling.internalIp);
+
+      const picked = steps.find((s) => s.kind === 'pick-name')?.detail;
+      const name = typeof picked === 'object' && picked !== null && !Array.isArray(picked) && typeof picked.name === 'string' ? picked.name : '';
+      expect(name).toMatch(new RegExp(`^${PROD.masterName}-[a-z0-9]{3}$`));
+      expect(logs.filter((l) => l.message.startsWith('Rolling back')).map((l) => l.message)).toHaveLength(4);
+
+      // Nothing of the add is left: instance, data and boot disks, pool entry, and its internal IP is free.
+      const after = await expectConsistentWith(null, PROD);
+      expect(after.map((r) => r.name)).toEqual(before.map((r) => r.name));
+      expect(await c.compute.getDisk(PROD.project, zone, `${name}-pd`)).toBeNull();
+      expect(await c.compute.getDisk(PROD.project, zone, siblingBoot?.name ?? name)).toBeNull();
+      expect((await c.compute.listAllInstances(PROD.project)).map((i) => i.internalIp)).not.toContain(sibling.internalIp);
+      expect((await c.compute.getTargetPool(PROD.project, PROD.region, PROD.masterName))?.instances.sort()).toEqual(pool?.instances.sort());
+    } finally {
+      await editMetadata(PROD, source, (items) => {
+        const rest = Object.fromEntries(Object.entries(items).filter(([key]) => key !== 'kube-master-internal-ip'));
+        const keys = (items['ssh-keys'] ?? '').split('\n').filter((l) => l !== SOURCE_ONLY_KEY && l !== '');
+        return keys.length > 0 ? { ...rest, 'ssh-keys': keys.join('\n') } : Object.fromEntries(Object.entries(rest).filter(([key]) => key !== 'ssh-keys'));
+      });
+    }
   }, 180_000);
 
   it('rolls a failed 1 -> 3 back to the one replica holding its static IP: the finished first add and the load balancer go too', async () => {

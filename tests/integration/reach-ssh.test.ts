@@ -4,15 +4,15 @@
 // instance's internal and external IPs; etcd listens on 127.0.0.1, reached only through the SSH forward.
 // Needs root (sshd); run under the lock: flock /tmp/quorum-heavy.lock npx vitest run --project integration tests/integration/reach-ssh.test.ts
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeGceClients, createGceClients, GceCompute, type GceClients } from '@/lib/adapters/gce/gce-compute';
+import { ClientNodeKubeApi } from '@/lib/adapters/kube/client-node-kube-api';
 import { loadOrCreateClientKey, type ClientKey } from '@/lib/adapters/reach/client-key';
 import { parseSshKeyLine } from '@/lib/adapters/reach/ssh-keys';
 import { SshReach, type SshReachOptions } from '@/lib/adapters/reach/ssh-reach';
@@ -20,25 +20,9 @@ import { SqliteStore } from '@/lib/adapters/store/sqlite-store';
 import { createCa, importSigner, issueLeaf } from '@/lib/pki/x509';
 import { ReachError, type ReachTarget } from '@/lib/ports/reach';
 import { startEmulator, type Emulator } from '@/sandbox/compute/emulator';
-import type { VmHost, VmProcessState } from '@/sandbox/vm/types';
 import { startComputeFront, type ComputeFront } from '../support/compute-front';
+import { IdleVmHost } from '../support/idle-vm-host';
 import { freePort, startSshd, type LocalSshd } from '../support/local-sshd';
-
-class IdleVmHost implements VmHost {
-  private readonly states = new Map<string, VmProcessState>();
-  async boot(spec: { name: string }): Promise<void> {
-    this.states.set(spec.name, 'running');
-  }
-  async shutdown(name: string): Promise<void> {
-    this.states.set(name, 'stopped');
-  }
-  async shutdownAll(): Promise<void> {
-    this.states.clear();
-  }
-  state(name: string): VmProcessState {
-    return this.states.get(name) ?? 'stopped';
-  }
-}
 
 const PROJECT = 'reach-ssh-project';
 const ZONE = 'europe-west1-b';
@@ -52,7 +36,7 @@ let dir: string;
 let emulator: Emulator;
 let gce: GceClients;
 let compute: GceCompute;
-/** The emulator behind a front that answers instances.getGuestAttributes, which the emulator does not serve yet. */
+/** The emulator behind a front that answers instances.getGuestAttributes: this file's instance has no VM to publish its host keys. */
 let front: ComputeFront;
 let frontGce: GceClients;
 let frontCompute: GceCompute;
@@ -156,9 +140,9 @@ async function rejection(p: Promise<unknown>): Promise<ReachError> {
 }
 
 /** Dials the local endpoint and resolves how the connection ended: with data, or closed without any. */
-function dialOnce(port: number): Promise<'closed' | 'data'> {
+function dialOnce(socketPath: string): Promise<'closed' | 'data'> {
   return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
+    const s = net.connect(socketPath);
     s.once('data', () => {
       resolve('data');
       s.destroy();
@@ -181,7 +165,8 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'quorum-reach-ssh-'));
   // sshd reads the authorized keys below it as the user logging in.
   chmodSync(dir, 0o755);
-  emulator = await startEmulator({ dataDir: dir, port: 0, net: 62, opDelayMs: 20, bootDelayMs: 0, lbDelayMs: 0, waitTimeoutMs: 5_000, vmHost: new IdleVmHost(), log: () => {} });
+  // The emulator's data dir is private (0700, as the sandbox keeps it): a folder of its own, not sshd's.
+  emulator = await startEmulator({ dataDir: path.join(dir, 'emulator'), port: 0, net: 62, opDelayMs: 20, bootDelayMs: 0, lbDelayMs: 0, waitTimeoutMs: 5_000, vmHost: new IdleVmHost(), log: () => {} });
   gce = createGceClients({ kind: 'sandbox', port: emulator.port });
   compute = new GceCompute(gce, 5_000);
   front = await startComputeFront(emulator.port);
@@ -239,13 +224,14 @@ describe('SshReach through OpenSSH', () => {
     const agent = setTimeout(() => void guestAgentSync(), 800);
     const plain = await r.forward(target, plainPort);
     clearTimeout(agent);
-    expect(plain.host).toBe('127.0.0.1');
-    expect(plain.port).not.toBe(plainPort);
+    // A Unix socket in a directory only this user may enter: no other local user can use Quorum's way in.
+    expect(statSync(plain.socketPath).isSocket()).toBe(true);
+    expect(statSync(path.dirname(plain.socketPath)).mode & 0o777).toBe(0o700);
     const published = (await compute.getInstance(PROJECT, ZONE, INSTANCE))?.metadata['ssh-keys'] ?? '';
     expect(published).toContain(`${USER}:${quorumKey.publicKey.type} ${quorumKey.publicKey.key} google-ssh {"userName":"${USER}","expireOn":"`);
     expect(published).toContain('alice:ssh-ed25519');
 
-    const etcdPlain = new Etcd3({ hosts: `http://127.0.0.1:${plain.port}` });
+    const etcdPlain = new Etcd3({ hosts: `unix:${plain.socketPath}` });
     try {
       expect(await memberNames(etcdPlain)).toEqual(['plain']);
     } finally {
@@ -253,14 +239,15 @@ describe('SshReach through OpenSSH', () => {
     }
 
     const tls = await r.forward(target, tlsPort);
-    // Verified against IP 127.0.0.1 (the local end of the forward), as kube-up's etcd server cert covers it.
+    // Verified against IP 127.0.0.1 (where etcd listens on the replica), as kube-up's etcd server cert covers it.
     const etcdTls = new Etcd3({
-      hosts: `https://127.0.0.1:${tls.port}`,
+      hosts: `unix:${tls.socketPath}`,
       credentials: { rootCertificate: Buffer.from(tlsClient.ca), certChain: Buffer.from(tlsClient.cert), privateKey: Buffer.from(tlsClient.key) },
+      grpcOptions: { 'grpc.ssl_target_name_override': '127.0.0.1' },
     });
     // ...and against the name etcd-<instance>, for certificates that name the member instead.
     const etcdTlsByName = new Etcd3({
-      hosts: `https://127.0.0.1:${tls.port}`,
+      hosts: `unix:${tls.socketPath}`,
       credentials: { rootCertificate: Buffer.from(tlsClient.ca), certChain: Buffer.from(tlsClient.cert), privateKey: Buffer.from(tlsClient.key) },
       grpcOptions: { 'grpc.ssl_target_name_override': `etcd-${INSTANCE}`, 'grpc.default_authority': `etcd-${INSTANCE}` },
     });
@@ -291,16 +278,14 @@ describe('SshReach through OpenSSH', () => {
     await new Promise<void>((resolve) => apiserver.listen(0, '127.0.0.1', resolve));
     try {
       const remotePort = (apiserver.address() as net.AddressInfo).port;
-      const ep = await reach().forward(target, remotePort);
-      const kc = new KubeConfig();
-      kc.loadFromOptions({
-        clusters: [{ name: 'c', server: `https://127.0.0.1:${ep.port}`, caData: Buffer.from(ca.cert).toString('base64'), tlsServerName: 'kubernetes', skipTLSVerify: false }],
-        users: [{ name: 'u', certData: Buffer.from(admin.cert).toString('base64'), keyData: Buffer.from(admin.key).toString('base64') }],
-        contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-        currentContext: 'x',
-      });
-      const nodes = await kc.makeApiClient(CoreV1Api).listNode();
-      expect(nodes.items.map((n) => n.metadata?.name)).toEqual(['node-a']);
+      // Quorum's own Kubernetes adapter on this reach: it dials the forward's socket and checks `kubernetes`.
+      const kube = new ClientNodeKubeApi(reach());
+      try {
+        const nodes = await kube.nodes({ target, port: remotePort }, { caCert: ca.cert, clientCert: admin.cert, clientKey: admin.key }, 3_000);
+        expect(nodes.map((n) => n.name)).toEqual(['node-a']);
+      } finally {
+        kube.close();
+      }
       expect(seen).toEqual(['GET /api/v1/nodes']);
     } finally {
       apiserver.closeAllConnections();
@@ -308,15 +293,15 @@ describe('SshReach through OpenSSH', () => {
     }
   });
 
-  it('reuses one SSH connection for every forward and call, and one local port per remote port', async () => {
+  it('reuses one SSH connection for every forward and call, and one socket per remote port', async () => {
     const before = sshd.lines(/Connection from .* on 127\.0\.0\.[23] port/).length;
     const r = reach();
     const first = await r.forward(target, plainPort);
     const again = await r.forward(target, plainPort);
     const tls = await r.forward(target, tlsPort);
-    expect(again.port).toBe(first.port);
-    expect(tls.port).not.toBe(first.port);
-    const clients = [0, 1, 2].map(() => new Etcd3({ hosts: `http://127.0.0.1:${first.port}` }));
+    expect(again.socketPath).toBe(first.socketPath);
+    expect(tls.socketPath).not.toBe(first.socketPath);
+    const clients = [0, 1, 2].map(() => new Etcd3({ hosts: `unix:${first.socketPath}` }));
     try {
       for (let i = 0; i < 3; i++) for (const c of clients) expect(await memberNames(c)).toEqual(['plain']);
     } finally {
@@ -329,7 +314,7 @@ describe('SshReach through OpenSSH', () => {
     const deadGce = createGceClients({ kind: 'sandbox', port: 1 });
     try {
       const r = reach({ compute: new GceCompute(deadGce, 1_000) });
-      const etcd = new Etcd3({ hosts: `http://127.0.0.1:${(await r.forward(target, plainPort)).port}` });
+      const etcd = new Etcd3({ hosts: `unix:${(await r.forward(target, plainPort)).socketPath}` });
       try {
         expect(await memberNames(etcd)).toEqual(['plain']);
       } finally {
@@ -355,11 +340,11 @@ describe('SshReach through OpenSSH', () => {
     const closedPort = await freePort();
     const r = reach();
     const ep = await r.forward(target, closedPort);
-    expect(await dialOnce(ep.port)).toBe('closed');
+    expect(await dialOnce(ep.socketPath)).toBe('closed');
     await expect.poll(() => r.lastError(target, closedPort)?.code).toBe('ServiceDown');
     expect(r.lastError(target, closedPort)?.accessProblem).toBe(false);
     // The SSH connection itself is fine: another port through it still works.
-    const etcd = new Etcd3({ hosts: `http://127.0.0.1:${(await r.forward(target, plainPort)).port}` });
+    const etcd = new Etcd3({ hosts: `unix:${(await r.forward(target, plainPort)).socketPath}` });
     try {
       expect(await memberNames(etcd)).toEqual(['plain']);
     } finally {
@@ -394,7 +379,7 @@ describe('SshReach through OpenSSH', () => {
     const r = reach({ keepaliveIntervalMs: 200, keepaliveCountMax: 2 });
     const others = new Set(sshd.connectionPids());
     const ep = await r.forward(target, plainPort);
-    const first = new Etcd3({ hosts: `http://127.0.0.1:${ep.port}` });
+    const first = new Etcd3({ hosts: `unix:${ep.socketPath}` });
     try {
       expect(await memberNames(first)).toEqual(['plain']);
     } finally {
@@ -411,7 +396,7 @@ describe('SshReach through OpenSSH', () => {
     } finally {
       for (const p of frozen) process.kill(p, 'SIGKILL');
     }
-    const second = new Etcd3({ hosts: `http://127.0.0.1:${ep.port}` });
+    const second = new Etcd3({ hosts: `unix:${ep.socketPath}` });
     try {
       expect(await memberNames(second)).toEqual(['plain']);
       expect(r.lastError(target, plainPort)).toBeNull();
@@ -420,19 +405,19 @@ describe('SshReach through OpenSSH', () => {
     }
   });
 
-  it('reconnects through the same local port after sshd restarts', async () => {
+  it('reconnects through the same socket after sshd restarts', async () => {
     const r = reach();
     const ep = await r.forward(target, plainPort);
-    const etcd = new Etcd3({ hosts: `http://127.0.0.1:${ep.port}` });
+    const etcd = new Etcd3({ hosts: `unix:${ep.socketPath}` });
     try {
       expect(await memberNames(etcd)).toEqual(['plain']);
       await sshd.stop();
-      expect(await dialOnce(ep.port)).toBe('closed');
+      expect(await dialOnce(ep.socketPath)).toBe('closed');
       await expect.poll(() => r.lastError(target, plainPort)?.code).toBe('SshUnreachable');
       sshd = await startTestSshd();
       // The same endpoint works again once sshd is back; the client built on it is kept.
       await expect.poll(() => memberNames(etcd).catch(() => []), { timeout: 15_000, interval: 300 }).toEqual(['plain']);
-      expect((await r.forward(target, plainPort)).port).toBe(ep.port);
+      expect((await r.forward(target, plainPort)).socketPath).toBe(ep.socketPath);
       expect(r.lastError(target, plainPort)).toBeNull();
     } finally {
       etcd.close();
@@ -452,6 +437,37 @@ describe('SshReach through OpenSSH', () => {
     }
   });
 
+  it("notices a key removed from the metadata while the connection stays open, by a fresh login, and publishes the key again at once", async () => {
+    const r = reach({ loginCheckMs: 300 });
+    const ep = await r.forward(target, plainPort);
+    const etcd = new Etcd3({ hosts: `unix:${ep.socketPath}` });
+    const quorumLine = `${USER}:${quorumKey.publicKey.type} ${quorumKey.publicKey.key}`;
+    try {
+      expect(await memberNames(etcd)).toEqual(['plain']);
+      // By hand, as an operator would: Quorum's line dropped, every other item kept; the guest agent revokes it.
+      const before = await compute.getInstance(PROJECT, ZONE, INSTANCE);
+      if (!before?.metadataFingerprint) throw new Error('no metadata fingerprint');
+      const items = Object.entries(before.metadata).map(([key, value]) => ({
+        key,
+        value: key === 'ssh-keys' ? value.split('\n').filter((l) => !l.startsWith(quorumLine)).join('\n') : value,
+      }));
+      await compute.setInstanceMetadata(PROJECT, ZONE, INSTANCE, items, before.metadataFingerprint);
+      await guestAgentSync();
+      // sshd keeps the open session; the next fresh login is refused and the connection dropped.
+      await expect.poll(() => r.lastError(target, plainPort)?.code, { timeout: 3_000, interval: 50 }).toBe('SshAuthRefused');
+      expect(await rejection(r.forward(target, plainPort))).toMatchObject({ code: 'SshAuthRefused', accessProblem: true });
+      // Quorum read the metadata again at once and wrote its key back (not after its 5 min re-check).
+      await expect.poll(async () => (await compute.getInstance(PROJECT, ZONE, INSTANCE))?.metadata['ssh-keys'] ?? '', { timeout: 3_000, interval: 100 }).toContain(quorumLine);
+      await guestAgentSync();
+      await expect.poll(() => memberNames(etcd).catch(() => []), { timeout: 10_000, interval: 200 }).toEqual(['plain']);
+      expect(r.lastError(target, plainPort)).toBeNull();
+    } finally {
+      etcd.close();
+      // Its 300 ms login checks would otherwise go on logging in while the next test counts sshd's logins.
+      await r.close();
+    }
+  });
+
   it('checks the host key against the keys the instance publishes in guest attributes, and pins the one that matches', async () => {
     const guestAttributesPath = `/compute/v1/projects/${PROJECT}/zones/${ZONE}/instances/${INSTANCE}/getGuestAttributes`;
     const hostKey = readFileSync(`${hostKeyFile()}.pub`, 'utf8').split(/\s+/)[1] ?? '';
@@ -461,10 +477,17 @@ describe('SshReach through OpenSSH', () => {
       status: 200,
       body: { kind: 'compute#guestAttributes', queryPath: 'hostkeys/', queryValue: { items: [{ namespace: 'hostkeys', key: 'ssh-ed25519', value: blob }] } },
     });
+    // The earlier tests' reaches check their logins every 30 s: closed, so sshd's log counts only this test's logins.
+    await Promise.all(reaches.splice(0).map((r) => r.close()));
     try {
       // Another instance id: nothing pinned yet for it, so the published keys decide.
       front.answer(guestAttributesPath, publishing(otherKey));
-      const acceptedBefore = sshd.lines(/Accepted publickey/).length;
+      // A login check already under way when those reaches closed may still land: count once sshd's log is still.
+      let acceptedBefore = -1;
+      while (acceptedBefore !== sshd.lines(/Accepted publickey/).length) {
+        acceptedBefore = sshd.lines(/Accepted publickey/).length;
+        await new Promise((resolve) => setTimeout(resolve, 700));
+      }
       const unknown = await rejection(reach({ compute: frontCompute }).forward({ ...target, instanceId: 'published-mismatch' }, plainPort));
       expect(unknown).toMatchObject({ code: 'HostKeyUnknown', accessProblem: true });
       expect(sshd.lines(/Accepted publickey/).length).toBe(acceptedBefore);
@@ -494,9 +517,30 @@ describe('SshReach through OpenSSH', () => {
     // The pin stays; sshd saw no login (the key exchange was cut before authentication).
     expect((await store.hostKeyPin(target.instanceId))?.fingerprint).toBe(pinned?.fingerprint);
     expect(sshd.lines(/Accepted publickey/)).toEqual([]);
-    // Forgetting the pin (an operator's decision) lets Quorum in again, pinning the new key.
-    await store.forgetHostKeyPin(target.instanceId);
-    await reach().forward(target, plainPort);
-    expect((await store.hostKeyPin(target.instanceId))?.fingerprint).toBe(newFingerprint);
+    if (!pinned) throw new Error('no pin');
+
+    // An admin trusts the new key: only the key the host presents now, only if it is the one the admin was shown.
+    const r = reach();
+    const madeUp = `SHA256:${'x'.repeat(43)}`;
+    expect(await r.trustPresentedHostKey(target, { pinnedFingerprint: pinned.fingerprint, presentedFingerprint: madeUp })).toEqual({
+      ok: false,
+      reason: 'PresentedKeyDiffers',
+      presentedFingerprint: newFingerprint,
+      pinnedFingerprint: pinned.fingerprint,
+    });
+    expect(await r.trustPresentedHostKey(target, { pinnedFingerprint: madeUp, presentedFingerprint: newFingerprint })).toEqual({
+      ok: false,
+      reason: 'PinChanged',
+      presentedFingerprint: null,
+      pinnedFingerprint: pinned.fingerprint,
+    });
+    expect(await store.hostKeyPin(target.instanceId)).toEqual(pinned);
+    expect(sshd.lines(/Accepted publickey/)).toEqual([]);
+    expect(await r.trustPresentedHostKey(target, { pinnedFingerprint: pinned.fingerprint, presentedFingerprint: newFingerprint })).toEqual({ ok: true, fingerprint: newFingerprint });
+    expect(await store.hostKeyPin(target.instanceId)).toMatchObject({ fingerprint: newFingerprint, source: 'admin', keyType: 'ssh-ed25519' });
+    // The pin is now the new key: a second trust of the old one is refused as stale.
+    expect(await r.trustPresentedHostKey(target, { pinnedFingerprint: pinned.fingerprint, presentedFingerprint: newFingerprint })).toMatchObject({ ok: false, reason: 'PinChanged' });
+    await r.forward(target, plainPort);
+    expect(r.lastError(target, plainPort)).toBeNull();
   });
 });

@@ -191,3 +191,70 @@ describe('refusals through the server actions change nothing', () => {
     expect(await container().store.lockHolder(id)).toBeNull();
   });
 });
+
+// --- Quorum's own permissions (issue 11, item 4) ----------------------------------------------------------
+
+/** The sandbox's IAM control: the permissions Quorum's identity lacks from now on, and whether Resource Manager's API is on. */
+async function setIam(body: { denied?: string[]; resourceManagerApi?: 'enabled' | 'disabled' }): Promise<unknown> {
+  const res = await fetch(`http://127.0.0.1:${inject('sandboxPort')}/sandbox/v1/chaos/iam`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  return res.json();
+}
+
+async function denyPermissions(denied: string[]): Promise<void> {
+  expect(await setIam({ denied })).toEqual({ denied: [...denied].sort(), resourceManagerApi: 'enabled' });
+}
+
+describe('permissions preflight', () => {
+  it('a denied permission: the preflight names it with its role, an add is refused naming it and nothing changes; observing goes on', async () => {
+    await prodHealthy();
+    await denyPermissions(['compute.instances.create']);
+    try {
+      const [answer, ...others] = await container().permissions.report(0);
+      expect(others).toEqual([]);
+      expect(answer).toEqual({
+        project: PROD.project,
+        checkedAt: expect.any(String) as unknown,
+        error: null,
+        missing: [{ permission: 'compute.instances.create', uses: ['operate'], roles: ['roles/compute.instanceAdmin.v1'] }],
+      });
+
+      const why = await expectRefusedChangingNothing(PROD, { kind: 'add-replica', zone: 'europe-west1-b' }, 'PermissionMissing', /compute\.instances\.create/);
+      expect(why).toContain('compute.instances.create (operate; granted by roles/compute.instanceAdmin.v1)');
+
+      // The emulator refuses the call itself as Compute does, through Google's own client.
+      const insert = gce.instances.insert({ project: PROD.project, zone: 'europe-west1-b', instanceResource: { name: 'prod-master-nope', machineType: 'zones/europe-west1-b/machineTypes/e2-standard-2' } });
+      await expect(insert).rejects.toThrow("Required 'compute.instances.create' permission for 'projects/sandbox-project/zones/europe-west1-b/instances/prod-master-nope'");
+
+      // Observing needs none of it.
+      expect((await observeClusterView(PROD)).topology.replicas).toHaveLength(3);
+    } finally {
+      await denyPermissions([]);
+    }
+    expect((await container().permissions.report(0))[0]?.missing).toEqual([]);
+    expect((await previewPlanAction({ clusterId: clusterId(PROD), intent: { kind: 'add-replica', zone: 'europe-west1-b' } })).ok).toBe(true);
+  });
+
+  it('with the Resource Manager API disabled the permissions cannot be checked: Settings says why, a change is refused and nothing changes; observing goes on', async () => {
+    await prodHealthy();
+    expect(await setIam({ resourceManagerApi: 'disabled' })).toEqual({ denied: [], resourceManagerApi: 'disabled' });
+    try {
+      const [answer] = await container().permissions.report(0);
+      expect(answer?.missing).toEqual([]);
+      expect(answer?.error).toMatch(/Cloud Resource Manager API has not been used in project sandbox-project before or it is disabled/);
+      const why = await expectRefusedChangingNothing(PROD, { kind: 'add-replica', zone: 'europe-west1-b' }, 'PermissionMissing', /could not check its own permissions in project sandbox-project/);
+      expect(why).toContain('Enable the Cloud Resource Manager API');
+      expect((await observeClusterView(PROD)).topology.replicas).toHaveLength(3);
+    } finally {
+      await setIam({ resourceManagerApi: 'enabled' });
+    }
+    expect((await container().permissions.report(0))[0]?.error).toBeNull();
+  });
+
+  it("Resource Manager's limits come back as typed provider errors", async () => {
+    const many = Array.from({ length: 101 }, (_, i) => `compute.p${i}.get`);
+    // The adapter splits a long list into calls of 100, as the API requires.
+    expect(await container().iam.heldPermissions(PROD.project, many)).toEqual(many);
+    await expect(container().iam.heldPermissions(PROD.project, ['compute.*'])).rejects.toMatchObject({ code: 'InvalidArgument', httpStatus: 400 });
+    await expect(container().iam.heldPermissions('X', ['compute.instances.get'])).rejects.toMatchObject({ code: 'Forbidden', httpStatus: 403 });
+  });
+});

@@ -90,7 +90,7 @@ describe('a replica added to staging by hand with lib/pki certificates', () => {
 
     // 1. Name, IP, certificates and metadata, before anything changes.
     newIp = await c.compute.freeInternalIp(project, region);
-    const { metadata } = await buildReplicaMetadata(first.metadata, { name: newName, internalIp: newIp }, [masterName]);
+    const { metadata } = await buildReplicaMetadata(first.metadata, { name: newName }, [masterName]);
     log(`new replica ${newName} in ${ZONE} at ${newIp}`);
     // As kube-up's replicate-master-instance: the shared certificates are copied byte for byte, the member's
     // own etcd peer cert is new, gzip+base64, with kube-up's SANs.

@@ -67,7 +67,10 @@ describe('SSH wiring on the twin', () => {
     expect(a.replicaHealth[victim.name]).toBe('unknown');
     const f = a.findings.find((x) => x.code === 'NoAccess' && x.subject === victim.name);
     expect(f?.severity).toBe('warning');
-    expect(f?.fix).toContain('forget the pin');
+    // Both fingerprints are named, and an admin is offered to trust the key presented (never a recovery).
+    expect(f?.fix).toContain('an admin trusts the new host key here');
+    expect(f?.hostKey).toMatchObject({ replica: victim.name, zone: victim.zone, pinnedFingerprint: expect.stringMatching(/^SHA256:/), presentedFingerprint: expect.stringMatching(/^SHA256:/) });
+    expect(f?.message).toContain(`from ${f?.hostKey?.pinnedFingerprint ?? '?'} (pinned) to ${f?.hostKey?.presentedFingerprint ?? '?'}`);
     expect(f?.action).toBeUndefined();
     expect(a.findings.some((x) => x.code === 'ReplicaUnhealthy' || x.code === 'QuorumLost')).toBe(false);
     for (const o of t.replicas.filter((x) => x.name !== victim.name)) expect(o.etcd.main.ok).toBe(true);

@@ -54,7 +54,8 @@ describe('a prod replica stopped and started through the Compute API', () => {
       await stopOrStart('start', victim.zone, victim.name);
     }
 
-    const after = await pollUntil(() => observeCluster(PROD, c), allHealthy, 60_000);
+    // Healthy, and the restarted member's peer links back on both sides (one side reports them first after a start).
+    const after = await pollUntil(() => observeCluster(PROD, c), (t) => allHealthy(t) && assessTopology(t, new Date(t.observedAt)).canLoseReplicas === 1, 60_000);
     expect(after.replicas.map((r) => [r.name, r.vmStatus, r.etcd.main.ok, r.etcd.events.ok, r.apiServer.ready])).toEqual(
       before.replicas.map((r) => [r.name, 'RUNNING', true, true, true]),
     );

@@ -5,24 +5,19 @@
 // instances.setMetadata and the fingerprint), stock OpenSSH `ssh -N -L` to port 22, and etcdctl through
 // the forward. prod main speaks mutual TLS (kube-up >= 1.16), prod events and both staging clusters
 // (the pre-1.16 layout) plain http; each member list is exactly the instances Compute lists.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { InstancesClient, ZoneOperationsClient, type protos } from '@google-cloud/compute';
-import { googleAuthLibrary } from 'google-gax';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
 import { etcdClientPems } from '../support/etcd-client-pems';
-import { etcdctlInVm } from '../support/twin-etcdctl';
+import { etcdctlMemberList, OperatorSsh, sandboxComputeClients, tcpConnect } from '../support/operator-ssh';
+import { etcdctlInVm, parseEtcdctlJson } from '../support/twin-etcdctl';
 import { TwinEtcdForwards } from '../support/twin-forward';
 import { startWriter } from '../support/write-safety';
 import { PROJECT, pollUntil, sandboxPort, writeEtcdctlCerts } from './support';
-
-type IInstance = protos.google.cloud.compute.v1.IInstance;
-type IOperation = protos.google.cloud.compute.v1.IOperation;
 
 const run = promisify(execFile);
 const USER = 'twinwire';
@@ -31,23 +26,21 @@ const PORTS = { main: 2379, events: 4002 } as const;
 const PEER_PORTS = { main: 2380, events: 2381 } as const;
 
 const dir = mkdtempSync(path.join(tmpdir(), 'quorum-twin-wire-'));
-const keyFile = path.join(dir, 'id_ed25519');
-const knownHosts = path.join(dir, 'known_hosts');
-const children = new Set<ChildProcess>();
-let instances: InstancesClient;
-let zoneOps: ZoneOperationsClient;
-let masters: { name: string; zone: string; cluster: (typeof CLUSTERS)[number]; internalIp: string; natIp: string | undefined; metadata: Record<string, string> }[] = [];
+let clients: ReturnType<typeof sandboxComputeClients>;
+let operator: OperatorSsh;
+let masters: { project: string; name: string; zone: string; cluster: (typeof CLUSTERS)[number]; internalIp: string; natIp: string | undefined; metadata: Record<string, string> }[] = [];
 
 const lastSegment = (url: string | null | undefined) => (url ?? '').split('/').pop() ?? '';
 
 async function listMasters() {
   const out: typeof masters = [];
-  for await (const [, scoped] of instances.aggregatedListAsync({ project: PROJECT })) {
+  for await (const [, scoped] of clients.instances.aggregatedListAsync({ project: PROJECT })) {
     for (const i of scoped.instances ?? []) {
       const cluster = CLUSTERS.find((m) => i.name === m || new RegExp(`^${m}-[a-z0-9]{3}$`).test(i.name ?? ''));
       if (!cluster || i.status !== 'RUNNING') continue;
       const nic = i.networkInterfaces?.[0];
       out.push({
+        project: PROJECT,
         name: String(i.name),
         zone: lastSegment(i.zone),
         cluster,
@@ -60,126 +53,22 @@ async function listMasters() {
   return out.sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** Adds `line` to the instance's `ssh-keys` (or removes lines matching `drop`), keeping every other item; retries a 412. */
-async function editSshKeys(m: { name: string; zone: string }, edit: (lines: string[]) => string[]): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    const [i]: [IInstance, ...unknown[]] = await instances.get({ project: PROJECT, zone: m.zone, instance: m.name });
-    const items = (i.metadata?.items ?? []).map((it) => ({ key: String(it.key), value: String(it.value ?? '') }));
-    const current = items.find((it) => it.key === 'ssh-keys')?.value.split('\n').filter((l) => l.trim() !== '') ?? [];
-    const next = edit(current);
-    const others = items.filter((it) => it.key !== 'ssh-keys');
-    try {
-      const [op] = await instances.setMetadata({
-        project: PROJECT,
-        zone: m.zone,
-        instance: m.name,
-        metadataResource: { fingerprint: i.metadata?.fingerprint, items: next.length > 0 ? [...others, { key: 'ssh-keys', value: next.join('\n') }] : others },
-      });
-      let done = op.latestResponse as IOperation;
-      while (done.status !== 'DONE') [done] = await zoneOps.wait({ project: PROJECT, zone: m.zone, operation: String(done.name) });
-      if (done.error) throw new Error(`setMetadata ${m.name}: ${JSON.stringify(done.error)}`);
-      return;
-    } catch (err) {
-      // 412 conditionNotMet: someone else (Quorum's own key publisher) wrote in between; re-read and retry.
-      if (attempt < 5 && /412|conditionNotMet|fingerprint/i.test(String(err))) continue;
-      throw err;
-    }
-  }
-}
-
-/** How a TCP connect from this host ends: 'connected', or the error code (ECONNREFUSED, ETIMEDOUT, ...). */
-function tcpConnect(host: string, port: number, timeoutMs = 3_000): Promise<string> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host, port });
-    const done = (result: string) => {
-      s.destroy();
-      resolve(result);
-    };
-    s.setTimeout(timeoutMs, () => done('ETIMEDOUT'));
-    s.once('connect', () => done('connected'));
-    s.once('error', (err: NodeJS.ErrnoException) => done(err.code ?? err.message));
-  });
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-const sshOptions = () => [
-  '-i', keyFile,
-  '-o', 'IdentitiesOnly=yes',
-  '-o', 'BatchMode=yes',
-  '-o', 'ConnectTimeout=10',
-  // Trust on first use into this test's own known_hosts, as an operator's first `ssh` to a new master does.
-  '-o', 'StrictHostKeyChecking=accept-new',
-  '-o', `UserKnownHostsFile=${knownHosts}`,
-  '-o', 'LogLevel=ERROR',
-];
-
-/** `ssh -N -L` to `host`, forwarding a local port to each remote 127.0.0.1 port; resolves once they listen. */
-async function sshForward(host: string, remotePorts: readonly number[]): Promise<{ local: number[]; close: () => void }> {
-  const local = await Promise.all(remotePorts.map(() => freePort()));
-  const args = [...sshOptions(), '-o', 'ExitOnForwardFailure=yes', '-N', ...remotePorts.flatMap((p, i) => ['-L', `127.0.0.1:${local[i]}:127.0.0.1:${p}`]), `${USER}@${host}`];
-  const child = spawn('ssh', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  children.add(child);
-  let stderr = '';
-  child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
-  let exited = false;
-  child.once('exit', () => {
-    exited = true;
-    children.delete(child);
-  });
-  const close = () => {
-    if (!exited) child.kill('SIGTERM');
-  };
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const states = await Promise.all(local.map((p) => tcpConnect('127.0.0.1', p, 1_000)));
-    if (states.every((s) => s === 'connected')) return { local, close };
-    if (exited || Date.now() > deadline) {
-      close();
-      throw new Error(`ssh -L to ${host} did not come up: ${stderr.trim() || 'no forward'}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-const memberListSchema = z.object({
-  members: z.array(z.object({ name: z.string().default(''), peerURLs: z.array(z.string()).default([]), isLearner: z.boolean().default(false) })),
-});
-
-async function etcdctlMembers(url: string, tls: { cacert: string; cert: string; key: string } | null, dialTimeout = '5s') {
-  const { stdout } = await run(
-    'etcdctl',
-    ['--endpoints', url, ...(tls ? ['--cacert', tls.cacert, '--cert', tls.cert, '--key', tls.key] : []), '--dial-timeout', dialTimeout, '--command-timeout', dialTimeout === '5s' ? '10s' : '2s', 'member', 'list', '-w', 'json'],
-    { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 30_000 },
-  );
-  // uint64 ids are bare JSON numbers; only names and URLs are read here, so quote long integers first.
-  return memberListSchema.parse(JSON.parse(stdout.replace(/([:[,]\s*)(\d{16,})(?=\s*[,\]}])/g, '$1"$2"'))).members;
-}
+const etcdctlMembers = etcdctlMemberList;
+const sshOptions = () => operator.sshOptions();
+const sshForward = (host: string, remotePorts: readonly number[]) => operator.forward(host, remotePorts);
 
 beforeAll(async () => {
-  const opts = () => ({ apiEndpoint: '127.0.0.1', port: sandboxPort(), protocol: 'http', fallback: true, authClient: new googleAuthLibrary.PassThroughClient() });
-  instances = new InstancesClient(opts());
-  zoneOps = new ZoneOperationsClient(opts());
+  clients = sandboxComputeClients(sandboxPort());
+  operator = new OperatorSsh(USER, clients);
   masters = await listMasters();
-  await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'twin-wire-test', '-f', keyFile]);
-  const [type, key] = readFileSync(`${keyFile}.pub`, 'utf8').trim().split(/\s+/);
-  const expireOn = new Date(Date.now() + 60 * 60_000).toISOString();
-  const line = `${USER}:${type} ${key} google-ssh ${JSON.stringify({ userName: USER, expireOn })}`;
-  for (const m of masters) await editSshKeys(m, (lines) => [...lines.filter((l) => !l.startsWith(`${USER}:`)), line]);
-  writeFileSync(knownHosts, '');
+  await operator.publish(masters);
 }, 120_000);
 
 afterAll(async () => {
-  for (const child of children) child.kill('SIGTERM');
-  for (const m of masters) await editSshKeys(m, (lines) => lines.filter((l) => !l.startsWith(`${USER}:`))).catch(() => undefined);
-  await instances?.close();
-  await zoneOps?.close();
+  await operator?.unpublish(masters);
+  operator?.close();
+  await clients?.instances.close();
+  await clients?.zoneOperations.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -201,6 +90,16 @@ describe('the kube-up twin has no direct path to etcd', () => {
     expect(tried.length).toBeGreaterThanOrEqual(masters.length * 2);
     // Refused, not merely timed out: the VM is up and answers, nothing listens there for the host.
     expect(tried.filter((t) => !t.endsWith(' ECONNREFUSED'))).toEqual([]);
+  });
+
+  it("drops the host's connects to every master's etcd peer ports (kube-up's `-etcd` rule admits masters only), while 22 and 443 accept", async () => {
+    const tried: string[] = [];
+    for (const m of masters) {
+      const results = await Promise.all([PEER_PORTS.main, PEER_PORTS.events, 22, 443].map((port) => tcpConnect(m.internalIp, port, 1_500)));
+      tried.push(`${m.name} ${results.join(' ')}`);
+    }
+    // Silence, not a refusal: Compute's firewall drops what no rule allows, and etcd does listen there.
+    expect(tried).toEqual(masters.map((m) => `${m.name} ETIMEDOUT ETIMEDOUT connected connected`));
   });
 
   it('port 22 of every master answers the published key (the guest agent wrote it into authorized_keys)', async () => {
@@ -278,7 +177,7 @@ describe("the tests' ground-truth doors reach each VM's own loopback", () => {
       const certs = writeEtcdctlCerts(m.metadata);
       const out = await etcdctlInVm({ net: inject('sandboxNet'), instance: m.name, cluster: 'main' }, certs.tls, ['member', 'list', '-w', 'json']).finally(certs.cleanup);
       expect(certs.tls !== null, `${m.name}: TLS files exactly on prod`).toBe(m.cluster === 'prod-master');
-      const members = memberListSchema.parse(JSON.parse(out.replace(/([:[,]\s*)(\d{16,})(?=\s*[,\]}])/g, '$1"$2"'))).members;
+      const members = z.object({ members: z.array(z.object({ name: z.string().default('') })).default([]) }).parse(parseEtcdctlJson(out)).members;
       expect(members.map((x) => x.name).sort()).toEqual(masters.filter((r) => r.cluster === m.cluster).map((r) => `etcd-${r.name}`).sort());
     }
   });

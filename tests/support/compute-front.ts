@@ -1,11 +1,14 @@
 // A front for the Compute emulator that answers a few GET paths itself, with GCE's documented JSON, and passes
-// everything else through. For the calls the emulator does not serve yet (projects.get, getGuestAttributes),
-// so the real @google-cloud/compute client can still be the one making them.
+// everything else through. For answers only a booted VM could make the emulator give (e.g. getGuestAttributes
+// with host keys, published from inside the VM), in tests whose instances have no VM: the real
+// @google-cloud/compute client still makes the calls.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export type ComputeFront = {
   readonly port: number;
+  /** Every request that reached the front, as `METHOD /path` (no query), in order. */
+  readonly requests: string[];
   /** Answer GET <path> (no query) with this status and JSON; null removes the answer. */
   answer(path: string, reply: { status: number; body: unknown } | null): void;
   close(): Promise<void>;
@@ -13,8 +16,10 @@ export type ComputeFront = {
 
 export async function startComputeFront(upstreamPort: number): Promise<ComputeFront> {
   const answers = new Map<string, { status: number; body: unknown }>();
+  const requests: string[] = [];
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://front');
+    requests.push(`${req.method ?? '?'} ${url.pathname}`);
     const own = req.method === 'GET' ? answers.get(url.pathname) : undefined;
     if (own) {
       res.writeHead(own.status, { 'content-type': 'application/json' });
@@ -34,6 +39,7 @@ export async function startComputeFront(upstreamPort: number): Promise<ComputeFr
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as AddressInfo).port,
+    requests,
     answer(path, reply) {
       if (reply === null) answers.delete(path);
       else answers.set(path, reply);

@@ -1,7 +1,8 @@
 // Starts the built dashboard (`next start`, the same server `npm start` runs) as a child process, for
-// tests that need the real server process: the crash test kills it with SIGKILL and starts it again.
+// tests that need the real server process (the crash test kills it with SIGKILL and starts it again) and for
+// bench:fleet, which signs in and drives the fleet's route handler as the browser does.
 import { spawn } from 'node:child_process';
-import { openSync } from 'node:fs';
+import { openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 export type DashboardExit = { code: number | null; signal: NodeJS.Signals | null };
@@ -42,4 +43,45 @@ export function startDashboard(opts: { port: number; dataDir: string; logFile: s
       return exited;
     },
   };
+}
+
+/** Resolves once the dashboard answers /api/health, or rejects when it exits first or `timeoutMs` passes. */
+export async function dashboardReady(d: DashboardProcess, port: number, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  void d.exited.then(() => {
+    exited = true;
+  });
+  while (!exited) {
+    const ok = await fetch(`http://127.0.0.1:${port}/api/health`, { signal: AbortSignal.timeout(2_000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`the dashboard on port ${port} did not answer /api/health within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`the dashboard on port ${port} exited before it answered /api/health`);
+}
+
+/** The bootstrap admin the dashboard created on its first start, read from the file it wrote in its data dir. */
+export function bootstrapAdminOf(dataDir: string): { email: string; password: string } {
+  const text = readFileSync(path.join(dataDir, 'initial-admin-password'), 'utf8');
+  const email = /^email: (.+)$/m.exec(text)?.[1]?.trim();
+  const password = /^password: (.+)$/m.exec(text)?.[1]?.trim();
+  if (!email || !password) throw new Error('the bootstrap admin file has no email or password');
+  return { email, password };
+}
+
+/** Signs in through better-auth's endpoint, as the sign-in page does; returns the session's Cookie header. */
+export async function signInCookie(baseUrl: string, email: string, password: string): Promise<string> {
+  const res = await fetch(`${baseUrl}/api/auth/sign-in/email`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: baseUrl },
+    body: JSON.stringify({ email, password }),
+  });
+  if (!res.ok) throw new Error(`sign-in of ${email}: HTTP ${res.status} ${await res.text()}`);
+  const cookies = res.headers.getSetCookie().map((c) => c.split(';')[0] ?? '').filter((c) => c !== '');
+  if (cookies.length === 0) throw new Error(`sign-in of ${email} set no cookie`);
+  return cookies.join('; ');
 }

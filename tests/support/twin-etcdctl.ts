@@ -6,6 +6,9 @@
 // lib/** may use it. The acceptance test tests/integration/twin-wire.test.ts checks the SSH door itself.
 // No 'server-only' and no vitest: the integration tests, Playwright fixtures, benches and scripts use it.
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { twinNamespaceName } from '../../sandbox/net/twin-plan';
 
@@ -18,6 +21,21 @@ export const TWIN_ETCD_PORTS: Record<TwinEtcdCluster, number> = { main: 2379, ev
 
 /** PEM files for etcd main's mutual TLS; null for plain http (events always, main in the pre-1.16 layout). */
 export type EtcdctlTlsFiles = { cacert: string; cert: string; key: string } | null;
+
+/** Runs `fn` with the client PEMs written as etcdctl's files (0600, in a fresh directory removed afterwards). */
+export async function withEtcdctlTlsFiles<T>(pems: { ca: string; cert: string; key: string }, fn: (tls: NonNullable<EtcdctlTlsFiles>) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'quorum-etcdctl-'));
+  try {
+    const file = (name: string, body: string) => {
+      const p = path.join(dir, name);
+      writeFileSync(p, body, { mode: 0o600 });
+      return p;
+    };
+    return await fn({ cacert: file('ca.pem', pems.ca), cert: file('cert.pem', pems.cert), key: file('key.pem', pems.key) });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 /** One etcd of one VM of a sandbox: which namespace (net + instance name) and which cluster. */
 export type TwinEtcdTarget = { net: number; instance: string; cluster: TwinEtcdCluster };

@@ -8,24 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '@/sandbox/compute/emulator';
-import type { VmHost, VmProcessState, VmSpec } from '@/sandbox/vm/types';
+import { IdleVmHost } from '../support/idle-vm-host';
 import { closeGceClients, createGceClients, GceCompute, type GceClients } from '@/lib/adapters/gce/gce-compute';
-
-class FakeVmHost implements VmHost {
-  private readonly states = new Map<string, VmProcessState>();
-  async boot(spec: VmSpec): Promise<void> {
-    this.states.set(spec.name, 'running');
-  }
-  async shutdown(name: string): Promise<void> {
-    this.states.set(name, 'stopped');
-  }
-  async shutdownAll(): Promise<void> {
-    this.states.clear();
-  }
-  state(name: string): VmProcessState {
-    return this.states.get(name) ?? 'stopped';
-  }
-}
 
 const PROJECT = 'adapter-project';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -41,7 +25,7 @@ const posts: string[] = [];
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'quorum-gce-adapter-'));
-  emulator = await startEmulator({ dataDir, port: 0, net: 62, opDelayMs: 50, bootDelayMs: 0, lbDelayMs: 0, waitTimeoutMs: 5_000, vmHost: new FakeVmHost(), log: () => {} });
+  emulator = await startEmulator({ dataDir, port: 0, net: 62, opDelayMs: 50, bootDelayMs: 0, lbDelayMs: 0, waitTimeoutMs: 5_000, vmHost: new IdleVmHost(), log: () => {} });
   proxy = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -132,5 +116,29 @@ describe('GceCompute against the emulator', () => {
     i.status = 'DEPROVISIONING';
     expect((await compute.getInstance(PROJECT, 'europe-west1-c', 'prod-master'))?.status).toBe('DEPROVISIONING');
     i.status = 'RUNNING';
+  });
+});
+
+describe('GceCompute: project-wide load balancer reads', () => {
+  it("lists forwarding rules, target pools and addresses of every region in one aggregatedList each, filtered by name", async () => {
+    const LB_NAMES = '[a-z]([-a-z0-9]*[a-z0-9])?-master(-ip)?';
+    const eu = await compute.insertAddress(PROJECT, 'europe-west1', 'lb-master-ip');
+    await compute.insertAddress(PROJECT, 'us-central1', 'db-master-ip');
+    await compute.insertAddress(PROJECT, 'us-central1', 'web-ip');
+    await compute.insertTargetPool(PROJECT, 'europe-west1', { name: 'lb-master', instances: [] });
+    await compute.insertTargetPool(PROJECT, 'europe-west1', { name: 'web-pool', instances: [] });
+    await compute.insertForwardingRule(PROJECT, 'europe-west1', { name: 'lb-master', ipAddress: eu.address, portRange: '443-443', target: 'lb-master' });
+    const [addresses, pools, rules] = await Promise.all([
+      compute.listAllAddresses(PROJECT, LB_NAMES),
+      compute.listAllTargetPools(PROJECT, LB_NAMES),
+      compute.listAllForwardingRules(PROJECT, LB_NAMES),
+    ]);
+    expect(addresses.items.map((i) => [i.region, i.resource.name])).toEqual([
+      ['europe-west1', 'lb-master-ip'],
+      ['us-central1', 'db-master-ip'],
+    ]);
+    expect(addresses.items[0]?.resource).toMatchObject({ address: eu.address, status: 'IN_USE', users: ['lb-master'] });
+    expect(pools).toEqual({ items: [{ region: 'europe-west1', resource: { name: 'lb-master', instances: [] } }], unreachableRegions: [] });
+    expect(rules.items).toEqual([{ region: 'europe-west1', resource: expect.objectContaining({ name: 'lb-master', ipAddress: eu.address, portRange: '443-443' }) }]);
   });
 });

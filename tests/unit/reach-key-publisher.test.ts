@@ -1,34 +1,12 @@
 // Quorum's SSH key published in instance metadata through the real Compute client (GceCompute on
 // @google-cloud/compute) against the sandbox's Compute emulator, started in-process with VMs that do nothing.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeGceClients, createGceClients, GceCompute, type GceClients } from '@/lib/adapters/gce/gce-compute';
+import type { GceClients, GceCompute } from '@/lib/adapters/gce/gce-compute';
 import { KeyPublisher } from '@/lib/adapters/reach/key-publisher';
 import { parseSshKeyLine } from '@/lib/adapters/reach/ssh-keys';
 import type { ComputePort, MetadataItem } from '@/lib/ports/compute';
 import { ReachError, type ReachTarget } from '@/lib/ports/reach';
-import { startEmulator, type Emulator } from '@/sandbox/compute/emulator';
-import type { VmHost, VmProcessState } from '@/sandbox/vm/types';
-import { startComputeFront, type ComputeFront } from '../support/compute-front';
-
-/** VMs that boot nothing: only the Compute API is under test here. */
-class IdleVmHost implements VmHost {
-  private readonly states = new Map<string, VmProcessState>();
-  async boot(spec: { name: string }): Promise<void> {
-    this.states.set(spec.name, 'running');
-  }
-  async shutdown(name: string): Promise<void> {
-    this.states.set(name, 'stopped');
-  }
-  async shutdownAll(): Promise<void> {
-    this.states.clear();
-  }
-  state(name: string): VmProcessState {
-    return this.states.get(name) ?? 'stopped';
-  }
-}
+import { idleComputeEmulator } from '@/tests/support/idle-vm-host';
 
 const PROJECT = 'reach-project';
 const ZONE = 'europe-west1-b';
@@ -36,32 +14,15 @@ const HOUR = 3_600_000;
 const KEY = { type: 'ssh-ed25519', key: 'AAAAC3NzaC1lZDI1NTE5AAAAIGn6Yt0kVxqV9d2g7lq1u2c1yFZP0Z0m1v0o3Qb8Xw1Q' };
 const ALICE = 'alice:ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7Qh7b0aXo0d3Uu6vZxW0l8j9fZc5Vb7m5Zc1f9p0Yx alice@laptop';
 
-let dataDir: string;
-let emulator: Emulator;
 let clients: GceClients;
 let compute: GceCompute;
-/** The emulator behind a front that answers projects.get, which the emulator does not serve yet. */
-let front: ComputeFront;
-let frontClients: GceClients;
-let frontCompute: GceCompute;
+let close: () => Promise<void>;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), 'quorum-reach-keys-'));
-  emulator = await startEmulator({ dataDir, port: 0, net: 61, opDelayMs: 20, bootDelayMs: 0, lbDelayMs: 0, waitTimeoutMs: 5_000, vmHost: new IdleVmHost(), log: () => {} });
-  clients = createGceClients({ kind: 'sandbox', port: emulator.port });
-  compute = new GceCompute(clients, 5_000);
-  front = await startComputeFront(emulator.port);
-  frontClients = createGceClients({ kind: 'sandbox', port: front.port });
-  frontCompute = new GceCompute(frontClients, 5_000);
+  ({ clients, compute, close } = await idleComputeEmulator(61, { prefix: 'quorum-reach-keys-' }));
 });
 
-afterAll(async () => {
-  await closeGceClients(clients);
-  await closeGceClients(frontClients);
-  await front.close();
-  await emulator.close();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => close());
 
 let serial = 0;
 async function newInstance(metadata: MetadataItem[]): Promise<ReachTarget> {
@@ -195,16 +156,21 @@ describe('KeyPublisher against the Compute emulator', () => {
   });
 
   it("follows the project's enable-oslogin unless the instance says otherwise, as the guest agent does", async () => {
-    const project = (items: MetadataItem[]) => ({ status: 200, body: { kind: 'compute#project', name: PROJECT, commonInstanceMetadata: { kind: 'compute#metadata', fingerprint: 'p1', items } } });
-    front.answer(`/compute/v1/projects/${PROJECT}`, project([{ key: 'enable-oslogin', value: 'TRUE' }]));
+    // As an operator would turn it on: projects.setCommonInstanceMetadata with the current fingerprint.
+    const setProjectMetadata = async (items: MetadataItem[]) => {
+      const [p] = await clients.projects.get({ project: PROJECT });
+      const [op] = await clients.projects.setCommonInstanceMetadata({ project: PROJECT, metadataResource: { fingerprint: p.commonInstanceMetadata?.fingerprint ?? null, items } });
+      await clients.globalOperations.wait({ project: PROJECT, operation: String(op.latestResponse.name) });
+    };
+    await setProjectMetadata([{ key: 'enable-oslogin', value: 'TRUE' }]);
     try {
       const inherits = await newInstance([{ key: 'ssh-keys', value: ALICE }]);
-      await expect(publisher({ compute: frontCompute }).ensure(inherits)).rejects.toMatchObject({ code: 'OsLoginUnsupported' });
+      await expect(publisher().ensure(inherits)).rejects.toMatchObject({ code: 'OsLoginUnsupported' });
       expect((await metadataOf(inherits))['ssh-keys']).toBe(ALICE);
       const optedOut = await newInstance([{ key: 'enable-oslogin', value: 'FALSE' }]);
-      expect((await publisher({ compute: frontCompute }).ensure(optedOut)).wrote).toBe(true);
+      expect((await publisher().ensure(optedOut)).wrote).toBe(true);
     } finally {
-      front.answer(`/compute/v1/projects/${PROJECT}`, null);
+      await setProjectMetadata([]);
     }
   });
 

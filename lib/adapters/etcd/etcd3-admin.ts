@@ -4,11 +4,13 @@ import { Readable } from 'node:stream';
 import { noop } from 'cockatiel';
 import { Etcd3 } from 'etcd3';
 import { z } from 'zod';
-import type { EtcdMember, EtcdMemberStatus } from '@/lib/core/topology';
+import type { EtcdMember, EtcdMemberStatus, EtcdPeerView } from '@/lib/core/topology';
 import { noAccessError } from '@/lib/core/probe-errors';
 import { endpointLabel, type EtcdAdminPort, type EtcdEndpoint, type EtcdTls } from '@/lib/ports/etcd-admin';
 import { isReachError, type ReachPort } from '@/lib/ports/reach';
 import { ProviderError } from '@/lib/ports/provider-error';
+import { parsePeerMetrics, toPeerView } from './etcd-metrics';
+import { MetricsReader } from './metrics-reader';
 import { describeEtcdError, isConnectionFailure, isEtcdServerAnswer, toEtcdProviderError } from './etcd-errors';
 
 // One etcd3 client per endpoint (instance id, port): a status call must reach exactly that member, and a
@@ -71,7 +73,7 @@ export function toEtcdStatus(raw: unknown): EtcdMemberStatus {
   };
 }
 
-type CachedClient = { client: Etcd3; lastUsed: number; localPort: number };
+type CachedClient = { client: Etcd3; lastUsed: number; socketPath: string };
 
 export type Etcd3AdminOptions = {
   /** Close a cached client after this long unused. */
@@ -85,6 +87,7 @@ const GRACE_MS = 150;
 
 export class Etcd3Admin implements EtcdAdminPort {
   private readonly clients = new Map<string, CachedClient>();
+  private readonly metrics = new MetricsReader();
   private readonly idleMs: number;
   private readonly maxReconnectBackoffMs: number;
   private closed = false;
@@ -136,6 +139,21 @@ export class Etcd3Admin implements EtcdAdminPort {
     } catch (e) {
       if (isReachError(e)) return { ok: false, error: e.accessProblem ? noAccessError(e.message, e.code) : `connection refused (${e.message})` };
       return { ok: false, error: describeEtcdError(e, timeoutMs) };
+    }
+  }
+
+  async peers(endpoint: EtcdEndpoint, creds: EtcdTls, timeoutMs: number): Promise<EtcdPeerView> {
+    try {
+      const local = await this.reach.forward(endpoint.target, endpoint.port);
+      if (this.closed) throw new Error('etcd admin is closed');
+      const lines = await this.metrics.read(local, creds, endpoint.serverName, timeoutMs);
+      return toPeerView(parsePeerMetrics(lines.join('\n')));
+    } catch (e) {
+      // Through a forward, a refused or reset socket is explained by the reach port (as in call()).
+      const why = isReachError(e) ? e : isConnectionFailure(e) ? this.reach.lastError(endpoint.target, endpoint.port) : null;
+      if (why) return { ok: false, error: why.accessProblem ? noAccessError(why.message, why.code) : `connection refused (${why.message})` };
+      const message = e instanceof Error ? e.message : String(e);
+      return { ok: false, error: message.startsWith('timeout:') ? message : `metrics: ${describeEtcdError(e, timeoutMs)}` };
     }
   }
 
@@ -225,6 +243,7 @@ export class Etcd3Admin implements EtcdAdminPort {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.metrics.close();
     for (const { client } of this.clients.values()) client.close();
     this.clients.clear();
   }
@@ -314,9 +333,9 @@ export class Etcd3Admin implements EtcdAdminPort {
     this.evictIdle(now);
     const key = clientKey(endpoint, creds);
     const cached = this.clients.get(key);
-    // The reach port keeps one local port per (instance id, port) until the instance is released; a new
-    // one (after a release) needs a new client.
-    if (cached && cached.localPort === local.port) {
+    // The reach port keeps one socket per (instance id, port) until the instance is released; a new one
+    // (after a release) needs a new client.
+    if (cached && cached.socketPath === local.socketPath) {
       cached.lastUsed = now;
       return cached.client;
     }
@@ -325,7 +344,8 @@ export class Etcd3Admin implements EtcdAdminPort {
       this.clients.delete(key);
     }
     const client = new Etcd3({
-      hosts: [`${creds ? 'https' : 'http'}://${local.host}:${local.port}`],
+      // gRPC's own scheme for a Unix socket; TLS or not follows from the credentials below.
+      hosts: [`unix:${local.socketPath}`],
       ...(creds
         ? {
             credentials: {
@@ -345,7 +365,7 @@ export class Etcd3Admin implements EtcdAdminPort {
         ...(creds ? { 'grpc.ssl_target_name_override': endpoint.serverName } : {}),
       },
     });
-    this.clients.set(key, { client, lastUsed: now, localPort: local.port });
+    this.clients.set(key, { client, lastUsed: now, socketPath: local.socketPath });
     return client;
   }
 

@@ -1,19 +1,21 @@
 import 'server-only';
 import { randomUUID } from 'node:crypto';
-import {
-  AddressesClient,
-  DisksClient,
-  FirewallsClient,
-  ForwardingRulesClient,
-  GlobalOperationsClient,
-  InstancesClient,
-  ProjectsClient,
-  RegionOperationsClient,
-  RegionsClient,
-  SubnetworksClient,
-  TargetPoolsClient,
-  ZoneOperationsClient,
-} from '@google-cloud/compute';
+// Each client from its own module: the package's index also loads its static protobuf code (build/protos/protos.js,
+// 30 MB of source kept in memory with its compiled code and thousands of message classes) and the v1small and
+// v1beta clients, none of which Quorum uses (the clients encode with protos.json). That index costs the dashboard
+// ~60 MB of memory; these twelve modules alone do not load it.
+import { AddressesClient } from '@google-cloud/compute/build/src/v1/addresses_client';
+import { DisksClient } from '@google-cloud/compute/build/src/v1/disks_client';
+import { FirewallsClient } from '@google-cloud/compute/build/src/v1/firewalls_client';
+import { ForwardingRulesClient } from '@google-cloud/compute/build/src/v1/forwarding_rules_client';
+import { GlobalOperationsClient } from '@google-cloud/compute/build/src/v1/global_operations_client';
+import { InstancesClient } from '@google-cloud/compute/build/src/v1/instances_client';
+import { ProjectsClient } from '@google-cloud/compute/build/src/v1/projects_client';
+import { RegionOperationsClient } from '@google-cloud/compute/build/src/v1/region_operations_client';
+import { RegionsClient } from '@google-cloud/compute/build/src/v1/regions_client';
+import { SubnetworksClient } from '@google-cloud/compute/build/src/v1/subnetworks_client';
+import { TargetPoolsClient } from '@google-cloud/compute/build/src/v1/target_pools_client';
+import { ZoneOperationsClient } from '@google-cloud/compute/build/src/v1/zone_operations_client';
 import { googleAuthLibrary, type ClientOptions } from 'google-gax';
 import { z } from 'zod';
 import type { ForwardingRule, StaticAddress, TargetPool } from '@/lib/core/topology';
@@ -28,10 +30,12 @@ import type {
   InstanceListing,
   InstanceRef,
   MetadataItem,
+  MutationOptions,
+  RegionalListing,
   ProjectMetadata,
   RegionInfo,
 } from '@/lib/ports/compute';
-import { ProviderError } from '@/lib/ports/provider-error';
+import { isTransientProviderError, ProviderError } from '@/lib/ports/provider-error';
 import {
   lowestFreeHost,
   toDiskInfo,
@@ -44,6 +48,7 @@ import {
   toStaticAddress,
   toSubnetworkRange,
   toTargetPool,
+  unreachableRegionOf,
   unreachableZoneOf,
 } from './gce-mapping';
 import { operationOf, waitForOperation } from './gce-operations';
@@ -161,6 +166,11 @@ const MASTER_PD_DEVICE = 'master-pd';
  * kube-up's master names (config-default.sh: MASTER_NAME=${INSTANCE_PREFIX}-master; replicas
  * <MASTER_NAME>-<3 chars>), as an RE2 expression GCE's `name eq` filter matches against the whole name.
  */
+/** GCE's list filter on names: an RE2 expression that must match the whole name. */
+function nameFilter(nameRegex: string): string {
+  return `name eq "${nameRegex.replaceAll('"', '\\"')}"`;
+}
+
 export const KUBE_UP_MASTER_NAME_RE2 = '[a-z]([-a-z0-9]*[a-z0-9])?-master(-[a-z0-9]{3})?';
 
 export function instanceUrl(project: string, ref: InstanceRef): string {
@@ -170,10 +180,13 @@ export function instanceUrl(project: string, ref: InstanceRef): string {
 export type GceComputeOptions = {
   /** How long a mutation's Operation may take to be DONE (an instance insert includes its boot). */
   operationTimeoutMs?: number;
+  /** Called when Compute accepted a mutation, before its Operation is read (a seam for crash tests; `context` names the call). */
+  afterSend?: (context: string) => void;
 };
 
 export class GceCompute implements ComputePort {
   private readonly operationTimeoutMs: number;
+  private readonly afterSend: ((context: string) => void) | undefined;
 
   constructor(
     private readonly clients: GceClients,
@@ -181,6 +194,7 @@ export class GceCompute implements ComputePort {
     opts: GceComputeOptions = {},
   ) {
     this.operationTimeoutMs = opts.operationTimeoutMs ?? 5 * 60_000;
+    this.afterSend = opts.afterSend;
   }
 
   async listRegionZones(project: string, region: string): Promise<string[]> {
@@ -241,6 +255,66 @@ export class GceCompute implements ComputePort {
     };
   }
 
+  listAllForwardingRules(project: string, nameRegex: string): Promise<RegionalListing<ForwardingRule>> {
+    const filter = nameFilter(nameRegex);
+    return this.regionalListing(
+      this.clients.forwardingRules.aggregatedListAsync({ project, filter, returnPartialSuccess: true }, callOptions()),
+      (scoped) => scoped.forwardingRules ?? [],
+      toForwardingRule,
+      nameRegex,
+      `forwardingRules.aggregatedList ${project} ${filter}`,
+    );
+  }
+
+  listAllTargetPools(project: string, nameRegex: string): Promise<RegionalListing<TargetPool>> {
+    const filter = nameFilter(nameRegex);
+    return this.regionalListing(
+      this.clients.targetPools.aggregatedListAsync({ project, filter, returnPartialSuccess: true }, callOptions()),
+      (scoped) => scoped.targetPools ?? [],
+      toTargetPool,
+      nameRegex,
+      `targetPools.aggregatedList ${project} ${filter}`,
+    );
+  }
+
+  listAllAddresses(project: string, nameRegex: string): Promise<RegionalListing<StaticAddress>> {
+    const filter = nameFilter(nameRegex);
+    return this.regionalListing(
+      this.clients.addresses.aggregatedListAsync({ project, filter, returnPartialSuccess: true }, callOptions()),
+      (scoped) => scoped.addresses ?? [],
+      toStaticAddress,
+      nameRegex,
+      `addresses.aggregatedList ${project} ${filter}`,
+    );
+  }
+
+  /** Scopes `regions/<r>` of an aggregatedList, mapped; scopes of no region (`global`) are left out. */
+  private async regionalListing<S, T extends { name: string }>(
+    pages: AsyncIterable<[string, S]>,
+    itemsOf: (scoped: S) => unknown[],
+    map: (raw: unknown) => T,
+    nameRegex: string,
+    context: string,
+  ): Promise<RegionalListing<T>> {
+    const scopes = await withDeadline(collect(pages), this.timeoutMs, context);
+    const re = new RegExp(`^(?:${nameRegex})$`);
+    const items: RegionalListing<T>['items'] = [];
+    const unreachable = new Set<string>();
+    for (const [key, scoped] of scopes) {
+      const region = /^regions\/([^/]+)$/.exec(key)?.[1];
+      if (!region) continue;
+      const down = unreachableRegionOf(key, scoped);
+      if (down !== null) unreachable.add(down);
+      // The same check as the filter, here too: a provider that ignores the filter must not leak other resources.
+      for (const raw of itemsOf(scoped)) {
+        const resource = map(raw);
+        if (re.test(resource.name)) items.push({ region, resource });
+      }
+    }
+    items.sort((a, b) => a.region.localeCompare(b.region) || a.resource.name.localeCompare(b.resource.name));
+    return { items, unreachableRegions: [...unreachable].sort() };
+  }
+
   async getForwardingRule(project: string, region: string, name: string): Promise<ForwardingRule | null> {
     const context = `forwardingRules.get ${project}/${region}/${name}`;
     const res = await orNullIfNotFound(
@@ -275,76 +349,57 @@ export class GceCompute implements ComputePort {
     return res === null ? null : toInstanceInfo(res[0]);
   }
 
-  async insertInstance(spec: InsertInstanceSpec): Promise<void> {
-    const { project, zone, name } = spec;
-    const region = zone.replace(/-[a-z]$/, '');
-    const accessConfigs =
-      spec.externalIp === 'none'
-        ? []
-        : [{ name: ACCESS_CONFIG_NAME, type: 'ONE_TO_ONE_NAT', ...(spec.externalIp === 'ephemeral' ? {} : { natIP: spec.externalIp.natIP }) }];
-    const disks: object[] = [
-      {
-        boot: true,
-        autoDelete: true,
-        initializeParams: {
-          sourceImage: spec.bootDisk?.sourceImage ?? DEFAULT_BOOT_IMAGE,
-          diskSizeGb: String(spec.bootDisk?.sizeGb ?? DEFAULT_BOOT_SIZE_GB),
-          diskType: `zones/${zone}/diskTypes/pd-standard`,
-        },
-      },
-    ];
-    if (spec.dataDisk !== undefined) {
-      disks.push({
-        source: `projects/${project}/zones/${zone}/disks/${spec.dataDisk}`,
-        deviceName: MASTER_PD_DEVICE,
-        mode: 'READ_WRITE',
-        autoDelete: false,
-      });
+  async awaitZoneMutation(project: string, zone: string, requestId: string): Promise<{ operation: string; operationType: string } | null> {
+    const context = `zoneOperations.list ${project}/${zone} clientOperationId ${requestId}`;
+    // A UUID only: nothing else may reach the filter expression.
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(requestId)) throw new ProviderError('InvalidArgument', `${context}: not a requestId`);
+    const [ops] = await withDeadline(
+      this.clients.zoneOperations.list({ project, zone, filter: `clientOperationId = "${requestId}"` }, callOptions()),
+      this.timeoutMs,
+      context,
+    ).catch((e: unknown) => {
+      throw toProviderError(e, context);
+    });
+    const first = ops.find((o) => o.clientOperationId === requestId);
+    if (!first) return null;
+    const op = operationOf(first);
+    try {
+      const done = await waitForOperation(this.clients, project, op, this.operationTimeoutMs);
+      return { operation: done.name, operationType: first.operationType ?? '' };
+    } catch (e) {
+      throw toProviderError(e, `${context}: operation ${op.name}`);
     }
-    const instanceResource = {
-      name,
-      machineType: `zones/${zone}/machineTypes/${spec.machineType}`,
-      disks,
-      networkInterfaces: [
-        {
-          network: 'global/networks/default',
-          subnetwork: `regions/${region}/subnetworks/default`,
-          ...(spec.networkIP !== undefined ? { networkIP: spec.networkIP } : {}),
-          accessConfigs,
-        },
-      ],
-      tags: { items: spec.tags },
-      metadata: { items: spec.metadata },
-      ...(spec.labels ? { labels: spec.labels } : {}),
-      scheduling: { onHostMaintenance: 'MIGRATE', automaticRestart: true },
-    };
+  }
+
+  async insertInstance(spec: InsertInstanceSpec, opts: MutationOptions = {}): Promise<void> {
+    const { project, zone, name } = spec;
     await this.mutate(project, `instances.insert ${project}/${zone}/${name}`, (requestId) =>
-      this.clients.instances.insert({ project, zone, instanceResource, requestId }, callOptions()),
+      this.clients.instances.insert({ project, zone, instanceResource: instanceResourceOf(spec), requestId }, callOptions()), opts,
     );
   }
 
-  async deleteInstance(project: string, zone: string, name: string): Promise<void> {
+  async deleteInstance(project: string, zone: string, name: string, opts: MutationOptions = {}): Promise<void> {
     await this.mutate(project, `instances.delete ${project}/${zone}/${name}`, (requestId) =>
-      this.clients.instances.delete({ project, zone, instance: name, requestId }, callOptions()),
+      this.clients.instances.delete({ project, zone, instance: name, requestId }, callOptions()), opts,
     );
   }
 
-  async setInstanceMetadata(project: string, zone: string, name: string, items: MetadataItem[], fingerprint: string): Promise<void> {
+  async setInstanceMetadata(project: string, zone: string, name: string, items: MetadataItem[], fingerprint: string, opts: MutationOptions = {}): Promise<void> {
     await this.mutate(project, `instances.setMetadata ${project}/${zone}/${name}`, (requestId) =>
-      this.clients.instances.setMetadata({ project, zone, instance: name, metadataResource: { fingerprint, items }, requestId }, callOptions()),
+      this.clients.instances.setMetadata({ project, zone, instance: name, metadataResource: { fingerprint, items }, requestId }, callOptions()), opts,
     );
   }
 
-  async addAccessConfig(project: string, zone: string, instance: string, natIP: string | null): Promise<void> {
+  async addAccessConfig(project: string, zone: string, instance: string, natIP: string | null, opts: MutationOptions = {}): Promise<void> {
     const accessConfigResource = { name: ACCESS_CONFIG_NAME, type: 'ONE_TO_ONE_NAT', ...(natIP === null ? {} : { natIP }) };
     await this.mutate(project, `instances.addAccessConfig ${project}/${zone}/${instance}`, (requestId) =>
-      this.clients.instances.addAccessConfig({ project, zone, instance, networkInterface: 'nic0', accessConfigResource, requestId }, callOptions()),
+      this.clients.instances.addAccessConfig({ project, zone, instance, networkInterface: 'nic0', accessConfigResource, requestId }, callOptions()), opts,
     );
   }
 
-  async deleteAccessConfig(project: string, zone: string, instance: string, accessConfigName: string): Promise<void> {
+  async deleteAccessConfig(project: string, zone: string, instance: string, accessConfigName: string, opts: MutationOptions = {}): Promise<void> {
     await this.mutate(project, `instances.deleteAccessConfig ${project}/${zone}/${instance}`, (requestId) =>
-      this.clients.instances.deleteAccessConfig({ project, zone, instance, networkInterface: 'nic0', accessConfig: accessConfigName, requestId }, callOptions()),
+      this.clients.instances.deleteAccessConfig({ project, zone, instance, networkInterface: 'nic0', accessConfig: accessConfigName, requestId }, callOptions()), opts,
     );
   }
 
@@ -354,56 +409,56 @@ export class GceCompute implements ComputePort {
     return res === null ? null : toDiskInfo(res[0]);
   }
 
-  async insertDisk(project: string, zone: string, disk: { name: string; sizeGb: number; type: 'pd-ssd' | 'pd-standard' }): Promise<void> {
+  async insertDisk(project: string, zone: string, disk: { name: string; sizeGb: number; type: string }, opts: MutationOptions = {}): Promise<void> {
     const diskResource = { name: disk.name, sizeGb: String(disk.sizeGb), type: `zones/${zone}/diskTypes/${disk.type}` };
     await this.mutate(project, `disks.insert ${project}/${zone}/${disk.name}`, (requestId) =>
-      this.clients.disks.insert({ project, zone, diskResource, requestId }, callOptions()),
+      this.clients.disks.insert({ project, zone, diskResource, requestId }, callOptions()), opts,
     );
   }
 
-  async deleteDisk(project: string, zone: string, name: string): Promise<void> {
-    await this.mutate(project, `disks.delete ${project}/${zone}/${name}`, (requestId) => this.clients.disks.delete({ project, zone, disk: name, requestId }, callOptions()));
+  async deleteDisk(project: string, zone: string, name: string, opts: MutationOptions = {}): Promise<void> {
+    await this.mutate(project, `disks.delete ${project}/${zone}/${name}`, (requestId) => this.clients.disks.delete({ project, zone, disk: name, requestId }, callOptions()), opts);
   }
 
-  async insertAddress(project: string, region: string, name: string, address?: string): Promise<StaticAddress> {
+  async insertAddress(project: string, region: string, name: string, address?: string, opts: MutationOptions = {}): Promise<StaticAddress> {
     await this.mutate(project, `addresses.insert ${project}/${region}/${name}`, (requestId) =>
-      this.clients.addresses.insert({ project, region, addressResource: { name, ...(address !== undefined ? { address } : {}) }, requestId }, callOptions()),
+      this.clients.addresses.insert({ project, region, addressResource: { name, ...(address !== undefined ? { address } : {}) }, requestId }, callOptions()), opts,
     );
     const created = await this.getAddress(project, region, name);
     if (created === null) throw new ProviderError('NotFound', `addresses.insert ${project}/${region}/${name}: gone right after it was created`);
     return created;
   }
 
-  async deleteAddress(project: string, region: string, name: string): Promise<void> {
+  async deleteAddress(project: string, region: string, name: string, opts: MutationOptions = {}): Promise<void> {
     await this.mutate(project, `addresses.delete ${project}/${region}/${name}`, (requestId) =>
-      this.clients.addresses.delete({ project, region, address: name, requestId }, callOptions()),
+      this.clients.addresses.delete({ project, region, address: name, requestId }, callOptions()), opts,
     );
   }
 
-  async insertTargetPool(project: string, region: string, pool: { name: string; instances: InstanceRef[] }): Promise<void> {
+  async insertTargetPool(project: string, region: string, pool: { name: string; instances: InstanceRef[] }, opts: MutationOptions = {}): Promise<void> {
     const targetPoolResource = { name: pool.name, instances: pool.instances.map((r) => instanceUrl(project, r)) };
     await this.mutate(project, `targetPools.insert ${project}/${region}/${pool.name}`, (requestId) =>
-      this.clients.targetPools.insert({ project, region, targetPoolResource, requestId }, callOptions()),
+      this.clients.targetPools.insert({ project, region, targetPoolResource, requestId }, callOptions()), opts,
     );
   }
 
-  async deleteTargetPool(project: string, region: string, name: string): Promise<void> {
+  async deleteTargetPool(project: string, region: string, name: string, opts: MutationOptions = {}): Promise<void> {
     await this.mutate(project, `targetPools.delete ${project}/${region}/${name}`, (requestId) =>
-      this.clients.targetPools.delete({ project, region, targetPool: name, requestId }, callOptions()),
+      this.clients.targetPools.delete({ project, region, targetPool: name, requestId }, callOptions()), opts,
     );
   }
 
-  async addTargetPoolInstance(project: string, region: string, pool: string, instance: InstanceRef): Promise<void> {
+  async addTargetPoolInstance(project: string, region: string, pool: string, instance: InstanceRef, opts: MutationOptions = {}): Promise<void> {
     const targetPoolsAddInstanceRequestResource = { instances: [{ instance: instanceUrl(project, instance) }] };
     await this.mutate(project, `targetPools.addInstance ${project}/${region}/${pool}`, (requestId) =>
-      this.clients.targetPools.addInstance({ project, region, targetPool: pool, targetPoolsAddInstanceRequestResource, requestId }, callOptions()),
+      this.clients.targetPools.addInstance({ project, region, targetPool: pool, targetPoolsAddInstanceRequestResource, requestId }, callOptions()), opts,
     );
   }
 
-  async removeTargetPoolInstance(project: string, region: string, pool: string, instance: InstanceRef): Promise<void> {
+  async removeTargetPoolInstance(project: string, region: string, pool: string, instance: InstanceRef, opts: MutationOptions = {}): Promise<void> {
     const targetPoolsRemoveInstanceRequestResource = { instances: [{ instance: instanceUrl(project, instance) }] };
     await this.mutate(project, `targetPools.removeInstance ${project}/${region}/${pool}`, (requestId) =>
-      this.clients.targetPools.removeInstance({ project, region, targetPool: pool, targetPoolsRemoveInstanceRequestResource, requestId }, callOptions()),
+      this.clients.targetPools.removeInstance({ project, region, targetPool: pool, targetPoolsRemoveInstanceRequestResource, requestId }, callOptions()), opts,
     );
   }
 
@@ -411,6 +466,7 @@ export class GceCompute implements ComputePort {
     project: string,
     region: string,
     rule: { name: string; ipAddress: string; portRange: string; target: string },
+    opts: MutationOptions = {},
   ): Promise<void> {
     const forwardingRuleResource = {
       name: rule.name,
@@ -420,13 +476,13 @@ export class GceCompute implements ComputePort {
       target: `${COMPUTE_API_ROOT}/projects/${project}/regions/${region}/targetPools/${rule.target}`,
     };
     await this.mutate(project, `forwardingRules.insert ${project}/${region}/${rule.name}`, (requestId) =>
-      this.clients.forwardingRules.insert({ project, region, forwardingRuleResource, requestId }, callOptions()),
+      this.clients.forwardingRules.insert({ project, region, forwardingRuleResource, requestId }, callOptions()), opts,
     );
   }
 
-  async deleteForwardingRule(project: string, region: string, name: string): Promise<void> {
+  async deleteForwardingRule(project: string, region: string, name: string, opts: MutationOptions = {}): Promise<void> {
     await this.mutate(project, `forwardingRules.delete ${project}/${region}/${name}`, (requestId) =>
-      this.clients.forwardingRules.delete({ project, region, forwardingRule: name, requestId }, callOptions()),
+      this.clients.forwardingRules.delete({ project, region, forwardingRule: name, requestId }, callOptions()), opts,
     );
   }
 
@@ -436,7 +492,7 @@ export class GceCompute implements ComputePort {
     return res === null ? null : toFirewallInfo(res[0]);
   }
 
-  async insertFirewall(project: string, rule: FirewallSpec): Promise<void> {
+  async insertFirewall(project: string, rule: FirewallSpec, opts: MutationOptions = {}): Promise<void> {
     const firewallResource = {
       name: rule.name,
       network: `global/networks/${rule.network ?? 'default'}`,
@@ -445,11 +501,11 @@ export class GceCompute implements ComputePort {
       ...(rule.targetTags.length > 0 ? { targetTags: rule.targetTags } : {}),
       allowed: rule.allowed.map((a) => ({ IPProtocol: a.protocol, ...(a.ports.length > 0 ? { ports: a.ports } : {}) })),
     };
-    await this.mutate(project, `firewalls.insert ${project}/${rule.name}`, (requestId) => this.clients.firewalls.insert({ project, firewallResource, requestId }, callOptions()));
+    await this.mutate(project, `firewalls.insert ${project}/${rule.name}`, (requestId) => this.clients.firewalls.insert({ project, firewallResource, requestId }, callOptions()), opts);
   }
 
-  async deleteFirewall(project: string, name: string): Promise<void> {
-    await this.mutate(project, `firewalls.delete ${project}/${name}`, (requestId) => this.clients.firewalls.delete({ project, firewall: name, requestId }, callOptions()));
+  async deleteFirewall(project: string, name: string, opts: MutationOptions = {}): Promise<void> {
+    await this.mutate(project, `firewalls.delete ${project}/${name}`, (requestId) => this.clients.firewalls.delete({ project, firewall: name, requestId }, callOptions()), opts);
   }
 
   async getSubnetworkRange(project: string, region: string): Promise<string> {
@@ -508,13 +564,15 @@ export class GceCompute implements ComputePort {
   }
 
   /**
-   * Sends a mutating call, then waits for its Operation; every failure is a ProviderError naming the call.
-   * The call carries a requestId (a UUID), so when its answer is lost (the endpoint unreachable, a 5xx, 429, or
-   * no answer within the deadline) it is sent again with the same id: Compute answers the first call's
-   * Operation instead of doing it twice.
+   * Sends a mutating call, then waits for its Operation; every failure is a classified ProviderError naming the
+   * call (gce-errors.ts). The call carries a requestId (a UUID). A caller that gives one (an operation step,
+   * which keeps it in its journal) retries itself, so the call is sent once here. Without one, a lost answer
+   * (the endpoint unreachable, a 5xx, 429, or no answer within the deadline) is sent again with the same id:
+   * Compute answers the first call's Operation instead of doing it twice.
    */
-  private async mutate(project: string, context: string, call: (requestId: string) => Promise<unknown>): Promise<void> {
-    const requestId = randomUUID();
+  private async mutate(project: string, context: string, call: (requestId: string) => Promise<unknown>, opts: MutationOptions): Promise<void> {
+    const requestId = opts.requestId ?? randomUUID();
+    const attempts = opts.requestId === undefined ? MUTATION_ATTEMPTS : 1;
     let sent: unknown;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -522,12 +580,12 @@ export class GceCompute implements ComputePort {
         break;
       } catch (e) {
         const err = toProviderError(e, context);
-        const transient = err.code === 'ProviderUnavailable' || err.code === 'Timeout' || err.httpStatus === 429 || (err.httpStatus !== null && err.httpStatus >= 500);
-        if (!transient || attempt >= MUTATION_ATTEMPTS) throw err;
+        if (!isTransientProviderError(err) || attempt >= attempts) throw err;
         await new Promise((resolve) => setTimeout(resolve, RETRY_BACKOFF_MS * attempt));
       }
     }
     const op = operationOf(sent);
+    this.afterSend?.(context);
     try {
       await waitForOperation(this.clients, project, op, this.operationTimeoutMs);
     } catch (e) {
@@ -535,6 +593,7 @@ export class GceCompute implements ComputePort {
       throw new ProviderError(err.code, err.message.startsWith(context) ? err.message : `${context}: ${err.message}`, {
         httpStatus: err.httpStatus,
         reason: err.reason,
+        operation: err.operation,
         cause: err,
       });
     }
@@ -560,6 +619,63 @@ const guestAttributesSchema = z.object({
     .object({ items: z.array(z.object({ namespace: z.string().nullish(), key: z.string().nullish(), value: z.string().nullish() })).nullish() })
     .nullish(),
 });
+
+/** GCE's instance resource for an insert: every field the spec gives, kube-up's choices where it gives none. */
+export function instanceResourceOf(spec: InsertInstanceSpec) {
+  const { project, zone, name } = spec;
+  const region = zone.replace(/-[a-z]$/, '');
+  const accessConfigs =
+    spec.externalIp === 'none'
+      ? []
+      : [
+          {
+            name: ACCESS_CONFIG_NAME,
+            type: 'ONE_TO_ONE_NAT',
+            ...(spec.externalIp === 'ephemeral' ? {} : { natIP: spec.externalIp.natIP }),
+            ...(spec.networkTier !== undefined ? { networkTier: spec.networkTier } : {}),
+          },
+        ];
+  const disks: object[] = [
+    {
+      boot: true,
+      autoDelete: true,
+      initializeParams: {
+        sourceImage: spec.bootDisk?.sourceImage ?? DEFAULT_BOOT_IMAGE,
+        diskSizeGb: String(spec.bootDisk?.sizeGb ?? DEFAULT_BOOT_SIZE_GB),
+        diskType: `zones/${zone}/diskTypes/${spec.bootDisk?.type ?? 'pd-standard'}`,
+      },
+    },
+  ];
+  if (spec.dataDisk !== undefined) {
+    disks.push({
+      source: `projects/${project}/zones/${zone}/disks/${spec.dataDisk}`,
+      deviceName: MASTER_PD_DEVICE,
+      mode: 'READ_WRITE',
+      autoDelete: false,
+    });
+  }
+  return {
+    name,
+    machineType: `zones/${zone}/machineTypes/${spec.machineType}`,
+    disks,
+    networkInterfaces: [
+      {
+        network: spec.network ?? 'global/networks/default',
+        subnetwork: spec.subnetwork ?? `regions/${region}/subnetworks/default`,
+        ...(spec.networkIP !== undefined ? { networkIP: spec.networkIP } : {}),
+        ...(spec.aliasIpRanges && spec.aliasIpRanges.length > 0 ? { aliasIpRanges: spec.aliasIpRanges } : {}),
+        accessConfigs,
+      },
+    ],
+    tags: { items: spec.tags },
+    metadata: { items: spec.metadata },
+    ...(spec.labels ? { labels: spec.labels } : {}),
+    ...(spec.serviceAccounts ? { serviceAccounts: spec.serviceAccounts } : {}),
+    scheduling: spec.scheduling ?? { onHostMaintenance: 'MIGRATE', automaticRestart: true, preemptible: false },
+    ...(spec.minCpuPlatform !== undefined ? { minCpuPlatform: spec.minCpuPlatform } : {}),
+    ...(spec.shieldedInstanceConfig !== undefined ? { shieldedInstanceConfig: spec.shieldedInstanceConfig } : {}),
+  };
+}
 
 function byZoneThenName(a: InstanceInfo, b: InstanceInfo): number {
   return a.zone === b.zone ? a.name.localeCompare(b.name) : a.zone.localeCompare(b.zone);

@@ -26,12 +26,29 @@ describe('toInstanceInfo', () => {
         name: 'prod-master-abc',
         zone: `${BASE}/zones/europe-west1-b`,
         status: 'RUNNING',
-        networkInterfaces: [{ networkIP: '10.0.0.2', accessConfigs: [{ name: 'external-nat', natIP: '34.1.2.3' }] }],
+        networkInterfaces: [
+          {
+            networkIP: '10.0.0.2',
+            network: 'https://compute.googleapis.com/compute/v1/projects/host/global/networks/shared',
+            subnetwork: 'https://compute.googleapis.com/compute/v1/projects/host/regions/europe-west1/subnetworks/masters',
+            aliasIpRanges: [{ ipCidrRange: '10.64.1.0/24', subnetworkRangeName: 'pods-default' }],
+            accessConfigs: [{ name: 'external-nat', natIP: '34.1.2.3', networkTier: 'STANDARD' }],
+          },
+        ],
         tags: { items: ['prod-master'] },
         metadata: { fingerprint: 'abc=', items: [{ key: 'kube-env', value: "A: 'b'" }, { key: 'empty', value: null }] },
         creationTimestamp: '2024-05-01T10:00:00.000-07:00',
-        disks: [{ source: `${BASE}/zones/europe-west1-b/disks/prod-master-abc` }, { source: `${BASE}/zones/europe-west1-b/disks/prod-master-abc-pd` }],
+        disks: [
+          { source: `${BASE}/zones/europe-west1-b/disks/prod-master-abc`, boot: true },
+          { source: `${BASE}/zones/europe-west1-b/disks/prod-master-abc-pd`, boot: false },
+        ],
         machineType: `${BASE}/zones/europe-west1-b/machineTypes/n1-standard-4`,
+        serviceAccounts: [{ email: '1-compute@developer.gserviceaccount.com', scopes: ['https://www.googleapis.com/auth/compute'] }],
+        // proto3 drops false: a client may hand over scheduling without preemptible.
+        scheduling: { onHostMaintenance: 'MIGRATE', automaticRestart: true },
+        minCpuPlatform: 'Intel Skylake',
+        labels: { 'kube-up-cluster': 'prod' },
+        shieldedInstanceConfig: { enableSecureBoot: true, enableVtpm: true },
       }),
     ).toEqual({
       id: '123456789012345678',
@@ -47,6 +64,18 @@ describe('toInstanceInfo', () => {
       accessConfigName: 'external-nat',
       diskNames: ['prod-master-abc', 'prod-master-abc-pd'],
       machineType: 'n1-standard-4',
+      config: {
+        serviceAccounts: [{ email: '1-compute@developer.gserviceaccount.com', scopes: ['https://www.googleapis.com/auth/compute'] }],
+        network: 'projects/host/global/networks/shared',
+        subnetwork: 'projects/host/regions/europe-west1/subnetworks/masters',
+        aliasIpRanges: [{ ipCidrRange: '10.64.1.0/24', subnetworkRangeName: 'pods-default' }],
+        networkTier: 'STANDARD',
+        scheduling: { preemptible: false, onHostMaintenance: 'MIGRATE', automaticRestart: true },
+        minCpuPlatform: 'Intel Skylake',
+        labels: { 'kube-up-cluster': 'prod' },
+        shieldedInstanceConfig: { enableSecureBoot: true, enableVtpm: true, enableIntegrityMonitoring: false },
+        bootDisk: 'prod-master-abc',
+      },
     });
   });
 
@@ -133,7 +162,7 @@ describe('toProviderError', () => {
     ['REST 409 alreadyExists', { code: 409, message: gceBody(409, 'alreadyExists', 'exists') }, 'AlreadyExists', 409, 'alreadyExists'],
     ['REST 409 other', { code: 409, message: gceBody(409, 'resourceInUseByAnotherResource', 'in use') }, 'Conflict', 409, 'resourceInUseByAnotherResource'],
     ['REST 400', { code: 400, message: gceBody(400, 'invalid', 'bad zone') }, 'InvalidArgument', 400, 'invalid'],
-    ['REST 403', { code: 403, message: gceBody(403, 'forbidden', 'no') }, 'Forbidden', 403, 'forbidden'],
+    ['REST 403', { code: 403, message: gceBody(403, 'forbidden', 'no') }, 'PermissionDenied', 403, 'forbidden'],
     ['REST 503', { code: 503, message: 'Service Unavailable' }, 'ProviderUnavailable', 503, null],
     ['gRPC NOT_FOUND', { code: 5, message: '5 NOT_FOUND: gone' }, 'NotFound', 404, null],
     ['refused', { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:8780' }, 'ProviderUnavailable', null, null],
@@ -163,7 +192,10 @@ describe('disks, firewalls, subnetworks', () => {
         status: 'READY',
         users: [`${BASE}/zones/us-central1-b/instances/m`],
       }),
-    ).toEqual({ name: 'm-pd', zone: 'us-central1-b', sizeGb: 20, type: 'pd-ssd', status: 'READY', users: ['m'] });
+    ).toEqual({ name: 'm-pd', zone: 'us-central1-b', sizeGb: 20, type: 'pd-ssd', status: 'READY', users: ['m'], sourceImage: null });
+    expect(toDiskInfo({ name: 'm', zone: 'z', sourceImage: 'https://compute.googleapis.com/compute/v1/projects/cos-cloud/global/images/cos-1' }).sourceImage).toBe(
+      'projects/cos-cloud/global/images/cos-1',
+    );
   });
 
   it('maps a firewall', () => {

@@ -1,18 +1,22 @@
 import 'server-only';
 import { z } from 'zod';
 import { VM_STATUSES, type ForwardingRule, type StaticAddress, type TargetPool, type VmStatus } from '@/lib/core/topology';
-import type { DiskInfo, FirewallInfo, InstanceInfo, RegionInfo } from '@/lib/ports/compute';
+import type { DiskInfo, FirewallInfo, InstanceConfig, InstanceInfo, RegionInfo } from '@/lib/ports/compute';
 import { ProviderError } from '@/lib/ports/provider-error';
+import { classifyComputeFailure, computeProviderError, failureOfHttpBody } from './gce-errors';
 
 // What @google-cloud/compute hands back are protobuf.js objects decoded from GCE's JSON: any field may
 // be missing or null, int64 ids arrive as strings. Everything is parsed here, at the edge.
 
 const optString = z.string().nullish();
 
-const accessConfigSchema = z.object({ natIP: optString, name: optString });
+const accessConfigSchema = z.object({ natIP: optString, name: optString, networkTier: optString });
 const networkInterfaceSchema = z.object({
   networkIP: optString,
+  network: optString,
+  subnetwork: optString,
   accessConfigs: z.array(accessConfigSchema).nullish(),
+  aliasIpRanges: z.array(z.object({ ipCidrRange: optString, subnetworkRangeName: optString })).nullish(),
 });
 const metadataSchema = z.object({
   fingerprint: optString,
@@ -38,8 +42,17 @@ export const instanceSchema = z.object({
   tags: z.object({ items: z.array(z.string()).nullish() }).nullish(),
   metadata: metadataSchema.nullish(),
   creationTimestamp: optString,
-  disks: z.array(z.object({ source: optString })).nullish(),
+  disks: z.array(z.object({ source: optString, boot: z.boolean().nullish() })).nullish(),
   machineType: optString,
+  serviceAccounts: z.array(z.object({ email: optString, scopes: z.array(z.string()).nullish() })).nullish(),
+  scheduling: z
+    .object({ preemptible: z.boolean().nullish(), onHostMaintenance: optString, automaticRestart: z.boolean().nullish() })
+    .nullish(),
+  minCpuPlatform: optString,
+  labels: z.record(z.string(), z.string()).nullish(),
+  shieldedInstanceConfig: z
+    .object({ enableSecureBoot: z.boolean().nullish(), enableVtpm: z.boolean().nullish(), enableIntegrityMonitoring: z.boolean().nullish() })
+    .nullish(),
 });
 
 const regionSchema = z.object({ name: z.string().min(1), zones: z.array(z.string()).nullish() });
@@ -59,6 +72,12 @@ const addressSchema = z.object({
   status: z.enum(['RESERVED', 'IN_USE', 'RESERVING']),
   users: z.array(z.string()).nullish(),
 });
+
+/** A GCE resource URL as a partial one (`https://.../compute/v1/projects/p/...` -> `projects/p/...`). */
+export function partialUrl(url: string): string {
+  const i = url.indexOf('projects/');
+  return i === -1 ? url : url.slice(i);
+}
 
 /** Last path segment of a GCE URL or partial URL (`.../zones/europe-west1-b` -> `europe-west1-b`). */
 export function lastSegment(urlOrName: string): string {
@@ -98,6 +117,40 @@ export function toInstanceInfo(raw: unknown): InstanceInfo {
     accessConfigName: nic0?.accessConfigs?.[0]?.name || null,
     diskNames: (i.disks ?? []).flatMap((d) => (d.source ? [lastSegment(d.source)] : [])),
     machineType: i.machineType ? lastSegment(i.machineType) : null,
+    config: instanceConfigOf(i),
+  };
+}
+
+function instanceConfigOf(i: z.output<typeof instanceSchema>): InstanceConfig {
+  const nic0 = i.networkInterfaces?.[0];
+  const boot = (i.disks ?? []).find((d) => d.boot === true)?.source;
+  const shielded = i.shieldedInstanceConfig;
+  return {
+    serviceAccounts: (i.serviceAccounts ?? []).flatMap((sa) => (sa.email ? [{ email: sa.email, scopes: sa.scopes ?? [] }] : [])),
+    network: nic0?.network ? partialUrl(nic0.network) : null,
+    subnetwork: nic0?.subnetwork ? partialUrl(nic0.subnetwork) : null,
+    aliasIpRanges: (nic0?.aliasIpRanges ?? []).flatMap((a) =>
+      a.ipCidrRange ? [{ ipCidrRange: a.ipCidrRange, ...(a.subnetworkRangeName ? { subnetworkRangeName: a.subnetworkRangeName } : {}) }] : [],
+    ),
+    networkTier: nic0?.accessConfigs?.[0]?.networkTier || null,
+    // GCE's defaults for fields a client may leave out of its answer (proto3 drops false).
+    scheduling: i.scheduling
+      ? {
+          preemptible: i.scheduling.preemptible ?? false,
+          onHostMaintenance: i.scheduling.onHostMaintenance || 'MIGRATE',
+          automaticRestart: i.scheduling.automaticRestart ?? true,
+        }
+      : null,
+    minCpuPlatform: i.minCpuPlatform || null,
+    labels: i.labels ?? {},
+    shieldedInstanceConfig: shielded
+      ? {
+          enableSecureBoot: shielded.enableSecureBoot ?? false,
+          enableVtpm: shielded.enableVtpm ?? false,
+          enableIntegrityMonitoring: shielded.enableIntegrityMonitoring ?? false,
+        }
+      : null,
+    bootDisk: boot ? lastSegment(boot) : null,
   };
 }
 
@@ -116,7 +169,16 @@ const UNREACHABLE_CODES: ReadonlySet<string | number> = new Set(['UNREACHABLE', 
  * (warning UNREACHABLE, given with returnPartialSuccess); null for any other scope.
  */
 export function unreachableZoneOf(scopeKey: string, scoped: unknown): string | null {
-  const m = /^zones\/([^/]+)$/.exec(scopeKey);
+  return unreachableScopeOf('zones', scopeKey, scoped);
+}
+
+/** The region of an aggregatedList scope (`regions/<r>`) Compute could not answer for, else null. */
+export function unreachableRegionOf(scopeKey: string, scoped: unknown): string | null {
+  return unreachableScopeOf('regions', scopeKey, scoped);
+}
+
+function unreachableScopeOf(kind: 'zones' | 'regions', scopeKey: string, scoped: unknown): string | null {
+  const m = new RegExp(`^${kind}/([^/]+)$`).exec(scopeKey);
   if (!m?.[1]) return null;
   const parsed = scopedWarningSchema.safeParse(scoped);
   const code = parsed.success ? parsed.data.warning?.code : undefined;
@@ -130,6 +192,7 @@ const diskSchema = z.object({
   type: optString,
   status: optString,
   users: z.array(z.string()).nullish(),
+  sourceImage: optString,
 });
 
 export function toDiskInfo(raw: unknown): DiskInfo {
@@ -141,6 +204,7 @@ export function toDiskInfo(raw: unknown): DiskInfo {
     type: d.type ? lastSegment(d.type) : '',
     status: d.status ?? '',
     users: (d.users ?? []).map(lastSegment),
+    sourceImage: d.sourceImage ? partialUrl(d.sourceImage) : null,
   };
 }
 
@@ -232,14 +296,6 @@ export function toStaticAddress(raw: unknown): StaticAddress {
 
 // --- errors --------------------------------------------------------------------------------------
 
-const gceErrorBody = z.object({
-  error: z.object({
-    code: z.number().optional(),
-    message: z.string().optional(),
-    errors: z.array(z.object({ reason: z.string().optional(), message: z.string().optional() })).optional(),
-  }),
-});
-
 const errorLike = z.object({
   code: z.union([z.number(), z.string()]).optional(),
   status: z.union([z.number(), z.string()]).optional(),
@@ -247,14 +303,14 @@ const errorLike = z.object({
 });
 
 /** gRPC status codes gax uses when it maps REST answers (google-gax Status). */
-const GRPC_TO_HTTP: Record<number, number> = { 3: 400, 4: 504, 5: 404, 6: 409, 7: 403, 9: 400, 10: 409, 14: 503, 16: 401 };
+const GRPC_TO_HTTP: Record<number, number> = { 3: 400, 4: 504, 5: 404, 6: 409, 7: 403, 8: 429, 9: 400, 10: 409, 13: 500, 14: 503, 16: 401 };
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EPIPE']);
 
 /**
- * Any failure of a Compute Engine call -> ProviderError. In REST (fallback) mode the client rejects
- * with a GaxiosError whose message is GCE's error JSON; in gRPC-style mode with a GoogleError whose code
- * is a gRPC status. Both are handled.
+ * Any failure of a Compute Engine call -> ProviderError, classified (gce-errors.ts). In REST (fallback) mode
+ * the client rejects with a GaxiosError whose message is GCE's error JSON; in gRPC-style mode with a
+ * GoogleError whose code is a gRPC status. Both are handled.
  */
 export function toProviderError(e: unknown, context: string): ProviderError {
   if (e instanceof ProviderError) return e;
@@ -262,61 +318,28 @@ export function toProviderError(e: unknown, context: string): ProviderError {
   const raw = shape.success ? shape.data : {};
   const rawMessage = raw.message ?? (e instanceof Error ? e.message : String(e));
 
-  let httpStatus: number | null = null;
-  let message = rawMessage;
-  let reason: string | null = null;
-  const body = parseJson(rawMessage);
-  const parsedBody = gceErrorBody.safeParse(body);
-  if (parsedBody.success) {
-    httpStatus = parsedBody.data.error.code ?? null;
-    message = parsedBody.data.error.message ?? rawMessage;
-    reason = parsedBody.data.error.errors?.[0]?.reason ?? null;
+  if (typeof raw.code === 'string' && NETWORK_CODES.has(raw.code)) {
+    return new ProviderError('ProviderUnavailable', `${context}: Compute Engine endpoint unreachable (${raw.code})`, { cause: e });
   }
-  if (httpStatus === null && typeof raw.status === 'number') httpStatus = raw.status;
+  const fromBody = failureOfHttpBody(parseJson(rawMessage));
+  if (fromBody) return computeProviderError(fromBody.httpStatus === null && typeof raw.status === 'number' ? { ...fromBody, httpStatus: raw.status } : fromBody, context, e);
+  let httpStatus: number | null = null;
+  if (typeof raw.status === 'number') httpStatus = raw.status;
   if (httpStatus === null && typeof raw.code === 'number') {
     // GaxiosError carries the HTTP status in `code`; GoogleError a gRPC status (0-16).
     httpStatus = raw.code >= 100 ? raw.code : (GRPC_TO_HTTP[raw.code] ?? null);
   }
-  const text = `${context}: ${message}`;
-
-  if (typeof raw.code === 'string' && NETWORK_CODES.has(raw.code)) {
-    return new ProviderError('ProviderUnavailable', `${context}: Compute Engine endpoint unreachable (${raw.code})`, { cause: e });
-  }
-  return providerErrorFromHttp(httpStatus, text, { reason, cause: e });
+  return computeProviderError({ httpStatus, message: rawMessage, errors: [] }, context, e);
 }
 
-/** `errors[0].reason` of a 409 answer, or `error.errors[0].code` of a failed Operation. */
-const ALREADY_EXISTS_REASONS = new Set(['alreadyExists', 'RESOURCE_ALREADY_EXISTS']);
-
-/** GCE's HTTP status (and `errors[0].reason`) -> ProviderError code. */
+/** GCE's HTTP status (and `errors[0].reason`, or a failed Operation's `errors[0].code`) -> ProviderError. */
 export function providerErrorFromHttp(
   httpStatus: number | null,
   text: string,
   extra: { reason?: string | null; cause?: unknown } = {},
 ): ProviderError {
-  const opts = { httpStatus, reason: extra.reason ?? null, cause: extra.cause };
-  switch (httpStatus) {
-    case 400:
-      return new ProviderError('InvalidArgument', text, opts);
-    case 401:
-    case 403:
-      return new ProviderError('Forbidden', text, opts);
-    case 404:
-      return new ProviderError('NotFound', text, opts);
-    case 409:
-      return new ProviderError(ALREADY_EXISTS_REASONS.has(opts.reason ?? '') ? 'AlreadyExists' : 'Conflict', text, opts);
-    case 412:
-      return new ProviderError('Conflict', text, opts);
-    case 429:
-    case 500:
-    case 502:
-    case 503:
-      return new ProviderError('ProviderUnavailable', text, opts);
-    case 504:
-      return new ProviderError('Timeout', text, opts);
-    default:
-      return new ProviderError('Unknown', text, opts);
-  }
+  const c = classifyComputeFailure({ httpStatus, message: text, errors: extra.reason ? [{ reason: extra.reason }] : [] });
+  return new ProviderError(c.code, text, { httpStatus, reason: extra.reason ?? null, cause: extra.cause });
 }
 
 function parseJson(text: string): unknown {

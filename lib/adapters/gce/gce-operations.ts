@@ -2,7 +2,8 @@ import 'server-only';
 import { z } from 'zod';
 import { ProviderError } from '@/lib/ports/provider-error';
 import type { GceClients } from './gce-compute';
-import { lastSegment, providerErrorFromHttp, toProviderError } from './gce-mapping';
+import { computeProviderError, failureOfOperation } from './gce-errors';
+import { lastSegment, toProviderError } from './gce-mapping';
 
 // Compute's mutating calls return an Operation. Waiting for it is the same dance for every scope:
 // call `<scope>Operations.wait` until status is DONE, then look at `error`.
@@ -13,7 +14,7 @@ const operationSchema = z.object({
   zone: z.string().nullish(),
   region: z.string().nullish(),
   error: z
-    .object({ errors: z.array(z.object({ code: z.string().nullish(), message: z.string().nullish() })).nullish() })
+    .object({ errors: z.array(z.object({ code: z.string().nullish(), message: z.string().nullish(), errorDetails: z.array(z.unknown()).nullish() })).nullish() })
     .nullish(),
   httpErrorStatusCode: z.number().nullish(),
   httpErrorMessage: z.string().nullish(),
@@ -48,10 +49,7 @@ export async function waitForOperation(clients: GceClients, project: string, op:
       throw toProviderError(e, `wait for operation ${current.name}`);
     }
   }
-  const first = current.error?.errors?.[0];
-  if (first) {
-    const message = `operation ${current.name} failed: ${first.message ?? first.code ?? 'unknown error'}`;
-    throw providerErrorFromHttp(current.httpErrorStatusCode ?? null, message, { reason: first.code ?? null });
-  }
+  const failure = failureOfOperation(current);
+  if (failure) throw computeProviderError(failure, `operation ${current.name} failed`);
   return current;
 }

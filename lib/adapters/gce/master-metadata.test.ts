@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { gzipSync } from 'node:zlib';
-import { decodePemValue, encodingOf, parseKubeYaml, readMasterIdentity, readMasterMetadata } from './master-metadata';
+import { parseKubeYaml, readMasterIdentity, readMasterMetadata } from './master-metadata';
 
 const pem = (label: string, body: string) => `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`;
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
@@ -60,26 +60,37 @@ describe('parseKubeYaml', () => {
   });
 });
 
-describe('decodePemValue', () => {
-  it.each([
-    ['base64 of PEM', b64(CA), 'base64', CA],
-    ['base64 with trailing newline', `${b64(CA)}\n`, 'base64', CA],
-    ['gzip+base64 of PEM', gz(CA), 'gzip+base64', CA],
-    ['gzip+base64 wrapped at 76 columns', gz(CA).replace(/(.{76})/g, '$1\n'), 'gzip+base64', CA],
-    // What a boot script would turn into an empty file: plain base64 where gzip is expected.
-    ['plain base64 where gzip is expected', b64(CA), 'gzip+base64', null],
-    ['gzip read as plain base64', gz(CA), 'base64', null],
-    ['PEM as is (kube-up never writes it so)', CA, 'base64', null],
-    ['base64 of not PEM', b64('hello'), 'base64', null],
-    ['garbage', 'not base64 !!', 'base64', null],
-    ['empty', '', 'gzip+base64', null],
-  ] as const)('%s', (_label, value, encoding, expected) => {
-    expect(decodePemValue(value, encoding)).toBe(expected);
+describe('readMasterMetadata: API server credentials', () => {
+  const TOKEN = 'AbCdEfGhIjKlMnOpQrStUvWxYz012345';
+  const without = (keys: string[], extra: Record<string, string> = {}) => {
+    const md = masterMetadata({ kubeEnv: extra });
+    const env = Object.fromEntries(Object.entries(parseKubeYaml(md['kube-env'] ?? '')).filter(([k]) => !keys.includes(k)));
+    return { ...md, 'kube-env': kubeYaml(env) };
+  };
+
+  it('prefers the admin client certificate', () => {
+    expect(readMasterMetadata(masterMetadata({ kubeEnv: { KUBE_BEARER_TOKEN: TOKEN } }))?.kube).toEqual({ caCert: CA, clientCert: KUBECFG_CERT, clientKey: KUBECFG_KEY });
   });
 
-  it('knows which keys kube-up gzips', () => {
-    expect(['ETCD_CA_CERT', 'ETCD_PEER_CERT', 'ETCD_APISERVER_CA_CERT', 'ETCD_APISERVER_SERVER_CERT', 'ETCD_APISERVER_CLIENT_CERT'].map(encodingOf)).toEqual(Array(5).fill('gzip+base64'));
-    expect(['CA_CERT', 'MASTER_CERT', 'KUBECFG_CERT', 'ETCD_APISERVER_CLIENT_KEY', 'ETCD_PEER_KEY'].map(encodingOf)).toEqual(Array(5).fill('base64'));
+  it('falls back to KUBE_BEARER_TOKEN without KUBECFG_CERT/KEY, with no problem reported', () => {
+    const m = readMasterMetadata(without(['KUBECFG_CERT', 'KUBECFG_KEY'], { KUBE_BEARER_TOKEN: TOKEN }));
+    expect(m?.kube).toEqual({ caCert: CA, bearerToken: TOKEN });
+    expect(m?.problems).toEqual([]);
+  });
+
+  it('uses the token but reports a broken certificate', () => {
+    const m = readMasterMetadata(masterMetadata({ kubeEnv: { KUBECFG_CERT: 'not base64 !!', KUBE_BEARER_TOKEN: TOKEN } }));
+    expect(m?.kube).toEqual({ caCert: CA, bearerToken: TOKEN });
+    expect(m?.problems).toEqual(['kube client: KUBECFG_CERT is not base64 of a PEM block']);
+  });
+
+  it.each([
+    ['no certificate and no token', {}, ['kube client: KUBECFG_CERT missing', 'kube client: KUBECFG_KEY missing']],
+    ['a token that is not token68 (space, so not one header value)', { KUBE_BEARER_TOKEN: `${TOKEN} X-Evil` }, ['kube client: KUBE_BEARER_TOKEN is not a bearer token']],
+  ])('none with %s', (_label, extra, problems) => {
+    const m = readMasterMetadata(without(['KUBECFG_CERT', 'KUBECFG_KEY'], extra));
+    expect(m?.kube).toBeNull();
+    expect(m?.problems).toEqual(problems);
   });
 });
 

@@ -2,9 +2,9 @@ import 'server-only';
 import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { gunzipSync } from 'node:zlib';
 import type { EtcdAccess } from '@/lib/ports/etcd-admin';
 import type { KubeCredentials } from '@/lib/ports/kube-api';
+import { decodePemValue, encodingOf } from '@/lib/pki/pem-encoding';
 
 // A kube-up master's configuration lives in its instance metadata: `kube-env` and `kube-master-certs`,
 // each a YAML mapping written as `KEY: 'value'` lines. Keys and most certificates are base64 of their PEM;
@@ -49,15 +49,6 @@ export const ETCD_APISERVER_KEYS = [
   'ETCD_APISERVER_CLIENT_CERT',
 ] as const;
 
-/** Certificates kube-up writes as `gzip | base64`; every other PEM value is plain base64. */
-export const GZIPPED_CERT_KEYS: ReadonlySet<string> = new Set([
-  'ETCD_CA_CERT',
-  'ETCD_PEER_CERT',
-  'ETCD_APISERVER_CA_CERT',
-  'ETCD_APISERVER_SERVER_CERT',
-  'ETCD_APISERVER_CLIENT_CERT',
-]);
-
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 const kubeYamlSchema = z.record(z.string(), scalar);
 
@@ -73,34 +64,6 @@ export function parseKubeYaml(text: string): Record<string, string> {
     if (value !== null) out[key] = String(value);
   }
   return out;
-}
-
-const PEM_BLOCK = /^-----BEGIN [A-Z0-9 ]+-----\r?\n[\s\S]+?\r?\n-----END [A-Z0-9 ]+-----\s*$/;
-
-export type PemEncoding = 'base64' | 'gzip+base64';
-
-/** The encoding kube-up uses for a metadata key. */
-export function encodingOf(key: string): PemEncoding {
-  return GZIPPED_CERT_KEYS.has(key) ? 'gzip+base64' : 'base64';
-}
-
-/**
- * A metadata value -> PEM, decoded as configure-helper does (`base64 --decode`, then `gunzip` for
- * 'gzip+base64'). Returns null when the value is not that encoding of a PEM block.
- */
-export function decodePemValue(value: string, encoding: PemEncoding = 'base64'): string | null {
-  const compact = value.replace(/\s+/g, '');
-  if (compact === '' || !/^[A-Za-z0-9+/]+={0,2}$/.test(compact)) return null;
-  let bytes = Buffer.from(compact, 'base64');
-  if (encoding === 'gzip+base64') {
-    try {
-      bytes = gunzipSync(bytes);
-    } catch {
-      return null;
-    }
-  }
-  const decoded = bytes.toString('utf8').trim();
-  return PEM_BLOCK.test(decoded) ? `${decoded}\n` : null;
 }
 
 function isTrue(value: string | undefined): boolean {
@@ -122,16 +85,39 @@ function readPems<K extends string>(
       complete = false;
       continue;
     }
-    const encoding = encodingOf(key);
-    const pem = decodePemValue(raw, encoding);
+    const pem = decodePemValue(key, raw);
     if (pem === null) {
-      problems.push(`${label}: ${key} is not ${encoding === 'gzip+base64' ? 'gzip+base64' : 'base64'} of a PEM block`);
+      problems.push(`${label}: ${key} is not ${encodingOf(key)} of a PEM block`);
       complete = false;
       continue;
     }
     out[field] = pem;
   }
   return complete ? (out as Record<K, string>) : null;
+}
+
+// RFC 6750's token68: what an Authorization header may carry, so a value from metadata cannot inject a header.
+const BEARER_TOKEN = /^[A-Za-z0-9._~+/-]{16,}=*$/;
+
+/**
+ * The API server's admin credentials as kube-up's kubeconfig holds them: the client certificate (KUBECFG_CERT/KEY),
+ * else the bearer token (KUBE_BEARER_TOKEN) when the master has no usable certificate.
+ */
+function readKubeCredentials(sources: Array<Record<string, string>>, problems: string[]): KubeCredentials | null {
+  const ca = readPems('kube client', sources, { caCert: 'CA_CERT' }, problems);
+  const certProblems: string[] = [];
+  const cert = readPems('kube client', sources, { clientCert: 'KUBECFG_CERT', clientKey: 'KUBECFG_KEY' }, certProblems);
+  if (cert) return ca && { ...ca, ...cert };
+  const token = sources.map((s) => s['KUBE_BEARER_TOKEN']?.trim()).find((v) => v !== undefined && v !== '');
+  const hasCertKeys = sources.some((s) => s['KUBECFG_CERT'] !== undefined || s['KUBECFG_KEY'] !== undefined);
+  // Missing certificate keys are not a problem when the token stands in for them; a broken one still is.
+  if (hasCertKeys || token === undefined) problems.push(...certProblems);
+  if (token === undefined) return null;
+  if (!BEARER_TOKEN.test(token)) {
+    problems.push('kube client: KUBE_BEARER_TOKEN is not a bearer token');
+    return null;
+  }
+  return ca && { ...ca, bearerToken: token };
 }
 
 /** Just enough of kube-env to tell a master from a node, for fleet discovery (no certificates decoded). */
@@ -220,12 +206,7 @@ function parseMasterMetadata(metadata: Record<string, string>): MasterMetadata |
   const quorumRead = kubeEnv[QUORUM_READ_KEY];
   // Without a readable kube-master-certs the layout is unknown: no ETCD_APISERVER_* there is not proof of plain http.
   const etcd = problems.length > 0 ? null : readEtcdAccess(masterCerts, kubeEnv, problems);
-  const kube = readPems(
-    'kube client',
-    [kubeEnv, masterCerts],
-    { caCert: 'CA_CERT', clientCert: 'KUBECFG_CERT', clientKey: 'KUBECFG_KEY' },
-    problems,
-  );
+  const kube = readKubeCredentials([kubeEnv, masterCerts], problems);
   return {
     isMaster: isTrue(kubeEnv['KUBERNETES_MASTER']),
     settings: {

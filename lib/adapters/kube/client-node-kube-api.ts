@@ -32,9 +32,12 @@ class DeadlineHttpLibrary implements PromiseHttpLibrary {
   constructor(
     private readonly agent: https.Agent,
     private readonly timeoutMs: number,
+    /** KUBE_BEARER_TOKEN when the credentials are a token: the agent carries a client certificate otherwise. */
+    private readonly bearerToken: string | null,
   ) {}
 
   send(request: RequestContext): Promise<ResponseContext> {
+    if (this.bearerToken) request.setHeaderParam('Authorization', `Bearer ${this.bearerToken}`);
     const body = request.getBody();
     if (body !== undefined && typeof body !== 'string') {
       return Promise.reject(new Error('only string request bodies are supported'));
@@ -156,14 +159,15 @@ export class ClientNodeKubeApi implements KubeApiPort {
     const { agent, server: url } = await this.entry(server, creds);
     return createConfiguration({
       baseServer: new ServerConfiguration(url, {}),
-      httpApi: wrapHttpLibrary(new DeadlineHttpLibrary(agent, timeoutMs)),
+      httpApi: wrapHttpLibrary(new DeadlineHttpLibrary(agent, timeoutMs, 'bearerToken' in creds ? creds.bearerToken : null)),
     });
   }
 
   /** Rejects with a ReachError when the replica's SSH connection cannot be made. */
   private async entry(endpoint: ApiServerEndpoint, creds: KubeCredentials): Promise<Entry> {
     const local = await this.reach.forward(endpoint.target, endpoint.port);
-    const server = `https://${local.host}:${local.port}`;
+    // The agent dials the forward's socket whatever the URL says; the URL names what the cert is checked for.
+    const server = `https://${KUBE_API_SERVER_NAME}`;
     const now = Date.now();
     for (const [key, e] of this.entries) {
       if (now - e.lastUsed > this.idleMs) {
@@ -172,25 +176,25 @@ export class ClientNodeKubeApi implements KubeApiPort {
       }
     }
     // Keyed by the local forward, which the reach port keeps per (instance id, port).
-    const key = `${server}|${fingerprint(creds)}`;
+    const key = `${local.socketPath}|${fingerprint(creds)}`;
     const found = this.entries.get(key);
     if (found) {
       found.lastUsed = now;
       return found;
     }
-    const agent = agentFor(creds);
+    const agent = agentFor(creds, local.socketPath);
     const entry = { kc: kubeConfigFor(server, creds, new PooledKubeConfig(agent)), agent, lastUsed: now, server };
     this.entries.set(key, entry);
     return entry;
   }
 }
 
-/** A KubeConfig for one API server and the admin client certificate, as kubectl would hold it. */
+/** A KubeConfig for one API server and the admin credentials (client certificate or bearer token), as kubectl would hold it. */
 export function kubeConfigFor(server: string, creds: KubeCredentials, kc: KubeConfig = new KubeConfig()): KubeConfig {
   const b64 = (pem: string) => Buffer.from(pem, 'utf8').toString('base64');
   kc.loadFromOptions({
     clusters: [{ name: 'replica', server, caData: b64(creds.caCert), skipTLSVerify: false, tlsServerName: KUBE_API_SERVER_NAME }],
-    users: [{ name: 'admin', certData: b64(creds.clientCert), keyData: b64(creds.clientKey) }],
+    users: [{ name: 'admin', ...('bearerToken' in creds ? { token: creds.bearerToken } : { certData: b64(creds.clientCert), keyData: b64(creds.clientKey) }) }],
     contexts: [{ name: 'replica', cluster: 'replica', user: 'admin' }],
     currentContext: 'replica',
   });
@@ -203,12 +207,30 @@ export function kubeConfigFor(server: string, creds: KubeCredentials, kc: KubeCo
  */
 export const KUBE_API_SERVER_NAME = 'kubernetes';
 
-function agentFor(creds: KubeCredentials): https.Agent {
-  return new https.Agent({ ca: creds.caCert, cert: creds.clientCert, key: creds.clientKey, servername: KUBE_API_SERVER_NAME, keepAlive: true, maxSockets: 4 });
+/** An agent whose every connection goes to one Unix socket (the reach port's forward to the replica's :443). */
+class SocketAgent extends https.Agent {
+  constructor(
+    private readonly socketPath: string,
+    opts: https.AgentOptions,
+  ) {
+    super(opts);
+  }
+
+  override createConnection(options: Parameters<https.Agent['createConnection']>[0], callback?: Parameters<https.Agent['createConnection']>[1]) {
+    return super.createConnection({ ...options, path: this.socketPath }, callback);
+  }
+}
+
+function agentFor(creds: KubeCredentials, socketPath: string): https.Agent {
+  const client = 'bearerToken' in creds ? {} : { cert: creds.clientCert, key: creds.clientKey };
+  return new SocketAgent(socketPath, { ca: creds.caCert, ...client, servername: KUBE_API_SERVER_NAME, keepAlive: true, maxSockets: 4 });
 }
 
 function fingerprint(creds: KubeCredentials): string {
-  return createHash('sha256').update(creds.caCert).update('\0').update(creds.clientCert).update('\0').update(creds.clientKey).digest('hex').slice(0, 16);
+  const parts = 'bearerToken' in creds ? [creds.caCert, 'token', creds.bearerToken] : [creds.caCert, 'cert', creds.clientCert, creds.clientKey];
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p).update('\0');
+  return h.digest('hex').slice(0, 16);
 }
 
 function label(server: ApiServerEndpoint): string {

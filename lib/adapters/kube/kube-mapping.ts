@@ -78,7 +78,12 @@ export function describeKubeError(e: unknown, timeoutMs: number): string {
   const message = e instanceof Error ? e.message : String(e);
   const code = z.object({ code: z.union([z.string(), z.number()]) }).safeParse(e);
   const errCode = code.success ? code.data.code : undefined;
-  if (name === 'AbortError' || name === 'TimeoutError' || errCode === 'ABORT_ERR' || /aborted|timed? ?out/i.test(message)) {
+  // An HTTP answer first: the generated client's message quotes the response headers, and `keep-alive: timeout=5` is no timeout.
+  if (typeof errCode === 'number' && errCode >= 400) {
+    const status = /^Message: (.+)$/m.exec(message)?.[1]?.trim();
+    return status ? `HTTP ${errCode} ${status.slice(0, 60)}` : `HTTP ${errCode}`;
+  }
+  if (name === 'AbortError' || name === 'TimeoutError' || errCode === 'ABORT_ERR' || /aborted|timed? ?out\b/i.test(message)) {
     return `timeout: no answer within ${timeoutMs} ms`;
   }
   if (errCode === 'ECONNREFUSED' || /ECONNREFUSED/.test(message)) return 'connection refused';
@@ -86,7 +91,6 @@ export function describeKubeError(e: unknown, timeoutMs: number): string {
   if (errCode === 'EHOSTUNREACH' || errCode === 'ENETUNREACH') return 'host unreachable';
   if (typeof errCode === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(errCode)) return `TLS: server certificate not trusted (${errCode})`;
   if (/bad certificate|certificate required/i.test(message)) return 'TLS: client certificate rejected';
-  if (typeof errCode === 'number' && errCode >= 400) return `HTTP ${errCode}`;
   const compact = message.split('\n')[0]?.trim() ?? '';
   return compact === '' ? 'unknown error' : compact.length > 120 ? `${compact.slice(0, 117)}...` : compact;
 }

@@ -38,6 +38,20 @@ function readKey(file: string): ClientKey {
 }
 
 /**
+ * A new ed25519 pair that ssh2 reads back. ssh2's generator writes, about once in 500 keys, an OpenSSH private key
+ * its own parser refuses ("Malformed OpenSSH private key", measured here: 4 in 2,000); such a key is thrown away
+ * before it is ever written, rather than leaving a dashboard unable to read its own key.
+ */
+export function generateReadableKeyPair(attempts = 10): { private: string; public: string } {
+  for (let i = 0; i < attempts; i++) {
+    const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'quorum' });
+    const parsed = ssh2.utils.parseKey(pair.private);
+    if (!(parsed instanceof Error) && parsed.isPrivateKey()) return pair;
+  }
+  throw new Error(`ssh2 made ${attempts} ed25519 keys in a row that it cannot read back`);
+}
+
+/**
  * Quorum's key pair in `<dataDir>/ssh/id_ed25519` (0600, with `.pub` beside it), generated the first time.
  * Processes starting together agree on one key: each writes a temporary file and links it into place, and
  * whoever loses the race reads the winner's.
@@ -52,7 +66,7 @@ export function loadOrCreateClientKey(dataDir: string): ClientKey {
   } catch (e) {
     if (!(e instanceof Error && 'code' in e && e.code === 'ENOENT')) throw e;
   }
-  const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'quorum' });
+  const pair = generateReadableKeyPair();
   const tmp = path.join(dir, `.${CLIENT_KEY_FILE}.${randomUUID()}`);
   writeFileSync(tmp, pair.private, { mode: 0o600, flag: 'wx' });
   try {

@@ -11,6 +11,8 @@ export type SshReachSettings = {
   address: 'internal' | 'external';
   connectTimeoutMs: number;
   keyTtlHours: number;
+  /** QUORUM_SSH_LOGIN_CHECK_SECONDS. */
+  loginCheckSeconds: number;
 };
 
 /** The reach port as the container builds it: Quorum's key from `<dataDir>/ssh/` (made on first use), pins in the store. */
@@ -18,7 +20,7 @@ export function createSshReach(
   settings: SshReachSettings,
   deps: {
     compute: Pick<ComputePort, 'getInstance' | 'setInstanceMetadata' | 'getProjectMetadata' | 'getGuestAttributes'>;
-    store: Pick<Store, 'hostKeyPin' | 'pinHostKeyOnce'>;
+    store: Pick<Store, 'hostKeyPin' | 'pinHostKeyOnce' | 'replaceHostKeyPin'>;
     log?: (line: string) => void;
   },
 ): SshReach {
@@ -30,6 +32,7 @@ export function createSshReach(
     address: settings.address,
     connectTimeoutMs: settings.connectTimeoutMs,
     keyTtlMs: settings.keyTtlHours * 3_600_000,
+    loginCheckMs: settings.loginCheckSeconds * 1_000,
     ...(deps.log ? { log: deps.log } : {}),
   });
 }

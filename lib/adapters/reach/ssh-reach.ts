@@ -1,28 +1,34 @@
 import 'server-only';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import { hostKeyChangedReason } from '@/lib/core/probe-errors';
 import type { ComputePort } from '@/lib/ports/compute';
 import { isProviderError } from '@/lib/ports/provider-error';
-import { ReachError, reachTargetLabel, type ReachEndpoint, type ReachPort, type ReachTarget } from '@/lib/ports/reach';
+import { ReachError, reachTargetLabel, type ReachEndpoint, type ReachErrorCode, type ReachPort, type ReachTarget, type TrustHostKeyOutcome } from '@/lib/ports/reach';
 import type { HostKeyPin, Store } from '@/lib/ports/store';
 import type { ClientKey } from './client-key';
 import { KeyPublisher, type Publication } from './key-publisher';
-import { hostKeyAlgorithmsFor, judgeHostKey, keyTypeOfBlob, publishedHostKeys, sshFingerprint, type SshPublicKey } from './ssh-keys';
+import { googleKeyLine, hostKeyAlgorithmsFor, judgeHostKey, keyTypeOfBlob, publishedHostKeys, sshFingerprint, type SshPublicKey } from './ssh-keys';
 
 // The reach port on ssh2: one SSH connection per replica (by instance id), reused by every forward to it,
 // kept alive, closed when idle, and opened again on demand with backoff after a failure. Each (replica,
-// remote port) gets a local listener on 127.0.0.1 whose connections become `direct-tcpip` channels to
-// 127.0.0.1:<port> on the replica, as `ssh -L` does. The listener outlives SSH reconnects, so clients built
-// on its port stay valid.
+// remote port) gets a local listener, a Unix socket in a 0700 directory of Quorum's own, whose connections become
+// `direct-tcpip` channels to 127.0.0.1:<port> on the replica, as `ssh -L /path:127.0.0.1:port` does. The listener
+// outlives SSH reconnects, so clients built on its socket stay valid.
 
 export type SshReachOptions = {
   compute: Pick<ComputePort, 'getInstance' | 'setInstanceMetadata' | 'getProjectMetadata' | 'getGuestAttributes'>;
-  pins: Pick<Store, 'hostKeyPin' | 'pinHostKeyOnce'>;
+  pins: Pick<Store, 'hostKeyPin' | 'pinHostKeyOnce' | 'replaceHostKeyPin'>;
   clientKey: ClientKey;
   /** QUORUM_SSH_USER. */
   user: string;
   /** QUORUM_SSH_ADDRESS: which of the instance's addresses to dial. */
   address: 'internal' | 'external';
+  /** Where the forwards' sockets go (created 0700 if missing); default: a fresh directory under the OS's tmpdir. */
+  socketDir?: string;
   /** 22 on Compute Engine; tests run sshd elsewhere. */
   sshPort?: number;
   /** Deadline of a connect (TCP + handshake + login) and of a channel open (QUORUM_SSH_CONNECT_TIMEOUT_MS). */
@@ -42,13 +48,18 @@ export type SshReachOptions = {
   keyRenewBeforeMs?: number;
   /** How long a published key is trusted to still be in the metadata before it is read again. */
   keyRecheckMs?: number;
+  /**
+   * How often a fresh login is tried next to each open connection (QUORUM_SSH_LOGIN_CHECK_SECONDS): sshd keeps an
+   * authenticated session when Quorum's key is removed or the host key replaced, so only a new login shows it.
+   */
+  loginCheckMs?: number;
   log?: (line: string) => void;
 };
 
 type Forward = {
   remotePort: number;
   server: net.Server;
-  port: number;
+  socketPath: string;
   lastError: ReachError | null;
   sockets: Set<net.Socket>;
 };
@@ -64,9 +75,13 @@ type Replica = {
   opened: Map<number, Forward>;
   channels: number;
   idleTimer: NodeJS.Timeout | null;
+  loginCheckTimer: NodeJS.Timeout | null;
 };
 
 const HOUR = 3_600_000;
+
+/** A fresh login refused for one of these means the open session only hides Quorum's access problem. */
+const LOGIN_CHECK_VERDICTS: ReadonlySet<ReachErrorCode> = new Set<ReachErrorCode>(['SshAuthRefused', 'HostKeyChanged', 'HostKeyUnknown']);
 
 export class SshReach implements ReachPort {
   private readonly replicas = new Map<string, Replica>();
@@ -74,7 +89,10 @@ export class SshReach implements ReachPort {
   /** Clients Quorum closed on purpose (idle, release): their close is no failure. */
   private readonly closing = new WeakSet<Client>();
   private closed = false;
-  private readonly o: Required<Omit<SshReachOptions, 'log'>> & { log: (line: string) => void };
+  private readonly o: Required<Omit<SshReachOptions, 'log' | 'socketDir'>> & { log: (line: string) => void };
+  private socketDir: string | null;
+  /** Whether Quorum made socketDir (and so removes it on close). */
+  private readonly ownSocketDir: boolean;
 
   constructor(opts: SshReachOptions) {
     const keyTtlMs = opts.keyTtlMs ?? 24 * HOUR;
@@ -89,6 +107,7 @@ export class SshReach implements ReachPort {
       authGraceMs: 30_000,
       keyRenewBeforeMs: keyTtlMs / 4,
       keyRecheckMs: 5 * 60_000,
+      loginCheckMs: 30_000,
       log: () => {},
       ...opts,
       keyTtlMs,
@@ -101,6 +120,12 @@ export class SshReach implements ReachPort {
       renewBeforeMs: this.o.keyRenewBeforeMs,
       recheckMs: this.o.keyRecheckMs,
     });
+    this.socketDir = opts.socketDir ?? null;
+    this.ownSocketDir = opts.socketDir === undefined;
+  }
+
+  loginKeyLine(): string {
+    return googleKeyLine(this.o.user, this.o.clientKey.publicKey, new Date(Date.now() + this.o.keyTtlMs));
   }
 
   async forward(target: ReachTarget, remotePort: number): Promise<ReachEndpoint> {
@@ -110,7 +135,7 @@ export class SshReach implements ReachPort {
     await this.connected(r);
     // Renewal rides on use: cheap while the key is known fresh, a background Compute write when it is due.
     this.publisher.ensure(r.target).catch((e: unknown) => this.o.log(`ssh key renewal for ${reachTargetLabel(r.target)}: ${messageOf(e)}`));
-    return { host: '127.0.0.1', port: fwd.port };
+    return { socketPath: fwd.socketPath };
   }
 
   lastError(target: Pick<ReachTarget, 'instanceId'>, remotePort: number): ReachError | null {
@@ -123,6 +148,7 @@ export class SshReach implements ReachPort {
     this.replicas.delete(target.instanceId);
     this.publisher.invalidate(target);
     if (r.idleTimer) clearTimeout(r.idleTimer);
+    if (r.loginCheckTimer) clearTimeout(r.loginCheckTimer);
     if (r.client) this.endClient(r.client);
     r.client = null;
     await Promise.all(
@@ -138,12 +164,31 @@ export class SshReach implements ReachPort {
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all([...this.replicas.values()].map((r) => this.release(r.target)));
+    if (this.socketDir && this.ownSocketDir) rmSync(this.socketDir, { recursive: true, force: true });
+  }
+
+  /** The directory of the forwards' sockets: only Quorum's user may enter it, so only Quorum can dial them. */
+  private sockets(): string {
+    if (!this.socketDir) this.socketDir = mkdtempSync(path.join(tmpdir(), 'quorum-reach-'));
+    return this.socketDir;
   }
 
   private replicaFor(target: ReachTarget): Replica {
     let r = this.replicas.get(target.instanceId);
     if (!r) {
-      r = { target, client: null, connecting: null, lastError: null, failures: 0, retryAt: 0, forwards: new Map(), opened: new Map(), channels: 0, idleTimer: null };
+      r = {
+        target,
+        client: null,
+        connecting: null,
+        lastError: null,
+        failures: 0,
+        retryAt: 0,
+        forwards: new Map(),
+        opened: new Map(),
+        channels: 0,
+        idleTimer: null,
+        loginCheckTimer: null,
+      };
       this.replicas.set(target.instanceId, r);
     } else {
       // Addresses change (an ephemeral external IP after stop/start); the next connect dials the new one.
@@ -157,16 +202,14 @@ export class SshReach implements ReachPort {
     if (existing) return existing;
     const made = new Promise<Forward>((resolve, reject) => {
       const server = net.createServer({ pauseOnConnect: true });
-      const fwd: Forward = { remotePort, server, port: 0, lastError: null, sockets: new Set() };
+      // Instance ids are decimal digits: a short path, well under the 108 bytes a socket path may have.
+      const socketPath = path.join(this.sockets(), `${r.target.instanceId.replace(/[^0-9A-Za-z_-]/g, '_')}-${remotePort}.sock`);
+      const fwd: Forward = { remotePort, server, socketPath, lastError: null, sockets: new Set() };
       server.on('connection', (socket) => this.accept(r, fwd, socket));
       server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        if (address === null || typeof address === 'string') {
-          reject(new Error('local forward has no TCP address'));
-          return;
-        }
-        fwd.port = address.port;
+      // A socket left by a released forward of the same replica and port would make listen fail (EADDRINUSE).
+      rmSync(socketPath, { force: true });
+      server.listen(socketPath, () => {
         r.opened.set(remotePort, fwd);
         resolve(fwd);
       });
@@ -242,7 +285,7 @@ export class SshReach implements ReachPort {
       socket.resume();
     };
     try {
-      client.forwardOut('127.0.0.1', socket.remotePort ?? 0, '127.0.0.1', fwd.remotePort, onOpen);
+      client.forwardOut('127.0.0.1', 0, '127.0.0.1', fwd.remotePort, onOpen);
     } catch (e) {
       // The socket under the connection closed before ssh2 reported it: drop it and go again on a new one.
       clearTimeout(timer);
@@ -255,7 +298,9 @@ export class SshReach implements ReachPort {
   /** The replica's SSH connection, connecting when there is none (at once, or after the backoff delay). */
   private connected(r: Replica): Promise<Client> {
     if (r.client) return Promise.resolve(r.client);
-    if (r.connecting) return r.connecting;
+    // A reconnect after a failure is under way (it may wait for a republished key to be taken up): callers are
+    // told the known reason now instead of being held, so a probe never waits longer than its own deadline.
+    if (r.connecting) return r.lastError ? Promise.reject(r.lastError) : r.connecting;
     if (r.lastError && Date.now() < r.retryAt) return Promise.reject(r.lastError);
     const attempt = this.connect(r).then(
       (client) => {
@@ -269,6 +314,7 @@ export class SshReach implements ReachPort {
         r.lastError = null;
         for (const fwd of r.opened.values()) if (fwd.lastError?.accessProblem) fwd.lastError = null;
         this.touch(r);
+        this.scheduleLoginCheck(r);
         return client;
       },
       (e: unknown) => {
@@ -328,6 +374,124 @@ export class SshReach implements ReachPort {
     }
   }
 
+  /** The next fresh-login check of a replica, while it has a connection. */
+  private scheduleLoginCheck(r: Replica): void {
+    if (r.loginCheckTimer) clearTimeout(r.loginCheckTimer);
+    r.loginCheckTimer = setTimeout(() => {
+      r.loginCheckTimer = null;
+      void this.checkLogin(r).finally(() => {
+        if (!this.closed && r.client !== null && this.replicas.get(r.target.instanceId) === r) this.scheduleLoginCheck(r);
+      });
+    }, this.o.loginCheckMs);
+    r.loginCheckTimer.unref();
+  }
+
+  /**
+   * Logs in afresh next to the open connection and closes the new one at once. Refused (Quorum's key removed,
+   * the host key replaced), the open connection is dropped with that reason, so the replica reads "no access"
+   * now rather than at some later reconnect; and a reconnect starts at once, which for a refused key reads
+   * the instance's metadata again and publishes the key again. A slow or silent network is left to keepalive.
+   */
+  private async checkLogin(r: Replica): Promise<void> {
+    const client = r.client;
+    const address = this.o.address === 'internal' ? r.target.internalIp : r.target.externalIp;
+    if (client === null || address === null || this.closed) return;
+    let fresh: Client;
+    try {
+      fresh = await this.handshake(r, address);
+    } catch (e) {
+      if (!(e instanceof ReachError) || !LOGIN_CHECK_VERDICTS.has(e.code) || r.client !== client) return;
+      this.o.log(`ssh ${reachTargetLabel(r.target)}: a fresh login was refused (${e.code}); the open connection is dropped`);
+      this.drop(r, client, e);
+      if (e.code === 'SshAuthRefused') this.publisher.invalidate(r.target);
+      this.connected(r).catch(() => {});
+      return;
+    }
+    this.endClient(fresh);
+  }
+
+  async trustPresentedHostKey(target: ReachTarget, seen: { pinnedFingerprint: string; presentedFingerprint: string }): Promise<TrustHostKeyOutcome> {
+    if (this.closed) throw new Error('reach is closed');
+    const r = this.replicaFor(target);
+    const label = reachTargetLabel(target);
+    const address = this.o.address === 'internal' ? target.internalIp : target.externalIp;
+    if (!address) {
+      throw new ReachError('NoAddress', label, `the instance has no ${this.o.address} IP to reach port 22 on (QUORUM_SSH_ADDRESS=${this.o.address})`);
+    }
+    const pinned = await this.o.pins.hostKeyPin(target.instanceId);
+    if (pinned === null || pinned.fingerprint !== seen.pinnedFingerprint) {
+      return { ok: false, reason: 'PinChanged', presentedFingerprint: null, pinnedFingerprint: pinned?.fingerprint ?? null };
+    }
+    // The key is read from the host now, never taken from the browser: only its fingerprint is compared.
+    const presented = await this.presentedHostKey(label, address, pinned.keyType);
+    const fingerprint = presented === null ? null : sshFingerprint(presented.key);
+    if (presented === null || fingerprint !== seen.presentedFingerprint) {
+      return { ok: false, reason: 'PresentedKeyDiffers', presentedFingerprint: fingerprint, pinnedFingerprint: pinned.fingerprint };
+    }
+    const kept = await this.o.pins.replaceHostKeyPin(seen.pinnedFingerprint, {
+      instanceId: target.instanceId,
+      instance: label,
+      keyType: presented.type,
+      key: presented.key,
+      fingerprint: presented.fingerprint,
+      source: 'admin',
+    });
+    if (!kept.replaced) return { ok: false, reason: 'PinChanged', presentedFingerprint: fingerprint, pinnedFingerprint: kept.pin?.fingerprint ?? null };
+    this.o.log(`ssh ${label}: host key ${fingerprint} trusted in place of ${seen.pinnedFingerprint}`);
+    // Connect again at once, with the new pin: no backoff left from the refusals, no session from before.
+    r.failures = 0;
+    r.retryAt = 0;
+    if (r.client) {
+      this.closing.add(r.client);
+      this.endClient(r.client);
+      r.client = null;
+    }
+    if (!r.connecting) this.connected(r).catch(() => {});
+    return { ok: true, fingerprint: presented.fingerprint };
+  }
+
+  /** The host key sshd at `address` presents for `keyType` (a key exchange cut before login); null when it has none of that type. */
+  private presentedHostKey(label: string, address: string, keyType: string): Promise<(SshPublicKey & { fingerprint: string }) | null> {
+    const algorithms = hostKeyAlgorithmsFor(keyType);
+    return new Promise((resolve, reject) => {
+      const client = new Client();
+      let seen: (SshPublicKey & { fingerprint: string }) | null = null;
+      let settled = false;
+      const settle = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        this.endClient(client);
+        fn();
+      };
+      client.on('error', (e: Error & { level?: string }) => {
+        if (seen !== null) settle(() => resolve(seen));
+        else if (pinnedTypeMissing(e)) settle(() => resolve(null));
+        else settle(() => reject(connectError(e, label, address, this.o.connectTimeoutMs, null)));
+      });
+      client.once('close', () => settle(() => (seen !== null ? resolve(seen) : reject(new ReachError('SshUnreachable', label, `connection to ${address}:${this.o.sshPort} closed before the key exchange`)))));
+      client.once('ready', () => settle(() => (seen !== null ? resolve(seen) : reject(new ReachError('HostKeyUnknown', label, 'no host key was presented')))));
+      const config: ConnectConfig = {
+        host: address,
+        port: this.o.sshPort,
+        username: this.o.user,
+        readyTimeout: this.o.connectTimeoutMs,
+        tryKeyboard: false,
+        hostVerifier: (blob: Buffer, verify: (valid: boolean) => void) => {
+          const key = blob.toString('base64');
+          seen = { type: keyTypeOfBlob(blob) ?? 'unknown', key, fingerprint: sshFingerprint(key) };
+          // Only the key is wanted: the exchange stops here, nothing is sent as Quorum's user.
+          verify(false);
+        },
+        ...(algorithms.length > 0 ? { algorithms: { serverHostKey: algorithms as NonNullable<NonNullable<ConnectConfig['algorithms']>['serverHostKey']> } } : {}),
+      };
+      try {
+        client.connect(config);
+      } catch (e) {
+        settle(() => reject(new ReachError('SshUnreachable', label, `could not start an SSH connection: ${messageOf(e)}`, { cause: e })));
+      }
+    });
+  }
+
   /** One SSH connect: TCP, key exchange with the host key checked against the pin, login with Quorum's key. */
   private async handshake(r: Replica, address: string): Promise<Client> {
     const target = r.target;
@@ -369,7 +533,7 @@ export class SshReach implements ReachPort {
             judged.code,
             label,
             judged.code === 'HostKeyChanged'
-              ? `the host key changed: ${judged.presentedFingerprint} presented, ${judged.pinnedFingerprint ?? '?'} pinned for instance id ${target.instanceId}; refused`
+              ? `${hostKeyChangedReason(judged.pinnedFingerprint ?? '?', judged.presentedFingerprint)}; refused`
               : `the host key ${judged.presentedFingerprint} is not one the instance published in its guest attributes; refused`,
             { details: { presentedFingerprint: judged.presentedFingerprint, ...(judged.pinnedFingerprint ? { pinnedFingerprint: judged.pinnedFingerprint } : {}), address } },
           );
@@ -396,7 +560,7 @@ export class SshReach implements ReachPort {
               verify(true);
               return;
             }
-            verdict = new ReachError('HostKeyChanged', label, `the host key changed: ${pin.fingerprint} presented, ${kept.fingerprint} pinned; refused`, {
+            verdict = new ReachError('HostKeyChanged', label, `${hostKeyChangedReason(kept.fingerprint, pin.fingerprint)}; refused`, {
               details: { presentedFingerprint: pin.fingerprint, pinnedFingerprint: kept.fingerprint, address },
             });
             verify(false);
@@ -446,6 +610,8 @@ export class SshReach implements ReachPort {
     r.client = null;
     if (r.idleTimer) clearTimeout(r.idleTimer);
     r.idleTimer = null;
+    if (r.loginCheckTimer) clearTimeout(r.loginCheckTimer);
+    r.loginCheckTimer = null;
     if (!this.closing.has(client)) {
       r.lastError = why;
       for (const fwd of r.opened.values()) fwd.lastError = why;
@@ -512,6 +678,11 @@ function channelOpenError(e: Error & { reason?: unknown }, label: string, remote
     return new ReachError('ForwardingRefused', label, `sshd refused to forward to 127.0.0.1:${remotePort}: ${e.message}`, { cause: e, details });
   }
   return new ReachError('SshUnreachable', label, `SSH connection lost while opening a channel: ${e.message}`, { cause: e, details });
+}
+
+/** ssh2's failure when the host offers none of the host key algorithms asked for. */
+function pinnedTypeMissing(e: Error): boolean {
+  return /host key|no matching/i.test(e.message);
 }
 
 function asReachError(e: unknown, target: ReachTarget): ReachError {

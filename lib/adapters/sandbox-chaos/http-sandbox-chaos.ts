@@ -17,6 +17,7 @@ const instanceSchema = z.object({
   frozen: z.boolean(),
   zoneDown: z.boolean(),
   etcd: z.object({ main: etcdProcess, events: etcdProcess }),
+  sshd: z.boolean(),
 });
 const stateSchema = z.object({ zonesDown: z.array(z.string()), instances: z.array(instanceSchema) });
 const errorSchema = z.object({ error: z.object({ code: z.number(), message: z.string(), errors: z.array(z.object({ reason: z.string() })).optional() }) });

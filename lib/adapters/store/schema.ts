@@ -17,6 +17,8 @@ export type OperationsTable = {
   error: string | null;
   summary: string | null;
   cancel_requested: number;
+  /** The client address of the request that started the operation; null for older rows and requests without one. */
+  source: string | null;
 };
 
 export type StepsTable = {
@@ -218,6 +220,15 @@ export const migrations: Record<string, Migration> = {
     },
     async down(db: Kysely<unknown>) {
       await sql`drop table if exists ssh_host_keys`.execute(db);
+    },
+  },
+  '0005-operation-source': {
+    async up(db: Kysely<unknown>) {
+      // Where the operation was asked from, so its started/succeeded/failed audit rows name it like a refusal does.
+      await db.schema.alterTable('operations').addColumn('source', 'text').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable('operations').dropColumn('source').execute();
     },
   },
 };

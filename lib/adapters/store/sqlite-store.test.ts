@@ -70,6 +70,7 @@ describe('SqliteStore', () => {
         { name: '0002-operation-secrets' },
         { name: '0003-audit-source-append-only' },
         { name: '0004-ssh-host-keys' },
+        { name: '0005-operation-source' },
       ]);
       // WAL is a property of the file, so a second connection sees it.
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
@@ -191,6 +192,25 @@ describe('SqliteStore', () => {
       ['alice@example.com', null],
       ['runner', null],
       ['viewer@example.com', '203.0.113.7'],
+    ]);
+  });
+
+  it('an operation asked from an address: its started, succeeded and failed rows carry its actor and that source (issue 12, finding 6)', async () => {
+    const store = await open();
+    const op = await store.createOperation(newOp('p/r/a', { source: '198.51.100.9' }));
+    expect((await store.getOperation(op.id))?.source).toBe('198.51.100.9');
+    // The runner writes the started row without a source, as it has no request: the store takes the operation's.
+    await store.addAudit({ actor: op.actor, action: 'operation.add-replica', clusterId: 'p/r/a', operationId: op.id, outcome: 'started', detail: { resumed: false } });
+    // A row about the operation by someone else (a cancel) does not borrow the operation's source.
+    await store.addAudit({ actor: 'bob@example.com', action: 'operation.add-replica.cancel', clusterId: 'p/r/a', operationId: op.id, outcome: 'started' });
+    await store.finishOperation(op.id, 'succeeded');
+    const failedOp = await store.createOperation(newOp('p/r/b', { source: '2001:db8::7' }));
+    await store.finishOperation(failedOp.id, 'failed', { error: 'boom' });
+    expect((await store.listAudit()).map((e) => [e.action, e.outcome, e.actor, e.source])).toEqual([
+      ['operation.add-replica', 'failed', 'alice@example.com', '2001:db8::7'],
+      ['operation.add-replica', 'succeeded', 'alice@example.com', '198.51.100.9'],
+      ['operation.add-replica.cancel', 'started', 'bob@example.com', null],
+      ['operation.add-replica', 'started', 'alice@example.com', '198.51.100.9'],
     ]);
   });
 
@@ -351,5 +371,20 @@ describe('SqliteStore', () => {
     expect(await second.forgetHostKeyPin(pin.instanceId)).toBe(true);
     expect(await second.forgetHostKeyPin(pin.instanceId)).toBe(false);
     expect(await second.hostKeyPin(pin.instanceId)).toBeNull();
+  });
+
+  it('replaces a pin only while it is still the one expected (an admin trusting a changed key)', async () => {
+    const store = await open();
+    const pin = { instanceId: '77', instance: 'p/z/m', keyType: 'ssh-ed25519', key: 'AAAAold', fingerprint: 'SHA256:old', source: 'first-use' as const };
+    const next = { ...pin, key: 'AAAAnew', fingerprint: 'SHA256:new', source: 'admin' as const };
+    // Nothing pinned: nothing to replace, and nothing is pinned by it.
+    expect(await store.replaceHostKeyPin('SHA256:old', next)).toEqual({ replaced: false, pin: null });
+    await store.pinHostKeyOnce(pin);
+    // Another expectation than the pin held: unchanged.
+    expect(await store.replaceHostKeyPin('SHA256:other', next)).toMatchObject({ replaced: false, pin: { fingerprint: 'SHA256:old', source: 'first-use' } });
+    expect(await store.replaceHostKeyPin('SHA256:old', next)).toMatchObject({ replaced: true, pin: { fingerprint: 'SHA256:new', key: 'AAAAnew', source: 'admin' } });
+    // The same request again (a double click, a second admin) finds the new pin and changes nothing.
+    expect(await store.replaceHostKeyPin('SHA256:old', { ...next, key: 'AAAAthird', fingerprint: 'SHA256:third' })).toMatchObject({ replaced: false, pin: { fingerprint: 'SHA256:new' } });
+    expect(await store.hostKeyPin('77')).toMatchObject({ fingerprint: 'SHA256:new', source: 'admin' });
   });
 });

@@ -79,6 +79,7 @@ const operationRow = z.object({
   error: z.string().nullable(),
   summary: z.string().nullable(),
   cancel_requested: z.number().int(),
+  source: z.string().nullable(),
 });
 
 const stepRow = z.object({
@@ -140,6 +141,7 @@ function toOperation(row: Selectable<OperationsTable>): Operation {
     error: r.error,
     summary: r.summary,
     cancelRequested: r.cancel_requested !== 0,
+    source: r.source,
   };
 }
 
@@ -291,6 +293,7 @@ export class SqliteStore implements Store {
           error: null,
           summary: null,
           cancel_requested: 0,
+          source: input.source ?? null,
         })
         .execute();
       if (input.plan.steps.length > 0) {
@@ -459,8 +462,8 @@ export class SqliteStore implements Store {
           operation_id: op.id,
           outcome: status,
           detail: JSON.stringify({ summary: op.summary, error: op.error }),
-          // The runner ends operations; no request is behind this entry.
-          source: null,
+          // The runner ends operations: the entry names where the operation was asked from.
+          source: op.source,
         })
         .execute();
       return op;
@@ -492,6 +495,12 @@ export class SqliteStore implements Store {
 
   async addAudit(entry: NewAuditEntry): Promise<AuditEntry> {
     const db = await this.q();
+    let source = entry.source ?? null;
+    if (entry.source === undefined && entry.operationId) {
+      // An operation's own row (the runner's `started`) carries the source the operation was asked from.
+      const op = await db.selectFrom('operations').select(['kind', 'source']).where('id', '=', entry.operationId).executeTakeFirst();
+      if (op && entry.action === `operation.${op.kind}`) source = op.source;
+    }
     const row = await db
       .insertInto('audit')
       .values({
@@ -502,7 +511,7 @@ export class SqliteStore implements Store {
         operation_id: entry.operationId ?? null,
         outcome: entry.outcome,
         detail: JSON.stringify(entry.detail ?? null),
-        source: entry.source ?? null,
+        source,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -554,6 +563,19 @@ export class SqliteStore implements Store {
         .execute();
       const row = await tx.selectFrom('ssh_host_keys').selectAll().where('instance_id', '=', pin.instanceId).executeTakeFirstOrThrow();
       return toHostKeyPin(row);
+    });
+  }
+
+  async replaceHostKeyPin(expectedFingerprint: string, pin: Omit<HostKeyPin, 'pinnedAt'>): Promise<{ replaced: boolean; pin: HostKeyPin | null }> {
+    return this.immediate(async (tx) => {
+      const result = await tx
+        .updateTable('ssh_host_keys')
+        .set({ instance: pin.instance, key_type: pin.keyType, key: pin.key, fingerprint: pin.fingerprint, source: pin.source, pinned_at: this.now() })
+        .where('instance_id', '=', pin.instanceId)
+        .where('fingerprint', '=', expectedFingerprint)
+        .executeTakeFirst();
+      const row = await tx.selectFrom('ssh_host_keys').selectAll().where('instance_id', '=', pin.instanceId).executeTakeFirst();
+      return { replaced: result.numUpdatedRows > BigInt(0), pin: row ? toHostKeyPin(row) : null };
     });
   }
 

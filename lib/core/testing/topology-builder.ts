@@ -292,3 +292,26 @@ export function buildTopology(spec: TopologySpec): Topology {
     nodes: regionZones.map((zone) => ({ name: `${masterName.replace(/-master$/, '')}-minion-${zone.slice(-1)}`, zone, ready: true })),
   };
 }
+
+/**
+ * Gives every replica whose etcd `cluster` answered a peer report (Replica.etcdPeers): it sees every other
+ * answering member of the list except those of `cut` pairs (replica names), as etcd's active peer links would read in a
+ * partition. `unreported` replicas get no report.
+ */
+export function withPeerLinks(t: Topology, cuts: ReadonlyArray<readonly [string, string]>, opts: { cluster?: EtcdClusterName; unreported?: readonly string[] } = {}): Topology {
+  const cluster = opts.cluster ?? 'main';
+  const members = t.etcd[cluster].members ?? [];
+  const idOf = new Map(t.replicas.flatMap((r) => (r.etcd[cluster].ok ? [[r.name, r.etcd[cluster].memberId] as const] : [])));
+  const cut = (a: string, b: string) => cuts.some(([x, y]) => (x === a && y === b) || (x === b && y === a));
+  const nameOfId = new Map([...idOf].map(([name, id]) => [id, name]));
+  return {
+    ...t,
+    replicas: t.replicas.map((r) => {
+      const id = idOf.get(r.name);
+      if (id === undefined || opts.unreported?.includes(r.name)) return r;
+      // A member whose etcd does not answer has no active link either.
+      const activePeers = members.map((m) => m.id).filter((m) => m !== id && nameOfId.has(m) && !cut(r.name, nameOfId.get(m) ?? ''));
+      return { ...r, etcdPeers: { ...r.etcdPeers, [cluster]: { ok: true, activePeers, hasLeader: true } } };
+    }),
+  };
+}

@@ -12,6 +12,9 @@ import { z } from 'zod';
 import { storePathIn } from '@/lib/adapters/store/sqlite-store';
 import { KeyedLimiter } from '@/lib/core/rate-limit';
 import { container } from '@/lib/server/container';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, passwordProblem } from '@/lib/core/password-policy';
+import { afterAuthEndpoint, beforeAuthEndpoint, type HookCtx } from './auth-hooks';
+import { CLIENT_ADDRESS_HEADER } from './source';
 
 // Sign-in (issue 5) with better-auth on the project's store: its tables (user, session, account,
 // verification) live in the same SQLite file as the journal. Email and password with the library's hashing
@@ -76,7 +79,10 @@ function createAuth(dataDir: string, env: AuthEnv, allowedOrigins: readonly stri
     // Same-origin by default (the origin the request came to, as Next checks server actions), plus the
     // configured public URL and QUORUM_ALLOWED_ORIGINS: sign-in from any other page is refused.
     trustedOrigins: (request?: Request) => [...(request ? [requestOrigin(request)] : []), ...allowedOrigins],
-    emailAndPassword: { enabled: true, disableSignUp: true, minPasswordLength: 12, maxPasswordLength: 256 },
+    // The rest of the password policy (not the email, not guessable: zxcvbn-ts) is checked in the before hook.
+    emailAndPassword: { enabled: true, disableSignUp: true, minPasswordLength: MIN_PASSWORD_LENGTH, maxPasswordLength: MAX_PASSWORD_LENGTH },
+    // Set on the bootstrap admin: every page sends them to /account until they have set a password of their own.
+    user: { additionalFields: { mustChangePassword: { type: 'boolean', required: false, defaultValue: false, input: false } } },
     socialProviders: google,
     session: { expiresIn: 60 * 60 * 12, updateAge: 60 * 60 },
     // viewer by default; only 'admin' may use the admin plugin's own endpoints (Quorum's user actions check too).
@@ -90,7 +96,7 @@ function createAuth(dataDir: string, env: AuthEnv, allowedOrigins: readonly stri
     },
     hooks: {
       before: createAuthMiddleware(async (ctx) => {
-        if (ctx.path !== '/sign-in/email') return;
+        if (ctx.path !== '/sign-in/email') return beforeAuthEndpoint(ctx as unknown as HookCtx);
         const body: unknown = ctx.body;
         const email = typeof body === 'object' && body !== null && 'email' in body && typeof body.email === 'string' ? body.email.trim().toLowerCase() : '';
         const taken = perAccount.take(email, performance.now());
@@ -98,8 +104,17 @@ function createAuth(dataDir: string, env: AuthEnv, allowedOrigins: readonly stri
         const seconds = Math.max(1, Math.ceil(taken.retryAfterMs / 1000));
         throw new APIError('TOO_MANY_REQUESTS', { message: `Too many sign-in attempts for this account: try again in ${seconds} s.` }, { 'X-Retry-After': String(seconds) });
       }),
+      after: createAuthMiddleware(async (ctx) => {
+        await afterAuthEndpoint(ctx as unknown as HookCtx);
+      }),
     },
-    advanced: { useSecureCookies: secure, defaultCookieAttributes: { httpOnly: true, sameSite: 'lax', secure } },
+    advanced: {
+      useSecureCookies: secure,
+      defaultCookieAttributes: { httpOnly: true, sameSite: 'lax', secure },
+      // The per-address limit keys on the address the server stamped on the request (lib/server/auth/source.ts:
+      // the socket peer; X-Forwarded-For only from QUORUM_TRUSTED_PROXIES), never on a header a client sets.
+      ipAddress: { ipAddressHeaders: [CLIENT_ADDRESS_HEADER] },
+    },
     telemetry: { enabled: false },
   });
 }
@@ -133,8 +148,10 @@ export function bootstrapPasswordFile(dataDir: string): string {
 }
 
 /**
- * On the first start (no user at all), creates the admin account with a random one-time password, prints it
- * once to the console and writes it to a 0600 file in the data dir. There is no default password anywhere.
+ * On the first start (no user at all), creates the admin account with a random one-time password (checked
+ * against the password policy like any other), writes it to a 0600 file in the data dir and prints where that
+ * file is, never the password (console output ends up in logs). There is no default password anywhere. The
+ * account must set a password of its own at its first sign-in (mustChangePassword).
  */
 export async function ensureBootstrapAdmin(log: (line: string) => void = console.log): Promise<void> {
   const auth = await getAuth();
@@ -142,8 +159,10 @@ export async function ensureBootstrapAdmin(log: (line: string) => void = console
   const users = await ctx.adapter.count({ model: 'user' });
   if (users > 0) return;
   const env = authEnv();
-  const password = randomBytes(18).toString('base64url');
-  await auth.api.createUser({ body: { email: env.QUORUM_ADMIN_EMAIL, password, name: 'Administrator', role: 'admin' } });
+  let password = randomBytes(18).toString('base64url');
+  while (passwordProblem(password, { email: env.QUORUM_ADMIN_EMAIL, name: 'Administrator' }) !== null) password = randomBytes(18).toString('base64url');
+  const created = await auth.api.createUser({ body: { email: env.QUORUM_ADMIN_EMAIL, password, name: 'Administrator', role: 'admin' } });
+  await ctx.internalAdapter.updateUser(created.user.id, { mustChangePassword: true });
   const file = bootstrapPasswordFile(container().env.QUORUM_DATA_DIR);
   writeFileSync(file, `email: ${env.QUORUM_ADMIN_EMAIL}\npassword: ${password}\n`, { mode: 0o600 });
   log(
@@ -151,8 +170,8 @@ export async function ensureBootstrapAdmin(log: (line: string) => void = console
       '',
       '==================== Quorum: first start ====================',
       `  Admin account: ${env.QUORUM_ADMIN_EMAIL}`,
-      `  One-time password: ${password}`,
-      `  (also in ${file}, mode 0600). Sign in, change it, then delete that file.`,
+      `  Its one-time password is in ${file} (mode 0600).`,
+      '  Sign in with it, set a new password (Quorum asks for one), then delete that file.',
       '=============================================================',
       '',
     ].join('\n'),

@@ -22,3 +22,26 @@ export async function currentCaller(): Promise<Caller | null> {
   const { sessionCaller } = await import('./session');
   return sessionCaller();
 }
+
+/** The client address of the current request (lib/server/auth/source.ts), or null outside a request. */
+export async function currentSource(): Promise<string | null> {
+  try {
+    const [{ headers }, { sourceOf }] = await Promise.all([import('next/headers'), import('./source')]);
+    return sourceOf(await headers());
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * For a live stream: whether the session that opened it is still valid, asked again on a timer (sign-out,
+ * expiry, a disabled account end it). With a test resolver installed, whether it still names a caller.
+ */
+export async function currentSessionValidity(): Promise<() => Promise<boolean>> {
+  if (testResolver) {
+    const resolver = testResolver;
+    return async () => (await resolver()) !== null;
+  }
+  const { sessionValidity } = await import('./session');
+  return sessionValidity();
+}

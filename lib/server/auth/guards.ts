@@ -16,9 +16,13 @@ export async function routeCaller(role: Role): Promise<{ caller: Caller; denied:
   return { caller, denied: null };
 }
 
-/** Pages: the signed-in caller; nobody signed in goes to the sign-in page, and comes back to `path` after. */
+/**
+ * Pages: the signed-in caller; nobody signed in goes to the sign-in page, and comes back to `path` after. An
+ * account that still has its one-time password (the bootstrap admin) is sent to /account until it sets its own.
+ */
 export async function pageCaller(path: string): Promise<Caller> {
   const caller = await currentCaller().catch(() => null);
   if (!caller) redirect(`/sign-in?next=${encodeURIComponent(path)}`);
+  if (caller.mustChangePassword && path !== '/account') redirect(`/account?set-password=1&next=${encodeURIComponent(path)}`);
   return caller;
 }

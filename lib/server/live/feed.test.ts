@@ -87,4 +87,72 @@ describe('sseResponse', () => {
       'snapshot 4',
     ]);
   });
+
+  it('ends the stream within one check period once its session is no longer valid, and stops its subscription', async () => {
+    const { feed } = countingFeed(null);
+    let valid = true;
+    const reader = sseResponse(feed, new AbortController().signal, { sessionValid: async () => valid, sessionCheckMs: 2_000 }).body?.getReader();
+    await vi.advanceTimersByTimeAsync(4_100);
+    expect(feed.subscriberCount).toBe(1);
+    valid = false;
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(feed.subscriberCount).toBe(0);
+    let text = '';
+    for (;;) {
+      const chunk = await reader?.read();
+      if (!chunk || chunk.done) break;
+      text += new TextDecoder().decode(chunk.value);
+    }
+    expect(text).toContain('event: snapshot');
+    expect(text.trim().split('\n\n').at(-1)).toMatch(/^event: session-ended\ndata: \{"message":"Your session ended/);
+  });
+
+  it('treats a failing session check as an ended session', async () => {
+    const { feed } = countingFeed(null);
+    sseResponse(feed, new AbortController().signal, { sessionValid: () => Promise.reject(new Error('db gone')), sessionCheckMs: 1_000 });
+    await vi.advanceTimersByTimeAsync(1_100);
+    expect(feed.subscriberCount).toBe(0);
+  });
+
+  it('lets go of a client that stopped reading (the runtime never cancelled): the feed stops, the slot comes back once', async () => {
+    const { feed } = countingFeed(null);
+    let closes = 0;
+    sseResponse(feed, new AbortController().signal, { onClose: () => void closes++, livenessCheckMs: 1_000, stalledMessages: 5 });
+    await vi.advanceTimersByTimeAsync(2_100);
+    expect(feed.subscriberCount).toBe(1); // 5 messages unread: not yet
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(feed.subscriberCount).toBe(0);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(closes).toBe(1);
+  });
+
+  it('ends within one check when the request is aborted, even if no abort event reaches it', async () => {
+    const { feed } = countingFeed(null);
+    const aborted = new AbortController();
+    let closes = 0;
+    // A signal whose listeners are never called, as a busy runtime may leave it: only its state says it is aborted.
+    const quiet = { get aborted() { return aborted.signal.aborted; }, addEventListener: () => {} } as unknown as AbortSignal;
+    sseResponse(feed, quiet, { onClose: () => void closes++, livenessCheckMs: 1_000 });
+    await vi.advanceTimersByTimeAsync(1_100);
+    expect(feed.subscriberCount).toBe(1);
+    aborted.abort();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(feed.subscriberCount).toBe(0);
+    expect(closes).toBe(1);
+  });
+
+  it('keeps a client that reads, however long it stays', async () => {
+    const { feed } = countingFeed(null);
+    let closes = 0;
+    const reader = sseResponse(feed, new AbortController().signal, { onClose: () => void closes++, livenessCheckMs: 1_000, stalledMessages: 5 }).body?.getReader();
+    for (let i = 0; i < 40; i++) {
+      await vi.advanceTimersByTimeAsync(500);
+      await reader?.read();
+    }
+    expect(feed.subscriberCount).toBe(1);
+    expect(closes).toBe(0);
+    await reader?.cancel();
+    expect(feed.subscriberCount).toBe(0);
+    expect(closes).toBe(1);
+  });
 });

@@ -76,19 +76,51 @@ export function feedFor<T>(key: string, create: () => Feed<T>): Feed<T> {
 
 const encoder = new TextEncoder();
 
+/** How often an open stream asks whether its session is still valid (sign-out, expiry, a disabled account). */
+export const SESSION_CHECK_MS = 2_000;
+
 /**
- * A text/event-stream Response relaying a feed until the client goes away: `event: snapshot` (the data),
- * `event: failure` ({ message }), and, before either, `event: refresh` (a RefreshPace) when the feed is paced
- * and its period differs from the one last sent on this stream.
+ * A stream whose reader has not taken this many messages is abandoned: the client went away without the runtime
+ * cancelling the stream (a busy server, a proxy keeping the socket), so it is closed and the feed let go.
  */
-export function sseResponse<T>(feed: Feed<T>, signal: AbortSignal): Response {
+export const STALLED_MESSAGES = 40;
+
+export type StreamOptions = {
+  /** Asked every `sessionCheckMs`: false (or a throw) ends the stream with `event: session-ended`. */
+  sessionValid?: () => Promise<boolean>;
+  sessionCheckMs?: number;
+  /** Called once when the stream ends, however it ends (a stream slot given back). */
+  onClose?: () => void;
+  /** How often the stream checks that its client is still there (aborted request, unread backlog). */
+  livenessCheckMs?: number;
+  stalledMessages?: number;
+};
+
+/**
+ * A text/event-stream Response relaying a feed until the client goes away or its session ends: `event:
+ * snapshot` (the data), `event: failure` ({ message }), and, before either, `event: refresh` (a RefreshPace)
+ * when the feed is paced and its period differs from the one last sent on this stream. With `sessionValid`,
+ * a session that is no longer valid ends the stream within `sessionCheckMs` (`event: session-ended`, then
+ * close): a signed-out or disabled user's page stops receiving at once, not at the next reconnect.
+ */
+export function sseResponse<T>(feed: Feed<T>, signal: AbortSignal, opts: StreamOptions = {}): Response {
   let unsubscribe = () => {};
   let keepAlive: ReturnType<typeof setInterval> | undefined;
+  let sessionTimer: ReturnType<typeof setTimeout> | undefined;
+  let liveness: ReturnType<typeof setInterval> | undefined;
+  let closed = false;
+  const end = () => {
+    if (!closed) opts.onClose?.();
+    closed = true;
+    unsubscribe();
+    if (keepAlive) clearInterval(keepAlive);
+    if (liveness) clearInterval(liveness);
+    if (sessionTimer) clearTimeout(sessionTimer);
+  };
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
       const close = () => {
-        unsubscribe();
-        if (keepAlive) clearInterval(keepAlive);
+        end();
         try {
           controller.close();
         } catch {
@@ -117,16 +149,41 @@ export function sseResponse<T>(feed: Feed<T>, signal: AbortSignal): Response {
         }
       }, 15_000);
       signal.addEventListener('abort', close, { once: true });
+      // No work outlives its client: an aborted request, or a reader that stopped reading, ends the stream (and the
+      // feed stops with its last subscriber), even when the runtime never cancels it.
+      const stalled = opts.stalledMessages ?? STALLED_MESSAGES;
+      liveness = setInterval(() => {
+        if (signal.aborted || (controller.desiredSize ?? 0) < -stalled) close();
+      }, opts.livenessCheckMs ?? SESSION_CHECK_MS);
+      const sessionValid = opts.sessionValid;
+      if (sessionValid) {
+        const check = async () => {
+          const valid = await sessionValid().catch(() => false);
+          if (closed) return;
+          if (valid) {
+            sessionTimer = setTimeout(() => void check(), opts.sessionCheckMs ?? SESSION_CHECK_MS);
+            return;
+          }
+          try {
+            controller.enqueue(encoder.encode(`event: session-ended\ndata: {"message":"Your session ended (signed out, expired or the account was disabled): sign in again."}\n\n`));
+          } catch {
+            // the client is gone already
+          }
+          close();
+        };
+        sessionTimer = setTimeout(() => void check(), opts.sessionCheckMs ?? SESSION_CHECK_MS);
+      }
     },
     cancel() {
-      unsubscribe();
-      if (keepAlive) clearInterval(keepAlive);
+      end();
     },
   });
   return new Response(stream, {
     headers: {
       'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-cache, no-transform',
+      // What proxy.ts sets on every event stream (lib/server/security/headers.ts), for a stream served without it.
+      'Cache-Control': 'private, no-store, no-transform',
+      Vary: 'Cookie',
       Connection: 'keep-alive',
       'X-Accel-Buffering': 'no',
     },

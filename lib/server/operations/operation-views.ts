@@ -1,4 +1,5 @@
 import 'server-only';
+import { parsePlanCalls } from '@/lib/core/dry-run';
 import type { OperationView } from '@/lib/core/operation-view';
 import type { Store } from '@/lib/ports/store';
 import { describeError } from '@/lib/server/describe-error';
@@ -28,6 +29,8 @@ export async function readOperationView(store: Store, id: string): Promise<Opera
     error: shown(operation.error),
     outcome: shown(operation.summary),
     kubeUpCommand: text(plan.kubeUpCommand),
+    // As the plan was when the operation was created, whatever the planner lists today.
+    calls: parsePlanCalls(plan.calls),
     steps: steps.map((s) => ({
       index: s.index,
       title: s.title,
@@ -38,6 +41,7 @@ export async function readOperationView(store: Store, id: string): Promise<Opera
       progress: s.progress,
       error: shown(s.error),
       transient: text((operation.plan.steps[s.index] as Record<string, unknown> | undefined)?.transient),
+      zone: text(operation.plan.steps[s.index]?.params.zone),
     })),
     log: log.slice(-200).map((l) => ({ id: l.id, at: l.at, level: l.level, message: redactSecrets(l.message) })),
     observedAt: new Date().toISOString(),

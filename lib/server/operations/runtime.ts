@@ -1,4 +1,5 @@
 import 'server-only';
+import { inOperationLane } from '@/lib/adapters/compute-rate-limit';
 import { container } from '@/lib/server/container';
 import { createRunner, type Runner, type RunnerOptions } from './runner';
 import { createStepCompensations, createStepExecutors } from './steps';
@@ -14,13 +15,19 @@ export function operationsRunner(): Runner {
     holder[KEY] = createRunner({
       store: c.store,
       clock: c.clock,
-      executors: createStepExecutors(c),
-      compensations: createStepCompensations(c),
+      // Every Compute call of a step runs in the operation lane: it never waits behind the live views' calls.
+      executors: inOperationLanes(createStepExecutors(c)),
+      compensations: inOperationLanes(createStepCompensations(c)),
       log: (level, message, error) => console[level === 'info' ? 'log' : level](`[operations] ${message}`, error ?? ''),
-      ...(c.env.QUORUM_FAILPOINT ? { checkpoint: failpoint(c.env.QUORUM_FAILPOINT) } : {}),
+      ...(c.env.QUORUM_FAILPOINT && c.env.QUORUM_FAILPOINT !== 'after-insert-sent' ? { checkpoint: failpoint(c.env.QUORUM_FAILPOINT) } : {}),
     });
   }
   return holder[KEY];
+}
+
+/** The executors (or compensations) with each run in the Compute operation lane. */
+export function inOperationLanes<A, R>(steps: Record<string, (ctx: A) => Promise<R>>): Record<string, (ctx: A) => Promise<R>> {
+  return Object.fromEntries(Object.entries(steps).map(([kind, step]) => [kind, (ctx: A) => inOperationLane(() => step(ctx))]));
 }
 
 /**

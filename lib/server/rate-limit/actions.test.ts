@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkMutationRate, createMutationRateLimiter } from './actions';
+import { checkMutationRate, checkPreviewRate, createMutationRateLimiter, previewRateRefusal } from './actions';
 
 function limiterAt(perMinute: number, burst: number) {
   const clock = { now: 0 };
@@ -38,5 +38,17 @@ describe('checkMutationRate', () => {
     const results = Array.from({ length: 11 }, () => checkMutationRate(user));
     expect(results.slice(0, 10).every((r) => r.ok)).toBe(true);
     expect(results[10]).toMatchObject({ ok: false });
+  });
+});
+
+describe('checkPreviewRate', () => {
+  it('is a limiter of its own (previews do not use up changes), with the configured burst, and refuses in words', () => {
+    const user = `preview-user-${Math.random()}`;
+    const results = Array.from({ length: 11 }, () => checkPreviewRate(user));
+    expect(results.slice(0, 10).every((r) => r.ok)).toBe(true);
+    expect(results[10]).toMatchObject({ ok: false });
+    expect(checkMutationRate(user)).toEqual({ ok: true });
+    const refusal = previewRateRefusal(2);
+    expect(refusal).toEqual({ ok: false, code: 'RateLimited', message: 'Too many plan previews in a short time; try again in 2 s.', retryAfterSeconds: 2 });
   });
 });

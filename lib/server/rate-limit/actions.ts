@@ -2,8 +2,9 @@ import 'server-only';
 import { KeyedLimiter } from '@/lib/core/rate-limit';
 import { env as processEnv, type Env } from '@/lib/server/env';
 
-// Per-user rate limit of mutating server actions (issue 5). defineAction asks before it runs a mutating action
-// and turns a refusal into the typed `RateLimited` error; sign-in attempts are limited by better-auth itself.
+// Per-user rate limits of server actions: mutating ones (issue 5; defineAction asks before it runs one) and plan
+// previews (issue 12: each plans on a fresh Compute read; the preview actions ask). A refusal is the typed
+// `RateLimited` error with the seconds to wait; sign-in attempts are limited by better-auth itself.
 
 export type MutationRateCheck = { ok: true } | { ok: false; retryAfterSeconds: number };
 
@@ -36,6 +37,26 @@ export function checkMutationRate(userId: string): MutationRateCheck {
   const holder = globalThis as Holder;
   holder[KEY] ??= createMutationRateLimiter(actionRateLimitsOf(processEnv));
   return holder[KEY](userId);
+}
+
+const PREVIEW_KEY = Symbol.for('quorum.server.preview-rate-limiter');
+type PreviewHolder = { [PREVIEW_KEY]?: (userId: string) => MutationRateCheck };
+
+/** Counts a plan preview of `userId`; refused when the user is over QUORUM_PREVIEW_RATE_PER_MINUTE / QUORUM_PREVIEW_BURST. */
+export function checkPreviewRate(userId: string): MutationRateCheck {
+  const holder = globalThis as PreviewHolder;
+  holder[PREVIEW_KEY] ??= createMutationRateLimiter(previewRateLimits());
+  return holder[PREVIEW_KEY](userId);
+}
+
+/** The typed refusal of a preview over the rate. */
+export function previewRateRefusal(retryAfterSeconds: number): { ok: false; code: 'RateLimited'; message: string; retryAfterSeconds: number } {
+  return { ok: false, code: 'RateLimited', message: `Too many plan previews in a short time; try again in ${retryAfterSeconds} s.`, retryAfterSeconds };
+}
+
+/** The per-user limits of plan previews in force in this process, for the settings page. */
+export function previewRateLimits(): ActionRateLimits {
+  return { perMinute: processEnv.QUORUM_PREVIEW_RATE_PER_MINUTE, burst: processEnv.QUORUM_PREVIEW_BURST };
 }
 
 /** The per-user limits in force in this process, for the settings page. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { contentSecurityPolicy, newNonce, securityHeaders, servedOverHttps } from './headers';
+import { contentSecurityPolicy, newNonce, routeHandlerCacheHeaders, securityHeaders, servedOverHttps } from './headers';
 
 /** The CSP as directive -> sources, so a test names what it checks instead of matching one long string. */
 function directives(csp: string): Record<string, string[]> {
@@ -88,5 +88,21 @@ describe('servedOverHttps', () => {
     ['http://10.0.0.5:3000/', 'http', false],
   ])('%s with X-Forwarded-Proto %s -> %s', (url, proto, https) => {
     expect(servedOverHttps(url, proto)).toBe(https);
+  });
+});
+
+describe('routeHandlerCacheHeaders', () => {
+  it.each([
+    ['/api/health', 'private, no-store'],
+    ['/api/clusters/sandbox-project~europe-west1~prod-master', 'private, no-store'],
+    ['/api/auth/get-session', 'private, no-store'],
+    ['/api/fleet/events', 'private, no-store, no-transform'],
+    ['/api/operations/00000000-0000-4000-8000-000000000000/events', 'private, no-store, no-transform'],
+  ])('%s: %s, varying on the cookie', (path, cacheControl) => {
+    expect(routeHandlerCacheHeaders(path)).toEqual({ 'Cache-Control': cacheControl, Vary: 'Cookie' });
+  });
+
+  it.each(['/', '/clusters/x', '/apiary', '/users'])('%s is a page: Next sets its own', (path) => {
+    expect(routeHandlerCacheHeaders(path)).toBeNull();
   });
 });

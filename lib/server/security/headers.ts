@@ -59,6 +59,18 @@ export function securityHeaders(options: SecurityHeaderOptions): Record<string, 
   };
 }
 
+/**
+ * Route handlers answer per user (the session cookie decides what, and whether, they answer), with live state or
+ * an account's data: no cache, shared or the browser's, may keep or reuse a response (issue 12, finding 8). Their
+ * event streams (`.../events`) may not be transformed either: a proxy that buffers or recompresses one holds the
+ * live feed back. Null for any other path: pages get Next's own `private, no-cache, no-store`. proxy.ts sets these
+ * and they win over a route's own, so this is the one place they are decided.
+ */
+export function routeHandlerCacheHeaders(pathname: string): Record<string, string> | null {
+  if (pathname !== '/api' && !pathname.startsWith('/api/')) return null;
+  return { 'Cache-Control': pathname.endsWith('/events') ? 'private, no-store, no-transform' : 'private, no-store', Vary: 'Cookie' };
+}
+
 /** Whether the browser reached us over https: the URL's scheme, or what a TLS-terminating proxy in front says. */
 export function servedOverHttps(url: string, forwardedProto: string | null): boolean {
   return url.startsWith('https:') || forwardedProto?.split(',')[0]?.trim().toLowerCase() === 'https';

@@ -19,7 +19,7 @@ function keyFragments(): string[] {
 
 beforeAll(async () => {
   secrets = await issueClusterSecrets({ name: 'blue-master', internalIp: '127.30.1.9', staticIp: '127.31.1.4' });
-  metadata = Object.fromEntries(firstMasterMetadata(secrets, { masterName: 'blue-master', zone: 'europe-west1-c', multizone: true, quorumReads: true }).map((i) => [i.key, i.value]));
+  metadata = Object.fromEntries(firstMasterMetadata(secrets, { masterName: 'blue-master', zone: 'europe-west1-c', multizone: true }).map((i) => [i.key, i.value]));
 });
 
 describe('redactSecrets', () => {

@@ -8,9 +8,10 @@ import { container, type Container } from '@/lib/server/container';
 import { operationsRunner } from '@/lib/server/operations/runtime';
 import { rollbackKindsOf } from '@/lib/server/operations/steps';
 import { discoverClusters } from './discover-clusters';
+import { permissionRefusal } from './permissions-preflight';
 import { replicaNameRegex } from './observe-cluster';
 
-export type NewClusterInput = { project: string; masterName: string; zone: string; multizone: boolean; quorumReads: boolean };
+export type NewClusterInput = { project: string; masterName: string; zone: string; multizone: boolean };
 
 /** What the create wizard offers: where a cluster may go, which names are taken, and whether Quorum can run it here. */
 export type CreateClusterChoices = {
@@ -39,7 +40,7 @@ type Planned = { plan: Plan; ref: ClusterRef };
  * address of that name are reused, as a create interrupted before its instance leaves them.
  */
 export async function planNewCluster(input: NewClusterInput, c: Container = container()): Promise<Result<Planned>> {
-  const intent: CreateClusterIntent = { kind: 'create-cluster', masterName: input.masterName, zone: input.zone, multizone: input.multizone, quorumReads: input.quorumReads };
+  const intent: CreateClusterIntent = { kind: 'create-cluster', masterName: input.masterName, zone: input.zone, multizone: input.multizone };
   const { project, masterName, zone } = input;
   if (!c.projects.includes(project)) return fail('NotFound', `${project} is not a project Quorum manages (${c.projects.join(', ')}).`);
   // Names and zone syntax first, in the planner's words.
@@ -71,6 +72,11 @@ export async function planNewCluster(input: NewClusterInput, c: Container = cont
   const holder = await c.store.lockHolder(clusterId(ref));
   const planned = planCreateCluster({ intent, regionZones: regionInfo.zones, operationInProgress: holder !== null, project });
   if (!planned.ok) return fail(planned.refusal.code, planned.refusal.message);
+  // Only where Quorum runs the plan itself: on Compute Engine kube-up creates it, with its user's permissions.
+  if (c.env.QUORUM_PROVIDER === 'sandbox') {
+    const denied = await permissionRefusal(c.permissions, project, planned.plan.steps);
+    if (denied) return fail(denied.code, denied.message);
+  }
   return ok({ plan: planned.plan, ref });
 }
 
@@ -108,6 +114,7 @@ export async function startNewCluster(
       intent: plan.intent,
       plan: { ...plan, rollback: rollbackKindsOf(plan.steps) },
       actor,
+      source,
     });
     void run(operation.id);
     return ok({ operationId: operation.id, clusterId: clusterId(ref) });

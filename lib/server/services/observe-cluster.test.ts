@@ -4,14 +4,17 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { EtcdMember, EtcdMemberStatus, ApiServerProbe, VmStatus } from '@/lib/core/topology';
 import { ComputeBudget } from '@/lib/adapters/compute-rate-limit';
+import type { IamPort } from '@/lib/ports/iam';
+import type { PermissionsPreflight } from '@/lib/server/services/permissions-preflight';
 import type { ComputePort, InstanceInfo } from '@/lib/ports/compute';
 import type { EtcdAdminPort, EtcdEndpoint, EtcdTls } from '@/lib/ports/etcd-admin';
 import type { ApiServerEndpoint, KubeApiPort, KubeCredentials } from '@/lib/ports/kube-api';
 import type { ReachPort } from '@/lib/ports/reach';
 import { ProviderError } from '@/lib/ports/provider-error';
 import type { Store } from '@/lib/ports/store';
-import { endpoints, type Container } from '@/lib/server/container';
+import { endpoints, forPlanning, type Container } from '@/lib/server/container';
 import { parseEnv } from '@/lib/server/env';
+import { ComputeSnapshots } from '@/lib/server/live/compute-snapshots';
 import { FailureTracker } from '@/lib/server/live/failure-tracker';
 import { clustersOf } from './discover-clusters';
 import { observeCluster, replicaNameRegex } from './observe-cluster';
@@ -90,6 +93,8 @@ class FakeWorld {
   ];
   /** Every probe call, in the order made. */
   calls: string[] = [];
+  /** The Compute reads that say which replicas exist, in the order made. */
+  computeCalls: string[] = [];
   etcdCreds: EtcdTls[] = [];
   kubeCreds: KubeCredentials[] = [];
   /** When set, probes wait for this before answering. */
@@ -106,7 +111,20 @@ class FakeWorld {
   compute: ComputePort = observeOnly<ComputePort>({
     listRegionZones: async () => ['europe-west1-b', 'europe-west1-c', 'europe-west1-d'],
     listAllInstances: async () => this.instances,
-    listInstances: async (_p, regex) => this.instances.filter((i) => new RegExp(regex).test(i.name)),
+    listInstances: async (_p, regex) => {
+      this.computeCalls.push('listInstances');
+      return this.instances.filter((i) => new RegExp(regex).test(i.name));
+    },
+    listMasterInstances: async () => {
+      this.computeCalls.push('listMasterInstances');
+      return { instances: this.instances, unreachableZones: [] };
+    },
+    listAllForwardingRules: async () => {
+      this.computeCalls.push('listAllForwardingRules');
+      return { items: [{ region: 'europe-west1', resource: { name: 'prod-master', ipAddress: '127.21.0.9', portRange: '443-443', target: 'prod-master' } }], unreachableRegions: [] };
+    },
+    listAllTargetPools: async () => ({ items: [], unreachableRegions: [] }),
+    listAllAddresses: async () => ({ items: [], unreachableRegions: [] }),
     getForwardingRule: async () => null,
     getTargetPool: async () => null,
     getAddress: async () => null,
@@ -126,6 +144,14 @@ class FakeWorld {
       this.etcdCreds.push(creds);
       if (this.noAccess) return { ok: false, error: 'noaccess: sshd refused the key' };
       return this.answer(okStatus(where(endpoint)));
+    },
+    peers: async (endpoint, creds) => {
+      this.calls.push(`peers ${where(endpoint)}`);
+      this.etcdCreds.push(creds);
+      if (this.noAccess) return { ok: false, error: 'noaccess: sshd refused the key' };
+      // Every member sees the two others (member ids as memberList numbers them).
+      const self = String(this.instances.findIndex((i) => where(endpoint).startsWith(`${i.internalIp}:`)) + 1);
+      return this.answer({ ok: true as const, activePeers: ['1', '2', '3'].filter((id) => id !== self), hasLeader: true });
     },
     close: async () => {},
   });
@@ -151,11 +177,14 @@ class FakeWorld {
     },
   };
 
+  snapshots = new ComputeSnapshots(this.compute, { refreshMs: 5_000 });
+
   container(): Container {
     return {
       env: parseEnv({}),
       compute: this.compute,
       computeBudget: new ComputeBudget({ ratePerSecond: 20, burst: 40, maxWaitMs: 10_000 }),
+      computeSnapshots: this.snapshots,
       etcd: this.etcd,
       kube: this.kube,
       clock: { now: () => new Date('2024-05-01T10:00:00Z') },
@@ -164,6 +193,9 @@ class FakeWorld {
       projects: ['sandbox-project'],
       chaos: null,
       failures: new FailureTracker(),
+      // Observing asks no permissions.
+      iam: observeOnly<IamPort>({}),
+      permissions: observeOnly<PermissionsPreflight>({}),
       probeTimeoutMs: 800,
       // Observing never journals anything.
       store: observeOnly<Store>({}),
@@ -192,6 +224,13 @@ describe('observeCluster', () => {
       ['prod-master-ccc', true, true, true],
     ]);
     expect(t.etcd.main.members).toHaveLength(3);
+    // What each etcd main reports about its peers, read alongside its status (events is not asked).
+    expect(w.calls.filter((c) => c.startsWith('peers ')).sort()).toEqual(['peers 127.20.0.2:2379', 'peers 127.20.0.3:2379', 'peers 127.20.0.4:2379']);
+    expect(t.replicas.map((r) => r.etcdPeers)).toEqual([
+      { main: { ok: true, activePeers: ['2', '3'], hasLeader: true } },
+      { main: { ok: true, activePeers: ['1', '3'], hasLeader: true } },
+      { main: { ok: true, activePeers: ['1', '2'], hasLeader: true } },
+    ]);
     expect(t.settings).toEqual({ multizone: true, quorumReads: true });
     expect(t.observedAt).toBe('2024-05-01T10:00:00.000Z');
   });
@@ -218,7 +257,7 @@ describe('observeCluster', () => {
     // Main by mutual TLS with those credentials, events plain (null), as kube-up's API server dials them.
     expect(new Set(w.etcdCreds.map((c) => c?.clientCert ?? null))).toEqual(new Set([pem('CERTIFICATE', 'good-etcd-client'), null]));
     expect(w.calls.filter((c) => c.startsWith('status ') && c.endsWith(':4002')).length).toBe(2);
-    expect(new Set(w.kubeCreds.map((c) => c.clientKey))).toEqual(new Set([pem('PRIVATE KEY', 'good-admin-key')]));
+    expect(new Set(w.kubeCreds.map((c) => ('clientKey' in c ? c.clientKey : null)))).toEqual(new Set([pem('PRIVATE KEY', 'good-admin-key')]));
   });
 
   it('reports missing credentials on every probe instead of calling without them', async () => {
@@ -287,6 +326,56 @@ describe('observeCluster', () => {
       expect(r.etcd.main).toMatchObject({ ok: false, error: expect.stringMatching(/^noaccess:/) });
       expect(r.apiServer).toMatchObject({ ready: null, error: expect.stringMatching(/^noaccess:/) });
     }
+  });
+});
+
+describe('observeCluster: Compute on its own cadence', () => {
+  it('reads the project-wide snapshot once for many observations, again after a mutation, directly when planning', async () => {
+    let t = 0;
+    const w = new FakeWorld();
+    w.snapshots = new ComputeSnapshots(w.compute, { refreshMs: 5_000, now: () => t });
+    const c = w.container();
+    const first = await observeCluster(PROD, c);
+    for (let i = 0; i < 5; i++) await observeCluster(PROD, c);
+    // Probes every time, Compute once: one aggregatedList of master-named instances (and the regional lists).
+    expect(w.computeCalls).toEqual(['listMasterInstances', 'listAllForwardingRules']);
+    expect(w.calls.filter((call) => call.startsWith('status ')).length).toBe(6 * 6);
+    expect(first.replicas.map((r) => r.name)).toEqual(['prod-master-aaa', 'prod-master-bbb', 'prod-master-ccc']);
+    expect(first.forwardingRule).toMatchObject({ name: 'prod-master', ipAddress: '127.21.0.9' });
+
+    // A replica gone: not seen until the refresh period has passed, or at once after Quorum's own mutation.
+    w.instances = w.instances.slice(0, 2);
+    expect((await observeCluster(PROD, c)).replicas).toHaveLength(3);
+    w.snapshots.invalidate(PROD.project);
+    expect((await observeCluster(PROD, c)).replicas).toHaveLength(2);
+    // Past the period, an observation still gets the last state at once (its probes never wait for Compute) while a
+    // new read runs; the next one has it.
+    w.instances = w.instances.slice(0, 1);
+    t += 5_000;
+    expect((await observeCluster(PROD, c)).replicas).toHaveLength(2);
+    expect((await observeCluster(PROD, c)).replicas).toHaveLength(1);
+    expect(w.computeCalls.filter((call) => call === 'listMasterInstances')).toHaveLength(3);
+
+    // A plan reads Compute as it is now, per cluster.
+    await observeCluster(PROD, forPlanning(c));
+    expect(w.computeCalls.at(-1)).toBe('listInstances');
+  });
+
+  it('peek answers from a recent snapshot without reading Compute, and nothing when it is old or invalidated', async () => {
+    let t = 0;
+    const w = new FakeWorld();
+    w.snapshots = new ComputeSnapshots(w.compute, { refreshMs: 5_000, now: () => t });
+    expect(w.snapshots.peek(PROD.project, 60_000)).toBeNull();
+    await w.snapshots.read(PROD.project);
+    const calls = w.computeCalls.length;
+    t += 59_000;
+    expect(w.snapshots.peek(PROD.project, 60_000)?.masters.instances).toHaveLength(3);
+    t += 1_000;
+    expect(w.snapshots.peek(PROD.project, 60_000)).toBeNull();
+    t -= 1_000;
+    w.snapshots.invalidate(PROD.project);
+    expect(w.snapshots.peek(PROD.project, 60_000)).toBeNull();
+    expect(w.computeCalls.length).toBe(calls);
   });
 });
 

@@ -6,16 +6,21 @@ import {
   type EtcdClusterName,
   type EtcdClusterView,
   type EtcdMemberStatus,
+  type EtcdPeerView,
+  type ForwardingRule,
   type LeaseView,
   type NodeView,
   type Replica,
+  type StaticAddress,
+  type TargetPool,
   type Topology,
   type VmStatus,
 } from '@/lib/core/topology';
-import type { ComputePort, InstanceInfo } from '@/lib/ports/compute';
+import type { ComputePort, InstanceInfo, RegionalListing } from '@/lib/ports/compute';
 import type { EtcdAccess, EtcdEndpoint } from '@/lib/ports/etcd-admin';
 import type { ApiServerEndpoint, KubeCredentials } from '@/lib/ports/kube-api';
 import { container, type Container } from '@/lib/server/container';
+import { isKubeUpMasterName } from '@/lib/server/live/compute-snapshots';
 
 // observeCluster gathers a cluster's Topology. Compute reads come first (they say which replicas exist);
 // then every probe of every replica runs at once, each with the probe deadline, so a dead or frozen
@@ -53,6 +58,47 @@ function regionZonesOf(compute: ComputePort, project: string, region: string, no
   return zones;
 }
 
+type ClusterCompute = {
+  instances: InstanceInfo[];
+  forwardingRule: ForwardingRule | null;
+  targetPool: TargetPool | null;
+  staticAddress: StaticAddress | null;
+};
+
+/** The cluster's Compute resources read directly: four calls, for planning (fresh) and names kube-up does not give. */
+async function readClusterCompute(c: Container, { project, region, masterName }: ClusterRef): Promise<ClusterCompute> {
+  const [instances, forwardingRule, targetPool, staticAddress] = await Promise.all([
+    // Replicas are looked for in every zone, not only the region's, so one placed outside it is seen (and flagged).
+    c.compute.listInstances(project, replicaNameRegex(masterName)),
+    c.compute.getForwardingRule(project, region, masterName),
+    c.compute.getTargetPool(project, region, masterName),
+    c.compute.getAddress(project, region, `${masterName}-ip`),
+  ]);
+  return { instances, forwardingRule, targetPool, staticAddress };
+}
+
+/**
+ * The cluster's Compute resources from its project's shared snapshot (lib/server/live/compute-snapshots.ts), so
+ * live views cost no Compute call of their own. A zone or region the snapshot could not see falls back to the
+ * direct reads, which fail or answer as Compute does, rather than show a replica or load balancer as missing.
+ */
+async function clusterCompute(c: Container, ref: ClusterRef): Promise<ClusterCompute> {
+  if (c.freshCompute === true || !isKubeUpMasterName(ref.masterName)) return readClusterCompute(c, ref);
+  const s = await c.computeSnapshots.read(ref.project);
+  if (s.masters.unreachableZones.length > 0 || [s.forwardingRules, s.targetPools, s.addresses].some((l) => l.unreachableRegions.includes(ref.region))) {
+    return readClusterCompute(c, ref);
+  }
+  const replica = new RegExp(replicaNameRegex(ref.masterName));
+  const inRegion = <T extends { name: string }>(listing: RegionalListing<T>, name: string): T | null =>
+    listing.items.find((i) => i.region === ref.region && i.resource.name === name)?.resource ?? null;
+  return {
+    instances: s.masters.instances.filter((i) => replica.test(i.name)),
+    forwardingRule: inRegion(s.forwardingRules, ref.masterName),
+    targetPool: inRegion(s.targetPools, ref.masterName),
+    staticAddress: inRegion(s.addresses, `${ref.masterName}-ip`),
+  };
+}
+
 type ClusterCredentials = {
   /** Main by mutual TLS or plain http as the metadata says, events plain http; null when unreadable. */
   etcd: EtcdAccess | null;
@@ -63,6 +109,19 @@ type ClusterCredentials = {
   kubeProblem: string;
 };
 
+// What each master's metadata says, per metadata object read from Compute. Live views observe from the project's
+// snapshot, whose instances (and their metadata objects) stay the same until the next Compute read: without this,
+// every observation (each second for the fleet, for every master of every cluster) parsed kube-env's YAML and
+// gunzipped the etcd certificates again. Weak: an entry goes with the snapshot that held its metadata.
+const metadataRead = new WeakMap<Readonly<Record<string, string>>, MasterMetadata | null>();
+
+function masterMetadataOf(instance: InstanceInfo): MasterMetadata | null {
+  if (metadataRead.has(instance.metadata)) return metadataRead.get(instance.metadata) ?? null;
+  const m = readMasterMetadata(instance.metadata);
+  metadataRead.set(instance.metadata, m);
+  return m;
+}
+
 /**
  * Credentials from the first RUNNING replica whose metadata has them (then any replica); settings from
  * the first replica with a readable kube-env.
@@ -70,7 +129,7 @@ type ClusterCredentials = {
 export function clusterCredentials(instances: readonly InstanceInfo[]): ClusterCredentials {
   const ordered = [...instances.filter((i) => i.status === 'RUNNING'), ...instances.filter((i) => i.status !== 'RUNNING')];
   const read: MasterMetadata[] = ordered.flatMap((i) => {
-    const m = readMasterMetadata(i.metadata);
+    const m = masterMetadataOf(i);
     return m ? [m] : [];
   });
   const etcd = read.find((m) => m.etcd)?.etcd ?? null;
@@ -94,6 +153,8 @@ type ReplicaProbes = {
   /** Endpoint per etcd cluster when the replica can be asked. */
   etcdEndpoints: Partial<Record<EtcdClusterName, EtcdEndpoint>>;
   etcd: Record<EtcdClusterName, Promise<EtcdMemberStatus>>;
+  /** What etcd main reports about its peers; null when it is not asked (the replica cannot run it, no credentials). */
+  mainPeers: Promise<EtcdPeerView> | null;
   apiServerUrl: ApiServerEndpoint | null;
   apiServer: Promise<ApiServerProbe>;
 };
@@ -116,6 +177,10 @@ function startReplicaProbes(c: Container, project: string, instance: InstanceInf
     return creds.etcd ? c.etcd.status(endpoint, creds.etcd[cluster], timeout) : Promise.resolve({ ok: false, error: creds.etcdProblem });
   };
   const etcd = { main: statusOf('main'), events: statusOf('events') };
+  // Peers of etcd main only (one GET per replica): a partition cuts main and events alike, as both run on the
+  // same VMs, and main is the one whose loss stops the control plane.
+  const mainEndpoint = etcdEndpoints.main;
+  const mainPeers = mainEndpoint && creds.etcd ? c.etcd.peers(mainEndpoint, creds.etcd.main, timeout) : null;
   let apiServerUrl: ApiServerEndpoint | null = null;
   let apiServer: Promise<ApiServerProbe>;
   if (skip !== null || ip === null) {
@@ -126,7 +191,7 @@ function startReplicaProbes(c: Container, project: string, instance: InstanceInf
       ? c.kube.probe(apiServerUrl, creds.kube, timeout)
       : Promise.resolve({ ready: null, live: null, error: creds.kubeProblem });
   }
-  return { instance, etcdEndpoints, etcd, apiServerUrl, apiServer };
+  return { instance, etcdEndpoints, etcd, mainPeers, apiServerUrl, apiServer };
 }
 
 async function observeMembers(
@@ -202,17 +267,12 @@ async function observeKubernetes(c: Container, probes: readonly ReplicaProbes[],
  */
 export async function observeCluster(ref: ClusterRef, c: Container = container()): Promise<Topology> {
   const cluster: ClusterRef = { project: ref.project, region: ref.region, masterName: ref.masterName };
-  const { project, region, masterName } = cluster;
+  const { project, region } = cluster;
   const observedAt = c.clock.now().toISOString();
 
-  const zones = regionZonesOf(c.compute, project, region, Date.now());
-  const [regionZones, instances, forwardingRule, targetPool, staticAddress] = await Promise.all([
-    zones,
-    // Replicas are looked for in every zone, not only the region's, so one placed outside it is seen (and flagged).
-    c.compute.listInstances(project, replicaNameRegex(masterName)),
-    c.compute.getForwardingRule(project, region, masterName),
-    c.compute.getTargetPool(project, region, masterName),
-    c.compute.getAddress(project, region, `${masterName}-ip`),
+  const [regionZones, { instances, forwardingRule, targetPool, staticAddress }] = await Promise.all([
+    regionZonesOf(c.compute, project, region, Date.now()),
+    clusterCompute(c, cluster),
   ]);
 
   const creds = clusterCredentials(instances);
@@ -223,7 +283,7 @@ export async function observeCluster(ref: ClusterRef, c: Container = container()
     observeKubernetes(c, probes, creds),
     Promise.all(
       probes.map(async (p): Promise<Replica> => {
-        const [mainStatus, eventsStatus, apiServer] = await Promise.all([p.etcd.main, p.etcd.events, p.apiServer]);
+        const [mainStatus, eventsStatus, apiServer, mainPeers] = await Promise.all([p.etcd.main, p.etcd.events, p.apiServer, p.mainPeers]);
         return {
           name: p.instance.name,
           zone: p.instance.zone,
@@ -231,6 +291,7 @@ export async function observeCluster(ref: ClusterRef, c: Container = container()
           externalIp: p.instance.externalIp,
           vmStatus: p.instance.status,
           etcd: { main: mainStatus, events: eventsStatus },
+          ...(mainPeers ? { etcdPeers: { main: mainPeers } } : {}),
           apiServer,
         };
       }),

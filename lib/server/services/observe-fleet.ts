@@ -21,7 +21,11 @@ export async function observeClusterView(ref: ClusterRef, c: Container = contain
  * discovery failing otherwise (Compute unreadable) rejects.
  */
 export async function observeFleet(c: Container = container()): Promise<FleetView> {
-  const { clusters: refs, unreachableZones } = await discoverFleet(c);
+  // Discovery and every cluster's Compute state come from the same per-project snapshot: one set of project-wide
+  // reads per refresh, however many clusters there are.
+  const { clusters: refs, unreachableZones } = await discoverFleet(
+    c.freshCompute === true ? c : { projects: c.projects, compute: { listMasterInstances: async (project) => (await c.computeSnapshots.read(project)).masters } },
+  );
   const clusters = await Promise.all(
     refs.map(async (ref): Promise<FleetEntry> => {
       const cluster: ClusterRef = { project: ref.project, region: ref.region, masterName: ref.masterName };

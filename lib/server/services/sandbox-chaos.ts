@@ -59,6 +59,10 @@ export async function applyChaos(ref: ClusterRef, command: ChaosCommand, c: Cont
     if (isProviderError(error) && error.code === 'Conflict') return refuse('InvalidInput', describeError(error));
     await audit('failed', { error: describeError(error) });
     throw error;
+  } finally {
+    // A stopped VM or a zone down is a Compute state change: live views read Compute again at once (a zone
+    // holds every project's VMs).
+    for (const project of new Set([ref.project, ...c.projects])) c.computeSnapshots.invalidate(project);
   }
   await audit('succeeded');
   return ok(await chaos.state());

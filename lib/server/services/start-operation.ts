@@ -3,11 +3,16 @@ import { backupOverrideRefusal, type GateJournal } from '@/lib/core/backups';
 import { fail, ok, type Result } from '@/lib/core/errors';
 import { planOperation, type ClusterIntent } from '@/lib/core/planner';
 import { clusterId, type ClusterRef } from '@/lib/core/topology';
+import type { ClusterView } from '@/lib/core/view';
+import { isProviderError } from '@/lib/ports/provider-error';
 import { isOperationInProgress, type Store } from '@/lib/ports/store';
 import { container, forPlanning, type Container } from '@/lib/server/container';
+import { isKnownCluster, unknownClusterMessage } from '@/lib/server/known-clusters';
 import { operationsRunner } from '@/lib/server/operations/runtime';
+import { providerRefusal } from '@/lib/server/provider-refusal';
 import { rollbackKindsOf } from '@/lib/server/operations/steps';
 import { observeClusterView } from './observe-fleet';
+import { permissionRefusal } from './permissions-preflight';
 import { newReplicaNames } from './replica-names';
 
 /** The operator lets a change go on without a verified snapshot, after the backup gate stopped that same change. */
@@ -36,10 +41,13 @@ export async function startClusterOperation(
 ): Promise<Result<{ operationId: string }>> {
   const id = clusterId(ref);
   const action = `operation.${intent.kind}`;
-  const refuse = async (code: Parameters<typeof fail>[0], message: string) => {
-    await c.store.addAudit({ actor, source: opts.source ?? null, action, clusterId: id, outcome: 'refused', detail: { code, message, intent } });
-    return fail<{ operationId: string }>(code, message);
+  const refuse = async (code: Parameters<typeof fail>[0], message: string, extra: { retryAfterSeconds?: number } = {}): Promise<Result<{ operationId: string }>> => {
+    await c.store.addAudit({ actor, source: opts.source ?? null, action, clusterId: id, outcome: 'refused', detail: { code, message, intent, ...extra } });
+    return { ...fail<{ operationId: string }>(code, message), ...extra };
   };
+
+  // A cluster Quorum does not know (another project, a made-up name) is not planned: no observation, no Compute call.
+  if (!(await isKnownCluster(ref, c))) return refuse('NotFound', unknownClusterMessage(id));
 
   const override = opts.backupOverride;
   if (override) {
@@ -48,7 +56,15 @@ export async function startClusterOperation(
     if (refusal) return refuse('InvalidInput', refusal);
   }
 
-  const view = await observeClusterView(ref, forPlanning(c));
+  let view: ClusterView;
+  try {
+    view = await observeClusterView(ref, forPlanning(c));
+  } catch (error) {
+    // Compute (or etcd) failing while the change is planned refuses it, with words and in the audit, like the planner.
+    if (!isProviderError(error)) throw error;
+    const { code, message, ...extra } = providerRefusal(error);
+    return refuse(code, message, extra);
+  }
   const holder = await c.store.lockHolder(id);
   const planned = planOperation({
     topology: view.topology,
@@ -59,11 +75,15 @@ export async function startClusterOperation(
     ...(override ? { backupGateOverride: { reason: override.reason } } : {}),
   });
   if (!planned.ok) return refuse(planned.refusal.code, planned.refusal.message);
+  // Before any step runs: a change that needs a permission Quorum lacks is refused whole.
+  const denied = await permissionRefusal(c.permissions, ref.project, planned.plan.steps);
+  if (denied) return refuse(denied.code, denied.message);
 
   try {
     // A failed add undoes what it created (learner, instance, disk); see the steps' compensations.
     const plan = { ...planned.plan, rollback: rollbackKindsOf(planned.plan.steps) };
-    const operation = await c.store.createOperation({ clusterId: id, kind: intent.kind, intent, plan, actor });
+    // Its started, succeeded and failed audit rows name where it was asked from.
+    const operation = await c.store.createOperation({ clusterId: id, kind: intent.kind, intent, plan, actor, source: opts.source ?? null });
     if (override) {
       await c.store.addAudit({
         actor,

@@ -1,8 +1,10 @@
 import 'server-only';
 import { APIError } from 'better-auth/api';
 import { fail, ok, type Result } from '@/lib/core/errors';
+import { passwordProblem } from '@/lib/core/password-policy';
 import { isRole, type Account, type Caller, type Role } from '@/lib/core/roles';
 import { getAuth } from '@/lib/server/auth/auth';
+import { isLastAdmin, type HookCtx } from '@/lib/server/auth/auth-hooks';
 import { container } from '@/lib/server/container';
 
 export type UserRow = Account;
@@ -22,6 +24,11 @@ export async function createUser(input: { email: string; name: string; role: Rol
   const auth = await getAuth();
   const audit = (outcome: 'succeeded' | 'refused', detail: Record<string, string>) =>
     container().store.addAudit({ actor: caller.email, source: caller.source, action: 'user.create', outcome, detail: { email: input.email, role: input.role, ...detail } });
+  const weak = passwordProblem(input.password, { email: input.email, name: input.name });
+  if (weak) {
+    await audit('refused', { code: 'WeakPassword', message: weak });
+    return fail('WeakPassword', `${weak} Nothing was changed.`);
+  }
   try {
     // Created with the default role (viewer), then given its role: better-auth's types know only 'user' and 'admin'.
     const created = await auth.api.createUser({ body: { email: input.email, name: input.name, password: input.password } });
@@ -47,11 +54,52 @@ export async function setUserRole(userId: string, role: Role, caller: Caller): P
   if (!target) return fail('NotFound', 'No such account.');
   if (target.role === 'admin' && role !== 'admin' && users.filter((u) => u.role === 'admin' && !u.banned).length <= 1) {
     const message = `${target.email} is the last admin; make another account admin first. Nothing was changed.`;
-    await audit('refused', { message });
-    return fail('InvalidInput', message);
+    await audit('refused', { code: 'LastAdmin', message });
+    return fail('LastAdmin', message);
   }
   const ctx = await (await getAuth()).$context;
   await ctx.internalAdapter.updateUser(userId, { role });
   await audit('succeeded', { from: target.role });
+  return ok({ id: userId });
+}
+
+type AccountChange = 'disable' | 'enable' | 'delete';
+
+/**
+ * An admin disables, enables or deletes an account (issue 12, finding 13). Disabling bans the account in
+ * better-auth (it can no longer sign in) and deletes its sessions, so every page, action and live stream of
+ * that user ends at once; deleting removes the account with its sessions and sign-in methods. The last active
+ * admin can be neither, and an admin cannot disable or delete their own account (another admin must).
+ * Audited either way (`user.disable`, `user.enable`, `user.delete`).
+ */
+export async function changeAccount(userId: string, change: AccountChange, caller: Caller): Promise<Result<{ id: string }>> {
+  const ctx = await (await getAuth()).$context;
+  const users = await listUsers();
+  const target = users.find((u) => u.id === userId);
+  const audit = (outcome: 'succeeded' | 'refused', detail: Record<string, string>) =>
+    container().store.addAudit({ actor: caller.email, source: caller.source, action: `user.${change}`, outcome, detail: { userId, email: target?.email ?? '', ...detail } });
+  const refuse = async (code: 'NotFound' | 'LastAdmin' | 'InvalidInput', message: string) => {
+    await audit('refused', { code, message });
+    return fail<{ id: string }>(code, message);
+  };
+  if (!target) return refuse('NotFound', 'No such account; nothing was changed.');
+  if (change !== 'enable' && target.id === caller.userId) return refuse('InvalidInput', `You cannot ${change} your own account; another admin can. Nothing was changed.`);
+  if (change !== 'enable' && target.role === 'admin' && (await isLastAdmin(ctx.internalAdapter as unknown as HookCtx['context']['internalAdapter'], userId))) {
+    return refuse('LastAdmin', `${target.email} is the last admin; make another account admin first. Nothing was changed.`);
+  }
+  switch (change) {
+    case 'disable':
+      await ctx.internalAdapter.updateUser(userId, { banned: true, banReason: `disabled by ${caller.email}` });
+      // Sessions end now, not at their expiry: every request, action and stream of that user is refused from here.
+      await ctx.internalAdapter.deleteUserSessions(userId);
+      break;
+    case 'enable':
+      await ctx.internalAdapter.updateUser(userId, { banned: false, banReason: null });
+      break;
+    case 'delete':
+      await ctx.internalAdapter.deleteUser(userId);
+      break;
+  }
+  await audit('succeeded', { role: target.role });
   return ok({ id: userId });
 }

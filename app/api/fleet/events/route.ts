@@ -1,12 +1,15 @@
+import { currentSessionValidity } from '@/lib/server/auth/caller';
 import { routeCaller } from '@/lib/server/auth/guards';
-import { sseResponse } from '@/lib/server/live/feed';
+import { slottedStream } from '@/lib/server/live/stream-slots';
 import { fleetFeed } from '@/lib/server/views';
 
 export const dynamic = 'force-dynamic';
 
 /** Live fleet summaries over SSE. */
 export async function GET(request: Request) {
-  const { denied } = await routeCaller('viewer');
+  const { caller, denied } = await routeCaller('viewer');
   if (denied) return denied;
-  return sseResponse(fleetFeed(), request.signal);
+  // One of the caller's stream slots (QUORUM_STREAMS_PER_USER); the stream ends within a few seconds when its session
+  // does (sign-out, expiry, a disabled account).
+  return slottedStream(caller.userId, fleetFeed, request.signal, { sessionValid: await currentSessionValidity() });
 }

@@ -1,6 +1,6 @@
 import 'server-only';
-// The steps that add a replica, after kube-up's replicate-master-instance but with learners: name and
-// internal IP first (journaled, so a resumed add reuses them), learners in etcd main and events before
+// The steps that add a replica, after kube-up's replicate-master-instance but with learners: the name
+// first (journaled, so a resumed add reuses it; Compute assigns the internal IP at the insert), learners in etcd main and events before
 // the VM exists, disk, instance with the first master's metadata and the new replica's own certificates,
 // catch-up, promote, API server. Each observes before it acts. etcd main and events are separate raft
 // groups, so each step asks and changes both at once.
@@ -40,12 +40,12 @@ import {
   type ClusterView,
 } from './cluster-context';
 import { removeFromTargetPool } from './load-balancer';
+import { requestIdSentBefore } from './compute-call';
+import { siblingInstanceSpec } from './sibling-spec';
 
 const NAME_CHARS = 'abcdefghijklmnopqrstuvwxyz0123456789';
 /** kube-up's MASTER_DISK_SIZE default, used when the first master's data disk cannot be read. */
 const DEFAULT_DISK_GB = 20;
-/** kube-up's MASTER_SIZE default for a small cluster; Compute's instance reads do not carry the machine type here. */
-const MACHINE_TYPE = 'n1-standard-1';
 const CATCH_UP_TIMEOUT_MS = 10 * 60_000;
 const PROMOTE_TIMEOUT_MS = 2 * 60_000;
 /** Covers the ~7 s first-publish retry of about one snapshot join in three (reference/ha-masters.md). */
@@ -63,26 +63,21 @@ function sourceReplica(view: ClusterView, exclude: string): InstanceInfo {
   return source;
 }
 
-/** Uses the plan's name when it gave one, else picks a free `<master>-xyz`; takes a free internal IP. */
+/**
+ * Uses the plan's name when it gave one, else picks a free `<master>-xyz`. No internal IP: Compute assigns
+ * it at the insert ('create-instance' journals it), and peers reach each other by instance name.
+ */
 const pickName = (c: Container): StepExecutor => async (ctx) => {
   const ref = clusterRefOf(ctx);
-  // Read alongside the replicas (both are reads); used only when this add has no instance yet.
-  const freeIp = c.compute.freeInternalIp(ref.project, ref.region);
-  freeIp.catch(() => {});
   const view = await loadCluster(c, ctx);
   const taken = new Set(view.replicas.map((r) => r.name));
   let name = stringParam(ctx, 'name');
   if (ctx.step.params.namePending === true) {
     do name = `${ref.masterName}-${randomSuffix()}`;
     while (taken.has(name));
-  } else if (taken.has(name)) {
-    // A replica of that name exists: only this add's own instance may carry it (an earlier attempt created it).
-    const existing = findReplica(view, name);
-    if (existing?.internalIp) return { detail: { name, internalIp: existing.internalIp } };
   }
-  const internalIp = await freeIp;
-  await ctx.log(`the new replica is ${name} at ${internalIp}`);
-  return { detail: { name, internalIp } };
+  await ctx.log(`the new replica is ${name}`);
+  return { detail: { name } };
 };
 
 /** Certificates 'issue-certificates' made in a pass, by replica name (a scale plan adds several), until 'create-instance' uses them. */
@@ -100,7 +95,7 @@ const issueCertificates = (c: Container): StepExecutor => async (ctx) => {
   // Only the member's own etcd certs are new (kube-up's SANs); the rest of the source's metadata is copied.
   const detail = {
     name: replica.name,
-    etcdPeerSans: [replica.name, '127.0.0.1', replica.internalIp],
+    etcdPeerSans: [replica.name, '127.0.0.1'],
     etcdServerSans: [`etcd-${replica.name}`, '127.0.0.1'],
     copiedFrom: source.name,
     copied: ['MASTER_CERT', 'MASTER_KEY', 'KUBEAPISERVER_CERT', 'KUBEAPISERVER_KEY'],
@@ -140,45 +135,58 @@ const createDisk = (c: Container): StepExecutor => async (ctx) => {
   const { name } = newReplicaOf(ctx);
   const zone = stringParam(ctx, 'zone');
   const diskName = `${name}-pd`;
-  if (await c.compute.getDisk(view.ref.project, zone, diskName)) return { detail: { disk: diskName, created: false, sizeGb: null } };
+  if (await c.compute.getDisk(view.ref.project, zone, diskName)) return { detail: { disk: diskName, created: false, sizeGb: null, type: null } };
   const source = sourceReplica(view, name);
   const sourceDisk = await c.compute.getDisk(view.ref.project, source.zone, `${source.name}-pd`);
   const sizeGb = sourceDisk?.sizeGb ?? DEFAULT_DISK_GB;
-  await ignoreAlreadyExists(() => c.compute.insertDisk(view.ref.project, zone, { name: diskName, sizeGb, type: 'pd-ssd' }));
-  return { detail: { disk: diskName, created: true, sizeGb } };
+  // kube-up's MASTER_DISK_TYPE (pd-ssd) unless the source's data disk says otherwise.
+  const type = sourceDisk?.type || 'pd-ssd';
+  await ignoreAlreadyExists(() => c.compute.insertDisk(view.ref.project, zone, { name: diskName, sizeGb, type }));
+  return { detail: { disk: diskName, created: true, sizeGb, type } };
 };
 
-/** Creates the instance with the first master's metadata, INITIAL_ETCD_CLUSTER(_STATE) and the new certificates rewritten. */
+/**
+ * Creates the instance as a sibling of a running replica (sibling-spec.ts) with its metadata,
+ * INITIAL_ETCD_CLUSTER(_STATE) and the new certificates rewritten, then reads back the internal IP Compute
+ * assigned and journals it. A run again after the insert finds the instance and journals its IP.
+ */
 const createInstance = (c: Container): StepExecutor => async (ctx) => {
   const view = await loadCluster(c, ctx);
-  const { name, internalIp } = newReplicaOf(ctx);
+  const { name } = newReplicaOf(ctx);
   const zone = stringParam(ctx, 'zone');
-  if (await c.compute.getInstance(view.ref.project, zone, name)) return { detail: { name, created: false } };
+  const sent = await requestIdSentBefore(c.store, ctx, 'insertInstance', [{ zone, name }]);
+  if (sent !== null) {
+    // This step sent the insert in an earlier run and never read its answer (a crash): Compute's Operation for that
+    // requestId says what became of it; a failure of it fails the step as the call itself would have.
+    const earlier = await c.compute.awaitZoneMutation(view.ref.project, zone, sent);
+    if (earlier) {
+      const made = await c.compute.getInstance(view.ref.project, zone, name);
+      if (!made) throw new Error(`${name} is gone although its insert (requestId ${sent}, ${earlier.operation}) succeeded`);
+      await ctx.log(`the insert of ${name} sent before the interruption (requestId ${sent}) finished as ${earlier.operation}: ${name} is at ${made.internalIp ?? '(no internal IP yet)'}`);
+      return { detail: { name, created: true, internalIp: made.internalIp, copiedFrom: null } };
+    }
+    await ctx.log(`the insert of ${name} sent before the interruption (requestId ${sent}) never reached Compute: sending it again with that requestId`);
+  }
+  const found = await c.compute.getInstance(view.ref.project, zone, name);
+  if (found) return { detail: { name, created: false, internalIp: found.internalIp, copiedFrom: null } };
   const source = sourceReplica(view, name);
+  const bootDiskName = source.config?.bootDisk ?? source.diskNames?.[0];
+  const bootDisk = bootDiskName ? await c.compute.getDisk(view.ref.project, source.zone, bootDiskName) : null;
+  if (!bootDisk) throw new Error(`the boot disk of ${source.name} cannot be read: there is no boot image to copy`);
   const kept = ctx.pass ? passCerts.get(ctx.pass) : undefined;
   const certs =
     kept?.get(name) ??
-    (await issueReplicaCerts(await readClusterAuthorities(source.metadata), { name, internalIp }));
+    (await issueReplicaCerts(await readClusterAuthorities(source.metadata), { name }));
   const existing = view.replicas.map((r) => r.name).filter((n) => n !== name);
   const metadata = replicaMetadata(source.metadata, { name, existingReplicas: existing, certs });
-  await ignoreAlreadyExists(() =>
-    c.compute.insertInstance({
-      project: view.ref.project,
-      zone,
-      name,
-      // The same size as the master it copies (kube-up: MASTER_SIZE).
-      machineType: source.machineType ?? MACHINE_TYPE,
-      networkIP: internalIp,
-      tags: source.tags,
-      metadata,
-      dataDisk: `${name}-pd`,
-      externalIp: 'ephemeral',
-    }),
-  );
+  const spec = siblingInstanceSpec(source, bootDisk, { project: view.ref.project, zone, name, metadata, dataDisk: `${name}-pd`, loginKeys: c.reach.loginKeyLine() });
+  await ignoreAlreadyExists(() => c.compute.insertInstance(spec));
   // The metadata is the certificates' home from now on.
   kept?.delete(name);
-  await ctx.log(`${name} created in ${zone} with the metadata of ${source.name}`);
-  return { detail: { name, created: true } };
+  const created = await c.compute.getInstance(view.ref.project, zone, name);
+  if (!created) throw new Error(`${name} is gone right after it was created`);
+  await ctx.log(`${name} created in ${zone} at ${created.internalIp ?? '(no internal IP yet)'} as a sibling of ${source.name} (${spec.machineType}, ${spec.bootDisk?.sourceImage ?? ''})`);
+  return { detail: { name, created: true, internalIp: created.internalIp, copiedFrom: source.name } };
 };
 
 type CatchUp = { cluster: EtcdClusterName; learner: number; leader: number; voter: boolean };

@@ -97,7 +97,7 @@ describe('loadCluster', () => {
   let metadata: Record<string, string>;
   beforeAll(async () => {
     const secrets = await issueClusterSecrets({ name: 'm', internalIp: '10.0.0.2', staticIp: '10.1.0.2' });
-    metadata = Object.fromEntries(firstMasterMetadata(secrets, { masterName: 'm', zone: 'r-b', multizone: true, quorumReads: false }).map((i) => [i.key, i.value]));
+    metadata = Object.fromEntries(firstMasterMetadata(secrets, { masterName: 'm', zone: 'r-b', multizone: true }).map((i) => [i.key, i.value]));
   });
   afterEach(() => {
     vi.useRealTimers();

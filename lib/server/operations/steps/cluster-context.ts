@@ -135,28 +135,37 @@ export function siblingStepId(ctx: StepContext, kind: string): string {
   return ctx.step.id.replace(/:[^:]+$/, `:${kind}`);
 }
 
-export const newReplicaSchema = z.object({ name: z.string().min(1), internalIp: z.string().min(1) });
+/** An add journals no IP before its insert (Compute assigns it); a create's certificates name one. */
+export const newReplicaSchema = z.object({ name: z.string().min(1), internalIp: z.string().min(1).optional() });
 export type NewReplica = z.infer<typeof newReplicaSchema>;
 
 /**
- * Steps that choose the name and internal IP of the replica an operation builds: 'pick-name' in an add,
- * 'issue-cluster-certificates' in a create (the first master's certificates name them).
+ * Steps that choose the name (and, in a create, the internal IP) of the replica an operation builds:
+ * 'pick-name' in an add, 'issue-cluster-certificates' in a create (the first master's certificates name them).
  */
 const NEW_REPLICA_STEPS = ['pick-name', 'issue-cluster-certificates'] as const;
 
-/** The name and internal IP of the replica this add or create builds, or null when this operation builds none. */
+const createdSchema = z.object({ internalIp: z.string().min(1).nullable().optional() });
+
+/**
+ * The name of the replica this add or create builds, with its internal IP once known (chosen by a create,
+ * or journaled by 'create-instance' after Compute assigned it), or null when this operation builds none.
+ */
 export function newReplicaIfAny(ctx: StepContext): NewReplica | null {
   for (const kind of NEW_REPLICA_STEPS) {
     const parsed = newReplicaSchema.safeParse(ctx.results[siblingStepId(ctx, kind)]);
-    if (parsed.success) return parsed.data;
+    if (!parsed.success) continue;
+    const created = createdSchema.safeParse(ctx.results[siblingStepId(ctx, 'create-instance')]);
+    const assigned = created.success ? created.data.internalIp : undefined;
+    return parsed.data.internalIp === undefined && assigned ? { ...parsed.data, internalIp: assigned } : parsed.data;
   }
   return null;
 }
 
-/** The name and internal IP chosen for this add or create (journaled, so a resumed run reuses them). */
+/** The name chosen for this add or create (journaled, so a resumed run reuses it). */
 export function newReplicaOf(ctx: StepContext): NewReplica {
   const found = newReplicaIfAny(ctx);
-  if (!found) throw new Error(`step ${siblingStepId(ctx, ctx.operation.kind === 'create-cluster' ? 'issue-cluster-certificates' : 'pick-name')} left no name and internal IP for the new replica`);
+  if (!found) throw new Error(`step ${siblingStepId(ctx, ctx.operation.kind === 'create-cluster' ? 'issue-cluster-certificates' : 'pick-name')} left no name for the new replica`);
   return found;
 }
 

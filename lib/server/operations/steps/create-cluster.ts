@@ -174,7 +174,6 @@ const createInstance = (c: Container): StepExecutor => async (ctx) => {
     masterName,
     zone,
     multizone: ctx.step.params.multizone === true,
-    quorumReads: ctx.step.params.quorumReads === true,
   });
   const prefix = masterName.endsWith('-master') ? masterName.slice(0, -'-master'.length) : masterName;
   await ignoreAlreadyExists(() =>

@@ -7,6 +7,7 @@ import type { Container } from '@/lib/server/container';
 import type { StepCompensation, StepExecutor } from '@/lib/server/operations/runner';
 import { ADD_ROLLBACK_KINDS, addReplicaCompensations, addReplicaExecutors } from './add-replica';
 import { forgetCluster } from './cluster-context';
+import { inStep, stepsCompute } from './compute-call';
 import { createClusterCompensations, createClusterExecutors, createClusterOwnExecutors, CREATE_ROLLBACK_KINDS } from './create-cluster';
 import { LB_ROLLBACK_KINDS, loadBalancerCompensations, loadBalancerExecutors } from './load-balancer';
 import { removeReplicaExecutors } from './remove-replica';
@@ -36,7 +37,16 @@ const thenForgetCluster =
     }
   };
 
-export function createStepExecutors(c: Container): Record<StepKind, StepExecutor> {
+/**
+ * The container as steps see it: its Compute port retries transient failures and journals each mutation's
+ * requestId for the step that is running (compute-call.ts). Everything else is the original's, through the prototype.
+ */
+function forSteps(c: Container): Container {
+  return Object.create(c, { compute: { value: stepsCompute(c.compute, () => c.store), enumerable: true } }) as Container;
+}
+
+export function createStepExecutors(original: Container): Record<StepKind, StepExecutor> {
+  const c = forSteps(original);
   const add = addReplicaExecutors(c);
   const create = createClusterOwnExecutors(c);
   const executors: Record<StepKind, StepExecutor> = {
@@ -50,11 +60,17 @@ export function createStepExecutors(c: Container): Record<StepKind, StepExecutor
     'create-instance': byOperationKind(create['create-instance'], add['create-instance']),
   };
   for (const kind of INSTANCE_CHANGING_KINDS) executors[kind] = thenForgetCluster(executors[kind]);
+  for (const kind of Object.keys(executors) as StepKind[]) {
+    const executor = executors[kind];
+    executors[kind] = (ctx) => inStep(ctx, 'forward', () => executor(ctx));
+  }
   return executors;
 }
 
-export function createStepCompensations(c: Container): Record<string, StepCompensation> {
-  return { ...loadBalancerCompensations(c), ...addReplicaCompensations(c), ...createClusterCompensations(c) };
+export function createStepCompensations(original: Container): Record<string, StepCompensation> {
+  const c = forSteps(original);
+  const compensations = { ...loadBalancerCompensations(c), ...addReplicaCompensations(c), ...createClusterCompensations(c) };
+  return Object.fromEntries(Object.entries(compensations).map(([kind, compensate]) => [kind, (ctx) => inStep(ctx, 'rollback', () => compensate(ctx))]));
 }
 
 /**
