@@ -19,7 +19,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { bootstrapAdminOf, dashboardReady, signInCookie, startDashboard, type DashboardProcess } from '../tests/support/dashboard-process';
+import { dashboardReady, signInAsBootstrapAdmin, startDashboard, type DashboardProcess } from '../tests/support/dashboard-process';
 
 const PROJECT = 'bench-project';
 const SIZES = [10, 50, 200];
@@ -295,8 +295,7 @@ async function measure(size: number): Promise<Row> {
     });
     const baseUrl = `http://127.0.0.1:${APP_PORT}`;
     await dashboardReady(dashboard, APP_PORT);
-    const { email, password } = bootstrapAdminOf(dataDir);
-    const cookie = await signInCookie(baseUrl, email, password);
+    const cookie = await signInAsBootstrapAdmin(baseUrl, dataDir);
     await computeQuiet(proxy.requests);
 
     // The first refresh after the start: no snapshot yet, so it waits for the project's reads (and, once per

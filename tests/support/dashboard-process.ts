@@ -2,6 +2,7 @@
 // tests that need the real server process (the crash test kills it with SIGKILL and starts it again) and for
 // bench:fleet, which signs in and drives the fleet's route handler as the browser does.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -84,4 +85,20 @@ export async function signInCookie(baseUrl: string, email: string, password: str
   const cookies = res.headers.getSetCookie().map((c) => c.split(';')[0] ?? '').filter((c) => c !== '');
   if (cookies.length === 0) throw new Error(`sign-in of ${email} set no cookie`);
   return cookies.join('; ');
+}
+
+/**
+ * Signs in as the bootstrap admin and sets a password of its own first, as the dashboard demands before anything
+ * else (its one-time password opens only /account); returns the session's Cookie header (this session stays).
+ */
+export async function signInAsBootstrapAdmin(baseUrl: string, dataDir: string): Promise<string> {
+  const { email, password } = bootstrapAdminOf(dataDir);
+  const cookie = await signInCookie(baseUrl, email, password);
+  const res = await fetch(`${baseUrl}/api/auth/change-password`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: baseUrl, cookie },
+    body: JSON.stringify({ currentPassword: password, newPassword: `${randomBytes(18).toString('base64url')}-Qm7`, revokeOtherSessions: false }),
+  });
+  if (!res.ok) throw new Error(`change-password of ${email}: HTTP ${res.status} ${await res.text()}`);
+  return cookie;
 }

@@ -1,9 +1,11 @@
 // Issue 12 on the real dashboard process (`next start`): findings 5, 6 and 12.
 // - The bootstrap admin: the console says where the one-time password file is, never the password; every page
-//   sends the admin to /account until a password of their own is set, and a weak one is refused.
+//   sends the admin to /account until a password of their own is set (the JSON routes and streams refuse it),
+//   and a weak one is refused.
 // - Client address: with no trusted proxy, X-Forwarded-For (or a forged client-address header) changes neither
 //   the per-address sign-in limit nor the audit's "from where".
 // - 500 anonymous server-action POSTs make at most two audit rows per minute, which count all 500.
+// - Finding 7: signing out ends the user's open live stream within 5 s (`event: session-ended`).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { openSqliteStore, type SqliteStore } from '@/lib/adapters/store/sqlite-store';
 import { startDashboard, type DashboardProcess } from '@/tests/support/dashboard-process';
+import { builtAction } from '@/tests/support/server-actions';
 import { pollUntil, sandboxPort } from '../integration/support';
 
 const APP_PORT = Number(process.env.QUORUM_SYS_ACCOUNTS_PORT ?? 3104);
@@ -19,6 +22,8 @@ const PER_MINUTE = 4;
 let dataDir = '';
 let dashboard: DashboardProcess;
 let store: SqliteStore;
+/** The bootstrap admin's session once their own password is set (the first test). */
+let adminCookie = '';
 
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'quorum-accounts-'));
@@ -73,6 +78,12 @@ describe('the bootstrap admin', () => {
       return res.status === 307 ? /^\/account\?set-password=1/.test(res.headers.get('location') ?? '') : /\/account\?set-password=1/.test(body) && !body.includes('users-table');
     };
     expect(await sentToAccount(cookie)).toBe(true);
+    // The JSON routes and live streams refuse it too, before any read of their own.
+    for (const route of ['/api/fleet', '/api/clusters/sandbox-project~europe-west1~prod-master', '/api/clusters/sandbox-project~europe-west1~prod-master/events']) {
+      const res = await fetch(`${BASE}${route}`, { headers: { cookie } });
+      expect(res.status, route).toBe(403);
+      expect(await res.json(), route).toMatchObject({ code: 'PasswordChangeRequired' });
+    }
 
     const change = (newPassword: string, revokeOtherSessions = false) =>
       fetch(`${BASE}/api/auth/change-password`, { method: 'POST', headers: { ...json, cookie }, body: JSON.stringify({ currentPassword: password, newPassword, revokeOtherSessions }) });
@@ -85,7 +96,8 @@ describe('the bootstrap admin', () => {
     // As the account page does it: the other sessions end and this one is replaced by a new one.
     const changed = await change('Gentle-otter-carries-57-lanterns', true);
     expect(changed.status).toBe(200);
-    const after = await fetch(`${BASE}/users`, { headers: { cookie: cookieOf(changed) }, redirect: 'manual' });
+    adminCookie = cookieOf(changed);
+    const after = await fetch(`${BASE}/users`, { headers: { cookie: adminCookie }, redirect: 'manual' });
     expect(after.status).toBe(200);
     expect(await after.text()).toContain('users-table');
     const rows = await store.listAudit({ action: 'user.change-password' });
@@ -118,12 +130,9 @@ describe('the client address, with no trusted proxy', () => {
 
 describe('anonymous refusals', () => {
   it('500 anonymous POSTs of a server action make at most two rows per minute, which count all 500', async () => {
-    const manifest = z
-      .object({ node: z.record(z.string(), z.object({ workers: z.record(z.string(), z.unknown()), exportedName: z.string().optional() })) })
-      .parse(JSON.parse(readFileSync(path.join('.next', 'server', 'server-reference-manifest.json'), 'utf8')));
-    const [id, entry] = Object.entries(manifest.node).find(([, e]) => e.exportedName === 'startOperationAction') ?? [];
-    if (!id || !entry) throw new Error('no startOperationAction in the build');
-    const page = (Object.keys(entry.workers)[0] ?? 'app/page').replace(/^app/, '').replace(/\/page$/, '').replace('[id]', 'sandbox-project~europe-west1~prod-master') || '/';
+    const action = builtAction('startOperationAction');
+    const id = action.id;
+    const page = action.page.replace('[id]', 'sandbox-project~europe-west1~prod-master');
     const since = new Date().toISOString();
     const call = (i: number) =>
       fetch(`${BASE}${page}`, {
@@ -146,5 +155,45 @@ describe('anonymous refusals', () => {
     const counted = rows.reduce((sum, r) => sum + (r.action === 'action.anonymous-refusals' ? z.object({ count: z.number() }).parse(r.detail).count : 1), 0);
     expect(counted).toBe(500);
     for (const r of rows) expect(r.source).toBe('127.0.0.1');
+  });
+});
+
+describe('signing out', () => {
+  it('ends the open live stream of that session within 5 s, with event: session-ended (finding 7)', async () => {
+    expect(adminCookie).not.toBe('');
+    const res = await fetch(`${BASE}/api/clusters/sandbox-project~europe-west1~prod-master/events`, { headers: { cookie: adminCookie, accept: 'text/event-stream' } });
+    expect(res.status).toBe(200);
+    const reader = res.body?.getReader();
+    if (!reader) throw new Error('the stream has no body');
+    const decoder = new TextDecoder();
+    let text = '';
+    // The stream is live: its first message arrives before anything else is done.
+    while (!text.includes('\n\n')) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`the stream ended before its first message: ${text}`);
+      text += decoder.decode(value, { stream: true });
+    }
+    const signedOut = await fetch(`${BASE}/api/auth/sign-out`, { method: 'POST', headers: { ...json, cookie: adminCookie }, body: '{}' });
+    expect(signedOut.status).toBe(200);
+    const at = Date.now();
+    const ended = await Promise.race([
+      (async () => {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) return true;
+          text += decoder.decode(value, { stream: true });
+        }
+      })(),
+      new Promise<false>((resolve) => setTimeout(() => resolve(false), 10_000)),
+    ]);
+    const took = Date.now() - at;
+    await reader.cancel().catch(() => undefined);
+    expect(ended).toBe(true);
+    expect(took).toBeLessThan(5_000);
+    expect(text).toContain('event: session-ended');
+    // And the session is gone: the same cookie opens no stream any more.
+    const again = await fetch(`${BASE}/api/clusters/sandbox-project~europe-west1~prod-master/events`, { headers: { cookie: adminCookie } });
+    expect(again.status).toBe(401);
+    await again.body?.cancel();
   });
 });

@@ -5,11 +5,16 @@ import { currentCaller } from './caller';
 
 /**
  * Route handlers: the caller when signed in with at least `role`, else the JSON error response to return
- * (401 for nobody signed in, 403 for a role too low). Every route handler calls this first.
+ * (401 for nobody signed in, 403 for a role too low or a one-time password not yet replaced). Every route
+ * handler calls this first.
  */
 export async function routeCaller(role: Role): Promise<{ caller: Caller; denied: null } | { caller: null; denied: Response }> {
   const caller = await currentCaller().catch(() => null);
   if (!caller) return { caller: null, denied: Response.json({ code: 'Unauthenticated', message: 'Sign in first.' }, { status: 401 }) };
+  // The bootstrap admin's one-time password opens /account only (its change goes through better-auth's endpoint).
+  if (caller.mustChangePassword) {
+    return { caller: null, denied: Response.json({ code: 'PasswordChangeRequired', message: 'Set a password of your own first (on your account page).' }, { status: 403 }) };
+  }
   if (!hasRole(caller.role, role)) {
     return { caller: null, denied: Response.json({ code: 'Forbidden', message: `This takes the ${role} role, which ${ROLE_DUTIES[role]}.` }, { status: 403 }) };
   }
