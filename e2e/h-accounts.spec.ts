@@ -4,6 +4,7 @@
 // shows both. A viewer renaming themselves "Administrator" is audited; weak passwords are refused on the users
 // page; the last admin cannot demote themselves; a disabled account can be deleted.
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import type { Browser, BrowserContext } from '@playwright/test';
 import { expect, test } from './fixtures/test';
 import { BASE_URL, createOnUsersPage, signIn } from './fixtures/auth';
@@ -14,6 +15,7 @@ test.describe.configure({ mode: 'serial', timeout: 180_000 });
 const PROD_ID = 'sandbox-project~europe-west1~prod-master';
 const PROD = `/clusters/${encodeURIComponent(PROD_ID)}`;
 const suffix = randomBytes(3).toString('hex');
+const shot = (name: string) => path.join('test-results', 'accounts', name);
 const OPERATOR = { email: `watcher-${suffix}@e2e.test`, name: 'Wanda Watcher', role: 'operator', password: randomBytes(12).toString('base64url') };
 const VIEWER = { email: `renamer-${suffix}@e2e.test`, name: 'Rita Renamer', role: 'viewer', password: randomBytes(12).toString('base64url') };
 
@@ -82,6 +84,8 @@ test('an admin disables an operator watching a cluster page: the stream ends, th
   // The stream ends within 5 s: the page says the session ended, and the raw stream is closed by the server.
   await expect(watching.getByTestId('live-indicator')).toHaveAttribute('data-status', 'ended', { timeout: 5_000 });
   await expect(watching.getByTestId('session-ended')).toContainText('Your session ended');
+  await page.screenshot({ path: shot('users-disabled.png'), fullPage: true });
+  await watching.screenshot({ path: shot('session-ended.png') });
   const ended = await stream.ended;
   expect(ended.at - disabledAt).toBeLessThan(5_000);
   expect(ended.text).toContain('event: session-ended');
@@ -107,7 +111,12 @@ test('an admin disables an operator watching a cluster page: the stream ends, th
 test('a disabled account can be deleted; the last admin cannot demote themselves', async ({ page, request }) => {
   await page.goto('/users');
   const row = page.locator(`[data-testid="user-row"][data-email="${OPERATOR.email}"]`);
-  await row.getByRole('button', { name: 'Delete' }).click();
+  // Asked first; "Keep" takes the question back.
+  await row.getByRole('button', { name: 'Delete', exact: true }).click();
+  await row.getByRole('button', { name: 'Keep' }).click();
+  await expect(row.getByRole('button', { name: `Delete ${OPERATOR.email} for good` })).toHaveCount(0);
+  await row.getByRole('button', { name: 'Delete', exact: true }).click();
+  await page.screenshot({ path: shot('users-delete-confirm.png'), fullPage: true });
   await row.getByRole('button', { name: `Delete ${OPERATOR.email} for good` }).click();
   await expect(page.getByTestId('users-message')).toHaveText(`${OPERATOR.email} is deleted.`);
   await expect(row).toHaveCount(0);

@@ -67,17 +67,22 @@ export function UserAdmin({ users, self }: { users: Account[]; self: string }) {
                         {u.banned ? 'Enable' : 'Disable'}
                       </button>
                       {confirmDelete === u.id ? (
-                        <button
-                          type="button"
-                          disabled={pending}
-                          onClick={() => {
-                            setConfirmDelete(null);
-                            run(() => changeAccountAction({ userId: u.id, change: 'delete' }), `${u.email} is deleted.`);
-                          }}
-                          className="rounded bg-red-700 px-1.5 py-0.5 text-white disabled:opacity-50"
-                        >
-                          Delete {u.email} for good
-                        </button>
+                        <>
+                          <button
+                            type="button"
+                            disabled={pending}
+                            onClick={() => {
+                              setConfirmDelete(null);
+                              run(() => changeAccountAction({ userId: u.id, change: 'delete' }), `${u.email} is deleted.`);
+                            }}
+                            className="rounded bg-red-700 px-1.5 py-0.5 text-white disabled:opacity-50"
+                          >
+                            Delete {u.email} for good
+                          </button>
+                          <button type="button" onClick={() => setConfirmDelete(null)} className="rounded border border-slate-300 px-1.5 py-0.5">
+                            Keep
+                          </button>
+                        </>
                       ) : (
                         <button type="button" disabled={pending} onClick={() => setConfirmDelete(u.id)} className="rounded border border-red-300 px-1.5 py-0.5 text-red-700 disabled:opacity-50">
                           Delete
