@@ -169,7 +169,7 @@ describe('runner', () => {
     const running = r.start(created.id);
     await until(async () => (await store.steps(created.id))[1]?.status === 'running');
 
-    expect((await r.cancel(created.id, 'bob'))?.status).toBe('cancelling');
+    expect((await r.cancel(created.id, 'bob', '198.51.100.23'))?.status).toBe('cancelling');
     release();
     const ended = await running;
 
@@ -185,6 +185,8 @@ describe('runner', () => {
       ['operation.add-replica.cancel', 'bob', 'started'],
       ['operation.add-replica', 'alice', 'started'],
     ]);
+    // The cancel's row says where bob asked from (issue 12, finding 6: no operation row without a source).
+    expect(audit.find((a) => a.action === 'operation.add-replica.cancel')?.source).toBe('198.51.100.23');
   });
 
   it('interrupts a step that honours the abort signal and says it may be partly applied', async () => {

@@ -90,7 +90,8 @@ export type Runner = {
   /** Starts every unfinished operation in the journal; `settled` resolves when they all ended. */
   resumeUnfinished(): Promise<{ resumed: string[]; settled: Promise<Operation[]> }>;
   /** Asks the operation to stop at its next step boundary and aborts the running step's signal. Null when there is no such operation. */
-  cancel(operationId: string, actor?: string): Promise<Operation | null>;
+  /** `source`: where the cancel was asked from (the canceller's address; the operation's own when not given). */
+  cancel(operationId: string, actor?: string, source?: string | null): Promise<Operation | null>;
 };
 
 const consoleLog: RunnerLog = (level, message, error) => {
@@ -334,11 +335,19 @@ export function createRunner(opts: RunnerOptions): Runner {
       settled.catch(() => {});
       return { resumed: unfinished.map((op) => op.id), settled };
     },
-    async cancel(operationId, actor) {
+    async cancel(operationId, actor, source) {
       const op = await store.requestCancel(operationId);
       if (op && !isTerminalOperationStatus(op.status)) {
         await journal(operationId, 'warn', 'Cancel requested: stopping at the next step boundary');
-        await store.addAudit({ actor: actor ?? op.actor, action: `operation.${op.kind}.cancel`, clusterId: op.clusterId, operationId, outcome: 'started', detail: null });
+        await store.addAudit({
+          actor: actor ?? op.actor,
+          ...(source !== undefined ? { source } : {}),
+          action: `operation.${op.kind}.cancel`,
+          clusterId: op.clusterId,
+          operationId,
+          outcome: 'started',
+          detail: null,
+        });
         aborts.get(operationId)?.abort();
       }
       return op;
