@@ -77,7 +77,7 @@ async function buildDashboard(reason: string): Promise<void> {
 type EmulatorProcess = { port: number; staticAddresses: number; stop: () => void };
 
 async function startEmulatorProcess(): Promise<EmulatorProcess> {
-  const child = spawn(process.execPath, [resolve('node_modules/tsx/dist/cli.mjs'), 'bench/fleet-emulator.ts'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [resolve('node_modules/tsx/dist/cli.mjs'), '--conditions=react-server', 'bench/fleet-emulator.ts'], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout });
   for await (const line of lines) {
     const m = /^port (\d+) static-addresses (\d+)$/.exec(line);
