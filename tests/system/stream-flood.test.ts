@@ -5,7 +5,8 @@
 //    Compute, and the add takes as long as the same add without them (both in this run, their times printed).
 //    On prod (3 -> 4 -> 3): staging has one replica, and its 1 -> 2 add is refused as unsafe.
 //  - one user's streams past QUORUM_STREAMS_PER_USER are refused with 429 before any feed starts;
-//  - streams dropped abruptly by their clients leave no feed polling: no Compute request once they are gone.
+//  - streams dropped abruptly by their clients leave no feed polling: no Compute request once they are gone;
+//  - plan previews past the per-user burst are refused with a retry time, at no Compute request.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -110,6 +111,16 @@ async function addAndRemove(): Promise<{ ms: number; computeRequests: number }> 
   return { ms, computeRequests: requests };
 }
 
+/** Waits until no Compute request was made for 3 s in a row (30 s at most). */
+async function computeQuiet(): Promise<void> {
+  let settled = computeRequests();
+  for (let quiet = 0, waited = 0; quiet < 3 && waited < 30; waited++) {
+    await sleep(1_000);
+    quiet = computeRequests() === settled ? quiet + 1 : 0;
+    settled = computeRequests();
+  }
+}
+
 const madeUp = (i: number) => `/api/clusters/${encodeURIComponent(`${PROD.project}~${PROD.region}~flood${i}-master`)}/events`;
 const prodStream = `/api/clusters/${encodeURIComponent(clusterId(PROD))}/events`;
 
@@ -121,12 +132,7 @@ describe('live streams cannot starve operators', () => {
     for (let i = 0; i < 2; i++) {
       const look = await fetch(`${BASE}/api/clusters/${encodeURIComponent(clusterId(PROD))}`, { headers: { cookie } });
       expect(look.status).toBe(200);
-      let settled = computeRequests();
-      for (let quiet = 0, waited = 0; quiet < 3 && waited < 30; waited++) {
-        await sleep(1_000);
-        quiet = computeRequests() === settled ? quiet + 1 : 0;
-        settled = computeRequests();
-      }
+      await computeQuiet();
     }
     const before = computeRequests();
     const aborts = Array.from({ length: 200 }, () => new AbortController());
@@ -210,5 +216,25 @@ describe('live streams cannot starve operators', () => {
     await sleep(1_000);
     again.abort();
     expect(await back).toBe(200);
+  });
+
+  it('plan previews past the per-user burst (10) are refused with a retry time, before any Compute request', async () => {
+    if (!dashboard) await startSignedIn();
+    const preview = () => callServerAction(BASE, cookie, 'previewPlanAction', { clusterId: clusterId(PROD), intent: { kind: 'add-replica', zone: 'europe-west1-d' } });
+    const allowed = [];
+    for (let i = 0; i < 10; i++) allowed.push((await preview()).result);
+    // Each of the burst is a real preview: a plan (or the planner's own refusal), never the rate limit.
+    expect(allowed.filter((r) => r?.code === 'RateLimited')).toEqual([]);
+    expect(allowed.filter((r) => r?.ok === true).length).toBeGreaterThan(0);
+    // The feeds of the earlier tests' streams are gone and the previews' own reads are over.
+    await computeQuiet();
+    const before = computeRequests();
+    const refused = await Promise.all(Array.from({ length: 20 }, () => preview()));
+    for (const { result } of refused) {
+      expect(result).toMatchObject({ ok: false, code: 'RateLimited' });
+      expect((result as { retryAfterSeconds?: number }).retryAfterSeconds).toBeGreaterThanOrEqual(1);
+      expect(result?.message).toMatch(/^Too many plan previews in a short time; try again in \d+ s\.$/);
+    }
+    expect(computeRequests() - before).toBe(0);
   });
 });
