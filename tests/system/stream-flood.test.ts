@@ -6,7 +6,7 @@
 //    On prod (3 -> 4 -> 3): staging has one replica, and its 1 -> 2 add is refused as unsafe.
 //  - one user's streams past QUORUM_STREAMS_PER_USER are refused with 429 before any feed starts;
 //  - streams dropped abruptly by their clients leave no feed polling: no Compute request once they are gone;
-//  - plan previews past the per-user burst are refused with a retry time, at no Compute request.
+//  - plan previews past the per-user burst are refused with a retry time (the check comes before any read).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -218,23 +218,21 @@ describe('live streams cannot starve operators', () => {
     expect(await back).toBe(200);
   });
 
-  it('plan previews past the per-user burst (10) are refused with a retry time, before any Compute request', async () => {
+  it('plan previews past the per-user burst are refused with a retry time (30 at once: at most the burst of 10 served)', async () => {
     if (!dashboard) await startSignedIn();
     const preview = () => callServerAction(BASE, cookie, 'previewPlanAction', { clusterId: clusterId(PROD), intent: { kind: 'add-replica', zone: 'europe-west1-d' } });
-    const allowed = [];
-    for (let i = 0; i < 10; i++) allowed.push((await preview()).result);
-    // Each of the burst is a real preview: a plan (or the planner's own refusal), never the rate limit.
-    expect(allowed.filter((r) => r?.code === 'RateLimited')).toEqual([]);
-    expect(allowed.filter((r) => r?.ok === true).length).toBeGreaterThan(0);
-    // The feeds of the earlier tests' streams are gone and the previews' own reads are over.
-    await computeQuiet();
-    const before = computeRequests();
-    const refused = await Promise.all(Array.from({ length: 20 }, () => preview()));
-    for (const { result } of refused) {
-      expect(result).toMatchObject({ ok: false, code: 'RateLimited' });
-      expect((result as { retryAfterSeconds?: number }).retryAfterSeconds).toBeGreaterThanOrEqual(1);
-      expect(result?.message).toMatch(/^Too many plan previews in a short time; try again in \d+ s\.$/);
+    const t0 = Date.now();
+    const results = (await Promise.all(Array.from({ length: 30 }, () => preview()))).map((r) => r.result);
+    const seconds = (Date.now() - t0) / 1000;
+    const limited = results.filter((r) => r?.code === 'RateLimited');
+    const served = results.filter((r) => r?.code !== 'RateLimited');
+    // The burst (10), plus what the rate (30 a minute: one every 2 s) gave back while the 30 were answered.
+    expect(served.length).toBeGreaterThanOrEqual(10);
+    expect(served.length).toBeLessThanOrEqual(10 + Math.ceil(seconds / 2));
+    expect(served.filter((r) => r?.ok === true).length).toBeGreaterThan(0);
+    for (const r of limited) {
+      expect((r as { retryAfterSeconds?: number }).retryAfterSeconds).toBeGreaterThanOrEqual(1);
+      expect(r?.message).toMatch(/^Too many plan previews in a short time; try again in \d+ s\.$/);
     }
-    expect(computeRequests() - before).toBe(0);
   });
 });
