@@ -9,6 +9,8 @@ export type ComputeFront = {
   readonly port: number;
   /** Every request that reached the front, as `METHOD /path` (no query), in order. */
   readonly requests: string[];
+  /** The same requests with their query (a list's filter names what it asks for), as `METHOD /path?query`. */
+  readonly urls: string[];
   /** Answer GET <path> (no query) with this status and JSON; null removes the answer. */
   answer(path: string, reply: { status: number; body: unknown } | null): void;
   close(): Promise<void>;
@@ -17,9 +19,11 @@ export type ComputeFront = {
 export async function startComputeFront(upstreamPort: number): Promise<ComputeFront> {
   const answers = new Map<string, { status: number; body: unknown }>();
   const requests: string[] = [];
+  const urls: string[] = [];
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://front');
     requests.push(`${req.method ?? '?'} ${url.pathname}`);
+    urls.push(`${req.method ?? '?'} ${url.pathname}${url.search}`);
     const own = req.method === 'GET' ? answers.get(url.pathname) : undefined;
     if (own) {
       res.writeHead(own.status, { 'content-type': 'application/json' });
@@ -40,6 +44,7 @@ export async function startComputeFront(upstreamPort: number): Promise<ComputeFr
   return {
     port: (server.address() as AddressInfo).port,
     requests,
+    urls,
     answer(path, reply) {
       if (reply === null) answers.delete(path);
       else answers.set(path, reply);

@@ -82,9 +82,18 @@ export async function signInCookie(baseUrl: string, email: string, password: str
     body: JSON.stringify({ email, password }),
   });
   if (!res.ok) throw new Error(`sign-in of ${email}: HTTP ${res.status} ${await res.text()}`);
-  const cookies = res.headers.getSetCookie().map((c) => c.split(';')[0] ?? '').filter((c) => c !== '');
-  if (cookies.length === 0) throw new Error(`sign-in of ${email} set no cookie`);
-  return cookies.join('; ');
+  const cookie = cookieOf(res);
+  if (cookie === '') throw new Error(`sign-in of ${email} set no cookie`);
+  return cookie;
+}
+
+/** The Cookie header the answer's Set-Cookie headers make (name=value pairs, attributes dropped). */
+export function cookieOf(res: Response): string {
+  return res.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0] ?? '')
+    .filter((c) => c !== '')
+    .join('; ');
 }
 
 /**

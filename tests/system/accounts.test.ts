@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { openSqliteStore, type SqliteStore } from '@/lib/adapters/store/sqlite-store';
-import { startDashboard, type DashboardProcess } from '@/tests/support/dashboard-process';
+import { cookieOf, startDashboard, type DashboardProcess } from '@/tests/support/dashboard-process';
 import { builtAction } from '@/tests/support/server-actions';
 import { pollUntil, sandboxPort } from '../integration/support';
 
@@ -51,12 +51,6 @@ function signIn(email: string, password: string, headers: Record<string, string>
   return fetch(`${BASE}/api/auth/sign-in/email`, { method: 'POST', headers: { ...json, ...headers }, body: JSON.stringify({ email, password }) });
 }
 
-function cookieOf(res: Response): string {
-  return res.headers
-    .getSetCookie()
-    .map((c) => c.split(';')[0])
-    .join('; ');
-}
 
 describe('the bootstrap admin', () => {
   it('is announced by where its password file is, must set its own password first, and a weak one is refused', async () => {

@@ -12,14 +12,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStore, type SqliteStore } from '@/lib/adapters/store/sqlite-store';
-import { assessTopology } from '@/lib/core/assessment';
-import { planOperation, type ClusterIntent, type PlanStep } from '@/lib/core/planner';
-import { clusterId } from '@/lib/core/topology';
+import type { ClusterIntent, PlanStep } from '@/lib/core/planner';
 import { isTerminalOperationStatus, type Operation } from '@/lib/ports/store';
-import { rollbackKindsOf } from '@/lib/server/operations/steps';
-import { observeCluster } from '@/lib/server/services/observe-cluster';
 import { startDashboard, type DashboardExit, type DashboardProcess } from '@/tests/support/dashboard-process';
-import { expectConsistent, pollUntil, putWithEtcdctl, replicaVms, sandboxPort, STAGING, testContainer } from '../integration/support';
+import { journalOperation, operationEnded } from '@/tests/support/journaled-operations';
+import { expectConsistent, putWithEtcdctl, replicaVms, sandboxPort, STAGING, testContainer } from '../integration/support';
 
 const APP_PORT = Number(process.env.QUORUM_SYS_APP_PORT ?? 3102);
 const KEY = `/quorum-test/crash-${Date.now()}`;
@@ -81,23 +78,9 @@ function crashPoints(steps: readonly PlanStep[]): number[] {
   return steps.flatMap((s, i) => (seen.has(s.kind) ? [] : (seen.add(s.kind), [i])));
 }
 
-async function journal(intent: ClusterIntent): Promise<{ op: Operation; steps: PlanStep[] }> {
-  const topology = await observeCluster(STAGING, c);
-  const planned = planOperation({ topology, assessment: assessTopology(topology, new Date(topology.observedAt)), intent, operationInProgress: false });
-  if (!planned.ok) throw new Error(`refused: ${planned.refusal.message}`);
-  const op = await store.createOperation({
-    clusterId: clusterId(STAGING),
-    kind: intent.kind,
-    intent,
-    plan: { ...planned.plan, rollback: rollbackKindsOf(planned.plan.steps) },
-    actor: 'crash-test',
-  });
-  return { op, steps: planned.plan.steps };
-}
-
 /** Kills the dashboard at every crash point of the operation in turn, then lets a last start finish it. */
 async function crashAtEveryKindThenFinish(intent: ClusterIntent): Promise<Operation> {
-  const { op, steps } = await journal(intent);
+  const { op, steps } = await journalOperation(c, store, STAGING, intent, 'crash-test');
   const points = crashPoints(steps);
   log(`${op.id}: ${steps.length} steps, crashing after the effect of steps ${points.join(', ')}`);
   for (const index of points) {
@@ -112,14 +95,14 @@ async function crashAtEveryKindThenFinish(intent: ClusterIntent): Promise<Operat
     log(`killed after step ${index} ${steps[index]?.kind} (${Date.now() - t0} ms)`);
   }
   const last = dashboard();
-  const ended = await pollUntil(() => store.getOperation(op.id), (o) => o !== null && isTerminalOperationStatus(o.status), 240_000, 500);
+  const ended = await operationEnded(store, op.id);
   await last.stop();
-  expect(ended?.summary).toMatch(/^Succeeded/);
-  expect(ended?.status).toBe('succeeded');
+  expect(ended.summary).toMatch(/^Succeeded/);
+  expect(ended.status).toBe('succeeded');
   const messages = (await store.logs(op.id)).map((l) => l.message);
   for (const index of points) expect(messages).toContain(`Running "${steps[index]?.title ?? ''}" again: it was interrupted`);
   expect(messages.filter((m) => m === 'Resumed from the journal')).toHaveLength(points.length);
-  return ended as Operation;
+  return ended;
 }
 
 describe('kill -9 of the dashboard at every step boundary of add and remove', () => {

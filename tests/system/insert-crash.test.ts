@@ -9,14 +9,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { openSqliteStore, type SqliteStore } from '@/lib/adapters/store/sqlite-store';
-import { assessTopology } from '@/lib/core/assessment';
-import { planOperation, type ClusterIntent } from '@/lib/core/planner';
-import { clusterId } from '@/lib/core/topology';
-import { isTerminalOperationStatus, type Operation } from '@/lib/ports/store';
-import { rollbackKindsOf } from '@/lib/server/operations/steps';
-import { observeCluster } from '@/lib/server/services/observe-cluster';
 import { startDashboard, type DashboardProcess } from '@/tests/support/dashboard-process';
-import { expectConsistent, pollUntil, PROD, replicaVms, sandboxPort, testContainer } from '../integration/support';
+import { journalOperation, operationEnded } from '@/tests/support/journaled-operations';
+import { expectConsistent, PROD, replicaVms, sandboxPort, testContainer } from '../integration/support';
 
 // 3102 is dashboard-crash.test.ts's: the two files run at once.
 const APP_PORT = Number(process.env.QUORUM_SYS_INSERT_CRASH_APP_PORT ?? 3103);
@@ -49,19 +44,6 @@ function dashboard(failpoint?: string): DashboardProcess {
   return d;
 }
 
-async function journal(intent: ClusterIntent): Promise<Operation> {
-  const topology = await observeCluster(PROD, c);
-  const planned = planOperation({ topology, assessment: assessTopology(topology, new Date(topology.observedAt)), intent, operationInProgress: false });
-  if (!planned.ok) throw new Error(`refused: ${planned.refusal.message}`);
-  return store.createOperation({ clusterId: clusterId(PROD), kind: intent.kind, intent, plan: { ...planned.plan, rollback: rollbackKindsOf(planned.plan.steps) }, actor: 'crash-test' });
-}
-
-async function finished(opId: string): Promise<Operation> {
-  const ended = await pollUntil(() => store.getOperation(opId), (o) => o !== null && isTerminalOperationStatus(o.status), 240_000, 500);
-  if (!ended) throw new Error(`operation ${opId} is gone`);
-  return ended;
-}
-
 /** The requestIds (clientOperationId) of the successful inserts Compute recorded for the instance, however often the call was sent. */
 async function insertsOf(zone: string, name: string): Promise<Array<string | undefined>> {
   const res = await fetch(`http://127.0.0.1:${sandboxPort()}/compute/v1/projects/${PROD.project}/zones/${zone}/operations`);
@@ -74,17 +56,17 @@ describe('kill -9 of the dashboard right after an instance insert was sent', () 
   it('the resumed add makes one instance', async () => {
     const before = (await replicaVms(c, PROD)).map((r) => r.name);
     const zone = 'europe-west1-d';
-    const op = await journal({ kind: 'add-replica', zone });
+    const op = (await journalOperation(c, store, PROD, { kind: 'add-replica', zone }, 'crash-test')).op;
     const crashing = dashboard('after-insert-sent');
     // The operation ending instead would mean the failpoint was never reached.
-    const exit = await Promise.race([crashing.exited, finished(op.id).then((o) => ({ ended: o.status }), (e: unknown) => ({ ended: String(e) }))]);
+    const exit = await Promise.race([crashing.exited, operationEnded(store, op.id).then((o) => ({ ended: o.status }), (e: unknown) => ({ ended: String(e) }))]);
     expect(exit).toEqual({ code: null, signal: 'SIGKILL' });
     const steps = await store.steps(op.id);
     const create = steps.find((s) => s.kind === 'create-instance');
     expect(create?.status).toBe('running');
 
     const restarted = dashboard();
-    const ended = await finished(op.id);
+    const ended = await operationEnded(store, op.id);
     await restarted.stop();
     expect(ended.summary).toMatch(/^Succeeded/);
     const logs = (await store.logs(op.id)).map((l) => l.message);
@@ -100,9 +82,9 @@ describe('kill -9 of the dashboard right after an instance insert was sent', () 
     const resumed = logs.find((m) => m.includes(`the insert of ${name} sent before the interruption`));
     expect(resumed).toBe(`${create?.title ?? ''}: the insert of ${name} sent before the interruption (requestId ${inserts[0] ?? '?'}) finished as ${resumed?.match(/finished as (operation-\S+):/)?.[1] ?? '?'}: ${name} is at ${added[0]?.internalIp ?? '?'}`);
 
-    const removal = await journal({ kind: 'remove-replica', zone, name });
+    const removal = (await journalOperation(c, store, PROD, { kind: 'remove-replica', zone, name }, 'crash-test')).op;
     const last = dashboard();
-    const removed = await finished(removal.id);
+    const removed = await operationEnded(store, removal.id);
     await last.stop();
     expect(removed.summary).toMatch(/^Succeeded/);
     expect((await expectConsistent(c, PROD, null)).map((r) => r.name)).toEqual(before);
