@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import type { Page } from '@playwright/test';
 import { E2E } from '../playwright.config';
 import { expect, test } from './fixtures/test';
-import { builtActions, callAction } from './fixtures/actions';
+import { builtAction, callAction } from './fixtures/actions';
 import { sandboxChaos } from './fixtures/chaos';
 import { computeClients, listMasters, PROJECT } from './fixtures/compute';
 import { editSshKeys } from '../tests/support/operator-ssh';
@@ -208,9 +208,7 @@ test('a replaced host key is refused and shown with both fingerprints; an admin 
     await page.getByTestId('findings').screenshot({ path: shot('host-key-findings.png') });
 
     // A key other than the one shown is never trusted: a direct call with a made-up fingerprint changes nothing.
-    const action = builtActions().find((a) => a.name === 'trustHostKeyAction');
-    if (!action) throw new Error('no trustHostKeyAction in the build');
-    const wrong = await callAction(page.request, action, { clusterId: PROD_ID, replica: victim.name, zone: victim.zone, pinnedFingerprint: oldFingerprint, presentedFingerprint: `SHA256:${'x'.repeat(43)}` });
+    const wrong = await callAction(page.request, builtAction('trustHostKeyAction'), { clusterId: PROD_ID, replica: victim.name, zone: victim.zone, pinnedFingerprint: oldFingerprint, presentedFingerprint: `SHA256:${'x'.repeat(43)}` });
     expect(wrong.result).toMatchObject({ ok: false, code: 'HostKeyMismatch' });
     await page.waitForTimeout(1_500);
     await expect(card).toHaveAttribute('data-access', 'none');
@@ -228,8 +226,7 @@ test('a replaced host key is refused and shown with both fingerprints; an admin 
   } finally {
     if (!trusted && newFingerprint !== '') {
       // Whatever failed above, the specs that follow need the replica reachable: trust the new key directly.
-      const action = builtActions().find((a) => a.name === 'trustHostKeyAction');
-      if (action) await callAction(page.request, action, { clusterId: PROD_ID, replica: victim.name, zone: victim.zone, pinnedFingerprint: oldFingerprint, presentedFingerprint: newFingerprint });
+      await callAction(page.request, builtAction('trustHostKeyAction'), { clusterId: PROD_ID, replica: victim.name, zone: victim.zone, pinnedFingerprint: oldFingerprint, presentedFingerprint: newFingerprint });
     }
   }
   await expect(page.locator('[data-testid="replica-card"][data-health="healthy"]')).toHaveCount(3, { timeout: 30_000 });

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Browser, BrowserContext } from '@playwright/test';
 import { expect, test } from './fixtures/test';
 import { BASE_URL, createOnUsersPage, signIn } from './fixtures/auth';
-import { builtActions, callAction } from './fixtures/actions';
+import { builtAction, callAction } from './fixtures/actions';
 
 test.describe.configure({ mode: 'serial', timeout: 180_000 });
 
@@ -18,12 +18,6 @@ const suffix = randomBytes(3).toString('hex');
 const shot = (name: string) => path.join('test-results', 'accounts', name);
 const OPERATOR = { email: `watcher-${suffix}@e2e.test`, name: 'Wanda Watcher', role: 'operator', password: randomBytes(12).toString('base64url') };
 const VIEWER = { email: `renamer-${suffix}@e2e.test`, name: 'Rita Renamer', role: 'viewer', password: randomBytes(12).toString('base64url') };
-
-function action(name: string) {
-  const found = builtActions().find((a) => a.name === name);
-  if (!found) throw new Error(`no ${name} in the build`);
-  return found;
-}
 
 
 async function signedInContext(browser: Browser, who: { email: string; password: string }): Promise<BrowserContext> {
@@ -91,7 +85,7 @@ test('an admin disables an operator watching a cluster page: the stream ends, th
   expect(ended.text).toContain('event: session-ended');
 
   // The operator's next action, from the same browser session: refused, nothing started.
-  const next = await callAction(watching.request, action('startOperationAction'), { clusterId: PROD_ID, intent: { kind: 'add-replica', zone: 'europe-west1-d' }, confirm: 'prod-master' });
+  const next = await callAction(watching.request, builtAction('startOperationAction'), { clusterId: PROD_ID, intent: { kind: 'add-replica', zone: 'europe-west1-d' }, confirm: 'prod-master' });
   expect(next.result).toMatchObject({ ok: false, code: 'Unauthenticated' });
   // Nor can the disabled account sign in again.
   const again = await operator.request.post('/api/auth/sign-in/email', { data: { email: OPERATOR.email, password: OPERATOR.password }, headers: { origin: BASE_URL } });
@@ -122,14 +116,14 @@ test('a disabled account can be deleted; the last admin cannot demote themselves
   await expect(row).toHaveCount(0);
 
   const session = (await (await request.get('/api/auth/get-session')).json()) as { user: { id: string } };
-  const demote = await callAction(request, action('setUserRoleAction'), { userId: session.user.id, role: 'operator' });
+  const demote = await callAction(request, builtAction('setUserRoleAction'), { userId: session.user.id, role: 'operator' });
   expect(demote.result).toMatchObject({ ok: false, code: 'LastAdmin' });
-  const disableSelf = await callAction(request, action('changeAccountAction'), { userId: session.user.id, change: 'disable' });
+  const disableSelf = await callAction(request, builtAction('changeAccountAction'), { userId: session.user.id, change: 'disable' });
   expect(disableSelf.result).toMatchObject({ ok: false });
 });
 
 test('a viewer renaming themselves "Administrator" is in the audit', async ({ page, browser, request }) => {
-  const created = await callAction(request, action('createUserAction'), VIEWER);
+  const created = await callAction(request, builtAction('createUserAction'), VIEWER);
   expect(created.result).toMatchObject({ ok: true });
   const viewer = await signedInContext(browser, VIEWER);
   const renamed = await viewer.request.post('/api/auth/update-user', { data: { name: 'Administrator' }, headers: { origin: BASE_URL } });
