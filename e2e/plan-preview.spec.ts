@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { expect, test } from './fixtures/test';
 import { clusterId } from './pages/cluster-page';
 
@@ -33,6 +34,7 @@ test('the preview lists what the change will do, collapsed: Compute calls by res
   await expect(calls.locator('[data-testid="planned-calls-step"][data-kind="add-learner"]')).toHaveCount(2);
   await expect(calls.locator('[data-testid="planned-calls-step"][data-kind="create-instance"]').first()).toContainText("Quorum's SSH key published");
   await expect(calls).toContainText('Reads (lists, status, probes) and retries of the same call are not listed.');
+  await calls.screenshot({ path: path.join('test-results', 'preview', 'planned-calls.png') });
 });
 
 test('a two-replica target is refused with the reason in words', async ({ page }) => {
