@@ -23,6 +23,11 @@ export async function register() {
   // Sign-in: migrate the auth tables and, on the very first start, create the admin with a one-time password.
   const { ensureBootstrapAdmin } = await import('@/lib/server/auth/auth');
   await ensureBootstrapAdmin();
+  // Anonymous refusals counted in minutes a stop or crash left open get their audit rows (the current minute's
+  // when it ends).
+  const { anonymousRefusalFold } = await import('@/lib/server/audit/anonymous-refusals');
+  const closed = await (await anonymousRefusalFold()).resume();
+  if (closed > 0) console.log(`[quorum] wrote the counts of ${closed} minutes of anonymous refusals left open by the last stop`);
   const { resumeInterruptedOperations } = await import('@/lib/server/operations/runtime');
   await resumeInterruptedOperations();
 }

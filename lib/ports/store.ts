@@ -104,6 +104,16 @@ export type AuditEntry = {
   source: string | null;
 };
 
+/** One source's counted anonymous refusals of one minute, after its first (see Store.countAnonymousRefusal). */
+export type CountedAnonymousRefusals = {
+  source: string | null;
+  /** The minute's start, ISO 8601 UTC. */
+  minute: string;
+  count: number;
+  /** How many of them called each action. */
+  actions: Record<string, number>;
+};
+
 export type NewOperation = {
   /** Generated (uuid v4) when absent. */
   id?: string;
@@ -232,6 +242,17 @@ export interface Store {
 
   /** The audit log is append-only: entries are added, never changed or deleted (the store enforces it). */
   addAudit(entry: NewAuditEntry): Promise<AuditEntry>;
+  /**
+   * One refusal of someone not signed in, folded per source and UTC minute (lib/server/audit/anonymous-refusals.ts):
+   * the minute's first from a source is appended to the audit log as `first`, in the same transaction; later
+   * ones are only counted, in the store file, so neither a crash nor a stop loses them. True when it was the first.
+   */
+  countAnonymousRefusal(refusal: { source: string | null; minute: string; action: string }, first: NewAuditEntry): Promise<boolean>;
+  /**
+   * For every counted minute before `before` (ISO), appends the audit row `entry` makes of its count and
+   * forgets the count, in one transaction (two processes never write a minute twice). Returns the rows added.
+   */
+  closeAnonymousRefusalMinutes(before: string, entry: (counted: CountedAnonymousRefusals) => NewAuditEntry): Promise<AuditEntry[]>;
   /** Newest first, at most `limit` (default 100); page on with `beforeId` set to the last id returned. */
   listAudit(filter?: AuditFilter, limit?: number): Promise<AuditEntry[]>;
 

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { openSqliteStore, type SqliteStore } from '@/lib/adapters/store/sqlite-store';
-import { cookieOf, startDashboard, type DashboardProcess } from '@/tests/support/dashboard-process';
+import { cookieOf, dashboardReady, startDashboard, type DashboardProcess } from '@/tests/support/dashboard-process';
 import { builtAction } from '@/tests/support/server-actions';
 import { pollUntil, sandboxPort } from '../integration/support';
 
@@ -25,14 +25,18 @@ let store: SqliteStore;
 /** The bootstrap admin's session once their own password is set (the first test). */
 let adminCookie = '';
 
-beforeAll(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), 'quorum-accounts-'));
-  dashboard = startDashboard({
+function dashboardOptions(): Parameters<typeof startDashboard>[0] {
+  return {
     port: APP_PORT,
     dataDir,
     logFile: path.join(dataDir, 'dashboard.log'),
     env: { QUORUM_PROVIDER: 'sandbox', SANDBOX_PORT: String(sandboxPort()), QUORUM_SIGN_IN_PER_MINUTE: String(PER_MINUTE) },
-  });
+  };
+}
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(path.join(tmpdir(), 'quorum-accounts-'));
+  dashboard = startDashboard(dashboardOptions());
   const up = await pollUntil(() => fetch(`${BASE}/api/health`).then((r) => r.ok, () => false), (ok) => ok, 120_000, 500);
   if (!up) throw new Error(`the dashboard did not come up; see ${dataDir}/dashboard.log`);
   await pollUntil(async () => readFileSync(path.join(dataDir, 'dashboard.log'), 'utf8'), (log) => log.includes('first start'), 30_000, 200);
@@ -123,7 +127,7 @@ describe('the client address, with no trusted proxy', () => {
 });
 
 describe('anonymous refusals', () => {
-  it('500 anonymous POSTs of a server action make at most two rows per minute, which count all 500', async () => {
+  it('500 anonymous POSTs of a server action make at most two rows per minute, which count all 500, though the dashboard is killed right after them', async () => {
     const action = builtAction('startOperationAction');
     const id = action.id;
     const page = action.page.replace('[id]', 'sandbox-project~europe-west1~prod-master');
@@ -138,8 +142,14 @@ describe('anonymous refusals', () => {
         expect(body).toContain('Unauthenticated');
       });
     for (let i = 0; i < 500; i += 10) await Promise.all(Array.from({ length: 10 }, (_, k) => call(i + k)));
-    const ended = Date.now();
     const rowsNow = await store.listAudit({ actor: 'anonymous', since, action: 'action.' });
+    // The counts live in the store file, not in the process: kill -9 mid-minute and start again. The new
+    // process writes the minutes that ended while it was down at once, and the current one when it ends.
+    process.kill(dashboard.pid, 'SIGKILL');
+    await dashboard.exited;
+    dashboard = startDashboard(dashboardOptions());
+    await dashboardReady(dashboard, APP_PORT);
+    const ended = Date.now();
     // The folded count of a minute is written when that minute is over: wait for the last one.
     await new Promise((resolve) => setTimeout(resolve, 60_000 - (ended % 60_000) + 1_000));
     const rows = await store.listAudit({ actor: 'anonymous', since, action: 'action.' });

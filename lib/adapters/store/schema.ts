@@ -81,6 +81,21 @@ export type SshHostKeysTable = {
   pinned_at: string;
 };
 
+/**
+ * Anonymous refusals counted per source and UTC minute (see Store.countAnonymousRefusal), until the minute's
+ * count is appended to the audit log. Not the audit log itself: that one is append-only.
+ */
+export type AnonymousRefusalCountsTable = {
+  /** The client address; '' when it was not known. */
+  source: string;
+  /** The minute's start, ISO 8601 UTC. */
+  minute: string;
+  /** Refusals after the minute's first (which has its own audit row). */
+  count: number;
+  /** JSON { action: count } of those. */
+  actions: string;
+};
+
 export type StoreDatabase = {
   operations: OperationsTable;
   steps: StepsTable;
@@ -89,6 +104,7 @@ export type StoreDatabase = {
   cluster_locks: ClusterLocksTable;
   operation_secrets: OperationSecretsTable;
   ssh_host_keys: SshHostKeysTable;
+  anonymous_refusal_counts: AnonymousRefusalCountsTable;
 };
 
 // Append only: a migration that shipped is never edited; later changes are new entries.
@@ -229,6 +245,22 @@ export const migrations: Record<string, Migration> = {
     },
     async down(db: Kysely<unknown>) {
       await db.schema.alterTable('operations').dropColumn('source').execute();
+    },
+  },
+  '0006-anonymous-refusal-counts': {
+    async up(db: Kysely<unknown>) {
+      // Counted in the store file rather than in memory, so a crash or a stop loses no refusal (issue 12, finding 6).
+      await db.schema
+        .createTable('anonymous_refusal_counts')
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('minute', 'text', (c) => c.notNull())
+        .addColumn('count', 'integer', (c) => c.notNull())
+        .addColumn('actions', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('anonymous_refusal_counts_pk', ['source', 'minute'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await sql`drop table if exists anonymous_refusal_counts`.execute(db);
     },
   },
 };

@@ -71,6 +71,7 @@ describe('SqliteStore', () => {
         { name: '0003-audit-source-append-only' },
         { name: '0004-ssh-host-keys' },
         { name: '0005-operation-source' },
+        { name: '0006-anonymous-refusal-counts' },
       ]);
       // WAL is a property of the file, so a second connection sees it.
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');

@@ -18,6 +18,7 @@ import {
   storedPlanSchema,
   type AuditEntry,
   type AuditFilter,
+  type CountedAnonymousRefusals,
   type HostKeyPin,
   type JsonValue,
   type LogEntry,
@@ -181,6 +182,8 @@ function toAudit(row: Selectable<AuditTable>): AuditEntry {
     source: r.source,
   };
 }
+
+const countedActions = z.record(z.string(), z.number().int().nonnegative());
 
 /** `text` inside a LIKE pattern, matched literally (the queries say `escape '\'`). */
 function likeLiteral(text: string): string {
@@ -494,7 +497,10 @@ export class SqliteStore implements Store {
   }
 
   async addAudit(entry: NewAuditEntry): Promise<AuditEntry> {
-    const db = await this.q();
+    return this.insertAudit(await this.q(), entry);
+  }
+
+  private async insertAudit(db: Kysely<StoreDatabase>, entry: NewAuditEntry): Promise<AuditEntry> {
     let source = entry.source ?? null;
     if (entry.source === undefined && entry.operationId) {
       // An operation's own row (the runner's `started`) carries the source the operation was asked from.
@@ -516,6 +522,47 @@ export class SqliteStore implements Store {
       .returningAll()
       .executeTakeFirstOrThrow();
     return toAudit(row);
+  }
+
+  async countAnonymousRefusal(refusal: { source: string | null; minute: string; action: string }, first: NewAuditEntry): Promise<boolean> {
+    const source = refusal.source ?? '';
+    return this.immediate(async (tx) => {
+      const counted = await tx
+        .selectFrom('anonymous_refusal_counts')
+        .select(['count', 'actions'])
+        .where('source', '=', source)
+        .where('minute', '=', refusal.minute)
+        .executeTakeFirst();
+      if (!counted) {
+        await tx.insertInto('anonymous_refusal_counts').values({ source, minute: refusal.minute, count: 0, actions: '{}' }).execute();
+        await this.insertAudit(tx, first);
+        return true;
+      }
+      const actions = countedActions.parse(JSON.parse(counted.actions));
+      actions[refusal.action] = (actions[refusal.action] ?? 0) + 1;
+      await tx
+        .updateTable('anonymous_refusal_counts')
+        .set({ count: counted.count + 1, actions: JSON.stringify(actions) })
+        .where('source', '=', source)
+        .where('minute', '=', refusal.minute)
+        .execute();
+      return false;
+    });
+  }
+
+  async closeAnonymousRefusalMinutes(before: string, entry: (counted: CountedAnonymousRefusals) => NewAuditEntry): Promise<AuditEntry[]> {
+    return this.immediate(async (tx) => {
+      const ended = await tx.selectFrom('anonymous_refusal_counts').selectAll().where('minute', '<', before).orderBy('minute').orderBy('source').execute();
+      const added: AuditEntry[] = [];
+      for (const row of ended) {
+        if (row.count > 0) {
+          const counted = { source: row.source === '' ? null : row.source, minute: row.minute, count: row.count, actions: countedActions.parse(JSON.parse(row.actions)) };
+          added.push(await this.insertAudit(tx, entry(counted)));
+        }
+      }
+      await tx.deleteFrom('anonymous_refusal_counts').where('minute', '<', before).execute();
+      return added;
+    });
   }
 
   async listAudit(filter: AuditFilter = {}, limit = 100): Promise<AuditEntry[]> {
