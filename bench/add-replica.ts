@@ -22,7 +22,7 @@
 // every transition is journaled.
 //
 // Direct (timed from its first call to the API server being ready): one pass, no journal, no re-reads,
-// with the same libraries' clients built here (@google-cloud/compute, etcd3, @kubernetes/client-node):
+// with the same libraries' clients built here (@google-cloud/compute, etcd3; /readyz by node:https with kube-up's admin credentials):
 //   1. instances.aggregatedList of the project, addresses.list of the region, subnetworks.get: the
 //      replicas, the static IP and the lowest free internal IP; disks.get of the source's data disk size;
 //   2. the replica's certificates and metadata (lib/pki: the same CA-signed certs and rewritten kube-env
@@ -51,11 +51,11 @@ import { Readable } from 'node:stream';
 import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
+import https from 'node:https';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { AddressesClient, DisksClient, InstancesClient, RegionOperationsClient, SubnetworksClient, TargetPoolsClient, ZoneOperationsClient } from '@google-cloud/compute';
-import { Health, KubeConfig } from '@kubernetes/client-node';
 import { noop } from 'cockatiel';
 import { Etcd3 } from 'etcd3';
 import { TwinEtcdForwards } from '../tests/support/twin-forward';
@@ -467,21 +467,25 @@ async function directAdd(d: DirectScript): Promise<RoundResult> {
     phases.end('promote-learner');
 
     // 7. The new member serves clients in both clusters and its API server is ready.
-    const kc = new KubeConfig();
-    const b64 = (pem: string) => Buffer.from(pem).toString('base64');
-    kc.loadFromOptions({
-      // MASTER_CERT (copied from the source) names `kubernetes` and the static IP, not the new replica's address.
-      clusters: [{ name, server: `https://${internalIp}:${API_SERVER_PORT}`, caData: b64(kubeCreds.caCert), skipTLSVerify: false, tlsServerName: 'kubernetes' }],
-      users: [{ name: 'admin', ...('bearerToken' in kubeCreds ? { token: kubeCreds.bearerToken } : { certData: b64(kubeCreds.clientCert), keyData: b64(kubeCreds.clientKey) }) }],
-      contexts: [{ name, cluster: name, user: 'admin' }],
-      currentContext: name,
-    });
-    const health = new Health(kc);
+    // MASTER_CERT (copied from the source) names `kubernetes` and the static IP, not the new replica's address.
+    const readyz = () =>
+      new Promise<boolean>((resolve) => {
+        const client = 'bearerToken' in kubeCreds ? {} : { cert: kubeCreds.clientCert, key: kubeCreds.clientKey };
+        const headers: Record<string, string> = 'bearerToken' in kubeCreds ? { authorization: `Bearer ${kubeCreds.bearerToken}` } : {};
+        const req = https.get(
+          { host: internalIp, port: API_SERVER_PORT, path: '/readyz', servername: 'kubernetes', ca: kubeCreds.caCert, ...client, headers, signal: AbortSignal.timeout(ETCD_CALL_MS) },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode === 200);
+          },
+        );
+        req.on('error', () => resolve(false));
+      });
     const apiUntil = Date.now() + WAIT_LIMIT_MS;
     for (;;) {
       const [etcdOk, ready] = await Promise.all([
         Promise.all(CLUSTERS.map((cl) => statusOf(own[cl]))).then((ss) => ss.every((s) => s.ok)),
-        health.readyz({ signal: AbortSignal.timeout(ETCD_CALL_MS) }).catch(() => false),
+        readyz(),
       ]);
       if (etcdOk && ready) break;
       if (Date.now() > apiUntil) throw new Error(`the API server of ${name} did not become ready`);

@@ -104,8 +104,8 @@ export function reachTargetLabel(t: Pick<ReachTarget, 'project' | 'zone' | 'inst
 /**
  * How the adapters use it: etcd dials `https://127.0.0.1:<endpoint.port>` (TLS verified against the IP
  * 127.0.0.1, or with `grpc.ssl_target_name_override` set to `etcd-<instance>` where the certificate names the
- * member) or plain `http://` for events and pre-1.16 main; client-node dials `https://127.0.0.1:<port>` with
- * cluster `tlsServerName: 'kubernetes'`. A failed call is explained by `lastError`: an access problem means
+ * member) or plain `http://` for events and pre-1.16 main; the Kubernetes adapter dials the forward's socket with server
+ * name `kubernetes`. A failed call is explained by `lastError`: an access problem means
  * "unknown: no access (why)", ServiceDown means the service is down, null means the failure came from the
  * service's own answer (or slowness), not from the path to it.
  */
@@ -113,7 +113,7 @@ export interface ReachPort {
   /**
    * A local endpoint leading to 127.0.0.1:<remotePort> on the replica, made once per (instance id, port) and
    * kept until release/close: the same port is returned on every call, also across SSH reconnects, so a
-   * client (etcd3, client-node) built on it stays valid. Resolves once the replica's SSH connection is up;
+   * client (etcd3, the Kubernetes adapter's agent) built on it stays valid. Resolves once the replica's SSH connection is up;
    * rejects with a ReachError (an access problem) when it cannot be. Whether the remote port answers is
    * learnt by dialling: a refused remote port closes the local socket and sets `lastError` to ServiceDown.
    */

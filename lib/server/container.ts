@@ -1,7 +1,7 @@
 import 'server-only';
 import { Etcd3Admin } from '@/lib/adapters/etcd/etcd3-admin';
 import { closeGceClients, createGceClients, GceCompute, type GceClients } from '@/lib/adapters/gce/gce-compute';
-import { ClientNodeKubeApi } from '@/lib/adapters/kube/client-node-kube-api';
+import { HttpsKubeApi } from '@/lib/adapters/kube/https-kube-api';
 import { ComputeBudget, RateLimitedCompute } from '@/lib/adapters/compute-rate-limit';
 import type { EtcdClusterName } from '@/lib/core/topology';
 import { systemClock, type Clock } from '@/lib/ports/clock';
@@ -164,7 +164,7 @@ export function createContainer(env: Env): Container {
     );
   });
   const etcd = new Etcd3Admin(reach);
-  const kube = new ClientNodeKubeApi(reach);
+  const kube = new HttpsKubeApi(reach);
   return {
     env,
     get store(): Store {

@@ -1,5 +1,5 @@
 // Kubernetes-shaped JSON the API-server stand-in stores and serves: Leases, Nodes and Status errors,
-// shaped as kube-apiserver returns them so @kubernetes/client-node and kubectl parse them unchanged.
+// shaped as kube-apiserver returns them so kubectl and Kubernetes' clients parse them unchanged.
 
 import { z } from 'zod';
 

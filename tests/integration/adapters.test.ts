@@ -117,7 +117,7 @@ describe('Etcd3Admin.peers: what a member reports about its peer links (/metrics
   });
 });
 
-describe('ClientNodeKubeApi', () => {
+describe('HttpsKubeApi', () => {
   const server = (i: InstanceInfo, port?: number): ApiServerEndpoint => {
     const endpoint = c.endpoints.apiServer({ ...i, project: PROD.project });
     return port === undefined ? endpoint : { ...endpoint, port };

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeGceClients, createGceClients, GceCompute, type GceClients } from '@/lib/adapters/gce/gce-compute';
-import { ClientNodeKubeApi } from '@/lib/adapters/kube/client-node-kube-api';
+import { HttpsKubeApi } from '@/lib/adapters/kube/https-kube-api';
 import { loadOrCreateClientKey, type ClientKey } from '@/lib/adapters/reach/client-key';
 import { parseSshKeyLine } from '@/lib/adapters/reach/ssh-keys';
 import { SshReach, type SshReachOptions } from '@/lib/adapters/reach/ssh-reach';
@@ -263,7 +263,7 @@ describe('SshReach through OpenSSH', () => {
     expect(pin).toMatchObject({ source: 'first-use', keyType: 'ssh-ed25519' });
   });
 
-  it("reaches an HTTPS API server on the replica's loopback with server name `kubernetes` and a client certificate, through client-node", async () => {
+  it("reaches an HTTPS API server on the replica's loopback with server name `kubernetes` and a client certificate, through Quorum's Kubernetes adapter", async () => {
     // kube-up's serving cert covers the static IP and the kubernetes names, not 127.0.0.1: verified by name.
     const ca = await createCa('kubernetes-ca');
     const signer = await importSigner(ca.cert, ca.key, 'ca');
@@ -279,7 +279,7 @@ describe('SshReach through OpenSSH', () => {
     try {
       const remotePort = (apiserver.address() as net.AddressInfo).port;
       // Quorum's own Kubernetes adapter on this reach: it dials the forward's socket and checks `kubernetes`.
-      const kube = new ClientNodeKubeApi(reach());
+      const kube = new HttpsKubeApi(reach());
       try {
         const nodes = await kube.nodes({ target, port: remotePort }, { caCert: ca.cert, clientCert: admin.cert, clientKey: admin.key }, 3_000);
         expect(nodes.map((n) => n.name)).toEqual(['node-a']);

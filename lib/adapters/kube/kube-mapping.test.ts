@@ -49,7 +49,7 @@ describe('describeKubeError', () => {
     [withCode('connect ECONNREFUSED 127.20.0.2:443', 'ECONNREFUSED'), 'connection refused'],
     [withCode('self-signed certificate', 'DEPTH_ZERO_SELF_SIGNED_CERT'), 'TLS: server certificate not trusted (DEPTH_ZERO_SELF_SIGNED_CERT)'],
     [withCode('HTTP-Code: 403 Message: forbidden', 403), 'HTTP 403'],
-    // As @kubernetes/client-node words a refused token: the headers it quotes say `timeout=5`, which is not a timeout.
+    // As the generated Kubernetes client worded a refused token: the headers it quotes say `timeout=5`, which is not a timeout.
     [withCode('HTTP-Code: 401\nMessage: Unauthorized\nBody: undefined\nHeaders: {"connection":"keep-alive","keep-alive":"timeout=5"}', 401), 'HTTP 401 Unauthorized'],
     [new Error('first line\nsecond'), 'first line'],
   ])('%s', (err, expected) => {
