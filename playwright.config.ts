@@ -38,7 +38,7 @@ export default defineConfig({
   },
   webServer: {
     // A fresh dashboard data dir each run, so the first start creates the bootstrap admin.
-    command: `rm -rf ${E2E.appDataDir} && npx next start -H 127.0.0.1 -p ${E2E.appPort}`,
+    command: `rm -rf ${E2E.appDataDir} && sh scripts/start-dashboard.sh -H 127.0.0.1 -p ${E2E.appPort}`,
     url: `http://127.0.0.1:${E2E.appPort}/api/health`,
     reuseExistingServer: false,
     timeout: 60_000,

@@ -22,7 +22,7 @@ import { createInterface } from 'node:readline';
 import { dashboardReady, signInAsBootstrapAdmin, startDashboard, type DashboardProcess } from '../tests/support/dashboard-process';
 
 const PROJECT = 'bench-project';
-const SIZES = [10, 50, 200];
+const SIZES = (process.env.BENCH_SIZES ?? '10,50,200').split(',').map(Number);
 const REPLICAS = 5;
 const REFRESHES = 5;
 /** QUORUM_COMPUTE_REFRESH_MS, its default: the period of the project's Compute snapshot. */

@@ -20,7 +20,8 @@ export function startDashboard(opts: { port: number; dataDir: string; logFile: s
   const log = openSync(opts.logFile, 'a');
   // vitest sets NODE_ENV=test; `next start` is a production server.
   const env = { ...process.env, ...opts.env, QUORUM_DATA_DIR: opts.dataDir, NEXT_TELEMETRY_DISABLED: '1', NODE_ENV: 'production' as const };
-  const child = spawn(process.execPath, [path.resolve('node_modules/next/dist/bin/next'), 'start', '-H', '127.0.0.1', '-p', String(opts.port)], {
+  // As `npm start` runs it (its V8 heap limits included); the script execs node, so child.pid is the server's.
+  const child = spawn('sh', [path.resolve('scripts/start-dashboard.sh'), '-H', '127.0.0.1', '-p', String(opts.port)], {
     env,
     stdio: ['ignore', log, log],
   });
