@@ -18,6 +18,18 @@ test('staging is made HA through the wizard; the load-balancer wait shows progre
   await expect(lbWait.getByTestId('step-progress')).toContainText('left');
   await change.expectOperationSucceeded();
   await expect(page.locator('[data-testid="operation-step"][data-status="done"]')).toHaveCount(await page.getByTestId('operation-step').count());
+  // Each finished step says how long it took; the load-balancer wait took seconds.
+  await expect(page.getByTestId('step-duration')).toHaveCount(await page.getByTestId('operation-step').count());
+  await expect(lbWait.getByTestId('step-duration')).toHaveText(/^\d+(\.\d)? s$|min/);
+  // The log shows its newest lines: scrolled to the bottom, times in UTC; it can be focused to scroll by keys.
+  const log = page.getByTestId('operation-log');
+  await expect.poll(() => log.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight)).toBeLessThan(24);
+  await expect(log.locator('li').first()).toContainText(/^\d\d:\d\d:\d\d UTC /);
+  await log.focus();
+  await expect(log).toBeFocused();
+  // The kube-up command's copy button says what it copies; the learner's member ID is in hex, as etcdctl prints it.
+  await expect(page.getByRole('button', { name: 'Copy the kube-up command' })).toBeVisible();
+  await expect(log).toContainText(/is a learner in etcd main \(member [0-9a-f]{1,16}, as etcdctl prints it\)/);
 
   await page.goto(`/clusters/${encodeURIComponent(clusterId('staging-master', 'us-central1'))}`);
   await expect(page.locator('[data-testid="replica-card"][data-health="healthy"]')).toHaveCount(3, { timeout: 30_000 });

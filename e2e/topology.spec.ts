@@ -23,21 +23,28 @@ test('the prod page shows 3 replicas in 3 zones with exactly one etcd leader', a
   await expect(clusterPage.page.getByTestId('load-balancer')).toContainText('prod-master');
 });
 
-test('stopping a prod replica through the Compute API shows on the open page, and starting it brings it back', async ({ clusterPage }) => {
+test('stopping a prod replica through the Compute API shows on the open page and in the tab title, and starting it brings it back', async ({ clusterPage }) => {
   const masters = await listMasters('prod-master');
   expect(masters).toHaveLength(3);
   const victim = masters[1];
   if (!victim) throw new Error('no prod replica');
   await clusterPage.goto('prod-master', 'europe-west1');
   await expect(clusterPage.tolerance()).toHaveAttribute('data-replicas', '1');
+  // A healthy prod has no warning: the tab title is the plain one.
+  await expect(clusterPage.page).toHaveTitle('prod-master · Quorum');
 
   await stopInstance(victim.zone, victim.name);
   // The page is not reloaded: the change arrives over the live feed.
   await expect(clusterPage.replica(victim.name)).toHaveAttribute('data-health', 'unhealthy');
   await expect(clusterPage.tolerance()).toHaveAttribute('data-replicas', '0');
   await expect(clusterPage.tolerance()).toContainText(/can lose 0 replicas/i);
+  // A background tab says it too, with the page's worst finding.
+  const worst = await clusterPage.page.getByTestId('finding').first().getAttribute('data-severity');
+  expect(worst === 'critical' || worst === 'warning').toBe(true);
+  await expect(clusterPage.page).toHaveTitle(`[${worst}] prod-master · Quorum`);
 
   await startInstance(victim.zone, victim.name);
   await expect(clusterPage.replica(victim.name)).toHaveAttribute('data-health', 'healthy', { timeout: 30_000 });
   await expect(clusterPage.tolerance()).toHaveAttribute('data-replicas', '1');
+  await expect(clusterPage.page).toHaveTitle('prod-master · Quorum');
 });

@@ -5,7 +5,8 @@ import { FALLBACK_POLL_MS, fleetQuery, liveUrls } from '@/lib/client/queries';
 import { useLiveFeed } from '@/lib/client/use-live-feed';
 import { toleranceSentence } from '@/lib/core/assessment';
 import { pluralize } from '@/lib/core/format';
-import type { FleetView } from '@/lib/core/view';
+import { fleetWorstSeverity, type FleetView } from '@/lib/core/view';
+import { useHealthTitle } from '@/lib/client/use-health-title';
 import { SeverityBadge } from '@/components/quorum/findings-list';
 import { LiveIndicator } from '@/components/ui/live-indicator';
 import { TableHead } from '@/components/ui/table-head';
@@ -14,6 +15,7 @@ export function FleetOverview() {
   const query = fleetQuery();
   const live = useLiveFeed<FleetView>(liveUrls.fleet(), query.queryKey, (v) => v.observedAt);
   const { data, error } = useQuery({ ...query, refetchInterval: live.status === 'live' ? false : FALLBACK_POLL_MS });
+  useHealthTitle(data ? fleetWorstSeverity(data) : null);
   if (!data) return <p className="text-sm text-red-700">{error ? `Could not list clusters: ${error.message}` : 'Discovering clusters…'}</p>;
   return (
     <div className="space-y-4">

@@ -2,15 +2,17 @@
 import { useCan } from '@/components/auth/caller-context';
 import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
-import { useTransition, useState } from 'react';
+import { useLayoutEffect, useRef, useTransition, useState } from 'react';
 import { cancelOperationAction } from '@/lib/actions/cancel-operation-action';
 import { FALLBACK_POLL_MS, liveUrls, operationQuery } from '@/lib/client/queries';
 import { useLiveFeed } from '@/lib/client/use-live-feed';
 import { backupGateFailureOf } from '@/lib/core/backups';
 import { TERMINAL_STATUSES, type OperationStepView, type OperationView } from '@/lib/core/operation-view';
 import { stockoutOf } from '@/lib/core/stockout';
+import { formatDuration, formatUtcTime } from '@/lib/core/format';
 import { Badge, type Tone } from '@/components/ui/badge';
 import { Card } from '@/components/ui/card';
+import { CopyButton } from '@/components/ui/copy-button';
 import { LiveIndicator } from '@/components/ui/live-indicator';
 import { PlannedCalls } from './planned-calls';
 
@@ -22,6 +24,42 @@ const statusTone: Record<OperationView['status'], Tone> = {
   failed: 'bad',
   cancelled: 'warn',
 };
+
+/**
+ * The log, oldest first, kept scrolled to its newest line while the reader is at the bottom (scrolling up to read
+ * stops the following; back at the bottom it follows again). Keyboard-reachable, so it can be scrolled by keys.
+ */
+function OperationLog({ lines }: { lines: OperationView['log'] }) {
+  const box = useRef<HTMLOListElement>(null);
+  const following = useRef(true);
+  useLayoutEffect(() => {
+    const el = box.current;
+    if (el && following.current) el.scrollTop = el.scrollHeight;
+  }, [lines.length]);
+  return (
+    <ol
+      ref={box}
+      role="log"
+      aria-label="Operation log, newest last"
+      tabIndex={0}
+      onScroll={(e) => {
+        const el = e.currentTarget;
+        following.current = el.scrollHeight - el.scrollTop - el.clientHeight < 24;
+      }}
+      className="max-h-96 space-y-0.5 overflow-y-auto font-mono text-xs focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500"
+      data-testid="operation-log"
+    >
+      {lines.map((l) => (
+        <li key={l.id} className={l.level === 'error' ? 'text-red-700' : l.level === 'warn' ? 'text-amber-700' : 'text-slate-700'}>
+          <time dateTime={l.at} className="text-slate-500">
+            {formatUtcTime(l.at)}
+          </time>{' '}
+          {l.message}
+        </li>
+      ))}
+    </ol>
+  );
+}
 
 const stepMark: Record<OperationStepView['status'], string> = { pending: '○', running: '◐', done: '●', failed: '✕', skipped: '–' };
 
@@ -51,7 +89,14 @@ function StepRow({ step, showTransient }: { step: OperationStepView; showTransie
             </div>
           )}
         </div>
-        <span className="shrink-0 text-xs text-slate-400">{step.status}</span>
+        <span className="shrink-0 text-right text-xs text-slate-400">
+          {step.status}
+          {step.startedAt && step.endedAt && (
+            <span data-testid="step-duration" className="block tabular-nums">
+              {formatDuration(Date.parse(step.endedAt) - Date.parse(step.startedAt))}
+            </span>
+          )}
+        </span>
       </div>
     </li>
   );
@@ -134,20 +179,17 @@ export function OperationJournal({ clusterId, opId, clusterName }: { clusterId: 
           {data.calls && <PlannedCalls calls={data.calls} />}
           {data.kubeUpCommand && (
             <Card title="The same with kube-up">
-              <pre className="whitespace-pre-wrap break-all text-xs">{data.kubeUpCommand}</pre>
+              <div className="flex items-start gap-2">
+                <pre className="min-w-0 flex-1 whitespace-pre-wrap break-all text-xs">{data.kubeUpCommand}</pre>
+                <CopyButton text={data.kubeUpCommand} what="the kube-up command" />
+              </div>
             </Card>
           )}
           <Card title="Log">
             {data.log.length === 0 ? (
               <p className="text-sm text-slate-500">Nothing logged yet.</p>
             ) : (
-              <ol className="max-h-96 space-y-0.5 overflow-y-auto font-mono text-xs" data-testid="operation-log">
-                {data.log.map((l) => (
-                  <li key={l.id} className={l.level === 'error' ? 'text-red-700' : l.level === 'warn' ? 'text-amber-700' : 'text-slate-700'}>
-                    <span className="text-slate-400">{new Date(l.at).toLocaleTimeString()}</span> {l.message}
-                  </li>
-                ))}
-              </ol>
+              <OperationLog lines={data.log} />
             )}
           </Card>
         </div>

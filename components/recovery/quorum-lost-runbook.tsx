@@ -2,7 +2,7 @@ import type { LostEtcdCluster, QuorumLostRunbook, RunbookProcedure, RunbookStep 
 import { formatBytes, pluralize } from '@/lib/core/format';
 import { Badge } from '@/components/ui/badge';
 import { Card } from '@/components/ui/card';
-import { CopyButton } from './copy-button';
+import { CopyButton } from '@/components/ui/copy-button';
 import { TableHead } from '@/components/ui/table-head';
 
 /**
@@ -188,7 +188,7 @@ function Steps({ steps, testId }: { steps: readonly RunbookStep[]; testId: strin
               >
                 {s.command}
               </pre>
-              <CopyButton text={s.command} />
+              <CopyButton text={s.command} what={`the command of step ${i + 1}: ${s.title}`} />
             </div>
           )}
           {s.detail !== null && <p className="mt-1 text-xs text-slate-600">{s.detail}</p>}

@@ -4,7 +4,8 @@ import Link from 'next/link';
 import { clusterViewQuery, FALLBACK_POLL_MS, liveUrls } from '@/lib/client/queries';
 import { useLiveFeed } from '@/lib/client/use-live-feed';
 import { etcdVersionsOf, lowestEtcdVersion, supportsLearners } from '@/lib/core/etcd-version';
-import type { ClusterView } from '@/lib/core/view';
+import { worstSeverityOf, type ClusterView } from '@/lib/core/view';
+import { useHealthTitle } from '@/lib/client/use-health-title';
 import { FindingsList } from '@/components/quorum/findings-list';
 import { QuorumGauge } from '@/components/quorum/quorum-gauge';
 import { Badge } from '@/components/ui/badge';
@@ -20,6 +21,7 @@ export function ClusterDashboard({ id, chaosControls = false }: { id: string; ch
   const query = clusterViewQuery(id);
   const live = useLiveFeed<ClusterView>(liveUrls.cluster(id), query.queryKey, (v) => v.topology.observedAt);
   const { data, error } = useQuery({ ...query, refetchInterval: live.status === 'live' ? false : FALLBACK_POLL_MS });
+  useHealthTitle(data ? worstSeverityOf(data) : null);
   if (!data) {
     return <p className="text-sm text-red-700">{error ? `Could not observe this cluster: ${error.message}` : 'Observing…'}</p>;
   }

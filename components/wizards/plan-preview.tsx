@@ -3,6 +3,7 @@ import type { Tolerance } from '@/lib/core/layout';
 import { pluralize } from '@/lib/core/format';
 import { Badge } from '@/components/ui/badge';
 import { PlannedCalls } from '@/components/operations/planned-calls';
+import { CopyButton } from '@/components/ui/copy-button';
 
 export function survivesSentence(t: Tolerance): string {
   // Before a new cluster's first master exists there is nothing to lose yet, rather than a lost quorum.
@@ -53,7 +54,10 @@ export function PlanPreview({ plan }: { plan: Plan }) {
       </ol>
       <PlannedCalls calls={plan.calls} />
       <div>
-        <div className="text-xs uppercase tracking-wide text-slate-500">The same with kube-up</div>
+        <div className="flex items-center justify-between gap-2">
+          <div className="text-xs uppercase tracking-wide text-slate-500">The same with kube-up</div>
+          <CopyButton text={plan.kubeUpCommand} what="the kube-up command" />
+        </div>
         <pre className="mt-1 whitespace-pre-wrap break-all rounded-md bg-slate-900 px-3 py-2 text-xs text-slate-100">{plan.kubeUpCommand}</pre>
       </div>
     </div>

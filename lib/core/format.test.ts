@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatAge, formatAgo, formatBytes, pluralize } from './format';
+import { formatAge, formatAgo, formatBytes, formatDuration, formatUtcTime, memberIdHex, pluralize } from './format';
 
 describe('formatBytes', () => {
   it.each([
@@ -73,5 +73,37 @@ describe('pluralize', () => {
     [1, 'entry', 'entries', '1 entry'],
   ])('%s %s', (count, singular, plural, text) => {
     expect(pluralize(count, singular, plural)).toBe(text);
+  });
+});
+
+describe('memberIdHex', () => {
+  it('prints etcd member IDs as etcdctl does: hex of the decimal the client gives', () => {
+    // etcd's own docs: member 8e9e05c52164694d is 10276657743932975437.
+    expect(memberIdHex('10276657743932975437')).toBe('8e9e05c52164694d');
+    expect(memberIdHex('1')).toBe('1');
+    expect(memberIdHex('not-an-id')).toBe('not-an-id');
+  });
+});
+
+describe('formatDuration', () => {
+  it.each([
+    [0, '0.0 s'],
+    [420, '0.4 s'],
+    [9_949, '9.9 s'],
+    [12_400, '12 s'],
+    [59_600, '1 min 0 s'],
+    [185_000, '3 min 5 s'],
+    [3_720_000, '1 h 2 min'],
+    [-1, '—'],
+    [Number.NaN, '—'],
+  ])('%s ms -> %s', (ms, text) => {
+    expect(formatDuration(ms)).toBe(text);
+  });
+});
+
+describe('formatUtcTime', () => {
+  it('says the zone', () => {
+    expect(formatUtcTime('2026-12-03T14:03:07.123Z')).toBe('14:03:07 UTC');
+    expect(formatUtcTime('not a time')).toBe('—');
   });
 });

@@ -1,6 +1,14 @@
 // Small formatters the UI shares. Pure and locale-independent, so server and client render the same text
 // (no hydration mismatch) and tests pin the exact strings.
 
+/**
+ * An etcd member ID as etcdctl prints it (`member list`, `endpoint status`): hex, e.g. `8e9e05c52164694d`. The etcd
+ * client hands IDs over as decimal strings; anything else is returned unchanged.
+ */
+export function memberIdHex(id: string): string {
+  return /^[0-9]+$/.test(id) ? BigInt(id).toString(16) : id;
+}
+
 const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
 
 /**
@@ -69,4 +77,24 @@ function withRemainder(value: number, unit: string, remainder: number, remainder
 export function listOf(items: readonly string[]): string {
   if (items.length <= 1) return items.join('');
   return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1] ?? ''}`;
+}
+
+/**
+ * How long a step took: `0.4 s` below 10 s (one decimal), `42 s`, `3 min 5 s`, `1 h 2 min`. '—' when not a duration.
+ */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '—';
+  if (ms < 10_000) return `${(Math.round(ms / 100) / 10).toFixed(1)} s`;
+  const seconds = Math.round(ms / 1_000);
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ${seconds % 60} s`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+/** A time of day as the operation log and the audit show it, in UTC and saying so: `14:03:07 UTC`. */
+export function formatUtcTime(at: Date | string): string {
+  const d = typeof at === 'string' ? new Date(at) : at;
+  if (Number.isNaN(d.getTime())) return '—';
+  return `${d.toISOString().slice(11, 19)} UTC`;
 }

@@ -8,7 +8,7 @@
 // requires client certificates (kube-up turns on client mTLS for main, never for events).
 import { bindMembersToReplicas, type Assessment } from './assessment';
 import { sortSnapshots, type SnapshotListing } from './backups';
-import { formatAge, listOf, pluralize } from './format';
+import { formatAge, listOf, memberIdHex, pluralize } from './format';
 import { isNoAccessError, isTimeoutError, parseNoAccess } from './probe-errors';
 import { ETCD_CLUSTERS, clusterId, type ClusterRef, type EtcdClusterName, type Replica, type Topology } from './topology';
 
@@ -206,7 +206,7 @@ function rankedMembers(t: Topology, cluster: EtcdClusterName): RunbookMember[] {
     if (r.vmStatus !== 'RUNNING') state = `VM is ${r.vmStatus}`;
     else if (!s.ok && isNoAccessError(s.error)) state = `unknown: Quorum has no SSH access to it (${parseNoAccess(s.error).reason})`;
     else if (!s.ok) state = isTimeoutError(s.error) ? TIMED_OUT : `etcd is not answering (${s.error})`;
-    else if (boundNames && !boundNames.has(r.name)) state = `answers as member ${s.memberId}, which is not in the member list`;
+    else if (boundNames && !boundNames.has(r.name)) state = `answers as member ${memberIdHex(s.memberId)}, which is not in the member list`;
     else if (s.isLearner) state = 'learner: not a voter, its copy may be incomplete';
     else {
       state = 'answering';
@@ -216,7 +216,7 @@ function rankedMembers(t: Topology, cluster: EtcdClusterName): RunbookMember[] {
   }
   for (const m of list ?? []) {
     if (bound?.has(m.id)) continue;
-    rows.push({ name: m.name || peerHost(m.peerUrls[0]) || `member ${m.id}`, zone: null, memberId: m.id, raftIndex: null, raftTerm: null, surviving: false, chosen: false, state: 'member with no VM' });
+    rows.push({ name: m.name || peerHost(m.peerUrls[0]) || `member ${memberIdHex(m.id)}`, zone: null, memberId: m.id, raftIndex: null, raftTerm: null, surviving: false, chosen: false, state: 'member with no VM' });
   }
   const survivors = rows.filter((m) => m.surviving).sort(bySurvival);
   const first = survivors[0];

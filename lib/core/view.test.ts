@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Topology } from './topology';
 import { assessTopology } from './assessment';
 import { buildTopology, NOW, prodSpec, withReplica } from './testing/topology-builder';
-import { addZoneChoices, etcdRoleOf, isNewerObservation, leasesHeldBy, outsideZoneChoices, replacementZoneChoices } from './view';
+import { addZoneChoices, etcdRoleOf, fleetWorstSeverity, healthTitle, isNewerObservation, leasesHeldBy, outsideZoneChoices, replacementZoneChoices, type FleetView } from './view';
 
 describe('isNewerObservation', () => {
   it.each([
@@ -104,5 +104,40 @@ describe('replacementZoneChoices', () => {
     const recommended = choices.filter((x) => x.recommended);
     expect(recommended.map((x) => x.zone)).toEqual(['europe-west1-b']);
     expect(recommended[0]?.warning).toContain('because europe-west1-c is unreachable');
+  });
+});
+
+describe('healthTitle', () => {
+  it('puts critical and warning in front of the title, and takes them off again', () => {
+    expect(healthTitle('prod-master · Quorum', 'critical')).toBe('[critical] prod-master · Quorum');
+    expect(healthTitle('[critical] prod-master · Quorum', 'warning')).toBe('[warning] prod-master · Quorum');
+    expect(healthTitle('[warning] prod-master · Quorum', 'info')).toBe('prod-master · Quorum');
+    expect(healthTitle('prod-master · Quorum', null)).toBe('prod-master · Quorum');
+    expect(healthTitle(healthTitle('Quorum', 'critical'), 'critical')).toBe('[critical] Quorum');
+  });
+});
+
+describe('fleetWorstSeverity', () => {
+  const ref = { project: 'p', region: 'r', masterName: 'm' };
+  const entry = (severity: 'critical' | 'warning' | 'info' | null): FleetView['clusters'][number] => ({
+    ok: true,
+    summary: {
+      id: 'p~r~m',
+      cluster: ref,
+      observedAt: NOW.toISOString(),
+      healthyReplicas: 3,
+      totalReplicas: 3,
+      zones: 3,
+      canLoseReplicas: 1,
+      canLoseZones: 1,
+      worstFinding: severity ? { code: 'QuorumLost', severity, subject: 's', message: 'm', fix: 'f' } : null,
+    },
+  });
+  const fleet = (clusters: FleetView['clusters']): FleetView => ({ observedAt: NOW.toISOString(), clusters });
+  it('is the worst finding of any cluster; a cluster that could not be read counts as a warning', () => {
+    expect(fleetWorstSeverity(fleet([entry(null), entry('info')]))).toBe('info');
+    expect(fleetWorstSeverity(fleet([entry('warning'), entry('critical'), entry(null)]))).toBe('critical');
+    expect(fleetWorstSeverity(fleet([entry(null), { ok: false, id: 'p~r~x', cluster: ref, error: 'boom' }]))).toBe('warning');
+    expect(fleetWorstSeverity(fleet([]))).toBeNull();
   });
 });

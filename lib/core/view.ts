@@ -1,6 +1,6 @@
 // What pages show: a cluster's observed topology with its assessment, and the fleet's one-line summaries.
 // Pure and free of secrets: these objects are serialised to the browser.
-import type { Assessment, Finding } from './assessment';
+import { compareSeverity, type Assessment, type Finding, type Severity } from './assessment';
 import type { DomainErrorCode } from './errors';
 import type { FailureSince } from './failure';
 import type { Tolerance } from './layout';
@@ -49,6 +49,31 @@ export function summarizeCluster(view: ClusterView): ClusterSummary {
     canLoseZones: a.canLoseZones,
     worstFinding: a.findings[0] ?? null,
   };
+}
+
+/** The worst severity among a cluster's findings (they come worst first), null when it has none. */
+export function worstSeverityOf(view: ClusterView): Severity | null {
+  return view.assessment.findings[0]?.severity ?? null;
+}
+
+/**
+ * The worst severity over a fleet: its clusters' worst findings, and a cluster Quorum could not read counts as
+ * a warning (its state is not known). Null when every cluster is fine.
+ */
+export function fleetWorstSeverity(fleet: FleetView): Severity | null {
+  const all = fleet.clusters.flatMap((e): Severity[] => (e.ok ? (e.summary.worstFinding ? [e.summary.worstFinding.severity] : []) : ['warning']));
+  return all.sort(compareSeverity)[0] ?? null;
+}
+
+const TITLE_PREFIX = /^\[(critical|warning)\] /;
+
+/**
+ * The browser tab's title with the worst state in front, so a background tab says when something is wrong:
+ * `[critical] prod-master · Quorum`, `[warning] …`; unchanged when the worst is info or nothing. Idempotent.
+ */
+export function healthTitle(title: string, worst: Severity | null): string {
+  const base = title.replace(TITLE_PREFIX, '');
+  return worst === 'critical' || worst === 'warning' ? `[${worst}] ${base}` : base;
 }
 
 /**

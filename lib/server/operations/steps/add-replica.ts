@@ -11,6 +11,7 @@ import 'server-only';
 // run resumed after a crash in between) has 'create-instance' issue them again from the same cluster CAs,
 // which is safe because nothing holds the first ones.
 import { randomBytes } from 'node:crypto';
+import { memberIdHex } from '@/lib/core/format';
 import type { EtcdClusterName } from '@/lib/core/topology';
 import type { InstanceInfo } from '@/lib/ports/compute';
 import { isProviderError } from '@/lib/ports/provider-error';
@@ -124,7 +125,7 @@ const addLearner = (c: Container): StepExecutor => async (ctx) => {
       () => c.etcd.memberAddLearner(voterEndpoints(c, view, cluster, [name]), view.etcd[cluster], [peerUrl(name, cluster)], ETCD_CALL_MS),
       { timeoutMs: 20_000, everyMs: 1_000, signal: ctx.signal, onRetry: (e) => ctx.log(`etcd ${cluster} refused the learner (${e.message}); retrying`, 'warn') },
     );
-    await ctx.log(`${name} is a learner in etcd ${cluster} (member ${added.id})`);
+    await ctx.log(`${name} is a learner in etcd ${cluster} (member ${memberIdHex(added.id)}, as etcdctl prints it)`);
     return [cluster, added.id];
   });
   return { detail: Object.fromEntries(ids) };

@@ -5,9 +5,10 @@ type CopyState = 'idle' | 'copied' | 'failed';
 
 /**
  * Copies `text` to the clipboard. The Clipboard API exists only in secure contexts (https or localhost): elsewhere
- * the button says so, and the command stays selectable in its <pre>.
+ * the button says so, and the command stays selectable in its <pre>. `what` names what it copies, for screen
+ * readers and voice control (a page of buttons all called "Copy" says nothing): "Copy <what>".
  */
-export function CopyButton({ text, label = 'Copy' }: { text: string; label?: string }) {
+export function CopyButton({ text, what }: { text: string; what: string }) {
   const [state, setState] = useState<CopyState>('idle');
   useEffect(() => {
     if (state === 'idle') return;
@@ -28,10 +29,11 @@ export function CopyButton({ text, label = 'Copy' }: { text: string; label?: str
       type="button"
       onClick={() => void copy()}
       data-testid="copy-command"
-      aria-label={`${label} command`}
+      aria-label={`Copy ${what}`}
+      title={`Copy ${what}`}
       className="shrink-0 rounded border border-slate-300 bg-white px-2 py-0.5 text-xs font-medium text-slate-700 hover:bg-slate-50"
     >
-      {state === 'copied' ? 'Copied' : state === 'failed' ? 'Select and copy by hand' : label}
+      {state === 'copied' ? 'Copied' : state === 'failed' ? 'Select and copy by hand' : 'Copy'}
     </button>
   );
 }
