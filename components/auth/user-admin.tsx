@@ -1,6 +1,7 @@
 'use client';
 import { useRouter } from 'next/navigation';
 import { useState, useTransition } from 'react';
+import { formatUtcDateTime } from '@/lib/core/format';
 import { changeAccountAction } from '@/lib/actions/change-account-action';
 import { createUserAction } from '@/lib/actions/create-user-action';
 import { setUserRoleAction } from '@/lib/actions/set-user-role-action';
@@ -51,7 +52,7 @@ export function UserAdmin({ users, self }: { users: Account[]; self: string }) {
                     ))}
                   </select>
                 </td>
-                <td className="py-1.5 pr-3 text-xs text-slate-500">{u.createdAt.slice(0, 16).replace('T', ' ')} UTC</td>
+                <td className="py-1.5 pr-3 text-xs text-slate-500">{formatUtcDateTime(u.createdAt)}</td>
                 <td className="py-1.5 text-xs">
                   {u.id === self ? (
                     <span className="text-slate-500">active</span>

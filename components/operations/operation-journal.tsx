@@ -9,7 +9,7 @@ import { useLiveFeed } from '@/lib/client/use-live-feed';
 import { backupGateFailureOf } from '@/lib/core/backups';
 import { TERMINAL_STATUSES, type OperationStepView, type OperationView } from '@/lib/core/operation-view';
 import { stockoutOf } from '@/lib/core/stockout';
-import { formatDuration, formatUtcTime } from '@/lib/core/format';
+import { formatDuration, formatUtcDateTime, formatUtcTime } from '@/lib/core/format';
 import { Badge, type Tone } from '@/components/ui/badge';
 import { Card } from '@/components/ui/card';
 import { CopyButton } from '@/components/ui/copy-button';
@@ -121,7 +121,7 @@ export function OperationJournal({ clusterId, opId, clusterName }: { clusterId: 
           <Link href={`/clusters/${encodeURIComponent(clusterId)}`} className="text-sm text-sky-700 hover:underline">← {clusterName}</Link>
           <h1 className="mt-1 text-2xl font-semibold tracking-tight">{data.summary}</h1>
           <p className="text-sm text-slate-500">
-            by {data.actor} · started {new Date(data.createdAt).toLocaleString()} · {done} of {data.steps.length} steps done
+            by {data.actor} · started {formatUtcDateTime(data.createdAt)} · {done} of {data.steps.length} steps done
           </p>
         </div>
         <div className="flex shrink-0 flex-col items-end gap-2">

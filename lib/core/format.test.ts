@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatAge, formatAgo, formatBytes, formatDuration, formatUtcTime, memberIdHex, pluralize } from './format';
+import { formatAge, formatAgo, formatBytes, formatDuration, formatUtcDateTime, formatUtcTime, memberIdHex, pluralize } from './format';
 
 describe('formatBytes', () => {
   it.each([
@@ -105,5 +105,7 @@ describe('formatUtcTime', () => {
   it('says the zone', () => {
     expect(formatUtcTime('2026-12-03T14:03:07.123Z')).toBe('14:03:07 UTC');
     expect(formatUtcTime('not a time')).toBe('—');
+    expect(formatUtcDateTime('2026-12-03T14:03:07.123Z')).toBe('2026-12-03 14:03 UTC');
+    expect(formatUtcDateTime('')).toBe('—');
   });
 });

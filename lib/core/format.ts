@@ -98,3 +98,10 @@ export function formatUtcTime(at: Date | string): string {
   if (Number.isNaN(d.getTime())) return '—';
   return `${d.toISOString().slice(11, 19)} UTC`;
 }
+
+/** A date and time as every page shows one, in UTC and saying so: `2026-12-03 14:03 UTC`. */
+export function formatUtcDateTime(at: Date | string): string {
+  const d = typeof at === 'string' ? new Date(at) : at;
+  if (Number.isNaN(d.getTime())) return '—';
+  return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}

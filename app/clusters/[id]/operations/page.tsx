@@ -4,6 +4,7 @@ import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { Badge } from '@/components/ui/badge';
 import { parseClusterId } from '@/lib/core/topology';
+import { formatUtcDateTime } from '@/lib/core/format';
 import { container } from '@/lib/server/container';
 import { redactSecrets } from '@/lib/server/security/redact';
 
@@ -34,7 +35,7 @@ export default async function OperationHistoryPage({ params }: Props) {
               <li key={op.id} className="flex items-center justify-between gap-3 px-4 py-3 text-sm">
                 <div>
                   <Link href={`/clusters/${encodeURIComponent(id)}/operations/${op.id}`} className="font-medium text-sky-700 hover:underline">{summary}</Link>
-                  <div className="text-xs text-slate-500">by {op.actor} · {new Date(op.createdAt).toLocaleString()}{op.summary ? ` · ${redactSecrets(op.summary)}` : ''}</div>
+                  <div className="text-xs text-slate-500">by {op.actor} · {formatUtcDateTime(op.createdAt)}{op.summary ? ` · ${redactSecrets(op.summary)}` : ''}</div>
                 </div>
                 <Badge tone={op.status === 'succeeded' ? 'good' : op.status === 'failed' ? 'bad' : op.status === 'running' ? 'info' : 'warn'}>{op.status}</Badge>
               </li>
