@@ -13,7 +13,7 @@ function VoterBar({ name, q }: { name: string; q: EtcdQuorum }) {
           {q.learners > 0 && ` · ${pluralize(q.learners, 'learner')}`}
         </span>
       </div>
-      <div className="relative flex h-3 gap-0.5" aria-label={`${q.healthyVoters} of ${q.voters} voters healthy, quorum is ${q.quorum}`}>
+      <div className="relative flex h-3 gap-0.5" role="img" aria-label={`etcd ${name}: ${q.healthyVoters} of ${q.voters} voters healthy, quorum is ${q.quorum}`}>
         {segments.length === 0 ? (
           <div className="h-full flex-1 rounded-sm bg-slate-200" />
         ) : (

@@ -204,7 +204,7 @@ function Rebalance({ clusterId, view, zone, runningOperationId }: { clusterId: s
         </p>
       </Section>
       <Section n={2} title="Pick the replica that moves" testId="recovery-placement">
-        <select className="block w-full rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm" value={name} onChange={(e) => setName(e.target.value)} data-testid="rebalance-victim">
+        <select className="block w-full rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm" value={name} onChange={(e) => setName(e.target.value)} data-testid="rebalance-victim" aria-label="The replica that moves">
           <option value="">Any of the pair (Quorum picks: unhealthy first, then not the etcd leader)</option>
           {pairs.flatMap(([, names]) => names).map((n) => (
             <option key={n} value={n}>{n}</option>

@@ -70,11 +70,11 @@ export function ChaosPanel({ clusterId, topology }: { clusterId: string; topolog
                 <header className="mb-2 flex items-center justify-between gap-2">
                   <span className="font-mono text-xs font-semibold">{zone}</span>
                   {down ? (
-                    <button type="button" className={calm} disabled={busy} onClick={() => run(`Bring ${zone} back`, { scope: 'zone', zone, down: false })} data-action="zone-up">
+                    <button type="button" className={calm} disabled={busy} onClick={() => run(`Bring ${zone} back`, { scope: 'zone', zone, down: false })} data-action="zone-up" aria-label={`Bring ${zone} back`}>
                       Bring zone back
                     </button>
                   ) : (
-                    <button type="button" className={danger} disabled={busy} onClick={() => run(`Take ${zone} down`, { scope: 'zone', zone, down: true })} data-action="zone-down">
+                    <button type="button" className={danger} disabled={busy} onClick={() => run(`Take ${zone} down`, { scope: 'zone', zone, down: true })} data-action="zone-down" aria-label={`Take ${zone} down`}>
                       Take zone down
                     </button>
                   )}
@@ -124,26 +124,26 @@ function ChaosReplica({
         </span>
       </div>
       <div className="mt-1.5 flex flex-wrap items-center gap-1">
-        <button type="button" className={danger} disabled={busy || !running} onClick={() => act('Stop VM', { kind: 'stop-vm' })} data-action="stop-vm">
+        <button type="button" className={danger} disabled={busy || !running} onClick={() => act('Stop VM', { kind: 'stop-vm' })} data-action="stop-vm" aria-label={`Stop the VM of ${name}`}>
           Stop VM
         </button>
         {instance?.frozen && !instance.zoneDown ? (
-          <button type="button" className={calm} disabled={busy} onClick={() => act('Unfreeze', { kind: 'unfreeze' })} data-action="unfreeze">
+          <button type="button" className={calm} disabled={busy} onClick={() => act('Unfreeze', { kind: 'unfreeze' })} data-action="unfreeze" aria-label={`Unfreeze ${name}`}>
             Unfreeze
           </button>
         ) : (
-          <button type="button" className={danger} disabled={busy || !running || instance?.zoneDown} onClick={() => act('Freeze', { kind: 'freeze' })} data-action="freeze">
+          <button type="button" className={danger} disabled={busy || !running || instance?.zoneDown} onClick={() => act('Freeze', { kind: 'freeze' })} data-action="freeze" aria-label={`Freeze ${name}`}>
             Freeze
           </button>
         )}
-        <button type="button" className={`${calm} ml-auto`} disabled={busy || faults.length === 0 || instance?.zoneDown} onClick={() => act('Restore', { kind: 'restore' })} data-action="restore">
+        <button type="button" className={`${calm} ml-auto`} disabled={busy || faults.length === 0 || instance?.zoneDown} onClick={() => act('Restore', { kind: 'restore' })} data-action="restore" aria-label={`Restore ${name}`}>
           Restore
         </button>
       </div>
       <div className="mt-1 flex flex-wrap items-center gap-1">
         <span className="mr-0.5 text-[11px] text-slate-500">Kill etcd</span>
         {CHAOS_ETCD_TARGETS.map((etcd) => (
-          <button key={etcd} type="button" className={danger} disabled={busy || !running} onClick={() => act(`Kill etcd ${etcd}`, { kind: 'kill-etcd', etcd })} data-action={`kill-etcd-${etcd}`}>
+          <button key={etcd} type="button" className={danger} disabled={busy || !running} onClick={() => act(`Kill etcd ${etcd}`, { kind: 'kill-etcd', etcd })} data-action={`kill-etcd-${etcd}`} aria-label={`Kill etcd ${etcd} on ${name}`}>
             {etcd}
           </button>
         ))}
