@@ -72,7 +72,7 @@ function StepRow({ step, showTransient }: { step: OperationStepView; showTransie
           {stepMark[step.status]}
         </span>
         <div className="min-w-0 flex-1">
-          <div className={step.status === 'skipped' ? 'text-slate-400 line-through' : ''}>{step.title}</div>
+          <div className={step.status === 'skipped' ? 'text-slate-500 line-through' : ''}>{step.title}</div>
           {showTransient && step.transient && <div className="text-xs text-amber-700">{step.transient}</div>}
           {step.error && <div className="mt-0.5 text-xs text-red-700">{step.error}</div>}
           {step.status === 'running' && p && (
@@ -89,7 +89,7 @@ function StepRow({ step, showTransient }: { step: OperationStepView; showTransie
             </div>
           )}
         </div>
-        <span className="shrink-0 text-right text-xs text-slate-400">
+        <span className="shrink-0 text-right text-xs text-slate-500">
           {step.status}
           {step.startedAt && step.endedAt && (
             <span data-testid="step-duration" className="block tabular-nums">

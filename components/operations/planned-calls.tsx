@@ -60,7 +60,7 @@ export function PlannedCalls({ calls, open = false }: { calls: PlanCalls; open?:
           {steps.map((s) => (
             <li key={s.stepId} data-testid="planned-calls-step" data-kind={s.kind}>
               <div className="text-xs font-medium text-slate-700">
-                <span className="mr-1 font-mono text-slate-400">{s.n}</span>
+                <span className="mr-1 font-mono text-slate-500">{s.n}</span>
                 {s.title}
               </div>
               <ul className="ml-5 mt-0.5 space-y-0.5 text-xs">

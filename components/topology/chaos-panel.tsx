@@ -79,7 +79,7 @@ export function ChaosPanel({ clusterId, topology }: { clusterId: string; topolog
                     </button>
                   )}
                 </header>
-                {replicas.length === 0 && <p className="text-xs text-slate-400">No replica</p>}
+                {replicas.length === 0 && <p className="text-xs text-slate-500">No replica</p>}
                 <ul className="space-y-2">
                   {replicas.map((r) => (
                     <ChaosReplica key={r.name} name={r.name} zone={zone} instance={instances.get(r.name)} busy={busy} run={run} />
@@ -120,7 +120,7 @@ function ChaosReplica({
       <div className="flex items-baseline justify-between gap-2">
         <span className="font-mono text-xs break-all">{name}</span>
         <span className="text-right text-[11px]" data-testid="chaos-faults">
-          {faults.length > 0 ? <span className="font-medium text-red-700">{faults.join(' · ')}</span> : <span className="text-slate-400">no fault</span>}
+          {faults.length > 0 ? <span className="font-medium text-red-700">{faults.join(' · ')}</span> : <span className="text-slate-500">no fault</span>}
         </span>
       </div>
       <div className="mt-1.5 flex flex-wrap items-center gap-1">

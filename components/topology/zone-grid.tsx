@@ -64,7 +64,7 @@ export function ZoneGrid({ clusterId, topology, assessment, failureSince }: { cl
                 )}
               </div>
               {replicas.length === 0 ? (
-                <div className="rounded-lg border-2 border-dashed border-slate-200 p-4 text-center text-xs text-slate-400">No replica</div>
+                <div className="rounded-lg border-2 border-dashed border-slate-200 p-4 text-center text-xs text-slate-500">No replica</div>
               ) : (
                 replicas.map((replica) => (
                   <ReplicaCard

@@ -42,7 +42,7 @@ export function PlanPreview({ plan }: { plan: Plan }) {
       <ol className="space-y-1 text-sm" data-testid="plan-steps">
         {plan.steps.map((step, i) => (
           <li key={step.id} className="flex gap-3 rounded-md border border-slate-200 bg-white px-3 py-2">
-            <span className="w-6 shrink-0 text-right font-mono text-xs text-slate-400">{i + 1}</span>
+            <span className="w-6 shrink-0 text-right font-mono text-xs text-slate-500">{i + 1}</span>
             <div className="min-w-0 flex-1">
               <div>{step.title}</div>
               {/* Said once where the risky state begins, not on every step that keeps it. */}
