@@ -29,6 +29,7 @@ test('fleet, cluster, audit, users and settings pages have no serious or critica
   for (const [url, name, ready] of pages) {
     await page.goto(url);
     await ready();
+    await page.screenshot({ path: `test-results/a11y/${name}.png`, fullPage: true });
     found.push(...(await seriousViolations(page)).map((v) => `${name}: ${v}`));
   }
   expect(found).toEqual([]);
@@ -46,6 +47,7 @@ test('the change wizard with its preview, an operation page and the recovery wiz
   await page.goto(`/clusters/${PROD}/operations`);
   await page.locator('a[href*="/operations/"]').first().click();
   await expect(page.getByTestId('operation-status')).toBeVisible();
+  await page.screenshot({ path: 'test-results/a11y/operation.png', fullPage: true });
   found.push(...(await seriousViolations(page)).map((v) => `operation: ${v}`));
 
   await page.goto(`/clusters/${PROD}/recover`);

@@ -30,14 +30,14 @@ const statusTone: Record<OperationView['status'], Tone> = {
  * stops the following; back at the bottom it follows again). Keyboard-reachable, so it can be scrolled by keys.
  */
 function OperationLog({ lines }: { lines: OperationView['log'] }) {
-  const box = useRef<HTMLOListElement>(null);
+  const box = useRef<HTMLDivElement>(null);
   const following = useRef(true);
   useLayoutEffect(() => {
     const el = box.current;
     if (el && following.current) el.scrollTop = el.scrollHeight;
   }, [lines.length]);
   return (
-    <ol
+    <div
       ref={box}
       role="log"
       aria-label="Operation log, newest last"
@@ -46,9 +46,10 @@ function OperationLog({ lines }: { lines: OperationView['log'] }) {
         const el = e.currentTarget;
         following.current = el.scrollHeight - el.scrollTop - el.clientHeight < 24;
       }}
-      className="max-h-96 space-y-0.5 overflow-y-auto font-mono text-xs focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500"
+      className="max-h-96 overflow-y-auto focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500"
       data-testid="operation-log"
     >
+      <ol className="space-y-0.5 font-mono text-xs">
       {lines.map((l) => (
         <li key={l.id} className={l.level === 'error' ? 'text-red-700' : l.level === 'warn' ? 'text-amber-700' : 'text-slate-700'}>
           <time dateTime={l.at} className="text-slate-500">
@@ -57,7 +58,8 @@ function OperationLog({ lines }: { lines: OperationView['log'] }) {
           {l.message}
         </li>
       ))}
-    </ol>
+      </ol>
+    </div>
   );
 }
 

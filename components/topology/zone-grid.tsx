@@ -42,7 +42,7 @@ export function ZoneGrid({ clusterId, topology, assessment, failureSince }: { cl
             <div key={zone.zone} data-testid="zone-column" data-zone={zone.zone} className="flex flex-col gap-2">
               <div className={`rounded-md px-2 py-1.5 ${outside || outage ? 'bg-red-50' : cut.length > 0 ? 'bg-red-50 ring-1 ring-red-300' : 'bg-slate-100'}`}>
                 <div className="font-mono text-sm font-semibold">{zone.zone}</div>
-                <div className="text-xs text-slate-500">
+                <div className="text-xs text-slate-600">
                   {pluralize(replicas.length, 'replica')}
                   {topology.nodes && ` · ${pluralize(nodesByZone.get(zone.zone) ?? 0, 'node')}`}
                   {outside && ' · outside the region'}

@@ -20,7 +20,7 @@ export function PlanPreview({ plan }: { plan: Plan }) {
         <h2 className="text-lg font-semibold">{plan.summary}</h2>
         <div className="mt-2 grid gap-2 text-sm sm:grid-cols-2">
           <div className="rounded-md bg-slate-100 px-3 py-2" data-testid="plan-before">
-            <div className="text-xs uppercase tracking-wide text-slate-500">Now</div>
+            <div className="text-xs uppercase tracking-wide text-slate-600">Now</div>
             {pluralize(plan.before.voters, 'voter')} · {survivesSentence(plan.before)}
           </div>
           <div className="rounded-md bg-emerald-50 px-3 py-2" data-testid="plan-after">
