@@ -40,6 +40,11 @@ export async function startComputeFront(upstreamPort: number): Promise<ComputeFr
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
   });
+  // Idle keep-alive connections stay open as Google's front ends and the emulator keep them (65 s), not Node's
+  // default 5 s: a client reusing a socket just as the front closed it got ECONNRESET (one CI run's
+  // stream-flood add was refused at its first Compute read, regions.get, after the previous test's idle pause).
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as AddressInfo).port,
