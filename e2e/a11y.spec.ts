@@ -42,9 +42,11 @@ test('the change wizard with its preview, an operation page and the recovery wiz
   await page.getByRole('spinbutton').fill('5');
   await page.getByRole('button', { name: 'Preview', exact: true }).click();
   await expect(page.getByTestId('plan-preview')).toBeVisible();
+  await page.screenshot({ path: 'test-results/a11y/change-preview.png', fullPage: true });
   found.push(...(await seriousViolations(page)).map((v) => `change wizard: ${v}`));
 
   await page.goto(`/clusters/${PROD}/operations`);
+  await page.screenshot({ path: 'test-results/a11y/operations.png', fullPage: true });
   await page.locator('a[href*="/operations/"]').first().click();
   await expect(page.getByTestId('operation-status')).toBeVisible();
   await page.screenshot({ path: 'test-results/a11y/operation.png', fullPage: true });

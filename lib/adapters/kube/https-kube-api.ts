@@ -10,8 +10,8 @@ import { isReachError, type ReachError, type ReachPort } from '@/lib/ports/reach
 import { describeKubeError, toLeaseViews, toNodeViews } from './kube-mapping';
 
 // The Kubernetes API of one replica, over plain HTTPS: Quorum reads three things (/readyz and /livez, the
-// kube-system Leases, the Nodes), which need no generated client (@kubernetes/client-node cost the dashboard
-// ~70 MB of memory for them). Requests go on a keep-alive agent per (local forward, credentials) with a hard
+// kube-system Leases, the Nodes), which need no generated client (@kubernetes/client-node needed two shims for
+// them: an HTTP library with a deadline and a KubeConfig with a pooled agent). Requests go on a keep-alive agent per (local forward, credentials) with a hard
 // deadline; the API server is reached through the reach port's local forward (SSH to the replica's :443) and
 // verified as `kubernetes`, with the admin client certificate or bearer token of kube-up's kubeconfig. A
 // failure the reach port explains as an access problem reads `noaccess:`.

@@ -17,7 +17,6 @@ export type FoldOptions = {
   now?: () => number;
   /** Whether to close each minute by a timer (tests close minutes by hand). */
   timers?: boolean;
-  onError?: (error: unknown) => void;
 };
 
 export const FOLDED_ACTION = 'action.anonymous-refusals';
@@ -86,7 +85,7 @@ export class AnonymousRefusalFold {
     const wait = (Math.floor(now / MINUTE_MS) + 1) * MINUTE_MS - now + 50;
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.closeEndedMinutes().catch(this.opts.onError ?? ((e: unknown) => console.error('[audit] could not write folded refusals', e)));
+      this.closeEndedMinutes().catch((e: unknown) => console.error('[audit] could not write folded refusals', e));
     }, wait);
     this.timer.unref?.();
   }
