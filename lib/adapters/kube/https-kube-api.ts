@@ -20,13 +20,13 @@ type Entry = { agent: https.Agent; bearerToken: string | null; lastUsed: number 
 
 type KubeAnswer = { status: number; body: string };
 
-/** A non-2xx answer, worded as describeKubeError reads it (`HTTP <code> <Status message>`). */
+/** A non-2xx answer: its status code and Kubernetes' reason (describeKubeError words it `HTTP <code> <reason>`). */
 class KubeHttpError extends Error {
   constructor(
     readonly code: number,
-    reason: string,
+    readonly reason: string,
   ) {
-    super(`HTTP-Code: ${code}\nMessage: ${reason}`);
+    super(`HTTP ${code} ${reason}`);
     this.name = 'KubeHttpError';
   }
 }

@@ -51,6 +51,8 @@ describe('describeKubeError', () => {
     [withCode('HTTP-Code: 403 Message: forbidden', 403), 'HTTP 403'],
     // As the generated Kubernetes client worded a refused token: the headers it quotes say `timeout=5`, which is not a timeout.
     [withCode('HTTP-Code: 401\nMessage: Unauthorized\nBody: undefined\nHeaders: {"connection":"keep-alive","keep-alive":"timeout=5"}', 401), 'HTTP 401 Unauthorized'],
+    // The adapter's own refusal carries Kubernetes' reason (a Status object's message).
+    [Object.assign(new Error('HTTP 403 nodes is forbidden'), { code: 403, reason: 'nodes is forbidden: User "x" cannot list' }), 'HTTP 403 nodes is forbidden: User "x" cannot list'],
     [new Error('first line\nsecond'), 'first line'],
   ])('%s', (err, expected) => {
     expect(describeKubeError(err, 800)).toBe(expected);

@@ -80,7 +80,9 @@ export function describeKubeError(e: unknown, timeoutMs: number): string {
   const errCode = code.success ? code.data.code : undefined;
   // An HTTP answer first: the generated client's message quotes the response headers, and `keep-alive: timeout=5` is no timeout.
   if (typeof errCode === 'number' && errCode >= 400) {
-    const status = /^Message: (.+)$/m.exec(message)?.[1]?.trim();
+    // The adapter's own answers carry the reason; a generated client's message quotes it on a `Message:` line.
+    const reason = z.object({ reason: z.string() }).safeParse(e);
+    const status = reason.success ? reason.data.reason.trim() : /^Message: (.+)$/m.exec(message)?.[1]?.trim();
     return status ? `HTTP ${errCode} ${status.slice(0, 60)}` : `HTTP ${errCode}`;
   }
   if (name === 'AbortError' || name === 'TimeoutError' || errCode === 'ABORT_ERR' || /aborted|timed? ?out\b/i.test(message)) {
