@@ -62,7 +62,7 @@ const rows: Row[] = [
     canLoseZones: 1,
     health: { [B]: 'healthy', [C]: 'healthy', [D]: 'healthy' },
     check: (a) => {
-      expect(a.etcd.main).toEqual({ voters: 3, healthyVoters: 3, learners: 0, quorum: 2, hasQuorum: true, leaderId: '1001' });
+      expect(a.etcd.main).toEqual({ voters: 3, healthyVoters: 3, unknownVoters: 0, learners: 0, quorum: 2, hasQuorum: true, quorumLost: false, leaderId: '1001' });
       expect(a.etcd.events.leaderId).toBe('2001');
       expect(a.zones).toEqual([
         { zone: 'europe-west1-b', replicas: [B], healthyVoters: 1, lossKeepsQuorum: true },
@@ -437,7 +437,8 @@ const rows: Row[] = [
   {
     name: 'unknown on time-out',
     topology: build(prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', etcd: 'timeout' }, { zone: 'd' }] })),
-    findings: [['ReplicaUnhealthy', 'critical', C]],
+    // Silence is never critical by itself.
+    findings: [['ReplicaUnhealthy', 'warning', C]],
     canLoseReplicas: 0,
     canLoseZones: 0,
     health: { [C]: 'unknown' },
@@ -489,19 +490,21 @@ const rows: Row[] = [
   {
     name: 'etcd unreachable: every member times out',
     topology: build(prodSpec({ replicas: [{ zone: 'b', etcd: 'timeout' }, { zone: 'c', etcd: 'timeout' }, { zone: 'd', etcd: 'timeout' }], leases: null })),
+    // Every member silent: Quorum cannot tell, and says so, but nothing is critical and quorum is not called lost.
     findings: [
-      ['EtcdUnreachable', 'critical', 'etcd main'],
-      ['EtcdUnreachable', 'critical', 'etcd events'],
-      ['ReplicaUnhealthy', 'critical', B],
-      ['ReplicaUnhealthy', 'critical', C],
-      ['ReplicaUnhealthy', 'critical', D],
+      ['EtcdUnreachable', 'warning', 'etcd main'],
+      ['EtcdUnreachable', 'warning', 'etcd events'],
+      ['ReplicaUnhealthy', 'warning', B],
+      ['ReplicaUnhealthy', 'warning', C],
+      ['ReplicaUnhealthy', 'warning', D],
     ],
     canLoseReplicas: 0,
     canLoseZones: 0,
     health: { [B]: 'unknown', [C]: 'unknown', [D]: 'unknown' },
     check: (a) => {
       // No member list: the replicas stand in for the voters.
-      expect(a.etcd.main).toMatchObject({ voters: 3, healthyVoters: 0, hasQuorum: false });
+      expect(a.etcd.main).toMatchObject({ voters: 3, healthyVoters: 0, unknownVoters: 3, hasQuorum: false, quorumLost: false });
+      expect(a.unknownReplicas).toBe(3);
       expect(findingOf(a, 'EtcdUnreachable', 'etcd events').fix).toContain('client port 4002');
     },
   },
@@ -519,6 +522,23 @@ const rows: Row[] = [
     ],
     canLoseReplicas: 0,
     canLoseZones: 0,
+  },
+  {
+    name: 'one member refuses and the others are silent: that refusal is an answer, quorum is not called lost on silence',
+    topology: build(prodSpec({ replicas: [{ zone: 'b', etcd: 'refused' }, { zone: 'c', etcd: 'timeout' }, { zone: 'd', etcd: 'timeout' }], leases: null })),
+    findings: [
+      ['EtcdUnreachable', 'critical', 'etcd main'],
+      ['EtcdUnreachable', 'critical', 'etcd events'],
+      ['ReplicaUnhealthy', 'critical', B],
+      ['ReplicaUnhealthy', 'warning', C],
+      ['ReplicaUnhealthy', 'warning', D],
+    ],
+    canLoseReplicas: 0,
+    canLoseZones: 0,
+    health: { [B]: 'unhealthy', [C]: 'unknown', [D]: 'unknown' },
+    check: (a) => {
+      expect(a.etcd.main).toMatchObject({ healthyVoters: 0, unknownVoters: 2, quorumLost: false });
+    },
   },
 ];
 

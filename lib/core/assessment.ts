@@ -89,10 +89,18 @@ export type ReplicaHealth = 'healthy' | 'unhealthy' | 'unknown';
 export type EtcdQuorum = {
   voters: number;
   healthyVoters: number;
+  /** Voters whose replica runs but did not answer in time, or Quorum could not get into: maybe fine, not counted. */
+  unknownVoters: number;
   learners: number;
   /** floor(voters/2)+1 */
   quorum: number;
+  /** Enough healthy voters to make a quorum, as far as Quorum can tell: what changes are planned on (never on silence). */
   hasQuorum: boolean;
+  /**
+   * Lost for sure, from etcd's own answers: not even the voters that did not answer in time could make a quorum (or
+   * there is no voter). Silence alone never makes it true: the page says "Quorum lost" only on this.
+   */
+  quorumLost: boolean;
   leaderId: string | null;
 };
 
@@ -140,6 +148,8 @@ export type Assessment = {
   connectivity: Record<EtcdClusterName, EtcdConnectivity | null>;
   replicaHealth: Record<string, ReplicaHealth>;
   healthyReplicas: number;
+  /** Replicas whose health is unknown (a probe timed out, no access): neither counted healthy nor failed. */
+  unknownReplicas: number;
   totalReplicas: number;
   /** How many more replicas can fail now (any ones) with quorum kept in both etcd clusters; 0 when quorum is already lost. */
   canLoseReplicas: number;
@@ -354,9 +364,11 @@ function evaluateCluster(t: Topology, cluster: EtcdClusterName): ClusterEval {
     quorum: {
       voters: voters.length,
       healthyVoters,
+      unknownVoters: voters.filter((s) => s.timedOut).length,
       learners: learners.length,
       quorum: quorumOf(voters.length),
       hasQuorum: hasQuorum(healthyVoters, voters.length),
+      quorumLost: voters.length === 0 || !hasQuorum(healthyVoters + voters.filter((s) => s.timedOut).length, voters.length),
       leaderId: reportedLeader(reporting, cluster),
     },
     membersKnown: members !== null,
@@ -496,21 +508,25 @@ function quorumFindings(ctx: Context): Finding[] {
   const out: Finding[] = [];
   for (const c of ctx.clusters) {
     const { voters, healthyVoters, quorum } = c.quorum;
-    const unknown = c.voters.filter((s) => s.timedOut).length;
     // Running replicas Quorum could get into: where none could, the NoAccess findings say why instead.
     const vmStillRunning = ctx.t.replicas.some((r) => r.vmStatus === 'RUNNING' && ctx.health[r.name]?.noAccess == null);
     const unreachable = !c.answered && vmStillRunning;
     if (unreachable) {
+      // Silence alone (every member timed out) is not etcd's answer: the members may be fine and Quorum's path to them
+      // slow. Critical only when a member refused.
+      const silentOnly = c.voters.every((s) => s.timedOut || s.replica === null || s.replica.vmStatus !== 'RUNNING');
       out.push({
         code: 'EtcdUnreachable',
-        severity: 'critical',
+        severity: silentOnly ? 'warning' : 'critical',
         subject: `etcd ${c.name}`,
-        message: `No member of etcd ${c.name} answered, so Quorum cannot tell whether it has quorum, and the API servers that depend on it may be down.`,
+        message: silentOnly
+          ? `No member of etcd ${c.name} answered in time, so Quorum cannot tell whether it has quorum; the members may be fine and Quorum's path to them slow or cut.`
+          : `No member of etcd ${c.name} answered, so Quorum cannot tell whether it has quorum, and the API servers that depend on it may be down.`,
         fix: `Check that etcd ${c.name} runs on the replicas and that its client port ${ETCD_CLIENT_PORT[c.name]} is reachable from Quorum (on GCE, through the SSH tunnel to a master).`,
       });
     }
     // Lost for sure only when the voters that may still be up (timed out) could not make a quorum either.
-    if (healthyVoters + unknown >= quorum && voters > 0) continue;
+    if (!c.quorum.quorumLost) continue;
     if (voters === 0) {
       out.push({
         code: 'QuorumLost',
@@ -560,7 +576,7 @@ function replicaFindings(ctx: Context): Finding[] {
     const label = primary ? `${FAILURE_LABELS[primary]}: ` : '';
     const message =
       detail.health === 'unknown'
-        ? `Replica ${r.name} did not answer in time (${label}${listOf(detail.timedOut)}), so Quorum counts it as down and ${consequence}.`
+        ? `Replica ${r.name} did not answer in time (${label}${listOf(detail.timedOut)}), so its health is unknown: it may be fine and Quorum's path to it slow, and until it answers it is not counted towards the tolerance.`
         : `Replica ${r.name} is unhealthy (${label}${reasons}), so ${consequence}.`;
     const cutOff = cutOffFromLeader(ctx, r.name);
     if (detail.health === 'unhealthy' && cutOff) {
@@ -578,7 +594,8 @@ function replicaFindings(ctx: Context): Finding[] {
     }
     out.push({
       code: 'ReplicaUnhealthy',
-      severity: critical ? 'critical' : 'warning',
+      // Silence is never critical by itself: only a confirmed failure is.
+      severity: critical && detail.health === 'unhealthy' ? 'critical' : 'warning',
       subject: r.name,
       message,
       fix: replicaFix(r, detail.health),
@@ -1152,6 +1169,7 @@ export function assessTopology(t: Topology, now: Date): Assessment {
     connectivity: { main: links[0]?.connectivity ?? null, events: links[1]?.connectivity ?? null },
     replicaHealth,
     healthyReplicas: Object.values(replicaHealth).filter((h) => h === 'healthy').length,
+    unknownReplicas: Object.values(replicaHealth).filter((h) => h === 'unknown').length,
     totalReplicas: t.replicas.length,
     canLoseReplicas,
     canLoseZones,

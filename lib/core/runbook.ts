@@ -121,7 +121,7 @@ export type QuorumLostRunbookInput = {
 /** The runbook, or null while both etcd clusters have quorum (membership changes are possible then). */
 export function quorumLostRunbook(input: QuorumLostRunbookInput): QuorumLostRunbook | null {
   const { topology: t, assessment } = input;
-  const lostClusters = ETCD_CLUSTERS.filter((c) => !assessment.etcd[c].hasQuorum);
+  const lostClusters = ETCD_CLUSTERS.filter((c) => assessment.etcd[c].quorumLost);
   if (lostClusters.length === 0) return null;
   const id = clusterId(t.cluster);
   const observedAt = new Date(t.observedAt);
@@ -157,18 +157,9 @@ export function quorumLostRunbook(input: QuorumLostRunbookInput): QuorumLostRunb
     };
   });
 
+  // No note for members that merely did not answer in time: while they could still make a quorum, quorum is not
+  // called lost at all (assessment.ts, quorumLost), so no runbook is offered.
   const notes: string[] = [];
-  for (const l of lost) {
-    const q = assessment.etcd[l.cluster];
-    const silent = l.members.filter((m) => m.state === TIMED_OUT).map((m) => m.name);
-    // Members that merely did not answer in time may still form a quorum out of Quorum's reach: forcing a new
-    // cluster next to them would split etcd in two.
-    if (silent.length > 0 && q.healthyVoters + silent.length >= q.quorum) {
-      notes.push(
-        `etcd ${l.cluster} may not be lost at all: ${listOf(silent)} did not answer in time but ${silent.length === 1 ? 'its VM runs' : 'their VMs run'}, and with ${silent.length === 1 ? 'it' : 'them'} etcd ${l.cluster} would have a quorum that Quorum cannot reach. Check ${silent.length === 1 ? 'its' : 'their'} etcd log (Try this first) before A or B: forcing a new cluster while ${silent.length === 1 ? 'it still serves' : 'they still serve'} splits etcd in two.`,
-      );
-    }
-  }
   const targets = new Set(lost.flatMap((l) => [l.forceNewCluster?.target, l.snapshotRestore?.target]).filter((n): n is string => n !== undefined));
   const [mainLost, eventsLost] = [lost.find((l) => l.cluster === 'main'), lost.find((l) => l.cluster === 'events')];
   if (mainLost?.survivor && eventsLost?.survivor && mainLost.survivor.name !== eventsLost.survivor.name) {

@@ -126,6 +126,7 @@ describe('fleetWorstSeverity', () => {
       cluster: ref,
       observedAt: NOW.toISOString(),
       healthyReplicas: 3,
+      unknownReplicas: 0,
       totalReplicas: 3,
       zones: 3,
       canLoseReplicas: 1,

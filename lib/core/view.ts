@@ -3,6 +3,7 @@
 import { compareSeverity, type Assessment, type Finding, type Severity } from './assessment';
 import type { DomainErrorCode } from './errors';
 import type { FailureSince } from './failure';
+import type { HeldProbe } from './silence';
 import type { Tolerance } from './layout';
 import { planOperation } from './planner';
 import { holderReplica, leaseExpiresAt, type ClusterRef, type EtcdMemberStatus, type LeaderElectedComponent, type Topology } from './topology';
@@ -13,6 +14,11 @@ export type ClusterView = {
   assessment: Assessment;
   /** Since when each failure of assessment.diagnosis has been seen (kept by the server across observations). */
   failureSince: FailureSince;
+  /**
+   * Probes that timed out in this observation for the first time in a row, whose previous answers stand in for them
+   * (lib/core/silence.ts): silence changes what the page says only when it happens twice in a row.
+   */
+  heldOver?: HeldProbe[];
 };
 
 export type ClusterSummary = {
@@ -20,6 +26,8 @@ export type ClusterSummary = {
   cluster: ClusterRef;
   observedAt: string;
   healthyReplicas: number;
+  /** Replicas that did not answer in time (health unknown): not counted healthy, not failed either. */
+  unknownReplicas: number;
   totalReplicas: number;
   zones: number;
   canLoseReplicas: number;
@@ -43,6 +51,7 @@ export function summarizeCluster(view: ClusterView): ClusterSummary {
     cluster: t.cluster,
     observedAt: t.observedAt,
     healthyReplicas: a.healthyReplicas,
+    unknownReplicas: a.unknownReplicas,
     totalReplicas: a.totalReplicas,
     zones: new Set(t.replicas.map((r) => r.zone)).size,
     canLoseReplicas: a.canLoseReplicas,

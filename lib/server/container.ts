@@ -21,6 +21,8 @@ import { env as processEnv, type Env } from '@/lib/server/env';
 import { ensureDataDir } from '@/lib/server/data-dir';
 import { ComputeSnapshots } from '@/lib/server/live/compute-snapshots';
 import { FailureTracker } from '@/lib/server/live/failure-tracker';
+import { LastObservations } from '@/lib/server/live/last-observations';
+import { ProbeLatency } from '@/lib/server/live/probe-latency';
 
 /** etcd client ports of kube-up's two clusters. */
 export const ETCD_CLIENT_PORTS: Record<EtcdClusterName, number> = { main: 2379, events: 4002 };
@@ -85,7 +87,12 @@ export type Container = {
   endpoints: Endpoints;
   /** Projects whose clusters the fleet lists. */
   projects: string[];
-  probeTimeoutMs: number;
+  /** The live probes' deadline now: QUORUM_PROBE_TIMEOUT_MS, raised by the latency `probeLatency` measured. */
+  readonly probeTimeoutMs: number;
+  /** Recent probe durations, which move the deadline. */
+  probeLatency: ProbeLatency;
+  /** The last observation of each cluster: first paints, and silence held over once (lib/core/silence.ts). */
+  observations: LastObservations;
   /** The sandbox's chaos controls; null with QUORUM_PROVIDER=gce (there is no such thing on Compute Engine). */
   chaos: SandboxChaosPort | null;
   /** Since when each failure has been seen, per cluster. */
@@ -125,6 +132,7 @@ export function createContainer(env: Env): Container {
     },
     { projects: env.QUORUM_PROJECTS },
   );
+  const probeLatency = new ProbeLatency({ minMs: env.QUORUM_PROBE_TIMEOUT_MS, maxMs: Math.max(env.QUORUM_PROBE_TIMEOUT_MS, env.QUORUM_PROBE_TIMEOUT_MAX_MS) });
   let store: SqliteStore | undefined;
   const openStore = (): Store => {
     if (!store) {
@@ -181,9 +189,13 @@ export function createContainer(env: Env): Container {
     projects: env.QUORUM_PROJECTS,
     chaos: env.QUORUM_PROVIDER === 'sandbox' ? new HttpSandboxChaos(`http://127.0.0.1:${env.SANDBOX_PORT}`) : null,
     failures: new FailureTracker(),
+    observations: new LastObservations(),
     iam,
     permissions,
-    probeTimeoutMs: env.QUORUM_PROBE_TIMEOUT_MS,
+    probeLatency,
+    get probeTimeoutMs() {
+      return probeLatency.deadlineMs();
+    },
     async close() {
       permissions.stop();
       kube.close();

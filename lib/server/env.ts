@@ -29,8 +29,13 @@ function envSchema(cwd: string) {
       .min(1)
       .default('.quorum')
       .transform((dir) => path.resolve(cwd, dir)),
-    /** Deadline of one etcd or API-server probe. */
-    QUORUM_PROBE_TIMEOUT_MS: z.coerce.number().int().min(50).max(30_000).default(800),
+    /**
+     * Deadline of one etcd or API-server probe while this server's probes answer quickly: the floor. It follows the
+     * measured latency up (four times the 90th percentile of recent probes, lib/core/probe-deadline.ts) to
+     * QUORUM_PROBE_TIMEOUT_MAX_MS, so a busy host's slow answers are not taken for silent replicas.
+     */
+    QUORUM_PROBE_TIMEOUT_MS: z.coerce.number().int().min(50).max(30_000).default(500),
+    QUORUM_PROBE_TIMEOUT_MAX_MS: z.coerce.number().int().min(50).max(60_000).default(4_000),
     /**
      * Deadline of one probe in the observation a change is planned on (preview and start). Longer than the
      * live view's: a healthy replica whose probe is merely slow would read as down and refuse an add.
@@ -58,6 +63,27 @@ function envSchema(cwd: string) {
      * API-server probes keep their sub-second cadence. Quorum's own changes and chaos actions refresh at once.
      */
     QUORUM_COMPUTE_REFRESH_MS: z.coerce.number().int().min(200).max(600_000).default(5_000),
+    /**
+     * The longest any cluster goes unobserved while no page shows it (0: only while someone looks). The background
+     * monitor observes each cluster nobody else observed within this period, so alerts and metrics follow the fleet.
+     */
+    QUORUM_MONITOR_INTERVAL_MS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(3_600_000)
+      .refine((ms) => ms === 0 || ms >= 250, 'must be 0 (off) or at least 250')
+      .default(5_000),
+    /**
+     * Bearer token GET /metrics requires (Prometheus' `authorization: { credentials: ... }`); without it /metrics is off.
+     * Never echoed: a bad value is named, not shown.
+     */
+    QUORUM_METRICS_TOKEN: z
+      .string()
+      .min(16, 'must be at least 16 characters (e.g. `openssl rand -hex 32`)')
+      .max(512)
+      .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
+      .optional(),
     /** Mutating server actions (operations, chaos) each signed-in user may start per minute, on average. */
     QUORUM_ACTION_RATE_PER_MINUTE: z.coerce.number().positive().max(100_000).default(30),
     /** How many mutating actions a user may start in a row before the per-minute rate applies. */

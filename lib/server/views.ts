@@ -45,6 +45,22 @@ export async function findClusterView(id: string, c: Container = container()): P
   });
 }
 
+/** How old the last observation may be for a page's first paint: it shows its age, and the page goes live at once. */
+export const FIRST_PAINT_MAX_AGE_MS = 5 * 60_000;
+/** For a wizard's first paint: its zone choices should be about as fresh as the live page it came from. */
+export const WIZARD_FIRST_PAINT_MAX_AGE_MS = 15_000;
+
+/**
+ * What a page paints first: the last observation of the cluster this server made (by a live feed, the monitor, another
+ * page) when it is at most `maxAgeMs` old, else a fresh one with `c`'s deadlines. A page opened after a quiet spell
+ * then shows what was last seen, with its age, instead of what a cold probe through tunnels not yet open says.
+ */
+export async function firstPaintClusterView(id: string, c: Container = container(), maxAgeMs = FIRST_PAINT_MAX_AGE_MS): Promise<ClusterView | null> {
+  const ref = await knownClusterRef(id, c);
+  if (!ref) return null;
+  return c.observations.latest(id, c.clock.now().getTime(), maxAgeMs) ?? findClusterView(id, c);
+}
+
 /**
  * Zones of the cluster's project outside its region, which the add wizard lists as refused. Shown for
  * information only, so a failure to list them leaves the list empty instead of failing the page.
@@ -73,6 +89,11 @@ export function fleetView(): Promise<FleetView> {
   return observeFleet();
 }
 
+/** The fleet page's first paint: each cluster's last observation when it is recent enough (firstPaintClusterView). */
+export function firstPaintFleetView(): Promise<FleetView> {
+  return observeFleet(container(), { reuseWithinMs: FIRST_PAINT_MAX_AGE_MS });
+}
+
 /**
  * The pace of a live view: its observations (etcd and API-server probes) every `baseMs`, its Compute state read at
  * the snapshots' pace (QUORUM_COMPUTE_REFRESH_MS), which is stretched while the Compute API budget of a project it
@@ -93,7 +114,18 @@ export function refreshPace(projects: readonly string[], baseMs: number, c: Cont
 }
 
 export function clusterFeed(ref: ClusterRef): Feed<ClusterView> {
-  return feedFor(`cluster:${clusterId(ref)}`, () => new Feed(() => clusterView(ref), LIVE_INTERVAL_MS, describeError, () => refreshPace([ref.project], LIVE_INTERVAL_MS)));
+  return feedFor(
+    `cluster:${clusterId(ref)}`,
+    () =>
+      new Feed(
+        () => clusterView(ref),
+        LIVE_INTERVAL_MS,
+        describeError,
+        () => refreshPace([ref.project], LIVE_INTERVAL_MS),
+        // A silence seen once is confirmed (or not) by the next observation at once: it shows within two deadlines.
+        (view) => (view.heldOver && view.heldOver.length > 0 ? 0 : undefined),
+      ),
+  );
 }
 
 export function fleetFeed(): Feed<FleetView> {

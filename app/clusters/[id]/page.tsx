@@ -7,7 +7,7 @@ import { ClusterDashboard } from '@/components/topology/cluster-dashboard';
 import { clusterViewQuery } from '@/lib/client/queries';
 import { parseClusterId } from '@/lib/core/topology';
 import { clusterSnapshots } from '@/lib/server/backups/views';
-import { chaosControlsAvailable, findClusterView } from '@/lib/server/views';
+import { chaosControlsAvailable, firstPaintClusterView } from '@/lib/server/views';
 
 export const dynamic = 'force-dynamic';
 
@@ -21,7 +21,7 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
 export default async function ClusterPage({ params }: Props) {
   const id = decodeURIComponent((await params).id);
   await pageCaller(`/clusters/${encodeURIComponent(id)}`);
-  const [view, backups] = await Promise.all([findClusterView(id), clusterSnapshots(id)]);
+  const [view, backups] = await Promise.all([firstPaintClusterView(id), clusterSnapshots(id)]);
   if (!view) notFound();
   const queryClient = new QueryClient();
   queryClient.setQueryData(clusterViewQuery(id).queryKey, view);

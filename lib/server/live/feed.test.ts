@@ -42,6 +42,25 @@ describe('Feed pacing', () => {
     unsubscribe();
   });
 
+  it('observes again at once when an observation asks for it (a silence to confirm), else at its period', async () => {
+    let observations = 0;
+    // Observation 2 asks for the next one at once (as a view with a probe held over does).
+    const feed = new Feed(async () => ++observations, 500, String, undefined, (n) => (n === 2 ? 0 : undefined));
+    const unsubscribe = feed.subscribe(() => {});
+    await vi.advanceTimersByTimeAsync(0);
+    expect(observations).toBe(1);
+    await vi.advanceTimersByTimeAsync(500);
+    expect(observations).toBe(2);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(observations).toBe(3);
+    // ...and the one after it waits its period again.
+    await vi.advanceTimersByTimeAsync(450);
+    expect(observations).toBe(3);
+    await vi.advanceTimersByTimeAsync(60);
+    expect(observations).toBe(4);
+    unsubscribe();
+  });
+
   it('waits the stretched period and says so in each message', async () => {
     const { feed, observations } = countingFeed([slowed(2_000), base]);
     const messages: Array<FeedMessage<number>> = [];

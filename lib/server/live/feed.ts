@@ -21,6 +21,8 @@ export class Feed<T> {
     private readonly intervalMs: number,
     private readonly describeError: (error: unknown) => string,
     private readonly pace?: () => RefreshPace,
+    /** A shorter wait after this observation (0: observe again at once), e.g. to confirm a silence seen once. */
+    private readonly sooner?: (data: T) => number | undefined,
   ) {}
 
   subscribe(listener: Listener<T>): () => void {
@@ -41,8 +43,11 @@ export class Feed<T> {
     try {
       while (this.listeners.size > 0) {
         let message: FeedMessage<T>;
+        let wait: number | undefined;
         try {
-          message = { kind: 'data', data: await this.produce() };
+          const data = await this.produce();
+          wait = this.sooner?.(data);
+          message = { kind: 'data', data };
         } catch (error) {
           message = { kind: 'error', message: this.describeError(error) };
         }
@@ -50,7 +55,8 @@ export class Feed<T> {
         if (refresh) message = { ...message, refresh };
         this.latest = message;
         for (const listener of this.listeners) listener(message);
-        await new Promise((resolve) => setTimeout(resolve, refresh?.intervalMs ?? this.intervalMs));
+        const interval = refresh?.intervalMs ?? this.intervalMs;
+        await new Promise((resolve) => setTimeout(resolve, wait === undefined ? interval : Math.min(wait, interval)));
       }
     } finally {
       this.running = false;

@@ -16,6 +16,8 @@ import { endpoints, forPlanning, type Container } from '@/lib/server/container';
 import { parseEnv } from '@/lib/server/env';
 import { ComputeSnapshots } from '@/lib/server/live/compute-snapshots';
 import { FailureTracker } from '@/lib/server/live/failure-tracker';
+import { LastObservations } from '@/lib/server/live/last-observations';
+import { ProbeLatency } from '@/lib/server/live/probe-latency';
 import { clustersOf } from './discover-clusters';
 import { observeCluster, replicaNameRegex } from './observe-cluster';
 
@@ -193,6 +195,8 @@ class FakeWorld {
       projects: ['sandbox-project'],
       chaos: null,
       failures: new FailureTracker(),
+      observations: new LastObservations(),
+      probeLatency: new ProbeLatency({ minMs: 800, maxMs: 800 }),
       // Observing asks no permissions.
       iam: observeOnly<IamPort>({}),
       permissions: observeOnly<PermissionsPreflight>({}),

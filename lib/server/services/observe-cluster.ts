@@ -2,6 +2,7 @@ import 'server-only';
 import { readMasterMetadata, type MasterMetadata } from '@/lib/adapters/gce/master-metadata';
 import {
   type ApiServerProbe,
+  clusterId,
   type ClusterRef,
   type EtcdClusterName,
   type EtcdClusterView,
@@ -16,6 +17,7 @@ import {
   type Topology,
   type VmStatus,
 } from '@/lib/core/topology';
+import { isTimeoutError } from '@/lib/core/probe-errors';
 import type { ComputePort, InstanceInfo, RegionalListing } from '@/lib/ports/compute';
 import type { EtcdAccess, EtcdEndpoint } from '@/lib/ports/etcd-admin';
 import type { ApiServerEndpoint, KubeCredentials } from '@/lib/ports/kube-api';
@@ -159,8 +161,10 @@ type ReplicaProbes = {
   apiServer: Promise<ApiServerProbe>;
 };
 
-function startReplicaProbes(c: Container, project: string, instance: InstanceInfo, creds: ClusterCredentials): ReplicaProbes {
-  const timeout = c.probeTimeoutMs;
+function startReplicaProbes(c: Container, project: string, instance: InstanceInfo, creds: ClusterCredentials, silent: ReadonlySet<string>): ReplicaProbes {
+  // A replica that was silent last time (a zone down, a frozen VM) gets the live deadline even in a planning
+  // observation: waiting the planning deadline for it would make a preview slow exactly when something is broken.
+  const timeout = silent.has(instance.name) ? Math.min(c.probeTimeoutMs, c.probeLatency.deadlineMs()) : c.probeTimeoutMs;
   const skip = !MAY_RUN.has(instance.status)
     ? `VM is ${instance.status}`
     : instance.internalIp === null
@@ -174,7 +178,14 @@ function startReplicaProbes(c: Container, project: string, instance: InstanceInf
     if (skip !== null || ip === null) return Promise.resolve({ ok: false, error: skip ?? 'replica has no internal IP' });
     const endpoint = c.endpoints.etcd(replica, cluster);
     etcdEndpoints[cluster] = endpoint;
-    return creds.etcd ? c.etcd.status(endpoint, creds.etcd[cluster], timeout) : Promise.resolve({ ok: false, error: creds.etcdProblem });
+    if (!creds.etcd) return Promise.resolve({ ok: false, error: creds.etcdProblem });
+    const started = performance.now();
+    return c.etcd.status(endpoint, creds.etcd[cluster], timeout).then((status) => {
+      // The deadline follows these: answers by their duration, time-outs at the deadline they had (probe-deadline.ts).
+      if (status.ok) c.probeLatency.record(performance.now() - started);
+      else if (isTimeoutError(status.error)) c.probeLatency.record(timeout);
+      return status;
+    });
   };
   const etcd = { main: statusOf('main'), events: statusOf('events') };
   // Peers of etcd main only (one GET per replica): a partition cuts main and events alike, as both run on the
@@ -276,7 +287,8 @@ export async function observeCluster(ref: ClusterRef, c: Container = container()
   ]);
 
   const creds = clusterCredentials(instances);
-  const probes = instances.map((i) => startReplicaProbes(c, project, i, creds));
+  const silent = c.observations.silentReplicas(clusterId(cluster));
+  const probes = instances.map((i) => startReplicaProbes(c, project, i, creds, silent));
   const [main, events, kubernetes, replicas] = await Promise.all([
     observeMembers(c, 'main', probes, creds),
     observeMembers(c, 'events', probes, creds),

@@ -6,7 +6,7 @@ import { LiveChangeWizard } from '@/components/wizards/live-change-wizard';
 import { toleranceSentence } from '@/lib/core/assessment';
 import { pluralize } from '@/lib/core/format';
 import { container, forPlanning } from '@/lib/server/container';
-import { findClusterView, lockingOperationOf, zonesOutsideRegion } from '@/lib/server/views';
+import { firstPaintClusterView, lockingOperationOf, WIZARD_FIRST_PAINT_MAX_AGE_MS, zonesOutsideRegion } from '@/lib/server/views';
 
 export const dynamic = 'force-dynamic';
 
@@ -17,8 +17,9 @@ export const metadata: Metadata = { title: 'Change replicas' };
 export default async function ChangePage({ params }: Props) {
   const id = decodeURIComponent((await params).id);
   await pageCaller(`/clusters/${encodeURIComponent(id)}/change`);
-  // The zone choices are a plan's first answer: observed with the planning probe deadline, like a preview.
-  const view = await findClusterView(id, forPlanning(container()));
+  // At once from the last observation when there is a recent one (the wizard goes live, and a preview plans on a fresh
+  // observation); else observed with the planning probe deadline, like a preview.
+  const view = await firstPaintClusterView(id, forPlanning(container()), WIZARD_FIRST_PAINT_MAX_AGE_MS);
   if (!view) notFound();
   const { topology: t, assessment: a } = view;
   const [runningOperationId, otherZones] = await Promise.all([lockingOperationOf(t.cluster), zonesOutsideRegion(t.cluster)]);

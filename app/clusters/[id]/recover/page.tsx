@@ -7,7 +7,7 @@ import path from 'node:path';
 import { clusterSnapshots } from '@/lib/server/backups/views';
 import { snapshotFolder } from '@/lib/server/backups/snapshots';
 import { container, forPlanning } from '@/lib/server/container';
-import { findClusterView, lockingOperationOf } from '@/lib/server/views';
+import { firstPaintClusterView, lockingOperationOf, WIZARD_FIRST_PAINT_MAX_AGE_MS } from '@/lib/server/views';
 
 export const dynamic = 'force-dynamic';
 
@@ -21,8 +21,9 @@ export default async function RecoverPage({ params, searchParams }: Props) {
   const id = decodeURIComponent((await params).id);
   const query = await searchParams;
   await pageCaller(`/clusters/${encodeURIComponent(id)}/recover`);
-  // Zone choices are a plan's first answer: observed with the planning probe deadline, like a preview.
-  const [view, backups] = await Promise.all([findClusterView(id, forPlanning(container())), clusterSnapshots(id)]);
+  // At once from the last observation when there is a recent one (the wizard goes live, and a preview plans on a fresh
+  // observation); else observed with the planning probe deadline, like a preview.
+  const [view, backups] = await Promise.all([firstPaintClusterView(id, forPlanning(container()), WIZARD_FIRST_PAINT_MAX_AGE_MS), clusterSnapshots(id)]);
   if (!view) notFound();
   const { topology: t } = view;
   const runningOperationId = await lockingOperationOf(t.cluster);
