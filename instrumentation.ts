@@ -23,6 +23,13 @@ export async function register() {
   // Sign-in: migrate the auth tables and, on the very first start, create the admin with a one-time password.
   const { ensureBootstrapAdmin } = await import('@/lib/server/auth/auth');
   await ensureBootstrapAdmin();
+  // Metrics and alerts follow every observation (the observation bus); the monitor observes each cluster nobody has
+  // looked at within QUORUM_MONITOR_INTERVAL_MS, so alerts reach someone when no page is open.
+  const { startMonitoring } = await import('@/lib/server/monitor/runtime');
+  startMonitoring();
+  // Each cluster's history (the cluster page's timeline), in the store so it survives a restart.
+  const { startTimelineRecorder } = await import('@/lib/server/monitor/timeline-recorder');
+  startTimelineRecorder(() => container().store);
   // Anonymous refusals counted in minutes a stop or crash left open get their audit rows (the current minute's
   // when it ends).
   const { anonymousRefusalFold } = await import('@/lib/server/audit/anonymous-refusals');

@@ -55,6 +55,8 @@ export default defineConfig({
       // The specs' admin opens dozens of pages in a row, each holding a live stream whose slot comes back only once
       // the server sees the page gone: e2e does not test the per-user cap (tests/system/stream-flood.test.ts does).
       QUORUM_STREAMS_PER_USER: '64',
+      // /metrics is on, so e2e/access-enumeration.spec.ts sees it refuse an anonymous scrape (401) like every route.
+      QUORUM_METRICS_TOKEN: 'e2e-metrics-token-not-a-secret',
     },
   },
 });

@@ -1,8 +1,11 @@
 import type { Metadata } from 'next';
+import { cookies, headers } from 'next/headers';
 import Link from 'next/link';
 import type { ReactNode } from 'react';
 import { UserMenu } from '@/components/auth/user-menu';
 import { Providers } from '@/components/providers';
+import { ThemeSwitch } from '@/components/ui/theme-switch';
+import { parseThemeChoice, THEME_COOKIE, themeBootScript } from '@/lib/core/theme';
 import { currentCaller } from '@/lib/server/auth/caller';
 import './globals.css';
 
@@ -14,28 +17,49 @@ export const metadata: Metadata = {
 export default async function RootLayout({ children }: { children: ReactNode }) {
   const caller = await currentCaller().catch(() => null);
   const signedIn = caller ? { email: caller.email, name: caller.name, role: caller.role } : null;
+  const [cookieStore, headerStore] = await Promise.all([cookies(), headers()]);
+  const theme = parseThemeChoice(cookieStore.get(THEME_COOKIE)?.value);
+  // proxy.ts's per-request CSP nonce: without it the browser refuses the inline theme script.
+  const nonce = headerStore.get('x-nonce') ?? undefined;
   return (
-    <html lang="en">
+    // The theme script sets <html>'s class before hydration; React renders no class there, so it never undoes it.
+    <html lang="en" suppressHydrationWarning>
+      <head>
+        <script nonce={nonce} dangerouslySetInnerHTML={{ __html: themeBootScript(theme) }} />
+      </head>
       <body className="min-h-screen">
+        <a
+          href="#main"
+          // Above the top edge until it has the focus: the first Tab shows it.
+          className="fixed top-2 left-2 z-50 -translate-y-[150%] rounded-md bg-white px-3 py-2 text-sm font-medium text-sky-700 shadow-md ring-2 ring-sky-500 focus:translate-y-0"
+        >
+          Skip to content
+        </a>
         <Providers caller={signedIn}>
           <header className="border-b border-slate-200 bg-white">
-            <div className="mx-auto flex max-w-7xl items-center gap-6 px-6 py-3">
+            {/* Below sm the links take a row of their own under the name and the user's controls. */}
+            <div className="mx-auto flex max-w-7xl flex-wrap items-center gap-x-6 gap-y-2 px-4 py-3 sm:px-6">
               <Link href="/" className="flex items-center gap-2 font-semibold tracking-tight">
                 <span aria-hidden className="inline-block h-3 w-3 rounded-full bg-emerald-500 ring-4 ring-emerald-100" />
                 Quorum
               </Link>
               {signedIn && (
-                <nav className="flex gap-4 text-sm text-slate-600">
+                <nav aria-label="Main" className="order-last flex w-full gap-4 text-sm text-slate-600 sm:order-none sm:w-auto">
                   <Link href="/" className="hover:text-slate-900">Clusters</Link>
                   <Link href="/audit" className="hover:text-slate-900">Audit</Link>
                   {signedIn.role === 'admin' && <Link href="/users" className="hover:text-slate-900">Users</Link>}
                   {signedIn.role === 'admin' && <Link href="/settings" className="hover:text-slate-900">Settings</Link>}
                 </nav>
               )}
-              <UserMenu />
+              <div className="ml-auto flex min-w-0 items-center gap-3">
+                <UserMenu />
+                <ThemeSwitch initial={theme} />
+              </div>
             </div>
           </header>
-          <main className="mx-auto max-w-7xl px-6 py-6">{children}</main>
+          <main id="main" tabIndex={-1} className="mx-auto max-w-7xl px-4 py-6 focus:outline-none sm:px-6">
+            {children}
+          </main>
         </Providers>
       </body>
     </html>

@@ -28,6 +28,10 @@ const ARGS: Record<string, unknown> = {
   createUserAction: { email: `enum-${Date.now()}@e2e.test`, name: 'Enumerated', role: 'admin', password: 'enumerated-password-1' },
   setUserRoleAction: { userId: 'no-such-user', role: 'admin' },
   changeAccountAction: { userId: 'no-such-user', change: 'disable' },
+  addWebhookAction: { name: 'enumerated', url: 'http://127.0.0.1:9/enumerated', format: 'alertmanager', enabled: true },
+  deleteWebhookAction: { id: '00000000-0000-4000-8000-000000000000' },
+  setWebhookEnabledAction: { id: '00000000-0000-4000-8000-000000000000', enabled: false },
+  sendTestNotificationAction: { id: '00000000-0000-4000-8000-000000000000' },
   trustHostKeyAction: {
     clusterId: PROD_ID,
     replica: 'prod-master',

@@ -106,10 +106,10 @@ test('a disabled account can be deleted; the last admin cannot demote themselves
   await page.goto('/users');
   const row = page.locator(`[data-testid="user-row"][data-email="${OPERATOR.email}"]`);
   // Asked first; "Keep" takes the question back.
-  await row.getByRole('button', { name: 'Delete', exact: true }).click();
+  await row.getByRole('button', { name: `Delete ${OPERATOR.email}`, exact: true }).click();
   await row.getByRole('button', { name: 'Keep' }).click();
   await expect(row.getByRole('button', { name: `Delete ${OPERATOR.email} for good` })).toHaveCount(0);
-  await row.getByRole('button', { name: 'Delete', exact: true }).click();
+  await row.getByRole('button', { name: `Delete ${OPERATOR.email}`, exact: true }).click();
   await page.screenshot({ path: shot('users-delete-confirm.png'), fullPage: true });
   await row.getByRole('button', { name: `Delete ${OPERATOR.email} for good` }).click();
   await expect(page.getByTestId('users-message')).toHaveText(`${OPERATOR.email} is deleted.`);

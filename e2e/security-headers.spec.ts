@@ -77,7 +77,8 @@ test('the cluster page hydrates, goes live over SSE and runs a server action und
   expect(await violations()).toEqual([]);
 });
 
-test('markup injected into a page cannot run script: the handler is blocked and the violation reported', async ({ page, fleetPage }) => {
+test('markup injected into a page cannot run script: the handler is blocked and the violation reported', async ({ page, fleetPage, consoleErrors }) => {
+  consoleErrors.allow(/Content Security Policy|Refused to (execute|load|apply)/, 'the browser reports the blocked injection in the console');
   const violations = await watchViolations(page);
   await fleetPage.goto();
   // What an XSS would do with a string rendered as HTML: an inline event handler and an inline script.

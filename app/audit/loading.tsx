@@ -5,7 +5,7 @@ export default function Loading() {
   return (
     <div className="space-y-4" aria-busy="true" aria-label="Loading the audit log">
       <Skeleton className="h-8 w-48" />
-      <Skeleton className="h-4 w-96" />
+      <Skeleton className="h-4 w-full max-w-96" />
       <Skeleton className="h-24 w-full" />
       <div className="space-y-2 rounded-lg border border-slate-200 bg-white p-3">
         {Array.from({ length: 8 }, (_, i) => (

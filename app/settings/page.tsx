@@ -7,6 +7,8 @@ import { Card } from '@/components/ui/card';
 import { rateLimitsView } from '@/lib/server/rate-limit/view';
 import { PermissionsTable } from '@/components/settings/permissions-table';
 import { container } from '@/lib/server/container';
+import { WebhooksPanel } from '@/components/settings/webhooks-panel';
+import { listWebhookViews } from '@/lib/server/services/webhooks';
 
 // The page re-renders every 3 s; Resource Manager is asked again at most this often while it is open.
 const PERMISSIONS_MAX_AGE_MS = 10_000;
@@ -25,6 +27,7 @@ export default async function SettingsPage() {
   }
   const view = rateLimitsView();
   const permissions = await container().permissions.report(PERMISSIONS_MAX_AGE_MS);
+  const webhooks = await listWebhookViews();
   return (
     <div className="space-y-4">
       <AutoRefresh everyMs={3_000} />
@@ -37,6 +40,9 @@ export default async function SettingsPage() {
       </Card>
       <Card title="Quorum's permissions on Compute Engine" aside={<span className="text-xs text-slate-500">testIamPermissions · at start, every 5 min and here</span>}>
         <PermissionsTable projects={permissions} now={new Date(view.observedAt)} />
+      </Card>
+      <Card title="Alert webhooks" aside={<span className="text-xs text-slate-500">firing and resolved notifications · admins only</span>}>
+        <WebhooksPanel webhooks={webhooks} now={view.observedAt} />
       </Card>
       <Card title="Changes per user">
         <ActionLimits view={view} />

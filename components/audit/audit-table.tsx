@@ -24,7 +24,9 @@ export function AuditOutcomeBadge({ outcome }: { outcome: AuditOutcome }) {
  */
 export function AuditTable({ entries, now, form }: { entries: readonly AuditEntry[]; now: Date; form: Partial<Record<AuditQueryField, string>> }) {
   return (
-    <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
+    // `relative`: the screen-reader-only texts in the rows are absolutely positioned; outside a positioned box they
+    // would widen the page on a phone although the table scrolls in its own box.
+    <div className="relative overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
       <table data-testid="audit-table" className="w-full text-sm">
         <TableHead columns={['When (UTC)', 'Who', 'From', 'What', 'Outcome', 'Detail']} padX="px-3" />
         <tbody>
@@ -87,7 +89,10 @@ function AuditRow({ entry, now, form }: { entry: AuditEntry; now: Date; form: Pa
         ))}
         {detail.rest !== null && (
           <details className="mt-0.5">
-            <summary className="cursor-pointer text-slate-500 hover:text-slate-800">{detail.reason === null && detail.words.length === 0 ? 'detail' : 'more'}</summary>
+            <summary className="cursor-pointer text-slate-500 hover:text-slate-800">
+              {detail.reason === null && detail.words.length === 0 ? 'detail' : 'more'}
+              <span className="sr-only"> of entry {entry.id}</span>
+            </summary>
             <pre className="mt-1 whitespace-pre-wrap break-all rounded bg-slate-50 p-1.5 font-mono text-[11px] text-slate-700">{JSON.stringify(detail.rest)}</pre>
           </details>
         )}

@@ -29,73 +29,78 @@ export function UserAdmin({ users, self }: { users: Account[]; self: string }) {
   return (
     <div className="grid gap-6 lg:grid-cols-[1fr_22rem]">
       <Card title={`Accounts (${users.length})`}>
-        <table className="w-full text-left text-sm" data-testid="users-table">
-          <TableHead columns={['email', 'name', 'role', 'created', 'status']} compact />
-          <tbody>
-            {users.map((u) => (
-              <tr key={u.id} className="border-t border-slate-100" data-testid="user-row" data-email={u.email} data-disabled={u.banned ? 'true' : 'false'}>
-                <td className="py-1.5 pr-3 font-mono text-xs">{u.email}{u.id === self && ' (you)'}</td>
-                <td className="py-1.5 pr-3">{u.name}</td>
-                <td className="py-1.5 pr-3">
-                  <select
-                    aria-label={`Role of ${u.email}`}
-                    value={u.role}
-                    disabled={pending}
-                    onChange={(e) => {
-                      const role = e.target.value;
-                      if (isRole(role)) run(() => setUserRoleAction({ userId: u.id, role }), `${u.email} is now ${role}.`);
-                    }}
-                    className="rounded-md border border-slate-300 bg-white px-1.5 py-0.5"
-                  >
-                    {ROLES.map((r) => (
-                      <option key={r} value={r}>{r}</option>
-                    ))}
-                  </select>
-                </td>
-                <td className="py-1.5 pr-3 text-xs text-slate-500">{formatUtcDateTime(u.createdAt)}</td>
-                <td className="py-1.5 text-xs">
-                  {u.id === self ? (
-                    <span className="text-slate-500">active</span>
-                  ) : (
-                    <span className="flex flex-wrap items-center gap-1.5">
-                      <span className={u.banned ? 'font-medium text-red-700' : 'text-slate-500'}>{u.banned ? 'disabled' : 'active'}</span>
-                      <button
-                        type="button"
-                        disabled={pending}
-                        onClick={() => run(() => changeAccountAction({ userId: u.id, change: u.banned ? 'enable' : 'disable' }), u.banned ? `${u.email} is enabled again.` : `${u.email} is disabled; their sessions ended.`)}
-                        className="rounded border border-slate-300 px-1.5 py-0.5 disabled:opacity-50"
-                      >
-                        {u.banned ? 'Enable' : 'Disable'}
-                      </button>
-                      {confirmDelete === u.id ? (
-                        <>
-                          <button
-                            type="button"
-                            disabled={pending}
-                            onClick={() => {
-                              setConfirmDelete(null);
-                              run(() => changeAccountAction({ userId: u.id, change: 'delete' }), `${u.email} is deleted.`);
-                            }}
-                            className="rounded bg-red-700 px-1.5 py-0.5 text-white disabled:opacity-50"
-                          >
-                            Delete {u.email} for good
-                          </button>
-                          <button type="button" onClick={() => setConfirmDelete(null)} className="rounded border border-slate-300 px-1.5 py-0.5">
-                            Keep
-                          </button>
-                        </>
-                      ) : (
-                        <button type="button" disabled={pending} onClick={() => setConfirmDelete(u.id)} className="rounded border border-red-300 px-1.5 py-0.5 text-red-700 disabled:opacity-50">
-                          Delete
+        {/* On a phone the table scrolls inside the card, not the page; `relative` keeps the buttons' screen-reader-only
+            names (absolutely positioned) inside the box too, or they would widen the page. */}
+        <div className="relative overflow-x-auto">
+          <table className="w-full text-left text-sm" data-testid="users-table">
+            <TableHead columns={['email', 'name', 'role', 'created', 'status']} compact />
+            <tbody>
+              {users.map((u) => (
+                <tr key={u.id} className="border-t border-slate-100" data-testid="user-row" data-email={u.email} data-disabled={u.banned ? 'true' : 'false'}>
+                  <td className="py-1.5 pr-3 font-mono text-xs">{u.email}{u.id === self && ' (you)'}</td>
+                  <td className="py-1.5 pr-3">{u.name}</td>
+                  <td className="py-1.5 pr-3">
+                    <select
+                      aria-label={`Role of ${u.email}`}
+                      value={u.role}
+                      disabled={pending}
+                      onChange={(e) => {
+                        const role = e.target.value;
+                        if (isRole(role)) run(() => setUserRoleAction({ userId: u.id, role }), `${u.email} is now ${role}.`);
+                      }}
+                      className="rounded-md border border-slate-300 bg-white px-1.5 py-0.5"
+                    >
+                      {ROLES.map((r) => (
+                        <option key={r} value={r}>{r}</option>
+                      ))}
+                    </select>
+                  </td>
+                  <td className="py-1.5 pr-3 text-xs text-slate-500">{formatUtcDateTime(u.createdAt)}</td>
+                  <td className="py-1.5 text-xs">
+                    {u.id === self ? (
+                      <span className="text-slate-500">active</span>
+                    ) : (
+                      <span className="flex flex-wrap items-center gap-1.5">
+                        <span className={u.banned ? 'font-medium text-red-700' : 'text-slate-500'}>{u.banned ? 'disabled' : 'active'}</span>
+                        <button
+                          type="button"
+                          disabled={pending}
+                          onClick={() => run(() => changeAccountAction({ userId: u.id, change: u.banned ? 'enable' : 'disable' }), u.banned ? `${u.email} is enabled again.` : `${u.email} is disabled; their sessions ended.`)}
+                          className="rounded border border-slate-300 px-1.5 py-0.5 disabled:opacity-50"
+                        >
+                          {u.banned ? 'Enable' : 'Disable'}
+                          <span className="sr-only"> {u.email}</span>
                         </button>
-                      )}
-                    </span>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+                        {confirmDelete === u.id ? (
+                          <>
+                            <button
+                              type="button"
+                              disabled={pending}
+                              onClick={() => {
+                                setConfirmDelete(null);
+                                run(() => changeAccountAction({ userId: u.id, change: 'delete' }), `${u.email} is deleted.`);
+                              }}
+                              className="rounded bg-red-700 px-1.5 py-0.5 text-white disabled:opacity-50"
+                            >
+                              Delete {u.email} for good
+                            </button>
+                            <button type="button" onClick={() => setConfirmDelete(null)} className="rounded border border-slate-300 px-1.5 py-0.5">
+                              Keep<span className="sr-only"> {u.email}</span>
+                            </button>
+                          </>
+                        ) : (
+                          <button type="button" disabled={pending} onClick={() => setConfirmDelete(u.id)} className="rounded border border-red-300 px-1.5 py-0.5 text-red-700 disabled:opacity-50">
+                            Delete<span className="sr-only"> {u.email}</span>
+                          </button>
+                        )}
+                      </span>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       </Card>
       <Card title="Create an account">
         <form

@@ -18,8 +18,8 @@ export function SnapshotList({ clusterId, snapshots, now, retention }: { cluster
           None yet. Quorum takes and verifies a snapshot of etcd main and events before every add or removal.
         </p>
       ) : (
-        <div className="overflow-x-auto">
-          <table className="w-full text-left text-sm" data-testid="snapshot-list">
+        <div className="relative overflow-x-auto">
+          <table className="w-full text-left text-sm whitespace-nowrap" data-testid="snapshot-list">
             <TableHead columns={['etcd', 'age', 'size', 'revision', 'verified', 'from', 'file']} compact />
             <tbody>
               {snapshots.map((s) => (

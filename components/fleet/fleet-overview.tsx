@@ -7,9 +7,17 @@ import { toleranceSentence } from '@/lib/core/assessment';
 import { pluralize } from '@/lib/core/format';
 import { fleetWorstSeverity, type FleetView } from '@/lib/core/view';
 import { useHealthTitle } from '@/lib/client/use-health-title';
+import { fleetHealthStates } from '@/lib/core/health-announcement';
 import { SeverityBadge } from '@/components/quorum/findings-list';
+import { HealthAnnouncer } from '@/components/quorum/health-announcer';
+import { NotifyMe } from '@/components/alerts/notify-me';
 import { LiveIndicator } from '@/components/ui/live-indicator';
 import { TableHead } from '@/components/ui/table-head';
+
+// Below sm each row is a card: the cells stack, the header row is left to screen readers, the region joins the project.
+const phoneTable = 'max-sm:block';
+const phoneRow = 'max-sm:block max-sm:space-y-1 max-sm:px-4 max-sm:py-3';
+const cell = 'px-4 py-3 max-sm:block max-sm:p-0';
 
 export function FleetOverview() {
   const query = fleetQuery();
@@ -19,13 +27,15 @@ export function FleetOverview() {
   if (!data) return <p className="text-sm text-red-700">{error ? `Could not list clusters: ${error.message}` : 'Discovering clusters…'}</p>;
   return (
     <div className="space-y-4">
-      <div className="flex items-end justify-between">
+      <HealthAnnouncer states={fleetHealthStates(data)} />
+      <div className="flex flex-wrap items-end justify-between gap-3">
         <div>
           <h1 className="text-2xl font-semibold tracking-tight">Clusters</h1>
           <p className="text-sm text-slate-500">Kubernetes masters discovered in the configured projects.</p>
         </div>
-        <div className="flex items-center gap-3">
+        <div className="flex flex-wrap items-center gap-3">
           <LiveIndicator live={live} observedAt={data.observedAt} />
+          <NotifyMe worst={fleetWorstSeverity(data)} subject="Quorum fleet" />
           <Link href="/clusters/new" className="rounded-md bg-slate-900 px-3 py-1.5 text-sm font-medium text-white hover:bg-slate-700">
             Create cluster
           </Link>
@@ -43,43 +53,59 @@ export function FleetOverview() {
           No cluster masters found. Quorum discovers instances that carry kube-up&apos;s kube-env metadata.
         </p>
       ) : (
-        <div className="overflow-hidden rounded-lg border border-slate-200 bg-white shadow-sm">
-          <table className="w-full text-sm">
-            <TableHead columns={['Cluster', 'Region', 'Replicas healthy', 'Tolerance', 'Worst finding']} />
-            <tbody>
+        <div className="relative overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
+          <table className={`w-full text-sm ${phoneTable}`}>
+            <TableHead columns={['Cluster', 'Region', 'Replicas healthy', 'Tolerance', 'Worst finding']} className="max-sm:sr-only" />
+            <tbody className={phoneTable}>
               {data.clusters.map((entry) =>
                 entry.ok ? (
-                  <tr key={entry.summary.id} data-testid="fleet-row" data-cluster={entry.summary.cluster.masterName} className="border-t border-slate-100 align-top">
-                    <td className="px-4 py-3">
+                  <tr key={entry.summary.id} data-testid="fleet-row" data-cluster={entry.summary.cluster.masterName} className={`border-t border-slate-100 align-top ${phoneRow}`}>
+                    <td className={cell}>
                       <Link href={`/clusters/${encodeURIComponent(entry.summary.id)}`} className="font-mono font-semibold text-sky-700 hover:underline">
                         {entry.summary.cluster.masterName}
                       </Link>
-                      <div className="text-xs text-slate-500">{entry.summary.cluster.project}</div>
+                      <div className="text-xs text-slate-500">
+                        {entry.summary.cluster.project}
+                        <span className="sm:hidden"> · {entry.summary.cluster.region}</span>
+                      </div>
                     </td>
-                    <td className="px-4 py-3 font-mono text-xs">{entry.summary.cluster.region}</td>
-                    <td className="px-4 py-3" data-testid="fleet-healthy">
-                      <span className={entry.summary.healthyReplicas < entry.summary.totalReplicas ? 'font-semibold text-red-700' : ''}>
+                    <td className="px-4 py-3 font-mono text-xs max-sm:hidden">{entry.summary.cluster.region}</td>
+                    <td className={cell} data-testid="fleet-healthy">
+                      {/* Red only for replicas known to be down; ones that did not answer in time are grey, not failed. */}
+                      <span className={entry.summary.healthyReplicas + entry.summary.unknownReplicas < entry.summary.totalReplicas ? 'font-semibold text-red-700' : ''}>
                         {entry.summary.healthyReplicas}/{entry.summary.totalReplicas}
                       </span>
+                      <span className="sm:hidden"> healthy</span>
+                      {entry.summary.unknownReplicas > 0 && (
+                        <span className="text-xs text-slate-600" data-testid="fleet-unknown">
+                          {' '}
+                          · {entry.summary.unknownReplicas} not answering
+                        </span>
+                      )}
                       <span className="text-xs text-slate-500"> in {pluralize(entry.summary.zones, 'zone')}</span>
                     </td>
-                    <td className="px-4 py-3" data-testid="fleet-tolerance">{toleranceSentence(entry.summary)}</td>
-                    <td className="max-w-md px-4 py-3">
+                    <td className={cell} data-testid="fleet-tolerance">
+                      {toleranceSentence(entry.summary)}
+                      {entry.summary.unknownReplicas > 0 && <span className="text-xs text-slate-600"> at least (replicas not answering are not counted)</span>}
+                    </td>
+                    <td className={`max-w-md ${cell}`}>
                       {entry.summary.worstFinding ? (
                         <div className="flex items-start gap-2">
                           <SeverityBadge severity={entry.summary.worstFinding.severity} />
                           <span className="text-slate-700">{entry.summary.worstFinding.message}</span>
                         </div>
                       ) : (
-                        <span className="text-emerald-700">none</span>
+                        <span className="text-emerald-700">
+                          <span className="sm:hidden">findings: </span>none
+                        </span>
                       )}
                     </td>
                   </tr>
                 ) : (
-                  <tr key={entry.id} data-testid="fleet-row" data-cluster={entry.cluster.masterName} className="border-t border-slate-100">
-                    <td className="px-4 py-3 font-mono font-semibold">{entry.cluster.masterName}</td>
-                    <td className="px-4 py-3 font-mono text-xs">{entry.cluster.region}</td>
-                    <td colSpan={3} className="px-4 py-3 text-red-700">Could not observe: {entry.error}</td>
+                  <tr key={entry.id} data-testid="fleet-row" data-cluster={entry.cluster.masterName} className={`border-t border-slate-100 ${phoneRow}`}>
+                    <td className={`${cell} font-mono font-semibold`}>{entry.cluster.masterName}</td>
+                    <td className={`${cell} font-mono text-xs`}>{entry.cluster.region}</td>
+                    <td colSpan={3} className={`${cell} text-red-700`}>Could not observe: {entry.error}</td>
                   </tr>
                 ),
               )}

@@ -118,15 +118,15 @@ export function OperationJournal({ clusterId, opId, clusterName }: { clusterId: 
   const stockout = data.status === 'failed' ? stockoutOf(data.steps.map((st) => ({ ...st, zone: st.zone ?? null }))) : null;
   return (
     <div className="space-y-4">
-      <div className="flex items-end justify-between gap-4">
-        <div className="min-w-0 flex-1">
+      <div className="flex flex-wrap items-end justify-between gap-4">
+        <div className="min-w-0 flex-1 basis-72">
           <Link href={`/clusters/${encodeURIComponent(clusterId)}`} className="text-sm text-sky-700 hover:underline">← {clusterName}</Link>
           <h1 className="mt-1 text-2xl font-semibold tracking-tight">{data.summary}</h1>
           <p className="text-sm text-slate-500">
             by {data.actor} · started {formatUtcDateTime(data.createdAt)} · {done} of {data.steps.length} steps done
           </p>
         </div>
-        <div className="flex shrink-0 flex-col items-end gap-2">
+        <div className="flex shrink-0 flex-col items-start gap-2 sm:items-end">
           <Badge tone={statusTone[data.status]} testId="operation-status">{data.status}</Badge>
           <LiveIndicator live={live} observedAt={data.observedAt} />
           {!ended && (

@@ -29,7 +29,7 @@ export function TrustHostKey({ clusterId, change }: { clusterId: string; change:
     <div className="mt-1 space-y-1" data-testid="trust-host-key">
       {!confirming ? (
         <button type="button" className={`${button} border-amber-300 bg-amber-50 text-amber-900 hover:bg-amber-100`} onClick={() => setConfirming(true)} data-testid="trust-host-key-start">
-          Trust the new host key…
+          Trust the new host key<span className="sr-only"> of {change.replica}</span>…
         </button>
       ) : (
         <div className="rounded-md border border-amber-300 bg-amber-50 p-2 text-xs text-amber-950" data-testid="trust-host-key-confirm">

@@ -38,7 +38,7 @@ export function QuorumLostRunbookView({ runbook }: { runbook: QuorumLostRunbook 
             If a lost member comes back, quorum returns by itself and nothing is lost. Once you have started procedure A or B, do not
             start the lost replicas again.
           </p>
-          <Steps steps={runbook.tryFirst} testId="runbook-try-first" />
+          <Steps steps={runbook.tryFirst} testId="runbook-try-first" context="try this first" />
         </Card>
       )}
 
@@ -48,7 +48,7 @@ export function QuorumLostRunbookView({ runbook }: { runbook: QuorumLostRunbook 
 
       {runbook.afterwards.length > 0 && (
         <Card title="Afterwards">
-          <Steps steps={runbook.afterwards} testId="runbook-afterwards" />
+          <Steps steps={runbook.afterwards} testId="runbook-afterwards" context="afterwards" />
         </Card>
       )}
     </div>
@@ -65,7 +65,7 @@ function LostCluster({ lost }: { lost: LostEtcdCluster }) {
           {lost.note && <p className="mt-1 text-xs text-slate-500">{lost.note}</p>}
         </div>
 
-        <div className="overflow-x-auto">
+        <div className="relative overflow-x-auto">
           <table className="w-full text-left text-sm" data-testid="runbook-members">
             <TableHead columns={['replica', 'zone', 'raft index', 'state']} compact />
             <tbody>
@@ -112,12 +112,14 @@ function LostCluster({ lost }: { lost: LostEtcdCluster }) {
         </p>
 
         <Procedure
+          etcd={cluster}
           procedure={lost.forceNewCluster}
           recommended={lost.recommended === 'force-new-cluster'}
           fallbackTitle="A. Keep the survivor's data (--force-new-cluster)"
           unavailable={`Not possible: no member of etcd ${cluster} answers as a voter.`}
         />
         <Procedure
+          etcd={cluster}
           procedure={lost.snapshotRestore}
           recommended={lost.recommended === 'snapshot-restore'}
           fallbackTitle="B. Restore the newest verified snapshot"
@@ -133,11 +135,13 @@ function LostCluster({ lost }: { lost: LostEtcdCluster }) {
 }
 
 function Procedure({
+  etcd,
   procedure,
   recommended,
   fallbackTitle,
   unavailable,
 }: {
+  etcd: string;
   procedure: RunbookProcedure | null;
   recommended: boolean;
   fallbackTitle: string;
@@ -164,7 +168,7 @@ function Procedure({
         {recommended && <Badge tone="good">recommended</Badge>}
       </h3>
       <div className="mt-2">
-        <Steps steps={procedure.steps} testId="runbook-steps" />
+        <Steps steps={procedure.steps} testId="runbook-steps" context={`${procedure.title}, etcd ${etcd}`} />
       </div>
       <p className="mt-3 rounded-md bg-amber-50 p-2 text-amber-900" data-testid="runbook-data-loss">
         <span className="font-semibold">What this loses: </span>
@@ -174,7 +178,8 @@ function Procedure({
   );
 }
 
-function Steps({ steps, testId }: { steps: readonly RunbookStep[]; testId: string }) {
+/** `context` names the list in the copy buttons' names: the same step can appear in several procedures. */
+function Steps({ steps, testId, context }: { steps: readonly RunbookStep[]; testId: string; context: string }) {
   return (
     <ol className="list-decimal space-y-3 pl-5 text-sm" data-testid={testId}>
       {steps.map((s, i) => (
@@ -183,12 +188,12 @@ function Steps({ steps, testId }: { steps: readonly RunbookStep[]; testId: strin
           {s.command !== null && (
             <div className="mt-1 flex items-start gap-2">
               <pre
-                className="min-w-0 flex-1 overflow-x-auto whitespace-pre-wrap break-all rounded bg-slate-900 p-2 font-mono text-xs text-slate-100"
+                className="min-w-0 flex-1 overflow-x-auto whitespace-pre-wrap break-all rounded bg-terminal p-2 font-mono text-xs text-terminal-text"
                 data-testid="runbook-command"
               >
                 {s.command}
               </pre>
-              <CopyButton text={s.command} what={`the command of step ${i + 1}: ${s.title}`} />
+              <CopyButton text={s.command} what={`the command of step ${i + 1} (${context}): ${s.title}`} />
             </div>
           )}
           {s.detail !== null && <p className="mt-1 text-xs text-slate-600">{s.detail}</p>}

@@ -1,7 +1,7 @@
 'use client';
 import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
-import { useState, useTransition, type ReactNode } from 'react';
+import { useId, useState, useTransition, type ReactNode } from 'react';
 import { previewPlanAction } from '@/lib/actions/preview-plan-action';
 import { startOperationAction } from '@/lib/actions/start-operation-action';
 import { clusterViewQuery, FALLBACK_POLL_MS, liveUrls, recoveryUrls } from '@/lib/client/queries';
@@ -11,7 +11,7 @@ import type { SnapshotListing } from '@/lib/core/backups';
 import { quorumLostRunbook } from '@/lib/core/runbook';
 import type { EtcdClusterName } from '@/lib/core/topology';
 import { ok, type Result } from '@/lib/core/errors';
-import type { ClusterIntent, Plan } from '@/lib/core/planner';
+import { planOperation, type ClusterIntent, type Plan } from '@/lib/core/planner';
 import { replacementZoneChoices, type ClusterView } from '@/lib/core/view';
 import { Badge } from '@/components/ui/badge';
 import { ReplicaFailure } from '@/components/topology/replica-failure';
@@ -46,7 +46,21 @@ function Section({ n, title, children, testId }: { n: number; title: string; chi
 }
 
 /** Preview (fresh server-side plan), then confirm and run; the operation page shows the run and its verification. */
-function PreviewAndRun({ clusterId, masterName, intent, label, runningOperationId }: { clusterId: string; masterName: string; intent: ClusterIntent; label: string; runningOperationId: string | null }) {
+function PreviewAndRun({
+  clusterId,
+  masterName,
+  intent,
+  label,
+  runningOperationId,
+  testId = 'preview-recovery',
+}: {
+  clusterId: string;
+  masterName: string;
+  intent: ClusterIntent;
+  label: string;
+  runningOperationId: string | null;
+  testId?: string;
+}) {
   const [result, setResult] = useState<{ intent: string; plan: Result<Plan> } | null>(null);
   const [pending, startTransition] = useTransition();
   const key = JSON.stringify(intent);
@@ -57,7 +71,7 @@ function PreviewAndRun({ clusterId, masterName, intent, label, runningOperationI
         className="rounded-md bg-slate-900 px-3 py-1.5 text-sm font-medium text-white disabled:opacity-50"
         disabled={pending}
         onClick={() => startTransition(async () => setResult({ intent: key, plan: await previewPlanAction({ clusterId, intent }) }))}
-        data-testid="preview-recovery"
+        data-testid={testId}
       >
         {pending ? 'Observing the cluster and planning…' : label}
       </button>
@@ -77,7 +91,10 @@ function PreviewAndRun({ clusterId, masterName, intent, label, runningOperationI
             confirmName={masterName}
             label="Run the recovery"
             run={async (confirm) => {
-              const started = await startOperationAction({ clusterId, intent: current.data.intent as ClusterIntent, confirm });
+              const previewed = { fingerprint: current.data.fingerprint, newNames: current.data.newNames };
+              const started = await startOperationAction({ clusterId, intent: current.data.intent as ClusterIntent, confirm, previewed });
+              // The cluster changed since the preview: nothing ran; the new plan replaces the old one, to be confirmed again.
+              if (!started.ok && started.code === 'PlanChanged' && started.newPlan) setResult({ intent: key, plan: ok(started.newPlan) });
               return started.ok ? ok({ operationId: started.data.operationId, clusterId }) : started;
             }}
           />
@@ -99,6 +116,7 @@ function ReplaceReplica({ clusterId, view, replica, runningOperationId }: { clus
   const [picked, setPicked] = useState<string | null>(null);
   const zone = picked ?? recommended;
   const chosen = choices.find((c) => c.zone === zone) ?? null;
+  const ids = useId();
   if (!r) {
     return (
       <PlanRefusal code="NotFound" message={`${replica} is not a replica of ${t.cluster.masterName} (any more).`}>
@@ -108,6 +126,9 @@ function ReplaceReplica({ clusterId, view, replica, runningOperationId }: { clus
   }
   const health = a.replicaHealth[replica] ?? 'unknown';
   const diagnosis = a.diagnosis.replicas[replica];
+  // The lighter fix, offered first when it fits: start a stopped VM, or reset one whose services are down.
+  const restart = planOperation({ topology: t, assessment: a, intent: { kind: 'restart-replica', name: replica }, operationInProgress: runningOperationId !== null });
+  const restartAction = restart.ok ? String(restart.plan.steps[0]?.params.action ?? 'reset') : null;
   return (
     <div className="space-y-4">
       <Section n={1} title={`Diagnose ${replica}`} testId="recovery-diagnose">
@@ -119,7 +140,7 @@ function ReplaceReplica({ clusterId, view, replica, runningOperationId }: { clus
           <Badge tone="neutral">VM {r.vmStatus}</Badge>
         </div>
         {diagnosis && diagnosis.primary !== null ? (
-          <ReplicaFailure diagnosis={diagnosis} since={view.failureSince[replica] ?? {}} observedAt={t.observedAt} />
+          <ReplicaFailure diagnosis={diagnosis} since={view.failureSince[replica] ?? {}} observedAt={t.observedAt} health={view.assessment.replicaHealth[replica] ?? 'unknown'} />
         ) : (
           <p className="text-sm text-emerald-800" data-testid="recovery-no-failure">
             Nothing is wrong with {replica} in the latest observation. Replacing it is still possible (a member that keeps lagging, say), but check
@@ -132,8 +153,29 @@ function ReplaceReplica({ clusterId, view, replica, runningOperationId }: { clus
         </p>
       </Section>
 
-      <Section n={2} title="Place the replacement" testId="recovery-placement">
+      {restart.ok && (
+        <section className="rounded-lg border-2 border-sky-300 bg-sky-50 p-4 shadow-sm" data-testid="recovery-restart" data-action={restartAction}>
+          <h2 className="mb-1 text-base font-semibold">Try this first: {restartAction === 'start' ? `start the VM ${replica}` : `reset the VM ${replica}`}</h2>
+          <p className="mb-3 text-sm text-slate-700">
+            {restartAction === 'start'
+              ? `${replica} is ${r.vmStatus}: starting it brings it back with its own disk.`
+              : `${replica} runs, but its services do not answer: a reset (a hard restart of the VM) starts etcd and the API server again from its disk.`}{' '}
+            Its etcd members stay (no membership change, no snapshot needed) and catch up from the leader. If it does not come back, replace it below.
+          </p>
+          <PreviewAndRun
+            clusterId={clusterId}
+            masterName={t.cluster.masterName}
+            intent={{ kind: 'restart-replica', name: replica }}
+            label={`Preview: ${restartAction} ${replica}`}
+            runningOperationId={runningOperationId}
+            testId="preview-restart"
+          />
+        </section>
+      )}
+
+      <Section n={2} title={restart.ok ? 'Or replace it: place the replacement' : 'Place the replacement'} testId="recovery-placement">
         <fieldset className="space-y-2" data-testid="replacement-zones">
+          <legend className="sr-only">Zone of the replacement</legend>
           {choices.map((c) => (
             <label
               key={c.zone}
@@ -141,19 +183,32 @@ function ReplaceReplica({ clusterId, view, replica, runningOperationId }: { clus
               data-recommended={c.recommended}
               className={`flex items-start gap-2 rounded-md border px-3 py-2 text-sm ${c.refusal ? 'cursor-not-allowed border-dashed border-slate-200 bg-slate-50 text-slate-500' : zone === c.zone ? 'border-sky-500 bg-sky-50' : 'border-slate-200 bg-white hover:border-sky-300'}`}
             >
-              <input type="radio" name="zone" className="mt-1" disabled={c.refusal !== null} checked={zone === c.zone} onChange={() => setPicked(c.zone)} />
+              {/* Named by the zone and its badges; the rest of the label describes it (a paragraph is no name). */}
+              <input
+                type="radio"
+                name="zone"
+                className="mt-1"
+                disabled={c.refusal !== null}
+                checked={zone === c.zone}
+                onChange={() => setPicked(c.zone)}
+                aria-labelledby={`${ids}-${c.zone}`}
+                aria-describedby={`${ids}-${c.zone}-detail`}
+              />
               <span className="min-w-0 flex-1">
-                <span className="flex flex-wrap items-center gap-2">
+                <span className="flex flex-wrap items-center gap-2" id={`${ids}-${c.zone}`}>
                   <span className="font-mono">{c.zone}</span>
                   {c.zone === r.zone && <Badge tone="neutral">its zone</Badge>}
                   {c.recommended && <Badge tone="good">recommended</Badge>}
                 </span>
-                <span className="block text-xs text-slate-500">
-                  {c.replicas.length ? `also there: ${c.replicas.join(', ')}` : 'no other replica there'}
-                  {c.after && ` · after: ${survivesSentence(c.after)}`}
+                <span id={`${ids}-${c.zone}-detail`}>
+                  {/* slate-600: slate-500 is short of 4.5:1 on the chosen zone's sky-50. */}
+                  <span className="block text-xs text-slate-600">
+                    {c.replicas.length ? `also there: ${c.replicas.join(', ')}` : 'no other replica there'}
+                    {c.after && ` · after: ${survivesSentence(c.after)}`}
+                  </span>
+                  {c.refusal && <span className="block text-xs">{c.refusal}</span>}
+                  {c.warning && <span className="mt-1 block rounded bg-amber-50 px-2 py-1 text-xs text-amber-900" data-testid="tolerance-warning">{c.warning}</span>}
                 </span>
-                {c.refusal && <span className="block text-xs">{c.refusal}</span>}
-                {c.warning && <span className="mt-1 block rounded bg-amber-50 px-2 py-1 text-xs text-amber-900" data-testid="tolerance-warning">{c.warning}</span>}
               </span>
             </label>
           ))}
@@ -190,7 +245,7 @@ function Rebalance({ clusterId, view, zone, runningOperationId }: { clusterId: s
         <ul className="space-y-1 text-sm" data-testid="rebalance-layout">
           {t.regionZones.map((z) => (
             <li key={z} className="flex gap-2">
-              <span className="w-40 font-mono">{z}</span>
+              <span className="w-40 shrink-0 font-mono">{z}</span>
               <span className={(byZone.get(z)?.length ?? 0) >= 2 ? 'font-medium text-amber-800' : 'text-slate-600'}>
                 {byZone.get(z)?.join(', ') ?? 'no replica'}
                 {z === zone && ' · free: the new replica goes here'}

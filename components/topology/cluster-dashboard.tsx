@@ -4,12 +4,15 @@ import Link from 'next/link';
 import { clusterViewQuery, FALLBACK_POLL_MS, liveUrls } from '@/lib/client/queries';
 import { useLiveFeed } from '@/lib/client/use-live-feed';
 import { etcdVersionsOf, lowestEtcdVersion, supportsLearners } from '@/lib/core/etcd-version';
-import { worstSeverityOf, type ClusterView } from '@/lib/core/view';
+import { healthStateOf } from '@/lib/core/health-announcement';
+import { summarizeCluster, worstSeverityOf, type ClusterView } from '@/lib/core/view';
 import { useHealthTitle } from '@/lib/client/use-health-title';
 import { FindingsList } from '@/components/quorum/findings-list';
+import { HealthAnnouncer } from '@/components/quorum/health-announcer';
 import { QuorumGauge } from '@/components/quorum/quorum-gauge';
 import { Badge } from '@/components/ui/badge';
 import { Card } from '@/components/ui/card';
+import { NotifyMe } from '@/components/alerts/notify-me';
 import { LiveIndicator } from '@/components/ui/live-indicator';
 import { ChaosPanel } from './chaos-panel';
 import { ControlPlanePanel } from './control-plane-panel';
@@ -30,16 +33,18 @@ export function ClusterDashboard({ id, chaosControls = false }: { id: string; ch
   const oldest = lowestEtcdVersion(t);
   return (
     <div className="space-y-4">
+      <HealthAnnouncer states={[healthStateOf(summarizeCluster(data))]} />
       <div className="flex flex-wrap items-end justify-between gap-3">
-        <div>
+        <div className="min-w-0">
           <h1 className="font-mono text-2xl font-semibold tracking-tight">{t.cluster.masterName}</h1>
           <p className="text-sm text-slate-500">
             {t.cluster.project} · region <span className="font-mono">{t.cluster.region}</span> · {t.regionZones.length} zones
           </p>
         </div>
-        <div className="flex flex-col items-end gap-1">
-          <div className="flex items-center gap-3">
+        <div className="flex flex-col items-start gap-1 sm:items-end">
+          <div className="flex flex-wrap items-center gap-x-3 gap-y-1">
             <LiveIndicator live={live} observedAt={t.observedAt} />
+            <NotifyMe worst={worstSeverityOf(data)} subject={t.cluster.masterName} detail={a.findings[0]?.message} />
             <Link href={`/clusters/${encodeURIComponent(id)}/operations`} className="text-sm text-sky-700 hover:underline">
               History
             </Link>
@@ -47,7 +52,7 @@ export function ClusterDashboard({ id, chaosControls = false }: { id: string; ch
               Change replicas
             </Link>
           </div>
-          <div className="flex gap-2">
+          <div className="flex flex-wrap gap-2">
             {versions.length > 0 && (
               <Badge tone={oldest && !supportsLearners(oldest) ? 'warn' : 'neutral'}>
                 <span data-testid="etcd-version">etcd {versions.join(', ')}</span>
@@ -61,16 +66,10 @@ export function ClusterDashboard({ id, chaosControls = false }: { id: string; ch
           </div>
         </div>
       </div>
+      {/* The quorum summary comes first in the page's order, so a phone (one column) and a screen reader get it
+          before the replicas and the chaos controls; from lg it sits in the right-hand column. */}
       <div className="grid gap-4 lg:grid-cols-[1fr_22rem]">
-        <div className="min-w-0 space-y-4">
-          <LoadBalancerPanel topology={t} />
-          <div className="overflow-x-auto pb-1">
-            <ZoneGrid clusterId={id} topology={t} assessment={a} failureSince={data.failureSince} />
-          </div>
-          <ControlPlanePanel topology={t} />
-          {chaosControls && <ChaosPanel clusterId={id} topology={t} />}
-        </div>
-        <aside className="space-y-4">
+        <aside aria-label="Quorum and findings" className="min-w-0 space-y-4 lg:col-start-2 lg:row-start-1">
           <Card title="Quorum">
             <QuorumGauge assessment={a} />
           </Card>
@@ -78,6 +77,14 @@ export function ClusterDashboard({ id, chaosControls = false }: { id: string; ch
             <FindingsList clusterId={id} findings={a.findings} failureSince={data.failureSince} observedAt={t.observedAt} />
           </Card>
         </aside>
+        <div className="min-w-0 space-y-4 lg:col-start-1 lg:row-start-1">
+          <LoadBalancerPanel topology={t} />
+          <div className="relative overflow-x-auto pb-1">
+            <ZoneGrid clusterId={id} topology={t} assessment={a} failureSince={data.failureSince} />
+          </div>
+          <ControlPlanePanel topology={t} />
+          {chaosControls && <ChaosPanel clusterId={id} topology={t} />}
+        </div>
       </div>
     </div>
   );

@@ -79,7 +79,7 @@ export function ReplicaCard({
           No access ({noAccess.reason}). Quorum cannot get into this replica over SSH; see the finding for what to fix.
         </p>
       )}
-      {diagnosis && <ReplicaFailure diagnosis={diagnosis} since={failureSince} observedAt={observedAt} />}
+      {diagnosis && <ReplicaFailure diagnosis={diagnosis} since={failureSince} observedAt={observedAt} health={health} />}
       {health !== 'healthy' && cutFrom.length > 0 && (
         <p className="mb-2 rounded-md bg-amber-50 px-2 py-1 text-xs text-amber-900 [overflow-wrap:anywhere]" data-testid="replica-cut-off">
           Cut off from {cutFrom.join(', ')} by a partition. Replacing it would not mend the network; see the finding.
@@ -88,10 +88,12 @@ export function ReplicaCard({
       {health !== 'healthy' && !(noAccess && health === 'unknown') && cutFrom.length === 0 && (
         <Link
           href={recoveryUrls.recover(clusterId, replica.name)}
-          className="mb-2 block rounded-md bg-red-700 px-2 py-1 text-center text-sm font-medium text-white hover:bg-red-800"
+          // Red for a confirmed failure; a replica that merely did not answer in time may be fine: grey.
+          className={`mb-2 block rounded-md px-2 py-1 text-center text-sm font-medium text-white ${health === 'unhealthy' ? 'bg-red-700 hover:bg-red-800' : 'bg-slate-600 hover:bg-slate-700'}`}
           data-testid="recover-replica"
         >
-          Recover this replica…
+          {/* Each unhealthy card has this link: the hidden name tells them apart for screen readers and voice control. */}
+          Recover this replica<span className="sr-only"> {replica.name}</span>…
         </Link>
       )}
       <dl className="space-y-1 text-sm">

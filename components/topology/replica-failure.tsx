@@ -1,16 +1,33 @@
+import type { ReplicaHealth } from '@/lib/core/assessment';
 import { describeSince, FAILURE_LABELS, type FailureClass, type ReplicaDiagnosis } from '@/lib/core/failure';
 
 /** What failed on a replica, since when, and the evidence: one line per probe that said so. */
-export function ReplicaFailure({ diagnosis, since, observedAt }: { diagnosis: ReplicaDiagnosis; since: Partial<Record<FailureClass, string>>; observedAt: string }) {
+export function ReplicaFailure({
+  diagnosis,
+  since,
+  observedAt,
+  health,
+}: {
+  diagnosis: ReplicaDiagnosis;
+  since: Partial<Record<FailureClass, string>>;
+  observedAt: string;
+  health: ReplicaHealth;
+}) {
   const primary = diagnosis.primary;
   if (primary === null) return null;
-  const severe = primary !== 'member-lagging';
+  // Red for a confirmed failure only: what silence suggests (no answer in time) is grey until something answers.
+  const tone =
+    primary === 'member-lagging'
+      ? 'border-amber-200 bg-amber-50 text-amber-900'
+      : health === 'unhealthy'
+        ? 'border-red-200 bg-red-50 text-red-900'
+        : 'border-slate-300 bg-slate-100 text-slate-800';
   const when = describeSince(since[primary], observedAt);
   return (
     <div
       data-testid="replica-failure"
       data-failure={primary}
-      className={`mb-2 rounded-md border px-2 py-1.5 text-xs ${severe ? 'border-red-200 bg-red-50 text-red-900' : 'border-amber-200 bg-amber-50 text-amber-900'}`}
+      className={`mb-2 rounded-md border px-2 py-1.5 text-xs ${tone}`}
     >
       <div className="flex flex-wrap items-baseline justify-between gap-x-2">
         <span className="text-sm font-semibold" data-testid="failure-class">{FAILURE_LABELS[primary]}</span>

@@ -3,6 +3,7 @@ import type { Topology } from '@/lib/core/topology';
 import { pluralize } from '@/lib/core/format';
 import { leasesHeldBy } from '@/lib/core/view';
 import { describeSince, zoneSubject, type FailureSince } from '@/lib/core/failure';
+import type { CSSProperties } from 'react';
 import { ReplicaCard } from './replica-card';
 
 /** The region's zones as columns, empty ones included, with the replicas in each. */
@@ -30,8 +31,12 @@ export function ZoneGrid({ clusterId, topology, assessment, failureSince }: { cl
           ))}
         </ul>
       )}
-      {/* Zones with replicas get room for their cards; empty zones stay visible but narrow. */}
-      <div className="grid gap-3" style={{ gridTemplateColumns: assessment.zones.map((z) => (z.replicas.length ? 'minmax(14.5rem, 1fr)' : 'minmax(7.5rem, 0.5fr)')).join(' ') }}>
+      {/* Zones with replicas get room for their cards; empty zones stay visible but narrow. Below md the zones
+          stack, so a phone shows whole cards instead of scrolling sideways. */}
+      <div
+        className="grid gap-3 md:grid-cols-(--zone-columns)"
+        style={{ '--zone-columns': assessment.zones.map((z) => (z.replicas.length ? 'minmax(14.5rem, 1fr)' : 'minmax(7.5rem, 0.5fr)')).join(' ') } as CSSProperties}
+      >
         {assessment.zones.map((zone) => {
           const replicas = topology.replicas.filter((r) => r.zone === zone.zone);
           const outside = !topology.regionZones.includes(zone.zone);
@@ -58,8 +63,9 @@ export function ZoneGrid({ clusterId, topology, assessment, failureSince }: { cl
                   </div>
                 )}
                 {replicas.length > 0 && (
-                  <div className={`mt-0.5 text-xs ${zone.lossKeepsQuorum ? 'text-emerald-700' : 'text-red-700'}`}>
-                    {zone.lossKeepsQuorum ? 'losing this zone keeps quorum' : 'losing this zone loses quorum'}
+                  // Counted on healthy voters only: while some do not answer in time the loss is a floor, said in grey.
+                  <div className={`mt-0.5 text-xs ${zone.lossKeepsQuorum ? 'text-emerald-700' : assessment.unknownReplicas > 0 ? 'text-slate-600' : 'text-red-700'}`}>
+                    {zone.lossKeepsQuorum ? 'losing this zone keeps quorum' : assessment.unknownReplicas > 0 ? 'losing this zone may lose quorum' : 'losing this zone loses quorum'}
                   </div>
                 )}
               </div>

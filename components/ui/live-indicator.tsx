@@ -6,17 +6,25 @@ const formatSeconds = (ms: number) => `${ms < 10_000 ? (ms / 1000).toFixed(1) : 
 
 /** "Live · observed 0.4 s ago", or why the view may be stale; and when the server slowed its refresh. */
 export function LiveIndicator({ live, observedAt }: { live: LiveState; observedAt: string }) {
-  const [now, setNow] = useState(() => Date.now());
+  // Starts at the observation's own time, the same on the server and in the hydrating browser: a clock read on each
+  // side gave two different ages, and React threw the page's markup away (hydration error #418).
+  const [now, setNow] = useState(() => Date.parse(observedAt));
   useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), 500);
-    return () => clearInterval(timer);
+    const tick = () => setNow(Date.now());
+    // The real age right after hydration, then twice a second.
+    const first = setTimeout(tick, 0);
+    const timer = setInterval(tick, 500);
+    return () => {
+      clearTimeout(first);
+      clearInterval(timer);
+    };
   }, []);
   const age = Math.max(0, (now - Date.parse(observedAt)) / 1000);
   // A refresh slowed by the server is not a stale view until it is overdue.
   const staleAfter = Math.max(10, (2 * Math.max(live.refresh?.intervalMs ?? 0, live.refresh?.compute?.intervalMs ?? 0)) / 1000);
   const stale = live.status !== 'live' || live.failure !== null || age > staleAfter;
   return (
-    <div data-testid="live-indicator" data-status={live.status} className="flex items-center gap-2 text-xs text-slate-500">
+    <div data-testid="live-indicator" data-status={live.status} className="flex min-w-0 items-center gap-2 text-xs text-slate-500">
       <span aria-hidden className={`inline-block h-2 w-2 rounded-full ${stale ? 'bg-amber-400' : 'bg-emerald-500 animate-pulse'}`} />
       {live.refresh?.slowedBy ? (
         live.refresh.compute ? (

@@ -1,7 +1,7 @@
 'use client';
 import Link from 'next/link';
 import { useSearchParams } from 'next/navigation';
-import { useEffect, useState, useTransition } from 'react';
+import { useEffect, useId, useState, useTransition, type KeyboardEvent } from 'react';
 import { readStockoutOfferAction, type StockoutOfferView } from '@/lib/actions/read-stockout-offer-action';
 import { readBackupGateFailureAction, type BackupGateFailure } from '@/lib/actions/read-backup-gate-failure-action';
 import { previewPlanAction } from '@/lib/actions/preview-plan-action';
@@ -19,7 +19,9 @@ export type ZoneChoice = { zone: string; replicas: string[]; recommended: boolea
 export type OutsideZoneChoice = { zone: string; refusal: string };
 export type ReplicaChoice = { name: string; zone: string; health: string; leader: boolean };
 
-type Mode = 'add' | 'remove' | 'scale';
+const MODES = ['add', 'remove', 'scale'] as const;
+type Mode = (typeof MODES)[number];
+const MODE_LABELS: Record<Mode, string> = { add: 'Add replica', remove: 'Remove replica', scale: 'Scale' };
 
 const tabClass = (active: boolean) =>
   `rounded-md px-3 py-1.5 text-sm font-medium ${active ? 'bg-slate-900 text-white' : 'text-slate-600 hover:bg-slate-100'}`;
@@ -124,14 +126,39 @@ export function ChangeWizard({ clusterId, masterName, zones, outsideZones, repli
     setMode(next);
     setResult(null);
   };
+  const ids = useId();
+  const tabId = (m: Mode) => `${ids}-tab-${m}`;
+  const panelId = `${ids}-panel`;
+  const zoneNameId = (zone: string) => `${ids}-zone-${zone}`;
+  const zoneDetailId = (zone: string) => `${ids}-zone-${zone}-detail`;
+  const zoneBadgeId = (zone: string) => `${ids}-zone-${zone}-badge`;
+  // The ARIA tabs pattern: one tab stop for the list, arrow keys (and Home, End) move to and open the others.
+  const onTabKey = (e: KeyboardEvent<HTMLDivElement>) => {
+    const i = MODES.indexOf(mode);
+    const next = { ArrowRight: MODES[(i + 1) % MODES.length], ArrowLeft: MODES[(i + MODES.length - 1) % MODES.length], Home: MODES[0], End: MODES[MODES.length - 1] }[e.key];
+    if (!next) return;
+    e.preventDefault();
+    if (next !== mode) switchMode(next);
+    document.getElementById(tabId(next))?.focus();
+  };
 
   return (
     <div className="grid gap-6 lg:grid-cols-[24rem_1fr]">
       <div className="space-y-4">
-        <div className="flex gap-1" role="tablist">
-          {(['add', 'remove', 'scale'] as const).map((m) => (
-            <button key={m} role="tab" aria-selected={mode === m} className={tabClass(mode === m)} onClick={() => switchMode(m)}>
-              {m === 'add' ? 'Add replica' : m === 'remove' ? 'Remove replica' : 'Scale'}
+        <div className="flex flex-wrap gap-1" role="tablist" aria-label="Change" onKeyDown={onTabKey}>
+          {MODES.map((m) => (
+            <button
+              key={m}
+              id={tabId(m)}
+              type="button"
+              role="tab"
+              aria-selected={mode === m}
+              aria-controls={panelId}
+              tabIndex={mode === m ? 0 : -1}
+              className={tabClass(mode === m)}
+              onClick={() => switchMode(m)}
+            >
+              {MODE_LABELS[m]}
             </button>
           ))}
         </div>
@@ -150,90 +177,98 @@ export function ChangeWizard({ clusterId, masterName, zones, outsideZones, repli
           </button>
         )}
 
-        {mode === 'add' && (
-          <fieldset className="space-y-2" data-testid="zone-picker">
-            <legend className="mb-1 text-sm text-slate-600">Zone for the new replica</legend>
-            {commonRefusal && (
-              <div role="note" data-code={common?.refusalCode} className="rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900">
-                {commonRefusal}
-                {common?.refusalCode === 'OperationInProgress' && runningOperationId && <RunningOperationLink clusterId={clusterId} operationId={runningOperationId} />}
-              </div>
-            )}
-            {zones.map((z) => (
-              <button
-                key={z.zone}
-                disabled={z.refusal !== null || pending}
-                onClick={() => preview({ kind: 'add-replica', zone: z.zone })}
-                className="flex w-full items-start justify-between gap-2 rounded-md border border-slate-200 bg-white px-3 py-2 text-left text-sm hover:border-sky-400 disabled:cursor-not-allowed disabled:opacity-60"
-                data-zone={z.zone}
-              >
-                <span>
-                  <span className="font-mono">{z.zone}</span>
-                  <span className="block text-xs text-slate-500">
-                    {z.replicas.length ? `now: ${z.replicas.join(', ')}` : 'no replica yet'}
-                    {z.after && ` · after: ${survivesSentence(z.after)}`}
-                    {z.refusal && !commonRefusal && ` · ${z.refusal}`}
-                  </span>
-                </span>
-                {stockout?.exhaustedZone === z.zone ? (
-                  <Badge tone="warn">out of capacity just now</Badge>
-                ) : (
-                  (stockout ? stockout.zone === z.zone : z.recommended) && <Badge tone="good">recommended</Badge>
-                )}
-              </button>
-            ))}
-            {outsideZones.length > 0 && (
-              <details open className="pt-2" data-testid="outside-zones">
-                <summary className="cursor-pointer text-sm text-slate-600">Zones in other regions: not allowed</summary>
-                <div className="mt-2 space-y-2">
-                  {outsideZones.map((z) => (
-                    <button key={z.zone} disabled data-outside-zone={z.zone} className="block w-full cursor-not-allowed rounded-md border border-dashed border-slate-200 bg-slate-50 px-3 py-2 text-left text-sm text-slate-500">
-                      <span className="font-mono">{z.zone}</span>
-                      <span className="block text-xs">{z.refusal}</span>
-                    </button>
-                  ))}
+        <div role="tabpanel" id={panelId} aria-labelledby={tabId(mode)}>
+          {mode === 'add' && (
+            <fieldset className="space-y-2" data-testid="zone-picker">
+              <legend className="mb-1 text-sm text-slate-600">Zone for the new replica</legend>
+              {commonRefusal && (
+                <div role="note" data-code={common?.refusalCode} className="rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900">
+                  {commonRefusal}
+                  {common?.refusalCode === 'OperationInProgress' && runningOperationId && <RunningOperationLink clusterId={clusterId} operationId={runningOperationId} />}
                 </div>
-              </details>
-            )}
-          </fieldset>
-        )}
+              )}
+              {zones.map((z) => (
+                // Named by its zone alone (a paragraph is no name); what is there and what it survives is the description.
+                <button
+                  key={z.zone}
+                  type="button"
+                  aria-labelledby={zoneNameId(z.zone)}
+                  aria-describedby={`${zoneDetailId(z.zone)} ${zoneBadgeId(z.zone)}`}
+                  disabled={z.refusal !== null || pending}
+                  onClick={() => preview({ kind: 'add-replica', zone: z.zone })}
+                  className="flex w-full items-start justify-between gap-2 rounded-md border border-slate-200 bg-white px-3 py-2 text-left text-sm hover:border-sky-400 disabled:cursor-not-allowed disabled:opacity-60"
+                  data-zone={z.zone}
+                >
+                  <span className="min-w-0">
+                    <span className="font-mono" id={zoneNameId(z.zone)}>{z.zone}</span>
+                    <span className="block text-xs text-slate-500" id={zoneDetailId(z.zone)}>
+                      {z.replicas.length ? `now: ${z.replicas.join(', ')}` : 'no replica yet'}
+                      {z.after && ` · after: ${survivesSentence(z.after)}`}
+                      {z.refusal && !commonRefusal && ` · ${z.refusal}`}
+                    </span>
+                  </span>
+                  <span id={zoneBadgeId(z.zone)} className="shrink-0">
+                    {stockout?.exhaustedZone === z.zone ? (
+                      <Badge tone="warn">out of capacity just now</Badge>
+                    ) : (
+                      (stockout ? stockout.zone === z.zone : z.recommended) && <Badge tone="good">recommended</Badge>
+                    )}
+                  </span>
+                </button>
+              ))}
+              {outsideZones.length > 0 && (
+                <details open className="pt-2" data-testid="outside-zones">
+                  <summary className="cursor-pointer text-sm text-slate-600">Zones in other regions: not allowed</summary>
+                  <div className="mt-2 space-y-2">
+                    {outsideZones.map((z) => (
+                      <button key={z.zone} type="button" disabled aria-labelledby={zoneNameId(z.zone)} aria-describedby={zoneDetailId(z.zone)} data-outside-zone={z.zone} className="block w-full cursor-not-allowed rounded-md border border-dashed border-slate-200 bg-slate-50 px-3 py-2 text-left text-sm text-slate-500">
+                        <span className="font-mono" id={zoneNameId(z.zone)}>{z.zone}</span>
+                        <span className="block text-xs" id={zoneDetailId(z.zone)}>{z.refusal}</span>
+                      </button>
+                    ))}
+                  </div>
+                </details>
+              )}
+            </fieldset>
+          )}
 
-        {mode === 'remove' && (
-          <div className="space-y-3 text-sm">
-            <label className="block">
-              <span className="text-slate-600">Zone</span>
-              <select className="mt-1 block w-full rounded-md border border-slate-300 bg-white px-2 py-1.5" value={removeZone} onChange={(e) => { setRemoveZone(e.target.value); setRemoveName(''); }}>
-                {[...new Set(replicas.map((r) => r.zone))].map((z) => (
-                  <option key={z} value={z}>{z}</option>
-                ))}
-              </select>
-            </label>
-            <label className="block">
-              <span className="text-slate-600">Replica (optional)</span>
-              <select className="mt-1 block w-full rounded-md border border-slate-300 bg-white px-2 py-1.5" value={removeName} onChange={(e) => setRemoveName(e.target.value)}>
-                <option value="">Any (Quorum picks: unhealthy first, then not the leader)</option>
-                {replicas.filter((r) => r.zone === removeZone).map((r) => (
-                  <option key={r.name} value={r.name}>{r.name} ({r.health}{r.leader ? ', etcd leader' : ''})</option>
-                ))}
-              </select>
-            </label>
-            <button className="rounded-md bg-slate-900 px-3 py-1.5 font-medium text-white disabled:opacity-50" disabled={pending || !removeZone} onClick={() => preview({ kind: 'remove-replica', zone: removeZone, ...(removeName ? { name: removeName } : {}) })}>
-              Preview removal
-            </button>
-          </div>
-        )}
+          {mode === 'remove' && (
+            <div className="space-y-3 text-sm">
+              <label className="block">
+                <span className="text-slate-600">Zone</span>
+                <select className="mt-1 block w-full rounded-md border border-slate-300 bg-white px-2 py-1.5" value={removeZone} onChange={(e) => { setRemoveZone(e.target.value); setRemoveName(''); }}>
+                  {[...new Set(replicas.map((r) => r.zone))].map((z) => (
+                    <option key={z} value={z}>{z}</option>
+                  ))}
+                </select>
+              </label>
+              <label className="block">
+                <span className="text-slate-600">Replica (optional)</span>
+                <select className="mt-1 block w-full rounded-md border border-slate-300 bg-white px-2 py-1.5" value={removeName} onChange={(e) => setRemoveName(e.target.value)}>
+                  <option value="">Any (Quorum picks: unhealthy first, then not the leader)</option>
+                  {replicas.filter((r) => r.zone === removeZone).map((r) => (
+                    <option key={r.name} value={r.name}>{r.name} ({r.health}{r.leader ? ', etcd leader' : ''})</option>
+                  ))}
+                </select>
+              </label>
+              <button className="rounded-md bg-slate-900 px-3 py-1.5 font-medium text-white disabled:opacity-50" disabled={pending || !removeZone} onClick={() => preview({ kind: 'remove-replica', zone: removeZone, ...(removeName ? { name: removeName } : {}) })}>
+                Preview removal
+              </button>
+            </div>
+          )}
 
-        {mode === 'scale' && (
-          <div className="space-y-3 text-sm">
-            <label className="block">
-              <span className="text-slate-600">Replicas ({replicas.length} now)</span>
-              <input type="number" min={1} max={7} value={target} onChange={(e) => setTarget(Number(e.target.value))} className="mt-1 block w-24 rounded-md border border-slate-300 px-2 py-1.5" />
-            </label>
-            <button className="rounded-md bg-slate-900 px-3 py-1.5 font-medium text-white disabled:opacity-50" disabled={pending} onClick={() => preview({ kind: 'scale', replicas: target })}>
-              Preview
-            </button>
-          </div>
-        )}
+          {mode === 'scale' && (
+            <div className="space-y-3 text-sm">
+              <label className="block">
+                <span className="text-slate-600">Replicas ({replicas.length} now)</span>
+                <input type="number" min={1} max={7} value={target} onChange={(e) => setTarget(Number(e.target.value))} className="mt-1 block w-24 rounded-md border border-slate-300 px-2 py-1.5" />
+              </label>
+              <button className="rounded-md bg-slate-900 px-3 py-1.5 font-medium text-white disabled:opacity-50" disabled={pending} onClick={() => preview({ kind: 'scale', replicas: target })}>
+                Preview
+              </button>
+            </div>
+          )}
+        </div>
       </div>
 
       <div aria-live="polite" className="min-w-0 space-y-4">
@@ -281,7 +316,10 @@ export function ChangeWizard({ clusterId, masterName, zones, outsideZones, repli
                 // The server re-plans the same intent on a fresh observation; the preview may be stale.
                 const intent = result.data.intent as ClusterIntent;
                 const backupOverride = offerOverride && overrideOn ? { reason: overrideReason, failedOperationId: gateFailure.operationId } : null;
-                const started = await startOperationAction({ clusterId, intent, confirm, ...(backupOverride ? { backupOverride } : {}) });
+                const previewed = { fingerprint: result.data.fingerprint, newNames: result.data.newNames };
+                const started = await startOperationAction({ clusterId, intent, confirm, previewed, ...(backupOverride ? { backupOverride } : {}) });
+                // The cluster changed since the preview: nothing ran; the new plan replaces the old one, to be confirmed again.
+                if (!started.ok && started.code === 'PlanChanged' && started.newPlan) setResult(ok(started.newPlan));
                 return started.ok ? ok({ operationId: started.data.operationId, clusterId }) : started;
               }}
             />

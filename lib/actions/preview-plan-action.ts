@@ -7,6 +7,7 @@ import { defineAction } from '@/lib/actions/define-action';
 import { clusterIdSchema, clusterIntentSchema } from '@/lib/actions/schemas';
 import { container, forPlanning } from '@/lib/server/container';
 import { checkPreviewRate, previewRateRefusal } from '@/lib/server/rate-limit/actions';
+import { expectedLbPropagationSeconds } from '@/lib/server/operations/steps/load-balancer';
 import { newReplicaNames } from '@/lib/server/services/replica-names';
 import { permissionRefusal } from '@/lib/server/services/permissions-preflight';
 import { ClusterNotFoundError, clusterView } from '@/lib/server/views';
@@ -37,6 +38,7 @@ export const previewPlanAction = defineAction(
       // The same lock startOperationAction takes: a preview refuses exactly as the start would.
       operationInProgress: lockHolder !== null,
       newNames: newReplicaNames(ref.masterName, taken, 7),
+      lbPropagationSeconds: expectedLbPropagationSeconds(container().env),
     });
     if (!result.ok) return fail(result.refusal.code, result.refusal.message);
     // The preview refuses what the start would: a change needing a permission Quorum lacks.

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { WEBHOOK_FORMATS, webhookUrlProblem } from '@/lib/core/alerts';
 import { CHAOS_ETCD_TARGETS } from '@/lib/core/chaos';
 import { MAX_REPLICAS, MIN_REPLICAS } from '@/lib/core/planner';
 import { parseClusterId } from '@/lib/core/topology';
@@ -21,6 +22,7 @@ export const clusterIntentSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('add-replica'), zone }),
   z.object({ kind: z.literal('remove-replica'), zone, name: gceName.optional() }),
   z.object({ kind: z.literal('replace-replica'), name: gceName, zone: zone.optional() }),
+  z.object({ kind: z.literal('restart-replica'), name: gceName }),
   z.object({ kind: z.literal('rebalance'), zone: zone.optional(), name: gceName.optional() }),
   z.object({ kind: z.literal('scale'), replicas: z.number().int().min(MIN_REPLICAS).max(MAX_REPLICAS), zones: z.array(zone).max(MAX_REPLICAS).optional() }),
 ]);
@@ -59,3 +61,27 @@ export const chaosRequestSchema = z.discriminatedUnion('scope', [
   z.object({ scope: z.literal('zone'), zone, down: z.boolean() }),
 ]);
 export type ChaosRequest = z.infer<typeof chaosRequestSchema>;
+
+/** A webhook's id (the store makes UUIDs). */
+export const webhookIdSchema = z.uuid('Unknown webhook.');
+
+/** A new webhook (Settings): an http(s) address, a format, an optional bearer token for the receiver. */
+export const newWebhookSchema = z.object({
+  name: z.string().trim().min(1, 'Give it a name.').max(80),
+  url: z
+    .string()
+    .trim()
+    .superRefine((url, ctx) => {
+      const problem = webhookUrlProblem(url);
+      if (problem) ctx.addIssue({ code: 'custom', message: `The address ${problem}.` });
+    }),
+  format: z.enum(WEBHOOK_FORMATS),
+  // Sent as an HTTP header value: printable ASCII, no spaces or line breaks. Empty means none.
+  secret: z
+    .string()
+    .max(1_000)
+    .regex(/^[\x21-\x7e]*$/, 'The bearer token must be printable ASCII without spaces.')
+    .optional()
+    .transform((s) => (s === undefined || s === '' ? null : s)),
+  enabled: z.boolean(),
+});

@@ -337,6 +337,8 @@ export const METHOD_COST: Record<keyof ComputePort, QuotaCost> = {
   awaitZoneMutation: { list: 1, operationRead: 1 },
   insertInstance: MUTATION,
   deleteInstance: MUTATION,
+  startInstance: MUTATION,
+  resetInstance: MUTATION,
   setInstanceMetadata: MUTATION,
   addAccessConfig: MUTATION,
   deleteAccessConfig: MUTATION,
@@ -437,6 +439,12 @@ export class RateLimitedCompute implements ComputePort {
   }
   deleteInstance(project: string, zone: string, name: string, opts?: MutationOptions): Promise<void> {
     return this.limited('deleteInstance', project, () => this.inner.deleteInstance(project, zone, name, opts));
+  }
+  startInstance(project: string, zone: string, name: string, opts?: MutationOptions): Promise<void> {
+    return this.limited('startInstance', project, () => this.inner.startInstance(project, zone, name, opts));
+  }
+  resetInstance(project: string, zone: string, name: string, opts?: MutationOptions): Promise<void> {
+    return this.limited('resetInstance', project, () => this.inner.resetInstance(project, zone, name, opts));
   }
   setInstanceMetadata(project: string, zone: string, name: string, items: MetadataItem[], fingerprint: string, opts?: MutationOptions): Promise<void> {
     return this.limited('setInstanceMetadata', project, () => this.inner.setInstanceMetadata(project, zone, name, items, fingerprint, opts));

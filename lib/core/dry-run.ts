@@ -270,6 +270,8 @@ function callsOf(step: PlanStep, w: World, master: string): PlannedCall[] {
     }
     case 'delete-disk':
       return [compute('disks.delete', w.zonal(zone, str(step, 'disk') || `${name}-pd`))];
+    case 'restart-instance':
+      return [compute(`instances.${str(step, 'action') === 'start' ? 'start' : 'reset'}`, w.zonal(zone, name), { detail: 'its disks and etcd members stay' })];
     case 'delete-forwarding-rule':
       return [compute('forwardingRules.delete', w.regional(str(step, 'forwardingRule')), { detail: 'frees the static IP' })];
     case 'return-static-ip-to-last-replica': {
@@ -308,6 +310,7 @@ function callsOf(step: PlanStep, w: World, master: string): PlannedCall[] {
     case 'await-learner-catch-up':
     case 'await-api-server':
     case 'resolve-replica':
+    case 'await-replica-rejoined':
     case 'verify':
       return [];
   }

@@ -1,3 +1,4 @@
+import type { Plan } from './planner';
 // The closed set of expected failures an action can return (STYLE.md): the client shows them, it never parses
 // messages. Bugs are thrown, not returned.
 
@@ -45,12 +46,14 @@ export const DOMAIN_ERROR_CODES = [
   'PermissionDenied',
   /** Quorum's identity lacks an IAM permission the change needs (named, with the role that grants it): nothing was changed. */
   'PermissionMissing',
+  /** The cluster changed since the plan was previewed: nothing ran, and the refusal carries the new plan to review. */
+  'PlanChanged',
 ] as const;
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];
 
 export type Result<T> =
   | { ok: true; data: T }
-  | { ok: false; code: DomainErrorCode; message: string; fieldErrors?: Record<string, string[]>; retryAfterSeconds?: number };
+  | { ok: false; code: DomainErrorCode; message: string; fieldErrors?: Record<string, string[]>; retryAfterSeconds?: number; newPlan?: Plan };
 
 export function ok<T>(data: T): Result<T> {
   return { ok: true, data };

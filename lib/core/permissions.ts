@@ -45,7 +45,7 @@ export const PERMISSIONS_BY_USE: readonly UseSpec[] = [
   },
   {
     use: 'operate',
-    title: 'operate (add, remove, replace replicas)',
+    title: 'operate (add, remove, replace, start and reset replicas)',
     grants: [
       {
         role: INSTANCE_ADMIN,
@@ -56,6 +56,8 @@ export const PERMISSIONS_BY_USE: readonly UseSpec[] = [
           'compute.instances.setTags',
           'compute.instances.setLabels',
           'compute.instances.setServiceAccount',
+          'compute.instances.start',
+          'compute.instances.reset',
           'compute.disks.create',
           'compute.disks.delete',
           'compute.disks.use',
@@ -176,6 +178,8 @@ const STEP_USE: Record<StepKind, PermissionUse> = {
   'reserve-static-address': 'create',
   'issue-cluster-certificates': 'create',
   'await-etcd': 'ssh',
+  'restart-instance': 'operate',
+  'await-replica-rejoined': 'ssh',
   verify: 'ssh',
 };
 

@@ -187,7 +187,14 @@ describe('warnings', () => {
       intent: { kind: 'remove-replica', zone: 'europe-west1-c' },
       warnings: ['EvenReplicaCount'],
     },
-    { name: 'staging 1 -> 3', spec: stagingSpec(), intent: { kind: 'scale', replicas: 3 }, warnings: [] },
+    {
+      name: 'staging 1 -> 3',
+      spec: stagingSpec(),
+      intent: { kind: 'scale', replicas: 3 },
+      // The static IP moves to the load balancer: the cluster address is away for the propagation (20 min by default).
+      warnings: ['ClusterAddressUnreachable'],
+      says: /^The cluster address 35\.0\.0\.1 does not answer for about 21 minutes while the static IP moves from staging-master-b01 to the new load balancer/,
+    },
   ];
   it.each(rows)('$name', ({ spec, intent, warnings, says }) => {
     const plan = planOf(spec, intent);
@@ -622,4 +629,59 @@ describe('backup gate', () => {
 it('STEP_KINDS covers every kind the plans use, once each', () => {
   expect(new Set(STEP_KINDS).size).toBe(STEP_KINDS.length);
   for (const k of [...ADD, ...LB_UP, ...REMOVE, ...LB_DOWN]) expect(STEP_KINDS).toContain(k);
+});
+
+describe('restart a failed replica in place (the lighter fix before a replacement)', () => {
+  const C = 'prod-master-c02';
+  const prod = (c: TopologySpec['replicas'][number]) => prodSpec({ replicas: [{ zone: 'b' }, c, { zone: 'd' }] });
+
+  it.each<[string, TopologySpec['replicas'][number], 'start' | 'reset']>([
+    ['a stopped VM is started', { zone: 'c', vmStatus: 'TERMINATED' }, 'start'],
+    ['a running VM whose etcd refuses is reset', { zone: 'c', etcd: 'refused' }, 'reset'],
+    ['a running VM whose API server alone is down is reset', { zone: 'c', apiServer: 'refused' }, 'reset'],
+  ])('%s: no membership change, no snapshot, the same member comes back', (_what, c, action) => {
+    const plan = planOf(prod(c), { kind: 'restart-replica', name: C });
+    expect(plan.steps.map((s) => s.kind)).toEqual<StepKind[]>(['restart-instance', 'await-replica-rejoined', 'verify']);
+    expect(plan.steps[0]?.params).toEqual({ name: C, zone: 'europe-west1-c', action });
+    expect(plan.kubeUpCommand).toBe(`gcloud compute instances ${action} ${C} --zone europe-west1-c --project sandbox-project`);
+    expect(plan.calls.steps.flatMap((s) => s.calls).map((call) => (call.kind === 'compute' ? call.method : call.kind))).toEqual([`instances.${action}`]);
+    expect(plan.after.canLoseReplicas).toBe(1);
+  });
+
+  it.each<[string, TopologySpec, DomainErrorCode]>([
+    ['a healthy replica', prod({ zone: 'c' }), 'QuorumAtRisk'],
+    ["a replica Quorum cannot get into (its key refused)", prod({ zone: 'c', etcd: 'noaccess', apiServer: 'noaccess' }), 'NoAccess'],
+    ['a replica that is no member of etcd', prod({ zone: 'c', memberOf: [] }), 'NotFound'],
+    ['a replica that does not exist', prod({ zone: 'c' }), 'NotFound'],
+  ])('is refused for %s', (what, spec, code) => {
+    const r = planFor(buildTopology(spec), { kind: 'restart-replica', name: what === 'a replica that does not exist' ? 'prod-master-x99' : C });
+    expect(r.ok ? null : r.refusal.code).toBe(code);
+  });
+
+  it('a replica only its API server keeps from being healthy is not reset while the others could not keep quorum', () => {
+    const r = planFor(buildTopology(prodSpec({ replicas: [{ zone: 'b', vmStatus: 'TERMINATED' }, { zone: 'c', apiServer: 'refused' }, { zone: 'd' }] })), { kind: 'restart-replica', name: C });
+    expect(r.ok ? null : r.refusal.code).toBe('QuorumAtRisk');
+  });
+});
+
+describe('preview = run: names, fingerprint, estimate', () => {
+  it('carries the names it gives new replicas, and its fingerprint changes when any step does', () => {
+    const plan = planOf(stagingSpec(), { kind: 'scale', replicas: 3 }, { newNames: ['staging-master-x1a', 'staging-master-x2b', 'staging-master-x3c'] });
+    expect(plan.newNames).toEqual(['staging-master-x1a', 'staging-master-x2b']);
+    const again = planOf(stagingSpec(), { kind: 'scale', replicas: 3 }, { newNames: plan.newNames });
+    expect(again.fingerprint).toBe(plan.fingerprint);
+    const renamed = planOf(stagingSpec(), { kind: 'scale', replicas: 3 }, { newNames: ['staging-master-x1a', 'staging-master-y2b'] });
+    expect(renamed.fingerprint).not.toBe(plan.fingerprint);
+    expect(plan.fingerprint).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it('estimates the run with the load balancer propagation it is given', () => {
+    const t = buildTopology(stagingSpec());
+    const r = planOperation({ topology: t, assessment: assessTopology(t, NOW), intent: { kind: 'scale', replicas: 3 }, operationInProgress: false, lbPropagationSeconds: 20 });
+    if (!r.ok) throw new Error(r.refusal.message);
+    const slow = planOperation({ topology: t, assessment: assessTopology(t, NOW), intent: { kind: 'scale', replicas: 3 }, operationInProgress: false, lbPropagationSeconds: 1200 });
+    if (!slow.ok) throw new Error(slow.refusal.message);
+    expect(slow.plan.etaSeconds - r.plan.etaSeconds).toBe(1180);
+    expect(r.plan.warnings.find((w) => w.code === 'ClusterAddressUnreachable')?.message).toContain('for about 50 s');
+  });
 });

@@ -51,10 +51,11 @@ import { faultTolerance, quorumOf } from './quorum';
 import { isReplicaName, regionOfZone, type Topology } from './topology';
 import { listOf } from './format';
 import { dryRunWorldOf, emptyDryRunWorld, listPlanCalls, type PlanCalls } from './dry-run';
+import { estimatePlanSeconds, planFingerprint, STEP_SECONDS } from './plan-run';
 
 // --- Intents ------------------------------------------------------------------------------------------------
 
-export const INTENT_KINDS = ['add-replica', 'remove-replica', 'replace-replica', 'rebalance', 'scale', 'create-cluster'] as const;
+export const INTENT_KINDS = ['add-replica', 'remove-replica', 'replace-replica', 'restart-replica', 'rebalance', 'scale', 'create-cluster'] as const;
 export type IntentKind = (typeof INTENT_KINDS)[number];
 
 export type AddReplicaIntent = { kind: 'add-replica'; zone: string };
@@ -81,9 +82,15 @@ export type ReplaceReplicaIntent = {
  * `name`: which replica of the crowded zone goes (default: an unhealthy one, then not the etcd leader).
  */
 export type RebalanceIntent = { kind: 'rebalance'; zone?: string; name?: string };
-export type Intent = AddReplicaIntent | RemoveReplicaIntent | ReplaceReplicaIntent | RebalanceIntent | ScaleIntent | CreateClusterIntent;
+/**
+ * The lighter fix the recovery wizard offers before a replacement: restart a failed replica in place. A stopped VM is
+ * started; a running VM whose etcd or API server is down is reset (a hard restart). Its etcd members stay, and etcd
+ * rejoins from its own disk: no membership change, so no snapshot gate. Which of the two follows from the VM's state.
+ */
+export type RestartReplicaIntent = { kind: 'restart-replica'; name: string };
+export type Intent = AddReplicaIntent | RemoveReplicaIntent | ReplaceReplicaIntent | RestartReplicaIntent | RebalanceIntent | ScaleIntent | CreateClusterIntent;
 /** Intents that change an existing cluster, and so need its topology. */
-export type ClusterIntent = AddReplicaIntent | RemoveReplicaIntent | ReplaceReplicaIntent | RebalanceIntent | ScaleIntent;
+export type ClusterIntent = AddReplicaIntent | RemoveReplicaIntent | ReplaceReplicaIntent | RestartReplicaIntent | RebalanceIntent | ScaleIntent;
 
 /** Bounds of a scale target: one replica, up to seven (etcd's recommended maximum cluster size). */
 export const MIN_REPLICAS = 1;
@@ -124,6 +131,9 @@ export const STEP_KINDS = [
   'reserve-static-address',
   'issue-cluster-certificates',
   'await-etcd',
+  // restart in place
+  'restart-instance',
+  'await-replica-rejoined',
   // all
   'verify',
 ] as const;
@@ -143,7 +153,7 @@ export type PlanStep = {
   transient?: string;
 };
 
-export const PLAN_WARNING_CODES = ['ZoneShared', 'EvenReplicaCount', 'ZoneToleranceReduced'] as const;
+export const PLAN_WARNING_CODES = ['ZoneShared', 'EvenReplicaCount', 'ZoneToleranceReduced', 'ClusterAddressUnreachable'] as const;
 export type PlanWarningCode = (typeof PLAN_WARNING_CODES)[number];
 export type PlanWarning = { code: PlanWarningCode; message: string };
 
@@ -159,12 +169,18 @@ export type Plan = {
   kubeUpCommand: string;
   /** The dry run: the calls each step will make that change something (dry-run.ts). */
   calls: PlanCalls;
+  /** The names the plan gives new replicas, in order: a start with the previewed plan uses these (plan-run.ts). */
+  newNames: string[];
+  /** Identifies the plan as previewed: a start whose re-plan differs is refused with the new plan (PlanChanged). */
+  fingerprint: string;
+  /** About how long the plan takes on Compute Engine, with the load balancer's propagation (an estimate). */
+  etaSeconds: number;
 };
 
 export type Refusal = { code: DomainErrorCode; message: string };
 export type PlanResult = { ok: true; plan: Plan } | { ok: false; refusal: Refusal };
-/** A plan before its dry run is listed (the plan functions below); planOperation adds it. */
-type Draft = { ok: true; plan: Omit<Plan, 'calls'> } | { ok: false; refusal: Refusal };
+/** A plan before its dry run and run facts are added (the plan functions below); planOperation adds them. */
+type Draft = { ok: true; plan: Omit<Plan, 'calls' | 'newNames' | 'fingerprint' | 'etaSeconds'> } | { ok: false; refusal: Refusal };
 
 export type PlanInput =
   | {
@@ -175,6 +191,8 @@ export type PlanInput =
       newNames?: string[];
       /** The operator lets the change go on when no verified snapshot can be taken (after a gate failure), with a reason. */
       backupGateOverride?: { reason: string };
+      /** How long a new forwarding rule takes to forward (QUORUM_LB_PROPAGATION_SECONDS): the ETA and its warning. */
+      lbPropagationSeconds?: number;
     }
   | { topology: null; assessment?: null; intent: CreateClusterIntent; operationInProgress?: boolean; regionZones?: string[]; project?: string };
 
@@ -206,7 +224,30 @@ export function planOperation(input: PlanInput): PlanResult {
   if (partition) return partition;
   const draft = planIntent(ctx, layout, intent);
   if (!draft.ok) return draft;
-  return { ok: true, plan: { ...draft.plan, calls: listPlanCalls(draft.plan.steps, dryRunWorldOf(t, a), ctx.masterName) } };
+  const lbSeconds = input.lbPropagationSeconds ?? DEFAULT_LB_PROPAGATION_SECONDS;
+  const moves = draft.plan.steps.find((s) => s.kind === 'move-first-replica-to-ephemeral-ip');
+  const warnings: PlanWarning[] = moves
+    ? [
+        ...draft.plan.warnings,
+        {
+          code: 'ClusterAddressUnreachable',
+          message: `The cluster address ${t.staticAddress?.address ?? `(${ctx.masterName}-ip)`} does not answer for about ${formatSeconds(lbSeconds + STEP_SECONDS['move-first-replica-to-ephemeral-ip'])} while the static IP moves from ${String(moves.params.name)} to the new load balancer: kubectl, the nodes' kubelets and anything else using it lose the API server meanwhile.`,
+        },
+      ]
+    : draft.plan.warnings;
+  const plan = { ...draft.plan, warnings, calls: listPlanCalls(draft.plan.steps, dryRunWorldOf(t, a), ctx.masterName) };
+  return { ok: true, plan: withRunFacts(plan, ctx.newNames.slice(0, ctx.namesUsed), lbSeconds) };
+}
+
+/** The sandbox's and a careful Compute Engine default differ (20 s, 20 min): the server passes the configured one. */
+const DEFAULT_LB_PROPAGATION_SECONDS = 20 * 60;
+
+function withRunFacts(plan: Omit<Plan, 'newNames' | 'fingerprint' | 'etaSeconds'>, newNames: string[], lbSeconds: number): Plan {
+  return { ...plan, newNames, fingerprint: planFingerprint(plan), etaSeconds: estimatePlanSeconds(plan.steps, lbSeconds) };
+}
+
+function formatSeconds(s: number): string {
+  return s < 120 ? `${s} s` : `${Math.round(s / 60)} minutes`;
 }
 
 function planIntent(ctx: Ctx, layout: Layout, intent: ClusterIntent): Draft {
@@ -217,6 +258,8 @@ function planIntent(ctx: Ctx, layout: Layout, intent: ClusterIntent): Draft {
       return planRemove(ctx, layout, intent);
     case 'replace-replica':
       return planReplace(ctx, layout, intent);
+    case 'restart-replica':
+      return planRestart(ctx, layout, intent);
     case 'rebalance':
       return planRebalance(ctx, layout, intent);
     case 'scale':
@@ -620,6 +663,71 @@ function planRemove(ctx: Ctx, start: Layout, intent: RemoveReplicaIntent): Draft
   };
 }
 
+/** VM states a start brings back (instances.start takes a TERMINATED instance; STOPPED is how some tools show it). */
+const STARTABLE = new Set(['TERMINATED', 'STOPPED']);
+
+function planRestart(ctx: Ctx, start: Layout, intent: RestartReplicaIntent): Draft {
+  const victim = start.replicas.find((r) => r.name === intent.name);
+  const replica = ctx.t.replicas.find((r) => r.name === intent.name);
+  if (!victim || !replica) return refuse('NotFound', `${intent.name} is not a replica of ${ctx.masterName}.`);
+  const blocked = noAccessOf(ctx, victim.name);
+  if (blocked !== null) {
+    return refuse('NoAccess', `Quorum cannot get into ${victim.name} over SSH (${blocked}), so it does not know that ${victim.name} has failed and will not restart it: fix Quorum's access first (see the cluster's findings).`);
+  }
+  if (unreachableZones(ctx).has(victim.zone)) {
+    return refuse('ZoneUnavailable', `${victim.zone} is unreachable: a restart of ${victim.name} cannot reach it, and it would come back behind the same outage. Replace it in another zone instead.`);
+  }
+  // Its member must be there to rejoin: a replica that is no voter has nothing on its disk to come back with.
+  if (victim.role !== 'voter' || ctx.a.findings.some((f) => f.code === 'VmWithoutMember' && f.subject === victim.name)) {
+    return refuse('NotFound', `${victim.name} is not a voting member of etcd, so restarting it brings nothing back: replace it instead.`);
+  }
+  const health = describeReplicaHealth(replica).health;
+  let action: 'start' | 'reset';
+  if (STARTABLE.has(replica.vmStatus)) action = 'start';
+  else if (replica.vmStatus === 'RUNNING') {
+    if (health === 'healthy') return refuse('QuorumAtRisk', `${victim.name} is healthy: restarting it would take a working voter away for nothing.`);
+    action = 'reset';
+  } else {
+    return refuse('ProviderUnavailable', `${victim.name} is ${replica.vmStatus}: it can be started once it is TERMINATED, or reset while RUNNING; wait for it, or replace it.`);
+  }
+  // Its voter is already down, so the restart costs no tolerance; a voter that still answers (only its API server is
+  // down) would be taken away for the reset: refused when the others could not keep quorum without it.
+  const before = toleranceOf(start);
+  const voterUp = replica.vmStatus === 'RUNNING' && replica.etcd.main.ok && replica.etcd.events.ok;
+  if (voterUp && ctx.a.canLoseReplicas < 1) {
+    return refuse('QuorumAtRisk', `Resetting ${victim.name} would take down a voter etcd needs for its quorum now (the cluster can lose 0 replicas); bring the other replicas back first.`);
+  }
+  const during: Layout = { ...start, replicas: start.replicas.map((r) => (r.name === victim.name ? { ...r, healthy: false } : r)) };
+  const after: Layout = { ...start, replicas: start.replicas.map((r) => (r.name === victim.name ? { ...r, healthy: true } : r)) };
+  const params = { name: victim.name, zone: victim.zone, action };
+  pushStep(
+    ctx,
+    'restart',
+    victim.zone,
+    'restart-instance',
+    action === 'start'
+      ? `Start the VM ${victim.name} in ${victim.zone} (instances.start: it boots from its own disks)`
+      : `Reset the VM ${victim.name} in ${victim.zone} (instances.reset, a hard restart: etcd starts again from its disk)`,
+    params,
+    during,
+  );
+  pushStep(ctx, 'restart', victim.zone, 'await-replica-rejoined', `Wait until etcd main and events on ${victim.name} answer as the same members, caught up with the leader, and its API server is ready`, params, after);
+  pushStep(ctx, 'restart', victim.zone, 'verify', `Check that ${victim.name} is a healthy voter again and the member lists match the replicas`, params, after);
+  const project = ctx.t.cluster.project;
+  return {
+    ok: true,
+    plan: {
+      intent,
+      summary: action === 'start' ? `Start ${victim.name} in ${victim.zone}; it rejoins etcd as the same member` : `Reset ${victim.name} in ${victim.zone}; it rejoins etcd as the same member`,
+      steps: ctx.steps,
+      before,
+      after: toleranceOf(after),
+      warnings: [],
+      kubeUpCommand: `gcloud compute instances ${action} ${victim.name} --zone ${victim.zone} --project ${project}`,
+    },
+  };
+}
+
 function pickReason(r: LayoutReplica, candidates: number, leader: string | null): string {
   if (candidates === 1) return 'the only replica in the zone';
   if (!r.healthy) return 'it is not healthy';
@@ -934,17 +1042,15 @@ export function planCreateCluster(input: {
   step('verify', `Check that ${masterName} is a healthy single-member cluster holding the static address`, { name: masterName });
   // Current kube-up has no quorum-read variable: etcd3 reads are linearizable (the HA-era ENABLE_ETCD_QUORUM_READS is gone).
   const command = `${clusterEnv(masterName, input.project ?? null)}${intent.multizone ? 'MULTIZONE=true ' : ''}KUBE_GCE_ZONE=${zone} ./cluster/kube-up.sh`;
-  return {
-    ok: true,
-    plan: {
-      intent,
-      summary: `Create cluster ${masterName} with one master in ${zone}`,
-      steps,
-      before: toleranceOf(empty),
-      after: toleranceOf(layout),
-      warnings: [],
-      kubeUpCommand: command,
-      calls: listPlanCalls(steps, emptyDryRunWorld(input.project ?? '(project)', region), masterName),
-    },
+  const plan = {
+    intent,
+    summary: `Create cluster ${masterName} with one master in ${zone}`,
+    steps,
+    before: toleranceOf(empty),
+    after: toleranceOf(layout),
+    warnings: [],
+    kubeUpCommand: command,
+    calls: listPlanCalls(steps, emptyDryRunWorld(input.project ?? '(project)', region), masterName),
   };
+  return { ok: true, plan: withRunFacts(plan, [], DEFAULT_LB_PROPAGATION_SECONDS) };
 }

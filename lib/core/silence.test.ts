@@ -42,6 +42,17 @@ describe('holdOverSilence', () => {
     expect(health(next.topology)).toBe(expected);
   });
 
+  it("holds an API server's first 'not ready' over while its etcd answers (readiness flaps under load), not a second one", () => {
+    const first = holdOverSilence({ topology: prod(T0), held: [] }, prod(T1, { apiServer: 'not-ready' }));
+    expect(first.held).toEqual<HeldProbe[]>([{ replica: 'prod-master-c02', probe: 'API server' }]);
+    expect(health(first.topology)).toBe('healthy');
+    expect(health(holdOverSilence(first, prod(T2, { apiServer: 'not-ready' })).topology)).toBe('unhealthy');
+    // A refused API server port beside answering etcd members: also once.
+    expect(health(holdOverSilence({ topology: prod(T0), held: [] }, prod(T1, { apiServer: 'refused' })).topology)).toBe('healthy');
+    // With its etcd refusing as well, "not ready" is part of a confirmed failure: at once.
+    expect(health(holdOverSilence({ topology: prod(T0), held: [] }, prod(T1, { etcd: 'refused', apiServer: 'not-ready' })).topology)).toBe('unhealthy');
+  });
+
   it('holds nothing over when there is no previous observation, or it is too old', () => {
     expect(holdOverSilence(null, prod(T1, { etcd: 'timeout' })).held).toEqual([]);
     const old = holdOverSilence({ topology: prod('2026-01-10T11:00:00.000Z'), held: [] }, prod(T1, { etcd: 'timeout' }));

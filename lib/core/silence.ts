@@ -1,7 +1,12 @@
 // Silence is not an answer: a probe that times out once says nothing new about a replica that answered the
 // observation before. Such a change needs the silence twice in a row; until then the previous answer is held over
-// (and said to be). Answers (a refusal, a stopped VM, etcd reporting no leader) always count at once.
-import { isTimeoutError } from './probe-errors';
+// (and said to be). Answers (a refusal, a stopped VM, etcd reporting no leader) always count at once, but for one:
+// an API server that fails its probe (not ready, reset, refused) while both etcd members of the same VM answer
+// Quorum, through the same SSH connection, is held over once too. Its readiness check gives up on a slow etcd after
+// 2 s (kube-apiserver's --etcd-readycheck-timeout) and a busy host resets connections, so under load it flaps;
+// Kubernetes' own probes want several failures in a row (failureThreshold) for the same reason. An API server that
+// is really down reads so one observation later (about a second on a live page).
+import { isNoAccessError, isTimeoutError } from './probe-errors';
 import { ETCD_CLUSTERS, type EtcdClusterName, type Replica, type Topology } from './topology';
 
 /** A probe whose previous answer stands in for one silent observation: `etcd main` of a replica, or the member list. */
@@ -48,7 +53,9 @@ export function holdOverSilence(
     if (peersNow && !peersNow.ok && timedOut(peersNow.error) && peersThen?.ok && hold(r.name, 'etcd main peers')) {
       next = { ...next, etcdPeers: { ...next.etcdPeers, main: peersThen } };
     }
-    if (r.apiServer.ready === null && timedOut(r.apiServer.error) && p.apiServer.ready !== null && hold(r.name, 'API server')) {
+    const apiSilent = r.apiServer.ready === null && timedOut(r.apiServer.error);
+    const apiFlapping = r.apiServer.ready !== true && r.etcd.main.ok && r.etcd.events.ok && !(r.apiServer.ready === null && isNoAccessError(r.apiServer.error));
+    if ((apiSilent || apiFlapping) && p.apiServer.ready === true && hold(r.name, 'API server')) {
       next = { ...next, apiServer: p.apiServer };
     }
     return next;

@@ -187,6 +187,10 @@ export interface ComputePort {
   awaitZoneMutation(project: string, zone: string, requestId: string): Promise<{ operation: string; operationType: string } | null>;
   insertInstance(spec: InsertInstanceSpec, opts?: MutationOptions): Promise<void>;
   deleteInstance(project: string, zone: string, name: string, opts?: MutationOptions): Promise<void>;
+  /** instances.start: a TERMINATED instance boots again with its disks (resolves once the operation is DONE). */
+  startInstance(project: string, zone: string, name: string, opts?: MutationOptions): Promise<void>;
+  /** instances.reset: a hard reset of a RUNNING instance, like pressing the reset button; its disks stay. */
+  resetInstance(project: string, zone: string, name: string, opts?: MutationOptions): Promise<void>;
   /** Replaces the whole metadata; `fingerprint` is the one last read (a stale one fails with `Conflict`). */
   setInstanceMetadata(project: string, zone: string, name: string, items: MetadataItem[], fingerprint: string, opts?: MutationOptions): Promise<void>;
   /** Adds nic0's access config `external-nat`: ephemeral when natIP is null, else that static address. */

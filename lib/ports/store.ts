@@ -2,6 +2,8 @@
 // audit log. The runner writes every step transition here before and after acting, so a restarted
 // dashboard can resume from the journal alone.
 import { z } from 'zod';
+import type { AlertState, WebhookDelivery, WebhookFormat } from '@/lib/core/alerts';
+export type { WebhookDelivery } from '@/lib/core/alerts';
 import type { AuditCriteria, AuditOutcome } from '@/lib/core/audit';
 import { errorBrand, hasErrorBrand } from './error-brand';
 
@@ -188,6 +190,25 @@ export type HostKeyPin = {
   pinnedAt: string;
 };
 
+/** How many journaled operations a cluster has of a kind in a status (the metrics' operations by outcome). */
+export type OperationCount = { clusterId: string; kind: string; status: OperationStatus; count: number };
+
+/** Where alert notifications go (configured on Settings by an admin). `secret` never leaves the server. */
+export type Webhook = {
+  id: string;
+  name: string;
+  url: string;
+  format: WebhookFormat;
+  /** Sent as `Authorization: Bearer <secret>`; null for none. */
+  secret: string | null;
+  enabled: boolean;
+  createdAt: string;
+  createdBy: string;
+  lastDelivery: WebhookDelivery | null;
+};
+
+export type NewWebhook = Pick<Webhook, 'name' | 'url' | 'format' | 'secret' | 'enabled' | 'createdBy'>;
+
 export interface Store {
   /**
    * Journals a new pending operation with one pending step per plan step and takes the cluster's lock, in
@@ -271,6 +292,33 @@ export interface Store {
   replaceHostKeyPin(expectedFingerprint: string, pin: Omit<HostKeyPin, 'pinnedAt'>): Promise<{ replaced: boolean; pin: HostKeyPin | null }>;
   /** Forgets an instance's pin (an operator accepting a new host key); true when there was one. */
   forgetHostKeyPin(instanceId: string): Promise<boolean>;
+
+  /** Journaled operations counted by cluster, kind and status. */
+  countOperations(): Promise<OperationCount[]>;
+
+  /** The alerts firing (or not yet resolved) per cluster, as the alert evaluator left them; every cluster's without an id. */
+  alertStates(clusterId?: string): Promise<AlertState[]>;
+  /** Replaces a cluster's alert states with `states`, in one transaction. */
+  replaceAlertStates(clusterId: string, states: readonly AlertState[]): Promise<void>;
+
+  /**
+   * Records an observed state of a cluster's timeline at `at`: extends its latest entry (its `until`) when `state` is
+   * the same JSON and it was last seen at most `maxGapMs` before, else appends a new entry. Entries older than
+   * `keepSince` are deleted on the way.
+   */
+  recordTimeline(clusterId: string, at: string, state: string, opts: { maxGapMs: number; keepSince: string }): Promise<void>;
+  /** The cluster's entries that end at or after `since`, oldest first (state as recorded JSON). */
+  timeline(clusterId: string, since: string): Promise<Array<{ at: string; until: string; state: string }>>;
+
+  /** Oldest first. */
+  listWebhooks(): Promise<Webhook[]>;
+  addWebhook(webhook: NewWebhook): Promise<Webhook>;
+  /** The webhook after the change, or null when there is no such webhook. */
+  setWebhookEnabled(id: string, enabled: boolean): Promise<Webhook | null>;
+  /** The webhook deleted, or null when there was none. */
+  deleteWebhook(id: string): Promise<Webhook | null>;
+  /** Keeps the latest delivery attempt of a webhook (nothing when it was deleted meanwhile). */
+  recordWebhookDelivery(id: string, delivery: WebhookDelivery): Promise<void>;
 
   close(): Promise<void>;
 }

@@ -6,6 +6,8 @@ import { container, type Container } from '@/lib/server/container';
 import { describeError } from '@/lib/server/describe-error';
 import { isKnownCluster, knownClusterRef, unknownClusterMessage } from '@/lib/server/known-clusters';
 import { Feed, feedFor } from '@/lib/server/live/feed';
+import { readTimeline } from '@/lib/server/monitor/timeline-recorder';
+import { TIMELINE_DAYS, type TimelineEntry, type TimelineOperation } from '@/lib/core/timeline';
 import { observeClusterView, observeFleet } from '@/lib/server/services/observe-fleet';
 
 // What pages and route handlers read: one observation, or a live feed of them.
@@ -87,6 +89,17 @@ export function chaosControlsAvailable(): boolean {
 
 export function fleetView(): Promise<FleetView> {
   return observeFleet();
+}
+
+/** The cluster page's timeline: its recorded states and operations over the last 7 days (kept across restarts). */
+export async function clusterTimeline(id: string, c: Container = container()): Promise<{ entries: TimelineEntry[]; operations: TimelineOperation[]; now: string }> {
+  const now = c.clock.now();
+  const weekAgo = new Date(now.getTime() - TIMELINE_DAYS * 24 * 3_600_000).toISOString();
+  const [entries, ops] = await Promise.all([readTimeline(c.store, id, now), c.store.listOperations(id, 50)]);
+  const operations = ops
+    .filter((o) => o.createdAt >= weekAgo)
+    .map((o) => ({ id: o.id, kind: o.kind, status: o.status, createdAt: o.createdAt, endedAt: o.endedAt }));
+  return { entries, operations, now: now.toISOString() };
 }
 
 /** The fleet page's first paint: each cluster's last observation when it is recent enough (firstPaintClusterView). */

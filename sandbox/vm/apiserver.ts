@@ -19,7 +19,9 @@ import {
 } from './kube-objects';
 import { toStoredObject, type LocalEtcd } from './local-etcd';
 
-const READY_PROBE_DEADLINE_MS = 300;
+// kube-apiserver's own readiness check of etcd (--etcd-readycheck-timeout, default 2s since Kubernetes 1.26; the
+// healthcheck had 2 s before): a slow etcd makes /readyz slow first, and "not ready" only after that.
+const READY_PROBE_DEADLINE_MS = 2_000;
 const MAX_BODY_BYTES = 1 << 20;
 
 export type ApiServer = {

@@ -69,6 +69,12 @@ const SHAPES: Record<string, unknown> = {
   // No account has that id: whatever single field is made bad, nothing is disabled or deleted.
   changeAccountAction: { userId: 'no-such-user', change: 'disable' },
   startOperationAction: { clusterId: PROD_ID, intent: { kind: 'add-replica', zone: 'us-central1-b' }, confirm: 'not-prod-master' },
+  // Two bad fields (not http(s), no such format): no single field made good makes it addable.
+  addWebhookAction: { name: 'fuzz', url: 'ftp://receiver.invalid/hook', format: 'pagerduty', enabled: true },
+  // No webhook has that id: nothing is deleted, paused or posted to.
+  deleteWebhookAction: { id: '7f1c1e2a-8b5e-4f0e-9a57-1f0d2c9b0a11' },
+  setWebhookEnabledAction: { id: '7f1c1e2a-8b5e-4f0e-9a57-1f0d2c9b0a11', enabled: false },
+  sendTestNotificationAction: { id: '7f1c1e2a-8b5e-4f0e-9a57-1f0d2c9b0a11' },
   // Made-up fingerprints: whatever single field is made bad, no pin matches them.
   trustHostKeyAction: { clusterId: PROD_ID, replica: 'prod-master-zzz', zone: 'us-central1-b', pinnedFingerprint: `SHA256:${'A'.repeat(43)}`, presentedFingerprint: `SHA256:${'B'.repeat(43)}` },
 };

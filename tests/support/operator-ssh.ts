@@ -81,7 +81,17 @@ async function freePort(): Promise<number> {
 }
 
 const memberListSchema = z.object({
-  members: z.array(z.object({ name: z.string().default(''), peerURLs: z.array(z.string()).default([]), isLearner: z.boolean().default(false) })).default([]),
+  members: z
+    .array(
+      z.object({
+        // Decimal, as a string (long ids are quoted below before parsing).
+        ID: z.union([z.string(), z.number()]).transform(String),
+        name: z.string().default(''),
+        peerURLs: z.array(z.string()).default([]),
+        isLearner: z.boolean().default(false),
+      }),
+    )
+    .default([]),
 });
 export type EtcdctlMember = z.infer<typeof memberListSchema>['members'][number];
 

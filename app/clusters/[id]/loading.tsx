@@ -5,11 +5,16 @@ export default function Loading() {
   return (
     <div className="space-y-4" aria-busy="true" aria-label="Loading cluster">
       <Skeleton className="h-8 w-64" />
-      <Skeleton className="h-4 w-96" />
+      <Skeleton className="h-4 w-full max-w-96" />
       <div className="grid gap-4 lg:grid-cols-[1fr_22rem]">
-        <div className="space-y-4">
+        {/* The quorum summary first, as on the page: on top on a phone, the right-hand column from lg. */}
+        <div className="space-y-4 lg:col-start-2 lg:row-start-1">
+          <Skeleton className="h-40 w-full" />
+          <Skeleton className="h-64 w-full" />
+        </div>
+        <div className="space-y-4 lg:col-start-1 lg:row-start-1">
           <Skeleton className="h-16 w-full" />
-          <div className="grid grid-cols-3 gap-3">
+          <div className="grid gap-3 md:grid-cols-3">
             {[0, 1, 2].map((i) => (
               <div key={i} className="space-y-2">
                 <Skeleton className="h-12 w-full" />
@@ -17,10 +22,6 @@ export default function Loading() {
               </div>
             ))}
           </div>
-        </div>
-        <div className="space-y-4">
-          <Skeleton className="h-40 w-full" />
-          <Skeleton className="h-64 w-full" />
         </div>
       </div>
     </div>

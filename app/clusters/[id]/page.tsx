@@ -7,7 +7,8 @@ import { ClusterDashboard } from '@/components/topology/cluster-dashboard';
 import { clusterViewQuery } from '@/lib/client/queries';
 import { parseClusterId } from '@/lib/core/topology';
 import { clusterSnapshots } from '@/lib/server/backups/views';
-import { chaosControlsAvailable, firstPaintClusterView } from '@/lib/server/views';
+import { chaosControlsAvailable, clusterTimeline, firstPaintClusterView } from '@/lib/server/views';
+import { ClusterTimeline } from '@/components/topology/cluster-timeline';
 
 export const dynamic = 'force-dynamic';
 
@@ -21,7 +22,7 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
 export default async function ClusterPage({ params }: Props) {
   const id = decodeURIComponent((await params).id);
   await pageCaller(`/clusters/${encodeURIComponent(id)}`);
-  const [view, backups] = await Promise.all([firstPaintClusterView(id), clusterSnapshots(id)]);
+  const [view, backups, timeline] = await Promise.all([firstPaintClusterView(id), clusterSnapshots(id), clusterTimeline(id)]);
   if (!view) notFound();
   const queryClient = new QueryClient();
   queryClient.setQueryData(clusterViewQuery(id).queryKey, view);
@@ -30,6 +31,7 @@ export default async function ClusterPage({ params }: Props) {
       <HydrationBoundary state={dehydrate(queryClient)}>
         <ClusterDashboard id={id} chaosControls={chaosControlsAvailable()} />
       </HydrationBoundary>
+      <ClusterTimeline entries={timeline.entries} operations={timeline.operations} now={timeline.now} />
       <SnapshotList clusterId={id} snapshots={backups.snapshots} now={new Date().toISOString()} retention={backups.retention} />
     </div>
   );

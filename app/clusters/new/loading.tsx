@@ -7,7 +7,7 @@ export default function Loading() {
       <div className="space-y-2">
         <Skeleton className="h-4 w-24" />
         <Skeleton className="h-8 w-64" />
-        <Skeleton className="h-4 w-96" />
+        <Skeleton className="h-4 w-full max-w-96" />
       </div>
       <div className="grid gap-6 lg:grid-cols-[24rem_1fr]">
         <div className="space-y-4">

@@ -384,6 +384,18 @@ export class GceCompute implements ComputePort {
     );
   }
 
+  async startInstance(project: string, zone: string, name: string, opts: MutationOptions = {}): Promise<void> {
+    await this.mutate(project, `instances.start ${project}/${zone}/${name}`, (requestId) =>
+      this.clients.instances.start({ project, zone, instance: name, requestId }, callOptions()), opts,
+    );
+  }
+
+  async resetInstance(project: string, zone: string, name: string, opts: MutationOptions = {}): Promise<void> {
+    await this.mutate(project, `instances.reset ${project}/${zone}/${name}`, (requestId) =>
+      this.clients.instances.reset({ project, zone, instance: name, requestId }, callOptions()), opts,
+    );
+  }
+
   async setInstanceMetadata(project: string, zone: string, name: string, items: MetadataItem[], fingerprint: string, opts: MutationOptions = {}): Promise<void> {
     await this.mutate(project, `instances.setMetadata ${project}/${zone}/${name}`, (requestId) =>
       this.clients.instances.setMetadata({ project, zone, instance: name, metadataResource: { fingerprint, items }, requestId }, callOptions()), opts,

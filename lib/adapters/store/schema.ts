@@ -96,6 +96,45 @@ export type AnonymousRefusalCountsTable = {
   actions: string;
 };
 
+/** Alerts firing per cluster (lib/core/alerts.ts AlertState): kept so a restart notifies none of them again. */
+export type AlertStatesTable = {
+  cluster_id: string;
+  /** `<alertname>|<subject>`. */
+  key: string;
+  fingerprint: string;
+  /** JSON { name: value }. */
+  labels: string;
+  /** JSON { name: value }. */
+  annotations: string;
+  starts_at: string;
+  missing: number;
+  cleared_at: string | null;
+};
+
+/** Where alert notifications are posted (Settings). The secret is a bearer token; it never leaves the server. */
+export type WebhooksTable = {
+  id: string;
+  name: string;
+  url: string;
+  format: string;
+  secret: string | null;
+  enabled: number;
+  created_at: string;
+  created_by: string;
+  /** JSON WebhookDelivery of the latest attempt; null before the first. */
+  last_delivery: string | null;
+};
+
+export type ClusterTimelineTable = {
+  id: Generated<number>;
+  cluster_id: string;
+  /** When the state was first observed, and last (ISO). */
+  at: string;
+  until: string;
+  /** JSON TimelineState (lib/core/timeline.ts). */
+  state: string;
+};
+
 export type StoreDatabase = {
   operations: OperationsTable;
   steps: StepsTable;
@@ -105,6 +144,9 @@ export type StoreDatabase = {
   operation_secrets: OperationSecretsTable;
   ssh_host_keys: SshHostKeysTable;
   anonymous_refusal_counts: AnonymousRefusalCountsTable;
+  alert_states: AlertStatesTable;
+  webhooks: WebhooksTable;
+  cluster_timeline: ClusterTimelineTable;
 };
 
 // Append only: a migration that shipped is never edited; later changes are new entries.
@@ -261,6 +303,56 @@ export const migrations: Record<string, Migration> = {
     },
     async down(db: Kysely<unknown>) {
       await sql`drop table if exists anonymous_refusal_counts`.execute(db);
+    },
+  },
+  '0007-alerts': {
+    async up(db: Kysely<unknown>) {
+      // Firing alerts and where to send them (issue 13): a restarted dashboard must not notify a firing alert twice.
+      await db.schema
+        .createTable('alert_states')
+        .addColumn('cluster_id', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('labels', 'text', (c) => c.notNull())
+        .addColumn('annotations', 'text', (c) => c.notNull())
+        .addColumn('starts_at', 'text', (c) => c.notNull())
+        .addColumn('missing', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('cleared_at', 'text')
+        .addPrimaryKeyConstraint('alert_states_pk', ['cluster_id', 'key'])
+        .execute();
+      await db.schema
+        .createTable('webhooks')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('url', 'text', (c) => c.notNull())
+        .addColumn('format', 'text', (c) => c.notNull())
+        .addColumn('secret', 'text')
+        .addColumn('enabled', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('last_delivery', 'text')
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await sql`drop table if exists webhooks`.execute(db);
+      await sql`drop table if exists alert_states`.execute(db);
+    },
+  },
+  '0008-cluster-timeline': {
+    async up(db: Kysely<unknown>) {
+      // Each cluster's observed states, one row per change (issue 13's history): kept 7 days, across restarts.
+      await db.schema
+        .createTable('cluster_timeline')
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('cluster_id', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('until', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('cluster_timeline_cluster_at').on('cluster_timeline').columns(['cluster_id', 'at']).execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await sql`drop table if exists cluster_timeline`.execute(db);
     },
   },
 };

@@ -72,6 +72,8 @@ describe('SqliteStore', () => {
         { name: '0004-ssh-host-keys' },
         { name: '0005-operation-source' },
         { name: '0006-anonymous-refusal-counts' },
+        { name: '0007-alerts' },
+        { name: '0008-cluster-timeline' },
       ]);
       // WAL is a property of the file, so a second connection sees it.
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');

@@ -5,6 +5,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, sql, type Selectable } from 'kysely';
 import { z } from 'zod';
+import { WEBHOOK_FORMATS, type AlertState } from '@/lib/core/alerts';
 import { systemClock, type Clock } from '@/lib/ports/clock';
 import {
   AUDIT_OUTCOMES,
@@ -25,20 +26,26 @@ import {
   type LogLevel,
   type NewAuditEntry,
   type NewOperation,
+  type NewWebhook,
   type Operation,
+  type OperationCount,
   type StepProgress,
   type StepRecord,
   type Store,
   type TerminalOperationStatus,
+  type Webhook,
+  type WebhookDelivery,
 } from '@/lib/ports/store';
 import {
   migrations,
+  type AlertStatesTable,
   type AuditTable,
   type LogsTable,
   type OperationsTable,
   type SshHostKeysTable,
   type StepsTable,
   type StoreDatabase,
+  type WebhooksTable,
 } from './schema';
 
 export const STORE_FILE_NAME = 'quorum.sqlite';
@@ -181,6 +188,50 @@ function toAudit(row: Selectable<AuditTable>): AuditEntry {
     detail: r.detail,
     source: r.source,
   };
+}
+
+const stringMap = z.record(z.string(), z.string());
+
+const alertStateRow = z.object({
+  cluster_id: z.string(),
+  key: z.string(),
+  fingerprint: z.string(),
+  labels: jsonTextAs(stringMap),
+  annotations: jsonTextAs(stringMap),
+  starts_at: z.string(),
+  missing: z.number().int().nonnegative(),
+  cleared_at: z.string().nullable(),
+});
+
+function toAlertState(row: Selectable<AlertStatesTable>): AlertState {
+  const r = alertStateRow.parse(row);
+  return { clusterId: r.cluster_id, key: r.key, fingerprint: r.fingerprint, labels: r.labels, annotations: r.annotations, startsAt: r.starts_at, missing: r.missing, clearedAt: r.cleared_at };
+}
+
+const webhookDeliverySchema = z.object({
+  at: z.string(),
+  ok: z.boolean(),
+  status: z.number().int().nullable(),
+  message: z.string(),
+  attempts: z.number().int().nonnegative(),
+  test: z.boolean(),
+});
+
+const webhookRow = z.object({
+  id: z.string(),
+  name: z.string(),
+  url: z.string(),
+  format: z.enum(WEBHOOK_FORMATS),
+  secret: z.string().nullable(),
+  enabled: z.number().int(),
+  created_at: z.string(),
+  created_by: z.string(),
+  last_delivery: jsonTextAs(webhookDeliverySchema).nullable(),
+});
+
+function toWebhook(row: Selectable<WebhooksTable>): Webhook {
+  const r = webhookRow.parse(row);
+  return { id: r.id, name: r.name, url: r.url, format: r.format, secret: r.secret, enabled: r.enabled !== 0, createdAt: r.created_at, createdBy: r.created_by, lastDelivery: r.last_delivery };
 }
 
 const countedActions = z.record(z.string(), z.number().int().nonnegative());
@@ -630,6 +681,129 @@ export class SqliteStore implements Store {
     const db = await this.q();
     const result = await db.deleteFrom('ssh_host_keys').where('instance_id', '=', instanceId).executeTakeFirst();
     return result.numDeletedRows > BigInt(0);
+  }
+
+  async countOperations(): Promise<OperationCount[]> {
+    const db = await this.q();
+    const rows = await db
+      .selectFrom('operations')
+      .select(['cluster_id', 'kind', 'status', (eb) => eb.fn.countAll<number>().as('count')])
+      .groupBy(['cluster_id', 'kind', 'status'])
+      .orderBy('cluster_id')
+      .orderBy('kind')
+      .orderBy('status')
+      .execute();
+    return rows.map((r) => ({ clusterId: r.cluster_id, kind: r.kind, status: z.enum(OPERATION_STATUSES).parse(r.status), count: Number(r.count) }));
+  }
+
+  async recordTimeline(clusterId: string, at: string, state: string, opts: { maxGapMs: number; keepSince: string }): Promise<void> {
+    await this.immediate(async (tx) => {
+      const last = await tx
+        .selectFrom('cluster_timeline')
+        .select(['id', 'until', 'state'])
+        .where('cluster_id', '=', clusterId)
+        .orderBy('at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      // An observation that finished after a newer one was recorded changes nothing.
+      if (last && last.until > at) return;
+      if (last && last.state === state && Date.parse(at) - Date.parse(last.until) <= opts.maxGapMs) {
+        await tx.updateTable('cluster_timeline').set({ until: at }).where('id', '=', last.id).execute();
+        return;
+      }
+      await tx.insertInto('cluster_timeline').values({ cluster_id: clusterId, at, until: at, state }).execute();
+      await tx.deleteFrom('cluster_timeline').where('cluster_id', '=', clusterId).where('until', '<', opts.keepSince).execute();
+    });
+  }
+
+  async timeline(clusterId: string, since: string): Promise<Array<{ at: string; until: string; state: string }>> {
+    const db = await this.q();
+    return db
+      .selectFrom('cluster_timeline')
+      .select(['at', 'until', 'state'])
+      .where('cluster_id', '=', clusterId)
+      .where('until', '>=', since)
+      .orderBy('at')
+      .orderBy('id')
+      .execute();
+  }
+
+  async alertStates(clusterId?: string): Promise<AlertState[]> {
+    const db = await this.q();
+    let query = db.selectFrom('alert_states').selectAll();
+    if (clusterId !== undefined) query = query.where('cluster_id', '=', clusterId);
+    const rows = await query.orderBy('cluster_id').orderBy('starts_at').orderBy('key').execute();
+    return rows.map(toAlertState);
+  }
+
+  async replaceAlertStates(clusterId: string, states: readonly AlertState[]): Promise<void> {
+    await this.immediate(async (tx) => {
+      await tx.deleteFrom('alert_states').where('cluster_id', '=', clusterId).execute();
+      if (states.length === 0) return;
+      await tx
+        .insertInto('alert_states')
+        .values(
+          states.map((a) => ({
+            cluster_id: clusterId,
+            key: a.key,
+            fingerprint: a.fingerprint,
+            labels: JSON.stringify(a.labels),
+            annotations: JSON.stringify(a.annotations),
+            starts_at: a.startsAt,
+            missing: a.missing,
+            cleared_at: a.clearedAt,
+          })),
+        )
+        .execute();
+    });
+  }
+
+  async listWebhooks(): Promise<Webhook[]> {
+    const db = await this.q();
+    const rows = await db.selectFrom('webhooks').selectAll().orderBy('created_at').orderBy(sql`rowid`).execute();
+    return rows.map(toWebhook);
+  }
+
+  async addWebhook(webhook: NewWebhook): Promise<Webhook> {
+    const db = await this.q();
+    const id = randomUUID();
+    await db
+      .insertInto('webhooks')
+      .values({
+        id,
+        name: webhook.name,
+        url: webhook.url,
+        format: webhook.format,
+        secret: webhook.secret,
+        enabled: webhook.enabled ? 1 : 0,
+        created_at: this.now(),
+        created_by: webhook.createdBy,
+        last_delivery: null,
+      })
+      .execute();
+    return toWebhook(await db.selectFrom('webhooks').selectAll().where('id', '=', id).executeTakeFirstOrThrow());
+  }
+
+  async setWebhookEnabled(id: string, enabled: boolean): Promise<Webhook | null> {
+    const db = await this.q();
+    await db.updateTable('webhooks').set({ enabled: enabled ? 1 : 0 }).where('id', '=', id).execute();
+    const row = await db.selectFrom('webhooks').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toWebhook(row) : null;
+  }
+
+  async deleteWebhook(id: string): Promise<Webhook | null> {
+    return this.immediate(async (tx) => {
+      const row = await tx.selectFrom('webhooks').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!row) return null;
+      await tx.deleteFrom('webhooks').where('id', '=', id).execute();
+      return toWebhook(row);
+    });
+  }
+
+  async recordWebhookDelivery(id: string, delivery: WebhookDelivery): Promise<void> {
+    const db = await this.q();
+    await db.updateTable('webhooks').set({ last_delivery: JSON.stringify(webhookDeliverySchema.parse(delivery)) }).where('id', '=', id).execute();
   }
 
   async close(): Promise<void> {

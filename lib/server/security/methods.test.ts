@@ -18,6 +18,10 @@ describe('refusedMethod', () => {
     ['POST', '/api/health', 'GET, HEAD, OPTIONS'],
     ['PATCH', '/api/clusters/a~b~c', 'GET, HEAD, OPTIONS'],
     ['TRACE', '/api/fleet/events', 'GET, HEAD, OPTIONS'],
+    // Prometheus' scrape endpoint: read-only, like the API's route handlers.
+    ['GET', '/metrics', null],
+    ['POST', '/metrics', 'GET, HEAD, OPTIONS'],
+    ['POST', '/metrics/x', null],
     // better-auth: sign-in and sign-out are POSTs.
     ['POST', '/api/auth/sign-in/email', null],
     ['GET', '/api/auth/get-session', null],

@@ -11,6 +11,8 @@ export const FORBIDDEN_FETCH_METHODS: readonly string[] = ['CONNECT', 'TRACE', '
 export function allowedMethods(pathname: string): readonly string[] {
   if (pathname === '/api/auth' || pathname.startsWith('/api/auth/')) return ['GET', 'HEAD', 'POST', 'OPTIONS'];
   if (pathname === '/api' || pathname.startsWith('/api/')) return ['GET', 'HEAD', 'OPTIONS'];
+  // Prometheus' scrape endpoint (app/metrics/route.ts) is a read-only route handler outside /api.
+  if (pathname === '/metrics') return ['GET', 'HEAD', 'OPTIONS'];
   return ['GET', 'HEAD', 'POST'];
 }
 

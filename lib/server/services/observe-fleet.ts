@@ -4,6 +4,7 @@ import { clusterId, type ClusterRef } from '@/lib/core/topology';
 import { summarizeCluster, type ClusterView, type FleetEntry, type FleetView } from '@/lib/core/view';
 import { container, type Container } from '@/lib/server/container';
 import { describeError } from '@/lib/server/describe-error';
+import { publishObservation } from '@/lib/server/monitor/observations';
 import { discoverFleet } from './discover-clusters';
 import { observeCluster } from './observe-cluster';
 
@@ -15,6 +16,8 @@ export async function observeClusterView(ref: ClusterRef, c: Container = contain
   const assessment = assessTopology(topology, new Date(topology.observedAt));
   const view: ClusterView = { id, topology, assessment, failureSince: c.failures.observe(id, assessment.diagnosis, topology.observedAt), heldOver };
   c.observations.remember(view);
+  // Metrics, alerts (and whatever else follows the clusters) take every observation, whoever asked for it.
+  publishObservation(view);
   return view;
 }
 

@@ -14,6 +14,7 @@ import { rollbackKindsOf } from '@/lib/server/operations/steps';
 import { observeClusterView } from './observe-fleet';
 import { permissionRefusal } from './permissions-preflight';
 import { newReplicaNames } from './replica-names';
+import { expectedLbPropagationSeconds } from '@/lib/server/operations/steps/load-balancer';
 
 /** The operator lets a change go on without a verified snapshot, after the backup gate stopped that same change. */
 export type BackupOverride = { reason: string; failedOperationId: string };
@@ -37,7 +38,7 @@ export async function startClusterOperation(
   intent: ClusterIntent,
   actor: string,
   c: Container = container(),
-  opts: { backupOverride?: BackupOverride; source?: string | null } = {},
+  opts: { backupOverride?: BackupOverride; source?: string | null; previewed?: { fingerprint: string; newNames: string[] } } = {},
 ): Promise<Result<{ operationId: string }>> {
   const id = clusterId(ref);
   const action = `operation.${intent.kind}`;
@@ -71,10 +72,17 @@ export async function startClusterOperation(
     assessment: view.assessment,
     intent,
     operationInProgress: holder !== null,
-    newNames: newReplicaNames(ref.masterName, new Set(view.topology.replicas.map((r) => r.name)), 7),
+    // The previewed plan's names first: the replicas get the names the operator approved (the planner refuses taken ones).
+    newNames: [...(opts.previewed?.newNames ?? []), ...newReplicaNames(ref.masterName, new Set(view.topology.replicas.map((r) => r.name)), 7)],
+    lbPropagationSeconds: expectedLbPropagationSeconds(c.env),
     ...(override ? { backupGateOverride: { reason: override.reason } } : {}),
   });
   if (!planned.ok) return refuse(planned.refusal.code, planned.refusal.message);
+  // What runs is what was previewed: a cluster that changed meanwhile gets the new plan shown, and nothing runs.
+  if (opts.previewed && opts.previewed.fingerprint !== planned.plan.fingerprint) {
+    const refused = await refuse('PlanChanged', `The cluster changed since the preview, so the plan did too (now: ${planned.plan.summary}). Nothing ran: review the new plan and confirm again.`);
+    return { ...refused, ...(refused.ok ? {} : { newPlan: planned.plan }) };
+  }
   // Before any step runs: a change that needs a permission Quorum lacks is refused whole.
   const denied = await permissionRefusal(c.permissions, ref.project, planned.plan.steps);
   if (denied) return refuse(denied.code, denied.message);

@@ -33,8 +33,12 @@ export default async function OperationHistoryPage({ params }: Props) {
             const summary = typeof op.plan.summary === 'string' ? op.plan.summary : op.kind;
             return (
               <li key={op.id} className="flex items-center justify-between gap-3 px-4 py-3 text-sm">
-                <div>
-                  <Link href={`/clusters/${encodeURIComponent(id)}/operations/${op.id}`} className="font-medium text-sky-700 hover:underline">{summary}</Link>
+                <div className="min-w-0 [overflow-wrap:anywhere]">
+                  {/* The same change often ran more than once: its start time tells the links apart. */}
+                  <Link href={`/clusters/${encodeURIComponent(id)}/operations/${op.id}`} className="font-medium text-sky-700 hover:underline">
+                    {summary}
+                    <span className="sr-only">, started {formatUtcDateTime(op.createdAt)}</span>
+                  </Link>
                   <div className="text-xs text-slate-500">by {op.actor} · {formatUtcDateTime(op.createdAt)}{op.summary ? ` · ${redactSecrets(op.summary)}` : ''}</div>
                 </div>
                 <Badge tone={op.status === 'succeeded' ? 'good' : op.status === 'failed' ? 'bad' : op.status === 'running' ? 'info' : 'warn'}>{op.status}</Badge>

@@ -38,6 +38,8 @@ export function backoffMs(attempt: number, random: () => number = Math.random, p
 const MUTATION_OPTIONS_AT: Readonly<Partial<Record<keyof ComputePort, number>>> = {
   insertInstance: 1,
   deleteInstance: 3,
+  startInstance: 3,
+  resetInstance: 3,
   setInstanceMetadata: 5,
   addAccessConfig: 4,
   deleteAccessConfig: 4,

@@ -11,6 +11,7 @@ import { inStep, stepsCompute } from './compute-call';
 import { createClusterCompensations, createClusterExecutors, createClusterOwnExecutors, CREATE_ROLLBACK_KINDS } from './create-cluster';
 import { LB_ROLLBACK_KINDS, loadBalancerCompensations, loadBalancerExecutors } from './load-balancer';
 import { removeReplicaExecutors } from './remove-replica';
+import { restartReplicaExecutors } from './restart-replica';
 import { snapshotExecutors } from './snapshot';
 import { verifyExecutors } from './verify';
 
@@ -25,7 +26,7 @@ const byOperationKind =
  * Step kinds that create, delete or re-address an instance: the pass's cluster view (loadCluster) is
  * dropped after each, however it ended, so the steps after it read the replicas again.
  */
-export const INSTANCE_CHANGING_KINDS = ['create-instance', 'delete-instance', 'move-first-replica-to-ephemeral-ip', 'return-static-ip-to-last-replica'] as const satisfies readonly StepKind[];
+export const INSTANCE_CHANGING_KINDS = ['create-instance', 'delete-instance', 'restart-instance', 'move-first-replica-to-ephemeral-ip', 'return-static-ip-to-last-replica'] as const satisfies readonly StepKind[];
 
 const thenForgetCluster =
   (executor: StepExecutor): StepExecutor =>
@@ -53,6 +54,7 @@ export function createStepExecutors(original: Container): Record<StepKind, StepE
     ...loadBalancerExecutors(c),
     ...add,
     ...removeReplicaExecutors(c),
+    ...restartReplicaExecutors(c),
     ...snapshotExecutors(c),
     ...verifyExecutors(c),
     ...createClusterExecutors(c),

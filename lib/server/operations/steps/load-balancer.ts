@@ -27,6 +27,11 @@ import {
  */
 export const DEFAULT_LB_PROPAGATION_MS = { sandbox: 20_000, gce: 20 * 60_000 } as const;
 
+/** The propagation a plan expects (its ETA and the cluster-address warning): as configured, else the provider's default. */
+export function expectedLbPropagationSeconds(env: Pick<Container['env'], 'QUORUM_LB_PROPAGATION_SECONDS' | 'QUORUM_PROVIDER'>): number {
+  return env.QUORUM_LB_PROPAGATION_SECONDS ?? DEFAULT_LB_PROPAGATION_MS[env.QUORUM_PROVIDER] / 1_000;
+}
+
 async function instanceNamed(c: Container, ctx: StepContext, name: string) {
   const ref = clusterRefOf(ctx);
   const instance = (await listReplicas(c, ref)).find((r) => r.name === name);
