@@ -144,7 +144,11 @@ test('europe-west1-c down: recovery places the replacement in another zone with 
     const target = zones.locator('[data-recommended="true"]');
     await expect(target).toHaveAttribute('data-zone', 'europe-west1-b');
     await expect(target.getByTestId('tolerance-warning')).toContainText('only 0 zone outages instead of 1');
+    // Fast when something is broken: the preview does not wait the planning deadline for the replica known silent.
+    const previewAt = Date.now();
     await page.getByTestId('preview-recovery').click();
+    await expect(page.getByTestId('plan-preview')).toBeVisible({ timeout: 2_000 });
+    testInfo.annotations.push({ type: 'preview-during-outage', description: `${Date.now() - previewAt} ms from the click to the plan` });
     await expect(page.getByTestId('plan-warnings')).toContainText('The replacement goes to europe-west1-b');
     await expect(page.getByTestId('plan-warnings')).toContainText('only 0 zone outages instead of 1');
     await expect(page.getByTestId('plan-preview').getByRole('heading')).toHaveText(`Replace ${victim} (${down}) by a new replica in europe-west1-b: remove it, then add the new one`);

@@ -174,7 +174,8 @@ function api(ip: string, reqPath: string, opts: { method?: string; body?: unknow
         servername: 'kubernetes',
         ...(opts.clientCert === false ? {} : { cert: pki.kubecfgCert, key: pki.kubecfgKey }),
         agent: false,
-        timeout: 2_000,
+        // Longer than the API server's own 2 s readiness check of etcd, which answers 500 only once that gave up.
+        timeout: 5_000,
         headers: payload ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) } : {},
       },
       (res) => {

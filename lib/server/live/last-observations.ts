@@ -25,12 +25,15 @@ export class LastObservations {
     this.views.set(view.id, view);
   }
 
-  /** Replicas whose probes went unanswered (health unknown, not because of access) in the cluster's last observation. */
+  /**
+   * Replicas whose health was unknown in the cluster's last observation: their probes went unanswered, or Quorum could
+   * not get in (port 22 silent in a lost zone reads so once the SSH connect has given up). A planning observation
+   * gives them the live deadline instead of waiting the long one for them.
+   */
   silentReplicas(id: string): Set<string> {
     const view = this.views.get(id);
     if (!view) return new Set();
-    const a = view.assessment;
-    return new Set(Object.entries(a.replicaHealth).flatMap(([name, health]) => (health === 'unknown' && !a.findings.some((f) => f.code === 'NoAccess' && f.subject === name) ? [name] : [])));
+    return new Set(Object.entries(view.assessment.replicaHealth).flatMap(([name, health]) => (health === 'unknown' ? [name] : [])));
   }
 
   /** The last view of the cluster, if one was made within `maxAgeMs`. */

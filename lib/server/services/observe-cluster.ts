@@ -182,6 +182,9 @@ function startReplicaProbes(c: Container, project: string, instance: InstanceInf
     const started = performance.now();
     return c.etcd.status(endpoint, creds.etcd[cluster], timeout).then((status) => {
       // The deadline follows these: answers by their duration, time-outs at the deadline they had (probe-deadline.ts).
+      // Not a replica already known silent (a zone down): its time-outs say nothing about this host's latency, and
+      // would stretch every other probe's deadline to the ceiling.
+      if (silent.has(instance.name)) return status;
       if (status.ok) c.probeLatency.record(performance.now() - started);
       else if (isTimeoutError(status.error)) c.probeLatency.record(timeout);
       return status;
