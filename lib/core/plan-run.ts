@@ -39,6 +39,13 @@ export const STEP_SECONDS: Record<StepKind, number> = {
   verify: 5,
 };
 
+/**
+ * How long a new forwarding rule takes to forward when QUORUM_LB_PROPAGATION_SECONDS does not say: the sandbox's
+ * default SANDBOX_LB_DELAY_MS, and the ~20 minutes GCE takes (reference/ha-masters.md). The step that waits for it and
+ * the plan's estimate read the same numbers.
+ */
+export const DEFAULT_LB_PROPAGATION_SECONDS = { sandbox: 20, gce: 20 * 60 } as const;
+
 /** The plan's expected duration: its steps' typical times, and the load balancer's propagation where it waits for it. */
 export function estimatePlanSeconds(steps: readonly Pick<PlanStep, 'kind'>[], lbPropagationSeconds: number): number {
   return steps.reduce((sum, s) => sum + (s.kind === 'await-cluster-address' ? lbPropagationSeconds : STEP_SECONDS[s.kind]), 0);

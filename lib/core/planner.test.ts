@@ -193,7 +193,7 @@ describe('warnings', () => {
       intent: { kind: 'scale', replicas: 3 },
       // The static IP moves to the load balancer: the cluster address is away for the propagation (20 min by default).
       warnings: ['ClusterAddressUnreachable'],
-      says: /^The cluster address 35\.0\.0\.1 does not answer for about 21 minutes while the static IP moves from staging-master-b01 to the new load balancer/,
+      says: /^The cluster address 35\.0\.0\.1 does not answer for about 20 min 30 s while the static IP moves from staging-master-b01 to the new load balancer/,
     },
   ];
   it.each(rows)('$name', ({ spec, intent, warnings, says }) => {

@@ -49,9 +49,9 @@ import { LEARNER_MIN_VERSION, lowestEtcdVersion, supportsLearners } from './etcd
 import { votersOf, layoutOf, replicasPerZone, toleranceOf, type Layout, type LayoutReplica, type Tolerance } from './layout';
 import { faultTolerance, quorumOf } from './quorum';
 import { isReplicaName, regionOfZone, type Topology } from './topology';
-import { listOf } from './format';
+import { formatDuration, listOf } from './format';
 import { dryRunWorldOf, emptyDryRunWorld, listPlanCalls, type PlanCalls } from './dry-run';
-import { estimatePlanSeconds, planFingerprint, STEP_SECONDS } from './plan-run';
+import { DEFAULT_LB_PROPAGATION_SECONDS, estimatePlanSeconds, planFingerprint, STEP_SECONDS } from './plan-run';
 
 // --- Intents ------------------------------------------------------------------------------------------------
 
@@ -224,14 +224,14 @@ export function planOperation(input: PlanInput): PlanResult {
   if (partition) return partition;
   const draft = planIntent(ctx, layout, intent);
   if (!draft.ok) return draft;
-  const lbSeconds = input.lbPropagationSeconds ?? DEFAULT_LB_PROPAGATION_SECONDS;
+  const lbSeconds = input.lbPropagationSeconds ?? DEFAULT_LB_PROPAGATION_SECONDS.gce;
   const moves = draft.plan.steps.find((s) => s.kind === 'move-first-replica-to-ephemeral-ip');
   const warnings: PlanWarning[] = moves
     ? [
         ...draft.plan.warnings,
         {
           code: 'ClusterAddressUnreachable',
-          message: `The cluster address ${t.staticAddress?.address ?? `(${ctx.masterName}-ip)`} does not answer for about ${formatSeconds(lbSeconds + STEP_SECONDS['move-first-replica-to-ephemeral-ip'])} while the static IP moves from ${String(moves.params.name)} to the new load balancer: kubectl, the nodes' kubelets and anything else using it lose the API server meanwhile.`,
+          message: `The cluster address ${t.staticAddress?.address ?? `(${ctx.masterName}-ip)`} does not answer for about ${formatDuration((lbSeconds + STEP_SECONDS['move-first-replica-to-ephemeral-ip']) * 1_000)} while the static IP moves from ${String(moves.params.name)} to the new load balancer: kubectl, the nodes' kubelets and anything else using it lose the API server meanwhile.`,
         },
       ]
     : draft.plan.warnings;
@@ -239,15 +239,8 @@ export function planOperation(input: PlanInput): PlanResult {
   return { ok: true, plan: withRunFacts(plan, ctx.newNames.slice(0, ctx.namesUsed), lbSeconds) };
 }
 
-/** The sandbox's and a careful Compute Engine default differ (20 s, 20 min): the server passes the configured one. */
-const DEFAULT_LB_PROPAGATION_SECONDS = 20 * 60;
-
 function withRunFacts(plan: Omit<Plan, 'newNames' | 'fingerprint' | 'etaSeconds'>, newNames: string[], lbSeconds: number): Plan {
   return { ...plan, newNames, fingerprint: planFingerprint(plan), etaSeconds: estimatePlanSeconds(plan.steps, lbSeconds) };
-}
-
-function formatSeconds(s: number): string {
-  return s < 120 ? `${s} s` : `${Math.round(s / 60)} minutes`;
 }
 
 function planIntent(ctx: Ctx, layout: Layout, intent: ClusterIntent): Draft {
@@ -1052,5 +1045,5 @@ export function planCreateCluster(input: {
     kubeUpCommand: command,
     calls: listPlanCalls(steps, emptyDryRunWorld(input.project ?? '(project)', region), masterName),
   };
-  return { ok: true, plan: withRunFacts(plan, [], DEFAULT_LB_PROPAGATION_SECONDS) };
+  return { ok: true, plan: withRunFacts(plan, [], DEFAULT_LB_PROPAGATION_SECONDS.gce) };
 }

@@ -76,8 +76,3 @@ export function holdOverSilence(
   if (held.length === 0) return { topology: current, held };
   return { topology: { ...current, replicas, etcd, ...kube }, held };
 }
-
-/** Words for the page: `etcd main of prod-master-abc` / `the etcd main member list`. */
-export function describeHeldProbe(h: HeldProbe): string {
-  return h.replica === null ? `the ${h.probe}` : `${h.probe} of ${h.replica}`;
-}

@@ -31,9 +31,12 @@ describe('LastObservations', () => {
 
   it('gives a first paint the last view only while it is recent, and never lets an older one replace a newer one', () => {
     const o = new LastObservations();
+    expect(o.observedAt(ID)).toBeUndefined();
     const newer = observe(o, 10);
     o.remember({ ...newer, topology: { ...newer.topology, observedAt: at(5) } });
     expect(o.latest(ID, Date.parse(at(12)), 5_000)?.topology.observedAt).toBe(at(10));
+    // When it was last observed (what the background monitor asks), never going back in time.
+    expect(o.observedAt(ID)).toBe(Date.parse(at(10)));
     expect(o.latest(ID, Date.parse(at(16)), 5_000)).toBeNull();
     expect(o.latest('other~r~m', Date.parse(at(12)), 5_000)).toBeNull();
   });

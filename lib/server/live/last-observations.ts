@@ -36,6 +36,12 @@ export class LastObservations {
     return new Set(Object.entries(view.assessment.replicaHealth).flatMap(([name, health]) => (health === 'unknown' ? [name] : [])));
   }
 
+  /** When the cluster was last observed (ms since epoch), by anyone; undefined before the first observation. */
+  observedAt(id: string): number | undefined {
+    const view = this.views.get(id);
+    return view ? Date.parse(view.topology.observedAt) : undefined;
+  }
+
   /** The last view of the cluster, if one was made within `maxAgeMs`. */
   latest(id: string, now: number, maxAgeMs: number): ClusterView | null {
     const view = this.views.get(id);

@@ -3,7 +3,7 @@ import { assessTopology } from '@/lib/core/assessment';
 import { buildTopology, prodSpec } from '@/lib/core/testing/topology-builder';
 import { clusterId } from '@/lib/core/topology';
 import type { ClusterView } from '@/lib/core/view';
-import { lastObservedAt, publishObservation, subscribeObservations } from './observations';
+import { publishObservation, subscribeObservations } from './observations';
 
 const unsubscribers: Array<() => void> = [];
 afterEach(() => {
@@ -45,13 +45,5 @@ describe('the observation bus', () => {
       ['[observations] a listener failed on an observation of sandbox-project~europe-west1~bus-master:', 'listener bug'],
       ['[observations] a listener failed on an observation of sandbox-project~europe-west1~bus-master:', 'async listener bug'],
     ]);
-  });
-
-  it('remembers when each cluster was last observed, never going back in time', () => {
-    const id = 'sandbox-project~europe-west1~remembered-master';
-    expect(lastObservedAt(id)).toBeUndefined();
-    publishObservation(view('2026-01-10T12:00:05.000Z', 'remembered-master'));
-    publishObservation(view('2026-01-10T12:00:04.000Z', 'remembered-master'));
-    expect(lastObservedAt(id)).toBe(Date.parse('2026-01-10T12:00:05.000Z'));
   });
 });

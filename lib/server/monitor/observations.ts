@@ -9,18 +9,14 @@ import type { ClusterView } from '@/lib/core/view';
 
 export type ObservationListener = (view: ClusterView) => void;
 
-type Bus = {
-  listeners: Set<ObservationListener>;
-  /** Per cluster id, when its latest published observation was made (ms since epoch). */
-  lastObservedAt: Map<string, number>;
-};
+type Bus = { listeners: Set<ObservationListener> };
 
 const KEY = Symbol.for('quorum.server.observations');
 type Holder = { [KEY]?: Bus };
 
 function bus(): Bus {
   const holder = globalThis as Holder;
-  holder[KEY] ??= { listeners: new Set(), lastObservedAt: new Map() };
+  holder[KEY] ??= { listeners: new Set() };
   return holder[KEY];
 }
 
@@ -40,10 +36,7 @@ export function subscribeObservations(listener: ObservationListener): () => void
  * observation that published it, nor the listeners after it.
  */
 export function publishObservation(view: ClusterView): void {
-  const b = bus();
-  const at = Date.parse(view.topology.observedAt);
-  if (Number.isFinite(at) && at > (b.lastObservedAt.get(view.id) ?? -Infinity)) b.lastObservedAt.set(view.id, at);
-  for (const listener of [...b.listeners]) {
+  for (const listener of [...bus().listeners]) {
     try {
       const returned: unknown = listener(view);
       if (returned instanceof Promise) returned.catch((error: unknown) => logListenerError(view.id, error));
@@ -51,11 +44,6 @@ export function publishObservation(view: ClusterView): void {
       logListenerError(view.id, error);
     }
   }
-}
-
-/** When the latest observation of a cluster published so far was made (ms since epoch), or undefined. */
-export function lastObservedAt(clusterId: string): number | undefined {
-  return bus().lastObservedAt.get(clusterId);
 }
 
 function logListenerError(clusterId: string, error: unknown): void {

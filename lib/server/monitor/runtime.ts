@@ -9,7 +9,7 @@ import { AlertEvaluator } from './alert-evaluator';
 import { QuorumMetrics } from './metrics';
 import { FleetMonitor } from './monitor';
 import { WebhookNotifier } from './notifier';
-import { lastObservedAt, subscribeObservations } from './observations';
+import { subscribeObservations } from './observations';
 
 // The server's monitoring, wired once per process: metrics and the alert evaluator on the observation bus, the
 // webhook notifier behind the evaluator, and the background monitor that keeps the bus fed while nobody looks.
@@ -62,7 +62,8 @@ function createMonitoring(c: Container): Monitoring {
     intervalMs: c.env.QUORUM_MONITOR_INTERVAL_MS,
     listClusters: () => fleetClusters(c),
     observe: (ref) => observeClusterView(ref, c),
-    lastObservedAt,
+    // Every observation passes through observeClusterView, which remembers it there.
+    lastObservedAt: (id) => c.observations.observedAt(id),
     describeError,
   });
   return { metrics, alerts, notifier, monitor, externalUrl };

@@ -30,6 +30,7 @@ import {
   loadCluster,
   memberOf,
   newReplicaOf,
+  probeReplica,
   peerUrl,
   replicaAddress,
   reportAndPause,
@@ -291,10 +292,7 @@ const awaitApiServer = (c: Container): StepExecutor => async (ctx) => {
   const deadline = started + API_SERVER_TIMEOUT_MS;
   for (;;) {
     throwIfAborted(ctx.signal);
-    const [etcd, probe] = await Promise.all([
-      Promise.all(CLUSTERS.map((cl) => c.etcd.status(c.endpoints.etcd(own, cl), view.etcd[cl], ETCD_CALL_MS))),
-      c.kube.probe(c.endpoints.apiServer(own), kube, ETCD_CALL_MS),
-    ]);
+    const { etcd, api: probe } = await probeReplica(c, view, own, kube);
     if (etcd.every((s) => s.ok) && probe.ready === true) {
       await ctx.log(`the API server of ${name} is ready after ${Math.round((Date.now() - started) / 100) / 10} s`);
       return { detail: { tookMs: Date.now() - started } };

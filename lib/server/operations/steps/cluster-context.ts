@@ -7,7 +7,7 @@ import 'server-only';
 // as the first attempt left it in memory. What a step is about to change it still reads right before
 // (getInstance, getDisk, the etcd member list).
 import { z } from 'zod';
-import { ETCD_CLUSTERS, parseClusterId, type ClusterRef, type EtcdClusterName, type EtcdMember } from '@/lib/core/topology';
+import { ETCD_CLUSTERS, parseClusterId, type ApiServerProbe, type ClusterRef, type EtcdClusterName, type EtcdMember, type EtcdMemberStatus } from '@/lib/core/topology';
 import type { ComputePort, InstanceInfo } from '@/lib/ports/compute';
 import type { EtcdAccess, EtcdEndpoint } from '@/lib/ports/etcd-admin';
 import type { KubeCredentials } from '@/lib/ports/kube-api';
@@ -115,6 +115,15 @@ export function voterEndpoints(c: Container, view: ClusterView, cluster: EtcdClu
     .map((r) => c.endpoints.etcd(addressOf(view, r), cluster));
   if (endpoints.length === 0) throw new Error(`no running replica of ${view.ref.masterName} to ask etcd ${cluster}`);
   return endpoints;
+}
+
+/** What one replica's own etcd members (main, events, in CLUSTERS order) and API server answer now, each through SSH. */
+export async function probeReplica(c: Container, view: ClusterView, own: ReplicaAddress, kube: KubeCredentials): Promise<{ etcd: EtcdMemberStatus[]; api: ApiServerProbe }> {
+  const [etcd, api] = await Promise.all([
+    Promise.all(CLUSTERS.map((cl) => c.etcd.status(c.endpoints.etcd(own, cl), view.etcd[cl], ETCD_CALL_MS))),
+    c.kube.probe(c.endpoints.apiServer(own), kube, ETCD_CALL_MS),
+  ]);
+  return { etcd, api };
 }
 
 /** The member of replica `name`: kube-up names it `etcd-<instance>` and advertises `https://<instance>:PORT`. */

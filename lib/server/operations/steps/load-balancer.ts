@@ -4,6 +4,7 @@ import 'server-only';
 // it again after a crash finds its effect and does nothing.
 import { connect as tlsConnect } from 'node:tls';
 import { z } from 'zod';
+import { DEFAULT_LB_PROPAGATION_SECONDS } from '@/lib/core/plan-run';
 import type { Container } from '@/lib/server/container';
 import type { StepCompensation, StepContext, StepExecutor } from '@/lib/server/operations/runner';
 import {
@@ -20,16 +21,9 @@ import {
   victimOf,
 } from './cluster-context';
 
-/**
- * How long a new forwarding rule is expected to take to forward when neither the step nor
- * QUORUM_LB_PROPAGATION_SECONDS says: the sandbox's default SANDBOX_LB_DELAY_MS, and the ~20 minutes GCE
- * takes (reference/ha-masters.md).
- */
-export const DEFAULT_LB_PROPAGATION_MS = { sandbox: 20_000, gce: 20 * 60_000 } as const;
-
-/** The propagation a plan expects (its ETA and the cluster-address warning): as configured, else the provider's default. */
+/** The propagation expected (the wait step, a plan's ETA and its warning): as configured, else the provider's default. */
 export function expectedLbPropagationSeconds(env: Pick<Container['env'], 'QUORUM_LB_PROPAGATION_SECONDS' | 'QUORUM_PROVIDER'>): number {
-  return env.QUORUM_LB_PROPAGATION_SECONDS ?? DEFAULT_LB_PROPAGATION_MS[env.QUORUM_PROVIDER] / 1_000;
+  return env.QUORUM_LB_PROPAGATION_SECONDS ?? DEFAULT_LB_PROPAGATION_SECONDS[env.QUORUM_PROVIDER];
 }
 
 async function instanceNamed(c: Container, ctx: StepContext, name: string) {
@@ -121,7 +115,7 @@ const awaitClusterAddress = (c: Container): StepExecutor => async (ctx) => {
   // The load balancer, not a replica: the dashboard may dial the static IP directly (a TLS handshake only).
   const port = c.endpoints.loadBalancerPort;
   const expectedSeconds = ctx.step.params.expectedSeconds;
-  const configuredMs = c.env.QUORUM_LB_PROPAGATION_SECONDS === undefined ? DEFAULT_LB_PROPAGATION_MS[c.env.QUORUM_PROVIDER] : c.env.QUORUM_LB_PROPAGATION_SECONDS * 1_000;
+  const configuredMs = expectedLbPropagationSeconds(c.env) * 1_000;
   const expectedMs = typeof expectedSeconds === 'number' && expectedSeconds > 0 ? expectedSeconds * 1_000 : configuredMs;
   const rule = forwardingRuleDetail.safeParse(ctx.results[siblingStepId(ctx, 'create-forwarding-rule')]);
   const since = rule.success && rule.data.createdAtMs !== null ? rule.data.createdAtMs : Date.now();

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { memberIdHex } from '@/lib/core/format';
 import type { Container } from '@/lib/server/container';
 import type { StepExecutor } from '@/lib/server/operations/runner';
-import { CLUSTERS, clusterRefOf, ETCD_CALL_MS, findReplica, loadCluster, memberOf, reportAndPause, siblingStepId, stringParam, throwIfAborted, voterEndpoints, addressOf } from './cluster-context';
+import { addressOf, CLUSTERS, clusterRefOf, ETCD_CALL_MS, findReplica, loadCluster, memberOf, probeReplica, reportAndPause, siblingStepId, stringParam, throwIfAborted, voterEndpoints } from './cluster-context';
 
 /** A VM boots and etcd replays its WAL within seconds in the sandbox; a real VM may take a couple of minutes. */
 const REJOIN_TIMEOUT_MS = 5 * 60_000;
@@ -58,11 +58,7 @@ function describeMembers(members: Record<string, string>): string {
 async function answersNow(c: Container, view: Awaited<ReturnType<typeof loadCluster>>, name: string): Promise<boolean> {
   const instance = findReplica(view, name);
   if (!instance || !view.kube) return false;
-  const own = addressOf(view, instance);
-  const [etcd, api] = await Promise.all([
-    Promise.all(CLUSTERS.map((cl) => c.etcd.status(c.endpoints.etcd(own, cl), view.etcd[cl], ETCD_CALL_MS))),
-    c.kube.probe(c.endpoints.apiServer(own), view.kube, ETCD_CALL_MS),
-  ]);
+  const { etcd, api } = await probeReplica(c, view, addressOf(view, instance), view.kube);
   return etcd.every((s) => s.ok) && api.ready === true;
 }
 
@@ -82,11 +78,7 @@ const awaitReplicaRejoined = (c: Container): StepExecutor => async (ctx) => {
     const instance = findReplica(view, name);
     let waitingFor = `${name} to be RUNNING`;
     if (instance?.status === 'RUNNING' && view.kube) {
-      const own = addressOf(view, instance);
-      const [statuses, api] = await Promise.all([
-        Promise.all(CLUSTERS.map((cl) => c.etcd.status(c.endpoints.etcd(own, cl), view.etcd[cl], ETCD_CALL_MS))),
-        c.kube.probe(c.endpoints.apiServer(own), view.kube, ETCD_CALL_MS),
-      ]);
+      const { etcd: statuses, api } = await probeReplica(c, view, addressOf(view, instance), view.kube);
       const problems: string[] = [];
       for (const [i, cluster] of CLUSTERS.entries()) {
         const s = statuses[i];
