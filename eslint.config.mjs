@@ -5,15 +5,41 @@ import nextTs from 'eslint-config-next/typescript';
 // import (aliases and relative paths alike) to a file before it checks the zone.
 const boundaries = [
   // Server actions ('use server' files in lib/actions) are how client code calls the server, so they are allowed.
-  { target: ['./components', './lib/client'], from: ['./lib/server', './lib/adapters', './sandbox'], message: 'Client code must not import server code or the sandbox.' },
-  { target: ['./app', './lib'], from: './sandbox', message: 'The sandbox is a separate process, reached over HTTP only.' },
-  { target: './lib/core', from: ['./app', './components', './lib/client', './lib/server', './lib/adapters', './lib/actions', './lib/ports', './sandbox', './e2e', './tests', './bench'], message: 'lib/core imports nothing of the project but itself.' },
+  {
+    target: ['./components', './lib/client'],
+    from: ['./lib/server', './lib/adapters', './sandbox'],
+    message: 'Client code must not import server code or the sandbox.',
+  },
+  {
+    target: ['./app', './lib'],
+    from: './sandbox',
+    message: 'The sandbox is a separate process, reached over HTTP only.',
+  },
+  {
+    target: './lib/core',
+    from: [
+      './app',
+      './components',
+      './lib/client',
+      './lib/server',
+      './lib/adapters',
+      './lib/actions',
+      './lib/ports',
+      './sandbox',
+      './e2e',
+      './tests',
+      './bench',
+    ],
+    message: 'lib/core imports nothing of the project but itself.',
+  },
 ];
 
 const config = [
   ...nextVitals,
   ...nextTs,
-  { ignores: ['.next/**', 'node_modules/**', '.quorum/**', 'test-results/**', 'playwright-report/**', 'next-env.d.ts'] },
+  {
+    ignores: ['.next/**', 'node_modules/**', '.quorum/**', 'test-results/**', 'playwright-report/**', 'next-env.d.ts'],
+  },
   {
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
@@ -31,12 +57,18 @@ const config = [
     // The domain core is pure: nothing of the project but itself, no I/O, no framework.
     files: ['lib/core/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [
-          { group: ['node:*', 'fs', 'path', 'http', 'https', 'net', 'child_process'], message: 'lib/core does no I/O.' },
-          { group: ['react', 'react-dom', 'next', 'next/*'], message: 'lib/core does not depend on a framework.' },
-        ],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['node:*', 'fs', 'path', 'http', 'https', 'net', 'child_process'],
+              message: 'lib/core does no I/O.',
+            },
+            { group: ['react', 'react-dom', 'next', 'next/*'], message: 'lib/core does not depend on a framework.' },
+          ],
+        },
+      ],
     },
   },
   {

@@ -16,7 +16,9 @@ export async function register() {
   // Before anything writes there: the data dir 0700, every key and secret in it 0600, however they were left.
   const { securePrivateDataDir } = await import('@/lib/server/data-dir');
   for (const t of securePrivateDataDir(container().env.QUORUM_DATA_DIR)) {
-    console.log(`[quorum] ${t.path} was ${t.from.toString(8).padStart(4, '0')}, now ${t.to.toString(8).padStart(4, '0')} (owner only)`);
+    console.log(
+      `[quorum] ${t.path} was ${t.from.toString(8).padStart(4, '0')}, now ${t.to.toString(8).padStart(4, '0')} (owner only)`,
+    );
   }
   // Quorum's own IAM permissions, asked now and every 5 minutes (Settings shows what is missing).
   container().permissions.start();
@@ -34,7 +36,8 @@ export async function register() {
   // when it ends).
   const { anonymousRefusalFold } = await import('@/lib/server/audit/anonymous-refusals');
   const closed = await (await anonymousRefusalFold()).resume();
-  if (closed > 0) console.log(`[quorum] wrote the counts of ${closed} minutes of anonymous refusals left open by the last stop`);
+  if (closed > 0)
+    console.log(`[quorum] wrote the counts of ${closed} minutes of anonymous refusals left open by the last stop`);
   const { resumeInterruptedOperations } = await import('@/lib/server/operations/runtime');
   await resumeInterruptedOperations();
 }

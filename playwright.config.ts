@@ -28,7 +28,15 @@ export default defineConfig({
     baseURL: `http://127.0.0.1:${E2E.appPort}`,
     launchOptions: {
       executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     },
     viewport: { width: 1440, height: 1000 },
     // Signed in as the bootstrap admin (e2e/global-setup.ts); e2e/auth.spec.ts signs in as others itself.

@@ -18,7 +18,12 @@ export function proxy(request: NextRequest) {
   Object.assign(headers, routeHandlerCacheHeaders(pathname));
 
   const verdict = checkRequestOrigin(
-    { method: request.method, origin: request.headers.get('origin'), host: request.headers.get('host'), forwardedHost: request.headers.get('x-forwarded-host') },
+    {
+      method: request.method,
+      origin: request.headers.get('origin'),
+      host: request.headers.get('host'),
+      forwardedHost: request.headers.get('x-forwarded-host'),
+    },
     env.QUORUM_ALLOWED_ORIGINS,
   );
   if (!verdict.ok) return NextResponse.json({ code: 'Forbidden', message: verdict.message }, { status: 403, headers });

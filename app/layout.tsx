@@ -40,15 +40,33 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
             {/* Below sm the links take a row of their own under the name and the user's controls. */}
             <div className="mx-auto flex max-w-7xl flex-wrap items-center gap-x-6 gap-y-2 px-4 py-3 sm:px-6">
               <Link href="/" className="flex items-center gap-2 font-semibold tracking-tight">
-                <span aria-hidden className="inline-block h-3 w-3 rounded-full bg-emerald-500 ring-4 ring-emerald-100" />
+                <span
+                  aria-hidden
+                  className="inline-block h-3 w-3 rounded-full bg-emerald-500 ring-4 ring-emerald-100"
+                />
                 Quorum
               </Link>
               {signedIn && (
-                <nav aria-label="Main" className="order-last flex w-full gap-4 text-sm text-slate-600 sm:order-none sm:w-auto">
-                  <Link href="/" className="hover:text-slate-900">Clusters</Link>
-                  <Link href="/audit" className="hover:text-slate-900">Audit</Link>
-                  {signedIn.role === 'admin' && <Link href="/users" className="hover:text-slate-900">Users</Link>}
-                  {signedIn.role === 'admin' && <Link href="/settings" className="hover:text-slate-900">Settings</Link>}
+                <nav
+                  aria-label="Main"
+                  className="order-last flex w-full gap-4 text-sm text-slate-600 sm:order-none sm:w-auto"
+                >
+                  <Link href="/" className="hover:text-slate-900">
+                    Clusters
+                  </Link>
+                  <Link href="/audit" className="hover:text-slate-900">
+                    Audit
+                  </Link>
+                  {signedIn.role === 'admin' && (
+                    <Link href="/users" className="hover:text-slate-900">
+                      Users
+                    </Link>
+                  )}
+                  {signedIn.role === 'admin' && (
+                    <Link href="/settings" className="hover:text-slate-900">
+                      Settings
+                    </Link>
+                  )}
                 </nav>
               )}
               <div className="ml-auto flex min-w-0 items-center gap-3">

@@ -55,7 +55,15 @@ import https from 'node:https';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { AddressesClient, DisksClient, InstancesClient, RegionOperationsClient, SubnetworksClient, TargetPoolsClient, ZoneOperationsClient } from '@google-cloud/compute';
+import {
+  AddressesClient,
+  DisksClient,
+  InstancesClient,
+  RegionOperationsClient,
+  SubnetworksClient,
+  TargetPoolsClient,
+  ZoneOperationsClient,
+} from '@google-cloud/compute';
 import { noop } from 'cockatiel';
 import { Etcd3 } from 'etcd3';
 import { TwinEtcdForwards } from '../tests/support/twin-forward';
@@ -123,8 +131,16 @@ type Member = { name: string; ip: string; addr: Record<Cluster, string> };
 const etcdAddress = (m: Member, cluster: Cluster) => m.addr[cluster];
 /** One relay per (instance, cluster) for the whole bench run. */
 const forwards = new TwinEtcdForwards(NET);
-async function twinMember<T extends { name: string; ip: string }>(m: T): Promise<T & { addr: Record<Cluster, string> }> {
-  return { ...m, addr: { main: (await forwards.endpoint(m.name, 'main')).address, events: (await forwards.endpoint(m.name, 'events')).address } };
+async function twinMember<T extends { name: string; ip: string }>(
+  m: T,
+): Promise<T & { addr: Record<Cluster, string> }> {
+  return {
+    ...m,
+    addr: {
+      main: (await forwards.endpoint(m.name, 'main')).address,
+      events: (await forwards.endpoint(m.name, 'events')).address,
+    },
+  };
 }
 
 // --- numbers ---------------------------------------------------------------------------------------------
@@ -174,7 +190,11 @@ type Pems = { caCert: string; clientCert: string; clientKey: string };
 
 /** etcdctl over mutual TLS to etcd main: through the members' relays into their loopback, verifying 127.0.0.1. */
 async function etcdctlJson(creds: Pems, addresses: string[], args: string[]): Promise<unknown> {
-  return etcdctlJsonAt(creds, addresses.map((a) => `https://${a}`), args);
+  return etcdctlJsonAt(
+    creds,
+    addresses.map((a) => `https://${a}`),
+    args,
+  );
 }
 
 async function etcdctlJsonAt(creds: Pems, endpoints: string[], args: string[]): Promise<unknown> {
@@ -185,11 +205,22 @@ async function etcdctlJsonAt(creds: Pems, endpoints: string[], args: string[]): 
       writeFileSync(p, pem, { mode: 0o600 });
       return p;
     };
-    const certArgs = ['--cacert', file('ca.crt', creds.caCert), '--cert', file('client.crt', creds.clientCert), '--key', file('client.key', creds.clientKey)];
-    const { stdout } = await run('etcdctl', ['--endpoints', endpoints.join(','), ...certArgs, '--command-timeout', '10s', ...args, '-w', 'json'], {
-      env: { ...process.env, ETCDCTL_API: '3' },
-      timeout: 30_000,
-    });
+    const certArgs = [
+      '--cacert',
+      file('ca.crt', creds.caCert),
+      '--cert',
+      file('client.crt', creds.clientCert),
+      '--key',
+      file('client.key', creds.clientKey),
+    ];
+    const { stdout } = await run(
+      'etcdctl',
+      ['--endpoints', endpoints.join(','), ...certArgs, '--command-timeout', '10s', ...args, '-w', 'json'],
+      {
+        env: { ...process.env, ETCDCTL_API: '3' },
+        timeout: 30_000,
+      },
+    );
     // uint64 member ids do not fit a JS number; they are not read here, so any precision loss is harmless.
     return JSON.parse(stdout);
   } finally {
@@ -197,13 +228,20 @@ async function etcdctlJsonAt(creds: Pems, endpoints: string[], args: string[]): 
   }
 }
 
-const endpointStatusSchema = z.array(z.object({ Endpoint: z.string(), Status: z.object({ dbSize: z.number(), dbSizeInUse: z.number().optional() }) }));
+const endpointStatusSchema = z.array(
+  z.object({ Endpoint: z.string(), Status: z.object({ dbSize: z.number(), dbSizeInUse: z.number().optional() }) }),
+);
 const countSchema = z.object({ count: z.number().default(0) });
 
 /** What etcdctl (not Quorum's client) says about the database of each endpoint. */
 async function describeDatabases(creds: Pems, endpoints: string[]): Promise<string> {
   const statuses = endpointStatusSchema.parse(await etcdctlJson(creds, endpoints, ['endpoint', 'status']));
-  return statuses.map((s) => `${s.Endpoint} db ${megabytes(s.Status.dbSize)} (in use ${s.Status.dbSizeInUse === undefined ? '?' : megabytes(s.Status.dbSizeInUse)})`).join('; ');
+  return statuses
+    .map(
+      (s) =>
+        `${s.Endpoint} db ${megabytes(s.Status.dbSize)} (in use ${s.Status.dbSizeInUse === undefined ? '?' : megabytes(s.Status.dbSizeInUse)})`,
+    )
+    .join('; ');
 }
 
 function etcdClient(member: Member, cluster: Cluster, creds: Pems): Etcd3 {
@@ -211,7 +249,13 @@ function etcdClient(member: Member, cluster: Cluster, creds: Pems): Etcd3 {
   return new Etcd3({
     hosts: `${tls ? 'https' : 'http'}://${etcdAddress(member, cluster)}`,
     ...(tls
-      ? { credentials: { rootCertificate: Buffer.from(creds.caCert), certChain: Buffer.from(creds.clientCert), privateKey: Buffer.from(creds.clientKey) } }
+      ? {
+          credentials: {
+            rootCertificate: Buffer.from(creds.caCert),
+            certChain: Buffer.from(creds.clientCert),
+            privateKey: Buffer.from(creds.clientKey),
+          },
+        }
       : {}),
     // As the reference recommends for admin clients: no breaker, so a refused call does not fail the next.
     faultHandling: { host: () => noop, global: noop },
@@ -240,7 +284,13 @@ async function fillEtcdMain(members: Member[], creds: Pems): Promise<number> {
   } finally {
     client.close();
   }
-  return countSchema.parse(await etcdctlJson(creds, members.map((m) => etcdAddress(m, 'main')), ['get', FILL_PREFIX, '--prefix', '--keys-only'])).count;
+  return countSchema.parse(
+    await etcdctlJson(
+      creds,
+      members.map((m) => etcdAddress(m, 'main')),
+      ['get', FILL_PREFIX, '--prefix', '--keys-only'],
+    ),
+  ).count;
 }
 
 // --- the direct script ---------------------------------------------------------------------------------
@@ -265,7 +315,13 @@ type ComputeClients = {
 };
 
 function computeClients(): ComputeClients {
-  const opts = { apiEndpoint: '127.0.0.1', port: PORT, protocol: 'http', fallback: true, authClient: new googleAuthLibrary.PassThroughClient() };
+  const opts = {
+    apiEndpoint: '127.0.0.1',
+    port: PORT,
+    protocol: 'http',
+    fallback: true,
+    authClient: new googleAuthLibrary.PassThroughClient(),
+  };
   return {
     instances: new InstancesClient(opts),
     addresses: new AddressesClient(opts),
@@ -284,7 +340,11 @@ async function operationDone(gce: ComputeClients, result: readonly unknown[]): P
   while (op.status !== 'DONE') {
     const [next] = op.zone
       ? await gce.zoneOperations.wait({ project: PROD.project, zone: lastSegment(op.zone), operation: op.name })
-      : await gce.regionOperations.wait({ project: PROD.project, region: lastSegment(op.region ?? ''), operation: op.name });
+      : await gce.regionOperations.wait({
+          project: PROD.project,
+          region: lastSegment(op.region ?? ''),
+          operation: op.name,
+        });
     op = operationSchema.parse(next);
   }
   const failure = op.error?.errors?.[0];
@@ -324,13 +384,18 @@ async function directAdd(d: DirectScript): Promise<RoundResult> {
   ).sort((a, b) => a.name.localeCompare(b.name));
   const source = replicas.find((r) => r.metadata['kube-env'] !== undefined);
   const staticIp = addresses.find((a) => a.name === `${masterName}-ip`)?.address;
-  if (!source || !staticIp || !subnet.ipCidrRange) throw new Error('prod has no replica with kube-env, no static IP or no subnetwork');
-  const used = new Set([...instances.map((i) => i.networkInterfaces?.[0]?.networkIP ?? ''), ...addresses.map((a) => a.address ?? '')]);
+  if (!source || !staticIp || !subnet.ipCidrRange)
+    throw new Error('prod has no replica with kube-env, no static IP or no subnetwork');
+  const used = new Set([
+    ...instances.map((i) => i.networkInterfaces?.[0]?.networkIP ?? ''),
+    ...addresses.map((a) => a.address ?? ''),
+  ]);
   const internalIp = lowestFreeHost(subnet.ipCidrRange, used);
   if (!internalIp) throw new Error('no free internal IP');
   const taken = new Set(instances.map((i) => i.name));
   let name = '';
-  do name = `${masterName}-${Array.from({ length: 3 }, () => 'abcdefghijklmnopqrstuvwxyz0123456789'[randomInt(36)]).join('')}`;
+  do
+    name = `${masterName}-${Array.from({ length: 3 }, () => 'abcdefghijklmnopqrstuvwxyz0123456789'[randomInt(36)]).join('')}`;
   while (taken.has(name));
   const sourceCreds = readMasterMetadata(source.metadata);
   const creds = sourceCreds?.etcd?.main;
@@ -340,7 +405,11 @@ async function directAdd(d: DirectScript): Promise<RoundResult> {
   phases.end('prepare (lists, free IP, disk size)');
 
   // 2. Certificates and metadata.
-  const { metadata } = await buildReplicaMetadata(source.metadata, { name }, replicas.map((r) => r.name));
+  const { metadata } = await buildReplicaMetadata(
+    source.metadata,
+    { name },
+    replicas.map((r) => r.name),
+  );
   phases.end('issue-certificates');
 
   const voterClient = (m: Member, cluster: Cluster) => {
@@ -377,14 +446,24 @@ async function directAdd(d: DirectScript): Promise<RoundResult> {
   const memberIds: Partial<Record<Cluster, string>> = {};
   for (const cluster of CLUSTERS) {
     // Peers by instance name, as kube-up advertises them.
-    const added = await voter(cluster).cluster.memberAdd({ peerURLs: [`https://${name}:${PEER_PORTS[cluster]}`], isLearner: true }, deadline());
+    const added = await voter(cluster).cluster.memberAdd(
+      { peerURLs: [`https://${name}:${PEER_PORTS[cluster]}`], isLearner: true },
+      deadline(),
+    );
     memberIds[cluster] = added.member.ID;
   }
   phases.end('add-learner');
 
   // 4. Disk, instance, target pool.
   const diskSizeGb = String(sourceDisk.sizeGb ?? 20);
-  await operationDone(gce, await gce.disks.insert({ project, zone: ZONE, diskResource: { name: `${name}-pd`, sizeGb: diskSizeGb, type: `zones/${ZONE}/diskTypes/pd-ssd` } }));
+  await operationDone(
+    gce,
+    await gce.disks.insert({
+      project,
+      zone: ZONE,
+      diskResource: { name: `${name}-pd`, sizeGb: diskSizeGb, type: `zones/${ZONE}/diskTypes/pd-ssd` },
+    }),
+  );
   phases.end('create-disk');
   await operationDone(
     gce,
@@ -395,11 +474,29 @@ async function directAdd(d: DirectScript): Promise<RoundResult> {
         name,
         machineType: `zones/${ZONE}/machineTypes/n1-standard-1`,
         disks: [
-          { boot: true, autoDelete: true, initializeParams: { sourceImage: 'projects/cos-cloud/global/images/family/cos-stable', diskSizeGb: '20', diskType: `zones/${ZONE}/diskTypes/pd-standard` } },
-          { source: `projects/${project}/zones/${ZONE}/disks/${name}-pd`, deviceName: 'master-pd', mode: 'READ_WRITE', autoDelete: false },
+          {
+            boot: true,
+            autoDelete: true,
+            initializeParams: {
+              sourceImage: 'projects/cos-cloud/global/images/family/cos-stable',
+              diskSizeGb: '20',
+              diskType: `zones/${ZONE}/diskTypes/pd-standard`,
+            },
+          },
+          {
+            source: `projects/${project}/zones/${ZONE}/disks/${name}-pd`,
+            deviceName: 'master-pd',
+            mode: 'READ_WRITE',
+            autoDelete: false,
+          },
         ],
         networkInterfaces: [
-          { network: 'global/networks/default', subnetwork: `regions/${region}/subnetworks/default`, networkIP: internalIp, accessConfigs: [{ name: 'external-nat', type: 'ONE_TO_ONE_NAT' }] },
+          {
+            network: 'global/networks/default',
+            subnetwork: `regions/${region}/subnetworks/default`,
+            networkIP: internalIp,
+            accessConfigs: [{ name: 'external-nat', type: 'ONE_TO_ONE_NAT' }],
+          },
         ],
         tags: { items: source.tags },
         metadata: { items: metadata },
@@ -414,13 +511,20 @@ async function directAdd(d: DirectScript): Promise<RoundResult> {
       project,
       region,
       targetPool: masterName,
-      targetPoolsAddInstanceRequestResource: { instances: [{ instance: `https://www.googleapis.com/compute/v1/projects/${project}/zones/${ZONE}/instances/${name}` }] },
+      targetPoolsAddInstanceRequestResource: {
+        instances: [
+          { instance: `https://www.googleapis.com/compute/v1/projects/${project}/zones/${ZONE}/instances/${name}` },
+        ],
+      },
     }),
   );
   phases.end('add-to-target-pool');
 
   const newMember = await twinMember({ name, ip: internalIp });
-  const own = Object.fromEntries(CLUSTERS.map((cl) => [cl, etcdClient(newMember, cl, creds)])) as Record<Cluster, Etcd3>;
+  const own = Object.fromEntries(CLUSTERS.map((cl) => [cl, etcdClient(newMember, cl, creds)])) as Record<
+    Cluster,
+    Etcd3
+  >;
   const statusOf = async (client: Etcd3) => {
     try {
       const s = await client.maintenance.status(deadline());
@@ -437,8 +541,16 @@ async function directAdd(d: DirectScript): Promise<RoundResult> {
     for (;;) {
       const states = await Promise.all(
         CLUSTERS.map(async (cluster) => {
-          const [voters, learner] = await Promise.all([Promise.all(replicas.map((r) => statusOf(voterClient(r, cluster)))), statusOf(own[cluster])]);
-          return { cluster, leader: Math.max(0, ...voters.map((s) => s.raftIndex)), learner: learner.raftIndex, dbSize: learner.dbSize };
+          const [voters, learner] = await Promise.all([
+            Promise.all(replicas.map((r) => statusOf(voterClient(r, cluster)))),
+            statusOf(own[cluster]),
+          ]);
+          return {
+            cluster,
+            leader: Math.max(0, ...voters.map((s) => s.raftIndex)),
+            learner: learner.raftIndex,
+            dbSize: learner.dbSize,
+          };
         }),
       );
       if (states.every((s) => s.learner > 0 && s.learner >= (target[s.cluster] ?? Infinity))) {
@@ -471,9 +583,19 @@ async function directAdd(d: DirectScript): Promise<RoundResult> {
     const readyz = () =>
       new Promise<boolean>((resolve) => {
         const client = 'bearerToken' in kubeCreds ? {} : { cert: kubeCreds.clientCert, key: kubeCreds.clientKey };
-        const headers: Record<string, string> = 'bearerToken' in kubeCreds ? { authorization: `Bearer ${kubeCreds.bearerToken}` } : {};
+        const headers: Record<string, string> =
+          'bearerToken' in kubeCreds ? { authorization: `Bearer ${kubeCreds.bearerToken}` } : {};
         const req = https.get(
-          { host: internalIp, port: API_SERVER_PORT, path: '/readyz', servername: 'kubernetes', ca: kubeCreds.caCert, ...client, headers, signal: AbortSignal.timeout(ETCD_CALL_MS) },
+          {
+            host: internalIp,
+            port: API_SERVER_PORT,
+            path: '/readyz',
+            servername: 'kubernetes',
+            ca: kubeCreds.caCert,
+            ...client,
+            headers,
+            signal: AbortSignal.timeout(ETCD_CALL_MS),
+          },
           (res) => {
             res.resume();
             resolve(res.statusCode === 200);
@@ -512,7 +634,9 @@ class Refused extends Error {
 // --- main ----------------------------------------------------------------------------------------------
 
 async function main() {
-  console.log(`Starting a sandbox for the add-replica benchmark (port ${PORT}, net ${NET}; seeding takes a little while)…`);
+  console.log(
+    `Starting a sandbox for the add-replica benchmark (port ${PORT}, net ${NET}; seeding takes a little while)…`,
+  );
   const sandbox = await startSandbox({ port: PORT, net: NET, dataDir: DATA_DIR });
   // Loaded only now: the server modules read process.env (set above) when they load.
   const { container } = await import('../lib/server/container');
@@ -526,7 +650,22 @@ async function main() {
     c.compute = profile.wrap(c.compute, 'compute');
     c.etcd = profile.wrap(c.etcd, 'etcd');
     c.kube = profile.wrap(c.kube, 'kube');
-    const storeMethods = ['createOperation', 'getOperation', 'lockHolder', 'markOperationRunning', 'markStepRunning', 'markStepDone', 'setStepProgress', 'appendLog', 'steps', 'finishOperation', 'addAudit', 'operationSecret', 'putOperationSecretOnce', 'deleteOperationSecrets'];
+    const storeMethods = [
+      'createOperation',
+      'getOperation',
+      'lockHolder',
+      'markOperationRunning',
+      'markStepRunning',
+      'markStepDone',
+      'setStepProgress',
+      'appendLog',
+      'steps',
+      'finishOperation',
+      'addAudit',
+      'operationSecret',
+      'putOperationSecretOnce',
+      'deleteOperationSecrets',
+    ];
     profile.patch(c.store, 'store', storeMethods, (method, args) => {
       if (method === 'markStepRunning') profile.label = `step ${String(args[1])}`;
     });
@@ -538,22 +677,34 @@ async function main() {
     const access = replicas.map((r) => readMasterMetadata(r.metadata)?.etcd).find((x) => x);
     const creds = access?.main;
     if (!access || !creds) throw new Error('no etcd credentials in prod metadata');
-    const members = await Promise.all(replicas.flatMap((r) => (r.internalIp ? [twinMember({ name: r.name, ip: r.internalIp })] : [])));
+    const members = await Promise.all(
+      replicas.flatMap((r) => (r.internalIp ? [twinMember({ name: r.name, ip: r.internalIp })] : [])),
+    );
     const mainEndpoints = members.map((m) => etcdAddress(m, 'main'));
 
-    console.log(`Filling prod's etcd main with ${FILL_KEYS} keys of ${FILL_VALUE_BYTES / 1_000} KB under ${FILL_PREFIX}…`);
+    console.log(
+      `Filling prod's etcd main with ${FILL_KEYS} keys of ${FILL_VALUE_BYTES / 1_000} KB under ${FILL_PREFIX}…`,
+    );
     const fillStart = performance.now();
     const live = await fillEtcdMain(members, creds);
     console.log(`  ${live} live keys under ${FILL_PREFIX} after ${seconds(performance.now() - fillStart)}`);
     console.log(`  etcdctl endpoint status: ${await describeDatabases(creds, mainEndpoints)}`);
-    console.log(`  load average (1, 5, 15 min): ${loadavg().map((l) => l.toFixed(2)).join(', ')} on ${availableParallelism()} cores`);
+    console.log(
+      `  load average (1, 5, 15 min): ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(', ')} on ${availableParallelism()} cores`,
+    );
 
     /** Untimed: prod at `count` healthy replicas with no learner, as seen by a full observation. */
     const settle = async (count: number) => {
       const until = Date.now() + WAIT_LIMIT_MS;
       for (;;) {
         const t = await observeCluster(PROD, c);
-        const healthy = t.replicas.length === count && t.replicas.every((r) => r.vmStatus === 'RUNNING' && r.etcd.main.ok && r.etcd.events.ok && r.apiServer.ready === true);
+        const healthy =
+          t.replicas.length === count &&
+          t.replicas.every(
+            (r) => r.vmStatus === 'RUNNING' && r.etcd.main.ok && r.etcd.events.ok && r.apiServer.ready === true,
+          );
         const noLearner = [t.etcd.main, t.etcd.events].every((m) => (m.members ?? []).every((x) => !x.isLearner));
         if (healthy && noLearner) break;
         if (Date.now() > until) throw new Error(`prod did not settle at ${count} healthy replicas`);
@@ -574,7 +725,7 @@ async function main() {
      * Runs `attempt` again (after prod settles at `count` replicas) when the planner refused it: on this
      * shared 2-core machine a probe can time out under load, and a refusal changes nothing.
      */
-    const unlessRefused = async <T,>(count: number, attempt: () => Promise<T>): Promise<T> => {
+    const unlessRefused = async <T>(count: number, attempt: () => Promise<T>): Promise<T> => {
       for (let tries = 1; ; tries++) {
         try {
           return await attempt();
@@ -618,9 +769,20 @@ async function main() {
       phases.set('between steps (runner)', between);
       if (last) phases.set('finish', wallEnd - Date.parse(last));
       const name = z.object({ name: z.string() }).parse(steps.find((s) => s.kind === 'pick-name')?.detail).name;
-      const added = (await c.compute.listInstances(PROD.project, replicaNameRegex(PROD.masterName))).find((r) => r.name === name);
-      const status = added?.internalIp ? await c.etcd.status(c.endpoints.etcd({ ...added, project: PROD.project }, 'main'), access.main, ETCD_CALL_MS) : null;
-      return { side: 'quorum', ms, name, phases, newMemberDbBytes: status?.ok ? status.dbSize : null, ...(calls ? { calls } : {}) };
+      const added = (await c.compute.listInstances(PROD.project, replicaNameRegex(PROD.masterName))).find(
+        (r) => r.name === name,
+      );
+      const status = added?.internalIp
+        ? await c.etcd.status(c.endpoints.etcd({ ...added, project: PROD.project }, 'main'), access.main, ETCD_CALL_MS)
+        : null;
+      return {
+        side: 'quorum',
+        ms,
+        name,
+        phases,
+        newMemberDbBytes: status?.ok ? status.dbSize : null,
+        ...(calls ? { calls } : {}),
+      };
     };
 
     const removeAdded = async (name: string) => {
@@ -631,7 +793,8 @@ async function main() {
 
     const sides = { quorum: quorumAdd, direct: () => directAdd(direct) };
     const order: Array<'quorum' | 'direct'> = [];
-    for (let i = 0; i < WARMUP + ROUNDS; i++) order.push(...(i % 2 === 0 ? (['quorum', 'direct'] as const) : (['direct', 'quorum'] as const)));
+    for (let i = 0; i < WARMUP + ROUNDS; i++)
+      order.push(...(i % 2 === 0 ? (['quorum', 'direct'] as const) : (['direct', 'quorum'] as const)));
     const results: RoundResult[] = [];
     await settle(3);
     for (const [i, side] of order.entries()) {
@@ -648,10 +811,14 @@ async function main() {
       );
       if (VERBOSE || PROFILE) {
         console.log(`    ${[...result.phases].map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`);
-        console.log(`    event-loop delay: mean ${(loop.mean / 1e6).toFixed(1)} ms, p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, max ${(loop.max / 1e6).toFixed(1)} ms`);
+        console.log(
+          `    event-loop delay: mean ${(loop.mean / 1e6).toFixed(1)} ms, p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, max ${(loop.max / 1e6).toFixed(1)} ms`,
+        );
       }
       for (const [label, byMethod] of result.calls ?? []) {
-        const parts = [...byMethod].sort((a, b) => b[1].ms - a[1].ms).map(([m, t]) => `${m} ${t.calls}x ${t.ms.toFixed(0)}`);
+        const parts = [...byMethod]
+          .sort((a, b) => b[1].ms - a[1].ms)
+          .map(([m, t]) => `${m} ${t.calls}x ${t.ms.toFixed(0)}`);
         console.log(`      ${label}: ${parts.join(', ')}`);
       }
       if (!warm) results.push(result);
@@ -664,11 +831,23 @@ async function main() {
     const ratio = q / dm;
     console.log('');
     console.log(`add-replica on prod (3 -> 4) with ~50 MB in etcd main, ${ROUNDS} rounds each, interleaved:`);
-    console.log(`  quorum: median ${seconds(q)} (${of('quorum').map((r) => seconds(r.ms)).join(', ')})`);
-    console.log(`  direct: median ${seconds(dm)} (${of('direct').map((r) => seconds(r.ms)).join(', ')})`);
+    console.log(
+      `  quorum: median ${seconds(q)} (${of('quorum')
+        .map((r) => seconds(r.ms))
+        .join(', ')})`,
+    );
+    console.log(
+      `  direct: median ${seconds(dm)} (${of('direct')
+        .map((r) => seconds(r.ms))
+        .join(', ')})`,
+    );
     const cpu = (side: RoundResult['side']) => median(of(side).map((r) => r.cpuMs ?? NaN)).toFixed(0);
-    console.log(`  cpu of this process (user + system), median: quorum ${cpu('quorum')} ms, direct ${cpu('direct')} ms`);
-    console.log(`  ratio quorum/direct: ${ratio.toFixed(3)} (target < ${TARGET_RATIO}: ${ratio < TARGET_RATIO ? 'met' : 'missed'})`);
+    console.log(
+      `  cpu of this process (user + system), median: quorum ${cpu('quorum')} ms, direct ${cpu('direct')} ms`,
+    );
+    console.log(
+      `  ratio quorum/direct: ${ratio.toFixed(3)} (target < ${TARGET_RATIO}: ${ratio < TARGET_RATIO ? 'met' : 'missed'})`,
+    );
     console.log('');
     console.log(`  ${'median time per step (ms)'.padEnd(36)}   quorum    direct`);
     const known = [...STEP_ORDER] as string[];
@@ -682,10 +861,14 @@ async function main() {
       console.log(`  ${kind.padEnd(36)} ${cell('quorum').padStart(8)}  ${cell('direct').padStart(8)}`);
     }
     console.log(`  ${'total'.padEnd(36)} ${q.toFixed(0).padStart(8)}  ${dm.toFixed(0).padStart(8)}`);
-    console.log("  (both sides issue the certificates once and rewrite the metadata; Quorum keeps them in memory for");
+    console.log('  (both sides issue the certificates once and rewrite the metadata; Quorum keeps them in memory for');
     console.log('   create-instance, so no private key is journaled; its snapshot-etcd also verifies the snapshots)');
     console.log('');
-    console.log(`  load average (1, 5, 15 min) at the end: ${loadavg().map((l) => l.toFixed(2)).join(', ')} on ${availableParallelism()} cores`);
+    console.log(
+      `  load average (1, 5, 15 min) at the end: ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(', ')} on ${availableParallelism()} cores`,
+    );
     console.log(`  etcdctl endpoint status at the end: ${await describeDatabases(creds, mainEndpoints)}`);
     completed = true;
   } finally {

@@ -52,7 +52,12 @@ export class CallProfile {
    * Replaces the named methods on the instance itself (for an object others already hold a reference to,
    * like the store the runner was built with).
    */
-  patch(target: object, prefix: string, methods: readonly string[], onCall?: (method: string, args: unknown[]) => void): void {
+  patch(
+    target: object,
+    prefix: string,
+    methods: readonly string[],
+    onCall?: (method: string, args: unknown[]) => void,
+  ): void {
     for (const method of methods) {
       const original: unknown = Reflect.get(target, method);
       if (typeof original !== 'function') continue;

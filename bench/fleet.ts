@@ -19,7 +19,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { dashboardReady, signInAsBootstrapAdmin, startDashboard, type DashboardProcess } from '../tests/support/dashboard-process';
+import {
+  dashboardReady,
+  signInAsBootstrapAdmin,
+  startDashboard,
+  type DashboardProcess,
+} from '../tests/support/dashboard-process';
 
 const PROJECT = 'bench-project';
 const SIZES = (process.env.BENCH_SIZES ?? '10,50,200').split(',').map(Number);
@@ -37,7 +42,18 @@ const SUFFIXES = ['', '-a1b', '-c2d', '-e3f', '-g4h'];
 // --- the build ------------------------------------------------------------------------------------------------
 
 /** What `next build` reads; tests are not part of the build. */
-const BUILD_INPUTS = ['app', 'components', 'lib', 'public', 'proxy.ts', 'instrumentation.ts', 'next.config.js', 'postcss.config.mjs', 'tsconfig.json', 'package-lock.json'];
+const BUILD_INPUTS = [
+  'app',
+  'components',
+  'lib',
+  'public',
+  'proxy.ts',
+  'instrumentation.ts',
+  'next.config.js',
+  'postcss.config.mjs',
+  'tsconfig.json',
+  'package-lock.json',
+];
 
 function newestInput(path: string): { path: string; mtimeMs: number } {
   const s = statSync(path);
@@ -77,7 +93,11 @@ async function buildDashboard(reason: string): Promise<void> {
 type EmulatorProcess = { port: number; staticAddresses: number; stop: () => void };
 
 async function startEmulatorProcess(): Promise<EmulatorProcess> {
-  const child = spawn(process.execPath, [resolve('node_modules/tsx/dist/cli.mjs'), '--conditions=react-server', 'bench/fleet-emulator.ts'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [resolve('node_modules/tsx/dist/cli.mjs'), '--conditions=react-server', 'bench/fleet-emulator.ts'],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   const lines = createInterface({ input: child.stdout });
   for await (const line of lines) {
     const m = /^port (\d+) static-addresses (\d+)$/.exec(line);
@@ -94,16 +114,24 @@ async function countingProxy(target: number) {
   const server = http.createServer((req, res) => {
     let record: ComputeRequest | null = null;
     if (req.url?.startsWith('/compute/v1/')) {
-      record = { method: req.method ?? '?', path: req.url.split('?')[0] ?? '', startedAt: performance.now(), endedAt: null };
+      record = {
+        method: req.method ?? '?',
+        path: req.url.split('?')[0] ?? '',
+        startedAt: performance.now(),
+        endedAt: null,
+      };
       requests.push(record);
     }
-    const upstream = http.request({ host: '127.0.0.1', port: target, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-      answer.on('end', () => {
-        if (record) record.endedAt = performance.now();
-      });
-    });
+    const upstream = http.request(
+      { host: '127.0.0.1', port: target, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+        answer.on('end', () => {
+          if (record) record.endedAt = performance.now();
+        });
+      },
+    );
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
   });
@@ -135,12 +163,14 @@ function describeRequests(requests: readonly ComputeRequest[]): string {
 
 async function inPool<T>(items: readonly T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) {
-      const item = items[next++];
-      if (item !== undefined) await work(item);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) {
+        const item = items[next++];
+        if (item !== undefined) await work(item);
+      }
+    }),
+  );
 }
 
 function ipToInt(ip: string): number {
@@ -152,7 +182,12 @@ function intToIp(n: number): string {
 }
 
 /** A fleet of `clusters` x `replicas` made straight on the emulator (not through Quorum or its budget). */
-async function makeFleet(emulatorPort: number, clusters: number, replicas: number, staticAddresses: number): Promise<void> {
+async function makeFleet(
+  emulatorPort: number,
+  clusters: number,
+  replicas: number,
+  staticAddresses: number,
+): Promise<void> {
   const { createGceClients, closeGceClients, GceCompute } = await import('../lib/adapters/gce/gce-compute');
   const { operationOf, waitForOperation } = await import('../lib/adapters/gce/gce-operations');
   const { buildMasterMetadata, createClusterPki, createReplicaCerts } = await import('../sandbox/pki/index');
@@ -163,43 +198,74 @@ async function makeFleet(emulatorPort: number, clusters: number, replicas: numbe
     // so they are chosen before the insert, as the sandbox's seed does), from its first usable host (.2).
     const subnets = new Map<string, number>();
     for (const r of REGIONS) {
-      const res = await fetch(`http://127.0.0.1:${emulatorPort}/compute/v1/projects/${PROJECT}/regions/${r.name}/subnetworks/default`);
+      const res = await fetch(
+        `http://127.0.0.1:${emulatorPort}/compute/v1/projects/${PROJECT}/regions/${r.name}/subnetworks/default`,
+      );
       const { ipCidrRange } = (await res.json()) as { ipCidrRange: string };
       subnets.set(r.name, ipToInt(ipCidrRange.split('/')[0] ?? '') + 2);
     }
-    await inPool(Array.from({ length: clusters }, (_, i) => i), 16, async (i) => {
-      const region = REGIONS[i % REGIONS.length] ?? REGIONS[0];
-      if (!region) return;
-      const prefix = `f${String(i).padStart(3, '0')}`;
-      const master = `${prefix}-master`;
-      const balanced = i < staticAddresses;
-      const staticIp = balanced ? (await maker.insertAddress(PROJECT, region.name, `${master}-ip`)).address : '203.0.113.1';
-      const pki = await createClusterPki(master, staticIp);
-      const placed = SUFFIXES.slice(0, replicas).map((s, r) => ({ name: `${master}${s}`, zone: region.zones[r % region.zones.length] ?? '' }));
-      const names = placed.map((p) => p.name);
-      for (const [r, { name, zone }] of placed.entries()) {
-        const internalIp = intToIp((subnets.get(region.name) ?? 0) + Math.floor(i / REGIONS.length) * replicas + r);
-        const certs = await createReplicaCerts(pki, { name, internalIp });
-        const metadata = buildMasterMetadata({
-          masterName: master,
-          clusterName: prefix,
-          zone,
-          staticIp,
-          pki,
-          certs,
-          layout: 'mtls',
-          initialEtcdCluster: names,
-          initialEtcdClusterState: 'new',
-          multizone: true,
-          quorumReads: false,
-        });
-        await maker.insertInstance({ project: PROJECT, zone, name, machineType: 'n1-standard-1', networkIP: internalIp, tags: [master], metadata, externalIp: 'none' });
-        // Stopped at once: a Compute resource like any other, but no VM to boot or probe.
-        await waitForOperation(gce, PROJECT, operationOf(await gce.instances.stop({ project: PROJECT, zone, instance: name })), 60_000);
-      }
-      await maker.insertTargetPool(PROJECT, region.name, { name: master, instances: placed });
-      if (balanced) await maker.insertForwardingRule(PROJECT, region.name, { name: master, ipAddress: staticIp, portRange: '443-443', target: master });
-    });
+    await inPool(
+      Array.from({ length: clusters }, (_, i) => i),
+      16,
+      async (i) => {
+        const region = REGIONS[i % REGIONS.length] ?? REGIONS[0];
+        if (!region) return;
+        const prefix = `f${String(i).padStart(3, '0')}`;
+        const master = `${prefix}-master`;
+        const balanced = i < staticAddresses;
+        const staticIp = balanced
+          ? (await maker.insertAddress(PROJECT, region.name, `${master}-ip`)).address
+          : '203.0.113.1';
+        const pki = await createClusterPki(master, staticIp);
+        const placed = SUFFIXES.slice(0, replicas).map((s, r) => ({
+          name: `${master}${s}`,
+          zone: region.zones[r % region.zones.length] ?? '',
+        }));
+        const names = placed.map((p) => p.name);
+        for (const [r, { name, zone }] of placed.entries()) {
+          const internalIp = intToIp((subnets.get(region.name) ?? 0) + Math.floor(i / REGIONS.length) * replicas + r);
+          const certs = await createReplicaCerts(pki, { name, internalIp });
+          const metadata = buildMasterMetadata({
+            masterName: master,
+            clusterName: prefix,
+            zone,
+            staticIp,
+            pki,
+            certs,
+            layout: 'mtls',
+            initialEtcdCluster: names,
+            initialEtcdClusterState: 'new',
+            multizone: true,
+            quorumReads: false,
+          });
+          await maker.insertInstance({
+            project: PROJECT,
+            zone,
+            name,
+            machineType: 'n1-standard-1',
+            networkIP: internalIp,
+            tags: [master],
+            metadata,
+            externalIp: 'none',
+          });
+          // Stopped at once: a Compute resource like any other, but no VM to boot or probe.
+          await waitForOperation(
+            gce,
+            PROJECT,
+            operationOf(await gce.instances.stop({ project: PROJECT, zone, instance: name })),
+            60_000,
+          );
+        }
+        await maker.insertTargetPool(PROJECT, region.name, { name: master, instances: placed });
+        if (balanced)
+          await maker.insertForwardingRule(PROJECT, region.name, {
+            name: master,
+            ipAddress: staticIp,
+            portRange: '443-443',
+            target: master,
+          });
+      },
+    );
   } finally {
     await closeGceClients(gce);
   }
@@ -237,7 +303,8 @@ async function getFleet(baseUrl: string, cookie: string): Promise<{ ms: number; 
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-const range = (xs: number[]) => (Math.min(...xs) === Math.max(...xs) ? String(xs[0]) : `${Math.min(...xs)}-${Math.max(...xs)}`);
+const range = (xs: number[]) =>
+  Math.min(...xs) === Math.max(...xs) ? String(xs[0]) : `${Math.min(...xs)}-${Math.max(...xs)}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type Row = {
@@ -275,7 +342,9 @@ async function measure(size: number): Promise<Row> {
   let dashboard: DashboardProcess | null = null;
   try {
     const subnetHosts = await (async () => {
-      const res = await fetch(`http://127.0.0.1:${emulator.port}/compute/v1/projects/${PROJECT}/regions/${REGIONS[0]?.name ?? ''}/subnetworks/default`);
+      const res = await fetch(
+        `http://127.0.0.1:${emulator.port}/compute/v1/projects/${PROJECT}/regions/${REGIONS[0]?.name ?? ''}/subnetworks/default`,
+      );
       const { ipCidrRange } = (await res.json()) as { ipCidrRange: string };
       // GCE keeps four addresses of every subnetwork: network, gateway, second-to-last and broadcast.
       return 2 ** (32 - Number(ipCidrRange.split('/')[1])) - 4;
@@ -291,7 +360,12 @@ async function measure(size: number): Promise<Row> {
       port: APP_PORT,
       dataDir,
       logFile: join(dataDir, 'dashboard.log'),
-      env: { QUORUM_PROVIDER: 'sandbox', SANDBOX_PORT: String(proxy.port), QUORUM_PROJECTS: PROJECT, QUORUM_COMPUTE_REFRESH_MS: String(COMPUTE_REFRESH_MS) },
+      env: {
+        QUORUM_PROVIDER: 'sandbox',
+        SANDBOX_PORT: String(proxy.port),
+        QUORUM_PROJECTS: PROJECT,
+        QUORUM_COMPUTE_REFRESH_MS: String(COMPUTE_REFRESH_MS),
+      },
     });
     const baseUrl = `http://127.0.0.1:${APP_PORT}`;
     await dashboardReady(dashboard, APP_PORT);
@@ -322,7 +396,11 @@ async function measure(size: number): Promise<Row> {
       const made = proxy.requests.slice(mark);
       calls.push(made.length);
       getMs.push(got.ms);
-      readMs.push(made.length === 0 ? 0 : Math.max(...made.map((r) => r.endedAt ?? NaN)) - Math.min(...made.map((r) => r.startedAt)));
+      readMs.push(
+        made.length === 0
+          ? 0
+          : Math.max(...made.map((r) => r.endedAt ?? NaN)) - Math.min(...made.map((r) => r.startedAt)),
+      );
       seen = got;
       detail = describeRequests(made);
     }
@@ -360,11 +438,19 @@ async function main() {
   for (const size of SIZES) rows.push(await measure(size));
 
   console.log('');
-  console.log(`Fleet refresh of the built dashboard (next start, QUORUM_PROJECTS=${PROJECT}, QUORUM_COMPUTE_REFRESH_MS=${COMPUTE_REFRESH_MS}), signed in,`);
-  console.log(`GET /api/fleet as the fleet page polls it; Compute requests counted at a proxy in front of the emulator.`);
-  console.log(`Instances inserted with kube-up metadata, then stopped (TERMINATED): none boots, none is probed. Median of ${REFRESHES} refreshes.`);
+  console.log(
+    `Fleet refresh of the built dashboard (next start, QUORUM_PROJECTS=${PROJECT}, QUORUM_COMPUTE_REFRESH_MS=${COMPUTE_REFRESH_MS}), signed in,`,
+  );
+  console.log(
+    `GET /api/fleet as the fleet page polls it; Compute requests counted at a proxy in front of the emulator.`,
+  );
+  console.log(
+    `Instances inserted with kube-up metadata, then stopped (TERMINATED): none boots, none is probed. Median of ${REFRESHES} refreshes.`,
+  );
   console.log('');
-  console.log('clusters  replicas  instances  with LB  first GET: calls  ms  |  refresh: Compute calls  GET ms  Compute read ms  |  clusters seen  dashboard RSS MB  peak (VmHWM) MB');
+  console.log(
+    'clusters  replicas  instances  with LB  first GET: calls  ms  |  refresh: Compute calls  GET ms  Compute read ms  |  clusters seen  dashboard RSS MB  peak (VmHWM) MB',
+  );
   for (const r of rows) {
     console.log(
       [
@@ -389,20 +475,36 @@ async function main() {
   for (const r of rows) console.log(`${String(r.clusters).padStart(3)} clusters: ${r.detail}`);
   const processes = new Set(rows.map((r) => r.processes));
   console.log('');
-  console.log('Targets: the same number of Compute calls at every size, at most 5 per project; refresh under 2 s at 200; RSS under 300 MB.');
-  console.log('A refresh: the GET answers from the project\'s Compute snapshot at once and starts the next read (one aggregatedList each of');
-  console.log('master-named instances, forwarding rules, target pools and addresses), which the next GET shows; "Compute read ms" is that');
-  console.log('read, first request sent to last answer. The first GET after the start waits for the read (and lists each region\'s zones,');
-  console.log('kept 5 minutes). Before issue 11 a refresh cost 1 + 4 per cluster (801 at 200 clusters). An aggregatedList page holds up');
+  console.log(
+    'Targets: the same number of Compute calls at every size, at most 5 per project; refresh under 2 s at 200; RSS under 300 MB.',
+  );
+  console.log(
+    "A refresh: the GET answers from the project's Compute snapshot at once and starts the next read (one aggregatedList each of",
+  );
+  console.log(
+    'master-named instances, forwarding rules, target pools and addresses), which the next GET shows; "Compute read ms" is that',
+  );
+  console.log(
+    "read, first request sent to last answer. The first GET after the start waits for the read (and lists each region's zones,",
+  );
+  console.log(
+    'kept 5 minutes). Before issue 11 a refresh cost 1 + 4 per cluster (801 at 200 clusters). An aggregatedList page holds up',
+  );
   console.log('to 500 items: a project with more than 500 master instances takes one more instances request per 500.');
-  console.log(`RSS: VmRSS of the next start process${[...processes].some((n) => n > 1) ? ' and its children' : ''} (/proc/<pid>/status) after the refreshes; peak: its VmHWM.`);
+  console.log(
+    `RSS: VmRSS of the next start process${[...processes].some((n) => n > 1) ? ' and its children' : ''} (/proc/<pid>/status) after the refreshes; peak: its VmHWM.`,
+  );
   const fewer = rows.filter((r) => r.replicas < REPLICAS);
   if (fewer.length > 0) {
-    console.log(`The emulator's subnetworks hold fewer than ${REPLICAS} replicas per cluster at ${fewer.map((r) => r.clusters).join(', ')} clusters: they have fewer replicas.`);
+    console.log(
+      `The emulator's subnetworks hold fewer than ${REPLICAS} replicas per cluster at ${fewer.map((r) => r.clusters).join(', ')} clusters: they have fewer replicas.`,
+    );
   }
   const unbalanced = rows.filter((r) => r.balanced < r.clusters);
   if (unbalanced.length > 0) {
-    console.log(`The emulator's static address pool is smaller than ${unbalanced.map((r) => r.clusters).join(', ')}: clusters past it have a target pool but no address or forwarding rule.`);
+    console.log(
+      `The emulator's static address pool is smaller than ${unbalanced.map((r) => r.clusters).join(', ')}: clusters past it have a target pool but no address or forwarding rule.`,
+    );
   }
 }
 

@@ -35,7 +35,8 @@ async function main() {
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
     const freshDir = mkdtempSync(join(tmpdir(), 'quorum-bench-first-'));
-    const allAnswered = (t: Awaited<ReturnType<typeof observeCluster>>) => t.replicas.every((r) => r.etcd.main.ok && r.etcd.events.ok && r.apiServer.ready === true);
+    const allAnswered = (t: Awaited<ReturnType<typeof observeCluster>>) =>
+      t.replicas.every((r) => r.etcd.main.ok && r.etcd.events.ok && r.apiServer.ready === true);
     const firstObservation = async (): Promise<{ ms: number; complete: boolean }> => {
       const c = createContainer(parseEnv({ ...process.env, QUORUM_DATA_DIR: freshDir }));
       try {
@@ -100,7 +101,10 @@ async function main() {
         };
         waiters.add(check);
       });
-    await until(() => latest !== undefined && Object.values(health).filter((h) => h === 'healthy').length === 3, 60_000);
+    await until(
+      () => latest !== undefined && Object.values(health).filter((h) => h === 'healthy').length === 3,
+      60_000,
+    );
     const detect: number[] = [];
     for (let run = 0; run < 5; run++) {
       const victim = latest?.replicas[run % 3];
@@ -110,7 +114,12 @@ async function main() {
       await until(() => health[victim.name] === 'unhealthy', 30_000);
       detect.push(performance.now() - t0);
       await waitForOperation(gce, 'sandbox-project', stop, 60_000);
-      await waitForOperation(gce, 'sandbox-project', operationOf(await gce.instances.start(request(victim.name, victim.zone))), 60_000);
+      await waitForOperation(
+        gce,
+        'sandbox-project',
+        operationOf(await gce.instances.start(request(victim.name, victim.zone))),
+        60_000,
+      );
       await until(() => Object.values(health).filter((h) => h === 'healthy').length === 3, 60_000);
     }
     unsubscribe();
@@ -118,9 +127,15 @@ async function main() {
 
     console.log('');
     const answered = (r: { complete: boolean }) => (r.complete ? 'every probe answered' : 'NOT every probe answered');
-    console.log(`(c) first observation after the dashboard starts (tunnels set up), target < 2000 ms: new key ${fmt(firstNewKey.ms)} (${answered(firstNewKey)}); key in place, as after a restart ${fmt(firstRestart.ms)} (${answered(firstRestart)})`);
-    console.log(`(b) warm observation of prod through the tunnels: median ${fmt(median(observe))} over 30 runs (target < 150 ms); min ${fmt(Math.min(...observe))}, max ${fmt(Math.max(...observe))}; Compute calls that waited for the budget: ${waitedAfterB - waitedAtStart}`);
-    console.log(`(a) instances.stop -> dashboard reports unhealthy: median ${fmt(median(detect))} over 5 runs (target < 1500 ms); runs: ${detect.map(fmt).join(', ')}`);
+    console.log(
+      `(c) first observation after the dashboard starts (tunnels set up), target < 2000 ms: new key ${fmt(firstNewKey.ms)} (${answered(firstNewKey)}); key in place, as after a restart ${fmt(firstRestart.ms)} (${answered(firstRestart)})`,
+    );
+    console.log(
+      `(b) warm observation of prod through the tunnels: median ${fmt(median(observe))} over 30 runs (target < 150 ms); min ${fmt(Math.min(...observe))}, max ${fmt(Math.max(...observe))}; Compute calls that waited for the budget: ${waitedAfterB - waitedAtStart}`,
+    );
+    console.log(
+      `(a) instances.stop -> dashboard reports unhealthy: median ${fmt(median(detect))} over 5 runs (target < 1500 ms); runs: ${detect.map(fmt).join(', ')}`,
+    );
   } finally {
     await sandbox.stop();
   }

@@ -27,7 +27,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { etcdClientPems } from '../tests/support/etcd-client-pems';
 import { instanceChaosPath, postSandboxChaos } from '../tests/support/sandbox-chaos-http';
 import { startSandbox } from '../tests/support/sandbox-process';
-import { formatWriteSafetyReport, longestStallWithin, startWriter, type WriteSafetyReport } from '../tests/support/write-safety';
+import {
+  formatWriteSafetyReport,
+  longestStallWithin,
+  startWriter,
+  type WriteSafetyReport,
+} from '../tests/support/write-safety';
 import type { ClusterIntent } from '../lib/core/planner';
 import type { ClusterRef, Topology } from '../lib/core/topology';
 import type { Container } from '../lib/server/container';
@@ -54,7 +59,8 @@ const WAIT_LIMIT_MS = 10 * 60_000;
 
 const seconds = (ms: number) => `${(ms / 1_000).toFixed(1)} s`;
 /** A fault's stall begins at the last write acknowledged before it; an operation's own stalls begin while it runs. */
-const stallOf = (report: WriteSafetyReport, ph: Phase) => longestStallWithin(report, ph.fromMs, ph.toMs, { inProgress: ph.kind === 'fault' });
+const stallOf = (report: WriteSafetyReport, ph: Phase) =>
+  longestStallWithin(report, ph.fromMs, ph.toMs, { inProgress: ph.kind === 'fault' });
 
 type PhaseKind = 'fault' | 'operation' | 'wait';
 type Phase = { name: string; kind: PhaseKind; fromMs: number; toMs: number };
@@ -63,7 +69,9 @@ type ScenarioResult = { label: string; report: WriteSafetyReport; phases: Phase[
 type PhaseRunner = <T>(name: string, kind: PhaseKind, fn: () => Promise<T>) => Promise<T>;
 
 async function main(): Promise<number> {
-  console.log(`Starting a sandbox for the write-safety benchmark (port ${PORT}, net ${NET}, data in ${DATA_DIR}; seeding takes a little while)…`);
+  console.log(
+    `Starting a sandbox for the write-safety benchmark (port ${PORT}, net ${NET}, data in ${DATA_DIR}; seeding takes a little while)…`,
+  );
   const sandbox = await startSandbox({ port: PORT, net: NET, dataDir: DATA_DIR });
   // Loaded only now: the server modules read process.env (set above) when they load.
   const { container } = await import('../lib/server/container');
@@ -80,7 +88,9 @@ async function main(): Promise<number> {
   const view = () => observeClusterView(PROD, c);
   const healthy = (t: Topology) =>
     t.replicas.length === 3 &&
-    t.replicas.every((r) => r.vmStatus === 'RUNNING' && r.etcd.main.ok && r.etcd.events.ok && r.apiServer.ready === true) &&
+    t.replicas.every(
+      (r) => r.vmStatus === 'RUNNING' && r.etcd.main.ok && r.etcd.events.ok && r.apiServer.ready === true,
+    ) &&
     [t.etcd.main, t.etcd.events].every((m) => (m.members ?? []).every((x) => !x.isLearner));
 
   /** Polls the dashboard's observation until `done` holds; throws after `limitMs`. */
@@ -128,7 +138,11 @@ async function main(): Promise<number> {
   };
 
   /** Runs `recover` with the writer going throughout, starting on `victim`'s etcd main endpoint. */
-  const withWriter = async (label: string, victim: string, recover: (phase: PhaseRunner) => Promise<boolean>): Promise<void> => {
+  const withWriter = async (
+    label: string,
+    victim: string,
+    recover: (phase: PhaseRunner) => Promise<boolean>,
+  ): Promise<void> => {
     const vms = await replicaVms(c, PROD);
     const first = vms.find((r) => r.name === victim);
     if (!first?.internalIp) throw new Error(`${victim} has no internal IP`);
@@ -137,11 +151,21 @@ async function main(): Promise<number> {
     const forwards = new TwinEtcdForwards(NET);
     const preferred = await forwards.endpoint(first.name);
     const endpoints = async () => {
-      const all = await forwards.endpoints((await replicaVms(c, PROD)).filter((v) => v.status === 'RUNNING').map((v) => v.name));
-      return all.some((e) => e.address === preferred.address) ? [preferred, ...all.filter((e) => e.address !== preferred.address)] : all;
+      const all = await forwards.endpoints(
+        (await replicaVms(c, PROD)).filter((v) => v.status === 'RUNNING').map((v) => v.name),
+      );
+      return all.some((e) => e.address === preferred.address)
+        ? [preferred, ...all.filter((e) => e.address !== preferred.address)]
+        : all;
     };
     console.log(`  writer on, starting at ${victim} (its loopback, through ${preferred.address})`);
-    const writer = startWriter({ endpoints, tls: etcdClientPems(first.metadata), prefix: `/quorum-bench/write-safety/${label.replace(/\W+/g, '-')}`, attemptTimeoutMs: ATTEMPT_TIMEOUT_MS, pauseMs: WRITE_PAUSE_MS });
+    const writer = startWriter({
+      endpoints,
+      tls: etcdClientPems(first.metadata),
+      prefix: `/quorum-bench/write-safety/${label.replace(/\W+/g, '-')}`,
+      attemptTimeoutMs: ATTEMPT_TIMEOUT_MS,
+      pauseMs: WRITE_PAUSE_MS,
+    });
     const phases: Phase[] = [];
     const phase: PhaseRunner = async (name, kind, fn) => {
       const fromMs = writer.elapsedMs();
@@ -161,7 +185,9 @@ async function main(): Promise<number> {
       const report = await writer.stop().finally(() => forwards.close());
       for (const line of formatWriteSafetyReport(report)) console.log(`    ${line}`);
       for (const ph of phases) {
-        console.log(`    longest stall during ${ph.name} (${seconds(ph.toMs - ph.fromMs)} from ${seconds(ph.fromMs)}): ${stallOf(report, ph).toFixed(0)} ms`);
+        console.log(
+          `    longest stall during ${ph.name} (${seconds(ph.toMs - ph.fromMs)} from ${seconds(ph.fromMs)}): ${stallOf(report, ph).toFixed(0)} ms`,
+        );
       }
       results.push({ label, report, phases, ok });
     }
@@ -173,23 +199,36 @@ async function main(): Promise<number> {
     if (SCENARIOS.includes('a')) {
       const v = await until('three healthy replicas', (x) => healthy(x.topology));
       const leaderId = v.assessment.etcd.main.leaderId;
-      const victim = v.topology.replicas.find((r) => (r.etcd.main.ok && r.etcd.main.memberId === leaderId) === (VICTIM_ROLE === 'leader'));
+      const victim = v.topology.replicas.find(
+        (r) => (r.etcd.main.ok && r.etcd.main.memberId === leaderId) === (VICTIM_ROLE === 'leader'),
+      );
       if (!victim) throw new Error(`no prod ${VICTIM_ROLE}`);
-      console.log(`\nScenario A "etcd killed": etcd main and events killed on ${victim.name} (${victim.zone}, etcd main ${VICTIM_ROLE}), then replace-replica`);
+      console.log(
+        `\nScenario A "etcd killed": etcd main and events killed on ${victim.name} (${victim.zone}, etcd main ${VICTIM_ROLE}), then replace-replica`,
+      );
       await withWriter('etcd killed', victim.name, async (phase) => {
         // As an operator would: recover once the dashboard shows that replica failed and the others fine (the
         // election a killed leader causes is over), rather than be refused for a quorum that is being re-formed.
         await phase('the kill, until the dashboard shows it', 'fault', async () => {
-          await postSandboxChaos(PORT, instanceChaosPath(PROD.project, victim.zone, victim.name, 'kill-etcd'), { cluster: 'both' });
+          await postSandboxChaos(PORT, instanceChaosPath(PROD.project, victim.zone, victim.name, 'kill-etcd'), {
+            cluster: 'both',
+          });
           const t0 = performance.now();
           await until(
             `${victim.name} failed, the others fine`,
-            (x) => Object.entries(x.assessment.diagnosis.replicas).every(([name, d]) => (d.primary !== null) === (name === victim.name)),
+            (x) =>
+              Object.entries(x.assessment.diagnosis.replicas).every(
+                ([name, d]) => (d.primary !== null) === (name === victim.name),
+              ),
             60_000,
           );
-          console.log(`    the dashboard sees ${victim.name} failed and the others fine after ${seconds(performance.now() - t0)}`);
+          console.log(
+            `    the dashboard sees ${victim.name} failed and the others fine after ${seconds(performance.now() - t0)}`,
+          );
         });
-        const replaced = await phase('replace-replica', 'operation', () => runOperation({ kind: 'replace-replica', name: victim.name }));
+        const replaced = await phase('replace-replica', 'operation', () =>
+          runOperation({ kind: 'replace-replica', name: victim.name }),
+        );
         if (replaced) await until('three healthy replicas after the replacement', (x) => healthy(x.topology));
         return replaced;
       });
@@ -199,23 +238,35 @@ async function main(): Promise<number> {
       const v = await until('three healthy replicas', (x) => healthy(x.topology));
       const inZone = v.topology.replicas.find((r) => r.zone === DOWN_ZONE);
       if (!inZone) throw new Error(`no prod replica in ${DOWN_ZONE}`);
-      const role = inZone.etcd.main.ok && inZone.etcd.main.memberId === v.assessment.etcd.main.leaderId ? 'leader' : 'follower';
-      console.log(`\nScenario B "zone down": ${DOWN_ZONE} down (${inZone.name}, etcd main ${role}), replace-replica into ${REPLACEMENT_ZONE}; zone back, rebalance`);
+      const role =
+        inZone.etcd.main.ok && inZone.etcd.main.memberId === v.assessment.etcd.main.leaderId ? 'leader' : 'follower';
+      console.log(
+        `\nScenario B "zone down": ${DOWN_ZONE} down (${inZone.name}, etcd main ${role}), replace-replica into ${REPLACEMENT_ZONE}; zone back, rebalance`,
+      );
       await withWriter('zone down', inZone.name, async (phase) => {
         let zoneUp = false;
         try {
           await phase(`${DOWN_ZONE} down, until the dashboard reads it unreachable`, 'fault', async () => {
             await postSandboxChaos(PORT, `zones/${DOWN_ZONE}/down`);
             const t0 = performance.now();
-            await until(`${DOWN_ZONE} unreachable`, (x) => x.assessment.diagnosis.zonesUnreachable.some((o) => o.zone === DOWN_ZONE), 60_000);
+            await until(
+              `${DOWN_ZONE} unreachable`,
+              (x) => x.assessment.diagnosis.zonesUnreachable.some((o) => o.zone === DOWN_ZONE),
+              60_000,
+            );
             console.log(`    the dashboard reads ${DOWN_ZONE} unreachable after ${seconds(performance.now() - t0)}`);
           });
-          const replaced = await phase(`replace-replica into ${REPLACEMENT_ZONE}`, 'operation', () => runOperation({ kind: 'replace-replica', name: inZone.name, zone: REPLACEMENT_ZONE }));
+          const replaced = await phase(`replace-replica into ${REPLACEMENT_ZONE}`, 'operation', () =>
+            runOperation({ kind: 'replace-replica', name: inZone.name, zone: REPLACEMENT_ZONE }),
+          );
           if (!replaced) return false;
           await phase(`${DOWN_ZONE} up, until prod reads healthy`, 'wait', async () => {
             await postSandboxChaos(PORT, `zones/${DOWN_ZONE}/up`);
             zoneUp = true;
-            await until(`${DOWN_ZONE} reachable and three healthy replicas`, (x) => x.assessment.diagnosis.zonesUnreachable.length === 0 && healthy(x.topology));
+            await until(
+              `${DOWN_ZONE} reachable and three healthy replicas`,
+              (x) => x.assessment.diagnosis.zonesUnreachable.length === 0 && healthy(x.topology),
+            );
           });
           const rebalanced = await phase('rebalance', 'operation', () => runOperation({ kind: 'rebalance' }));
           if (rebalanced) await until('three healthy replicas after the rebalance', (x) => healthy(x.topology));
@@ -229,10 +280,17 @@ async function main(): Promise<number> {
     }
 
     console.log('');
-    console.log(`write safety on prod, writer throughout (sequential puts, ${WRITE_PAUSE_MS} ms pause, ${ATTEMPT_TIMEOUT_MS} ms per attempt):`);
-    console.log(`  ${'scenario'.padEnd(14)} ${'acknowledged'.padStart(12)} ${'lost'.padStart(5)} ${'longest stall'.padStart(14)} ${'in operations'.padStart(14)} ${'p99 latency'.padStart(12)} ${'duration'.padStart(9)}  operations`);
+    console.log(
+      `write safety on prod, writer throughout (sequential puts, ${WRITE_PAUSE_MS} ms pause, ${ATTEMPT_TIMEOUT_MS} ms per attempt):`,
+    );
+    console.log(
+      `  ${'scenario'.padEnd(14)} ${'acknowledged'.padStart(12)} ${'lost'.padStart(5)} ${'longest stall'.padStart(14)} ${'in operations'.padStart(14)} ${'p99 latency'.padStart(12)} ${'duration'.padStart(9)}  operations`,
+    );
     for (const r of results) {
-      const inOperations = Math.max(0, ...r.phases.filter((ph) => ph.kind === 'operation').map((ph) => stallOf(r.report, ph)));
+      const inOperations = Math.max(
+        0,
+        ...r.phases.filter((ph) => ph.kind === 'operation').map((ph) => stallOf(r.report, ph)),
+      );
       const row = [
         r.label.padEnd(14),
         String(r.report.acknowledged).padStart(12),
@@ -244,7 +302,11 @@ async function main(): Promise<number> {
       ];
       console.log(`  ${row.join(' ')}  ${r.ok ? 'succeeded' : 'NOT all succeeded'}`);
     }
-    console.log(`  load average (1, 5, 15 min): ${loadavg().map((l) => l.toFixed(2)).join(', ')} on ${availableParallelism()} cores`);
+    console.log(
+      `  load average (1, 5, 15 min): ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(', ')} on ${availableParallelism()} cores`,
+    );
     const lost = results.reduce((n, r) => n + r.report.lost.length, 0);
     clean = lost === 0 && results.every((r) => r.ok);
     if (lost > 0) console.log(`\n${lost} acknowledged write(s) lost.`);

@@ -6,7 +6,9 @@ import { clusterId } from './pages/cluster-page';
 
 test.describe.configure({ timeout: 240_000 });
 
-test('staging is made HA through the wizard; the load-balancer wait shows progress; then back to one', async ({ page }) => {
+test('staging is made HA through the wizard; the load-balancer wait shows progress; then back to one', async ({
+  page,
+}) => {
   const change = new ChangePage(page);
   await change.goto('staging-master', 'us-central1');
   await page.getByRole('button', { name: /Make it HA/ }).click();
@@ -17,7 +19,9 @@ test('staging is made HA through the wizard; the load-balancer wait shows progre
   await expect(lbWait.getByTestId('step-progress')).toBeVisible({ timeout: 30_000 });
   await expect(lbWait.getByTestId('step-progress')).toContainText('left');
   await change.expectOperationSucceeded();
-  await expect(page.locator('[data-testid="operation-step"][data-status="done"]')).toHaveCount(await page.getByTestId('operation-step').count());
+  await expect(page.locator('[data-testid="operation-step"][data-status="done"]')).toHaveCount(
+    await page.getByTestId('operation-step').count(),
+  );
   // Each finished step says how long it took; the load-balancer wait took seconds.
   await expect(page.getByTestId('step-duration')).toHaveCount(await page.getByTestId('operation-step').count());
   await expect(lbWait.getByTestId('step-duration')).toHaveText(/^\d+(\.\d)? s$|min/);
@@ -45,7 +49,9 @@ test('staging is made HA through the wizard; the load-balancer wait shows progre
 
 // Removing one of prod's three would leave two, which Quorum refuses; so the replica is added first
 // (3 -> 4, with the even-count warning) and then one is removed by zone, with no name (4 -> 3).
-test('prod: removal to two is refused; a replica is added, then one is removed by zone with no name', async ({ page }) => {
+test('prod: removal to two is refused; a replica is added, then one is removed by zone with no name', async ({
+  page,
+}) => {
   const change = new ChangePage(page);
   await change.goto('prod-master', 'europe-west1');
   await page.getByRole('tab', { name: 'Remove replica' }).click();
@@ -60,7 +66,9 @@ test('prod: removal to two is refused; a replica is added, then one is removed b
   // The operation page keeps the dry run it was started with.
   const calls = page.getByTestId('planned-calls');
   await calls.locator('summary').click();
-  await expect(calls.locator('[data-testid="planned-calls-step"][data-kind="create-instance"]')).toContainText(/instances\.insert sandbox-project\/europe-west1-d\/prod-master-[a-z0-9]{3}/);
+  await expect(calls.locator('[data-testid="planned-calls-step"][data-kind="create-instance"]')).toContainText(
+    /instances\.insert sandbox-project\/europe-west1-d\/prod-master-[a-z0-9]{3}/,
+  );
 
   await change.goto('prod-master', 'europe-west1');
   await page.getByRole('tab', { name: 'Remove replica' }).click();
@@ -74,6 +82,8 @@ test('prod: removal to two is refused; a replica is added, then one is removed b
   await page.goto(`/clusters/${encodeURIComponent(clusterId('prod-master', 'europe-west1'))}`);
   await expect(page.locator('[data-testid="replica-card"][data-health="healthy"]')).toHaveCount(3, { timeout: 30_000 });
   for (const zone of ['europe-west1-b', 'europe-west1-c', 'europe-west1-d']) {
-    await expect(page.locator(`[data-testid="zone-column"][data-zone="${zone}"] [data-testid="replica-card"]`)).toHaveCount(1);
+    await expect(
+      page.locator(`[data-testid="zone-column"][data-zone="${zone}"] [data-testid="replica-card"]`),
+    ).toHaveCount(1);
   }
 });

@@ -20,7 +20,12 @@ async function seriousViolations(page: Page): Promise<string[]> {
   const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
   return result.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .flatMap((v) => v.nodes.map((n) => `${v.id} (${v.impact}): ${n.target.join(' ')}: ${n.failureSummary?.split('\n').slice(0, 2).join(' ') ?? ''}`));
+    .flatMap((v) =>
+      v.nodes.map(
+        (n) =>
+          `${v.id} (${v.impact}): ${n.target.join(' ')}: ${n.failureSummary?.split('\n').slice(0, 2).join(' ') ?? ''}`,
+      ),
+    );
 }
 
 /** How many pixels the page is wider than the viewport (it scrolls sideways when positive). */
@@ -65,7 +70,9 @@ async function tabTo(page: Page, target: Locator, maxPresses = 80): Promise<void
 
 test.describe.configure({ timeout: 180_000 });
 
-test('keyboard only: an add on prod is previewed, started and seen to completion; then that replica is removed again', async ({ page }) => {
+test('keyboard only: an add on prod is previewed, started and seen to completion; then that replica is removed again', async ({
+  page,
+}) => {
   test.setTimeout(360_000);
   const before = new Set((await listMasters('prod-master')).map((m) => m.name));
   await page.goto(PROD);
@@ -124,11 +131,15 @@ test('keyboard only: an add on prod is previewed, started and seen to completion
   await expect(announcement).toHaveText('prod-master: healthy, can lose 1 replica and 1 zone.', { timeout: 30_000 });
   await expect(page.locator('[data-testid="replica-card"][data-health="healthy"]')).toHaveCount(3, { timeout: 30_000 });
   for (const z of ['europe-west1-b', 'europe-west1-c', 'europe-west1-d']) {
-    await expect(page.locator(`[data-testid="zone-column"][data-zone="${z}"] [data-testid="replica-card"]`)).toHaveCount(1);
+    await expect(
+      page.locator(`[data-testid="zone-column"][data-zone="${z}"] [data-testid="replica-card"]`),
+    ).toHaveCount(1);
   }
 });
 
-test('fleet, cluster, audit, users, settings, create and account: no serious axe violation in either theme, none wider than a phone', async ({ page }) => {
+test('fleet, cluster, audit, users, settings, create and account: no serious axe violation in either theme, none wider than a phone', async ({
+  page,
+}) => {
   const found: string[] = [];
 
   await page.goto('/');
@@ -169,7 +180,9 @@ test('fleet, cluster, audit, users, settings, create and account: no serious axe
   expect(found).toEqual([]);
 });
 
-test('the change wizard with its preview, an operation page and the recovery wizard: the same in either theme and on a phone', async ({ page }) => {
+test('the change wizard with its preview, an operation page and the recovery wizard: the same in either theme and on a phone', async ({
+  page,
+}) => {
   const found: string[] = [];
   const change = new ChangePage(page);
   await change.goto('prod-master', 'europe-west1');
@@ -192,7 +205,9 @@ test('the change wizard with its preview, an operation page and the recovery wiz
   expect(found).toEqual([]);
 });
 
-test('the theme switch: picked by keyboard, applied at once, remembered and in place before the first paint', async ({ page }) => {
+test('the theme switch: picked by keyboard, applied at once, remembered and in place before the first paint', async ({
+  page,
+}) => {
   await page.emulateMedia({ colorScheme: 'light' });
   await page.goto('/');
   const html = page.locator('html');
@@ -206,7 +221,9 @@ test('the theme switch: picked by keyboard, applied at once, remembered and in p
 
   // Remembered across a reload, and drawn dark from the first frame on (the boot script runs before any paint).
   await page.addInitScript(() => {
-    requestAnimationFrame(() => document.documentElement.setAttribute('data-first-frame', document.documentElement.className));
+    requestAnimationFrame(() =>
+      document.documentElement.setAttribute('data-first-frame', document.documentElement.className),
+    );
   });
   await page.reload();
   await expect(html).toHaveAttribute('data-first-frame', /\bdark\b/);

@@ -38,7 +38,9 @@ async function previewProdScale(change: ChangePage, replicas: number) {
 
 async function expectProdWhole(clusterPage: ClusterPage) {
   await clusterPage.goto('prod-master', 'europe-west1');
-  await expect(clusterPage.page.locator('[data-testid="replica-card"][data-health="healthy"]')).toHaveCount(3, { timeout: 60_000 });
+  await expect(clusterPage.page.locator('[data-testid="replica-card"][data-health="healthy"]')).toHaveCount(3, {
+    timeout: 60_000,
+  });
   for (const zone of PROD_ZONES) await expect(clusterPage.zone(zone).getByTestId('replica-card')).toHaveCount(1);
 }
 
@@ -48,19 +50,26 @@ test('zones of other regions are listed but disabled, each with the reason', asy
   await openProdWizardHealthy(change);
   for (const zone of US_ZONES) {
     await expect(change.outsideZone(zone)).toBeDisabled();
-    await expect(change.outsideZone(zone)).toContainText(`${zone} is in us-central1, outside the cluster's region europe-west1; pick one of europe-west1-b`);
+    await expect(change.outsideZone(zone)).toContainText(
+      `${zone} is in us-central1, outside the cluster's region europe-west1; pick one of europe-west1-b`,
+    );
   }
   await page.screenshot({ path: shot('refusal-zone-outside-region.png'), fullPage: true });
 
   await change.goto('staging-master', 'us-central1');
   for (const zone of PROD_ZONES) {
     await expect(change.outsideZone(zone)).toBeDisabled();
-    await expect(change.outsideZone(zone)).toContainText(`${zone} is in europe-west1, outside the cluster's region us-central1`);
+    await expect(change.outsideZone(zone)).toContainText(
+      `${zone} is in europe-west1, outside the cluster's region us-central1`,
+    );
   }
   await page.screenshot({ path: shot('refusal-zone-outside-region-staging.png'), fullPage: true });
 });
 
-test('with a prod replica down an add is refused; with two down, scaling down is refused for lost quorum', async ({ page, clusterPage }) => {
+test('with a prod replica down an add is refused; with two down, scaling down is refused for lost quorum', async ({
+  page,
+  clusterPage,
+}) => {
   const masters = await listMasters('prod-master');
   expect(masters).toHaveLength(3);
   const [first, second] = masters;
@@ -87,7 +96,9 @@ test('with a prod replica down an add is refused; with two down, scaling down is
     await change.goto('prod-master', 'europe-west1');
     await change.previewScale(1);
     await expect(change.refusal()).toHaveAttribute('data-code', 'QuorumAtRisk');
-    await expect(change.refusal()).toContainText(/etcd has lost quorum \([01] of 3 voters healthy, 2 needed\), so it accepts no membership change; recover the failed replicas first\./);
+    await expect(change.refusal()).toContainText(
+      /etcd has lost quorum \([01] of 3 voters healthy, 2 needed\), so it accepts no membership change; recover the failed replicas first\./,
+    );
     await expect(page.getByTestId('plan-preview')).toHaveCount(0);
     await page.screenshot({ path: shot('refusal-quorum-lost.png'), fullPage: true });
   } finally {
@@ -96,7 +107,11 @@ test('with a prod replica down an add is refused; with two down, scaling down is
   await expectProdWhole(clusterPage);
 });
 
-test('while an operation runs on prod, the wizard refuses a second one and links to the running one', async ({ page, context, clusterPage }) => {
+test('while an operation runs on prod, the wizard refuses a second one and links to the running one', async ({
+  page,
+  context,
+  clusterPage,
+}) => {
   const change = new ChangePage(page);
   // A second operator has the wizard open before the first starts anything; no zone is refused yet.
   const other = new ChangePage(await context.newPage());
@@ -111,12 +126,16 @@ test('while an operation runs on prod, the wizard refuses a second one and links
   // The open wizard asks the server, which refuses because of the lock, whatever the layout is at that moment.
   await other.previewRemoval('europe-west1-c');
   await expect(other.refusal()).toHaveAttribute('data-code', 'OperationInProgress');
-  await expect(other.refusal()).toContainText('Another operation is running on prod-master; wait for it to finish or cancel it first.');
+  await expect(other.refusal()).toContainText(
+    'Another operation is running on prod-master; wait for it to finish or cancel it first.',
+  );
 
   // Opened again, the wizard says it before anything is picked, and links to the running operation.
   await other.page.reload();
   await expect(other.zoneNote()).toHaveAttribute('data-code', 'OperationInProgress');
-  await expect(other.zoneNote()).toContainText('Another operation is running on prod-master; wait for it to finish or cancel it first.');
+  await expect(other.zoneNote()).toContainText(
+    'Another operation is running on prod-master; wait for it to finish or cancel it first.',
+  );
   await expect(other.zoneNote().getByTestId('running-operation-link')).toHaveAttribute('href', operationPath);
   for (const zone of PROD_ZONES) await expect(other.zone(zone)).toBeDisabled();
   await other.page.screenshot({ path: shot('refusal-operation-in-progress-add.png'), fullPage: true });

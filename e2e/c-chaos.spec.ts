@@ -12,7 +12,11 @@ test.describe.configure({ timeout: 180_000 });
 // Kept outside Playwright's outputDir, which every run empties, so the screenshots can be looked at later.
 const shot = (name: string) => path.join('test-results', 'chaos', name);
 
-test('kill etcd on a prod replica from the chaos panel: failed within 2 s with class and evidence, then restored', async ({ page, clusterPage, request }) => {
+test('kill etcd on a prod replica from the chaos panel: failed within 2 s with class and evidence, then restored', async ({
+  page,
+  clusterPage,
+  request,
+}) => {
   await clusterPage.goto('prod-master', 'europe-west1');
   await expect(page.locator('[data-testid="replica-card"][data-health="healthy"]')).toHaveCount(3, { timeout: 60_000 });
   // Live through SSE, so the 2 s below measure the feed, not the fallback polling.
@@ -25,7 +29,9 @@ test('kill etcd on a prod replica from the chaos panel: failed within 2 s with c
   await panel.card().screenshot({ path: shot('chaos-panel.png') });
 
   // A follower of etcd main: killing it does not hold the page up with an election.
-  const follower = page.locator('[data-testid="replica-card"]:has([data-testid="etcd-main"][data-role="follower"])').first();
+  const follower = page
+    .locator('[data-testid="replica-card"]:has([data-testid="etcd-main"][data-role="follower"])')
+    .first();
   const name = await follower.getAttribute('data-replica');
   if (!name) throw new Error('no prod follower on the page');
   const card = clusterPage.replica(name);
@@ -43,7 +49,9 @@ test('kill etcd on a prod replica from the chaos panel: failed within 2 s with c
     await expect(failure.getByTestId('failure-evidence')).toContainText(/etcd main\s+\S+:2379: connection refused/);
     await expect(failure.getByTestId('failure-evidence')).toContainText('API server');
     await expect(failure.getByTestId('failure-since')).toHaveText(/^for \d+s, since \d\d:\d\d:\d\d UTC$/);
-    const finding = page.locator(`[data-testid="finding"][data-code="ReplicaUnhealthy"][data-failure="etcd-unreachable"]`).filter({ hasText: name });
+    const finding = page
+      .locator(`[data-testid="finding"][data-code="ReplicaUnhealthy"][data-failure="etcd-unreachable"]`)
+      .filter({ hasText: name });
     await expect(finding).toBeVisible();
     await expect(finding).toContainText('etcd unreachable');
     await expect(finding.getByTestId('finding-since')).toHaveText(/since \d\d:\d\d:\d\d UTC/);
@@ -64,7 +72,11 @@ test('kill etcd on a prod replica from the chaos panel: failed within 2 s with c
   await expect(page.locator('[data-testid="replica-card"][data-health="healthy"]')).toHaveCount(3, { timeout: 60_000 });
 });
 
-test('take a prod zone down from the panel: the zone reads unreachable and prod can lose 0 more; bring it back', async ({ page, clusterPage, request }) => {
+test('take a prod zone down from the panel: the zone reads unreachable and prod can lose 0 more; bring it back', async ({
+  page,
+  clusterPage,
+  request,
+}) => {
   const zone = 'europe-west1-c';
   await clusterPage.goto('prod-master', 'europe-west1');
   await expect(page.locator('[data-testid="replica-card"][data-health="healthy"]')).toHaveCount(3, { timeout: 60_000 });
@@ -81,13 +93,15 @@ test('take a prod zone down from the panel: the zone reads unreachable and prod 
     const state = (await (await request.get(`http://127.0.0.1:${E2E.sandboxPort}/sandbox/v1/chaos`)).json()) as {
       instances: Array<{ zone: string; zoneDown: boolean; frozen: boolean; etcd: { main: string; events: string } }>;
     };
-    expect(state.instances.filter((i) => i.zone === zone).map(({ zoneDown, frozen, etcd }) => ({ zoneDown, frozen, etcd }))).toEqual([
-      { zoneDown: true, frozen: false, etcd: { main: 'running', events: 'running' } },
-    ]);
+    expect(
+      state.instances.filter((i) => i.zone === zone).map(({ zoneDown, frozen, etcd }) => ({ zoneDown, frozen, etcd })),
+    ).toEqual([{ zoneDown: true, frozen: false, etcd: { main: 'running', events: 'running' } }]);
     await expect(card).toHaveAttribute('data-failure', 'zone-unreachable');
     await expect(card.getByTestId('failure-evidence')).toContainText('not Ready');
     await expect(clusterPage.tolerance()).toContainText('Can lose 0 replicas');
-    await expect(page.locator('[data-testid="finding"][data-code="ZoneUnreachable"]')).toContainText(`Zone ${zone} is unreachable`);
+    await expect(page.locator('[data-testid="finding"][data-code="ZoneUnreachable"]')).toContainText(
+      `Zone ${zone} is unreachable`,
+    );
     await expect(panel.zone(zone)).toHaveAttribute('data-down', 'true');
     await page.waitForTimeout(1_000);
     await page.screenshot({ path: shot('cluster-zone-down.png'), fullPage: true });

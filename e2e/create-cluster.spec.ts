@@ -9,7 +9,10 @@ test.describe.configure({ timeout: 180_000 });
 
 const NAME = 'blue-master';
 
-test('a cluster is created through the wizard in the sandbox, watched to completion, and listed in the fleet', async ({ page, fleetPage }) => {
+test('a cluster is created through the wizard in the sandbox, watched to completion, and listed in the fleet', async ({
+  page,
+  fleetPage,
+}) => {
   await fleetPage.goto();
   await page.getByRole('link', { name: 'Create cluster' }).click();
   const wizard = new CreateClusterPage(page);

@@ -24,14 +24,21 @@ async function expectEtcdctlAgrees() {
   expect(vms).toHaveLength(3);
   for (const cluster of ['main', 'events'] as const) {
     await expect
-      .poll(async () => (await etcdctlMembers(cluster)).map((m) => `${m.name}${m.isLearner ? ' (learner)' : ''}`).sort(), { timeout: 30_000 })
+      .poll(
+        async () => (await etcdctlMembers(cluster)).map((m) => `${m.name}${m.isLearner ? ' (learner)' : ''}`).sort(),
+        { timeout: 30_000 },
+      )
       .toEqual(vms);
   }
 }
 
 /** On the operation page: a done, verified backup-gate step before every membership change, and the log says so. */
 async function expectSnapshotBeforeEachMembershipChange(page: Page) {
-  const steps = await page.getByTestId('operation-step').evaluateAll((els) => els.map((e) => ({ kind: e.getAttribute('data-kind'), status: e.getAttribute('data-status') })));
+  const steps = await page
+    .getByTestId('operation-step')
+    .evaluateAll((els) =>
+      els.map((e) => ({ kind: e.getAttribute('data-kind'), status: e.getAttribute('data-status') })),
+    );
   let gated = false;
   let changes = 0;
   for (const s of steps) {
@@ -43,11 +50,20 @@ async function expectSnapshotBeforeEachMembershipChange(page: Page) {
     }
   }
   expect(changes).toBe(2);
-  await expect(page.getByTestId('operation-log').locator('li').filter({ hasText: /etcd main snapshot \S+ from \S+ verified: revision \d+/ })).toHaveCount(2);
+  await expect(
+    page
+      .getByTestId('operation-log')
+      .locator('li')
+      .filter({ hasText: /etcd main snapshot \S+ from \S+ verified: revision \d+/ }),
+  ).toHaveCount(2);
 }
 
 /** Stops the writer, reads every acknowledged key back and prints the report (the longest stall among it). */
-async function expectNoWriteLost(writer: Awaited<ReturnType<typeof startProdWriter>>, label: string, testInfo: TestInfo) {
+async function expectNoWriteLost(
+  writer: Awaited<ReturnType<typeof startProdWriter>>,
+  label: string,
+  testInfo: TestInfo,
+) {
   const report = await writer.stop();
   testInfo.annotations.push({ type: 'write-safety', description: report.lines.join(' | ') });
   console.log(`[write-safety ${label}] ${report.lines.join('\n  ')}`);
@@ -63,14 +79,23 @@ async function runPreviewedRecovery(page: Page) {
   await expect(page.getByTestId('operation-status')).toHaveText('succeeded', { timeout: 180_000 });
 }
 
-test('etcd killed on a prod replica: failed within 2 s, the recovery wizard replaces it in the same zone, etcdctl agrees, no acknowledged write lost', async ({ page, clusterPage, request }, testInfo) => {
+test('etcd killed on a prod replica: failed within 2 s, the recovery wizard replaces it in the same zone, etcdctl agrees, no acknowledged write lost', async ({
+  page,
+  clusterPage,
+  request,
+}, testInfo) => {
   await clusterPage.goto('prod-master', 'europe-west1');
   await expect(page.locator('[data-testid="replica-card"][data-health="healthy"]')).toHaveCount(3, { timeout: 60_000 });
   await expect(page.getByTestId('live-indicator')).toHaveAttribute('data-status', 'live', { timeout: 30_000 });
-  const follower = page.locator('[data-testid="replica-card"]:has([data-testid="etcd-main"][data-role="follower"])').first();
+  const follower = page
+    .locator('[data-testid="replica-card"]:has([data-testid="etcd-main"][data-role="follower"])')
+    .first();
   const victim = await follower.getAttribute('data-replica');
   if (!victim) throw new Error('no prod follower on the page');
-  const zone = await clusterPage.replica(victim).locator('xpath=ancestor::*[@data-testid="zone-column"][1]').getAttribute('data-zone');
+  const zone = await clusterPage
+    .replica(victim)
+    .locator('xpath=ancestor::*[@data-testid="zone-column"][1]')
+    .getAttribute('data-zone');
   if (!zone) throw new Error(`no zone for ${victim}`);
 
   const writer = await startProdWriter('etcd-killed');
@@ -93,7 +118,9 @@ test('etcd killed on a prod replica: failed within 2 s, the recovery wizard repl
     // 3. Plan and run: removal first, the hand-over skipped because the member does not answer.
     await page.getByTestId('preview-recovery').click();
     const preview = page.getByTestId('plan-preview');
-    await expect(preview.getByRole('heading')).toHaveText(`Replace ${victim} in ${zone}: remove it, then add a new replica there`);
+    await expect(preview.getByRole('heading')).toHaveText(
+      `Replace ${victim} in ${zone}: remove it, then add a new replica there`,
+    );
     await expect(preview.getByTestId('plan-steps')).toContainText('skipped (and logged) while it does not answer');
     await page.screenshot({ path: shot('recover-replica.png'), fullPage: true });
     await runPreviewedRecovery(page);
@@ -102,7 +129,9 @@ test('etcd killed on a prod replica: failed within 2 s, the recovery wizard repl
     await expectSnapshotBeforeEachMembershipChange(page);
   } finally {
     // A failure half-way must not leave prod broken for the specs that follow (the replica may be gone: ignore).
-    await sandboxChaos(request, `projects/sandbox-project/zones/${zone}/instances/${victim}/restore`).catch(() => undefined);
+    await sandboxChaos(request, `projects/sandbox-project/zones/${zone}/instances/${victim}/restore`).catch(
+      () => undefined,
+    );
   }
 
   // 4. Verify: three healthy voters, the new one in the same zone, and etcdctl agrees.
@@ -113,7 +142,11 @@ test('etcd killed on a prod replica: failed within 2 s, the recovery wizard repl
   await expectNoWriteLost(writer, 'etcd-killed', testInfo);
 });
 
-test('europe-west1-c down: recovery places the replacement in another zone with the tolerance warning; the zone comes back and a rebalance leaves one replica per zone', async ({ page, clusterPage, request }, testInfo) => {
+test('europe-west1-c down: recovery places the replacement in another zone with the tolerance warning; the zone comes back and a rebalance leaves one replica per zone', async ({
+  page,
+  clusterPage,
+  request,
+}, testInfo) => {
   const down = 'europe-west1-c';
   await clusterPage.goto('prod-master', 'europe-west1');
   await expect(page.locator('[data-testid="replica-card"][data-health="healthy"]')).toHaveCount(3, { timeout: 60_000 });
@@ -127,8 +160,13 @@ test('europe-west1-c down: recovery places the replacement in another zone with 
   await sandboxChaos(request, `zones/${down}/down`);
   try {
     // Within 2 s of the cut the replica no longer reads healthy: its probes go unanswered (a real partition).
-    await expect(card).not.toHaveAttribute('data-health', 'healthy', { timeout: Math.max(0, 2_000 - (Date.now() - cutAt)) });
-    testInfo.annotations.push({ type: 'zone-down', description: `${victim} read ${await card.getAttribute('data-health')} ${Date.now() - cutAt} ms after the cut` });
+    await expect(card).not.toHaveAttribute('data-health', 'healthy', {
+      timeout: Math.max(0, 2_000 - (Date.now() - cutAt)),
+    });
+    testInfo.annotations.push({
+      type: 'zone-down',
+      description: `${victim} read ${await card.getAttribute('data-health')} ${Date.now() - cutAt} ms after the cut`,
+    });
     // The zone's classification needs a second witness (its Nodes NotReady), which comes later.
     await expect(clusterPage.zone(down).getByTestId('zone-unreachable')).toBeVisible({ timeout: 15_000 });
     await expect(clusterPage.tolerance()).toContainText('Can lose 0 replicas');
@@ -148,16 +186,23 @@ test('europe-west1-c down: recovery places the replacement in another zone with 
     const previewAt = Date.now();
     await page.getByTestId('preview-recovery').click();
     await expect(page.getByTestId('plan-preview')).toBeVisible({ timeout: 2_000 });
-    testInfo.annotations.push({ type: 'preview-during-outage', description: `${Date.now() - previewAt} ms from the click to the plan` });
+    testInfo.annotations.push({
+      type: 'preview-during-outage',
+      description: `${Date.now() - previewAt} ms from the click to the plan`,
+    });
     await expect(page.getByTestId('plan-warnings')).toContainText('The replacement goes to europe-west1-b');
     await expect(page.getByTestId('plan-warnings')).toContainText('only 0 zone outages instead of 1');
-    await expect(page.getByTestId('plan-preview').getByRole('heading')).toHaveText(`Replace ${victim} (${down}) by a new replica in europe-west1-b: remove it, then add the new one`);
+    await expect(page.getByTestId('plan-preview').getByRole('heading')).toHaveText(
+      `Replace ${victim} (${down}) by a new replica in europe-west1-b: remove it, then add the new one`,
+    );
     await page.screenshot({ path: shot('recover-zone-down.png'), fullPage: true });
     await runPreviewedRecovery(page);
     await expectSnapshotBeforeEachMembershipChange(page);
 
     await clusterPage.goto('prod-master', 'europe-west1');
-    await expect(page.locator('[data-testid="replica-card"][data-health="healthy"]')).toHaveCount(3, { timeout: 60_000 });
+    await expect(page.locator('[data-testid="replica-card"][data-health="healthy"]')).toHaveCount(3, {
+      timeout: 60_000,
+    });
     await expect(clusterPage.zone('europe-west1-b').getByTestId('replica-card')).toHaveCount(2);
     // The pair is not offered a rebalance while the free zone is still down.
     await expect(page.locator('[data-testid="finding-action"][data-action="rebalance"]')).toHaveCount(0);
@@ -174,7 +219,9 @@ test('europe-west1-c down: recovery places the replacement in another zone with 
   await rebalance.click();
   await page.waitForURL(/\/recover\?rebalance=/);
   await page.getByTestId('preview-recovery').click();
-  await expect(page.getByTestId('plan-preview').getByRole('heading')).toContainText(`Rebalance: add a replica in ${down}, then remove`);
+  await expect(page.getByTestId('plan-preview').getByRole('heading')).toContainText(
+    `Rebalance: add a replica in ${down}, then remove`,
+  );
   await runPreviewedRecovery(page);
   await expectSnapshotBeforeEachMembershipChange(page);
 
@@ -184,16 +231,26 @@ test('europe-west1-c down: recovery places the replacement in another zone with 
   await expectNoWriteLost(writer, 'zone-down', testInfo);
 });
 
-test('two of three prod replicas stopped: the wizard refuses membership changes and shows the runbook naming the survivor with the highest raft index', async ({ page, clusterPage, request }) => {
+test('two of three prod replicas stopped: the wizard refuses membership changes and shows the runbook naming the survivor with the highest raft index', async ({
+  page,
+  clusterPage,
+  request,
+}) => {
   await clusterPage.goto('prod-master', 'europe-west1');
   await expect(page.locator('[data-testid="replica-card"][data-health="healthy"]')).toHaveCount(3, { timeout: 60_000 });
   const masters = await listMasters('prod-master');
   const [survivor, ...stopped] = masters;
   if (!survivor || stopped.length !== 2) throw new Error(`prod has ${masters.length} replicas`);
   try {
-    for (const m of stopped) await sandboxChaos(request, `projects/sandbox-project/zones/${m.zone}/instances/${m.name}/stop`);
-    await expect(page.locator('[data-testid="finding"][data-code="QuorumLost"]').first()).toBeVisible({ timeout: 30_000 });
-    await clusterPage.replica(stopped[0]?.name ?? '').getByTestId('recover-replica').click();
+    for (const m of stopped)
+      await sandboxChaos(request, `projects/sandbox-project/zones/${m.zone}/instances/${m.name}/stop`);
+    await expect(page.locator('[data-testid="finding"][data-code="QuorumLost"]').first()).toBeVisible({
+      timeout: 30_000,
+    });
+    await clusterPage
+      .replica(stopped[0]?.name ?? '')
+      .getByTestId('recover-replica')
+      .click();
     await page.waitForURL(/\/recover\?replica=/);
     const runbook = page.getByTestId('quorum-lost-runbook');
     await expect(runbook.getByRole('alert')).toContainText('etcd has lost quorum: membership changes are refused');
@@ -202,7 +259,10 @@ test('two of three prod replicas stopped: the wizard refuses membership changes 
     await expect(page.getByTestId('preview-recovery')).toHaveCount(0);
     await page.screenshot({ path: shot('quorum-lost-runbook.png'), fullPage: true });
   } finally {
-    for (const m of stopped) await sandboxChaos(request, `projects/sandbox-project/zones/${m.zone}/instances/${m.name}/restore`).catch(() => undefined);
+    for (const m of stopped)
+      await sandboxChaos(request, `projects/sandbox-project/zones/${m.zone}/instances/${m.name}/restore`).catch(
+        () => undefined,
+      );
   }
   await expectProdWhole(page);
 });

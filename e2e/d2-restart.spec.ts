@@ -13,15 +13,26 @@ test.describe.configure({ timeout: 240_000 });
 const shot = (name: string) => path.join('test-results', 'recovery', name);
 
 async function memberIds(name: string): Promise<Record<'main' | 'events', string | undefined>> {
-  const [main, events] = await Promise.all((['main', 'events'] as const).map(async (cluster) => (await etcdctlMembers(cluster)).find((m) => m.name === `etcd-${name}`)?.id));
+  const [main, events] = await Promise.all(
+    (['main', 'events'] as const).map(
+      async (cluster) => (await etcdctlMembers(cluster)).find((m) => m.name === `etcd-${name}`)?.id,
+    ),
+  );
   return { main, events };
 }
 
-test('etcd killed on a prod follower: the recovery wizard offers resetting the VM first, and the member rejoins with the same id, no membership change', async ({ page, clusterPage, request }, testInfo) => {
+test('etcd killed on a prod follower: the recovery wizard offers resetting the VM first, and the member rejoins with the same id, no membership change', async ({
+  page,
+  clusterPage,
+  request,
+}, testInfo) => {
   await clusterPage.goto('prod-master', 'europe-west1');
   await expect(page.locator('[data-testid="replica-card"][data-health="healthy"]')).toHaveCount(3, { timeout: 60_000 });
   await expect(page.getByTestId('live-indicator')).toHaveAttribute('data-status', 'live', { timeout: 30_000 });
-  const victim = await page.locator('[data-testid="replica-card"]:has([data-testid="etcd-main"][data-role="follower"])').first().getAttribute('data-replica');
+  const victim = await page
+    .locator('[data-testid="replica-card"]:has([data-testid="etcd-main"][data-role="follower"])')
+    .first()
+    .getAttribute('data-replica');
   if (!victim) throw new Error('no prod follower on the page');
   const zone = (await listMasters('prod-master')).find((m) => m.name === victim)?.zone;
   if (!zone) throw new Error(`no zone for ${victim}`);
@@ -49,27 +60,39 @@ test('etcd killed on a prod follower: the recovery wizard offers resetting the V
 
     await restart.getByTestId('preview-restart').click();
     const preview = restart.getByTestId('plan-preview');
-    await expect(preview.getByRole('heading')).toHaveText(`Reset ${victim} in ${zone}; it rejoins etcd as the same member`, { timeout: 30_000 });
+    await expect(preview.getByRole('heading')).toHaveText(
+      `Reset ${victim} in ${zone}; it rejoins etcd as the same member`,
+      { timeout: 30_000 },
+    );
     await page.screenshot({ path: shot('recover-restart.png'), fullPage: true });
     await restart.getByTestId('confirm-run').locator('input').fill('prod-master');
     await restart.getByRole('button', { name: 'Run the recovery' }).click();
     await page.waitForURL(/\/operations\/[0-9a-f-]{36}$/);
     await expect(page.getByTestId('operation-status')).toHaveText('succeeded', { timeout: 180_000 });
-    const kinds = await page.getByTestId('operation-step').evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')));
+    const kinds = await page
+      .getByTestId('operation-step')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')));
     expect(kinds).toEqual(['restart-instance', 'await-replica-rejoined', 'verify']);
     await expect(page.getByTestId('operation-log')).toContainText(`reset ${victim} (instances.reset)`);
     await expect(page.getByTestId('operation-log')).toContainText('as the same members');
   } finally {
-    await sandboxChaos(request, `projects/sandbox-project/zones/${zone}/instances/${victim}/restore`).catch(() => undefined);
+    await sandboxChaos(request, `projects/sandbox-project/zones/${zone}/instances/${victim}/restore`).catch(
+      () => undefined,
+    );
   }
 
   // etcdctl, not the dashboard: the same member ids, and the member lists name exactly the three replica VMs.
   const after = await memberIds(victim);
   expect(after).toEqual(before);
-  testInfo.annotations.push({ type: 'member-ids', description: `${victim}: main ${before.main}, events ${before.events} before and after the reset` });
+  testInfo.annotations.push({
+    type: 'member-ids',
+    description: `${victim}: main ${before.main}, events ${before.events} before and after the reset`,
+  });
   const vms = (await listMasters('prod-master')).map((m) => `etcd-${m.name}`).sort();
   for (const cluster of ['main', 'events'] as const) {
-    expect((await etcdctlMembers(cluster)).map((m) => `${m.name}${m.isLearner ? ' (learner)' : ''}`).sort()).toEqual(vms);
+    expect((await etcdctlMembers(cluster)).map((m) => `${m.name}${m.isLearner ? ' (learner)' : ''}`).sort()).toEqual(
+      vms,
+    );
   }
   await page.goto(`/clusters/${encodeURIComponent('sandbox-project~europe-west1~prod-master')}`);
   await expect(page.locator('[data-testid="replica-card"][data-health="healthy"]')).toHaveCount(3, { timeout: 60_000 });

@@ -16,8 +16,18 @@ test.describe.configure({ mode: 'serial', timeout: 240_000 });
 
 const PROD = `/clusters/${encodeURIComponent('sandbox-project~europe-west1~prod-master')}`;
 const suffix = randomBytes(3).toString('hex');
-const OPERATOR = { email: `operator-${suffix}@e2e.test`, name: 'Olga Operator', role: 'operator', password: randomBytes(12).toString('base64url') };
-const VIEWER = { email: `viewer-${suffix}@e2e.test`, name: 'Vic Viewer', role: 'viewer', password: randomBytes(12).toString('base64url') };
+const OPERATOR = {
+  email: `operator-${suffix}@e2e.test`,
+  name: 'Olga Operator',
+  role: 'operator',
+  password: randomBytes(12).toString('base64url'),
+};
+const VIEWER = {
+  email: `viewer-${suffix}@e2e.test`,
+  name: 'Vic Viewer',
+  role: 'viewer',
+  password: randomBytes(12).toString('base64url'),
+};
 const shot = (name: string) => path.join('test-results', 'roles', name);
 
 /** A browser page with no session, signed in through the sign-in form as `who`, landing on `next`. */
@@ -46,7 +56,9 @@ test('the bootstrap admin creates an operator and a viewer', async ({ page }) =>
   await page.screenshot({ path: shot('users.png'), fullPage: true });
 });
 
-test('the viewer sees everything and can change nothing: buttons disabled with the reason, direct calls refused', async ({ browser }) => {
+test('the viewer sees everything and can change nothing: buttons disabled with the reason, direct calls refused', async ({
+  browser,
+}) => {
   const page = await signedInPage(browser, VIEWER, PROD);
   await expect(page.getByTestId('user-menu')).toHaveAttribute('data-role', 'viewer');
   await expect(page.locator('[data-testid="replica-card"][data-health="healthy"]')).toHaveCount(3, { timeout: 60_000 });
@@ -62,12 +74,18 @@ test('the viewer sees everything and can change nothing: buttons disabled with t
   const confirm = page.getByTestId('confirm-run');
   await expect(confirm.locator('input')).toBeDisabled();
   await expect(confirm.getByRole('button', { name: 'Run this plan' })).toBeDisabled();
-  await expect(confirm.getByTestId('role-reason')).toHaveText('Your role is viewer: this takes the operator role, which also runs operations on clusters (and chaos controls in the sandbox).');
+  await expect(confirm.getByTestId('role-reason')).toHaveText(
+    'Your role is viewer: this takes the operator role, which also runs operations on clusters (and chaos controls in the sandbox).',
+  );
   await page.screenshot({ path: shot('viewer-change.png'), fullPage: true });
 
   // The same change called directly, as a hand-made request with the viewer's session: refused, nothing started.
   const before = (await listMasters('prod-master')).map((m) => m.name).sort();
-  const direct = await callAction(page.request, builtAction('startOperationAction'), { clusterId: 'sandbox-project~europe-west1~prod-master', intent: { kind: 'add-replica', zone: 'europe-west1-d' }, confirm: 'prod-master' });
+  const direct = await callAction(page.request, builtAction('startOperationAction'), {
+    clusterId: 'sandbox-project~europe-west1~prod-master',
+    intent: { kind: 'add-replica', zone: 'europe-west1-d' },
+    confirm: 'prod-master',
+  });
   expect(direct.result).toMatchObject({ ok: false, code: 'Forbidden' });
   await page.waitForTimeout(2_000);
   expect((await listMasters('prod-master')).map((m) => m.name).sort()).toEqual(before);
@@ -76,7 +94,10 @@ test('the viewer sees everything and can change nothing: buttons disabled with t
 
 test('the operator adds a replica (and removes it again)', async ({ browser, consoleErrors }) => {
   // better-auth answers the wrong current password below with a 4xx, which Chromium logs.
-  consoleErrors.allow(/Failed to load resource: the server responded with a status of 4\d\d/, 'a wrong current password is refused');
+  consoleErrors.allow(
+    /Failed to load resource: the server responded with a status of 4\d\d/,
+    'a wrong current password is refused',
+  );
   const page = await signedInPage(browser, OPERATOR, PROD);
   await expect(page.getByTestId('user-menu')).toHaveAttribute('data-role', 'operator');
   const change = new ChangePage(page);
@@ -101,18 +122,24 @@ test('the operator adds a replica (and removes it again)', async ({ browser, con
   await expect(page.getByTestId('change-password-message')).toHaveAttribute('role', 'alert');
   await form.getByLabel('Current password').fill(OPERATOR.password);
   await form.getByRole('button', { name: 'Change password' }).click();
-  await expect(page.getByTestId('change-password-message')).toHaveText('Password changed; your other sessions were signed out.');
+  await expect(page.getByTestId('change-password-message')).toHaveText(
+    'Password changed; your other sessions were signed out.',
+  );
   await page.context().close();
 });
 
-test('the audit page shows the viewer\'s refused attempt and the operator\'s change', async ({ page }) => {
+test("the audit page shows the viewer's refused attempt and the operator's change", async ({ page }) => {
   await page.goto(`/audit?actor=${encodeURIComponent(VIEWER.email)}`);
-  const refused = page.locator('[data-testid="audit-row"][data-outcome="refused"][data-action="action.startOperation"]');
+  const refused = page.locator(
+    '[data-testid="audit-row"][data-outcome="refused"][data-action="action.startOperation"]',
+  );
   await expect(refused.first()).toBeVisible();
   await expect(refused.first()).toContainText('Forbidden');
 
   await page.goto(`/audit?actor=${encodeURIComponent(OPERATOR.email)}`);
   await expect(page.locator('[data-testid="audit-row"][data-action="operation.add-replica"]').first()).toBeVisible();
-  await expect(page.locator('[data-testid="audit-row"][data-action="operation.add-replica"][data-outcome="succeeded"]')).toHaveCount(1);
+  await expect(
+    page.locator('[data-testid="audit-row"][data-action="operation.add-replica"][data-outcome="succeeded"]'),
+  ).toHaveCount(1);
   await page.screenshot({ path: shot('audit.png'), fullPage: true });
 });

@@ -20,9 +20,17 @@ import { clusterId } from './pages/cluster-page';
 const PROD = encodeURIComponent(clusterId('prod-master', 'europe-west1'));
 
 /** Cache-Control exactly `private, no-store`, and Cookie among what the answer varies on (Next appends its own RSC headers). */
-function expectNoStore(headers: Record<string, string | string[] | undefined>, what: string, cacheControl = 'private, no-store'): void {
+function expectNoStore(
+  headers: Record<string, string | string[] | undefined>,
+  what: string,
+  cacheControl = 'private, no-store',
+): void {
   expect(headers['cache-control'], what).toBe(cacheControl);
-  const vary = [headers.vary ?? ''].flat().join(',').split(',').map((v) => v.trim().toLowerCase());
+  const vary = [headers.vary ?? '']
+    .flat()
+    .join(',')
+    .split(',')
+    .map((v) => v.trim().toLowerCase());
   expect(vary, what).toContain('cookie');
 }
 
@@ -38,18 +46,31 @@ function adminCookie(): string {
 const modeOf = (file: string) => statSync(file).mode & 0o777;
 
 test.describe('route handlers are private and never stored (finding 8)', () => {
-  test('every JSON answer of a route handler, success or refusal, says private, no-store and varies on the cookie', async ({ request }) => {
-    const anonymous = await playwrightRequest.newContext({ baseURL: BASE_URL, storageState: { cookies: [], origins: [] } });
+  test('every JSON answer of a route handler, success or refusal, says private, no-store and varies on the cookie', async ({
+    request,
+  }) => {
+    const anonymous = await playwrightRequest.newContext({
+      baseURL: BASE_URL,
+      storageState: { cookies: [], origins: [] },
+    });
     try {
       const answers = [
         { what: 'health', response: await request.get('/api/health'), status: 200 },
         { what: 'fleet', response: await request.get('/api/fleet'), status: 200 },
         { what: 'a cluster', response: await request.get(`/api/clusters/${PROD}`), status: 200 },
         { what: 'a malformed cluster id', response: await request.get('/api/clusters/not-a-cluster'), status: 400 },
-        { what: 'an unknown operation', response: await request.get('/api/operations/00000000-0000-4000-8000-000000000000'), status: 404 },
+        {
+          what: 'an unknown operation',
+          response: await request.get('/api/operations/00000000-0000-4000-8000-000000000000'),
+          status: 404,
+        },
         { what: 'the session (better-auth)', response: await request.get('/api/auth/get-session'), status: 200 },
         { what: 'the fleet, anonymous', response: await anonymous.get('/api/fleet'), status: 401 },
-        { what: 'a foreign origin', response: await request.post('/api/health', { headers: { Origin: 'https://evil.example' } }), status: 403 },
+        {
+          what: 'a foreign origin',
+          response: await request.post('/api/health', { headers: { Origin: 'https://evil.example' } }),
+          status: 403,
+        },
       ];
       for (const { what, response, status } of answers) {
         expect(response.status(), what).toBe(status);
@@ -83,7 +104,10 @@ test.describe('Compute failing under the actions (finding 10)', () => {
     await sandboxComputeFault(request, null);
   });
 
-  test('a start and a preview Compute fails under answer with the code and words, never "Something went wrong"; the refused start is audited', async ({ page, request }) => {
+  test('a start and a preview Compute fails under answer with the code and words, never "Something went wrong"; the refused start is audited', async ({
+    page,
+    request,
+  }) => {
     const change = new ChangePage(page);
     await change.goto('prod-master', 'europe-west1');
     await change.zone('europe-west1-c').click();
@@ -104,7 +128,9 @@ test.describe('Compute failing under the actions (finding 10)', () => {
     await expect(change.refusal()).toContainText('could not answer now; nothing was changed');
 
     await page.goto('/audit');
-    const row = page.locator('[data-testid="audit-row"][data-action="operation.add-replica"][data-outcome="refused"]').filter({ hasText: 'could not answer now' });
+    const row = page
+      .locator('[data-testid="audit-row"][data-action="operation.add-replica"][data-outcome="refused"]')
+      .filter({ hasText: 'could not answer now' });
     await expect(row.first()).toContainText('ProviderUnavailable');
   });
 });
@@ -127,9 +153,19 @@ test.describe('a second dashboard on a data dir an earlier version left open (fi
     chmodSync(path.join(dataDir, 'auth-secret'), 0o644);
     chmodSync(path.join(dataDir, 'ssh'), 0o755);
     chmodSync(dataDir, 0o755);
-    dashboard = startDashboard({ port, dataDir, logFile, env: { QUORUM_PROVIDER: 'sandbox', SANDBOX_PORT: String(E2E.sandboxPort) } });
+    dashboard = startDashboard({
+      port,
+      dataDir,
+      logFile,
+      env: { QUORUM_PROVIDER: 'sandbox', SANDBOX_PORT: String(E2E.sandboxPort) },
+    });
     await expect
-      .poll(async () => (await fetch(`http://127.0.0.1:${port}/api/health`, { signal: AbortSignal.timeout(2_000) }).catch(() => null))?.status ?? 0, { timeout: 100_000 })
+      .poll(
+        async () =>
+          (await fetch(`http://127.0.0.1:${port}/api/health`, { signal: AbortSignal.timeout(2_000) }).catch(() => null))
+            ?.status ?? 0,
+        { timeout: 100_000 },
+      )
       .toBe(200);
   });
 
@@ -154,7 +190,12 @@ test.describe('a second dashboard on a data dir an earlier version left open (fi
       const what = `${c.method} ${c.path}`;
       const res = await send(port, c.method, c.path);
       expect(res.status, what).toBe(405);
-      expect(res.headers, what).toMatchObject({ allow: c.allow, 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', 'cross-origin-opener-policy': 'same-origin' });
+      expect(res.headers, what).toMatchObject({
+        allow: c.allow,
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'DENY',
+        'cross-origin-opener-policy': 'same-origin',
+      });
       expect(res.headers['content-security-policy'], what).toContain("frame-ancestors 'none'");
       if (c.path.startsWith('/api/')) expectNoStore(res.headers, what);
       expect(res.body, what).toBe('');
@@ -162,13 +203,16 @@ test.describe('a second dashboard on a data dir an earlier version left open (fi
     // The server still serves, and said nothing about any of it.
     expect((await send(port, 'GET', '/api/health')).status).toBe(200);
     const log = readFileSync(logFile, 'utf8');
-    expect(log).not.toMatch(/Failed to handle request|Internal Server Error|TypeError|HTTP method is unsupported|^\s+at /m);
+    expect(log).not.toMatch(
+      /Failed to handle request|Internal Server Error|TypeError|HTTP method is unsupported|^\s+at /m,
+    );
   });
 
   test('the data dir is 0700 and every key and secret in it 0600, the earlier ones tightened at start and logged', async () => {
     expect(modeOf(dataDir)).toBe(0o700);
     expect(modeOf(path.join(dataDir, 'ssh'))).toBe(0o700);
-    for (const file of ['auth-secret', 'quorum.sqlite', 'initial-admin-password']) expect(modeOf(path.join(dataDir, file)), file).toBe(0o600);
+    for (const file of ['auth-secret', 'quorum.sqlite', 'initial-admin-password'])
+      expect(modeOf(path.join(dataDir, file)), file).toBe(0o600);
     const log = readFileSync(logFile, 'utf8');
     expect(log).toContain(`${dataDir} was 0755, now 0700 (owner only)`);
     expect(log).toContain(`${path.join(dataDir, 'auth-secret')} was 0644, now 0600 (owner only)`);

@@ -60,7 +60,9 @@ async function startRecorder(page: Page, replica: string): Promise<void> {
           code: f.getAttribute('data-code'),
           subject: f.querySelector('.font-mono')?.textContent ?? '',
           text: f.textContent ?? '',
-          actions: [...f.querySelectorAll('[data-testid="finding-action"]')].map((a) => a.getAttribute('data-action') ?? ''),
+          actions: [...f.querySelectorAll('[data-testid="finding-action"]')].map(
+            (a) => a.getAttribute('data-action') ?? '',
+          ),
         })),
         tolerance: document.querySelector('[data-testid="tolerance"]')?.textContent ?? '',
       };
@@ -84,8 +86,16 @@ function expectNeverFailed(states: Seen[], replica: string) {
   for (const s of states) {
     expect(s.health, JSON.stringify(s)).not.toBe('unhealthy');
     expect(s.recoverOnCard, JSON.stringify(s)).toBe(false);
-    expect(s.findings.filter((f) => ['QuorumLost', 'EtcdUnreachable', 'ReplicaUnhealthy', 'ZoneUnreachable'].includes(f.code ?? '')), JSON.stringify(s)).toEqual([]);
-    expect(s.findings.filter((f) => f.actions.includes('recover')), JSON.stringify(s)).toEqual([]);
+    expect(
+      s.findings.filter((f) =>
+        ['QuorumLost', 'EtcdUnreachable', 'ReplicaUnhealthy', 'ZoneUnreachable'].includes(f.code ?? ''),
+      ),
+      JSON.stringify(s),
+    ).toEqual([]);
+    expect(
+      s.findings.filter((f) => f.actions.includes('recover')),
+      JSON.stringify(s),
+    ).toEqual([]);
     expect(s.tolerance).not.toContain('Quorum lost');
     if (s.access === 'none') {
       expect(s.health).toBe('unknown');
@@ -103,10 +113,15 @@ async function openProd(page: Page, clusterPage: ClusterPage) {
 
 /** A follower of prod's etcd main (no election while it is out of reach) and its zone and internal IP. */
 async function pickFollower(page: Page, clusterPage: ClusterPage): Promise<{ name: string; zone: string; ip: string }> {
-  const follower = page.locator('[data-testid="replica-card"]:has([data-testid="etcd-main"][data-role="follower"])').first();
+  const follower = page
+    .locator('[data-testid="replica-card"]:has([data-testid="etcd-main"][data-role="follower"])')
+    .first();
   const name = await follower.getAttribute('data-replica');
   if (!name) throw new Error('no prod follower on the page');
-  const zone = await clusterPage.replica(name).locator('xpath=ancestor::*[@data-testid="zone-column"][1]').getAttribute('data-zone');
+  const zone = await clusterPage
+    .replica(name)
+    .locator('xpath=ancestor::*[@data-testid="zone-column"][1]')
+    .getAttribute('data-zone');
   const ip = (await listMasters('prod-master')).find((m) => m.name === name)?.internalIp;
   if (!zone || !ip) throw new Error(`no zone or IP for ${name}`);
   return { name, zone, ip };
@@ -137,9 +152,14 @@ async function chaosState(request: import('@playwright/test').APIRequestContext,
   return state.instances.find((i) => i.name === name);
 }
 
-const isQuorumLine = (line: string) => line.startsWith(`${QUORUM_USER}:`) || line.includes(`"userName":"${QUORUM_USER}"`);
+const isQuorumLine = (line: string) =>
+  line.startsWith(`${QUORUM_USER}:`) || line.includes(`"userName":"${QUORUM_USER}"`);
 
-test("Quorum's key removed from a replica's metadata by hand: an access problem on that replica only, and Quorum puts its key back", async ({ page, clusterPage, request }, testInfo) => {
+test("Quorum's key removed from a replica's metadata by hand: an access problem on that replica only, and Quorum puts its key back", async ({
+  page,
+  clusterPage,
+  request,
+}, testInfo) => {
   await openProd(page, clusterPage);
   const victim = await pickFollower(page, clusterPage);
   const card = clusterPage.replica(victim.name);
@@ -149,7 +169,9 @@ test("Quorum's key removed from a replica's metadata by hand: an access problem 
   await startRecorder(page, victim.name);
   const removedAt = Date.now();
   // As an operator with gcloud would: read the metadata, drop Quorum's line, setMetadata with the fingerprint.
-  await editSshKeys(computeClients(), { project: PROJECT, zone: victim.zone, name: victim.name }, (lines) => lines.filter((l) => !isQuorumLine(l)));
+  await editSshKeys(computeClients(), { project: PROJECT, zone: victim.zone, name: victim.name }, (lines) =>
+    lines.filter((l) => !isQuorumLine(l)),
+  );
   // The guest agent revokes the key; the open session survives, the next fresh login (every 5 s) is refused.
   // The "no access" state lasts only from that refusal until Quorum's republished key is taken up: alone often
   // under a second, shorter than one observation of the page's feed, which then never shows it (1 run in 5 here).
@@ -157,7 +179,12 @@ test("Quorum's key removed from a replica's metadata by hand: an access problem 
   // retries them (0.5 s, then 1 s), so the state lasts past an observation. The recorder, which sees every state
   // the page renders, is asked every 100 ms (Playwright's own polls of an attribute space out to 1 s).
   await sandboxComputeFault(request, null);
-  await sandboxComputeFault(request, { method: 'instances.setMetadata', zone: victim.zone, count: 2, error: 'backendError' });
+  await sandboxComputeFault(request, {
+    method: 'instances.setMetadata',
+    zone: victim.zone,
+    count: 2,
+    error: 'backendError',
+  });
   try {
     await expect
       .poll(async () => (await recorded(page)).some((s) => s.access === 'none'), { timeout: 15_000, intervals: [100] })
@@ -176,15 +203,24 @@ test("Quorum's key removed from a replica's metadata by hand: an access problem 
   await expect(card).toHaveAttribute('data-health', 'healthy', { timeout: 20_000 });
   const healthyAfter = Date.now() - removedAt;
   // Both faults went to Quorum's writes of its key on this replica, nothing else, and nothing is left pending.
-  const faults = (await (await request.get(`http://127.0.0.1:${E2E.sandboxPort}/sandbox/v1/chaos/compute-faults`)).json()) as { pending: unknown[]; fired: { method: string; zone: string | null }[] };
+  const faults = (await (
+    await request.get(`http://127.0.0.1:${E2E.sandboxPort}/sandbox/v1/chaos/compute-faults`)
+  ).json()) as { pending: unknown[]; fired: { method: string; zone: string | null }[] };
   await sandboxComputeFault(request, null);
   expect(faults.pending).toEqual([]);
-  expect(faults.fired.map((f) => `${f.method} ${f.zone}`)).toEqual(Array(2).fill(`instances.setMetadata ${victim.zone}`));
-  testInfo.annotations.push({ type: 'key-removed', description: `no access shown ${shownAfter} ms after the removal, healthy again after ${healthyAfter} ms` });
+  expect(faults.fired.map((f) => `${f.method} ${f.zone}`)).toEqual(
+    Array(2).fill(`instances.setMetadata ${victim.zone}`),
+  );
+  testInfo.annotations.push({
+    type: 'key-removed',
+    description: `no access shown ${shownAfter} ms after the removal, healthy again after ${healthyAfter} ms`,
+  });
   const after = (await listMasters('prod-master')).find((m) => m.name === victim.name)?.metadata['ssh-keys'] ?? '';
   const ours = after.split('\n').filter(isQuorumLine);
   expect(ours).toHaveLength(1);
-  expect(ours[0]).toMatch(/^quorum:ssh-ed25519 \S+ google-ssh \{"userName":"quorum","expireOn":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"\}$/);
+  expect(ours[0]).toMatch(
+    /^quorum:ssh-ed25519 \S+ google-ssh \{"userName":"quorum","expireOn":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"\}$/,
+  );
 
   const states = await recorded(page);
   expectNeverFailed(states, victim.name);
@@ -198,7 +234,11 @@ test("Quorum's key removed from a replica's metadata by hand: an access problem 
   await expect(page.locator('[data-testid="replica-card"][data-health="healthy"]')).toHaveCount(3);
 });
 
-test('a replaced host key is refused and shown with both fingerprints; an admin trusts the new key and the replica is healthy again', async ({ page, clusterPage, request }) => {
+test('a replaced host key is refused and shown with both fingerprints; an admin trusts the new key and the replica is healthy again', async ({
+  page,
+  clusterPage,
+  request,
+}) => {
   await openProd(page, clusterPage);
   const victim = await pickFollower(page, clusterPage);
   const card = clusterPage.replica(victim.name);
@@ -212,9 +252,13 @@ test('a replaced host key is refused and shown with both fingerprints; an admin 
     expect(newFingerprint).not.toBe(oldFingerprint);
 
     await expect(card).toHaveAttribute('data-access', 'none', { timeout: 15_000 });
-    await expect(card.getByTestId('replica-no-access')).toContainText(`${oldFingerprint} was pinned, ${newFingerprint} is presented now`);
+    await expect(card.getByTestId('replica-no-access')).toContainText(
+      `${oldFingerprint} was pinned, ${newFingerprint} is presented now`,
+    );
     const finding = page.locator('[data-testid="finding"][data-code="NoAccess"]').filter({ hasText: victim.name });
-    await expect(finding).toContainText(`its SSH host key changed from ${oldFingerprint} (pinned) to ${newFingerprint}`);
+    await expect(finding).toContainText(
+      `its SSH host key changed from ${oldFingerprint} (pinned) to ${newFingerprint}`,
+    );
     await expect(finding).toContainText('never accept it unchecked');
     await expect(finding.getByTestId('finding-action')).toHaveCount(0);
     await expect(card.getByTestId('recover-replica')).toHaveCount(0);
@@ -222,7 +266,13 @@ test('a replaced host key is refused and shown with both fingerprints; an admin 
     await page.getByTestId('findings').screenshot({ path: shot('host-key-findings.png') });
 
     // A key other than the one shown is never trusted: a direct call with a made-up fingerprint changes nothing.
-    const wrong = await callAction(page.request, builtAction('trustHostKeyAction'), { clusterId: PROD_ID, replica: victim.name, zone: victim.zone, pinnedFingerprint: oldFingerprint, presentedFingerprint: `SHA256:${'x'.repeat(43)}` });
+    const wrong = await callAction(page.request, builtAction('trustHostKeyAction'), {
+      clusterId: PROD_ID,
+      replica: victim.name,
+      zone: victim.zone,
+      pinnedFingerprint: oldFingerprint,
+      presentedFingerprint: `SHA256:${'x'.repeat(43)}`,
+    });
     expect(wrong.result).toMatchObject({ ok: false, code: 'HostKeyMismatch' });
     await page.waitForTimeout(1_500);
     await expect(card).toHaveAttribute('data-access', 'none');
@@ -230,7 +280,9 @@ test('a replaced host key is refused and shown with both fingerprints; an admin 
     // The admin (this run's session) trusts the key from the finding, after the confirmation that names it.
     await finding.getByTestId('trust-host-key-start').click();
     const confirm = finding.getByTestId('trust-host-key-confirm');
-    await expect(confirm).toContainText(`Pin the key ${victim.name} presents now${newFingerprint}in place of the pinned${oldFingerprint}`);
+    await expect(confirm).toContainText(
+      `Pin the key ${victim.name} presents now${newFingerprint}in place of the pinned${oldFingerprint}`,
+    );
     await finding.screenshot({ path: shot('host-key-trust-confirm.png') });
     await finding.getByTestId('trust-host-key-run').click();
     trusted = true;
@@ -240,7 +292,13 @@ test('a replaced host key is refused and shown with both fingerprints; an admin 
   } finally {
     if (!trusted && newFingerprint !== '') {
       // Whatever failed above, the specs that follow need the replica reachable: trust the new key directly.
-      await callAction(page.request, builtAction('trustHostKeyAction'), { clusterId: PROD_ID, replica: victim.name, zone: victim.zone, pinnedFingerprint: oldFingerprint, presentedFingerprint: newFingerprint });
+      await callAction(page.request, builtAction('trustHostKeyAction'), {
+        clusterId: PROD_ID,
+        replica: victim.name,
+        zone: victim.zone,
+        pinnedFingerprint: oldFingerprint,
+        presentedFingerprint: newFingerprint,
+      });
     }
   }
   await expect(page.locator('[data-testid="replica-card"][data-health="healthy"]')).toHaveCount(3, { timeout: 30_000 });
@@ -249,14 +307,21 @@ test('a replaced host key is refused and shown with both fingerprints; an admin 
   await expect(page.locator('body')).toContainText(newFingerprint);
 });
 
-test('sshd stopped on a replica with etcd running reads as no access (port 22 refused), not as etcd down; start-sshd brings it back', async ({ page, clusterPage, request }) => {
+test('sshd stopped on a replica with etcd running reads as no access (port 22 refused), not as etcd down; start-sshd brings it back', async ({
+  page,
+  clusterPage,
+  request,
+}) => {
   await openProd(page, clusterPage);
   const victim = await pickFollower(page, clusterPage);
   const card = clusterPage.replica(victim.name);
   await startRecorder(page, victim.name);
   await sandboxChaos(request, `projects/${PROJECT}/zones/${victim.zone}/instances/${victim.name}/stop-sshd`);
   try {
-    expect(await chaosState(request, victim.name)).toMatchObject({ sshd: false, etcd: { main: 'running', events: 'running' } });
+    expect(await chaosState(request, victim.name)).toMatchObject({
+      sshd: false,
+      etcd: { main: 'running', events: 'running' },
+    });
     await expect(card).toHaveAttribute('data-access', 'none', { timeout: 10_000 });
     await expect(card).toHaveAttribute('data-health', 'unknown');
     await expect(card).toHaveAttribute('data-failure', 'none');
@@ -269,7 +334,9 @@ test('sshd stopped on a replica with etcd running reads as no access (port 22 re
     await expect(finding.getByTestId('finding-action')).toHaveCount(0);
     await expect(page.locator('[data-testid="finding"][data-code="QuorumLost"]')).toHaveCount(0);
     // The chaos panel says what was done to the VM (it reads the sandbox every 5 s).
-    await expect(new ChaosPanel(page).replica(victim.name).getByTestId('chaos-faults')).toHaveText('sshd stopped', { timeout: 10_000 });
+    await expect(new ChaosPanel(page).replica(victim.name).getByTestId('chaos-faults')).toHaveText('sshd stopped', {
+      timeout: 10_000,
+    });
     await page.waitForTimeout(1_000);
     await card.screenshot({ path: shot('sshd-stopped-card.png') });
     await page.getByTestId('findings').screenshot({ path: shot('sshd-stopped-findings.png') });

@@ -13,7 +13,11 @@ test.describe.configure({ timeout: 180_000 });
 
 const shot = (name: string) => path.join('test-results', 'partition', name);
 
-test('partition two follower zones of prod: each side reports the leader and one peer, the cut is shown, can lose 0; healed, back to 1', async ({ page, clusterPage, request }) => {
+test('partition two follower zones of prod: each side reports the leader and one peer, the cut is shown, can lose 0; healed, back to 1', async ({
+  page,
+  clusterPage,
+  request,
+}) => {
   await clusterPage.goto('prod-master', 'europe-west1');
   const healthy = page.locator('[data-testid="replica-card"][data-health="healthy"]');
   await expect(healthy).toHaveCount(3, { timeout: 60_000 });
@@ -26,10 +30,16 @@ test('partition two follower zones of prod: each side reports the leader and one
   const leaderCard = page.locator('[data-testid="replica-card"]:has([data-testid="etcd-main"][data-role="leader"])');
   await expect(leaderCard).toHaveCount(1);
   const leader = await leaderCard.getAttribute('data-replica');
-  const followerCards = page.locator('[data-testid="replica-card"]:has([data-testid="etcd-main"][data-role="follower"])');
+  const followerCards = page.locator(
+    '[data-testid="replica-card"]:has([data-testid="etcd-main"][data-role="follower"])',
+  );
   await expect(followerCards).toHaveCount(2);
   const followers = await followerCards.evaluateAll((cards) => cards.map((c) => c.getAttribute('data-replica') ?? ''));
-  const zoneOf = async (name: string) => (await clusterPage.replica(name).locator('xpath=ancestor::*[@data-testid="zone-column"][1]').getAttribute('data-zone')) ?? '';
+  const zoneOf = async (name: string) =>
+    (await clusterPage
+      .replica(name)
+      .locator('xpath=ancestor::*[@data-testid="zone-column"][1]')
+      .getAttribute('data-zone')) ?? '';
   const [x, y] = followers;
   if (!leader || !x || !y) throw new Error('prod has no leader and two followers on the page');
   const [zx, zy] = [await zoneOf(x), await zoneOf(y)];
@@ -42,7 +52,10 @@ test('partition two follower zones of prod: each side reports the leader and one
     const cut = page.locator('[data-testid="zone-cut"]');
     await expect(cut).toHaveCount(1, { timeout: 30_000 });
     await expect(cut).toHaveAttribute('data-zones', [zx, zy].sort().join('|'));
-    for (const [name, zone, other] of [[x, zx, zy], [y, zy, zx]] as const) {
+    for (const [name, zone, other] of [
+      [x, zx, zy],
+      [y, zy, zx],
+    ] as const) {
       const peers = clusterPage.replica(name).getByTestId('etcd-peers');
       // Each side still follows the same leader and sees only it.
       await expect(peers).toHaveAttribute('data-missing', name === x ? y : x, { timeout: 30_000 });
@@ -61,7 +74,9 @@ test('partition two follower zones of prod: each side reports the leader and one
     await expect(finding).toContainText(`${x} reports leader ${leader}`);
     await expect(finding).toContainText(`${y} reports leader ${leader}`);
     await expect(finding).toContainText(`sees 1 of 2 peers: ${leader}`);
-    await expect(finding).toContainText(`etcd main keeps quorum only through ${leaderZone} (${leader}, the leader); losing it stops writes.`);
+    await expect(finding).toContainText(
+      `etcd main keeps quorum only through ${leaderZone} (${leader}, the leader); losing it stops writes.`,
+    );
     await expect(finding).toContainText('firewall');
     // No recovery for a partition: replacing a replica would sit behind the same cut.
     await expect(finding.getByTestId('finding-action')).toHaveCount(0);

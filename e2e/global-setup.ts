@@ -6,7 +6,12 @@ import { bootstrapAdmin, signedInState } from './fixtures/auth';
 
 export default async function globalSetup() {
   // A 4 s load-balancer propagation keeps the HA spec short while its progress bar is still visible.
-  const sandbox = await startSandbox({ port: E2E.sandboxPort, net: E2E.sandboxNet, dataDir: E2E.dataDir, env: { SANDBOX_LB_DELAY_MS: '4000' } });
+  const sandbox = await startSandbox({
+    port: E2E.sandboxPort,
+    net: E2E.sandboxNet,
+    dataDir: E2E.dataDir,
+    env: { SANDBOX_LB_DELAY_MS: '4000' },
+  });
   // The dashboard (started before this setup) created its bootstrap admin on its first start: sign in as it.
   try {
     mkdirSync(path.dirname(E2E.adminState), { recursive: true });

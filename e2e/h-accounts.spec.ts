@@ -16,9 +16,18 @@ const PROD_ID = 'sandbox-project~europe-west1~prod-master';
 const PROD = `/clusters/${encodeURIComponent(PROD_ID)}`;
 const suffix = randomBytes(3).toString('hex');
 const shot = (name: string) => path.join('test-results', 'accounts', name);
-const OPERATOR = { email: `watcher-${suffix}@e2e.test`, name: 'Wanda Watcher', role: 'operator', password: randomBytes(12).toString('base64url') };
-const VIEWER = { email: `renamer-${suffix}@e2e.test`, name: 'Rita Renamer', role: 'viewer', password: randomBytes(12).toString('base64url') };
-
+const OPERATOR = {
+  email: `watcher-${suffix}@e2e.test`,
+  name: 'Wanda Watcher',
+  role: 'operator',
+  password: randomBytes(12).toString('base64url'),
+};
+const VIEWER = {
+  email: `renamer-${suffix}@e2e.test`,
+  name: 'Rita Renamer',
+  role: 'viewer',
+  password: randomBytes(12).toString('base64url'),
+};
 
 async function signedInContext(browser: Browser, who: { email: string; password: string }): Promise<BrowserContext> {
   const context = await browser.newContext({ storageState: { cookies: [], origins: [] }, baseURL: BASE_URL });
@@ -27,7 +36,9 @@ async function signedInContext(browser: Browser, who: { email: string; password:
 }
 
 /** Opens the cluster's live stream with the context's session, in Node; resolves with the time it ended. */
-async function rawStream(context: BrowserContext): Promise<{ opened: Promise<void>; ended: Promise<{ at: number; text: string }> }> {
+async function rawStream(
+  context: BrowserContext,
+): Promise<{ opened: Promise<void>; ended: Promise<{ at: number; text: string }> }> {
   const cookie = (await context.cookies(BASE_URL)).map((c) => `${c.name}=${c.value}`).join('; ');
   const res = await fetch(`${BASE_URL}/api/clusters/${encodeURIComponent(PROD_ID)}/events`, { headers: { cookie } });
   expect(res.status).toBe(200);
@@ -56,7 +67,10 @@ test('weak passwords are refused on the users page, with the reason', async ({ p
   await expect(page.locator(`[data-testid="user-row"][data-email="${OPERATOR.email}"]`)).toHaveCount(0);
 });
 
-test('an admin disables an operator watching a cluster page: the stream ends, the next action is refused, the audit shows both', async ({ page, browser }) => {
+test('an admin disables an operator watching a cluster page: the stream ends, the next action is refused, the audit shows both', async ({
+  page,
+  browser,
+}) => {
   await page.goto('/users');
   await createOnUsersPage(page, OPERATOR);
   await expect(page.getByTestId('users-message')).toContainText(`Created ${OPERATOR.email} (operator)`);
@@ -85,20 +99,33 @@ test('an admin disables an operator watching a cluster page: the stream ends, th
   expect(ended.text).toContain('event: session-ended');
 
   // The operator's next action, from the same browser session: refused, nothing started.
-  const next = await callAction(watching.request, builtAction('startOperationAction'), { clusterId: PROD_ID, intent: { kind: 'add-replica', zone: 'europe-west1-d' }, confirm: 'prod-master' });
+  const next = await callAction(watching.request, builtAction('startOperationAction'), {
+    clusterId: PROD_ID,
+    intent: { kind: 'add-replica', zone: 'europe-west1-d' },
+    confirm: 'prod-master',
+  });
   expect(next.result).toMatchObject({ ok: false, code: 'Unauthenticated' });
   // Nor can the disabled account sign in again.
-  const again = await operator.request.post('/api/auth/sign-in/email', { data: { email: OPERATOR.email, password: OPERATOR.password }, headers: { origin: BASE_URL } });
+  const again = await operator.request.post('/api/auth/sign-in/email', {
+    data: { email: OPERATOR.email, password: OPERATOR.password },
+    headers: { origin: BASE_URL },
+  });
   expect(again.ok()).toBe(false);
   await operator.close();
 
   // The audit: the admin's disable, and the refused action (anonymous now: its session is gone; folded per
   // source and minute, so it may be in the minute's count row, written when that minute is over).
   await page.goto(`/audit?action=user.disable&q=${encodeURIComponent(OPERATOR.email)}`);
-  await expect(page.locator('[data-testid="audit-row"][data-action="user.disable"][data-outcome="succeeded"]')).toHaveCount(1);
+  await expect(
+    page.locator('[data-testid="audit-row"][data-action="user.disable"][data-outcome="succeeded"]'),
+  ).toHaveCount(1);
   await expect(async () => {
-    await page.goto(`/audit?actor=anonymous&q=startOperation&since=${encodeURIComponent(new Date(disabledAt - 1_000).toISOString())}`);
-    await expect(page.locator('[data-testid="audit-row"][data-outcome="refused"]').first()).toBeVisible({ timeout: 1_000 });
+    await page.goto(
+      `/audit?actor=anonymous&q=startOperation&since=${encodeURIComponent(new Date(disabledAt - 1_000).toISOString())}`,
+    );
+    await expect(page.locator('[data-testid="audit-row"][data-outcome="refused"]').first()).toBeVisible({
+      timeout: 1_000,
+    });
   }).toPass({ timeout: 75_000, intervals: [2_000] });
 });
 
@@ -116,9 +143,15 @@ test('a disabled account can be deleted; the last admin cannot demote themselves
   await expect(row).toHaveCount(0);
 
   const session = (await (await request.get('/api/auth/get-session')).json()) as { user: { id: string } };
-  const demote = await callAction(request, builtAction('setUserRoleAction'), { userId: session.user.id, role: 'operator' });
+  const demote = await callAction(request, builtAction('setUserRoleAction'), {
+    userId: session.user.id,
+    role: 'operator',
+  });
   expect(demote.result).toMatchObject({ ok: false, code: 'LastAdmin' });
-  const disableSelf = await callAction(request, builtAction('changeAccountAction'), { userId: session.user.id, change: 'disable' });
+  const disableSelf = await callAction(request, builtAction('changeAccountAction'), {
+    userId: session.user.id,
+    change: 'disable',
+  });
   expect(disableSelf.result).toMatchObject({ ok: false });
 });
 
@@ -126,7 +159,10 @@ test('a viewer renaming themselves "Administrator" is in the audit', async ({ pa
   const created = await callAction(request, builtAction('createUserAction'), VIEWER);
   expect(created.result).toMatchObject({ ok: true });
   const viewer = await signedInContext(browser, VIEWER);
-  const renamed = await viewer.request.post('/api/auth/update-user', { data: { name: 'Administrator' }, headers: { origin: BASE_URL } });
+  const renamed = await viewer.request.post('/api/auth/update-user', {
+    data: { name: 'Administrator' },
+    headers: { origin: BASE_URL },
+  });
   expect(renamed.ok()).toBe(true);
   await viewer.close();
   await page.goto(`/audit?actor=${encodeURIComponent(VIEWER.email)}&action=user.update-profile`);

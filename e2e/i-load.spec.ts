@@ -26,8 +26,10 @@ async function alarms(page: Page): Promise<string[]> {
       const context = e.closest('[data-testid="fleet-row"]') ?? e;
       found.push(`red: ${(context.textContent ?? '').trim().slice(0, 240) || e.tagName}`);
     }
-    for (const e of document.querySelectorAll('[data-severity="critical"]')) if (visible(e)) found.push(`critical: ${(e.textContent ?? '').trim().slice(0, 80)}`);
-    for (const e of document.querySelectorAll('[data-testid="replica-card"][data-health="unhealthy"]')) found.push(`unhealthy: ${e.getAttribute('data-replica')}`);
+    for (const e of document.querySelectorAll('[data-severity="critical"]'))
+      if (visible(e)) found.push(`critical: ${(e.textContent ?? '').trim().slice(0, 80)}`);
+    for (const e of document.querySelectorAll('[data-testid="replica-card"][data-health="unhealthy"]'))
+      found.push(`unhealthy: ${e.getAttribute('data-replica')}`);
     const main = document.querySelector('main')?.cloneNode(true) as HTMLElement | undefined;
     main?.querySelector('[data-testid="cluster-timeline"]')?.remove();
     if (/quorum lost/i.test(main?.textContent ?? '')) found.push('"Quorum lost"');
@@ -35,9 +37,13 @@ async function alarms(page: Page): Promise<string[]> {
   });
 }
 
-test('under a CPU hog on every core for 3 minutes a healthy prod never reads red, critical or quorum lost; a replica stopped meanwhile reads unhealthy within 2 s', async ({ browser, page, clusterPage }, testInfo) => {
+test('under a CPU hog on every core for 3 minutes a healthy prod never reads red, critical or quorum lost; a replica stopped meanwhile reads unhealthy within 2 s', async ({
+  browser,
+  page,
+  clusterPage,
+}, testInfo) => {
   test.setTimeout(HOG_MS + 3 * 60_000);
-  const fleetTab = await browser.newPage({ storageState: (await page.context().storageState()) });
+  const fleetTab = await browser.newPage({ storageState: await page.context().storageState() });
   const fleet = new FleetPage(fleetTab);
   await clusterPage.goto('prod-master', 'europe-west1');
   await expect(page.locator('[data-testid="replica-card"][data-health="healthy"]')).toHaveCount(3, { timeout: 60_000 });
@@ -47,7 +53,9 @@ test('under a CPU hog on every core for 3 minutes a healthy prod never reads red
   const [victim] = (await listMasters('prod-master')).filter((m) => m.status === 'RUNNING').slice(-1);
   if (!victim) throw new Error('no running prod replica');
 
-  const hogs: ChildProcess[] = Array.from({ length: availableParallelism() }, () => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+  const hogs: ChildProcess[] = Array.from({ length: availableParallelism() }, () =>
+    spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }),
+  );
   const started = Date.now();
   const seen: string[] = [];
   let samples = 0;
@@ -62,7 +70,10 @@ test('under a CPU hog on every core for 3 minutes a healthy prod never reads red
       for (const a of onFleet) seen.push(`${at} fleet page: ${a}`);
       await page.waitForTimeout(Math.max(0, 1_000 - (Date.now() - tick)));
     }
-    testInfo.annotations.push({ type: 'cpu-hog', description: `${samples} samples of both pages over ${((Date.now() - started) / 1000).toFixed(0)} s with ${hogs.length} busy processes` });
+    testInfo.annotations.push({
+      type: 'cpu-hog',
+      description: `${samples} samples of both pages over ${((Date.now() - started) / 1000).toFixed(0)} s with ${hogs.length} busy processes`,
+    });
     expect(samples).toBeGreaterThan((HOG_MS - STOP_RESERVE_MS) / 1_000 / 2);
     expect(seen, 'alarms seen on a healthy prod under load').toEqual([]);
 
@@ -70,8 +81,13 @@ test('under a CPU hog on every core for 3 minutes a healthy prod never reads red
     const stopAt = Date.now();
     const stop = stopInstance(victim.zone, victim.name);
     stopped = true;
-    await expect(new ClusterPage(page).replica(victim.name)).toHaveAttribute('data-health', 'unhealthy', { timeout: 2_000 });
-    testInfo.annotations.push({ type: 'stop', description: `${victim.name} read unhealthy ${Date.now() - stopAt} ms after the stop call, under the hog` });
+    await expect(new ClusterPage(page).replica(victim.name)).toHaveAttribute('data-health', 'unhealthy', {
+      timeout: 2_000,
+    });
+    testInfo.annotations.push({
+      type: 'stop',
+      description: `${victim.name} read unhealthy ${Date.now() - stopAt} ms after the stop call, under the hog`,
+    });
     await stop;
   } finally {
     for (const h of hogs) h.kill('SIGKILL');

@@ -9,7 +9,10 @@ import { ChangePage } from './pages/change-page';
 
 const DENIED = 'compute.targetPools.addInstance';
 
-async function setIam(request: APIRequestContext, data: { denied?: string[]; resourceManagerApi?: 'enabled' | 'disabled' }): Promise<void> {
+async function setIam(
+  request: APIRequestContext,
+  data: { denied?: string[]; resourceManagerApi?: 'enabled' | 'disabled' },
+): Promise<void> {
   const res = await request.post(`http://127.0.0.1:${E2E.sandboxPort}/sandbox/v1/chaos/iam`, { data });
   expect(res.ok(), await res.text()).toBe(true);
 }
@@ -18,7 +21,10 @@ const denyPermissions = (request: APIRequestContext, denied: string[]) => setIam
 
 test.afterEach(async ({ request }) => setIam(request, { denied: [], resourceManagerApi: 'enabled' }));
 
-test('Settings shows a missing permission with its use and role; a change needing it is refused naming it', async ({ page, request }) => {
+test('Settings shows a missing permission with its use and role; a change needing it is refused naming it', async ({
+  page,
+  request,
+}) => {
   await denyPermissions(request, [DENIED]);
 
   await page.goto('/settings');
@@ -27,7 +33,9 @@ test('Settings shows a missing permission with its use and role; a change needin
   await expect(row).toBeVisible({ timeout: 20_000 });
   await expect(row).toContainText('load balancer');
   await expect(row).toContainText('roles/compute.loadBalancerAdmin');
-  await expect(page.locator('[data-testid="permissions-project"][data-project="sandbox-project"]')).toContainText('1 permission missing');
+  await expect(page.locator('[data-testid="permissions-project"][data-project="sandbox-project"]')).toContainText(
+    '1 permission missing',
+  );
   await page.screenshot({ path: path.join('test-results', 'permissions', 'settings.png'), fullPage: true });
 
   // Prod 3 -> 5 adds two replicas to the target pool: refused in the preview, naming the permission and role.
@@ -43,21 +51,35 @@ test('Settings shows a missing permission with its use and role; a change needin
   // Granted again: Settings says so within its refresh.
   await denyPermissions(request, []);
   await page.goto('/settings');
-  await expect(page.locator('[data-testid="permissions-project"][data-project="sandbox-project"]')).toContainText('all granted', { timeout: 20_000 });
+  await expect(page.locator('[data-testid="permissions-project"][data-project="sandbox-project"]')).toContainText(
+    'all granted',
+    { timeout: 20_000 },
+  );
 });
 
-test('with the Resource Manager API disabled, Settings says changes are off and why, and a change is refused with what to do', async ({ page, request }) => {
+test('with the Resource Manager API disabled, Settings says changes are off and why, and a change is refused with what to do', async ({
+  page,
+  request,
+}) => {
   await setIam(request, { resourceManagerApi: 'disabled' });
   await page.goto('/settings');
   const project = page.locator('[data-testid="permissions-project"][data-project="sandbox-project"]');
   await expect(project).toContainText('not checked: changes off', { timeout: 20_000 });
-  await expect(project.getByTestId('permissions-error')).toContainText('Cloud Resource Manager API has not been used in project sandbox-project before or it is disabled');
-  await page.screenshot({ path: path.join('test-results', 'permissions', 'settings-api-disabled.png'), fullPage: true });
+  await expect(project.getByTestId('permissions-error')).toContainText(
+    'Cloud Resource Manager API has not been used in project sandbox-project before or it is disabled',
+  );
+  await page.screenshot({
+    path: path.join('test-results', 'permissions', 'settings-api-disabled.png'),
+    fullPage: true,
+  });
 
   const change = new ChangePage(page);
   await change.goto('prod-master', 'europe-west1');
   await change.previewScale(5);
-  await expect(change.refusal()).toContainText('Quorum could not check its own permissions in project sandbox-project', { timeout: 10_000 });
+  await expect(change.refusal()).toContainText(
+    'Quorum could not check its own permissions in project sandbox-project',
+    { timeout: 10_000 },
+  );
   await expect(change.refusal()).toContainText('Enable the Cloud Resource Manager API');
   await expect(page.getByTestId('plan-preview')).toHaveCount(0);
 

@@ -13,7 +13,17 @@ import { expect, test } from './fixtures/test';
 test.describe.configure({ timeout: 300_000 });
 
 // Every variable kube-up writes a private key under (lib/pki, sandbox/pki); the real metadata adds any other.
-const KEY_FIELDS = ['CA_KEY', 'ETCD_CA_KEY', 'ETCD_APISERVER_CA_KEY', 'KUBECFG_KEY', 'MASTER_KEY', 'KUBEAPISERVER_KEY', 'ETCD_PEER_KEY', 'ETCD_APISERVER_SERVER_KEY', 'ETCD_APISERVER_CLIENT_KEY'];
+const KEY_FIELDS = [
+  'CA_KEY',
+  'ETCD_CA_KEY',
+  'ETCD_APISERVER_CA_KEY',
+  'KUBECFG_KEY',
+  'MASTER_KEY',
+  'KUBEAPISERVER_KEY',
+  'ETCD_PEER_KEY',
+  'ETCD_APISERVER_SERVER_KEY',
+  'ETCD_APISERVER_CLIENT_KEY',
+];
 
 /**
  * `text` as it reads inside any base64 string, whatever its offset: the characters of the encoding that
@@ -65,7 +75,9 @@ async function realKeys(): Promise<{ fragments: string[]; fields: string[] }> {
 }
 
 function findLeaks(where: string, text: string, needles: string[]): string[] {
-  return needles.filter((needle) => text.includes(needle)).map((needle) => `${where} contains ${JSON.stringify(needle.slice(0, 24))}`);
+  return needles
+    .filter((needle) => text.includes(needle))
+    .map((needle) => `${where} contains ${JSON.stringify(needle.slice(0, 24))}`);
 }
 
 /** What the browser receives from a server-sent event stream in `ms`, read by the page itself (its cookies, its origin). */
@@ -105,13 +117,18 @@ function filesUnder(dir: string): string[] {
 
 /** The app's pages and route handlers as the build lists them: `/clusters/[id]/page` -> `/clusters/[id]`. */
 function builtRoutes(): { pages: string[]; routes: string[] } {
-  const manifest = JSON.parse(readFileSync(path.resolve('.next/server/app-paths-manifest.json'), 'utf8')) as Record<string, string>;
+  const manifest = JSON.parse(readFileSync(path.resolve('.next/server/app-paths-manifest.json'), 'utf8')) as Record<
+    string,
+    string
+  >;
   const entries = Object.keys(manifest).filter((k) => !k.startsWith('/_'));
   const strip = (k: string, suffix: string) => k.slice(0, -suffix.length) || '/';
   return {
     pages: entries.filter((k) => k.endsWith('/page')).map((k) => strip(k, '/page')),
     // Catch-alls (the auth library's own endpoints) take no id we could fill in; icon.svg is a static file.
-    routes: entries.filter((k) => k.endsWith('/route') && !k.includes('[...') && !k.includes('[[...') && !/\.\w+\/route$/.test(k)).map((k) => strip(k, '/route')),
+    routes: entries
+      .filter((k) => k.endsWith('/route') && !k.includes('[...') && !k.includes('[[...') && !/\.\w+\/route$/.test(k))
+      .map((k) => strip(k, '/route')),
   };
 }
 
@@ -125,11 +142,19 @@ async function fleetFacts(page: Page, request: APIRequestContext) {
   const clusters: Array<{ id: string; replica: string | null; operations: string[] }> = [];
   for (const entry of fleet.clusters) {
     const id = entry.summary?.id ?? entry.id ?? '';
-    const view = (await (await request.get(`/api/clusters/${encodeURIComponent(id)}`)).json().catch(() => null)) as { topology?: { replicas?: Array<{ name: string }> } } | null;
+    const view = (await (await request.get(`/api/clusters/${encodeURIComponent(id)}`)).json().catch(() => null)) as {
+      topology?: { replicas?: Array<{ name: string }> };
+    } | null;
     await page.goto(`/clusters/${encodeURIComponent(id)}/operations`);
     await expect(page.locator('main')).not.toBeEmpty();
-    const hrefs = await page.locator('[data-testid="operation-history"] a').evaluateAll((as) => as.map((a) => a.getAttribute('href') ?? ''));
-    clusters.push({ id, replica: view?.topology?.replicas?.[0]?.name ?? null, operations: hrefs.map((h) => h.split('/').pop() ?? '').filter((o) => /^[0-9a-f-]{36}$/.test(o)) });
+    const hrefs = await page
+      .locator('[data-testid="operation-history"] a')
+      .evaluateAll((as) => as.map((a) => a.getAttribute('href') ?? ''));
+    clusters.push({
+      id,
+      replica: view?.topology?.replicas?.[0]?.name ?? null,
+      operations: hrefs.map((h) => h.split('/').pop() ?? '').filter((o) => /^[0-9a-f-]{36}$/.test(o)),
+    });
   }
   return clusters;
 }
@@ -141,14 +166,20 @@ function expand(pattern: string, clusters: Awaited<ReturnType<typeof fleetFacts>
   const out: string[] = [];
   for (const cluster of clusters) {
     const withId = pattern.replace('[id]', encodeURIComponent(cluster.id));
-    if (!withId.includes('[')) out.push(withId.endsWith('/recover') && cluster.replica ? `${withId}?replica=${cluster.replica}` : withId);
+    if (!withId.includes('['))
+      out.push(withId.endsWith('/recover') && cluster.replica ? `${withId}?replica=${cluster.replica}` : withId);
     // One operation per cluster is enough for the page; every one of them for the JSON and events routes.
-    else if (withId.includes('[opId]')) for (const op of pattern.startsWith('/api/') ? cluster.operations : cluster.operations.slice(0, 2)) out.push(withId.replace('[opId]', op));
+    else if (withId.includes('[opId]'))
+      for (const op of pattern.startsWith('/api/') ? cluster.operations : cluster.operations.slice(0, 2))
+        out.push(withId.replace('[opId]', op));
   }
   return [...new Set(out)];
 }
 
-test('no private key material reaches the browser: client bundle, HTML, RSC, JSON and SSE of every page', async ({ page, request }) => {
+test('no private key material reaches the browser: client bundle, HTML, RSC, JSON and SSE of every page', async ({
+  page,
+  request,
+}) => {
   const keys = await realKeys();
   const needles = [...new Set([...MARKERS, ...keys.fields, ...keys.fragments])];
   const leaks: string[] = [];
@@ -158,7 +189,15 @@ test('no private key material reaches the browser: client bundle, HTML, RSC, JSO
   for (const file of bundle) leaks.push(...findLeaks(path.relative('.', file), readFileSync(file, 'utf8'), needles));
 
   const built = builtRoutes();
-  for (const p of ['/', '/clusters/[id]', '/clusters/[id]/change', '/clusters/[id]/recover', '/clusters/[id]/operations', '/clusters/[id]/operations/[opId]', '/clusters/new']) {
+  for (const p of [
+    '/',
+    '/clusters/[id]',
+    '/clusters/[id]/change',
+    '/clusters/[id]/recover',
+    '/clusters/[id]/operations',
+    '/clusters/[id]/operations/[opId]',
+    '/clusters/new',
+  ]) {
     expect(built.pages, `the build's manifest lists ${p}`).toContain(p);
   }
 
@@ -172,7 +211,13 @@ test('no private key material reaches the browser: client bundle, HTML, RSC, JSO
     await wizard.preview();
     await wizard.confirmAndCreate('keys-master');
     const opId = page.url().split('/').pop() ?? '';
-    leaks.push(...findLeaks(`SSE /api/operations/${opId}/events (running)`, await readSse(page, `/api/operations/${opId}/events`, 3_000), needles));
+    leaks.push(
+      ...findLeaks(
+        `SSE /api/operations/${opId}/events (running)`,
+        await readSse(page, `/api/operations/${opId}/events`, 3_000),
+        needles,
+      ),
+    );
     await expect(page.getByTestId('operation-status')).toHaveText('succeeded', { timeout: 150_000 });
     clusters = await fleetFacts(page, request);
   }
@@ -181,14 +226,22 @@ test('no private key material reaches the browser: client bundle, HTML, RSC, JSO
   const pages = built.pages.flatMap((p) => expand(p, clusters).map((url) => ({ pattern: p, url })));
   const routes = built.routes.flatMap((r) => expand(r, clusters).map((url) => ({ pattern: r, url })));
   for (const pattern of [...built.pages, ...built.routes]) {
-    expect([...pages, ...routes].some((p) => p.pattern === pattern), `${pattern} is scanned with a real value for each segment`).toBe(true);
+    expect(
+      [...pages, ...routes].some((p) => p.pattern === pattern),
+      `${pattern} is scanned with a real value for each segment`,
+    ).toBe(true);
   }
 
   // What the browser receives while it renders each page: the document, scripts, RSC payloads, JSON.
   const received: Promise<void>[] = [];
   page.on('response', (response) => {
     if (response.headers()['content-type']?.includes('text/event-stream')) return;
-    received.push(response.text().then((body) => void leaks.push(...findLeaks(response.url(), body, needles)), () => undefined));
+    received.push(
+      response.text().then(
+        (body) => void leaks.push(...findLeaks(response.url(), body, needles)),
+        () => undefined,
+      ),
+    );
   });
   for (const { url } of pages) {
     await page.goto(url);
@@ -225,6 +278,8 @@ test('no private key material reaches the browser: client bundle, HTML, RSC, JSO
     leaks.push(...findLeaks(`JSON ${url}`, await json.text(), needles));
   }
   expect(streams).toBeGreaterThanOrEqual(3);
-  console.log(`secrets: ${bundle.length} bundle files, ${pages.length} pages (HTML and RSC), ${routes.length} routes (${streams} event streams), ${needles.length} needles`);
+  console.log(
+    `secrets: ${bundle.length} bundle files, ${pages.length} pages (HTML and RSC), ${routes.length} routes (${streams} event streams), ${needles.length} needles`,
+  );
   expect(leaks).toEqual([]);
 });

@@ -10,21 +10,33 @@ import { ClusterPage, clusterId } from './pages/cluster-page';
 async function watchViolations(page: Page): Promise<() => Promise<string[]>> {
   const messages: string[] = [];
   page.on('console', (m) => {
-    if (/Content Security Policy|Refused to (load|execute|apply|connect|frame)/i.test(m.text())) messages.push(`console: ${m.text()}`);
+    if (/Content Security Policy|Refused to (load|execute|apply|connect|frame)/i.test(m.text()))
+      messages.push(`console: ${m.text()}`);
   });
   await page.addInitScript(() => {
     const seen: string[] = [];
     Object.defineProperty(window, '__cspViolations', { value: seen });
-    document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.effectiveDirective} blocked ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`));
+    document.addEventListener('securitypolicyviolation', (e) =>
+      seen.push(`${e.effectiveDirective} blocked ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`),
+    );
   });
-  return async () => [...messages, ...(await page.evaluate(() => (window as unknown as { __cspViolations?: string[] }).__cspViolations ?? []))];
+  return async () => [
+    ...messages,
+    ...(await page.evaluate(() => (window as unknown as { __cspViolations?: string[] }).__cspViolations ?? [])),
+  ];
 }
 
 const nonceOf = (csp: string) => /'nonce-([^']+)'/.exec(csp)?.[1] ?? null;
 
-test('every page response carries the security headers, with a fresh nonce that is on every script of the page', async ({ request }) => {
+test('every page response carries the security headers, with a fresh nonce that is on every script of the page', async ({
+  request,
+}) => {
   const nonces = new Set<string>();
-  for (const url of ['/', `/clusters/${encodeURIComponent(clusterId('prod-master', 'europe-west1'))}`, '/clusters/new']) {
+  for (const url of [
+    '/',
+    `/clusters/${encodeURIComponent(clusterId('prod-master', 'europe-west1'))}`,
+    '/clusters/new',
+  ]) {
     for (let i = 0; i < 2; i++) {
       const response = await request.get(url);
       expect(response.ok(), url).toBe(true);
@@ -57,7 +69,9 @@ test('every page response carries the security headers, with a fresh nonce that 
   expect(nonces.size).toBe(6);
 });
 
-test('the cluster page hydrates, goes live over SSE and runs a server action under the CSP, with no violation', async ({ page }) => {
+test('the cluster page hydrates, goes live over SSE and runs a server action under the CSP, with no violation', async ({
+  page,
+}) => {
   const violations = await watchViolations(page);
   const cluster = new ClusterPage(page);
   await cluster.goto('prod-master', 'europe-west1');
@@ -77,29 +91,49 @@ test('the cluster page hydrates, goes live over SSE and runs a server action und
   expect(await violations()).toEqual([]);
 });
 
-test('markup injected into a page cannot run script: the handler is blocked and the violation reported', async ({ page, fleetPage, consoleErrors }) => {
-  consoleErrors.allow(/Content Security Policy|Refused to (execute|load|apply)/, 'the browser reports the blocked injection in the console');
+test('markup injected into a page cannot run script: the handler is blocked and the violation reported', async ({
+  page,
+  fleetPage,
+  consoleErrors,
+}) => {
+  consoleErrors.allow(
+    /Content Security Policy|Refused to (execute|load|apply)/,
+    'the browser reports the blocked injection in the console',
+  );
   const violations = await watchViolations(page);
   await fleetPage.goto();
   // What an XSS would do with a string rendered as HTML: an inline event handler and an inline script.
   await page.evaluate(() => {
-    document.body.insertAdjacentHTML('beforeend', '<img src="data:," onerror="window.__injected = 1" alt=""><iframe srcdoc="<script>parent.__injected = 2</script>"></iframe>');
+    document.body.insertAdjacentHTML(
+      'beforeend',
+      '<img src="data:," onerror="window.__injected = 1" alt=""><iframe srcdoc="<script>parent.__injected = 2</script>"></iframe>',
+    );
   });
   await expect.poll(violations).not.toEqual([]);
   expect(await page.evaluate(() => (window as unknown as { __injected?: number }).__injected)).toBeUndefined();
 });
 
-test('a mutating request from another origin is refused with 403 Forbidden before it reaches a page or an action', async ({ request }) => {
+test('a mutating request from another origin is refused with 403 Forbidden before it reaches a page or an action', async ({
+  request,
+}) => {
   const url = `/clusters/${encodeURIComponent(clusterId('prod-master', 'europe-west1'))}/change`;
   for (const origin of ['https://evil.example', 'null', 'http://127.0.0.1:1']) {
-    const response = await request.post(url, { headers: { Origin: origin, 'Next-Action': '0'.repeat(42), 'Content-Type': 'text/plain;charset=UTF-8' }, data: '[]' });
+    const response = await request.post(url, {
+      headers: { Origin: origin, 'Next-Action': '0'.repeat(42), 'Content-Type': 'text/plain;charset=UTF-8' },
+      data: '[]',
+    });
     expect(response.status(), origin).toBe(403);
-    expect(await response.json()).toEqual({ code: 'Forbidden', message: expect.stringContaining('may not change anything here') });
+    expect(await response.json()).toEqual({
+      code: 'Forbidden',
+      message: expect.stringContaining('may not change anything here'),
+    });
     expect(response.headers()['x-content-type-options']).toBe('nosniff');
   }
   // Route handlers are covered too; from the dashboard's own origin a POST gets past the check (and the route has no POST).
   expect((await request.post('/api/health', { headers: { Origin: 'https://evil.example' } })).status()).toBe(403);
-  expect((await request.post('/api/health', { headers: { Origin: `http://127.0.0.1:${E2E.appPort}` } })).status()).toBe(405);
+  expect((await request.post('/api/health', { headers: { Origin: `http://127.0.0.1:${E2E.appPort}` } })).status()).toBe(
+    405,
+  );
   // Server actions from the dashboard's own pages pass (the cluster-page test above runs one).
   // Reads are not checked: a link from anywhere may open a page.
   expect((await request.get(url, { headers: { Origin: 'https://evil.example' } })).status()).toBe(200);

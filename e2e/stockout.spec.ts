@@ -9,23 +9,37 @@ import { clusterId } from './pages/cluster-page';
 
 test.describe.configure({ timeout: 300_000 });
 
-test('an add stopped by a stockout is offered again in the best other zone, and that plan succeeds', async ({ page, request }) => {
+test('an add stopped by a stockout is offered again in the best other zone, and that plan succeeds', async ({
+  page,
+  request,
+}) => {
   const change = new ChangePage(page);
   const before = (await listMasters('prod-master')).map((m) => m.name);
   try {
-    await sandboxComputeFault(request, { method: 'instances.insert', zone: 'europe-west1-b', count: 1, error: 'ZONE_RESOURCE_POOL_EXHAUSTED' });
+    await sandboxComputeFault(request, {
+      method: 'instances.insert',
+      zone: 'europe-west1-b',
+      count: 1,
+      error: 'ZONE_RESOURCE_POOL_EXHAUSTED',
+    });
     await change.goto('prod-master', 'europe-west1');
     await change.zone('europe-west1-b').click();
     await change.confirmAndRun('prod-master');
     await expect(page.getByTestId('operation-status')).toHaveText('failed', { timeout: 120_000 });
-    await expect(page.getByTestId('operation-outcome')).toContainText('zone europe-west1-b has no capacity for this instance now (ZONE_RESOURCE_POOL_EXHAUSTED, a stockout, not a quota)');
+    await expect(page.getByTestId('operation-outcome')).toContainText(
+      'zone europe-west1-b has no capacity for this instance now (ZONE_RESOURCE_POOL_EXHAUSTED, a stockout, not a quota)',
+    );
     await expect(page.getByTestId('operation-outcome')).toContainText('Rolled back "Create the data disk');
     await expect(page.getByTestId('stockout')).toBeVisible();
     await page.screenshot({ path: 'test-results/e2e/stockout-operation.png', fullPage: true });
 
     await page.getByTestId('stockout-offer-link').click();
-    await expect(page.getByTestId('stockout-offer')).toHaveAttribute('data-zone', 'europe-west1-c', { timeout: 30_000 });
-    await expect(page.getByTestId('stockout-offer')).toContainText('europe-west1-b had no capacity for the new replica (a stockout)');
+    await expect(page.getByTestId('stockout-offer')).toHaveAttribute('data-zone', 'europe-west1-c', {
+      timeout: 30_000,
+    });
+    await expect(page.getByTestId('stockout-offer')).toContainText(
+      'europe-west1-b had no capacity for the new replica (a stockout)',
+    );
     await expect(page.getByTestId('plan-preview')).toContainText('europe-west1-c');
     // The picker agrees with the offer: the exhausted zone is not the recommended one.
     const picker = page.getByTestId('zone-picker');

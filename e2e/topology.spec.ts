@@ -9,7 +9,9 @@ test('the fleet page shows both seeded clusters with their tolerance', async ({ 
   await expect(fleetPage.row('prod-master').getByTestId('fleet-healthy')).toContainText('3/3');
   await expect(fleetPage.row('prod-master').getByTestId('fleet-tolerance')).toHaveText('can lose 1 replica and 1 zone');
   await expect(fleetPage.row('staging-master').getByTestId('fleet-healthy')).toContainText('1/1');
-  await expect(fleetPage.row('staging-master').getByTestId('fleet-tolerance')).toHaveText('can lose 0 replicas and 0 zones');
+  await expect(fleetPage.row('staging-master').getByTestId('fleet-tolerance')).toHaveText(
+    'can lose 0 replicas and 0 zones',
+  );
 });
 
 test('the prod page shows 3 replicas in 3 zones with exactly one etcd leader', async ({ clusterPage }) => {
@@ -23,7 +25,9 @@ test('the prod page shows 3 replicas in 3 zones with exactly one etcd leader', a
   await expect(clusterPage.page.getByTestId('load-balancer')).toContainText('prod-master');
 });
 
-test('stopping a prod replica through the Compute API shows on the open page and in the tab title, and starting it brings it back', async ({ clusterPage }) => {
+test('stopping a prod replica through the Compute API shows on the open page and in the tab title, and starting it brings it back', async ({
+  clusterPage,
+}) => {
   const masters = await listMasters('prod-master');
   expect(masters).toHaveLength(3);
   const victim = masters[1];

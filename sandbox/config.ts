@@ -25,7 +25,10 @@ const envSchema = z.object({
   /** `1` logs one line per request. */
   SANDBOX_LOG: z.enum(['0', '1', 'true', 'false']).default('0'),
   /** Permissions the caller lacks at start (comma list; POST /sandbox/v1/chaos/iam changes it later): see compute/iam.ts. */
-  SANDBOX_DENIED_PERMISSIONS: z.string().regex(/^[\sa-zA-Z0-9.,]*$/, 'a comma list of permissions').optional(),
+  SANDBOX_DENIED_PERMISSIONS: z
+    .string()
+    .regex(/^[\sa-zA-Z0-9.,]*$/, 'a comma list of permissions')
+    .optional(),
 });
 
 export type SandboxConfig = {
@@ -43,7 +46,10 @@ export type SandboxConfig = {
 };
 
 /** Throws one readable error naming every bad variable. Empty variables count as unset. */
-export function loadSandboxConfig(source: Record<string, string | undefined> = process.env, cwd = process.cwd()): SandboxConfig {
+export function loadSandboxConfig(
+  source: Record<string, string | undefined> = process.env,
+  cwd = process.cwd(),
+): SandboxConfig {
   const present = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(present);
   if (!parsed.success) {

@@ -28,11 +28,17 @@ try {
 }
 
 ensurePrivateSandboxDir(config.dataDir);
-const twin = new TwinNetwork({ net: config.net, log: (msg) => console.log(`[net] ${msg}`), janitorLogFile: path.join(config.sandboxDir, 'janitor.log') });
+const twin = new TwinNetwork({
+  net: config.net,
+  log: (msg) => console.log(`[net] ${msg}`),
+  janitorLogFile: path.join(config.sandboxDir, 'janitor.log'),
+});
 try {
   await twin.prepare();
 } catch (err) {
-  console.error(err instanceof TwinUnavailableError ? err.message : `The sandbox cannot set up its network: ${errorText(err)}`);
+  console.error(
+    err instanceof TwinUnavailableError ? err.message : `The sandbox cannot set up its network: ${errorText(err)}`,
+  );
   process.exit(2);
 }
 // The metadata server's port on the bridge: as on GCE, VMs reach it at 169.254.169.254:80 (their proxy forwards here).
@@ -137,8 +143,12 @@ try {
 if (emulator) {
   const em = emulator;
   log(`Compute API ${em.url}/compute/v1, metadata ${em.url}/computeMetadata/v1, health ${em.url}/sandbox/v1/health`);
-  log(`load balancer: forwarding rules forward ${config.lbDelayMs} ms after their insert is DONE; external IPs of RUNNING instances forward to their internal IP`);
-  log(`data ${config.sandboxDir}, net ${config.net} (${twinBlock(config.net).cidr}: gateways ${twin.gateways().join(', ')}, metadata ${twin.metadataIp})`);
+  log(
+    `load balancer: forwarding rules forward ${config.lbDelayMs} ms after their insert is DONE; external IPs of RUNNING instances forward to their internal IP`,
+  );
+  log(
+    `data ${config.sandboxDir}, net ${config.net} (${twinBlock(config.net).cidr}: gateways ${twin.gateways().join(', ')}, metadata ${twin.metadataIp})`,
+  );
   const t0 = Date.now();
   try {
     if (!em.isSeedComplete()) {
@@ -148,7 +158,11 @@ if (emulator) {
       log(`seeded in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     } else {
       const ready = await waitForSeedClusters({ baseUrl: em.url, log, signal: seedAbort.signal });
-      log(ready ? `VMs restored in ${((Date.now() - t0) / 1000).toFixed(1)} s` : 'VMs restored, some masters are not ready');
+      log(
+        ready
+          ? `VMs restored in ${((Date.now() - t0) / 1000).toFixed(1)} s`
+          : 'VMs restored, some masters are not ready',
+      );
     }
     em.setSeeded(true);
   } catch (err) {

@@ -166,7 +166,9 @@ export async function waitForSeedClusters(opts: SeedOptions & { timeoutMs?: numb
     .flatMap((scope) => scope.instances ?? [])
     .filter((i) => i.status === 'RUNNING' && i.metadata?.items?.some((m) => m.key === 'kube-env'));
   try {
-    await Promise.all(masters.map((i) => waitForReady(apiTarget(i), Date.now() + (opts.timeoutMs ?? READY_TIMEOUT_MS), opts.signal)));
+    await Promise.all(
+      masters.map((i) => waitForReady(apiTarget(i), Date.now() + (opts.timeoutMs ?? READY_TIMEOUT_MS), opts.signal)),
+    );
     return true;
   } catch (err) {
     if (opts.signal?.aborted) throw err;
@@ -195,14 +197,23 @@ async function createNetworkFirewalls(compute: ComputeHttp, c: SeedCluster, inte
       network: `global/networks/${NETWORK}`,
       sourceRanges: [internalRange],
       // Every port but etcd's peer ports, which only masters reach (`<MASTER_NAME>-etcd`).
-      allowed: [{ IPProtocol: 'tcp', ports: ['1-2379'] }, { IPProtocol: 'tcp', ports: ['2382-65535'] }, { IPProtocol: 'udp', ports: ['1-65535'] }, { IPProtocol: 'icmp' }],
+      allowed: [
+        { IPProtocol: 'tcp', ports: ['1-2379'] },
+        { IPProtocol: 'tcp', ports: ['2382-65535'] },
+        { IPProtocol: 'udp', ports: ['1-65535'] },
+        { IPProtocol: 'icmp' },
+      ],
       targetTags: [c.masterName],
     },
     {
       name: `${prefix}-default-internal-node`,
       network: `global/networks/${NETWORK}`,
       sourceRanges: [internalRange],
-      allowed: [{ IPProtocol: 'tcp', ports: ['1-65535'] }, { IPProtocol: 'udp', ports: ['1-65535'] }, { IPProtocol: 'icmp' }],
+      allowed: [
+        { IPProtocol: 'tcp', ports: ['1-65535'] },
+        { IPProtocol: 'udp', ports: ['1-65535'] },
+        { IPProtocol: 'icmp' },
+      ],
       targetTags: [`${prefix}-minion`],
     },
     {
@@ -239,7 +250,9 @@ async function createCluster(compute: ComputeHttp, c: SeedCluster, log: (msg: st
     targetTags: [masterName],
   });
   await compute.mutate('POST', `/regions/${region}/addresses`, { name: `${masterName}-ip` });
-  const staticIp = addressSchema.parse(await compute.call('GET', `/regions/${region}/addresses/${masterName}-ip`)).address;
+  const staticIp = addressSchema.parse(
+    await compute.call('GET', `/regions/${region}/addresses/${masterName}-ip`),
+  ).address;
 
   const pki = await createClusterPki(masterName, staticIp);
   const names = c.suffixedNames ? uniqueSuffixedNames(masterName, c.zones.length) : [masterName];
@@ -248,7 +261,11 @@ async function createCluster(compute: ComputeHttp, c: SeedCluster, log: (msg: st
   for (const [i, zone] of c.zones.entries()) {
     const name = names[i];
     if (!name) throw new Error('more zones than replica names');
-    await compute.mutate('POST', `/zones/${zone}/disks`, { name: `${name}-pd`, sizeGb: '20', type: `zones/${zone}/diskTypes/pd-ssd` });
+    await compute.mutate('POST', `/zones/${zone}/disks`, {
+      name: `${name}-pd`,
+      sizeGb: '20',
+      type: `zones/${zone}/diskTypes/pd-ssd`,
+    });
     // The certificates name the internal IP, so the seed picks it before the instance exists.
     const internalIp = await lowestFreeIp(compute, region, subnet.ipCidrRange);
     const certs = await createReplicaCerts(pki, { name, internalIp });
@@ -272,16 +289,27 @@ async function createCluster(compute: ComputeHttp, c: SeedCluster, log: (msg: st
         {
           boot: true,
           autoDelete: true,
-          initializeParams: { sourceImage: c.bootDisk.image, diskSizeGb: String(c.bootDisk.sizeGb), diskType: `zones/${zone}/diskTypes/${c.bootDisk.type}` },
+          initializeParams: {
+            sourceImage: c.bootDisk.image,
+            diskSizeGb: String(c.bootDisk.sizeGb),
+            diskType: `zones/${zone}/diskTypes/${c.bootDisk.type}`,
+          },
         },
-        { source: `projects/${SEED_PROJECT}/zones/${zone}/disks/${name}-pd`, deviceName: 'master-pd', mode: 'READ_WRITE', autoDelete: false },
+        {
+          source: `projects/${SEED_PROJECT}/zones/${zone}/disks/${name}-pd`,
+          deviceName: 'master-pd',
+          mode: 'READ_WRITE',
+          autoDelete: false,
+        },
       ],
       networkInterfaces: [
         {
           network: 'global/networks/default',
           subnetwork: `regions/${region}/subnetworks/default`,
           networkIP: internalIp,
-          accessConfigs: [{ name: 'external-nat', type: 'ONE_TO_ONE_NAT', ...(c.loadBalanced ? {} : { natIP: staticIp }) }],
+          accessConfigs: [
+            { name: 'external-nat', type: 'ONE_TO_ONE_NAT', ...(c.loadBalanced ? {} : { natIP: staticIp }) },
+          ],
         },
       ],
       // MASTER_TAG is `<prefix>-master`, which is MASTER_NAME.
@@ -296,7 +324,9 @@ async function createCluster(compute: ComputeHttp, c: SeedCluster, log: (msg: st
   }
 
   if (c.loadBalanced) {
-    const instances = names.map((n, i) => `${API_BASE}/projects/${SEED_PROJECT}/zones/${c.zones[i] ?? ''}/instances/${n}`);
+    const instances = names.map(
+      (n, i) => `${API_BASE}/projects/${SEED_PROJECT}/zones/${c.zones[i] ?? ''}/instances/${n}`,
+    );
     await compute.mutate('POST', `/regions/${region}/targetPools`, { name: masterName, instances });
     await compute.mutate('POST', `/regions/${region}/forwardingRules`, {
       name: masterName,
@@ -326,7 +356,8 @@ async function lowestFreeIp(compute: ComputeHttp, region: string, cidr: string):
   if (!m) throw new Error(`unexpected subnetwork range ${cidr}`);
   const base = m.slice(1, 5).reduce((acc, octet) => acc * 256 + Number(octet), 0);
   const size = 2 ** (32 - Number(m[5]));
-  const ipAt = (offset: number) => [24, 16, 8, 0].map((shift) => Math.floor((base + offset) / 2 ** shift) % 256).join('.');
+  const ipAt = (offset: number) =>
+    [24, 16, 8, 0].map((shift) => Math.floor((base + offset) / 2 ** shift) % 256).join('.');
   const list = instanceAggregatedListSchema.parse(await compute.call('GET', '/aggregated/instances'));
   const used = new Set(
     Object.values(list.items ?? {})
@@ -360,9 +391,16 @@ function apiTarget(instance: z.infer<typeof instanceSchema>): ApiTarget {
   return { name: instance.name, ip, ca: pem('CA_CERT'), cert: pem('KUBECFG_CERT'), key: pem('KUBECFG_KEY') };
 }
 
-async function waitForApiServers(compute: ComputeHttp, names: string[], zones: string[], signal?: AbortSignal): Promise<ApiTarget[]> {
+async function waitForApiServers(
+  compute: ComputeHttp,
+  names: string[],
+  zones: string[],
+  signal?: AbortSignal,
+): Promise<ApiTarget[]> {
   const targets = await Promise.all(
-    names.map(async (name, i) => apiTarget(instanceSchema.parse(await compute.call('GET', `/zones/${zones[i] ?? ''}/instances/${name}`)))),
+    names.map(async (name, i) =>
+      apiTarget(instanceSchema.parse(await compute.call('GET', `/zones/${zones[i] ?? ''}/instances/${name}`))),
+    ),
   );
   const deadline = Date.now() + READY_TIMEOUT_MS;
   await Promise.all(targets.map((t) => waitForReady(t, deadline, signal)));
@@ -425,12 +463,18 @@ async function registerNodes(api: ApiTarget, c: SeedCluster): Promise<void> {
         },
       };
       const res = await kubeRequest(api, 'POST', '/api/v1/nodes', JSON.stringify(node));
-      if (res.status !== 201 && res.status !== 409) throw new Error(`registering node ${name}: HTTP ${res.status} ${res.body}`);
+      if (res.status !== 201 && res.status !== 409)
+        throw new Error(`registering node ${name}: HTTP ${res.status} ${res.body}`);
     }
   }
 }
 
-function kubeRequest(target: ApiTarget, method: string, path: string, body?: string): Promise<{ status: number; body: string }> {
+function kubeRequest(
+  target: ApiTarget,
+  method: string,
+  path: string,
+  body?: string,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
       {
@@ -534,8 +578,8 @@ class ComputeHttp {
       signal: this.signal,
     });
     const json: unknown = await res.json();
-    if (!res.ok) throw new Error(`${method} ${url.replace(this.baseUrl, '')}: HTTP ${res.status} ${JSON.stringify(json)}`);
+    if (!res.ok)
+      throw new Error(`${method} ${url.replace(this.baseUrl, '')}: HTTP ${res.status} ${JSON.stringify(json)}`);
     return json;
   }
 }
-

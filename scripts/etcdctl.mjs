@@ -37,7 +37,8 @@ const replicas = Object.values(body.items ?? {})
   .sort((a, b) => a.name.localeCompare(b.name));
 const wanted = process.env.QUORUM_ETCDCTL_VM;
 const vm = wanted ? replicas.find((r) => r.name === wanted) : replicas[0];
-if (!vm) throw new Error(wanted ? `${wanted} is no running replica of ${masterName}` : `no running replica of ${masterName}`);
+if (!vm)
+  throw new Error(wanted ? `${wanted} is no running replica of ${masterName}` : `no running replica of ${masterName}`);
 const meta = Object.fromEntries((vm.metadata?.items ?? []).map((i) => [i.key, i.value]));
 const certs = parse(meta['kube-master-certs'] ?? '') ?? {};
 const clientPort = which === 'events' ? 4002 : 2379;
@@ -57,12 +58,18 @@ try {
     const gunzipped = (key) => gunzipSync(Buffer.from(certs[key], 'base64'));
     args = [
       ...args,
-      '--cacert', file('ca.crt', gunzipped('ETCD_APISERVER_CA_CERT')),
-      '--cert', file('client.crt', gunzipped('ETCD_APISERVER_CLIENT_CERT')),
-      '--key', file('client.key', Buffer.from(certs.ETCD_APISERVER_CLIENT_KEY, 'base64')),
+      '--cacert',
+      file('ca.crt', gunzipped('ETCD_APISERVER_CA_CERT')),
+      '--cert',
+      file('client.crt', gunzipped('ETCD_APISERVER_CLIENT_CERT')),
+      '--key',
+      file('client.key', Buffer.from(certs.ETCD_APISERVER_CLIENT_KEY, 'base64')),
     ];
   }
-  const child = spawn('ip', ['netns', 'exec', ns, 'etcdctl', ...args, ...rest], { stdio: 'inherit', env: { ...process.env, ETCDCTL_API: '3' } });
+  const child = spawn('ip', ['netns', 'exec', ns, 'etcdctl', ...args, ...rest], {
+    stdio: 'inherit',
+    env: { ...process.env, ETCDCTL_API: '3' },
+  });
   status = await new Promise((resolve) => {
     child.on('error', (err) => {
       console.error(`cannot run ip netns exec ${ns} etcdctl: ${err.message}`);

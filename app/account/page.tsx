@@ -17,7 +17,11 @@ export default async function AccountPage() {
         </p>
       </div>
       {caller.mustChangePassword && (
-        <p role="alert" data-testid="must-change-password" className="rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900">
+        <p
+          role="alert"
+          data-testid="must-change-password"
+          className="rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900"
+        >
           This account still has its one-time password. Set a password of your own before anything else; then delete the
           initial-admin-password file in the data directory.
         </p>

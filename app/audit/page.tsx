@@ -15,7 +15,8 @@ type Props = { searchParams: Promise<SearchParams> };
 
 // An entry's detail may quote what a provider answered (an operation's error), metadata included: no private
 // key reaches the page. A field named like kube-up's key variables is withheld whole.
-const shownDetail = (text: string, key: string | null): string => (key !== null && /_KEY$/i.test(key) ? REDACTED : redactSecrets(text));
+const shownDetail = (text: string, key: string | null): string =>
+  key !== null && /_KEY$/i.test(key) ? REDACTED : redactSecrets(text);
 
 export default async function AuditPage({ searchParams }: Props) {
   await pageCaller('/audit');
@@ -23,7 +24,9 @@ export default async function AuditPage({ searchParams }: Props) {
   const query = parseAuditQuery(await searchParams, now);
   // One more than a page tells whether an older page exists.
   const rows = await container().store.listAudit(query.criteria, AUDIT_PAGE_SIZE + 1);
-  const entries = rows.slice(0, AUDIT_PAGE_SIZE).map((e) => ({ ...e, detail: redactAuditDetail(e.detail, shownDetail) }));
+  const entries = rows
+    .slice(0, AUDIT_PAGE_SIZE)
+    .map((e) => ({ ...e, detail: redactAuditDetail(e.detail, shownDetail) }));
   const oldest = entries.at(-1);
   // Refused filters were not applied, so paging goes on over the whole log.
   const linkForm = query.problems.length > 0 ? {} : query.form;
@@ -32,13 +35,20 @@ export default async function AuditPage({ searchParams }: Props) {
     <div className="space-y-4">
       <div>
         <h1 className="text-2xl font-semibold tracking-tight">Audit log</h1>
-        <p className="text-sm text-slate-500">Every change and every refused attempt, newest first. Append-only: the store refuses to change or delete an entry.</p>
+        <p className="text-sm text-slate-500">
+          Every change and every refused attempt, newest first. Append-only: the store refuses to change or delete an
+          entry.
+        </p>
       </div>
 
       <AuditFilters form={query.form} />
 
       {query.problems.length > 0 && (
-        <div role="alert" data-testid="audit-problems" className="rounded-lg border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900">
+        <div
+          role="alert"
+          data-testid="audit-problems"
+          className="rounded-lg border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900"
+        >
           <p className="font-medium">These filters could not be used, so the whole log is shown:</p>
           <ul className="mt-1 list-disc pl-5">
             {query.problems.map((p) => (
@@ -49,8 +59,15 @@ export default async function AuditPage({ searchParams }: Props) {
       )}
 
       {entries.length === 0 ? (
-        <p data-testid="audit-empty" className="rounded-lg border border-dashed border-slate-300 bg-white p-6 text-sm text-slate-500">
-          {filtered ? 'No audit entry matches these filters.' : query.criteria.beforeId !== undefined ? 'No older entries.' : 'Nothing has been audited yet.'}
+        <p
+          data-testid="audit-empty"
+          className="rounded-lg border border-dashed border-slate-300 bg-white p-6 text-sm text-slate-500"
+        >
+          {filtered
+            ? 'No audit entry matches these filters.'
+            : query.criteria.beforeId !== undefined
+              ? 'No older entries.'
+              : 'Nothing has been audited yet.'}
         </p>
       ) : (
         <AuditTable entries={entries} now={now} form={linkForm} />
@@ -64,12 +81,20 @@ export default async function AuditPage({ searchParams }: Props) {
         </span>
         <span className="flex gap-3">
           {query.criteria.beforeId !== undefined && (
-            <Link href={auditHref(linkForm, { before: '' })} className="text-sky-700 hover:underline" data-testid="audit-newest">
+            <Link
+              href={auditHref(linkForm, { before: '' })}
+              className="text-sky-700 hover:underline"
+              data-testid="audit-newest"
+            >
               ← Newest
             </Link>
           )}
           {rows.length > AUDIT_PAGE_SIZE && oldest !== undefined && (
-            <Link href={auditHref(linkForm, { before: String(oldest.id) })} className="text-sky-700 hover:underline" data-testid="audit-older">
+            <Link
+              href={auditHref(linkForm, { before: String(oldest.id) })}
+              className="text-sky-700 hover:underline"
+              data-testid="audit-older"
+            >
               Older →
             </Link>
           )}

@@ -9,5 +9,7 @@ export async function GET(request: Request) {
   const access = metricsAccess(request.headers.get('authorization'), env.QUORUM_METRICS_TOKEN);
   if (!access.ok) return new Response(access.body, { status: access.status, headers: access.headers });
   const { metrics } = monitoring();
-  return new Response(await metrics.render(), { headers: { 'content-type': metrics.contentType, 'cache-control': 'no-store' } });
+  return new Response(await metrics.render(), {
+    headers: { 'content-type': metrics.contentType, 'cache-control': 'no-store' },
+  });
 }

@@ -20,7 +20,11 @@ export default async function SettingsPage() {
   const caller = await pageCaller('/settings');
   if (!hasRole(caller.role, 'admin')) {
     return (
-      <p role="alert" className="rounded-md border border-amber-300 bg-amber-50 p-4 text-sm text-amber-900" data-testid="forbidden">
+      <p
+        role="alert"
+        className="rounded-md border border-amber-300 bg-amber-50 p-4 text-sm text-amber-900"
+        data-testid="forbidden"
+      >
         Settings take the admin role; yours is {caller.role}.
       </p>
     );
@@ -33,15 +37,27 @@ export default async function SettingsPage() {
       <AutoRefresh everyMs={3_000} />
       <div>
         <h1 className="text-2xl font-semibold tracking-tight">Settings</h1>
-        <p className="text-sm text-slate-500">Rate limits in force on this server (set by environment variables; see the README) and the permissions Quorum holds.</p>
+        <p className="text-sm text-slate-500">
+          Rate limits in force on this server (set by environment variables; see the README) and the permissions Quorum
+          holds.
+        </p>
       </div>
-      <Card title="Compute API budget per project" aside={<span className="text-xs text-slate-500">since the server started · updates every 3 s</span>}>
+      <Card
+        title="Compute API budget per project"
+        aside={<span className="text-xs text-slate-500">since the server started · updates every 3 s</span>}
+      >
         <ComputeBudgetTable view={view} />
       </Card>
-      <Card title="Quorum's permissions on Compute Engine" aside={<span className="text-xs text-slate-500">testIamPermissions · at start, every 5 min and here</span>}>
+      <Card
+        title="Quorum's permissions on Compute Engine"
+        aside={<span className="text-xs text-slate-500">testIamPermissions · at start, every 5 min and here</span>}
+      >
         <PermissionsTable projects={permissions} now={new Date(view.observedAt)} />
       </Card>
-      <Card title="Alert webhooks" aside={<span className="text-xs text-slate-500">firing and resolved notifications · admins only</span>}>
+      <Card
+        title="Alert webhooks"
+        aside={<span className="text-xs text-slate-500">firing and resolved notifications · admins only</span>}
+      >
         <WebhooksPanel webhooks={webhooks} now={view.observedAt} />
       </Card>
       <Card title="Changes per user">

@@ -23,9 +23,9 @@ export default async function SignInPage({ searchParams }: Props) {
       <h1 className="text-2xl font-semibold tracking-tight">Sign in to Quorum</h1>
       <SignInForm next={next} google={Boolean(env.GOOGLE_CLIENT_ID && env.GOOGLE_CLIENT_SECRET)} />
       <p className="text-xs text-slate-500">
-        Accounts are created by an admin. On the first start Quorum creates the admin account with a one-time password in{' '}
-        <span className="font-mono">initial-admin-password</span> in the data directory (the server console says where); you set your own at
-        the first sign-in.
+        Accounts are created by an admin. On the first start Quorum creates the admin account with a one-time password
+        in <span className="font-mono">initial-admin-password</span> in the data directory (the server console says
+        where); you set your own at the first sign-in.
       </p>
     </div>
   );

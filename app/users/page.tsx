@@ -11,7 +11,11 @@ export default async function UsersPage() {
   const caller = await pageCaller('/users');
   if (!hasRole(caller.role, 'admin')) {
     return (
-      <p role="alert" className="rounded-md border border-amber-300 bg-amber-50 p-4 text-sm text-amber-900" data-testid="forbidden">
+      <p
+        role="alert"
+        className="rounded-md border border-amber-300 bg-amber-50 p-4 text-sm text-amber-900"
+        data-testid="forbidden"
+      >
         Managing users takes the admin role; yours is {caller.role}.
       </p>
     );

@@ -33,7 +33,10 @@ export function NotifyMe({ worst, subject, detail }: { worst: Severity | null; s
     const before = previous.current;
     previous.current = worst;
     if (!on || !severityWorsened(before, worst) || worst === null) return;
-    const shown = new Notification(`${subject}: ${worst}`, { body: detail ?? `The worst state of ${subject} is now ${worst}.`, tag: `quorum:${subject}` });
+    const shown = new Notification(`${subject}: ${worst}`, {
+      body: detail ?? `The worst state of ${subject} is now ${worst}.`,
+      tag: `quorum:${subject}`,
+    });
     shown.onclick = () => window.focus();
   }, [worst, on, subject, detail]);
 

@@ -24,7 +24,10 @@ function render(entries: AuditEntry[]): string {
 
 describe('AuditTable', () => {
   it('renders one row per entry with its outcome and action, time in UTC to the second with its age', () => {
-    const html = render([entry({ id: 2, outcome: 'refused', action: 'operation.remove-replica', source: '203.0.113.7' }), entry({ id: 1 })]);
+    const html = render([
+      entry({ id: 2, outcome: 'refused', action: 'operation.remove-replica', source: '203.0.113.7' }),
+      entry({ id: 1 }),
+    ]);
     expect(html).toContain('data-testid="audit-table"');
     expect(html.match(/data-testid="audit-row"/g)).toHaveLength(2);
     expect(html).toContain('data-outcome="refused" data-action="operation.remove-replica"');
@@ -40,12 +43,19 @@ describe('AuditTable', () => {
     const html = render([entry({ operationId: '0f8e2f0c-1111-4222-8333-444455556666' })]);
     expect(html).toContain('href="/clusters/sandbox-project~europe-west1~prod-master"');
     expect(html).toContain('>prod-master<');
-    expect(html).toContain('href="/clusters/sandbox-project~europe-west1~prod-master/operations/0f8e2f0c-1111-4222-8333-444455556666"');
+    expect(html).toContain(
+      'href="/clusters/sandbox-project~europe-west1~prod-master/operations/0f8e2f0c-1111-4222-8333-444455556666"',
+    );
     expect(html).toContain('href="/audit?actor=ops%40example.com&amp;outcome=refused"');
   });
 
   it("says a refusal's code and message in words and keeps the rest as JSON behind a disclosure", () => {
-    const html = render([entry({ outcome: 'refused', detail: { code: 'Forbidden', message: 'A viewer changes nothing.', intent: { kind: 'add-replica' } } })]);
+    const html = render([
+      entry({
+        outcome: 'refused',
+        detail: { code: 'Forbidden', message: 'A viewer changes nothing.', intent: { kind: 'add-replica' } },
+      }),
+    ]);
     expect(html).toContain('Forbidden</span>: A viewer changes nothing.');
     // The disclosure says whose detail it opens (every row has one), to screen readers only.
     expect(html).toMatch(
@@ -64,7 +74,9 @@ describe('AuditTable', () => {
   });
 
   it('shows no cluster link for an entry without a cluster, and escapes what users typed', () => {
-    const html = render([entry({ clusterId: null, actor: '<script>alert(1)</script>', detail: { summary: '<b>x</b>' } })]);
+    const html = render([
+      entry({ clusterId: null, actor: '<script>alert(1)</script>', detail: { summary: '<b>x</b>' } }),
+    ]);
     expect(html).not.toContain('/clusters/');
     expect(html).not.toContain('<script>');
     expect(html).not.toContain('<b>x</b>');

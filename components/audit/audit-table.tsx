@@ -1,6 +1,12 @@
 import Link from 'next/link';
 import { Badge, type Tone } from '@/components/ui/badge';
-import { auditHref, describeAuditDetail, formatUtcSecond, type AuditOutcome, type AuditQueryField } from '@/lib/core/audit';
+import {
+  auditHref,
+  describeAuditDetail,
+  formatUtcSecond,
+  type AuditOutcome,
+  type AuditQueryField,
+} from '@/lib/core/audit';
 import { formatAgo } from '@/lib/core/format';
 import { parseClusterId } from '@/lib/core/topology';
 import type { AuditEntry } from '@/lib/ports/store';
@@ -22,7 +28,15 @@ export function AuditOutcomeBadge({ outcome }: { outcome: AuditOutcome }) {
  * The audit log, newest first. Rendered on the server with the request's `now` (ages are not live). `form`
  * carries the page's current filters, so "only this actor" links keep them.
  */
-export function AuditTable({ entries, now, form }: { entries: readonly AuditEntry[]; now: Date; form: Partial<Record<AuditQueryField, string>> }) {
+export function AuditTable({
+  entries,
+  now,
+  form,
+}: {
+  entries: readonly AuditEntry[];
+  now: Date;
+  form: Partial<Record<AuditQueryField, string>>;
+}) {
   return (
     // `relative`: the screen-reader-only texts in the rows are absolutely positioned; outside a positioned box they
     // would widen the page on a phone although the table scrolls in its own box.
@@ -39,12 +53,26 @@ export function AuditTable({ entries, now, form }: { entries: readonly AuditEntr
   );
 }
 
-function AuditRow({ entry, now, form }: { entry: AuditEntry; now: Date; form: Partial<Record<AuditQueryField, string>> }) {
+function AuditRow({
+  entry,
+  now,
+  form,
+}: {
+  entry: AuditEntry;
+  now: Date;
+  form: Partial<Record<AuditQueryField, string>>;
+}) {
   const cluster = entry.clusterId === null ? null : parseClusterId(entry.clusterId);
   const detail = describeAuditDetail(entry.detail);
   const clusterHref = entry.clusterId === null ? null : `/clusters/${encodeURIComponent(entry.clusterId)}`;
   return (
-    <tr data-testid="audit-row" data-outcome={entry.outcome} data-action={entry.action} data-id={entry.id} className="border-t border-slate-100 align-top">
+    <tr
+      data-testid="audit-row"
+      data-outcome={entry.outcome}
+      data-action={entry.action}
+      data-id={entry.id}
+      className="border-t border-slate-100 align-top"
+    >
       <td className="whitespace-nowrap px-3 py-2">
         <time dateTime={entry.at} className="font-mono text-xs text-slate-800">
           {formatUtcSecond(entry.at)}
@@ -52,7 +80,11 @@ function AuditRow({ entry, now, form }: { entry: AuditEntry; now: Date; form: Pa
         <div className="text-xs text-slate-500">{formatAgo(entry.at, now)}</div>
       </td>
       <td className="px-3 py-2">
-        <Link href={auditHref(form, { actor: entry.actor, before: '' })} title={`Only entries by ${entry.actor}`} className="whitespace-nowrap text-slate-800 hover:text-sky-700 hover:underline">
+        <Link
+          href={auditHref(form, { actor: entry.actor, before: '' })}
+          title={`Only entries by ${entry.actor}`}
+          className="whitespace-nowrap text-slate-800 hover:text-sky-700 hover:underline"
+        >
           {entry.actor}
         </Link>
       </td>
@@ -61,12 +93,20 @@ function AuditRow({ entry, now, form }: { entry: AuditEntry; now: Date; form: Pa
         <div className="font-mono text-xs text-slate-900">{entry.action}</div>
         <div className="mt-0.5 flex flex-wrap gap-x-2 text-xs">
           {clusterHref !== null && (
-            <Link href={clusterHref} title={entry.clusterId ?? undefined} className="font-mono text-sky-700 hover:underline">
+            <Link
+              href={clusterHref}
+              title={entry.clusterId ?? undefined}
+              className="font-mono text-sky-700 hover:underline"
+            >
               {cluster?.masterName ?? entry.clusterId}
             </Link>
           )}
           {entry.operationId !== null && clusterHref !== null && (
-            <Link href={`${clusterHref}/operations/${encodeURIComponent(entry.operationId)}`} title={`Operation ${entry.operationId}`} className="text-sky-700 hover:underline">
+            <Link
+              href={`${clusterHref}/operations/${encodeURIComponent(entry.operationId)}`}
+              title={`Operation ${entry.operationId}`}
+              className="text-sky-700 hover:underline"
+            >
               operation <span className="font-mono">{entry.operationId.slice(0, 8)}</span>
             </Link>
           )}
@@ -78,7 +118,8 @@ function AuditRow({ entry, now, form }: { entry: AuditEntry; now: Date; form: Pa
       <td className="max-w-md px-3 py-2 text-xs text-slate-700">
         {detail.reason !== null && (
           <p>
-            <span className="font-mono font-semibold text-amber-900">{detail.reason.code}</span>: {detail.reason.message}
+            <span className="font-mono font-semibold text-amber-900">{detail.reason.code}</span>:{' '}
+            {detail.reason.message}
           </p>
         )}
         {detail.words.map(({ label, text }) => (
@@ -93,7 +134,9 @@ function AuditRow({ entry, now, form }: { entry: AuditEntry; now: Date; form: Pa
               {detail.reason === null && detail.words.length === 0 ? 'detail' : 'more'}
               <span className="sr-only"> of entry {entry.id}</span>
             </summary>
-            <pre className="mt-1 whitespace-pre-wrap break-all rounded bg-slate-50 p-1.5 font-mono text-[11px] text-slate-700">{JSON.stringify(detail.rest)}</pre>
+            <pre className="mt-1 whitespace-pre-wrap break-all rounded bg-slate-50 p-1.5 font-mono text-[11px] text-slate-700">
+              {JSON.stringify(detail.rest)}
+            </pre>
           </details>
         )}
       </td>

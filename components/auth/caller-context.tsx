@@ -23,5 +23,8 @@ export function useCan(role: Role): { allowed: boolean; reason: string | null } 
   const caller = useContext(CallerContext);
   if (!caller) return { allowed: false, reason: 'Sign in to do this.' };
   if (hasRole(caller.role, role)) return { allowed: true, reason: null };
-  return { allowed: false, reason: `Your role is ${caller.role}: this takes the ${role} role, which ${ROLE_DUTIES[role]}.` };
+  return {
+    allowed: false,
+    reason: `Your role is ${caller.role}: this takes the ${role} role, which ${ROLE_DUTIES[role]}.`,
+  };
 }

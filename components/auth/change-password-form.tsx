@@ -29,7 +29,10 @@ export function ChangePasswordForm() {
         return;
       }
       const body = errorBody.safeParse(await res.json().catch(() => ({})));
-      setMessage({ ok: false, text: (body.success && body.data.message) || `The password was not changed (HTTP ${res.status}).` });
+      setMessage({
+        ok: false,
+        text: (body.success && body.data.message) || `The password was not changed (HTTP ${res.status}).`,
+      });
     });
   return (
     <form
@@ -43,14 +46,43 @@ export function ChangePasswordForm() {
       <h2 className="font-semibold">Change your password</h2>
       <label className="block">
         <span className="text-slate-700">Current password</span>
-        <input type="password" autoComplete="current-password" required value={current} onChange={(e) => setCurrent(e.target.value)} className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5" />
+        <input
+          type="password"
+          autoComplete="current-password"
+          required
+          value={current}
+          onChange={(e) => setCurrent(e.target.value)}
+          className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5"
+        />
       </label>
       <label className="block">
         <span className="text-slate-700">New password (at least 12 characters, not your email, not a common one)</span>
-        <input type="password" autoComplete="new-password" required minLength={12} value={next} onChange={(e) => setNext(e.target.value)} className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5" />
+        <input
+          type="password"
+          autoComplete="new-password"
+          required
+          minLength={12}
+          value={next}
+          onChange={(e) => setNext(e.target.value)}
+          className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5"
+        />
       </label>
-      <button type="submit" disabled={pending} className="rounded-md bg-slate-900 px-3 py-1.5 font-medium text-white disabled:opacity-50">Change password</button>
-      {message && <p role={message.ok ? 'status' : 'alert'} className={message.ok ? 'text-emerald-800' : 'text-red-700'} data-testid="change-password-message">{message.text}</p>}
+      <button
+        type="submit"
+        disabled={pending}
+        className="rounded-md bg-slate-900 px-3 py-1.5 font-medium text-white disabled:opacity-50"
+      >
+        Change password
+      </button>
+      {message && (
+        <p
+          role={message.ok ? 'status' : 'alert'}
+          className={message.ok ? 'text-emerald-800' : 'text-red-700'}
+          data-testid="change-password-message"
+        >
+          {message.text}
+        </p>
+      )}
     </form>
   );
 }

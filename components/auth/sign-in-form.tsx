@@ -15,7 +15,11 @@ export function SignInForm({ next, google }: { next: string; google: boolean }) 
   const submit = () =>
     start(async () => {
       setError(null);
-      const res = await fetch('/api/auth/sign-in/email', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+      const res = await fetch('/api/auth/sign-in/email', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email, password }),
+      });
       if (res.ok) {
         router.push(next);
         router.refresh();
@@ -27,11 +31,19 @@ export function SignInForm({ next, google }: { next: string; google: boolean }) 
         return;
       }
       const body = errorBody.safeParse(await res.json().catch(() => ({})));
-      setError(res.status === 401 ? 'Wrong email or password.' : (body.success && body.data.message) || `Sign-in failed (HTTP ${res.status}).`);
+      setError(
+        res.status === 401
+          ? 'Wrong email or password.'
+          : (body.success && body.data.message) || `Sign-in failed (HTTP ${res.status}).`,
+      );
     });
   const withGoogle = () =>
     start(async () => {
-      const res = await fetch('/api/auth/sign-in/social', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ provider: 'google', callbackURL: next }) });
+      const res = await fetch('/api/auth/sign-in/social', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ provider: 'google', callbackURL: next }),
+      });
       const body = z.object({ url: z.string() }).safeParse(await res.json().catch(() => ({})));
       if (res.ok && body.success) window.location.assign(body.data.url);
       else setError('Google sign-in is not available right now.');
@@ -47,21 +59,50 @@ export function SignInForm({ next, google }: { next: string; google: boolean }) 
     >
       <label className="block text-sm">
         <span className="text-slate-700">Email</span>
-        <input type="email" name="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5" />
+        <input
+          type="email"
+          name="email"
+          autoComplete="username"
+          required
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+          className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5"
+        />
       </label>
       <label className="block text-sm">
         <span className="text-slate-700">Password</span>
-        <input type="password" name="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5" />
+        <input
+          type="password"
+          name="password"
+          autoComplete="current-password"
+          required
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+          className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5"
+        />
       </label>
-      <button type="submit" disabled={pending} className="w-full rounded-md bg-slate-900 px-3 py-1.5 text-sm font-medium text-white disabled:opacity-50">
+      <button
+        type="submit"
+        disabled={pending}
+        className="w-full rounded-md bg-slate-900 px-3 py-1.5 text-sm font-medium text-white disabled:opacity-50"
+      >
         {pending ? 'Signing in…' : 'Sign in'}
       </button>
       {google && (
-        <button type="button" onClick={withGoogle} disabled={pending} className="w-full rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm">
+        <button
+          type="button"
+          onClick={withGoogle}
+          disabled={pending}
+          className="w-full rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm"
+        >
           Sign in with Google
         </button>
       )}
-      {error && <p role="alert" className="text-sm text-red-700" data-testid="sign-in-error">{error}</p>}
+      {error && (
+        <p role="alert" className="text-sm text-red-700" data-testid="sign-in-error">
+          {error}
+        </p>
+      )}
     </form>
   );
 }

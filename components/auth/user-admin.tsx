@@ -36,8 +36,17 @@ export function UserAdmin({ users, self }: { users: Account[]; self: string }) {
             <TableHead columns={['email', 'name', 'role', 'created', 'status']} compact />
             <tbody>
               {users.map((u) => (
-                <tr key={u.id} className="border-t border-slate-100" data-testid="user-row" data-email={u.email} data-disabled={u.banned ? 'true' : 'false'}>
-                  <td className="py-1.5 pr-3 font-mono text-xs">{u.email}{u.id === self && ' (you)'}</td>
+                <tr
+                  key={u.id}
+                  className="border-t border-slate-100"
+                  data-testid="user-row"
+                  data-email={u.email}
+                  data-disabled={u.banned ? 'true' : 'false'}
+                >
+                  <td className="py-1.5 pr-3 font-mono text-xs">
+                    {u.email}
+                    {u.id === self && ' (you)'}
+                  </td>
                   <td className="py-1.5 pr-3">{u.name}</td>
                   <td className="py-1.5 pr-3">
                     <select
@@ -46,12 +55,15 @@ export function UserAdmin({ users, self }: { users: Account[]; self: string }) {
                       disabled={pending}
                       onChange={(e) => {
                         const role = e.target.value;
-                        if (isRole(role)) run(() => setUserRoleAction({ userId: u.id, role }), `${u.email} is now ${role}.`);
+                        if (isRole(role))
+                          run(() => setUserRoleAction({ userId: u.id, role }), `${u.email} is now ${role}.`);
                       }}
                       className="rounded-md border border-slate-300 bg-white px-1.5 py-0.5"
                     >
                       {ROLES.map((r) => (
-                        <option key={r} value={r}>{r}</option>
+                        <option key={r} value={r}>
+                          {r}
+                        </option>
                       ))}
                     </select>
                   </td>
@@ -61,11 +73,20 @@ export function UserAdmin({ users, self }: { users: Account[]; self: string }) {
                       <span className="text-slate-500">active</span>
                     ) : (
                       <span className="flex flex-wrap items-center gap-1.5">
-                        <span className={u.banned ? 'font-medium text-red-700' : 'text-slate-500'}>{u.banned ? 'disabled' : 'active'}</span>
+                        <span className={u.banned ? 'font-medium text-red-700' : 'text-slate-500'}>
+                          {u.banned ? 'disabled' : 'active'}
+                        </span>
                         <button
                           type="button"
                           disabled={pending}
-                          onClick={() => run(() => changeAccountAction({ userId: u.id, change: u.banned ? 'enable' : 'disable' }), u.banned ? `${u.email} is enabled again.` : `${u.email} is disabled; their sessions ended.`)}
+                          onClick={() =>
+                            run(
+                              () => changeAccountAction({ userId: u.id, change: u.banned ? 'enable' : 'disable' }),
+                              u.banned
+                                ? `${u.email} is enabled again.`
+                                : `${u.email} is disabled; their sessions ended.`,
+                            )
+                          }
                           className="rounded border border-slate-300 px-1.5 py-0.5 disabled:opacity-50"
                         >
                           {u.banned ? 'Enable' : 'Disable'}
@@ -78,18 +99,30 @@ export function UserAdmin({ users, self }: { users: Account[]; self: string }) {
                               disabled={pending}
                               onClick={() => {
                                 setConfirmDelete(null);
-                                run(() => changeAccountAction({ userId: u.id, change: 'delete' }), `${u.email} is deleted.`);
+                                run(
+                                  () => changeAccountAction({ userId: u.id, change: 'delete' }),
+                                  `${u.email} is deleted.`,
+                                );
                               }}
                               className="rounded bg-red-700 px-1.5 py-0.5 text-white disabled:opacity-50"
                             >
                               Delete {u.email} for good
                             </button>
-                            <button type="button" onClick={() => setConfirmDelete(null)} className="rounded border border-slate-300 px-1.5 py-0.5">
+                            <button
+                              type="button"
+                              onClick={() => setConfirmDelete(null)}
+                              className="rounded border border-slate-300 px-1.5 py-0.5"
+                            >
                               Keep<span className="sr-only"> {u.email}</span>
                             </button>
                           </>
                         ) : (
-                          <button type="button" disabled={pending} onClick={() => setConfirmDelete(u.id)} className="rounded border border-red-300 px-1.5 py-0.5 text-red-700 disabled:opacity-50">
+                          <button
+                            type="button"
+                            disabled={pending}
+                            onClick={() => setConfirmDelete(u.id)}
+                            className="rounded border border-red-300 px-1.5 py-0.5 text-red-700 disabled:opacity-50"
+                          >
                             Delete<span className="sr-only"> {u.email}</span>
                           </button>
                         )}
@@ -118,26 +151,60 @@ export function UserAdmin({ users, self }: { users: Account[]; self: string }) {
           {(['email', 'name'] as const).map((field) => (
             <label key={field} className="block">
               <span className="text-slate-700">{field === 'email' ? 'Email' : 'Name'}</span>
-              <input name={field} value={form[field]} onChange={(e) => setForm({ ...form, [field]: e.target.value })} required className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5" />
+              <input
+                name={field}
+                value={form[field]}
+                onChange={(e) => setForm({ ...form, [field]: e.target.value })}
+                required
+                className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5"
+              />
             </label>
           ))}
           <label className="block">
             <span className="text-slate-700">Role</span>
-            <select name="role" value={form.role} onChange={(e) => isRole(e.target.value) && setForm({ ...form, role: e.target.value })} className="mt-1 block w-full rounded-md border border-slate-300 bg-white px-2 py-1.5">
+            <select
+              name="role"
+              value={form.role}
+              onChange={(e) => isRole(e.target.value) && setForm({ ...form, role: e.target.value })}
+              className="mt-1 block w-full rounded-md border border-slate-300 bg-white px-2 py-1.5"
+            >
               {ROLES.map((r) => (
-                <option key={r} value={r}>{r}</option>
+                <option key={r} value={r}>
+                  {r}
+                </option>
               ))}
             </select>
           </label>
           <label className="block">
             <span className="text-slate-700">Initial password (at least 12 characters)</span>
-            <input name="password" type="password" autoComplete="new-password" value={form.password} onChange={(e) => setForm({ ...form, password: e.target.value })} required minLength={12} className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5" />
+            <input
+              name="password"
+              type="password"
+              autoComplete="new-password"
+              value={form.password}
+              onChange={(e) => setForm({ ...form, password: e.target.value })}
+              required
+              minLength={12}
+              className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5"
+            />
           </label>
-          <button type="submit" disabled={pending} className="rounded-md bg-slate-900 px-3 py-1.5 font-medium text-white disabled:opacity-50">Create account</button>
+          <button
+            type="submit"
+            disabled={pending}
+            className="rounded-md bg-slate-900 px-3 py-1.5 font-medium text-white disabled:opacity-50"
+          >
+            Create account
+          </button>
         </form>
       </Card>
       {message && (
-        <p role={message.ok ? 'status' : 'alert'} data-testid="users-message" className={`lg:col-span-2 text-sm ${message.ok ? 'text-emerald-800' : 'text-red-700'}`}>{message.text}</p>
+        <p
+          role={message.ok ? 'status' : 'alert'}
+          data-testid="users-message"
+          className={`lg:col-span-2 text-sm ${message.ok ? 'text-emerald-800' : 'text-red-700'}`}
+        >
+          {message.text}
+        </p>
       )}
     </div>
   );

@@ -24,7 +24,12 @@ export function FleetOverview() {
   const live = useLiveFeed<FleetView>(liveUrls.fleet(), query.queryKey, (v) => v.observedAt);
   const { data, error } = useQuery({ ...query, refetchInterval: live.status === 'live' ? false : FALLBACK_POLL_MS });
   useHealthTitle(data ? fleetWorstSeverity(data) : null);
-  if (!data) return <p className="text-sm text-red-700">{error ? `Could not list clusters: ${error.message}` : 'Discovering clusters…'}</p>;
+  if (!data)
+    return (
+      <p className="text-sm text-red-700">
+        {error ? `Could not list clusters: ${error.message}` : 'Discovering clusters…'}
+      </p>
+    );
   return (
     <div className="space-y-4">
       <HealthAnnouncer states={fleetHealthStates(data)} />
@@ -36,16 +41,22 @@ export function FleetOverview() {
         <div className="flex flex-wrap items-center gap-3">
           <LiveIndicator live={live} observedAt={data.observedAt} />
           <NotifyMe worst={fleetWorstSeverity(data)} subject="Quorum fleet" />
-          <Link href="/clusters/new" className="rounded-md bg-slate-900 px-3 py-1.5 text-sm font-medium text-white hover:bg-slate-700">
+          <Link
+            href="/clusters/new"
+            className="rounded-md bg-slate-900 px-3 py-1.5 text-sm font-medium text-white hover:bg-slate-700"
+          >
             Create cluster
           </Link>
         </div>
       </div>
       {data.unreachableZones && data.unreachableZones.length > 0 ? (
-        <p data-testid="fleet-unreachable-zones" className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900">
-          Compute Engine cannot see{' '}
-          {data.unreachableZones.map((z) => `${z.zone} (${z.project})`).join(', ')} right now: masters in{' '}
-          {data.unreachableZones.length === 1 ? 'that zone are' : 'those zones are'} missing below, and their clusters may look smaller than they are.
+        <p
+          data-testid="fleet-unreachable-zones"
+          className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900"
+        >
+          Compute Engine cannot see {data.unreachableZones.map((z) => `${z.zone} (${z.project})`).join(', ')} right now:
+          masters in {data.unreachableZones.length === 1 ? 'that zone are' : 'those zones are'} missing below, and their
+          clusters may look smaller than they are.
         </p>
       ) : null}
       {data.clusters.length === 0 ? (
@@ -55,13 +66,24 @@ export function FleetOverview() {
       ) : (
         <div className="relative overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
           <table className={`w-full text-sm ${phoneTable}`}>
-            <TableHead columns={['Cluster', 'Region', 'Replicas healthy', 'Tolerance', 'Worst finding']} className="max-sm:sr-only" />
+            <TableHead
+              columns={['Cluster', 'Region', 'Replicas healthy', 'Tolerance', 'Worst finding']}
+              className="max-sm:sr-only"
+            />
             <tbody className={phoneTable}>
               {data.clusters.map((entry) =>
                 entry.ok ? (
-                  <tr key={entry.summary.id} data-testid="fleet-row" data-cluster={entry.summary.cluster.masterName} className={`border-t border-slate-100 align-top ${phoneRow}`}>
+                  <tr
+                    key={entry.summary.id}
+                    data-testid="fleet-row"
+                    data-cluster={entry.summary.cluster.masterName}
+                    className={`border-t border-slate-100 align-top ${phoneRow}`}
+                  >
                     <td className={cell}>
-                      <Link href={`/clusters/${encodeURIComponent(entry.summary.id)}`} className="font-mono font-semibold text-sky-700 hover:underline">
+                      <Link
+                        href={`/clusters/${encodeURIComponent(entry.summary.id)}`}
+                        className="font-mono font-semibold text-sky-700 hover:underline"
+                      >
                         {entry.summary.cluster.masterName}
                       </Link>
                       <div className="text-xs text-slate-500">
@@ -72,7 +94,13 @@ export function FleetOverview() {
                     <td className="px-4 py-3 font-mono text-xs max-sm:hidden">{entry.summary.cluster.region}</td>
                     <td className={cell} data-testid="fleet-healthy">
                       {/* Red only for replicas known to be down; ones that did not answer in time are grey, not failed. */}
-                      <span className={entry.summary.healthyReplicas + entry.summary.unknownReplicas < entry.summary.totalReplicas ? 'font-semibold text-red-700' : ''}>
+                      <span
+                        className={
+                          entry.summary.healthyReplicas + entry.summary.unknownReplicas < entry.summary.totalReplicas
+                            ? 'font-semibold text-red-700'
+                            : ''
+                        }
+                      >
                         {entry.summary.healthyReplicas}/{entry.summary.totalReplicas}
                       </span>
                       <span className="sm:hidden"> healthy</span>
@@ -86,7 +114,12 @@ export function FleetOverview() {
                     </td>
                     <td className={cell} data-testid="fleet-tolerance">
                       {toleranceSentence(entry.summary)}
-                      {entry.summary.unknownReplicas > 0 && <span className="text-xs text-slate-600"> at least (replicas not answering are not counted)</span>}
+                      {entry.summary.unknownReplicas > 0 && (
+                        <span className="text-xs text-slate-600">
+                          {' '}
+                          at least (replicas not answering are not counted)
+                        </span>
+                      )}
                     </td>
                     <td className={`max-w-md ${cell}`}>
                       {entry.summary.worstFinding ? (
@@ -102,10 +135,17 @@ export function FleetOverview() {
                     </td>
                   </tr>
                 ) : (
-                  <tr key={entry.id} data-testid="fleet-row" data-cluster={entry.cluster.masterName} className={`border-t border-slate-100 ${phoneRow}`}>
+                  <tr
+                    key={entry.id}
+                    data-testid="fleet-row"
+                    data-cluster={entry.cluster.masterName}
+                    className={`border-t border-slate-100 ${phoneRow}`}
+                  >
                     <td className={`${cell} font-mono font-semibold`}>{entry.cluster.masterName}</td>
                     <td className={`${cell} font-mono text-xs`}>{entry.cluster.region}</td>
-                    <td colSpan={3} className={`${cell} text-red-700`}>Could not observe: {entry.error}</td>
+                    <td colSpan={3} className={`${cell} text-red-700`}>
+                      Could not observe: {entry.error}
+                    </td>
                   </tr>
                 ),
               )}

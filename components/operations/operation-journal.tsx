@@ -50,27 +50,44 @@ function OperationLog({ lines }: { lines: OperationView['log'] }) {
       data-testid="operation-log"
     >
       <ol className="space-y-0.5 font-mono text-xs">
-      {lines.map((l) => (
-        <li key={l.id} className={l.level === 'error' ? 'text-red-700' : l.level === 'warn' ? 'text-amber-700' : 'text-slate-700'}>
-          <time dateTime={l.at} className="text-slate-500">
-            {formatUtcTime(l.at)}
-          </time>{' '}
-          {l.message}
-        </li>
-      ))}
+        {lines.map((l) => (
+          <li
+            key={l.id}
+            className={l.level === 'error' ? 'text-red-700' : l.level === 'warn' ? 'text-amber-700' : 'text-slate-700'}
+          >
+            <time dateTime={l.at} className="text-slate-500">
+              {formatUtcTime(l.at)}
+            </time>{' '}
+            {l.message}
+          </li>
+        ))}
       </ol>
     </div>
   );
 }
 
-const stepMark: Record<OperationStepView['status'], string> = { pending: '○', running: '◐', done: '●', failed: '✕', skipped: '–' };
+const stepMark: Record<OperationStepView['status'], string> = {
+  pending: '○',
+  running: '◐',
+  done: '●',
+  failed: '✕',
+  skipped: '–',
+};
 
 function StepRow({ step, showTransient }: { step: OperationStepView; showTransient: boolean }) {
   const p = step.progress;
   return (
-    <li data-testid="operation-step" data-status={step.status} data-kind={step.kind} className="rounded-md border border-slate-200 bg-white px-3 py-2 text-sm">
+    <li
+      data-testid="operation-step"
+      data-status={step.status}
+      data-kind={step.kind}
+      className="rounded-md border border-slate-200 bg-white px-3 py-2 text-sm"
+    >
       <div className="flex items-start gap-3">
-        <span aria-hidden className={`w-4 text-center ${step.status === 'failed' ? 'text-red-600' : step.status === 'done' ? 'text-emerald-600' : step.status === 'running' ? 'text-sky-600' : 'text-slate-400'}`}>
+        <span
+          aria-hidden
+          className={`w-4 text-center ${step.status === 'failed' ? 'text-red-600' : step.status === 'done' ? 'text-emerald-600' : step.status === 'running' ? 'text-sky-600' : 'text-slate-400'}`}
+        >
           {stepMark[step.status]}
         </span>
         <div className="min-w-0 flex-1">
@@ -80,8 +97,17 @@ function StepRow({ step, showTransient }: { step: OperationStepView; showTransie
           {step.status === 'running' && p && (
             <div className="mt-1.5 space-y-0.5" data-testid="step-progress">
               {p.fraction !== undefined && (
-                <div className="h-1.5 w-full rounded bg-slate-100" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(p.fraction * 100)}>
-                  <div className="h-1.5 rounded bg-sky-500 transition-all" style={{ width: `${Math.min(100, Math.round(p.fraction * 100))}%` }} />
+                <div
+                  className="h-1.5 w-full rounded bg-slate-100"
+                  role="progressbar"
+                  aria-valuemin={0}
+                  aria-valuemax={100}
+                  aria-valuenow={Math.round(p.fraction * 100)}
+                >
+                  <div
+                    className="h-1.5 rounded bg-sky-500 transition-all"
+                    style={{ width: `${Math.min(100, Math.round(p.fraction * 100))}%` }}
+                  />
                 </div>
               )}
               <div className="text-xs text-slate-500">
@@ -105,7 +131,15 @@ function StepRow({ step, showTransient }: { step: OperationStepView; showTransie
 }
 
 /** The live journal of one operation: steps with progress and ETA, outcome, log, the kube-up equivalent. */
-export function OperationJournal({ clusterId, opId, clusterName }: { clusterId: string; opId: string; clusterName: string }) {
+export function OperationJournal({
+  clusterId,
+  opId,
+  clusterName,
+}: {
+  clusterId: string;
+  opId: string;
+  clusterName: string;
+}) {
   const query = operationQuery(clusterId, opId);
   const live = useLiveFeed<OperationView>(liveUrls.operation(opId), query.queryKey, (v) => v.observedAt);
   const { data } = useQuery({ ...query, refetchInterval: live.status === 'live' ? false : FALLBACK_POLL_MS });
@@ -115,56 +149,90 @@ export function OperationJournal({ clusterId, opId, clusterName }: { clusterId: 
   if (!data) return <p className="text-sm text-slate-500">Reading the journal…</p>;
   const done = data.steps.filter((s) => s.status === 'done').length;
   const ended = TERMINAL_STATUSES.has(data.status);
-  const stockout = data.status === 'failed' ? stockoutOf(data.steps.map((st) => ({ ...st, zone: st.zone ?? null }))) : null;
+  const stockout =
+    data.status === 'failed' ? stockoutOf(data.steps.map((st) => ({ ...st, zone: st.zone ?? null }))) : null;
   return (
     <div className="space-y-4">
       <div className="flex flex-wrap items-end justify-between gap-4">
         <div className="min-w-0 flex-1 basis-72">
-          <Link href={`/clusters/${encodeURIComponent(clusterId)}`} className="text-sm text-sky-700 hover:underline">← {clusterName}</Link>
+          <Link href={`/clusters/${encodeURIComponent(clusterId)}`} className="text-sm text-sky-700 hover:underline">
+            ← {clusterName}
+          </Link>
           <h1 className="mt-1 text-2xl font-semibold tracking-tight">{data.summary}</h1>
           <p className="text-sm text-slate-500">
             by {data.actor} · started {formatUtcDateTime(data.createdAt)} · {done} of {data.steps.length} steps done
           </p>
         </div>
         <div className="flex shrink-0 flex-col items-start gap-2 sm:items-end">
-          <Badge tone={statusTone[data.status]} testId="operation-status">{data.status}</Badge>
+          <Badge tone={statusTone[data.status]} testId="operation-status">
+            {data.status}
+          </Badge>
           <LiveIndicator live={live} observedAt={data.observedAt} />
           {!ended && (
             <button
               disabled={pending || !canCancel.allowed || data.status === 'cancelling'}
               title={canCancel.reason ?? undefined}
-              onClick={() => startTransition(async () => {
-                const result = await cancelOperationAction({ operationId: opId });
-                setCancelMessage(result.ok ? 'Cancel requested: Quorum stops at the next safe point.' : result.message);
-              })}
+              onClick={() =>
+                startTransition(async () => {
+                  const result = await cancelOperationAction({ operationId: opId });
+                  setCancelMessage(
+                    result.ok ? 'Cancel requested: Quorum stops at the next safe point.' : result.message,
+                  );
+                })
+              }
               className="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm hover:bg-slate-50 disabled:opacity-50"
             >
               Cancel at the next safe point
             </button>
           )}
-          {!ended && canCancel.reason && <p className="max-w-64 text-right text-xs text-amber-800" data-testid="role-reason">{canCancel.reason}</p>}
+          {!ended && canCancel.reason && (
+            <p className="max-w-64 text-right text-xs text-amber-800" data-testid="role-reason">
+              {canCancel.reason}
+            </p>
+          )}
           {cancelMessage && <p className="text-xs text-slate-600">{cancelMessage}</p>}
         </div>
       </div>
       {data.outcome && (
-        <div role="status" className={`rounded-md px-3 py-2 text-sm ${data.status === 'succeeded' ? 'bg-emerald-50 text-emerald-900' : 'bg-amber-50 text-amber-900'}`} data-testid="operation-outcome">
+        <div
+          role="status"
+          className={`rounded-md px-3 py-2 text-sm ${data.status === 'succeeded' ? 'bg-emerald-50 text-emerald-900' : 'bg-amber-50 text-amber-900'}`}
+          data-testid="operation-outcome"
+        >
           {data.outcome}
         </div>
       )}
       {backupGateFailureOf(data) && (
-        <div role="note" className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900" data-testid="backup-gate-failure">
-          The backup gate stopped this change before any etcd membership change: no verified snapshot could be taken. Fix the cause and run
-          the change again; if it cannot wait, you can{' '}
-          <Link href={`/clusters/${encodeURIComponent(clusterId)}/change?afterBackupFailure=${opId}`} className="font-medium underline" data-testid="backup-override-link">
+        <div
+          role="note"
+          className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900"
+          data-testid="backup-gate-failure"
+        >
+          The backup gate stopped this change before any etcd membership change: no verified snapshot could be taken.
+          Fix the cause and run the change again; if it cannot wait, you can{' '}
+          <Link
+            href={`/clusters/${encodeURIComponent(clusterId)}/change?afterBackupFailure=${opId}`}
+            className="font-medium underline"
+            data-testid="backup-override-link"
+          >
             review it and run it without a verified backup
           </Link>
           , which is recorded in the audit log with your reason.
         </div>
       )}
       {stockout && (
-        <div role="note" className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900" data-testid="stockout">
-          Compute Engine had no capacity for the new replica in {stockout.zone} (a stockout; a quota raise does not help).{' '}
-          <Link href={`/clusters/${encodeURIComponent(clusterId)}/change?afterStockout=${opId}`} className="font-medium underline" data-testid="stockout-offer-link">
+        <div
+          role="note"
+          className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900"
+          data-testid="stockout"
+        >
+          Compute Engine had no capacity for the new replica in {stockout.zone} (a stockout; a quota raise does not
+          help).{' '}
+          <Link
+            href={`/clusters/${encodeURIComponent(clusterId)}/change?afterStockout=${opId}`}
+            className="font-medium underline"
+            data-testid="stockout-offer-link"
+          >
             Plan the same change in another zone
           </Link>
           .
@@ -174,7 +242,11 @@ export function OperationJournal({ clusterId, opId, clusterName }: { clusterId: 
         <ol className="space-y-1" data-testid="operation-steps">
           {data.steps.map((step, i) => (
             // The planner's risk note is said once, where the risky state begins.
-            <StepRow key={step.index} step={step} showTransient={step.transient !== null && step.transient !== data.steps[i - 1]?.transient} />
+            <StepRow
+              key={step.index}
+              step={step}
+              showTransient={step.transient !== null && step.transient !== data.steps[i - 1]?.transient}
+            />
           ))}
         </ol>
         <div className="min-w-0 space-y-4">

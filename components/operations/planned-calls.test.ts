@@ -8,7 +8,12 @@ import { PlannedCalls } from './planned-calls';
 
 function addPlanCalls() {
   const t = buildTopology(prodSpec());
-  const r = planOperation({ topology: t, assessment: assessTopology(t, NOW), intent: { kind: 'add-replica', zone: 'europe-west1-c' }, operationInProgress: false });
+  const r = planOperation({
+    topology: t,
+    assessment: assessTopology(t, NOW),
+    intent: { kind: 'add-replica', zone: 'europe-west1-c' },
+    operationInProgress: false,
+  });
   if (!r.ok) throw new Error(r.refusal.message);
   return r.plan.calls;
 }
@@ -23,7 +28,9 @@ describe('PlannedCalls', () => {
     expect(html.match(/data-testid="planned-calls-step"/g)).toHaveLength(6);
     expect(html).toContain('data-kind="create-instance"');
     expect(html).not.toContain('data-kind="await-learner-catch-up"');
-    expect(html).toMatch(/instances\.insert<\/span> <span[^>]*>sandbox-project\/europe-west1-c\/prod-master-\?\?\?<\/span>/);
+    expect(html).toMatch(
+      /instances\.insert<\/span> <span[^>]*>sandbox-project\/europe-west1-c\/prod-master-\?\?\?<\/span>/,
+    );
     expect(html).toContain('MemberAddAsLearner');
   });
 });

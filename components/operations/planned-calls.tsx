@@ -8,27 +8,34 @@ function CallLine({ call }: { call: PlannedCall }) {
     case 'compute':
       return (
         <>
-          <span className="text-slate-500">Compute</span> <span className={mono}>{call.method}</span> <span className={mono}>{call.resource}</span>
+          <span className="text-slate-500">Compute</span> <span className={mono}>{call.method}</span>{' '}
+          <span className={mono}>{call.resource}</span>
           {call.detail && <span className="text-slate-500"> · {call.detail}</span>}
         </>
       );
     case 'etcd':
       return (
         <>
-          <span className="text-slate-500">etcd {call.cluster}</span> <span className={mono}>{call.call}</span> <span className={mono}>{call.member}</span>
+          <span className="text-slate-500">etcd {call.cluster}</span> <span className={mono}>{call.call}</span>{' '}
+          <span className={mono}>{call.member}</span>
         </>
       );
     case 'metadata':
       return (
         <>
-          <span className="text-slate-500">Metadata of</span> <span className={mono}>{call.instance}</span>: <span className={mono}>{call.keys.join(', ')}</span>
-          <span className="text-slate-500"> (in its {call.via}){call.detail && `; ${call.detail}`}</span>
+          <span className="text-slate-500">Metadata of</span> <span className={mono}>{call.instance}</span>:{' '}
+          <span className={mono}>{call.keys.join(', ')}</span>
+          <span className="text-slate-500">
+            {' '}
+            (in its {call.via}){call.detail && `; ${call.detail}`}
+          </span>
         </>
       );
     case 'ssh-key':
       return (
         <>
-          <span className="text-slate-500">Quorum&apos;s SSH key published in the ssh-keys of</span> <span className={mono}>{call.instance}</span>
+          <span className="text-slate-500">Quorum&apos;s SSH key published in the ssh-keys of</span>{' '}
+          <span className={mono}>{call.instance}</span>
           <span className="text-slate-500"> (in its {call.via})</span>
         </>
       );
@@ -49,11 +56,13 @@ export function PlannedCalls({ calls, open = false }: { calls: PlanCalls; open?:
       </summary>
       <div className="space-y-2 border-t border-slate-100 px-3 py-2">
         <p className="text-xs text-slate-500">
-          Changes only: Compute mutations, etcd membership calls and snapshots, metadata written, SSH key publication. Reads (lists, status, probes) and retries of the same call are not listed.
+          Changes only: Compute mutations, etcd membership calls and snapshots, metadata written, SSH key publication.
+          Reads (lists, status, probes) and retries of the same call are not listed.
         </p>
         {calls.chosenAtRunTime.length > 0 && (
           <p className="text-xs text-slate-600" data-testid="planned-calls-placeholders">
-            {calls.chosenAtRunTime.join(', ')} {calls.chosenAtRunTime.length === 1 ? 'stands' : 'stand'} for a name picked when the change runs.
+            {calls.chosenAtRunTime.join(', ')} {calls.chosenAtRunTime.length === 1 ? 'stands' : 'stand'} for a name
+            picked when the change runs.
           </p>
         )}
         <ol className="space-y-2">

@@ -19,26 +19,57 @@ function sinceOf(f: Finding, failureSince: FailureSince, observedAt: string): st
 }
 
 function FindingSince({ since }: { since: string | null }) {
-  return since && <p className="mt-0.5 text-xs text-slate-500" data-testid="finding-since">{since}</p>;
+  return (
+    since && (
+      <p className="mt-0.5 text-xs text-slate-500" data-testid="finding-since">
+        {since}
+      </p>
+    )
+  );
 }
 
 function ActionLink({ clusterId, action }: { clusterId: string; action: FindingAction }) {
   const [href, label] =
-    action.kind === 'recover' ? [recoveryUrls.recover(clusterId, action.replica), `Recover ${action.replica}…`] : [recoveryUrls.rebalance(clusterId, action.zone), `Rebalance into ${action.zone}…`];
+    action.kind === 'recover'
+      ? [recoveryUrls.recover(clusterId, action.replica), `Recover ${action.replica}…`]
+      : [recoveryUrls.rebalance(clusterId, action.zone), `Rebalance into ${action.zone}…`];
   return (
-    <Link href={href} className="mt-1 inline-block rounded-md border border-sky-300 bg-sky-50 px-2 py-0.5 text-xs font-medium text-sky-800 hover:bg-sky-100" data-testid="finding-action" data-action={action.kind}>
+    <Link
+      href={href}
+      className="mt-1 inline-block rounded-md border border-sky-300 bg-sky-50 px-2 py-0.5 text-xs font-medium text-sky-800 hover:bg-sky-100"
+      data-testid="finding-action"
+      data-action={action.kind}
+    >
       {label}
     </Link>
   );
 }
 
 /** `clusterId`: when given, a finding's guided fix (recover a replica, rebalance) is offered as a link. */
-export function FindingsList({ clusterId, findings, failureSince = {}, observedAt = '' }: { clusterId?: string; findings: Finding[]; failureSince?: FailureSince; observedAt?: string }) {
-  if (findings.length === 0) return <p className="text-sm text-emerald-700">No findings: the layout follows every rule Quorum checks.</p>;
+export function FindingsList({
+  clusterId,
+  findings,
+  failureSince = {},
+  observedAt = '',
+}: {
+  clusterId?: string;
+  findings: Finding[];
+  failureSince?: FailureSince;
+  observedAt?: string;
+}) {
+  if (findings.length === 0)
+    return <p className="text-sm text-emerald-700">No findings: the layout follows every rule Quorum checks.</p>;
   return (
     <ul className="space-y-3" data-testid="findings">
       {findings.map((f, i) => (
-        <li key={`${f.code}-${f.subject ?? ''}-${i}`} data-testid="finding" data-code={f.code} data-severity={f.severity} data-failure={f.failure} className="text-sm [overflow-wrap:anywhere]">
+        <li
+          key={`${f.code}-${f.subject ?? ''}-${i}`}
+          data-testid="finding"
+          data-code={f.code}
+          data-severity={f.severity}
+          data-failure={f.failure}
+          className="text-sm [overflow-wrap:anywhere]"
+        >
           <div className="flex flex-wrap items-center gap-2">
             <SeverityBadge severity={f.severity} />
             {f.failure && <Badge tone="neutral">{FAILURE_LABELS[f.failure]}</Badge>}
@@ -46,7 +77,9 @@ export function FindingsList({ clusterId, findings, failureSince = {}, observedA
           </div>
           <FindingSince since={sinceOf(f, failureSince, observedAt)} />
           <p className="mt-1 text-slate-800">{f.message}</p>
-          <p className="mt-0.5 text-slate-500"><span className="font-medium text-slate-600">Fix:</span> {f.fix}</p>
+          <p className="mt-0.5 text-slate-500">
+            <span className="font-medium text-slate-600">Fix:</span> {f.fix}
+          </p>
           {clusterId && f.action && <ActionLink clusterId={clusterId} action={f.action} />}
           {clusterId && f.hostKey && <TrustHostKey clusterId={clusterId} change={f.hostKey} />}
         </li>

@@ -14,19 +14,30 @@ function VoterBar({ name, q }: { name: string; q: EtcdQuorum }) {
       <div className="mb-1 flex justify-between text-xs">
         <span className="font-medium text-slate-700">etcd {name}</span>
         <span className={q.quorumLost ? 'font-semibold text-red-700' : 'text-slate-600'}>
-          {q.healthyVoters}/{q.voters} voters healthy{q.unknownVoters > 0 && ` · ${q.unknownVoters} unknown`} · quorum {q.quorum}
+          {q.healthyVoters}/{q.voters} voters healthy{q.unknownVoters > 0 && ` · ${q.unknownVoters} unknown`} · quorum{' '}
+          {q.quorum}
           {q.learners > 0 && ` · ${pluralize(q.learners, 'learner')}`}
         </span>
       </div>
-      <div className="relative flex h-3 gap-0.5" role="img" aria-label={`etcd ${name}: ${q.healthyVoters} of ${q.voters} voters healthy${q.unknownVoters > 0 ? `, ${q.unknownVoters} unknown` : ''}, quorum is ${q.quorum}`}>
+      <div
+        className="relative flex h-3 gap-0.5"
+        role="img"
+        aria-label={`etcd ${name}: ${q.healthyVoters} of ${q.voters} voters healthy${q.unknownVoters > 0 ? `, ${q.unknownVoters} unknown` : ''}, quorum is ${q.quorum}`}
+      >
         {segments.length === 0 ? (
           <div className="h-full flex-1 rounded-sm bg-slate-200" />
         ) : (
-          segments.map((state, i) => <div key={i} data-state={state} className={`h-full flex-1 rounded-sm ${SEGMENT[state]}`} />)
+          segments.map((state, i) => (
+            <div key={i} data-state={state} className={`h-full flex-1 rounded-sm ${SEGMENT[state]}`} />
+          ))
         )}
         {q.voters > 0 && (
           // The quorum line: this many segments from the left must stay green.
-          <div aria-hidden className="absolute -top-1 -bottom-1 w-0.5 bg-slate-900" style={{ left: `calc(${(q.quorum / q.voters) * 100}% - 1px)` }} />
+          <div
+            aria-hidden
+            className="absolute -top-1 -bottom-1 w-0.5 bg-slate-900"
+            style={{ left: `calc(${(q.quorum / q.voters) * 100}% - 1px)` }}
+          />
         )}
       </div>
     </div>
@@ -39,7 +50,13 @@ export function QuorumGauge({ assessment }: { assessment: Assessment }) {
   const lost = ETCD_CLUSTERS.some((c) => a.etcd[c].quorumLost);
   // A partition lowers the tolerance although every replica is healthy: say why the number is low.
   const cut = [...(a.connectivity.main?.cutPairs ?? []), ...(a.connectivity.events?.cutPairs ?? [])];
-  const tone = lost ? 'text-red-700' : a.unknownReplicas > 0 ? 'text-slate-700' : a.canLoseReplicas === 0 ? 'text-amber-700' : 'text-emerald-700';
+  const tone = lost
+    ? 'text-red-700'
+    : a.unknownReplicas > 0
+      ? 'text-slate-700'
+      : a.canLoseReplicas === 0
+        ? 'text-amber-700'
+        : 'text-emerald-700';
   return (
     <div className="space-y-4">
       <div data-testid="tolerance" data-replicas={a.canLoseReplicas} data-zones={a.canLoseZones}>
@@ -50,7 +67,8 @@ export function QuorumGauge({ assessment }: { assessment: Assessment }) {
         </div>
         {cut.length > 0 && (
           <div className="mt-1 text-xs text-amber-800" data-testid="tolerance-links">
-            Counted on the links etcd reports: {cut.map(([x, y]) => `${x} and ${y}`).join('; ')} cannot reach each other.
+            Counted on the links etcd reports: {cut.map(([x, y]) => `${x} and ${y}`).join('; ')} cannot reach each
+            other.
           </div>
         )}
       </div>

@@ -21,13 +21,17 @@ export function QuorumLostRunbookView({ runbook }: { runbook: QuorumLostRunbook 
           ))}
         </ul>
         <p className="mt-2 text-xs text-red-700/80">
-          {runbook.cluster.masterName} in {runbook.cluster.project}, as observed at {runbook.observedAt}. The API servers cannot write cluster
-          state until quorum is back.
+          {runbook.cluster.masterName} in {runbook.cluster.project}, as observed at {runbook.observedAt}. The API
+          servers cannot write cluster state until quorum is back.
         </p>
       </div>
 
       {runbook.notes.map((n) => (
-        <p key={n} className="rounded-md border border-amber-200 bg-amber-50 p-3 text-sm text-amber-900" data-testid="runbook-note">
+        <p
+          key={n}
+          className="rounded-md border border-amber-200 bg-amber-50 p-3 text-sm text-amber-900"
+          data-testid="runbook-note"
+        >
           {n}
         </p>
       ))}
@@ -35,8 +39,8 @@ export function QuorumLostRunbookView({ runbook }: { runbook: QuorumLostRunbook 
       {runbook.tryFirst.length > 0 && (
         <Card title="Try this first">
           <p className="mb-3 text-sm text-slate-700">
-            If a lost member comes back, quorum returns by itself and nothing is lost. Once you have started procedure A or B, do not
-            start the lost replicas again.
+            If a lost member comes back, quorum returns by itself and nothing is lost. Once you have started procedure A
+            or B, do not start the lost replicas again.
           </p>
           <Steps steps={runbook.tryFirst} testId="runbook-try-first" context="try this first" />
         </Card>
@@ -77,7 +81,10 @@ function LostCluster({ lost }: { lost: LostEtcdCluster }) {
                   className={`border-t border-slate-100 ${m.chosen ? 'bg-emerald-50' : ''}`}
                 >
                   <td className="py-1 pr-3">
-                    <span className="font-mono text-xs" {...(m.chosen ? { 'data-testid': 'runbook-survivor', 'data-etcd': cluster } : {})}>
+                    <span
+                      className="font-mono text-xs"
+                      {...(m.chosen ? { 'data-testid': 'runbook-survivor', 'data-etcd': cluster } : {})}
+                    >
                       {m.name}
                     </span>
                     {m.chosen && (
@@ -99,15 +106,19 @@ function LostCluster({ lost }: { lost: LostEtcdCluster }) {
           <span className="font-medium text-slate-700">Newest verified snapshot: </span>
           {snapshot ? (
             <span className="text-slate-800">
-              <span className="font-mono text-xs">{snapshot.file}</span>, taken {snapshot.age} ago ({snapshot.takenAt}), {formatBytes(snapshot.sizeBytes)},
-              revision {snapshot.revision}, {pluralize(snapshot.totalKeys, 'key')}
+              <span className="font-mono text-xs">{snapshot.file}</span>, taken {snapshot.age} ago ({snapshot.takenAt}),{' '}
+              {formatBytes(snapshot.sizeBytes)}, revision {snapshot.revision}, {pluralize(snapshot.totalKeys, 'key')}
             </span>
           ) : (
             <span className="text-slate-800">none</span>
           )}
         </div>
 
-        <p className="rounded-md bg-slate-50 p-3 font-medium text-slate-900" data-testid="runbook-recommendation" data-recommended={lost.recommended ?? ''}>
+        <p
+          className="rounded-md bg-slate-50 p-3 font-medium text-slate-900"
+          data-testid="runbook-recommendation"
+          data-recommended={lost.recommended ?? ''}
+        >
           {lost.recommendation}
         </p>
 
@@ -149,7 +160,11 @@ function Procedure({
 }) {
   if (!procedure) {
     return (
-      <section className="rounded-md border border-slate-200 p-3" data-testid="runbook-procedure" data-available="false">
+      <section
+        className="rounded-md border border-slate-200 p-3"
+        data-testid="runbook-procedure"
+        data-available="false"
+      >
         <h3 className="font-semibold text-slate-500">{fallbackTitle}</h3>
         <p className="mt-1 text-slate-500">{unavailable}</p>
       </section>

@@ -20,7 +20,8 @@ import { ConfirmAndRun } from '@/components/wizards/confirm-and-run';
 import { PlanPreview, survivesSentence } from '@/components/wizards/plan-preview';
 import { PlanRefusal } from '@/components/wizards/plan-refusal';
 
-export type RecoveryTarget = { kind: 'replica'; replica: string } | { kind: 'rebalance'; zone: string } | { kind: 'choose' };
+export type RecoveryTarget =
+  { kind: 'replica'; replica: string } | { kind: 'rebalance'; zone: string } | { kind: 'choose' };
 
 type Props = {
   clusterId: string;
@@ -37,7 +38,9 @@ function Section({ n, title, children, testId }: { n: number; title: string; chi
   return (
     <section className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm" data-testid={testId}>
       <h2 className="mb-3 flex items-center gap-2 text-base font-semibold">
-        <span className="flex h-6 w-6 items-center justify-center rounded-full bg-slate-900 text-xs text-white">{n}</span>
+        <span className="flex h-6 w-6 items-center justify-center rounded-full bg-slate-900 text-xs text-white">
+          {n}
+        </span>
         {title}
       </h2>
       {children}
@@ -70,7 +73,9 @@ function PreviewAndRun({
       <button
         className="rounded-md bg-slate-900 px-3 py-1.5 text-sm font-medium text-white disabled:opacity-50"
         disabled={pending}
-        onClick={() => startTransition(async () => setResult({ intent: key, plan: await previewPlanAction({ clusterId, intent }) }))}
+        onClick={() =>
+          startTransition(async () => setResult({ intent: key, plan: await previewPlanAction({ clusterId, intent }) }))
+        }
         data-testid={testId}
       >
         {pending ? 'Observing the cluster and planning…' : label}
@@ -78,7 +83,10 @@ function PreviewAndRun({
       {current && !current.ok && (
         <PlanRefusal code={current.code} message={current.message}>
           {current.code === 'OperationInProgress' && runningOperationId && (
-            <Link href={`/clusters/${encodeURIComponent(clusterId)}/operations/${runningOperationId}`} className="mt-1 block font-medium text-red-800 underline">
+            <Link
+              href={`/clusters/${encodeURIComponent(clusterId)}/operations/${runningOperationId}`}
+              className="mt-1 block font-medium text-red-800 underline"
+            >
               Open the running operation
             </Link>
           )}
@@ -92,15 +100,21 @@ function PreviewAndRun({
             label="Run the recovery"
             run={async (confirm) => {
               const previewed = { fingerprint: current.data.fingerprint, newNames: current.data.newNames };
-              const started = await startOperationAction({ clusterId, intent: current.data.intent as ClusterIntent, confirm, previewed });
+              const started = await startOperationAction({
+                clusterId,
+                intent: current.data.intent as ClusterIntent,
+                confirm,
+                previewed,
+              });
               // The cluster changed since the preview: nothing ran; the new plan replaces the old one, to be confirmed again.
-              if (!started.ok && started.code === 'PlanChanged' && started.newPlan) setResult({ intent: key, plan: ok(started.newPlan) });
+              if (!started.ok && started.code === 'PlanChanged' && started.newPlan)
+                setResult({ intent: key, plan: ok(started.newPlan) });
               return started.ok ? ok({ operationId: started.data.operationId, clusterId }) : started;
             }}
           />
           <p className="text-xs text-slate-500">
-            Step 4, verify: the operation ends by checking that etcd main and events list exactly the replicas, with no learner; its page shows that check
-            and the cluster page the voters&apos; health.
+            Step 4, verify: the operation ends by checking that etcd main and events list exactly the replicas, with no
+            learner; its page shows that check and the cluster page the voters&apos; health.
           </p>
         </>
       )}
@@ -108,7 +122,17 @@ function PreviewAndRun({
   );
 }
 
-function ReplaceReplica({ clusterId, view, replica, runningOperationId }: { clusterId: string; view: ClusterView; replica: string; runningOperationId: string | null }) {
+function ReplaceReplica({
+  clusterId,
+  view,
+  replica,
+  runningOperationId,
+}: {
+  clusterId: string;
+  view: ClusterView;
+  replica: string;
+  runningOperationId: string | null;
+}) {
   const { topology: t, assessment: a } = view;
   const r = t.replicas.find((x) => x.name === replica);
   const choices = replacementZoneChoices(view, replica, { operationInProgress: runningOperationId !== null });
@@ -120,14 +144,24 @@ function ReplaceReplica({ clusterId, view, replica, runningOperationId }: { clus
   if (!r) {
     return (
       <PlanRefusal code="NotFound" message={`${replica} is not a replica of ${t.cluster.masterName} (any more).`}>
-        <Link href={`/clusters/${encodeURIComponent(clusterId)}`} className="mt-1 block font-medium text-red-800 underline">Back to the cluster</Link>
+        <Link
+          href={`/clusters/${encodeURIComponent(clusterId)}`}
+          className="mt-1 block font-medium text-red-800 underline"
+        >
+          Back to the cluster
+        </Link>
       </PlanRefusal>
     );
   }
   const health = a.replicaHealth[replica] ?? 'unknown';
   const diagnosis = a.diagnosis.replicas[replica];
   // The lighter fix, offered first when it fits: start a stopped VM, or reset one whose services are down.
-  const restart = planOperation({ topology: t, assessment: a, intent: { kind: 'restart-replica', name: replica }, operationInProgress: runningOperationId !== null });
+  const restart = planOperation({
+    topology: t,
+    assessment: a,
+    intent: { kind: 'restart-replica', name: replica },
+    operationInProgress: runningOperationId !== null,
+  });
   const restartAction = restart.ok ? String(restart.plan.steps[0]?.params.action ?? 'reset') : null;
   return (
     <div className="space-y-4">
@@ -136,31 +170,49 @@ function ReplaceReplica({ clusterId, view, replica, runningOperationId }: { clus
           <span className="font-mono">{replica}</span>
           <span className="text-slate-500">in</span>
           <span className="font-mono">{r.zone}</span>
-          <Badge tone={health === 'healthy' ? 'good' : health === 'unhealthy' ? 'bad' : 'unknown'} testId="recovery-health">{health}</Badge>
+          <Badge
+            tone={health === 'healthy' ? 'good' : health === 'unhealthy' ? 'bad' : 'unknown'}
+            testId="recovery-health"
+          >
+            {health}
+          </Badge>
           <Badge tone="neutral">VM {r.vmStatus}</Badge>
         </div>
         {diagnosis && diagnosis.primary !== null ? (
-          <ReplicaFailure diagnosis={diagnosis} since={view.failureSince[replica] ?? {}} observedAt={t.observedAt} health={view.assessment.replicaHealth[replica] ?? 'unknown'} />
+          <ReplicaFailure
+            diagnosis={diagnosis}
+            since={view.failureSince[replica] ?? {}}
+            observedAt={t.observedAt}
+            health={view.assessment.replicaHealth[replica] ?? 'unknown'}
+          />
         ) : (
           <p className="text-sm text-emerald-800" data-testid="recovery-no-failure">
-            Nothing is wrong with {replica} in the latest observation. Replacing it is still possible (a member that keeps lagging, say), but check
-            the cluster page first.
+            Nothing is wrong with {replica} in the latest observation. Replacing it is still possible (a member that
+            keeps lagging, say), but check the cluster page first.
           </p>
         )}
         <p className="mt-2 text-sm text-slate-700">
-          The cluster {toleranceSentence(a)} now. Recovery removes {replica} from etcd first (etcd wants a failed member out before its replacement joins),
-          even when its VM does not answer: the steps that need it, such as moving etcd leadership, are skipped and the log says so.
+          The cluster {toleranceSentence(a)} now. Recovery removes {replica} from etcd first (etcd wants a failed member
+          out before its replacement joins), even when its VM does not answer: the steps that need it, such as moving
+          etcd leadership, are skipped and the log says so.
         </p>
       </Section>
 
       {restart.ok && (
-        <section className="rounded-lg border-2 border-sky-300 bg-sky-50 p-4 shadow-sm" data-testid="recovery-restart" data-action={restartAction}>
-          <h2 className="mb-1 text-base font-semibold">Try this first: {restartAction === 'start' ? `start the VM ${replica}` : `reset the VM ${replica}`}</h2>
+        <section
+          className="rounded-lg border-2 border-sky-300 bg-sky-50 p-4 shadow-sm"
+          data-testid="recovery-restart"
+          data-action={restartAction}
+        >
+          <h2 className="mb-1 text-base font-semibold">
+            Try this first: {restartAction === 'start' ? `start the VM ${replica}` : `reset the VM ${replica}`}
+          </h2>
           <p className="mb-3 text-sm text-slate-700">
             {restartAction === 'start'
               ? `${replica} is ${r.vmStatus}: starting it brings it back with its own disk.`
               : `${replica} runs, but its services do not answer: a reset (a hard restart of the VM) starts etcd and the API server again from its disk.`}{' '}
-            Its etcd members stay (no membership change, no snapshot needed) and catch up from the leader. If it does not come back, replace it below.
+            Its etcd members stay (no membership change, no snapshot needed) and catch up from the leader. If it does
+            not come back, replace it below.
           </p>
           <PreviewAndRun
             clusterId={clusterId}
@@ -173,7 +225,11 @@ function ReplaceReplica({ clusterId, view, replica, runningOperationId }: { clus
         </section>
       )}
 
-      <Section n={2} title={restart.ok ? 'Or replace it: place the replacement' : 'Place the replacement'} testId="recovery-placement">
+      <Section
+        n={2}
+        title={restart.ok ? 'Or replace it: place the replacement' : 'Place the replacement'}
+        testId="recovery-placement"
+      >
         <fieldset className="space-y-2" data-testid="replacement-zones">
           <legend className="sr-only">Zone of the replacement</legend>
           {choices.map((c) => (
@@ -207,7 +263,14 @@ function ReplaceReplica({ clusterId, view, replica, runningOperationId }: { clus
                     {c.after && ` · after: ${survivesSentence(c.after)}`}
                   </span>
                   {c.refusal && <span className="block text-xs">{c.refusal}</span>}
-                  {c.warning && <span className="mt-1 block rounded bg-amber-50 px-2 py-1 text-xs text-amber-900" data-testid="tolerance-warning">{c.warning}</span>}
+                  {c.warning && (
+                    <span
+                      className="mt-1 block rounded bg-amber-50 px-2 py-1 text-xs text-amber-900"
+                      data-testid="tolerance-warning"
+                    >
+                      {c.warning}
+                    </span>
+                  )}
                 </span>
               </span>
             </label>
@@ -217,7 +280,10 @@ function ReplaceReplica({ clusterId, view, replica, runningOperationId }: { clus
 
       <Section n={3} title="Plan and run" testId="recovery-run">
         {zone === null || chosen?.refusal ? (
-          <PlanRefusal code={chosen?.refusalCode ?? 'ZoneUnavailable'} message={chosen?.refusal ?? choices.find((c) => c.refusal)?.refusal ?? 'No zone can take the replacement.'} />
+          <PlanRefusal
+            code={chosen?.refusalCode ?? 'ZoneUnavailable'}
+            message={chosen?.refusal ?? choices.find((c) => c.refusal)?.refusal ?? 'No zone can take the replacement.'}
+          />
         ) : (
           <PreviewAndRun
             clusterId={clusterId}
@@ -233,7 +299,17 @@ function ReplaceReplica({ clusterId, view, replica, runningOperationId }: { clus
   );
 }
 
-function Rebalance({ clusterId, view, zone, runningOperationId }: { clusterId: string; view: ClusterView; zone: string; runningOperationId: string | null }) {
+function Rebalance({
+  clusterId,
+  view,
+  zone,
+  runningOperationId,
+}: {
+  clusterId: string;
+  view: ClusterView;
+  zone: string;
+  runningOperationId: string | null;
+}) {
   const { topology: t, assessment: a } = view;
   const byZone = new Map<string, string[]>();
   for (const r of t.replicas) byZone.set(r.zone, [...(byZone.get(r.zone) ?? []), r.name]);
@@ -254,16 +330,27 @@ function Rebalance({ clusterId, view, zone, runningOperationId }: { clusterId: s
           ))}
         </ul>
         <p className="mt-2 text-sm text-slate-700">
-          The cluster {toleranceSentence(a)} now. Rebalancing adds a replica in <span className="font-mono">{zone}</span>, then removes one of the pair, as one
-          operation; the cluster keeps at least three voters throughout.
+          The cluster {toleranceSentence(a)} now. Rebalancing adds a replica in{' '}
+          <span className="font-mono">{zone}</span>, then removes one of the pair, as one operation; the cluster keeps
+          at least three voters throughout.
         </p>
       </Section>
       <Section n={2} title="Pick the replica that moves" testId="recovery-placement">
-        <select className="block w-full rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm" value={name} onChange={(e) => setName(e.target.value)} data-testid="rebalance-victim" aria-label="The replica that moves">
+        <select
+          className="block w-full rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm"
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          data-testid="rebalance-victim"
+          aria-label="The replica that moves"
+        >
           <option value="">Any of the pair (Quorum picks: unhealthy first, then not the etcd leader)</option>
-          {pairs.flatMap(([, names]) => names).map((n) => (
-            <option key={n} value={n}>{n}</option>
-          ))}
+          {pairs
+            .flatMap(([, names]) => names)
+            .map((n) => (
+              <option key={n} value={n}>
+                {n}
+              </option>
+            ))}
         </select>
       </Section>
       <Section n={3} title="Plan and run" testId="recovery-run">
@@ -282,18 +369,32 @@ function Rebalance({ clusterId, view, zone, runningOperationId }: { clusterId: s
 function Choose({ clusterId, view }: { clusterId: string; view: ClusterView }) {
   const { topology: t, assessment: a } = view;
   const actions = a.findings.flatMap((f) => (f.action ? [{ action: f.action, message: f.message }] : []));
-  if (actions.length === 0) return <p className="text-sm text-emerald-700">Every replica is healthy and no zone holds two replicas while another is free: nothing to recover.</p>;
+  if (actions.length === 0)
+    return (
+      <p className="text-sm text-emerald-700">
+        Every replica is healthy and no zone holds two replicas while another is free: nothing to recover.
+      </p>
+    );
   return (
     <ul className="space-y-2 text-sm">
       {actions.map(({ action, message }, i) => (
         <li key={i} className="rounded-md border border-slate-200 bg-white px-3 py-2">
-          <Link href={action.kind === 'recover' ? recoveryUrls.recover(clusterId, action.replica) : recoveryUrls.rebalance(clusterId, action.zone)} className="font-medium text-sky-700 underline">
+          <Link
+            href={
+              action.kind === 'recover'
+                ? recoveryUrls.recover(clusterId, action.replica)
+                : recoveryUrls.rebalance(clusterId, action.zone)
+            }
+            className="font-medium text-sky-700 underline"
+          >
             {action.kind === 'recover' ? `Recover ${action.replica}` : `Rebalance into ${action.zone}`}
           </Link>
           <p className="text-slate-600">{message}</p>
         </li>
       ))}
-      <li className="text-xs text-slate-500">{t.cluster.masterName}: {t.replicas.length} replicas.</li>
+      <li className="text-xs text-slate-500">
+        {t.cluster.masterName}: {t.replicas.length} replicas.
+      </li>
     </ul>
   );
 }
@@ -302,17 +403,40 @@ function Choose({ clusterId, view }: { clusterId: string; view: ClusterView }) {
  * The recovery wizard on the cluster's live feed: diagnose, place, plan and run, verify. While etcd has no quorum
  * no membership change is possible, and the disaster-recovery runbook is shown instead.
  */
-export function RecoveryWizard({ clusterId, initialView, target, runningOperationId, snapshots, snapshotFolders }: Props) {
+export function RecoveryWizard({
+  clusterId,
+  initialView,
+  target,
+  runningOperationId,
+  snapshots,
+  snapshotFolders,
+}: Props) {
   const query = clusterViewQuery(clusterId);
   const live = useLiveFeed<ClusterView>(liveUrls.cluster(clusterId), query.queryKey, (v) => v.topology.observedAt);
-  const { data } = useQuery({ ...query, initialData: initialView, refetchInterval: live.status === 'live' ? false : FALLBACK_POLL_MS });
+  const { data } = useQuery({
+    ...query,
+    initialData: initialView,
+    refetchInterval: live.status === 'live' ? false : FALLBACK_POLL_MS,
+  });
   const view = data ?? initialView;
-  const runbook = quorumLostRunbook({ topology: view.topology, assessment: view.assessment, snapshots, snapshotFolders });
+  const runbook = quorumLostRunbook({
+    topology: view.topology,
+    assessment: view.assessment,
+    snapshots,
+    snapshotFolders,
+  });
   // The runbook opens with the refusal itself (etcd has lost quorum: membership changes are refused).
   if (runbook) return <QuorumLostRunbookView runbook={runbook} />;
   switch (target.kind) {
     case 'replica':
-      return <ReplaceReplica clusterId={clusterId} view={view} replica={target.replica} runningOperationId={runningOperationId} />;
+      return (
+        <ReplaceReplica
+          clusterId={clusterId}
+          view={view}
+          replica={target.replica}
+          runningOperationId={runningOperationId}
+        />
+      );
     case 'rebalance':
       return <Rebalance clusterId={clusterId} view={view} zone={target.zone} runningOperationId={runningOperationId} />;
     case 'choose':

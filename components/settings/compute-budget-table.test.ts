@@ -16,7 +16,10 @@ const budget = (project: string, over: Partial<ProjectBudget> = {}): ProjectBudg
   totalWaitMs: 0,
   lastWait: null,
   refused: 0,
-  lanes: { operation: { granted: 0, waited: 0, totalWaitMs: 0, maxWaitMs: 0 }, observe: { granted: 0, waited: 0, totalWaitMs: 0, maxWaitMs: 0 } },
+  lanes: {
+    operation: { granted: 0, waited: 0, totalWaitMs: 0, maxWaitMs: 0 },
+    observe: { granted: 0, waited: 0, totalWaitMs: 0, maxWaitMs: 0 },
+  },
   requestsByGroup: { read: 0, list: 0, operationRead: 0, mutation: 0 },
   rateLimited: 0,
   pausedUntil: null,
@@ -34,8 +37,12 @@ const view = (budgets: ProjectBudget[]): RateLimitsView => ({
 /** Each row's cells as text, by project. */
 function rows(html: string): Record<string, string[]> {
   const out: Record<string, string[]> = {};
-  for (const [, project, body] of html.matchAll(/data-testid="compute-budget-row" data-project="([^"]+)"[^>]*>(.*?)<\/tr>/g)) {
-    out[project ?? ''] = [...(body ?? '').matchAll(/<td[^>]*>(.*?)<\/td>/g)].map(([, cell]) => (cell ?? '').replace(/<[^>]+>/g, '').replace(/<!-- -->/g, ''));
+  for (const [, project, body] of html.matchAll(
+    /data-testid="compute-budget-row" data-project="([^"]+)"[^>]*>(.*?)<\/tr>/g,
+  )) {
+    out[project ?? ''] = [...(body ?? '').matchAll(/<td[^>]*>(.*?)<\/td>/g)].map(([, cell]) =>
+      (cell ?? '').replace(/<[^>]+>/g, '').replace(/<!-- -->/g, ''),
+    );
   }
   return out;
 }
@@ -46,7 +53,13 @@ describe('ComputeBudgetTable', () => {
       createElement(ComputeBudgetTable, {
         view: view([
           budget('p-idle'),
-          budget('p-low', { tokens: 12.7, granted: 300, waited: 20, totalWaitMs: 4_250, lastWait: { ms: 350, at: '2026-11-26T05:00:05.000Z' } }),
+          budget('p-low', {
+            tokens: 12.7,
+            granted: 300,
+            waited: 20,
+            totalWaitMs: 4_250,
+            lastWait: { ms: 350, at: '2026-11-26T05:00:05.000Z' },
+          }),
           budget('p-queued', {
             tokens: -3.2,
             waiting: 3,
@@ -55,25 +68,56 @@ describe('ComputeBudgetTable', () => {
             totalWaitMs: 61_000,
             refused: 2,
             lastWait: { ms: 160, at: '2026-11-26T05:00:10.000Z' },
-            lanes: { operation: { granted: 12, waited: 1, totalWaitMs: 120, maxWaitMs: 120 }, observe: { granted: 78, waited: 49, totalWaitMs: 60_880, maxWaitMs: 4_000 } },
+            lanes: {
+              operation: { granted: 12, waited: 1, totalWaitMs: 120, maxWaitMs: 120 },
+              observe: { granted: 78, waited: 49, totalWaitMs: 60_880, maxWaitMs: 4_000 },
+            },
           }),
           budget('p-paused', { rateLimited: 1, pausedUntil: '2026-11-26T05:00:11.000Z' }),
         ]),
       }),
     );
     expect(html).toContain('data-testid="compute-budget"');
-    expect(html.replace(/<!-- -->/g, '').replace(/<[^>]+>/g, '')).toContain('waits for its turn (at most 10 s, then it fails). Below 50% of a bucket, live views of that project refresh less often (up to every 30 s)');
-    expect(html.replace(/<!-- -->/g, '').replace(/<[^>]+>/g, '')).toContain('40% of the rate is reserved for running operations: their calls never wait behind live views');
+    expect(html.replace(/<!-- -->/g, '').replace(/<[^>]+>/g, '')).toContain(
+      'waits for its turn (at most 10 s, then it fails). Below 50% of a bucket, live views of that project refresh less often (up to every 30 s)',
+    );
+    expect(html.replace(/<!-- -->/g, '').replace(/<[^>]+>/g, '')).toContain(
+      '40% of the rate is reserved for running operations: their calls never wait behind live views',
+    );
     expect(rows(html)).toEqual({
       'p-idle': ['p-idle', '40 / 40', '20/s', '0', '0', '0 ms', '—', '—', '0', 'ok'],
       'p-low': ['p-low', '12 / 40', '20/s', '300', '20', '4.3 s', '350 ms, 5s ago', '—', '0', 'low: live views slowed'],
-      'p-queued': ['p-queued', '0 / 40', '20/s', '90', '50', '61 s', '160 ms, just now', '12, longest wait 120 ms', '2', '3 calls waiting'],
-      'p-paused': ['p-paused', '40 / 40', '20/s', '0', '0', '0 ms', '—', '—', '0', 'paused: Compute said rateLimitExceeded'],
+      'p-queued': [
+        'p-queued',
+        '0 / 40',
+        '20/s',
+        '90',
+        '50',
+        '61 s',
+        '160 ms, just now',
+        '12, longest wait 120 ms',
+        '2',
+        '3 calls waiting',
+      ],
+      'p-paused': [
+        'p-paused',
+        '40 / 40',
+        '20/s',
+        '0',
+        '0',
+        '0 ms',
+        '—',
+        '—',
+        '0',
+        'paused: Compute said rateLimitExceeded',
+      ],
     });
   });
 
   it('says when no call has been made yet', () => {
-    expect(renderToStaticMarkup(createElement(ComputeBudgetTable, { view: view([]) }))).toContain('No Compute API call yet.');
+    expect(renderToStaticMarkup(createElement(ComputeBudgetTable, { view: view([]) }))).toContain(
+      'No Compute API call yet.',
+    );
   });
 });
 
@@ -81,7 +125,9 @@ describe('ActionLimits', () => {
   it('states the per-user limits in force', () => {
     const html = renderToStaticMarkup(createElement(ActionLimits, { view: view([]) })).replace(/<!-- -->/g, '');
     expect(html).toContain('data-per-minute="30"');
-    expect(html.replace(/<[^>]+>/g, '')).toContain('may start 10 changes (operations, chaos controls) in a row, then 30 per minute');
+    expect(html.replace(/<[^>]+>/g, '')).toContain(
+      'may start 10 changes (operations, chaos controls) in a row, then 30 per minute',
+    );
     expect(html.replace(/<[^>]+>/g, '')).toContain('ask for 5 plan previews in a row, then 20 per minute');
   });
 });

@@ -22,8 +22,9 @@ export function PermissionsTable({ projects, now }: { projects: ProjectPermissio
           </div>
           {p.error !== null ? (
             <p className="text-sm text-amber-800" data-testid="permissions-error">
-              Resource Manager could not answer, so Quorum makes no change in this project until it does: {p.error} Observing goes on. Enable the
-              Cloud Resource Manager API in the project (Quorum asks it with projects.testIamPermissions, which needs no role).
+              Resource Manager could not answer, so Quorum makes no change in this project until it does: {p.error}{' '}
+              Observing goes on. Enable the Cloud Resource Manager API in the project (Quorum asks it with
+              projects.testIamPermissions, which needs no role).
             </p>
           ) : p.missing.length > 0 ? (
             <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
@@ -31,7 +32,12 @@ export function PermissionsTable({ projects, now }: { projects: ProjectPermissio
                 <TableHead columns={['Missing permission', 'Needed to', 'Granted by']} />
                 <tbody>
                   {p.missing.map((m) => (
-                    <tr key={m.permission} data-testid="permission-missing-row" data-permission={m.permission} className="border-t border-slate-100">
+                    <tr
+                      key={m.permission}
+                      data-testid="permission-missing-row"
+                      data-permission={m.permission}
+                      className="border-t border-slate-100"
+                    >
                       <td className="px-4 py-2 font-mono text-xs">{m.permission}</td>
                       <td className="px-4 py-2">{m.uses.map((u) => USE_LABELS[u]).join(', ')}</td>
                       <td className="px-4 py-2 font-mono text-xs">{m.roles.join(' or ')}</td>

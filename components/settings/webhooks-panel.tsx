@@ -10,7 +10,10 @@ import { formatAgo, formatUtcDateTime } from '@/lib/core/format';
 import { Badge } from '@/components/ui/badge';
 import { TableHead } from '@/components/ui/table-head';
 
-const FORMAT_LABELS: Record<WebhookFormat, string> = { alertmanager: 'Alertmanager JSON (version 4)', slack: 'Slack ({"text": …})' };
+const FORMAT_LABELS: Record<WebhookFormat, string> = {
+  alertmanager: 'Alertmanager JSON (version 4)',
+  slack: 'Slack ({"text": …})',
+};
 
 function LastDelivery({ delivery, now }: { delivery: WebhookDelivery | null; now: Date }) {
   if (!delivery) return <span className="text-slate-500">none yet</span>;
@@ -43,7 +46,11 @@ export function WebhooksPanel({ webhooks, now }: { webhooks: WebhookView[]; now:
   const [form, setForm] = useState(EMPTY_FORM);
   const [fieldErrors, setFieldErrors] = useState<Record<string, string[]>>({});
   const at = new Date(now);
-  const run = (what: () => Promise<{ ok: true; text: string } | { ok: false; message: string; fieldErrors?: Record<string, string[]> }>) =>
+  const run = (
+    what: () => Promise<
+      { ok: true; text: string } | { ok: false; message: string; fieldErrors?: Record<string, string[]> }
+    >,
+  ) =>
     start(async () => {
       const result = await what();
       setFieldErrors(result.ok ? {} : (result.fieldErrors ?? {}));
@@ -54,9 +61,10 @@ export function WebhooksPanel({ webhooks, now }: { webhooks: WebhookView[]; now:
   return (
     <div className="space-y-4">
       <p className="text-sm text-slate-600">
-        Each alert that starts is posted once as <strong>firing</strong>, and once as <strong>resolved</strong> after two observations without it,
-        to every enabled webhook: Alertmanager&apos;s webhook JSON (version 4, grouped by cluster) or Slack&apos;s incoming-webhook form. A post that
-        gets no answer within 5 s, or a 5xx, is tried again three times.
+        Each alert that starts is posted once as <strong>firing</strong>, and once as <strong>resolved</strong> after
+        two observations without it, to every enabled webhook: Alertmanager&apos;s webhook JSON (version 4, grouped by
+        cluster) or Slack&apos;s incoming-webhook form. A post that gets no answer within 5 s, or a 5xx, is tried again
+        three times.
       </p>
       {webhooks.length === 0 ? (
         <p className="text-sm text-slate-500" data-testid="webhooks-empty">
@@ -68,7 +76,13 @@ export function WebhooksPanel({ webhooks, now }: { webhooks: WebhookView[]; now:
             <TableHead columns={['name', 'address', 'format', 'bearer token', 'last delivery', 'actions']} compact />
             <tbody>
               {webhooks.map((w) => (
-                <tr key={w.id} className="border-t border-slate-100 align-top" data-testid="webhook-row" data-name={w.name} data-enabled={w.enabled ? 'true' : 'false'}>
+                <tr
+                  key={w.id}
+                  className="border-t border-slate-100 align-top"
+                  data-testid="webhook-row"
+                  data-name={w.name}
+                  data-enabled={w.enabled ? 'true' : 'false'}
+                >
                   <td className="py-2 pr-3 font-medium">
                     {w.name}
                     {!w.enabled && (
@@ -151,17 +165,37 @@ export function WebhooksPanel({ webhooks, now }: { webhooks: WebhookView[]; now:
       >
         <label className="block">
           <span className="text-slate-700">Name</span>
-          <input name="name" value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} required maxLength={80} className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5" />
+          <input
+            name="name"
+            value={form.name}
+            onChange={(e) => setForm({ ...form, name: e.target.value })}
+            required
+            maxLength={80}
+            className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5"
+          />
           {fieldError('name') && <span className="text-xs text-red-700">{fieldError('name')}</span>}
         </label>
         <label className="block">
           <span className="text-slate-700">Address (http or https)</span>
-          <input name="url" type="url" value={form.url} onChange={(e) => setForm({ ...form, url: e.target.value })} required placeholder="https://alertmanager.example.com/api/v2/…" className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 font-mono text-xs" />
+          <input
+            name="url"
+            type="url"
+            value={form.url}
+            onChange={(e) => setForm({ ...form, url: e.target.value })}
+            required
+            placeholder="https://alertmanager.example.com/api/v2/…"
+            className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 font-mono text-xs"
+          />
           {fieldError('url') && <span className="text-xs text-red-700">{fieldError('url')}</span>}
         </label>
         <label className="block">
           <span className="text-slate-700">Format</span>
-          <select name="format" value={form.format} onChange={(e) => setForm({ ...form, format: e.target.value === 'slack' ? 'slack' : 'alertmanager' })} className="mt-1 block w-full rounded-md border border-slate-300 bg-white px-2 py-1.5">
+          <select
+            name="format"
+            value={form.format}
+            onChange={(e) => setForm({ ...form, format: e.target.value === 'slack' ? 'slack' : 'alertmanager' })}
+            className="mt-1 block w-full rounded-md border border-slate-300 bg-white px-2 py-1.5"
+          >
             {WEBHOOK_FORMATS.map((f) => (
               <option key={f} value={f}>
                 {FORMAT_LABELS[f]}
@@ -171,21 +205,41 @@ export function WebhooksPanel({ webhooks, now }: { webhooks: WebhookView[]; now:
         </label>
         <label className="block">
           <span className="text-slate-700">Bearer token (optional; sent as Authorization, never shown again)</span>
-          <input name="secret" type="password" autoComplete="off" value={form.secret} onChange={(e) => setForm({ ...form, secret: e.target.value })} className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5" />
+          <input
+            name="secret"
+            type="password"
+            autoComplete="off"
+            value={form.secret}
+            onChange={(e) => setForm({ ...form, secret: e.target.value })}
+            className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5"
+          />
           {fieldError('secret') && <span className="text-xs text-red-700">{fieldError('secret')}</span>}
         </label>
         <label className="flex items-center gap-2">
-          <input name="enabled" type="checkbox" checked={form.enabled} onChange={(e) => setForm({ ...form, enabled: e.target.checked })} />
+          <input
+            name="enabled"
+            type="checkbox"
+            checked={form.enabled}
+            onChange={(e) => setForm({ ...form, enabled: e.target.checked })}
+          />
           <span className="text-slate-700">Enabled</span>
         </label>
         <div className="sm:text-right">
-          <button type="submit" disabled={pending} className="rounded-md bg-slate-900 px-3 py-1.5 font-medium text-white disabled:opacity-50">
+          <button
+            type="submit"
+            disabled={pending}
+            className="rounded-md bg-slate-900 px-3 py-1.5 font-medium text-white disabled:opacity-50"
+          >
             Add webhook
           </button>
         </div>
       </form>
       {message && (
-        <p role={message.ok ? 'status' : 'alert'} data-testid="webhooks-message" className={`text-sm ${message.ok ? 'text-emerald-800' : 'text-red-700'}`}>
+        <p
+          role={message.ok ? 'status' : 'alert'}
+          data-testid="webhooks-message"
+          className={`text-sm ${message.ok ? 'text-emerald-800' : 'text-red-700'}`}
+        >
           {message.text}
         </p>
       )}

@@ -11,8 +11,7 @@ import type { Topology } from '@/lib/core/topology';
 import { Badge } from '@/components/ui/badge';
 import { Card } from '@/components/ui/card';
 
-const button =
-  'rounded border px-2 py-0.5 text-xs font-medium disabled:cursor-not-allowed disabled:opacity-40';
+const button = 'rounded border px-2 py-0.5 text-xs font-medium disabled:cursor-not-allowed disabled:opacity-40';
 const danger = `${button} border-red-300 bg-white text-red-800 hover:bg-red-50`;
 const calm = `${button} border-slate-300 bg-white text-slate-700 hover:bg-slate-50`;
 
@@ -56,25 +55,51 @@ export function ChaosPanel({ clusterId, topology }: { clusterId: string; topolog
     <Card title="Chaos controls" aside={<Badge tone="warn">sandbox only</Badge>}>
       <div data-testid="chaos-panel" className="space-y-3 text-sm">
         <p className="text-xs text-slate-500">
-          Inject a failure into this cluster&apos;s sandbox VMs to rehearse detection and recovery. Restore puts a replica back: it
-          starts a stopped VM, thaws a frozen one and starts its killed etcd again.
+          Inject a failure into this cluster&apos;s sandbox VMs to rehearse detection and recovery. Restore puts a
+          replica back: it starts a stopped VM, thaws a frozen one and starts its killed etcd again.
         </p>
-        {can.reason && <p className="text-xs text-amber-800" data-testid="role-reason">{can.reason}</p>}
-        {state.error && <p className="text-xs text-red-700">Could not read the sandbox&apos;s faults: {state.error.message}</p>}
+        {can.reason && (
+          <p className="text-xs text-amber-800" data-testid="role-reason">
+            {can.reason}
+          </p>
+        )}
+        {state.error && (
+          <p className="text-xs text-red-700">Could not read the sandbox&apos;s faults: {state.error.message}</p>
+        )}
         <div className="grid gap-3 md:grid-cols-3">
           {topology.regionZones.map((zone) => {
             const replicas = topology.replicas.filter((r) => r.zone === zone);
             const down = zonesDown.has(zone);
             return (
-              <section key={zone} data-testid="chaos-zone" data-zone={zone} data-down={down} className={`rounded-md border p-2 ${down ? 'border-red-300 bg-red-50/60' : 'border-slate-200'}`}>
+              <section
+                key={zone}
+                data-testid="chaos-zone"
+                data-zone={zone}
+                data-down={down}
+                className={`rounded-md border p-2 ${down ? 'border-red-300 bg-red-50/60' : 'border-slate-200'}`}
+              >
                 <header className="mb-2 flex items-center justify-between gap-2">
                   <span className="font-mono text-xs font-semibold">{zone}</span>
                   {down ? (
-                    <button type="button" className={calm} disabled={busy} onClick={() => run(`Bring ${zone} back`, { scope: 'zone', zone, down: false })} data-action="zone-up" aria-label={`Bring ${zone} back`}>
+                    <button
+                      type="button"
+                      className={calm}
+                      disabled={busy}
+                      onClick={() => run(`Bring ${zone} back`, { scope: 'zone', zone, down: false })}
+                      data-action="zone-up"
+                      aria-label={`Bring ${zone} back`}
+                    >
                       Bring zone back
                     </button>
                   ) : (
-                    <button type="button" className={danger} disabled={busy} onClick={() => run(`Take ${zone} down`, { scope: 'zone', zone, down: true })} data-action="zone-down" aria-label={`Take ${zone} down`}>
+                    <button
+                      type="button"
+                      className={danger}
+                      disabled={busy}
+                      onClick={() => run(`Take ${zone} down`, { scope: 'zone', zone, down: true })}
+                      data-action="zone-down"
+                      aria-label={`Take ${zone} down`}
+                    >
                       Take zone down
                     </button>
                   )}
@@ -82,7 +107,14 @@ export function ChaosPanel({ clusterId, topology }: { clusterId: string; topolog
                 {replicas.length === 0 && <p className="text-xs text-slate-500">No replica</p>}
                 <ul className="space-y-2">
                   {replicas.map((r) => (
-                    <ChaosReplica key={r.name} name={r.name} zone={zone} instance={instances.get(r.name)} busy={busy} run={run} />
+                    <ChaosReplica
+                      key={r.name}
+                      name={r.name}
+                      zone={zone}
+                      instance={instances.get(r.name)}
+                      busy={busy}
+                      run={run}
+                    />
                   ))}
                 </ul>
               </section>
@@ -90,7 +122,11 @@ export function ChaosPanel({ clusterId, topology }: { clusterId: string; topolog
           })}
         </div>
         {notice && (
-          <p role={notice.ok ? 'status' : 'alert'} data-testid="chaos-notice" className={`text-xs ${notice.ok ? 'text-slate-600' : 'text-red-700'}`}>
+          <p
+            role={notice.ok ? 'status' : 'alert'}
+            data-testid="chaos-notice"
+            className={`text-xs ${notice.ok ? 'text-slate-600' : 'text-red-700'}`}
+          >
             {notice.text}
           </p>
         )}
@@ -114,36 +150,81 @@ function ChaosReplica({
 }) {
   const faults = instance ? injectedFaults(instance) : [];
   const running = instance?.status === 'RUNNING';
-  const act = (what: string, action: Extract<ChaosRequest, { scope: 'replica' }>['action']) => run(`${what} on ${name}`, { scope: 'replica', name, zone, action });
+  const act = (what: string, action: Extract<ChaosRequest, { scope: 'replica' }>['action']) =>
+    run(`${what} on ${name}`, { scope: 'replica', name, zone, action });
   return (
-    <li data-testid="chaos-replica" data-replica={name} className="rounded border border-slate-100 bg-slate-50/60 p-1.5">
+    <li
+      data-testid="chaos-replica"
+      data-replica={name}
+      className="rounded border border-slate-100 bg-slate-50/60 p-1.5"
+    >
       <div className="flex items-baseline justify-between gap-2">
         <span className="font-mono text-xs break-all">{name}</span>
         <span className="text-right text-[11px]" data-testid="chaos-faults">
-          {faults.length > 0 ? <span className="font-medium text-red-700">{faults.join(' · ')}</span> : <span className="text-slate-500">no fault</span>}
+          {faults.length > 0 ? (
+            <span className="font-medium text-red-700">{faults.join(' · ')}</span>
+          ) : (
+            <span className="text-slate-500">no fault</span>
+          )}
         </span>
       </div>
       <div className="mt-1.5 flex flex-wrap items-center gap-1">
-        <button type="button" className={danger} disabled={busy || !running} onClick={() => act('Stop VM', { kind: 'stop-vm' })} data-action="stop-vm" aria-label={`Stop the VM of ${name}`}>
+        <button
+          type="button"
+          className={danger}
+          disabled={busy || !running}
+          onClick={() => act('Stop VM', { kind: 'stop-vm' })}
+          data-action="stop-vm"
+          aria-label={`Stop the VM of ${name}`}
+        >
           Stop VM
         </button>
         {instance?.frozen && !instance.zoneDown ? (
-          <button type="button" className={calm} disabled={busy} onClick={() => act('Unfreeze', { kind: 'unfreeze' })} data-action="unfreeze" aria-label={`Unfreeze ${name}`}>
+          <button
+            type="button"
+            className={calm}
+            disabled={busy}
+            onClick={() => act('Unfreeze', { kind: 'unfreeze' })}
+            data-action="unfreeze"
+            aria-label={`Unfreeze ${name}`}
+          >
             Unfreeze
           </button>
         ) : (
-          <button type="button" className={danger} disabled={busy || !running || instance?.zoneDown} onClick={() => act('Freeze', { kind: 'freeze' })} data-action="freeze" aria-label={`Freeze ${name}`}>
+          <button
+            type="button"
+            className={danger}
+            disabled={busy || !running || instance?.zoneDown}
+            onClick={() => act('Freeze', { kind: 'freeze' })}
+            data-action="freeze"
+            aria-label={`Freeze ${name}`}
+          >
             Freeze
           </button>
         )}
-        <button type="button" className={`${calm} ml-auto`} disabled={busy || faults.length === 0 || instance?.zoneDown} onClick={() => act('Restore', { kind: 'restore' })} data-action="restore" aria-label={`Restore ${name}`}>
+        <button
+          type="button"
+          className={`${calm} ml-auto`}
+          disabled={busy || faults.length === 0 || instance?.zoneDown}
+          onClick={() => act('Restore', { kind: 'restore' })}
+          data-action="restore"
+          aria-label={`Restore ${name}`}
+        >
           Restore
         </button>
       </div>
       <div className="mt-1 flex flex-wrap items-center gap-1">
         <span className="mr-0.5 text-[11px] text-slate-500">Kill etcd</span>
         {CHAOS_ETCD_TARGETS.map((etcd) => (
-          <button key={etcd} type="button" className={danger} disabled={busy || !running} onClick={() => act(`Kill etcd ${etcd}`, { kind: 'kill-etcd', etcd })} data-action={`kill-etcd-${etcd}`} aria-label={`Kill etcd ${etcd} on ${name}`}>
+          <button
+            key={etcd}
+            type="button"
+            className={danger}
+            disabled={busy || !running}
+            onClick={() => act(`Kill etcd ${etcd}`, { kind: 'kill-etcd', etcd })}
+            data-action={`kill-etcd-${etcd}`}
+            aria-label={`Kill etcd ${etcd} on ${name}`}
+          >
             {etcd}
           </button>
         ))}

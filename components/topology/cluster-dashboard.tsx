@@ -26,7 +26,11 @@ export function ClusterDashboard({ id, chaosControls = false }: { id: string; ch
   const { data, error } = useQuery({ ...query, refetchInterval: live.status === 'live' ? false : FALLBACK_POLL_MS });
   useHealthTitle(data ? worstSeverityOf(data) : null);
   if (!data) {
-    return <p className="text-sm text-red-700">{error ? `Could not observe this cluster: ${error.message}` : 'Observing…'}</p>;
+    return (
+      <p className="text-sm text-red-700">
+        {error ? `Could not observe this cluster: ${error.message}` : 'Observing…'}
+      </p>
+    );
   }
   const { topology: t, assessment: a } = data;
   const versions = etcdVersionsOf(t);
@@ -38,17 +42,24 @@ export function ClusterDashboard({ id, chaosControls = false }: { id: string; ch
         <div className="min-w-0">
           <h1 className="font-mono text-2xl font-semibold tracking-tight">{t.cluster.masterName}</h1>
           <p className="text-sm text-slate-500">
-            {t.cluster.project} · region <span className="font-mono">{t.cluster.region}</span> · {t.regionZones.length} zones
+            {t.cluster.project} · region <span className="font-mono">{t.cluster.region}</span> · {t.regionZones.length}{' '}
+            zones
           </p>
         </div>
         <div className="flex flex-col items-start gap-1 sm:items-end">
           <div className="flex flex-wrap items-center gap-x-3 gap-y-1">
             <LiveIndicator live={live} observedAt={t.observedAt} />
             <NotifyMe worst={worstSeverityOf(data)} subject={t.cluster.masterName} detail={a.findings[0]?.message} />
-            <Link href={`/clusters/${encodeURIComponent(id)}/operations`} className="text-sm text-sky-700 hover:underline">
+            <Link
+              href={`/clusters/${encodeURIComponent(id)}/operations`}
+              className="text-sm text-sky-700 hover:underline"
+            >
               History
             </Link>
-            <Link href={`/clusters/${encodeURIComponent(id)}/change`} className="rounded-md bg-slate-900 px-3 py-1.5 text-sm font-medium text-white hover:bg-slate-700">
+            <Link
+              href={`/clusters/${encodeURIComponent(id)}/change`}
+              className="rounded-md bg-slate-900 px-3 py-1.5 text-sm font-medium text-white hover:bg-slate-700"
+            >
               Change replicas
             </Link>
           </div>
@@ -58,10 +69,16 @@ export function ClusterDashboard({ id, chaosControls = false }: { id: string; ch
                 <span data-testid="etcd-version">etcd {versions.join(', ')}</span>
               </Badge>
             )}
-            {t.settings && <Badge tone={t.settings.multizone ? 'good' : 'warn'}>MULTIZONE {t.settings.multizone ? 'on' : 'off'}</Badge>}
+            {t.settings && (
+              <Badge tone={t.settings.multizone ? 'good' : 'warn'}>
+                MULTIZONE {t.settings.multizone ? 'on' : 'off'}
+              </Badge>
+            )}
             {/* Only HA-era kube-env has the setting; current kube-up's etcd3 reads are linearizable anyway. */}
             {t.settings && t.settings.quorumReads !== null && (
-              <Badge tone={t.settings.quorumReads ? 'good' : 'neutral'}>quorum reads {t.settings.quorumReads ? 'on' : 'off'}</Badge>
+              <Badge tone={t.settings.quorumReads ? 'good' : 'neutral'}>
+                quorum reads {t.settings.quorumReads ? 'on' : 'off'}
+              </Badge>
             )}
           </div>
         </div>
@@ -74,7 +91,12 @@ export function ClusterDashboard({ id, chaosControls = false }: { id: string; ch
             <QuorumGauge assessment={a} />
           </Card>
           <Card title={`Findings (${a.findings.length})`}>
-            <FindingsList clusterId={id} findings={a.findings} failureSince={data.failureSince} observedAt={t.observedAt} />
+            <FindingsList
+              clusterId={id}
+              findings={a.findings}
+              failureSince={data.failureSince}
+              observedAt={t.observedAt}
+            />
           </Card>
         </aside>
         <div className="min-w-0 space-y-4 lg:col-start-1 lg:row-start-1">

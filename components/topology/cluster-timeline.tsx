@@ -1,6 +1,14 @@
 import type { ReactNode } from 'react';
 import { formatDuration, formatUtcDateTime } from '@/lib/core/format';
-import { leaderChanges, replicaOutages, timelineSegments, TIMELINE_DAYS, type TimelineEntry, type TimelineOperation, type TimelineSegment } from '@/lib/core/timeline';
+import {
+  leaderChanges,
+  replicaOutages,
+  timelineSegments,
+  TIMELINE_DAYS,
+  type TimelineEntry,
+  type TimelineOperation,
+  type TimelineSegment,
+} from '@/lib/core/timeline';
 
 const TONE: Record<TimelineSegment['tone'], { className: string; label: string }> = {
   ok: { className: 'bg-emerald-500', label: 'healthy' },
@@ -17,11 +25,12 @@ function Strip({ entries, from, to, label }: { entries: TimelineEntry[]; from: s
     <div>
       <div className="mb-1 flex justify-between text-xs text-slate-600">
         <span>{label}</span>
-        <span>
-          {formatUtcDateTime(from)} → now
-        </span>
+        <span>{formatUtcDateTime(from)} → now</span>
       </div>
-      <ol className="relative flex h-4 overflow-hidden rounded-sm" aria-label={`${label}: the cluster's state over time`}>
+      <ol
+        className="relative flex h-4 overflow-hidden rounded-sm"
+        aria-label={`${label}: the cluster's state over time`}
+      >
         {segments.map((s) => (
           <li
             key={`${s.from}-${s.tone}`}
@@ -45,7 +54,15 @@ function Strip({ entries, from, to, label }: { entries: TimelineEntry[]; from: s
  * restarts): two strips (7 days, 24 hours), then what happened, newest first: replica outages with their real start
  * and end, etcd leader changes, operations.
  */
-export function ClusterTimeline({ entries, operations, now }: { entries: TimelineEntry[]; operations: TimelineOperation[]; now: string }) {
+export function ClusterTimeline({
+  entries,
+  operations,
+  now,
+}: {
+  entries: TimelineEntry[];
+  operations: TimelineOperation[];
+  now: string;
+}) {
   const end = Date.parse(now);
   const weekAgo = new Date(end - TIMELINE_DAYS * 24 * 3_600_000).toISOString();
   const dayAgo = new Date(end - 24 * 3_600_000).toISOString();
@@ -60,9 +77,13 @@ export function ClusterTimeline({ entries, operations, now }: { entries: Timelin
       attrs: { 'data-replica': o.replica, 'data-from': o.from, 'data-to': o.to ?? '' },
       node: (
         <>
-          <span className={`font-medium ${o.health === 'unhealthy' ? 'text-red-800' : 'text-slate-700'}`}>{o.replica} {o.health === 'unhealthy' ? 'down' : 'not answering'}</span>{' '}
+          <span className={`font-medium ${o.health === 'unhealthy' ? 'text-red-800' : 'text-slate-700'}`}>
+            {o.replica} {o.health === 'unhealthy' ? 'down' : 'not answering'}
+          </span>{' '}
           from {formatUtcDateTime(o.from)}
-          {o.to ? ` to ${formatUtcDateTime(o.to)} (${formatDuration(Date.parse(o.to) - Date.parse(o.from))})` : `, still (${formatDuration(end - Date.parse(o.from))} so far)`}
+          {o.to
+            ? ` to ${formatUtcDateTime(o.to)} (${formatDuration(Date.parse(o.to) - Date.parse(o.from))})`
+            : `, still (${formatDuration(end - Date.parse(o.from))} so far)`}
           {o.gaps && <span className="text-slate-500"> · with periods nobody observed</span>}
         </>
       ),
@@ -93,7 +114,9 @@ export function ClusterTimeline({ entries, operations, now }: { entries: Timelin
     <section className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm" data-testid="cluster-timeline">
       <h2 className="mb-3 text-base font-semibold">Timeline</h2>
       {entries.length === 0 ? (
-        <p className="text-sm text-slate-600">Nothing recorded yet: the history starts with this server&apos;s first observation of the cluster.</p>
+        <p className="text-sm text-slate-600">
+          Nothing recorded yet: the history starts with this server&apos;s first observation of the cluster.
+        </p>
       ) : (
         <div className="space-y-3">
           <Strip entries={entries} from={weekAgo} to={now} label={`Last ${TIMELINE_DAYS} days`} />

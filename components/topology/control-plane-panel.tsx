@@ -18,7 +18,12 @@ export function ControlPlanePanel({ topology }: { topology: Topology }) {
                 const expiresAt = lease ? leaseExpiresAt(lease) : null;
                 const expired = expiresAt !== null && expiresAt < now;
                 return (
-                  <tr key={component} className="border-b border-slate-100 last:border-0" data-testid="lease" data-component={component}>
+                  <tr
+                    key={component}
+                    className="border-b border-slate-100 last:border-0"
+                    data-testid="lease"
+                    data-component={component}
+                  >
                     <td className="py-1 pr-2 text-slate-600">{component}</td>
                     <td className="py-1 text-right font-mono text-xs">
                       {lease?.holderIdentity ? (
@@ -48,7 +53,8 @@ export function ControlPlanePanel({ topology }: { topology: Topology }) {
               <li key={node.name} className="flex justify-between gap-2">
                 <span className="truncate font-mono text-xs">{node.name}</span>
                 <span className="text-xs text-slate-500">
-                  {node.zone ?? 'no zone label'} · {node.ready ? 'Ready' : <span className="text-red-700">NotReady</span>}
+                  {node.zone ?? 'no zone label'} ·{' '}
+                  {node.ready ? 'Ready' : <span className="text-red-700">NotReady</span>}
                 </span>
               </li>
             ))}

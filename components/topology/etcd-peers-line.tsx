@@ -14,12 +14,27 @@ export function EtcdPeersLine({ view }: { view: MemberPeerView }) {
   const missing = view.peers.filter((p) => !view.sees.includes(p));
   const all = missing.length === 0;
   const n = view.peers.length;
-  const leader = view.leader === null ? 'knows no leader' : view.leader === view.replica ? 'leads' : <>follows <Name>{view.leader}</Name></>;
+  const leader =
+    view.leader === null ? (
+      'knows no leader'
+    ) : view.leader === view.replica ? (
+      'leads'
+    ) : (
+      <>
+        follows <Name>{view.leader}</Name>
+      </>
+    );
   const sees =
     n === 0 ? (
       'has no peers'
     ) : all ? (
-      n === 1 ? 'sees its peer' : n === 2 ? 'sees both peers' : `sees all ${n} peers`
+      n === 1 ? (
+        'sees its peer'
+      ) : n === 2 ? (
+        'sees both peers'
+      ) : (
+        `sees all ${n} peers`
+      )
     ) : (
       <>
         sees {view.sees.length} of {n} peers

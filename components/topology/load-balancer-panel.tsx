@@ -6,14 +6,21 @@ export function LoadBalancerPanel({ topology }: { topology: Topology }) {
   const { forwardingRule: rule, targetPool: pool, staticAddress: address } = topology;
   const addressHolder = address?.users.length ? address.users.join(', ') : null;
   return (
-    <div data-testid="load-balancer" className="grid gap-3 rounded-lg border border-slate-200 bg-white p-3 text-sm shadow-sm md:grid-cols-3">
+    <div
+      data-testid="load-balancer"
+      className="grid gap-3 rounded-lg border border-slate-200 bg-white p-3 text-sm shadow-sm md:grid-cols-3"
+    >
       <div>
         <div className="text-xs uppercase tracking-wide text-slate-500">Static IP</div>
         {address ? (
           <div className="mt-0.5 flex flex-wrap items-center gap-2">
-            <span className="font-mono" data-testid="static-ip">{address.address}</span>
+            <span className="font-mono" data-testid="static-ip">
+              {address.address}
+            </span>
             <span className="text-xs text-slate-500">{address.name}</span>
-            <Badge tone={address.status === 'IN_USE' ? 'good' : 'warn'}>{address.status === 'IN_USE' ? `on ${addressHolder}` : address.status.toLowerCase()}</Badge>
+            <Badge tone={address.status === 'IN_USE' ? 'good' : 'warn'}>
+              {address.status === 'IN_USE' ? `on ${addressHolder}` : address.status.toLowerCase()}
+            </Badge>
           </div>
         ) : (
           <div className="mt-0.5 text-slate-500">none reserved</div>
@@ -24,7 +31,9 @@ export function LoadBalancerPanel({ topology }: { topology: Topology }) {
         {rule ? (
           <div className="mt-0.5">
             <span className="font-mono">{rule.name}</span>{' '}
-            <span className="text-xs text-slate-500">{rule.ipAddress}:{rule.portRange ?? 'all ports'}</span>
+            <span className="text-xs text-slate-500">
+              {rule.ipAddress}:{rule.portRange ?? 'all ports'}
+            </span>
           </div>
         ) : (
           <div className="mt-0.5 text-slate-500">none: clients reach the single replica directly</div>
@@ -35,7 +44,9 @@ export function LoadBalancerPanel({ topology }: { topology: Topology }) {
         {pool ? (
           <div className="mt-0.5">
             <span className="font-mono">{pool.name}</span>{' '}
-            <span className="text-xs text-slate-500">{pool.instances.length ? pool.instances.join(', ') : 'no instances'}</span>
+            <span className="text-xs text-slate-500">
+              {pool.instances.length ? pool.instances.join(', ') : 'no instances'}
+            </span>
           </div>
         ) : (
           <div className="mt-0.5 text-slate-500">none</div>

@@ -61,27 +61,45 @@ export function ReplicaCard({
   const api = replica.apiServer;
   // Quorum's own SSH access failed: the replica's health is unknown, and replacing it is no fix.
   const noAccess = replica.vmStatus === 'RUNNING' ? describeReplicaHealth(replica).noAccess : null;
-  const border = health === 'healthy' ? 'border-emerald-200' : health === 'unhealthy' ? 'border-red-300' : 'border-slate-300 border-dashed';
+  const border =
+    health === 'healthy'
+      ? 'border-emerald-200'
+      : health === 'unhealthy'
+        ? 'border-red-300'
+        : 'border-slate-300 border-dashed';
   return (
     <article
       data-testid="replica-card"
       data-replica={replica.name}
       data-health={health}
-      data-access={noAccess ? 'none' : 'ok'} data-failure={diagnosis?.primary ?? 'none'} className={`rounded-lg border-2 bg-white p-3 shadow-sm ${border}`}>
+      data-access={noAccess ? 'none' : 'ok'}
+      data-failure={diagnosis?.primary ?? 'none'}
+      className={`rounded-lg border-2 bg-white p-3 shadow-sm ${border}`}
+    >
       <header className="mb-2 flex items-start justify-between gap-2">
         <h3 className="min-w-0 font-mono text-sm font-semibold [overflow-wrap:anywhere]">{replica.name}</h3>
         <span className="shrink-0 whitespace-nowrap">
-          <Badge tone={healthTone[health]} testId="replica-health">{noAccess && health === 'unknown' ? 'unknown: no access' : health}</Badge>
+          <Badge tone={healthTone[health]} testId="replica-health">
+            {noAccess && health === 'unknown' ? 'unknown: no access' : health}
+          </Badge>
         </span>
       </header>
       {noAccess && (
-        <p className="mb-2 rounded-md bg-slate-100 px-2 py-1 text-xs text-slate-700 [overflow-wrap:anywhere]" data-testid="replica-no-access">
+        <p
+          className="mb-2 rounded-md bg-slate-100 px-2 py-1 text-xs text-slate-700 [overflow-wrap:anywhere]"
+          data-testid="replica-no-access"
+        >
           No access ({noAccess.reason}). Quorum cannot get into this replica over SSH; see the finding for what to fix.
         </p>
       )}
-      {diagnosis && <ReplicaFailure diagnosis={diagnosis} since={failureSince} observedAt={observedAt} health={health} />}
+      {diagnosis && (
+        <ReplicaFailure diagnosis={diagnosis} since={failureSince} observedAt={observedAt} health={health} />
+      )}
       {health !== 'healthy' && cutFrom.length > 0 && (
-        <p className="mb-2 rounded-md bg-amber-50 px-2 py-1 text-xs text-amber-900 [overflow-wrap:anywhere]" data-testid="replica-cut-off">
+        <p
+          className="mb-2 rounded-md bg-amber-50 px-2 py-1 text-xs text-amber-900 [overflow-wrap:anywhere]"
+          data-testid="replica-cut-off"
+        >
           Cut off from {cutFrom.join(', ')} by a partition. Replacing it would not mend the network; see the finding.
         </p>
       )}
@@ -99,7 +117,11 @@ export function ReplicaCard({
       <dl className="space-y-1 text-sm">
         <div className="flex justify-between gap-2">
           <dt className="text-slate-500">VM</dt>
-          <dd><Badge tone={replica.vmStatus === 'RUNNING' ? 'good' : 'bad'} testId="vm-status">{replica.vmStatus}</Badge></dd>
+          <dd>
+            <Badge tone={replica.vmStatus === 'RUNNING' ? 'good' : 'bad'} testId="vm-status">
+              {replica.vmStatus}
+            </Badge>
+          </dd>
         </div>
         <div className="flex justify-between gap-2">
           <dt className="text-slate-500">Internal IP</dt>
@@ -116,7 +138,9 @@ export function ReplicaCard({
           <dt className="text-slate-500">API server</dt>
           <dd data-testid="apiserver">
             {api.ready === null ? (
-              <span className="text-xs text-slate-500" title={api.error}>{isNoAccessError(api.error) ? 'no access' : 'no answer'}</span>
+              <span className="text-xs text-slate-500" title={api.error}>
+                {isNoAccessError(api.error) ? 'no access' : 'no answer'}
+              </span>
             ) : (
               <Badge tone={api.ready ? 'good' : 'bad'}>{api.ready ? 'ready' : 'not ready'}</Badge>
             )}
@@ -124,7 +148,9 @@ export function ReplicaCard({
         </div>
         <div className="flex justify-between gap-2">
           <dt className="text-slate-500">Leases</dt>
-          <dd className="text-right text-xs text-slate-700" data-testid="leases">{leases.length ? leases.join(', ') : 'none'}</dd>
+          <dd className="text-right text-xs text-slate-700" data-testid="leases">
+            {leases.length ? leases.join(', ') : 'none'}
+          </dd>
         </div>
       </dl>
     </article>

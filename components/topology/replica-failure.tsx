@@ -30,8 +30,14 @@ export function ReplicaFailure({
       className={`mb-2 rounded-md border px-2 py-1.5 text-xs ${tone}`}
     >
       <div className="flex flex-wrap items-baseline justify-between gap-x-2">
-        <span className="text-sm font-semibold" data-testid="failure-class">{FAILURE_LABELS[primary]}</span>
-        {when && <span className="text-[11px] opacity-80" data-testid="failure-since" title={since[primary]}>{when}</span>}
+        <span className="text-sm font-semibold" data-testid="failure-class">
+          {FAILURE_LABELS[primary]}
+        </span>
+        {when && (
+          <span className="text-[11px] opacity-80" data-testid="failure-since" title={since[primary]}>
+            {when}
+          </span>
+        )}
       </div>
       <ul className="mt-1 space-y-0.5" data-testid="failure-evidence">
         {diagnosis.failures.map((f, i) => (

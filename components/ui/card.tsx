@@ -1,6 +1,16 @@
 import type { ReactNode } from 'react';
 
-export function Card({ title, aside, children, className = '' }: { title?: ReactNode; aside?: ReactNode; children: ReactNode; className?: string }) {
+export function Card({
+  title,
+  aside,
+  children,
+  className = '',
+}: {
+  title?: ReactNode;
+  aside?: ReactNode;
+  children: ReactNode;
+  className?: string;
+}) {
   return (
     // min-w-0: in a grid or flex row a wide table scrolls inside the card instead of widening the page.
     <section className={`min-w-0 rounded-lg border border-slate-200 bg-white shadow-sm ${className}`}>

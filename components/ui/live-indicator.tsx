@@ -21,30 +21,49 @@ export function LiveIndicator({ live, observedAt }: { live: LiveState; observedA
   }, []);
   const age = Math.max(0, (now - Date.parse(observedAt)) / 1000);
   // A refresh slowed by the server is not a stale view until it is overdue.
-  const staleAfter = Math.max(10, (2 * Math.max(live.refresh?.intervalMs ?? 0, live.refresh?.compute?.intervalMs ?? 0)) / 1000);
+  const staleAfter = Math.max(
+    10,
+    (2 * Math.max(live.refresh?.intervalMs ?? 0, live.refresh?.compute?.intervalMs ?? 0)) / 1000,
+  );
   const stale = live.status !== 'live' || live.failure !== null || age > staleAfter;
   return (
-    <div data-testid="live-indicator" data-status={live.status} className="flex min-w-0 items-center gap-2 text-xs text-slate-500">
-      <span aria-hidden className={`inline-block h-2 w-2 rounded-full ${stale ? 'bg-amber-400' : 'bg-emerald-500 animate-pulse'}`} />
+    <div
+      data-testid="live-indicator"
+      data-status={live.status}
+      className="flex min-w-0 items-center gap-2 text-xs text-slate-500"
+    >
+      <span
+        aria-hidden
+        className={`inline-block h-2 w-2 rounded-full ${stale ? 'bg-amber-400' : 'bg-emerald-500 animate-pulse'}`}
+      />
       {live.refresh?.slowedBy ? (
         live.refresh.compute ? (
-          <span data-testid="refresh-slowed" data-interval-ms={live.refresh.compute.intervalMs} className="text-amber-700">
-            Compute state read every {formatSeconds(live.refresh.compute.intervalMs)} (normally {formatSeconds(live.refresh.compute.baseIntervalMs)}): Compute
-            API budget of {live.refresh.slowedBy.project} is low ·
+          <span
+            data-testid="refresh-slowed"
+            data-interval-ms={live.refresh.compute.intervalMs}
+            className="text-amber-700"
+          >
+            Compute state read every {formatSeconds(live.refresh.compute.intervalMs)} (normally{' '}
+            {formatSeconds(live.refresh.compute.baseIntervalMs)}): Compute API budget of {live.refresh.slowedBy.project}{' '}
+            is low ·
           </span>
         ) : (
           <span data-testid="refresh-slowed" data-interval-ms={live.refresh.intervalMs} className="text-amber-700">
-            refresh slowed to {formatSeconds(live.refresh.intervalMs)}: Compute API budget of {live.refresh.slowedBy.project} ·
+            refresh slowed to {formatSeconds(live.refresh.intervalMs)}: Compute API budget of{' '}
+            {live.refresh.slowedBy.project} ·
           </span>
         )
       ) : null}
       {live.status === 'ended' ? (
-        <span className="text-red-700" data-testid="session-ended">{live.failure}</span>
+        <span className="text-red-700" data-testid="session-ended">
+          {live.failure}
+        </span>
       ) : live.failure ? (
         <span className="text-amber-700">Last observation failed: {live.failure}</span>
       ) : (
         <span>
-          {live.status === 'live' ? 'Live' : live.status === 'connecting' ? 'Connecting' : 'Reconnecting'} · observed {age < 1 ? 'just now' : `${Math.round(age)} s ago`}
+          {live.status === 'live' ? 'Live' : live.status === 'connecting' ? 'Connecting' : 'Reconnecting'} · observed{' '}
+          {age < 1 ? 'just now' : `${Math.round(age)} s ago`}
         </span>
       )}
     </div>

@@ -3,7 +3,16 @@ import { useEffect, useState, type ReactNode } from 'react';
 import { isDarkTheme, THEME_CHOICES, themeCookie, type ThemeChoice } from '@/lib/core/theme';
 
 const icon = (path: ReactNode) => (
-  <svg aria-hidden viewBox="0 0 24 24" className="h-4 w-4" fill="none" stroke="currentColor" strokeWidth={2} strokeLinecap="round" strokeLinejoin="round">
+  <svg
+    aria-hidden
+    viewBox="0 0 24 24"
+    className="h-4 w-4"
+    fill="none"
+    stroke="currentColor"
+    strokeWidth={2}
+    strokeLinecap="round"
+    strokeLinejoin="round"
+  >
     {path}
   </svg>
 );
@@ -57,7 +66,11 @@ export function ThemeSwitch({ initial }: { initial: ThemeChoice }) {
     rememberThemeChoice(next);
   };
   return (
-    <fieldset className="flex shrink-0 items-center gap-0.5 rounded-md border border-slate-200 p-0.5" data-testid="theme-switch" data-theme={choice}>
+    <fieldset
+      className="flex shrink-0 items-center gap-0.5 rounded-md border border-slate-200 p-0.5"
+      data-testid="theme-switch"
+      data-theme={choice}
+    >
       <legend className="sr-only">Colour theme</legend>
       {THEME_CHOICES.map((c) => (
         <label
@@ -65,7 +78,14 @@ export function ThemeSwitch({ initial }: { initial: ThemeChoice }) {
           title={CHOICES[c].title}
           className="cursor-pointer rounded p-1 text-slate-500 hover:text-slate-900 has-checked:bg-slate-100 has-checked:text-slate-900 has-focus-visible:ring-2 has-focus-visible:ring-sky-500"
         >
-          <input type="radio" name="colour-theme" value={c} checked={choice === c} onChange={() => pick(c)} className="sr-only" />
+          <input
+            type="radio"
+            name="colour-theme"
+            value={c}
+            checked={choice === c}
+            onChange={() => pick(c)}
+            className="sr-only"
+          />
           {CHOICES[c].icon}
           <span className="sr-only">{CHOICES[c].label}</span>
         </label>

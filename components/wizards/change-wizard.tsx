@@ -14,7 +14,14 @@ import { ConfirmAndRun } from './confirm-and-run';
 import { PlanPreview, survivesSentence } from './plan-preview';
 import { PlanRefusal } from './plan-refusal';
 
-export type ZoneChoice = { zone: string; replicas: string[]; recommended: boolean; after: Tolerance | null; refusal: string | null; refusalCode: DomainErrorCode | null };
+export type ZoneChoice = {
+  zone: string;
+  replicas: string[];
+  recommended: boolean;
+  after: Tolerance | null;
+  refusal: string | null;
+  refusalCode: DomainErrorCode | null;
+};
 /** A zone of another region: listed so the operator sees why it is not offered. */
 export type OutsideZoneChoice = { zone: string; refusal: string };
 export type ReplicaChoice = { name: string; zone: string; health: string; leader: boolean };
@@ -28,7 +35,11 @@ const tabClass = (active: boolean) =>
 
 function RunningOperationLink({ clusterId, operationId }: { clusterId: string; operationId: string }) {
   return (
-    <Link href={`/clusters/${encodeURIComponent(clusterId)}/operations/${operationId}`} className="mt-1 block font-medium underline" data-testid="running-operation-link">
+    <Link
+      href={`/clusters/${encodeURIComponent(clusterId)}/operations/${operationId}`}
+      className="mt-1 block font-medium underline"
+      data-testid="running-operation-link"
+    >
       Open the running operation
     </Link>
   );
@@ -49,21 +60,49 @@ type WizardProps = {
  * `?afterBackupFailure=<id>`): the operator may run it without a verified snapshot, giving a reason that the
  * audit log records with who did it.
  */
-function BackupOverride({ failure, on, reason, setOn, setReason }: { failure: BackupGateFailure; on: boolean; reason: string; setOn: (v: boolean) => void; setReason: (v: string) => void }) {
+function BackupOverride({
+  failure,
+  on,
+  reason,
+  setOn,
+  setReason,
+}: {
+  failure: BackupGateFailure;
+  on: boolean;
+  reason: string;
+  setOn: (v: boolean) => void;
+  setReason: (v: string) => void;
+}) {
   return (
-    <div className="space-y-2 rounded-lg border border-amber-300 bg-amber-50 p-4 text-sm text-amber-950" data-testid="backup-override">
+    <div
+      className="space-y-2 rounded-lg border border-amber-300 bg-amber-50 p-4 text-sm text-amber-950"
+      data-testid="backup-override"
+    >
       <label className="flex items-start gap-2">
-        <input type="checkbox" checked={on} onChange={(e) => setOn(e.target.checked)} className="mt-0.5" data-testid="backup-override-toggle" />
+        <input
+          type="checkbox"
+          checked={on}
+          onChange={(e) => setOn(e.target.checked)}
+          className="mt-0.5"
+          data-testid="backup-override-toggle"
+        />
         <span>
-          <span className="font-semibold">Run this change without a verified etcd backup.</span> If no verified snapshot can be taken this time
-          either, etcd membership changes anyway, and should it go wrong there is no snapshot from just before to restore. The last attempt
-          stopped because: {failure.error}
+          <span className="font-semibold">Run this change without a verified etcd backup.</span> If no verified snapshot
+          can be taken this time either, etcd membership changes anyway, and should it go wrong there is no snapshot
+          from just before to restore. The last attempt stopped because: {failure.error}
         </span>
       </label>
       {on && (
         <label className="block">
           <span>Why can this change not wait for a backup? (goes into the audit log)</span>
-          <textarea value={reason} onChange={(e) => setReason(e.target.value)} rows={2} maxLength={500} className="mt-1 block w-full rounded-md border border-amber-300 bg-white px-2 py-1.5" data-testid="backup-override-reason" />
+          <textarea
+            value={reason}
+            onChange={(e) => setReason(e.target.value)}
+            rows={2}
+            maxLength={500}
+            className="mt-1 block w-full rounded-md border border-amber-300 bg-white px-2 py-1.5"
+            data-testid="backup-override-reason"
+          />
           {reason.trim().length < 10 && <span className="text-xs text-amber-800">At least 10 characters.</span>}
         </label>
       )}
@@ -72,7 +111,14 @@ function BackupOverride({ failure, on, reason, setOn, setReason }: { failure: Ba
 }
 
 /** Add, remove or scale: pick, then preview the plan the server computed on a fresh observation. */
-export function ChangeWizard({ clusterId, masterName, zones, outsideZones, replicas, runningOperationId }: WizardProps) {
+export function ChangeWizard({
+  clusterId,
+  masterName,
+  zones,
+  outsideZones,
+  replicas,
+  runningOperationId,
+}: WizardProps) {
   const [mode, setMode] = useState<Mode>('add');
   const [result, setResult] = useState<Result<Plan> | null>(null);
   const [pending, startTransition] = useTransition();
@@ -112,10 +158,16 @@ export function ChangeWizard({ clusterId, masterName, zones, outsideZones, repli
     };
   }, [clusterId, afterStockout]);
   // The override is offered for exactly the change the gate stopped, never for another one.
-  const offerOverride = gateFailure !== null && result?.ok === true && JSON.stringify(result.data.intent) === JSON.stringify(gateFailure.intent);
+  const offerOverride =
+    gateFailure !== null &&
+    result?.ok === true &&
+    JSON.stringify(result.data.intent) === JSON.stringify(gateFailure.intent);
 
   // When every zone is refused for the same reason (one replica: an add would make two), say it once.
-  const common = zones.length > 0 && zones.every((z) => z.refusal !== null && z.refusal === zones[0]?.refusal) ? (zones[0] ?? null) : null;
+  const common =
+    zones.length > 0 && zones.every((z) => z.refusal !== null && z.refusal === zones[0]?.refusal)
+      ? (zones[0] ?? null)
+      : null;
   const commonRefusal = common?.refusal ?? null;
 
   const preview = (intent: ClusterIntent) => {
@@ -135,7 +187,12 @@ export function ChangeWizard({ clusterId, masterName, zones, outsideZones, repli
   // The ARIA tabs pattern: one tab stop for the list, arrow keys (and Home, End) move to and open the others.
   const onTabKey = (e: KeyboardEvent<HTMLDivElement>) => {
     const i = MODES.indexOf(mode);
-    const next = { ArrowRight: MODES[(i + 1) % MODES.length], ArrowLeft: MODES[(i + MODES.length - 1) % MODES.length], Home: MODES[0], End: MODES[MODES.length - 1] }[e.key];
+    const next = {
+      ArrowRight: MODES[(i + 1) % MODES.length],
+      ArrowLeft: MODES[(i + MODES.length - 1) % MODES.length],
+      Home: MODES[0],
+      End: MODES[MODES.length - 1],
+    }[e.key];
     if (!next) return;
     e.preventDefault();
     if (next !== mode) switchMode(next);
@@ -173,7 +230,9 @@ export function ChangeWizard({ clusterId, masterName, zones, outsideZones, repli
             }}
           >
             <span className="font-semibold">Make it HA: 1 → 3 replicas</span>
-            <span className="block text-xs">One plan: two replicas added in the emptiest zones, load balancer created first.</span>
+            <span className="block text-xs">
+              One plan: two replicas added in the emptiest zones, load balancer created first.
+            </span>
           </button>
         )}
 
@@ -182,9 +241,15 @@ export function ChangeWizard({ clusterId, masterName, zones, outsideZones, repli
             <fieldset className="space-y-2" data-testid="zone-picker">
               <legend className="mb-1 text-sm text-slate-600">Zone for the new replica</legend>
               {commonRefusal && (
-                <div role="note" data-code={common?.refusalCode} className="rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900">
+                <div
+                  role="note"
+                  data-code={common?.refusalCode}
+                  className="rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900"
+                >
                   {commonRefusal}
-                  {common?.refusalCode === 'OperationInProgress' && runningOperationId && <RunningOperationLink clusterId={clusterId} operationId={runningOperationId} />}
+                  {common?.refusalCode === 'OperationInProgress' && runningOperationId && (
+                    <RunningOperationLink clusterId={clusterId} operationId={runningOperationId} />
+                  )}
                 </div>
               )}
               {zones.map((z) => (
@@ -200,7 +265,9 @@ export function ChangeWizard({ clusterId, masterName, zones, outsideZones, repli
                   data-zone={z.zone}
                 >
                   <span className="min-w-0">
-                    <span className="font-mono" id={zoneNameId(z.zone)}>{z.zone}</span>
+                    <span className="font-mono" id={zoneNameId(z.zone)}>
+                      {z.zone}
+                    </span>
                     <span className="block text-xs text-slate-500" id={zoneDetailId(z.zone)}>
                       {z.replicas.length ? `now: ${z.replicas.join(', ')}` : 'no replica yet'}
                       {z.after && ` · after: ${survivesSentence(z.after)}`}
@@ -218,12 +285,26 @@ export function ChangeWizard({ clusterId, masterName, zones, outsideZones, repli
               ))}
               {outsideZones.length > 0 && (
                 <details open className="pt-2" data-testid="outside-zones">
-                  <summary className="cursor-pointer text-sm text-slate-600">Zones in other regions: not allowed</summary>
+                  <summary className="cursor-pointer text-sm text-slate-600">
+                    Zones in other regions: not allowed
+                  </summary>
                   <div className="mt-2 space-y-2">
                     {outsideZones.map((z) => (
-                      <button key={z.zone} type="button" disabled aria-labelledby={zoneNameId(z.zone)} aria-describedby={zoneDetailId(z.zone)} data-outside-zone={z.zone} className="block w-full cursor-not-allowed rounded-md border border-dashed border-slate-200 bg-slate-50 px-3 py-2 text-left text-sm text-slate-500">
-                        <span className="font-mono" id={zoneNameId(z.zone)}>{z.zone}</span>
-                        <span className="block text-xs" id={zoneDetailId(z.zone)}>{z.refusal}</span>
+                      <button
+                        key={z.zone}
+                        type="button"
+                        disabled
+                        aria-labelledby={zoneNameId(z.zone)}
+                        aria-describedby={zoneDetailId(z.zone)}
+                        data-outside-zone={z.zone}
+                        className="block w-full cursor-not-allowed rounded-md border border-dashed border-slate-200 bg-slate-50 px-3 py-2 text-left text-sm text-slate-500"
+                      >
+                        <span className="font-mono" id={zoneNameId(z.zone)}>
+                          {z.zone}
+                        </span>
+                        <span className="block text-xs" id={zoneDetailId(z.zone)}>
+                          {z.refusal}
+                        </span>
                       </button>
                     ))}
                   </div>
@@ -236,22 +317,46 @@ export function ChangeWizard({ clusterId, masterName, zones, outsideZones, repli
             <div className="space-y-3 text-sm">
               <label className="block">
                 <span className="text-slate-600">Zone</span>
-                <select className="mt-1 block w-full rounded-md border border-slate-300 bg-white px-2 py-1.5" value={removeZone} onChange={(e) => { setRemoveZone(e.target.value); setRemoveName(''); }}>
+                <select
+                  className="mt-1 block w-full rounded-md border border-slate-300 bg-white px-2 py-1.5"
+                  value={removeZone}
+                  onChange={(e) => {
+                    setRemoveZone(e.target.value);
+                    setRemoveName('');
+                  }}
+                >
                   {[...new Set(replicas.map((r) => r.zone))].map((z) => (
-                    <option key={z} value={z}>{z}</option>
+                    <option key={z} value={z}>
+                      {z}
+                    </option>
                   ))}
                 </select>
               </label>
               <label className="block">
                 <span className="text-slate-600">Replica (optional)</span>
-                <select className="mt-1 block w-full rounded-md border border-slate-300 bg-white px-2 py-1.5" value={removeName} onChange={(e) => setRemoveName(e.target.value)}>
+                <select
+                  className="mt-1 block w-full rounded-md border border-slate-300 bg-white px-2 py-1.5"
+                  value={removeName}
+                  onChange={(e) => setRemoveName(e.target.value)}
+                >
                   <option value="">Any (Quorum picks: unhealthy first, then not the leader)</option>
-                  {replicas.filter((r) => r.zone === removeZone).map((r) => (
-                    <option key={r.name} value={r.name}>{r.name} ({r.health}{r.leader ? ', etcd leader' : ''})</option>
-                  ))}
+                  {replicas
+                    .filter((r) => r.zone === removeZone)
+                    .map((r) => (
+                      <option key={r.name} value={r.name}>
+                        {r.name} ({r.health}
+                        {r.leader ? ', etcd leader' : ''})
+                      </option>
+                    ))}
                 </select>
               </label>
-              <button className="rounded-md bg-slate-900 px-3 py-1.5 font-medium text-white disabled:opacity-50" disabled={pending || !removeZone} onClick={() => preview({ kind: 'remove-replica', zone: removeZone, ...(removeName ? { name: removeName } : {}) })}>
+              <button
+                className="rounded-md bg-slate-900 px-3 py-1.5 font-medium text-white disabled:opacity-50"
+                disabled={pending || !removeZone}
+                onClick={() =>
+                  preview({ kind: 'remove-replica', zone: removeZone, ...(removeName ? { name: removeName } : {}) })
+                }
+              >
                 Preview removal
               </button>
             </div>
@@ -261,9 +366,20 @@ export function ChangeWizard({ clusterId, masterName, zones, outsideZones, repli
             <div className="space-y-3 text-sm">
               <label className="block">
                 <span className="text-slate-600">Replicas ({replicas.length} now)</span>
-                <input type="number" min={1} max={7} value={target} onChange={(e) => setTarget(Number(e.target.value))} className="mt-1 block w-24 rounded-md border border-slate-300 px-2 py-1.5" />
+                <input
+                  type="number"
+                  min={1}
+                  max={7}
+                  value={target}
+                  onChange={(e) => setTarget(Number(e.target.value))}
+                  className="mt-1 block w-24 rounded-md border border-slate-300 px-2 py-1.5"
+                />
               </label>
-              <button className="rounded-md bg-slate-900 px-3 py-1.5 font-medium text-white disabled:opacity-50" disabled={pending} onClick={() => preview({ kind: 'scale', replicas: target })}>
+              <button
+                className="rounded-md bg-slate-900 px-3 py-1.5 font-medium text-white disabled:opacity-50"
+                disabled={pending}
+                onClick={() => preview({ kind: 'scale', replicas: target })}
+              >
                 Preview
               </button>
             </div>
@@ -273,29 +389,51 @@ export function ChangeWizard({ clusterId, masterName, zones, outsideZones, repli
 
       <div aria-live="polite" className="min-w-0 space-y-4">
         {gateFailure && (
-          <div role="note" className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900" data-testid="backup-gate-stopped">
+          <div
+            role="note"
+            className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900"
+            data-testid="backup-gate-stopped"
+          >
             The backup gate stopped{' '}
-            <Link href={`/clusters/${encodeURIComponent(clusterId)}/operations/${gateFailure.operationId}`} className="font-medium underline">
+            <Link
+              href={`/clusters/${encodeURIComponent(clusterId)}/operations/${gateFailure.operationId}`}
+              className="font-medium underline"
+            >
               the last attempt
             </Link>{' '}
             before any etcd membership change.{' '}
-            <button className="font-medium underline" disabled={pending} onClick={() => preview(gateFailure.intent)} data-testid="preview-stopped-change">
+            <button
+              className="font-medium underline"
+              disabled={pending}
+              onClick={() => preview(gateFailure.intent)}
+              data-testid="preview-stopped-change"
+            >
               Preview the same change
             </button>{' '}
             to run it again, with or without a verified backup.
           </div>
         )}
         {stockout && (
-          <div role="note" className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900" data-testid="stockout-offer" data-zone={stockout.zone}>
+          <div
+            role="note"
+            className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900"
+            data-testid="stockout-offer"
+            data-zone={stockout.zone}
+          >
             {stockout.message}{' '}
-            <Link href={`/clusters/${encodeURIComponent(clusterId)}/operations/${stockout.operationId}`} className="font-medium underline">
+            <Link
+              href={`/clusters/${encodeURIComponent(clusterId)}/operations/${stockout.operationId}`}
+              className="font-medium underline"
+            >
               The stopped attempt
             </Link>
             .
           </div>
         )}
         {pending && <p className="text-sm text-slate-500">Observing the cluster and planning…</p>}
-        {!pending && result === null && <p className="text-sm text-slate-500">Choose a change to see the plan Quorum would follow.</p>}
+        {!pending && result === null && (
+          <p className="text-sm text-slate-500">Choose a change to see the plan Quorum would follow.</p>
+        )}
         {!pending && result && !result.ok && (
           <PlanRefusal code={result.code} message={result.message}>
             {result.code === 'OperationInProgress' && runningOperationId && (
@@ -308,16 +446,35 @@ export function ChangeWizard({ clusterId, masterName, zones, outsideZones, repli
         {!pending && result?.ok && (
           <div className="space-y-4">
             <PlanPreview plan={result.data} />
-            {offerOverride && <BackupOverride failure={gateFailure} on={overrideOn} reason={overrideReason} setOn={setOverrideOn} setReason={setOverrideReason} />}
+            {offerOverride && (
+              <BackupOverride
+                failure={gateFailure}
+                on={overrideOn}
+                reason={overrideReason}
+                setOn={setOverrideOn}
+                setReason={setOverrideReason}
+              />
+            )}
             <ConfirmAndRun
               confirmName={masterName}
-              {...(offerOverride && overrideOn ? { label: 'Run without a verified backup', role: 'admin' as const } : {})}
+              {...(offerOverride && overrideOn
+                ? { label: 'Run without a verified backup', role: 'admin' as const }
+                : {})}
               run={async (confirm) => {
                 // The server re-plans the same intent on a fresh observation; the preview may be stale.
                 const intent = result.data.intent as ClusterIntent;
-                const backupOverride = offerOverride && overrideOn ? { reason: overrideReason, failedOperationId: gateFailure.operationId } : null;
+                const backupOverride =
+                  offerOverride && overrideOn
+                    ? { reason: overrideReason, failedOperationId: gateFailure.operationId }
+                    : null;
                 const previewed = { fingerprint: result.data.fingerprint, newNames: result.data.newNames };
-                const started = await startOperationAction({ clusterId, intent, confirm, previewed, ...(backupOverride ? { backupOverride } : {}) });
+                const started = await startOperationAction({
+                  clusterId,
+                  intent,
+                  confirm,
+                  previewed,
+                  ...(backupOverride ? { backupOverride } : {}),
+                });
                 // The cluster changed since the preview: nothing ran; the new plan replaces the old one, to be confirmed again.
                 if (!started.ok && started.code === 'PlanChanged' && started.newPlan) setResult(ok(started.newPlan));
                 return started.ok ? ok({ operationId: started.data.operationId, clusterId }) : started;

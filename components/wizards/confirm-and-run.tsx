@@ -12,7 +12,17 @@ export type StartedOperation = { operationId: string; clusterId: string };
  * create); `run` calls the server action, which checks and plans again before it acts. On success the
  * browser goes to the live operation page; a refusal is shown in words.
  */
-export function ConfirmAndRun({ confirmName, run, label = 'Run this plan', role = 'operator' }: { confirmName: string; run: (confirm: string) => Promise<Result<StartedOperation>>; label?: string; role?: Role }) {
+export function ConfirmAndRun({
+  confirmName,
+  run,
+  label = 'Run this plan',
+  role = 'operator',
+}: {
+  confirmName: string;
+  run: (confirm: string) => Promise<Result<StartedOperation>>;
+  label?: string;
+  role?: Role;
+}) {
   const router = useRouter();
   const can = useCan(role);
   const [confirm, setConfirm] = useState('');
@@ -22,20 +32,42 @@ export function ConfirmAndRun({ confirmName, run, label = 'Run this plan', role 
     startRunning(async () => {
       setError(null);
       const started = await run(confirm);
-      if (started.ok) router.push(`/clusters/${encodeURIComponent(started.data.clusterId)}/operations/${started.data.operationId}`);
+      if (started.ok)
+        router.push(`/clusters/${encodeURIComponent(started.data.clusterId)}/operations/${started.data.operationId}`);
       else setError(started.message);
     });
   return (
     <div className="space-y-2 rounded-lg border border-slate-300 bg-white p-4 text-sm" data-testid="confirm-run">
       <label className="block">
-        <span className="text-slate-700">Type <span className="font-mono font-semibold">{confirmName}</span> to confirm</span>
-        <input value={confirm} onChange={(e) => setConfirm(e.target.value)} disabled={!can.allowed} autoComplete="off" spellCheck={false} className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 font-mono disabled:bg-slate-50" />
+        <span className="text-slate-700">
+          Type <span className="font-mono font-semibold">{confirmName}</span> to confirm
+        </span>
+        <input
+          value={confirm}
+          onChange={(e) => setConfirm(e.target.value)}
+          disabled={!can.allowed}
+          autoComplete="off"
+          spellCheck={false}
+          className="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5 font-mono disabled:bg-slate-50"
+        />
       </label>
-      <button onClick={start} disabled={running || !can.allowed || confirm.trim() !== confirmName} className="rounded-md bg-red-700 px-3 py-1.5 font-medium text-white hover:bg-red-800 disabled:opacity-50">
+      <button
+        onClick={start}
+        disabled={running || !can.allowed || confirm.trim() !== confirmName}
+        className="rounded-md bg-red-700 px-3 py-1.5 font-medium text-white hover:bg-red-800 disabled:opacity-50"
+      >
         {running ? 'Starting…' : label}
       </button>
-      {can.reason && <p className="text-amber-800" data-testid="role-reason">{can.reason}</p>}
-      {error && <p role="alert" className="text-red-700" data-testid="run-error">{error}</p>}
+      {can.reason && (
+        <p className="text-amber-800" data-testid="role-reason">
+          {can.reason}
+        </p>
+      )}
+      {error && (
+        <p role="alert" className="text-red-700" data-testid="run-error">
+          {error}
+        </p>
+      )}
     </div>
   );
 }

@@ -18,7 +18,17 @@ type Input = { project: string; masterName: string; zone: string; multizone: boo
 
 const field = 'mt-1 block w-full rounded-md border border-slate-300 bg-white px-2 py-1.5';
 
-function Toggle({ checked, onChange, label, hint }: { checked: boolean; onChange: (v: boolean) => void; label: string; hint: string }) {
+function Toggle({
+  checked,
+  onChange,
+  label,
+  hint,
+}: {
+  checked: boolean;
+  onChange: (v: boolean) => void;
+  label: string;
+  hint: string;
+}) {
   return (
     <label className="flex items-start gap-2 text-sm">
       <input type="checkbox" className="mt-1" checked={checked} onChange={(e) => onChange(e.target.checked)} />
@@ -81,9 +91,14 @@ export function CreateClusterWizard({ choices }: { choices: CreateChoices }) {
             className={`${field} font-mono`}
           />
           <span className="mt-1 block text-xs text-slate-500">
-            Ends in <span className="font-mono">-master</span>, as kube-up names it: <span className="font-mono">&lt;KUBE_GCE_INSTANCE_PREFIX&gt;-master</span>. Later replicas are named <span className="font-mono">{input.masterName.trim() || '<name>'}-xyz</span>; the firewall rules, static address and disk are named after it.
+            Ends in <span className="font-mono">-master</span>, as kube-up names it:{' '}
+            <span className="font-mono">&lt;KUBE_GCE_INSTANCE_PREFIX&gt;-master</span>. Later replicas are named{' '}
+            <span className="font-mono">{input.masterName.trim() || '<name>'}-xyz</span>; the firewall rules, static
+            address and disk are named after it.
           </span>
-          {taken && <span className="mt-1 block text-xs text-red-700">A cluster of that name exists in {input.project}.</span>}
+          {taken && (
+            <span className="mt-1 block text-xs text-red-700">A cluster of that name exists in {input.project}.</span>
+          )}
         </label>
 
         {choices.projects.length > 1 && (
@@ -98,7 +113,9 @@ export function CreateClusterWizard({ choices }: { choices: CreateChoices }) {
               }}
             >
               {choices.projects.map((p) => (
-                <option key={p.project} value={p.project}>{p.project}</option>
+                <option key={p.project} value={p.project}>
+                  {p.project}
+                </option>
               ))}
             </select>
           </label>
@@ -107,9 +124,15 @@ export function CreateClusterWizard({ choices }: { choices: CreateChoices }) {
         <div className="grid grid-cols-2 gap-3">
           <label className="block">
             <span className="text-slate-600">Region</span>
-            <select className={field} value={region?.name ?? ''} onChange={(e) => change({ zone: regions.find((r) => r.name === e.target.value)?.zones[0] ?? '' })}>
+            <select
+              className={field}
+              value={region?.name ?? ''}
+              onChange={(e) => change({ zone: regions.find((r) => r.name === e.target.value)?.zones[0] ?? '' })}
+            >
               {regions.map((r) => (
-                <option key={r.name} value={r.name}>{r.name}</option>
+                <option key={r.name} value={r.name}>
+                  {r.name}
+                </option>
               ))}
             </select>
           </label>
@@ -117,24 +140,44 @@ export function CreateClusterWizard({ choices }: { choices: CreateChoices }) {
             <span className="text-slate-600">Zone of the first master</span>
             <select className={field} value={input.zone} onChange={(e) => change({ zone: e.target.value })}>
               {(region?.zones ?? []).map((z) => (
-                <option key={z} value={z}>{z}</option>
+                <option key={z} value={z}>
+                  {z}
+                </option>
               ))}
             </select>
           </label>
         </div>
-        <p className="text-xs text-slate-500">Replicas added later must stay in {region?.name ?? 'this region'} ({region?.zones.length ?? 0} zones), so a zone outage can be survived once there are three.</p>
+        <p className="text-xs text-slate-500">
+          Replicas added later must stay in {region?.name ?? 'this region'} ({region?.zones.length ?? 0} zones), so a
+          zone outage can be survived once there are three.
+        </p>
 
-        <Toggle checked={input.multizone} onChange={(multizone) => change({ multizone })} label="MULTIZONE" hint="Keeps the kubelets of replicas in other zones; needed to spread replicas over zones." />
+        <Toggle
+          checked={input.multizone}
+          onChange={(multizone) => change({ multizone })}
+          label="MULTIZONE"
+          hint="Keeps the kubelets of replicas in other zones; needed to spread replicas over zones."
+        />
 
-        <button type="submit" className="rounded-md bg-slate-900 px-3 py-1.5 font-medium text-white disabled:opacity-50" disabled={pending || input.masterName.trim() === '' || input.zone === ''}>
+        <button
+          type="submit"
+          className="rounded-md bg-slate-900 px-3 py-1.5 font-medium text-white disabled:opacity-50"
+          disabled={pending || input.masterName.trim() === '' || input.zone === ''}
+        >
           Preview
         </button>
       </form>
 
       <div aria-live="polite" className="min-w-0">
         {pending && <p className="text-sm text-slate-500">Checking the name and zone and planning…</p>}
-        {!pending && previewed === null && <p className="text-sm text-slate-500">Name the cluster and pick a zone to see the plan Quorum would follow.</p>}
-        {!pending && previewed && !previewed.result.ok && <PlanRefusal code={previewed.result.code} message={previewed.result.message} />}
+        {!pending && previewed === null && (
+          <p className="text-sm text-slate-500">
+            Name the cluster and pick a zone to see the plan Quorum would follow.
+          </p>
+        )}
+        {!pending && previewed && !previewed.result.ok && (
+          <PlanRefusal code={previewed.result.code} message={previewed.result.message} />
+        )}
         {!pending && previewed?.result.ok && (
           <div className="space-y-4">
             <PlanPreview plan={previewed.result.data} />
@@ -146,8 +189,14 @@ export function CreateClusterWizard({ choices }: { choices: CreateChoices }) {
                 run={(confirm) => createClusterAction({ ...previewed.input, confirm })}
               />
             ) : (
-              <p role="note" data-testid="kube-up-only" className="rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900">
-                On Compute Engine a master boots from kube-up&apos;s scripts, which Quorum does not ship: run the kube-up command above. Once the master is up, the cluster appears in the fleet and Quorum adds and removes its replicas.
+              <p
+                role="note"
+                data-testid="kube-up-only"
+                className="rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900"
+              >
+                On Compute Engine a master boots from kube-up&apos;s scripts, which Quorum does not ship: run the
+                kube-up command above. Once the master is up, the cluster appears in the fleet and Quorum adds and
+                removes its replicas.
               </p>
             )}
           </div>

@@ -22,7 +22,11 @@ type Props = {
 export function LiveChangeWizard({ clusterId, initialView, otherZones, runningOperationId }: Props) {
   const query = clusterViewQuery(clusterId);
   const live = useLiveFeed<ClusterView>(liveUrls.cluster(clusterId), query.queryKey, (v) => v.topology.observedAt);
-  const { data } = useQuery({ ...query, initialData: initialView, refetchInterval: live.status === 'live' ? false : FALLBACK_POLL_MS });
+  const { data } = useQuery({
+    ...query,
+    initialData: initialView,
+    refetchInterval: live.status === 'live' ? false : FALLBACK_POLL_MS,
+  });
   const view = data ?? initialView;
   const { topology: t, assessment: a } = view;
   const replicas: ReplicaChoice[] = t.replicas.map((r) => ({

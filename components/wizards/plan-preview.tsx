@@ -19,11 +19,15 @@ export function PlanPreview({ plan }: { plan: Plan }) {
       <div>
         <h2 className="text-lg font-semibold">{plan.summary}</h2>
         <p className="text-sm text-slate-600" data-testid="plan-eta">
-          {pluralize(plan.steps.length, 'step')}, about {formatDuration(plan.etaSeconds * 1_000)} on Compute Engine (an estimate)
+          {pluralize(plan.steps.length, 'step')}, about {formatDuration(plan.etaSeconds * 1_000)} on Compute Engine (an
+          estimate)
           {plan.newNames.length > 0 && (
             <>
               {' '}
-              · new {plan.newNames.length === 1 ? 'replica' : 'replicas'}: <span className="font-mono" data-testid="plan-new-names">{plan.newNames.join(', ')}</span>
+              · new {plan.newNames.length === 1 ? 'replica' : 'replicas'}:{' '}
+              <span className="font-mono" data-testid="plan-new-names">
+                {plan.newNames.join(', ')}
+              </span>
             </>
           )}
         </p>
@@ -51,14 +55,23 @@ export function PlanPreview({ plan }: { plan: Plan }) {
       <ol className="space-y-1 text-sm" data-testid="plan-steps">
         {plan.steps.map((step, i) => (
           // On a phone what the cluster survives goes under the step's title, which keeps the width.
-          <li key={step.id} className="flex flex-wrap gap-x-3 gap-y-0.5 rounded-md border border-slate-200 bg-white px-3 py-2">
+          <li
+            key={step.id}
+            className="flex flex-wrap gap-x-3 gap-y-0.5 rounded-md border border-slate-200 bg-white px-3 py-2"
+          >
             <span className="w-6 shrink-0 text-right font-mono text-xs text-slate-500">{i + 1}</span>
             <div className="min-w-0 flex-1">
               <div>{step.title}</div>
               {/* Said once where the risky state begins, not on every step that keeps it. */}
-              {step.transient && step.transient !== plan.steps[i - 1]?.transient && <div className="mt-0.5 text-xs text-amber-700">{step.transient}</div>}
+              {step.transient && step.transient !== plan.steps[i - 1]?.transient && (
+                <div className="mt-0.5 text-xs text-amber-700">{step.transient}</div>
+              )}
             </div>
-            <span className={`shrink-0 text-xs max-sm:w-full max-sm:pl-9 ${step.transient ? 'text-amber-700' : 'text-slate-500'}`}>{survivesSentence(step.toleranceAfter)}</span>
+            <span
+              className={`shrink-0 text-xs max-sm:w-full max-sm:pl-9 ${step.transient ? 'text-amber-700' : 'text-slate-500'}`}
+            >
+              {survivesSentence(step.toleranceAfter)}
+            </span>
           </li>
         ))}
       </ol>
@@ -68,7 +81,9 @@ export function PlanPreview({ plan }: { plan: Plan }) {
           <div className="text-xs uppercase tracking-wide text-slate-500">The same with kube-up</div>
           <CopyButton text={plan.kubeUpCommand} what="the kube-up command" />
         </div>
-        <pre className="mt-1 whitespace-pre-wrap break-all rounded-md bg-terminal px-3 py-2 text-xs text-terminal-text">{plan.kubeUpCommand}</pre>
+        <pre className="mt-1 whitespace-pre-wrap break-all rounded-md bg-terminal px-3 py-2 text-xs text-terminal-text">
+          {plan.kubeUpCommand}
+        </pre>
       </div>
     </div>
   );

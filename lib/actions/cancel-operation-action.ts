@@ -6,10 +6,15 @@ import { container } from '@/lib/server/container';
 import { operationsRunner } from '@/lib/server/operations/runtime';
 
 /** Asks a running operation to stop at its next safe point (a step boundary). */
-export const cancelOperationAction = defineAction('cancelOperation', { role: 'operator', mutates: true }, z.object({ operationId: z.uuid() }), async ({ operationId }, { actor, caller }) => {
-  const operation = await container().store.getOperation(operationId);
-  if (!operation) return fail('NotFound', 'No such operation.');
-  // The cancel's audit row says who asked and from where (not the operation's own starter and address).
-  await operationsRunner().cancel(operationId, actor, caller.source);
-  return ok({ operationId });
-});
+export const cancelOperationAction = defineAction(
+  'cancelOperation',
+  { role: 'operator', mutates: true },
+  z.object({ operationId: z.uuid() }),
+  async ({ operationId }, { actor, caller }) => {
+    const operation = await container().store.getOperation(operationId);
+    if (!operation) return fail('NotFound', 'No such operation.');
+    // The cancel's audit row says who asked and from where (not the operation's own starter and address).
+    await operationsRunner().cancel(operationId, actor, caller.source);
+    return ok({ operationId });
+  },
+);

@@ -15,7 +15,9 @@ export const createClusterAction = defineAction(
   newClusterSchema.extend({ confirm: z.string().trim().max(100) }),
   async ({ confirm, ...input }, { actor, caller }) => {
     if (confirm !== input.masterName) {
-      return fail('InvalidInput', `Type the new cluster's name ${input.masterName} to confirm; nothing was changed.`, { confirm: ['Does not match the new name.'] });
+      return fail('InvalidInput', `Type the new cluster's name ${input.masterName} to confirm; nothing was changed.`, {
+        confirm: ['Does not match the new name.'],
+      });
     }
     return startNewCluster(input, actor, undefined, undefined, caller.source);
   },

@@ -19,7 +19,13 @@ export type ActionContext = {
 export type ActionAccess = { role: Role; mutates: boolean };
 
 /** An attempt refused before the action ran (nobody signed in, a role too low, too many requests), in the audit log. */
-export async function auditedRefusal<T>(name: string, caller: Caller | null, code: DomainErrorCode, message: string, extra: { retryAfterSeconds?: number } = {}): Promise<Result<T>> {
+export async function auditedRefusal<T>(
+  name: string,
+  caller: Caller | null,
+  code: DomainErrorCode,
+  message: string,
+  extra: { retryAfterSeconds?: number } = {},
+): Promise<Result<T>> {
   try {
     if (!caller) {
       // Nobody signed in: folded per source and minute (lib/server/audit/anonymous-refusals.ts), so a flood of
@@ -27,7 +33,13 @@ export async function auditedRefusal<T>(name: string, caller: Caller | null, cod
       await recordAnonymousRefusal({ source: await currentSource(), action: `action.${name}`, code, message });
       return { ok: false, code, message, ...extra };
     }
-    await container().store.addAudit({ actor: actorOf(caller), source: caller.source, action: `action.${name}`, outcome: 'refused', detail: { code, message, role: caller.role } });
+    await container().store.addAudit({
+      actor: actorOf(caller),
+      source: caller.source,
+      action: `action.${name}`,
+      outcome: 'refused',
+      detail: { code, message, role: caller.role },
+    });
   } catch (error) {
     console.error(`[action ${name}] could not audit a refused attempt`, error);
   }
@@ -56,14 +68,31 @@ export function defineAction<S extends z.ZodType, T>(
       caller = null;
     }
     if (!caller) return auditedRefusal(name, null, 'Unauthenticated', 'Sign in first; nothing was changed.');
-    if (caller.mustChangePassword) return auditedRefusal(name, caller, 'PasswordChangeRequired', 'Set a password of your own first (on your account page); nothing was changed.');
+    if (caller.mustChangePassword)
+      return auditedRefusal(
+        name,
+        caller,
+        'PasswordChangeRequired',
+        'Set a password of your own first (on your account page); nothing was changed.',
+      );
     if (!hasRole(caller.role, access.role)) {
-      return auditedRefusal(name, caller, 'Forbidden', `Your role (${caller.role}) may not do this: it takes the ${access.role} role, which ${ROLE_DUTIES[access.role]}. Nothing was changed; ask an admin.`);
+      return auditedRefusal(
+        name,
+        caller,
+        'Forbidden',
+        `Your role (${caller.role}) may not do this: it takes the ${access.role} role, which ${ROLE_DUTIES[access.role]}. Nothing was changed; ask an admin.`,
+      );
     }
     if (access.mutates) {
       const rate = checkMutationRate(caller.userId);
       if (!rate.ok) {
-        return auditedRefusal(name, caller, 'RateLimited', `Too many changes in a short time; nothing was changed. Try again in ${rate.retryAfterSeconds} s.`, { retryAfterSeconds: rate.retryAfterSeconds });
+        return auditedRefusal(
+          name,
+          caller,
+          'RateLimited',
+          `Too many changes in a short time; nothing was changed. Try again in ${rate.retryAfterSeconds} s.`,
+          { retryAfterSeconds: rate.retryAfterSeconds },
+        );
       }
     }
     const parsed = schema.safeParse(raw);
@@ -81,10 +110,15 @@ export function defineAction<S extends z.ZodType, T>(
       if (isProviderError(error)) {
         // A provider failing under an action is an answer for the operator, in words; a refused change is audited like every refusal.
         const { code, message, ...extra } = providerRefusal(error);
-        return access.mutates ? auditedRefusal(name, caller, code, message, extra) : { ok: false, code, message, ...extra };
+        return access.mutates
+          ? auditedRefusal(name, caller, code, message, extra)
+          : { ok: false, code, message, ...extra };
       }
       console.error(`[action ${name}]`, error);
-      return fail('ProviderUnavailable', 'Something went wrong on the server; nothing was changed. Details are in the server log.');
+      return fail(
+        'ProviderUnavailable',
+        'Something went wrong on the server; nothing was changed. Details are in the server log.',
+      );
     }
   };
 }

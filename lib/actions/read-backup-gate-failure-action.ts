@@ -23,6 +23,8 @@ export const readBackupGateFailureAction = defineAction(
     const [failed, latest] = await Promise.all([gateJournalOf(store, operationId), store.listOperations(clusterId, 1)]);
     const offer = backupOverrideOffer({ clusterId, failed, latestOperationId: latest[0]?.id ?? null });
     const intent = offer.ok ? clusterIntentSchema.safeParse(offer.intent) : null;
-    return ok<BackupGateFailure | null>(offer.ok && intent?.success ? { operationId: offer.operationId, intent: intent.data, error: offer.error } : null);
+    return ok<BackupGateFailure | null>(
+      offer.ok && intent?.success ? { operationId: offer.operationId, intent: intent.data, error: offer.error } : null,
+    );
   },
 );

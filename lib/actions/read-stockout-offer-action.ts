@@ -9,7 +9,13 @@ import { clusterIdSchema, clusterIntentSchema } from '@/lib/actions/schemas';
 import { container, forPlanning } from '@/lib/server/container';
 import { findClusterView } from '@/lib/server/views';
 
-export type StockoutOfferView = { operationId: string; exhaustedZone: string; zone: string; intent: ClusterIntent; message: string };
+export type StockoutOfferView = {
+  operationId: string;
+  exhaustedZone: string;
+  zone: string;
+  intent: ClusterIntent;
+  message: string;
+};
 
 /**
  * After an add or replace stopped on a stockout (ZONE_RESOURCE_POOL_EXHAUSTED), the same change in the best other
@@ -24,7 +30,8 @@ export const readStockoutOfferAction = defineAction(
     const c = container();
     const operation = await c.store.getOperation(operationId);
     const intent = clusterIntentSchema.safeParse(operation?.intent);
-    if (!operation || operation.clusterId !== clusterId || operation.status !== 'failed' || !intent.success) return ok<StockoutOfferView | null>(null);
+    if (!operation || operation.clusterId !== clusterId || operation.status !== 'failed' || !intent.success)
+      return ok<StockoutOfferView | null>(null);
     const [records, view] = await Promise.all([c.store.steps(operationId), findClusterView(clusterId, forPlanning(c))]);
     if (!view) return ok<StockoutOfferView | null>(null);
     const steps = records.map((r) => {
@@ -37,6 +44,16 @@ export const readStockoutOfferAction = defineAction(
       layout: layoutOf(view.topology, view.assessment),
       unreachable: view.assessment.diagnosis.zonesUnreachable.map((o) => o.zone),
     });
-    return ok<StockoutOfferView | null>(offer ? { operationId, exhaustedZone: offer.stockout.zone, zone: offer.zone, intent: offer.intent, message: offer.message } : null);
+    return ok<StockoutOfferView | null>(
+      offer
+        ? {
+            operationId,
+            exhaustedZone: offer.stockout.zone,
+            zone: offer.zone,
+            intent: offer.intent,
+            message: offer.message,
+          }
+        : null,
+    );
   },
 );

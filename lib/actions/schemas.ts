@@ -5,13 +5,21 @@ import { MAX_REPLICAS, MIN_REPLICAS } from '@/lib/core/planner';
 import { parseClusterId } from '@/lib/core/topology';
 
 // Input shapes shared by the actions. GCE names: RFC 1035 labels, at most 63 characters.
-const gceName = z.string().max(63).regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/, 'Must be a Compute Engine name (lower-case letters, digits and hyphens).');
-const zone = z.string().max(63).regex(/^[a-z]+-[a-z]+[0-9]+-[a-z]$/, 'Must be a zone such as europe-west1-b.');
+const gceName = z
+  .string()
+  .max(63)
+  .regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/, 'Must be a Compute Engine name (lower-case letters, digits and hyphens).');
+const zone = z
+  .string()
+  .max(63)
+  .regex(/^[a-z]+-[a-z]+[0-9]+-[a-z]$/, 'Must be a zone such as europe-west1-b.');
 
 export const gceNameSchema = gceName;
 export const zoneSchema = zone;
 /** An SSH key fingerprint as `ssh-keygen -l -E sha256` prints it. */
-export const sshFingerprintSchema = z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'Must be an SSH fingerprint such as SHA256:… (43 characters after the colon).');
+export const sshFingerprintSchema = z
+  .string()
+  .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'Must be an SSH fingerprint such as SHA256:… (43 characters after the colon).');
 
 export const clusterIdSchema = z
   .string()
@@ -24,7 +32,11 @@ export const clusterIntentSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('replace-replica'), name: gceName, zone: zone.optional() }),
   z.object({ kind: z.literal('restart-replica'), name: gceName }),
   z.object({ kind: z.literal('rebalance'), zone: zone.optional(), name: gceName.optional() }),
-  z.object({ kind: z.literal('scale'), replicas: z.number().int().min(MIN_REPLICAS).max(MAX_REPLICAS), zones: z.array(zone).max(MAX_REPLICAS).optional() }),
+  z.object({
+    kind: z.literal('scale'),
+    replicas: z.number().int().min(MIN_REPLICAS).max(MAX_REPLICAS),
+    zones: z.array(zone).max(MAX_REPLICAS).optional(),
+  }),
 ]);
 
 /** Going on without a verified snapshot: the reason goes into the audit log; the server checks the failed operation. */
@@ -38,7 +50,10 @@ export const backupOverrideSchema = z.object({
  * create service check them and refuse in words (a zod message would only say the request is invalid).
  */
 export const newClusterSchema = z.object({
-  project: z.string().max(63).regex(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/, 'Must be a Compute Engine project id.'),
+  project: z
+    .string()
+    .max(63)
+    .regex(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/, 'Must be a Compute Engine project id.'),
   masterName: z.string().trim().min(1, 'Give the new master a name.').max(100),
   zone: z.string().trim().min(1, 'Pick a zone.').max(63),
   multizone: z.boolean(),

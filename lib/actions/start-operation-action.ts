@@ -21,17 +21,33 @@ export const startOperationAction = defineAction(
     confirm: z.string().max(100),
     backupOverride: backupOverrideSchema.optional(),
     // The preview the operator confirmed: its fingerprint and the names it gave new replicas (planner.ts, plan-run.ts).
-    previewed: z.object({ fingerprint: z.string().regex(/^[0-9a-f]{16}$/), newNames: z.array(z.string().regex(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/)).max(7) }).optional(),
+    previewed: z
+      .object({
+        fingerprint: z.string().regex(/^[0-9a-f]{16}$/),
+        newNames: z.array(z.string().regex(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/)).max(7),
+      })
+      .optional(),
   }),
   async ({ clusterId, intent, confirm, backupOverride, previewed }, { actor, caller }) => {
     if (backupOverride && !hasRole(caller.role, 'admin')) {
-      return auditedRefusal<{ operationId: string }>('startOperation', caller, 'Forbidden', 'Running a change without a verified backup takes the admin role; nothing was changed. Ask an admin, or fix the backup and run it again.');
+      return auditedRefusal<{ operationId: string }>(
+        'startOperation',
+        caller,
+        'Forbidden',
+        'Running a change without a verified backup takes the admin role; nothing was changed. Ask an admin, or fix the backup and run it again.',
+      );
     }
     const ref = parseClusterId(clusterId);
     if (!ref) return fail('InvalidInput', 'Unknown cluster id.');
     if (confirm.trim() !== ref.masterName) {
-      return fail('InvalidInput', `Type the cluster name ${ref.masterName} to confirm; nothing was changed.`, { confirm: ['Does not match the cluster name.'] });
+      return fail('InvalidInput', `Type the cluster name ${ref.masterName} to confirm; nothing was changed.`, {
+        confirm: ['Does not match the cluster name.'],
+      });
     }
-    return startClusterOperation(ref, intent, actor, undefined, { source: caller.source, ...(backupOverride ? { backupOverride } : {}), ...(previewed ? { previewed } : {}) });
+    return startClusterOperation(ref, intent, actor, undefined, {
+      source: caller.source,
+      ...(backupOverride ? { backupOverride } : {}),
+      ...(previewed ? { previewed } : {}),
+    });
   },
 );

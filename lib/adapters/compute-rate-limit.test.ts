@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import type { ComputePort, InsertInstanceSpec } from '@/lib/ports/compute';
 import { ProviderError } from '@/lib/ports/provider-error';
 import { paceRefresh } from '@/lib/core/rate-limit';
-import { ComputeBudget, inOperationLane, METHOD_COST, RateLimitedCompute, type BudgetTiming, type ComputeBudgetConfig } from './compute-rate-limit';
+import {
+  ComputeBudget,
+  inOperationLane,
+  METHOD_COST,
+  RateLimitedCompute,
+  type BudgetTiming,
+  type ComputeBudgetConfig,
+} from './compute-rate-limit';
 
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -51,7 +58,10 @@ function recordingPort(time: FakeTime): { port: ComputePort; calls: Call[] } {
 function setUp(config: Partial<ComputeBudgetConfig> = {}, projects: string[] = []) {
   const time = new FakeTime();
   const { port, calls } = recordingPort(time);
-  const budget = new ComputeBudget({ ratePerSecond: 10, burst: 2, maxWaitMs: 10_000, ...config }, { projects, timing: time });
+  const budget = new ComputeBudget(
+    { ratePerSecond: 10, burst: 2, maxWaitMs: 10_000, ...config },
+    { projects, timing: time },
+  );
   return { time, calls, budget, compute: new RateLimitedCompute(port, budget) };
 }
 
@@ -60,14 +70,18 @@ describe('RateLimitedCompute', () => {
     const { time, calls, compute, budget } = setUp({ burst: 5 });
     await Promise.all(Array.from({ length: 5 }, () => compute.getAddress('p-one', 'europe-west1', 'prod-master-ip')));
     expect(calls.map((c) => c.at)).toEqual([0, 0, 0, 0, 0]);
-    expect(budget.snapshot()).toEqual([expect.objectContaining({ project: 'p-one', granted: 5, waited: 0, tokens: 0, lastWait: null })]);
+    expect(budget.snapshot()).toEqual([
+      expect.objectContaining({ project: 'p-one', granted: 5, waited: 0, tokens: 0, lastWait: null }),
+    ]);
     expect(time.t).toBe(0);
   });
 
   it('makes a call wait for its token when the bucket is empty, first come first served', async () => {
     const { time, calls, compute, budget } = setUp({ ratePerSecond: 10, burst: 2 });
     const done: string[] = [];
-    const all = ['a', 'b', 'c', 'd'].map((name) => compute.getInstance('p-one', 'europe-west1-b', name).then(() => done.push(name)));
+    const all = ['a', 'b', 'c', 'd'].map((name) =>
+      compute.getInstance('p-one', 'europe-west1-b', name).then(() => done.push(name)),
+    );
     await time.advance(0);
     expect(done).toEqual(['a', 'b']);
     expect(budget.snapshot()[0]).toMatchObject({ waiting: 2, tokens: -2 });
@@ -92,7 +106,15 @@ describe('RateLimitedCompute', () => {
     const { time, calls, compute } = setUp({ ratePerSecond: 1, burst: 1 });
     const first = compute.listAllInstances('p-one');
     const queued = compute.listAllInstances('p-one');
-    const other = compute.insertInstance({ project: 'p-two', zone: 'z', name: 'n', machineType: 'm', tags: [], metadata: [], externalIp: 'none' });
+    const other = compute.insertInstance({
+      project: 'p-two',
+      zone: 'z',
+      name: 'n',
+      machineType: 'm',
+      tags: [],
+      metadata: [],
+      externalIp: 'none',
+    });
     await time.advance(0);
     await Promise.all([first, other]);
     expect(calls).toEqual([
@@ -113,7 +135,11 @@ describe('RateLimitedCompute', () => {
     const read = compute.getDisk('p-one', 'z', 'd');
     const mutation = compute.insertDisk('p-one', 'z', { name: 'd', sizeGb: 10, type: 'pd-ssd' });
     await time.advance(199);
-    expect(calls.map((c) => [c.method, c.at])).toEqual([['deleteDisk', 0], ['freeInternalIp', 0], ['getDisk', 0]]);
+    expect(calls.map((c) => [c.method, c.at])).toEqual([
+      ['deleteDisk', 0],
+      ['freeInternalIp', 0],
+      ['getDisk', 0],
+    ]);
     await time.advance(1);
     await Promise.all([read, mutation]);
     expect(calls.at(-1)).toEqual({ method: 'insertDisk', project: 'p-one', at: 200 });
@@ -132,7 +158,9 @@ describe('RateLimitedCompute', () => {
   it('fails a call whose wait would exceed the bound, without calling Compute, and counts it', async () => {
     const { time, calls, compute, budget } = setUp({ ratePerSecond: 10, burst: 1, maxWaitMs: 500 });
     const accepted = Array.from({ length: 6 }, () => compute.getDisk('p-one', 'z', 'd'));
-    await expect(compute.getDisk('p-one', 'z', 'd')).rejects.toSatisfy((e) => e instanceof ProviderError && e.code === 'Timeout' && /p-one.*600 ms.*500 ms/.test(e.message));
+    await expect(compute.getDisk('p-one', 'z', 'd')).rejects.toSatisfy(
+      (e) => e instanceof ProviderError && e.code === 'Timeout' && /p-one.*600 ms.*500 ms/.test(e.message),
+    );
     await time.advance(500);
     await Promise.all(accepted);
     expect(calls).toHaveLength(6);
@@ -156,7 +184,9 @@ describe('RateLimitedCompute', () => {
         await time.sleep(100);
       }
     };
-    const pollers = ['p-one', 'p-two'].flatMap((project) => Array.from({ length: 60 }, (_, i) => poller(project, i * 7)));
+    const pollers = ['p-one', 'p-two'].flatMap((project) =>
+      Array.from({ length: 60 }, (_, i) => poller(project, i * 7)),
+    );
     for (let elapsed = 0; elapsed < 30_000; elapsed += 50) await time.advance(50);
     await Promise.all(pollers);
 
@@ -194,7 +224,10 @@ describe('ComputeBudget', () => {
         totalWaitMs: 0,
         lastWait: null,
         refused: 0,
-        lanes: { operation: { granted: 0, waited: 0, totalWaitMs: 0, maxWaitMs: 0 }, observe: { granted: 0, waited: 0, totalWaitMs: 0, maxWaitMs: 0 } },
+        lanes: {
+          operation: { granted: 0, waited: 0, totalWaitMs: 0, maxWaitMs: 0 },
+          observe: { granted: 0, waited: 0, totalWaitMs: 0, maxWaitMs: 0 },
+        },
         requestsByGroup: { read: 0, list: 0, operationRead: 0, mutation: 0 },
         rateLimited: 0,
         pausedUntil: null,
@@ -221,7 +254,11 @@ describe('ComputeBudget: what Google counts', () => {
     await compute.getInstance('p-one', 'z', 'n');
     await compute.insertDisk('p-one', 'z', { name: 'd', sizeGb: 10, type: 'pd-ssd' });
     await compute.freeInternalIp('p-one', 'r');
-    expect(budget.snapshot()[0]).toMatchObject({ granted: 5, grantedTokens: 8, requestsByGroup: { list: 4, read: 2, mutation: 1, operationRead: 1 } });
+    expect(budget.snapshot()[0]).toMatchObject({
+      granted: 5,
+      grantedTokens: 8,
+      requestsByGroup: { list: 4, read: 2, mutation: 1, operationRead: 1 },
+    });
     expect(Object.keys(METHOD_COST).sort()).toEqual(
       Object.getOwnPropertyNames(RateLimitedCompute.prototype)
         .filter((m) => !['constructor', 'limited', 'onMutation'].includes(m))
@@ -236,7 +273,10 @@ describe('ComputeBudget: what Google counts', () => {
     const list = compute.listMasterInstances('p-one');
     await time.advance(0);
     await list;
-    expect(calls.filter((c) => c.at === 0).map((c) => c.method)).toEqual([...Array<string>(10).fill('getAddress'), 'listMasterInstances']);
+    expect(calls.filter((c) => c.at === 0).map((c) => c.method)).toEqual([
+      ...Array<string>(10).fill('getAddress'),
+      'listMasterInstances',
+    ]);
     await time.advance(1_000);
     await Promise.all(reads);
     expect(calls.at(-1)).toEqual({ method: 'getAddress', project: 'p-one', at: 1_000 });
@@ -251,9 +291,17 @@ describe('ComputeBudget: the operations lane', () => {
     // The feeds queue 20 reads: their lane (5/s, 2 at once) is booked for seconds.
     const feeds = Array.from({ length: 20 }, () => compute.getInstance('p-one', 'z', 'feed'));
     await time.advance(0);
-    expect(paceRefresh(500, [{ project: 'p-one', state: budget.state('p-one') }]).slowedBy).toEqual({ reason: 'compute-budget', project: 'p-one' });
+    expect(paceRefresh(500, [{ project: 'p-one', state: budget.state('p-one') }]).slowedBy).toEqual({
+      reason: 'compute-budget',
+      project: 'p-one',
+    });
     // An operation's mutation and read go at once, from its own lane.
-    const opCalls = op(() => Promise.all([compute.insertDisk('p-one', 'z', { name: 'd', sizeGb: 10, type: 'pd-ssd' }), compute.getDisk('p-one', 'z', 'd')]));
+    const opCalls = op(() =>
+      Promise.all([
+        compute.insertDisk('p-one', 'z', { name: 'd', sizeGb: 10, type: 'pd-ssd' }),
+        compute.getDisk('p-one', 'z', 'd'),
+      ]),
+    );
     await time.advance(200);
     await opCalls;
     expect(calls.filter((c) => c.at === 0).map((c) => c.method)).toEqual(['getInstance', 'getInstance', 'insertDisk']);
@@ -288,7 +336,11 @@ describe('ComputeBudget: the operations lane', () => {
     const mine = op(() => compute.getDisk('p-one', 'z', 'd'));
     await time.advance(300);
     await Promise.all([feed, feed2, mine]);
-    expect(calls.map((c) => [c.method, c.at])).toEqual([['getInstance', 0], ['getInstance', 100], ['getDisk', 200]]);
+    expect(calls.map((c) => [c.method, c.at])).toEqual([
+      ['getInstance', 0],
+      ['getInstance', 100],
+      ['getDisk', 200],
+    ]);
   });
 });
 
@@ -303,7 +355,10 @@ describe('ComputeBudget: rateLimitExceeded', () => {
           calls.push({ method: String(method), at: time.now() });
           if (failNext > 0) {
             failNext -= 1;
-            throw new ProviderError('Forbidden', 'Rate Limit Exceeded', { httpStatus: 403, reason: 'rateLimitExceeded' });
+            throw new ProviderError('Forbidden', 'Rate Limit Exceeded', {
+              httpStatus: 403,
+              reason: 'rateLimitExceeded',
+            });
           }
           return null;
         },
@@ -315,7 +370,10 @@ describe('ComputeBudget: rateLimitExceeded', () => {
   it('pauses every call of the project after such an answer, twice as long each time, and starts again from 1 s after a success', async () => {
     const time = new FakeTime();
     const { inner, calls, fail } = limitedPort(time);
-    const budget = new ComputeBudget({ ratePerSecond: 100, burst: 100, maxWaitMs: 60_000, operationShare: 0.5 }, { timing: time });
+    const budget = new ComputeBudget(
+      { ratePerSecond: 100, burst: 100, maxWaitMs: 60_000, operationShare: 0.5 },
+      { timing: time },
+    );
     const compute = new RateLimitedCompute(inner, budget);
     fail(2);
     await expect(compute.getDisk('p-one', 'z', 'd')).rejects.toMatchObject({ reason: 'rateLimitExceeded' });
@@ -346,7 +404,10 @@ describe('ComputeBudget: rateLimitExceeded', () => {
   it('tells the listeners of every mutation, done or failed, and of no read', async () => {
     const time = new FakeTime();
     const { inner, fail } = limitedPort(time);
-    const compute = new RateLimitedCompute(inner, new ComputeBudget({ ratePerSecond: 100, burst: 100, maxWaitMs: 60_000 }, { timing: time }));
+    const compute = new RateLimitedCompute(
+      inner,
+      new ComputeBudget({ ratePerSecond: 100, burst: 100, maxWaitMs: 60_000 }, { timing: time }),
+    );
     const told: string[] = [];
     compute.onMutation((project) => told.push(project));
     await compute.getInstance('p-one', 'z', 'n');

@@ -114,7 +114,13 @@ export function currentComputeLane(): ComputeLane {
 
 /** Whether Compute refused a call for the project's rate quota (403 `rateLimitExceeded`, or 429). */
 export function isRateLimitAnswer(e: unknown): boolean {
-  return e instanceof ProviderError && (e.httpStatus === 429 || e.reason === 'rateLimitExceeded' || e.reason === 'userRateLimitExceeded' || e.reason === 'RATE_LIMIT_EXCEEDED');
+  return (
+    e instanceof ProviderError &&
+    (e.httpStatus === 429 ||
+      e.reason === 'rateLimitExceeded' ||
+      e.reason === 'userRateLimitExceeded' ||
+      e.reason === 'RATE_LIMIT_EXCEEDED')
+  );
 }
 
 const emptyLane = (): LaneStats => ({ granted: 0, waited: 0, totalWaitMs: 0, maxWaitMs: 0 });
@@ -188,7 +194,10 @@ export class ComputeBudget {
   rateLimited(project: string): void {
     const entry = this.entryOf(project);
     const now = this.timing.now();
-    const pauseMs = Math.min(this.config.maxBackoffMs ?? 60_000, (this.config.backoffMs ?? 1_000) * 2 ** entry.consecutiveRateLimited);
+    const pauseMs = Math.min(
+      this.config.maxBackoffMs ?? 60_000,
+      (this.config.backoffMs ?? 1_000) * 2 ** entry.consecutiveRateLimited,
+    );
     entry.rateLimited += 1;
     entry.consecutiveRateLimited += 1;
     entry.pausedUntil = Math.max(entry.pausedUntil ?? 0, now + pauseMs);
@@ -213,20 +222,28 @@ export class ComputeBudget {
   snapshot(): ProjectBudget[] {
     const now = this.timing.now();
     return [...this.entries]
-      .map(([project, { pools, consecutiveRateLimited: _, pausedUntil, lanes, requestsByGroup, ...stats }]): ProjectBudget => {
-        const paces = [...new Set(Object.values(pools))].map((p) => p.pace.state(now));
-        const sum = (f: (s: BucketState) => number) => paces.reduce((total, s) => total + f(s), 0);
-        return {
+      .map(
+        ([
           project,
-          capacity: sum((s) => s.capacity),
-          ratePerSecond: sum((s) => s.refillPerSecond),
-          tokens: sum((s) => s.tokens),
-          ...stats,
-          lanes: { operation: { ...lanes.operation }, observe: { ...lanes.observe } },
-          requestsByGroup: { ...requestsByGroup },
-          pausedUntil: pausedUntil !== null && pausedUntil > now ? new Date(this.timing.wallClock().getTime() + pausedUntil - now).toISOString() : null,
-        };
-      })
+          { pools, consecutiveRateLimited: _, pausedUntil, lanes, requestsByGroup, ...stats },
+        ]): ProjectBudget => {
+          const paces = [...new Set(Object.values(pools))].map((p) => p.pace.state(now));
+          const sum = (f: (s: BucketState) => number) => paces.reduce((total, s) => total + f(s), 0);
+          return {
+            project,
+            capacity: sum((s) => s.capacity),
+            ratePerSecond: sum((s) => s.refillPerSecond),
+            tokens: sum((s) => s.tokens),
+            ...stats,
+            lanes: { operation: { ...lanes.operation }, observe: { ...lanes.observe } },
+            requestsByGroup: { ...requestsByGroup },
+            pausedUntil:
+              pausedUntil !== null && pausedUntil > now
+                ? new Date(this.timing.wallClock().getTime() + pausedUntil - now).toISOString()
+                : null,
+          };
+        },
+      )
       .sort((a, b) => a.project.localeCompare(b.project));
   }
 
@@ -265,7 +282,8 @@ export class ComputeBudget {
     if (perMinute !== undefined) {
       const share = this.share === 0 ? 1 : lane === 'operation' ? this.share : 1 - this.share;
       const rate = (perMinute * share) / 60;
-      for (const g of COMPUTE_QUOTA_GROUPS) groups.set(g, new TokenBucket({ capacity: Math.max(1, rate * GROUP_BURST_SECONDS), refillPerSecond: rate }));
+      for (const g of COMPUTE_QUOTA_GROUPS)
+        groups.set(g, new TokenBucket({ capacity: Math.max(1, rate * GROUP_BURST_SECONDS), refillPerSecond: rate }));
     }
     return { pace: new TokenBucket({ capacity, refillPerSecond }), groups };
   }
@@ -299,7 +317,10 @@ export class ComputeBudget {
       const now = this.timing.now();
       for (const [key, candidate] of this.entries) {
         const pools = [...new Set(Object.values(candidate.pools))];
-        if (candidate.waiting === 0 && pools.every((p) => p.pace.isFull(now) && [...p.groups.values()].every((b) => b.isFull(now)))) {
+        if (
+          candidate.waiting === 0 &&
+          pools.every((p) => p.pace.isFull(now) && [...p.groups.values()].every((b) => b.isFull(now)))
+        ) {
           this.entries.delete(key);
           break;
         }
@@ -431,7 +452,11 @@ export class RateLimitedCompute implements ComputePort {
   getInstance(project: string, zone: string, name: string): Promise<InstanceInfo | null> {
     return this.limited('getInstance', project, () => this.inner.getInstance(project, zone, name));
   }
-  awaitZoneMutation(project: string, zone: string, requestId: string): Promise<{ operation: string; operationType: string } | null> {
+  awaitZoneMutation(
+    project: string,
+    zone: string,
+    requestId: string,
+  ): Promise<{ operation: string; operationType: string } | null> {
     return this.limited('awaitZoneMutation', project, () => this.inner.awaitZoneMutation(project, zone, requestId));
   }
   insertInstance(spec: InsertInstanceSpec, opts?: MutationOptions): Promise<void> {
@@ -446,47 +471,113 @@ export class RateLimitedCompute implements ComputePort {
   resetInstance(project: string, zone: string, name: string, opts?: MutationOptions): Promise<void> {
     return this.limited('resetInstance', project, () => this.inner.resetInstance(project, zone, name, opts));
   }
-  setInstanceMetadata(project: string, zone: string, name: string, items: MetadataItem[], fingerprint: string, opts?: MutationOptions): Promise<void> {
-    return this.limited('setInstanceMetadata', project, () => this.inner.setInstanceMetadata(project, zone, name, items, fingerprint, opts));
+  setInstanceMetadata(
+    project: string,
+    zone: string,
+    name: string,
+    items: MetadataItem[],
+    fingerprint: string,
+    opts?: MutationOptions,
+  ): Promise<void> {
+    return this.limited('setInstanceMetadata', project, () =>
+      this.inner.setInstanceMetadata(project, zone, name, items, fingerprint, opts),
+    );
   }
-  addAccessConfig(project: string, zone: string, instance: string, natIP: string | null, opts?: MutationOptions): Promise<void> {
-    return this.limited('addAccessConfig', project, () => this.inner.addAccessConfig(project, zone, instance, natIP, opts));
+  addAccessConfig(
+    project: string,
+    zone: string,
+    instance: string,
+    natIP: string | null,
+    opts?: MutationOptions,
+  ): Promise<void> {
+    return this.limited('addAccessConfig', project, () =>
+      this.inner.addAccessConfig(project, zone, instance, natIP, opts),
+    );
   }
-  deleteAccessConfig(project: string, zone: string, instance: string, accessConfigName: string, opts?: MutationOptions): Promise<void> {
-    return this.limited('deleteAccessConfig', project, () => this.inner.deleteAccessConfig(project, zone, instance, accessConfigName, opts));
+  deleteAccessConfig(
+    project: string,
+    zone: string,
+    instance: string,
+    accessConfigName: string,
+    opts?: MutationOptions,
+  ): Promise<void> {
+    return this.limited('deleteAccessConfig', project, () =>
+      this.inner.deleteAccessConfig(project, zone, instance, accessConfigName, opts),
+    );
   }
   getDisk(project: string, zone: string, name: string): Promise<DiskInfo | null> {
     return this.limited('getDisk', project, () => this.inner.getDisk(project, zone, name));
   }
-  insertDisk(project: string, zone: string, disk: { name: string; sizeGb: number; type: string }, opts?: MutationOptions): Promise<void> {
+  insertDisk(
+    project: string,
+    zone: string,
+    disk: { name: string; sizeGb: number; type: string },
+    opts?: MutationOptions,
+  ): Promise<void> {
     return this.limited('insertDisk', project, () => this.inner.insertDisk(project, zone, disk, opts));
   }
   deleteDisk(project: string, zone: string, name: string, opts?: MutationOptions): Promise<void> {
     return this.limited('deleteDisk', project, () => this.inner.deleteDisk(project, zone, name, opts));
   }
-  insertAddress(project: string, region: string, name: string, address?: string, opts?: MutationOptions): Promise<StaticAddress> {
+  insertAddress(
+    project: string,
+    region: string,
+    name: string,
+    address?: string,
+    opts?: MutationOptions,
+  ): Promise<StaticAddress> {
     return this.limited('insertAddress', project, () => this.inner.insertAddress(project, region, name, address, opts));
   }
   deleteAddress(project: string, region: string, name: string, opts?: MutationOptions): Promise<void> {
     return this.limited('deleteAddress', project, () => this.inner.deleteAddress(project, region, name, opts));
   }
-  insertTargetPool(project: string, region: string, pool: { name: string; instances: InstanceRef[] }, opts?: MutationOptions): Promise<void> {
+  insertTargetPool(
+    project: string,
+    region: string,
+    pool: { name: string; instances: InstanceRef[] },
+    opts?: MutationOptions,
+  ): Promise<void> {
     return this.limited('insertTargetPool', project, () => this.inner.insertTargetPool(project, region, pool, opts));
   }
   deleteTargetPool(project: string, region: string, name: string, opts?: MutationOptions): Promise<void> {
     return this.limited('deleteTargetPool', project, () => this.inner.deleteTargetPool(project, region, name, opts));
   }
-  addTargetPoolInstance(project: string, region: string, pool: string, instance: InstanceRef, opts?: MutationOptions): Promise<void> {
-    return this.limited('addTargetPoolInstance', project, () => this.inner.addTargetPoolInstance(project, region, pool, instance, opts));
+  addTargetPoolInstance(
+    project: string,
+    region: string,
+    pool: string,
+    instance: InstanceRef,
+    opts?: MutationOptions,
+  ): Promise<void> {
+    return this.limited('addTargetPoolInstance', project, () =>
+      this.inner.addTargetPoolInstance(project, region, pool, instance, opts),
+    );
   }
-  removeTargetPoolInstance(project: string, region: string, pool: string, instance: InstanceRef, opts?: MutationOptions): Promise<void> {
-    return this.limited('removeTargetPoolInstance', project, () => this.inner.removeTargetPoolInstance(project, region, pool, instance, opts));
+  removeTargetPoolInstance(
+    project: string,
+    region: string,
+    pool: string,
+    instance: InstanceRef,
+    opts?: MutationOptions,
+  ): Promise<void> {
+    return this.limited('removeTargetPoolInstance', project, () =>
+      this.inner.removeTargetPoolInstance(project, region, pool, instance, opts),
+    );
   }
-  insertForwardingRule(project: string, region: string, rule: { name: string; ipAddress: string; portRange: string; target: string }, opts?: MutationOptions): Promise<void> {
-    return this.limited('insertForwardingRule', project, () => this.inner.insertForwardingRule(project, region, rule, opts));
+  insertForwardingRule(
+    project: string,
+    region: string,
+    rule: { name: string; ipAddress: string; portRange: string; target: string },
+    opts?: MutationOptions,
+  ): Promise<void> {
+    return this.limited('insertForwardingRule', project, () =>
+      this.inner.insertForwardingRule(project, region, rule, opts),
+    );
   }
   deleteForwardingRule(project: string, region: string, name: string, opts?: MutationOptions): Promise<void> {
-    return this.limited('deleteForwardingRule', project, () => this.inner.deleteForwardingRule(project, region, name, opts));
+    return this.limited('deleteForwardingRule', project, () =>
+      this.inner.deleteForwardingRule(project, region, name, opts),
+    );
   }
   getFirewall(project: string, name: string): Promise<FirewallInfo | null> {
     return this.limited('getFirewall', project, () => this.inner.getFirewall(project, name));
@@ -506,8 +597,15 @@ export class RateLimitedCompute implements ComputePort {
   getProjectMetadata(project: string): Promise<ProjectMetadata | null> {
     return this.limited('getProjectMetadata', project, () => this.inner.getProjectMetadata(project));
   }
-  getGuestAttributes(project: string, zone: string, instance: string, queryPath: string): Promise<GuestAttribute[] | null> {
-    return this.limited('getGuestAttributes', project, () => this.inner.getGuestAttributes(project, zone, instance, queryPath));
+  getGuestAttributes(
+    project: string,
+    zone: string,
+    instance: string,
+    queryPath: string,
+  ): Promise<GuestAttribute[] | null> {
+    return this.limited('getGuestAttributes', project, () =>
+      this.inner.getGuestAttributes(project, zone, instance, queryPath),
+    );
   }
   listAllForwardingRules(project: string, nameRegex: string): Promise<RegionalListing<ForwardingRule>> {
     return this.limited('listAllForwardingRules', project, () => this.inner.listAllForwardingRules(project, nameRegex));

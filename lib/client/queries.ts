@@ -26,7 +26,10 @@ async function fetchJson<T>(url: string): Promise<T> {
   const response = await fetch(url, { cache: 'no-store' });
   if (!response.ok) {
     const body: unknown = await response.json().catch(() => null);
-    const message = typeof body === 'object' && body !== null && 'message' in body && typeof body.message === 'string' ? body.message : response.statusText;
+    const message =
+      typeof body === 'object' && body !== null && 'message' in body && typeof body.message === 'string'
+        ? body.message
+        : response.statusText;
     throw new FetchError(response.status, message);
   }
   return (await response.json()) as T;
@@ -64,6 +67,8 @@ export const liveUrls = {
 
 /** Pages a finding's action or a failed replica's card leads to. */
 export const recoveryUrls = {
-  recover: (clusterId: string, replica: string) => `/clusters/${encodeURIComponent(clusterId)}/recover?replica=${encodeURIComponent(replica)}`,
-  rebalance: (clusterId: string, zone: string) => `/clusters/${encodeURIComponent(clusterId)}/recover?rebalance=${encodeURIComponent(zone)}`,
+  recover: (clusterId: string, replica: string) =>
+    `/clusters/${encodeURIComponent(clusterId)}/recover?replica=${encodeURIComponent(replica)}`,
+  rebalance: (clusterId: string, zone: string) =>
+    `/clusters/${encodeURIComponent(clusterId)}/recover?rebalance=${encodeURIComponent(zone)}`,
 };

@@ -28,10 +28,13 @@ export function useLiveFeed<T>(url: string, queryKey: QueryKey, observedAtOf: (v
     const key = JSON.parse(keyString) as QueryKey;
     const source = new EventSource(url);
     source.onopen = () => setState((s) => ({ ...s, status: 'live' }));
-    source.onerror = () => setState((s) => ({ ...s, status: s.status === 'connecting' ? 'connecting' : 'reconnecting' }));
+    source.onerror = () =>
+      setState((s) => ({ ...s, status: s.status === 'connecting' ? 'connecting' : 'reconnecting' }));
     source.addEventListener('snapshot', (event) => {
       const incoming = JSON.parse((event as MessageEvent<string>).data) as T;
-      queryClient.setQueryData<T>(key, (current) => (isNewerObservation(current && observedAtOf(current), observedAtOf(incoming)) ? incoming : current));
+      queryClient.setQueryData<T>(key, (current) =>
+        isNewerObservation(current && observedAtOf(current), observedAtOf(incoming)) ? incoming : current,
+      );
       setState((s) => ({ ...s, status: 'live', failure: null }));
     });
     source.addEventListener('failure', (event) => {
@@ -48,7 +51,7 @@ export function useLiveFeed<T>(url: string, queryKey: QueryKey, observedAtOf: (v
       setState((s) => ({ ...s, refresh }));
     });
     return () => source.close();
-      // observedAtOf is a pure accessor; a new function identity on each render must not reconnect.
+    // observedAtOf is a pure accessor; a new function identity on each render must not reconnect.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [url, keyString, queryClient]);
 

@@ -32,11 +32,19 @@ const STOPPED_C = prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', vmStatus: 'S
 describe('alertCandidatesOf', () => {
   it.each<[string, TopologySpec, string[]]>([
     ['healthy prod: nothing', prodSpec(), []],
-    ['prod with a stopped replica: the replica, and the tolerance gone', STOPPED_C, ['ReplicaUnhealthy|prod-master-c02', 'ToleranceBelowOne|']],
+    [
+      'prod with a stopped replica: the replica, and the tolerance gone',
+      STOPPED_C,
+      ['ReplicaUnhealthy|prod-master-c02', 'ToleranceBelowOne|'],
+    ],
     // Tolerance 0 by design, and an info finding (quorum reads off): nothing worth a page.
     ['healthy single-replica staging: nothing', stagingSpec(), []],
     // An unknown replica (timed out) also takes the tolerance: a warning for it, and the cluster-level alert.
-    ['prod with a silent replica', prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', etcd: 'timeout' }, { zone: 'd' }] }), ['ReplicaUnhealthy|prod-master-c02', 'ToleranceBelowOne|']],
+    [
+      'prod with a silent replica',
+      prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', etcd: 'timeout' }, { zone: 'd' }] }),
+      ['ReplicaUnhealthy|prod-master-c02', 'ToleranceBelowOne|'],
+    ],
   ])('%s', (_what, spec, keys) => {
     expect(alertCandidatesOf(viewOf(spec)).map((c) => c.key)).toEqual(keys);
   });
@@ -56,13 +64,19 @@ describe('alertCandidatesOf', () => {
     expect(replica?.annotations.fix).toContain('gcloud compute instances start prod-master-c02');
     expect(tolerance?.labels).toMatchObject({ alertname: 'ToleranceBelowOne', severity: 'critical', cluster: PROD_ID });
     expect(tolerance?.labels.subject).toBeUndefined();
-    expect(tolerance?.annotations.summary).toBe('prod-master can lose 0 replicas and 0 zones (2 of 3 replicas healthy): one more failure stops its control plane.');
+    expect(tolerance?.annotations.summary).toBe(
+      'prod-master can lose 0 replicas and 0 zones (2 of 3 replicas healthy): one more failure stops its control plane.',
+    );
   });
 });
 
 // --- The evaluator's state machine: one row per observation --------------------------------------------------------
 
-const cand = (key: string): AlertCandidate => ({ key, labels: { alertname: key.split('|')[0] ?? key, severity: 'critical', cluster: 'c' }, annotations: { summary: key } });
+const cand = (key: string): AlertCandidate => ({
+  key,
+  labels: { alertname: key.split('|')[0] ?? key, severity: 'critical', cluster: 'c' },
+  annotations: { summary: key },
+});
 
 type Step = { seen: string[]; fired: string[]; resolved: string[]; firing: string[] };
 
@@ -72,7 +86,12 @@ function run(steps: Step[], start: AlertState[] = []): AlertState[] {
   steps.forEach((step, i) => {
     const at = `2026-01-10T12:0${i}:00.000Z`;
     const e = evaluateAlerts('c', states, step.seen.map(cand), at);
-    expect({ step: i + 1, fired: e.fired.map((a) => a.key), resolved: e.resolved.map((a) => a.key), firing: e.next.map((a) => a.key) }).toEqual({
+    expect({
+      step: i + 1,
+      fired: e.fired.map((a) => a.key),
+      resolved: e.resolved.map((a) => a.key),
+      firing: e.next.map((a) => a.key),
+    }).toEqual({
       step: i + 1,
       fired: step.fired,
       resolved: step.resolved,
@@ -133,7 +152,10 @@ describe('evaluateAlerts', () => {
   });
 
   it('goes on from stored state as if it had never stopped (a restart notifies nothing that was firing)', () => {
-    const before = run([{ seen: ['A|x'], fired: ['A|x'], resolved: [], firing: ['A|x'] }, { seen: [], fired: [], resolved: [], firing: ['A|x'] }]);
+    const before = run([
+      { seen: ['A|x'], fired: ['A|x'], resolved: [], firing: ['A|x'] },
+      { seen: [], fired: [], resolved: [], firing: ['A|x'] },
+    ]);
     // What the store gives back after a restart: the same states, JSON and all.
     const restored = JSON.parse(JSON.stringify(before)) as AlertState[];
     run([{ seen: [], fired: [], resolved: ['A|x'], firing: [] }], restored);
@@ -144,7 +166,13 @@ describe('evaluateAlerts', () => {
     const first = evaluateAlerts('c', [], [cand('A|x')], '2026-01-10T12:00:00.000Z');
     const second = evaluateAlerts('c', first.next, [], '2026-01-10T12:00:05.000Z');
     const third = evaluateAlerts('c', second.next, [], '2026-01-10T12:00:10.000Z');
-    expect(third.resolved).toEqual([expect.objectContaining({ startsAt: '2026-01-10T12:00:00.000Z', clearedAt: '2026-01-10T12:00:05.000Z', endsAt: '2026-01-10T12:00:05.000Z' })]);
+    expect(third.resolved).toEqual([
+      expect.objectContaining({
+        startsAt: '2026-01-10T12:00:00.000Z',
+        clearedAt: '2026-01-10T12:00:05.000Z',
+        endsAt: '2026-01-10T12:00:05.000Z',
+      }),
+    ]);
   });
 
   it('says when the state must be written: on every change, not on a steady firing', () => {
@@ -175,8 +203,17 @@ describe('labelsFingerprint (Alertmanager’s: FNV-1a 64 over sorted names and v
 });
 
 describe('payloads', () => {
-  const [fired] = evaluateAlerts(PROD_ID, [], alertCandidatesOf(viewOf(STOPPED_C)), '2026-01-10T12:00:00.000Z').fired.map((a) => [a]);
-  const firing: AlertNotification = { status: 'firing', cluster: { project: 'sandbox-project', region: 'europe-west1', masterName: 'prod-master' }, alerts: (fired ?? []).map((a) => ({ ...a, endsAt: null })) };
+  const [fired] = evaluateAlerts(
+    PROD_ID,
+    [],
+    alertCandidatesOf(viewOf(STOPPED_C)),
+    '2026-01-10T12:00:00.000Z',
+  ).fired.map((a) => [a]);
+  const firing: AlertNotification = {
+    status: 'firing',
+    cluster: { project: 'sandbox-project', region: 'europe-west1', masterName: 'prod-master' },
+    alerts: (fired ?? []).map((a) => ({ ...a, endsAt: null })),
+  };
 
   it('Alertmanager: version 4, grouped by cluster, firing alerts end at the zero time, links to the cluster page', () => {
     const p = alertmanagerPayload(firing, { receiver: 'pager', externalUrl: 'https://quorum.example.com' });
@@ -192,7 +229,11 @@ describe('payloads', () => {
     expect(p.alerts).toHaveLength(1);
     expect(p.alerts[0]).toEqual({
       status: 'firing',
-      labels: expect.objectContaining({ alertname: 'ReplicaUnhealthy', subject: 'prod-master-c02', severity: 'critical' }),
+      labels: expect.objectContaining({
+        alertname: 'ReplicaUnhealthy',
+        subject: 'prod-master-c02',
+        severity: 'critical',
+      }),
       annotations: expect.objectContaining({ summary: expect.stringContaining('prod-master-c02') }),
       startsAt: '2026-01-10T12:00:00.000Z',
       endsAt: ZERO_TIME,
@@ -215,7 +256,13 @@ describe('payloads', () => {
       ['ReplicaUnhealthy', 'resolved', '2026-01-10T12:00:05.000Z'],
       ['ToleranceBelowOne', 'resolved', '2026-01-10T12:00:05.000Z'],
     ]);
-    expect(p.commonLabels).toEqual({ severity: 'critical', cluster: PROD_ID, project: 'sandbox-project', region: 'europe-west1', master: 'prod-master' });
+    expect(p.commonLabels).toEqual({
+      severity: 'critical',
+      cluster: PROD_ID,
+      project: 'sandbox-project',
+      region: 'europe-west1',
+      master: 'prod-master',
+    });
     expect(p.alerts[0]?.generatorURL).toBe(`/clusters/${encodeURIComponent(PROD_ID)}`);
   });
 
@@ -247,7 +294,10 @@ describe('webhook addresses', () => {
     ['file:///etc/passwd', 'must be http or https, not file'],
     ['/relative/path', 'is not an absolute URL (https://host/path)'],
     ['example.com/hook', 'is not an absolute URL (https://host/path)'],
-    ['https://user:pass@example.com/hook', 'must not carry a user or password: put the receiver’s credentials in the bearer token'],
+    [
+      'https://user:pass@example.com/hook',
+      'must not carry a user or password: put the receiver’s credentials in the bearer token',
+    ],
     [`https://example.com/${'a'.repeat(2_000)}`, 'is longer than 2000 characters'],
   ])('%s -> %s', (url, problem) => {
     expect(webhookUrlProblem(url)).toBe(problem);

@@ -79,7 +79,12 @@ export function alertCandidatesOf(view: ClusterView): AlertCandidate[] {
     if (out.has(key)) continue;
     out.set(key, {
       key,
-      labels: { alertname: f.code, severity: f.severity, ...base, ...(f.subject !== null ? { subject: f.subject } : {}) },
+      labels: {
+        alertname: f.code,
+        severity: f.severity,
+        ...base,
+        ...(f.subject !== null ? { subject: f.subject } : {}),
+      },
       annotations: { summary: f.message, fix: f.fix },
     });
   }
@@ -117,7 +122,12 @@ export type AlertEvaluation = {
  * One observation's effect on a cluster's alerts: new candidates fire, candidates already firing stay (no new
  * notification), firing alerts absent from the observation count a miss and resolve at RESOLVE_AFTER_CLEAN.
  */
-export function evaluateAlerts(clusterId: string, previous: readonly AlertState[], candidates: readonly AlertCandidate[], observedAt: string): AlertEvaluation {
+export function evaluateAlerts(
+  clusterId: string,
+  previous: readonly AlertState[],
+  candidates: readonly AlertCandidate[],
+  observedAt: string,
+): AlertEvaluation {
   const seen = new Map(candidates.map((c) => [c.key, c]));
   const next: AlertState[] = [];
   const fired: AlertState[] = [];
@@ -138,7 +148,16 @@ export function evaluateAlerts(clusterId: string, previous: readonly AlertState[
   const known = new Set(previous.map((s) => s.key));
   for (const c of candidates) {
     if (known.has(c.key)) continue;
-    const state: AlertState = { clusterId, key: c.key, fingerprint: labelsFingerprint(c.labels), labels: c.labels, annotations: c.annotations, startsAt: observedAt, missing: 0, clearedAt: null };
+    const state: AlertState = {
+      clusterId,
+      key: c.key,
+      fingerprint: labelsFingerprint(c.labels),
+      labels: c.labels,
+      annotations: c.annotations,
+      startsAt: observedAt,
+      missing: 0,
+      clearedAt: null,
+    };
     next.push(state);
     fired.push(state);
     changed = true;
@@ -147,9 +166,13 @@ export function evaluateAlerts(clusterId: string, previous: readonly AlertState[
 }
 
 /** The notifications an evaluation makes: one firing for what started, one resolved for what ended. */
-export function notificationsOf(cluster: ClusterRef, evaluation: Pick<AlertEvaluation, 'fired' | 'resolved'>): AlertNotification[] {
+export function notificationsOf(
+  cluster: ClusterRef,
+  evaluation: Pick<AlertEvaluation, 'fired' | 'resolved'>,
+): AlertNotification[] {
   const out: AlertNotification[] = [];
-  if (evaluation.fired.length > 0) out.push({ status: 'firing', cluster, alerts: evaluation.fired.map((a) => ({ ...a, endsAt: null })) });
+  if (evaluation.fired.length > 0)
+    out.push({ status: 'firing', cluster, alerts: evaluation.fired.map((a) => ({ ...a, endsAt: null })) });
   if (evaluation.resolved.length > 0) out.push({ status: 'resolved', cluster, alerts: evaluation.resolved });
   return out;
 }
@@ -257,12 +280,19 @@ export function slackPayload(n: AlertNotification, ctx: Pick<PayloadContext, 'ex
     const subject = a.labels.subject ? ` ${a.labels.subject}` : '';
     return `• *${a.labels.severity ?? 'warning'}* ${a.labels.alertname ?? a.key}${subject}: ${a.annotations.summary ?? ''}`;
   });
-  const link = ctx.externalUrl !== '' ? [`<${clusterPageUrl(n.cluster, ctx.externalUrl)}|Open ${n.cluster.masterName} in Quorum>`] : [];
+  const link =
+    ctx.externalUrl !== ''
+      ? [`<${clusterPageUrl(n.cluster, ctx.externalUrl)}|Open ${n.cluster.masterName} in Quorum>`]
+      : [];
   return { text: [title, ...lines, ...link].join('\n') };
 }
 
 /** The body a webhook of `format` gets for `n`. */
-export function webhookBody(format: WebhookFormat, n: AlertNotification, ctx: PayloadContext): AlertmanagerPayload | { text: string } {
+export function webhookBody(
+  format: WebhookFormat,
+  n: AlertNotification,
+  ctx: PayloadContext,
+): AlertmanagerPayload | { text: string } {
   return format === 'slack' ? slackPayload(n, ctx) : alertmanagerPayload(n, ctx);
 }
 
@@ -279,7 +309,10 @@ export function testNotification(actor: string, at: string): AlertNotification {
         key: 'QuorumWebhookTest|',
         fingerprint: labelsFingerprint(labels),
         labels,
-        annotations: { summary: `A test notification from Quorum, sent by ${actor}: this webhook is reachable. Nothing is wrong.`, fix: 'Nothing to do.' },
+        annotations: {
+          summary: `A test notification from Quorum, sent by ${actor}: this webhook is reachable. Nothing is wrong.`,
+          fix: 'Nothing to do.',
+        },
         startsAt: at,
         missing: 0,
         clearedAt: null,
@@ -321,7 +354,6 @@ export type WebhookView = {
 /** At most this many webhooks: each notification is posted to every one of them. */
 export const MAX_WEBHOOKS = 20;
 
-
 export type WebhookUrlProblem = string | null;
 
 /**
@@ -336,9 +368,11 @@ export function webhookUrlProblem(raw: string): WebhookUrlProblem {
   } catch {
     return 'is not an absolute URL (https://host/path)';
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `must be http or https, not ${url.protocol.replace(/:$/, '')}`;
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    return `must be http or https, not ${url.protocol.replace(/:$/, '')}`;
   if (url.hostname === '') return 'has no host';
-  if (url.username !== '' || url.password !== '') return 'must not carry a user or password: put the receiver’s credentials in the bearer token';
+  if (url.username !== '' || url.password !== '')
+    return 'must not carry a user or password: put the receiver’s credentials in the bearer token';
   return null;
 }
 

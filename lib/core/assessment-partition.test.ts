@@ -29,7 +29,9 @@ describe('assessment of peer links', () => {
       ...t,
       replicas: t.replicas.map((r) => {
         const view = r.etcdPeers?.main;
-        return view?.ok ? { ...r, etcdPeers: { ...r.etcdPeers, main: { ...view, activePeers: [...view.activePeers, stale] } } } : r;
+        return view?.ok
+          ? { ...r, etcdPeers: { ...r.etcdPeers, main: { ...view, activePeers: [...view.activePeers, stale] } } }
+          : r;
       }),
     };
     const a = assessTopology(withStale, NOW);
@@ -49,7 +51,7 @@ describe('assessment of peer links', () => {
     expect(a.zones.every((z) => z.lossKeepsQuorum)).toBe(true);
   });
 
-  it('two followers cut (c|d): every replica healthy, no quorum loss, can lose 0, the leader\'s zone holds quorum', () => {
+  it("two followers cut (c|d): every replica healthy, no quorum loss, can lose 0, the leader's zone holds quorum", () => {
     const a = assessTopology(withPeerLinks(prod(), [[C, D]]), NOW);
     expect(Object.values(a.replicaHealth)).toEqual(['healthy', 'healthy', 'healthy']);
     expect(a.etcd.main.hasQuorum).toBe(true);
@@ -61,12 +63,18 @@ describe('assessment of peer links', () => {
       ['europe-west1-c', true],
       ['europe-west1-d', true],
     ]);
-    expect(a.connectivity.main).toMatchObject({ cutPairs: [[C, D]], cutZones: [['europe-west1-c', 'europe-west1-d']], holdingQuorum: [B] });
+    expect(a.connectivity.main).toMatchObject({
+      cutPairs: [[C, D]],
+      cutZones: [['europe-west1-c', 'europe-west1-d']],
+      holdingQuorum: [B],
+    });
     const finding = a.findings.find((f) => f.code === 'ZonePartition');
     expect(finding).toMatchObject({ severity: 'critical', subject: 'europe-west1-c | europe-west1-d' });
     expect(finding?.message).toContain(`${C} reports leader ${B} (term 3) and sees 1 of 2 peers: ${B}`);
     expect(finding?.message).toContain(`${D} reports leader ${B} (term 3) and sees 1 of 2 peers: ${B}`);
-    expect(finding?.message).toContain(`etcd main keeps quorum only through europe-west1-b (${B}, the leader); losing it stops writes.`);
+    expect(finding?.message).toContain(
+      `etcd main keeps quorum only through europe-west1-b (${B}, the leader); losing it stops writes.`,
+    );
     // Nothing to recover: the replicas are fine, the network between the zones is not.
     expect(finding?.action).toBeUndefined();
     expect(finding?.fix).toMatch(/firewall/);
@@ -100,11 +108,20 @@ describe('assessment of peer links', () => {
   });
 
   it('every link cut: no member reaches a majority, and the finding says writes stop', () => {
-    const a = assessTopology(withPeerLinks(prod(), [[B, C], [B, D], [C, D]]), NOW);
+    const a = assessTopology(
+      withPeerLinks(prod(), [
+        [B, C],
+        [B, D],
+        [C, D],
+      ]),
+      NOW,
+    );
     expect(a.canLoseReplicas).toBe(0);
     expect(a.connectivity.main?.possibleLeaders).toEqual([]);
     expect(a.findings.filter((f) => f.code === 'ZonePartition')).toHaveLength(3);
-    expect(a.findings.find((f) => f.code === 'ZonePartition')?.message).toContain('No member reaches a majority of the 3 voters directly');
+    expect(a.findings.find((f) => f.code === 'ZonePartition')?.message).toContain(
+      'No member reaches a majority of the 3 voters directly',
+    );
   });
 
   it('a stopped replica plus a cut: the down one is no side of any cut, the tolerance is 0 as counted', () => {
@@ -115,7 +132,9 @@ describe('assessment of peer links', () => {
   });
 
   it('five replicas, one pair cut inside no zone cut: a PeersCut finding, the tolerance still 2', () => {
-    const five = buildTopology(prodSpec({ replicas: [{ zone: 'b' }, { zone: 'b' }, { zone: 'c' }, { zone: 'c' }, { zone: 'd' }] }));
+    const five = buildTopology(
+      prodSpec({ replicas: [{ zone: 'b' }, { zone: 'b' }, { zone: 'c' }, { zone: 'c' }, { zone: 'd' }] }),
+    );
     const [r1, , r3] = five.replicas.map((r) => r.name);
     const a = assessTopology(withPeerLinks(five, [[r1 ?? '', r3 ?? '']]), NOW);
     expect(a.canLoseReplicas).toBe(2);
@@ -139,9 +158,14 @@ describe('assessment of peer links', () => {
     expect(unhealthy?.action).toBeUndefined();
     expect(unhealthy?.fix).toMatch(/^Do not replace/);
     expect(a.connectivity.main?.views.find((v) => v.replica === C)).toMatchObject({ leader: null, sees: [D] });
-    expect(a.findings.find((f) => f.code === 'ZonePartition')?.message).toContain(`${C} knows no leader and sees 1 of 2 peers: ${D}`);
+    expect(a.findings.find((f) => f.code === 'ZonePartition')?.message).toContain(
+      `${C} knows no leader and sees 1 of 2 peers: ${D}`,
+    );
     // A follower that fails for its own reasons, with no cut, is still offered a recovery.
-    const down = assessTopology(withReplica(withPeerLinks(prod(), []), C, (r) => ({ ...r, apiServer: { ready: false, live: true } })), NOW);
+    const down = assessTopology(
+      withReplica(withPeerLinks(prod(), []), C, (r) => ({ ...r, apiServer: { ready: false, live: true } })),
+      NOW,
+    );
     expect(down.findings.find((f) => f.code === 'ReplicaUnhealthy')?.action).toEqual({ kind: 'recover', replica: C });
   });
 });

@@ -62,7 +62,16 @@ const rows: Row[] = [
     canLoseZones: 1,
     health: { [B]: 'healthy', [C]: 'healthy', [D]: 'healthy' },
     check: (a) => {
-      expect(a.etcd.main).toEqual({ voters: 3, healthyVoters: 3, unknownVoters: 0, learners: 0, quorum: 2, hasQuorum: true, quorumLost: false, leaderId: '1001' });
+      expect(a.etcd.main).toEqual({
+        voters: 3,
+        healthyVoters: 3,
+        unknownVoters: 0,
+        learners: 0,
+        quorum: 2,
+        hasQuorum: true,
+        quorumLost: false,
+        leaderId: '1001',
+      });
       expect(a.etcd.events.leaderId).toBe('2001');
       expect(a.zones).toEqual([
         { zone: 'europe-west1-b', replicas: [B], healthyVoters: 1, lossKeepsQuorum: true },
@@ -112,7 +121,9 @@ const rows: Row[] = [
   },
   {
     name: 'two of three replicas without SSH access: no quorum loss is declared from it',
-    topology: build(prodSpec({ replicas: [{ zone: 'b', etcd: 'noaccess' }, { zone: 'c', etcd: 'noaccess' }, { zone: 'd' }] })),
+    topology: build(
+      prodSpec({ replicas: [{ zone: 'b', etcd: 'noaccess' }, { zone: 'c', etcd: 'noaccess' }, { zone: 'd' }] }),
+    ),
     findings: [
       ['NoAccess', 'warning', B],
       ['NoAccess', 'warning', C],
@@ -123,7 +134,15 @@ const rows: Row[] = [
   },
   {
     name: 'no SSH access to any replica: no EtcdUnreachable, no QuorumLost, only what to fix',
-    topology: build(prodSpec({ replicas: [{ zone: 'b', etcd: 'noaccess' }, { zone: 'c', etcd: 'noaccess' }, { zone: 'd', etcd: 'noaccess' }] })),
+    topology: build(
+      prodSpec({
+        replicas: [
+          { zone: 'b', etcd: 'noaccess' },
+          { zone: 'c', etcd: 'noaccess' },
+          { zone: 'd', etcd: 'noaccess' },
+        ],
+      }),
+    ),
     findings: [
       ['NoAccess', 'warning', B],
       ['NoAccess', 'warning', C],
@@ -135,7 +154,9 @@ const rows: Row[] = [
   },
   {
     name: 'etcd refusing behind an open SSH channel is a real failure next to a no-access one',
-    topology: build(prodSpec({ replicas: [{ zone: 'b', etcd: 'refused' }, { zone: 'c', etcd: 'noaccess' }, { zone: 'd' }] })),
+    topology: build(
+      prodSpec({ replicas: [{ zone: 'b', etcd: 'refused' }, { zone: 'c', etcd: 'noaccess' }, { zone: 'd' }] }),
+    ),
     findings: [
       ['ReplicaUnhealthy', 'critical', B],
       ['NoAccess', 'warning', C],
@@ -148,7 +169,10 @@ const rows: Row[] = [
   {
     name: 'one of five replicas stopped is only a warning',
     topology: build(
-      prodSpec({ regionZones: ['europe-west1-b', 'europe-west1-c', 'europe-west1-d', 'europe-west1-e', 'europe-west1-f'], replicas: [{ zone: 'b' }, { zone: 'c' }, { zone: 'd' }, { zone: 'e', vmStatus: 'STOPPED' }, { zone: 'f' }] }),
+      prodSpec({
+        regionZones: ['europe-west1-b', 'europe-west1-c', 'europe-west1-d', 'europe-west1-e', 'europe-west1-f'],
+        replicas: [{ zone: 'b' }, { zone: 'c' }, { zone: 'd' }, { zone: 'e', vmStatus: 'STOPPED' }, { zone: 'f' }],
+      }),
     ),
     findings: [['ReplicaUnhealthy', 'warning', 'prod-master-e04']],
     canLoseReplicas: 1,
@@ -190,13 +214,22 @@ const rows: Row[] = [
     canLoseZones: 0,
     check: (a) => {
       expect(findingOf(a, 'ZoneHoldsQuorum').fix).toContain('Remove one replica in europe-west1-b');
-      expect(findingOf(a, 'EvenReplicaCount').message).toContain('4 etcd voters, which tolerate 1 failure like 3 would');
-      expect(a.zones.find((z) => z.zone === 'europe-west1-b')).toMatchObject({ healthyVoters: 2, lossKeepsQuorum: false });
+      expect(findingOf(a, 'EvenReplicaCount').message).toContain(
+        '4 etcd voters, which tolerate 1 failure like 3 would',
+      );
+      expect(a.zones.find((z) => z.zone === 'europe-west1-b')).toMatchObject({
+        healthyVoters: 2,
+        lossKeepsQuorum: false,
+      });
     },
   },
   {
     name: 'four replicas as 2+1+1 with a free zone',
-    topology: build({ ...stagingSpec(), quorumReads: true, replicas: [{ zone: 'b' }, { zone: 'b' }, { zone: 'c' }, { zone: 'f' }] }),
+    topology: build({
+      ...stagingSpec(),
+      quorumReads: true,
+      replicas: [{ zone: 'b' }, { zone: 'b' }, { zone: 'c' }, { zone: 'f' }],
+    }),
     findings: [
       ['ZoneHoldsQuorum', 'critical', 'us-central1-b'],
       ['EvenReplicaCount', 'warning', null],
@@ -205,7 +238,9 @@ const rows: Row[] = [
     canLoseReplicas: 1,
     canLoseZones: 0,
     check: (a) => {
-      expect(findingOf(a, 'ZoneShared').fix).toContain('rebalance (one operation: add a replica in us-central1-a, then remove one in us-central1-b)');
+      expect(findingOf(a, 'ZoneShared').fix).toContain(
+        'rebalance (one operation: add a replica in us-central1-a, then remove one in us-central1-b)',
+      );
       expect(findingOf(a, 'ZoneShared').action).toEqual({ kind: 'rebalance', zone: 'us-central1-a' });
       expect(findingOf(a, 'EvenReplicaCount').fix).toContain('add one in us-central1-a');
     },
@@ -214,7 +249,9 @@ const rows: Row[] = [
     // A recovery during an outage moved c's replica to b; c has no replica left to probe, its nodes are the witness.
     name: 'a pair in one zone while the free zone is still down',
     topology: () => {
-      const t = buildTopology(prodSpec({ replicas: [{ zone: 'b' }, { zone: 'b', name: 'prod-master-r2d' }, { zone: 'd' }] }));
+      const t = buildTopology(
+        prodSpec({ replicas: [{ zone: 'b' }, { zone: 'b', name: 'prod-master-r2d' }, { zone: 'd' }] }),
+      );
       return { ...t, nodes: (t.nodes ?? []).map((n) => (n.zone === 'europe-west1-c' ? { ...n, ready: false } : n)) };
     },
     findings: [
@@ -224,7 +261,14 @@ const rows: Row[] = [
     canLoseReplicas: 1,
     canLoseZones: 0,
     check: (a) => {
-      expect(a.diagnosis.zonesUnreachable).toEqual([{ zone: 'europe-west1-c', replicas: [], nodes: { total: 1, notReady: 1 }, evidence: 'none of its 1 nodes is Ready (no replica runs there to probe)' }]);
+      expect(a.diagnosis.zonesUnreachable).toEqual([
+        {
+          zone: 'europe-west1-c',
+          replicas: [],
+          nodes: { total: 1, notReady: 1 },
+          evidence: 'none of its 1 nodes is Ready (no replica runs there to probe)',
+        },
+      ]);
       expect(findingOf(a, 'ZoneUnreachable').message).toContain('new replicas cannot be placed there');
       // No rebalance into a zone that is down.
       expect(findingOf(a, 'ZoneHoldsQuorum').action).toBeUndefined();
@@ -257,8 +301,10 @@ const rows: Row[] = [
     check: (a) => {
       expect(a.zones.map((z) => z.zone)).toEqual(['europe-west1-b', 'europe-west1-c', 'europe-west1-d', 'us-east1-b']);
       const f = findingOf(a, 'ZoneOutsideRegion');
-      expect(f.message).toContain('us-east1-b, outside the cluster\'s region europe-west1');
-      expect(f.fix).toBe('Add a replica in europe-west1-d (Add replica wizard), then remove prod-master-b03 (Remove replica wizard).');
+      expect(f.message).toContain("us-east1-b, outside the cluster's region europe-west1");
+      expect(f.fix).toBe(
+        'Add a replica in europe-west1-d (Add replica wizard), then remove prod-master-b03 (Remove replica wizard).',
+      );
     },
   },
   {
@@ -285,7 +331,9 @@ const rows: Row[] = [
   },
   {
     name: 'learner catching up',
-    topology: build(prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c' }, { zone: 'd' }, { zone: 'b', learner: true }] })),
+    topology: build(
+      prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c' }, { zone: 'd' }, { zone: 'b', learner: true }] }),
+    ),
     findings: [['LearnerPresent', 'info', 'prod-master-b04']],
     canLoseReplicas: 1,
     canLoseZones: 1,
@@ -301,7 +349,10 @@ const rows: Row[] = [
     findings: [['LearnerPresent', 'warning', '10.0.0.50']],
     canLoseReplicas: 1,
     canLoseZones: 1,
-    check: (a) => expect(findingOf(a, 'LearnerPresent').message).toContain('that no replica VM backs, most likely left by an interrupted add'),
+    check: (a) =>
+      expect(findingOf(a, 'LearnerPresent').message).toContain(
+        'that no replica VM backs, most likely left by an interrupted add',
+      ),
   },
   {
     name: 'main and events membership differ',
@@ -325,13 +376,22 @@ const rows: Row[] = [
     findings: [['NoLoadBalancer', 'critical', null]],
     canLoseReplicas: 1,
     canLoseZones: 1,
-    check: (a) => expect(findingOf(a, 'NoLoadBalancer').fix).toContain(`forwarding rule prod-master on static address ${STATIC_IP}, port 443`),
+    check: (a) =>
+      expect(findingOf(a, 'NoLoadBalancer').fix).toContain(
+        `forwarding rule prod-master on static address ${STATIC_IP}, port 443`,
+      ),
   },
   {
     name: 'a replica missing from the target pool',
     topology: () => {
       const t = buildTopology(prodSpec());
-      return { ...t, targetPool: t.targetPool && { ...t.targetPool, instances: t.targetPool.instances.filter((i) => !i.endsWith(D)) } };
+      return {
+        ...t,
+        targetPool: t.targetPool && {
+          ...t.targetPool,
+          instances: t.targetPool.instances.filter((i) => !i.endsWith(D)),
+        },
+      };
     },
     findings: [['NoLoadBalancer', 'warning', D]],
     canLoseReplicas: 1,
@@ -380,7 +440,10 @@ const rows: Row[] = [
     topology: () => {
       const t = buildTopology(stagingSpec({ quorumReads: true }));
       const detached = withReplica(t, 'staging-master-b01', { externalIp: '34.0.0.9' });
-      return { ...detached, staticAddress: detached.staticAddress && { ...detached.staticAddress, status: 'RESERVED', users: [] } };
+      return {
+        ...detached,
+        staticAddress: detached.staticAddress && { ...detached.staticAddress, status: 'RESERVED', users: [] },
+      };
     },
     findings: [['StaticIpNotOnLoadBalancer', 'critical', 'staging-master-ip']],
     canLoseReplicas: 0,
@@ -389,7 +452,15 @@ const rows: Row[] = [
   },
   {
     name: 'lease expired',
-    topology: build(prodSpec({ leases: [leaseOf('kube-controller-manager', B), leaseOf('kube-scheduler', C, { renewedSecondsAgo: 60 }), leaseOf('cluster-autoscaler', B)] })),
+    topology: build(
+      prodSpec({
+        leases: [
+          leaseOf('kube-controller-manager', B),
+          leaseOf('kube-scheduler', C, { renewedSecondsAgo: 60 }),
+          leaseOf('cluster-autoscaler', B),
+        ],
+      }),
+    ),
     findings: [['LeaseWithoutHolder', 'warning', 'kube-scheduler']],
     canLoseReplicas: 1,
     canLoseZones: 1,
@@ -412,7 +483,11 @@ const rows: Row[] = [
     topology: build(
       prodSpec({
         replicas: [{ zone: 'b' }, { zone: 'c', vmStatus: 'STOPPED' }, { zone: 'd' }],
-        leases: [leaseOf('kube-controller-manager', C), leaseOf('kube-scheduler', B), leaseOf('cluster-autoscaler', 'other-master-a1b')],
+        leases: [
+          leaseOf('kube-controller-manager', C),
+          leaseOf('kube-scheduler', B),
+          leaseOf('cluster-autoscaler', 'other-master-a1b'),
+        ],
       }),
     ),
     findings: [
@@ -423,8 +498,12 @@ const rows: Row[] = [
     canLoseReplicas: 0,
     canLoseZones: 0,
     check: (a) => {
-      expect(findingOf(a, 'LeaseWithoutHolder', 'kube-controller-manager').message).toContain(`held by ${C}, which is STOPPED`);
-      expect(findingOf(a, 'LeaseWithoutHolder', 'cluster-autoscaler').message).toContain('not a replica of this cluster');
+      expect(findingOf(a, 'LeaseWithoutHolder', 'kube-controller-manager').message).toContain(
+        `held by ${C}, which is STOPPED`,
+      );
+      expect(findingOf(a, 'LeaseWithoutHolder', 'cluster-autoscaler').message).toContain(
+        'not a replica of this cluster',
+      );
     },
   },
   {
@@ -454,11 +533,17 @@ const rows: Row[] = [
     canLoseReplicas: 1,
     canLoseZones: 1,
     health: { [C]: 'unhealthy' },
-    check: (a) => expect(findingOf(a, 'ReplicaUnhealthy').message).toContain('requests the load balancer sends to it fail'),
+    check: (a) =>
+      expect(findingOf(a, 'ReplicaUnhealthy').message).toContain('requests the load balancer sends to it fail'),
   },
   {
     name: 'quorum lost: two of three stopped',
-    topology: build(prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', vmStatus: 'STOPPED' }, { zone: 'd', vmStatus: 'TERMINATED' }], leases: null })),
+    topology: build(
+      prodSpec({
+        replicas: [{ zone: 'b' }, { zone: 'c', vmStatus: 'STOPPED' }, { zone: 'd', vmStatus: 'TERMINATED' }],
+        leases: null,
+      }),
+    ),
     findings: [
       ['QuorumLost', 'critical', 'etcd main'],
       ['QuorumLost', 'critical', 'etcd events'],
@@ -475,7 +560,12 @@ const rows: Row[] = [
   },
   {
     name: 'no replica left, only the load balancer',
-    topology: () => ({ ...buildTopology(prodSpec()), replicas: [], etcd: { main: { members: null, error: 'no endpoint' }, events: { members: null, error: 'no endpoint' } }, leases: null }),
+    topology: () => ({
+      ...buildTopology(prodSpec()),
+      replicas: [],
+      etcd: { main: { members: null, error: 'no endpoint' }, events: { members: null, error: 'no endpoint' } },
+      leases: null,
+    }),
     findings: [
       ['QuorumLost', 'critical', 'etcd main'],
       ['QuorumLost', 'critical', 'etcd events'],
@@ -489,7 +579,16 @@ const rows: Row[] = [
   },
   {
     name: 'etcd unreachable: every member times out',
-    topology: build(prodSpec({ replicas: [{ zone: 'b', etcd: 'timeout' }, { zone: 'c', etcd: 'timeout' }, { zone: 'd', etcd: 'timeout' }], leases: null })),
+    topology: build(
+      prodSpec({
+        replicas: [
+          { zone: 'b', etcd: 'timeout' },
+          { zone: 'c', etcd: 'timeout' },
+          { zone: 'd', etcd: 'timeout' },
+        ],
+        leases: null,
+      }),
+    ),
     // Every member silent: Quorum cannot tell, and says so, but nothing is critical and quorum is not called lost.
     findings: [
       ['EtcdUnreachable', 'warning', 'etcd main'],
@@ -503,14 +602,29 @@ const rows: Row[] = [
     health: { [B]: 'unknown', [C]: 'unknown', [D]: 'unknown' },
     check: (a) => {
       // No member list: the replicas stand in for the voters.
-      expect(a.etcd.main).toMatchObject({ voters: 3, healthyVoters: 0, unknownVoters: 3, hasQuorum: false, quorumLost: false });
+      expect(a.etcd.main).toMatchObject({
+        voters: 3,
+        healthyVoters: 0,
+        unknownVoters: 3,
+        hasQuorum: false,
+        quorumLost: false,
+      });
       expect(a.unknownReplicas).toBe(3);
       expect(findingOf(a, 'EtcdUnreachable', 'etcd events').fix).toContain('client port 4002');
     },
   },
   {
     name: 'etcd unreachable and down: every member refuses on running VMs',
-    topology: build(prodSpec({ replicas: [{ zone: 'b', etcd: 'refused' }, { zone: 'c', etcd: 'refused' }, { zone: 'd', etcd: 'refused' }], leases: null })),
+    topology: build(
+      prodSpec({
+        replicas: [
+          { zone: 'b', etcd: 'refused' },
+          { zone: 'c', etcd: 'refused' },
+          { zone: 'd', etcd: 'refused' },
+        ],
+        leases: null,
+      }),
+    ),
     findings: [
       ['EtcdUnreachable', 'critical', 'etcd main'],
       ['QuorumLost', 'critical', 'etcd main'],
@@ -525,7 +639,16 @@ const rows: Row[] = [
   },
   {
     name: 'one member refuses and the others are silent: that refusal is an answer, quorum is not called lost on silence',
-    topology: build(prodSpec({ replicas: [{ zone: 'b', etcd: 'refused' }, { zone: 'c', etcd: 'timeout' }, { zone: 'd', etcd: 'timeout' }], leases: null })),
+    topology: build(
+      prodSpec({
+        replicas: [
+          { zone: 'b', etcd: 'refused' },
+          { zone: 'c', etcd: 'timeout' },
+          { zone: 'd', etcd: 'timeout' },
+        ],
+        leases: null,
+      }),
+    ),
     findings: [
       ['EtcdUnreachable', 'critical', 'etcd main'],
       ['EtcdUnreachable', 'critical', 'etcd events'],
@@ -570,7 +693,11 @@ describe('assessTopology', () => {
       }),
     );
     const severities = assessTopology(t, NOW).findings.map((f) => f.severity);
-    expect(severities).toEqual([...severities].sort((x, y) => ['critical', 'warning', 'info'].indexOf(x) - ['critical', 'warning', 'info'].indexOf(y)));
+    expect(severities).toEqual(
+      [...severities].sort(
+        (x, y) => ['critical', 'warning', 'info'].indexOf(x) - ['critical', 'warning', 'info'].indexOf(y),
+      ),
+    );
     expect(severities.at(-1)).toBe('info');
     expect(severities[0]).toBe('critical');
   });
@@ -579,14 +706,24 @@ describe('assessTopology', () => {
     const t = buildTopology(prodSpec());
     const main = t.etcd.main.members ?? [];
     // Nobody answers status (VMs just restarted): only names and peer URLs can tell who is who.
-    const silent = t.replicas.map((r) => ({ ...r, etcd: { main: { ok: false as const, error: 'connect ECONNREFUSED' }, events: r.etcd.events } }));
+    const silent = t.replicas.map((r) => ({
+      ...r,
+      etcd: { main: { ok: false as const, error: 'connect ECONNREFUSED' }, events: r.etcd.events },
+    }));
     const renamed: EtcdMember[] = [...main].reverse().map((m, i) => (i === 0 ? { ...m, name: '' } : m));
-    expect(Object.fromEntries(bindMembersToReplicas(renamed, silent, 'main'))).toEqual({ '1001': B, '1002': C, '1003': D });
+    expect(Object.fromEntries(bindMembersToReplicas(renamed, silent, 'main'))).toEqual({
+      '1001': B,
+      '1002': C,
+      '1003': D,
+    });
   });
 
   it('maps a member by a peer URL naming the instance (kube-up writes https://<instance>:2380)', () => {
     const t = buildTopology(prodSpec());
-    const silent: Replica[] = t.replicas.map((r) => ({ ...r, etcd: { ...r.etcd, main: { ok: false, error: 'connect ECONNREFUSED' } } }));
+    const silent: Replica[] = t.replicas.map((r) => ({
+      ...r,
+      etcd: { ...r.etcd, main: { ok: false, error: 'connect ECONNREFUSED' } },
+    }));
     const member: EtcdMember = { id: '77', name: '', peerUrls: [`https://${C}:2380`], clientUrls: [], isLearner: true };
     expect(bindMembersToReplicas([member], silent, 'main').get('77')).toBe(C);
   });
@@ -594,7 +731,22 @@ describe('assessTopology', () => {
   it('does not take a replica that answers as another member for the listed one', () => {
     const t = buildTopology(prodSpec());
     // C's etcd answers, but as member 555, which the list does not hold: it runs some other etcd.
-    const rogue = withReplica(t, C, (r) => ({ ...r, etcd: { ...r.etcd, main: { ok: true, memberId: '555', leaderId: '555', raftIndex: 1, raftTerm: 1, dbSize: 1, isLearner: false, version: '3.4.23' } } }));
+    const rogue = withReplica(t, C, (r) => ({
+      ...r,
+      etcd: {
+        ...r.etcd,
+        main: {
+          ok: true,
+          memberId: '555',
+          leaderId: '555',
+          raftIndex: 1,
+          raftTerm: 1,
+          dbSize: 1,
+          isLearner: false,
+          version: '3.4.23',
+        },
+      },
+    }));
     const a = assessTopology(rogue, NOW);
     expect(a.etcd.main).toMatchObject({ voters: 3, healthyVoters: 2, leaderId: '1001' });
     expect(a.findings.map((f) => [f.code, f.subject])).toEqual(
@@ -607,7 +759,9 @@ describe('assessTopology', () => {
 
   it('reports the leader most members agree on', () => {
     const t = buildTopology(prodSpec());
-    const stale = withReplica(t, D, (r) => (r.etcd.main.ok ? { ...r, etcd: { ...r.etcd, main: { ...r.etcd.main, leaderId: '1003', raftTerm: 2 } } } : r));
+    const stale = withReplica(t, D, (r) =>
+      r.etcd.main.ok ? { ...r, etcd: { ...r.etcd, main: { ...r.etcd.main, leaderId: '1003', raftTerm: 2 } } } : r,
+    );
     expect(assessTopology(stale, NOW).etcd.main.leaderId).toBe('1001');
   });
 });
@@ -620,21 +774,52 @@ describe('replica health', () => {
   const timedOut = { ok: false as const, error: timeoutError('no answer within 1500 ms') };
   it.each<{ name: string; replica: Replica; health: ReplicaHealth }>([
     { name: 'running, etcd answers, API ready', replica: base, health: 'healthy' },
-    { name: 'a learner that answers', replica: { ...base, etcd: { main: ok.ok ? { ...ok, isLearner: true } : ok, events: base.etcd.events } }, health: 'healthy' },
+    {
+      name: 'a learner that answers',
+      replica: { ...base, etcd: { main: ok.ok ? { ...ok, isLearner: true } : ok, events: base.etcd.events } },
+      health: 'healthy',
+    },
     { name: 'VM stopped', replica: { ...base, vmStatus: 'STOPPED' }, health: 'unhealthy' },
     { name: 'VM still provisioning', replica: { ...base, vmStatus: 'PROVISIONING' }, health: 'unhealthy' },
     { name: 'etcd main refuses', replica: { ...base, etcd: { ...base.etcd, main: refused } }, health: 'unhealthy' },
-    { name: 'API server not ready', replica: { ...base, apiServer: { ready: false, live: true } }, health: 'unhealthy' },
-    { name: 'API server refuses', replica: { ...base, apiServer: { ready: null, live: null, error: 'connect ECONNREFUSED' } }, health: 'unhealthy' },
-    { name: 'etcd events times out', replica: { ...base, etcd: { ...base.etcd, events: timedOut } }, health: 'unknown' },
-    { name: 'API server times out', replica: { ...base, apiServer: { ready: null, live: null, error: timedOut.error } }, health: 'unknown' },
-    { name: 'a raw gRPC deadline from a library', replica: { ...base, etcd: { ...base.etcd, main: { ok: false, error: '4 DEADLINE_EXCEEDED: Deadline exceeded' } } }, health: 'unknown' },
+    {
+      name: 'API server not ready',
+      replica: { ...base, apiServer: { ready: false, live: true } },
+      health: 'unhealthy',
+    },
+    {
+      name: 'API server refuses',
+      replica: { ...base, apiServer: { ready: null, live: null, error: 'connect ECONNREFUSED' } },
+      health: 'unhealthy',
+    },
+    {
+      name: 'etcd events times out',
+      replica: { ...base, etcd: { ...base.etcd, events: timedOut } },
+      health: 'unknown',
+    },
+    {
+      name: 'API server times out',
+      replica: { ...base, apiServer: { ready: null, live: null, error: timedOut.error } },
+      health: 'unknown',
+    },
+    {
+      name: 'a raw gRPC deadline from a library',
+      replica: {
+        ...base,
+        etcd: { ...base.etcd, main: { ok: false, error: '4 DEADLINE_EXCEEDED: Deadline exceeded' } },
+      },
+      health: 'unknown',
+    },
     {
       name: 'a negative answer outweighs a time-out',
       replica: { ...base, etcd: { ...base.etcd, main: timedOut }, apiServer: { ready: false, live: true } },
       health: 'unhealthy',
     },
-    { name: 'stopped VM whose probes timed out', replica: { ...base, vmStatus: 'STOPPING', etcd: { main: timedOut, events: timedOut } }, health: 'unhealthy' },
+    {
+      name: 'stopped VM whose probes timed out',
+      replica: { ...base, vmStatus: 'STOPPING', etcd: { main: timedOut, events: timedOut } },
+      health: 'unhealthy',
+    },
   ])('$name -> $health', ({ replica, health }) => {
     expect(replicaHealthOf(replica)).toBe(health);
     expect(describeReplicaHealth(replica).reasons.length === 0).toBe(health === 'healthy');
@@ -673,17 +858,34 @@ describe('toleranceSentence', () => {
 });
 
 describe('worstFinding', () => {
-  const f = (code: FindingCode, severity: Severity): Finding => ({ code, severity, subject: null, message: 'm.', fix: 'F.' });
+  const f = (code: FindingCode, severity: Severity): Finding => ({
+    code,
+    severity,
+    subject: null,
+    message: 'm.',
+    fix: 'F.',
+  });
   it.each<{ findings: Finding[]; code: FindingCode | null }>([
     { findings: [], code: null },
     { findings: [f('QuorumReadsOff', 'info')], code: 'QuorumReadsOff' },
-    { findings: [f('QuorumReadsOff', 'info'), f('EvenReplicaCount', 'warning'), f('TwoReplicaLayout', 'critical'), f('QuorumLost', 'critical')], code: 'TwoReplicaLayout' },
+    {
+      findings: [
+        f('QuorumReadsOff', 'info'),
+        f('EvenReplicaCount', 'warning'),
+        f('TwoReplicaLayout', 'critical'),
+        f('QuorumLost', 'critical'),
+      ],
+      code: 'TwoReplicaLayout',
+    },
   ])('-> $code', ({ findings, code }) => {
     expect(worstFinding({ findings })?.code ?? null).toBe(code);
   });
 
   it('is the first finding of an assessment', () => {
-    const a = assessTopology(buildTopology(prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c' }], quorumReads: false })), NOW);
+    const a = assessTopology(
+      buildTopology(prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c' }], quorumReads: false })),
+      NOW,
+    );
     expect(worstFinding(a)).toBe(a.findings[0]);
     expect(worstFinding(a)?.code).toBe('TwoReplicaLayout');
   });
@@ -704,7 +906,7 @@ describe('tolerance is honest (property)', () => {
     const a = assessTopology(t, NOW);
     return a.etcd.main.hasQuorum && a.etcd.events.hasQuorum;
   };
-  const subsets = <T,>(items: readonly T[], k: number): T[][] =>
+  const subsets = <T>(items: readonly T[], k: number): T[][] =>
     k === 0 ? [[]] : items.flatMap((x, i) => subsets(items.slice(i + 1), k - 1).map((rest) => [x, ...rest]));
 
   it('losing any canLoseReplicas replicas keeps quorum, and some one more loses it', () => {
@@ -713,7 +915,10 @@ describe('tolerance is honest (property)', () => {
         const t = buildTopology(spec);
         const a = assessTopology(t, NOW);
         const names = t.replicas.map((r) => r.name);
-        for (const lost of subsets(names, a.canLoseReplicas)) expect(quorate(stop(t, lost)), `lose ${lost.join(',')}`).toBe(a.etcd.main.hasQuorum && a.etcd.events.hasQuorum);
+        for (const lost of subsets(names, a.canLoseReplicas))
+          expect(quorate(stop(t, lost)), `lose ${lost.join(',')}`).toBe(
+            a.etcd.main.hasQuorum && a.etcd.events.hasQuorum,
+          );
         if (quorate(t) && a.canLoseReplicas + 1 <= names.length) {
           expect(subsets(names, a.canLoseReplicas + 1).some((lost) => !quorate(stop(t, lost)))).toBe(true);
         }
@@ -729,7 +934,8 @@ describe('tolerance is honest (property)', () => {
         const a = assessTopology(t, NOW);
         const inZones = (zs: readonly string[]) => t.replicas.filter((r) => zs.includes(r.zone)).map((r) => r.name);
         const zoneNames = a.zones.map((z) => z.zone);
-        if (quorate(t)) for (const lost of subsets(zoneNames, a.canLoseZones)) expect(quorate(stop(t, inZones(lost)))).toBe(true);
+        if (quorate(t))
+          for (const lost of subsets(zoneNames, a.canLoseZones)) expect(quorate(stop(t, inZones(lost)))).toBe(true);
         for (const z of a.zones) expect(quorate(stop(t, inZones([z.zone]))), z.zone).toBe(z.lossKeepsQuorum);
         const severities = a.findings.map((f) => ['critical', 'warning', 'info'].indexOf(f.severity));
         expect(severities).toEqual([...severities].sort((x, y) => x - y));
@@ -745,12 +951,20 @@ describe('noAccessFinding', () => {
   const presented = `SHA256:${'n'.repeat(43)}`;
 
   it('names both fingerprints of a changed host key and offers it for an admin to trust, never a recovery', () => {
-    const f = noAccessFinding(replica, { kind: 'host-key', reason: `${hostKeyChangedReason(pinned, presented)} (instance id 7); refused` });
+    const f = noAccessFinding(replica, {
+      kind: 'host-key',
+      reason: `${hostKeyChangedReason(pinned, presented)} (instance id 7); refused`,
+    });
     expect(f).toMatchObject({ code: 'NoAccess', severity: 'warning', subject: replica.name });
     expect(f.message).toContain(`from ${pinned} (pinned) to ${presented}`);
     expect(f.message).toContain('not counted as failed');
     expect(f.fix).toContain('never accept it unchecked');
-    expect(f.hostKey).toEqual({ replica: replica.name, zone: replica.zone, pinnedFingerprint: pinned, presentedFingerprint: presented });
+    expect(f.hostKey).toEqual({
+      replica: replica.name,
+      zone: replica.zone,
+      pinnedFingerprint: pinned,
+      presentedFingerprint: presented,
+    });
     expect(f.action).toBeUndefined();
   });
 

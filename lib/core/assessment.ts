@@ -1,6 +1,12 @@
 // Assessment: what a Topology means for availability. Pure: derived from the Topology alone.
 import type { EtcdClusterName, Topology } from './topology';
-import { describePrimaryFailure, diagnoseCluster, FAILURE_LABELS, type ClusterDiagnosis, type FailureClass } from './failure';
+import {
+  describePrimaryFailure,
+  diagnoseCluster,
+  FAILURE_LABELS,
+  type ClusterDiagnosis,
+  type FailureClass,
+} from './failure';
 import {
   cutPairs,
   cutZonePairs,
@@ -208,7 +214,8 @@ export type ReplicaHealthDetail = {
 };
 
 export function describeReplicaHealth(replica: Replica): ReplicaHealthDetail {
-  if (replica.vmStatus !== 'RUNNING') return { health: 'unhealthy', reasons: [`VM is ${replica.vmStatus}`], timedOut: [], noAccess: null };
+  if (replica.vmStatus !== 'RUNNING')
+    return { health: 'unhealthy', reasons: [`VM is ${replica.vmStatus}`], timedOut: [], noAccess: null };
   const negative: string[] = [];
   const timedOut: string[] = [];
   let noAccess: ReplicaHealthDetail['noAccess'] = null;
@@ -232,8 +239,10 @@ export function describeReplicaHealth(replica: Replica): ReplicaHealthDetail {
   }
   const late = timedOut.map((probe) => `${probe} did not answer in time`);
   const access: string[] = noAccess === null ? [] : [`no access (${(noAccess as { reason: string }).reason})`];
-  if (negative.length > 0) return { health: 'unhealthy', reasons: [...negative, ...late, ...access], timedOut, noAccess };
-  if (timedOut.length > 0 || noAccess !== null) return { health: 'unknown', reasons: [...access, ...late], timedOut, noAccess };
+  if (negative.length > 0)
+    return { health: 'unhealthy', reasons: [...negative, ...late, ...access], timedOut, noAccess };
+  if (timedOut.length > 0 || noAccess !== null)
+    return { health: 'unknown', reasons: [...access, ...late], timedOut, noAccess };
   return { health: 'healthy', reasons: [], timedOut: [], noAccess: null };
 }
 
@@ -281,7 +290,9 @@ export function bindMembersToReplicas(
   for (const member of members) {
     if (bound.has(member.id)) continue;
     const hosts = member.peerUrls.map(urlHost).filter((h): h is string => h !== null);
-    const replica = replicas.find((r) => silent(r) && ((r.internalIp !== null && hosts.includes(r.internalIp)) || hosts.includes(r.name)));
+    const replica = replicas.find(
+      (r) => silent(r) && ((r.internalIp !== null && hosts.includes(r.internalIp)) || hosts.includes(r.name)),
+    );
     if (replica) bind(member, replica);
   }
   return bound;
@@ -320,13 +331,24 @@ type ClusterEval = {
   answered: boolean;
 };
 
-function seatOf(label: string, replica: Replica | null, cluster: EtcdClusterName, asLearner: boolean, memberId: string | null = null): Seat {
+function seatOf(
+  label: string,
+  replica: Replica | null,
+  cluster: EtcdClusterName,
+  asLearner: boolean,
+  memberId: string | null = null,
+): Seat {
   const status = replica?.etcd[cluster];
   // A VM on its way down (STOPPING) may still answer for a moment: it is not counted on.
-  const answering = replica?.vmStatus === 'RUNNING' && status !== undefined && status.ok && status.isLearner === asLearner;
+  const answering =
+    replica?.vmStatus === 'RUNNING' && status !== undefined && status.ok && status.isLearner === asLearner;
   // A member Quorum cannot get to (no SSH access) may well be up: like a time-out, it is not counted as lost.
   const timedOut =
-    replica !== null && replica.vmStatus === 'RUNNING' && status !== undefined && !status.ok && (isTimeoutError(status.error) || isNoAccessError(status.error));
+    replica !== null &&
+    replica.vmStatus === 'RUNNING' &&
+    status !== undefined &&
+    !status.ok &&
+    (isTimeoutError(status.error) || isNoAccessError(status.error));
   const id = memberId ?? (status?.ok ? status.memberId : null);
   return { label, memberId: id, replica, answering, timedOut };
 }
@@ -342,7 +364,8 @@ function evaluateCluster(t: Topology, cluster: EtcdClusterName): ClusterEval {
   if (members) {
     const bound = bindMembersToReplicas(members, t.replicas, cluster);
     const replicaOf = (m: EtcdMember) => byName.get(bound.get(m.id) ?? '') ?? null;
-    const seat = (m: EtcdMember) => seatOf(replicaOf(m)?.name ?? memberLabel(m), replicaOf(m), cluster, m.isLearner, m.id);
+    const seat = (m: EtcdMember) =>
+      seatOf(replicaOf(m)?.name ?? memberLabel(m), replicaOf(m), cluster, m.isLearner, m.id);
     voters = members.filter((m) => !m.isLearner).map(seat);
     learners = members.filter((m) => m.isLearner).map(seat);
     const boundNames = new Set(bound.values());
@@ -368,7 +391,8 @@ function evaluateCluster(t: Topology, cluster: EtcdClusterName): ClusterEval {
       learners: learners.length,
       quorum: quorumOf(voters.length),
       hasQuorum: hasQuorum(healthyVoters, voters.length),
-      quorumLost: voters.length === 0 || !hasQuorum(healthyVoters + voters.filter((s) => s.timedOut).length, voters.length),
+      quorumLost:
+        voters.length === 0 || !hasQuorum(healthyVoters + voters.filter((s) => s.timedOut).length, voters.length),
       leaderId: reportedLeader(reporting, cluster),
     },
     membersKnown: members !== null,
@@ -391,7 +415,11 @@ function reportedLeader(replicas: readonly Replica[], cluster: EtcdClusterName):
   }
   let best: { id: string; count: number; term: number } | null = null;
   for (const [id, v] of votes) {
-    if (!best || v.count > best.count || (v.count === best.count && (v.term > best.term || (v.term === best.term && id < best.id)))) {
+    if (
+      !best ||
+      v.count > best.count ||
+      (v.count === best.count && (v.term > best.term || (v.term === best.term && id < best.id)))
+    ) {
       best = { id, ...v };
     }
   }
@@ -401,7 +429,8 @@ function reportedLeader(replicas: readonly Replica[], cluster: EtcdClusterName):
 /** Healthy voters per zone, every zone of `zones` listed. */
 function healthyLayout(c: ClusterEval, zones: readonly string[]): ZoneLayout {
   const healthyByZone: Record<string, number> = Object.fromEntries(zones.map((z) => [z, 0]));
-  for (const s of c.voters) if (s.answering && s.replica) healthyByZone[s.replica.zone] = (healthyByZone[s.replica.zone] ?? 0) + 1;
+  for (const s of c.voters)
+    if (s.answering && s.replica) healthyByZone[s.replica.zone] = (healthyByZone[s.replica.zone] ?? 0) + 1;
   return { voters: c.quorum.voters, healthyByZone };
 }
 
@@ -432,7 +461,9 @@ function linksOf(c: ClusterEval): ClusterLinks | null {
     const view = s.replica?.etcdPeers?.[c.name];
     return view?.ok ? view : null;
   };
-  const healthy = c.voters.filter((s): s is Seat & { replica: Replica; memberId: string } => s.answering && s.replica !== null && s.memberId !== null);
+  const healthy = c.voters.filter(
+    (s): s is Seat & { replica: Replica; memberId: string } => s.answering && s.replica !== null && s.memberId !== null,
+  );
   if (!healthy.some((s) => reportOf(s) !== null) || healthy.length > MAX_GRAPH_MEMBERS) return null;
   const members: GraphMember[] = healthy.map((s) => {
     const report = reportOf(s);
@@ -624,7 +655,9 @@ function replicaFindings(ctx: Context): Finding[] {
       message: `Zone ${outage.zone} is unreachable: ${outage.evidence}, so ${outage.replicas.length === 1 ? `replica ${names} counts` : `replicas ${names} count`} as down and ${lost ? 'etcd is short of a quorum' : critical ? 'one more failure stops the control plane' : `the cluster can lose only ${pluralize(ctx.canLoseReplicas, 'more replica')}`}.`,
       fix: `Wait for the zone to come back, or replace ${names} in ${others.length > 0 ? listOf(others) : 'another zone of the region'} with the Recover replica wizard (one zone then holds two replicas: rebalance when ${outage.zone} returns).`,
       failure: 'zone-unreachable',
-      ...(outage.replicas[0] !== undefined ? { action: { kind: 'recover' as const, replica: outage.replicas[0] } } : {}),
+      ...(outage.replicas[0] !== undefined
+        ? { action: { kind: 'recover' as const, replica: outage.replicas[0] } }
+        : {}),
     });
   }
   for (const d of Object.values(ctx.diagnosis.replicas)) {
@@ -658,7 +691,10 @@ function cutOffFromLeader(ctx: Context, replica: string): string[] | null {
  * Quorum's own access problem on a replica: a warning that says what to fix, with no recovery offered (the
  * replica may be perfectly fine) and no claim about quorum.
  */
-export function noAccessFinding(r: Pick<Replica, 'name' | 'zone'>, noAccess: { kind: NoAccessKind; reason: string }): Finding {
+export function noAccessFinding(
+  r: Pick<Replica, 'name' | 'zone'>,
+  noAccess: { kind: NoAccessKind; reason: string },
+): Finding {
   const change = noAccess.kind === 'host-key' ? hostKeyChangeOf(noAccess.reason) : null;
   const consequence = 'so its health is unknown: it is not counted as failed, and no change that needs it can be made.';
   if (change) {
@@ -687,8 +723,10 @@ const NO_ACCESS_FIX: Record<NoAccessKind, (name: string) => string> = {
     `Check the network path from Quorum to port 22 of ${name}: a firewall rule allowing tcp:22 from Quorum's address, the address Quorum dials (QUORUM_SSH_ADDRESS: internal inside the VPC, external otherwise), and that sshd runs on the VM.`,
   'host-key': (name) =>
     `The host key of ${name} is not one Quorum can trust: verify on the VM (its serial console) that the key changed legitimately, e.g. the VM was re-imaged; never accept it unchecked.`,
-  'os-login': (name) => `OS Login is enabled for ${name} (enable-oslogin=TRUE); Quorum does not support OS Login yet: turn it off for the masters or reach them another way.`,
-  other: (name) => `Check Quorum's SSH access to ${name} (its key in the instance metadata, port 22, the pinned host key).`,
+  'os-login': (name) =>
+    `OS Login is enabled for ${name} (enable-oslogin=TRUE); Quorum does not support OS Login yet: turn it off for the masters or reach them another way.`,
+  other: (name) =>
+    `Check Quorum's SSH access to ${name} (its key in the instance metadata, port 22, the pinned host key).`,
 };
 
 function replicaFix(r: Replica, health: ReplicaHealth): string {
@@ -711,7 +749,8 @@ function membershipFindings(ctx: Context): Finding[] {
   const out: Finding[] = [];
   // Voters without a VM, grouped by label across main and events.
   const orphans = new Map<string, EtcdClusterName[]>();
-  for (const c of ctx.clusters) for (const s of c.voters) if (!s.replica) orphans.set(s.label, [...(orphans.get(s.label) ?? []), c.name]);
+  for (const c of ctx.clusters)
+    for (const s of c.voters) if (!s.replica) orphans.set(s.label, [...(orphans.get(s.label) ?? []), c.name]);
   for (const [label, clusters] of orphans) {
     out.push({
       code: 'MemberWithoutVm',
@@ -723,7 +762,8 @@ function membershipFindings(ctx: Context): Finding[] {
   }
   // Replicas that are no member, grouped by replica.
   const strays = new Map<string, EtcdClusterName[]>();
-  for (const c of ctx.clusters) for (const r of c.replicasWithoutMember) strays.set(r.name, [...(strays.get(r.name) ?? []), c.name]);
+  for (const c of ctx.clusters)
+    for (const r of c.replicasWithoutMember) strays.set(r.name, [...(strays.get(r.name) ?? []), c.name]);
   for (const [name, clusters] of strays) {
     out.push({
       code: 'VmWithoutMember',
@@ -739,7 +779,11 @@ function membershipFindings(ctx: Context): Finding[] {
     for (const s of c.learners) {
       const prev = learners.get(s.label) ?? { clusters: [], stranded: false, hasVm: s.replica !== null };
       const stranded = !s.replica || s.replica.vmStatus !== 'RUNNING' || !s.answering;
-      learners.set(s.label, { clusters: [...prev.clusters, c.name], stranded: prev.stranded || stranded, hasVm: prev.hasVm && s.replica !== null });
+      learners.set(s.label, {
+        clusters: [...prev.clusters, c.name],
+        stranded: prev.stranded || stranded,
+        hasVm: prev.hasVm && s.replica !== null,
+      });
     }
   }
   for (const [label, l] of learners) {
@@ -789,7 +833,9 @@ function zoneToAdd(ctx: Context, exclude: string | null = null): string {
   const free = ctx.freeZones.find((z) => z !== exclude);
   if (free) return free;
   const candidates = ctx.t.regionZones.filter((z) => z !== exclude);
-  const sorted = [...candidates].sort((a, b) => (ctx.replicasByZone.get(a)?.length ?? 0) - (ctx.replicasByZone.get(b)?.length ?? 0));
+  const sorted = [...candidates].sort(
+    (a, b) => (ctx.replicasByZone.get(a)?.length ?? 0) - (ctx.replicasByZone.get(b)?.length ?? 0),
+  );
   return sorted[0] ?? `a zone of ${ctx.t.cluster.region}`;
 }
 
@@ -806,7 +852,8 @@ function layoutFindings(ctx: Context): Finding[] {
       code: 'TwoReplicaLayout',
       severity: 'critical',
       subject: null,
-      message: 'The cluster has two etcd voters and consensus needs both, so it is less available than a single replica: losing either one stops the control plane.',
+      message:
+        'The cluster has two etcd voters and consensus needs both, so it is less available than a single replica: losing either one stops the control plane.',
       fix: `Add a replica in ${zoneToAdd(ctx)} to reach three (Add replica wizard), or remove one to go back to a single replica (Remove replica wizard).`,
     });
   }
@@ -846,12 +893,15 @@ function layoutFindings(ctx: Context): Finding[] {
         : removalSuffices
           ? `Remove one replica in ${zone} (Remove replica wizard), so that the remaining ${v - 1} voters survive the loss of any zone.`
           : `Add replicas in other zones of ${t.cluster.region} (Add replica wizard), or remove replicas in ${zone} (Remove replica wizard), until ${zone} holds fewer than half of the voters.`,
-      ...(free && (ctx.replicasByZone.get(zone)?.length ?? 0) >= 2 ? { action: { kind: 'rebalance' as const, zone: free } } : {}),
+      ...(free && (ctx.replicasByZone.get(zone)?.length ?? 0) >= 2
+        ? { action: { kind: 'rebalance' as const, zone: free } }
+        : {}),
     });
   }
 
   if (voters >= 4 && voters % 2 === 0) {
-    const crowded = [...ctx.replicasByZone.entries()].sort((a, b) => b[1].length - a[1].length)[0]?.[0] ?? t.cluster.region;
+    const crowded =
+      [...ctx.replicasByZone.entries()].sort((a, b) => b[1].length - a[1].length)[0]?.[0] ?? t.cluster.region;
     out.push({
       code: 'EvenReplicaCount',
       severity: 'warning',
@@ -892,7 +942,8 @@ function loadBalancerFindings(ctx: Context): Finding[] {
   if (n === 0) return [];
   if (n > 1) {
     if (!fr || !pool) {
-      const missing = !fr && !pool ? 'neither forwarding rule nor target pool' : !fr ? 'no forwarding rule' : 'no target pool';
+      const missing =
+        !fr && !pool ? 'neither forwarding rule nor target pool' : !fr ? 'no forwarding rule' : 'no target pool';
       return [
         {
           code: 'NoLoadBalancer',
@@ -982,12 +1033,20 @@ function leaseFindings(ctx: Context): Finding[] {
         message: optional
           ? 'No cluster-autoscaler lease exists, so no cluster autoscaler is active, which is expected only when autoscaling is disabled.'
           : `No ${component} lease exists, so no ${component} is active and ${duty}.`,
-        fix: optional ? `If autoscaling should be on, ${checkFix.charAt(0).toLowerCase()}${checkFix.slice(1)}` : checkFix,
+        fix: optional
+          ? `If autoscaling should be on, ${checkFix.charAt(0).toLowerCase()}${checkFix.slice(1)}`
+          : checkFix,
       });
       continue;
     }
     if (!lease.holderIdentity) {
-      out.push({ code: 'LeaseWithoutHolder', severity: 'warning', subject: component, message: `The ${component} lease has no holder, so no ${component} is active and ${duty}.`, fix: checkFix });
+      out.push({
+        code: 'LeaseWithoutHolder',
+        severity: 'warning',
+        subject: component,
+        message: `The ${component} lease has no holder, so no ${component} is active and ${duty}.`,
+        fix: checkFix,
+      });
       continue;
     }
     const holder = holderReplica(lease.holderIdentity);
@@ -1030,7 +1089,8 @@ function settingsFindings(ctx: Context): Finding[] {
       code: 'QuorumReadsOff',
       severity: 'info',
       subject: null,
-      message: "Quorum reads are off, so an API server may answer reads from its local etcd member with data older than the leader's.",
+      message:
+        "Quorum reads are off, so an API server may answer reads from its local etcd member with data older than the leader's.",
       fix: 'Set ETCD_QUORUM_READ=true in the kube-env of every replica (kube-up: ENABLE_ETCD_QUORUM_READS=true) and restart its API server; replicas added later copy the setting.',
     },
   ];
@@ -1038,9 +1098,18 @@ function settingsFindings(ctx: Context): Finding[] {
 
 /** `prod-master-b01 reports leader prod-master-d01 (term 3) and sees 1 of 2 peers: prod-master-d01` */
 function describeView(v: MemberPeerView): string {
-  const leader = v.leader === null ? 'knows no leader' : v.leader === v.replica ? `is the leader (term ${v.raftTerm})` : `reports leader ${v.leader} (term ${v.raftTerm})`;
+  const leader =
+    v.leader === null
+      ? 'knows no leader'
+      : v.leader === v.replica
+        ? `is the leader (term ${v.raftTerm})`
+        : `reports leader ${v.leader} (term ${v.raftTerm})`;
   const sees =
-    v.sees.length === 0 ? 'sees no peer' : v.sees.length === v.peers.length ? `sees all ${pluralize(v.peers.length, 'peer')}` : `sees ${v.sees.length} of ${pluralize(v.peers.length, 'peer')}: ${listOf(v.sees)}`;
+    v.sees.length === 0
+      ? 'sees no peer'
+      : v.sees.length === v.peers.length
+        ? `sees all ${pluralize(v.peers.length, 'peer')}`
+        : `sees ${v.sees.length} of ${pluralize(v.peers.length, 'peer')}: ${listOf(v.sees)}`;
   return `${v.replica} ${leader} and ${sees}`;
 }
 
@@ -1075,7 +1144,13 @@ function partitionFindings(ctx: Context): Finding[] {
     for (const [za, zb] of k.cutZones) {
       const side = (zone: string) => k.views.filter((v) => v.zone === zone);
       const views = [...side(za), ...side(zb)];
-      for (const [a, b] of k.cutPairs) if (zoneOf.get(a) !== zoneOf.get(b) && [za, zb].includes(zoneOf.get(a) ?? '') && [za, zb].includes(zoneOf.get(b) ?? '')) covered.add(`${a}|${b}`);
+      for (const [a, b] of k.cutPairs)
+        if (
+          zoneOf.get(a) !== zoneOf.get(b) &&
+          [za, zb].includes(zoneOf.get(a) ?? '') &&
+          [za, zb].includes(zoneOf.get(b) ?? '')
+        )
+          covered.add(`${a}|${b}`);
       out.push({
         code: 'ZonePartition',
         severity: critical ? 'critical' : 'warning',
@@ -1103,7 +1178,10 @@ function partitionFindings(ctx: Context): Finding[] {
 export function assessTopology(t: Topology, now: Date): Assessment {
   const health: Record<string, ReplicaHealthDetail> = {};
   for (const r of t.replicas) health[r.name] = describeReplicaHealth(r);
-  const evaluated: Record<EtcdClusterName, ClusterEval> = { main: evaluateCluster(t, 'main'), events: evaluateCluster(t, 'events') };
+  const evaluated: Record<EtcdClusterName, ClusterEval> = {
+    main: evaluateCluster(t, 'main'),
+    events: evaluateCluster(t, 'events'),
+  };
   const clusters = ETCD_CLUSTERS.map((c) => evaluated[c]);
 
   const zoneNames = [...t.regionZones];
@@ -1146,7 +1224,9 @@ export function assessTopology(t: Topology, now: Date): Assessment {
     canLoseReplicas,
     links,
     // A zone that is down cannot take a replica, so it is not offered as free.
-    freeZones: t.regionZones.filter((z) => !replicasByZone.has(z) && !diagnosis.zonesUnreachable.some((o) => o.zone === z)),
+    freeZones: t.regionZones.filter(
+      (z) => !replicasByZone.has(z) && !diagnosis.zonesUnreachable.some((o) => o.zone === z),
+    ),
     replicasByZone,
   };
   const findings = [
@@ -1163,7 +1243,9 @@ export function assessTopology(t: Topology, now: Date): Assessment {
   findings.sort((a, b) => compareSeverity(a.severity, b.severity));
 
   const etcd: Record<EtcdClusterName, EtcdQuorum> = { main: evaluated.main.quorum, events: evaluated.events.quorum };
-  const replicaHealth: Record<string, ReplicaHealth> = Object.fromEntries(Object.entries(health).map(([name, d]) => [name, d.health]));
+  const replicaHealth: Record<string, ReplicaHealth> = Object.fromEntries(
+    Object.entries(health).map(([name, d]) => [name, d.health]),
+  );
   return {
     etcd,
     connectivity: { main: links[0]?.connectivity ?? null, events: links[1]?.connectivity ?? null },

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { auditHref, describeAuditDetail, formatUtcSecond, parseAuditQuery, parseSince, redactAuditDetail, type AuditCriteria } from './audit';
+import {
+  auditHref,
+  describeAuditDetail,
+  formatUtcSecond,
+  parseAuditQuery,
+  parseSince,
+  redactAuditDetail,
+  type AuditCriteria,
+} from './audit';
 
 const now = new Date('2026-11-26T05:00:00.000Z');
 
@@ -11,7 +19,11 @@ describe('parseAuditQuery', () => {
     ['an action prefix', { action: 'operation.' }, { action: 'operation.' }],
     ['a whole action', { action: 'chaos.kill-etcd' }, { action: 'chaos.kill-etcd' }],
     ['each outcome', { outcome: 'refused' }, { outcome: 'refused' }],
-    ['a cluster id', { cluster: 'sandbox-project~europe-west1~prod-master' }, { clusterId: 'sandbox-project~europe-west1~prod-master' }],
+    [
+      'a cluster id',
+      { cluster: 'sandbox-project~europe-west1~prod-master' },
+      { clusterId: 'sandbox-project~europe-west1~prod-master' },
+    ],
     ['free text with symbols', { q: 'Viewers change nothing; 100% _' }, { q: 'Viewers change nothing; 100% _' }],
     ['since as minutes', { since: '15m' }, { since: '2026-11-26T04:45:00.000Z' }],
     ['since as hours', { since: '24h' }, { since: '2026-11-25T05:00:00.000Z' }],
@@ -24,8 +36,24 @@ describe('parseAuditQuery', () => {
     ['the cursor', { before: '120' }, { beforeId: 120 }],
     [
       'everything at once',
-      { actor: 'a@b.c', action: 'operation.add', outcome: 'succeeded', cluster: 'p~r~m', q: 'zone', since: '1h', before: '9' },
-      { actor: 'a@b.c', action: 'operation.add', outcome: 'succeeded', clusterId: 'p~r~m', q: 'zone', since: '2026-11-26T04:00:00.000Z', beforeId: 9 },
+      {
+        actor: 'a@b.c',
+        action: 'operation.add',
+        outcome: 'succeeded',
+        cluster: 'p~r~m',
+        q: 'zone',
+        since: '1h',
+        before: '9',
+      },
+      {
+        actor: 'a@b.c',
+        action: 'operation.add',
+        outcome: 'succeeded',
+        clusterId: 'p~r~m',
+        q: 'zone',
+        since: '2026-11-26T04:00:00.000Z',
+        beforeId: 9,
+      },
     ],
     ['unknown parameters ignored', { page: '2', sort: 'asc' }, {}],
   ];
@@ -93,10 +121,28 @@ describe('parseSince', () => {
 });
 
 describe('auditHref', () => {
-  const form = { actor: 'ops@example.com', action: '', outcome: 'refused', cluster: 'p~r~m', q: 'a b&c', since: '', before: '' };
+  const form = {
+    actor: 'ops@example.com',
+    action: '',
+    outcome: 'refused',
+    cluster: 'p~r~m',
+    q: 'a b&c',
+    since: '',
+    before: '',
+  };
   it.each([
-    ['keeps every filter and adds the cursor', form, { before: '42' }, '/audit?actor=ops%40example.com&outcome=refused&cluster=p%7Er%7Em&q=a+b%26c&before=42'],
-    ['drops a parameter overridden with an empty string', form, { before: '', q: '', actor: '', cluster: '' }, '/audit?outcome=refused'],
+    [
+      'keeps every filter and adds the cursor',
+      form,
+      { before: '42' },
+      '/audit?actor=ops%40example.com&outcome=refused&cluster=p%7Er%7Em&q=a+b%26c&before=42',
+    ],
+    [
+      'drops a parameter overridden with an empty string',
+      form,
+      { before: '', q: '', actor: '', cluster: '' },
+      '/audit?outcome=refused',
+    ],
     ['is the bare page without filters', {}, {}, '/audit'],
   ])('%s', (_name, values, overrides, href) => {
     expect(auditHref(values, overrides)).toBe(href);
@@ -119,15 +165,31 @@ describe('describeAuditDetail', () => {
     ['nothing', null, { reason: null, words: [], rest: null }],
     [
       "a planner's refusal: code and message in words, the intent as JSON",
-      { code: 'QuorumAtRisk', message: 'Removing prod-master-b loses quorum', intent: { kind: 'remove-replica', zone: 'europe-west1-b' } },
-      { reason: { code: 'QuorumAtRisk', message: 'Removing prod-master-b loses quorum' }, words: [], rest: { intent: { kind: 'remove-replica', zone: 'europe-west1-b' } } },
+      {
+        code: 'QuorumAtRisk',
+        message: 'Removing prod-master-b loses quorum',
+        intent: { kind: 'remove-replica', zone: 'europe-west1-b' },
+      },
+      {
+        reason: { code: 'QuorumAtRisk', message: 'Removing prod-master-b loses quorum' },
+        words: [],
+        rest: { intent: { kind: 'remove-replica', zone: 'europe-west1-b' } },
+      },
     ],
     [
       'a refused chaos control with its target',
       { zone: 'europe-west1-b', name: 'prod-master', code: 'NotFound', message: 'No such replica' },
-      { reason: { code: 'NotFound', message: 'No such replica' }, words: [], rest: { zone: 'europe-west1-b', name: 'prod-master' } },
+      {
+        reason: { code: 'NotFound', message: 'No such replica' },
+        words: [],
+        rest: { zone: 'europe-west1-b', name: 'prod-master' },
+      },
     ],
-    ['an ended operation', { summary: 'Added prod-master-xyz in europe-west1-c', error: null }, { reason: null, words: [{ label: 'summary', text: 'Added prod-master-xyz in europe-west1-c' }], rest: null }],
+    [
+      'an ended operation',
+      { summary: 'Added prod-master-xyz in europe-west1-c', error: null },
+      { reason: null, words: [{ label: 'summary', text: 'Added prod-master-xyz in europe-west1-c' }], rest: null },
+    ],
     ['an operation that ended with neither', { summary: null, error: null }, { reason: null, words: [], rest: null }],
     [
       'a failed one',
@@ -165,11 +227,20 @@ describe('describeAuditDetail', () => {
 describe('redactAuditDetail', () => {
   it('passes every string, however deep, with the key it sits under, and keeps everything else', () => {
     const seen: [string, string | null][] = [];
-    const out = redactAuditDetail({ error: 'CA_KEY: abc', n: 3, ok: true, none: null, list: ['x', { CA_KEY: 'y' }] }, (text, key) => {
-      seen.push([text, key]);
-      return key?.endsWith('_KEY') ? '[redacted]' : text.replace('abc', '[redacted]');
+    const out = redactAuditDetail(
+      { error: 'CA_KEY: abc', n: 3, ok: true, none: null, list: ['x', { CA_KEY: 'y' }] },
+      (text, key) => {
+        seen.push([text, key]);
+        return key?.endsWith('_KEY') ? '[redacted]' : text.replace('abc', '[redacted]');
+      },
+    );
+    expect(out).toEqual({
+      error: 'CA_KEY: [redacted]',
+      n: 3,
+      ok: true,
+      none: null,
+      list: ['x', { CA_KEY: '[redacted]' }],
     });
-    expect(out).toEqual({ error: 'CA_KEY: [redacted]', n: 3, ok: true, none: null, list: ['x', { CA_KEY: '[redacted]' }] });
     expect(seen).toEqual([
       ['CA_KEY: abc', 'error'],
       ['x', 'list'],

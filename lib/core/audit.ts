@@ -46,9 +46,17 @@ const ISO_TIME = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]
 
 const fieldSchemas = {
   actor: text('actor'),
-  action: text('action').regex(/^[A-Za-z0-9._-]+$/, 'action is a dotted name or its start, like operation.add-replica or chaos.'),
+  action: text('action').regex(
+    /^[A-Za-z0-9._-]+$/,
+    'action is a dotted name or its start, like operation.add-replica or chaos.',
+  ),
   outcome: z.enum(AUDIT_OUTCOMES, { error: `outcome is one of ${AUDIT_OUTCOMES.join(', ')}` }),
-  cluster: z.string().regex(/^[a-z][-a-z0-9]{0,62}~[a-z][-a-z0-9]{0,62}~[a-z][-a-z0-9]{0,62}$/, 'cluster is a cluster id: project~region~master-name'),
+  cluster: z
+    .string()
+    .regex(
+      /^[a-z][-a-z0-9]{0,62}~[a-z][-a-z0-9]{0,62}~[a-z][-a-z0-9]{0,62}$/,
+      'cluster is a cluster id: project~region~master-name',
+    ),
   q: text('search text'),
   before: z
     .string()
@@ -72,10 +80,13 @@ export function parseSince(value: string, now: Date): string | null {
   // Date.parse rolls 2026-02-31 over into March: a day that does not exist is refused instead.
   const [year, month, day] = value.slice(0, 10).split('-').map(Number) as [number, number, number];
   const calendar = new Date(Date.UTC(year, month - 1, day));
-  if (calendar.getUTCFullYear() !== year || calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day) return null;
+  if (calendar.getUTCFullYear() !== year || calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day)
+    return null;
   const hasTime = match[1] !== undefined;
   const hasOffset = match[4] !== undefined;
-  const normalized = hasTime ? `${value.slice(0, 10)}T${value.slice(11).toUpperCase()}${hasOffset ? '' : 'Z'}` : `${value}T00:00:00Z`;
+  const normalized = hasTime
+    ? `${value.slice(0, 10)}T${value.slice(11).toUpperCase()}${hasOffset ? '' : 'Z'}`
+    : `${value}T00:00:00Z`;
   const ms = Date.parse(normalized);
   return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
 }
@@ -104,7 +115,10 @@ export function parseAuditQuery(params: SearchParams, now: Date): AuditQuery {
     switch (field) {
       case 'since': {
         const since = parseSince(value, now);
-        if (since === null) problems.push('since is a duration back from now (15m, 24h, 7d) or a UTC date or time (2026-11-26 or 2026-11-26T04:00:00Z)');
+        if (since === null)
+          problems.push(
+            'since is a duration back from now (15m, 24h, 7d) or a UTC date or time (2026-11-26 or 2026-11-26T04:00:00Z)',
+          );
         else criteria.since = since;
         break;
       }
@@ -147,7 +161,10 @@ function firstMessage(error: z.ZodError): string {
  * `/audit` with the form's values and `overrides` (an empty string drops a parameter): the link of the next
  * page keeps every filter.
  */
-export function auditHref(form: Partial<Record<AuditQueryField, string>>, overrides: Partial<Record<AuditQueryField, string>> = {}): string {
+export function auditHref(
+  form: Partial<Record<AuditQueryField, string>>,
+  overrides: Partial<Record<AuditQueryField, string>> = {},
+): string {
   const params = new URLSearchParams();
   for (const field of AUDIT_QUERY_FIELDS) {
     const value = field in overrides ? overrides[field] : form[field];
@@ -179,7 +196,8 @@ export type AuditWordField = (typeof WORD_FIELDS)[number];
 /** Splits an entry's detail into what the page says in words and what it only shows as JSON. */
 export function describeAuditDetail(detail: unknown): AuditDetailView {
   if (detail === null || detail === undefined) return { reason: null, words: [], rest: null };
-  if (typeof detail !== 'object' || Array.isArray(detail)) return { reason: null, words: [], rest: detail as AuditDetailView['rest'] };
+  if (typeof detail !== 'object' || Array.isArray(detail))
+    return { reason: null, words: [], rest: detail as AuditDetailView['rest'] };
   const rest: Record<string, unknown> = { ...detail };
   let reason: AuditDetailView['reason'] = null;
   if (typeof rest.code === 'string' && typeof rest.message === 'string') {
@@ -211,7 +229,8 @@ export function redactAuditDetail(detail: AuditJson, redact: (text: string, key:
   const walk = (value: AuditJson, key: string | null): AuditJson => {
     if (typeof value === 'string') return redact(value, key);
     if (Array.isArray(value)) return value.map((item) => walk(item, key));
-    if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, k)]));
+    if (value !== null && typeof value === 'object')
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, k)]));
     return value;
   };
   return walk(detail, null);

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { backupGateFailureOf, backupOverrideRefusal, snapshotsToPrune, sortSnapshots, type GateJournal, type SnapshotRecord } from './backups';
+import {
+  backupGateFailureOf,
+  backupOverrideRefusal,
+  snapshotsToPrune,
+  sortSnapshots,
+  type GateJournal,
+  type SnapshotRecord,
+} from './backups';
 
 const record = (etcdCluster: 'main' | 'events', takenAt: string, file = `${takenAt}.db`): SnapshotRecord => ({
   version: 1,
@@ -37,7 +44,13 @@ describe('retention', () => {
   });
 
   it('sorts main before events, newest first', () => {
-    expect(sortSnapshots(records).map((r) => `${r.etcdCluster} ${r.takenAt.slice(-3)}`)).toEqual(['main 03Z', 'main 02Z', 'main 01Z', 'events 02Z', 'events 01Z']);
+    expect(sortSnapshots(records).map((r) => `${r.etcdCluster} ${r.takenAt.slice(-3)}`)).toEqual([
+      'main 03Z',
+      'main 02Z',
+      'main 01Z',
+      'events 02Z',
+      'events 01Z',
+    ]);
   });
 });
 
@@ -57,7 +70,17 @@ const gateFailed: GateJournal = {
 describe('backup gate failure', () => {
   it.each([
     { name: 'failed at the gate', op: gateFailed, failure: 'Backup gate: no verified etcd snapshot' },
-    { name: 'failed later', op: { ...gateFailed, steps: [{ kind: 'snapshot-etcd', status: 'done', error: null }, { kind: 'add-learner', status: 'failed', error: 'x' }] }, failure: null },
+    {
+      name: 'failed later',
+      op: {
+        ...gateFailed,
+        steps: [
+          { kind: 'snapshot-etcd', status: 'done', error: null },
+          { kind: 'add-learner', status: 'failed', error: 'x' },
+        ],
+      },
+      failure: null,
+    },
     { name: 'cancelled at the gate', op: { ...gateFailed, status: 'cancelled' }, failure: null },
     { name: 'succeeded', op: { ...gateFailed, status: 'succeeded', steps: [] }, failure: null },
   ])('$name', ({ op, failure }) => {
@@ -66,15 +89,33 @@ describe('backup gate failure', () => {
 });
 
 describe('override of the backup gate', () => {
-  const base = { clusterId: 'p~r~prod-master', intent: { zone: 'europe-west1-b', kind: 'add-replica' }, reason: 'snapshot disk replaced tonight', failed: gateFailed, latestOperationId: 'op-1' };
+  const base = {
+    clusterId: 'p~r~prod-master',
+    intent: { zone: 'europe-west1-b', kind: 'add-replica' },
+    reason: 'snapshot disk replaced tonight',
+    failed: gateFailed,
+    latestOperationId: 'op-1',
+  };
   it.each([
     { name: 'right after the gate stopped the same change', input: base, refused: null },
     { name: 'no reason', input: { ...base, reason: '  short ' }, refused: /Say why/ },
     { name: 'unknown operation', input: { ...base, failed: null }, refused: /not found/ },
     { name: 'operation of another cluster', input: { ...base, clusterId: 'p~r~staging-master' }, refused: /not found/ },
-    { name: 'another operation ran since', input: { ...base, latestOperationId: 'op-2' }, refused: /Another operation ran/ },
-    { name: 'it did not stop at the gate', input: { ...base, failed: { ...gateFailed, steps: [{ kind: 'add-learner', status: 'failed', error: 'x' }] } }, refused: /did not stop at the backup gate/ },
-    { name: 'a different change', input: { ...base, intent: { kind: 'add-replica', zone: 'europe-west1-c' } }, refused: /different change/ },
+    {
+      name: 'another operation ran since',
+      input: { ...base, latestOperationId: 'op-2' },
+      refused: /Another operation ran/,
+    },
+    {
+      name: 'it did not stop at the gate',
+      input: { ...base, failed: { ...gateFailed, steps: [{ kind: 'add-learner', status: 'failed', error: 'x' }] } },
+      refused: /did not stop at the backup gate/,
+    },
+    {
+      name: 'a different change',
+      input: { ...base, intent: { kind: 'add-replica', zone: 'europe-west1-c' } },
+      refused: /different change/,
+    },
   ])('$name', ({ input, refused }) => {
     const r = backupOverrideRefusal(input);
     if (refused === null) expect(r).toBeNull();

@@ -79,7 +79,12 @@ function sameJson(a: unknown, b: unknown): boolean {
     Array.isArray(v)
       ? v.map(canonical)
       : v !== null && typeof v === 'object'
-        ? Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).sort(([x], [y]) => x.localeCompare(y)).map(([k, x]) => [k, canonical(x)]))
+        ? Object.fromEntries(
+            Object.entries(v)
+              .filter(([, x]) => x !== undefined)
+              .sort(([x], [y]) => x.localeCompare(y))
+              .map(([k, x]) => [k, canonical(x)]),
+          )
         : v;
   return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
 }
@@ -89,22 +94,47 @@ function sameJson(a: unknown, b: unknown): boolean {
  * gate stopped the same change, so it must name the cluster's latest operation, which failed at its snapshot
  * step, and ask for the same intent; and it needs a reason for the audit trail.
  */
-export function backupOverrideRefusal(input: { clusterId: string; intent: unknown; reason: string; failed: GateJournal | null; latestOperationId: string | null }): string | null {
-  if (input.reason.trim().length < 10) return 'Say why the change must go on without a verified snapshot (at least 10 characters); it goes into the audit log.';
+export function backupOverrideRefusal(input: {
+  clusterId: string;
+  intent: unknown;
+  reason: string;
+  failed: GateJournal | null;
+  latestOperationId: string | null;
+}): string | null {
+  if (input.reason.trim().length < 10)
+    return 'Say why the change must go on without a verified snapshot (at least 10 characters); it goes into the audit log.';
   const offer = backupOverrideOffer(input);
   if (!offer.ok) return offer.refusal;
-  if (!sameJson(offer.intent, input.intent)) return 'The override applies to the change the backup gate stopped; this is a different change.';
+  if (!sameJson(offer.intent, input.intent))
+    return 'The override applies to the change the backup gate stopped; this is a different change.';
   return null;
 }
 
 /** Whether the change wizard may offer the override for `failed`: the same rules as backupOverrideRefusal but the reason and intent. */
-export function backupOverrideOffer(input: { clusterId: string; failed: GateJournal | null; latestOperationId: string | null }):
-  | { ok: true; operationId: string; intent: unknown; error: string }
-  | { ok: false; refusal: string } {
+export function backupOverrideOffer(input: {
+  clusterId: string;
+  failed: GateJournal | null;
+  latestOperationId: string | null;
+}): { ok: true; operationId: string; intent: unknown; error: string } | { ok: false; refusal: string } {
   const { failed } = input;
-  if (!failed || failed.clusterId !== input.clusterId) return { ok: false, refusal: 'The backup gate can only be overridden after it stopped a change on this cluster; that operation was not found.' };
-  if (failed.id !== input.latestOperationId) return { ok: false, refusal: 'Another operation ran on this cluster since the backup gate stopped this change; preview and run the change again first.' };
+  if (!failed || failed.clusterId !== input.clusterId)
+    return {
+      ok: false,
+      refusal:
+        'The backup gate can only be overridden after it stopped a change on this cluster; that operation was not found.',
+    };
+  if (failed.id !== input.latestOperationId)
+    return {
+      ok: false,
+      refusal:
+        'Another operation ran on this cluster since the backup gate stopped this change; preview and run the change again first.',
+    };
   const failure = backupGateFailureOf(failed);
-  if (!failure) return { ok: false, refusal: 'That operation did not stop at the backup gate, so there is nothing to override; run the change normally.' };
+  if (!failure)
+    return {
+      ok: false,
+      refusal:
+        'That operation did not stop at the backup gate, so there is nothing to override; run the change normally.',
+    };
   return { ok: true, operationId: failed.id, intent: failed.intent, error: failure.error };
 }

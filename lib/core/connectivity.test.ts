@@ -16,9 +16,14 @@ import {
 import { remainingFailures, zonesThatCanBeLost } from './quorum';
 
 /** Members 1..n in the given zones, each seeing every other except across `cuts` (ids); `unknown` report nothing. */
-function graph(zones: string[], cuts: Array<[number, number]> = [], opts: { voters?: number; unknown?: number[] } = {}): PeerGraph {
+function graph(
+  zones: string[],
+  cuts: Array<[number, number]> = [],
+  opts: { voters?: number; unknown?: number[] } = {},
+): PeerGraph {
   const ids = zones.map((_, i) => String(i + 1));
-  const cut = (a: string, b: string) => cuts.some(([x, y]) => (String(x) === a && String(y) === b) || (String(x) === b && String(y) === a));
+  const cut = (a: string, b: string) =>
+    cuts.some(([x, y]) => (String(x) === a && String(y) === b) || (String(x) === b && String(y) === a));
   const members: GraphMember[] = ids.map((id, i) => ({
     id,
     zone: zones[i] ?? '',
@@ -42,8 +47,22 @@ describe('links', () => {
 });
 
 describe('tolerance from the links (raft: a leader needs direct links to a majority, itself included)', () => {
-  const cases: Array<{ name: string; g: PeerGraph; replicas: number; zones: number; leaders: string[]; holding: string[] }> = [
-    { name: '3 voters fully linked: as counted', g: graph(['b', 'c', 'd']), replicas: 1, zones: 1, leaders: ['1', '2', '3'], holding: [] },
+  const cases: Array<{
+    name: string;
+    g: PeerGraph;
+    replicas: number;
+    zones: number;
+    leaders: string[];
+    holding: string[];
+  }> = [
+    {
+      name: '3 voters fully linked: as counted',
+      g: graph(['b', 'c', 'd']),
+      replicas: 1,
+      zones: 1,
+      leaders: ['1', '2', '3'],
+      holding: [],
+    },
     {
       name: '3 voters, b|c cut: each still reaches a majority through d, and losing d stops the cluster',
       g: graph(['b', 'c', 'd'], [[1, 2]]),
@@ -52,7 +71,21 @@ describe('tolerance from the links (raft: a leader needs direct links to a major
       leaders: ['1', '2', '3'],
       holding: ['3'],
     },
-    { name: '3 voters, all cut: nobody can lead', g: graph(['b', 'c', 'd'], [[1, 2], [1, 3], [2, 3]]), replicas: 0, zones: 0, leaders: [], holding: [] },
+    {
+      name: '3 voters, all cut: nobody can lead',
+      g: graph(
+        ['b', 'c', 'd'],
+        [
+          [1, 2],
+          [1, 3],
+          [2, 3],
+        ],
+      ),
+      replicas: 0,
+      zones: 0,
+      leaders: [],
+      holding: [],
+    },
     {
       name: '5 voters, one pair cut: any three left include one linked to both others, so as counted',
       g: graph(['b', 'c', 'd', 'd', 'b'], [[1, 2]]),
@@ -63,13 +96,30 @@ describe('tolerance from the links (raft: a leader needs direct links to a major
     },
     {
       name: '5 voters, 2|3 split: the side of three can lead, and losing any one of them ends it',
-      g: graph(['b', 'b', 'c', 'c', 'c'], [[1, 3], [1, 4], [1, 5], [2, 3], [2, 4], [2, 5]]),
+      g: graph(
+        ['b', 'b', 'c', 'c', 'c'],
+        [
+          [1, 3],
+          [1, 4],
+          [1, 5],
+          [2, 3],
+          [2, 4],
+          [2, 5],
+        ],
+      ),
       replicas: 0,
       zones: 0,
       leaders: ['3', '4', '5'],
       holding: ['3', '4', '5'],
     },
-    { name: '3 voters, one down (2 healthy), linked', g: { voters: 3, members: graph(['b', 'c']).members }, replicas: 0, zones: 0, leaders: ['1', '2'], holding: ['1', '2'] },
+    {
+      name: '3 voters, one down (2 healthy), linked',
+      g: { voters: 3, members: graph(['b', 'c']).members },
+      replicas: 0,
+      zones: 0,
+      leaders: ['1', '2'],
+      holding: ['1', '2'],
+    },
     { name: 'single voter', g: graph(['b']), replicas: 0, zones: 0, leaders: ['1'], holding: ['1'] },
   ];
   it.each(cases)('$name', ({ g, replicas, zones, leaders, holding }) => {
@@ -110,7 +160,8 @@ const graphArb: fc.Arbitrary<{ g: PeerGraph; complete: PeerGraph }> = fc
   .map(({ zones, down, cutSeed, unknownSeed }) => {
     const cuts: Array<[number, number]> = [];
     let k = 0;
-    for (let i = 1; i <= zones.length; i++) for (let j = i + 1; j <= zones.length; j++) if (cutSeed[k++ % 36]) cuts.push([i, j]);
+    for (let i = 1; i <= zones.length; i++)
+      for (let j = i + 1; j <= zones.length; j++) if (cutSeed[k++ % 36]) cuts.push([i, j]);
     const unknown = zones.flatMap((_, i) => (unknownSeed[i] ? [i + 1] : []));
     const voters = zones.length + down;
     return { g: graph(zones, cuts, { voters, unknown }), complete: graph(zones, [], { voters }) };
@@ -124,7 +175,9 @@ describe('tolerance from the links: properties', () => {
         expect(membersThatCanBeLost(complete)).toBe(remainingFailures(healthy, complete.voters));
         const byZone: Record<string, number> = {};
         for (const m of complete.members) byZone[m.zone] = (byZone[m.zone] ?? 0) + 1;
-        expect(zonesThatCanBeLostGiven(complete)).toBe(zonesThatCanBeLost({ voters: complete.voters, healthyByZone: byZone }));
+        expect(zonesThatCanBeLostGiven(complete)).toBe(
+          zonesThatCanBeLost({ voters: complete.voters, healthyByZone: byZone }),
+        );
         const silent: PeerGraph = { ...complete, members: complete.members.map((m) => ({ ...m, sees: null })) };
         expect(membersThatCanBeLost(silent)).toBe(membersThatCanBeLost(complete));
       }),
@@ -144,9 +197,25 @@ describe('tolerance from the links: properties', () => {
         }
         // Any n losses leave a leader: checked on every subset of size n (small graphs only).
         const subsets = (k: number, from = 0): GraphMember[][] =>
-          k === 0 ? [[]] : g.members.slice(from).flatMap((m, i) => subsets(k - 1, from + i + 1).map((rest) => [m, ...rest]));
-        for (const lost of subsets(n)) expect(someMemberReachesQuorum(g.members.filter((m) => !lost.includes(m)), g.voters)).toBe(true);
-        expect(subsets(n + 1).some((lost) => !someMemberReachesQuorum(g.members.filter((m) => !lost.includes(m)), g.voters))).toBe(true);
+          k === 0
+            ? [[]]
+            : g.members.slice(from).flatMap((m, i) => subsets(k - 1, from + i + 1).map((rest) => [m, ...rest]));
+        for (const lost of subsets(n))
+          expect(
+            someMemberReachesQuorum(
+              g.members.filter((m) => !lost.includes(m)),
+              g.voters,
+            ),
+          ).toBe(true);
+        expect(
+          subsets(n + 1).some(
+            (lost) =>
+              !someMemberReachesQuorum(
+                g.members.filter((m) => !lost.includes(m)),
+                g.voters,
+              ),
+          ),
+        ).toBe(true);
       }),
       { numRuns: 200 },
     );

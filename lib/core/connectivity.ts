@@ -72,7 +72,13 @@ export function membersThatCanBeLost(g: PeerGraph): number {
   if (!someMemberReachesQuorum(all, g.voters)) return 0;
   for (let k = 1; k <= all.length; k++) {
     for (const lost of subsetsOfSize(all, k)) {
-      if (!someMemberReachesQuorum(all.filter((m) => !lost.includes(m)), g.voters)) return k - 1;
+      if (
+        !someMemberReachesQuorum(
+          all.filter((m) => !lost.includes(m)),
+          g.voters,
+        )
+      )
+        return k - 1;
     }
   }
   return all.length;
@@ -84,7 +90,10 @@ function zonesOf(g: PeerGraph): string[] {
 }
 
 export function zoneLossKeepsLeader(g: PeerGraph, zone: string): boolean {
-  return someMemberReachesQuorum(g.members.filter((m) => m.zone !== zone), g.voters);
+  return someMemberReachesQuorum(
+    g.members.filter((m) => m.zone !== zone),
+    g.voters,
+  );
 }
 
 /** As membersThatCanBeLost, for whole zones (any ones, worst case). */
@@ -93,7 +102,13 @@ export function zonesThatCanBeLostGiven(g: PeerGraph): number {
   const zones = zonesOf(g);
   for (let k = 1; k <= zones.length; k++) {
     for (const lost of subsetsOfSize(zones, k)) {
-      if (!someMemberReachesQuorum(g.members.filter((m) => !lost.includes(m.zone)), g.voters)) return k - 1;
+      if (
+        !someMemberReachesQuorum(
+          g.members.filter((m) => !lost.includes(m.zone)),
+          g.voters,
+        )
+      )
+        return k - 1;
     }
   }
   return zones.length;
@@ -102,7 +117,13 @@ export function zonesThatCanBeLostGiven(g: PeerGraph): number {
 /** Members whose loss alone leaves no member reaching a quorum (while one does now): the cluster holds through them. */
 export function membersHoldingQuorum(g: PeerGraph): GraphMember[] {
   if (!someMemberReachesQuorum(g.members, g.voters)) return [];
-  return g.members.filter((m) => !someMemberReachesQuorum(g.members.filter((o) => o !== m), g.voters));
+  return g.members.filter(
+    (m) =>
+      !someMemberReachesQuorum(
+        g.members.filter((o) => o !== m),
+        g.voters,
+      ),
+  );
 }
 
 /** Pairs of healthy members that are not linked although at least one of them reported its view. */

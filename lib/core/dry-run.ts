@@ -17,7 +17,13 @@ import type { Assessment } from './assessment';
 import { STEP_KINDS, type PlanStep } from './planner';
 import { ETCD_CLUSTERS, type EtcdClusterName, type Topology } from './topology';
 
-export const PLANNED_ETCD_CALLS = ['MemberAddAsLearner', 'MemberPromote', 'MemberRemove', 'MoveLeader', 'Snapshot'] as const;
+export const PLANNED_ETCD_CALLS = [
+  'MemberAddAsLearner',
+  'MemberPromote',
+  'MemberRemove',
+  'MoveLeader',
+  'Snapshot',
+] as const;
 export type PlannedEtcdCall = (typeof PLANNED_ETCD_CALLS)[number];
 
 export type PlannedCall =
@@ -57,9 +63,28 @@ function planCallsSchema(): z.ZodType<PlanCalls> {
         title: z.string(),
         calls: z.array(
           z.discriminatedUnion('kind', [
-            z.object({ kind: z.literal('compute'), method: z.string(), resource: z.string(), detail: z.string().optional(), when }),
-            z.object({ kind: z.literal('etcd'), call: z.enum(PLANNED_ETCD_CALLS), cluster: z.enum(ETCD_CLUSTERS), member: z.string(), at: z.string().optional(), when }),
-            z.object({ kind: z.literal('metadata'), instance: z.string(), keys: z.array(z.string()), via: z.string(), detail: z.string().optional() }),
+            z.object({
+              kind: z.literal('compute'),
+              method: z.string(),
+              resource: z.string(),
+              detail: z.string().optional(),
+              when,
+            }),
+            z.object({
+              kind: z.literal('etcd'),
+              call: z.enum(PLANNED_ETCD_CALLS),
+              cluster: z.enum(ETCD_CLUSTERS),
+              member: z.string(),
+              at: z.string().optional(),
+              when,
+            }),
+            z.object({
+              kind: z.literal('metadata'),
+              instance: z.string(),
+              keys: z.array(z.string()),
+              via: z.string(),
+              detail: z.string().optional(),
+            }),
             z.object({ kind: z.literal('ssh-key'), instance: z.string(), via: z.string(), when }),
           ]),
         ),
@@ -95,11 +120,19 @@ export function dryRunWorldOf(t: Topology, a: Pick<Assessment, 'etcd'>): DryRunW
   const leaders = Object.fromEntries(
     ETCD_CLUSTERS.map((cluster) => {
       const id = a.etcd[cluster].leaderId;
-      const r = id === null ? undefined : t.replicas.find((x) => { const s = x.etcd[cluster]; return s.ok && s.memberId === id; });
+      const r =
+        id === null
+          ? undefined
+          : t.replicas.find((x) => {
+              const s = x.etcd[cluster];
+              return s.ok && s.memberId === id;
+            });
       return [cluster, r?.name ?? null];
     }),
   ) as Record<EtcdClusterName, string | null>;
-  const members = Object.fromEntries(ETCD_CLUSTERS.map((cluster) => [cluster, t.etcd[cluster].members?.map((m) => m.name) ?? null])) as DryRunWorld['members'];
+  const members = Object.fromEntries(
+    ETCD_CLUSTERS.map((cluster) => [cluster, t.etcd[cluster].members?.map((m) => m.name) ?? null]),
+  ) as DryRunWorld['members'];
   return {
     project: t.cluster.project,
     region: t.cluster.region,
@@ -108,7 +141,12 @@ export function dryRunWorldOf(t: Topology, a: Pick<Assessment, 'etcd'>): DryRunW
       zone: r.zone,
       externalIp: r.externalIp,
       running: r.vmStatus === 'RUNNING',
-      etcd: Object.fromEntries(ETCD_CLUSTERS.flatMap((cl) => { const s = r.etcd[cl]; return s.ok ? [[cl, { voter: !s.isLearner }]] : []; })),
+      etcd: Object.fromEntries(
+        ETCD_CLUSTERS.flatMap((cl) => {
+          const s = r.etcd[cl];
+          return s.ok ? [[cl, { voter: !s.isLearner }]] : [];
+        }),
+      ),
     })),
     members,
     leaders,
@@ -118,7 +156,14 @@ export function dryRunWorldOf(t: Topology, a: Pick<Assessment, 'etcd'>): DryRunW
 
 /** The world of a create: nothing exists yet. */
 export function emptyDryRunWorld(project: string, region: string): DryRunWorld {
-  return { project, region, replicas: [], members: { main: [], events: [] }, leaders: { main: null, events: null }, staticIp: null };
+  return {
+    project,
+    region,
+    replicas: [],
+    members: { main: [], events: [] },
+    leaders: { main: null, events: null },
+    staticIp: null,
+  };
 }
 
 /**
@@ -126,7 +171,12 @@ export function emptyDryRunWorld(project: string, region: string): DryRunWorld {
  * (gcloud compute ssh and Quorum's own reach publish them per instance; the guest agent would grant the source's
  * users a login) and kube-up's `kube-master-internal-ip` (attach-internal-master-ip gives it to one master only).
  */
-export const INSTANCE_SPECIFIC_METADATA: readonly string[] = ['ssh-keys', 'sshKeys', 'windows-keys', 'kube-master-internal-ip'];
+export const INSTANCE_SPECIFIC_METADATA: readonly string[] = [
+  'ssh-keys',
+  'sshKeys',
+  'windows-keys',
+  'kube-master-internal-ip',
+];
 /** What a new replica's insert writes anew: kube-env (its etcd peer certificate, INITIAL_ETCD_CLUSTER), kube-master-certs, Quorum's key. */
 const NEW_REPLICA_KEYS = ['kube-env', 'kube-master-certs', 'ssh-keys'];
 /** The first master's metadata, as kube-up writes it (lib/pki/first-master.ts). */
@@ -137,7 +187,12 @@ const PLACEHOLDER = /-\?\?\?(-\d+)?$/;
 /** The calls of every step of `steps`, on `world`. */
 export function listPlanCalls(steps: readonly PlanStep[], world: DryRunWorld, masterName: string): PlanCalls {
   const w = new World(world);
-  const out = steps.map((step) => ({ stepId: step.id, kind: step.kind, title: step.title, calls: callsOf(step, w, masterName) }));
+  const out = steps.map((step) => ({
+    stepId: step.id,
+    kind: step.kind,
+    title: step.title,
+    calls: callsOf(step, w, masterName),
+  }));
   const chosen = new Set<string>();
   for (const step of steps) {
     const name = step.params.name;
@@ -152,7 +207,10 @@ class World {
   readonly members: Record<EtcdClusterName, Set<string> | null>;
   constructor(readonly w: DryRunWorld) {
     this.replicas = new Map(w.replicas.map((r) => [r.name, r]));
-    this.members = { main: w.members.main && new Set(w.members.main), events: w.members.events && new Set(w.members.events) };
+    this.members = {
+      main: w.members.main && new Set(w.members.main),
+      events: w.members.events && new Set(w.members.events),
+    };
   }
   zonal(zone: string, name: string): string {
     return `${this.w.project}/${zone}/${name}`;
@@ -182,7 +240,12 @@ const str = (step: PlanStep, key: string): string => {
 function callsOf(step: PlanStep, w: World, master: string): PlannedCall[] {
   const zone = str(step, 'zone');
   const name = str(step, 'name');
-  const compute = (method: string, resource: string, more: { detail?: string; when?: string } = {}): PlannedCall => ({ kind: 'compute', method, resource, ...more });
+  const compute = (method: string, resource: string, more: { detail?: string; when?: string } = {}): PlannedCall => ({
+    kind: 'compute',
+    method,
+    resource,
+    ...more,
+  });
   switch (step.kind) {
     case 'snapshot-etcd': {
       // verifiedSnapshot: running voters that answer, other than the one a removal takes out, followers first, by name.
@@ -192,7 +255,13 @@ function callsOf(step: PlanStep, w: World, master: string): PlannedCall[] {
           .sorted()
           .filter((r) => r.running && r.name !== exclude && r.etcd[cluster]?.voter === true)
           .sort((a, b) => Number(w.w.leaders[cluster] === a.name) - Number(w.w.leaders[cluster] === b.name))[0];
-        return { kind: 'etcd', call: 'Snapshot', cluster, member: from ? `etcd-${from.name}` : 'a healthy voter', ...(from ? { at: from.name } : {}) } satisfies PlannedCall;
+        return {
+          kind: 'etcd',
+          call: 'Snapshot',
+          cluster,
+          member: from ? `etcd-${from.name}` : 'a healthy voter',
+          ...(from ? { at: from.name } : {}),
+        } satisfies PlannedCall;
       });
     }
     case 'move-first-replica-to-ephemeral-ip': {
@@ -201,15 +270,28 @@ function callsOf(step: PlanStep, w: World, master: string): PlannedCall[] {
       // Holding the static IP (kube-up's single master): its access config goes, an ephemeral one comes.
       if (first && first.externalIp !== null && first.externalIp !== w.w.staticIp) return [];
       const calls: PlannedCall[] = [];
-      if (first?.externalIp !== null) calls.push(compute('instances.deleteAccessConfig', where, { detail: `frees the static IP ${w.w.staticIp ?? ''}`.trim() }));
+      if (first?.externalIp !== null)
+        calls.push(
+          compute('instances.deleteAccessConfig', where, {
+            detail: `frees the static IP ${w.w.staticIp ?? ''}`.trim(),
+          }),
+        );
       calls.push(compute('instances.addAccessConfig', where, { detail: 'an ephemeral external IP' }));
       if (first) w.replicas.set(name, { ...first, externalIp: 'ephemeral' });
       return calls;
     }
     case 'create-target-pool':
-      return [compute('targetPools.insert', w.regional(str(step, 'targetPool')), { detail: `with ${str(step, 'instances').split(',').join(', ')}` })];
+      return [
+        compute('targetPools.insert', w.regional(str(step, 'targetPool')), {
+          detail: `with ${str(step, 'instances').split(',').join(', ')}`,
+        }),
+      ];
     case 'create-forwarding-rule':
-      return [compute('forwardingRules.insert', w.regional(str(step, 'forwardingRule')), { detail: `on the static IP, port ${String(step.params.port ?? 443)}` })];
+      return [
+        compute('forwardingRules.insert', w.regional(str(step, 'forwardingRule')), {
+          detail: `on the static IP, port ${String(step.params.port ?? 443)}`,
+        }),
+      ];
     case 'add-learner':
       return ETCD_CLUSTERS.flatMap((cluster): PlannedCall[] => {
         const list = w.members[cluster];
@@ -219,14 +301,21 @@ function callsOf(step: PlanStep, w: World, master: string): PlannedCall[] {
       });
     case 'create-disk': {
       const disk = str(step, 'disk') || `${name}-pd`;
-      return [compute('disks.insert', w.zonal(zone, disk), { detail: str(step, 'masterName') !== '' ? '20 GB pd-ssd' : `size and type of the source's data disk` })];
+      return [
+        compute('disks.insert', w.zonal(zone, disk), {
+          detail: str(step, 'masterName') !== '' ? '20 GB pd-ssd' : `size and type of the source's data disk`,
+        }),
+      ];
     }
     case 'create-instance': {
       const where = w.zonal(zone, name);
       if (str(step, 'masterName') !== '') {
         // A create's first master: kube-up's metadata, no login key (Quorum publishes it when it first gets in).
-        w.replicas.set(name, { name, zone, externalIp: w.w.staticIp, running: true, etcd: {}, });
-        return [compute('instances.insert', where, { detail: 'the first master, holding the static IP' }), { kind: 'metadata', instance: where, keys: FIRST_MASTER_KEYS, via: 'instances.insert' }];
+        w.replicas.set(name, { name, zone, externalIp: w.w.staticIp, running: true, etcd: {} });
+        return [
+          compute('instances.insert', where, { detail: 'the first master, holding the static IP' }),
+          { kind: 'metadata', instance: where, keys: FIRST_MASTER_KEYS, via: 'instances.insert' },
+        ];
       }
       const source = w.sorted().find((r) => r.running && r.name !== name);
       w.replicas.set(name, { name, zone, externalIp: 'ephemeral', running: true, etcd: {} });
@@ -247,13 +336,28 @@ function callsOf(step: PlanStep, w: World, master: string): PlannedCall[] {
     case 'promote-learner': {
       const added = w.replicas.get(name);
       if (added) w.replicas.set(name, { ...added, etcd: { main: { voter: true }, events: { voter: true } } });
-      return ETCD_CLUSTERS.map((cluster): PlannedCall => ({ kind: 'etcd', call: 'MemberPromote', cluster, member: `etcd-${name}` }));
+      return ETCD_CLUSTERS.map((cluster): PlannedCall => ({
+        kind: 'etcd',
+        call: 'MemberPromote',
+        cluster,
+        member: `etcd-${name}`,
+      }));
     }
     case 'move-leadership':
       // MoveLeader goes to the victim while it leads; a victim that does not answer is skipped (and logged).
       return ETCD_CLUSTERS.flatMap((cluster): PlannedCall[] => {
-        if (w.w.leaders[cluster] !== name || !w.isMember(cluster, name) || !w.replicas.get(name)?.etcd[cluster]) return [];
-        return [{ kind: 'etcd', call: 'MoveLeader', cluster, member: `etcd-${name}`, at: name, when: `${name} leads etcd ${cluster} now; not sent if it no longer does when the step runs` }];
+        if (w.w.leaders[cluster] !== name || !w.isMember(cluster, name) || !w.replicas.get(name)?.etcd[cluster])
+          return [];
+        return [
+          {
+            kind: 'etcd',
+            call: 'MoveLeader',
+            cluster,
+            member: `etcd-${name}`,
+            at: name,
+            when: `${name} leads etcd ${cluster} now; not sent if it no longer does when the step runs`,
+          },
+        ];
       });
     case 'remove-member':
       return ETCD_CLUSTERS.flatMap((cluster): PlannedCall[] => {
@@ -262,25 +366,40 @@ function callsOf(step: PlanStep, w: World, master: string): PlannedCall[] {
         return [{ kind: 'etcd', call: 'MemberRemove', cluster, member: `etcd-${name}` }];
       });
     case 'remove-from-target-pool':
-      return [compute('targetPools.removeInstance', w.regional(str(step, 'targetPool')), { detail: `removes ${name}` })];
+      return [
+        compute('targetPools.removeInstance', w.regional(str(step, 'targetPool')), { detail: `removes ${name}` }),
+      ];
     case 'delete-instance': {
       const known = w.replicas.get(name);
       w.replicas.delete(name);
-      return [compute('instances.delete', w.zonal(known?.zone ?? zone, name), known ? {} : { when: `${name} had no VM when planned: nothing to delete then` })];
+      return [
+        compute(
+          'instances.delete',
+          w.zonal(known?.zone ?? zone, name),
+          known ? {} : { when: `${name} had no VM when planned: nothing to delete then` },
+        ),
+      ];
     }
     case 'delete-disk':
       return [compute('disks.delete', w.zonal(zone, str(step, 'disk') || `${name}-pd`))];
     case 'restart-instance':
-      return [compute(`instances.${str(step, 'action') === 'start' ? 'start' : 'reset'}`, w.zonal(zone, name), { detail: 'its disks and etcd members stay' })];
+      return [
+        compute(`instances.${str(step, 'action') === 'start' ? 'start' : 'reset'}`, w.zonal(zone, name), {
+          detail: 'its disks and etcd members stay',
+        }),
+      ];
     case 'delete-forwarding-rule':
-      return [compute('forwardingRules.delete', w.regional(str(step, 'forwardingRule')), { detail: 'frees the static IP' })];
+      return [
+        compute('forwardingRules.delete', w.regional(str(step, 'forwardingRule')), { detail: 'frees the static IP' }),
+      ];
     case 'return-static-ip-to-last-replica': {
       const lastName = str(step, 'lastReplica');
       const last = w.replicas.get(lastName);
       const where = w.zonal(last?.zone ?? zone, lastName);
       if (last && w.w.staticIp !== null && last.externalIp === w.w.staticIp) return [];
       const calls: PlannedCall[] = [];
-      if (last?.externalIp !== null) calls.push(compute('instances.deleteAccessConfig', where, { detail: 'its ephemeral external IP' }));
+      if (last?.externalIp !== null)
+        calls.push(compute('instances.deleteAccessConfig', where, { detail: 'its ephemeral external IP' }));
       calls.push(compute('instances.addAccessConfig', where, { detail: `the static IP ${w.w.staticIp ?? ''}`.trim() }));
       return calls;
     }
@@ -299,7 +418,13 @@ function callsOf(step: PlanStep, w: World, master: string): PlannedCall[] {
       const when = `when this step is the first to get into ${name}; not sent if an observation of the new cluster got in before`;
       return [
         compute('instances.setMetadata', where, { detail: "adds Quorum's SSH key", when }),
-        { kind: 'metadata', instance: where, keys: ['ssh-keys'], via: 'instances.setMetadata', detail: 'every other item is written back as it was read' },
+        {
+          kind: 'metadata',
+          instance: where,
+          keys: ['ssh-keys'],
+          via: 'instances.setMetadata',
+          detail: 'every other item is written back as it was read',
+        },
         { kind: 'ssh-key', instance: where, via: 'instances.setMetadata', when },
       ];
     }

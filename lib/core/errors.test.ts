@@ -14,7 +14,12 @@ describe('domain errors', () => {
     const good: Result<number> = ok(3);
     const bad: Result<number> = fail('InvalidInput', 'Zone is required.', { zone: ['Required'] });
     expect(good).toEqual({ ok: true, data: 3 });
-    expect(bad).toEqual({ ok: false, code: 'InvalidInput', message: 'Zone is required.', fieldErrors: { zone: ['Required'] } });
+    expect(bad).toEqual({
+      ok: false,
+      code: 'InvalidInput',
+      message: 'Zone is required.',
+      fieldErrors: { zone: ['Required'] },
+    });
     expect(fail('NotFound', 'No such cluster.')).not.toHaveProperty('fieldErrors');
   });
 });

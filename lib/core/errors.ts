@@ -53,13 +53,24 @@ export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number];
 
 export type Result<T> =
   | { ok: true; data: T }
-  | { ok: false; code: DomainErrorCode; message: string; fieldErrors?: Record<string, string[]>; retryAfterSeconds?: number; newPlan?: Plan };
+  | {
+      ok: false;
+      code: DomainErrorCode;
+      message: string;
+      fieldErrors?: Record<string, string[]>;
+      retryAfterSeconds?: number;
+      newPlan?: Plan;
+    };
 
 export function ok<T>(data: T): Result<T> {
   return { ok: true, data };
 }
 
-export function fail<T = never>(code: DomainErrorCode, message: string, fieldErrors?: Record<string, string[]>): Result<T> {
+export function fail<T = never>(
+  code: DomainErrorCode,
+  message: string,
+  fieldErrors?: Record<string, string[]>,
+): Result<T> {
   return fieldErrors ? { ok: false, code, message, fieldErrors } : { ok: false, code, message };
 }
 

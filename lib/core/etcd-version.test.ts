@@ -34,7 +34,12 @@ describe('the versions a cluster reports', () => {
   it('lists each distinct version once, lowest first, and takes the lowest as the cluster’s', () => {
     const t = buildTopology(prodSpec());
     expect(etcdVersionsOf(t)).toEqual(['3.4.23']);
-    const mixed = { ...t, replicas: t.replicas.map((r, i) => (i === 1 && r.etcd.main.ok ? { ...r, etcd: { ...r.etcd, main: { ...r.etcd.main, version: '3.3.27' } } } : r)) };
+    const mixed = {
+      ...t,
+      replicas: t.replicas.map((r, i) =>
+        i === 1 && r.etcd.main.ok ? { ...r, etcd: { ...r.etcd, main: { ...r.etcd.main, version: '3.3.27' } } } : r,
+      ),
+    };
     expect(etcdVersionsOf(mixed)).toEqual(['3.3.27', '3.4.23']);
     expect(lowestEtcdVersion(mixed)?.text).toBe('3.3.27');
   });

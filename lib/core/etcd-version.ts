@@ -15,7 +15,10 @@ export function parseEtcdVersion(text: string): EtcdVersion | null {
   return { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3] ?? 0), text: text.trim().replace(/^v/, '') };
 }
 
-function compare(a: Pick<EtcdVersion, 'major' | 'minor' | 'patch'>, b: Pick<EtcdVersion, 'major' | 'minor' | 'patch'>): number {
+function compare(
+  a: Pick<EtcdVersion, 'major' | 'minor' | 'patch'>,
+  b: Pick<EtcdVersion, 'major' | 'minor' | 'patch'>,
+): number {
   return a.major - b.major || a.minor - b.minor || a.patch - b.patch;
 }
 

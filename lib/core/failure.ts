@@ -93,7 +93,8 @@ function at(replica: Replica, port: number): string {
  */
 function isSilent(r: Replica): boolean {
   if (r.vmStatus !== 'RUNNING') return false;
-  const silent = (error: string) => isTimeoutError(error) || (isNoAccessError(error) && parseNoAccess(error).kind === 'network');
+  const silent = (error: string) =>
+    isTimeoutError(error) || (isNoAccessError(error) && parseNoAccess(error).kind === 'network');
   const etcdSilent = ETCD_CLUSTERS.every((c) => {
     const s = r.etcd[c];
     return !s.ok && silent(s.error);
@@ -103,7 +104,10 @@ function isSilent(r: Replica): boolean {
 }
 
 /** Raft index of the leader of `cluster`, as the leader itself reported it; null when it did not answer. */
-function leaderIndex(t: Topology, cluster: EtcdClusterName): { index: number; replica: string; leaderId: string } | null {
+function leaderIndex(
+  t: Topology,
+  cluster: EtcdClusterName,
+): { index: number; replica: string; leaderId: string } | null {
   const votes = new Map<string, number>();
   for (const r of t.replicas) {
     const s = r.etcd[cluster];
@@ -118,8 +122,13 @@ function leaderIndex(t: Topology, cluster: EtcdClusterName): { index: number; re
   return null;
 }
 
-function replicaEvidence(t: Topology, r: Replica, leaders: Record<EtcdClusterName, ReturnType<typeof leaderIndex>>): FailureEvidence[] {
-  if (r.vmStatus !== 'RUNNING') return [{ class: 'vm-stopped', source: 'Compute', detail: `instance status ${r.vmStatus}` }];
+function replicaEvidence(
+  t: Topology,
+  r: Replica,
+  leaders: Record<EtcdClusterName, ReturnType<typeof leaderIndex>>,
+): FailureEvidence[] {
+  if (r.vmStatus !== 'RUNNING')
+    return [{ class: 'vm-stopped', source: 'Compute', detail: `instance status ${r.vmStatus}` }];
   const out: FailureEvidence[] = [];
   for (const cluster of ETCD_CLUSTERS) {
     const s = r.etcd[cluster];
@@ -127,7 +136,11 @@ function replicaEvidence(t: Topology, r: Replica, leaders: Record<EtcdClusterNam
     // Quorum could not get in (its SSH access): no evidence either way about the member (assessment.ts says so).
     if (!s.ok && isNoAccessError(s.error)) continue;
     if (!s.ok) {
-      out.push({ class: isTimeoutError(s.error) ? 'etcd-frozen' : 'etcd-unreachable', source, detail: `${at(r, ETCD_PORTS[cluster])}${s.error}` });
+      out.push({
+        class: isTimeoutError(s.error) ? 'etcd-frozen' : 'etcd-unreachable',
+        source,
+        detail: `${at(r, ETCD_PORTS[cluster])}${s.error}`,
+      });
       continue;
     }
     const leader = leaders[cluster];
@@ -144,7 +157,12 @@ function replicaEvidence(t: Topology, r: Replica, leaders: Record<EtcdClusterNam
   const api = r.apiServer;
   if (api.ready === null && isNoAccessError(api.error)) return out;
   if (api.ready === null) out.push({ class: 'apiserver-not-ready', source: 'API server', detail: api.error });
-  else if (!api.ready) out.push({ class: 'apiserver-not-ready', source: 'API server', detail: `/readyz: not ready${api.live ? ' (livez ok)' : ', /livez failing'}` });
+  else if (!api.ready)
+    out.push({
+      class: 'apiserver-not-ready',
+      source: 'API server',
+      detail: `/readyz: not ready${api.live ? ' (livez ok)' : ', /livez failing'}`,
+    });
   return out;
 }
 
@@ -155,22 +173,38 @@ function zoneOutages(t: Topology): ZoneOutage[] {
   for (const [zone, replicas] of [...byZone.entries()].sort((a, b) => a[0].localeCompare(b[0]))) {
     if (!replicas.every(isSilent)) continue;
     const zoneNodes = t.nodes?.filter((n) => n.zone === zone) ?? null;
-    const nodes = zoneNodes === null ? null : { total: zoneNodes.length, notReady: zoneNodes.filter((n) => !n.ready).length };
+    const nodes =
+      zoneNodes === null ? null : { total: zoneNodes.length, notReady: zoneNodes.filter((n) => !n.ready).length };
     const nodesDown = nodes !== null && nodes.total > 0 && nodes.notReady === nodes.total;
     if (replicas.length === 0) {
       // No replica to probe there (a recovery moved it out): the zone's Nodes are the only witness.
-      if (nodesDown && nodes) out.push({ zone, replicas: [], nodes, evidence: `none of its ${nodes.total} nodes is Ready (no replica runs there to probe)` });
+      if (nodesDown && nodes)
+        out.push({
+          zone,
+          replicas: [],
+          nodes,
+          evidence: `none of its ${nodes.total} nodes is Ready (no replica runs there to probe)`,
+        });
       continue;
     }
     if (replicas.length < 2 && !nodesDown) continue;
-    const silent = replicas.length === 1 ? 'its replica answered nothing' : `none of its ${replicas.length} replicas answered`;
+    const silent =
+      replicas.length === 1 ? 'its replica answered nothing' : `none of its ${replicas.length} replicas answered`;
     const nodeText = nodes && nodes.total > 0 ? ` and ${nodes.notReady} of its ${nodes.total} nodes are not Ready` : '';
-    out.push({ zone, replicas: replicas.map((r) => r.name), nodes, evidence: `${silent} (every probe timed out)${nodeText}` });
+    out.push({
+      zone,
+      replicas: replicas.map((r) => r.name),
+      nodes,
+      evidence: `${silent} (every probe timed out)${nodeText}`,
+    });
   }
   return out;
 }
 
-const RANK: Record<FailureClass, number> = Object.fromEntries(FAILURE_CLASSES.map((c, i) => [c, i])) as Record<FailureClass, number>;
+const RANK: Record<FailureClass, number> = Object.fromEntries(FAILURE_CLASSES.map((c, i) => [c, i])) as Record<
+  FailureClass,
+  number
+>;
 
 export function diagnoseCluster(t: Topology): ClusterDiagnosis {
   const leaders = { main: leaderIndex(t, 'main'), events: leaderIndex(t, 'events') };
@@ -216,7 +250,11 @@ export function zoneSubject(zone: string): string {
  * The next FailureSince after an observation: a class seen before keeps its first time, a new one starts at
  * `observedAt`, one no longer seen is dropped (if it comes back, it starts again).
  */
-export function trackFailureSince(previous: FailureSince, diagnosis: ClusterDiagnosis, observedAt: string): FailureSince {
+export function trackFailureSince(
+  previous: FailureSince,
+  diagnosis: ClusterDiagnosis,
+  observedAt: string,
+): FailureSince {
   const next: FailureSince = {};
   const keep = (subject: string, classes: readonly FailureClass[]) => {
     if (classes.length === 0) return;

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { formatAge, formatAgo, formatBytes, formatDuration, formatUtcDateTime, formatUtcTime, memberIdHex, pluralize } from './format';
+import {
+  formatAge,
+  formatAgo,
+  formatBytes,
+  formatDuration,
+  formatUtcDateTime,
+  formatUtcTime,
+  memberIdHex,
+  pluralize,
+} from './format';
 
 describe('formatBytes', () => {
   it.each([

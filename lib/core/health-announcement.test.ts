@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { describeHealth, fleetHealthStates, healthChanges, healthStateOf, type HealthState } from './health-announcement';
+import {
+  describeHealth,
+  fleetHealthStates,
+  healthChanges,
+  healthStateOf,
+  type HealthState,
+} from './health-announcement';
 import type { Finding } from './assessment';
 import type { ClusterSummary, FleetView } from './view';
 
@@ -19,7 +25,13 @@ const summary = (over: Partial<ClusterSummary>): ClusterSummary => ({
   ...over,
 });
 
-const h = (state: 'critical' | 'warning' | 'healthy', canLoseReplicas: number, canLoseZones = canLoseReplicas, id = 'a', name = 'prod-master'): HealthState => ({
+const h = (
+  state: 'critical' | 'warning' | 'healthy',
+  canLoseReplicas: number,
+  canLoseZones = canLoseReplicas,
+  id = 'a',
+  name = 'prod-master',
+): HealthState => ({
   id,
   name,
   state,
@@ -52,14 +64,39 @@ describe('describeHealth', () => {
 describe('healthChanges', () => {
   it.each<[string, HealthState[], HealthState[], string[]]>([
     ['nothing changed', [h('healthy', 1)], [h('healthy', 1)], []],
-    ['the worst state changed', [h('healthy', 1)], [h('warning', 1)], ['prod-master: warning, can lose 1 replica and 1 zone']],
-    ['the tolerance changed, the state did not', [h('warning', 1)], [h('warning', 0)], ['prod-master: warning, can lose 0 replicas and 0 zones']],
-    ['only the zones it can lose changed', [h('healthy', 1, 1)], [h('healthy', 1, 0)], ['prod-master: healthy, can lose 1 replica and 0 zones']],
+    [
+      'the worst state changed',
+      [h('healthy', 1)],
+      [h('warning', 1)],
+      ['prod-master: warning, can lose 1 replica and 1 zone'],
+    ],
+    [
+      'the tolerance changed, the state did not',
+      [h('warning', 1)],
+      [h('warning', 0)],
+      ['prod-master: warning, can lose 0 replicas and 0 zones'],
+    ],
+    [
+      'only the zones it can lose changed',
+      [h('healthy', 1, 1)],
+      [h('healthy', 1, 0)],
+      ['prod-master: healthy, can lose 1 replica and 0 zones'],
+    ],
     ['back to healthy', [h('critical', 0)], [h('healthy', 1)], ['prod-master: healthy, can lose 1 replica and 1 zone']],
     ['first observation', [], [h('critical', 0)], []],
     ['a cluster gone', [h('healthy', 1)], [], []],
-    ['could not be observed any more', [h('healthy', 1)], [{ id: 'a', name: 'prod-master', state: 'unobserved' }], ['prod-master: could not be observed']],
-    ['still not observed', [{ id: 'a', name: 'prod-master', state: 'unobserved' }], [{ id: 'a', name: 'prod-master', state: 'unobserved' }], []],
+    [
+      'could not be observed any more',
+      [h('healthy', 1)],
+      [{ id: 'a', name: 'prod-master', state: 'unobserved' }],
+      ['prod-master: could not be observed'],
+    ],
+    [
+      'still not observed',
+      [{ id: 'a', name: 'prod-master', state: 'unobserved' }],
+      [{ id: 'a', name: 'prod-master', state: 'unobserved' }],
+      [],
+    ],
     [
       'two clusters, one changed',
       [h('healthy', 1, 1, 'a', 'prod-master'), h('healthy', 0, 0, 'b', 'staging-master')],
@@ -77,7 +114,12 @@ describe('fleetHealthStates', () => {
       observedAt: '2026-01-10T12:00:00Z',
       clusters: [
         { ok: true, summary: summary({ worstFinding: finding('warning'), canLoseReplicas: 0, canLoseZones: 0 }) },
-        { ok: false, id: 'p~us-central1~staging-master', cluster: { ...cluster, region: 'us-central1', masterName: 'staging-master' }, error: 'timeout' },
+        {
+          ok: false,
+          id: 'p~us-central1~staging-master',
+          cluster: { ...cluster, region: 'us-central1', masterName: 'staging-master' },
+          error: 'timeout',
+        },
       ],
     };
     expect(fleetHealthStates(fleet)).toEqual([

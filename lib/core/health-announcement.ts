@@ -5,7 +5,13 @@ import { toleranceSentence } from './assessment';
 import type { ClusterSummary, FleetView } from './view';
 
 export type HealthState =
-  | { id: string; name: string; state: 'critical' | 'warning' | 'healthy'; canLoseReplicas: number; canLoseZones: number }
+  | {
+      id: string;
+      name: string;
+      state: 'critical' | 'warning' | 'healthy';
+      canLoseReplicas: number;
+      canLoseZones: number;
+    }
   /** A cluster the fleet could not observe: neither its state nor its tolerance is known. */
   | { id: string; name: string; state: 'unobserved' };
 
@@ -22,16 +28,22 @@ export function healthStateOf(summary: ClusterSummary): HealthState {
 }
 
 export function fleetHealthStates(fleet: FleetView): HealthState[] {
-  return fleet.clusters.map((e) => (e.ok ? healthStateOf(e.summary) : { id: e.id, name: e.cluster.masterName, state: 'unobserved' }));
+  return fleet.clusters.map((e) =>
+    e.ok ? healthStateOf(e.summary) : { id: e.id, name: e.cluster.masterName, state: 'unobserved' },
+  );
 }
 
 /** One cluster in words: `prod-master: warning, can lose 0 replicas and 0 zones`. */
 export function describeHealth(h: HealthState): string {
-  return h.state === 'unobserved' ? `${h.name}: could not be observed` : `${h.name}: ${h.state}, ${toleranceSentence(h)}`;
+  return h.state === 'unobserved'
+    ? `${h.name}: could not be observed`
+    : `${h.name}: ${h.state}, ${toleranceSentence(h)}`;
 }
 
 const sameHealth = (a: HealthState, b: HealthState): boolean =>
-  a.state === b.state && (a.state === 'unobserved' || (b.state !== 'unobserved' && a.canLoseReplicas === b.canLoseReplicas && a.canLoseZones === b.canLoseZones));
+  a.state === b.state &&
+  (a.state === 'unobserved' ||
+    (b.state !== 'unobserved' && a.canLoseReplicas === b.canLoseReplicas && a.canLoseZones === b.canLoseZones));
 
 /**
  * The sentences to announce going from `previous` to `next`, in `next`'s order: clusters whose state or tolerance

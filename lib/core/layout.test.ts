@@ -28,7 +28,9 @@ describe('layoutOf', () => {
     },
     {
       name: 'a stopped replica is an unhealthy voter; a learner is a learner',
-      spec: prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', vmStatus: 'STOPPED' }, { zone: 'd' }, { zone: 'd', learner: true }] }),
+      spec: prodSpec({
+        replicas: [{ zone: 'b' }, { zone: 'c', vmStatus: 'STOPPED' }, { zone: 'd' }, { zone: 'd', learner: true }],
+      }),
       replicas: [
         { name: 'prod-master-b01', zone: 'europe-west1-b', role: 'voter', healthy: true },
         { name: 'prod-master-c02', zone: 'europe-west1-c', role: 'voter', healthy: false },
@@ -49,8 +51,13 @@ describe('layoutOf', () => {
     },
   ];
   it('counts voting members no replica runs as stray voters, learners not', () => {
-    expect(layoutFrom(prodSpec({ extraMembers: [{ name: 'etcd-prod-master-zzz' }, { name: '', isLearner: true }] })).strayVoters).toBe(1);
-    expect(layoutFrom(prodSpec({ extraMembers: [{ name: 'etcd-prod-master-zzz', clusters: ['events'] }] })).strayVoters).toBe(1);
+    expect(
+      layoutFrom(prodSpec({ extraMembers: [{ name: 'etcd-prod-master-zzz' }, { name: '', isLearner: true }] }))
+        .strayVoters,
+    ).toBe(1);
+    expect(
+      layoutFrom(prodSpec({ extraMembers: [{ name: 'etcd-prod-master-zzz', clusters: ['events'] }] })).strayVoters,
+    ).toBe(1);
     expect(layoutFrom(prodSpec()).strayVoters).toBe(0);
   });
   it.each(rows)('$name', ({ spec, replicas, loadBalancer }) => {
@@ -71,41 +78,79 @@ describe('toleranceOf', () => {
     replicas: replicas.map(([zone, healthy, role], i) => ({ name: `r${i}`, zone, healthy, role: role ?? 'voter' })),
   });
   const rows: { name: string; layout: Layout; tolerance: Tolerance }[] = [
-    { name: 'no replica', layout: layout([]), tolerance: { voters: 0, healthyVoters: 0, quorum: 1, canLoseReplicas: 0, canLoseZones: 0, hasQuorum: false } },
-    { name: 'one healthy', layout: layout([['z-a', true]]), tolerance: { voters: 1, healthyVoters: 1, quorum: 1, canLoseReplicas: 0, canLoseZones: 0, hasQuorum: true } },
+    {
+      name: 'no replica',
+      layout: layout([]),
+      tolerance: { voters: 0, healthyVoters: 0, quorum: 1, canLoseReplicas: 0, canLoseZones: 0, hasQuorum: false },
+    },
+    {
+      name: 'one healthy',
+      layout: layout([['z-a', true]]),
+      tolerance: { voters: 1, healthyVoters: 1, quorum: 1, canLoseReplicas: 0, canLoseZones: 0, hasQuorum: true },
+    },
     {
       name: 'two healthy: quorum, nothing to spare',
-      layout: layout([['z-a', true], ['z-b', true]]),
+      layout: layout([
+        ['z-a', true],
+        ['z-b', true],
+      ]),
       tolerance: { voters: 2, healthyVoters: 2, quorum: 2, canLoseReplicas: 0, canLoseZones: 0, hasQuorum: true },
     },
     {
       name: 'three in three zones',
-      layout: layout([['z-a', true], ['z-b', true], ['z-c', true]]),
+      layout: layout([
+        ['z-a', true],
+        ['z-b', true],
+        ['z-c', true],
+      ]),
       tolerance: { voters: 3, healthyVoters: 3, quorum: 2, canLoseReplicas: 1, canLoseZones: 1, hasQuorum: true },
     },
     {
       name: 'three with one down',
-      layout: layout([['z-a', true], ['z-b', false], ['z-c', true]]),
+      layout: layout([
+        ['z-a', true],
+        ['z-b', false],
+        ['z-c', true],
+      ]),
       tolerance: { voters: 3, healthyVoters: 2, quorum: 2, canLoseReplicas: 0, canLoseZones: 0, hasQuorum: true },
     },
     {
       name: 'three in one zone survive a replica, not the zone',
-      layout: layout([['z-a', true], ['z-a', true], ['z-a', true]]),
+      layout: layout([
+        ['z-a', true],
+        ['z-a', true],
+        ['z-a', true],
+      ]),
       tolerance: { voters: 3, healthyVoters: 3, quorum: 2, canLoseReplicas: 1, canLoseZones: 0, hasQuorum: true },
     },
     {
       name: 'a learner does not vote',
-      layout: layout([['z-a', true], ['z-b', true], ['z-c', true], ['z-c', true, 'learner']]),
+      layout: layout([
+        ['z-a', true],
+        ['z-b', true],
+        ['z-c', true],
+        ['z-c', true, 'learner'],
+      ]),
       tolerance: { voters: 3, healthyVoters: 3, quorum: 2, canLoseReplicas: 1, canLoseZones: 1, hasQuorum: true },
     },
     {
       name: 'five over three zones (2, 2, 1)',
-      layout: layout([['z-a', true], ['z-a', true], ['z-b', true], ['z-b', true], ['z-c', true]]),
+      layout: layout([
+        ['z-a', true],
+        ['z-a', true],
+        ['z-b', true],
+        ['z-b', true],
+        ['z-c', true],
+      ]),
       tolerance: { voters: 5, healthyVoters: 5, quorum: 3, canLoseReplicas: 2, canLoseZones: 1, hasQuorum: true },
     },
     {
       name: 'three with two down: quorum lost',
-      layout: layout([['z-a', true], ['z-b', false], ['z-c', false]]),
+      layout: layout([
+        ['z-a', true],
+        ['z-b', false],
+        ['z-c', false],
+      ]),
       tolerance: { voters: 3, healthyVoters: 1, quorum: 2, canLoseReplicas: 0, canLoseZones: 0, hasQuorum: false },
     },
   ];
@@ -114,11 +159,22 @@ describe('toleranceOf', () => {
   });
 
   it('agrees with the assessment on observed clusters', () => {
-    for (const spec of [prodSpec(), stagingSpec(), prodSpec({ extraMembers: [{ name: 'etcd-prod-master-zzz' }] }), prodSpec({ replicas: [{ zone: 'b' }, { zone: 'b' }, { zone: 'c', vmStatus: 'STOPPED' }, { zone: 'd' }, { zone: 'd' }] })]) {
+    for (const spec of [
+      prodSpec(),
+      stagingSpec(),
+      prodSpec({ extraMembers: [{ name: 'etcd-prod-master-zzz' }] }),
+      prodSpec({
+        replicas: [{ zone: 'b' }, { zone: 'b' }, { zone: 'c', vmStatus: 'STOPPED' }, { zone: 'd' }, { zone: 'd' }],
+      }),
+    ]) {
       const t = buildTopology(spec);
       const a = assessTopology(t, NOW);
       const tol = toleranceOf(layoutOf(t, a));
-      expect({ r: tol.canLoseReplicas, z: tol.canLoseZones, v: tol.voters }).toEqual({ r: a.canLoseReplicas, z: a.canLoseZones, v: a.etcd.main.voters });
+      expect({ r: tol.canLoseReplicas, z: tol.canLoseZones, v: tol.voters }).toEqual({
+        r: a.canLoseReplicas,
+        z: a.canLoseZones,
+        v: a.etcd.main.voters,
+      });
     }
   });
 });
@@ -130,8 +186,20 @@ describe('toleranceOf with stray voters', () => {
       regionZones: ['z-a', 'z-b', 'z-c'],
       loadBalancer: true,
       strayVoters: 2,
-      replicas: ['z-a', 'z-b', 'z-c'].map((zone, i) => ({ name: `r${i}`, zone, role: 'voter' as const, healthy: true })),
+      replicas: ['z-a', 'z-b', 'z-c'].map((zone, i) => ({
+        name: `r${i}`,
+        zone,
+        role: 'voter' as const,
+        healthy: true,
+      })),
     };
-    expect(toleranceOf(layout)).toEqual({ voters: 5, healthyVoters: 3, quorum: 3, canLoseReplicas: 0, canLoseZones: 0, hasQuorum: true });
+    expect(toleranceOf(layout)).toEqual({
+      voters: 5,
+      healthyVoters: 3,
+      quorum: 3,
+      canLoseReplicas: 0,
+      canLoseZones: 0,
+      hasQuorum: true,
+    });
   });
 });

@@ -53,7 +53,11 @@ export function layoutOf(t: Topology, a: Pick<Assessment, 'replicaHealth'>): Lay
   // Bound as the assessment binds them (reported id, then member name, then peer URL host).
   const clusters = (['main', 'events'] as const).map((cluster) => {
     const members = t.etcd[cluster].members;
-    return { cluster, members, bound: members ? bindMembersToReplicas(members, t.replicas, cluster) : new Map<string, string>() };
+    return {
+      cluster,
+      members,
+      bound: members ? bindMembersToReplicas(members, t.replicas, cluster) : new Map<string, string>(),
+    };
   });
   const learnerIn = (name: string): boolean =>
     clusters.some(({ cluster, members, bound }) => {
@@ -72,7 +76,9 @@ export function layoutOf(t: Topology, a: Pick<Assessment, 'replicaHealth'>): Lay
       healthy: a.replicaHealth[r.name] === 'healthy',
     })),
     loadBalancer: t.forwardingRule !== null && t.targetPool !== null,
-    strayVoters: Math.max(...clusters.map(({ members, bound }) => (members ?? []).filter((m) => !m.isLearner && !bound.has(m.id)).length)),
+    strayVoters: Math.max(
+      ...clusters.map(({ members, bound }) => (members ?? []).filter((m) => !m.isLearner && !bound.has(m.id)).length),
+    ),
   };
 }
 

@@ -26,7 +26,9 @@ describe('passwordProblem', () => {
   it('accepts random and long passphrase passwords', () => {
     // What randomBytes(12 or 18).toString('base64url') makes, as the e2e specs and the bootstrap do.
     expect(passwordProblem('q3Jx_T8vLm0aZp2R', { email: 'olga@example.com' })).toBeNull();
-    expect(passwordProblem('Wk4-bN9sQe7hYt2uXc5vLr8d', { email: 'admin@quorum.local', name: 'Administrator' })).toBeNull();
+    expect(
+      passwordProblem('Wk4-bN9sQe7hYt2uXc5vLr8d', { email: 'admin@quorum.local', name: 'Administrator' }),
+    ).toBeNull();
     expect(passwordProblem('correct horse battery staple umbrella', { email: 'olga@example.com' })).toBeNull();
   });
 });

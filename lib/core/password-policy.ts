@@ -18,16 +18,30 @@ function zxcvbn(): ZxcvbnFactory {
 }
 
 /** Why `password` is refused for the account, in one sentence, or null when it may be used. */
-export function passwordProblem(password: string, account: { email?: string | null; name?: string | null } = {}): string | null {
-  if (password.length < MIN_PASSWORD_LENGTH) return `The password has ${password.length} characters; it needs at least ${MIN_PASSWORD_LENGTH}.`;
+export function passwordProblem(
+  password: string,
+  account: { email?: string | null; name?: string | null } = {},
+): string | null {
+  if (password.length < MIN_PASSWORD_LENGTH)
+    return `The password has ${password.length} characters; it needs at least ${MIN_PASSWORD_LENGTH}.`;
   if (password.length > MAX_PASSWORD_LENGTH) return `The password is longer than ${MAX_PASSWORD_LENGTH} characters.`;
   const email = account.email?.trim().toLowerCase() ?? '';
   const lower = password.toLowerCase();
   const local = email.split('@')[0] ?? '';
-  if (email !== '' && (lower === email || lower.includes(email) || (local.length >= 4 && lower.replace(/[^a-z0-9]/g, '') === local.replace(/[^a-z0-9]/g, '')))) {
+  if (
+    email !== '' &&
+    (lower === email ||
+      lower.includes(email) ||
+      (local.length >= 4 && lower.replace(/[^a-z0-9]/g, '') === local.replace(/[^a-z0-9]/g, '')))
+  ) {
     return 'The password is the account’s email address; choose something else.';
   }
-  const userInputs = [email, local, ...(account.name ? [account.name, account.name.replace(/\s+/g, ''), ...account.name.split(/\s+/)] : []), 'quorum'].filter((w) => w !== '');
+  const userInputs = [
+    email,
+    local,
+    ...(account.name ? [account.name, account.name.replace(/\s+/g, ''), ...account.name.split(/\s+/)] : []),
+    'quorum',
+  ].filter((w) => w !== '');
   const result = zxcvbn().check(password, userInputs);
   if (result.score >= MIN_PASSWORD_SCORE) return null;
   const warning = result.feedback.warning ? ` (${warningText(result.feedback.warning)})` : '';

@@ -23,15 +23,29 @@ describe('the permissions Quorum uses', () => {
     {
       denied: ['compute.instances.create'],
       uses: undefined,
-      missing: [{ permission: 'compute.instances.create', uses: ['operate'], roles: ['roles/compute.instanceAdmin.v1'] }],
+      missing: [
+        { permission: 'compute.instances.create', uses: ['operate'], roles: ['roles/compute.instanceAdmin.v1'] },
+      ],
     },
     // needed by two uses, granted by the same role in both
     {
       denied: ['compute.instances.setMetadata'],
       uses: undefined,
-      missing: [{ permission: 'compute.instances.setMetadata', uses: ['ssh', 'operate'], roles: ['roles/compute.instanceAdmin.v1'] }],
+      missing: [
+        {
+          permission: 'compute.instances.setMetadata',
+          uses: ['ssh', 'operate'],
+          roles: ['roles/compute.instanceAdmin.v1'],
+        },
+      ],
     },
-    { denied: ['iam.serviceAccounts.actAs'], uses: ['operate'], missing: [{ permission: 'iam.serviceAccounts.actAs', uses: ['operate'], roles: ['roles/iam.serviceAccountUser'] }] },
+    {
+      denied: ['iam.serviceAccounts.actAs'],
+      uses: ['operate'],
+      missing: [
+        { permission: 'iam.serviceAccounts.actAs', uses: ['operate'], roles: ['roles/iam.serviceAccountUser'] },
+      ],
+    },
     // not needed by the uses asked about
     { denied: ['compute.firewalls.create'], uses: ['observe', 'ssh', 'operate'], missing: [] },
   ] as const)('missing when $denied is denied, for $uses', ({ denied, uses, missing }) => {
@@ -41,17 +55,26 @@ describe('the permissions Quorum uses', () => {
 
   it('uses of a plan: observing always, then what its steps do', () => {
     expect(usesOfSteps([])).toEqual(['observe']);
-    expect(usesOfSteps([{ kind: 'create-instance' }, { kind: 'add-learner' }, { kind: 'add-to-target-pool' }])).toEqual(['observe', 'ssh', 'operate', 'load-balancer']);
+    expect(usesOfSteps([{ kind: 'create-instance' }, { kind: 'add-learner' }, { kind: 'add-to-target-pool' }])).toEqual(
+      ['observe', 'ssh', 'operate', 'load-balancer'],
+    );
     expect(usesOfSteps([{ kind: 'remove-member' }, { kind: 'verify' }])).toEqual(['observe', 'ssh']);
     expect(usesOfSteps([{ kind: 'create-firewall-rules' }])).toEqual(['observe', 'create']);
   });
 
   it('a refusal names each permission, what it is for and the role', () => {
     expect(permissionRefusalMessage('p', [])).toBeNull();
-    const message = permissionRefusalMessage('p', missingPermissions(quorumPermissions().filter((x) => x !== 'compute.instances.create' && x !== 'compute.targetPools.addInstance')));
+    const message = permissionRefusalMessage(
+      'p',
+      missingPermissions(
+        quorumPermissions().filter((x) => x !== 'compute.instances.create' && x !== 'compute.targetPools.addInstance'),
+      ),
+    );
     expect(message).toContain('2 permissions');
     expect(message).toContain('compute.instances.create (operate; granted by roles/compute.instanceAdmin.v1)');
-    expect(message).toContain('compute.targetPools.addInstance (load balancer; granted by roles/compute.loadBalancerAdmin)');
+    expect(message).toContain(
+      'compute.targetPools.addInstance (load balancer; granted by roles/compute.loadBalancerAdmin)',
+    );
     expect(message).toContain('nothing was changed');
   });
 });

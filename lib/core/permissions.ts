@@ -90,15 +90,24 @@ export const PERMISSIONS_BY_USE: readonly UseSpec[] = [
           'compute.regionOperations.get',
         ],
       },
-      { role: INSTANCE_ADMIN, permissions: ['compute.instances.addAccessConfig', 'compute.instances.deleteAccessConfig'] },
+      {
+        role: INSTANCE_ADMIN,
+        permissions: ['compute.instances.addAccessConfig', 'compute.instances.deleteAccessConfig'],
+      },
     ],
   },
   {
     use: 'create',
     title: 'create a cluster (sandbox only: on `gce` the wizard gives the kube-up command)',
     grants: [
-      { role: 'roles/compute.securityAdmin', permissions: ['compute.firewalls.create', 'compute.networks.updatePolicy'] },
-      { role: 'roles/compute.networkAdmin', permissions: ['compute.addresses.create', 'compute.addresses.delete', 'compute.globalOperations.get'] },
+      {
+        role: 'roles/compute.securityAdmin',
+        permissions: ['compute.firewalls.create', 'compute.networks.updatePolicy'],
+      },
+      {
+        role: 'roles/compute.networkAdmin',
+        permissions: ['compute.addresses.create', 'compute.addresses.delete', 'compute.globalOperations.get'],
+      },
     ],
   },
 ];
@@ -130,7 +139,10 @@ export type ProjectPermissions = {
 };
 
 /** The permissions of `uses` not in `granted`, each with the uses that need it and the roles that grant it. */
-export function missingPermissions(granted: Iterable<string>, uses: readonly PermissionUse[] = PERMISSION_USES): MissingPermission[] {
+export function missingPermissions(
+  granted: Iterable<string>,
+  uses: readonly PermissionUse[] = PERMISSION_USES,
+): MissingPermission[] {
   const have = new Set(granted);
   const byPermission = new Map<string, MissingPermission>();
   for (const spec of PERMISSIONS_BY_USE) {
@@ -145,7 +157,9 @@ export function missingPermissions(granted: Iterable<string>, uses: readonly Per
       }
     }
   }
-  return [...byPermission.values()].sort((a, b) => (a.permission < b.permission ? -1 : a.permission > b.permission ? 1 : 0));
+  return [...byPermission.values()].sort((a, b) =>
+    a.permission < b.permission ? -1 : a.permission > b.permission ? 1 : 0,
+  );
 }
 
 // What each step of a plan does on Compute Engine. etcd and the API server are reached through SSH, whose key
@@ -192,7 +206,9 @@ export function usesOfSteps(steps: readonly Pick<PlanStep, 'kind'>[]): Permissio
 /** The words of a refusal for the permissions a change needs and lacks; null when nothing is missing. */
 export function permissionRefusalMessage(project: string, missing: readonly MissingPermission[]): string | null {
   if (missing.length === 0) return null;
-  const lines = missing.map((m) => `${m.permission} (${m.uses.map((u) => USE_LABELS[u]).join(', ')}; granted by ${m.roles.join(' or ')})`);
+  const lines = missing.map(
+    (m) => `${m.permission} (${m.uses.map((u) => USE_LABELS[u]).join(', ')}; granted by ${m.roles.join(' or ')})`,
+  );
   return `Quorum's identity lacks ${missing.length === 1 ? 'a permission' : `${missing.length} permissions`} this change needs in project ${project}: ${lines.join('; ')}. Grant the role and try again; nothing was changed.`;
 }
 
@@ -201,6 +217,7 @@ export const TEST_IAM_PERMISSIONS_MAX = 100;
 
 export function chunksForTestIamPermissions(permissions: readonly string[]): string[][] {
   const chunks: string[][] = [];
-  for (let i = 0; i < permissions.length; i += TEST_IAM_PERMISSIONS_MAX) chunks.push(permissions.slice(i, i + TEST_IAM_PERMISSIONS_MAX));
+  for (let i = 0; i < permissions.length; i += TEST_IAM_PERMISSIONS_MAX)
+    chunks.push(permissions.slice(i, i + TEST_IAM_PERMISSIONS_MAX));
   return chunks;
 }

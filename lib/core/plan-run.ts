@@ -48,7 +48,10 @@ export const DEFAULT_LB_PROPAGATION_SECONDS = { sandbox: 20, gce: 20 * 60 } as c
 
 /** The plan's expected duration: its steps' typical times, and the load balancer's propagation where it waits for it. */
 export function estimatePlanSeconds(steps: readonly Pick<PlanStep, 'kind'>[], lbPropagationSeconds: number): number {
-  return steps.reduce((sum, s) => sum + (s.kind === 'await-cluster-address' ? lbPropagationSeconds : STEP_SECONDS[s.kind]), 0);
+  return steps.reduce(
+    (sum, s) => sum + (s.kind === 'await-cluster-address' ? lbPropagationSeconds : STEP_SECONDS[s.kind]),
+    0,
+  );
 }
 
 /** FNV-1a, 64 bits, as 16 hex digits: enough to tell two plans apart, and the same on the server and in the browser. */
@@ -61,6 +64,9 @@ function fnv1a64(text: string): string {
 }
 
 /** What the operator approved: every step with its title and params (names, zones), in order. */
-export function planFingerprint(plan: { summary: string; steps: readonly Pick<PlanStep, 'id' | 'kind' | 'title' | 'params'>[] }): string {
+export function planFingerprint(plan: {
+  summary: string;
+  steps: readonly Pick<PlanStep, 'id' | 'kind' | 'title' | 'params'>[];
+}): string {
   return fnv1a64(JSON.stringify([plan.summary, plan.steps.map((s) => [s.id, s.kind, s.title, s.params])]));
 }

@@ -46,7 +46,15 @@
 import { describeReplicaHealth, type Assessment } from './assessment';
 import type { DomainErrorCode } from './errors';
 import { LEARNER_MIN_VERSION, lowestEtcdVersion, supportsLearners } from './etcd-version';
-import { votersOf, layoutOf, replicasPerZone, toleranceOf, type Layout, type LayoutReplica, type Tolerance } from './layout';
+import {
+  votersOf,
+  layoutOf,
+  replicasPerZone,
+  toleranceOf,
+  type Layout,
+  type LayoutReplica,
+  type Tolerance,
+} from './layout';
 import { faultTolerance, quorumOf } from './quorum';
 import { isReplicaName, regionOfZone, type Topology } from './topology';
 import { formatDuration, listOf } from './format';
@@ -55,7 +63,15 @@ import { DEFAULT_LB_PROPAGATION_SECONDS, estimatePlanSeconds, planFingerprint, S
 
 // --- Intents ------------------------------------------------------------------------------------------------
 
-export const INTENT_KINDS = ['add-replica', 'remove-replica', 'replace-replica', 'restart-replica', 'rebalance', 'scale', 'create-cluster'] as const;
+export const INTENT_KINDS = [
+  'add-replica',
+  'remove-replica',
+  'replace-replica',
+  'restart-replica',
+  'rebalance',
+  'scale',
+  'create-cluster',
+] as const;
 export type IntentKind = (typeof INTENT_KINDS)[number];
 
 export type AddReplicaIntent = { kind: 'add-replica'; zone: string };
@@ -88,9 +104,17 @@ export type RebalanceIntent = { kind: 'rebalance'; zone?: string; name?: string 
  * rejoins from its own disk: no membership change, so no snapshot gate. Which of the two follows from the VM's state.
  */
 export type RestartReplicaIntent = { kind: 'restart-replica'; name: string };
-export type Intent = AddReplicaIntent | RemoveReplicaIntent | ReplaceReplicaIntent | RestartReplicaIntent | RebalanceIntent | ScaleIntent | CreateClusterIntent;
+export type Intent =
+  | AddReplicaIntent
+  | RemoveReplicaIntent
+  | ReplaceReplicaIntent
+  | RestartReplicaIntent
+  | RebalanceIntent
+  | ScaleIntent
+  | CreateClusterIntent;
 /** Intents that change an existing cluster, and so need its topology. */
-export type ClusterIntent = AddReplicaIntent | RemoveReplicaIntent | ReplaceReplicaIntent | RestartReplicaIntent | RebalanceIntent | ScaleIntent;
+export type ClusterIntent =
+  AddReplicaIntent | RemoveReplicaIntent | ReplaceReplicaIntent | RestartReplicaIntent | RebalanceIntent | ScaleIntent;
 
 /** Bounds of a scale target: one replica, up to seven (etcd's recommended maximum cluster size). */
 export const MIN_REPLICAS = 1;
@@ -153,7 +177,12 @@ export type PlanStep = {
   transient?: string;
 };
 
-export const PLAN_WARNING_CODES = ['ZoneShared', 'EvenReplicaCount', 'ZoneToleranceReduced', 'ClusterAddressUnreachable'] as const;
+export const PLAN_WARNING_CODES = [
+  'ZoneShared',
+  'EvenReplicaCount',
+  'ZoneToleranceReduced',
+  'ClusterAddressUnreachable',
+] as const;
 export type PlanWarningCode = (typeof PLAN_WARNING_CODES)[number];
 export type PlanWarning = { code: PlanWarningCode; message: string };
 
@@ -180,7 +209,8 @@ export type Plan = {
 export type Refusal = { code: DomainErrorCode; message: string };
 export type PlanResult = { ok: true; plan: Plan } | { ok: false; refusal: Refusal };
 /** A plan before its dry run and run facts are added (the plan functions below); planOperation adds them. */
-type Draft = { ok: true; plan: Omit<Plan, 'calls' | 'newNames' | 'fingerprint' | 'etaSeconds'> } | { ok: false; refusal: Refusal };
+type Draft =
+  { ok: true; plan: Omit<Plan, 'calls' | 'newNames' | 'fingerprint' | 'etaSeconds'> } | { ok: false; refusal: Refusal };
 
 export type PlanInput =
   | {
@@ -194,9 +224,19 @@ export type PlanInput =
       /** How long a new forwarding rule takes to forward (QUORUM_LB_PROPAGATION_SECONDS): the ETA and its warning. */
       lbPropagationSeconds?: number;
     }
-  | { topology: null; assessment?: null; intent: CreateClusterIntent; operationInProgress?: boolean; regionZones?: string[]; project?: string };
+  | {
+      topology: null;
+      assessment?: null;
+      intent: CreateClusterIntent;
+      operationInProgress?: boolean;
+      regionZones?: string[];
+      project?: string;
+    };
 
-const refuse = (code: DomainErrorCode, message: string): { ok: false; refusal: Refusal } => ({ ok: false, refusal: { code, message } });
+const refuse = (code: DomainErrorCode, message: string): { ok: false; refusal: Refusal } => ({
+  ok: false,
+  refusal: { code, message },
+});
 
 // --- Entry point ---------------------------------------------------------------------------------------------
 
@@ -204,7 +244,10 @@ export function planOperation(input: PlanInput): PlanResult {
   if (input.topology === null) return planCreateCluster(input);
   const { topology: t, assessment: a, intent } = input;
   if (input.operationInProgress) {
-    return refuse('OperationInProgress', `Another operation is running on ${t.cluster.masterName}; wait for it to finish or cancel it first.`);
+    return refuse(
+      'OperationInProgress',
+      `Another operation is running on ${t.cluster.masterName}; wait for it to finish or cancel it first.`,
+    );
   }
   const layout = layoutOf(t, a);
   const ctx: Ctx = {
@@ -239,8 +282,17 @@ export function planOperation(input: PlanInput): PlanResult {
   return { ok: true, plan: withRunFacts(plan, ctx.newNames.slice(0, ctx.namesUsed), lbSeconds) };
 }
 
-function withRunFacts(plan: Omit<Plan, 'newNames' | 'fingerprint' | 'etaSeconds'>, newNames: string[], lbSeconds: number): Plan {
-  return { ...plan, newNames, fingerprint: planFingerprint(plan), etaSeconds: estimatePlanSeconds(plan.steps, lbSeconds) };
+function withRunFacts(
+  plan: Omit<Plan, 'newNames' | 'fingerprint' | 'etaSeconds'>,
+  newNames: string[],
+  lbSeconds: number,
+): Plan {
+  return {
+    ...plan,
+    newNames,
+    fingerprint: planFingerprint(plan),
+    etaSeconds: estimatePlanSeconds(plan.steps, lbSeconds),
+  };
 }
 
 function planIntent(ctx: Ctx, layout: Layout, intent: ClusterIntent): Draft {
@@ -289,7 +341,10 @@ function checkNewNames(ctx: Ctx, layout: Layout): PlanResult | null {
   for (const name of ctx.newNames) {
     const suffix = name.slice(ctx.masterName.length + 1);
     if (!isReplicaName(ctx.masterName, name) || !NAME_SUFFIX.test(suffix) || !name.startsWith(`${ctx.masterName}-`)) {
-      return refuse('InvalidInput', `${name} is not a replica name of ${ctx.masterName}: expected ${ctx.masterName}- and three characters a-z or 0-9.`);
+      return refuse(
+        'InvalidInput',
+        `${name} is not a replica name of ${ctx.masterName}: expected ${ctx.masterName}- and three characters a-z or 0-9.`,
+      );
     }
     if (seen.has(name)) return refuse('InvalidInput', `${name} is already taken; pick another name.`);
     seen.add(name);
@@ -310,7 +365,15 @@ function nextName(ctx: Ctx): { name: string; pending: boolean } {
 const TRANSIENT_TWO =
   'Two voters for now: consensus needs both, so losing either stops the control plane until the next membership change.';
 
-function pushStep(ctx: Ctx, op: string, zone: string, kind: StepKind, title: string, params: StepParams, layoutAfter: Layout): void {
+function pushStep(
+  ctx: Ctx,
+  op: string,
+  zone: string,
+  kind: StepKind,
+  title: string,
+  params: StepParams,
+  layoutAfter: Layout,
+): void {
   const toleranceAfter = toleranceOf(layoutAfter);
   const step: PlanStep = { id: `${ctx.prefix}${op}:${zone}:${kind}`, kind, title, params, layoutAfter, toleranceAfter };
   if (toleranceAfter.voters === 2) step.transient = TRANSIENT_TWO;
@@ -327,7 +390,11 @@ function pushSnapshot(ctx: Ctx, op: 'add' | 'remove', zone: string, layout: Layo
     override === null
       ? `Take and verify etcd snapshots (main and events) before the membership changes`
       : `Take and verify etcd snapshots (main and events); go on without them if they fail (backup gate overridden: ${override})`;
-  const params: StepParams = { zone, ...(exclude !== null ? { exclude } : {}), ...(override !== null ? { gateOverridden: true, overrideReason: override } : {}) };
+  const params: StepParams = {
+    zone,
+    ...(exclude !== null ? { exclude } : {}),
+    ...(override !== null ? { gateOverridden: true, overrideReason: override } : {}),
+  };
   pushStep(ctx, op, zone, 'snapshot-etcd', title, params, layout);
 }
 
@@ -372,7 +439,10 @@ function partitionRefusal(a: Assessment): PlanResult | null {
   const cut = (['main', 'events'] as const).flatMap((c) => a.connectivity[c]?.cutPairs ?? []);
   if (cut.length === 0) return null;
   const zones = a.connectivity.main?.cutZones ?? [];
-  const where = zones.length > 0 ? `zones ${listOf(zones.map(([x, y]) => `${x} and ${y}`))} cannot reach each other` : `${listOf(cut.map(([x, y]) => `${x} and ${y}`))} cannot reach each other`;
+  const where =
+    zones.length > 0
+      ? `zones ${listOf(zones.map(([x, y]) => `${x} and ${y}`))} cannot reach each other`
+      : `${listOf(cut.map(([x, y]) => `${x} and ${y}`))} cannot reach each other`;
   return refuse(
     'NetworkPartition',
     `etcd reports a partition: ${where}, although every member answers Quorum. A membership change now would be counted on links that are not there, and no replacement mends a network: fix the path between them first (VPC routes, firewall rules for tcp:2380-2381 between the masters), then plan again.`,
@@ -468,7 +538,10 @@ function unreachableZones(ctx: Ctx): Set<string> {
 
 function unavailableZone(ctx: Ctx, zone: string): PlanResult | null {
   if (!unreachableZones(ctx).has(zone)) return null;
-  return refuse('ZoneUnavailable', `${zone} is unreachable now (a zone outage), so no new replica can be created there; pick another zone, or wait until it is back.`);
+  return refuse(
+    'ZoneUnavailable',
+    `${zone} is unreachable now (a zone outage), so no new replica can be created there; pick another zone, or wait until it is back.`,
+  );
 }
 
 function twoReplicaRefusal(current: number, target: number): PlanResult {
@@ -476,7 +549,10 @@ function twoReplicaRefusal(current: number, target: number): PlanResult {
     current < target
       ? 'Scale from 1 to 3 replicas instead: one plan that adds two replicas, with two voters only between the two adds.'
       : 'Scale from 3 to 1 replica instead, or keep three: two replicas are less available than one, because consensus needs both.';
-  return refuse('TwoReplicaLayout', `This would leave the cluster with two replicas, and consensus needs both of them. ${offer}`);
+  return refuse(
+    'TwoReplicaLayout',
+    `This would leave the cluster with two replicas, and consensus needs both of them. ${offer}`,
+  );
 }
 
 // --- Add -------------------------------------------------------------------------------------------------------
@@ -498,7 +574,11 @@ function planAdds(ctx: Ctx, start: Layout, intent: Intent, zones: string[]): Dra
     const bad = outsideRegion(start, zone) ?? unavailableZone(ctx, zone);
     if (bad) return bad;
   }
-  if (start.replicas.length === 0) return refuse('NotFound', `${ctx.masterName} has no replica to copy the configuration from; create the cluster instead.`);
+  if (start.replicas.length === 0)
+    return refuse(
+      'NotFound',
+      `${ctx.masterName} has no replica to copy the configuration from; create the cluster instead.`,
+    );
   const old = tooOldForLearners(ctx);
   if (old) return old;
   const target = start.replicas.length + zones.length;
@@ -525,7 +605,10 @@ function planAdds(ctx: Ctx, start: Layout, intent: Intent, zones: string[]): Dra
     intent.kind === 'add-replica'
       ? `Add a replica in ${zones[0] ?? ''}`
       : `Scale from ${start.replicas.length} to ${target} replicas: add in ${listOf(zones)}`;
-  return { ok: true, plan: { intent, summary, steps: ctx.steps, before, after, warnings, kubeUpCommand: commands.join(' && ') } };
+  return {
+    ok: true,
+    plan: { intent, summary, steps: ctx.steps, before, after, warnings, kubeUpCommand: commands.join(' && ') },
+  };
 }
 
 function sharedZoneWarning(layout: Layout, zone: string): PlanWarning | null {
@@ -555,12 +638,24 @@ function appendAdd(ctx: Ctx, start: Layout, zone: string): Layout {
     // The static IP sits on the first replica (kube-up's single master); the pool takes every replica there is.
     const first = start.replicas[0]?.name ?? master;
     const members = start.replicas.map((r) => r.name);
-    step('move-first-replica-to-ephemeral-ip', `Move ${first} to an ephemeral external IP, freeing the static IP`, { zone, name: first });
-    step('create-target-pool', `Create target pool ${master} with ${listOf(members)}`, { zone, targetPool: master, instances: members.join(',') });
-    step('create-forwarding-rule', `Create forwarding rule ${master} on the static IP, port 443`, { zone, forwardingRule: master, port: 443 }, {
-      ...layout,
-      loadBalancer: true,
+    step('move-first-replica-to-ephemeral-ip', `Move ${first} to an ephemeral external IP, freeing the static IP`, {
+      zone,
+      name: first,
     });
+    step('create-target-pool', `Create target pool ${master} with ${listOf(members)}`, {
+      zone,
+      targetPool: master,
+      instances: members.join(','),
+    });
+    step(
+      'create-forwarding-rule',
+      `Create forwarding rule ${master} on the static IP, port 443`,
+      { zone, forwardingRule: master, port: 443 },
+      {
+        ...layout,
+        loadBalancer: true,
+      },
+    );
     step('await-cluster-address', 'Wait until the cluster address answers through the load balancer', { zone });
   }
   const { name, pending } = nextName(ctx);
@@ -569,12 +664,26 @@ function appendAdd(ctx: Ctx, start: Layout, zone: string): Layout {
   step('issue-certificates', `Issue etcd peer, etcd-apiserver and API server certificates for ${name}`, named);
   const learner: LayoutReplica = { name, zone, role: 'learner', healthy: false };
   if (!needsLb) pushSnapshot(ctx, 'add', zone, layout, null);
-  step('add-learner', `Add ${name} as a learner in etcd main and events`, named, { ...layout, replicas: [...layout.replicas, learner] });
+  step('add-learner', `Add ${name} as a learner in etcd main and events`, named, {
+    ...layout,
+    replicas: [...layout.replicas, learner],
+  });
   step('create-disk', `Create the data disk ${name}-pd in ${zone}`, { ...named, disk: `${name}-pd` });
   step('create-instance', `Create the instance ${name} in ${zone}`, named);
-  if (layout.loadBalancer) step('add-to-target-pool', `Add ${name} to target pool ${master}`, { ...named, targetPool: master });
-  step('await-learner-catch-up', `Wait until ${name} has caught up with the leader`, named, withReplica(layout, name, { healthy: true }));
-  step('promote-learner', `Promote ${name} to a voter in etcd main and events`, named, withReplica(layout, name, { role: 'voter' }));
+  if (layout.loadBalancer)
+    step('add-to-target-pool', `Add ${name} to target pool ${master}`, { ...named, targetPool: master });
+  step(
+    'await-learner-catch-up',
+    `Wait until ${name} has caught up with the leader`,
+    named,
+    withReplica(layout, name, { healthy: true }),
+  );
+  step(
+    'promote-learner',
+    `Promote ${name} to a voter in etcd main and events`,
+    named,
+    withReplica(layout, name, { role: 'voter' }),
+  );
   step('await-api-server', `Wait until the API server of ${name} is ready`, named);
   step('verify', `Check that ${name} is a healthy voter and the member lists match the replicas`, named);
   return layout;
@@ -589,12 +698,17 @@ function withReplica(layout: Layout, name: string, patch: Partial<LayoutReplica>
 /** Which replica of `candidates` goes first: an unhealthy one, then one that does not lead etcd main, then by name. */
 function pickForRemoval(candidates: readonly LayoutReplica[], leader: string | null): LayoutReplica | null {
   const rank = (r: LayoutReplica) => (r.healthy ? 2 : 0) + (r.name === leader ? 1 : 0);
-  return [...candidates].sort((x, y) => rank(x) - rank(y) || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))[0] ?? null;
+  return (
+    [...candidates].sort((x, y) => rank(x) - rank(y) || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))[0] ?? null
+  );
 }
 
 function removalRefusal(layout: Layout, victim: LayoutReplica): PlanResult | null {
   if (layout.replicas.length <= 1) {
-    return refuse('LastReplica', `${victim.name} is the cluster's only replica; removing it would delete the control plane (delete the cluster with kube-down instead).`);
+    return refuse(
+      'LastReplica',
+      `${victim.name} is the cluster's only replica; removing it would delete the control plane (delete the cluster with kube-down instead).`,
+    );
   }
   const now = toleranceOf(layout);
   if (!now.hasQuorum) {
@@ -628,7 +742,9 @@ function planRemove(ctx: Ctx, start: Layout, intent: RemoveReplicaIntent): Draft
       const elsewhere = start.replicas.find((r) => r.name === intent.name);
       return refuse(
         'NotFound',
-        elsewhere ? `${intent.name} runs in ${elsewhere.zone}, not in ${intent.zone}.` : `${intent.name} is not a replica of ${ctx.masterName} in ${intent.zone}.`,
+        elsewhere
+          ? `${intent.name} runs in ${elsewhere.zone}, not in ${intent.zone}.`
+          : `${intent.name} is not a replica of ${ctx.masterName} in ${intent.zone}.`,
       );
     }
   } else {
@@ -665,33 +781,61 @@ function planRestart(ctx: Ctx, start: Layout, intent: RestartReplicaIntent): Dra
   if (!victim || !replica) return refuse('NotFound', `${intent.name} is not a replica of ${ctx.masterName}.`);
   const blocked = noAccessOf(ctx, victim.name);
   if (blocked !== null) {
-    return refuse('NoAccess', `Quorum cannot get into ${victim.name} over SSH (${blocked}), so it does not know that ${victim.name} has failed and will not restart it: fix Quorum's access first (see the cluster's findings).`);
+    return refuse(
+      'NoAccess',
+      `Quorum cannot get into ${victim.name} over SSH (${blocked}), so it does not know that ${victim.name} has failed and will not restart it: fix Quorum's access first (see the cluster's findings).`,
+    );
   }
   if (unreachableZones(ctx).has(victim.zone)) {
-    return refuse('ZoneUnavailable', `${victim.zone} is unreachable: a restart of ${victim.name} cannot reach it, and it would come back behind the same outage. Replace it in another zone instead.`);
+    return refuse(
+      'ZoneUnavailable',
+      `${victim.zone} is unreachable: a restart of ${victim.name} cannot reach it, and it would come back behind the same outage. Replace it in another zone instead.`,
+    );
   }
   // Its member must be there to rejoin: a replica that is no voter has nothing on its disk to come back with.
-  if (victim.role !== 'voter' || ctx.a.findings.some((f) => f.code === 'VmWithoutMember' && f.subject === victim.name)) {
-    return refuse('NotFound', `${victim.name} is not a voting member of etcd, so restarting it brings nothing back: replace it instead.`);
+  if (
+    victim.role !== 'voter' ||
+    ctx.a.findings.some((f) => f.code === 'VmWithoutMember' && f.subject === victim.name)
+  ) {
+    return refuse(
+      'NotFound',
+      `${victim.name} is not a voting member of etcd, so restarting it brings nothing back: replace it instead.`,
+    );
   }
   const health = describeReplicaHealth(replica).health;
   let action: 'start' | 'reset';
   if (STARTABLE.has(replica.vmStatus)) action = 'start';
   else if (replica.vmStatus === 'RUNNING') {
-    if (health === 'healthy') return refuse('QuorumAtRisk', `${victim.name} is healthy: restarting it would take a working voter away for nothing.`);
+    if (health === 'healthy')
+      return refuse(
+        'QuorumAtRisk',
+        `${victim.name} is healthy: restarting it would take a working voter away for nothing.`,
+      );
     action = 'reset';
   } else {
-    return refuse('ProviderUnavailable', `${victim.name} is ${replica.vmStatus}: it can be started once it is TERMINATED, or reset while RUNNING; wait for it, or replace it.`);
+    return refuse(
+      'ProviderUnavailable',
+      `${victim.name} is ${replica.vmStatus}: it can be started once it is TERMINATED, or reset while RUNNING; wait for it, or replace it.`,
+    );
   }
   // Its voter is already down, so the restart costs no tolerance; a voter that still answers (only its API server is
   // down) would be taken away for the reset: refused when the others could not keep quorum without it.
   const before = toleranceOf(start);
   const voterUp = replica.vmStatus === 'RUNNING' && replica.etcd.main.ok && replica.etcd.events.ok;
   if (voterUp && ctx.a.canLoseReplicas < 1) {
-    return refuse('QuorumAtRisk', `Resetting ${victim.name} would take down a voter etcd needs for its quorum now (the cluster can lose 0 replicas); bring the other replicas back first.`);
+    return refuse(
+      'QuorumAtRisk',
+      `Resetting ${victim.name} would take down a voter etcd needs for its quorum now (the cluster can lose 0 replicas); bring the other replicas back first.`,
+    );
   }
-  const during: Layout = { ...start, replicas: start.replicas.map((r) => (r.name === victim.name ? { ...r, healthy: false } : r)) };
-  const after: Layout = { ...start, replicas: start.replicas.map((r) => (r.name === victim.name ? { ...r, healthy: true } : r)) };
+  const during: Layout = {
+    ...start,
+    replicas: start.replicas.map((r) => (r.name === victim.name ? { ...r, healthy: false } : r)),
+  };
+  const after: Layout = {
+    ...start,
+    replicas: start.replicas.map((r) => (r.name === victim.name ? { ...r, healthy: true } : r)),
+  };
   const params = { name: victim.name, zone: victim.zone, action };
   pushStep(
     ctx,
@@ -704,14 +848,33 @@ function planRestart(ctx: Ctx, start: Layout, intent: RestartReplicaIntent): Dra
     params,
     during,
   );
-  pushStep(ctx, 'restart', victim.zone, 'await-replica-rejoined', `Wait until etcd main and events on ${victim.name} answer as the same members, caught up with the leader, and its API server is ready`, params, after);
-  pushStep(ctx, 'restart', victim.zone, 'verify', `Check that ${victim.name} is a healthy voter again and the member lists match the replicas`, params, after);
+  pushStep(
+    ctx,
+    'restart',
+    victim.zone,
+    'await-replica-rejoined',
+    `Wait until etcd main and events on ${victim.name} answer as the same members, caught up with the leader, and its API server is ready`,
+    params,
+    after,
+  );
+  pushStep(
+    ctx,
+    'restart',
+    victim.zone,
+    'verify',
+    `Check that ${victim.name} is a healthy voter again and the member lists match the replicas`,
+    params,
+    after,
+  );
   const project = ctx.t.cluster.project;
   return {
     ok: true,
     plan: {
       intent,
-      summary: action === 'start' ? `Start ${victim.name} in ${victim.zone}; it rejoins etcd as the same member` : `Reset ${victim.name} in ${victim.zone}; it rejoins etcd as the same member`,
+      summary:
+        action === 'start'
+          ? `Start ${victim.name} in ${victim.zone}; it rejoins etcd as the same member`
+          : `Reset ${victim.name} in ${victim.zone}; it rejoins etcd as the same member`,
       steps: ctx.steps,
       before,
       after: toleranceOf(after),
@@ -737,7 +900,10 @@ function appendRemove(ctx: Ctx, start: Layout, victim: LayoutReplica, picked: bo
   };
   const master = ctx.masterName;
   const p = { zone, name: victim.name };
-  step('resolve-replica', picked ? `Remove ${victim.name}, picked in ${zone}` : `Remove ${victim.name} in ${zone}`, { ...p, picked });
+  step('resolve-replica', picked ? `Remove ${victim.name}, picked in ${zone}` : `Remove ${victim.name} in ${zone}`, {
+    ...p,
+    picked,
+  });
   step(
     'move-leadership',
     victim.healthy
@@ -750,13 +916,22 @@ function appendRemove(ctx: Ctx, start: Layout, victim: LayoutReplica, picked: bo
     ...layout,
     replicas: layout.replicas.filter((r) => r.name !== victim.name),
   });
-  if (start.loadBalancer) step('remove-from-target-pool', `Remove ${victim.name} from target pool ${master}`, { ...p, targetPool: master });
+  if (start.loadBalancer)
+    step('remove-from-target-pool', `Remove ${victim.name} from target pool ${master}`, { ...p, targetPool: master });
   step('delete-instance', `Delete the instance ${victim.name}`, p);
   step('delete-disk', `Delete the data disk ${victim.name}-pd`, { ...p, disk: `${victim.name}-pd` });
   const last = layout.replicas.length === 1 ? layout.replicas[0] : undefined;
   if (last && start.loadBalancer) {
-    step('delete-forwarding-rule', `Delete forwarding rule ${master}, freeing the static IP`, { ...p, forwardingRule: master }, { ...layout, loadBalancer: false });
-    step('return-static-ip-to-last-replica', `Give the static IP back to ${last.name}`, { ...p, lastReplica: last.name });
+    step(
+      'delete-forwarding-rule',
+      `Delete forwarding rule ${master}, freeing the static IP`,
+      { ...p, forwardingRule: master },
+      { ...layout, loadBalancer: false },
+    );
+    step('return-static-ip-to-last-replica', `Give the static IP back to ${last.name}`, {
+      ...p,
+      lastReplica: last.name,
+    });
     step('delete-target-pool', `Delete target pool ${master}`, { ...p, targetPool: master });
   }
   step('verify', `Check that ${victim.name} is gone and the member lists match the replicas`, p);
@@ -771,20 +946,32 @@ function planReplace(ctx: Ctx, start: Layout, intent: ReplaceReplicaIntent): Dra
   // No access is Quorum's own problem, not the replica's: replacing a replica that may be fine is not a fix.
   const blocked = noAccessOf(ctx, victim.name);
   if (blocked !== null) {
-    return refuse('NoAccess', `Quorum cannot get into ${victim.name} over SSH (${blocked}), so it does not know that ${victim.name} has failed and will not replace it: fix Quorum's access first (see the cluster's findings).`);
+    return refuse(
+      'NoAccess',
+      `Quorum cannot get into ${victim.name} over SSH (${blocked}), so it does not know that ${victim.name} has failed and will not replace it: fix Quorum's access first (see the cluster's findings).`,
+    );
   }
   if (intent.zone !== undefined) {
     const bad = outsideRegion(start, intent.zone) ?? unavailableZone(ctx, intent.zone);
     if (bad) return bad;
   } else if (outsideRegion(start, victim.zone)) {
-    return refuse('ZoneOutsideRegion', `${victim.name} runs in ${victim.zone}, outside the cluster's region ${start.region}, so its replacement cannot go there: add a replica in the region, then remove ${victim.name}.`);
+    return refuse(
+      'ZoneOutsideRegion',
+      `${victim.name} runs in ${victim.zone}, outside the cluster's region ${start.region}, so its replacement cannot go there: add a replica in the region, then remove ${victim.name}.`,
+    );
   }
   if (votersOf(start).length === 2 && victim.role === 'voter') {
-    return refuse('TwoReplicaLayout', `The cluster would stay at two replicas, and consensus needs both of them. Scale from 1 to 3 replicas instead, after removing ${victim.name}.`);
+    return refuse(
+      'TwoReplicaLayout',
+      `The cluster would stay at two replicas, and consensus needs both of them. Scale from 1 to 3 replicas instead, after removing ${victim.name}.`,
+    );
   }
   // A leftover learner next to a single voter: its replacement would join as the second voter.
   if (votersOf(start).length === 1 && victim.role === 'learner') {
-    return refuse('TwoReplicaLayout', `Replacing the learner ${victim.name} would leave two voters, and consensus needs both of them. Remove ${victim.name}, then scale from 1 to 3 replicas.`);
+    return refuse(
+      'TwoReplicaLayout',
+      `Replacing the learner ${victim.name} would leave two voters, and consensus needs both of them. Remove ${victim.name}, then scale from 1 to 3 replicas.`,
+    );
   }
   // The replacement joins as a learner, and etcd takes one at a time; the victim itself may be a stuck learner.
   const pending = learnerRefusal({ ...start, replicas: start.replicas.filter((r) => r.name !== victim.name) });
@@ -797,16 +984,27 @@ function planReplace(ctx: Ctx, start: Layout, intent: ReplaceReplicaIntent): Dra
   if (unhealthy) return unhealthy;
   const down = unreachableZones(ctx);
   const zone = intent.zone ?? (down.has(victim.zone) ? zoneForAdd(mid, down) : victim.zone);
-  if (zone === null) return refuse('ZoneUnavailable', `Every zone of ${start.region} is unreachable now; no replacement can be created.`);
+  if (zone === null)
+    return refuse(
+      'ZoneUnavailable',
+      `Every zone of ${start.region} is unreachable now; no replacement can be created.`,
+    );
   ctx.prefix = '2.';
   const end = appendAdd(ctx, mid, zone);
   const after = toleranceOf(end);
   const warnings: PlanWarning[] = [];
   if (zone !== victim.zone) {
     // What the same replacement in the failed replica's zone would have kept, had that zone been available.
-    const inPlace = toleranceOf({ ...end, replicas: end.replicas.map((r) => (r.zone === zone && !mid.replicas.some((m) => m.name === r.name) ? { ...r, zone: victim.zone } : r)) });
+    const inPlace = toleranceOf({
+      ...end,
+      replicas: end.replicas.map((r) =>
+        r.zone === zone && !mid.replicas.some((m) => m.name === r.name) ? { ...r, zone: victim.zone } : r,
+      ),
+    });
     const sharing = mid.replicas.filter((r) => r.zone === zone).map((r) => r.name);
-    const why = down.has(victim.zone) ? `because ${victim.zone} is unreachable` : `instead of its own zone ${victim.zone}`;
+    const why = down.has(victim.zone)
+      ? `because ${victim.zone} is unreachable`
+      : `instead of its own zone ${victim.zone}`;
     if (after.canLoseZones < inPlace.canLoseZones) {
       const rebalance = ` When ${victim.zone} is ${down.has(victim.zone) ? 'back' : 'free'}, rebalance (the cluster page offers it): add a replica there, then remove one of the pair.`;
       warnings.push({
@@ -838,22 +1036,33 @@ function planReplace(ctx: Ctx, start: Layout, intent: ReplaceReplicaIntent): Dra
 function planRebalance(ctx: Ctx, start: Layout, intent: RebalanceIntent): Draft {
   const counts = replicasPerZone(start);
   const crowded = [...counts.entries()].filter(([, n]) => n >= 2).sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1));
-  if (crowded.length === 0) return refuse('InvalidInput', `No zone runs more than one replica of ${ctx.masterName}; there is nothing to rebalance.`);
+  if (crowded.length === 0)
+    return refuse(
+      'InvalidInput',
+      `No zone runs more than one replica of ${ctx.masterName}; there is nothing to rebalance.`,
+    );
   if (votersOf(start).length === 2) return twoReplicaRefusal(2, 2);
   const down = unreachableZones(ctx);
   let zone: string;
   if (intent.zone !== undefined) {
     const bad = outsideRegion(start, intent.zone) ?? unavailableZone(ctx, intent.zone);
     if (bad) return bad;
-    if ((counts.get(intent.zone) ?? 0) > 0) return refuse('InvalidInput', `${intent.zone} already runs a replica; rebalance into a zone that has none.`);
+    if ((counts.get(intent.zone) ?? 0) > 0)
+      return refuse('InvalidInput', `${intent.zone} already runs a replica; rebalance into a zone that has none.`);
     zone = intent.zone;
   } else {
     const free = start.regionZones.filter((z) => (counts.get(z) ?? 0) === 0);
     const reachable = free.find((z) => !down.has(z));
     if (reachable === undefined) {
       return free.length > 0
-        ? refuse('ZoneUnavailable', `${listOf(free)} ${free.length === 1 ? 'is' : 'are'} still unreachable; rebalance when ${free.length === 1 ? 'it is' : 'one is'} back.`)
-        : refuse('InvalidInput', `Every zone of ${start.region} already runs a replica, so no replica can move to a free zone.`);
+        ? refuse(
+            'ZoneUnavailable',
+            `${listOf(free)} ${free.length === 1 ? 'is' : 'are'} still unreachable; rebalance when ${free.length === 1 ? 'it is' : 'one is'} back.`,
+          )
+        : refuse(
+            'InvalidInput',
+            `Every zone of ${start.region} already runs a replica, so no replica can move to a free zone.`,
+          );
     }
     zone = reachable;
   }
@@ -861,10 +1070,17 @@ function planRebalance(ctx: Ctx, start: Layout, intent: RebalanceIntent): Draft 
   if (intent.name !== undefined) {
     victim = start.replicas.find((r) => r.name === intent.name) ?? null;
     if (!victim) return refuse('NotFound', `${intent.name} is not a replica of ${ctx.masterName}.`);
-    if ((counts.get(victim.zone) ?? 0) < 2) return refuse('InvalidInput', `${victim.name} is alone in ${victim.zone}; rebalance removes one of the replicas that share a zone.`);
+    if ((counts.get(victim.zone) ?? 0) < 2)
+      return refuse(
+        'InvalidInput',
+        `${victim.name} is alone in ${victim.zone}; rebalance removes one of the replicas that share a zone.`,
+      );
   } else {
     const from = crowded[0]?.[0] ?? '';
-    victim = pickForRemoval(start.replicas.filter((r) => r.zone === from), ctx.leader);
+    victim = pickForRemoval(
+      start.replicas.filter((r) => r.zone === from),
+      ctx.leader,
+    );
   }
   if (!victim) return refuse('NotFound', `No replica to move.`);
   ctx.prefix = '1.';
@@ -905,7 +1121,10 @@ function zoneForRemoval(layout: Layout, leader: string | null): string | null {
   const zones = [...byZone.entries()].map(([z, rs]) => key(z, rs));
   zones.sort(
     (x, y) =>
-      y.n - x.n || Number(y.unhealthy) - Number(x.unhealthy) || Number(x.leader) - Number(y.leader) || (x.zone < y.zone ? -1 : x.zone > y.zone ? 1 : 0),
+      y.n - x.n ||
+      Number(y.unhealthy) - Number(x.unhealthy) ||
+      Number(x.leader) - Number(y.leader) ||
+      (x.zone < y.zone ? -1 : x.zone > y.zone ? 1 : 0),
   );
   return zones[0]?.zone ?? null;
 }
@@ -914,12 +1133,18 @@ function planScale(ctx: Ctx, start: Layout, intent: ScaleIntent): Draft {
   const current = start.replicas.length;
   const target = intent.replicas;
   if (!Number.isInteger(target) || target < MIN_REPLICAS || target > MAX_REPLICAS) {
-    return refuse('InvalidInput', `A cluster runs ${MIN_REPLICAS} to ${MAX_REPLICAS} replicas; ${target} is outside that range.`);
+    return refuse(
+      'InvalidInput',
+      `A cluster runs ${MIN_REPLICAS} to ${MAX_REPLICAS} replicas; ${target} is outside that range.`,
+    );
   }
   if (target === current) return refuse('InvalidInput', `The cluster already runs ${plural(current, 'replica')}.`);
   const delta = Math.abs(target - current);
   if (intent.zones !== undefined && intent.zones.length !== delta) {
-    return refuse('InvalidInput', `Scaling from ${current} to ${target} ${target > current ? 'adds' : 'removes'} ${plural(delta, 'replica')}, so give ${delta} zone${delta === 1 ? '' : 's'}, not ${intent.zones.length}.`);
+    return refuse(
+      'InvalidInput',
+      `Scaling from ${current} to ${target} ${target > current ? 'adds' : 'removes'} ${plural(delta, 'replica')}, so give ${delta} zone${delta === 1 ? '' : 's'}, not ${intent.zones.length}.`,
+    );
   }
   if (target === 2) return twoReplicaRefusal(current, target);
   // The target counts replicas; a learner left by an unfinished add would make it miscount voters.
@@ -950,7 +1175,11 @@ function planScale(ctx: Ctx, start: Layout, intent: ScaleIntent): Draft {
     const zone = intent.zones?.[i] ?? zoneForRemoval(layout, ctx.leader);
     const inZone = zone === null ? [] : layout.replicas.filter((r) => r.zone === zone);
     const victim = pickForRemoval(inZone, ctx.leader);
-    if (zone === null || !victim) return refuse('NotFound', `No replica ${removed.length > 0 ? 'is left ' : 'runs '}in ${zone ?? start.region} to remove.`);
+    if (zone === null || !victim)
+      return refuse(
+        'NotFound',
+        `No replica ${removed.length > 0 ? 'is left ' : 'runs '}in ${zone ?? start.region} to remove.`,
+      );
     const bad = removalRefusal(layout, victim);
     if (bad) return bad;
     ctx.prefix = `${i + 1}.`;
@@ -993,10 +1222,14 @@ export function planCreateCluster(input: {
 }): PlanResult {
   const { intent } = input;
   const { masterName, zone } = intent;
-  if (input.operationInProgress) return refuse('OperationInProgress', `Another operation is running on ${masterName}; wait for it to finish first.`);
+  if (input.operationInProgress)
+    return refuse('OperationInProgress', `Another operation is running on ${masterName}; wait for it to finish first.`);
   // The longest name derived from it, the firewall rule `<master>-https`, must still be a GCE name (63).
   if (!GCE_NAME.test(masterName) || masterName.length > MAX_MASTER_NAME_LENGTH) {
-    return refuse('InvalidInput', `${masterName} is not a usable master name: lower-case letters, digits and dashes, starting with a letter, at most ${MAX_MASTER_NAME_LENGTH} characters.`);
+    return refuse(
+      'InvalidInput',
+      `${masterName} is not a usable master name: lower-case letters, digits and dashes, starting with a letter, at most ${MAX_MASTER_NAME_LENGTH} characters.`,
+    );
   }
   // kube-up names the master `${KUBE_GCE_INSTANCE_PREFIX}-master`, and its replicas and firewall rules after it.
   if (!masterName.endsWith('-master') || masterName === '-master') {
@@ -1005,7 +1238,8 @@ export function planCreateCluster(input: {
       `${masterName} is not a name kube-up gives a master: it always names it <prefix>-master (KUBE_GCE_INSTANCE_PREFIX, "kubernetes" by default), so the cluster could not be run with kube-up's scripts. Use a name ending in -master, like ${masterName.replace(/-+$/, '')}-master.`,
     );
   }
-  if (!GCE_ZONE.test(zone)) return refuse('InvalidInput', `${zone} is not a Compute Engine zone name (like europe-west1-b).`);
+  if (!GCE_ZONE.test(zone))
+    return refuse('InvalidInput', `${zone} is not a Compute Engine zone name (like europe-west1-b).`);
   const region = regionOfZone(zone);
   const regionZones = [...(input.regionZones ?? [zone])].sort();
   if (!regionZones.includes(zone)) {
@@ -1016,10 +1250,22 @@ export function planCreateCluster(input: {
   let layout = empty;
   const step = (kind: StepKind, title: string, params: StepParams = {}, next: Layout = layout) => {
     layout = next;
-    steps.push({ id: `create:${zone}:${kind}`, kind, title, params: { zone, masterName, ...params }, layoutAfter: layout, toleranceAfter: toleranceOf(layout) });
+    steps.push({
+      id: `create:${zone}:${kind}`,
+      kind,
+      title,
+      params: { zone, masterName, ...params },
+      layoutAfter: layout,
+      toleranceAfter: toleranceOf(layout),
+    });
   };
-  step('create-firewall-rules', `Create firewall rules ${masterName}-etcd (etcd peers) and ${masterName}-https (port 443)`);
-  step('reserve-static-address', `Reserve the static address ${masterName}-ip in ${region}`, { address: `${masterName}-ip` });
+  step(
+    'create-firewall-rules',
+    `Create firewall rules ${masterName}-etcd (etcd peers) and ${masterName}-https (port 443)`,
+  );
+  step('reserve-static-address', `Reserve the static address ${masterName}-ip in ${region}`, {
+    address: `${masterName}-ip`,
+  });
   step('issue-cluster-certificates', "Issue the cluster's CA, etcd CA and the first master's certificates");
   step('create-disk', `Create the data disk ${masterName}-pd in ${zone}`, { disk: `${masterName}-pd` });
   step(
@@ -1030,9 +1276,16 @@ export function planCreateCluster(input: {
   );
   const booting = steps.at(-1);
   if (booting) booting.transient = `${masterName} is booting: no quorum until its etcd answers (next step).`;
-  step('await-etcd', `Wait until etcd main and events answer on ${masterName}`, { name: masterName }, withReplica(layout, masterName, { healthy: true }));
+  step(
+    'await-etcd',
+    `Wait until etcd main and events answer on ${masterName}`,
+    { name: masterName },
+    withReplica(layout, masterName, { healthy: true }),
+  );
   step('await-api-server', `Wait until the API server of ${masterName} is ready`, { name: masterName });
-  step('verify', `Check that ${masterName} is a healthy single-member cluster holding the static address`, { name: masterName });
+  step('verify', `Check that ${masterName} is a healthy single-member cluster holding the static address`, {
+    name: masterName,
+  });
   // Current kube-up has no quorum-read variable: etcd3 reads are linearizable (the HA-era ENABLE_ETCD_QUORUM_READS is gone).
   const command = `${clusterEnv(masterName, input.project ?? null)}${intent.multizone ? 'MULTIZONE=true ' : ''}KUBE_GCE_ZONE=${zone} ./cluster/kube-up.sh`;
   const plan = {

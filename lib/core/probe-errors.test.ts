@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { hostKeyChangedReason, hostKeyChangeOf, isNoAccessError, isTimeoutError, noAccessError, parseNoAccess, timeoutError } from './probe-errors';
+import {
+  hostKeyChangedReason,
+  hostKeyChangeOf,
+  isNoAccessError,
+  isTimeoutError,
+  noAccessError,
+  parseNoAccess,
+  timeoutError,
+} from './probe-errors';
 
 describe('probe error prefixes', () => {
   it.each([
@@ -7,7 +15,10 @@ describe('probe error prefixes', () => {
     ['4 DEADLINE_EXCEEDED: deadline exceeded', { timeout: true, noAccess: false }],
     ['connection refused', { timeout: false, noAccess: false }],
     // Port 22 timing out is Quorum's access, not a slow member.
-    [noAccessError('no SSH answer from 198.18.0.5 within 3000 ms', 'SshUnreachable'), { timeout: false, noAccess: true }],
+    [
+      noAccessError('no SSH answer from 198.18.0.5 within 3000 ms', 'SshUnreachable'),
+      { timeout: false, noAccess: true },
+    ],
     [noAccessError("sshd at 198.18.0.5 refused Quorum's key"), { timeout: false, noAccess: true }],
     ['  NOACCESS: x', { timeout: false, noAccess: true }],
   ])('%s', (error, expected) => {

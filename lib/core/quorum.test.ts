@@ -43,14 +43,23 @@ describe('hasQuorum and remainingFailures with members down', () => {
     { voters: 4, healthy: 3, quorum: true, remaining: 0 },
     { voters: 5, healthy: 4, quorum: true, remaining: 1 },
     { voters: 1, healthy: 0, quorum: false, remaining: 0 },
-  ])('$healthy of $voters healthy: quorum $quorum, can lose $remaining more', ({ voters, healthy, quorum, remaining }) => {
-    expect(hasQuorum(healthy, voters)).toBe(quorum);
-    expect(remainingFailures(healthy, voters)).toBe(remaining);
-  });
+  ])(
+    '$healthy of $voters healthy: quorum $quorum, can lose $remaining more',
+    ({ voters, healthy, quorum, remaining }) => {
+      expect(hasQuorum(healthy, voters)).toBe(quorum);
+      expect(remainingFailures(healthy, voters)).toBe(remaining);
+    },
+  );
 });
 
 describe('zone math', () => {
-  const cases: { name: string; layout: ZoneLayout; canLose: number; keeps: Record<string, boolean>; holding: string[] }[] = [
+  const cases: {
+    name: string;
+    layout: ZoneLayout;
+    canLose: number;
+    keeps: Record<string, boolean>;
+    holding: string[];
+  }[] = [
     {
       name: '3 zones x1',
       layout: { voters: 3, healthyByZone: { b: 1, c: 1, d: 1 } },
@@ -141,14 +150,12 @@ describe('zone math', () => {
   });
 
   it('losing the worst-case zones never loses quorum, and losing one more always does', () => {
-    const layouts = fc
-      .array(fc.nat({ max: 4 }), { minLength: 1, maxLength: 5 })
-      .chain((healthy) =>
-        fc.record({
-          healthy: fc.constant(healthy),
-          down: fc.nat({ max: 3 }),
-        }),
-      );
+    const layouts = fc.array(fc.nat({ max: 4 }), { minLength: 1, maxLength: 5 }).chain((healthy) =>
+      fc.record({
+        healthy: fc.constant(healthy),
+        down: fc.nat({ max: 3 }),
+      }),
+    );
     fc.assert(
       fc.property(layouts, ({ healthy, down }) => {
         const healthyByZone = Object.fromEntries(healthy.map((n, i) => [`z${i}`, n]));

@@ -8,10 +8,14 @@ const configArb: fc.Arbitrary<BucketConfig> = fc.record({
 });
 
 /** Time steps of whole or fractional milliseconds (callers may pass performance.now()). */
-const stepArb = fc.oneof(fc.integer({ min: 0, max: 3_000 }), fc.integer({ min: 0, max: 12_000 }).map((q) => q / 4));
+const stepArb = fc.oneof(
+  fc.integer({ min: 0, max: 3_000 }),
+  fc.integer({ min: 0, max: 12_000 }).map((q) => q / 4),
+);
 
 type Op = { dt: number; n: number };
-const opsArb = (capacity: number) => fc.array(fc.record({ dt: stepArb, n: fc.integer({ min: 1, max: capacity }) }), { maxLength: 60 });
+const opsArb = (capacity: number) =>
+  fc.array(fc.record({ dt: stepArb, n: fc.integer({ min: 1, max: capacity }) }), { maxLength: 60 });
 
 /** Replays `ops` (each at the running time) on a new bucket; returns it, the time reached and what was granted when. */
 function replay(config: BucketConfig, ops: readonly Op[], start = 1_000_000) {
@@ -45,12 +49,73 @@ function withinRate(config: BucketConfig, grants: ReadonlyArray<{ at: number; n:
 describe('TokenBucket', () => {
   it.each([
     // capacity, rate/s, takes as [ms since start, n], expected result of each
-    ['starts full and empties', 3, 1, [[0, 1], [0, 1], [0, 1], [0, 1]], ['ok 2', 'ok 1', 'ok 0', 'retry 1000']],
-    ['refills continuously', 2, 10, [[0, 2], [50, 1], [100, 1]], ['ok 0', 'retry 50', 'ok 0']],
-    ['never holds more than its capacity', 2, 10, [[0, 1], [10_000, 2], [10_000, 1]], ['ok 1', 'ok 0', 'retry 100']],
-    ['a refusal takes nothing', 1, 1, [[0, 1], [500, 1], [1_000, 1]], ['ok 0', 'retry 500', 'ok 0']],
-    ['a clock stepping back neither gives nor takes', 2, 1, [[1_000, 2], [0, 1], [2_000, 1]], ['ok 0', 'retry 2000', 'ok 0']],
-    ['30 a minute: one every 2 s', 10, 0.5, [[0, 10], [1_999, 1], [2_000, 1]], ['ok 0', 'retry 1', 'ok 0']],
+    [
+      'starts full and empties',
+      3,
+      1,
+      [
+        [0, 1],
+        [0, 1],
+        [0, 1],
+        [0, 1],
+      ],
+      ['ok 2', 'ok 1', 'ok 0', 'retry 1000'],
+    ],
+    [
+      'refills continuously',
+      2,
+      10,
+      [
+        [0, 2],
+        [50, 1],
+        [100, 1],
+      ],
+      ['ok 0', 'retry 50', 'ok 0'],
+    ],
+    [
+      'never holds more than its capacity',
+      2,
+      10,
+      [
+        [0, 1],
+        [10_000, 2],
+        [10_000, 1],
+      ],
+      ['ok 1', 'ok 0', 'retry 100'],
+    ],
+    [
+      'a refusal takes nothing',
+      1,
+      1,
+      [
+        [0, 1],
+        [500, 1],
+        [1_000, 1],
+      ],
+      ['ok 0', 'retry 500', 'ok 0'],
+    ],
+    [
+      'a clock stepping back neither gives nor takes',
+      2,
+      1,
+      [
+        [1_000, 2],
+        [0, 1],
+        [2_000, 1],
+      ],
+      ['ok 0', 'retry 2000', 'ok 0'],
+    ],
+    [
+      '30 a minute: one every 2 s',
+      10,
+      0.5,
+      [
+        [0, 10],
+        [1_999, 1],
+        [2_000, 1],
+      ],
+      ['ok 0', 'retry 1', 'ok 0'],
+    ],
   ] as const)('%s', (_, capacity, refillPerSecond, takes, expected) => {
     const bucket = new TokenBucket({ capacity, refillPerSecond });
     const results = takes.map(([at, n]) => {
@@ -94,7 +159,9 @@ describe('TokenBucket', () => {
   it('property: retryAfterMs is exact (taking after it succeeds, a millisecond before it fails)', () => {
     fc.assert(
       fc.property(
-        configArb.chain((config) => fc.tuple(fc.constant(config), opsArb(config.capacity), stepArb, fc.integer({ min: 1, max: config.capacity }))),
+        configArb.chain((config) =>
+          fc.tuple(fc.constant(config), opsArb(config.capacity), stepArb, fc.integer({ min: 1, max: config.capacity })),
+        ),
         ([config, ops, dt, n]) => {
           const { bucket, now } = replay(config, ops);
           const refused = bucket.take(now + dt, n);
@@ -173,20 +240,28 @@ describe('KeyedLimiter', () => {
   });
 
   it('property: eviction is lossless (answers equal those of buckets that are never forgotten)', () => {
-    const keyOpArb = fc.record({ key: fc.constantFrom('u1', 'u2', 'u3', 'u4'), dt: stepArb, n: fc.integer({ min: 1, max: 3 }) });
+    const keyOpArb = fc.record({
+      key: fc.constantFrom('u1', 'u2', 'u3', 'u4'),
+      dt: stepArb,
+      n: fc.integer({ min: 1, max: 3 }),
+    });
     fc.assert(
-      fc.property(fc.double({ min: 0.1, max: 50, noNaN: true }), fc.array(keyOpArb, { maxLength: 80 }), (refillPerSecond, ops) => {
-        const config = { capacity: 3, refillPerSecond };
-        const limiter = new KeyedLimiter(config);
-        const reference = new Map<string, TokenBucket>();
-        let now = 0;
-        for (const op of ops) {
-          now += op.dt;
-          let bucket = reference.get(op.key);
-          if (!bucket) reference.set(op.key, (bucket = new TokenBucket(config)));
-          expect(limiter.take(op.key, now, op.n)).toEqual(bucket.take(now, op.n));
-        }
-      }),
+      fc.property(
+        fc.double({ min: 0.1, max: 50, noNaN: true }),
+        fc.array(keyOpArb, { maxLength: 80 }),
+        (refillPerSecond, ops) => {
+          const config = { capacity: 3, refillPerSecond };
+          const limiter = new KeyedLimiter(config);
+          const reference = new Map<string, TokenBucket>();
+          let now = 0;
+          for (const op of ops) {
+            now += op.dt;
+            let bucket = reference.get(op.key);
+            if (!bucket) reference.set(op.key, (bucket = new TokenBucket(config)));
+            expect(limiter.take(op.key, now, op.n)).toEqual(bucket.take(now, op.n));
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -209,6 +284,10 @@ describe('paceRefresh', () => {
     ['no project read: the base period', [], 500, null],
   ] as const)('%s', (_, budgets, intervalMs, project) => {
     const pace = paceRefresh(500, budgets);
-    expect(pace).toEqual({ intervalMs, baseIntervalMs: 500, slowedBy: project ? { reason: 'compute-budget', project } : null });
+    expect(pace).toEqual({
+      intervalMs,
+      baseIntervalMs: 500,
+      slowedBy: project ? { reason: 'compute-budget', project } : null,
+    });
   });
 });

@@ -21,8 +21,10 @@ export type TakeResult = { ok: true; remaining: number } | { ok: false; retryAft
 export type ReserveResult = { ok: true; waitMs: number } | { ok: false; retryAfterMs: number };
 
 function assertConfig({ capacity, refillPerSecond }: BucketConfig): void {
-  if (!(Number.isFinite(capacity) && capacity > 0)) throw new RangeError(`capacity must be a positive number, got ${capacity}`);
-  if (!(Number.isFinite(refillPerSecond) && refillPerSecond > 0)) throw new RangeError(`refillPerSecond must be a positive number, got ${refillPerSecond}`);
+  if (!(Number.isFinite(capacity) && capacity > 0))
+    throw new RangeError(`capacity must be a positive number, got ${capacity}`);
+  if (!(Number.isFinite(refillPerSecond) && refillPerSecond > 0))
+    throw new RangeError(`refillPerSecond must be a positive number, got ${refillPerSecond}`);
 }
 
 export class TokenBucket {
@@ -86,7 +88,12 @@ export class TokenBucket {
 
   /** `tokens` is negative while reserved calls wait: the tokens still owed to them. */
   state(now: number): BucketState {
-    const tokens = this.at === null ? this.tokens : now >= this.at ? this.tokensAt(now) : this.tokens - ((this.at - now) * this.refillPerSecond) / 1000;
+    const tokens =
+      this.at === null
+        ? this.tokens
+        : now >= this.at
+          ? this.tokensAt(now)
+          : this.tokens - ((this.at - now) * this.refillPerSecond) / 1000;
     return { capacity: this.capacity, refillPerSecond: this.refillPerSecond, tokens };
   }
 
@@ -125,8 +132,10 @@ export class TokenBucket {
   }
 
   private assertCount(n: number): void {
-    if (!(Number.isFinite(n) && n > 0)) throw new RangeError(`a take must ask for a positive number of tokens, got ${n}`);
-    if (n > this.capacity) throw new RangeError(`a take of ${n} can never succeed in a bucket of capacity ${this.capacity}`);
+    if (!(Number.isFinite(n) && n > 0))
+      throw new RangeError(`a take must ask for a positive number of tokens, got ${n}`);
+    if (n > this.capacity)
+      throw new RangeError(`a take of ${n} can never succeed in a bucket of capacity ${this.capacity}`);
   }
 }
 
@@ -235,7 +244,11 @@ export const DEFAULT_PACE: PaceOptions = { lowFraction: 0.5, maxIntervalMs: 30_0
  * until the lowest bucket is back at that level (never less than `baseMs`, never more than `maxIntervalMs`), so
  * polling slows down instead of queueing Compute calls until they time out.
  */
-export function paceRefresh(baseMs: number, budgets: ReadonlyArray<{ project: string; state: BucketState }>, opts: PaceOptions = DEFAULT_PACE): RefreshPace {
+export function paceRefresh(
+  baseMs: number,
+  budgets: ReadonlyArray<{ project: string; state: BucketState }>,
+  opts: PaceOptions = DEFAULT_PACE,
+): RefreshPace {
   let intervalMs = baseMs;
   let slowedBy: RefreshPace['slowedBy'] = null;
   for (const { project, state } of budgets) {

@@ -1,8 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { assessTopology } from './assessment';
 import type { SnapshotListing } from './backups';
-import { quorumLostRunbook, type LostEtcdCluster, type QuorumLostRunbook, type RunbookProcedure, type RunbookStep } from './runbook';
-import { NOW, OBSERVED_AT, buildTopology, prodSpec, stagingSpec, withReplica, type TopologySpec } from './testing/topology-builder';
+import {
+  quorumLostRunbook,
+  type LostEtcdCluster,
+  type QuorumLostRunbook,
+  type RunbookProcedure,
+  type RunbookStep,
+} from './runbook';
+import {
+  NOW,
+  OBSERVED_AT,
+  buildTopology,
+  prodSpec,
+  stagingSpec,
+  withReplica,
+  type TopologySpec,
+} from './testing/topology-builder';
 import type { EtcdClusterName, Topology } from './topology';
 
 const B = 'prod-master-b01';
@@ -21,11 +35,24 @@ const atIndex = (t: Topology, name: string, cluster: EtcdClusterName, raftIndex:
     return { ...r, etcd: { ...r.etcd, [cluster]: { ...s, raftIndex, raftTerm: raftTerm ?? s.raftTerm } } };
   });
 
-function runbookOf(t: Topology, snapshots: SnapshotListing[] = [], snapshotFolders?: Partial<Record<EtcdClusterName, string>>): QuorumLostRunbook | null {
-  return quorumLostRunbook({ topology: t, assessment: assessTopology(t, NOW), snapshots, ...(snapshotFolders ? { snapshotFolders } : {}) });
+function runbookOf(
+  t: Topology,
+  snapshots: SnapshotListing[] = [],
+  snapshotFolders?: Partial<Record<EtcdClusterName, string>>,
+): QuorumLostRunbook | null {
+  return quorumLostRunbook({
+    topology: t,
+    assessment: assessTopology(t, NOW),
+    snapshots,
+    ...(snapshotFolders ? { snapshotFolders } : {}),
+  });
 }
 
-function mustRunbook(t: Topology, snapshots: SnapshotListing[] = [], snapshotFolders?: Partial<Record<EtcdClusterName, string>>): QuorumLostRunbook {
+function mustRunbook(
+  t: Topology,
+  snapshots: SnapshotListing[] = [],
+  snapshotFolders?: Partial<Record<EtcdClusterName, string>>,
+): QuorumLostRunbook {
   const rb = runbookOf(t, snapshots, snapshotFolders);
   if (!rb) throw new Error('expected a runbook: quorum is lost');
   return rb;
@@ -45,7 +72,8 @@ function stepTitled(p: RunbookProcedure | null, title: RegExp): RunbookStep {
 
 const prod = (replicas: TopologySpec['replicas']) => buildTopology(prodSpec({ replicas }));
 /** Two of three prod replicas stopped: the acceptance scenario of issue 4. */
-const twoOfThreeStopped = () => prod([{ zone: 'b' }, { zone: 'c', vmStatus: 'STOPPED' }, { zone: 'd', vmStatus: 'STOPPED' }]);
+const twoOfThreeStopped = () =>
+  prod([{ zone: 'b' }, { zone: 'c', vmStatus: 'STOPPED' }, { zone: 'd', vmStatus: 'STOPPED' }]);
 
 function snapshot(over: Partial<SnapshotListing> = {}): SnapshotListing {
   return {
@@ -73,8 +101,21 @@ function snapshot(over: Partial<SnapshotListing> = {}): SnapshotListing {
 describe('quorumLostRunbook: when there is none', () => {
   const rows: { name: string; topology: () => Topology }[] = [
     { name: 'healthy prod', topology: () => buildTopology(prodSpec()) },
-    { name: 'one of three stopped: quorum held', topology: () => prod([{ zone: 'b' }, { zone: 'c', vmStatus: 'STOPPED' }, { zone: 'd' }]) },
-    { name: 'two of five stopped', topology: () => prod([{ zone: 'b' }, { zone: 'c' }, { zone: 'd' }, { zone: 'b', vmStatus: 'STOPPED' }, { zone: 'c', vmStatus: 'STOPPED' }]) },
+    {
+      name: 'one of three stopped: quorum held',
+      topology: () => prod([{ zone: 'b' }, { zone: 'c', vmStatus: 'STOPPED' }, { zone: 'd' }]),
+    },
+    {
+      name: 'two of five stopped',
+      topology: () =>
+        prod([
+          { zone: 'b' },
+          { zone: 'c' },
+          { zone: 'd' },
+          { zone: 'b', vmStatus: 'STOPPED' },
+          { zone: 'c', vmStatus: 'STOPPED' },
+        ]),
+    },
     { name: 'staging, one healthy replica', topology: () => buildTopology(stagingSpec()) },
   ];
   it.each(rows)('$name: null', ({ topology }) => {
@@ -109,7 +150,7 @@ describe('quorumLostRunbook: two of three prod replicas stopped', () => {
     }
   });
 
-  it("A stops etcd main on the survivor, restarts it once with --force-new-cluster, checks it with etcdctl, then takes the flag out", () => {
+  it('A stops etcd main on the survivor, restarts it once with --force-new-cluster, checks it with etcdctl, then takes the flag out', () => {
     const a = lostOf(rb, 'main').forceNewCluster;
     expect(a?.target).toBe(B);
     expect(stepTitled(a, /^Stop etcd main on prod-master-b01/).command).toBe(
@@ -124,11 +165,17 @@ describe('quorumLostRunbook: two of three prod replicas stopped', () => {
     );
     expect(check.detail).toContain('one member, etcd-prod-master-b01');
     expect(check.detail).toContain('raft index of at least 1000');
-    expect(stepTitled(a, /^Take --force-new-cluster out/).command).toBe(`${SSH_B} 'sudo sed -i "s| --force-new-cluster||" /etc/kubernetes/manifests/etcd.manifest'`);
+    expect(stepTitled(a, /^Take --force-new-cluster out/).command).toBe(
+      `${SSH_B} 'sudo sed -i "s| --force-new-cluster||" /etc/kubernetes/manifests/etcd.manifest'`,
+    );
     // Stop, then start with the flag, then check, then take it out: the order matters.
     const titles = a?.steps.map((s) => s.title) ?? [];
-    expect(titles.findIndex((s) => s.startsWith('Stop etcd main'))).toBeLessThan(titles.findIndex((s) => s.includes('with --force-new-cluster')));
-    expect(titles.findIndex((s) => s.startsWith('Check that etcd main'))).toBeLessThan(titles.findIndex((s) => s.startsWith('Take --force-new-cluster out')));
+    expect(titles.findIndex((s) => s.startsWith('Stop etcd main'))).toBeLessThan(
+      titles.findIndex((s) => s.includes('with --force-new-cluster')),
+    );
+    expect(titles.findIndex((s) => s.startsWith('Check that etcd main'))).toBeLessThan(
+      titles.findIndex((s) => s.startsWith('Take --force-new-cluster out')),
+    );
   });
 
   it("A for events uses kube-up's events manifest, data dir, peer port and plain-http client port", () => {
@@ -136,7 +183,9 @@ describe('quorumLostRunbook: two of three prod replicas stopped', () => {
     expect(stepTitled(a, /^Stop etcd events/).command).toContain(
       'sudo mv /etc/kubernetes/manifests/etcd-events.manifest /etc/kubernetes/etcd-events.manifest.stopped && while ss -ltn | grep -q ":2381 "',
     );
-    expect(stepTitled(a, /--force-new-cluster$/).command).toContain('"s|--data-dir /var/etcd/data-events |--data-dir /var/etcd/data-events --force-new-cluster |"');
+    expect(stepTitled(a, /--force-new-cluster$/).command).toContain(
+      '"s|--data-dir /var/etcd/data-events |--data-dir /var/etcd/data-events --force-new-cluster |"',
+    );
     expect(stepTitled(a, /^Check that etcd events/).command).toBe(
       `${SSH_B} 'sudo ETCDCTL_API=3 etcdctl --endpoints http://127.0.0.1:4002 endpoint status -w table && sudo ETCDCTL_API=3 etcdctl --endpoints http://127.0.0.1:4002 member list -w table'`,
     );
@@ -149,7 +198,9 @@ describe('quorumLostRunbook: two of three prod replicas stopped', () => {
   });
 
   it('nothing to fence: the lost replicas are stopped, so A has no step for them', () => {
-    expect(lostOf(rb, 'main').forceNewCluster?.steps.some((s) => s.title.includes(C) || s.title.includes(D))).toBe(false);
+    expect(lostOf(rb, 'main').forceNewCluster?.steps.some((s) => s.title.includes(C) || s.title.includes(D))).toBe(
+      false,
+    );
   });
 
   it('first suggests starting the stopped replicas, and afterwards replacing them with the wizards', () => {
@@ -167,14 +218,22 @@ describe('quorumLostRunbook: two of three prod replicas stopped', () => {
   it('every ssh command names the survivor, its zone and the project', () => {
     const commands = rb.lost.flatMap((l) => l.forceNewCluster?.steps.map((s) => s.command) ?? []);
     expect(commands.length).toBeGreaterThan(0);
-    for (const c of commands) expect(c).toMatch(/^gcloud compute ssh prod-master-b01 --zone europe-west1-b --project sandbox-project --command '[^']+'$/);
+    for (const c of commands)
+      expect(c).toMatch(
+        /^gcloud compute ssh prod-master-b01 --zone europe-west1-b --project sandbox-project --command '[^']+'$/,
+      );
   });
 });
 
 describe('quorumLostRunbook: choosing the survivor', () => {
   // Five replicas (b01 c02 d03 b04 c05), three stopped: two answer, three are needed.
   const five = (up: [string, string]) =>
-    prod(['b', 'c', 'd', 'b', 'c'].map((zone, i) => ({ zone, ...(up.includes(`${zone}0${i + 1}`) ? {} : { vmStatus: 'STOPPED' as const }) })));
+    prod(
+      ['b', 'c', 'd', 'b', 'c'].map((zone, i) => ({
+        zone,
+        ...(up.includes(`${zone}0${i + 1}`) ? {} : { vmStatus: 'STOPPED' as const }),
+      })),
+    );
 
   const rows: { name: string; topology: () => Topology; survivor: string; order: string[] }[] = [
     {
@@ -209,7 +268,11 @@ describe('quorumLostRunbook: choosing the survivor', () => {
     expect(main.survivor?.name).toBe(survivor);
     expect(main.members.filter((m) => m.surviving).map((m) => m.name)).toEqual(order);
     expect(main.members.filter((m) => m.chosen).map((m) => m.name)).toEqual([survivor]);
-    expect(main.members.filter((m) => !m.surviving).map((m) => m.state)).toEqual(['VM is STOPPED', 'VM is STOPPED', 'VM is STOPPED']);
+    expect(main.members.filter((m) => !m.surviving).map((m) => m.state)).toEqual([
+      'VM is STOPPED',
+      'VM is STOPPED',
+      'VM is STOPPED',
+    ]);
     expect(main.forceNewCluster?.target).toBe(survivor);
     expect(stepTitled(main.forceNewCluster, /^Check that etcd main/).detail).toContain(`one member, etcd-${survivor},`);
   });
@@ -222,19 +285,34 @@ describe('quorumLostRunbook: choosing the survivor', () => {
       `gcloud compute ssh prod-master-c02 --zone europe-west1-c --project sandbox-project --command 'sudo mv /etc/kubernetes/manifests/etcd.manifest /etc/kubernetes/etcd.manifest.stopped && while ss -ltn | grep -q ":2380 "; do sleep 1; done'`,
     );
     // events is lost as well, so stopping c02's VM costs nothing more.
-    expect(fence.detail).toContain('gcloud compute instances stop prod-master-c02 --zone europe-west1-c --project sandbox-project');
+    expect(fence.detail).toContain(
+      'gcloud compute instances stop prod-master-c02 --zone europe-west1-c --project sandbox-project',
+    );
     expect(a?.steps[0]).toBe(fence);
   });
 
   it('a learner is no survivor', () => {
-    const t = prod([{ zone: 'b', vmStatus: 'STOPPED' }, { zone: 'c' }, { zone: 'd', vmStatus: 'STOPPED' }, { zone: 'b', learner: true }]);
+    const t = prod([
+      { zone: 'b', vmStatus: 'STOPPED' },
+      { zone: 'c' },
+      { zone: 'd', vmStatus: 'STOPPED' },
+      { zone: 'b', learner: true },
+    ]);
     const main = lostOf(mustRunbook(t), 'main');
     expect(main.survivor?.name).toBe(C);
-    expect(main.members.find((m) => m.name === 'prod-master-b04')).toMatchObject({ surviving: false, state: 'learner: not a voter, its copy may be incomplete' });
+    expect(main.members.find((m) => m.name === 'prod-master-b04')).toMatchObject({
+      surviving: false,
+      state: 'learner: not a voter, its copy may be incomplete',
+    });
   });
 
   it('a member no VM backs is listed as not surviving', () => {
-    const t = buildTopology(prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', vmStatus: 'STOPPED' }], extraMembers: [{ name: 'etcd-prod-master-x09' }] }));
+    const t = buildTopology(
+      prodSpec({
+        replicas: [{ zone: 'b' }, { zone: 'c', vmStatus: 'STOPPED' }],
+        extraMembers: [{ name: 'etcd-prod-master-x09' }],
+      }),
+    );
     const main = lostOf(mustRunbook(t), 'main');
     expect(main.members.map((m) => [m.name, m.surviving, m.state])).toEqual([
       [B, true, 'answering'],
@@ -252,8 +330,14 @@ describe('quorumLostRunbook: choosing the survivor', () => {
     );
     const main = lostOf(mustRunbook(t), 'main');
     expect(main.survivor?.name).toBe(B);
-    expect(main.members.find((m) => m.name === D)).toMatchObject({ surviving: false, raftIndex: 1042, state: 'VM is STOPPING' });
-    expect(main.forceNewCluster?.dataLoss).toContain('prod-master-d03 was last seen at raft index 1042, 42 entries ahead: those are lost.');
+    expect(main.members.find((m) => m.name === D)).toMatchObject({
+      surviving: false,
+      raftIndex: 1042,
+      state: 'VM is STOPPING',
+    });
+    expect(main.forceNewCluster?.dataLoss).toContain(
+      'prod-master-d03 was last seen at raft index 1042, 42 entries ahead: those are lost.',
+    );
     expect(main.forceNewCluster?.dataLoss).toContain('prod-master-c02 does not answer');
   });
 });
@@ -265,7 +349,11 @@ describe('quorumLostRunbook: the snapshot procedure', () => {
     // Newer, but its file changed since it was verified.
     snapshot({ file: 'changed.db', takenAt: '2026-01-10T11:00:00.000Z', revision: 5000, intact: false }),
     // Newer, but of another cluster.
-    snapshot({ clusterId: 'sandbox-project~europe-west1~other-master', file: 'other.db', takenAt: '2026-01-10T11:30:00.000Z' }),
+    snapshot({
+      clusterId: 'sandbox-project~europe-west1~other-master',
+      file: 'other.db',
+      takenAt: '2026-01-10T11:30:00.000Z',
+    }),
     snapshot({ etcdCluster: 'events', file: 'events.db', takenAt: '2026-01-10T11:50:00.000Z', revision: 900 }),
   ];
   const rb = mustRunbook(twoOfThreeStopped(), snapshots);
@@ -288,17 +376,23 @@ describe('quorumLostRunbook: the snapshot procedure', () => {
     expect(stepTitled(b, /^Put the restored data in place/).command).toBe(
       `${SSH_B} 'sudo mv /var/etcd/data /var/etcd/data.before-restore && sudo mv /var/etcd/data-restored /var/etcd/data && sudo chown -R --reference=/var/etcd/data.before-restore /var/etcd/data'`,
     );
-    expect(stepTitled(b, /^Start etcd main/).command).toBe(`${SSH_B} 'sudo mv /etc/kubernetes/etcd.manifest.stopped /etc/kubernetes/manifests/etcd.manifest'`);
+    expect(stepTitled(b, /^Start etcd main/).command).toBe(
+      `${SSH_B} 'sudo mv /etc/kubernetes/etcd.manifest.stopped /etc/kubernetes/manifests/etcd.manifest'`,
+    );
     const titles = b?.steps.map((s) => s.title) ?? [];
-    expect(titles.indexOf('Put the restored data in place')).toBeGreaterThan(titles.findIndex((s) => s.startsWith('Stop etcd main')));
+    expect(titles.indexOf('Put the restored data in place')).toBeGreaterThan(
+      titles.findIndex((s) => s.startsWith('Stop etcd main')),
+    );
   });
 
-  it("B for events uses the events peer port and data dir", () => {
+  it('B for events uses the events peer port and data dir', () => {
     const b = lostOf(rb, 'events').snapshotRestore;
     expect(stepTitled(b, /^Restore it/).command).toContain(
       '--initial-cluster etcd-prod-master-b01=https://10.0.0.2:2381 --initial-advertise-peer-urls https://10.0.0.2:2381 --data-dir /var/etcd/data-events-restored',
     );
-    expect(stepTitled(b, /^Copy the snapshot/).command).toContain(`snapshots/${PROD_ID}/events/events.db prod-master-b01:/tmp/`);
+    expect(stepTitled(b, /^Copy the snapshot/).command).toContain(
+      `snapshots/${PROD_ID}/events/events.db prod-master-b01:/tmp/`,
+    );
   });
 
   it('states the data-loss window of B from the snapshot time and revision', () => {
@@ -320,25 +414,39 @@ describe('quorumLostRunbook: the snapshot procedure', () => {
   });
 
   it('recommends B when no member answers but replicas still run, restoring onto the first running one', () => {
-    const t = prod([{ zone: 'b', etcd: 'refused' }, { zone: 'c', etcd: 'refused' }, { zone: 'd', vmStatus: 'STOPPED' }]);
+    const t = prod([
+      { zone: 'b', etcd: 'refused' },
+      { zone: 'c', etcd: 'refused' },
+      { zone: 'd', vmStatus: 'STOPPED' },
+    ]);
     const l = lostOf(mustRunbook(t, snapshots), 'main');
     expect(l.survivor).toBeNull();
     expect(l.forceNewCluster).toBeNull();
     expect(l.recommended).toBe('snapshot-restore');
     expect(l.snapshotRestore?.target).toBe(B);
     // c02 still runs: its etcd is stopped before B so it cannot come back into the old cluster.
-    expect(stepTitled(l.snapshotRestore, /^Stop etcd main on prod-master-c02/).command).toContain('--command \'sudo mv /etc/kubernetes/manifests/etcd.manifest');
-    expect(l.members.find((m) => m.name === C)?.state).toMatch(/^etcd is not answering \(connect ECONNREFUSED 10\.0\.0\.3:2379\)$/);
+    expect(stepTitled(l.snapshotRestore, /^Stop etcd main on prod-master-c02/).command).toContain(
+      "--command 'sudo mv /etc/kubernetes/manifests/etcd.manifest",
+    );
+    expect(l.members.find((m) => m.name === C)?.state).toMatch(
+      /^etcd is not answering \(connect ECONNREFUSED 10\.0\.0\.3:2379\)$/,
+    );
   });
 
   it('neither procedure without a survivor or a snapshot', () => {
-    const t = prod([{ zone: 'b', etcd: 'refused' }, { zone: 'c', vmStatus: 'STOPPED' }, { zone: 'd', vmStatus: 'STOPPED' }]);
+    const t = prod([
+      { zone: 'b', etcd: 'refused' },
+      { zone: 'c', vmStatus: 'STOPPED' },
+      { zone: 'd', vmStatus: 'STOPPED' },
+    ]);
     const rbNone = mustRunbook(t);
     const l = lostOf(rbNone, 'main');
     expect([l.recommended, l.forceNewCluster, l.snapshotRestore]).toEqual([null, null, null]);
     expect(l.recommendation).toContain('no verified snapshot');
     expect(rbNone.afterwards).toEqual([]);
-    expect(rbNone.tryFirst.map((s) => s.title)).toContain('Find out why etcd main on prod-master-b01 is not answering (etcd is not answering (connect ECONNREFUSED 10.0.0.2:2379))');
+    expect(rbNone.tryFirst.map((s) => s.title)).toContain(
+      'Find out why etcd main on prod-master-b01 is not answering (etcd is not answering (connect ECONNREFUSED 10.0.0.2:2379))',
+    );
   });
 });
 
@@ -352,16 +460,21 @@ describe('quorumLostRunbook: only etcd events lost', () => {
     expect(lostOf(rb, 'events').note).toContain('Kubernetes Events');
   });
 
-  it("stops etcd events on the other replicas, not their VMs: they run healthy members of etcd main", () => {
+  it('stops etcd events on the other replicas, not their VMs: they run healthy members of etcd main', () => {
     const a = lostOf(rb, 'events').forceNewCluster;
-    for (const [name, zone] of [[C, 'c'], [D, 'd']] as const) {
+    for (const [name, zone] of [
+      [C, 'c'],
+      [D, 'd'],
+    ] as const) {
       const fence = stepTitled(a, new RegExp(`^Stop etcd events on ${name}`));
       expect(fence.command).toBe(
         `gcloud compute ssh ${name} --zone europe-west1-${zone} --project sandbox-project --command 'sudo mv /etc/kubernetes/manifests/etcd-events.manifest /etc/kubernetes/etcd-events.manifest.stopped && while ss -ltn | grep -q ":2381 "; do sleep 1; done'`,
       );
       expect(fence.detail).not.toContain('gcloud compute instances stop');
     }
-    expect(lostOf(rb, 'events').members.find((m) => m.name === D)?.state).toMatch(/^etcd is not answering \(connect ECONNREFUSED/);
+    expect(lostOf(rb, 'events').members.find((m) => m.name === D)?.state).toMatch(
+      /^etcd is not answering \(connect ECONNREFUSED/,
+    );
   });
 
   it('first points at the etcd events logs of the replicas whose VMs run', () => {
@@ -373,7 +486,9 @@ describe('quorumLostRunbook: only etcd events lost', () => {
 
   it('offers no runbook while the members that timed out could make a quorum with the survivor: silence is not a loss', () => {
     // b01 answers, d03 timed out: 2 of 3 may still be a quorum, out of Quorum's reach.
-    expect(runbookOf(prod([{ zone: 'b' }, { zone: 'c', events: 'refused' }, { zone: 'd', events: 'timeout' }]))).toBeNull();
+    expect(
+      runbookOf(prod([{ zone: 'b' }, { zone: 'c', events: 'refused' }, { zone: 'd', events: 'timeout' }])),
+    ).toBeNull();
     expect(rb.notes).toEqual([]);
   });
 

@@ -10,7 +10,14 @@ import { bindMembersToReplicas, type Assessment } from './assessment';
 import { sortSnapshots, type SnapshotListing } from './backups';
 import { formatAge, listOf, memberIdHex, pluralize } from './format';
 import { isNoAccessError, isTimeoutError, parseNoAccess } from './probe-errors';
-import { ETCD_CLUSTERS, clusterId, type ClusterRef, type EtcdClusterName, type Replica, type Topology } from './topology';
+import {
+  ETCD_CLUSTERS,
+  clusterId,
+  type ClusterRef,
+  type EtcdClusterName,
+  type Replica,
+  type Topology,
+} from './topology';
 
 /** How kube-up lays out one etcd cluster on a master. */
 export type EtcdOnMaster = {
@@ -25,8 +32,22 @@ export type EtcdOnMaster = {
 };
 
 export const KUBE_UP_ETCD: Record<EtcdClusterName, EtcdOnMaster> = {
-  main: { clientPort: 2379, peerPort: 2380, manifest: 'etcd.manifest', dataDir: '/var/etcd/data', log: '/var/log/etcd.log', clientTls: true },
-  events: { clientPort: 4002, peerPort: 2381, manifest: 'etcd-events.manifest', dataDir: '/var/etcd/data-events', log: '/var/log/etcd-events.log', clientTls: false },
+  main: {
+    clientPort: 2379,
+    peerPort: 2380,
+    manifest: 'etcd.manifest',
+    dataDir: '/var/etcd/data',
+    log: '/var/log/etcd.log',
+    clientTls: true,
+  },
+  events: {
+    clientPort: 4002,
+    peerPort: 2381,
+    manifest: 'etcd-events.manifest',
+    dataDir: '/var/etcd/data-events',
+    log: '/var/log/etcd-events.log',
+    clientTls: false,
+  },
 };
 
 const MANIFESTS = '/etc/kubernetes/manifests';
@@ -130,15 +151,22 @@ export function quorumLostRunbook(input: QuorumLostRunbookInput): QuorumLostRunb
     const q = assessment.etcd[cluster];
     const members = rankedMembers(t, cluster);
     const survivor = members.find((m) => m.chosen) ?? null;
-    const newest = sortSnapshots(input.snapshots.filter((s) => s.clusterId === id && s.etcdCluster === cluster && s.intact))[0];
+    const newest = sortSnapshots(
+      input.snapshots.filter((s) => s.clusterId === id && s.etcdCluster === cluster && s.intact),
+    )[0];
     const snapshot: RunbookSnapshot | null = newest ? { ...newest, age: formatAge(newest.takenAt, observedAt) } : null;
     const survivorReplica = survivor ? (t.replicas.find((r) => r.name === survivor.name) ?? null) : null;
     // Without a survivor, a snapshot still needs a running VM to be restored onto.
     const restoreTarget = survivorReplica ?? firstRunningMember(t, cluster, members);
     const fence = (target: string) => fenceSteps(t, assessment, cluster, target, members);
-    const forceNewCluster = survivor && survivorReplica ? forceNewClusterProcedure(t, cluster, survivor, survivorReplica, members, fence) : null;
+    const forceNewCluster =
+      survivor && survivorReplica
+        ? forceNewClusterProcedure(t, cluster, survivor, survivorReplica, members, fence)
+        : null;
     const snapshotRestore =
-      snapshot && restoreTarget ? snapshotRestoreProcedure(t, cluster, snapshot, restoreTarget, input.snapshotFolders?.[cluster] ?? null, fence) : null;
+      snapshot && restoreTarget
+        ? snapshotRestoreProcedure(t, cluster, snapshot, restoreTarget, input.snapshotFolders?.[cluster] ?? null, fence)
+        : null;
     const { recommended, recommendation } = recommend(t, cluster, survivor, snapshot, forceNewCluster, snapshotRestore);
     return {
       cluster,
@@ -160,7 +188,11 @@ export function quorumLostRunbook(input: QuorumLostRunbookInput): QuorumLostRunb
   // No note for members that merely did not answer in time: while they could still make a quorum, quorum is not
   // called lost at all (assessment.ts, quorumLost), so no runbook is offered.
   const notes: string[] = [];
-  const targets = new Set(lost.flatMap((l) => [l.forceNewCluster?.target, l.snapshotRestore?.target]).filter((n): n is string => n !== undefined));
+  const targets = new Set(
+    lost
+      .flatMap((l) => [l.forceNewCluster?.target, l.snapshotRestore?.target])
+      .filter((n): n is string => n !== undefined),
+  );
   const [mainLost, eventsLost] = [lost.find((l) => l.cluster === 'main'), lost.find((l) => l.cluster === 'events')];
   if (mainLost?.survivor && eventsLost?.survivor && mainLost.survivor.name !== eventsLost.survivor.name) {
     notes.push(
@@ -191,13 +223,17 @@ function rankedMembers(t: Topology, cluster: EtcdClusterName): RunbookMember[] {
     const s = r.etcd[cluster];
     // With the member list known, a replica that is no member and runs no etcd here has no part in this.
     if (boundNames && !boundNames.has(r.name) && !s.ok) continue;
-    const reported = s.ok ? { memberId: s.memberId, raftIndex: s.raftIndex, raftTerm: s.raftTerm } : { memberId: memberIdOf(bound, r.name), raftIndex: null, raftTerm: null };
+    const reported = s.ok
+      ? { memberId: s.memberId, raftIndex: s.raftIndex, raftTerm: s.raftTerm }
+      : { memberId: memberIdOf(bound, r.name), raftIndex: null, raftTerm: null };
     let state: string;
     let surviving = false;
     if (r.vmStatus !== 'RUNNING') state = `VM is ${r.vmStatus}`;
-    else if (!s.ok && isNoAccessError(s.error)) state = `unknown: Quorum has no SSH access to it (${parseNoAccess(s.error).reason})`;
+    else if (!s.ok && isNoAccessError(s.error))
+      state = `unknown: Quorum has no SSH access to it (${parseNoAccess(s.error).reason})`;
     else if (!s.ok) state = isTimeoutError(s.error) ? TIMED_OUT : `etcd is not answering (${s.error})`;
-    else if (boundNames && !boundNames.has(r.name)) state = `answers as member ${memberIdHex(s.memberId)}, which is not in the member list`;
+    else if (boundNames && !boundNames.has(r.name))
+      state = `answers as member ${memberIdHex(s.memberId)}, which is not in the member list`;
     else if (s.isLearner) state = 'learner: not a voter, its copy may be incomplete';
     else {
       state = 'answering';
@@ -207,7 +243,16 @@ function rankedMembers(t: Topology, cluster: EtcdClusterName): RunbookMember[] {
   }
   for (const m of list ?? []) {
     if (bound?.has(m.id)) continue;
-    rows.push({ name: m.name || peerHost(m.peerUrls[0]) || `member ${memberIdHex(m.id)}`, zone: null, memberId: m.id, raftIndex: null, raftTerm: null, surviving: false, chosen: false, state: 'member with no VM' });
+    rows.push({
+      name: m.name || peerHost(m.peerUrls[0]) || `member ${memberIdHex(m.id)}`,
+      zone: null,
+      memberId: m.id,
+      raftIndex: null,
+      raftTerm: null,
+      surviving: false,
+      chosen: false,
+      state: 'member with no VM',
+    });
   }
   const survivors = rows.filter((m) => m.surviving).sort(bySurvival);
   const first = survivors[0];
@@ -217,7 +262,9 @@ function rankedMembers(t: Topology, cluster: EtcdClusterName): RunbookMember[] {
 
 /** The most up-to-date first: highest raft index, then the higher raft term, then by name. */
 function bySurvival(a: RunbookMember, b: RunbookMember): number {
-  return (b.raftIndex ?? -1) - (a.raftIndex ?? -1) || (b.raftTerm ?? -1) - (a.raftTerm ?? -1) || a.name.localeCompare(b.name);
+  return (
+    (b.raftIndex ?? -1) - (a.raftIndex ?? -1) || (b.raftTerm ?? -1) - (a.raftTerm ?? -1) || a.name.localeCompare(b.name)
+  );
 }
 
 function memberIdOf(bound: Map<string, string> | null, replica: string): string | null {
@@ -242,7 +289,11 @@ function peerUrlOf(t: Topology, cluster: EtcdClusterName, replica: Replica): str
 
 function firstRunningMember(t: Topology, cluster: EtcdClusterName, members: readonly RunbookMember[]): Replica | null {
   const names = new Set(members.map((m) => m.name));
-  return [...t.replicas].sort((a, b) => a.name.localeCompare(b.name)).find((r) => r.vmStatus === 'RUNNING' && names.has(r.name)) ?? null;
+  return (
+    [...t.replicas]
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .find((r) => r.vmStatus === 'RUNNING' && names.has(r.name)) ?? null
+  );
 }
 
 // --- commands ----------------------------------------------------------------------------------------------------
@@ -288,13 +339,23 @@ function etcdctlThereStep(t: Topology, target: Replica): RunbookStep {
 function checkStep(t: Topology, cluster: EtcdClusterName, target: Replica, expect: string): RunbookStep {
   return {
     title: `Check that etcd ${cluster} answers on ${target.name}`,
-    command: onReplica(t, target, `${etcdctl(cluster, 'endpoint status -w table')} && ${etcdctl(cluster, 'member list -w table')}`),
+    command: onReplica(
+      t,
+      target,
+      `${etcdctl(cluster, 'endpoint status -w table')} && ${etcdctl(cluster, 'member list -w table')}`,
+    ),
     detail: `${expect} kubelet needs up to about 30 seconds to start the pod: if the command cannot connect, wait and run it again. If it still fails, read the end of ${KUBE_UP_ETCD[cluster].log} on ${target.name}.`,
   };
 }
 
 /** Stop etcd on every other member whose VM still runs, so that nothing can rejoin or serve the old cluster. */
-function fenceSteps(t: Topology, assessment: Assessment, cluster: EtcdClusterName, target: string, members: readonly RunbookMember[]): RunbookStep[] {
+function fenceSteps(
+  t: Topology,
+  assessment: Assessment,
+  cluster: EtcdClusterName,
+  target: string,
+  members: readonly RunbookMember[],
+): RunbookStep[] {
   const other = ETCD_CLUSTERS.find((c) => c !== cluster) ?? cluster;
   return members.flatMap((m) => {
     const r = t.replicas.find((x) => x.name === m.name);
@@ -346,24 +407,43 @@ function forceNewClusterProcedure(
       ),
       detail: `etcd keeps ${r.name}'s data and drops every other member from the member list, so ${r.name} alone is a quorum. If the command stops before the move (grep found no flag), the manifest is not kube-up's: add --force-new-cluster after --data-dir ${e.dataDir} in ${parked(cluster)} by hand and move it back to ${MANIFESTS}.`,
     },
-    checkStep(t, cluster, r, `Expect one member, etcd-${r.name}, as the leader (IS LEADER true), with a raft index of at least ${index}.`),
+    checkStep(
+      t,
+      cluster,
+      r,
+      `Expect one member, etcd-${r.name}, as the leader (IS LEADER true), with a raft index of at least ${index}.`,
+    ),
     {
       title: `Take --force-new-cluster out again`,
       command: onReplica(t, r, `sudo sed -i "s| --force-new-cluster||" ${live(cluster)}`),
       detail: `Left in, every restart would cut the member list down again. kubelet restarts etcd without it on the same data; run the check above once more.`,
     },
   ];
-  return { kind: 'force-new-cluster', title: "A. Keep the survivor's data (--force-new-cluster)", target: r.name, steps, dataLoss: forceNewClusterLoss(cluster, survivor, members) };
+  return {
+    kind: 'force-new-cluster',
+    title: "A. Keep the survivor's data (--force-new-cluster)",
+    target: r.name,
+    steps,
+    dataLoss: forceNewClusterLoss(cluster, survivor, members),
+  };
 }
 
-function forceNewClusterLoss(cluster: EtcdClusterName, survivor: RunbookMember, members: readonly RunbookMember[]): string {
+function forceNewClusterLoss(
+  cluster: EtcdClusterName,
+  survivor: RunbookMember,
+  members: readonly RunbookMember[],
+): string {
   const index = survivor.raftIndex ?? 0;
-  const parts = [`Only writes that ${survivor.name} had not received are lost: it holds raft index ${index}${survivor.raftTerm !== null ? ` (term ${survivor.raftTerm})` : ''}.`];
+  const parts = [
+    `Only writes that ${survivor.name} had not received are lost: it holds raft index ${index}${survivor.raftTerm !== null ? ` (term ${survivor.raftTerm})` : ''}.`,
+  ];
   const down = members.filter((m) => !m.surviving);
   const ahead = down.filter((m) => m.raftIndex !== null && m.raftIndex > index);
   for (const m of ahead) {
     const by = (m.raftIndex ?? 0) - index;
-    parts.push(`${m.name} was last seen at raft index ${m.raftIndex ?? 0}, ${pluralize(by, 'entry', 'entries')} ahead: those are lost.`);
+    parts.push(
+      `${m.name} was last seen at raft index ${m.raftIndex ?? 0}, ${pluralize(by, 'entry', 'entries')} ahead: those are lost.`,
+    );
   }
   const unknown = down.filter((m) => m.raftIndex === null).map((m) => m.name);
   if (unknown.length > 0) {
@@ -386,7 +466,9 @@ function snapshotRestoreProcedure(
 ): RunbookProcedure {
   const e = KUBE_UP_ETCD[cluster];
   const id = clusterId(t.cluster);
-  const local = folder ? `${folder.replace(/\/+$/, '')}/${snapshot.file}` : `snapshots/${id}/${cluster}/${snapshot.file}`;
+  const local = folder
+    ? `${folder.replace(/\/+$/, '')}/${snapshot.file}`
+    : `snapshots/${id}/${cluster}/${snapshot.file}`;
   const remote = `/tmp/${snapshot.file}`;
   const peer = peerUrlOf(t, cluster, r);
   const restored = `${e.dataDir}-restored`;
@@ -417,7 +499,11 @@ function snapshotRestoreProcedure(
     },
     {
       title: 'Put the restored data in place',
-      command: onReplica(t, r, `sudo mv ${e.dataDir} ${before} && sudo mv ${restored} ${e.dataDir} && sudo chown -R --reference=${before} ${e.dataDir}`),
+      command: onReplica(
+        t,
+        r,
+        `sudo mv ${e.dataDir} ${before} && sudo mv ${restored} ${e.dataDir} && sudo chown -R --reference=${before} ${e.dataDir}`,
+      ),
       detail: `The old data stays in ${before} until the cluster is whole again.`,
     },
     {
@@ -445,13 +531,21 @@ function recommend(
   b: RunbookProcedure | null,
 ): { recommended: ProcedureKind | null; recommendation: string } {
   if (a && survivor) {
-    if (!snapshot) return { recommended: a.kind, recommendation: `Use A. There is no verified snapshot of etcd ${cluster}, so A is the only way: it keeps ${survivor.name}'s data.` };
+    if (!snapshot)
+      return {
+        recommended: a.kind,
+        recommendation: `Use A. There is no verified snapshot of etcd ${cluster}, so A is the only way: it keeps ${survivor.name}'s data.`,
+      };
     return {
       recommended: a.kind,
       recommendation: `Use A: ${survivor.name} has the highest raft index (${survivor.raftIndex ?? 0}) and keeps everything it received. Use B only if ${survivor.name}'s data turns out to be damaged: B loses the last ${snapshot.age}.`,
     };
   }
-  if (b) return { recommended: b.kind, recommendation: `Use B. No member of etcd ${cluster} answers as a voter, so the snapshot is all that is left.` };
+  if (b)
+    return {
+      recommended: b.kind,
+      recommendation: `Use B. No member of etcd ${cluster} answers as a voter, so the snapshot is all that is left.`,
+    };
   if (snapshot) {
     return {
       recommended: null,
@@ -482,13 +576,17 @@ function tryFirstSteps(t: Topology, lost: readonly LostEtcdCluster[]): RunbookSt
         steps.push({
           title: `${resume ? 'Resume' : 'Start'} ${r.name} (its VM is ${r.vmStatus})`,
           command: `gcloud compute instances ${resume ? 'resume' : 'start'} ${r.name} ${where}`,
-          detail: r.vmStatus === 'STOPPING' || r.vmStatus === 'SUSPENDING' ? `Wait until it is ${resume ? 'SUSPENDED' : 'STOPPED'} first.` : null,
+          detail:
+            r.vmStatus === 'STOPPING' || r.vmStatus === 'SUSPENDING'
+              ? `Wait until it is ${resume ? 'SUSPENDED' : 'STOPPED'} first.`
+              : null,
         });
       } else if (!r.etcd[l.cluster].ok) {
         steps.push({
           title: `Find out why etcd ${l.cluster} on ${r.name} is not answering (${m.state})`,
           command: onReplica(t, r, `sudo tail -n 50 ${KUBE_UP_ETCD[l.cluster].log}`),
-          detail: 'A full disk, a crash loop or a slow disk shows here. If etcd comes back by itself, quorum returns with nothing lost.',
+          detail:
+            'A full disk, a crash loop or a slow disk shows here. If etcd comes back by itself, quorum returns with nothing lost.',
         });
       }
     }

@@ -18,7 +18,10 @@ const health = (t: ReturnType<typeof prod>) => {
 
 describe('holdOverSilence', () => {
   it('holds a replica that answered before over its first silence, and lets the second one count', () => {
-    const first = holdOverSilence({ topology: prod(T0), held: [] }, prod(T1, { etcd: 'timeout', apiServer: 'timeout' }));
+    const first = holdOverSilence(
+      { topology: prod(T0), held: [] },
+      prod(T1, { etcd: 'timeout', apiServer: 'timeout' }),
+    );
     expect(health(first.topology)).toBe('healthy');
     expect(first.held).toEqual<HeldProbe[]>([
       { replica: 'prod-master-c02', probe: 'etcd main' },
@@ -35,7 +38,7 @@ describe('holdOverSilence', () => {
   it.each<[string, Partial<ReplicaSpec>, string]>([
     ['a refused connection', { etcd: 'refused', apiServer: 'refused' }, 'unhealthy'],
     ['a stopped VM', { vmStatus: 'STOPPED' }, 'unhealthy'],
-    ['no access (Quorum\'s key refused)', { etcd: 'noaccess', apiServer: 'noaccess' }, 'unknown'],
+    ["no access (Quorum's key refused)", { etcd: 'noaccess', apiServer: 'noaccess' }, 'unknown'],
   ])('never holds over an answer: %s counts at once', (_what, change, expected) => {
     const next = holdOverSilence({ topology: prod(T0), held: [] }, prod(T1, change));
     expect(next.held).toEqual([]);
@@ -48,26 +51,48 @@ describe('holdOverSilence', () => {
     expect(health(first.topology)).toBe('healthy');
     expect(health(holdOverSilence(first, prod(T2, { apiServer: 'not-ready' })).topology)).toBe('unhealthy');
     // A refused API server port beside answering etcd members: also once.
-    expect(health(holdOverSilence({ topology: prod(T0), held: [] }, prod(T1, { apiServer: 'refused' })).topology)).toBe('healthy');
+    expect(health(holdOverSilence({ topology: prod(T0), held: [] }, prod(T1, { apiServer: 'refused' })).topology)).toBe(
+      'healthy',
+    );
     // With its etcd refusing as well, "not ready" is part of a confirmed failure: at once.
-    expect(health(holdOverSilence({ topology: prod(T0), held: [] }, prod(T1, { etcd: 'refused', apiServer: 'not-ready' })).topology)).toBe('unhealthy');
+    expect(
+      health(
+        holdOverSilence({ topology: prod(T0), held: [] }, prod(T1, { etcd: 'refused', apiServer: 'not-ready' }))
+          .topology,
+      ),
+    ).toBe('unhealthy');
   });
 
   it('holds nothing over when there is no previous observation, or it is too old', () => {
     expect(holdOverSilence(null, prod(T1, { etcd: 'timeout' })).held).toEqual([]);
-    const old = holdOverSilence({ topology: prod('2026-01-10T11:00:00.000Z'), held: [] }, prod(T1, { etcd: 'timeout' }));
+    const old = holdOverSilence(
+      { topology: prod('2026-01-10T11:00:00.000Z'), held: [] },
+      prod(T1, { etcd: 'timeout' }),
+    );
     expect(old.held).toEqual([]);
     expect(health(old.topology)).toBe('unknown');
   });
 
   it('does not make a replica that was silent before healthy', () => {
-    const next = holdOverSilence({ topology: prod(T0, { etcd: 'timeout', apiServer: 'timeout' }), held: [] }, prod(T1, { etcd: 'timeout', apiServer: 'timeout' }));
+    const next = holdOverSilence(
+      { topology: prod(T0, { etcd: 'timeout', apiServer: 'timeout' }), held: [] },
+      prod(T1, { etcd: 'timeout', apiServer: 'timeout' }),
+    );
     expect(next.held).toEqual([]);
     expect(health(next.topology)).toBe('unknown');
   });
 
   it('a whole cluster silent once (a cold start of every tunnel) still reads as it did', () => {
-    const silent = buildTopology(prodSpec({ observedAt: T1, replicas: [{ zone: 'b', etcd: 'timeout' }, { zone: 'c', etcd: 'timeout' }, { zone: 'd', etcd: 'timeout' }] }));
+    const silent = buildTopology(
+      prodSpec({
+        observedAt: T1,
+        replicas: [
+          { zone: 'b', etcd: 'timeout' },
+          { zone: 'c', etcd: 'timeout' },
+          { zone: 'd', etcd: 'timeout' },
+        ],
+      }),
+    );
     const next = holdOverSilence({ topology: prod(T0), held: [] }, silent);
     const a = assessTopology(next.topology, new Date(T1));
     expect(a.healthyReplicas).toBe(3);

@@ -11,7 +11,8 @@ import { ETCD_CLUSTERS, type EtcdClusterName, type Replica, type Topology } from
 
 /** A probe whose previous answer stands in for one silent observation: `etcd main` of a replica, or the member list. */
 export type HeldProbe = { replica: string | null; probe: HeldProbeName };
-export type HeldProbeName = `etcd ${EtcdClusterName}` | 'etcd main peers' | 'API server' | `member list ${EtcdClusterName}` | 'leases and nodes';
+export type HeldProbeName =
+  `etcd ${EtcdClusterName}` | 'etcd main peers' | 'API server' | `member list ${EtcdClusterName}` | 'leases and nodes';
 
 /** How old an observation may be and still stand in for a silent one (a page opened after an hour learns nothing from it). */
 export const HOLD_OVER_MAX_AGE_MS = 10 * 60_000;
@@ -31,7 +32,8 @@ export function holdOverSilence(
   if (!previous) return { topology: current, held: [] };
   const age = Date.parse(current.observedAt) - Date.parse(previous.topology.observedAt);
   if (!(age >= 0 && age <= maxAgeMs)) return { topology: current, held: [] };
-  const wasHeld = (replica: string | null, probe: HeldProbeName) => previous.held.some((h) => h.replica === replica && h.probe === probe);
+  const wasHeld = (replica: string | null, probe: HeldProbeName) =>
+    previous.held.some((h) => h.replica === replica && h.probe === probe);
   const held: HeldProbe[] = [];
   const hold = (replica: string | null, probe: HeldProbeName): boolean => {
     if (wasHeld(replica, probe)) return false;
@@ -46,7 +48,8 @@ export function holdOverSilence(
     for (const cluster of ETCD_CLUSTERS) {
       const now = r.etcd[cluster];
       const then = p.etcd[cluster];
-      if (!now.ok && timedOut(now.error) && then.ok && hold(r.name, `etcd ${cluster}`)) next = { ...next, etcd: { ...next.etcd, [cluster]: then } };
+      if (!now.ok && timedOut(now.error) && then.ok && hold(r.name, `etcd ${cluster}`))
+        next = { ...next, etcd: { ...next.etcd, [cluster]: then } };
     }
     const peersNow = r.etcdPeers?.main;
     const peersThen = p.etcdPeers?.main;
@@ -54,7 +57,11 @@ export function holdOverSilence(
       next = { ...next, etcdPeers: { ...next.etcdPeers, main: peersThen } };
     }
     const apiSilent = r.apiServer.ready === null && timedOut(r.apiServer.error);
-    const apiFlapping = r.apiServer.ready !== true && r.etcd.main.ok && r.etcd.events.ok && !(r.apiServer.ready === null && isNoAccessError(r.apiServer.error));
+    const apiFlapping =
+      r.apiServer.ready !== true &&
+      r.etcd.main.ok &&
+      r.etcd.events.ok &&
+      !(r.apiServer.ready === null && isNoAccessError(r.apiServer.error));
     if ((apiSilent || apiFlapping) && p.apiServer.ready === true && hold(r.name, 'API server')) {
       next = { ...next, apiServer: p.apiServer };
     }
@@ -71,8 +78,14 @@ export function holdOverSilence(
   // Leases and nodes come from whichever API server answers: when they went missing with an API server silent, the
   // last ones stand in once.
   const apiSilent = current.replicas.some((r) => r.apiServer.ready === null && timedOut(r.apiServer.error));
-  const lostKube = current.leases === null && current.nodes === null && (previous.topology.leases !== null || previous.topology.nodes !== null);
-  const kube = apiSilent && lostKube && hold(null, 'leases and nodes') ? { leases: previous.topology.leases, nodes: previous.topology.nodes } : {};
+  const lostKube =
+    current.leases === null &&
+    current.nodes === null &&
+    (previous.topology.leases !== null || previous.topology.nodes !== null);
+  const kube =
+    apiSilent && lostKube && hold(null, 'leases and nodes')
+      ? { leases: previous.topology.leases, nodes: previous.topology.nodes }
+      : {};
   if (held.length === 0) return { topology: current, held };
   return { topology: { ...current, replicas, etcd, ...kube }, held };
 }

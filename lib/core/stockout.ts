@@ -21,7 +21,11 @@ export function stockoutOf(steps: readonly StoppedStep[]): Stockout | null {
 }
 
 /** The best zone for the replica instead: the planner's choice for an add, without the exhausted and unreachable zones. */
-export function zoneAfterStockout(layout: Layout, exhausted: readonly string[], unreachable: readonly string[] = []): string | null {
+export function zoneAfterStockout(
+  layout: Layout,
+  exhausted: readonly string[],
+  unreachable: readonly string[] = [],
+): string | null {
   return zoneForAdd(layout, new Set([...exhausted, ...unreachable]));
 }
 
@@ -41,7 +45,12 @@ export function intentAfterStockout(intent: ClusterIntent, zone: string): Cluste
 export type StockoutOffer = { stockout: Stockout; zone: string; intent: ClusterIntent; message: string };
 
 /** What the wizard offers after an operation stopped on a stockout: the other zone and the intent to plan there. */
-export function offerAfterStockout(input: { intent: ClusterIntent; steps: readonly StoppedStep[]; layout: Layout; unreachable?: readonly string[] }): StockoutOffer | null {
+export function offerAfterStockout(input: {
+  intent: ClusterIntent;
+  steps: readonly StoppedStep[];
+  layout: Layout;
+  unreachable?: readonly string[];
+}): StockoutOffer | null {
   const stockout = stockoutOf(input.steps);
   if (!stockout) return null;
   const zone = zoneAfterStockout(input.layout, [stockout.zone], input.unreachable ?? []);

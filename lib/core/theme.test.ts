@@ -33,7 +33,11 @@ describe('themeBootScript', () => {
   /** Runs the script against a fake <html> and matchMedia: the classes it leaves. */
   function run(choice: ThemeChoice, systemDark: boolean, before: string[] = []): string[] {
     const classes = new Set(before);
-    const document = { documentElement: { classList: { toggle: (name: string, on: boolean) => (on ? classes.add(name) : classes.delete(name)) } } };
+    const document = {
+      documentElement: {
+        classList: { toggle: (name: string, on: boolean) => (on ? classes.add(name) : classes.delete(name)) },
+      },
+    };
     const matchMedia = (query: string) => ({ matches: query === '(prefers-color-scheme: dark)' && systemDark });
     new Function('document', 'matchMedia', themeBootScript(choice))(document, matchMedia);
     return [...classes];

@@ -30,7 +30,10 @@ export type TimelineEntry = { at: string; until: string; state: TimelineState };
 export function timelineStateOf(view: Pick<ClusterView, 'topology' | 'assessment'>): TimelineState {
   const { topology: t, assessment: a } = view;
   const leaderId = a.etcd.main.leaderId;
-  const leader = leaderId === null ? null : (t.replicas.find((r) => r.etcd.main.ok && r.etcd.main.memberId === leaderId)?.name ?? null);
+  const leader =
+    leaderId === null
+      ? null
+      : (t.replicas.find((r) => r.etcd.main.ok && r.etcd.main.memberId === leaderId)?.name ?? null);
   return {
     canLoseReplicas: a.canLoseReplicas,
     canLoseZones: a.canLoseZones,
@@ -57,7 +60,13 @@ export function toneOf(s: TimelineState): TimelineTone {
 }
 
 /** A period in which a replica was not healthy, merged across gaps in which nobody observed it healthy. */
-export type ReplicaOutage = { replica: string; from: string; to: string | null; health: Exclude<ReplicaHealth, 'healthy'>; gaps: boolean };
+export type ReplicaOutage = {
+  replica: string;
+  from: string;
+  to: string | null;
+  health: Exclude<ReplicaHealth, 'healthy'>;
+  gaps: boolean;
+};
 
 /**
  * Each period a replica was not healthy, oldest first; `to` is null while it lasts (it is not healthy in the last
@@ -101,7 +110,9 @@ export function replicaOutages(entries: readonly TimelineEntry[]): ReplicaOutage
 }
 
 /** Every change of the etcd main leader between two entries. */
-export function leaderChanges(entries: readonly TimelineEntry[]): Array<{ at: string; from: string | null; to: string | null }> {
+export function leaderChanges(
+  entries: readonly TimelineEntry[],
+): Array<{ at: string; from: string | null; to: string | null }> {
   const out: Array<{ at: string; from: string | null; to: string | null }> = [];
   for (let i = 1; i < entries.length; i++) {
     const [a, b] = [entries[i - 1], entries[i]];

@@ -9,7 +9,17 @@ export type ClusterRef = {
 };
 
 export const VM_STATUSES = [
-  'PENDING', 'PROVISIONING', 'STAGING', 'RUNNING', 'STOPPING', 'DEPROVISIONING', 'STOPPED', 'SUSPENDING', 'SUSPENDED', 'REPAIRING', 'TERMINATED',
+  'PENDING',
+  'PROVISIONING',
+  'STAGING',
+  'RUNNING',
+  'STOPPING',
+  'DEPROVISIONING',
+  'STOPPED',
+  'SUSPENDING',
+  'SUSPENDED',
+  'REPAIRING',
+  'TERMINATED',
   /** A status Compute reported that Quorum does not know (gce-mapping.ts): read as not running. */
   'UNKNOWN',
 ] as const;

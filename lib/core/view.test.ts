@@ -2,7 +2,17 @@ import { describe, expect, it } from 'vitest';
 import type { Topology } from './topology';
 import { assessTopology } from './assessment';
 import { buildTopology, NOW, prodSpec, withReplica } from './testing/topology-builder';
-import { addZoneChoices, etcdRoleOf, fleetWorstSeverity, healthTitle, isNewerObservation, leasesHeldBy, outsideZoneChoices, replacementZoneChoices, type FleetView } from './view';
+import {
+  addZoneChoices,
+  etcdRoleOf,
+  fleetWorstSeverity,
+  healthTitle,
+  isNewerObservation,
+  leasesHeldBy,
+  outsideZoneChoices,
+  replacementZoneChoices,
+  type FleetView,
+} from './view';
 
 describe('isNewerObservation', () => {
   it.each([
@@ -16,7 +26,16 @@ describe('isNewerObservation', () => {
 });
 
 describe('etcdRoleOf', () => {
-  const base = { ok: true as const, memberId: '1', leaderId: '1', raftIndex: 5, raftTerm: 2, dbSize: 20480, isLearner: false, version: '3.4.23' };
+  const base = {
+    ok: true as const,
+    memberId: '1',
+    leaderId: '1',
+    raftIndex: 5,
+    raftTerm: 2,
+    dbSize: 20480,
+    isLearner: false,
+    version: '3.4.23',
+  };
   it.each([
     { status: base, role: 'leader' },
     { status: { ...base, memberId: '2' }, role: 'follower' },
@@ -31,9 +50,24 @@ describe('leasesHeldBy', () => {
   const topology = {
     observedAt: '2026-01-01T00:00:30Z',
     leases: [
-      { component: 'kube-scheduler', holderIdentity: 'm-abc_123', renewTime: '2026-01-01T00:00:29Z', leaseDurationSeconds: 15 },
-      { component: 'kube-controller-manager', holderIdentity: 'm-abc_123', renewTime: '2026-01-01T00:00:10Z', leaseDurationSeconds: 15 },
-      { component: 'cluster-autoscaler', holderIdentity: 'm-def_9', renewTime: '2026-01-01T00:00:29Z', leaseDurationSeconds: 15 },
+      {
+        component: 'kube-scheduler',
+        holderIdentity: 'm-abc_123',
+        renewTime: '2026-01-01T00:00:29Z',
+        leaseDurationSeconds: 15,
+      },
+      {
+        component: 'kube-controller-manager',
+        holderIdentity: 'm-abc_123',
+        renewTime: '2026-01-01T00:00:10Z',
+        leaseDurationSeconds: 15,
+      },
+      {
+        component: 'cluster-autoscaler',
+        holderIdentity: 'm-def_9',
+        renewTime: '2026-01-01T00:00:29Z',
+        leaseDurationSeconds: 15,
+      },
     ],
   } as unknown as Topology;
   it('lists only unexpired leases of that replica', () => {
@@ -66,7 +100,10 @@ describe('addZoneChoices', () => {
 describe('addZoneChoices while an operation runs', () => {
   it('refuses every zone with the same OperationInProgress reason, recommending none', () => {
     const topology = buildTopology(prodSpec());
-    const choices = addZoneChoices({ id: 'x', topology, assessment: assessTopology(topology, NOW) }, { operationInProgress: true });
+    const choices = addZoneChoices(
+      { id: 'x', topology, assessment: assessTopology(topology, NOW) },
+      { operationInProgress: true },
+    );
     expect(new Set(choices.map((c) => c.refusalCode))).toEqual(new Set(['OperationInProgress']));
     expect(new Set(choices.map((c) => c.refusal)).size).toBe(1);
     expect(choices.some((c) => c.recommended || c.after !== null)).toBe(false);
@@ -79,14 +116,19 @@ describe('outsideZoneChoices', () => {
     const view = { id: 'x', topology, assessment: assessTopology(topology, NOW) };
     const choices = outsideZoneChoices(view, [...topology.regionZones, 'us-central1-a', 'us-central1-f']);
     expect(choices.map((c) => c.zone)).toEqual(['us-central1-a', 'us-central1-f']);
-    expect(choices[0]?.refusal).toMatch(/^us-central1-a is in us-central1, outside the cluster's region europe-west1; pick one of /);
+    expect(choices[0]?.refusal).toMatch(
+      /^us-central1-a is in us-central1, outside the cluster's region europe-west1; pick one of /,
+    );
   });
 });
 
 describe('replacementZoneChoices', () => {
-  it('recommends the failed replica\'s own zone and lists every zone with what the cluster survives after', () => {
+  it("recommends the failed replica's own zone and lists every zone with what the cluster survives after", () => {
     const t = buildTopology(prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', etcd: 'refused' }, { zone: 'd' }] }));
-    const choices = replacementZoneChoices({ id: 'x', topology: t, assessment: assessTopology(t, NOW) }, 'prod-master-c02');
+    const choices = replacementZoneChoices(
+      { id: 'x', topology: t, assessment: assessTopology(t, NOW) },
+      'prod-master-c02',
+    );
     expect(choices.map((c) => [c.zone, c.recommended, c.after?.canLoseZones ?? null, c.warning !== null])).toEqual([
       ['europe-west1-b', false, 0, true],
       ['europe-west1-c', true, 1, false],
@@ -96,9 +138,17 @@ describe('replacementZoneChoices', () => {
   });
 
   it('refuses the zone that is down and recommends the emptiest reachable one, with the tolerance warning', () => {
-    const base = buildTopology(prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', etcd: 'timeout', apiServer: 'timeout' }, { zone: 'd' }] }));
-    const t = { ...base, nodes: (base.nodes ?? []).map((n) => (n.zone === 'europe-west1-c' ? { ...n, ready: false } : n)) };
-    const choices = replacementZoneChoices({ id: 'x', topology: t, assessment: assessTopology(t, NOW) }, 'prod-master-c02');
+    const base = buildTopology(
+      prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', etcd: 'timeout', apiServer: 'timeout' }, { zone: 'd' }] }),
+    );
+    const t = {
+      ...base,
+      nodes: (base.nodes ?? []).map((n) => (n.zone === 'europe-west1-c' ? { ...n, ready: false } : n)),
+    };
+    const choices = replacementZoneChoices(
+      { id: 'x', topology: t, assessment: assessTopology(t, NOW) },
+      'prod-master-c02',
+    );
     const c = choices.find((x) => x.zone === 'europe-west1-c');
     expect(c?.refusalCode).toBe('ZoneUnavailable');
     const recommended = choices.filter((x) => x.recommended);
@@ -138,7 +188,9 @@ describe('fleetWorstSeverity', () => {
   it('is the worst finding of any cluster; a cluster that could not be read counts as a warning', () => {
     expect(fleetWorstSeverity(fleet([entry(null), entry('info')]))).toBe('info');
     expect(fleetWorstSeverity(fleet([entry('warning'), entry('critical'), entry(null)]))).toBe('critical');
-    expect(fleetWorstSeverity(fleet([entry(null), { ok: false, id: 'p~r~x', cluster: ref, error: 'boom' }]))).toBe('warning');
+    expect(fleetWorstSeverity(fleet([entry(null), { ok: false, id: 'p~r~x', cluster: ref, error: 'boom' }]))).toBe(
+      'warning',
+    );
     expect(fleetWorstSeverity(fleet([]))).toBeNull();
   });
 });

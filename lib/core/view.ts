@@ -6,7 +6,14 @@ import type { FailureSince } from './failure';
 import type { HeldProbe } from './silence';
 import type { Tolerance } from './layout';
 import { planOperation } from './planner';
-import { holderReplica, leaseExpiresAt, type ClusterRef, type EtcdMemberStatus, type LeaderElectedComponent, type Topology } from './topology';
+import {
+  holderReplica,
+  leaseExpiresAt,
+  type ClusterRef,
+  type EtcdMemberStatus,
+  type LeaderElectedComponent,
+  type Topology,
+} from './topology';
 
 export type ClusterView = {
   id: string;
@@ -35,7 +42,8 @@ export type ClusterSummary = {
   worstFinding: Finding | null;
 };
 
-export type FleetEntry = { ok: true; summary: ClusterSummary } | { ok: false; id: string; cluster: ClusterRef; error: string };
+export type FleetEntry =
+  { ok: true; summary: ClusterSummary } | { ok: false; id: string; cluster: ClusterRef; error: string };
 
 export type FleetView = {
   observedAt: string;
@@ -70,7 +78,9 @@ export function worstSeverityOf(view: ClusterView): Severity | null {
  * a warning (its state is not known). Null when every cluster is fine.
  */
 export function fleetWorstSeverity(fleet: FleetView): Severity | null {
-  const all = fleet.clusters.flatMap((e): Severity[] => (e.ok ? (e.summary.worstFinding ? [e.summary.worstFinding.severity] : []) : ['warning']));
+  const all = fleet.clusters.flatMap((e): Severity[] =>
+    e.ok ? (e.summary.worstFinding ? [e.summary.worstFinding.severity] : []) : ['warning'],
+  );
   return all.sort(compareSeverity)[0] ?? null;
 }
 
@@ -128,17 +138,36 @@ export type AddZoneChoice = {
  * or why the planner refuses. The recommended zone maximises zone tolerance, then replica tolerance, then
  * prefers the emptiest zone. `operationInProgress`: another operation holds the cluster's lock.
  */
-export function addZoneChoices(view: Omit<ClusterView, 'failureSince'>, opts: { operationInProgress?: boolean } = {}): AddZoneChoice[] {
+export function addZoneChoices(
+  view: Omit<ClusterView, 'failureSince'>,
+  opts: { operationInProgress?: boolean } = {},
+): AddZoneChoice[] {
   const { topology, assessment } = view;
   const choices = topology.regionZones.map((zone): AddZoneChoice => {
     const replicas = topology.replicas.filter((r) => r.zone === zone).map((r) => r.name);
-    const result = planOperation({ topology, assessment, intent: { kind: 'add-replica', zone }, operationInProgress: opts.operationInProgress ?? false });
+    const result = planOperation({
+      topology,
+      assessment,
+      intent: { kind: 'add-replica', zone },
+      operationInProgress: opts.operationInProgress ?? false,
+    });
     return result.ok
       ? { zone, replicas, recommended: false, after: result.plan.after, refusal: null, refusalCode: null }
-      : { zone, replicas, recommended: false, after: null, refusal: result.refusal.message, refusalCode: result.refusal.code };
+      : {
+          zone,
+          replicas,
+          recommended: false,
+          after: null,
+          refusal: result.refusal.message,
+          refusalCode: result.refusal.code,
+        };
   });
-  const score = (c: AddZoneChoice) => (c.after ? c.after.canLoseZones * 100 + c.after.canLoseReplicas * 10 - c.replicas.length : -Infinity);
-  const best = choices.reduce<AddZoneChoice | null>((top, c) => (c.after && (!top || score(c) > score(top)) ? c : top), null);
+  const score = (c: AddZoneChoice) =>
+    c.after ? c.after.canLoseZones * 100 + c.after.canLoseReplicas * 10 - c.replicas.length : -Infinity;
+  const best = choices.reduce<AddZoneChoice | null>(
+    (top, c) => (c.after && (!top || score(c) > score(top)) ? c : top),
+    null,
+  );
   return choices.map((c) => (c === best ? { ...c, recommended: true } : c));
 }
 
@@ -148,13 +177,23 @@ export type OutsideZoneChoice = { zone: string; refusal: string };
  * Zones of other regions, listed so the operator sees why they are not offered: each with the planner's
  * refusal of an add there (a replica must stay in the cluster's region).
  */
-export function outsideZoneChoices(view: Omit<ClusterView, 'failureSince'>, zones: readonly string[]): OutsideZoneChoice[] {
+export function outsideZoneChoices(
+  view: Omit<ClusterView, 'failureSince'>,
+  zones: readonly string[],
+): OutsideZoneChoice[] {
   const { topology, assessment } = view;
   return zones
     .filter((zone) => !topology.regionZones.includes(zone))
     .flatMap((zone) => {
-      const result = planOperation({ topology, assessment, intent: { kind: 'add-replica', zone }, operationInProgress: false });
-      return !result.ok && result.refusal.code === 'ZoneOutsideRegion' ? [{ zone, refusal: result.refusal.message }] : [];
+      const result = planOperation({
+        topology,
+        assessment,
+        intent: { kind: 'add-replica', zone },
+        operationInProgress: false,
+      });
+      return !result.ok && result.refusal.code === 'ZoneOutsideRegion'
+        ? [{ zone, refusal: result.refusal.message }]
+        : [];
     });
 }
 
@@ -165,17 +204,45 @@ export type ReplacementZoneChoice = AddZoneChoice & { warning: string | null };
  * replacement there, the planner's tolerance warning, or why it refuses. Recommended is the zone the planner picks
  * by itself (the replica's own zone, or the best reachable one when that zone is down).
  */
-export function replacementZoneChoices(view: Omit<ClusterView, 'failureSince'>, replica: string, opts: { operationInProgress?: boolean } = {}): ReplacementZoneChoice[] {
+export function replacementZoneChoices(
+  view: Omit<ClusterView, 'failureSince'>,
+  replica: string,
+  opts: { operationInProgress?: boolean } = {},
+): ReplacementZoneChoice[] {
   const { topology, assessment } = view;
   const plan = (zone?: string) =>
-    planOperation({ topology, assessment, intent: { kind: 'replace-replica', name: replica, ...(zone ? { zone } : {}) }, operationInProgress: opts.operationInProgress ?? false });
+    planOperation({
+      topology,
+      assessment,
+      intent: { kind: 'replace-replica', name: replica, ...(zone ? { zone } : {}) },
+      operationInProgress: opts.operationInProgress ?? false,
+    });
   const byDefault = plan();
-  const defaultZone = byDefault.ok ? (byDefault.plan.steps.find((s) => s.kind === 'add-learner')?.params.zone ?? null) : null;
+  const defaultZone = byDefault.ok
+    ? (byDefault.plan.steps.find((s) => s.kind === 'add-learner')?.params.zone ?? null)
+    : null;
   return topology.regionZones.map((zone): ReplacementZoneChoice => {
     const replicas = topology.replicas.filter((r) => r.zone === zone && r.name !== replica).map((r) => r.name);
     const result = plan(zone);
-    if (!result.ok) return { zone, replicas, recommended: false, after: null, refusal: result.refusal.message, refusalCode: result.refusal.code, warning: null };
+    if (!result.ok)
+      return {
+        zone,
+        replicas,
+        recommended: false,
+        after: null,
+        refusal: result.refusal.message,
+        refusalCode: result.refusal.code,
+        warning: null,
+      };
     const warning = result.plan.warnings.find((w) => w.code === 'ZoneToleranceReduced')?.message ?? null;
-    return { zone, replicas, recommended: zone === defaultZone, after: result.plan.after, refusal: null, refusalCode: null, warning };
+    return {
+      zone,
+      replicas,
+      recommended: zone === defaultZone,
+      after: result.plan.after,
+      refusal: null,
+      refusalCode: null,
+      warning,
+    };
   });
 }

@@ -9,8 +9,19 @@ import { buildReplicaMetadata, readClusterAuthorities, type MetadataItem } from 
 const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 const identity = { name: 'blue-master', internalIp: '127.30.1.9', staticIp: '127.31.1.4' };
-const settings = { masterName: 'blue-master', zone: 'europe-west1-c', multizone: true, now: new Date('2026-01-02T03:04:05Z') };
-const GZIPPED = new Set(['ETCD_CA_CERT', 'ETCD_PEER_CERT', 'ETCD_APISERVER_CA_CERT', 'ETCD_APISERVER_SERVER_CERT', 'ETCD_APISERVER_CLIENT_CERT']);
+const settings = {
+  masterName: 'blue-master',
+  zone: 'europe-west1-c',
+  multizone: true,
+  now: new Date('2026-01-02T03:04:05Z'),
+};
+const GZIPPED = new Set([
+  'ETCD_CA_CERT',
+  'ETCD_PEER_CERT',
+  'ETCD_APISERVER_CA_CERT',
+  'ETCD_APISERVER_SERVER_CERT',
+  'ETCD_APISERVER_CLIENT_CERT',
+]);
 /** A secret as kube-up writes it -> the certificate (gzip+base64 for the etcd ones, base64 otherwise). */
 const certOf = (key: string, value: string) => {
   const bytes = Buffer.from(value, 'base64');
@@ -52,13 +63,27 @@ describe('issueClusterSecrets', () => {
   it("gives MASTER_CERT kube-up's names only, the etcd certs kube-up's SANs, and makes the admin a system:masters client", () => {
     const apiserver = sec('MASTER_CERT');
     expect(apiserver.subjectAltName?.split(', ').sort()).toEqual(
-      ['IP Address:127.31.1.4', 'IP Address:10.0.0.1', 'DNS:blue-master', 'DNS:kubernetes', 'DNS:kubernetes.default', 'DNS:kubernetes.default.svc', 'DNS:kubernetes.default.svc.cluster.local'].sort(),
+      [
+        'IP Address:127.31.1.4',
+        'IP Address:10.0.0.1',
+        'DNS:blue-master',
+        'DNS:kubernetes',
+        'DNS:kubernetes.default',
+        'DNS:kubernetes.default.svc',
+        'DNS:kubernetes.default.svc.cluster.local',
+      ].sort(),
     );
     expect(apiserver.keyUsage).toContain(SERVER_AUTH);
     expect(sec('KUBEAPISERVER_CERT').subject).toBe('CN=kube-apiserver');
     expect(sec('KUBEAPISERVER_CERT').keyUsage).toEqual([CLIENT_AUTH]);
-    expect(sec('ETCD_PEER_CERT').subjectAltName?.split(', ').sort()).toEqual(['DNS:blue-master', 'IP Address:127.0.0.1']);
-    expect(sec('ETCD_APISERVER_SERVER_CERT').subjectAltName?.split(', ').sort()).toEqual(['DNS:etcd-blue-master', 'IP Address:127.0.0.1']);
+    expect(sec('ETCD_PEER_CERT').subjectAltName?.split(', ').sort()).toEqual([
+      'DNS:blue-master',
+      'IP Address:127.0.0.1',
+    ]);
+    expect(sec('ETCD_APISERVER_SERVER_CERT').subjectAltName?.split(', ').sort()).toEqual([
+      'DNS:etcd-blue-master',
+      'IP Address:127.0.0.1',
+    ]);
     expect(s.secrets.KUBE_BEARER_TOKEN).toMatch(/^[A-Za-z0-9]{32}$/);
     const admin = sec('KUBECFG_CERT');
     expect(admin.subject).toContain('CN=admin');
@@ -79,7 +104,21 @@ describe('firstMasterMetadata', () => {
   it('writes kube-env with the settings, the master alone in INITIAL_ETCD_CLUSTER and state new', () => {
     const kubeEnv = readKubeYaml(toRecord(metadata)['kube-env'] ?? '');
     expect(kubeEnv.has('MASTER_NAME')).toBe(false);
-    expect(Object.fromEntries(['KUBERNETES_MASTER_NAME', 'KUBERNETES_MASTER', 'ZONE', 'REGION', 'MULTIZONE', 'INITIAL_ETCD_CLUSTER', 'INITIAL_ETCD_CLUSTER_STATE', 'INSTANCE_PREFIX', 'ENV_TIMESTAMP'].map((k) => [k, kubeEnv.get(k)]))).toEqual({
+    expect(
+      Object.fromEntries(
+        [
+          'KUBERNETES_MASTER_NAME',
+          'KUBERNETES_MASTER',
+          'ZONE',
+          'REGION',
+          'MULTIZONE',
+          'INITIAL_ETCD_CLUSTER',
+          'INITIAL_ETCD_CLUSTER_STATE',
+          'INSTANCE_PREFIX',
+          'ENV_TIMESTAMP',
+        ].map((k) => [k, kubeEnv.get(k)]),
+      ),
+    ).toEqual({
       KUBERNETES_MASTER_NAME: '127.31.1.4',
       KUBERNETES_MASTER: 'true',
       ZONE: 'europe-west1-c',
@@ -109,10 +148,14 @@ describe('firstMasterMetadata', () => {
   it('carries the CA keys a later add-replica signs its certificates with', async () => {
     const authorities = await readClusterAuthorities(toRecord(metadata));
     expect(authorities.etcdApiserver).not.toBeNull();
-    const { metadata: next } = await buildReplicaMetadata(toRecord(metadata), { name: 'blue-master-x7k' }, ['blue-master']);
+    const { metadata: next } = await buildReplicaMetadata(toRecord(metadata), { name: 'blue-master-x7k' }, [
+      'blue-master',
+    ]);
     const kubeEnv = readKubeYaml(toRecord(next)['kube-env'] ?? '');
     expect(kubeEnv.get('INITIAL_ETCD_CLUSTER')).toBe('blue-master,blue-master-x7k');
-    expect(certOf('ETCD_PEER_CERT', kubeEnv.get('ETCD_PEER_CERT') ?? '').verify(sec('ETCD_CA_CERT').publicKey)).toBe(true);
+    expect(certOf('ETCD_PEER_CERT', kubeEnv.get('ETCD_PEER_CERT') ?? '').verify(sec('ETCD_CA_CERT').publicKey)).toBe(
+      true,
+    );
     expect(kubeEnv.get('MASTER_CERT')).toBe(s.secrets.MASTER_CERT);
   });
 

@@ -58,7 +58,9 @@ export type ClusterSecretKey = (typeof CLUSTER_SECRET_KEYS)[number];
  */
 export const clusterSecretsSchema = z.object({
   identity: z.object({ name: z.string().min(1), internalIp: z.string().min(1), staticIp: z.string().min(1) }),
-  secrets: z.object(Object.fromEntries(CLUSTER_SECRET_KEYS.map((k) => [k, z.string().min(1)])) as Record<ClusterSecretKey, z.ZodString>),
+  secrets: z.object(
+    Object.fromEntries(CLUSTER_SECRET_KEYS.map((k) => [k, z.string().min(1)])) as Record<ClusterSecretKey, z.ZodString>,
+  ),
 });
 export type ClusterSecrets = z.infer<typeof clusterSecretsSchema>;
 
@@ -71,7 +73,10 @@ function bearerToken(): string {
  * New CAs and every cluster-wide credential, and the first master's own etcd certificates (issueReplicaCerts).
  * `first.staticIp`: the reserved address, the serving cert's primary name and KUBERNETES_MASTER_NAME.
  */
-export async function issueClusterSecrets(first: ReplicaIdentity & { internalIp: string; staticIp: string; masterName?: string }, now: Date = new Date()): Promise<ClusterSecrets> {
+export async function issueClusterSecrets(
+  first: ReplicaIdentity & { internalIp: string; staticIp: string; masterName?: string },
+  now: Date = new Date(),
+): Promise<ClusterSecrets> {
   const stamp = Math.floor(now.getTime() / 1000);
   const masterName = first.masterName ?? first.name;
   const [ca, etcdCa, etcdApiserverCa] = await Promise.all([
@@ -129,7 +134,9 @@ export async function issueClusterSecrets(first: ReplicaIdentity & { internalIp:
 }
 
 /** Public facts about the issued CAs, safe to journal and show: subjects and SHA-256 fingerprints of the certificates. */
-export async function describeClusterCas(s: ClusterSecrets): Promise<Array<{ key: string; subject: string; sha256: string }>> {
+export async function describeClusterCas(
+  s: ClusterSecrets,
+): Promise<Array<{ key: string; subject: string; sha256: string }>> {
   const out = [];
   for (const key of ['CA_CERT', 'ETCD_CA_CERT', 'ETCD_APISERVER_CA_CERT'] as const) {
     const pem = decodePemValue(key, s.secrets[key]);
@@ -161,7 +168,8 @@ function kubeYaml(entries: ReadonlyArray<readonly [string, string]>): string {
  */
 export function firstMasterMetadata(s: ClusterSecrets, settings: FirstMasterSettings): MetadataItem[] {
   const { masterName, zone } = settings;
-  if (s.identity.name !== masterName) throw new PkiError(`the certificates were issued for ${s.identity.name}, not ${masterName}`);
+  if (s.identity.name !== masterName)
+    throw new PkiError(`the certificates were issued for ${s.identity.name}, not ${masterName}`);
   const region = zone.replace(/-[a-z]$/, '');
   const prefix = masterName.endsWith('-master') ? masterName.slice(0, -'-master'.length) : masterName;
   const stamp = `${(settings.now ?? new Date()).toISOString().slice(0, 19)}+0000`;

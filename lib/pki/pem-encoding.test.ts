@@ -27,8 +27,18 @@ describe('decodePemValue', () => {
   });
 
   it('knows which keys kube-up gzips', () => {
-    expect(['ETCD_CA_CERT', 'ETCD_PEER_CERT', 'ETCD_APISERVER_CA_CERT', 'ETCD_APISERVER_SERVER_CERT', 'ETCD_APISERVER_CLIENT_CERT'].map(encodingOf)).toEqual(Array(5).fill('gzip+base64'));
-    expect(['CA_CERT', 'MASTER_CERT', 'KUBECFG_CERT', 'ETCD_APISERVER_CLIENT_KEY', 'ETCD_PEER_KEY'].map(encodingOf)).toEqual(Array(5).fill('base64'));
+    expect(
+      [
+        'ETCD_CA_CERT',
+        'ETCD_PEER_CERT',
+        'ETCD_APISERVER_CA_CERT',
+        'ETCD_APISERVER_SERVER_CERT',
+        'ETCD_APISERVER_CLIENT_CERT',
+      ].map(encodingOf),
+    ).toEqual(Array(5).fill('gzip+base64'));
+    expect(
+      ['CA_CERT', 'MASTER_CERT', 'KUBECFG_CERT', 'ETCD_APISERVER_CLIENT_KEY', 'ETCD_PEER_KEY'].map(encodingOf),
+    ).toEqual(Array(5).fill('base64'));
   });
 });
 

@@ -24,13 +24,37 @@ const gunzipPem = (value: string | undefined) => gunzipSync(Buffer.from(value ??
 type Cas = { ca: IssuedPair; etcdCa: IssuedPair; etcdApiserverCa: IssuedPair };
 
 /** An existing master's metadata, laid out as kube-up's build-kube-env / build-kube-master-certs write it. */
-async function existingMaster(cas: Cas, keyInKubeEnv = true, layout: 'mtls' | 'legacy' = 'mtls'): Promise<MetadataItem[]> {
-  const first = await issueLeaf(await importSigner(cas.ca.cert, cas.ca.key, 'ca'), { commonName: '127.30.2.50', usages: ['serverAuth'], ips: ['127.30.2.50'], dnsNames: ['kubernetes'] });
-  const kubelet = await issueLeaf(await importSigner(cas.ca.cert, cas.ca.key, 'ca'), { commonName: 'kube-apiserver', usages: ['clientAuth'] });
-  const admin = await issueLeaf(await importSigner(cas.ca.cert, cas.ca.key, 'ca'), { commonName: 'admin', organization: 'system:masters', usages: ['clientAuth'] });
-  const peer = await issueLeaf(await importSigner(cas.etcdCa.cert, cas.etcdCa.key, 'etcd'), { commonName: '127.30.2.2', usages: ['serverAuth', 'clientAuth'], ips: ['127.30.2.2'] });
+async function existingMaster(
+  cas: Cas,
+  keyInKubeEnv = true,
+  layout: 'mtls' | 'legacy' = 'mtls',
+): Promise<MetadataItem[]> {
+  const first = await issueLeaf(await importSigner(cas.ca.cert, cas.ca.key, 'ca'), {
+    commonName: '127.30.2.50',
+    usages: ['serverAuth'],
+    ips: ['127.30.2.50'],
+    dnsNames: ['kubernetes'],
+  });
+  const kubelet = await issueLeaf(await importSigner(cas.ca.cert, cas.ca.key, 'ca'), {
+    commonName: 'kube-apiserver',
+    usages: ['clientAuth'],
+  });
+  const admin = await issueLeaf(await importSigner(cas.ca.cert, cas.ca.key, 'ca'), {
+    commonName: 'admin',
+    organization: 'system:masters',
+    usages: ['clientAuth'],
+  });
+  const peer = await issueLeaf(await importSigner(cas.etcdCa.cert, cas.etcdCa.key, 'etcd'), {
+    commonName: '127.30.2.2',
+    usages: ['serverAuth', 'clientAuth'],
+    ips: ['127.30.2.2'],
+  });
   const eaSigner = await importSigner(cas.etcdApiserverCa.cert, cas.etcdApiserverCa.key, 'etcd-apiserver');
-  const server = await issueLeaf(eaSigner, { commonName: '127.30.2.2', usages: ['serverAuth', 'clientAuth'], ips: ['127.30.2.2'] });
+  const server = await issueLeaf(eaSigner, {
+    commonName: '127.30.2.2',
+    usages: ['serverAuth', 'clientAuth'],
+    ips: ['127.30.2.2'],
+  });
   const client = await issueLeaf(eaSigner, { commonName: 'client', usages: ['clientAuth'] });
   const lines = (entries: Array<[string, string]>) => entries.map(([k, v]) => `${k}: ${yamlQuote(v)}\n`).join('');
   const kubeEnv = lines([
@@ -84,7 +108,12 @@ const toRecord = (items: MetadataItem[]) => Object.fromEntries(items.map((i) => 
 const replica = { name: 'staging-master-x7k' };
 
 function lineMap(text: string): Map<string, string> {
-  return new Map(text.split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf(':')), l]));
+  return new Map(
+    text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => [l.slice(0, l.indexOf(':')), l]),
+  );
 }
 
 describe.each([
@@ -98,7 +127,11 @@ describe.each([
   let certs: Awaited<ReturnType<typeof issueReplicaCerts>>;
 
   beforeAll(async () => {
-    const [ca, etcdCa, etcdApiserverCa] = await Promise.all([createCa('staging-master@1', { keyType }), createCa('etcd-ca', { keyType }), createCa('etcd-apiserver-ca', { keyType })]);
+    const [ca, etcdCa, etcdApiserverCa] = await Promise.all([
+      createCa('staging-master@1', { keyType }),
+      createCa('etcd-ca', { keyType }),
+      createCa('etcd-apiserver-ca', { keyType }),
+    ]);
     cas = { ca, etcdCa, etcdApiserverCa };
     existing = await existingMaster(cas, true, layout);
     const built = await buildReplicaMetadata(toRecord(existing), replica, ['staging-master']);
@@ -187,7 +220,10 @@ describe.each([
   });
 
   it('a replica made from a replica keeps growing the list', async () => {
-    const third = await buildReplicaMetadata(toRecord(out), { name: 'staging-master-q2p' }, ['staging-master', 'staging-master-x7k']);
+    const third = await buildReplicaMetadata(toRecord(out), { name: 'staging-master-q2p' }, [
+      'staging-master',
+      'staging-master-x7k',
+    ]);
     const env = readKubeYaml(third.metadata.find((i) => i.key === 'kube-env')?.value ?? '');
     expect(env.get('INITIAL_ETCD_CLUSTER')).toBe('staging-master,staging-master-x7k,staging-master-q2p');
   });
@@ -209,7 +245,12 @@ describe('what cannot make a replica', () => {
   });
 
   it('refuses a CA key that does not belong to its certificate', async () => {
-    const [ca, etcdCa, etcdApiserverCa, stray] = await Promise.all([createCa('c'), createCa('e'), createCa('ea'), createCa('x')]);
+    const [ca, etcdCa, etcdApiserverCa, stray] = await Promise.all([
+      createCa('c'),
+      createCa('e'),
+      createCa('ea'),
+      createCa('x'),
+    ]);
     const md = toRecord(await existingMaster({ ca, etcdCa, etcdApiserverCa }));
     md['kube-env'] = rewriteKubeYaml(md['kube-env'] ?? '', new Map([['ETCD_CA_KEY', b64(stray.key)]]));
     await expect(readClusterAuthorities(md)).rejects.toThrow(/does not match/);
@@ -217,7 +258,9 @@ describe('what cannot make a replica', () => {
 
   it('refuses metadata without kube-env', () => {
     const certs = { etcdPeer: { cert: '', key: '' }, etcdApiserverServer: null };
-    expect(() => replicaMetadata({ 'cluster-name': 'x' }, { name: 'n', existingReplicas: [], certs })).toThrow(PkiError);
+    expect(() => replicaMetadata({ 'cluster-name': 'x' }, { name: 'n', existingReplicas: [], certs })).toThrow(
+      PkiError,
+    );
   });
 });
 

@@ -45,7 +45,10 @@ function readDocs(metadata: Readonly<Record<string, string>>): Docs {
   if (kubeEnvText === undefined) throw new PkiError('the existing master has no kube-env metadata');
   const masterCertsText = metadata[KUBE_MASTER_CERTS];
   if (masterCertsText === undefined) throw new PkiError('the existing master has no kube-master-certs metadata');
-  return { kubeEnv: readKubeYaml(kubeEnvText, KUBE_ENV), masterCerts: readKubeYaml(masterCertsText, KUBE_MASTER_CERTS) };
+  return {
+    kubeEnv: readKubeYaml(kubeEnvText, KUBE_ENV),
+    masterCerts: readKubeYaml(masterCertsText, KUBE_MASTER_CERTS),
+  };
 }
 
 function pemOf(docs: Docs, key: string, missing: string[]): Pem | null {
@@ -73,10 +76,15 @@ export function firstServiceIp(cidr: string): string {
 }
 
 /** The service IP and DNS domain a cluster's kube-env names (kube-up's defaults otherwise). */
-export function serviceNetworkOf(metadata: Readonly<Record<string, string>>): { kubernetesServiceIp: string; dnsDomain: string } {
+export function serviceNetworkOf(metadata: Readonly<Record<string, string>>): {
+  kubernetesServiceIp: string;
+  dnsDomain: string;
+} {
   const docs = readDocs(metadata);
   return {
-    kubernetesServiceIp: firstServiceIp(docs.kubeEnv.get('SERVICE_CLUSTER_IP_RANGE') || DEFAULT_SERVICE_CLUSTER_IP_RANGE),
+    kubernetesServiceIp: firstServiceIp(
+      docs.kubeEnv.get('SERVICE_CLUSTER_IP_RANGE') || DEFAULT_SERVICE_CLUSTER_IP_RANGE,
+    ),
     dnsDomain: docs.kubeEnv.get('DNS_DOMAIN') || DEFAULT_DNS_DOMAIN,
   };
 }
@@ -95,11 +103,15 @@ export async function readClusterAuthorities(metadata: Readonly<Record<string, s
   const apiCaCert = mtls ? pemOf(docs, 'ETCD_APISERVER_CA_CERT', missing) : null;
   const apiCaKey = mtls ? pemOf(docs, 'ETCD_APISERVER_CA_KEY', missing) : null;
   if (missing.length > 0 || !etcdCaCert || !etcdCaKey || (mtls && (!apiCaCert || !apiCaKey))) {
-    throw new PkiError(`the existing master's metadata lacks what a new replica's certificates need: ${missing.join(', ')}`);
+    throw new PkiError(
+      `the existing master's metadata lacks what a new replica's certificates need: ${missing.join(', ')}`,
+    );
   }
   const [etcdPeer, etcdApiserver] = await Promise.all([
     importSigner(etcdCaCert, etcdCaKey, 'etcd CA (ETCD_CA_CERT/ETCD_CA_KEY)'),
-    apiCaCert && apiCaKey ? importSigner(apiCaCert, apiCaKey, 'etcd-apiserver CA (ETCD_APISERVER_CA_CERT/KEY)') : Promise.resolve(null),
+    apiCaCert && apiCaKey
+      ? importSigner(apiCaCert, apiCaKey, 'etcd-apiserver CA (ETCD_APISERVER_CA_CERT/KEY)')
+      : Promise.resolve(null),
   ]);
   return { etcdPeer, etcdApiserver };
 }
@@ -113,7 +125,11 @@ export function kubernetesServiceNames(dnsDomain: string): string[] {
  * A replica's own etcd certificates with kube-up's SANs (common.sh generate-etcd-cert): the peer cert CN and
  * DNS `<instance>`, IP 127.0.0.1; the client-port server cert CN and DNS `etcd-<instance>`, IP 127.0.0.1.
  */
-export async function issueReplicaCerts(ca: ClusterAuthorities, replica: ReplicaIdentity, now?: Date): Promise<ReplicaCerts> {
+export async function issueReplicaCerts(
+  ca: ClusterAuthorities,
+  replica: ReplicaIdentity,
+  now?: Date,
+): Promise<ReplicaCerts> {
   const at = now ? { now } : {};
   const [etcdPeer, etcdApiserverServer] = await Promise.all([
     issueLeaf(ca.etcdPeer, {

@@ -120,7 +120,10 @@ export async function issueLeaf(signer: Signer, spec: LeafSpec): Promise<IssuedP
 }
 
 /** A self-signed CA (P-256, or RSA 2048 as kube-up's easy-rsa makes them). */
-export async function createCa(commonName: string, opts: { keyType?: 'ecdsa' | 'rsa'; now?: Date } = {}): Promise<IssuedPair> {
+export async function createCa(
+  commonName: string,
+  opts: { keyType?: 'ecdsa' | 'rsa'; now?: Date } = {},
+): Promise<IssuedPair> {
   const rsa = opts.keyType === 'rsa';
   const genAlg = rsa
     ? { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }
@@ -136,7 +139,10 @@ export async function createCa(commonName: string, opts: { keyType?: 'ecdsa' | '
     keys,
     extensions: [
       new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
+        true,
+      ),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });

@@ -28,7 +28,11 @@ export type ServiceAccount = { email: string; scopes: string[] };
 /** An alias IP range of nic0: a CIDR, or `/N` (a size Compute allocates), from the primary or a named secondary range. */
 export type AliasIpRange = { ipCidrRange: string; subnetworkRangeName?: string };
 export type Scheduling = { preemptible: boolean; onHostMaintenance: string; automaticRestart: boolean };
-export type ShieldedInstanceConfig = { enableSecureBoot: boolean; enableVtpm: boolean; enableIntegrityMonitoring: boolean };
+export type ShieldedInstanceConfig = {
+  enableSecureBoot: boolean;
+  enableVtpm: boolean;
+  enableIntegrityMonitoring: boolean;
+};
 
 /** What an instance is made of beyond its name, zone and metadata. URLs are partial (`projects/...`). */
 export type InstanceConfig = {
@@ -184,7 +188,11 @@ export interface ComputePort {
    * waited for like the mutation itself and resolves with its name and type; rejects with the ProviderError of its
    * failure. null when Compute holds no such Operation: the call never reached it (or is older than Compute keeps).
    */
-  awaitZoneMutation(project: string, zone: string, requestId: string): Promise<{ operation: string; operationType: string } | null>;
+  awaitZoneMutation(
+    project: string,
+    zone: string,
+    requestId: string,
+  ): Promise<{ operation: string; operationType: string } | null>;
   insertInstance(spec: InsertInstanceSpec, opts?: MutationOptions): Promise<void>;
   deleteInstance(project: string, zone: string, name: string, opts?: MutationOptions): Promise<void>;
   /** instances.start: a TERMINATED instance boots again with its disks (resolves once the operation is DONE). */
@@ -192,23 +200,70 @@ export interface ComputePort {
   /** instances.reset: a hard reset of a RUNNING instance, like pressing the reset button; its disks stay. */
   resetInstance(project: string, zone: string, name: string, opts?: MutationOptions): Promise<void>;
   /** Replaces the whole metadata; `fingerprint` is the one last read (a stale one fails with `Conflict`). */
-  setInstanceMetadata(project: string, zone: string, name: string, items: MetadataItem[], fingerprint: string, opts?: MutationOptions): Promise<void>;
+  setInstanceMetadata(
+    project: string,
+    zone: string,
+    name: string,
+    items: MetadataItem[],
+    fingerprint: string,
+    opts?: MutationOptions,
+  ): Promise<void>;
   /** Adds nic0's access config `external-nat`: ephemeral when natIP is null, else that static address. */
-  addAccessConfig(project: string, zone: string, instance: string, natIP: string | null, opts?: MutationOptions): Promise<void>;
-  deleteAccessConfig(project: string, zone: string, instance: string, accessConfigName: string, opts?: MutationOptions): Promise<void>;
+  addAccessConfig(
+    project: string,
+    zone: string,
+    instance: string,
+    natIP: string | null,
+    opts?: MutationOptions,
+  ): Promise<void>;
+  deleteAccessConfig(
+    project: string,
+    zone: string,
+    instance: string,
+    accessConfigName: string,
+    opts?: MutationOptions,
+  ): Promise<void>;
 
   getDisk(project: string, zone: string, name: string): Promise<DiskInfo | null>;
-  insertDisk(project: string, zone: string, disk: { name: string; sizeGb: number; type: string }, opts?: MutationOptions): Promise<void>;
+  insertDisk(
+    project: string,
+    zone: string,
+    disk: { name: string; sizeGb: number; type: string },
+    opts?: MutationOptions,
+  ): Promise<void>;
   deleteDisk(project: string, zone: string, name: string, opts?: MutationOptions): Promise<void>;
 
   /** Reserves a static external address in the region; `address` picks a given one. */
-  insertAddress(project: string, region: string, name: string, address?: string, opts?: MutationOptions): Promise<StaticAddress>;
+  insertAddress(
+    project: string,
+    region: string,
+    name: string,
+    address?: string,
+    opts?: MutationOptions,
+  ): Promise<StaticAddress>;
   deleteAddress(project: string, region: string, name: string, opts?: MutationOptions): Promise<void>;
 
-  insertTargetPool(project: string, region: string, pool: { name: string; instances: InstanceRef[] }, opts?: MutationOptions): Promise<void>;
+  insertTargetPool(
+    project: string,
+    region: string,
+    pool: { name: string; instances: InstanceRef[] },
+    opts?: MutationOptions,
+  ): Promise<void>;
   deleteTargetPool(project: string, region: string, name: string, opts?: MutationOptions): Promise<void>;
-  addTargetPoolInstance(project: string, region: string, pool: string, instance: InstanceRef, opts?: MutationOptions): Promise<void>;
-  removeTargetPoolInstance(project: string, region: string, pool: string, instance: InstanceRef, opts?: MutationOptions): Promise<void>;
+  addTargetPoolInstance(
+    project: string,
+    region: string,
+    pool: string,
+    instance: InstanceRef,
+    opts?: MutationOptions,
+  ): Promise<void>;
+  removeTargetPoolInstance(
+    project: string,
+    region: string,
+    pool: string,
+    instance: InstanceRef,
+    opts?: MutationOptions,
+  ): Promise<void>;
 
   /** TCP forwarding rule on `ipAddress` (the static IP) to the target pool `target` of the region. */
   insertForwardingRule(
@@ -239,5 +294,10 @@ export interface ComputePort {
    * Guest attributes under `queryPath` (e.g. `hostkeys/`); null when the instance publishes none there
    * (guest attributes disabled, nothing written yet, or no such instance).
    */
-  getGuestAttributes(project: string, zone: string, instance: string, queryPath: string): Promise<GuestAttribute[] | null>;
+  getGuestAttributes(
+    project: string,
+    zone: string,
+    instance: string,
+    queryPath: string,
+  ): Promise<GuestAttribute[] | null>;
 }

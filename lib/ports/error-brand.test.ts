@@ -15,7 +15,9 @@ describe('port errors across bundles', () => {
     const other = await otherCopies();
     expect(other.provider.ProviderError).not.toBe(ProviderError);
 
-    const rate = new other.provider.ProviderError('RateLimited', 'listing instances: Rate Limit Exceeded', { httpStatus: 429 });
+    const rate = new other.provider.ProviderError('RateLimited', 'listing instances: Rate Limit Exceeded', {
+      httpStatus: 429,
+    });
     expect(rate instanceof ProviderError).toBe(false);
     expect(isProviderError(rate)).toBe(true);
     expect(isTransientProviderError(rate)).toBe(true);
@@ -33,10 +35,13 @@ describe('port errors across bundles', () => {
     expect(isReachError(rate)).toBe(false);
   });
 
-  it.each([new Error('ProviderError'), Object.assign(new Error('x'), { name: 'ProviderError', code: 'NotFound' }), { name: 'ReachError', code: 'SshAuthRefused' }, null, 'OperationInProgress'])(
-    'a look-alike is none of them: %s',
-    (value) => {
-      expect([isProviderError(value), isReachError(value), isOperationInProgress(value)]).toEqual([false, false, false]);
-    },
-  );
+  it.each([
+    new Error('ProviderError'),
+    Object.assign(new Error('x'), { name: 'ProviderError', code: 'NotFound' }),
+    { name: 'ReachError', code: 'SshAuthRefused' },
+    null,
+    'OperationInProgress',
+  ])('a look-alike is none of them: %s', (value) => {
+    expect([isProviderError(value), isReachError(value), isOperationInProgress(value)]).toEqual([false, false, false]);
+  });
 });

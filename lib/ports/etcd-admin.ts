@@ -52,13 +52,22 @@ export interface EtcdAdminPort {
    * Whether a key still in the store was last modified at a revision in [from, to] (linearizable): tells a
    * snapshot that misses writes from one whose newest writes were deletes that compaction has dropped.
    */
-  hasKeyModifiedIn(endpoint: EtcdEndpoint, creds: EtcdTls, revisions: { from: number; to: number }, timeoutMs: number): Promise<boolean>;
+  hasKeyModifiedIn(
+    endpoint: EtcdEndpoint,
+    creds: EtcdTls,
+    revisions: { from: number; to: number },
+    timeoutMs: number,
+  ): Promise<boolean>;
   /**
    * Maintenance.Snapshot of exactly this member, as etcd streams it: the backend database, then etcd's sha256 of
    * it (32 bytes), the file `etcdctl snapshot save` writes and `snapshot restore` checks. The whole stream must
    * end within `timeoutMs`; `signal` cancels it. Iterating rejects with a ProviderError when the stream fails.
    */
-  snapshot(endpoint: EtcdEndpoint, creds: EtcdTls, opts: { timeoutMs: number; signal?: AbortSignal }): AsyncIterable<Uint8Array>;
+  snapshot(
+    endpoint: EtcdEndpoint,
+    creds: EtcdTls,
+    opts: { timeoutMs: number; signal?: AbortSignal },
+  ): AsyncIterable<Uint8Array>;
 
   // --- membership changes ------------------------------------------------------------------------
   // `endpoints` are client URLs of voters (never a learner's: it refuses these RPCs); they are tried in
@@ -69,7 +78,12 @@ export interface EtcdAdminPort {
   // `NoAccess` (no endpoint could be reached because of Quorum's own SSH access: nothing was sent).
 
   /** MemberAdd as a learner; resolves to the new member (name empty until it starts). */
-  memberAddLearner(endpoints: EtcdEndpoint[], creds: EtcdTls, peerUrls: string[], timeoutMs?: number): Promise<EtcdMember>;
+  memberAddLearner(
+    endpoints: EtcdEndpoint[],
+    creds: EtcdTls,
+    peerUrls: string[],
+    timeoutMs?: number,
+  ): Promise<EtcdMember>;
   /** MemberPromote; `LearnerNotReady` while the learner is not in sync with the leader. */
   memberPromote(endpoints: EtcdEndpoint[], creds: EtcdTls, memberId: string, timeoutMs?: number): Promise<void>;
   memberRemove(endpoints: EtcdEndpoint[], creds: EtcdTls, memberId: string, timeoutMs?: number): Promise<void>;

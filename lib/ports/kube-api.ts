@@ -12,7 +12,9 @@ export type ApiServerEndpoint = { target: ReachTarget; port: number };
  * How Quorum signs in to a replica's API server, as kubectl would with kube-up's kubeconfig: the admin client
  * certificate (KUBECFG_CERT/KEY) when the master has it, else the basic admin bearer token (KUBE_BEARER_TOKEN).
  */
-export type KubeCredentials = { caCert: string } & ({ clientCert: string; clientKey: string } | { bearerToken: string });
+export type KubeCredentials = { caCert: string } & (
+  { clientCert: string; clientKey: string } | { bearerToken: string }
+);
 
 export interface KubeApiPort {
   /**

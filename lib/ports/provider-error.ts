@@ -63,7 +63,12 @@ export class ProviderError extends Error {
 }
 
 /** Provider failures that go away by themselves: the same call, sent again a little later, may succeed. */
-export const TRANSIENT_PROVIDER_ERROR_CODES: readonly ProviderErrorCode[] = ['ProviderUnavailable', 'RateLimited', 'ResourceNotReady', 'Timeout'];
+export const TRANSIENT_PROVIDER_ERROR_CODES: readonly ProviderErrorCode[] = [
+  'ProviderUnavailable',
+  'RateLimited',
+  'ResourceNotReady',
+  'Timeout',
+];
 
 export function isTransientProviderError(e: unknown): e is ProviderError {
   return isProviderError(e) && TRANSIENT_PROVIDER_ERROR_CODES.includes(e.code);

@@ -66,7 +66,12 @@ export type ReachErrorDetails = {
 export type TrustHostKeyOutcome =
   | { ok: true; fingerprint: string }
   /** The replica presents another key than the one the admin was shown (or the pin changed meanwhile). */
-  | { ok: false; reason: 'PresentedKeyDiffers' | 'PinChanged'; presentedFingerprint: string | null; pinnedFingerprint: string | null };
+  | {
+      ok: false;
+      reason: 'PresentedKeyDiffers' | 'PinChanged';
+      presentedFingerprint: string | null;
+      pinnedFingerprint: string | null;
+    };
 
 const REACH_ERROR_BRAND = errorBrand('ReachError');
 
@@ -80,7 +85,12 @@ export class ReachError extends Error {
   readonly target: string;
   readonly details: ReachErrorDetails;
 
-  constructor(code: ReachErrorCode, target: string, message: string, opts: { details?: ReachErrorDetails; cause?: unknown } = {}) {
+  constructor(
+    code: ReachErrorCode,
+    target: string,
+    message: string,
+    opts: { details?: ReachErrorDetails; cause?: unknown } = {},
+  ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.code = code;
     this.target = target;
@@ -129,7 +139,10 @@ export interface ReachPort {
    * the admin was shown and the pin is still the one the admin saw replaced; otherwise nothing changes. On
    * success the replica's failure and backoff are forgotten, so the next use connects at once.
    */
-  trustPresentedHostKey(target: ReachTarget, seen: { pinnedFingerprint: string; presentedFingerprint: string }): Promise<TrustHostKeyOutcome>;
+  trustPresentedHostKey(
+    target: ReachTarget,
+    seen: { pinnedFingerprint: string; presentedFingerprint: string },
+  ): Promise<TrustHostKeyOutcome>;
   /**
    * Quorum's own `ssh-keys` line (Google's form, expiring after the key's lifetime), for an instance Quorum
    * creates: with it in the instance's metadata from the start, reaching the new instance needs no metadata

@@ -50,7 +50,12 @@ export type StoredPlan = z.infer<typeof storedPlanSchema>;
 
 /** What createOperation accepts: any JSON-serialisable plan with steps (the planner's Plan fits). */
 export type PlanInput = {
-  readonly steps: readonly { readonly id: string; readonly kind: string; readonly title: string; readonly params: Readonly<Record<string, StepParamValue>> }[];
+  readonly steps: readonly {
+    readonly id: string;
+    readonly kind: string;
+    readonly title: string;
+    readonly params: Readonly<Record<string, StepParamValue>>;
+  }[];
   readonly rollback?: readonly string[];
 };
 
@@ -249,7 +254,11 @@ export interface Store {
    * operation's, action `operation.<kind>`, detail { summary, error }), all in one transaction, so an
    * ended operation always has its audit entry and never a lock.
    */
-  finishOperation(id: string, status: TerminalOperationStatus, outcome?: { error?: string | null; summary?: string | null }): Promise<Operation>;
+  finishOperation(
+    id: string,
+    status: TerminalOperationStatus,
+    outcome?: { error?: string | null; summary?: string | null },
+  ): Promise<Operation>;
 
   /**
    * Secrets an operation makes before the resource that will hold them exists (a new cluster's CA keys,
@@ -268,12 +277,18 @@ export interface Store {
    * the minute's first from a source is appended to the audit log as `first`, in the same transaction; later
    * ones are only counted, in the store file, so neither a crash nor a stop loses them. True when it was the first.
    */
-  countAnonymousRefusal(refusal: { source: string | null; minute: string; action: string }, first: NewAuditEntry): Promise<boolean>;
+  countAnonymousRefusal(
+    refusal: { source: string | null; minute: string; action: string },
+    first: NewAuditEntry,
+  ): Promise<boolean>;
   /**
    * For every counted minute before `before` (ISO), appends the audit row `entry` makes of its count and
    * forgets the count, in one transaction (two processes never write a minute twice). Returns the rows added.
    */
-  closeAnonymousRefusalMinutes(before: string, entry: (counted: CountedAnonymousRefusals) => NewAuditEntry): Promise<AuditEntry[]>;
+  closeAnonymousRefusalMinutes(
+    before: string,
+    entry: (counted: CountedAnonymousRefusals) => NewAuditEntry,
+  ): Promise<AuditEntry[]>;
   /** Newest first, at most `limit` (default 100); page on with `beforeId` set to the last id returned. */
   listAudit(filter?: AuditFilter, limit?: number): Promise<AuditEntry[]>;
 
@@ -289,7 +304,10 @@ export interface Store {
    * (an admin trusting a changed host key: two admins, or a pin changed since the page was read, must not
    * overwrite each other). Returns the pin kept: `pin` when replaced, else the current one (null when none).
    */
-  replaceHostKeyPin(expectedFingerprint: string, pin: Omit<HostKeyPin, 'pinnedAt'>): Promise<{ replaced: boolean; pin: HostKeyPin | null }>;
+  replaceHostKeyPin(
+    expectedFingerprint: string,
+    pin: Omit<HostKeyPin, 'pinnedAt'>,
+  ): Promise<{ replaced: boolean; pin: HostKeyPin | null }>;
   /** Forgets an instance's pin (an operator accepting a new host key); true when there was one. */
   forgetHostKeyPin(instanceId: string): Promise<boolean>;
 
@@ -306,7 +324,12 @@ export interface Store {
    * the same JSON and it was last seen at most `maxGapMs` before, else appends a new entry. Entries older than
    * `keepSince` are deleted on the way.
    */
-  recordTimeline(clusterId: string, at: string, state: string, opts: { maxGapMs: number; keepSince: string }): Promise<void>;
+  recordTimeline(
+    clusterId: string,
+    at: string,
+    state: string,
+    opts: { maxGapMs: number; keepSince: string },
+  ): Promise<void>;
   /** The cluster's entries that end at or after `since`, oldest first (state as recorded JSON). */
   timeline(clusterId: string, since: string): Promise<Array<{ at: string; until: string; state: string }>>;
 

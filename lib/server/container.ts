@@ -47,7 +47,14 @@ export type ReplicaAddress = {
 };
 
 export function reachTargetOf(r: ReplicaAddress): ReachTarget {
-  return { project: r.project, zone: r.zone, instance: r.name, instanceId: r.id, internalIp: r.internalIp, externalIp: r.externalIp };
+  return {
+    project: r.project,
+    zone: r.zone,
+    instance: r.name,
+    instanceId: r.id,
+    internalIp: r.internalIp,
+    externalIp: r.externalIp,
+  };
 }
 
 /**
@@ -64,7 +71,11 @@ export type Endpoints = {
 };
 
 export const endpoints: Endpoints = {
-  etcd: (r, cluster) => ({ target: reachTargetOf(r), port: ETCD_CLIENT_PORTS[cluster], serverName: etcdServerName(r.name) }),
+  etcd: (r, cluster) => ({
+    target: reachTargetOf(r),
+    port: ETCD_CLIENT_PORTS[cluster],
+    serverName: etcdServerName(r.name),
+  }),
   apiServer: (r) => ({ target: reachTargetOf(r), port: API_SERVER_PORT }),
   loadBalancerPort: API_SERVER_PORT,
 };
@@ -118,7 +129,10 @@ function killAfterInsertSent(context: string): void {
 
 /** Builds a container from an environment. Tests and benches make their own; the app uses `container()`. */
 export function createContainer(env: Env): Container {
-  const target = env.QUORUM_PROVIDER === 'sandbox' ? ({ kind: 'sandbox', port: env.SANDBOX_PORT } as const) : ({ kind: 'google' } as const);
+  const target =
+    env.QUORUM_PROVIDER === 'sandbox'
+      ? ({ kind: 'sandbox', port: env.SANDBOX_PORT } as const)
+      : ({ kind: 'google' } as const);
   const gce: GceClients = createGceClients(target);
   const iam = new ResourceManagerIam(target, env.QUORUM_COMPUTE_TIMEOUT_MS);
   const permissions = new PermissionsPreflight(iam, env.QUORUM_PROJECTS, systemClock);
@@ -132,7 +146,10 @@ export function createContainer(env: Env): Container {
     },
     { projects: env.QUORUM_PROJECTS },
   );
-  const probeLatency = new ProbeLatency({ minMs: env.QUORUM_PROBE_TIMEOUT_MS, maxMs: Math.max(env.QUORUM_PROBE_TIMEOUT_MS, env.QUORUM_PROBE_TIMEOUT_MAX_MS) });
+  const probeLatency = new ProbeLatency({
+    minMs: env.QUORUM_PROBE_TIMEOUT_MS,
+    maxMs: Math.max(env.QUORUM_PROBE_TIMEOUT_MS, env.QUORUM_PROBE_TIMEOUT_MAX_MS),
+  });
   let store: SqliteStore | undefined;
   const openStore = (): Store => {
     if (!store) {
@@ -142,11 +159,18 @@ export function createContainer(env: Env): Container {
     return store;
   };
   const limited = new RateLimitedCompute(
-    new GceCompute(gce, env.QUORUM_COMPUTE_TIMEOUT_MS, env.QUORUM_FAILPOINT === 'after-insert-sent' ? { afterSend: killAfterInsertSent } : {}),
+    new GceCompute(
+      gce,
+      env.QUORUM_COMPUTE_TIMEOUT_MS,
+      env.QUORUM_FAILPOINT === 'after-insert-sent' ? { afterSend: killAfterInsertSent } : {},
+    ),
     computeBudget,
   );
   const compute: ComputePort = limited;
-  const computeSnapshots = new ComputeSnapshots(compute, { refreshMs: env.QUORUM_COMPUTE_REFRESH_MS, budgetState: (project) => computeBudget.state(project) });
+  const computeSnapshots = new ComputeSnapshots(compute, {
+    refreshMs: env.QUORUM_COMPUTE_REFRESH_MS,
+    budgetState: (project) => computeBudget.state(project),
+  });
   // Quorum's own changes show at once: the next observation of the project reads Compute again.
   limited.onMutation((project) => computeSnapshots.invalidate(project));
   // The same path on the sandbox and on Google: SSH with a key published in instance metadata.
@@ -235,7 +259,10 @@ class LazyReach implements ReachPort {
     return this.made?.lastError(target, remotePort) ?? null;
   }
 
-  trustPresentedHostKey(target: ReachTarget, seen: { pinnedFingerprint: string; presentedFingerprint: string }): Promise<TrustHostKeyOutcome> {
+  trustPresentedHostKey(
+    target: ReachTarget,
+    seen: { pinnedFingerprint: string; presentedFingerprint: string },
+  ): Promise<TrustHostKeyOutcome> {
     try {
       return this.port.trustPresentedHostKey(target, seen);
     } catch (e) {

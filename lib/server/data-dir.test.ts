@@ -46,7 +46,13 @@ describe('securePrivateDataDir', () => {
       'snapshots/sandbox-project~europe-west1~prod-master/main/2026-12-02.json': 0o640,
     };
     for (const [name, mode] of Object.entries(loose)) put(path.join(dir, name), mode);
-    for (const sub of ['ssh', 'snapshots', 'snapshots/sandbox-project~europe-west1~prod-master', 'snapshots/sandbox-project~europe-west1~prod-master/main']) chmodSync(path.join(dir, sub), 0o755);
+    for (const sub of [
+      'ssh',
+      'snapshots',
+      'snapshots/sandbox-project~europe-west1~prod-master',
+      'snapshots/sandbox-project~europe-west1~prod-master/main',
+    ])
+      chmodSync(path.join(dir, sub), 0o755);
     // Not a secret, not Quorum's: left as it is.
     put(path.join(dir, 'notes.txt'), 0o644);
 
@@ -54,7 +60,13 @@ describe('securePrivateDataDir', () => {
 
     expect(modeOf(dir)).toBe(0o700);
     for (const name of Object.keys(loose)) expect(modeOf(path.join(dir, name)), name).toBe(0o600);
-    for (const sub of ['ssh', 'snapshots', 'snapshots/sandbox-project~europe-west1~prod-master', 'snapshots/sandbox-project~europe-west1~prod-master/main']) expect(modeOf(path.join(dir, sub)), sub).toBe(0o700);
+    for (const sub of [
+      'ssh',
+      'snapshots',
+      'snapshots/sandbox-project~europe-west1~prod-master',
+      'snapshots/sandbox-project~europe-west1~prod-master/main',
+    ])
+      expect(modeOf(path.join(dir, sub)), sub).toBe(0o700);
     expect(modeOf(path.join(dir, 'notes.txt'))).toBe(0o644);
     expect(changed).toContainEqual({ path: dir, from: 0o755, to: 0o700 });
     expect(changed).toContainEqual({ path: path.join(dir, 'auth-secret'), from: 0o644, to: 0o600 });

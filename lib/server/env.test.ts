@@ -37,22 +37,46 @@ describe('parseEnv', () => {
   });
 
   it('budgets Compute lower on gce than on the sandbox, unless told otherwise', () => {
-    const pick = (e: ReturnType<typeof parseEnv>) => [e.QUORUM_COMPUTE_RATE_PER_SECOND, e.QUORUM_COMPUTE_BURST, e.QUORUM_COMPUTE_QUOTA_PER_MINUTE];
+    const pick = (e: ReturnType<typeof parseEnv>) => [
+      e.QUORUM_COMPUTE_RATE_PER_SECOND,
+      e.QUORUM_COMPUTE_BURST,
+      e.QUORUM_COMPUTE_QUOTA_PER_MINUTE,
+    ];
     expect(pick(parseEnv({}, '/repo'))).toEqual([20, 40, 6_000]);
     expect(pick(parseEnv({ QUORUM_PROVIDER: 'gce', QUORUM_PROJECTS: 'proj-one' }, '/repo'))).toEqual([4, 8, 300]);
-    expect(pick(parseEnv({ QUORUM_PROVIDER: 'gce', QUORUM_PROJECTS: 'proj-one', QUORUM_COMPUTE_RATE_PER_SECOND: '10', QUORUM_COMPUTE_BURST: '20', QUORUM_COMPUTE_QUOTA_PER_MINUTE: '900' }, '/repo'))).toEqual([10, 20, 900]);
+    expect(
+      pick(
+        parseEnv(
+          {
+            QUORUM_PROVIDER: 'gce',
+            QUORUM_PROJECTS: 'proj-one',
+            QUORUM_COMPUTE_RATE_PER_SECOND: '10',
+            QUORUM_COMPUTE_BURST: '20',
+            QUORUM_COMPUTE_QUOTA_PER_MINUTE: '900',
+          },
+          '/repo',
+        ),
+      ),
+    ).toEqual([10, 20, 900]);
   });
 
   it('reads the allowed origins of mutating requests', () => {
-    expect(parseEnv({ QUORUM_ALLOWED_ORIGINS: 'https://quorum.example.com, http://10.0.0.5:3000' }, '/repo').QUORUM_ALLOWED_ORIGINS).toEqual([
-      'https://quorum.example.com',
-      'http://10.0.0.5:3000',
-    ]);
+    expect(
+      parseEnv({ QUORUM_ALLOWED_ORIGINS: 'https://quorum.example.com, http://10.0.0.5:3000' }, '/repo')
+        .QUORUM_ALLOWED_ORIGINS,
+    ).toEqual(['https://quorum.example.com', 'http://10.0.0.5:3000']);
   });
 
   it('reads every variable, treating empty as unset', () => {
     const env = parseEnv(
-      { QUORUM_PROVIDER: 'gce', SANDBOX_PORT: '8790', QUORUM_PROJECTS: ' proj-one, proj-two ,proj-one,', QUORUM_DATA_DIR: '/var/quorum', QUORUM_PROBE_TIMEOUT_MS: '', SANDBOX_APISERVER_PORT: '8443' },
+      {
+        QUORUM_PROVIDER: 'gce',
+        SANDBOX_PORT: '8790',
+        QUORUM_PROJECTS: ' proj-one, proj-two ,proj-one,',
+        QUORUM_DATA_DIR: '/var/quorum',
+        QUORUM_PROBE_TIMEOUT_MS: '',
+        SANDBOX_APISERVER_PORT: '8443',
+      },
       '/repo',
     );
     expect(env).toMatchObject({
@@ -94,14 +118,20 @@ describe('parseEnv', () => {
   });
 
   it('requires QUORUM_PROJECTS with QUORUM_PROVIDER=gce, saying what to set; the sandbox defaults to its own project', () => {
-    expect(() => parseEnv({ QUORUM_PROVIDER: 'gce' }, '/repo')).toThrow(/QUORUM_PROJECTS: is required with QUORUM_PROVIDER=gce: the comma-separated GCE project ids/);
+    expect(() => parseEnv({ QUORUM_PROVIDER: 'gce' }, '/repo')).toThrow(
+      /QUORUM_PROJECTS: is required with QUORUM_PROVIDER=gce: the comma-separated GCE project ids/,
+    );
     expect(() => parseEnv({ QUORUM_PROVIDER: 'gce', QUORUM_PROJECTS: '' }, '/repo')).toThrow('QUORUM_PROJECTS');
-    expect(parseEnv({ QUORUM_PROVIDER: 'gce', QUORUM_PROJECTS: 'proj-one' }, '/repo').QUORUM_PROJECTS).toEqual(['proj-one']);
+    expect(parseEnv({ QUORUM_PROVIDER: 'gce', QUORUM_PROJECTS: 'proj-one' }, '/repo').QUORUM_PROJECTS).toEqual([
+      'proj-one',
+    ]);
     expect(parseEnv({}, '/repo').QUORUM_PROJECTS).toEqual(['sandbox-project']);
   });
 
   it('parses QUORUM_TRUSTED_PROXIES as address ranges (a bare address is its own /32 or /128)', () => {
-    expect(parseEnv({ QUORUM_TRUSTED_PROXIES: '10.0.0.0/24, 192.0.2.7,2001:DB8::/48' }, '/repo').QUORUM_TRUSTED_PROXIES).toEqual([
+    expect(
+      parseEnv({ QUORUM_TRUSTED_PROXIES: '10.0.0.0/24, 192.0.2.7,2001:DB8::/48' }, '/repo').QUORUM_TRUSTED_PROXIES,
+    ).toEqual([
       { address: '10.0.0.0', prefix: 24, family: 'ipv4' },
       { address: '192.0.2.7', prefix: 32, family: 'ipv4' },
       { address: '2001:db8::', prefix: 48, family: 'ipv6' },

@@ -28,11 +28,16 @@ function snapshotClusters(state: ProjectComputeState): Set<string> {
 /** Whether the project's snapshot holds anything of `ref`, or cannot rule it out (a zone or region Compute did not answer for). */
 export function snapshotKnows(state: ProjectComputeState, ref: ClusterRef): boolean {
   if (snapshotClusters(state).has(`${ref.region}~${ref.masterName}`)) return true;
-  if (state.forwardingRules.items.some((i) => i.region === ref.region && i.resource.name === ref.masterName)) return true;
-  if (state.addresses.items.some((i) => i.region === ref.region && i.resource.name === `${ref.masterName}-ip`)) return true;
+  if (state.forwardingRules.items.some((i) => i.region === ref.region && i.resource.name === ref.masterName))
+    return true;
+  if (state.addresses.items.some((i) => i.region === ref.region && i.resource.name === `${ref.masterName}-ip`))
+    return true;
   // A master in a zone Compute could not list may exist: not ruled out.
   if (state.masters.unreachableZones.some((z) => regionOfZone(z) === ref.region)) return true;
-  return state.forwardingRules.unreachableRegions.includes(ref.region) || state.addresses.unreachableRegions.includes(ref.region);
+  return (
+    state.forwardingRules.unreachableRegions.includes(ref.region) ||
+    state.addresses.unreachableRegions.includes(ref.region)
+  );
 }
 
 /**

@@ -22,10 +22,20 @@ describe('providerRefusal', () => {
     expect(refusal.retryAfterSeconds).toBe(code === 'RateLimited' ? 60 : undefined);
   });
 
-  it.each(PROVIDER_ERROR_CODES)('%s: a sentence that says nothing was changed and quotes the answer in one line, without secrets', (providerCode) => {
-    const key = '-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----';
-    const { message } = providerRefusal(new ProviderError(providerCode, `Internal error. Please try again; quoting ${key}\n    at GceCompute.get (gce-compute.ts:12:3)`));
-    expect(message).toMatch(/^[A-Z].*; nothing was changed\. .*The answer was: Internal error\. Please try again; quoting .*\.$/);
-    expect(message).not.toMatch(/\n|MIIEow|PRIVATE KEY-----\n|gce-compute\.ts/);
-  });
+  it.each(PROVIDER_ERROR_CODES)(
+    '%s: a sentence that says nothing was changed and quotes the answer in one line, without secrets',
+    (providerCode) => {
+      const key = '-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----';
+      const { message } = providerRefusal(
+        new ProviderError(
+          providerCode,
+          `Internal error. Please try again; quoting ${key}\n    at GceCompute.get (gce-compute.ts:12:3)`,
+        ),
+      );
+      expect(message).toMatch(
+        /^[A-Z].*; nothing was changed\. .*The answer was: Internal error\. Please try again; quoting .*\.$/,
+      );
+      expect(message).not.toMatch(/\n|MIIEow|PRIVATE KEY-----\n|gce-compute\.ts/);
+    },
+  );
 });

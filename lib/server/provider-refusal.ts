@@ -19,9 +19,15 @@ export function providerRefusal(error: ProviderError): ProviderRefusal {
   const said = ` The answer was: ${answer}`;
   switch (error.code) {
     case 'QuotaExceeded':
-      return { code: 'QuotaExceeded', message: `A Compute Engine quota of the project is used up; nothing was changed. Free some of it or ask Google for more, then try again.${said}` };
+      return {
+        code: 'QuotaExceeded',
+        message: `A Compute Engine quota of the project is used up; nothing was changed. Free some of it or ask Google for more, then try again.${said}`,
+      };
     case 'ZoneExhausted':
-      return { code: 'ZoneExhausted', message: `The zone has no capacity for this now (a stockout); nothing was changed. Pick another zone, or try this one later.${said}` };
+      return {
+        code: 'ZoneExhausted',
+        message: `The zone has no capacity for this now (a stockout); nothing was changed. Pick another zone, or try this one later.${said}`,
+      };
     case 'PermissionDenied':
     case 'Forbidden':
       return {
@@ -35,9 +41,15 @@ export function providerRefusal(error: ProviderError): ProviderRefusal {
         retryAfterSeconds: RATE_LIMIT_RETRY_SECONDS,
       };
     case 'NotFound':
-      return { code: 'NotFound', message: `Something this needs does not exist (any more); nothing was changed. Reload the page and try again.${said}` };
+      return {
+        code: 'NotFound',
+        message: `Something this needs does not exist (any more); nothing was changed. Reload the page and try again.${said}`,
+      };
     case 'NoAccess':
-      return { code: 'NoAccess', message: `Quorum cannot get into a replica this needs; nothing was changed. Fix its access first.${said}` };
+      return {
+        code: 'NoAccess',
+        message: `Quorum cannot get into a replica this needs; nothing was changed. Fix its access first.${said}`,
+      };
     case 'Timeout':
       return {
         code: 'ProviderUnavailable',

@@ -57,7 +57,11 @@ export const WIZARD_FIRST_PAINT_MAX_AGE_MS = 15_000;
  * page) when it is at most `maxAgeMs` old, else a fresh one with `c`'s deadlines. A page opened after a quiet spell
  * then shows what was last seen, with its age, instead of what a cold probe through tunnels not yet open says.
  */
-export async function firstPaintClusterView(id: string, c: Container = container(), maxAgeMs = FIRST_PAINT_MAX_AGE_MS): Promise<ClusterView | null> {
+export async function firstPaintClusterView(
+  id: string,
+  c: Container = container(),
+  maxAgeMs = FIRST_PAINT_MAX_AGE_MS,
+): Promise<ClusterView | null> {
   const ref = await knownClusterRef(id, c);
   if (!ref) return null;
   return c.observations.latest(id, c.clock.now().getTime(), maxAgeMs) ?? findClusterView(id, c);
@@ -92,7 +96,10 @@ export function fleetView(): Promise<FleetView> {
 }
 
 /** The cluster page's timeline: its recorded states and operations over the last 7 days (kept across restarts). */
-export async function clusterTimeline(id: string, c: Container = container()): Promise<{ entries: TimelineEntry[]; operations: TimelineOperation[]; now: string }> {
+export async function clusterTimeline(
+  id: string,
+  c: Container = container(),
+): Promise<{ entries: TimelineEntry[]; operations: TimelineOperation[]; now: string }> {
   const now = c.clock.now();
   const weekAgo = new Date(now.getTime() - TIMELINE_DAYS * 24 * 3_600_000).toISOString();
   const [entries, ops] = await Promise.all([readTimeline(c.store, id, now), c.store.listOperations(id, 50)]);
@@ -143,5 +150,8 @@ export function clusterFeed(ref: ClusterRef): Feed<ClusterView> {
 
 export function fleetFeed(): Feed<FleetView> {
   const base = LIVE_INTERVAL_MS * 2;
-  return feedFor('fleet', () => new Feed(observeFleet, base, describeError, () => refreshPace(container().projects, base)));
+  return feedFor(
+    'fleet',
+    () => new Feed(observeFleet, base, describeError, () => refreshPace(container().projects, base)),
+  );
 }

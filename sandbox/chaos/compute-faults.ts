@@ -24,7 +24,14 @@ import { requestKeyOf } from '../compute/router';
 
 export type FaultAnswer = { status: number; body: unknown };
 
-export const COMPUTE_FAULT_ERRORS = ['rateLimited', 'rateLimitExceeded', 'backendError', 'resourceNotReady', 'QUOTA_EXCEEDED', 'ZONE_RESOURCE_POOL_EXHAUSTED'] as const;
+export const COMPUTE_FAULT_ERRORS = [
+  'rateLimited',
+  'rateLimitExceeded',
+  'backendError',
+  'resourceNotReady',
+  'QUOTA_EXCEEDED',
+  'ZONE_RESOURCE_POOL_EXHAUSTED',
+] as const;
 
 const faultSchema = z.object({
   /** `<collection>.<method>` as in Google's API reference: `instances.insert`, `disks.delete`, `zoneOperations.wait`. */
@@ -35,10 +42,21 @@ const faultSchema = z.object({
   as: z.enum(['http', 'operation']).optional(),
   answerLost: z.boolean().default(false),
   /** QUOTA_EXCEEDED: the quota named (default CPUS, SSD_TOTAL_GB for disks). */
-  quota: z.string().regex(/^[A-Z_]+$/).optional(),
+  quota: z
+    .string()
+    .regex(/^[A-Z_]+$/)
+    .optional(),
 });
 type Fault = z.infer<typeof faultSchema>;
-type Fired = { method: string; zone: string | null; error: Fault['error']; as: 'http' | 'operation'; answerLost: boolean; requestId: string | null; at: string };
+type Fired = {
+  method: string;
+  zone: string | null;
+  error: Fault['error'];
+  as: 'http' | 'operation';
+  answerLost: boolean;
+  requestId: string | null;
+  at: string;
+};
 
 const PATH = '/sandbox/v1/chaos/compute-faults';
 const faults = new WeakMap<Cloud, { pending: Fault[]; fired: Fired[] }>();
@@ -62,9 +80,17 @@ export function handleComputeFaults(cloud: Cloud, method: string, path: string, 
     s.fired = [];
     return { status: 200, body: { pending: [], fired: [] } };
   }
-  if (method !== 'POST') return { status: 405, body: new GceError(405, 'methodNotAllowed', `Use GET, POST or DELETE for ${path}.`).toJSON() };
+  if (method !== 'POST')
+    return {
+      status: 405,
+      body: new GceError(405, 'methodNotAllowed', `Use GET, POST or DELETE for ${path}.`).toJSON(),
+    };
   const parsed = faultSchema.safeParse(body);
-  if (!parsed.success) return { status: 400, body: new GceError(400, 'invalid', `Invalid fault: ${parsed.error.issues[0]?.message ?? 'invalid'}`).toJSON() };
+  if (!parsed.success)
+    return {
+      status: 400,
+      body: new GceError(400, 'invalid', `Invalid fault: ${parsed.error.issues[0]?.message ?? 'invalid'}`).toJSON(),
+    };
   if (parsed.data.zone !== undefined) {
     try {
       cloud.requireZone(parsed.data.zone);
@@ -81,20 +107,39 @@ type Call = { method: string; project: string; zone: string | null; region: stri
 
 /** What Google's API reference calls a request (`instances.insert`), from its HTTP method and path under /compute/v1. */
 export function computeCallOf(httpMethod: string, path: string, body: unknown): Call | null {
-  const m = /^\/projects\/([^/]+)(?:\/(zones|regions)\/([^/]+)|\/(global|aggregated))?(?:\/([^/]+)(?:\/([^/]+)(?:\/([^/]+))?)?)?$/.exec(path);
+  const m =
+    /^\/projects\/([^/]+)(?:\/(zones|regions)\/([^/]+)|\/(global|aggregated))?(?:\/([^/]+)(?:\/([^/]+)(?:\/([^/]+))?)?)?$/.exec(
+      path,
+    );
   if (!m) return null;
   const [, project = '', scopeKind, scopeName, special, collection, name, verb] = m;
   const zone = scopeKind === 'zones' ? (scopeName ?? null) : null;
   const region = scopeKind === 'regions' ? (scopeName ?? null) : null;
-  if (collection === undefined) return scopeKind ? { method: `${scopeKind}.get`, project, zone, region, name: scopeName ?? null } : { method: 'projects.get', project, zone, region, name: null };
+  if (collection === undefined)
+    return scopeKind
+      ? { method: `${scopeKind}.get`, project, zone, region, name: scopeName ?? null }
+      : { method: 'projects.get', project, zone, region, name: null };
   if (collection === 'operations') {
     const prefix = zone ? 'zoneOperations' : region ? 'regionOperations' : 'globalOperations';
-    return { method: `${prefix}.${verb ?? (name ? (httpMethod === 'DELETE' ? 'delete' : 'get') : 'list')}`, project, zone, region, name: name ?? null };
+    return {
+      method: `${prefix}.${verb ?? (name ? (httpMethod === 'DELETE' ? 'delete' : 'get') : 'list')}`,
+      project,
+      zone,
+      region,
+      name: name ?? null,
+    };
   }
   if (special === 'aggregated') return { method: `${collection}.aggregatedList`, project, zone, region, name: null };
   if (name === undefined) {
-    const bodyName = typeof body === 'object' && body !== null && 'name' in body && typeof body.name === 'string' ? body.name : null;
-    return { method: `${collection}.${httpMethod === 'POST' ? 'insert' : 'list'}`, project, zone, region, name: bodyName };
+    const bodyName =
+      typeof body === 'object' && body !== null && 'name' in body && typeof body.name === 'string' ? body.name : null;
+    return {
+      method: `${collection}.${httpMethod === 'POST' ? 'insert' : 'list'}`,
+      project,
+      zone,
+      region,
+      name: bodyName,
+    };
   }
   const plain = httpMethod === 'DELETE' ? 'delete' : httpMethod === 'PATCH' ? 'patch' : 'get';
   return { method: `${collection}.${verb ?? plain}`, project, zone, region, name };
@@ -117,9 +162,17 @@ function httpError(f: Fault, call: Call): GceError {
     case 'rateLimitExceeded':
       return new GceError(403, 'rateLimitExceeded', 'Rate Limit Exceeded', 'usageLimits');
     case 'backendError':
-      return new GceError(503, 'backendError', "Internal error. Please try again or contact Google Support. (Code: '-7214530913482069112')");
+      return new GceError(
+        503,
+        'backendError',
+        "Internal error. Please try again or contact Google Support. (Code: '-7214530913482069112')",
+      );
     case 'resourceNotReady':
-      return new GceError(400, 'resourceNotReady', `The resource 'projects/${call.project}/${where}/${call.method.split('.')[0] ?? 'resources'}/${call.name ?? 'unknown'}' is not ready`);
+      return new GceError(
+        400,
+        'resourceNotReady',
+        `The resource 'projects/${call.project}/${where}/${call.method.split('.')[0] ?? 'resources'}/${call.name ?? 'unknown'}' is not ready`,
+      );
     case 'QUOTA_EXCEEDED':
       return new GceError(403, 'quotaExceeded', quotaMessage(f, call), 'usageLimits');
     case 'ZONE_RESOURCE_POOL_EXHAUSTED':
@@ -128,7 +181,11 @@ function httpError(f: Fault, call: Call): GceError {
 }
 
 /** Google's metric of a few quotas (https://cloud.google.com/compute/resource-usage). */
-const QUOTA_METRICS: Record<string, string> = { CPUS: 'cpus', SSD_TOTAL_GB: 'ssd_total_storage', DISKS_TOTAL_GB: 'disks_total_storage' };
+const QUOTA_METRICS: Record<string, string> = {
+  CPUS: 'cpus',
+  SSD_TOTAL_GB: 'ssd_total_storage',
+  DISKS_TOTAL_GB: 'disks_total_storage',
+};
 
 function quotaName(f: Fault, call: Call): string {
   return f.quota ?? (call.method.startsWith('disks.') ? 'SSD_TOTAL_GB' : 'CPUS');
@@ -144,7 +201,8 @@ function stockoutMessage(call: Call): string {
 
 /** The failed Operation's error (`error.errors[0]`) and httpErrorStatusCode for the fault. */
 function operationFailure(f: Fault, call: Call): NonNullable<Parameters<Cloud['startOperation']>[0]['failure']> {
-  if (f.error === 'ZONE_RESOURCE_POOL_EXHAUSTED') return { httpStatus: 503, code: 'ZONE_RESOURCE_POOL_EXHAUSTED', message: stockoutMessage(call) };
+  if (f.error === 'ZONE_RESOURCE_POOL_EXHAUSTED')
+    return { httpStatus: 503, code: 'ZONE_RESOURCE_POOL_EXHAUSTED', message: stockoutMessage(call) };
   if (f.error === 'QUOTA_EXCEEDED') {
     const quota = quotaName(f, call);
     return {
@@ -182,14 +240,24 @@ export async function withComputeFaults(
   const s = faults.get(cloud);
   if (!s || s.pending.length === 0) return handle();
   const call = computeCallOf(httpMethod, path, body);
-  const index = call ? s.pending.findIndex((f) => f.method === call.method && (f.zone === undefined || f.zone === call.zone)) : -1;
+  const index = call
+    ? s.pending.findIndex((f) => f.method === call.method && (f.zone === undefined || f.zone === call.zone))
+    : -1;
   const fault = index === -1 ? undefined : s.pending[index];
   if (!call || !fault) return handle();
   fault.count--;
   if (fault.count <= 0) s.pending.splice(index, 1);
   const requestId = query.get('requestId');
   const as = fault.as ?? (fault.error === 'ZONE_RESOURCE_POOL_EXHAUSTED' ? 'operation' : 'http');
-  s.fired.push({ method: call.method, zone: call.zone, error: fault.error, as, answerLost: fault.answerLost, requestId, at: new Date().toISOString() });
+  s.fired.push({
+    method: call.method,
+    zone: call.zone,
+    error: fault.error,
+    as,
+    answerLost: fault.answerLost,
+    requestId,
+    at: new Date().toISOString(),
+  });
 
   if (fault.answerLost) {
     await handle();
@@ -209,7 +277,11 @@ export async function withComputeFaults(
   const scope = call.zone ? { zone: call.zone } : call.region ? { region: call.region } : { global: true as const };
   const collection = call.method.split('.')[0] ?? 'resources';
   const name = call.name ?? 'unknown';
-  const selfLink = call.zone ? zonalLink(call.project, call.zone, collection, name) : call.region ? regionalLink(call.project, call.region, collection, name) : globalLink(call.project, collection, name);
+  const selfLink = call.zone
+    ? zonalLink(call.project, call.zone, collection, name)
+    : call.region
+      ? regionalLink(call.project, call.region, collection, name)
+      : globalLink(call.project, collection, name);
   const op = cloud.startOperation({
     project: call.project,
     scope,

@@ -45,7 +45,11 @@ function logOf(cloud: Cloud): Log {
 }
 
 /** Records one answered request (path under /compute/v1). */
-export function recordComputeRequest(cloud: Cloud, req: { httpMethod: string; path: string; query: URLSearchParams; body: unknown; status: number }, size = COMPUTE_REQUEST_LOG_SIZE): void {
+export function recordComputeRequest(
+  cloud: Cloud,
+  req: { httpMethod: string; path: string; query: URLSearchParams; body: unknown; status: number },
+  size = COMPUTE_REQUEST_LOG_SIZE,
+): void {
   const log = logOf(cloud);
   const call = computeCallOf(req.httpMethod, req.path, req.body);
   log.seq += 1;
@@ -66,12 +70,22 @@ export function recordComputeRequest(cloud: Cloud, req: { httpMethod: string; pa
 }
 
 /** The control endpoint; null for any other path. */
-export function handleComputeRequests(cloud: Cloud, method: string, path: string, query: URLSearchParams): { status: number; body: unknown } | null {
+export function handleComputeRequests(
+  cloud: Cloud,
+  method: string,
+  path: string,
+  query: URLSearchParams,
+): { status: number; body: unknown } | null {
   if (path !== PATH) return null;
-  if (method !== 'GET') return { status: 405, body: new GceError(405, 'methodNotAllowed', `Use GET for ${path}.`).toJSON() };
+  if (method !== 'GET')
+    return { status: 405, body: new GceError(405, 'methodNotAllowed', `Use GET for ${path}.`).toJSON() };
   const raw = query.get('after') ?? '0';
   const after = /^\d{1,15}$/.test(raw) ? Number(raw) : NaN;
-  if (Number.isNaN(after)) return { status: 400, body: new GceError(400, 'invalid', `Invalid value for "after": ${raw} (a seq number).`).toJSON() };
+  if (Number.isNaN(after))
+    return {
+      status: 400,
+      body: new GceError(400, 'invalid', `Invalid value for "after": ${raw} (a seq number).`).toJSON(),
+    };
   const log = logOf(cloud);
   const entries = log.entries.filter((e) => e.seq > after);
   const oldest = log.entries[0]?.seq ?? log.seq + 1;

@@ -46,9 +46,14 @@ export type NetworkFaults = {
   faults(): { partitions: readonly (readonly [string, string])[]; dashboardCut: readonly string[] };
 };
 
-const ETCD_CHOICES: Record<string, ChaosEtcdCluster[]> = { main: ['main'], events: ['events'], both: ['main', 'events'] };
+const ETCD_CHOICES: Record<string, ChaosEtcdCluster[]> = {
+  main: ['main'],
+  events: ['events'],
+  both: ['main', 'events'],
+};
 
-const INSTANCE_ACTION = /^\/sandbox\/v1\/chaos\/projects\/([^/]+)\/zones\/([^/]+)\/instances\/([^/]+)\/(stop|kill-etcd|freeze|unfreeze|stop-sshd|start-sshd|replace-host-keys|restore)$/;
+const INSTANCE_ACTION =
+  /^\/sandbox\/v1\/chaos\/projects\/([^/]+)\/zones\/([^/]+)\/instances\/([^/]+)\/(stop|kill-etcd|freeze|unfreeze|stop-sshd|start-sshd|replace-host-keys|restore)$/;
 const ZONE_ACTION = /^\/sandbox\/v1\/chaos\/zones\/([^/]+)\/(down|up)$/;
 const PARTITION_ACTION = /^\/sandbox\/v1\/chaos\/zones\/([^/]+)\/(partition|heal)\/([^/]+)$/;
 const DASHBOARD_ACTION = /^\/sandbox\/v1\/chaos\/zones\/([^/]+)\/(cut-dashboard|reconnect-dashboard)$/;
@@ -83,7 +88,11 @@ export class ChaosControls {
     if (method !== 'POST') return null;
     const zone = NEEDS_CAPACITY.exec(computePath)?.[1];
     if (zone === undefined || !this.zonesDown.has(zone)) return null;
-    const err = new GceError(503, 'backendError', `The zone 'zones/${zone}' is currently unavailable (sandbox chaos: zone down). Try another zone.`);
+    const err = new GceError(
+      503,
+      'backendError',
+      `The zone 'zones/${zone}' is currently unavailable (sandbox chaos: zone down). Try another zone.`,
+    );
     return { status: 503, body: err.toJSON() };
   }
 
@@ -107,7 +116,9 @@ export class ChaosControls {
         this.cloud.requireZone(b);
         if (a === b) throw new GceError(400, 'invalid', `A partition needs two different zones (got ${a} twice).`);
         await this.net.setPartition(a, b, action === 'partition');
-        this.log(`chaos: ${action === 'partition' ? 'partition between' : 'healed the partition between'} ${a} and ${b}`);
+        this.log(
+          `chaos: ${action === 'partition' ? 'partition between' : 'healed the partition between'} ${a} and ${b}`,
+        );
         return { status: 200, body: this.state() };
       }
       const dashboard = DASHBOARD_ACTION.exec(path);
@@ -122,8 +133,10 @@ export class ChaosControls {
     } catch (err) {
       if (err instanceof GceError) return { status: err.httpStatus, body: err.toJSON() };
       if (err instanceof ComputeFailure) return err.answer;
-      if (err instanceof ChaosRefusal) return { status: 400, body: new GceError(400, 'resourceNotReady', err.message).toJSON() };
-      if (err instanceof URIError) return { status: 400, body: new GceError(400, 'invalid', `Invalid URL path ${path}`).toJSON() };
+      if (err instanceof ChaosRefusal)
+        return { status: 400, body: new GceError(400, 'resourceNotReady', err.message).toJSON() };
+      if (err instanceof URIError)
+        return { status: 400, body: new GceError(400, 'invalid', `Invalid URL path ${path}`).toJSON() };
       throw err;
     }
   }
@@ -149,14 +162,28 @@ export class ChaosControls {
     return { project, zone, name, status: instance.status, zoneDown: this.zonesDown.has(zone), vmState: state, ...vm };
   }
 
-  private async instanceAction(project: string, zone: string, name: string, action: string, body: unknown): Promise<InstanceChaosView> {
+  private async instanceAction(
+    project: string,
+    zone: string,
+    name: string,
+    action: string,
+    body: unknown,
+  ): Promise<InstanceChaosView> {
     const instance = this.cloud.getInstance(project, zone, name);
     const compute = async (verb: 'stop' | 'start') => {
-      const answer = await handleComputeRequest(this.cloud, 'POST', `/projects/${project}/zones/${zone}/instances/${name}/${verb}`, new URLSearchParams(), undefined, new AbortController().signal);
+      const answer = await handleComputeRequest(
+        this.cloud,
+        'POST',
+        `/projects/${project}/zones/${zone}/instances/${name}/${verb}`,
+        new URLSearchParams(),
+        undefined,
+        new AbortController().signal,
+      );
       if (answer.status !== 200) throw new ComputeFailure(answer);
     };
     const running = () => {
-      if (instance.status !== 'RUNNING') throw new GceError(400, 'resourceNotReady', `Instance ${name} is ${instance.status}, not RUNNING.`);
+      if (instance.status !== 'RUNNING')
+        throw new GceError(400, 'resourceNotReady', `Instance ${name} is ${instance.status}, not RUNNING.`);
     };
     switch (action) {
       case 'stop':
@@ -165,9 +192,13 @@ export class ChaosControls {
         break;
       case 'kill-etcd': {
         running();
-        const choice = typeof body === 'object' && body !== null && 'cluster' in body ? (body as { cluster: unknown }).cluster : 'both';
+        const choice =
+          typeof body === 'object' && body !== null && 'cluster' in body
+            ? (body as { cluster: unknown }).cluster
+            : 'both';
         const clusters = typeof choice === 'string' ? ETCD_CHOICES[choice] : undefined;
-        if (!clusters) throw new GceError(400, 'invalid', 'Invalid value for field "cluster": expected "main", "events" or "both".');
+        if (!clusters)
+          throw new GceError(400, 'invalid', 'Invalid value for field "cluster": expected "main", "events" or "both".');
         await this.vms.killEtcd(name, clusters);
         break;
       }
@@ -193,7 +224,12 @@ export class ChaosControls {
       case 'restore':
         this.refuseInDownZone(zone, name);
         // A stop still in progress ends first; then the VM is started like any stopped one.
-        for (const deadline = Date.now() + 60_000; ['STOPPING', 'DEPROVISIONING'].includes(this.cloud.getInstance(project, zone, name).status) && Date.now() < deadline; ) await sleep(100);
+        for (
+          const deadline = Date.now() + 60_000;
+          ['STOPPING', 'DEPROVISIONING'].includes(this.cloud.getInstance(project, zone, name).status) &&
+          Date.now() < deadline;
+        )
+          await sleep(100);
         if (this.cloud.getInstance(project, zone, name).status === 'TERMINATED') {
           this.log(`chaos: restoring ${name} (instances.start)`);
           await compute('start');
@@ -210,7 +246,11 @@ export class ChaosControls {
 
   private refuseInDownZone(zone: string, name: string): void {
     if (this.zonesDown.has(zone)) {
-      throw new GceError(409, 'conditionNotMet', `Zone ${zone} is down: bring the zone back (POST /sandbox/v1/chaos/zones/${zone}/up) to restore ${name}.`);
+      throw new GceError(
+        409,
+        'conditionNotMet',
+        `Zone ${zone} is down: bring the zone back (POST /sandbox/v1/chaos/zones/${zone}/up) to restore ${name}.`,
+      );
     }
   }
 
@@ -222,17 +262,23 @@ export class ChaosControls {
     this.nodeWork = this.nodeWork
       .then(() => this.vms.setZoneNodesReady(zone, ready))
       .then((n) => this.log(`chaos: ${n} nodes of ${zone} marked ${ready ? 'Ready' : 'NotReady (Unknown)'}`))
-      .catch((err: unknown) => this.log(`chaos: marking the nodes of ${zone}: ${err instanceof Error ? err.message : String(err)}`));
+      .catch((err: unknown) =>
+        this.log(`chaos: marking the nodes of ${zone}: ${err instanceof Error ? err.message : String(err)}`),
+      );
   }
 
   private async zoneAction(zone: string, down: boolean): Promise<ChaosStateView> {
     this.cloud.requireZone(zone);
-    const inZone = Object.values(this.cloud.state.projects).flatMap((p) => Object.values(p.instances).filter((i) => lastSegment(i.zone) === zone));
+    const inZone = Object.values(this.cloud.state.projects).flatMap((p) =>
+      Object.values(p.instances).filter((i) => lastSegment(i.zone) === zone),
+    );
     await this.net.setZoneDown(zone, down);
     if (down) this.zonesDown.add(zone);
     else this.zonesDown.delete(zone);
     this.onNetworkChange();
-    this.log(`chaos: zone ${zone} ${down ? 'down' : 'up'} (links of ${inZone.length} instances ${down ? 'cut' : 'restored'})`);
+    this.log(
+      `chaos: zone ${zone} ${down ? 'down' : 'up'} (links of ${inZone.length} instances ${down ? 'cut' : 'restored'})`,
+    );
     this.markNodes(zone, !down);
     return this.state();
   }

@@ -68,7 +68,11 @@ export function aggregatedResponse<T>(
   const { query } = req;
   const unreachables = scopes.map((s) => s.key).filter((key) => req.unreachableScopes?.has(key));
   if (unreachables.length > 0 && query.get('returnPartialSuccess') !== 'true') {
-    throw new GceError(503, 'backendError', `The service is currently unavailable for scope '${unreachables[0] ?? ''}'.`);
+    throw new GceError(
+      503,
+      'backendError',
+      `The service is currently unavailable for scope '${unreachables[0] ?? ''}'.`,
+    );
   }
   const reachable = scopes.filter((s) => !unreachables.includes(s.key));
   const filter = compileFilter(query.get('filter') ?? undefined);

@@ -29,4 +29,10 @@ export const NETWORK_NAME = 'default';
 export const SUBNETWORK_NAME = 'default';
 
 /** Every zone's `availableCpuPlatforms` (the newest first, as GCE lists them); an instance's minCpuPlatform must be one. */
-export const ZONE_CPU_PLATFORMS = ['Intel Cascade Lake', 'Intel Skylake', 'Intel Broadwell', 'Intel Haswell', 'AMD Milan'] as const;
+export const ZONE_CPU_PLATFORMS = [
+  'Intel Cascade Lake',
+  'Intel Skylake',
+  'Intel Broadwell',
+  'Intel Haswell',
+  'AMD Milan',
+] as const;

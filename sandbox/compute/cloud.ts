@@ -186,7 +186,11 @@ export class Cloud {
   }
 
   /** An instance reference (URL or partial) from a request body; undefined when it does not resolve. */
-  findInstanceByRef(project: string, ref: string, defaultZone: string): { project: string; instance: Instance } | undefined {
+  findInstanceByRef(
+    project: string,
+    ref: string,
+    defaultZone: string,
+  ): { project: string; instance: Instance } | undefined {
     const r = parseRef(ref, { project, scopeKind: 'zones', scope: defaultZone, collection: 'instances' });
     if (!r || r.scopeKind !== 'zones' || r.collection !== 'instances') return undefined;
     const instance = this.peekProject(r.project)?.instances[`${r.scope}/${r.name}`];
@@ -197,7 +201,8 @@ export class Cloud {
   findRunningInstanceByIp(ip: string): { project: string; instance: Instance } | undefined {
     for (const [project, p] of Object.entries(this.state.projects)) {
       for (const instance of Object.values(p.instances)) {
-        if (instance.status === 'RUNNING' && instance.networkInterfaces.some((n) => n.networkIP === ip)) return { project, instance };
+        if (instance.status === 'RUNNING' && instance.networkInterfaces.some((n) => n.networkIP === ip))
+          return { project, instance };
       }
     }
     return undefined;
@@ -225,7 +230,8 @@ export class Cloud {
       for (const i of Object.values(p.instances)) {
         for (const n of i.networkInterfaces) {
           used.add(n.networkIP);
-          for (const alias of n.aliasIpRanges ?? []) for (const ip of cidrAddresses(alias.ipCidrRange) ?? []) used.add(ip);
+          for (const alias of n.aliasIpRanges ?? [])
+            for (const ip of cidrAddresses(alias.ipCidrRange) ?? []) used.add(ip);
         }
       }
       for (const a of Object.values(p.addresses)) if (a.addressType === 'INTERNAL') used.add(a.address);
@@ -280,7 +286,10 @@ export class Cloud {
 
   vmSpec(project: string, instance: Instance): VmSpec {
     const zone = lastSegment(instance.zone);
-    const pd = instance.disks.find((d) => d.deviceName === 'master-pd') ?? instance.disks.find((d) => d.boot) ?? instance.disks[0];
+    const pd =
+      instance.disks.find((d) => d.deviceName === 'master-pd') ??
+      instance.disks.find((d) => d.boot) ??
+      instance.disks[0];
     return {
       project,
       zone,
@@ -323,7 +332,8 @@ export class Cloud {
 
   getOperation(project: string, scope: OperationScope, name: string): Operation {
     const stored = this.peekProject(project)?.operations[name];
-    const scopePath = 'zone' in scope ? `zones/${scope.zone}` : 'region' in scope ? `regions/${scope.region}` : 'global';
+    const scopePath =
+      'zone' in scope ? `zones/${scope.zone}` : 'region' in scope ? `regions/${scope.region}` : 'global';
     const matches =
       stored &&
       ('zone' in scope
@@ -370,9 +380,15 @@ export class Cloud {
     const name = newOperationName(now);
     const scopeFields =
       'zone' in args.scope
-        ? { zone: zoneLink(args.project, args.scope.zone), selfLink: zonalLink(args.project, args.scope.zone, 'operations', name) }
+        ? {
+            zone: zoneLink(args.project, args.scope.zone),
+            selfLink: zonalLink(args.project, args.scope.zone, 'operations', name),
+          }
         : 'region' in args.scope
-          ? { region: regionLink(args.project, args.scope.region), selfLink: regionalLink(args.project, args.scope.region, 'operations', name) }
+          ? {
+              region: regionLink(args.project, args.scope.region),
+              selfLink: regionalLink(args.project, args.scope.region, 'operations', name),
+            }
           : { selfLink: globalLink(args.project, 'operations', name) };
     const op: Operation = {
       kind: 'compute#operation',
@@ -388,7 +404,13 @@ export class Cloud {
       ...scopeFields,
       ...(args.requestId ? { clientOperationId: args.requestId } : {}),
     };
-    const stored: StoredOperation = { op, effect: args.effect, requestId: args.requestId, createdAtMs: now, ...(args.failure ? { failure: args.failure } : {}) };
+    const stored: StoredOperation = {
+      op,
+      effect: args.effect,
+      requestId: args.requestId,
+      createdAtMs: now,
+      ...(args.failure ? { failure: args.failure } : {}),
+    };
     const p = this.project(args.project);
     p.operations[name] = stored;
     this.pruneOperations(p);
@@ -503,7 +525,9 @@ export class Cloud {
     op.endTime = gceTimestamp();
     if (stored.failure) {
       const f = stored.failure;
-      op.error = { errors: [{ code: f.code, message: f.message, ...(f.errorDetails ? { errorDetails: f.errorDetails } : {}) }] };
+      op.error = {
+        errors: [{ code: f.code, message: f.message, ...(f.errorDetails ? { errorDetails: f.errorDetails } : {}) }],
+      };
       op.httpErrorStatusCode = f.httpStatus;
       op.httpErrorMessage = HTTP_STATUS_TEXT[f.httpStatus] ?? 'ERROR';
     } else if (failure) {
@@ -568,7 +592,8 @@ export class Cloud {
         // A stopped instance loses its ephemeral external IP; static ones stay attached.
         for (const nic of i.networkInterfaces) {
           for (const ac of nic.accessConfigs) {
-            if (ac.natIP && !this.findAddressByIp(project, regionOfZone(effect.zone)?.name ?? '', ac.natIP)) delete ac.natIP;
+            if (ac.natIP && !this.findAddressByIp(project, regionOfZone(effect.zone)?.name ?? '', ac.natIP))
+              delete ac.natIP;
           }
         }
         return;

@@ -12,7 +12,10 @@ import type { Disk } from './schemas';
 const diskBody = z.object({
   name: z.string(),
   description: z.string().optional(),
-  sizeGb: z.union([z.string().regex(/^\d+$/), z.number().int().positive()]).transform(String).optional(),
+  sizeGb: z
+    .union([z.string().regex(/^\d+$/), z.number().int().positive()])
+    .transform(String)
+    .optional(),
   type: z.string().optional(),
   sourceImage: z.string().optional(),
   labels: z.record(z.string(), z.string()).optional(),
@@ -31,8 +34,17 @@ export const listDisks: Handler = (cloud, req) => {
 export const aggregatedDisks: Handler = (cloud, req) => {
   const project = param(req, 'project');
   const all = Object.values(cloud.peekProject(project)?.disks ?? {}).sort(byName);
-  const scopes = REGIONS.flatMap((r) => r.zones).map((z) => ({ key: `zones/${z}`, items: all.filter((d) => lastSegment(d.zone) === z) }));
-  return aggregatedResponse('compute#diskAggregatedList', `${projectLink(project)}/aggregated/disks`, 'disks', scopes, req);
+  const scopes = REGIONS.flatMap((r) => r.zones).map((z) => ({
+    key: `zones/${z}`,
+    items: all.filter((d) => lastSegment(d.zone) === z),
+  }));
+  return aggregatedResponse(
+    'compute#diskAggregatedList',
+    `${projectLink(project)}/aggregated/disks`,
+    'disks',
+    scopes,
+    req,
+  );
 };
 
 export const getDisk: Handler = (cloud, req) => {

@@ -2,7 +2,12 @@
 // Operation is DONE (GCE's `<scope>Operations.wait`). Tests that test Quorum use @google-cloud/compute instead.
 import { z } from 'zod';
 
-export const operationSchema = z.object({ name: z.string(), status: z.string(), zone: z.string().optional(), region: z.string().optional() });
+export const operationSchema = z.object({
+  name: z.string(),
+  status: z.string(),
+  zone: z.string().optional(),
+  region: z.string().optional(),
+});
 
 export type EmulatorRest = {
   /** `method` on `/compute/v1/projects/<project>/<path>`; rejects on an HTTP error, with its body. */
@@ -25,7 +30,11 @@ export function emulatorRest(url: () => string, project: string): EmulatorRest {
   };
   const mutate = async (method: string, path: string, body?: unknown): Promise<void> => {
     const op = operationSchema.parse(await api(method, path, body));
-    const scope = op.zone ? `zones/${op.zone.split('/').pop() ?? ''}` : op.region ? `regions/${op.region.split('/').pop() ?? ''}` : 'global';
+    const scope = op.zone
+      ? `zones/${op.zone.split('/').pop() ?? ''}`
+      : op.region
+        ? `regions/${op.region.split('/').pop() ?? ''}`
+        : 'global';
     const done = operationSchema.parse(await api('POST', `${scope}/operations/${op.name}/wait`));
     if (done.status !== 'DONE') throw new Error(`${method} ${path}: operation ${done.name} ended ${done.status}`);
   };

@@ -119,7 +119,8 @@ async function waitDone(started: { latestResponse?: unknown }): Promise<IOperati
   while (op.status !== 'DONE') {
     const name = String(op.name);
     if (op.zone) [op] = await clients.zoneOps.wait({ project: PROJECT, zone: last(op.zone), operation: name });
-    else if (op.region) [op] = await clients.regionOps.wait({ project: PROJECT, region: last(op.region), operation: name });
+    else if (op.region)
+      [op] = await clients.regionOps.wait({ project: PROJECT, region: last(op.region), operation: name });
     else [op] = await clients.globalOps.wait({ project: PROJECT, operation: name });
   }
   return op;
@@ -135,7 +136,12 @@ async function expectDone(call: Promise<[{ latestResponse?: unknown }, ...unknow
 }
 
 /** The client rejects a non-2xx answer with the HTTP status as `code` and GCE's error JSON in the message. */
-async function expectGceError(call: Promise<unknown>, status: number, reason: string, messagePart?: string): Promise<void> {
+async function expectGceError(
+  call: Promise<unknown>,
+  status: number,
+  reason: string,
+  messagePart?: string,
+): Promise<void> {
   const err: unknown = await call.then(
     () => undefined,
     (e: unknown) => e,
@@ -143,19 +149,33 @@ async function expectGceError(call: Promise<unknown>, status: number, reason: st
   expect(err, `expected a ${status} ${reason}`).toBeInstanceOf(Error);
   const e = err as Error & { code?: unknown };
   expect(e.code).toBe(status);
-  const body = JSON.parse(e.message) as { error: { code: number; message: string; errors: Array<{ reason: string; domain: string }> } };
+  const body = JSON.parse(e.message) as {
+    error: { code: number; message: string; errors: Array<{ reason: string; domain: string }> };
+  };
   expect(body.error.code).toBe(status);
   expect(body.error.errors[0]?.reason).toBe(reason);
   expect(body.error.errors[0]?.domain).toBe('global');
   if (messagePart) expect(body.error.message).toContain(messagePart);
 }
 
-function instanceResource(name: string, opts: { zone?: string; pd?: string; networkIP?: string; natIP?: string; external?: boolean } = {}): IInstance {
+function instanceResource(
+  name: string,
+  opts: { zone?: string; pd?: string; networkIP?: string; natIP?: string; external?: boolean } = {},
+): IInstance {
   const zone = opts.zone ?? ZONE;
   const disks: protos.google.cloud.compute.v1.IAttachedDisk[] = [
-    { boot: true, autoDelete: true, initializeParams: { sourceImage: 'projects/cos-cloud/global/images/family/cos-stable', diskSizeGb: 10 } },
+    {
+      boot: true,
+      autoDelete: true,
+      initializeParams: { sourceImage: 'projects/cos-cloud/global/images/family/cos-stable', diskSizeGb: 10 },
+    },
   ];
-  if (opts.pd) disks.push({ source: `projects/${PROJECT}/zones/${zone}/disks/${opts.pd}`, deviceName: 'master-pd', autoDelete: false });
+  if (opts.pd)
+    disks.push({
+      source: `projects/${PROJECT}/zones/${zone}/disks/${opts.pd}`,
+      deviceName: 'master-pd',
+      autoDelete: false,
+    });
   return {
     name,
     machineType: `zones/${zone}/machineTypes/n1-standard-1`,
@@ -164,11 +184,19 @@ function instanceResource(name: string, opts: { zone?: string; pd?: string; netw
       {
         network: 'global/networks/default',
         ...(opts.networkIP ? { networkIP: opts.networkIP } : {}),
-        accessConfigs: opts.external === false ? [] : [{ name: 'external-nat', type: 'ONE_TO_ONE_NAT', ...(opts.natIP ? { natIP: opts.natIP } : {}) }],
+        accessConfigs:
+          opts.external === false
+            ? []
+            : [{ name: 'external-nat', type: 'ONE_TO_ONE_NAT', ...(opts.natIP ? { natIP: opts.natIP } : {}) }],
       },
     ],
     tags: { items: ['test-master'] },
-    metadata: { items: [{ key: 'cluster-name', value: 'test' }, { key: 'kube-env', value: 'MULTIZONE: "true"\n' }] },
+    metadata: {
+      items: [
+        { key: 'cluster-name', value: 'test' },
+        { key: 'kube-env', value: 'MULTIZONE: "true"\n' },
+      ],
+    },
   };
 }
 
@@ -182,7 +210,11 @@ async function getInstance(name: string, zone = ZONE): Promise<IInstance> {
  * own namespace, which the host cannot bind to, so this calls the emulator's own handler with the
  * caller's address, as its HTTP front does with the socket's remote address.
  */
-async function metadataGet(path: string, remoteAddress: string, headers: Record<string, string> = { 'Metadata-Flavor': 'Google' }) {
+async function metadataGet(
+  path: string,
+  remoteAddress: string,
+  headers: Record<string, string> = { 'Metadata-Flavor': 'Google' },
+) {
   const url = new URL(path, 'http://metadata.google.internal');
   const answer = await handleMetadataRequest(emulator.cloud, {
     method: 'GET',
@@ -209,10 +241,18 @@ describe('geography', () => {
   it('lists the catalog regions and zones with full URLs', async () => {
     const [region] = await clients.regions.get({ project: PROJECT, region: REGION });
     expect(region.kind).toBe('compute#region');
-    expect(region.zones).toEqual(['b', 'c', 'd'].map((z) => `https://www.googleapis.com/compute/v1/projects/${PROJECT}/zones/europe-west1-${z}`));
+    expect(region.zones).toEqual(
+      ['b', 'c', 'd'].map((z) => `https://www.googleapis.com/compute/v1/projects/${PROJECT}/zones/europe-west1-${z}`),
+    );
     const [zones] = await clients.zones.list({ project: PROJECT });
     expect(zones.map((z) => z.name)).toEqual([
-      'europe-west1-b', 'europe-west1-c', 'europe-west1-d', 'us-central1-a', 'us-central1-b', 'us-central1-c', 'us-central1-f',
+      'europe-west1-b',
+      'europe-west1-c',
+      'europe-west1-d',
+      'us-central1-a',
+      'us-central1-b',
+      'us-central1-c',
+      'us-central1-f',
     ]);
     const [zone] = await clients.zones.get({ project: PROJECT, zone: 'us-central1-f' });
     expect(zone.region).toBe(`https://www.googleapis.com/compute/v1/projects/${PROJECT}/regions/us-central1`);
@@ -228,29 +268,49 @@ describe('geography', () => {
   });
 
   it('answers a malformed JSON body with GCE error JSON and changes nothing', async () => {
-    const response = await fetch(`http://127.0.0.1:${emulator.port}/compute/v1/projects/${PROJECT}/zones/${ZONE}/disks`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: '{"name": "half-a-disk"',
-    });
+    const response = await fetch(
+      `http://127.0.0.1:${emulator.port}/compute/v1/projects/${PROJECT}/zones/${ZONE}/disks`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"name": "half-a-disk"',
+      },
+    );
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ error: { code: 400 } });
     await expect(clients.disks.get({ project: PROJECT, zone: ZONE, disk: 'half-a-disk' })).rejects.toThrow();
   });
 
   it('rejects an unknown zone as invalid', async () => {
-    await expectGceError(clients.instances.list({ project: PROJECT, zone: 'europe-west9-z' }), 400, 'invalid', "'europe-west9-z'. Unknown zone.");
+    await expectGceError(
+      clients.instances.list({ project: PROJECT, zone: 'europe-west9-z' }),
+      400,
+      'invalid',
+      "'europe-west9-z'. Unknown zone.",
+    );
   });
 });
 
 describe('instance lifecycle', () => {
   it('inserts an instance with a data disk; it goes RUNNING and its VM boots on the master-pd disk', async () => {
-    await expectDone(clients.disks.insert({ project: PROJECT, zone: ZONE, diskResource: { name: 'life-pd', sizeGb: '20', type: `zones/${ZONE}/diskTypes/pd-ssd` } }));
-    const [started] = await clients.instances.insert({ project: PROJECT, zone: ZONE, instanceResource: instanceResource('life', { pd: 'life-pd' }) });
+    await expectDone(
+      clients.disks.insert({
+        project: PROJECT,
+        zone: ZONE,
+        diskResource: { name: 'life-pd', sizeGb: '20', type: `zones/${ZONE}/diskTypes/pd-ssd` },
+      }),
+    );
+    const [started] = await clients.instances.insert({
+      project: PROJECT,
+      zone: ZONE,
+      instanceResource: instanceResource('life', { pd: 'life-pd' }),
+    });
     const first = started.latestResponse as IOperation;
     expect(['PENDING', 'RUNNING']).toContain(first.status);
     expect(first.operationType).toBe('insert');
-    expect(first.targetLink).toBe(`https://www.googleapis.com/compute/v1/projects/${PROJECT}/zones/${ZONE}/instances/life`);
+    expect(first.targetLink).toBe(
+      `https://www.googleapis.com/compute/v1/projects/${PROJECT}/zones/${ZONE}/instances/life`,
+    );
     expect(['PENDING', 'PROVISIONING', 'STAGING']).toContain((await getInstance('life')).status);
     const done = await waitDone(started);
     expect(done.progress).toBe(100);
@@ -262,11 +322,18 @@ describe('instance lifecycle', () => {
     expect(i.creationTimestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[-+]\d\d:\d\d$/);
     expect(i.selfLink).toBe(first.targetLink);
     expect(i.zone).toBe(`https://www.googleapis.com/compute/v1/projects/${PROJECT}/zones/${ZONE}`);
-    expect(i.machineType).toBe(`https://www.googleapis.com/compute/v1/projects/${PROJECT}/zones/${ZONE}/machineTypes/n1-standard-1`);
+    expect(i.machineType).toBe(
+      `https://www.googleapis.com/compute/v1/projects/${PROJECT}/zones/${ZONE}/machineTypes/n1-standard-1`,
+    );
     const nic = i.networkInterfaces?.[0];
     expect(nic?.name).toBe('nic0');
     expect(nic?.networkIP).toBe(EU.hosts[0]);
-    expect(nic?.accessConfigs?.[0]).toMatchObject({ kind: 'compute#accessConfig', type: 'ONE_TO_ONE_NAT', name: 'external-nat', networkTier: 'PREMIUM' });
+    expect(nic?.accessConfigs?.[0]).toMatchObject({
+      kind: 'compute#accessConfig',
+      type: 'ONE_TO_ONE_NAT',
+      name: 'external-nat',
+      networkTier: 'PREMIUM',
+    });
     expect(EPHEMERAL).toContain(nic?.accessConfigs?.[0]?.natIP);
     expect(i.disks?.map((d) => [d.deviceName, last(String(d.source)), d.boot, d.autoDelete])).toEqual([
       ['persistent-disk-0', 'life', true, true],
@@ -361,9 +428,19 @@ describe('errors', () => {
   });
 
   it('409 for a duplicate instance, 400 for a bad name, a zone of another region in the machine type, missing fields', async () => {
-    await expectDone(clients.instances.insert({ project: PROJECT, zone: ZONE, instanceResource: instanceResource('dup', { external: false }) }));
+    await expectDone(
+      clients.instances.insert({
+        project: PROJECT,
+        zone: ZONE,
+        instanceResource: instanceResource('dup', { external: false }),
+      }),
+    );
     await expectGceError(
-      clients.instances.insert({ project: PROJECT, zone: ZONE, instanceResource: instanceResource('dup', { external: false }) }),
+      clients.instances.insert({
+        project: PROJECT,
+        zone: ZONE,
+        instanceResource: instanceResource('dup', { external: false }),
+      }),
       409,
       'alreadyExists',
       `The resource 'projects/${PROJECT}/zones/${ZONE}/instances/dup' already exists`,
@@ -375,23 +452,42 @@ describe('errors', () => {
       "Invalid value for field 'resource.name': 'Bad_Name'",
     );
     await expectGceError(
-      clients.instances.insert({ project: PROJECT, zone: ZONE, instanceResource: { ...instanceResource('wrongzone'), machineType: 'zones/us-central1-b/machineTypes/n1-standard-1' } }),
+      clients.instances.insert({
+        project: PROJECT,
+        zone: ZONE,
+        instanceResource: {
+          ...instanceResource('wrongzone'),
+          machineType: 'zones/us-central1-b/machineTypes/n1-standard-1',
+        },
+      }),
       400,
       'invalid',
       'machineType',
     );
     await expectGceError(
-      clients.instances.insert({ project: PROJECT, zone: ZONE, instanceResource: { ...instanceResource('nodisk'), disks: [] } }),
+      clients.instances.insert({
+        project: PROJECT,
+        zone: ZONE,
+        instanceResource: { ...instanceResource('nodisk'), disks: [] },
+      }),
       400,
       'required',
       'resource.disks',
     );
-    await expectGceError(clients.instances.delete({ project: PROJECT, zone: ZONE, instance: 'ghost' }), 404, 'notFound');
+    await expectGceError(
+      clients.instances.delete({ project: PROJECT, zone: ZONE, instance: 'ghost' }),
+      404,
+      'notFound',
+    );
   });
 
   it('400 for a networkIP outside the region subnet or already in use', async () => {
     await expectGceError(
-      clients.instances.insert({ project: PROJECT, zone: ZONE, instanceResource: instanceResource('outside', { networkIP: US.hosts[7] }) }),
+      clients.instances.insert({
+        project: PROJECT,
+        zone: ZONE,
+        instanceResource: instanceResource('outside', { networkIP: US.hosts[7] }),
+      }),
       400,
       'invalid',
       EU.cidr,
@@ -399,13 +495,25 @@ describe('errors', () => {
     const dup = await getInstance('dup');
     const used = String(dup.networkInterfaces?.[0]?.networkIP);
     await expectGceError(
-      clients.instances.insert({ project: PROJECT, zone: 'europe-west1-c', instanceResource: instanceResource('clash', { zone: 'europe-west1-c', networkIP: used }) }),
+      clients.instances.insert({
+        project: PROJECT,
+        zone: 'europe-west1-c',
+        instanceResource: instanceResource('clash', { zone: 'europe-west1-c', networkIP: used }),
+      }),
       400,
       'invalid',
       'already being used',
     );
     await expectDone(
-      clients.instances.insert({ project: PROJECT, zone: 'europe-west1-c', instanceResource: instanceResource('chosen', { zone: 'europe-west1-c', networkIP: EU.hosts[75], external: false }) }),
+      clients.instances.insert({
+        project: PROJECT,
+        zone: 'europe-west1-c',
+        instanceResource: instanceResource('chosen', {
+          zone: 'europe-west1-c',
+          networkIP: EU.hosts[75],
+          external: false,
+        }),
+      }),
     );
     expect((await getInstance('chosen', 'europe-west1-c')).networkInterfaces?.[0]?.networkIP).toBe(EU.hosts[75]);
   });
@@ -413,7 +521,12 @@ describe('errors', () => {
   it('412 conditionNotMet for setMetadata with a stale fingerprint; applies with the current one', async () => {
     const before = await getInstance('dup');
     await expectGceError(
-      clients.instances.setMetadata({ project: PROJECT, zone: ZONE, instance: 'dup', metadataResource: { fingerprint: 'c3RhbGU=', items: [] } }),
+      clients.instances.setMetadata({
+        project: PROJECT,
+        zone: ZONE,
+        instance: 'dup',
+        metadataResource: { fingerprint: 'c3RhbGU=', items: [] },
+      }),
       412,
       'conditionNotMet',
     );
@@ -422,12 +535,17 @@ describe('errors', () => {
         project: PROJECT,
         zone: ZONE,
         instance: 'dup',
-        metadataResource: { fingerprint: before.metadata?.fingerprint, items: [{ key: 'kube-env', value: 'X: "1"\n' }] },
+        metadataResource: {
+          fingerprint: before.metadata?.fingerprint,
+          items: [{ key: 'kube-env', value: 'X: "1"\n' }],
+        },
       }),
     );
     const after = await getInstance('dup');
     expect(after.metadata?.fingerprint).not.toBe(before.metadata?.fingerprint);
-    expect(after.metadata?.items?.map(({ key, value }) => ({ key, value }))).toEqual([{ key: 'kube-env', value: 'X: "1"\n' }]);
+    expect(after.metadata?.items?.map(({ key, value }) => ({ key, value }))).toEqual([
+      { key: 'kube-env', value: 'X: "1"\n' },
+    ]);
   });
 });
 
@@ -458,14 +576,22 @@ describe('how an instance is made: service account, scheduling, platform, shield
     );
     await expectDone(clients.instances.insert({ project: PROJECT, zone: Z, instanceResource: resource }));
     const i = await getInstance('made-full', Z);
-    expect(i.serviceAccounts?.map((sa) => [sa.email, sa.scopes])).toEqual([[expect.stringMatching(/^\d+-compute@developer\.gserviceaccount\.com$/), SCOPES]]);
+    expect(i.serviceAccounts?.map((sa) => [sa.email, sa.scopes])).toEqual([
+      [expect.stringMatching(/^\d+-compute@developer\.gserviceaccount\.com$/), SCOPES],
+    ]);
     expect(i.scheduling).toMatchObject({ preemptible: true, onHostMaintenance: 'TERMINATE', automaticRestart: false });
     expect([i.minCpuPlatform, i.cpuPlatform]).toEqual(['Intel Skylake', 'Intel Skylake']);
-    expect(i.shieldedInstanceConfig).toMatchObject({ enableSecureBoot: true, enableVtpm: true, enableIntegrityMonitoring: false });
+    expect(i.shieldedInstanceConfig).toMatchObject({
+      enableSecureBoot: true,
+      enableVtpm: true,
+      enableIntegrityMonitoring: false,
+    });
     expect(i.labels).toEqual({ 'kube-up-cluster': 'made', team: 'infra' });
     const nic = i.networkInterfaces?.[0];
     expect(nic?.network).toBe('https://www.googleapis.com/compute/v1/projects/host-net/global/networks/default');
-    expect(nic?.subnetwork).toBe(`https://www.googleapis.com/compute/v1/projects/host-net/regions/${REGION}/subnetworks/default`);
+    expect(nic?.subnetwork).toBe(
+      `https://www.googleapis.com/compute/v1/projects/host-net/regions/${REGION}/subnetworks/default`,
+    );
     expect(nic?.accessConfigs?.[0]?.networkTier).toBe('STANDARD');
     const aliases = (nic?.aliasIpRanges ?? []).map((a) => String(a.ipCidrRange));
     expect(aliases).toHaveLength(2);
@@ -483,14 +609,24 @@ describe('how an instance is made: service account, scheduling, platform, shield
     await expectDone(clients.instances.insert({ project: PROJECT, zone: Z, instanceResource: made('made-plain') }));
     const plain = await getInstance('made-plain', Z);
     expect(plain.serviceAccounts ?? []).toEqual([]);
-    expect(plain.scheduling).toMatchObject({ preemptible: false, onHostMaintenance: 'MIGRATE', automaticRestart: true });
+    expect(plain.scheduling).toMatchObject({
+      preemptible: false,
+      onHostMaintenance: 'MIGRATE',
+      automaticRestart: true,
+    });
     expect(plain.minCpuPlatform ?? null).toBeNull();
     expect(plain.cpuPlatform).toBe('Intel Broadwell');
-    expect(plain.networkInterfaces?.[0]?.network).toBe(`https://www.googleapis.com/compute/v1/projects/${PROJECT}/global/networks/default`);
+    expect(plain.networkInterfaces?.[0]?.network).toBe(
+      `https://www.googleapis.com/compute/v1/projects/${PROJECT}/global/networks/default`,
+    );
     expect(plain.networkInterfaces?.[0]?.accessConfigs?.[0]?.networkTier).toBe('PREMIUM');
     // An address inside an alias range is taken: neither an instance nor an INTERNAL address may have it.
     await expectGceError(
-      clients.instances.insert({ project: PROJECT, zone: Z, instanceResource: instanceResource('made-clash', { zone: Z, networkIP: block[1], external: false }) }),
+      clients.instances.insert({
+        project: PROJECT,
+        zone: Z,
+        instanceResource: instanceResource('made-clash', { zone: Z, networkIP: block[1], external: false }),
+      }),
       400,
       'invalid',
       'already being used',
@@ -498,30 +634,97 @@ describe('how an instance is made: service account, scheduling, platform, shield
   });
 
   it.each([
-    ['two service accounts', { serviceAccounts: [{ email: 'default' }, { email: 'default' }] }, {}, 'resource.serviceAccounts'],
-    ['a malformed service account email', { serviceAccounts: [{ email: 'not-an-email', scopes: SCOPES }] }, {}, 'resource.serviceAccounts[0].email'],
-    ['a scope alias instead of a URL', { serviceAccounts: [{ email: 'default', scopes: ['compute-rw'] }] }, {}, 'resource.serviceAccounts[0].scopes[0]'],
-    ['preemptible but migrating', { scheduling: { preemptible: true, onHostMaintenance: 'MIGRATE' } }, {}, 'resource.scheduling.onHostMaintenance'],
-    ['preemptible and restarted', { scheduling: { preemptible: true, automaticRestart: true } }, {}, 'resource.scheduling.automaticRestart'],
-    ['an unknown maintenance policy', { scheduling: { onHostMaintenance: 'REBOOT' } }, {}, 'resource.scheduling.onHostMaintenance'],
+    [
+      'two service accounts',
+      { serviceAccounts: [{ email: 'default' }, { email: 'default' }] },
+      {},
+      'resource.serviceAccounts',
+    ],
+    [
+      'a malformed service account email',
+      { serviceAccounts: [{ email: 'not-an-email', scopes: SCOPES }] },
+      {},
+      'resource.serviceAccounts[0].email',
+    ],
+    [
+      'a scope alias instead of a URL',
+      { serviceAccounts: [{ email: 'default', scopes: ['compute-rw'] }] },
+      {},
+      'resource.serviceAccounts[0].scopes[0]',
+    ],
+    [
+      'preemptible but migrating',
+      { scheduling: { preemptible: true, onHostMaintenance: 'MIGRATE' } },
+      {},
+      'resource.scheduling.onHostMaintenance',
+    ],
+    [
+      'preemptible and restarted',
+      { scheduling: { preemptible: true, automaticRestart: true } },
+      {},
+      'resource.scheduling.automaticRestart',
+    ],
+    [
+      'an unknown maintenance policy',
+      { scheduling: { onHostMaintenance: 'REBOOT' } },
+      {},
+      'resource.scheduling.onHostMaintenance',
+    ],
     ['a CPU platform the zone does not have', { minCpuPlatform: 'Intel Pentium' }, {}, 'resource.minCpuPlatform'],
     ['a label key with capitals', { labels: { Team: 'x' } }, {}, 'resource.labels.Team'],
-    ['an unknown network tier', {}, { accessConfigs: [{ name: 'external-nat', type: 'ONE_TO_ONE_NAT', networkTier: 'GOLD' }] }, 'networkTier'],
-    ['a secondary range the subnetwork lacks', {}, { aliasIpRanges: [{ ipCidrRange: '/24', subnetworkRangeName: 'pods-default' }] }, 'subnetworkRangeName'],
-    ['an alias range outside the subnetwork', {}, { aliasIpRanges: [{ ipCidrRange: `${US.hosts[10]}/32` }] }, 'aliasIpRanges[0].ipCidrRange'],
-    ['an alias range wider than the subnetwork', {}, { aliasIpRanges: [{ ipCidrRange: '/20' }] }, 'aliasIpRanges[0].ipCidrRange'],
+    [
+      'an unknown network tier',
+      {},
+      { accessConfigs: [{ name: 'external-nat', type: 'ONE_TO_ONE_NAT', networkTier: 'GOLD' }] },
+      'networkTier',
+    ],
+    [
+      'a secondary range the subnetwork lacks',
+      {},
+      { aliasIpRanges: [{ ipCidrRange: '/24', subnetworkRangeName: 'pods-default' }] },
+      'subnetworkRangeName',
+    ],
+    [
+      'an alias range outside the subnetwork',
+      {},
+      { aliasIpRanges: [{ ipCidrRange: `${US.hosts[10]}/32` }] },
+      'aliasIpRanges[0].ipCidrRange',
+    ],
+    [
+      'an alias range wider than the subnetwork',
+      {},
+      { aliasIpRanges: [{ ipCidrRange: '/20' }] },
+      'aliasIpRanges[0].ipCidrRange',
+    ],
     ['a subnetwork of another region', {}, { subnetwork: 'regions/us-central1/subnetworks/default' }, 'subnetwork'],
-    ['a network and a subnetwork of different projects', {}, { network: 'projects/host-net/global/networks/default', subnetwork: `projects/other/regions/${REGION}/subnetworks/default` }, 'must belong to network'],
+    [
+      'a network and a subnetwork of different projects',
+      {},
+      {
+        network: 'projects/host-net/global/networks/default',
+        subnetwork: `projects/other/regions/${REGION}/subnetworks/default`,
+      },
+      'must belong to network',
+    ],
   ])('refuses %s (400 invalid) and creates nothing', async (_case, patch, nic, fieldPart) => {
     const name = `refused-${String(Math.random()).slice(2, 8)}`;
-    await expectGceError(clients.instances.insert({ project: PROJECT, zone: Z, instanceResource: made(name, patch, nic) }), 400, 'invalid', fieldPart);
+    await expectGceError(
+      clients.instances.insert({ project: PROJECT, zone: Z, instanceResource: made(name, patch, nic) }),
+      400,
+      'invalid',
+      fieldPart,
+    );
     await expectGceError(clients.instances.get({ project: PROJECT, zone: Z, instance: name }), 404, 'notFound');
     await expectGceError(clients.disks.get({ project: PROJECT, zone: Z, disk: name }), 404, 'notFound');
   });
 
   it('refuses a subnetwork that does not exist (404)', async () => {
     await expectGceError(
-      clients.instances.insert({ project: PROJECT, zone: Z, instanceResource: made('refused-subnet', {}, { subnetwork: `regions/${REGION}/subnetworks/masters` }) }),
+      clients.instances.insert({
+        project: PROJECT,
+        zone: Z,
+        instanceResource: made('refused-subnet', {}, { subnetwork: `regions/${REGION}/subnetworks/masters` }),
+      }),
       404,
       'notFound',
       `regions/${REGION}/subnetworks/masters`,
@@ -529,15 +732,30 @@ describe('how an instance is made: service account, scheduling, platform, shield
   });
 
   it('keeps the image a boot disk was made from, its size and type', async () => {
-    const boot = { boot: true, autoDelete: true, initializeParams: { sourceImage: 'projects/cos-cloud/global/images/cos-113-18244-85-49', diskSizeGb: 50, diskType: `zones/${Z}/diskTypes/pd-ssd` } };
-    await expectDone(clients.instances.insert({ project: PROJECT, zone: Z, instanceResource: made('made-boot', { disks: [boot] }) }));
+    const boot = {
+      boot: true,
+      autoDelete: true,
+      initializeParams: {
+        sourceImage: 'projects/cos-cloud/global/images/cos-113-18244-85-49',
+        diskSizeGb: 50,
+        diskType: `zones/${Z}/diskTypes/pd-ssd`,
+      },
+    };
+    await expectDone(
+      clients.instances.insert({ project: PROJECT, zone: Z, instanceResource: made('made-boot', { disks: [boot] }) }),
+    );
     const [disk] = await clients.disks.get({ project: PROJECT, zone: Z, disk: 'made-boot' });
-    expect([disk.sourceImage, String(disk.sizeGb), last(String(disk.type))]).toEqual(['projects/cos-cloud/global/images/cos-113-18244-85-49', '50', 'pd-ssd']);
+    expect([disk.sourceImage, String(disk.sizeGb), last(String(disk.type))]).toEqual([
+      'projects/cos-cloud/global/images/cos-113-18244-85-49',
+      '50',
+      'pd-ssd',
+    ]);
   });
 
   afterAll(async () => {
     // The tests below count the instances of the project.
-    for (const name of ['made-full', 'made-plain', 'made-boot']) await expectDone(clients.instances.delete({ project: PROJECT, zone: Z, instance: name }));
+    for (const name of ['made-full', 'made-plain', 'made-boot'])
+      await expectDone(clients.instances.delete({ project: PROJECT, zone: Z, instance: name }));
   });
 });
 
@@ -566,16 +784,39 @@ describe('metadata server', () => {
 
 describe('addresses, access configs, target pools, forwarding rules', () => {
   it('reserves a static address and marks it IN_USE by the instance holding it as natIP', async () => {
-    await expectDone(clients.addresses.insert({ project: PROJECT, region: REGION, addressResource: { name: 'static-ip' } }));
+    await expectDone(
+      clients.addresses.insert({ project: PROJECT, region: REGION, addressResource: { name: 'static-ip' } }),
+    );
     const [a] = await clients.addresses.get({ project: PROJECT, region: REGION, address: 'static-ip' });
-    expect(a).toMatchObject({ kind: 'compute#address', status: 'RESERVED', addressType: 'EXTERNAL', address: twinStaticExternalPool(NET)[0] });
-    await expectDone(clients.instances.insert({ project: PROJECT, zone: ZONE, instanceResource: instanceResource('holder', { natIP: String(a.address) }) }));
+    expect(a).toMatchObject({
+      kind: 'compute#address',
+      status: 'RESERVED',
+      addressType: 'EXTERNAL',
+      address: twinStaticExternalPool(NET)[0],
+    });
+    await expectDone(
+      clients.instances.insert({
+        project: PROJECT,
+        zone: ZONE,
+        instanceResource: instanceResource('holder', { natIP: String(a.address) }),
+      }),
+    );
     const [inUse] = await clients.addresses.get({ project: PROJECT, region: REGION, address: 'static-ip' });
     expect(inUse.status).toBe('IN_USE');
-    expect(inUse.users).toEqual([`https://www.googleapis.com/compute/v1/projects/${PROJECT}/zones/${ZONE}/instances/holder`]);
-    await expectGceError(clients.addresses.delete({ project: PROJECT, region: REGION, address: 'static-ip' }), 400, 'resourceInUseByAnotherResource');
+    expect(inUse.users).toEqual([
+      `https://www.googleapis.com/compute/v1/projects/${PROJECT}/zones/${ZONE}/instances/holder`,
+    ]);
     await expectGceError(
-      clients.instances.insert({ project: PROJECT, zone: ZONE, instanceResource: instanceResource('thief', { natIP: String(a.address) }) }),
+      clients.addresses.delete({ project: PROJECT, region: REGION, address: 'static-ip' }),
+      400,
+      'resourceInUseByAnotherResource',
+    );
+    await expectGceError(
+      clients.instances.insert({
+        project: PROJECT,
+        zone: ZONE,
+        instanceResource: instanceResource('thief', { natIP: String(a.address) }),
+      }),
       400,
       'invalid',
       'already being used',
@@ -583,38 +824,74 @@ describe('addresses, access configs, target pools, forwarding rules', () => {
   });
 
   it('moves the holder to an ephemeral IP with deleteAccessConfig + addAccessConfig (kube-up add-replica step)', async () => {
-    await expectDone(clients.instances.deleteAccessConfig({ project: PROJECT, zone: ZONE, instance: 'holder', networkInterface: 'nic0', accessConfig: 'external-nat' }));
+    await expectDone(
+      clients.instances.deleteAccessConfig({
+        project: PROJECT,
+        zone: ZONE,
+        instance: 'holder',
+        networkInterface: 'nic0',
+        accessConfig: 'external-nat',
+      }),
+    );
     const [released] = await clients.addresses.get({ project: PROJECT, region: REGION, address: 'static-ip' });
     expect(released.status).toBe('RESERVED');
     expect(released.users ?? []).toEqual([]);
     await expectDone(
-      clients.instances.addAccessConfig({ project: PROJECT, zone: ZONE, instance: 'holder', networkInterface: 'nic0', accessConfigResource: { name: 'external-nat', type: 'ONE_TO_ONE_NAT' } }),
+      clients.instances.addAccessConfig({
+        project: PROJECT,
+        zone: ZONE,
+        instance: 'holder',
+        networkInterface: 'nic0',
+        accessConfigResource: { name: 'external-nat', type: 'ONE_TO_ONE_NAT' },
+      }),
     );
     const nat = (await getInstance('holder')).networkInterfaces?.[0]?.accessConfigs?.[0]?.natIP;
     expect(EPHEMERAL).toContain(nat);
     await expectGceError(
-      clients.instances.addAccessConfig({ project: PROJECT, zone: ZONE, instance: 'holder', networkInterface: 'nic0', accessConfigResource: { name: 'second' } }),
+      clients.instances.addAccessConfig({
+        project: PROJECT,
+        zone: ZONE,
+        instance: 'holder',
+        networkInterface: 'nic0',
+        accessConfigResource: { name: 'second' },
+      }),
       400,
       'invalid',
     );
   });
 
   it('allocates INTERNAL addresses in the region subnet', async () => {
-    await expectDone(clients.addresses.insert({ project: PROJECT, region: 'us-central1', addressResource: { name: 'internal-ip', addressType: 'INTERNAL' } }));
+    await expectDone(
+      clients.addresses.insert({
+        project: PROJECT,
+        region: 'us-central1',
+        addressResource: { name: 'internal-ip', addressType: 'INTERNAL' },
+      }),
+    );
     const [a] = await clients.addresses.get({ project: PROJECT, region: 'us-central1', address: 'internal-ip' });
     expect(a.address).toBe(US.hosts[0]);
-    expect(a.subnetwork).toBe(`https://www.googleapis.com/compute/v1/projects/${PROJECT}/regions/us-central1/subnetworks/default`);
+    expect(a.subnetwork).toBe(
+      `https://www.googleapis.com/compute/v1/projects/${PROJECT}/regions/us-central1/subnetworks/default`,
+    );
   });
 
   it('puts a forwarding rule on the static IP in front of a target pool', async () => {
     const holder = `https://www.googleapis.com/compute/v1/projects/${PROJECT}/zones/${ZONE}/instances/holder`;
-    await expectDone(clients.targetPools.insert({ project: PROJECT, region: REGION, targetPoolResource: { name: 'pool', instances: [holder] } }));
+    await expectDone(
+      clients.targetPools.insert({
+        project: PROJECT,
+        region: REGION,
+        targetPoolResource: { name: 'pool', instances: [holder] },
+      }),
+    );
     // A missing instance fails the operation, not the call (the reference is resolved asynchronously).
     const [bad] = await clients.targetPools.addInstance({
       project: PROJECT,
       region: REGION,
       targetPool: 'pool',
-      targetPoolsAddInstanceRequestResource: { instances: [{ instance: `projects/${PROJECT}/zones/${ZONE}/instances/ghost` }] },
+      targetPoolsAddInstanceRequestResource: {
+        instances: [{ instance: `projects/${PROJECT}/zones/${ZONE}/instances/ghost` }],
+      },
     });
     const failed = await waitDone(bad);
     expect(failed.httpErrorStatusCode).toBe(404);
@@ -624,7 +901,11 @@ describe('addresses, access configs, target pools, forwarding rules', () => {
         project: PROJECT,
         region: REGION,
         targetPool: 'pool',
-        targetPoolsAddInstanceRequestResource: { instances: [{ instance: `https://www.googleapis.com/compute/v1/projects/${PROJECT}/zones/${ZONE}/instances/dup` }] },
+        targetPoolsAddInstanceRequestResource: {
+          instances: [
+            { instance: `https://www.googleapis.com/compute/v1/projects/${PROJECT}/zones/${ZONE}/instances/dup` },
+          ],
+        },
       }),
     );
     const [pool] = await clients.targetPools.get({ project: PROJECT, region: REGION, targetPool: 'pool' });
@@ -635,15 +916,30 @@ describe('addresses, access configs, target pools, forwarding rules', () => {
       clients.forwardingRules.insert({
         project: PROJECT,
         region: REGION,
-        forwardingRuleResource: { name: 'lb', IPAddress: a.address, IPProtocol: 'TCP', portRange: '443', target: pool.selfLink },
+        forwardingRuleResource: {
+          name: 'lb',
+          IPAddress: a.address,
+          IPProtocol: 'TCP',
+          portRange: '443',
+          target: pool.selfLink,
+        },
       }),
     );
     const [rule] = await clients.forwardingRules.get({ project: PROJECT, region: REGION, forwardingRule: 'lb' });
-    expect(rule).toMatchObject({ kind: 'compute#forwardingRule', IPAddress: a.address, portRange: '443-443', target: pool.selfLink });
+    expect(rule).toMatchObject({
+      kind: 'compute#forwardingRule',
+      IPAddress: a.address,
+      portRange: '443-443',
+      target: pool.selfLink,
+    });
     const [used] = await clients.addresses.get({ project: PROJECT, region: REGION, address: 'static-ip' });
     expect(used.status).toBe('IN_USE');
     expect(used.users).toEqual([rule.selfLink]);
-    await expectGceError(clients.targetPools.delete({ project: PROJECT, region: REGION, targetPool: 'pool' }), 400, 'resourceInUseByAnotherResource');
+    await expectGceError(
+      clients.targetPools.delete({ project: PROJECT, region: REGION, targetPool: 'pool' }),
+      400,
+      'resourceInUseByAnotherResource',
+    );
 
     await expectDone(
       clients.targetPools.removeInstance({
@@ -667,13 +963,32 @@ describe('addresses, access configs, target pools, forwarding rules', () => {
     await expectDone(
       clients.firewalls.insert({
         project: PROJECT,
-        firewallResource: { name: 'test-master-etcd', sourceTags: ['test-master'], targetTags: ['test-master'], allowed: [{ IPProtocol: 'tcp', ports: ['2380', '2381'] }] },
+        firewallResource: {
+          name: 'test-master-etcd',
+          sourceTags: ['test-master'],
+          targetTags: ['test-master'],
+          allowed: [{ IPProtocol: 'tcp', ports: ['2380', '2381'] }],
+        },
       }),
     );
     const [fw] = await clients.firewalls.get({ project: PROJECT, firewall: 'test-master-etcd' });
-    expect(fw).toMatchObject({ kind: 'compute#firewall', direction: 'INGRESS', priority: 1000, sourceTags: ['test-master'] });
-    expect(fw.allowed?.map(({ IPProtocol, ports }) => ({ IPProtocol, ports }))).toEqual([{ IPProtocol: 'tcp', ports: ['2380', '2381'] }]);
-    await expectGceError(clients.firewalls.insert({ project: PROJECT, firewallResource: { name: 'test-master-etcd', allowed: [{ IPProtocol: 'tcp' }] } }), 409, 'alreadyExists');
+    expect(fw).toMatchObject({
+      kind: 'compute#firewall',
+      direction: 'INGRESS',
+      priority: 1000,
+      sourceTags: ['test-master'],
+    });
+    expect(fw.allowed?.map(({ IPProtocol, ports }) => ({ IPProtocol, ports }))).toEqual([
+      { IPProtocol: 'tcp', ports: ['2380', '2381'] },
+    ]);
+    await expectGceError(
+      clients.firewalls.insert({
+        project: PROJECT,
+        firewallResource: { name: 'test-master-etcd', allowed: [{ IPProtocol: 'tcp' }] },
+      }),
+      409,
+      'alreadyExists',
+    );
   });
 });
 
@@ -687,16 +1002,31 @@ describe('what the client sends in REST fallback', () => {
       numericEnums: true,
       authClient: new googleAuthLibrary.PassThroughClient(),
     });
-    const request = { project: PROJECT, zone: 'us-central1-a', instanceResource: instanceResource('numeric', { zone: 'us-central1-a', external: false }), requestId: 'a3f1c2d4-0000-4000-8000-000000000001' };
+    const request = {
+      project: PROJECT,
+      zone: 'us-central1-a',
+      instanceResource: instanceResource('numeric', { zone: 'us-central1-a', external: false }),
+      requestId: 'a3f1c2d4-0000-4000-8000-000000000001',
+    };
     const [first] = await instances.insert(request);
     const op = await waitDone(first);
     const [again] = await instances.insert(request);
     expect((again.latestResponse as IOperation).name).toBe(op.name);
     // The Operation carries the requestId as clientOperationId, and a list filtered on it finds that one Operation.
     expect((again.latestResponse as IOperation).clientOperationId).toBe(request.requestId);
-    const [found] = await clients.zoneOps.list({ project: PROJECT, zone: 'us-central1-a', filter: `clientOperationId = "${request.requestId}"` });
-    expect(found.map((o) => [o.name, o.operationType, o.clientOperationId])).toEqual([[op.name, 'insert', request.requestId]]);
-    const [none] = await clients.zoneOps.list({ project: PROJECT, zone: 'us-central1-a', filter: 'clientOperationId = "a3f1c2d4-0000-4000-8000-00000000ffff"' });
+    const [found] = await clients.zoneOps.list({
+      project: PROJECT,
+      zone: 'us-central1-a',
+      filter: `clientOperationId = "${request.requestId}"`,
+    });
+    expect(found.map((o) => [o.name, o.operationType, o.clientOperationId])).toEqual([
+      [op.name, 'insert', request.requestId],
+    ]);
+    const [none] = await clients.zoneOps.list({
+      project: PROJECT,
+      zone: 'us-central1-a',
+      filter: 'clientOperationId = "a3f1c2d4-0000-4000-8000-00000000ffff"',
+    });
     expect(none).toEqual([]);
     const [i] = await instances.get({ project: PROJECT, zone: 'us-central1-a', instance: 'numeric' });
     expect(i.status).toBe('RUNNING');
@@ -708,19 +1038,41 @@ describe('the request log (/sandbox/v1/chaos/compute-requests)', () => {
   const requestLog = async (after: number) => {
     const res = await fetch(`${emulator.url}/sandbox/v1/chaos/compute-requests?after=${after}`);
     expect(res.status).toBe(200);
-    return (await res.json()) as { entries: Array<{ seq: number; httpMethod: string; method: string | null; zone: string | null; region: string | null; name: string | null; requestId: boolean; status: number }>; next: number; dropped: number };
+    return (await res.json()) as {
+      entries: Array<{
+        seq: number;
+        httpMethod: string;
+        method: string | null;
+        zone: string | null;
+        region: string | null;
+        name: string | null;
+        requestId: boolean;
+        status: number;
+      }>;
+      next: number;
+      dropped: number;
+    };
   };
 
   it("keeps what each request was, by Google's method name, with its requestId presence and the status answered", async () => {
     const { next } = await requestLog(0);
     const requestId = 'a3f1c2d4-0000-4000-8000-00000000abcd';
-    const op = await expectDone(clients.disks.insert({ project: PROJECT, zone: ZONE, diskResource: { name: 'logged-pd', sizeGb: '10' }, requestId }));
+    const op = await expectDone(
+      clients.disks.insert({
+        project: PROJECT,
+        zone: ZONE,
+        diskResource: { name: 'logged-pd', sizeGb: '10' },
+        requestId,
+      }),
+    );
     expect(op.status).toBe('DONE');
     await expect(clients.disks.get({ project: PROJECT, zone: ZONE, disk: 'no-such-pd' })).rejects.toThrow();
     await expectDone(clients.disks.delete({ project: PROJECT, zone: ZONE, disk: 'logged-pd' }));
     const { entries, dropped } = await requestLog(next);
     expect(dropped).toBe(0);
-    const calls = entries.filter((e) => !e.method?.startsWith('zoneOperations.')).map((e) => [e.httpMethod, e.method, e.zone, e.name, e.requestId, e.status]);
+    const calls = entries
+      .filter((e) => !e.method?.startsWith('zoneOperations.'))
+      .map((e) => [e.httpMethod, e.method, e.zone, e.name, e.requestId, e.status]);
     expect(calls).toEqual([
       ['POST', 'disks.insert', ZONE, 'logged-pd', true, 200],
       ['GET', 'disks.get', ZONE, 'no-such-pd', false, 404],
@@ -749,10 +1101,16 @@ describe('list filters, paging and aggregatedList', () => {
   });
 
   it('pages with maxResults and pageToken', async () => {
-    const [page1, next] = await clients.instances.list({ project: PROJECT, zone: ZONE, maxResults: 1 }, { autoPaginate: false });
+    const [page1, next] = await clients.instances.list(
+      { project: PROJECT, zone: ZONE, maxResults: 1 },
+      { autoPaginate: false },
+    );
     expect(page1.map((i) => i.name)).toEqual(['dup']);
     expect(next?.pageToken).toBeTruthy();
-    const [page2, after] = await clients.instances.list({ project: PROJECT, zone: ZONE, maxResults: 1, pageToken: next?.pageToken }, { autoPaginate: false });
+    const [page2, after] = await clients.instances.list(
+      { project: PROJECT, zone: ZONE, maxResults: 1, pageToken: next?.pageToken },
+      { autoPaginate: false },
+    );
     expect(page2.map((i) => i.name)).toEqual(['holder']);
     expect(after).toBeNull();
   });
@@ -781,13 +1139,19 @@ describe('persistence', () => {
     await vi.waitFor(() => expect([...vmHost.calls].sort()).toEqual(['boot dup', 'boot holder']));
     expect((await getInstance('chosen', 'europe-west1-c')).status).toBe('TERMINATED');
     const [fw] = await clients.firewalls.get({ project: PROJECT, firewall: 'test-master-etcd' });
-    expect(fw.allowed?.map(({ IPProtocol, ports }) => ({ IPProtocol, ports }))).toEqual([{ IPProtocol: 'tcp', ports: ['2380', '2381'] }]);
+    expect(fw.allowed?.map(({ IPProtocol, ports }) => ({ IPProtocol, ports }))).toEqual([
+      { IPProtocol: 'tcp', ports: ['2380', '2381'] },
+    ]);
   });
 
   it('finishes at start the operations that were still running when the emulator stopped', async () => {
     await emulator.close();
     await start(60_000);
-    const [started] = await clients.disks.insert({ project: PROJECT, zone: ZONE, diskResource: { name: 'slow-pd', type: 'pd-ssd' } });
+    const [started] = await clients.disks.insert({
+      project: PROJECT,
+      zone: ZONE,
+      diskResource: { name: 'slow-pd', type: 'pd-ssd' },
+    });
     const op = started.latestResponse as IOperation;
     expect(op.status).not.toBe('DONE');
     const [creating] = await clients.disks.get({ project: PROJECT, zone: ZONE, disk: 'slow-pd' });

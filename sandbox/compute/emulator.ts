@@ -115,8 +115,13 @@ async function jsonBodyOrAnswer(req: IncomingMessage, res: ServerResponse): Prom
 }
 
 export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
-  if (opts.addressPlan === 'auto-mode' && (opts.firewall || opts.networkOptions || opts.metadataListen || opts.chaos || opts.faults)) {
-    throw new Error("addressPlan 'auto-mode' is for emulators with a stand-in VM host and no network: its addresses are not the twin's");
+  if (
+    opts.addressPlan === 'auto-mode' &&
+    (opts.firewall || opts.networkOptions || opts.metadataListen || opts.chaos || opts.faults)
+  ) {
+    throw new Error(
+      "addressPlan 'auto-mode' is for emulators with a stand-in VM host and no network: its addresses are not the twin's",
+    );
   }
   const log = opts.log ?? ((line: string) => console.log(line));
   const host = opts.host ?? '127.0.0.1';
@@ -137,8 +142,11 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       if (opts.verbose) log(`${req.method ?? '?'} ${req.url ?? ''} ${res.statusCode} ${Date.now() - started}ms`);
     });
     dispatch(req, res).catch((err: unknown) => {
-      log(`sandbox: ${req.method ?? '?'} ${req.url ?? ''} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-      if (!res.headersSent) sendJson(res, 500, new GceError(500, 'backendError', 'Internal error in the sandbox.').toJSON());
+      log(
+        `sandbox: ${req.method ?? '?'} ${req.url ?? ''} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+      );
+      if (!res.headersSent)
+        sendJson(res, 500, new GceError(500, 'backendError', 'Internal error in the sandbox.').toJSON());
       else res.destroy();
     });
   });
@@ -170,7 +178,13 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
         (await withComputeFaults(cloud, method, computePath, url.searchParams, body, () =>
           handleComputeRequest(cloud, method, computePath, url.searchParams, body, abort.signal),
         ));
-      recordComputeRequest(cloud, { httpMethod: method, path: computePath, query: url.searchParams, body, status: answer.status });
+      recordComputeRequest(cloud, {
+        httpMethod: method,
+        path: computePath,
+        query: url.searchParams,
+        body,
+        status: answer.status,
+      });
       sendJson(res, answer.status, answer.body);
       return;
     }
@@ -206,7 +220,11 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
         signal: abort.signal,
       });
       if (res.destroyed) return;
-      res.writeHead(answer.status, { 'Content-Type': answer.contentType, 'Metadata-Flavor': 'Google', ETag: etagOf(answer) });
+      res.writeHead(answer.status, {
+        'Content-Type': answer.contentType,
+        'Metadata-Flavor': 'Google',
+        ETag: etagOf(answer),
+      });
       res.end(answer.body);
       return;
     }
@@ -256,7 +274,11 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       sendJson(res, 200, { ok: true, seeded, ...(seedError !== undefined ? { seedError } : {}) });
       return;
     }
-    sendJson(res, 404, new GceError(404, 'notFound', `The requested URL ${path} was not found on this server.`).toJSON());
+    sendJson(
+      res,
+      404,
+      new GceError(404, 'notFound', `The requested URL ${path} was not found on this server.`).toJSON(),
+    );
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -269,18 +291,24 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host}:${port}`;
 
-  const metadataServer = opts.metadataListen ? createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://metadata').pathname;
-    if (!path.startsWith('/computeMetadata/v1/')) {
-      sendJson(res, 404, new GceError(404, 'notFound', `The requested URL ${path} was not found on this server.`).toJSON());
-      return;
-    }
-    dispatch(req, res).catch((err: unknown) => {
-      log(`sandbox: metadata ${req.url ?? ''} failed: ${err instanceof Error ? err.message : String(err)}`);
-      if (!res.headersSent) res.writeHead(500).end();
-      else res.destroy();
-    });
-  }) : undefined;
+  const metadataServer = opts.metadataListen
+    ? createServer((req, res) => {
+        const path = new URL(req.url ?? '/', 'http://metadata').pathname;
+        if (!path.startsWith('/computeMetadata/v1/')) {
+          sendJson(
+            res,
+            404,
+            new GceError(404, 'notFound', `The requested URL ${path} was not found on this server.`).toJSON(),
+          );
+          return;
+        }
+        dispatch(req, res).catch((err: unknown) => {
+          log(`sandbox: metadata ${req.url ?? ''} failed: ${err instanceof Error ? err.message : String(err)}`);
+          if (!res.headersSent) res.writeHead(500).end();
+          else res.destroy();
+        });
+      })
+    : undefined;
   if (metadataServer && opts.metadataListen) {
     const at = opts.metadataListen;
     await new Promise<void>((resolve, reject) => {
@@ -317,7 +345,9 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     // whose ruleset differs gets the new one (a VM that boots gets its own before its processes start).
     await firewall.setFirewallSource((name) => ingressRulesetOf(c, name));
     c.onChange(() => {
-      firewall.refreshFirewall().catch((err: unknown) => log(`firewall: ${err instanceof Error ? err.message : String(err)}`));
+      firewall
+        .refreshFirewall()
+        .catch((err: unknown) => log(`firewall: ${err instanceof Error ? err.message : String(err)}`));
     });
   }
   c.bootRunningInstances();
@@ -332,7 +362,8 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
   });
   c.onChange(() => network.reconcile());
   network.start();
-  if (opts.chaos && opts.faults) live.chaos = new ChaosControls(c, opts.chaos, opts.faults, () => network.reconcile(), log);
+  if (opts.chaos && opts.faults)
+    live.chaos = new ChaosControls(c, opts.chaos, opts.faults, () => network.reconcile(), log);
 
   return {
     port,
@@ -375,7 +406,10 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=UTF-8', 'Content-Length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=UTF-8',
+    'Content-Length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 

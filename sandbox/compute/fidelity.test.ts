@@ -65,7 +65,17 @@ const opts = () => ({
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'quorum-fidelity-'));
   vmHost = new FakeVmHost();
-  emulator = await startEmulator({ dataDir, port: 0, net: 61, opDelayMs: 200, bootDelayMs: 0, lbDelayMs: 0, waitTimeoutMs: 5_000, vmHost, log: () => {} });
+  emulator = await startEmulator({
+    dataDir,
+    port: 0,
+    net: 61,
+    opDelayMs: 200,
+    bootDelayMs: 0,
+    lbDelayMs: 0,
+    waitTimeoutMs: 5_000,
+    vmHost,
+    log: () => {},
+  });
   instances = new InstancesClient(opts());
   firewalls = new FirewallsClient(opts());
   projects = new ProjectsClient(opts());
@@ -160,19 +170,38 @@ const ipOf = (i: IInstance) => String(i.networkInterfaces?.[0]?.networkIP);
 
 describe('hostname and deletion protection (custom-hostname-instance/, preventing-accidental-vm-deletion/)', () => {
   it('keeps a custom hostname and reports it from the API and the metadata server', async () => {
-    await expectDone(instances.insert({ project: PROJECT, zone: ZONE, instanceResource: sampleInstance('named', ZONE, { hostname: 'host.example.com' }) }));
+    await expectDone(
+      instances.insert({
+        project: PROJECT,
+        zone: ZONE,
+        instanceResource: sampleInstance('named', ZONE, { hostname: 'host.example.com' }),
+      }),
+    );
     const i = await getInstance('named');
     expect(i.hostname).toBe('host.example.com');
-    expect(await metadata('GET', '/instance/hostname', ipOf(i))).toMatchObject({ status: 200, body: 'host.example.com' });
+    expect(await metadata('GET', '/instance/hostname', ipOf(i))).toMatchObject({
+      status: 200,
+      body: 'host.example.com',
+    });
     await expectGceError(
-      instances.insert({ project: PROJECT, zone: ZONE, instanceResource: sampleInstance('badhost', ZONE, { hostname: 'nodots' }) }),
+      instances.insert({
+        project: PROJECT,
+        zone: ZONE,
+        instanceResource: sampleInstance('badhost', ZONE, { hostname: 'nodots' }),
+      }),
       400,
       'invalid',
     );
   });
 
   it('refuses to delete a protected instance with GCE error, and deletes it once unprotected', async () => {
-    await expectDone(instances.insert({ project: PROJECT, zone: ZONE, instanceResource: sampleInstance('protected', ZONE, { deletionProtection: true }) }));
+    await expectDone(
+      instances.insert({
+        project: PROJECT,
+        zone: ZONE,
+        instanceResource: sampleInstance('protected', ZONE, { deletionProtection: true }),
+      }),
+    );
     expect((await getInstance('protected')).deletionProtection).toBe(true);
     await expectGceError(
       instances.delete({ project: PROJECT, zone: ZONE, instance: 'protected' }),
@@ -182,11 +211,25 @@ describe('hostname and deletion protection (custom-hostname-instance/, preventin
     );
     expect((await getInstance('protected')).status).toBe('RUNNING');
     // setDeleteProtection.js: the flag travels as a query parameter.
-    await expectDone(instances.setDeletionProtection({ project: PROJECT, zone: ZONE, resource: 'protected', deletionProtection: false }));
+    await expectDone(
+      instances.setDeletionProtection({
+        project: PROJECT,
+        zone: ZONE,
+        resource: 'protected',
+        deletionProtection: false,
+      }),
+    );
     expect((await getInstance('protected')).deletionProtection).toBe(false);
     await expectDone(instances.setDeletionProtection({ project: PROJECT, zone: ZONE, resource: 'protected' }));
     expect((await getInstance('protected')).deletionProtection).toBe(true);
-    await expectDone(instances.setDeletionProtection({ project: PROJECT, zone: ZONE, resource: 'protected', deletionProtection: false }));
+    await expectDone(
+      instances.setDeletionProtection({
+        project: PROJECT,
+        zone: ZONE,
+        resource: 'protected',
+        deletionProtection: false,
+      }),
+    );
     await expectDone(instances.delete({ project: PROJECT, zone: ZONE, instance: 'protected' }));
     await expectGceError(instances.get({ project: PROJECT, zone: ZONE, instance: 'protected' }), 404, 'notFound');
   });
@@ -209,12 +252,23 @@ describe('instance statuses', () => {
   }
 
   it('goes PENDING -> PROVISIONING -> STAGING -> RUNNING on insert, and STOPPING -> DEPROVISIONING -> TERMINATED on stop', async () => {
-    const insert = expectDone(instances.insert({ project: PROJECT, zone: ZONE, instanceResource: sampleInstance('phases') }));
+    const insert = expectDone(
+      instances.insert({ project: PROJECT, zone: ZONE, instanceResource: sampleInstance('phases') }),
+    );
     // Sampling starts before the call reaches the emulator: what was seen from its first status on.
     const from = (seen: string[], first: string) => seen.slice(seen.indexOf(first));
-    expect(from(await statusesDuring('phases', insert), 'PENDING')).toEqual(['PENDING', 'PROVISIONING', 'STAGING', 'RUNNING']);
+    expect(from(await statusesDuring('phases', insert), 'PENDING')).toEqual([
+      'PENDING',
+      'PROVISIONING',
+      'STAGING',
+      'RUNNING',
+    ]);
     const stop = expectDone(instances.stop({ project: PROJECT, zone: ZONE, instance: 'phases' }));
-    expect(from(await statusesDuring('phases', stop), 'STOPPING')).toEqual(['STOPPING', 'DEPROVISIONING', 'TERMINATED']);
+    expect(from(await statusesDuring('phases', stop), 'STOPPING')).toEqual([
+      'STOPPING',
+      'DEPROVISIONING',
+      'TERMINATED',
+    ]);
     await expectDone(instances.start({ project: PROJECT, zone: ZONE, instance: 'phases' }));
     const del = expectDone(instances.delete({ project: PROJECT, zone: ZONE, instance: 'phases' }));
     expect(from(await statusesDuring('phases', del), 'STOPPING')).toEqual(['STOPPING', 'DEPROVISIONING', 'GONE']);
@@ -223,9 +277,14 @@ describe('instance statuses', () => {
   it('refuses start while the instance is DEPROVISIONING', async () => {
     await expectDone(instances.insert({ project: PROJECT, zone: ZONE, instanceResource: sampleInstance('deprov') }));
     const [stop] = await instances.stop({ project: PROJECT, zone: ZONE, instance: 'deprov' });
-    for (let n = 0; n < 200 && (await getInstance('deprov')).status !== 'DEPROVISIONING'; n++) await new Promise((r) => setTimeout(r, 5));
+    for (let n = 0; n < 200 && (await getInstance('deprov')).status !== 'DEPROVISIONING'; n++)
+      await new Promise((r) => setTimeout(r, 5));
     expect((await getInstance('deprov')).status).toBe('DEPROVISIONING');
-    await expectGceError(instances.start({ project: PROJECT, zone: ZONE, instance: 'deprov' }), 400, 'resourceNotReady');
+    await expectGceError(
+      instances.start({ project: PROJECT, zone: ZONE, instance: 'deprov' }),
+      400,
+      'resourceNotReady',
+    );
     await waitDone(stop);
     expect((await getInstance('deprov')).status).toBe('TERMINATED');
   });
@@ -237,17 +296,36 @@ describe('setDiskAutoDelete, setMachineType, setMachineResources', () => {
     const before = await getInstance('autodel');
     const deviceName = String(before.disks?.[0]?.deviceName);
     expect(before.disks?.[0]?.autoDelete).toBe(true);
-    await expectDone(instances.setDiskAutoDelete({ project: PROJECT, zone: ZONE, instance: 'autodel', deviceName, autoDelete: false }));
+    await expectDone(
+      instances.setDiskAutoDelete({ project: PROJECT, zone: ZONE, instance: 'autodel', deviceName, autoDelete: false }),
+    );
     expect((await getInstance('autodel')).disks?.[0]?.autoDelete).toBe(false);
-    await expectGceError(instances.setDiskAutoDelete({ project: PROJECT, zone: ZONE, instance: 'autodel', deviceName: 'nope', autoDelete: true }), 400, 'invalid');
+    await expectGceError(
+      instances.setDiskAutoDelete({
+        project: PROJECT,
+        zone: ZONE,
+        instance: 'autodel',
+        deviceName: 'nope',
+        autoDelete: true,
+      }),
+      400,
+      'invalid',
+    );
     // The boot disk now survives the instance.
     await expectDone(instances.delete({ project: PROJECT, zone: ZONE, instance: 'autodel' }));
-    expect((await rawGet(`/projects/${PROJECT}/zones/${ZONE}/disks/${last(String(before.disks?.[0]?.source))}`)).status).toBe(200);
+    expect(
+      (await rawGet(`/projects/${PROJECT}/zones/${ZONE}/disks/${last(String(before.disks?.[0]?.source))}`)).status,
+    ).toBe(200);
   });
 
   it('changes the machine type only on a TERMINATED instance (custom-machine-type/updateMemory.js)', async () => {
     await expectDone(instances.insert({ project: PROJECT, zone: ZONE, instanceResource: sampleInstance('resize') }));
-    const request = { project: PROJECT, zone: ZONE, instance: 'resize', instancesSetMachineTypeRequestResource: { machineType: `zones/${ZONE}/machineTypes/n1-standard-2` } };
+    const request = {
+      project: PROJECT,
+      zone: ZONE,
+      instance: 'resize',
+      instancesSetMachineTypeRequestResource: { machineType: `zones/${ZONE}/machineTypes/n1-standard-2` },
+    };
     await expectGceError(instances.setMachineType(request), 400, 'resourceNotReady');
     await expectDone(instances.stop({ project: PROJECT, zone: ZONE, instance: 'resize' }));
     await expectDone(instances.setMachineType(request));
@@ -255,9 +333,16 @@ describe('setDiskAutoDelete, setMachineType, setMachineResources', () => {
   });
 
   it('sets guest accelerators only on a TERMINATED instance (setMachineResources)', async () => {
-    const guestAccelerators = [{ acceleratorType: `zones/${ZONE}/acceleratorTypes/nvidia-tesla-t4`, acceleratorCount: 1 }];
+    const guestAccelerators = [
+      { acceleratorType: `zones/${ZONE}/acceleratorTypes/nvidia-tesla-t4`, acceleratorCount: 1 },
+    ];
     await expectDone(instances.insert({ project: PROJECT, zone: ZONE, instanceResource: sampleInstance('gpu') }));
-    const request = { project: PROJECT, zone: ZONE, instance: 'gpu', instancesSetMachineResourcesRequestResource: { guestAccelerators } };
+    const request = {
+      project: PROJECT,
+      zone: ZONE,
+      instance: 'gpu',
+      instancesSetMachineResourcesRequestResource: { guestAccelerators },
+    };
     await expectGceError(instances.setMachineResources(request), 400, 'resourceNotReady');
     await expectDone(instances.stop({ project: PROJECT, zone: ZONE, instance: 'gpu' }));
     await expectDone(instances.setMachineResources(request));
@@ -284,9 +369,15 @@ describe('firewalls.patch (firewall/patchFirewallPriority.js)', () => {
     const [after] = await firewalls.get({ project: PROJECT, firewall: 'web-in' });
     expect(after.priority).toBe(10);
     expect(after.targetTags).toEqual(['web']);
-    expect(after.allowed?.map((a) => ({ IPProtocol: a.IPProtocol, ports: a.ports }))).toEqual([{ IPProtocol: 'tcp', ports: ['80', '443'] }]);
+    expect(after.allowed?.map((a) => ({ IPProtocol: a.IPProtocol, ports: a.ports }))).toEqual([
+      { IPProtocol: 'tcp', ports: ['80', '443'] },
+    ]);
     expect(after.description).toBe('Allowing TCP traffic on port 80 and 443 from Internet.');
-    await expectGceError(firewalls.patch({ project: PROJECT, firewall: 'no-such-rule', firewallResource: patch }), 404, 'notFound');
+    await expectGceError(
+      firewalls.patch({ project: PROJECT, firewall: 'no-such-rule', firewallResource: patch }),
+      404,
+      'notFound',
+    );
   });
 });
 
@@ -295,9 +386,19 @@ describe('requestId', () => {
     "Invalid value for field 'requestId': 'retry-1'. The request id must be a valid UUID with the exception that zero UUID is not supported (00000000-0000-0000-0000-000000000000).";
 
   it('must be a UUID, not the nil one', async () => {
-    await expectGceError(instances.stop({ project: PROJECT, zone: ZONE, instance: 'named', requestId: 'retry-1' }), 400, 'invalid', NOT_UUID);
     await expectGceError(
-      instances.stop({ project: PROJECT, zone: ZONE, instance: 'named', requestId: '00000000-0000-0000-0000-000000000000' }),
+      instances.stop({ project: PROJECT, zone: ZONE, instance: 'named', requestId: 'retry-1' }),
+      400,
+      'invalid',
+      NOT_UUID,
+    );
+    await expectGceError(
+      instances.stop({
+        project: PROJECT,
+        zone: ZONE,
+        instance: 'named',
+        requestId: '00000000-0000-0000-0000-000000000000',
+      }),
       400,
       'invalid',
     );
@@ -337,46 +438,93 @@ describe('project metadata, guest attributes and wait_for_change', () => {
       { key: 'ssh-keys', value: 'alice:ssh-ed25519 AAAAC3Nza alice' },
       { key: 'block-project-ssh-keys', value: 'FALSE' },
     ];
-    await expectDone(projects.setCommonInstanceMetadata({ project: PROJECT, metadataResource: { fingerprint, items } }));
+    await expectDone(
+      projects.setCommonInstanceMetadata({ project: PROJECT, metadataResource: { fingerprint, items } }),
+    );
     const [after] = await projects.get({ project: PROJECT });
     expect(after.commonInstanceMetadata?.items?.map(({ key, value }) => ({ key, value }))).toEqual(items);
     expect(after.commonInstanceMetadata?.fingerprint).not.toBe(fingerprint);
-    await expectGceError(projects.setCommonInstanceMetadata({ project: PROJECT, metadataResource: { fingerprint, items: [] } }), 412, 'conditionNotMet');
+    await expectGceError(
+      projects.setCommonInstanceMetadata({ project: PROJECT, metadataResource: { fingerprint, items: [] } }),
+      412,
+      'conditionNotMet',
+    );
 
     const ip = ipOf(await getInstance('named'));
-    expect(await metadata('GET', '/project/attributes/', ip)).toMatchObject({ status: 200, body: 'ssh-keys\nblock-project-ssh-keys\n' });
+    expect(await metadata('GET', '/project/attributes/', ip)).toMatchObject({
+      status: 200,
+      body: 'ssh-keys\nblock-project-ssh-keys\n',
+    });
     expect(JSON.parse((await metadata('GET', '/project/attributes/?alt=json', ip)).body)).toEqual({
       'ssh-keys': 'alice:ssh-ed25519 AAAAC3Nza alice',
       'block-project-ssh-keys': 'FALSE',
     });
-    expect(await metadata('GET', '/project/attributes/ssh-keys', ip)).toMatchObject({ status: 200, body: 'alice:ssh-ed25519 AAAAC3Nza alice' });
+    expect(await metadata('GET', '/project/attributes/ssh-keys', ip)).toMatchObject({
+      status: 200,
+      body: 'alice:ssh-ed25519 AAAAC3Nza alice',
+    });
     expect((await metadata('GET', '/project/attributes/nope', ip)).status).toBe(404);
   });
 
   it('takes guest attributes from the guest only where enabled, and getGuestAttributes answers them', async () => {
     const i = await getInstance('named');
     const ip = ipOf(i);
-    expect(await metadata('PUT', '/instance/guest-attributes/hostkeys/ssh-ed25519', ip, 'ssh-ed25519 AAAAHOST')).toMatchObject({
+    expect(
+      await metadata('PUT', '/instance/guest-attributes/hostkeys/ssh-ed25519', ip, 'ssh-ed25519 AAAAHOST'),
+    ).toMatchObject({
       status: 403,
       body: 'Guest attributes endpoint access is disabled.\n',
     });
-    await expectGceError(instances.getGuestAttributes({ project: PROJECT, zone: ZONE, instance: 'named', queryPath: 'hostkeys/' }), 404, 'notFound');
+    await expectGceError(
+      instances.getGuestAttributes({ project: PROJECT, zone: ZONE, instance: 'named', queryPath: 'hostkeys/' }),
+      404,
+      'notFound',
+    );
 
     // Enabled on the project; an instance's own FALSE would win over it.
     const [p] = await projects.get({ project: PROJECT });
     const items = [...(p.commonInstanceMetadata?.items ?? []), { key: 'enable-guest-attributes', value: 'TRUE' }];
-    await expectDone(projects.setCommonInstanceMetadata({ project: PROJECT, metadataResource: { fingerprint: p.commonInstanceMetadata?.fingerprint, items } }));
-    expect((await metadata('PUT', '/instance/guest-attributes/hostkeys/ssh-ed25519', ip, 'ssh-ed25519 AAAAHOST')).status).toBe(200);
-    expect((await metadata('PUT', '/instance/guest-attributes/hostkeys/ecdsa-sha2-nistp256', ip, 'ecdsa-sha2-nistp256 AAAAE')).status).toBe(200);
-    expect(await metadata('GET', '/instance/guest-attributes/hostkeys/ssh-ed25519', ip)).toMatchObject({ status: 200, body: 'ssh-ed25519 AAAAHOST' });
+    await expectDone(
+      projects.setCommonInstanceMetadata({
+        project: PROJECT,
+        metadataResource: { fingerprint: p.commonInstanceMetadata?.fingerprint, items },
+      }),
+    );
+    expect(
+      (await metadata('PUT', '/instance/guest-attributes/hostkeys/ssh-ed25519', ip, 'ssh-ed25519 AAAAHOST')).status,
+    ).toBe(200);
+    expect(
+      (
+        await metadata(
+          'PUT',
+          '/instance/guest-attributes/hostkeys/ecdsa-sha2-nistp256',
+          ip,
+          'ecdsa-sha2-nistp256 AAAAE',
+        )
+      ).status,
+    ).toBe(200);
+    expect(await metadata('GET', '/instance/guest-attributes/hostkeys/ssh-ed25519', ip)).toMatchObject({
+      status: 200,
+      body: 'ssh-ed25519 AAAAHOST',
+    });
 
-    const [attrs] = await instances.getGuestAttributes({ project: PROJECT, zone: ZONE, instance: 'named', queryPath: 'hostkeys/' });
+    const [attrs] = await instances.getGuestAttributes({
+      project: PROJECT,
+      zone: ZONE,
+      instance: 'named',
+      queryPath: 'hostkeys/',
+    });
     expect(attrs.queryPath).toBe('hostkeys/');
     expect(attrs.queryValue?.items?.map(({ namespace, key, value }) => ({ namespace, key, value }))).toEqual([
       { namespace: 'hostkeys', key: 'ssh-ed25519', value: 'ssh-ed25519 AAAAHOST' },
       { namespace: 'hostkeys', key: 'ecdsa-sha2-nistp256', value: 'ecdsa-sha2-nistp256 AAAAE' },
     ]);
-    const [one] = await instances.getGuestAttributes({ project: PROJECT, zone: ZONE, instance: 'named', variableKey: 'hostkeys/ssh-ed25519' });
+    const [one] = await instances.getGuestAttributes({
+      project: PROJECT,
+      zone: ZONE,
+      instance: 'named',
+      variableKey: 'hostkeys/ssh-ed25519',
+    });
     expect(one.variableValue).toBe('ssh-ed25519 AAAAHOST');
 
     // The instance's own metadata overrides the project's.
@@ -386,12 +534,21 @@ describe('project metadata, guest attributes and wait_for_change', () => {
         project: PROJECT,
         zone: ZONE,
         instance: 'named',
-        metadataResource: { fingerprint: own.metadata?.fingerprint, items: [{ key: 'enable-guest-attributes', value: 'FALSE' }] },
+        metadataResource: {
+          fingerprint: own.metadata?.fingerprint,
+          items: [{ key: 'enable-guest-attributes', value: 'FALSE' }],
+        },
       }),
     );
-    expect((await metadata('PUT', '/instance/guest-attributes/hostkeys/ssh-rsa', ip, 'ssh-rsa AAAAB')).status).toBe(403);
+    expect((await metadata('PUT', '/instance/guest-attributes/hostkeys/ssh-rsa', ip, 'ssh-rsa AAAAB')).status).toBe(
+      403,
+    );
     // Disabled: what was written is no longer served either.
-    await expectGceError(instances.getGuestAttributes({ project: PROJECT, zone: ZONE, instance: 'named', queryPath: 'hostkeys/' }), 404, 'notFound');
+    await expectGceError(
+      instances.getGuestAttributes({ project: PROJECT, zone: ZONE, instance: 'named', queryPath: 'hostkeys/' }),
+      404,
+      'notFound',
+    );
   });
 
   it('holds a wait_for_change GET until the value changes, and answers the same value at timeout_sec', async () => {
@@ -402,21 +559,34 @@ describe('project metadata, guest attributes and wait_for_change', () => {
     expect(now.etag).not.toBe('');
 
     const started = Date.now();
-    const unchanged = await metadata('GET', `/instance/attributes/enable-guest-attributes?wait_for_change=true&last_etag=${now.etag}&timeout_sec=1`, ip);
+    const unchanged = await metadata(
+      'GET',
+      `/instance/attributes/enable-guest-attributes?wait_for_change=true&last_etag=${now.etag}&timeout_sec=1`,
+      ip,
+    );
     expect(unchanged).toMatchObject({ status: 200, body: 'FALSE', etag: now.etag });
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
 
     // A stale last_etag answers at once.
-    expect(await metadata('GET', '/instance/attributes/enable-guest-attributes?wait_for_change=true&last_etag=0000', ip)).toMatchObject({ body: 'FALSE' });
+    expect(
+      await metadata('GET', '/instance/attributes/enable-guest-attributes?wait_for_change=true&last_etag=0000', ip),
+    ).toMatchObject({ body: 'FALSE' });
 
-    const held = metadata('GET', `/instance/attributes/?alt=json&wait_for_change=true&last_etag=${(await metadata('GET', '/instance/attributes/?alt=json', ip)).etag}`, ip);
+    const held = metadata(
+      'GET',
+      `/instance/attributes/?alt=json&wait_for_change=true&last_etag=${(await metadata('GET', '/instance/attributes/?alt=json', ip)).etag}`,
+      ip,
+    );
     await new Promise((r) => setTimeout(r, 100));
     await expectDone(
       instances.setMetadata({
         project: PROJECT,
         zone: ZONE,
         instance: 'named',
-        metadataResource: { fingerprint: i.metadata?.fingerprint, items: [{ key: 'enable-guest-attributes', value: 'TRUE' }] },
+        metadataResource: {
+          fingerprint: i.metadata?.fingerprint,
+          items: [{ key: 'enable-guest-attributes', value: 'TRUE' }],
+        },
       }),
     );
     const changed = await held;
@@ -432,7 +602,13 @@ describe('zone API down (sandbox chaos) and returnPartialSuccess', () => {
   }
 
   it('fails zonal calls with 503, fails aggregatedList unless returnPartialSuccess, which reports the zone unreachable', async () => {
-    await expectDone(instances.insert({ project: PROJECT, zone: OTHER_ZONE, instanceResource: sampleInstance('elsewhere', OTHER_ZONE) }));
+    await expectDone(
+      instances.insert({
+        project: PROJECT,
+        zone: OTHER_ZONE,
+        instanceResource: sampleInstance('elsewhere', OTHER_ZONE),
+      }),
+    );
     expect(await chaos(ZONE, 'api-down')).toEqual({ zonesApiDown: [ZONE] });
     try {
       await expectGceError(instances.get({ project: PROJECT, zone: ZONE, instance: 'named' }), 503, 'backendError');
@@ -442,7 +618,11 @@ describe('zone API down (sandbox chaos) and returnPartialSuccess', () => {
 
       const all = async (returnPartialSuccess?: boolean) => {
         const out: Array<[string, protos.google.cloud.compute.v1.IInstancesScopedList]> = [];
-        for await (const entry of instances.aggregatedListAsync({ project: PROJECT, ...(returnPartialSuccess ? { returnPartialSuccess } : {}) })) out.push(entry);
+        for await (const entry of instances.aggregatedListAsync({
+          project: PROJECT,
+          ...(returnPartialSuccess ? { returnPartialSuccess } : {}),
+        }))
+          out.push(entry);
         return out;
       };
       await expectGceError(all(), 503, 'backendError');
@@ -450,8 +630,12 @@ describe('zone API down (sandbox chaos) and returnPartialSuccess', () => {
       const down = partial.find(([scope]) => scope === `zones/${ZONE}`)?.[1];
       expect(down?.instances ?? []).toEqual([]);
       expect(down?.warning?.code).toBe('UNREACHABLE');
-      expect(down?.warning?.data?.map(({ key, value }) => ({ key, value }))).toEqual([{ key: 'scope', value: `zones/${ZONE}` }]);
-      expect(partial.find(([scope]) => scope === `zones/${OTHER_ZONE}`)?.[1].instances?.map((i) => i.name)).toEqual(['elsewhere']);
+      expect(down?.warning?.data?.map(({ key, value }) => ({ key, value }))).toEqual([
+        { key: 'scope', value: `zones/${ZONE}` },
+      ]);
+      expect(partial.find(([scope]) => scope === `zones/${OTHER_ZONE}`)?.[1].instances?.map((i) => i.name)).toEqual([
+        'elsewhere',
+      ]);
       const raw = await rawGet(`/projects/${PROJECT}/aggregated/instances?returnPartialSuccess=true`);
       expect(raw.json.unreachables).toEqual([`zones/${ZONE}`]);
       // Regional aggregated lists have no zonal scope to lose.

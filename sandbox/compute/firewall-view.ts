@@ -28,7 +28,9 @@ export function ingressRulesetOf(cloud: Cloud, name: string): string | undefined
   if (!found) return undefined;
   const vm = firewallVm(found.instance);
   if (!vm) return undefined;
-  const networkProject = parseRef(vm.network, { project: found.project, scopeKind: 'global', scope: 'global', collection: 'networks' })?.project ?? found.project;
+  const networkProject =
+    parseRef(vm.network, { project: found.project, scopeKind: 'global', scope: 'global', collection: 'networks' })
+      ?.project ?? found.project;
   const onNetwork = cloud.allInstances().flatMap((i) => {
     const other = firewallVm(i);
     return other && other.network === vm.network ? [other] : [];

@@ -63,7 +63,11 @@ export const invalidField = (field: string, value: string, why: string) =>
 export const required = (field: string) => new GceError(400, 'required', `Required field '${field}' not specified`);
 
 export const resourceInUse = (kind: string, path: string, userPath: string) =>
-  new GceError(400, 'resourceInUseByAnotherResource', `The ${kind} resource '${path}' is already being used by '${userPath}'`);
+  new GceError(
+    400,
+    'resourceInUseByAnotherResource',
+    `The ${kind} resource '${path}' is already being used by '${userPath}'`,
+  );
 
 export const resourceNotReady = (path: string) =>
   new GceError(400, 'resourceNotReady', `The resource '${path}' is not ready`);

@@ -102,7 +102,12 @@ export const getRegion: Handler = (_cloud, req) => {
 
 export const listNetworks: Handler = (cloud, req) => {
   const project = param(req, 'project');
-  return listResponse('compute#networkList', `${projectLink(project)}/global/networks`, [networkJson(cloud, project)], req.query);
+  return listResponse(
+    'compute#networkList',
+    `${projectLink(project)}/global/networks`,
+    [networkJson(cloud, project)],
+    req.query,
+  );
 };
 
 export const getNetwork: Handler = (cloud, req) => {
@@ -116,7 +121,12 @@ export const listSubnetworks: Handler = (cloud, req) => {
   const project = param(req, 'project');
   const region = param(req, 'region');
   cloud.requireRegion(region);
-  return listResponse('compute#subnetworkList', `${regionLink(project, region)}/subnetworks`, [subnetworkJson(cloud, project, region)], req.query);
+  return listResponse(
+    'compute#subnetworkList',
+    `${regionLink(project, region)}/subnetworks`,
+    [subnetworkJson(cloud, project, region)],
+    req.query,
+  );
 };
 
 export const getSubnetwork: Handler = (cloud, req) => {

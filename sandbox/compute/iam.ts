@@ -60,7 +60,12 @@ const PROJECT_ID = /^[a-z][-a-z0-9]{4,28}[a-z0-9]$/;
 const PERMISSION = /^[a-z][a-z0-9]*\.[a-zA-Z][a-zA-Z0-9]*\.[a-zA-Z][a-zA-Z0-9]*$/;
 const MAX_PERMISSIONS = 100;
 
-const STATUS: Record<number, string> = { 400: 'INVALID_ARGUMENT', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 405: 'METHOD_NOT_ALLOWED' };
+const STATUS: Record<number, string> = {
+  400: 'INVALID_ARGUMENT',
+  403: 'PERMISSION_DENIED',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+};
 
 function googleError(code: number, message: string): IamAnswer {
   return { status: code, body: { error: { code, message, status: STATUS[code] ?? 'UNKNOWN' } } };
@@ -70,14 +75,26 @@ function googleError(code: number, message: string): IamAnswer {
 function serviceDisabled(project: string): IamAnswer {
   const service = 'cloudresourcemanager.googleapis.com';
   const message = `Cloud Resource Manager API has not been used in project ${project} before or it is disabled. Enable it by visiting https://console.developers.google.com/apis/api/${service}/overview?project=${project} then retry. If you enabled this API recently, wait a few minutes for the action to propagate to our systems and retry.`;
-  const details = [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'SERVICE_DISABLED', domain: 'googleapis.com', metadata: { service, consumer: `projects/${project}` } }];
+  const details = [
+    {
+      '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+      reason: 'SERVICE_DISABLED',
+      domain: 'googleapis.com',
+      metadata: { service, consumer: `projects/${project}` },
+    },
+  ];
   return { status: 403, body: { error: { code: 403, message, status: 'PERMISSION_DENIED', details } } };
 }
 
 const testBody = z.object({ permissions: z.array(z.string()).optional() }).strict();
 
 /** Answers Resource Manager v1 paths (under /v1/projects/); null for any other path. */
-export function handleResourceManagerRequest(iam: SandboxIam, method: string, path: string, body: unknown): IamAnswer | null {
+export function handleResourceManagerRequest(
+  iam: SandboxIam,
+  method: string,
+  path: string,
+  body: unknown,
+): IamAnswer | null {
   if (!path.startsWith('/v1/projects/')) return null;
   const m = TEST_PATH.exec(path);
   if (!m) return googleError(404, `The requested URL ${path} was not found on this server.`);
@@ -90,14 +107,23 @@ export function handleResourceManagerRequest(iam: SandboxIam, method: string, pa
   if (!parsed.success) {
     const unknown = parsed.error.issues.find((i) => i.code === 'unrecognized_keys');
     const name = unknown && 'keys' in unknown ? String(unknown.keys[0]) : 'permissions';
-    return googleError(400, unknown ? `Invalid JSON payload received. Unknown name "${name}": Cannot find field.` : 'Invalid JSON payload received. Invalid value at \'permissions\'.');
+    return googleError(
+      400,
+      unknown
+        ? `Invalid JSON payload received. Unknown name "${name}": Cannot find field.`
+        : "Invalid JSON payload received. Invalid value at 'permissions'.",
+    );
   }
   const asked = parsed.data.permissions ?? [];
   if (asked.length > MAX_PERMISSIONS) {
-    return googleError(400, `The number of permissions in the request (${asked.length}) exceeds the maximum of ${MAX_PERMISSIONS}.`);
+    return googleError(
+      400,
+      `The number of permissions in the request (${asked.length}) exceeds the maximum of ${MAX_PERMISSIONS}.`,
+    );
   }
   for (const p of asked) {
-    if (p.includes('*')) return googleError(400, `Permissions ('${p}') with wildcards (such as '*' or 'storage.*') are not allowed.`);
+    if (p.includes('*'))
+      return googleError(400, `Permissions ('${p}') with wildcards (such as '*' or 'storage.*') are not allowed.`);
     if (!PERMISSION.test(p)) return googleError(400, `Permission ${p} is not valid for this resource.`);
   }
   const held = [...new Set(asked)].filter((p) => iam.holds(p));
@@ -107,14 +133,23 @@ export function handleResourceManagerRequest(iam: SandboxIam, method: string, pa
 
 // --- the control -------------------------------------------------------------------------------------------
 
-const controlBody = z.object({ denied: z.array(z.string().regex(PERMISSION)).max(1000).optional(), resourceManagerApi: z.enum(['enabled', 'disabled']).optional() }).strict();
+const controlBody = z
+  .object({
+    denied: z.array(z.string().regex(PERMISSION)).max(1000).optional(),
+    resourceManagerApi: z.enum(['enabled', 'disabled']).optional(),
+  })
+  .strict();
 
 /** GET/POST /sandbox/v1/chaos/iam; null for any other path. */
 export function handleIamControl(iam: SandboxIam, method: string, path: string, body: unknown): IamAnswer | null {
   if (path !== '/sandbox/v1/chaos/iam') return null;
   if (method === 'POST') {
     const parsed = controlBody.safeParse(body);
-    if (!parsed.success) return googleError(400, `Expected {"denied": ["service.resource.verb", ...], "resourceManagerApi": "enabled" | "disabled"} (each optional): ${parsed.error.issues[0]?.message ?? 'invalid body'}`);
+    if (!parsed.success)
+      return googleError(
+        400,
+        `Expected {"denied": ["service.resource.verb", ...], "resourceManagerApi": "enabled" | "disabled"} (each optional): ${parsed.error.issues[0]?.message ?? 'invalid body'}`,
+      );
     if (parsed.data.denied) iam.setDenied(parsed.data.denied);
     if (parsed.data.resourceManagerApi) iam.resourceManagerApi = parsed.data.resourceManagerApi;
   } else if (method !== 'GET') {
@@ -150,7 +185,8 @@ const regional = (p: Params, kind: string, name: string) => `${project(p)}/regio
 const global = (p: Params, kind: string, name: string) => `${project(p)}/global/${kind}/${name}`;
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
-const arr = (v: unknown): Body[] => (Array.isArray(v) ? v.filter((x): x is Body => typeof x === 'object' && x !== null) : []);
+const arr = (v: unknown): Body[] =>
+  Array.isArray(v) ? v.filter((x): x is Body => typeof x === 'object' && x !== null) : [];
 const obj = (v: unknown): Body => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Body) : {});
 const last = (link: string) => link.split('/').pop() ?? '';
 
@@ -186,12 +222,19 @@ function insertInstanceNeeds(p: Params, body: Body): Needed[] {
     needs.push(on('compute.subnetworks.use', subnet));
     for (const ac of arr(nic.accessConfigs)) {
       needs.push(on('compute.subnetworks.useExternalIp', subnet));
-      if (str(ac.natIP) !== '') needs.push(on('compute.addresses.use', `${project(p)}/regions/${(p.zone ?? '').replace(/-[a-z]$/, '')}/addresses/${str(ac.natIP)}`));
+      if (str(ac.natIP) !== '')
+        needs.push(
+          on(
+            'compute.addresses.use',
+            `${project(p)}/regions/${(p.zone ?? '').replace(/-[a-z]$/, '')}/addresses/${str(ac.natIP)}`,
+          ),
+        );
     }
   }
   const instance = zonal(p, 'instances', name);
   if (arr(obj(body.metadata).items).length > 0) needs.push(on('compute.instances.setMetadata', instance));
-  if (Array.isArray(obj(body.tags).items) && (obj(body.tags).items as unknown[]).length > 0) needs.push(on('compute.instances.setTags', instance));
+  if (Array.isArray(obj(body.tags).items) && (obj(body.tags).items as unknown[]).length > 0)
+    needs.push(on('compute.instances.setTags', instance));
   if (Object.keys(obj(body.labels)).length > 0) needs.push(on('compute.instances.setLabels', instance));
   for (const sa of arr(body.serviceAccounts)) {
     needs.push(on('compute.instances.setServiceAccount', instance));
@@ -207,13 +250,29 @@ const RULES: Rule[] = [
   rule('GET', P, simple('compute.projects.get', project)),
   rule('POST', `${P}/setCommonInstanceMetadata`, simple('compute.projects.setCommonInstanceMetadata', project)),
   rule('GET', `${P}/zones`, simple('compute.zones.list', project)),
-  rule('GET', Z, simple('compute.zones.get', (p) => `${project(p)}/zones/${p.zone ?? ''}`)),
+  rule(
+    'GET',
+    Z,
+    simple('compute.zones.get', (p) => `${project(p)}/zones/${p.zone ?? ''}`),
+  ),
   rule('GET', `${P}/regions`, simple('compute.regions.list', project)),
-  rule('GET', R, simple('compute.regions.get', (p) => `${project(p)}/regions/${p.region ?? ''}`)),
+  rule(
+    'GET',
+    R,
+    simple('compute.regions.get', (p) => `${project(p)}/regions/${p.region ?? ''}`),
+  ),
   rule('GET', `${G}/networks`, simple('compute.networks.list', project)),
-  rule('GET', `${G}/networks/{network}`, simple('compute.networks.get', (p) => global(p, 'networks', p.network ?? ''))),
+  rule(
+    'GET',
+    `${G}/networks/{network}`,
+    simple('compute.networks.get', (p) => global(p, 'networks', p.network ?? '')),
+  ),
   rule('GET', `${R}/subnetworks`, simple('compute.subnetworks.list', project)),
-  rule('GET', `${R}/subnetworks/{subnetwork}`, simple('compute.subnetworks.get', (p) => regional(p, 'subnetworks', p.subnetwork ?? ''))),
+  rule(
+    'GET',
+    `${R}/subnetworks/{subnetwork}`,
+    simple('compute.subnetworks.get', (p) => regional(p, 'subnetworks', p.subnetwork ?? '')),
+  ),
   rule('GET', `${P}/aggregated/subnetworks`, simple('compute.subnetworks.list', project)),
 
   rule('GET', `${P}/aggregated/instances`, simple('compute.instances.list', project)),
@@ -229,7 +288,8 @@ const RULES: Rule[] = [
   rule('POST', `${Z}/instances/{instance}/addAccessConfig`, (p, body) => {
     const region = (p.zone ?? '').replace(/-[a-z]$/, '');
     const needs = [on('compute.instances.addAccessConfig', zonal(p, 'instances', p.instance ?? ''))];
-    if (str(body.natIP) !== '') needs.push(on('compute.addresses.use', `${project(p)}/regions/${region}/addresses/${str(body.natIP)}`));
+    if (str(body.natIP) !== '')
+      needs.push(on('compute.addresses.use', `${project(p)}/regions/${region}/addresses/${str(body.natIP)}`));
     return needs;
   }),
   rule('POST', `${Z}/instances/{instance}/deleteAccessConfig`, inst('deleteAccessConfig')),
@@ -247,22 +307,58 @@ const RULES: Rule[] = [
     if (str(body.sourceImage) !== '' && image) needs.push(on('compute.images.useReadOnly', image));
     return needs;
   }),
-  rule('GET', `${Z}/disks/{disk}`, simple('compute.disks.get', (p) => zonal(p, 'disks', p.disk ?? ''))),
-  rule('DELETE', `${Z}/disks/{disk}`, simple('compute.disks.delete', (p) => zonal(p, 'disks', p.disk ?? ''))),
+  rule(
+    'GET',
+    `${Z}/disks/{disk}`,
+    simple('compute.disks.get', (p) => zonal(p, 'disks', p.disk ?? '')),
+  ),
+  rule(
+    'DELETE',
+    `${Z}/disks/{disk}`,
+    simple('compute.disks.delete', (p) => zonal(p, 'disks', p.disk ?? '')),
+  ),
 
   rule('GET', `${P}/aggregated/addresses`, simple('compute.addresses.list', project)),
   rule('GET', `${R}/addresses`, simple('compute.addresses.list', project)),
-  rule('POST', `${R}/addresses`, (p, body) => [on('compute.addresses.create', regional(p, 'addresses', str(body.name)))]),
-  rule('GET', `${R}/addresses/{address}`, simple('compute.addresses.get', (p) => regional(p, 'addresses', p.address ?? ''))),
-  rule('DELETE', `${R}/addresses/{address}`, simple('compute.addresses.delete', (p) => regional(p, 'addresses', p.address ?? ''))),
+  rule('POST', `${R}/addresses`, (p, body) => [
+    on('compute.addresses.create', regional(p, 'addresses', str(body.name))),
+  ]),
+  rule(
+    'GET',
+    `${R}/addresses/{address}`,
+    simple('compute.addresses.get', (p) => regional(p, 'addresses', p.address ?? '')),
+  ),
+  rule(
+    'DELETE',
+    `${R}/addresses/{address}`,
+    simple('compute.addresses.delete', (p) => regional(p, 'addresses', p.address ?? '')),
+  ),
 
   rule('GET', `${P}/aggregated/targetPools`, simple('compute.targetPools.list', project)),
   rule('GET', `${R}/targetPools`, simple('compute.targetPools.list', project)),
-  rule('POST', `${R}/targetPools`, (p, body) => [on('compute.targetPools.create', regional(p, 'targetPools', str(body.name)))]),
-  rule('GET', `${R}/targetPools/{targetPool}`, simple('compute.targetPools.get', (p) => regional(p, 'targetPools', p.targetPool ?? ''))),
-  rule('DELETE', `${R}/targetPools/{targetPool}`, simple('compute.targetPools.delete', (p) => regional(p, 'targetPools', p.targetPool ?? ''))),
-  rule('POST', `${R}/targetPools/{targetPool}/addInstance`, simple('compute.targetPools.addInstance', (p) => regional(p, 'targetPools', p.targetPool ?? ''))),
-  rule('POST', `${R}/targetPools/{targetPool}/removeInstance`, simple('compute.targetPools.removeInstance', (p) => regional(p, 'targetPools', p.targetPool ?? ''))),
+  rule('POST', `${R}/targetPools`, (p, body) => [
+    on('compute.targetPools.create', regional(p, 'targetPools', str(body.name))),
+  ]),
+  rule(
+    'GET',
+    `${R}/targetPools/{targetPool}`,
+    simple('compute.targetPools.get', (p) => regional(p, 'targetPools', p.targetPool ?? '')),
+  ),
+  rule(
+    'DELETE',
+    `${R}/targetPools/{targetPool}`,
+    simple('compute.targetPools.delete', (p) => regional(p, 'targetPools', p.targetPool ?? '')),
+  ),
+  rule(
+    'POST',
+    `${R}/targetPools/{targetPool}/addInstance`,
+    simple('compute.targetPools.addInstance', (p) => regional(p, 'targetPools', p.targetPool ?? '')),
+  ),
+  rule(
+    'POST',
+    `${R}/targetPools/{targetPool}/removeInstance`,
+    simple('compute.targetPools.removeInstance', (p) => regional(p, 'targetPools', p.targetPool ?? '')),
+  ),
 
   rule('GET', `${P}/aggregated/forwardingRules`, simple('compute.forwardingRules.list', project)),
   rule('GET', `${R}/forwardingRules`, simple('compute.forwardingRules.list', project)),
@@ -270,26 +366,53 @@ const RULES: Rule[] = [
     const needs = [on('compute.forwardingRules.create', regional(p, 'forwardingRules', str(body.name)))];
     const target = inProject(p, str(body.target));
     if (target && str(body.target) !== '') needs.push(on('compute.targetPools.use', target));
-    if (str(body.IPAddress) !== '') needs.push(on('compute.addresses.use', `${project(p)}/regions/${p.region ?? ''}/addresses/${last(str(body.IPAddress))}`));
+    if (str(body.IPAddress) !== '')
+      needs.push(
+        on('compute.addresses.use', `${project(p)}/regions/${p.region ?? ''}/addresses/${last(str(body.IPAddress))}`),
+      );
     return needs;
   }),
-  rule('GET', `${R}/forwardingRules/{forwardingRule}`, simple('compute.forwardingRules.get', (p) => regional(p, 'forwardingRules', p.forwardingRule ?? ''))),
-  rule('DELETE', `${R}/forwardingRules/{forwardingRule}`, simple('compute.forwardingRules.delete', (p) => regional(p, 'forwardingRules', p.forwardingRule ?? ''))),
+  rule(
+    'GET',
+    `${R}/forwardingRules/{forwardingRule}`,
+    simple('compute.forwardingRules.get', (p) => regional(p, 'forwardingRules', p.forwardingRule ?? '')),
+  ),
+  rule(
+    'DELETE',
+    `${R}/forwardingRules/{forwardingRule}`,
+    simple('compute.forwardingRules.delete', (p) => regional(p, 'forwardingRules', p.forwardingRule ?? '')),
+  ),
 
   rule('GET', `${G}/firewalls`, simple('compute.firewalls.list', project)),
   rule('POST', `${G}/firewalls`, (p, body) => [
     on('compute.firewalls.create', global(p, 'firewalls', str(body.name))),
     on('compute.networks.updatePolicy', global(p, 'networks', last(str(body.network)) || 'default')),
   ]),
-  rule('GET', `${G}/firewalls/{firewall}`, simple('compute.firewalls.get', (p) => global(p, 'firewalls', p.firewall ?? ''))),
-  rule('DELETE', `${G}/firewalls/{firewall}`, simple('compute.firewalls.delete', (p) => global(p, 'firewalls', p.firewall ?? ''))),
-  rule('PATCH', `${G}/firewalls/{firewall}`, simple('compute.firewalls.update', (p) => global(p, 'firewalls', p.firewall ?? ''))),
+  rule(
+    'GET',
+    `${G}/firewalls/{firewall}`,
+    simple('compute.firewalls.get', (p) => global(p, 'firewalls', p.firewall ?? '')),
+  ),
+  rule(
+    'DELETE',
+    `${G}/firewalls/{firewall}`,
+    simple('compute.firewalls.delete', (p) => global(p, 'firewalls', p.firewall ?? '')),
+  ),
+  rule(
+    'PATCH',
+    `${G}/firewalls/{firewall}`,
+    simple('compute.firewalls.update', (p) => global(p, 'firewalls', p.firewall ?? '')),
+  ),
 
   ...(['zone', 'region', 'global'] as const).flatMap((scope) => {
     const base = scope === 'zone' ? Z : scope === 'region' ? R : G;
     const perm = `compute.${scope === 'global' ? 'global' : scope}Operations`;
     const res = (p: Params) =>
-      scope === 'zone' ? zonal(p, 'operations', p.operation ?? '') : scope === 'region' ? regional(p, 'operations', p.operation ?? '') : global(p, 'operations', p.operation ?? '');
+      scope === 'zone'
+        ? zonal(p, 'operations', p.operation ?? '')
+        : scope === 'region'
+          ? regional(p, 'operations', p.operation ?? '')
+          : global(p, 'operations', p.operation ?? '');
     return [
       rule('GET', `${base}/operations`, simple(`${perm}.list`, project)),
       rule('GET', `${base}/operations/{operation}`, simple(`${perm}.get`, res)),
@@ -322,6 +445,10 @@ export function permissionsOfComputeCall(method: string, computePath: string, bo
 export function computeRefusal(iam: SandboxIam, method: string, computePath: string, body: unknown): IamAnswer | null {
   const missing = permissionsOfComputeCall(method, computePath, body).filter((n) => !iam.holds(n.permission));
   if (missing.length === 0) return null;
-  const errors = missing.map((n) => ({ message: `Required '${n.permission}' permission for '${n.resource}'`, domain: 'global', reason: 'forbidden' }));
+  const errors = missing.map((n) => ({
+    message: `Required '${n.permission}' permission for '${n.resource}'`,
+    domain: 'global',
+    reason: 'forbidden',
+  }));
   return { status: 403, body: { error: { code: 403, message: errors[0]?.message ?? 'Forbidden', errors } } };
 }

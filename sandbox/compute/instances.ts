@@ -111,7 +111,10 @@ const METADATA_KEY = /^[a-zA-Z0-9_-]{1,128}$/;
 const METADATA_VALUE_MAX = 256 * 1024;
 const METADATA_TOTAL_MAX = 512 * 1024;
 
-export function checkMetadata(items: ReadonlyArray<{ key: string; value?: string }>, field: string): Array<{ key: string; value: string }> {
+export function checkMetadata(
+  items: ReadonlyArray<{ key: string; value?: string }>,
+  field: string,
+): Array<{ key: string; value: string }> {
   const seen = new Set<string>();
   let total = 0;
   return items.map((item, i) => {
@@ -125,7 +128,8 @@ export function checkMetadata(items: ReadonlyArray<{ key: string; value?: string
       throw invalidField(`${field}.items[${i}].value`, `${value.slice(0, 20)}...`, 'Value exceeds 256 KB.');
     }
     total += Buffer.byteLength(item.key) + Buffer.byteLength(value);
-    if (total > METADATA_TOTAL_MAX) throw invalid(`Invalid value for field '${field}': metadata exceeds the 512 KB total.`);
+    if (total > METADATA_TOTAL_MAX)
+      throw invalid(`Invalid value for field '${field}': metadata exceeds the 512 KB total.`);
     return { key: item.key, value };
   });
 }
@@ -157,8 +161,17 @@ export const listInstances: Handler = (cloud, req) => {
 export const aggregatedInstances: Handler = (cloud, req) => {
   const project = param(req, 'project');
   const all = Object.values(cloud.peekProject(project)?.instances ?? {}).sort(byName);
-  const scopes = REGIONS.flatMap((r) => r.zones).map((z) => ({ key: `zones/${z}`, items: all.filter((i) => lastSegment(i.zone) === z) }));
-  return aggregatedResponse('compute#instanceAggregatedList', `${projectLink(project)}/aggregated/instances`, 'instances', scopes, req);
+  const scopes = REGIONS.flatMap((r) => r.zones).map((z) => ({
+    key: `zones/${z}`,
+    items: all.filter((i) => lastSegment(i.zone) === z),
+  }));
+  return aggregatedResponse(
+    'compute#instanceAggregatedList',
+    `${projectLink(project)}/aggregated/instances`,
+    'instances',
+    scopes,
+    req,
+  );
 };
 
 export const getInstance: Handler = (cloud, req) => {
@@ -186,15 +199,28 @@ export const insertInstance: Handler = (cloud, req) => {
   if (!mt || mt.collection !== 'machineTypes' || !/^[a-z0-9-]+$/.test(mt.name)) {
     throw invalidField('resource.machineType', body.machineType, 'Must be a machine type URL or name.');
   }
-  if (mt.scope !== zone) throw invalidField('resource.machineType', body.machineType, `Machine type must be in zone '${zone}'.`);
+  if (mt.scope !== zone)
+    throw invalidField('resource.machineType', body.machineType, `Machine type must be in zone '${zone}'.`);
 
   // Network interface: one, on the default network, in the region's subnetwork, of this project or
   // (Shared VPC) of a host project.
   const nics = body.networkInterfaces ?? [];
   if (nics.length === 0) throw required('resource.networkInterfaces');
-  if (nics.length > 1) throw invalidField('resource.networkInterfaces', String(nics.length), 'The sandbox supports one network interface per instance.');
+  if (nics.length > 1)
+    throw invalidField(
+      'resource.networkInterfaces',
+      String(nics.length),
+      'The sandbox supports one network interface per instance.',
+    );
   const nic = nics[0] ?? {};
-  const networkProject = checkNetworkRefs(project, region, nic.network, nic.subnetwork, 'resource.networkInterfaces[0]', { sharedVpc: true });
+  const networkProject = checkNetworkRefs(
+    project,
+    region,
+    nic.network,
+    nic.subnetwork,
+    'resource.networkInterfaces[0]',
+    { sharedVpc: true },
+  );
   const subnet = cloud.subnetOf(region);
   const usedInternal = cloud.usedInternalIps();
   let internalAddress: Address | undefined;
@@ -203,10 +229,14 @@ export const insertInstance: Handler = (cloud, req) => {
     const field = 'resource.networkInterfaces[0].networkIP';
     if (!isIpv4(nic.networkIP)) throw invalidField(field, nic.networkIP, 'Must be an IPv4 address.');
     if (!inSubnet(subnet, nic.networkIP)) {
-      throw invalidField(field, nic.networkIP, `IP address is not in the subnetwork's usable range ${usableHostsText(subnet)}.`);
+      throw invalidField(
+        field,
+        nic.networkIP,
+        `IP address is not in the subnetwork's usable range ${usableHostsText(subnet)}.`,
+      );
     }
     internalAddress = cloud.findAddressByIp(project, region, nic.networkIP);
-    const reservedForUs = internalAddress?.addressType === 'INTERNAL' && !(internalAddress.users?.length);
+    const reservedForUs = internalAddress?.addressType === 'INTERNAL' && !internalAddress.users?.length;
     if (usedInternal.has(nic.networkIP) && !reservedForUs) {
       throw invalidField(field, nic.networkIP, 'IP address is already being used by another resource.');
     }
@@ -218,16 +248,28 @@ export const insertInstance: Handler = (cloud, req) => {
     networkIP = free;
   }
   const subnetworkLink = regionalLink(networkProject, region, 'subnetworks', SUBNETWORK_NAME);
-  const aliasIpRanges = allocateAliasRanges(nic.aliasIpRanges, subnet, resourcePath(subnetworkLink), new Set([...usedInternal, networkIP]), 'resource.networkInterfaces[0]');
+  const aliasIpRanges = allocateAliasRanges(
+    nic.aliasIpRanges,
+    subnet,
+    resourcePath(subnetworkLink),
+    new Set([...usedInternal, networkIP]),
+    'resource.networkInterfaces[0]',
+  );
 
   const acs = nic.accessConfigs ?? [];
-  if (acs.length > 1) throw invalidField('resource.networkInterfaces[0].accessConfigs', String(acs.length), 'At most one access config currently supported.');
+  if (acs.length > 1)
+    throw invalidField(
+      'resource.networkInterfaces[0].accessConfigs',
+      String(acs.length),
+      'At most one access config currently supported.',
+    );
   const accessConfigs: AccessConfig[] = [];
   let natAddress: Address | undefined;
   for (const [i, ac] of acs.entries()) {
     const field = `resource.networkInterfaces[0].accessConfigs[${i}]`;
     checkAccessConfigType(ac.type, `${field}.type`);
-    if (ac.natIP !== undefined && ac.natIP !== '') natAddress = staticNatAddress(cloud, project, region, ac.natIP, `${field}.natIP`);
+    if (ac.natIP !== undefined && ac.natIP !== '')
+      natAddress = staticNatAddress(cloud, project, region, ac.natIP, `${field}.natIP`);
     accessConfigs.push({
       kind: 'compute#accessConfig',
       type: 'ONE_TO_ONE_NAT',
@@ -242,7 +284,11 @@ export const insertInstance: Handler = (cloud, req) => {
   if (diskBodies.length === 0) throw required('resource.disks');
   const bootCount = diskBodies.filter((d) => d.boot === true).length;
   if (bootCount !== 1 || diskBodies[0]?.boot !== true) {
-    throw invalidField('resource.disks', String(diskBodies.length), 'Exactly one boot disk is required, and it must be the first disk.');
+    throw invalidField(
+      'resource.disks',
+      String(diskBodies.length),
+      'Exactly one boot disk is required, and it must be the first disk.',
+    );
   }
   const newDisks: NewDisk[] = [];
   const attachedExisting: Disk[] = [];
@@ -253,10 +299,13 @@ export const insertInstance: Handler = (cloud, req) => {
     const field = `resource.disks[${index}]`;
     let disk: Disk;
     if (d.source !== undefined) {
-      if (d.initializeParams) throw invalidField(`${field}.source`, d.source, 'Cannot specify both source and initializeParams.');
+      if (d.initializeParams)
+        throw invalidField(`${field}.source`, d.source, 'Cannot specify both source and initializeParams.');
       const r = parseRef(d.source, { project, scopeKind: 'zones', scope: zone, collection: 'disks' });
-      if (!r || r.collection !== 'disks' || r.scopeKind !== 'zones') throw invalidField(`${field}.source`, d.source, 'Must be a disk URL.');
-      if (r.project !== project || r.scope !== zone) throw invalidField(`${field}.source`, d.source, `Disk must be in project '${project}' and zone '${zone}'.`);
+      if (!r || r.collection !== 'disks' || r.scopeKind !== 'zones')
+        throw invalidField(`${field}.source`, d.source, 'Must be a disk URL.');
+      if (r.project !== project || r.scope !== zone)
+        throw invalidField(`${field}.source`, d.source, `Disk must be in project '${project}' and zone '${zone}'.`);
       disk = cloud.getDisk(project, zone, r.name);
       const user = disk.users?.[0];
       if (user) throw resourceInUse('disk', resourcePath(disk.selfLink), resourcePath(user));
@@ -269,7 +318,8 @@ export const insertInstance: Handler = (cloud, req) => {
       if (diskName === '') throw required(`${field}.initializeParams.diskName`);
       checkName(diskName, `${field}.initializeParams.diskName`);
       const diskLink = zonalLink(project, zone, 'disks', diskName);
-      if (p?.disks[`${zone}/${diskName}`] || newDisks.some((n) => n.disk.name === diskName)) throw alreadyExists(resourcePath(diskLink));
+      if (p?.disks[`${zone}/${diskName}`] || newDisks.some((n) => n.disk.name === diskName))
+        throw alreadyExists(resourcePath(diskLink));
       disk = {
         kind: 'compute#disk',
         id: newId(),
@@ -289,7 +339,8 @@ export const insertInstance: Handler = (cloud, req) => {
       throw required(`${field}.source`);
     }
     const deviceName = d.deviceName ?? (d.boot ? 'persistent-disk-0' : disk.name);
-    if (deviceNames.has(deviceName)) throw invalidField(`${field}.deviceName`, deviceName, 'Device names must be unique.');
+    if (deviceNames.has(deviceName))
+      throw invalidField(`${field}.deviceName`, deviceName, 'Device names must be unique.');
     deviceNames.add(deviceName);
     attached.push({
       kind: 'compute#attachedDisk',
@@ -378,7 +429,11 @@ export const deleteInstance: Handler = (cloud, req) => {
   const { project, zone } = zoneOf(cloud, req);
   const instance = cloud.getInstance(project, zone, param(req, 'instance'));
   if (instance.deletionProtection) {
-    throw new GceError(400, 'invalidResourceUsage', "Invalid resource usage: 'Resource cannot be deleted if it's protected against deletion.'.");
+    throw new GceError(
+      400,
+      'invalidResourceUsage',
+      "Invalid resource usage: 'Resource cannot be deleted if it's protected against deletion.'.",
+    );
   }
   if (instance.status !== 'TERMINATED' && instance.status !== 'DEPROVISIONING') instance.status = 'STOPPING';
   return cloud.startOperation({
@@ -395,7 +450,11 @@ export const deleteInstance: Handler = (cloud, req) => {
 export const stopInstance: Handler = (cloud, req) => {
   const { project, zone } = zoneOf(cloud, req);
   const instance = cloud.getInstance(project, zone, param(req, 'instance'));
-  const stoppable = instance.status === 'RUNNING' || instance.status === 'PENDING' || instance.status === 'PROVISIONING' || instance.status === 'STAGING';
+  const stoppable =
+    instance.status === 'RUNNING' ||
+    instance.status === 'PENDING' ||
+    instance.status === 'PROVISIONING' ||
+    instance.status === 'STAGING';
   let down: Promise<void> | undefined;
   if (stoppable) {
     instance.status = 'STOPPING';
@@ -406,7 +465,9 @@ export const stopInstance: Handler = (cloud, req) => {
     scope: { zone },
     operationType: 'stop',
     target: instance,
-    ...(stoppable || instance.status === 'STOPPING' || instance.status === 'DEPROVISIONING' ? { effect: { type: 'instanceTerminated', zone, name: instance.name } as const } : {}),
+    ...(stoppable || instance.status === 'STOPPING' || instance.status === 'DEPROVISIONING'
+      ? { effect: { type: 'instanceTerminated', zone, name: instance.name } as const }
+      : {}),
     requestId: requestId(req),
     // As on GCE, the instance is TERMINATED (and the operation DONE) once its guest is down.
     ...(down ? { waitFor: down } : {}),
@@ -416,7 +477,8 @@ export const stopInstance: Handler = (cloud, req) => {
 export const startInstance: Handler = (cloud, req) => {
   const { project, zone } = zoneOf(cloud, req);
   const instance = cloud.getInstance(project, zone, param(req, 'instance'));
-  if (instance.status === 'STOPPING' || instance.status === 'DEPROVISIONING') throw resourceNotReady(resourcePath(instance.selfLink));
+  if (instance.status === 'STOPPING' || instance.status === 'DEPROVISIONING')
+    throw resourceNotReady(resourcePath(instance.selfLink));
   const starting = instance.status === 'TERMINATED';
   if (starting) instance.status = 'STAGING';
   return cloud.startOperation({
@@ -451,7 +513,13 @@ export const setInstanceMetadata: Handler = (cloud, req) => {
   if (body.fingerprint !== instance.metadata.fingerprint) throw fingerprintMismatch('metadata');
   const items = checkMetadata(body.items ?? [], 'resource');
   instance.metadata = { kind: 'compute#metadata', fingerprint: newFingerprint(), items };
-  return cloud.startOperation({ project, scope: { zone }, operationType: 'setMetadata', target: instance, requestId: requestId(req) });
+  return cloud.startOperation({
+    project,
+    scope: { zone },
+    operationType: 'setMetadata',
+    target: instance,
+    requestId: requestId(req),
+  });
 };
 
 export const setInstanceTags: Handler = (cloud, req) => {
@@ -460,7 +528,13 @@ export const setInstanceTags: Handler = (cloud, req) => {
   const body = parseBody(tagsBody, req.body, 'resource');
   if (body.fingerprint !== instance.tags.fingerprint) throw fingerprintMismatch('tags');
   instance.tags = { items: checkTags(body.items ?? [], 'resource'), fingerprint: newFingerprint() };
-  return cloud.startOperation({ project, scope: { zone }, operationType: 'setTags', target: instance, requestId: requestId(req) });
+  return cloud.startOperation({
+    project,
+    scope: { zone },
+    operationType: 'setTags',
+    target: instance,
+    requestId: requestId(req),
+  });
 };
 
 export const addAccessConfig: Handler = (cloud, req) => {
@@ -481,8 +555,15 @@ export const addAccessConfig: Handler = (cloud, req) => {
   nic.accessConfigs.push(ac);
   nic.fingerprint = newFingerprint();
   if (address) cloud.addAddressUser(address, instance.selfLink);
-  else if (instance.status !== 'TERMINATED' && instance.status !== 'STOPPING' && instance.status !== 'DEPROVISIONING') cloud.assignEphemeralNatIps(instance);
-  return cloud.startOperation({ project, scope: { zone }, operationType: 'addAccessConfig', target: instance, requestId: requestId(req) });
+  else if (instance.status !== 'TERMINATED' && instance.status !== 'STOPPING' && instance.status !== 'DEPROVISIONING')
+    cloud.assignEphemeralNatIps(instance);
+  return cloud.startOperation({
+    project,
+    scope: { zone },
+    operationType: 'addAccessConfig',
+    target: instance,
+    requestId: requestId(req),
+  });
 };
 
 export const deleteAccessConfig: Handler = (cloud, req) => {
@@ -496,7 +577,13 @@ export const deleteAccessConfig: Handler = (cloud, req) => {
   nic.accessConfigs = nic.accessConfigs.filter((a) => a !== ac);
   nic.fingerprint = newFingerprint();
   if (ac.natIP) cloud.releaseAddressesOf(project, instance.selfLink, ac.natIP);
-  return cloud.startOperation({ project, scope: { zone }, operationType: 'deleteAccessConfig', target: instance, requestId: requestId(req) });
+  return cloud.startOperation({
+    project,
+    scope: { zone },
+    operationType: 'deleteAccessConfig',
+    target: instance,
+    requestId: requestId(req),
+  });
 };
 
 /** `setDeletionProtection?deletionProtection=<bool>` (default true, as GCE's). */
@@ -504,7 +591,13 @@ export const setDeletionProtection: Handler = (cloud, req) => {
   const { project, zone } = zoneOf(cloud, req);
   const instance = cloud.getInstance(project, zone, param(req, 'instance'));
   instance.deletionProtection = queryBool(req, 'deletionProtection') ?? true;
-  return cloud.startOperation({ project, scope: { zone }, operationType: 'setDeletionProtection', target: instance, requestId: requestId(req) });
+  return cloud.startOperation({
+    project,
+    scope: { zone },
+    operationType: 'setDeletionProtection',
+    target: instance,
+    requestId: requestId(req),
+  });
 };
 
 /** `setDiskAutoDelete?autoDelete=<bool>&deviceName=<name>`: both required. */
@@ -518,7 +611,13 @@ export const setDiskAutoDelete: Handler = (cloud, req) => {
   const disk = instance.disks.find((d) => d.deviceName === deviceName);
   if (!disk) throw invalidField('deviceName', deviceName, `No attached disk found with device name '${deviceName}'.`);
   disk.autoDelete = autoDelete;
-  return cloud.startOperation({ project, scope: { zone }, operationType: 'setDiskAutoDelete', target: instance, requestId: requestId(req) });
+  return cloud.startOperation({
+    project,
+    scope: { zone },
+    operationType: 'setDiskAutoDelete',
+    target: instance,
+    requestId: requestId(req),
+  });
 };
 
 const machineTypeBody = z.object({ machineType: z.string() });
@@ -532,15 +631,27 @@ export const setMachineType: Handler = (cloud, req) => {
   if (!mt || mt.collection !== 'machineTypes' || !/^[a-z0-9-]+$/.test(mt.name)) {
     throw invalidField('resource.machineType', body.machineType, 'Must be a machine type URL or name.');
   }
-  if (mt.scope !== zone) throw invalidField('resource.machineType', body.machineType, `Machine type must be in zone '${zone}'.`);
+  if (mt.scope !== zone)
+    throw invalidField('resource.machineType', body.machineType, `Machine type must be in zone '${zone}'.`);
   if (instance.status !== 'TERMINATED') throw resourceNotReady(resourcePath(instance.selfLink));
   instance.machineType = zonalLink(project, zone, 'machineTypes', mt.name);
-  return cloud.startOperation({ project, scope: { zone }, operationType: 'setMachineType', target: instance, requestId: requestId(req) });
+  return cloud.startOperation({
+    project,
+    scope: { zone },
+    operationType: 'setMachineType',
+    target: instance,
+    requestId: requestId(req),
+  });
 };
 
 const machineResourcesBody = z.object({
   guestAccelerators: z
-    .array(z.object({ acceleratorType: z.string(), acceleratorCount: z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]) }))
+    .array(
+      z.object({
+        acceleratorType: z.string(),
+        acceleratorCount: z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]),
+      }),
+    )
     .optional(),
 });
 
@@ -553,16 +664,30 @@ export const setMachineResources: Handler = (cloud, req) => {
     const field = `resource.guestAccelerators[${i}]`;
     const r = parseRef(a.acceleratorType, { project, scopeKind: 'zones', scope: zone, collection: 'acceleratorTypes' });
     if (!r || r.collection !== 'acceleratorTypes' || r.scope !== zone) {
-      throw invalidField(`${field}.acceleratorType`, a.acceleratorType, `Must be an accelerator type of zone '${zone}'.`);
+      throw invalidField(
+        `${field}.acceleratorType`,
+        a.acceleratorType,
+        `Must be an accelerator type of zone '${zone}'.`,
+      );
     }
-    if (a.acceleratorCount < 0) throw invalidField(`${field}.acceleratorCount`, String(a.acceleratorCount), 'Must be at least 0.');
-    return { acceleratorType: zonalLink(project, zone, 'acceleratorTypes', r.name), acceleratorCount: a.acceleratorCount };
+    if (a.acceleratorCount < 0)
+      throw invalidField(`${field}.acceleratorCount`, String(a.acceleratorCount), 'Must be at least 0.');
+    return {
+      acceleratorType: zonalLink(project, zone, 'acceleratorTypes', r.name),
+      acceleratorCount: a.acceleratorCount,
+    };
   });
   if (instance.status !== 'TERMINATED') throw resourceNotReady(resourcePath(instance.selfLink));
   const kept = accelerators.filter((a) => a.acceleratorCount > 0);
   if (kept.length > 0) instance.guestAccelerators = kept;
   else delete instance.guestAccelerators;
-  return cloud.startOperation({ project, scope: { zone }, operationType: 'setMachineResources', target: instance, requestId: requestId(req) });
+  return cloud.startOperation({
+    project,
+    scope: { zone },
+    operationType: 'setMachineResources',
+    target: instance,
+    requestId: requestId(req),
+  });
 };
 
 /**
@@ -574,13 +699,20 @@ export const getGuestAttributes: Handler = (cloud, req) => {
   const { project, zone } = zoneOf(cloud, req);
   const instance = cloud.getInstance(project, zone, param(req, 'instance'));
   // Attributes written while guest attributes were enabled are not served once they are disabled.
-  const all = guestAttributesEnabled(cloud, project, instance) ? (cloud.peekProject(project)?.guestAttributes?.[`${zone}/${instance.name}`] ?? []) : [];
+  const all = guestAttributesEnabled(cloud, project, instance)
+    ? (cloud.peekProject(project)?.guestAttributes?.[`${zone}/${instance.name}`] ?? [])
+    : [];
   const selfLink = `${instance.selfLink}/guestAttributes`;
   const variableKey = req.query.get('variableKey');
   if (variableKey) {
     const found = all.find((a) => `${a.namespace}/${a.key}` === variableKey);
     if (!found) throw notFound(`${resourcePath(selfLink)}/${variableKey}`);
-    return { kind: 'compute#guestAttributes', selfLink: `${selfLink}/${variableKey}`, variableKey, variableValue: found.value };
+    return {
+      kind: 'compute#guestAttributes',
+      selfLink: `${selfLink}/${variableKey}`,
+      variableKey,
+      variableValue: found.value,
+    };
   }
   const queryPath = req.query.get('queryPath') ?? '';
   const [namespace = '', key = ''] = queryPath.split('/');
@@ -605,9 +737,14 @@ function queryBool(req: ApiRequest, key: string): boolean | undefined {
 /** GCE's custom hostname: a FQDN of at least two RFC 1035 labels, at most 253 characters. */
 function checkHostname(hostname: string): void {
   const labels = hostname.split('.');
-  const ok = hostname.length <= 253 && labels.length >= 2 && labels.every((l) => /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(l));
+  const ok =
+    hostname.length <= 253 && labels.length >= 2 && labels.every((l) => /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(l));
   if (!ok) {
-    throw invalidField('resource.hostname', hostname, 'Custom hostname must be a fully qualified domain name of lowercase RFC 1035 labels.');
+    throw invalidField(
+      'resource.hostname',
+      hostname,
+      'Custom hostname must be a fully qualified domain name of lowercase RFC 1035 labels.',
+    );
   }
 }
 
@@ -620,14 +757,19 @@ function findNic(instance: Instance, req: ApiRequest) {
 }
 
 function checkAccessConfigType(type: string | undefined, field: string): void {
-  if (type !== undefined && type !== 'ONE_TO_ONE_NAT') throw invalidField(field, type, "Only 'ONE_TO_ONE_NAT' is supported.");
+  if (type !== undefined && type !== 'ONE_TO_ONE_NAT')
+    throw invalidField(field, type, "Only 'ONE_TO_ONE_NAT' is supported.");
 }
 
 /** A natIP must be a static EXTERNAL address of the region that nothing else uses. */
 function staticNatAddress(cloud: Cloud, project: string, region: string, natIP: string, field: string): Address {
   const address = cloud.findAddressByIp(project, region, natIP);
   if (!address || address.addressType !== 'EXTERNAL') {
-    throw invalidField(field, natIP, `The specified external IP address '${natIP}' is not reserved in region '${region}'.`);
+    throw invalidField(
+      field,
+      natIP,
+      `The specified external IP address '${natIP}' is not reserved in region '${region}'.`,
+    );
   }
   const user = address.users?.[0];
   if (user) throw invalidField(field, natIP, `IP address '${natIP}' is already being used by '${resourcePath(user)}'.`);
@@ -656,12 +798,23 @@ export function checkNetworkRefs(
     networkProject = r.project;
   }
   if (subnetwork !== undefined) {
-    const r = parseRef(subnetwork, { project: networkProject ?? project, scopeKind: 'regions', scope: region, collection: 'subnetworks' });
-    if (!r || r.collection !== 'subnetworks' || (r.project !== project && !opts.sharedVpc)) throw invalidField(`${field}.subnetwork`, subnetwork, 'Must be a subnetwork URL.');
-    if (r.scope !== region) throw invalidField(`${field}.subnetwork`, subnetwork, `Subnetwork must be in region '${region}'.`);
+    const r = parseRef(subnetwork, {
+      project: networkProject ?? project,
+      scopeKind: 'regions',
+      scope: region,
+      collection: 'subnetworks',
+    });
+    if (!r || r.collection !== 'subnetworks' || (r.project !== project && !opts.sharedVpc))
+      throw invalidField(`${field}.subnetwork`, subnetwork, 'Must be a subnetwork URL.');
+    if (r.scope !== region)
+      throw invalidField(`${field}.subnetwork`, subnetwork, `Subnetwork must be in region '${region}'.`);
     if (r.name !== SUBNETWORK_NAME) throw notFound(`projects/${r.project}/regions/${region}/subnetworks/${r.name}`);
     if (networkProject !== undefined && r.project !== networkProject) {
-      throw invalidField(`${field}.subnetwork`, subnetwork, `Subnetwork must belong to network 'projects/${networkProject}/global/networks/${NETWORK_NAME}'.`);
+      throw invalidField(
+        `${field}.subnetwork`,
+        subnetwork,
+        `Subnetwork must belong to network 'projects/${networkProject}/global/networks/${NETWORK_NAME}'.`,
+      );
     }
     networkProject = r.project;
   }
@@ -671,7 +824,8 @@ export function checkNetworkRefs(
 export function diskTypeLink(project: string, zone: string, type: string | undefined, field: string): string {
   const r = parseRef(type ?? 'pd-standard', { project, scopeKind: 'zones', scope: zone, collection: 'diskTypes' });
   const known: readonly string[] = DISK_TYPES;
-  if (!r || r.collection !== 'diskTypes' || !known.includes(r.name)) throw invalidField(field, type ?? '', `Unknown disk type; use one of ${DISK_TYPES.join(', ')}.`);
+  if (!r || r.collection !== 'diskTypes' || !known.includes(r.name))
+    throw invalidField(field, type ?? '', `Unknown disk type; use one of ${DISK_TYPES.join(', ')}.`);
   if (r.scope !== zone) throw invalidField(field, type ?? '', `Disk type must be in zone '${zone}'.`);
   return zonalLink(project, zone, 'diskTypes', r.name);
 }

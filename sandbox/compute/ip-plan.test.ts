@@ -54,7 +54,7 @@ describe('IP plan', () => {
     expect(inSubnet(regionSubnet(10, 1), ip)).toBe(expected);
   });
 
-  it('takes ephemeral and static external addresses from the two halves of the block\'s external /24', () => {
+  it("takes ephemeral and static external addresses from the two halves of the block's external /24", () => {
     expect(ephemeralExternalPool(10)[0]).toBe('198.18.42.1');
     expect(staticExternalPool(10)[0]).toBe('198.18.42.129');
     expect(isExternalRange(10, '198.18.42.77')).toBe(true);
@@ -83,14 +83,28 @@ describe('IP plan', () => {
     const plan = autoModeAddressPlan(REGIONS.map((r) => r.name));
     const europe = plan.regionSubnet(regionNumber('europe-west1') ?? 0);
     const us = plan.regionSubnet(regionNumber('us-central1') ?? 0);
-    expect([europe.cidr, europe.gateway, us.cidr, us.gateway]).toEqual(['10.132.0.0/20', '10.132.0.1', '10.128.0.0/20', '10.128.0.1']);
+    expect([europe.cidr, europe.gateway, us.cidr, us.gateway]).toEqual([
+      '10.132.0.0/20',
+      '10.132.0.1',
+      '10.128.0.0/20',
+      '10.128.0.1',
+    ]);
     expect(europe.hosts).toHaveLength(4092);
     expect([europe.hosts[0], europe.hosts.at(-1)]).toEqual(['10.132.0.2', '10.132.15.253']);
-    expect([inSubnet(europe, '10.132.15.253'), inSubnet(europe, '10.132.15.254'), inSubnet(europe, '10.132.0.1'), inSubnet(europe, '10.128.0.2')]).toEqual([true, false, false, false]);
+    expect([
+      inSubnet(europe, '10.132.15.253'),
+      inSubnet(europe, '10.132.15.254'),
+      inSubnet(europe, '10.132.0.1'),
+      inSubnet(europe, '10.128.0.2'),
+    ]).toEqual([true, false, false, false]);
     expect(plan.staticExternalPool()).toHaveLength(254);
     expect(plan.staticExternalPool()[0]).toBe('203.0.113.1');
     expect(plan.ephemeralExternalPool()[0]).toBe('198.51.100.1');
-    expect([plan.isExternalRange('203.0.113.254'), plan.isExternalRange('198.51.100.0'), plan.isExternalRange('198.18.42.77')]).toEqual([true, false, false]);
+    expect([
+      plan.isExternalRange('203.0.113.254'),
+      plan.isExternalRange('198.51.100.0'),
+      plan.isExternalRange('198.18.42.77'),
+    ]).toEqual([true, false, false]);
     expect(plan.autoCreateSubnetworks).toBe(true);
     expect(() => autoModeAddressPlan(['nowhere-1']).regionSubnet(1)).toThrow(/no auto-mode range/);
   });
@@ -163,7 +177,7 @@ describe('twin IP plan (198.18.0.0/15, a /22 per SANDBOX_NET)', () => {
     expect(twinLoadBalancerHostIp(net)).toBe('198.18.83.2');
   });
 
-  it('gives kube-up\'s 10.0.0.0/8 a stand-in holding every subnetwork and gateway, and no external or cloud address', () => {
+  it("gives kube-up's 10.0.0.0/8 a stand-in holding every subnetwork and gateway, and no external or cloud address", () => {
     const net = 20;
     expect(twinInternalRange(net)).toBe('198.18.80.0/23');
     const [lo = 0, hi = 0] = parseCidr(twinInternalRange(net)) ?? [];
@@ -175,7 +189,14 @@ describe('twin IP plan (198.18.0.0/15, a /22 per SANDBOX_NET)', () => {
       const s = twinRegionSubnet(net, r);
       expect([s.gateway, ...s.hosts].every(inside)).toBe(true);
     }
-    expect([...twinEphemeralExternalPool(net), ...twinStaticExternalPool(net), twinMetadataHostIp(net), twinLoadBalancerHostIp(net)].some(inside)).toBe(false);
+    expect(
+      [
+        ...twinEphemeralExternalPool(net),
+        ...twinStaticExternalPool(net),
+        twinMetadataHostIp(net),
+        twinLoadBalancerHostIp(net),
+      ].some(inside),
+    ).toBe(false);
   });
 
   it.each([

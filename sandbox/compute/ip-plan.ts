@@ -54,7 +54,8 @@ export function autoModeAddressPlan(regionNames: readonly string[]): AddressPlan
       if (cached) return cached;
       const name = regionNames[regionNo - 1];
       const second = name === undefined ? undefined : AUTO_MODE_SECOND_OCTET[name];
-      if (second === undefined) throw new Error(`Region number ${regionNo} (${name ?? 'none'}) has no auto-mode range in this plan`);
+      if (second === undefined)
+        throw new Error(`Region number ${regionNo} (${name ?? 'none'}) has no auto-mode range in this plan`);
       const network = `10.${second}.0.0`;
       const base = ipToInt(network);
       const subnet: Subnet = {
@@ -69,7 +70,10 @@ export function autoModeAddressPlan(regionNames: readonly string[]): AddressPlan
     },
     ephemeralExternalPool: () => ephemeral,
     staticExternalPool: () => statics,
-    isExternalRange: (ip) => /^(198\.51\.100|203\.0\.113)\.(\d+)$/.test(ip) && Number(ip.split('.')[3]) >= 1 && Number(ip.split('.')[3]) <= 254,
+    isExternalRange: (ip) =>
+      /^(198\.51\.100|203\.0\.113)\.(\d+)$/.test(ip) &&
+      Number(ip.split('.')[3]) >= 1 &&
+      Number(ip.split('.')[3]) <= 254,
     externalRangeText: '198.51.100.1-198.51.100.254 and 203.0.113.1-203.0.113.254',
     autoCreateSubnetworks: true,
   };
@@ -267,7 +271,8 @@ export function lowestFreeBlock(subnet: Subnet, prefix: number, used: ReadonlySe
   const first = ipToInt(subnet.network);
   for (let start = first; start < first + 2 ** (32 - subnet.prefixLength); start += size) {
     const block = Array.from({ length: size }, (_, i) => intToIp(start + i));
-    if (block.every((ip) => hosts.has(ip) && !used.has(ip))) return prefix === 32 ? `${intToIp(start)}/32` : `${intToIp(start)}/${prefix}`;
+    if (block.every((ip) => hosts.has(ip) && !used.has(ip)))
+      return prefix === 32 ? `${intToIp(start)}/32` : `${intToIp(start)}/${prefix}`;
   }
   return undefined;
 }

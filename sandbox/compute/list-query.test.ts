@@ -3,11 +3,32 @@ import { GceError } from './gce-error';
 import { compileFilter, paginate, parseMaxResults } from './list-query';
 
 const instances = [
-  { name: 'prod-master', status: 'RUNNING', zone: 'https://x/zones/europe-west1-b', tags: { items: ['prod-master'] }, labels: { env: 'prod' } },
-  { name: 'prod-master-a1b', status: 'TERMINATED', zone: 'https://x/zones/europe-west1-c', tags: { items: ['prod-master'] } },
-  { name: 'prod-master-c2d', status: 'RUNNING', zone: 'https://x/zones/europe-west1-d', tags: { items: ['prod-master', 'extra'] } },
+  {
+    name: 'prod-master',
+    status: 'RUNNING',
+    zone: 'https://x/zones/europe-west1-b',
+    tags: { items: ['prod-master'] },
+    labels: { env: 'prod' },
+  },
+  {
+    name: 'prod-master-a1b',
+    status: 'TERMINATED',
+    zone: 'https://x/zones/europe-west1-c',
+    tags: { items: ['prod-master'] },
+  },
+  {
+    name: 'prod-master-c2d',
+    status: 'RUNNING',
+    zone: 'https://x/zones/europe-west1-d',
+    tags: { items: ['prod-master', 'extra'] },
+  },
   { name: 'prod-minion-group-x1y2', status: 'RUNNING', zone: 'https://x/zones/europe-west1-b', tags: { items: [] } },
-  { name: 'staging-master', status: 'STOPPING', zone: 'https://x/zones/us-central1-b', tags: { items: ['staging-master'] } },
+  {
+    name: 'staging-master',
+    status: 'STOPPING',
+    zone: 'https://x/zones/us-central1-b',
+    tags: { items: ['staging-master'] },
+  },
 ];
 
 const names = (filter: string) => instances.filter(compileFilter(filter)).map((i) => i.name);

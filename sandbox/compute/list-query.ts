@@ -148,7 +148,9 @@ function fieldValues(resource: unknown, path: string): string[] {
     }
     current = next;
   }
-  return current.flatMap((v) => (Array.isArray(v) ? v : [v])).flatMap((v) => (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? [String(v)] : []));
+  return current
+    .flatMap((v) => (Array.isArray(v) ? v : [v]))
+    .flatMap((v) => (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? [String(v)] : []));
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -156,7 +158,8 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 function unquote(s: string): string {
-  if (s.length >= 2 && ((s.startsWith('"') && s.endsWith('"')) || (s.startsWith("'") && s.endsWith("'")))) return s.slice(1, -1);
+  if (s.length >= 2 && ((s.startsWith('"') && s.endsWith('"')) || (s.startsWith("'") && s.endsWith("'"))))
+    return s.slice(1, -1);
   return s;
 }
 
@@ -228,5 +231,7 @@ export function paginate<T>(items: readonly T[], maxResults: number, pageToken: 
   }
   const page = items.slice(offset, offset + maxResults);
   const next = offset + maxResults;
-  return next < items.length ? { items: page, nextPageToken: Buffer.from(`o:${next}`).toString('base64url') } : { items: page };
+  return next < items.length
+    ? { items: page, nextPageToken: Buffer.from(`o:${next}`).toString('base64url') }
+    : { items: page };
 }

@@ -15,7 +15,11 @@ import { guestAttributesEnabled, projectMetadata } from './projects';
 export type MetadataAnswer = { status: number; body: string; contentType: string };
 
 const text = (status: number, body: string): MetadataAnswer => ({ status, body, contentType: 'application/text' });
-const json = (body: unknown): MetadataAnswer => ({ status: 200, body: JSON.stringify(body), contentType: 'application/json' });
+const json = (body: unknown): MetadataAnswer => ({
+  status: 200,
+  body: JSON.stringify(body),
+  contentType: 'application/json',
+});
 
 /** Without timeout_sec a watch is held at most this long (GCE holds it until a change; this bounds a leak). */
 const MAX_WAIT_SEC = 3600;
@@ -46,7 +50,8 @@ export async function handleMetadataRequest(cloud: Cloud, req: MetadataRequest):
   const lastEtag = req.query.get('last_etag') ?? etagOf(first);
   if (etagOf(first) !== lastEtag) return first;
   const timeoutRaw = Number(req.query.get('timeout_sec') ?? MAX_WAIT_SEC);
-  const timeoutMs = Math.min(Number.isFinite(timeoutRaw) && timeoutRaw > 0 ? timeoutRaw : MAX_WAIT_SEC, MAX_WAIT_SEC) * 1000;
+  const timeoutMs =
+    Math.min(Number.isFinite(timeoutRaw) && timeoutRaw > 0 ? timeoutRaw : MAX_WAIT_SEC, MAX_WAIT_SEC) * 1000;
   return new Promise((resolve) => {
     let done = false;
     const finish = (answer: MetadataAnswer) => {
@@ -82,17 +87,23 @@ function answerMetadata(cloud: Cloud, req: MetadataRequest): MetadataAnswer {
   const alt = query.get('alt');
 
   if (guestAttribute) {
-    if (!guestAttributesEnabled(cloud, project, instance)) return text(403, 'Guest attributes endpoint access is disabled.\n');
+    if (!guestAttributesEnabled(cloud, project, instance))
+      return text(403, 'Guest attributes endpoint access is disabled.\n');
     const namespace = decodeURIComponent(guestAttribute[1] ?? '');
     const key = decodeURIComponent(guestAttribute[2] ?? '');
     const instanceKey = `${zone}/${instance.name}`;
     const stored = cloud.peekProject(project)?.guestAttributes?.[instanceKey] ?? [];
     if (method === 'PUT') {
-      if (!GUEST_ATTRIBUTE_PART.test(namespace) || !GUEST_ATTRIBUTE_PART.test(key)) return text(400, 'Invalid guest attribute namespace or key.\n');
-      if (Buffer.byteLength(req.body) > GUEST_ATTRIBUTE_VALUE_MAX) return text(400, 'Guest attribute value too large.\n');
+      if (!GUEST_ATTRIBUTE_PART.test(namespace) || !GUEST_ATTRIBUTE_PART.test(key))
+        return text(400, 'Invalid guest attribute namespace or key.\n');
+      if (Buffer.byteLength(req.body) > GUEST_ATTRIBUTE_VALUE_MAX)
+        return text(400, 'Guest attribute value too large.\n');
       const p = cloud.project(project);
       p.guestAttributes ??= {};
-      p.guestAttributes[instanceKey] = [...stored.filter((a) => a.namespace !== namespace || a.key !== key), { namespace, key, value: req.body }];
+      p.guestAttributes[instanceKey] = [
+        ...stored.filter((a) => a.namespace !== namespace || a.key !== key),
+        { namespace, key, value: req.body },
+      ];
       cloud.persist();
       return text(200, '');
     }

@@ -21,8 +21,13 @@ export function forwardedPorts(portRange: string | undefined, defaultPort: numbe
 }
 
 /** `zoneDown`: chaos; instances of a zone that is down get no traffic (their health checks fail). */
-export function networkView(cloud: Cloud, apiServerPort: number, zoneDown: (zone: string) => boolean = () => false): NetworkView {
-  const reachable = (instance: { status: string; zone: string }) => instance.status === 'RUNNING' && !zoneDown(lastSegment(instance.zone));
+export function networkView(
+  cloud: Cloud,
+  apiServerPort: number,
+  zoneDown: (zone: string) => boolean = () => false,
+): NetworkView {
+  const reachable = (instance: { status: string; zone: string }) =>
+    instance.status === 'RUNNING' && !zoneDown(lastSegment(instance.zone));
   const rules: ForwardingRuleView[] = [];
   const nats: NatView[] = [];
   for (const [project, p] of Object.entries(cloud.state.projects)) {

@@ -29,7 +29,10 @@ function regionOf(cloud: Cloud, req: ApiRequest): { project: string; region: str
   return { project, region };
 }
 
-function regionalList<T extends { name: string; region: string }>(all: Record<string, T> | undefined, region: string): T[] {
+function regionalList<T extends { name: string; region: string }>(
+  all: Record<string, T> | undefined,
+  region: string,
+): T[] {
   return Object.values(all ?? {})
     .filter((x) => lastSegment(x.region) === region)
     .sort(byName);
@@ -37,7 +40,10 @@ function regionalList<T extends { name: string; region: string }>(all: Record<st
 
 function regionalScopes<T extends { name: string; region: string }>(all: Record<string, T> | undefined) {
   const items = Object.values(all ?? {}).sort(byName);
-  return REGIONS.map((r) => ({ key: `regions/${r.name}`, items: items.filter((x) => lastSegment(x.region) === r.name) }));
+  return REGIONS.map((r) => ({
+    key: `regions/${r.name}`,
+    items: items.filter((x) => lastSegment(x.region) === r.name),
+  }));
 }
 
 // --- addresses ------------------------------------------------------------------------------
@@ -55,12 +61,23 @@ const addressBody = z.object({
 
 export const listAddresses: Handler = (cloud, req) => {
   const { project, region } = regionOf(cloud, req);
-  return listResponse('compute#addressList', `${regionLink(project, region)}/addresses`, regionalList(cloud.peekProject(project)?.addresses, region), req.query);
+  return listResponse(
+    'compute#addressList',
+    `${regionLink(project, region)}/addresses`,
+    regionalList(cloud.peekProject(project)?.addresses, region),
+    req.query,
+  );
 };
 
 export const aggregatedAddresses: Handler = (cloud, req) => {
   const project = param(req, 'project');
-  return aggregatedResponse('compute#addressAggregatedList', `${projectLink(project)}/aggregated/addresses`, 'addresses', regionalScopes(cloud.peekProject(project)?.addresses), req);
+  return aggregatedResponse(
+    'compute#addressAggregatedList',
+    `${projectLink(project)}/aggregated/addresses`,
+    'addresses',
+    regionalScopes(cloud.peekProject(project)?.addresses),
+    req,
+  );
 };
 
 export const getAddress: Handler = (cloud, req) => {
@@ -78,17 +95,23 @@ export const insertAddress: Handler = (cloud, req) => {
   let ip: string;
   let promotedFrom: Instance | undefined;
   if (addressType === 'EXTERNAL') {
-    if (body.subnetwork !== undefined) throw invalidField('resource.subnetwork', body.subnetwork, 'Only INTERNAL addresses have a subnetwork.');
+    if (body.subnetwork !== undefined)
+      throw invalidField('resource.subnetwork', body.subnetwork, 'Only INTERNAL addresses have a subnetwork.');
     const used = cloud.usedExternalIps();
     if (body.address !== undefined) {
       ip = body.address;
       if (!cloud.addresses.isExternalRange(ip)) {
-        throw invalidField('resource.address', ip, `External addresses of this sandbox are in ${cloud.addresses.externalRangeText}.`);
+        throw invalidField(
+          'resource.address',
+          ip,
+          `External addresses of this sandbox are in ${cloud.addresses.externalRangeText}.`,
+        );
       }
       if (used.has(ip)) {
         // Reserving the ephemeral IP of an instance of this region promotes it to a static address (GCE does the same).
         promotedFrom = instanceWithEphemeralIp(cloud, project, region, ip);
-        if (!promotedFrom) throw invalidField('resource.address', ip, 'IP address is already being used by another resource.');
+        if (!promotedFrom)
+          throw invalidField('resource.address', ip, 'IP address is already being used by another resource.');
       }
     } else {
       const free = lowestFree(cloud.addresses.staticExternalPool(), used);
@@ -102,9 +125,14 @@ export const insertAddress: Handler = (cloud, req) => {
     if (body.address !== undefined) {
       ip = body.address;
       if (!isIpv4(ip) || !inSubnet(subnet, ip)) {
-        throw invalidField('resource.address', ip, `IP address is not in the subnetwork's usable range ${usableHostsText(subnet)}.`);
+        throw invalidField(
+          'resource.address',
+          ip,
+          `IP address is not in the subnetwork's usable range ${usableHostsText(subnet)}.`,
+        );
       }
-      if (used.has(ip)) throw invalidField('resource.address', ip, 'IP address is already being used by another resource.');
+      if (used.has(ip))
+        throw invalidField('resource.address', ip, 'IP address is already being used by another resource.');
     } else {
       const free = lowestFree(subnetHosts(subnet), used);
       if (!free) throw invalid(`Subnetwork ${subnet.cidr} in region '${region}' has no free IP address.`);
@@ -125,7 +153,10 @@ export const insertAddress: Handler = (cloud, req) => {
     ...(addressType === 'EXTERNAL' ? { networkTier: body.networkTier ?? 'PREMIUM' } : {}),
     addressType,
     ...(addressType === 'INTERNAL'
-      ? { purpose: body.purpose ?? 'GCE_ENDPOINT', subnetwork: regionalLink(project, region, 'subnetworks', SUBNETWORK_NAME) }
+      ? {
+          purpose: body.purpose ?? 'GCE_ENDPOINT',
+          subnetwork: regionalLink(project, region, 'subnetworks', SUBNETWORK_NAME),
+        }
       : {}),
     ipVersion: body.ipVersion ?? 'IPV4',
     labelFingerprint: '42WmSpB8rSM=',
@@ -156,7 +187,13 @@ export const deleteAddress: Handler = (cloud, req) => {
   const user = address.users?.[0];
   if (user) throw resourceInUse('address', resourcePath(address.selfLink), resourcePath(user));
   delete cloud.project(project).addresses[`${region}/${address.name}`];
-  return cloud.startOperation({ project, scope: { region }, operationType: 'delete', target: address, requestId: requestId(req) });
+  return cloud.startOperation({
+    project,
+    scope: { region },
+    operationType: 'delete',
+    target: address,
+    requestId: requestId(req),
+  });
 };
 
 // --- target pools ---------------------------------------------------------------------------
@@ -173,12 +210,23 @@ const poolMembersBody = z.object({ instances: z.array(z.object({ instance: z.str
 
 export const listTargetPools: Handler = (cloud, req) => {
   const { project, region } = regionOf(cloud, req);
-  return listResponse('compute#targetPoolList', `${regionLink(project, region)}/targetPools`, regionalList(cloud.peekProject(project)?.targetPools, region), req.query);
+  return listResponse(
+    'compute#targetPoolList',
+    `${regionLink(project, region)}/targetPools`,
+    regionalList(cloud.peekProject(project)?.targetPools, region),
+    req.query,
+  );
 };
 
 export const aggregatedTargetPools: Handler = (cloud, req) => {
   const project = param(req, 'project');
-  return aggregatedResponse('compute#targetPoolAggregatedList', `${projectLink(project)}/aggregated/targetPools`, 'targetPools', regionalScopes(cloud.peekProject(project)?.targetPools), req);
+  return aggregatedResponse(
+    'compute#targetPoolAggregatedList',
+    `${projectLink(project)}/aggregated/targetPools`,
+    'targetPools',
+    regionalScopes(cloud.peekProject(project)?.targetPools),
+    req,
+  );
 };
 
 export const getTargetPool: Handler = (cloud, req) => {
@@ -192,7 +240,9 @@ export const insertTargetPool: Handler = (cloud, req) => {
   checkName(body.name);
   const selfLink = regionalLink(project, region, 'targetPools', body.name);
   if (cloud.peekProject(project)?.targetPools[`${region}/${body.name}`]) throw alreadyExists(resourcePath(selfLink));
-  const instances = (body.instances ?? []).map((ref, i) => poolMember(cloud, project, region, ref, `resource.instances[${i}]`));
+  const instances = (body.instances ?? []).map((ref, i) =>
+    poolMember(cloud, project, region, ref, `resource.instances[${i}]`),
+  );
   const pool: TargetPool = {
     kind: 'compute#targetPool',
     id: newId(),
@@ -206,7 +256,13 @@ export const insertTargetPool: Handler = (cloud, req) => {
     sessionAffinity: body.sessionAffinity ?? 'NONE',
   };
   cloud.project(project).targetPools[`${region}/${body.name}`] = pool;
-  return cloud.startOperation({ project, scope: { region }, operationType: 'insert', target: pool, requestId: requestId(req) });
+  return cloud.startOperation({
+    project,
+    scope: { region },
+    operationType: 'insert',
+    target: pool,
+    requestId: requestId(req),
+  });
 };
 
 function poolMember(cloud: Cloud, project: string, region: string, ref: string, field: string): string {
@@ -216,7 +272,8 @@ function poolMember(cloud: Cloud, project: string, region: string, ref: string, 
     if (!r || r.collection !== 'instances') throw invalidField(field, ref, 'Must be an instance URL.');
     throw notFound(`projects/${r.project}/zones/${r.scope}/instances/${r.name}`);
   }
-  if (regionOfZone(lastSegment(found.instance.zone))?.name !== region) throw invalidField(field, ref, `Instance is not in region '${region}'.`);
+  if (regionOfZone(lastSegment(found.instance.zone))?.name !== region)
+    throw invalidField(field, ref, `Instance is not in region '${region}'.`);
   return found.instance.selfLink;
 }
 
@@ -226,7 +283,13 @@ export const deleteTargetPool: Handler = (cloud, req) => {
   const rule = Object.values(cloud.peekProject(project)?.forwardingRules ?? {}).find((f) => f.target === pool.selfLink);
   if (rule) throw resourceInUse('target_pool', resourcePath(pool.selfLink), resourcePath(rule.selfLink));
   delete cloud.project(project).targetPools[`${region}/${pool.name}`];
-  return cloud.startOperation({ project, scope: { region }, operationType: 'delete', target: pool, requestId: requestId(req) });
+  return cloud.startOperation({
+    project,
+    scope: { region },
+    operationType: 'delete',
+    target: pool,
+    requestId: requestId(req),
+  });
 };
 
 /** The instances are resolved when the operation runs: a missing one fails the operation, not the call. */
@@ -266,12 +329,23 @@ const forwardingRuleBody = z.object({
 
 export const listForwardingRules: Handler = (cloud, req) => {
   const { project, region } = regionOf(cloud, req);
-  return listResponse('compute#forwardingRuleList', `${regionLink(project, region)}/forwardingRules`, regionalList(cloud.peekProject(project)?.forwardingRules, region), req.query);
+  return listResponse(
+    'compute#forwardingRuleList',
+    `${regionLink(project, region)}/forwardingRules`,
+    regionalList(cloud.peekProject(project)?.forwardingRules, region),
+    req.query,
+  );
 };
 
 export const aggregatedForwardingRules: Handler = (cloud, req) => {
   const project = param(req, 'project');
-  return aggregatedResponse('compute#forwardingRuleAggregatedList', `${projectLink(project)}/aggregated/forwardingRules`, 'forwardingRules', regionalScopes(cloud.peekProject(project)?.forwardingRules), req);
+  return aggregatedResponse(
+    'compute#forwardingRuleAggregatedList',
+    `${projectLink(project)}/aggregated/forwardingRules`,
+    'forwardingRules',
+    regionalScopes(cloud.peekProject(project)?.forwardingRules),
+    req,
+  );
 };
 
 export const getForwardingRule: Handler = (cloud, req) => {
@@ -284,21 +358,26 @@ export const insertForwardingRule: Handler = (cloud, req) => {
   const body = parseBody(forwardingRuleBody, req.body);
   checkName(body.name);
   const selfLink = regionalLink(project, region, 'forwardingRules', body.name);
-  if (cloud.peekProject(project)?.forwardingRules[`${region}/${body.name}`]) throw alreadyExists(resourcePath(selfLink));
+  if (cloud.peekProject(project)?.forwardingRules[`${region}/${body.name}`])
+    throw alreadyExists(resourcePath(selfLink));
 
   const t = parseRef(body.target, { project, scopeKind: 'regions', scope: region, collection: 'targetPools' });
-  if (!t || t.collection !== 'targetPools') throw invalidField('resource.target', body.target, 'The sandbox supports target pools as targets.');
-  if (t.project !== project || t.scope !== region) throw invalidField('resource.target', body.target, `Target pool must be in region '${region}'.`);
+  if (!t || t.collection !== 'targetPools')
+    throw invalidField('resource.target', body.target, 'The sandbox supports target pools as targets.');
+  if (t.project !== project || t.scope !== region)
+    throw invalidField('resource.target', body.target, `Target pool must be in region '${region}'.`);
   const pool = cloud.getTargetPool(project, region, t.name);
 
   const protocol = (body.IPProtocol ?? 'TCP').toUpperCase();
-  if (protocol !== 'TCP' && protocol !== 'UDP') throw invalidField('resource.IPProtocol', body.IPProtocol ?? '', 'Must be TCP or UDP.');
+  if (protocol !== 'TCP' && protocol !== 'UDP')
+    throw invalidField('resource.IPProtocol', body.IPProtocol ?? '', 'Must be TCP or UDP.');
   let portRange: string | undefined;
   if (body.portRange !== undefined && body.portRange !== '') {
     const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(body.portRange);
     const lo = Number(m?.[1]);
     const hi = Number(m?.[2] ?? m?.[1]);
-    if (!m || lo < 1 || hi > 65535 || lo > hi) throw invalidField('resource.portRange', body.portRange, 'Must be a port or a range like 443-443.');
+    if (!m || lo < 1 || hi > 65535 || lo > hi)
+      throw invalidField('resource.portRange', body.portRange, 'Must be a port or a range like 443-443.');
     portRange = `${lo}-${hi}`;
   }
 
@@ -308,21 +387,34 @@ export const insertForwardingRule: Handler = (cloud, req) => {
     if (isIpv4(body.IPAddress)) {
       ip = body.IPAddress;
       address = cloud.findAddressByIp(project, region, ip);
-      if (!address && cloud.usedExternalIps().has(ip)) throw invalidField('resource.IPAddress', ip, 'IP address is already being used by another resource.');
+      if (!address && cloud.usedExternalIps().has(ip))
+        throw invalidField('resource.IPAddress', ip, 'IP address is already being used by another resource.');
       if (!address && !cloud.addresses.isExternalRange(ip)) {
-        throw invalidField('resource.IPAddress', ip, `External addresses of this sandbox are in ${cloud.addresses.externalRangeText}.`);
+        throw invalidField(
+          'resource.IPAddress',
+          ip,
+          `External addresses of this sandbox are in ${cloud.addresses.externalRangeText}.`,
+        );
       }
     } else {
       const r = parseRef(body.IPAddress, { project, scopeKind: 'regions', scope: region, collection: 'addresses' });
-      if (!r || r.collection !== 'addresses') throw invalidField('resource.IPAddress', body.IPAddress, 'Must be an IP address or an address URL.');
-      if (r.project !== project || r.scope !== region) throw invalidField('resource.IPAddress', body.IPAddress, `Address must be in region '${region}'.`);
+      if (!r || r.collection !== 'addresses')
+        throw invalidField('resource.IPAddress', body.IPAddress, 'Must be an IP address or an address URL.');
+      if (r.project !== project || r.scope !== region)
+        throw invalidField('resource.IPAddress', body.IPAddress, `Address must be in region '${region}'.`);
       address = cloud.getAddress(project, region, r.name);
       ip = address.address;
     }
     if (address) {
-      if (address.addressType !== 'EXTERNAL') throw invalidField('resource.IPAddress', ip, 'Must be an EXTERNAL address.');
+      if (address.addressType !== 'EXTERNAL')
+        throw invalidField('resource.IPAddress', ip, 'Must be an EXTERNAL address.');
       const user = address.users?.[0];
-      if (user) throw invalidField('resource.IPAddress', ip, `IP address '${ip}' is already being used by '${resourcePath(user)}'.`);
+      if (user)
+        throw invalidField(
+          'resource.IPAddress',
+          ip,
+          `IP address '${ip}' is already being used by '${resourcePath(user)}'.`,
+        );
     }
   } else {
     const free = lowestFree(cloud.addresses.ephemeralExternalPool(), cloud.usedExternalIps());
@@ -367,7 +459,13 @@ export const deleteForwardingRule: Handler = (cloud, req) => {
   delete cloud.project(project).forwardingRules[`${region}/${rule.name}`];
   cloud.forwardingFrom.delete(rule.selfLink);
   cloud.releaseAddressesOf(project, rule.selfLink);
-  return cloud.startOperation({ project, scope: { region }, operationType: 'delete', target: rule, requestId: requestId(req) });
+  return cloud.startOperation({
+    project,
+    scope: { region },
+    operationType: 'delete',
+    target: rule,
+    requestId: requestId(req),
+  });
 };
 
 // --- firewalls ------------------------------------------------------------------------------
@@ -395,19 +493,27 @@ const PROTOCOLS = ['tcp', 'udp', 'icmp', 'esp', 'ah', 'sctp', 'ipip', 'all'];
 function checkFirewallRules(rules: ReadonlyArray<{ IPProtocol: string; ports?: string[] }>, field: string) {
   return rules.map((r, i) => {
     const protocol = r.IPProtocol.toLowerCase();
-    if (!PROTOCOLS.includes(protocol) && !/^\d{1,3}$/.test(protocol)) throw invalidField(`${field}[${i}].IPProtocol`, r.IPProtocol, 'Unknown protocol.');
+    if (!PROTOCOLS.includes(protocol) && !/^\d{1,3}$/.test(protocol))
+      throw invalidField(`${field}[${i}].IPProtocol`, r.IPProtocol, 'Unknown protocol.');
     for (const [j, port] of (r.ports ?? []).entries()) {
       const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(port);
-      if (!m || Number(m[1]) > 65535 || Number(m[2] ?? 0) > 65535) throw invalidField(`${field}[${i}].ports[${j}]`, port, 'Must be a port or a port range.');
+      if (!m || Number(m[1]) > 65535 || Number(m[2] ?? 0) > 65535)
+        throw invalidField(`${field}[${i}].ports[${j}]`, port, 'Must be a port or a port range.');
     }
     return { IPProtocol: protocol, ...(r.ports && r.ports.length > 0 ? { ports: r.ports } : {}) };
   });
 }
 
 /** GCE refuses a rule that selects by tags and by service accounts at once (sources, or targets). */
-function checkTagsOrAccounts(tags: readonly string[] | undefined, accounts: readonly string[] | undefined, kind: 'source' | 'target') {
+function checkTagsOrAccounts(
+  tags: readonly string[] | undefined,
+  accounts: readonly string[] | undefined,
+  kind: 'source' | 'target',
+) {
   if (tags?.length && accounts?.length) {
-    throw invalid(`Invalid value for field 'resource': ${kind}Tags and ${kind}ServiceAccounts cannot be used at the same time.`);
+    throw invalid(
+      `Invalid value for field 'resource': ${kind}Tags and ${kind}ServiceAccounts cannot be used at the same time.`,
+    );
   }
 }
 
@@ -427,7 +533,8 @@ export const insertFirewall: Handler = (cloud, req) => {
   if (cloud.peekProject(project)?.firewalls[body.name]) throw alreadyExists(resourcePath(selfLink));
   if (body.network !== undefined) checkNetworkRefs(project, '', body.network, undefined, 'resource');
   if (!body.allowed?.length && !body.denied?.length) throw required('resource.allowed');
-  if (body.allowed?.length && body.denied?.length) throw invalid("Invalid value for field 'resource': only one of allowed or denied may be set.");
+  if (body.allowed?.length && body.denied?.length)
+    throw invalid("Invalid value for field 'resource': only one of allowed or denied may be set.");
   const direction = body.direction ?? 'INGRESS';
   body.sourceTags?.forEach((t, i) => checkName(t, `resource.sourceTags[${i}]`));
   body.targetTags?.forEach((t, i) => checkName(t, `resource.targetTags[${i}]`));
@@ -443,7 +550,11 @@ export const insertFirewall: Handler = (cloud, req) => {
     network: globalLink(project, 'networks', NETWORK_NAME),
     priority: body.priority ?? 1000,
     // GCE's default for an ingress rule with no source is "from anywhere".
-    ...(noSource && direction === 'INGRESS' ? { sourceRanges: ['0.0.0.0/0'] } : body.sourceRanges?.length ? { sourceRanges: body.sourceRanges } : {}),
+    ...(noSource && direction === 'INGRESS'
+      ? { sourceRanges: ['0.0.0.0/0'] }
+      : body.sourceRanges?.length
+        ? { sourceRanges: body.sourceRanges }
+        : {}),
     ...(body.sourceTags?.length ? { sourceTags: body.sourceTags } : {}),
     ...(body.sourceServiceAccounts?.length ? { sourceServiceAccounts: body.sourceServiceAccounts } : {}),
     ...(body.targetTags?.length ? { targetTags: body.targetTags } : {}),
@@ -456,16 +567,27 @@ export const insertFirewall: Handler = (cloud, req) => {
     selfLink,
   };
   cloud.project(project).firewalls[body.name] = firewall;
-  return cloud.startOperation({ project, scope: { global: true }, operationType: 'insert', target: firewall, requestId: requestId(req) });
+  return cloud.startOperation({
+    project,
+    scope: { global: true },
+    operationType: 'insert',
+    target: firewall,
+    requestId: requestId(req),
+  });
 };
 
 export const deleteFirewall: Handler = (cloud, req) => {
   const project = param(req, 'project');
   const firewall = cloud.getFirewall(project, param(req, 'firewall'));
   delete cloud.project(project).firewalls[firewall.name];
-  return cloud.startOperation({ project, scope: { global: true }, operationType: 'delete', target: firewall, requestId: requestId(req) });
+  return cloud.startOperation({
+    project,
+    scope: { global: true },
+    operationType: 'delete',
+    target: firewall,
+    requestId: requestId(req),
+  });
 };
-
 
 /**
  * firewalls.patch: the fields present in the body replace the rule's (GCE's patch semantics); the name
@@ -481,8 +603,16 @@ export const patchFirewall: Handler = (cloud, req) => {
   if (body.network !== undefined) checkNetworkRefs(project, '', body.network, undefined, 'resource');
   body.sourceTags?.forEach((t, i) => checkName(t, `resource.sourceTags[${i}]`));
   body.targetTags?.forEach((t, i) => checkName(t, `resource.targetTags[${i}]`));
-  checkTagsOrAccounts(body.sourceTags ?? firewall.sourceTags, body.sourceServiceAccounts ?? firewall.sourceServiceAccounts, 'source');
-  checkTagsOrAccounts(body.targetTags ?? firewall.targetTags, body.targetServiceAccounts ?? firewall.targetServiceAccounts, 'target');
+  checkTagsOrAccounts(
+    body.sourceTags ?? firewall.sourceTags,
+    body.sourceServiceAccounts ?? firewall.sourceServiceAccounts,
+    'source',
+  );
+  checkTagsOrAccounts(
+    body.targetTags ?? firewall.targetTags,
+    body.targetServiceAccounts ?? firewall.targetServiceAccounts,
+    'target',
+  );
   const allowed = body.allowed?.length ? checkFirewallRules(body.allowed, 'resource.allowed') : undefined;
   const denied = body.denied?.length ? checkFirewallRules(body.denied, 'resource.denied') : undefined;
   if (allowed && denied) throw invalid("Invalid value for field 'resource': only one of allowed or denied may be set.");
@@ -504,5 +634,11 @@ export const patchFirewall: Handler = (cloud, req) => {
     firewall.denied = denied;
     delete firewall.allowed;
   }
-  return cloud.startOperation({ project, scope: { global: true }, operationType: 'patch', target: firewall, requestId: requestId(req) });
+  return cloud.startOperation({
+    project,
+    scope: { global: true },
+    operationType: 'patch',
+    target: firewall,
+    requestId: requestId(req),
+  });
 };

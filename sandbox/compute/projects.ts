@@ -28,7 +28,9 @@ export function projectMetadata(cloud: Cloud, project: string): ProjectMetadata 
  */
 export function guestAttributesEnabled(cloud: Cloud, project: string, instance: Instance): boolean {
   const key = 'enable-guest-attributes';
-  const value = instance.metadata.items.find((i) => i.key === key)?.value ?? projectMetadata(cloud, project).items.find((i) => i.key === key)?.value;
+  const value =
+    instance.metadata.items.find((i) => i.key === key)?.value ??
+    projectMetadata(cloud, project).items.find((i) => i.key === key)?.value;
   return value !== undefined && value.trim().toLowerCase() === 'true';
 }
 

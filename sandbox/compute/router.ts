@@ -152,11 +152,16 @@ export async function handleComputeRequest(
       return { status: 200, body: result };
     } catch (err) {
       if (err instanceof GceError) return { status: err.httpStatus, body: err.toJSON() };
-      if (err instanceof URIError) return { status: 400, body: new GceError(400, 'invalid', `Invalid URL path ${path}`).toJSON() };
+      if (err instanceof URIError)
+        return { status: 400, body: new GceError(400, 'invalid', `Invalid URL path ${path}`).toJSON() };
       throw err;
     }
   }
-  const notFound = new GceError(404, 'notFound', `The requested URL /compute/v1${path} was not found on this server (${method}).`);
+  const notFound = new GceError(
+    404,
+    'notFound',
+    `The requested URL /compute/v1${path} was not found on this server (${method}).`,
+  );
   return { status: 404, body: notFound.toJSON() };
 }
 
@@ -181,7 +186,9 @@ export function requestKeyOf(method: string, path: string, query: URLSearchParam
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([k, v]) => `${k}=${v}`)
     .join('&');
-  const bodyHash = createHash('sha256').update(JSON.stringify(body ?? null)).digest('base64url');
+  const bodyHash = createHash('sha256')
+    .update(JSON.stringify(body ?? null))
+    .digest('base64url');
   return `${method} ${path}?${params} ${bodyHash}`;
 }
 

@@ -4,7 +4,15 @@ import { z } from 'zod';
 
 // GCE's lifecycle as the sandbox plays it: insert PENDING -> PROVISIONING -> STAGING -> RUNNING; stop and
 // delete RUNNING -> STOPPING -> DEPROVISIONING (guest down, resources being released) -> TERMINATED.
-export const INSTANCE_STATUSES = ['PENDING', 'PROVISIONING', 'STAGING', 'RUNNING', 'STOPPING', 'DEPROVISIONING', 'TERMINATED'] as const;
+export const INSTANCE_STATUSES = [
+  'PENDING',
+  'PROVISIONING',
+  'STAGING',
+  'RUNNING',
+  'STOPPING',
+  'DEPROVISIONING',
+  'TERMINATED',
+] as const;
 export type InstanceStatus = (typeof INSTANCE_STATUSES)[number];
 
 const labels = z.record(z.string(), z.string());
@@ -74,7 +82,9 @@ export const instanceSchema = z.object({
   scheduling: z.object({ onHostMaintenance: z.string(), automaticRestart: z.boolean(), preemptible: z.boolean() }),
   cpuPlatform: z.string(),
   minCpuPlatform: z.string().optional(),
-  shieldedInstanceConfig: z.object({ enableSecureBoot: z.boolean(), enableVtpm: z.boolean(), enableIntegrityMonitoring: z.boolean() }).optional(),
+  shieldedInstanceConfig: z
+    .object({ enableSecureBoot: z.boolean(), enableVtpm: z.boolean(), enableIntegrityMonitoring: z.boolean() })
+    .optional(),
   labels: labels.optional(),
   labelFingerprint: z.string(),
   startRestricted: z.boolean(),
@@ -225,7 +235,13 @@ export const operationSchema = z.object({
   selfLink: z.string(),
   /** GCE: "[Output Only] The value of `requestId` if you provided it in the request. Not present otherwise." */
   clientOperationId: z.string().optional(),
-  error: z.object({ errors: z.array(z.object({ code: z.string(), message: z.string(), errorDetails: z.array(z.unknown()).optional() })) }).optional(),
+  error: z
+    .object({
+      errors: z.array(
+        z.object({ code: z.string(), message: z.string(), errorDetails: z.array(z.unknown()).optional() }),
+      ),
+    })
+    .optional(),
   httpErrorStatusCode: z.number().optional(),
   httpErrorMessage: z.string().optional(),
 });
@@ -242,7 +258,12 @@ export const storedOperationSchema = z.object({
    * ZONE_RESOURCE_POOL_EXHAUSTED on its Operation). Set by the sandbox's fault injection only.
    */
   failure: z
-    .object({ httpStatus: z.number(), code: z.string(), message: z.string(), errorDetails: z.array(z.unknown()).optional() })
+    .object({
+      httpStatus: z.number(),
+      code: z.string(),
+      message: z.string(),
+      errorDetails: z.array(z.unknown()).optional(),
+    })
     .optional(),
   /** Milliseconds since epoch; orders operations for pruning and listing. */
   createdAtMs: z.number(),
@@ -273,7 +294,9 @@ export const projectStateSchema = z.object({
    * (`PUT .../guest-attributes/<namespace>/<key>`); read with instances.getGuestAttributes. Kept apart from
    * the instance because they are not part of its JSON on GCE.
    */
-  guestAttributes: z.record(z.string(), z.array(z.object({ namespace: z.string(), key: z.string(), value: z.string() }))).optional(),
+  guestAttributes: z
+    .record(z.string(), z.array(z.object({ namespace: z.string(), key: z.string(), value: z.string() })))
+    .optional(),
 });
 export type ProjectState = z.infer<typeof projectStateSchema>;
 
@@ -286,7 +309,15 @@ export const sandboxStateSchema = z.object({
 export type SandboxState = z.infer<typeof sandboxStateSchema>;
 
 export function emptyProject(): ProjectState {
-  return { instances: {}, disks: {}, addresses: {}, targetPools: {}, forwardingRules: {}, firewalls: {}, operations: {} };
+  return {
+    instances: {},
+    disks: {},
+    addresses: {},
+    targetPools: {},
+    forwardingRules: {},
+    firewalls: {},
+    operations: {},
+  };
 }
 
 export function emptyState(): SandboxState {

@@ -2,7 +2,18 @@
 // fsynced, then renamed over the old one, so a crash leaves either the old or the new state, never half.
 // It holds every VM's private keys (SSH host keys, the clusters' CA and etcd keys in metadata): owner-only,
 // in an owner-only folder, like any other key file.
-import { chmodSync, closeSync, fchmodSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  fchmodSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { emptyState, sandboxStateSchema, type SandboxState } from './schemas';
 
@@ -37,7 +48,12 @@ export function readStateFile(path: string): SandboxState | undefined {
   }
   const parsed = sandboxStateSchema.safeParse(JSON.parse(text));
   if (!parsed.success) {
-    throw new Error(`${path} is not a sandbox state file: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new Error(
+      `${path} is not a sandbox state file: ${parsed.error.issues
+        .slice(0, 3)
+        .map((i) => `${i.path.join('.')}: ${i.message}`)
+        .join('; ')}`,
+    );
   }
   return parsed.data;
 }

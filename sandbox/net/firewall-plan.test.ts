@@ -1,7 +1,17 @@
 // The translation of Compute firewall rules into one VM's nftables ruleset; the kernel side is tested in
 // twin-firewall.netns.test.ts.
 import { describe, expect, it } from 'vitest';
-import { appliesTo, FIREWALL_TABLE, ingressRuleset, networkKey, parseCidr, planIngress, sourceIntervals, type FirewallResource, type FirewallVm } from './firewall-plan';
+import {
+  appliesTo,
+  FIREWALL_TABLE,
+  ingressRuleset,
+  networkKey,
+  parseCidr,
+  planIngress,
+  sourceIntervals,
+  type FirewallResource,
+  type FirewallVm,
+} from './firewall-plan';
 
 const NETWORK = 'https://www.googleapis.com/compute/v1/projects/p/global/networks/default';
 const OTHER_NETWORK = 'https://www.googleapis.com/compute/v1/projects/other/global/networks/default';
@@ -34,11 +44,24 @@ const KUBE_UP = [
   rule('prod-default-internal-master', {
     sourceRanges: ['198.18.40.0/25', '198.18.40.128/25'],
     targetTags: ['prod-master'],
-    allowed: [{ IPProtocol: 'tcp', ports: ['1-2379'] }, { IPProtocol: 'tcp', ports: ['2382-65535'] }, { IPProtocol: 'udp', ports: ['1-65535'] }, { IPProtocol: 'icmp' }],
+    allowed: [
+      { IPProtocol: 'tcp', ports: ['1-2379'] },
+      { IPProtocol: 'tcp', ports: ['2382-65535'] },
+      { IPProtocol: 'udp', ports: ['1-65535'] },
+      { IPProtocol: 'icmp' },
+    ],
   }),
   rule('default-default-ssh', { sourceRanges: ['0.0.0.0/0'], allowed: [{ IPProtocol: 'tcp', ports: ['22'] }] }),
-  rule('prod-master-https', { sourceRanges: ['0.0.0.0/0'], targetTags: ['prod-master'], allowed: [{ IPProtocol: 'tcp', ports: ['443'] }] }),
-  rule('prod-master-etcd', { sourceTags: ['prod-master'], targetTags: ['prod-master'], allowed: [{ IPProtocol: 'tcp', ports: ['2380', '2381'] }] }),
+  rule('prod-master-https', {
+    sourceRanges: ['0.0.0.0/0'],
+    targetTags: ['prod-master'],
+    allowed: [{ IPProtocol: 'tcp', ports: ['443'] }],
+  }),
+  rule('prod-master-etcd', {
+    sourceTags: ['prod-master'],
+    targetTags: ['prod-master'],
+    allowed: [{ IPProtocol: 'tcp', ports: ['2380', '2381'] }],
+  }),
 ];
 
 describe('appliesTo (GCE target selection)', () => {
@@ -46,7 +69,12 @@ describe('appliesTo (GCE target selection)', () => {
     ['no targets: every instance of the network', rule('r', {}), C, true],
     ['a target tag the VM carries', rule('r', { targetTags: ['x', 'prod-master'] }), A, true],
     ['a target tag the VM lacks', rule('r', { targetTags: ['prod-master'] }), C, false],
-    ['a target service account', rule('r', { targetServiceAccounts: ['sa@p.iam.gserviceaccount.com'] }), vm('s', '198.18.40.9', [], { serviceAccounts: ['sa@p.iam.gserviceaccount.com'] }), true],
+    [
+      'a target service account',
+      rule('r', { targetServiceAccounts: ['sa@p.iam.gserviceaccount.com'] }),
+      vm('s', '198.18.40.9', [], { serviceAccounts: ['sa@p.iam.gserviceaccount.com'] }),
+      true,
+    ],
     ['another service account', rule('r', { targetServiceAccounts: ['sa@p.iam.gserviceaccount.com'] }), C, false],
     ['a disabled rule', rule('r', { disabled: true }), A, false],
     ['an EGRESS rule', rule('r', { direction: 'EGRESS' }), A, false],
@@ -71,7 +99,11 @@ describe('sourceIntervals', () => {
 
   it('ranges and tags add up; overlaps and neighbours merge', () => {
     const r = rule('r', { sourceRanges: ['10.0.0.0/8', '10.1.0.0/16', '198.18.40.3'], sourceTags: ['prod-master'] });
-    expect(sourceIntervals(r, VMS)).toEqual([parseCidr('10.0.0.0/8'), parseCidr('198.18.40.2/31'), parseCidr('198.18.40.5')]);
+    expect(sourceIntervals(r, VMS)).toEqual([
+      parseCidr('10.0.0.0/8'),
+      parseCidr('198.18.40.2/31'),
+      parseCidr('198.18.40.5'),
+    ]);
   });
 
   it('no source at all is from anywhere; a tag nobody carries is from nowhere', () => {
@@ -80,7 +112,9 @@ describe('sourceIntervals', () => {
   });
 
   it('leaves out what is not IPv4', () => {
-    expect(sourceIntervals(rule('r', { sourceRanges: ['::/0', 'nonsense', '300.1.1.1', '1.2.3.4/33'] }), VMS)).toEqual([]);
+    expect(sourceIntervals(rule('r', { sourceRanges: ['::/0', 'nonsense', '300.1.1.1', '1.2.3.4/33'] }), VMS)).toEqual(
+      [],
+    );
   });
 });
 
@@ -94,7 +128,12 @@ describe('planIngress', () => {
       rule('off', { priority: 0, disabled: true, allowed: [{ IPProtocol: 'all' }] }),
       rule('from-nobody', { priority: 0, sourceTags: ['nobody'], allowed: [{ IPProtocol: 'all' }] }),
     ];
-    expect(planIngress(rules, A, VMS).map((r) => `${r.firewall}:${r.verdict}`)).toEqual(['first:accept', 'deny:drop', 'allow:accept', 'late-allow:accept']);
+    expect(planIngress(rules, A, VMS).map((r) => `${r.firewall}:${r.verdict}`)).toEqual([
+      'first:accept',
+      'deny:drop',
+      'allow:accept',
+      'late-allow:accept',
+    ]);
   });
 
   it('one nftables rule per allowed entry; ports only for tcp, udp and sctp; ranges merged', () => {
@@ -152,8 +191,13 @@ describe('ingressRuleset', () => {
   });
 
   it('renders a range that is no single CIDR as the fewest CIDRs, and several ports as a set', () => {
-    const r = rule('r', { sourceRanges: ['10.0.0.1', '10.0.0.2/31', '10.0.0.4/30'], allowed: [{ IPProtocol: 'udp', ports: ['53', '123'] }] });
-    expect(ingressRuleset([r], A, VMS)).toMatch(/ip saddr \{ 10\.0\.0\.1, 10\.0\.0\.2\/31, 10\.0\.0\.4\/30 \} udp dport \{ 53, 123 \} accept/);
+    const r = rule('r', {
+      sourceRanges: ['10.0.0.1', '10.0.0.2/31', '10.0.0.4/30'],
+      allowed: [{ IPProtocol: 'udp', ports: ['53', '123'] }],
+    });
+    expect(ingressRuleset([r], A, VMS)).toMatch(
+      /ip saddr \{ 10\.0\.0\.1, 10\.0\.0\.2\/31, 10\.0\.0\.4\/30 \} udp dport \{ 53, 123 \} accept/,
+    );
   });
 
   it('a deny renders as drop, and `all` matches every protocol', () => {

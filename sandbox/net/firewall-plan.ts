@@ -92,17 +92,27 @@ export function sourceIntervals(rule: FirewallResource, vms: readonly FirewallVm
   const network = networkKey(rule.network);
   for (const vm of vms) {
     if (networkKey(vm.network) !== network) continue;
-    if (vm.tags.some((t) => tags.includes(t)) || vm.serviceAccounts.some((a) => accounts.includes(a))) cidrs.push(vm.ip);
+    if (vm.tags.some((t) => tags.includes(t)) || vm.serviceAccounts.some((a) => accounts.includes(a)))
+      cidrs.push(vm.ip);
   }
   return mergeIntervals(cidrs.map(parseCidr).filter((i): i is Interval => i !== undefined));
 }
 
 /** The ingress rules of `vm` in evaluation order (priority, then deny before allow, then name). */
-export function planIngress(rules: readonly FirewallResource[], vm: FirewallVm, vms: readonly FirewallVm[]): IngressRule[] {
+export function planIngress(
+  rules: readonly FirewallResource[],
+  vm: FirewallVm,
+  vms: readonly FirewallVm[],
+): IngressRule[] {
   const ordered = rules
     .filter((r) => appliesTo(r, vm))
     .map((r) => ({ r, deny: (r.denied?.length ?? 0) > 0 }))
-    .sort((a, b) => a.r.priority - b.r.priority || Number(b.deny) - Number(a.deny) || (a.r.name < b.r.name ? -1 : a.r.name > b.r.name ? 1 : 0));
+    .sort(
+      (a, b) =>
+        a.r.priority - b.r.priority ||
+        Number(b.deny) - Number(a.deny) ||
+        (a.r.name < b.r.name ? -1 : a.r.name > b.r.name ? 1 : 0),
+    );
   const out: IngressRule[] = [];
   for (const { r, deny } of ordered) {
     const sources = sourceIntervals(r, vms);
@@ -111,7 +121,10 @@ export function planIngress(rules: readonly FirewallResource[], vm: FirewallVm, 
     for (const entry of (deny ? r.denied : r.allowed) ?? []) {
       const protocol = nftProtocol(entry.IPProtocol);
       if (protocol === null) continue;
-      const ports = protocol !== undefined && PORT_PROTOCOLS.has(protocol) ? mergeIntervals((entry.ports ?? []).map(parsePortRange).filter((p): p is Interval => p !== undefined)) : [];
+      const ports =
+        protocol !== undefined && PORT_PROTOCOLS.has(protocol)
+          ? mergeIntervals((entry.ports ?? []).map(parsePortRange).filter((p): p is Interval => p !== undefined))
+          : [];
       out.push({ firewall: r.name, priority: r.priority, verdict: deny ? 'drop' : 'accept', sources, protocol, ports });
     }
   }
@@ -144,7 +157,10 @@ export function ingressRuleset(rules: readonly FirewallResource[], vm: FirewallV
 function renderRule(rule: IngressRule): string {
   const parts = [`ip saddr ${renderSet(rule.sources.flatMap(intervalToCidrs))}`];
   if (rule.protocol !== undefined) {
-    if (rule.ports.length > 0) parts.push(`${rule.protocol} dport ${renderSet(rule.ports.map(([lo, hi]) => (lo === hi ? String(lo) : `${lo}-${hi}`)))}`);
+    if (rule.ports.length > 0)
+      parts.push(
+        `${rule.protocol} dport ${renderSet(rule.ports.map(([lo, hi]) => (lo === hi ? String(lo) : `${lo}-${hi}`)))}`,
+      );
     else parts.push(`meta l4proto ${rule.protocol}`);
   }
   parts.push(rule.verdict, `comment "${rule.firewall} (priority ${rule.priority})"`);
@@ -156,7 +172,15 @@ function renderSet(items: readonly string[]): string {
 }
 
 const PORT_PROTOCOLS = new Set(['tcp', 'udp', 'sctp']);
-const NAMED_PROTOCOLS: Record<string, string> = { tcp: 'tcp', udp: 'udp', icmp: 'icmp', esp: 'esp', ah: 'ah', sctp: 'sctp', ipip: '4' };
+const NAMED_PROTOCOLS: Record<string, string> = {
+  tcp: 'tcp',
+  udp: 'udp',
+  icmp: 'icmp',
+  esp: 'esp',
+  ah: 'ah',
+  sctp: 'sctp',
+  ipip: '4',
+};
 
 /** nftables' protocol for GCE's IPProtocol: undefined for `all`, null for something unknown (left out). */
 function nftProtocol(ipProtocol: string): string | undefined | null {

@@ -9,7 +9,9 @@ export class IpCommandError extends Error {
     readonly exitCode: number | null,
     readonly stderr: string,
   ) {
-    super(`\`ip ${args.join(' ')}\` failed (${exitCode === null ? 'killed' : `exit ${exitCode}`}): ${stderr.trim() || '(no stderr)'}`);
+    super(
+      `\`ip ${args.join(' ')}\` failed (${exitCode === null ? 'killed' : `exit ${exitCode}`}): ${stderr.trim() || '(no stderr)'}`,
+    );
     this.name = 'IpCommandError';
   }
 }
@@ -53,12 +55,16 @@ export async function runIpIgnoringAbsent(args: readonly string[]): Promise<void
   }
 }
 
-const ABSENT = /Cannot find device|No such file or directory|No such process|does not exist|Cannot assign requested address|not found/i;
+const ABSENT =
+  /Cannot find device|No such file or directory|No such process|does not exist|Cannot assign requested address|not found/i;
 
 const netnsList = z.array(z.object({ name: z.string() }));
 const linkList = z.array(z.object({ ifname: z.string() }));
 const addrList = z.array(
-  z.object({ ifname: z.string(), addr_info: z.array(z.object({ family: z.string(), local: z.string(), prefixlen: z.number() })).default([]) }),
+  z.object({
+    ifname: z.string(),
+    addr_info: z.array(z.object({ family: z.string(), local: z.string(), prefixlen: z.number() })).default([]),
+  }),
 );
 const ruleList = z.array(z.object({ priority: z.number() }));
 const routeList = z.array(z.object({ dst: z.string(), type: z.string().optional() }));
@@ -77,7 +83,11 @@ export async function listLinks(): Promise<string[]> {
 export async function listIpv4Addresses(): Promise<{ ifname: string; ip: string; prefixLength: number }[]> {
   return addrList
     .parse(json(await runIp(['-j', '-4', 'addr', 'show'])))
-    .flatMap((l) => l.addr_info.filter((a) => a.family === 'inet').map((a) => ({ ifname: l.ifname, ip: a.local, prefixLength: a.prefixlen })));
+    .flatMap((l) =>
+      l.addr_info
+        .filter((a) => a.family === 'inet')
+        .map((a) => ({ ifname: l.ifname, ip: a.local, prefixLength: a.prefixlen })),
+    );
 }
 
 export async function listRulePriorities(): Promise<number[]> {
@@ -85,7 +95,9 @@ export async function listRulePriorities(): Promise<number[]> {
 }
 
 export async function listRoutes(): Promise<{ dst: string; type: string }[]> {
-  return routeList.parse(json(await runIp(['-j', '-4', 'route', 'show', 'table', 'main']))).map((r) => ({ dst: r.dst, type: r.type ?? 'unicast' }));
+  return routeList
+    .parse(json(await runIp(['-j', '-4', 'route', 'show', 'table', 'main'])))
+    .map((r) => ({ dst: r.dst, type: r.type ?? 'unicast' }));
 }
 
 /** Process ids inside a namespace (`ip netns pids`); none when the namespace is gone. */

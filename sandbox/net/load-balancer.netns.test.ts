@@ -36,7 +36,9 @@ require('node:net').createServer((s) => { s.on('error', () => s.destroy()); s.en
   .listen(Number(port), () => console.log('listening'));`;
 
 async function startServerIn(ns: string, name: string): Promise<ChildProcess> {
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', SERVER_SOURCE, name, String(PORT)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', SERVER_SOURCE, name, String(PORT)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   await new Promise<void>((resolve, reject) => {
     let err = '';
     child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
@@ -102,7 +104,9 @@ function ask(ip: string, port = PORT): Promise<Answer> {
       data += d.toString();
     });
     s.on('end', () => resolve(data === '' ? 'closed' : data));
-    s.on('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED' ? 'refused' : data === '' ? `error ${err.code ?? err.message}` : data));
+    s.on('error', (err: NodeJS.ErrnoException) =>
+      resolve(err.code === 'ECONNREFUSED' ? 'refused' : data === '' ? `error ${err.code ?? err.message}` : data),
+    );
   });
 }
 
@@ -127,7 +131,6 @@ async function eventually<T>(read: () => Promise<T>, check: (v: T) => boolean, t
     await new Promise((r) => setTimeout(r, 25));
   }
 }
-
 
 let dataDir: string;
 let vmHost: NamespacedTcpVmHost;
@@ -159,7 +162,9 @@ const { api, mutate } = emulatorRest(() => emulator.url, PROJECT);
 
 const instanceSchema = z.object({
   status: z.string(),
-  networkInterfaces: z.array(z.object({ networkIP: z.string(), accessConfigs: z.array(z.object({ natIP: z.string().optional() })) })),
+  networkInterfaces: z.array(
+    z.object({ networkIP: z.string(), accessConfigs: z.array(z.object({ natIP: z.string().optional() })) }),
+  ),
 });
 
 async function instance(zone: string, name: string) {
@@ -175,7 +180,8 @@ function insertInstance(zone: string, name: string, external: boolean): Promise<
   });
 }
 
-const link = (zone: string, name: string) => `https://www.googleapis.com/compute/v1/projects/${PROJECT}/zones/${zone}/instances/${name}`;
+const link = (zone: string, name: string) =>
+  `https://www.googleapis.com/compute/v1/projects/${PROJECT}/zones/${zone}/instances/${name}`;
 let lbIp: string;
 
 beforeAll(async () => {
@@ -190,7 +196,10 @@ beforeAll(async () => {
     mutate('POST', `regions/${REGION}/addresses`, { name: 'lb-ip' }),
   ]);
   lbIp = z.object({ address: z.string() }).parse(await api('GET', `regions/${REGION}/addresses/lb-ip`)).address;
-  await mutate('POST', `regions/${REGION}/targetPools`, { name: 'lb-pool', instances: [link(`${REGION}-b`, 'lb-a'), link(`${REGION}-c`, 'lb-b')] });
+  await mutate('POST', `regions/${REGION}/targetPools`, {
+    name: 'lb-pool',
+    instances: [link(`${REGION}-b`, 'lb-a'), link(`${REGION}-c`, 'lb-b')],
+  });
 });
 
 afterAll(async () => {
@@ -213,7 +222,10 @@ describe('forwarding rule', () => {
     expect(NOT_FORWARDING).toContain(await ask(lbIp));
     await new Promise((r) => setTimeout(r, LB_DELAY_MS / 2));
     expect(NOT_FORWARDING).toContain(await ask(lbIp));
-    const first = await eventually(() => ask(lbIp), (a) => a === 'lb-a' || a === 'lb-b');
+    const first = await eventually(
+      () => ask(lbIp),
+      (a) => a === 'lb-a' || a === 'lb-b',
+    );
     expect(['lb-a', 'lb-b']).toContain(first);
     expect(Date.now() - done).toBeGreaterThanOrEqual(LB_DELAY_MS - 10);
     // Both healthy members take connections.
@@ -222,22 +234,60 @@ describe('forwarding rule', () => {
 
   it('sends connections only to members that accept on the port, and to RUNNING ones', async () => {
     await vmHost.shutdown('lb-b');
-    expect(await eventually(() => askMany(lbIp), (s) => s.size === 1)).toEqual(new Set(['lb-a']));
-    await vmHost.boot({ ...emptySpec, name: 'lb-b', internalIp: (await instance(`${REGION}-c`, 'lb-b')).networkInterfaces[0]?.networkIP ?? '' });
-    expect(await eventually(() => askMany(lbIp), (s) => s.size === 2)).toEqual(new Set(['lb-a', 'lb-b']));
+    expect(
+      await eventually(
+        () => askMany(lbIp),
+        (s) => s.size === 1,
+      ),
+    ).toEqual(new Set(['lb-a']));
+    await vmHost.boot({
+      ...emptySpec,
+      name: 'lb-b',
+      internalIp: (await instance(`${REGION}-c`, 'lb-b')).networkInterfaces[0]?.networkIP ?? '',
+    });
+    expect(
+      await eventually(
+        () => askMany(lbIp),
+        (s) => s.size === 2,
+      ),
+    ).toEqual(new Set(['lb-a', 'lb-b']));
 
     await mutate('POST', `zones/${REGION}-b/instances/lb-a/stop`);
-    expect(await eventually(() => askMany(lbIp), (s) => s.size === 1 && s.has('lb-b'))).toEqual(new Set(['lb-b']));
+    expect(
+      await eventually(
+        () => askMany(lbIp),
+        (s) => s.size === 1 && s.has('lb-b'),
+      ),
+    ).toEqual(new Set(['lb-b']));
   });
 
   it('follows pool membership at the next health round; with no healthy member it accepts and closes', async () => {
-    await mutate('POST', `regions/${REGION}/targetPools/lb-pool/removeInstance`, { instances: [{ instance: link(`${REGION}-c`, 'lb-b') }] });
+    await mutate('POST', `regions/${REGION}/targetPools/lb-pool/removeInstance`, {
+      instances: [{ instance: link(`${REGION}-c`, 'lb-b') }],
+    });
     // lb-a is stopped and lb-b out of the pool: nobody is healthy.
-    expect(await eventually(() => askMany(lbIp, 4), (s) => s.size === 1 && s.has('closed'))).toEqual(new Set(['closed']));
+    expect(
+      await eventually(
+        () => askMany(lbIp, 4),
+        (s) => s.size === 1 && s.has('closed'),
+      ),
+    ).toEqual(new Set(['closed']));
     await mutate('POST', `zones/${REGION}-b/instances/lb-a/start`);
-    expect(await eventually(() => askMany(lbIp), (s) => s.size === 1 && s.has('lb-a'))).toEqual(new Set(['lb-a']));
-    await mutate('POST', `regions/${REGION}/targetPools/lb-pool/addInstance`, { instances: [{ instance: link(`${REGION}-c`, 'lb-b') }] });
-    expect(await eventually(() => askMany(lbIp), (s) => s.size === 2)).toEqual(new Set(['lb-a', 'lb-b']));
+    expect(
+      await eventually(
+        () => askMany(lbIp),
+        (s) => s.size === 1 && s.has('lb-a'),
+      ),
+    ).toEqual(new Set(['lb-a']));
+    await mutate('POST', `regions/${REGION}/targetPools/lb-pool/addInstance`, {
+      instances: [{ instance: link(`${REGION}-c`, 'lb-b') }],
+    });
+    expect(
+      await eventually(
+        () => askMany(lbIp),
+        (s) => s.size === 2,
+      ),
+    ).toEqual(new Set(['lb-a', 'lb-b']));
   });
 
   it('forwards again at once after a restart of the sandbox on the same data directory', async () => {
@@ -247,7 +297,13 @@ describe('forwarding rule', () => {
     emulator = await start(60_000);
     const t0 = Date.now();
     // At once: as soon as the forwarder has put the address back on the bridge (an `ip` call), not after 60 s.
-    expect(await eventually(() => ask(lbIp), (a) => /^lb-[ab]$/.test(a), 1_000)).toMatch(/^lb-[ab]$/);
+    expect(
+      await eventually(
+        () => ask(lbIp),
+        (a) => /^lb-[ab]$/.test(a),
+        1_000,
+      ),
+    ).toMatch(/^lb-[ab]$/);
     expect(Date.now() - t0).toBeLessThan(1_000);
   });
 
@@ -277,7 +333,12 @@ describe('forwarding rule', () => {
     emulator = await start(LB_DELAY_MS);
     const restarted = Date.now();
     expect(NOT_FORWARDING).toContain(await ask(lbIp));
-    expect(await eventually(() => ask(lbIp), (a) => !NOT_FORWARDING.includes(a))).toMatch(/^lb-[ab]$/);
+    expect(
+      await eventually(
+        () => ask(lbIp),
+        (a) => !NOT_FORWARDING.includes(a),
+      ),
+    ).toMatch(/^lb-[ab]$/);
     expect(Date.now() - restarted).toBeGreaterThanOrEqual(LB_DELAY_MS - 50);
   });
 
@@ -295,12 +356,25 @@ describe('forwarding rule', () => {
     expect(NOT_FORWARDING).toContain(await ask(lbIp));
     emulator.markSeedComplete();
     const t0 = Date.now();
-    expect(await eventually(() => ask(lbIp), (a) => /^lb-[ab]$/.test(a), 1_000)).toMatch(/^lb-[ab]$/);
+    expect(
+      await eventually(
+        () => ask(lbIp),
+        (a) => /^lb-[ab]$/.test(a),
+        1_000,
+      ),
+    ).toMatch(/^lb-[ab]$/);
     expect(Date.now() - t0).toBeLessThan(1_000);
   });
 });
 
-const emptySpec: VmSpec = { project: PROJECT, zone: `${REGION}-c`, name: '', internalIp: '', diskDir: '', metadataUrl: '' };
+const emptySpec: VmSpec = {
+  project: PROJECT,
+  zone: `${REGION}-c`,
+  name: '',
+  internalIp: '',
+  diskDir: '',
+  metadataUrl: '',
+};
 
 describe('external IP of an instance', () => {
   const zone = `${REGION}-d`;
@@ -309,23 +383,47 @@ describe('external IP of an instance', () => {
   it('forwards while the instance is RUNNING and holds the access config', async () => {
     const ip = await natIp();
     expect(twinEphemeralExternalPool(NET)).toContain(ip);
-    expect(await eventually(() => ask(ip), (a) => a === 'lb-nat')).toBe('lb-nat');
+    expect(
+      await eventually(
+        () => ask(ip),
+        (a) => a === 'lb-nat',
+      ),
+    ).toBe('lb-nat');
 
-    await mutate('POST', `zones/${zone}/instances/lb-nat/deleteAccessConfig?networkInterface=nic0&accessConfig=external-nat`);
+    await mutate(
+      'POST',
+      `zones/${zone}/instances/lb-nat/deleteAccessConfig?networkInterface=nic0&accessConfig=external-nat`,
+    );
     expect(NOT_FORWARDING).toContain(await ask(ip));
 
     // A static address as natIP, the way kube-up gives a single master the cluster's IP.
     await mutate('POST', `regions/${REGION}/addresses`, { name: 'lb-nat-ip' });
-    const staticIp = z.object({ address: z.string() }).parse(await api('GET', `regions/${REGION}/addresses/lb-nat-ip`)).address;
+    const staticIp = z
+      .object({ address: z.string() })
+      .parse(await api('GET', `regions/${REGION}/addresses/lb-nat-ip`)).address;
     expect(twinStaticExternalPool(NET)).toContain(staticIp);
-    await mutate('POST', `zones/${zone}/instances/lb-nat/addAccessConfig?networkInterface=nic0`, { name: 'external-nat', natIP: staticIp });
+    await mutate('POST', `zones/${zone}/instances/lb-nat/addAccessConfig?networkInterface=nic0`, {
+      name: 'external-nat',
+      natIP: staticIp,
+    });
     // The NAT is set up as the operation ends (its listener binds a moment later on a loaded machine).
-    expect(await eventually(() => ask(staticIp), (a) => a === 'lb-nat', 2_000)).toBe('lb-nat');
+    expect(
+      await eventually(
+        () => ask(staticIp),
+        (a) => a === 'lb-nat',
+        2_000,
+      ),
+    ).toBe('lb-nat');
 
     await mutate('POST', `zones/${zone}/instances/lb-nat/stop`);
     expect(NOT_FORWARDING).toContain(await ask(staticIp));
     await mutate('POST', `zones/${zone}/instances/lb-nat/start`);
-    expect(await eventually(() => ask(staticIp), (a) => a === 'lb-nat')).toBe('lb-nat');
+    expect(
+      await eventually(
+        () => ask(staticIp),
+        (a) => a === 'lb-nat',
+      ),
+    ).toBe('lb-nat');
   });
 });
 
@@ -338,14 +436,27 @@ describe('TcpForwarder', () => {
     });
     await new Promise<void>((resolve) => blocker.listen(PORT, ip, () => resolve()));
     const logs: string[] = [];
-    const forwarder = new TcpForwarder(ip, PORT, () => Promise.resolve(undefined), (m) => logs.push(m));
+    const forwarder = new TcpForwarder(
+      ip,
+      PORT,
+      () => Promise.resolve(undefined),
+      (m) => logs.push(m),
+    );
     forwarder.ensureListening();
-    await eventually(() => Promise.resolve(logs.length), (n) => n > 0);
+    await eventually(
+      () => Promise.resolve(logs.length),
+      (n) => n > 0,
+    );
     expect(forwarder.listening).toBe(false);
     expect(logs.join('\n')).toMatch(/EADDRINUSE/);
     await new Promise<void>((resolve) => blocker.close(() => resolve()));
     forwarder.ensureListening();
-    expect(await eventually(() => Promise.resolve(forwarder.listening), (l) => l)).toBe(true);
+    expect(
+      await eventually(
+        () => Promise.resolve(forwarder.listening),
+        (l) => l,
+      ),
+    ).toBe(true);
     // No backend: accepted and closed.
     expect(await ask(ip)).toBe('closed');
     forwarder.close();

@@ -3,7 +3,10 @@
 // reachable from Node, so the sandbox watches its parent pid and stops itself when it changes.
 
 /** Calls `onParentDeath` once when this process's parent changes; returns a function that stops the watch. */
-export function watchParentDeath(onParentDeath: (formerParent: number) => void, opts: { intervalMs?: number; ppid?: () => number } = {}): () => void {
+export function watchParentDeath(
+  onParentDeath: (formerParent: number) => void,
+  opts: { intervalMs?: number; ppid?: () => number } = {},
+): () => void {
   const ppid = opts.ppid ?? (() => process.ppid);
   const first = ppid();
   // Started by init itself (a detached service): there is no parent whose death could be seen.

@@ -118,7 +118,9 @@ export class SandboxNetwork {
         const [ip = '', port = '0'] = addr.split(/:(?=\d+$)/);
         forwarder = new TcpForwarder(ip, Number(port), () => this.pick(addr), this.opts.log);
         this.forwarders.set(addr, forwarder);
-        this.opts.log(`lb: ${addr} forwarding to ${route.kind === 'nat' ? `${route.backend.host}:${route.backend.port}` : `the target pool of ${route.ruleKey.split('/').pop() ?? ''}`}`);
+        this.opts.log(
+          `lb: ${addr} forwarding to ${route.kind === 'nat' ? `${route.backend.host}:${route.backend.port}` : `the target pool of ${route.ruleKey.split('/').pop() ?? ''}`}`,
+        );
       }
       this.listenWhenAddressed(forwarder);
     }
@@ -158,7 +160,11 @@ export class SandboxNetwork {
         this.addressed.add(forwarder.ip);
         forwarder.ensureListening();
       })
-      .catch((err: unknown) => this.opts.log(`lb: cannot put ${forwarder.ip} on the host: ${err instanceof Error ? err.message : String(err)}; retrying`))
+      .catch((err: unknown) =>
+        this.opts.log(
+          `lb: cannot put ${forwarder.ip} on the host: ${err instanceof Error ? err.message : String(err)}; retrying`,
+        ),
+      )
       .finally(() => this.adding.delete(forwarder.ip));
   }
 
@@ -167,7 +173,11 @@ export class SandboxNetwork {
     if (!addresses || !this.addressed.has(ip)) return;
     if ([...this.forwarders.values()].some((f) => f.ip === ip)) return;
     this.addressed.delete(ip);
-    addresses.remove(ip).catch((err: unknown) => this.opts.log(`lb: cannot take ${ip} off the host: ${err instanceof Error ? err.message : String(err)}`));
+    addresses
+      .remove(ip)
+      .catch((err: unknown) =>
+        this.opts.log(`lb: cannot take ${ip} off the host: ${err instanceof Error ? err.message : String(err)}`),
+      );
   }
 
   close(): void {
@@ -193,12 +203,18 @@ export class SandboxNetwork {
     const host = h.healthy[h.next % h.healthy.length];
     h.next = (h.next + 1) % Number.MAX_SAFE_INTEGER;
     if (host === undefined) return undefined;
-    return { host, port: route.port, ...(this.opts.backendLocalAddress ? { localAddress: this.opts.backendLocalAddress } : {}) };
+    return {
+      host,
+      port: route.port,
+      ...(this.opts.backendLocalAddress ? { localAddress: this.opts.backendLocalAddress } : {}),
+    };
   }
 
   private async probeRule(name: string, h: RuleHealth, members: string[]): Promise<void> {
     const timeout = Math.max(100, Math.min(this.healthIntervalMs, 1_000));
-    const results = await Promise.all(members.map((ip) => probeTcp(ip, h.port, timeout, this.opts.backendLocalAddress)));
+    const results = await Promise.all(
+      members.map((ip) => probeTcp(ip, h.port, timeout, this.opts.backendLocalAddress)),
+    );
     const healthy = members.filter((_, i) => results[i] === true);
     const before = h.healthy.join(', ');
     h.healthy = healthy;

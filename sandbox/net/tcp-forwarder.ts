@@ -82,7 +82,12 @@ export class TcpForwarder {
           client.destroy();
           return;
         }
-        const upstream = connect({ host: backend.host, port: backend.port, allowHalfOpen: true, ...(backend.localAddress ? { localAddress: backend.localAddress } : {}) });
+        const upstream = connect({
+          host: backend.host,
+          port: backend.port,
+          allowHalfOpen: true,
+          ...(backend.localAddress ? { localAddress: backend.localAddress } : {}),
+        });
         this.track(upstream);
         upstream.setTimeout(CONNECT_TIMEOUT_MS, () => upstream.destroy());
         upstream.once('connect', () => {

@@ -12,12 +12,19 @@ const watchParent = process.argv[3] === 'watch-parent';
 
 const twin = new TwinNetwork({ net, log: (m) => process.stderr.write(`[fixture] ${m}\n`) });
 await twin.prepare();
-const { ns } = await twin.addVm({ key: 'crash-vm', internalIp: twinRegionSubnet(net, 1).hosts[0] ?? '', zone: 'europe-west1-b' });
+const { ns } = await twin.addVm({
+  key: 'crash-vm',
+  internalIp: twinRegionSubnet(net, 1).hosts[0] ?? '',
+  zone: 'europe-west1-b',
+});
 const sleeper = spawn('ip', ['netns', 'exec', ns, 'sleep', '600'], { stdio: 'ignore' });
 if (watchParent) {
-  watchParentDeath(() => {
-    void twin.teardown().finally(() => process.exit(0));
-  }, { intervalMs: 100 });
+  watchParentDeath(
+    () => {
+      void twin.teardown().finally(() => process.exit(0));
+    },
+    { intervalMs: 100 },
+  );
 }
 process.stdout.write(`ready ${ns} ${sleeper.pid ?? 0}\n`);
 setInterval(() => undefined, 60_000);

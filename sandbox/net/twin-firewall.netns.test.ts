@@ -50,7 +50,11 @@ class FirewalledTcpVmHost implements VmHost {
     if (this.servers.has(spec.name)) return;
     const { ns } = await twin.addVm({ key: spec.name, internalIp: spec.internalIp, zone: spec.zone });
     this.namespaces.set(spec.name, ns);
-    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', SERVER_SOURCE, spec.name, ...PORTS.map(String)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      'ip',
+      ['netns', 'exec', ns, process.execPath, '-e', SERVER_SOURCE, spec.name, ...PORTS.map(String)],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     await new Promise<void>((resolve, reject) => {
       let err = '';
       child.stderr.on('data', (d: Buffer) => (err += d.toString()));
@@ -122,12 +126,22 @@ const KUBE_UP_RULES = [
   {
     name: 'fw-default-internal-master',
     sourceRanges: [twinInternalRange(NET)],
-    allowed: [{ IPProtocol: 'tcp', ports: ['1-2379'] }, { IPProtocol: 'tcp', ports: ['2382-65535'] }, { IPProtocol: 'udp', ports: ['1-65535'] }, { IPProtocol: 'icmp' }],
+    allowed: [
+      { IPProtocol: 'tcp', ports: ['1-2379'] },
+      { IPProtocol: 'tcp', ports: ['2382-65535'] },
+      { IPProtocol: 'udp', ports: ['1-65535'] },
+      { IPProtocol: 'icmp' },
+    ],
     targetTags: [MASTER],
   },
   { name: 'default-default-ssh', sourceRanges: ['0.0.0.0/0'], allowed: [{ IPProtocol: 'tcp', ports: ['22'] }] },
   { name: `${MASTER}-https`, targetTags: [MASTER], allowed: [{ IPProtocol: 'tcp', ports: ['443'] }] },
-  { name: `${MASTER}-etcd`, sourceTags: [MASTER], targetTags: [MASTER], allowed: [{ IPProtocol: 'tcp', ports: ['2380', '2381'] }] },
+  {
+    name: `${MASTER}-etcd`,
+    sourceTags: [MASTER],
+    targetTags: [MASTER],
+    allowed: [{ IPProtocol: 'tcp', ports: ['2380', '2381'] }],
+  },
 ];
 
 beforeAll(async () => {
@@ -154,7 +168,8 @@ beforeAll(async () => {
     },
   });
   hostServer = await startHostServer(twin.metadataIp, HOST_PORT, 'metadata');
-  for (const rule of KUBE_UP_RULES) await mutate('POST', 'global/firewalls', { network: 'global/networks/default', ...rule });
+  for (const rule of KUBE_UP_RULES)
+    await mutate('POST', 'global/firewalls', { network: 'global/networks/default', ...rule });
   await Promise.all(
     Object.values(VMS).map((vm) =>
       mutate('POST', `zones/${vm.zone}/instances`, {
@@ -167,10 +182,13 @@ beforeAll(async () => {
     ),
   );
   for (const [key, vm] of Object.entries(VMS) as [VmName, (typeof VMS)[VmName]][]) {
-    ip[key] = instanceSchema.parse(await api('GET', `zones/${vm.zone}/instances/${vm.name}`)).networkInterfaces[0]?.networkIP ?? '';
+    ip[key] =
+      instanceSchema.parse(await api('GET', `zones/${vm.zone}/instances/${vm.name}`)).networkInterfaces[0]?.networkIP ??
+      '';
   }
   // Every VM booted (its sshd stand-in answers).
-  for (const vm of Object.keys(VMS) as VmName[]) expect(await eventually(() => fromHost(vm, 22), `${VMS[vm].name}:22`)).toBe(`${VMS[vm].name}:22`);
+  for (const vm of Object.keys(VMS) as VmName[])
+    expect(await eventually(() => fromHost(vm, 22), `${VMS[vm].name}:22`)).toBe(`${VMS[vm].name}:22`);
 }, 60_000);
 
 afterAll(async () => {
@@ -183,26 +201,60 @@ afterAll(async () => {
 
 describe("kube-up's firewall rules, enforced in the VMs", () => {
   it('from the host: a master answers on 22 and 443; its etcd peer ports 2380 and 2381 are dropped (time-out)', async () => {
-    const got = await Promise.all([fromHost('a', 22), fromHost('a', 443), fromHost('a', 2380), fromHost('a', 2381), fromHost('b', 2380), fromHost('b', 2381)]);
+    const got = await Promise.all([
+      fromHost('a', 22),
+      fromHost('a', 443),
+      fromHost('a', 2380),
+      fromHost('a', 2381),
+      fromHost('b', 2380),
+      fromHost('b', 2381),
+    ]);
     expect(got).toEqual([`${MASTER}-aaa:22`, `${MASTER}-aaa:443`, 'timeout', 'timeout', 'timeout', 'timeout']);
   });
 
   it('from the host: a VM without the master tag answers on 22 only (no rule opens 443 or anything else to it)', async () => {
-    expect(await Promise.all([fromHost('plain', 22), fromHost('plain', 443), fromHost('plain', 2380)])).toEqual(['fw-plain:22', 'timeout', 'timeout']);
+    expect(await Promise.all([fromHost('plain', 22), fromHost('plain', 443), fromHost('plain', 2380)])).toEqual([
+      'fw-plain:22',
+      'timeout',
+      'timeout',
+    ]);
   });
 
   it('a master reaches the other masters on 2380 and 2381 (source tag); a VM without the tag does not, but reaches 22 and 443', async () => {
-    const got = await Promise.all([fromVm('b', 'a', 2380), fromVm('a', 'b', 2381), fromVm('plain', 'a', 2380), fromVm('plain', 'b', 2381), fromVm('plain', 'a', 22), fromVm('plain', 'a', 443)]);
-    expect(got).toEqual([`${MASTER}-aaa:2380`, `${MASTER}-bbb:2381`, 'timeout', 'timeout', `${MASTER}-aaa:22`, `${MASTER}-aaa:443`]);
+    const got = await Promise.all([
+      fromVm('b', 'a', 2380),
+      fromVm('a', 'b', 2381),
+      fromVm('plain', 'a', 2380),
+      fromVm('plain', 'b', 2381),
+      fromVm('plain', 'a', 22),
+      fromVm('plain', 'a', 443),
+    ]);
+    expect(got).toEqual([
+      `${MASTER}-aaa:2380`,
+      `${MASTER}-bbb:2381`,
+      'timeout',
+      'timeout',
+      `${MASTER}-aaa:22`,
+      `${MASTER}-aaa:443`,
+    ]);
   });
 
   it("the load balancer's address (its health checks and connections) reaches 443 through `-https`, and forwards the static IP", async () => {
     expect(await fromHost('a', 443, twin.loadBalancerIp)).toBe(`${MASTER}-aaa:443`);
     await mutate('POST', `regions/${REGION}/addresses`, { name: `${MASTER}-ip` });
-    const lbIp = z.object({ address: z.string() }).parse(await api('GET', `regions/${REGION}/addresses/${MASTER}-ip`)).address;
-    const link = (vm: VmName) => `https://www.googleapis.com/compute/v1/projects/${PROJECT}/zones/${VMS[vm].zone}/instances/${VMS[vm].name}`;
+    const lbIp = z
+      .object({ address: z.string() })
+      .parse(await api('GET', `regions/${REGION}/addresses/${MASTER}-ip`)).address;
+    const link = (vm: VmName) =>
+      `https://www.googleapis.com/compute/v1/projects/${PROJECT}/zones/${VMS[vm].zone}/instances/${VMS[vm].name}`;
     await mutate('POST', `regions/${REGION}/targetPools`, { name: MASTER, instances: [link('a'), link('b')] });
-    await mutate('POST', `regions/${REGION}/forwardingRules`, { name: MASTER, IPAddress: lbIp, IPProtocol: 'TCP', portRange: '443-443', target: `regions/${REGION}/targetPools/${MASTER}` });
+    await mutate('POST', `regions/${REGION}/forwardingRules`, {
+      name: MASTER,
+      IPAddress: lbIp,
+      IPProtocol: 'TCP',
+      portRange: '443-443',
+      target: `regions/${REGION}/targetPools/${MASTER}`,
+    });
     const viaLb = async () => outcome(await probeFromHost(lbIp, 443, PROBE_S * 1000));
     // Propagation (100 ms here) and a first health round, then one of the two masters answers.
     const deadline = Date.now() + 8_000;
@@ -215,11 +267,13 @@ describe("kube-up's firewall rules, enforced in the VMs", () => {
   });
 
   it("lets a VM reach its own ports over loopback and anything outside (implied allow egress: the metadata server's host address)", async () => {
-    expect(await Promise.all([fromVm('plain', '127.0.0.1', 2380), fromVm('a', ip.a, 2381), fromVm('plain', twin.metadataIp, HOST_PORT)])).toEqual([
-      'fw-plain:2380',
-      `${MASTER}-aaa:2381`,
-      'metadata',
-    ]);
+    expect(
+      await Promise.all([
+        fromVm('plain', '127.0.0.1', 2380),
+        fromVm('a', ip.a, 2381),
+        fromVm('plain', twin.metadataIp, HOST_PORT),
+      ]),
+    ).toEqual(['fw-plain:2380', `${MASTER}-aaa:2381`, 'metadata']);
   });
 
   it('loads in each VM exactly the ruleset the plan renders for its instance, as one nftables table', async () => {
@@ -240,7 +294,9 @@ describe('changes at runtime', () => {
     await mutate('PATCH', `global/firewalls/${MASTER}-etcd`, { allowed: [{ IPProtocol: 'tcp', ports: ['2380'] }] });
     expect(await eventually(() => fromVm('b', 'a', 2381), 'timeout')).toBe('timeout');
     expect(await fromVm('b', 'a', 2380)).toBe(`${MASTER}-aaa:2380`);
-    await mutate('PATCH', `global/firewalls/${MASTER}-etcd`, { allowed: [{ IPProtocol: 'tcp', ports: ['2380', '2381'] }] });
+    await mutate('PATCH', `global/firewalls/${MASTER}-etcd`, {
+      allowed: [{ IPProtocol: 'tcp', ports: ['2380', '2381'] }],
+    });
     expect(await eventually(() => fromVm('b', 'a', 2381), `${MASTER}-aaa:2381`)).toBe(`${MASTER}-aaa:2381`);
   });
 
@@ -280,7 +336,13 @@ describe('changes at runtime', () => {
     });
     expect(await eventually(() => fromHost('a', 22), 'timeout')).toBe('timeout');
     expect(await fromHost('plain', 22)).toBe('fw-plain:22');
-    await mutate('POST', 'global/firewalls', { name: 'fw-early-ssh', network: 'global/networks/default', priority: 900, targetTags: [MASTER], allowed: [{ IPProtocol: 'tcp', ports: ['22'] }] });
+    await mutate('POST', 'global/firewalls', {
+      name: 'fw-early-ssh',
+      network: 'global/networks/default',
+      priority: 900,
+      targetTags: [MASTER],
+      allowed: [{ IPProtocol: 'tcp', ports: ['22'] }],
+    });
     expect(await eventually(() => fromHost('a', 22), `${MASTER}-aaa:22`)).toBe(`${MASTER}-aaa:22`);
     await mutate('DELETE', 'global/firewalls/fw-early-ssh');
     expect(await eventually(() => fromHost('a', 22), 'timeout')).toBe('timeout');
@@ -289,12 +351,19 @@ describe('changes at runtime', () => {
   });
 
   it("an instance's tags count: tagged a master, the plain VM reaches the masters' peer ports and they reach its; untagged again, neither", async () => {
-    const tags = async () => instanceSchema.parse(await api('GET', `zones/${VMS.plain.zone}/instances/${VMS.plain.name}`)).tags.fingerprint;
-    await mutate('POST', `zones/${VMS.plain.zone}/instances/${VMS.plain.name}/setTags`, { items: [MASTER], fingerprint: await tags() });
+    const tags = async () =>
+      instanceSchema.parse(await api('GET', `zones/${VMS.plain.zone}/instances/${VMS.plain.name}`)).tags.fingerprint;
+    await mutate('POST', `zones/${VMS.plain.zone}/instances/${VMS.plain.name}/setTags`, {
+      items: [MASTER],
+      fingerprint: await tags(),
+    });
     expect(await eventually(() => fromVm('plain', 'a', 2380), `${MASTER}-aaa:2380`)).toBe(`${MASTER}-aaa:2380`);
     expect(await eventually(() => fromVm('b', 'plain', 2381), 'fw-plain:2381')).toBe('fw-plain:2381');
     expect(await fromHost('plain', 443)).toBe('fw-plain:443');
-    await mutate('POST', `zones/${VMS.plain.zone}/instances/${VMS.plain.name}/setTags`, { items: [], fingerprint: await tags() });
+    await mutate('POST', `zones/${VMS.plain.zone}/instances/${VMS.plain.name}/setTags`, {
+      items: [],
+      fingerprint: await tags(),
+    });
     expect(await eventually(() => fromVm('plain', 'a', 2380), 'timeout')).toBe('timeout');
     expect(await Promise.all([fromVm('b', 'plain', 2381), fromHost('plain', 443)])).toEqual(['timeout', 'timeout']);
   });

@@ -3,7 +3,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 
-export type ProbeResult = { kind: 'answer'; text: string } | { kind: 'refused' } | { kind: 'timeout' } | { kind: 'error'; message: string };
+export type ProbeResult =
+  { kind: 'answer'; text: string } | { kind: 'refused' } | { kind: 'timeout' } | { kind: 'error'; message: string };
 
 // Answers every connection with its name, then the /etc/hosts it sees right now (to check in-place updates).
 const SERVER_SOURCE = `
@@ -13,7 +14,9 @@ require('net').createServer((s) => s.end(name + '\\n' + require('fs').readFileSy
 
 /** Starts a named TCP server on all addresses of `ns`; resolves once it listens. */
 export async function startServerIn(ns: string, name: string, port: number): Promise<ChildProcess> {
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', SERVER_SOURCE, name, String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', SERVER_SOURCE, name, String(port)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   await new Promise<void>((resolve, reject) => {
     let err = '';
     child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
@@ -26,9 +29,24 @@ export async function startServerIn(ns: string, name: string, port: number): Pro
 /** Connects from inside `ns` with bash's /dev/tcp (a name resolves through the namespace's /etc/hosts). */
 export function probeFrom(ns: string, host: string, port: number, timeoutS = 2.5): Promise<ProbeResult> {
   return new Promise((resolve) => {
-    const child = spawn('ip', ['netns', 'exec', ns, 'timeout', String(timeoutS), 'bash', '-c', 'exec 3<>"/dev/tcp/$0/$1" && cat <&3', host, String(port)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        ns,
+        'timeout',
+        String(timeoutS),
+        'bash',
+        '-c',
+        'exec 3<>"/dev/tcp/$0/$1" && cat <&3',
+        host,
+        String(port),
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -43,7 +61,12 @@ export function probeFrom(ns: string, host: string, port: number, timeoutS = 2.5
 }
 
 /** Connects from the host (the dashboard's side of the bridge). */
-export function probeFromHost(host: string, port: number, timeoutMs = 2_500, localAddress?: string): Promise<ProbeResult> {
+export function probeFromHost(
+  host: string,
+  port: number,
+  timeoutMs = 2_500,
+  localAddress?: string,
+): Promise<ProbeResult> {
   return new Promise((resolve) => {
     let text = '';
     const socket = net.connect({ host, port, ...(localAddress ? { localAddress } : {}) });

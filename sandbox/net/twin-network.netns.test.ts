@@ -7,8 +7,23 @@ import type { Server } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { twinBlock, twinEphemeralExternalPool, twinInBlock, twinLoadBalancerHostIp, twinMetadataHostIp, twinRegionSubnet } from '../compute/ip-plan';
-import { listIpv4Addresses, listLinks, listNamespaces, listRoutes, listRulePriorities, namespacePids, runIp } from './ip-command';
+import {
+  twinBlock,
+  twinEphemeralExternalPool,
+  twinInBlock,
+  twinLoadBalancerHostIp,
+  twinMetadataHostIp,
+  twinRegionSubnet,
+} from '../compute/ip-plan';
+import {
+  listIpv4Addresses,
+  listLinks,
+  listNamespaces,
+  listRoutes,
+  listRulePriorities,
+  namespacePids,
+  runIp,
+} from './ip-command';
 import { janitorPidFile } from './twin-janitor';
 import { outcome, probeFrom, probeFromHost, startHostServer, startServerIn } from './twin-netns-probe';
 import { NETNS_ETC, TwinNetwork } from './twin-network';
@@ -81,7 +96,8 @@ describe('TwinNetwork on real namespaces', () => {
     monitor.stdout.on('data', (d: Buffer) => (seen += d.toString()));
     await new Promise((resolve) => setTimeout(resolve, 300));
     await twin.prepare();
-    for (const [name, spec] of Object.entries(VMS) as [VmName, (typeof VMS)[VmName]][]) ns[name] = (await twin.addVm(spec)).ns;
+    for (const [name, spec] of Object.entries(VMS) as [VmName, (typeof VMS)[VmName]][])
+      ns[name] = (await twin.addVm(spec)).ns;
     await new Promise((resolve) => setTimeout(resolve, 200));
     monitor.kill();
     // `ip monitor` sees the whole machine; other sandboxes (integration, e2e) make links and routes meanwhile.
@@ -142,11 +158,16 @@ describe('TwinNetwork on real namespaces', () => {
 
   it('gives each VM 169.254.169.254 on its loopback and a default route via its region gateway', async () => {
     expect(await runIp(['-n', ns.a1, '-4', 'addr', 'show', 'dev', 'lo'])).toMatch(/inet 169\.254\.169\.254\/32/);
-    expect(await runIp(['-n', ns.a1, 'route', 'show', 'default'])).toMatch(new RegExp(`default via ${us.gateway.replace(/\./g, '\\.')} dev eth0`));
+    expect(await runIp(['-n', ns.a1, 'route', 'show', 'default'])).toMatch(
+      new RegExp(`default via ${us.gateway.replace(/\./g, '\\.')} dev eth0`),
+    );
   });
 
   it('tells a refused port (RST) from silence, so the fault checks below mean something', async () => {
-    const [fromVm, fromHost] = await Promise.all([probeFrom(ns.b1, VMS.a1.internalIp, 7999), probeFromHost(VMS.a1.internalIp, 7999)]);
+    const [fromVm, fromHost] = await Promise.all([
+      probeFrom(ns.b1, VMS.a1.internalIp, 7999),
+      probeFromHost(VMS.a1.internalIp, 7999),
+    ]);
     expect([outcome(fromVm), outcome(fromHost)]).toEqual(['refused', 'refused']);
   });
 
@@ -155,13 +176,20 @@ describe('TwinNetwork on real namespaces', () => {
     expect(outcome(await probeFromHost(twinRegionSubnet(NET, 3).hosts[0] ?? '', PORT))).toBe('error EINVAL');
     // A VM's packet for the world reaches the host (its gateway) and is dropped there, silently.
     expect(outcome(await probeFrom(ns.b1, '192.0.2.1', 80))).toBe('timeout');
-    await expect(runIp(['route', 'get', '192.0.2.1', 'from', VMS.b1.internalIp, 'iif', twinBridgeName(NET)])).rejects.toThrow(/No route to host|Invalid argument/);
+    await expect(
+      runIp(['route', 'get', '192.0.2.1', 'from', VMS.b1.internalIp, 'iif', twinBridgeName(NET)]),
+    ).rejects.toThrow(/No route to host|Invalid argument/);
   });
 
   it('rewrites /etc/hosts in place: a running process sees a new instance', async () => {
-    await twin.setHosts([...Object.entries(VMS).map(([name, s]) => ({ ip: s.internalIp, names: [`vm-${name}`] })), { ip: us.hosts[5] ?? '', names: ['newcomer'] }]);
+    await twin.setHosts([
+      ...Object.entries(VMS).map(([name, s]) => ({ ip: s.internalIp, names: [`vm-${name}`] })),
+      { ip: us.hosts[5] ?? '', names: ['newcomer'] },
+    ]);
     const r = await probeFromHost(VMS.b1.internalIp, PORT);
-    expect(r.kind === 'answer' && r.text).toMatch(new RegExp(`${(us.hosts[5] ?? '').replace(/\./g, '\\.')}\\tnewcomer`));
+    expect(r.kind === 'answer' && r.text).toMatch(
+      new RegExp(`${(us.hosts[5] ?? '').replace(/\./g, '\\.')}\\tnewcomer`),
+    );
     expect(r.kind === 'answer' && r.text).toMatch(/169\.254\.169\.254\tmetadata\.google\.internal metadata/);
   });
 
@@ -179,7 +207,11 @@ describe('TwinNetwork on real namespaces', () => {
     const c1Server = servers[1];
     expect(c1Server?.pid !== undefined && alive(c1Server.pid)).toBe(true);
     await twin.setZoneDown('europe-west1-c', false);
-    const after = await Promise.all([probeFrom(ns.b1, VMS.c1.internalIp, PORT), probeFromHost(VMS.c1.internalIp, PORT), probeFrom(ns.c1, METADATA, HOST_PORT)]);
+    const after = await Promise.all([
+      probeFrom(ns.b1, VMS.c1.internalIp, PORT),
+      probeFromHost(VMS.c1.internalIp, PORT),
+      probeFrom(ns.c1, METADATA, HOST_PORT),
+    ]);
     expect(after.map(outcome)).toEqual(['c1', 'c1', 'metadata']);
   });
 
@@ -225,7 +257,17 @@ describe('TwinNetwork on real namespaces', () => {
       probeFrom(ns.b1, VMS.a1.internalIp, PORT),
       probeFromHost(VMS.b1.internalIp, PORT),
     ]);
-    expect(during.map(outcome)).toEqual(['timeout', 'timeout', 'timeout', 'metadata', 'external', 'a1', 'b1', 'a1', 'b1']);
+    expect(during.map(outcome)).toEqual([
+      'timeout',
+      'timeout',
+      'timeout',
+      'metadata',
+      'external',
+      'a1',
+      'b1',
+      'a1',
+      'b1',
+    ]);
     await twin.clearFaults();
     const after = await Promise.all([probeFromHost(VMS.a1.internalIp, PORT), probeFrom(ns.a1, us.gateway, HOST_PORT)]);
     expect(after.map(outcome)).toEqual(['a1', 'dashboard']);
@@ -252,8 +294,18 @@ describe('TwinNetwork on real namespaces', () => {
 });
 
 describe('clean-up after a crash (net 98)', () => {
-  async function startFixture(viaWrapper: boolean, ownGroup = false): Promise<{ proc: ChildProcess; ns: string; sleeper: number }> {
-    const node = [process.execPath, '--import', TSX_LOADER, FIXTURE, String(CRASH_NET), viaWrapper ? 'watch-parent' : ''];
+  async function startFixture(
+    viaWrapper: boolean,
+    ownGroup = false,
+  ): Promise<{ proc: ChildProcess; ns: string; sleeper: number }> {
+    const node = [
+      process.execPath,
+      '--import',
+      TSX_LOADER,
+      FIXTURE,
+      String(CRASH_NET),
+      viaWrapper ? 'watch-parent' : '',
+    ];
     // The wrapper stands in for npm or tsx's CLI: a parent that is not the sandbox itself.
     const proc = viaWrapper
       ? spawn('bash', ['-c', '"$@"; echo wrapper-done', 'bash', ...node], { stdio: ['ignore', 'pipe', 'inherit'] })
@@ -278,15 +330,28 @@ describe('clean-up after a crash (net 98)', () => {
     const janitorPid = Number(readFileSync(janitorPidFile(CRASH_NET), 'utf8'));
     expect(alive(janitorPid)).toBe(true);
     proc.kill('SIGKILL');
-    await waitFor('net 98 after the crash', () => netState(CRASH_NET), (s) => JSON.stringify(s) === JSON.stringify(EMPTY));
+    await waitFor(
+      'net 98 after the crash',
+      () => netState(CRASH_NET),
+      (s) => JSON.stringify(s) === JSON.stringify(EMPTY),
+    );
     expect(alive(sleeper)).toBe(false);
-    await waitFor('janitor', async () => alive(janitorPid), (a) => !a, 5_000);
+    await waitFor(
+      'janitor',
+      async () => alive(janitorPid),
+      (a) => !a,
+      5_000,
+    );
   });
 
   it('Ctrl-C (SIGINT to the whole process group) does not reach the janitor, which cleans up', async () => {
     const { proc, sleeper } = await startFixture(false, true);
     process.kill(-(proc.pid ?? 0), 'SIGINT');
-    await waitFor('net 98 after Ctrl-C', () => netState(CRASH_NET), (s) => JSON.stringify(s) === JSON.stringify(EMPTY));
+    await waitFor(
+      'net 98 after Ctrl-C',
+      () => netState(CRASH_NET),
+      (s) => JSON.stringify(s) === JSON.stringify(EMPTY),
+    );
     expect(alive(sleeper)).toBe(false);
   });
 
@@ -294,11 +359,15 @@ describe('clean-up after a crash (net 98)', () => {
     const { proc, sleeper } = await startFixture(true);
     expect(alive(sleeper)).toBe(true);
     proc.kill('SIGKILL');
-    await waitFor('net 98 after the wrapper died', () => netState(CRASH_NET), (s) => JSON.stringify(s) === JSON.stringify(EMPTY));
+    await waitFor(
+      'net 98 after the wrapper died',
+      () => netState(CRASH_NET),
+      (s) => JSON.stringify(s) === JSON.stringify(EMPTY),
+    );
     expect(alive(sleeper)).toBe(false);
   });
 
-  it("prepare removes what a crashed run left when no janitor cleaned up", async () => {
+  it('prepare removes what a crashed run left when no janitor cleaned up', async () => {
     const stale = `${twinNamespacePrefix(CRASH_NET)}stale`;
     const staleIp = twinEphemeralExternalPool(CRASH_NET)[9] ?? '';
     await runIp(['netns', 'add', stale]);
@@ -308,8 +377,21 @@ describe('clean-up after a crash (net 98)', () => {
     sleeper.unref();
     await runIp(['link', 'add', twinBridgeName(CRASH_NET), 'type', 'bridge']);
     await runIp(['addr', 'add', `${staleIp}/32`, 'dev', 'lo']);
-    await runIp(['rule', 'add', 'pref', String(twinRulePriority(CRASH_NET)), 'iif', twinBridgeName(CRASH_NET), 'blackhole']);
-    await waitFor('stale sleeper', () => namespacePids(stale), (p) => p.length === 1, 5_000);
+    await runIp([
+      'rule',
+      'add',
+      'pref',
+      String(twinRulePriority(CRASH_NET)),
+      'iif',
+      twinBridgeName(CRASH_NET),
+      'blackhole',
+    ]);
+    await waitFor(
+      'stale sleeper',
+      () => namespacePids(stale),
+      (p) => p.length === 1,
+      5_000,
+    );
 
     const twin = new TwinNetwork({ net: CRASH_NET });
     await twin.prepare();

@@ -12,7 +12,14 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ALL_ZONES, REGIONS, regionNumber, regionOfZone } from '../compute/catalog';
-import { twinBlock, twinInBlock, twinIsExternalRange, twinLoadBalancerHostIp, twinMetadataHostIp, twinRegionSubnet } from '../compute/ip-plan';
+import {
+  twinBlock,
+  twinInBlock,
+  twinIsExternalRange,
+  twinLoadBalancerHostIp,
+  twinMetadataHostIp,
+  twinRegionSubnet,
+} from '../compute/ip-plan';
 import {
   IpCommandError,
   listIpv4Addresses,
@@ -83,11 +90,16 @@ export type TwinProbe = {
 
 /** The sandbox's refusal to start without what the twin needs; undefined when all is there. */
 export function twinPrerequisiteProblem(probe: TwinProbe): string | undefined {
-  const fix = 'Run the sandbox as root on Linux with iproute2 and nftables installed (the README\'s first command installs them); there is no fallback without namespaces or a firewall.';
-  if (probe.uid !== 0) return `The sandbox's VMs are Linux network namespaces, which only root can make (running as uid ${probe.uid ?? 'unknown'}). ${fix}`;
-  if (probe.ipVersion === undefined) return `The sandbox's VMs are Linux network namespaces made with iproute2, and \`ip\` was not found. ${fix}`;
-  if (probe.netnsError !== undefined) return `The sandbox could not make a network namespace (\`ip netns add\`: ${probe.netnsError}). ${fix}`;
-  if (probe.nftError !== undefined) return `The sandbox enforces Compute Engine firewall rules with nftables inside each VM, and \`nft\` failed in a namespace (${probe.nftError}). ${fix}`;
+  const fix =
+    "Run the sandbox as root on Linux with iproute2 and nftables installed (the README's first command installs them); there is no fallback without namespaces or a firewall.";
+  if (probe.uid !== 0)
+    return `The sandbox's VMs are Linux network namespaces, which only root can make (running as uid ${probe.uid ?? 'unknown'}). ${fix}`;
+  if (probe.ipVersion === undefined)
+    return `The sandbox's VMs are Linux network namespaces made with iproute2, and \`ip\` was not found. ${fix}`;
+  if (probe.netnsError !== undefined)
+    return `The sandbox could not make a network namespace (\`ip netns add\`: ${probe.netnsError}). ${fix}`;
+  if (probe.nftError !== undefined)
+    return `The sandbox enforces Compute Engine firewall rules with nftables inside each VM, and \`nft\` failed in a namespace (${probe.nftError}). ${fix}`;
   return undefined;
 }
 
@@ -186,11 +198,15 @@ export class TwinNetwork implements FirewallEnforcer {
         await this.build();
       } catch (err) {
         // Half a network is worse than none: remove it all (best effort) and say what failed.
-        await cleanupTwinNet(this.net, { keepBlackhole: false, log: this.log }).catch((e: unknown) => this.log(`clean-up after a failed prepare: ${String(e)}`));
+        await cleanupTwinNet(this.net, { keepBlackhole: false, log: this.log }).catch((e: unknown) =>
+          this.log(`clean-up after a failed prepare: ${String(e)}`),
+        );
         throw err;
       }
       this.prepared = true;
-      this.log(`network ${block} ready on ${this.bridge} (gateways ${this.gateways().join(', ')}, metadata ${this.metadataIp})`);
+      this.log(
+        `network ${block} ready on ${this.bridge} (gateways ${this.gateways().join(', ')}, metadata ${this.metadataIp})`,
+      );
     });
   }
 
@@ -222,24 +238,49 @@ export class TwinNetwork implements FirewallEnforcer {
       if (regionNo === undefined) throw new Error(`addVm ${spec.key}: unknown zone '${spec.zone}'`);
       const subnet = twinRegionSubnet(this.net, regionNo);
       if (!subnet.hosts.includes(spec.internalIp)) {
-        throw new Error(`addVm ${spec.key}: ${spec.internalIp} is not a host address of ${region?.name}'s subnetwork ${subnet.cidr}`);
+        throw new Error(
+          `addVm ${spec.key}: ${spec.internalIp} is not a host address of ${region?.name}'s subnetwork ${subnet.cidr}`,
+        );
       }
       const ns = twinNamespaceName(this.net, spec.key);
       const existing = this.vms.get(ns);
       if (existing) {
         if (existing.key === spec.key && existing.ip === spec.internalIp && existing.zone === spec.zone) return { ns };
-        throw new Error(`addVm ${spec.key}: namespace ${ns} is already used by ${existing.key} (${existing.ip}, ${existing.zone})`);
+        throw new Error(
+          `addVm ${spec.key}: namespace ${ns} is already used by ${existing.key} (${existing.ip}, ${existing.zone})`,
+        );
       }
       const clash = [...this.vms.values()].find((vm) => vm.ip === spec.internalIp);
       if (clash) throw new Error(`addVm ${spec.key}: ${spec.internalIp} is already the address of ${clash.key}`);
 
-      const vm: VmRecord = { key: spec.key, ns, hostVeth: twinHostVethName(this.net, spec.key), ip: spec.internalIp, zone: spec.zone };
+      const vm: VmRecord = {
+        key: spec.key,
+        ns,
+        hostVeth: twinHostVethName(this.net, spec.key),
+        ip: spec.internalIp,
+        zone: spec.zone,
+      };
       try {
         // The hosts file exists before the namespace, so no process can ever start without it.
         await mkdir(path.join(NETNS_ETC, ns), { recursive: true });
         await writeFile(path.join(NETNS_ETC, ns, 'hosts'), renderTwinHostsFile(this.hostsEntries));
         await runIp(['netns', 'add', ns]);
-        await runIp(['link', 'add', vm.hostVeth, 'address', twinHostVethMac(vm.ip), 'type', 'veth', 'peer', 'name', 'eth0', 'address', twinVmMac(vm.ip), 'netns', ns]);
+        await runIp([
+          'link',
+          'add',
+          vm.hostVeth,
+          'address',
+          twinHostVethMac(vm.ip),
+          'type',
+          'veth',
+          'peer',
+          'name',
+          'eth0',
+          'address',
+          twinVmMac(vm.ip),
+          'netns',
+          ns,
+        ]);
         await runIp(['link', 'set', vm.hostVeth, 'addrgenmode', 'none', 'master', this.bridge]);
         await runIpBatch(ns, [
           'link set lo up',
@@ -258,7 +299,9 @@ export class TwinNetwork implements FirewallEnforcer {
         await this.applyKernelState();
       } catch (err) {
         this.vms.delete(ns);
-        await this.destroyVm(vm).catch((cleanupErr: unknown) => this.log(`addVm ${spec.key}: roll-back failed: ${String(cleanupErr)}`));
+        await this.destroyVm(vm).catch((cleanupErr: unknown) =>
+          this.log(`addVm ${spec.key}: roll-back failed: ${String(cleanupErr)}`),
+        );
         throw err;
       }
       this.log(`VM ${spec.key} is ${ns} (${vm.ip}, ${vm.zone})`);
@@ -297,7 +340,8 @@ export class TwinNetwork implements FirewallEnforcer {
   addHostAddress(ip: string): Promise<void> {
     return this.serial(async () => {
       this.assertPrepared();
-      if (!twinIsExternalRange(this.net, ip)) throw new Error(`addHostAddress: ${ip} is not in net ${this.net}'s external range`);
+      if (!twinIsExternalRange(this.net, ip))
+        throw new Error(`addHostAddress: ${ip} is not in net ${this.net}'s external range`);
       if (this.externalIps.has(ip)) return;
       await runIp(['addr', 'add', `${ip}/32`, 'dev', this.bridge]);
       this.externalIps.add(ip);
@@ -375,7 +419,9 @@ export class TwinNetwork implements FirewallEnforcer {
     assertZone(zoneA);
     assertZone(zoneB);
     if (zoneA === zoneB) throw new Error(`A partition needs two different zones (got ${zoneA} twice)`);
-    const others = this.faultState.partitions.filter(([a, b]) => !((a === zoneA && b === zoneB) || (a === zoneB && b === zoneA)));
+    const others = this.faultState.partitions.filter(
+      ([a, b]) => !((a === zoneA && b === zoneB) || (a === zoneB && b === zoneA)),
+    );
     return this.setFaults({ ...this.faultState, partitions: on ? [...others, [zoneA, zoneB] as const] : others });
   }
 
@@ -430,10 +476,14 @@ export class TwinNetwork implements FirewallEnforcer {
       faults: this.faultState,
     });
     const hostLines: string[] = [];
-    for (const [veth, up] of wanted.linksUp) if (this.appliedLinks.get(veth) !== up) hostLines.push(`link set ${veth} ${up ? 'up' : 'down'}`);
+    for (const [veth, up] of wanted.linksUp)
+      if (this.appliedLinks.get(veth) !== up) hostLines.push(`link set ${veth} ${up ? 'up' : 'down'}`);
     const batches: Promise<void>[] = [];
     for (const [ns, table] of wanted.neighbours) {
-      const lines = neighbourBatch(ns === HOST_SIDE ? this.bridge : 'eth0', diffNeighbours(this.appliedNeighbours.get(ns), table));
+      const lines = neighbourBatch(
+        ns === HOST_SIDE ? this.bridge : 'eth0',
+        diffNeighbours(this.appliedNeighbours.get(ns), table),
+      );
       if (ns === HOST_SIDE) hostLines.push(...lines);
       else batches.push(runIpBatch(ns, lines));
     }
@@ -488,7 +538,10 @@ export async function killNamespaceProcesses(ns: string): Promise<void> {
  * the bridge (and the addresses on it), addresses of the block left on other links, /etc/netns
  * directories, the policy rule and, unless kept, the blackhole route (last). Safe to run twice.
  */
-export async function cleanupTwinNet(net: number, opts: { keepBlackhole: boolean; log?: (msg: string) => void }): Promise<void> {
+export async function cleanupTwinNet(
+  net: number,
+  opts: { keepBlackhole: boolean; log?: (msg: string) => void },
+): Promise<void> {
   const log = opts.log ?? (() => undefined);
   const prefix = twinNamespacePrefix(net);
   const namespaces = (await listNamespaces()).filter((n) => n.startsWith(prefix));
@@ -498,8 +551,10 @@ export async function cleanupTwinNet(net: number, opts: { keepBlackhole: boolean
   }
   if (namespaces.length > 0) log(`removed namespaces ${namespaces.join(', ')}`);
   const vethPrefix = twinVethPrefix(net);
-  for (const link of (await listLinks()).filter((l) => l.startsWith(vethPrefix))) await runIpIgnoringAbsent(['link', 'del', link]);
-  if ((await listLinks()).includes(twinBridgeName(net))) await runIpIgnoringAbsent(['link', 'del', twinBridgeName(net)]);
+  for (const link of (await listLinks()).filter((l) => l.startsWith(vethPrefix)))
+    await runIpIgnoringAbsent(['link', 'del', link]);
+  if ((await listLinks()).includes(twinBridgeName(net)))
+    await runIpIgnoringAbsent(['link', 'del', twinBridgeName(net)]);
   for (const a of (await listIpv4Addresses()).filter((a) => twinInBlock(net, a.ip))) {
     await runIpIgnoringAbsent(['addr', 'del', `${a.ip}/${a.prefixLength}`, 'dev', a.ifname]);
   }
@@ -509,10 +564,12 @@ export async function cleanupTwinNet(net: number, opts: { keepBlackhole: boolean
     }
   }
   const pref = twinRulePriority(net);
-  for (const p of (await listRulePriorities()).filter((p) => p === pref)) await runIpIgnoringAbsent(['rule', 'del', 'pref', String(p)]);
+  for (const p of (await listRulePriorities()).filter((p) => p === pref))
+    await runIpIgnoringAbsent(['rule', 'del', 'pref', String(p)]);
   if (!opts.keepBlackhole) {
     const block = twinBlock(net).cidr;
-    if ((await listRoutes()).some((r) => r.dst === block && r.type === 'blackhole')) await runIpIgnoringAbsent(['route', 'del', 'blackhole', block]);
+    if ((await listRoutes()).some((r) => r.dst === block && r.type === 'blackhole'))
+      await runIpIgnoringAbsent(['route', 'del', 'blackhole', block]);
   }
 }
 

@@ -100,9 +100,15 @@ describe('planTwinKernelState', () => {
     );
   });
 
-  it('zone down: only that zone\'s links go down, neighbours unchanged', () => {
+  it("zone down: only that zone's links go down, neighbours unchanged", () => {
     const s = plan({ ...NO_FAULTS, zonesDown: ['europe-west1-c'] });
-    expect(s.linksUp).toEqual(new Map([['qv99-b1', true], ['qv99-c1', false], ['qv99-a1', true]]));
+    expect(s.linksUp).toEqual(
+      new Map([
+        ['qv99-b1', true],
+        ['qv99-c1', false],
+        ['qv99-a1', true],
+      ]),
+    );
     expect(s.neighbours).toEqual(plan(NO_FAULTS).neighbours);
   });
 
@@ -135,7 +141,16 @@ describe('diffNeighbours / neighbourBatch', () => {
     ['nothing applied yet', undefined, [['1.1.1.1', 'aa']], [['1.1.1.1', 'aa']], []],
     ['unchanged', [['1.1.1.1', 'aa']], [['1.1.1.1', 'aa']], [], []],
     ['changed MAC', [['1.1.1.1', 'aa']], [['1.1.1.1', 'bb']], [['1.1.1.1', 'bb']], []],
-    ['gone', [['1.1.1.1', 'aa'], ['2.2.2.2', 'cc']], [['1.1.1.1', 'aa']], [], ['2.2.2.2']],
+    [
+      'gone',
+      [
+        ['1.1.1.1', 'aa'],
+        ['2.2.2.2', 'cc'],
+      ],
+      [['1.1.1.1', 'aa']],
+      [],
+      ['2.2.2.2'],
+    ],
   ] as const)('%s', (_name, applied, wanted, replace, remove) => {
     const d = diffNeighbours(applied ? new Map(applied) : undefined, new Map(wanted));
     expect(d).toEqual({ replace, remove });

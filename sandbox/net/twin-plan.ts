@@ -49,11 +49,16 @@ const HOST_NAME = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/i;
 
 /** A VM's /etc/hosts: localhost, the metadata server's names (as on GCE) and every instance by name. */
 export function renderTwinHostsFile(entries: readonly TwinHostsEntry[]): string {
-  const lines = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', '169.254.169.254\tmetadata.google.internal metadata'];
+  const lines = [
+    '127.0.0.1\tlocalhost',
+    '::1\tlocalhost ip6-localhost ip6-loopback',
+    '169.254.169.254\tmetadata.google.internal metadata',
+  ];
   for (const e of entries) {
     if (!isIpv4(e.ip)) throw new Error(`hosts entry: '${e.ip}' is not an IPv4 address`);
     const bad = e.names.find((n) => !HOST_NAME.test(n));
-    if (e.names.length === 0 || bad !== undefined) throw new Error(`hosts entry for ${e.ip}: invalid name '${bad ?? ''}'`);
+    if (e.names.length === 0 || bad !== undefined)
+      throw new Error(`hosts entry for ${e.ip}: invalid name '${bad ?? ''}'`);
     lines.push(`${e.ip}\t${e.names.join(' ')}`);
   }
   return `${lines.join('\n')}\n`;
@@ -108,7 +113,8 @@ export function planTwinKernelState(input: {
   const bogus = twinBogusMac(net);
   const down = new Set(faults.zonesDown);
   const cut = new Set(faults.dashboardCut);
-  const parted = (a: string, b: string) => faults.partitions.some(([x, y]) => (x === a && y === b) || (x === b && y === a));
+  const parted = (a: string, b: string) =>
+    faults.partitions.some(([x, y]) => (x === a && y === b) || (x === b && y === a));
 
   const linksUp = new Map(vms.map((vm) => [vm.hostVeth, !down.has(vm.zone)] as const));
   const neighbours = new Map<string, Map<string, string>>();
@@ -127,7 +133,10 @@ export function planTwinKernelState(input: {
 
 export type NeighbourChanges = { replace: [ip: string, mac: string][]; remove: string[] };
 
-export function diffNeighbours(applied: ReadonlyMap<string, string> | undefined, wanted: ReadonlyMap<string, string>): NeighbourChanges {
+export function diffNeighbours(
+  applied: ReadonlyMap<string, string> | undefined,
+  wanted: ReadonlyMap<string, string>,
+): NeighbourChanges {
   const replace: [string, string][] = [];
   for (const [ip, mac] of wanted) if (applied?.get(ip) !== mac) replace.push([ip, mac]);
   const remove = [...(applied?.keys() ?? [])].filter((ip) => !wanted.has(ip));

@@ -174,7 +174,12 @@ function bearerToken(): string {
 }
 
 /** The `kubernetes` service's DNS names. */
-export const KUBERNETES_SERVICE_NAMES = ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', `kubernetes.default.svc.${DNS_DOMAIN}`];
+export const KUBERNETES_SERVICE_NAMES = [
+  'kubernetes',
+  'kubernetes.default',
+  'kubernetes.default.svc',
+  `kubernetes.default.svc.${DNS_DOMAIN}`,
+];
 
 /**
  * The cluster-wide authorities and credentials, made once per cluster (kube-up's create-certs,
@@ -227,7 +232,10 @@ export async function createClusterPki(masterName: string, staticIp: string): Pr
  * One replica's etcd certificates with kube-up's SANs (common.sh generate-etcd-cert): the peer cert DNS
  * `<instance>` and IP 127.0.0.1, the client-port server cert CN and DNS `etcd-<instance>` and IP 127.0.0.1.
  */
-export async function createReplicaCerts(pki: ClusterPki, replica: { name: string; internalIp: string }): Promise<ReplicaCerts> {
+export async function createReplicaCerts(
+  pki: ClusterPki,
+  replica: { name: string; internalIp: string },
+): Promise<ReplicaCerts> {
   const [etcdSigner, etcdApiserverSigner] = await Promise.all([
     importSigner(pki.etcdCaCert, pki.etcdCaKey),
     importSigner(pki.etcdApiserverCaCert, pki.etcdApiserverCaKey),
@@ -249,7 +257,12 @@ export async function createReplicaCerts(pki: ClusterPki, replica: { name: strin
       dnsNames: [`etcd-${replica.name}`],
     }),
   ]);
-  return { etcdPeerCert: peer.cert, etcdPeerKey: peer.key, etcdApiserverServerCert: server.cert, etcdApiserverServerKey: server.key };
+  return {
+    etcdPeerCert: peer.cert,
+    etcdPeerKey: peer.key,
+    etcdApiserverServerCert: server.cert,
+    etcdApiserverServerKey: server.key,
+  };
 }
 
 /** kube-up's yaml-quote: single quotes, embedded quotes doubled. */

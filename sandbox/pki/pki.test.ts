@@ -14,7 +14,13 @@ import {
 
 const replica = { name: 'prod-master-abc', internalIp: '127.77.9.2' };
 const staticIp = '127.77.9.100';
-const GZIPPED = new Set(['ETCD_CA_CERT', 'ETCD_PEER_CERT', 'ETCD_APISERVER_CA_CERT', 'ETCD_APISERVER_SERVER_CERT', 'ETCD_APISERVER_CLIENT_CERT']);
+const GZIPPED = new Set([
+  'ETCD_CA_CERT',
+  'ETCD_PEER_CERT',
+  'ETCD_APISERVER_CA_CERT',
+  'ETCD_APISERVER_SERVER_CERT',
+  'ETCD_APISERVER_CLIENT_CERT',
+]);
 
 let pki: ClusterPki;
 let certs: ReplicaCerts;
@@ -94,9 +100,20 @@ describe('kube-up encoding', () => {
       expect(kubeEnv[key]).toMatch(/^[A-Za-z0-9+/]+=*$/);
       expect(decodeBase64Pem(kubeEnv[key] ?? '')).toMatch(/^-----BEGIN CERTIFICATE-----/);
     }
-    for (const [doc, key] of [[kubeEnv, 'ETCD_CA_CERT'], [kubeEnv, 'ETCD_PEER_CERT'], [masterCerts, 'ETCD_APISERVER_CA_CERT'], [masterCerts, 'ETCD_APISERVER_SERVER_CERT'], [masterCerts, 'ETCD_APISERVER_CLIENT_CERT']] as const) {
+    for (const [doc, key] of [
+      [kubeEnv, 'ETCD_CA_CERT'],
+      [kubeEnv, 'ETCD_PEER_CERT'],
+      [masterCerts, 'ETCD_APISERVER_CA_CERT'],
+      [masterCerts, 'ETCD_APISERVER_SERVER_CERT'],
+      [masterCerts, 'ETCD_APISERVER_CLIENT_CERT'],
+    ] as const) {
       expect(doc[key], key).toMatch(/^[A-Za-z0-9+/]+=*$/);
-      expect(Buffer.from(doc[key] ?? '', 'base64').subarray(0, 2).toString('hex'), key).toBe('1f8b');
+      expect(
+        Buffer.from(doc[key] ?? '', 'base64')
+          .subarray(0, 2)
+          .toString('hex'),
+        key,
+      ).toBe('1f8b');
       expect(decodeGzipBase64Pem(doc[key] ?? ''), key).toMatch(/^-----BEGIN CERTIFICATE-----/);
     }
     expect(kubeEnv.KUBE_BEARER_TOKEN).toMatch(/^[A-Za-z0-9]{32}$/);
@@ -171,7 +188,13 @@ describe('SANs', () => {
     expect(master.checkIP('10.0.0.1')).toBe('10.0.0.1');
     expect(master.checkIP(replica.internalIp)).toBeUndefined();
     expect(master.checkIP('127.0.0.1')).toBeUndefined();
-    for (const host of ['prod-master', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local']) {
+    for (const host of [
+      'prod-master',
+      'kubernetes',
+      'kubernetes.default',
+      'kubernetes.default.svc',
+      'kubernetes.default.svc.cluster.local',
+    ]) {
       expect(master.checkHost(host), host).toBe(host);
     }
     expect(master.checkHost(replica.name)).toBeUndefined();

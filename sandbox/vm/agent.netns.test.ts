@@ -123,7 +123,13 @@ async function etcdctl(ip: string, port: number, args: string[], opts: { plain?:
       nsOfIp(ip),
       'etcdctl',
       `--endpoints=${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
-      ...(tls ? [`--cacert=${path.join(workDir, 'etcd-apiserver-ca.crt')}`, `--cert=${path.join(workDir, 'client.crt')}`, `--key=${path.join(workDir, 'client.key')}`] : []),
+      ...(tls
+        ? [
+            `--cacert=${path.join(workDir, 'etcd-apiserver-ca.crt')}`,
+            `--cert=${path.join(workDir, 'client.crt')}`,
+            `--key=${path.join(workDir, 'client.key')}`,
+          ]
+        : []),
       '--dial-timeout=2s',
       '--command-timeout=3s',
       ...args,
@@ -134,7 +140,13 @@ async function etcdctl(ip: string, port: number, args: string[], opts: { plain?:
 }
 
 const memberListSchema = z.object({
-  members: z.array(z.object({ name: z.string().optional(), peerURLs: z.array(z.string()), clientURLs: z.array(z.string()).optional() })),
+  members: z.array(
+    z.object({
+      name: z.string().optional(),
+      peerURLs: z.array(z.string()),
+      clientURLs: z.array(z.string()).optional(),
+    }),
+  ),
 });
 
 async function startedMembers(ip: string, port: number): Promise<Array<{ name: string; peer: string }>> {
@@ -160,7 +172,11 @@ async function memberId(ip: string, port: number, peerUrl: string): Promise<stri
 
 type ApiAnswer = { status: number; body: string };
 
-function api(ip: string, reqPath: string, opts: { method?: string; body?: unknown; clientCert?: boolean } = {}): Promise<ApiAnswer> {
+function api(
+  ip: string,
+  reqPath: string,
+  opts: { method?: string; body?: unknown; clientCert?: boolean } = {},
+): Promise<ApiAnswer> {
   const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
   return new Promise((resolve, reject) => {
     const req = https.request(
@@ -219,7 +235,12 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
 
 const leaseSchema = z.object({
   metadata: z.object({ name: z.string(), resourceVersion: z.string() }),
-  spec: z.object({ holderIdentity: z.string(), leaseDurationSeconds: z.number(), renewTime: z.string(), leaseTransitions: z.number() }),
+  spec: z.object({
+    holderIdentity: z.string(),
+    leaseDurationSeconds: z.number(),
+    renewTime: z.string(),
+    leaseTransitions: z.number(),
+  }),
 });
 const leaseListSchema = z.object({ kind: z.literal('LeaseList'), items: z.array(leaseSchema) });
 
@@ -233,8 +254,13 @@ async function leaseHolders(ip: string): Promise<Map<string, string>> {
 /** Host pids of the VM's etcd processes (its pidfiles hold pids of the VM's own PID namespace). */
 async function pidsOf(name: string): Promise<number[]> {
   // Matched on this run's data directory too: an etcd of another run with the same member name is not ours.
-  const { stdout } = await run('pgrep', ['-f', `^etcd --name=etcd-${name} --data-dir=${specOf(name).diskDir}/`]).catch(() => ({ stdout: '' }));
-  return stdout.split('\n').filter((l) => l.trim() !== '').map(Number);
+  const { stdout } = await run('pgrep', ['-f', `^etcd --name=etcd-${name} --data-dir=${specOf(name).diskDir}/`]).catch(
+    () => ({ stdout: '' }),
+  );
+  return stdout
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map(Number);
 }
 
 function alive(pid: number): boolean {
@@ -305,25 +331,42 @@ describe('VM agent with real etcd', () => {
     const launched = Date.now() - t0;
     for (const r of REPLICAS) expect(host.state(r.name)).toBe('running');
 
-    await waitFor('etcd main healthy on all members', async () => {
-      for (const r of REPLICAS) await etcdctl(r.internalIp, 2379, ['endpoint', 'health']);
-      return true;
-    }, 20_000);
+    await waitFor(
+      'etcd main healthy on all members',
+      async () => {
+        for (const r of REPLICAS) await etcdctl(r.internalIp, 2379, ['endpoint', 'health']);
+        return true;
+      },
+      20_000,
+    );
     const etcdReady = Date.now() - t0;
-    await waitFor('/readyz ok on all replicas', async () => {
-      const answers = await Promise.all(REPLICAS.map((r) => readyz(r.internalIp)));
-      return answers.every((a) => a === 'ok') ? true : undefined;
-    }, 10_000);
+    await waitFor(
+      '/readyz ok on all replicas',
+      async () => {
+        const answers = await Promise.all(REPLICAS.map((r) => readyz(r.internalIp)));
+        return answers.every((a) => a === 'ok') ? true : undefined;
+      },
+      10_000,
+    );
     const apiReady = Date.now() - t0;
     console.log(`boot of 3 VMs: launched ${launched} ms, etcd main healthy ${etcdReady} ms, /readyz ok ${apiReady} ms`);
 
     // Peers advertised by instance name (kube-up), resolved through each VM's hosts file.
-    const expected = REPLICAS.map((r) => ({ name: `etcd-${r.name}`, host: r.name })).sort((a, b) => a.name.localeCompare(b.name));
-    for (const [port, peerPort] of [[2379, 2380], [4002, 2381]] as const) {
-      const members = await waitFor(`3 started members on :${port}`, async () => {
-        const m = await startedMembers(REPLICAS[0]?.internalIp ?? '', port);
-        return m.length === 3 ? m : undefined;
-      }, 15_000);
+    const expected = REPLICAS.map((r) => ({ name: `etcd-${r.name}`, host: r.name })).sort((a, b) =>
+      a.name.localeCompare(b.name),
+    );
+    for (const [port, peerPort] of [
+      [2379, 2380],
+      [4002, 2381],
+    ] as const) {
+      const members = await waitFor(
+        `3 started members on :${port}`,
+        async () => {
+          const m = await startedMembers(REPLICAS[0]?.internalIp ?? '', port);
+          return m.length === 3 ? m : undefined;
+        },
+        15_000,
+      );
       expect(members).toEqual(expected.map((e) => ({ name: e.name, peer: `https://${e.host}:${peerPort}` })));
     }
   }, 60_000);
@@ -332,7 +375,12 @@ describe('VM agent with real etcd', () => {
     const ip = REPLICAS[0]?.internalIp ?? '';
     const anonymous = await api(ip, '/readyz', { clientCert: false });
     expect(anonymous.status).toBe(401);
-    expect(JSON.parse(anonymous.body)).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'Unauthorized', code: 401 });
+    expect(JSON.parse(anonymous.body)).toMatchObject({
+      kind: 'Status',
+      status: 'Failure',
+      reason: 'Unauthorized',
+      code: 401,
+    });
 
     expect((await api(ip, '/livez')).body).toBe('ok');
     expect(JSON.parse((await api(ip, '/version')).body)).toMatchObject({ major: '1' });
@@ -349,34 +397,54 @@ describe('VM agent with real etcd', () => {
     expect(JSON.parse(again.body)).toMatchObject({ kind: 'Status', reason: 'AlreadyExists', code: 409 });
     // Written through replica 1, read through replica 3: one etcd cluster behind every API server.
     const other = REPLICAS[2]?.internalIp ?? '';
-    const list = JSON.parse((await api(other, '/api/v1/nodes')).body) as { kind: string; items: Array<{ metadata: { name: string; labels: Record<string, string> } }> };
+    const list = JSON.parse((await api(other, '/api/v1/nodes')).body) as {
+      kind: string;
+      items: Array<{ metadata: { name: string; labels: Record<string, string> } }>;
+    };
     expect(list.kind).toBe('NodeList');
     expect(list.items.map((n) => n.metadata.name)).toContain('agenttest-minion-1');
     expect((await api(other, '/api/v1/nodes/agenttest-minion-1')).status).toBe(200);
     const missing = await api(other, '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/no-such-lease');
     expect(missing.status).toBe(404);
     expect(JSON.parse(missing.body)).toMatchObject({ kind: 'Status', reason: 'NotFound', code: 404 });
-    expect((await api(other, '/api/v1/nodes', { method: 'POST', body: { metadata: { name: 'Bad_Name' } } })).status).toBe(422);
+    expect(
+      (await api(other, '/api/v1/nodes', { method: 'POST', body: { metadata: { name: 'Bad_Name' } } })).status,
+    ).toBe(422);
   }, 20_000);
 
   it('elects exactly one holder per lease, stable while all replicas run', async () => {
     const names = new Set(REPLICAS.map((r) => r.name));
-    const first = await waitFor('a holder for every lease', async () => {
-      const h = await leaseHolders(REPLICAS[0]?.internalIp ?? '');
-      return COMPONENTS.every((c) => names.has(h.get(c) ?? '')) ? h : undefined;
-    }, 10_000);
+    const first = await waitFor(
+      'a holder for every lease',
+      async () => {
+        const h = await leaseHolders(REPLICAS[0]?.internalIp ?? '');
+        return COMPONENTS.every((c) => names.has(h.get(c) ?? '')) ? h : undefined;
+      },
+      10_000,
+    );
     // Every API server reports the same holders, and they do not change over more than a lease duration.
     await sleep(LEASE_S * 1000 + 1_000);
     for (const r of REPLICAS) expect(await leaseHolders(r.internalIp)).toEqual(first);
     const lease = leaseSchema.parse(
-      JSON.parse((await api(REPLICAS[1]?.internalIp ?? '', '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-scheduler')).body),
+      JSON.parse(
+        (
+          await api(
+            REPLICAS[1]?.internalIp ?? '',
+            '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-scheduler',
+          )
+        ).body,
+      ),
     );
     expect(lease.spec.leaseTransitions).toBe(0);
     expect(lease.spec.leaseDurationSeconds).toBe(LEASE_S);
     expect(lease.spec.renewTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
     expect(Date.now() - Date.parse(lease.spec.renewTime)).toBeLessThan(LEASE_S * 1000);
     // Each agent's own view agrees: one replica ever became leader of each component.
-    for (const c of COMPONENTS) expect(logs.filter((l) => l.endsWith(`became leader of ${c}`)), c).toHaveLength(1);
+    for (const c of COMPONENTS)
+      expect(
+        logs.filter((l) => l.endsWith(`became leader of ${c}`)),
+        c,
+      ).toHaveLength(1);
   }, 30_000);
 
   it('stopping the holder of a lease keeps quorum, and the lease moves to a running replica', async () => {
@@ -398,11 +466,15 @@ describe('VM agent with real etcd', () => {
     await etcdctl(survivors[1]?.internalIp ?? '', 4002, ['put', '/quorum-test', 'events-too']);
 
     const t0 = Date.now();
-    const moved = await waitFor('kube-controller-manager lease to move', async () => {
-      const h = await leaseHolders(survivors[0]?.internalIp ?? '');
-      const now = h.get('kube-controller-manager');
-      return now !== undefined && now !== victim ? now : undefined;
-    }, (LEASE_S + 10) * 1000);
+    const moved = await waitFor(
+      'kube-controller-manager lease to move',
+      async () => {
+        const h = await leaseHolders(survivors[0]?.internalIp ?? '');
+        const now = h.get('kube-controller-manager');
+        return now !== undefined && now !== victim ? now : undefined;
+      },
+      (LEASE_S + 10) * 1000,
+    );
     console.log(`lease moved from ${victim} to ${moved} ${Date.now() - t0} ms after shutdown (lease ${LEASE_S} s)`);
     expect(survivors.map((s) => s.name)).toContain(moved);
   }, 40_000);
@@ -418,13 +490,23 @@ describe('VM agent with real etcd', () => {
     const t0 = Date.now();
     await host.boot(specOf(name));
     expect(host.state(name)).toBe('running');
-    await waitFor(`/readyz ok on ${name}`, async () => ((await readyz(internalIp)) === 'ok' ? true : undefined), 15_000);
+    await waitFor(
+      `/readyz ok on ${name}`,
+      async () => ((await readyz(internalIp)) === 'ok' ? true : undefined),
+      15_000,
+    );
     console.log(`restart of ${name}: /readyz ok after ${Date.now() - t0} ms`);
     // It caught up on what was written while it was down.
-    expect(await etcdctl(internalIp, 2379, ['get', '/quorum-test', '--print-value-only'])).toBe('written-with-one-member-down\n');
+    expect(await etcdctl(internalIp, 2379, ['get', '/quorum-test', '--print-value-only'])).toBe(
+      'written-with-one-member-down\n',
+    );
     expect(await startedMembers(internalIp, 2379)).toHaveLength(3);
     // /readyz speaks for etcd main only: events rejoins on its own, a moment later on a loaded machine.
-    const events = await waitFor(`events etcd answering on ${name}`, async () => startedMembers(internalIp, 4002), 10_000);
+    const events = await waitFor(
+      `events etcd answering on ${name}`,
+      async () => startedMembers(internalIp, 4002),
+      10_000,
+    );
     expect(events).toHaveLength(3);
   }, 40_000);
 
@@ -447,16 +529,36 @@ describe('VM agent with real etcd', () => {
       quorumReads: true,
     });
     metadataByIp.set(newcomer.internalIp, new Map(items.map((i) => [i.key, i.value])));
-    specs.set(newcomer.name, { project: 'sandbox-project', zone: newcomer.zone, name: newcomer.name, internalIp: newcomer.internalIp, diskDir: path.join(workDir, 'disks', newcomer.name), metadataUrl });
+    specs.set(newcomer.name, {
+      project: 'sandbox-project',
+      zone: newcomer.zone,
+      name: newcomer.name,
+      internalIp: newcomer.internalIp,
+      diskDir: path.join(workDir, 'disks', newcomer.name),
+      metadataUrl,
+    });
 
     // As the dashboard will do it: member first (as a learner), then the VM, then promote.
-    const ports = [[2379, 2380], [4002, 2381]] as const;
+    const ports = [
+      [2379, 2380],
+      [4002, 2381],
+    ] as const;
     for (const [client, peer] of ports) {
       // etcd refuses reconfiguration for ~5 s after a member (re)connects ("unhealthy cluster"): retry.
-      await waitFor(`member add on :${client}`, async () => {
-        await etcdctl(existing, client, ['member', 'add', `etcd-${newcomer.name}`, `--peer-urls=https://${newcomer.name}:${peer}`, '--learner']);
-        return true;
-      }, 15_000);
+      await waitFor(
+        `member add on :${client}`,
+        async () => {
+          await etcdctl(existing, client, [
+            'member',
+            'add',
+            `etcd-${newcomer.name}`,
+            `--peer-urls=https://${newcomer.name}:${peer}`,
+            '--learner',
+          ]);
+          return true;
+        },
+        15_000,
+      );
     }
     await host.boot(specOf(newcomer.name));
     expect(host.state(newcomer.name)).toBe('running');
@@ -464,13 +566,21 @@ describe('VM agent with real etcd', () => {
     for (const [client, peer] of ports) {
       const id = await memberId(existing, client, `https://${newcomer.name}:${peer}`);
       ids.push(id);
-      await waitFor(`promote on :${client}`, async () => {
-        await etcdctl(existing, client, ['member', 'promote', id]);
-        return true;
-      }, 20_000);
+      await waitFor(
+        `promote on :${client}`,
+        async () => {
+          await etcdctl(existing, client, ['member', 'promote', id]);
+          return true;
+        },
+        20_000,
+      );
       expect(await startedMembers(existing, client)).toHaveLength(4);
     }
-    await waitFor(`/readyz ok on ${newcomer.name}`, async () => ((await readyz(newcomer.internalIp)) === 'ok' ? true : undefined), 15_000);
+    await waitFor(
+      `/readyz ok on ${newcomer.name}`,
+      async () => ((await readyz(newcomer.internalIp)) === 'ok' ? true : undefined),
+      15_000,
+    );
 
     // Back to three: stop the VM (4 voters, 3 up: quorum kept), then remove its members.
     await host.shutdown(newcomer.name);
@@ -496,7 +606,11 @@ describe('VM agent with real etcd', () => {
     await host.shutdown(name);
     await host.boot(specOf(name));
     expect(host.state(name)).toBe('running');
-    await waitFor(`/readyz ok on ${name}`, async () => ((await readyz(internalIp)) === 'ok' ? true : undefined), 15_000);
+    await waitFor(
+      `/readyz ok on ${name}`,
+      async () => ((await readyz(internalIp)) === 'ok' ? true : undefined),
+      15_000,
+    );
   }, 60_000);
 
   it('a VM whose metadata is unreadable or unusable is marked failed without throwing', async () => {
@@ -504,26 +618,76 @@ describe('VM agent with real etcd', () => {
     const failingHost = host;
     const base = { project: 'sandbox-project', zone: 'europe-west1-b', metadataUrl };
     // Unknown to the metadata server (no instance has this address).
-    const unknown: VmSpec = { ...base, name: 'unknown-vm', internalIp: ip(9), diskDir: path.join(workDir, 'disks', 'unknown-vm') };
+    const unknown: VmSpec = {
+      ...base,
+      name: 'unknown-vm',
+      internalIp: ip(9),
+      diskDir: path.join(workDir, 'disks', 'unknown-vm'),
+    };
     // Known, but its kube-env lacks the certificates.
-    metadataByIp.set(ip(8), new Map([['kube-env', "INITIAL_ETCD_CLUSTER: 'broken-vm'\n"], ['kube-master-certs', '']]));
-    const broken: VmSpec = { ...base, name: 'broken-vm', internalIp: ip(8), diskDir: path.join(workDir, 'disks', 'broken-vm') };
-    for (const [n, a] of [['unknown-vm', ip(9)], ['broken-vm', ip(8)], ['plain-vm', ip(7)]] as const) nameByIp.set(a, n);
+    metadataByIp.set(
+      ip(8),
+      new Map([
+        ['kube-env', "INITIAL_ETCD_CLUSTER: 'broken-vm'\n"],
+        ['kube-master-certs', ''],
+      ]),
+    );
+    const broken: VmSpec = {
+      ...base,
+      name: 'broken-vm',
+      internalIp: ip(8),
+      diskDir: path.join(workDir, 'disks', 'broken-vm'),
+    };
+    for (const [n, a] of [
+      ['unknown-vm', ip(9)],
+      ['broken-vm', ip(8)],
+      ['plain-vm', ip(7)],
+    ] as const)
+      nameByIp.set(a, n);
     // Complete, but its peer cert is plain base64 where configure-helper runs `base64 --decode | gunzip`.
     const plain = await createReplicaCerts(pki, { name: 'plain-vm', internalIp: ip(7) });
-    const plainItems = buildMasterMetadata({ masterName: 'plain-master', clusterName: 'plain', zone: 'europe-west1-b', staticIp: STATIC_IP, pki, certs: plain, layout: 'mtls', initialEtcdCluster: ['plain-vm'], initialEtcdClusterState: 'new', multizone: true, quorumReads: true });
+    const plainItems = buildMasterMetadata({
+      masterName: 'plain-master',
+      clusterName: 'plain',
+      zone: 'europe-west1-b',
+      staticIp: STATIC_IP,
+      pki,
+      certs: plain,
+      layout: 'mtls',
+      initialEtcdCluster: ['plain-vm'],
+      initialEtcdClusterState: 'new',
+      multizone: true,
+      quorumReads: true,
+    });
     const plainMetadata = new Map(plainItems.map((i) => [i.key, i.value]));
-    plainMetadata.set('kube-env', (plainMetadata.get('kube-env') ?? '').replace(/^ETCD_PEER_CERT: '.*'$/m, `ETCD_PEER_CERT: '${Buffer.from(plain.etcdPeerCert).toString('base64')}'`));
+    plainMetadata.set(
+      'kube-env',
+      (plainMetadata.get('kube-env') ?? '').replace(
+        /^ETCD_PEER_CERT: '.*'$/m,
+        `ETCD_PEER_CERT: '${Buffer.from(plain.etcdPeerCert).toString('base64')}'`,
+      ),
+    );
     metadataByIp.set(ip(7), plainMetadata);
-    const ungzipped: VmSpec = { ...base, name: 'plain-vm', internalIp: ip(7), diskDir: path.join(workDir, 'disks', 'plain-vm') };
+    const ungzipped: VmSpec = {
+      ...base,
+      name: 'plain-vm',
+      internalIp: ip(7),
+      diskDir: path.join(workDir, 'disks', 'plain-vm'),
+    };
 
-    await expect(Promise.all([failingHost.boot(unknown), failingHost.boot(broken), failingHost.boot(ungzipped)])).resolves.toBeDefined();
+    await expect(
+      Promise.all([failingHost.boot(unknown), failingHost.boot(broken), failingHost.boot(ungzipped)]),
+    ).resolves.toBeDefined();
     expect(failingHost.state('unknown-vm')).toBe('failed');
     expect(failingHost.state('broken-vm')).toBe('failed');
     expect(failingHost.state('plain-vm')).toBe('failed');
     expect(logs.some((l) => l.includes('unknown-vm: boot failed: GET') && l.includes('HTTP 404'))).toBe(true);
-    expect(logs.some((l) => l.includes('broken-vm: boot failed: metadata kube-env is not usable') && l.includes('CA_CERT'))).toBe(true);
-    expect(logs.some((l) => l.includes('plain-vm: boot failed: metadata kube-env is not usable: ETCD_PEER_CERT: not gzip'))).toBe(true);
+    expect(
+      logs.some((l) => l.includes('broken-vm: boot failed: metadata kube-env is not usable') && l.includes('CA_CERT')),
+    ).toBe(true);
+    expect(
+      logs.some((l) => l.includes('plain-vm: boot failed: metadata kube-env is not usable: ETCD_PEER_CERT: not gzip')),
+    ).toBe(true);
     expect(await readyPort(ip(8), 2379)).toBe(false);
     expect(await readyPort(ip(7), 2379)).toBe(false);
     expect(await readyPort(ip(7), 4002)).toBe(false);
@@ -573,7 +737,11 @@ describe('VM agent with real etcd', () => {
       const [off, on] = clusters.map((c) => c.ips[0] ?? '');
       const node = { metadata: { name: 'reads-node' } };
       for (const ip of [off, on]) {
-        await waitFor(`/readyz ok on ${ip}`, async () => ((await readyz(ip ?? '')) === 'ok' ? true : undefined), 15_000);
+        await waitFor(
+          `/readyz ok on ${ip}`,
+          async () => ((await readyz(ip ?? '')) === 'ok' ? true : undefined),
+          15_000,
+        );
         expect((await api(ip ?? '', '/api/v1/nodes', { method: 'POST', body: node })).status).toBe(201);
       }
       // The legacy layout serves etcd main over plain http; the current one only over mutual TLS.
@@ -589,7 +757,10 @@ describe('VM agent with real etcd', () => {
       // Without quorum: the member-local read still answers (possibly stale), the quorum read cannot.
       const offList = await api(off ?? '', '/api/v1/nodes');
       expect(offList.status).toBe(200);
-      expect(JSON.parse(offList.body)).toMatchObject({ kind: 'NodeList', items: [{ metadata: { name: 'reads-node' } }] });
+      expect(JSON.parse(offList.body)).toMatchObject({
+        kind: 'NodeList',
+        items: [{ metadata: { name: 'reads-node' } }],
+      });
       const onList = await api(on ?? '', '/api/v1/nodes');
       expect([500, 504]).toContain(onList.status);
       expect(JSON.parse(onList.body)).toMatchObject({ kind: 'Status', status: 'Failure' });
@@ -610,11 +781,17 @@ describe('VM agent with real etcd', () => {
 
     await Promise.all(REPLICAS.map((r) => host.boot(specOf(r.name))));
     for (const r of REPLICAS) expect(host.state(r.name)).toBe('running');
-    await waitFor('/readyz ok everywhere after restart', async () => {
-      const answers = await Promise.all(REPLICAS.map((r) => readyz(r.internalIp)));
-      return answers.every((a) => a === 'ok') ? true : undefined;
-    }, 30_000);
-    const nodes = JSON.parse((await api(specOf(name).internalIp, '/api/v1/nodes')).body) as { items: Array<{ metadata: { name: string } }> };
+    await waitFor(
+      '/readyz ok everywhere after restart',
+      async () => {
+        const answers = await Promise.all(REPLICAS.map((r) => readyz(r.internalIp)));
+        return answers.every((a) => a === 'ok') ? true : undefined;
+      },
+      30_000,
+    );
+    const nodes = JSON.parse((await api(specOf(name).internalIp, '/api/v1/nodes')).body) as {
+      items: Array<{ metadata: { name: string } }>;
+    };
     expect(nodes.items.map((n) => n.metadata.name)).toContain('agenttest-minion-1');
 
     const pids = (await Promise.all(REPLICAS.map((r) => pidsOf(r.name)))).flat();
@@ -627,6 +804,10 @@ describe('VM agent with real etcd', () => {
 /** Whether something accepts on 127.0.0.1:`port` inside the VM that has `ip` (bash's /dev/tcp there). */
 function readyPort(ip: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    execFile('ip', ['netns', 'exec', nsOfIp(ip), 'timeout', '2', 'bash', '-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`], (err) => resolve(!err));
+    execFile(
+      'ip',
+      ['netns', 'exec', nsOfIp(ip), 'timeout', '2', 'bash', '-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`],
+      (err) => resolve(!err),
+    );
   });
 }

@@ -99,7 +99,9 @@ export function createVmHost(opts: {
 
     for (const cluster of ['main', 'events'] as const) await killStaleEtcd(spec.diskDir, cluster, log);
     // INITIAL_ETCD_CLUSTER names the members; a replica being added is not in it yet.
-    const members = config.initialEtcdCluster.includes(spec.name) ? config.initialEtcdCluster : [...config.initialEtcdCluster, spec.name];
+    const members = config.initialEtcdCluster.includes(spec.name)
+      ? config.initialEtcdCluster
+      : [...config.initialEtcdCluster, spec.name];
 
     const onEtcdExit = (cluster: EtcdCluster) => (exit: EtcdExit) => {
       if (run.state === 'stopped') return;
@@ -137,7 +139,9 @@ export function createVmHost(opts: {
     run.etcd = createLocalEtcd({
       ip: '127.0.0.1',
       instance: spec.name,
-      tls: etcdClient ? { caCert: etcdClient.caCert, clientCert: etcdClient.clientCert, clientKey: etcdClient.clientKey } : null,
+      tls: etcdClient
+        ? { caCert: etcdClient.caCert, clientCert: etcdClient.clientCert, clientKey: etcdClient.clientKey }
+        : null,
       quorumReads: config.quorumReads,
     });
     run.apiserver = await startApiServer({
@@ -255,7 +259,9 @@ export function createVmHost(opts: {
   function scheduleEtcdRestart(run: VmRun, cluster: EtcdCluster, log: (msg: string) => void): void {
     const attempt = (run.restarts[cluster] = (run.restarts[cluster] ?? 0) + 1);
     const delayMs = Math.min(30_000, 1_000 * 2 ** (attempt - 1));
-    log(`etcd ${cluster}: restarting in ${delayMs / 1000} s (restart ${attempt}, as the kubelet restarts a static pod)`);
+    log(
+      `etcd ${cluster}: restarting in ${delayMs / 1000} s (restart ${attempt}, as the kubelet restarts a static pod)`,
+    );
     const timer = setTimeout(() => {
       void enqueue(run.spec.name, async () => {
         if (runs.get(run.spec.name) !== run || run.abort.signal.aborted || !run.onEtcdExit) return;
@@ -362,13 +368,24 @@ export function createVmHost(opts: {
         const e = run?.etcds.find((p) => p.launch.cluster === cluster);
         return e === undefined ? 'absent' : e.alive ? 'running' : 'killed';
       };
-      return { state: run?.state ?? 'stopped', frozen: run?.frozen ?? false, etcd: { main: etcdState('main'), events: etcdState('events') } };
+      return {
+        state: run?.state ?? 'stopped',
+        frozen: run?.frozen ?? false,
+        etcd: { main: etcdState('main'), events: etcdState('events') },
+      };
     },
     async setZoneNodesReady(zone, ready) {
       // One writer per cluster: a running, unfrozen replica outside the zone, as a surviving master.
       const writers = new Map<string, VmRun>();
       for (const run of runs.values()) {
-        if (run.state !== 'running' || run.frozen || run.spec.zone === zone || !run.masterName || writers.has(run.masterName)) continue;
+        if (
+          run.state !== 'running' ||
+          run.frozen ||
+          run.spec.zone === zone ||
+          !run.masterName ||
+          writers.has(run.masterName)
+        )
+          continue;
         writers.set(run.masterName, run);
       }
       let changed = 0;
@@ -382,7 +399,9 @@ export function createVmHost(opts: {
             break;
           } catch (err) {
             if (Date.now() > deadline || run.state !== 'running') {
-              baseLog(`${run.spec.name}: chaos: could not mark the nodes of ${zone} ${ready ? 'Ready' : 'NotReady'} in ${master}: ${errorMessage(err)}`);
+              baseLog(
+                `${run.spec.name}: chaos: could not mark the nodes of ${zone} ${ready ? 'Ready' : 'NotReady'} in ${master}: ${errorMessage(err)}`,
+              );
               break;
             }
             await sleep(250);
@@ -433,7 +452,10 @@ async function writePki(diskDir: string, config: MasterConfig): Promise<PkiFiles
 async function lastErrorLines(file: string): Promise<string[]> {
   try {
     const lines = (await readFile(file, 'utf8')).trim().split('\n').slice(-40);
-    return lines.filter((l) => /"level":"(error|fatal|panic)"/.test(l)).slice(-3).map((l) => l.slice(0, 400));
+    return lines
+      .filter((l) => /"level":"(error|fatal|panic)"/.test(l))
+      .slice(-3)
+      .map((l) => l.slice(0, 400));
   } catch {
     return [];
   }
@@ -459,7 +481,10 @@ const nodeConditionSchema = z
 const nodeSchema = z
   .object({
     metadata: z.object({ labels: z.record(z.string(), z.string()).optional() }).loose(),
-    status: z.object({ conditions: z.array(nodeConditionSchema).optional() }).loose().optional(),
+    status: z
+      .object({ conditions: z.array(nodeConditionSchema).optional() })
+      .loose()
+      .optional(),
   })
   .loose();
 

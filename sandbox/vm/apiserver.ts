@@ -111,7 +111,9 @@ export async function startApiServer(opts: {
     if (!parsed.success) {
       const name = nameOf(body);
       const detail = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join(', ');
-      throw new HttpError(statusFailure(422, 'Invalid', `Node "${name}" is invalid: ${detail}`, { name, kind: 'Node' }));
+      throw new HttpError(
+        statusFailure(422, 'Invalid', `Node "${name}" is invalid: ${detail}`, { name, kind: 'Node' }),
+      );
     }
     const input = parsed.data;
     const name = input.metadata.name;
@@ -128,7 +130,9 @@ export async function startApiServer(opts: {
       .then(client.put(key).value(JSON.stringify(node)))
       .commit();
     if (!txn.succeeded) {
-      throw new HttpError(statusFailure(409, 'AlreadyExists', `nodes "${name}" already exists`, { name, kind: 'nodes' }));
+      throw new HttpError(
+        statusFailure(409, 'AlreadyExists', `nodes "${name}" already exists`, { name, kind: 'nodes' }),
+      );
     }
     return { ...node, metadata: { ...node.metadata, resourceVersion: String(txn.header.revision) } };
   }
@@ -139,7 +143,8 @@ export async function startApiServer(opts: {
     const method = req.method ?? 'GET';
     const verbose = url.searchParams.has('verbose');
 
-    if (path === '/livez') return onlyGet(method, () => sendText(res, 200, verbose ? '[+]ping ok\nlivez check passed\n' : 'ok'));
+    if (path === '/livez')
+      return onlyGet(method, () => sendText(res, 200, verbose ? '[+]ping ok\nlivez check passed\n' : 'ok'));
     if (path === '/readyz' || path === '/healthz') {
       if (method !== 'GET') throw methodNotAllowed(method);
       return health(res, path === '/readyz' ? 'readyz' : 'healthz', verbose);
@@ -273,12 +278,22 @@ function withResourceVersion(stored: { value: string; modRevision: string }): un
 function notFound(resource: string, group: string, name: string): HttpError {
   const qualified = group === '' ? resource : `${resource}.${group}`;
   return new HttpError(
-    statusFailure(404, 'NotFound', `${qualified} "${name}" not found`, { name, ...(group ? { group } : {}), kind: resource }),
+    statusFailure(404, 'NotFound', `${qualified} "${name}" not found`, {
+      name,
+      ...(group ? { group } : {}),
+      kind: resource,
+    }),
   );
 }
 
 function methodNotAllowed(method: string): HttpError {
-  return new HttpError(statusFailure(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource (${method})`));
+  return new HttpError(
+    statusFailure(
+      405,
+      'MethodNotAllowed',
+      `the server does not allow this method on the requested resource (${method})`,
+    ),
+  );
 }
 
 function onlyGet(method: string, handler: () => void): void {
@@ -289,7 +304,10 @@ function onlyGet(method: string, handler: () => void): void {
 function storageFailure(err: unknown): [number, KubeStatus] {
   const message = err instanceof Error ? err.message : String(err);
   if (/deadline|timed? ?out/i.test(message)) {
-    return [504, statusFailure(504, 'Timeout', `Timeout: request did not complete within the allowed duration: ${message}`)];
+    return [
+      504,
+      statusFailure(504, 'Timeout', `Timeout: request did not complete within the allowed duration: ${message}`),
+    ];
   }
   return [500, statusFailure(500, 'InternalError', `Internal error occurred: ${message}`)];
 }
@@ -320,7 +338,9 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
     return JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch (err) {
     const detail = err instanceof Error ? err.message : String(err);
-    throw new HttpError(statusFailure(400, 'BadRequest', `the body of the request was in an unknown format: ${detail}`));
+    throw new HttpError(
+      statusFailure(400, 'BadRequest', `the body of the request was in an unknown format: ${detail}`),
+    );
   }
 }
 
@@ -333,6 +353,10 @@ function sendJson(res: ServerResponse, code: number, body: unknown): void {
 
 function sendText(res: ServerResponse, code: number, text: string): void {
   if (res.headersSent) return;
-  res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', 'Content-Length': Buffer.byteLength(text) });
+  res.writeHead(code, {
+    'Content-Type': 'text/plain; charset=utf-8',
+    'X-Content-Type-Options': 'nosniff',
+    'Content-Length': Buffer.byteLength(text),
+  });
   res.end(text);
 }

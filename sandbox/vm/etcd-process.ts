@@ -63,7 +63,9 @@ export function etcdArgs(launch: EtcdLaunch): string[] {
   const clientUrl = `${client ? 'https' : 'http'}://127.0.0.1:${clientPort}`;
   const peerListenUrl = `https://${launch.ip}:${peerPort}`;
   const peerUrl = `https://${launch.instance}:${peerPort}`;
-  const initialCluster = launch.initialCluster.map((instance) => `${etcdMemberName(instance)}=https://${instance}:${peerPort}`).join(',');
+  const initialCluster = launch.initialCluster
+    .map((instance) => `${etcdMemberName(instance)}=https://${instance}:${peerPort}`)
+    .join(',');
   return [
     `--name=${etcdMemberName(launch.instance)}`,
     `--data-dir=${etcdDataDir(launch.diskDir, launch.cluster)}`,
@@ -74,7 +76,14 @@ export function etcdArgs(launch: EtcdLaunch): string[] {
     `--initial-cluster=${initialCluster}`,
     `--initial-cluster-state=${launch.initialClusterState}`,
     `--initial-cluster-token=${launch.masterName}-etcd-${launch.cluster}`,
-    ...(client ? ['--client-cert-auth', `--trusted-ca-file=${client.clientCa}`, `--cert-file=${client.serverCert}`, `--key-file=${client.serverKey}`] : []),
+    ...(client
+      ? [
+          '--client-cert-auth',
+          `--trusted-ca-file=${client.clientCa}`,
+          `--cert-file=${client.serverCert}`,
+          `--key-file=${client.serverKey}`,
+        ]
+      : []),
     '--peer-client-cert-auth',
     `--peer-trusted-ca-file=${launch.tls.peerCa}`,
     `--peer-cert-file=${launch.tls.peerCert}`,

@@ -2,7 +2,15 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { appendLine, freeId, isValidPosixUserName, parseGroup, parsePasswd, withGroupMember, writeInPlace } from './guest-agent';
+import {
+  appendLine,
+  freeId,
+  isValidPosixUserName,
+  parseGroup,
+  parsePasswd,
+  withGroupMember,
+  writeInPlace,
+} from './guest-agent';
 import { renderSshdConfig } from './sshd';
 
 const PASSWD = `root:x:0:0:root:/root:/bin/bash
@@ -37,7 +45,9 @@ describe('passwd and group', () => {
     const next = withGroupMember(GROUP, group, user, member);
     expect(next.split('\n')).toContain(line);
     // Every other line stays as it was.
-    expect(next.split('\n').filter((l) => !l.startsWith(`${group}:`))).toEqual(GROUP.split('\n').filter((l) => !l.startsWith(`${group}:`)));
+    expect(next.split('\n').filter((l) => !l.startsWith(`${group}:`))).toEqual(
+      GROUP.split('\n').filter((l) => !l.startsWith(`${group}:`)),
+    );
   });
 
   it('leaves the text alone when nothing changes or the group is missing', () => {
@@ -93,10 +103,21 @@ describe('sshd config', () => {
   it('is public-key only, StrictModes on, every path given', () => {
     const cfg = renderSshdConfig({ port: 22, hostKeyFiles: ['/d/ssh_host_ed25519_key'], pidFile: '/r/sshd.pid' });
     const lines = cfg.split('\n');
-    for (const line of ['Port 22', 'HostKey /d/ssh_host_ed25519_key', 'PidFile /r/sshd.pid', 'UsePAM no', 'PasswordAuthentication no', 'StrictModes yes', 'PermitRootLogin no', 'AllowTcpForwarding yes']) {
+    for (const line of [
+      'Port 22',
+      'HostKey /d/ssh_host_ed25519_key',
+      'PidFile /r/sshd.pid',
+      'UsePAM no',
+      'PasswordAuthentication no',
+      'StrictModes yes',
+      'PermitRootLogin no',
+      'AllowTcpForwarding yes',
+    ]) {
       expect(lines).toContain(line);
     }
     expect(lines.some((l) => l.startsWith('ListenAddress'))).toBe(false);
-    expect(renderSshdConfig({ port: 2222, hostKeyFiles: [], pidFile: '/p', listenAddresses: ['10.0.0.2'] })).toContain('ListenAddress 10.0.0.2\n');
+    expect(renderSshdConfig({ port: 2222, hostKeyFiles: [], pidFile: '/p', listenAddresses: ['10.0.0.2'] })).toContain(
+      'ListenAddress 10.0.0.2\n',
+    );
   });
 });

@@ -38,7 +38,10 @@ export type GroupEntry = { name: string; gid: number; members: string[] };
 
 function dataLines(text: string): string[] {
   // glibc skips blank lines and comments; so do we, and keep them when rewriting.
-  return text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
 }
 
 export function parsePasswd(text: string): PasswdEntry[] {
@@ -99,7 +102,13 @@ export function withGroupMember(text: string, group: string, user: string, membe
  * check is only "no whitespace"; the rest is what would make useradd fail on a real image.
  */
 export function isValidPosixUserName(name: string): boolean {
-  return /^[A-Za-z0-9_.][A-Za-z0-9_.-]*\$?$/.test(name) && name.length <= 32 && !/^\d+$/.test(name) && name !== '.' && name !== '..';
+  return (
+    /^[A-Za-z0-9_.][A-Za-z0-9_.-]*\$?$/.test(name) &&
+    name.length <= 32 &&
+    !/^\d+$/.test(name) &&
+    name !== '.' &&
+    name !== '..'
+  );
 }
 
 // ---- metadata over HTTP ---------------------------------------------------------------------------
@@ -136,7 +145,11 @@ export type MetadataAccess = {
  * `metadataUrl` is the `.../computeMetadata/v1` base; inside a VM `http://169.254.169.254/computeMetadata/v1`
  * or `http://metadata.google.internal/computeMetadata/v1`.
  */
-export function createMetadataAccess(opts: { metadataUrl: string; localAddress?: string; log?: (msg: string) => void }): MetadataAccess {
+export function createMetadataAccess(opts: {
+  metadataUrl: string;
+  localAddress?: string;
+  log?: (msg: string) => void;
+}): MetadataAccess {
   const base = opts.metadataUrl.replace(/\/+$/, '');
   let projectMissingLogged = false;
   const etags: { instance?: string; project?: string } = {};
@@ -146,11 +159,13 @@ export function createMetadataAccess(opts: { metadataUrl: string; localAddress?:
     etags[dir] = status === 200 ? etag : undefined;
     if (status === 404 && dir === 'project') {
       // A metadata server without project attributes: act as GCE does for a project without metadata.
-      if (!projectMissingLogged) opts.log?.('guest-agent: the metadata server has no project attributes (404); reading none');
+      if (!projectMissingLogged)
+        opts.log?.('guest-agent: the metadata server has no project attributes (404); reading none');
       projectMissingLogged = true;
       return {};
     }
-    if (status !== 200) throw new MetadataHttpError(`GET ${dir}/attributes/: HTTP ${status} ${body.slice(0, 200)}`, status);
+    if (status !== 200)
+      throw new MetadataHttpError(`GET ${dir}/attributes/: HTTP ${status} ${body.slice(0, 200)}`, status);
     let json: unknown;
     try {
       json = JSON.parse(body);
@@ -175,7 +190,14 @@ export function createMetadataAccess(opts: { metadataUrl: string; localAddress?:
       const watch = async (dir: 'instance' | 'project', etag: string): Promise<boolean> => {
         const url = `${mapUrl(dir)}&wait_for_change=true&last_etag=${encodeURIComponent(etag)}&timeout_sec=${WATCH_TIMEOUT_SEC}`;
         const started = Date.now();
-        const answer = await request('GET', url, undefined, opts.localAddress, both.signal, (WATCH_TIMEOUT_SEC + 10) * 1000);
+        const answer = await request(
+          'GET',
+          url,
+          undefined,
+          opts.localAddress,
+          both.signal,
+          (WATCH_TIMEOUT_SEC + 10) * 1000,
+        );
         // An unchanged answer at once means the server does not hold requests: polling it is.
         return answer.status === 200 && (answer.etag !== etag || Date.now() - started >= 1_000);
       };
@@ -189,8 +211,15 @@ export function createMetadataAccess(opts: { metadataUrl: string; localAddress?:
       }
     },
     async writeGuestAttribute(key, value, signal) {
-      const { status, body } = await request('PUT', `${base}/instance/guest-attributes/${key}`, value, opts.localAddress, signal);
-      if (status < 200 || status > 299) throw new MetadataHttpError(`PUT guest-attributes/${key}: HTTP ${status} ${body.slice(0, 200)}`, status);
+      const { status, body } = await request(
+        'PUT',
+        `${base}/instance/guest-attributes/${key}`,
+        value,
+        opts.localAddress,
+        signal,
+      );
+      if (status < 200 || status > 299)
+        throw new MetadataHttpError(`PUT guest-attributes/${key}: HTTP ${status} ${body.slice(0, 200)}`, status);
     },
   };
 }
@@ -208,7 +237,10 @@ function request(
       url,
       {
         method,
-        headers: { 'Metadata-Flavor': 'Google', ...(body !== undefined ? { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(body) } : {}) },
+        headers: {
+          'Metadata-Flavor': 'Google',
+          ...(body !== undefined ? { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(body) } : {}),
+        },
         ...(localAddress ? { localAddress } : {}),
         timeout: timeoutMs,
         agent: false,
@@ -224,7 +256,13 @@ function request(
         });
         res.on('error', reject);
         const etag = typeof res.headers.etag === 'string' ? res.headers.etag : undefined;
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ...(etag ? { etag } : {}) }));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString('utf8'),
+            ...(etag ? { etag } : {}),
+          }),
+        );
       },
     );
     req.on('timeout', () => req.destroy(new MetadataHttpError(`${method} ${url}: no answer in ${timeoutMs} ms`)));
@@ -313,7 +351,14 @@ export function startGuestAgent(opts: GuestAgentOptions): GuestAgent {
   async function writeUsersFile(users: Iterable<string>): Promise<void> {
     await mkdir(opts.stateDir, { recursive: true, mode: 0o755 });
     const temp = `${usersFile}.tmp`;
-    await writeFile(temp, [...users].sort().map((u) => `${u}\n`).join(''), { mode: 0o600 });
+    await writeFile(
+      temp,
+      [...users]
+        .sort()
+        .map((u) => `${u}\n`)
+        .join(''),
+      { mode: 0o600 },
+    );
     await rename(temp, usersFile);
   }
 
@@ -349,7 +394,11 @@ export function startGuestAgent(opts: GuestAgentOptions): GuestAgent {
     // id of another user's leftover home.
     const homeOwners = await homeOwnersIn(opts.homeRoot);
     const previousOwner = homeOwners.get(user);
-    const reuse = previousOwner !== undefined && previousOwner >= idRange.min && previousOwner <= idRange.max && !taken.has(previousOwner);
+    const reuse =
+      previousOwner !== undefined &&
+      previousOwner >= idRange.min &&
+      previousOwner <= idRange.max &&
+      !taken.has(previousOwner);
     const id = reuse ? previousOwner : freeId([...taken, ...homeOwners.values()], idRange);
     await writeInPlace(groupFile, appendLine(groupText, `${user}:x:${id}:`));
     await writeInPlace(passwdFile, appendLine(passwdText, `${user}:*:${id}:${id}::${home}:/bin/bash`));
@@ -364,7 +413,10 @@ export function startGuestAgent(opts: GuestAgentOptions): GuestAgent {
     const existing = await stat(user.home).catch(() => undefined);
     if (existing) {
       if (existing.uid !== user.uid || (existing.mode & 0o022) !== 0) {
-        complainOnce(`home-owner:${user.name}`, `home ${user.home} is not ${user.name}'s own 0700 directory; sshd (StrictModes) will refuse its keys`);
+        complainOnce(
+          `home-owner:${user.name}`,
+          `home ${user.home} is not ${user.name}'s own 0700 directory; sshd (StrictModes) will refuse its keys`,
+        );
       }
       return;
     }
@@ -402,7 +454,10 @@ export function startGuestAgent(opts: GuestAgentOptions): GuestAgent {
   function manageable(entry: PasswdEntry): boolean {
     const rel = path.relative(opts.homeRoot, entry.home);
     if (rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel)) return true;
-    complainOnce(`home:${entry.name}`, `not managing ${entry.name}: its home ${entry.home} is outside ${opts.homeRoot} (a host account)`);
+    complainOnce(
+      `home:${entry.name}`,
+      `not managing ${entry.name}: its home ${entry.home} is outside ${opts.homeRoot} (a host account)`,
+    );
     return false;
   }
 
@@ -427,7 +482,10 @@ export function startGuestAgent(opts: GuestAgentOptions): GuestAgent {
           publishRefused = true;
           return;
         }
-        complainOnce(`publish:${errorText(err)}`, `publishing host key ${key.algorithm} failed, retrying every pass: ${errorText(err)}`);
+        complainOnce(
+          `publish:${errorText(err)}`,
+          `publishing host key ${key.algorithm} failed, retrying every pass: ${errorText(err)}`,
+        );
         return;
       }
     }
@@ -445,7 +503,8 @@ export function startGuestAgent(opts: GuestAgentOptions): GuestAgent {
     } catch (err) {
       if (abort.signal.aborted) return;
       const text = errorText(err);
-      if (text !== lastReadError) log(`reading metadata failed (keeping the last known keys, still expiring them): ${text}`);
+      if (text !== lastReadError)
+        log(`reading metadata failed (keeping the last known keys, still expiring them): ${text}`);
       lastReadError = text;
       if (!lastAttributes) return;
       attrs = lastAttributes;
@@ -457,7 +516,8 @@ export function startGuestAgent(opts: GuestAgentOptions): GuestAgent {
     const rejected = access.rejected.map((r) => `${r.reason}: ${r.line.slice(0, 80)}`).join('\n');
     if (rejected !== lastRejected && rejected) log(`ignored ssh-keys lines:\n  ${rejected.replace(/\n/g, '\n  ')}`);
     lastRejected = rejected;
-    if (access.osLogin !== osLoginWas) log(access.osLogin ? 'OS Login enabled: metadata keys ignored, Google keys removed' : 'OS Login disabled');
+    if (access.osLogin !== osLoginWas)
+      log(access.osLogin ? 'OS Login enabled: metadata keys ignored, Google keys removed' : 'OS Login disabled');
     osLoginWas = access.osLogin;
 
     await ensureGroup(SUDOERS_GROUP);
@@ -495,7 +555,9 @@ export function startGuestAgent(opts: GuestAgentOptions): GuestAgent {
         await setMember(SUDOERS_GROUP, user, false);
         managed.delete(user);
         written.delete(user);
-        log(`removed Google keys and sudo of ${user} (${access.osLogin ? 'OS Login is on' : 'no valid key of theirs in metadata'})`);
+        log(
+          `removed Google keys and sudo of ${user} (${access.osLogin ? 'OS Login is on' : 'no valid key of theirs in metadata'})`,
+        );
       } catch (err) {
         complainOnce(`rm:${user}:${errorText(err)}`, `error removing ${user}: ${errorText(err)}`);
       }
@@ -525,7 +587,9 @@ export function startGuestAgent(opts: GuestAgentOptions): GuestAgent {
     try {
       let woken = false;
       if (opts.waitForChange) {
-        const racers: Array<Promise<void>> = [opts.waitForChange(until.signal).then((changed) => void (woken = changed))];
+        const racers: Array<Promise<void>> = [
+          opts.waitForChange(until.signal).then((changed) => void (woken = changed)),
+        ];
         // A key's expiry changes what is wanted without any change to metadata.
         if (nextExpiry) {
           const ms = Math.max(0, nextExpiry.getTime() - now().getTime() + 1);
@@ -600,7 +664,9 @@ export async function assertVmAccountFiles(etcDir = '/etc'): Promise<void> {
   const mountPoints = new Set(mountinfo.split('\n').map((l) => l.split(' ')[4]));
   for (const file of ['/etc/passwd', '/etc/group']) {
     if (!mountPoints.has(file)) {
-      throw new Error(`refusing to edit ${file}: it is the host's, not a VM file bind-mounted from /etc/netns/<ns>/ by ip netns exec`);
+      throw new Error(
+        `refusing to edit ${file}: it is the host's, not a VM file bind-mounted from /etc/netns/<ns>/ by ip netns exec`,
+      );
     }
   }
 }
@@ -656,10 +722,18 @@ export async function startVmSshAccess(opts: {
 }): Promise<VmSshAccess> {
   // Before anything starts: a VM without its own account files fails visibly instead of editing the host's.
   await assertVmAccountFiles();
-  const sshdPaths = { hostKeyDir: path.join(opts.diskDir, 'ssh'), runDir: path.join(opts.diskDir, 'run', 'sshd'), log: opts.log };
+  const sshdPaths = {
+    hostKeyDir: path.join(opts.diskDir, 'ssh'),
+    runDir: path.join(opts.diskDir, 'run', 'sshd'),
+    log: opts.log,
+  };
   let sshd: Sshd | undefined = await startSshd(sshdPaths);
   const hostKeys = sshd.hostKeys;
-  const metadata = createMetadataAccess({ metadataUrl: opts.metadataUrl, ...(opts.localAddress ? { localAddress: opts.localAddress } : {}), log: opts.log });
+  const metadata = createMetadataAccess({
+    metadataUrl: opts.metadataUrl,
+    ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
+    log: opts.log,
+  });
   const agent = startGuestAgent({
     readAttributes: metadata.readAttributes,
     writeGuestAttribute: metadata.writeGuestAttribute,
@@ -672,9 +746,10 @@ export async function startVmSshAccess(opts: {
     ...(opts.pollMs ? { pollMs: opts.pollMs } : {}),
   });
   let exited = false;
-  const watch = (d: Sshd) => void d.exited.then(() => {
-    if (sshd === d) exited = true;
-  });
+  const watch = (d: Sshd) =>
+    void d.exited.then(() => {
+      if (sshd === d) exited = true;
+    });
   watch(sshd);
   return {
     hostKeys,

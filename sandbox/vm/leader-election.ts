@@ -72,7 +72,11 @@ export function startLeaderElection(opts: {
       const lease = parsed.success ? parsed.data : undefined;
       let next: Lease | undefined;
       if (lease !== undefined && lease.spec.holderIdentity === opts.identity) {
-        next = { ...lease, metadata: withoutResourceVersion(lease.metadata), spec: { ...lease.spec, renewTime: microTime(now), leaseDurationSeconds: opts.leaseDurationS } };
+        next = {
+          ...lease,
+          metadata: withoutResourceVersion(lease.metadata),
+          spec: { ...lease.spec, renewTime: microTime(now), leaseDurationSeconds: opts.leaseDurationS },
+        };
       } else if (lease === undefined || leaseExpired(lease, now)) {
         // An unreadable lease is taken over like an expired one, rather than blocking election forever.
         next = newLease(lease, now);
@@ -104,7 +108,8 @@ export function startLeaderElection(opts: {
           })
           .catch((err: unknown) => {
             // etcd down or without quorum: keep the loop alive, and log when it starts failing, not every period.
-            if (!failing) opts.log(`leader election for ${component}: ${err instanceof Error ? err.message : String(err)}`);
+            if (!failing)
+              opts.log(`leader election for ${component}: ${err instanceof Error ? err.message : String(err)}`);
             failing = true;
             // A failed renewal is not yet a lost lease (one etcd hiccup must not flip leadership);
             // once the lease has lapsed without renewal, this replica no longer holds it.

@@ -2,7 +2,15 @@
 // base64 keys, the etcd layout from the ETCD_APISERVER_* set, APISERVER_SERVER_CERT over MASTER_CERT, and a
 // visible failure (an error naming the key) on anything a real master would stop at.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildMasterMetadata, createClusterPki, createReplicaCerts, parseKubeYaml, yamlQuote, type ClusterPki, type ReplicaCerts } from '../pki/index';
+import {
+  buildMasterMetadata,
+  createClusterPki,
+  createReplicaCerts,
+  parseKubeYaml,
+  yamlQuote,
+  type ClusterPki,
+  type ReplicaCerts,
+} from '../pki/index';
 import { parseMasterConfig } from './master-config';
 
 let pki: ClusterPki;
@@ -75,20 +83,48 @@ describe('parseMasterConfig', () => {
 
   it('serves APISERVER_SERVER_CERT/KEY instead of MASTER_CERT/KEY when set', () => {
     const m = metadata('mtls');
-    const env = edit(m.env, { APISERVER_SERVER_CERT: b64(certs.etcdPeerCert), APISERVER_SERVER_KEY: b64(certs.etcdPeerKey) });
+    const env = edit(m.env, {
+      APISERVER_SERVER_CERT: b64(certs.etcdPeerCert),
+      APISERVER_SERVER_KEY: b64(certs.etcdPeerKey),
+    });
     const config = parseMasterConfig(env, m.certs, 'unit-master-abc');
     expect(config.pem.servingCert).toBe(certs.etcdPeerCert);
     expect(config.pem.servingKey).toBe(certs.etcdPeerKey);
   });
 
   it.each([
-    ['a plain-base64 etcd cert (would gunzip to nothing)', 'env', { ETCD_PEER_CERT: b64('x') }, /ETCD_PEER_CERT: not gzip after base64/],
+    [
+      'a plain-base64 etcd cert (would gunzip to nothing)',
+      'env',
+      { ETCD_PEER_CERT: b64('x') },
+      /ETCD_PEER_CERT: not gzip after base64/,
+    ],
     ['an etcd CA cert that is not base64', 'env', { ETCD_CA_CERT: 'not base64!' }, /ETCD_CA_CERT: not base64/],
-    ['a gzipped key', 'env', { ETCD_PEER_KEY: 'H4sIAAAAAAAAA0tMTAIAwkFYPwQAAAA=' }, /ETCD_PEER_KEY: does not decode \(base64\) to a PEM private key/],
+    [
+      'a gzipped key',
+      'env',
+      { ETCD_PEER_KEY: 'H4sIAAAAAAAAA0tMTAIAwkFYPwQAAAA=' },
+      /ETCD_PEER_KEY: does not decode \(base64\) to a PEM private key/,
+    ],
     ['a missing MASTER_CERT', 'env', { MASTER_CERT: null }, /kube-env is not usable: MASTER_CERT/],
-    ['APISERVER_SERVER_CERT without its key', 'env', { APISERVER_SERVER_CERT: b64('-----BEGIN CERTIFICATE-----\nYQ==\n-----END CERTIFICATE-----\n') }, /must be set together/],
-    ['some ETCD_APISERVER_* only', 'certs', { ETCD_APISERVER_SERVER_CERT: null, ETCD_APISERVER_SERVER_KEY: null }, /some of the ETCD_APISERVER_\* values are set but not ETCD_APISERVER_SERVER_KEY, ETCD_APISERVER_SERVER_CERT/],
-    ['an ETCD_APISERVER cert in plain base64', 'certs', { ETCD_APISERVER_CA_CERT: b64(certsPemPlaceholder()) }, /ETCD_APISERVER_CA_CERT: not gzip/],
+    [
+      'APISERVER_SERVER_CERT without its key',
+      'env',
+      { APISERVER_SERVER_CERT: b64('-----BEGIN CERTIFICATE-----\nYQ==\n-----END CERTIFICATE-----\n') },
+      /must be set together/,
+    ],
+    [
+      'some ETCD_APISERVER_* only',
+      'certs',
+      { ETCD_APISERVER_SERVER_CERT: null, ETCD_APISERVER_SERVER_KEY: null },
+      /some of the ETCD_APISERVER_\* values are set but not ETCD_APISERVER_SERVER_KEY, ETCD_APISERVER_SERVER_CERT/,
+    ],
+    [
+      'an ETCD_APISERVER cert in plain base64',
+      'certs',
+      { ETCD_APISERVER_CA_CERT: b64(certsPemPlaceholder()) },
+      /ETCD_APISERVER_CA_CERT: not gzip/,
+    ],
   ] as const)('fails on %s, naming the key', (_label, where, changes, message) => {
     const m = metadata('mtls');
     const env = where === 'env' ? edit(m.env, changes) : m.env;

@@ -10,7 +10,13 @@ import { parseKubeYaml, type EtcdLayout } from '../pki/index';
 
 export type { EtcdLayout } from '../pki/index';
 
-export type EtcdApiserverPems = { caCert: string; serverCert: string; serverKey: string; clientCert: string; clientKey: string };
+export type EtcdApiserverPems = {
+  caCert: string;
+  serverCert: string;
+  serverKey: string;
+  clientCert: string;
+  clientKey: string;
+};
 
 export type MasterConfig = {
   masterName: string;
@@ -58,7 +64,10 @@ const pemValue = (kind: 'CERTIFICATE' | 'PRIVATE KEY', encoding: Encoding) =>
           pem = gunzipSync(bytes).toString('utf8');
         } catch {
           // `base64 --decode | gunzip` stops here: "gzip: stdin: not in gzip format".
-          ctx.addIssue({ code: 'custom', message: 'not gzip after base64 (kube-up writes etcd certificates as gzip | base64)' });
+          ctx.addIssue({
+            code: 'custom',
+            message: 'not gzip after base64 (kube-up writes etcd certificates as gzip | base64)',
+          });
           return z.NEVER;
         }
       } else {
@@ -81,7 +90,12 @@ const kubeEnvSchema = z.object({
   INSTANCE_PREFIX: z.string().min(1).optional(),
   INITIAL_ETCD_CLUSTER: z
     .string()
-    .transform((s) => s.split(',').map((name) => name.trim()).filter((name) => name !== ''))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((name) => name.trim())
+        .filter((name) => name !== ''),
+    )
     .pipe(z.array(instanceName).min(1)),
   INITIAL_ETCD_CLUSTER_STATE: z.enum(['new', 'existing']).default('new'),
   ETCD_QUORUM_READ: boolString.optional(),
@@ -140,7 +154,9 @@ export function parseMasterConfig(kubeEnvText: string, masterCertsText: string, 
   const present = ETCD_APISERVER_KEYS.filter((k) => certsDoc[k] !== undefined);
   if (present.length > 0 && present.length < ETCD_APISERVER_KEYS.length) {
     const missing = ETCD_APISERVER_KEYS.filter((k) => certsDoc[k] === undefined);
-    throw new Error(`metadata kube-master-certs is not usable: some of the ETCD_APISERVER_* values are set but not ${missing.join(', ')}`);
+    throw new Error(
+      `metadata kube-master-certs is not usable: some of the ETCD_APISERVER_* values are set but not ${missing.join(', ')}`,
+    );
   }
   const etcdApiserver =
     present.length === 0
@@ -159,7 +175,9 @@ export function parseMasterConfig(kubeEnvText: string, masterCertsText: string, 
   // A per-replica serving cert may sit in either document; kube-env wins.
   const serving = parseOrExplain(servingSchema, { ...certsDoc, ...envDoc }, 'kube-env');
   if ((serving.APISERVER_SERVER_CERT === undefined) !== (serving.APISERVER_SERVER_KEY === undefined)) {
-    throw new Error('metadata kube-env is not usable: APISERVER_SERVER_CERT and APISERVER_SERVER_KEY must be set together');
+    throw new Error(
+      'metadata kube-env is not usable: APISERVER_SERVER_CERT and APISERVER_SERVER_KEY must be set together',
+    );
   }
 
   const masterName = env.INSTANCE_PREFIX !== undefined ? `${env.INSTANCE_PREFIX}-master` : instance;

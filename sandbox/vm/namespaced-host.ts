@@ -44,7 +44,12 @@ type Vm = {
   masterName?: string;
 };
 
-const STOPPED: VmChaosState = { state: 'stopped', frozen: false, etcd: { main: 'absent', events: 'absent' }, sshd: false };
+const STOPPED: VmChaosState = {
+  state: 'stopped',
+  frozen: false,
+  etcd: { main: 'absent', events: 'absent' },
+  sshd: false,
+};
 
 export function createNamespacedVmHost(opts: { network: VmNetwork; log?: (msg: string) => void }): VmHost & VmChaos {
   const log = opts.log ?? ((msg: string) => console.log(`[vm] ${msg}`));
@@ -56,7 +61,10 @@ export function createNamespacedVmHost(opts: { network: VmNetwork; log?: (msg: s
   function enqueue(name: string, task: () => Promise<void>): Promise<void> {
     const previous = queues.get(name) ?? Promise.resolve();
     const next = previous.then(task, task);
-    queues.set(name, next.catch(() => undefined));
+    queues.set(
+      name,
+      next.catch(() => undefined),
+    );
     return next;
   }
 
@@ -87,7 +95,21 @@ export function createNamespacedVmHost(opts: { network: VmNetwork; log?: (msg: s
     // a UTS namespace of its own carries the instance's hostname.
     const child = spawn(
       'ip',
-      ['netns', 'exec', ns, 'unshare', '--pid', '--uts', '--fork', '--kill-child', '--mount-proc', process.execPath, '--import', 'tsx', VM_MAIN],
+      [
+        'netns',
+        'exec',
+        ns,
+        'unshare',
+        '--pid',
+        '--uts',
+        '--fork',
+        '--kill-child',
+        '--mount-proc',
+        process.execPath,
+        '--import',
+        'tsx',
+        VM_MAIN,
+      ],
       { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: vmEnv() },
     );
     let exitedResolve: () => void = () => undefined;
@@ -164,7 +186,9 @@ export function createNamespacedVmHost(opts: { network: VmNetwork; log?: (msg: s
     const vm = vms.get(name);
     if (!vm) return;
     if (vm.alive) {
-      await request(vm, { op: 'shutdown' }, 60_000).catch((err: unknown) => log(`${name}: shutdown: ${errorMessage(err)}`));
+      await request(vm, { op: 'shutdown' }, 60_000).catch((err: unknown) =>
+        log(`${name}: shutdown: ${errorMessage(err)}`),
+      );
       // unshare's parent ignores SIGTERM while it waits for its child, so the VM is told over its channel:
       // vm-main exits when the channel closes (and the kernel ends its PID namespace).
       if (vm.child.connected) vm.child.disconnect();
@@ -238,7 +262,8 @@ export function createNamespacedVmHost(opts: { network: VmNetwork; log?: (msg: s
       // One writer per cluster: a running, unfrozen replica outside the zone, as a surviving master.
       const writers = new Map<string, Vm>();
       for (const vm of vms.values()) {
-        if (!vm.alive || vm.chaos.state !== 'running' || vm.chaos.frozen || vm.spec.zone === zone || !vm.masterName) continue;
+        if (!vm.alive || vm.chaos.state !== 'running' || vm.chaos.frozen || vm.spec.zone === zone || !vm.masterName)
+          continue;
         if (!writers.has(vm.masterName)) writers.set(vm.masterName, vm);
       }
       const counts = await Promise.all(

@@ -39,14 +39,22 @@ describe('parseKeyLine', () => {
     ['plain key with comment', `alice:${RSA} alice@laptop`, { user: 'alice', key: `${RSA} alice@laptop` }],
     ['ecdsa', `bob:${ECDSA}`, { user: 'bob', key: ECDSA }],
     ['surrounding spaces trimmed', `  alice:${ED}  `, { user: 'alice', key: ED }],
-    ['options before the key', `alice:no-pty,from="10.0.0.1 x" ${ED}`, { user: 'alice', key: `no-pty,from="10.0.0.1 x" ${ED}` }],
+    [
+      'options before the key',
+      `alice:no-pty,from="10.0.0.1 x" ${ED}`,
+      { user: 'alice', key: `no-pty,from="10.0.0.1 x" ${ED}` },
+    ],
     [
       'google-ssh not yet expired',
       `quorum:${google(ED, 'quorum', '2026-12-02T03:05:00+00:00')}`,
-      { user: 'quorum', key: google(ED, 'quorum', '2026-12-02T03:05:00+00:00'), expireOn: new Date('2026-12-02T03:05:00Z') },
+      {
+        user: 'quorum',
+        key: google(ED, 'quorum', '2026-12-02T03:05:00+00:00'),
+        expireOn: new Date('2026-12-02T03:05:00Z'),
+      },
     ],
     [
-      'google-ssh, the agent\'s second layout (-0700 without colon)',
+      "google-ssh, the agent's second layout (-0700 without colon)",
       `q:${google(ED, 'q', '2026-12-01T20:05:00-0700')}`,
       { user: 'q', expireOn: new Date('2026-12-02T03:05:00Z') },
     ],
@@ -99,9 +107,12 @@ describe('parseGoTime / parseGoBool', () => {
   ])('parses %s', (text, iso) => {
     expect(parseGoTime(text)?.toISOString()).toBe(iso);
   });
-  it.each(['2026-12-02 03:00:00Z', '2026-12-02T03:00:00', '2026-13-01T00:00:00Z', '2026-12-02T24:00:00Z', ''])('rejects %j', (text) => {
-    expect(parseGoTime(text)).toBeUndefined();
-  });
+  it.each(['2026-12-02 03:00:00Z', '2026-12-02T03:00:00', '2026-13-01T00:00:00Z', '2026-12-02T24:00:00Z', ''])(
+    'rejects %j',
+    (text) => {
+      expect(parseGoTime(text)).toBeUndefined();
+    },
+  );
   it.each([
     ['TRUE', true],
     ['true', true],
@@ -118,25 +129,76 @@ describe('parseGoTime / parseGoBool', () => {
 });
 
 describe('desiredAccess', () => {
-  const at = (instance: Record<string, string>, project: Record<string, string> = {}): MetadataAttributes => ({ instance, project });
+  const at = (instance: Record<string, string>, project: Record<string, string> = {}): MetadataAttributes => ({
+    instance,
+    project,
+  });
   const users = (attrs: MetadataAttributes, now = NOW) => Object.fromEntries(desiredAccess(attrs, now).users);
 
   it.each<[string, MetadataAttributes, Record<string, string[]>]>([
     ['no keys anywhere', at({}), {}],
-    ['instance keys and project keys merged, instance first', at({ 'ssh-keys': `alice:${ED}` }, { 'ssh-keys': `alice:${ED2}\nbob:${ED3}` }), { alice: [ED, ED2], bob: [ED3] }],
-    ['block-project-ssh-keys=TRUE on the instance drops project keys', at({ 'ssh-keys': `alice:${ED}`, 'block-project-ssh-keys': 'TRUE' }, { 'ssh-keys': `bob:${ED3}` }), { alice: [ED] }],
-    ['block-project-ssh-keys=false keeps them', at({ 'block-project-ssh-keys': 'false' }, { 'ssh-keys': `bob:${ED3}` }), { bob: [ED3] }],
-    ['block-project-ssh-keys on the project is not read', at({}, { 'ssh-keys': `bob:${ED3}`, 'block-project-ssh-keys': 'TRUE' }), { bob: [ED3] }],
-    ['an unparsable block value counts as unset', at({ 'block-project-ssh-keys': 'yes' }, { 'ssh-keys': `bob:${ED3}` }), { bob: [ED3] }],
-    ['legacy sshKeys on the instance count and block project keys', at({ sshKeys: `carol:${ED2}` }, { 'ssh-keys': `bob:${ED3}` }), { carol: [ED2] }],
+    [
+      'instance keys and project keys merged, instance first',
+      at({ 'ssh-keys': `alice:${ED}` }, { 'ssh-keys': `alice:${ED2}\nbob:${ED3}` }),
+      { alice: [ED, ED2], bob: [ED3] },
+    ],
+    [
+      'block-project-ssh-keys=TRUE on the instance drops project keys',
+      at({ 'ssh-keys': `alice:${ED}`, 'block-project-ssh-keys': 'TRUE' }, { 'ssh-keys': `bob:${ED3}` }),
+      { alice: [ED] },
+    ],
+    [
+      'block-project-ssh-keys=false keeps them',
+      at({ 'block-project-ssh-keys': 'false' }, { 'ssh-keys': `bob:${ED3}` }),
+      { bob: [ED3] },
+    ],
+    [
+      'block-project-ssh-keys on the project is not read',
+      at({}, { 'ssh-keys': `bob:${ED3}`, 'block-project-ssh-keys': 'TRUE' }),
+      { bob: [ED3] },
+    ],
+    [
+      'an unparsable block value counts as unset',
+      at({ 'block-project-ssh-keys': 'yes' }, { 'ssh-keys': `bob:${ED3}` }),
+      { bob: [ED3] },
+    ],
+    [
+      'legacy sshKeys on the instance count and block project keys',
+      at({ sshKeys: `carol:${ED2}` }, { 'ssh-keys': `bob:${ED3}` }),
+      { carol: [ED2] },
+    ],
     ['legacy sshKeys on the project count', at({}, { sshKeys: `carol:${ED2}` }), { carol: [ED2] }],
-    ['blank and malformed lines skipped', at({ 'ssh-keys': `\nalice:${ED}\n\nnonsense\nbob:ssh-rsa xyz\n` }), { alice: [ED] }],
-    ['an expired key drops, the user keeps the others', at({ 'ssh-keys': `q:${google(ED, 'q', '2026-01-01T00:00:00Z')}\nq:${ED2}` }), { q: [ED2] }],
-    ['a user whose only key expired is not wanted', at({ 'ssh-keys': `q:${google(ED, 'q', '2026-01-01T00:00:00Z')}` }), {}],
-    ['enable-oslogin=TRUE on the project ignores every metadata key', at({ 'ssh-keys': `alice:${ED}` }, { 'enable-oslogin': 'TRUE', 'ssh-keys': `bob:${ED3}` }), {}],
+    [
+      'blank and malformed lines skipped',
+      at({ 'ssh-keys': `\nalice:${ED}\n\nnonsense\nbob:ssh-rsa xyz\n` }),
+      { alice: [ED] },
+    ],
+    [
+      'an expired key drops, the user keeps the others',
+      at({ 'ssh-keys': `q:${google(ED, 'q', '2026-01-01T00:00:00Z')}\nq:${ED2}` }),
+      { q: [ED2] },
+    ],
+    [
+      'a user whose only key expired is not wanted',
+      at({ 'ssh-keys': `q:${google(ED, 'q', '2026-01-01T00:00:00Z')}` }),
+      {},
+    ],
+    [
+      'enable-oslogin=TRUE on the project ignores every metadata key',
+      at({ 'ssh-keys': `alice:${ED}` }, { 'enable-oslogin': 'TRUE', 'ssh-keys': `bob:${ED3}` }),
+      {},
+    ],
     ['enable-oslogin=TRUE on the instance', at({ 'ssh-keys': `alice:${ED}`, 'enable-oslogin': 'true' }), {}],
-    ['enable-oslogin=FALSE on the instance overrides TRUE on the project', at({ 'ssh-keys': `alice:${ED}`, 'enable-oslogin': 'FALSE' }, { 'enable-oslogin': 'TRUE' }), { alice: [ED] }],
-    ['an unparsable instance value does not override the project', at({ 'ssh-keys': `alice:${ED}`, 'enable-oslogin': 'no' }, { 'enable-oslogin': 'TRUE' }), {}],
+    [
+      'enable-oslogin=FALSE on the instance overrides TRUE on the project',
+      at({ 'ssh-keys': `alice:${ED}`, 'enable-oslogin': 'FALSE' }, { 'enable-oslogin': 'TRUE' }),
+      { alice: [ED] },
+    ],
+    [
+      'an unparsable instance value does not override the project',
+      at({ 'ssh-keys': `alice:${ED}`, 'enable-oslogin': 'no' }, { 'enable-oslogin': 'TRUE' }),
+      {},
+    ],
   ])('%s', (_name, attrs, expected) => {
     expect(users(attrs)).toEqual(expected);
   });
@@ -144,23 +206,35 @@ describe('desiredAccess', () => {
   it('reports rejected lines and the next expiry', () => {
     const soon = '2026-12-02T03:00:05Z';
     const later = '2026-12-02T04:00:00Z';
-    const access = desiredAccess(at({ 'ssh-keys': `q:${google(ED, 'q', later)}\nr:${google(ED2, 'r', soon)}\nbad` }), NOW);
+    const access = desiredAccess(
+      at({ 'ssh-keys': `q:${google(ED, 'q', later)}\nr:${google(ED2, 'r', soon)}\nbad` }),
+      NOW,
+    );
     expect(access.nextExpiry?.toISOString()).toBe(new Date(soon).toISOString());
     expect(access.rejected).toEqual([{ line: 'bad', reason: expect.stringContaining('unrecognized') }]);
     // Five seconds later the key that expired is gone and nothing else changed.
-    expect(Object.keys(users(at({ 'ssh-keys': `q:${google(ED, 'q', later)}\nr:${google(ED2, 'r', soon)}` }), new Date('2026-12-02T03:00:06Z')))).toEqual(['q']);
+    expect(
+      Object.keys(
+        users(
+          at({ 'ssh-keys': `q:${google(ED, 'q', later)}\nr:${google(ED2, 'r', soon)}` }),
+          new Date('2026-12-02T03:00:06Z'),
+        ),
+      ),
+    ).toEqual(['q']);
   });
 
   it('reads guest attributes as enabled on either level, the instance overriding', () => {
     expect(guestAttributesEnabled(at({}, {}))).toBe(false);
     expect(guestAttributesEnabled(at({}, { 'enable-guest-attributes': 'TRUE' }))).toBe(true);
     expect(guestAttributesEnabled(at({ 'enable-guest-attributes': 'TRUE' }))).toBe(true);
-    expect(guestAttributesEnabled(at({ 'enable-guest-attributes': 'FALSE' }, { 'enable-guest-attributes': 'TRUE' }))).toBe(false);
+    expect(
+      guestAttributesEnabled(at({ 'enable-guest-attributes': 'FALSE' }, { 'enable-guest-attributes': 'TRUE' })),
+    ).toBe(false);
   });
 });
 
 describe('authorized_keys', () => {
-  it('keeps the user\'s own lines and replaces Google\'s', () => {
+  it("keeps the user's own lines and replaces Google's", () => {
     const file = `# my laptop\n${ED3} me@laptop\n# Added by Google\n${ED}\n\n# Added by Google\n${ED2} google-ssh {}\n`;
     const own = ownAuthorizedKeys(file);
     expect(own).toEqual(['# my laptop', `${ED3} me@laptop`]);
@@ -170,7 +244,11 @@ describe('authorized_keys', () => {
   });
 
   it('parses keys with options and comments', () => {
-    expect(parseAuthorizedKey(`command="echo a b" ${ED} c d`)).toEqual({ ok: true, type: 'ssh-ed25519', comment: 'c d' });
+    expect(parseAuthorizedKey(`command="echo a b" ${ED} c d`)).toEqual({
+      ok: true,
+      type: 'ssh-ed25519',
+      comment: 'c d',
+    });
     expect(parseAuthorizedKey(`${ECDSA}`)).toEqual({ ok: true, type: 'ecdsa-sha2-nistp256', comment: '' });
     expect(parseAuthorizedKey('ecdsa-sha2-nistp384 ' + ECDSA.split(' ')[1]).ok).toBe(false);
   });

@@ -41,8 +41,7 @@ function keyLines(attributes: Readonly<Record<string, string>>): { lines: string
 }
 
 export type KeyLine =
-  | { ok: true; user: string; key: string; expireOn?: Date }
-  | { ok: false; line: string; reason: string };
+  { ok: true; user: string; key: string; expireOn?: Date } | { ok: false; line: string; reason: string };
 
 /** One `user:key` line; `key` is what goes into authorized_keys (Google's comment included). */
 export function parseKeyLine(raw: string, now: Date): KeyLine {
@@ -127,15 +126,19 @@ const PLAIN_KEY_TYPES = new Set([
  * An authorized_keys entry, `[options] type base64 [comment]`, checked as x/crypto/ssh's
  * ParseAuthorizedKey checks it: the blob must decode and parse as a public key of the named type.
  */
-export function parseAuthorizedKey(entry: string): { ok: true; type: string; comment: string } | { ok: false; reason: string } {
+export function parseAuthorizedKey(
+  entry: string,
+): { ok: true; type: string; comment: string } | { ok: false; reason: string } {
   const text = entry.trim();
   const first = /^\S+/.exec(text)?.[0] ?? '';
   // With options the key type is not the first token; options may hold quoted spaces.
   const rest = PLAIN_KEY_TYPES.has(first) ? text : text.slice(optionsLength(text)).trimStart();
   const m = /^(\S+)[ \t]+(\S+)(?:[ \t]+([\s\S]*))?$/.exec(rest);
-  if (!m?.[1] || !m[2]) return { ok: false, reason: `not an SSH public key (unsupported key type ${JSON.stringify(first.slice(0, 40))}?)` };
+  if (!m?.[1] || !m[2])
+    return { ok: false, reason: `not an SSH public key (unsupported key type ${JSON.stringify(first.slice(0, 40))}?)` };
   const type = m[1];
-  if (!PLAIN_KEY_TYPES.has(type)) return { ok: false, reason: `unsupported key type ${JSON.stringify(type.slice(0, 40))}` };
+  if (!PLAIN_KEY_TYPES.has(type))
+    return { ok: false, reason: `unsupported key type ${JSON.stringify(type.slice(0, 40))}` };
   const blobError = checkKeyBlob(type, m[2]);
   if (blobError) return { ok: false, reason: blobError };
   return { ok: true, type, comment: (m[3] ?? '').trim() };
@@ -165,7 +168,8 @@ function checkKeyBlob(type: string, base64: string): string | undefined {
     return out;
   };
   const algo = readString()?.toString('latin1');
-  if (algo !== type) return `key blob is ${algo === undefined ? 'truncated' : `of type ${JSON.stringify(algo.slice(0, 40))}`}, not ${type}`;
+  if (algo !== type)
+    return `key blob is ${algo === undefined ? 'truncated' : `of type ${JSON.stringify(algo.slice(0, 40))}`}, not ${type}`;
   const fields: Record<string, number> = {
     'ssh-rsa': 2,
     'ssh-dss': 4,
@@ -185,7 +189,10 @@ function checkKeyBlob(type: string, base64: string): string | undefined {
   if (offset !== blob.length) return 'key blob has trailing bytes';
   if (type.includes('ed25519') && parts[0]?.length !== 32) return 'ed25519 key is not 32 bytes';
   if (type.startsWith('ecdsa-') || type.startsWith('sk-ecdsa-')) {
-    const curve = type.replace(/^sk-/, '').replace(/@openssh\.com$/, '').replace('ecdsa-sha2-', '');
+    const curve = type
+      .replace(/^sk-/, '')
+      .replace(/@openssh\.com$/, '')
+      .replace('ecdsa-sha2-', '');
     if (parts[0]?.toString('latin1') !== curve) return 'ecdsa curve does not match the key type';
   }
   return undefined;
@@ -206,7 +213,12 @@ export type DesiredAccess = {
 export function desiredAccess(attrs: MetadataAttributes, now: Date): DesiredAccess {
   const osLogin = osLoginEnabled(attrs);
   const instance = keyLines(attrs.instance);
-  const result: DesiredAccess = { osLogin, blockProjectKeys: instance.blockProjectKeys, users: new Map(), rejected: [] };
+  const result: DesiredAccess = {
+    osLogin,
+    blockProjectKeys: instance.blockProjectKeys,
+    users: new Map(),
+    rejected: [],
+  };
   // The accounts manager is disabled under OS Login and the keys it installed are cleared (oslogin.go).
   if (osLogin) return result;
   const lines = instance.blockProjectKeys ? instance.lines : [...instance.lines, ...keyLines(attrs.project).lines];
@@ -220,7 +232,8 @@ export function desiredAccess(attrs: MetadataAttributes, now: Date): DesiredAcce
     const keys = result.users.get(parsed.user) ?? [];
     keys.push(parsed.key);
     result.users.set(parsed.user, keys);
-    if (parsed.expireOn && (!result.nextExpiry || parsed.expireOn < result.nextExpiry)) result.nextExpiry = parsed.expireOn;
+    if (parsed.expireOn && (!result.nextExpiry || parsed.expireOn < result.nextExpiry))
+      result.nextExpiry = parsed.expireOn;
   }
   return result;
 }

@@ -34,7 +34,10 @@ export type SshdPaths = {
 };
 
 /** Makes the missing host keys (never replaces one) and returns every public key in the directory. */
-export async function ensureHostKeys(hostKeyDir: string, log: (msg: string) => void = () => {}): Promise<HostPublicKey[]> {
+export async function ensureHostKeys(
+  hostKeyDir: string,
+  log: (msg: string) => void = () => {},
+): Promise<HostPublicKey[]> {
   await mkdir(hostKeyDir, { recursive: true, mode: 0o755 });
   for (const type of HOST_KEY_TYPES) {
     const keyFile = path.join(hostKeyDir, `ssh_host_${type}_key`);
@@ -64,7 +67,12 @@ export async function readHostPublicKeys(hostKeyDir: string): Promise<HostPublic
   return keys;
 }
 
-export function renderSshdConfig(opts: { port: number; hostKeyFiles: readonly string[]; pidFile: string; listenAddresses?: readonly string[] }): string {
+export function renderSshdConfig(opts: {
+  port: number;
+  hostKeyFiles: readonly string[];
+  pidFile: string;
+  listenAddresses?: readonly string[];
+}): string {
   const lines = [
     '# Written by the sandbox VM (sandbox/vm/sshd.ts) at every start; edits are lost.',
     `Port ${opts.port}`,
@@ -106,12 +114,14 @@ export type Sshd = {
   stop(): Promise<void>;
 };
 
-export async function startSshd(opts: SshdPaths & {
-  log: (msg: string) => void;
-  port?: number;
-  listenAddresses?: readonly string[];
-  sshdPath?: string;
-}): Promise<Sshd> {
+export async function startSshd(
+  opts: SshdPaths & {
+    log: (msg: string) => void;
+    port?: number;
+    listenAddresses?: readonly string[];
+    sshdPath?: string;
+  },
+): Promise<Sshd> {
   const sshdPath = opts.sshdPath ?? '/usr/sbin/sshd';
   const hostKeys = await ensureHostKeys(opts.hostKeyDir, opts.log);
   await mkdir(opts.runDir, { recursive: true, mode: 0o755 });
@@ -119,7 +129,16 @@ export async function startSshd(opts: SshdPaths & {
   const configFile = path.join(opts.runDir, 'sshd_config');
   const pidFile = path.join(opts.runDir, 'sshd.pid');
   const hostKeyFiles = HOST_KEY_TYPES.map((t) => path.join(opts.hostKeyDir, `ssh_host_${t}_key`));
-  await writeFile(configFile, renderSshdConfig({ port: opts.port ?? 22, hostKeyFiles, pidFile, ...(opts.listenAddresses ? { listenAddresses: opts.listenAddresses } : {}) }), { mode: 0o644 });
+  await writeFile(
+    configFile,
+    renderSshdConfig({
+      port: opts.port ?? 22,
+      hostKeyFiles,
+      pidFile,
+      ...(opts.listenAddresses ? { listenAddresses: opts.listenAddresses } : {}),
+    }),
+    { mode: 0o644 },
+  );
   // `-t` says what is wrong with the config or the keys in one line, before anything listens.
   try {
     await run(sshdPath, ['-t', '-f', configFile]);
@@ -136,7 +155,10 @@ export async function startSshd(opts: SshdPaths & {
   });
   let ready = false;
   const listening = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`sshd did not listen within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`sshd did not listen within ${READY_TIMEOUT_MS} ms`)),
+      READY_TIMEOUT_MS,
+    );
     if (child.stderr) {
       createInterface({ input: child.stderr }).on('line', (line) => {
         opts.log(`sshd[${pid}]: ${line}`);
@@ -176,7 +198,9 @@ export async function startSshd(opts: SshdPaths & {
     await stop();
     throw err;
   }
-  opts.log(`sshd[${pid}]: listening on port ${opts.port ?? 22}, host keys ${hostKeys.map((k) => k.algorithm).join(', ')}`);
+  opts.log(
+    `sshd[${pid}]: listening on port ${opts.port ?? 22}, host keys ${hostKeys.map((k) => k.algorithm).join(', ')}`,
+  );
   return { pid, hostKeys, configFile, exited, stop };
 }
 

@@ -67,4 +67,6 @@ export interface VmChaos {
 }
 
 /** What the in-VM agent (sandbox/vm/agent.ts) controls: everything but sshd, which vm-main runs beside it. */
-export type AgentChaos = Omit<VmChaos, 'setSshd' | 'replaceHostKeys' | 'describe'> & { describe(name: string): Omit<VmChaosState, 'sshd'> };
+export type AgentChaos = Omit<VmChaos, 'setSshd' | 'replaceHostKeys' | 'describe'> & {
+  describe(name: string): Omit<VmChaosState, 'sshd'>;
+};

@@ -106,7 +106,8 @@ async function handle(request: VmRequest): Promise<unknown> {
       const vmAccess = requireAccess();
       await vmAccess.stopSshd();
       const dir = path.join(requireSpec().diskDir, 'ssh');
-      for (const file of await readdir(dir)) if (file.startsWith('ssh_host_')) await rm(path.join(dir, file), { force: true });
+      for (const file of await readdir(dir))
+        if (file.startsWith('ssh_host_')) await rm(path.join(dir, file), { force: true });
       await vmAccess.startSshd();
       log(`${requireName()}: sshd has new host keys (chaos)`);
       return undefined;
@@ -143,7 +144,8 @@ process.on('message', (raw: unknown) => {
     },
     (err: unknown) => {
       pushState();
-      const error = err instanceof Error ? { name: err.name, message: err.message } : { name: 'Error', message: String(err) };
+      const error =
+        err instanceof Error ? { name: err.name, message: err.message } : { name: 'Error', message: String(err) };
       send({ type: 'reply', id: request.id, ok: false, error });
     },
   );

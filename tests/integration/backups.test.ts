@@ -22,13 +22,27 @@ import type { Container } from '@/lib/server/container';
 import { createRunner } from '@/lib/server/operations/runner';
 import { createStepCompensations, createStepExecutors, rollbackKindsOf } from '@/lib/server/operations/steps';
 import { observeCluster } from '@/lib/server/services/observe-cluster';
-import { allHealthy, etcdctlMemberList, etcdctlText, expectConsistent, pollUntil, PROD, replicaVms, testContainer, writeEtcdctlCerts } from './support';
+import {
+  allHealthy,
+  etcdctlMemberList,
+  etcdctlText,
+  expectConsistent,
+  pollUntil,
+  PROD,
+  replicaVms,
+  testContainer,
+  writeEtcdctlCerts,
+} from './support';
 
 const run = promisify(execFile);
 const RETENTION = 2;
 const dataDir = mkdtempSync(path.join(tmpdir(), 'quorum-backups-'));
 // Plans are made on an observation; a longer probe deadline keeps a slow, healthy replica from reading as down.
-const c = testContainer({ QUORUM_PROBE_TIMEOUT_MS: '3000', QUORUM_DATA_DIR: dataDir, QUORUM_SNAPSHOT_RETENTION: String(RETENTION) });
+const c = testContainer({
+  QUORUM_PROBE_TIMEOUT_MS: '3000',
+  QUORUM_DATA_DIR: dataDir,
+  QUORUM_SNAPSHOT_RETENTION: String(RETENTION),
+});
 const ID = clusterId(PROD);
 const log = (msg: string) => console.log(`[backups] ${msg}`);
 
@@ -55,10 +69,28 @@ function withCorruptedSnapshots(base: Container): Container {
 async function runIntent(intent: ClusterIntent, world: Container = c, opts: { override?: string } = {}) {
   const topology = await observeCluster(PROD, c);
   const assessment = assessTopology(topology, new Date(topology.observedAt));
-  const planned = planOperation({ topology, assessment, intent, operationInProgress: false, ...(opts.override ? { backupGateOverride: { reason: opts.override } } : {}) });
+  const planned = planOperation({
+    topology,
+    assessment,
+    intent,
+    operationInProgress: false,
+    ...(opts.override ? { backupGateOverride: { reason: opts.override } } : {}),
+  });
   if (!planned.ok) throw new Error(`refused: ${planned.refusal.code} ${planned.refusal.message}`);
-  const op = await c.store.createOperation({ clusterId: ID, kind: intent.kind, intent, plan: { ...planned.plan, rollback: rollbackKindsOf(planned.plan.steps) }, actor: 'integration-test' });
-  const runner = createRunner({ store: c.store, clock: systemClock, executors: createStepExecutors(world), compensations: createStepCompensations(world), log: () => {} });
+  const op = await c.store.createOperation({
+    clusterId: ID,
+    kind: intent.kind,
+    intent,
+    plan: { ...planned.plan, rollback: rollbackKindsOf(planned.plan.steps) },
+    actor: 'integration-test',
+  });
+  const runner = createRunner({
+    store: c.store,
+    clock: systemClock,
+    executors: createStepExecutors(world),
+    compensations: createStepCompensations(world),
+    log: () => {},
+  });
   const t0 = Date.now();
   const ended = await runner.start(op.id);
   const steps = await c.store.steps(op.id);
@@ -71,13 +103,31 @@ async function runIntent(intent: ClusterIntent, world: Container = c, opts: { ov
 const indexOf = (steps: StepRecord[], kind: string) => steps.findIndex((s) => s.kind === kind);
 const snapshotDetailSchema = z.object({
   verified: z.literal(true),
-  snapshots: z.array(z.object({ etcdCluster: z.enum(['main', 'events']), file: z.string(), member: z.string(), revision: z.number().int().nonnegative(), hash: z.number().int(), sha256: z.string().regex(/^[0-9a-f]{64}$/), sizeBytes: z.number().int().positive() })),
+  snapshots: z.array(
+    z.object({
+      etcdCluster: z.enum(['main', 'events']),
+      file: z.string(),
+      member: z.string(),
+      revision: z.number().int().nonnegative(),
+      hash: z.number().int(),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      sizeBytes: z.number().int().positive(),
+    }),
+  ),
 });
-const etcdctlStatusSchema = z.object({ hash: z.number(), revision: z.number(), totalKey: z.number(), totalSize: z.number() });
+const etcdctlStatusSchema = z.object({
+  hash: z.number(),
+  revision: z.number(),
+  totalKey: z.number(),
+  totalSize: z.number(),
+});
 
 /** What etcdctl (not Quorum) reads in a stored snapshot file. */
 async function etcdctlSnapshotStatus(file: string) {
-  const { stdout } = await run('etcdctl', ['snapshot', 'status', file, '-w', 'json'], { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 60_000 });
+  const { stdout } = await run('etcdctl', ['snapshot', 'status', file, '-w', 'json'], {
+    env: { ...process.env, ETCDCTL_API: '3' },
+    timeout: 60_000,
+  });
   return etcdctlStatusSchema.parse(JSON.parse(stdout));
 }
 
@@ -89,7 +139,9 @@ async function membershipAndVms() {
     const lists: Record<string, string[]> = {};
     for (const cluster of ['main', 'events'] satisfies EtcdClusterName[]) {
       const endpoints = vms.map((r) => ({ instance: r.name, cluster }));
-      lists[cluster] = (await etcdctlMemberList(certs, endpoints)).map((m) => `${m.name}:${m.ID}:${m.isLearner}`).sort();
+      lists[cluster] = (await etcdctlMemberList(certs, endpoints))
+        .map((m) => `${m.name}:${m.ID}:${m.isLearner}`)
+        .sort();
     }
     return { vms: vms.map((v) => `${v.name}:${v.zone}:${v.status}`), ...lists };
   } finally {
@@ -98,7 +150,8 @@ async function membershipAndVms() {
 }
 
 /** The name 'pick-name' chose in an operation. */
-const pickedName = (steps: StepRecord[]) => z.object({ name: z.string() }).parse(steps.find((s) => s.kind === 'pick-name')?.detail).name;
+const pickedName = (steps: StepRecord[]) =>
+  z.object({ name: z.string() }).parse(steps.find((s) => s.kind === 'pick-name')?.detail).name;
 
 const added: string[] = [];
 const firstAddFiles: string[] = [];
@@ -121,7 +174,9 @@ describe('backups before membership changes', () => {
     try {
       const endpoint = { instance: vms[0]?.name ?? '', cluster: 'main' as const };
       await etcdctlText(certs, endpoint, ['put', '/quorum-test/backup-marker', String(Date.now())]);
-      const got = z.object({ header: z.object({ revision: z.union([z.number(), z.string()]).transform(Number) }) }).parse(JSON.parse(await etcdctlText(certs, endpoint, ['get', '/quorum-test/backup-marker', '-w', 'json'])));
+      const got = z
+        .object({ header: z.object({ revision: z.union([z.number(), z.string()]).transform(Number) }) })
+        .parse(JSON.parse(await etcdctlText(certs, endpoint, ['get', '/quorum-test/backup-marker', '-w', 'json'])));
       writtenAt = got.header.revision;
     } finally {
       certs.cleanup();
@@ -150,7 +205,11 @@ describe('backups before membership changes', () => {
       expect(statSync(file).size).toBe(s.sizeBytes);
       // etcdctl, reading the stored file on its own, agrees with the journal.
       const status = await etcdctlSnapshotStatus(file);
-      expect({ revision: status.revision, hash: status.hash, totalSize: status.totalSize }).toEqual({ revision: s.revision, hash: s.hash, totalSize: s.sizeBytes - 32 });
+      expect({ revision: status.revision, hash: status.hash, totalSize: status.totalSize }).toEqual({
+        revision: s.revision,
+        hash: s.hash,
+        totalSize: s.sizeBytes - 32,
+      });
       // The sha256 journaled is the one etcd appended to the file.
       expect(readFileSync(file).subarray(-32).toString('hex')).toBe(s.sha256);
     }
@@ -180,7 +239,9 @@ describe('backups before membership changes', () => {
       await expect(verifySnapshotFile(truncated, opts)).rejects.toThrow(/failed verification/);
       await expect(verifySnapshotFile(flipped, opts)).rejects.toThrow(/corrupted/);
       // A snapshot older than the revision the member served before it began is refused too.
-      await expect(verifySnapshotFile(file, { ...opts, minRevision: newest.revision + 1 })).rejects.toThrow(/older than revision/);
+      await expect(verifySnapshotFile(file, { ...opts, minRevision: newest.revision + 1 })).rejects.toThrow(
+        /older than revision/,
+      );
     } finally {
       rmSync(scratch, { recursive: true, force: true });
     }
@@ -189,31 +250,44 @@ describe('backups before membership changes', () => {
   it('a snapshot that arrives corrupted blocks the add: nothing changes in Compute or etcd membership', async () => {
     const before = await membershipAndVms();
     const listed = (await listSnapshots(dataDir, ID)).length;
-    const { ended, steps, logs } = await runIntent({ kind: 'add-replica', zone: 'europe-west1-c' }, withCorruptedSnapshots(c));
+    const { ended, steps, logs } = await runIntent(
+      { kind: 'add-replica', zone: 'europe-west1-c' },
+      withCorruptedSnapshots(c),
+    );
     expect(ended.status).toBe('failed');
     const failed = steps.find((s) => s.status === 'failed');
     expect(failed?.kind).toBe('snapshot-etcd');
-    expect(failed?.error).toMatch(/^Backup gate: no verified etcd snapshot of prod-master could be taken \(verification-failed\).*corrupted.*Nothing in etcd membership was changed/);
+    expect(failed?.error).toMatch(
+      /^Backup gate: no verified etcd snapshot of prod-master could be taken \(verification-failed\).*corrupted.*Nothing in etcd membership was changed/,
+    );
     expect(ended.error).toBe(failed?.error);
-    for (const kind of ['add-learner', 'create-disk', 'create-instance', 'promote-learner']) expect(steps.find((s) => s.kind === kind)?.status).toBe('skipped');
+    for (const kind of ['add-learner', 'create-disk', 'create-instance', 'promote-learner'])
+      expect(steps.find((s) => s.kind === kind)?.status).toBe('skipped');
     // Every healthy voter was tried before the gate gave up.
-    expect(logs.filter((l) => l.level === 'warn' && /no verified etcd main snapshot from/.test(l.message)).length).toBe(before.vms.length);
+    expect(logs.filter((l) => l.level === 'warn' && /no verified etcd main snapshot from/.test(l.message)).length).toBe(
+      before.vms.length,
+    );
     expect(await membershipAndVms()).toEqual(before);
     expect(await c.compute.getDisk(PROD.project, 'europe-west1-c', `${pickedName(steps)}-pd`)).toBeNull();
     // Nothing unverified was kept, not even a partial file.
     expect((await listSnapshots(dataDir, ID)).length).toBe(listed);
-    for (const cluster of ['main', 'events'] as const) expect(readdirSync(snapshotFolder(dataDir, ID, cluster)).filter((n) => !/\.(db|json)$/.test(n))).toEqual([]);
+    for (const cluster of ['main', 'events'] as const)
+      expect(readdirSync(snapshotFolder(dataDir, ID, cluster)).filter((n) => !/\.(db|json)$/.test(n))).toEqual([]);
   });
 
   it('a data dir that cannot hold snapshots blocks the add as well', async () => {
     const blocked = mkdtempSync(path.join(tmpdir(), 'quorum-backups-blocked-'));
     writeFileSync(path.join(blocked, 'snapshots'), 'a file where the snapshots folder should be');
-    const world = Object.create(c, { env: { value: { ...c.env, QUORUM_DATA_DIR: blocked }, enumerable: true } }) as Container;
+    const world = Object.create(c, {
+      env: { value: { ...c.env, QUORUM_DATA_DIR: blocked }, enumerable: true },
+    }) as Container;
     try {
       const before = await membershipAndVms();
       const { ended, steps } = await runIntent({ kind: 'add-replica', zone: 'europe-west1-c' }, world);
       expect(ended.status).toBe('failed');
-      expect(steps.find((s) => s.status === 'failed')?.error).toMatch(/^Backup gate: .*\(storage-failed\): cannot write snapshots under/);
+      expect(steps.find((s) => s.status === 'failed')?.error).toMatch(
+        /^Backup gate: .*\(storage-failed\): cannot write snapshots under/,
+      );
       expect(await membershipAndVms()).toEqual(before);
     } finally {
       rmSync(blocked, { recursive: true, force: true });
@@ -222,16 +296,33 @@ describe('backups before membership changes', () => {
 
   it("the operator's override lets the add through without a verified snapshot, in the journal and the audit", async () => {
     const reason = 'snapshot storage is being replaced; change approved in ticket OPS-42';
-    const { ended, steps, logs } = await runIntent({ kind: 'add-replica', zone: 'europe-west1-c' }, withCorruptedSnapshots(c), { override: reason });
+    const { ended, steps, logs } = await runIntent(
+      { kind: 'add-replica', zone: 'europe-west1-c' },
+      withCorruptedSnapshots(c),
+      { override: reason },
+    );
     expect(ended.status).toBe('succeeded');
     added.push(pickedName(steps));
     const gate = steps.find((s) => s.kind === 'snapshot-etcd');
     expect(gate?.title).toContain(`backup gate overridden: ${reason}`);
-    expect(gate?.detail).toMatchObject({ verified: false, overridden: true, overrideReason: reason, failure: 'verification-failed' });
-    expect(logs.some((l) => l.level === 'warn' && l.message.includes(`BACKUP GATE OVERRIDDEN by integration-test ("${reason}")`))).toBe(true);
+    expect(gate?.detail).toMatchObject({
+      verified: false,
+      overridden: true,
+      overrideReason: reason,
+      failure: 'verification-failed',
+    });
+    expect(
+      logs.some(
+        (l) => l.level === 'warn' && l.message.includes(`BACKUP GATE OVERRIDDEN by integration-test ("${reason}")`),
+      ),
+    ).toBe(true);
     const audit = await c.store.listAudit({ operationId: ended.id, action: 'backup.gate-overridden' });
     expect(audit).toHaveLength(1);
-    expect(audit[0]).toMatchObject({ actor: 'integration-test', clusterId: ID, detail: { reason, failure: 'verification-failed' } });
+    expect(audit[0]).toMatchObject({
+      actor: 'integration-test',
+      clusterId: ID,
+      detail: { reason, failure: 'verification-failed' },
+    });
     await expectConsistent(c, PROD, null);
   });
 
@@ -254,7 +345,9 @@ describe('backups before membership changes', () => {
       expect(mine).toHaveLength(RETENTION);
       expect(mine.every((s) => s.intact)).toBe(true);
       // What is on disk is exactly what is listed: the pruned files went with their records.
-      expect(readdirSync(snapshotFolder(dataDir, ID, cluster)).sort()).toEqual(mine.flatMap((s) => [s.file, s.file.replace(/\.db$/, '.json')]).sort());
+      expect(readdirSync(snapshotFolder(dataDir, ID, cluster)).sort()).toEqual(
+        mine.flatMap((s) => [s.file, s.file.replace(/\.db$/, '.json')]).sort(),
+      );
     }
     const lastDetail = snapshotDetailSchema.parse(last[indexOf(last, 'snapshot-etcd')]?.detail);
     for (const s of lastDetail.snapshots) expect(kept.map((k) => k.file)).toContain(s.file);

@@ -16,7 +16,17 @@ import { createContainer } from '@/lib/server/container';
 import { parseEnv } from '@/lib/server/env';
 import { observeClusterView } from '@/lib/server/services/observe-fleet';
 import { applyChaos, readChaosState, type ChaosCommand } from '@/lib/server/services/sandbox-chaos';
-import { allHealthy, etcdctlEndpointStatus, expectConsistent, pollUntil, PROD, replicaVms, sandboxPort, testContainer, writeEtcdctlCerts } from './support';
+import {
+  allHealthy,
+  etcdctlEndpointStatus,
+  expectConsistent,
+  pollUntil,
+  PROD,
+  replicaVms,
+  sandboxPort,
+  testContainer,
+  writeEtcdctlCerts,
+} from './support';
 
 // The audit entries of the chaos controls go to a temporary store.
 const dir = mkdtempSync(path.join(tmpdir(), 'quorum-chaos-'));
@@ -28,7 +38,8 @@ afterAll(async () => {
 
 const view = () => observeClusterView(PROD, c);
 const primaryOf = (v: ClusterView, name: string) => v.assessment.diagnosis.replicas[name]?.primary ?? null;
-const healthyView = (v: ClusterView) => allHealthy(v.topology) && Object.values(v.assessment.diagnosis.replicas).every((d) => d.primary === null);
+const healthyView = (v: ClusterView) =>
+  allHealthy(v.topology) && Object.values(v.assessment.diagnosis.replicas).every((d) => d.primary === null);
 
 async function act(command: ChaosCommand): Promise<void> {
   const result = await applyChaos(PROD, command, c);
@@ -42,7 +53,9 @@ async function act(command: ChaosCommand): Promise<void> {
 async function follower(role: 'follower' | 'leader' = 'follower'): Promise<{ name: string; zone: string; ip: string }> {
   const v = await pollUntil(view, healthyView, 60_000);
   expect(healthyView(v), 'prod healthy before the chaos').toBe(true);
-  const r = v.topology.replicas.find((x) => x.etcd.main.ok && (x.etcd.main.memberId === x.etcd.main.leaderId) === (role === 'leader'));
+  const r = v.topology.replicas.find(
+    (x) => x.etcd.main.ok && (x.etcd.main.memberId === x.etcd.main.leaderId) === (role === 'leader'),
+  );
   if (!r?.internalIp) throw new Error(`no prod ${role}`);
   return { name: r.name, zone: r.zone, ip: r.internalIp };
 }
@@ -60,7 +73,12 @@ async function classified(name: string, expected: FailureClass): Promise<Cluster
  */
 async function refusedOn(name: string, clusters: readonly string[]): Promise<ClusterView> {
   const refused = (x: ClusterView) =>
-    primaryOf(x, name) === 'etcd-unreachable' && clusters.every((cl) => evidenceOf(x, name).some((e) => e.startsWith(`etcd-unreachable | etcd ${cl} |`) && e.includes('connection refused')));
+    primaryOf(x, name) === 'etcd-unreachable' &&
+    clusters.every((cl) =>
+      evidenceOf(x, name).some(
+        (e) => e.startsWith(`etcd-unreachable | etcd ${cl} |`) && e.includes('connection refused'),
+      ),
+    );
   const v = await pollUntil(view, refused, 20_000);
   expect(primaryOf(v, name), `${name} classified`).toBe('etcd-unreachable');
   return v;
@@ -73,7 +91,8 @@ async function expectRecovered(name: string): Promise<void> {
   expect(v.failureSince[name]).toBeUndefined();
 }
 
-const evidenceOf = (v: ClusterView, name: string) => (v.assessment.diagnosis.replicas[name]?.failures ?? []).map((f) => `${f.class} | ${f.source} | ${f.detail}`);
+const evidenceOf = (v: ClusterView, name: string) =>
+  (v.assessment.diagnosis.replicas[name]?.failures ?? []).map((f) => `${f.class} | ${f.source} | ${f.detail}`);
 
 let cleanup: (() => Promise<void>) | null = null;
 afterEach(async () => {
@@ -99,7 +118,10 @@ describe('chaos controls, seen by the dashboard', () => {
     await act({ scope: 'replica', name: v.name, zone: v.zone, action: { kind: 'kill-etcd', etcd: 'main' } });
     const first = await refusedOn(v.name, ['main']);
     expect(evidenceOf(first, v.name)).toEqual(
-      expect.arrayContaining([`etcd-unreachable | etcd main | ${v.name}:2379: connection refused (nothing accepts on 127.0.0.1:2379 of the replica (SSH: connect failed))`, expect.stringMatching(/^apiserver-not-ready \| API server \| /)]),
+      expect.arrayContaining([
+        `etcd-unreachable | etcd main | ${v.name}:2379: connection refused (nothing accepts on 127.0.0.1:2379 of the replica (SSH: connect failed))`,
+        expect.stringMatching(/^apiserver-not-ready \| API server \| /),
+      ]),
     );
     expect(evidenceOf(first, v.name).some((e) => e.includes('etcd events'))).toBe(false);
     // "since" is the first observation that saw it, and stays while the failure lasts.
@@ -123,7 +145,9 @@ describe('chaos controls, seen by the dashboard', () => {
     cleanup = () => act({ scope: 'replica', name: v.name, zone: v.zone, action: { kind: 'restore' } });
     await act({ scope: 'replica', name: v.name, zone: v.zone, action: { kind: 'kill-etcd', etcd: 'events' } });
     const seen = await refusedOn(v.name, ['events']);
-    expect(evidenceOf(seen, v.name)).toEqual([`etcd-unreachable | etcd events | ${v.name}:4002: connection refused (nothing accepts on 127.0.0.1:4002 of the replica (SSH: connect failed))`]);
+    expect(evidenceOf(seen, v.name)).toEqual([
+      `etcd-unreachable | etcd events | ${v.name}:4002: connection refused (nothing accepts on 127.0.0.1:4002 of the replica (SSH: connect failed))`,
+    ]);
     await act({ scope: 'replica', name: v.name, zone: v.zone, action: { kind: 'restore' } });
     await expectRecovered(v.name);
   }, 120_000);
@@ -138,7 +162,10 @@ describe('chaos controls, seen by the dashboard', () => {
       `etcd-unreachable | etcd events | ${v.name}:4002: connection refused (nothing accepts on 127.0.0.1:4002 of the replica (SSH: connect failed))`,
     ]);
     const state = await readChaosState(c);
-    expect(state.ok && state.data.instances.find((i) => i.name === v.name)?.etcd).toEqual({ main: 'killed', events: 'killed' });
+    expect(state.ok && state.data.instances.find((i) => i.name === v.name)?.etcd).toEqual({
+      main: 'killed',
+      events: 'killed',
+    });
     await act({ scope: 'replica', name: v.name, zone: v.zone, action: { kind: 'restore' } });
     await expectRecovered(v.name);
   }, 120_000);
@@ -173,23 +200,56 @@ describe('chaos controls, seen by the dashboard', () => {
     expect(seen.failureSince[`zone:${v.zone}`]?.['zone-unreachable']).toBeDefined();
     // A real partition: the zone's processes keep running (nothing frozen or killed), only its links are cut.
     const state = await readChaosState(c);
-    expect(state.ok && state.data.instances.find((i) => i.name === v.name)).toMatchObject({ zoneDown: true, frozen: false, etcd: { main: 'running', events: 'running' } });
+    expect(state.ok && state.data.instances.find((i) => i.name === v.name)).toMatchObject({
+      zoneDown: true,
+      frozen: false,
+      etcd: { main: 'running', events: 'running' },
+    });
     // Restoring one replica of a zone that is down is refused in words.
-    const refused = await applyChaos(PROD, { scope: 'replica', name: v.name, zone: v.zone, action: { kind: 'restore' } }, c);
+    const refused = await applyChaos(
+      PROD,
+      { scope: 'replica', name: v.name, zone: v.zone, action: { kind: 'restore' } },
+      c,
+    );
     expect(refused).toMatchObject({ ok: false, code: 'InvalidInput' });
     expect(refused.ok ? '' : refused.message).toContain(`Zone ${v.zone} is down`);
     await act({ scope: 'zone', zone: v.zone, down: false });
     await expectRecovered(v.name);
   }, 120_000);
 
-  it('refuses what is not this cluster\'s, and everything on Compute Engine', async () => {
-    expect(await applyChaos(PROD, { scope: 'zone', zone: 'us-central1-b', down: true }, c)).toMatchObject({ ok: false, code: 'ZoneOutsideRegion' });
-    expect(await applyChaos(PROD, { scope: 'replica', name: 'staging-master', zone: 'europe-west1-b', action: { kind: 'freeze' } }, c)).toMatchObject({ ok: false, code: 'NotFound' });
-    const gce = createContainer(parseEnv({ QUORUM_PROVIDER: 'gce', QUORUM_PROJECTS: 'sandbox-project', SANDBOX_PORT: String(sandboxPort()), QUORUM_DATA_DIR: path.join(dir, 'gce') }));
+  it("refuses what is not this cluster's, and everything on Compute Engine", async () => {
+    expect(await applyChaos(PROD, { scope: 'zone', zone: 'us-central1-b', down: true }, c)).toMatchObject({
+      ok: false,
+      code: 'ZoneOutsideRegion',
+    });
+    expect(
+      await applyChaos(
+        PROD,
+        { scope: 'replica', name: 'staging-master', zone: 'europe-west1-b', action: { kind: 'freeze' } },
+        c,
+      ),
+    ).toMatchObject({ ok: false, code: 'NotFound' });
+    const gce = createContainer(
+      parseEnv({
+        QUORUM_PROVIDER: 'gce',
+        QUORUM_PROJECTS: 'sandbox-project',
+        SANDBOX_PORT: String(sandboxPort()),
+        QUORUM_DATA_DIR: path.join(dir, 'gce'),
+      }),
+    );
     try {
       expect(gce.chaos).toBeNull();
       const [victim] = await replicaVms(c, PROD);
-      const refused = await applyChaos(PROD, { scope: 'replica', name: victim?.name ?? '', zone: victim?.zone ?? '', action: { kind: 'kill-etcd', etcd: 'main' } }, gce);
+      const refused = await applyChaos(
+        PROD,
+        {
+          scope: 'replica',
+          name: victim?.name ?? '',
+          zone: victim?.zone ?? '',
+          action: { kind: 'kill-etcd', etcd: 'main' },
+        },
+        gce,
+      );
       expect(refused).toMatchObject({ ok: false, code: 'Unsupported' });
       expect(await readChaosState(gce)).toMatchObject({ ok: false, code: 'Unsupported' });
     } finally {
@@ -198,10 +258,17 @@ describe('chaos controls, seen by the dashboard', () => {
     // Nothing happened to prod, and every attempt is in the audit log, refusals with their reason.
     expect(healthyView(await view())).toBe(true);
     expect(await c.store.listAudit({ action: 'chaos.zone-down' })).toContainEqual(
-      expect.objectContaining({ outcome: 'refused', detail: expect.objectContaining({ zone: 'us-central1-b', code: 'ZoneOutsideRegion' }) }),
+      expect.objectContaining({
+        outcome: 'refused',
+        detail: expect.objectContaining({ zone: 'us-central1-b', code: 'ZoneOutsideRegion' }),
+      }),
     );
-    expect(await c.store.listAudit({ action: 'chaos.freeze' })).toContainEqual(expect.objectContaining({ outcome: 'refused', detail: expect.objectContaining({ code: 'NotFound' }) }));
-    expect(await c.store.listAudit({ action: 'chaos.freeze' })).toContainEqual(expect.objectContaining({ outcome: 'succeeded', actor: 'local-operator' }));
+    expect(await c.store.listAudit({ action: 'chaos.freeze' })).toContainEqual(
+      expect.objectContaining({ outcome: 'refused', detail: expect.objectContaining({ code: 'NotFound' }) }),
+    );
+    expect(await c.store.listAudit({ action: 'chaos.freeze' })).toContainEqual(
+      expect.objectContaining({ outcome: 'succeeded', actor: 'local-operator' }),
+    );
   }, 60_000);
 
   it('prod ends whole: three healthy voters, and etcdctl agrees on the membership', async () => {
@@ -216,17 +283,30 @@ describe('chaos controls, seen by the dashboard', () => {
 
 // The twin's network faults, driven over the sandbox's own HTTP controls (no dashboard involved): what the
 // state answers, what they refuse, that each one really changes who reaches whom, and that each is undone.
-const instanceState = z.object({ name: z.string(), zone: z.string(), status: z.string(), frozen: z.boolean(), sshd: z.boolean(), zoneDown: z.boolean(), etcd: z.object({ main: z.string(), events: z.string() }) });
+const instanceState = z.object({
+  name: z.string(),
+  zone: z.string(),
+  status: z.string(),
+  frozen: z.boolean(),
+  sshd: z.boolean(),
+  zoneDown: z.boolean(),
+  etcd: z.object({ main: z.string(), events: z.string() }),
+});
 const chaosState = z.object({
   zonesDown: z.array(z.string()),
   partitions: z.array(z.tuple([z.string(), z.string()])),
   dashboardCut: z.array(z.string()),
   instances: z.array(instanceState),
 });
-const errorBody = z.object({ error: z.object({ code: z.number(), errors: z.array(z.object({ reason: z.string() })) }) });
+const errorBody = z.object({
+  error: z.object({ code: z.number(), errors: z.array(z.object({ reason: z.string() })) }),
+});
 
 async function chaosHttp(method: 'GET' | 'POST', tail: string): Promise<{ status: number; body: unknown }> {
-  const res = await fetch(`http://127.0.0.1:${sandboxPort()}/sandbox/v1/chaos${tail}`, { method, signal: AbortSignal.timeout(60_000) });
+  const res = await fetch(`http://127.0.0.1:${sandboxPort()}/sandbox/v1/chaos${tail}`, {
+    method,
+    signal: AbortSignal.timeout(60_000),
+  });
   return { status: res.status, body: (await res.json()) as unknown };
 }
 async function chaosOk(method: 'GET' | 'POST', tail: string) {
@@ -258,10 +338,23 @@ function connectFromHost(ip: string, port: number, timeoutMs = 2_000): Promise<s
 /** The same from inside VM `from` (its own network namespace): bash's /dev/tcp, bounded by `timeout`. */
 function connectFromVm(from: string, ip: string, port: number): Promise<string> {
   return new Promise((resolve) => {
-    execFile('ip', ['netns', 'exec', twinVmNamespace(inject('sandboxNet'), from), 'timeout', '2', 'bash', '-c', `exec 3<>/dev/tcp/${ip}/${port}`], (err) => {
-      if (!err) resolve('connected');
-      else resolve(err.code === 124 ? 'ETIMEDOUT' : 'ECONNREFUSED');
-    });
+    execFile(
+      'ip',
+      [
+        'netns',
+        'exec',
+        twinVmNamespace(inject('sandboxNet'), from),
+        'timeout',
+        '2',
+        'bash',
+        '-c',
+        `exec 3<>/dev/tcp/${ip}/${port}`,
+      ],
+      (err) => {
+        if (!err) resolve('connected');
+        else resolve(err.code === 124 ? 'ETIMEDOUT' : 'ECONNREFUSED');
+      },
+    );
   });
 }
 
@@ -270,8 +363,13 @@ describe('network chaos of the twin, over the sandbox HTTP controls', () => {
   async function replicasByZone() {
     const vms = (await replicaVms(c, PROD)).filter((r) => r.status === 'RUNNING' && r.internalIp);
     const [a, b, d] = [...vms].sort((x, y) => x.zone.localeCompare(y.zone));
-    if (!a || !b || !d || new Set([a.zone, b.zone, d.zone]).size !== 3) throw new Error('prod has no replica in three zones');
-    return { a: { name: a.name, zone: a.zone, ip: a.internalIp ?? '' }, b: { name: b.name, zone: b.zone, ip: b.internalIp ?? '' }, d: { name: d.name, zone: d.zone, ip: d.internalIp ?? '' } };
+    if (!a || !b || !d || new Set([a.zone, b.zone, d.zone]).size !== 3)
+      throw new Error('prod has no replica in three zones');
+    return {
+      a: { name: a.name, zone: a.zone, ip: a.internalIp ?? '' },
+      b: { name: b.name, zone: b.zone, ip: b.internalIp ?? '' },
+      d: { name: d.name, zone: d.zone, ip: d.internalIp ?? '' },
+    };
   }
 
   it('partition A|B: the state lists it, A and B no longer reach each other (lost, not refused), both still reach C and the dashboard; heal undoes it', async () => {
@@ -297,7 +395,11 @@ describe('network chaos of the twin, over the sandbox HTTP controls', () => {
     cleanup = () => chaosOk('POST', `/zones/${a.zone}/reconnect-dashboard`).then(() => undefined);
     const on = await chaosOk('POST', `/zones/${a.zone}/cut-dashboard`);
     expect(on.dashboardCut).toEqual([a.zone]);
-    expect(on.instances.find((i) => i.name === a.name)).toMatchObject({ frozen: false, sshd: true, etcd: { main: 'running', events: 'running' } });
+    expect(on.instances.find((i) => i.name === a.name)).toMatchObject({
+      frozen: false,
+      sshd: true,
+      etcd: { main: 'running', events: 'running' },
+    });
     expect(await connectFromHost(a.ip, 22)).toBe('ETIMEDOUT');
     expect(await connectFromHost(b.ip, 22)).toBe('connected');
     expect(await connectFromVm(b.name, a.ip, 2380)).toBe('connected');
@@ -313,7 +415,13 @@ describe('network chaos of the twin, over the sandbox HTTP controls', () => {
     cleanup = () => chaosOk('POST', `/zones/${a.zone}/up`).then(() => undefined);
     const down = await chaosOk('POST', `/zones/${a.zone}/down`);
     expect(down.zonesDown).toEqual([a.zone]);
-    expect(down.instances.find((i) => i.name === a.name)).toMatchObject({ status: 'RUNNING', zoneDown: true, frozen: false, sshd: true, etcd: { main: 'running', events: 'running' } });
+    expect(down.instances.find((i) => i.name === a.name)).toMatchObject({
+      status: 'RUNNING',
+      zoneDown: true,
+      frozen: false,
+      sshd: true,
+      etcd: { main: 'running', events: 'running' },
+    });
     expect(await connectFromHost(a.ip, 22)).toBe('ETIMEDOUT');
     expect(await connectFromVm(b.name, a.ip, 2380)).toBe('ETIMEDOUT');
     const up = await chaosOk('POST', `/zones/${a.zone}/up`);
@@ -328,20 +436,36 @@ describe('network chaos of the twin, over the sandbox HTTP controls', () => {
     const path = (action: string) => `/projects/${PROD.project}/zones/${a.zone}/instances/${a.name}/${action}`;
     cleanup = () => chaosOk('POST', path('start-sshd')).then(() => undefined);
     const stopped = await chaosOk('POST', path('stop-sshd'));
-    expect(stopped.instances.find((i) => i.name === a.name) ?? stopped.instances[0]).toMatchObject({ name: a.name, sshd: false, etcd: { main: 'running', events: 'running' } });
+    expect(stopped.instances.find((i) => i.name === a.name) ?? stopped.instances[0]).toMatchObject({
+      name: a.name,
+      sshd: false,
+      etcd: { main: 'running', events: 'running' },
+    });
     expect((await chaosOk('GET', '')).instances.find((i) => i.name === a.name)?.sshd).toBe(false);
     expect(await connectFromHost(a.ip, 22)).toBe('ECONNREFUSED');
     // etcd is untouched: asked inside the VM, it answers.
     expect(await connectFromVm(a.name, '127.0.0.1', 4002)).toBe('connected');
     const started = await chaosOk('POST', path('start-sshd'));
     expect(started.instances.find((i) => i.name === a.name)?.sshd).toBe(true);
-    expect(await pollUntil(() => connectFromHost(a.ip, 22), (r) => r === 'connected', 10_000)).toBe('connected');
+    expect(
+      await pollUntil(
+        () => connectFromHost(a.ip, 22),
+        (r) => r === 'connected',
+        10_000,
+      ),
+    ).toBe('connected');
     // restore starts a stopped sshd too.
     await chaosOk('POST', path('stop-sshd'));
     const restored = await chaosOk('POST', path('restore'));
     cleanup = null;
     expect(restored.instances.find((i) => i.name === a.name)?.sshd).toBe(true);
-    expect(await pollUntil(() => connectFromHost(a.ip, 22), (r) => r === 'connected', 10_000)).toBe('connected');
+    expect(
+      await pollUntil(
+        () => connectFromHost(a.ip, 22),
+        (r) => r === 'connected',
+        10_000,
+      ),
+    ).toBe('connected');
   }, 60_000);
 
   it('refuses unknown zones, a partition of a zone with itself, unknown actions and instances, and changes nothing', async () => {

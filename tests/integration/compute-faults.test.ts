@@ -47,11 +47,18 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const firedSchema = z.object({ pending: z.array(z.unknown()), fired: z.array(z.object({ method: z.string(), error: z.string(), requestId: z.string().nullable() })) });
+const firedSchema = z.object({
+  pending: z.array(z.unknown()),
+  fired: z.array(z.object({ method: z.string(), error: z.string(), requestId: z.string().nullable() })),
+});
 
 async function inject(...faults: Array<Record<string, unknown>>): Promise<void> {
   for (const fault of faults) {
-    const res = await fetch(`${sandbox()}/sandbox/v1/chaos/compute-faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(fault) });
+    const res = await fetch(`${sandbox()}/sandbox/v1/chaos/compute-faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(fault),
+    });
     expect(res.status, await res.clone().text()).toBe(200);
   }
 }
@@ -70,9 +77,21 @@ async function plan(intent: ClusterIntent) {
 async function run(intent: ClusterIntent, faults: Array<Record<string, unknown>> = []) {
   const { planned } = await plan(intent);
   if (!planned.ok) throw new Error(`refused: ${planned.refusal.code} ${planned.refusal.message}`);
-  const op = await store.createOperation({ clusterId: clusterId(PROD), kind: intent.kind, intent, plan: { ...planned.plan, rollback: rollbackKindsOf(planned.plan.steps) }, actor: 'integration-test' });
+  const op = await store.createOperation({
+    clusterId: clusterId(PROD),
+    kind: intent.kind,
+    intent,
+    plan: { ...planned.plan, rollback: rollbackKindsOf(planned.plan.steps) },
+    actor: 'integration-test',
+  });
   await inject(...faults);
-  const runner = createRunner({ store, clock: systemClock, executors: createStepExecutors(c), compensations: createStepCompensations(c), log: () => {} });
+  const runner = createRunner({
+    store,
+    clock: systemClock,
+    executors: createStepExecutors(c),
+    compensations: createStepCompensations(c),
+    log: () => {},
+  });
   const t0 = Date.now();
   const ended = await runner.start(op.id);
   const records = await store.steps(op.id);
@@ -89,8 +108,27 @@ async function run(intent: ClusterIntent, faults: Array<Record<string, unknown>>
 /** Successful insert or delete Operations Compute recorded for a resource: one each, however often the call was sent. */
 async function doneOperations(scope: string, operationType: string, targetSuffix: string): Promise<number> {
   const res = await fetch(`${sandbox()}/compute/v1/projects/${project}/${scope}/operations`);
-  const list = z.object({ items: z.array(z.object({ operationType: z.string(), targetLink: z.string(), status: z.string(), error: z.unknown().optional() })).optional() }).parse(await res.json());
-  return (list.items ?? []).filter((o) => o.operationType === operationType && o.targetLink.endsWith(targetSuffix) && o.status === 'DONE' && o.error === undefined).length;
+  const list = z
+    .object({
+      items: z
+        .array(
+          z.object({
+            operationType: z.string(),
+            targetLink: z.string(),
+            status: z.string(),
+            error: z.unknown().optional(),
+          }),
+        )
+        .optional(),
+    })
+    .parse(await res.json());
+  return (list.items ?? []).filter(
+    (o) =>
+      o.operationType === operationType &&
+      o.targetLink.endsWith(targetSuffix) &&
+      o.status === 'DONE' &&
+      o.error === undefined,
+  ).length;
 }
 
 /** The four transient faults, each at its own call of the operation. */
@@ -114,7 +152,10 @@ function transientFaults(zone: string, kind: 'add' | 'remove'): Array<Record<str
 function expectRetriesLogged(logs: string[]): void {
   const retries = logs.filter((m) => / Retry \d+ in [\d.]+ s/.test(m));
   for (const code of ['RateLimited', 'ProviderUnavailable', 'ResourceNotReady']) {
-    expect(retries.some((m) => m.includes(`failed (${code})`)), `a retry after ${code} in the log:\n${retries.join('\n')}`).toBe(true);
+    expect(
+      retries.some((m) => m.includes(`failed (${code})`)),
+      `a retry after ${code} in the log:\n${retries.join('\n')}`,
+    ).toBe(true);
   }
   expect(retries.some((m) => m.includes('Rate Limit Exceeded'))).toBe(true);
   expect(retries.some((m) => /with the same requestId [0-9a-f-]{36}/.test(m))).toBe(true);
@@ -123,23 +164,35 @@ function expectRetriesLogged(logs: string[]): void {
 describe('Compute faults in the middle of operations on prod', () => {
   it('QUOTA_EXCEEDED stops an add at a safe point, naming the quota and the region', async () => {
     const zone = 'europe-west1-b';
-    const { ended } = await run({ kind: 'add-replica', zone }, [{ method: 'disks.insert', zone, count: 1, error: 'QUOTA_EXCEEDED', as: 'operation' }]);
+    const { ended } = await run({ kind: 'add-replica', zone }, [
+      { method: 'disks.insert', zone, count: 1, error: 'QUOTA_EXCEEDED', as: 'operation' },
+    ]);
     expect(ended.status).toBe('failed');
-    expect(ended.summary).toMatch(/quota SSD_TOTAL_GB \(limit 24\) is used up in region europe-west1 \(QUOTA_EXCEEDED\): free some of it or ask Google for more/);
+    expect(ended.summary).toMatch(
+      /quota SSD_TOTAL_GB \(limit 24\) is used up in region europe-west1 \(QUOTA_EXCEEDED\): free some of it or ask Google for more/,
+    );
     // The learner it added left etcd again; only the name it picked and the snapshot are left.
     expect(ended.summary).toMatch(/Rolled back "Add [a-z0-9?-]+ as a learner in etcd main and events"\./);
     const vms = await expectConsistent(c, PROD, null);
     expect(vms.map((r) => r.name)).toEqual(before);
-    const tried = z.object({ name: z.string() }).parse((await store.steps(ended.id)).find((s) => s.kind === 'pick-name')?.detail).name;
+    const tried = z
+      .object({ name: z.string() })
+      .parse((await store.steps(ended.id)).find((s) => s.kind === 'pick-name')?.detail).name;
     expect(await c.compute.getDisk(project, zone, `${tried}-pd`)).toBeNull();
   });
 
   it('a stockout stops an add; the other zone offered is planned, and with each transient fault on its way it completes, each resource made once; so does its removal', async () => {
     const exhausted = 'europe-west1-b';
-    const failed = await run({ kind: 'add-replica', zone: exhausted }, [{ method: 'instances.insert', zone: exhausted, count: 1, error: 'ZONE_RESOURCE_POOL_EXHAUSTED' }]);
+    const failed = await run({ kind: 'add-replica', zone: exhausted }, [
+      { method: 'instances.insert', zone: exhausted, count: 1, error: 'ZONE_RESOURCE_POOL_EXHAUSTED' },
+    ]);
     expect(failed.ended.status).toBe('failed');
-    expect(failed.ended.summary).toMatch(/zone europe-west1-b has no capacity for this instance now \(ZONE_RESOURCE_POOL_EXHAUSTED, a stockout, not a quota\): put the replica in another zone/);
-    expect(failed.ended.summary).toMatch(/Rolled back "Create the data disk [a-z0-9?-]+-pd in europe-west1-b", "Add [a-z0-9?-]+ as a learner in etcd main and events"\./);
+    expect(failed.ended.summary).toMatch(
+      /zone europe-west1-b has no capacity for this instance now \(ZONE_RESOURCE_POOL_EXHAUSTED, a stockout, not a quota\): put the replica in another zone/,
+    );
+    expect(failed.ended.summary).toMatch(
+      /Rolled back "Create the data disk [a-z0-9?-]+-pd in europe-west1-b", "Add [a-z0-9?-]+ as a learner in etcd main and events"\./,
+    );
     expect((await expectConsistent(c, PROD, null)).map((r) => r.name)).toEqual(before);
     const picked = (await store.steps(failed.ended.id)).find((s) => s.kind === 'pick-name')?.detail;
     const tried = z.object({ name: z.string() }).parse(picked).name;
@@ -169,10 +222,15 @@ describe('Compute faults in the middle of operations on prod', () => {
     const zoneScope = `zones/${fresh.zone}`;
     expect(await doneOperations(zoneScope, 'insert', `/instances/${fresh.name}`)).toBe(1);
     expect(await doneOperations(zoneScope, 'insert', `/disks/${fresh.name}-pd`)).toBe(1);
-    expect((await c.compute.getTargetPool(project, region, PROD.masterName))?.instances.filter((n) => n === fresh.name)).toEqual([fresh.name]);
+    expect(
+      (await c.compute.getTargetPool(project, region, PROD.masterName))?.instances.filter((n) => n === fresh.name),
+    ).toEqual([fresh.name]);
 
     await fetch(`${sandbox()}/sandbox/v1/chaos/compute-faults`, { method: 'DELETE' });
-    const removed = await run({ kind: 'remove-replica', zone: fresh.zone, name: fresh.name }, transientFaults(fresh.zone, 'remove'));
+    const removed = await run(
+      { kind: 'remove-replica', zone: fresh.zone, name: fresh.name },
+      transientFaults(fresh.zone, 'remove'),
+    );
     expect(removed.ended.summary).toMatch(/^Succeeded/);
     expectRetriesLogged(removed.logs);
     expect((await faultState()).pending).toEqual([]);

@@ -28,10 +28,13 @@ async function countingProxy(target: number) {
   const arrivals: number[] = [];
   const server = http.createServer((req, res) => {
     if (req.url?.startsWith('/compute/v1/')) arrivals.push(performance.now());
-    const upstream = http.request({ host: '127.0.0.1', port: target, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
+    const upstream = http.request(
+      { host: '127.0.0.1', port: target, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
   });
@@ -71,7 +74,14 @@ async function runVerifyOperation(steps: number) {
     clusterId: clusterId(STAGING),
     kind: 'verify',
     intent: { kind: 'verify' },
-    plan: { steps: Array.from({ length: steps }, (_, i) => ({ id: `check-${i}:verify`, kind: 'verify', title: `Check ${i + 1}`, params: {} })) },
+    plan: {
+      steps: Array.from({ length: steps }, (_, i) => ({
+        id: `check-${i}:verify`,
+        kind: 'verify',
+        title: `Check ${i + 1}`,
+        params: {},
+      })),
+    },
     actor: 'integration-test',
   });
   const runner = createRunner({
@@ -94,11 +104,21 @@ describe('Compute API budget', () => {
 
     // The feeds the cluster and fleet pages subscribe to, three per cluster (each its own loop, as if on separate keys).
     [PROD, STAGING, PROD, STAGING, PROD, STAGING].forEach((ref: ClusterRef, i) => {
-      const feed = new Feed(() => observeClusterView(ref, c), LIVE_INTERVAL_MS, describeError, () => refreshPace([ref.project], LIVE_INTERVAL_MS, c));
+      const feed = new Feed(
+        () => observeClusterView(ref, c),
+        LIVE_INTERVAL_MS,
+        describeError,
+        () => refreshPace([ref.project], LIVE_INTERVAL_MS, c),
+      );
       clusterMessages.set(i, []);
       unsubscribe.push(feed.subscribe((m) => clusterMessages.get(i)?.push(m)));
     });
-    const fleet = new Feed(() => observeFleet(c), LIVE_INTERVAL_MS * 2, describeError, () => refreshPace([PROJECT], LIVE_INTERVAL_MS * 2, c));
+    const fleet = new Feed(
+      () => observeFleet(c),
+      LIVE_INTERVAL_MS * 2,
+      describeError,
+      () => refreshPace([PROJECT], LIVE_INTERVAL_MS * 2, c),
+    );
     unsubscribe.push(fleet.subscribe((m) => fleetMessages.push(m)));
 
     // The operation starts once the feeds have used the budget up.

@@ -15,13 +15,29 @@ import { startOperationAction } from '@/lib/actions/start-operation-action';
 import { setCallerResolverForTests } from '@/lib/server/auth/caller';
 import { container } from '@/lib/server/container';
 import { readOperationView } from '@/lib/server/operations/operation-views';
-import { etcdctlMemberList, pollUntil, PROD, replicaVms, sandboxPort, warmUpAccess, writeEtcdctlCerts } from './support';
+import {
+  etcdctlMemberList,
+  pollUntil,
+  PROD,
+  replicaVms,
+  sandboxPort,
+  warmUpAccess,
+  writeEtcdctlCerts,
+} from './support';
 import { restoreActionEnv } from './action-env';
 
 // Before any import is evaluated: the actions' container reads process.env (action-env.ts).
-const { dataDir, savedEnv } = await vi.hoisted(async () => (await import('./action-env')).pointActionsAtSandbox('quorum-dry-run-'));
+const { dataDir, savedEnv } = await vi.hoisted(async () =>
+  (await import('./action-env')).pointActionsAtSandbox('quorum-dry-run-'),
+);
 
-const OPERATOR = { userId: 'u-operator', email: 'operator@quorum.test', name: 'Operator', role: 'operator' as const, source: '127.0.0.1' };
+const OPERATOR = {
+  userId: 'u-operator',
+  email: 'operator@quorum.test',
+  name: 'Operator',
+  role: 'operator' as const,
+  source: '127.0.0.1',
+};
 const ZONE = 'europe-west1-b';
 const log = (msg: string) => console.log(`[dry-run] ${msg}`);
 
@@ -67,7 +83,10 @@ afterAll(async () => {
   const left = (await replicaVms(container(), PROD)).map((r) => r.name).filter((n) => !original.includes(n));
   for (const name of left) {
     const vm = (await replicaVms(container(), PROD)).find((r) => r.name === name);
-    if (vm) await runThroughAction({ kind: 'remove-replica', zone: vm.zone, name }).catch((e: unknown) => log(`clean-up of ${name}: ${String(e)}`));
+    if (vm)
+      await runThroughAction({ kind: 'remove-replica', zone: vm.zone, name }).catch((e: unknown) =>
+        log(`clean-up of ${name}: ${String(e)}`),
+      );
   }
   setCallerResolverForTests(undefined);
   await container().close();
@@ -80,7 +99,14 @@ async function memberLists(): Promise<Record<EtcdClusterName, Array<{ name: stri
   const certs = writeEtcdctlCerts(vms[0]?.metadata ?? {});
   try {
     const list = async (cluster: EtcdClusterName) =>
-      (await etcdctlMemberList(certs, vms.map((r) => ({ instance: r.name, cluster })))).map((m) => ({ name: m.name, isLearner: m.isLearner })).sort((a, b) => a.name.localeCompare(b.name));
+      (
+        await etcdctlMemberList(
+          certs,
+          vms.map((r) => ({ instance: r.name, cluster })),
+        )
+      )
+        .map((m) => ({ name: m.name, isLearner: m.isLearner }))
+        .sort((a, b) => a.name.localeCompare(b.name));
     return { main: await list('main'), events: await list('events') };
   } finally {
     certs.cleanup();
@@ -93,7 +119,12 @@ async function runThroughAction(intent: ClusterIntent) {
   if (!started.ok) throw new Error(`refused: ${started.code} ${started.message}`);
   const { operationId } = started.data;
   const store = container().store;
-  const ended = await pollUntil(() => store.getOperation(operationId), (op) => op !== null && TERMINAL_STATUSES.has(op.status), 600_000, 500);
+  const ended = await pollUntil(
+    () => store.getOperation(operationId),
+    (op) => op !== null && TERMINAL_STATUSES.has(op.status),
+    600_000,
+    500,
+  );
   const view = await readOperationView(store, operationId);
   if (!ended || !view) throw new Error(`operation ${operationId} is gone`);
   if (ended.status !== 'succeeded') for (const l of view.log) log(`  ${l.level} ${l.message}`);
@@ -101,7 +132,11 @@ async function runThroughAction(intent: ClusterIntent) {
 }
 
 /** The listed calls with the names the run picked in place of placeholders (pick-name's detail). */
-function listedWithNames(calls: PlanCalls, records: ReadonlyArray<{ stepId: string; detail: unknown }>, planSteps: ReadonlyArray<{ id: string; kind: string; params: Record<string, unknown> }>): PlanCalls {
+function listedWithNames(
+  calls: PlanCalls,
+  records: ReadonlyArray<{ stepId: string; detail: unknown }>,
+  planSteps: ReadonlyArray<{ id: string; kind: string; params: Record<string, unknown> }>,
+): PlanCalls {
   const names: Record<string, string> = {};
   for (const step of planSteps) {
     if (step.kind !== 'pick-name' || step.params.namePending !== true || typeof step.params.name !== 'string') continue;
@@ -124,11 +159,16 @@ function etcdCallsLogged(entries: ReadonlyArray<{ message: string }>, titles: re
     if (title === undefined) continue;
     const line = message.slice(title.length + 2);
     let m: RegExpExecArray | null;
-    if ((m = /^(\S+) is a learner in etcd (main|events) \(member /.exec(line))) out.push(`etcd MemberAddAsLearner ${m[2]} etcd-${m[1]}`);
-    else if ((m = /^(\S+) is a voter in etcd (main|events)$/.exec(line))) out.push(`etcd MemberPromote ${m[2]} etcd-${m[1]}`);
-    else if ((m = /^(\S+) removed from etcd (main|events)$/.exec(line))) out.push(`etcd MemberRemove ${m[2]} etcd-${m[1]}`);
-    else if ((m = /^etcd (main|events) leadership moved off (\S+)$/.exec(line))) out.push(`etcd MoveLeader ${m[1]} etcd-${m[2]}`);
-    else if ((m = /^etcd (main|events) snapshot \S+ from (\S+) verified/.exec(line))) out.push(`etcd Snapshot ${m[1]} etcd-${m[2]}`);
+    if ((m = /^(\S+) is a learner in etcd (main|events) \(member /.exec(line)))
+      out.push(`etcd MemberAddAsLearner ${m[2]} etcd-${m[1]}`);
+    else if ((m = /^(\S+) is a voter in etcd (main|events)$/.exec(line)))
+      out.push(`etcd MemberPromote ${m[2]} etcd-${m[1]}`);
+    else if ((m = /^(\S+) removed from etcd (main|events)$/.exec(line)))
+      out.push(`etcd MemberRemove ${m[2]} etcd-${m[1]}`);
+    else if ((m = /^etcd (main|events) leadership moved off (\S+)$/.exec(line)))
+      out.push(`etcd MoveLeader ${m[1]} etcd-${m[2]}`);
+    else if ((m = /^etcd (main|events) snapshot \S+ from (\S+) verified/.exec(line)))
+      out.push(`etcd Snapshot ${m[1]} etcd-${m[2]}`);
   }
   return out;
 }
@@ -144,19 +184,33 @@ async function runAndCompare(intent: ClusterIntent) {
 
   // The list as the operation page shows it: kept with the plan when the operation was created.
   expect(run.view.calls, 'the operation keeps its dry run').not.toBeNull();
-  const calls = listedWithNames(run.view.calls ?? { steps: [], chosenAtRunTime: [] }, run.records, run.ended.plan.steps);
+  const calls = listedWithNames(
+    run.view.calls ?? { steps: [], chosenAtRunTime: [] },
+    run.records,
+    run.ended.plan.steps,
+  );
   const listed = calls.steps.flatMap((s) => s.calls);
   const lines = (kind: PlannedCall['kind']) => listed.filter((c) => c.kind === kind).map(callLine);
 
   // Compute: every mutation the emulator answered during the run, reads and Operation polling left out.
   const mutations = entries.filter((e) => e.httpMethod !== 'GET' && !/Operations\./.test(e.method ?? ''));
-  const made = mutations.map((e) => `compute ${e.method ?? e.httpMethod} ${e.project ?? ''}/${e.zone ?? e.region ?? 'global'}/${e.name ?? ''}`);
+  const made = mutations.map(
+    (e) => `compute ${e.method ?? e.httpMethod} ${e.project ?? ''}/${e.zone ?? e.region ?? 'global'}/${e.name ?? ''}`,
+  );
   log(`${intent.kind}: listed\n  ${lines('compute').join('\n  ')}\nmade\n  ${made.join('\n  ')}`);
   expect(made).toEqual(lines('compute'));
-  expect(mutations.filter((e) => !e.requestId || e.status !== 200), 'each mutation carried a requestId and succeeded at once').toEqual([]);
+  expect(
+    mutations.filter((e) => !e.requestId || e.status !== 200),
+    'each mutation carried a requestId and succeeded at once',
+  ).toEqual([]);
 
   // etcd: what the steps did (their log), and etcdctl's member lists.
-  expect(etcdCallsLogged(run.view.log, run.view.steps.map((st) => st.title)).sort()).toEqual(lines('etcd').sort());
+  expect(
+    etcdCallsLogged(
+      run.view.log,
+      run.view.steps.map((st) => st.title),
+    ).sort(),
+  ).toEqual(lines('etcd').sort());
   const membersAfter = await memberLists();
   return { calls, listed, membersBefore, membersAfter, run };
 }
@@ -171,14 +225,22 @@ describe("a plan's dry run against the emulator's request log", () => {
     log(`added ${added ?? '?'} in ${run.view.steps.length} steps`);
     for (const cluster of ['main', 'events'] as const) {
       // Learner added and promoted: one more voter, the one the listed calls name.
-      expect(membersAfter[cluster]).toEqual([...membersBefore[cluster], { name: `etcd-${newName ?? ''}`, isLearner: false }].sort((a, b) => a.name.localeCompare(b.name)));
-      expect(listed.filter((c) => c.kind === 'etcd' && c.cluster === cluster && c.call !== 'Snapshot').map(callLine)).toEqual([
+      expect(membersAfter[cluster]).toEqual(
+        [...membersBefore[cluster], { name: `etcd-${newName ?? ''}`, isLearner: false }].sort((a, b) =>
+          a.name.localeCompare(b.name),
+        ),
+      );
+      expect(
+        listed.filter((c) => c.kind === 'etcd' && c.cluster === cluster && c.call !== 'Snapshot').map(callLine),
+      ).toEqual([
         `etcd MemberAddAsLearner ${cluster} etcd-${newName ?? ''}`,
         `etcd MemberPromote ${cluster} etcd-${newName ?? ''}`,
       ]);
     }
     // The new instance's metadata and Quorum's key went in with its insert; no setMetadata was listed or made.
-    expect(listed.filter((c) => c.kind === 'ssh-key').map(callLine)).toEqual([`ssh-key ${PROD.project}/${ZONE}/${newName ?? ''}`]);
+    expect(listed.filter((c) => c.kind === 'ssh-key').map(callLine)).toEqual([
+      `ssh-key ${PROD.project}/${ZONE}/${newName ?? ''}`,
+    ]);
     expect(listed.some((c) => c.kind === 'compute' && c.method === 'instances.setMetadata')).toBe(false);
   }, 900_000);
 
@@ -188,7 +250,11 @@ describe("a plan's dry run against the emulator's request log", () => {
     const { listed, membersBefore, membersAfter } = await runAndCompare({ kind: 'remove-replica', zone: ZONE, name });
     for (const cluster of ['main', 'events'] as const) {
       expect(membersAfter[cluster]).toEqual(membersBefore[cluster].filter((m) => m.name !== `etcd-${name}`));
-      expect(listed.some((c) => c.kind === 'etcd' && c.cluster === cluster && c.call === 'MemberRemove' && c.member === `etcd-${name}`)).toBe(true);
+      expect(
+        listed.some(
+          (c) => c.kind === 'etcd' && c.cluster === cluster && c.call === 'MemberRemove' && c.member === `etcd-${name}`,
+        ),
+      ).toBe(true);
     }
     expect((await replicaVms(container(), PROD)).map((r) => r.name)).toEqual(original);
     added = null;

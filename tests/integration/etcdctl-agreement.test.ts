@@ -37,10 +37,11 @@ describe.each(['main', 'events'] as const)('etcd %s of prod', (cluster) => {
   it('etcdctl member list agrees with the adapters: same ids, names and peer URLs', async () => {
     const fromEtcdctl = await etcdctlMemberList(certs, endpoints());
     const fromAdapters = topology.etcd[cluster].members ?? [];
-    const key = (m: { id: string; name: string; peerUrls: string[]; isLearner: boolean }) => `${m.id} ${m.name} ${[...m.peerUrls].sort().join(',')} ${m.isLearner}`;
-    expect(fromEtcdctl.map((m) => key({ id: m.ID, name: m.name, peerUrls: m.peerURLs, isLearner: m.isLearner })).sort()).toEqual(
-      fromAdapters.map(key).sort(),
-    );
+    const key = (m: { id: string; name: string; peerUrls: string[]; isLearner: boolean }) =>
+      `${m.id} ${m.name} ${[...m.peerUrls].sort().join(',')} ${m.isLearner}`;
+    expect(
+      fromEtcdctl.map((m) => key({ id: m.ID, name: m.name, peerUrls: m.peerURLs, isLearner: m.isLearner })).sort(),
+    ).toEqual(fromAdapters.map(key).sort());
   });
 
   it('etcdctl lists three started members, one per replica, serving clients on their own loopback and peers by instance name', async () => {
@@ -53,7 +54,9 @@ describe.each(['main', 'events'] as const)('etcd %s of prod', (cluster) => {
       expect(m.clientURLs).toEqual([`${scheme}://127.0.0.1:${PORTS[cluster]}`]);
     }
     const peerPort = cluster === 'main' ? 2380 : 2381;
-    expect(members.flatMap((m) => m.peerURLs).sort()).toEqual(topology.replicas.map((r) => `https://${r.name}:${peerPort}`).sort());
+    expect(members.flatMap((m) => m.peerURLs).sort()).toEqual(
+      topology.replicas.map((r) => `https://${r.name}:${peerPort}`).sort(),
+    );
     expect(members.map((m) => m.name).sort()).toEqual(topology.replicas.map((r) => `etcd-${r.name}`).sort());
   });
 

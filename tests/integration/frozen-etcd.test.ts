@@ -16,7 +16,11 @@ afterAll(() => c.close());
  * on the VM's own loopback only): `ss` run in the VM's network namespace reports the pid as the host sees it.
  */
 function etcdPid(instance: string, port: number): number {
-  const out = execFileSync('ip', ['netns', 'exec', twinVmNamespace(inject('sandboxNet'), instance), 'ss', '-ltnpH', `src 127.0.0.1:${port}`], { encoding: 'utf8' });
+  const out = execFileSync(
+    'ip',
+    ['netns', 'exec', twinVmNamespace(inject('sandboxNet'), instance), 'ss', '-ltnpH', `src 127.0.0.1:${port}`],
+    { encoding: 'utf8' },
+  );
   const pid = Number(/pid=(\d+)/.exec(out)?.[1]);
   if (!Number.isInteger(pid) || readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'etcd') {
     throw new Error(`no etcd listening on 127.0.0.1:${port} in ${instance}`);

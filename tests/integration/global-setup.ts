@@ -27,7 +27,9 @@ async function assertPortFree(port: number): Promise<void> {
     () => false,
   );
   if (inUse) {
-    throw new Error(`Port ${port} already answers: another integration run (or a sandbox on SANDBOX_PORT=${port}) is in progress.`);
+    throw new Error(
+      `Port ${port} already answers: another integration run (or a sandbox on SANDBOX_PORT=${port}) is in progress.`,
+    );
   }
 }
 
@@ -36,7 +38,13 @@ export function sandboxGlobalSetup(opts: { port: number; net: number; env?: Reco
   return async function setup(project: TestProject) {
     await assertPortFree(opts.port);
     const dataDir = mkdtempSync(path.join(os.tmpdir(), `quorum-${opts.label}-`));
-    const sandbox = await startSandbox({ port: opts.port, net: opts.net, dataDir, seededTimeoutMs: 120_000, ...(opts.env ? { env: opts.env } : {}) });
+    const sandbox = await startSandbox({
+      port: opts.port,
+      net: opts.net,
+      dataDir,
+      seededTimeoutMs: 120_000,
+      ...(opts.env ? { env: opts.env } : {}),
+    });
     project.provide('sandboxPort', sandbox.port);
     project.provide('sandboxDataDir', sandbox.dataDir);
     project.provide('sandboxNet', opts.net);
@@ -50,4 +58,8 @@ export function sandboxGlobalSetup(opts: { port: number; net: number; env?: Reco
 
 // A forwarding rule forwards 5 s after its insert (the sandbox's default is 20 s): long enough to watch and cancel
 // the wait, short enough that the scale tests do not spend minutes on it.
-export default sandboxGlobalSetup({ ...INTEGRATION_SANDBOX, label: 'integration', env: { SANDBOX_LB_DELAY_MS: '5000' } });
+export default sandboxGlobalSetup({
+  ...INTEGRATION_SANDBOX,
+  label: 'integration',
+  env: { SANDBOX_LB_DELAY_MS: '5000' },
+});

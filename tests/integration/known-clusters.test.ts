@@ -44,7 +44,11 @@ describe('cluster ids Quorum does not know', () => {
     const madeUp = Array.from({ length: 100 }, (_, i) => ({ ...PROD, masterName: `flood${i}-master` }));
     const found = await Promise.all(madeUp.map((ref) => findClusterView(clusterId(ref), c)));
     expect(found.every((v) => v === null)).toBe(true);
-    const refused = await Promise.all(madeUp.slice(0, 10).map((ref) => startClusterOperation(ref, { kind: 'scale', replicas: 3 }, 'known-clusters-test', c)));
+    const refused = await Promise.all(
+      madeUp
+        .slice(0, 10)
+        .map((ref) => startClusterOperation(ref, { kind: 'scale', replicas: 3 }, 'known-clusters-test', c)),
+    );
     expect(refused.map((r) => (r.ok ? 'ok' : r.code))).toEqual(Array(10).fill('NotFound'));
     // The snapshot read above is under a minute old: it answers every one of them, with no Compute request at all.
     expect(computeRequests() - before).toBe(0);

@@ -39,7 +39,12 @@ afterAll(async () => {
 
 async function runIntent(intent: ClusterIntent) {
   const topology = await pollUntil(() => observeCluster(PROD, c), allHealthy, 60_000);
-  const planned = planOperation({ topology, assessment: assessTopology(topology, new Date(topology.observedAt)), intent, operationInProgress: false });
+  const planned = planOperation({
+    topology,
+    assessment: assessTopology(topology, new Date(topology.observedAt)),
+    intent,
+    operationInProgress: false,
+  });
   if (!planned.ok) throw new Error(`refused: ${planned.refusal.code} ${planned.refusal.message}`);
   const op = await store.createOperation({
     clusterId: clusterId(PROD),
@@ -48,13 +53,21 @@ async function runIntent(intent: ClusterIntent) {
     plan: { ...planned.plan, rollback: rollbackKindsOf(planned.plan.steps) },
     actor: 'integration-test',
   });
-  const runner = createRunner({ store, clock: systemClock, executors: createStepExecutors(c), compensations: createStepCompensations(c), log: () => {} });
+  const runner = createRunner({
+    store,
+    clock: systemClock,
+    executors: createStepExecutors(c),
+    compensations: createStepCompensations(c),
+    log: () => {},
+  });
   const ended = await runner.start(op.id);
-  if (ended.status !== 'succeeded') throw new Error(`${intent.kind} ${ended.status}: ${(await store.logs(op.id)).map((l) => l.message).join(' | ')}`);
+  if (ended.status !== 'succeeded')
+    throw new Error(`${intent.kind} ${ended.status}: ${(await store.logs(op.id)).map((l) => l.message).join(' | ')}`);
   return store.steps(op.id);
 }
 
-const doc = (m: Record<string, string>, key: 'kube-env' | 'kube-master-certs') => z.record(z.string(), z.string()).parse(parseYaml(m[key] ?? '') ?? {});
+const doc = (m: Record<string, string>, key: 'kube-env' | 'kube-master-certs') =>
+  z.record(z.string(), z.string()).parse(parseYaml(m[key] ?? '') ?? {});
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const GZIP_MAGIC = '1f8b';
 
@@ -76,7 +89,11 @@ function plainPem(value: string | undefined, key: string, label = 'CERTIFICATE')
   return pem;
 }
 
-const sans = (cert: X509Certificate) => (cert.subjectAltName ?? '').split(', ').filter((s) => s !== '').sort();
+const sans = (cert: X509Certificate) =>
+  (cert.subjectAltName ?? '')
+    .split(', ')
+    .filter((s) => s !== '')
+    .sort();
 
 async function seeded(ref: typeof PROD): Promise<{ vms: InstanceInfo[]; staticIp: string }> {
   const vms = await replicaVms(c, ref);
@@ -101,9 +118,12 @@ describe.each([
       expect(vm.tags).toEqual([ref.masterName]);
     }
     // One MASTER_CERT/KEY, one KUBEAPISERVER_CERT, one admin credential for every replica (kube-env is copied).
-    const shared = (key: string, from: 'kube-env' | 'kube-master-certs') => new Set(vms.map((vm) => doc(vm.metadata, from)[key]));
-    for (const key of ['MASTER_CERT', 'MASTER_KEY', 'CA_CERT', 'KUBECFG_CERT', 'KUBE_BEARER_TOKEN', 'ETCD_CA_CERT']) expect(shared(key, 'kube-env').size, key).toBe(1);
-    for (const key of ['KUBEAPISERVER_CERT', 'KUBEAPISERVER_KEY']) expect(shared(key, 'kube-master-certs').size, key).toBe(1);
+    const shared = (key: string, from: 'kube-env' | 'kube-master-certs') =>
+      new Set(vms.map((vm) => doc(vm.metadata, from)[key]));
+    for (const key of ['MASTER_CERT', 'MASTER_KEY', 'CA_CERT', 'KUBECFG_CERT', 'KUBE_BEARER_TOKEN', 'ETCD_CA_CERT'])
+      expect(shared(key, 'kube-env').size, key).toBe(1);
+    for (const key of ['KUBEAPISERVER_CERT', 'KUBEAPISERVER_KEY'])
+      expect(shared(key, 'kube-master-certs').size, key).toBe(1);
     // Each member has its own peer cert.
     expect(shared('ETCD_PEER_CERT', 'kube-env').size).toBe(replicas);
   });
@@ -131,7 +151,9 @@ describe.each([
     const ca = new X509Certificate(plainPem(env.CA_CERT, 'CA_CERT'));
     expect(master.checkIssued(ca)).toBe(true);
 
-    const kubeapiserver = new X509Certificate(plainPem(doc(vm.metadata, 'kube-master-certs').KUBEAPISERVER_CERT, 'KUBEAPISERVER_CERT'));
+    const kubeapiserver = new X509Certificate(
+      plainPem(doc(vm.metadata, 'kube-master-certs').KUBEAPISERVER_CERT, 'KUBEAPISERVER_CERT'),
+    );
     expect(kubeapiserver.subject).toBe('CN=kube-apiserver');
     expect(kubeapiserver.keyUsage).toEqual(['1.3.6.1.5.5.7.3.2']);
     expect(kubeapiserver.checkIssued(ca)).toBe(true);
@@ -160,7 +182,9 @@ describe.each([
       }
       expect(env, 'current kube-up has no quorum-read setting').not.toHaveProperty('ETCD_QUORUM_READ');
       expect(apiKeys.sort()).toEqual(
-        ['CA_CERT', 'CA_KEY', 'CLIENT_CERT', 'CLIENT_KEY', 'SERVER_CERT', 'SERVER_KEY'].map((k) => `ETCD_APISERVER_${k}`),
+        ['CA_CERT', 'CA_KEY', 'CLIENT_CERT', 'CLIENT_KEY', 'SERVER_CERT', 'SERVER_KEY'].map(
+          (k) => `ETCD_APISERVER_${k}`,
+        ),
       );
       const apiCa = new X509Certificate(gunzipPem(certs.ETCD_APISERVER_CA_CERT, 'ETCD_APISERVER_CA_CERT'));
       const server = new X509Certificate(gunzipPem(certs.ETCD_APISERVER_SERVER_CERT, 'ETCD_APISERVER_SERVER_CERT'));
@@ -169,7 +193,8 @@ describe.each([
       expect(server.checkIssued(apiCa)).toBe(true);
       const client = new X509Certificate(gunzipPem(certs.ETCD_APISERVER_CLIENT_CERT, 'ETCD_APISERVER_CLIENT_CERT'));
       expect(client.checkIssued(apiCa)).toBe(true);
-      for (const key of ['ETCD_APISERVER_SERVER_KEY', 'ETCD_APISERVER_CLIENT_KEY', 'ETCD_APISERVER_CA_KEY']) plainPem(certs[key], key, 'PRIVATE KEY');
+      for (const key of ['ETCD_APISERVER_SERVER_KEY', 'ETCD_APISERVER_CLIENT_KEY', 'ETCD_APISERVER_CA_KEY'])
+        plainPem(certs[key], key, 'PRIVATE KEY');
     }
   });
 });
@@ -180,11 +205,38 @@ describe("a new prod replica's metadata, as the add builds it", () => {
     const source = vms[0];
     if (!source) throw new Error('no prod replica');
     const name = `${PROD.masterName}-zzz`;
-    const { metadata } = await buildReplicaMetadata(source.metadata, { name }, vms.map((v) => v.name));
+    const { metadata } = await buildReplicaMetadata(
+      source.metadata,
+      { name },
+      vms.map((v) => v.name),
+    );
     const built = Object.fromEntries(metadata.map((i) => [i.key, i.value]));
-    const [srcEnv, srcCerts, env, certs] = [doc(source.metadata, 'kube-env'), doc(source.metadata, 'kube-master-certs'), doc(built, 'kube-env'), doc(built, 'kube-master-certs')];
-    for (const key of ['MASTER_CERT', 'MASTER_KEY', 'KUBECFG_CERT', 'KUBECFG_KEY', 'KUBE_BEARER_TOKEN', 'CA_CERT', 'ETCD_CA_CERT', 'KUBERNETES_MASTER_NAME']) expect(env[key], key).toBe(srcEnv[key]);
-    for (const key of ['KUBEAPISERVER_CERT', 'KUBEAPISERVER_KEY', 'ETCD_APISERVER_CLIENT_CERT', 'ETCD_APISERVER_CLIENT_KEY', 'ETCD_APISERVER_CA_CERT', 'CA_KEY']) expect(certs[key], key).toBe(srcCerts[key]);
+    const [srcEnv, srcCerts, env, certs] = [
+      doc(source.metadata, 'kube-env'),
+      doc(source.metadata, 'kube-master-certs'),
+      doc(built, 'kube-env'),
+      doc(built, 'kube-master-certs'),
+    ];
+    for (const key of [
+      'MASTER_CERT',
+      'MASTER_KEY',
+      'KUBECFG_CERT',
+      'KUBECFG_KEY',
+      'KUBE_BEARER_TOKEN',
+      'CA_CERT',
+      'ETCD_CA_CERT',
+      'KUBERNETES_MASTER_NAME',
+    ])
+      expect(env[key], key).toBe(srcEnv[key]);
+    for (const key of [
+      'KUBEAPISERVER_CERT',
+      'KUBEAPISERVER_KEY',
+      'ETCD_APISERVER_CLIENT_CERT',
+      'ETCD_APISERVER_CLIENT_KEY',
+      'ETCD_APISERVER_CA_CERT',
+      'CA_KEY',
+    ])
+      expect(certs[key], key).toBe(srcCerts[key]);
     expect(env).not.toHaveProperty('MASTER_NAME');
     expect(env).not.toHaveProperty('APISERVER_SERVER_CERT');
     expect(env.INITIAL_ETCD_CLUSTER?.split(',').sort()).toEqual([...vms.map((v) => v.name), name].sort());
@@ -196,7 +248,9 @@ describe("a new prod replica's metadata, as the add builds it", () => {
     expect(peer.checkIssued(new X509Certificate(gunzipPem(srcEnv.ETCD_CA_CERT, 'ETCD_CA_CERT')))).toBe(true);
     const server = new X509Certificate(gunzipPem(certs.ETCD_APISERVER_SERVER_CERT, 'ETCD_APISERVER_SERVER_CERT'));
     expect(sans(server)).toEqual([`DNS:etcd-${name}`, 'IP Address:127.0.0.1']);
-    expect(server.checkIssued(new X509Certificate(gunzipPem(srcCerts.ETCD_APISERVER_CA_CERT, 'ETCD_APISERVER_CA_CERT')))).toBe(true);
+    expect(
+      server.checkIssued(new X509Certificate(gunzipPem(srcCerts.ETCD_APISERVER_CA_CERT, 'ETCD_APISERVER_CA_CERT'))),
+    ).toBe(true);
     plainPem(env.ETCD_PEER_KEY, 'ETCD_PEER_KEY', 'PRIVATE KEY');
     plainPem(certs.ETCD_APISERVER_SERVER_KEY, 'ETCD_APISERVER_SERVER_KEY', 'PRIVATE KEY');
   });
@@ -215,8 +269,10 @@ describe('a replica added to prod through the runner, as kube-up would make it',
       const [env, certs] = [doc(added.metadata, 'kube-env'), doc(added.metadata, 'kube-master-certs')];
       for (const source of before) {
         const [srcEnv, srcCerts] = [doc(source.metadata, 'kube-env'), doc(source.metadata, 'kube-master-certs')];
-        for (const key of ['MASTER_CERT', 'MASTER_KEY']) expect(env[key], `${key} as on ${source.name}`).toBe(srcEnv[key]);
-        for (const key of ['KUBEAPISERVER_CERT', 'KUBEAPISERVER_KEY']) expect(certs[key], `${key} as on ${source.name}`).toBe(srcCerts[key]);
+        for (const key of ['MASTER_CERT', 'MASTER_KEY'])
+          expect(env[key], `${key} as on ${source.name}`).toBe(srcEnv[key]);
+        for (const key of ['KUBEAPISERVER_CERT', 'KUBEAPISERVER_KEY'])
+          expect(certs[key], `${key} as on ${source.name}`).toBe(srcCerts[key]);
         expect(env.ETCD_PEER_CERT).not.toBe(srcEnv.ETCD_PEER_CERT);
         expect(certs.ETCD_APISERVER_SERVER_CERT).not.toBe(srcCerts.ETCD_APISERVER_SERVER_CERT);
       }
@@ -228,7 +284,10 @@ describe('a replica added to prod through the runner, as kube-up would make it',
       expect(sans(server)).toEqual([`DNS:etcd-${name}`, 'IP Address:127.0.0.1']);
       // It booted from that metadata: a voter in main (mutual TLS, verified as etcd-<name>) and events, API server ready.
       const t = await pollUntil(() => observeCluster(PROD, c), allHealthy, 60_000);
-      expect(t.replicas.find((r) => r.name === name)).toMatchObject({ etcd: { main: { ok: true, isLearner: false }, events: { ok: true, isLearner: false } }, apiServer: { ready: true } });
+      expect(t.replicas.find((r) => r.name === name)).toMatchObject({
+        etcd: { main: { ok: true, isLearner: false }, events: { ok: true, isLearner: false } },
+        apiServer: { ready: true },
+      });
       await expectConsistent(c, PROD, null);
     } finally {
       await runIntent({ kind: 'remove-replica', zone: 'europe-west1-b', name });

@@ -13,7 +13,15 @@ const compute = c.compute;
 const REGION = 'us-central1';
 const ZONE = 'us-central1-f';
 const tag = `qmut-${randomBytes(3).toString('hex')}`;
-const names = { disk: `${tag}-pd`, address: `${tag}-ip`, instance: tag, other: `${tag}-b`, pool: tag, rule: tag, firewall: `${tag}-etcd` };
+const names = {
+  disk: `${tag}-pd`,
+  address: `${tag}-ip`,
+  instance: tag,
+  other: `${tag}-b`,
+  pool: tag,
+  rule: tag,
+  firewall: `${tag}-etcd`,
+};
 
 async function codeOf(work: Promise<unknown>): Promise<ProviderErrorCode | 'resolved'> {
   try {
@@ -35,7 +43,10 @@ async function cleanUp(): Promise<void> {
     quietly(compute.deleteInstance(PROJECT, ZONE, names.other)),
     quietly(compute.deleteFirewall(PROJECT, names.firewall)),
   ]);
-  await Promise.all([quietly(compute.deleteDisk(PROJECT, ZONE, names.disk)), quietly(compute.deleteAddress(PROJECT, REGION, names.address))]);
+  await Promise.all([
+    quietly(compute.deleteDisk(PROJECT, ZONE, names.disk)),
+    quietly(compute.deleteAddress(PROJECT, REGION, names.address)),
+  ]);
 }
 
 afterAll(async () => {
@@ -57,8 +68,16 @@ describe('Compute mutations against the sandbox', () => {
     // Disk.
     expect(await compute.getDisk(PROJECT, ZONE, names.disk)).toBeNull();
     await compute.insertDisk(PROJECT, ZONE, { name: names.disk, sizeGb: 10, type: 'pd-ssd' });
-    expect(await compute.getDisk(PROJECT, ZONE, names.disk)).toMatchObject({ name: names.disk, zone: ZONE, sizeGb: 10, type: 'pd-ssd', users: [] });
-    expect(await codeOf(compute.insertDisk(PROJECT, ZONE, { name: names.disk, sizeGb: 10, type: 'pd-ssd' }))).toBe('AlreadyExists');
+    expect(await compute.getDisk(PROJECT, ZONE, names.disk)).toMatchObject({
+      name: names.disk,
+      zone: ZONE,
+      sizeGb: 10,
+      type: 'pd-ssd',
+      users: [],
+    });
+    expect(await codeOf(compute.insertDisk(PROJECT, ZONE, { name: names.disk, sizeGb: 10, type: 'pd-ssd' }))).toBe(
+      'AlreadyExists',
+    );
 
     // Static address.
     const address = await compute.insertAddress(PROJECT, REGION, names.address);
@@ -92,15 +111,30 @@ describe('Compute mutations against the sandbox', () => {
     expect((await compute.getAddress(PROJECT, REGION, names.address))?.status).toBe('IN_USE');
 
     // Same name -> AlreadyExists; same internal IP -> InvalidArgument; missing disk -> NotFound.
-    const base = { project: PROJECT, zone: ZONE, machineType: 'n1-standard-1', tags: [], metadata: [], externalIp: 'none' as const };
+    const base = {
+      project: PROJECT,
+      zone: ZONE,
+      machineType: 'n1-standard-1',
+      tags: [],
+      metadata: [],
+      externalIp: 'none' as const,
+    };
     expect(await codeOf(compute.insertInstance({ ...base, name: names.instance }))).toBe('AlreadyExists');
     expect(await codeOf(compute.insertInstance({ ...base, name: names.other, networkIP: ip }))).toBe('InvalidArgument');
-    expect(await codeOf(compute.insertInstance({ ...base, name: names.other, dataDisk: `${tag}-nope` }))).toBe('NotFound');
+    expect(await codeOf(compute.insertInstance({ ...base, name: names.other, dataDisk: `${tag}-nope` }))).toBe(
+      'NotFound',
+    );
     expect(await compute.getInstance(PROJECT, ZONE, names.other)).toBeNull();
 
     // Metadata: with the current fingerprint it replaces everything; a stale one is refused.
     const fingerprint = created?.metadataFingerprint ?? '';
-    await compute.setInstanceMetadata(PROJECT, ZONE, names.instance, [{ key: 'purpose', value: 'changed' }], fingerprint);
+    await compute.setInstanceMetadata(
+      PROJECT,
+      ZONE,
+      names.instance,
+      [{ key: 'purpose', value: 'changed' }],
+      fingerprint,
+    );
     expect((await compute.getInstance(PROJECT, ZONE, names.instance))?.metadata).toEqual({ purpose: 'changed' });
     expect(await codeOf(compute.setInstanceMetadata(PROJECT, ZONE, names.instance, [], fingerprint))).toBe('Conflict');
 
@@ -112,27 +146,54 @@ describe('Compute mutations against the sandbox', () => {
     expect(twinEphemeralExternalPool(inject('sandboxNet'))).toContain(moved?.externalIp);
     expect(moved?.externalIp).not.toBe(address.address);
     expect((await compute.getAddress(PROJECT, REGION, names.address))?.status).toBe('RESERVED');
-    expect(await codeOf(compute.deleteAccessConfig(PROJECT, ZONE, names.instance, 'no-such-config'))).toBe('InvalidArgument');
+    expect(await codeOf(compute.deleteAccessConfig(PROJECT, ZONE, names.instance, 'no-such-config'))).toBe(
+      'InvalidArgument',
+    );
 
     // Target pool with the instance, forwarding rule on the static address.
-    await compute.insertTargetPool(PROJECT, REGION, { name: names.pool, instances: [{ zone: ZONE, name: names.instance }] });
-    expect(await compute.getTargetPool(PROJECT, REGION, names.pool)).toEqual({ name: names.pool, instances: [names.instance] });
-    expect(await codeOf(compute.insertTargetPool(PROJECT, REGION, { name: names.pool, instances: [] }))).toBe('AlreadyExists');
+    await compute.insertTargetPool(PROJECT, REGION, {
+      name: names.pool,
+      instances: [{ zone: ZONE, name: names.instance }],
+    });
+    expect(await compute.getTargetPool(PROJECT, REGION, names.pool)).toEqual({
+      name: names.pool,
+      instances: [names.instance],
+    });
+    expect(await codeOf(compute.insertTargetPool(PROJECT, REGION, { name: names.pool, instances: [] }))).toBe(
+      'AlreadyExists',
+    );
     await compute.removeTargetPoolInstance(PROJECT, REGION, names.pool, { zone: ZONE, name: names.instance });
     expect((await compute.getTargetPool(PROJECT, REGION, names.pool))?.instances).toEqual([]);
     await compute.addTargetPoolInstance(PROJECT, REGION, names.pool, { zone: ZONE, name: names.instance });
     expect((await compute.getTargetPool(PROJECT, REGION, names.pool))?.instances).toEqual([names.instance]);
-    expect(await codeOf(compute.addTargetPoolInstance(PROJECT, REGION, names.pool, { zone: ZONE, name: `${tag}-ghost` }))).toBe('NotFound');
+    expect(
+      await codeOf(compute.addTargetPoolInstance(PROJECT, REGION, names.pool, { zone: ZONE, name: `${tag}-ghost` })),
+    ).toBe('NotFound');
 
-    await compute.insertForwardingRule(PROJECT, REGION, { name: names.rule, ipAddress: address.address, portRange: '443', target: names.pool });
-    expect(await compute.getForwardingRule(PROJECT, REGION, names.rule)).toMatchObject({ name: names.rule, ipAddress: address.address, target: names.pool });
+    await compute.insertForwardingRule(PROJECT, REGION, {
+      name: names.rule,
+      ipAddress: address.address,
+      portRange: '443',
+      target: names.pool,
+    });
+    expect(await compute.getForwardingRule(PROJECT, REGION, names.rule)).toMatchObject({
+      name: names.rule,
+      ipAddress: address.address,
+      target: names.pool,
+    });
     expect((await compute.getAddress(PROJECT, REGION, names.address))?.users).toEqual([names.rule]);
     // A pool that a rule points at cannot go first.
     expect(await codeOf(compute.deleteTargetPool(PROJECT, REGION, names.pool))).toBe('InvalidArgument');
 
     // Firewall.
     expect(await compute.getFirewall(PROJECT, names.firewall)).toBeNull();
-    await compute.insertFirewall(PROJECT, { name: names.firewall, sourceRanges: [], sourceTags: [tag], targetTags: [tag], allowed: [{ protocol: 'tcp', ports: ['2380', '2381'] }] });
+    await compute.insertFirewall(PROJECT, {
+      name: names.firewall,
+      sourceRanges: [],
+      sourceTags: [tag],
+      targetTags: [tag],
+      allowed: [{ protocol: 'tcp', ports: ['2380', '2381'] }],
+    });
     expect(await compute.getFirewall(PROJECT, names.firewall)).toEqual({
       name: names.firewall,
       network: 'default',
@@ -141,7 +202,17 @@ describe('Compute mutations against the sandbox', () => {
       targetTags: [tag],
       allowed: [{ protocol: 'tcp', ports: ['2380', '2381'] }],
     });
-    expect(await codeOf(compute.insertFirewall(PROJECT, { name: names.firewall, sourceRanges: ['0.0.0.0/0'], sourceTags: [], targetTags: [], allowed: [{ protocol: 'tcp', ports: ['443'] }] }))).toBe('AlreadyExists');
+    expect(
+      await codeOf(
+        compute.insertFirewall(PROJECT, {
+          name: names.firewall,
+          sourceRanges: ['0.0.0.0/0'],
+          sourceTags: [],
+          targetTags: [],
+          allowed: [{ protocol: 'tcp', ports: ['443'] }],
+        }),
+      ),
+    ).toBe('AlreadyExists');
 
     // Teardown in the remove step's order, each delete observable; deleting twice is NotFound.
     await compute.deleteForwardingRule(PROJECT, REGION, names.rule);
@@ -167,10 +238,21 @@ describe('Compute mutations against the sandbox', () => {
     const outside = '10.255.255.9';
     expect(
       await codeOf(
-        compute.insertInstance({ project: PROJECT, zone: ZONE, name: `${tag}-bad`, machineType: 'n1-standard-1', networkIP: outside, tags: [], metadata: [], externalIp: 'none' }),
+        compute.insertInstance({
+          project: PROJECT,
+          zone: ZONE,
+          name: `${tag}-bad`,
+          machineType: 'n1-standard-1',
+          networkIP: outside,
+          tags: [],
+          metadata: [],
+          externalIp: 'none',
+        }),
       ),
     ).toBe('InvalidArgument');
-    expect(await codeOf(compute.insertDisk(PROJECT, ZONE, { name: 'Not_A_Valid_Name', sizeGb: 10, type: 'pd-ssd' }))).toBe('InvalidArgument');
+    expect(
+      await codeOf(compute.insertDisk(PROJECT, ZONE, { name: 'Not_A_Valid_Name', sizeGb: 10, type: 'pd-ssd' })),
+    ).toBe('InvalidArgument');
     // As on GCE, a region that does not exist is an invalid field value, not a missing resource.
     expect(await codeOf(compute.getSubnetworkRange(PROJECT, 'mars-north1'))).toBe('InvalidArgument');
   });

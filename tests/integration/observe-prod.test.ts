@@ -9,7 +9,12 @@ const c = testContainer();
 afterAll(() => c.close());
 
 // The seed may still be settling (leases elected, LB propagated) right after `seeded: true`.
-const settledProd = () => pollUntil(() => observeCluster(PROD, c), (t) => allHealthy(t) && (t.leases ?? []).some((l) => l.holderIdentity), 30_000);
+const settledProd = () =>
+  pollUntil(
+    () => observeCluster(PROD, c),
+    (t) => allHealthy(t) && (t.leases ?? []).some((l) => l.holderIdentity),
+    30_000,
+  );
 
 describe('observeCluster(prod) through the adapters', () => {
   it('sees three RUNNING replicas, one per zone of europe-west1', async () => {
@@ -32,7 +37,11 @@ describe('observeCluster(prod) through the adapters', () => {
   it('sees the load balancer: forwarding rule on the static IP, target pool with every replica', async () => {
     const t = await settledProd();
     expect(t.staticAddress).toMatchObject({ name: 'prod-master-ip', status: 'IN_USE' });
-    expect(t.forwardingRule).toMatchObject({ name: 'prod-master', ipAddress: t.staticAddress?.address, target: 'prod-master' });
+    expect(t.forwardingRule).toMatchObject({
+      name: 'prod-master',
+      ipAddress: t.staticAddress?.address,
+      target: 'prod-master',
+    });
     expect(t.staticAddress?.users).toContain('prod-master');
     expect(t.targetPool?.instances.sort()).toEqual(t.replicas.map((r) => r.name).sort());
   });
@@ -60,11 +69,19 @@ describe('observeCluster(prod) through the adapters', () => {
   });
 
   it('carries what each etcd main reports about its peers: every member linked to the two others', async () => {
-    const t = await pollUntil(() => settledProd(), (x) => x.replicas.every((r) => r.etcdPeers?.main?.ok && r.etcdPeers.main.activePeers.length === 2), 30_000);
+    const t = await pollUntil(
+      () => settledProd(),
+      (x) => x.replicas.every((r) => r.etcdPeers?.main?.ok && r.etcdPeers.main.activePeers.length === 2),
+      30_000,
+    );
     const ids = (t.etcd.main.members ?? []).map((m) => m.id);
     for (const r of t.replicas) {
       const self = r.etcd.main.ok ? r.etcd.main.memberId : '';
-      expect(r.etcdPeers?.main).toEqual({ ok: true, activePeers: expect.arrayContaining(ids.filter((id) => id !== self)), hasLeader: true });
+      expect(r.etcdPeers?.main).toEqual({
+        ok: true,
+        activePeers: expect.arrayContaining(ids.filter((id) => id !== self)),
+        hasLeader: true,
+      });
     }
     const a = assessTopology(t, new Date(t.observedAt));
     expect(a.connectivity.main).toMatchObject({ cutPairs: [], cutZones: [] });

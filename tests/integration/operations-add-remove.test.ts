@@ -22,7 +22,16 @@ import { createStepCompensations, createStepExecutors, rollbackKindsOf } from '@
 import { newReplicaOf, siblingStepId } from '@/lib/server/operations/steps/cluster-context';
 import { observeCluster } from '@/lib/server/services/observe-cluster';
 import { siblingFields } from '../support/sibling-fields';
-import { expectConsistent, pollUntil, PROD, putWithEtcdctl, replicaVms, STAGING, testContainer, twice } from './support';
+import {
+  expectConsistent,
+  pollUntil,
+  PROD,
+  putWithEtcdctl,
+  replicaVms,
+  STAGING,
+  testContainer,
+  twice,
+} from './support';
 
 // Plans are made on an observation; a slow probe on a busy machine would read as a replica down and the
 // planner would (rightly) refuse, so the tests observe with a longer probe deadline than the dashboard's.
@@ -46,7 +55,8 @@ afterAll(async () => {
 });
 
 const replicas = (ref: ClusterRef = STAGING) => replicaVms(c, ref);
-const expectConsistentWith = (value: string | null, ref: ClusterRef = STAGING) => expectConsistent(c, ref, value === null ? null : { key: KEY, value });
+const expectConsistentWith = (value: string | null, ref: ClusterRef = STAGING) =>
+  expectConsistent(c, ref, value === null ? null : { key: KEY, value });
 
 /** kube-up's master scopes (`--scopes storage-ro,compute-rw,monitoring,logging-write`) as the API has them. */
 const KUBE_UP_MASTER_SCOPES = [
@@ -56,10 +66,15 @@ const KUBE_UP_MASTER_SCOPES = [
   'https://www.googleapis.com/auth/logging.write',
 ];
 /** A login key only the source replica carries (as `gcloud compute ssh` leaves one): a sibling must not get it. */
-const SOURCE_ONLY_KEY = 'sibling-probe:ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7Qh7b0aXo0d3Uu6vZxW0l8j9fZc5Vb7m5Zc1f9p0Yx sibling-probe';
+const SOURCE_ONLY_KEY =
+  'sibling-probe:ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7Qh7b0aXo0d3Uu6vZxW0l8j9fZc5Vb7m5Zc1f9p0Yx sibling-probe';
 
 /** Rewrites an instance's metadata (as a map), retrying when another writer (the SSH key publisher) got in between. */
-async function editMetadata(ref: ClusterRef, instance: InstanceInfo, edit: (items: Record<string, string>) => Record<string, string>): Promise<void> {
+async function editMetadata(
+  ref: ClusterRef,
+  instance: InstanceInfo,
+  edit: (items: Record<string, string>) => Record<string, string>,
+): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     const now = await c.compute.getInstance(ref.project, instance.zone, instance.name);
     if (!now?.metadataFingerprint) throw new Error(`${instance.name} has no metadata fingerprint`);
@@ -89,7 +104,9 @@ async function runIntent(
     const assessment = assessTopology(topology, new Date(topology.observedAt));
     planned = planOperation({ topology, assessment, intent, operationInProgress: false });
     if (planned.ok || planned.refusal.code !== 'QuorumAtRisk' || attempt > 3) break;
-    log(`refused (${planned.refusal.message}), observing again; etcd as observed: ${JSON.stringify(topology.replicas.map((r) => ({ name: r.name, vm: r.vmStatus, etcd: r.etcd })))}`);
+    log(
+      `refused (${planned.refusal.message}), observing again; etcd as observed: ${JSON.stringify(topology.replicas.map((r) => ({ name: r.name, vm: r.vmStatus, etcd: r.etcd })))}`,
+    );
     await new Promise((resolve) => setTimeout(resolve, 1_000));
   }
   if (!planned.ok) throw new Error(`refused: ${planned.refusal.code} ${planned.refusal.message}`);
@@ -112,7 +129,9 @@ async function runIntent(
   const t0 = Date.now();
   const ended = await runner.start(op.id);
   const steps = await store.steps(op.id);
-  const timings = steps.map((s) => `${s.kind} ${s.startedAt && s.endedAt ? Date.parse(s.endedAt) - Date.parse(s.startedAt) : '?'}ms`);
+  const timings = steps.map(
+    (s) => `${s.kind} ${s.startedAt && s.endedAt ? Date.parse(s.endedAt) - Date.parse(s.startedAt) : '?'}ms`,
+  );
   log(`${ended.status} in ${Date.now() - t0} ms: ${timings.join(', ')}`);
   const logs = await store.logs(op.id);
   if (ended.status !== 'succeeded') for (const l of logs) log(`  ${l.level} ${l.message}`);
@@ -196,7 +215,9 @@ describe('scale staging with the step executors', () => {
     expect((await expectConsistentWith(value)).map((r) => r.name)).toEqual(three.map((r) => r.name));
     const rule = await c.compute.getForwardingRule(project, region, masterName);
     expect(rule?.ipAddress).toBe(staticAddress.address);
-    expect((await c.compute.getTargetPool(project, region, masterName))?.instances.sort()).toEqual(three.map((r) => r.name).sort());
+    expect((await c.compute.getTargetPool(project, region, masterName))?.instances.sort()).toEqual(
+      three.map((r) => r.name).sort(),
+    );
     expect(three.map((r) => r.externalIp)).not.toContain(staticAddress.address);
     const waitedMs = up.steps.find((s) => s.kind === 'await-cluster-address');
     expect(waitedMs?.detail).toMatchObject({ address: expect.stringContaining(staticAddress.address) });
@@ -212,7 +233,9 @@ describe('scale staging with the step executors', () => {
     const five = await expectConsistentWith(value);
     expect(five).toHaveLength(5);
     expect(new Set(five.map((r) => r.zone)).size).toBe(4);
-    expect((await c.compute.getTargetPool(project, region, masterName))?.instances.sort()).toEqual(five.map((r) => r.name).sort());
+    expect((await c.compute.getTargetPool(project, region, masterName))?.instances.sort()).toEqual(
+      five.map((r) => r.name).sort(),
+    );
 
     // 5 -> 3: one replica each from the doubled and the formerly free zone; one per zone is left.
     const down3 = await runScale({ kind: 'scale', replicas: 3, zones: [doubledZone, freeZone] });
@@ -222,7 +245,9 @@ describe('scale staging with the step executors', () => {
     expect(new Set(threeAgain.map((r) => r.zone)).size).toBe(3);
     expect(threeAgain.map((r) => r.name)).toContain(masterName);
     expect((await c.compute.getForwardingRule(project, region, masterName))?.ipAddress).toBe(staticAddress.address);
-    expect((await c.compute.getTargetPool(project, region, masterName))?.instances.sort()).toEqual(threeAgain.map((r) => r.name).sort());
+    expect((await c.compute.getTargetPool(project, region, masterName))?.instances.sort()).toEqual(
+      threeAgain.map((r) => r.name).sort(),
+    );
 
     // 3 -> 1: two removals, the first of the etcd main leader (so leadership must move); the load
     // balancer goes with the second and the static IP returns.
@@ -238,7 +263,9 @@ describe('scale staging with the step executors', () => {
     expect(down.steps.filter((s) => s.kind === 'remove-member')).toHaveLength(2);
     expect(down.steps.find((s) => s.kind === 'resolve-replica')?.detail).toMatchObject({ name: leader.name });
     // The journaled detail is the second (no-op) call's; the log keeps the first call's move.
-    expect(down.logs.map((l) => l.message)).toContainEqual(expect.stringContaining(`etcd main leadership moved off ${leader.name}`));
+    expect(down.logs.map((l) => l.message)).toContainEqual(
+      expect.stringContaining(`etcd main leadership moved off ${leader.name}`),
+    );
     await rerunEveryStep(down.ended.id);
     const one = await expectConsistentWith(value);
     expect(one.map((r) => r.name)).toEqual([masterName]);
@@ -262,22 +289,37 @@ describe('scale staging with the step executors', () => {
     // The add copies the first running replica by name; give it what kube-up and gcloud write per instance.
     const source = [...before].filter((r) => r.status === 'RUNNING').sort((a, b) => a.name.localeCompare(b.name))[0];
     if (!source) throw new Error('prod has no running replica');
-    await editMetadata(PROD, source, (items) => ({ ...items, 'kube-master-internal-ip': source.internalIp ?? '', 'ssh-keys': [items['ssh-keys'], SOURCE_ONLY_KEY].filter(Boolean).join('\n') }));
+    await editMetadata(PROD, source, (items) => ({
+      ...items,
+      'kube-master-internal-ip': source.internalIp ?? '',
+      'ssh-keys': [items['ssh-keys'], SOURCE_ONLY_KEY].filter(Boolean).join('\n'),
+    }));
 
     // Before failing, the injected step reads the new instance (and the source) as Compute has them.
-    let seen: { sibling: InstanceInfo; siblingBoot: DiskInfo | null; source: InstanceInfo; sourceBoot: DiskInfo | null; journaledIp: unknown } | undefined;
+    let seen:
+      | {
+          sibling: InstanceInfo;
+          siblingBoot: DiskInfo | null;
+          source: InstanceInfo;
+          sourceBoot: DiskInfo | null;
+          journaledIp: unknown;
+        }
+      | undefined;
     const injected: StepExecutor = async (ctx) => {
       const sibling = await c.compute.getInstance(PROD.project, zone, newReplicaOf(ctx).name);
       const src = await c.compute.getInstance(PROD.project, source.zone, source.name);
       if (!sibling || !src) throw new Error('the new instance or its source is missing');
       const boot = (i: InstanceInfo) => c.compute.getDisk(PROD.project, i.zone, i.config?.bootDisk ?? '');
       const created = ctx.results[siblingStepId(ctx, 'create-instance')];
-      const journaledIp = typeof created === 'object' && created !== null && !Array.isArray(created) ? created.internalIp : undefined;
+      const journaledIp =
+        typeof created === 'object' && created !== null && !Array.isArray(created) ? created.internalIp : undefined;
       seen = { sibling, siblingBoot: await boot(sibling), source: src, sourceBoot: await boot(src), journaledIp };
       throw new Error('injected failure after the promote');
     };
     try {
-      const { ended, steps, logs } = await runIntent({ kind: 'add-replica', zone }, PROD, { 'await-api-server': injected });
+      const { ended, steps, logs } = await runIntent({ kind: 'add-replica', zone }, PROD, {
+        'await-api-server': injected,
+      });
       expect(ended.status).toBe('failed');
       expect(ended.summary).toContain('Rolled back');
       expect(steps.find((s) => s.kind === 'promote-learner')?.status).toBe('done');
@@ -292,7 +334,12 @@ describe('scale staging with the step executors', () => {
       expect(copied(sibling, siblingBoot)).toMatchObject({
         machineType: 'n1-standard-2',
         tags: [PROD.masterName],
-        serviceAccounts: [{ email: expect.stringMatching(/^\d+-compute@developer\.gserviceaccount\.com$/), scopes: KUBE_UP_MASTER_SCOPES }],
+        serviceAccounts: [
+          {
+            email: expect.stringMatching(/^\d+-compute@developer\.gserviceaccount\.com$/),
+            scopes: KUBE_UP_MASTER_SCOPES,
+          },
+        ],
         bootImage: expect.stringMatching(/^projects\/cos-cloud\/global\/images\/cos-\d/),
         bootDiskSizeGb: 50,
         bootDiskType: 'pd-ssd',
@@ -307,7 +354,10 @@ describe('scale staging with the step executors', () => {
       expect(seen.journaledIp).toBe(sibling.internalIp);
 
       const picked = steps.find((s) => s.kind === 'pick-name')?.detail;
-      const name = typeof picked === 'object' && picked !== null && !Array.isArray(picked) && typeof picked.name === 'string' ? picked.name : '';
+      const name =
+        typeof picked === 'object' && picked !== null && !Array.isArray(picked) && typeof picked.name === 'string'
+          ? picked.name
+          : '';
       expect(name).toMatch(new RegExp(`^${PROD.masterName}-[a-z0-9]{3}$`));
       expect(logs.filter((l) => l.message.startsWith('Rolling back')).map((l) => l.message)).toHaveLength(4);
 
@@ -316,13 +366,19 @@ describe('scale staging with the step executors', () => {
       expect(after.map((r) => r.name)).toEqual(before.map((r) => r.name));
       expect(await c.compute.getDisk(PROD.project, zone, `${name}-pd`)).toBeNull();
       expect(await c.compute.getDisk(PROD.project, zone, siblingBoot?.name ?? name)).toBeNull();
-      expect((await c.compute.listAllInstances(PROD.project)).map((i) => i.internalIp)).not.toContain(sibling.internalIp);
-      expect((await c.compute.getTargetPool(PROD.project, PROD.region, PROD.masterName))?.instances.sort()).toEqual(pool?.instances.sort());
+      expect((await c.compute.listAllInstances(PROD.project)).map((i) => i.internalIp)).not.toContain(
+        sibling.internalIp,
+      );
+      expect((await c.compute.getTargetPool(PROD.project, PROD.region, PROD.masterName))?.instances.sort()).toEqual(
+        pool?.instances.sort(),
+      );
     } finally {
       await editMetadata(PROD, source, (items) => {
         const rest = Object.fromEntries(Object.entries(items).filter(([key]) => key !== 'kube-master-internal-ip'));
         const keys = (items['ssh-keys'] ?? '').split('\n').filter((l) => l !== SOURCE_ONLY_KEY && l !== '');
-        return keys.length > 0 ? { ...rest, 'ssh-keys': keys.join('\n') } : Object.fromEntries(Object.entries(rest).filter(([key]) => key !== 'ssh-keys'));
+        return keys.length > 0
+          ? { ...rest, 'ssh-keys': keys.join('\n') }
+          : Object.fromEntries(Object.entries(rest).filter(([key]) => key !== 'ssh-keys'));
       });
     }
   }, 180_000);
@@ -332,11 +388,16 @@ describe('scale staging with the step executors', () => {
     const staticAddress = await c.compute.getAddress(project, region, `${masterName}-ip`);
     const real = createStepExecutors(c)['await-api-server'];
     // The second add fails after its promote; the first add had finished and left two voters.
-    const failSecond: StepExecutor = (ctx) => (ctx.step.id.startsWith('2.') ? Promise.reject(new Error('injected failure in the second add')) : real(ctx));
-    const { ended, steps, logs } = await runIntent({ kind: 'scale', replicas: 3 }, STAGING, { 'await-api-server': failSecond });
+    const failSecond: StepExecutor = (ctx) =>
+      ctx.step.id.startsWith('2.') ? Promise.reject(new Error('injected failure in the second add')) : real(ctx);
+    const { ended, steps, logs } = await runIntent({ kind: 'scale', replicas: 3 }, STAGING, {
+      'await-api-server': failSecond,
+    });
     expect(ended.status).toBe('failed');
     expect(steps.filter((s) => s.kind === 'verify' && s.status === 'done')).toHaveLength(1);
-    expect(logs.map((l) => l.message)).toContainEqual(expect.stringContaining('would leave two replicas: it is undone too'));
+    expect(logs.map((l) => l.message)).toContainEqual(
+      expect.stringContaining('would leave two replicas: it is undone too'),
+    );
     expect(ended.summary).toContain('Rolled back');
     expect(ended.summary).toContain('"Create forwarding rule');
 
@@ -345,7 +406,9 @@ describe('scale staging with the step executors', () => {
     expect(one[0]?.externalIp).toBe(staticAddress?.address);
     expect(await c.compute.getForwardingRule(project, region, masterName)).toBeNull();
     expect(await c.compute.getTargetPool(project, region, masterName)).toBeNull();
-    const created = steps.filter((s) => s.kind === 'pick-name').map((s) => (s.detail as { name?: string } | null)?.name ?? '');
+    const created = steps
+      .filter((s) => s.kind === 'pick-name')
+      .map((s) => (s.detail as { name?: string } | null)?.name ?? '');
     expect(created).toHaveLength(2);
     for (const name of created) expect((await c.compute.listInstances(project, `^${name}$`)).length).toBe(0);
   }, 240_000);
@@ -355,10 +418,27 @@ describe('scale staging with the step executors', () => {
     expect(start).toEqual([masterName]);
     const topology = await observeCluster(STAGING, c);
     const intent: ClusterIntent = { kind: 'scale', replicas: 3 };
-    const planned = planOperation({ topology, assessment: assessTopology(topology, new Date(topology.observedAt)), intent, operationInProgress: false });
+    const planned = planOperation({
+      topology,
+      assessment: assessTopology(topology, new Date(topology.observedAt)),
+      intent,
+      operationInProgress: false,
+    });
     if (!planned.ok) throw new Error(`refused: ${planned.refusal.message}`);
-    const op = await store.createOperation({ clusterId: clusterId(STAGING), kind: 'scale', intent, plan: planned.plan, actor: 'integration-test' });
-    const runner = createRunner({ store, clock: systemClock, executors: createStepExecutors(c), compensations: createStepCompensations(c), log: () => {} });
+    const op = await store.createOperation({
+      clusterId: clusterId(STAGING),
+      kind: 'scale',
+      intent,
+      plan: planned.plan,
+      actor: 'integration-test',
+    });
+    const runner = createRunner({
+      store,
+      clock: systemClock,
+      executors: createStepExecutors(c),
+      compensations: createStepCompensations(c),
+      log: () => {},
+    });
     const ended = runner.start(op.id);
     const waiting = await pollUntil(
       async () => (await store.steps(op.id)).find((s) => s.kind === 'await-cluster-address'),

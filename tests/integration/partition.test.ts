@@ -11,7 +11,16 @@ import type { Topology } from '@/lib/core/topology';
 import { observeCluster } from '@/lib/server/services/observe-cluster';
 import { postSandboxChaos } from '../support/sandbox-chaos-http';
 import { twinVmNamespace } from '../support/twin-etcdctl';
-import { allHealthy, etcdctlEndpointStatus, pollUntil, PROD, replicaVms, sandboxPort, testContainer, writeEtcdctlCerts } from './support';
+import {
+  allHealthy,
+  etcdctlEndpointStatus,
+  pollUntil,
+  PROD,
+  replicaVms,
+  sandboxPort,
+  testContainer,
+  writeEtcdctlCerts,
+} from './support';
 
 const run = promisify(execFile);
 const c = testContainer();
@@ -25,7 +34,22 @@ afterAll(() => c.close());
 
 /** The links of etcd main of `instance` as etcd itself serves them inside the VM (curl, not Quorum's adapter). */
 async function metricsInVm(instance: string, tls: { cacert: string; cert: string; key: string }): Promise<string[]> {
-  const { stdout } = await run('ip', ['netns', 'exec', twinVmNamespace(inject('sandboxNet'), instance), 'curl', '-sf', '--max-time', '5', '--cacert', tls.cacert, '--cert', tls.cert, '--key', tls.key, 'https://127.0.0.1:2379/metrics']);
+  const { stdout } = await run('ip', [
+    'netns',
+    'exec',
+    twinVmNamespace(inject('sandboxNet'), instance),
+    'curl',
+    '-sf',
+    '--max-time',
+    '5',
+    '--cacert',
+    tls.cacert,
+    '--cert',
+    tls.cert,
+    '--key',
+    tls.key,
+    'https://127.0.0.1:2379/metrics',
+  ]);
   const m = parsePeerMetrics(stdout);
   return m.activePeers;
 }
@@ -33,13 +57,20 @@ async function metricsInVm(instance: string, tls: { cacert: string; cert: string
 // Counted against the members: etcd can keep the gauge of a member removed by an earlier file at 1.
 const memberIdsOf = (t: Topology) => t.replicas.flatMap((r) => (r.etcd.main.ok ? [r.etcd.main.memberId] : []));
 const fullyLinked = (t: Topology) =>
-  allHealthy(t) && t.replicas.every((r) => r.etcdPeers?.main?.ok && r.etcdPeers.main.activePeers.filter((id) => memberIdsOf(t).includes(id)).length === t.replicas.length - 1);
+  allHealthy(t) &&
+  t.replicas.every(
+    (r) =>
+      r.etcdPeers?.main?.ok &&
+      r.etcdPeers.main.activePeers.filter((id) => memberIdsOf(t).includes(id)).length === t.replicas.length - 1,
+  );
 
 describe('partition between two zones of prod', () => {
   it('each side reports the other gone; nobody is unhealthy, no quorum loss, the tolerance drops to 0; healed, back to 1', async () => {
     const before = await pollUntil(() => observeCluster(PROD, c), fullyLinked, 60_000, 500);
     expect(fullyLinked(before)).toBe(true);
-    const leaderId = before.replicas.map((r) => (r.etcd.main.ok ? r.etcd.main.leaderId : '')).find((id) => id !== '' && id !== '0');
+    const leaderId = before.replicas
+      .map((r) => (r.etcd.main.ok ? r.etcd.main.leaderId : ''))
+      .find((id) => id !== '' && id !== '0');
     const leader = before.replicas.find((r) => r.etcd.main.ok && r.etcd.main.memberId === leaderId);
     const followers = before.replicas.filter((r) => r !== leader);
     const [x, y] = followers;
@@ -50,7 +81,9 @@ describe('partition between two zones of prod', () => {
     // etcd notices a silent peer link after its read time-out (a few seconds), each side on its own clock: the
     // cut counts as soon as one side reports it; wait until both do.
     const cut = (t: Topology) =>
-      (assessTopology(t, new Date(t.observedAt)).connectivity.main?.views ?? []).filter((v) => (v.replica === x.name || v.replica === y.name) && v.sees.length === 1).length === 2;
+      (assessTopology(t, new Date(t.observedAt)).connectivity.main?.views ?? []).filter(
+        (v) => (v.replica === x.name || v.replica === y.name) && v.sees.length === 1,
+      ).length === 2;
     const during = await pollUntil(() => observeCluster(PROD, c), cut, 30_000, 500);
     const a = assessTopology(during, new Date(during.observedAt));
     expect(a.connectivity.main?.cutZones).toEqual([[x.zone, y.zone].sort()]);
@@ -63,14 +96,19 @@ describe('partition between two zones of prod', () => {
     const views = new Map(a.connectivity.main?.views.map((v) => [v.replica, v]));
     expect(views.get(x.name)).toMatchObject({ leader: leader.name, sees: [leader.name] });
     expect(views.get(y.name)).toMatchObject({ leader: leader.name, sees: [leader.name] });
-    expect(a.findings.find((f) => f.code === 'ZonePartition')?.message).toContain(`keeps quorum only through ${leader.zone}`);
+    expect(a.findings.find((f) => f.code === 'ZonePartition')?.message).toContain(
+      `keeps quorum only through ${leader.zone}`,
+    );
 
     // etcd itself, asked inside each VM: the same leader on every side, and the same links.
     const vms = await replicaVms(c, PROD);
     const certs = writeEtcdctlCerts(vms[0]?.metadata ?? {});
     try {
       if (!certs.tls) throw new Error('prod main has no TLS files');
-      const statuses = await etcdctlEndpointStatus(certs, during.replicas.map((r) => ({ instance: r.name, cluster: 'main' as const })));
+      const statuses = await etcdctlEndpointStatus(
+        certs,
+        during.replicas.map((r) => ({ instance: r.name, cluster: 'main' as const })),
+      );
       expect(new Set(statuses.map((s) => s.Status.leader))).toEqual(new Set([leaderId]));
       const idOf = (name: string) => during.replicas.find((r) => r.name === name)?.etcd.main;
       const id = (name: string) => {

@@ -55,11 +55,21 @@ function sshKeygenHostKey(): string {
   rmSync(hostKeyFile(), { force: true });
   rmSync(`${hostKeyFile()}.pub`, { force: true });
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKeyFile()]);
-  return execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${hostKeyFile()}.pub`], { encoding: 'utf8' }).split(/\s+/)[1] ?? '';
+  return (
+    execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${hostKeyFile()}.pub`], { encoding: 'utf8' }).split(
+      /\s+/,
+    )[1] ?? ''
+  );
 }
 
 async function startTestSshd(): Promise<LocalSshd> {
-  return startSshd({ dir, addresses: [INTERNAL, EXTERNAL], port: sshPort, hostKeyFile: hostKeyFile(), authorizedKeysFile: `${authorizedKeysDir()}/%u` });
+  return startSshd({
+    dir,
+    addresses: [INTERNAL, EXTERNAL],
+    port: sshPort,
+    hostKeyFile: hostKeyFile(),
+    authorizedKeysFile: `${authorizedKeysDir()}/%u`,
+  });
 }
 
 /** The guest agent's part: each user's unexpired keys from the instance's `ssh-keys`, into sshd's authorized keys. */
@@ -74,7 +84,8 @@ async function guestAgentSync(): Promise<void> {
   rmSync(authorizedKeysDir(), { recursive: true, force: true });
   mkdirSync(authorizedKeysDir(), { recursive: true, mode: 0o755 });
   // sshd reads authorized keys as the user logging in; here files stay root's, so they must be world-readable.
-  for (const [user, keys] of byUser) writeFileSync(path.join(authorizedKeysDir(), user), `${keys.join('\n')}\n`, { mode: 0o644 });
+  for (const [user, keys] of byUser)
+    writeFileSync(path.join(authorizedKeysDir(), user), `${keys.join('\n')}\n`, { mode: 0o644 });
 }
 
 async function startEtcd(name: string, tls: { cert: string; key: string; ca: string } | null): Promise<number> {
@@ -83,16 +94,27 @@ async function startEtcd(name: string, tls: { cert: string; key: string; ca: str
   const dataDir = path.join(dir, `etcd-${name}`);
   const scheme = tls ? 'https' : 'http';
   const args = [
-    '--name', name,
-    '--data-dir', dataDir,
-    '--listen-client-urls', `${scheme}://127.0.0.1:${clientPort}`,
-    '--advertise-client-urls', `${scheme}://127.0.0.1:${clientPort}`,
-    '--listen-peer-urls', `http://127.0.0.1:${peerPort}`,
-    '--initial-advertise-peer-urls', `http://127.0.0.1:${peerPort}`,
-    '--initial-cluster', `${name}=http://127.0.0.1:${peerPort}`,
+    '--name',
+    name,
+    '--data-dir',
+    dataDir,
+    '--listen-client-urls',
+    `${scheme}://127.0.0.1:${clientPort}`,
+    '--advertise-client-urls',
+    `${scheme}://127.0.0.1:${clientPort}`,
+    '--listen-peer-urls',
+    `http://127.0.0.1:${peerPort}`,
+    '--initial-advertise-peer-urls',
+    `http://127.0.0.1:${peerPort}`,
+    '--initial-cluster',
+    `${name}=http://127.0.0.1:${peerPort}`,
   ];
   if (tls) {
-    const files = { cert: path.join(dir, `${name}.crt`), key: path.join(dir, `${name}.key`), ca: path.join(dir, `${name}-ca.crt`) };
+    const files = {
+      cert: path.join(dir, `${name}.crt`),
+      key: path.join(dir, `${name}.key`),
+      ca: path.join(dir, `${name}-ca.crt`),
+    };
     writeFileSync(files.cert, tls.cert);
     writeFileSync(files.key, tls.key, { mode: 0o600 });
     writeFileSync(files.ca, tls.ca);
@@ -166,7 +188,17 @@ beforeAll(async () => {
   // sshd reads the authorized keys below it as the user logging in.
   chmodSync(dir, 0o755);
   // The emulator's data dir is private (0700, as the sandbox keeps it): a folder of its own, not sshd's.
-  emulator = await startEmulator({ dataDir: path.join(dir, 'emulator'), port: 0, net: 62, opDelayMs: 20, bootDelayMs: 0, lbDelayMs: 0, waitTimeoutMs: 5_000, vmHost: new IdleVmHost(), log: () => {} });
+  emulator = await startEmulator({
+    dataDir: path.join(dir, 'emulator'),
+    port: 0,
+    net: 62,
+    opDelayMs: 20,
+    bootDelayMs: 0,
+    lbDelayMs: 0,
+    waitTimeoutMs: 5_000,
+    vmHost: new IdleVmHost(),
+    log: () => {},
+  });
   gce = createGceClients({ kind: 'sandbox', port: emulator.port });
   compute = new GceCompute(gce, 5_000);
   front = await startComputeFront(emulator.port);
@@ -180,7 +212,10 @@ beforeAll(async () => {
     tags: ['kubernetes-master'],
     metadata: [
       { key: 'kube-env', value: 'KUBERNETES_MASTER_NAME: "203.0.113.9"\n' },
-      { key: 'ssh-keys', value: 'alice:ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7Qh7b0aXo0d3Uu6vZxW0l8j9fZc5Vb7m5Zc1f9p0Yx alice@laptop' },
+      {
+        key: 'ssh-keys',
+        value: 'alice:ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7Qh7b0aXo0d3Uu6vZxW0l8j9fZc5Vb7m5Zc1f9p0Yx alice@laptop',
+      },
     ],
     externalIp: 'ephemeral',
   });
@@ -188,7 +223,14 @@ beforeAll(async () => {
   const [raw] = await gce.instances.get({ project: PROJECT, zone: ZONE, instance: INSTANCE });
   if (!info || !raw.id) throw new Error('instance not created');
   // The emulator's addresses are not on this machine; the two loopback addresses of the test sshd stand for them.
-  target = { project: PROJECT, zone: ZONE, instance: INSTANCE, instanceId: String(raw.id), internalIp: INTERNAL, externalIp: EXTERNAL };
+  target = {
+    project: PROJECT,
+    zone: ZONE,
+    instance: INSTANCE,
+    instanceId: String(raw.id),
+    internalIp: INTERNAL,
+    externalIp: EXTERNAL,
+  };
 
   store = await new SqliteStore(':memory:').open();
   quorumKey = loadOrCreateClientKey(path.join(dir, 'quorum-data'));
@@ -199,10 +241,18 @@ beforeAll(async () => {
 
   const ca = await createCa('etcd-apiserver-ca');
   const signer = await importSigner(ca.cert, ca.key, 'ca');
-  const server = await issueLeaf(signer, { commonName: '127.0.0.1', usages: ['serverAuth', 'clientAuth'], ips: ['127.0.0.1'], dnsNames: [`etcd-${INSTANCE}`, 'localhost'] });
+  const server = await issueLeaf(signer, {
+    commonName: '127.0.0.1',
+    usages: ['serverAuth', 'clientAuth'],
+    ips: ['127.0.0.1'],
+    dnsNames: [`etcd-${INSTANCE}`, 'localhost'],
+  });
   const client = await issueLeaf(signer, { commonName: 'client', usages: ['clientAuth'] });
   tlsClient = { ca: ca.cert, cert: client.cert, key: client.key };
-  [plainPort, tlsPort] = await Promise.all([startEtcd('plain', null), startEtcd('tls', { cert: server.cert, key: server.key, ca: ca.cert })]);
+  [plainPort, tlsPort] = await Promise.all([
+    startEtcd('plain', null),
+    startEtcd('tls', { cert: server.cert, key: server.key, ca: ca.cert }),
+  ]);
 }, 120_000);
 
 afterAll(async () => {
@@ -228,7 +278,9 @@ describe('SshReach through OpenSSH', () => {
     expect(statSync(plain.socketPath).isSocket()).toBe(true);
     expect(statSync(path.dirname(plain.socketPath)).mode & 0o777).toBe(0o700);
     const published = (await compute.getInstance(PROJECT, ZONE, INSTANCE))?.metadata['ssh-keys'] ?? '';
-    expect(published).toContain(`${USER}:${quorumKey.publicKey.type} ${quorumKey.publicKey.key} google-ssh {"userName":"${USER}","expireOn":"`);
+    expect(published).toContain(
+      `${USER}:${quorumKey.publicKey.type} ${quorumKey.publicKey.key} google-ssh {"userName":"${USER}","expireOn":"`,
+    );
     expect(published).toContain('alice:ssh-ed25519');
 
     const etcdPlain = new Etcd3({ hosts: `unix:${plain.socketPath}` });
@@ -242,14 +294,25 @@ describe('SshReach through OpenSSH', () => {
     // Verified against IP 127.0.0.1 (where etcd listens on the replica), as kube-up's etcd server cert covers it.
     const etcdTls = new Etcd3({
       hosts: `unix:${tls.socketPath}`,
-      credentials: { rootCertificate: Buffer.from(tlsClient.ca), certChain: Buffer.from(tlsClient.cert), privateKey: Buffer.from(tlsClient.key) },
+      credentials: {
+        rootCertificate: Buffer.from(tlsClient.ca),
+        certChain: Buffer.from(tlsClient.cert),
+        privateKey: Buffer.from(tlsClient.key),
+      },
       grpcOptions: { 'grpc.ssl_target_name_override': '127.0.0.1' },
     });
     // ...and against the name etcd-<instance>, for certificates that name the member instead.
     const etcdTlsByName = new Etcd3({
       hosts: `unix:${tls.socketPath}`,
-      credentials: { rootCertificate: Buffer.from(tlsClient.ca), certChain: Buffer.from(tlsClient.cert), privateKey: Buffer.from(tlsClient.key) },
-      grpcOptions: { 'grpc.ssl_target_name_override': `etcd-${INSTANCE}`, 'grpc.default_authority': `etcd-${INSTANCE}` },
+      credentials: {
+        rootCertificate: Buffer.from(tlsClient.ca),
+        certChain: Buffer.from(tlsClient.cert),
+        privateKey: Buffer.from(tlsClient.key),
+      },
+      grpcOptions: {
+        'grpc.ssl_target_name_override': `etcd-${INSTANCE}`,
+        'grpc.default_authority': `etcd-${INSTANCE}`,
+      },
     });
     try {
       expect(await memberNames(etcdTls)).toEqual(['tls']);
@@ -267,21 +330,44 @@ describe('SshReach through OpenSSH', () => {
     // kube-up's serving cert covers the static IP and the kubernetes names, not 127.0.0.1: verified by name.
     const ca = await createCa('kubernetes-ca');
     const signer = await importSigner(ca.cert, ca.key, 'ca');
-    const serving = await issueLeaf(signer, { commonName: '203.0.113.9', usages: ['serverAuth'], ips: ['203.0.113.9', '10.0.0.1'], dnsNames: ['kubernetes', 'kubernetes.default'] });
-    const admin = await issueLeaf(signer, { commonName: 'admin', organization: 'system:masters', usages: ['clientAuth'] });
-    const seen: string[] = [];
-    const apiserver = https.createServer({ key: serving.key, cert: serving.cert, ca: ca.cert, requestCert: true, rejectUnauthorized: true }, (req, res) => {
-      seen.push(`${req.method} ${req.url}`);
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ kind: 'NodeList', apiVersion: 'v1', metadata: {}, items: [{ metadata: { name: 'node-a' } }] }));
+    const serving = await issueLeaf(signer, {
+      commonName: '203.0.113.9',
+      usages: ['serverAuth'],
+      ips: ['203.0.113.9', '10.0.0.1'],
+      dnsNames: ['kubernetes', 'kubernetes.default'],
     });
+    const admin = await issueLeaf(signer, {
+      commonName: 'admin',
+      organization: 'system:masters',
+      usages: ['clientAuth'],
+    });
+    const seen: string[] = [];
+    const apiserver = https.createServer(
+      { key: serving.key, cert: serving.cert, ca: ca.cert, requestCert: true, rejectUnauthorized: true },
+      (req, res) => {
+        seen.push(`${req.method} ${req.url}`);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            kind: 'NodeList',
+            apiVersion: 'v1',
+            metadata: {},
+            items: [{ metadata: { name: 'node-a' } }],
+          }),
+        );
+      },
+    );
     await new Promise<void>((resolve) => apiserver.listen(0, '127.0.0.1', resolve));
     try {
       const remotePort = (apiserver.address() as net.AddressInfo).port;
       // Quorum's own Kubernetes adapter on this reach: it dials the forward's socket and checks `kubernetes`.
       const kube = new HttpsKubeApi(reach());
       try {
-        const nodes = await kube.nodes({ target, port: remotePort }, { caCert: ca.cert, clientCert: admin.cert, clientKey: admin.key }, 3_000);
+        const nodes = await kube.nodes(
+          { target, port: remotePort },
+          { caCert: ca.cert, clientCert: admin.cert, clientKey: admin.key },
+          3_000,
+        );
         expect(nodes.map((n) => n.name)).toEqual(['node-a']);
       } finally {
         kube.close();
@@ -326,13 +412,16 @@ describe('SshReach through OpenSSH', () => {
   });
 
   it('dials the internal or the external address, as set', async () => {
-    const linesFor = (addr: string) => sshd.lines(new RegExp(`Connection from .* on ${addr.replaceAll('.', '\\.')} port`)).length;
+    const linesFor = (addr: string) =>
+      sshd.lines(new RegExp(`Connection from .* on ${addr.replaceAll('.', '\\.')} port`)).length;
     const [internalBefore, externalBefore] = [linesFor(INTERNAL), linesFor(EXTERNAL)];
     await reach({ address: 'external' }).forward(target, plainPort);
     expect([linesFor(INTERNAL) - internalBefore, linesFor(EXTERNAL) - externalBefore]).toEqual([0, 1]);
     await reach({ address: 'internal' }).forward(target, plainPort);
     expect([linesFor(INTERNAL) - internalBefore, linesFor(EXTERNAL) - externalBefore]).toEqual([1, 1]);
-    const noExternal = await rejection(reach({ address: 'external' }).forward({ ...target, externalIp: null }, plainPort));
+    const noExternal = await rejection(
+      reach({ address: 'external' }).forward({ ...target, externalIp: null }, plainPort),
+    );
     expect(noExternal).toMatchObject({ code: 'NoAddress', accessProblem: true });
   });
 
@@ -437,7 +526,7 @@ describe('SshReach through OpenSSH', () => {
     }
   });
 
-  it("notices a key removed from the metadata while the connection stays open, by a fresh login, and publishes the key again at once", async () => {
+  it('notices a key removed from the metadata while the connection stays open, by a fresh login, and publishes the key again at once', async () => {
     const r = reach({ loginCheckMs: 300 });
     const ep = await r.forward(target, plainPort);
     const etcd = new Etcd3({ hosts: `unix:${ep.socketPath}` });
@@ -449,15 +538,31 @@ describe('SshReach through OpenSSH', () => {
       if (!before?.metadataFingerprint) throw new Error('no metadata fingerprint');
       const items = Object.entries(before.metadata).map(([key, value]) => ({
         key,
-        value: key === 'ssh-keys' ? value.split('\n').filter((l) => !l.startsWith(quorumLine)).join('\n') : value,
+        value:
+          key === 'ssh-keys'
+            ? value
+                .split('\n')
+                .filter((l) => !l.startsWith(quorumLine))
+                .join('\n')
+            : value,
       }));
       await compute.setInstanceMetadata(PROJECT, ZONE, INSTANCE, items, before.metadataFingerprint);
       await guestAgentSync();
       // sshd keeps the open session; the next fresh login is refused and the connection dropped.
-      await expect.poll(() => r.lastError(target, plainPort)?.code, { timeout: 3_000, interval: 50 }).toBe('SshAuthRefused');
-      expect(await rejection(r.forward(target, plainPort))).toMatchObject({ code: 'SshAuthRefused', accessProblem: true });
+      await expect
+        .poll(() => r.lastError(target, plainPort)?.code, { timeout: 3_000, interval: 50 })
+        .toBe('SshAuthRefused');
+      expect(await rejection(r.forward(target, plainPort))).toMatchObject({
+        code: 'SshAuthRefused',
+        accessProblem: true,
+      });
       // Quorum read the metadata again at once and wrote its key back (not after its 5 min re-check).
-      await expect.poll(async () => (await compute.getInstance(PROJECT, ZONE, INSTANCE))?.metadata['ssh-keys'] ?? '', { timeout: 3_000, interval: 100 }).toContain(quorumLine);
+      await expect
+        .poll(async () => (await compute.getInstance(PROJECT, ZONE, INSTANCE))?.metadata['ssh-keys'] ?? '', {
+          timeout: 3_000,
+          interval: 100,
+        })
+        .toContain(quorumLine);
       await guestAgentSync();
       await expect.poll(() => memberNames(etcd).catch(() => []), { timeout: 10_000, interval: 200 }).toEqual(['plain']);
       expect(r.lastError(target, plainPort)).toBeNull();
@@ -475,7 +580,11 @@ describe('SshReach through OpenSSH', () => {
     // What the guest agent writes: hostkeys/<type> = the public key blob.
     const publishing = (blob: string) => ({
       status: 200,
-      body: { kind: 'compute#guestAttributes', queryPath: 'hostkeys/', queryValue: { items: [{ namespace: 'hostkeys', key: 'ssh-ed25519', value: blob }] } },
+      body: {
+        kind: 'compute#guestAttributes',
+        queryPath: 'hostkeys/',
+        queryValue: { items: [{ namespace: 'hostkeys', key: 'ssh-ed25519', value: blob }] },
+      },
     });
     // The earlier tests' reaches check their logins every 30 s: closed, so sshd's log counts only this test's logins.
     await Promise.all(reaches.splice(0).map((r) => r.close()));
@@ -488,7 +597,9 @@ describe('SshReach through OpenSSH', () => {
         acceptedBefore = sshd.lines(/Accepted publickey/).length;
         await new Promise((resolve) => setTimeout(resolve, 700));
       }
-      const unknown = await rejection(reach({ compute: frontCompute }).forward({ ...target, instanceId: 'published-mismatch' }, plainPort));
+      const unknown = await rejection(
+        reach({ compute: frontCompute }).forward({ ...target, instanceId: 'published-mismatch' }, plainPort),
+      );
       expect(unknown).toMatchObject({ code: 'HostKeyUnknown', accessProblem: true });
       expect(sshd.lines(/Accepted publickey/).length).toBe(acceptedBefore);
       expect(await store.hostKeyPin('published-mismatch')).toBeNull();
@@ -522,13 +633,17 @@ describe('SshReach through OpenSSH', () => {
     // An admin trusts the new key: only the key the host presents now, only if it is the one the admin was shown.
     const r = reach();
     const madeUp = `SHA256:${'x'.repeat(43)}`;
-    expect(await r.trustPresentedHostKey(target, { pinnedFingerprint: pinned.fingerprint, presentedFingerprint: madeUp })).toEqual({
+    expect(
+      await r.trustPresentedHostKey(target, { pinnedFingerprint: pinned.fingerprint, presentedFingerprint: madeUp }),
+    ).toEqual({
       ok: false,
       reason: 'PresentedKeyDiffers',
       presentedFingerprint: newFingerprint,
       pinnedFingerprint: pinned.fingerprint,
     });
-    expect(await r.trustPresentedHostKey(target, { pinnedFingerprint: madeUp, presentedFingerprint: newFingerprint })).toEqual({
+    expect(
+      await r.trustPresentedHostKey(target, { pinnedFingerprint: madeUp, presentedFingerprint: newFingerprint }),
+    ).toEqual({
       ok: false,
       reason: 'PinChanged',
       presentedFingerprint: null,
@@ -536,10 +651,24 @@ describe('SshReach through OpenSSH', () => {
     });
     expect(await store.hostKeyPin(target.instanceId)).toEqual(pinned);
     expect(sshd.lines(/Accepted publickey/)).toEqual([]);
-    expect(await r.trustPresentedHostKey(target, { pinnedFingerprint: pinned.fingerprint, presentedFingerprint: newFingerprint })).toEqual({ ok: true, fingerprint: newFingerprint });
-    expect(await store.hostKeyPin(target.instanceId)).toMatchObject({ fingerprint: newFingerprint, source: 'admin', keyType: 'ssh-ed25519' });
+    expect(
+      await r.trustPresentedHostKey(target, {
+        pinnedFingerprint: pinned.fingerprint,
+        presentedFingerprint: newFingerprint,
+      }),
+    ).toEqual({ ok: true, fingerprint: newFingerprint });
+    expect(await store.hostKeyPin(target.instanceId)).toMatchObject({
+      fingerprint: newFingerprint,
+      source: 'admin',
+      keyType: 'ssh-ed25519',
+    });
     // The pin is now the new key: a second trust of the old one is refused as stale.
-    expect(await r.trustPresentedHostKey(target, { pinnedFingerprint: pinned.fingerprint, presentedFingerprint: newFingerprint })).toMatchObject({ ok: false, reason: 'PinChanged' });
+    expect(
+      await r.trustPresentedHostKey(target, {
+        pinnedFingerprint: pinned.fingerprint,
+        presentedFingerprint: newFingerprint,
+      }),
+    ).toMatchObject({ ok: false, reason: 'PinChanged' });
     await r.forward(target, plainPort);
     expect(r.lastError(target, plainPort)).toBeNull();
   });

@@ -20,13 +20,21 @@ import { observeClusterView } from '@/lib/server/services/observe-fleet';
 import { journalSnapshot, pollUntil, PROD, STAGING, warmUpAccess, worldSnapshot } from './support';
 
 // Before any import is evaluated: the actions' container reads process.env (action-env.ts).
-const { dataDir, savedEnv } = await vi.hoisted(async () => (await import('./action-env')).pointActionsAtSandbox('quorum-refusals-'));
+const { dataDir, savedEnv } = await vi.hoisted(async () =>
+  (await import('./action-env')).pointActionsAtSandbox('quorum-refusals-'),
+);
 
 const gce = createGceClients({ kind: 'sandbox', port: inject('sandboxPort') });
 const CLUSTERS = [PROD, STAGING];
 
 /** The actions are called as a signed-in operator (outside a request there is no session to read). */
-const OPERATOR = { userId: 'u-operator', email: 'operator@quorum.test', name: 'Operator', role: 'operator' as const, source: '127.0.0.1' };
+const OPERATOR = {
+  userId: 'u-operator',
+  email: 'operator@quorum.test',
+  name: 'Operator',
+  role: 'operator' as const,
+  source: '127.0.0.1',
+};
 
 beforeAll(async () => {
   setCallerResolverForTests(async () => OPERATOR);
@@ -69,9 +77,17 @@ function expectRefusal(result: Result<unknown>, code: DomainErrorCode, says: Reg
  * Preview and start (with the right confirmation) are both refused with `code`; the world and the journal
  * are as before, apart from the one audit entry the refused start writes.
  */
-async function expectRefusedChangingNothing(ref: ClusterRef, intent: ClusterIntent, code: DomainErrorCode, says: RegExp): Promise<string> {
+async function expectRefusedChangingNothing(
+  ref: ClusterRef,
+  intent: ClusterIntent,
+  code: DomainErrorCode,
+  says: RegExp,
+): Promise<string> {
   const id = clusterId(ref);
-  const [world, journal] = [await worldSnapshot(container(), gce, CLUSTERS), await journalSnapshot(container().store, CLUSTERS)];
+  const [world, journal] = [
+    await worldSnapshot(container(), gce, CLUSTERS),
+    await journalSnapshot(container().store, CLUSTERS),
+  ];
 
   const previewed = await previewPlanAction({ clusterId: id, intent });
   const message = expectRefusal(previewed, code, says);
@@ -84,7 +100,14 @@ async function expectRefusedChangingNothing(ref: ClusterRef, intent: ClusterInte
   expect(after.locks).toEqual(journal.locks);
   const added = after.audit.filter((a) => !journal.audit.some((b) => b.id === a.id));
   expect(added).toEqual([
-    expect.objectContaining({ actor: OPERATOR.email, action: `operation.${intent.kind}`, clusterId: id, operationId: null, outcome: 'refused', detail: expect.objectContaining({ code, intent }) }),
+    expect.objectContaining({
+      actor: OPERATOR.email,
+      action: `operation.${intent.kind}`,
+      clusterId: id,
+      operationId: null,
+      outcome: 'refused',
+      detail: expect.objectContaining({ code, intent }),
+    }),
   ]);
   return message;
 }
@@ -97,16 +120,25 @@ async function setVm(verb: 'stop' | 'start', zone: string, instance: string): Pr
   await waitForOperation(gce, PROD.project, operationOf(result), 60_000);
 }
 
-const healthyCount = (v: ClusterView) => Object.values(v.assessment.replicaHealth).filter((h) => h === 'healthy').length;
+const healthyCount = (v: ClusterView) =>
+  Object.values(v.assessment.replicaHealth).filter((h) => h === 'healthy').length;
 
 async function prodHealthy(): Promise<ClusterView> {
-  const view = await pollUntil(() => observeClusterView(PROD), (v) => v.topology.replicas.length === 3 && healthyCount(v) === 3, 90_000, 500);
+  const view = await pollUntil(
+    () => observeClusterView(PROD),
+    (v) => v.topology.replicas.length === 3 && healthyCount(v) === 3,
+    90_000,
+    500,
+  );
   expect(healthyCount(view), 'prod is 3/3 healthy').toBe(3);
   return view;
 }
 
 /** Stops `victims`, waits until the dashboard sees them down, runs `body`, and always starts them again. */
-async function withStoppedReplicas(victims: Array<{ name: string; zone: string }>, body: (view: ClusterView) => Promise<void>): Promise<void> {
+async function withStoppedReplicas(
+  victims: Array<{ name: string; zone: string }>,
+  body: (view: ClusterView) => Promise<void>,
+): Promise<void> {
   try {
     for (const v of victims) await setVm('stop', v.zone, v.name);
     const down = await pollUntil(
@@ -131,44 +163,78 @@ describe('refusals through the server actions change nothing', () => {
     { what: 'staging 1 -> 2 by an add', ref: STAGING, intent: { kind: 'add-replica', zone: 'us-central1-c' } },
     { what: 'prod scaled to 2', ref: PROD, intent: { kind: 'scale', replicas: 2 } },
     { what: 'prod 3 -> 2 by a removal', ref: PROD, intent: { kind: 'remove-replica', zone: 'europe-west1-b' } },
-  ] satisfies Array<{ what: string; ref: ClusterRef; intent: ClusterIntent }>)('two-replica target: $what', async ({ ref, intent }) => {
-    const message = await expectRefusedChangingNothing(ref, intent, 'TwoReplicaLayout', /two replicas/);
-    expect(message).toMatch(/consensus needs both/);
-    expect(message).toMatch(/(from 1 to 3|from 3 to 1)/);
-  });
+  ] satisfies Array<{ what: string; ref: ClusterRef; intent: ClusterIntent }>)(
+    'two-replica target: $what',
+    async ({ ref, intent }) => {
+      const message = await expectRefusedChangingNothing(ref, intent, 'TwoReplicaLayout', /two replicas/);
+      expect(message).toMatch(/consensus needs both/);
+      expect(message).toMatch(/(from 1 to 3|from 3 to 1)/);
+    },
+  );
 
   it.each([
-    { ref: PROD, zone: 'us-central1-b', says: /us-central1-b is in us-central1, outside the cluster's region europe-west1/ },
-    { ref: STAGING, zone: 'europe-west1-c', says: /europe-west1-c is in europe-west1, outside the cluster's region us-central1/ },
+    {
+      ref: PROD,
+      zone: 'us-central1-b',
+      says: /us-central1-b is in us-central1, outside the cluster's region europe-west1/,
+    },
+    {
+      ref: STAGING,
+      zone: 'europe-west1-c',
+      says: /europe-west1-c is in europe-west1, outside the cluster's region us-central1/,
+    },
   ])('zone in another region: $zone for $ref.masterName', async ({ ref, zone, says }) => {
     await expectRefusedChangingNothing(ref, { kind: 'add-replica', zone }, 'ZoneOutsideRegion', says);
   });
 
-  it('with a prod replica stopped: an add is refused (voter down), and so is a removal that would lose quorum', { timeout: 240_000 }, async () => {
-    const { topology } = await prodHealthy();
-    const [victim, ...others] = topology.replicas;
-    if (!victim || others.length !== 2) throw new Error('prod should have three replicas');
-    await withStoppedReplicas([victim], async () => {
-      const free = topology.regionZones.find((z) => z !== victim.zone) ?? '';
-      const why = await expectRefusedChangingNothing(PROD, { kind: 'add-replica', zone: free }, 'VoterUnhealthy', /etcd refuses a new member while a voter is down/);
-      expect(why).toContain(`${victim.name} (VM is TERMINATED`);
+  it(
+    'with a prod replica stopped: an add is refused (voter down), and so is a removal that would lose quorum',
+    { timeout: 240_000 },
+    async () => {
+      const { topology } = await prodHealthy();
+      const [victim, ...others] = topology.replicas;
+      if (!victim || others.length !== 2) throw new Error('prod should have three replicas');
+      await withStoppedReplicas([victim], async () => {
+        const free = topology.regionZones.find((z) => z !== victim.zone) ?? '';
+        const why = await expectRefusedChangingNothing(
+          PROD,
+          { kind: 'add-replica', zone: free },
+          'VoterUnhealthy',
+          /etcd refuses a new member while a voter is down/,
+        );
+        expect(why).toContain(`${victim.name} (VM is TERMINATED`);
 
-      // Scaling to one by removing the healthy replicas first: the first removal leaves one healthy of two voters.
-      const zones = others.map((r) => r.zone);
-      const lost = await expectRefusedChangingNothing(PROD, { kind: 'scale', replicas: 1, zones }, 'QuorumAtRisk', /fewer than the 2 quorum needs/);
-      expect(lost).toContain(`Removing ${others[0]?.name ?? '?'} would leave 1 healthy of 2 voters`);
-    });
-  });
+        // Scaling to one by removing the healthy replicas first: the first removal leaves one healthy of two voters.
+        const zones = others.map((r) => r.zone);
+        const lost = await expectRefusedChangingNothing(
+          PROD,
+          { kind: 'scale', replicas: 1, zones },
+          'QuorumAtRisk',
+          /fewer than the 2 quorum needs/,
+        );
+        expect(lost).toContain(`Removing ${others[0]?.name ?? '?'} would leave 1 healthy of 2 voters`);
+      });
+    },
+  );
 
-  it('with two prod replicas stopped (quorum lost): scaling down is refused, etcd accepts no membership change', { timeout: 240_000 }, async () => {
-    const { topology } = await prodHealthy();
-    const victims = topology.replicas.slice(0, 2);
-    await withStoppedReplicas(victims, async (down) => {
-      expect(down.assessment.etcd.main.hasQuorum).toBe(false);
-      // The third replica counts as unhealthy too: its API server cannot serve without etcd's quorum.
-      await expectRefusedChangingNothing(PROD, { kind: 'scale', replicas: 1 }, 'QuorumAtRisk', /etcd has lost quorum \([01] of 3 voters healthy, 2 needed\), so it accepts no membership change/);
-    });
-  });
+  it(
+    'with two prod replicas stopped (quorum lost): scaling down is refused, etcd accepts no membership change',
+    { timeout: 240_000 },
+    async () => {
+      const { topology } = await prodHealthy();
+      const victims = topology.replicas.slice(0, 2);
+      await withStoppedReplicas(victims, async (down) => {
+        expect(down.assessment.etcd.main.hasQuorum).toBe(false);
+        // The third replica counts as unhealthy too: its API server cannot serve without etcd's quorum.
+        await expectRefusedChangingNothing(
+          PROD,
+          { kind: 'scale', replicas: 1 },
+          'QuorumAtRisk',
+          /etcd has lost quorum \([01] of 3 voters healthy, 2 needed\), so it accepts no membership change/,
+        );
+      });
+    },
+  );
 
   it('while an operation holds the cluster lock, a second one is refused (and another cluster is not locked)', async () => {
     const intent: ClusterIntent = { kind: 'add-replica', zone: 'europe-west1-b' };
@@ -178,13 +244,31 @@ describe('refusals through the server actions change nothing', () => {
     const fine = await previewPlanAction({ clusterId: id, intent });
     if (!fine.ok) throw new Error(`prod add should be plannable: ${fine.message}`);
     // A started operation that no runner has picked up yet holds the lock as a running one does.
-    const holder = await container().store.createOperation({ clusterId: id, kind: intent.kind, intent, plan: fine.data, actor: 'another-operator' });
+    const holder = await container().store.createOperation({
+      clusterId: id,
+      kind: intent.kind,
+      intent,
+      plan: fine.data,
+      actor: 'another-operator',
+    });
     try {
       expect(await container().store.lockHolder(id)).toBe(holder.id);
-      const why = await expectRefusedChangingNothing(PROD, intent, 'OperationInProgress', /Another operation is running on prod-master/);
+      const why = await expectRefusedChangingNothing(
+        PROD,
+        intent,
+        'OperationInProgress',
+        /Another operation is running on prod-master/,
+      );
       expect(why).toMatch(/wait for it to finish or cancel it/);
-      await expectRefusedChangingNothing(PROD, { kind: 'scale', replicas: 5 }, 'OperationInProgress', /Another operation is running/);
-      expect((await previewPlanAction({ clusterId: clusterId(STAGING), intent: { kind: 'scale', replicas: 3 } })).ok).toBe(true);
+      await expectRefusedChangingNothing(
+        PROD,
+        { kind: 'scale', replicas: 5 },
+        'OperationInProgress',
+        /Another operation is running/,
+      );
+      expect(
+        (await previewPlanAction({ clusterId: clusterId(STAGING), intent: { kind: 'scale', replicas: 3 } })).ok,
+      ).toBe(true);
     } finally {
       await container().store.finishOperation(holder.id, 'cancelled', { summary: 'Test clean-up: never ran.' });
     }
@@ -196,7 +280,11 @@ describe('refusals through the server actions change nothing', () => {
 
 /** The sandbox's IAM control: the permissions Quorum's identity lacks from now on, and whether Resource Manager's API is on. */
 async function setIam(body: { denied?: string[]; resourceManagerApi?: 'enabled' | 'disabled' }): Promise<unknown> {
-  const res = await fetch(`http://127.0.0.1:${inject('sandboxPort')}/sandbox/v1/chaos/iam`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`http://127.0.0.1:${inject('sandboxPort')}/sandbox/v1/chaos/iam`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return res.json();
 }
 
@@ -215,15 +303,28 @@ describe('permissions preflight', () => {
         project: PROD.project,
         checkedAt: expect.any(String) as unknown,
         error: null,
-        missing: [{ permission: 'compute.instances.create', uses: ['operate'], roles: ['roles/compute.instanceAdmin.v1'] }],
+        missing: [
+          { permission: 'compute.instances.create', uses: ['operate'], roles: ['roles/compute.instanceAdmin.v1'] },
+        ],
       });
 
-      const why = await expectRefusedChangingNothing(PROD, { kind: 'add-replica', zone: 'europe-west1-b' }, 'PermissionMissing', /compute\.instances\.create/);
+      const why = await expectRefusedChangingNothing(
+        PROD,
+        { kind: 'add-replica', zone: 'europe-west1-b' },
+        'PermissionMissing',
+        /compute\.instances\.create/,
+      );
       expect(why).toContain('compute.instances.create (operate; granted by roles/compute.instanceAdmin.v1)');
 
       // The emulator refuses the call itself as Compute does, through Google's own client.
-      const insert = gce.instances.insert({ project: PROD.project, zone: 'europe-west1-b', instanceResource: { name: 'prod-master-nope', machineType: 'zones/europe-west1-b/machineTypes/e2-standard-2' } });
-      await expect(insert).rejects.toThrow("Required 'compute.instances.create' permission for 'projects/sandbox-project/zones/europe-west1-b/instances/prod-master-nope'");
+      const insert = gce.instances.insert({
+        project: PROD.project,
+        zone: 'europe-west1-b',
+        instanceResource: { name: 'prod-master-nope', machineType: 'zones/europe-west1-b/machineTypes/e2-standard-2' },
+      });
+      await expect(insert).rejects.toThrow(
+        "Required 'compute.instances.create' permission for 'projects/sandbox-project/zones/europe-west1-b/instances/prod-master-nope'",
+      );
 
       // Observing needs none of it.
       expect((await observeClusterView(PROD)).topology.replicas).toHaveLength(3);
@@ -231,7 +332,10 @@ describe('permissions preflight', () => {
       await denyPermissions([]);
     }
     expect((await container().permissions.report(0))[0]?.missing).toEqual([]);
-    expect((await previewPlanAction({ clusterId: clusterId(PROD), intent: { kind: 'add-replica', zone: 'europe-west1-b' } })).ok).toBe(true);
+    expect(
+      (await previewPlanAction({ clusterId: clusterId(PROD), intent: { kind: 'add-replica', zone: 'europe-west1-b' } }))
+        .ok,
+    ).toBe(true);
   });
 
   it('with the Resource Manager API disabled the permissions cannot be checked: Settings says why, a change is refused and nothing changes; observing goes on', async () => {
@@ -240,8 +344,15 @@ describe('permissions preflight', () => {
     try {
       const [answer] = await container().permissions.report(0);
       expect(answer?.missing).toEqual([]);
-      expect(answer?.error).toMatch(/Cloud Resource Manager API has not been used in project sandbox-project before or it is disabled/);
-      const why = await expectRefusedChangingNothing(PROD, { kind: 'add-replica', zone: 'europe-west1-b' }, 'PermissionMissing', /could not check its own permissions in project sandbox-project/);
+      expect(answer?.error).toMatch(
+        /Cloud Resource Manager API has not been used in project sandbox-project before or it is disabled/,
+      );
+      const why = await expectRefusedChangingNothing(
+        PROD,
+        { kind: 'add-replica', zone: 'europe-west1-b' },
+        'PermissionMissing',
+        /could not check its own permissions in project sandbox-project/,
+      );
       expect(why).toContain('Enable the Cloud Resource Manager API');
       expect((await observeClusterView(PROD)).topology.replicas).toHaveLength(3);
     } finally {
@@ -254,7 +365,13 @@ describe('permissions preflight', () => {
     const many = Array.from({ length: 101 }, (_, i) => `compute.p${i}.get`);
     // The adapter splits a long list into calls of 100, as the API requires.
     expect(await container().iam.heldPermissions(PROD.project, many)).toEqual(many);
-    await expect(container().iam.heldPermissions(PROD.project, ['compute.*'])).rejects.toMatchObject({ code: 'InvalidArgument', httpStatus: 400 });
-    await expect(container().iam.heldPermissions('X', ['compute.instances.get'])).rejects.toMatchObject({ code: 'Forbidden', httpStatus: 403 });
+    await expect(container().iam.heldPermissions(PROD.project, ['compute.*'])).rejects.toMatchObject({
+      code: 'InvalidArgument',
+      httpStatus: 400,
+    });
+    await expect(container().iam.heldPermissions('X', ['compute.instances.get'])).rejects.toMatchObject({
+      code: 'Forbidden',
+      httpStatus: 403,
+    });
   });
 });

@@ -13,7 +13,15 @@ import type { EtcdAccess } from '@/lib/ports/etcd-admin';
 import type { ReplicaAddress } from '@/lib/server/container';
 import { isProviderError } from '@/lib/ports/provider-error';
 import { buildReplicaMetadata } from '@/lib/pki/replica-certs';
-import { etcdctlEndpointStatus, etcdctlMemberList, pollUntil, sleep, STAGING, testContainer, writeEtcdctlCerts } from './support';
+import {
+  etcdctlEndpointStatus,
+  etcdctlMemberList,
+  pollUntil,
+  sleep,
+  STAGING,
+  testContainer,
+  writeEtcdctlCerts,
+} from './support';
 
 const c = testContainer();
 const { project, region, masterName } = STAGING;
@@ -63,7 +71,8 @@ async function removeNewReplica(): Promise<void> {
     }
   }
   if (await c.compute.getInstance(project, ZONE, newName)) await c.compute.deleteInstance(project, ZONE, newName);
-  if (await c.compute.getDisk(project, ZONE, `${newName}-pd`)) await c.compute.deleteDisk(project, ZONE, `${newName}-pd`);
+  if (await c.compute.getDisk(project, ZONE, `${newName}-pd`))
+    await c.compute.deleteDisk(project, ZONE, `${newName}-pd`);
 }
 
 afterAll(async () => {
@@ -82,7 +91,8 @@ describe('a replica added to staging by hand with lib/pki certificates', () => {
     if (!first?.internalIp) throw new Error('staging master has no internal IP');
     firstIp = first.internalIp;
     const read = readMasterMetadata(first.metadata);
-    if (!read?.etcd) throw new Error(`staging master's etcd layout unreadable: ${read?.problems.join('; ') ?? 'no kube-env'}`);
+    if (!read?.etcd)
+      throw new Error(`staging master's etcd layout unreadable: ${read?.problems.join('; ') ?? 'no kube-env'}`);
     const access = read.etcd;
     creds = access;
     const staticAddress = await c.compute.getAddress(project, region, `${masterName}-ip`);
@@ -95,23 +105,44 @@ describe('a replica added to staging by hand with lib/pki certificates', () => {
     // As kube-up's replicate-master-instance: the shared certificates are copied byte for byte, the member's
     // own etcd peer cert is new, gzip+base64, with kube-up's SANs.
     const docOf = (items: ReadonlyArray<{ key: string; value: string }> | Record<string, string>, key: string) => {
-      const text = Array.isArray(items) ? items.find((i) => i.key === key)?.value : (items as Record<string, string>)[key];
+      const text = Array.isArray(items)
+        ? items.find((i) => i.key === key)?.value
+        : (items as Record<string, string>)[key];
       return parseYaml(text ?? '') as Record<string, string>;
     };
-    const [srcEnv, srcCerts, newEnv, newCerts] = [docOf(first.metadata, 'kube-env'), docOf(first.metadata, 'kube-master-certs'), docOf(metadata, 'kube-env'), docOf(metadata, 'kube-master-certs')];
-    for (const key of ['MASTER_CERT', 'MASTER_KEY', 'CA_CERT', 'KUBECFG_CERT', 'KUBE_BEARER_TOKEN', 'KUBERNETES_MASTER_NAME']) expect(newEnv[key], key).toBe(srcEnv[key]);
-    for (const key of ['KUBEAPISERVER_CERT', 'KUBEAPISERVER_KEY', 'CA_KEY']) expect(newCerts[key], key).toBe(srcCerts[key]);
+    const [srcEnv, srcCerts, newEnv, newCerts] = [
+      docOf(first.metadata, 'kube-env'),
+      docOf(first.metadata, 'kube-master-certs'),
+      docOf(metadata, 'kube-env'),
+      docOf(metadata, 'kube-master-certs'),
+    ];
+    for (const key of [
+      'MASTER_CERT',
+      'MASTER_KEY',
+      'CA_CERT',
+      'KUBECFG_CERT',
+      'KUBE_BEARER_TOKEN',
+      'KUBERNETES_MASTER_NAME',
+    ])
+      expect(newEnv[key], key).toBe(srcEnv[key]);
+    for (const key of ['KUBEAPISERVER_CERT', 'KUBEAPISERVER_KEY', 'CA_KEY'])
+      expect(newCerts[key], key).toBe(srcCerts[key]);
     expect(newEnv.ETCD_PEER_CERT).not.toBe(srcEnv.ETCD_PEER_CERT);
     const peer = new X509Certificate(gunzipSync(Buffer.from(newEnv.ETCD_PEER_CERT ?? '', 'base64')));
     expect(peer.checkHost(newName)).toBe(newName);
     expect(peer.checkIP('127.0.0.1')).toBe('127.0.0.1');
-    expect(Object.keys(newCerts).filter((k) => k.startsWith('ETCD_APISERVER_')), 'pre-1.16 layout stays without ETCD_APISERVER_*').toEqual([]);
+    expect(
+      Object.keys(newCerts).filter((k) => k.startsWith('ETCD_APISERVER_')),
+      'pre-1.16 layout stays without ETCD_APISERVER_*',
+    ).toEqual([]);
 
     // 2. Learners first, in both clusters, before the VM exists.
     const t0 = Date.now();
     const learners: Record<EtcdClusterName, string> = { main: '', events: '' };
     for (const cluster of CLUSTERS) {
-      const member = await c.etcd.memberAddLearner([c.endpoints.etcd(firstRef(), cluster)], access[cluster], [`https://${newIp}:${PEER_PORTS[cluster]}`]);
+      const member = await c.etcd.memberAddLearner([c.endpoints.etcd(firstRef(), cluster)], access[cluster], [
+        `https://${newIp}:${PEER_PORTS[cluster]}`,
+      ]);
       expect(member.isLearner).toBe(true);
       expect(member.name).toBe('');
       learners[cluster] = member.id;
@@ -119,10 +150,16 @@ describe('a replica added to staging by hand with lib/pki certificates', () => {
     // Only one learner at a time: a second add is refused by etcd, with its words.
     const second = await c.etcd
       .memberAddLearner([c.endpoints.etcd(firstRef(), 'main')], access.main, [`https://127.0.0.99:2380`])
-      .then(() => null, (e: unknown) => e);
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
     expect(isProviderError(second) ? second.code : second).toBe('EtcdRefused');
     // A learner is not ready to promote before it even runs.
-    const early = await c.etcd.memberPromote([c.endpoints.etcd(firstRef(), 'main')], access.main, learners.main).then(() => null, (e: unknown) => e);
+    const early = await c.etcd.memberPromote([c.endpoints.etcd(firstRef(), 'main')], access.main, learners.main).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(isProviderError(early) ? early.code : early).toBe('LearnerNotReady');
 
     // 3. Disk and instance with the rewritten metadata.
@@ -160,7 +197,9 @@ describe('a replica added to staging by hand with lib/pki certificates', () => {
         }
       }
     }
-    log(`promote accepted ${promotedAfter.main} ms (main), ${promotedAfter.events} ms (events) after the instance was RUNNING; ${notReady} LearnerNotReady answers`);
+    log(
+      `promote accepted ${promotedAfter.main} ms (main), ${promotedAfter.events} ms (events) after the instance was RUNNING; ${notReady} LearnerNotReady answers`,
+    );
 
     // 5. etcdctl, with the NEW replica's client certificate from its metadata: two started voters each.
     const certs = writeEtcdctlCerts(Object.fromEntries(metadata.map((i) => [i.key, i.value])));
@@ -191,7 +230,11 @@ describe('a replica added to staging by hand with lib/pki certificates', () => {
     // The new API server serves MASTER_CERT, copied from the first master: verified against CA_CERT as `kubernetes`.
     if (!read.kube) throw new Error('staging master has no kube credentials');
     const kubeCreds = read.kube;
-    const probe = await pollUntil(() => c.kube.probe(c.endpoints.apiServer(newRef()), kubeCreds, 5_000), (p) => p.ready === true, 60_000);
+    const probe = await pollUntil(
+      () => c.kube.probe(c.endpoints.apiServer(newRef()), kubeCreds, 5_000),
+      (p) => p.ready === true,
+      60_000,
+    );
     expect(probe).toEqual({ ready: true, live: true });
     log(`its API server is ready ${Date.now() - tInstance} ms after the instance was RUNNING`);
 
@@ -205,8 +248,15 @@ describe('a replica added to staging by hand with lib/pki certificates', () => {
     const members = await c.etcd.memberList([c.endpoints.etcd(firstRef(), 'main')], access.main, 5_000);
     const newId = members.find((m) => m.name === `etcd-${newName}`)?.id ?? '';
     const notLeader = await c.etcd
-      .moveLeader(c.endpoints.etcd((await leaderOf()).leaderId === selfId ? newRef() : firstRef(), 'main'), access.main, selfId)
-      .then(() => null, (e: unknown) => e);
+      .moveLeader(
+        c.endpoints.etcd((await leaderOf()).leaderId === selfId ? newRef() : firstRef(), 'main'),
+        access.main,
+        selfId,
+      )
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
     expect(isProviderError(notLeader) ? notLeader.code : notLeader).toBe('EtcdRefused');
     const toNew = (await leaderOf()).leaderId === selfId ? firstRef() : newRef();
     await c.etcd.moveLeader(c.endpoints.etcd(toNew, 'main'), access.main, newId);

@@ -24,9 +24,16 @@ describe('SSH wiring on the twin', () => {
     const before = await pollUntil(() => observeCluster(PROD, c), allHealthy, 30_000);
     const victim = before.replicas.find((r) => r.etcd.main.ok && r.etcd.main.memberId !== r.etcd.main.leaderId);
     if (!victim || !c.chaos) throw new Error('no follower');
-    await c.chaos.actOnReplica({ project: PROD.project, zone: victim.zone, name: victim.name }, { kind: 'kill-etcd', etcd: 'main' });
+    await c.chaos.actOnReplica(
+      { project: PROD.project, zone: victim.zone, name: victim.name },
+      { kind: 'kill-etcd', etcd: 'main' },
+    );
     try {
-      const t = await pollUntil(() => observeCluster(PROD, c), (x) => x.replicas.find((r) => r.name === victim.name)?.etcd.main.ok === false, 20_000);
+      const t = await pollUntil(
+        () => observeCluster(PROD, c),
+        (x) => x.replicas.find((r) => r.name === victim.name)?.etcd.main.ok === false,
+        20_000,
+      );
       const r = t.replicas.find((x) => x.name === victim.name);
       expect(r?.etcd.main.ok).toBe(false);
       if (r && !r.etcd.main.ok) expect(r.etcd.main.error).not.toMatch(/^noaccess:/);
@@ -69,8 +76,15 @@ describe('SSH wiring on the twin', () => {
     expect(f?.severity).toBe('warning');
     // Both fingerprints are named, and an admin is offered to trust the key presented (never a recovery).
     expect(f?.fix).toContain('an admin trusts the new host key here');
-    expect(f?.hostKey).toMatchObject({ replica: victim.name, zone: victim.zone, pinnedFingerprint: expect.stringMatching(/^SHA256:/), presentedFingerprint: expect.stringMatching(/^SHA256:/) });
-    expect(f?.message).toContain(`from ${f?.hostKey?.pinnedFingerprint ?? '?'} (pinned) to ${f?.hostKey?.presentedFingerprint ?? '?'}`);
+    expect(f?.hostKey).toMatchObject({
+      replica: victim.name,
+      zone: victim.zone,
+      pinnedFingerprint: expect.stringMatching(/^SHA256:/),
+      presentedFingerprint: expect.stringMatching(/^SHA256:/),
+    });
+    expect(f?.message).toContain(
+      `from ${f?.hostKey?.pinnedFingerprint ?? '?'} (pinned) to ${f?.hostKey?.presentedFingerprint ?? '?'}`,
+    );
     expect(f?.action).toBeUndefined();
     expect(a.findings.some((x) => x.code === 'ReplicaUnhealthy' || x.code === 'QuorumLost')).toBe(false);
     for (const o of t.replicas.filter((x) => x.name !== victim.name)) expect(o.etcd.main.ok).toBe(true);

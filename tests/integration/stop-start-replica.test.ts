@@ -55,10 +55,14 @@ describe('a prod replica stopped and started through the Compute API', () => {
     }
 
     // Healthy, and the restarted member's peer links back on both sides (one side reports them first after a start).
-    const after = await pollUntil(() => observeCluster(PROD, c), (t) => allHealthy(t) && assessTopology(t, new Date(t.observedAt)).canLoseReplicas === 1, 60_000);
-    expect(after.replicas.map((r) => [r.name, r.vmStatus, r.etcd.main.ok, r.etcd.events.ok, r.apiServer.ready])).toEqual(
-      before.replicas.map((r) => [r.name, 'RUNNING', true, true, true]),
+    const after = await pollUntil(
+      () => observeCluster(PROD, c),
+      (t) => allHealthy(t) && assessTopology(t, new Date(t.observedAt)).canLoseReplicas === 1,
+      60_000,
     );
+    expect(
+      after.replicas.map((r) => [r.name, r.vmStatus, r.etcd.main.ok, r.etcd.events.ok, r.apiServer.ready]),
+    ).toEqual(before.replicas.map((r) => [r.name, 'RUNNING', true, true, true]));
     const a = assessTopology(after, new Date(after.observedAt));
     expect(a.healthyReplicas).toBe(3);
     expect(a.canLoseReplicas).toBe(1);

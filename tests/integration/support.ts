@@ -36,7 +36,12 @@ export function sandboxPort(): number {
 
 export function testContainer(overrides: Record<string, string> = {}): Container {
   return createContainer(
-    parseEnv({ QUORUM_PROVIDER: 'sandbox', SANDBOX_PORT: String(sandboxPort()), QUORUM_PROJECTS: PROJECT, ...overrides }),
+    parseEnv({
+      QUORUM_PROVIDER: 'sandbox',
+      SANDBOX_PORT: String(sandboxPort()),
+      QUORUM_PROJECTS: PROJECT,
+      ...overrides,
+    }),
   );
 }
 
@@ -52,14 +57,27 @@ export async function warmUpAccess(c: Container): Promise<void> {
   const { observeCluster } = await import('@/lib/server/services/observe-cluster');
   const { isNoAccessError } = await import('@/lib/core/probe-errors');
   const accessible = (t: Topology) =>
-    t.replicas.every((r) => r.vmStatus !== 'RUNNING' || ['main', 'events'].every((cl) => { const st = r.etcd[cl as EtcdClusterName]; return st.ok || !isNoAccessError(st.error); }));
+    t.replicas.every(
+      (r) =>
+        r.vmStatus !== 'RUNNING' ||
+        ['main', 'events'].every((cl) => {
+          const st = r.etcd[cl as EtcdClusterName];
+          return st.ok || !isNoAccessError(st.error);
+        }),
+    );
   for (const ref of [PROD, STAGING]) {
     const t = await pollUntil(() => observeCluster(ref, c), accessible, 60_000, 500);
-    if (!accessible(t)) throw new Error(`Quorum could not get into every replica of ${ref.masterName} over SSH within 60 s`);
+    if (!accessible(t))
+      throw new Error(`Quorum could not get into every replica of ${ref.masterName} over SSH within 60 s`);
   }
 }
 
-export async function pollUntil<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number, everyMs = 250): Promise<T> {
+export async function pollUntil<T>(
+  probe: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs: number,
+  everyMs = 250,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -83,7 +101,11 @@ export function writeEtcdctlCerts(metadata: Record<string, string>): EtcdctlCert
   const dir = mkdtempSync(path.join(os.tmpdir(), 'quorum-etcdctl-'));
   const cleanup = () => rmSync(dir, { recursive: true, force: true });
   if (!pems) return { dir, tls: null, cleanup };
-  const files = { cacert: path.join(dir, 'ca.crt'), cert: path.join(dir, 'client.crt'), key: path.join(dir, 'client.key') };
+  const files = {
+    cacert: path.join(dir, 'ca.crt'),
+    cert: path.join(dir, 'client.crt'),
+    key: path.join(dir, 'client.key'),
+  };
   writeFileSync(files.cacert, pems.ca);
   writeFileSync(files.cert, pems.cert);
   writeFileSync(files.key, pems.key, { mode: 0o600 });
@@ -101,11 +123,15 @@ function twinTarget(t: EtcdTarget): TwinEtcdTarget {
   const net = inject('sandboxNet');
   if ('instance' in t) return { net, instance: t.instance, cluster: t.cluster };
   const instance = /^etcd-(.+)$/.exec(t.serverName)?.[1];
-  if (!instance) throw new Error(`etcd endpoint ${t.target.instance}:${t.port}: server name '${t.serverName}' is not etcd-<instance>`);
+  if (!instance)
+    throw new Error(
+      `etcd endpoint ${t.target.instance}:${t.port}: server name '${t.serverName}' is not etcd-<instance>`,
+    );
   return { net, instance, cluster: t.port === ETCD_CLIENT_PORTS.events ? 'events' : 'main' };
 }
 
-const describeTarget = (t: EtcdTarget) => ('instance' in t ? `${t.instance}/${t.cluster}` : `${t.target.instance}:${t.port}`);
+const describeTarget = (t: EtcdTarget) =>
+  'instance' in t ? `${t.instance}/${t.cluster}` : `${t.target.instance}:${t.port}`;
 
 /** Through the first target that answers, as etcdctl's own endpoint failover does; rejects when none does. */
 async function etcdctlAny(certs: EtcdctlCerts, targets: readonly EtcdTarget[], args: string[]): Promise<string> {
@@ -142,7 +168,8 @@ const endpointStatusSchema = z.array(
 );
 
 export async function etcdctlMemberList(certs: EtcdctlCerts, targets: readonly EtcdTarget[]) {
-  return memberListSchema.parse(parseEtcdctlJson(await etcdctlAny(certs, targets, ['member', 'list', '-w', 'json']))).members;
+  return memberListSchema.parse(parseEtcdctlJson(await etcdctlAny(certs, targets, ['member', 'list', '-w', 'json'])))
+    .members;
 }
 
 /** etcdctl against one etcd, plain text out (e.g. `put`, `get --print-value-only`). */
@@ -157,7 +184,9 @@ export async function etcdctlText(certs: EtcdctlCerts, target: EtcdTarget, args:
 export async function etcdctlEndpointStatus(certs: EtcdctlCerts, targets: readonly EtcdTarget[]) {
   const out: z.infer<typeof endpointStatusSchema> = [];
   for (const t of targets) {
-    const [status] = endpointStatusSchema.parse(parseEtcdctlJson(await etcdctlAny(certs, [t], ['endpoint', 'status', '-w', 'json'])));
+    const [status] = endpointStatusSchema.parse(
+      parseEtcdctlJson(await etcdctlAny(certs, [t], ['endpoint', 'status', '-w', 'json'])),
+    );
     if (!status) throw new Error(`etcdctl endpoint status of ${describeTarget(t)} answered nothing`);
     out.push({ ...status, Endpoint: describeTarget(t) });
   }
@@ -169,7 +198,9 @@ export async function etcdctlEndpointStatus(certs: EtcdctlCerts, targets: readon
 export function allHealthy(t: Topology): boolean {
   return (
     t.replicas.length > 0 &&
-    t.replicas.every((r) => r.vmStatus === 'RUNNING' && r.etcd.main.ok && r.etcd.events.ok && r.apiServer.ready === true)
+    t.replicas.every(
+      (r) => r.vmStatus === 'RUNNING' && r.etcd.main.ok && r.etcd.events.ok && r.apiServer.ready === true,
+    )
   );
 }
 
@@ -180,19 +211,38 @@ export function allHealthy(t: Topology): boolean {
  * `etcd-<replica>` for the replica VMs, none is a learner, and `written` (a key put before the first
  * operation) reads back with its value on every replica. Returns the replica VMs.
  */
-export async function expectConsistent(c: Container, ref: ClusterRef, written: { key: string; value: string } | null): Promise<InstanceInfo[]> {
+export async function expectConsistent(
+  c: Container,
+  ref: ClusterRef,
+  written: { key: string; value: string } | null,
+): Promise<InstanceInfo[]> {
   const vms = await replicaVms(c, ref);
   const first = vms[0];
   if (!first?.internalIp) throw new Error('no replica with an internal IP');
   const certs = writeEtcdctlCerts(first.metadata);
   try {
     for (const cluster of ['main', 'events'] satisfies EtcdClusterName[]) {
-      const members = await etcdctlMemberList(certs, vms.map((r) => ({ instance: r.name, cluster })));
-      expect(members.map((m) => m.name).sort(), `etcd ${cluster} members`).toEqual(vms.map((r) => `etcd-${r.name}`).sort());
-      expect(members.filter((m) => m.isLearner), `etcd ${cluster} learners`).toEqual([]);
+      const members = await etcdctlMemberList(
+        certs,
+        vms.map((r) => ({ instance: r.name, cluster })),
+      );
+      expect(members.map((m) => m.name).sort(), `etcd ${cluster} members`).toEqual(
+        vms.map((r) => `etcd-${r.name}`).sort(),
+      );
+      expect(
+        members.filter((m) => m.isLearner),
+        `etcd ${cluster} learners`,
+      ).toEqual([]);
     }
     for (const r of written === null ? [] : vms) {
-      expect(await etcdctlText(certs, { instance: r.name, cluster: 'main' }, ['get', written?.key ?? '', '--print-value-only']), `key on ${r.name}`).toBe(written?.value);
+      expect(
+        await etcdctlText(certs, { instance: r.name, cluster: 'main' }, [
+          'get',
+          written?.key ?? '',
+          '--print-value-only',
+        ]),
+        `key on ${r.name}`,
+      ).toBe(written?.value);
     }
   } finally {
     certs.cleanup();
@@ -257,21 +307,54 @@ export async function worldSnapshot(c: Container, gce: GceClients, clusters: rea
   }));
   // The port reads these by name only; the aggregated lists also catch a resource created under a new name.
   const disks = (await collect(gce.disks.aggregatedListAsync({ project: PROJECT }))).flatMap(([scope, list]) =>
-    (list.disks ?? []).map((d) => ({ scope, name: d.name, sizeGb: String(d.sizeGb), status: d.status, users: (d.users ?? []).map(lastSegment) })),
+    (list.disks ?? []).map((d) => ({
+      scope,
+      name: d.name,
+      sizeGb: String(d.sizeGb),
+      status: d.status,
+      users: (d.users ?? []).map(lastSegment),
+    })),
   );
-  const forwardingRules = (await collect(gce.forwardingRules.aggregatedListAsync({ project: PROJECT }))).flatMap(([scope, list]) =>
-    (list.forwardingRules ?? []).map((f) => ({ scope, name: f.name, ip: f.IPAddress, ports: f.portRange, target: lastSegment(f.target) })),
+  const forwardingRules = (await collect(gce.forwardingRules.aggregatedListAsync({ project: PROJECT }))).flatMap(
+    ([scope, list]) =>
+      (list.forwardingRules ?? []).map((f) => ({
+        scope,
+        name: f.name,
+        ip: f.IPAddress,
+        ports: f.portRange,
+        target: lastSegment(f.target),
+      })),
   );
-  const targetPools = (await collect(gce.targetPools.aggregatedListAsync({ project: PROJECT }))).flatMap(([scope, list]) =>
-    (list.targetPools ?? []).map((p) => ({ scope, name: p.name, instances: (p.instances ?? []).map(lastSegment).sort() })),
+  const targetPools = (await collect(gce.targetPools.aggregatedListAsync({ project: PROJECT }))).flatMap(
+    ([scope, list]) =>
+      (list.targetPools ?? []).map((p) => ({
+        scope,
+        name: p.name,
+        instances: (p.instances ?? []).map(lastSegment).sort(),
+      })),
   );
   const addresses = (await collect(gce.addresses.aggregatedListAsync({ project: PROJECT }))).flatMap(([scope, list]) =>
-    (list.addresses ?? []).map((a) => ({ scope, name: a.name, address: a.address, status: a.status, users: (a.users ?? []).map(lastSegment) })),
+    (list.addresses ?? []).map((a) => ({
+      scope,
+      name: a.name,
+      address: a.address,
+      status: a.status,
+      users: (a.users ?? []).map(lastSegment),
+    })),
   );
   const firewalls = (await gce.firewalls.list({ project: PROJECT }))[0].map((f) => f.name).sort();
   expect(instances.filter((i) => i.name.startsWith('prod-master')).length, 'prod replicas seen').toBeGreaterThan(0);
   const chaos = c.chaos ? await c.chaos.state() : null;
-  return { instances, disks, forwardingRules, targetPools, addresses, firewalls, chaos, etcd: await etcdMembers(c, clusters) };
+  return {
+    instances,
+    disks,
+    forwardingRules,
+    targetPools,
+    addresses,
+    firewalls,
+    chaos,
+    etcd: await etcdMembers(c, clusters),
+  };
 }
 
 /** etcdctl's member lists (main and events) of each cluster, asked through its running replicas. */
@@ -284,9 +367,18 @@ async function etcdMembers(c: Container, clusters: readonly ClusterRef[]) {
     const certs = writeEtcdctlCerts(first.metadata);
     try {
       for (const cluster of ['main', 'events'] satisfies EtcdClusterName[]) {
-        const members = await etcdctlMemberList(certs, running.map((v) => ({ instance: v.name, cluster })));
+        const members = await etcdctlMemberList(
+          certs,
+          running.map((v) => ({ instance: v.name, cluster })),
+        );
         out[`${ref.masterName}/${cluster}`] = members
-          .map((m) => ({ id: m.ID, name: m.name, peerURLs: m.peerURLs, clientURLs: m.clientURLs, isLearner: m.isLearner }))
+          .map((m) => ({
+            id: m.ID,
+            name: m.name,
+            peerURLs: m.peerURLs,
+            clientURLs: m.clientURLs,
+            isLearner: m.isLearner,
+          }))
           .sort((a, b) => a.name.localeCompare(b.name));
       }
     } finally {

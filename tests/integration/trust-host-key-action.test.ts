@@ -13,7 +13,9 @@ import { container } from '@/lib/server/container';
 import { PROD, warmUpAccess } from './support';
 
 // Before any import is evaluated: the actions' container reads process.env (action-env.ts).
-const { dataDir, savedEnv } = await vi.hoisted(async () => (await import('./action-env')).pointActionsAtSandbox('quorum-trust-host-key-'));
+const { dataDir, savedEnv } = await vi.hoisted(async () =>
+  (await import('./action-env')).pointActionsAtSandbox('quorum-trust-host-key-'),
+);
 
 const PROD_ID = clusterId(PROD);
 let replica: { name: string; zone: string; id: string };
@@ -24,7 +26,11 @@ function actAs(role: Role | null): void {
   calls += 1;
   // A fresh user id per call: the per-user rate limit on mutations must not answer instead of the action.
   const n = calls;
-  setCallerResolverForTests(async () => (role === null ? null : { userId: `trust-${n}`, email: `${role}@example.test`, name: role, role, source: '203.0.113.7' }));
+  setCallerResolverForTests(async () =>
+    role === null
+      ? null
+      : { userId: `trust-${n}`, email: `${role}@example.test`, name: role, role, source: '203.0.113.7' },
+  );
 }
 
 const input = (over: Record<string, unknown> = {}) => ({
@@ -80,9 +86,15 @@ describe('trustHostKeyAction', () => {
 
   it('refuses a zone outside the region and a name that is not a replica of the cluster', async () => {
     actAs('admin');
-    expect(await trustHostKeyAction(input({ zone: 'us-central1-b' }))).toMatchObject({ ok: false, code: 'ZoneOutsideRegion' });
+    expect(await trustHostKeyAction(input({ zone: 'us-central1-b' }))).toMatchObject({
+      ok: false,
+      code: 'ZoneOutsideRegion',
+    });
     actAs('admin');
-    expect(await trustHostKeyAction(input({ replica: 'staging-master' }))).toMatchObject({ ok: false, code: 'NotFound' });
+    expect(await trustHostKeyAction(input({ replica: 'staging-master' }))).toMatchObject({
+      ok: false,
+      code: 'NotFound',
+    });
   });
 
   it('refuses a presented fingerprint other than the one the replica presents: nothing trusted, the refusal audited with actor and source', async () => {
@@ -97,13 +109,25 @@ describe('trustHostKeyAction', () => {
     expect(pin).toMatchObject({ fingerprint: pinned });
     expect(pin?.source).not.toBe('admin');
     const [entry] = await container().store.listAudit({ action: 'ssh.trust-host-key' }, 1);
-    expect(entry).toMatchObject({ actor: 'admin@example.test', source: '203.0.113.7', outcome: 'refused', clusterId: PROD_ID });
-    expect(entry?.detail).toMatchObject({ code: 'HostKeyMismatch', reason: 'PresentedKeyDiffers', replica: replica.name, nowPresented: pinned });
+    expect(entry).toMatchObject({
+      actor: 'admin@example.test',
+      source: '203.0.113.7',
+      outcome: 'refused',
+      clusterId: PROD_ID,
+    });
+    expect(entry?.detail).toMatchObject({
+      code: 'HostKeyMismatch',
+      reason: 'PresentedKeyDiffers',
+      replica: replica.name,
+      nowPresented: pinned,
+    });
   });
 
   it('refuses a pin the admin did not see (changed meanwhile): nothing trusted', async () => {
     actAs('admin');
-    expect(await trustHostKeyAction(input({ pinnedFingerprint: `SHA256:${'z'.repeat(43)}`, presentedFingerprint: pinned }))).toMatchObject({ ok: false, code: 'HostKeyMismatch' });
+    expect(
+      await trustHostKeyAction(input({ pinnedFingerprint: `SHA256:${'z'.repeat(43)}`, presentedFingerprint: pinned })),
+    ).toMatchObject({ ok: false, code: 'HostKeyMismatch' });
     expect((await container().store.hostKeyPin(replica.id))?.fingerprint).toBe(pinned);
   });
 });

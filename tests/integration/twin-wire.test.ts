@@ -28,7 +28,15 @@ const PEER_PORTS = { main: 2380, events: 2381 } as const;
 const dir = mkdtempSync(path.join(tmpdir(), 'quorum-twin-wire-'));
 let clients: ReturnType<typeof sandboxComputeClients>;
 let operator: OperatorSsh;
-let masters: { project: string; name: string; zone: string; cluster: (typeof CLUSTERS)[number]; internalIp: string; natIp: string | undefined; metadata: Record<string, string> }[] = [];
+let masters: {
+  project: string;
+  name: string;
+  zone: string;
+  cluster: (typeof CLUSTERS)[number];
+  internalIp: string;
+  natIp: string | undefined;
+  metadata: Record<string, string>;
+}[] = [];
 
 const lastSegment = (url: string | null | undefined) => (url ?? '').split('/').pop() ?? '';
 
@@ -84,7 +92,8 @@ describe('the kube-up twin has no direct path to etcd', () => {
     const tried: string[] = [];
     for (const m of masters) {
       for (const ip of [m.internalIp, ...(m.natIp ? [m.natIp] : [])]) {
-        for (const port of [PORTS.main, PORTS.events]) tried.push(`${m.name} ${ip}:${port} ${await tcpConnect(ip, port)}`);
+        for (const port of [PORTS.main, PORTS.events])
+          tried.push(`${m.name} ${ip}:${port} ${await tcpConnect(ip, port)}`);
       }
     }
     expect(tried.length).toBeGreaterThanOrEqual(masters.length * 2);
@@ -95,7 +104,9 @@ describe('the kube-up twin has no direct path to etcd', () => {
   it("drops the host's connects to every master's etcd peer ports (kube-up's `-etcd` rule admits masters only), while 22 and 443 accept", async () => {
     const tried: string[] = [];
     for (const m of masters) {
-      const results = await Promise.all([PEER_PORTS.main, PEER_PORTS.events, 22, 443].map((port) => tcpConnect(m.internalIp, port, 1_500)));
+      const results = await Promise.all(
+        [PEER_PORTS.main, PEER_PORTS.events, 22, 443].map((port) => tcpConnect(m.internalIp, port, 1_500)),
+      );
       tried.push(`${m.name} ${results.join(' ')}`);
     }
     // Silence, not a refusal: Compute's firewall drops what no rule allows, and etcd does listen there.
@@ -105,7 +116,11 @@ describe('the kube-up twin has no direct path to etcd', () => {
   it('port 22 of every master answers the published key (the guest agent wrote it into authorized_keys)', async () => {
     for (const m of masters) {
       const got = await pollUntil(
-        () => run('ssh', [...sshOptions(), `${USER}@${m.internalIp}`, 'id -un; hostname'], { timeout: 20_000 }).then((r) => r.stdout.trim(), (err: unknown) => String(err)),
+        () =>
+          run('ssh', [...sshOptions(), `${USER}@${m.internalIp}`, 'id -un; hostname'], { timeout: 20_000 }).then(
+            (r) => r.stdout.trim(),
+            (err: unknown) => String(err),
+          ),
         (out) => out === `${USER}\n${m.name}`,
         60_000,
         500,
@@ -114,46 +129,57 @@ describe('the kube-up twin has no direct path to etcd', () => {
     }
   });
 
-  it.each(CLUSTERS)('%s: etcdctl through ssh -L lists, in main and in events, exactly the instances Compute lists', async (cluster) => {
-    const replicas = masters.filter((m) => m.cluster === cluster);
-    const expected = replicas.map((m) => `etcd-${m.name}`).sort();
-    const layoutTls = cluster === 'prod-master';
-    for (const m of replicas) {
-      const pems = layoutTls ? etcdClientPems(m.metadata) : null;
-      const tls = pems && {
-        cacert: path.join(dir, `${m.name}-ca.crt`),
-        cert: path.join(dir, `${m.name}-client.crt`),
-        key: path.join(dir, `${m.name}-client.key`),
-      };
-      if (pems && tls) {
-        writeFileSync(tls.cacert, pems.ca);
-        writeFileSync(tls.cert, pems.cert);
-        writeFileSync(tls.key, pems.key, { mode: 0o600 });
-      }
-      const fwd = await sshForward(m.internalIp, [PORTS.main, PORTS.events]);
-      try {
-        const [mainPort, eventsPort] = fwd.local;
-        // etcdctl verifies the server as 127.0.0.1, which kube-up's etcd server certificate names.
-        const main = await etcdctlMembers(`${layoutTls ? 'https' : 'http'}://127.0.0.1:${mainPort}`, tls);
-        const events = await etcdctlMembers(`http://127.0.0.1:${eventsPort}`, null);
-        for (const [name, members, peer] of [['main', main, PEER_PORTS.main], ['events', events, PEER_PORTS.events]] as const) {
-          expect(members.map((x) => x.name).sort(), `${m.name} ${name} members`).toEqual(expected);
-          expect(members.filter((x) => x.isLearner), `${m.name} ${name} learners`).toEqual([]);
-          // Peers advertised by instance name, as kube-up does.
-          expect(members.flatMap((x) => x.peerURLs).sort(), `${m.name} ${name} peer URLs`).toEqual(replicas.map((r) => `https://${r.name}:${peer}`).sort());
+  it.each(CLUSTERS)(
+    '%s: etcdctl through ssh -L lists, in main and in events, exactly the instances Compute lists',
+    async (cluster) => {
+      const replicas = masters.filter((m) => m.cluster === cluster);
+      const expected = replicas.map((m) => `etcd-${m.name}`).sort();
+      const layoutTls = cluster === 'prod-master';
+      for (const m of replicas) {
+        const pems = layoutTls ? etcdClientPems(m.metadata) : null;
+        const tls = pems && {
+          cacert: path.join(dir, `${m.name}-ca.crt`),
+          cert: path.join(dir, `${m.name}-client.crt`),
+          key: path.join(dir, `${m.name}-client.key`),
+        };
+        if (pems && tls) {
+          writeFileSync(tls.cacert, pems.ca);
+          writeFileSync(tls.cert, pems.cert);
+          writeFileSync(tls.key, pems.key, { mode: 0o600 });
         }
-        if (layoutTls) {
-          // Mutual TLS on main: plain http on the same forward gets no member list.
-          await expect(etcdctlMembers(`http://127.0.0.1:${mainPort}`, null, '1s')).rejects.toThrow();
-        } else {
-          // The pre-1.16 layout has no ETCD_APISERVER_* at all.
-          expect(() => etcdClientPems(m.metadata)).toThrow(/ETCD_APISERVER/);
+        const fwd = await sshForward(m.internalIp, [PORTS.main, PORTS.events]);
+        try {
+          const [mainPort, eventsPort] = fwd.local;
+          // etcdctl verifies the server as 127.0.0.1, which kube-up's etcd server certificate names.
+          const main = await etcdctlMembers(`${layoutTls ? 'https' : 'http'}://127.0.0.1:${mainPort}`, tls);
+          const events = await etcdctlMembers(`http://127.0.0.1:${eventsPort}`, null);
+          for (const [name, members, peer] of [
+            ['main', main, PEER_PORTS.main],
+            ['events', events, PEER_PORTS.events],
+          ] as const) {
+            expect(members.map((x) => x.name).sort(), `${m.name} ${name} members`).toEqual(expected);
+            expect(
+              members.filter((x) => x.isLearner),
+              `${m.name} ${name} learners`,
+            ).toEqual([]);
+            // Peers advertised by instance name, as kube-up does.
+            expect(members.flatMap((x) => x.peerURLs).sort(), `${m.name} ${name} peer URLs`).toEqual(
+              replicas.map((r) => `https://${r.name}:${peer}`).sort(),
+            );
+          }
+          if (layoutTls) {
+            // Mutual TLS on main: plain http on the same forward gets no member list.
+            await expect(etcdctlMembers(`http://127.0.0.1:${mainPort}`, null, '1s')).rejects.toThrow();
+          } else {
+            // The pre-1.16 layout has no ETCD_APISERVER_* at all.
+            expect(() => etcdClientPems(m.metadata)).toThrow(/ETCD_APISERVER/);
+          }
+        } finally {
+          fwd.close();
         }
-      } finally {
-        fwd.close();
       }
-    }
-  });
+    },
+  );
 
   it("ssh through staging's external IP (natIP forwards :22) reaches the same master and its etcd", async () => {
     const staging = masters.find((m) => m.cluster === 'staging-master');
@@ -162,7 +188,9 @@ describe('the kube-up twin has no direct path to etcd', () => {
     expect(stdout.trim()).toBe(staging.name);
     const fwd = await sshForward(staging.natIp, [PORTS.main]);
     try {
-      expect((await etcdctlMembers(`http://127.0.0.1:${fwd.local[0]}`, null)).map((x) => x.name)).toEqual([`etcd-${staging.name}`]);
+      expect((await etcdctlMembers(`http://127.0.0.1:${fwd.local[0]}`, null)).map((x) => x.name)).toEqual([
+        `etcd-${staging.name}`,
+      ]);
     } finally {
       fwd.close();
     }
@@ -175,10 +203,22 @@ describe("the tests' ground-truth doors reach each VM's own loopback", () => {
   it('etcdctl inside each VM lists the same members as through ssh -L', async () => {
     for (const m of masters) {
       const certs = writeEtcdctlCerts(m.metadata);
-      const out = await etcdctlInVm({ net: inject('sandboxNet'), instance: m.name, cluster: 'main' }, certs.tls, ['member', 'list', '-w', 'json']).finally(certs.cleanup);
+      const out = await etcdctlInVm({ net: inject('sandboxNet'), instance: m.name, cluster: 'main' }, certs.tls, [
+        'member',
+        'list',
+        '-w',
+        'json',
+      ]).finally(certs.cleanup);
       expect(certs.tls !== null, `${m.name}: TLS files exactly on prod`).toBe(m.cluster === 'prod-master');
-      const members = z.object({ members: z.array(z.object({ name: z.string().default('') })).default([]) }).parse(parseEtcdctlJson(out)).members;
-      expect(members.map((x) => x.name).sort()).toEqual(masters.filter((r) => r.cluster === m.cluster).map((r) => `etcd-${r.name}`).sort());
+      const members = z
+        .object({ members: z.array(z.object({ name: z.string().default('') })).default([]) })
+        .parse(parseEtcdctlJson(out)).members;
+      expect(members.map((x) => x.name).sort()).toEqual(
+        masters
+          .filter((r) => r.cluster === m.cluster)
+          .map((r) => `etcd-${r.name}`)
+          .sort(),
+      );
     }
   });
 
@@ -188,8 +228,17 @@ describe("the tests' ground-truth doors reach each VM's own loopback", () => {
     const first = prod[0];
     if (!first) throw new Error('no prod replica');
     try {
-      const writer = startWriter({ endpoints: () => forwards.endpoints(prod.map((m) => m.name)), tls: etcdClientPems(first.metadata), prefix: `/quorum-it/twin-wire/${Date.now().toString(36)}` });
-      await pollUntil(async () => writer.acknowledged, (n) => n >= 30, 20_000, 50);
+      const writer = startWriter({
+        endpoints: () => forwards.endpoints(prod.map((m) => m.name)),
+        tls: etcdClientPems(first.metadata),
+        prefix: `/quorum-it/twin-wire/${Date.now().toString(36)}`,
+      });
+      await pollUntil(
+        async () => writer.acknowledged,
+        (n) => n >= 30,
+        20_000,
+        50,
+      );
       const report = await writer.stop();
       expect(report.acknowledged).toBeGreaterThanOrEqual(30);
       expect(report.lost).toEqual([]);

@@ -8,8 +8,24 @@ import { observeCluster } from '@/lib/server/services/observe-cluster';
 import { etcdClientPems } from '../support/etcd-client-pems';
 import { instanceChaosPath, postSandboxChaos } from '../support/sandbox-chaos-http';
 import { TwinEtcdForwards } from '../support/twin-forward';
-import { formatWriteSafetyReport, keyOf, startWriter, verifyAcknowledged, type WriteSafetyReport } from '../support/write-safety';
-import { allHealthy, etcdctlText, pollUntil, PROD, replicaVms, sandboxPort, sleep, testContainer, writeEtcdctlCerts } from './support';
+import {
+  formatWriteSafetyReport,
+  keyOf,
+  startWriter,
+  verifyAcknowledged,
+  type WriteSafetyReport,
+} from '../support/write-safety';
+import {
+  allHealthy,
+  etcdctlText,
+  pollUntil,
+  PROD,
+  replicaVms,
+  sandboxPort,
+  sleep,
+  testContainer,
+  writeEtcdctlCerts,
+} from './support';
 
 const c = testContainer();
 // The writer reaches each replica's etcd main on the replica's own 127.0.0.1, as its API server does.
@@ -19,7 +35,8 @@ afterAll(async () => {
   await c.close();
 });
 /** Writer endpoints of prod's replicas as Compute lists them now (a replaced replica is picked up). */
-const prodWriterEndpoints = async () => forwards.endpoints((await replicaVms(c, PROD)).filter((v) => v.status === 'RUNNING').map((v) => v.name));
+const prodWriterEndpoints = async () =>
+  forwards.endpoints((await replicaVms(c, PROD)).filter((v) => v.status === 'RUNNING').map((v) => v.name));
 
 const prefix = (label: string) => `/quorum-it/write-safety/${label}-${Date.now().toString(36)}`;
 
@@ -31,7 +48,12 @@ async function prodFollower() {
   if (!r?.internalIp) throw new Error('no prod follower');
   const [vm] = (await replicaVms(c, PROD)).filter((x) => x.name === r.name);
   if (!vm) throw new Error(`no VM ${r.name}`);
-  return { name: r.name, zone: r.zone, endpoint: c.endpoints.etcd({ ...vm, project: PROD.project }, 'main'), metadata: vm.metadata };
+  return {
+    name: r.name,
+    zone: r.zone,
+    endpoint: c.endpoints.etcd({ ...vm, project: PROD.project }, 'main'),
+    metadata: vm.metadata,
+  };
 }
 
 /** etcdctl (not the harness's client) deletes everything the test wrote under `p`. */
@@ -54,7 +76,10 @@ afterEach(async () => {
 describe('write-safety harness on prod', () => {
   it('loses no acknowledged write while etcd main is killed on the follower the writer uses, and restored', async () => {
     const victim = await prodFollower();
-    const restore = () => postSandboxChaos(sandboxPort(), instanceChaosPath(PROD.project, victim.zone, victim.name, 'restore')).then(() => undefined);
+    const restore = () =>
+      postSandboxChaos(sandboxPort(), instanceChaosPath(PROD.project, victim.zone, victim.name, 'restore')).then(
+        () => undefined,
+      );
     cleanup = restore;
     const p = prefix('kill');
     // The victim's endpoint first: the writer starts on it, so the kill hits writes in flight.
@@ -66,12 +91,21 @@ describe('write-safety harness on prod', () => {
     const writer = startWriter({ endpoints, tls: etcdClientPems(victim.metadata), prefix: p, attemptTimeoutMs: 1_000 });
     let report: WriteSafetyReport;
     try {
-      await pollUntil(async () => writer.acknowledged, (n) => n >= 20, 10_000, 50);
+      await pollUntil(
+        async () => writer.acknowledged,
+        (n) => n >= 20,
+        10_000,
+        50,
+      );
       const beforeKill = writer.acknowledged;
       expect(beforeKill, 'writes acknowledged through the victim before the kill').toBeGreaterThanOrEqual(20);
-      await postSandboxChaos(sandboxPort(), instanceChaosPath(PROD.project, victim.zone, victim.name, 'kill-etcd'), { cluster: 'main' });
+      await postSandboxChaos(sandboxPort(), instanceChaosPath(PROD.project, victim.zone, victim.name, 'kill-etcd'), {
+        cluster: 'main',
+      });
       await sleep(3_000);
-      expect(writer.acknowledged, 'writes go on through the other members while the victim is down').toBeGreaterThan(beforeKill + 20);
+      expect(writer.acknowledged, 'writes go on through the other members while the victim is down').toBeGreaterThan(
+        beforeKill + 20,
+      );
       await restore();
       cleanup = null;
       await sleep(1_500);
@@ -85,7 +119,10 @@ describe('write-safety harness on prod', () => {
       expect(report.lost, lines).toEqual([]);
       // The kill reached the writer: at least one attempt on the victim failed, and the writer went elsewhere.
       expect(report.attemptsFailed, lines).toBeGreaterThan(0);
-      expect(Object.keys(report.failures).some((k) => k === 'connection' || k === 'timeout'), JSON.stringify(report.failures)).toBe(true);
+      expect(
+        Object.keys(report.failures).some((k) => k === 'connection' || k === 'timeout'),
+        JSON.stringify(report.failures),
+      ).toBe(true);
       expect(report.longestStall.ms).toBeGreaterThan(0);
       // The restored member caught up: its own copy holds every acknowledged key, as the others' do.
       expect(report.members.map((m) => [m.endpoint, m.missing])).toEqual(report.members.map((m) => [m.endpoint, []]));
@@ -101,12 +138,18 @@ describe('write-safety harness on prod', () => {
     const endpoints = prodWriterEndpoints;
     const p = prefix('tamper');
     const writer = startWriter({ endpoints, tls, prefix: p });
-    await pollUntil(async () => writer.acknowledged, (n) => n >= 30, 15_000, 50);
+    await pollUntil(
+      async () => writer.acknowledged,
+      (n) => n >= 30,
+      15_000,
+      50,
+    );
     const stats = await writer.halt();
     try {
       const acked = stats.acknowledgedSeqs;
       expect(acked.length).toBeGreaterThanOrEqual(30);
-      const verify = (convergeMs: number) => verifyAcknowledged({ endpoints, tls, prefix: p, runId: stats.runId, acknowledgedSeqs: acked, convergeMs });
+      const verify = (convergeMs: number) =>
+        verifyAcknowledged({ endpoints, tls, prefix: p, runId: stats.runId, acknowledgedSeqs: acked, convergeMs });
       expect((await verify(5_000)).lost, 'nothing lost before the tampering').toEqual([]);
 
       const deleted = acked[7] ?? -1;
@@ -114,7 +157,9 @@ describe('write-safety harness on prod', () => {
       const certs = writeEtcdctlCerts(member.metadata);
       try {
         expect(await etcdctlText(certs, member.endpoint, ['del', keyOf(p, deleted)])).toBe('1');
-        expect(await etcdctlText(certs, member.endpoint, ['put', keyOf(p, overwritten), 'not-what-the-writer-wrote'])).toBe('OK');
+        expect(
+          await etcdctlText(certs, member.endpoint, ['put', keyOf(p, overwritten), 'not-what-the-writer-wrote']),
+        ).toBe('OK');
       } finally {
         certs.cleanup();
       }

@@ -67,7 +67,11 @@ function notifyWatchers(): void {
 }
 
 const HostKey = z.object({ algorithm: z.string(), base64: z.string() });
-const HarnessEvent = z.object({ event: z.string(), hostKeys: z.array(HostKey).optional(), wasDown: z.boolean().optional() });
+const HarnessEvent = z.object({
+  event: z.string(),
+  hostKeys: z.array(HostKey).optional(),
+  wasDown: z.boolean().optional(),
+});
 type HarnessEvent = z.infer<typeof HarnessEvent>;
 
 let clientDir: string;
@@ -102,22 +106,35 @@ function googleKey(user: string, key: ClientKey, expireOn: string): string {
 
 function sshArgs(user: string, key: ClientKey, extra: string[] = []): string[] {
   return [
-    '-F', '/dev/null',
-    '-i', key.file,
-    '-o', 'IdentitiesOnly=yes',
-    '-o', 'IdentityAgent=none',
-    '-o', 'BatchMode=yes',
-    '-o', `UserKnownHostsFile=${knownHosts}`,
-    '-o', 'GlobalKnownHostsFile=/dev/null',
-    '-o', 'StrictHostKeyChecking=yes',
-    '-o', 'ConnectTimeout=5',
+    '-F',
+    '/dev/null',
+    '-i',
+    key.file,
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    'IdentityAgent=none',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    `UserKnownHostsFile=${knownHosts}`,
+    '-o',
+    'GlobalKnownHostsFile=/dev/null',
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    'ConnectTimeout=5',
     ...extra,
     `${user}@${VM_IP}`,
   ];
 }
 
 /** Runs `ssh user@vm command`; the exit code, stdout and stderr. */
-function ssh(user: string, key: ClientKey, command = 'true'): Promise<{ code: number; stdout: string; stderr: string }> {
+function ssh(
+  user: string,
+  key: ClientKey,
+  command = 'true',
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile('/usr/bin/ssh', [...sshArgs(user, key), command], { timeout: 15_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
@@ -136,7 +153,9 @@ async function sshUntil(user: string, key: ClientKey, want: 'accepted' | 'refuse
     if (want === 'refused' && last.code === 255 && last.stderr.includes('Permission denied')) return Date.now() - start;
     await sleep(100);
   }
-  throw new Error(`ssh ${user} with ${path.basename(key.file)} not ${want} within ${withinMs} ms; last: exit ${last.code} ${last.stderr.trim()}`);
+  throw new Error(
+    `ssh ${user} with ${path.basename(key.file)} not ${want} within ${withinMs} ms; last: exit ${last.code} ${last.stderr.trim()}`,
+  );
 }
 
 async function waitFor<T>(what: string, probe: () => T | undefined, withinMs: number): Promise<T> {
@@ -158,22 +177,39 @@ function startMetadataServer(): Promise<string> {
   metadataServer = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const send = (status: number, body: string) => {
-      res.writeHead(status, { 'Content-Type': status === 200 ? 'application/json' : 'text/plain', 'Metadata-Flavor': 'Google' });
+      res.writeHead(status, {
+        'Content-Type': status === 200 ? 'application/json' : 'text/plain',
+        'Metadata-Flavor': 'Google',
+      });
       res.end(body);
     };
     if (req.headers['metadata-flavor'] !== 'Google') return send(403, 'Missing Metadata-Flavor\n');
     if (req.socket.remoteAddress !== VM_IP) return send(404, 'not an instance\n');
     const p = url.pathname;
-    const map = p === '/computeMetadata/v1/instance/attributes/' ? instanceAttrs : p === '/computeMetadata/v1/project/attributes/' ? projectAttrs : undefined;
+    const map =
+      p === '/computeMetadata/v1/instance/attributes/'
+        ? instanceAttrs
+        : p === '/computeMetadata/v1/project/attributes/'
+          ? projectAttrs
+          : undefined;
     if (req.method === 'GET' && map) {
       const body = () => JSON.stringify(Object.fromEntries(map));
       const etag = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
       const answer = (text: string) => {
-        res.writeHead(200, { 'Content-Type': 'application/json', 'Metadata-Flavor': 'Google', ...(serverWatches ? { ETag: etag(text) } : {}) });
+        res.writeHead(200, {
+          'Content-Type': 'application/json',
+          'Metadata-Flavor': 'Google',
+          ...(serverWatches ? { ETag: etag(text) } : {}),
+        });
         res.end(text);
       };
       const lastEtag = url.searchParams.get('last_etag');
-      if (!serverWatches || url.searchParams.get('wait_for_change') !== 'true' || !lastEtag || etag(body()) !== lastEtag) {
+      if (
+        !serverWatches ||
+        url.searchParams.get('wait_for_change') !== 'true' ||
+        !lastEtag ||
+        etag(body()) !== lastEtag
+      ) {
         attributeReads += 1;
         return answer(body());
       }
@@ -265,9 +301,13 @@ async function startHarness(metadataUrl: string): Promise<void> {
     loopbackPort: LOOPBACK_PORT,
   };
   const arg = Buffer.from(JSON.stringify(config)).toString('base64');
-  harness = spawn('ip', ['netns', 'exec', NS, 'unshare', '--pid', '--fork', '--kill-child', '--mount-proc', process.execPath, bundle, arg], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  harness = spawn(
+    'ip',
+    ['netns', 'exec', NS, 'unshare', '--pid', '--fork', '--kill-child', '--mount-proc', process.execPath, bundle, arg],
+    {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
   if (harness.stderr) createInterface({ input: harness.stderr }).on('line', (line) => harnessLog.push(line));
   if (harness.stdout) {
     createInterface({ input: harness.stdout }).on('line', (line) => {
@@ -300,7 +340,8 @@ async function setUp(watching: boolean): Promise<void> {
   events.length = 0;
   harnessLog.length = 0;
   attributeReads = 0;
-  if (process.getuid?.() !== 0) throw new Error('guest-ssh.netns.test.ts needs root (network namespaces, sshd); run it as root');
+  if (process.getuid?.() !== 0)
+    throw new Error('guest-ssh.netns.test.ts needs root (network namespaces, sshd); run it as root');
   clientDir = await mkdtemp(path.join(os.tmpdir(), 'quorum-guest-ssh-'));
   knownHosts = path.join(clientDir, 'known_hosts');
   for (const name of ['alice1', 'alice2', 'aliceOwn', 'bob', 'carol']) keys[name] = await makeKey(name);
@@ -360,10 +401,19 @@ describe.each([
     expect([...guestAttributes.keys()]).toEqual([]);
     projectAttrs.set('enable-guest-attributes', 'TRUE');
     await waitFor('three host keys in guest attributes', () => (guestAttributes.size >= 3 ? true : undefined), 5_000);
-    expect(Object.fromEntries(guestAttributes)).toEqual(Object.fromEntries((ready?.hostKeys ?? []).map((k) => [`hostkeys/${k.algorithm}`, k.base64])));
-    expect([...guestAttributes.keys()].sort()).toEqual(['hostkeys/ecdsa-sha2-nistp256', 'hostkeys/ssh-ed25519', 'hostkeys/ssh-rsa']);
+    expect(Object.fromEntries(guestAttributes)).toEqual(
+      Object.fromEntries((ready?.hostKeys ?? []).map((k) => [`hostkeys/${k.algorithm}`, k.base64])),
+    );
+    expect([...guestAttributes.keys()].sort()).toEqual([
+      'hostkeys/ecdsa-sha2-nistp256',
+      'hostkeys/ssh-ed25519',
+      'hostkeys/ssh-rsa',
+    ]);
     // Pinned as a client would pin them from getGuestAttributes: `<address> <type> <base64>`.
-    await writeFile(knownHosts, [...guestAttributes].map(([k, v]) => `${VM_IP} ${k.replace('hostkeys/', '')} ${v}\n`).join(''));
+    await writeFile(
+      knownHosts,
+      [...guestAttributes].map(([k, v]) => `${VM_IP} ${k.replace('hostkeys/', '')} ${v}\n`).join(''),
+    );
   });
 
   it('lets a key added in instance metadata log in within about 2 s, as a user the agent made', async () => {
@@ -373,7 +423,11 @@ describe.each([
     setKeys(instanceAttrs, [line]);
     const tookMs = await sshUntil('alice', key('alice1'), 'accepted', 2_500);
     console.log(`alice's key accepted ${tookMs} ms after it was added to metadata`);
-    const who = await ssh('alice', key('alice1'), 'id -un; id -Gn; echo $SHELL; stat -c "%a %U %n" ~ ~/.ssh ~/.ssh/authorized_keys; cat ~/.ssh/authorized_keys');
+    const who = await ssh(
+      'alice',
+      key('alice1'),
+      'id -un; id -Gn; echo $SHELL; stat -c "%a %U %n" ~ ~/.ssh ~/.ssh/authorized_keys; cat ~/.ssh/authorized_keys',
+    );
     expect(who.code).toBe(0);
     const lines = who.stdout.trim().split('\n');
     expect(lines[0]).toBe('alice');
@@ -388,10 +442,12 @@ describe.each([
     expect(lines.slice(6)).toEqual(['# Added by Google', line.slice('alice:'.length)]);
     // The VM's /etc/passwd is its own: the host has no alice.
     expect(await readFile('/etc/passwd', 'utf8')).not.toMatch(/^alice:/m);
-    expect(await readFile(`/etc/netns/${NS}/passwd`, 'utf8')).toMatch(new RegExp(`^alice:\\*:\\d+:\\d+::${VM_DIR}/home/alice:/bin/bash$`, 'm'));
+    expect(await readFile(`/etc/netns/${NS}/passwd`, 'utf8')).toMatch(
+      new RegExp(`^alice:\\*:\\d+:\\d+::${VM_DIR}/home/alice:/bin/bash$`, 'm'),
+    );
   });
 
-  it('keeps the user\'s own key line when it rewrites authorized_keys, and revokes a removed key', async () => {
+  it("keeps the user's own key line when it rewrites authorized_keys, and revokes a removed key", async () => {
     onTestFailed(() => console.log(harnessLog.slice(-80).join('\n')));
     const own = `${key('aliceOwn').publicKey} alice's own`;
     expect((await ssh('alice', key('alice1'), `echo "${own}" >> ~/.ssh/authorized_keys`)).code).toBe(0);
@@ -434,7 +490,7 @@ describe.each([
     await sshUntil('carol', key('carol'), 'accepted', 2_500);
   });
 
-  it('ignores metadata keys with enable-oslogin=TRUE, the instance value overriding the project\'s', async () => {
+  it("ignores metadata keys with enable-oslogin=TRUE, the instance value overriding the project's", async () => {
     onTestFailed(() => console.log(harnessLog.slice(-80).join('\n')));
     projectAttrs.set('enable-oslogin', 'TRUE');
     await sshUntil('alice', key('alice2'), 'refused', 2_500);
@@ -447,7 +503,7 @@ describe.each([
     instanceAttrs.delete('enable-oslogin');
   });
 
-  it('forwards with ssh -L to a port on the VM\'s loopback that the host cannot reach directly', async () => {
+  it("forwards with ssh -L to a port on the VM's loopback that the host cannot reach directly", async () => {
     onTestFailed(() => console.log(harnessLog.slice(-80).join('\n')));
     const direct = await new Promise<string>((resolve) => {
       const socket = net.connect({ host: VM_IP, port: LOOPBACK_PORT, timeout: 3_000 });
@@ -464,7 +520,17 @@ describe.each([
     expect(direct).toBe('ECONNREFUSED');
 
     const localPort = await freePort();
-    const tunnel = spawn('/usr/bin/ssh', sshArgs('alice', key('alice2'), ['-N', '-o', 'ExitOnForwardFailure=yes', '-L', `127.0.0.1:${localPort}:127.0.0.1:${LOOPBACK_PORT}`]), { stdio: 'ignore' });
+    const tunnel = spawn(
+      '/usr/bin/ssh',
+      sshArgs('alice', key('alice2'), [
+        '-N',
+        '-o',
+        'ExitOnForwardFailure=yes',
+        '-L',
+        `127.0.0.1:${localPort}:127.0.0.1:${LOOPBACK_PORT}`,
+      ]),
+      { stdio: 'ignore' },
+    );
     try {
       const answer = await waitForAsync(async () => readBanner(localPort), 10_000);
       expect(answer).toBe('hello from inside the VM\n');
@@ -483,8 +549,13 @@ describe.each([
     command('restart-sshd');
     const restarted = await waitFor('sshd to restart', () => events.find((e) => e.event === 'sshd-restarted'), 20_000);
     expect(restarted.wasDown).toBe(true);
-    expect(restarted.hostKeys?.map((k) => [k.algorithm, k.base64])).toEqual(before?.map((k) => [k.algorithm, k.base64]));
-    await Promise.race([sessionEnded, sleep(5_000).then(() => Promise.reject(new Error('the open session outlived sshd')))]);
+    expect(restarted.hostKeys?.map((k) => [k.algorithm, k.base64])).toEqual(
+      before?.map((k) => [k.algorithm, k.base64]),
+    );
+    await Promise.race([
+      sessionEnded,
+      sleep(5_000).then(() => Promise.reject(new Error('the open session outlived sshd'))),
+    ]);
     // StrictHostKeyChecking=yes against the keys pinned from guest attributes before the restart.
     const again = await ssh('alice', key('alice2'), 'id -un');
     expect(again.stdout.trim()).toBe('alice');

@@ -16,17 +16,30 @@ export type DashboardProcess = {
   stop(): Promise<DashboardExit>;
 };
 
-export function startDashboard(opts: { port: number; dataDir: string; logFile: string; env: Record<string, string> }): DashboardProcess {
+export function startDashboard(opts: {
+  port: number;
+  dataDir: string;
+  logFile: string;
+  env: Record<string, string>;
+}): DashboardProcess {
   const log = openSync(opts.logFile, 'a');
   // vitest sets NODE_ENV=test; `next start` is a production server.
-  const env = { ...process.env, ...opts.env, QUORUM_DATA_DIR: opts.dataDir, NEXT_TELEMETRY_DISABLED: '1', NODE_ENV: 'production' as const };
+  const env = {
+    ...process.env,
+    ...opts.env,
+    QUORUM_DATA_DIR: opts.dataDir,
+    NEXT_TELEMETRY_DISABLED: '1',
+    NODE_ENV: 'production' as const,
+  };
   // As `npm start` runs it (its V8 heap limits included); the script execs node, so child.pid is the server's.
   const child = spawn('sh', [path.resolve('scripts/start-dashboard.sh'), '-H', '127.0.0.1', '-p', String(opts.port)], {
     env,
     stdio: ['ignore', log, log],
   });
   if (child.pid === undefined) throw new Error('next start did not spawn');
-  const exited = new Promise<DashboardExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<DashboardExit>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   // Instrumentation (which resumes operations) runs when the server starts; asking for /api/health also
   // makes sure of it, and tells when the server is up.
   const ping = setInterval(() => {
@@ -60,7 +73,8 @@ export async function dashboardReady(d: DashboardProcess, port: number, timeoutM
       () => false,
     );
     if (ok) return;
-    if (Date.now() > deadline) throw new Error(`the dashboard on port ${port} did not answer /api/health within ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`the dashboard on port ${port} did not answer /api/health within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`the dashboard on port ${port} exited before it answered /api/health`);
@@ -107,7 +121,11 @@ export async function signInAsBootstrapAdmin(baseUrl: string, dataDir: string): 
   const res = await fetch(`${baseUrl}/api/auth/change-password`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', origin: baseUrl, cookie },
-    body: JSON.stringify({ currentPassword: password, newPassword: `${randomBytes(18).toString('base64url')}-Qm7`, revokeOtherSessions: false }),
+    body: JSON.stringify({
+      currentPassword: password,
+      newPassword: `${randomBytes(18).toString('base64url')}-Qm7`,
+      revokeOtherSessions: false,
+    }),
   });
   if (!res.ok) throw new Error(`change-password of ${email}: HTTP ${res.status} ${await res.text()}`);
   return cookie;

@@ -26,7 +26,11 @@ export function etcdClientPemsIfAny(metadata: Record<string, string>): EtcdClien
   };
   // `base64 --decode | gunzip` for the certificates, `base64 --decode` for the key, as configure-helper does.
   const cert = (key: string) => gunzipSync(value(key)).toString('utf8');
-  return { ca: cert('ETCD_APISERVER_CA_CERT'), cert: cert('ETCD_APISERVER_CLIENT_CERT'), key: value('ETCD_APISERVER_CLIENT_KEY').toString('utf8') };
+  return {
+    ca: cert('ETCD_APISERVER_CA_CERT'),
+    cert: cert('ETCD_APISERVER_CLIENT_CERT'),
+    key: value('ETCD_APISERVER_CLIENT_KEY').toString('utf8'),
+  };
 }
 
 /** As etcdClientPemsIfAny, for a master that must have them (mutual TLS on etcd main). */

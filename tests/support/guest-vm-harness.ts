@@ -26,7 +26,12 @@ async function main(): Promise<void> {
   const service = net.createServer((socket) => socket.end('hello from inside the VM\n'));
   await new Promise<void>((resolve) => service.listen(config.loopbackPort, '127.0.0.1', resolve));
 
-  const access = await startVmSshAccess({ diskDir: config.diskDir, homeRoot: config.homeRoot, metadataUrl: config.metadataUrl, log });
+  const access = await startVmSshAccess({
+    diskDir: config.diskDir,
+    homeRoot: config.homeRoot,
+    metadataUrl: config.metadataUrl,
+    log,
+  });
   emit({ event: 'ready', hostKeys: access.hostKeys });
 
   let stopping = false;
@@ -47,7 +52,11 @@ async function main(): Promise<void> {
         await access.stopSshd();
         const down = !access.sshdRunning();
         await access.startSshd();
-        emit({ event: 'sshd-restarted', wasDown: down, hostKeys: await readHostPublicKeys(path.join(config.diskDir, 'ssh')) });
+        emit({
+          event: 'sshd-restarted',
+          wasDown: down,
+          hostKeys: await readHostPublicKeys(path.join(config.diskDir, 'ssh')),
+        });
       } else if (line === 'stop') {
         await stop();
       }

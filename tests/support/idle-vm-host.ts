@@ -27,14 +27,27 @@ export class IdleVmHost implements VmHost {
  * The Compute emulator on an IdleVmHost in a data dir of its own, with Google's clients and the GceCompute
  * adapter pointed at it: the setup of the adapter's emulator-backed unit tests. `close` undoes all of it.
  */
-export async function idleComputeEmulator(net: number, opts: { opDelayMs?: number; prefix?: string } = {}): Promise<{
+export async function idleComputeEmulator(
+  net: number,
+  opts: { opDelayMs?: number; prefix?: string } = {},
+): Promise<{
   emulator: Emulator;
   clients: GceClients;
   compute: GceCompute;
   close: () => Promise<void>;
 }> {
   const dataDir = mkdtempSync(path.join(tmpdir(), opts.prefix ?? 'quorum-idle-emulator-'));
-  const emulator = await startEmulator({ dataDir, port: 0, net, opDelayMs: opts.opDelayMs ?? 20, bootDelayMs: 0, lbDelayMs: 0, waitTimeoutMs: 5_000, vmHost: new IdleVmHost(), log: () => {} });
+  const emulator = await startEmulator({
+    dataDir,
+    port: 0,
+    net,
+    opDelayMs: opts.opDelayMs ?? 20,
+    bootDelayMs: 0,
+    lbDelayMs: 0,
+    waitTimeoutMs: 5_000,
+    vmHost: new IdleVmHost(),
+    log: () => {},
+  });
   const clients = createGceClients({ kind: 'sandbox', port: emulator.port });
   return {
     emulator,

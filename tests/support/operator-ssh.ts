@@ -19,8 +19,17 @@ type IOperation = protos.google.cloud.compute.v1.IOperation;
 const run = promisify(execFile);
 
 /** The real Compute client against the sandbox's emulator, as an operator's script would make it. */
-export function sandboxComputeClients(sandboxPort: number): { instances: InstancesClient; zoneOperations: ZoneOperationsClient } {
-  const opts = () => ({ apiEndpoint: '127.0.0.1', port: sandboxPort, protocol: 'http', fallback: true as const, authClient: new googleAuthLibrary.PassThroughClient() });
+export function sandboxComputeClients(sandboxPort: number): {
+  instances: InstancesClient;
+  zoneOperations: ZoneOperationsClient;
+} {
+  const opts = () => ({
+    apiEndpoint: '127.0.0.1',
+    port: sandboxPort,
+    protocol: 'http',
+    fallback: true as const,
+    authClient: new googleAuthLibrary.PassThroughClient(),
+  });
   return { instances: new InstancesClient(opts()), zoneOperations: new ZoneOperationsClient(opts()) };
 }
 
@@ -35,9 +44,17 @@ export async function editSshKeys(
   edit: (lines: string[]) => string[],
 ): Promise<void> {
   for (let attempt = 0; ; attempt++) {
-    const [i]: [IInstance, ...unknown[]] = await clients.instances.get({ project: m.project, zone: m.zone, instance: m.name });
+    const [i]: [IInstance, ...unknown[]] = await clients.instances.get({
+      project: m.project,
+      zone: m.zone,
+      instance: m.name,
+    });
     const items = (i.metadata?.items ?? []).map((it) => ({ key: String(it.key), value: String(it.value ?? '') }));
-    const current = items.find((it) => it.key === 'ssh-keys')?.value.split('\n').filter((l) => l.trim() !== '') ?? [];
+    const current =
+      items
+        .find((it) => it.key === 'ssh-keys')
+        ?.value.split('\n')
+        .filter((l) => l.trim() !== '') ?? [];
     const next = edit(current);
     const others = items.filter((it) => it.key !== 'ssh-keys');
     try {
@@ -45,10 +62,14 @@ export async function editSshKeys(
         project: m.project,
         zone: m.zone,
         instance: m.name,
-        metadataResource: { fingerprint: i.metadata?.fingerprint, items: next.length > 0 ? [...others, { key: 'ssh-keys', value: next.join('\n') }] : others },
+        metadataResource: {
+          fingerprint: i.metadata?.fingerprint,
+          items: next.length > 0 ? [...others, { key: 'ssh-keys', value: next.join('\n') }] : others,
+        },
       });
       let done = op.latestResponse as IOperation;
-      while (done.status !== 'DONE') [done] = await clients.zoneOperations.wait({ project: m.project, zone: m.zone, operation: String(done.name) });
+      while (done.status !== 'DONE')
+        [done] = await clients.zoneOperations.wait({ project: m.project, zone: m.zone, operation: String(done.name) });
       if (done.error) throw new Error(`setMetadata ${m.name}: ${JSON.stringify(done.error)}`);
       return;
     } catch (err) {
@@ -96,10 +117,26 @@ const memberListSchema = z.object({
 export type EtcdctlMember = z.infer<typeof memberListSchema>['members'][number];
 
 /** `etcdctl member list -w json` against `url` (a local forward); TLS files for mutual TLS, null for plain http. */
-export async function etcdctlMemberList(url: string, tls: { cacert: string; cert: string; key: string } | null, dialTimeout = '5s'): Promise<EtcdctlMember[]> {
+export async function etcdctlMemberList(
+  url: string,
+  tls: { cacert: string; cert: string; key: string } | null,
+  dialTimeout = '5s',
+): Promise<EtcdctlMember[]> {
   const { stdout } = await run(
     'etcdctl',
-    ['--endpoints', url, ...(tls ? ['--cacert', tls.cacert, '--cert', tls.cert, '--key', tls.key] : []), '--dial-timeout', dialTimeout, '--command-timeout', dialTimeout === '5s' ? '10s' : '2s', 'member', 'list', '-w', 'json'],
+    [
+      '--endpoints',
+      url,
+      ...(tls ? ['--cacert', tls.cacert, '--cert', tls.cert, '--key', tls.key] : []),
+      '--dial-timeout',
+      dialTimeout,
+      '--command-timeout',
+      dialTimeout === '5s' ? '10s' : '2s',
+      'member',
+      'list',
+      '-w',
+      'json',
+    ],
     { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 30_000 },
   );
   // uint64 ids are bare JSON numbers; only names and URLs are read here, so quote long integers first.
@@ -132,39 +169,64 @@ export class OperatorSsh {
       this.line = `${this.user}:${type} ${key} google-ssh ${JSON.stringify({ userName: this.user, expireOn })}`;
     }
     const line = this.line;
-    for (const m of masters) await editSshKeys(this.clients, m, (lines) => [...lines.filter((l) => !l.startsWith(`${this.user}:`)), line]);
+    for (const m of masters)
+      await editSshKeys(this.clients, m, (lines) => [...lines.filter((l) => !l.startsWith(`${this.user}:`)), line]);
   }
 
   /** Removes this operator's lines from each master's metadata (best effort). */
   async unpublish(masters: ReadonlyArray<{ project: string; zone: string; name: string }>): Promise<void> {
-    for (const m of masters) await editSshKeys(this.clients, m, (lines) => lines.filter((l) => !l.startsWith(`${this.user}:`))).catch(() => undefined);
+    for (const m of masters)
+      await editSshKeys(this.clients, m, (lines) => lines.filter((l) => !l.startsWith(`${this.user}:`))).catch(
+        () => undefined,
+      );
   }
 
   sshOptions(): string[] {
     return [
-      '-i', this.keyFile,
-      '-o', 'IdentitiesOnly=yes',
-      '-o', 'BatchMode=yes',
-      '-o', 'ConnectTimeout=10',
-      '-o', 'StrictHostKeyChecking=accept-new',
-      '-o', `UserKnownHostsFile=${this.knownHosts}`,
-      '-o', 'LogLevel=ERROR',
+      '-i',
+      this.keyFile,
+      '-o',
+      'IdentitiesOnly=yes',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'ConnectTimeout=10',
+      '-o',
+      'StrictHostKeyChecking=accept-new',
+      '-o',
+      `UserKnownHostsFile=${this.knownHosts}`,
+      '-o',
+      'LogLevel=ERROR',
     ];
   }
 
   /** `ssh <user>@<host> <command>`; stdout. */
   async exec(host: string, command: string, timeoutMs = 20_000): Promise<string> {
-    const { stdout } = await run('ssh', [...this.sshOptions(), `${this.user}@${host}`, command], { timeout: timeoutMs });
+    const { stdout } = await run('ssh', [...this.sshOptions(), `${this.user}@${host}`, command], {
+      timeout: timeoutMs,
+    });
     return stdout;
   }
 
   /** `ssh -N -L` to `host`, a local port to each remote 127.0.0.1 port; resolves once they listen. */
-  async forward(host: string, remotePorts: readonly number[], opts: { timeoutMs?: number; hostKeyAlias?: string } = {}): Promise<{ local: number[]; close: () => void }> {
+  async forward(
+    host: string,
+    remotePorts: readonly number[],
+    opts: { timeoutMs?: number; hostKeyAlias?: string } = {},
+  ): Promise<{ local: number[]; close: () => void }> {
     const timeoutMs = opts.timeoutMs ?? 20_000;
     const local = await Promise.all(remotePorts.map(() => freePort()));
     // An alias (the instance name) keys known_hosts by machine, not by an internal IP a new VM may reuse.
     const alias = opts.hostKeyAlias ? ['-o', `HostKeyAlias=${opts.hostKeyAlias}`] : [];
-    const args = [...this.sshOptions(), ...alias, '-o', 'ExitOnForwardFailure=yes', '-N', ...remotePorts.flatMap((p, i) => ['-L', `127.0.0.1:${local[i]}:127.0.0.1:${p}`]), `${this.user}@${host}`];
+    const args = [
+      ...this.sshOptions(),
+      ...alias,
+      '-o',
+      'ExitOnForwardFailure=yes',
+      '-N',
+      ...remotePorts.flatMap((p, i) => ['-L', `127.0.0.1:${local[i]}:127.0.0.1:${p}`]),
+      `${this.user}@${host}`,
+    ];
     const child = spawn('ssh', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.children.add(child);
     let stderr = '';

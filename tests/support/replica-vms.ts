@@ -8,10 +8,16 @@ import { replicaNameRegex } from '@/lib/server/services/observe-cluster';
 
 /** The cluster's replica VMs, by name. */
 export async function replicaVms(c: Container, ref: ClusterRef): Promise<InstanceInfo[]> {
-  return (await c.compute.listInstances(ref.project, replicaNameRegex(ref.masterName))).sort((a, b) => a.name.localeCompare(b.name));
+  return (await c.compute.listInstances(ref.project, replicaNameRegex(ref.masterName))).sort((a, b) =>
+    a.name.localeCompare(b.name),
+  );
 }
 
 /** The client endpoints of the cluster's etcd `cluster` on its replicas, read from Compute now. */
-export async function replicaEtcdEndpoints(c: Container, ref: ClusterRef, cluster: EtcdClusterName): Promise<EtcdEndpoint[]> {
+export async function replicaEtcdEndpoints(
+  c: Container,
+  ref: ClusterRef,
+  cluster: EtcdClusterName,
+): Promise<EtcdEndpoint[]> {
   return (await replicaVms(c, ref)).map((r) => c.endpoints.etcd({ ...r, project: ref.project }, cluster));
 }

@@ -15,5 +15,10 @@ export async function postSandboxChaos(port: number, path: string, body?: unknow
 }
 
 /** The path of an instance action: `projects/<p>/zones/<z>/instances/<name>/<action>`. */
-export const instanceChaosPath = (project: string, zone: string, name: string, action: 'stop' | 'kill-etcd' | 'freeze' | 'unfreeze' | 'restore') =>
+export const instanceChaosPath = (
+  project: string,
+  zone: string,
+  name: string,
+  action: 'stop' | 'kill-etcd' | 'freeze' | 'unfreeze' | 'restore',
+) =>
   `projects/${encodeURIComponent(project)}/zones/${encodeURIComponent(zone)}/instances/${encodeURIComponent(name)}/${action}`;

@@ -5,15 +5,32 @@ import path from 'node:path';
 
 export type SandboxProcess = { port: number; dataDir: string; stop: () => Promise<void> };
 
-export async function startSandbox(opts: { port: number; net: number; dataDir: string; fresh?: boolean; env?: Record<string, string>; seededTimeoutMs?: number }): Promise<SandboxProcess> {
+export async function startSandbox(opts: {
+  port: number;
+  net: number;
+  dataDir: string;
+  fresh?: boolean;
+  env?: Record<string, string>;
+  seededTimeoutMs?: number;
+}): Promise<SandboxProcess> {
   const dataDir = path.resolve(opts.dataDir);
   if (opts.fresh ?? true) rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
   const log = openSync(path.join(dataDir, 'sandbox.log'), 'a');
-  const child: ChildProcess = spawn(process.execPath, [path.resolve('node_modules/tsx/dist/cli.mjs'), 'sandbox/main.ts'], {
-    env: { ...process.env, ...opts.env, SANDBOX_PORT: String(opts.port), SANDBOX_NET: String(opts.net), QUORUM_DATA_DIR: dataDir },
-    stdio: ['ignore', log, log],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [path.resolve('node_modules/tsx/dist/cli.mjs'), 'sandbox/main.ts'],
+    {
+      env: {
+        ...process.env,
+        ...opts.env,
+        SANDBOX_PORT: String(opts.port),
+        SANDBOX_NET: String(opts.net),
+        QUORUM_DATA_DIR: dataDir,
+      },
+      stdio: ['ignore', log, log],
+    },
+  );
   let exited = false;
   child.on('exit', () => {
     exited = true;
@@ -39,5 +56,7 @@ export async function startSandbox(opts: { port: number; net: number; dataDir: s
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   await stop();
-  throw new Error(`The sandbox was not seeded within ${opts.seededTimeoutMs ?? 180_000} ms; see ${path.join(dataDir, 'sandbox.log')}`);
+  throw new Error(
+    `The sandbox was not seeded within ${opts.seededTimeoutMs ?? 180_000} ms; see ${path.join(dataDir, 'sandbox.log')}`,
+  );
 }

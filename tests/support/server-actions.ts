@@ -7,17 +7,31 @@ import path from 'node:path';
 import { z } from 'zod';
 
 const manifestSchema = z.object({
-  node: z.record(z.string(), z.object({ workers: z.record(z.string(), z.unknown()), filename: z.string().optional(), exportedName: z.string().optional() })),
+  node: z.record(
+    z.string(),
+    z.object({
+      workers: z.record(z.string(), z.unknown()),
+      filename: z.string().optional(),
+      exportedName: z.string().optional(),
+    }),
+  ),
 });
 
 export type BuiltAction = { id: string; name: string; file: string; page: string };
 
 /** Every server action of the build (.next/server/server-reference-manifest.json), with a page that uses it ('[id]' still in it). */
 export function builtActions(): BuiltAction[] {
-  const manifest = manifestSchema.parse(JSON.parse(readFileSync(path.join('.next', 'server', 'server-reference-manifest.json'), 'utf8')));
+  const manifest = manifestSchema.parse(
+    JSON.parse(readFileSync(path.join('.next', 'server', 'server-reference-manifest.json'), 'utf8')),
+  );
   return Object.entries(manifest.node).map(([id, entry]) => {
     const worker = Object.keys(entry.workers)[0] ?? 'app/page';
-    return { id, name: entry.exportedName ?? id, file: entry.filename ?? '?', page: worker.replace(/^app/, '').replace(/\/page$/, '') || '/' };
+    return {
+      id,
+      name: entry.exportedName ?? id,
+      file: entry.filename ?? '?',
+      page: worker.replace(/^app/, '').replace(/\/page$/, '') || '/',
+    };
   });
 }
 
@@ -30,10 +44,18 @@ export function builtAction(exportedName: string): BuiltAction {
 
 /** A page path that uses `action`, its dynamic segments filled with prod's cluster id and a made-up operation id. */
 export function actionPage(action: BuiltAction): string {
-  return action.page.replace(/\[id\]/g, encodeURIComponent('sandbox-project~europe-west1~prod-master')).replace(/\[opId\]/g, '00000000-0000-4000-8000-000000000000');
+  return action.page
+    .replace(/\[id\]/g, encodeURIComponent('sandbox-project~europe-west1~prod-master'))
+    .replace(/\[opId\]/g, '00000000-0000-4000-8000-000000000000');
 }
 
-export type ActionResult = { ok?: boolean; code?: string; message?: string; data?: unknown; retryAfterSeconds?: number };
+export type ActionResult = {
+  ok?: boolean;
+  code?: string;
+  message?: string;
+  data?: unknown;
+  retryAfterSeconds?: number;
+};
 
 /** The action's return value out of an RSC answer: the stream has one row per chunk (`1:{...}`), the result is the row holding "ok". */
 export function actionResult(body: string): ActionResult | null {
@@ -53,11 +75,21 @@ export function actionResult(body: string): ActionResult | null {
 
 /** The headers of an action call, as Next's client sends them. */
 export function actionHeaders(action: BuiltAction, origin: string): Record<string, string> {
-  return { 'Next-Action': action.id, 'Content-Type': 'text/plain;charset=UTF-8', Accept: 'text/x-component', Origin: origin };
+  return {
+    'Next-Action': action.id,
+    'Content-Type': 'text/plain;charset=UTF-8',
+    Accept: 'text/x-component',
+    Origin: origin,
+  };
 }
 
 /** POSTs one call of `exportedName` with `arg` as `cookie`'s session; the action's Result, parsed out of the RSC answer. */
-export async function callServerAction(baseUrl: string, cookie: string, exportedName: string, arg: unknown): Promise<{ status: number; result: ActionResult | null; body: string }> {
+export async function callServerAction(
+  baseUrl: string,
+  cookie: string,
+  exportedName: string,
+  arg: unknown,
+): Promise<{ status: number; result: ActionResult | null; body: string }> {
   const action = builtAction(exportedName);
   const res = await fetch(`${baseUrl}${actionPage(action)}`, {
     method: 'POST',

@@ -13,7 +13,9 @@ export function siblingFields(i: InstanceInfo, boot: DiskInfo | null) {
     network: i.config?.network,
     subnetwork: i.config?.subnetwork,
     // Alias ranges are copied by size and range name: each instance gets its own addresses.
-    aliasIpRanges: i.config?.aliasIpRanges.map((a) => `${a.subnetworkRangeName ?? 'primary'}:/${a.ipCidrRange.split('/')[1] ?? '32'}`),
+    aliasIpRanges: i.config?.aliasIpRanges.map(
+      (a) => `${a.subnetworkRangeName ?? 'primary'}:/${a.ipCidrRange.split('/')[1] ?? '32'}`,
+    ),
     scheduling: i.config?.scheduling,
     minCpuPlatform: i.config?.minCpuPlatform,
     labels: i.config?.labels,

@@ -23,7 +23,10 @@ export const TWIN_ETCD_PORTS: Record<TwinEtcdCluster, number> = { main: 2379, ev
 export type EtcdctlTlsFiles = { cacert: string; cert: string; key: string } | null;
 
 /** Runs `fn` with the client PEMs written as etcdctl's files (0600, in a fresh directory removed afterwards). */
-export async function withEtcdctlTlsFiles<T>(pems: { ca: string; cert: string; key: string }, fn: (tls: NonNullable<EtcdctlTlsFiles>) => Promise<T>): Promise<T> {
+export async function withEtcdctlTlsFiles<T>(
+  pems: { ca: string; cert: string; key: string },
+  fn: (tls: NonNullable<EtcdctlTlsFiles>) => Promise<T>,
+): Promise<T> {
   const dir = mkdtempSync(path.join(tmpdir(), 'quorum-etcdctl-'));
   try {
     const file = (name: string, body: string) => {
@@ -31,7 +34,11 @@ export async function withEtcdctlTlsFiles<T>(pems: { ca: string; cert: string; k
       writeFileSync(p, body, { mode: 0o600 });
       return p;
     };
-    return await fn({ cacert: file('ca.pem', pems.ca), cert: file('cert.pem', pems.cert), key: file('key.pem', pems.key) });
+    return await fn({
+      cacert: file('ca.pem', pems.ca),
+      cert: file('cert.pem', pems.cert),
+      key: file('key.pem', pems.key),
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -56,7 +63,12 @@ export function twinEtcdUrl(cluster: TwinEtcdCluster, tls: EtcdctlTlsFiles): str
  * 127.0.0.1, which kube-up's etcd server certificate names. Rejects when etcdctl fails (etcd down, frozen,
  * or the VM's namespace gone).
  */
-export async function etcdctlInVm(target: TwinEtcdTarget, tls: EtcdctlTlsFiles, args: readonly string[], timeoutMs = 20_000): Promise<string> {
+export async function etcdctlInVm(
+  target: TwinEtcdTarget,
+  tls: EtcdctlTlsFiles,
+  args: readonly string[],
+  timeoutMs = 20_000,
+): Promise<string> {
   const withTls = target.cluster === 'main' ? tls : null;
   const { stdout } = await run(
     'ip',

@@ -24,11 +24,17 @@ const RELAY = [
 ].join(' ');
 
 /** 127.0.0.1:<port> on the host -> 127.0.0.1:`remotePort` inside the VM `instance` of sandbox `net`. */
-export async function twinLoopbackForward(sandboxNet: number, instance: string, remotePort: number): Promise<TwinForward> {
+export async function twinLoopbackForward(
+  sandboxNet: number,
+  instance: string,
+  remotePort: number,
+): Promise<TwinForward> {
   const ns = twinVmNamespace(sandboxNet, instance);
   const open = new Set<() => void>();
   const server = net.createServer((inbound) => {
-    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', RELAY, String(remotePort)], { stdio: ['pipe', 'pipe', 'ignore'] });
+    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', RELAY, String(remotePort)], {
+      stdio: ['pipe', 'pipe', 'ignore'],
+    });
     const end = () => {
       inbound.destroy();
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -70,7 +76,10 @@ export class TwinEtcdForwards {
   private readonly forwards = new Map<string, Promise<TwinForward>>();
   constructor(private readonly sandboxNet: number) {}
 
-  async endpoint(instance: string, cluster: keyof typeof ETCD_PORTS = 'main'): Promise<{ address: string; serverName: string }> {
+  async endpoint(
+    instance: string,
+    cluster: keyof typeof ETCD_PORTS = 'main',
+  ): Promise<{ address: string; serverName: string }> {
     const key = `${instance}/${cluster}`;
     let forward = this.forwards.get(key);
     if (!forward) {

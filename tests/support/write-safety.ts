@@ -101,7 +101,11 @@ class AttemptTimeout extends Error {
 function clientFor(endpoint: string, tls: EtcdClientPems, serverName: string | undefined): Etcd3 {
   return new Etcd3({
     hosts: endpoint,
-    credentials: { rootCertificate: Buffer.from(tls.ca), certChain: Buffer.from(tls.cert), privateKey: Buffer.from(tls.key) },
+    credentials: {
+      rootCertificate: Buffer.from(tls.ca),
+      certChain: Buffer.from(tls.cert),
+      privateKey: Buffer.from(tls.key),
+    },
     faultHandling: { host: () => noop, global: noop },
     grpcOptions: {
       'grpc.initial_reconnect_backoff_ms': 100,
@@ -132,10 +136,16 @@ async function withDeadline<T>(ms: number, call: (deadline: Date) => Promise<T>)
 export function failureKind(e: unknown): string {
   const message = e instanceof Error ? e.message : String(e);
   const name = e instanceof Error ? e.constructor.name : '';
-  if (e instanceof AttemptTimeout || name === 'GRPCDeadlineExceededError' || /DEADLINE_EXCEEDED/.test(message)) return 'timeout';
+  if (e instanceof AttemptTimeout || name === 'GRPCDeadlineExceededError' || /DEADLINE_EXCEEDED/.test(message))
+    return 'timeout';
   const server = /etcdserver: [^.\n]*/.exec(message)?.[0];
   if (server !== undefined) return server;
-  if (/ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ECONNRESET|socket hang up|No connection established|UNAVAILABLE|Connection dropped/i.test(message)) return 'connection';
+  if (
+    /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ECONNRESET|socket hang up|No connection established|UNAVAILABLE|Connection dropped/i.test(
+      message,
+    )
+  )
+    return 'connection';
   const compact = message.replace(/^\d+ [A-Z_]+: /, '').trim();
   return `other: ${compact.length > 80 ? `${compact.slice(0, 77)}...` : compact}`;
 }
@@ -220,7 +230,8 @@ export function startWriter(opts: WriterOptions): Writer {
   let failingSinceAck = false;
 
   const noteGap = (now: number, seq: number | null) => {
-    if (now - lastAck > longestStall.ms) longestStall = { ms: now - lastAck, fromMs: lastAck - start, toMs: now - start, seq };
+    if (now - lastAck > longestStall.ms)
+      longestStall = { ms: now - lastAck, fromMs: lastAck - start, toMs: now - start, seq };
   };
 
   const loop = async () => {
@@ -300,7 +311,13 @@ export function startWriter(opts: WriterOptions): Writer {
     halt,
     async stop() {
       const stats = await halt();
-      const verification = await verifyAcknowledged({ endpoints: opts.endpoints, tls: opts.tls, prefix: stats.prefix, runId: stats.runId, acknowledgedSeqs: stats.acknowledgedSeqs });
+      const verification = await verifyAcknowledged({
+        endpoints: opts.endpoints,
+        tls: opts.tls,
+        prefix: stats.prefix,
+        runId: stats.runId,
+        acknowledgedSeqs: stats.acknowledgedSeqs,
+      });
       return { ...stats, ...verification, acknowledged: stats.acknowledgedSeqs.length };
     },
     get acknowledged() {
@@ -317,7 +334,12 @@ export function startWriter(opts: WriterOptions): Writer {
  * `inProgress` the gap already open at `fromMs` counts too: for a fault's phase, whose stall starts at the
  * last write acknowledged before the fault was set off.
  */
-export function longestStallWithin(stats: Pick<WriteStats, 'ackAtMs' | 'durationMs'>, fromMs: number, toMs: number, opts: { inProgress?: boolean } = {}): number {
+export function longestStallWithin(
+  stats: Pick<WriteStats, 'ackAtMs' | 'durationMs'>,
+  fromMs: number,
+  toMs: number,
+  opts: { inProgress?: boolean } = {},
+): number {
   let longest = 0;
   for (const [i, at] of stats.ackAtMs.entries()) {
     const next = stats.ackAtMs[i + 1] ?? stats.durationMs;
@@ -354,7 +376,15 @@ export async function verifyAcknowledged(opts: VerifyOptions): Promise<Verificat
   const clients = new Clients(opts.tls);
   const callMs = 5_000;
   const range = (endpoint: string, serializable: boolean) =>
-    withDeadline(callMs, (deadline) => clients.get(endpoint).getAll().prefix(`${opts.prefix}/`).serializable(serializable).options({ deadline }).strings());
+    withDeadline(callMs, (deadline) =>
+      clients
+        .get(endpoint)
+        .getAll()
+        .prefix(`${opts.prefix}/`)
+        .serializable(serializable)
+        .options({ deadline })
+        .strings(),
+    );
   try {
     const readUntil = performance.now() + (opts.readTimeoutMs ?? 30_000);
     let verdict: { lost: number[]; readThrough: string } | null = null;
@@ -364,14 +394,18 @@ export async function verifyAcknowledged(opts: VerifyOptions): Promise<Verificat
       endpoints = clients.learn(await opts.endpoints());
       for (const endpoint of endpoints) {
         try {
-          verdict = { lost: missingFrom(await range(endpoint, false), opts.prefix, opts.runId, opts.acknowledgedSeqs), readThrough: endpoint };
+          verdict = {
+            lost: missingFrom(await range(endpoint, false), opts.prefix, opts.runId, opts.acknowledgedSeqs),
+            readThrough: endpoint,
+          };
           break;
         } catch (e) {
           errors.push(`${endpoint}: ${failureKind(e)}`);
           clients.drop(endpoint);
         }
       }
-      if (verdict === null && performance.now() > readUntil) throw new Error(`no member answered a linearizable read of ${opts.prefix}/: ${errors.slice(-6).join('; ')}`);
+      if (verdict === null && performance.now() > readUntil)
+        throw new Error(`no member answered a linearizable read of ${opts.prefix}/: ${errors.slice(-6).join('; ')}`);
       if (verdict === null) await sleep(500);
     }
 
@@ -381,7 +415,10 @@ export async function verifyAcknowledged(opts: VerifyOptions): Promise<Verificat
         for (;;) {
           let check: MemberCheck;
           try {
-            check = { endpoint, missing: missingFrom(await range(endpoint, true), opts.prefix, opts.runId, opts.acknowledgedSeqs) };
+            check = {
+              endpoint,
+              missing: missingFrom(await range(endpoint, true), opts.prefix, opts.runId, opts.acknowledgedSeqs),
+            };
           } catch (e) {
             clients.drop(endpoint);
             check = { endpoint, missing: null, error: failureKind(e) };
@@ -401,7 +438,8 @@ const ms = (x: number) => (Number.isFinite(x) ? `${x.toFixed(0)} ms` : '-');
 
 /** Lines for a console: the counts, the longest stall and where it fell, latency, failures by kind, each member's copy. */
 export function formatWriteSafetyReport(r: WriteSafetyReport): string[] {
-  const seqs = (xs: readonly number[]) => (xs.length <= 10 ? xs.join(', ') : `${xs.slice(0, 10).join(', ')}, ... (${xs.length})`);
+  const seqs = (xs: readonly number[]) =>
+    xs.length <= 10 ? xs.join(', ') : `${xs.slice(0, 10).join(', ')}, ... (${xs.length})`;
   const stall = r.longestStall;
   const kinds = Object.entries(r.failures).sort((a, b) => b[1] - a[1]);
   return [
@@ -409,6 +447,9 @@ export function formatWriteSafetyReport(r: WriteSafetyReport): string[] {
     `longest stall ${ms(stall.ms)} (from ${ms(stall.fromMs)} to ${ms(stall.toMs)} into the run${stall.seq === null ? ', still failing at the stop' : `, ended by seq ${stall.seq}`})`,
     `latency per write: p50 ${ms(r.latencyMs.p50)}, p99 ${ms(r.latencyMs.p99)}, max ${ms(r.latencyMs.max)}`,
     `failed attempts ${r.attemptsFailed}${kinds.length ? `: ${kinds.map(([k, n]) => `${k} ${n}`).join(', ')}` : ''}; endpoint lists read ${r.endpointRefreshes}`,
-    ...r.members.map((m) => `member ${m.endpoint}: ${m.missing === null ? `unreadable (${m.error ?? '?'})` : m.missing.length === 0 ? 'holds every acknowledged key' : `lacks ${m.missing.length} (seq ${seqs(m.missing)})`}`),
+    ...r.members.map(
+      (m) =>
+        `member ${m.endpoint}: ${m.missing === null ? `unreadable (${m.error ?? '?'})` : m.missing.length === 0 ? 'holds every acknowledged key' : `lacks ${m.missing.length} (seq ${seqs(m.missing)})`}`,
+    ),
   ];
 }

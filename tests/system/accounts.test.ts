@@ -30,16 +30,34 @@ function dashboardOptions(): Parameters<typeof startDashboard>[0] {
     port: APP_PORT,
     dataDir,
     logFile: path.join(dataDir, 'dashboard.log'),
-    env: { QUORUM_PROVIDER: 'sandbox', SANDBOX_PORT: String(sandboxPort()), QUORUM_SIGN_IN_PER_MINUTE: String(PER_MINUTE) },
+    env: {
+      QUORUM_PROVIDER: 'sandbox',
+      SANDBOX_PORT: String(sandboxPort()),
+      QUORUM_SIGN_IN_PER_MINUTE: String(PER_MINUTE),
+    },
   };
 }
 
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'quorum-accounts-'));
   dashboard = startDashboard(dashboardOptions());
-  const up = await pollUntil(() => fetch(`${BASE}/api/health`).then((r) => r.ok, () => false), (ok) => ok, 120_000, 500);
+  const up = await pollUntil(
+    () =>
+      fetch(`${BASE}/api/health`).then(
+        (r) => r.ok,
+        () => false,
+      ),
+    (ok) => ok,
+    120_000,
+    500,
+  );
   if (!up) throw new Error(`the dashboard did not come up; see ${dataDir}/dashboard.log`);
-  await pollUntil(async () => readFileSync(path.join(dataDir, 'dashboard.log'), 'utf8'), (log) => log.includes('first start'), 30_000, 200);
+  await pollUntil(
+    async () => readFileSync(path.join(dataDir, 'dashboard.log'), 'utf8'),
+    (log) => log.includes('first start'),
+    30_000,
+    200,
+  );
   store = await openSqliteStore(dataDir);
 });
 
@@ -52,9 +70,12 @@ afterAll(async () => {
 const json = { 'content-type': 'application/json', origin: BASE };
 
 function signIn(email: string, password: string, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(`${BASE}/api/auth/sign-in/email`, { method: 'POST', headers: { ...json, ...headers }, body: JSON.stringify({ email, password }) });
+  return fetch(`${BASE}/api/auth/sign-in/email`, {
+    method: 'POST',
+    headers: { ...json, ...headers },
+    body: JSON.stringify({ email, password }),
+  });
 }
-
 
 describe('the bootstrap admin', () => {
   it('is announced by where its password file is, must set its own password first, and a weak one is refused', async () => {
@@ -73,18 +94,28 @@ describe('the bootstrap admin', () => {
     const sentToAccount = async (c: string) => {
       const res = await fetch(`${BASE}/users`, { headers: { cookie: c }, redirect: 'manual' });
       const body = await res.text();
-      return res.status === 307 ? /^\/account\?set-password=1/.test(res.headers.get('location') ?? '') : /\/account\?set-password=1/.test(body) && !body.includes('users-table');
+      return res.status === 307
+        ? /^\/account\?set-password=1/.test(res.headers.get('location') ?? '')
+        : /\/account\?set-password=1/.test(body) && !body.includes('users-table');
     };
     expect(await sentToAccount(cookie)).toBe(true);
     // The JSON routes and live streams refuse it too, before any read of their own.
-    for (const route of ['/api/fleet', '/api/clusters/sandbox-project~europe-west1~prod-master', '/api/clusters/sandbox-project~europe-west1~prod-master/events']) {
+    for (const route of [
+      '/api/fleet',
+      '/api/clusters/sandbox-project~europe-west1~prod-master',
+      '/api/clusters/sandbox-project~europe-west1~prod-master/events',
+    ]) {
       const res = await fetch(`${BASE}${route}`, { headers: { cookie } });
       expect(res.status, route).toBe(403);
       expect(await res.json(), route).toMatchObject({ code: 'PasswordChangeRequired' });
     }
 
     const change = (newPassword: string, revokeOtherSessions = false) =>
-      fetch(`${BASE}/api/auth/change-password`, { method: 'POST', headers: { ...json, cookie }, body: JSON.stringify({ currentPassword: password, newPassword, revokeOtherSessions }) });
+      fetch(`${BASE}/api/auth/change-password`, {
+        method: 'POST',
+        headers: { ...json, cookie },
+        body: JSON.stringify({ currentPassword: password, newPassword, revokeOtherSessions }),
+      });
     // better-auth allows 3 password changes per 10 s from one address: two weak ones, then a good one.
     for (const weak of ['password1234', 'admin@quorum.local']) {
       const refused = await change(weak);
@@ -113,7 +144,10 @@ describe('the client address, with no trusted proxy', () => {
     // (each for another account, so the per-account limit never applies), each claiming another address.
     const before = await store.listAudit({ action: 'auth.sign-in' });
     for (let i = 1; i < PER_MINUTE; i++) {
-      const res = await signIn(`nobody-${i}@example.com`, 'wrong-password-123', { 'x-forwarded-for': `203.0.113.${i}`, 'x-quorum-client-address': `203.0.113.${100 + i}` });
+      const res = await signIn(`nobody-${i}@example.com`, 'wrong-password-123', {
+        'x-forwarded-for': `203.0.113.${i}`,
+        'x-quorum-client-address': `203.0.113.${100 + i}`,
+      });
       expect(res.status, `attempt ${i}`).toBe(401);
     }
     const spoofed = await signIn('nobody-x@example.com', 'wrong-password-123', { 'x-forwarded-for': '198.51.100.77' });
@@ -135,8 +169,20 @@ describe('anonymous refusals', () => {
     const call = (i: number) =>
       fetch(`${BASE}${page}`, {
         method: 'POST',
-        headers: { 'Next-Action': id, 'Content-Type': 'text/plain;charset=UTF-8', Accept: 'text/x-component', Origin: BASE, 'x-forwarded-for': `192.0.2.${i % 250}` },
-        body: JSON.stringify([{ clusterId: 'sandbox-project~europe-west1~prod-master', intent: { kind: 'add-replica', zone: 'europe-west1-d' }, confirm: 'prod-master' }]),
+        headers: {
+          'Next-Action': id,
+          'Content-Type': 'text/plain;charset=UTF-8',
+          Accept: 'text/x-component',
+          Origin: BASE,
+          'x-forwarded-for': `192.0.2.${i % 250}`,
+        },
+        body: JSON.stringify([
+          {
+            clusterId: 'sandbox-project~europe-west1~prod-master',
+            intent: { kind: 'add-replica', zone: 'europe-west1-d' },
+            confirm: 'prod-master',
+          },
+        ]),
       }).then(async (r) => {
         const body = await r.text();
         expect(body).toContain('Unauthenticated');
@@ -156,7 +202,11 @@ describe('anonymous refusals', () => {
     const minutes = new Set(rows.map((r) => r.at.slice(0, 16))).size;
     expect(rowsNow.length).toBeLessThanOrEqual(4);
     expect(rows.length).toBeLessThanOrEqual(2 * Math.max(1, minutes) + 2);
-    const counted = rows.reduce((sum, r) => sum + (r.action === 'action.anonymous-refusals' ? z.object({ count: z.number() }).parse(r.detail).count : 1), 0);
+    const counted = rows.reduce(
+      (sum, r) =>
+        sum + (r.action === 'action.anonymous-refusals' ? z.object({ count: z.number() }).parse(r.detail).count : 1),
+      0,
+    );
     expect(counted).toBe(500);
     for (const r of rows) expect(r.source).toBe('127.0.0.1');
   });
@@ -165,7 +215,9 @@ describe('anonymous refusals', () => {
 describe('signing out', () => {
   it('ends the open live stream of that session within 5 s, with event: session-ended (finding 7)', async () => {
     expect(adminCookie).not.toBe('');
-    const res = await fetch(`${BASE}/api/clusters/sandbox-project~europe-west1~prod-master/events`, { headers: { cookie: adminCookie, accept: 'text/event-stream' } });
+    const res = await fetch(`${BASE}/api/clusters/sandbox-project~europe-west1~prod-master/events`, {
+      headers: { cookie: adminCookie, accept: 'text/event-stream' },
+    });
     expect(res.status).toBe(200);
     const reader = res.body?.getReader();
     if (!reader) throw new Error('the stream has no body');
@@ -177,7 +229,11 @@ describe('signing out', () => {
       if (done) throw new Error(`the stream ended before its first message: ${text}`);
       text += decoder.decode(value, { stream: true });
     }
-    const signedOut = await fetch(`${BASE}/api/auth/sign-out`, { method: 'POST', headers: { ...json, cookie: adminCookie }, body: '{}' });
+    const signedOut = await fetch(`${BASE}/api/auth/sign-out`, {
+      method: 'POST',
+      headers: { ...json, cookie: adminCookie },
+      body: '{}',
+    });
     expect(signedOut.status).toBe(200);
     const at = Date.now();
     const ended = await Promise.race([
@@ -196,7 +252,9 @@ describe('signing out', () => {
     expect(took).toBeLessThan(5_000);
     expect(text).toContain('event: session-ended');
     // And the session is gone: the same cookie opens no stream any more.
-    const again = await fetch(`${BASE}/api/clusters/sandbox-project~europe-west1~prod-master/events`, { headers: { cookie: adminCookie } });
+    const again = await fetch(`${BASE}/api/clusters/sandbox-project~europe-west1~prod-master/events`, {
+      headers: { cookie: adminCookie },
+    });
     expect(again.status).toBe(401);
     await again.body?.cancel();
   });

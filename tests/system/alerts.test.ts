@@ -20,7 +20,13 @@ import { operationOf, waitForOperation } from '@/lib/adapters/gce/gce-operations
 import { openSqliteStore, type SqliteStore } from '@/lib/adapters/store/sqlite-store';
 import type { AlertmanagerPayload } from '@/lib/core/alerts';
 import { clusterId } from '@/lib/core/topology';
-import { dashboardReady, signInAsBootstrapAdmin, signInCookie, startDashboard, type DashboardProcess } from '@/tests/support/dashboard-process';
+import {
+  dashboardReady,
+  signInAsBootstrapAdmin,
+  signInCookie,
+  startDashboard,
+  type DashboardProcess,
+} from '@/tests/support/dashboard-process';
 import { callServerAction } from '@/tests/support/server-actions';
 import { pollUntil, PROD, replicaVms, sandboxPort, sleep, testContainer } from '../integration/support';
 
@@ -62,12 +68,23 @@ function startReceiver(): Promise<void> {
 
 /** The notifications of `status` that carry `alertname` for `subject` on prod. */
 function notificationsFor(status: 'firing' | 'resolved', alertname: string, subject: string): Received[] {
-  return received.filter((r) => r.body.status === status && r.body.alerts.some((a) => a.labels.cluster === PROD_ID && a.labels.alertname === alertname && a.labels.subject === subject));
+  return received.filter(
+    (r) =>
+      r.body.status === status &&
+      r.body.alerts.some(
+        (a) => a.labels.cluster === PROD_ID && a.labels.alertname === alertname && a.labels.subject === subject,
+      ),
+  );
 }
 
 /** What the receiver got, one line per post, for failure messages. */
 function timeline(): string {
-  return received.map((r) => `${new Date(r.at).toISOString()} ${r.body.status} ${r.body.alerts.map((a) => `${a.labels.alertname}/${a.labels.subject ?? ''}`).join(', ')}`).join('\n');
+  return received
+    .map(
+      (r) =>
+        `${new Date(r.at).toISOString()} ${r.body.status} ${r.body.alerts.map((a) => `${a.labels.alertname}/${a.labels.subject ?? ''}`).join(', ')}`,
+    )
+    .join('\n');
 }
 
 // --- The dashboard -----------------------------------------------------------------------------------------------
@@ -77,7 +94,12 @@ function start(): DashboardProcess {
     port: APP_PORT,
     dataDir,
     logFile: path.join(dataDir, 'dashboard.log'),
-    env: { QUORUM_PROVIDER: 'sandbox', SANDBOX_PORT: String(sandboxPort()), QUORUM_MONITOR_INTERVAL_MS: '1000', QUORUM_METRICS_TOKEN: TOKEN },
+    env: {
+      QUORUM_PROVIDER: 'sandbox',
+      SANDBOX_PORT: String(sandboxPort()),
+      QUORUM_MONITOR_INTERVAL_MS: '1000',
+      QUORUM_METRICS_TOKEN: TOKEN,
+    },
   });
 }
 
@@ -125,10 +147,19 @@ beforeAll(async () => {
   await startReceiver();
   dashboard = start();
   await dashboardReady(dashboard, APP_PORT);
-  await pollUntil(async () => (await import('node:fs')).existsSync(path.join(dataDir, 'initial-admin-password')), Boolean, 30_000, 200);
+  await pollUntil(
+    async () => (await import('node:fs')).existsSync(path.join(dataDir, 'initial-admin-password')),
+    Boolean,
+    30_000,
+    200,
+  );
   adminCookie = await signInAsBootstrapAdmin(BASE, dataDir);
   const viewer = { email: 'viewer@alerts.test', password: `Viewer-${Date.now().toString(36)}-quiet-harbor-71` };
-  const made = await callServerAction(BASE, adminCookie, 'createUserAction', { ...viewer, name: 'Viewer', role: 'viewer' });
+  const made = await callServerAction(BASE, adminCookie, 'createUserAction', {
+    ...viewer,
+    name: 'Viewer',
+    role: 'viewer',
+  });
   expect(made.result, made.body.slice(0, 300)).toMatchObject({ ok: true });
   viewerCookie = await signInCookie(BASE, viewer.email, viewer.password);
   store = await openSqliteStore(dataDir);
@@ -176,9 +207,20 @@ describe('webhooks', () => {
   });
 
   it('an admin adds one through the server action, refuses a non-http address, and its test reaches the receiver', async () => {
-    const refused = await callServerAction(BASE, adminCookie, 'addWebhookAction', { name: 'bad', url: 'file:///etc/passwd', format: 'alertmanager', enabled: true });
+    const refused = await callServerAction(BASE, adminCookie, 'addWebhookAction', {
+      name: 'bad',
+      url: 'file:///etc/passwd',
+      format: 'alertmanager',
+      enabled: true,
+    });
     expect(refused.result).toMatchObject({ ok: false, code: 'InvalidInput' });
-    const added = await callServerAction(BASE, adminCookie, 'addWebhookAction', { name: 'receiver', url: receiverUrl, format: 'alertmanager', secret: 'receiver-bearer-token', enabled: true });
+    const added = await callServerAction(BASE, adminCookie, 'addWebhookAction', {
+      name: 'receiver',
+      url: receiverUrl,
+      format: 'alertmanager',
+      secret: 'receiver-bearer-token',
+      enabled: true,
+    });
     expect(added.result, added.body.slice(0, 300)).toMatchObject({ ok: true });
     const id = (added.result?.data as { id: string }).id;
     // The settings page shows that a token is set, never the token.
@@ -197,73 +239,122 @@ describe('webhooks', () => {
 });
 
 describe('a prod replica stopped and started through the Compute API', () => {
-  it('makes exactly one firing and one resolved notification, also across a dashboard restart, and /metrics follows', { timeout: 420_000 }, async () => {
-    const c = testContainer();
-    const victim = (await replicaVms(c, PROD))[0];
-    await c.close();
-    if (!victim) throw new Error('no prod replica');
-    // Healthy before: nothing firing for it.
-    expect(await pollUntil(prodCanLoseReplicas, (v) => v === 1, 60_000, 500)).toBe(1);
-    expect(await pollUntil(prodFiring, (n) => n === 0, 60_000, 500)).toBe(0);
-    expect(notificationsFor('firing', 'ReplicaUnhealthy', victim.name), timeline()).toEqual([]);
-    expect(notificationsFor('resolved', 'ReplicaUnhealthy', victim.name), timeline()).toEqual([]);
+  it(
+    'makes exactly one firing and one resolved notification, also across a dashboard restart, and /metrics follows',
+    { timeout: 420_000 },
+    async () => {
+      const c = testContainer();
+      const victim = (await replicaVms(c, PROD))[0];
+      await c.close();
+      if (!victim) throw new Error('no prod replica');
+      // Healthy before: nothing firing for it.
+      expect(await pollUntil(prodCanLoseReplicas, (v) => v === 1, 60_000, 500)).toBe(1);
+      expect(await pollUntil(prodFiring, (n) => n === 0, 60_000, 500)).toBe(0);
+      expect(notificationsFor('firing', 'ReplicaUnhealthy', victim.name), timeline()).toEqual([]);
+      expect(notificationsFor('resolved', 'ReplicaUnhealthy', victim.name), timeline()).toEqual([]);
 
-    // When the timeline says the outage began (read before the restart, checked after it and at the end).
-    let outageStart = '';
-    await stopOrStart('stop', victim.zone, victim.name);
-    try {
-      const firing = await pollUntil(async () => notificationsFor('firing', 'ReplicaUnhealthy', victim.name), (n) => n.length > 0, 60_000, 250);
-      expect(firing, timeline()).toHaveLength(1);
-      const alert = firing[0]?.body.alerts.find((a) => a.labels.alertname === 'ReplicaUnhealthy');
-      expect(firing[0]?.body).toMatchObject({ version: '4', status: 'firing', receiver: 'receiver', groupLabels: { cluster: PROD_ID }, groupKey: `{}:{cluster="${PROD_ID}"}` });
-      expect(alert).toMatchObject({ status: 'firing', endsAt: '0001-01-01T00:00:00Z', labels: { severity: 'critical', master: 'prod-master' } });
-      expect(alert?.fingerprint).toMatch(/^[0-9a-f]{16}$/);
-      expect(alert?.annotations.summary).toContain(victim.name);
-      expect(firing[0]?.headers.authorization).toBe('Bearer receiver-bearer-token');
-      expect(await pollUntil(prodCanLoseReplicas, (v) => v === 0, 30_000, 500)).toBe(0);
+      // When the timeline says the outage began (read before the restart, checked after it and at the end).
+      let outageStart = '';
+      await stopOrStart('stop', victim.zone, victim.name);
+      try {
+        const firing = await pollUntil(
+          async () => notificationsFor('firing', 'ReplicaUnhealthy', victim.name),
+          (n) => n.length > 0,
+          60_000,
+          250,
+        );
+        expect(firing, timeline()).toHaveLength(1);
+        const alert = firing[0]?.body.alerts.find((a) => a.labels.alertname === 'ReplicaUnhealthy');
+        expect(firing[0]?.body).toMatchObject({
+          version: '4',
+          status: 'firing',
+          receiver: 'receiver',
+          groupLabels: { cluster: PROD_ID },
+          groupKey: `{}:{cluster="${PROD_ID}"}`,
+        });
+        expect(alert).toMatchObject({
+          status: 'firing',
+          endsAt: '0001-01-01T00:00:00Z',
+          labels: { severity: 'critical', master: 'prod-master' },
+        });
+        expect(alert?.fingerprint).toMatch(/^[0-9a-f]{16}$/);
+        expect(alert?.annotations.summary).toContain(victim.name);
+        expect(firing[0]?.headers.authorization).toBe('Bearer receiver-bearer-token');
+        expect(await pollUntil(prodCanLoseReplicas, (v) => v === 0, 30_000, 500)).toBe(0);
 
-      // The cluster page's timeline has the outage, still going, from about when the alert started.
-      // (The dashboard's first seconds may hold a short, ended one: its key was being published. Only one is going on.)
-      const ongoing = (outages: Array<{ from: string; to: string }>) => outages.filter((o) => o.to === '');
-      const before = ongoing(await pollUntil(() => timelineOutages(victim.name), (o) => ongoing(o).length === 1, 30_000, 500));
-      expect(before).toHaveLength(1);
-      outageStart = before[0]?.from ?? '';
-      expect(Math.abs(Date.parse(outageStart) - Date.parse(alert?.startsAt ?? ''))).toBeLessThan(5_000);
+        // The cluster page's timeline has the outage, still going, from about when the alert started.
+        // (The dashboard's first seconds may hold a short, ended one: its key was being published. Only one is going on.)
+        const ongoing = (outages: Array<{ from: string; to: string }>) => outages.filter((o) => o.to === '');
+        const before = ongoing(
+          await pollUntil(
+            () => timelineOutages(victim.name),
+            (o) => ongoing(o).length === 1,
+            30_000,
+            500,
+          ),
+        );
+        expect(before).toHaveLength(1);
+        outageStart = before[0]?.from ?? '';
+        expect(Math.abs(Date.parse(outageStart) - Date.parse(alert?.startsAt ?? ''))).toBeLessThan(5_000);
 
-      // A restart while it stays stopped: the firing state is in the store, so the new process sends no second one.
-      const restartedAt = Date.now();
-      await dashboard.stop();
-      dashboard = start();
-      await dashboardReady(dashboard, APP_PORT);
-      expect(await pollUntil(prodCanLoseReplicas, (v) => v === 0, 60_000, 500)).toBe(0);
+        // A restart while it stays stopped: the firing state is in the store, so the new process sends no second one.
+        const restartedAt = Date.now();
+        await dashboard.stop();
+        dashboard = start();
+        await dashboardReady(dashboard, APP_PORT);
+        expect(await pollUntil(prodCanLoseReplicas, (v) => v === 0, 60_000, 500)).toBe(0);
+        await sleep(5_000);
+        expect(notificationsFor('firing', 'ReplicaUnhealthy', victim.name), timeline()).toHaveLength(1);
+        expect(notificationsFor('resolved', 'ReplicaUnhealthy', victim.name), timeline()).toHaveLength(0);
+        // The new process's page shows the same outage with its real start, from before the restart.
+        expect(ongoing(await timelineOutages(victim.name))).toEqual([{ from: outageStart, to: '' }]);
+        expect(Date.parse(outageStart)).toBeLessThan(restartedAt);
+      } finally {
+        await stopOrStart('start', victim.zone, victim.name);
+      }
+
+      const resolved = await pollUntil(
+        async () => notificationsFor('resolved', 'ReplicaUnhealthy', victim.name),
+        (n) => n.length > 0,
+        120_000,
+        250,
+      );
+      expect(resolved, timeline()).toHaveLength(1);
+      const ended = resolved[0]?.body.alerts.find(
+        (a) => a.labels.alertname === 'ReplicaUnhealthy' && a.labels.subject === victim.name,
+      );
+      const started = notificationsFor('firing', 'ReplicaUnhealthy', victim.name)[0]?.body.alerts.find(
+        (a) => a.labels.alertname === 'ReplicaUnhealthy',
+      );
+      expect(ended).toMatchObject({
+        status: 'resolved',
+        fingerprint: started?.fingerprint,
+        startsAt: started?.startsAt,
+      });
+      expect(Date.parse(ended?.endsAt ?? '')).toBeGreaterThan(Date.parse(ended?.startsAt ?? ''));
+      expect(await pollUntil(prodCanLoseReplicas, (v) => v === 1, 120_000, 500)).toBe(1);
+      // Settled: still exactly one of each, and the tolerance alert went the same way.
       await sleep(5_000);
       expect(notificationsFor('firing', 'ReplicaUnhealthy', victim.name), timeline()).toHaveLength(1);
-      expect(notificationsFor('resolved', 'ReplicaUnhealthy', victim.name), timeline()).toHaveLength(0);
-      // The new process's page shows the same outage with its real start, from before the restart.
-      expect(ongoing(await timelineOutages(victim.name))).toEqual([{ from: outageStart, to: '' }]);
-      expect(Date.parse(outageStart)).toBeLessThan(restartedAt);
-    } finally {
-      await stopOrStart('start', victim.zone, victim.name);
-    }
-
-    const resolved = await pollUntil(async () => notificationsFor('resolved', 'ReplicaUnhealthy', victim.name), (n) => n.length > 0, 120_000, 250);
-    expect(resolved, timeline()).toHaveLength(1);
-    const ended = resolved[0]?.body.alerts.find((a) => a.labels.alertname === 'ReplicaUnhealthy' && a.labels.subject === victim.name);
-    const started = notificationsFor('firing', 'ReplicaUnhealthy', victim.name)[0]?.body.alerts.find((a) => a.labels.alertname === 'ReplicaUnhealthy');
-    expect(ended).toMatchObject({ status: 'resolved', fingerprint: started?.fingerprint, startsAt: started?.startsAt });
-    expect(Date.parse(ended?.endsAt ?? '')).toBeGreaterThan(Date.parse(ended?.startsAt ?? ''));
-    expect(await pollUntil(prodCanLoseReplicas, (v) => v === 1, 120_000, 500)).toBe(1);
-    // Settled: still exactly one of each, and the tolerance alert went the same way.
-    await sleep(5_000);
-    expect(notificationsFor('firing', 'ReplicaUnhealthy', victim.name), timeline()).toHaveLength(1);
-    expect(notificationsFor('resolved', 'ReplicaUnhealthy', victim.name), timeline()).toHaveLength(1);
-    const tolerance = (status: 'firing' | 'resolved') => received.filter((r) => r.body.status === status && r.body.alerts.some((a) => a.labels.cluster === PROD_ID && a.labels.alertname === 'ToleranceBelowOne'));
-    expect([tolerance('firing').length, tolerance('resolved').length], timeline()).toEqual([1, 1]);
-    expect((await store.listWebhooks())[0]?.lastDelivery).toMatchObject({ ok: true, status: 200, test: false });
-    // And the timeline closed it: one outage, its start unchanged, ended when the replica was seen healthy again.
-    const closed = await pollUntil(() => timelineOutages(victim.name), (o) => o.every((x) => x.to !== ''), 30_000, 500);
-    const that = closed.find((o) => o.from === outageStart);
-    expect(closed.filter((o) => o.to === '')).toEqual([]);
-    expect(Date.parse(that?.to ?? '')).toBeGreaterThan(Date.parse(outageStart));
-  });
+      expect(notificationsFor('resolved', 'ReplicaUnhealthy', victim.name), timeline()).toHaveLength(1);
+      const tolerance = (status: 'firing' | 'resolved') =>
+        received.filter(
+          (r) =>
+            r.body.status === status &&
+            r.body.alerts.some((a) => a.labels.cluster === PROD_ID && a.labels.alertname === 'ToleranceBelowOne'),
+        );
+      expect([tolerance('firing').length, tolerance('resolved').length], timeline()).toEqual([1, 1]);
+      expect((await store.listWebhooks())[0]?.lastDelivery).toMatchObject({ ok: true, status: 200, test: false });
+      // And the timeline closed it: one outage, its start unchanged, ended when the replica was seen healthy again.
+      const closed = await pollUntil(
+        () => timelineOutages(victim.name),
+        (o) => o.every((x) => x.to !== ''),
+        30_000,
+        500,
+      );
+      const that = closed.find((o) => o.from === outageStart);
+      expect(closed.filter((o) => o.to === '')).toEqual([]);
+      expect(Date.parse(that?.to ?? '')).toBeGreaterThan(Date.parse(outageStart));
+    },
+  );
 });

@@ -16,7 +16,14 @@ import type { ClusterIntent, PlanStep } from '@/lib/core/planner';
 import { isTerminalOperationStatus, type Operation } from '@/lib/ports/store';
 import { startDashboard, type DashboardExit, type DashboardProcess } from '@/tests/support/dashboard-process';
 import { journalOperation, operationEnded } from '@/tests/support/journaled-operations';
-import { expectConsistent, putWithEtcdctl, replicaVms, sandboxPort, STAGING, testContainer } from '../integration/support';
+import {
+  expectConsistent,
+  putWithEtcdctl,
+  replicaVms,
+  sandboxPort,
+  STAGING,
+  testContainer,
+} from '../integration/support';
 
 const APP_PORT = Number(process.env.QUORUM_SYS_APP_PORT ?? 3102);
 const KEY = `/quorum-test/crash-${Date.now()}`;
@@ -47,7 +54,13 @@ function dashboard(failpoint?: string): DashboardProcess {
     port: APP_PORT,
     dataDir,
     logFile: path.join(dataDir, 'dashboard.log'),
-    env: { QUORUM_PROVIDER: 'sandbox', SANDBOX_PORT: String(sandboxPort()), QUORUM_PROJECTS: STAGING.project, QUORUM_LB_PROPAGATION_SECONDS: '3', ...(failpoint ? { QUORUM_FAILPOINT: failpoint } : {}) },
+    env: {
+      QUORUM_PROVIDER: 'sandbox',
+      SANDBOX_PORT: String(sandboxPort()),
+      QUORUM_PROJECTS: STAGING.project,
+      QUORUM_LB_PROPAGATION_SECONDS: '3',
+      ...(failpoint ? { QUORUM_FAILPOINT: failpoint } : {}),
+    },
   });
   running.add(d);
   void d.exited.then(() => running.delete(d));
@@ -63,7 +76,9 @@ async function exitOf(d: DashboardProcess, opId: string, timeoutMs: number): Pro
     const op = await store.getOperation(opId);
     if (op && isTerminalOperationStatus(op.status)) {
       await d.stop();
-      throw new Error(`the operation ended (${op.status}: ${op.summary ?? ''}) before the failpoint; see ${dataDir}/dashboard.log`);
+      throw new Error(
+        `the operation ended (${op.status}: ${op.summary ?? ''}) before the failpoint; see ${dataDir}/dashboard.log`,
+      );
     }
     if (Date.now() > deadline) {
       await d.stop();
@@ -100,7 +115,8 @@ async function crashAtEveryKindThenFinish(intent: ClusterIntent): Promise<Operat
   expect(ended.summary).toMatch(/^Succeeded/);
   expect(ended.status).toBe('succeeded');
   const messages = (await store.logs(op.id)).map((l) => l.message);
-  for (const index of points) expect(messages).toContain(`Running "${steps[index]?.title ?? ''}" again: it was interrupted`);
+  for (const index of points)
+    expect(messages).toContain(`Running "${steps[index]?.title ?? ''}" again: it was interrupted`);
   expect(messages.filter((m) => m === 'Resumed from the journal')).toHaveLength(points.length);
   return ended;
 }
@@ -116,8 +132,12 @@ describe('kill -9 of the dashboard at every step boundary of add and remove', ()
     expect(three).toHaveLength(3);
     expect(new Set(three.map((r) => r.zone)).size).toBe(3);
     const address = await c.compute.getAddress(STAGING.project, STAGING.region, `${STAGING.masterName}-ip`);
-    expect((await c.compute.getForwardingRule(STAGING.project, STAGING.region, STAGING.masterName))?.ipAddress).toBe(address?.address);
-    expect((await c.compute.getTargetPool(STAGING.project, STAGING.region, STAGING.masterName))?.instances.sort()).toEqual(three.map((r) => r.name).sort());
+    expect((await c.compute.getForwardingRule(STAGING.project, STAGING.region, STAGING.masterName))?.ipAddress).toBe(
+      address?.address,
+    );
+    expect(
+      (await c.compute.getTargetPool(STAGING.project, STAGING.region, STAGING.masterName))?.instances.sort(),
+    ).toEqual(three.map((r) => r.name).sort());
 
     const added = three.filter((r) => r.name !== STAGING.masterName);
     await crashAtEveryKindThenFinish({ kind: 'scale', replicas: 1, zones: added.map((r) => r.zone) });

@@ -12,6 +12,7 @@ const startSandbox = sandboxGlobalSetup({
 });
 
 export default async function setup(project: TestProject) {
-  if (!existsSync('.next/BUILD_ID')) throw new Error('The system tests run the built dashboard: run `npm run build` first.');
+  if (!existsSync('.next/BUILD_ID'))
+    throw new Error('The system tests run the built dashboard: run `npm run build` first.');
   return startSandbox(project);
 }

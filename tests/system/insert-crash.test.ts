@@ -37,7 +37,12 @@ function dashboard(failpoint?: string): DashboardProcess {
     port: APP_PORT,
     dataDir,
     logFile: path.join(dataDir, 'dashboard.log'),
-    env: { QUORUM_PROVIDER: 'sandbox', SANDBOX_PORT: String(sandboxPort()), QUORUM_PROJECTS: PROD.project, ...(failpoint ? { QUORUM_FAILPOINT: failpoint } : {}) },
+    env: {
+      QUORUM_PROVIDER: 'sandbox',
+      SANDBOX_PORT: String(sandboxPort()),
+      QUORUM_PROJECTS: PROD.project,
+      ...(failpoint ? { QUORUM_FAILPOINT: failpoint } : {}),
+    },
   });
   running.add(d);
   void d.exited.then(() => running.delete(d));
@@ -46,10 +51,26 @@ function dashboard(failpoint?: string): DashboardProcess {
 
 /** The requestIds (clientOperationId) of the successful inserts Compute recorded for the instance, however often the call was sent. */
 async function insertsOf(zone: string, name: string): Promise<Array<string | undefined>> {
-  const res = await fetch(`http://127.0.0.1:${sandboxPort()}/compute/v1/projects/${PROD.project}/zones/${zone}/operations`);
-  const op = z.object({ operationType: z.string(), targetLink: z.string(), status: z.string(), error: z.unknown().optional(), clientOperationId: z.string().optional() });
+  const res = await fetch(
+    `http://127.0.0.1:${sandboxPort()}/compute/v1/projects/${PROD.project}/zones/${zone}/operations`,
+  );
+  const op = z.object({
+    operationType: z.string(),
+    targetLink: z.string(),
+    status: z.string(),
+    error: z.unknown().optional(),
+    clientOperationId: z.string().optional(),
+  });
   const list = z.object({ items: z.array(op).optional() }).parse(await res.json());
-  return (list.items ?? []).filter((o) => o.operationType === 'insert' && o.targetLink.endsWith(`/instances/${name}`) && o.status === 'DONE' && o.error === undefined).map((o) => o.clientOperationId);
+  return (list.items ?? [])
+    .filter(
+      (o) =>
+        o.operationType === 'insert' &&
+        o.targetLink.endsWith(`/instances/${name}`) &&
+        o.status === 'DONE' &&
+        o.error === undefined,
+    )
+    .map((o) => o.clientOperationId);
 }
 
 describe('kill -9 of the dashboard right after an instance insert was sent', () => {
@@ -59,7 +80,13 @@ describe('kill -9 of the dashboard right after an instance insert was sent', () 
     const op = (await journalOperation(c, store, PROD, { kind: 'add-replica', zone }, 'crash-test')).op;
     const crashing = dashboard('after-insert-sent');
     // The operation ending instead would mean the failpoint was never reached.
-    const exit = await Promise.race([crashing.exited, operationEnded(store, op.id).then((o) => ({ ended: o.status }), (e: unknown) => ({ ended: String(e) }))]);
+    const exit = await Promise.race([
+      crashing.exited,
+      operationEnded(store, op.id).then(
+        (o) => ({ ended: o.status }),
+        (e: unknown) => ({ ended: String(e) }),
+      ),
+    ]);
     expect(exit).toEqual({ code: null, signal: 'SIGKILL' });
     const steps = await store.steps(op.id);
     const create = steps.find((s) => s.kind === 'create-instance');
@@ -80,7 +107,9 @@ describe('kill -9 of the dashboard right after an instance insert was sent', () 
     const inserts = await insertsOf(zone, name);
     expect(inserts).toHaveLength(1);
     const resumed = logs.find((m) => m.includes(`the insert of ${name} sent before the interruption`));
-    expect(resumed).toBe(`${create?.title ?? ''}: the insert of ${name} sent before the interruption (requestId ${inserts[0] ?? '?'}) finished as ${resumed?.match(/finished as (operation-\S+):/)?.[1] ?? '?'}: ${name} is at ${added[0]?.internalIp ?? '?'}`);
+    expect(resumed).toBe(
+      `${create?.title ?? ''}: the insert of ${name} sent before the interruption (requestId ${inserts[0] ?? '?'}) finished as ${resumed?.match(/finished as (operation-\S+):/)?.[1] ?? '?'}: ${name} is at ${added[0]?.internalIp ?? '?'}`,
+    );
 
     const removal = (await journalOperation(c, store, PROD, { kind: 'remove-replica', zone, name }, 'crash-test')).op;
     const last = dashboard();

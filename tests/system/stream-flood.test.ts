@@ -14,7 +14,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStore, type SqliteStore } from '@/lib/adapters/store/sqlite-store';
 import { clusterId } from '@/lib/core/topology';
 import { startComputeFront, type ComputeFront } from '@/tests/support/compute-front';
-import { dashboardReady, signInAsBootstrapAdmin, startDashboard, type DashboardProcess } from '@/tests/support/dashboard-process';
+import {
+  dashboardReady,
+  signInAsBootstrapAdmin,
+  startDashboard,
+  type DashboardProcess,
+} from '@/tests/support/dashboard-process';
 import { operationEnded } from '@/tests/support/journaled-operations';
 import { callServerAction } from '@/tests/support/server-actions';
 import { PROD, replicaVms, sandboxPort, testContainer } from '../integration/support';
@@ -54,14 +59,16 @@ async function startSignedIn(): Promise<void> {
     logFile: path.join(dataDir, 'dashboard.log'),
     // No background monitor: it observes every cluster every few seconds by design (issue 13's alerts), and this file
     // asks whether the streams' own feeds stop with their clients, counting Compute requests to the last one.
-    env: { QUORUM_PROVIDER: 'sandbox', SANDBOX_PORT: String(front.port), QUORUM_PROJECTS: PROD.project, QUORUM_MONITOR_INTERVAL_MS: '0' },
+    env: {
+      QUORUM_PROVIDER: 'sandbox',
+      SANDBOX_PORT: String(front.port),
+      QUORUM_PROJECTS: PROD.project,
+      QUORUM_MONITOR_INTERVAL_MS: '0',
+    },
   });
   await dashboardReady(dashboard, APP_PORT);
   cookie = await signInAsBootstrapAdmin(BASE, dataDir);
 }
-
-
-
 
 /** Opens a stream: `status` once the answer's head is in (0 when the request failed), `done` when it ended or was aborted. */
 function openStream(url: string, signal: AbortSignal): { status: Promise<number>; done: Promise<void> } {
@@ -85,7 +92,11 @@ async function stream(url: string, signal: AbortSignal): Promise<number> {
 
 /** Starts an operation through the dashboard's own server action, as the wizard's button does; its id. */
 async function startOperation(intent: Record<string, unknown>): Promise<string> {
-  const { result, body } = await callServerAction(BASE, cookie, 'startOperationAction', { clusterId: clusterId(PROD), intent, confirm: PROD.masterName });
+  const { result, body } = await callServerAction(BASE, cookie, 'startOperationAction', {
+    clusterId: clusterId(PROD),
+    intent,
+    confirm: PROD.masterName,
+  });
   const id = (result as { data?: { operationId?: string } } | null)?.data?.operationId;
   if (!result?.ok || !id) throw new Error(`the start was refused: ${body.slice(0, 500)}`);
   return id;
@@ -96,13 +107,23 @@ async function addAndRemove(): Promise<{ ms: number; computeRequests: number }> 
   const before = (await replicaVms(c, PROD)).map((r) => r.name);
   const mark = computeRequests();
   const t0 = Date.now();
-  const added = await operationEnded(store, await startOperation({ kind: 'add-replica', zone: 'europe-west1-d' }), 300_000, 250);
+  const added = await operationEnded(
+    store,
+    await startOperation({ kind: 'add-replica', zone: 'europe-west1-d' }),
+    300_000,
+    250,
+  );
   const ms = Date.now() - t0;
   const requests = computeRequests() - mark;
   expect(added.summary).toMatch(/^Succeeded/);
   const made = (await replicaVms(c, PROD)).filter((r) => !before.includes(r.name));
   expect(made).toHaveLength(1);
-  const removed = await operationEnded(store, await startOperation({ kind: 'remove-replica', zone: 'europe-west1-d', name: made[0]?.name }), 300_000, 250);
+  const removed = await operationEnded(
+    store,
+    await startOperation({ kind: 'remove-replica', zone: 'europe-west1-d', name: made[0]?.name }),
+    300_000,
+    250,
+  );
   expect(removed.summary).toMatch(/^Succeeded/);
   return { ms, computeRequests: requests };
 }
@@ -117,7 +138,8 @@ async function computeQuiet(): Promise<void> {
   }
 }
 
-const madeUp = (i: number) => `/api/clusters/${encodeURIComponent(`${PROD.project}~${PROD.region}~flood${i}-master`)}/events`;
+const madeUp = (i: number) =>
+  `/api/clusters/${encodeURIComponent(`${PROD.project}~${PROD.region}~flood${i}-master`)}/events`;
 const prodStream = `/api/clusters/${encodeURIComponent(clusterId(PROD))}/events`;
 
 describe('live streams cannot starve operators', () => {
@@ -216,7 +238,11 @@ describe('live streams cannot starve operators', () => {
 
   it('plan previews past the per-user burst are refused with a retry time (30 at once: at most the burst of 10 served)', async () => {
     if (!dashboard) await startSignedIn();
-    const preview = () => callServerAction(BASE, cookie, 'previewPlanAction', { clusterId: clusterId(PROD), intent: { kind: 'add-replica', zone: 'europe-west1-d' } });
+    const preview = () =>
+      callServerAction(BASE, cookie, 'previewPlanAction', {
+        clusterId: clusterId(PROD),
+        intent: { kind: 'add-replica', zone: 'europe-west1-d' },
+      });
     const t0 = Date.now();
     const results = (await Promise.all(Array.from({ length: 30 }, () => preview()))).map((r) => r.result);
     const seconds = (Date.now() - t0) / 1000;

@@ -29,11 +29,23 @@ afterEach(async () => {
 });
 
 async function inject(fault: Record<string, unknown>): Promise<void> {
-  const res = await fetch(`${emulator.url}${faults}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(fault) });
+  const res = await fetch(`${emulator.url}${faults}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(fault),
+  });
   expect(res.status, await res.clone().text()).toBe(200);
 }
 
-const spec = (name: string, zone = ZONE): InsertInstanceSpec => ({ project: PROJECT, zone, name, machineType: 'n1-standard-1', tags: ['t'], metadata: [{ key: 'k', value: 'v' }], externalIp: 'ephemeral' });
+const spec = (name: string, zone = ZONE): InsertInstanceSpec => ({
+  project: PROJECT,
+  zone,
+  name,
+  machineType: 'n1-standard-1',
+  tags: ['t'],
+  metadata: [{ key: 'k', value: 'v' }],
+  externalIp: 'ephemeral',
+});
 
 async function rejection(work: Promise<unknown>): Promise<ProviderError> {
   try {
@@ -50,9 +62,22 @@ describe('Compute port contract (GceCompute on the emulator)', () => {
     expect(await compute.getInstance(PROJECT, ZONE, 'c-1')).toBeNull();
     await compute.insertInstance(spec('c-1'));
     const made = await compute.getInstance(PROJECT, ZONE, 'c-1');
-    expect(made).toMatchObject({ name: 'c-1', zone: ZONE, tags: ['t'], metadata: { k: 'v' }, machineType: 'n1-standard-1', accessConfigName: 'external-nat' });
+    expect(made).toMatchObject({
+      name: 'c-1',
+      zone: ZONE,
+      tags: ['t'],
+      metadata: { k: 'v' },
+      machineType: 'n1-standard-1',
+      accessConfigName: 'external-nat',
+    });
     expect((await rejection(compute.insertInstance(spec('c-1')))).code).toBe('AlreadyExists');
-    await compute.setInstanceMetadata(PROJECT, ZONE, 'c-1', [{ key: 'k', value: 'w' }], made?.metadataFingerprint ?? '');
+    await compute.setInstanceMetadata(
+      PROJECT,
+      ZONE,
+      'c-1',
+      [{ key: 'k', value: 'w' }],
+      made?.metadataFingerprint ?? '',
+    );
     expect((await compute.getInstance(PROJECT, ZONE, 'c-1'))?.metadata).toEqual({ k: 'w' });
     await compute.deleteAccessConfig(PROJECT, ZONE, 'c-1', 'external-nat');
     expect((await compute.getInstance(PROJECT, ZONE, 'c-1'))?.externalIp).toBeNull();
@@ -65,13 +90,29 @@ describe('Compute port contract (GceCompute on the emulator)', () => {
 
   it('disks, addresses, target pools, forwarding rules, firewalls', async () => {
     await compute.insertDisk(PROJECT, ZONE, { name: 'c-pd', sizeGb: 10, type: 'pd-ssd' });
-    expect(await compute.getDisk(PROJECT, ZONE, 'c-pd')).toMatchObject({ name: 'c-pd', sizeGb: 10, type: 'pd-ssd', users: [] });
+    expect(await compute.getDisk(PROJECT, ZONE, 'c-pd')).toMatchObject({
+      name: 'c-pd',
+      sizeGb: 10,
+      type: 'pd-ssd',
+      users: [],
+    });
     const address = await compute.insertAddress(PROJECT, REGION, 'c-ip');
     expect(address.status).toBe('RESERVED');
     await compute.insertTargetPool(PROJECT, REGION, { name: 'c-pool', instances: [] });
-    await compute.insertForwardingRule(PROJECT, REGION, { name: 'c-rule', ipAddress: address.address, portRange: '443-443', target: 'c-pool' });
+    await compute.insertForwardingRule(PROJECT, REGION, {
+      name: 'c-rule',
+      ipAddress: address.address,
+      portRange: '443-443',
+      target: 'c-pool',
+    });
     expect((await compute.getForwardingRule(PROJECT, REGION, 'c-rule'))?.ipAddress).toBe(address.address);
-    await compute.insertFirewall(PROJECT, { name: 'c-fw', sourceRanges: ['0.0.0.0/0'], sourceTags: [], targetTags: ['t'], allowed: [{ protocol: 'tcp', ports: ['443'] }] });
+    await compute.insertFirewall(PROJECT, {
+      name: 'c-fw',
+      sourceRanges: ['0.0.0.0/0'],
+      sourceTags: [],
+      targetTags: ['t'],
+      allowed: [{ protocol: 'tcp', ports: ['443'] }],
+    });
     expect((await compute.getFirewall(PROJECT, 'c-fw'))?.targetTags).toEqual(['t']);
     await compute.deleteFirewall(PROJECT, 'c-fw');
     await compute.deleteForwardingRule(PROJECT, REGION, 'c-rule');
@@ -97,7 +138,11 @@ describe('Compute port contract (GceCompute on the emulator)', () => {
     await inject({ method: 'instances.insert', zone: ZONE, count: 1, error, as });
     // The adapter's own lost-answer retry is off when the caller gives the requestId.
     const e = await rejection(compute.insertInstance(spec(name), { requestId: crypto.randomUUID() }));
-    expect({ code: e.code, httpStatus: e.httpStatus, fromOperation: e.operation !== null }).toEqual({ code, httpStatus, fromOperation: as === 'operation' });
+    expect({ code: e.code, httpStatus: e.httpStatus, fromOperation: e.operation !== null }).toEqual({
+      code,
+      httpStatus,
+      fromOperation: as === 'operation',
+    });
     expect(isTransientProviderError(e)).toBe(['RateLimited', 'ProviderUnavailable', 'ResourceNotReady'].includes(code));
     if (code === 'QuotaExceeded') expect(e.message).toMatch(/quota CPUS \(limit 24\) is used up in region us-central1/);
     if (code === 'ZoneExhausted') expect(e.message).toMatch(new RegExp(`zone ${ZONE} has no capacity .*another zone`));
@@ -123,7 +168,9 @@ describe('Compute port contract (GceCompute on the emulator)', () => {
     const requestId = crypto.randomUUID();
     expect((await rejection(compute.insertInstance(spec('lost-1'), { requestId }))).code).toBe('ProviderUnavailable');
     await compute.insertInstance(spec('lost-1'), { requestId });
-    const ops = Object.values(emulator.cloud.peekProject(PROJECT)?.operations ?? {}).filter((o) => o.requestId === requestId);
+    const ops = Object.values(emulator.cloud.peekProject(PROJECT)?.operations ?? {}).filter(
+      (o) => o.requestId === requestId,
+    );
     expect(ops).toHaveLength(1);
     expect((await compute.listInstances(PROJECT, '^lost-1$')).map((i) => i.name)).toEqual(['lost-1']);
   });

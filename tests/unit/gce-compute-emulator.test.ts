@@ -25,7 +25,17 @@ const posts: string[] = [];
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'quorum-gce-adapter-'));
-  emulator = await startEmulator({ dataDir, port: 0, net: 62, opDelayMs: 50, bootDelayMs: 0, lbDelayMs: 0, waitTimeoutMs: 5_000, vmHost: new IdleVmHost(), log: () => {} });
+  emulator = await startEmulator({
+    dataDir,
+    port: 0,
+    net: 62,
+    opDelayMs: 50,
+    bootDelayMs: 0,
+    lbDelayMs: 0,
+    waitTimeoutMs: 5_000,
+    vmHost: new IdleVmHost(),
+    log: () => {},
+  });
   proxy = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -39,7 +49,8 @@ beforeAll(async () => {
         });
         const text = await answer.text();
         const path = new URL(req.url ?? '/', 'http://x').pathname;
-        if (req.method === 'POST') posts.push(`${path}?${new URL(req.url ?? '/', 'http://x').searchParams.get('requestId') ?? ''}`);
+        if (req.method === 'POST')
+          posts.push(`${path}?${new URL(req.url ?? '/', 'http://x').searchParams.get('requestId') ?? ''}`);
         if (req.method === 'POST' && dropFirstAnswerTo !== null && path.endsWith(dropFirstAnswerTo)) {
           // The call was done; its answer is lost on the way back.
           dropFirstAnswerTo = null;
@@ -67,7 +78,15 @@ afterAll(async () => {
 });
 
 const insert = (name: string, zone = 'europe-west1-b') =>
-  compute.insertInstance({ project: PROJECT, zone, name, machineType: 'n1-standard-1', tags: [name.replace(/-[a-z0-9]{3}$/, '')], metadata: [], externalIp: 'none' });
+  compute.insertInstance({
+    project: PROJECT,
+    zone,
+    name,
+    machineType: 'n1-standard-1',
+    tags: [name.replace(/-[a-z0-9]{3}$/, '')],
+    metadata: [],
+    externalIp: 'none',
+  });
 
 describe('GceCompute against the emulator', () => {
   it('sends a UUID requestId with every mutation', async () => {
@@ -82,10 +101,14 @@ describe('GceCompute against the emulator', () => {
     posts.length = 0;
     dropFirstAnswerTo = `/zones/europe-west1-c/instances`;
     await insert('prod-master', 'europe-west1-c');
-    const inserts = posts.filter((p) => p.startsWith(`/compute/v1/projects/${PROJECT}/zones/europe-west1-c/instances?`));
+    const inserts = posts.filter((p) =>
+      p.startsWith(`/compute/v1/projects/${PROJECT}/zones/europe-west1-c/instances?`),
+    );
     expect(inserts).toHaveLength(2);
     expect(inserts[0]).toBe(inserts[1]);
-    const ops = Object.values(emulator.cloud.peekProject(PROJECT)?.operations ?? {}).filter((o) => o.op.operationType === 'insert' && o.op.targetLink.endsWith('/prod-master'));
+    const ops = Object.values(emulator.cloud.peekProject(PROJECT)?.operations ?? {}).filter(
+      (o) => o.op.operationType === 'insert' && o.op.targetLink.endsWith('/prod-master'),
+    );
     expect(ops).toHaveLength(1);
     expect((await compute.getInstance(PROJECT, 'europe-west1-c', 'prod-master'))?.status).toBe('RUNNING');
   });
@@ -99,7 +122,9 @@ describe('GceCompute against the emulator', () => {
     expect(all.instances.map((i) => i.name)).toEqual(['prod-master', 'prod-master-a1b', 'db-master-old']);
     expect(all.unreachableZones).toEqual([]);
 
-    expect((await fetch(`${emulator.url}/sandbox/v1/chaos/zones/europe-west1-d/api-down`, { method: 'POST' })).status).toBe(200);
+    expect(
+      (await fetch(`${emulator.url}/sandbox/v1/chaos/zones/europe-west1-d/api-down`, { method: 'POST' })).status,
+    ).toBe(200);
     try {
       const partial = await compute.listMasterInstances(PROJECT);
       expect(partial.instances.map((i) => i.name)).toEqual(['prod-master', 'db-master-old']);
@@ -120,14 +145,19 @@ describe('GceCompute against the emulator', () => {
 });
 
 describe('GceCompute: project-wide load balancer reads', () => {
-  it("lists forwarding rules, target pools and addresses of every region in one aggregatedList each, filtered by name", async () => {
+  it('lists forwarding rules, target pools and addresses of every region in one aggregatedList each, filtered by name', async () => {
     const LB_NAMES = '[a-z]([-a-z0-9]*[a-z0-9])?-master(-ip)?';
     const eu = await compute.insertAddress(PROJECT, 'europe-west1', 'lb-master-ip');
     await compute.insertAddress(PROJECT, 'us-central1', 'db-master-ip');
     await compute.insertAddress(PROJECT, 'us-central1', 'web-ip');
     await compute.insertTargetPool(PROJECT, 'europe-west1', { name: 'lb-master', instances: [] });
     await compute.insertTargetPool(PROJECT, 'europe-west1', { name: 'web-pool', instances: [] });
-    await compute.insertForwardingRule(PROJECT, 'europe-west1', { name: 'lb-master', ipAddress: eu.address, portRange: '443-443', target: 'lb-master' });
+    await compute.insertForwardingRule(PROJECT, 'europe-west1', {
+      name: 'lb-master',
+      ipAddress: eu.address,
+      portRange: '443-443',
+      target: 'lb-master',
+    });
     const [addresses, pools, rules] = await Promise.all([
       compute.listAllAddresses(PROJECT, LB_NAMES),
       compute.listAllTargetPools(PROJECT, LB_NAMES),
@@ -138,7 +168,15 @@ describe('GceCompute: project-wide load balancer reads', () => {
       ['us-central1', 'db-master-ip'],
     ]);
     expect(addresses.items[0]?.resource).toMatchObject({ address: eu.address, status: 'IN_USE', users: ['lb-master'] });
-    expect(pools).toEqual({ items: [{ region: 'europe-west1', resource: { name: 'lb-master', instances: [] } }], unreachableRegions: [] });
-    expect(rules.items).toEqual([{ region: 'europe-west1', resource: expect.objectContaining({ name: 'lb-master', ipAddress: eu.address, portRange: '443-443' }) }]);
+    expect(pools).toEqual({
+      items: [{ region: 'europe-west1', resource: { name: 'lb-master', instances: [] } }],
+      unreachableRegions: [],
+    });
+    expect(rules.items).toEqual([
+      {
+        region: 'europe-west1',
+        resource: expect.objectContaining({ name: 'lb-master', ipAddress: eu.address, portRange: '443-443' }),
+      },
+    ]);
   });
 });

@@ -49,7 +49,11 @@ describe('a sibling through the GCE adapter and the emulator', () => {
         { key: 'ssh-keys', value: 'alice:ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ alice' },
         { key: 'kube-master-internal-ip', value: '10.0.0.9' },
       ],
-      bootDisk: { sourceImage: 'projects/cos-cloud/global/images/cos-113-18244-85-49', sizeGb: 40, type: 'pd-balanced' },
+      bootDisk: {
+        sourceImage: 'projects/cos-cloud/global/images/cos-113-18244-85-49',
+        sizeGb: 40,
+        type: 'pd-balanced',
+      },
       externalIp: 'ephemeral',
       labels: { 'kube-up-cluster': 'blue' },
       network: `projects/${HOST}/global/networks/default`,
@@ -78,7 +82,12 @@ describe('a sibling through the GCE adapter and the emulator', () => {
 
     const copied = siblingFields;
     expect(copied(sibling, siblingBoot)).toEqual(copied(source, bootDisk));
-    expect(copied(sibling, siblingBoot)).toMatchObject({ bootDiskType: 'pd-balanced', bootDiskSizeGb: 40, networkTier: 'STANDARD', minCpuPlatform: 'Intel Cascade Lake' });
+    expect(copied(sibling, siblingBoot)).toMatchObject({
+      bootDiskType: 'pd-balanced',
+      bootDiskSizeGb: 40,
+      networkTier: 'STANDARD',
+      minCpuPlatform: 'Intel Cascade Lake',
+    });
     expect(sibling.config?.network).toBe(`projects/${HOST}/global/networks/default`);
 
     // Instance-specific metadata stays with the source.

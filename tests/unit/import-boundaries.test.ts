@@ -6,7 +6,9 @@ const eslint = new ESLint({ cwd: process.cwd() });
 
 async function restrictedImports(filePath: string, code: string): Promise<string[]> {
   const [result] = await eslint.lintText(code, { filePath });
-  return (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-imports' || m.ruleId === 'import/no-restricted-paths').map((m) => m.message);
+  return (result?.messages ?? [])
+    .filter((m) => m.ruleId === 'no-restricted-imports' || m.ruleId === 'import/no-restricted-paths')
+    .map((m) => m.message);
 }
 
 describe('import boundaries', () => {
@@ -21,15 +23,23 @@ describe('import boundaries', () => {
     ['lib/core/x.ts', "import type { ComputePort } from '../ports/compute';"],
     ['lib/core/x.ts', "import { readFileSync } from 'node:fs';"],
     ['lib/core/x.ts', "import { useState } from 'react';"],
-  ])('%s may not %s', async (file, code) => {
-    expect(await restrictedImports(file, `${code}\nexport const used = 1;\n`)).not.toEqual([]);
-  }, 30_000);
+  ])(
+    '%s may not %s',
+    async (file, code) => {
+      expect(await restrictedImports(file, `${code}\nexport const used = 1;\n`)).not.toEqual([]);
+    },
+    30_000,
+  );
 
   it.each([
     ['components/x.tsx', "import type { Topology } from '@/lib/core/topology';"],
     ['lib/core/x.ts', "import type { Topology } from './topology';"],
     ['app/x/page.tsx', "import { fleetView } from '@/lib/server/views';"],
-  ])('%s may %s', async (file, code) => {
-    expect(await restrictedImports(file, `${code}\nexport const used = 1;\n`)).toEqual([]);
-  }, 30_000);
+  ])(
+    '%s may %s',
+    async (file, code) => {
+      expect(await restrictedImports(file, `${code}\nexport const used = 1;\n`)).toEqual([]);
+    },
+    30_000,
+  );
 });

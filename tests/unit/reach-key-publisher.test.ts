@@ -27,10 +27,25 @@ afterAll(() => close());
 let serial = 0;
 async function newInstance(metadata: MetadataItem[]): Promise<ReachTarget> {
   const name = `reach-master-${++serial}`;
-  await compute.insertInstance({ project: PROJECT, zone: ZONE, name, machineType: 'n1-standard-1', tags: ['reach-master'], metadata, externalIp: 'ephemeral' });
+  await compute.insertInstance({
+    project: PROJECT,
+    zone: ZONE,
+    name,
+    machineType: 'n1-standard-1',
+    tags: ['reach-master'],
+    metadata,
+    externalIp: 'ephemeral',
+  });
   const info = await compute.getInstance(PROJECT, ZONE, name);
   if (info === null) throw new Error(`${name} vanished`);
-  return { project: PROJECT, zone: ZONE, instance: name, instanceId: `id-${name}`, internalIp: info.internalIp, externalIp: info.externalIp };
+  return {
+    project: PROJECT,
+    zone: ZONE,
+    instance: name,
+    instanceId: `id-${name}`,
+    internalIp: info.internalIp,
+    externalIp: info.externalIp,
+  };
 }
 
 async function metadataOf(t: ReachTarget): Promise<Record<string, string>> {
@@ -38,7 +53,13 @@ async function metadataOf(t: ReachTarget): Promise<Record<string, string>> {
   return info?.metadata ?? {};
 }
 
-function publisher(over: { compute?: Pick<ComputePort, 'getInstance' | 'setInstanceMetadata' | 'getProjectMetadata'>; now?: () => number; recheckMs?: number } = {}) {
+function publisher(
+  over: {
+    compute?: Pick<ComputePort, 'getInstance' | 'setInstanceMetadata' | 'getProjectMetadata'>;
+    now?: () => number;
+    recheckMs?: number;
+  } = {},
+) {
   return new KeyPublisher({
     compute: over.compute ?? compute,
     user: 'quorum',
@@ -98,10 +119,14 @@ describe('KeyPublisher against the Compute emulator', () => {
     now += 2 * HOUR; // 5 h left: renewed
     const renewed = await p.ensure(t);
     expect(renewed.wrote).toBe(true);
-    expect((renewed.expireOn?.getTime() ?? 0) - (first.expireOn?.getTime() ?? 0)).toBeGreaterThanOrEqual(19 * HOUR - 1_000);
+    expect((renewed.expireOn?.getTime() ?? 0) - (first.expireOn?.getTime() ?? 0)).toBeGreaterThanOrEqual(
+      19 * HOUR - 1_000,
+    );
     const md = await metadataOf(t);
     expect(quorumLines(md['ssh-keys'])).toHaveLength(1);
-    expect(parseSshKeyLine(quorumLines(md['ssh-keys'])[0] ?? '')?.expireOn?.toISOString()).toBe(renewed.expireOn?.toISOString().replace(/\.\d{3}Z$/, '.000Z'));
+    expect(parseSshKeyLine(quorumLines(md['ssh-keys'])[0] ?? '')?.expireOn?.toISOString()).toBe(
+      renewed.expireOn?.toISOString().replace(/\.\d{3}Z$/, '.000Z'),
+    );
     expect((md['ssh-keys'] ?? '').split('\n')[0]).toBe(ALICE);
   });
 
@@ -110,7 +135,13 @@ describe('KeyPublisher against the Compute emulator', () => {
     const p = publisher({ recheckMs: 0 });
     await p.ensure(t);
     const info = await compute.getInstance(PROJECT, ZONE, t.instance);
-    await compute.setInstanceMetadata(PROJECT, ZONE, t.instance, [{ key: 'ssh-keys', value: ALICE }], info?.metadataFingerprint ?? '');
+    await compute.setInstanceMetadata(
+      PROJECT,
+      ZONE,
+      t.instance,
+      [{ key: 'ssh-keys', value: ALICE }],
+      info?.metadataFingerprint ?? '',
+    );
     expect((await p.ensure(t)).wrote).toBe(true);
     expect(quorumLines((await metadataOf(t))['ssh-keys'])).toHaveLength(1);
   });
@@ -127,7 +158,13 @@ describe('KeyPublisher against the Compute emulator', () => {
         if (raced++ === 0) {
           const current = await compute.getInstance(project, zone, name);
           const theirs = Object.entries(current?.metadata ?? {}).map(([key, value]) => ({ key, value }));
-          await compute.setInstanceMetadata(project, zone, name, [...theirs, { key: 'added-meanwhile', value: 'yes' }], current?.metadataFingerprint ?? '');
+          await compute.setInstanceMetadata(
+            project,
+            zone,
+            name,
+            [...theirs, { key: 'added-meanwhile', value: 'yes' }],
+            current?.metadataFingerprint ?? '',
+          );
         }
         try {
           await compute.setInstanceMetadata(project, zone, name, items, fingerprint);
@@ -149,9 +186,15 @@ describe('KeyPublisher against the Compute emulator', () => {
       { key: 'enable-oslogin', value: 'TRUE' },
       { key: 'ssh-keys', value: ALICE },
     ]);
-    const err = await publisher().ensure(t).catch((e: unknown) => e);
+    const err = await publisher()
+      .ensure(t)
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ReachError);
-    expect(err).toMatchObject({ code: 'OsLoginUnsupported', accessProblem: true, message: expect.stringContaining('Quorum does not support OS Login yet') });
+    expect(err).toMatchObject({
+      code: 'OsLoginUnsupported',
+      accessProblem: true,
+      message: expect.stringContaining('Quorum does not support OS Login yet'),
+    });
     expect((await metadataOf(t))['ssh-keys']).toBe(ALICE);
   });
 
@@ -159,7 +202,10 @@ describe('KeyPublisher against the Compute emulator', () => {
     // As an operator would turn it on: projects.setCommonInstanceMetadata with the current fingerprint.
     const setProjectMetadata = async (items: MetadataItem[]) => {
       const [p] = await clients.projects.get({ project: PROJECT });
-      const [op] = await clients.projects.setCommonInstanceMetadata({ project: PROJECT, metadataResource: { fingerprint: p.commonInstanceMetadata?.fingerprint ?? null, items } });
+      const [op] = await clients.projects.setCommonInstanceMetadata({
+        project: PROJECT,
+        metadataResource: { fingerprint: p.commonInstanceMetadata?.fingerprint ?? null, items },
+      });
       await clients.globalOperations.wait({ project: PROJECT, operation: String(op.latestResponse.name) });
     };
     await setProjectMetadata([{ key: 'enable-oslogin', value: 'TRUE' }]);
@@ -175,7 +221,14 @@ describe('KeyPublisher against the Compute emulator', () => {
   });
 
   it('reports a missing instance as KeyNotPublished', async () => {
-    const t: ReachTarget = { project: PROJECT, zone: ZONE, instance: 'never-made', instanceId: '1', internalIp: null, externalIp: null };
+    const t: ReachTarget = {
+      project: PROJECT,
+      zone: ZONE,
+      instance: 'never-made',
+      instanceId: '1',
+      internalIp: null,
+      externalIp: null,
+    };
     await expect(publisher().ensure(t)).rejects.toMatchObject({ code: 'KeyNotPublished', accessProblem: true });
   });
 });

@@ -7,9 +7,13 @@ import { PERMISSIONS_BY_USE } from '@/lib/core/permissions';
 function readmeRows(): { title: string; permissions: string[]; roles: string[] }[] {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
   const section = readme.split("### Quorum's identity on Compute Engine")[1]?.split('\n## ')[0] ?? '';
-  const rows = section.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| use ') && !l.startsWith('| ---'));
+  const rows = section
+    .split('\n')
+    .filter((l) => l.startsWith('| ') && !l.startsWith('| use ') && !l.startsWith('| ---'));
   return rows.map((row) => {
-    const [title = '', permissions = '', roles = ''] = row.split(' | ').map((cell) => cell.replace(/^\| /, '').replace(/ \|$/, ''));
+    const [title = '', permissions = '', roles = ''] = row
+      .split(' | ')
+      .map((cell) => cell.replace(/^\| /, '').replace(/ \|$/, ''));
     return {
       title,
       permissions: [...permissions.matchAll(/`((?:compute|iam)\.[A-Za-z.0-9]+)`/g)].map((m) => m[1] ?? '').sort(),
@@ -18,7 +22,7 @@ function readmeRows(): { title: string; permissions: string[]; roles: string[] }
   });
 }
 
-describe('README: Quorum\'s identity on Compute Engine', () => {
+describe("README: Quorum's identity on Compute Engine", () => {
   it('agree with the README table, use by use', () => {
     const fromCode = PERMISSIONS_BY_USE.map((u) => ({
       title: u.title,
@@ -27,5 +31,4 @@ describe('README: Quorum\'s identity on Compute Engine', () => {
     }));
     expect(readmeRows()).toEqual(fromCode);
   });
-
 });

@@ -28,8 +28,16 @@ describe('longestStallWithin', () => {
 describe('failureKind', () => {
   it.each([
     [new GRPCDeadlineExceededError('4 DEADLINE_EXCEEDED: Deadline exceeded'), 'timeout'],
-    [new GRPCUnavailableError('14 UNAVAILABLE: No connection established. Last error: connect ECONNREFUSED 127.20.1.3:2379'), 'connection'],
-    [new Error('etcdserver: request timed out, possibly due to previous leader failure'), 'etcdserver: request timed out, possibly due to previous leader failure'],
+    [
+      new GRPCUnavailableError(
+        '14 UNAVAILABLE: No connection established. Last error: connect ECONNREFUSED 127.20.1.3:2379',
+      ),
+      'connection',
+    ],
+    [
+      new Error('etcdserver: request timed out, possibly due to previous leader failure'),
+      'etcdserver: request timed out, possibly due to previous leader failure',
+    ],
     [new Error('etcdserver: rpc not supported for learner'), 'etcdserver: rpc not supported for learner'],
     [new Error('13 INTERNAL: raft: stopped'), 'other: raft: stopped'],
   ])('%s -> %s', (error, kind) => {

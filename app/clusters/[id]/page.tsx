@@ -22,7 +22,11 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
 export default async function ClusterPage({ params }: Props) {
   const id = decodeURIComponent((await params).id);
   await pageCaller(`/clusters/${encodeURIComponent(id)}`);
-  const [view, backups, timeline] = await Promise.all([firstPaintClusterView(id), clusterSnapshots(id), clusterTimeline(id)]);
+  const [view, backups, timeline] = await Promise.all([
+    firstPaintClusterView(id),
+    clusterSnapshots(id),
+    clusterTimeline(id),
+  ]);
   if (!view) notFound();
   const queryClient = new QueryClient();
   queryClient.setQueryData(clusterViewQuery(id).queryKey, view);
@@ -32,7 +36,12 @@ export default async function ClusterPage({ params }: Props) {
         <ClusterDashboard id={id} chaosControls={chaosControlsAvailable()} />
       </HydrationBoundary>
       <ClusterTimeline entries={timeline.entries} operations={timeline.operations} now={timeline.now} />
-      <SnapshotList clusterId={id} snapshots={backups.snapshots} now={new Date().toISOString()} retention={backups.retention} />
+      <SnapshotList
+        clusterId={id}
+        snapshots={backups.snapshots}
+        now={new Date().toISOString()}
+        retention={backups.retention}
+      />
     </div>
   );
 }

@@ -13,10 +13,13 @@ export default async function NewClusterPage() {
   return (
     <div className="space-y-6">
       <div>
-        <Link href="/" className="text-sm text-sky-700 hover:underline">← Clusters</Link>
+        <Link href="/" className="text-sm text-sky-700 hover:underline">
+          ← Clusters
+        </Link>
         <h1 className="mt-1 text-2xl font-semibold tracking-tight">Create a cluster</h1>
         <p className="text-sm text-slate-500">
-          An HA-compatible cluster starts with one master, as <span className="font-mono">kube-up.sh</span> makes it; add replicas to it afterwards (1 → 3 in one plan).
+          An HA-compatible cluster starts with one master, as <span className="font-mono">kube-up.sh</span> makes it;
+          add replicas to it afterwards (1 → 3 in one plan).
         </p>
       </div>
       <CreateClusterWizard choices={choices} />

@@ -12,7 +12,10 @@ const PATTERNS: Array<[RegExp, string]> = [
   [/ECONNRESET|socket hang up/i, 'connection reset'],
   [/rpc not supported for learner/i, 'member is a learner (rpc not supported)'],
   [/bad certificate|certificate required|alert number 4[26]/i, 'TLS: client certificate rejected'],
-  [/unable to verify|self[- ]signed|certificate has expired|Hostname\/IP does not match|ERR_TLS_CERT/i, 'TLS: server certificate not trusted'],
+  [
+    /unable to verify|self[- ]signed|certificate has expired|Hostname\/IP does not match|ERR_TLS_CERT/i,
+    'TLS: server certificate not trusted',
+  ],
   [/no leader/i, 'no leader'],
   [/too many requests/i, 'too many requests'],
 ];
@@ -25,7 +28,10 @@ export function describeEtcdError(e: unknown, timeoutMs: number): string {
   }
   for (const [re, reason] of PATTERNS) if (re.test(message)) return reason;
   // gRPC messages read `14 UNAVAILABLE: No connection established. Last error: ...`; keep the tail short.
-  const compact = message.replace(/^\d+ [A-Z_]+: /, '').replace(/\. Resolution note:.*$/s, '').trim();
+  const compact = message
+    .replace(/^\d+ [A-Z_]+: /, '')
+    .replace(/\. Resolution note:.*$/s, '')
+    .trim();
   return compact.length > 120 ? `${compact.slice(0, 117)}...` : compact || 'unknown error';
 }
 
@@ -36,7 +42,10 @@ const ETCD_REFUSALS: Array<[RegExp, ProviderErrorCode]> = [
   [/can only promote a learner member/i, 'Conflict'],
   [/member not found|member ID not found/i, 'NotFound'],
   [/peer ?URLs? already exists|member ID already exist/i, 'AlreadyExists'],
-  [/unhealthy cluster|not enough started members|too many learner members|learner member.*not (started|ready)|not leader|bad leader transferee|learner.*transferee/i, 'EtcdRefused'],
+  [
+    /unhealthy cluster|not enough started members|too many learner members|learner member.*not (started|ready)|not leader|bad leader transferee|learner.*transferee/i,
+    'EtcdRefused',
+  ],
   [/request timed out|leader changed|timed out waiting for read index/i, 'Timeout'],
   [/no leader/i, 'ProviderUnavailable'],
 ];
@@ -55,7 +64,9 @@ export function isEtcdServerAnswer(e: unknown): boolean {
 export function isConnectionFailure(e: unknown): boolean {
   const message = e instanceof Error ? e.message : String(e);
   if (isEtcdServerAnswer(e) || /DEADLINE_EXCEEDED/.test(message)) return false;
-  return /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ECONNRESET|socket hang up|No connection established|14 UNAVAILABLE/i.test(message);
+  return /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ECONNRESET|socket hang up|No connection established|14 UNAVAILABLE/i.test(
+    message,
+  );
 }
 
 /** A failed etcd admin call -> ProviderError with a code callers can branch on and etcd's words in the message. */
@@ -65,7 +76,10 @@ export function toEtcdProviderError(e: unknown, context: string, timeoutMs: numb
   if (isReachError(e)) {
     return e.accessProblem
       ? new ProviderError('NoAccess', `${context}: ${noAccessError(e.message, e.code)}`, { reason: e.code, cause: e })
-      : new ProviderError('ProviderUnavailable', `${context}: connection refused (${e.message})`, { reason: e.code, cause: e });
+      : new ProviderError('ProviderUnavailable', `${context}: connection refused (${e.message})`, {
+          reason: e.code,
+          cause: e,
+        });
   }
   const message = e instanceof Error ? e.message : String(e);
   const server = /etcdserver: [^.\n]*/.exec(message)?.[0];

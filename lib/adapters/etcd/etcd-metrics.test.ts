@@ -41,17 +41,26 @@ describe('parsePeerMetrics', () => {
   });
 
   it('a member without peers (single member) and without a leader', () => {
-    expect(parsePeerMetrics('etcd_server_has_leader 0\n')).toEqual({ localId: null, activePeers: [], inactivePeers: [], hasLeader: false });
+    expect(parsePeerMetrics('etcd_server_has_leader 0\n')).toEqual({
+      localId: null,
+      activePeers: [],
+      inactivePeers: [],
+      hasLeader: false,
+    });
     expect(parsePeerMetrics('')).toEqual({ localId: null, activePeers: [], inactivePeers: [], hasLeader: null });
   });
 
   it('accepts labels in any order, a timestamp and float notation', () => {
-    const m = parsePeerMetrics('etcd_network_active_peers{Remote="2",Local="1"} 1e+00 1700000000000\netcd_server_has_leader 1.0\n');
+    const m = parsePeerMetrics(
+      'etcd_network_active_peers{Remote="2",Local="1"} 1e+00 1700000000000\netcd_server_has_leader 1.0\n',
+    );
     expect(m).toEqual({ localId: '1', activePeers: ['2'], inactivePeers: [], hasLeader: true });
   });
 
   it('a peer reported both inactive and active (series of a reconnect) counts as active', () => {
-    const m = parsePeerMetrics('etcd_network_active_peers{Local="a",Remote="b"} 0\netcd_network_active_peers{Local="a",Remote="b"} 1\n');
+    const m = parsePeerMetrics(
+      'etcd_network_active_peers{Local="a",Remote="b"} 0\netcd_network_active_peers{Local="a",Remote="b"} 1\n',
+    );
     expect(m.activePeers).toEqual(['11']);
     expect(m.inactivePeers).toEqual([]);
   });

@@ -12,7 +12,11 @@ export const HAS_LEADER_METRIC = 'etcd_server_has_leader';
 
 /** Lines worth keeping while the text streams in: the two families' samples (not their # HELP / # TYPE). */
 export function isPeerMetricLine(line: string): boolean {
-  return line.startsWith(`${ACTIVE_PEERS_METRIC}{`) || line.startsWith(`${HAS_LEADER_METRIC} `) || line.startsWith(`${HAS_LEADER_METRIC}{`);
+  return (
+    line.startsWith(`${ACTIVE_PEERS_METRIC}{`) ||
+    line.startsWith(`${HAS_LEADER_METRIC} `) ||
+    line.startsWith(`${HAS_LEADER_METRIC}{`)
+  );
 }
 
 const hexId = z.string().regex(/^[0-9a-f]{1,16}$/i, 'a member id in hex');
@@ -74,7 +78,8 @@ export function parsePeerMetrics(text: string): PeerMetrics {
     (value > 0 ? active : inactive).add(remote);
   }
   for (const id of active) inactive.delete(id);
-  const sorted = (ids: Set<string>) => [...ids].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
+  const sorted = (ids: Set<string>) =>
+    [...ids].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
   return { localId, activePeers: sorted(active), inactivePeers: sorted(inactive), hasLeader };
 }
 

@@ -105,7 +105,9 @@ export class Etcd3Admin implements EtcdAdminPort {
     if (unique.length === 0) throw new ProviderError('ProviderUnavailable', 'no etcd endpoint to ask');
     const attempts = unique.map(async (endpoint) => {
       try {
-        const raw = await this.call(endpoint, creds, timeoutMs, (client, deadline) => client.cluster.memberList({}, { deadline }));
+        const raw = await this.call(endpoint, creds, timeoutMs, (client, deadline) =>
+          client.cluster.memberList({}, { deadline }),
+        );
         return toEtcdMembers(raw);
       } catch (e) {
         if (isReachError(e) && e.accessProblem) throw new NoAccessAttempt(`${endpointLabel(endpoint)}: ${e.message}`);
@@ -117,7 +119,10 @@ export class Etcd3Admin implements EtcdAdminPort {
     try {
       return await Promise.any(attempts);
     } catch (e) {
-      const reasons = e instanceof AggregateError ? e.errors.map((x: unknown) => (x instanceof Error ? x.message : String(x))) : [String(e)];
+      const reasons =
+        e instanceof AggregateError
+          ? e.errors.map((x: unknown) => (x instanceof Error ? x.message : String(x)))
+          : [String(e)];
       const errors: unknown[] = e instanceof AggregateError ? e.errors : [e];
       const allTimedOut = reasons.every((r) => r.includes(': timeout:'));
       const summary = reasons.join('; ');
@@ -134,10 +139,16 @@ export class Etcd3Admin implements EtcdAdminPort {
 
   async status(endpoint: EtcdEndpoint, creds: EtcdTls, timeoutMs: number): Promise<EtcdMemberStatus> {
     try {
-      const raw = await this.call(endpoint, creds, timeoutMs, (client, deadline) => client.maintenance.status({ deadline }));
+      const raw = await this.call(endpoint, creds, timeoutMs, (client, deadline) =>
+        client.maintenance.status({ deadline }),
+      );
       return toEtcdStatus(raw);
     } catch (e) {
-      if (isReachError(e)) return { ok: false, error: e.accessProblem ? noAccessError(e.message, e.code) : `connection refused (${e.message})` };
+      if (isReachError(e))
+        return {
+          ok: false,
+          error: e.accessProblem ? noAccessError(e.message, e.code) : `connection refused (${e.message})`,
+        };
       return { ok: false, error: describeEtcdError(e, timeoutMs) };
     }
   }
@@ -150,10 +161,21 @@ export class Etcd3Admin implements EtcdAdminPort {
       return toPeerView(parsePeerMetrics(lines.join('\n')));
     } catch (e) {
       // Through a forward, a refused or reset socket is explained by the reach port (as in call()).
-      const why = isReachError(e) ? e : isConnectionFailure(e) ? this.reach.lastError(endpoint.target, endpoint.port) : null;
-      if (why) return { ok: false, error: why.accessProblem ? noAccessError(why.message, why.code) : `connection refused (${why.message})` };
+      const why = isReachError(e)
+        ? e
+        : isConnectionFailure(e)
+          ? this.reach.lastError(endpoint.target, endpoint.port)
+          : null;
+      if (why)
+        return {
+          ok: false,
+          error: why.accessProblem ? noAccessError(why.message, why.code) : `connection refused (${why.message})`,
+        };
       const message = e instanceof Error ? e.message : String(e);
-      return { ok: false, error: message.startsWith('timeout:') ? message : `metrics: ${describeEtcdError(e, timeoutMs)}` };
+      return {
+        ok: false,
+        error: message.startsWith('timeout:') ? message : `metrics: ${describeEtcdError(e, timeoutMs)}`,
+      };
     }
   }
 
@@ -169,12 +191,24 @@ export class Etcd3Admin implements EtcdAdminPort {
     }
   }
 
-  async hasKeyModifiedIn(endpoint: EtcdEndpoint, creds: EtcdTls, revisions: { from: number; to: number }, timeoutMs: number): Promise<boolean> {
+  async hasKeyModifiedIn(
+    endpoint: EtcdEndpoint,
+    creds: EtcdTls,
+    revisions: { from: number; to: number },
+    timeoutMs: number,
+  ): Promise<boolean> {
     try {
       // Not count_only: etcd counts before it applies the mod-revision filters. keys_only and limit 1 keep it small.
       const raw = await this.call(endpoint, creds, timeoutMs, (client, deadline) =>
         client.kv.range(
-          { key: Buffer.from([0]), range_end: Buffer.from([0]), keys_only: true, limit: 1, min_mod_revision: revisions.from, max_mod_revision: revisions.to },
+          {
+            key: Buffer.from([0]),
+            range_end: Buffer.from([0]),
+            keys_only: true,
+            limit: 1,
+            min_mod_revision: revisions.from,
+            max_mod_revision: revisions.to,
+          },
           { deadline },
         ),
       );
@@ -184,7 +218,11 @@ export class Etcd3Admin implements EtcdAdminPort {
     }
   }
 
-  async *snapshot(endpoint: EtcdEndpoint, creds: EtcdTls, opts: { timeoutMs: number; signal?: AbortSignal }): AsyncIterable<Uint8Array> {
+  async *snapshot(
+    endpoint: EtcdEndpoint,
+    creds: EtcdTls,
+    opts: { timeoutMs: number; signal?: AbortSignal },
+  ): AsyncIterable<Uint8Array> {
     const { timeoutMs, signal } = opts;
     const what = `snapshot via ${endpointLabel(endpoint)}`;
     let client: Etcd3;
@@ -200,7 +238,8 @@ export class Etcd3Admin implements EtcdAdminPort {
       throw toEtcdProviderError(e, what, timeoutMs);
     }
     // grpc-js hands back a Readable (ClientReadableStream): iterating it keeps back-pressure towards etcd.
-    if (!(stream instanceof Readable)) throw new ProviderError('Unknown', `${what}: the etcd client returned no readable stream`);
+    if (!(stream instanceof Readable))
+      throw new ProviderError('Unknown', `${what}: the etcd client returned no readable stream`);
     const readable = stream;
     const onAbort = () => readable.destroy(new Error('snapshot cancelled'));
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -215,27 +254,51 @@ export class Etcd3Admin implements EtcdAdminPort {
     }
   }
 
-  async memberAddLearner(endpoints: EtcdEndpoint[], creds: EtcdTls, peerUrls: string[], timeoutMs = MUTATION_TIMEOUT_MS): Promise<EtcdMember> {
-    const raw = await this.mutate(`member add (learner) ${peerUrls.join(',')}`, endpoints, creds, timeoutMs, (client, deadline) =>
-      client.cluster.memberAdd({ peerURLs: peerUrls, isLearner: true }, { deadline }),
+  async memberAddLearner(
+    endpoints: EtcdEndpoint[],
+    creds: EtcdTls,
+    peerUrls: string[],
+    timeoutMs = MUTATION_TIMEOUT_MS,
+  ): Promise<EtcdMember> {
+    const raw = await this.mutate(
+      `member add (learner) ${peerUrls.join(',')}`,
+      endpoints,
+      creds,
+      timeoutMs,
+      (client, deadline) => client.cluster.memberAdd({ peerURLs: peerUrls, isLearner: true }, { deadline }),
     );
     const { member: m } = memberAddSchema.parse(raw);
     return { id: m.ID, name: m.name, peerUrls: m.peerURLs, clientUrls: m.clientURLs, isLearner: m.isLearner };
   }
 
-  async memberPromote(endpoints: EtcdEndpoint[], creds: EtcdTls, memberId: string, timeoutMs = MUTATION_TIMEOUT_MS): Promise<void> {
+  async memberPromote(
+    endpoints: EtcdEndpoint[],
+    creds: EtcdTls,
+    memberId: string,
+    timeoutMs = MUTATION_TIMEOUT_MS,
+  ): Promise<void> {
     await this.mutate(`member promote ${memberId}`, endpoints, creds, timeoutMs, (client, deadline) =>
       client.cluster.memberPromote({ ID: memberId }, { deadline }),
     );
   }
 
-  async memberRemove(endpoints: EtcdEndpoint[], creds: EtcdTls, memberId: string, timeoutMs = MUTATION_TIMEOUT_MS): Promise<void> {
+  async memberRemove(
+    endpoints: EtcdEndpoint[],
+    creds: EtcdTls,
+    memberId: string,
+    timeoutMs = MUTATION_TIMEOUT_MS,
+  ): Promise<void> {
     await this.mutate(`member remove ${memberId}`, endpoints, creds, timeoutMs, (client, deadline) =>
       client.cluster.memberRemove({ ID: memberId }, { deadline }),
     );
   }
 
-  async moveLeader(leaderEndpoint: EtcdEndpoint, creds: EtcdTls, targetMemberId: string, timeoutMs = MUTATION_TIMEOUT_MS): Promise<void> {
+  async moveLeader(
+    leaderEndpoint: EtcdEndpoint,
+    creds: EtcdTls,
+    targetMemberId: string,
+    timeoutMs = MUTATION_TIMEOUT_MS,
+  ): Promise<void> {
     await this.mutate(`move leader to ${targetMemberId}`, [leaderEndpoint], creds, timeoutMs, (client, deadline) =>
       client.maintenance.moveLeader({ targetID: targetMemberId }, { deadline }),
     );
@@ -281,7 +344,10 @@ export class Etcd3Admin implements EtcdAdminPort {
       }
     }
     if (noAccess === unique.length) {
-      throw new ProviderError('NoAccess', noAccessError(`${what}: Quorum cannot reach any replica over SSH, nothing was sent (${failures.join('; ')})`));
+      throw new ProviderError(
+        'NoAccess',
+        noAccessError(`${what}: Quorum cannot reach any replica over SSH, nothing was sent (${failures.join('; ')})`),
+      );
     }
     throw new ProviderError('ProviderUnavailable', `${what}: no endpoint answered (${failures.join('; ')})`);
   }
@@ -381,7 +447,14 @@ export class Etcd3Admin implements EtcdAdminPort {
 
 function fingerprint(creds: EtcdTls): string {
   if (creds === null) return 'plaintext';
-  return createHash('sha256').update(creds.caCert).update('\0').update(creds.clientCert).update('\0').update(creds.clientKey).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(creds.caCert)
+    .update('\0')
+    .update(creds.clientCert)
+    .update('\0')
+    .update(creds.clientKey)
+    .digest('hex')
+    .slice(0, 16);
 }
 
 function clientKey(endpoint: EtcdEndpoint, creds: EtcdTls): string {

@@ -7,15 +7,44 @@ describe('toEtcdMembers', () => {
       toEtcdMembers({
         header: {},
         members: [
-          { ID: '17237436991929493444', name: 'etcd-prod-master-x2b', peerURLs: ['https://127.20.0.3:2380'], clientURLs: ['https://127.20.0.3:2379'], isLearner: false },
-          { ID: '9372538179322589801', name: '', peerURLs: ['https://127.20.0.4:2380'], clientURLs: [], isLearner: true },
-          { ID: '10501334649042878790', name: 'etcd-prod-master-a1c', peerURLs: ['https://127.20.0.2:2380'], clientURLs: ['https://127.20.0.2:2379'] },
+          {
+            ID: '17237436991929493444',
+            name: 'etcd-prod-master-x2b',
+            peerURLs: ['https://127.20.0.3:2380'],
+            clientURLs: ['https://127.20.0.3:2379'],
+            isLearner: false,
+          },
+          {
+            ID: '9372538179322589801',
+            name: '',
+            peerURLs: ['https://127.20.0.4:2380'],
+            clientURLs: [],
+            isLearner: true,
+          },
+          {
+            ID: '10501334649042878790',
+            name: 'etcd-prod-master-a1c',
+            peerURLs: ['https://127.20.0.2:2380'],
+            clientURLs: ['https://127.20.0.2:2379'],
+          },
         ],
       }),
     ).toEqual([
       { id: '9372538179322589801', name: '', peerUrls: ['https://127.20.0.4:2380'], clientUrls: [], isLearner: true },
-      { id: '10501334649042878790', name: 'etcd-prod-master-a1c', peerUrls: ['https://127.20.0.2:2380'], clientUrls: ['https://127.20.0.2:2379'], isLearner: false },
-      { id: '17237436991929493444', name: 'etcd-prod-master-x2b', peerUrls: ['https://127.20.0.3:2380'], clientUrls: ['https://127.20.0.3:2379'], isLearner: false },
+      {
+        id: '10501334649042878790',
+        name: 'etcd-prod-master-a1c',
+        peerUrls: ['https://127.20.0.2:2380'],
+        clientUrls: ['https://127.20.0.2:2379'],
+        isLearner: false,
+      },
+      {
+        id: '17237436991929493444',
+        name: 'etcd-prod-master-x2b',
+        peerUrls: ['https://127.20.0.3:2380'],
+        clientUrls: ['https://127.20.0.3:2379'],
+        isLearner: false,
+      },
     ]);
   });
 });
@@ -48,6 +77,8 @@ describe('toEtcdStatus', () => {
   });
 
   it('rejects an answer without member id', () => {
-    expect(() => toEtcdStatus({ header: {}, leader: '1', raftIndex: '1', raftTerm: '1', dbSize: '1', version: 'x' })).toThrow();
+    expect(() =>
+      toEtcdStatus({ header: {}, leader: '1', raftIndex: '1', raftTerm: '1', dbSize: '1', version: 'x' }),
+    ).toThrow();
   });
 });

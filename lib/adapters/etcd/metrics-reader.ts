@@ -27,7 +27,14 @@ export class MetricsReader {
         headers: { 'accept-encoding': 'gzip', accept: 'text/plain' },
       };
       const req = tls
-        ? https.request({ ...common, agent: this.httpsAgent, ca: tls.caCert, cert: tls.clientCert, key: tls.clientKey, servername: serverName })
+        ? https.request({
+            ...common,
+            agent: this.httpsAgent,
+            ca: tls.caCert,
+            cert: tls.clientCert,
+            key: tls.clientKey,
+            servername: serverName,
+          })
         : http.request({ ...common, agent: this.httpAgent });
       const timer = setTimeout(() => req.destroy(new Error(`timeout: no metrics within ${timeoutMs} ms`)), timeoutMs);
       const fail = (e: unknown) => {

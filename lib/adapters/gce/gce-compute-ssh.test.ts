@@ -7,7 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeGceClients, createGceClients, GceCompute, type GceClients } from './gce-compute';
 
 const requests: string[] = [];
-const notFound = (what: string): [number, unknown] => [404, { error: { code: 404, message: `The resource '${what}' was not found`, errors: [{ reason: 'notFound' }] } }];
+const notFound = (what: string): [number, unknown] => [
+  404,
+  { error: { code: 404, message: `The resource '${what}' was not found`, errors: [{ reason: 'notFound' }] } },
+];
 
 const routes: Record<string, () => [number, unknown]> = {
   '/compute/v1/projects/p': () => [
@@ -43,9 +46,18 @@ const routes: Record<string, () => [number, unknown]> = {
   ],
   '/compute/v1/projects/p/zones/z/instances/disabled/getGuestAttributes': () => [
     400,
-    { error: { code: 400, message: 'Guest attributes are disabled for this instance.', errors: [{ reason: 'badRequest' }] } },
+    {
+      error: {
+        code: 400,
+        message: 'Guest attributes are disabled for this instance.',
+        errors: [{ reason: 'badRequest' }],
+      },
+    },
   ],
-  '/compute/v1/projects/p/zones/z/instances/broken/getGuestAttributes': () => [503, { error: { code: 503, message: 'backend', errors: [{ reason: 'backendError' }] } }],
+  '/compute/v1/projects/p/zones/z/instances/broken/getGuestAttributes': () => [
+    503,
+    { error: { code: 503, message: 'backend', errors: [{ reason: 'backendError' }] } },
+  ],
 };
 
 let server: http.Server;
@@ -88,12 +100,17 @@ describe('GceCompute: what SSH access reads', () => {
       { namespace: 'hostkeys', key: 'ssh-ed25519', value: 'AAAAC3NzaC1lZDI1NTE5AAAAIA' },
       { namespace: 'hostkeys', key: 'ecdsa-sha2-nistp256', value: 'AAAAE2VjZHNh' },
     ]);
-    expect(requests.map(decodeURIComponent)).toContain('GET /compute/v1/projects/p/zones/z/instances/m/getGuestAttributes?queryPath=hostkeys/');
+    expect(requests.map(decodeURIComponent)).toContain(
+      'GET /compute/v1/projects/p/zones/z/instances/m/getGuestAttributes?queryPath=hostkeys/',
+    );
   });
 
   it('reads "none published" as null (nothing under the path, or guest attributes disabled), and fails on other errors', async () => {
     expect(await compute.getGuestAttributes('p', 'z', 'nothing', 'hostkeys/')).toBeNull();
     expect(await compute.getGuestAttributes('p', 'z', 'disabled', 'hostkeys/')).toBeNull();
-    await expect(compute.getGuestAttributes('p', 'z', 'broken', 'hostkeys/')).rejects.toMatchObject({ code: 'ProviderUnavailable', httpStatus: 503 });
+    await expect(compute.getGuestAttributes('p', 'z', 'broken', 'hostkeys/')).rejects.toMatchObject({
+      code: 'ProviderUnavailable',
+      httpStatus: 503,
+    });
   });
 });

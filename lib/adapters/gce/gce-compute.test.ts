@@ -20,7 +20,10 @@ const instance = (name: string, zone: string, status = 'RUNNING') => ({
 });
 
 const routes: Record<string, () => [number, unknown] | 'hang'> = {
-  '/compute/v1/projects/p/regions/europe-west1': () => [200, { name: 'europe-west1', zones: ['http://x/zones/europe-west1-c', 'http://x/zones/europe-west1-b'] }],
+  '/compute/v1/projects/p/regions/europe-west1': () => [
+    200,
+    { name: 'europe-west1', zones: ['http://x/zones/europe-west1-c', 'http://x/zones/europe-west1-b'] },
+  ],
   '/compute/v1/projects/p/regions': () => [
     200,
     {
@@ -41,11 +44,22 @@ const routes: Record<string, () => [number, unknown] | 'hang'> = {
     },
   ],
   // A provider that ignores the filter: the adapter must still keep only matching names.
-  '/compute/v1/projects/p/zones/europe-west1-b/instances': () => [200, { items: [instance('prod-master-abc', 'europe-west1-b'), instance('prod-master-abcd', 'europe-west1-b')] }],
-  '/compute/v1/projects/p/zones/europe-west1-c/instances': () => [200, { items: [instance('prod-master', 'europe-west1-c'), instance('other', 'europe-west1-c')] }],
+  '/compute/v1/projects/p/zones/europe-west1-b/instances': () => [
+    200,
+    { items: [instance('prod-master-abc', 'europe-west1-b'), instance('prod-master-abcd', 'europe-west1-b')] },
+  ],
+  '/compute/v1/projects/p/zones/europe-west1-c/instances': () => [
+    200,
+    { items: [instance('prod-master', 'europe-west1-c'), instance('other', 'europe-west1-c')] },
+  ],
   '/compute/v1/projects/p/regions/europe-west1/forwardingRules/prod-master': () => [
     200,
-    { name: 'prod-master', IPAddress: '203.0.113.1', portRange: '443-443', target: 'http://x/regions/europe-west1/targetPools/prod-master' },
+    {
+      name: 'prod-master',
+      IPAddress: '203.0.113.1',
+      portRange: '443-443',
+      target: 'http://x/regions/europe-west1/targetPools/prod-master',
+    },
   ],
   '/compute/v1/projects/p/regions/europe-west1/targetPools/prod-master': () => [
     200,
@@ -53,9 +67,17 @@ const routes: Record<string, () => [number, unknown] | 'hang'> = {
   ],
   '/compute/v1/projects/p/regions/europe-west1/addresses/prod-master-ip': () => [
     200,
-    { name: 'prod-master-ip', address: '203.0.113.1', status: 'IN_USE', users: ['http://x/regions/europe-west1/forwardingRules/prod-master'] },
+    {
+      name: 'prod-master-ip',
+      address: '203.0.113.1',
+      status: 'IN_USE',
+      users: ['http://x/regions/europe-west1/forwardingRules/prod-master'],
+    },
   ],
-  '/compute/v1/projects/p/regions/europe-west1/addresses/broken': () => [500, { error: { code: 500, message: 'backend error', errors: [{ reason: 'backendError' }] } }],
+  '/compute/v1/projects/p/regions/europe-west1/addresses/broken': () => [
+    500,
+    { error: { code: 500, message: 'backend error', errors: [{ reason: 'backendError' }] } },
+  ],
   '/compute/v1/projects/p/regions/europe-west1/addresses/slow': () => 'hang',
 };
 
@@ -70,7 +92,16 @@ beforeAll(async () => {
     const route = routes[url.pathname];
     const answer: [number, unknown] | 'hang' = route
       ? route()
-      : [404, { error: { code: 404, message: `The resource '${url.pathname}' was not found`, errors: [{ reason: 'notFound' }] } }];
+      : [
+          404,
+          {
+            error: {
+              code: 404,
+              message: `The resource '${url.pathname}' was not found`,
+              errors: [{ reason: 'notFound' }],
+            },
+          },
+        ];
     if (answer === 'hang') return;
     res.writeHead(answer[0], { 'content-type': 'application/json' });
     res.end(JSON.stringify(answer[1]));
@@ -122,8 +153,14 @@ describe('GceCompute (REST through @google-cloud/compute)', () => {
       portRange: '443-443',
       target: 'prod-master',
     });
-    expect(await compute.getTargetPool('p', 'europe-west1', 'prod-master')).toEqual({ name: 'prod-master', instances: ['prod-master-abc'] });
-    expect(await compute.getAddress('p', 'europe-west1', 'prod-master-ip')).toMatchObject({ status: 'IN_USE', users: ['prod-master'] });
+    expect(await compute.getTargetPool('p', 'europe-west1', 'prod-master')).toEqual({
+      name: 'prod-master',
+      instances: ['prod-master-abc'],
+    });
+    expect(await compute.getAddress('p', 'europe-west1', 'prod-master-ip')).toMatchObject({
+      status: 'IN_USE',
+      users: ['prod-master'],
+    });
   });
 
   it('answers null for what does not exist', async () => {
@@ -148,7 +185,9 @@ describe('GceCompute (REST through @google-cloud/compute)', () => {
   it('reports an unreachable endpoint as ProviderUnavailable', async () => {
     const dead = createGceClients({ kind: 'sandbox', port: 1 });
     try {
-      await expect(new GceCompute(dead, 1_000).listAllInstances('p')).rejects.toMatchObject({ code: 'ProviderUnavailable' });
+      await expect(new GceCompute(dead, 1_000).listAllInstances('p')).rejects.toMatchObject({
+        code: 'ProviderUnavailable',
+      });
     } finally {
       await closeGceClients(dead);
     }

@@ -174,7 +174,9 @@ function nameFilter(nameRegex: string): string {
 export const KUBE_UP_MASTER_NAME_RE2 = '[a-z]([-a-z0-9]*[a-z0-9])?-master(-[a-z0-9]{3})?';
 
 export function instanceUrl(project: string, ref: InstanceRef): string {
-  return typeof ref === 'string' ? ref : `${COMPUTE_API_ROOT}/projects/${project}/zones/${ref.zone}/instances/${ref.name}`;
+  return typeof ref === 'string'
+    ? ref
+    : `${COMPUTE_API_ROOT}/projects/${project}/zones/${ref.zone}/instances/${ref.name}`;
 }
 
 export type GceComputeOptions = {
@@ -199,13 +201,21 @@ export class GceCompute implements ComputePort {
 
   async listRegionZones(project: string, region: string): Promise<string[]> {
     const context = `regions.get ${project}/${region}`;
-    const [raw] = await withDeadline(this.clients.regions.get({ project, region }, callOptions()), this.timeoutMs, context);
+    const [raw] = await withDeadline(
+      this.clients.regions.get({ project, region }, callOptions()),
+      this.timeoutMs,
+      context,
+    );
     return toRegionZones(raw);
   }
 
   async listRegions(project: string): Promise<RegionInfo[]> {
     const context = `regions.list ${project}`;
-    const raw = await withDeadline(collect(this.clients.regions.listAsync({ project }, callOptions())), this.timeoutMs, context);
+    const raw = await withDeadline(
+      collect(this.clients.regions.listAsync({ project }, callOptions())),
+      this.timeoutMs,
+      context,
+    );
     return raw.map(toRegionInfo).sort((a, b) => a.name.localeCompare(b.name));
   }
 
@@ -239,7 +249,9 @@ export class GceCompute implements ComputePort {
   async listMasterInstances(project: string): Promise<InstanceListing> {
     const filter = `name eq "${KUBE_UP_MASTER_NAME_RE2}"`;
     const scopes = await withDeadline(
-      collect(this.clients.instances.aggregatedListAsync({ project, filter, returnPartialSuccess: true }, callOptions())),
+      collect(
+        this.clients.instances.aggregatedListAsync({ project, filter, returnPartialSuccess: true }, callOptions()),
+      ),
       this.timeoutMs,
       `instances.aggregatedList ${project} ${filter}`,
     );
@@ -250,7 +262,10 @@ export class GceCompute implements ComputePort {
     });
     return {
       // The same check as the filter, here too: a provider that ignores the filter must not leak other instances.
-      instances: scopes.flatMap(([, scoped]) => (scoped.instances ?? []).map(toInstanceInfo)).filter((i) => re.test(i.name)).sort(byZoneThenName),
+      instances: scopes
+        .flatMap(([, scoped]) => (scoped.instances ?? []).map(toInstanceInfo))
+        .filter((i) => re.test(i.name))
+        .sort(byZoneThenName),
       unreachableZones: [...new Set(unreachableZones)].sort(),
     };
   }
@@ -318,7 +333,11 @@ export class GceCompute implements ComputePort {
   async getForwardingRule(project: string, region: string, name: string): Promise<ForwardingRule | null> {
     const context = `forwardingRules.get ${project}/${region}/${name}`;
     const res = await orNullIfNotFound(
-      withDeadline(this.clients.forwardingRules.get({ project, region, forwardingRule: name }, callOptions()), this.timeoutMs, context),
+      withDeadline(
+        this.clients.forwardingRules.get({ project, region, forwardingRule: name }, callOptions()),
+        this.timeoutMs,
+        context,
+      ),
     );
     return res === null ? null : toForwardingRule(res[0]);
   }
@@ -326,7 +345,11 @@ export class GceCompute implements ComputePort {
   async getTargetPool(project: string, region: string, name: string): Promise<TargetPool | null> {
     const context = `targetPools.get ${project}/${region}/${name}`;
     const res = await orNullIfNotFound(
-      withDeadline(this.clients.targetPools.get({ project, region, targetPool: name }, callOptions()), this.timeoutMs, context),
+      withDeadline(
+        this.clients.targetPools.get({ project, region, targetPool: name }, callOptions()),
+        this.timeoutMs,
+        context,
+      ),
     );
     return res === null ? null : toTargetPool(res[0]);
   }
@@ -334,7 +357,11 @@ export class GceCompute implements ComputePort {
   async getAddress(project: string, region: string, name: string): Promise<StaticAddress | null> {
     const context = `addresses.get ${project}/${region}/${name}`;
     const res = await orNullIfNotFound(
-      withDeadline(this.clients.addresses.get({ project, region, address: name }, callOptions()), this.timeoutMs, context),
+      withDeadline(
+        this.clients.addresses.get({ project, region, address: name }, callOptions()),
+        this.timeoutMs,
+        context,
+      ),
     );
     return res === null ? null : toStaticAddress(res[0]);
   }
@@ -344,15 +371,24 @@ export class GceCompute implements ComputePort {
   async getInstance(project: string, zone: string, name: string): Promise<InstanceInfo | null> {
     const context = `instances.get ${project}/${zone}/${name}`;
     const res = await orNullIfNotFound(
-      withDeadline(this.clients.instances.get({ project, zone, instance: name }, callOptions()), this.timeoutMs, context),
+      withDeadline(
+        this.clients.instances.get({ project, zone, instance: name }, callOptions()),
+        this.timeoutMs,
+        context,
+      ),
     );
     return res === null ? null : toInstanceInfo(res[0]);
   }
 
-  async awaitZoneMutation(project: string, zone: string, requestId: string): Promise<{ operation: string; operationType: string } | null> {
+  async awaitZoneMutation(
+    project: string,
+    zone: string,
+    requestId: string,
+  ): Promise<{ operation: string; operationType: string } | null> {
     const context = `zoneOperations.list ${project}/${zone} clientOperationId ${requestId}`;
     // A UUID only: nothing else may reach the filter expression.
-    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(requestId)) throw new ProviderError('InvalidArgument', `${context}: not a requestId`);
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(requestId))
+      throw new ProviderError('InvalidArgument', `${context}: not a requestId`);
     const [ops] = await withDeadline(
       this.clients.zoneOperations.list({ project, zone, filter: `clientOperationId = "${requestId}"` }, callOptions()),
       this.timeoutMs,
@@ -373,104 +409,236 @@ export class GceCompute implements ComputePort {
 
   async insertInstance(spec: InsertInstanceSpec, opts: MutationOptions = {}): Promise<void> {
     const { project, zone, name } = spec;
-    await this.mutate(project, `instances.insert ${project}/${zone}/${name}`, (requestId) =>
-      this.clients.instances.insert({ project, zone, instanceResource: instanceResourceOf(spec), requestId }, callOptions()), opts,
+    await this.mutate(
+      project,
+      `instances.insert ${project}/${zone}/${name}`,
+      (requestId) =>
+        this.clients.instances.insert(
+          { project, zone, instanceResource: instanceResourceOf(spec), requestId },
+          callOptions(),
+        ),
+      opts,
     );
   }
 
   async deleteInstance(project: string, zone: string, name: string, opts: MutationOptions = {}): Promise<void> {
-    await this.mutate(project, `instances.delete ${project}/${zone}/${name}`, (requestId) =>
-      this.clients.instances.delete({ project, zone, instance: name, requestId }, callOptions()), opts,
+    await this.mutate(
+      project,
+      `instances.delete ${project}/${zone}/${name}`,
+      (requestId) => this.clients.instances.delete({ project, zone, instance: name, requestId }, callOptions()),
+      opts,
     );
   }
 
   async startInstance(project: string, zone: string, name: string, opts: MutationOptions = {}): Promise<void> {
-    await this.mutate(project, `instances.start ${project}/${zone}/${name}`, (requestId) =>
-      this.clients.instances.start({ project, zone, instance: name, requestId }, callOptions()), opts,
+    await this.mutate(
+      project,
+      `instances.start ${project}/${zone}/${name}`,
+      (requestId) => this.clients.instances.start({ project, zone, instance: name, requestId }, callOptions()),
+      opts,
     );
   }
 
   async resetInstance(project: string, zone: string, name: string, opts: MutationOptions = {}): Promise<void> {
-    await this.mutate(project, `instances.reset ${project}/${zone}/${name}`, (requestId) =>
-      this.clients.instances.reset({ project, zone, instance: name, requestId }, callOptions()), opts,
+    await this.mutate(
+      project,
+      `instances.reset ${project}/${zone}/${name}`,
+      (requestId) => this.clients.instances.reset({ project, zone, instance: name, requestId }, callOptions()),
+      opts,
     );
   }
 
-  async setInstanceMetadata(project: string, zone: string, name: string, items: MetadataItem[], fingerprint: string, opts: MutationOptions = {}): Promise<void> {
-    await this.mutate(project, `instances.setMetadata ${project}/${zone}/${name}`, (requestId) =>
-      this.clients.instances.setMetadata({ project, zone, instance: name, metadataResource: { fingerprint, items }, requestId }, callOptions()), opts,
+  async setInstanceMetadata(
+    project: string,
+    zone: string,
+    name: string,
+    items: MetadataItem[],
+    fingerprint: string,
+    opts: MutationOptions = {},
+  ): Promise<void> {
+    await this.mutate(
+      project,
+      `instances.setMetadata ${project}/${zone}/${name}`,
+      (requestId) =>
+        this.clients.instances.setMetadata(
+          { project, zone, instance: name, metadataResource: { fingerprint, items }, requestId },
+          callOptions(),
+        ),
+      opts,
     );
   }
 
-  async addAccessConfig(project: string, zone: string, instance: string, natIP: string | null, opts: MutationOptions = {}): Promise<void> {
-    const accessConfigResource = { name: ACCESS_CONFIG_NAME, type: 'ONE_TO_ONE_NAT', ...(natIP === null ? {} : { natIP }) };
-    await this.mutate(project, `instances.addAccessConfig ${project}/${zone}/${instance}`, (requestId) =>
-      this.clients.instances.addAccessConfig({ project, zone, instance, networkInterface: 'nic0', accessConfigResource, requestId }, callOptions()), opts,
+  async addAccessConfig(
+    project: string,
+    zone: string,
+    instance: string,
+    natIP: string | null,
+    opts: MutationOptions = {},
+  ): Promise<void> {
+    const accessConfigResource = {
+      name: ACCESS_CONFIG_NAME,
+      type: 'ONE_TO_ONE_NAT',
+      ...(natIP === null ? {} : { natIP }),
+    };
+    await this.mutate(
+      project,
+      `instances.addAccessConfig ${project}/${zone}/${instance}`,
+      (requestId) =>
+        this.clients.instances.addAccessConfig(
+          { project, zone, instance, networkInterface: 'nic0', accessConfigResource, requestId },
+          callOptions(),
+        ),
+      opts,
     );
   }
 
-  async deleteAccessConfig(project: string, zone: string, instance: string, accessConfigName: string, opts: MutationOptions = {}): Promise<void> {
-    await this.mutate(project, `instances.deleteAccessConfig ${project}/${zone}/${instance}`, (requestId) =>
-      this.clients.instances.deleteAccessConfig({ project, zone, instance, networkInterface: 'nic0', accessConfig: accessConfigName, requestId }, callOptions()), opts,
+  async deleteAccessConfig(
+    project: string,
+    zone: string,
+    instance: string,
+    accessConfigName: string,
+    opts: MutationOptions = {},
+  ): Promise<void> {
+    await this.mutate(
+      project,
+      `instances.deleteAccessConfig ${project}/${zone}/${instance}`,
+      (requestId) =>
+        this.clients.instances.deleteAccessConfig(
+          { project, zone, instance, networkInterface: 'nic0', accessConfig: accessConfigName, requestId },
+          callOptions(),
+        ),
+      opts,
     );
   }
 
   async getDisk(project: string, zone: string, name: string): Promise<DiskInfo | null> {
     const context = `disks.get ${project}/${zone}/${name}`;
-    const res = await orNullIfNotFound(withDeadline(this.clients.disks.get({ project, zone, disk: name }, callOptions()), this.timeoutMs, context));
+    const res = await orNullIfNotFound(
+      withDeadline(this.clients.disks.get({ project, zone, disk: name }, callOptions()), this.timeoutMs, context),
+    );
     return res === null ? null : toDiskInfo(res[0]);
   }
 
-  async insertDisk(project: string, zone: string, disk: { name: string; sizeGb: number; type: string }, opts: MutationOptions = {}): Promise<void> {
+  async insertDisk(
+    project: string,
+    zone: string,
+    disk: { name: string; sizeGb: number; type: string },
+    opts: MutationOptions = {},
+  ): Promise<void> {
     const diskResource = { name: disk.name, sizeGb: String(disk.sizeGb), type: `zones/${zone}/diskTypes/${disk.type}` };
-    await this.mutate(project, `disks.insert ${project}/${zone}/${disk.name}`, (requestId) =>
-      this.clients.disks.insert({ project, zone, diskResource, requestId }, callOptions()), opts,
+    await this.mutate(
+      project,
+      `disks.insert ${project}/${zone}/${disk.name}`,
+      (requestId) => this.clients.disks.insert({ project, zone, diskResource, requestId }, callOptions()),
+      opts,
     );
   }
 
   async deleteDisk(project: string, zone: string, name: string, opts: MutationOptions = {}): Promise<void> {
-    await this.mutate(project, `disks.delete ${project}/${zone}/${name}`, (requestId) => this.clients.disks.delete({ project, zone, disk: name, requestId }, callOptions()), opts);
+    await this.mutate(
+      project,
+      `disks.delete ${project}/${zone}/${name}`,
+      (requestId) => this.clients.disks.delete({ project, zone, disk: name, requestId }, callOptions()),
+      opts,
+    );
   }
 
-  async insertAddress(project: string, region: string, name: string, address?: string, opts: MutationOptions = {}): Promise<StaticAddress> {
-    await this.mutate(project, `addresses.insert ${project}/${region}/${name}`, (requestId) =>
-      this.clients.addresses.insert({ project, region, addressResource: { name, ...(address !== undefined ? { address } : {}) }, requestId }, callOptions()), opts,
+  async insertAddress(
+    project: string,
+    region: string,
+    name: string,
+    address?: string,
+    opts: MutationOptions = {},
+  ): Promise<StaticAddress> {
+    await this.mutate(
+      project,
+      `addresses.insert ${project}/${region}/${name}`,
+      (requestId) =>
+        this.clients.addresses.insert(
+          { project, region, addressResource: { name, ...(address !== undefined ? { address } : {}) }, requestId },
+          callOptions(),
+        ),
+      opts,
     );
     const created = await this.getAddress(project, region, name);
-    if (created === null) throw new ProviderError('NotFound', `addresses.insert ${project}/${region}/${name}: gone right after it was created`);
+    if (created === null)
+      throw new ProviderError(
+        'NotFound',
+        `addresses.insert ${project}/${region}/${name}: gone right after it was created`,
+      );
     return created;
   }
 
   async deleteAddress(project: string, region: string, name: string, opts: MutationOptions = {}): Promise<void> {
-    await this.mutate(project, `addresses.delete ${project}/${region}/${name}`, (requestId) =>
-      this.clients.addresses.delete({ project, region, address: name, requestId }, callOptions()), opts,
+    await this.mutate(
+      project,
+      `addresses.delete ${project}/${region}/${name}`,
+      (requestId) => this.clients.addresses.delete({ project, region, address: name, requestId }, callOptions()),
+      opts,
     );
   }
 
-  async insertTargetPool(project: string, region: string, pool: { name: string; instances: InstanceRef[] }, opts: MutationOptions = {}): Promise<void> {
+  async insertTargetPool(
+    project: string,
+    region: string,
+    pool: { name: string; instances: InstanceRef[] },
+    opts: MutationOptions = {},
+  ): Promise<void> {
     const targetPoolResource = { name: pool.name, instances: pool.instances.map((r) => instanceUrl(project, r)) };
-    await this.mutate(project, `targetPools.insert ${project}/${region}/${pool.name}`, (requestId) =>
-      this.clients.targetPools.insert({ project, region, targetPoolResource, requestId }, callOptions()), opts,
+    await this.mutate(
+      project,
+      `targetPools.insert ${project}/${region}/${pool.name}`,
+      (requestId) => this.clients.targetPools.insert({ project, region, targetPoolResource, requestId }, callOptions()),
+      opts,
     );
   }
 
   async deleteTargetPool(project: string, region: string, name: string, opts: MutationOptions = {}): Promise<void> {
-    await this.mutate(project, `targetPools.delete ${project}/${region}/${name}`, (requestId) =>
-      this.clients.targetPools.delete({ project, region, targetPool: name, requestId }, callOptions()), opts,
+    await this.mutate(
+      project,
+      `targetPools.delete ${project}/${region}/${name}`,
+      (requestId) => this.clients.targetPools.delete({ project, region, targetPool: name, requestId }, callOptions()),
+      opts,
     );
   }
 
-  async addTargetPoolInstance(project: string, region: string, pool: string, instance: InstanceRef, opts: MutationOptions = {}): Promise<void> {
+  async addTargetPoolInstance(
+    project: string,
+    region: string,
+    pool: string,
+    instance: InstanceRef,
+    opts: MutationOptions = {},
+  ): Promise<void> {
     const targetPoolsAddInstanceRequestResource = { instances: [{ instance: instanceUrl(project, instance) }] };
-    await this.mutate(project, `targetPools.addInstance ${project}/${region}/${pool}`, (requestId) =>
-      this.clients.targetPools.addInstance({ project, region, targetPool: pool, targetPoolsAddInstanceRequestResource, requestId }, callOptions()), opts,
+    await this.mutate(
+      project,
+      `targetPools.addInstance ${project}/${region}/${pool}`,
+      (requestId) =>
+        this.clients.targetPools.addInstance(
+          { project, region, targetPool: pool, targetPoolsAddInstanceRequestResource, requestId },
+          callOptions(),
+        ),
+      opts,
     );
   }
 
-  async removeTargetPoolInstance(project: string, region: string, pool: string, instance: InstanceRef, opts: MutationOptions = {}): Promise<void> {
+  async removeTargetPoolInstance(
+    project: string,
+    region: string,
+    pool: string,
+    instance: InstanceRef,
+    opts: MutationOptions = {},
+  ): Promise<void> {
     const targetPoolsRemoveInstanceRequestResource = { instances: [{ instance: instanceUrl(project, instance) }] };
-    await this.mutate(project, `targetPools.removeInstance ${project}/${region}/${pool}`, (requestId) =>
-      this.clients.targetPools.removeInstance({ project, region, targetPool: pool, targetPoolsRemoveInstanceRequestResource, requestId }, callOptions()), opts,
+    await this.mutate(
+      project,
+      `targetPools.removeInstance ${project}/${region}/${pool}`,
+      (requestId) =>
+        this.clients.targetPools.removeInstance(
+          { project, region, targetPool: pool, targetPoolsRemoveInstanceRequestResource, requestId },
+          callOptions(),
+        ),
+      opts,
     );
   }
 
@@ -487,20 +655,30 @@ export class GceCompute implements ComputePort {
       portRange: rule.portRange,
       target: `${COMPUTE_API_ROOT}/projects/${project}/regions/${region}/targetPools/${rule.target}`,
     };
-    await this.mutate(project, `forwardingRules.insert ${project}/${region}/${rule.name}`, (requestId) =>
-      this.clients.forwardingRules.insert({ project, region, forwardingRuleResource, requestId }, callOptions()), opts,
+    await this.mutate(
+      project,
+      `forwardingRules.insert ${project}/${region}/${rule.name}`,
+      (requestId) =>
+        this.clients.forwardingRules.insert({ project, region, forwardingRuleResource, requestId }, callOptions()),
+      opts,
     );
   }
 
   async deleteForwardingRule(project: string, region: string, name: string, opts: MutationOptions = {}): Promise<void> {
-    await this.mutate(project, `forwardingRules.delete ${project}/${region}/${name}`, (requestId) =>
-      this.clients.forwardingRules.delete({ project, region, forwardingRule: name, requestId }, callOptions()), opts,
+    await this.mutate(
+      project,
+      `forwardingRules.delete ${project}/${region}/${name}`,
+      (requestId) =>
+        this.clients.forwardingRules.delete({ project, region, forwardingRule: name, requestId }, callOptions()),
+      opts,
     );
   }
 
   async getFirewall(project: string, name: string): Promise<FirewallInfo | null> {
     const context = `firewalls.get ${project}/${name}`;
-    const res = await orNullIfNotFound(withDeadline(this.clients.firewalls.get({ project, firewall: name }, callOptions()), this.timeoutMs, context));
+    const res = await orNullIfNotFound(
+      withDeadline(this.clients.firewalls.get({ project, firewall: name }, callOptions()), this.timeoutMs, context),
+    );
     return res === null ? null : toFirewallInfo(res[0]);
   }
 
@@ -513,16 +691,30 @@ export class GceCompute implements ComputePort {
       ...(rule.targetTags.length > 0 ? { targetTags: rule.targetTags } : {}),
       allowed: rule.allowed.map((a) => ({ IPProtocol: a.protocol, ...(a.ports.length > 0 ? { ports: a.ports } : {}) })),
     };
-    await this.mutate(project, `firewalls.insert ${project}/${rule.name}`, (requestId) => this.clients.firewalls.insert({ project, firewallResource, requestId }, callOptions()), opts);
+    await this.mutate(
+      project,
+      `firewalls.insert ${project}/${rule.name}`,
+      (requestId) => this.clients.firewalls.insert({ project, firewallResource, requestId }, callOptions()),
+      opts,
+    );
   }
 
   async deleteFirewall(project: string, name: string, opts: MutationOptions = {}): Promise<void> {
-    await this.mutate(project, `firewalls.delete ${project}/${name}`, (requestId) => this.clients.firewalls.delete({ project, firewall: name, requestId }, callOptions()), opts);
+    await this.mutate(
+      project,
+      `firewalls.delete ${project}/${name}`,
+      (requestId) => this.clients.firewalls.delete({ project, firewall: name, requestId }, callOptions()),
+      opts,
+    );
   }
 
   async getSubnetworkRange(project: string, region: string): Promise<string> {
     const context = `subnetworks.get ${project}/${region}/default`;
-    const [raw] = await withDeadline(this.clients.subnetworks.get({ project, region, subnetwork: 'default' }, callOptions()), this.timeoutMs, context);
+    const [raw] = await withDeadline(
+      this.clients.subnetworks.get({ project, region, subnetwork: 'default' }, callOptions()),
+      this.timeoutMs,
+      context,
+    );
     return toSubnetworkRange(raw);
   }
 
@@ -540,26 +732,40 @@ export class GceCompute implements ComputePort {
     for (const i of instances) if (i.internalIp) used.add(i.internalIp);
     for (const a of addresses) if (a.address) used.add(a.address);
     const free = lowestFreeHost(cidr, used);
-    if (free === null) throw new ProviderError('InvalidArgument', `subnetwork ${cidr} of ${project}/${region} has no free address`);
+    if (free === null)
+      throw new ProviderError('InvalidArgument', `subnetwork ${cidr} of ${project}/${region} has no free address`);
     return free;
   }
 
   async getProjectMetadata(project: string): Promise<ProjectMetadata | null> {
     const context = `projects.get ${project}`;
-    const res = await orNullIfNotFound(withDeadline(this.clients.projects.get({ project }, callOptions()), this.timeoutMs, context));
+    const res = await orNullIfNotFound(
+      withDeadline(this.clients.projects.get({ project }, callOptions()), this.timeoutMs, context),
+    );
     if (res === null) return null;
     const parsed = projectSchema.safeParse(res[0]);
-    if (!parsed.success) throw new ProviderError('Unknown', `${context}: Compute Engine returned an unexpected project`);
+    if (!parsed.success)
+      throw new ProviderError('Unknown', `${context}: Compute Engine returned an unexpected project`);
     const items: Record<string, string> = {};
-    for (const item of parsed.data.commonInstanceMetadata?.items ?? []) if (item.key) items[item.key] = item.value ?? '';
+    for (const item of parsed.data.commonInstanceMetadata?.items ?? [])
+      if (item.key) items[item.key] = item.value ?? '';
     return { items, fingerprint: parsed.data.commonInstanceMetadata?.fingerprint || null };
   }
 
-  async getGuestAttributes(project: string, zone: string, instance: string, queryPath: string): Promise<GuestAttribute[] | null> {
+  async getGuestAttributes(
+    project: string,
+    zone: string,
+    instance: string,
+    queryPath: string,
+  ): Promise<GuestAttribute[] | null> {
     const context = `instances.getGuestAttributes ${project}/${zone}/${instance} ${queryPath}`;
     let res;
     try {
-      res = await withDeadline(this.clients.instances.getGuestAttributes({ project, zone, instance, queryPath }, callOptions()), this.timeoutMs, context);
+      res = await withDeadline(
+        this.clients.instances.getGuestAttributes({ project, zone, instance, queryPath }, callOptions()),
+        this.timeoutMs,
+        context,
+      );
     } catch (e) {
       // GCE answers 404 for a path nothing was written under, and refuses the call (400) on an instance
       // without enable-guest-attributes: both mean "none published".
@@ -567,7 +773,8 @@ export class GceCompute implements ComputePort {
       throw e;
     }
     const parsed = guestAttributesSchema.safeParse(res[0]);
-    if (!parsed.success) throw new ProviderError('Unknown', `${context}: Compute Engine returned unexpected guest attributes`);
+    if (!parsed.success)
+      throw new ProviderError('Unknown', `${context}: Compute Engine returned unexpected guest attributes`);
     const out: GuestAttribute[] = [];
     for (const e of parsed.data.queryValue?.items ?? []) {
       if (e.namespace && e.key && e.value) out.push({ namespace: e.namespace, key: e.key, value: e.value });
@@ -582,7 +789,12 @@ export class GceCompute implements ComputePort {
    * (the endpoint unreachable, a 5xx, 429, or no answer within the deadline) is sent again with the same id:
    * Compute answers the first call's Operation instead of doing it twice.
    */
-  private async mutate(project: string, context: string, call: (requestId: string) => Promise<unknown>, opts: MutationOptions): Promise<void> {
+  private async mutate(
+    project: string,
+    context: string,
+    call: (requestId: string) => Promise<unknown>,
+    opts: MutationOptions,
+  ): Promise<void> {
     const requestId = opts.requestId ?? randomUUID();
     const attempts = opts.requestId === undefined ? MUTATION_ATTEMPTS : 1;
     let sent: unknown;
@@ -628,7 +840,11 @@ const projectSchema = z.object({
 
 const guestAttributesSchema = z.object({
   queryValue: z
-    .object({ items: z.array(z.object({ namespace: z.string().nullish(), key: z.string().nullish(), value: z.string().nullish() })).nullish() })
+    .object({
+      items: z
+        .array(z.object({ namespace: z.string().nullish(), key: z.string().nullish(), value: z.string().nullish() }))
+        .nullish(),
+    })
     .nullish(),
 });
 

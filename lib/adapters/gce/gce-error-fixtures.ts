@@ -46,7 +46,12 @@ export const GCE_HTTP_ERRORS = {
           '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
           reason: 'RATE_LIMIT_EXCEEDED',
           domain: 'googleapis.com',
-          metadata: { service: 'compute.googleapis.com', quota_metric: 'compute.googleapis.com/default', quota_limit: 'defaultPerMinutePerProject', consumer: 'projects/123456789012' },
+          metadata: {
+            service: 'compute.googleapis.com',
+            quota_metric: 'compute.googleapis.com/default',
+            quota_limit: 'defaultPerMinutePerProject',
+            consumer: 'projects/123456789012',
+          },
         },
       ],
     },
@@ -55,28 +60,53 @@ export const GCE_HTTP_ERRORS = {
     error: {
       code: 503,
       message: "Internal error. Please try again or contact Google Support. (Code: '-1234567890123456789')",
-      errors: [{ message: "Internal error. Please try again or contact Google Support. (Code: '-1234567890123456789')", domain: 'global', reason: 'backendError' }],
+      errors: [
+        {
+          message: "Internal error. Please try again or contact Google Support. (Code: '-1234567890123456789')",
+          domain: 'global',
+          reason: 'backendError',
+        },
+      ],
     },
   },
   internalError: {
     error: {
       code: 500,
       message: "Internal error. Please try again or contact Google Support. (Code: '5A1B2C3D4E5F6.A1B2C3D.4E5F6A7B')",
-      errors: [{ message: "Internal error. Please try again or contact Google Support. (Code: '5A1B2C3D4E5F6.A1B2C3D.4E5F6A7B')", domain: 'global', reason: 'internalError' }],
+      errors: [
+        {
+          message:
+            "Internal error. Please try again or contact Google Support. (Code: '5A1B2C3D4E5F6.A1B2C3D.4E5F6A7B')",
+          domain: 'global',
+          reason: 'internalError',
+        },
+      ],
     },
   },
   resourceNotReady: {
     error: {
       code: 400,
       message: `The resource 'projects/${PROJECT}/zones/${ZONE}/disks/kubernetes-master-abc-pd' is not ready`,
-      errors: [{ message: `The resource 'projects/${PROJECT}/zones/${ZONE}/disks/kubernetes-master-abc-pd' is not ready`, domain: 'global', reason: 'resourceNotReady' }],
+      errors: [
+        {
+          message: `The resource 'projects/${PROJECT}/zones/${ZONE}/disks/kubernetes-master-abc-pd' is not ready`,
+          domain: 'global',
+          reason: 'resourceNotReady',
+        },
+      ],
     },
   },
   quotaExceeded: {
     error: {
       code: 403,
       message: `Quota 'CPUS' exceeded.  Limit: 24.0 in region ${REGION}.`,
-      errors: [{ message: `Quota 'CPUS' exceeded.  Limit: 24.0 in region ${REGION}.`, domain: 'usageLimits', reason: 'quotaExceeded' }],
+      errors: [
+        {
+          message: `Quota 'CPUS' exceeded.  Limit: 24.0 in region ${REGION}.`,
+          domain: 'usageLimits',
+          reason: 'quotaExceeded',
+        },
+      ],
     },
   },
   forbiddenPermission: {
@@ -93,20 +123,36 @@ export const GCE_HTTP_ERRORS = {
     },
   },
   forbidden: {
-    error: { code: 403, message: 'The caller does not have permission', errors: [{ message: 'The caller does not have permission', domain: 'global', reason: 'forbidden' }] },
+    error: {
+      code: 403,
+      message: 'The caller does not have permission',
+      errors: [{ message: 'The caller does not have permission', domain: 'global', reason: 'forbidden' }],
+    },
   },
   notFound: {
     error: {
       code: 404,
       message: `The resource 'projects/${PROJECT}/zones/${ZONE}/instances/gone' was not found`,
-      errors: [{ message: `The resource 'projects/${PROJECT}/zones/${ZONE}/instances/gone' was not found`, domain: 'global', reason: 'notFound' }],
+      errors: [
+        {
+          message: `The resource 'projects/${PROJECT}/zones/${ZONE}/instances/gone' was not found`,
+          domain: 'global',
+          reason: 'notFound',
+        },
+      ],
     },
   },
   alreadyExists: {
     error: {
       code: 409,
       message: `The resource 'projects/${PROJECT}/zones/${ZONE}/disks/kubernetes-master-abc-pd' already exists`,
-      errors: [{ message: `The resource 'projects/${PROJECT}/zones/${ZONE}/disks/kubernetes-master-abc-pd' already exists`, domain: 'global', reason: 'alreadyExists' }],
+      errors: [
+        {
+          message: `The resource 'projects/${PROJECT}/zones/${ZONE}/disks/kubernetes-master-abc-pd' already exists`,
+          domain: 'global',
+          reason: 'alreadyExists',
+        },
+      ],
     },
   },
 } as const;
@@ -180,7 +226,14 @@ export const GCE_FAILED_OPERATIONS = {
     operationType: 'insert',
     status: 'DONE',
     zone: `https://www.googleapis.com/compute/v1/projects/${PROJECT}/zones/${ZONE}`,
-    error: { errors: [{ code: 'RESOURCE_NOT_READY', message: `The resource 'projects/${PROJECT}/zones/${ZONE}/disks/kubernetes-master-abc-pd' is not ready` }] },
+    error: {
+      errors: [
+        {
+          code: 'RESOURCE_NOT_READY',
+          message: `The resource 'projects/${PROJECT}/zones/${ZONE}/disks/kubernetes-master-abc-pd' is not ready`,
+        },
+      ],
+    },
     httpErrorStatusCode: 400,
     httpErrorMessage: 'BAD REQUEST',
   },

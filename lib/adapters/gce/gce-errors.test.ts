@@ -4,7 +4,8 @@ import { classifyComputeFailure, failureOfHttpBody, failureOfOperation } from '.
 import { toProviderError } from './gce-mapping';
 
 // What the REST client rejects with: a GaxiosError whose message is the answer's JSON.
-const gaxios = (body: { error: { code: number } }) => Object.assign(new Error(JSON.stringify(body)), { code: body.error.code, status: body.error.code });
+const gaxios = (body: { error: { code: number } }) =>
+  Object.assign(new Error(JSON.stringify(body)), { code: body.error.code, status: body.error.code });
 
 describe('HTTP error answers', () => {
   it.each([
@@ -36,15 +37,32 @@ describe('HTTP error answers', () => {
 
   it('a 403 without a body is a permission problem, a 429 without one a rate limit', () => {
     expect(toProviderError(Object.assign(new Error('Forbidden'), { code: 403 }), 'x').code).toBe('PermissionDenied');
-    expect(toProviderError(Object.assign(new Error('8 RESOURCE_EXHAUSTED'), { code: 8 }), 'x').code).toBe('RateLimited');
+    expect(toProviderError(Object.assign(new Error('8 RESOURCE_EXHAUSTED'), { code: 8 }), 'x').code).toBe(
+      'RateLimited',
+    );
   });
 });
 
 describe('failed Operations', () => {
   it.each([
-    ['zoneResourcePoolExhausted', 'ZoneExhausted', false, /zone us-central1-a has no capacity .*ZONE_RESOURCE_POOL_EXHAUSTED.*another zone/],
-    ['zoneResourcePoolExhaustedWithDetails', 'ZoneExhausted', false, /zone us-central1-a has no capacity .*ZONE_RESOURCE_POOL_EXHAUSTED_WITH_DETAILS/],
-    ['quotaExceeded', 'QuotaExceeded', false, /quota SSD_TOTAL_GB \(limit 500\) is used up in region us-central1.*compute\.googleapis\.com\/ssd_total_storage/],
+    [
+      'zoneResourcePoolExhausted',
+      'ZoneExhausted',
+      false,
+      /zone us-central1-a has no capacity .*ZONE_RESOURCE_POOL_EXHAUSTED.*another zone/,
+    ],
+    [
+      'zoneResourcePoolExhaustedWithDetails',
+      'ZoneExhausted',
+      false,
+      /zone us-central1-a has no capacity .*ZONE_RESOURCE_POOL_EXHAUSTED_WITH_DETAILS/,
+    ],
+    [
+      'quotaExceeded',
+      'QuotaExceeded',
+      false,
+      /quota SSD_TOTAL_GB \(limit 500\) is used up in region us-central1.*compute\.googleapis\.com\/ssd_total_storage/,
+    ],
     ['resourceNotReady', 'ResourceNotReady', true, /still changing/],
   ] as const)('%s -> %s', (name, code, transient, words) => {
     const op = GCE_FAILED_OPERATIONS[name];

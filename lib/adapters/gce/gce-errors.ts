@@ -9,7 +9,13 @@ import { ProviderError, type ProviderErrorCode } from '@/lib/ports/provider-erro
 // `httpErrorStatusCode`. Both go through classifyComputeFailure. Fixtures: gce-error-fixtures.ts.
 
 /** One entry of `error.errors[]`: `reason` in an HTTP answer, `code` in an Operation. */
-export type ComputeErrorItem = { reason?: string | null; code?: string | null; message?: string | null; domain?: string | null; errorDetails?: unknown };
+export type ComputeErrorItem = {
+  reason?: string | null;
+  code?: string | null;
+  message?: string | null;
+  domain?: string | null;
+  errorDetails?: unknown;
+};
 
 /** A failure as Compute reported it, before classification. */
 export type ComputeFailure = {
@@ -32,8 +38,17 @@ export type ComputeErrorClass = {
 const RATE_LIMIT_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded', 'RATE_LIMIT_EXCEEDED']);
 const NOT_READY_REASONS = new Set(['resourceNotReady', 'RESOURCE_NOT_READY']);
 const QUOTA_REASONS = new Set(['QUOTA_EXCEEDED', 'quotaExceeded']);
-const STOCKOUT_REASONS = new Set(['ZONE_RESOURCE_POOL_EXHAUSTED', 'ZONE_RESOURCE_POOL_EXHAUSTED_WITH_DETAILS', 'resourcePoolExhausted']);
-const FORBIDDEN_REASONS = new Set(['forbidden', 'PERMISSION_DENIED', 'insufficientPermissions', 'IAM_PERMISSION_DENIED']);
+const STOCKOUT_REASONS = new Set([
+  'ZONE_RESOURCE_POOL_EXHAUSTED',
+  'ZONE_RESOURCE_POOL_EXHAUSTED_WITH_DETAILS',
+  'resourcePoolExhausted',
+]);
+const FORBIDDEN_REASONS = new Set([
+  'forbidden',
+  'PERMISSION_DENIED',
+  'insufficientPermissions',
+  'IAM_PERMISSION_DENIED',
+]);
 const ALREADY_EXISTS_REASONS = new Set(['alreadyExists', 'RESOURCE_ALREADY_EXISTS']);
 const NOT_FOUND_REASONS = new Set(['notFound', 'RESOURCE_NOT_FOUND']);
 
@@ -47,7 +62,9 @@ const quotaInfoSchema = z.object({
 });
 
 /** Which quota and where: from `errorDetails[].quotaInfo` when given, else from Google's message. */
-export function quotaOf(f: ComputeFailure): { quota: string; region: string | null; limit: number | null; metric: string | null } | null {
+export function quotaOf(
+  f: ComputeFailure,
+): { quota: string; region: string | null; limit: number | null; metric: string | null } | null {
   for (const item of f.errors) {
     for (const detail of Array.isArray(item.errorDetails) ? item.errorDetails : []) {
       const parsed = quotaInfoSchema.safeParse(detail);
@@ -55,7 +72,12 @@ export function quotaOf(f: ComputeFailure): { quota: string; region: string | nu
       const q = parsed.data.quotaInfo;
       const metric = q.metricName ?? null;
       const quota = quotaNameIn(item.message ?? f.message) ?? q.limitName ?? metric ?? 'unknown';
-      return { quota, region: q.dimensions?.region ?? regionIn(item.message ?? f.message), limit: q.limit ?? null, metric };
+      return {
+        quota,
+        region: q.dimensions?.region ?? regionIn(item.message ?? f.message),
+        limit: q.limit ?? null,
+        metric,
+      };
     }
   }
   const text = [f.message, ...f.errors.map((e) => e.message ?? '')].join(' ');
@@ -76,13 +98,19 @@ function regionIn(text: string): string | null {
 /** The zone a stockout names (`The zone 'projects/p/zones/us-central1-a' does not have...`, or `in the us-central1-a zone`). */
 export function stockoutZoneOf(f: ComputeFailure): string | null {
   const text = [f.message, ...f.errors.map((e) => e.message ?? '')].join(' ');
-  return /zones\/([a-z]+-[a-z]+\d+-[a-z])/.exec(text)?.[1] ?? /in the ([a-z]+-[a-z]+\d+-[a-z]) zone/.exec(text)?.[1] ?? null;
+  return (
+    /zones\/([a-z]+-[a-z]+\d+-[a-z])/.exec(text)?.[1] ?? /in the ([a-z]+-[a-z]+\d+-[a-z]) zone/.exec(text)?.[1] ?? null
+  );
 }
 
 /** The IAM permission Google's message names (`Required 'compute.instances.create' permission for ...`). */
 export function permissionOf(f: ComputeFailure): string | null {
   const text = [f.message, ...f.errors.map((e) => e.message ?? '')].join(' ');
-  return /Required '([a-z]+\.[A-Za-z]+\.[A-Za-z]+)' permission/.exec(text)?.[1] ?? /permission '?([a-z]+\.[A-Za-z]+\.[A-Za-z]+)'?/.exec(text)?.[1] ?? null;
+  return (
+    /Required '([a-z]+\.[A-Za-z]+\.[A-Za-z]+)' permission/.exec(text)?.[1] ??
+    /permission '?([a-z]+\.[A-Za-z]+\.[A-Za-z]+)'?/.exec(text)?.[1] ??
+    null
+  );
 }
 
 function reasonsOf(f: ComputeFailure): string[] {
@@ -99,7 +127,9 @@ export function classifyComputeFailure(f: ComputeFailure): ComputeErrorClass {
   if (quota) {
     const q = quotaOf(f);
     const where = q?.region ? ` in region ${q.region}` : '';
-    const what = q ? `Compute Engine quota ${q.quota}${q.limit !== null ? ` (limit ${q.limit})` : ''} is used up${where}` : 'a Compute Engine quota is used up';
+    const what = q
+      ? `Compute Engine quota ${q.quota}${q.limit !== null ? ` (limit ${q.limit})` : ''} is used up${where}`
+      : 'a Compute Engine quota is used up';
     return {
       code: 'QuotaExceeded',
       transient: false,
@@ -119,14 +149,30 @@ export function classifyComputeFailure(f: ComputeFailure): ComputeErrorClass {
   }
   const rate = has(RATE_LIMIT_REASONS);
   if (rate || status === 429) {
-    return { code: 'RateLimited', transient: true, reason: rate, explanation: "the project's Compute Engine API rate quota is used up for this minute; the call is sent again after a pause." };
+    return {
+      code: 'RateLimited',
+      transient: true,
+      reason: rate,
+      explanation:
+        "the project's Compute Engine API rate quota is used up for this minute; the call is sent again after a pause.",
+    };
   }
   const notReady = has(NOT_READY_REASONS);
   if (notReady) {
-    return { code: 'ResourceNotReady', transient: true, reason: notReady, explanation: 'what the call acts on is still changing; the call is sent again after a pause.' };
+    return {
+      code: 'ResourceNotReady',
+      transient: true,
+      reason: notReady,
+      explanation: 'what the call acts on is still changing; the call is sent again after a pause.',
+    };
   }
   if (status !== null && status >= 500) {
-    return { code: status === 504 ? 'Timeout' : 'ProviderUnavailable', transient: true, reason: reasons[0] ?? null, explanation: 'Compute Engine failed on its side; the call is sent again after a pause.' };
+    return {
+      code: status === 504 ? 'Timeout' : 'ProviderUnavailable',
+      transient: true,
+      reason: reasons[0] ?? null,
+      explanation: 'Compute Engine failed on its side; the call is sent again after a pause.',
+    };
   }
   const forbidden = has(FORBIDDEN_REASONS);
   if (status === 403 || forbidden) {
@@ -162,7 +208,12 @@ export function classifyComputeFailure(f: ComputeFailure): ComputeErrorClass {
 export function computeProviderError(f: ComputeFailure, context: string, cause?: unknown): ProviderError {
   const c = classifyComputeFailure(f);
   const text = `${context}: ${f.message}${c.explanation ? ` (${c.explanation})` : ''}`;
-  return new ProviderError(c.code, text, { httpStatus: f.httpStatus, reason: c.reason ?? f.errors[0]?.reason ?? f.errors[0]?.code ?? null, operation: f.operation ?? null, cause });
+  return new ProviderError(c.code, text, {
+    httpStatus: f.httpStatus,
+    reason: c.reason ?? f.errors[0]?.reason ?? f.errors[0]?.code ?? null,
+    operation: f.operation ?? null,
+    cause,
+  });
 }
 
 const itemSchema = z.object({

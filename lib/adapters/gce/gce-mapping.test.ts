@@ -30,20 +30,29 @@ describe('toInstanceInfo', () => {
           {
             networkIP: '10.0.0.2',
             network: 'https://compute.googleapis.com/compute/v1/projects/host/global/networks/shared',
-            subnetwork: 'https://compute.googleapis.com/compute/v1/projects/host/regions/europe-west1/subnetworks/masters',
+            subnetwork:
+              'https://compute.googleapis.com/compute/v1/projects/host/regions/europe-west1/subnetworks/masters',
             aliasIpRanges: [{ ipCidrRange: '10.64.1.0/24', subnetworkRangeName: 'pods-default' }],
             accessConfigs: [{ name: 'external-nat', natIP: '34.1.2.3', networkTier: 'STANDARD' }],
           },
         ],
         tags: { items: ['prod-master'] },
-        metadata: { fingerprint: 'abc=', items: [{ key: 'kube-env', value: "A: 'b'" }, { key: 'empty', value: null }] },
+        metadata: {
+          fingerprint: 'abc=',
+          items: [
+            { key: 'kube-env', value: "A: 'b'" },
+            { key: 'empty', value: null },
+          ],
+        },
         creationTimestamp: '2024-05-01T10:00:00.000-07:00',
         disks: [
           { source: `${BASE}/zones/europe-west1-b/disks/prod-master-abc`, boot: true },
           { source: `${BASE}/zones/europe-west1-b/disks/prod-master-abc-pd`, boot: false },
         ],
         machineType: `${BASE}/zones/europe-west1-b/machineTypes/n1-standard-4`,
-        serviceAccounts: [{ email: '1-compute@developer.gserviceaccount.com', scopes: ['https://www.googleapis.com/auth/compute'] }],
+        serviceAccounts: [
+          { email: '1-compute@developer.gserviceaccount.com', scopes: ['https://www.googleapis.com/auth/compute'] },
+        ],
         // proto3 drops false: a client may hand over scheduling without preemptible.
         scheduling: { onHostMaintenance: 'MIGRATE', automaticRestart: true },
         minCpuPlatform: 'Intel Skylake',
@@ -65,7 +74,9 @@ describe('toInstanceInfo', () => {
       diskNames: ['prod-master-abc', 'prod-master-abc-pd'],
       machineType: 'n1-standard-4',
       config: {
-        serviceAccounts: [{ email: '1-compute@developer.gserviceaccount.com', scopes: ['https://www.googleapis.com/auth/compute'] }],
+        serviceAccounts: [
+          { email: '1-compute@developer.gserviceaccount.com', scopes: ['https://www.googleapis.com/auth/compute'] },
+        ],
         network: 'projects/host/global/networks/shared',
         subnetwork: 'projects/host/regions/europe-west1/subnetworks/masters',
         aliasIpRanges: [{ ipCidrRange: '10.64.1.0/24', subnetworkRangeName: 'pods-default' }],
@@ -81,8 +92,16 @@ describe('toInstanceInfo', () => {
 
   it.each([
     ['no interfaces', { networkInterfaces: null }, { internalIp: null, externalIp: null }],
-    ['no access config', { networkInterfaces: [{ networkIP: '10.0.0.3', accessConfigs: [] }] }, { internalIp: '10.0.0.3', externalIp: null }],
-    ['access config without IP yet', { networkInterfaces: [{ networkIP: '10.0.0.3', accessConfigs: [{ natIP: '' }] }] }, { internalIp: '10.0.0.3', externalIp: null }],
+    [
+      'no access config',
+      { networkInterfaces: [{ networkIP: '10.0.0.3', accessConfigs: [] }] },
+      { internalIp: '10.0.0.3', externalIp: null },
+    ],
+    [
+      'access config without IP yet',
+      { networkInterfaces: [{ networkIP: '10.0.0.3', accessConfigs: [{ natIP: '' }] }] },
+      { internalIp: '10.0.0.3', externalIp: null },
+    ],
   ])('%s', (_label, patch, expected) => {
     const info = toInstanceInfo({ id: 7, name: 'a', zone: 'zones/us-central1-b', status: 'STOPPING', ...patch });
     expect({ internalIp: info.internalIp, externalIp: info.externalIp }).toEqual(expected);
@@ -104,9 +123,12 @@ describe('toInstanceInfo', () => {
     ['DEPROVISIONING', 'DEPROVISIONING'],
     ['EXPLODED', 'UNKNOWN'],
     [undefined, 'UNKNOWN'],
-  ])('reads status %s as %s instead of failing (a status GCE adds later must not fail the fleet)', (status, expected) => {
-    expect(toInstanceInfo({ id: '7', name: 'a', zone: 'z', status }).status).toBe(expected);
-  });
+  ])(
+    'reads status %s as %s instead of failing (a status GCE adds later must not fail the fleet)',
+    (status, expected) => {
+      expect(toInstanceInfo({ id: '7', name: 'a', zone: 'z', status }).status).toBe(expected);
+    },
+  );
 });
 
 describe('aggregatedList scopes', () => {
@@ -123,27 +145,42 @@ describe('aggregatedList scopes', () => {
 
 describe('region, LB and address', () => {
   it('lists region zones by name, sorted', () => {
-    expect(toRegionZones({ name: 'europe-west1', zones: [`${BASE}/zones/europe-west1-d`, `${BASE}/zones/europe-west1-b`] })).toEqual([
-      'europe-west1-b',
-      'europe-west1-d',
-    ]);
+    expect(
+      toRegionZones({ name: 'europe-west1', zones: [`${BASE}/zones/europe-west1-d`, `${BASE}/zones/europe-west1-b`] }),
+    ).toEqual(['europe-west1-b', 'europe-west1-d']);
   });
 
   it('maps a forwarding rule', () => {
     expect(
-      toForwardingRule({ name: 'prod-master', IPAddress: '35.1.1.1', portRange: '443-443', target: `${BASE}/regions/europe-west1/targetPools/prod-master` }),
+      toForwardingRule({
+        name: 'prod-master',
+        IPAddress: '35.1.1.1',
+        portRange: '443-443',
+        target: `${BASE}/regions/europe-west1/targetPools/prod-master`,
+      }),
     ).toEqual({ name: 'prod-master', ipAddress: '35.1.1.1', portRange: '443-443', target: 'prod-master' });
   });
 
   it('maps a target pool to instance names', () => {
     expect(
-      toTargetPool({ name: 'prod-master', instances: [`${BASE}/zones/europe-west1-c/instances/prod-master-x2b`, `${BASE}/zones/europe-west1-b/instances/prod-master-a1c`] }),
+      toTargetPool({
+        name: 'prod-master',
+        instances: [
+          `${BASE}/zones/europe-west1-c/instances/prod-master-x2b`,
+          `${BASE}/zones/europe-west1-b/instances/prod-master-a1c`,
+        ],
+      }),
     ).toEqual({ name: 'prod-master', instances: ['prod-master-a1c', 'prod-master-x2b'] });
   });
 
   it('maps a static address and its users', () => {
     expect(
-      toStaticAddress({ name: 'prod-master-ip', address: '35.1.1.1', status: 'IN_USE', users: [`${BASE}/regions/europe-west1/forwardingRules/prod-master`] }),
+      toStaticAddress({
+        name: 'prod-master-ip',
+        address: '35.1.1.1',
+        status: 'IN_USE',
+        users: [`${BASE}/regions/europe-west1/forwardingRules/prod-master`],
+      }),
     ).toEqual({ name: 'prod-master-ip', address: '35.1.1.1', status: 'IN_USE', users: ['prod-master'] });
   });
 
@@ -155,17 +192,42 @@ describe('region, LB and address', () => {
 });
 
 describe('toProviderError', () => {
-  const gceBody = (code: number, reason: string, message: string) => JSON.stringify({ error: { code, message, errors: [{ reason, message }] } });
+  const gceBody = (code: number, reason: string, message: string) =>
+    JSON.stringify({ error: { code, message, errors: [{ reason, message }] } });
 
   it.each([
-    ['REST 404', { code: 404, message: gceBody(404, 'notFound', "The resource 'x' was not found") }, 'NotFound', 404, 'notFound'],
-    ['REST 409 alreadyExists', { code: 409, message: gceBody(409, 'alreadyExists', 'exists') }, 'AlreadyExists', 409, 'alreadyExists'],
-    ['REST 409 other', { code: 409, message: gceBody(409, 'resourceInUseByAnotherResource', 'in use') }, 'Conflict', 409, 'resourceInUseByAnotherResource'],
+    [
+      'REST 404',
+      { code: 404, message: gceBody(404, 'notFound', "The resource 'x' was not found") },
+      'NotFound',
+      404,
+      'notFound',
+    ],
+    [
+      'REST 409 alreadyExists',
+      { code: 409, message: gceBody(409, 'alreadyExists', 'exists') },
+      'AlreadyExists',
+      409,
+      'alreadyExists',
+    ],
+    [
+      'REST 409 other',
+      { code: 409, message: gceBody(409, 'resourceInUseByAnotherResource', 'in use') },
+      'Conflict',
+      409,
+      'resourceInUseByAnotherResource',
+    ],
     ['REST 400', { code: 400, message: gceBody(400, 'invalid', 'bad zone') }, 'InvalidArgument', 400, 'invalid'],
     ['REST 403', { code: 403, message: gceBody(403, 'forbidden', 'no') }, 'PermissionDenied', 403, 'forbidden'],
     ['REST 503', { code: 503, message: 'Service Unavailable' }, 'ProviderUnavailable', 503, null],
     ['gRPC NOT_FOUND', { code: 5, message: '5 NOT_FOUND: gone' }, 'NotFound', 404, null],
-    ['refused', { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:8780' }, 'ProviderUnavailable', null, null],
+    [
+      'refused',
+      { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:8780' },
+      'ProviderUnavailable',
+      null,
+      null,
+    ],
     ['plain error', new Error('boom'), 'Unknown', null, null],
   ])('%s', (_label, err, code, httpStatus, reason) => {
     const pe = toProviderError(err, 'instances.get p/z/i');
@@ -175,9 +237,10 @@ describe('toProviderError', () => {
   });
 
   it('uses the message inside GCE error JSON', () => {
-    expect(toProviderError({ code: 404, message: gceBody(404, 'notFound', "The resource 'x' was not found") }, 'ctx').message).toBe(
-      "ctx: The resource 'x' was not found",
-    );
+    expect(
+      toProviderError({ code: 404, message: gceBody(404, 'notFound', "The resource 'x' was not found") }, 'ctx')
+        .message,
+    ).toBe("ctx: The resource 'x' was not found");
   });
 });
 
@@ -192,10 +255,22 @@ describe('disks, firewalls, subnetworks', () => {
         status: 'READY',
         users: [`${BASE}/zones/us-central1-b/instances/m`],
       }),
-    ).toEqual({ name: 'm-pd', zone: 'us-central1-b', sizeGb: 20, type: 'pd-ssd', status: 'READY', users: ['m'], sourceImage: null });
-    expect(toDiskInfo({ name: 'm', zone: 'z', sourceImage: 'https://compute.googleapis.com/compute/v1/projects/cos-cloud/global/images/cos-1' }).sourceImage).toBe(
-      'projects/cos-cloud/global/images/cos-1',
-    );
+    ).toEqual({
+      name: 'm-pd',
+      zone: 'us-central1-b',
+      sizeGb: 20,
+      type: 'pd-ssd',
+      status: 'READY',
+      users: ['m'],
+      sourceImage: null,
+    });
+    expect(
+      toDiskInfo({
+        name: 'm',
+        zone: 'z',
+        sourceImage: 'https://compute.googleapis.com/compute/v1/projects/cos-cloud/global/images/cos-1',
+      }).sourceImage,
+    ).toBe('projects/cos-cloud/global/images/cos-1');
   });
 
   it('maps a firewall', () => {
@@ -207,7 +282,14 @@ describe('disks, firewalls, subnetworks', () => {
         targetTags: ['m'],
         allowed: [{ IPProtocol: 'tcp', ports: ['2380', '2381'] }],
       }),
-    ).toEqual({ name: 'm-etcd', network: 'default', sourceRanges: [], sourceTags: ['m'], targetTags: ['m'], allowed: [{ protocol: 'tcp', ports: ['2380', '2381'] }] });
+    ).toEqual({
+      name: 'm-etcd',
+      network: 'default',
+      sourceRanges: [],
+      sourceTags: ['m'],
+      targetTags: ['m'],
+      allowed: [{ protocol: 'tcp', ports: ['2380', '2381'] }],
+    });
   });
 
   it('reads a subnetwork range', () => {

@@ -1,6 +1,12 @@
 import 'server-only';
 import { z } from 'zod';
-import { VM_STATUSES, type ForwardingRule, type StaticAddress, type TargetPool, type VmStatus } from '@/lib/core/topology';
+import {
+  VM_STATUSES,
+  type ForwardingRule,
+  type StaticAddress,
+  type TargetPool,
+  type VmStatus,
+} from '@/lib/core/topology';
 import type { DiskInfo, FirewallInfo, InstanceConfig, InstanceInfo, RegionInfo } from '@/lib/ports/compute';
 import { ProviderError } from '@/lib/ports/provider-error';
 import { classifyComputeFailure, computeProviderError, failureOfHttpBody } from './gce-errors';
@@ -46,12 +52,20 @@ export const instanceSchema = z.object({
   machineType: optString,
   serviceAccounts: z.array(z.object({ email: optString, scopes: z.array(z.string()).nullish() })).nullish(),
   scheduling: z
-    .object({ preemptible: z.boolean().nullish(), onHostMaintenance: optString, automaticRestart: z.boolean().nullish() })
+    .object({
+      preemptible: z.boolean().nullish(),
+      onHostMaintenance: optString,
+      automaticRestart: z.boolean().nullish(),
+    })
     .nullish(),
   minCpuPlatform: optString,
   labels: z.record(z.string(), z.string()).nullish(),
   shieldedInstanceConfig: z
-    .object({ enableSecureBoot: z.boolean().nullish(), enableVtpm: z.boolean().nullish(), enableIntegrityMonitoring: z.boolean().nullish() })
+    .object({
+      enableSecureBoot: z.boolean().nullish(),
+      enableVtpm: z.boolean().nullish(),
+      enableIntegrityMonitoring: z.boolean().nullish(),
+    })
     .nullish(),
 });
 
@@ -126,11 +140,20 @@ function instanceConfigOf(i: z.output<typeof instanceSchema>): InstanceConfig {
   const boot = (i.disks ?? []).find((d) => d.boot === true)?.source;
   const shielded = i.shieldedInstanceConfig;
   return {
-    serviceAccounts: (i.serviceAccounts ?? []).flatMap((sa) => (sa.email ? [{ email: sa.email, scopes: sa.scopes ?? [] }] : [])),
+    serviceAccounts: (i.serviceAccounts ?? []).flatMap((sa) =>
+      sa.email ? [{ email: sa.email, scopes: sa.scopes ?? [] }] : [],
+    ),
     network: nic0?.network ? partialUrl(nic0.network) : null,
     subnetwork: nic0?.subnetwork ? partialUrl(nic0.subnetwork) : null,
     aliasIpRanges: (nic0?.aliasIpRanges ?? []).flatMap((a) =>
-      a.ipCidrRange ? [{ ipCidrRange: a.ipCidrRange, ...(a.subnetworkRangeName ? { subnetworkRangeName: a.subnetworkRangeName } : {}) }] : [],
+      a.ipCidrRange
+        ? [
+            {
+              ipCidrRange: a.ipCidrRange,
+              ...(a.subnetworkRangeName ? { subnetworkRangeName: a.subnetworkRangeName } : {}),
+            },
+          ]
+        : [],
     ),
     networkTier: nic0?.accessConfigs?.[0]?.networkTier || null,
     // GCE's defaults for fields a client may leave out of its answer (proto3 drops false).
@@ -303,9 +326,30 @@ const errorLike = z.object({
 });
 
 /** gRPC status codes gax uses when it maps REST answers (google-gax Status). */
-const GRPC_TO_HTTP: Record<number, number> = { 3: 400, 4: 504, 5: 404, 6: 409, 7: 403, 8: 429, 9: 400, 10: 409, 13: 500, 14: 503, 16: 401 };
+const GRPC_TO_HTTP: Record<number, number> = {
+  3: 400,
+  4: 504,
+  5: 404,
+  6: 409,
+  7: 403,
+  8: 429,
+  9: 400,
+  10: 409,
+  13: 500,
+  14: 503,
+  16: 401,
+};
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EPIPE']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EPIPE',
+]);
 
 /**
  * Any failure of a Compute Engine call -> ProviderError, classified (gce-errors.ts). In REST (fallback) mode
@@ -319,10 +363,19 @@ export function toProviderError(e: unknown, context: string): ProviderError {
   const rawMessage = raw.message ?? (e instanceof Error ? e.message : String(e));
 
   if (typeof raw.code === 'string' && NETWORK_CODES.has(raw.code)) {
-    return new ProviderError('ProviderUnavailable', `${context}: Compute Engine endpoint unreachable (${raw.code})`, { cause: e });
+    return new ProviderError('ProviderUnavailable', `${context}: Compute Engine endpoint unreachable (${raw.code})`, {
+      cause: e,
+    });
   }
   const fromBody = failureOfHttpBody(parseJson(rawMessage));
-  if (fromBody) return computeProviderError(fromBody.httpStatus === null && typeof raw.status === 'number' ? { ...fromBody, httpStatus: raw.status } : fromBody, context, e);
+  if (fromBody)
+    return computeProviderError(
+      fromBody.httpStatus === null && typeof raw.status === 'number'
+        ? { ...fromBody, httpStatus: raw.status }
+        : fromBody,
+      context,
+      e,
+    );
   let httpStatus: number | null = null;
   if (typeof raw.status === 'number') httpStatus = raw.status;
   if (httpStatus === null && typeof raw.code === 'number') {
@@ -338,7 +391,11 @@ export function providerErrorFromHttp(
   text: string,
   extra: { reason?: string | null; cause?: unknown } = {},
 ): ProviderError {
-  const c = classifyComputeFailure({ httpStatus, message: text, errors: extra.reason ? [{ reason: extra.reason }] : [] });
+  const c = classifyComputeFailure({
+    httpStatus,
+    message: text,
+    errors: extra.reason ? [{ reason: extra.reason }] : [],
+  });
   return new ProviderError(c.code, text, { httpStatus, reason: extra.reason ?? null, cause: extra.cause });
 }
 

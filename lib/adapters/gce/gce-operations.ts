@@ -14,7 +14,17 @@ const operationSchema = z.object({
   zone: z.string().nullish(),
   region: z.string().nullish(),
   error: z
-    .object({ errors: z.array(z.object({ code: z.string().nullish(), message: z.string().nullish(), errorDetails: z.array(z.unknown()).nullish() })).nullish() })
+    .object({
+      errors: z
+        .array(
+          z.object({
+            code: z.string().nullish(),
+            message: z.string().nullish(),
+            errorDetails: z.array(z.unknown()).nullish(),
+          }),
+        )
+        .nullish(),
+    })
     .nullish(),
   httpErrorStatusCode: z.number().nullish(),
   httpErrorMessage: z.string().nullish(),
@@ -25,13 +35,20 @@ export type GceOperation = z.infer<typeof operationSchema>;
 export function operationOf(result: unknown): GceOperation {
   const first: unknown = Array.isArray(result) ? result[0] : result;
   const lro = z.object({ latestResponse: z.unknown() }).safeParse(first);
-  const parsed = operationSchema.safeParse(lro.success && lro.data.latestResponse !== undefined ? lro.data.latestResponse : first);
+  const parsed = operationSchema.safeParse(
+    lro.success && lro.data.latestResponse !== undefined ? lro.data.latestResponse : first,
+  );
   if (!parsed.success) throw new ProviderError('Unknown', 'Compute Engine returned no Operation for a mutating call');
   return parsed.data;
 }
 
 /** Waits for an Operation to be DONE and rejects with a ProviderError if it failed or took longer than `timeoutMs`. */
-export async function waitForOperation(clients: GceClients, project: string, op: GceOperation, timeoutMs: number): Promise<GceOperation> {
+export async function waitForOperation(
+  clients: GceClients,
+  project: string,
+  op: GceOperation,
+  timeoutMs: number,
+): Promise<GceOperation> {
   const deadline = Date.now() + timeoutMs;
   let current = op;
   while (current.status !== 'DONE') {
@@ -42,7 +59,11 @@ export async function waitForOperation(clients: GceClients, project: string, op:
       const [next] = current.zone
         ? await clients.zoneOperations.wait({ project, zone: lastSegment(current.zone), operation: current.name })
         : current.region
-          ? await clients.regionOperations.wait({ project, region: lastSegment(current.region), operation: current.name })
+          ? await clients.regionOperations.wait({
+              project,
+              region: lastSegment(current.region),
+              operation: current.name,
+            })
           : await clients.globalOperations.wait({ project, operation: current.name });
       current = operationOf(next);
     } catch (e) {

@@ -29,7 +29,9 @@ const MTLS_CERTS = {
   ETCD_APISERVER_CLIENT_KEY: b64(ETCD_CLIENT_KEY),
 };
 
-function masterMetadata(overrides: { kubeEnv?: Record<string, string>; masterCerts?: Record<string, string> | null } = {}) {
+function masterMetadata(
+  overrides: { kubeEnv?: Record<string, string>; masterCerts?: Record<string, string> | null } = {},
+) {
   const kubeEnv = {
     KUBERNETES_MASTER: 'true',
     KUBERNETES_MASTER_NAME: '203.0.113.7',
@@ -64,12 +66,18 @@ describe('readMasterMetadata: API server credentials', () => {
   const TOKEN = 'AbCdEfGhIjKlMnOpQrStUvWxYz012345';
   const without = (keys: string[], extra: Record<string, string> = {}) => {
     const md = masterMetadata({ kubeEnv: extra });
-    const env = Object.fromEntries(Object.entries(parseKubeYaml(md['kube-env'] ?? '')).filter(([k]) => !keys.includes(k)));
+    const env = Object.fromEntries(
+      Object.entries(parseKubeYaml(md['kube-env'] ?? '')).filter(([k]) => !keys.includes(k)),
+    );
     return { ...md, 'kube-env': kubeYaml(env) };
   };
 
   it('prefers the admin client certificate', () => {
-    expect(readMasterMetadata(masterMetadata({ kubeEnv: { KUBE_BEARER_TOKEN: TOKEN } }))?.kube).toEqual({ caCert: CA, clientCert: KUBECFG_CERT, clientKey: KUBECFG_KEY });
+    expect(readMasterMetadata(masterMetadata({ kubeEnv: { KUBE_BEARER_TOKEN: TOKEN } }))?.kube).toEqual({
+      caCert: CA,
+      clientCert: KUBECFG_CERT,
+      clientKey: KUBECFG_KEY,
+    });
   });
 
   it('falls back to KUBE_BEARER_TOKEN without KUBECFG_CERT/KEY, with no problem reported', () => {
@@ -79,14 +87,20 @@ describe('readMasterMetadata: API server credentials', () => {
   });
 
   it('uses the token but reports a broken certificate', () => {
-    const m = readMasterMetadata(masterMetadata({ kubeEnv: { KUBECFG_CERT: 'not base64 !!', KUBE_BEARER_TOKEN: TOKEN } }));
+    const m = readMasterMetadata(
+      masterMetadata({ kubeEnv: { KUBECFG_CERT: 'not base64 !!', KUBE_BEARER_TOKEN: TOKEN } }),
+    );
     expect(m?.kube).toEqual({ caCert: CA, bearerToken: TOKEN });
     expect(m?.problems).toEqual(['kube client: KUBECFG_CERT is not base64 of a PEM block']);
   });
 
   it.each([
     ['no certificate and no token', {}, ['kube client: KUBECFG_CERT missing', 'kube client: KUBECFG_KEY missing']],
-    ['a token that is not token68 (space, so not one header value)', { KUBE_BEARER_TOKEN: `${TOKEN} X-Evil` }, ['kube client: KUBE_BEARER_TOKEN is not a bearer token']],
+    [
+      'a token that is not token68 (space, so not one header value)',
+      { KUBE_BEARER_TOKEN: `${TOKEN} X-Evil` },
+      ['kube client: KUBE_BEARER_TOKEN is not a bearer token'],
+    ],
   ])('none with %s', (_label, extra, problems) => {
     const m = readMasterMetadata(without(['KUBECFG_CERT', 'KUBECFG_KEY'], extra));
     expect(m?.kube).toBeNull();
@@ -107,7 +121,9 @@ describe('readMasterMetadata', () => {
   });
 
   it('reads a pre-1.16 master: no ETCD_APISERVER_* means plain http to main too; ETCD_QUORUM_READ is its setting', () => {
-    const m = readMasterMetadata(masterMetadata({ kubeEnv: { ETCD_QUORUM_READ: 'false' }, masterCerts: { CA_KEY: MTLS_CERTS.CA_KEY } }));
+    const m = readMasterMetadata(
+      masterMetadata({ kubeEnv: { ETCD_QUORUM_READ: 'false' }, masterCerts: { CA_KEY: MTLS_CERTS.CA_KEY } }),
+    );
     expect(m?.etcd).toEqual({ main: null, events: null });
     expect(m?.settings).toEqual({ multizone: true, quorumReads: false });
     expect(m?.problems).toEqual([]);
@@ -119,18 +135,26 @@ describe('readMasterMetadata', () => {
     ['false', false],
     ['', false],
   ])('ETCD_QUORUM_READ=%j', (value, expected) => {
-    expect(readMasterMetadata(masterMetadata({ kubeEnv: { ETCD_QUORUM_READ: value } }))?.settings.quorumReads).toBe(expected);
+    expect(readMasterMetadata(masterMetadata({ kubeEnv: { ETCD_QUORUM_READ: value } }))?.settings.quorumReads).toBe(
+      expected,
+    );
   });
 
   it('some but not all ETCD_APISERVER_* is no layout at all (configure-kubeapiserver.sh stops there)', () => {
     const { ETCD_APISERVER_SERVER_KEY: _k, ETCD_APISERVER_SERVER_CERT: _c, ...partial } = MTLS_CERTS;
     const m = readMasterMetadata(masterMetadata({ masterCerts: partial }));
     expect(m?.etcd).toBeNull();
-    expect(m?.problems).toEqual(['etcd client: some ETCD_APISERVER_* values are set but not ETCD_APISERVER_SERVER_KEY, ETCD_APISERVER_SERVER_CERT']);
+    expect(m?.problems).toEqual([
+      'etcd client: some ETCD_APISERVER_* values are set but not ETCD_APISERVER_SERVER_KEY, ETCD_APISERVER_SERVER_CERT',
+    ]);
   });
 
   it('names an etcd cert in the wrong encoding, or missing, without leaking values', () => {
-    const m = readMasterMetadata(masterMetadata({ masterCerts: { ...MTLS_CERTS, ETCD_APISERVER_CA_CERT: b64(ETCD_CA), ETCD_APISERVER_CLIENT_CERT: 'bm9wZQ==' } }));
+    const m = readMasterMetadata(
+      masterMetadata({
+        masterCerts: { ...MTLS_CERTS, ETCD_APISERVER_CA_CERT: b64(ETCD_CA), ETCD_APISERVER_CLIENT_CERT: 'bm9wZQ==' },
+      }),
+    );
     expect(m?.etcd).toBeNull();
     expect(m?.kube).not.toBeNull();
     expect(m?.problems).toEqual([
@@ -154,7 +178,10 @@ describe('readMasterMetadata', () => {
 
 describe('readMasterIdentity', () => {
   it.each([
-    [{ KUBERNETES_MASTER: 'true', KUBERNETES_MASTER_NAME: '203.0.113.7' }, { isMaster: true, haEraMasterName: null }],
+    [
+      { KUBERNETES_MASTER: 'true', KUBERNETES_MASTER_NAME: '203.0.113.7' },
+      { isMaster: true, haEraMasterName: null },
+    ],
     [{ KUBERNETES_MASTER: 'false' }, { isMaster: false, haEraMasterName: null }],
     [{ KUBERNETES_MASTER_NAME: 'x-master' }, { isMaster: false, haEraMasterName: null }],
     [{ MASTER_NAME: 'x-master' }, { isMaster: false, haEraMasterName: 'x-master' }],

@@ -121,14 +121,19 @@ function readKubeCredentials(sources: Array<Record<string, string>>, problems: s
 }
 
 /** Just enough of kube-env to tell a master from a node, for fleet discovery (no certificates decoded). */
-export function readMasterIdentity(metadata: Record<string, string>): { isMaster: boolean; haEraMasterName: string | null } | null {
+export function readMasterIdentity(
+  metadata: Record<string, string>,
+): { isMaster: boolean; haEraMasterName: string | null } | null {
   const kubeEnvText = metadata['kube-env'];
   if (kubeEnvText === undefined) return null;
   try {
     const env = parseKubeYaml(kubeEnvText);
     // An HA-era (~1.6) kube-env named the master in MASTER_NAME; current ones do not.
     const haEra = env['MASTER_NAME'];
-    return { isMaster: isTrue(env['KUBERNETES_MASTER']), haEraMasterName: typeof haEra === 'string' && haEra !== '' ? haEra : null };
+    return {
+      isMaster: isTrue(env['KUBERNETES_MASTER']),
+      haEraMasterName: typeof haEra === 'string' && haEra !== '' ? haEra : null,
+    };
   } catch {
     return null;
   }
@@ -163,19 +168,29 @@ export function readMasterMetadata(metadata: Record<string, string>): MasterMeta
  * The etcd layout the metadata describes (configure-kubeapiserver.sh's test): every ETCD_APISERVER_* set
  * means mutual TLS on main, none means plain http; events is plain http either way.
  */
-export function readEtcdAccess(masterCerts: Record<string, string>, kubeEnv: Record<string, string>, problems: string[]): EtcdAccess | null {
+export function readEtcdAccess(
+  masterCerts: Record<string, string>,
+  kubeEnv: Record<string, string>,
+  problems: string[],
+): EtcdAccess | null {
   const isSet = (k: string) => (masterCerts[k] ?? kubeEnv[k] ?? '') !== '';
   const present = ETCD_APISERVER_KEYS.filter(isSet);
   if (present.length === 0) return { main: null, events: null };
   if (present.length < ETCD_APISERVER_KEYS.length) {
-    problems.push(`etcd client: some ETCD_APISERVER_* values are set but not ${ETCD_APISERVER_KEYS.filter((k) => !isSet(k)).join(', ')}`);
+    problems.push(
+      `etcd client: some ETCD_APISERVER_* values are set but not ${ETCD_APISERVER_KEYS.filter((k) => !isSet(k)).join(', ')}`,
+    );
     return null;
   }
   // kube-up keeps the etcd-apiserver PKI in kube-master-certs; look in kube-env second, in case a variant moved it.
   const tls = readPems(
     'etcd client',
     [masterCerts, kubeEnv],
-    { caCert: 'ETCD_APISERVER_CA_CERT', clientCert: 'ETCD_APISERVER_CLIENT_CERT', clientKey: 'ETCD_APISERVER_CLIENT_KEY' },
+    {
+      caCert: 'ETCD_APISERVER_CA_CERT',
+      clientCert: 'ETCD_APISERVER_CLIENT_CERT',
+      clientKey: 'ETCD_APISERVER_CLIENT_KEY',
+    },
     problems,
   );
   return tls === null ? null : { main: tls, events: null };

@@ -9,7 +9,15 @@ import type { GceTarget } from '@/lib/adapters/gce/gce-compute';
 // Plain REST with Google's own auth client: @google-cloud/resource-manager is not installed, and one POST does
 // not justify another client library. Same target as the Compute clients: the emulator (no credentials) or
 // Google with Application Default Credentials.
-type Requester = { request<T>(opts: { url: string; method: 'POST'; data: unknown; timeout: number; retry: boolean }): Promise<{ data: T }> };
+type Requester = {
+  request<T>(opts: {
+    url: string;
+    method: 'POST';
+    data: unknown;
+    timeout: number;
+    retry: boolean;
+  }): Promise<{ data: T }>;
+};
 
 const answerSchema = z.object({ permissions: z.array(z.string()).optional() });
 const errorSchema = z.object({
@@ -33,10 +41,18 @@ function toProviderError(err: unknown, context: string): ProviderError {
   const body = parsed.success ? googleErrorBody.safeParse(parsed.data.response?.data) : null;
   const detail = body?.success ? body.data.error.message : err instanceof Error ? err.message : String(err);
   if (status === undefined) {
-    const timedOut = parsed.success && (parsed.data.code === 'ETIMEDOUT' || parsed.data.code === 'ECONNABORTED' || /timeout/i.test(parsed.data.message ?? ''));
+    const timedOut =
+      parsed.success &&
+      (parsed.data.code === 'ETIMEDOUT' ||
+        parsed.data.code === 'ECONNABORTED' ||
+        /timeout/i.test(parsed.data.message ?? ''));
     return new ProviderError(timedOut ? 'Timeout' : 'ProviderUnavailable', `${context}: ${detail}`, { cause: err });
   }
-  return new ProviderError(codeOfStatus(status), `${context}: ${detail}`, { httpStatus: status, reason: body?.success ? (body.data.error.status ?? null) : null, cause: err });
+  return new ProviderError(codeOfStatus(status), `${context}: ${detail}`, {
+    httpStatus: status,
+    reason: body?.success ? (body.data.error.status ?? null) : null,
+    cause: err,
+  });
 }
 
 export class ResourceManagerIam implements IamPort {
@@ -64,7 +80,13 @@ export class ResourceManagerIam implements IamPort {
       const context = `projects.testIamPermissions ${project}`;
       let data: unknown;
       try {
-        ({ data } = await this.client.request<unknown>({ url, method: 'POST', data: { permissions: chunk }, timeout: this.timeoutMs, retry: false }));
+        ({ data } = await this.client.request<unknown>({
+          url,
+          method: 'POST',
+          data: { permissions: chunk },
+          timeout: this.timeoutMs,
+          retry: false,
+        }));
       } catch (err) {
         throw toProviderError(err, context);
       }

@@ -67,7 +67,10 @@ export class HttpsKubeApi implements KubeApiPort {
     }
     const signal = AbortSignal.timeout(timeoutMs);
     try {
-      const [ready, live] = await Promise.all([healthCheck(entry, '/readyz', signal), healthCheck(entry, '/livez', signal)]);
+      const [ready, live] = await Promise.all([
+        healthCheck(entry, '/readyz', signal),
+        healthCheck(entry, '/livez', signal),
+      ]);
       return { ready, live };
     } catch (e) {
       const why = this.reach.lastError(server.target, server.port);
@@ -78,7 +81,9 @@ export class HttpsKubeApi implements KubeApiPort {
 
   async leases(server: ApiServerEndpoint, creds: KubeCredentials, timeoutMs: number): Promise<LeaseView[]> {
     try {
-      return toLeaseViews(await this.getJson(server, creds, '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases', timeoutMs));
+      return toLeaseViews(
+        await this.getJson(server, creds, '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases', timeoutMs),
+      );
     } catch (e) {
       throw new Error(`leases from ${label(server)}: ${this.explain(server, e, timeoutMs)}`, { cause: e });
     }
@@ -92,10 +97,16 @@ export class HttpsKubeApi implements KubeApiPort {
     }
   }
 
-  private async getJson(server: ApiServerEndpoint, creds: KubeCredentials, path: string, timeoutMs: number): Promise<unknown> {
+  private async getJson(
+    server: ApiServerEndpoint,
+    creds: KubeCredentials,
+    path: string,
+    timeoutMs: number,
+  ): Promise<unknown> {
     const entry = await this.entry(server, creds);
     const answer = await get(entry, path, AbortSignal.timeout(timeoutMs));
-    if (answer.status < 200 || answer.status > 299) throw new KubeHttpError(answer.status, refusalReason(answer, http.STATUS_CODES[answer.status] ?? ''));
+    if (answer.status < 200 || answer.status > 299)
+      throw new KubeHttpError(answer.status, refusalReason(answer, http.STATUS_CODES[answer.status] ?? ''));
     return JSON.parse(answer.body);
   }
 
@@ -127,7 +138,11 @@ export class HttpsKubeApi implements KubeApiPort {
       found.lastUsed = now;
       return found;
     }
-    const entry = { agent: agentFor(creds, local.socketPath), bearerToken: 'bearerToken' in creds ? creds.bearerToken : null, lastUsed: now };
+    const entry = {
+      agent: agentFor(creds, local.socketPath),
+      bearerToken: 'bearerToken' in creds ? creds.bearerToken : null,
+      lastUsed: now,
+    };
     this.entries.set(key, entry);
     return entry;
   }
@@ -141,12 +156,15 @@ function get(entry: Entry, path: string, signal: AbortSignal): Promise<KubeAnswe
   const headers: Record<string, string> = { accept: 'application/json' };
   if (entry.bearerToken) headers.authorization = `Bearer ${entry.bearerToken}`;
   return new Promise((resolve, reject) => {
-    const req = https.request({ host: KUBE_API_SERVER_NAME, port: 443, path, method: 'GET', headers, agent: entry.agent, signal }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-    });
+    const req = https.request(
+      { host: KUBE_API_SERVER_NAME, port: 443, path, method: 'GET', headers, agent: entry.agent, signal },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -156,7 +174,11 @@ function get(entry: Entry, path: string, signal: AbortSignal): Promise<KubeAnswe
  * /readyz or /livez as kubectl and client-go's health checks read them: 200 is true, another answer false; a
  * server too old to have the endpoint (404) is asked /healthz, and one without that either counts as up.
  */
-async function healthCheck(entry: Entry, path: '/readyz' | '/livez' | '/healthz', signal: AbortSignal): Promise<boolean> {
+async function healthCheck(
+  entry: Entry,
+  path: '/readyz' | '/livez' | '/healthz',
+  signal: AbortSignal,
+): Promise<boolean> {
   const { status } = await get(entry, path, signal);
   if (status === 200) return true;
   if (status === 404) return path === '/healthz' ? true : healthCheck(entry, '/healthz', signal);
@@ -178,18 +200,30 @@ class SocketAgent extends https.Agent {
     super(opts);
   }
 
-  override createConnection(options: Parameters<https.Agent['createConnection']>[0], callback?: Parameters<https.Agent['createConnection']>[1]) {
+  override createConnection(
+    options: Parameters<https.Agent['createConnection']>[0],
+    callback?: Parameters<https.Agent['createConnection']>[1],
+  ) {
     return super.createConnection({ ...options, path: this.socketPath }, callback);
   }
 }
 
 function agentFor(creds: KubeCredentials, socketPath: string): https.Agent {
   const client = 'bearerToken' in creds ? {} : { cert: creds.clientCert, key: creds.clientKey };
-  return new SocketAgent(socketPath, { ca: creds.caCert, ...client, servername: KUBE_API_SERVER_NAME, keepAlive: true, maxSockets: 4 });
+  return new SocketAgent(socketPath, {
+    ca: creds.caCert,
+    ...client,
+    servername: KUBE_API_SERVER_NAME,
+    keepAlive: true,
+    maxSockets: 4,
+  });
 }
 
 function fingerprint(creds: KubeCredentials): string {
-  const parts = 'bearerToken' in creds ? [creds.caCert, 'token', creds.bearerToken] : [creds.caCert, 'cert', creds.clientCert, creds.clientKey];
+  const parts =
+    'bearerToken' in creds
+      ? [creds.caCert, 'token', creds.bearerToken]
+      : [creds.caCert, 'cert', creds.clientCert, creds.clientKey];
   const h = createHash('sha256');
   for (const p of parts) h.update(p).update('\0');
   return h.digest('hex').slice(0, 16);

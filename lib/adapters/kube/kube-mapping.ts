@@ -21,9 +21,7 @@ const leaseListSchema = z.object({ items: z.array(leaseSchema) });
 
 const nodeSchema = z.object({
   metadata: z.object({ name: z.string(), labels: z.record(z.string(), z.string()).nullish() }).nullish(),
-  status: z
-    .object({ conditions: z.array(z.object({ type: z.string(), status: z.string() })).nullish() })
-    .nullish(),
+  status: z.object({ conditions: z.array(z.object({ type: z.string(), status: z.string() })).nullish() }).nullish(),
 });
 const nodeListSchema = z.object({ items: z.array(nodeSchema) });
 
@@ -85,13 +83,19 @@ export function describeKubeError(e: unknown, timeoutMs: number): string {
     const status = reason.success ? reason.data.reason.trim() : /^Message: (.+)$/m.exec(message)?.[1]?.trim();
     return status ? `HTTP ${errCode} ${status.slice(0, 60)}` : `HTTP ${errCode}`;
   }
-  if (name === 'AbortError' || name === 'TimeoutError' || errCode === 'ABORT_ERR' || /aborted|timed? ?out\b/i.test(message)) {
+  if (
+    name === 'AbortError' ||
+    name === 'TimeoutError' ||
+    errCode === 'ABORT_ERR' ||
+    /aborted|timed? ?out\b/i.test(message)
+  ) {
     return `timeout: no answer within ${timeoutMs} ms`;
   }
   if (errCode === 'ECONNREFUSED' || /ECONNREFUSED/.test(message)) return 'connection refused';
   if (errCode === 'ECONNRESET' || /ECONNRESET|socket hang up/.test(message)) return 'connection reset';
   if (errCode === 'EHOSTUNREACH' || errCode === 'ENETUNREACH') return 'host unreachable';
-  if (typeof errCode === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(errCode)) return `TLS: server certificate not trusted (${errCode})`;
+  if (typeof errCode === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(errCode))
+    return `TLS: server certificate not trusted (${errCode})`;
   if (/bad certificate|certificate required/i.test(message)) return 'TLS: client certificate rejected';
   const compact = message.split('\n')[0]?.trim() ?? '';
   return compact === '' ? 'unknown error' : compact.length > 120 ? `${compact.slice(0, 117)}...` : compact;

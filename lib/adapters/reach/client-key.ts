@@ -31,7 +31,9 @@ function readKey(file: string): ClientKey {
   const privateKey = readFileSync(file, 'utf8');
   const parsed = ssh2.utils.parseKey(privateKey);
   if (parsed instanceof Error || !parsed.isPrivateKey()) {
-    throw new Error(`${file} is not a readable SSH private key${parsed instanceof Error ? ` (${parsed.message})` : ''}`);
+    throw new Error(
+      `${file} is not a readable SSH private key${parsed instanceof Error ? ` (${parsed.message})` : ''}`,
+    );
   }
   const key = parsed.getPublicSSH().toString('base64');
   return { privateKey, publicKey: { type: parsed.type, key }, fingerprint: sshFingerprint(key), file };

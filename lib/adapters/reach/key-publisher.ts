@@ -76,7 +76,12 @@ export class KeyPublisher {
           this.opts.compute.getProjectMetadata(target.project),
         ]);
       } catch (e) {
-        throw new ReachError('KeyNotPublished', label, `could not read the metadata to publish Quorum's SSH key: ${messageOf(e)}`, { cause: e });
+        throw new ReachError(
+          'KeyNotPublished',
+          label,
+          `could not read the metadata to publish Quorum's SSH key: ${messageOf(e)}`,
+          { cause: e },
+        );
       }
       if (instance === null) throw new ReachError('KeyNotPublished', label, 'the instance no longer exists');
       if (osLoginEnabled(instance.metadata, project?.items ?? null)) {
@@ -101,10 +106,19 @@ export class KeyPublisher {
         throw new ReachError('KeyNotPublished', label, 'Compute Engine gave no metadata fingerprint to write against');
       }
       // Every other item is written back as read; only ssh-keys changes (added at the end when absent).
-      const items: MetadataItem[] = Object.entries(instance.metadata).map(([key, value]) => ({ key, value: key === 'ssh-keys' ? plan.value : value }));
+      const items: MetadataItem[] = Object.entries(instance.metadata).map(([key, value]) => ({
+        key,
+        value: key === 'ssh-keys' ? plan.value : value,
+      }));
       if (!('ssh-keys' in instance.metadata)) items.push({ key: 'ssh-keys', value: plan.value });
       try {
-        await this.opts.compute.setInstanceMetadata(target.project, target.zone, target.instance, items, instance.metadataFingerprint);
+        await this.opts.compute.setInstanceMetadata(
+          target.project,
+          target.zone,
+          target.instance,
+          items,
+          instance.metadataFingerprint,
+        );
       } catch (e) {
         const stale = isProviderError(e) && (e.httpStatus === 412 || e.reason === 'conditionNotMet');
         if (stale && attempt < attempts) {
@@ -112,7 +126,12 @@ export class KeyPublisher {
           await sleep(50 * attempt + Math.floor(Math.random() * 50));
           continue;
         }
-        throw new ReachError('KeyNotPublished', label, `Compute Engine refused to publish Quorum's SSH key: ${messageOf(e)}`, { cause: e });
+        throw new ReachError(
+          'KeyNotPublished',
+          label,
+          `Compute Engine refused to publish Quorum's SSH key: ${messageOf(e)}`,
+          { cause: e },
+        );
       }
       this.remember(target, plan.expireOn);
       return { wrote: true, expireOn: plan.expireOn };
@@ -120,7 +139,10 @@ export class KeyPublisher {
   }
 
   private remember(target: ReachTarget, expireOn: Date | null): void {
-    this.known.set(target.instanceId, { expireOn: expireOn === null ? Number.POSITIVE_INFINITY : expireOn.getTime(), checkedAt: this.now() });
+    this.known.set(target.instanceId, {
+      expireOn: expireOn === null ? Number.POSITIVE_INFINITY : expireOn.getTime(),
+      checkedAt: this.now(),
+    });
   }
 }
 

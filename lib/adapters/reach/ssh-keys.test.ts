@@ -21,7 +21,9 @@ function sshKeygen(): { type: string; key: string; fingerprint: string } {
     const file = path.join(dir, 'k');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', file]);
     const [type = '', key = ''] = readFileSync(`${file}.pub`, 'utf8').trim().split(/\s+/);
-    const fingerprint = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${file}.pub`], { encoding: 'utf8' }).split(/\s+/)[1] ?? '';
+    const fingerprint =
+      execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${file}.pub`], { encoding: 'utf8' }).split(/\s+/)[1] ??
+      '';
     return { type, key, fingerprint };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -44,13 +46,19 @@ describe('fingerprints and blobs', () => {
 
 describe('ssh-keys lines', () => {
   it.each([
-    ['alice:ssh-ed25519 AAAA alice@laptop', { user: 'alice', type: 'ssh-ed25519', key: 'AAAA', expireOn: null, googleForm: false }],
+    [
+      'alice:ssh-ed25519 AAAA alice@laptop',
+      { user: 'alice', type: 'ssh-ed25519', key: 'AAAA', expireOn: null, googleForm: false },
+    ],
     ['bob:ssh-rsa BBBB', { user: 'bob', type: 'ssh-rsa', key: 'BBBB', expireOn: null, googleForm: false }],
     [
       'carol:ssh-ed25519 CCCC google-ssh {"userName":"carol@example.com","expireOn":"2018-12-04T20:12:00+0000"}',
       { user: 'carol', type: 'ssh-ed25519', key: 'CCCC', expireOn: new Date('2018-12-04T20:12:00Z'), googleForm: true },
     ],
-    ['dave:ssh-ed25519 DDDD google-ssh {"userName":"dave","expireOn":"2026-12-03T03:00:00Z"}', { expireOn: new Date('2026-12-03T03:00:00Z'), googleForm: true }],
+    [
+      'dave:ssh-ed25519 DDDD google-ssh {"userName":"dave","expireOn":"2026-12-03T03:00:00Z"}',
+      { expireOn: new Date('2026-12-03T03:00:00Z'), googleForm: true },
+    ],
     ['# a comment', null],
     ['', null],
   ])('%s', (line, expected) => {
@@ -87,7 +95,8 @@ describe('planQuorumKey', () => {
     if (!plan.write) return;
     const lines = plan.value.split('\n');
     // Every line of someone else is kept as it was, other users' expired ones included (not ours to judge).
-    for (const line of (current ?? '').split('\n').filter((l) => l !== '' && !l.includes(A.key))) expect(lines).toContain(line);
+    for (const line of (current ?? '').split('\n').filter((l) => l !== '' && !l.includes(A.key)))
+      expect(lines).toContain(line);
     const mine = lines.filter((l) => l.includes(A.key));
     expect(mine).toEqual([ours('2026-12-03T03:00:00Z')]);
     expect(plan.expireOn.toISOString()).toBe('2026-12-03T03:00:00.000Z');
@@ -110,9 +119,12 @@ describe('OS Login', () => {
     [{ 'enable-oslogin': 'FALSE' }, { 'enable-oslogin': 'TRUE' }, false],
     [{ 'enable-oslogin': 'TRUE' }, { 'enable-oslogin': 'FALSE' }, true],
     [{ 'enable-oslogin': 'maybe' }, { 'enable-oslogin': '1' }, true],
-  ])('instance %j, project %j -> %s', (instance: Record<string, string>, project: Record<string, string> | null, enabled) => {
-    expect(osLoginEnabled(instance, project)).toBe(enabled);
-  });
+  ])(
+    'instance %j, project %j -> %s',
+    (instance: Record<string, string>, project: Record<string, string> | null, enabled) => {
+      expect(osLoginEnabled(instance, project)).toBe(enabled);
+    },
+  );
 });
 
 describe('host keys', () => {
@@ -131,10 +143,39 @@ describe('host keys', () => {
 
   it.each([
     { name: 'pinned, same key', presented: a, pinned: a, published: null, verdict: { ok: true, pin: null } },
-    { name: 'pinned, other key', presented: b, pinned: a, published: [b], verdict: { ok: false, code: 'HostKeyChanged', pinnedFingerprint: A.fingerprint, presentedFingerprint: B.fingerprint } },
-    { name: 'published, matching', presented: a, pinned: null, published: [b, a], verdict: { ok: true, pin: { source: 'guest-attributes' } } },
-    { name: 'published, not matching', presented: b, pinned: null, published: [a], verdict: { ok: false, code: 'HostKeyUnknown', presentedFingerprint: B.fingerprint } },
-    { name: 'nothing known: first use', presented: b, pinned: null, published: [], verdict: { ok: true, pin: { source: 'first-use' } } },
+    {
+      name: 'pinned, other key',
+      presented: b,
+      pinned: a,
+      published: [b],
+      verdict: {
+        ok: false,
+        code: 'HostKeyChanged',
+        pinnedFingerprint: A.fingerprint,
+        presentedFingerprint: B.fingerprint,
+      },
+    },
+    {
+      name: 'published, matching',
+      presented: a,
+      pinned: null,
+      published: [b, a],
+      verdict: { ok: true, pin: { source: 'guest-attributes' } },
+    },
+    {
+      name: 'published, not matching',
+      presented: b,
+      pinned: null,
+      published: [a],
+      verdict: { ok: false, code: 'HostKeyUnknown', presentedFingerprint: B.fingerprint },
+    },
+    {
+      name: 'nothing known: first use',
+      presented: b,
+      pinned: null,
+      published: [],
+      verdict: { ok: true, pin: { source: 'first-use' } },
+    },
   ])('$name', ({ presented, pinned, published, verdict }) => {
     expect(judgeHostKey(presented, pinned, published)).toEqual(verdict);
   });

@@ -125,12 +125,15 @@ export function osLoginEnabled(instance: Record<string, string>, project: Record
 /** The SSH host key algorithms (ssh2 names) that present a key of this type. */
 export function hostKeyAlgorithmsFor(type: string): string[] {
   if (type === 'ssh-rsa') return ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
-  if (['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521'].includes(type)) return [type];
+  if (['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521'].includes(type))
+    return [type];
   return [];
 }
 
 /** Guest attribute `hostkeys/<type>` = the blob (the guest agent writes the `.pub` line's second field). */
-export function publishedHostKeys(attrs: ReadonlyArray<{ namespace: string; key: string; value: string }>): SshPublicKey[] {
+export function publishedHostKeys(
+  attrs: ReadonlyArray<{ namespace: string; key: string; value: string }>,
+): SshPublicKey[] {
   return attrs
     .filter((a) => a.namespace === 'hostkeys')
     .map((a) => {
@@ -150,14 +153,19 @@ export type HostKeyVerdict =
  * Whether to accept the host key sshd presented: the pinned key when there is one; else one of the keys
  * the instance published in guest attributes when it published any; else the first key seen (to be pinned).
  */
-export function judgeHostKey(presented: SshPublicKey, pinned: SshPublicKey | null, published: SshPublicKey[] | null): HostKeyVerdict {
+export function judgeHostKey(
+  presented: SshPublicKey,
+  pinned: SshPublicKey | null,
+  published: SshPublicKey[] | null,
+): HostKeyVerdict {
   const presentedFingerprint = sshFingerprint(presented.key);
   if (pinned !== null) {
     if (pinned.type === presented.type && pinned.key === presented.key) return { ok: true, pin: null };
     return { ok: false, code: 'HostKeyChanged', pinnedFingerprint: sshFingerprint(pinned.key), presentedFingerprint };
   }
   if (published !== null && published.length > 0) {
-    if (published.some((k) => k.type === presented.type && k.key === presented.key)) return { ok: true, pin: { source: 'guest-attributes' } };
+    if (published.some((k) => k.type === presented.type && k.key === presented.key))
+      return { ok: true, pin: { source: 'guest-attributes' } };
     return { ok: false, code: 'HostKeyUnknown', presentedFingerprint };
   }
   return { ok: true, pin: { source: 'first-use' } };

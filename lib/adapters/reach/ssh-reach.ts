@@ -7,11 +7,27 @@ import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { hostKeyChangedReason } from '@/lib/core/probe-errors';
 import type { ComputePort } from '@/lib/ports/compute';
 import { isProviderError } from '@/lib/ports/provider-error';
-import { ReachError, reachTargetLabel, type ReachEndpoint, type ReachErrorCode, type ReachPort, type ReachTarget, type TrustHostKeyOutcome } from '@/lib/ports/reach';
+import {
+  ReachError,
+  reachTargetLabel,
+  type ReachEndpoint,
+  type ReachErrorCode,
+  type ReachPort,
+  type ReachTarget,
+  type TrustHostKeyOutcome,
+} from '@/lib/ports/reach';
 import type { HostKeyPin, Store } from '@/lib/ports/store';
 import type { ClientKey } from './client-key';
 import { KeyPublisher, type Publication } from './key-publisher';
-import { googleKeyLine, hostKeyAlgorithmsFor, judgeHostKey, keyTypeOfBlob, publishedHostKeys, sshFingerprint, type SshPublicKey } from './ssh-keys';
+import {
+  googleKeyLine,
+  hostKeyAlgorithmsFor,
+  judgeHostKey,
+  keyTypeOfBlob,
+  publishedHostKeys,
+  sshFingerprint,
+  type SshPublicKey,
+} from './ssh-keys';
 
 // The reach port on ssh2: one SSH connection per replica (by instance id), reused by every forward to it,
 // kept alive, closed when idle, and opened again on demand with backoff after a failure. Each (replica,
@@ -81,7 +97,11 @@ type Replica = {
 const HOUR = 3_600_000;
 
 /** A fresh login refused for one of these means the open session only hides Quorum's access problem. */
-const LOGIN_CHECK_VERDICTS: ReadonlySet<ReachErrorCode> = new Set<ReachErrorCode>(['SshAuthRefused', 'HostKeyChanged', 'HostKeyUnknown']);
+const LOGIN_CHECK_VERDICTS: ReadonlySet<ReachErrorCode> = new Set<ReachErrorCode>([
+  'SshAuthRefused',
+  'HostKeyChanged',
+  'HostKeyUnknown',
+]);
 
 export class SshReach implements ReachPort {
   private readonly replicas = new Map<string, Replica>();
@@ -134,7 +154,9 @@ export class SshReach implements ReachPort {
     const fwd = await this.listenerFor(r, remotePort);
     await this.connected(r);
     // Renewal rides on use: cheap while the key is known fresh, a background Compute write when it is due.
-    this.publisher.ensure(r.target).catch((e: unknown) => this.o.log(`ssh key renewal for ${reachTargetLabel(r.target)}: ${messageOf(e)}`));
+    this.publisher
+      .ensure(r.target)
+      .catch((e: unknown) => this.o.log(`ssh key renewal for ${reachTargetLabel(r.target)}: ${messageOf(e)}`));
     return { socketPath: fwd.socketPath };
   }
 
@@ -203,7 +225,10 @@ export class SshReach implements ReachPort {
     const made = new Promise<Forward>((resolve, reject) => {
       const server = net.createServer({ pauseOnConnect: true });
       // Instance ids are decimal digits: a short path, well under the 108 bytes a socket path may have.
-      const socketPath = path.join(this.sockets(), `${r.target.instanceId.replace(/[^0-9A-Za-z_-]/g, '_')}-${remotePort}.sock`);
+      const socketPath = path.join(
+        this.sockets(),
+        `${r.target.instanceId.replace(/[^0-9A-Za-z_-]/g, '_')}-${remotePort}.sock`,
+      );
       const fwd: Forward = { remotePort, server, socketPath, lastError: null, sockets: new Set() };
       server.on('connection', (socket) => this.accept(r, fwd, socket));
       server.once('error', reject);
@@ -242,9 +267,14 @@ export class SshReach implements ReachPort {
     // ssh2 puts no deadline on a channel open: a replica gone silent would hold the dialer forever.
     const timer = setTimeout(() => {
       settled = true;
-      const e = new ReachError('SshUnreachable', label, `sshd did not answer a channel open within ${this.o.connectTimeoutMs} ms`, {
-        details: { remotePort: fwd.remotePort },
-      });
+      const e = new ReachError(
+        'SshUnreachable',
+        label,
+        `sshd did not answer a channel open within ${this.o.connectTimeoutMs} ms`,
+        {
+          details: { remotePort: fwd.remotePort },
+        },
+      );
       fwd.lastError = e;
       socket.destroy();
       this.drop(r, client, e);
@@ -289,7 +319,11 @@ export class SshReach implements ReachPort {
     } catch (e) {
       // The socket under the connection closed before ssh2 reported it: drop it and go again on a new one.
       clearTimeout(timer);
-      this.drop(r, client, new ReachError('SshUnreachable', label, `SSH connection lost: ${messageOf(e)}`, { cause: e }));
+      this.drop(
+        r,
+        client,
+        new ReachError('SshUnreachable', label, `SSH connection lost: ${messageOf(e)}`, { cause: e }),
+      );
       if (!retried) this.accept(r, fwd, socket, true);
       else socket.destroy();
     }
@@ -340,7 +374,11 @@ export class SshReach implements ReachPort {
     const label = reachTargetLabel(target);
     const address = this.o.address === 'internal' ? target.internalIp : target.externalIp;
     if (!address) {
-      throw new ReachError('NoAddress', label, `the instance has no ${this.o.address} IP to reach port 22 on (QUORUM_SSH_ADDRESS=${this.o.address})`);
+      throw new ReachError(
+        'NoAddress',
+        label,
+        `the instance has no ${this.o.address} IP to reach port 22 on (QUORUM_SSH_ADDRESS=${this.o.address})`,
+      );
     }
     // A Compute failure while publishing does not stop the attempt: the key published earlier may well be
     // in place, and a Compute outage must not read as every replica being out of reach.
@@ -380,7 +418,8 @@ export class SshReach implements ReachPort {
     r.loginCheckTimer = setTimeout(() => {
       r.loginCheckTimer = null;
       void this.checkLogin(r).finally(() => {
-        if (!this.closed && r.client !== null && this.replicas.get(r.target.instanceId) === r) this.scheduleLoginCheck(r);
+        if (!this.closed && r.client !== null && this.replicas.get(r.target.instanceId) === r)
+          this.scheduleLoginCheck(r);
       });
     }, this.o.loginCheckMs);
     r.loginCheckTimer.unref();
@@ -401,7 +440,9 @@ export class SshReach implements ReachPort {
       fresh = await this.handshake(r, address);
     } catch (e) {
       if (!(e instanceof ReachError) || !LOGIN_CHECK_VERDICTS.has(e.code) || r.client !== client) return;
-      this.o.log(`ssh ${reachTargetLabel(r.target)}: a fresh login was refused (${e.code}); the open connection is dropped`);
+      this.o.log(
+        `ssh ${reachTargetLabel(r.target)}: a fresh login was refused (${e.code}); the open connection is dropped`,
+      );
       this.drop(r, client, e);
       if (e.code === 'SshAuthRefused') this.publisher.invalidate(r.target);
       this.connected(r).catch(() => {});
@@ -410,23 +451,40 @@ export class SshReach implements ReachPort {
     this.endClient(fresh);
   }
 
-  async trustPresentedHostKey(target: ReachTarget, seen: { pinnedFingerprint: string; presentedFingerprint: string }): Promise<TrustHostKeyOutcome> {
+  async trustPresentedHostKey(
+    target: ReachTarget,
+    seen: { pinnedFingerprint: string; presentedFingerprint: string },
+  ): Promise<TrustHostKeyOutcome> {
     if (this.closed) throw new Error('reach is closed');
     const r = this.replicaFor(target);
     const label = reachTargetLabel(target);
     const address = this.o.address === 'internal' ? target.internalIp : target.externalIp;
     if (!address) {
-      throw new ReachError('NoAddress', label, `the instance has no ${this.o.address} IP to reach port 22 on (QUORUM_SSH_ADDRESS=${this.o.address})`);
+      throw new ReachError(
+        'NoAddress',
+        label,
+        `the instance has no ${this.o.address} IP to reach port 22 on (QUORUM_SSH_ADDRESS=${this.o.address})`,
+      );
     }
     const pinned = await this.o.pins.hostKeyPin(target.instanceId);
     if (pinned === null || pinned.fingerprint !== seen.pinnedFingerprint) {
-      return { ok: false, reason: 'PinChanged', presentedFingerprint: null, pinnedFingerprint: pinned?.fingerprint ?? null };
+      return {
+        ok: false,
+        reason: 'PinChanged',
+        presentedFingerprint: null,
+        pinnedFingerprint: pinned?.fingerprint ?? null,
+      };
     }
     // The key is read from the host now, never taken from the browser: only its fingerprint is compared.
     const presented = await this.presentedHostKey(label, address, pinned.keyType);
     const fingerprint = presented === null ? null : sshFingerprint(presented.key);
     if (presented === null || fingerprint !== seen.presentedFingerprint) {
-      return { ok: false, reason: 'PresentedKeyDiffers', presentedFingerprint: fingerprint, pinnedFingerprint: pinned.fingerprint };
+      return {
+        ok: false,
+        reason: 'PresentedKeyDiffers',
+        presentedFingerprint: fingerprint,
+        pinnedFingerprint: pinned.fingerprint,
+      };
     }
     const kept = await this.o.pins.replaceHostKeyPin(seen.pinnedFingerprint, {
       instanceId: target.instanceId,
@@ -436,7 +494,13 @@ export class SshReach implements ReachPort {
       fingerprint: presented.fingerprint,
       source: 'admin',
     });
-    if (!kept.replaced) return { ok: false, reason: 'PinChanged', presentedFingerprint: fingerprint, pinnedFingerprint: kept.pin?.fingerprint ?? null };
+    if (!kept.replaced)
+      return {
+        ok: false,
+        reason: 'PinChanged',
+        presentedFingerprint: fingerprint,
+        pinnedFingerprint: kept.pin?.fingerprint ?? null,
+      };
     this.o.log(`ssh ${label}: host key ${fingerprint} trusted in place of ${seen.pinnedFingerprint}`);
     // Connect again at once, with the new pin: no backoff left from the refusals, no session from before.
     r.failures = 0;
@@ -451,7 +515,11 @@ export class SshReach implements ReachPort {
   }
 
   /** The host key sshd at `address` presents for `keyType` (a key exchange cut before login); null when it has none of that type. */
-  private presentedHostKey(label: string, address: string, keyType: string): Promise<(SshPublicKey & { fingerprint: string }) | null> {
+  private presentedHostKey(
+    label: string,
+    address: string,
+    keyType: string,
+  ): Promise<(SshPublicKey & { fingerprint: string }) | null> {
     const algorithms = hostKeyAlgorithmsFor(keyType);
     return new Promise((resolve, reject) => {
       const client = new Client();
@@ -468,8 +536,24 @@ export class SshReach implements ReachPort {
         else if (pinnedTypeMissing(e)) settle(() => resolve(null));
         else settle(() => reject(connectError(e, label, address, this.o.connectTimeoutMs, null)));
       });
-      client.once('close', () => settle(() => (seen !== null ? resolve(seen) : reject(new ReachError('SshUnreachable', label, `connection to ${address}:${this.o.sshPort} closed before the key exchange`)))));
-      client.once('ready', () => settle(() => (seen !== null ? resolve(seen) : reject(new ReachError('HostKeyUnknown', label, 'no host key was presented')))));
+      client.once('close', () =>
+        settle(() =>
+          seen !== null
+            ? resolve(seen)
+            : reject(
+                new ReachError(
+                  'SshUnreachable',
+                  label,
+                  `connection to ${address}:${this.o.sshPort} closed before the key exchange`,
+                ),
+              ),
+        ),
+      );
+      client.once('ready', () =>
+        settle(() =>
+          seen !== null ? resolve(seen) : reject(new ReachError('HostKeyUnknown', label, 'no host key was presented')),
+        ),
+      );
       const config: ConnectConfig = {
         host: address,
         port: this.o.sshPort,
@@ -482,12 +566,22 @@ export class SshReach implements ReachPort {
           // Only the key is wanted: the exchange stops here, nothing is sent as Quorum's user.
           verify(false);
         },
-        ...(algorithms.length > 0 ? { algorithms: { serverHostKey: algorithms as NonNullable<NonNullable<ConnectConfig['algorithms']>['serverHostKey']> } } : {}),
+        ...(algorithms.length > 0
+          ? {
+              algorithms: {
+                serverHostKey: algorithms as NonNullable<NonNullable<ConnectConfig['algorithms']>['serverHostKey']>,
+              },
+            }
+          : {}),
       };
       try {
         client.connect(config);
       } catch (e) {
-        settle(() => reject(new ReachError('SshUnreachable', label, `could not start an SSH connection: ${messageOf(e)}`, { cause: e })));
+        settle(() =>
+          reject(
+            new ReachError('SshUnreachable', label, `could not start an SSH connection: ${messageOf(e)}`, { cause: e }),
+          ),
+        );
       }
     });
   }
@@ -501,13 +595,23 @@ export class SshReach implements ReachPort {
     let published: SshPublicKey[] | null = null;
     if (pinned === null) {
       try {
-        const attrs = await this.o.compute.getGuestAttributes(target.project, target.zone, target.instance, 'hostkeys/');
+        const attrs = await this.o.compute.getGuestAttributes(
+          target.project,
+          target.zone,
+          target.instance,
+          'hostkeys/',
+        );
         published = attrs === null ? null : publishedHostKeys(attrs);
       } catch (e) {
         // Unknown whether the instance publishes its host keys: trusting the first key seen would skip a check.
-        throw new ReachError('HostKeyUnknown', label, `could not read the instance's published host keys: ${isProviderError(e) ? e.message : messageOf(e)}`, {
-          cause: e,
-        });
+        throw new ReachError(
+          'HostKeyUnknown',
+          label,
+          `could not read the instance's published host keys: ${isProviderError(e) ? e.message : messageOf(e)}`,
+          {
+            cause: e,
+          },
+        );
       }
     }
     // Ask only for key types that can match, so a host with several keys presents the one that is known.
@@ -535,7 +639,13 @@ export class SshReach implements ReachPort {
             judged.code === 'HostKeyChanged'
               ? `${hostKeyChangedReason(judged.pinnedFingerprint ?? '?', judged.presentedFingerprint)}; refused`
               : `the host key ${judged.presentedFingerprint} is not one the instance published in its guest attributes; refused`,
-            { details: { presentedFingerprint: judged.presentedFingerprint, ...(judged.pinnedFingerprint ? { pinnedFingerprint: judged.pinnedFingerprint } : {}), address } },
+            {
+              details: {
+                presentedFingerprint: judged.presentedFingerprint,
+                ...(judged.pinnedFingerprint ? { pinnedFingerprint: judged.pinnedFingerprint } : {}),
+                address,
+              },
+            },
           );
           verify(false);
           return;
@@ -560,13 +670,21 @@ export class SshReach implements ReachPort {
               verify(true);
               return;
             }
-            verdict = new ReachError('HostKeyChanged', label, `${hostKeyChangedReason(kept.fingerprint, pin.fingerprint)}; refused`, {
-              details: { presentedFingerprint: pin.fingerprint, pinnedFingerprint: kept.fingerprint, address },
-            });
+            verdict = new ReachError(
+              'HostKeyChanged',
+              label,
+              `${hostKeyChangedReason(kept.fingerprint, pin.fingerprint)}; refused`,
+              {
+                details: { presentedFingerprint: pin.fingerprint, pinnedFingerprint: kept.fingerprint, address },
+              },
+            );
             verify(false);
           },
           (e: unknown) => {
-            verdict = new ReachError('HostKeyUnknown', label, `could not pin the host key: ${messageOf(e)}`, { cause: e, details: { address } });
+            verdict = new ReachError('HostKeyUnknown', label, `could not pin the host key: ${messageOf(e)}`, {
+              cause: e,
+              details: { address },
+            });
             verify(false);
           },
         );
@@ -574,15 +692,41 @@ export class SshReach implements ReachPort {
       client.once('ready', () => {
         if (settled) return;
         settled = true;
-        client.on('error', (e: Error) => this.drop(r, client, new ReachError('SshUnreachable', label, `SSH connection failed: ${e.message}`, { cause: e, details: { address } })));
-        client.on('close', () => this.drop(r, client, new ReachError('SshUnreachable', label, 'SSH connection closed by the replica or the network', { details: { address } })));
+        client.on('error', (e: Error) =>
+          this.drop(
+            r,
+            client,
+            new ReachError('SshUnreachable', label, `SSH connection failed: ${e.message}`, {
+              cause: e,
+              details: { address },
+            }),
+          ),
+        );
+        client.on('close', () =>
+          this.drop(
+            r,
+            client,
+            new ReachError('SshUnreachable', label, 'SSH connection closed by the replica or the network', {
+              details: { address },
+            }),
+          ),
+        );
         resolve(client);
       });
       client.on('error', (e: Error & { level?: string }) => {
         if (!settled) fail(verdict ?? connectError(e, label, address, this.o.connectTimeoutMs, pinned));
       });
       client.once('close', () => {
-        if (!settled) fail(verdict ?? new ReachError('SshUnreachable', label, `connection to ${address}:${this.o.sshPort} closed before login`, { details: { address } }));
+        if (!settled)
+          fail(
+            verdict ??
+              new ReachError(
+                'SshUnreachable',
+                label,
+                `connection to ${address}:${this.o.sshPort} closed before login`,
+                { details: { address } },
+              ),
+          );
       });
       const config: ConnectConfig = {
         host: address,
@@ -594,12 +738,23 @@ export class SshReach implements ReachPort {
         keepaliveCountMax: this.o.keepaliveCountMax,
         tryKeyboard: false,
         hostVerifier,
-        ...(algorithms.length > 0 ? { algorithms: { serverHostKey: algorithms as NonNullable<NonNullable<ConnectConfig['algorithms']>['serverHostKey']> } } : {}),
+        ...(algorithms.length > 0
+          ? {
+              algorithms: {
+                serverHostKey: algorithms as NonNullable<NonNullable<ConnectConfig['algorithms']>['serverHostKey']>,
+              },
+            }
+          : {}),
       };
       try {
         client.connect(config);
       } catch (e) {
-        fail(new ReachError('SshUnreachable', label, `could not start an SSH connection: ${messageOf(e)}`, { cause: e, details: { address } }));
+        fail(
+          new ReachError('SshUnreachable', label, `could not start an SSH connection: ${messageOf(e)}`, {
+            cause: e,
+            details: { address },
+          }),
+        );
       }
     });
   }
@@ -646,24 +801,44 @@ export class SshReach implements ReachPort {
 }
 
 /** A failed connect -> the access problem it is. */
-function connectError(e: Error & { level?: string; code?: unknown }, label: string, address: string, timeoutMs: number, pinned: SshPublicKey | null): ReachError {
+function connectError(
+  e: Error & { level?: string; code?: unknown },
+  label: string,
+  address: string,
+  timeoutMs: number,
+  pinned: SshPublicKey | null,
+): ReachError {
   const details = { address };
   if (e.level === 'client-authentication') {
-    return new ReachError('SshAuthRefused', label, `sshd at ${address} refused Quorum's key (${e.message})`, { cause: e, details });
+    return new ReachError('SshAuthRefused', label, `sshd at ${address} refused Quorum's key (${e.message})`, {
+      cause: e,
+      details,
+    });
   }
   if (e.level === 'client-timeout') {
-    return new ReachError('SshUnreachable', label, `no SSH answer from ${address} within ${timeoutMs} ms`, { cause: e, details });
+    return new ReachError('SshUnreachable', label, `no SSH answer from ${address} within ${timeoutMs} ms`, {
+      cause: e,
+      details,
+    });
   }
   if (e.level === 'client-socket') {
     const code = typeof e.code === 'string' ? e.code : e.message;
-    return new ReachError('SshUnreachable', label, `port 22 of ${address} cannot be reached (${code})`, { cause: e, details });
+    return new ReachError('SshUnreachable', label, `port 22 of ${address} cannot be reached (${code})`, {
+      cause: e,
+      details,
+    });
   }
   if (pinned !== null && /host key/i.test(e.message)) {
     // Only the pinned key's type was asked for, and the host no longer has one.
-    return new ReachError('HostKeyChanged', label, `the host no longer offers its pinned ${pinned.type} key (${sshFingerprint(pinned.key)}); refused`, {
-      cause: e,
-      details: { pinnedFingerprint: sshFingerprint(pinned.key), address },
-    });
+    return new ReachError(
+      'HostKeyChanged',
+      label,
+      `the host no longer offers its pinned ${pinned.type} key (${sshFingerprint(pinned.key)}); refused`,
+      {
+        cause: e,
+        details: { pinnedFingerprint: sshFingerprint(pinned.key), address },
+      },
+    );
   }
   return new ReachError('SshUnreachable', label, `SSH to ${address} failed: ${e.message}`, { cause: e, details });
 }
@@ -672,12 +847,25 @@ function connectError(e: Error & { level?: string; code?: unknown }, label: stri
 function channelOpenError(e: Error & { reason?: unknown }, label: string, remotePort: number): ReachError {
   const details = { remotePort };
   if (e.reason === 2) {
-    return new ReachError('ServiceDown', label, `nothing accepts on 127.0.0.1:${remotePort} of the replica (SSH: connect failed)`, { cause: e, details });
+    return new ReachError(
+      'ServiceDown',
+      label,
+      `nothing accepts on 127.0.0.1:${remotePort} of the replica (SSH: connect failed)`,
+      { cause: e, details },
+    );
   }
   if (typeof e.reason === 'number') {
-    return new ReachError('ForwardingRefused', label, `sshd refused to forward to 127.0.0.1:${remotePort}: ${e.message}`, { cause: e, details });
+    return new ReachError(
+      'ForwardingRefused',
+      label,
+      `sshd refused to forward to 127.0.0.1:${remotePort}: ${e.message}`,
+      { cause: e, details },
+    );
   }
-  return new ReachError('SshUnreachable', label, `SSH connection lost while opening a channel: ${e.message}`, { cause: e, details });
+  return new ReachError('SshUnreachable', label, `SSH connection lost while opening a channel: ${e.message}`, {
+    cause: e,
+    details,
+  });
 }
 
 /** ssh2's failure when the host offers none of the host key algorithms asked for. */

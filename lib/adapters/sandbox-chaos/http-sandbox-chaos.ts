@@ -20,7 +20,13 @@ const instanceSchema = z.object({
   sshd: z.boolean(),
 });
 const stateSchema = z.object({ zonesDown: z.array(z.string()), instances: z.array(instanceSchema) });
-const errorSchema = z.object({ error: z.object({ code: z.number(), message: z.string(), errors: z.array(z.object({ reason: z.string() })).optional() }) });
+const errorSchema = z.object({
+  error: z.object({
+    code: z.number(),
+    message: z.string(),
+    errors: z.array(z.object({ reason: z.string() })).optional(),
+  }),
+});
 
 const PATH: Record<ChaosReplicaAction['kind'], string> = {
   'stop-vm': 'stop',
@@ -67,16 +73,24 @@ export class HttpSandboxChaos implements SandboxChaosPort {
       });
     } catch (e) {
       const timedOut = e instanceof Error && e.name === 'TimeoutError';
-      throw new ProviderError(timedOut ? 'Timeout' : 'ProviderUnavailable', `The sandbox's chaos controls at ${this.baseUrl} ${timedOut ? 'did not answer in time' : 'cannot be reached'}.`, { cause: e });
+      throw new ProviderError(
+        timedOut ? 'Timeout' : 'ProviderUnavailable',
+        `The sandbox's chaos controls at ${this.baseUrl} ${timedOut ? 'did not answer in time' : 'cannot be reached'}.`,
+        { cause: e },
+      );
     }
     const json: unknown = await res.json().catch(() => null);
     if (!res.ok) {
       const parsed = errorSchema.safeParse(json);
       const message = parsed.success ? parsed.data.error.message : `HTTP ${res.status}`;
-      throw new ProviderError(codeOf(res.status), message, { httpStatus: res.status, reason: parsed.success ? (parsed.data.error.errors?.[0]?.reason ?? null) : null });
+      throw new ProviderError(codeOf(res.status), message, {
+        httpStatus: res.status,
+        reason: parsed.success ? (parsed.data.error.errors?.[0]?.reason ?? null) : null,
+      });
     }
     const parsed = schema.safeParse(json);
-    if (!parsed.success) throw new ProviderError('Unknown', `The sandbox's chaos controls answered ${path} in an unexpected shape.`);
+    if (!parsed.success)
+      throw new ProviderError('Unknown', `The sandbox's chaos controls answered ${path} in an unexpected shape.`);
     return parsed.data;
   }
 }

@@ -169,7 +169,11 @@ export const migrations: Record<string, Migration> = {
         .addColumn('summary', 'text')
         .addColumn('cancel_requested', 'integer', (c) => c.notNull().defaultTo(0))
         .execute();
-      await db.schema.createIndex('operations_cluster_created').on('operations').columns(['cluster_id', 'created_at']).execute();
+      await db.schema
+        .createIndex('operations_cluster_created')
+        .on('operations')
+        .columns(['cluster_id', 'created_at'])
+        .execute();
       await db.schema.createIndex('operations_status').on('operations').column('status').execute();
 
       await db.schema
@@ -248,8 +252,12 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('audit_actor').on('audit').columns(['actor', 'id']).execute();
       // The audit log is evidence: enforced by SQLite itself, so no code path (nor a bug in one) can rewrite
       // or drop an entry. Dropping the table (migration down, a fresh test database) is still possible.
-      await sql`create trigger audit_no_update before update on audit begin select raise(abort, 'audit is append-only'); end`.execute(db);
-      await sql`create trigger audit_no_delete before delete on audit begin select raise(abort, 'audit is append-only'); end`.execute(db);
+      await sql`create trigger audit_no_update before update on audit begin select raise(abort, 'audit is append-only'); end`.execute(
+        db,
+      );
+      await sql`create trigger audit_no_delete before delete on audit begin select raise(abort, 'audit is append-only'); end`.execute(
+        db,
+      );
       // INSERT OR REPLACE deletes the row it replaces without firing delete triggers: refuse reusing an id.
       await sql`create trigger audit_no_replace before insert on audit when exists (select 1 from audit where id = new.id) begin select raise(abort, 'audit is append-only'); end`.execute(
         db,
@@ -349,7 +357,11 @@ export const migrations: Record<string, Migration> = {
         .addColumn('until', 'text', (c) => c.notNull())
         .addColumn('state', 'text', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('cluster_timeline_cluster_at').on('cluster_timeline').columns(['cluster_id', 'at']).execute();
+      await db.schema
+        .createIndex('cluster_timeline_cluster_at')
+        .on('cluster_timeline')
+        .columns(['cluster_id', 'at'])
+        .execute();
     },
     async down(db: Kysely<unknown>) {
       await sql`drop table if exists cluster_timeline`.execute(db);

@@ -34,12 +34,19 @@ const state = (clusterId: string, key: string, over: Partial<AlertState> = {}): 
 
 describe('alert states', () => {
   it('replaces one cluster’s states at a time and reads them back as written, across a reopen', async () => {
-    await store.replaceAlertStates('p~r~a', [state('p~r~a', 'A|x'), state('p~r~a', 'B|', { missing: 1, clearedAt: '2026-01-10T12:00:05.000Z' })]);
+    await store.replaceAlertStates('p~r~a', [
+      state('p~r~a', 'A|x'),
+      state('p~r~a', 'B|', { missing: 1, clearedAt: '2026-01-10T12:00:05.000Z' }),
+    ]);
     await store.replaceAlertStates('p~r~b', [state('p~r~b', 'A|y')]);
-    await store.replaceAlertStates('p~r~a', [state('p~r~a', 'B|', { missing: 1, clearedAt: '2026-01-10T12:00:05.000Z' })]);
+    await store.replaceAlertStates('p~r~a', [
+      state('p~r~a', 'B|', { missing: 1, clearedAt: '2026-01-10T12:00:05.000Z' }),
+    ]);
     await store.close();
     store = await openSqliteStore(dir);
-    expect(await store.alertStates('p~r~a')).toEqual([state('p~r~a', 'B|', { missing: 1, clearedAt: '2026-01-10T12:00:05.000Z' })]);
+    expect(await store.alertStates('p~r~a')).toEqual([
+      state('p~r~a', 'B|', { missing: 1, clearedAt: '2026-01-10T12:00:05.000Z' }),
+    ]);
     expect((await store.alertStates()).map((s) => `${s.clusterId} ${s.key}`)).toEqual(['p~r~a B|', 'p~r~b A|y']);
     await store.replaceAlertStates('p~r~b', []);
     expect(await store.alertStates('p~r~b')).toEqual([]);
@@ -48,15 +55,36 @@ describe('alert states', () => {
 
 describe('webhooks', () => {
   it('adds, lists oldest first, pauses, records the latest delivery and deletes', async () => {
-    const a = await store.addWebhook({ name: 'pager', url: 'http://127.0.0.1:9/a', format: 'alertmanager', secret: 'tok', enabled: true, createdBy: 'admin@quorum.local' });
-    const b = await store.addWebhook({ name: 'chat', url: 'https://hooks.slack.com/services/x', format: 'slack', secret: null, enabled: false, createdBy: 'admin@quorum.local' });
+    const a = await store.addWebhook({
+      name: 'pager',
+      url: 'http://127.0.0.1:9/a',
+      format: 'alertmanager',
+      secret: 'tok',
+      enabled: true,
+      createdBy: 'admin@quorum.local',
+    });
+    const b = await store.addWebhook({
+      name: 'chat',
+      url: 'https://hooks.slack.com/services/x',
+      format: 'slack',
+      secret: null,
+      enabled: false,
+      createdBy: 'admin@quorum.local',
+    });
     expect((await store.listWebhooks()).map((w) => [w.name, w.format, w.secret, w.enabled, w.lastDelivery])).toEqual([
       ['pager', 'alertmanager', 'tok', true, null],
       ['chat', 'slack', null, false, null],
     ]);
     expect((await store.setWebhookEnabled(b.id, true))?.enabled).toBe(true);
     expect(await store.setWebhookEnabled('no-such-id', true)).toBeNull();
-    const delivery = { at: '2026-01-10T12:00:00.000Z', ok: false, status: 503, message: 'HTTP 503', attempts: 4, test: false };
+    const delivery = {
+      at: '2026-01-10T12:00:00.000Z',
+      ok: false,
+      status: 503,
+      message: 'HTTP 503',
+      attempts: 4,
+      test: false,
+    };
     await store.recordWebhookDelivery(a.id, delivery);
     expect((await store.listWebhooks())[0]?.lastDelivery).toEqual(delivery);
     expect((await store.deleteWebhook(a.id))?.name).toBe('pager');

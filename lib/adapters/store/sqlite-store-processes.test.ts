@@ -22,11 +22,17 @@ beforeAll(async () => {
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const line = z.union([z.object({ clusterId: z.string(), won: z.string() }), z.object({ clusterId: z.string(), lostTo: z.string() })]);
+const line = z.union([
+  z.object({ clusterId: z.string(), won: z.string() }),
+  z.object({ clusterId: z.string(), lostTo: z.string() }),
+]);
 
 function runChild(env: Record<string, string>): Promise<string> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [bundle], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [bundle], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -40,12 +46,22 @@ it('gives each cluster lock to exactly one of four processes racing on a fresh f
   const go = path.join(dir, 'go');
   const clusters = 25;
   const children = ['one', 'two', 'three', 'four'].map((name) =>
-    runChild({ QUORUM_TEST_DB: db, QUORUM_TEST_GO: go, QUORUM_TEST_CLUSTERS: String(clusters), QUORUM_TEST_NAME: name }),
+    runChild({
+      QUORUM_TEST_DB: db,
+      QUORUM_TEST_GO: go,
+      QUORUM_TEST_CLUSTERS: String(clusters),
+      QUORUM_TEST_NAME: name,
+    }),
   );
   await new Promise((r) => setTimeout(r, 300));
   writeFileSync(go, '');
   const outputs = await Promise.all(children);
-  const results = outputs.flatMap((o) => o.trim().split('\n').map((l) => line.parse(JSON.parse(l))));
+  const results = outputs.flatMap((o) =>
+    o
+      .trim()
+      .split('\n')
+      .map((l) => line.parse(JSON.parse(l))),
+  );
   expect(results).toHaveLength(4 * clusters);
 
   const store = await openSqliteStore(dir);

@@ -25,7 +25,12 @@ function newOp(clusterId: string, over: Partial<NewOperation> = {}): NewOperatio
     plan: {
       steps: [
         { id: 'pick-name', kind: 'pick-name', title: 'Pick the name', params: { prefix: 'kubernetes-master' } },
-        { id: 'member-add', kind: 'member-add', title: 'Add learner', params: { cluster: 'main', learner: true, port: 2380 } },
+        {
+          id: 'member-add',
+          kind: 'member-add',
+          title: 'Add learner',
+          params: { cluster: 'main', learner: true, port: 2380 },
+        },
       ],
       rollback: ['member-add'],
     },
@@ -84,7 +89,10 @@ describe('SqliteStore', () => {
 
   it('gives a cluster lock to one of two concurrent creates and names the holder to the other', async () => {
     const store = await open();
-    const results = await Promise.allSettled([store.createOperation(newOp('p/r/a')), store.createOperation(newOp('p/r/a'))]);
+    const results = await Promise.allSettled([
+      store.createOperation(newOp('p/r/a')),
+      store.createOperation(newOp('p/r/a')),
+    ]);
     const won = results.filter((r) => r.status === 'fulfilled');
     const lost = results.filter((r) => r.status === 'rejected');
     expect(won).toHaveLength(1);
@@ -119,7 +127,13 @@ describe('SqliteStore', () => {
     expect(await store.lockHolder('p/r/a')).toBeNull();
     // The outcome's audit entry is written with the end, not after it.
     expect(await store.listAudit({ operationId: op.id })).toMatchObject([
-      { actor: 'alice@example.com', action: 'operation.add-replica', outcome: 'cancelled', clusterId: 'p/r/a', detail: { summary: 'Cancelled before any step.', error: null } },
+      {
+        actor: 'alice@example.com',
+        action: 'operation.add-replica',
+        outcome: 'cancelled',
+        clusterId: 'p/r/a',
+        detail: { summary: 'Cancelled before any step.', error: null },
+      },
     ]);
     // A terminal operation is not reopened by a late cancel.
     expect((await store.requestCancel(op.id))?.status).toBe('cancelled');
@@ -130,7 +144,9 @@ describe('SqliteStore', () => {
 
   it('round-trips intent, the whole plan, step detail and progress as JSON', async () => {
     const store = await open();
-    const input = newOp('p/r/a', { plan: { ...newOp('p/r/a').plan, summary: 'Add a replica in c', before: { tolerates: 0 } } as NewOperation['plan'] });
+    const input = newOp('p/r/a', {
+      plan: { ...newOp('p/r/a').plan, summary: 'Add a replica in c', before: { tolerates: 0 } } as NewOperation['plan'],
+    });
     const op = await store.createOperation(input);
     const read = await store.getOperation(op.id);
     expect(read?.intent).toEqual(input.intent);
@@ -150,7 +166,10 @@ describe('SqliteStore', () => {
     await store.markStepDone(op.id, 0, { name: 'kubernetes-master-x1', ips: ['10.0.0.2'], learner: false });
     await store.markStepFailed(op.id, 1, 'etcdserver: too many learner members');
     steps = await store.steps(op.id);
-    expect(steps[0]).toMatchObject({ status: 'done', detail: { name: 'kubernetes-master-x1', ips: ['10.0.0.2'], learner: false } });
+    expect(steps[0]).toMatchObject({
+      status: 'done',
+      detail: { name: 'kubernetes-master-x1', ips: ['10.0.0.2'], learner: false },
+    });
     expect(steps[1]).toMatchObject({ status: 'failed', error: 'etcdserver: too many learner members' });
     await expect(store.setStepProgress(op.id, 0, { fraction: 2 })).rejects.toThrow();
   });
@@ -171,9 +190,27 @@ describe('SqliteStore', () => {
   it('filters the audit log by cluster, operation, actor, outcome and time', async () => {
     const store = await open();
     const op = await store.createOperation(newOp('p/r/a'));
-    await store.addAudit({ actor: 'alice', action: 'operation.add-replica', clusterId: 'p/r/a', operationId: op.id, outcome: 'started' });
-    await store.addAudit({ actor: 'bob', action: 'operation.remove-replica', clusterId: 'p/r/b', outcome: 'refused', detail: { code: 'QuorumAtRisk' } });
-    await store.addAudit({ actor: 'alice', action: 'operation.add-replica', clusterId: 'p/r/a', operationId: op.id, outcome: 'succeeded' });
+    await store.addAudit({
+      actor: 'alice',
+      action: 'operation.add-replica',
+      clusterId: 'p/r/a',
+      operationId: op.id,
+      outcome: 'started',
+    });
+    await store.addAudit({
+      actor: 'bob',
+      action: 'operation.remove-replica',
+      clusterId: 'p/r/b',
+      outcome: 'refused',
+      detail: { code: 'QuorumAtRisk' },
+    });
+    await store.addAudit({
+      actor: 'alice',
+      action: 'operation.add-replica',
+      clusterId: 'p/r/a',
+      operationId: op.id,
+      outcome: 'succeeded',
+    });
 
     expect((await store.listAudit()).map((e) => e.outcome)).toEqual(['succeeded', 'refused', 'started']);
     expect((await store.listAudit({ clusterId: 'p/r/a' })).map((e) => e.outcome)).toEqual(['succeeded', 'started']);
@@ -187,9 +224,17 @@ describe('SqliteStore', () => {
   it('records where an audit entry came from, and null where nothing says', async () => {
     const store = await open();
     const op = await store.createOperation(newOp('p/r/a'));
-    const refused = await store.addAudit({ actor: 'viewer@example.com', action: 'operation.add-replica', clusterId: 'p/r/a', outcome: 'refused', source: '203.0.113.7' });
+    const refused = await store.addAudit({
+      actor: 'viewer@example.com',
+      action: 'operation.add-replica',
+      clusterId: 'p/r/a',
+      outcome: 'refused',
+      source: '203.0.113.7',
+    });
     expect(refused).toMatchObject({ source: '203.0.113.7', operationId: null, detail: null });
-    expect((await store.addAudit({ actor: 'runner', action: 'operation.add-replica', outcome: 'started' })).source).toBeNull();
+    expect(
+      (await store.addAudit({ actor: 'runner', action: 'operation.add-replica', outcome: 'started' })).source,
+    ).toBeNull();
     await store.finishOperation(op.id, 'succeeded');
     expect((await store.listAudit()).map((e) => [e.actor, e.source])).toEqual([
       ['alice@example.com', null],
@@ -203,9 +248,22 @@ describe('SqliteStore', () => {
     const op = await store.createOperation(newOp('p/r/a', { source: '198.51.100.9' }));
     expect((await store.getOperation(op.id))?.source).toBe('198.51.100.9');
     // The runner writes the started row without a source, as it has no request: the store takes the operation's.
-    await store.addAudit({ actor: op.actor, action: 'operation.add-replica', clusterId: 'p/r/a', operationId: op.id, outcome: 'started', detail: { resumed: false } });
+    await store.addAudit({
+      actor: op.actor,
+      action: 'operation.add-replica',
+      clusterId: 'p/r/a',
+      operationId: op.id,
+      outcome: 'started',
+      detail: { resumed: false },
+    });
     // A row about the operation by someone else (a cancel) does not borrow the operation's source.
-    await store.addAudit({ actor: 'bob@example.com', action: 'operation.add-replica.cancel', clusterId: 'p/r/a', operationId: op.id, outcome: 'started' });
+    await store.addAudit({
+      actor: 'bob@example.com',
+      action: 'operation.add-replica.cancel',
+      clusterId: 'p/r/a',
+      operationId: op.id,
+      outcome: 'started',
+    });
     await store.finishOperation(op.id, 'succeeded');
     const failedOp = await store.createOperation(newOp('p/r/b', { source: '2001:db8::7' }));
     await store.finishOperation(failedOp.id, 'failed', { error: 'boom' });
@@ -225,12 +283,36 @@ describe('SqliteStore', () => {
       now = new Date(iso);
       return store.addAudit(entry);
     };
-    await at('2026-11-26T04:00:00.000Z', { actor: 'ops@example.com', action: 'operation.add-replica', clusterId: 'p~r~prod', outcome: 'succeeded', detail: { summary: 'Added prod-master-abc' } });
-    await at('2026-11-26T04:10:00.000Z', { actor: 'viewer@example.com', action: 'operation.remove-replica', clusterId: 'p~r~prod', outcome: 'refused', detail: { code: 'Forbidden', message: 'Viewers change nothing' } });
-    await at('2026-11-26T04:20:00.000Z', { actor: 'ops@example.com', action: 'chaos.kill-etcd', clusterId: 'p~r~staging', outcome: 'succeeded', detail: { zone: 'us-central1-b', name: 'staging-master' } });
-    await at('2026-11-26T04:30:00.000Z', { actor: 'admin@example.com', action: 'operations_x', outcome: 'failed', detail: { error: '100% of 3_replicas' } });
+    await at('2026-11-26T04:00:00.000Z', {
+      actor: 'ops@example.com',
+      action: 'operation.add-replica',
+      clusterId: 'p~r~prod',
+      outcome: 'succeeded',
+      detail: { summary: 'Added prod-master-abc' },
+    });
+    await at('2026-11-26T04:10:00.000Z', {
+      actor: 'viewer@example.com',
+      action: 'operation.remove-replica',
+      clusterId: 'p~r~prod',
+      outcome: 'refused',
+      detail: { code: 'Forbidden', message: 'Viewers change nothing' },
+    });
+    await at('2026-11-26T04:20:00.000Z', {
+      actor: 'ops@example.com',
+      action: 'chaos.kill-etcd',
+      clusterId: 'p~r~staging',
+      outcome: 'succeeded',
+      detail: { zone: 'us-central1-b', name: 'staging-master' },
+    });
+    await at('2026-11-26T04:30:00.000Z', {
+      actor: 'admin@example.com',
+      action: 'operations_x',
+      outcome: 'failed',
+      detail: { error: '100% of 3_replicas' },
+    });
 
-    const actions = async (filter: Parameters<SqliteStore['listAudit']>[0]) => (await store.listAudit(filter)).map((e) => e.action);
+    const actions = async (filter: Parameters<SqliteStore['listAudit']>[0]) =>
+      (await store.listAudit(filter)).map((e) => e.action);
     expect(await actions({ action: 'operation.' })).toEqual(['operation.remove-replica', 'operation.add-replica']);
     expect(await actions({ action: 'operation.add-replica' })).toEqual(['operation.add-replica']);
     // A prefix compared exactly: neither case folded nor `_` a wildcard.
@@ -240,7 +322,10 @@ describe('SqliteStore', () => {
     expect(await actions({ actor: 'ops@example.com' })).toEqual(['chaos.kill-etcd', 'operation.add-replica']);
     expect(await actions({ actor: 'ops' })).toEqual([]);
     expect(await actions({ clusterId: 'p~r~prod', outcome: 'refused' })).toEqual(['operation.remove-replica']);
-    expect(await actions({ since: '2026-11-26T04:10:00.000Z', until: '2026-11-26T04:30:00.000Z' })).toEqual(['chaos.kill-etcd', 'operation.remove-replica']);
+    expect(await actions({ since: '2026-11-26T04:10:00.000Z', until: '2026-11-26T04:30:00.000Z' })).toEqual([
+      'chaos.kill-etcd',
+      'operation.remove-replica',
+    ]);
     // Free text: case-insensitive over action, actor and detail; % and _ are literal.
     expect(await actions({ q: 'VIEWERS change' })).toEqual(['operation.remove-replica']);
     expect(await actions({ q: 'admin@' })).toEqual(['operations_x']);
@@ -250,12 +335,15 @@ describe('SqliteStore', () => {
     expect(await actions({ q: '3_r' })).toEqual(['operations_x']);
     expect(await actions({ q: '%' })).toEqual(['operations_x']);
     expect(await actions({ q: 'p_r' })).toEqual([]);
-    expect(await actions({ q: 'ops@example.com', action: 'operation.', outcome: 'succeeded' })).toEqual(['operation.add-replica']);
+    expect(await actions({ q: 'ops@example.com', action: 'operation.', outcome: 'succeeded' })).toEqual([
+      'operation.add-replica',
+    ]);
   });
 
   it('pages the audit log newest first with a cursor, without gaps or repeats', async () => {
     const store = await open();
-    for (let i = 0; i < 7; i++) await store.addAudit({ actor: i % 2 === 0 ? 'even' : 'odd', action: `operation.n${i}`, outcome: 'succeeded' });
+    for (let i = 0; i < 7; i++)
+      await store.addAudit({ actor: i % 2 === 0 ? 'even' : 'odd', action: `operation.n${i}`, outcome: 'succeeded' });
     const seen: string[] = [];
     let beforeId: number | undefined;
     for (;;) {
@@ -274,17 +362,30 @@ describe('SqliteStore', () => {
 
   it('refuses to change or delete an audit entry, in SQLite itself', async () => {
     const store = await open();
-    const entry = await store.addAudit({ actor: 'ops@example.com', action: 'operation.add-replica', outcome: 'refused', detail: { code: 'QuorumAtRisk', message: 'no' } });
+    const entry = await store.addAudit({
+      actor: 'ops@example.com',
+      action: 'operation.add-replica',
+      outcome: 'refused',
+      detail: { code: 'QuorumAtRisk', message: 'no' },
+    });
     const raw = new Database(path.join(dir, STORE_FILE_NAME));
     try {
-      expect(() => raw.prepare("update audit set outcome = 'succeeded' where id = ?").run(entry.id)).toThrow('audit is append-only');
-      expect(() => raw.prepare('update audit set source = ? where id = ?').run('10.0.0.1', entry.id)).toThrow('audit is append-only');
+      expect(() => raw.prepare("update audit set outcome = 'succeeded' where id = ?").run(entry.id)).toThrow(
+        'audit is append-only',
+      );
+      expect(() => raw.prepare('update audit set source = ? where id = ?').run('10.0.0.1', entry.id)).toThrow(
+        'audit is append-only',
+      );
       expect(() => raw.prepare('delete from audit where id = ?').run(entry.id)).toThrow('audit is append-only');
       expect(() => raw.prepare('delete from audit').run()).toThrow('audit is append-only');
       // An insert or replace of an existing id is a delete followed by an insert: refused too.
-      expect(() => raw.prepare("insert or replace into audit (id, at, actor, action, outcome, detail) values (?, 'x', 'x', 'x', 'succeeded', 'null')").run(entry.id)).toThrow(
-        'audit is append-only',
-      );
+      expect(() =>
+        raw
+          .prepare(
+            "insert or replace into audit (id, at, actor, action, outcome, detail) values (?, 'x', 'x', 'x', 'succeeded', 'null')",
+          )
+          .run(entry.id),
+      ).toThrow('audit is append-only');
     } finally {
       raw.close();
     }
@@ -301,7 +402,9 @@ describe('SqliteStore', () => {
     expect(Object.keys(before)).toEqual(['0001-journal', '0002-operation-secrets']);
     const result = await new Migrator({ db: old, provider: { getMigrations: async () => before } }).migrateToLatest();
     expect(result.error).toBeUndefined();
-    await sql`insert into audit (at, actor, action, outcome, detail) values ('2026-11-01T00:00:00.000Z', 'local-operator', 'chaos.freeze', 'succeeded', '{}')`.execute(old);
+    await sql`insert into audit (at, actor, action, outcome, detail) values ('2026-11-01T00:00:00.000Z', 'local-operator', 'chaos.freeze', 'succeeded', '{}')`.execute(
+      old,
+    );
     await old.destroy();
 
     const store = await open();
@@ -323,7 +426,12 @@ describe('SqliteStore', () => {
     expect(await store.putOperationSecretOnce(op.id, 'pki', 'second')).toBe('first');
     expect(await store.operationSecret(op.id, 'pki')).toBe('first');
     // Secrets appear in no journal the pages read.
-    const journal = JSON.stringify([await store.getOperation(op.id), await store.steps(op.id), await store.logs(op.id), await store.listAudit()]);
+    const journal = JSON.stringify([
+      await store.getOperation(op.id),
+      await store.steps(op.id),
+      await store.logs(op.id),
+      await store.listAudit(),
+    ]);
     expect(journal).not.toContain('first');
     await store.deleteOperationSecrets(op.id);
     expect(await store.operationSecret(op.id, 'pki')).toBeNull();
@@ -363,7 +471,12 @@ describe('SqliteStore', () => {
     expect(await first.hostKeyPin(pin.instanceId)).toBeNull();
     expect(await first.pinHostKeyOnce(pin)).toMatchObject(pin);
     // A second key for the same id (another process racing, or a changed host) never replaces the first.
-    const kept = await first.pinHostKeyOnce({ ...pin, key: 'AAAAC3NzaC1lZDI1NTE5AAAAISecond', fingerprint: 'SHA256:second', source: 'guest-attributes' });
+    const kept = await first.pinHostKeyOnce({
+      ...pin,
+      key: 'AAAAC3NzaC1lZDI1NTE5AAAAISecond',
+      fingerprint: 'SHA256:second',
+      source: 'guest-attributes',
+    });
     expect(kept).toMatchObject(pin);
     await first.close();
     opened.splice(0);
@@ -378,16 +491,31 @@ describe('SqliteStore', () => {
 
   it('replaces a pin only while it is still the one expected (an admin trusting a changed key)', async () => {
     const store = await open();
-    const pin = { instanceId: '77', instance: 'p/z/m', keyType: 'ssh-ed25519', key: 'AAAAold', fingerprint: 'SHA256:old', source: 'first-use' as const };
+    const pin = {
+      instanceId: '77',
+      instance: 'p/z/m',
+      keyType: 'ssh-ed25519',
+      key: 'AAAAold',
+      fingerprint: 'SHA256:old',
+      source: 'first-use' as const,
+    };
     const next = { ...pin, key: 'AAAAnew', fingerprint: 'SHA256:new', source: 'admin' as const };
     // Nothing pinned: nothing to replace, and nothing is pinned by it.
     expect(await store.replaceHostKeyPin('SHA256:old', next)).toEqual({ replaced: false, pin: null });
     await store.pinHostKeyOnce(pin);
     // Another expectation than the pin held: unchanged.
-    expect(await store.replaceHostKeyPin('SHA256:other', next)).toMatchObject({ replaced: false, pin: { fingerprint: 'SHA256:old', source: 'first-use' } });
-    expect(await store.replaceHostKeyPin('SHA256:old', next)).toMatchObject({ replaced: true, pin: { fingerprint: 'SHA256:new', key: 'AAAAnew', source: 'admin' } });
+    expect(await store.replaceHostKeyPin('SHA256:other', next)).toMatchObject({
+      replaced: false,
+      pin: { fingerprint: 'SHA256:old', source: 'first-use' },
+    });
+    expect(await store.replaceHostKeyPin('SHA256:old', next)).toMatchObject({
+      replaced: true,
+      pin: { fingerprint: 'SHA256:new', key: 'AAAAnew', source: 'admin' },
+    });
     // The same request again (a double click, a second admin) finds the new pin and changes nothing.
-    expect(await store.replaceHostKeyPin('SHA256:old', { ...next, key: 'AAAAthird', fingerprint: 'SHA256:third' })).toMatchObject({ replaced: false, pin: { fingerprint: 'SHA256:new' } });
+    expect(
+      await store.replaceHostKeyPin('SHA256:old', { ...next, key: 'AAAAthird', fingerprint: 'SHA256:third' }),
+    ).toMatchObject({ replaced: false, pin: { fingerprint: 'SHA256:new' } });
     expect(await store.hostKeyPin('77')).toMatchObject({ fingerprint: 'SHA256:new', source: 'admin' });
   });
 });

@@ -66,7 +66,11 @@ function parseJsonText(text: string, ctx: z.RefinementCtx): JsonValue {
   }
 }
 const jsonText = z.string().transform(parseJsonText);
-const jsonTextAs = <T extends z.ZodType>(schema: T) => z.string().transform((text, ctx): unknown => parseJsonText(text, ctx)).pipe(schema);
+const jsonTextAs = <T extends z.ZodType>(schema: T) =>
+  z
+    .string()
+    .transform((text, ctx): unknown => parseJsonText(text, ctx))
+    .pipe(schema);
 const progressSchema = z.object({
   fraction: z.number().min(0).max(1).optional(),
   etaSeconds: z.number().min(0).optional(),
@@ -104,7 +108,13 @@ const stepRow = z.object({
   error: z.string().nullable(),
 });
 
-const logRow = z.object({ id: z.number().int(), operation_id: z.string(), at: z.string(), level: z.enum(LOG_LEVELS), message: z.string() });
+const logRow = z.object({
+  id: z.number().int(),
+  operation_id: z.string(),
+  at: z.string(),
+  level: z.enum(LOG_LEVELS),
+  message: z.string(),
+});
 
 const auditRow = z.object({
   id: z.number().int(),
@@ -130,7 +140,15 @@ const hostKeyRow = z.object({
 
 function toHostKeyPin(row: Selectable<SshHostKeysTable>): HostKeyPin {
   const r = hostKeyRow.parse(row);
-  return { instanceId: r.instance_id, instance: r.instance, keyType: r.key_type, key: r.key, fingerprint: r.fingerprint, source: r.source, pinnedAt: r.pinned_at };
+  return {
+    instanceId: r.instance_id,
+    instance: r.instance,
+    keyType: r.key_type,
+    key: r.key,
+    fingerprint: r.fingerprint,
+    source: r.source,
+    pinnedAt: r.pinned_at,
+  };
 }
 
 function toOperation(row: Selectable<OperationsTable>): Operation {
@@ -205,7 +223,16 @@ const alertStateRow = z.object({
 
 function toAlertState(row: Selectable<AlertStatesTable>): AlertState {
   const r = alertStateRow.parse(row);
-  return { clusterId: r.cluster_id, key: r.key, fingerprint: r.fingerprint, labels: r.labels, annotations: r.annotations, startsAt: r.starts_at, missing: r.missing, clearedAt: r.cleared_at };
+  return {
+    clusterId: r.cluster_id,
+    key: r.key,
+    fingerprint: r.fingerprint,
+    labels: r.labels,
+    annotations: r.annotations,
+    startsAt: r.starts_at,
+    missing: r.missing,
+    clearedAt: r.cleared_at,
+  };
 }
 
 const webhookDeliverySchema = z.object({
@@ -231,7 +258,17 @@ const webhookRow = z.object({
 
 function toWebhook(row: Selectable<WebhooksTable>): Webhook {
   const r = webhookRow.parse(row);
-  return { id: r.id, name: r.name, url: r.url, format: r.format, secret: r.secret, enabled: r.enabled !== 0, createdAt: r.created_at, createdBy: r.created_by, lastDelivery: r.last_delivery };
+  return {
+    id: r.id,
+    name: r.name,
+    url: r.url,
+    format: r.format,
+    secret: r.secret,
+    enabled: r.enabled !== 0,
+    createdAt: r.created_at,
+    createdBy: r.created_by,
+    lastDelivery: r.last_delivery,
+  };
 }
 
 const countedActions = z.record(z.string(), z.number().int().nonnegative());
@@ -327,7 +364,8 @@ export class SqliteStore implements Store {
         .executeTakeFirst();
       if (held) {
         const status = z.enum(OPERATION_STATUSES).parse(held.status);
-        if (!isTerminalOperationStatus(status)) throw new OperationInProgress(input.clusterId, { id: held.id, kind: held.kind, status });
+        if (!isTerminalOperationStatus(status))
+          throw new OperationInProgress(input.clusterId, { id: held.id, kind: held.kind, status });
         // A lock left by an operation that ended (only possible if finish and release were ever split).
         await tx.deleteFrom('cluster_locks').where('cluster_id', '=', input.clusterId).execute();
       }
@@ -370,7 +408,10 @@ export class SqliteStore implements Store {
           )
           .execute();
       }
-      await tx.insertInto('cluster_locks').values({ cluster_id: input.clusterId, operation_id: id, acquired_at: at }).execute();
+      await tx
+        .insertInto('cluster_locks')
+        .values({ cluster_id: input.clusterId, operation_id: id, acquired_at: at })
+        .execute();
       const row = await tx.selectFrom('operations').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
       return toOperation(row);
     });
@@ -415,24 +456,47 @@ export class SqliteStore implements Store {
 
   async lockHolder(clusterId: string): Promise<string | null> {
     const db = await this.q();
-    const row = await db.selectFrom('cluster_locks').select('operation_id').where('cluster_id', '=', clusterId).executeTakeFirst();
+    const row = await db
+      .selectFrom('cluster_locks')
+      .select('operation_id')
+      .where('cluster_id', '=', clusterId)
+      .executeTakeFirst();
     return row?.operation_id ?? null;
   }
 
   async markOperationRunning(id: string): Promise<void> {
     const db = await this.q();
-    await db.updateTable('operations').set({ status: 'running', updated_at: this.now() }).where('id', '=', id).where('status', '=', 'pending').execute();
+    await db
+      .updateTable('operations')
+      .set({ status: 'running', updated_at: this.now() })
+      .where('id', '=', id)
+      .where('status', '=', 'pending')
+      .execute();
   }
 
   async steps(operationId: string): Promise<StepRecord[]> {
     const db = await this.q();
-    const rows = await db.selectFrom('steps').selectAll().where('operation_id', '=', operationId).orderBy('idx', 'asc').execute();
+    const rows = await db
+      .selectFrom('steps')
+      .selectAll()
+      .where('operation_id', '=', operationId)
+      .orderBy('idx', 'asc')
+      .execute();
     return rows.map(toStep);
   }
 
-  private async updateStep(operationId: string, index: number, values: Partial<Omit<StepsTable, 'operation_id' | 'idx'>>): Promise<void> {
+  private async updateStep(
+    operationId: string,
+    index: number,
+    values: Partial<Omit<StepsTable, 'operation_id' | 'idx'>>,
+  ): Promise<void> {
     const db = await this.q();
-    const result = await db.updateTable('steps').set(values).where('operation_id', '=', operationId).where('idx', '=', index).executeTakeFirst();
+    const result = await db
+      .updateTable('steps')
+      .set(values)
+      .where('operation_id', '=', operationId)
+      .where('idx', '=', index)
+      .executeTakeFirst();
     if (result.numUpdatedRows === BigInt(0)) throw new Error(`No step ${index} in operation ${operationId}`);
   }
 
@@ -442,7 +506,13 @@ export class SqliteStore implements Store {
     const at = this.now();
     const result = await db
       .updateTable('steps')
-      .set((eb) => ({ status: 'running', started_at: eb.fn.coalesce('started_at', eb.val(at)), ended_at: null, error: null, progress: null }))
+      .set((eb) => ({
+        status: 'running',
+        started_at: eb.fn.coalesce('started_at', eb.val(at)),
+        ended_at: null,
+        error: null,
+        progress: null,
+      }))
       .where('operation_id', '=', operationId)
       .where('idx', '=', index)
       .executeTakeFirst();
@@ -450,7 +520,12 @@ export class SqliteStore implements Store {
   }
 
   async markStepDone(operationId: string, index: number, detail: JsonValue | null = null): Promise<void> {
-    await this.updateStep(operationId, index, { status: 'done', ended_at: this.now(), detail: jsonOrNull(detail), error: null });
+    await this.updateStep(operationId, index, {
+      status: 'done',
+      ended_at: this.now(),
+      detail: jsonOrNull(detail),
+      error: null,
+    });
   }
 
   async markStepFailed(operationId: string, index: number, error: string): Promise<void> {
@@ -462,12 +537,18 @@ export class SqliteStore implements Store {
   }
 
   async setStepProgress(operationId: string, index: number, progress: StepProgress | null): Promise<void> {
-    await this.updateStep(operationId, index, { progress: progress === null ? null : JSON.stringify(progressSchema.parse(progress)) });
+    await this.updateStep(operationId, index, {
+      progress: progress === null ? null : JSON.stringify(progressSchema.parse(progress)),
+    });
   }
 
   async appendLog(operationId: string, level: LogLevel, message: string): Promise<LogEntry> {
     const db = await this.q();
-    const row = await db.insertInto('logs').values({ operation_id: operationId, at: this.now(), level, message }).returningAll().executeTakeFirstOrThrow();
+    const row = await db
+      .insertInto('logs')
+      .values({ operation_id: operationId, at: this.now(), level, message })
+      .returningAll()
+      .executeTakeFirstOrThrow();
     return toLog(row);
   }
 
@@ -492,7 +573,11 @@ export class SqliteStore implements Store {
     });
   }
 
-  async finishOperation(id: string, status: TerminalOperationStatus, outcome: { error?: string | null; summary?: string | null } = {}): Promise<Operation> {
+  async finishOperation(
+    id: string,
+    status: TerminalOperationStatus,
+    outcome: { error?: string | null; summary?: string | null } = {},
+  ): Promise<Operation> {
     const at = this.now();
     return this.immediate(async (tx) => {
       await tx
@@ -531,14 +616,24 @@ export class SqliteStore implements Store {
         .values({ operation_id: operationId, key, value, created_at: this.now() })
         .onConflict((oc) => oc.columns(['operation_id', 'key']).doNothing())
         .execute();
-      const row = await tx.selectFrom('operation_secrets').select('value').where('operation_id', '=', operationId).where('key', '=', key).executeTakeFirstOrThrow();
+      const row = await tx
+        .selectFrom('operation_secrets')
+        .select('value')
+        .where('operation_id', '=', operationId)
+        .where('key', '=', key)
+        .executeTakeFirstOrThrow();
       return row.value;
     });
   }
 
   async operationSecret(operationId: string, key: string): Promise<string | null> {
     const db = await this.q();
-    const row = await db.selectFrom('operation_secrets').select('value').where('operation_id', '=', operationId).where('key', '=', key).executeTakeFirst();
+    const row = await db
+      .selectFrom('operation_secrets')
+      .select('value')
+      .where('operation_id', '=', operationId)
+      .where('key', '=', key)
+      .executeTakeFirst();
     return row?.value ?? null;
   }
 
@@ -555,7 +650,11 @@ export class SqliteStore implements Store {
     let source = entry.source ?? null;
     if (entry.source === undefined && entry.operationId) {
       // An operation's own row (the runner's `started`) carries the source the operation was asked from.
-      const op = await db.selectFrom('operations').select(['kind', 'source']).where('id', '=', entry.operationId).executeTakeFirst();
+      const op = await db
+        .selectFrom('operations')
+        .select(['kind', 'source'])
+        .where('id', '=', entry.operationId)
+        .executeTakeFirst();
       if (op && entry.action === `operation.${op.kind}`) source = op.source;
     }
     const row = await db
@@ -575,7 +674,10 @@ export class SqliteStore implements Store {
     return toAudit(row);
   }
 
-  async countAnonymousRefusal(refusal: { source: string | null; minute: string; action: string }, first: NewAuditEntry): Promise<boolean> {
+  async countAnonymousRefusal(
+    refusal: { source: string | null; minute: string; action: string },
+    first: NewAuditEntry,
+  ): Promise<boolean> {
     const source = refusal.source ?? '';
     return this.immediate(async (tx) => {
       const counted = await tx
@@ -585,7 +687,10 @@ export class SqliteStore implements Store {
         .where('minute', '=', refusal.minute)
         .executeTakeFirst();
       if (!counted) {
-        await tx.insertInto('anonymous_refusal_counts').values({ source, minute: refusal.minute, count: 0, actions: '{}' }).execute();
+        await tx
+          .insertInto('anonymous_refusal_counts')
+          .values({ source, minute: refusal.minute, count: 0, actions: '{}' })
+          .execute();
         await this.insertAudit(tx, first);
         return true;
       }
@@ -601,13 +706,27 @@ export class SqliteStore implements Store {
     });
   }
 
-  async closeAnonymousRefusalMinutes(before: string, entry: (counted: CountedAnonymousRefusals) => NewAuditEntry): Promise<AuditEntry[]> {
+  async closeAnonymousRefusalMinutes(
+    before: string,
+    entry: (counted: CountedAnonymousRefusals) => NewAuditEntry,
+  ): Promise<AuditEntry[]> {
     return this.immediate(async (tx) => {
-      const ended = await tx.selectFrom('anonymous_refusal_counts').selectAll().where('minute', '<', before).orderBy('minute').orderBy('source').execute();
+      const ended = await tx
+        .selectFrom('anonymous_refusal_counts')
+        .selectAll()
+        .where('minute', '<', before)
+        .orderBy('minute')
+        .orderBy('source')
+        .execute();
       const added: AuditEntry[] = [];
       for (const row of ended) {
         if (row.count > 0) {
-          const counted = { source: row.source === '' ? null : row.source, minute: row.minute, count: row.count, actions: countedActions.parse(JSON.parse(row.actions)) };
+          const counted = {
+            source: row.source === '' ? null : row.source,
+            minute: row.minute,
+            count: row.count,
+            actions: countedActions.parse(JSON.parse(row.actions)),
+          };
           added.push(await this.insertAudit(tx, entry(counted)));
         }
       }
@@ -623,7 +742,8 @@ export class SqliteStore implements Store {
     if (filter.operationId !== undefined) query = query.where('operation_id', '=', filter.operationId);
     if (filter.actor !== undefined) query = query.where('actor', '=', filter.actor);
     // A prefix, compared exactly (LIKE would fold case and treat _ as a wildcard).
-    if (filter.action !== undefined) query = query.where(sql<boolean>`substr(action, 1, ${filter.action.length}) = ${filter.action}`);
+    if (filter.action !== undefined)
+      query = query.where(sql<boolean>`substr(action, 1, ${filter.action.length}) = ${filter.action}`);
     if (filter.outcome !== undefined) query = query.where('outcome', '=', filter.outcome);
     if (filter.since !== undefined) query = query.where('at', '>=', filter.since);
     if (filter.until !== undefined) query = query.where('at', '<', filter.until);
@@ -634,13 +754,20 @@ export class SqliteStore implements Store {
         sql<boolean>`(action like ${pattern} escape '\\' or actor like ${pattern} escape '\\' or detail like ${pattern} escape '\\')`,
       );
     }
-    const rows = await query.orderBy('id', 'desc').limit(Math.max(0, Math.trunc(limit))).execute();
+    const rows = await query
+      .orderBy('id', 'desc')
+      .limit(Math.max(0, Math.trunc(limit)))
+      .execute();
     return rows.map(toAudit);
   }
 
   async hostKeyPin(instanceId: string): Promise<HostKeyPin | null> {
     const db = await this.q();
-    const row = await db.selectFrom('ssh_host_keys').selectAll().where('instance_id', '=', instanceId).executeTakeFirst();
+    const row = await db
+      .selectFrom('ssh_host_keys')
+      .selectAll()
+      .where('instance_id', '=', instanceId)
+      .executeTakeFirst();
     return row ? toHostKeyPin(row) : null;
   }
 
@@ -659,20 +786,38 @@ export class SqliteStore implements Store {
         })
         .onConflict((oc) => oc.column('instance_id').doNothing())
         .execute();
-      const row = await tx.selectFrom('ssh_host_keys').selectAll().where('instance_id', '=', pin.instanceId).executeTakeFirstOrThrow();
+      const row = await tx
+        .selectFrom('ssh_host_keys')
+        .selectAll()
+        .where('instance_id', '=', pin.instanceId)
+        .executeTakeFirstOrThrow();
       return toHostKeyPin(row);
     });
   }
 
-  async replaceHostKeyPin(expectedFingerprint: string, pin: Omit<HostKeyPin, 'pinnedAt'>): Promise<{ replaced: boolean; pin: HostKeyPin | null }> {
+  async replaceHostKeyPin(
+    expectedFingerprint: string,
+    pin: Omit<HostKeyPin, 'pinnedAt'>,
+  ): Promise<{ replaced: boolean; pin: HostKeyPin | null }> {
     return this.immediate(async (tx) => {
       const result = await tx
         .updateTable('ssh_host_keys')
-        .set({ instance: pin.instance, key_type: pin.keyType, key: pin.key, fingerprint: pin.fingerprint, source: pin.source, pinned_at: this.now() })
+        .set({
+          instance: pin.instance,
+          key_type: pin.keyType,
+          key: pin.key,
+          fingerprint: pin.fingerprint,
+          source: pin.source,
+          pinned_at: this.now(),
+        })
         .where('instance_id', '=', pin.instanceId)
         .where('fingerprint', '=', expectedFingerprint)
         .executeTakeFirst();
-      const row = await tx.selectFrom('ssh_host_keys').selectAll().where('instance_id', '=', pin.instanceId).executeTakeFirst();
+      const row = await tx
+        .selectFrom('ssh_host_keys')
+        .selectAll()
+        .where('instance_id', '=', pin.instanceId)
+        .executeTakeFirst();
       return { replaced: result.numUpdatedRows > BigInt(0), pin: row ? toHostKeyPin(row) : null };
     });
   }
@@ -693,10 +838,20 @@ export class SqliteStore implements Store {
       .orderBy('kind')
       .orderBy('status')
       .execute();
-    return rows.map((r) => ({ clusterId: r.cluster_id, kind: r.kind, status: z.enum(OPERATION_STATUSES).parse(r.status), count: Number(r.count) }));
+    return rows.map((r) => ({
+      clusterId: r.cluster_id,
+      kind: r.kind,
+      status: z.enum(OPERATION_STATUSES).parse(r.status),
+      count: Number(r.count),
+    }));
   }
 
-  async recordTimeline(clusterId: string, at: string, state: string, opts: { maxGapMs: number; keepSince: string }): Promise<void> {
+  async recordTimeline(
+    clusterId: string,
+    at: string,
+    state: string,
+    opts: { maxGapMs: number; keepSince: string },
+  ): Promise<void> {
     await this.immediate(async (tx) => {
       const last = await tx
         .selectFrom('cluster_timeline')
@@ -713,7 +868,11 @@ export class SqliteStore implements Store {
         return;
       }
       await tx.insertInto('cluster_timeline').values({ cluster_id: clusterId, at, until: at, state }).execute();
-      await tx.deleteFrom('cluster_timeline').where('cluster_id', '=', clusterId).where('until', '<', opts.keepSince).execute();
+      await tx
+        .deleteFrom('cluster_timeline')
+        .where('cluster_id', '=', clusterId)
+        .where('until', '<', opts.keepSince)
+        .execute();
     });
   }
 
@@ -761,7 +920,12 @@ export class SqliteStore implements Store {
 
   async listWebhooks(): Promise<Webhook[]> {
     const db = await this.q();
-    const rows = await db.selectFrom('webhooks').selectAll().orderBy('created_at').orderBy(sql`rowid`).execute();
+    const rows = await db
+      .selectFrom('webhooks')
+      .selectAll()
+      .orderBy('created_at')
+      .orderBy(sql`rowid`)
+      .execute();
     return rows.map(toWebhook);
   }
 
@@ -787,7 +951,11 @@ export class SqliteStore implements Store {
 
   async setWebhookEnabled(id: string, enabled: boolean): Promise<Webhook | null> {
     const db = await this.q();
-    await db.updateTable('webhooks').set({ enabled: enabled ? 1 : 0 }).where('id', '=', id).execute();
+    await db
+      .updateTable('webhooks')
+      .set({ enabled: enabled ? 1 : 0 })
+      .where('id', '=', id)
+      .execute();
     const row = await db.selectFrom('webhooks').selectAll().where('id', '=', id).executeTakeFirst();
     return row ? toWebhook(row) : null;
   }
@@ -803,7 +971,11 @@ export class SqliteStore implements Store {
 
   async recordWebhookDelivery(id: string, delivery: WebhookDelivery): Promise<void> {
     const db = await this.q();
-    await db.updateTable('webhooks').set({ last_delivery: JSON.stringify(webhookDeliverySchema.parse(delivery)) }).where('id', '=', id).execute();
+    await db
+      .updateTable('webhooks')
+      .set({ last_delivery: JSON.stringify(webhookDeliverySchema.parse(delivery)) })
+      .where('id', '=', id)
+      .execute();
   }
 
   async close(): Promise<void> {
@@ -821,7 +993,11 @@ export async function migrateStore(db: Kysely<StoreDatabase>): Promise<void> {
   await db.connection().execute(async (conn) => {
     await sql`begin immediate`.execute(conn);
     try {
-      const migrator = new Migrator({ db: conn, provider: { getMigrations: async () => migrations }, disableTransactions: true });
+      const migrator = new Migrator({
+        db: conn,
+        provider: { getMigrations: async () => migrations },
+        disableTransactions: true,
+      });
       const { error, results } = await migrator.migrateToLatest();
       if (error !== undefined) {
         const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';

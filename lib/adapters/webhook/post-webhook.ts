@@ -25,7 +25,11 @@ export const postWebhook: PostWebhook = async ({ url, body, bearer, timeoutMs })
   try {
     res = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT, ...(bearer !== null ? { authorization: `Bearer ${bearer}` } : {}) },
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': USER_AGENT,
+        ...(bearer !== null ? { authorization: `Bearer ${bearer}` } : {}),
+      },
       body: JSON.stringify(body),
       // A redirect is not followed: the notification (and its bearer token) goes to the address an admin configured only.
       redirect: 'manual',
@@ -39,7 +43,12 @@ export const postWebhook: PostWebhook = async ({ url, body, bearer, timeoutMs })
   const said = text.replace(/\s+/g, ' ').trim().slice(0, 160);
   if (res.status >= 300 && res.status < 400) {
     const location = res.headers.get('location');
-    return { ok: false, status: res.status, message: `HTTP ${res.status}: the receiver redirects${location ? ` to ${location.slice(0, 200)}` : ''}; configure that address instead`, retryable: false };
+    return {
+      ok: false,
+      status: res.status,
+      message: `HTTP ${res.status}: the receiver redirects${location ? ` to ${location.slice(0, 200)}` : ''}; configure that address instead`,
+      retryable: false,
+    };
   }
   return {
     ok: false,
@@ -51,9 +60,11 @@ export const postWebhook: PostWebhook = async ({ url, body, bearer, timeoutMs })
 
 /** `connection refused by 127.0.0.1:9`, `no answer within 5 s`, `host name receiver.invalid not found`... */
 export function describeFetchFailure(error: unknown, url: string, timeoutMs: number): string {
-  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return `no answer within ${formatSeconds(timeoutMs)}`;
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))
+    return `no answer within ${formatSeconds(timeoutMs)}`;
   const cause = error instanceof Error ? (error as Error & { cause?: unknown }).cause : undefined;
-  const code = typeof cause === 'object' && cause !== null && 'code' in cause ? String((cause as { code: unknown }).code) : '';
+  const code =
+    typeof cause === 'object' && cause !== null && 'code' in cause ? String((cause as { code: unknown }).code) : '';
   let host = url;
   try {
     host = new URL(url).host;

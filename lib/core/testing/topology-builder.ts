@@ -97,12 +97,24 @@ const KNOWN_REGION_ZONES: Record<string, string[]> = {
 
 /** The seeded prod cluster: prod-master in europe-west1, one replica in each of b, c, d, quorum reads on. */
 export function prodSpec(overrides: Partial<TopologySpec> = {}): TopologySpec {
-  return { region: 'europe-west1', masterName: 'prod-master', replicas: [{ zone: 'b' }, { zone: 'c' }, { zone: 'd' }], quorumReads: true, ...overrides };
+  return {
+    region: 'europe-west1',
+    masterName: 'prod-master',
+    replicas: [{ zone: 'b' }, { zone: 'c' }, { zone: 'd' }],
+    quorumReads: true,
+    ...overrides,
+  };
 }
 
 /** The seeded staging cluster: one replica in us-central1-b holding its static address, quorum reads off. */
 export function stagingSpec(overrides: Partial<TopologySpec> = {}): TopologySpec {
-  return { region: 'us-central1', masterName: 'staging-master', replicas: [{ zone: 'b' }], quorumReads: false, ...overrides };
+  return {
+    region: 'us-central1',
+    masterName: 'staging-master',
+    replicas: [{ zone: 'b' }],
+    quorumReads: false,
+    ...overrides,
+  };
 }
 
 /** A Lease as the API server returns it: held by `<replica>_<uuid>`, renewed `renewedSecondsAgo` before `at`. */
@@ -114,7 +126,12 @@ export function leaseOf(
   const at = Date.parse(opts.at ?? OBSERVED_AT);
   return {
     component,
-    holderIdentity: holder === null ? null : holder === '' ? '' : `${holder}_0c9a1e52-7d4b-4f0e-9d7e-${component.length.toString().padStart(12, '0')}`,
+    holderIdentity:
+      holder === null
+        ? null
+        : holder === ''
+          ? ''
+          : `${holder}_0c9a1e52-7d4b-4f0e-9d7e-${component.length.toString().padStart(12, '0')}`,
     renewTime: new Date(at - (opts.renewedSecondsAgo ?? 2) * 1000).toISOString(),
     leaseDurationSeconds: opts.durationSeconds ?? 15,
   };
@@ -123,11 +140,17 @@ export function leaseOf(
 /** A copy of `t` with one replica changed. */
 export function withReplica(t: Topology, name: string, patch: Partial<Replica> | ((r: Replica) => Replica)): Topology {
   if (!t.replicas.some((r) => r.name === name)) throw new Error(`withReplica: no replica ${name}`);
-  return { ...t, replicas: t.replicas.map((r) => (r.name !== name ? r : typeof patch === 'function' ? patch(r) : { ...r, ...patch })) };
+  return {
+    ...t,
+    replicas: t.replicas.map((r) =>
+      r.name !== name ? r : typeof patch === 'function' ? patch(r) : { ...r, ...patch },
+    ),
+  };
 }
 
 /** What the adapters report when sshd refuses Quorum's key: the same for every probe of the replica. */
-const NO_ACCESS = (ip: string) => noAccessError(`sshd at ${ip} refused Quorum's key (All configured authentication methods failed)`, 'SshAuthRefused');
+const NO_ACCESS = (ip: string) =>
+  noAccessError(`sshd at ${ip} refused Quorum's key (All configured authentication methods failed)`, 'SshAuthRefused');
 const SSH_SILENT = (ip: string) => noAccessError(`no SSH answer from ${ip} within 3000 ms`, 'SshUnreachable');
 
 const PORTS: Record<EtcdClusterName, { client: number; peer: number; idBase: number }> = {
@@ -157,7 +180,8 @@ export function buildTopology(spec: TopologySpec): Topology {
   const planned: Planned[] = spec.replicas.map((r, i) => {
     const zone = fullZone(r.zone);
     const vmStatus = r.vmStatus ?? 'RUNNING';
-    const answer = (p: ProbeSpec | undefined): ProbeSpec => (vmStatus !== 'RUNNING' ? 'refused' : (p ?? r.etcd ?? 'ok'));
+    const answer = (p: ProbeSpec | undefined): ProbeSpec =>
+      vmStatus !== 'RUNNING' ? 'refused' : (p ?? r.etcd ?? 'ok');
     const memberOf = new Set(r.memberOf ?? ETCD_CLUSTERS);
     return {
       spec: r,
@@ -166,7 +190,10 @@ export function buildTopology(spec: TopologySpec): Topology {
       internalIp: `10.0.0.${i + 2}`,
       vmStatus,
       // A replica that is no member of a cluster runs no etcd for it.
-      probe: { main: memberOf.has('main') ? answer(r.main) : 'refused', events: memberOf.has('events') ? answer(r.events) : 'refused' },
+      probe: {
+        main: memberOf.has('main') ? answer(r.main) : 'refused',
+        events: memberOf.has('events') ? answer(r.events) : 'refused',
+      },
       memberOf,
       ids: { main: String(PORTS.main.idBase + i + 1), events: String(PORTS.events.idBase + i + 1) },
     };
@@ -180,7 +207,9 @@ export function buildTopology(spec: TopologySpec): Topology {
 
   // The leader, per cluster: the first answering voter, if the answering voters make a quorum.
   const leaderOf = (cluster: EtcdClusterName): string => {
-    const voters = planned.filter((p) => p.memberOf.has(cluster) && !p.spec.learner).length + extras.filter((e) => e.clusters.has(cluster) && !e.isLearner).length;
+    const voters =
+      planned.filter((p) => p.memberOf.has(cluster) && !p.spec.learner).length +
+      extras.filter((e) => e.clusters.has(cluster) && !e.isLearner).length;
     const answering = planned.filter((p) => p.memberOf.has(cluster) && !p.spec.learner && p.probe[cluster] === 'ok');
     return answering.length >= quorumOf(voters) && answering[0] ? answering[0].ids[cluster] : '0';
   };
@@ -190,7 +219,16 @@ export function buildTopology(spec: TopologySpec): Topology {
     const where = `${p.internalIp}:${PORTS[cluster].client}`;
     switch (p.probe[cluster]) {
       case 'ok':
-        return { ok: true, memberId: p.ids[cluster], leaderId: leaders[cluster], raftIndex: 1000, raftTerm: 3, dbSize: 20480, isLearner: p.spec.learner ?? false, version: spec.etcdVersion ?? '3.4.23' };
+        return {
+          ok: true,
+          memberId: p.ids[cluster],
+          leaderId: leaders[cluster],
+          raftIndex: 1000,
+          raftTerm: 3,
+          dbSize: 20480,
+          isLearner: p.spec.learner ?? false,
+          version: spec.etcdVersion ?? '3.4.23',
+        };
       case 'refused':
         return { ok: false, error: `connect ECONNREFUSED ${where}` };
       case 'timeout':
@@ -203,7 +241,14 @@ export function buildTopology(spec: TopologySpec): Topology {
   };
   const apiOf = (p: Planned): ApiServerProbe => {
     const spec: ApiServerSpec =
-      p.vmStatus !== 'RUNNING' ? 'refused' : (p.spec.apiServer ?? (p.probe.main === 'ok' ? 'ready' : p.probe.main === 'timeout' || p.probe.main === 'noaccess' || p.probe.main === 'ssh-silent' ? p.probe.main : 'not-ready'));
+      p.vmStatus !== 'RUNNING'
+        ? 'refused'
+        : (p.spec.apiServer ??
+          (p.probe.main === 'ok'
+            ? 'ready'
+            : p.probe.main === 'timeout' || p.probe.main === 'noaccess' || p.probe.main === 'ssh-silent'
+              ? p.probe.main
+              : 'not-ready'));
     switch (spec) {
       case 'ready':
         return { ready: true, live: true };
@@ -223,7 +268,11 @@ export function buildTopology(spec: TopologySpec): Topology {
   const loadBalancer = spec.loadBalancer ?? planned.length > 1;
   const staticSpec = spec.staticAddress ?? 'auto';
   const staticOnReplica =
-    typeof staticSpec === 'object' ? staticSpec.onReplica : staticSpec === 'auto' && !loadBalancer ? (planned[0]?.name ?? null) : null;
+    typeof staticSpec === 'object'
+      ? staticSpec.onReplica
+      : staticSpec === 'auto' && !loadBalancer
+        ? (planned[0]?.name ?? null)
+        : null;
   const staticOnLb = staticSpec === 'auto' && loadBalancer;
 
   const replicas: Replica[] = planned.map((p, i) => ({
@@ -237,7 +286,8 @@ export function buildTopology(spec: TopologySpec): Topology {
   }));
 
   const clusterView = (cluster: EtcdClusterName): EtcdClusterView => {
-    if (!planned.some((p) => p.probe[cluster] === 'ok')) return { members: null, error: timeoutError('no etcd member answered the member list') };
+    if (!planned.some((p) => p.probe[cluster] === 'ok'))
+      return { members: null, error: timeoutError('no etcd member answered the member list') };
     const { peer, client } = PORTS[cluster];
     const members: EtcdMember[] = [
       ...planned
@@ -262,7 +312,8 @@ export function buildTopology(spec: TopologySpec): Topology {
     return { members, error: null };
   };
 
-  const poolUrl = (p: Planned) => `https://www.googleapis.com/compute/v1/projects/${project}/zones/${p.zone}/instances/${p.name}`;
+  const poolUrl = (p: Planned) =>
+    `https://www.googleapis.com/compute/v1/projects/${project}/zones/${p.zone}/instances/${p.name}`;
   const leaseHolder = planned.find((p) => p.ids.main === leaders.main)?.name ?? planned[0]?.name ?? null;
 
   return {
@@ -283,13 +334,25 @@ export function buildTopology(spec: TopologySpec): Topology {
     staticAddress:
       staticSpec === 'none' || (!staticOnLb && staticOnReplica === null)
         ? null
-        : { name: `${masterName}-ip`, address: STATIC_IP, status: 'IN_USE', users: [staticOnLb ? masterName : (staticOnReplica ?? '')] },
-    settings: spec.quorumReads === null ? null : { multizone: true, quorumReads: spec.noQuorumReadSetting ? null : (spec.quorumReads ?? true) },
+        : {
+            name: `${masterName}-ip`,
+            address: STATIC_IP,
+            status: 'IN_USE',
+            users: [staticOnLb ? masterName : (staticOnReplica ?? '')],
+          },
+    settings:
+      spec.quorumReads === null
+        ? null
+        : { multizone: true, quorumReads: spec.noQuorumReadSetting ? null : (spec.quorumReads ?? true) },
     leases:
       spec.leases === undefined || spec.leases === 'auto'
         ? LEADER_ELECTED_COMPONENTS.map((c) => leaseOf(c, leaseHolder, { at: observedAt }))
         : spec.leases,
-    nodes: regionZones.map((zone) => ({ name: `${masterName.replace(/-master$/, '')}-minion-${zone.slice(-1)}`, zone, ready: true })),
+    nodes: regionZones.map((zone) => ({
+      name: `${masterName.replace(/-master$/, '')}-minion-${zone.slice(-1)}`,
+      zone,
+      ready: true,
+    })),
   };
 }
 
@@ -298,10 +361,16 @@ export function buildTopology(spec: TopologySpec): Topology {
  * answering member of the list except those of `cut` pairs (replica names), as etcd's active peer links would read in a
  * partition. `unreported` replicas get no report.
  */
-export function withPeerLinks(t: Topology, cuts: ReadonlyArray<readonly [string, string]>, opts: { cluster?: EtcdClusterName; unreported?: readonly string[] } = {}): Topology {
+export function withPeerLinks(
+  t: Topology,
+  cuts: ReadonlyArray<readonly [string, string]>,
+  opts: { cluster?: EtcdClusterName; unreported?: readonly string[] } = {},
+): Topology {
   const cluster = opts.cluster ?? 'main';
   const members = t.etcd[cluster].members ?? [];
-  const idOf = new Map(t.replicas.flatMap((r) => (r.etcd[cluster].ok ? [[r.name, r.etcd[cluster].memberId] as const] : [])));
+  const idOf = new Map(
+    t.replicas.flatMap((r) => (r.etcd[cluster].ok ? [[r.name, r.etcd[cluster].memberId] as const] : [])),
+  );
   const cut = (a: string, b: string) => cuts.some(([x, y]) => (x === a && y === b) || (x === b && y === a));
   const nameOfId = new Map([...idOf].map(([name, id]) => [id, name]));
   return {
@@ -310,7 +379,9 @@ export function withPeerLinks(t: Topology, cuts: ReadonlyArray<readonly [string,
       const id = idOf.get(r.name);
       if (id === undefined || opts.unreported?.includes(r.name)) return r;
       // A member whose etcd does not answer has no active link either.
-      const activePeers = members.map((m) => m.id).filter((m) => m !== id && nameOfId.has(m) && !cut(r.name, nameOfId.get(m) ?? ''));
+      const activePeers = members
+        .map((m) => m.id)
+        .filter((m) => m !== id && nameOfId.has(m) && !cut(r.name, nameOfId.get(m) ?? ''));
       return { ...r, etcdPeers: { ...r.etcdPeers, [cluster]: { ok: true, activePeers, hasLeader: true } } };
     }),
   };

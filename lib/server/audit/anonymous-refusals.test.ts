@@ -39,10 +39,20 @@ describe('AnonymousRefusalFold', () => {
     const { f, rows, at } = await fold(T0);
     for (let i = 0; i < 500; i++) {
       at(T0 + i * 100);
-      await f.record({ source: '198.51.100.4', action: i % 2 === 0 ? 'action.startOperation' : 'action.applyChaos', code: 'Unauthenticated', message: 'Sign in first.' });
+      await f.record({
+        source: '198.51.100.4',
+        action: i % 2 === 0 ? 'action.startOperation' : 'action.applyChaos',
+        code: 'Unauthenticated',
+        message: 'Sign in first.',
+      });
     }
     expect(await rows()).toHaveLength(1);
-    expect((await rows())[0]).toMatchObject({ actor: 'anonymous', source: '198.51.100.4', action: 'action.startOperation', outcome: 'refused' });
+    expect((await rows())[0]).toMatchObject({
+      actor: 'anonymous',
+      source: '198.51.100.4',
+      action: 'action.startOperation',
+      outcome: 'refused',
+    });
     // Still inside the minute: nothing to close.
     expect(await f.closeEndedMinutes()).toBe(0);
     at(T0 + 60_000);
@@ -54,7 +64,11 @@ describe('AnonymousRefusalFold', () => {
       source: '198.51.100.4',
       action: FOLDED_ACTION,
       outcome: 'refused',
-      detail: { count: 499, minute: '2026-12-02T14:00:00.000Z', actions: { 'action.startOperation': 249, 'action.applyChaos': 250 } },
+      detail: {
+        count: 499,
+        minute: '2026-12-02T14:00:00.000Z',
+        actions: { 'action.startOperation': 249, 'action.applyChaos': 250 },
+      },
     });
     // Closed once: closing again writes nothing.
     expect(await f.closeEndedMinutes()).toBe(0);
@@ -62,7 +76,8 @@ describe('AnonymousRefusalFold', () => {
 
   it('keeps sources and minutes apart', async () => {
     const { f, rows, at } = await fold(T0);
-    const r = (source: string | null) => f.record({ source, action: 'action.x', code: 'Unauthenticated', message: 'm' });
+    const r = (source: string | null) =>
+      f.record({ source, action: 'action.x', code: 'Unauthenticated', message: 'm' });
     await r('198.51.100.4');
     await r('198.51.100.4');
     await r('203.0.113.9');
@@ -91,7 +106,13 @@ describe('AnonymousRefusalFold', () => {
 
   it('loses no count when the process stops mid-minute: the next one, on the same file, writes it', async () => {
     const first = await fold(T0);
-    for (let i = 0; i < 7; i++) await first.f.record({ source: '198.51.100.4', action: 'action.startOperation', code: 'Unauthenticated', message: 'm' });
+    for (let i = 0; i < 7; i++)
+      await first.f.record({
+        source: '198.51.100.4',
+        action: 'action.startOperation',
+        code: 'Unauthenticated',
+        message: 'm',
+      });
     await first.store.close();
     // A new process (what a restart after a crash or a stop is), a minute later.
     const next = await fold(T0 + 90_000);

@@ -60,7 +60,13 @@ export class AnonymousRefusalFold {
     const now = this.now();
     await this.store.countAnonymousRefusal(
       { source: refusal.source, minute: minuteStart(now), action: refusal.action },
-      { actor: 'anonymous', source: refusal.source, action: refusal.action, outcome: 'refused', detail: { code: refusal.code, message: refusal.message } },
+      {
+        actor: 'anonymous',
+        source: refusal.source,
+        action: refusal.action,
+        outcome: 'refused',
+        detail: { code: refusal.code, message: refusal.message },
+      },
     );
     this.closeAfterThisMinute(now);
   }

@@ -40,9 +40,21 @@ function headersOf(ctx: HookCtx): Headers {
   return ctx.headers ?? ctx.request?.headers ?? new Headers();
 }
 
-async function audit(ctx: HookCtx, actor: string, action: string, outcome: 'succeeded' | 'refused' | 'failed', detail: JsonValue): Promise<void> {
+async function audit(
+  ctx: HookCtx,
+  actor: string,
+  action: string,
+  outcome: 'succeeded' | 'refused' | 'failed',
+  detail: JsonValue,
+): Promise<void> {
   try {
-    await container().store.addAudit({ actor, source: ctx.request || ctx.headers ? sourceOf(headersOf(ctx)) : null, action, outcome, detail });
+    await container().store.addAudit({
+      actor,
+      source: ctx.request || ctx.headers ? sourceOf(headersOf(ctx)) : null,
+      action,
+      outcome,
+      detail,
+    });
   } catch (error) {
     console.error(`[auth] could not audit ${action}`, error);
   }
@@ -65,7 +77,9 @@ export async function isLastAdmin(adapter: HookCtx['context']['internalAdapter']
 }
 
 async function sessionUser(ctx: HookCtx): Promise<{ id: string; email: string; name: string } | null> {
-  const session = (await getSessionFromCtx(ctx as never).catch(() => null)) as { user?: { id: string; email: string; name: string } } | null;
+  const session = (await getSessionFromCtx(ctx as never).catch(() => null)) as {
+    user?: { id: string; email: string; name: string };
+  } | null;
   return session?.user ? { id: session.user.id, email: session.user.email, name: session.user.name } : null;
 }
 
@@ -74,7 +88,10 @@ export async function beforeAuthEndpoint(ctx: HookCtx): Promise<{ context: Previ
   const adapter = ctx.context.internalAdapter;
   switch (ctx.path) {
     case '/admin/create-user': {
-      const problem = passwordProblem(field(ctx.body, 'password') ?? '', { email: field(ctx.body, 'email'), name: field(ctx.body, 'name') });
+      const problem = passwordProblem(field(ctx.body, 'password') ?? '', {
+        email: field(ctx.body, 'email'),
+        name: field(ctx.body, 'name'),
+      });
       if (problem) weak(problem);
       return undefined;
     }
@@ -88,7 +105,8 @@ export async function beforeAuthEndpoint(ctx: HookCtx): Promise<{ context: Previ
       const user = await sessionUser(ctx);
       const problem = passwordProblem(field(ctx.body, 'newPassword') ?? '', { email: user?.email, name: user?.name });
       if (problem) {
-        if (user) await audit(ctx, user.email, 'user.change-password', 'refused', { code: 'WeakPassword', message: problem });
+        if (user)
+          await audit(ctx, user.email, 'user.change-password', 'refused', { code: 'WeakPassword', message: problem });
         weak(problem);
       }
       // With revokeOtherSessions the request's own session is replaced: the after hook gets the user from here.
@@ -100,7 +118,10 @@ export async function beforeAuthEndpoint(ctx: HookCtx): Promise<{ context: Previ
       const userId = field(ctx.body, 'userId') ?? '';
       if (ctx.path === '/admin/set-role' && field(ctx.body, 'role') === 'admin') return undefined;
       if (await isLastAdmin(adapter, userId)) {
-        throw new APIError('BAD_REQUEST', { message: 'This is the last admin; make another account admin first. Nothing was changed.', code: 'LAST_ADMIN' });
+        throw new APIError('BAD_REQUEST', {
+          message: 'This is the last admin; make another account admin first. Nothing was changed.',
+          code: 'LAST_ADMIN',
+        });
       }
       return undefined;
     }
@@ -117,9 +138,13 @@ export async function beforeAuthEndpoint(ctx: HookCtx): Promise<{ context: Previ
 function failure(returned: unknown): { code: string; message: string } | null {
   if (isAPIError(returned)) {
     const body = (returned.body ?? {}) as { code?: unknown; message?: unknown };
-    return { code: typeof body.code === 'string' ? body.code : String(returned.status), message: typeof body.message === 'string' ? body.message : returned.message };
+    return {
+      code: typeof body.code === 'string' ? body.code : String(returned.status),
+      message: typeof body.message === 'string' ? body.message : returned.message,
+    };
   }
-  if (returned instanceof Response && !returned.ok) return { code: String(returned.status), message: returned.statusText };
+  if (returned instanceof Response && !returned.ok)
+    return { code: String(returned.status), message: returned.statusText };
   return null;
 }
 
@@ -128,7 +153,12 @@ export async function afterAuthEndpoint(ctx: HookCtx & Previous): Promise<void> 
   const failed = failure(ctx.context.returned);
   if (ctx.path === '/sign-in/email' || ctx.path === '/sign-in/social') {
     // A failed sign-in is an anonymous refusal: the email tried is in the detail, never the password.
-    if (failed) await audit(ctx, 'anonymous', 'auth.sign-in', 'refused', { email: (field(ctx.body, 'email') ?? '').slice(0, 254), code: failed.code, message: failed.message });
+    if (failed)
+      await audit(ctx, 'anonymous', 'auth.sign-in', 'refused', {
+        email: (field(ctx.body, 'email') ?? '').slice(0, 254),
+        code: failed.code,
+        message: failed.message,
+      });
     return;
   }
   if (ctx.path === '/update-user') {
@@ -139,7 +169,11 @@ export async function afterAuthEndpoint(ctx: HookCtx & Previous): Promise<void> 
       const value = field(ctx.body, key);
       if (value !== undefined) next[key] = value.slice(0, 200);
     }
-    await audit(ctx, previous.email, 'user.update-profile', failed ? 'refused' : 'succeeded', { from: { name: previous.name }, to: next, ...(failed ?? {}) });
+    await audit(ctx, previous.email, 'user.update-profile', failed ? 'refused' : 'succeeded', {
+      from: { name: previous.name },
+      to: next,
+      ...(failed ?? {}),
+    });
     return;
   }
   if (ctx.path === '/change-password') {
@@ -150,7 +184,12 @@ export async function afterAuthEndpoint(ctx: HookCtx & Previous): Promise<void> 
     await audit(ctx, user.email, 'user.change-password', failed ? 'refused' : 'succeeded', failed ?? null);
     return;
   }
-  if (ctx.path.startsWith('/admin/') && ctx.path !== '/admin/list-users' && ctx.path !== '/admin/has-permission' && ctx.request) {
+  if (
+    ctx.path.startsWith('/admin/') &&
+    ctx.path !== '/admin/list-users' &&
+    ctx.path !== '/admin/has-permission' &&
+    ctx.request
+  ) {
     // The admin plugin's endpoints called over HTTP (Quorum's own user actions audit themselves).
     const session = await getSessionFromCtx(ctx as never).catch(() => null);
     const actor = (session as { user?: { email: string } } | null)?.user?.email ?? 'anonymous';
@@ -159,6 +198,9 @@ export async function afterAuthEndpoint(ctx: HookCtx & Previous): Promise<void> 
       const value = field(ctx.body, key);
       if (value !== undefined) detail[key] = value.slice(0, 254);
     }
-    await audit(ctx, actor, `user.admin.${ctx.path.slice('/admin/'.length)}`, failed ? 'refused' : 'succeeded', { ...detail, ...(failed ?? {}) });
+    await audit(ctx, actor, `user.admin.${ctx.path.slice('/admin/'.length)}`, failed ? 'refused' : 'succeeded', {
+      ...detail,
+      ...(failed ?? {}),
+    });
   }
 }

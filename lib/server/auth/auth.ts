@@ -54,7 +54,10 @@ function secretOf(env: AuthEnv, dataDir: string): string {
 function requestOrigin(request: Request): string | null {
   const host = request.headers.get('host');
   if (!host) return null;
-  const proto = request.headers.get('x-forwarded-proto') === 'https' || new URL(request.url).protocol === 'https:' ? 'https' : 'http';
+  const proto =
+    request.headers.get('x-forwarded-proto') === 'https' || new URL(request.url).protocol === 'https:'
+      ? 'https'
+      : 'http';
   return `${proto}://${host}`;
 }
 
@@ -69,8 +72,20 @@ function createAuth(dataDir: string, env: AuthEnv, allowedOrigins: readonly stri
   const secure = env.QUORUM_BASE_URL?.startsWith('https://') ?? false;
   // Sign-in attempts per account as well as per address (better-auth's own limit): guessing one account's
   // password from many addresses is slowed down too.
-  const perAccount = new KeyedLimiter({ capacity: env.QUORUM_SIGN_IN_PER_MINUTE, refillPerSecond: env.QUORUM_SIGN_IN_PER_MINUTE / 60 });
-  const google = env.GOOGLE_CLIENT_ID && env.GOOGLE_CLIENT_SECRET ? { google: { clientId: env.GOOGLE_CLIENT_ID, clientSecret: env.GOOGLE_CLIENT_SECRET, disableImplicitSignUp: true } } : {};
+  const perAccount = new KeyedLimiter({
+    capacity: env.QUORUM_SIGN_IN_PER_MINUTE,
+    refillPerSecond: env.QUORUM_SIGN_IN_PER_MINUTE / 60,
+  });
+  const google =
+    env.GOOGLE_CLIENT_ID && env.GOOGLE_CLIENT_SECRET
+      ? {
+          google: {
+            clientId: env.GOOGLE_CLIENT_ID,
+            clientSecret: env.GOOGLE_CLIENT_SECRET,
+            disableImplicitSignUp: true,
+          },
+        }
+      : {};
   return betterAuth({
     appName: 'Quorum',
     secret: secretOf(env, dataDir),
@@ -80,9 +95,16 @@ function createAuth(dataDir: string, env: AuthEnv, allowedOrigins: readonly stri
     // configured public URL and QUORUM_ALLOWED_ORIGINS: sign-in from any other page is refused.
     trustedOrigins: (request?: Request) => [...(request ? [requestOrigin(request)] : []), ...allowedOrigins],
     // The rest of the password policy (not the email, not guessable: zxcvbn-ts) is checked in the before hook.
-    emailAndPassword: { enabled: true, disableSignUp: true, minPasswordLength: MIN_PASSWORD_LENGTH, maxPasswordLength: MAX_PASSWORD_LENGTH },
+    emailAndPassword: {
+      enabled: true,
+      disableSignUp: true,
+      minPasswordLength: MIN_PASSWORD_LENGTH,
+      maxPasswordLength: MAX_PASSWORD_LENGTH,
+    },
     // Set on the bootstrap admin: every page sends them to /account until they have set a password of their own.
-    user: { additionalFields: { mustChangePassword: { type: 'boolean', required: false, defaultValue: false, input: false } } },
+    user: {
+      additionalFields: { mustChangePassword: { type: 'boolean', required: false, defaultValue: false, input: false } },
+    },
     socialProviders: google,
     session: { expiresIn: 60 * 60 * 12, updateAge: 60 * 60 },
     // viewer by default; only 'admin' may use the admin plugin's own endpoints (Quorum's user actions check too).
@@ -92,17 +114,27 @@ function createAuth(dataDir: string, env: AuthEnv, allowedOrigins: readonly stri
       storage: 'memory',
       window: 60,
       max: 120,
-      customRules: { '/sign-in/email': { window: 60, max: env.QUORUM_SIGN_IN_PER_MINUTE }, '/sign-in/social': { window: 60, max: env.QUORUM_SIGN_IN_PER_MINUTE } },
+      customRules: {
+        '/sign-in/email': { window: 60, max: env.QUORUM_SIGN_IN_PER_MINUTE },
+        '/sign-in/social': { window: 60, max: env.QUORUM_SIGN_IN_PER_MINUTE },
+      },
     },
     hooks: {
       before: createAuthMiddleware(async (ctx) => {
         if (ctx.path !== '/sign-in/email') return beforeAuthEndpoint(ctx as unknown as HookCtx);
         const body: unknown = ctx.body;
-        const email = typeof body === 'object' && body !== null && 'email' in body && typeof body.email === 'string' ? body.email.trim().toLowerCase() : '';
+        const email =
+          typeof body === 'object' && body !== null && 'email' in body && typeof body.email === 'string'
+            ? body.email.trim().toLowerCase()
+            : '';
         const taken = perAccount.take(email, performance.now());
         if (taken.ok) return;
         const seconds = Math.max(1, Math.ceil(taken.retryAfterMs / 1000));
-        throw new APIError('TOO_MANY_REQUESTS', { message: `Too many sign-in attempts for this account: try again in ${seconds} s.` }, { 'X-Retry-After': String(seconds) });
+        throw new APIError(
+          'TOO_MANY_REQUESTS',
+          { message: `Too many sign-in attempts for this account: try again in ${seconds} s.` },
+          { 'X-Retry-After': String(seconds) },
+        );
       }),
       after: createAuthMiddleware(async (ctx) => {
         await afterAuthEndpoint(ctx as unknown as HookCtx);
@@ -160,8 +192,11 @@ export async function ensureBootstrapAdmin(log: (line: string) => void = console
   if (users > 0) return;
   const env = authEnv();
   let password = randomBytes(18).toString('base64url');
-  while (passwordProblem(password, { email: env.QUORUM_ADMIN_EMAIL, name: 'Administrator' }) !== null) password = randomBytes(18).toString('base64url');
-  const created = await auth.api.createUser({ body: { email: env.QUORUM_ADMIN_EMAIL, password, name: 'Administrator', role: 'admin' } });
+  while (passwordProblem(password, { email: env.QUORUM_ADMIN_EMAIL, name: 'Administrator' }) !== null)
+    password = randomBytes(18).toString('base64url');
+  const created = await auth.api.createUser({
+    body: { email: env.QUORUM_ADMIN_EMAIL, password, name: 'Administrator', role: 'admin' },
+  });
   await ctx.internalAdapter.updateUser(created.user.id, { mustChangePassword: true });
   const file = bootstrapPasswordFile(container().env.QUORUM_DATA_DIR);
   writeFileSync(file, `email: ${env.QUORUM_ADMIN_EMAIL}\npassword: ${password}\n`, { mode: 0o600 });

@@ -11,7 +11,8 @@ let testResolver: CallerResolver | null = null;
 
 /** Tests only: act as `caller` (null: anonymous) until reset with undefined. */
 export function setCallerResolverForTests(fn: CallerResolver | undefined): void {
-  if (process.env.NODE_ENV === 'production') throw new Error('setCallerResolverForTests is for tests; it is refused in production');
+  if (process.env.NODE_ENV === 'production')
+    throw new Error('setCallerResolverForTests is for tests; it is refused in production');
   testResolver = fn ?? null;
 }
 

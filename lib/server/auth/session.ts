@@ -18,7 +18,14 @@ export async function sessionCaller(): Promise<Caller | null> {
   if (!session || session.user.banned) return null;
   const role = isRole(session.user.role) ? session.user.role : 'viewer';
   const mustChangePassword = (session.user as { mustChangePassword?: unknown }).mustChangePassword === true;
-  return { userId: session.user.id, email: session.user.email, name: session.user.name, role, source: sourceOf(h), ...(mustChangePassword ? { mustChangePassword } : {}) };
+  return {
+    userId: session.user.id,
+    email: session.user.email,
+    name: session.user.name,
+    role,
+    source: sourceOf(h),
+    ...(mustChangePassword ? { mustChangePassword } : {}),
+  };
 }
 
 /**

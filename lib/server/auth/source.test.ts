@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { CLIENT_ADDRESS_HEADER, clientAddress, proxyMatcher, sourceOf, stampClientAddress, trustedProxiesSchema } from './source';
+import {
+  CLIENT_ADDRESS_HEADER,
+  clientAddress,
+  proxyMatcher,
+  sourceOf,
+  stampClientAddress,
+  trustedProxiesSchema,
+} from './source';
 
 const trusted = (list: string) => proxyMatcher(trustedProxiesSchema.parse(list));
 
@@ -38,14 +45,23 @@ describe('clientAddress', () => {
 
 describe('stampClientAddress and sourceOf', () => {
   it('replace what a client sent under the stamp header and ignore its X-Forwarded-For (no trusted proxy)', () => {
-    const req = { headers: { 'x-forwarded-for': '203.0.113.7', [CLIENT_ADDRESS_HEADER]: '203.0.113.8' } as Record<string, string | string[] | undefined>, socket: { remoteAddress: '::ffff:127.0.0.1' } };
+    const req = {
+      headers: { 'x-forwarded-for': '203.0.113.7', [CLIENT_ADDRESS_HEADER]: '203.0.113.8' } as Record<
+        string,
+        string | string[] | undefined
+      >,
+      socket: { remoteAddress: '::ffff:127.0.0.1' },
+    };
     stampClientAddress(req, trusted(''));
     expect(req.headers[CLIENT_ADDRESS_HEADER]).toBe('127.0.0.1');
     expect(sourceOf(new Headers(req.headers as Record<string, string>))).toBe('127.0.0.1');
   });
 
   it('drop a client-sent stamp when the socket address is unknown', () => {
-    const req = { headers: { [CLIENT_ADDRESS_HEADER]: '203.0.113.8' } as Record<string, string | string[] | undefined>, socket: null };
+    const req = {
+      headers: { [CLIENT_ADDRESS_HEADER]: '203.0.113.8' } as Record<string, string | string[] | undefined>,
+      socket: null,
+    };
     stampClientAddress(req, trusted(''));
     expect(req.headers[CLIENT_ADDRESS_HEADER]).toBeUndefined();
   });

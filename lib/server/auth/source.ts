@@ -27,7 +27,12 @@ export function normalizeAddress(raw: string): string | null {
 /** QUORUM_TRUSTED_PROXIES: comma list of addresses or CIDR ranges (`10.0.0.5`, `10.0.0.0/24`, `2001:db8::/48`). */
 export const trustedProxiesSchema = z
   .string()
-  .transform((raw) => raw.split(',').map((p) => p.trim()).filter((p) => p !== ''))
+  .transform((raw) =>
+    raw
+      .split(',')
+      .map((p) => p.trim())
+      .filter((p) => p !== ''),
+  )
   .pipe(
     z.array(
       z.string().transform((entry, ctx): ProxyRange => {
@@ -37,7 +42,10 @@ export const trustedProxiesSchema = z
         const max = family === 'ipv4' ? 32 : 128;
         const prefix = prefixText === undefined ? max : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
         if (address === null || family === null || extra !== undefined || !(prefix >= 0 && prefix <= max)) {
-          ctx.addIssue({ code: 'custom', message: `${JSON.stringify(entry.slice(0, 60))} is not an address or CIDR range such as 10.0.0.0/24` });
+          ctx.addIssue({
+            code: 'custom',
+            message: `${JSON.stringify(entry.slice(0, 60))} is not an address or CIDR range such as 10.0.0.0/24`,
+          });
           return z.NEVER;
         }
         return { address, prefix, family };
@@ -62,7 +70,11 @@ export function proxyMatcher(ranges: readonly ProxyRange[]): (address: string) =
  * right, skipping trusted hops, the first untrusted address (a malformed hop ends the walk at the last
  * trusted one: nothing left of it can be believed). Null when the peer is unknown.
  */
-export function clientAddress(peer: string | undefined | null, forwardedFor: string | string[] | undefined | null, trusted: (address: string) => boolean): string | null {
+export function clientAddress(
+  peer: string | undefined | null,
+  forwardedFor: string | string[] | undefined | null,
+  trusted: (address: string) => boolean,
+): string | null {
   const socket = peer ? normalizeAddress(peer) : null;
   if (socket === null) return null;
   if (!trusted(socket)) return socket;
@@ -86,7 +98,10 @@ export function sourceOf(h: Headers): string {
   return stamped ?? 'unknown';
 }
 
-type IncomingLike = { headers: Record<string, string | string[] | undefined>; socket?: { remoteAddress?: string | undefined } | null };
+type IncomingLike = {
+  headers: Record<string, string | string[] | undefined>;
+  socket?: { remoteAddress?: string | undefined } | null;
+};
 
 /** Sets the request's client-address header from its socket (and, behind a trusted proxy, its X-Forwarded-For). */
 export function stampClientAddress(req: IncomingLike, trusted: (address: string) => boolean): void {

@@ -46,13 +46,24 @@ describe("etcd's appended sha256", () => {
     return b;
   };
   it('accepts the file etcd sent', async () => {
-    expect(await checkEmbeddedSha256(fileWith(good))).toEqual({ sha256: good.subarray(-32).toString('hex'), sizeBytes: good.length });
+    expect(await checkEmbeddedSha256(fileWith(good))).toEqual({
+      sha256: good.subarray(-32).toString('hex'),
+      sizeBytes: good.length,
+    });
   });
   it.each([
     { name: 'one byte short', bytes: good.subarray(0, good.length - 1), says: /not a whole etcd database/ },
     { name: 'without the sha256', bytes: good.subarray(0, good.length - 32), says: /not a whole etcd database/ },
-    { name: 'a whole page short', bytes: Buffer.concat([good.subarray(0, 4096 * 2), good.subarray(-32)]), says: /corrupted/ },
-    { name: 'cut at a page boundary, keeping 32 bytes of data as the "sha256"', bytes: good.subarray(0, 4096 * 2 + 32), says: /corrupted/ },
+    {
+      name: 'a whole page short',
+      bytes: Buffer.concat([good.subarray(0, 4096 * 2), good.subarray(-32)]),
+      says: /corrupted/,
+    },
+    {
+      name: 'cut at a page boundary, keeping 32 bytes of data as the "sha256"',
+      bytes: good.subarray(0, 4096 * 2 + 32),
+      says: /corrupted/,
+    },
     { name: 'a byte changed in the database', bytes: flip(5_000), says: /corrupted/ },
     { name: 'a byte changed in the sha256', bytes: flip(good.length - 3), says: /corrupted/ },
     { name: 'a byte appended', bytes: Buffer.concat([good, Buffer.from([0])]), says: /not a whole etcd database/ },
@@ -65,12 +76,17 @@ describe("etcd's appended sha256", () => {
   });
 
   it('makes the whole verification fail before etcdctl is even asked', async () => {
-    const err = await verifySnapshotFile(fileWith(flip(100)), { etcdctl: '/nonexistent/etcdctl', minRevision: 0 }).catch((e: unknown) => e);
+    const err = await verifySnapshotFile(fileWith(flip(100)), {
+      etcdctl: '/nonexistent/etcdctl',
+      minRevision: 0,
+    }).catch((e: unknown) => e);
     expect((err as Error).message).toMatch(/corrupted/);
   });
 
   it('fails verification when etcdctl cannot be run, saying so', async () => {
-    const err = await verifySnapshotFile(fileWith(good), { etcdctl: '/nonexistent/etcdctl', minRevision: 0 }).catch((e: unknown) => e);
+    const err = await verifySnapshotFile(fileWith(good), { etcdctl: '/nonexistent/etcdctl', minRevision: 0 }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(BackupGateError);
     expect((err as Error).message).toMatch(/etcdctl was not found \(QUORUM_ETCDCTL=\/nonexistent\/etcdctl\)/);
   });
@@ -101,7 +117,8 @@ describe('snapshot files', () => {
   it('are owner-only: folders 0700, snapshot and record 0600', async () => {
     const r = await keep('main', '2024-01-01T00:00:00.000Z');
     const folder = snapshotFolder(dir, CLUSTER, 'main');
-    for (const d of [path.join(dir, 'snapshots'), path.dirname(folder), folder]) expect(statSync(d).mode & 0o777).toBe(0o700);
+    for (const d of [path.join(dir, 'snapshots'), path.dirname(folder), folder])
+      expect(statSync(d).mode & 0o777).toBe(0o700);
     expect(statSync(path.join(folder, r.file)).mode & 0o777).toBe(0o600);
     expect(statSync(path.join(folder, r.file.replace(/\.db$/, '.json'))).mode & 0o777).toBe(0o600);
   });

@@ -32,7 +32,12 @@ export const SNAPSHOT_HASH_BYTES = 32;
 const PAGE_ALIGN = 512;
 const ETCDCTL_TIMEOUT_MS = 120_000;
 
-export const BACKUP_GATE_REASONS = ['no-healthy-member', 'snapshot-failed', 'verification-failed', 'storage-failed'] as const;
+export const BACKUP_GATE_REASONS = [
+  'no-healthy-member',
+  'snapshot-failed',
+  'verification-failed',
+  'storage-failed',
+] as const;
 export type BackupGateReason = (typeof BACKUP_GATE_REASONS)[number];
 
 /** A snapshot could not be taken, stored or verified; `reason` says which, the message says it in words. */
@@ -109,14 +114,21 @@ export async function writeSnapshotFile(
   onBytes?: (bytes: number) => void,
 ): Promise<WrittenSnapshot> {
   const folder = snapshotFolder(dataDir, clusterId, etcdCluster);
-  const name = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}.db`;
+  const name = `${new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}.db`;
   const partial = path.join(folder, `${name}.partial`);
   let handle;
   try {
     await ensurePrivateFolder(dataDir, folder);
     handle = await open(partial, 'wx', 0o600);
   } catch (e) {
-    throw new BackupGateError('storage-failed', `cannot write snapshots under ${snapshotsRoot(dataDir)}: ${messageOf(e)}`, { cause: e });
+    throw new BackupGateError(
+      'storage-failed',
+      `cannot write snapshots under ${snapshotsRoot(dataDir)}: ${messageOf(e)}`,
+      { cause: e },
+    );
   }
   let bytes = 0;
   let writing = false;
@@ -134,14 +146,20 @@ export async function writeSnapshotFile(
   } catch (e) {
     await handle.close().catch(() => {});
     await rm(partial, { force: true });
-    if (writing) throw new BackupGateError('storage-failed', `writing the snapshot to ${folder} failed: ${messageOf(e)}`, { cause: e });
+    if (writing)
+      throw new BackupGateError('storage-failed', `writing the snapshot to ${folder} failed: ${messageOf(e)}`, {
+        cause: e,
+      });
     throw e;
   }
   return { file: partial, bytes };
 }
 
 /** Gives a verified snapshot its final name and writes its sidecar (atomically: temp file, then rename). */
-export async function keepSnapshot(written: WrittenSnapshot, record: Omit<SnapshotRecord, 'file' | 'version'>): Promise<SnapshotRecord> {
+export async function keepSnapshot(
+  written: WrittenSnapshot,
+  record: Omit<SnapshotRecord, 'file' | 'version'>,
+): Promise<SnapshotRecord> {
   const file = written.file.replace(/\.partial$/, '');
   const full: SnapshotRecord = { version: 1, ...record, file: path.basename(file) };
   try {
@@ -150,7 +168,9 @@ export async function keepSnapshot(written: WrittenSnapshot, record: Omit<Snapsh
     await writeFile(`${sidecar}.partial`, `${JSON.stringify(full, null, 2)}\n`, { mode: 0o600, flag: 'w' });
     await rename(`${sidecar}.partial`, sidecar);
   } catch (e) {
-    throw new BackupGateError('storage-failed', `storing the verified snapshot ${file} failed: ${messageOf(e)}`, { cause: e });
+    throw new BackupGateError('storage-failed', `storing the verified snapshot ${file} failed: ${messageOf(e)}`, {
+      cause: e,
+    });
   }
   return full;
 }
@@ -176,7 +196,10 @@ export async function verifySnapshotFile(
     liveKeyWrittenAfter?: (revision: number) => Promise<boolean>;
   },
 ): Promise<VerifiedSnapshot> {
-  const fail = (why: string, cause?: unknown) => new BackupGateError('verification-failed', `snapshot ${path.basename(file)} failed verification: ${why}`, { cause });
+  const fail = (why: string, cause?: unknown) =>
+    new BackupGateError('verification-failed', `snapshot ${path.basename(file)} failed verification: ${why}`, {
+      cause,
+    });
   const { sha256, sizeBytes } = await checkEmbeddedSha256(file).catch((e: unknown) => {
     throw isBackupGateError(e) ? e : fail(messageOf(e), e);
   });
@@ -184,23 +207,33 @@ export async function verifySnapshotFile(
     throw fail(messageOf(e), e);
   });
   const dbBytes = sizeBytes - SNAPSHOT_HASH_BYTES;
-  if (status.totalSize !== dbBytes) throw fail(`etcdctl reads a ${status.totalSize}-byte database, but the file holds ${dbBytes} bytes before etcd's sha256`);
+  if (status.totalSize !== dbBytes)
+    throw fail(
+      `etcdctl reads a ${status.totalSize}-byte database, but the file holds ${dbBytes} bytes before etcd's sha256`,
+    );
   // etcdctl's revision is the newest among the snapshot's keys. It is below the store's revision when nothing
   // was ever written (etcd starts at revision 1 with no keys) or when the newest writes were deletes whose
   // tombstones compaction dropped; the snapshot is too old only if a key still in the store was written later.
-  const missesWrites = status.revision < opts.minRevision && (opts.liveKeyWrittenAfter ? await opts.liveKeyWrittenAfter(status.revision) : true);
+  const missesWrites =
+    status.revision < opts.minRevision &&
+    (opts.liveKeyWrittenAfter ? await opts.liveKeyWrittenAfter(status.revision) : true);
   if (missesWrites) {
-    throw fail(`it holds revision ${status.revision}, older than revision ${opts.minRevision} that the member served before the snapshot began`);
+    throw fail(
+      `it holds revision ${status.revision}, older than revision ${opts.minRevision} that the member served before the snapshot began`,
+    );
   }
   return { sizeBytes, sha256, revision: status.revision, hash: status.hash, totalKeys: status.totalKey };
 }
 
 /** Length and etcd's appended sha256 of a snapshot file; rejects when they do not hold. */
 export async function checkEmbeddedSha256(file: string): Promise<{ sha256: string; sizeBytes: number }> {
-  const fail = (why: string) => new BackupGateError('verification-failed', `snapshot ${path.basename(file)} failed verification: ${why}`);
+  const fail = (why: string) =>
+    new BackupGateError('verification-failed', `snapshot ${path.basename(file)} failed verification: ${why}`);
   const { size } = await stat(file);
   if (size < PAGE_ALIGN + SNAPSHOT_HASH_BYTES || size % PAGE_ALIGN !== SNAPSHOT_HASH_BYTES) {
-    throw fail(`${size} bytes is not a whole etcd database followed by etcd's 32-byte sha256 (truncated or not a snapshot)`);
+    throw fail(
+      `${size} bytes is not a whole etcd database followed by etcd's 32-byte sha256 (truncated or not a snapshot)`,
+    );
   }
   const dbBytes = size - SNAPSHOT_HASH_BYTES;
   const hash = createHash('sha256');
@@ -222,7 +255,9 @@ export async function checkEmbeddedSha256(file: string): Promise<{ sha256: strin
   }
   const digest = hash.digest();
   if (!digest.equals(trailer)) {
-    throw fail(`the sha256 of its database (${digest.toString('hex').slice(0, 12)}…) differs from the one etcd sent with it (${trailer.toString('hex').slice(0, 12)}…): the file is corrupted`);
+    throw fail(
+      `the sha256 of its database (${digest.toString('hex').slice(0, 12)}…) differs from the one etcd sent with it (${trailer.toString('hex').slice(0, 12)}…): the file is corrupted`,
+    );
   }
   return { sha256: digest.toString('hex'), sizeBytes: size };
 }
@@ -244,10 +279,18 @@ export function etcdctlStatus(etcdctl: string, file: string): Promise<z.infer<ty
       (error, stdout, stderr) => {
         if (error) {
           const code = (error as NodeJS.ErrnoException).code;
-          if (code === 'ENOENT') return reject(new Error(`etcdctl was not found (QUORUM_ETCDCTL=${etcdctl}); install etcd-client`));
+          if (code === 'ENOENT')
+            return reject(new Error(`etcdctl was not found (QUORUM_ETCDCTL=${etcdctl}); install etcd-client`));
           // A truncated database makes etcd's bolt reader fault (SIGBUS); say so rather than print Go's stack.
-          const said = stderr.split('\n').find((l) => /^(Error|panic|fatal error|unexpected fault)/.test(l.trim())) ?? stderr.split('\n')[0] ?? '';
-          return reject(new Error(`etcdctl snapshot status could not read it as an etcd database (${error.signal ?? `exit ${String(error.code)}`}${said ? `: ${said.trim()}` : ''})`));
+          const said =
+            stderr.split('\n').find((l) => /^(Error|panic|fatal error|unexpected fault)/.test(l.trim())) ??
+            stderr.split('\n')[0] ??
+            '';
+          return reject(
+            new Error(
+              `etcdctl snapshot status could not read it as an etcd database (${error.signal ?? `exit ${String(error.code)}`}${said ? `: ${said.trim()}` : ''})`,
+            ),
+          );
         }
         try {
           resolve(etcdctlStatusSchema.parse(JSON.parse(stdout)));
@@ -286,7 +329,10 @@ export async function listSnapshots(dataDir: string, clusterId: string): Promise
   const all: SnapshotListing[] = [];
   for (const cluster of ETCD_CLUSTERS) {
     for (const { record, dbFile } of await recordsIn(snapshotFolder(dataDir, clusterId, cluster))) {
-      const size = await stat(dbFile).then((s) => s.size, () => null);
+      const size = await stat(dbFile).then(
+        (s) => s.size,
+        () => null,
+      );
       all.push({ ...record, intact: size === record.sizeBytes });
     }
   }
@@ -294,12 +340,21 @@ export async function listSnapshots(dataDir: string, clusterId: string): Promise
 }
 
 /** The snapshot a given step already took of an etcd cluster (a step run again after a crash reuses it). */
-export async function findStepSnapshot(dataDir: string, clusterId: string, etcdCluster: EtcdClusterName, operationId: string, stepId: string): Promise<SnapshotRecord | null> {
+export async function findStepSnapshot(
+  dataDir: string,
+  clusterId: string,
+  etcdCluster: EtcdClusterName,
+  operationId: string,
+  stepId: string,
+): Promise<SnapshotRecord | null> {
   const found = (await recordsIn(snapshotFolder(dataDir, clusterId, etcdCluster))).find(
     ({ record }) => record.operationId === operationId && record.stepId === stepId,
   );
   if (!found) return null;
-  const size = await stat(found.dbFile).then((s) => s.size, () => null);
+  const size = await stat(found.dbFile).then(
+    (s) => s.size,
+    () => null,
+  );
   return size === found.record.sizeBytes ? found.record : null;
 }
 
@@ -309,7 +364,10 @@ export async function pruneSnapshots(dataDir: string, clusterId: string, keep: n
   for (const cluster of ETCD_CLUSTERS) {
     const folder = snapshotFolder(dataDir, clusterId, cluster);
     const entries = await recordsIn(folder);
-    for (const record of snapshotsToPrune(entries.map((e) => e.record), keep)) {
+    for (const record of snapshotsToPrune(
+      entries.map((e) => e.record),
+      keep,
+    )) {
       const dbFile = path.join(folder, record.file);
       // The sidecar goes first: a crash in between leaves an unlisted file, never a record without its file.
       await rm(sidecarOf(dbFile), { force: true });

@@ -28,7 +28,10 @@ export type ProjectComputeState = {
   addresses: RegionalListing<StaticAddress>;
 };
 
-export type SnapshotReads = Pick<ComputePort, 'listMasterInstances' | 'listAllForwardingRules' | 'listAllTargetPools' | 'listAllAddresses'>;
+export type SnapshotReads = Pick<
+  ComputePort,
+  'listMasterInstances' | 'listAllForwardingRules' | 'listAllTargetPools' | 'listAllAddresses'
+>;
 
 type Entry = {
   /** The latest state read, with the invalidation generation it was read in and when its read started. */
@@ -74,7 +77,8 @@ export class ComputeSnapshots {
     const latest = entry.latest?.generation === generation ? entry.latest : null;
     const inflight = entry.inflight?.generation === generation ? entry.inflight : null;
     if (latest) {
-      if (inflight === null && now - latest.startedAt >= this.pace(project).intervalMs) void this.start(project, entry, generation, now).catch(() => {});
+      if (inflight === null && now - latest.startedAt >= this.pace(project).intervalMs)
+        void this.start(project, entry, generation, now).catch(() => {});
       return Promise.resolve(latest.state);
     }
     return inflight ? inflight.state : this.start(project, entry, generation, now);
@@ -86,7 +90,8 @@ export class ComputeSnapshots {
     entry.inflight = inflight;
     state.then(
       (value) => {
-        if (entry.latest === null || entry.latest.startedAt <= startedAt) entry.latest = { state: value, generation, startedAt };
+        if (entry.latest === null || entry.latest.startedAt <= startedAt)
+          entry.latest = { state: value, generation, startedAt };
         if (entry.inflight === inflight) entry.inflight = null;
       },
       () => {

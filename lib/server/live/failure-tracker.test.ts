@@ -4,7 +4,9 @@ import { buildTopology, prodSpec } from '@/lib/core/testing/topology-builder';
 import { FailureTracker } from './failure-tracker';
 
 const C = 'prod-master-c02';
-const killed = diagnoseCluster(buildTopology(prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', main: 'refused' }, { zone: 'd' }] })));
+const killed = diagnoseCluster(
+  buildTopology(prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', main: 'refused' }, { zone: 'd' }] })),
+);
 const at = (s: number) => new Date(Date.UTC(2026, 0, 10, 12, 0, 0) + s * 1000).toISOString();
 
 describe('FailureTracker', () => {

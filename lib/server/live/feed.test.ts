@@ -3,7 +3,11 @@ import type { RefreshPace } from '@/lib/core/rate-limit';
 import { Feed, sseResponse, type FeedMessage } from './feed';
 
 const base: RefreshPace = { intervalMs: 500, baseIntervalMs: 500, slowedBy: null };
-const slowed = (intervalMs: number): RefreshPace => ({ intervalMs, baseIntervalMs: 500, slowedBy: { reason: 'compute-budget', project: 'p-one' } });
+const slowed = (intervalMs: number): RefreshPace => ({
+  intervalMs,
+  baseIntervalMs: 500,
+  slowedBy: { reason: 'compute-budget', project: 'p-one' },
+});
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -45,7 +49,13 @@ describe('Feed pacing', () => {
   it('observes again at once when an observation asks for it (a silence to confirm), else at its period', async () => {
     let observations = 0;
     // Observation 2 asks for the next one at once (as a view with a probe held over does).
-    const feed = new Feed(async () => ++observations, 500, String, undefined, (n) => (n === 2 ? 0 : undefined));
+    const feed = new Feed(
+      async () => ++observations,
+      500,
+      String,
+      undefined,
+      (n) => (n === 2 ? 0 : undefined),
+    );
     const unsubscribe = feed.subscribe(() => {});
     await vi.advanceTimersByTimeAsync(0);
     expect(observations).toBe(1);
@@ -110,7 +120,10 @@ describe('sseResponse', () => {
   it('ends the stream within one check period once its session is no longer valid, and stops its subscription', async () => {
     const { feed } = countingFeed(null);
     let valid = true;
-    const reader = sseResponse(feed, new AbortController().signal, { sessionValid: async () => valid, sessionCheckMs: 2_000 }).body?.getReader();
+    const reader = sseResponse(feed, new AbortController().signal, {
+      sessionValid: async () => valid,
+      sessionCheckMs: 2_000,
+    }).body?.getReader();
     await vi.advanceTimersByTimeAsync(4_100);
     expect(feed.subscriberCount).toBe(1);
     valid = false;
@@ -128,7 +141,10 @@ describe('sseResponse', () => {
 
   it('treats a failing session check as an ended session', async () => {
     const { feed } = countingFeed(null);
-    sseResponse(feed, new AbortController().signal, { sessionValid: () => Promise.reject(new Error('db gone')), sessionCheckMs: 1_000 });
+    sseResponse(feed, new AbortController().signal, {
+      sessionValid: () => Promise.reject(new Error('db gone')),
+      sessionCheckMs: 1_000,
+    });
     await vi.advanceTimersByTimeAsync(1_100);
     expect(feed.subscriberCount).toBe(0);
   });
@@ -136,7 +152,11 @@ describe('sseResponse', () => {
   it('lets go of a client that stopped reading (the runtime never cancelled): the feed stops, the slot comes back once', async () => {
     const { feed } = countingFeed(null);
     let closes = 0;
-    sseResponse(feed, new AbortController().signal, { onClose: () => void closes++, livenessCheckMs: 1_000, stalledMessages: 5 });
+    sseResponse(feed, new AbortController().signal, {
+      onClose: () => void closes++,
+      livenessCheckMs: 1_000,
+      stalledMessages: 5,
+    });
     await vi.advanceTimersByTimeAsync(2_100);
     expect(feed.subscriberCount).toBe(1); // 5 messages unread: not yet
     await vi.advanceTimersByTimeAsync(2_000);
@@ -150,7 +170,12 @@ describe('sseResponse', () => {
     const aborted = new AbortController();
     let closes = 0;
     // A signal whose listeners are never called, as a busy runtime may leave it: only its state says it is aborted.
-    const quiet = { get aborted() { return aborted.signal.aborted; }, addEventListener: () => {} } as unknown as AbortSignal;
+    const quiet = {
+      get aborted() {
+        return aborted.signal.aborted;
+      },
+      addEventListener: () => {},
+    } as unknown as AbortSignal;
     sseResponse(feed, quiet, { onClose: () => void closes++, livenessCheckMs: 1_000 });
     await vi.advanceTimersByTimeAsync(1_100);
     expect(feed.subscriberCount).toBe(1);
@@ -163,7 +188,11 @@ describe('sseResponse', () => {
   it('keeps a client that reads, however long it stays', async () => {
     const { feed } = countingFeed(null);
     let closes = 0;
-    const reader = sseResponse(feed, new AbortController().signal, { onClose: () => void closes++, livenessCheckMs: 1_000, stalledMessages: 5 }).body?.getReader();
+    const reader = sseResponse(feed, new AbortController().signal, {
+      onClose: () => void closes++,
+      livenessCheckMs: 1_000,
+      stalledMessages: 5,
+    }).body?.getReader();
     for (let i = 0; i < 40; i++) {
       await vi.advanceTimersByTimeAsync(500);
       await reader?.read();

@@ -2,7 +2,9 @@ import 'server-only';
 import type { RefreshPace } from '@/lib/core/rate-limit';
 
 /** One observation (or its failure), with the period until the next one when the feed is paced. */
-export type FeedMessage<T> = ({ kind: 'data'; data: T } | { kind: 'error'; message: string }) & { refresh?: RefreshPace };
+export type FeedMessage<T> = ({ kind: 'data'; data: T } | { kind: 'error'; message: string }) & {
+  refresh?: RefreshPace;
+};
 type Listener<T> = (message: FeedMessage<T>) => void;
 
 /**
@@ -141,7 +143,11 @@ export function sseResponse<T>(feed: Feed<T>, signal: AbortSignal, opts: StreamO
             controller.enqueue(encoder.encode(`event: refresh\ndata: ${pace}\n\n`));
             paceSent = pace;
           }
-          controller.enqueue(encoder.encode(`event: ${message.kind === 'data' ? 'snapshot' : 'failure'}\ndata: ${JSON.stringify(message.kind === 'data' ? message.data : { message: message.message })}\n\n`));
+          controller.enqueue(
+            encoder.encode(
+              `event: ${message.kind === 'data' ? 'snapshot' : 'failure'}\ndata: ${JSON.stringify(message.kind === 'data' ? message.data : { message: message.message })}\n\n`,
+            ),
+          );
         } catch {
           close();
         }
@@ -171,7 +177,11 @@ export function sseResponse<T>(feed: Feed<T>, signal: AbortSignal, opts: StreamO
             return;
           }
           try {
-            controller.enqueue(encoder.encode(`event: session-ended\ndata: {"message":"Your session ended (signed out, expired or the account was disabled): sign in again."}\n\n`));
+            controller.enqueue(
+              encoder.encode(
+                `event: session-ended\ndata: {"message":"Your session ended (signed out, expired or the account was disabled): sign in again."}\n\n`,
+              ),
+            );
           } catch {
             // the client is gone already
           }

@@ -9,9 +9,17 @@ const at = (s: number) => new Date(Date.parse('2026-01-10T12:00:00.000Z') + s * 
 
 /** One observation of prod through `o` (as observeClusterView makes it), with replica c02 as given. */
 function observe(o: LastObservations, s: number, c: Partial<ReplicaSpec> = {}): ClusterView {
-  const raw = buildTopology(prodSpec({ observedAt: at(s), replicas: [{ zone: 'b' }, { zone: 'c', ...c }, { zone: 'd' }] }));
+  const raw = buildTopology(
+    prodSpec({ observedAt: at(s), replicas: [{ zone: 'b' }, { zone: 'c', ...c }, { zone: 'd' }] }),
+  );
   const { topology, heldOver } = o.settle(ID, raw);
-  const view: ClusterView = { id: ID, topology, assessment: assessTopology(topology, new Date(topology.observedAt)), failureSince: {}, heldOver };
+  const view: ClusterView = {
+    id: ID,
+    topology,
+    assessment: assessTopology(topology, new Date(topology.observedAt)),
+    failureSince: {},
+    heldOver,
+  };
   o.remember(view);
   return view;
 }

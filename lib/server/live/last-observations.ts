@@ -33,7 +33,9 @@ export class LastObservations {
   silentReplicas(id: string): Set<string> {
     const view = this.views.get(id);
     if (!view) return new Set();
-    return new Set(Object.entries(view.assessment.replicaHealth).flatMap(([name, health]) => (health === 'unknown' ? [name] : [])));
+    return new Set(
+      Object.entries(view.assessment.replicaHealth).flatMap(([name, health]) => (health === 'unknown' ? [name] : [])),
+    );
   }
 
   /** When the cluster was last observed (ms since epoch), by anyone; undefined before the first observation. */

@@ -21,7 +21,11 @@ describe('StreamSlots', () => {
     const res = tooManyStreams(12);
     expect(res.status).toBe(429);
     expect(res.headers.get('Retry-After')).toBe('5');
-    expect(await res.json()).toEqual({ code: 'TooManyStreams', message: expect.stringContaining('12 live views open already') as unknown, retryAfterSeconds: 5 });
+    expect(await res.json()).toEqual({
+      code: 'TooManyStreams',
+      message: expect.stringContaining('12 live views open already') as unknown,
+      retryAfterSeconds: 5,
+    });
   });
 
   it('slottedStream: past the cap a 429 and no feed looked up; a stream that ends gives its slot back', async () => {

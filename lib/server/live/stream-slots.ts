@@ -62,7 +62,12 @@ export function streamSlots(): StreamSlots {
  * A live stream of `feed` for `userId` in one of the user's slots, given back when the stream ends; past the cap the
  * 429 answer, and the feed is not even looked up (no polling starts for a refused stream).
  */
-export function slottedStream<T>(userId: string, feed: () => Feed<T>, signal: AbortSignal, opts: Omit<StreamOptions, 'onClose'> = {}): Response {
+export function slottedStream<T>(
+  userId: string,
+  feed: () => Feed<T>,
+  signal: AbortSignal,
+  opts: Omit<StreamOptions, 'onClose'> = {},
+): Response {
   const slots = streamSlots();
   const slot = slots.acquire(userId);
   if (!slot) return tooManyStreams(slots.perUser);

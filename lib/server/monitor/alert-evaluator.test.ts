@@ -35,7 +35,12 @@ const STOPPED = prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', vmStatus: 'STO
 function view(spec: TopologySpec, n: number): ClusterView {
   const observedAt = new Date(Date.UTC(2026, 0, 10, 12, 0, n)).toISOString();
   const topology = buildTopology({ ...spec, observedAt });
-  return { id: clusterId(topology.cluster), topology, assessment: assessTopology(topology, new Date(observedAt)), failureSince: {} };
+  return {
+    id: clusterId(topology.cluster),
+    topology,
+    assessment: assessTopology(topology, new Date(observedAt)),
+    failureSince: {},
+  };
 }
 
 function evaluatorOn(s: SqliteStore) {
@@ -50,7 +55,10 @@ describe('AlertEvaluator on the real store', () => {
     const { evaluator, summary } = evaluatorOn(await store());
     const sequence = [HEALTHY, STOPPED, STOPPED, STOPPED, HEALTHY, HEALTHY, HEALTHY];
     for (const [i, spec] of sequence.entries()) await evaluator.observe(view(spec, i));
-    expect(summary()).toEqual(['firing ReplicaUnhealthy|prod-master-c02 ToleranceBelowOne|', 'resolved ReplicaUnhealthy|prod-master-c02 ToleranceBelowOne|']);
+    expect(summary()).toEqual([
+      'firing ReplicaUnhealthy|prod-master-c02 ToleranceBelowOne|',
+      'resolved ReplicaUnhealthy|prod-master-c02 ToleranceBelowOne|',
+    ]);
     expect(evaluator.firing()).toEqual([]);
   });
 
@@ -62,7 +70,10 @@ describe('AlertEvaluator on the real store', () => {
 
     // A new process: its own store connection and evaluator, nothing in memory.
     const s = await store();
-    expect((await s.alertStates(clusterId(STOPPED_REF))).map((a) => a.key)).toEqual(['ReplicaUnhealthy|prod-master-c02', 'ToleranceBelowOne|']);
+    expect((await s.alertStates(clusterId(STOPPED_REF))).map((a) => a.key)).toEqual([
+      'ReplicaUnhealthy|prod-master-c02',
+      'ToleranceBelowOne|',
+    ]);
     const second = evaluatorOn(s);
     await second.evaluator.observe(view(STOPPED, 2));
     await second.evaluator.observe(view(HEALTHY, 3));
@@ -83,8 +94,16 @@ describe('AlertEvaluator on the real store', () => {
 
   it('evaluates concurrent observations of a cluster one at a time, in the order they came', async () => {
     const { evaluator, summary } = evaluatorOn(await store());
-    await Promise.all([evaluator.observe(view(STOPPED, 1)), evaluator.observe(view(STOPPED, 2)), evaluator.observe(view(HEALTHY, 3)), evaluator.observe(view(HEALTHY, 4))]);
-    expect(summary()).toEqual(['firing ReplicaUnhealthy|prod-master-c02 ToleranceBelowOne|', 'resolved ReplicaUnhealthy|prod-master-c02 ToleranceBelowOne|']);
+    await Promise.all([
+      evaluator.observe(view(STOPPED, 1)),
+      evaluator.observe(view(STOPPED, 2)),
+      evaluator.observe(view(HEALTHY, 3)),
+      evaluator.observe(view(HEALTHY, 4)),
+    ]);
+    expect(summary()).toEqual([
+      'firing ReplicaUnhealthy|prod-master-c02 ToleranceBelowOne|',
+      'resolved ReplicaUnhealthy|prod-master-c02 ToleranceBelowOne|',
+    ]);
   });
 
   it('a store that cannot be written notifies nothing, and the next observation tries again', async () => {
@@ -93,7 +112,11 @@ describe('AlertEvaluator on the real store', () => {
     let broken = true;
     const sent: AlertNotification[] = [];
     const evaluator = new AlertEvaluator({
-      store: { alertStates: (id) => s.alertStates(id), replaceAlertStates: (id, states) => (broken ? Promise.reject(new Error('disk full')) : s.replaceAlertStates(id, states)) },
+      store: {
+        alertStates: (id) => s.alertStates(id),
+        replaceAlertStates: (id, states) =>
+          broken ? Promise.reject(new Error('disk full')) : s.replaceAlertStates(id, states),
+      },
       notify: (n) => sent.push(n),
       log: (message) => logged.push(message),
     });

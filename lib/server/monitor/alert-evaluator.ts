@@ -1,5 +1,11 @@
 import 'server-only';
-import { alertCandidatesOf, evaluateAlerts, notificationsOf, type AlertNotification, type AlertState } from '@/lib/core/alerts';
+import {
+  alertCandidatesOf,
+  evaluateAlerts,
+  notificationsOf,
+  type AlertNotification,
+  type AlertState,
+} from '@/lib/core/alerts';
 import type { ClusterView } from '@/lib/core/view';
 import type { Store } from '@/lib/ports/store';
 
@@ -31,7 +37,9 @@ export class AlertEvaluator {
   /** Queues one observation; the promise settles when it has been evaluated (it never rejects). */
   observe(view: ClusterView): Promise<void> {
     const previous = this.chains.get(view.id) ?? Promise.resolve();
-    const next = previous.then(() => this.evaluate(view)).catch((error: unknown) => this.log(`evaluating an observation of ${view.id} failed`, error));
+    const next = previous
+      .then(() => this.evaluate(view))
+      .catch((error: unknown) => this.log(`evaluating an observation of ${view.id} failed`, error));
     this.chains.set(view.id, next);
     void next.then(() => {
       if (this.chains.get(view.id) === next) this.chains.delete(view.id);

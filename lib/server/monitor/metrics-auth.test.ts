@@ -35,7 +35,11 @@ describe('metricsAccess', () => {
   it('answers 401 with WWW-Authenticate: Bearer without the token or with a wrong one', () => {
     for (const header of [null, 'Bearer wrong-token-123456', `Basic ${TOKEN}`]) {
       const access = metricsAccess(header, TOKEN);
-      expect(access, String(header)).toMatchObject({ ok: false, status: 401, headers: { 'www-authenticate': 'Bearer realm="quorum-metrics"' } });
+      expect(access, String(header)).toMatchObject({
+        ok: false,
+        status: 401,
+        headers: { 'www-authenticate': 'Bearer realm="quorum-metrics"' },
+      });
     }
   });
 

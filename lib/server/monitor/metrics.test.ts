@@ -12,7 +12,12 @@ const PROD = 'sandbox-project~europe-west1~prod-master';
 const STAGING = 'sandbox-project~us-central1~staging-master';
 
 function viewOf(t: Topology): ClusterView {
-  return { id: clusterId(t.cluster), topology: t, assessment: assessTopology(t, new Date(t.observedAt)), failureSince: {} };
+  return {
+    id: clusterId(t.cluster),
+    topology: t,
+    assessment: assessTopology(t, new Date(t.observedAt)),
+    failureSince: {},
+  };
 }
 const at = (n: number) => new Date(Date.UTC(2026, 0, 10, 12, 0, n)).toISOString();
 const view = (spec: TopologySpec, n: number) => viewOf(buildTopology({ ...spec, observedAt: at(n) }));
@@ -21,7 +26,9 @@ const view = (spec: TopologySpec, n: number) => viewOf(buildTopology({ ...spec, 
 function withMainLeader(v: ClusterView, leader: string): ClusterView {
   const t: Topology = {
     ...v.topology,
-    replicas: v.topology.replicas.map((r) => (r.etcd.main.ok ? { ...r, etcd: { ...r.etcd, main: { ...r.etcd.main, leaderId: leader } } } : r)),
+    replicas: v.topology.replicas.map((r) =>
+      r.etcd.main.ok ? { ...r, etcd: { ...r.etcd, main: { ...r.etcd.main, leaderId: leader } } } : r,
+    ),
   };
   return viewOf(t);
 }
@@ -38,14 +45,21 @@ const BUDGET: ProjectBudget = {
   totalWaitMs: 40,
   lastWait: null,
   refused: 1,
-  lanes: { observe: { granted: 100, waited: 3, totalWaitMs: 40, maxWaitMs: 20 }, operation: { granted: 20, waited: 0, totalWaitMs: 0, maxWaitMs: 0 } },
+  lanes: {
+    observe: { granted: 100, waited: 3, totalWaitMs: 40, maxWaitMs: 20 },
+    operation: { granted: 20, waited: 0, totalWaitMs: 0, maxWaitMs: 0 },
+  },
   requestsByGroup: { read: 10, list: 100, operationRead: 5, mutation: 5 },
   rateLimited: 0,
   pausedUntil: null,
 };
 
 function metrics(over: { operations?: OperationCount[]; alerts?: AlertState[] } = {}) {
-  return new QuorumMetrics({ operations: async () => over.operations ?? [], budgets: () => [BUDGET], alerts: () => over.alerts ?? [] });
+  return new QuorumMetrics({
+    operations: async () => over.operations ?? [],
+    budgets: () => [BUDGET],
+    alerts: () => over.alerts ?? [],
+  });
 }
 
 /** The value of one series in the exposition text, or undefined when it is not there. */
@@ -65,9 +79,16 @@ describe('QuorumMetrics', () => {
     expect(sample(text, `quorum_cluster_can_lose_replicas{cluster="${STAGING}"}`)).toBe(0);
     expect(sample(text, `quorum_cluster_replicas{cluster="${PROD}",state="healthy"}`)).toBe(3);
     expect(sample(text, `quorum_etcd_has_quorum{cluster="${PROD}",etcd="events"}`)).toBe(1);
-    expect(sample(text, `quorum_cluster_last_observation_timestamp_seconds{cluster="${PROD}"}`)).toBe(Date.parse(at(1)) / 1000);
+    expect(sample(text, `quorum_cluster_last_observation_timestamp_seconds{cluster="${PROD}"}`)).toBe(
+      Date.parse(at(1)) / 1000,
+    );
 
-    m.observe(view(prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', vmStatus: 'STOPPED' }, { zone: 'd', etcd: 'timeout' }] }), 2));
+    m.observe(
+      view(
+        prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', vmStatus: 'STOPPED' }, { zone: 'd', etcd: 'timeout' }] }),
+        2,
+      ),
+    );
     text = await m.render();
     expect(sample(text, `quorum_cluster_can_lose_replicas{cluster="${PROD}"}`)).toBe(0);
     expect(sample(text, `quorum_cluster_replicas{cluster="${PROD}",state="healthy"}`)).toBe(1);
@@ -86,7 +107,10 @@ describe('QuorumMetrics', () => {
     const m = metrics();
     const base = view(prodSpec(), 1);
     const leader = base.assessment.etcd.main.leaderId ?? '';
-    const other = base.topology.replicas.map((r) => (r.etcd.main.ok ? r.etcd.main.memberId : '')).find((id) => id !== '' && id !== leader) ?? '';
+    const other =
+      base.topology.replicas
+        .map((r) => (r.etcd.main.ok ? r.etcd.main.memberId : ''))
+        .find((id) => id !== '' && id !== leader) ?? '';
     m.observe(base);
     expect(sample(await m.render(), `quorum_etcd_leader_changes_total{cluster="${PROD}"}`)).toBe(0);
     m.observe({ ...withMainLeader(view(prodSpec(), 2), other) });
@@ -99,7 +123,16 @@ describe('QuorumMetrics', () => {
   });
 
   it('reads operations, firing alerts and the Compute budget when scraped', async () => {
-    const alert = (clusterId: string, severity: string): AlertState => ({ clusterId, key: `A|${severity}`, fingerprint: '0', labels: { severity }, annotations: {}, startsAt: at(0), missing: 0, clearedAt: null });
+    const alert = (clusterId: string, severity: string): AlertState => ({
+      clusterId,
+      key: `A|${severity}`,
+      fingerprint: '0',
+      labels: { severity },
+      annotations: {},
+      startsAt: at(0),
+      missing: 0,
+      clearedAt: null,
+    });
     const m = metrics({
       operations: [
         { clusterId: PROD, kind: 'add-replica', status: 'succeeded', count: 3 },

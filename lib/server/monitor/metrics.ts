@@ -36,12 +36,42 @@ export class QuorumMetrics {
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
-    this.canLoseReplicas = new Gauge({ name: 'quorum_cluster_can_lose_replicas', help: 'Further replicas the cluster can lose with etcd quorum kept (0: one more failure stops the control plane).', labelNames: ['cluster'], registers });
-    this.canLoseZones = new Gauge({ name: 'quorum_cluster_can_lose_zones', help: 'Further whole zones the cluster can lose with etcd quorum kept (worst case).', labelNames: ['cluster'], registers });
-    this.replicas = new Gauge({ name: 'quorum_cluster_replicas', help: 'Master replicas by health (unknown: a probe timed out).', labelNames: ['cluster', 'state'], registers });
-    this.hasQuorum = new Gauge({ name: 'quorum_etcd_has_quorum', help: 'Whether the etcd cluster (main, events) has a quorum of healthy voters (1) or not (0).', labelNames: ['cluster', 'etcd'], registers });
-    this.leaderChanges = new Counter({ name: 'quorum_etcd_leader_changes_total', help: 'Changes of the etcd main leader seen between two observations since the dashboard started.', labelNames: ['cluster'], registers });
-    this.observed = new Gauge({ name: 'quorum_cluster_last_observation_timestamp_seconds', help: 'When the cluster was last observed (alert on its age: Quorum itself may be blind).', labelNames: ['cluster'], registers });
+    this.canLoseReplicas = new Gauge({
+      name: 'quorum_cluster_can_lose_replicas',
+      help: 'Further replicas the cluster can lose with etcd quorum kept (0: one more failure stops the control plane).',
+      labelNames: ['cluster'],
+      registers,
+    });
+    this.canLoseZones = new Gauge({
+      name: 'quorum_cluster_can_lose_zones',
+      help: 'Further whole zones the cluster can lose with etcd quorum kept (worst case).',
+      labelNames: ['cluster'],
+      registers,
+    });
+    this.replicas = new Gauge({
+      name: 'quorum_cluster_replicas',
+      help: 'Master replicas by health (unknown: a probe timed out).',
+      labelNames: ['cluster', 'state'],
+      registers,
+    });
+    this.hasQuorum = new Gauge({
+      name: 'quorum_etcd_has_quorum',
+      help: 'Whether the etcd cluster (main, events) has a quorum of healthy voters (1) or not (0).',
+      labelNames: ['cluster', 'etcd'],
+      registers,
+    });
+    this.leaderChanges = new Counter({
+      name: 'quorum_etcd_leader_changes_total',
+      help: 'Changes of the etcd main leader seen between two observations since the dashboard started.',
+      labelNames: ['cluster'],
+      registers,
+    });
+    this.observed = new Gauge({
+      name: 'quorum_cluster_last_observation_timestamp_seconds',
+      help: 'When the cluster was last observed (alert on its age: Quorum itself may be blind).',
+      labelNames: ['cluster'],
+      registers,
+    });
 
     new Gauge({
       name: 'quorum_alerts_firing',
@@ -88,15 +118,47 @@ export class QuorumMetrics {
           for (const b of sources.budgets()) this.inc({ project: b.project }, value(b));
         },
       });
-    budgetGauge('quorum_compute_budget_tokens', 'Compute API calls the project may make at once now (negative: owed to waiting calls).', (b) => b.tokens);
-    budgetGauge('quorum_compute_budget_capacity', 'Size of the project’s Compute API token bucket (QUORUM_COMPUTE_BURST).', (b) => b.capacity);
-    budgetGauge('quorum_compute_budget_rate_per_second', 'Compute API calls per second the project is allowed (QUORUM_COMPUTE_RATE_PER_SECOND).', (b) => b.ratePerSecond);
+    budgetGauge(
+      'quorum_compute_budget_tokens',
+      'Compute API calls the project may make at once now (negative: owed to waiting calls).',
+      (b) => b.tokens,
+    );
+    budgetGauge(
+      'quorum_compute_budget_capacity',
+      'Size of the project’s Compute API token bucket (QUORUM_COMPUTE_BURST).',
+      (b) => b.capacity,
+    );
+    budgetGauge(
+      'quorum_compute_budget_rate_per_second',
+      'Compute API calls per second the project is allowed (QUORUM_COMPUTE_RATE_PER_SECOND).',
+      (b) => b.ratePerSecond,
+    );
     budgetGauge('quorum_compute_calls_waiting', 'Compute API calls waiting for a token now.', (b) => b.waiting);
-    budgetGauge('quorum_compute_budget_paused', 'Whether the project’s calls are paused after Compute answered rateLimitExceeded (1) or not (0).', (b) => (b.pausedUntil !== null ? 1 : 0));
-    budgetCounter('quorum_compute_calls_total', 'Compute API calls let through, at once or after waiting.', (b) => b.granted);
-    budgetCounter('quorum_compute_calls_waited_total', 'Compute API calls that had to wait for a token.', (b) => b.waited);
-    budgetCounter('quorum_compute_calls_refused_total', 'Compute API calls failed because their wait would have exceeded QUORUM_COMPUTE_TIMEOUT_MS.', (b) => b.refused);
-    budgetCounter('quorum_compute_rate_limited_total', 'rateLimitExceeded / 429 answers Compute gave.', (b) => b.rateLimited);
+    budgetGauge(
+      'quorum_compute_budget_paused',
+      'Whether the project’s calls are paused after Compute answered rateLimitExceeded (1) or not (0).',
+      (b) => (b.pausedUntil !== null ? 1 : 0),
+    );
+    budgetCounter(
+      'quorum_compute_calls_total',
+      'Compute API calls let through, at once or after waiting.',
+      (b) => b.granted,
+    );
+    budgetCounter(
+      'quorum_compute_calls_waited_total',
+      'Compute API calls that had to wait for a token.',
+      (b) => b.waited,
+    );
+    budgetCounter(
+      'quorum_compute_calls_refused_total',
+      'Compute API calls failed because their wait would have exceeded QUORUM_COMPUTE_TIMEOUT_MS.',
+      (b) => b.refused,
+    );
+    budgetCounter(
+      'quorum_compute_rate_limited_total',
+      'rateLimitExceeded / 429 answers Compute gave.',
+      (b) => b.rateLimited,
+    );
     new Counter({
       name: 'quorum_compute_requests_total',
       help: 'Compute API requests by Google’s quota group (reads, lists, operation reads, mutations).',
@@ -104,7 +166,8 @@ export class QuorumMetrics {
       registers,
       collect() {
         this.reset();
-        for (const b of sources.budgets()) for (const [group, n] of Object.entries(b.requestsByGroup)) this.inc({ project: b.project, group }, n);
+        for (const b of sources.budgets())
+          for (const [group, n] of Object.entries(b.requestsByGroup)) this.inc({ project: b.project, group }, n);
       },
     });
   }

@@ -25,7 +25,14 @@ function setup(opts: { fail?: Set<string>; list?: () => Promise<ClusterRef[]> } 
     describeError: (e) => (e instanceof Error ? e.message : String(e)),
     log: (m) => logs.push(m),
   });
-  return { monitor, observed, logs, last, advance: (ms: number) => (now += ms), seen: (ref: ClusterRef) => last.set(clusterId(ref), now) };
+  return {
+    monitor,
+    observed,
+    logs,
+    last,
+    advance: (ms: number) => (now += ms),
+    seen: (ref: ClusterRef) => last.set(clusterId(ref), now),
+  };
 }
 
 describe('FleetMonitor.round', () => {
@@ -59,7 +66,10 @@ describe('FleetMonitor.round', () => {
     fail.clear();
     s.advance(5_000);
     await s.monitor.round();
-    expect(s.logs).toEqual(['observing p-one~europe-west1~a-master failed: Compute unreadable', 'observing p-one~europe-west1~a-master works again']);
+    expect(s.logs).toEqual([
+      'observing p-one~europe-west1~a-master failed: Compute unreadable',
+      'observing p-one~europe-west1~a-master works again',
+    ]);
   });
 
   it('survives a fleet that cannot be listed', async () => {
@@ -103,7 +113,13 @@ describe('FleetMonitor loop', () => {
 
   it('does nothing with an interval of 0 (off)', async () => {
     let listed = 0;
-    const monitor = new FleetMonitor({ intervalMs: 0, listClusters: async () => (listed++, []), observe: async () => {}, lastObservedAt: () => undefined, describeError: String });
+    const monitor = new FleetMonitor({
+      intervalMs: 0,
+      listClusters: async () => (listed++, []),
+      observe: async () => {},
+      lastObservedAt: () => undefined,
+      describeError: String,
+    });
     monitor.start();
     await new Promise((resolve) => setTimeout(resolve, 200));
     await monitor.stop();

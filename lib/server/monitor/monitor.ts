@@ -65,7 +65,8 @@ export class FleetMonitor {
       this.noteFailure('(fleet)', `listing the fleet failed: ${this.deps.describeError(error)}`);
       return interval;
     }
-    const seenAt = (id: string) => Math.max(this.deps.lastObservedAt(id) ?? -Infinity, this.attemptedAt.get(id) ?? -Infinity);
+    const seenAt = (id: string) =>
+      Math.max(this.deps.lastObservedAt(id) ?? -Infinity, this.attemptedAt.get(id) ?? -Infinity);
     const now = this.now();
     const due = refs.filter((ref) => now - seenAt(clusterId(ref)) >= interval);
     await Promise.all(
@@ -107,6 +108,7 @@ export class FleetMonitor {
   }
 
   private clearFailure(key: string): void {
-    if (this.failing.delete(key)) this.log(`${key === '(fleet)' ? 'listing the fleet' : `observing ${key}`} works again`);
+    if (this.failing.delete(key))
+      this.log(`${key === '(fleet)' ? 'listing the fleet' : `observing ${key}`} works again`);
   }
 }

@@ -17,7 +17,10 @@ async function receiver(statuses: number[], delayMs = 0): Promise<{ url: string;
     req.on('end', () => {
       received.push({ headers: req.headers, body: JSON.parse(text) as unknown });
       const status = statuses[Math.min(received.length - 1, statuses.length - 1)] ?? 200;
-      setTimeout(() => res.writeHead(status, { 'content-type': 'text/plain' }).end(status >= 400 ? 'receiver says no' : 'ok'), delayMs);
+      setTimeout(
+        () => res.writeHead(status, { 'content-type': 'text/plain' }).end(status >= 400 ? 'receiver says no' : 'ok'),
+        delayMs,
+      );
     });
   });
   servers.push(server);
@@ -30,19 +33,45 @@ afterEach(async () => {
 });
 
 function hook(url: string, over: Partial<Webhook> = {}): Webhook {
-  return { id: 'w1', name: 'pager', url, format: 'alertmanager', secret: null, enabled: true, createdAt: '2026-01-10T12:00:00.000Z', createdBy: 'admin@quorum.local', lastDelivery: null, ...over };
+  return {
+    id: 'w1',
+    name: 'pager',
+    url,
+    format: 'alertmanager',
+    secret: null,
+    enabled: true,
+    createdAt: '2026-01-10T12:00:00.000Z',
+    createdBy: 'admin@quorum.local',
+    lastDelivery: null,
+    ...over,
+  };
 }
 
 function memoryStore(hooks: Webhook[]) {
   const deliveries: Array<[string, WebhookDelivery]> = [];
-  return { deliveries, store: { listWebhooks: async () => hooks, recordWebhookDelivery: async (id: string, d: WebhookDelivery) => void deliveries.push([id, d]) } };
+  return {
+    deliveries,
+    store: {
+      listWebhooks: async () => hooks,
+      recordWebhookDelivery: async (id: string, d: WebhookDelivery) => void deliveries.push([id, d]),
+    },
+  };
 }
 
 const NOTE: AlertNotification = testNotification('admin@quorum.local', '2026-01-10T12:00:00.000Z');
 
 describe('WebhookNotifier, against a real HTTP receiver', () => {
   it.each<[WebhookFormat, (body: unknown) => void]>([
-    ['alertmanager', (body) => expect(body).toMatchObject({ version: '4', status: 'firing', receiver: 'pager', alerts: [{ labels: { alertname: 'QuorumWebhookTest' } }] })],
+    [
+      'alertmanager',
+      (body) =>
+        expect(body).toMatchObject({
+          version: '4',
+          status: 'firing',
+          receiver: 'pager',
+          alerts: [{ labels: { alertname: 'QuorumWebhookTest' } }],
+        }),
+    ],
     ['slack', (body) => expect(body).toEqual({ text: expect.stringMatching(/^\[FIRING:1\] webhook-test/) })],
   ])('posts the %s form with the bearer token and records the delivery', async (format, check) => {
     const r = await receiver([200]);
@@ -54,7 +83,9 @@ describe('WebhookNotifier, against a real HTTP receiver', () => {
     check(r.received[0]?.body);
     expect(r.received[0]?.headers.authorization).toBe('Bearer s3cret-token');
     expect(r.received[0]?.headers['content-type']).toBe('application/json');
-    expect(deliveries).toEqual([['w1', { at: expect.any(String), ok: true, status: 200, message: 'HTTP 200', attempts: 1, test: false }]]);
+    expect(deliveries).toEqual([
+      ['w1', { at: expect.any(String), ok: true, status: 200, message: 'HTTP 200', attempts: 1, test: false }],
+    ]);
   });
 
   it('retries a 5xx with backoff until the receiver takes it; a 4xx is not retried', async () => {
@@ -62,7 +93,12 @@ describe('WebhookNotifier, against a real HTTP receiver', () => {
     const refusing = await receiver([400]);
     const { store, deliveries } = memoryStore([hook(flaky.url), hook(refusing.url, { id: 'w2', name: 'strict' })]);
     const logs: string[] = [];
-    const notifier = new WebhookNotifier({ store, externalUrl: '', retryDelaysMs: [10, 20, 40], log: (m) => logs.push(m) });
+    const notifier = new WebhookNotifier({
+      store,
+      externalUrl: '',
+      retryDelaysMs: [10, 20, 40],
+      log: (m) => logs.push(m),
+    });
     notifier.notify(NOTE);
     await notifier.idle();
     expect(flaky.received).toHaveLength(3);
@@ -74,7 +110,11 @@ describe('WebhookNotifier, against a real HTTP receiver', () => {
       ]),
     );
     expect(deliveries.find(([id]) => id === 'w2')?.[1].message).toBe('HTTP 400 Bad Request: receiver says no');
-    expect(logs).toEqual([expect.stringMatching(/^webhook "strict": the firing notification of webhook-test \(QuorumWebhookTest\) was not delivered after 1 attempt\(s\): HTTP 400/)]);
+    expect(logs).toEqual([
+      expect.stringMatching(
+        /^webhook "strict": the firing notification of webhook-test \(QuorumWebhookTest\) was not delivered after 1 attempt\(s\): HTTP 400/,
+      ),
+    ]);
   });
 
   it('gives up after the last retry and says why in words (nobody listening)', async () => {
@@ -84,7 +124,9 @@ describe('WebhookNotifier, against a real HTTP receiver', () => {
     const notifier = new WebhookNotifier({ store, externalUrl: '', retryDelaysMs: [5, 5], log: () => {} });
     notifier.notify(NOTE);
     await notifier.idle();
-    expect(deliveries.map(([, d]) => [d.ok, d.status, d.attempts, d.message])).toEqual([[false, null, 3, `connection refused by ${new URL(gone.url).host}`]]);
+    expect(deliveries.map(([, d]) => [d.ok, d.status, d.attempts, d.message])).toEqual([
+      [false, null, 3, `connection refused by ${new URL(gone.url).host}`],
+    ]);
   });
 
   it('stops waiting for a receiver after the deadline', async () => {
@@ -100,7 +142,11 @@ describe('WebhookNotifier, against a real HTTP receiver', () => {
     const paused = await receiver([200]);
     const { store } = memoryStore([hook(r.url), hook(paused.url, { id: 'w2', enabled: false })]);
     const notifier = new WebhookNotifier({ store, externalUrl: '' });
-    const resolved: AlertNotification = { ...NOTE, status: 'resolved', alerts: NOTE.alerts.map((a) => ({ ...a, endsAt: '2026-01-10T12:01:00.000Z' })) };
+    const resolved: AlertNotification = {
+      ...NOTE,
+      status: 'resolved',
+      alerts: NOTE.alerts.map((a) => ({ ...a, endsAt: '2026-01-10T12:01:00.000Z' })),
+    };
     notifier.notify(NOTE);
     notifier.notify(resolved);
     await notifier.idle();
@@ -113,11 +159,23 @@ describe('WebhookNotifier, against a real HTTP receiver', () => {
     // Added at 12:00:30; the test notification's alert started at 12:00:00.
     const { store } = memoryStore([hook(r.url, { createdAt: '2026-01-10T12:00:30.000Z' })]);
     const notifier = new WebhookNotifier({ store, externalUrl: '' });
-    const ended = (startsAt: string) => ({ ...NOTE.alerts[0], startsAt, endsAt: '2026-01-10T12:01:00.000Z', key: `K|${startsAt}` }) as AlertNotification['alerts'][number];
+    const ended = (startsAt: string) =>
+      ({
+        ...NOTE.alerts[0],
+        startsAt,
+        endsAt: '2026-01-10T12:01:00.000Z',
+        key: `K|${startsAt}`,
+      }) as AlertNotification['alerts'][number];
     notifier.notify({ ...NOTE, status: 'resolved', alerts: [ended('2026-01-10T12:00:00.000Z')] });
-    notifier.notify({ ...NOTE, status: 'resolved', alerts: [ended('2026-01-10T12:00:00.000Z'), ended('2026-01-10T12:00:40.000Z')] });
+    notifier.notify({
+      ...NOTE,
+      status: 'resolved',
+      alerts: [ended('2026-01-10T12:00:00.000Z'), ended('2026-01-10T12:00:40.000Z')],
+    });
     await notifier.idle();
-    expect(r.received.map((x) => (x.body as { alerts: Array<{ startsAt: string }> }).alerts.map((a) => a.startsAt))).toEqual([['2026-01-10T12:00:40.000Z']]);
+    expect(
+      r.received.map((x) => (x.body as { alerts: Array<{ startsAt: string }> }).alerts.map((a) => a.startsAt)),
+    ).toEqual([['2026-01-10T12:00:40.000Z']]);
   });
 
   it('returns from notify at once, before anything is delivered', async () => {

@@ -53,12 +53,21 @@ export class WebhookNotifier {
           if (forHook) this.enqueue(hook.id, () => this.deliver(hook, forHook));
         }
       })
-      .catch((error: unknown) => this.log(`the webhooks could not be listed; a ${notification.status} notification was not sent: ${String(error)}`));
+      .catch((error: unknown) =>
+        this.log(
+          `the webhooks could not be listed; a ${notification.status} notification was not sent: ${String(error)}`,
+        ),
+      );
   }
 
   /** One attempt of "Send test" (no retries: the admin sees the answer at once), kept as the webhook's latest delivery. */
   async sendTest(hook: Webhook, notification: AlertNotification): Promise<WebhookAnswer> {
-    const answer = await this.post({ url: hook.url, body: webhookBody(hook.format, notification, { receiver: hook.name, externalUrl: this.deps.externalUrl }), bearer: hook.secret, timeoutMs: this.timeoutMs });
+    const answer = await this.post({
+      url: hook.url,
+      body: webhookBody(hook.format, notification, { receiver: hook.name, externalUrl: this.deps.externalUrl }),
+      bearer: hook.secret,
+      timeoutMs: this.timeoutMs,
+    });
     await this.record(hook, answer, 1, true);
     return answer;
   }
@@ -70,7 +79,9 @@ export class WebhookNotifier {
   }
 
   private enqueue(webhookId: string, task: () => Promise<void>): void {
-    const next = (this.queues.get(webhookId) ?? Promise.resolve()).then(task).catch((error: unknown) => this.log(`a delivery to webhook ${webhookId} failed: ${String(error)}`));
+    const next = (this.queues.get(webhookId) ?? Promise.resolve())
+      .then(task)
+      .catch((error: unknown) => this.log(`a delivery to webhook ${webhookId} failed: ${String(error)}`));
     this.queues.set(webhookId, next);
     void next.then(() => {
       if (this.queues.get(webhookId) === next) this.queues.delete(webhookId);
@@ -90,14 +101,27 @@ export class WebhookNotifier {
     }
     if (!answer.ok) {
       const alerts = notification.alerts.map((a) => a.labels.alertname).join(', ');
-      this.log(`webhook "${hook.name}": the ${notification.status} notification of ${notification.cluster.masterName} (${alerts}) was not delivered after ${attempts} attempt(s): ${answer.message}`);
+      this.log(
+        `webhook "${hook.name}": the ${notification.status} notification of ${notification.cluster.masterName} (${alerts}) was not delivered after ${attempts} attempt(s): ${answer.message}`,
+      );
     }
     await this.record(hook, answer, attempts, false);
   }
 
   private async record(hook: Webhook, answer: WebhookAnswer, attempts: number, test: boolean): Promise<void> {
-    const delivery: WebhookDelivery = { at: this.now().toISOString(), ok: answer.ok, status: answer.status, message: answer.message, attempts, test };
-    await this.deps.store.recordWebhookDelivery(hook.id, delivery).catch((error: unknown) => this.log(`the delivery to webhook "${hook.name}" could not be recorded: ${String(error)}`));
+    const delivery: WebhookDelivery = {
+      at: this.now().toISOString(),
+      ok: answer.ok,
+      status: answer.status,
+      message: answer.message,
+      attempts,
+      test,
+    };
+    await this.deps.store
+      .recordWebhookDelivery(hook.id, delivery)
+      .catch((error: unknown) =>
+        this.log(`the delivery to webhook "${hook.name}" could not be recorded: ${String(error)}`),
+      );
   }
 }
 

@@ -13,7 +13,12 @@ afterEach(() => {
 
 function view(observedAt: string, masterName = 'bus-master'): ClusterView {
   const t = buildTopology(prodSpec({ masterName, observedAt }));
-  return { id: clusterId(t.cluster), topology: t, assessment: assessTopology(t, new Date(observedAt)), failureSince: {} };
+  return {
+    id: clusterId(t.cluster),
+    topology: t,
+    assessment: assessTopology(t, new Date(observedAt)),
+    failureSince: {},
+  };
 }
 
 describe('the observation bus', () => {
@@ -33,17 +38,29 @@ describe('the observation bus', () => {
   it('a listener that throws or rejects is logged and fails neither the publisher nor the listeners after it', async () => {
     const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
     const got: string[] = [];
-    unsubscribers.push(subscribeObservations(() => {
-      throw new Error('listener bug');
-    }));
-    unsubscribers.push(subscribeObservations((() => Promise.reject(new Error('async listener bug'))) as unknown as (v: ClusterView) => void));
+    unsubscribers.push(
+      subscribeObservations(() => {
+        throw new Error('listener bug');
+      }),
+    );
+    unsubscribers.push(
+      subscribeObservations((() => Promise.reject(new Error('async listener bug'))) as unknown as (
+        v: ClusterView,
+      ) => void),
+    );
     unsubscribers.push(subscribeObservations((v) => got.push(v.id)));
     expect(() => publishObservation(view('2026-01-10T12:00:03.000Z'))).not.toThrow();
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect(got).toEqual(['sandbox-project~europe-west1~bus-master']);
     expect(errors.mock.calls.map((c) => [c[0], (c[1] as Error).message])).toEqual([
-      ['[observations] a listener failed on an observation of sandbox-project~europe-west1~bus-master:', 'listener bug'],
-      ['[observations] a listener failed on an observation of sandbox-project~europe-west1~bus-master:', 'async listener bug'],
+      [
+        '[observations] a listener failed on an observation of sandbox-project~europe-west1~bus-master:',
+        'listener bug',
+      ],
+      [
+        '[observations] a listener failed on an observation of sandbox-project~europe-west1~bus-master:',
+        'async listener bug',
+      ],
     ]);
   });
 });

@@ -46,14 +46,20 @@ function createMonitoring(c: Container): Monitoring {
   // The store opens on first use (container.ts): through these, monitoring never opens it before it has work.
   const store = {
     alertStates: (clusterId?: string) => c.store.alertStates(clusterId),
-    replaceAlertStates: (clusterId: string, states: Parameters<Container['store']['replaceAlertStates']>[1]) => c.store.replaceAlertStates(clusterId, states),
+    replaceAlertStates: (clusterId: string, states: Parameters<Container['store']['replaceAlertStates']>[1]) =>
+      c.store.replaceAlertStates(clusterId, states),
     listWebhooks: () => c.store.listWebhooks(),
-    recordWebhookDelivery: (id: string, delivery: Parameters<Container['store']['recordWebhookDelivery']>[1]) => c.store.recordWebhookDelivery(id, delivery),
+    recordWebhookDelivery: (id: string, delivery: Parameters<Container['store']['recordWebhookDelivery']>[1]) =>
+      c.store.recordWebhookDelivery(id, delivery),
   };
   const externalUrl = (authEnv().QUORUM_BASE_URL ?? '').replace(/\/+$/, '');
   const notifier = new WebhookNotifier({ store, externalUrl });
   const alerts = new AlertEvaluator({ store, notify: (n) => notifier.notify(n) });
-  const metrics = new QuorumMetrics({ operations: () => c.store.countOperations(), budgets: () => c.computeBudget.snapshot(), alerts: () => alerts.firing() });
+  const metrics = new QuorumMetrics({
+    operations: () => c.store.countOperations(),
+    budgets: () => c.computeBudget.snapshot(),
+    alerts: () => alerts.firing(),
+  });
   subscribeObservations((view) => {
     metrics.observe(view);
     void alerts.observe(view);
@@ -71,6 +77,9 @@ function createMonitoring(c: Container): Monitoring {
 
 /** The fleet's clusters as observeFleet lists them: from the shared per-project Compute snapshots, no call of their own. */
 async function fleetClusters(c: Container): Promise<ClusterRef[]> {
-  const { clusters } = await discoverFleet({ projects: c.projects, compute: { listMasterInstances: async (project) => (await c.computeSnapshots.read(project)).masters } });
+  const { clusters } = await discoverFleet({
+    projects: c.projects,
+    compute: { listMasterInstances: async (project) => (await c.computeSnapshots.read(project)).masters },
+  });
   return clusters.map((r) => ({ project: r.project, region: r.region, masterName: r.masterName }));
 }

@@ -1,6 +1,12 @@
 import 'server-only';
 import { z } from 'zod';
-import { TIMELINE_DAYS, TIMELINE_GAP_MS, timelineStateOf, type TimelineEntry, type TimelineState } from '@/lib/core/timeline';
+import {
+  TIMELINE_DAYS,
+  TIMELINE_GAP_MS,
+  timelineStateOf,
+  type TimelineEntry,
+  type TimelineState,
+} from '@/lib/core/timeline';
 import type { ClusterView } from '@/lib/core/view';
 import type { Store } from '@/lib/ports/store';
 import { subscribeObservations } from './observations';
@@ -41,7 +47,11 @@ export function startTimelineRecorder(store: () => Pick<Store, 'recordTimeline'>
   if (holder[KEY]) return;
   const recorder = new TimelineRecorder(store);
   holder[KEY] = subscribeObservations((view) =>
-    recorder.observe(view).catch((error: unknown) => console.warn(`[timeline] ${view.id}: ${error instanceof Error ? error.message : String(error)}`)),
+    recorder
+      .observe(view)
+      .catch((error: unknown) =>
+        console.warn(`[timeline] ${view.id}: ${error instanceof Error ? error.message : String(error)}`),
+      ),
   );
 }
 
@@ -55,7 +65,12 @@ const stateSchema: z.ZodType<TimelineState> = z.object({
 });
 
 /** A cluster's timeline over the last `days` days, parsed (a row this version cannot read is left out). */
-export async function readTimeline(store: Pick<Store, 'timeline'>, clusterId: string, now: Date, days = TIMELINE_DAYS): Promise<TimelineEntry[]> {
+export async function readTimeline(
+  store: Pick<Store, 'timeline'>,
+  clusterId: string,
+  now: Date,
+  days = TIMELINE_DAYS,
+): Promise<TimelineEntry[]> {
   const rows = await store.timeline(clusterId, new Date(now.getTime() - days * 24 * 3_600_000).toISOString());
   return rows.flatMap((r) => {
     const state = stateSchema.safeParse(JSON.parse(r.state));

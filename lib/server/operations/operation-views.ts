@@ -56,15 +56,17 @@ export class OperationNotFoundError extends Error {
 
 /** Live journal of one operation, polled from the store (the runner may run in another process after a restart). */
 export function operationFeed(store: Store, id: string): Feed<OperationView> {
-  return feedFor(`operation:${id}`, () =>
-    new Feed(
-      async () => {
-        const view = await readOperationView(store, id);
-        if (!view) throw new OperationNotFoundError(id);
-        return view;
-      },
-      400,
-      describeError,
-    ),
+  return feedFor(
+    `operation:${id}`,
+    () =>
+      new Feed(
+        async () => {
+          const view = await readOperationView(store, id);
+          if (!view) throw new OperationNotFoundError(id);
+          return view;
+        },
+        400,
+        describeError,
+      ),
   );
 }

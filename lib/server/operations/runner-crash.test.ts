@@ -27,10 +27,20 @@ beforeAll(async () => {
 
 const plan: PlanInput = {
   steps: [
-    { id: 'lb', kind: 'ensure-resource', title: 'Ensure the load balancer', params: { key: 'lb', value: 'forwarding-rule' } },
+    {
+      id: 'lb',
+      kind: 'ensure-resource',
+      title: 'Ensure the load balancer',
+      params: { key: 'lb', value: 'forwarding-rule' },
+    },
     { id: 'pick', kind: 'pick-name', title: 'Pick the name', params: { prefix: 'master' } },
     { id: 'instance', kind: 'ensure-instance', title: 'Ensure the instance', params: { nameFrom: 'pick' } },
-    { id: 'pool', kind: 'ensure-resource', title: 'Add to the target pool', params: { key: 'pool-member', value: 'yes' } },
+    {
+      id: 'pool',
+      kind: 'ensure-resource',
+      title: 'Add to the target pool',
+      params: { key: 'pool-member', value: 'yes' },
+    },
   ],
 };
 
@@ -45,7 +55,9 @@ const points: Point[] = plan.steps.flatMap((s, i): Point[] => [
       ]),
   // After step i is journaled done the journal equals the one at step i+1's before-step, so only the
   // last step's after-step (all done, operation not yet finished) is a boundary of its own.
-  ...(i === plan.steps.length - 1 ? [{ at: `${i}:after-step`, step: s.id, journaled: 'done' as const, midStep: false }] : []),
+  ...(i === plan.steps.length - 1
+    ? [{ at: `${i}:after-step`, step: s.id, journaled: 'done' as const, midStep: false }]
+    : []),
 ]);
 
 const children = new Set<ChildProcess>();
@@ -55,7 +67,11 @@ afterAll(() => {
 
 /** Runs the operation in a child process until it pauses at `at`, then kills it with SIGKILL. */
 async function runUntilKilled(env: Record<string, string>, pausedFile: string): Promise<void> {
-  const proc = spawn(process.execPath, [childBundle], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [childBundle], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.add(proc);
   let stderr = '';
   proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -63,7 +79,8 @@ async function runUntilKilled(env: Record<string, string>, pausedFile: string): 
   try {
     const deadline = Date.now() + 25_000;
     while (!existsSync(pausedFile)) {
-      if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`child never paused (exit ${proc.exitCode}): ${stderr}`);
+      if (proc.exitCode !== null || Date.now() > deadline)
+        throw new Error(`child never paused (exit ${proc.exitCode}): ${stderr}`);
       await new Promise((r) => setTimeout(r, 10));
     }
     proc.kill('SIGKILL');
@@ -80,11 +97,23 @@ describe.concurrent('runner crash and resume (kill -9 at every boundary)', () =>
       const dbFile = storePathIn(dir);
       const worldFile = path.join(dir, 'world.json');
       let store = await openSqliteStore(dir);
-      const created = await store.createOperation({ clusterId: 'p/r/m', kind: 'add-replica', intent: { zone: 'z' }, plan, actor: 'alice' });
+      const created = await store.createOperation({
+        clusterId: 'p/r/m',
+        kind: 'add-replica',
+        intent: { zone: 'z' },
+        plan,
+        actor: 'alice',
+      });
       await store.close();
 
       await runUntilKilled(
-        { QUORUM_TEST_DB: dbFile, QUORUM_TEST_WORLD: worldFile, QUORUM_TEST_OPERATION: created.id, QUORUM_PAUSE_AT: at, QUORUM_PAUSED_FILE: path.join(dir, 'paused') },
+        {
+          QUORUM_TEST_DB: dbFile,
+          QUORUM_TEST_WORLD: worldFile,
+          QUORUM_TEST_OPERATION: created.id,
+          QUORUM_PAUSE_AT: at,
+          QUORUM_PAUSED_FILE: path.join(dir, 'paused'),
+        },
         path.join(dir, 'paused'),
       );
 
@@ -100,7 +129,13 @@ describe.concurrent('runner crash and resume (kill -9 at every boundary)', () =>
         expect(await store.lockHolder('p/r/m')).toBe(created.id);
 
         const world = fakeWorldExecutors(worldFile);
-        const runner = createRunner({ store, clock: systemClock, executors: world.executors, compensations: world.compensations, log: () => {} });
+        const runner = createRunner({
+          store,
+          clock: systemClock,
+          executors: world.executors,
+          compensations: world.compensations,
+          log: () => {},
+        });
         const { resumed, settled } = await runner.resumeUnfinished();
         expect(resumed).toEqual([created.id]);
         const [ended] = await settled;
@@ -113,7 +148,11 @@ describe.concurrent('runner crash and resume (kill -9 at every boundary)', () =>
 
         const after = readWorld(worldFile);
         // Every effect exactly once, the instance under the name the journal kept.
-        expect(after.resources).toEqual({ lb: 'forwarding-rule', [`instance/${name}`]: 'RUNNING', 'pool-member': 'yes' });
+        expect(after.resources).toEqual({
+          lb: 'forwarding-rule',
+          [`instance/${name}`]: 'RUNNING',
+          'pool-member': 'yes',
+        });
         expect(after.applied).toEqual({ lb: 1, [`instance/${name}`]: 1, 'pool-member': 1 });
         // Only the step that was running at the kill was entered twice.
         const expectedCalls = Object.fromEntries(plan.steps.map((s) => [s.id, s.id === step && midStep ? 2 : 1]));

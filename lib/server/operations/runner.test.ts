@@ -24,17 +24,40 @@ afterEach(async () => {
 });
 
 type Step = PlanInput['steps'][number];
-const ensure = (key: string): Step => ({ id: key, kind: 'ensure-resource', title: `Ensure ${key}`, params: { key, value: `${key}-v` } });
+const ensure = (key: string): Step => ({
+  id: key,
+  kind: 'ensure-resource',
+  title: `Ensure ${key}`,
+  params: { key, value: `${key}-v` },
+});
 const pick: Step = { id: 'pick', kind: 'pick-name', title: 'Pick the name', params: { prefix: 'master' } };
-const instance: Step = { id: 'instance', kind: 'ensure-instance', title: 'Ensure the instance', params: { nameFrom: 'pick' } };
+const instance: Step = {
+  id: 'instance',
+  kind: 'ensure-instance',
+  title: 'Ensure the instance',
+  params: { nameFrom: 'pick' },
+};
 
 function op(clusterId: string, steps: Step[], rollback?: string[]): NewOperation {
-  return { clusterId, kind: 'add-replica', intent: { zone: 'z' }, plan: rollback ? { steps, rollback } : { steps }, actor: 'alice' };
+  return {
+    clusterId,
+    kind: 'add-replica',
+    intent: { zone: 'z' },
+    plan: rollback ? { steps, rollback } : { steps },
+    actor: 'alice',
+  };
 }
 
 function runner(extra: Partial<RunnerOptions> = {}) {
   const world = fakeWorldExecutors(worldFile);
-  return createRunner({ store, clock: systemClock, executors: world.executors, compensations: world.compensations, log: () => {}, ...extra });
+  return createRunner({
+    store,
+    clock: systemClock,
+    executors: world.executors,
+    compensations: world.compensations,
+    log: () => {},
+    ...extra,
+  });
 }
 
 /** Resolves when `check` is true, polling the event loop. */
@@ -64,16 +87,26 @@ describe('runner', () => {
     const created = await store.createOperation(op('c1', [ensure('lb'), pick, instance]));
     const ended = await r.start(created.id);
 
-    expect(seen).toEqual(['lb=running pick=pending instance=pending', 'lb=done pick=running instance=pending', 'lb=done pick=done instance=running']);
+    expect(seen).toEqual([
+      'lb=running pick=pending instance=pending',
+      'lb=done pick=running instance=pending',
+      'lb=done pick=done instance=running',
+    ]);
     expect(ended).toMatchObject({ status: 'succeeded', error: null, summary: 'Succeeded: all 3 steps done.' });
     const steps = await store.steps(created.id);
     expect(steps.map((s) => s.status)).toEqual(['done', 'done', 'done']);
     // The name chosen by one step reached the next through the journal.
     const picked = steps[1]?.detail;
     expect(steps[2]?.detail).toEqual({ created: true, name: (picked as { name: string }).name });
-    expect(Object.keys(readWorld(worldFile).resources).sort()).toEqual([`instance/${(picked as { name: string }).name}`, 'lb']);
+    expect(Object.keys(readWorld(worldFile).resources).sort()).toEqual([
+      `instance/${(picked as { name: string }).name}`,
+      'lb',
+    ]);
     expect(await store.lockHolder('c1')).toBeNull();
-    expect((await store.listAudit({ operationId: created.id })).map((a) => a.outcome)).toEqual(['succeeded', 'started']);
+    expect((await store.listAudit({ operationId: created.id })).map((a) => a.outcome)).toEqual([
+      'succeeded',
+      'started',
+    ]);
   });
 
   it('calls its checkpoints around each step: before running, after the effect but before done, after done', async () => {
@@ -82,7 +115,9 @@ describe('runner', () => {
     const r = runner({
       checkpoint: async ({ index, phase }) => {
         const steps = await store.steps(created.id);
-        seen.push(`${index}:${phase} ${steps.map((s) => s.status).join(',')} world=${Object.keys(readWorld(worldFile).resources).sort().join('+')}`);
+        seen.push(
+          `${index}:${phase} ${steps.map((s) => s.status).join(',')} world=${Object.keys(readWorld(worldFile).resources).sort().join('+')}`,
+        );
       },
     });
     await r.start(created.id);
@@ -151,8 +186,12 @@ describe('runner', () => {
     const world = readWorld(worldFile);
     expect(world.resources).toEqual({ 'instance/master-before-crash': 'RUNNING', pool: 'pool-v' });
     expect(world.calls.pick).toBeUndefined();
-    expect((await store.listAudit({ operationId: created.id, outcome: 'started' }))[0]?.detail).toEqual({ resumed: true });
-    expect((await store.logs(created.id)).map((l) => l.message)).toContain('Running "Ensure the instance" again: it was interrupted');
+    expect((await store.listAudit({ operationId: created.id, outcome: 'started' }))[0]?.detail).toEqual({
+      resumed: true,
+    });
+    expect((await store.logs(created.id)).map((l) => l.message)).toContain(
+      'Running "Ensure the instance" again: it was interrupted',
+    );
   });
 
   it('stops at the next step boundary on cancel and says where the cluster is', async () => {
@@ -165,7 +204,13 @@ describe('runner', () => {
       log: () => {},
       executors: { ...world.executors, gate: async () => gate },
     });
-    const created = await store.createOperation(op('c1', [ensure('lb'), { id: 'gate', kind: 'gate', title: 'Wait for the load balancer', params: {} }, ensure('pool')]));
+    const created = await store.createOperation(
+      op('c1', [
+        ensure('lb'),
+        { id: 'gate', kind: 'gate', title: 'Wait for the load balancer', params: {} },
+        ensure('pool'),
+      ]),
+    );
     const running = r.start(created.id);
     await until(async () => (await store.steps(created.id))[1]?.status === 'running');
 
@@ -176,7 +221,9 @@ describe('runner', () => {
     // The step that was running when cancel came (and ignores the signal) finished; the next never ran.
     expect((await store.steps(created.id)).map((s) => s.status)).toEqual(['done', 'done', 'skipped']);
     expect(ended.status).toBe('cancelled');
-    expect(ended.summary).toBe('Cancelled. The cluster is as step 2/3 "Wait for the load balancer" left it (2 of 3 steps done). 1 step did not run.');
+    expect(ended.summary).toBe(
+      'Cancelled. The cluster is as step 2/3 "Wait for the load balancer" left it (2 of 3 steps done). 1 step did not run.',
+    );
     expect(readWorld(worldFile).resources).toEqual({ lb: 'lb-v' });
     expect(await store.lockHolder('c1')).toBeNull();
     const audit = await store.listAudit({ operationId: created.id });
@@ -190,7 +237,13 @@ describe('runner', () => {
   });
 
   it('interrupts a step that honours the abort signal and says it may be partly applied', async () => {
-    const created = await store.createOperation(op('c1', [ensure('lb'), { id: 'catch-up', kind: 'wait-for-abort', title: 'Wait for the learner', params: {} }, ensure('pool')]));
+    const created = await store.createOperation(
+      op('c1', [
+        ensure('lb'),
+        { id: 'catch-up', kind: 'wait-for-abort', title: 'Wait for the learner', params: {} },
+        ensure('pool'),
+      ]),
+    );
     const r = runner();
     const running = r.start(created.id);
     await until(async () => (await store.steps(created.id))[1]?.status === 'running');
@@ -207,7 +260,9 @@ describe('runner', () => {
   });
 
   it('aborts a running step when the cancel flag is set by someone else (another process)', async () => {
-    const created = await store.createOperation(op('c1', [{ id: 'catch-up', kind: 'wait-for-abort', title: 'Wait for the learner', params: {} }, ensure('pool')]));
+    const created = await store.createOperation(
+      op('c1', [{ id: 'catch-up', kind: 'wait-for-abort', title: 'Wait for the learner', params: {} }, ensure('pool')]),
+    );
     const running = runner({ cancelPollMs: 20 }).start(created.id);
     await until(async () => (await store.steps(created.id))[0]?.status === 'running');
     // Straight to the journal, as another dashboard instance would: this runner's cancel() is not called.
@@ -231,14 +286,30 @@ describe('runner', () => {
         },
       },
     });
-    const created = await store.createOperation(op('c1', [{ id: 'c', kind: 'catch-up', title: 'Catch up', params: {} }]));
+    const created = await store.createOperation(
+      op('c1', [{ id: 'c', kind: 'catch-up', title: 'Catch up', params: {} }]),
+    );
     expect((await r.start(created.id)).status).toBe('succeeded');
-    expect((await store.steps(created.id))[0]?.detail).toEqual({ fraction: 1, etaSeconds: 0, message: 'learner ahead' });
+    expect((await store.steps(created.id))[0]?.detail).toEqual({
+      fraction: 1,
+      etaSeconds: 0,
+      message: 'learner ahead',
+    });
   });
 
   it('on failure compensates the done steps the plan lists, newest first, and ends failed', async () => {
     const created = await store.createOperation(
-      op('c1', [ensure('lb'), pick, ensure('disk'), { id: 'boom', kind: 'fail', title: 'Create the instance', params: { message: 'quota exceeded' } }, ensure('pool')], ['ensure-resource']),
+      op(
+        'c1',
+        [
+          ensure('lb'),
+          pick,
+          ensure('disk'),
+          { id: 'boom', kind: 'fail', title: 'Create the instance', params: { message: 'quota exceeded' } },
+          ensure('pool'),
+        ],
+        ['ensure-resource'],
+      ),
     );
     const order: string[] = [];
     const world = fakeWorldExecutors(worldFile);
@@ -260,7 +331,9 @@ describe('runner', () => {
     expect(readWorld(worldFile).resources).toEqual({});
     expect(ended.status).toBe('failed');
     expect(ended.error).toBe('quota exceeded');
-    expect(ended.summary).toBe('Failed at step 4/5 "Create the instance": quota exceeded. Rolled back "Ensure disk", "Ensure lb". Still in effect: "Pick the name".');
+    expect(ended.summary).toBe(
+      'Failed at step 4/5 "Create the instance": quota exceeded. Rolled back "Ensure disk", "Ensure lb". Still in effect: "Pick the name".',
+    );
     expect((await store.steps(created.id)).map((s) => s.status)).toEqual(['done', 'done', 'done', 'failed', 'skipped']);
     expect(await store.lockHolder('c1')).toBeNull();
     expect((await store.listAudit({ operationId: created.id })).map((a) => a.outcome)).toEqual(['failed', 'started']);
@@ -268,10 +341,23 @@ describe('runner', () => {
 
   it('finishes a rollback that a crash interrupted when resuming', async () => {
     const created = await store.createOperation(
-      op('c1', [ensure('lb'), ensure('disk'), { id: 'boom', kind: 'fail', title: 'Create the instance', params: { message: 'quota exceeded' } }], ['ensure-resource']),
+      op(
+        'c1',
+        [
+          ensure('lb'),
+          ensure('disk'),
+          { id: 'boom', kind: 'fail', title: 'Create the instance', params: { message: 'quota exceeded' } },
+        ],
+        ['ensure-resource'],
+      ),
     );
     // The journal and world as a crash during rollback leaves them: disk already compensated, lb not.
-    writeWorld(worldFile, { ...emptyWorld(), resources: { lb: 'lb-v' }, applied: { lb: 1, disk: 1 }, removed: { disk: 1 } });
+    writeWorld(worldFile, {
+      ...emptyWorld(),
+      resources: { lb: 'lb-v' },
+      applied: { lb: 1, disk: 1 },
+      removed: { disk: 1 },
+    });
     await store.markOperationRunning(created.id);
     for (const i of [0, 1]) {
       await store.markStepRunning(created.id, i);
@@ -283,7 +369,9 @@ describe('runner', () => {
     const { settled } = await runner().resumeUnfinished();
     const [ended] = await settled;
     expect(ended).toMatchObject({ status: 'failed', error: 'quota exceeded' });
-    expect(ended?.summary).toBe('Failed at step 3/3 "Create the instance": quota exceeded. Rolled back "Ensure disk", "Ensure lb". Nothing of this operation is left in effect.');
+    expect(ended?.summary).toBe(
+      'Failed at step 3/3 "Create the instance": quota exceeded. Rolled back "Ensure disk", "Ensure lb". Nothing of this operation is left in effect.',
+    );
     const world = readWorld(worldFile);
     expect(world.resources).toEqual({});
     // The failed step was not run again; each compensation removed its resource once.
@@ -293,7 +381,9 @@ describe('runner', () => {
   });
 
   it('fails an operation whose step kind has no executor, without compensation when the plan asks none', async () => {
-    const created = await store.createOperation(op('c1', [ensure('lb'), { id: 'x', kind: 'unknown-kind', title: 'Mystery', params: {} }]));
+    const created = await store.createOperation(
+      op('c1', [ensure('lb'), { id: 'x', kind: 'unknown-kind', title: 'Mystery', params: {} }]),
+    );
     const ended = await runner().start(created.id);
     expect(ended).toMatchObject({ status: 'failed', error: 'no executor for step kind "unknown-kind"' });
     expect(readWorld(worldFile).resources).toEqual({ lb: 'lb-v' });
@@ -303,9 +393,17 @@ describe('runner', () => {
     let releaseA: () => void = () => {};
     const gateA = new Promise<void>((r) => (releaseA = r));
     const world = fakeWorldExecutors(worldFile);
-    const r = createRunner({ store, clock: systemClock, log: () => {}, executors: { ...world.executors, gate: async () => gateA } });
+    const r = createRunner({
+      store,
+      clock: systemClock,
+      log: () => {},
+      executors: { ...world.executors, gate: async () => gateA },
+    });
     const a = await store.createOperation(op('a', [{ id: 'gate', kind: 'gate', title: 'Gate', params: {} }]));
-    await expect(store.createOperation(op('a', [ensure('x')]))).rejects.toMatchObject({ code: 'OperationInProgress', operationId: a.id });
+    await expect(store.createOperation(op('a', [ensure('x')]))).rejects.toMatchObject({
+      code: 'OperationInProgress',
+      operationId: a.id,
+    });
     const b = await store.createOperation(op('b', [ensure('b-lb')]));
     const runningA = r.start(a.id);
     // b completes while a is still held at its gate.
@@ -329,7 +427,9 @@ describe('runner', () => {
     const { settled } = await runner().resumeUnfinished();
     const [ended] = await settled;
     expect(ended?.status).toBe('cancelled');
-    expect(ended?.summary).toBe('Cancelled. The cluster is as step 1/3 "Ensure lb" left it (1 of 3 steps done). 2 steps did not run.');
+    expect(ended?.summary).toBe(
+      'Cancelled. The cluster is as step 1/3 "Ensure lb" left it (1 of 3 steps done). 2 steps did not run.',
+    );
     expect((await store.steps(created.id)).map((s) => s.status)).toEqual(['done', 'skipped', 'skipped']);
     expect(readWorld(worldFile).calls).toEqual({});
   });
@@ -339,7 +439,9 @@ describe('runner', () => {
     const r = runner();
     await r.cancel(created.id);
     const ended = await r.start(created.id);
-    expect(ended.summary).toBe('Cancelled. No step had completed; nothing was changed by this operation. 1 step did not run.');
+    expect(ended.summary).toBe(
+      'Cancelled. No step had completed; nothing was changed by this operation. 1 step did not run.',
+    );
     expect(readWorld(worldFile).resources).toEqual({});
   });
 });

@@ -144,13 +144,27 @@ export function createRunner(opts: RunnerOptions): Runner {
     await store.appendLog(opId, level, message);
   }
 
-  async function finish(op: Operation, status: TerminalOperationStatus, outcome: { error?: string; summary: string }): Promise<Operation> {
+  async function finish(
+    op: Operation,
+    status: TerminalOperationStatus,
+    outcome: { error?: string; summary: string },
+  ): Promise<Operation> {
     await journal(op.id, status === 'succeeded' ? 'info' : status === 'cancelled' ? 'warn' : 'error', outcome.summary);
-    const ended = await store.finishOperation(op.id, status, { error: outcome.error ?? null, summary: outcome.summary });
+    const ended = await store.finishOperation(op.id, status, {
+      error: outcome.error ?? null,
+      summary: outcome.summary,
+    });
     return ended;
   }
 
-  function contextFor(op: Operation, step: StoredPlanStep, index: number, signal: AbortSignal, results: Record<string, JsonValue | null>, pass?: object): StepContext {
+  function contextFor(
+    op: Operation,
+    step: StoredPlanStep,
+    index: number,
+    signal: AbortSignal,
+    results: Record<string, JsonValue | null>,
+    pass?: object,
+  ): StepContext {
     return {
       operation: op,
       step,
@@ -165,14 +179,19 @@ export function createRunner(opts: RunnerOptions): Runner {
 
   async function cancelAt(op: Operation, steps: StepRecord[], interrupted: StepRecord | null): Promise<Operation> {
     for (const s of steps) {
-      if (s.status === 'pending' || s.status === 'running') await store.markStepSkipped(op.id, s.index, s === interrupted ? INTERRUPTED_BY_CANCEL : 'cancelled');
+      if (s.status === 'pending' || s.status === 'running')
+        await store.markStepSkipped(op.id, s.index, s === interrupted ? INTERRUPTED_BY_CANCEL : 'cancelled');
     }
     const summary = `Cancelled. ${describeStoppingPoint(steps, interrupted)}`;
     return finish(op, 'cancelled', { summary });
   }
 
   /** Runs the plan's compensations for done steps, newest first; returns the steps rolled back and what went wrong. */
-  async function rollBack(op: Operation, steps: StepRecord[], results: Record<string, JsonValue | null>): Promise<{ rolledBack: StepRecord[]; problems: string[] }> {
+  async function rollBack(
+    op: Operation,
+    steps: StepRecord[],
+    results: Record<string, JsonValue | null>,
+  ): Promise<{ rolledBack: StepRecord[]; problems: string[] }> {
     const kinds = new Set(op.plan.rollback ?? []);
     const rolledBack: StepRecord[] = [];
     const problems: string[] = [];
@@ -196,7 +215,8 @@ export function createRunner(opts: RunnerOptions): Runner {
 
   async function failWith(op: Operation, steps: StepRecord[], failed: StepRecord, error: string): Promise<Operation> {
     const { rolledBack, problems } = await rollBack(op, steps, resultsOf(steps));
-    for (const s of steps) if (s.status === 'pending') await store.markStepSkipped(op.id, s.index, 'not run: an earlier step failed');
+    for (const s of steps)
+      if (s.status === 'pending') await store.markStepSkipped(op.id, s.index, 'not run: an earlier step failed');
     const head = `Failed at ${describeStep(failed, steps.length)}: ${error}.`;
     let state: string;
     if (rolledBack.length === 0) {
@@ -261,7 +281,8 @@ export function createRunner(opts: RunnerOptions): Runner {
       await opts.checkpoint?.({ operationId, index, phase: 'before-step' });
       await store.markStepRunning(operationId, index);
       steps[index] = { ...record, status: 'running' };
-      if (interruptedByCrash) await journal(operationId, 'warn', `Running "${planStep.title}" again: it was interrupted`);
+      if (interruptedByCrash)
+        await journal(operationId, 'warn', `Running "${planStep.title}" again: it was interrupted`);
 
       const controller = new AbortController();
       if (op.cancelRequested) controller.abort();
@@ -298,7 +319,12 @@ export function createRunner(opts: RunnerOptions): Runner {
       const detail = outcome?.detail ?? null;
       await store.markStepDone(operationId, index, detail);
       // As a read of the journal would give it back: the detail through JSON.
-      steps[index] = { ...record, status: 'done', detail: detail === null ? null : jsonValueSchema.parse(JSON.parse(JSON.stringify(detail))), error: null };
+      steps[index] = {
+        ...record,
+        status: 'done',
+        detail: detail === null ? null : jsonValueSchema.parse(JSON.parse(JSON.stringify(detail))),
+        error: null,
+      };
       await opts.checkpoint?.({ operationId, index, phase: 'after-step' });
     }
 

@@ -19,15 +19,21 @@ export function operationsRunner(): Runner {
       executors: inOperationLanes(createStepExecutors(c)),
       compensations: inOperationLanes(createStepCompensations(c)),
       log: (level, message, error) => console[level === 'info' ? 'log' : level](`[operations] ${message}`, error ?? ''),
-      ...(c.env.QUORUM_FAILPOINT && c.env.QUORUM_FAILPOINT !== 'after-insert-sent' ? { checkpoint: failpoint(c.env.QUORUM_FAILPOINT) } : {}),
+      ...(c.env.QUORUM_FAILPOINT && c.env.QUORUM_FAILPOINT !== 'after-insert-sent'
+        ? { checkpoint: failpoint(c.env.QUORUM_FAILPOINT) }
+        : {}),
     });
   }
   return holder[KEY];
 }
 
 /** The executors (or compensations) with each run in the Compute operation lane. */
-export function inOperationLanes<A, R>(steps: Record<string, (ctx: A) => Promise<R>>): Record<string, (ctx: A) => Promise<R>> {
-  return Object.fromEntries(Object.entries(steps).map(([kind, step]) => [kind, (ctx: A) => inOperationLane(() => step(ctx))]));
+export function inOperationLanes<A, R>(
+  steps: Record<string, (ctx: A) => Promise<R>>,
+): Record<string, (ctx: A) => Promise<R>> {
+  return Object.fromEntries(
+    Object.entries(steps).map(([kind, step]) => [kind, (ctx: A) => inOperationLane(() => step(ctx))]),
+  );
 }
 
 /**
@@ -46,6 +52,7 @@ function failpoint(spec: string): NonNullable<RunnerOptions['checkpoint']> {
 /** At server start: every operation a crash or restart interrupted continues from its first unfinished step. */
 export async function resumeInterruptedOperations(): Promise<string[]> {
   const { resumed } = await operationsRunner().resumeUnfinished();
-  if (resumed.length) console.log(`[operations] resuming ${resumed.length} interrupted operation(s): ${resumed.join(', ')}`);
+  if (resumed.length)
+    console.log(`[operations] resuming ${resumed.length} interrupted operation(s): ${resumed.join(', ')}`);
   return resumed;
 }

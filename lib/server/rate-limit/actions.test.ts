@@ -49,6 +49,11 @@ describe('checkPreviewRate', () => {
     expect(results[10]).toMatchObject({ ok: false });
     expect(checkMutationRate(user)).toEqual({ ok: true });
     const refusal = previewRateRefusal(2);
-    expect(refusal).toEqual({ ok: false, code: 'RateLimited', message: 'Too many plan previews in a short time; try again in 2 s.', retryAfterSeconds: 2 });
+    expect(refusal).toEqual({
+      ok: false,
+      code: 'RateLimited',
+      message: 'Too many plan previews in a short time; try again in 2 s.',
+      retryAfterSeconds: 2,
+    });
   });
 });

@@ -20,7 +20,10 @@ export function actionRateLimitsOf(env: Env): ActionRateLimits {
  * (checkMutationRate); tests make their own with a fake clock. Time comes from a monotonic clock, so a wall clock
  * set back cannot lock users out.
  */
-export function createMutationRateLimiter(limits: ActionRateLimits, now: () => number = () => performance.now()): (userId: string) => MutationRateCheck {
+export function createMutationRateLimiter(
+  limits: ActionRateLimits,
+  now: () => number = () => performance.now(),
+): (userId: string) => MutationRateCheck {
   const limiter = new KeyedLimiter({ capacity: limits.burst, refillPerSecond: limits.perMinute / 60 });
   return (userId) => {
     const result = limiter.take(userId, now());
@@ -50,8 +53,18 @@ export function checkPreviewRate(userId: string): MutationRateCheck {
 }
 
 /** The typed refusal of a preview over the rate. */
-export function previewRateRefusal(retryAfterSeconds: number): { ok: false; code: 'RateLimited'; message: string; retryAfterSeconds: number } {
-  return { ok: false, code: 'RateLimited', message: `Too many plan previews in a short time; try again in ${retryAfterSeconds} s.`, retryAfterSeconds };
+export function previewRateRefusal(retryAfterSeconds: number): {
+  ok: false;
+  code: 'RateLimited';
+  message: string;
+  retryAfterSeconds: number;
+} {
+  return {
+    ok: false,
+    code: 'RateLimited',
+    message: `Too many plan previews in a short time; try again in ${retryAfterSeconds} s.`,
+    retryAfterSeconds,
+  };
 }
 
 /** The per-user limits of plan previews in force in this process, for the settings page. */

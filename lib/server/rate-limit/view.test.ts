@@ -16,10 +16,19 @@ afterEach(async () => {
 describe('rateLimitsView', () => {
   it('shows the configured Compute budget of every project and the per-user action limits', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'quorum-rate-limits-'));
-    c = createContainer(parseEnv({ QUORUM_DATA_DIR: dir, QUORUM_PROJECTS: 'proj-one', QUORUM_COMPUTE_RATE_PER_SECOND: '2.5', QUORUM_COMPUTE_BURST: '5' }));
+    c = createContainer(
+      parseEnv({
+        QUORUM_DATA_DIR: dir,
+        QUORUM_PROJECTS: 'proj-one',
+        QUORUM_COMPUTE_RATE_PER_SECOND: '2.5',
+        QUORUM_COMPUTE_BURST: '5',
+      }),
+    );
     const view = rateLimitsView(c);
     expect(view.compute).toMatchObject({ ratePerSecond: 2.5, burst: 5, maxWaitMs: 10_000 });
-    expect(view.compute.budgets).toEqual([expect.objectContaining({ project: 'proj-one', capacity: 5, tokens: 5, granted: 0 })]);
+    expect(view.compute.budgets).toEqual([
+      expect.objectContaining({ project: 'proj-one', capacity: 5, tokens: 5, granted: 0 }),
+    ]);
     expect(view.actions).toEqual({ perMinute: 30, burst: 10 });
   });
 });

@@ -8,7 +8,14 @@ export function rateLimitsView(c: Container = container()): RateLimitsView {
   const { ratePerSecond, burst, maxWaitMs, operationShare, perMinute } = c.computeBudget.config;
   return {
     observedAt: c.clock.now().toISOString(),
-    compute: { ratePerSecond, burst, maxWaitMs, operationShare: operationShare ?? 0, perMinute: perMinute ?? null, budgets: c.computeBudget.snapshot() },
+    compute: {
+      ratePerSecond,
+      burst,
+      maxWaitMs,
+      operationShare: operationShare ?? 0,
+      perMinute: perMinute ?? null,
+      budgets: c.computeBudget.snapshot(),
+    },
     pace: DEFAULT_PACE,
     actions: actionRateLimits(),
     previews: previewRateLimits(),

@@ -41,7 +41,9 @@ describe('contentSecurityPolicy', () => {
     { https: false, upgrade: false },
     { https: true, upgrade: true },
   ])('upgrade-insecure-requests only over https ($https)', ({ https, upgrade }) => {
-    expect('upgrade-insecure-requests' in directives(contentSecurityPolicy({ nonce: 'n', dev: false, https }))).toBe(upgrade);
+    expect('upgrade-insecure-requests' in directives(contentSecurityPolicy({ nonce: 'n', dev: false, https }))).toBe(
+      upgrade,
+    );
   });
 
   it('in dev allows eval, inline styles (the overlay) and the hot-reload websocket', () => {
@@ -67,7 +69,9 @@ describe('securityHeaders', () => {
   });
 
   it('pins https (HSTS) only when served over https', () => {
-    expect(securityHeaders({ nonce: 'n', dev: false, https: true })['Strict-Transport-Security']).toBe('max-age=31536000');
+    expect(securityHeaders({ nonce: 'n', dev: false, https: true })['Strict-Transport-Security']).toBe(
+      'max-age=31536000',
+    );
   });
 });
 

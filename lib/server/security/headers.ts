@@ -68,7 +68,10 @@ export function securityHeaders(options: SecurityHeaderOptions): Record<string, 
  */
 export function routeHandlerCacheHeaders(pathname: string): Record<string, string> | null {
   if (pathname !== '/api' && !pathname.startsWith('/api/')) return null;
-  return { 'Cache-Control': pathname.endsWith('/events') ? 'private, no-store, no-transform' : 'private, no-store', Vary: 'Cookie' };
+  return {
+    'Cache-Control': pathname.endsWith('/events') ? 'private, no-store, no-transform' : 'private, no-store',
+    Vary: 'Cookie',
+  };
 }
 
 /** Whether the browser reached us over https: the URL's scheme, or what a TLS-terminating proxy in front says. */

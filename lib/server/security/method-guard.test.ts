@@ -38,16 +38,19 @@ describe('guardForbiddenMethods', () => {
     { path: '/', allow: 'GET, HEAD, POST', routeHandler: false },
     { path: '/api/fleet', allow: 'GET, HEAD, OPTIONS', routeHandler: true },
     { path: '/api/auth/get-session', allow: 'GET, HEAD, POST, OPTIONS', routeHandler: true },
-  ])('answers TRACE $path with 405, the Allow list and the security headers; the server never sees it', async ({ path, allow, routeHandler }) => {
-    seen.length = 0;
-    const res = await send('TRACE', path);
-    expect(res.status).toBe(405);
-    expect(res.body).toBe('');
-    expect(res.headers).toMatchObject({ allow, 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY' });
-    expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
-    if (routeHandler) expect(res.headers).toMatchObject({ 'cache-control': 'private, no-store', vary: 'Cookie' });
-    expect(seen).toEqual([]);
-  });
+  ])(
+    'answers TRACE $path with 405, the Allow list and the security headers; the server never sees it',
+    async ({ path, allow, routeHandler }) => {
+      seen.length = 0;
+      const res = await send('TRACE', path);
+      expect(res.status).toBe(405);
+      expect(res.body).toBe('');
+      expect(res.headers).toMatchObject({ allow, 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY' });
+      expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+      if (routeHandler) expect(res.headers).toMatchObject({ 'cache-control': 'private, no-store', vary: 'Cookie' });
+      expect(seen).toEqual([]);
+    },
+  );
 
   it('passes every other method on to the server, once', async () => {
     seen.length = 0;

@@ -31,7 +31,10 @@ export function answerForbiddenMethod(req: IncomingMessage, res: ServerResponse)
     ...securityHeaders({
       nonce: newNonce(),
       dev: process.env.NODE_ENV === 'development',
-      https: servedOverHttps(encrypted ? 'https:' : 'http:', typeof forwardedProto === 'string' ? forwardedProto : null),
+      https: servedOverHttps(
+        encrypted ? 'https:' : 'http:',
+        typeof forwardedProto === 'string' ? forwardedProto : null,
+      ),
     }),
     ...routeHandlerCacheHeaders(pathname),
     Allow: allowedMethods(pathname).join(', '),
@@ -57,7 +60,8 @@ export function guardForbiddenMethods(): void {
   holder[KEY] = true;
   const guarded = new WeakSet<Server>();
   subscribe('http.server.request.start', (message) => {
-    const server = typeof message === 'object' && message !== null && 'server' in message ? (message.server as Server) : null;
+    const server =
+      typeof message === 'object' && message !== null && 'server' in message ? (message.server as Server) : null;
     if (!server || guarded.has(server)) return;
     guarded.add(server);
     guardServer(server);

@@ -9,12 +9,24 @@ const originSchema = z.string().transform((raw, ctx) => {
   try {
     url = new URL(raw);
   } catch {
-    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(raw.slice(0, 80))} is not an origin such as https://quorum.example.com` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `${JSON.stringify(raw.slice(0, 80))} is not an origin such as https://quorum.example.com`,
+    });
     return z.NEVER;
   }
-  const bare = url.pathname === '/' && url.search === '' && url.hash === '' && url.username === '' && url.password === '' && !raw.endsWith('/');
+  const bare =
+    url.pathname === '/' &&
+    url.search === '' &&
+    url.hash === '' &&
+    url.username === '' &&
+    url.password === '' &&
+    !raw.endsWith('/');
   if ((url.protocol !== 'https:' && url.protocol !== 'http:') || !bare) {
-    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(raw.slice(0, 80))} must be scheme://host[:port] with http or https, no path` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `${JSON.stringify(raw.slice(0, 80))} must be scheme://host[:port] with http or https, no path`,
+    });
     return z.NEVER;
   }
   return url.origin;
@@ -23,7 +35,12 @@ const originSchema = z.string().transform((raw, ctx) => {
 /** QUORUM_ALLOWED_ORIGINS: a comma list of origins; blanks and duplicates are dropped. */
 export const allowedOriginsSchema = z
   .string()
-  .transform((raw) => raw.split(',').map((o) => o.trim()).filter((o) => o !== ''))
+  .transform((raw) =>
+    raw
+      .split(',')
+      .map((o) => o.trim())
+      .filter((o) => o !== ''),
+  )
   .pipe(z.array(originSchema))
   .transform((origins) => [...new Set(origins)]);
 

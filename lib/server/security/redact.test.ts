@@ -1,5 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CLUSTER_SECRET_KEYS, firstMasterMetadata, issueClusterSecrets, type ClusterSecrets } from '@/lib/pki/first-master';
+import {
+  CLUSTER_SECRET_KEYS,
+  firstMasterMetadata,
+  issueClusterSecrets,
+  type ClusterSecrets,
+} from '@/lib/pki/first-master';
 import { REDACTED, redactMetadata, redactSecrets } from './redact';
 
 // Real keys, as a new cluster's first master carries them in kube-env and kube-master-certs.
@@ -19,7 +24,12 @@ function keyFragments(): string[] {
 
 beforeAll(async () => {
   secrets = await issueClusterSecrets({ name: 'blue-master', internalIp: '127.30.1.9', staticIp: '127.31.1.4' });
-  metadata = Object.fromEntries(firstMasterMetadata(secrets, { masterName: 'blue-master', zone: 'europe-west1-c', multizone: true }).map((i) => [i.key, i.value]));
+  metadata = Object.fromEntries(
+    firstMasterMetadata(secrets, { masterName: 'blue-master', zone: 'europe-west1-c', multizone: true }).map((i) => [
+      i.key,
+      i.value,
+    ]),
+  );
 });
 
 describe('redactSecrets', () => {
@@ -40,7 +50,10 @@ describe('redactSecrets', () => {
   it.each([
     ['a PEM private key block', () => `etcd said: ${pem(secrets.secrets.ETCD_PEER_KEY)} (bad)`],
     ['a PEM private key cut off mid-way', () => `failed: ${pem(secrets.secrets.CA_KEY).slice(0, 200)}`],
-    ['base64 of a PEM key inside prose', () => `Invalid value for field 'resource.metadata.items[0].value': '${secrets.secrets.MASTER_KEY}'.`],
+    [
+      'base64 of a PEM key inside prose',
+      () => `Invalid value for field 'resource.metadata.items[0].value': '${secrets.secrets.MASTER_KEY}'.`,
+    ],
     ['base64 of a PEM key cut to 20 characters', () => `Invalid value '${secrets.secrets.MASTER_KEY.slice(0, 20)}...'`],
     ['a *_KEY field in JSON', () => JSON.stringify({ KUBECFG_KEY: secrets.secrets.KUBECFG_KEY.slice(100, 300) })],
     ['a *_KEY field as an assignment', () => `ETCD_CA_KEY=${secrets.secrets.ETCD_CA_KEY.slice(100, 300)} rest`],

@@ -9,7 +9,8 @@ export const REDACTED = '[redacted]';
  * kube-up's variables that hold private keys end in _KEY (CA_KEY, MASTER_KEY, ETCD_PEER_KEY, ...); its admin
  * credentials besides the cert are KUBE_BEARER_TOKEN and KUBE_PASSWORD.
  */
-const KEY_FIELD = /\b([A-Z][A-Z0-9_]*_(?:KEY|TOKEN|PASSWORD))(["']?\s*[:=]\s*)('(?:[^']|'')*'?|"(?:[^"\\]|\\.)*"?|[^\s,;}]+)/g;
+const KEY_FIELD =
+  /\b([A-Z][A-Z0-9_]*_(?:KEY|TOKEN|PASSWORD))(["']?\s*[:=]\s*)('(?:[^']|'')*'?|"(?:[^"\\]|\\.)*"?|[^\s,;}]+)/g;
 
 /** A PEM private key block, terminated or cut off (an error message truncated mid-key). */
 const PEM_PRIVATE_KEY = /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g;
@@ -45,5 +46,10 @@ export function redactSecrets(text: string): string {
  * are withheld whole, every other value has its private keys redacted (kube-env's *_KEY lines).
  */
 export function redactMetadata(metadata: Readonly<Record<string, string>>): Record<string, string> {
-  return Object.fromEntries(Object.entries(metadata).map(([key, value]) => [key, SECRET_METADATA_KEY.test(key) ? REDACTED : redactSecrets(value)]));
+  return Object.fromEntries(
+    Object.entries(metadata).map(([key, value]) => [
+      key,
+      SECRET_METADATA_KEY.test(key) ? REDACTED : redactSecrets(value),
+    ]),
+  );
 }

@@ -40,9 +40,15 @@ type Planned = { plan: Plan; ref: ClusterRef };
  * address of that name are reused, as a create interrupted before its instance leaves them.
  */
 export async function planNewCluster(input: NewClusterInput, c: Container = container()): Promise<Result<Planned>> {
-  const intent: CreateClusterIntent = { kind: 'create-cluster', masterName: input.masterName, zone: input.zone, multizone: input.multizone };
+  const intent: CreateClusterIntent = {
+    kind: 'create-cluster',
+    masterName: input.masterName,
+    zone: input.zone,
+    multizone: input.multizone,
+  };
   const { project, masterName, zone } = input;
-  if (!c.projects.includes(project)) return fail('NotFound', `${project} is not a project Quorum manages (${c.projects.join(', ')}).`);
+  if (!c.projects.includes(project))
+    return fail('NotFound', `${project} is not a project Quorum manages (${c.projects.join(', ')}).`);
   // Names and zone syntax first, in the planner's words.
   const syntax = planCreateCluster({ intent });
   if (!syntax.ok) return fail(syntax.refusal.code, syntax.refusal.message);
@@ -50,7 +56,11 @@ export async function planNewCluster(input: NewClusterInput, c: Container = cont
   const region = regionOfZone(zone);
   const regions = await c.compute.listRegions(project);
   const regionInfo = regions.find((r) => r.name === region);
-  if (!regionInfo) return fail('InvalidInput', `${zone} is in no region of ${project}; its regions are ${regions.map((r) => r.name).join(', ')}.`);
+  if (!regionInfo)
+    return fail(
+      'InvalidInput',
+      `${zone} is in no region of ${project}; its regions are ${regions.map((r) => r.name).join(', ')}.`,
+    );
   const ref: ClusterRef = { project, region, masterName };
   // A zone the region lacks, before anything is looked up in it.
   const inRegion = planCreateCluster({ intent, regionZones: regionInfo.zones });
@@ -59,18 +69,32 @@ export async function planNewCluster(input: NewClusterInput, c: Container = cont
   const existing = await c.compute.listInstances(project, replicaNameRegex(masterName));
   if (existing.length > 0) {
     const where = existing.map((i) => `${i.name} in ${i.zone}`).join(', ');
-    return fail('AlreadyExists', `The name ${masterName} is taken: ${where} already ${existing.length === 1 ? 'exists' : 'exist'}. Pick another name.`);
+    return fail(
+      'AlreadyExists',
+      `The name ${masterName} is taken: ${where} already ${existing.length === 1 ? 'exists' : 'exist'}. Pick another name.`,
+    );
   }
   if (await c.compute.getDisk(project, zone, `${masterName}-pd`)) {
-    return fail('AlreadyExists', `A data disk ${masterName}-pd already exists in ${zone} and may hold an old cluster's etcd data; delete it or pick another name.`);
+    return fail(
+      'AlreadyExists',
+      `A data disk ${masterName}-pd already exists in ${zone} and may hold an old cluster's etcd data; delete it or pick another name.`,
+    );
   }
   const address = await c.compute.getAddress(project, region, `${masterName}-ip`);
   if (address && address.users.length > 0) {
-    return fail('AlreadyExists', `The static address ${masterName}-ip (${address.address}) is in use by ${address.users.join(', ')}; pick another name.`);
+    return fail(
+      'AlreadyExists',
+      `The static address ${masterName}-ip (${address.address}) is in use by ${address.users.join(', ')}; pick another name.`,
+    );
   }
 
   const holder = await c.store.lockHolder(clusterId(ref));
-  const planned = planCreateCluster({ intent, regionZones: regionInfo.zones, operationInProgress: holder !== null, project });
+  const planned = planCreateCluster({
+    intent,
+    regionZones: regionInfo.zones,
+    operationInProgress: holder !== null,
+    project,
+  });
   if (!planned.ok) return fail(planned.refusal.code, planned.refusal.message);
   // Only where Quorum runs the plan itself: on Compute Engine kube-up creates it, with its user's permissions.
   if (c.env.QUORUM_PROVIDER === 'sandbox') {
@@ -95,7 +119,14 @@ export async function startNewCluster(
   const action = 'operation.create-cluster';
   const id = clusterId({ project: input.project, region: regionOfZone(input.zone), masterName: input.masterName });
   const refuse = async (code: Parameters<typeof fail>[0], message: string) => {
-    await c.store.addAudit({ actor, source, action, clusterId: id, outcome: 'refused', detail: { code, message, input } });
+    await c.store.addAudit({
+      actor,
+      source,
+      action,
+      clusterId: id,
+      outcome: 'refused',
+      detail: { code, message, input },
+    });
     return fail<{ operationId: string; clusterId: string }>(code, message);
   };
   const planned = await planNewCluster(input, c);

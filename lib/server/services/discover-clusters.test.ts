@@ -5,11 +5,32 @@ import { describe, expect, it } from 'vitest';
 import type { ComputePort, InstanceInfo, InstanceListing } from '@/lib/ports/compute';
 import { clustersOf, discoverFleet, masterNameOf } from './discover-clusters';
 
-const kubeEnv = (o: Record<string, string>) => ({ 'kube-env': Object.entries(o).map(([k, v]) => `${k}: '${v}'\n`).join('') });
+const kubeEnv = (o: Record<string, string>) => ({
+  'kube-env': Object.entries(o)
+    .map(([k, v]) => `${k}: '${v}'\n`)
+    .join(''),
+});
 const MODERN_MASTER = { KUBERNETES_MASTER: 'true', KUBERNETES_MASTER_NAME: '198.18.1.7' };
 
-function instance(name: string, zone: string, metadata: Record<string, string>, tags: string[] = [], created = '2026-01-01T00:00:00Z'): InstanceInfo {
-  return { id: `1${name.length}`, name, zone, status: 'RUNNING', internalIp: null, externalIp: null, tags, metadata, metadataFingerprint: null, creationTimestamp: created };
+function instance(
+  name: string,
+  zone: string,
+  metadata: Record<string, string>,
+  tags: string[] = [],
+  created = '2026-01-01T00:00:00Z',
+): InstanceInfo {
+  return {
+    id: `1${name.length}`,
+    name,
+    zone,
+    status: 'RUNNING',
+    internalIp: null,
+    externalIp: null,
+    tags,
+    metadata,
+    metadataFingerprint: null,
+    creationTimestamp: created,
+  };
 }
 
 describe('masterNameOf', () => {
@@ -32,8 +53,18 @@ describe('masterNameOf', () => {
   });
 
   it('never names a cluster after KUBERNETES_MASTER_NAME (the static IP)', () => {
-    const clusters = clustersOf('p', [instance('prod-master', 'europe-west1-b', kubeEnv(MODERN_MASTER)), instance('prod-master-q2w', 'europe-west1-c', kubeEnv(MODERN_MASTER))]);
-    expect(clusters).toEqual([{ project: 'p', region: 'europe-west1', masterName: 'prod-master', replicaNames: ['prod-master', 'prod-master-q2w'] }]);
+    const clusters = clustersOf('p', [
+      instance('prod-master', 'europe-west1-b', kubeEnv(MODERN_MASTER)),
+      instance('prod-master-q2w', 'europe-west1-c', kubeEnv(MODERN_MASTER)),
+    ]);
+    expect(clusters).toEqual([
+      {
+        project: 'p',
+        region: 'europe-west1',
+        masterName: 'prod-master',
+        replicaNames: ['prod-master', 'prod-master-q2w'],
+      },
+    ]);
   });
 });
 
@@ -46,7 +77,10 @@ describe('discoverFleet', () => {
       ],
       unreachableZones: ['europe-west1-c'],
     },
-    'proj-two': { instances: [instance('other-master', 'europe-west1-d', kubeEnv(MODERN_MASTER))], unreachableZones: [] },
+    'proj-two': {
+      instances: [instance('other-master', 'europe-west1-d', kubeEnv(MODERN_MASTER))],
+      unreachableZones: [],
+    },
   };
   const compute: Pick<ComputePort, 'listMasterInstances'> = {
     listMasterInstances: async (project) => listings[project] ?? { instances: [], unreachableZones: [] },

@@ -17,7 +17,9 @@ export function masterNameOf(instance: Pick<InstanceInfo, 'name' | 'metadata' | 
   if (!KUBE_UP_MASTER_NAME.test(instance.name)) return null;
   const identity = readMasterIdentity(instance.metadata);
   if (identity === null) return null;
-  const masterName = instance.tags.find((tag) => isReplicaName(tag, instance.name)) ?? (instance.name.endsWith('-master') ? instance.name : instance.name.slice(0, -4));
+  const masterName =
+    instance.tags.find((tag) => isReplicaName(tag, instance.name)) ??
+    (instance.name.endsWith('-master') ? instance.name : instance.name.slice(0, -4));
   const confirmed = identity.isMaster || instance.tags.includes(masterName) || identity.haEraMasterName === masterName;
   return confirmed ? masterName : null;
 }
@@ -35,8 +37,15 @@ export function clustersOf(project: string, instances: readonly InstanceInfo[]):
     byMaster.set(masterName, [...(byMaster.get(masterName) ?? []), instance]);
   }
   return [...byMaster].map(([masterName, replicas]) => {
-    const [oldest] = [...replicas].sort((a, b) => a.creationTimestamp.localeCompare(b.creationTimestamp) || a.name.localeCompare(b.name));
-    return { project, region: regionOfZone(oldest?.zone ?? ''), masterName, replicaNames: replicas.map((r) => r.name).sort() };
+    const [oldest] = [...replicas].sort(
+      (a, b) => a.creationTimestamp.localeCompare(b.creationTimestamp) || a.name.localeCompare(b.name),
+    );
+    return {
+      project,
+      region: regionOfZone(oldest?.zone ?? ''),
+      masterName,
+      replicaNames: replicas.map((r) => r.name).sort(),
+    };
   });
 }
 
@@ -65,7 +74,12 @@ export async function discoverFleet(
   return {
     clusters: perProject
       .flatMap((p) => p.clusters)
-      .sort((a, b) => a.project.localeCompare(b.project) || a.region.localeCompare(b.region) || a.masterName.localeCompare(b.masterName)),
+      .sort(
+        (a, b) =>
+          a.project.localeCompare(b.project) ||
+          a.region.localeCompare(b.region) ||
+          a.masterName.localeCompare(b.masterName),
+      ),
     unreachableZones: perProject.flatMap((p) => p.unreachableZones),
   };
 }

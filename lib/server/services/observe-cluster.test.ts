@@ -21,7 +21,8 @@ import { ProbeLatency } from '@/lib/server/live/probe-latency';
 import { clustersOf } from './discover-clusters';
 import { observeCluster, replicaNameRegex } from './observe-cluster';
 
-const pem = (label: string, tag: string) => `-----BEGIN ${label}-----\n${Buffer.from(tag).toString('base64')}\n-----END ${label}-----\n`;
+const pem = (label: string, tag: string) =>
+  `-----BEGIN ${label}-----\n${Buffer.from(tag).toString('base64')}\n-----END ${label}-----\n`;
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const gz = (s: string) => gzipSync(Buffer.from(s)).toString('base64');
 
@@ -45,12 +46,32 @@ function kubeUpMetadata(tag: string, extraEnv: Record<string, string> = {}): Rec
     ETCD_APISERVER_CLIENT_CERT: gz(pem('CERTIFICATE', `${tag}-etcd-client`)),
     ETCD_APISERVER_CLIENT_KEY: b64(pem('PRIVATE KEY', `${tag}-etcd-client-key`)),
   };
-  const yaml = (o: Record<string, string>) => Object.entries(o).map(([k, v]) => `${k}: '${v}'\n`).join('');
+  const yaml = (o: Record<string, string>) =>
+    Object.entries(o)
+      .map(([k, v]) => `${k}: '${v}'\n`)
+      .join('');
   return { 'kube-env': yaml(env), 'kube-master-certs': yaml(certs) };
 }
 
-function instance(name: string, zone: string, ip: string | null, status: VmStatus = 'RUNNING', metadata = kubeUpMetadata('m')): InstanceInfo {
-  return { id: `id-${name}`, name, zone, status, internalIp: ip, externalIp: null, tags: [], metadata, metadataFingerprint: null, creationTimestamp: '' };
+function instance(
+  name: string,
+  zone: string,
+  ip: string | null,
+  status: VmStatus = 'RUNNING',
+  metadata = kubeUpMetadata('m'),
+): InstanceInfo {
+  return {
+    id: `id-${name}`,
+    name,
+    zone,
+    status,
+    internalIp: ip,
+    externalIp: null,
+    tags: [],
+    metadata,
+    metadataFingerprint: null,
+    creationTimestamp: '',
+  };
 }
 
 type Deferred<T> = { promise: Promise<T>; resolve: (v: T) => void };
@@ -123,7 +144,15 @@ class FakeWorld {
     },
     listAllForwardingRules: async () => {
       this.computeCalls.push('listAllForwardingRules');
-      return { items: [{ region: 'europe-west1', resource: { name: 'prod-master', ipAddress: '127.21.0.9', portRange: '443-443', target: 'prod-master' } }], unreachableRegions: [] };
+      return {
+        items: [
+          {
+            region: 'europe-west1',
+            resource: { name: 'prod-master', ipAddress: '127.21.0.9', portRange: '443-443', target: 'prod-master' },
+          },
+        ],
+        unreachableRegions: [],
+      };
     },
     listAllTargetPools: async () => ({ items: [], unreachableRegions: [] }),
     listAllAddresses: async () => ({ items: [], unreachableRegions: [] }),
@@ -138,7 +167,13 @@ class FakeWorld {
       this.etcdCreds.push(creds);
       if (this.noAccess) throw new ProviderError('NoAccess', 'noaccess: Quorum cannot reach any replica over SSH');
       return this.answer(
-        this.instances.map((i, n) => ({ id: String(n + 1), name: `etcd-${i.name}`, peerUrls: [`https://${i.internalIp}:2380`], clientUrls: [], isLearner: false })),
+        this.instances.map((i, n) => ({
+          id: String(n + 1),
+          name: `etcd-${i.name}`,
+          peerUrls: [`https://${i.internalIp}:2380`],
+          clientUrls: [],
+          isLearner: false,
+        })),
       );
     },
     status: async (endpoint, creds) => {
@@ -153,7 +188,11 @@ class FakeWorld {
       if (this.noAccess) return { ok: false, error: 'noaccess: sshd refused the key' };
       // Every member sees the two others (member ids as memberList numbers them).
       const self = String(this.instances.findIndex((i) => where(endpoint).startsWith(`${i.internalIp}:`)) + 1);
-      return this.answer({ ok: true as const, activePeers: ['1', '2', '3'].filter((id) => id !== self), hasLeader: true });
+      return this.answer({
+        ok: true as const,
+        activePeers: ['1', '2', '3'].filter((id) => id !== self),
+        hasLeader: true,
+      });
     },
     close: async () => {},
   });
@@ -170,7 +209,14 @@ class FakeWorld {
     leases: async (endpoint) => {
       const server = url(endpoint);
       this.calls.push(`leases ${server}`);
-      return [{ component: 'kube-scheduler', holderIdentity: `prod-master-aaa_${server}`, renewTime: null, leaseDurationSeconds: 15 }];
+      return [
+        {
+          component: 'kube-scheduler',
+          holderIdentity: `prod-master-aaa_${server}`,
+          renewTime: null,
+          leaseDurationSeconds: 15,
+        },
+      ];
     },
     nodes: async (endpoint) => {
       const server = url(endpoint);
@@ -229,7 +275,11 @@ describe('observeCluster', () => {
     ]);
     expect(t.etcd.main.members).toHaveLength(3);
     // What each etcd main reports about its peers, read alongside its status (events is not asked).
-    expect(w.calls.filter((c) => c.startsWith('peers ')).sort()).toEqual(['peers 127.20.0.2:2379', 'peers 127.20.0.3:2379', 'peers 127.20.0.4:2379']);
+    expect(w.calls.filter((c) => c.startsWith('peers ')).sort()).toEqual([
+      'peers 127.20.0.2:2379',
+      'peers 127.20.0.3:2379',
+      'peers 127.20.0.4:2379',
+    ]);
     expect(t.replicas.map((r) => r.etcdPeers)).toEqual([
       { main: { ok: true, activePeers: ['2', '3'], hasLeader: true } },
       { main: { ok: true, activePeers: ['1', '3'], hasLeader: true } },
@@ -254,19 +304,28 @@ describe('observeCluster', () => {
     const w = new FakeWorld();
     w.instances = [
       instance('prod-master-aaa', 'europe-west1-b', '127.20.0.2', 'TERMINATED', kubeUpMetadata('stale')),
-      instance('prod-master-bbb', 'europe-west1-c', '127.20.0.3', 'RUNNING', { 'kube-env': "KUBERNETES_MASTER: 'true'\n" }),
+      instance('prod-master-bbb', 'europe-west1-c', '127.20.0.3', 'RUNNING', {
+        'kube-env': "KUBERNETES_MASTER: 'true'\n",
+      }),
       instance('prod-master-ccc', 'europe-west1-d', '127.20.0.4', 'RUNNING', kubeUpMetadata('good')),
     ];
     await observeCluster(PROD, w.container());
     // Main by mutual TLS with those credentials, events plain (null), as kube-up's API server dials them.
-    expect(new Set(w.etcdCreds.map((c) => c?.clientCert ?? null))).toEqual(new Set([pem('CERTIFICATE', 'good-etcd-client'), null]));
+    expect(new Set(w.etcdCreds.map((c) => c?.clientCert ?? null))).toEqual(
+      new Set([pem('CERTIFICATE', 'good-etcd-client'), null]),
+    );
     expect(w.calls.filter((c) => c.startsWith('status ') && c.endsWith(':4002')).length).toBe(2);
-    expect(new Set(w.kubeCreds.map((c) => ('clientKey' in c ? c.clientKey : null)))).toEqual(new Set([pem('PRIVATE KEY', 'good-admin-key')]));
+    expect(new Set(w.kubeCreds.map((c) => ('clientKey' in c ? c.clientKey : null)))).toEqual(
+      new Set([pem('PRIVATE KEY', 'good-admin-key')]),
+    );
   });
 
   it('reports missing credentials on every probe instead of calling without them', async () => {
     const w = new FakeWorld();
-    w.instances = w.instances.map((i) => ({ ...i, metadata: { 'kube-env': "KUBERNETES_MASTER: 'true'\nMULTIZONE: 'true'\n" } }));
+    w.instances = w.instances.map((i) => ({
+      ...i,
+      metadata: { 'kube-env': "KUBERNETES_MASTER: 'true'\nMULTIZONE: 'true'\n" },
+    }));
     const t = await observeCluster(PROD, w.container());
     expect(w.calls).toEqual([]);
     expect(t.replicas[0]?.etcd.main.ok).toBe(false);
@@ -314,7 +373,13 @@ describe('observeCluster', () => {
     const w = new FakeWorld();
     const seen: Array<{ id: string; port: number }> = [];
     const c = w.container();
-    const spy = { ...c.etcd, status: async (e: EtcdEndpoint, creds: EtcdTls, t: number) => (seen.push({ id: e.target.instanceId, port: e.port }), c.etcd.status(e, creds, t)) };
+    const spy = {
+      ...c.etcd,
+      status: async (e: EtcdEndpoint, creds: EtcdTls, t: number) => (
+        seen.push({ id: e.target.instanceId, port: e.port }),
+        c.etcd.status(e, creds, t)
+      ),
+    };
     await observeCluster(PROD, { ...c, etcd: spy });
     const expected = w.instances.flatMap((i) => [`id-${i.name}:2379`, `id-${i.name}:4002`]).sort();
     expect(seen.map((s) => `${s.id}:${s.port}`).sort()).toEqual(expected);
@@ -397,10 +462,20 @@ describe('replicaNameRegex', () => {
 });
 
 describe('clustersOf (discovery)', () => {
-  const yaml = (o: Record<string, string>) => ({ 'kube-env': Object.entries(o).map(([k, v]) => `${k}: '${v}'\n`).join('') });
+  const yaml = (o: Record<string, string>) => ({
+    'kube-env': Object.entries(o)
+      .map(([k, v]) => `${k}: '${v}'\n`)
+      .join(''),
+  });
   // kube-up's kube-env: KUBERNETES_MASTER_NAME is the static IP, never a name; the network tag is MASTER_NAME.
   const KUBE_UP_ENV = { KUBERNETES_MASTER: 'true', KUBERNETES_MASTER_NAME: '203.0.113.7' };
-  const master = (name: string, zone: string, created: string, env: Record<string, string> = KUBE_UP_ENV, tags = ['prod-master']) => ({
+  const master = (
+    name: string,
+    zone: string,
+    created: string,
+    env: Record<string, string> = KUBE_UP_ENV,
+    tags = ['prod-master'],
+  ) => ({
     ...instance(name, zone, null, 'RUNNING', yaml(env)),
     tags,
     creationTimestamp: created,
@@ -412,23 +487,41 @@ describe('clustersOf (discovery)', () => {
       // The first master kube-up made has no suffix.
       master('prod-master', 'europe-west1-d', '2026-01-03T00:00:00Z'),
       // A node: not KUBERNETES_MASTER.
-      master('prod-minion-x1y2', 'europe-west1-b', '2026-01-01T00:00:00Z', { KUBERNETES_MASTER: 'false', KUBERNETES_MASTER_NAME: '203.0.113.7' }, ['prod-minion']),
+      master(
+        'prod-minion-x1y2',
+        'europe-west1-b',
+        '2026-01-01T00:00:00Z',
+        { KUBERNETES_MASTER: 'false', KUBERNETES_MASTER_NAME: '203.0.113.7' },
+        ['prod-minion'],
+      ),
       // A master without the tag: its name minus the replica suffix.
       master('kubernetes-master-q7z', 'us-central1-b', '2026-01-01T00:00:00Z', KUBE_UP_ENV, []),
       instance('web-1', 'us-central1-b', null, 'RUNNING', {}),
     ]);
     expect(clusters).toEqual([
-      { project: 'p', region: 'europe-west1', masterName: 'prod-master', replicaNames: ['prod-master', 'prod-master-aaa', 'prod-master-bbb'] },
+      {
+        project: 'p',
+        region: 'europe-west1',
+        masterName: 'prod-master',
+        replicaNames: ['prod-master', 'prod-master-aaa', 'prod-master-bbb'],
+      },
       { project: 'p', region: 'us-central1', masterName: 'kubernetes-master', replicaNames: ['kubernetes-master-q7z'] },
     ]);
   });
 
-  it('keeps a replica placed in another region in its cluster, whose region is the oldest replica\'s', () => {
+  it("keeps a replica placed in another region in its cluster, whose region is the oldest replica's", () => {
     const clusters = clustersOf('p', [
       master('prod-master-new', 'us-east1-b', '2026-03-01T00:00:00Z'),
       master('prod-master-aaa', 'europe-west1-b', '2026-01-01T00:00:00Z'),
       master('prod-master-bbb', 'europe-west1-c', '2026-02-01T00:00:00Z'),
     ]);
-    expect(clusters).toEqual([{ project: 'p', region: 'europe-west1', masterName: 'prod-master', replicaNames: ['prod-master-aaa', 'prod-master-bbb', 'prod-master-new'] }]);
+    expect(clusters).toEqual([
+      {
+        project: 'p',
+        region: 'europe-west1',
+        masterName: 'prod-master',
+        replicaNames: ['prod-master-aaa', 'prod-master-bbb', 'prod-master-new'],
+      },
+    ]);
   });
 });

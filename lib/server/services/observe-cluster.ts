@@ -87,7 +87,10 @@ async function readClusterCompute(c: Container, { project, region, masterName }:
 async function clusterCompute(c: Container, ref: ClusterRef): Promise<ClusterCompute> {
   if (c.freshCompute === true || !isKubeUpMasterName(ref.masterName)) return readClusterCompute(c, ref);
   const s = await c.computeSnapshots.read(ref.project);
-  if (s.masters.unreachableZones.length > 0 || [s.forwardingRules, s.targetPools, s.addresses].some((l) => l.unreachableRegions.includes(ref.region))) {
+  if (
+    s.masters.unreachableZones.length > 0 ||
+    [s.forwardingRules, s.targetPools, s.addresses].some((l) => l.unreachableRegions.includes(ref.region))
+  ) {
     return readClusterCompute(c, ref);
   }
   const replica = new RegExp(replicaNameRegex(ref.masterName));
@@ -129,7 +132,10 @@ function masterMetadataOf(instance: InstanceInfo): MasterMetadata | null {
  * the first replica with a readable kube-env.
  */
 export function clusterCredentials(instances: readonly InstanceInfo[]): ClusterCredentials {
-  const ordered = [...instances.filter((i) => i.status === 'RUNNING'), ...instances.filter((i) => i.status !== 'RUNNING')];
+  const ordered = [
+    ...instances.filter((i) => i.status === 'RUNNING'),
+    ...instances.filter((i) => i.status !== 'RUNNING'),
+  ];
   const read: MasterMetadata[] = ordered.flatMap((i) => {
     const m = masterMetadataOf(i);
     return m ? [m] : [];
@@ -161,10 +167,18 @@ type ReplicaProbes = {
   apiServer: Promise<ApiServerProbe>;
 };
 
-function startReplicaProbes(c: Container, project: string, instance: InstanceInfo, creds: ClusterCredentials, silent: ReadonlySet<string>): ReplicaProbes {
+function startReplicaProbes(
+  c: Container,
+  project: string,
+  instance: InstanceInfo,
+  creds: ClusterCredentials,
+  silent: ReadonlySet<string>,
+): ReplicaProbes {
   // A replica that was silent last time (a zone down, a frozen VM) gets the live deadline even in a planning
   // observation: waiting the planning deadline for it would make a preview slow exactly when something is broken.
-  const timeout = silent.has(instance.name) ? Math.min(c.probeTimeoutMs, c.probeLatency.deadlineMs()) : c.probeTimeoutMs;
+  const timeout = silent.has(instance.name)
+    ? Math.min(c.probeTimeoutMs, c.probeLatency.deadlineMs())
+    : c.probeTimeoutMs;
   const skip = !MAY_RUN.has(instance.status)
     ? `VM is ${instance.status}`
     : instance.internalIp === null
@@ -175,7 +189,8 @@ function startReplicaProbes(c: Container, project: string, instance: InstanceInf
   const replica = { ...instance, project };
   const etcdEndpoints: Partial<Record<EtcdClusterName, EtcdEndpoint>> = {};
   const statusOf = (cluster: EtcdClusterName): Promise<EtcdMemberStatus> => {
-    if (skip !== null || ip === null) return Promise.resolve({ ok: false, error: skip ?? 'replica has no internal IP' });
+    if (skip !== null || ip === null)
+      return Promise.resolve({ ok: false, error: skip ?? 'replica has no internal IP' });
     const endpoint = c.endpoints.etcd(replica, cluster);
     etcdEndpoints[cluster] = endpoint;
     if (!creds.etcd) return Promise.resolve({ ok: false, error: creds.etcdProblem });
@@ -229,7 +244,11 @@ async function observeMembers(
 
 type KubeObjects = { leases: LeaseView[] | null; nodes: NodeView[] | null };
 
-async function readKubeObjects(c: Container, server: ApiServerEndpoint, creds: KubeCredentials): Promise<KubeObjects & { complete: boolean }> {
+async function readKubeObjects(
+  c: Container,
+  server: ApiServerEndpoint,
+  creds: KubeCredentials,
+): Promise<KubeObjects & { complete: boolean }> {
   const [leases, nodes] = await Promise.allSettled([
     c.kube.leases(server, creds, c.probeTimeoutMs),
     c.kube.nodes(server, creds, c.probeTimeoutMs),
@@ -246,10 +265,16 @@ async function readKubeObjects(c: Container, server: ApiServerEndpoint, creds: K
  * is asked at once, alongside its probe (it is usually ready), so the common case costs no extra round
  * trip; its answer is used only if its probe says ready, else the first other ready server is asked.
  */
-async function observeKubernetes(c: Container, probes: readonly ReplicaProbes[], creds: ClusterCredentials): Promise<KubeObjects> {
+async function observeKubernetes(
+  c: Container,
+  probes: readonly ReplicaProbes[],
+  creds: ClusterCredentials,
+): Promise<KubeObjects> {
   const kubeCreds = creds.kube;
   if (!kubeCreds) return { leases: null, nodes: null };
-  const candidates = probes.flatMap((p) => (p.apiServerUrl === null ? [] : [{ url: p.apiServerUrl, probe: p.apiServer }]));
+  const candidates = probes.flatMap((p) =>
+    p.apiServerUrl === null ? [] : [{ url: p.apiServerUrl, probe: p.apiServer }],
+  );
   const [first, ...others] = candidates;
   if (!first) return { leases: null, nodes: null };
   const early = readKubeObjects(c, first.url, kubeCreds);
@@ -298,7 +323,12 @@ export async function observeCluster(ref: ClusterRef, c: Container = container()
     observeKubernetes(c, probes, creds),
     Promise.all(
       probes.map(async (p): Promise<Replica> => {
-        const [mainStatus, eventsStatus, apiServer, mainPeers] = await Promise.all([p.etcd.main, p.etcd.events, p.apiServer, p.mainPeers]);
+        const [mainStatus, eventsStatus, apiServer, mainPeers] = await Promise.all([
+          p.etcd.main,
+          p.etcd.events,
+          p.apiServer,
+          p.mainPeers,
+        ]);
         return {
           name: p.instance.name,
           zone: p.instance.zone,

@@ -14,7 +14,13 @@ export async function observeClusterView(ref: ClusterRef, c: Container = contain
   // A probe that timed out for the first time in a row keeps its previous answer (lib/core/silence.ts).
   const { topology, heldOver } = c.observations.settle(id, await observeCluster(ref, c));
   const assessment = assessTopology(topology, new Date(topology.observedAt));
-  const view: ClusterView = { id, topology, assessment, failureSince: c.failures.observe(id, assessment.diagnosis, topology.observedAt), heldOver };
+  const view: ClusterView = {
+    id,
+    topology,
+    assessment,
+    failureSince: c.failures.observe(id, assessment.diagnosis, topology.observedAt),
+    heldOver,
+  };
   c.observations.remember(view);
   // Metrics, alerts (and whatever else follows the clusters) take every observation, whoever asked for it.
   publishObservation(view);
@@ -26,18 +32,29 @@ export async function observeClusterView(ref: ClusterRef, c: Container = contain
  * be observed is listed with its error; zones Compute cannot see are listed in `unreachableZones`;
  * discovery failing otherwise (Compute unreadable) rejects.
  */
-export async function observeFleet(c: Container = container(), opts: { reuseWithinMs?: number } = {}): Promise<FleetView> {
+export async function observeFleet(
+  c: Container = container(),
+  opts: { reuseWithinMs?: number } = {},
+): Promise<FleetView> {
   // Discovery and every cluster's Compute state come from the same per-project snapshot: one set of project-wide
   // reads per refresh, however many clusters there are.
   const { clusters: refs, unreachableZones } = await discoverFleet(
-    c.freshCompute === true ? c : { projects: c.projects, compute: { listMasterInstances: async (project) => (await c.computeSnapshots.read(project)).masters } },
+    c.freshCompute === true
+      ? c
+      : {
+          projects: c.projects,
+          compute: { listMasterInstances: async (project) => (await c.computeSnapshots.read(project)).masters },
+        },
   );
   const clusters = await Promise.all(
     refs.map(async (ref): Promise<FleetEntry> => {
       const cluster: ClusterRef = { project: ref.project, region: ref.region, masterName: ref.masterName };
       try {
         // A first paint takes the last observation of a cluster (with its age) rather than wait for a cold probe.
-        const last = opts.reuseWithinMs === undefined ? null : c.observations.latest(clusterId(cluster), c.clock.now().getTime(), opts.reuseWithinMs);
+        const last =
+          opts.reuseWithinMs === undefined
+            ? null
+            : c.observations.latest(clusterId(cluster), c.clock.now().getTime(), opts.reuseWithinMs);
         return { ok: true, summary: summarizeCluster(last ?? (await observeClusterView(cluster, c))) };
       } catch (e) {
         return { ok: false, id: clusterId(cluster), cluster, error: describeError(e) };

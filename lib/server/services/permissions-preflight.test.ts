@@ -12,7 +12,12 @@ class FakeIam implements IamPort {
   async heldPermissions(_project: string, permissions: readonly string[]): Promise<string[]> {
     this.calls += 1;
     await Promise.resolve();
-    if (this.down) throw new ProviderError('Forbidden', 'projects.testIamPermissions p: Cloud Resource Manager API has not been used in project p', { httpStatus: 403 });
+    if (this.down)
+      throw new ProviderError(
+        'Forbidden',
+        'projects.testIamPermissions p: Cloud Resource Manager API has not been used in project p',
+        { httpStatus: 403 },
+      );
     return permissions.filter((p) => !this.denied.includes(p));
   }
 }
@@ -46,9 +51,14 @@ describe('PermissionsPreflight', () => {
   it('refuses a change whose steps need a missing permission, lets one through that does not', async () => {
     const { iam, preflight } = setUp();
     iam.denied = ['compute.targetPools.addInstance'];
-    const refusal = await permissionRefusal(preflight, 'p', [{ kind: 'create-instance' }, { kind: 'add-to-target-pool' }]);
+    const refusal = await permissionRefusal(preflight, 'p', [
+      { kind: 'create-instance' },
+      { kind: 'add-to-target-pool' },
+    ]);
     expect(refusal?.code).toBe('PermissionMissing');
-    expect(refusal?.message).toContain('compute.targetPools.addInstance (load balancer; granted by roles/compute.loadBalancerAdmin)');
+    expect(refusal?.message).toContain(
+      'compute.targetPools.addInstance (load balancer; granted by roles/compute.loadBalancerAdmin)',
+    );
     expect(await permissionRefusal(preflight, 'p', [{ kind: 'remove-member' }, { kind: 'verify' }])).toBeNull();
   });
 
@@ -56,10 +66,16 @@ describe('PermissionsPreflight', () => {
     const { iam, preflight } = setUp();
     iam.down = true;
     const [answer] = await preflight.report(0);
-    expect(answer).toMatchObject({ project: 'p', missing: [], error: expect.stringContaining('Cloud Resource Manager API has not been used') as unknown });
+    expect(answer).toMatchObject({
+      project: 'p',
+      missing: [],
+      error: expect.stringContaining('Cloud Resource Manager API has not been used') as unknown,
+    });
     const refusal = await permissionRefusal(preflight, 'p', [{ kind: 'remove-member' }]);
     expect(refusal?.code).toBe('PermissionMissing');
-    expect(refusal?.message).toMatch(/^Quorum could not check its own permissions in project p, so it changes nothing there until it can\. Resource Manager answered: .*Cloud Resource Manager API has not been used.* Enable the Cloud Resource Manager API/);
+    expect(refusal?.message).toMatch(
+      /^Quorum could not check its own permissions in project p, so it changes nothing there until it can\. Resource Manager answered: .*Cloud Resource Manager API has not been used.* Enable the Cloud Resource Manager API/,
+    );
     iam.down = false;
     expect(await permissionRefusal(preflight, 'p', [{ kind: 'remove-member' }])).toBeNull();
   });

@@ -1,5 +1,11 @@
 import 'server-only';
-import { missingPermissions, permissionRefusalMessage, quorumPermissions, usesOfSteps, type ProjectPermissions } from '@/lib/core/permissions';
+import {
+  missingPermissions,
+  permissionRefusalMessage,
+  quorumPermissions,
+  usesOfSteps,
+  type ProjectPermissions,
+} from '@/lib/core/permissions';
 
 export type { ProjectPermissions };
 import type { PlanStep, Refusal } from '@/lib/core/planner';
@@ -48,7 +54,12 @@ export class PermissionsPreflight {
       const held = await this.iam.heldPermissions(project, quorumPermissions());
       answer = { project, checkedAt, missing: missingPermissions(held), error: null };
     } catch (err) {
-      answer = { project, checkedAt, missing: [], error: redactSecrets(err instanceof Error ? err.message : String(err)) };
+      answer = {
+        project,
+        checkedAt,
+        missing: [],
+        error: redactSecrets(err instanceof Error ? err.message : String(err)),
+      };
     }
     this.answers.set(project, answer);
     return answer;
@@ -75,7 +86,11 @@ export class PermissionsPreflight {
  * runs either: a change is allowed only once its permissions are known to be held, rather than finding a missing
  * one halfway through an operation on Compute's 403.
  */
-export async function permissionRefusal(preflight: PermissionsPreflight, project: string, steps: readonly Pick<PlanStep, 'kind'>[]): Promise<Refusal | null> {
+export async function permissionRefusal(
+  preflight: PermissionsPreflight,
+  project: string,
+  steps: readonly Pick<PlanStep, 'kind'>[],
+): Promise<Refusal | null> {
   const answer = await preflight.project(project, 0);
   if (answer.error !== null) {
     return {

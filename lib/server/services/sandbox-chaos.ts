@@ -29,15 +29,34 @@ export async function readChaosState(c: Container = container()): Promise<Result
  * cluster's own replicas and the zones of its region are accepted: the panel of one cluster must not reach
  * into another's.
  */
-export async function applyChaos(ref: ClusterRef, command: ChaosCommand, c: Container = container(), actor = 'local-operator', source: string | null = null): Promise<Result<ChaosState>> {
+export async function applyChaos(
+  ref: ClusterRef,
+  command: ChaosCommand,
+  c: Container = container(),
+  actor = 'local-operator',
+  source: string | null = null,
+): Promise<Result<ChaosState>> {
   // Injected faults are mutations like any other: each attempt, done or refused, leaves an audit entry.
-  const action = command.scope === 'replica' ? `chaos.${command.action.kind}` : `chaos.zone-${command.down ? 'down' : 'up'}`;
+  const action =
+    command.scope === 'replica' ? `chaos.${command.action.kind}` : `chaos.zone-${command.down ? 'down' : 'up'}`;
   const target: Record<string, string> =
     command.scope === 'replica'
-      ? { zone: command.zone, name: command.name, ...(command.action.kind === 'kill-etcd' ? { etcd: command.action.etcd } : {}) }
+      ? {
+          zone: command.zone,
+          name: command.name,
+          ...(command.action.kind === 'kill-etcd' ? { etcd: command.action.etcd } : {}),
+        }
       : { zone: command.zone };
   const audit = (outcome: 'succeeded' | 'refused' | 'failed', detail: Record<string, string> = {}) =>
-    c.store.addAudit({ actor, source, action, clusterId: clusterId(ref), operationId: null, outcome, detail: { ...target, ...detail } });
+    c.store.addAudit({
+      actor,
+      source,
+      action,
+      clusterId: clusterId(ref),
+      operationId: null,
+      outcome,
+      detail: { ...target, ...detail },
+    });
   const refuse = async (code: DomainErrorCode, message: string): Promise<Result<ChaosState>> => {
     await audit('refused', { code, message });
     return fail(code, message);
@@ -46,13 +65,17 @@ export async function applyChaos(ref: ClusterRef, command: ChaosCommand, c: Cont
   if (!port.ok) return refuse(port.code, port.message);
   const chaos = port.data;
   if (regionOfZone(command.zone) !== ref.region) {
-    return refuse('ZoneOutsideRegion', `Zone ${command.zone} is not in ${ref.region}, the region of ${ref.masterName}; nothing was changed.`);
+    return refuse(
+      'ZoneOutsideRegion',
+      `Zone ${command.zone} is not in ${ref.region}, the region of ${ref.masterName}; nothing was changed.`,
+    );
   }
   if (command.scope === 'replica' && !isReplicaName(ref.masterName, command.name)) {
     return refuse('NotFound', `${command.name} is not a replica of ${ref.masterName}; nothing was changed.`);
   }
   try {
-    if (command.scope === 'replica') await chaos.actOnReplica({ project: ref.project, zone: command.zone, name: command.name }, command.action);
+    if (command.scope === 'replica')
+      await chaos.actOnReplica({ project: ref.project, zone: command.zone, name: command.name }, command.action);
     else await chaos.setZoneDown(command.zone, command.down);
   } catch (error) {
     // The sandbox refusing (a stopped VM has no etcd to kill, a zone that is down cannot be restored piecemeal) is an answer, not a bug.

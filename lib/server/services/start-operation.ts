@@ -24,7 +24,13 @@ export async function gateJournalOf(store: Store, operationId: string): Promise<
   const op = await store.getOperation(operationId);
   if (!op) return null;
   const steps = await store.steps(operationId);
-  return { id: op.id, clusterId: op.clusterId, status: op.status, intent: op.intent, steps: steps.map((s) => ({ kind: s.kind, status: s.status, error: s.error })) };
+  return {
+    id: op.id,
+    clusterId: op.clusterId,
+    status: op.status,
+    intent: op.intent,
+    steps: steps.map((s) => ({ kind: s.kind, status: s.status, error: s.error })),
+  };
 }
 
 /**
@@ -38,12 +44,27 @@ export async function startClusterOperation(
   intent: ClusterIntent,
   actor: string,
   c: Container = container(),
-  opts: { backupOverride?: BackupOverride; source?: string | null; previewed?: { fingerprint: string; newNames: string[] } } = {},
+  opts: {
+    backupOverride?: BackupOverride;
+    source?: string | null;
+    previewed?: { fingerprint: string; newNames: string[] };
+  } = {},
 ): Promise<Result<{ operationId: string }>> {
   const id = clusterId(ref);
   const action = `operation.${intent.kind}`;
-  const refuse = async (code: Parameters<typeof fail>[0], message: string, extra: { retryAfterSeconds?: number } = {}): Promise<Result<{ operationId: string }>> => {
-    await c.store.addAudit({ actor, source: opts.source ?? null, action, clusterId: id, outcome: 'refused', detail: { code, message, intent, ...extra } });
+  const refuse = async (
+    code: Parameters<typeof fail>[0],
+    message: string,
+    extra: { retryAfterSeconds?: number } = {},
+  ): Promise<Result<{ operationId: string }>> => {
+    await c.store.addAudit({
+      actor,
+      source: opts.source ?? null,
+      action,
+      clusterId: id,
+      outcome: 'refused',
+      detail: { code, message, intent, ...extra },
+    });
     return { ...fail<{ operationId: string }>(code, message), ...extra };
   };
 
@@ -52,8 +73,17 @@ export async function startClusterOperation(
 
   const override = opts.backupOverride;
   if (override) {
-    const [failed, latest] = await Promise.all([gateJournalOf(c.store, override.failedOperationId), c.store.listOperations(id, 1)]);
-    const refusal = backupOverrideRefusal({ clusterId: id, intent, reason: override.reason, failed, latestOperationId: latest[0]?.id ?? null });
+    const [failed, latest] = await Promise.all([
+      gateJournalOf(c.store, override.failedOperationId),
+      c.store.listOperations(id, 1),
+    ]);
+    const refusal = backupOverrideRefusal({
+      clusterId: id,
+      intent,
+      reason: override.reason,
+      failed,
+      latestOperationId: latest[0]?.id ?? null,
+    });
     if (refusal) return refuse('InvalidInput', refusal);
   }
 
@@ -73,14 +103,20 @@ export async function startClusterOperation(
     intent,
     operationInProgress: holder !== null,
     // The previewed plan's names first: the replicas get the names the operator approved (the planner refuses taken ones).
-    newNames: [...(opts.previewed?.newNames ?? []), ...newReplicaNames(ref.masterName, new Set(view.topology.replicas.map((r) => r.name)), 7)],
+    newNames: [
+      ...(opts.previewed?.newNames ?? []),
+      ...newReplicaNames(ref.masterName, new Set(view.topology.replicas.map((r) => r.name)), 7),
+    ],
     lbPropagationSeconds: expectedLbPropagationSeconds(c.env),
     ...(override ? { backupGateOverride: { reason: override.reason } } : {}),
   });
   if (!planned.ok) return refuse(planned.refusal.code, planned.refusal.message);
   // What runs is what was previewed: a cluster that changed meanwhile gets the new plan shown, and nothing runs.
   if (opts.previewed && opts.previewed.fingerprint !== planned.plan.fingerprint) {
-    const refused = await refuse('PlanChanged', `The cluster changed since the preview, so the plan did too (now: ${planned.plan.summary}). Nothing ran: review the new plan and confirm again.`);
+    const refused = await refuse(
+      'PlanChanged',
+      `The cluster changed since the preview, so the plan did too (now: ${planned.plan.summary}). Nothing ran: review the new plan and confirm again.`,
+    );
     return { ...refused, ...(refused.ok ? {} : { newPlan: planned.plan }) };
   }
   // Before any step runs: a change that needs a permission Quorum lacks is refused whole.
@@ -91,7 +127,14 @@ export async function startClusterOperation(
     // A failed add undoes what it created (learner, instance, disk); see the steps' compensations.
     const plan = { ...planned.plan, rollback: rollbackKindsOf(planned.plan.steps) };
     // Its started, succeeded and failed audit rows name where it was asked from.
-    const operation = await c.store.createOperation({ clusterId: id, kind: intent.kind, intent, plan, actor, source: opts.source ?? null });
+    const operation = await c.store.createOperation({
+      clusterId: id,
+      kind: intent.kind,
+      intent,
+      plan,
+      actor,
+      source: opts.source ?? null,
+    });
     if (override) {
       await c.store.addAudit({
         actor,

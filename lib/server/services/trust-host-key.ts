@@ -19,18 +19,41 @@ export async function trustHostKey(
   source: string | null,
   c: Container = container(),
 ): Promise<Result<{ replica: string; fingerprint: string }>> {
-  const detail = { replica: seen.replica, zone: seen.zone, pinnedFingerprint: seen.pinnedFingerprint, presentedFingerprint: seen.presentedFingerprint };
+  const detail = {
+    replica: seen.replica,
+    zone: seen.zone,
+    pinnedFingerprint: seen.pinnedFingerprint,
+    presentedFingerprint: seen.presentedFingerprint,
+  };
   const audit = (outcome: 'succeeded' | 'refused' | 'failed', extra: Record<string, string | null> = {}) =>
-    c.store.addAudit({ actor, source, action: 'ssh.trust-host-key', clusterId: clusterId(ref), operationId: null, outcome, detail: { ...detail, ...extra } });
-  const refuse = async <T>(code: DomainErrorCode, message: string, extra: Record<string, string | null> = {}): Promise<Result<T>> => {
+    c.store.addAudit({
+      actor,
+      source,
+      action: 'ssh.trust-host-key',
+      clusterId: clusterId(ref),
+      operationId: null,
+      outcome,
+      detail: { ...detail, ...extra },
+    });
+  const refuse = async <T>(
+    code: DomainErrorCode,
+    message: string,
+    extra: Record<string, string | null> = {},
+  ): Promise<Result<T>> => {
     await audit('refused', { code, message, ...extra });
     return fail(code, message);
   };
 
-  if (regionOfZone(seen.zone) !== ref.region) return refuse('ZoneOutsideRegion', `Zone ${seen.zone} is not in ${ref.region}, the region of ${ref.masterName}; nothing was trusted.`);
-  if (!isReplicaName(ref.masterName, seen.replica)) return refuse('NotFound', `${seen.replica} is not a replica of ${ref.masterName}; nothing was trusted.`);
+  if (regionOfZone(seen.zone) !== ref.region)
+    return refuse(
+      'ZoneOutsideRegion',
+      `Zone ${seen.zone} is not in ${ref.region}, the region of ${ref.masterName}; nothing was trusted.`,
+    );
+  if (!isReplicaName(ref.masterName, seen.replica))
+    return refuse('NotFound', `${seen.replica} is not a replica of ${ref.masterName}; nothing was trusted.`);
   const instance = await c.compute.getInstance(ref.project, seen.zone, seen.replica);
-  if (instance === null) return refuse('NotFound', `${seen.replica} does not exist in ${seen.zone}; nothing was trusted.`);
+  if (instance === null)
+    return refuse('NotFound', `${seen.replica} does not exist in ${seen.zone}; nothing was trusted.`);
 
   let outcome;
   try {
@@ -43,14 +66,21 @@ export async function trustHostKey(
       await audit('failed', { error: error instanceof Error ? error.message : String(error) });
       throw error;
     }
-    return refuse('NoAccess', `Quorum could not read the host key ${seen.replica} presents (${error.message}); nothing was trusted.`);
+    return refuse(
+      'NoAccess',
+      `Quorum could not read the host key ${seen.replica} presents (${error.message}); nothing was trusted.`,
+    );
   }
   if (!outcome.ok) {
     const message =
       outcome.reason === 'PresentedKeyDiffers'
         ? `${seen.replica} now presents ${outcome.presentedFingerprint ?? 'no host key of the pinned type'}, not ${seen.presentedFingerprint} that you were shown; nothing was trusted. Check the key on the VM again.`
         : `The host key pinned for ${seen.replica} is ${outcome.pinnedFingerprint ?? 'none'} by now, not ${seen.pinnedFingerprint} that you were shown (someone changed it meanwhile); nothing was trusted.`;
-    return refuse('HostKeyMismatch', message, { reason: outcome.reason, nowPresented: outcome.presentedFingerprint, nowPinned: outcome.pinnedFingerprint });
+    return refuse('HostKeyMismatch', message, {
+      reason: outcome.reason,
+      nowPresented: outcome.presentedFingerprint,
+      nowPinned: outcome.pinnedFingerprint,
+    });
   }
   await audit('succeeded', { instanceId: instance.id });
   return ok({ replica: seen.replica, fingerprint: outcome.fingerprint });

@@ -15,15 +15,31 @@ export async function listUsers(): Promise<UserRow[]> {
   const users = await ctx.internalAdapter.listUsers(500, 0, { field: 'createdAt', direction: 'asc' });
   return users.map((u) => {
     const extra = u as typeof u & { role?: unknown; banned?: unknown };
-    return { id: u.id, email: u.email, name: u.name, role: isRole(extra.role) ? extra.role : 'viewer', createdAt: new Date(u.createdAt).toISOString(), banned: extra.banned === true };
+    return {
+      id: u.id,
+      email: u.email,
+      name: u.name,
+      role: isRole(extra.role) ? extra.role : 'viewer',
+      createdAt: new Date(u.createdAt).toISOString(),
+      banned: extra.banned === true,
+    };
   });
 }
 
 /** An account an admin creates, with a password the admin hands over (better-auth hashes it with scrypt). */
-export async function createUser(input: { email: string; name: string; role: Role; password: string }, caller: Caller): Promise<Result<{ id: string }>> {
+export async function createUser(
+  input: { email: string; name: string; role: Role; password: string },
+  caller: Caller,
+): Promise<Result<{ id: string }>> {
   const auth = await getAuth();
   const audit = (outcome: 'succeeded' | 'refused', detail: Record<string, string>) =>
-    container().store.addAudit({ actor: caller.email, source: caller.source, action: 'user.create', outcome, detail: { email: input.email, role: input.role, ...detail } });
+    container().store.addAudit({
+      actor: caller.email,
+      source: caller.source,
+      action: 'user.create',
+      outcome,
+      detail: { email: input.email, role: input.role, ...detail },
+    });
   const weak = passwordProblem(input.password, { email: input.email, name: input.name });
   if (weak) {
     await audit('refused', { code: 'WeakPassword', message: weak });
@@ -31,13 +47,18 @@ export async function createUser(input: { email: string; name: string; role: Rol
   }
   try {
     // Created with the default role (viewer), then given its role: better-auth's types know only 'user' and 'admin'.
-    const created = await auth.api.createUser({ body: { email: input.email, name: input.name, password: input.password } });
-    if (input.role !== 'viewer') await (await auth.$context).internalAdapter.updateUser(created.user.id, { role: input.role });
+    const created = await auth.api.createUser({
+      body: { email: input.email, name: input.name, password: input.password },
+    });
+    if (input.role !== 'viewer')
+      await (await auth.$context).internalAdapter.updateUser(created.user.id, { role: input.role });
     await audit('succeeded', {});
     return ok({ id: created.user.id });
   } catch (error) {
     if (error instanceof APIError) {
-      const message = /exist/i.test(error.message) ? `An account for ${input.email} exists already; nothing was changed.` : `${error.message}; nothing was changed.`;
+      const message = /exist/i.test(error.message)
+        ? `An account for ${input.email} exists already; nothing was changed.`
+        : `${error.message}; nothing was changed.`;
       await audit('refused', { message });
       return fail(/exist/i.test(error.message) ? 'AlreadyExists' : 'InvalidInput', message);
     }
@@ -50,7 +71,13 @@ export async function setUserRole(userId: string, role: Role, caller: Caller): P
   const users = await listUsers();
   const target = users.find((u) => u.id === userId);
   const audit = (outcome: 'succeeded' | 'refused', detail: Record<string, string>) =>
-    container().store.addAudit({ actor: caller.email, source: caller.source, action: 'user.set-role', outcome, detail: { userId, email: target?.email ?? '', role, ...detail } });
+    container().store.addAudit({
+      actor: caller.email,
+      source: caller.source,
+      action: 'user.set-role',
+      outcome,
+      detail: { userId, email: target?.email ?? '', role, ...detail },
+    });
   if (!target) return fail('NotFound', 'No such account.');
   if (target.role === 'admin' && role !== 'admin' && users.filter((u) => u.role === 'admin' && !u.banned).length <= 1) {
     const message = `${target.email} is the last admin; make another account admin first. Nothing was changed.`;
@@ -72,20 +99,38 @@ type AccountChange = 'disable' | 'enable' | 'delete';
  * admin can be neither, and an admin cannot disable or delete their own account (another admin must).
  * Audited either way (`user.disable`, `user.enable`, `user.delete`).
  */
-export async function changeAccount(userId: string, change: AccountChange, caller: Caller): Promise<Result<{ id: string }>> {
+export async function changeAccount(
+  userId: string,
+  change: AccountChange,
+  caller: Caller,
+): Promise<Result<{ id: string }>> {
   const ctx = await (await getAuth()).$context;
   const users = await listUsers();
   const target = users.find((u) => u.id === userId);
   const audit = (outcome: 'succeeded' | 'refused', detail: Record<string, string>) =>
-    container().store.addAudit({ actor: caller.email, source: caller.source, action: `user.${change}`, outcome, detail: { userId, email: target?.email ?? '', ...detail } });
+    container().store.addAudit({
+      actor: caller.email,
+      source: caller.source,
+      action: `user.${change}`,
+      outcome,
+      detail: { userId, email: target?.email ?? '', ...detail },
+    });
   const refuse = async (code: 'NotFound' | 'LastAdmin' | 'InvalidInput', message: string) => {
     await audit('refused', { code, message });
     return fail<{ id: string }>(code, message);
   };
   if (!target) return refuse('NotFound', 'No such account; nothing was changed.');
-  if (change !== 'enable' && target.id === caller.userId) return refuse('InvalidInput', `You cannot ${change} your own account; another admin can. Nothing was changed.`);
-  if (change !== 'enable' && target.role === 'admin' && (await isLastAdmin(ctx.internalAdapter as unknown as HookCtx['context']['internalAdapter'], userId))) {
-    return refuse('LastAdmin', `${target.email} is the last admin; make another account admin first. Nothing was changed.`);
+  if (change !== 'enable' && target.id === caller.userId)
+    return refuse('InvalidInput', `You cannot ${change} your own account; another admin can. Nothing was changed.`);
+  if (
+    change !== 'enable' &&
+    target.role === 'admin' &&
+    (await isLastAdmin(ctx.internalAdapter as unknown as HookCtx['context']['internalAdapter'], userId))
+  ) {
+    return refuse(
+      'LastAdmin',
+      `${target.email} is the last admin; make another account admin first. Nothing was changed.`,
+    );
   }
   switch (change) {
     case 'disable':

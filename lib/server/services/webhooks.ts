@@ -1,5 +1,11 @@
 import 'server-only';
-import { MAX_WEBHOOKS, testNotification, webhookUrlForDisplay, type WebhookFormat, type WebhookView } from '@/lib/core/alerts';
+import {
+  MAX_WEBHOOKS,
+  testNotification,
+  webhookUrlForDisplay,
+  type WebhookFormat,
+  type WebhookView,
+} from '@/lib/core/alerts';
 import { fail, ok, type Result } from '@/lib/core/errors';
 import { actorOf, type Caller } from '@/lib/core/roles';
 import type { Webhook } from '@/lib/ports/store';
@@ -9,7 +15,13 @@ import { monitoring } from '@/lib/server/monitor/runtime';
 // Where alert notifications go (Settings, admins only). Every change is audited (`webhook.*`, the address shortened
 // as Settings shows it: Slack's URLs carry their secret in the path). A secret never leaves the server.
 
-export type NewWebhookInput = { name: string; url: string; format: WebhookFormat; secret: string | null; enabled: boolean };
+export type NewWebhookInput = {
+  name: string;
+  url: string;
+  format: WebhookFormat;
+  secret: string | null;
+  enabled: boolean;
+};
 
 export function webhookView(w: Webhook): WebhookView {
   return {
@@ -30,8 +42,19 @@ export async function listWebhookViews(c: Container = container()): Promise<Webh
   return (await c.store.listWebhooks()).map(webhookView);
 }
 
-function audit(caller: Caller, action: string, outcome: 'succeeded' | 'refused', detail: Record<string, string | boolean>) {
-  return container().store.addAudit({ actor: actorOf(caller), source: caller.source, action: `webhook.${action}`, outcome, detail });
+function audit(
+  caller: Caller,
+  action: string,
+  outcome: 'succeeded' | 'refused',
+  detail: Record<string, string | boolean>,
+) {
+  return container().store.addAudit({
+    actor: actorOf(caller),
+    source: caller.source,
+    action: `webhook.${action}`,
+    outcome,
+    detail,
+  });
 }
 
 function described(w: Pick<Webhook, 'name' | 'url' | 'format'>): Record<string, string> {
@@ -46,7 +69,12 @@ export async function addWebhook(input: NewWebhookInput, caller: Caller): Promis
     return fail('InvalidInput', message);
   }
   const made = await store.addWebhook({ ...input, createdBy: actorOf(caller) });
-  await audit(caller, 'add', 'succeeded', { ...described(made), hasSecret: made.secret !== null, enabled: made.enabled, id: made.id });
+  await audit(caller, 'add', 'succeeded', {
+    ...described(made),
+    hasSecret: made.secret !== null,
+    enabled: made.enabled,
+    id: made.id,
+  });
   return ok({ id: made.id });
 }
 
@@ -70,7 +98,10 @@ export type TestDelivery = { delivered: boolean; status: number | null; message:
 export async function sendTestNotification(id: string, caller: Caller): Promise<Result<TestDelivery>> {
   const hook = (await container().store.listWebhooks()).find((w) => w.id === id);
   if (!hook) return notFound(caller, 'test', id);
-  const answer = await monitoring().notifier.sendTest(hook, testNotification(actorOf(caller), new Date().toISOString()));
+  const answer = await monitoring().notifier.sendTest(
+    hook,
+    testNotification(actorOf(caller), new Date().toISOString()),
+  );
   await audit(caller, 'test', 'succeeded', { ...described(hook), id, delivered: answer.ok, answer: answer.message });
   return ok({ delivered: answer.ok, status: answer.status, message: answer.message });
 }

@@ -14,7 +14,8 @@ export async function GET(_request: Request, ctx: { params: Promise<{ id: string
   try {
     return Response.json(await clusterView(ref));
   } catch (error) {
-    if (error instanceof ClusterNotFoundError) return Response.json({ code: 'NotFound', message: error.message }, { status: 404 });
+    if (error instanceof ClusterNotFoundError)
+      return Response.json({ code: 'NotFound', message: error.message }, { status: 404 });
     return Response.json({ code: 'ProviderUnavailable', message: describeError(error) }, { status: 503 });
   }
 }

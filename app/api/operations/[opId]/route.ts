@@ -11,5 +11,7 @@ export async function GET(_request: Request, ctx: { params: Promise<{ opId: stri
   const id = z.uuid().safeParse((await ctx.params).opId);
   if (!id.success) return Response.json({ code: 'InvalidInput', message: 'Malformed operation id.' }, { status: 400 });
   const view = await readOperationView(container().store, id.data);
-  return view ? Response.json(view) : Response.json({ code: 'NotFound', message: 'No such operation.' }, { status: 404 });
+  return view
+    ? Response.json(view)
+    : Response.json({ code: 'NotFound', message: 'No such operation.' }, { status: 404 });
 }

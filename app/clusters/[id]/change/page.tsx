@@ -6,7 +6,12 @@ import { LiveChangeWizard } from '@/components/wizards/live-change-wizard';
 import { toleranceSentence } from '@/lib/core/assessment';
 import { pluralize } from '@/lib/core/format';
 import { container, forPlanning } from '@/lib/server/container';
-import { firstPaintClusterView, lockingOperationOf, WIZARD_FIRST_PAINT_MAX_AGE_MS, zonesOutsideRegion } from '@/lib/server/views';
+import {
+  firstPaintClusterView,
+  lockingOperationOf,
+  WIZARD_FIRST_PAINT_MAX_AGE_MS,
+  zonesOutsideRegion,
+} from '@/lib/server/views';
 
 export const dynamic = 'force-dynamic';
 
@@ -22,17 +27,30 @@ export default async function ChangePage({ params }: Props) {
   const view = await firstPaintClusterView(id, forPlanning(container()), WIZARD_FIRST_PAINT_MAX_AGE_MS);
   if (!view) notFound();
   const { topology: t, assessment: a } = view;
-  const [runningOperationId, otherZones] = await Promise.all([lockingOperationOf(t.cluster), zonesOutsideRegion(t.cluster)]);
+  const [runningOperationId, otherZones] = await Promise.all([
+    lockingOperationOf(t.cluster),
+    zonesOutsideRegion(t.cluster),
+  ]);
   return (
     <div className="space-y-6">
       <div>
-        <Link href={`/clusters/${encodeURIComponent(id)}`} className="text-sm text-sky-700 hover:underline">← {t.cluster.masterName}</Link>
-        <h1 className="mt-1 text-2xl font-semibold tracking-tight">Change replicas of <span className="font-mono">{t.cluster.masterName}</span></h1>
+        <Link href={`/clusters/${encodeURIComponent(id)}`} className="text-sm text-sky-700 hover:underline">
+          ← {t.cluster.masterName}
+        </Link>
+        <h1 className="mt-1 text-2xl font-semibold tracking-tight">
+          Change replicas of <span className="font-mono">{t.cluster.masterName}</span>
+        </h1>
         <p className="text-sm text-slate-500">
-          {pluralize(t.replicas.length, 'replica')} in region <span className="font-mono">{t.cluster.region}</span>; the cluster {toleranceSentence(a)} now.
+          {pluralize(t.replicas.length, 'replica')} in region <span className="font-mono">{t.cluster.region}</span>; the
+          cluster {toleranceSentence(a)} now.
         </p>
       </div>
-      <LiveChangeWizard clusterId={id} initialView={view} otherZones={otherZones} runningOperationId={runningOperationId} />
+      <LiveChangeWizard
+        clusterId={id}
+        initialView={view}
+        otherZones={otherZones}
+        runningOperationId={runningOperationId}
+      />
     </div>
   );
 }

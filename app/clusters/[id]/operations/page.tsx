@@ -22,26 +22,53 @@ export default async function OperationHistoryPage({ params }: Props) {
   return (
     <div className="space-y-4">
       <div>
-        <Link href={`/clusters/${encodeURIComponent(id)}`} className="text-sm text-sky-700 hover:underline">← {ref.masterName}</Link>
-        <h1 className="mt-1 text-2xl font-semibold tracking-tight">Operations on <span className="font-mono">{ref.masterName}</span></h1>
+        <Link href={`/clusters/${encodeURIComponent(id)}`} className="text-sm text-sky-700 hover:underline">
+          ← {ref.masterName}
+        </Link>
+        <h1 className="mt-1 text-2xl font-semibold tracking-tight">
+          Operations on <span className="font-mono">{ref.masterName}</span>
+        </h1>
       </div>
       {operations.length === 0 ? (
-        <p className="rounded-lg border border-dashed border-slate-300 bg-white p-6 text-sm text-slate-500">No operation has run on this cluster yet.</p>
+        <p className="rounded-lg border border-dashed border-slate-300 bg-white p-6 text-sm text-slate-500">
+          No operation has run on this cluster yet.
+        </p>
       ) : (
-        <ul className="divide-y divide-slate-100 rounded-lg border border-slate-200 bg-white" data-testid="operation-history">
+        <ul
+          className="divide-y divide-slate-100 rounded-lg border border-slate-200 bg-white"
+          data-testid="operation-history"
+        >
           {operations.map((op) => {
             const summary = typeof op.plan.summary === 'string' ? op.plan.summary : op.kind;
             return (
               <li key={op.id} className="flex items-center justify-between gap-3 px-4 py-3 text-sm">
                 <div className="min-w-0 [overflow-wrap:anywhere]">
                   {/* The same change often ran more than once: its start time tells the links apart. */}
-                  <Link href={`/clusters/${encodeURIComponent(id)}/operations/${op.id}`} className="font-medium text-sky-700 hover:underline">
+                  <Link
+                    href={`/clusters/${encodeURIComponent(id)}/operations/${op.id}`}
+                    className="font-medium text-sky-700 hover:underline"
+                  >
                     {summary}
                     <span className="sr-only">, started {formatUtcDateTime(op.createdAt)}</span>
                   </Link>
-                  <div className="text-xs text-slate-500">by {op.actor} · {formatUtcDateTime(op.createdAt)}{op.summary ? ` · ${redactSecrets(op.summary)}` : ''}</div>
+                  <div className="text-xs text-slate-500">
+                    by {op.actor} · {formatUtcDateTime(op.createdAt)}
+                    {op.summary ? ` · ${redactSecrets(op.summary)}` : ''}
+                  </div>
                 </div>
-                <Badge tone={op.status === 'succeeded' ? 'good' : op.status === 'failed' ? 'bad' : op.status === 'running' ? 'info' : 'warn'}>{op.status}</Badge>
+                <Badge
+                  tone={
+                    op.status === 'succeeded'
+                      ? 'good'
+                      : op.status === 'failed'
+                        ? 'bad'
+                        : op.status === 'running'
+                          ? 'info'
+                          : 'warn'
+                  }
+                >
+                  {op.status}
+                </Badge>
               </li>
             );
           })}

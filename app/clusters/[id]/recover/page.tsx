@@ -15,7 +15,8 @@ type Props = { params: Promise<{ id: string }>; searchParams: Promise<Record<str
 
 export const metadata: Metadata = { title: 'Recover' };
 
-const one = (v: string | string[] | undefined): string | null => (typeof v === 'string' && v.length > 0 && v.length <= 100 ? v : null);
+const one = (v: string | string[] | undefined): string | null =>
+  typeof v === 'string' && v.length > 0 && v.length <= 100 ? v : null;
 
 export default async function RecoverPage({ params, searchParams }: Props) {
   const id = decodeURIComponent((await params).id);
@@ -23,7 +24,10 @@ export default async function RecoverPage({ params, searchParams }: Props) {
   await pageCaller(`/clusters/${encodeURIComponent(id)}/recover`);
   // At once from the last observation when there is a recent one (the wizard goes live, and a preview plans on a fresh
   // observation); else observed with the planning probe deadline, like a preview.
-  const [view, backups] = await Promise.all([firstPaintClusterView(id, forPlanning(container()), WIZARD_FIRST_PAINT_MAX_AGE_MS), clusterSnapshots(id)]);
+  const [view, backups] = await Promise.all([
+    firstPaintClusterView(id, forPlanning(container()), WIZARD_FIRST_PAINT_MAX_AGE_MS),
+    clusterSnapshots(id),
+  ]);
   if (!view) notFound();
   const { topology: t } = view;
   const runningOperationId = await lockingOperationOf(t.cluster);
@@ -31,18 +35,37 @@ export default async function RecoverPage({ params, searchParams }: Props) {
   const snapshotFolders = { main: snapshotFolder(dataDir, id, 'main'), events: snapshotFolder(dataDir, id, 'events') };
   const replica = one(query.replica);
   const zone = one(query.rebalance);
-  const target: RecoveryTarget = replica ? { kind: 'replica', replica } : zone ? { kind: 'rebalance', zone } : { kind: 'choose' };
-  const heading = target.kind === 'replica' ? `Recover ${target.replica}` : target.kind === 'rebalance' ? `Rebalance ${t.cluster.masterName}` : `Recover ${t.cluster.masterName}`;
+  const target: RecoveryTarget = replica
+    ? { kind: 'replica', replica }
+    : zone
+      ? { kind: 'rebalance', zone }
+      : { kind: 'choose' };
+  const heading =
+    target.kind === 'replica'
+      ? `Recover ${target.replica}`
+      : target.kind === 'rebalance'
+        ? `Rebalance ${t.cluster.masterName}`
+        : `Recover ${t.cluster.masterName}`;
   return (
     <div className="space-y-6">
       <div>
-        <Link href={`/clusters/${encodeURIComponent(id)}`} className="text-sm text-sky-700 hover:underline">← {t.cluster.masterName}</Link>
+        <Link href={`/clusters/${encodeURIComponent(id)}`} className="text-sm text-sky-700 hover:underline">
+          ← {t.cluster.masterName}
+        </Link>
         <h1 className="mt-1 text-2xl font-semibold tracking-tight">{heading}</h1>
         <p className="text-sm text-slate-500">
-          Diagnose, place, plan and run, verify. Every step is journaled; a verified etcd snapshot is taken before each membership change.
+          Diagnose, place, plan and run, verify. Every step is journaled; a verified etcd snapshot is taken before each
+          membership change.
         </p>
       </div>
-      <RecoveryWizard clusterId={id} initialView={view} target={target} runningOperationId={runningOperationId} snapshots={backups.snapshots} snapshotFolders={snapshotFolders} />
+      <RecoveryWizard
+        clusterId={id}
+        initialView={view}
+        target={target}
+        runningOperationId={runningOperationId}
+        snapshots={backups.snapshots}
+        snapshotFolders={snapshotFolders}
+      />
     </div>
   );
 }

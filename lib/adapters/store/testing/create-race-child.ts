@@ -8,7 +8,12 @@ import { SqliteStore } from '@/lib/adapters/store/sqlite-store';
 import { isOperationInProgress } from '@/lib/ports/store';
 
 const args = z
-  .object({ QUORUM_TEST_DB: z.string().min(1), QUORUM_TEST_GO: z.string().min(1), QUORUM_TEST_CLUSTERS: z.coerce.number().int().min(1), QUORUM_TEST_NAME: z.string() })
+  .object({
+    QUORUM_TEST_DB: z.string().min(1),
+    QUORUM_TEST_GO: z.string().min(1),
+    QUORUM_TEST_CLUSTERS: z.coerce.number().int().min(1),
+    QUORUM_TEST_NAME: z.string(),
+  })
   .parse(process.env);
 
 while (!existsSync(args.QUORUM_TEST_GO)) await new Promise((r) => setTimeout(r, 5));
@@ -18,7 +23,13 @@ const lines: string[] = [];
 for (let i = 0; i < args.QUORUM_TEST_CLUSTERS; i++) {
   const clusterId = `p/r/c${i}`;
   try {
-    const op = await store.createOperation({ clusterId, kind: 'add-replica', intent: null, plan: { steps: [] }, actor: args.QUORUM_TEST_NAME });
+    const op = await store.createOperation({
+      clusterId,
+      kind: 'add-replica',
+      intent: null,
+      plan: { steps: [] },
+      actor: args.QUORUM_TEST_NAME,
+    });
     lines.push(JSON.stringify({ clusterId, won: op.id }));
   } catch (e) {
     if (!isOperationInProgress(e)) throw e;

@@ -60,7 +60,9 @@ function randomSuffix(): string {
 
 /** The replica whose metadata a new one copies: the first RUNNING one by name. */
 function sourceReplica(view: ClusterView, exclude: string): InstanceInfo {
-  const source = view.replicas.find((r) => r.name !== exclude && r.status === 'RUNNING' && r.metadata['kube-env'] !== undefined);
+  const source = view.replicas.find(
+    (r) => r.name !== exclude && r.status === 'RUNNING' && r.metadata['kube-env'] !== undefined,
+  );
   if (!source) throw new Error(`no running replica of ${view.ref.masterName} to copy the configuration from`);
   return source;
 }
@@ -69,18 +71,20 @@ function sourceReplica(view: ClusterView, exclude: string): InstanceInfo {
  * Uses the plan's name when it gave one, else picks a free `<master>-xyz`. No internal IP: Compute assigns
  * it at the insert ('create-instance' journals it), and peers reach each other by instance name.
  */
-const pickName = (c: Container): StepExecutor => async (ctx) => {
-  const ref = clusterRefOf(ctx);
-  const view = await loadCluster(c, ctx);
-  const taken = new Set(view.replicas.map((r) => r.name));
-  let name = stringParam(ctx, 'name');
-  if (ctx.step.params.namePending === true) {
-    do name = `${ref.masterName}-${randomSuffix()}`;
-    while (taken.has(name));
-  }
-  await ctx.log(`the new replica is ${name}`);
-  return { detail: { name } };
-};
+const pickName =
+  (c: Container): StepExecutor =>
+  async (ctx) => {
+    const ref = clusterRefOf(ctx);
+    const view = await loadCluster(c, ctx);
+    const taken = new Set(view.replicas.map((r) => r.name));
+    let name = stringParam(ctx, 'name');
+    if (ctx.step.params.namePending === true) {
+      do name = `${ref.masterName}-${randomSuffix()}`;
+      while (taken.has(name));
+    }
+    await ctx.log(`the new replica is ${name}`);
+    return { detail: { name } };
+  };
 
 /** Certificates 'issue-certificates' made in a pass, by replica name (a scale plan adds several), until 'create-instance' uses them. */
 const passCerts = new WeakMap<object, Map<string, ReplicaCerts>>();
@@ -90,24 +94,26 @@ const passCerts = new WeakMap<object, Map<string, ReplicaCerts>>();
  * anything changes, and keeps them in memory for the instance step of this pass (see the top of this
  * file). A run again finds them there, or the instance holding its own, and issues nothing.
  */
-const issueCertificates = (c: Container): StepExecutor => async (ctx) => {
-  const view = await loadCluster(c, ctx);
-  const replica = newReplicaOf(ctx);
-  const source = sourceReplica(view, replica.name);
-  // Only the member's own etcd certs are new (kube-up's SANs); the rest of the source's metadata is copied.
-  const detail = {
-    name: replica.name,
-    etcdPeerSans: [replica.name, '127.0.0.1'],
-    etcdServerSans: [`etcd-${replica.name}`, '127.0.0.1'],
-    copiedFrom: source.name,
-    copied: ['MASTER_CERT', 'MASTER_KEY', 'KUBEAPISERVER_CERT', 'KUBEAPISERVER_KEY'],
+const issueCertificates =
+  (c: Container): StepExecutor =>
+  async (ctx) => {
+    const view = await loadCluster(c, ctx);
+    const replica = newReplicaOf(ctx);
+    const source = sourceReplica(view, replica.name);
+    // Only the member's own etcd certs are new (kube-up's SANs); the rest of the source's metadata is copied.
+    const detail = {
+      name: replica.name,
+      etcdPeerSans: [replica.name, '127.0.0.1'],
+      etcdServerSans: [`etcd-${replica.name}`, '127.0.0.1'],
+      copiedFrom: source.name,
+      copied: ['MASTER_CERT', 'MASTER_KEY', 'KUBEAPISERVER_CERT', 'KUBEAPISERVER_KEY'],
+    };
+    const kept = ctx.pass ? (passCerts.get(ctx.pass) ?? new Map<string, ReplicaCerts>()) : null;
+    if (findReplica(view, replica.name) || kept?.has(replica.name)) return { detail };
+    const certs = await issueReplicaCerts(await readClusterAuthorities(source.metadata), replica);
+    if (ctx.pass && kept) passCerts.set(ctx.pass, kept.set(replica.name, certs));
+    return { detail };
   };
-  const kept = ctx.pass ? (passCerts.get(ctx.pass) ?? new Map<string, ReplicaCerts>()) : null;
-  if (findReplica(view, replica.name) || kept?.has(replica.name)) return { detail };
-  const certs = await issueReplicaCerts(await readClusterAuthorities(source.metadata), replica);
-  if (ctx.pass && kept) passCerts.set(ctx.pass, kept.set(replica.name, certs));
-  return { detail };
-};
 
 async function memberIn(c: Container, view: ClusterView, cluster: EtcdClusterName, name: string) {
   const members = await c.etcd.memberList(voterEndpoints(c, view, cluster, [name]), view.etcd[cluster], ETCD_CALL_MS);
@@ -115,81 +121,111 @@ async function memberIn(c: Container, view: ClusterView, cluster: EtcdClusterNam
 }
 
 /** Adds the new replica as a learner in main and events; a member with its peer URL is reused. */
-const addLearner = (c: Container): StepExecutor => async (ctx) => {
-  const view = await loadCluster(c, ctx);
-  const { name } = newReplicaOf(ctx);
-  const ids = await inEachCluster(async (cluster): Promise<[EtcdClusterName, string]> => {
-    const { member } = await memberIn(c, view, cluster, name);
-    if (member) return [cluster, member.id];
-    const added = await retryOn(
-      ['EtcdRefused'],
-      () => c.etcd.memberAddLearner(voterEndpoints(c, view, cluster, [name]), view.etcd[cluster], [peerUrl(name, cluster)], ETCD_CALL_MS),
-      { timeoutMs: 20_000, everyMs: 1_000, signal: ctx.signal, onRetry: (e) => ctx.log(`etcd ${cluster} refused the learner (${e.message}); retrying`, 'warn') },
-    );
-    await ctx.log(`${name} is a learner in etcd ${cluster} (member ${memberIdHex(added.id)}, as etcdctl prints it)`);
-    return [cluster, added.id];
-  });
-  return { detail: Object.fromEntries(ids) };
-};
+const addLearner =
+  (c: Container): StepExecutor =>
+  async (ctx) => {
+    const view = await loadCluster(c, ctx);
+    const { name } = newReplicaOf(ctx);
+    const ids = await inEachCluster(async (cluster): Promise<[EtcdClusterName, string]> => {
+      const { member } = await memberIn(c, view, cluster, name);
+      if (member) return [cluster, member.id];
+      const added = await retryOn(
+        ['EtcdRefused'],
+        () =>
+          c.etcd.memberAddLearner(
+            voterEndpoints(c, view, cluster, [name]),
+            view.etcd[cluster],
+            [peerUrl(name, cluster)],
+            ETCD_CALL_MS,
+          ),
+        {
+          timeoutMs: 20_000,
+          everyMs: 1_000,
+          signal: ctx.signal,
+          onRetry: (e) => ctx.log(`etcd ${cluster} refused the learner (${e.message}); retrying`, 'warn'),
+        },
+      );
+      await ctx.log(`${name} is a learner in etcd ${cluster} (member ${memberIdHex(added.id)}, as etcdctl prints it)`);
+      return [cluster, added.id];
+    });
+    return { detail: Object.fromEntries(ids) };
+  };
 
-const createDisk = (c: Container): StepExecutor => async (ctx) => {
-  const view = await loadCluster(c, ctx);
-  const { name } = newReplicaOf(ctx);
-  const zone = stringParam(ctx, 'zone');
-  const diskName = `${name}-pd`;
-  if (await c.compute.getDisk(view.ref.project, zone, diskName)) return { detail: { disk: diskName, created: false, sizeGb: null, type: null } };
-  const source = sourceReplica(view, name);
-  const sourceDisk = await c.compute.getDisk(view.ref.project, source.zone, `${source.name}-pd`);
-  const sizeGb = sourceDisk?.sizeGb ?? DEFAULT_DISK_GB;
-  // kube-up's MASTER_DISK_TYPE (pd-ssd) unless the source's data disk says otherwise.
-  const type = sourceDisk?.type || 'pd-ssd';
-  await ignoreAlreadyExists(() => c.compute.insertDisk(view.ref.project, zone, { name: diskName, sizeGb, type }));
-  return { detail: { disk: diskName, created: true, sizeGb, type } };
-};
+const createDisk =
+  (c: Container): StepExecutor =>
+  async (ctx) => {
+    const view = await loadCluster(c, ctx);
+    const { name } = newReplicaOf(ctx);
+    const zone = stringParam(ctx, 'zone');
+    const diskName = `${name}-pd`;
+    if (await c.compute.getDisk(view.ref.project, zone, diskName))
+      return { detail: { disk: diskName, created: false, sizeGb: null, type: null } };
+    const source = sourceReplica(view, name);
+    const sourceDisk = await c.compute.getDisk(view.ref.project, source.zone, `${source.name}-pd`);
+    const sizeGb = sourceDisk?.sizeGb ?? DEFAULT_DISK_GB;
+    // kube-up's MASTER_DISK_TYPE (pd-ssd) unless the source's data disk says otherwise.
+    const type = sourceDisk?.type || 'pd-ssd';
+    await ignoreAlreadyExists(() => c.compute.insertDisk(view.ref.project, zone, { name: diskName, sizeGb, type }));
+    return { detail: { disk: diskName, created: true, sizeGb, type } };
+  };
 
 /**
  * Creates the instance as a sibling of a running replica (sibling-spec.ts) with its metadata,
  * INITIAL_ETCD_CLUSTER(_STATE) and the new certificates rewritten, then reads back the internal IP Compute
  * assigned and journals it. A run again after the insert finds the instance and journals its IP.
  */
-const createInstance = (c: Container): StepExecutor => async (ctx) => {
-  const view = await loadCluster(c, ctx);
-  const { name } = newReplicaOf(ctx);
-  const zone = stringParam(ctx, 'zone');
-  const sent = await requestIdSentBefore(c.store, ctx, 'insertInstance', [{ zone, name }]);
-  if (sent !== null) {
-    // This step sent the insert in an earlier run and never read its answer (a crash): Compute's Operation for that
-    // requestId says what became of it; a failure of it fails the step as the call itself would have.
-    const earlier = await c.compute.awaitZoneMutation(view.ref.project, zone, sent);
-    if (earlier) {
-      const made = await c.compute.getInstance(view.ref.project, zone, name);
-      if (!made) throw new Error(`${name} is gone although its insert (requestId ${sent}, ${earlier.operation}) succeeded`);
-      await ctx.log(`the insert of ${name} sent before the interruption (requestId ${sent}) finished as ${earlier.operation}: ${name} is at ${made.internalIp ?? '(no internal IP yet)'}`);
-      return { detail: { name, created: true, internalIp: made.internalIp, copiedFrom: null } };
+const createInstance =
+  (c: Container): StepExecutor =>
+  async (ctx) => {
+    const view = await loadCluster(c, ctx);
+    const { name } = newReplicaOf(ctx);
+    const zone = stringParam(ctx, 'zone');
+    const sent = await requestIdSentBefore(c.store, ctx, 'insertInstance', [{ zone, name }]);
+    if (sent !== null) {
+      // This step sent the insert in an earlier run and never read its answer (a crash): Compute's Operation for that
+      // requestId says what became of it; a failure of it fails the step as the call itself would have.
+      const earlier = await c.compute.awaitZoneMutation(view.ref.project, zone, sent);
+      if (earlier) {
+        const made = await c.compute.getInstance(view.ref.project, zone, name);
+        if (!made)
+          throw new Error(`${name} is gone although its insert (requestId ${sent}, ${earlier.operation}) succeeded`);
+        await ctx.log(
+          `the insert of ${name} sent before the interruption (requestId ${sent}) finished as ${earlier.operation}: ${name} is at ${made.internalIp ?? '(no internal IP yet)'}`,
+        );
+        return { detail: { name, created: true, internalIp: made.internalIp, copiedFrom: null } };
+      }
+      await ctx.log(
+        `the insert of ${name} sent before the interruption (requestId ${sent}) never reached Compute: sending it again with that requestId`,
+      );
     }
-    await ctx.log(`the insert of ${name} sent before the interruption (requestId ${sent}) never reached Compute: sending it again with that requestId`);
-  }
-  const found = await c.compute.getInstance(view.ref.project, zone, name);
-  if (found) return { detail: { name, created: false, internalIp: found.internalIp, copiedFrom: null } };
-  const source = sourceReplica(view, name);
-  const bootDiskName = source.config?.bootDisk ?? source.diskNames?.[0];
-  const bootDisk = bootDiskName ? await c.compute.getDisk(view.ref.project, source.zone, bootDiskName) : null;
-  if (!bootDisk) throw new Error(`the boot disk of ${source.name} cannot be read: there is no boot image to copy`);
-  const kept = ctx.pass ? passCerts.get(ctx.pass) : undefined;
-  const certs =
-    kept?.get(name) ??
-    (await issueReplicaCerts(await readClusterAuthorities(source.metadata), { name }));
-  const existing = view.replicas.map((r) => r.name).filter((n) => n !== name);
-  const metadata = replicaMetadata(source.metadata, { name, existingReplicas: existing, certs });
-  const spec = siblingInstanceSpec(source, bootDisk, { project: view.ref.project, zone, name, metadata, dataDisk: `${name}-pd`, loginKeys: c.reach.loginKeyLine() });
-  await ignoreAlreadyExists(() => c.compute.insertInstance(spec));
-  // The metadata is the certificates' home from now on.
-  kept?.delete(name);
-  const created = await c.compute.getInstance(view.ref.project, zone, name);
-  if (!created) throw new Error(`${name} is gone right after it was created`);
-  await ctx.log(`${name} created in ${zone} at ${created.internalIp ?? '(no internal IP yet)'} as a sibling of ${source.name} (${spec.machineType}, ${spec.bootDisk?.sourceImage ?? ''})`);
-  return { detail: { name, created: true, internalIp: created.internalIp, copiedFrom: source.name } };
-};
+    const found = await c.compute.getInstance(view.ref.project, zone, name);
+    if (found) return { detail: { name, created: false, internalIp: found.internalIp, copiedFrom: null } };
+    const source = sourceReplica(view, name);
+    const bootDiskName = source.config?.bootDisk ?? source.diskNames?.[0];
+    const bootDisk = bootDiskName ? await c.compute.getDisk(view.ref.project, source.zone, bootDiskName) : null;
+    if (!bootDisk) throw new Error(`the boot disk of ${source.name} cannot be read: there is no boot image to copy`);
+    const kept = ctx.pass ? passCerts.get(ctx.pass) : undefined;
+    const certs = kept?.get(name) ?? (await issueReplicaCerts(await readClusterAuthorities(source.metadata), { name }));
+    const existing = view.replicas.map((r) => r.name).filter((n) => n !== name);
+    const metadata = replicaMetadata(source.metadata, { name, existingReplicas: existing, certs });
+    const spec = siblingInstanceSpec(source, bootDisk, {
+      project: view.ref.project,
+      zone,
+      name,
+      metadata,
+      dataDisk: `${name}-pd`,
+      loginKeys: c.reach.loginKeyLine(),
+    });
+    await ignoreAlreadyExists(() => c.compute.insertInstance(spec));
+    // The metadata is the certificates' home from now on.
+    kept?.delete(name);
+    const created = await c.compute.getInstance(view.ref.project, zone, name);
+    if (!created) throw new Error(`${name} is gone right after it was created`);
+    await ctx.log(
+      `${name} created in ${zone} at ${created.internalIp ?? '(no internal IP yet)'} as a sibling of ${source.name} (${spec.machineType}, ${spec.bootDisk?.sourceImage ?? ''})`,
+    );
+    return { detail: { name, created: true, internalIp: created.internalIp, copiedFrom: source.name } };
+  };
 
 type CatchUp = { cluster: EtcdClusterName; learner: number; leader: number; voter: boolean };
 
@@ -197,111 +233,136 @@ type CatchUp = { cluster: EtcdClusterName; learner: number; leader: number; vote
  * Waits until the learner's raft index reaches the leader's index as read one poll earlier, in both
  * clusters. Progress is learner index over leader index, with an ETA from the learner's recent rate.
  */
-const awaitLearnerCatchUp = (c: Container): StepExecutor => async (ctx) => {
-  const view = await loadCluster(c, ctx);
-  const { name } = newReplicaOf(ctx);
-  // The new instance exists by now ('create-instance' ran and dropped the pass's view).
-  const own = replicaAddress(view, name);
-  const started = Date.now();
-  const deadline = started + CATCH_UP_TIMEOUT_MS;
-  const target: Partial<Record<EtcdClusterName, number>> = {};
-  let previous: { at: number; learner: number } | null = null;
-  for (;;) {
-    throwIfAborted(ctx.signal);
-    // One round of reads: per cluster the member list, every voter's status and the learner's, all at once.
-    const states = await inEachCluster(async (cluster): Promise<CatchUp> => {
-      const voters = voterEndpoints(c, view, cluster, [name]);
-      const [members, statuses, learner] = await Promise.all([
-        c.etcd.memberList(voters, view.etcd[cluster], ETCD_CALL_MS),
-        Promise.all(voters.map((e) => c.etcd.status(e, view.etcd[cluster], ETCD_CALL_MS))),
-        c.etcd.status(c.endpoints.etcd(own, cluster), view.etcd[cluster], ETCD_CALL_MS),
-      ]);
-      const member = memberOf(members, name, cluster);
-      if (!member) throw new Error(`${name} is no member of etcd ${cluster}: the learner was removed`);
-      const leader = Math.max(0, ...statuses.map((s) => (s.ok ? s.raftIndex : 0)));
-      return { cluster, learner: learner.ok ? learner.raftIndex : 0, leader, voter: !member.isLearner };
-    });
-    const caught = states.every((s) => s.voter || (target[s.cluster] !== undefined && s.learner >= (target[s.cluster] ?? 0) && s.learner > 0));
-    const learnerSum = states.reduce((n, s) => n + s.learner, 0);
-    const leaderSum = states.reduce((n, s) => n + s.leader, 0);
-    const fraction = leaderSum === 0 ? 0 : learnerSum / leaderSum;
-    if (caught) {
-      await ctx.progress({ fraction: 1, etaSeconds: 0, message: `${name} has caught up` });
-      const tookMs = Date.now() - started;
-      await ctx.log(`${name} caught up in ${Math.round(tookMs / 100) / 10} s (${states.map((s) => `${s.cluster} ${s.learner}/${s.leader}`).join(', ')})`);
-      return { detail: { tookMs, raftIndex: Object.fromEntries(states.map((s) => [s.cluster, s.learner])) } };
+const awaitLearnerCatchUp =
+  (c: Container): StepExecutor =>
+  async (ctx) => {
+    const view = await loadCluster(c, ctx);
+    const { name } = newReplicaOf(ctx);
+    // The new instance exists by now ('create-instance' ran and dropped the pass's view).
+    const own = replicaAddress(view, name);
+    const started = Date.now();
+    const deadline = started + CATCH_UP_TIMEOUT_MS;
+    const target: Partial<Record<EtcdClusterName, number>> = {};
+    let previous: { at: number; learner: number } | null = null;
+    for (;;) {
+      throwIfAborted(ctx.signal);
+      // One round of reads: per cluster the member list, every voter's status and the learner's, all at once.
+      const states = await inEachCluster(async (cluster): Promise<CatchUp> => {
+        const voters = voterEndpoints(c, view, cluster, [name]);
+        const [members, statuses, learner] = await Promise.all([
+          c.etcd.memberList(voters, view.etcd[cluster], ETCD_CALL_MS),
+          Promise.all(voters.map((e) => c.etcd.status(e, view.etcd[cluster], ETCD_CALL_MS))),
+          c.etcd.status(c.endpoints.etcd(own, cluster), view.etcd[cluster], ETCD_CALL_MS),
+        ]);
+        const member = memberOf(members, name, cluster);
+        if (!member) throw new Error(`${name} is no member of etcd ${cluster}: the learner was removed`);
+        const leader = Math.max(0, ...statuses.map((s) => (s.ok ? s.raftIndex : 0)));
+        return { cluster, learner: learner.ok ? learner.raftIndex : 0, leader, voter: !member.isLearner };
+      });
+      const caught = states.every(
+        (s) => s.voter || (target[s.cluster] !== undefined && s.learner >= (target[s.cluster] ?? 0) && s.learner > 0),
+      );
+      const learnerSum = states.reduce((n, s) => n + s.learner, 0);
+      const leaderSum = states.reduce((n, s) => n + s.leader, 0);
+      const fraction = leaderSum === 0 ? 0 : learnerSum / leaderSum;
+      if (caught) {
+        await ctx.progress({ fraction: 1, etaSeconds: 0, message: `${name} has caught up` });
+        const tookMs = Date.now() - started;
+        await ctx.log(
+          `${name} caught up in ${Math.round(tookMs / 100) / 10} s (${states.map((s) => `${s.cluster} ${s.learner}/${s.leader}`).join(', ')})`,
+        );
+        return { detail: { tookMs, raftIndex: Object.fromEntries(states.map((s) => [s.cluster, s.learner])) } };
+      }
+      for (const s of states) target[s.cluster] = s.leader;
+      const now = Date.now();
+      const rate = previous && now > previous.at ? (learnerSum - previous.learner) / ((now - previous.at) / 1_000) : 0;
+      const etaSeconds = rate > 0 ? Math.round((leaderSum - learnerSum) / rate) : undefined;
+      previous = { at: now, learner: learnerSum };
+      const booting = states.some((s) => s.learner === 0);
+      const progress = {
+        fraction,
+        ...(etaSeconds !== undefined ? { etaSeconds } : {}),
+        message: booting
+          ? `waiting for ${name} to start etcd`
+          : `raft index ${states.map((s) => `${s.cluster} ${s.learner}/${s.leader}`).join(', ')}`,
+      };
+      if (now > deadline) {
+        await ctx.progress(progress);
+        throw new Error(
+          `${name} did not catch up within ${CATCH_UP_TIMEOUT_MS / 1_000} s (${states.map((s) => `${s.cluster} ${s.learner}/${s.leader}`).join(', ')})`,
+        );
+      }
+      await reportAndPause(ctx, progress, 500);
     }
-    for (const s of states) target[s.cluster] = s.leader;
-    const now = Date.now();
-    const rate = previous && now > previous.at ? (learnerSum - previous.learner) / ((now - previous.at) / 1_000) : 0;
-    const etaSeconds = rate > 0 ? Math.round((leaderSum - learnerSum) / rate) : undefined;
-    previous = { at: now, learner: learnerSum };
-    const booting = states.some((s) => s.learner === 0);
-    const progress = {
-      fraction,
-      ...(etaSeconds !== undefined ? { etaSeconds } : {}),
-      message: booting ? `waiting for ${name} to start etcd` : `raft index ${states.map((s) => `${s.cluster} ${s.learner}/${s.leader}`).join(', ')}`,
-    };
-    if (now > deadline) {
-      await ctx.progress(progress);
-      throw new Error(`${name} did not catch up within ${CATCH_UP_TIMEOUT_MS / 1_000} s (${states.map((s) => `${s.cluster} ${s.learner}/${s.leader}`).join(', ')})`);
-    }
-    await reportAndPause(ctx, progress, 500);
-  }
-};
+  };
 
 /** Promotes the learner in main and events; already a voter = done; LearnerNotReady is retried for up to two minutes. */
-const promoteLearner = (c: Container): StepExecutor => async (ctx) => {
-  const view = await loadCluster(c, ctx);
-  const { name } = newReplicaOf(ctx);
-  const started = Date.now();
-  let voters = 0;
-  await inEachCluster(async (cluster) => {
-    const { member } = await memberIn(c, view, cluster, name);
-    if (!member) throw new Error(`${name} is no member of etcd ${cluster}: nothing to promote`);
-    if (member.isLearner) {
-      await retryOn(
-        ['LearnerNotReady', 'EtcdRefused'],
-        () => c.etcd.memberPromote(voterEndpoints(c, view, cluster, [name]), view.etcd[cluster], member.id, ETCD_CALL_MS),
-        {
-          timeoutMs: PROMOTE_TIMEOUT_MS,
-          everyMs: 250,
-          signal: ctx.signal,
-          onRetry: (e, attempt) =>
-            attempt % 8 === 1
-              ? ctx.progress({ fraction: voters / CLUSTERS.length, message: `etcd ${cluster}: ${e.code === 'LearnerNotReady' ? 'learner not in sync yet' : e.message}; retrying` })
-              : Promise.resolve(),
-        },
-      );
-      await ctx.log(`${name} is a voter in etcd ${cluster}`);
-    }
-    voters++;
-  });
-  await ctx.progress({ fraction: 1, etaSeconds: 0 });
-  return { detail: { tookMs: Date.now() - started } };
-};
+const promoteLearner =
+  (c: Container): StepExecutor =>
+  async (ctx) => {
+    const view = await loadCluster(c, ctx);
+    const { name } = newReplicaOf(ctx);
+    const started = Date.now();
+    let voters = 0;
+    await inEachCluster(async (cluster) => {
+      const { member } = await memberIn(c, view, cluster, name);
+      if (!member) throw new Error(`${name} is no member of etcd ${cluster}: nothing to promote`);
+      if (member.isLearner) {
+        await retryOn(
+          ['LearnerNotReady', 'EtcdRefused'],
+          () =>
+            c.etcd.memberPromote(voterEndpoints(c, view, cluster, [name]), view.etcd[cluster], member.id, ETCD_CALL_MS),
+          {
+            timeoutMs: PROMOTE_TIMEOUT_MS,
+            everyMs: 250,
+            signal: ctx.signal,
+            onRetry: (e, attempt) =>
+              attempt % 8 === 1
+                ? ctx.progress({
+                    fraction: voters / CLUSTERS.length,
+                    message: `etcd ${cluster}: ${e.code === 'LearnerNotReady' ? 'learner not in sync yet' : e.message}; retrying`,
+                  })
+                : Promise.resolve(),
+          },
+        );
+        await ctx.log(`${name} is a voter in etcd ${cluster}`);
+      }
+      voters++;
+    });
+    await ctx.progress({ fraction: 1, etaSeconds: 0 });
+    return { detail: { tookMs: Date.now() - started } };
+  };
 
 /** Waits until the new member answers status in both clusters and its API server is ready. */
-const awaitApiServer = (c: Container): StepExecutor => async (ctx) => {
-  const view = await loadCluster(c, ctx);
-  const { name } = newReplicaOf(ctx);
-  const own = replicaAddress(view, name);
-  if (!view.kube) throw new Error(`no replica's metadata has the API server credentials`);
-  const kube = view.kube;
-  const started = Date.now();
-  const deadline = started + API_SERVER_TIMEOUT_MS;
-  for (;;) {
-    throwIfAborted(ctx.signal);
-    const { etcd, api: probe } = await probeReplica(c, view, own, kube);
-    if (etcd.every((s) => s.ok) && probe.ready === true) {
-      await ctx.log(`the API server of ${name} is ready after ${Math.round((Date.now() - started) / 100) / 10} s`);
-      return { detail: { tookMs: Date.now() - started } };
+const awaitApiServer =
+  (c: Container): StepExecutor =>
+  async (ctx) => {
+    const view = await loadCluster(c, ctx);
+    const { name } = newReplicaOf(ctx);
+    const own = replicaAddress(view, name);
+    if (!view.kube) throw new Error(`no replica's metadata has the API server credentials`);
+    const kube = view.kube;
+    const started = Date.now();
+    const deadline = started + API_SERVER_TIMEOUT_MS;
+    for (;;) {
+      throwIfAborted(ctx.signal);
+      const { etcd, api: probe } = await probeReplica(c, view, own, kube);
+      if (etcd.every((s) => s.ok) && probe.ready === true) {
+        await ctx.log(`the API server of ${name} is ready after ${Math.round((Date.now() - started) / 100) / 10} s`);
+        return { detail: { tookMs: Date.now() - started } };
+      }
+      const waitingFor = !etcd.every((s) => s.ok) ? 'its etcd members to serve clients' : 'its API server to be ready';
+      if (Date.now() > deadline)
+        throw new Error(
+          `${name} did not become ready within ${API_SERVER_TIMEOUT_MS / 1_000} s: still waiting for ${waitingFor}`,
+        );
+      await reportAndPause(
+        ctx,
+        { message: `waiting for ${waitingFor} (a join can take ~7 s more when etcd retries its first publish)` },
+        500,
+      );
     }
-    const waitingFor = !etcd.every((s) => s.ok) ? 'its etcd members to serve clients' : 'its API server to be ready';
-    if (Date.now() > deadline) throw new Error(`${name} did not become ready within ${API_SERVER_TIMEOUT_MS / 1_000} s: still waiting for ${waitingFor}`);
-    await reportAndPause(ctx, { message: `waiting for ${waitingFor} (a join can take ~7 s more when etcd retries its first publish)` }, 500);
-  }
-};
+  };
 
 export function addReplicaExecutors(c: Container) {
   return {
@@ -329,7 +390,12 @@ export async function removeNewMembers(c: Container, ctx: StepContext): Promise<
       ['EtcdRefused', 'Timeout'],
       async () => {
         try {
-          await c.etcd.memberRemove(voterEndpoints(c, view, cluster, [name]), view.etcd[cluster], member.id, ETCD_CALL_MS);
+          await c.etcd.memberRemove(
+            voterEndpoints(c, view, cluster, [name]),
+            view.etcd[cluster],
+            member.id,
+            ETCD_CALL_MS,
+          );
         } catch (e) {
           if (!(isProviderError(e) && e.code === 'NotFound')) throw e;
         }
@@ -383,11 +449,15 @@ export function addReplicaCompensations(c: Container): Record<string, StepCompen
       const ref = clusterRefOf(ctx);
       const disk = `${newReplicaOf(ctx).name}-pd`;
       const zone = stringParam(ctx, 'zone');
-      if (await c.compute.getDisk(ref.project, zone, disk)) await ignoreNotFound(() => c.compute.deleteDisk(ref.project, zone, disk));
+      if (await c.compute.getDisk(ref.project, zone, disk))
+        await ignoreNotFound(() => c.compute.deleteDisk(ref.project, zone, disk));
     },
     'create-instance': (ctx) => deleteNewInstance(c, ctx),
     'add-to-target-pool': async (ctx) => {
-      await removeFromTargetPool(c, ctx, stringParam(ctx, 'targetPool'), { zone: stringParam(ctx, 'zone'), name: newReplicaOf(ctx).name });
+      await removeFromTargetPool(c, ctx, stringParam(ctx, 'targetPool'), {
+        zone: stringParam(ctx, 'zone'),
+        name: newReplicaOf(ctx).name,
+      });
     },
   };
   return Object.fromEntries(Object.entries(compensations).map(([kind, f]) => [kind, unlessAddFinished(c, f)]));

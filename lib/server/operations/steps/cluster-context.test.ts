@@ -3,7 +3,18 @@ import { issueClusterSecrets, firstMasterMetadata } from '@/lib/pki/first-master
 import type { ComputePort, InstanceInfo } from '@/lib/ports/compute';
 import { ProviderError } from '@/lib/ports/provider-error';
 import type { StepContext } from '@/lib/server/operations/runner';
-import { forgetCluster, inEachCluster, loadCluster, newReplicaOf, pause, reportAndPause, retryOn, siblingStepId, StepCancelled, VIEW_REUSE_MS } from './cluster-context';
+import {
+  forgetCluster,
+  inEachCluster,
+  loadCluster,
+  newReplicaOf,
+  pause,
+  reportAndPause,
+  retryOn,
+  siblingStepId,
+  StepCancelled,
+  VIEW_REUSE_MS,
+} from './cluster-context';
 
 function ctxFor(id: string, results: StepContext['results'] = {}): StepContext {
   return {
@@ -41,14 +52,27 @@ describe('siblingStepId', () => {
   });
 
   it('reads the name of its own add in a scale plan, not the other add', () => {
-    const results = { '1.add:z-a:pick-name': { name: 'm-aaa', internalIp: '10.0.0.2' }, '2.add:z-c:pick-name': { name: 'm-ccc', internalIp: '10.0.0.3' } };
+    const results = {
+      '1.add:z-a:pick-name': { name: 'm-aaa', internalIp: '10.0.0.2' },
+      '2.add:z-c:pick-name': { name: 'm-ccc', internalIp: '10.0.0.3' },
+    };
     expect(newReplicaOf(ctxFor('2.add:z-c:create-instance', results)).name).toBe('m-ccc');
     expect(() => newReplicaOf(ctxFor('3.add:z-b:create-instance', results))).toThrow(/pick-name/);
   });
 
   it("reads a create's first master from the certificates step, whose certificates name it", () => {
-    const results = { 'create:z-b:issue-cluster-certificates': { name: 'blue-master', internalIp: '10.0.0.4', staticIp: '203.0.113.9', authorities: [] } };
-    expect(newReplicaOf(ctxFor('create:z-b:await-api-server', results))).toEqual({ name: 'blue-master', internalIp: '10.0.0.4' });
+    const results = {
+      'create:z-b:issue-cluster-certificates': {
+        name: 'blue-master',
+        internalIp: '10.0.0.4',
+        staticIp: '203.0.113.9',
+        authorities: [],
+      },
+    };
+    expect(newReplicaOf(ctxFor('create:z-b:await-api-server', results))).toEqual({
+      name: 'blue-master',
+      internalIp: '10.0.0.4',
+    });
   });
 });
 
@@ -71,13 +95,21 @@ describe('retryOn', () => {
 
   it('gives up on any other error at once, and on a listed one at the deadline', async () => {
     let calls = 0;
-    const other = retryOn(['EtcdRefused'], () => {
-      calls += 1;
-      return Promise.reject(new ProviderError('NotFound', 'gone'));
-    }, { timeoutMs: 1_000, everyMs: 1, signal });
+    const other = retryOn(
+      ['EtcdRefused'],
+      () => {
+        calls += 1;
+        return Promise.reject(new ProviderError('NotFound', 'gone'));
+      },
+      { timeoutMs: 1_000, everyMs: 1, signal },
+    );
     await expect(other).rejects.toMatchObject({ code: 'NotFound' });
     expect(calls).toBe(1);
-    const late = retryOn(['LearnerNotReady'], () => Promise.reject(new ProviderError('LearnerNotReady', 'not in sync')), { timeoutMs: 30, everyMs: 10, signal });
+    const late = retryOn(
+      ['LearnerNotReady'],
+      () => Promise.reject(new ProviderError('LearnerNotReady', 'not in sync')),
+      { timeoutMs: 30, everyMs: 10, signal },
+    );
     await expect(late).rejects.toMatchObject({ code: 'LearnerNotReady' });
   });
 });
@@ -97,7 +129,9 @@ describe('loadCluster', () => {
   let metadata: Record<string, string>;
   beforeAll(async () => {
     const secrets = await issueClusterSecrets({ name: 'm', internalIp: '10.0.0.2', staticIp: '10.1.0.2' });
-    metadata = Object.fromEntries(firstMasterMetadata(secrets, { masterName: 'm', zone: 'r-b', multizone: true }).map((i) => [i.key, i.value]));
+    metadata = Object.fromEntries(
+      firstMasterMetadata(secrets, { masterName: 'm', zone: 'r-b', multizone: true }).map((i) => [i.key, i.value]),
+    );
   });
   afterEach(() => {
     vi.useRealTimers();
@@ -167,7 +201,11 @@ describe('loadCluster', () => {
 
 describe('inEachCluster', () => {
   it('gives the results in CLUSTERS order', async () => {
-    expect(await inEachCluster(async (cluster) => (cluster === 'main' ? pause(5, new AbortController().signal).then(() => cluster) : cluster))).toEqual(['main', 'events']);
+    expect(
+      await inEachCluster(async (cluster) =>
+        cluster === 'main' ? pause(5, new AbortController().signal).then(() => cluster) : cluster,
+      ),
+    ).toEqual(['main', 'events']);
   });
 
   it('lets the other cluster finish before it throws the first failure', async () => {
@@ -192,7 +230,11 @@ describe('reportAndPause', () => {
         written = true;
       };
       let done = false;
-      const waiting = reportAndPause({ progress, signal: new AbortController().signal }, { message: 'waiting' }, 50).then(() => (done = true));
+      const waiting = reportAndPause(
+        { progress, signal: new AbortController().signal },
+        { message: 'waiting' },
+        50,
+      ).then(() => (done = true));
       // A write of 40 ms and a pause of 50 ms take 50 ms together, not 90.
       await vi.advanceTimersByTimeAsync(50);
       expect([written, done]).toEqual([true, true]);

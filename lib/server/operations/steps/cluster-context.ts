@@ -7,7 +7,15 @@ import 'server-only';
 // as the first attempt left it in memory. What a step is about to change it still reads right before
 // (getInstance, getDisk, the etcd member list).
 import { z } from 'zod';
-import { ETCD_CLUSTERS, parseClusterId, type ApiServerProbe, type ClusterRef, type EtcdClusterName, type EtcdMember, type EtcdMemberStatus } from '@/lib/core/topology';
+import {
+  ETCD_CLUSTERS,
+  parseClusterId,
+  type ApiServerProbe,
+  type ClusterRef,
+  type EtcdClusterName,
+  type EtcdMember,
+  type EtcdMemberStatus,
+} from '@/lib/core/topology';
 import type { ComputePort, InstanceInfo } from '@/lib/ports/compute';
 import type { EtcdAccess, EtcdEndpoint } from '@/lib/ports/etcd-admin';
 import type { KubeCredentials } from '@/lib/ports/kube-api';
@@ -54,7 +62,11 @@ const passViews = new WeakMap<object, { view: ClusterView; readAt: number }>();
  * Compute (and kept for the pass). `fresh` reads it in any case, for a step whose job is to check the
  * world (verify).
  */
-export async function loadCluster(c: ComputeLister, ctx: StepContext, opts: { fresh?: boolean } = {}): Promise<ClusterView> {
+export async function loadCluster(
+  c: ComputeLister,
+  ctx: StepContext,
+  opts: { fresh?: boolean } = {},
+): Promise<ClusterView> {
   const cached = ctx.pass && !opts.fresh ? passViews.get(ctx.pass) : undefined;
   if (cached && Date.now() - cached.readAt < VIEW_REUSE_MS) return cached.view;
   const ref = clusterRefOf(ctx);
@@ -109,7 +121,12 @@ export function replicaAddress(view: ClusterView, name: string): ReplicaAddress 
  * rejects with NoAccess and the step stops there, saying so: nothing is changed through a replica it
  * cannot reach.
  */
-export function voterEndpoints(c: Container, view: ClusterView, cluster: EtcdClusterName, exclude: readonly string[] = []): EtcdEndpoint[] {
+export function voterEndpoints(
+  c: Container,
+  view: ClusterView,
+  cluster: EtcdClusterName,
+  exclude: readonly string[] = [],
+): EtcdEndpoint[] {
   const endpoints = view.replicas
     .filter((r) => r.status === 'RUNNING' && !exclude.includes(r.name))
     .map((r) => c.endpoints.etcd(addressOf(view, r), cluster));
@@ -118,7 +135,12 @@ export function voterEndpoints(c: Container, view: ClusterView, cluster: EtcdClu
 }
 
 /** What one replica's own etcd members (main, events, in CLUSTERS order) and API server answer now, each through SSH. */
-export async function probeReplica(c: Container, view: ClusterView, own: ReplicaAddress, kube: KubeCredentials): Promise<{ etcd: EtcdMemberStatus[]; api: ApiServerProbe }> {
+export async function probeReplica(
+  c: Container,
+  view: ClusterView,
+  own: ReplicaAddress,
+  kube: KubeCredentials,
+): Promise<{ etcd: EtcdMemberStatus[]; api: ApiServerProbe }> {
   const [etcd, api] = await Promise.all([
     Promise.all(CLUSTERS.map((cl) => c.etcd.status(c.endpoints.etcd(own, cl), view.etcd[cl], ETCD_CALL_MS))),
     c.kube.probe(c.endpoints.apiServer(own), kube, ETCD_CALL_MS),
@@ -127,7 +149,11 @@ export async function probeReplica(c: Container, view: ClusterView, own: Replica
 }
 
 /** The member of replica `name`: kube-up names it `etcd-<instance>` and advertises `https://<instance>:PORT`. */
-export function memberOf(members: readonly EtcdMember[], name: string, cluster: EtcdClusterName): EtcdMember | undefined {
+export function memberOf(
+  members: readonly EtcdMember[],
+  name: string,
+  cluster: EtcdClusterName,
+): EtcdMember | undefined {
   return members.find((m) => m.name === `etcd-${name}` || m.peerUrls.includes(peerUrl(name, cluster)));
 }
 
@@ -174,11 +200,18 @@ export function newReplicaIfAny(ctx: StepContext): NewReplica | null {
 /** The name chosen for this add or create (journaled, so a resumed run reuses it). */
 export function newReplicaOf(ctx: StepContext): NewReplica {
   const found = newReplicaIfAny(ctx);
-  if (!found) throw new Error(`step ${siblingStepId(ctx, ctx.operation.kind === 'create-cluster' ? 'issue-cluster-certificates' : 'pick-name')} left no name for the new replica`);
+  if (!found)
+    throw new Error(
+      `step ${siblingStepId(ctx, ctx.operation.kind === 'create-cluster' ? 'issue-cluster-certificates' : 'pick-name')} left no name for the new replica`,
+    );
   return found;
 }
 
-export const victimSchema = z.object({ name: z.string().min(1), zone: z.string().min(1), internalIp: z.string().nullable() });
+export const victimSchema = z.object({
+  name: z.string().min(1),
+  zone: z.string().min(1),
+  internalIp: z.string().nullable(),
+});
 export type Victim = z.infer<typeof victimSchema>;
 
 /** The replica 'resolve-replica' chose for this removal. */
@@ -219,7 +252,11 @@ export function pause(ms: number, signal: AbortSignal): Promise<void> {
  * Writes a waiting step's progress while it sleeps between two polls, so a slow journal write does not
  * lengthen the poll period. Both settle before it returns or throws (StepCancelled when the step is cancelled).
  */
-export async function reportAndPause(ctx: Pick<StepContext, 'progress' | 'signal'>, progress: StepProgress, ms: number): Promise<void> {
+export async function reportAndPause(
+  ctx: Pick<StepContext, 'progress' | 'signal'>,
+  progress: StepProgress,
+  ms: number,
+): Promise<void> {
   const [written, slept] = await Promise.allSettled([ctx.progress(progress), pause(ms, ctx.signal)]);
   if (slept.status === 'rejected') throw slept.reason;
   if (written.status === 'rejected') throw written.reason;
@@ -232,7 +269,12 @@ export async function reportAndPause(ctx: Pick<StepContext, 'progress' | 'signal
 export async function retryOn<T>(
   codes: readonly ProviderErrorCode[],
   act: () => Promise<T>,
-  opts: { timeoutMs: number; everyMs: number; signal: AbortSignal; onRetry?: (e: ProviderError, attempt: number) => Promise<void> },
+  opts: {
+    timeoutMs: number;
+    everyMs: number;
+    signal: AbortSignal;
+    onRetry?: (e: ProviderError, attempt: number) => Promise<void>;
+  },
 ): Promise<T> {
   const deadline = Date.now() + opts.timeoutMs;
   for (let attempt = 1; ; attempt++) {
@@ -265,7 +307,10 @@ export async function ignoreAlreadyExists(act: () => Promise<void>): Promise<voi
   }
 }
 
-export async function staticAddressOf(c: Container, ref: ClusterRef): Promise<{ name: string; address: string; users: string[] }> {
+export async function staticAddressOf(
+  c: Container,
+  ref: ClusterRef,
+): Promise<{ name: string; address: string; users: string[] }> {
   const address = await c.compute.getAddress(ref.project, ref.region, `${ref.masterName}-ip`);
   if (!address) throw new Error(`${ref.masterName} has no static address ${ref.masterName}-ip in ${ref.region}`);
   return address;

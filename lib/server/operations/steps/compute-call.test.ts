@@ -6,7 +6,21 @@ import { backoffMs, inStep, requestIdSentBefore, stepsCompute } from './compute-
 
 function ctxFor(stepId: string, logs: string[]): StepContext {
   return {
-    operation: { id: 'op', clusterId: 'p~r~m', kind: 'scale', intent: null, plan: { steps: [] }, status: 'running', actor: 't', createdAt: '', updatedAt: '', endedAt: null, error: null, summary: null, cancelRequested: false },
+    operation: {
+      id: 'op',
+      clusterId: 'p~r~m',
+      kind: 'scale',
+      intent: null,
+      plan: { steps: [] },
+      status: 'running',
+      actor: 't',
+      createdAt: '',
+      updatedAt: '',
+      endedAt: null,
+      error: null,
+      summary: null,
+      cancelRequested: false,
+    },
     step: { id: stepId, kind: 'create-instance', title: 'Create instance', params: {} },
     index: 0,
     progress: async () => {},
@@ -30,7 +44,15 @@ function journal() {
   };
 }
 
-const spec: InsertInstanceSpec = { project: 'p', zone: 'z-a', name: 'm-abc', machineType: 'n1', tags: [], metadata: [], externalIp: 'ephemeral' };
+const spec: InsertInstanceSpec = {
+  project: 'p',
+  zone: 'z-a',
+  name: 'm-abc',
+  machineType: 'n1',
+  tags: [],
+  metadata: [],
+  externalIp: 'ephemeral',
+};
 const fast = { baseMs: 1, maxMs: 2, budgetMs: 5_000 };
 
 /** A Compute port whose insertInstance fails with `failures` in turn, then succeeds; it records the requestIds it got. */
@@ -67,7 +89,10 @@ describe('Compute calls inside a step', () => {
   it('retries a lost answer with the requestId it journaled first, and logs each retry', async () => {
     const store = journal();
     const { compute, ids } = flaky([
-      new ProviderError('RateLimited', 'instances.insert: Rate Limit Exceeded', { httpStatus: 403, reason: 'rateLimitExceeded' }),
+      new ProviderError('RateLimited', 'instances.insert: Rate Limit Exceeded', {
+        httpStatus: 403,
+        reason: 'rateLimitExceeded',
+      }),
       new ProviderError('ProviderUnavailable', 'instances.insert: backendError', { httpStatus: 503 }),
     ]);
     const logs: string[] = [];
@@ -94,9 +119,15 @@ describe('Compute calls inside a step', () => {
 
   it('tells a step run again which requestId its earlier run sent the call with (the latest one), and nothing for another step', async () => {
     const store = journal();
-    const ask = (stepId: string) => requestIdSentBefore(store, ctxFor(stepId, []), 'insertInstance', [{ zone: spec.zone, name: spec.name }]);
+    const ask = (stepId: string) =>
+      requestIdSentBefore(store, ctxFor(stepId, []), 'insertInstance', [{ zone: spec.zone, name: spec.name }]);
     expect(await ask('s')).toBeNull();
-    const { compute, ids } = flaky([new ProviderError('ResourceNotReady', 'operation x failed: not ready', { httpStatus: 400, operation: 'operation-1' })]);
+    const { compute, ids } = flaky([
+      new ProviderError('ResourceNotReady', 'operation x failed: not ready', {
+        httpStatus: 400,
+        operation: 'operation-1',
+      }),
+    ]);
     await inStep(ctxFor('s', []), 'forward', () => stepsCompute(compute, () => store, fast).insertInstance(spec));
     expect(await ask('s')).toBe(ids[1]);
     expect(await ask('other')).toBeNull();
@@ -104,7 +135,12 @@ describe('Compute calls inside a step', () => {
 
   it('a failed Operation is retried with a new requestId', async () => {
     const store = journal();
-    const { compute, ids } = flaky([new ProviderError('ResourceNotReady', 'operation x failed: not ready', { httpStatus: 400, operation: 'operation-1' })]);
+    const { compute, ids } = flaky([
+      new ProviderError('ResourceNotReady', 'operation x failed: not ready', {
+        httpStatus: 400,
+        operation: 'operation-1',
+      }),
+    ]);
     await inStep(ctxFor('s', []), 'forward', () => stepsCompute(compute, () => store, fast).insertInstance(spec));
     expect(ids).toHaveLength(2);
     expect(ids[1]).not.toBe(ids[0]);
@@ -112,9 +148,13 @@ describe('Compute calls inside a step', () => {
 
   it('does not retry what needs a person, nor outside a step', async () => {
     const store = journal();
-    const stockout = new ProviderError('ZoneExhausted', 'operation x failed: ZONE_RESOURCE_POOL_EXHAUSTED', { operation: 'operation-2' });
+    const stockout = new ProviderError('ZoneExhausted', 'operation x failed: ZONE_RESOURCE_POOL_EXHAUSTED', {
+      operation: 'operation-2',
+    });
     const { compute, ids } = flaky([stockout]);
-    await expect(inStep(ctxFor('s', []), 'forward', () => stepsCompute(compute, () => store, fast).insertInstance(spec))).rejects.toBe(stockout);
+    await expect(
+      inStep(ctxFor('s', []), 'forward', () => stepsCompute(compute, () => store, fast).insertInstance(spec)),
+    ).rejects.toBe(stockout);
     expect(ids).toHaveLength(1);
     const outside = flaky([new ProviderError('ProviderUnavailable', 'down')]);
     await expect(stepsCompute(outside.compute, () => store, fast).getInstance('p', 'z', 'n')).rejects.toThrow('down');
@@ -122,8 +162,15 @@ describe('Compute calls inside a step', () => {
 
   it('gives up when the budget is spent', async () => {
     const store = journal();
-    const failures = Array.from({ length: 50 }, () => new ProviderError('ProviderUnavailable', 'down', { httpStatus: 503 }));
+    const failures = Array.from(
+      { length: 50 },
+      () => new ProviderError('ProviderUnavailable', 'down', { httpStatus: 503 }),
+    );
     const { compute } = flaky(failures);
-    await expect(inStep(ctxFor('s', []), 'forward', () => stepsCompute(compute, () => store, { baseMs: 20, maxMs: 40, budgetMs: 100 }).getInstance('p', 'z', 'n'))).rejects.toThrow('down');
+    await expect(
+      inStep(ctxFor('s', []), 'forward', () =>
+        stepsCompute(compute, () => store, { baseMs: 20, maxMs: 40, budgetMs: 100 }).getInstance('p', 'z', 'n'),
+      ),
+    ).rejects.toThrow('down');
   });
 });

@@ -29,7 +29,11 @@ export function inStep<T>(ctx: StepContext, phase: StepPhase, run: () => Promise
 export const COMPUTE_RETRY = { baseMs: 500, maxMs: 8_000, budgetMs: 120_000 } as const;
 
 /** The pause before attempt `attempt + 1`: exponential with "equal jitter" (half fixed, half random). */
-export function backoffMs(attempt: number, random: () => number = Math.random, policy: { baseMs: number; maxMs: number } = COMPUTE_RETRY): number {
+export function backoffMs(
+  attempt: number,
+  random: () => number = Math.random,
+  policy: { baseMs: number; maxMs: number } = COMPUTE_RETRY,
+): number {
   const ceiling = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(ceiling / 2 + (ceiling / 2) * random());
 }
@@ -70,7 +74,8 @@ function callLabel(method: string, args: readonly unknown[]): string {
 }
 
 /** Where the journal keeps a call's requestId: per phase, step, call and generation. */
-const requestIdKey = (s: StepScope, label: string, generation: number) => `compute-request-id:${s.phase}:${s.ctx.step.id}:${label}:${generation}`;
+const requestIdKey = (s: StepScope, label: string, generation: number) =>
+  `compute-request-id:${s.phase}:${s.ctx.step.id}:${label}:${generation}`;
 
 /**
  * The requestId of this call in this step and phase, from the journal, written there first when there is none.
@@ -98,11 +103,19 @@ async function journaledRequestId(store: RequestIdStore, s: StepScope, label: st
  * (ComputePort.awaitZoneMutation) before it sends anything. `args` name the call as the step makes it (for
  * insertInstance, an object with the zone and name of the spec is enough).
  */
-export async function requestIdSentBefore(store: RequestIdStore, ctx: StepContext, method: keyof ComputePort, args: readonly unknown[]): Promise<string | null> {
+export async function requestIdSentBefore(
+  store: RequestIdStore,
+  ctx: StepContext,
+  method: keyof ComputePort,
+  args: readonly unknown[],
+): Promise<string | null> {
   const label = callLabel(method, args);
   let current: string | null = null;
   for (let generation = 0; ; generation++) {
-    const id = await store.operationSecret(ctx.operation.id, requestIdKey({ ctx, phase: 'forward' }, label, generation));
+    const id = await store.operationSecret(
+      ctx.operation.id,
+      requestIdKey({ ctx, phase: 'forward' }, label, generation),
+    );
     if (id === null) return current;
     current = id;
   }
@@ -131,8 +144,16 @@ export async function computeCall<T>(
       const delay = backoffMs(attempt, Math.random, policy);
       if (Date.now() + delay > deadline) throw e;
       const renew = requestId !== null && e.operation !== null;
-      const id = requestId === null ? '' : renew ? ' with a new requestId (the failed Operation did nothing)' : ` with the same requestId ${requestId}`;
-      await s.ctx.log(`${label} failed (${e.code}): ${e.message}. Retry ${attempt} in ${(delay / 1_000).toFixed(1)} s${id}`, 'warn');
+      const id =
+        requestId === null
+          ? ''
+          : renew
+            ? ' with a new requestId (the failed Operation did nothing)'
+            : ` with the same requestId ${requestId}`;
+      await s.ctx.log(
+        `${label} failed (${e.code}): ${e.message}. Retry ${attempt} in ${(delay / 1_000).toFixed(1)} s${id}`,
+        'warn',
+      );
       await pause(delay, s.ctx.signal);
       if (renew) requestId = await journaledRequestId(store, s, label, true);
     }
@@ -143,7 +164,11 @@ export async function computeCall<T>(
  * The ComputePort the steps are given: inside a step (inStep) each call goes through computeCall for that step,
  * outside one (planning, observing) straight to `compute`.
  */
-export function stepsCompute(compute: ComputePort, store: () => RequestIdStore, policy: { baseMs: number; maxMs: number; budgetMs: number } = COMPUTE_RETRY): ComputePort {
+export function stepsCompute(
+  compute: ComputePort,
+  store: () => RequestIdStore,
+  policy: { baseMs: number; maxMs: number; budgetMs: number } = COMPUTE_RETRY,
+): ComputePort {
   return new Proxy(compute, {
     get(target, prop, receiver): unknown {
       const value: unknown = Reflect.get(target, prop, receiver);
@@ -152,14 +177,21 @@ export function stepsCompute(compute: ComputePort, store: () => RequestIdStore, 
       return (...args: unknown[]): unknown => {
         const current = scope.getStore();
         if (!current) return Reflect.apply(value, target, args);
-        return computeCall(store(), current, callLabel(prop, args), at !== undefined, (opts) => {
-          if (opts === null || at === undefined) return Reflect.apply(value, target, args);
-          const full = [...args];
-          while (full.length < at) full.push(undefined);
-          const given: unknown = full[at];
-          full[at] = typeof given === 'object' && given !== null ? { ...given, ...opts } : opts;
-          return Reflect.apply(value, target, full);
-        }, policy);
+        return computeCall(
+          store(),
+          current,
+          callLabel(prop, args),
+          at !== undefined,
+          (opts) => {
+            if (opts === null || at === undefined) return Reflect.apply(value, target, args);
+            const full = [...args];
+            while (full.length < at) full.push(undefined);
+            const given: unknown = full[at];
+            full[at] = typeof given === 'object' && given !== null ? { ...given, ...opts } : opts;
+            return Reflect.apply(value, target, full);
+          },
+          policy,
+        );
       };
     },
   });

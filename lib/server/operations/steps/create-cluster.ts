@@ -12,7 +12,13 @@ import 'server-only';
 // them, as kube-up leaves them, and the table's copy is deleted; a create that fails after the certificates
 // step deletes it in its rollback. A cancelled create leaves it until the operation is run again or removed.
 import type { FirewallInfo, FirewallSpec } from '@/lib/ports/compute';
-import { clusterSecretsSchema, describeClusterCas, firstMasterMetadata, issueClusterSecrets, type ClusterSecrets } from '@/lib/pki/first-master';
+import {
+  clusterSecretsSchema,
+  describeClusterCas,
+  firstMasterMetadata,
+  issueClusterSecrets,
+  type ClusterSecrets,
+} from '@/lib/pki/first-master';
 import type { Container } from '@/lib/server/container';
 import type { StepCompensation, StepContext, StepExecutor } from '@/lib/server/operations/runner';
 import {
@@ -41,66 +47,92 @@ const ETCD_TIMEOUT_MS = 3 * 60_000;
 /** kube-up's two master rules: etcd peer ports between masters, and 443 to masters from anywhere. */
 export function masterFirewallRules(masterName: string): FirewallSpec[] {
   return [
-    { name: `${masterName}-etcd`, sourceRanges: [], sourceTags: [masterName], targetTags: [masterName], allowed: [{ protocol: 'tcp', ports: ['2380', '2381'] }] },
-    { name: `${masterName}-https`, sourceRanges: ['0.0.0.0/0'], sourceTags: [], targetTags: [masterName], allowed: [{ protocol: 'tcp', ports: ['443'] }] },
+    {
+      name: `${masterName}-etcd`,
+      sourceRanges: [],
+      sourceTags: [masterName],
+      targetTags: [masterName],
+      allowed: [{ protocol: 'tcp', ports: ['2380', '2381'] }],
+    },
+    {
+      name: `${masterName}-https`,
+      sourceRanges: ['0.0.0.0/0'],
+      sourceTags: [],
+      targetTags: [masterName],
+      allowed: [{ protocol: 'tcp', ports: ['443'] }],
+    },
   ];
 }
 
 const sorted = (xs: readonly string[]) => [...xs].sort();
 const allowedKey = (a: ReadonlyArray<{ protocol: string; ports: string[] }>) =>
-  a.map((r) => `${r.protocol.toLowerCase()}:${sorted(r.ports).join(',')}`).sort().join(' ');
+  a
+    .map((r) => `${r.protocol.toLowerCase()}:${sorted(r.ports).join(',')}`)
+    .sort()
+    .join(' ');
 
 /** How an existing rule differs from the one a create would make, in words; null when it does the same. */
 export function firewallMismatch(want: FirewallSpec, have: FirewallInfo): string | null {
   const diffs: string[] = [];
   const compare = (what: string, w: readonly string[], h: readonly string[]) => {
-    if (sorted(w).join(',') !== sorted(h).join(',')) diffs.push(`${what} [${sorted(h).join(', ')}] instead of [${sorted(w).join(', ')}]`);
+    if (sorted(w).join(',') !== sorted(h).join(','))
+      diffs.push(`${what} [${sorted(h).join(', ')}] instead of [${sorted(w).join(', ')}]`);
   };
   compare('source ranges', want.sourceRanges, have.sourceRanges);
   compare('source tags', want.sourceTags, have.sourceTags);
   compare('target tags', want.targetTags, have.targetTags);
-  if (allowedKey(want.allowed) !== allowedKey(have.allowed)) diffs.push(`allows ${allowedKey(have.allowed) || 'nothing'} instead of ${allowedKey(want.allowed)}`);
+  if (allowedKey(want.allowed) !== allowedKey(have.allowed))
+    diffs.push(`allows ${allowedKey(have.allowed) || 'nothing'} instead of ${allowedKey(want.allowed)}`);
   if (have.network !== '' && have.network !== (want.network ?? 'default')) diffs.push(`is on network ${have.network}`);
-  return diffs.length === 0 ? null : `firewall rule ${want.name} exists but ${diffs.join('; ')}: delete or fix it, then run the create again`;
+  return diffs.length === 0
+    ? null
+    : `firewall rule ${want.name} exists but ${diffs.join('; ')}: delete or fix it, then run the create again`;
 }
 
-const createFirewallRules = (c: Container): StepExecutor => async (ctx) => {
-  const { project, masterName } = clusterRefOf(ctx);
-  const rules: Array<{ name: string; created: boolean }> = [];
-  for (const want of masterFirewallRules(masterName)) {
-    let created = false;
-    if (!(await c.compute.getFirewall(project, want.name))) {
-      await ignoreAlreadyExists(() => c.compute.insertFirewall(project, want));
-      created = true;
+const createFirewallRules =
+  (c: Container): StepExecutor =>
+  async (ctx) => {
+    const { project, masterName } = clusterRefOf(ctx);
+    const rules: Array<{ name: string; created: boolean }> = [];
+    for (const want of masterFirewallRules(masterName)) {
+      let created = false;
+      if (!(await c.compute.getFirewall(project, want.name))) {
+        await ignoreAlreadyExists(() => c.compute.insertFirewall(project, want));
+        created = true;
+      }
+      const have = await c.compute.getFirewall(project, want.name);
+      if (!have) throw new Error(`firewall rule ${want.name} is gone right after it was created`);
+      const mismatch = firewallMismatch(want, have);
+      if (mismatch) throw new Error(mismatch);
+      if (created) await ctx.log(`created firewall rule ${want.name} (${allowedKey(want.allowed)})`);
+      rules.push({ name: want.name, created });
     }
-    const have = await c.compute.getFirewall(project, want.name);
-    if (!have) throw new Error(`firewall rule ${want.name} is gone right after it was created`);
-    const mismatch = firewallMismatch(want, have);
-    if (mismatch) throw new Error(mismatch);
-    if (created) await ctx.log(`created firewall rule ${want.name} (${allowedKey(want.allowed)})`);
-    rules.push({ name: want.name, created });
-  }
-  return { detail: { rules } };
-};
+    return { detail: { rules } };
+  };
 
 // --- static address -------------------------------------------------------------------------------------
 
-const reserveStaticAddress = (c: Container): StepExecutor => async (ctx) => {
-  const { project, region, masterName } = clusterRefOf(ctx);
-  const name = `${masterName}-ip`;
-  let address = await c.compute.getAddress(project, region, name);
-  const created = address === null;
-  if (!address) {
-    await ignoreAlreadyExists(async () => void (await c.compute.insertAddress(project, region, name)));
-    address = await c.compute.getAddress(project, region, name);
-    if (!address) throw new Error(`the static address ${name} is gone right after it was reserved`);
-    await ctx.log(`reserved ${name}: ${address.address}`);
-  }
-  // Reused only when free, or held by this cluster's own first master (a create that got further before).
-  const others = address.users.filter((u) => u !== masterName);
-  if (others.length > 0) throw new Error(`the static address ${name} (${address.address}) is in use by ${others.join(', ')}; a new cluster needs it free`);
-  return { detail: { address: name, ip: address.address, created } };
-};
+const reserveStaticAddress =
+  (c: Container): StepExecutor =>
+  async (ctx) => {
+    const { project, region, masterName } = clusterRefOf(ctx);
+    const name = `${masterName}-ip`;
+    let address = await c.compute.getAddress(project, region, name);
+    const created = address === null;
+    if (!address) {
+      await ignoreAlreadyExists(async () => void (await c.compute.insertAddress(project, region, name)));
+      address = await c.compute.getAddress(project, region, name);
+      if (!address) throw new Error(`the static address ${name} is gone right after it was reserved`);
+      await ctx.log(`reserved ${name}: ${address.address}`);
+    }
+    // Reused only when free, or held by this cluster's own first master (a create that got further before).
+    const others = address.users.filter((u) => u !== masterName);
+    if (others.length > 0)
+      throw new Error(
+        `the static address ${name} (${address.address}) is in use by ${others.join(', ')}; a new cluster needs it free`,
+      );
+    return { detail: { address: name, ip: address.address, created } };
+  };
 
 // --- certificates -----------------------------------------------------------------------------------------
 
@@ -114,121 +146,147 @@ async function storedSecrets(c: Container, ctx: StepContext): Promise<ClusterSec
  * credential and the master's certificates, kept server-side until the instance step. The detail holds
  * only the name, the addresses and the CAs' subjects and fingerprints.
  */
-const issueClusterCertificates = (c: Container): StepExecutor => async (ctx) => {
-  const { project, region, masterName } = clusterRefOf(ctx);
-  const zone = stringParam(ctx, 'zone');
-  const instance = await c.compute.getInstance(project, zone, masterName);
-  if (instance) {
-    // The instance step ran: the certificates are in its metadata now, and the stored copy is gone.
-    if (!instance.internalIp) throw new Error(`${masterName} exists but has no internal IP`);
-    return { detail: { name: masterName, internalIp: instance.internalIp, staticIp: instance.externalIp ?? '', issued: false, authorities: [] } };
-  }
-  let secrets = await storedSecrets(c, ctx);
-  if (!secrets) {
-    const address = await c.compute.getAddress(project, region, `${masterName}-ip`);
-    if (!address) throw new Error(`the static address ${masterName}-ip is missing; its step must run first`);
-    const internalIp = await c.compute.freeInternalIp(project, region);
-    const issued = await issueClusterSecrets({ name: masterName, internalIp, staticIp: address.address });
-    // The first value stored wins: a concurrent or earlier attempt's certificates are the ones used.
-    const kept = await c.store.putOperationSecretOnce(ctx.operation.id, CLUSTER_SECRETS_KEY, JSON.stringify(issued));
-    secrets = clusterSecretsSchema.parse(JSON.parse(kept));
-    await ctx.log(`issued the CAs of ${masterName} and the certificates of its first master at ${secrets.identity.internalIp}`);
-  }
-  const { name, internalIp, staticIp } = secrets.identity;
-  return { detail: { name, internalIp, staticIp, issued: true, authorities: await describeClusterCas(secrets) } };
-};
+const issueClusterCertificates =
+  (c: Container): StepExecutor =>
+  async (ctx) => {
+    const { project, region, masterName } = clusterRefOf(ctx);
+    const zone = stringParam(ctx, 'zone');
+    const instance = await c.compute.getInstance(project, zone, masterName);
+    if (instance) {
+      // The instance step ran: the certificates are in its metadata now, and the stored copy is gone.
+      if (!instance.internalIp) throw new Error(`${masterName} exists but has no internal IP`);
+      return {
+        detail: {
+          name: masterName,
+          internalIp: instance.internalIp,
+          staticIp: instance.externalIp ?? '',
+          issued: false,
+          authorities: [],
+        },
+      };
+    }
+    let secrets = await storedSecrets(c, ctx);
+    if (!secrets) {
+      const address = await c.compute.getAddress(project, region, `${masterName}-ip`);
+      if (!address) throw new Error(`the static address ${masterName}-ip is missing; its step must run first`);
+      const internalIp = await c.compute.freeInternalIp(project, region);
+      const issued = await issueClusterSecrets({ name: masterName, internalIp, staticIp: address.address });
+      // The first value stored wins: a concurrent or earlier attempt's certificates are the ones used.
+      const kept = await c.store.putOperationSecretOnce(ctx.operation.id, CLUSTER_SECRETS_KEY, JSON.stringify(issued));
+      secrets = clusterSecretsSchema.parse(JSON.parse(kept));
+      await ctx.log(
+        `issued the CAs of ${masterName} and the certificates of its first master at ${secrets.identity.internalIp}`,
+      );
+    }
+    const { name, internalIp, staticIp } = secrets.identity;
+    return { detail: { name, internalIp, staticIp, issued: true, authorities: await describeClusterCas(secrets) } };
+  };
 
 // --- disk and instance -------------------------------------------------------------------------------------
 
-const createDisk = (c: Container): StepExecutor => async (ctx) => {
-  const { project, masterName } = clusterRefOf(ctx);
-  const zone = stringParam(ctx, 'zone');
-  const name = `${masterName}-pd`;
-  const existing = await c.compute.getDisk(project, zone, name);
-  if (existing) {
-    const others = existing.users.filter((u) => u !== masterName);
-    if (others.length > 0) throw new Error(`the disk ${name} is attached to ${others.join(', ')}`);
-    return { detail: { disk: name, created: false, sizeGb: existing.sizeGb } };
-  }
-  await ignoreAlreadyExists(() => c.compute.insertDisk(project, zone, { name, sizeGb: MASTER_DISK_GB, type: 'pd-ssd' }));
-  await ctx.log(`created ${name} (${MASTER_DISK_GB} GB pd-ssd) in ${zone}`);
-  return { detail: { disk: name, created: true, sizeGb: MASTER_DISK_GB } };
-};
+const createDisk =
+  (c: Container): StepExecutor =>
+  async (ctx) => {
+    const { project, masterName } = clusterRefOf(ctx);
+    const zone = stringParam(ctx, 'zone');
+    const name = `${masterName}-pd`;
+    const existing = await c.compute.getDisk(project, zone, name);
+    if (existing) {
+      const others = existing.users.filter((u) => u !== masterName);
+      if (others.length > 0) throw new Error(`the disk ${name} is attached to ${others.join(', ')}`);
+      return { detail: { disk: name, created: false, sizeGb: existing.sizeGb } };
+    }
+    await ignoreAlreadyExists(() =>
+      c.compute.insertDisk(project, zone, { name, sizeGb: MASTER_DISK_GB, type: 'pd-ssd' }),
+    );
+    await ctx.log(`created ${name} (${MASTER_DISK_GB} GB pd-ssd) in ${zone}`);
+    return { detail: { disk: name, created: true, sizeGb: MASTER_DISK_GB } };
+  };
 
 /** The first master: kube-up's metadata with the stored certificates, the static IP as its external address. */
-const createInstance = (c: Container): StepExecutor => async (ctx) => {
-  const { project, region, masterName } = clusterRefOf(ctx);
-  const zone = stringParam(ctx, 'zone');
-  if (await c.compute.getInstance(project, zone, masterName)) {
-    await c.store.deleteOperationSecrets(ctx.operation.id);
-    return { detail: { name: masterName, created: false } };
-  }
-  const secrets = await storedSecrets(c, ctx);
-  if (!secrets) throw new Error(`the certificates of ${masterName} are no longer stored; run the create again from the start`);
-  const { internalIp, staticIp } = secrets.identity;
-  const address = await c.compute.getAddress(project, region, `${masterName}-ip`);
-  if (address?.address !== staticIp) {
-    throw new Error(`the static address ${masterName}-ip is ${address ? `now ${address.address}` : 'gone'}, not the ${staticIp} the certificates name`);
-  }
-  const metadata = firstMasterMetadata(secrets, {
-    masterName,
-    zone,
-    multizone: ctx.step.params.multizone === true,
-  });
-  const prefix = masterName.endsWith('-master') ? masterName.slice(0, -'-master'.length) : masterName;
-  await ignoreAlreadyExists(() =>
-    c.compute.insertInstance({
-      project,
+const createInstance =
+  (c: Container): StepExecutor =>
+  async (ctx) => {
+    const { project, region, masterName } = clusterRefOf(ctx);
+    const zone = stringParam(ctx, 'zone');
+    if (await c.compute.getInstance(project, zone, masterName)) {
+      await c.store.deleteOperationSecrets(ctx.operation.id);
+      return { detail: { name: masterName, created: false } };
+    }
+    const secrets = await storedSecrets(c, ctx);
+    if (!secrets)
+      throw new Error(`the certificates of ${masterName} are no longer stored; run the create again from the start`);
+    const { internalIp, staticIp } = secrets.identity;
+    const address = await c.compute.getAddress(project, region, `${masterName}-ip`);
+    if (address?.address !== staticIp) {
+      throw new Error(
+        `the static address ${masterName}-ip is ${address ? `now ${address.address}` : 'gone'}, not the ${staticIp} the certificates name`,
+      );
+    }
+    const metadata = firstMasterMetadata(secrets, {
+      masterName,
       zone,
-      name: masterName,
-      machineType: MACHINE_TYPE,
-      networkIP: internalIp,
-      tags: [masterName],
-      metadata,
-      dataDisk: `${masterName}-pd`,
-      externalIp: { natIP: staticIp },
-      labels: { 'kube-up-cluster': prefix },
-    }),
-  );
-  // The metadata is the certificates' home from now on, as on a kube-up master.
-  await c.store.deleteOperationSecrets(ctx.operation.id);
-  await ctx.log(`${masterName} created in ${zone} at ${internalIp}, holding ${staticIp}`);
-  return { detail: { name: masterName, created: true } };
-};
+      multizone: ctx.step.params.multizone === true,
+    });
+    const prefix = masterName.endsWith('-master') ? masterName.slice(0, -'-master'.length) : masterName;
+    await ignoreAlreadyExists(() =>
+      c.compute.insertInstance({
+        project,
+        zone,
+        name: masterName,
+        machineType: MACHINE_TYPE,
+        networkIP: internalIp,
+        tags: [masterName],
+        metadata,
+        dataDisk: `${masterName}-pd`,
+        externalIp: { natIP: staticIp },
+        labels: { 'kube-up-cluster': prefix },
+      }),
+    );
+    // The metadata is the certificates' home from now on, as on a kube-up master.
+    await c.store.deleteOperationSecrets(ctx.operation.id);
+    await ctx.log(`${masterName} created in ${zone} at ${internalIp}, holding ${staticIp}`);
+    return { detail: { name: masterName, created: true } };
+  };
 
 // --- waiting ------------------------------------------------------------------------------------------------
 
 /** Waits until etcd main and events answer on the new master and each lists it as a started member. */
-const awaitEtcd = (c: Container): StepExecutor => async (ctx) => {
-  const view = await loadCluster(c, ctx);
-  const { name } = newReplicaOf(ctx);
-  const started = Date.now();
-  for (;;) {
-    throwIfAborted(ctx.signal);
-    const waitingFor: string[] = [];
-    const ids: Record<string, string> = {};
-    for (const cluster of CLUSTERS) {
-      const endpoint = c.endpoints.etcd(replicaAddress(view, name), cluster);
-      const status = await c.etcd.status(endpoint, view.etcd[cluster], ETCD_CALL_MS);
-      if (!status.ok) {
-        waitingFor.push(`etcd ${cluster} to answer`);
-        continue;
+const awaitEtcd =
+  (c: Container): StepExecutor =>
+  async (ctx) => {
+    const view = await loadCluster(c, ctx);
+    const { name } = newReplicaOf(ctx);
+    const started = Date.now();
+    for (;;) {
+      throwIfAborted(ctx.signal);
+      const waitingFor: string[] = [];
+      const ids: Record<string, string> = {};
+      for (const cluster of CLUSTERS) {
+        const endpoint = c.endpoints.etcd(replicaAddress(view, name), cluster);
+        const status = await c.etcd.status(endpoint, view.etcd[cluster], ETCD_CALL_MS);
+        if (!status.ok) {
+          waitingFor.push(`etcd ${cluster} to answer`);
+          continue;
+        }
+        const members = await c.etcd.memberList([endpoint], view.etcd[cluster], ETCD_CALL_MS).catch(() => null);
+        const self = members?.find((m) => m.name === `etcd-${name}`);
+        if (!self) waitingFor.push(`etcd ${cluster} to list etcd-${name}`);
+        else ids[cluster] = self.id;
       }
-      const members = await c.etcd.memberList([endpoint], view.etcd[cluster], ETCD_CALL_MS).catch(() => null);
-      const self = members?.find((m) => m.name === `etcd-${name}`);
-      if (!self) waitingFor.push(`etcd ${cluster} to list etcd-${name}`);
-      else ids[cluster] = self.id;
+      const tookMs = Date.now() - started;
+      if (waitingFor.length === 0) {
+        await ctx.log(`etcd main and events answer on ${name} after ${Math.round(tookMs / 100) / 10} s`);
+        return { detail: { tookMs, members: ids } };
+      }
+      if (tookMs > ETCD_TIMEOUT_MS)
+        throw new Error(
+          `${name} did not start etcd within ${ETCD_TIMEOUT_MS / 1_000} s: still waiting for ${waitingFor.join(' and ')}`,
+        );
+      await ctx.progress({ message: `waiting for ${waitingFor.join(' and ')}` });
+      await pause(500, ctx.signal);
     }
-    const tookMs = Date.now() - started;
-    if (waitingFor.length === 0) {
-      await ctx.log(`etcd main and events answer on ${name} after ${Math.round(tookMs / 100) / 10} s`);
-      return { detail: { tookMs, members: ids } };
-    }
-    if (tookMs > ETCD_TIMEOUT_MS) throw new Error(`${name} did not start etcd within ${ETCD_TIMEOUT_MS / 1_000} s: still waiting for ${waitingFor.join(' and ')}`);
-    await ctx.progress({ message: `waiting for ${waitingFor.join(' and ')}` });
-    await pause(500, ctx.signal);
-  }
-};
+  };
 
 export function createClusterExecutors(c: Container) {
   return {

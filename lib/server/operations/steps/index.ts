@@ -8,7 +8,12 @@ import type { StepCompensation, StepExecutor } from '@/lib/server/operations/run
 import { ADD_ROLLBACK_KINDS, addReplicaCompensations, addReplicaExecutors } from './add-replica';
 import { forgetCluster } from './cluster-context';
 import { inStep, stepsCompute } from './compute-call';
-import { createClusterCompensations, createClusterExecutors, createClusterOwnExecutors, CREATE_ROLLBACK_KINDS } from './create-cluster';
+import {
+  createClusterCompensations,
+  createClusterExecutors,
+  createClusterOwnExecutors,
+  CREATE_ROLLBACK_KINDS,
+} from './create-cluster';
 import { LB_ROLLBACK_KINDS, loadBalancerCompensations, loadBalancerExecutors } from './load-balancer';
 import { removeReplicaExecutors } from './remove-replica';
 import { restartReplicaExecutors } from './restart-replica';
@@ -26,7 +31,13 @@ const byOperationKind =
  * Step kinds that create, delete or re-address an instance: the pass's cluster view (loadCluster) is
  * dropped after each, however it ended, so the steps after it read the replicas again.
  */
-export const INSTANCE_CHANGING_KINDS = ['create-instance', 'delete-instance', 'restart-instance', 'move-first-replica-to-ephemeral-ip', 'return-static-ip-to-last-replica'] as const satisfies readonly StepKind[];
+export const INSTANCE_CHANGING_KINDS = [
+  'create-instance',
+  'delete-instance',
+  'restart-instance',
+  'move-first-replica-to-ephemeral-ip',
+  'return-static-ip-to-last-replica',
+] as const satisfies readonly StepKind[];
 
 const thenForgetCluster =
   (executor: StepExecutor): StepExecutor =>
@@ -43,7 +54,9 @@ const thenForgetCluster =
  * requestId for the step that is running (compute-call.ts). Everything else is the original's, through the prototype.
  */
 function forSteps(c: Container): Container {
-  return Object.create(c, { compute: { value: stepsCompute(c.compute, () => c.store), enumerable: true } }) as Container;
+  return Object.create(c, {
+    compute: { value: stepsCompute(c.compute, () => c.store), enumerable: true },
+  }) as Container;
 }
 
 export function createStepExecutors(original: Container): Record<StepKind, StepExecutor> {
@@ -71,8 +84,17 @@ export function createStepExecutors(original: Container): Record<StepKind, StepE
 
 export function createStepCompensations(original: Container): Record<string, StepCompensation> {
   const c = forSteps(original);
-  const compensations = { ...loadBalancerCompensations(c), ...addReplicaCompensations(c), ...createClusterCompensations(c) };
-  return Object.fromEntries(Object.entries(compensations).map(([kind, compensate]) => [kind, (ctx) => inStep(ctx, 'rollback', () => compensate(ctx))]));
+  const compensations = {
+    ...loadBalancerCompensations(c),
+    ...addReplicaCompensations(c),
+    ...createClusterCompensations(c),
+  };
+  return Object.fromEntries(
+    Object.entries(compensations).map(([kind, compensate]) => [
+      kind,
+      (ctx) => inStep(ctx, 'rollback', () => compensate(ctx)),
+    ]),
+  );
 }
 
 /**

@@ -22,7 +22,9 @@ import {
 } from './cluster-context';
 
 /** The propagation expected (the wait step, a plan's ETA and its warning): as configured, else the provider's default. */
-export function expectedLbPropagationSeconds(env: Pick<Container['env'], 'QUORUM_LB_PROPAGATION_SECONDS' | 'QUORUM_PROVIDER'>): number {
+export function expectedLbPropagationSeconds(
+  env: Pick<Container['env'], 'QUORUM_LB_PROPAGATION_SECONDS' | 'QUORUM_PROVIDER'>,
+): number {
   return env.QUORUM_LB_PROPAGATION_SECONDS ?? DEFAULT_LB_PROPAGATION_SECONDS[env.QUORUM_PROVIDER];
 }
 
@@ -34,58 +36,75 @@ async function instanceNamed(c: Container, ctx: StepContext, name: string) {
 }
 
 /** Frees the static IP: the first replica gets an ephemeral external IP instead (delete then add its access config). */
-const moveFirstReplicaToEphemeralIp = (c: Container): StepExecutor => async (ctx) => {
-  const ref = clusterRefOf(ctx);
-  const name = stringParam(ctx, 'name');
-  const staticIp = (await staticAddressOf(c, ref)).address;
-  const first = await instanceNamed(c, ctx, name);
-  if (first.externalIp !== null && first.externalIp !== staticIp) {
-    return { detail: { name, externalIp: first.externalIp, changed: false } };
-  }
-  if (first.externalIp === staticIp) {
-    await ctx.log(`removing the static IP ${staticIp} from ${name}`);
-    await ignoreNotFound(() => c.compute.deleteAccessConfig(ref.project, first.zone, name, first.accessConfigName ?? 'external-nat'));
-  }
-  await c.compute.addAccessConfig(ref.project, first.zone, name, null);
-  const after = await instanceNamed(c, ctx, name);
-  await ctx.log(`${name} now has the ephemeral external IP ${after.externalIp ?? '(none)'}`);
-  return { detail: { name, externalIp: after.externalIp, changed: true } };
-};
+const moveFirstReplicaToEphemeralIp =
+  (c: Container): StepExecutor =>
+  async (ctx) => {
+    const ref = clusterRefOf(ctx);
+    const name = stringParam(ctx, 'name');
+    const staticIp = (await staticAddressOf(c, ref)).address;
+    const first = await instanceNamed(c, ctx, name);
+    if (first.externalIp !== null && first.externalIp !== staticIp) {
+      return { detail: { name, externalIp: first.externalIp, changed: false } };
+    }
+    if (first.externalIp === staticIp) {
+      await ctx.log(`removing the static IP ${staticIp} from ${name}`);
+      await ignoreNotFound(() =>
+        c.compute.deleteAccessConfig(ref.project, first.zone, name, first.accessConfigName ?? 'external-nat'),
+      );
+    }
+    await c.compute.addAccessConfig(ref.project, first.zone, name, null);
+    const after = await instanceNamed(c, ctx, name);
+    await ctx.log(`${name} now has the ephemeral external IP ${after.externalIp ?? '(none)'}`);
+    return { detail: { name, externalIp: after.externalIp, changed: true } };
+  };
 
-const createTargetPool = (c: Container): StepExecutor => async (ctx) => {
-  const ref = clusterRefOf(ctx);
-  const pool = stringParam(ctx, 'targetPool');
-  const wanted = stringParam(ctx, 'instances').split(',').filter((n) => n !== '');
-  const replicas = await listReplicas(c, ref);
-  const refs = wanted.map((n) => {
-    const r = replicas.find((x) => x.name === n);
-    if (!r) throw new Error(`replica ${n} for target pool ${pool} not found`);
-    return { zone: r.zone, name: r.name };
-  });
-  const existing = await c.compute.getTargetPool(ref.project, ref.region, pool);
-  if (!existing) {
-    await ignoreAlreadyExists(() => c.compute.insertTargetPool(ref.project, ref.region, { name: pool, instances: refs }));
-    return { detail: { targetPool: pool, created: true } };
-  }
-  for (const r of refs) {
-    if (!existing.instances.includes(r.name)) await c.compute.addTargetPoolInstance(ref.project, ref.region, pool, r);
-  }
-  return { detail: { targetPool: pool, created: false } };
-};
+const createTargetPool =
+  (c: Container): StepExecutor =>
+  async (ctx) => {
+    const ref = clusterRefOf(ctx);
+    const pool = stringParam(ctx, 'targetPool');
+    const wanted = stringParam(ctx, 'instances')
+      .split(',')
+      .filter((n) => n !== '');
+    const replicas = await listReplicas(c, ref);
+    const refs = wanted.map((n) => {
+      const r = replicas.find((x) => x.name === n);
+      if (!r) throw new Error(`replica ${n} for target pool ${pool} not found`);
+      return { zone: r.zone, name: r.name };
+    });
+    const existing = await c.compute.getTargetPool(ref.project, ref.region, pool);
+    if (!existing) {
+      await ignoreAlreadyExists(() =>
+        c.compute.insertTargetPool(ref.project, ref.region, { name: pool, instances: refs }),
+      );
+      return { detail: { targetPool: pool, created: true } };
+    }
+    for (const r of refs) {
+      if (!existing.instances.includes(r.name)) await c.compute.addTargetPoolInstance(ref.project, ref.region, pool, r);
+    }
+    return { detail: { targetPool: pool, created: false } };
+  };
 
-const createForwardingRule = (c: Container): StepExecutor => async (ctx) => {
-  const ref = clusterRefOf(ctx);
-  const name = stringParam(ctx, 'forwardingRule');
-  const port = ctx.step.params.port ?? 443;
-  const existing = await c.compute.getForwardingRule(ref.project, ref.region, name);
-  if (existing) return { detail: { forwardingRule: name, ipAddress: existing.ipAddress, createdAtMs: null } };
-  const staticIp = (await staticAddressOf(c, ref)).address;
-  await ignoreAlreadyExists(() =>
-    c.compute.insertForwardingRule(ref.project, ref.region, { name, ipAddress: staticIp, portRange: `${port}-${port}`, target: name }),
-  );
-  // The propagation clock starts here; a resumed wait measures its progress from this moment.
-  return { detail: { forwardingRule: name, ipAddress: staticIp, createdAtMs: Date.now() } };
-};
+const createForwardingRule =
+  (c: Container): StepExecutor =>
+  async (ctx) => {
+    const ref = clusterRefOf(ctx);
+    const name = stringParam(ctx, 'forwardingRule');
+    const port = ctx.step.params.port ?? 443;
+    const existing = await c.compute.getForwardingRule(ref.project, ref.region, name);
+    if (existing) return { detail: { forwardingRule: name, ipAddress: existing.ipAddress, createdAtMs: null } };
+    const staticIp = (await staticAddressOf(c, ref)).address;
+    await ignoreAlreadyExists(() =>
+      c.compute.insertForwardingRule(ref.project, ref.region, {
+        name,
+        ipAddress: staticIp,
+        portRange: `${port}-${port}`,
+        target: name,
+      }),
+    );
+    // The propagation clock starts here; a resumed wait measures its progress from this moment.
+    return { detail: { forwardingRule: name, ipAddress: staticIp, createdAtMs: Date.now() } };
+  };
 
 /** True when a TLS server completes a handshake at host:port within the timeout (who answers is the load balancer's business). */
 function tlsAnswers(host: string, port: number, timeoutMs: number): Promise<boolean> {
@@ -109,47 +128,66 @@ const forwardingRuleDetail = z.object({ createdAtMs: z.number().nullable() });
  * time since the rule was created over the expected propagation (`expectedSeconds`, else QUORUM_LB_PROPAGATION_SECONDS, else the provider's default); the
  * deadline is three times that, at least two minutes.
  */
-const awaitClusterAddress = (c: Container): StepExecutor => async (ctx) => {
-  const ref = clusterRefOf(ctx);
-  const staticIp = (await staticAddressOf(c, ref)).address;
-  // The load balancer, not a replica: the dashboard may dial the static IP directly (a TLS handshake only).
-  const port = c.endpoints.loadBalancerPort;
-  const expectedSeconds = ctx.step.params.expectedSeconds;
-  const configuredMs = expectedLbPropagationSeconds(c.env) * 1_000;
-  const expectedMs = typeof expectedSeconds === 'number' && expectedSeconds > 0 ? expectedSeconds * 1_000 : configuredMs;
-  const rule = forwardingRuleDetail.safeParse(ctx.results[siblingStepId(ctx, 'create-forwarding-rule')]);
-  const since = rule.success && rule.data.createdAtMs !== null ? rule.data.createdAtMs : Date.now();
-  const deadline = Date.now() + Math.max(expectedMs * 3, 120_000);
-  for (;;) {
-    throwIfAborted(ctx.signal);
-    if (await tlsAnswers(staticIp, port, 2_000)) {
-      const tookMs = Date.now() - since;
-      await ctx.progress({ fraction: 1, etaSeconds: 0, message: `${staticIp}:${port} answers` });
-      await ctx.log(`the cluster address ${staticIp}:${port} answers through the load balancer ${Math.round(tookMs / 1_000)} s after the rule was created`);
-      return { detail: { address: `${staticIp}:${port}`, tookMs } };
+const awaitClusterAddress =
+  (c: Container): StepExecutor =>
+  async (ctx) => {
+    const ref = clusterRefOf(ctx);
+    const staticIp = (await staticAddressOf(c, ref)).address;
+    // The load balancer, not a replica: the dashboard may dial the static IP directly (a TLS handshake only).
+    const port = c.endpoints.loadBalancerPort;
+    const expectedSeconds = ctx.step.params.expectedSeconds;
+    const configuredMs = expectedLbPropagationSeconds(c.env) * 1_000;
+    const expectedMs =
+      typeof expectedSeconds === 'number' && expectedSeconds > 0 ? expectedSeconds * 1_000 : configuredMs;
+    const rule = forwardingRuleDetail.safeParse(ctx.results[siblingStepId(ctx, 'create-forwarding-rule')]);
+    const since = rule.success && rule.data.createdAtMs !== null ? rule.data.createdAtMs : Date.now();
+    const deadline = Date.now() + Math.max(expectedMs * 3, 120_000);
+    for (;;) {
+      throwIfAborted(ctx.signal);
+      if (await tlsAnswers(staticIp, port, 2_000)) {
+        const tookMs = Date.now() - since;
+        await ctx.progress({ fraction: 1, etaSeconds: 0, message: `${staticIp}:${port} answers` });
+        await ctx.log(
+          `the cluster address ${staticIp}:${port} answers through the load balancer ${Math.round(tookMs / 1_000)} s after the rule was created`,
+        );
+        return { detail: { address: `${staticIp}:${port}`, tookMs } };
+      }
+      if (Date.now() > deadline)
+        throw new Error(
+          `the cluster address ${staticIp}:${port} did not answer within ${Math.round((Date.now() - since) / 1_000)} s`,
+        );
+      const elapsed = Date.now() - since;
+      // Past the expected time the bar stays short of full and the ETA says "any moment".
+      const fraction = Math.min(0.95, elapsed / expectedMs);
+      const etaSeconds = Math.max(1, Math.round((expectedMs - elapsed) / 1_000));
+      await ctx.progress({
+        fraction,
+        etaSeconds,
+        message: `waiting for the load balancer to forward ${staticIp}:${port}`,
+      });
+      await pause(1_000, ctx.signal);
     }
-    if (Date.now() > deadline) throw new Error(`the cluster address ${staticIp}:${port} did not answer within ${Math.round((Date.now() - since) / 1_000)} s`);
-    const elapsed = Date.now() - since;
-    // Past the expected time the bar stays short of full and the ETA says "any moment".
-    const fraction = Math.min(0.95, elapsed / expectedMs);
-    const etaSeconds = Math.max(1, Math.round((expectedMs - elapsed) / 1_000));
-    await ctx.progress({ fraction, etaSeconds, message: `waiting for the load balancer to forward ${staticIp}:${port}` });
-    await pause(1_000, ctx.signal);
-  }
-};
+  };
 
-const addToTargetPool = (c: Container): StepExecutor => async (ctx) => {
-  const ref = clusterRefOf(ctx);
-  const pool = stringParam(ctx, 'targetPool');
-  const { name } = newReplicaOf(ctx);
-  const existing = await c.compute.getTargetPool(ref.project, ref.region, pool);
-  if (!existing) throw new Error(`target pool ${pool} does not exist`);
-  if (existing.instances.includes(name)) return { detail: { targetPool: pool, added: false } };
-  await c.compute.addTargetPoolInstance(ref.project, ref.region, pool, { zone: stringParam(ctx, 'zone'), name });
-  return { detail: { targetPool: pool, added: true } };
-};
+const addToTargetPool =
+  (c: Container): StepExecutor =>
+  async (ctx) => {
+    const ref = clusterRefOf(ctx);
+    const pool = stringParam(ctx, 'targetPool');
+    const { name } = newReplicaOf(ctx);
+    const existing = await c.compute.getTargetPool(ref.project, ref.region, pool);
+    if (!existing) throw new Error(`target pool ${pool} does not exist`);
+    if (existing.instances.includes(name)) return { detail: { targetPool: pool, added: false } };
+    await c.compute.addTargetPoolInstance(ref.project, ref.region, pool, { zone: stringParam(ctx, 'zone'), name });
+    return { detail: { targetPool: pool, added: true } };
+  };
 
-export async function removeFromTargetPool(c: Container, ctx: StepContext, pool: string, replica: { zone: string; name: string }): Promise<boolean> {
+export async function removeFromTargetPool(
+  c: Container,
+  ctx: StepContext,
+  pool: string,
+  replica: { zone: string; name: string },
+): Promise<boolean> {
   const ref = clusterRefOf(ctx);
   const existing = await c.compute.getTargetPool(ref.project, ref.region, pool);
   if (!existing || !existing.instances.includes(replica.name)) return false;
@@ -157,22 +195,29 @@ export async function removeFromTargetPool(c: Container, ctx: StepContext, pool:
   return true;
 }
 
-const removeFromTargetPoolStep = (c: Container): StepExecutor => async (ctx) => {
-  const victim = victimOf(ctx);
-  const removed = await removeFromTargetPool(c, ctx, stringParam(ctx, 'targetPool'), victim);
-  return { detail: { removed } };
-};
+const removeFromTargetPoolStep =
+  (c: Container): StepExecutor =>
+  async (ctx) => {
+    const victim = victimOf(ctx);
+    const removed = await removeFromTargetPool(c, ctx, stringParam(ctx, 'targetPool'), victim);
+    return { detail: { removed } };
+  };
 
-const deleteForwardingRule = (c: Container): StepExecutor => async (ctx) => {
-  const ref = clusterRefOf(ctx);
-  const name = stringParam(ctx, 'forwardingRule');
-  if (!(await c.compute.getForwardingRule(ref.project, ref.region, name))) return { detail: { deleted: false } };
-  await ignoreNotFound(() => c.compute.deleteForwardingRule(ref.project, ref.region, name));
-  return { detail: { deleted: true } };
-};
+const deleteForwardingRule =
+  (c: Container): StepExecutor =>
+  async (ctx) => {
+    const ref = clusterRefOf(ctx);
+    const name = stringParam(ctx, 'forwardingRule');
+    if (!(await c.compute.getForwardingRule(ref.project, ref.region, name))) return { detail: { deleted: false } };
+    await ignoreNotFound(() => c.compute.deleteForwardingRule(ref.project, ref.region, name));
+    return { detail: { deleted: true } };
+  };
 
 /** Gives the static IP back to the last replica: its ephemeral access config goes, one with the static IP comes. */
-const returnStaticIpToLastReplica = (c: Container): StepExecutor => (ctx) => giveStaticIpTo(c, ctx, stringParam(ctx, 'lastReplica'));
+const returnStaticIpToLastReplica =
+  (c: Container): StepExecutor =>
+  (ctx) =>
+    giveStaticIpTo(c, ctx, stringParam(ctx, 'lastReplica'));
 
 async function giveStaticIpTo(c: Container, ctx: StepContext, name: string) {
   const ref = clusterRefOf(ctx);
@@ -180,22 +225,27 @@ async function giveStaticIpTo(c: Container, ctx: StepContext, name: string) {
   const last = (await listReplicas(c, ref)).find((r) => r.name === name);
   if (!last) throw new Error(`replica ${name} not found`);
   if (last.externalIp === address.address) return { detail: { name, externalIp: address.address, changed: false } };
-  if (address.users.some((u) => u !== name)) throw new Error(`the static IP ${address.address} is still used by ${address.users.join(', ')}`);
+  if (address.users.some((u) => u !== name))
+    throw new Error(`the static IP ${address.address} is still used by ${address.users.join(', ')}`);
   if (last.externalIp !== null) {
-    await ignoreNotFound(() => c.compute.deleteAccessConfig(ref.project, last.zone, name, last.accessConfigName ?? 'external-nat'));
+    await ignoreNotFound(() =>
+      c.compute.deleteAccessConfig(ref.project, last.zone, name, last.accessConfigName ?? 'external-nat'),
+    );
   }
   await c.compute.addAccessConfig(ref.project, last.zone, name, address.address);
   await ctx.log(`${name} holds the static IP ${address.address} again`);
   return { detail: { name, externalIp: address.address, changed: true } };
 }
 
-const deleteTargetPool = (c: Container): StepExecutor => async (ctx) => {
-  const ref = clusterRefOf(ctx);
-  const name = stringParam(ctx, 'targetPool');
-  if (!(await c.compute.getTargetPool(ref.project, ref.region, name))) return { detail: { deleted: false } };
-  await ignoreNotFound(() => c.compute.deleteTargetPool(ref.project, ref.region, name));
-  return { detail: { deleted: true } };
-};
+const deleteTargetPool =
+  (c: Container): StepExecutor =>
+  async (ctx) => {
+    const ref = clusterRefOf(ctx);
+    const name = stringParam(ctx, 'targetPool');
+    if (!(await c.compute.getTargetPool(ref.project, ref.region, name))) return { detail: { deleted: false } };
+    await ignoreNotFound(() => c.compute.deleteTargetPool(ref.project, ref.region, name));
+    return { detail: { deleted: true } };
+  };
 
 export function loadBalancerExecutors(c: Container) {
   return {
@@ -229,11 +279,17 @@ function whenBackToOneReplica(c: Container, undo: (ctx: StepContext) => Promise<
 
 export function loadBalancerCompensations(c: Container): Record<string, StepCompensation> {
   return {
-    'move-first-replica-to-ephemeral-ip': whenBackToOneReplica(c, (ctx) => giveStaticIpTo(c, ctx, stringParam(ctx, 'name'))),
+    'move-first-replica-to-ephemeral-ip': whenBackToOneReplica(c, (ctx) =>
+      giveStaticIpTo(c, ctx, stringParam(ctx, 'name')),
+    ),
     'create-target-pool': whenBackToOneReplica(c, deleteTargetPool(c)),
     'create-forwarding-rule': whenBackToOneReplica(c, deleteForwardingRule(c)),
   };
 }
 
 /** Step kinds a failed scale-up from one replica undoes (see loadBalancerCompensations). */
-export const LB_ROLLBACK_KINDS = ['move-first-replica-to-ephemeral-ip', 'create-target-pool', 'create-forwarding-rule'] as const;
+export const LB_ROLLBACK_KINDS = [
+  'move-first-replica-to-ephemeral-ip',
+  'create-target-pool',
+  'create-forwarding-rule',
+] as const;

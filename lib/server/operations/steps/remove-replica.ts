@@ -27,123 +27,149 @@ const LEADER_MOVE_TIMEOUT_MS = 30_000;
 const REMOVE_TIMEOUT_MS = 60_000;
 
 /** The replica to remove, by the plan's name; a replica already gone resolves with no internal IP (later steps find nothing to do). */
-const resolveReplica = (c: Container): StepExecutor => async (ctx) => {
-  const ref = clusterRefOf(ctx);
-  const name = stringParam(ctx, 'name');
-  const zone = stringParam(ctx, 'zone');
-  const instance = (await listReplicas(c, ref)).find((r) => r.name === name);
-  if (instance && instance.zone !== zone) throw new Error(`${name} is in ${instance.zone}, not ${zone}`);
-  if (!instance) await ctx.log(`${name} has no VM any more; removing what is left of it`, 'warn');
-  return { detail: { name, zone, internalIp: instance?.internalIp ?? null } };
-};
+const resolveReplica =
+  (c: Container): StepExecutor =>
+  async (ctx) => {
+    const ref = clusterRefOf(ctx);
+    const name = stringParam(ctx, 'name');
+    const zone = stringParam(ctx, 'zone');
+    const instance = (await listReplicas(c, ref)).find((r) => r.name === name);
+    if (instance && instance.zone !== zone) throw new Error(`${name} is in ${instance.zone}, not ${zone}`);
+    if (!instance) await ctx.log(`${name} has no VM any more; removing what is left of it`, 'warn');
+    return { detail: { name, zone, internalIp: instance?.internalIp ?? null } };
+  };
 
 /**
  * Moves leadership of each etcd cluster to another started voter when the replica leads it (MoveLeader goes to the
  * leader). A replica whose member does not answer (stopped, killed, frozen, in a lost zone) is skipped with a
  * warning in the log: a removal of a failed replica must not wait on it.
  */
-const moveLeadership = (c: Container): StepExecutor => async (ctx) => {
-  const view = await loadCluster(c, ctx);
-  const victim = victimOf(ctx);
-  const moved: EtcdClusterName[] = [];
-  const skipped: EtcdClusterName[] = [];
-  for (const cluster of CLUSTERS) {
-    const members = await c.etcd.memberList(voterEndpoints(c, view, cluster), view.etcd[cluster], ETCD_CALL_MS);
-    const own = memberOf(members, victim.name, cluster);
-    if (!own) continue;
-    // A failed replica: the graceful hand-over needs the member itself, so it is skipped, and the log says so.
-    const silent = async (why: string) => {
-      skipped.push(cluster);
-      await ctx.log(`etcd ${cluster} on ${victim.name} ${why}: leadership is not moved gracefully (skipped); if it led, the other voters elect a leader without it`, 'warn');
-    };
-    const instance = findReplica(view, victim.name);
-    if (!instance) {
-      await silent('has no VM');
-      continue;
-    }
-    const victimEndpoint = c.endpoints.etcd(addressOf(view, instance), cluster);
-    const status = await c.etcd.status(victimEndpoint, view.etcd[cluster], ETCD_CALL_MS);
-    if (!status.ok) {
-      await silent(isNoAccessError(status.error) ? `cannot be reached by Quorum over SSH (${status.error})` : `does not answer (${status.error})`);
-      continue;
-    }
-    if (status.leaderId !== own.id) continue;
-    // The new leader: a started voter that answers status, other than the victim.
-    let target: string | null = null;
-    for (const r of view.replicas) {
-      if (r.name === victim.name || r.status !== 'RUNNING') continue;
-      const s = await c.etcd.status(c.endpoints.etcd(addressOf(view, r), cluster), view.etcd[cluster], ETCD_CALL_MS);
-      if (s.ok && !s.isLearner) {
-        target = s.memberId;
-        break;
+const moveLeadership =
+  (c: Container): StepExecutor =>
+  async (ctx) => {
+    const view = await loadCluster(c, ctx);
+    const victim = victimOf(ctx);
+    const moved: EtcdClusterName[] = [];
+    const skipped: EtcdClusterName[] = [];
+    for (const cluster of CLUSTERS) {
+      const members = await c.etcd.memberList(voterEndpoints(c, view, cluster), view.etcd[cluster], ETCD_CALL_MS);
+      const own = memberOf(members, victim.name, cluster);
+      if (!own) continue;
+      // A failed replica: the graceful hand-over needs the member itself, so it is skipped, and the log says so.
+      const silent = async (why: string) => {
+        skipped.push(cluster);
+        await ctx.log(
+          `etcd ${cluster} on ${victim.name} ${why}: leadership is not moved gracefully (skipped); if it led, the other voters elect a leader without it`,
+          'warn',
+        );
+      };
+      const instance = findReplica(view, victim.name);
+      if (!instance) {
+        await silent('has no VM');
+        continue;
       }
+      const victimEndpoint = c.endpoints.etcd(addressOf(view, instance), cluster);
+      const status = await c.etcd.status(victimEndpoint, view.etcd[cluster], ETCD_CALL_MS);
+      if (!status.ok) {
+        await silent(
+          isNoAccessError(status.error)
+            ? `cannot be reached by Quorum over SSH (${status.error})`
+            : `does not answer (${status.error})`,
+        );
+        continue;
+      }
+      if (status.leaderId !== own.id) continue;
+      // The new leader: a started voter that answers status, other than the victim.
+      let target: string | null = null;
+      for (const r of view.replicas) {
+        if (r.name === victim.name || r.status !== 'RUNNING') continue;
+        const s = await c.etcd.status(c.endpoints.etcd(addressOf(view, r), cluster), view.etcd[cluster], ETCD_CALL_MS);
+        if (s.ok && !s.isLearner) {
+          target = s.memberId;
+          break;
+        }
+      }
+      if (target === null) throw new Error(`no healthy voter to take etcd ${cluster} leadership from ${victim.name}`);
+      const to = target;
+      await retryOn(
+        ['EtcdRefused', 'Timeout'],
+        () => c.etcd.moveLeader(victimEndpoint, view.etcd[cluster], to, ETCD_CALL_MS),
+        {
+          timeoutMs: LEADER_MOVE_TIMEOUT_MS,
+          everyMs: 1_000,
+          signal: ctx.signal,
+        },
+      );
+      const deadline = Date.now() + LEADER_MOVE_TIMEOUT_MS;
+      for (;;) {
+        throwIfAborted(ctx.signal);
+        const now = await c.etcd.status(victimEndpoint, view.etcd[cluster], ETCD_CALL_MS);
+        if (now.ok && now.leaderId !== own.id && now.leaderId !== '0') break;
+        if (Date.now() > deadline) throw new Error(`etcd ${cluster} leadership did not leave ${victim.name}`);
+        await pause(200, ctx.signal);
+      }
+      moved.push(cluster);
+      await ctx.log(`etcd ${cluster} leadership moved off ${victim.name}`);
     }
-    if (target === null) throw new Error(`no healthy voter to take etcd ${cluster} leadership from ${victim.name}`);
-    const to = target;
-    await retryOn(['EtcdRefused', 'Timeout'], () => c.etcd.moveLeader(victimEndpoint, view.etcd[cluster], to, ETCD_CALL_MS), {
-      timeoutMs: LEADER_MOVE_TIMEOUT_MS,
-      everyMs: 1_000,
-      signal: ctx.signal,
-    });
-    const deadline = Date.now() + LEADER_MOVE_TIMEOUT_MS;
-    for (;;) {
-      throwIfAborted(ctx.signal);
-      const now = await c.etcd.status(victimEndpoint, view.etcd[cluster], ETCD_CALL_MS);
-      if (now.ok && now.leaderId !== own.id && now.leaderId !== '0') break;
-      if (Date.now() > deadline) throw new Error(`etcd ${cluster} leadership did not leave ${victim.name}`);
-      await pause(200, ctx.signal);
-    }
-    moved.push(cluster);
-    await ctx.log(`etcd ${cluster} leadership moved off ${victim.name}`);
-  }
-  return { detail: { moved, skipped } };
-};
+    return { detail: { moved, skipped } };
+  };
 
 /** Removes the replica's member from main and events; a member already gone is done. EtcdRefused is retried for a minute. */
-const removeMember = (c: Container): StepExecutor => async (ctx) => {
-  const view = await loadCluster(c, ctx);
-  const victim = victimOf(ctx);
-  const removed: EtcdClusterName[] = [];
-  for (const cluster of CLUSTERS) {
-    const endpoints = voterEndpoints(c, view, cluster, [victim.name]);
-    const members = await c.etcd.memberList(endpoints, view.etcd[cluster], ETCD_CALL_MS);
-    const own = memberOf(members, victim.name, cluster);
-    if (!own) continue;
-    await retryOn(
-      ['EtcdRefused', 'Timeout'],
-      async () => {
-        // A retry after a timeout may find the member gone already.
-        const now = await c.etcd.memberList(endpoints, view.etcd[cluster], ETCD_CALL_MS);
-        if (!now.some((m) => m.id === own.id)) return;
-        await ignoreNotFound(() => c.etcd.memberRemove(endpoints, view.etcd[cluster], own.id, ETCD_CALL_MS));
-      },
-      { timeoutMs: REMOVE_TIMEOUT_MS, everyMs: 1_000, signal: ctx.signal, onRetry: (e) => ctx.log(`etcd ${cluster} refused the removal (${e.message}); retrying`, 'warn') },
-    );
-    removed.push(cluster);
-    await ctx.log(`${victim.name} removed from etcd ${cluster}`);
-  }
-  return { detail: { removed } };
-};
+const removeMember =
+  (c: Container): StepExecutor =>
+  async (ctx) => {
+    const view = await loadCluster(c, ctx);
+    const victim = victimOf(ctx);
+    const removed: EtcdClusterName[] = [];
+    for (const cluster of CLUSTERS) {
+      const endpoints = voterEndpoints(c, view, cluster, [victim.name]);
+      const members = await c.etcd.memberList(endpoints, view.etcd[cluster], ETCD_CALL_MS);
+      const own = memberOf(members, victim.name, cluster);
+      if (!own) continue;
+      await retryOn(
+        ['EtcdRefused', 'Timeout'],
+        async () => {
+          // A retry after a timeout may find the member gone already.
+          const now = await c.etcd.memberList(endpoints, view.etcd[cluster], ETCD_CALL_MS);
+          if (!now.some((m) => m.id === own.id)) return;
+          await ignoreNotFound(() => c.etcd.memberRemove(endpoints, view.etcd[cluster], own.id, ETCD_CALL_MS));
+        },
+        {
+          timeoutMs: REMOVE_TIMEOUT_MS,
+          everyMs: 1_000,
+          signal: ctx.signal,
+          onRetry: (e) => ctx.log(`etcd ${cluster} refused the removal (${e.message}); retrying`, 'warn'),
+        },
+      );
+      removed.push(cluster);
+      await ctx.log(`${victim.name} removed from etcd ${cluster}`);
+    }
+    return { detail: { removed } };
+  };
 
-const deleteInstance = (c: Container): StepExecutor => async (ctx) => {
-  const ref = clusterRefOf(ctx);
-  const victim = victimOf(ctx);
-  const instance = await c.compute.getInstance(ref.project, victim.zone, victim.name);
-  if (!instance) return { detail: { deleted: false } };
-  await ignoreNotFound(() => c.compute.deleteInstance(ref.project, victim.zone, victim.name));
-  // Its SSH connection and forwards go with it (a later instance of the same name has another id and host key).
-  await c.reach.release({ instanceId: instance.id });
-  return { detail: { deleted: true } };
-};
+const deleteInstance =
+  (c: Container): StepExecutor =>
+  async (ctx) => {
+    const ref = clusterRefOf(ctx);
+    const victim = victimOf(ctx);
+    const instance = await c.compute.getInstance(ref.project, victim.zone, victim.name);
+    if (!instance) return { detail: { deleted: false } };
+    await ignoreNotFound(() => c.compute.deleteInstance(ref.project, victim.zone, victim.name));
+    // Its SSH connection and forwards go with it (a later instance of the same name has another id and host key).
+    await c.reach.release({ instanceId: instance.id });
+    return { detail: { deleted: true } };
+  };
 
-const deleteDisk = (c: Container): StepExecutor => async (ctx) => {
-  const ref = clusterRefOf(ctx);
-  const victim = victimOf(ctx);
-  const disk = stringParam(ctx, 'disk');
-  if (!(await c.compute.getDisk(ref.project, victim.zone, disk))) return { detail: { deleted: false } };
-  await ignoreNotFound(() => c.compute.deleteDisk(ref.project, victim.zone, disk));
-  return { detail: { deleted: true } };
-};
+const deleteDisk =
+  (c: Container): StepExecutor =>
+  async (ctx) => {
+    const ref = clusterRefOf(ctx);
+    const victim = victimOf(ctx);
+    const disk = stringParam(ctx, 'disk');
+    if (!(await c.compute.getDisk(ref.project, victim.zone, disk))) return { detail: { deleted: false } };
+    await ignoreNotFound(() => c.compute.deleteDisk(ref.project, victim.zone, disk));
+    return { detail: { deleted: true } };
+  };
 
 export function removeReplicaExecutors(c: Container) {
   return {

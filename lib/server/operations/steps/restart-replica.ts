@@ -6,49 +6,73 @@ import { z } from 'zod';
 import { memberIdHex } from '@/lib/core/format';
 import type { Container } from '@/lib/server/container';
 import type { StepExecutor } from '@/lib/server/operations/runner';
-import { addressOf, CLUSTERS, clusterRefOf, ETCD_CALL_MS, findReplica, loadCluster, memberOf, probeReplica, reportAndPause, siblingStepId, stringParam, throwIfAborted, voterEndpoints } from './cluster-context';
+import {
+  addressOf,
+  CLUSTERS,
+  clusterRefOf,
+  ETCD_CALL_MS,
+  findReplica,
+  loadCluster,
+  memberOf,
+  probeReplica,
+  reportAndPause,
+  siblingStepId,
+  stringParam,
+  throwIfAborted,
+  voterEndpoints,
+} from './cluster-context';
 
 /** A VM boots and etcd replays its WAL within seconds in the sandbox; a real VM may take a couple of minutes. */
 const REJOIN_TIMEOUT_MS = 5 * 60_000;
 
-const restartedSchema = z.object({ action: z.enum(['start', 'reset', 'none']), members: z.record(z.string(), z.string()) });
+const restartedSchema = z.object({
+  action: z.enum(['start', 'reset', 'none']),
+  members: z.record(z.string(), z.string()),
+});
 
 /**
  * Starts or resets the replica's VM, unless it no longer needs it: a VM already RUNNING is not started again, and a
  * replica whose etcd and API server answer again (it came back by itself since the plan) is not reset, since that
  * would take a working voter away. Records the replica's member ids first, for the next step to check against.
  */
-const restartInstance = (c: Container): StepExecutor => async (ctx) => {
-  const ref = clusterRefOf(ctx);
-  const name = stringParam(ctx, 'name');
-  const zone = stringParam(ctx, 'zone');
-  const action = stringParam(ctx, 'action');
-  const view = await loadCluster(c, ctx, { fresh: true });
-  const members: Record<string, string> = {};
-  for (const cluster of CLUSTERS) {
-    const list = await c.etcd.memberList(voterEndpoints(c, view, cluster, [name]), view.etcd[cluster], ETCD_CALL_MS).catch(() => null);
-    const own = list ? memberOf(list, name, cluster) : undefined;
-    if (own) members[cluster] = own.id;
-  }
-  const instance = findReplica(view, name);
-  if (!instance) throw new Error(`${name} has no VM any more: it cannot be ${action === 'start' ? 'started' : 'reset'}; replace it instead`);
-  if (action === 'start') {
-    if (instance.status === 'RUNNING') {
-      await ctx.log(`${name} is RUNNING already: not started again`);
+const restartInstance =
+  (c: Container): StepExecutor =>
+  async (ctx) => {
+    const ref = clusterRefOf(ctx);
+    const name = stringParam(ctx, 'name');
+    const zone = stringParam(ctx, 'zone');
+    const action = stringParam(ctx, 'action');
+    const view = await loadCluster(c, ctx, { fresh: true });
+    const members: Record<string, string> = {};
+    for (const cluster of CLUSTERS) {
+      const list = await c.etcd
+        .memberList(voterEndpoints(c, view, cluster, [name]), view.etcd[cluster], ETCD_CALL_MS)
+        .catch(() => null);
+      const own = list ? memberOf(list, name, cluster) : undefined;
+      if (own) members[cluster] = own.id;
+    }
+    const instance = findReplica(view, name);
+    if (!instance)
+      throw new Error(
+        `${name} has no VM any more: it cannot be ${action === 'start' ? 'started' : 'reset'}; replace it instead`,
+      );
+    if (action === 'start') {
+      if (instance.status === 'RUNNING') {
+        await ctx.log(`${name} is RUNNING already: not started again`);
+        return { detail: { action: 'none', members } };
+      }
+      await c.compute.startInstance(ref.project, zone, name);
+      await ctx.log(`started ${name} (instances.start); etcd members ${describeMembers(members)} stay`);
+      return { detail: { action: 'start', members } };
+    }
+    if (instance.status === 'RUNNING' && (await answersNow(c, view, name))) {
+      await ctx.log(`${name} answers again (etcd main, events and its API server): not reset`, 'warn');
       return { detail: { action: 'none', members } };
     }
-    await c.compute.startInstance(ref.project, zone, name);
-    await ctx.log(`started ${name} (instances.start); etcd members ${describeMembers(members)} stay`);
-    return { detail: { action: 'start', members } };
-  }
-  if (instance.status === 'RUNNING' && (await answersNow(c, view, name))) {
-    await ctx.log(`${name} answers again (etcd main, events and its API server): not reset`, 'warn');
-    return { detail: { action: 'none', members } };
-  }
-  await c.compute.resetInstance(ref.project, zone, name);
-  await ctx.log(`reset ${name} (instances.reset); etcd members ${describeMembers(members)} stay`);
-  return { detail: { action: 'reset', members } };
-};
+    await c.compute.resetInstance(ref.project, zone, name);
+    await ctx.log(`reset ${name} (instances.reset); etcd members ${describeMembers(members)} stay`);
+    return { detail: { action: 'reset', members } };
+  };
 
 function describeMembers(members: Record<string, string>): string {
   const parts = CLUSTERS.flatMap((cl) => (members[cl] ? [`${cl} ${memberIdHex(members[cl])}`] : []));
@@ -67,47 +91,56 @@ async function answersNow(c: Container, view: Awaited<ReturnType<typeof loadClus
  * that came back under a new id would be a different member: the step fails rather than call that a rejoin), its raft
  * index has reached the leader's, and its API server is ready.
  */
-const awaitReplicaRejoined = (c: Container): StepExecutor => async (ctx) => {
-  const name = stringParam(ctx, 'name');
-  const before = restartedSchema.safeParse(ctx.results[siblingStepId(ctx, 'restart-instance')]);
-  const expected = before.success ? before.data.members : {};
-  const started = Date.now();
-  for (;;) {
-    throwIfAborted(ctx.signal);
-    const view = await loadCluster(c, ctx, { fresh: true });
-    const instance = findReplica(view, name);
-    let waitingFor = `${name} to be RUNNING`;
-    if (instance?.status === 'RUNNING' && view.kube) {
-      const { etcd: statuses, api } = await probeReplica(c, view, addressOf(view, instance), view.kube);
-      const problems: string[] = [];
-      for (const [i, cluster] of CLUSTERS.entries()) {
-        const s = statuses[i];
-        if (!s?.ok) {
-          problems.push(`etcd ${cluster} to answer`);
-          continue;
-        }
-        const was = expected[cluster];
-        if (was !== undefined && s.memberId !== was) {
-          throw new Error(`etcd ${cluster} on ${name} answers as member ${memberIdHex(s.memberId)}, not ${memberIdHex(was)} as before the restart: it did not rejoin as the same member`);
-        }
-        if (s.isLearner) problems.push(`etcd ${cluster} to be a voter`);
-        else if (s.leaderId === '0' || s.leaderId === '') problems.push(`etcd ${cluster} to know its leader`);
-      }
-      if (problems.length === 0 && api.ready !== true) problems.push('its API server to be ready');
-      if (problems.length === 0) {
-        const ids = CLUSTERS.map((cl, i) => {
+const awaitReplicaRejoined =
+  (c: Container): StepExecutor =>
+  async (ctx) => {
+    const name = stringParam(ctx, 'name');
+    const before = restartedSchema.safeParse(ctx.results[siblingStepId(ctx, 'restart-instance')]);
+    const expected = before.success ? before.data.members : {};
+    const started = Date.now();
+    for (;;) {
+      throwIfAborted(ctx.signal);
+      const view = await loadCluster(c, ctx, { fresh: true });
+      const instance = findReplica(view, name);
+      let waitingFor = `${name} to be RUNNING`;
+      if (instance?.status === 'RUNNING' && view.kube) {
+        const { etcd: statuses, api } = await probeReplica(c, view, addressOf(view, instance), view.kube);
+        const problems: string[] = [];
+        for (const [i, cluster] of CLUSTERS.entries()) {
           const s = statuses[i];
-          return `${cl} ${s?.ok ? memberIdHex(s.memberId) : '?'}`;
-        }).join(', ');
-        await ctx.log(`${name} rejoined after ${Math.round((Date.now() - started) / 100) / 10} s as the same members (${ids}); no membership change was made`);
-        return { detail: { tookMs: Date.now() - started } };
+          if (!s?.ok) {
+            problems.push(`etcd ${cluster} to answer`);
+            continue;
+          }
+          const was = expected[cluster];
+          if (was !== undefined && s.memberId !== was) {
+            throw new Error(
+              `etcd ${cluster} on ${name} answers as member ${memberIdHex(s.memberId)}, not ${memberIdHex(was)} as before the restart: it did not rejoin as the same member`,
+            );
+          }
+          if (s.isLearner) problems.push(`etcd ${cluster} to be a voter`);
+          else if (s.leaderId === '0' || s.leaderId === '') problems.push(`etcd ${cluster} to know its leader`);
+        }
+        if (problems.length === 0 && api.ready !== true) problems.push('its API server to be ready');
+        if (problems.length === 0) {
+          const ids = CLUSTERS.map((cl, i) => {
+            const s = statuses[i];
+            return `${cl} ${s?.ok ? memberIdHex(s.memberId) : '?'}`;
+          }).join(', ');
+          await ctx.log(
+            `${name} rejoined after ${Math.round((Date.now() - started) / 100) / 10} s as the same members (${ids}); no membership change was made`,
+          );
+          return { detail: { tookMs: Date.now() - started } };
+        }
+        waitingFor = problems.join(', ');
       }
-      waitingFor = problems.join(', ');
+      if (Date.now() - started > REJOIN_TIMEOUT_MS)
+        throw new Error(
+          `${name} did not rejoin within ${REJOIN_TIMEOUT_MS / 60_000} minutes: still waiting for ${waitingFor}`,
+        );
+      await reportAndPause(ctx, { message: `waiting for ${waitingFor}` }, 1_000);
     }
-    if (Date.now() - started > REJOIN_TIMEOUT_MS) throw new Error(`${name} did not rejoin within ${REJOIN_TIMEOUT_MS / 60_000} minutes: still waiting for ${waitingFor}`);
-    await reportAndPause(ctx, { message: `waiting for ${waitingFor}` }, 1_000);
-  }
-};
+  };
 
 export function restartReplicaExecutors(c: Container) {
   return {

@@ -72,14 +72,22 @@ describe('siblingInstanceSpec', () => {
     ['boot disk size', spec.bootDisk?.sizeGb, 50],
     ['boot disk type', spec.bootDisk?.type, 'pd-ssd'],
     ['network (in the network project)', spec.network, 'projects/host-net/global/networks/shared'],
-    ['subnetwork (in the network project)', spec.subnetwork, 'projects/host-net/regions/europe-west1/subnetworks/masters'],
+    [
+      'subnetwork (in the network project)',
+      spec.subnetwork,
+      'projects/host-net/regions/europe-west1/subnetworks/masters',
+    ],
     ['service account and scopes', spec.serviceAccounts, config.serviceAccounts],
     ['scheduling', spec.scheduling, config.scheduling],
     ['min CPU platform', spec.minCpuPlatform, 'Intel Skylake'],
     ['labels', spec.labels, config.labels],
     ['network tier', spec.networkTier, 'STANDARD'],
     ['shielded VM config', spec.shieldedInstanceConfig, config.shieldedInstanceConfig],
-    ['target project, zone and name', [spec.project, spec.zone, spec.name], ['svc', 'europe-west1-c', 'prod-master-xyz']],
+    [
+      'target project, zone and name',
+      [spec.project, spec.zone, spec.name],
+      ['svc', 'europe-west1-c', 'prod-master-xyz'],
+    ],
     ['data disk', spec.dataDisk, 'prod-master-xyz-pd'],
     ['external IP', spec.externalIp, 'ephemeral'],
     ['no internal IP (Compute assigns it)', spec.networkIP, undefined],
@@ -106,10 +114,18 @@ describe('siblingInstanceSpec', () => {
   });
 
   it.each([
-    ['a named secondary range as its size', [{ ipCidrRange: '10.64.3.0/24', subnetworkRangeName: 'pods-default' }], [{ ipCidrRange: '/24', subnetworkRangeName: 'pods-default' }]],
+    [
+      'a named secondary range as its size',
+      [{ ipCidrRange: '10.64.3.0/24', subnetworkRangeName: 'pods-default' }],
+      [{ ipCidrRange: '/24', subnetworkRangeName: 'pods-default' }],
+    ],
     ['a primary-range alias as its size', [{ ipCidrRange: '10.0.0.16/28' }], [{ ipCidrRange: '/28' }]],
     ['a bare address as a /32', [{ ipCidrRange: '10.0.0.9' }], [{ ipCidrRange: '/32' }]],
-    ['not the source internal master IP (kube-master-internal-ip)', [{ ipCidrRange: '10.0.0.2/32' }, { ipCidrRange: '/24', subnetworkRangeName: 'pods-default' }], [{ ipCidrRange: '/24', subnetworkRangeName: 'pods-default' }]],
+    [
+      'not the source internal master IP (kube-master-internal-ip)',
+      [{ ipCidrRange: '10.0.0.2/32' }, { ipCidrRange: '/24', subnetworkRangeName: 'pods-default' }],
+      [{ ipCidrRange: '/24', subnetworkRangeName: 'pods-default' }],
+    ],
     ['none when the source has none', [], []],
   ])('copies alias ranges: %s', (_case, ranges, expected) => {
     const s = siblingInstanceSpec({ ...source, config: { ...config, aliasIpRanges: ranges } }, bootDisk, target);
@@ -117,7 +133,11 @@ describe('siblingInstanceSpec', () => {
   });
 
   it.each([
-    ['no network tier, scheduling, CPU platform or shielded config', { networkTier: null, scheduling: null, minCpuPlatform: null, shieldedInstanceConfig: null }, ['networkTier', 'scheduling', 'minCpuPlatform', 'shieldedInstanceConfig']],
+    [
+      'no network tier, scheduling, CPU platform or shielded config',
+      { networkTier: null, scheduling: null, minCpuPlatform: null, shieldedInstanceConfig: null },
+      ['networkTier', 'scheduling', 'minCpuPlatform', 'shieldedInstanceConfig'],
+    ],
     ['no network or subnetwork', { network: null, subnetwork: null }, ['network', 'subnetwork']],
   ])('leaves to Compute what the source does not say: %s', (_case, patch, absent) => {
     const s = siblingInstanceSpec({ ...source, config: { ...config, ...patch } }, bootDisk, target);
@@ -126,7 +146,9 @@ describe('siblingInstanceSpec', () => {
 
   it('copies a preemptible master as preemptible', () => {
     const scheduling = { preemptible: true, onHostMaintenance: 'TERMINATE', automaticRestart: false };
-    expect(siblingInstanceSpec({ ...source, config: { ...config, scheduling } }, bootDisk, target).scheduling).toEqual(scheduling);
+    expect(siblingInstanceSpec({ ...source, config: { ...config, scheduling } }, bootDisk, target).scheduling).toEqual(
+      scheduling,
+    );
   });
 
   it.each([

@@ -20,10 +20,20 @@ export class SiblingSpecError extends Error {
  */
 function siblingAliasRanges(ranges: readonly AliasIpRange[], internalMasterIp: string | undefined): AliasIpRange[] {
   return ranges
-    .filter((r) => !(internalMasterIp && r.subnetworkRangeName === undefined && r.ipCidrRange.replace(/\/32$/, '') === internalMasterIp))
+    .filter(
+      (r) =>
+        !(
+          internalMasterIp &&
+          r.subnetworkRangeName === undefined &&
+          r.ipCidrRange.replace(/\/32$/, '') === internalMasterIp
+        ),
+    )
     .map((r) => {
       const prefix = /\/(\d{1,2})$/.exec(r.ipCidrRange)?.[1] ?? '32';
-      return { ipCidrRange: `/${prefix}`, ...(r.subnetworkRangeName !== undefined ? { subnetworkRangeName: r.subnetworkRangeName } : {}) };
+      return {
+        ipCidrRange: `/${prefix}`,
+        ...(r.subnetworkRangeName !== undefined ? { subnetworkRangeName: r.subnetworkRangeName } : {}),
+      };
     });
 }
 
@@ -36,18 +46,29 @@ function siblingAliasRanges(ranges: readonly AliasIpRange[], internalMasterIp: s
 export function siblingInstanceSpec(
   source: InstanceInfo,
   sourceBootDisk: DiskInfo,
-  target: { project: string; zone: string; name: string; metadata: readonly MetadataItem[]; dataDisk?: string; loginKeys?: string },
+  target: {
+    project: string;
+    zone: string;
+    name: string;
+    metadata: readonly MetadataItem[];
+    dataDisk?: string;
+    loginKeys?: string;
+  },
 ): InsertInstanceSpec {
   const config = source.config;
   if (!config) throw new SiblingSpecError(`Compute did not describe ${source.name}: nothing to copy a sibling from`);
   if (!source.machineType) throw new SiblingSpecError(`${source.name} has no machine type to copy`);
   if (!sourceBootDisk.sourceImage) {
-    throw new SiblingSpecError(`the boot disk ${sourceBootDisk.name} of ${source.name} was not made from an image: there is no boot image to copy`);
+    throw new SiblingSpecError(
+      `the boot disk ${sourceBootDisk.name} of ${source.name} was not made from an image: there is no boot image to copy`,
+    );
   }
   const sourceRegion = source.zone.replace(/-[a-z]$/, '');
   const targetRegion = target.zone.replace(/-[a-z]$/, '');
   if (sourceRegion !== targetRegion) {
-    throw new SiblingSpecError(`${target.zone} is not in the region of ${source.name} (${sourceRegion}): its subnetwork cannot be copied`);
+    throw new SiblingSpecError(
+      `${target.zone} is not in the region of ${source.name} (${sourceRegion}): its subnetwork cannot be copied`,
+    );
   }
   return {
     project: target.project,
@@ -56,7 +77,9 @@ export function siblingInstanceSpec(
     machineType: source.machineType,
     tags: [...source.tags],
     metadata: [
-      ...target.metadata.filter((m) => !INSTANCE_SPECIFIC_METADATA.includes(m.key)).map((m) => ({ key: m.key, value: m.value })),
+      ...target.metadata
+        .filter((m) => !INSTANCE_SPECIFIC_METADATA.includes(m.key))
+        .map((m) => ({ key: m.key, value: m.value })),
       ...(target.loginKeys ? [{ key: 'ssh-keys', value: target.loginKeys }] : []),
     ],
     bootDisk: { sourceImage: sourceBootDisk.sourceImage, sizeGb: sourceBootDisk.sizeGb, type: sourceBootDisk.type },

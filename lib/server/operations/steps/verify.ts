@@ -7,7 +7,16 @@ import type { ClusterRef } from '@/lib/core/topology';
 import type { InstanceInfo } from '@/lib/ports/compute';
 import type { Container } from '@/lib/server/container';
 import type { StepContext, StepExecutor } from '@/lib/server/operations/runner';
-import { CLUSTERS, ETCD_CALL_MS, loadCluster, newReplicaIfAny, reportAndPause, siblingStepId, victimSchema, voterEndpoints } from './cluster-context';
+import {
+  CLUSTERS,
+  ETCD_CALL_MS,
+  loadCluster,
+  newReplicaIfAny,
+  reportAndPause,
+  siblingStepId,
+  victimSchema,
+  voterEndpoints,
+} from './cluster-context';
 
 const VERIFY_TIMEOUT_MS = 60_000;
 
@@ -28,43 +37,60 @@ async function problemsNow(c: Container, ctx: StepContext): Promise<{ problems: 
   const promise = promiseOf(ctx);
   if (promise.present && !replicas.includes(promise.present)) problems.push(`${promise.present} has no VM`);
   if (promise.absent && replicas.includes(promise.absent)) problems.push(`${promise.absent} still has a VM`);
-  if (ctx.operation.kind === 'create-cluster' && promise.present) problems.push(...(await staticAddressProblems(c, view.ref, view.replicas, promise.present)));
+  if (ctx.operation.kind === 'create-cluster' && promise.present)
+    problems.push(...(await staticAddressProblems(c, view.ref, view.replicas, promise.present)));
   const expected = replicas.map((n) => `etcd-${n}`).sort();
   const lists = await Promise.all(
-    CLUSTERS.map(async (cluster) => ({ cluster, members: await c.etcd.memberList(voterEndpoints(c, view, cluster), view.etcd[cluster], ETCD_CALL_MS) })),
+    CLUSTERS.map(async (cluster) => ({
+      cluster,
+      members: await c.etcd.memberList(voterEndpoints(c, view, cluster), view.etcd[cluster], ETCD_CALL_MS),
+    })),
   );
   for (const { cluster, members } of lists) {
     const names = members.map((m) => m.name).sort();
     if (JSON.stringify(names) !== JSON.stringify(expected)) {
-      problems.push(`etcd ${cluster} members are [${names.map((n) => n || '(not started)').join(', ')}], replicas are [${expected.join(', ')}]`);
+      problems.push(
+        `etcd ${cluster} members are [${names.map((n) => n || '(not started)').join(', ')}], replicas are [${expected.join(', ')}]`,
+      );
     }
     const learners = members.filter((m) => m.isLearner);
-    if (learners.length > 0) problems.push(`etcd ${cluster} still has the learner ${learners.map((m) => m.name || m.peerUrls.join(' ')).join(', ')}`);
+    if (learners.length > 0)
+      problems.push(
+        `etcd ${cluster} still has the learner ${learners.map((m) => m.name || m.peerUrls.join(' ')).join(', ')}`,
+      );
   }
   return { problems, replicas };
 }
 
 /** A new cluster's single master holds `<master>-ip` as its external address, as kube-up leaves it. */
-async function staticAddressProblems(c: Container, ref: ClusterRef, replicas: readonly InstanceInfo[], name: string): Promise<string[]> {
+async function staticAddressProblems(
+  c: Container,
+  ref: ClusterRef,
+  replicas: readonly InstanceInfo[],
+  name: string,
+): Promise<string[]> {
   const address = await c.compute.getAddress(ref.project, ref.region, `${ref.masterName}-ip`);
   if (!address) return [`the static address ${ref.masterName}-ip is missing`];
   const replica = replicas.find((r) => r.name === name);
-  if (replica && replica.externalIp !== address.address) return [`${name} has external IP ${replica.externalIp ?? 'none'}, not the static ${address.address}`];
+  if (replica && replica.externalIp !== address.address)
+    return [`${name} has external IP ${replica.externalIp ?? 'none'}, not the static ${address.address}`];
   return [];
 }
 
-const verify = (c: Container): StepExecutor => async (ctx) => {
-  const deadline = Date.now() + VERIFY_TIMEOUT_MS;
-  for (;;) {
-    const { problems, replicas } = await problemsNow(c, ctx);
-    if (problems.length === 0) {
-      await ctx.log(`etcd main and events name exactly the replicas ${replicas.join(', ')}; no learner`);
-      return { detail: { replicas } };
+const verify =
+  (c: Container): StepExecutor =>
+  async (ctx) => {
+    const deadline = Date.now() + VERIFY_TIMEOUT_MS;
+    for (;;) {
+      const { problems, replicas } = await problemsNow(c, ctx);
+      if (problems.length === 0) {
+        await ctx.log(`etcd main and events name exactly the replicas ${replicas.join(', ')}; no learner`);
+        return { detail: { replicas } };
+      }
+      if (Date.now() > deadline) throw new Error(problems.join('; '));
+      await reportAndPause(ctx, { message: problems.join('; ') }, 1_000);
     }
-    if (Date.now() > deadline) throw new Error(problems.join('; '));
-    await reportAndPause(ctx, { message: problems.join('; ') }, 1_000);
-  }
-};
+  };
 
 export function verifyExecutors(c: Container) {
   return { verify: verify(c) } satisfies Record<string, StepExecutor>;

@@ -61,7 +61,10 @@ function stringParam(params: Record<string, string | number | boolean>, name: st
  * - `fail` {message}: throws.
  * - `wait-for-abort`: resolves never, rejects when the operation's signal aborts.
  */
-export function fakeWorldExecutors(file: string, pause: Pause = noPause): { executors: Record<string, StepExecutor>; compensations: Record<string, StepCompensation> } {
+export function fakeWorldExecutors(
+  file: string,
+  pause: Pause = noPause,
+): { executors: Record<string, StepExecutor>; compensations: Record<string, StepCompensation> } {
   const count = (stepId: string) => update(file, (w) => (w.calls[stepId] = (w.calls[stepId] ?? 0) + 1));
 
   async function ensure(stepId: string, key: string, value: string): Promise<{ created: boolean }> {

@@ -21,5 +21,7 @@ export async function GET(request: Request, ctx: { params: Promise<{ id: string 
   if (!ref) return Response.json({ code: 'NotFound', message: unknownClusterMessage(id) }, { status: 404 });
   // One of the caller's stream slots (QUORUM_STREAMS_PER_USER); the stream ends within a few seconds when its session
   // does (sign-out, expiry, a disabled account).
-  return slottedStream(caller.userId, () => clusterFeed(ref), request.signal, { sessionValid: await currentSessionValidity() });
+  return slottedStream(caller.userId, () => clusterFeed(ref), request.signal, {
+    sessionValid: await currentSessionValidity(),
+  });
 }
