@@ -40,7 +40,10 @@ describe('a replica whose etcd main member (a follower) hangs', () => {
       const t = await observeCluster(PROD, c);
       const frozen = t.replicas.find((r) => r.name === victim.name);
       expect(frozen?.vmStatus).toBe('RUNNING');
-      expect(frozen?.etcd.main).toEqual({ ok: false, error: 'timeout: no answer within 400 ms' });
+      // The deadline follows measured latency (4 x p90, from QUORUM_PROBE_TIMEOUT_MS up to 4 s): on a loaded machine
+      // it is above the floor.
+      expect(frozen?.etcd.main.ok).toBe(false);
+      expect(frozen?.etcd.main.ok === false && frozen.etcd.main.error).toMatch(/^timeout: no answer within \d+ ms$/);
       expect(frozen?.etcd.events.ok).toBe(true);
       for (const other of t.replicas.filter((r) => r.name !== victim.name)) {
         expect(other.etcd.main.ok).toBe(true);
