@@ -1,3 +1,5 @@
+import createNextIntlPlugin from 'next-intl/plugin';
+
 /**
  * QUORUM_ALLOWED_ORIGINS as the hosts Next's own server-action CSRF check compares the Origin header with.
  * lib/server/env.ts validates the same variable when the server starts (and refuses a bad entry), and proxy.ts
@@ -28,4 +30,5 @@ const nextConfig = {
   // Read again by `next start`, so the variable takes effect at start, not only at build.
   experimental: { serverActions: { allowedOrigins: allowedOriginHosts() } },
 };
-export default nextConfig;
+// next-intl reads its per-request configuration from i18n/request.ts.
+export default createNextIntlPlugin('./i18n/request.ts')(nextConfig);

@@ -39,6 +39,8 @@ export default defineConfig({
       ],
     },
     viewport: { width: 1440, height: 1000 },
+    // The browser asks for English (Accept-Language), whatever the machine's locale; e2e/i18n.spec.ts asks for Chinese.
+    locale: 'en-US',
     // Signed in as the bootstrap admin (e2e/global-setup.ts); e2e/auth.spec.ts signs in as others itself.
     storageState: E2E.adminState,
     trace: 'off',

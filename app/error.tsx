@@ -1,12 +1,8 @@
 'use client';
+import { useTranslations } from 'next-intl';
 import { ErrorPanel } from '@/components/ui/error-panel';
 
 export default function FleetError(props: { error: Error & { digest?: string }; reset: () => void }) {
-  return (
-    <ErrorPanel
-      title="The clusters could not be listed"
-      providerHint="The Compute Engine API did not answer."
-      {...props}
-    />
-  );
+  const t = useTranslations('fleet');
+  return <ErrorPanel title={t('error.title')} providerHint={t('error.providerHint')} {...props} />;
 }

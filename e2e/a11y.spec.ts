@@ -4,8 +4,8 @@
 // comes first, so prod has operations to show even when this file runs alone; it removes its replica again,
 // leaving prod with 3 healthy replicas in 3 zones. Screenshots of every page in both themes at 1440 and 390 px go
 // to test-results/a11y/.
-import AxeBuilder from '@axe-core/playwright';
 import type { Locator, Page } from '@playwright/test';
+import { seriousViolations, sidewaysOverflow } from './fixtures/a11y';
 import { listMasters } from './fixtures/compute';
 import { expect, test } from './fixtures/test';
 import { ChangePage } from './pages/change-page';
@@ -14,26 +14,6 @@ import { clusterId } from './pages/cluster-page';
 const PROD = `/clusters/${encodeURIComponent(clusterId('prod-master', 'europe-west1'))}`;
 const DESKTOP = { width: 1440, height: 1000 };
 const PHONE = { width: 390, height: 844 };
-
-/** Serious and critical violations of WCAG 2.x A/AA on the page as it is now, one line per element. */
-async function seriousViolations(page: Page): Promise<string[]> {
-  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .flatMap((v) =>
-      v.nodes.map(
-        (n) =>
-          `${v.id} (${v.impact}): ${n.target.join(' ')}: ${n.failureSummary?.split('\n').slice(0, 2).join(' ') ?? ''}`,
-      ),
-    );
-}
-
-/** How many pixels the page is wider than the viewport (it scrolls sideways when positive). */
-const sidewaysOverflow = (page: Page) =>
-  page.evaluate(() => {
-    const root = document.scrollingElement ?? document.documentElement;
-    return root.scrollWidth - root.clientWidth;
-  });
 
 /**
  * The page as it is now in both themes (the switch follows the system's preference, emulated here) at 1440 and

@@ -16,6 +16,9 @@ command -v ssh >/dev/null 2>&1 || packages+=(openssh-client)
 # Each VM enforces Compute Engine's firewall rules with nftables inside its namespace.
 [[ -x /usr/sbin/nft ]] || packages+=(nftables)
 if [[ "${1:-}" == "--with-browser" ]] && [[ ! -x /usr/bin/chromium ]]; then packages+=(chromium fonts-dejavu-core); fi
+# The console also speaks Simplified Chinese: without a CJK font the browser draws its pages as empty boxes
+# (screenshots included). WenQuanYi Micro Hei is small (1.6 MB); an operator's own browser brings its own fonts.
+if [[ "${1:-}" == "--with-browser" ]] && [[ ! -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]]; then packages+=(fonts-wqy-microhei); fi
 # The Debian packages and the npm packages do not depend on each other: both are fetched and installed at once
 # (apt mostly downloads while npm compiles better-sqlite3).
 apt_pid=""

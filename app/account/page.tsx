@@ -1,19 +1,30 @@
 import type { Metadata } from 'next';
+import { getTranslations } from 'next-intl/server';
 import { ChangePasswordForm } from '@/components/auth/change-password-form';
 import { ROLE_DUTIES } from '@/lib/core/roles';
 import { pageCaller } from '@/lib/server/auth/guards';
 
 export const dynamic = 'force-dynamic';
-export const metadata: Metadata = { title: 'Account' };
+export async function generateMetadata(): Promise<Metadata> {
+  const t = await getTranslations('auth.account');
+  return { title: t('metadataTitle') };
+}
 
 export default async function AccountPage() {
   const caller = await pageCaller('/account');
+  const [t, roles] = await Promise.all([getTranslations('auth.account'), getTranslations('layout.role')]);
   return (
     <div className="max-w-md space-y-4">
       <div>
-        <h1 className="text-2xl font-semibold tracking-tight">Your account</h1>
+        <h1 className="text-2xl font-semibold tracking-tight">{t('heading')}</h1>
         <p className="text-sm text-slate-600">
-          {caller.email} · role <span className="font-medium">{caller.role}</span>: {ROLE_DUTIES[caller.role]}.
+          {/* What each role may do is lib/core's sentence, in English. */}
+          {t.rich('summary', {
+            email: caller.email,
+            role: roles(caller.role),
+            duties: ROLE_DUTIES[caller.role],
+            b: (chunks) => <span className="font-medium">{chunks}</span>,
+          })}
         </p>
       </div>
       {caller.mustChangePassword && (
@@ -22,8 +33,7 @@ export default async function AccountPage() {
           data-testid="must-change-password"
           className="rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900"
         >
-          This account still has its one-time password. Set a password of your own before anything else; then delete the
-          initial-admin-password file in the data directory.
+          {t('mustChangePassword', { file: 'initial-admin-password' })}
         </p>
       )}
       <ChangePasswordForm />

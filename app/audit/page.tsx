@@ -1,15 +1,18 @@
 import { pageCaller } from '@/lib/server/auth/guards';
 import type { Metadata } from 'next';
+import { getTranslations } from 'next-intl/server';
 import Link from 'next/link';
 import { AuditFilters } from '@/components/audit/audit-filters';
 import { AuditTable } from '@/components/audit/audit-table';
 import { AUDIT_PAGE_SIZE, auditHref, parseAuditQuery, redactAuditDetail, type SearchParams } from '@/lib/core/audit';
-import { pluralize } from '@/lib/core/format';
 import { container } from '@/lib/server/container';
 import { REDACTED, redactSecrets } from '@/lib/server/security/redact';
 
 export const dynamic = 'force-dynamic';
-export const metadata: Metadata = { title: 'Audit log' };
+export async function generateMetadata(): Promise<Metadata> {
+  const t = await getTranslations('audit.page');
+  return { title: t('metadataTitle') };
+}
 
 type Props = { searchParams: Promise<SearchParams> };
 
@@ -20,6 +23,7 @@ const shownDetail = (text: string, key: string | null): string =>
 
 export default async function AuditPage({ searchParams }: Props) {
   await pageCaller('/audit');
+  const t = await getTranslations('audit.page');
   const now = new Date();
   const query = parseAuditQuery(await searchParams, now);
   // One more than a page tells whether an older page exists.
@@ -34,11 +38,8 @@ export default async function AuditPage({ searchParams }: Props) {
   return (
     <div className="space-y-4">
       <div>
-        <h1 className="text-2xl font-semibold tracking-tight">Audit log</h1>
-        <p className="text-sm text-slate-500">
-          Every change and every refused attempt, newest first. Append-only: the store refuses to change or delete an
-          entry.
-        </p>
+        <h1 className="text-2xl font-semibold tracking-tight">{t('heading')}</h1>
+        <p className="text-sm text-slate-500">{t('intro')}</p>
       </div>
 
       <AuditFilters form={query.form} />
@@ -49,7 +50,7 @@ export default async function AuditPage({ searchParams }: Props) {
           data-testid="audit-problems"
           className="rounded-lg border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900"
         >
-          <p className="font-medium">These filters could not be used, so the whole log is shown:</p>
+          <p className="font-medium">{t('problems')}</p>
           <ul className="mt-1 list-disc pl-5">
             {query.problems.map((p) => (
               <li key={p}>{p}</li>
@@ -63,21 +64,20 @@ export default async function AuditPage({ searchParams }: Props) {
           data-testid="audit-empty"
           className="rounded-lg border border-dashed border-slate-300 bg-white p-6 text-sm text-slate-500"
         >
-          {filtered
-            ? 'No audit entry matches these filters.'
-            : query.criteria.beforeId !== undefined
-              ? 'No older entries.'
-              : 'Nothing has been audited yet.'}
+          {filtered ? t('emptyFiltered') : query.criteria.beforeId !== undefined ? t('emptyOlder') : t('emptyNone')}
         </p>
       ) : (
         <AuditTable entries={entries} now={now} form={linkForm} />
       )}
 
-      <nav className="flex items-center justify-between text-sm" aria-label="Audit pages">
+      <nav className="flex items-center justify-between text-sm" aria-label={t('pagesLabel')}>
         <span className="text-xs text-slate-500">
-          {pluralize(entries.length, 'entry', 'entries')}
-          {query.criteria.beforeId !== undefined ? ` older than #${query.criteria.beforeId}` : ''}
-          {filtered ? ' matching the filters' : ''}
+          {t('count', {
+            count: entries.length,
+            older: query.criteria.beforeId !== undefined ? 'yes' : 'no',
+            before: query.criteria.beforeId ?? '',
+            filtered: filtered ? 'yes' : 'no',
+          })}
         </span>
         <span className="flex gap-3">
           {query.criteria.beforeId !== undefined && (
@@ -86,7 +86,7 @@ export default async function AuditPage({ searchParams }: Props) {
               className="text-sky-700 hover:underline"
               data-testid="audit-newest"
             >
-              ← Newest
+              {t('newest')}
             </Link>
           )}
           {rows.length > AUDIT_PAGE_SIZE && oldest !== undefined && (
@@ -95,7 +95,7 @@ export default async function AuditPage({ searchParams }: Props) {
               className="text-sky-700 hover:underline"
               data-testid="audit-older"
             >
-              Older →
+              {t('older')}
             </Link>
           )}
         </span>

@@ -1,12 +1,8 @@
 'use client';
+import { useTranslations } from 'next-intl';
 import { ErrorPanel } from '@/components/ui/error-panel';
 
 export default function SettingsError(props: { error: Error & { digest?: string }; reset: () => void }) {
-  return (
-    <ErrorPanel
-      title="The settings could not be shown"
-      providerHint="The server could not read its rate limits."
-      {...props}
-    />
-  );
+  const t = useTranslations('settings.page');
+  return <ErrorPanel title={t('errorTitle')} providerHint={t('errorHint')} {...props} />;
 }

@@ -1,6 +1,7 @@
 import { hasRole } from '@/lib/core/roles';
 import { pageCaller } from '@/lib/server/auth/guards';
 import type { Metadata } from 'next';
+import { getTranslations } from 'next-intl/server';
 import { AutoRefresh } from '@/components/settings/auto-refresh';
 import { ActionLimits, ComputeBudgetTable } from '@/components/settings/compute-budget-table';
 import { Card } from '@/components/ui/card';
@@ -14,10 +15,14 @@ import { listWebhookViews } from '@/lib/server/services/webhooks';
 const PERMISSIONS_MAX_AGE_MS = 10_000;
 
 export const dynamic = 'force-dynamic';
-export const metadata: Metadata = { title: 'Settings' };
+export async function generateMetadata(): Promise<Metadata> {
+  const t = await getTranslations('settings.page');
+  return { title: t('metadataTitle') };
+}
 
 export default async function SettingsPage() {
   const caller = await pageCaller('/settings');
+  const [t, roles] = await Promise.all([getTranslations('settings.page'), getTranslations('layout.role')]);
   if (!hasRole(caller.role, 'admin')) {
     return (
       <p
@@ -25,7 +30,7 @@ export default async function SettingsPage() {
         className="rounded-md border border-amber-300 bg-amber-50 p-4 text-sm text-amber-900"
         data-testid="forbidden"
       >
-        Settings take the admin role; yours is {caller.role}.
+        {t('forbidden', { role: roles(caller.role) })}
       </p>
     );
   }
@@ -36,31 +41,24 @@ export default async function SettingsPage() {
     <div className="space-y-4">
       <AutoRefresh everyMs={3_000} />
       <div>
-        <h1 className="text-2xl font-semibold tracking-tight">Settings</h1>
-        <p className="text-sm text-slate-500">
-          Rate limits in force on this server (set by environment variables; see the README) and the permissions Quorum
-          holds.
-        </p>
+        <h1 className="text-2xl font-semibold tracking-tight">{t('heading')}</h1>
+        <p className="text-sm text-slate-500">{t('intro')}</p>
       </div>
-      <Card
-        title="Compute API budget per project"
-        aside={<span className="text-xs text-slate-500">since the server started · updates every 3 s</span>}
-      >
+      <Card title={t('budgetTitle')} aside={<span className="text-xs text-slate-500">{t('budgetAside')}</span>}>
         <ComputeBudgetTable view={view} />
       </Card>
       <Card
-        title="Quorum's permissions on Compute Engine"
-        aside={<span className="text-xs text-slate-500">testIamPermissions · at start, every 5 min and here</span>}
+        title={t('permissionsTitle')}
+        aside={
+          <span className="text-xs text-slate-500">{t('permissionsAside', { method: 'testIamPermissions' })}</span>
+        }
       >
         <PermissionsTable projects={permissions} now={new Date(view.observedAt)} />
       </Card>
-      <Card
-        title="Alert webhooks"
-        aside={<span className="text-xs text-slate-500">firing and resolved notifications · admins only</span>}
-      >
+      <Card title={t('webhooksTitle')} aside={<span className="text-xs text-slate-500">{t('webhooksAside')}</span>}>
         <WebhooksPanel webhooks={webhooks} now={view.observedAt} />
       </Card>
-      <Card title="Changes per user">
+      <Card title={t('actionsTitle')}>
         <ActionLimits view={view} />
       </Card>
     </div>

@@ -1,14 +1,19 @@
 import type { Metadata } from 'next';
+import { getTranslations } from 'next-intl/server';
 import { UserAdmin } from '@/components/auth/user-admin';
 import { hasRole, ROLE_DUTIES, ROLES } from '@/lib/core/roles';
 import { pageCaller } from '@/lib/server/auth/guards';
 import { listUsers } from '@/lib/server/services/users';
 
 export const dynamic = 'force-dynamic';
-export const metadata: Metadata = { title: 'Users' };
+export async function generateMetadata(): Promise<Metadata> {
+  const t = await getTranslations('auth.users');
+  return { title: t('metadataTitle') };
+}
 
 export default async function UsersPage() {
   const caller = await pageCaller('/users');
+  const [t, roles] = await Promise.all([getTranslations('auth.users'), getTranslations('layout.role')]);
   if (!hasRole(caller.role, 'admin')) {
     return (
       <p
@@ -16,7 +21,7 @@ export default async function UsersPage() {
         className="rounded-md border border-amber-300 bg-amber-50 p-4 text-sm text-amber-900"
         data-testid="forbidden"
       >
-        Managing users takes the admin role; yours is {caller.role}.
+        {t('forbidden', { role: roles(caller.role) })}
       </p>
     );
   }
@@ -24,11 +29,16 @@ export default async function UsersPage() {
   return (
     <div className="space-y-6">
       <div>
-        <h1 className="text-2xl font-semibold tracking-tight">Users</h1>
+        <h1 className="text-2xl font-semibold tracking-tight">{t('heading')}</h1>
         <ul className="mt-1 space-y-0.5 text-sm text-slate-600">
           {ROLES.map((r) => (
             <li key={r}>
-              <span className="font-medium">{r}</span> {ROLE_DUTIES[r]}.
+              {/* What each role may do is lib/core's sentence, in English. */}
+              {t.rich('roleDuties', {
+                role: roles(r),
+                duties: ROLE_DUTIES[r],
+                b: (chunks) => <span className="font-medium">{chunks}</span>,
+              })}
             </li>
           ))}
         </ul>

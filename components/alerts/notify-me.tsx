@@ -1,4 +1,5 @@
 'use client';
+import { useTranslations } from 'next-intl';
 import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { severityWorsened } from '@/lib/core/alerts';
 import type { Severity } from '@/lib/core/assessment';
@@ -14,6 +15,7 @@ type Permission = NotificationPermission | 'unsupported';
  * tab included). Renders nothing on the server and where the browser has no notifications.
  */
 export function NotifyMe({ worst, subject, detail }: { worst: Severity | null; subject: string; detail?: string }) {
+  const t = useTranslations('alerts.notifyMe');
   // Bumped after the permission prompt or a toggle: both are read from the browser at render.
   const [, setVersion] = useState(0);
   const permission = useSyncExternalStore<Permission | null>(
@@ -33,18 +35,18 @@ export function NotifyMe({ worst, subject, detail }: { worst: Severity | null; s
     const before = previous.current;
     previous.current = worst;
     if (!on || !severityWorsened(before, worst) || worst === null) return;
-    const shown = new Notification(`${subject}: ${worst}`, {
-      body: detail ?? `The worst state of ${subject} is now ${worst}.`,
+    const shown = new Notification(t('title', { subject, worst }), {
+      body: detail ?? t('body', { subject, worst }),
       tag: `quorum:${subject}`,
     });
     shown.onclick = () => window.focus();
-  }, [worst, on, subject, detail]);
+  }, [worst, on, subject, detail, t]);
 
   if (permission === null || permission === 'unsupported') return null;
   if (permission === 'denied') {
     return (
       <span className="text-xs text-slate-500" data-testid="notify-me" data-state="denied">
-        Notifications blocked in this browser
+        {t('blocked')}
       </span>
     );
   }
@@ -63,9 +65,9 @@ export function NotifyMe({ worst, subject, detail }: { worst: Severity | null; s
         setVersion((v) => v + 1);
       }}
       className="rounded-md border border-slate-300 px-2 py-1 text-xs text-slate-700 hover:bg-slate-50"
-      title={on ? 'Stop notifying me' : `Show a browser notification when ${subject} gets worse`}
+      title={on ? t('stop') : t('offer', { subject })}
     >
-      {on ? 'Notifications on' : 'Notify me'}
+      {on ? t('on') : t('off')}
     </button>
   );
 }

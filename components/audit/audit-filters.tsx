@@ -1,3 +1,4 @@
+import { useTranslations } from 'next-intl';
 import Link from 'next/link';
 import { Card } from '@/components/ui/card';
 import { AUDIT_OUTCOMES, type AuditQueryField } from '@/lib/core/audit';
@@ -13,6 +14,8 @@ const inputClass =
  * without JavaScript. Changing a filter starts from the newest entries again (no `before`).
  */
 export function AuditFilters({ form }: { form: Record<AuditQueryField, string> }) {
+  const t = useTranslations('audit.filters');
+  const to = useTranslations('audit.outcome');
   const outcomeKnown = (AUDIT_OUTCOMES as readonly string[]).includes(form.outcome);
   return (
     <Card>
@@ -23,21 +26,21 @@ export function AuditFilters({ form }: { form: Record<AuditQueryField, string> }
         className="grid grid-cols-2 gap-3 md:grid-cols-4 xl:grid-cols-8"
       >
         <label className="col-span-2 text-xs font-medium text-slate-600">
-          Search
+          {t('search')}
           <input
             type="search"
             name="q"
             defaultValue={form.q}
-            placeholder="action, actor or detail"
+            placeholder={t('searchPlaceholder')}
             className={inputClass}
           />
         </label>
         <label className="text-xs font-medium text-slate-600">
-          Who
-          <input name="actor" defaultValue={form.actor} placeholder="email, exactly" className={inputClass} />
+          {t('who')}
+          <input name="actor" defaultValue={form.actor} placeholder={t('whoPlaceholder')} className={inputClass} />
         </label>
         <label className="text-xs font-medium text-slate-600">
-          Action starts with
+          {t('actionStartsWith')}
           <input
             name="action"
             defaultValue={form.action}
@@ -52,18 +55,18 @@ export function AuditFilters({ form }: { form: Record<AuditQueryField, string> }
           </datalist>
         </label>
         <label className="text-xs font-medium text-slate-600">
-          Outcome
+          {t('outcome')}
           <select name="outcome" defaultValue={outcomeKnown ? form.outcome : ''} className={inputClass}>
-            <option value="">any</option>
+            <option value="">{t('anyOutcome')}</option>
             {AUDIT_OUTCOMES.map((o) => (
               <option key={o} value={o}>
-                {o}
+                {to(o)}
               </option>
             ))}
           </select>
         </label>
         <label className="col-span-2 text-xs font-medium text-slate-600">
-          Cluster id
+          {t('cluster')}
           <input
             name="cluster"
             defaultValue={form.cluster}
@@ -72,12 +75,12 @@ export function AuditFilters({ form }: { form: Record<AuditQueryField, string> }
           />
         </label>
         <label className="text-xs font-medium text-slate-600">
-          Since
+          {t('since')}
           <input
             name="since"
             defaultValue={form.since}
             list="audit-since-suggestions"
-            placeholder="24h or a date"
+            placeholder={t('sincePlaceholder')}
             className={inputClass}
           />
           <datalist id="audit-since-suggestions">
@@ -91,13 +94,13 @@ export function AuditFilters({ form }: { form: Record<AuditQueryField, string> }
             type="submit"
             className="rounded-md bg-slate-900 px-3 py-1.5 text-sm font-medium text-white hover:bg-slate-700"
           >
-            Filter
+            {t('filter')}
           </button>
           <Link
             href="/audit"
             className="rounded-md px-3 py-1.5 text-sm font-medium text-slate-700 ring-1 ring-slate-300 hover:bg-slate-50"
           >
-            Clear
+            {t('clear')}
           </Link>
         </div>
       </form>

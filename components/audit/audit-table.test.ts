@@ -1,7 +1,9 @@
-import { createElement } from 'react';
+import { NextIntlClientProvider } from 'next-intl';
+import { createElement, type ComponentProps, type ReactNode } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
 import type { AuditEntry } from '@/lib/ports/store';
+import { catalogs } from '@/messages';
 import { AuditTable } from './audit-table';
 
 const now = new Date('2026-11-26T05:00:00.000Z');
@@ -18,8 +20,19 @@ const entry = (over: Partial<AuditEntry>): AuditEntry => ({
   ...over,
 });
 
-function render(entries: AuditEntry[]): string {
-  return renderToStaticMarkup(createElement(AuditTable, { entries, now, form: { outcome: 'refused' } }));
+/** As the page renders it: inside the layout's next-intl provider, in English unless told. */
+function inLocale(node: ReactNode, locale: 'en' | 'zh-CN' = 'en'): string {
+  const props: ComponentProps<typeof NextIntlClientProvider> = {
+    locale,
+    messages: catalogs[locale],
+    timeZone: 'UTC',
+    children: node,
+  };
+  return renderToStaticMarkup(createElement(NextIntlClientProvider, props));
+}
+
+function render(entries: AuditEntry[], locale: 'en' | 'zh-CN' = 'en'): string {
+  return inLocale(createElement(AuditTable, { entries, now, form: { outcome: 'refused' } }), locale);
 }
 
 describe('AuditTable', () => {
@@ -80,5 +93,17 @@ describe('AuditTable', () => {
     expect(html).not.toContain('/clusters/');
     expect(html).not.toContain('<script>');
     expect(html).not.toContain('<b>x</b>');
+  });
+
+  it('speaks Chinese in a Chinese page, the data as it is', () => {
+    const html = render(
+      [entry({ outcome: 'failed', detail: { summary: 'Stopped at step 4.', error: 'quota exceeded' } })],
+      'zh-CN',
+    );
+    expect(html).toContain('时间（UTC）');
+    expect(html).toContain('>失败<');
+    expect(html).toContain('4m59s前');
+    expect(html).toContain('<span class="font-medium">错误：</span>quota exceeded</p>');
+    expect(html).toContain('data-action="operation.add-replica"');
   });
 });

@@ -1,3 +1,4 @@
+import { useTranslations } from 'next-intl';
 import Link from 'next/link';
 import { Badge, type Tone } from '@/components/ui/badge';
 import {
@@ -7,10 +8,10 @@ import {
   type AuditOutcome,
   type AuditQueryField,
 } from '@/lib/core/audit';
-import { formatAgo } from '@/lib/core/format';
 import { parseClusterId } from '@/lib/core/topology';
 import type { AuditEntry } from '@/lib/ports/store';
 import { TableHead } from '@/components/ui/table-head';
+import { useFormatAgo } from '@/components/ui/use-format-ago';
 
 const OUTCOME_TONES: Record<AuditOutcome, Tone> = {
   started: 'info',
@@ -21,7 +22,8 @@ const OUTCOME_TONES: Record<AuditOutcome, Tone> = {
 };
 
 export function AuditOutcomeBadge({ outcome }: { outcome: AuditOutcome }) {
-  return <Badge tone={OUTCOME_TONES[outcome]}>{outcome}</Badge>;
+  const t = useTranslations('audit.outcome');
+  return <Badge tone={OUTCOME_TONES[outcome]}>{t(outcome)}</Badge>;
 }
 
 /**
@@ -37,12 +39,13 @@ export function AuditTable({
   now: Date;
   form: Partial<Record<AuditQueryField, string>>;
 }) {
+  const t = useTranslations('audit.table.columns');
   return (
     // `relative`: the screen-reader-only texts in the rows are absolutely positioned; outside a positioned box they
     // would widen the page on a phone although the table scrolls in its own box.
     <div className="relative overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
       <table data-testid="audit-table" className="w-full text-sm">
-        <TableHead columns={['When (UTC)', 'Who', 'From', 'What', 'Outcome', 'Detail']} padX="px-3" />
+        <TableHead columns={[t('when'), t('who'), t('from'), t('what'), t('outcome'), t('detail')]} padX="px-3" />
         <tbody>
           {entries.map((entry) => (
             <AuditRow key={entry.id} entry={entry} now={now} form={form} />
@@ -62,6 +65,8 @@ function AuditRow({
   now: Date;
   form: Partial<Record<AuditQueryField, string>>;
 }) {
+  const t = useTranslations('audit.table');
+  const formatAgo = useFormatAgo();
   const cluster = entry.clusterId === null ? null : parseClusterId(entry.clusterId);
   const detail = describeAuditDetail(entry.detail);
   const clusterHref = entry.clusterId === null ? null : `/clusters/${encodeURIComponent(entry.clusterId)}`;
@@ -82,7 +87,7 @@ function AuditRow({
       <td className="px-3 py-2">
         <Link
           href={auditHref(form, { actor: entry.actor, before: '' })}
-          title={`Only entries by ${entry.actor}`}
+          title={t('onlyByActor', { actor: entry.actor })}
           className="whitespace-nowrap text-slate-800 hover:text-sky-700 hover:underline"
         >
           {entry.actor}
@@ -104,10 +109,13 @@ function AuditRow({
           {entry.operationId !== null && clusterHref !== null && (
             <Link
               href={`${clusterHref}/operations/${encodeURIComponent(entry.operationId)}`}
-              title={`Operation ${entry.operationId}`}
+              title={t('operationTitle', { id: entry.operationId })}
               className="text-sky-700 hover:underline"
             >
-              operation <span className="font-mono">{entry.operationId.slice(0, 8)}</span>
+              {t.rich('operationLink', {
+                id: entry.operationId.slice(0, 8),
+                mono: (chunks) => <span className="font-mono">{chunks}</span>,
+              })}
             </Link>
           )}
         </div>
@@ -124,15 +132,15 @@ function AuditRow({
         )}
         {detail.words.map(({ label, text }) => (
           <p key={label} className={label === 'error' ? 'text-red-800' : undefined}>
-            {label !== 'summary' && <span className="font-medium">{label}: </span>}
+            {label !== 'summary' && <span className="font-medium">{t('detailLabel', { label })}</span>}
             {text}
           </p>
         ))}
         {detail.rest !== null && (
           <details className="mt-0.5">
             <summary className="cursor-pointer text-slate-500 hover:text-slate-800">
-              {detail.reason === null && detail.words.length === 0 ? 'detail' : 'more'}
-              <span className="sr-only"> of entry {entry.id}</span>
+              {detail.reason === null && detail.words.length === 0 ? t('detail') : t('more')}
+              <span className="sr-only">{t('ofEntry', { id: entry.id })}</span>
             </summary>
             <pre className="mt-1 whitespace-pre-wrap break-all rounded bg-slate-50 p-1.5 font-mono text-[11px] text-slate-700">
               {JSON.stringify(detail.rest)}

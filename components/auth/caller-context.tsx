@@ -1,4 +1,5 @@
 'use client';
+import { useTranslations } from 'next-intl';
 import { createContext, useContext, type ReactNode } from 'react';
 import { hasRole, ROLE_DUTIES, type Role } from '@/lib/core/roles';
 
@@ -21,10 +22,13 @@ export function useSignedIn(): SignedIn {
  */
 export function useCan(role: Role): { allowed: boolean; reason: string | null } {
   const caller = useContext(CallerContext);
-  if (!caller) return { allowed: false, reason: 'Sign in to do this.' };
+  const t = useTranslations('auth.can');
+  const roles = useTranslations('layout.role');
+  if (!caller) return { allowed: false, reason: t('signInFirst') };
   if (hasRole(caller.role, role)) return { allowed: true, reason: null };
   return {
     allowed: false,
-    reason: `Your role is ${caller.role}: this takes the ${role} role, which ${ROLE_DUTIES[role]}.`,
+    // What each role may do is lib/core's sentence, in English.
+    reason: t('roleTooLow', { role: roles(caller.role), needed: roles(role), duties: ROLE_DUTIES[role] }),
   };
 }

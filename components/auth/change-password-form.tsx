@@ -1,4 +1,5 @@
 'use client';
+import { useTranslations } from 'next-intl';
 import { useRouter } from 'next/navigation';
 import { useState, useTransition } from 'react';
 import { z } from 'zod';
@@ -7,6 +8,7 @@ const errorBody = z.object({ message: z.string().optional() }).loose();
 
 /** better-auth's change-password endpoint: the current password is required; other sessions are signed out. */
 export function ChangePasswordForm() {
+  const t = useTranslations('auth.changePassword');
   const router = useRouter();
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
@@ -23,7 +25,7 @@ export function ChangePasswordForm() {
       if (res.ok) {
         setCurrent('');
         setNext('');
-        setMessage({ ok: true, text: 'Password changed; your other sessions were signed out.' });
+        setMessage({ ok: true, text: t('changed') });
         // A bootstrap admin's first change lifts the "set a password first" notice.
         router.refresh();
         return;
@@ -31,7 +33,7 @@ export function ChangePasswordForm() {
       const body = errorBody.safeParse(await res.json().catch(() => ({})));
       setMessage({
         ok: false,
-        text: (body.success && body.data.message) || `The password was not changed (HTTP ${res.status}).`,
+        text: (body.success && body.data.message) || t('notChanged', { status: res.status }),
       });
     });
   return (
@@ -43,9 +45,9 @@ export function ChangePasswordForm() {
         submit();
       }}
     >
-      <h2 className="font-semibold">Change your password</h2>
+      <h2 className="font-semibold">{t('heading')}</h2>
       <label className="block">
-        <span className="text-slate-700">Current password</span>
+        <span className="text-slate-700">{t('current')}</span>
         <input
           type="password"
           autoComplete="current-password"
@@ -56,7 +58,7 @@ export function ChangePasswordForm() {
         />
       </label>
       <label className="block">
-        <span className="text-slate-700">New password (at least 12 characters, not your email, not a common one)</span>
+        <span className="text-slate-700">{t('new')}</span>
         <input
           type="password"
           autoComplete="new-password"
@@ -72,7 +74,7 @@ export function ChangePasswordForm() {
         disabled={pending}
         className="rounded-md bg-slate-900 px-3 py-1.5 font-medium text-white disabled:opacity-50"
       >
-        Change password
+        {t('submit')}
       </button>
       {message && (
         <p

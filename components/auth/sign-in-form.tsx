@@ -1,4 +1,5 @@
 'use client';
+import { useTranslations } from 'next-intl';
 import { useRouter } from 'next/navigation';
 import { useState, useTransition } from 'react';
 import { z } from 'zod';
@@ -7,6 +8,7 @@ const errorBody = z.object({ message: z.string().optional(), code: z.string().op
 
 /** Email and password against better-auth's endpoint; too many attempts come back with when to retry. */
 export function SignInForm({ next, google }: { next: string; google: boolean }) {
+  const t = useTranslations('auth.signIn');
   const router = useRouter();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
@@ -27,14 +29,14 @@ export function SignInForm({ next, google }: { next: string; google: boolean }) 
       }
       if (res.status === 429) {
         const retry = Number(res.headers.get('x-retry-after') ?? res.headers.get('retry-after') ?? '60');
-        setError(`Too many sign-in attempts: try again in ${Number.isFinite(retry) && retry > 0 ? retry : 60} s.`);
+        setError(t('tooManyAttempts', { seconds: Number.isFinite(retry) && retry > 0 ? retry : 60 }));
         return;
       }
       const body = errorBody.safeParse(await res.json().catch(() => ({})));
       setError(
         res.status === 401
-          ? 'Wrong email or password.'
-          : (body.success && body.data.message) || `Sign-in failed (HTTP ${res.status}).`,
+          ? t('wrongCredentials')
+          : (body.success && body.data.message) || t('failed', { status: res.status }),
       );
     });
   const withGoogle = () =>
@@ -46,7 +48,7 @@ export function SignInForm({ next, google }: { next: string; google: boolean }) 
       });
       const body = z.object({ url: z.string() }).safeParse(await res.json().catch(() => ({})));
       if (res.ok && body.success) window.location.assign(body.data.url);
-      else setError('Google sign-in is not available right now.');
+      else setError(t('googleUnavailable'));
     });
   return (
     <form
@@ -58,7 +60,7 @@ export function SignInForm({ next, google }: { next: string; google: boolean }) 
       }}
     >
       <label className="block text-sm">
-        <span className="text-slate-700">Email</span>
+        <span className="text-slate-700">{t('email')}</span>
         <input
           type="email"
           name="email"
@@ -70,7 +72,7 @@ export function SignInForm({ next, google }: { next: string; google: boolean }) 
         />
       </label>
       <label className="block text-sm">
-        <span className="text-slate-700">Password</span>
+        <span className="text-slate-700">{t('password')}</span>
         <input
           type="password"
           name="password"
@@ -86,7 +88,7 @@ export function SignInForm({ next, google }: { next: string; google: boolean }) 
         disabled={pending}
         className="w-full rounded-md bg-slate-900 px-3 py-1.5 text-sm font-medium text-white disabled:opacity-50"
       >
-        {pending ? 'Signing in…' : 'Sign in'}
+        {pending ? t('submitting') : t('submit')}
       </button>
       {google && (
         <button
@@ -95,7 +97,7 @@ export function SignInForm({ next, google }: { next: string; google: boolean }) 
           disabled={pending}
           className="w-full rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm"
         >
-          Sign in with Google
+          {t('withGoogle')}
         </button>
       )}
       {error && (

@@ -1,4 +1,5 @@
 'use client';
+import { useTranslations } from 'next-intl';
 import { useRouter } from 'next/navigation';
 import { useState, useTransition } from 'react';
 import { formatUtcDateTime } from '@/lib/core/format';
@@ -15,6 +16,8 @@ import { TableHead } from '@/components/ui/table-head';
  * once), and a form to create one. Every change goes through an audited admin action.
  */
 export function UserAdmin({ users, self }: { users: Account[]; self: string }) {
+  const t = useTranslations('auth.users');
+  const roles = useTranslations('layout.role');
   const router = useRouter();
   const [pending, start] = useTransition();
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
@@ -23,17 +26,26 @@ export function UserAdmin({ users, self }: { users: Account[]; self: string }) {
   const run = (what: () => Promise<{ ok: boolean; message?: string }>, done: string) =>
     start(async () => {
       const result = await what();
-      setMessage(result.ok ? { ok: true, text: done } : { ok: false, text: result.message ?? 'Refused.' });
+      setMessage(result.ok ? { ok: true, text: done } : { ok: false, text: result.message ?? t('refused') });
       if (result.ok) router.refresh();
     });
   return (
     <div className="grid gap-6 lg:grid-cols-[1fr_22rem]">
-      <Card title={`Accounts (${users.length})`}>
+      <Card title={t('accounts', { count: users.length })}>
         {/* On a phone the table scrolls inside the card, not the page; `relative` keeps the buttons' screen-reader-only
             names (absolutely positioned) inside the box too, or they would widen the page. */}
         <div className="relative overflow-x-auto">
           <table className="w-full text-left text-sm" data-testid="users-table">
-            <TableHead columns={['email', 'name', 'role', 'created', 'status']} compact />
+            <TableHead
+              columns={[
+                t('columns.email'),
+                t('columns.name'),
+                t('columns.role'),
+                t('columns.created'),
+                t('columns.status'),
+              ]}
+              compact
+            />
             <tbody>
               {users.map((u) => (
                 <tr
@@ -45,24 +57,27 @@ export function UserAdmin({ users, self }: { users: Account[]; self: string }) {
                 >
                   <td className="py-1.5 pr-3 font-mono text-xs">
                     {u.email}
-                    {u.id === self && ' (you)'}
+                    {u.id === self && t('you')}
                   </td>
                   <td className="py-1.5 pr-3">{u.name}</td>
                   <td className="py-1.5 pr-3">
                     <select
-                      aria-label={`Role of ${u.email}`}
+                      aria-label={t('roleOf', { email: u.email })}
                       value={u.role}
                       disabled={pending}
                       onChange={(e) => {
                         const role = e.target.value;
                         if (isRole(role))
-                          run(() => setUserRoleAction({ userId: u.id, role }), `${u.email} is now ${role}.`);
+                          run(
+                            () => setUserRoleAction({ userId: u.id, role }),
+                            t('nowRole', { email: u.email, role: roles(role) }),
+                          );
                       }}
                       className="rounded-md border border-slate-300 bg-white px-1.5 py-0.5"
                     >
                       {ROLES.map((r) => (
                         <option key={r} value={r}>
-                          {r}
+                          {roles(r)}
                         </option>
                       ))}
                     </select>
@@ -70,11 +85,11 @@ export function UserAdmin({ users, self }: { users: Account[]; self: string }) {
                   <td className="py-1.5 pr-3 text-xs text-slate-500">{formatUtcDateTime(u.createdAt)}</td>
                   <td className="py-1.5 text-xs">
                     {u.id === self ? (
-                      <span className="text-slate-500">active</span>
+                      <span className="text-slate-500">{t('active')}</span>
                     ) : (
                       <span className="flex flex-wrap items-center gap-1.5">
                         <span className={u.banned ? 'font-medium text-red-700' : 'text-slate-500'}>
-                          {u.banned ? 'disabled' : 'active'}
+                          {u.banned ? t('disabled') : t('active')}
                         </span>
                         <button
                           type="button"
@@ -82,14 +97,12 @@ export function UserAdmin({ users, self }: { users: Account[]; self: string }) {
                           onClick={() =>
                             run(
                               () => changeAccountAction({ userId: u.id, change: u.banned ? 'enable' : 'disable' }),
-                              u.banned
-                                ? `${u.email} is enabled again.`
-                                : `${u.email} is disabled; their sessions ended.`,
+                              u.banned ? t('enabledAgain', { email: u.email }) : t('disabledDone', { email: u.email }),
                             )
                           }
                           className="rounded border border-slate-300 px-1.5 py-0.5 disabled:opacity-50"
                         >
-                          {u.banned ? 'Enable' : 'Disable'}
+                          {u.banned ? t('enable') : t('disable')}
                           <span className="sr-only"> {u.email}</span>
                         </button>
                         {confirmDelete === u.id ? (
@@ -101,19 +114,20 @@ export function UserAdmin({ users, self }: { users: Account[]; self: string }) {
                                 setConfirmDelete(null);
                                 run(
                                   () => changeAccountAction({ userId: u.id, change: 'delete' }),
-                                  `${u.email} is deleted.`,
+                                  t('deleted', { email: u.email }),
                                 );
                               }}
                               className="rounded bg-red-700 px-1.5 py-0.5 text-white disabled:opacity-50"
                             >
-                              Delete {u.email} for good
+                              {t('deleteForGood', { email: u.email })}
                             </button>
                             <button
                               type="button"
                               onClick={() => setConfirmDelete(null)}
                               className="rounded border border-slate-300 px-1.5 py-0.5"
                             >
-                              Keep<span className="sr-only"> {u.email}</span>
+                              {t('keep')}
+                              <span className="sr-only"> {u.email}</span>
                             </button>
                           </>
                         ) : (
@@ -123,7 +137,8 @@ export function UserAdmin({ users, self }: { users: Account[]; self: string }) {
                             onClick={() => setConfirmDelete(u.id)}
                             className="rounded border border-red-300 px-1.5 py-0.5 text-red-700 disabled:opacity-50"
                           >
-                            Delete<span className="sr-only"> {u.email}</span>
+                            {t('delete')}
+                            <span className="sr-only"> {u.email}</span>
                           </button>
                         )}
                       </span>
@@ -135,22 +150,25 @@ export function UserAdmin({ users, self }: { users: Account[]; self: string }) {
           </table>
         </div>
       </Card>
-      <Card title="Create an account">
+      <Card title={t('create.title')}>
         <form
           className="space-y-2 text-sm"
           data-testid="create-user"
           onSubmit={(e) => {
             e.preventDefault();
-            run(async () => {
-              const r = await createUserAction(form);
-              if (r.ok) setForm({ email: '', name: '', role: 'viewer', password: '' });
-              return r;
-            }, `Created ${form.email} (${form.role}). Hand the password over in person; they can change it after signing in.`);
+            run(
+              async () => {
+                const r = await createUserAction(form);
+                if (r.ok) setForm({ email: '', name: '', role: 'viewer', password: '' });
+                return r;
+              },
+              t('create.created', { email: form.email, role: roles(form.role) }),
+            );
           }}
         >
           {(['email', 'name'] as const).map((field) => (
             <label key={field} className="block">
-              <span className="text-slate-700">{field === 'email' ? 'Email' : 'Name'}</span>
+              <span className="text-slate-700">{field === 'email' ? t('create.email') : t('create.name')}</span>
               <input
                 name={field}
                 value={form[field]}
@@ -161,7 +179,7 @@ export function UserAdmin({ users, self }: { users: Account[]; self: string }) {
             </label>
           ))}
           <label className="block">
-            <span className="text-slate-700">Role</span>
+            <span className="text-slate-700">{t('create.role')}</span>
             <select
               name="role"
               value={form.role}
@@ -170,13 +188,13 @@ export function UserAdmin({ users, self }: { users: Account[]; self: string }) {
             >
               {ROLES.map((r) => (
                 <option key={r} value={r}>
-                  {r}
+                  {roles(r)}
                 </option>
               ))}
             </select>
           </label>
           <label className="block">
-            <span className="text-slate-700">Initial password (at least 12 characters)</span>
+            <span className="text-slate-700">{t('create.password')}</span>
             <input
               name="password"
               type="password"
@@ -193,7 +211,7 @@ export function UserAdmin({ users, self }: { users: Account[]; self: string }) {
             disabled={pending}
             className="rounded-md bg-slate-900 px-3 py-1.5 font-medium text-white disabled:opacity-50"
           >
-            Create account
+            {t('create.submit')}
           </button>
         </form>
       </Card>

@@ -1,4 +1,5 @@
 'use client';
+import { useTranslations } from 'next-intl';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useTransition } from 'react';
@@ -7,6 +8,7 @@ import { useSignedIn } from './caller-context';
 
 /** Who is signed in, with which role, and sign-out (better-auth's endpoint, then back to the sign-in page). */
 export function UserMenu() {
+  const t = useTranslations('layout');
   const caller = useSignedIn();
   const router = useRouter();
   const [pending, start] = useTransition();
@@ -26,7 +28,7 @@ export function UserMenu() {
         tone={caller.role === 'admin' ? 'info' : caller.role === 'operator' ? 'good' : 'neutral'}
         testId="user-role"
       >
-        {caller.role}
+        {t(`role.${caller.role}`)}
       </Badge>
       <button
         className="shrink-0 text-slate-500 hover:text-slate-900"
@@ -43,7 +45,7 @@ export function UserMenu() {
           })
         }
       >
-        Sign out
+        {t('signOut')}
       </button>
     </div>
   );

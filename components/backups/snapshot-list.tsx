@@ -1,3 +1,4 @@
+import { useTranslations } from 'next-intl';
 import Link from 'next/link';
 import type { SnapshotListing } from '@/lib/core/backups';
 import { formatAge, formatBytes } from '@/lib/core/format';
@@ -20,24 +21,32 @@ export function SnapshotList({
   now: string;
   retention: number;
 }) {
+  const t = useTranslations('backups.snapshotList');
   const at = new Date(now);
   return (
     <Card
-      title={`etcd snapshots (${snapshots.length})`}
-      aside={
-        <span className="text-xs text-slate-500">
-          taken before each membership change · newest {retention} kept per etcd cluster
-        </span>
-      }
+      title={t('title', { count: snapshots.length })}
+      aside={<span className="text-xs text-slate-500">{t('retention', { retention })}</span>}
     >
       {snapshots.length === 0 ? (
         <p className="text-sm text-slate-500" data-testid="snapshot-list-empty">
-          None yet. Quorum takes and verifies a snapshot of etcd main and events before every add or removal.
+          {t('empty')}
         </p>
       ) : (
         <div className="relative overflow-x-auto">
           <table className="w-full text-left text-sm whitespace-nowrap" data-testid="snapshot-list">
-            <TableHead columns={['etcd', 'age', 'size', 'revision', 'verified', 'from', 'file']} compact />
+            <TableHead
+              columns={[
+                'etcd',
+                t('columns.age'),
+                t('columns.size'),
+                t('columns.revision'),
+                t('columns.verified'),
+                t('columns.from'),
+                t('columns.file'),
+              ]}
+              compact
+            />
             <tbody>
               {snapshots.map((s) => (
                 <tr
@@ -52,15 +61,18 @@ export function SnapshotList({
                   </td>
                   <td className="py-1 pr-3">{formatBytes(s.sizeBytes)}</td>
                   <td className="py-1 pr-3 font-mono">{s.revision}</td>
-                  <td className="py-1 pr-3" title={`sha256 ${s.sha256} · crc32 ${s.hash} · ${s.totalKeys} keys`}>
-                    {s.intact ? <Badge tone="good">verified</Badge> : <Badge tone="bad">changed since verified</Badge>}
+                  <td
+                    className="py-1 pr-3"
+                    title={t('checksums', { sha256: s.sha256, crc32: s.hash, keys: String(s.totalKeys) })}
+                  >
+                    {s.intact ? <Badge tone="good">{t('verified')}</Badge> : <Badge tone="bad">{t('changed')}</Badge>}
                   </td>
                   <td className="py-1 pr-3 font-mono text-xs">{s.member}</td>
                   <td className="py-1 font-mono text-xs">
                     <Link
                       href={`/clusters/${encodeURIComponent(clusterId)}/operations/${s.operationId}`}
                       className="text-sky-700 hover:underline"
-                      title="The operation it was taken for"
+                      title={t('operationLink')}
                     >
                       {s.file}
                     </Link>

@@ -1,10 +1,9 @@
 'use client';
 import { useQuery } from '@tanstack/react-query';
+import { useTranslations } from 'next-intl';
 import Link from 'next/link';
 import { FALLBACK_POLL_MS, fleetQuery, liveUrls } from '@/lib/client/queries';
 import { useLiveFeed } from '@/lib/client/use-live-feed';
-import { toleranceSentence } from '@/lib/core/assessment';
-import { pluralize } from '@/lib/core/format';
 import { fleetWorstSeverity, type FleetView } from '@/lib/core/view';
 import { useHealthTitle } from '@/lib/client/use-health-title';
 import { fleetHealthStates } from '@/lib/core/health-announcement';
@@ -20,6 +19,8 @@ const phoneRow = 'max-sm:block max-sm:space-y-1 max-sm:px-4 max-sm:py-3';
 const cell = 'px-4 py-3 max-sm:block max-sm:p-0';
 
 export function FleetOverview() {
+  const t = useTranslations('fleet');
+  const tc = useTranslations('common');
   const query = fleetQuery();
   const live = useLiveFeed<FleetView>(liveUrls.fleet(), query.queryKey, (v) => v.observedAt);
   const { data, error } = useQuery({ ...query, refetchInterval: live.status === 'live' ? false : FALLBACK_POLL_MS });
@@ -27,7 +28,7 @@ export function FleetOverview() {
   if (!data)
     return (
       <p className="text-sm text-red-700">
-        {error ? `Could not list clusters: ${error.message}` : 'Discovering clusters…'}
+        {error ? t('overview.couldNotList', { message: error.message }) : t('overview.discovering')}
       </p>
     );
   return (
@@ -35,17 +36,17 @@ export function FleetOverview() {
       <HealthAnnouncer states={fleetHealthStates(data)} />
       <div className="flex flex-wrap items-end justify-between gap-3">
         <div>
-          <h1 className="text-2xl font-semibold tracking-tight">Clusters</h1>
-          <p className="text-sm text-slate-500">Kubernetes masters discovered in the configured projects.</p>
+          <h1 className="text-2xl font-semibold tracking-tight">{t('overview.title')}</h1>
+          <p className="text-sm text-slate-500">{t('overview.subtitle')}</p>
         </div>
         <div className="flex flex-wrap items-center gap-3">
           <LiveIndicator live={live} observedAt={data.observedAt} />
-          <NotifyMe worst={fleetWorstSeverity(data)} subject="Quorum fleet" />
+          <NotifyMe worst={fleetWorstSeverity(data)} subject={t('overview.notifySubject')} />
           <Link
             href="/clusters/new"
             className="rounded-md bg-slate-900 px-3 py-1.5 text-sm font-medium text-white hover:bg-slate-700"
           >
-            Create cluster
+            {t('overview.createCluster')}
           </Link>
         </div>
       </div>
@@ -54,20 +55,27 @@ export function FleetOverview() {
           data-testid="fleet-unreachable-zones"
           className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900"
         >
-          Compute Engine cannot see {data.unreachableZones.map((z) => `${z.zone} (${z.project})`).join(', ')} right now:
-          masters in {data.unreachableZones.length === 1 ? 'that zone are' : 'those zones are'} missing below, and their
-          clusters may look smaller than they are.
+          {t('overview.unreachableZones', {
+            zones: data.unreachableZones.map((z) => `${z.zone} (${z.project})`).join(', '),
+            count: data.unreachableZones.length,
+          })}
         </p>
       ) : null}
       {data.clusters.length === 0 ? (
         <p className="rounded-lg border border-dashed border-slate-300 bg-white p-6 text-sm text-slate-500">
-          No cluster masters found. Quorum discovers instances that carry kube-up&apos;s kube-env metadata.
+          {t('overview.empty')}
         </p>
       ) : (
         <div className="relative overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
           <table className={`w-full text-sm ${phoneTable}`}>
             <TableHead
-              columns={['Cluster', 'Region', 'Replicas healthy', 'Tolerance', 'Worst finding']}
+              columns={[
+                t('table.cluster'),
+                t('table.region'),
+                t('table.replicasHealthy'),
+                t('table.tolerance'),
+                t('table.worstFinding'),
+              ]}
               className="max-sm:sr-only"
             />
             <tbody className={phoneTable}>
@@ -103,22 +111,25 @@ export function FleetOverview() {
                       >
                         {entry.summary.healthyReplicas}/{entry.summary.totalReplicas}
                       </span>
-                      <span className="sm:hidden"> healthy</span>
+                      <span className="sm:hidden"> {t('row.healthy')}</span>
                       {entry.summary.unknownReplicas > 0 && (
                         <span className="text-xs text-slate-600" data-testid="fleet-unknown">
                           {' '}
-                          · {entry.summary.unknownReplicas} not answering
+                          · {t('row.notAnswering', { count: entry.summary.unknownReplicas })}
                         </span>
                       )}
-                      <span className="text-xs text-slate-500"> in {pluralize(entry.summary.zones, 'zone')}</span>
+                      <span className="text-xs text-slate-500">
+                        {' '}
+                        {t('row.inZones', { count: entry.summary.zones })}
+                      </span>
                     </td>
                     <td className={cell} data-testid="fleet-tolerance">
-                      {toleranceSentence(entry.summary)}
+                      {tc('tolerance.canLose', {
+                        replicas: entry.summary.canLoseReplicas,
+                        zones: entry.summary.canLoseZones,
+                      })}
                       {entry.summary.unknownReplicas > 0 && (
-                        <span className="text-xs text-slate-600">
-                          {' '}
-                          at least (replicas not answering are not counted)
-                        </span>
+                        <span className="text-xs text-slate-600"> {t('row.atLeast')}</span>
                       )}
                     </td>
                     <td className={`max-w-md ${cell}`}>
@@ -129,7 +140,9 @@ export function FleetOverview() {
                         </div>
                       ) : (
                         <span className="text-emerald-700">
-                          <span className="sm:hidden">findings: </span>none
+                          {t.rich('row.noFindings', {
+                            label: (chunks) => <span className="sm:hidden">{chunks}</span>,
+                          })}
                         </span>
                       )}
                     </td>
@@ -144,7 +157,7 @@ export function FleetOverview() {
                     <td className={`${cell} font-mono font-semibold`}>{entry.cluster.masterName}</td>
                     <td className={`${cell} font-mono text-xs`}>{entry.cluster.region}</td>
                     <td colSpan={3} className={`${cell} text-red-700`}>
-                      Could not observe: {entry.error}
+                      {t('row.couldNotObserve', { error: entry.error })}
                     </td>
                   </tr>
                 ),

@@ -1,6 +1,7 @@
 'use client';
 import { useCan } from '@/components/auth/caller-context';
 import { useQuery } from '@tanstack/react-query';
+import { useTranslations } from 'next-intl';
 import Link from 'next/link';
 import { useLayoutEffect, useRef, useTransition, useState } from 'react';
 import { cancelOperationAction } from '@/lib/actions/cancel-operation-action';
@@ -30,6 +31,7 @@ const statusTone: Record<OperationView['status'], Tone> = {
  * stops the following; back at the bottom it follows again). Keyboard-reachable, so it can be scrolled by keys.
  */
 function OperationLog({ lines }: { lines: OperationView['log'] }) {
+  const t = useTranslations('operations.journal');
   const box = useRef<HTMLDivElement>(null);
   const following = useRef(true);
   useLayoutEffect(() => {
@@ -40,7 +42,7 @@ function OperationLog({ lines }: { lines: OperationView['log'] }) {
     <div
       ref={box}
       role="log"
-      aria-label="Operation log, newest last"
+      aria-label={t('logLabel')}
       tabIndex={0}
       onScroll={(e) => {
         const el = e.currentTarget;
@@ -75,6 +77,7 @@ const stepMark: Record<OperationStepView['status'], string> = {
 };
 
 function StepRow({ step, showTransient }: { step: OperationStepView; showTransient: boolean }) {
+  const t = useTranslations('operations.journal');
   const p = step.progress;
   return (
     <li
@@ -112,13 +115,14 @@ function StepRow({ step, showTransient }: { step: OperationStepView; showTransie
               )}
               <div className="text-xs text-slate-500">
                 {p.message}
-                {p.etaSeconds !== undefined && ` · about ${Math.max(1, Math.round(p.etaSeconds))} s left`}
+                {p.etaSeconds !== undefined &&
+                  ` · ${t('secondsLeft', { seconds: Math.max(1, Math.round(p.etaSeconds)) })}`}
               </div>
             </div>
           )}
         </div>
         <span className="shrink-0 text-right text-xs text-slate-500">
-          {step.status}
+          {t(`stepStatus.${step.status}`)}
           {step.startedAt && step.endedAt && (
             <span data-testid="step-duration" className="block tabular-nums">
               {formatDuration(Date.parse(step.endedAt) - Date.parse(step.startedAt))}
@@ -146,7 +150,8 @@ export function OperationJournal({
   const [cancelMessage, setCancelMessage] = useState<string | null>(null);
   const [pending, startTransition] = useTransition();
   const canCancel = useCan('operator');
-  if (!data) return <p className="text-sm text-slate-500">Reading the journal…</p>;
+  const t = useTranslations('operations');
+  if (!data) return <p className="text-sm text-slate-500">{t('journal.reading')}</p>;
   const done = data.steps.filter((s) => s.status === 'done').length;
   const ended = TERMINAL_STATUSES.has(data.status);
   const stockout =
@@ -160,12 +165,17 @@ export function OperationJournal({
           </Link>
           <h1 className="mt-1 text-2xl font-semibold tracking-tight">{data.summary}</h1>
           <p className="text-sm text-slate-500">
-            by {data.actor} · started {formatUtcDateTime(data.createdAt)} · {done} of {data.steps.length} steps done
+            {t('journal.byline', {
+              actor: data.actor,
+              startedAt: formatUtcDateTime(data.createdAt),
+              done,
+              total: data.steps.length,
+            })}
           </p>
         </div>
         <div className="flex shrink-0 flex-col items-start gap-2 sm:items-end">
           <Badge tone={statusTone[data.status]} testId="operation-status">
-            {data.status}
+            {t(`status.${data.status}`)}
           </Badge>
           <LiveIndicator live={live} observedAt={data.observedAt} />
           {!ended && (
@@ -175,14 +185,12 @@ export function OperationJournal({
               onClick={() =>
                 startTransition(async () => {
                   const result = await cancelOperationAction({ operationId: opId });
-                  setCancelMessage(
-                    result.ok ? 'Cancel requested: Quorum stops at the next safe point.' : result.message,
-                  );
+                  setCancelMessage(result.ok ? t('journal.cancelRequested') : result.message);
                 })
               }
               className="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm hover:bg-slate-50 disabled:opacity-50"
             >
-              Cancel at the next safe point
+              {t('journal.cancel')}
             </button>
           )}
           {!ended && canCancel.reason && (
@@ -208,16 +216,17 @@ export function OperationJournal({
           className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900"
           data-testid="backup-gate-failure"
         >
-          The backup gate stopped this change before any etcd membership change: no verified snapshot could be taken.
-          Fix the cause and run the change again; if it cannot wait, you can{' '}
-          <Link
-            href={`/clusters/${encodeURIComponent(clusterId)}/change?afterBackupFailure=${opId}`}
-            className="font-medium underline"
-            data-testid="backup-override-link"
-          >
-            review it and run it without a verified backup
-          </Link>
-          , which is recorded in the audit log with your reason.
+          {t.rich('journal.backupGateFailure', {
+            link: (chunks) => (
+              <Link
+                href={`/clusters/${encodeURIComponent(clusterId)}/change?afterBackupFailure=${opId}`}
+                className="font-medium underline"
+                data-testid="backup-override-link"
+              >
+                {chunks}
+              </Link>
+            ),
+          })}
         </div>
       )}
       {stockout && (
@@ -226,16 +235,18 @@ export function OperationJournal({
           className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900"
           data-testid="stockout"
         >
-          Compute Engine had no capacity for the new replica in {stockout.zone} (a stockout; a quota raise does not
-          help).{' '}
-          <Link
-            href={`/clusters/${encodeURIComponent(clusterId)}/change?afterStockout=${opId}`}
-            className="font-medium underline"
-            data-testid="stockout-offer-link"
-          >
-            Plan the same change in another zone
-          </Link>
-          .
+          {t.rich('journal.stockout', {
+            zone: stockout.zone,
+            link: (chunks) => (
+              <Link
+                href={`/clusters/${encodeURIComponent(clusterId)}/change?afterStockout=${opId}`}
+                className="font-medium underline"
+                data-testid="stockout-offer-link"
+              >
+                {chunks}
+              </Link>
+            ),
+          })}
         </div>
       )}
       <div className="grid gap-4 lg:grid-cols-[1fr_26rem]">
@@ -252,16 +263,16 @@ export function OperationJournal({
         <div className="min-w-0 space-y-4">
           {data.calls && <PlannedCalls calls={data.calls} />}
           {data.kubeUpCommand && (
-            <Card title="The same with kube-up">
+            <Card title={t('journal.kubeUp')}>
               <div className="flex items-start gap-2">
                 <pre className="min-w-0 flex-1 whitespace-pre-wrap break-all text-xs">{data.kubeUpCommand}</pre>
-                <CopyButton text={data.kubeUpCommand} what="the kube-up command" />
+                <CopyButton text={data.kubeUpCommand} what={t('journal.kubeUpCopy')} />
               </div>
             </Card>
           )}
-          <Card title="Log">
+          <Card title={t('journal.log')}>
             {data.log.length === 0 ? (
-              <p className="text-sm text-slate-500">Nothing logged yet.</p>
+              <p className="text-sm text-slate-500">{t('journal.noLog')}</p>
             ) : (
               <OperationLog lines={data.log} />
             )}

@@ -1,9 +1,11 @@
-import { createElement } from 'react';
+import { NextIntlClientProvider } from 'next-intl';
+import { createElement, type ComponentProps } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
 import { assessTopology } from '@/lib/core/assessment';
 import { planOperation } from '@/lib/core/planner';
 import { NOW, buildTopology, prodSpec } from '@/lib/core/testing/topology-builder';
+import { en } from '@/messages';
 import { PlannedCalls } from './planned-calls';
 
 function addPlanCalls() {
@@ -20,7 +22,10 @@ function addPlanCalls() {
 
 describe('PlannedCalls', () => {
   it('lists only the steps that change something, collapsed, says reads are not listed and which names are picked at run time', () => {
-    const html = renderToStaticMarkup(createElement(PlannedCalls, { calls: addPlanCalls() }));
+    const intl = { locale: 'en', messages: en, timeZone: 'UTC' } as ComponentProps<typeof NextIntlClientProvider>;
+    const html = renderToStaticMarkup(
+      createElement(NextIntlClientProvider, intl, createElement(PlannedCalls, { calls: addPlanCalls() })),
+    );
     expect(html).toMatch(/^<details class="[^"]*" data-testid="planned-calls">/);
     expect(html).toContain('What it will change: 11 calls in 6 steps');
     expect(html).toContain('Reads (lists, status, probes) and retries of the same call are not listed.');

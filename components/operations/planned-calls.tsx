@@ -1,9 +1,14 @@
+import { useTranslations } from 'next-intl';
+import type { ReactNode } from 'react';
 import type { PlanCalls, PlannedCall } from '@/lib/core/dry-run';
-import { pluralize } from '@/lib/core/format';
 
 const mono = 'font-mono text-[11px] text-slate-800';
 
+const muted = (chunks: ReactNode) => <span className="text-slate-500">{chunks}</span>;
+const code = (chunks: ReactNode) => <span className={mono}>{chunks}</span>;
+
 function CallLine({ call }: { call: PlannedCall }) {
+  const t = useTranslations('operations.plannedCalls');
   switch (call.kind) {
     case 'compute':
       return (
@@ -23,21 +28,19 @@ function CallLine({ call }: { call: PlannedCall }) {
     case 'metadata':
       return (
         <>
-          <span className="text-slate-500">Metadata of</span> <span className={mono}>{call.instance}</span>:{' '}
-          <span className={mono}>{call.keys.join(', ')}</span>
-          <span className="text-slate-500">
-            {' '}
-            (in its {call.via}){call.detail && `; ${call.detail}`}
-          </span>
+          {t.rich('metadata', {
+            instance: call.instance,
+            keys: call.keys.join(', '),
+            via: call.via,
+            detail: call.detail ? `; ${call.detail}` : '',
+            muted,
+            mono: code,
+          })}
         </>
       );
     case 'ssh-key':
       return (
-        <>
-          <span className="text-slate-500">Quorum&apos;s SSH key published in the ssh-keys of</span>{' '}
-          <span className={mono}>{call.instance}</span>
-          <span className="text-slate-500"> (in its {call.via})</span>
-        </>
+        <>{t.rich('sshKey', { metadataKey: 'ssh-keys', instance: call.instance, via: call.via, muted, mono: code })}</>
       );
   }
 }
@@ -49,20 +52,17 @@ function CallLine({ call }: { call: PlannedCall }) {
 export function PlannedCalls({ calls, open = false }: { calls: PlanCalls; open?: boolean }) {
   const steps = calls.steps.map((s, i) => ({ ...s, n: i + 1 })).filter((s) => s.calls.length > 0);
   const count = steps.reduce((n, s) => n + s.calls.length, 0);
+  const t = useTranslations('operations.plannedCalls');
   return (
     <details open={open} className="rounded-md border border-slate-200 bg-white text-sm" data-testid="planned-calls">
       <summary className="cursor-pointer select-none px-3 py-2 font-medium text-slate-800">
-        What it will change: {pluralize(count, 'call')} in {pluralize(steps.length, 'step')}
+        {t('summary', { calls: count, steps: steps.length })}
       </summary>
       <div className="space-y-2 border-t border-slate-100 px-3 py-2">
-        <p className="text-xs text-slate-500">
-          Changes only: Compute mutations, etcd membership calls and snapshots, metadata written, SSH key publication.
-          Reads (lists, status, probes) and retries of the same call are not listed.
-        </p>
+        <p className="text-xs text-slate-500">{t('scope')}</p>
         {calls.chosenAtRunTime.length > 0 && (
           <p className="text-xs text-slate-600" data-testid="planned-calls-placeholders">
-            {calls.chosenAtRunTime.join(', ')} {calls.chosenAtRunTime.length === 1 ? 'stands' : 'stand'} for a name
-            picked when the change runs.
+            {t('placeholders', { names: calls.chosenAtRunTime.join(', '), count: calls.chosenAtRunTime.length })}
           </p>
         )}
         <ol className="space-y-2">

@@ -1,3 +1,4 @@
+import { useTranslations } from 'next-intl';
 import Link from 'next/link';
 import { recoveryUrls } from '@/lib/client/queries';
 import type { Finding, FindingAction, Severity } from '@/lib/core/assessment';
@@ -8,7 +9,8 @@ import { TrustHostKey } from './trust-host-key';
 const severityTone: Record<Severity, Tone> = { critical: 'bad', warning: 'warn', info: 'info' };
 
 export function SeverityBadge({ severity }: { severity: Severity }) {
-  return <Badge tone={severityTone[severity]}>{severity}</Badge>;
+  const t = useTranslations('quorum.severity');
+  return <Badge tone={severityTone[severity]}>{t(severity)}</Badge>;
 }
 
 /** Since when a finding's failure has been seen: replicas by name, zones as `zone:<zone>`. */
@@ -29,10 +31,11 @@ function FindingSince({ since }: { since: string | null }) {
 }
 
 function ActionLink({ clusterId, action }: { clusterId: string; action: FindingAction }) {
+  const t = useTranslations('quorum.findings');
   const [href, label] =
     action.kind === 'recover'
-      ? [recoveryUrls.recover(clusterId, action.replica), `Recover ${action.replica}…`]
-      : [recoveryUrls.rebalance(clusterId, action.zone), `Rebalance into ${action.zone}…`];
+      ? [recoveryUrls.recover(clusterId, action.replica), t('recover', { replica: action.replica })]
+      : [recoveryUrls.rebalance(clusterId, action.zone), t('rebalance', { zone: action.zone })];
   return (
     <Link
       href={href}
@@ -57,8 +60,8 @@ export function FindingsList({
   failureSince?: FailureSince;
   observedAt?: string;
 }) {
-  if (findings.length === 0)
-    return <p className="text-sm text-emerald-700">No findings: the layout follows every rule Quorum checks.</p>;
+  const t = useTranslations('quorum.findings');
+  if (findings.length === 0) return <p className="text-sm text-emerald-700">{t('none')}</p>;
   return (
     <ul className="space-y-3" data-testid="findings">
       {findings.map((f, i) => (
@@ -78,7 +81,7 @@ export function FindingsList({
           <FindingSince since={sinceOf(f, failureSince, observedAt)} />
           <p className="mt-1 text-slate-800">{f.message}</p>
           <p className="mt-0.5 text-slate-500">
-            <span className="font-medium text-slate-600">Fix:</span> {f.fix}
+            <span className="font-medium text-slate-600">{t('fix')}</span> {f.fix}
           </p>
           {clusterId && f.action && <ActionLink clusterId={clusterId} action={f.action} />}
           {clusterId && f.hostKey && <TrustHostKey clusterId={clusterId} change={f.hostKey} />}

@@ -1,10 +1,11 @@
+import { useTranslations } from 'next-intl';
 import { ETCD_CLUSTERS } from '@/lib/core/topology';
-import { toleranceSentence, type Assessment, type EtcdQuorum } from '@/lib/core/assessment';
-import { pluralize } from '@/lib/core/format';
+import { type Assessment, type EtcdQuorum } from '@/lib/core/assessment';
 
 const SEGMENT = { healthy: 'bg-emerald-500', unknown: 'bg-slate-300', down: 'bg-red-400' } as const;
 
 function VoterBar({ name, q }: { name: string; q: EtcdQuorum }) {
+  const t = useTranslations('quorum.gauge');
   // Healthy first, then the ones that did not answer in time (grey: maybe fine), then the failed ones.
   const segments = Array.from({ length: q.voters }, (_, i): 'healthy' | 'unknown' | 'down' =>
     i < q.healthyVoters ? 'healthy' : i < q.healthyVoters + q.unknownVoters ? 'unknown' : 'down',
@@ -14,15 +15,25 @@ function VoterBar({ name, q }: { name: string; q: EtcdQuorum }) {
       <div className="mb-1 flex justify-between text-xs">
         <span className="font-medium text-slate-700">etcd {name}</span>
         <span className={q.quorumLost ? 'font-semibold text-red-700' : 'text-slate-600'}>
-          {q.healthyVoters}/{q.voters} voters healthy{q.unknownVoters > 0 && ` · ${q.unknownVoters} unknown`} · quorum{' '}
-          {q.quorum}
-          {q.learners > 0 && ` · ${pluralize(q.learners, 'learner')}`}
+          {t('voters', {
+            healthy: q.healthyVoters,
+            voters: q.voters,
+            unknown: q.unknownVoters,
+            quorum: q.quorum,
+            learners: q.learners,
+          })}
         </span>
       </div>
       <div
         className="relative flex h-3 gap-0.5"
         role="img"
-        aria-label={`etcd ${name}: ${q.healthyVoters} of ${q.voters} voters healthy${q.unknownVoters > 0 ? `, ${q.unknownVoters} unknown` : ''}, quorum is ${q.quorum}`}
+        aria-label={t('votersLabel', {
+          name,
+          healthy: q.healthyVoters,
+          voters: q.voters,
+          unknown: q.unknownVoters,
+          quorum: q.quorum,
+        })}
       >
         {segments.length === 0 ? (
           <div className="h-full flex-1 rounded-sm bg-slate-200" />
@@ -45,6 +56,8 @@ function VoterBar({ name, q }: { name: string; q: EtcdQuorum }) {
 }
 
 export function QuorumGauge({ assessment }: { assessment: Assessment }) {
+  const t = useTranslations('quorum.gauge');
+  const tc = useTranslations('common');
   const a = assessment;
   // Lost only on etcd's own answers; replicas that did not answer in time make the numbers a floor, shown in grey.
   const lost = ETCD_CLUSTERS.some((c) => a.etcd[c].quorumLost);
@@ -60,15 +73,17 @@ export function QuorumGauge({ assessment }: { assessment: Assessment }) {
   return (
     <div className="space-y-4">
       <div data-testid="tolerance" data-replicas={a.canLoseReplicas} data-zones={a.canLoseZones}>
-        <div className={`text-lg font-semibold ${tone}`}>{lost ? 'Quorum lost' : capitalize(toleranceSentence(a))}</div>
+        <div className={`text-lg font-semibold ${tone}`}>
+          {lost
+            ? t('quorumLost')
+            : tc('tolerance.canLoseStart', { replicas: a.canLoseReplicas, zones: a.canLoseZones })}
+        </div>
         <div className="text-xs text-slate-500">
-          {a.healthyReplicas} of {a.totalReplicas} replicas healthy
-          {a.unknownReplicas > 0 && ` · ${a.unknownReplicas} not answering in time (health unknown, not counted)`}
+          {t('replicasHealthy', { healthy: a.healthyReplicas, total: a.totalReplicas, unknown: a.unknownReplicas })}
         </div>
         {cut.length > 0 && (
           <div className="mt-1 text-xs text-amber-800" data-testid="tolerance-links">
-            Counted on the links etcd reports: {cut.map(([x, y]) => `${x} and ${y}`).join('; ')} cannot reach each
-            other.
+            {t('links', { pairs: cut.map(([x, y]) => t('pair', { a: x, b: y })).join('; ') })}
           </div>
         )}
       </div>
@@ -77,8 +92,4 @@ export function QuorumGauge({ assessment }: { assessment: Assessment }) {
       ))}
     </div>
   );
-}
-
-function capitalize(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
 }

@@ -1,4 +1,5 @@
 'use client';
+import { useTranslations } from 'next-intl';
 import { useState, useTransition } from 'react';
 import { useCan } from '@/components/auth/caller-context';
 import { trustHostKeyAction } from '@/lib/actions/trust-host-key-action';
@@ -11,6 +12,7 @@ const button = 'rounded-md border px-2 py-0.5 text-xs font-medium disabled:curso
  * presents. The server pins it only if it is still the key shown here; the page then reads the replica again.
  */
 export function TrustHostKey({ clusterId, change }: { clusterId: string; change: HostKeyChange }) {
+  const t = useTranslations('quorum.trustHostKey');
   const can = useCan('admin');
   const [confirming, setConfirming] = useState(false);
   const [pending, startBusy] = useTransition();
@@ -18,7 +20,7 @@ export function TrustHostKey({ clusterId, change }: { clusterId: string; change:
   if (!can.allowed) {
     return (
       <p className="mt-1 text-xs text-slate-500" data-testid="trust-host-key-hint">
-        An admin can trust the new host key here once it is checked on the VM.
+        {t('hint')}
       </p>
     );
   }
@@ -29,7 +31,10 @@ export function TrustHostKey({ clusterId, change }: { clusterId: string; change:
       setConfirming(false);
       setNotice(
         result.ok
-          ? { ok: true, text: `Trusted ${result.data.fingerprint} for ${result.data.replica}; Quorum connects again.` }
+          ? {
+              ok: true,
+              text: t('trusted', { fingerprint: result.data.fingerprint, replica: result.data.replica }),
+            }
           : { ok: false, text: result.message },
       );
     });
@@ -42,20 +47,23 @@ export function TrustHostKey({ clusterId, change }: { clusterId: string; change:
           onClick={() => setConfirming(true)}
           data-testid="trust-host-key-start"
         >
-          Trust the new host key<span className="sr-only"> of {change.replica}</span>…
+          {t.rich('start', {
+            replica: change.replica,
+            sr: (chunks) => <span className="sr-only">{chunks}</span>,
+          })}
         </button>
       ) : (
         <div
           className="rounded-md border border-amber-300 bg-amber-50 p-2 text-xs text-amber-950"
           data-testid="trust-host-key-confirm"
         >
-          <p>Pin the key {change.replica} presents now</p>
+          <p>{t('pin', { replica: change.replica })}</p>
           <p className="font-mono break-all" data-testid="trust-host-key-new">
             {change.presentedFingerprint}
           </p>
-          <p>in place of the pinned</p>
+          <p>{t('inPlaceOf')}</p>
           <p className="font-mono break-all text-amber-800">{change.pinnedFingerprint}</p>
-          <p className="mt-1 font-medium">Only if you checked it on the VM (its serial console).</p>
+          <p className="mt-1 font-medium">{t('onlyIfChecked')}</p>
           <div className="mt-1 flex gap-2">
             <button
               type="button"
@@ -64,7 +72,7 @@ export function TrustHostKey({ clusterId, change }: { clusterId: string; change:
               onClick={trust}
               data-testid="trust-host-key-run"
             >
-              Trust this key
+              {t('run')}
             </button>
             <button
               type="button"
@@ -72,7 +80,7 @@ export function TrustHostKey({ clusterId, change }: { clusterId: string; change:
               className={`${button} border-slate-300 bg-white text-slate-700 hover:bg-slate-50`}
               onClick={() => setConfirming(false)}
             >
-              Cancel
+              {t('cancel')}
             </button>
           </div>
         </div>

@@ -1,5 +1,6 @@
+import { useTranslations } from 'next-intl';
 import type { LostEtcdCluster, QuorumLostRunbook, RunbookProcedure, RunbookStep } from '@/lib/core/runbook';
-import { formatBytes, pluralize } from '@/lib/core/format';
+import { formatBytes } from '@/lib/core/format';
 import { Badge } from '@/components/ui/badge';
 import { Card } from '@/components/ui/card';
 import { CopyButton } from '@/components/ui/copy-button';
@@ -11,18 +12,22 @@ import { TableHead } from '@/components/ui/table-head';
  * Only the copy buttons run in the browser; the rest renders on the server as well.
  */
 export function QuorumLostRunbookView({ runbook }: { runbook: QuorumLostRunbook }) {
+  const t = useTranslations('recovery.runbook');
   return (
     <div className="space-y-4" data-testid="quorum-lost-runbook">
       <div role="alert" className="rounded-lg border border-red-300 bg-red-50 p-4 text-sm">
-        <h2 className="text-base font-semibold text-red-800">etcd has lost quorum: membership changes are refused</h2>
+        <h2 className="text-base font-semibold text-red-800">{t('title')}</h2>
         <ul className="mt-1 space-y-0.5 text-red-700">
           {runbook.lost.map((l) => (
             <li key={l.cluster}>{l.summary}</li>
           ))}
         </ul>
         <p className="mt-2 text-xs text-red-700/80">
-          {runbook.cluster.masterName} in {runbook.cluster.project}, as observed at {runbook.observedAt}. The API
-          servers cannot write cluster state until quorum is back.
+          {t('observed', {
+            cluster: runbook.cluster.masterName,
+            project: runbook.cluster.project,
+            observedAt: runbook.observedAt,
+          })}
         </p>
       </div>
 
@@ -37,12 +42,9 @@ export function QuorumLostRunbookView({ runbook }: { runbook: QuorumLostRunbook 
       ))}
 
       {runbook.tryFirst.length > 0 && (
-        <Card title="Try this first">
-          <p className="mb-3 text-sm text-slate-700">
-            If a lost member comes back, quorum returns by itself and nothing is lost. Once you have started procedure A
-            or B, do not start the lost replicas again.
-          </p>
-          <Steps steps={runbook.tryFirst} testId="runbook-try-first" context="try this first" />
+        <Card title={t('tryFirst')}>
+          <p className="mb-3 text-sm text-slate-700">{t('tryFirstDetail')}</p>
+          <Steps steps={runbook.tryFirst} testId="runbook-try-first" context={t('tryFirstContext')} />
         </Card>
       )}
 
@@ -51,8 +53,8 @@ export function QuorumLostRunbookView({ runbook }: { runbook: QuorumLostRunbook 
       ))}
 
       {runbook.afterwards.length > 0 && (
-        <Card title="Afterwards">
-          <Steps steps={runbook.afterwards} testId="runbook-afterwards" context="afterwards" />
+        <Card title={t('afterwards')}>
+          <Steps steps={runbook.afterwards} testId="runbook-afterwards" context={t('afterwardsContext')} />
         </Card>
       )}
     </div>
@@ -60,9 +62,10 @@ export function QuorumLostRunbookView({ runbook }: { runbook: QuorumLostRunbook 
 }
 
 function LostCluster({ lost }: { lost: LostEtcdCluster }) {
+  const t = useTranslations('recovery.runbook');
   const { cluster, snapshot } = lost;
   return (
-    <Card title={`etcd ${cluster}`} aside={<Badge tone="bad">quorum lost</Badge>}>
+    <Card title={`etcd ${cluster}`} aside={<Badge tone="bad">{t('quorumLost')}</Badge>}>
       <div className="space-y-4 text-sm" data-testid="runbook-cluster" data-etcd={cluster}>
         <div>
           <p className="text-slate-800">{lost.summary}</p>
@@ -71,7 +74,10 @@ function LostCluster({ lost }: { lost: LostEtcdCluster }) {
 
         <div className="relative overflow-x-auto">
           <table className="w-full text-left text-sm" data-testid="runbook-members">
-            <TableHead columns={['replica', 'zone', 'raft index', 'state']} compact />
+            <TableHead
+              columns={[t('columns.replica'), t('columns.zone'), t('columns.raftIndex'), t('columns.state')]}
+              compact
+            />
             <tbody>
               {lost.members.map((m) => (
                 <tr
@@ -89,7 +95,7 @@ function LostCluster({ lost }: { lost: LostEtcdCluster }) {
                     </span>
                     {m.chosen && (
                       <span className="ml-2">
-                        <Badge tone="good">highest raft index</Badge>
+                        <Badge tone="good">{t('highestRaftIndex')}</Badge>
                       </span>
                     )}
                   </td>
@@ -103,14 +109,21 @@ function LostCluster({ lost }: { lost: LostEtcdCluster }) {
         </div>
 
         <div data-testid="runbook-snapshot" data-file={snapshot?.file ?? ''}>
-          <span className="font-medium text-slate-700">Newest verified snapshot: </span>
+          <span className="font-medium text-slate-700">{t('snapshot.label')} </span>
           {snapshot ? (
             <span className="text-slate-800">
-              <span className="font-mono text-xs">{snapshot.file}</span>, taken {snapshot.age} ago ({snapshot.takenAt}),{' '}
-              {formatBytes(snapshot.sizeBytes)}, revision {snapshot.revision}, {pluralize(snapshot.totalKeys, 'key')}
+              {t.rich('snapshot.detail', {
+                file: snapshot.file,
+                age: snapshot.age,
+                takenAt: snapshot.takenAt,
+                size: formatBytes(snapshot.sizeBytes),
+                revision: String(snapshot.revision),
+                keys: snapshot.totalKeys,
+                mono: (chunks) => <span className="font-mono text-xs">{chunks}</span>,
+              })}
             </span>
           ) : (
-            <span className="text-slate-800">none</span>
+            <span className="text-slate-800">{t('snapshot.none')}</span>
           )}
         </div>
 
@@ -126,19 +139,15 @@ function LostCluster({ lost }: { lost: LostEtcdCluster }) {
           etcd={cluster}
           procedure={lost.forceNewCluster}
           recommended={lost.recommended === 'force-new-cluster'}
-          fallbackTitle="A. Keep the survivor's data (--force-new-cluster)"
-          unavailable={`Not possible: no member of etcd ${cluster} answers as a voter.`}
+          fallbackTitle={t('forceNewCluster.title', { flag: '--force-new-cluster' })}
+          unavailable={t('forceNewCluster.unavailable', { cluster })}
         />
         <Procedure
           etcd={cluster}
           procedure={lost.snapshotRestore}
           recommended={lost.recommended === 'snapshot-restore'}
-          fallbackTitle="B. Restore the newest verified snapshot"
-          unavailable={
-            snapshot
-              ? `Not possible: no replica is running to restore the snapshot onto.`
-              : `Not possible: there is no verified snapshot of etcd ${cluster}.`
-          }
+          fallbackTitle={t('snapshotRestore.title')}
+          unavailable={snapshot ? t('snapshotRestore.noReplicaRunning') : t('snapshotRestore.noSnapshot', { cluster })}
         />
       </div>
     </Card>
@@ -158,6 +167,7 @@ function Procedure({
   fallbackTitle: string;
   unavailable: string;
 }) {
+  const t = useTranslations('recovery.runbook');
   if (!procedure) {
     return (
       <section
@@ -179,14 +189,14 @@ function Procedure({
     >
       <h3 className="flex flex-wrap items-center gap-2 font-semibold text-slate-900">
         {procedure.title}
-        <span className="text-xs font-normal text-slate-500">on {procedure.target}</span>
-        {recommended && <Badge tone="good">recommended</Badge>}
+        <span className="text-xs font-normal text-slate-500">{t('on', { target: procedure.target })}</span>
+        {recommended && <Badge tone="good">{t('recommended')}</Badge>}
       </h3>
       <div className="mt-2">
         <Steps steps={procedure.steps} testId="runbook-steps" context={`${procedure.title}, etcd ${etcd}`} />
       </div>
       <p className="mt-3 rounded-md bg-amber-50 p-2 text-amber-900" data-testid="runbook-data-loss">
-        <span className="font-semibold">What this loses: </span>
+        <span className="font-semibold">{t('dataLoss')} </span>
         {procedure.dataLoss}
       </p>
     </section>
@@ -195,6 +205,7 @@ function Procedure({
 
 /** `context` names the list in the copy buttons' names: the same step can appear in several procedures. */
 function Steps({ steps, testId, context }: { steps: readonly RunbookStep[]; testId: string; context: string }) {
+  const t = useTranslations('recovery.runbook');
   return (
     <ol className="list-decimal space-y-3 pl-5 text-sm" data-testid={testId}>
       {steps.map((s, i) => (
@@ -208,7 +219,7 @@ function Steps({ steps, testId, context }: { steps: readonly RunbookStep[]; test
               >
                 {s.command}
               </pre>
-              <CopyButton text={s.command} what={`the command of step ${i + 1} (${context}): ${s.title}`} />
+              <CopyButton text={s.command} what={t('copyWhat', { n: i + 1, context, title: s.title })} />
             </div>
           )}
           {s.detail !== null && <p className="mt-1 text-xs text-slate-600">{s.detail}</p>}

@@ -1,12 +1,12 @@
 'use client';
 import { useQuery } from '@tanstack/react-query';
+import { useTranslations } from 'next-intl';
 import Link from 'next/link';
 import { useId, useState, useTransition, type ReactNode } from 'react';
 import { previewPlanAction } from '@/lib/actions/preview-plan-action';
 import { startOperationAction } from '@/lib/actions/start-operation-action';
 import { clusterViewQuery, FALLBACK_POLL_MS, liveUrls, recoveryUrls } from '@/lib/client/queries';
 import { useLiveFeed } from '@/lib/client/use-live-feed';
-import { toleranceSentence } from '@/lib/core/assessment';
 import type { SnapshotListing } from '@/lib/core/backups';
 import { quorumLostRunbook } from '@/lib/core/runbook';
 import type { EtcdClusterName } from '@/lib/core/topology';
@@ -17,7 +17,7 @@ import { Badge } from '@/components/ui/badge';
 import { ReplicaFailure } from '@/components/topology/replica-failure';
 import { QuorumLostRunbookView } from './quorum-lost-runbook';
 import { ConfirmAndRun } from '@/components/wizards/confirm-and-run';
-import { PlanPreview, survivesSentence } from '@/components/wizards/plan-preview';
+import { PlanPreview, useSurvivesSentence } from '@/components/wizards/plan-preview';
 import { PlanRefusal } from '@/components/wizards/plan-refusal';
 
 export type RecoveryTarget =
@@ -64,6 +64,7 @@ function PreviewAndRun({
   runningOperationId: string | null;
   testId?: string;
 }) {
+  const t = useTranslations('recovery.wizard');
   const [result, setResult] = useState<{ intent: string; plan: Result<Plan> } | null>(null);
   const [pending, startTransition] = useTransition();
   const key = JSON.stringify(intent);
@@ -78,7 +79,7 @@ function PreviewAndRun({
         }
         data-testid={testId}
       >
-        {pending ? 'Observing the cluster and planning…' : label}
+        {pending ? t('planning') : label}
       </button>
       {current && !current.ok && (
         <PlanRefusal code={current.code} message={current.message}>
@@ -87,7 +88,7 @@ function PreviewAndRun({
               href={`/clusters/${encodeURIComponent(clusterId)}/operations/${runningOperationId}`}
               className="mt-1 block font-medium text-red-800 underline"
             >
-              Open the running operation
+              {t('openRunningOperation')}
             </Link>
           )}
         </PlanRefusal>
@@ -97,7 +98,7 @@ function PreviewAndRun({
           <PlanPreview plan={current.data} />
           <ConfirmAndRun
             confirmName={masterName}
-            label="Run the recovery"
+            label={t('runRecovery')}
             run={async (confirm) => {
               const previewed = { fingerprint: current.data.fingerprint, newNames: current.data.newNames };
               const started = await startOperationAction({
@@ -112,10 +113,7 @@ function PreviewAndRun({
               return started.ok ? ok({ operationId: started.data.operationId, clusterId }) : started;
             }}
           />
-          <p className="text-xs text-slate-500">
-            Step 4, verify: the operation ends by checking that etcd main and events list exactly the replicas, with no
-            learner; its page shows that check and the cluster page the voters&apos; health.
-          </p>
+          <p className="text-xs text-slate-500">{t('verifyStep')}</p>
         </>
       )}
     </div>
@@ -133,6 +131,9 @@ function ReplaceReplica({
   replica: string;
   runningOperationId: string | null;
 }) {
+  const tr = useTranslations('recovery.replace');
+  const tw = useTranslations('recovery.wizard');
+  const survivesSentence = useSurvivesSentence();
   const { topology: t, assessment: a } = view;
   const r = t.replicas.find((x) => x.name === replica);
   const choices = replacementZoneChoices(view, replica, { operationInProgress: runningOperationId !== null });
@@ -143,12 +144,12 @@ function ReplaceReplica({
   const ids = useId();
   if (!r) {
     return (
-      <PlanRefusal code="NotFound" message={`${replica} is not a replica of ${t.cluster.masterName} (any more).`}>
+      <PlanRefusal code="NotFound" message={tr('notAReplica', { replica, cluster: t.cluster.masterName })}>
         <Link
           href={`/clusters/${encodeURIComponent(clusterId)}`}
           className="mt-1 block font-medium text-red-800 underline"
         >
-          Back to the cluster
+          {tr('backToCluster')}
         </Link>
       </PlanRefusal>
     );
@@ -165,18 +166,18 @@ function ReplaceReplica({
   const restartAction = restart.ok ? String(restart.plan.steps[0]?.params.action ?? 'reset') : null;
   return (
     <div className="space-y-4">
-      <Section n={1} title={`Diagnose ${replica}`} testId="recovery-diagnose">
+      <Section n={1} title={tr('diagnose', { replica })} testId="recovery-diagnose">
         <div className="mb-2 flex flex-wrap items-center gap-2 text-sm">
           <span className="font-mono">{replica}</span>
-          <span className="text-slate-500">in</span>
+          <span className="text-slate-500">{tr('in')}</span>
           <span className="font-mono">{r.zone}</span>
           <Badge
             tone={health === 'healthy' ? 'good' : health === 'unhealthy' ? 'bad' : 'unknown'}
             testId="recovery-health"
           >
-            {health}
+            {tw(`health.${health}`)}
           </Badge>
-          <Badge tone="neutral">VM {r.vmStatus}</Badge>
+          <Badge tone="neutral">{tr('vmStatus', { status: r.vmStatus })}</Badge>
         </div>
         {diagnosis && diagnosis.primary !== null ? (
           <ReplicaFailure
@@ -187,14 +188,11 @@ function ReplaceReplica({
           />
         ) : (
           <p className="text-sm text-emerald-800" data-testid="recovery-no-failure">
-            Nothing is wrong with {replica} in the latest observation. Replacing it is still possible (a member that
-            keeps lagging, say), but check the cluster page first.
+            {tr('noFailure', { replica })}
           </p>
         )}
         <p className="mt-2 text-sm text-slate-700">
-          The cluster {toleranceSentence(a)} now. Recovery removes {replica} from etcd first (etcd wants a failed member
-          out before its replacement joins), even when its VM does not answer: the steps that need it, such as moving
-          etcd leadership, are skipped and the log says so.
+          {tr('explain', { replica, canLoseReplicas: a.canLoseReplicas, canLoseZones: a.canLoseZones })}
         </p>
       </Section>
 
@@ -205,33 +203,27 @@ function ReplaceReplica({
           data-action={restartAction}
         >
           <h2 className="mb-1 text-base font-semibold">
-            Try this first: {restartAction === 'start' ? `start the VM ${replica}` : `reset the VM ${replica}`}
+            {restartAction === 'start' ? tr('tryFirstStart', { replica }) : tr('tryFirstReset', { replica })}
           </h2>
           <p className="mb-3 text-sm text-slate-700">
             {restartAction === 'start'
-              ? `${replica} is ${r.vmStatus}: starting it brings it back with its own disk.`
-              : `${replica} runs, but its services do not answer: a reset (a hard restart of the VM) starts etcd and the API server again from its disk.`}{' '}
-            Its etcd members stay (no membership change, no snapshot needed) and catch up from the leader. If it does
-            not come back, replace it below.
+              ? tr('restartStartDetail', { replica, status: r.vmStatus })
+              : tr('restartResetDetail', { replica })}
           </p>
           <PreviewAndRun
             clusterId={clusterId}
             masterName={t.cluster.masterName}
             intent={{ kind: 'restart-replica', name: replica }}
-            label={`Preview: ${restartAction} ${replica}`}
+            label={tr('previewRestart', { action: restartAction ?? 'reset', replica })}
             runningOperationId={runningOperationId}
             testId="preview-restart"
           />
         </section>
       )}
 
-      <Section
-        n={2}
-        title={restart.ok ? 'Or replace it: place the replacement' : 'Place the replacement'}
-        testId="recovery-placement"
-      >
+      <Section n={2} title={restart.ok ? tr('orPlaceReplacement') : tr('placeReplacement')} testId="recovery-placement">
         <fieldset className="space-y-2" data-testid="replacement-zones">
-          <legend className="sr-only">Zone of the replacement</legend>
+          <legend className="sr-only">{tr('zoneLegend')}</legend>
           {choices.map((c) => (
             <label
               key={c.zone}
@@ -253,14 +245,14 @@ function ReplaceReplica({
               <span className="min-w-0 flex-1">
                 <span className="flex flex-wrap items-center gap-2" id={`${ids}-${c.zone}`}>
                   <span className="font-mono">{c.zone}</span>
-                  {c.zone === r.zone && <Badge tone="neutral">its zone</Badge>}
-                  {c.recommended && <Badge tone="good">recommended</Badge>}
+                  {c.zone === r.zone && <Badge tone="neutral">{tr('itsZone')}</Badge>}
+                  {c.recommended && <Badge tone="good">{tw('recommended')}</Badge>}
                 </span>
                 <span id={`${ids}-${c.zone}-detail`}>
                   {/* slate-600: slate-500 is short of 4.5:1 on the chosen zone's sky-50. */}
                   <span className="block text-xs text-slate-600">
-                    {c.replicas.length ? `also there: ${c.replicas.join(', ')}` : 'no other replica there'}
-                    {c.after && ` · after: ${survivesSentence(c.after)}`}
+                    {c.replicas.length ? tr('alsoThere', { replicas: c.replicas.join(', ') }) : tr('noOtherReplica')}
+                    {c.after && ` · ${tw('after', { survives: survivesSentence(c.after) })}`}
                   </span>
                   {c.refusal && <span className="block text-xs">{c.refusal}</span>}
                   {c.warning && (
@@ -278,11 +270,11 @@ function ReplaceReplica({
         </fieldset>
       </Section>
 
-      <Section n={3} title="Plan and run" testId="recovery-run">
+      <Section n={3} title={tw('planAndRun')} testId="recovery-run">
         {zone === null || chosen?.refusal ? (
           <PlanRefusal
             code={chosen?.refusalCode ?? 'ZoneUnavailable'}
-            message={chosen?.refusal ?? choices.find((c) => c.refusal)?.refusal ?? 'No zone can take the replacement.'}
+            message={chosen?.refusal ?? choices.find((c) => c.refusal)?.refusal ?? tr('noZone')}
           />
         ) : (
           <PreviewAndRun
@@ -290,7 +282,7 @@ function ReplaceReplica({
             masterName={t.cluster.masterName}
             // Always with the zone: the server re-plans on its own observation, and must not place it elsewhere.
             intent={{ kind: 'replace-replica', name: replica, zone }}
-            label={`Preview: replace ${replica} in ${zone}`}
+            label={tr('previewReplace', { replica, zone })}
             runningOperationId={runningOperationId}
           />
         )}
@@ -315,35 +307,40 @@ function Rebalance({
   for (const r of t.replicas) byZone.set(r.zone, [...(byZone.get(r.zone) ?? []), r.name]);
   const pairs = [...byZone.entries()].filter(([, names]) => names.length >= 2);
   const [name, setName] = useState('');
+  const tr = useTranslations('recovery.rebalance');
+  const tw = useTranslations('recovery.wizard');
   return (
     <div className="space-y-4">
-      <Section n={1} title="Diagnose the layout" testId="recovery-diagnose">
+      <Section n={1} title={tr('diagnose')} testId="recovery-diagnose">
         <ul className="space-y-1 text-sm" data-testid="rebalance-layout">
           {t.regionZones.map((z) => (
             <li key={z} className="flex gap-2">
               <span className="w-40 shrink-0 font-mono">{z}</span>
               <span className={(byZone.get(z)?.length ?? 0) >= 2 ? 'font-medium text-amber-800' : 'text-slate-600'}>
-                {byZone.get(z)?.join(', ') ?? 'no replica'}
-                {z === zone && ' · free: the new replica goes here'}
+                {byZone.get(z)?.join(', ') ?? tr('noReplica')}
+                {z === zone && ` · ${tr('freeZone')}`}
               </span>
             </li>
           ))}
         </ul>
         <p className="mt-2 text-sm text-slate-700">
-          The cluster {toleranceSentence(a)} now. Rebalancing adds a replica in{' '}
-          <span className="font-mono">{zone}</span>, then removes one of the pair, as one operation; the cluster keeps
-          at least three voters throughout.
+          {tr.rich('explain', {
+            zone,
+            canLoseReplicas: a.canLoseReplicas,
+            canLoseZones: a.canLoseZones,
+            mono: (chunks) => <span className="font-mono">{chunks}</span>,
+          })}
         </p>
       </Section>
-      <Section n={2} title="Pick the replica that moves" testId="recovery-placement">
+      <Section n={2} title={tr('pick')} testId="recovery-placement">
         <select
           className="block w-full rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm"
           value={name}
           onChange={(e) => setName(e.target.value)}
           data-testid="rebalance-victim"
-          aria-label="The replica that moves"
+          aria-label={tr('pickLabel')}
         >
-          <option value="">Any of the pair (Quorum picks: unhealthy first, then not the etcd leader)</option>
+          <option value="">{tr('any')}</option>
           {pairs
             .flatMap(([, names]) => names)
             .map((n) => (
@@ -353,12 +350,12 @@ function Rebalance({
             ))}
         </select>
       </Section>
-      <Section n={3} title="Plan and run" testId="recovery-run">
+      <Section n={3} title={tw('planAndRun')} testId="recovery-run">
         <PreviewAndRun
           clusterId={clusterId}
           masterName={t.cluster.masterName}
           intent={{ kind: 'rebalance', zone, ...(name ? { name } : {}) }}
-          label={`Preview: rebalance into ${zone}`}
+          label={tr('preview', { zone })}
           runningOperationId={runningOperationId}
         />
       </Section>
@@ -367,14 +364,10 @@ function Rebalance({
 }
 
 function Choose({ clusterId, view }: { clusterId: string; view: ClusterView }) {
+  const tc = useTranslations('recovery.choose');
   const { topology: t, assessment: a } = view;
   const actions = a.findings.flatMap((f) => (f.action ? [{ action: f.action, message: f.message }] : []));
-  if (actions.length === 0)
-    return (
-      <p className="text-sm text-emerald-700">
-        Every replica is healthy and no zone holds two replicas while another is free: nothing to recover.
-      </p>
-    );
+  if (actions.length === 0) return <p className="text-sm text-emerald-700">{tc('nothing')}</p>;
   return (
     <ul className="space-y-2 text-sm">
       {actions.map(({ action, message }, i) => (
@@ -387,13 +380,15 @@ function Choose({ clusterId, view }: { clusterId: string; view: ClusterView }) {
             }
             className="font-medium text-sky-700 underline"
           >
-            {action.kind === 'recover' ? `Recover ${action.replica}` : `Rebalance into ${action.zone}`}
+            {action.kind === 'recover'
+              ? tc('recover', { replica: action.replica })
+              : tc('rebalance', { zone: action.zone })}
           </Link>
           <p className="text-slate-600">{message}</p>
         </li>
       ))}
       <li className="text-xs text-slate-500">
-        {t.cluster.masterName}: {t.replicas.length} replicas.
+        {tc('replicas', { cluster: t.cluster.masterName, count: t.replicas.length })}
       </li>
     </ul>
   );

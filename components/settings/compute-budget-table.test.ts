@@ -1,7 +1,9 @@
-import { createElement } from 'react';
-import { renderToStaticMarkup } from 'react-dom/server';
+import { NextIntlClientProvider } from 'next-intl';
+import { createElement, type ComponentProps, type ReactElement } from 'react';
+import { renderToStaticMarkup as renderBare } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PACE, type ProjectBudget, type RateLimitsView } from '@/lib/core/rate-limit';
+import { en } from '@/messages';
 import { ActionLimits, ComputeBudgetTable } from './compute-budget-table';
 
 const budget = (project: string, over: Partial<ProjectBudget> = {}): ProjectBudget => ({
@@ -33,6 +35,17 @@ const view = (budgets: ProjectBudget[]): RateLimitsView => ({
   actions: { perMinute: 30, burst: 10 },
   previews: { perMinute: 20, burst: 5 },
 });
+
+/** As the page renders it: inside the layout's next-intl provider, in English. */
+function renderToStaticMarkup(node: ReactElement): string {
+  const props: ComponentProps<typeof NextIntlClientProvider> = {
+    locale: 'en',
+    messages: en,
+    timeZone: 'UTC',
+    children: node,
+  };
+  return renderBare(createElement(NextIntlClientProvider, props));
+}
 
 /** Each row's cells as text, by project. */
 function rows(html: string): Record<string, string[]> {

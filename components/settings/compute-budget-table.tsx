@@ -1,67 +1,66 @@
+import { useTranslations } from 'next-intl';
 import { Badge } from '@/components/ui/badge';
-import { formatAgo, pluralize } from '@/lib/core/format';
 import type { ProjectBudget, RateLimitsView } from '@/lib/core/rate-limit';
 import { TableHead } from '@/components/ui/table-head';
+import { useFormatAgo } from '@/components/ui/use-format-ago';
 
 const formatRate = (perSecond: number) => (Number.isInteger(perSecond) ? String(perSecond) : perSecond.toFixed(2));
 const formatMs = (ms: number) =>
   ms < 1_000 ? `${Math.round(ms)} ms` : ms % 1_000 === 0 ? `${ms / 1_000} s` : `${(ms / 1_000).toFixed(1)} s`;
 
 function BudgetState({ budget, lowFraction }: { budget: ProjectBudget; lowFraction: number }) {
-  if (budget.pausedUntil !== null) return <Badge tone="bad">paused: Compute said rateLimitExceeded</Badge>;
-  if (budget.waiting > 0) return <Badge tone="bad">{pluralize(budget.waiting, 'call')} waiting</Badge>;
-  if (budget.tokens < lowFraction * budget.capacity) return <Badge tone="warn">low: live views slowed</Badge>;
-  return <Badge tone="good">ok</Badge>;
+  const t = useTranslations('settings.budget');
+  if (budget.pausedUntil !== null) return <Badge tone="bad">{t('paused', { code: 'rateLimitExceeded' })}</Badge>;
+  if (budget.waiting > 0) return <Badge tone="bad">{t('waiting', { count: budget.waiting })}</Badge>;
+  if (budget.tokens < lowFraction * budget.capacity) return <Badge tone="warn">{t('low')}</Badge>;
+  return <Badge tone="good">{t('ok')}</Badge>;
 }
 
 /** Per GCE project: the Compute API token bucket now and what it has done to calls since the server started. */
 export function ComputeBudgetTable({ view }: { view: RateLimitsView }) {
+  const t = useTranslations('settings.budget');
+  const formatAgo = useFormatAgo();
   const { compute, pace } = view;
   const now = new Date(view.observedAt);
   return (
     <div className="space-y-3">
       <p className="text-sm text-slate-600">
-        Each project may make <strong>{formatRate(compute.ratePerSecond)}</strong> Compute API calls per second, in
-        bursts of up to <strong>{compute.burst}</strong>. A call that finds the bucket empty waits for its turn (at most{' '}
-        {formatMs(compute.maxWaitMs)}, then it fails). Below {Math.round(pace.lowFraction * 100)}% of a bucket, live
-        views of that project refresh less often (up to every {formatMs(pace.maxIntervalMs)}) until it has refilled.
-        {compute.operationShare > 0 ? (
-          <>
-            {' '}
-            <strong>{Math.round(compute.operationShare * 100)}%</strong> of the rate is reserved for running operations:
-            their calls never wait behind live views, which slow down first.
-          </>
-        ) : null}
-        {compute.perMinute !== null ? (
-          <>
-            {' '}
-            Each of Google&apos;s quota groups (reads, lists, operation reads, mutations) is also held to{' '}
-            <strong>{compute.perMinute}</strong> requests a minute, and a <code>rateLimitExceeded</code> answer pauses
-            the project&apos;s calls, longer each time.
-          </>
-        ) : null}
+        {t.rich('intro', {
+          rate: formatRate(compute.ratePerSecond),
+          burst: compute.burst,
+          maxWait: formatMs(compute.maxWaitMs),
+          lowPercent: Math.round(pace.lowFraction * 100),
+          maxInterval: formatMs(pace.maxIntervalMs),
+          reserved: compute.operationShare > 0 ? 'yes' : 'no',
+          sharePercent: Math.round(compute.operationShare * 100),
+          quotaGroups: compute.perMinute !== null ? 'yes' : 'no',
+          perMinute: compute.perMinute ?? '',
+          answer: 'rateLimitExceeded',
+          strong: (chunks) => <strong>{chunks}</strong>,
+          code: (chunks) => <code>{chunks}</code>,
+        })}
       </p>
       <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
         <table className="w-full text-sm" data-testid="compute-budget">
           <TableHead
             columns={[
-              'Project',
-              'Tokens now',
-              'Rate',
-              'Calls',
-              'Waited',
-              'Total wait',
-              'Last wait',
-              'Operation calls',
-              'Refused',
-              'State',
+              t('columns.project'),
+              t('columns.tokens'),
+              t('columns.rate'),
+              t('columns.calls'),
+              t('columns.waited'),
+              t('columns.totalWait'),
+              t('columns.lastWait'),
+              t('columns.operationCalls'),
+              t('columns.refused'),
+              t('columns.state'),
             ]}
           />
           <tbody>
             {compute.budgets.length === 0 ? (
               <tr>
                 <td colSpan={10} className="px-4 py-6 text-center text-slate-500">
-                  No Compute API call yet.
+                  {t('empty')}
                 </td>
               </tr>
             ) : (
@@ -94,12 +93,17 @@ export function ComputeBudgetTable({ view }: { view: RateLimitsView }) {
                     <td className="px-4 py-3 tabular-nums">{b.waited}</td>
                     <td className="px-4 py-3 tabular-nums">{formatMs(b.totalWaitMs)}</td>
                     <td className="px-4 py-3 tabular-nums">
-                      {b.lastWait ? `${formatMs(b.lastWait.ms)}, ${formatAgo(b.lastWait.at, now)}` : '—'}
+                      {b.lastWait
+                        ? t('lastWait', { wait: formatMs(b.lastWait.ms), ago: formatAgo(b.lastWait.at, now) })
+                        : '—'}
                     </td>
                     <td className="px-4 py-3 tabular-nums" data-testid="operation-lane">
                       {b.lanes.operation.granted === 0
                         ? '—'
-                        : `${b.lanes.operation.granted}, longest wait ${formatMs(b.lanes.operation.maxWaitMs)}`}
+                        : t('operationLane', {
+                            calls: b.lanes.operation.granted,
+                            wait: formatMs(b.lanes.operation.maxWaitMs),
+                          })}
                     </td>
                     <td className={`px-4 py-3 tabular-nums ${b.refused > 0 ? 'font-semibold text-red-700' : ''}`}>
                       {b.refused}
@@ -120,6 +124,7 @@ export function ComputeBudgetTable({ view }: { view: RateLimitsView }) {
 
 /** The per-user limit of mutating actions (operations, chaos controls). */
 export function ActionLimits({ view }: { view: RateLimitsView }) {
+  const t = useTranslations('settings.budget');
   return (
     <p
       className="text-sm text-slate-600"
@@ -127,11 +132,13 @@ export function ActionLimits({ view }: { view: RateLimitsView }) {
       data-per-minute={view.actions.perMinute}
       data-burst={view.actions.burst}
     >
-      Each signed-in user may start <strong>{view.actions.burst}</strong> changes (operations, chaos controls) in a row,
-      then <strong>{formatRate(view.actions.perMinute)}</strong> per minute, and ask for{' '}
-      <strong>{view.previews.burst}</strong> plan previews in a row, then{' '}
-      <strong>{formatRate(view.previews.perMinute)}</strong> per minute (each reads Compute afresh). Past that an action
-      is refused with the time to wait before trying again. Sign-in attempts are limited separately.
+      {t.rich('actionLimits', {
+        actionBurst: view.actions.burst,
+        actionsPerMinute: formatRate(view.actions.perMinute),
+        previewBurst: view.previews.burst,
+        previewsPerMinute: formatRate(view.previews.perMinute),
+        strong: (chunks) => <strong>{chunks}</strong>,
+      })}
     </p>
   );
 }

@@ -1,10 +1,13 @@
+import { useTranslations } from 'next-intl';
 import { Badge } from '@/components/ui/badge';
 import { TableHead } from '@/components/ui/table-head';
-import { formatAgo, pluralize } from '@/lib/core/format';
+import { useFormatAgo } from '@/components/ui/use-format-ago';
 import { USE_LABELS, type ProjectPermissions } from '@/lib/core/permissions';
 
 /** Per project: the IAM permissions Quorum's identity lacks, what each is needed for and the role that grants it. */
 export function PermissionsTable({ projects, now }: { projects: ProjectPermissions[]; now: Date }) {
+  const t = useTranslations('settings.permissions');
+  const formatAgo = useFormatAgo();
   return (
     <div className="space-y-4">
       {projects.map((p) => (
@@ -12,24 +15,24 @@ export function PermissionsTable({ projects, now }: { projects: ProjectPermissio
           <div className="flex items-center gap-2 text-sm">
             <span className="font-mono text-xs">{p.project}</span>
             {p.error !== null ? (
-              <Badge tone="bad">not checked: changes off</Badge>
+              <Badge tone="bad">{t('notChecked')}</Badge>
             ) : p.missing.length === 0 ? (
-              <Badge tone="good">all granted</Badge>
+              <Badge tone="good">{t('allGranted')}</Badge>
             ) : (
-              <Badge tone="bad">{pluralize(p.missing.length, 'permission')} missing</Badge>
+              <Badge tone="bad">{t('missing', { count: p.missing.length })}</Badge>
             )}
-            <span className="text-xs text-slate-500">checked {formatAgo(new Date(p.checkedAt), now)}</span>
+            <span className="text-xs text-slate-500">
+              {t('checked', { ago: formatAgo(new Date(p.checkedAt), now) })}
+            </span>
           </div>
           {p.error !== null ? (
             <p className="text-sm text-amber-800" data-testid="permissions-error">
-              Resource Manager could not answer, so Quorum makes no change in this project until it does: {p.error}{' '}
-              Observing goes on. Enable the Cloud Resource Manager API in the project (Quorum asks it with
-              projects.testIamPermissions, which needs no role).
+              {t('error', { error: p.error, method: 'projects.testIamPermissions' })}
             </p>
           ) : p.missing.length > 0 ? (
             <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
               <table className="w-full text-sm" data-testid="permissions-missing">
-                <TableHead columns={['Missing permission', 'Needed to', 'Granted by']} />
+                <TableHead columns={[t('columns.permission'), t('columns.neededTo'), t('columns.grantedBy')]} />
                 <tbody>
                   {p.missing.map((m) => (
                     <tr
@@ -39,8 +42,9 @@ export function PermissionsTable({ projects, now }: { projects: ProjectPermissio
                       className="border-t border-slate-100"
                     >
                       <td className="px-4 py-2 font-mono text-xs">{m.permission}</td>
+                      {/* What each use is called is lib/core's label, in English. */}
                       <td className="px-4 py-2">{m.uses.map((u) => USE_LABELS[u]).join(', ')}</td>
-                      <td className="px-4 py-2 font-mono text-xs">{m.roles.join(' or ')}</td>
+                      <td className="px-4 py-2 font-mono text-xs">{m.roles.join(t('or'))}</td>
                     </tr>
                   ))}
                 </tbody>

@@ -1,4 +1,5 @@
 'use client';
+import { useTranslations } from 'next-intl';
 import { useRouter } from 'next/navigation';
 import { useState, useTransition } from 'react';
 import { addWebhookAction } from '@/lib/actions/add-webhook-action';
@@ -6,27 +7,31 @@ import { deleteWebhookAction } from '@/lib/actions/delete-webhook-action';
 import { sendTestNotificationAction } from '@/lib/actions/send-test-notification-action';
 import { setWebhookEnabledAction } from '@/lib/actions/set-webhook-enabled-action';
 import { WEBHOOK_FORMATS, type WebhookDelivery, type WebhookFormat, type WebhookView } from '@/lib/core/alerts';
-import { formatAgo, formatUtcDateTime } from '@/lib/core/format';
+import { formatUtcDateTime } from '@/lib/core/format';
 import { Badge } from '@/components/ui/badge';
 import { TableHead } from '@/components/ui/table-head';
+import { useFormatAgo } from '@/components/ui/use-format-ago';
 
-const FORMAT_LABELS: Record<WebhookFormat, string> = {
-  alertmanager: 'Alertmanager JSON (version 4)',
-  slack: 'Slack ({"text": …})',
-};
+/** Slack's label is its payload's shape, the same in every language. */
+const SLACK_FORMAT_LABEL = 'Slack ({"text": …})';
 
 function LastDelivery({ delivery, now }: { delivery: WebhookDelivery | null; now: Date }) {
-  if (!delivery) return <span className="text-slate-500">none yet</span>;
+  const t = useTranslations('settings.webhooks');
+  const formatAgo = useFormatAgo();
+  if (!delivery) return <span className="text-slate-500">{t('noDelivery')}</span>;
   return (
     <span className="flex flex-col gap-0.5">
       <span className="flex items-center gap-1.5">
-        <Badge tone={delivery.ok ? 'good' : 'bad'}>{delivery.ok ? 'delivered' : 'failed'}</Badge>
+        <Badge tone={delivery.ok ? 'good' : 'bad'}>{delivery.ok ? t('delivered') : t('failed')}</Badge>
         <span className="text-xs">{delivery.message}</span>
       </span>
       <span className="text-xs text-slate-500" title={formatUtcDateTime(delivery.at)}>
-        {delivery.test ? 'test, ' : ''}
-        {formatAgo(delivery.at, now)}
-        {delivery.attempts > 1 ? `, ${delivery.attempts} attempts` : ''}
+        {t('deliveryWhen', {
+          test: delivery.test ? 'yes' : 'no',
+          ago: formatAgo(delivery.at, now),
+          retried: delivery.attempts > 1 ? 'yes' : 'no',
+          attempts: delivery.attempts,
+        })}
       </span>
     </span>
   );
@@ -40,6 +45,7 @@ const EMPTY_FORM = { name: '', url: '', format: 'alertmanager' as WebhookFormat,
  * is sent to the server once and never shown again.
  */
 export function WebhooksPanel({ webhooks, now }: { webhooks: WebhookView[]; now: string }) {
+  const t = useTranslations('settings.webhooks');
   const router = useRouter();
   const [pending, start] = useTransition();
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
@@ -60,20 +66,25 @@ export function WebhooksPanel({ webhooks, now }: { webhooks: WebhookView[]; now:
   const fieldError = (name: string) => fieldErrors[name]?.join(' ');
   return (
     <div className="space-y-4">
-      <p className="text-sm text-slate-600">
-        Each alert that starts is posted once as <strong>firing</strong>, and once as <strong>resolved</strong> after
-        two observations without it, to every enabled webhook: Alertmanager&apos;s webhook JSON (version 4, grouped by
-        cluster) or Slack&apos;s incoming-webhook form. A post that gets no answer within 5 s, or a 5xx, is tried again
-        three times.
-      </p>
+      <p className="text-sm text-slate-600">{t.rich('intro', { strong: (chunks) => <strong>{chunks}</strong> })}</p>
       {webhooks.length === 0 ? (
         <p className="text-sm text-slate-500" data-testid="webhooks-empty">
-          No webhook yet: alerts are only shown here and on the cluster pages.
+          {t('empty')}
         </p>
       ) : (
         <div className="overflow-x-auto">
           <table className="w-full text-left text-sm" data-testid="webhooks-table">
-            <TableHead columns={['name', 'address', 'format', 'bearer token', 'last delivery', 'actions']} compact />
+            <TableHead
+              columns={[
+                t('columns.name'),
+                t('columns.address'),
+                t('columns.format'),
+                t('columns.token'),
+                t('columns.lastDelivery'),
+                t('columns.actions'),
+              ]}
+              compact
+            />
             <tbody>
               {webhooks.map((w) => (
                 <tr
@@ -87,13 +98,13 @@ export function WebhooksPanel({ webhooks, now }: { webhooks: WebhookView[]; now:
                     {w.name}
                     {!w.enabled && (
                       <span className="ml-1.5">
-                        <Badge tone="neutral">paused</Badge>
+                        <Badge tone="neutral">{t('paused')}</Badge>
                       </span>
                     )}
                   </td>
                   <td className="py-2 pr-3 font-mono text-xs break-all">{w.url}</td>
                   <td className="py-2 pr-3 text-xs">{w.format === 'slack' ? 'Slack' : 'Alertmanager'}</td>
-                  <td className="py-2 pr-3 text-xs">{w.hasSecret ? 'set' : 'none'}</td>
+                  <td className="py-2 pr-3 text-xs">{w.hasSecret ? t('tokenSet') : t('tokenNone')}</td>
                   <td className="py-2 pr-3" data-testid="webhook-last-delivery">
                     <LastDelivery delivery={w.lastDelivery} now={at} />
                   </td>
@@ -107,13 +118,16 @@ export function WebhooksPanel({ webhooks, now }: { webhooks: WebhookView[]; now:
                             const r = await sendTestNotificationAction({ id: w.id });
                             if (!r.ok) return r;
                             return r.data.delivered
-                              ? { ok: true, text: `Test notification delivered to ${w.name}: ${r.data.message}.` }
-                              : { ok: false, message: `Test notification to ${w.name} failed: ${r.data.message}.` };
+                              ? { ok: true, text: t('testDelivered', { name: w.name, message: r.data.message }) }
+                              : { ok: false, message: t('testFailed', { name: w.name, message: r.data.message }) };
                           })
                         }
                         className="rounded border border-slate-300 px-1.5 py-0.5 disabled:opacity-50"
                       >
-                        Send test<span className="sr-only"> to {w.name}</span>
+                        {t.rich('sendTest', {
+                          name: w.name,
+                          sr: (chunks) => <span className="sr-only">{chunks}</span>,
+                        })}
                       </button>
                       <button
                         type="button"
@@ -121,12 +135,19 @@ export function WebhooksPanel({ webhooks, now }: { webhooks: WebhookView[]; now:
                         onClick={() =>
                           run(async () => {
                             const r = await setWebhookEnabledAction({ id: w.id, enabled: !w.enabled });
-                            return r.ok ? { ok: true, text: `${w.name} is ${w.enabled ? 'paused' : 'on again'}.` } : r;
+                            return r.ok
+                              ? {
+                                  ok: true,
+                                  text: w.enabled
+                                    ? t('pausedDone', { name: w.name })
+                                    : t('resumedDone', { name: w.name }),
+                                }
+                              : r;
                           })
                         }
                         className="rounded border border-slate-300 px-1.5 py-0.5 disabled:opacity-50"
                       >
-                        {w.enabled ? 'Pause' : 'Resume'}
+                        {w.enabled ? t('pause') : t('resume')}
                         <span className="sr-only"> {w.name}</span>
                       </button>
                       <button
@@ -135,12 +156,13 @@ export function WebhooksPanel({ webhooks, now }: { webhooks: WebhookView[]; now:
                         onClick={() =>
                           run(async () => {
                             const r = await deleteWebhookAction({ id: w.id });
-                            return r.ok ? { ok: true, text: `${w.name} is deleted.` } : r;
+                            return r.ok ? { ok: true, text: t('deleted', { name: w.name }) } : r;
                           })
                         }
                         className="rounded border border-red-300 px-1.5 py-0.5 text-red-700 disabled:opacity-50"
                       >
-                        Delete<span className="sr-only"> {w.name}</span>
+                        {t('delete')}
+                        <span className="sr-only"> {w.name}</span>
                       </button>
                     </span>
                   </td>
@@ -159,12 +181,12 @@ export function WebhooksPanel({ webhooks, now }: { webhooks: WebhookView[]; now:
             const r = await addWebhookAction(form);
             if (!r.ok) return r;
             setForm(EMPTY_FORM);
-            return { ok: true, text: `Added ${form.name}. Send it a test to see that it arrives.` };
+            return { ok: true, text: t('added', { name: form.name }) };
           });
         }}
       >
         <label className="block">
-          <span className="text-slate-700">Name</span>
+          <span className="text-slate-700">{t('form.name')}</span>
           <input
             name="name"
             value={form.name}
@@ -176,7 +198,7 @@ export function WebhooksPanel({ webhooks, now }: { webhooks: WebhookView[]; now:
           {fieldError('name') && <span className="text-xs text-red-700">{fieldError('name')}</span>}
         </label>
         <label className="block">
-          <span className="text-slate-700">Address (http or https)</span>
+          <span className="text-slate-700">{t('form.address')}</span>
           <input
             name="url"
             type="url"
@@ -189,7 +211,7 @@ export function WebhooksPanel({ webhooks, now }: { webhooks: WebhookView[]; now:
           {fieldError('url') && <span className="text-xs text-red-700">{fieldError('url')}</span>}
         </label>
         <label className="block">
-          <span className="text-slate-700">Format</span>
+          <span className="text-slate-700">{t('form.format')}</span>
           <select
             name="format"
             value={form.format}
@@ -198,13 +220,13 @@ export function WebhooksPanel({ webhooks, now }: { webhooks: WebhookView[]; now:
           >
             {WEBHOOK_FORMATS.map((f) => (
               <option key={f} value={f}>
-                {FORMAT_LABELS[f]}
+                {f === 'slack' ? SLACK_FORMAT_LABEL : t('form.alertmanagerFormat')}
               </option>
             ))}
           </select>
         </label>
         <label className="block">
-          <span className="text-slate-700">Bearer token (optional; sent as Authorization, never shown again)</span>
+          <span className="text-slate-700">{t('form.token')}</span>
           <input
             name="secret"
             type="password"
@@ -222,7 +244,7 @@ export function WebhooksPanel({ webhooks, now }: { webhooks: WebhookView[]; now:
             checked={form.enabled}
             onChange={(e) => setForm({ ...form, enabled: e.target.checked })}
           />
-          <span className="text-slate-700">Enabled</span>
+          <span className="text-slate-700">{t('form.enabled')}</span>
         </label>
         <div className="sm:text-right">
           <button
@@ -230,7 +252,7 @@ export function WebhooksPanel({ webhooks, now }: { webhooks: WebhookView[]; now:
             disabled={pending}
             className="rounded-md bg-slate-900 px-3 py-1.5 font-medium text-white disabled:opacity-50"
           >
-            Add webhook
+            {t('form.submit')}
           </button>
         </div>
       </form>

@@ -1,6 +1,7 @@
 'use client';
 import { useCan } from '@/components/auth/caller-context';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useTranslations } from 'next-intl';
 import { useState, useTransition } from 'react';
 import { applyChaosAction } from '@/lib/actions/apply-chaos-action';
 import { readChaosStateAction } from '@/lib/actions/read-chaos-state-action';
@@ -20,6 +21,7 @@ const calm = `${button} border-slate-300 bg-white text-slate-700 hover:bg-slate-
  * inject a failure into a replica or a zone of this cluster, then restore it, to rehearse detection and recovery.
  */
 export function ChaosPanel({ clusterId, topology }: { clusterId: string; topology: Topology }) {
+  const t = useTranslations('topology.chaos');
   const queryClient = useQueryClient();
   const key = queryKeys.chaos(clusterId);
   const state = useQuery({
@@ -43,7 +45,7 @@ export function ChaosPanel({ clusterId, topology }: { clusterId: string; topolog
       const result = await applyChaosAction({ clusterId, request });
       if (result.ok) {
         queryClient.setQueryData(key, result.data);
-        setNotice({ ok: true, text: `${what}: done.` });
+        setNotice({ ok: true, text: t('done', { what }) });
       } else {
         setNotice({ ok: false, text: result.message });
       }
@@ -52,20 +54,15 @@ export function ChaosPanel({ clusterId, topology }: { clusterId: string; topolog
   const instances = new Map((state.data?.instances ?? []).map((i) => [i.name, i]));
   const zonesDown = new Set(state.data?.zonesDown ?? []);
   return (
-    <Card title="Chaos controls" aside={<Badge tone="warn">sandbox only</Badge>}>
+    <Card title={t('title')} aside={<Badge tone="warn">{t('sandboxOnly')}</Badge>}>
       <div data-testid="chaos-panel" className="space-y-3 text-sm">
-        <p className="text-xs text-slate-500">
-          Inject a failure into this cluster&apos;s sandbox VMs to rehearse detection and recovery. Restore puts a
-          replica back: it starts a stopped VM, thaws a frozen one and starts its killed etcd again.
-        </p>
+        <p className="text-xs text-slate-500">{t('intro')}</p>
         {can.reason && (
           <p className="text-xs text-amber-800" data-testid="role-reason">
             {can.reason}
           </p>
         )}
-        {state.error && (
-          <p className="text-xs text-red-700">Could not read the sandbox&apos;s faults: {state.error.message}</p>
-        )}
+        {state.error && <p className="text-xs text-red-700">{t('readError', { message: state.error.message })}</p>}
         <div className="grid gap-3 md:grid-cols-3">
           {topology.regionZones.map((zone) => {
             const replicas = topology.replicas.filter((r) => r.zone === zone);
@@ -85,26 +82,26 @@ export function ChaosPanel({ clusterId, topology }: { clusterId: string; topolog
                       type="button"
                       className={calm}
                       disabled={busy}
-                      onClick={() => run(`Bring ${zone} back`, { scope: 'zone', zone, down: false })}
+                      onClick={() => run(t('zoneUp.aria', { zone }), { scope: 'zone', zone, down: false })}
                       data-action="zone-up"
-                      aria-label={`Bring ${zone} back`}
+                      aria-label={t('zoneUp.aria', { zone })}
                     >
-                      Bring zone back
+                      {t('zoneUp.label')}
                     </button>
                   ) : (
                     <button
                       type="button"
                       className={danger}
                       disabled={busy}
-                      onClick={() => run(`Take ${zone} down`, { scope: 'zone', zone, down: true })}
+                      onClick={() => run(t('zoneDown.aria', { zone }), { scope: 'zone', zone, down: true })}
                       data-action="zone-down"
-                      aria-label={`Take ${zone} down`}
+                      aria-label={t('zoneDown.aria', { zone })}
                     >
-                      Take zone down
+                      {t('zoneDown.label')}
                     </button>
                   )}
                 </header>
-                {replicas.length === 0 && <p className="text-xs text-slate-500">No replica</p>}
+                {replicas.length === 0 && <p className="text-xs text-slate-500">{t('noReplica')}</p>}
                 <ul className="space-y-2">
                   {replicas.map((r) => (
                     <ChaosReplica
@@ -148,10 +145,11 @@ function ChaosReplica({
   busy: boolean;
   run: (what: string, request: ChaosRequest) => void;
 }) {
+  const t = useTranslations('topology.chaos');
   const faults = instance ? injectedFaults(instance) : [];
   const running = instance?.status === 'RUNNING';
   const act = (what: string, action: Extract<ChaosRequest, { scope: 'replica' }>['action']) =>
-    run(`${what} on ${name}`, { scope: 'replica', name, zone, action });
+    run(what, { scope: 'replica', name, zone, action });
   return (
     <li
       data-testid="chaos-replica"
@@ -164,7 +162,7 @@ function ChaosReplica({
           {faults.length > 0 ? (
             <span className="font-medium text-red-700">{faults.join(' · ')}</span>
           ) : (
-            <span className="text-slate-500">no fault</span>
+            <span className="text-slate-500">{t('noFault')}</span>
           )}
         </span>
       </div>
@@ -173,57 +171,57 @@ function ChaosReplica({
           type="button"
           className={danger}
           disabled={busy || !running}
-          onClick={() => act('Stop VM', { kind: 'stop-vm' })}
+          onClick={() => act(t('stopVm.done', { name }), { kind: 'stop-vm' })}
           data-action="stop-vm"
-          aria-label={`Stop the VM of ${name}`}
+          aria-label={t('stopVm.aria', { name })}
         >
-          Stop VM
+          {t('stopVm.label')}
         </button>
         {instance?.frozen && !instance.zoneDown ? (
           <button
             type="button"
             className={calm}
             disabled={busy}
-            onClick={() => act('Unfreeze', { kind: 'unfreeze' })}
+            onClick={() => act(t('unfreeze.done', { name }), { kind: 'unfreeze' })}
             data-action="unfreeze"
-            aria-label={`Unfreeze ${name}`}
+            aria-label={t('unfreeze.aria', { name })}
           >
-            Unfreeze
+            {t('unfreeze.label')}
           </button>
         ) : (
           <button
             type="button"
             className={danger}
             disabled={busy || !running || instance?.zoneDown}
-            onClick={() => act('Freeze', { kind: 'freeze' })}
+            onClick={() => act(t('freeze.done', { name }), { kind: 'freeze' })}
             data-action="freeze"
-            aria-label={`Freeze ${name}`}
+            aria-label={t('freeze.aria', { name })}
           >
-            Freeze
+            {t('freeze.label')}
           </button>
         )}
         <button
           type="button"
           className={`${calm} ml-auto`}
           disabled={busy || faults.length === 0 || instance?.zoneDown}
-          onClick={() => act('Restore', { kind: 'restore' })}
+          onClick={() => act(t('restore.done', { name }), { kind: 'restore' })}
           data-action="restore"
-          aria-label={`Restore ${name}`}
+          aria-label={t('restore.aria', { name })}
         >
-          Restore
+          {t('restore.label')}
         </button>
       </div>
       <div className="mt-1 flex flex-wrap items-center gap-1">
-        <span className="mr-0.5 text-[11px] text-slate-500">Kill etcd</span>
+        <span className="mr-0.5 text-[11px] text-slate-500">{t('killEtcd.label')}</span>
         {CHAOS_ETCD_TARGETS.map((etcd) => (
           <button
             key={etcd}
             type="button"
             className={danger}
             disabled={busy || !running}
-            onClick={() => act(`Kill etcd ${etcd}`, { kind: 'kill-etcd', etcd })}
+            onClick={() => act(t('killEtcd.aria', { etcd, name }), { kind: 'kill-etcd', etcd })}
             data-action={`kill-etcd-${etcd}`}
-            aria-label={`Kill etcd ${etcd} on ${name}`}
+            aria-label={t('killEtcd.aria', { etcd, name })}
           >
             {etcd}
           </button>

@@ -1,5 +1,6 @@
 'use client';
 import { useQuery } from '@tanstack/react-query';
+import { useTranslations } from 'next-intl';
 import Link from 'next/link';
 import { clusterViewQuery, FALLBACK_POLL_MS, liveUrls } from '@/lib/client/queries';
 import { useLiveFeed } from '@/lib/client/use-live-feed';
@@ -21,6 +22,7 @@ import { ZoneGrid } from './zone-grid';
 
 /** The cluster page: live topology (SSE into the query cache; polling while the stream is down). */
 export function ClusterDashboard({ id, chaosControls = false }: { id: string; chaosControls?: boolean }) {
+  const tr = useTranslations('topology.dashboard');
   const query = clusterViewQuery(id);
   const live = useLiveFeed<ClusterView>(liveUrls.cluster(id), query.queryKey, (v) => v.topology.observedAt);
   const { data, error } = useQuery({ ...query, refetchInterval: live.status === 'live' ? false : FALLBACK_POLL_MS });
@@ -28,7 +30,7 @@ export function ClusterDashboard({ id, chaosControls = false }: { id: string; ch
   if (!data) {
     return (
       <p className="text-sm text-red-700">
-        {error ? `Could not observe this cluster: ${error.message}` : 'Observing…'}
+        {error ? tr('couldNotObserve', { message: error.message }) : tr('observing')}
       </p>
     );
   }
@@ -42,8 +44,12 @@ export function ClusterDashboard({ id, chaosControls = false }: { id: string; ch
         <div className="min-w-0">
           <h1 className="font-mono text-2xl font-semibold tracking-tight">{t.cluster.masterName}</h1>
           <p className="text-sm text-slate-500">
-            {t.cluster.project} · region <span className="font-mono">{t.cluster.region}</span> · {t.regionZones.length}{' '}
-            zones
+            {tr.rich('location', {
+              project: t.cluster.project,
+              region: t.cluster.region,
+              count: t.regionZones.length,
+              mono: (chunks) => <span className="font-mono">{chunks}</span>,
+            })}
           </p>
         </div>
         <div className="flex flex-col items-start gap-1 sm:items-end">
@@ -54,13 +60,13 @@ export function ClusterDashboard({ id, chaosControls = false }: { id: string; ch
               href={`/clusters/${encodeURIComponent(id)}/operations`}
               className="text-sm text-sky-700 hover:underline"
             >
-              History
+              {tr('history')}
             </Link>
             <Link
               href={`/clusters/${encodeURIComponent(id)}/change`}
               className="rounded-md bg-slate-900 px-3 py-1.5 text-sm font-medium text-white hover:bg-slate-700"
             >
-              Change replicas
+              {tr('changeReplicas')}
             </Link>
           </div>
           <div className="flex flex-wrap gap-2">
@@ -71,13 +77,13 @@ export function ClusterDashboard({ id, chaosControls = false }: { id: string; ch
             )}
             {t.settings && (
               <Badge tone={t.settings.multizone ? 'good' : 'warn'}>
-                MULTIZONE {t.settings.multizone ? 'on' : 'off'}
+                {t.settings.multizone ? tr('multizoneOn') : tr('multizoneOff')}
               </Badge>
             )}
             {/* Only HA-era kube-env has the setting; current kube-up's etcd3 reads are linearizable anyway. */}
             {t.settings && t.settings.quorumReads !== null && (
               <Badge tone={t.settings.quorumReads ? 'good' : 'neutral'}>
-                quorum reads {t.settings.quorumReads ? 'on' : 'off'}
+                {t.settings.quorumReads ? tr('quorumReadsOn') : tr('quorumReadsOff')}
               </Badge>
             )}
           </div>
@@ -86,11 +92,11 @@ export function ClusterDashboard({ id, chaosControls = false }: { id: string; ch
       {/* The quorum summary comes first in the page's order, so a phone (one column) and a screen reader get it
           before the replicas and the chaos controls; from lg it sits in the right-hand column. */}
       <div className="grid gap-4 lg:grid-cols-[1fr_22rem]">
-        <aside aria-label="Quorum and findings" className="min-w-0 space-y-4 lg:col-start-2 lg:row-start-1">
-          <Card title="Quorum">
+        <aside aria-label={tr('asideLabel')} className="min-w-0 space-y-4 lg:col-start-2 lg:row-start-1">
+          <Card title={tr('quorumTitle')}>
             <QuorumGauge assessment={a} />
           </Card>
-          <Card title={`Findings (${a.findings.length})`}>
+          <Card title={tr('findingsTitle', { count: a.findings.length })}>
             <FindingsList
               clusterId={id}
               findings={a.findings}

@@ -1,3 +1,4 @@
+import { useTranslations } from 'next-intl';
 import type { ReactNode } from 'react';
 import { formatDuration, formatUtcDateTime } from '@/lib/core/format';
 import {
@@ -10,37 +11,44 @@ import {
   type TimelineSegment,
 } from '@/lib/core/timeline';
 
-const TONE: Record<TimelineSegment['tone'], { className: string; label: string }> = {
-  ok: { className: 'bg-emerald-500', label: 'healthy' },
-  degraded: { className: 'bg-amber-400', label: 'degraded (a replica down, or no margin)' },
-  down: { className: 'bg-red-500', label: 'critical (no margin left with a replica down, or quorum lost)' },
-  unknown: { className: 'bg-slate-400', label: 'not answering in time (health unknown)' },
-  none: { className: 'bg-slate-100', label: 'not observed (no page, no monitor: the dashboard was down)' },
+/** Each state's colour; its label is `timeline.tone.<state>` in the catalog. */
+const TONE: Record<TimelineSegment['tone'], { className: string }> = {
+  ok: { className: 'bg-emerald-500' },
+  degraded: { className: 'bg-amber-400' },
+  down: { className: 'bg-red-500' },
+  unknown: { className: 'bg-slate-400' },
+  none: { className: 'bg-slate-100' },
 };
 
 function Strip({ entries, from, to, label }: { entries: TimelineEntry[]; from: string; to: string; label: string }) {
+  const t = useTranslations('topology.timeline');
   const span = Date.parse(to) - Date.parse(from);
   const segments = timelineSegments(entries, from, to);
   return (
     <div>
       <div className="mb-1 flex justify-between text-xs text-slate-600">
         <span>{label}</span>
-        <span>{formatUtcDateTime(from)} → now</span>
+        <span>{t('range', { from: formatUtcDateTime(from) })}</span>
       </div>
-      <ol
-        className="relative flex h-4 overflow-hidden rounded-sm"
-        aria-label={`${label}: the cluster's state over time`}
-      >
+      <ol className="relative flex h-4 overflow-hidden rounded-sm" aria-label={t('stripLabel', { label })}>
         {segments.map((s) => (
           <li
             key={`${s.from}-${s.tone}`}
             data-tone={s.tone}
             className={`h-full ${TONE[s.tone].className}`}
             style={{ width: `${((Date.parse(s.to) - Date.parse(s.from)) / span) * 100}%` }}
-            title={`${TONE[s.tone].label}: ${formatUtcDateTime(s.from)} to ${formatUtcDateTime(s.to)}`}
+            title={t('segmentTitle', {
+              state: t(`tone.${s.tone}`),
+              from: formatUtcDateTime(s.from),
+              to: formatUtcDateTime(s.to),
+            })}
           >
             <span className="sr-only">
-              {TONE[s.tone].label} from {formatUtcDateTime(s.from)} to {formatUtcDateTime(s.to)}
+              {t('segmentSr', {
+                state: t(`tone.${s.tone}`),
+                from: formatUtcDateTime(s.from),
+                to: formatUtcDateTime(s.to),
+              })}
             </span>
           </li>
         ))}
@@ -63,6 +71,7 @@ export function ClusterTimeline({
   operations: TimelineOperation[];
   now: string;
 }) {
+  const t = useTranslations('topology.timeline');
   const end = Date.parse(now);
   const weekAgo = new Date(end - TIMELINE_DAYS * 24 * 3_600_000).toISOString();
   const dayAgo = new Date(end - 24 * 3_600_000).toISOString();
@@ -77,14 +86,19 @@ export function ClusterTimeline({
       attrs: { 'data-replica': o.replica, 'data-from': o.from, 'data-to': o.to ?? '' },
       node: (
         <>
-          <span className={`font-medium ${o.health === 'unhealthy' ? 'text-red-800' : 'text-slate-700'}`}>
-            {o.replica} {o.health === 'unhealthy' ? 'down' : 'not answering'}
-          </span>{' '}
-          from {formatUtcDateTime(o.from)}
-          {o.to
-            ? ` to ${formatUtcDateTime(o.to)} (${formatDuration(Date.parse(o.to) - Date.parse(o.from))})`
-            : `, still (${formatDuration(end - Date.parse(o.from))} so far)`}
-          {o.gaps && <span className="text-slate-500"> · with periods nobody observed</span>}
+          {t.rich(o.to ? 'outageEnded' : 'outageOngoing', {
+            state: (chunks) => (
+              <span className={`font-medium ${o.health === 'unhealthy' ? 'text-red-800' : 'text-slate-700'}`}>
+                {chunks}
+              </span>
+            ),
+            replica: o.replica,
+            health: o.health,
+            from: formatUtcDateTime(o.from),
+            to: o.to ? formatUtcDateTime(o.to) : '',
+            duration: formatDuration((o.to ? Date.parse(o.to) : end) - Date.parse(o.from)),
+          })}
+          {o.gaps && <span className="text-slate-500"> · {t('gaps')}</span>}
         </>
       ),
     })),
@@ -92,11 +106,7 @@ export function ClusterTimeline({
       at: l.at,
       key: `leader-${l.at}`,
       testId: 'timeline-leader',
-      node: (
-        <>
-          etcd main leader {l.from ?? 'none'} → {l.to ?? 'none'} at {formatUtcDateTime(l.at)}
-        </>
-      ),
+      node: <>{t('leaderChange', { from: l.from ?? t('none'), to: l.to ?? t('none'), at: formatUtcDateTime(l.at) })}</>,
     })),
     ...operations.map((op): Event => ({
       at: op.createdAt,
@@ -104,35 +114,39 @@ export function ClusterTimeline({
       testId: 'timeline-operation',
       node: (
         <>
-          operation {op.kind} {op.status} · {formatUtcDateTime(op.createdAt)}
-          {op.endedAt ? ` to ${formatUtcDateTime(op.endedAt)}` : ''}
+          {op.endedAt
+            ? t('operationEnded', {
+                kind: op.kind,
+                status: op.status,
+                createdAt: formatUtcDateTime(op.createdAt),
+                endedAt: formatUtcDateTime(op.endedAt),
+              })
+            : t('operation', { kind: op.kind, status: op.status, createdAt: formatUtcDateTime(op.createdAt) })}
         </>
       ),
     })),
   ].sort((a, b) => b.at.localeCompare(a.at));
   return (
     <section className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm" data-testid="cluster-timeline">
-      <h2 className="mb-3 text-base font-semibold">Timeline</h2>
+      <h2 className="mb-3 text-base font-semibold">{t('title')}</h2>
       {entries.length === 0 ? (
-        <p className="text-sm text-slate-600">
-          Nothing recorded yet: the history starts with this server&apos;s first observation of the cluster.
-        </p>
+        <p className="text-sm text-slate-600">{t('empty')}</p>
       ) : (
         <div className="space-y-3">
-          <Strip entries={entries} from={weekAgo} to={now} label={`Last ${TIMELINE_DAYS} days`} />
-          <Strip entries={entries} from={dayAgo} to={now} label="Last 24 hours" />
-          <ul className="flex flex-wrap gap-x-4 gap-y-1 text-xs text-slate-600" aria-label="Legend">
-            {(Object.keys(TONE) as Array<TimelineSegment['tone']>).map((t) => (
-              <li key={t} className="flex items-center gap-1">
-                <span aria-hidden className={`inline-block h-2.5 w-2.5 rounded-sm ${TONE[t].className}`} />
-                {TONE[t].label}
+          <Strip entries={entries} from={weekAgo} to={now} label={t('lastDays', { days: TIMELINE_DAYS })} />
+          <Strip entries={entries} from={dayAgo} to={now} label={t('lastDay')} />
+          <ul className="flex flex-wrap gap-x-4 gap-y-1 text-xs text-slate-600" aria-label={t('legend')}>
+            {(Object.keys(TONE) as Array<TimelineSegment['tone']>).map((tone) => (
+              <li key={tone} className="flex items-center gap-1">
+                <span aria-hidden className={`inline-block h-2.5 w-2.5 rounded-sm ${TONE[tone].className}`} />
+                {t(`tone.${tone}`)}
               </li>
             ))}
           </ul>
         </div>
       )}
       {events.length > 0 && (
-        <ol className="mt-3 space-y-1 text-sm" aria-label="What happened, newest first">
+        <ol className="mt-3 space-y-1 text-sm" aria-label={t('events')}>
           {events.slice(0, 30).map((e) => (
             <li key={e.key} data-testid={e.testId} {...e.attrs}>
               {e.node}

@@ -1,15 +1,17 @@
+import { useTranslations } from 'next-intl';
 import { holderReplica, leaseExpiresAt, LEADER_ELECTED_COMPONENTS, type Topology } from '@/lib/core/topology';
 import { Card } from '@/components/ui/card';
 
 /** Who runs the leader-elected components, and the nodes the cluster reports. */
 export function ControlPlanePanel({ topology }: { topology: Topology }) {
+  const t = useTranslations('topology.controlPlane');
   const leases = new Map((topology.leases ?? []).map((l) => [l.component, l]));
   const now = Date.parse(topology.observedAt);
   return (
     <div className="grid gap-4 md:grid-cols-2">
-      <Card title="Leader election">
+      <Card title={t('leaderElection')}>
         {topology.leases === null ? (
-          <p className="text-sm text-slate-500">No API server answered, so the leases could not be read.</p>
+          <p className="text-sm text-slate-500">{t('leasesUnread')}</p>
         ) : (
           <table className="w-full text-sm">
             <tbody>
@@ -29,10 +31,10 @@ export function ControlPlanePanel({ topology }: { topology: Topology }) {
                       {lease?.holderIdentity ? (
                         <span className={expired ? 'text-amber-700' : ''}>
                           {holderReplica(lease.holderIdentity)}
-                          {expired && ' (expired)'}
+                          {expired && ` ${t('expired')}`}
                         </span>
                       ) : (
-                        <span className="text-red-700">no holder</span>
+                        <span className="text-red-700">{t('noHolder')}</span>
                       )}
                     </td>
                   </tr>
@@ -42,18 +44,18 @@ export function ControlPlanePanel({ topology }: { topology: Topology }) {
           </table>
         )}
       </Card>
-      <Card title={`Nodes${topology.nodes ? ` (${topology.nodes.length})` : ''}`}>
+      <Card title={topology.nodes ? t('nodesCount', { count: topology.nodes.length }) : t('nodes')}>
         {topology.nodes === null ? (
-          <p className="text-sm text-slate-500">No API server answered, so the nodes could not be listed.</p>
+          <p className="text-sm text-slate-500">{t('nodesUnlisted')}</p>
         ) : topology.nodes.length === 0 ? (
-          <p className="text-sm text-slate-500">No nodes registered.</p>
+          <p className="text-sm text-slate-500">{t('noNodes')}</p>
         ) : (
           <ul className="space-y-0.5 text-sm">
             {topology.nodes.map((node) => (
               <li key={node.name} className="flex justify-between gap-2">
                 <span className="truncate font-mono text-xs">{node.name}</span>
                 <span className="text-xs text-slate-500">
-                  {node.zone ?? 'no zone label'} ·{' '}
+                  {node.zone ?? t('noZoneLabel')} ·{' '}
                   {node.ready ? 'Ready' : <span className="text-red-700">NotReady</span>}
                 </span>
               </li>

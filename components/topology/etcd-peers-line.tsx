@@ -1,3 +1,4 @@
+import { useTranslations } from 'next-intl';
 import type { ReactNode } from 'react';
 import type { MemberPeerView } from '@/lib/core/assessment';
 
@@ -11,33 +12,30 @@ function Name({ children }: { children: ReactNode }) {
  * it has an active link to. Partitions show here: every replica answers Quorum, but some no longer each other.
  */
 export function EtcdPeersLine({ view }: { view: MemberPeerView }) {
+  const t = useTranslations('topology.etcdPeers');
   const missing = view.peers.filter((p) => !view.sees.includes(p));
   const all = missing.length === 0;
   const n = view.peers.length;
   const leader =
-    view.leader === null ? (
-      'knows no leader'
-    ) : view.leader === view.replica ? (
-      'leads'
-    ) : (
-      <>
-        follows <Name>{view.leader}</Name>
-      </>
-    );
+    view.leader === null
+      ? t('noLeader')
+      : view.leader === view.replica
+        ? t('leads')
+        : t.rich('follows', { leader: view.leader, name: (chunks) => <Name>{chunks}</Name> });
   const sees =
     n === 0 ? (
-      'has no peers'
+      t('noPeers')
     ) : all ? (
       n === 1 ? (
-        'sees its peer'
+        t('seesPeer')
       ) : n === 2 ? (
-        'sees both peers'
+        t('seesBoth')
       ) : (
-        `sees all ${n} peers`
+        t('seesAll', { count: n })
       )
     ) : (
       <>
-        sees {view.sees.length} of {n} peers
+        {t('seesSome', { seen: view.sees.length, count: n })}
         {view.sees.map((p, i) => (
           <span key={p}>
             {i === 0 ? ': ' : ', '}
@@ -53,9 +51,9 @@ export function EtcdPeersLine({ view }: { view: MemberPeerView }) {
       data-sees={view.sees.join(',')}
       data-missing={missing.join(',')}
       className={`rounded px-1.5 py-0.5 text-xs ${all && view.leader !== null ? 'text-slate-500' : 'bg-amber-50 text-amber-900'}`}
-      title={all ? undefined : `Its etcd has no active link to ${missing.join(', ')}`}
+      title={all ? undefined : t('noLink', { missing: missing.join(', ') })}
     >
-      <dt className="inline text-slate-500">etcd main says: </dt>
+      <dt className="inline text-slate-500">{t('says')} </dt>
       <dd className="inline">
         <span data-testid="etcd-peers-leader">{leader}</span> · <span data-testid="etcd-peers-sees">{sees}</span>
       </dd>

@@ -1,3 +1,4 @@
+import { useTranslations } from 'next-intl';
 import Link from 'next/link';
 import { recoveryUrls } from '@/lib/client/queries';
 import { describeReplicaHealth, type MemberPeerView, type ReplicaHealth } from '@/lib/core/assessment';
@@ -14,20 +15,21 @@ const healthTone: Record<ReplicaHealth, Tone> = { healthy: 'good', unhealthy: 'b
 const roleTone: Record<EtcdRole, Tone> = { leader: 'info', follower: 'neutral', learner: 'warn', unknown: 'unknown' };
 
 function EtcdLine({ cluster, replica }: { cluster: EtcdClusterName; replica: Replica }) {
+  const t = useTranslations('topology.replicaCard');
   const status = replica.etcd[cluster];
   const role = etcdRoleOf(status);
   return (
     <div className="flex items-baseline justify-between gap-2" data-testid={`etcd-${cluster}`} data-role={role}>
       <dt className="text-slate-500">etcd {cluster}</dt>
       <dd className="flex items-center gap-2 text-right">
-        <Badge tone={roleTone[role]}>{role}</Badge>
+        <Badge tone={roleTone[role]}>{t(`role.${role}`)}</Badge>
         {status.ok ? (
-          <span className="font-mono text-xs text-slate-600" title="raft index · database size">
+          <span className="font-mono text-xs text-slate-600" title={t('raftTitle')}>
             #{status.raftIndex} · {formatBytes(status.dbSize)}
           </span>
         ) : (
           <span className="max-w-40 truncate text-xs text-slate-500" title={status.error}>
-            {isNoAccessError(status.error) ? 'no access' : status.error}
+            {isNoAccessError(status.error) ? t('noAccess') : status.error}
           </span>
         )}
       </dd>
@@ -58,6 +60,7 @@ export function ReplicaCard({
   /** Peers it answers Quorum beside but cannot reach (a partition, as etcd reports it). */
   cutFrom?: string[];
 }) {
+  const t = useTranslations('topology.replicaCard');
   const api = replica.apiServer;
   // Quorum's own SSH access failed: the replica's health is unknown, and replacing it is no fix.
   const noAccess = replica.vmStatus === 'RUNNING' ? describeReplicaHealth(replica).noAccess : null;
@@ -80,7 +83,7 @@ export function ReplicaCard({
         <h3 className="min-w-0 font-mono text-sm font-semibold [overflow-wrap:anywhere]">{replica.name}</h3>
         <span className="shrink-0 whitespace-nowrap">
           <Badge tone={healthTone[health]} testId="replica-health">
-            {noAccess && health === 'unknown' ? 'unknown: no access' : health}
+            {noAccess && health === 'unknown' ? t('unknownNoAccess') : t(`health.${health}`)}
           </Badge>
         </span>
       </header>
@@ -89,7 +92,7 @@ export function ReplicaCard({
           className="mb-2 rounded-md bg-slate-100 px-2 py-1 text-xs text-slate-700 [overflow-wrap:anywhere]"
           data-testid="replica-no-access"
         >
-          No access ({noAccess.reason}). Quorum cannot get into this replica over SSH; see the finding for what to fix.
+          {t('noAccessNote', { reason: noAccess.reason })}
         </p>
       )}
       {diagnosis && (
@@ -100,7 +103,7 @@ export function ReplicaCard({
           className="mb-2 rounded-md bg-amber-50 px-2 py-1 text-xs text-amber-900 [overflow-wrap:anywhere]"
           data-testid="replica-cut-off"
         >
-          Cut off from {cutFrom.join(', ')} by a partition. Replacing it would not mend the network; see the finding.
+          {t('cutOff', { peers: cutFrom.join(', ') })}
         </p>
       )}
       {health !== 'healthy' && !(noAccess && health === 'unknown') && cutFrom.length === 0 && (
@@ -111,12 +114,15 @@ export function ReplicaCard({
           data-testid="recover-replica"
         >
           {/* Each unhealthy card has this link: the hidden name tells them apart for screen readers and voice control. */}
-          Recover this replica<span className="sr-only"> {replica.name}</span>…
+          {t.rich('recover', {
+            replica: replica.name,
+            sr: (chunks) => <span className="sr-only">{chunks}</span>,
+          })}
         </Link>
       )}
       <dl className="space-y-1 text-sm">
         <div className="flex justify-between gap-2">
-          <dt className="text-slate-500">VM</dt>
+          <dt className="text-slate-500">{t('vm')}</dt>
           <dd>
             <Badge tone={replica.vmStatus === 'RUNNING' ? 'good' : 'bad'} testId="vm-status">
               {replica.vmStatus}
@@ -124,12 +130,12 @@ export function ReplicaCard({
           </dd>
         </div>
         <div className="flex justify-between gap-2">
-          <dt className="text-slate-500">Internal IP</dt>
+          <dt className="text-slate-500">{t('internalIp')}</dt>
           <dd className="font-mono text-xs">{replica.internalIp ?? '—'}</dd>
         </div>
         <div className="flex justify-between gap-2">
-          <dt className="text-slate-500">External IP</dt>
-          <dd className="font-mono text-xs">{replica.externalIp ?? 'none'}</dd>
+          <dt className="text-slate-500">{t('externalIp')}</dt>
+          <dd className="font-mono text-xs">{replica.externalIp ?? t('none')}</dd>
         </div>
         <EtcdLine cluster="main" replica={replica} />
         {peerView && <EtcdPeersLine view={peerView} />}
@@ -139,17 +145,17 @@ export function ReplicaCard({
           <dd data-testid="apiserver">
             {api.ready === null ? (
               <span className="text-xs text-slate-500" title={api.error}>
-                {isNoAccessError(api.error) ? 'no access' : 'no answer'}
+                {isNoAccessError(api.error) ? t('noAccess') : t('noAnswer')}
               </span>
             ) : (
-              <Badge tone={api.ready ? 'good' : 'bad'}>{api.ready ? 'ready' : 'not ready'}</Badge>
+              <Badge tone={api.ready ? 'good' : 'bad'}>{api.ready ? t('ready') : t('notReady')}</Badge>
             )}
           </dd>
         </div>
         <div className="flex justify-between gap-2">
-          <dt className="text-slate-500">Leases</dt>
+          <dt className="text-slate-500">{t('leases')}</dt>
           <dd className="text-right text-xs text-slate-700" data-testid="leases">
-            {leases.length ? leases.join(', ') : 'none'}
+            {leases.length ? leases.join(', ') : t('none')}
           </dd>
         </div>
       </dl>

@@ -1,6 +1,6 @@
+import { useTranslations } from 'next-intl';
 import type { Assessment } from '@/lib/core/assessment';
 import type { Topology } from '@/lib/core/topology';
-import { pluralize } from '@/lib/core/format';
 import { leasesHeldBy } from '@/lib/core/view';
 import { describeSince, zoneSubject, type FailureSince } from '@/lib/core/failure';
 import type { CSSProperties } from 'react';
@@ -18,6 +18,7 @@ export function ZoneGrid({
   assessment: Assessment;
   failureSince: FailureSince;
 }) {
+  const t = useTranslations('topology.zoneGrid');
   const outages = new Map(assessment.diagnosis.zonesUnreachable.map((o) => [o.zone, o]));
   // Zones whose etcd members cannot reach each other, as the members themselves report it.
   const cutZones = assessment.connectivity.main?.cutZones ?? [];
@@ -32,7 +33,7 @@ export function ZoneGrid({
   return (
     <div className="space-y-2">
       {cutZones.length > 0 && (
-        <ul className="space-y-1" aria-label="Partitions between zones">
+        <ul className="space-y-1" aria-label={t('partitionsLabel')}>
           {cutZones.map(([a, b]) => (
             <li
               key={`${a}|${b}`}
@@ -45,9 +46,7 @@ export function ZoneGrid({
                 —✕—
               </span>
               <span className="font-mono font-semibold">{b}</span>
-              <span className="text-xs">
-                partitioned: their etcd members cannot reach each other, though both still answer Quorum
-              </span>
+              <span className="text-xs">{t('partitioned')}</span>
             </li>
           ))}
         </ul>
@@ -79,9 +78,9 @@ export function ZoneGrid({
               >
                 <div className="font-mono text-sm font-semibold">{zone.zone}</div>
                 <div className="text-xs text-slate-600">
-                  {pluralize(replicas.length, 'replica')}
-                  {topology.nodes && ` · ${pluralize(nodesByZone.get(zone.zone) ?? 0, 'node')}`}
-                  {outside && ' · outside the region'}
+                  {t('replicas', { count: replicas.length })}
+                  {topology.nodes && ` · ${t('nodes', { count: nodesByZone.get(zone.zone) ?? 0 })}`}
+                  {outside && ` · ${t('outsideRegion')}`}
                 </div>
                 {outage && (
                   <div
@@ -89,7 +88,8 @@ export function ZoneGrid({
                     data-testid="zone-unreachable"
                     title={outage.evidence}
                   >
-                    zone unreachable{outageSince ? ` · ${outageSince}` : ''}
+                    {t('zoneUnreachable')}
+                    {outageSince ? ` · ${outageSince}` : ''}
                   </div>
                 )}
                 {cut.length > 0 && (
@@ -98,7 +98,7 @@ export function ZoneGrid({
                     data-testid="zone-cut-from"
                     data-zones={cut.join(',')}
                   >
-                    cut off from {cut.join(', ')}
+                    {t('cutOffFrom', { zones: cut.join(', ') })}
                   </div>
                 )}
                 {replicas.length > 0 && (
@@ -107,16 +107,16 @@ export function ZoneGrid({
                     className={`mt-0.5 text-xs ${zone.lossKeepsQuorum ? 'text-emerald-700' : assessment.unknownReplicas > 0 ? 'text-slate-600' : 'text-red-700'}`}
                   >
                     {zone.lossKeepsQuorum
-                      ? 'losing this zone keeps quorum'
+                      ? t('keepsQuorum')
                       : assessment.unknownReplicas > 0
-                        ? 'losing this zone may lose quorum'
-                        : 'losing this zone loses quorum'}
+                        ? t('mayLoseQuorum')
+                        : t('losesQuorum')}
                   </div>
                 )}
               </div>
               {replicas.length === 0 ? (
                 <div className="rounded-lg border-2 border-dashed border-slate-200 p-4 text-center text-xs text-slate-500">
-                  No replica
+                  {t('noReplica')}
                 </div>
               ) : (
                 replicas.map((replica) => (

@@ -1,4 +1,5 @@
 'use client';
+import { useTranslations } from 'next-intl';
 import { useEffect, useState } from 'react';
 
 type CopyState = 'idle' | 'copied' | 'failed';
@@ -9,6 +10,7 @@ type CopyState = 'idle' | 'copied' | 'failed';
  * readers and voice control (a page of buttons all called "Copy" says nothing): "Copy <what>".
  */
 export function CopyButton({ text, what }: { text: string; what: string }) {
+  const t = useTranslations('common.copyButton');
   const [state, setState] = useState<CopyState>('idle');
   useEffect(() => {
     if (state === 'idle') return;
@@ -29,11 +31,11 @@ export function CopyButton({ text, what }: { text: string; what: string }) {
       type="button"
       onClick={() => void copy()}
       data-testid="copy-command"
-      aria-label={`Copy ${what}`}
-      title={`Copy ${what}`}
+      aria-label={t('label', { what })}
+      title={t('label', { what })}
       className="shrink-0 rounded border border-slate-300 bg-white px-2 py-0.5 text-xs font-medium text-slate-700 hover:bg-slate-50"
     >
-      {state === 'copied' ? 'Copied' : state === 'failed' ? 'Select and copy by hand' : 'Copy'}
+      {state === 'copied' ? t('copied') : state === 'failed' ? t('failed') : t('copy')}
     </button>
   );
 }

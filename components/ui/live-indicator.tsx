@@ -1,4 +1,5 @@
 'use client';
+import { useTranslations } from 'next-intl';
 import { useEffect, useState } from 'react';
 import type { LiveState } from '@/lib/client/use-live-feed';
 
@@ -6,6 +7,7 @@ const formatSeconds = (ms: number) => `${ms < 10_000 ? (ms / 1000).toFixed(1) : 
 
 /** "Live · observed 0.4 s ago", or why the view may be stale; and when the server slowed its refresh. */
 export function LiveIndicator({ live, observedAt }: { live: LiveState; observedAt: string }) {
+  const t = useTranslations('common.liveIndicator');
   // Starts at the observation's own time, the same on the server and in the hydrating browser: a clock read on each
   // side gave two different ages, and React threw the page's markup away (hydration error #418).
   const [now, setNow] = useState(() => Date.parse(observedAt));
@@ -43,14 +45,18 @@ export function LiveIndicator({ live, observedAt }: { live: LiveState; observedA
             data-interval-ms={live.refresh.compute.intervalMs}
             className="text-amber-700"
           >
-            Compute state read every {formatSeconds(live.refresh.compute.intervalMs)} (normally{' '}
-            {formatSeconds(live.refresh.compute.baseIntervalMs)}): Compute API budget of {live.refresh.slowedBy.project}{' '}
-            is low ·
+            {t('computeSlowed', {
+              interval: formatSeconds(live.refresh.compute.intervalMs),
+              normal: formatSeconds(live.refresh.compute.baseIntervalMs),
+              project: live.refresh.slowedBy.project,
+            })}
           </span>
         ) : (
           <span data-testid="refresh-slowed" data-interval-ms={live.refresh.intervalMs} className="text-amber-700">
-            refresh slowed to {formatSeconds(live.refresh.intervalMs)}: Compute API budget of{' '}
-            {live.refresh.slowedBy.project} ·
+            {t('refreshSlowed', {
+              interval: formatSeconds(live.refresh.intervalMs),
+              project: live.refresh.slowedBy.project,
+            })}
           </span>
         )
       ) : null}
@@ -59,12 +65,9 @@ export function LiveIndicator({ live, observedAt }: { live: LiveState; observedA
           {live.failure}
         </span>
       ) : live.failure ? (
-        <span className="text-amber-700">Last observation failed: {live.failure}</span>
+        <span className="text-amber-700">{t('lastFailed', { failure: live.failure })}</span>
       ) : (
-        <span>
-          {live.status === 'live' ? 'Live' : live.status === 'connecting' ? 'Connecting' : 'Reconnecting'} · observed{' '}
-          {age < 1 ? 'just now' : `${Math.round(age)} s ago`}
-        </span>
+        <span>{t('observed', { status: live.status, fresh: age < 1 ? 'yes' : 'no', seconds: Math.round(age) })}</span>
       )}
     </div>
   );

@@ -1,4 +1,5 @@
 'use client';
+import { useTranslations } from 'next-intl';
 import { useEffect, useState, type ReactNode } from 'react';
 import { isDarkTheme, THEME_CHOICES, themeCookie, type ThemeChoice } from '@/lib/core/theme';
 
@@ -17,28 +18,20 @@ const icon = (path: ReactNode) => (
   </svg>
 );
 
-const CHOICES: Record<ThemeChoice, { label: string; title: string; icon: ReactNode }> = {
-  light: {
-    label: 'Light',
-    title: 'Light theme',
-    icon: icon(
-      <>
-        <circle cx="12" cy="12" r="4" />
-        <path d="M12 2v2M12 20v2M4.9 4.9l1.4 1.4M17.7 17.7l1.4 1.4M2 12h2M20 12h2M4.9 19.1l1.4-1.4M17.7 6.3l1.4-1.4" />
-      </>,
-    ),
-  },
-  dark: { label: 'Dark', title: 'Dark theme', icon: icon(<path d="M20 14.5A8 8 0 0 1 9.5 4a8 8 0 1 0 10.5 10.5z" />) },
-  system: {
-    label: 'System',
-    title: 'As the system prefers',
-    icon: icon(
-      <>
-        <rect x="3" y="4" width="18" height="12" rx="2" />
-        <path d="M8 20h8M12 16v4" />
-      </>,
-    ),
-  },
+const ICONS: Record<ThemeChoice, ReactNode> = {
+  light: icon(
+    <>
+      <circle cx="12" cy="12" r="4" />
+      <path d="M12 2v2M12 20v2M4.9 4.9l1.4 1.4M17.7 17.7l1.4 1.4M2 12h2M20 12h2M4.9 19.1l1.4-1.4M17.7 6.3l1.4-1.4" />
+    </>,
+  ),
+  dark: icon(<path d="M20 14.5A8 8 0 0 1 9.5 4a8 8 0 1 0 10.5 10.5z" />),
+  system: icon(
+    <>
+      <rect x="3" y="4" width="18" height="12" rx="2" />
+      <path d="M8 20h8M12 16v4" />
+    </>,
+  ),
 };
 
 /** For the server's next render and the boot script; kept out of the component, whose renders touch no globals. */
@@ -52,6 +45,7 @@ function rememberThemeChoice(choice: ThemeChoice): void {
  * the system's changes while "system" is chosen.
  */
 export function ThemeSwitch({ initial }: { initial: ThemeChoice }) {
+  const t = useTranslations('layout.theme');
   const [choice, setChoice] = useState(initial);
   useEffect(() => {
     const media = matchMedia('(prefers-color-scheme: dark)');
@@ -71,11 +65,11 @@ export function ThemeSwitch({ initial }: { initial: ThemeChoice }) {
       data-testid="theme-switch"
       data-theme={choice}
     >
-      <legend className="sr-only">Colour theme</legend>
+      <legend className="sr-only">{t('legend')}</legend>
       {THEME_CHOICES.map((c) => (
         <label
           key={c}
-          title={CHOICES[c].title}
+          title={t(`${c}Title`)}
           className="cursor-pointer rounded p-1 text-slate-500 hover:text-slate-900 has-checked:bg-slate-100 has-checked:text-slate-900 has-focus-visible:ring-2 has-focus-visible:ring-sky-500"
         >
           <input
@@ -86,8 +80,8 @@ export function ThemeSwitch({ initial }: { initial: ThemeChoice }) {
             onChange={() => pick(c)}
             className="sr-only"
           />
-          {CHOICES[c].icon}
-          <span className="sr-only">{CHOICES[c].label}</span>
+          {ICONS[c]}
+          <span className="sr-only">{t(c)}</span>
         </label>
       ))}
     </fieldset>

@@ -1,4 +1,5 @@
 'use client';
+import { useTranslations } from 'next-intl';
 import Link from 'next/link';
 import { useSearchParams } from 'next/navigation';
 import { useEffect, useId, useState, useTransition, type KeyboardEvent } from 'react';
@@ -11,7 +12,7 @@ import type { Tolerance } from '@/lib/core/layout';
 import type { ClusterIntent, Plan } from '@/lib/core/planner';
 import { Badge } from '@/components/ui/badge';
 import { ConfirmAndRun } from './confirm-and-run';
-import { PlanPreview, survivesSentence } from './plan-preview';
+import { PlanPreview, useSurvivesSentence } from './plan-preview';
 import { PlanRefusal } from './plan-refusal';
 
 export type ZoneChoice = {
@@ -28,19 +29,23 @@ export type ReplicaChoice = { name: string; zone: string; health: string; leader
 
 const MODES = ['add', 'remove', 'scale'] as const;
 type Mode = (typeof MODES)[number];
-const MODE_LABELS: Record<Mode, string> = { add: 'Add replica', remove: 'Remove replica', scale: 'Scale' };
+
+const REPLICA_HEALTHS = ['healthy', 'unhealthy', 'unknown'] as const;
+const isReplicaHealth = (h: string): h is (typeof REPLICA_HEALTHS)[number] =>
+  (REPLICA_HEALTHS as readonly string[]).includes(h);
 
 const tabClass = (active: boolean) =>
   `rounded-md px-3 py-1.5 text-sm font-medium ${active ? 'bg-slate-900 text-white' : 'text-slate-600 hover:bg-slate-100'}`;
 
 function RunningOperationLink({ clusterId, operationId }: { clusterId: string; operationId: string }) {
+  const t = useTranslations('wizards.changeWizard');
   return (
     <Link
       href={`/clusters/${encodeURIComponent(clusterId)}/operations/${operationId}`}
       className="mt-1 block font-medium underline"
       data-testid="running-operation-link"
     >
-      Open the running operation
+      {t('openRunningOperation')}
     </Link>
   );
 }
@@ -73,6 +78,7 @@ function BackupOverride({
   setOn: (v: boolean) => void;
   setReason: (v: string) => void;
 }) {
+  const t = useTranslations('wizards.changeWizard.backupOverride');
   return (
     <div
       className="space-y-2 rounded-lg border border-amber-300 bg-amber-50 p-4 text-sm text-amber-950"
@@ -87,14 +93,15 @@ function BackupOverride({
           data-testid="backup-override-toggle"
         />
         <span>
-          <span className="font-semibold">Run this change without a verified etcd backup.</span> If no verified snapshot
-          can be taken this time either, etcd membership changes anyway, and should it go wrong there is no snapshot
-          from just before to restore. The last attempt stopped because: {failure.error}
+          {t.rich('toggle', {
+            error: failure.error,
+            b: (chunks) => <span className="font-semibold">{chunks}</span>,
+          })}
         </span>
       </label>
       {on && (
         <label className="block">
-          <span>Why can this change not wait for a backup? (goes into the audit log)</span>
+          <span>{t('reasonLabel')}</span>
           <textarea
             value={reason}
             onChange={(e) => setReason(e.target.value)}
@@ -103,7 +110,7 @@ function BackupOverride({
             className="mt-1 block w-full rounded-md border border-amber-300 bg-white px-2 py-1.5"
             data-testid="backup-override-reason"
           />
-          {reason.trim().length < 10 && <span className="text-xs text-amber-800">At least 10 characters.</span>}
+          {reason.trim().length < 10 && <span className="text-xs text-amber-800">{t('reasonTooShort')}</span>}
         </label>
       )}
     </div>
@@ -119,6 +126,8 @@ export function ChangeWizard({
   replicas,
   runningOperationId,
 }: WizardProps) {
+  const t = useTranslations('wizards.changeWizard');
+  const survives = useSurvivesSentence();
   const [mode, setMode] = useState<Mode>('add');
   const [result, setResult] = useState<Result<Plan> | null>(null);
   const [pending, startTransition] = useTransition();
@@ -202,7 +211,7 @@ export function ChangeWizard({
   return (
     <div className="grid gap-6 lg:grid-cols-[24rem_1fr]">
       <div className="space-y-4">
-        <div className="flex flex-wrap gap-1" role="tablist" aria-label="Change" onKeyDown={onTabKey}>
+        <div className="flex flex-wrap gap-1" role="tablist" aria-label={t('tabsLabel')} onKeyDown={onTabKey}>
           {MODES.map((m) => (
             <button
               key={m}
@@ -215,7 +224,7 @@ export function ChangeWizard({
               className={tabClass(mode === m)}
               onClick={() => switchMode(m)}
             >
-              {MODE_LABELS[m]}
+              {t(`mode.${m}`)}
             </button>
           ))}
         </div>
@@ -229,17 +238,15 @@ export function ChangeWizard({
               preview({ kind: 'scale', replicas: 3 });
             }}
           >
-            <span className="font-semibold">Make it HA: 1 → 3 replicas</span>
-            <span className="block text-xs">
-              One plan: two replicas added in the emptiest zones, load balancer created first.
-            </span>
+            <span className="font-semibold">{t('makeHa.title')}</span>
+            <span className="block text-xs">{t('makeHa.detail')}</span>
           </button>
         )}
 
         <div role="tabpanel" id={panelId} aria-labelledby={tabId(mode)}>
           {mode === 'add' && (
             <fieldset className="space-y-2" data-testid="zone-picker">
-              <legend className="mb-1 text-sm text-slate-600">Zone for the new replica</legend>
+              <legend className="mb-1 text-sm text-slate-600">{t('add.legend')}</legend>
               {commonRefusal && (
                 <div
                   role="note"
@@ -269,25 +276,25 @@ export function ChangeWizard({
                       {z.zone}
                     </span>
                     <span className="block text-xs text-slate-500" id={zoneDetailId(z.zone)}>
-                      {z.replicas.length ? `now: ${z.replicas.join(', ')}` : 'no replica yet'}
-                      {z.after && ` · after: ${survivesSentence(z.after)}`}
+                      {z.replicas.length ? t('add.now', { replicas: z.replicas.join(', ') }) : t('add.noReplicaYet')}
+                      {z.after && ` · ${t('add.after', { survives: survives(z.after) })}`}
                       {z.refusal && !commonRefusal && ` · ${z.refusal}`}
                     </span>
                   </span>
                   <span id={zoneBadgeId(z.zone)} className="shrink-0">
                     {stockout?.exhaustedZone === z.zone ? (
-                      <Badge tone="warn">out of capacity just now</Badge>
+                      <Badge tone="warn">{t('add.outOfCapacity')}</Badge>
                     ) : (
-                      (stockout ? stockout.zone === z.zone : z.recommended) && <Badge tone="good">recommended</Badge>
+                      (stockout ? stockout.zone === z.zone : z.recommended) && (
+                        <Badge tone="good">{t('add.recommended')}</Badge>
+                      )
                     )}
                   </span>
                 </button>
               ))}
               {outsideZones.length > 0 && (
                 <details open className="pt-2" data-testid="outside-zones">
-                  <summary className="cursor-pointer text-sm text-slate-600">
-                    Zones in other regions: not allowed
-                  </summary>
+                  <summary className="cursor-pointer text-sm text-slate-600">{t('add.outsideZones')}</summary>
                   <div className="mt-2 space-y-2">
                     {outsideZones.map((z) => (
                       <button
@@ -316,7 +323,7 @@ export function ChangeWizard({
           {mode === 'remove' && (
             <div className="space-y-3 text-sm">
               <label className="block">
-                <span className="text-slate-600">Zone</span>
+                <span className="text-slate-600">{t('remove.zone')}</span>
                 <select
                   className="mt-1 block w-full rounded-md border border-slate-300 bg-white px-2 py-1.5"
                   value={removeZone}
@@ -333,19 +340,21 @@ export function ChangeWizard({
                 </select>
               </label>
               <label className="block">
-                <span className="text-slate-600">Replica (optional)</span>
+                <span className="text-slate-600">{t('remove.replica')}</span>
                 <select
                   className="mt-1 block w-full rounded-md border border-slate-300 bg-white px-2 py-1.5"
                   value={removeName}
                   onChange={(e) => setRemoveName(e.target.value)}
                 >
-                  <option value="">Any (Quorum picks: unhealthy first, then not the leader)</option>
+                  <option value="">{t('remove.any')}</option>
                   {replicas
                     .filter((r) => r.zone === removeZone)
                     .map((r) => (
                       <option key={r.name} value={r.name}>
-                        {r.name} ({r.health}
-                        {r.leader ? ', etcd leader' : ''})
+                        {t(r.leader ? 'remove.optionLeader' : 'remove.option', {
+                          name: r.name,
+                          health: isReplicaHealth(r.health) ? t(`health.${r.health}`) : r.health,
+                        })}
                       </option>
                     ))}
                 </select>
@@ -357,7 +366,7 @@ export function ChangeWizard({
                   preview({ kind: 'remove-replica', zone: removeZone, ...(removeName ? { name: removeName } : {}) })
                 }
               >
-                Preview removal
+                {t('remove.preview')}
               </button>
             </div>
           )}
@@ -365,7 +374,7 @@ export function ChangeWizard({
           {mode === 'scale' && (
             <div className="space-y-3 text-sm">
               <label className="block">
-                <span className="text-slate-600">Replicas ({replicas.length} now)</span>
+                <span className="text-slate-600">{t('scale.replicas', { count: replicas.length })}</span>
                 <input
                   type="number"
                   min={1}
@@ -380,7 +389,7 @@ export function ChangeWizard({
                 disabled={pending}
                 onClick={() => preview({ kind: 'scale', replicas: target })}
               >
-                Preview
+                {t('scale.preview')}
               </button>
             </div>
           )}
@@ -394,23 +403,26 @@ export function ChangeWizard({
             className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900"
             data-testid="backup-gate-stopped"
           >
-            The backup gate stopped{' '}
-            <Link
-              href={`/clusters/${encodeURIComponent(clusterId)}/operations/${gateFailure.operationId}`}
-              className="font-medium underline"
-            >
-              the last attempt
-            </Link>{' '}
-            before any etcd membership change.{' '}
-            <button
-              className="font-medium underline"
-              disabled={pending}
-              onClick={() => preview(gateFailure.intent)}
-              data-testid="preview-stopped-change"
-            >
-              Preview the same change
-            </button>{' '}
-            to run it again, with or without a verified backup.
+            {t.rich('backupGateStopped', {
+              link: (chunks) => (
+                <Link
+                  href={`/clusters/${encodeURIComponent(clusterId)}/operations/${gateFailure.operationId}`}
+                  className="font-medium underline"
+                >
+                  {chunks}
+                </Link>
+              ),
+              button: (chunks) => (
+                <button
+                  className="font-medium underline"
+                  disabled={pending}
+                  onClick={() => preview(gateFailure.intent)}
+                  data-testid="preview-stopped-change"
+                >
+                  {chunks}
+                </button>
+              ),
+            })}
           </div>
         )}
         {stockout && (
@@ -420,20 +432,21 @@ export function ChangeWizard({
             data-testid="stockout-offer"
             data-zone={stockout.zone}
           >
-            {stockout.message}{' '}
-            <Link
-              href={`/clusters/${encodeURIComponent(clusterId)}/operations/${stockout.operationId}`}
-              className="font-medium underline"
-            >
-              The stopped attempt
-            </Link>
-            .
+            {t.rich('stockoutOffer', {
+              message: stockout.message,
+              link: (chunks) => (
+                <Link
+                  href={`/clusters/${encodeURIComponent(clusterId)}/operations/${stockout.operationId}`}
+                  className="font-medium underline"
+                >
+                  {chunks}
+                </Link>
+              ),
+            })}
           </div>
         )}
-        {pending && <p className="text-sm text-slate-500">Observing the cluster and planning…</p>}
-        {!pending && result === null && (
-          <p className="text-sm text-slate-500">Choose a change to see the plan Quorum would follow.</p>
-        )}
+        {pending && <p className="text-sm text-slate-500">{t('planning')}</p>}
+        {!pending && result === null && <p className="text-sm text-slate-500">{t('empty')}</p>}
         {!pending && result && !result.ok && (
           <PlanRefusal code={result.code} message={result.message}>
             {result.code === 'OperationInProgress' && runningOperationId && (
@@ -457,9 +470,7 @@ export function ChangeWizard({
             )}
             <ConfirmAndRun
               confirmName={masterName}
-              {...(offerOverride && overrideOn
-                ? { label: 'Run without a verified backup', role: 'admin' as const }
-                : {})}
+              {...(offerOverride && overrideOn ? { label: t('runWithoutBackup'), role: 'admin' as const } : {})}
               run={async (confirm) => {
                 // The server re-plans the same intent on a fresh observation; the preview may be stale.
                 const intent = result.data.intent as ClusterIntent;

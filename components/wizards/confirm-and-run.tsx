@@ -1,4 +1,5 @@
 'use client';
+import { useTranslations } from 'next-intl';
 import { useRouter } from 'next/navigation';
 import { useState, useTransition } from 'react';
 import type { Result } from '@/lib/core/errors';
@@ -15,7 +16,7 @@ export type StartedOperation = { operationId: string; clusterId: string };
 export function ConfirmAndRun({
   confirmName,
   run,
-  label = 'Run this plan',
+  label,
   role = 'operator',
 }: {
   confirmName: string;
@@ -23,6 +24,7 @@ export function ConfirmAndRun({
   label?: string;
   role?: Role;
 }) {
+  const t = useTranslations('wizards.confirmAndRun');
   const router = useRouter();
   const can = useCan(role);
   const [confirm, setConfirm] = useState('');
@@ -40,7 +42,10 @@ export function ConfirmAndRun({
     <div className="space-y-2 rounded-lg border border-slate-300 bg-white p-4 text-sm" data-testid="confirm-run">
       <label className="block">
         <span className="text-slate-700">
-          Type <span className="font-mono font-semibold">{confirmName}</span> to confirm
+          {t.rich('typeToConfirm', {
+            name: confirmName,
+            b: (chunks) => <span className="font-mono font-semibold">{chunks}</span>,
+          })}
         </span>
         <input
           value={confirm}
@@ -56,7 +61,7 @@ export function ConfirmAndRun({
         disabled={running || !can.allowed || confirm.trim() !== confirmName}
         className="rounded-md bg-red-700 px-3 py-1.5 font-medium text-white hover:bg-red-800 disabled:opacity-50"
       >
-        {running ? 'Starting…' : label}
+        {running ? t('starting') : (label ?? t('runThisPlan'))}
       </button>
       {can.reason && (
         <p className="text-amber-800" data-testid="role-reason">

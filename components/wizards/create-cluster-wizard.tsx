@@ -1,4 +1,5 @@
 'use client';
+import { useTranslations } from 'next-intl';
 import { useState, useTransition } from 'react';
 import { createClusterAction } from '@/lib/actions/create-cluster-action';
 import { previewCreateClusterAction } from '@/lib/actions/preview-create-cluster-action';
@@ -46,6 +47,7 @@ function Toggle({
  * kube-up command, since a master there boots from kube-up's scripts.
  */
 export function CreateClusterWizard({ choices }: { choices: CreateChoices }) {
+  const t = useTranslations('wizards.createWizard');
   const first = choices.projects[0];
   const [input, setInput] = useState<Input>(() => {
     const region = first?.regions[0];
@@ -81,7 +83,7 @@ export function CreateClusterWizard({ choices }: { choices: CreateChoices }) {
         }}
       >
         <label className="block">
-          <span className="text-slate-600">Master name</span>
+          <span className="text-slate-600">{t('masterName')}</span>
           <input
             value={input.masterName}
             onChange={(e) => change({ masterName: e.target.value })}
@@ -91,19 +93,19 @@ export function CreateClusterWizard({ choices }: { choices: CreateChoices }) {
             className={`${field} font-mono`}
           />
           <span className="mt-1 block text-xs text-slate-500">
-            Ends in <span className="font-mono">-master</span>, as kube-up names it:{' '}
-            <span className="font-mono">&lt;KUBE_GCE_INSTANCE_PREFIX&gt;-master</span>. Later replicas are named{' '}
-            <span className="font-mono">{input.masterName.trim() || '<name>'}-xyz</span>; the firewall rules, static
-            address and disk are named after it.
+            {t.rich('masterNameHint', {
+              suffix: '-master',
+              pattern: '<KUBE_GCE_INSTANCE_PREFIX>-master',
+              replicas: `${input.masterName.trim() || '<name>'}-xyz`,
+              mono: (chunks) => <span className="font-mono">{chunks}</span>,
+            })}
           </span>
-          {taken && (
-            <span className="mt-1 block text-xs text-red-700">A cluster of that name exists in {input.project}.</span>
-          )}
+          {taken && <span className="mt-1 block text-xs text-red-700">{t('taken', { project: input.project })}</span>}
         </label>
 
         {choices.projects.length > 1 && (
           <label className="block">
-            <span className="text-slate-600">Project</span>
+            <span className="text-slate-600">{t('project')}</span>
             <select
               className={field}
               value={input.project}
@@ -123,7 +125,7 @@ export function CreateClusterWizard({ choices }: { choices: CreateChoices }) {
 
         <div className="grid grid-cols-2 gap-3">
           <label className="block">
-            <span className="text-slate-600">Region</span>
+            <span className="text-slate-600">{t('region')}</span>
             <select
               className={field}
               value={region?.name ?? ''}
@@ -137,7 +139,7 @@ export function CreateClusterWizard({ choices }: { choices: CreateChoices }) {
             </select>
           </label>
           <label className="block">
-            <span className="text-slate-600">Zone of the first master</span>
+            <span className="text-slate-600">{t('zone')}</span>
             <select className={field} value={input.zone} onChange={(e) => change({ zone: e.target.value })}>
               {(region?.zones ?? []).map((z) => (
                 <option key={z} value={z}>
@@ -148,15 +150,16 @@ export function CreateClusterWizard({ choices }: { choices: CreateChoices }) {
           </label>
         </div>
         <p className="text-xs text-slate-500">
-          Replicas added later must stay in {region?.name ?? 'this region'} ({region?.zones.length ?? 0} zones), so a
-          zone outage can be survived once there are three.
+          {region
+            ? t('stayInRegion', { region: region.name, zones: region.zones.length })
+            : t('stayInThisRegion', { zones: 0 })}
         </p>
 
         <Toggle
           checked={input.multizone}
           onChange={(multizone) => change({ multizone })}
           label="MULTIZONE"
-          hint="Keeps the kubelets of replicas in other zones; needed to spread replicas over zones."
+          hint={t('multizoneHint')}
         />
 
         <button
@@ -164,17 +167,13 @@ export function CreateClusterWizard({ choices }: { choices: CreateChoices }) {
           className="rounded-md bg-slate-900 px-3 py-1.5 font-medium text-white disabled:opacity-50"
           disabled={pending || input.masterName.trim() === '' || input.zone === ''}
         >
-          Preview
+          {t('preview')}
         </button>
       </form>
 
       <div aria-live="polite" className="min-w-0">
-        {pending && <p className="text-sm text-slate-500">Checking the name and zone and planning…</p>}
-        {!pending && previewed === null && (
-          <p className="text-sm text-slate-500">
-            Name the cluster and pick a zone to see the plan Quorum would follow.
-          </p>
-        )}
+        {pending && <p className="text-sm text-slate-500">{t('planning')}</p>}
+        {!pending && previewed === null && <p className="text-sm text-slate-500">{t('empty')}</p>}
         {!pending && previewed && !previewed.result.ok && (
           <PlanRefusal code={previewed.result.code} message={previewed.result.message} />
         )}
@@ -185,7 +184,7 @@ export function CreateClusterWizard({ choices }: { choices: CreateChoices }) {
               <ConfirmAndRun
                 key={previewed.input.masterName}
                 confirmName={previewed.input.masterName}
-                label="Create this cluster"
+                label={t('create')}
                 run={(confirm) => createClusterAction({ ...previewed.input, confirm })}
               />
             ) : (
@@ -194,9 +193,7 @@ export function CreateClusterWizard({ choices }: { choices: CreateChoices }) {
                 data-testid="kube-up-only"
                 className="rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900"
               >
-                On Compute Engine a master boots from kube-up&apos;s scripts, which Quorum does not ship: run the
-                kube-up command above. Once the master is up, the cluster appears in the fleet and Quorum adds and
-                removes its replicas.
+                {t('kubeUpOnly')}
               </p>
             )}
           </div>

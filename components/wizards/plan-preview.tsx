@@ -1,44 +1,56 @@
+import { useTranslations } from 'next-intl';
 import type { Plan } from '@/lib/core/planner';
 import type { Tolerance } from '@/lib/core/layout';
-import { formatDuration, pluralize } from '@/lib/core/format';
+import { formatDuration } from '@/lib/core/format';
 import { Badge } from '@/components/ui/badge';
 import { PlannedCalls } from '@/components/operations/planned-calls';
 import { CopyButton } from '@/components/ui/copy-button';
 
-export function survivesSentence(t: Tolerance): string {
-  // Before a new cluster's first master exists there is nothing to lose yet, rather than a lost quorum.
-  if (t.voters === 0) return 'no replica yet';
-  if (!t.hasQuorum) return 'has no quorum';
-  return `survives ${pluralize(t.canLoseReplicas, 'replica')} and ${pluralize(t.canLoseZones, 'zone')}`;
+/** What a layout survives, in words: `survives 1 replica and 1 zone` (a hook: the words are the reader's language). */
+export function useSurvivesSentence(): (tolerance: Tolerance) => string {
+  const t = useTranslations('wizards.survives');
+  return (tolerance) => {
+    // Before a new cluster's first master exists there is nothing to lose yet, rather than a lost quorum.
+    if (tolerance.voters === 0) return t('noReplicaYet');
+    if (!tolerance.hasQuorum) return t('noQuorum');
+    return t('survives', { replicas: tolerance.canLoseReplicas, zones: tolerance.canLoseZones });
+  };
 }
 
 /** What a plan will do, step by step, and what the cluster survives before and after. */
 export function PlanPreview({ plan }: { plan: Plan }) {
+  const t = useTranslations('wizards.planPreview');
+  const survivesSentence = useSurvivesSentence();
   return (
     <div className="space-y-4" data-testid="plan-preview">
       <div>
         <h2 className="text-lg font-semibold">{plan.summary}</h2>
         <p className="text-sm text-slate-600" data-testid="plan-eta">
-          {pluralize(plan.steps.length, 'step')}, about {formatDuration(plan.etaSeconds * 1_000)} on Compute Engine (an
-          estimate)
+          {t('eta', { steps: plan.steps.length, duration: formatDuration(plan.etaSeconds * 1_000) })}
           {plan.newNames.length > 0 && (
             <>
               {' '}
-              · new {plan.newNames.length === 1 ? 'replica' : 'replicas'}:{' '}
-              <span className="font-mono" data-testid="plan-new-names">
-                {plan.newNames.join(', ')}
-              </span>
+              ·{' '}
+              {t.rich('newNames', {
+                count: plan.newNames.length,
+                names: plan.newNames.join(', '),
+                mono: (chunks) => (
+                  <span className="font-mono" data-testid="plan-new-names">
+                    {chunks}
+                  </span>
+                ),
+              })}
             </>
           )}
         </p>
         <div className="mt-2 grid gap-2 text-sm sm:grid-cols-2">
           <div className="rounded-md bg-slate-100 px-3 py-2" data-testid="plan-before">
-            <div className="text-xs uppercase tracking-wide text-slate-600">Now</div>
-            {pluralize(plan.before.voters, 'voter')} · {survivesSentence(plan.before)}
+            <div className="text-xs uppercase tracking-wide text-slate-600">{t('now')}</div>
+            {t('voters', { count: plan.before.voters })} · {survivesSentence(plan.before)}
           </div>
           <div className="rounded-md bg-emerald-50 px-3 py-2" data-testid="plan-after">
-            <div className="text-xs uppercase tracking-wide text-emerald-700">After</div>
-            {pluralize(plan.after.voters, 'voter')} · {survivesSentence(plan.after)}
+            <div className="text-xs uppercase tracking-wide text-emerald-700">{t('after')}</div>
+            {t('voters', { count: plan.after.voters })} · {survivesSentence(plan.after)}
           </div>
         </div>
       </div>
@@ -46,7 +58,7 @@ export function PlanPreview({ plan }: { plan: Plan }) {
         <ul className="space-y-1" data-testid="plan-warnings">
           {plan.warnings.map((w) => (
             <li key={w.code} className="flex items-start gap-2 rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900">
-              <Badge tone="warn">warning</Badge>
+              <Badge tone="warn">{t('warning')}</Badge>
               <span>{w.message}</span>
             </li>
           ))}
@@ -78,8 +90,8 @@ export function PlanPreview({ plan }: { plan: Plan }) {
       <PlannedCalls calls={plan.calls} />
       <div>
         <div className="flex items-center justify-between gap-2">
-          <div className="text-xs uppercase tracking-wide text-slate-500">The same with kube-up</div>
-          <CopyButton text={plan.kubeUpCommand} what="the kube-up command" />
+          <div className="text-xs uppercase tracking-wide text-slate-500">{t('kubeUp')}</div>
+          <CopyButton text={plan.kubeUpCommand} what={t('kubeUpCopy')} />
         </div>
         <pre className="mt-1 whitespace-pre-wrap break-all rounded-md bg-terminal px-3 py-2 text-xs text-terminal-text">
           {plan.kubeUpCommand}

@@ -1,3 +1,4 @@
+import { useTranslations } from 'next-intl';
 import type { ReactNode } from 'react';
 import type { DomainErrorCode } from '@/lib/core/errors';
 
@@ -14,6 +15,7 @@ export function PlanRefusal({
   message: string;
   children?: ReactNode;
 }) {
+  const t = useTranslations('wizards.planRefusal');
   return (
     <div
       role="alert"
@@ -21,7 +23,7 @@ export function PlanRefusal({
       data-code={code}
       className="rounded-lg border border-red-200 bg-red-50 p-4 text-sm"
     >
-      <div className="font-semibold text-red-800">Quorum will not do this</div>
+      <div className="font-semibold text-red-800">{t('title')}</div>
       <p className="mt-1 text-red-700">{message}</p>
       {children}
     </div>

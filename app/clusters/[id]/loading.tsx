@@ -1,9 +1,11 @@
+import { useTranslations } from 'next-intl';
 import { Skeleton } from '@/components/ui/card';
 
 /** Shaped like the cluster page: header, LB strip, zone columns, sidebar. */
 export default function Loading() {
+  const t = useTranslations('topology');
   return (
-    <div className="space-y-4" aria-busy="true" aria-label="Loading cluster">
+    <div className="space-y-4" aria-busy="true" aria-label={t('page.loading')}>
       <Skeleton className="h-8 w-64" />
       <Skeleton className="h-4 w-full max-w-96" />
       <div className="grid gap-4 lg:grid-cols-[1fr_22rem]">

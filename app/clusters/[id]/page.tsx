@@ -2,6 +2,7 @@ import { pageCaller } from '@/lib/server/auth/guards';
 import { dehydrate, HydrationBoundary, QueryClient } from '@tanstack/react-query';
 import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
+import { getTranslations } from 'next-intl/server';
 import { SnapshotList } from '@/components/backups/snapshot-list';
 import { ClusterDashboard } from '@/components/topology/cluster-dashboard';
 import { clusterViewQuery } from '@/lib/client/queries';
@@ -16,7 +17,8 @@ type Props = { params: Promise<{ id: string }> };
 
 export async function generateMetadata({ params }: Props): Promise<Metadata> {
   const ref = parseClusterId(decodeURIComponent((await params).id));
-  return { title: ref ? ref.masterName : 'Cluster' };
+  const t = await getTranslations('topology');
+  return { title: ref ? ref.masterName : t('page.title') };
 }
 
 export default async function ClusterPage({ params }: Props) {

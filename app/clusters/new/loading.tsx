@@ -1,9 +1,11 @@
+import { useTranslations } from 'next-intl';
 import { Skeleton } from '@/components/ui/card';
 
 /** Shaped like the create wizard: header, the form beside the plan. */
 export default function Loading() {
+  const t = useTranslations('wizards.newPage');
   return (
-    <div className="space-y-6" aria-busy="true" aria-label="Loading the create wizard">
+    <div className="space-y-6" aria-busy="true" aria-label={t('loading')}>
       <div className="space-y-2">
         <Skeleton className="h-4 w-24" />
         <Skeleton className="h-8 w-64" />

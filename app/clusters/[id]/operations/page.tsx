@@ -1,5 +1,6 @@
 import { pageCaller } from '@/lib/server/auth/guards';
 import type { Metadata } from 'next';
+import { getTranslations } from 'next-intl/server';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { Badge } from '@/components/ui/badge';
@@ -9,7 +10,10 @@ import { container } from '@/lib/server/container';
 import { redactSecrets } from '@/lib/server/security/redact';
 
 export const dynamic = 'force-dynamic';
-export const metadata: Metadata = { title: 'Operation history' };
+export async function generateMetadata(): Promise<Metadata> {
+  const t = await getTranslations('operations.history');
+  return { title: t('title') };
+}
 
 type Props = { params: Promise<{ id: string }> };
 
@@ -18,7 +22,7 @@ export default async function OperationHistoryPage({ params }: Props) {
   await pageCaller(`/clusters/${encodeURIComponent(id)}/operations`);
   const ref = parseClusterId(id);
   if (!ref) notFound();
-  const operations = await container().store.listOperations(id, 100);
+  const [operations, t] = await Promise.all([container().store.listOperations(id, 100), getTranslations('operations')]);
   return (
     <div className="space-y-4">
       <div>
@@ -26,12 +30,15 @@ export default async function OperationHistoryPage({ params }: Props) {
           ← {ref.masterName}
         </Link>
         <h1 className="mt-1 text-2xl font-semibold tracking-tight">
-          Operations on <span className="font-mono">{ref.masterName}</span>
+          {t.rich('history.heading', {
+            cluster: ref.masterName,
+            mono: (chunks) => <span className="font-mono">{chunks}</span>,
+          })}
         </h1>
       </div>
       {operations.length === 0 ? (
         <p className="rounded-lg border border-dashed border-slate-300 bg-white p-6 text-sm text-slate-500">
-          No operation has run on this cluster yet.
+          {t('history.empty')}
         </p>
       ) : (
         <ul
@@ -49,10 +56,10 @@ export default async function OperationHistoryPage({ params }: Props) {
                     className="font-medium text-sky-700 hover:underline"
                   >
                     {summary}
-                    <span className="sr-only">, started {formatUtcDateTime(op.createdAt)}</span>
+                    <span className="sr-only">{t('history.startedAt', { at: formatUtcDateTime(op.createdAt) })}</span>
                   </Link>
                   <div className="text-xs text-slate-500">
-                    by {op.actor} · {formatUtcDateTime(op.createdAt)}
+                    {t('history.byline', { actor: op.actor, at: formatUtcDateTime(op.createdAt) })}
                     {op.summary ? ` · ${redactSecrets(op.summary)}` : ''}
                   </div>
                 </div>
@@ -67,7 +74,7 @@ export default async function OperationHistoryPage({ params }: Props) {
                           : 'warn'
                   }
                 >
-                  {op.status}
+                  {t(`status.${op.status}`)}
                 </Badge>
               </li>
             );

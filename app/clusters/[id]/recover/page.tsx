@@ -1,5 +1,6 @@
 import { pageCaller } from '@/lib/server/auth/guards';
 import type { Metadata } from 'next';
+import { getTranslations } from 'next-intl/server';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { RecoveryWizard, type RecoveryTarget } from '@/components/recovery/recovery-wizard';
@@ -13,7 +14,10 @@ export const dynamic = 'force-dynamic';
 
 type Props = { params: Promise<{ id: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> };
 
-export const metadata: Metadata = { title: 'Recover' };
+export async function generateMetadata(): Promise<Metadata> {
+  const t = await getTranslations('recovery.page');
+  return { title: t('title') };
+}
 
 const one = (v: string | string[] | undefined): string | null =>
   typeof v === 'string' && v.length > 0 && v.length <= 100 ? v : null;
@@ -22,6 +26,7 @@ export default async function RecoverPage({ params, searchParams }: Props) {
   const id = decodeURIComponent((await params).id);
   const query = await searchParams;
   await pageCaller(`/clusters/${encodeURIComponent(id)}/recover`);
+  const tp = await getTranslations('recovery.page');
   // At once from the last observation when there is a recent one (the wizard goes live, and a preview plans on a fresh
   // observation); else observed with the planning probe deadline, like a preview.
   const [view, backups] = await Promise.all([
@@ -42,10 +47,10 @@ export default async function RecoverPage({ params, searchParams }: Props) {
       : { kind: 'choose' };
   const heading =
     target.kind === 'replica'
-      ? `Recover ${target.replica}`
+      ? tp('recover', { name: target.replica })
       : target.kind === 'rebalance'
-        ? `Rebalance ${t.cluster.masterName}`
-        : `Recover ${t.cluster.masterName}`;
+        ? tp('rebalance', { name: t.cluster.masterName })
+        : tp('recover', { name: t.cluster.masterName });
   return (
     <div className="space-y-6">
       <div>
@@ -53,10 +58,7 @@ export default async function RecoverPage({ params, searchParams }: Props) {
           ← {t.cluster.masterName}
         </Link>
         <h1 className="mt-1 text-2xl font-semibold tracking-tight">{heading}</h1>
-        <p className="text-sm text-slate-500">
-          Diagnose, place, plan and run, verify. Every step is journaled; a verified etcd snapshot is taken before each
-          membership change.
-        </p>
+        <p className="text-sm text-slate-500">{tp('intro')}</p>
       </div>
       <RecoveryWizard
         clusterId={id}

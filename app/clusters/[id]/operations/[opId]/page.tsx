@@ -1,6 +1,7 @@
 import { pageCaller } from '@/lib/server/auth/guards';
 import { dehydrate, HydrationBoundary, QueryClient } from '@tanstack/react-query';
 import type { Metadata } from 'next';
+import { getTranslations } from 'next-intl/server';
 import { notFound } from 'next/navigation';
 import { z } from 'zod';
 import { OperationJournal } from '@/components/operations/operation-journal';
@@ -10,7 +11,10 @@ import { container } from '@/lib/server/container';
 import { readOperationView } from '@/lib/server/operations/operation-views';
 
 export const dynamic = 'force-dynamic';
-export const metadata: Metadata = { title: 'Operation' };
+export async function generateMetadata(): Promise<Metadata> {
+  const t = await getTranslations('operations.journal');
+  return { title: t('title') };
+}
 
 type Props = { params: Promise<{ id: string; opId: string }> };
 
