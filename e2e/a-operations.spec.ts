@@ -72,7 +72,7 @@ test('prod: removal to two is refused; a replica is added, then one is removed b
 
   await change.goto('prod-master', 'europe-west1');
   await page.getByRole('tab', { name: 'Remove replica' }).click();
-  await page.locator('select').first().selectOption('europe-west1-d');
+  await page.getByRole('combobox', { name: 'Zone', exact: true }).selectOption('europe-west1-d');
   await page.getByRole('button', { name: 'Preview removal' }).click();
   // The preview names the replica the planner picked.
   await expect(page.getByTestId('plan-preview').getByRole('heading')).toContainText(/prod-master-[a-z0-9]{3}/);

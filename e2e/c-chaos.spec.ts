@@ -3,6 +3,7 @@
 // evidence, then restores it from the panel. Prod must end 3/3 healthy for the specs that follow.
 import path from 'node:path';
 import { E2E } from '../playwright.config';
+import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures/test';
 import { sandboxChaos } from './fixtures/chaos';
 import { ChaosPanel } from './pages/chaos-panel';
@@ -12,15 +13,40 @@ test.describe.configure({ timeout: 180_000 });
 // Kept outside Playwright's outputDir, which every run empties, so the screenshots can be looked at later.
 const shot = (name: string) => path.join('test-results', 'chaos', name);
 
-test('kill etcd on a prod replica from the chaos panel: failed within 2 s with class and evidence, then restored', async ({
+/** Records every browser notification the page shows (`window.quorumNotifications`), then shows it as usual. */
+function recordNotifications() {
+  const shown: { title: string; body: string }[] = [];
+  Object.assign(window, { quorumNotifications: shown });
+  const Real = window.Notification;
+  class Recorded extends Real {
+    constructor(title: string, options?: NotificationOptions) {
+      shown.push({ title, body: options?.body ?? '' });
+      super(title, options);
+    }
+  }
+  window.Notification = Recorded;
+}
+const notificationsShown = (page: Page) =>
+  page.evaluate(() => (window as unknown as { quorumNotifications: { title: string }[] }).quorumNotifications);
+
+test('kill etcd on a prod replica from the chaos panel: failed within 2 s with class and evidence, notified, then restored', async ({
   page,
+  context,
   clusterPage,
   request,
 }) => {
+  // "Notify me" (opt-in browser notifications): granted here, as the browser's prompt would.
+  await context.grantPermissions(['notifications']);
+  await page.addInitScript(recordNotifications);
   await clusterPage.goto('prod-master', 'europe-west1');
   await expect(page.locator('[data-testid="replica-card"][data-health="healthy"]')).toHaveCount(3, { timeout: 60_000 });
   // Live through SSE, so the 2 s below measure the feed, not the fallback polling.
   await expect(page.getByTestId('live-indicator')).toHaveAttribute('data-status', 'live', { timeout: 30_000 });
+  const notifyMe = page.getByTestId('notify-me');
+  await expect(notifyMe).toHaveAttribute('data-state', 'off');
+  await notifyMe.click();
+  await expect(notifyMe).toHaveAttribute('data-state', 'on');
+  await expect(page).toHaveTitle(/^prod-master/);
 
   const panel = new ChaosPanel(page);
   await expect(panel.root()).toBeVisible();
@@ -56,6 +82,11 @@ test('kill etcd on a prod replica from the chaos panel: failed within 2 s with c
     await expect(finding).toContainText('etcd unreachable');
     await expect(finding.getByTestId('finding-since')).toHaveText(/since \d\d:\d\d:\d\d UTC/);
     await expect(panel.replica(name).getByTestId('chaos-faults')).toHaveText('etcd main killed');
+    // Told without looking: one notification as the state got worse, and the tab title leads with it.
+    await expect
+      .poll(() => notificationsShown(page))
+      .toEqual([expect.objectContaining({ title: expect.stringMatching(/^prod-master: (warning|critical)$/) })]);
+    await expect(page).toHaveTitle(/^\[(warning|critical)\] prod-master/);
     await page.waitForTimeout(1_500);
     await card.screenshot({ path: shot('replica-failed.png') });
     await page.screenshot({ path: shot('cluster-etcd-killed.png'), fullPage: true });
@@ -70,6 +101,9 @@ test('kill etcd on a prod replica from the chaos panel: failed within 2 s with c
   await expect(card.getByTestId('replica-failure')).toHaveCount(0);
   await expect(panel.replica(name).getByTestId('chaos-faults')).toHaveText('no fault');
   await expect(page.locator('[data-testid="replica-card"][data-health="healthy"]')).toHaveCount(3, { timeout: 60_000 });
+  // Getting better notifies nobody; the title loses its mark.
+  await expect(page).toHaveTitle(/^prod-master/);
+  expect(await notificationsShown(page)).toHaveLength(1);
 });
 
 test('take a prod zone down from the panel: the zone reads unreachable and prod can lose 0 more; bring it back', async ({

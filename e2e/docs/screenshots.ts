@@ -75,3 +75,26 @@ test('settings: a missing permission', async ({ page, request }) => {
     await request.post(iam, { data: { denied: [] } });
   }
 });
+
+// The same pages in Simplified Chinese (a browser that asks for it), for the README's Chinese section.
+test.describe('in Chinese', () => {
+  test.use({ locale: 'zh-CN' });
+
+  test('fleet, cluster page and a change preview', async ({ page }) => {
+    await page.goto('/');
+    await expect(page.getByTestId('fleet-row')).toHaveCount(2);
+    await expect(page.getByTestId('live-indicator')).toHaveAttribute('data-status', 'live');
+    await page.screenshot({ path: 'docs/zh-CN/fleet.png', fullPage: true });
+
+    await page.goto(prod);
+    await expect(page.locator('[data-testid="replica-card"][data-health="healthy"]')).toHaveCount(3);
+    await expect(page.getByRole('heading', { level: 1, name: 'prod-master' })).toBeVisible();
+    await expect(page.getByTestId('live-indicator')).toHaveAttribute('data-status', 'live');
+    await page.screenshot({ path: 'docs/zh-CN/cluster-prod.png', fullPage: true });
+
+    await page.goto(`${staging}/change`);
+    await page.getByRole('button', { name: /改为高可用/ }).click();
+    await expect(page.getByTestId('plan-preview')).toBeVisible();
+    await page.screenshot({ path: 'docs/zh-CN/wizard-preview.png', fullPage: true });
+  });
+});

@@ -35,8 +35,8 @@ export class ChangePage {
 
   async previewRemoval(zone?: string, name?: string) {
     await this.page.getByRole('tab', { name: 'Remove replica' }).click();
-    if (zone) await this.page.locator('select').first().selectOption(zone);
-    if (name) await this.page.locator('select').nth(1).selectOption(name);
+    if (zone) await this.page.getByRole('combobox', { name: 'Zone', exact: true }).selectOption(zone);
+    if (name) await this.page.getByRole('combobox', { name: 'Replica (optional)' }).selectOption(name);
     await this.page.getByRole('button', { name: 'Preview removal' }).click();
   }
 
