@@ -175,9 +175,14 @@ describe('chaos controls, seen by the dashboard', () => {
     cleanup = () => act({ scope: 'replica', name: v.name, zone: v.zone, action: { kind: 'unfreeze' } });
     await act({ scope: 'replica', name: v.name, zone: v.zone, action: { kind: 'freeze' } });
     const seen = await classified(v.name, 'etcd-frozen');
+    // The deadline follows measured latency (at least QUORUM_PROBE_TIMEOUT_MS, more on a loaded machine).
     expect(evidenceOf(seen, v.name)).toEqual([
-      `etcd-frozen | etcd main | ${v.name}:2379: timeout: no answer within 800 ms`,
-      `etcd-frozen | etcd events | ${v.name}:4002: timeout: no answer within 800 ms`,
+      expect.stringMatching(
+        new RegExp(`^etcd-frozen \\| etcd main \\| ${v.name}:2379: timeout: no answer within \\d+ ms$`),
+      ),
+      expect.stringMatching(
+        new RegExp(`^etcd-frozen \\| etcd events \\| ${v.name}:4002: timeout: no answer within \\d+ ms$`),
+      ),
       expect.stringMatching(/^apiserver-not-ready \| API server \| timeout: /),
     ]);
     expect(seen.topology.replicas.find((r) => r.name === v.name)?.vmStatus).toBe('RUNNING');
