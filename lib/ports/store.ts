@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { AlertState, WebhookDelivery, WebhookFormat } from '@/lib/core/alerts';
 export type { WebhookDelivery } from '@/lib/core/alerts';
 import type { AuditCriteria, AuditOutcome } from '@/lib/core/audit';
+import type { FailureSince } from '@/lib/core/failure';
 import { errorBrand, hasErrorBrand } from './error-brand';
 
 export { AUDIT_OUTCOMES, type AuditOutcome } from '@/lib/core/audit';
@@ -332,6 +333,14 @@ export interface Store {
   ): Promise<void>;
   /** The cluster's entries that end at or after `since`, oldest first (state as recorded JSON). */
   timeline(clusterId: string, since: string): Promise<Array<{ at: string; until: string; state: string }>>;
+
+  /**
+   * Since when each failure of a cluster has been seen, as saved from the observation at `at` (ISO); null when
+   * nothing was saved (or it is unreadable). Failure classes this version does not know are left out.
+   */
+  failureSince(clusterId: string): Promise<{ at: string; since: FailureSince } | null>;
+  /** Saves a cluster's FailureSince as of the observation at `at`, unless one from a later observation is saved. */
+  saveFailureSince(clusterId: string, at: string, since: FailureSince): Promise<void>;
 
   /** Oldest first. */
   listWebhooks(): Promise<Webhook[]>;

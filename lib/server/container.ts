@@ -106,13 +106,16 @@ export type Container = {
   observations: LastObservations;
   /** The sandbox's chaos controls; null with QUORUM_PROVIDER=gce (there is no such thing on Compute Engine). */
   chaos: SandboxChaosPort | null;
-  /** Since when each failure has been seen, per cluster. */
+  /** Since when each failure has been seen, per cluster (kept in the store across restarts). */
   failures: FailureTracker;
   /** Resource Manager's testIamPermissions, on the same target as Compute. */
   iam: IamPort;
   /** Quorum's own permissions per project, kept and asked again (Settings, changes). */
   permissions: PermissionsPreflight;
-  /** The operation journal and audit log: SQLite in QUORUM_DATA_DIR, opened on first use (observing needs none). */
+  /**
+   * The operation journal and audit log: SQLite in QUORUM_DATA_DIR, opened on first use. Observing needs it only for
+   * "since" (`failures`), and carries on in memory when it cannot open.
+   */
   readonly store: Store;
   close(): Promise<void>;
 };
@@ -212,7 +215,8 @@ export function createContainer(env: Env): Container {
     endpoints,
     projects: env.QUORUM_PROJECTS,
     chaos: env.QUORUM_PROVIDER === 'sandbox' ? new HttpSandboxChaos(`http://127.0.0.1:${env.SANDBOX_PORT}`) : null,
-    failures: new FailureTracker(),
+    // Saved in the store, so "since" survives a restart; the store opens on a cluster's first observation.
+    failures: new FailureTracker({ store: openStore }),
     observations: new LastObservations(),
     iam,
     permissions,

@@ -135,6 +135,15 @@ export type ClusterTimelineTable = {
   state: string;
 };
 
+/** Since when each failure of a cluster has been seen (lib/core/failure.ts FailureSince), as of its last observation. */
+export type FailureSinceTable = {
+  cluster_id: string;
+  /** The observation it was last written from (ISO): after a gap since then, "since" starts again. */
+  at: string;
+  /** JSON FailureSince. */
+  since: string;
+};
+
 export type StoreDatabase = {
   operations: OperationsTable;
   steps: StepsTable;
@@ -147,6 +156,7 @@ export type StoreDatabase = {
   alert_states: AlertStatesTable;
   webhooks: WebhooksTable;
   cluster_timeline: ClusterTimelineTable;
+  failure_since: FailureSinceTable;
 };
 
 // Append only: a migration that shipped is never edited; later changes are new entries.
@@ -365,6 +375,20 @@ export const migrations: Record<string, Migration> = {
     },
     async down(db: Kysely<unknown>) {
       await sql`drop table if exists cluster_timeline`.execute(db);
+    },
+  },
+  '0009-failure-since': {
+    async up(db: Kysely<unknown>) {
+      // "Since" of each failure, one row per cluster, so a restarted dashboard keeps the first time of one still there.
+      await db.schema
+        .createTable('failure_since')
+        .addColumn('cluster_id', 'text', (c) => c.primaryKey())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('since', 'text', (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await sql`drop table if exists failure_since`.execute(db);
     },
   },
 };

@@ -79,6 +79,7 @@ describe('SqliteStore', () => {
         { name: '0006-anonymous-refusal-counts' },
         { name: '0007-alerts' },
         { name: '0008-cluster-timeline' },
+        { name: '0009-failure-since' },
       ]);
       // WAL is a property of the file, so a second connection sees it.
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');

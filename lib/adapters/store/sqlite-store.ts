@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, sql, type Selectable } from 'kysely';
 import { z } from 'zod';
 import { WEBHOOK_FORMATS, type AlertState } from '@/lib/core/alerts';
+import { FAILURE_CLASSES, type FailureSince } from '@/lib/core/failure';
 import { systemClock, type Clock } from '@/lib/ports/clock';
 import {
   AUDIT_OUTCOMES,
@@ -270,6 +271,19 @@ function toWebhook(row: Selectable<WebhooksTable>): Webhook {
     lastDelivery: r.last_delivery,
   };
 }
+
+const failureClasses: ReadonlySet<string> = new Set(FAILURE_CLASSES);
+
+// A class another version of Quorum wrote and this one does not know is left out (the next observation drops it anyway).
+const failureSinceJson = jsonTextAs(z.record(z.string(), z.record(z.string(), z.string()))).transform(
+  (subjects): FailureSince =>
+    Object.fromEntries(
+      Object.entries(subjects).map(([subject, classes]) => [
+        subject,
+        Object.fromEntries(Object.entries(classes).filter(([c]) => failureClasses.has(c))),
+      ]),
+    ),
+);
 
 const countedActions = z.record(z.string(), z.number().int().nonnegative());
 
@@ -885,6 +899,33 @@ export class SqliteStore implements Store {
       .where('until', '>=', since)
       .orderBy('at')
       .orderBy('id')
+      .execute();
+  }
+
+  async failureSince(clusterId: string): Promise<{ at: string; since: FailureSince } | null> {
+    const db = await this.q();
+    const row = await db
+      .selectFrom('failure_since')
+      .select(['at', 'since'])
+      .where('cluster_id', '=', clusterId)
+      .executeTakeFirst();
+    if (!row) return null;
+    const since = failureSinceJson.safeParse(row.since);
+    return since.success ? { at: row.at, since: since.data } : null;
+  }
+
+  async saveFailureSince(clusterId: string, at: string, since: FailureSince): Promise<void> {
+    const db = await this.q();
+    await db
+      .insertInto('failure_since')
+      .values({ cluster_id: clusterId, at, since: JSON.stringify(since) })
+      // An observation that finished after a newer one was saved changes nothing.
+      .onConflict((oc) =>
+        oc
+          .column('cluster_id')
+          .doUpdateSet((eb) => ({ at: eb.ref('excluded.at'), since: eb.ref('excluded.since') }))
+          .whereRef('failure_since.at', '<=', 'excluded.at'),
+      )
       .execute();
   }
 

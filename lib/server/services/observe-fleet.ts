@@ -18,7 +18,7 @@ export async function observeClusterView(ref: ClusterRef, c: Container = contain
     id,
     topology,
     assessment,
-    failureSince: c.failures.observe(id, assessment.diagnosis, topology.observedAt),
+    failureSince: await c.failures.observe(id, assessment.diagnosis, topology.observedAt),
     heldOver,
   };
   c.observations.remember(view);
