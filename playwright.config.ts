@@ -11,6 +11,8 @@ export const E2E = {
   appDataDir: '.quorum-e2e-app',
   /** Where the global setup keeps the bootstrap admin's signed-in session for every spec. */
   adminState: 'test-results/.auth/admin.json',
+  /** The bearer token the dashboard asks of a Prometheus scrape of /metrics. */
+  metricsToken: 'e2e-metrics-token-not-a-secret',
 };
 
 export default defineConfig({
@@ -66,7 +68,7 @@ export default defineConfig({
       // the server sees the page gone: e2e does not test the per-user cap (tests/system/stream-flood.test.ts does).
       QUORUM_STREAMS_PER_USER: '64',
       // /metrics is on, so e2e/access-enumeration.spec.ts sees it refuse an anonymous scrape (401) like every route.
-      QUORUM_METRICS_TOKEN: 'e2e-metrics-token-not-a-secret',
+      QUORUM_METRICS_TOKEN: E2E.metricsToken,
     },
   },
 });

@@ -157,7 +157,9 @@ test.describe('a second dashboard on a data dir an earlier version left open (fi
       port,
       dataDir,
       logFile,
-      env: { QUORUM_PROVIDER: 'sandbox', SANDBOX_PORT: String(E2E.sandboxPort) },
+      // No background monitor: this second Quorum, with its own SSH key, would otherwise observe every cluster
+      // and publish that key on the replicas, which the specs after this one count (f-access).
+      env: { QUORUM_PROVIDER: 'sandbox', SANDBOX_PORT: String(E2E.sandboxPort), QUORUM_MONITOR_INTERVAL_MS: '0' },
     });
     await expect
       .poll(

@@ -5,6 +5,7 @@
 // dynamic segments get real values (every cluster, its operations, a replica).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { E2E } from '../playwright.config';
 import type { APIRequestContext, Page } from '@playwright/test';
 import { listMasters } from './fixtures/compute';
 import { CreateClusterPage } from './pages/create-cluster-page';
@@ -273,7 +274,9 @@ test('no private key material reaches the browser: client bundle, HTML, RSC, JSO
   }
   const streams = streamUrls.length;
   for (const { url } of routes.filter((r) => !streamUrls.includes(r.url))) {
-    const json = await request.get(url);
+    // /metrics answers a Prometheus scrape with its bearer token, not a session.
+    const headers: Record<string, string> = url === '/metrics' ? { authorization: `Bearer ${E2E.metricsToken}` } : {};
+    const json = await request.get(url, { headers });
     expect(json.ok(), `GET ${url}`).toBe(true);
     leaks.push(...findLeaks(`JSON ${url}`, await json.text(), needles));
   }
