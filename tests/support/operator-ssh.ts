@@ -159,6 +159,11 @@ export class OperatorSsh {
     private readonly clients: { instances: InstancesClient; zoneOperations: ZoneOperationsClient },
   ) {}
 
+  /** Whether `sshKeys` (a master's `ssh-keys` metadata) holds this operator's own line; false before the first publish. */
+  holdsKey(sshKeys: string): boolean {
+    return this.line !== null && sshKeys.split('\n').includes(this.line);
+  }
+
   /** Makes the key (once) and publishes it in each master's instance metadata, valid for an hour. */
   async publish(masters: ReadonlyArray<{ project: string; zone: string; name: string }>): Promise<void> {
     if (this.line === null) {
