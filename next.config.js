@@ -24,6 +24,10 @@ const nextConfig = {
   // Native and gRPC packages are loaded from node_modules at run time instead of being bundled.
   serverExternalPackages: ['etcd3', '@grpc/grpc-js', '@google-cloud/compute', 'google-gax', 'ssh2'],
   poweredByHeader: false,
+  // Browsers ask for /favicon.ico on their own (a 404 there is a console error); the icon is app/icon.svg.
+  async rewrites() {
+    return [{ source: '/favicon.ico', destination: '/icon.svg' }];
+  },
   // `npm run typecheck` (tsc over the whole repo, tests and sandbox included) is the type gate in
   // scripts/test.sh; the build need not repeat it.
   typescript: { ignoreBuildErrors: true },
