@@ -398,6 +398,59 @@ describe('observeCluster', () => {
   });
 });
 
+describe('observeCluster: a replica silent in the last observation', () => {
+  /** `w` with every probe of prod-master-ccc hanging, as an adapter does while its SSH connect into a lost zone waits. */
+  function withCccHanging(w: FakeWorld): Container {
+    const hangs = (e: Pick<EtcdEndpoint, 'target'>) => e.target.internalIp === '127.20.0.4';
+    const never = new Promise<never>(() => {});
+    const c = w.container();
+    const silent = new LastObservations();
+    silent.silentReplicas = () => new Set(['prod-master-ccc']);
+    return {
+      ...c,
+      observations: silent,
+      etcd: {
+        ...w.etcd,
+        status: (e, creds, t) => (hangs(e) ? never : w.etcd.status(e, creds, t)),
+        peers: (e, creds, t) => (hangs(e) ? never : w.etcd.peers(e, creds, t)),
+        memberList: w.etcd.memberList,
+      },
+      kube: { ...w.kube, probe: (e, creds, t) => (hangs(e) ? never : w.kube.probe(e, creds, t)) },
+    };
+  }
+
+  it('is not waited for past the live deadline, even by a planning observation, and reads as timed out', async () => {
+    const c = withCccHanging(new FakeWorld());
+    const planning = forPlanning(c);
+    expect(planning.probeTimeoutMs).toBe(3_000);
+    const t0 = performance.now();
+    const t = await observeCluster(PROD, planning);
+    const ms = performance.now() - t0;
+    // The live deadline (800 ms here) and the grace, not the planning deadline (3 s), nor forever.
+    expect(ms).toBeGreaterThanOrEqual(800);
+    expect(ms).toBeLessThan(1_500);
+    const ccc = t.replicas.find((r) => r.name === 'prod-master-ccc');
+    expect(ccc?.etcd.main).toEqual({ ok: false, error: expect.stringMatching(/^timeout: no answer within 800 ms/) });
+    expect(ccc?.etcd.events).toMatchObject({ ok: false, error: expect.stringMatching(/^timeout:/) });
+    expect(ccc?.etcdPeers?.main).toMatchObject({ ok: false, error: expect.stringMatching(/^timeout:/) });
+    expect(ccc?.apiServer).toMatchObject({ ready: null, error: expect.stringMatching(/^timeout:/) });
+    // The others answered as ever, and the member list came from them.
+    expect(t.replicas.filter((r) => r.name !== 'prod-master-ccc').every((r) => r.etcd.main.ok)).toBe(true);
+    expect(t.etcd.main.members).toHaveLength(3);
+  });
+
+  it('a replica not known silent is waited for up to the deadline its adapter keeps', async () => {
+    const w = new FakeWorld();
+    const c = withCccHanging(w);
+    c.observations.silentReplicas = () => new Set();
+    const outcome = await Promise.race([
+      observeCluster(PROD, c).then(() => 'answered'),
+      new Promise((resolve) => setTimeout(() => resolve('still waiting'), 1_500)),
+    ]);
+    expect(outcome).toBe('still waiting');
+  });
+});
+
 describe('observeCluster: Compute on its own cadence', () => {
   it('reads the project-wide snapshot once for many observations, again after a mutation, directly when planning', async () => {
     let t = 0;

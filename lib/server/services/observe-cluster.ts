@@ -17,7 +17,7 @@ import {
   type Topology,
   type VmStatus,
 } from '@/lib/core/topology';
-import { isTimeoutError } from '@/lib/core/probe-errors';
+import { isTimeoutError, timeoutError } from '@/lib/core/probe-errors';
 import type { ComputePort, InstanceInfo, RegionalListing } from '@/lib/ports/compute';
 import type { EtcdAccess, EtcdEndpoint } from '@/lib/ports/etcd-admin';
 import type { ApiServerEndpoint, KubeCredentials } from '@/lib/ports/kube-api';
@@ -167,6 +167,21 @@ type ReplicaProbes = {
   apiServer: Promise<ApiServerProbe>;
 };
 
+/** Time given past a probe's deadline before a replica known silent is no longer waited for (the adapters' own guard). */
+const SILENT_GRACE_MS = 150;
+
+/** `probe`, or a time-out answer once `deadlineMs` (and a little grace) has passed without one. */
+function notWaitedFor<T>(probe: Promise<T>, deadlineMs: number, silentAnswer: (error: string) => T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const givenUp = new Promise<T>((resolve) => {
+    timer = setTimeout(
+      () => resolve(silentAnswer(timeoutError(`no answer within ${deadlineMs} ms (silent in the last observation)`))),
+      deadlineMs + SILENT_GRACE_MS,
+    );
+  });
+  return Promise.race([probe, givenUp]).finally(() => clearTimeout(timer));
+}
+
 function startReplicaProbes(
   c: Container,
   project: string,
@@ -176,9 +191,12 @@ function startReplicaProbes(
 ): ReplicaProbes {
   // A replica that was silent last time (a zone down, a frozen VM) gets the live deadline even in a planning
   // observation: waiting the planning deadline for it would make a preview slow exactly when something is broken.
-  const timeout = silent.has(instance.name)
-    ? Math.min(c.probeTimeoutMs, c.probeLatency.deadlineMs())
-    : c.probeTimeoutMs;
+  const knownSilent = silent.has(instance.name);
+  const timeout = knownSilent ? Math.min(c.probeTimeoutMs, c.probeLatency.deadlineMs()) : c.probeTimeoutMs;
+  // And its probes are given up at that deadline whatever they still wait on: an adapter's deadline starts once it
+  // has a way in, and getting one (an SSH connect into a lost zone) can take the connect time-out first (3 s).
+  const bounded = <T>(probe: Promise<T>, silentAnswer: (error: string) => T): Promise<T> =>
+    knownSilent ? notWaitedFor(probe, timeout, silentAnswer) : probe;
   const skip = !MAY_RUN.has(instance.status)
     ? `VM is ${instance.status}`
     : instance.internalIp === null
@@ -195,7 +213,7 @@ function startReplicaProbes(
     etcdEndpoints[cluster] = endpoint;
     if (!creds.etcd) return Promise.resolve({ ok: false, error: creds.etcdProblem });
     const started = performance.now();
-    return c.etcd.status(endpoint, creds.etcd[cluster], timeout).then((status) => {
+    const probe = c.etcd.status(endpoint, creds.etcd[cluster], timeout).then((status) => {
       // The deadline follows these: answers by their duration, time-outs at the deadline they had (probe-deadline.ts).
       // Not a replica already known silent (a zone down): its time-outs say nothing about this host's latency, and
       // would stretch every other probe's deadline to the ceiling.
@@ -204,12 +222,16 @@ function startReplicaProbes(
       else if (isTimeoutError(status.error)) c.probeLatency.record(timeout);
       return status;
     });
+    return bounded(probe, (error): EtcdMemberStatus => ({ ok: false, error }));
   };
   const etcd = { main: statusOf('main'), events: statusOf('events') };
   // Peers of etcd main only (one GET per replica): a partition cuts main and events alike, as both run on the
   // same VMs, and main is the one whose loss stops the control plane.
   const mainEndpoint = etcdEndpoints.main;
-  const mainPeers = mainEndpoint && creds.etcd ? c.etcd.peers(mainEndpoint, creds.etcd.main, timeout) : null;
+  const mainPeers =
+    mainEndpoint && creds.etcd
+      ? bounded(c.etcd.peers(mainEndpoint, creds.etcd.main, timeout), (error): EtcdPeerView => ({ ok: false, error }))
+      : null;
   let apiServerUrl: ApiServerEndpoint | null = null;
   let apiServer: Promise<ApiServerProbe>;
   if (skip !== null || ip === null) {
@@ -217,7 +239,11 @@ function startReplicaProbes(
   } else {
     apiServerUrl = c.endpoints.apiServer(replica);
     apiServer = creds.kube
-      ? c.kube.probe(apiServerUrl, creds.kube, timeout)
+      ? bounded(c.kube.probe(apiServerUrl, creds.kube, timeout), (error): ApiServerProbe => ({
+          ready: null,
+          live: null,
+          error,
+        }))
       : Promise.resolve({ ready: null, live: null, error: creds.kubeProblem });
   }
   return { instance, etcdEndpoints, etcd, mainPeers, apiServerUrl, apiServer };
