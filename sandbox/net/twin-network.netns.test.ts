@@ -1,7 +1,7 @@
 // The twin's network on the real kernel: namespaces, a bridge, routes, real TCP servers in the VMs.
 // Needs root; run alone: `flock /tmp/quorum-heavy.lock npx vitest run --project netns`.
 // Nets 99 (most tests) and 98 (crashes) are this file's own.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:net';
 import path from 'node:path';
@@ -27,7 +27,13 @@ import {
 import { janitorPidFile } from './twin-janitor';
 import { outcome, probeFrom, probeFromHost, startHostServer, startServerIn } from './twin-netns-probe';
 import { NETNS_ETC, TwinNetwork } from './twin-network';
-import { twinBridgeName, twinNamespacePrefix, twinRulePriority, twinVethPrefix } from './twin-plan';
+import {
+  renderTwinResolvConf,
+  twinBridgeName,
+  twinNamespacePrefix,
+  twinRulePriority,
+  twinVethPrefix,
+} from './twin-plan';
 
 const NET = 99;
 const CRASH_NET = 98;
@@ -138,6 +144,27 @@ describe('TwinNetwork on real namespaces', () => {
       probeFrom(ns.c1, 'vm-b1', PORT),
     ]);
     expect(results.map(outcome)).toEqual(['a1', 'b1', 'a1', 'c1', 'b1']);
+  });
+
+  it("resolves names as GCE's metadata DNS does: instance names, and an unknown name fails at once, not after a time-out", async () => {
+    const getent = (name: string) =>
+      new Promise<{ code: number | null; out: string; ms: number }>((resolve) => {
+        const t0 = Date.now();
+        execFile('ip', ['netns', 'exec', ns.b1, 'getent', 'hosts', name], (error, stdout) =>
+          resolve({ code: error ? Number(error.code ?? 1) : 0, out: stdout, ms: Date.now() - t0 }),
+        );
+      });
+    const inside = await new Promise<string>((resolve, reject) =>
+      execFile('ip', ['netns', 'exec', ns.b1, 'cat', '/etc/resolv.conf'], (e, out) => (e ? reject(e) : resolve(out))),
+    );
+    expect(inside).toBe(renderTwinResolvConf());
+    expect(inside).toMatch(/^nameserver 169\.254\.169\.254$/m);
+    const known = await getent('vm-a1');
+    expect(known.out).toContain(VMS.a1.internalIp);
+    // A replica's name before its instance exists (etcd dials a member added as a learner first): no answer to wait for.
+    const unknown = await getent('vm-not-yet-created');
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.ms).toBeLessThan(1_000);
   });
 
   it('lets the host reach every VM, and every VM the metadata, gateway and external addresses', async () => {

@@ -40,6 +40,7 @@ import {
   NO_FAULTS,
   planTwinKernelState,
   renderTwinHostsFile,
+  renderTwinResolvConf,
   twinBridgeMac,
   twinBridgeName,
   twinHostVethMac,
@@ -261,9 +262,10 @@ export class TwinNetwork implements FirewallEnforcer {
         zone: spec.zone,
       };
       try {
-        // The hosts file exists before the namespace, so no process can ever start without it.
+        // The hosts file and resolv.conf exist before the namespace, so no process can ever start without them.
         await mkdir(path.join(NETNS_ETC, ns), { recursive: true });
         await writeFile(path.join(NETNS_ETC, ns, 'hosts'), renderTwinHostsFile(this.hostsEntries));
+        await writeFile(path.join(NETNS_ETC, ns, 'resolv.conf'), renderTwinResolvConf());
         await runIp(['netns', 'add', ns]);
         await runIp([
           'link',

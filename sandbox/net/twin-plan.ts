@@ -64,6 +64,17 @@ export function renderTwinHostsFile(entries: readonly TwinHostsEntry[]): string 
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * A VM's /etc/resolv.conf, as on Compute Engine: the metadata server's address is the name server. Inside a twin VM
+ * nothing answers DNS there, so a name that is in no hosts file fails at once (port unreachable), as GCE's internal DNS
+ * answers NXDOMAIN for an instance that does not exist yet; without it a VM would use this machine's own resolver, its
+ * queries would leave the twin, and every lookup of a name not yet known (a replica just added as an etcd member)
+ * would wait out the resolver's time-out (5 s per try).
+ */
+export function renderTwinResolvConf(): string {
+  return 'nameserver 169.254.169.254\nsearch google.internal\n';
+}
+
 export type TwinFaults = {
   /** Zones whose VMs' links are cut. */
   zonesDown: readonly string[];
