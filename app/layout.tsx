@@ -46,7 +46,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
         <NextIntlClientProvider>
           <Providers caller={signedIn}>
             <header className="border-b border-slate-200 bg-white">
-              {/* Below sm the links take a row of their own under the name and the user's controls. */}
+              {/* Below sm the links take the last row, under the name and the user's controls. */}
               <div className="mx-auto flex max-w-7xl flex-wrap items-center gap-x-6 gap-y-2 px-4 py-3 sm:px-6">
                 <Link href="/" className="flex items-center gap-2 font-semibold tracking-tight">
                   <span
@@ -78,8 +78,14 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
                     )}
                   </nav>
                 )}
-                <div className="ml-auto flex min-w-0 items-center gap-3">
-                  <UserMenu />
+                {/* On a phone the language and theme switches sit beside the name and the user's address gets a row of
+                    its own (beside them it was cut to two letters); from sm on all of it is one row. */}
+                {signedIn && (
+                  <div className="order-2 flex w-full min-w-0 sm:order-none sm:ml-auto sm:w-auto">
+                    <UserMenu />
+                  </div>
+                )}
+                <div className={`order-1 ml-auto flex items-center gap-3 sm:order-none ${signedIn ? 'sm:ml-0' : ''}`}>
                   <LocaleSwitch />
                   <ThemeSwitch initial={theme} />
                 </div>

@@ -37,7 +37,7 @@ test('a cluster is created through the wizard in the sandbox, watched to complet
   const preview = page.getByTestId('plan-preview');
   await expect(preview.getByRole('heading')).toHaveText(`Create cluster ${NAME} with one master in us-central1-f`);
   await expect(page.getByTestId('plan-before')).toContainText('no replica yet');
-  await expect(page.getByTestId('plan-after')).toContainText('1 voter · survives 0 replicas and 0 zones');
+  await expect(page.getByTestId('plan-after')).toContainText('1 voter · can lose 0 replicas and 0 zones');
   await expect(page.getByTestId('plan-steps').locator('li')).toHaveCount(8);
   await expect(preview).toContainText('MULTIZONE=true KUBE_GCE_ZONE=us-central1-f ./cluster/kube-up.sh');
   await expect(preview).not.toContainText('QUORUM_READS');

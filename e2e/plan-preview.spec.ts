@@ -12,8 +12,8 @@ test('making staging HA previews one plan: backup first, then the load balancer,
   await page.getByRole('button', { name: /Make it HA/ }).click();
   const preview = page.getByTestId('plan-preview');
   await expect(preview).toBeVisible();
-  await expect(preview.getByTestId('plan-before')).toContainText('1 voter · survives 0 replicas and 0 zones');
-  await expect(preview.getByTestId('plan-after')).toContainText('3 voters · survives 1 replica and 1 zone');
+  await expect(preview.getByTestId('plan-before')).toContainText('1 voter · can lose 0 replicas and 0 zones');
+  await expect(preview.getByTestId('plan-after')).toContainText('3 voters · can lose 1 replica and 1 zone');
   const steps = preview.getByTestId('plan-steps').locator('li');
   await expect(steps.first()).toContainText(
     'Take and verify etcd snapshots (main and events) before the membership changes',

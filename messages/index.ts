@@ -15,6 +15,7 @@ import en_audit from './en/audit.json';
 import en_auth from './en/auth.json';
 import en_settings from './en/settings.json';
 import en_alerts from './en/alerts.json';
+import en_findings from './en/findings.json';
 import zh_common from './zh-CN/common.json';
 import zh_layout from './zh-CN/layout.json';
 import zh_fleet from './zh-CN/fleet.json';
@@ -28,6 +29,7 @@ import zh_audit from './zh-CN/audit.json';
 import zh_auth from './zh-CN/auth.json';
 import zh_settings from './zh-CN/settings.json';
 import zh_alerts from './zh-CN/alerts.json';
+import zh_findings from './zh-CN/findings.json';
 
 export const en = {
   common: en_common,
@@ -43,6 +45,7 @@ export const en = {
   auth: en_auth,
   settings: en_settings,
   alerts: en_alerts,
+  findings: en_findings,
 };
 export type Messages = typeof en;
 
@@ -61,6 +64,7 @@ const zhCN: Record<string, unknown> = {
   auth: zh_auth,
   settings: zh_settings,
   alerts: zh_alerts,
+  findings: zh_findings,
 };
 
 export const catalogs: Record<Locale, Record<string, unknown>> = { en, 'zh-CN': zhCN };

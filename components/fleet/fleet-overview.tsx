@@ -9,6 +9,7 @@ import { useHealthTitle } from '@/lib/client/use-health-title';
 import { fleetHealthStates } from '@/lib/core/health-announcement';
 import { SeverityBadge } from '@/components/quorum/findings-list';
 import { HealthAnnouncer } from '@/components/quorum/health-announcer';
+import { useFindingText } from '@/components/quorum/use-finding-text';
 import { NotifyMe } from '@/components/alerts/notify-me';
 import { LiveIndicator } from '@/components/ui/live-indicator';
 import { TableHead } from '@/components/ui/table-head';
@@ -21,6 +22,7 @@ const cell = 'px-4 py-3 max-sm:block max-sm:p-0';
 export function FleetOverview() {
   const t = useTranslations('fleet');
   const tc = useTranslations('common');
+  const findingText = useFindingText();
   const query = fleetQuery();
   const live = useLiveFeed<FleetView>(liveUrls.fleet(), query.queryKey, (v) => v.observedAt);
   const { data, error } = useQuery({ ...query, refetchInterval: live.status === 'live' ? false : FALLBACK_POLL_MS });
@@ -136,7 +138,7 @@ export function FleetOverview() {
                       {entry.summary.worstFinding ? (
                         <div className="flex items-start gap-2">
                           <SeverityBadge severity={entry.summary.worstFinding.severity} />
-                          <span className="text-slate-700">{entry.summary.worstFinding.message}</span>
+                          <span className="text-slate-700">{findingText(entry.summary.worstFinding).message}</span>
                         </div>
                       ) : (
                         <span className="text-emerald-700">

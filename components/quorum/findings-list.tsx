@@ -2,9 +2,10 @@ import { useTranslations } from 'next-intl';
 import Link from 'next/link';
 import { recoveryUrls } from '@/lib/client/queries';
 import type { Finding, FindingAction, Severity } from '@/lib/core/assessment';
-import { describeSince, FAILURE_LABELS, zoneSubject, type FailureSince } from '@/lib/core/failure';
+import { describeSince, zoneSubject, type FailureSince } from '@/lib/core/failure';
 import { Badge, type Tone } from '@/components/ui/badge';
 import { TrustHostKey } from './trust-host-key';
+import { useFindingText } from './use-finding-text';
 
 const severityTone: Record<Severity, Tone> = { critical: 'bad', warning: 'warn', info: 'info' };
 
@@ -27,6 +28,20 @@ function FindingSince({ since }: { since: string | null }) {
         {since}
       </p>
     )
+  );
+}
+
+/** What a finding says and what to do about it, in the reader's language. */
+function FindingSentences({ finding }: { finding: Finding }) {
+  const t = useTranslations('quorum.findings');
+  const { message, fix } = useFindingText()(finding);
+  return (
+    <>
+      <p className="mt-1 text-slate-800">{message}</p>
+      <p className="mt-0.5 text-slate-500">
+        <span className="font-medium text-slate-600">{t('fix')}</span> {fix}
+      </p>
+    </>
   );
 }
 
@@ -61,6 +76,7 @@ export function FindingsList({
   observedAt?: string;
 }) {
   const t = useTranslations('quorum.findings');
+  const tf = useTranslations('findings');
   if (findings.length === 0) return <p className="text-sm text-emerald-700">{t('none')}</p>;
   return (
     <ul className="space-y-3" data-testid="findings">
@@ -75,14 +91,11 @@ export function FindingsList({
         >
           <div className="flex flex-wrap items-center gap-2">
             <SeverityBadge severity={f.severity} />
-            {f.failure && <Badge tone="neutral">{FAILURE_LABELS[f.failure]}</Badge>}
+            {f.failure && <Badge tone="neutral">{tf(`failure.${f.failure}`)}</Badge>}
             {f.subject && <span className="font-mono text-xs text-slate-500">{f.subject}</span>}
           </div>
           <FindingSince since={sinceOf(f, failureSince, observedAt)} />
-          <p className="mt-1 text-slate-800">{f.message}</p>
-          <p className="mt-0.5 text-slate-500">
-            <span className="font-medium text-slate-600">{t('fix')}</span> {f.fix}
-          </p>
+          <FindingSentences finding={f} />
           {clusterId && f.action && <ActionLink clusterId={clusterId} action={f.action} />}
           {clusterId && f.hostKey && <TrustHostKey clusterId={clusterId} change={f.hostKey} />}
         </li>

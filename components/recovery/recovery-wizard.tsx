@@ -19,6 +19,7 @@ import { QuorumLostRunbookView } from './quorum-lost-runbook';
 import { ConfirmAndRun } from '@/components/wizards/confirm-and-run';
 import { PlanPreview, useSurvivesSentence } from '@/components/wizards/plan-preview';
 import { PlanRefusal } from '@/components/wizards/plan-refusal';
+import { useFindingText } from '@/components/quorum/use-finding-text';
 
 export type RecoveryTarget =
   { kind: 'replica'; replica: string } | { kind: 'rebalance'; zone: string } | { kind: 'choose' };
@@ -365,8 +366,9 @@ function Rebalance({
 
 function Choose({ clusterId, view }: { clusterId: string; view: ClusterView }) {
   const tc = useTranslations('recovery.choose');
+  const findingText = useFindingText();
   const { topology: t, assessment: a } = view;
-  const actions = a.findings.flatMap((f) => (f.action ? [{ action: f.action, message: f.message }] : []));
+  const actions = a.findings.flatMap((f) => (f.action ? [{ action: f.action, message: findingText(f).message }] : []));
   if (actions.length === 0) return <p className="text-sm text-emerald-700">{tc('nothing')}</p>;
   return (
     <ul className="space-y-2 text-sm">

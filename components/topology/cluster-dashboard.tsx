@@ -10,6 +10,7 @@ import { summarizeCluster, worstSeverityOf, type ClusterView } from '@/lib/core/
 import { useHealthTitle } from '@/lib/client/use-health-title';
 import { FindingsList } from '@/components/quorum/findings-list';
 import { HealthAnnouncer } from '@/components/quorum/health-announcer';
+import { useFindingText } from '@/components/quorum/use-finding-text';
 import { QuorumGauge } from '@/components/quorum/quorum-gauge';
 import { Badge } from '@/components/ui/badge';
 import { Card } from '@/components/ui/card';
@@ -23,6 +24,7 @@ import { ZoneGrid } from './zone-grid';
 /** The cluster page: live topology (SSE into the query cache; polling while the stream is down). */
 export function ClusterDashboard({ id, chaosControls = false }: { id: string; chaosControls?: boolean }) {
   const tr = useTranslations('topology.dashboard');
+  const findingText = useFindingText();
   const query = clusterViewQuery(id);
   const live = useLiveFeed<ClusterView>(liveUrls.cluster(id), query.queryKey, (v) => v.topology.observedAt);
   const { data, error } = useQuery({ ...query, refetchInterval: live.status === 'live' ? false : FALLBACK_POLL_MS });
@@ -37,6 +39,7 @@ export function ClusterDashboard({ id, chaosControls = false }: { id: string; ch
   const { topology: t, assessment: a } = data;
   const versions = etcdVersionsOf(t);
   const oldest = lowestEtcdVersion(t);
+  const [worst] = a.findings;
   return (
     <div className="space-y-4">
       <HealthAnnouncer states={[healthStateOf(summarizeCluster(data))]} />
@@ -55,7 +58,11 @@ export function ClusterDashboard({ id, chaosControls = false }: { id: string; ch
         <div className="flex flex-col items-start gap-1 sm:items-end">
           <div className="flex flex-wrap items-center gap-x-3 gap-y-1">
             <LiveIndicator live={live} observedAt={t.observedAt} />
-            <NotifyMe worst={worstSeverityOf(data)} subject={t.cluster.masterName} detail={a.findings[0]?.message} />
+            <NotifyMe
+              worst={worstSeverityOf(data)}
+              subject={t.cluster.masterName}
+              detail={worst && findingText(worst).message}
+            />
             <Link
               href={`/clusters/${encodeURIComponent(id)}/operations`}
               className="text-sm text-sky-700 hover:underline"

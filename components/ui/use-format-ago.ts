@@ -1,15 +1,28 @@
 import { useTranslations } from 'next-intl';
 import { formatAge } from '@/lib/core/format';
 
+/** The two messages "5m ago" and "just now" are made of (`common.ago`, `common.justNow`). */
+type AgoWords = { (key: 'justNow'): string; (key: 'ago', values: { age: string }): string };
+
 /**
- * lib/core/format.ts's formatAgo in the page's language ("5m ago", "just now"); a time that is not one stays "—".
- * A hook, for client and server components alike (no request state: the same words on both sides).
+ * "5m12s ago" in the words given, "just now" within a second (and for a time ahead of `now`: clock skew); a time that
+ * is not one stays "—".
  */
-export function useFormatAgo(): (since: Date | string, now: Date) => string {
-  const tc = useTranslations('common');
+export function formatAgoIn(words: AgoWords): (since: Date | string, now: Date) => string {
   return (since, now) => {
     const age = formatAge(since, now);
     if (age === '—') return age;
-    return age === '0s' ? tc('justNow') : tc('ago', { age });
+    return age === '0s' ? words('justNow') : words('ago', { age });
   };
+}
+
+/**
+ * formatAgoIn in the page's language. A hook, for client and server components alike (no request state: the same
+ * words on both sides).
+ */
+export function useFormatAgo(): (since: Date | string, now: Date) => string {
+  const tc = useTranslations('common');
+  return formatAgoIn((key: 'justNow' | 'ago', values?: { age: string }) =>
+    key === 'ago' ? tc('ago', values) : tc('justNow'),
+  );
 }

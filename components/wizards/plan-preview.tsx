@@ -6,14 +6,18 @@ import { Badge } from '@/components/ui/badge';
 import { PlannedCalls } from '@/components/operations/planned-calls';
 import { CopyButton } from '@/components/ui/copy-button';
 
-/** What a layout survives, in words: `survives 1 replica and 1 zone` (a hook: the words are the reader's language). */
+/**
+ * What a layout survives, in the words the quorum gauge and the fleet use: `can lose 1 replica and 1 zone` (a hook: the
+ * words are the reader's language).
+ */
 export function useSurvivesSentence(): (tolerance: Tolerance) => string {
   const t = useTranslations('wizards.survives');
+  const tc = useTranslations('common');
   return (tolerance) => {
     // Before a new cluster's first master exists there is nothing to lose yet, rather than a lost quorum.
     if (tolerance.voters === 0) return t('noReplicaYet');
     if (!tolerance.hasQuorum) return t('noQuorum');
-    return t('survives', { replicas: tolerance.canLoseReplicas, zones: tolerance.canLoseZones });
+    return tc('tolerance.canLose', { replicas: tolerance.canLoseReplicas, zones: tolerance.canLoseZones });
   };
 }
 

@@ -15,7 +15,6 @@ import {
 } from './connectivity';
 import { FINDING_RULES } from './findings';
 import type { ClusterEval, ClusterLinks, Context, Seat } from './findings/context';
-import { pluralize } from './format';
 import { isNoAccessError, isTimeoutError, parseNoAccess, type NoAccessKind } from './probe-errors';
 import {
   hasQuorum,
@@ -70,7 +69,24 @@ export type Finding = {
   action?: FindingAction;
   /** NoAccess for a changed host key: what an admin may trust (the page offers it to admins only). */
   hostKey?: HostKeyChange;
+  /**
+   * Everything `message` and `fix` are made of, for the pages to word them in the reader's language (the catalog's
+   * `findings.<code>.message` and `.fix`). Every rule sets it; a finding without it (stored before it existed) is
+   * shown in English.
+   */
+  params?: FindingParams;
 };
+
+/**
+ * A finding's words as plain JSON. A string array is a list of names, which the page joins in the reader's language
+ * ('a, b and c'). A repeated part of a sentence (what each member reports, each thing wrong with a replica) is
+ * flattened as `<part>.<i>.<field>`: the catalog's `findings.parts.<part>` words one item, and the message's
+ * argument `{<part>}` receives the items joined (findings/params.ts builds these keys).
+ */
+export type FindingParams = { readonly [key: string]: string | number | boolean | readonly string[] };
+
+/** A finding as the rules make it: always with its params. */
+export type RuleFinding = Finding & { params: FindingParams };
 
 /** A replica whose SSH host key is not the pinned one, with both fingerprints as `ssh-keygen -l` prints them. */
 export type HostKeyChange = { replica: string; zone: string; pinnedFingerprint: string; presentedFingerprint: string };
@@ -190,10 +206,36 @@ export { noAccessFinding } from './findings/replica-health';
 
 // --- Replica health --------------------------------------------------------------------------------------------
 
+/** One thing that is not fine with a replica; `reasons` words each in English. */
+export type HealthCause =
+  | { kind: 'vm'; status: Replica['vmStatus'] }
+  /** A probe that answered negatively: `etcd main`, `etcd events`, `API server`. */
+  | { kind: 'notAnswering'; probe: string }
+  | { kind: 'notReady'; probe: 'API server' }
+  | { kind: 'late'; probe: string }
+  | { kind: 'noAccess'; reason: string };
+
+function reasonOf(c: HealthCause): string {
+  switch (c.kind) {
+    case 'vm':
+      return `VM is ${c.status}`;
+    case 'notAnswering':
+      return `${c.probe} is not answering`;
+    case 'notReady':
+      return `${c.probe} is not ready`;
+    case 'late':
+      return `${c.probe} did not answer in time`;
+    case 'noAccess':
+      return `no access (${c.reason})`;
+  }
+}
+
 export type ReplicaHealthDetail = {
   health: ReplicaHealth;
   /** Short phrases for what is not fine, e.g. 'VM is STOPPED', 'etcd main did not answer in time'. */
   reasons: string[];
+  /** The same, as data (for findings worded in the reader's language). */
+  causes: HealthCause[];
   /** The probes that timed out, e.g. ['etcd main', 'API server']. */
   timedOut: string[];
   /**
@@ -206,8 +248,8 @@ export type ReplicaHealthDetail = {
 
 export function describeReplicaHealth(replica: Replica): ReplicaHealthDetail {
   if (replica.vmStatus !== 'RUNNING')
-    return { health: 'unhealthy', reasons: [`VM is ${replica.vmStatus}`], timedOut: [], noAccess: null };
-  const negative: string[] = [];
+    return healthDetail('unhealthy', [{ kind: 'vm', status: replica.vmStatus }], [], null);
+  const negative: HealthCause[] = [];
   const timedOut: string[] = [];
   let noAccess: ReplicaHealthDetail['noAccess'] = null;
   const blocked = (error: string) => {
@@ -218,23 +260,32 @@ export function describeReplicaHealth(replica: Replica): ReplicaHealthDetail {
     if (status.ok) continue;
     if (isNoAccessError(status.error)) blocked(status.error);
     else if (isTimeoutError(status.error)) timedOut.push(`etcd ${cluster}`);
-    else negative.push(`etcd ${cluster} is not answering`);
+    else negative.push({ kind: 'notAnswering', probe: `etcd ${cluster}` });
   }
   const api = replica.apiServer;
   if (api.ready === null) {
     if (isNoAccessError(api.error)) blocked(api.error);
     else if (isTimeoutError(api.error)) timedOut.push('API server');
-    else negative.push('API server is not answering');
+    else negative.push({ kind: 'notAnswering', probe: 'API server' });
   } else if (!api.ready) {
-    negative.push('API server is not ready');
+    negative.push({ kind: 'notReady', probe: 'API server' });
   }
-  const late = timedOut.map((probe) => `${probe} did not answer in time`);
-  const access: string[] = noAccess === null ? [] : [`no access (${(noAccess as { reason: string }).reason})`];
-  if (negative.length > 0)
-    return { health: 'unhealthy', reasons: [...negative, ...late, ...access], timedOut, noAccess };
+  const late = timedOut.map((probe): HealthCause => ({ kind: 'late', probe }));
+  const access: HealthCause[] =
+    noAccess === null ? [] : [{ kind: 'noAccess', reason: (noAccess as { reason: string }).reason }];
+  if (negative.length > 0) return healthDetail('unhealthy', [...negative, ...late, ...access], timedOut, noAccess);
   if (timedOut.length > 0 || noAccess !== null)
-    return { health: 'unknown', reasons: [...access, ...late], timedOut, noAccess };
-  return { health: 'healthy', reasons: [], timedOut: [], noAccess: null };
+    return healthDetail('unknown', [...access, ...late], timedOut, noAccess);
+  return healthDetail('healthy', [], [], null);
+}
+
+function healthDetail(
+  health: ReplicaHealth,
+  causes: HealthCause[],
+  timedOut: string[],
+  noAccess: ReplicaHealthDetail['noAccess'],
+): ReplicaHealthDetail {
+  return { health, reasons: causes.map(reasonOf), causes, timedOut, noAccess };
 }
 
 export function replicaHealthOf(replica: Replica): ReplicaHealth {
@@ -554,9 +605,4 @@ export function worstFinding(a: Pick<Assessment, 'findings'>): Finding | null {
   let worst: Finding | null = null;
   for (const f of a.findings) if (!worst || compareSeverity(f.severity, worst.severity) < 0) worst = f;
   return worst;
-}
-
-/** 'can lose 1 replica and 1 zone', 'can lose 0 replicas and 0 zones': the UI shows it verbatim. */
-export function toleranceSentence(a: Pick<Assessment, 'canLoseReplicas' | 'canLoseZones'>): string {
-  return `can lose ${pluralize(a.canLoseReplicas, 'replica')} and ${pluralize(a.canLoseZones, 'zone')}`;
 }

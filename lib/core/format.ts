@@ -57,13 +57,6 @@ export function formatAge(since: Date | string, now: Date): string {
   return `${years}y`;
 }
 
-/** 'just now' within a second, else '5m12s ago'; a time ahead of `now` reads 'just now' too (clock skew). */
-export function formatAgo(since: Date | string, now: Date): string {
-  const age = formatAge(since, now);
-  if (age === '—') return age;
-  return age === '0s' ? 'just now' : `${age} ago`;
-}
-
 /** `pluralize(1, 'replica') -> '1 replica'`, `pluralize(0, 'zone') -> '0 zones'`; irregular plurals as third argument. */
 export function pluralize(count: number, singular: string, plural = `${singular}s`): string {
   return `${count} ${count === 1 ? singular : plural}`;

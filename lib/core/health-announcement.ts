@@ -1,7 +1,6 @@
 // What the fleet and cluster pages' polite live region says (issue 13: nothing was announced to screen readers).
 // Only a change is spoken, of a cluster's worst state or of what it can lose, never each observation: the feed
 // brings one every few seconds, and the page itself is read when it opens.
-import { toleranceSentence } from './assessment';
 import type { ClusterSummary, FleetView } from './view';
 
 export type HealthState =
@@ -33,26 +32,20 @@ export function fleetHealthStates(fleet: FleetView): HealthState[] {
   );
 }
 
-/** One cluster in words: `prod-master: warning, can lose 0 replicas and 0 zones`. */
-export function describeHealth(h: HealthState): string {
-  return h.state === 'unobserved'
-    ? `${h.name}: could not be observed`
-    : `${h.name}: ${h.state}, ${toleranceSentence(h)}`;
-}
-
 const sameHealth = (a: HealthState, b: HealthState): boolean =>
   a.state === b.state &&
   (a.state === 'unobserved' ||
     (b.state !== 'unobserved' && a.canLoseReplicas === b.canLoseReplicas && a.canLoseZones === b.canLoseZones));
 
 /**
- * The sentences to announce going from `previous` to `next`, in `next`'s order: clusters whose state or tolerance
- * changed. A cluster seen for the first time, or gone, is not announced (the list on screen says so).
+ * The clusters to announce going from `previous` to `next`, in `next`'s order: those whose state or tolerance changed.
+ * A cluster seen for the first time, or gone, is not announced (the list on screen says so). The words are the page's
+ * (components/quorum/health-announcer.tsx), in its language.
  */
-export function healthChanges(previous: readonly HealthState[], next: readonly HealthState[]): string[] {
+export function healthChanges(previous: readonly HealthState[], next: readonly HealthState[]): HealthState[] {
   const before = new Map(previous.map((h) => [h.id, h]));
-  return next.flatMap((h) => {
+  return next.filter((h) => {
     const was = before.get(h.id);
-    return was && !sameHealth(was, h) ? [describeHealth(h)] : [];
+    return was !== undefined && !sameHealth(was, h);
   });
 }

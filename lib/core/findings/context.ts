@@ -1,6 +1,6 @@
 // What every finding rule reads: the Topology evaluated once by assessTopology (contextOf in ../assessment.ts).
 // Types only, so that the rules and assessment.ts can both import it without a runtime cycle.
-import type { EtcdConnectivity, EtcdQuorum, Finding, FindingCode, ReplicaHealthDetail } from '../assessment';
+import type { EtcdConnectivity, EtcdQuorum, FindingCode, ReplicaHealthDetail, RuleFinding } from '../assessment';
 import type { PeerGraph } from '../connectivity';
 import type { ClusterDiagnosis } from '../failure';
 import type { EtcdClusterName, Replica, Topology } from '../topology';
@@ -51,10 +51,12 @@ export type Context = {
 
 /**
  * One family of findings. `codes` lists every code `evaluate` can emit, and each code belongs to exactly one
- * rule (findings/index.test.ts), so a code's wording and severity live in one file.
+ * rule (findings/index.test.ts), so a code's wording and severity live in one file; its words in other languages
+ * live in messages/<locale>/findings.json, made of the finding's params (tests/unit/findings-catalog.test.ts holds
+ * the English catalog to the rule's own sentences).
  */
 export type FindingRule = {
   name: string;
   codes: readonly FindingCode[];
-  evaluate(ctx: Context): Finding[];
+  evaluate(ctx: Context): RuleFinding[];
 };

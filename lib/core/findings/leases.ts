@@ -1,5 +1,5 @@
 // Leases: leader-elected components (controller manager, scheduler, autoscaler) that nobody runs.
-import type { Finding } from '../assessment';
+import type { RuleFinding } from '../assessment';
 import { formatAge } from '../format';
 import { holderReplica, LEADER_ELECTED_COMPONENTS, leaseExpiresAt, type LeaderElectedComponent } from '../topology';
 import type { Context, FindingRule } from './context';
@@ -9,16 +9,23 @@ const COMPONENT_DUTY: Record<LeaderElectedComponent, string> = {
   'kube-scheduler': 'new pods stay Pending',
   'cluster-autoscaler': 'node groups stop scaling',
 };
+/** What stops, as the catalog selects it (`{duty, select, ...}`). */
+const COMPONENT_DUTY_KEY: Record<LeaderElectedComponent, string> = {
+  'kube-controller-manager': 'reconcile',
+  'kube-scheduler': 'schedule',
+  'cluster-autoscaler': 'scale',
+};
 
-function leaseFindings(ctx: Context): Finding[] {
+function leaseFindings(ctx: Context): RuleFinding[] {
   const { t, now } = ctx;
   if (!t.leases) return [];
-  const out: Finding[] = [];
+  const out: RuleFinding[] = [];
   const running = new Set(t.replicas.filter((r) => r.vmStatus === 'RUNNING').map((r) => r.name));
   const known = new Map(t.replicas.map((r) => [r.name, r]));
   for (const component of LEADER_ELECTED_COMPONENTS) {
     const lease = t.leases.find((l) => l.component === component);
     const duty = COMPONENT_DUTY[component];
+    const base = { component, duty: COMPONENT_DUTY_KEY[component] };
     const checkFix = `Check that ${component} runs on the healthy replicas (its static pod manifest and logs); a running one takes the lease within its duration.`;
     if (!lease) {
       // The cluster autoscaler is optional in kube-up (ENABLE_CLUSTER_AUTOSCALER): no lease may be normal.
@@ -33,6 +40,7 @@ function leaseFindings(ctx: Context): Finding[] {
         fix: optional
           ? `If autoscaling should be on, ${checkFix.charAt(0).toLowerCase()}${checkFix.slice(1)}`
           : checkFix,
+        params: { ...base, variant: optional ? 'optionalMissing' : 'missing' },
       });
       continue;
     }
@@ -43,6 +51,7 @@ function leaseFindings(ctx: Context): Finding[] {
         subject: component,
         message: `The ${component} lease has no holder, so no ${component} is active and ${duty}.`,
         fix: checkFix,
+        params: { ...base, variant: 'noHolder' },
       });
       continue;
     }
@@ -56,6 +65,7 @@ function leaseFindings(ctx: Context): Finding[] {
           subject: component,
           message: `The ${component} lease held by ${holder} expired ${formatAge(new Date(expiresAt), now)} ago and nobody renewed it, so no ${component} is active and ${duty}.`,
           fix: checkFix,
+          params: { ...base, variant: 'expired', holder, age: formatAge(new Date(expiresAt), now) },
         });
         continue;
       }
@@ -69,6 +79,13 @@ function leaseFindings(ctx: Context): Finding[] {
         subject: component,
         message: `The ${component} lease is held by ${holder}, ${what}, so ${duty} until the lease expires and a running replica takes it over.`,
         fix: `Wait up to ${lease.leaseDurationSeconds ?? 15} s for a running replica to take the lease; if none does, ${checkFix.charAt(0).toLowerCase()}${checkFix.slice(1)}`,
+        params: {
+          ...base,
+          variant: r ? 'heldByReplica' : 'heldElsewhere',
+          holder,
+          vmStatus: r?.vmStatus ?? '',
+          duration: lease.leaseDurationSeconds ?? 15,
+        },
       });
     }
   }

@@ -1,5 +1,5 @@
 // Membership: etcd members and replicas that do not match, learners, and main and events that list different members.
-import type { Finding } from '../assessment';
+import type { RuleFinding } from '../assessment';
 import { listOf } from '../format';
 import { ETCD_CLUSTERS, type EtcdClusterName } from '../topology';
 import type { Context, FindingRule } from './context';
@@ -8,8 +8,8 @@ function clustersLabel(clusters: readonly EtcdClusterName[]): string {
   return clusters.length === ETCD_CLUSTERS.length ? 'main and events' : listOf(clusters);
 }
 
-function membershipFindings(ctx: Context): Finding[] {
-  const out: Finding[] = [];
+function membershipFindings(ctx: Context): RuleFinding[] {
+  const out: RuleFinding[] = [];
   // Voters without a VM, grouped by label across main and events.
   const orphans = new Map<string, EtcdClusterName[]>();
   for (const c of ctx.clusters)
@@ -21,6 +21,7 @@ function membershipFindings(ctx: Context): Finding[] {
       subject: label,
       message: `etcd member ${label} (${clustersLabel(clusters)}) has no replica VM behind it, so it counts as a voter that never answers and uses up the cluster's fault tolerance.`,
       fix: `Replace it with the Recover replica wizard, which removes member ${label} from etcd ${clustersLabel(clusters)} first and then adds a replica.`,
+      params: { member: label, clusters },
     });
   }
   // Replicas that are no member, grouped by replica.
@@ -34,6 +35,7 @@ function membershipFindings(ctx: Context): Finding[] {
       subject: name,
       message: `Replica ${name} runs no member of etcd ${clustersLabel(clusters)}, so it adds nothing to etcd's fault tolerance and its API server, which talks only to its local etcd, does not serve the cluster's data.`,
       fix: `Replace ${name} with the Recover replica wizard, or remove it with the Remove replica wizard if the cluster does not need it.`,
+      params: { replica: name, clusters },
     });
   }
   // Learners, grouped by label: info while one catches up, warning when it is stranded.
@@ -51,6 +53,13 @@ function membershipFindings(ctx: Context): Finding[] {
   }
   for (const [label, l] of learners) {
     const where = clustersLabel(l.clusters);
+    const params = {
+      variant: l.stranded ? 'stranded' : 'catchingUp',
+      member: label,
+      clusters: l.clusters,
+      clusterCount: l.clusters.length,
+      hasVm: l.hasVm,
+    };
     out.push(
       l.stranded
         ? {
@@ -59,6 +68,7 @@ function membershipFindings(ctx: Context): Finding[] {
             subject: label,
             message: `etcd ${where} ${l.clusters.length > 1 ? 'have' : 'has'} a learner ${label} ${l.hasVm ? 'whose replica does not answer' : 'that no replica VM backs'}, most likely left by an interrupted add, and it blocks further adds because etcd allows one learner at a time.`,
             fix: `Resume the add with the Add replica wizard, or abandon it by removing learner ${label} from etcd ${where} with the Remove replica wizard.`,
+            params,
           }
         : {
             code: 'LearnerPresent',
@@ -66,6 +76,7 @@ function membershipFindings(ctx: Context): Finding[] {
             subject: label,
             message: `Replica ${label} is an etcd learner in ${where}, catching up with the leader, so it does not vote yet and etcd refuses another add until it is promoted.`,
             fix: 'Let the running add operation promote it once it has caught up; if no operation is running, resume the add with the Add replica wizard.',
+            params,
           },
     );
   }
@@ -85,6 +96,12 @@ function membershipFindings(ctx: Context): Finding[] {
         subject: null,
         message: `etcd main and events list different members (${parts.join('; ')}), so the two clusters tolerate different failures and a change that must touch both can fail halfway.`,
         fix: `Make both list the same replicas: replace ${listOf([...onlyMain, ...onlyEvents])} with the Recover replica wizard, which changes main and events together.`,
+        params: {
+          differs: onlyMain.length > 0 && onlyEvents.length > 0 ? 'both' : onlyMain.length > 0 ? 'main' : 'events',
+          onlyMain,
+          onlyEvents,
+          replace: [...onlyMain, ...onlyEvents],
+        },
       });
     }
   }

@@ -1,14 +1,20 @@
 // Replica health: replicas that failed or did not answer, zones that are down, members that lag, and replicas
 // Quorum cannot get into (NoAccess, which is about Quorum's access, not the replica).
-import type { Finding, ReplicaHealth } from '../assessment';
+import type { ReplicaHealth, RuleFinding } from '../assessment';
 import { describePrimaryFailure, FAILURE_LABELS } from '../failure';
 import { listOf, pluralize } from '../format';
 import { hostKeyChangeOf, type NoAccessKind } from '../probe-errors';
 import type { Replica } from '../topology';
 import type { Context, FindingRule } from './context';
+import { partParams } from './params';
 
-function replicaFindings(ctx: Context): Finding[] {
-  const out: Finding[] = [];
+/** A failure class as a catalog's `select` names it: `vm-stopped` -> `vmStopped` (a select key has no hyphen). */
+function selectKey(name: string): string {
+  return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+function replicaFindings(ctx: Context): RuleFinding[] {
+  const out: RuleFinding[] = [];
   const critical = ctx.canLoseReplicas === 0;
   const lost = ctx.clusters.some((c) => !c.quorum.hasQuorum);
   for (const r of ctx.t.replicas) {
@@ -19,6 +25,7 @@ function replicaFindings(ctx: Context): Finding[] {
       continue;
     }
     const etcdFine = ctx.clusters.every((c) => c.voters.some((s) => s.replica === r && s.answering));
+    const consequenceKey = etcdFine ? 'requestsFail' : lost ? 'noQuorum' : critical ? 'atQuorum' : 'canLose';
     const consequence = etcdFine
       ? 'requests the load balancer sends to it fail'
       : lost
@@ -29,6 +36,14 @@ function replicaFindings(ctx: Context): Finding[] {
     const reasons = detail.reasons.join(', ');
     const primary = ctx.diagnosis.replicas[r.name]?.primary ?? null;
     const label = primary ? `${FAILURE_LABELS[primary]}: ` : '';
+    const params = {
+      replica: r.name,
+      failure: primary ? selectKey(primary) : 'none',
+      timedOut: detail.timedOut,
+      ...partParams('reasons', detail.causes),
+      consequence: consequenceKey,
+      canLose: ctx.canLoseReplicas,
+    };
     const message =
       detail.health === 'unknown'
         ? `Replica ${r.name} did not answer in time (${label}${listOf(detail.timedOut)}), so its health is unknown: it may be fine and Quorum's path to it slow, and until it answers it is not counted towards the tolerance.`
@@ -37,13 +52,15 @@ function replicaFindings(ctx: Context): Finding[] {
     if (detail.health === 'unhealthy' && cutOff) {
       // Its etcd answers but has lost the leader behind a partition: the API server's etcd check fails with it.
       // A replacement would sit behind the same cut, so no recovery is offered; the network is the fix.
+      const cutOffZones = [...new Set(cutOff.map((n) => ctx.t.replicas.find((x) => x.name === n)?.zone ?? n))];
       out.push({
         code: 'ReplicaUnhealthy',
         severity: critical ? 'critical' : 'warning',
         subject: r.name,
         message: `Replica ${r.name} is unhealthy (${reasons}): its etcd main answers but knows no leader, because it has no link to ${listOf(cutOff)} (a partition, see the partition finding), so requests the load balancer sends to it fail.`,
-        fix: `Do not replace ${r.name}: restore the network between its zone and ${listOf([...new Set(cutOff.map((n) => ctx.t.replicas.find((x) => x.name === n)?.zone ?? n))])} (VPC routes, firewall rules for etcd's peer ports); it rejoins by itself.`,
+        fix: `Do not replace ${r.name}: restore the network between its zone and ${listOf(cutOffZones)} (VPC routes, firewall rules for etcd's peer ports); it rejoins by itself.`,
         ...(primary ? { failure: primary } : {}),
+        params: { ...params, state: 'cutOff', cutOff, cutOffZones, remedy: 'network' },
       });
       continue;
     }
@@ -56,6 +73,7 @@ function replicaFindings(ctx: Context): Finding[] {
       fix: replicaFix(r, detail.health),
       ...(primary ? { failure: primary } : {}),
       action: { kind: 'recover', replica: r.name },
+      params: { ...params, state: detail.health, ...replicaFixParams(r, detail.health) },
     });
   }
   for (const outage of ctx.diagnosis.zonesUnreachable) {
@@ -67,6 +85,7 @@ function replicaFindings(ctx: Context): Finding[] {
         message: `Zone ${outage.zone} looks unreachable (${outage.evidence}), so new replicas cannot be placed there until it is back.`,
         fix: `Wait until ${outage.zone} is back (its nodes Ready again); then rebalance any zone that holds two replicas.`,
         failure: 'zone-unreachable',
+        params: { variant: 'free', zone: outage.zone, nodesTotal: outage.nodes?.total ?? 0 },
       });
       continue;
     }
@@ -82,6 +101,20 @@ function replicaFindings(ctx: Context): Finding[] {
       ...(outage.replicas[0] !== undefined
         ? { action: { kind: 'recover' as const, replica: outage.replicas[0] } }
         : {}),
+      // outage.evidence, as data (failure.ts words it from these).
+      params: {
+        variant: 'withReplicas',
+        zone: outage.zone,
+        replicaCount: outage.replicas.length,
+        nodesKnown: outage.nodes !== null && outage.nodes.total > 0,
+        nodesNotReady: outage.nodes?.notReady ?? 0,
+        nodesTotal: outage.nodes?.total ?? 0,
+        replicas: outage.replicas,
+        consequence: lost ? 'noQuorum' : critical ? 'atQuorum' : 'canLose',
+        canLose: ctx.canLoseReplicas,
+        otherZones: others,
+        hasOtherZones: others.length > 0,
+      },
     });
   }
   for (const d of Object.values(ctx.diagnosis.replicas)) {
@@ -94,6 +127,7 @@ function replicaFindings(ctx: Context): Finding[] {
       fix: `Check ${d.replica}'s disk and network latency (etcd's log warns about slow fsync or heartbeats); if it does not catch up, replace it with the Recover replica wizard.`,
       failure: 'member-lagging',
       action: { kind: 'recover', replica: d.replica },
+      params: { replica: d.replica, evidence: describePrimaryFailure(d) ?? '' },
     });
   }
   return out;
@@ -118,7 +152,7 @@ function cutOffFromLeader(ctx: Context, replica: string): string[] | null {
 export function noAccessFinding(
   r: Pick<Replica, 'name' | 'zone'>,
   noAccess: { kind: NoAccessKind; reason: string },
-): Finding {
+): RuleFinding {
   const change = noAccess.kind === 'host-key' ? hostKeyChangeOf(noAccess.reason) : null;
   const consequence = 'so its health is unknown: it is not counted as failed, and no change that needs it can be made.';
   if (change) {
@@ -129,6 +163,12 @@ export function noAccessFinding(
       message: `Quorum refuses to log in to replica ${r.name}: its SSH host key changed from ${change.pinnedFingerprint} (pinned) to ${change.presentedFingerprint}, ${consequence}`,
       fix: `Check on the VM itself (its serial console: ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub) that ${change.presentedFingerprint} is its key, e.g. because it was re-imaged; if so, an admin trusts the new host key here. If it is not, someone may be in the middle: never accept it unchecked.`,
       hostKey: { replica: r.name, zone: r.zone, ...change },
+      params: {
+        replica: r.name,
+        hostKeyChanged: true,
+        pinned: change.pinnedFingerprint,
+        presented: change.presentedFingerprint,
+      },
     };
   }
   return {
@@ -137,6 +177,7 @@ export function noAccessFinding(
     subject: r.name,
     message: `Quorum cannot get into replica ${r.name} over SSH (${noAccess.reason}), ${consequence}`,
     fix: NO_ACCESS_FIX[noAccess.kind](r.name),
+    params: { replica: r.name, hostKeyChanged: false, reason: noAccess.reason, kind: selectKey(noAccess.kind) },
   };
 }
 
@@ -152,6 +193,25 @@ const NO_ACCESS_FIX: Record<NoAccessKind, (name: string) => string> = {
   other: (name) =>
     `Check Quorum's SSH access to ${name} (its key in the instance metadata, port 22, the pinned host key).`,
 };
+
+/** What replicaFix words, as params: `remedy` selects the sentence. */
+function replicaFixParams(r: Replica, health: ReplicaHealth) {
+  return { remedy: remedyOf(r, health), zone: r.zone, vmStatus: r.vmStatus };
+}
+
+function remedyOf(r: Replica, health: ReplicaHealth): string {
+  switch (r.vmStatus) {
+    case 'RUNNING':
+      return health === 'unknown' ? 'checkSlow' : 'checkServices';
+    case 'STOPPED':
+    case 'TERMINATED':
+      return 'start';
+    case 'SUSPENDED':
+      return 'resume';
+    default:
+      return 'wait';
+  }
+}
 
 function replicaFix(r: Replica, health: ReplicaHealth): string {
   switch (r.vmStatus) {

@@ -1,0 +1,185 @@
+// The findings catalog (messages/<locale>/findings.json) against the rules' own sentences: English worded from a
+// finding's params, through the helper the pages use, reads exactly like the finding's `message` and `fix`, for
+// every sentence the rules can say (lib/core/testing/finding-cases.ts); Chinese is complete and fills every argument.
+import { parse, TYPE, type MessageFormatElement } from '@formatjs/icu-messageformat-parser';
+import { createTranslator } from 'next-intl';
+import { describe, expect, it } from 'vitest';
+import { findingTextIn, type FindingsTranslator } from '@/components/quorum/use-finding-text';
+import { FINDING_CODES, type Finding, type RuleFinding } from '@/lib/core/assessment';
+import { FAILURE_CLASSES, FAILURE_LABELS } from '@/lib/core/failure';
+import { FINDING_CASES } from '@/lib/core/testing/finding-cases';
+import type { Locale } from '@/lib/core/locale';
+import { catalogs, en, type Messages } from '@/messages';
+
+type Values = Record<string, string | number | boolean>;
+type Call = { key: string; values: Values };
+
+/** The findings translator of `locale`, throwing on any error, and recording what it was asked to word. */
+function translator(locale: Locale, calls: Call[] = []): FindingsTranslator {
+  const t = createTranslator({
+    locale,
+    messages: catalogs[locale] as Messages,
+    namespace: 'findings',
+    onError: (error) => {
+      throw error;
+    },
+  }) as unknown as FindingsTranslator;
+  const recording = ((key: string, values: Values = {}) => {
+    calls.push({ key, values });
+    return t(key, values);
+  }) as FindingsTranslator;
+  recording.has = (key) => t.has(key);
+  return recording;
+}
+
+const cases = FINDING_CASES.map(({ name, findings }) => ({ name, findings: findings() }));
+const all: RuleFinding[] = cases.flatMap((c) => c.findings);
+
+/** The `select`/`plural` branches of a message, as `arg=key`. */
+function branchesOf(elements: MessageFormatElement[], into = new Set<string>()): Set<string> {
+  for (const el of elements) {
+    if (el.type !== TYPE.select && el.type !== TYPE.plural) continue;
+    for (const [key, option] of Object.entries(el.options)) {
+      into.add(`${el.value}=${key}`);
+      branchesOf(option.value, into);
+    }
+  }
+  return into;
+}
+
+/** The branches wording `values` goes through, as branchesOf names them. */
+function branchesTaken(
+  elements: MessageFormatElement[],
+  values: Values,
+  locale: Locale,
+  into = new Set<string>(),
+): Set<string> {
+  for (const el of elements) {
+    let key: string;
+    if (el.type === TYPE.select) {
+      key = String(values[el.value]) in el.options ? String(values[el.value]) : 'other';
+    } else if (el.type === TYPE.plural) {
+      const n = Number(values[el.value]);
+      const category = new Intl.PluralRules(locale, { type: el.pluralType }).select(n - el.offset);
+      key = `=${n}` in el.options ? `=${n}` : category in el.options ? category : 'other';
+    } else continue;
+    into.add(`${el.value}=${key}`);
+    branchesTaken(el.options[key]?.value ?? [], values, locale, into);
+  }
+  return into;
+}
+
+function messageAt(locale: Locale, key: string): string {
+  let node: unknown = (catalogs[locale] as Record<string, unknown>).findings;
+  for (const part of key.split('.')) node = (node as Record<string, unknown>)[part];
+  if (typeof node !== 'string') throw new Error(`${locale}: no message findings.${key}`);
+  return node;
+}
+
+/**
+ * Branches no finding can take, and why. Anything else a message offers, some case must reach: a branch no
+ * case reaches is a sentence nobody has checked.
+ */
+const UNREACHABLE: Record<string, string> = {
+  // An unhealthy or silent replica always has a primary failure, and a lagging member's comes after any other.
+  'ReplicaUnhealthy.message: failure=memberLagging': 'lagging ranks below every sign of an unhealthy replica',
+  'ReplicaUnhealthy.message: failure=other': 'such a replica always has a primary failure',
+  // Every VM status has its branch; `other` is the fallback ICU requires.
+  'ReplicaUnhealthy.fix: vmStatus=other': 'every status is listed',
+  // A cut needs two voters at least; ZonePartition is always between two zones; and a member with one peer sees
+  // either all of them or none.
+  'ZonePartition.message: voters=one': 'a partition has two voters at least',
+  'PeersCut.message: voters=one': 'a partition has two voters at least',
+  'ZonePartition.fix: zoneCount=other': 'a zone partition is between two zones',
+  'parts.views: peers=one': 'one peer is seen or not: all or none',
+};
+
+describe('the findings catalog', () => {
+  it.each(['en', 'zh-CN'] as const)('%s words both sentences of every code', (locale) => {
+    const t = translator(locale);
+    for (const code of FINDING_CODES) {
+      expect(t.has(`${code}.message`), `${locale} ${code}.message`).toBe(true);
+      expect(t.has(`${code}.fix`), `${locale} ${code}.fix`).toBe(true);
+    }
+  });
+
+  it('labels every failure class, in English as the core does', () => {
+    for (const failure of FAILURE_CLASSES) expect(en.findings.failure[failure]).toBe(FAILURE_LABELS[failure]);
+  });
+
+  it('the cases make every code, and every finding has params', () => {
+    expect(new Set(all.map((f) => f.code))).toEqual(new Set(FINDING_CODES));
+    for (const f of all) expect(f.params, `${f.code} ${f.subject ?? ''}`).toBeTypeOf('object');
+  });
+
+  describe.each(cases)('$name', ({ findings }) => {
+    it('English worded from the params reads exactly like the finding', () => {
+      const text = findingTextIn(translator('en'), 'en');
+      for (const f of findings) expect(text(f)).toEqual({ message: f.message, fix: f.fix });
+    });
+
+    it('Chinese fills every argument', () => {
+      const text = findingTextIn(translator('zh-CN'), 'zh-CN');
+      for (const f of findings) {
+        const { message, fix } = text(f);
+        for (const s of [message, fix]) {
+          expect(s, f.code).not.toMatch(/[{}]/);
+          expect(s, f.code).not.toBe('');
+          expect(s, f.code).toMatch(/\p{Script=Han}/u);
+        }
+      }
+    });
+  });
+
+  it.each(['en', 'zh-CN'] as const)('%s: the cases go through every branch of every message', (locale) => {
+    const calls: Call[] = [];
+    const text = findingTextIn(translator(locale, calls), locale);
+    for (const f of all) text(f);
+    const taken = new Set<string>();
+    for (const { key, values } of calls)
+      for (const b of branchesTaken(parse(messageAt(locale, key)), values, locale)) taken.add(`${key}: ${b}`);
+    const offered = new Set<string>();
+    const keys = [
+      ...FINDING_CODES.flatMap((code) => [`${code}.message`, `${code}.fix`]),
+      ...Object.keys(en.findings.parts).map((part) => `parts.${part}`),
+    ];
+    for (const key of keys) for (const b of branchesOf(parse(messageAt(locale, key)))) offered.add(`${key}: ${b}`);
+    const missed = [...offered].filter((b) => !taken.has(b) && !(b in UNREACHABLE));
+    expect(missed).toEqual([]);
+    expect(
+      [...taken].filter((b) => b in UNREACHABLE),
+      'reached after all',
+    ).toEqual([]);
+    if (locale === 'en')
+      expect(
+        Object.keys(UNREACHABLE).filter((b) => !offered.has(b)),
+        'no such branch',
+      ).toEqual([]);
+  });
+
+  it('words lists and parts in Chinese', () => {
+    const text = findingTextIn(translator('zh-CN'), 'zh-CN');
+    const of = (name: string, code: string) => {
+      const f = cases.find((c) => c.name === name)?.findings.find((x) => x.code === code);
+      if (!f) throw new Error(`${name}: no ${code}`);
+      return text(f);
+    };
+    expect(of('two of three stopped', 'QuorumLost').fix).toBe(
+      '让 prod-master-c02和prod-master-d03 恢复运行（启动虚拟机或其 etcd），直到有 2 个投票成员应答；成员变更（包括“恢复副本”向导）都需要先有法定人数。',
+    );
+    expect(of('replicas only in main and only in events', 'MembershipMismatch').message).toContain(
+      '（仅在 main 中：prod-master-d03；仅在 events 中：prod-master-d04）',
+    );
+    expect(of('two followers cut', 'ZonePartition').message).toBe(
+      'etcd main 位于 europe-west1-c 和 europe-west1-d 的成员之间无法互通，尽管两侧都在应答 Quorum：' +
+        'prod-master-c02 报告的领导者为 prod-master-b01（任期 3），能看到 2 个对等成员中的 1 个：prod-master-b01；' +
+        'prod-master-d03 报告的领导者为 prod-master-b01（任期 3），能看到 2 个对等成员中的 1 个：prod-master-b01。' +
+        'etcd main 仅通过 europe-west1-b（prod-master-b01（领导者））保持法定人数；失去它就会使写入停止。',
+    );
+  });
+
+  it('keeps the English of a finding stored without params, in any language', () => {
+    const stored: Finding = { code: 'QuorumLost', severity: 'critical', subject: 'etcd main', message: 'm', fix: 'f' };
+    expect(findingTextIn(translator('zh-CN'), 'zh-CN')(stored)).toEqual({ message: 'm', fix: 'f' });
+  });
+});
