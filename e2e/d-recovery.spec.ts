@@ -6,7 +6,7 @@ import type { Page, TestInfo } from '@playwright/test';
 import { expect, test } from './fixtures/test';
 import { sandboxChaos } from './fixtures/chaos';
 import { listMasters } from './fixtures/compute';
-import { etcdctlMembers, startProdWriter } from './fixtures/recovery';
+import { etcdctlMembers, killEtcdAndOpenRecovery, prodFollower, startProdWriter } from './fixtures/recovery';
 
 test.describe.configure({ timeout: 300_000 });
 
@@ -84,28 +84,10 @@ test('etcd killed on a prod replica: failed within 2 s, the recovery wizard repl
   clusterPage,
   request,
 }, testInfo) => {
-  await clusterPage.goto('prod-master', 'europe-west1');
-  await expect(page.locator('[data-testid="replica-card"][data-health="healthy"]')).toHaveCount(3, { timeout: 60_000 });
-  await expect(page.getByTestId('live-indicator')).toHaveAttribute('data-status', 'live', { timeout: 30_000 });
-  const follower = page
-    .locator('[data-testid="replica-card"]:has([data-testid="etcd-main"][data-role="follower"])')
-    .first();
-  const victim = await follower.getAttribute('data-replica');
-  if (!victim) throw new Error('no prod follower on the page');
-  const zone = await clusterPage
-    .replica(victim)
-    .locator('xpath=ancestor::*[@data-testid="zone-column"][1]')
-    .getAttribute('data-zone');
-  if (!zone) throw new Error(`no zone for ${victim}`);
+  const { victim, zone } = await prodFollower(page, clusterPage);
 
   const writer = await startProdWriter('etcd-killed');
-  await sandboxChaos(request, `projects/sandbox-project/zones/${zone}/instances/${victim}/kill-etcd`);
-  try {
-    const card = clusterPage.replica(victim);
-    await expect(card).toHaveAttribute('data-failure', 'etcd-unreachable', { timeout: 2_000 });
-    await card.getByTestId('recover-replica').click();
-    await page.waitForURL(/\/recover\?replica=/);
-
+  await killEtcdAndOpenRecovery(request, page, clusterPage, { victim, zone }, async () => {
     // 1. Diagnose: the class and the evidence.
     const diagnose = page.getByTestId('recovery-diagnose');
     await expect(diagnose.getByTestId('failure-class')).toHaveText('etcd unreachable');
@@ -127,12 +109,7 @@ test('etcd killed on a prod replica: failed within 2 s, the recovery wizard repl
     await expect(page.getByTestId('operation-log')).toContainText(`etcd main on ${victim} does not answer`);
     await expect(page.getByTestId('operation-log')).toContainText('leadership is not moved gracefully (skipped)');
     await expectSnapshotBeforeEachMembershipChange(page);
-  } finally {
-    // A failure half-way must not leave prod broken for the specs that follow (the replica may be gone: ignore).
-    await sandboxChaos(request, `projects/sandbox-project/zones/${zone}/instances/${victim}/restore`).catch(
-      () => undefined,
-    );
-  }
+  });
 
   // 4. Verify: three healthy voters, the new one in the same zone, and etcdctl agrees.
   await expectProdWhole(page);

@@ -4,9 +4,8 @@
 // membership change and so no snapshot-gated removal.
 import path from 'node:path';
 import { expect, test } from './fixtures/test';
-import { sandboxChaos } from './fixtures/chaos';
 import { listMasters } from './fixtures/compute';
-import { etcdctlMembers } from './fixtures/recovery';
+import { etcdctlMembers, killEtcdAndOpenRecovery, prodFollower } from './fixtures/recovery';
 
 test.describe.configure({ timeout: 240_000 });
 
@@ -26,27 +25,12 @@ test('etcd killed on a prod follower: the recovery wizard offers resetting the V
   clusterPage,
   request,
 }, testInfo) => {
-  await clusterPage.goto('prod-master', 'europe-west1');
-  await expect(page.locator('[data-testid="replica-card"][data-health="healthy"]')).toHaveCount(3, { timeout: 60_000 });
-  await expect(page.getByTestId('live-indicator')).toHaveAttribute('data-status', 'live', { timeout: 30_000 });
-  const victim = await page
-    .locator('[data-testid="replica-card"]:has([data-testid="etcd-main"][data-role="follower"])')
-    .first()
-    .getAttribute('data-replica');
-  if (!victim) throw new Error('no prod follower on the page');
-  const zone = (await listMasters('prod-master')).find((m) => m.name === victim)?.zone;
-  if (!zone) throw new Error(`no zone for ${victim}`);
+  const { victim, zone } = await prodFollower(page, clusterPage);
   const before = await memberIds(victim);
   expect(before.main).toMatch(/^\d+$/);
   expect(before.events).toMatch(/^\d+$/);
 
-  await sandboxChaos(request, `projects/sandbox-project/zones/${zone}/instances/${victim}/kill-etcd`);
-  try {
-    const card = clusterPage.replica(victim);
-    await expect(card).toHaveAttribute('data-failure', 'etcd-unreachable', { timeout: 2_000 });
-    await card.getByTestId('recover-replica').click();
-    await page.waitForURL(/\/recover\?replica=/);
-
+  await killEtcdAndOpenRecovery(request, page, clusterPage, { victim, zone }, async () => {
     // Offered first, above the replacement, and saying why it fits.
     const restart = page.getByTestId('recovery-restart');
     await expect(restart).toHaveAttribute('data-action', 'reset');
@@ -75,11 +59,7 @@ test('etcd killed on a prod follower: the recovery wizard offers resetting the V
     expect(kinds).toEqual(['restart-instance', 'await-replica-rejoined', 'verify']);
     await expect(page.getByTestId('operation-log')).toContainText(`reset ${victim} (instances.reset)`);
     await expect(page.getByTestId('operation-log')).toContainText('as the same members');
-  } finally {
-    await sandboxChaos(request, `projects/sandbox-project/zones/${zone}/instances/${victim}/restore`).catch(
-      () => undefined,
-    );
-  }
+  });
 
   // etcdctl, not the dashboard: the same member ids, and the member lists name exactly the three replica VMs.
   const after = await memberIds(victim);
