@@ -54,7 +54,12 @@ export type SshReachOptions = {
   keepaliveCountMax?: number;
   /** An SSH connection with no open channel for this long is closed (its listeners stay). */
   idleCloseMs?: number;
-  /** Backoff between failed connects of one replica: initial, doubled per failure, capped. */
+  /**
+   * Backoff between failed connects of one replica: initial, doubled per failure, capped. The cap is low (4 s): a
+   * replica that comes up (a VM booting for an add, a zone back) is waited on by an operation or a live page, and a
+   * higher cap made it seen up to that long after its sshd answered; one connect every 4 s to a silent host costs
+   * nothing (probes in between get the last failure at once, never wait).
+   */
   backoffInitialMs?: number;
   backoffMaxMs?: number;
   /** After Quorum wrote its key, how long a refused login is retried (the guest agent takes it up within seconds). */
@@ -123,7 +128,7 @@ export class SshReach implements ReachPort {
       keepaliveCountMax: 3,
       idleCloseMs: 5 * 60_000,
       backoffInitialMs: 500,
-      backoffMaxMs: 30_000,
+      backoffMaxMs: 4_000,
       authGraceMs: 30_000,
       keyRenewBeforeMs: keyTtlMs / 4,
       keyRecheckMs: 5 * 60_000,
