@@ -16,6 +16,7 @@ import en_auth from './en/auth.json';
 import en_settings from './en/settings.json';
 import en_alerts from './en/alerts.json';
 import en_findings from './en/findings.json';
+import en_plans from './en/plans.json';
 import zh_common from './zh-CN/common.json';
 import zh_layout from './zh-CN/layout.json';
 import zh_fleet from './zh-CN/fleet.json';
@@ -30,6 +31,7 @@ import zh_auth from './zh-CN/auth.json';
 import zh_settings from './zh-CN/settings.json';
 import zh_alerts from './zh-CN/alerts.json';
 import zh_findings from './zh-CN/findings.json';
+import zh_plans from './zh-CN/plans.json';
 
 export const en = {
   common: en_common,
@@ -46,6 +48,7 @@ export const en = {
   settings: en_settings,
   alerts: en_alerts,
   findings: en_findings,
+  plans: en_plans,
 };
 export type Messages = typeof en;
 
@@ -65,6 +68,7 @@ const zhCN: Record<string, unknown> = {
   settings: zh_settings,
   alerts: zh_alerts,
   findings: zh_findings,
+  plans: zh_plans,
 };
 
 export const catalogs: Record<Locale, Record<string, unknown>> = { en, 'zh-CN': zhCN };

@@ -1,6 +1,6 @@
 import { useTranslations } from 'next-intl';
 import type { ReactNode } from 'react';
-import type { PlanCalls, PlannedCall } from '@/lib/core/dry-run';
+import type { PlanCalls, PlannedCall, StepCalls } from '@/lib/core/dry-run';
 
 const mono = 'font-mono text-[11px] text-slate-800';
 
@@ -47,9 +47,18 @@ function CallLine({ call }: { call: PlannedCall }) {
 
 /**
  * The dry run of a plan, by step: what it will change in Compute and etcd. Collapsed by default; the same list on
- * the preview and, as it was stored, on the operation page.
+ * the preview and, as it was stored, on the operation page. `stepTitle` words a step's title in the reader's language
+ * (the preview has the plan's steps for it); without it the stored English title is shown.
  */
-export function PlannedCalls({ calls, open = false }: { calls: PlanCalls; open?: boolean }) {
+export function PlannedCalls({
+  calls,
+  open = false,
+  stepTitle = (s) => s.title,
+}: {
+  calls: PlanCalls;
+  open?: boolean;
+  stepTitle?: (step: StepCalls) => string;
+}) {
   const steps = calls.steps.map((s, i) => ({ ...s, n: i + 1 })).filter((s) => s.calls.length > 0);
   const count = steps.reduce((n, s) => n + s.calls.length, 0);
   const t = useTranslations('operations.plannedCalls');
@@ -70,7 +79,7 @@ export function PlannedCalls({ calls, open = false }: { calls: PlanCalls; open?:
             <li key={s.stepId} data-testid="planned-calls-step" data-kind={s.kind}>
               <div className="text-xs font-medium text-slate-700">
                 <span className="mr-1 font-mono text-slate-500">{s.n}</span>
-                {s.title}
+                {stepTitle(s)}
               </div>
               <ul className="ml-5 mt-0.5 space-y-0.5 text-xs">
                 {s.calls.map((c, j) => (

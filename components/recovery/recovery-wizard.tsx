@@ -83,7 +83,7 @@ function PreviewAndRun({
         {pending ? t('planning') : label}
       </button>
       {current && !current.ok && (
-        <PlanRefusal code={current.code} message={current.message}>
+        <PlanRefusal code={current.code} message={current.message} params={current.params}>
           {current.code === 'OperationInProgress' && runningOperationId && (
             <Link
               href={`/clusters/${encodeURIComponent(clusterId)}/operations/${runningOperationId}`}

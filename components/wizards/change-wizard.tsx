@@ -9,11 +9,12 @@ import { previewPlanAction } from '@/lib/actions/preview-plan-action';
 import { startOperationAction } from '@/lib/actions/start-operation-action';
 import { ok, type DomainErrorCode, type Result } from '@/lib/core/errors';
 import type { Tolerance } from '@/lib/core/layout';
-import type { ClusterIntent, Plan } from '@/lib/core/planner';
+import type { ClusterIntent, Plan, PlanParams } from '@/lib/core/planner';
 import { Badge } from '@/components/ui/badge';
 import { ConfirmAndRun } from './confirm-and-run';
 import { PlanPreview, useSurvivesSentence } from './plan-preview';
 import { PlanRefusal } from './plan-refusal';
+import { usePlanText } from './use-plan-text';
 
 export type ZoneChoice = {
   zone: string;
@@ -22,9 +23,11 @@ export type ZoneChoice = {
   after: Tolerance | null;
   refusal: string | null;
   refusalCode: DomainErrorCode | null;
+  /** The planner's words for `refusal` (Refusal.params), to say it in the reader's language. */
+  refusalParams?: PlanParams;
 };
 /** A zone of another region: listed so the operator sees why it is not offered. */
-export type OutsideZoneChoice = { zone: string; refusal: string };
+export type OutsideZoneChoice = { zone: string; refusal: string; refusalParams?: PlanParams };
 export type ReplicaChoice = { name: string; zone: string; health: string; leader: boolean };
 
 const MODES = ['add', 'remove', 'scale'] as const;
@@ -128,6 +131,9 @@ export function ChangeWizard({
 }: WizardProps) {
   const t = useTranslations('wizards.changeWizard');
   const survives = useSurvivesSentence();
+  const text = usePlanText();
+  const zoneRefusal = (z: ZoneChoice) =>
+    z.refusal === null ? null : text.refusal({ code: z.refusalCode, message: z.refusal, params: z.refusalParams });
   const [mode, setMode] = useState<Mode>('add');
   const [result, setResult] = useState<Result<Plan> | null>(null);
   const [pending, startTransition] = useTransition();
@@ -177,7 +183,7 @@ export function ChangeWizard({
     zones.length > 0 && zones.every((z) => z.refusal !== null && z.refusal === zones[0]?.refusal)
       ? (zones[0] ?? null)
       : null;
-  const commonRefusal = common?.refusal ?? null;
+  const commonRefusal = common ? zoneRefusal(common) : null;
 
   const preview = (intent: ClusterIntent) => {
     setResult(null);
@@ -278,7 +284,7 @@ export function ChangeWizard({
                     <span className="block text-xs text-slate-500" id={zoneDetailId(z.zone)}>
                       {z.replicas.length ? t('add.now', { replicas: z.replicas.join(', ') }) : t('add.noReplicaYet')}
                       {z.after && ` · ${t('add.after', { survives: survives(z.after) })}`}
-                      {z.refusal && !commonRefusal && ` · ${z.refusal}`}
+                      {z.refusal && !commonRefusal && ` · ${zoneRefusal(z)}`}
                     </span>
                   </span>
                   <span id={zoneBadgeId(z.zone)} className="shrink-0">
@@ -310,7 +316,7 @@ export function ChangeWizard({
                           {z.zone}
                         </span>
                         <span className="block text-xs" id={zoneDetailId(z.zone)}>
-                          {z.refusal}
+                          {text.refusal({ code: 'ZoneOutsideRegion', message: z.refusal, params: z.refusalParams })}
                         </span>
                       </button>
                     ))}
@@ -448,7 +454,7 @@ export function ChangeWizard({
         {pending && <p className="text-sm text-slate-500">{t('planning')}</p>}
         {!pending && result === null && <p className="text-sm text-slate-500">{t('empty')}</p>}
         {!pending && result && !result.ok && (
-          <PlanRefusal code={result.code} message={result.message}>
+          <PlanRefusal code={result.code} message={result.message} params={result.params}>
             {result.code === 'OperationInProgress' && runningOperationId && (
               <span className="text-red-800">
                 <RunningOperationLink clusterId={clusterId} operationId={runningOperationId} />

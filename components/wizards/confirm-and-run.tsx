@@ -5,6 +5,7 @@ import { useState, useTransition } from 'react';
 import type { Result } from '@/lib/core/errors';
 import type { Role } from '@/lib/core/roles';
 import { useCan } from '@/components/auth/caller-context';
+import { usePlanText, type RefusalWords } from './use-plan-text';
 
 export type StartedOperation = { operationId: string; clusterId: string };
 
@@ -28,7 +29,8 @@ export function ConfirmAndRun({
   const router = useRouter();
   const can = useCan(role);
   const [confirm, setConfirm] = useState('');
-  const [error, setError] = useState<string | null>(null);
+  const text = usePlanText();
+  const [error, setError] = useState<RefusalWords | null>(null);
   const [running, startRunning] = useTransition();
   const start = () =>
     startRunning(async () => {
@@ -36,7 +38,7 @@ export function ConfirmAndRun({
       const started = await run(confirm);
       if (started.ok)
         router.push(`/clusters/${encodeURIComponent(started.data.clusterId)}/operations/${started.data.operationId}`);
-      else setError(started.message);
+      else setError(started);
     });
   return (
     <div className="space-y-2 rounded-lg border border-slate-300 bg-white p-4 text-sm" data-testid="confirm-run">
@@ -70,7 +72,7 @@ export function ConfirmAndRun({
       )}
       {error && (
         <p role="alert" className="text-red-700" data-testid="run-error">
-          {error}
+          {text.refusal(error)}
         </p>
       )}
     </div>

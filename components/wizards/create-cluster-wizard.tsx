@@ -175,7 +175,11 @@ export function CreateClusterWizard({ choices }: { choices: CreateChoices }) {
         {pending && <p className="text-sm text-slate-500">{t('planning')}</p>}
         {!pending && previewed === null && <p className="text-sm text-slate-500">{t('empty')}</p>}
         {!pending && previewed && !previewed.result.ok && (
-          <PlanRefusal code={previewed.result.code} message={previewed.result.message} />
+          <PlanRefusal
+            code={previewed.result.code}
+            message={previewed.result.message}
+            params={previewed.result.params}
+          />
         )}
         {!pending && previewed?.result.ok && (
           <div className="space-y-4">

@@ -5,6 +5,7 @@ import { formatDuration } from '@/lib/core/format';
 import { Badge } from '@/components/ui/badge';
 import { PlannedCalls } from '@/components/operations/planned-calls';
 import { CopyButton } from '@/components/ui/copy-button';
+import { usePlanText } from './use-plan-text';
 
 /**
  * What a layout survives, in the words the quorum gauge and the fleet use: `can lose 1 replica and 1 zone` (a hook: the
@@ -25,10 +26,12 @@ export function useSurvivesSentence(): (tolerance: Tolerance) => string {
 export function PlanPreview({ plan }: { plan: Plan }) {
   const t = useTranslations('wizards.planPreview');
   const survivesSentence = useSurvivesSentence();
+  const text = usePlanText();
+  const stepsById = new Map(plan.steps.map((s) => [s.id, s]));
   return (
     <div className="space-y-4" data-testid="plan-preview">
       <div>
-        <h2 className="text-lg font-semibold">{plan.summary}</h2>
+        <h2 className="text-lg font-semibold">{text.summary(plan)}</h2>
         <p className="text-sm text-slate-600" data-testid="plan-eta">
           {t('eta', { steps: plan.steps.length, duration: formatDuration(plan.etaSeconds * 1_000) })}
           {plan.newNames.length > 0 && (
@@ -63,7 +66,7 @@ export function PlanPreview({ plan }: { plan: Plan }) {
           {plan.warnings.map((w) => (
             <li key={w.code} className="flex items-start gap-2 rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900">
               <Badge tone="warn">{t('warning')}</Badge>
-              <span>{w.message}</span>
+              <span>{text.warning(w)}</span>
             </li>
           ))}
         </ul>
@@ -77,10 +80,10 @@ export function PlanPreview({ plan }: { plan: Plan }) {
           >
             <span className="w-6 shrink-0 text-right font-mono text-xs text-slate-500">{i + 1}</span>
             <div className="min-w-0 flex-1">
-              <div>{step.title}</div>
+              <div>{text.step(step)}</div>
               {/* Said once where the risky state begins, not on every step that keeps it. */}
               {step.transient && step.transient !== plan.steps[i - 1]?.transient && (
-                <div className="mt-0.5 text-xs text-amber-700">{step.transient}</div>
+                <div className="mt-0.5 text-xs text-amber-700">{text.transient(step)}</div>
               )}
             </div>
             <span
@@ -91,7 +94,13 @@ export function PlanPreview({ plan }: { plan: Plan }) {
           </li>
         ))}
       </ol>
-      <PlannedCalls calls={plan.calls} />
+      <PlannedCalls
+        calls={plan.calls}
+        stepTitle={(s) => {
+          const step = stepsById.get(s.stepId);
+          return step ? text.step(step) : s.title;
+        }}
+      />
       <div>
         <div className="flex items-center justify-between gap-2">
           <div className="text-xs uppercase tracking-wide text-slate-500">{t('kubeUp')}</div>

@@ -1,6 +1,6 @@
 'use server';
 import { z } from 'zod';
-import { fail, ok } from '@/lib/core/errors';
+import { fail, ok, refused } from '@/lib/core/errors';
 import { planOperation, type Plan } from '@/lib/core/planner';
 import { clusterId as clusterIdOf, parseClusterId } from '@/lib/core/topology';
 import { defineAction } from '@/lib/actions/define-action';
@@ -40,7 +40,7 @@ export const previewPlanAction = defineAction(
       newNames: newReplicaNames(ref.masterName, taken, 7),
       lbPropagationSeconds: expectedLbPropagationSeconds(container().env),
     });
-    if (!result.ok) return fail(result.refusal.code, result.refusal.message);
+    if (!result.ok) return refused(result.refusal);
     // The preview refuses what the start would: a change needing a permission Quorum lacks.
     const denied = await permissionRefusal(container().permissions, ref.project, result.plan.steps);
     return denied ? fail(denied.code, denied.message) : ok<Plan>(result.plan);

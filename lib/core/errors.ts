@@ -1,4 +1,4 @@
-import type { Plan } from './planner';
+import type { Plan, PlanParams, Refusal } from './planner';
 // The closed set of expected failures an action can return (STYLE.md): the client shows them, it never parses
 // messages. Bugs are thrown, not returned.
 
@@ -60,6 +60,8 @@ export type Result<T> =
       fieldErrors?: Record<string, string[]>;
       retryAfterSeconds?: number;
       newPlan?: Plan;
+      /** The planner's words for `message` (Refusal.params): the page says it in the reader's language with them. */
+      params?: PlanParams;
     };
 
 export function ok<T>(data: T): Result<T> {
@@ -72,6 +74,12 @@ export function fail<T = never>(
   fieldErrors?: Record<string, string[]>,
 ): Result<T> {
   return fieldErrors ? { ok: false, code, message, fieldErrors } : { ok: false, code, message };
+}
+
+/** The planner's refusal as an action's failure, with the params that word it in the reader's language. */
+export function refused<T = never>(refusal: Refusal): Result<T> {
+  const { code, message, params } = refusal;
+  return params ? { ok: false, code, message, params } : { ok: false, code, message };
 }
 
 export function isDomainErrorCode(value: unknown): value is DomainErrorCode {

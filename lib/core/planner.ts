@@ -48,7 +48,8 @@
 // the pieces they share in intents/context.ts; create-cluster is intents/create-cluster.ts. This file holds the types
 // and the entry points (planOperation, planCreateCluster): the checks every cluster intent goes through first, and
 // the dry run and run facts every plan gets.
-import type { Assessment } from './assessment';
+import type { Assessment, FindingParams } from './assessment';
+import { partParams } from './findings/params';
 import type { DomainErrorCode } from './errors';
 import { formatDuration, listOf } from './format';
 import { dryRunWorldOf, emptyDryRunWorld, listPlanCalls, type PlanCalls } from './dry-run';
@@ -164,6 +165,15 @@ export type StepKind = (typeof STEP_KINDS)[number];
 
 export type StepParams = Record<string, string | number | boolean>;
 
+/**
+ * What a plan's sentence says, as plain JSON: the words of its summary, a warning or a refusal in any language
+ * (messages/<locale>/plans.json, worded by components/wizards/use-plan-text.ts). The shape of a finding's params
+ * (FindingParams): a string array is a list of names, a repeated part is flattened as `<part>.<i>.<field>`
+ * (findings/params.ts). A step is worded from its kind and StepParams. The English sentence stays the record
+ * (journal, audit, logs, webhooks), and the words of anything without params.
+ */
+export type PlanParams = FindingParams;
+
 export type PlanStep = {
   /** Stable within a plan: `<op>:<zone>:<kind>`, prefixed by `<n>.` inside a scale plan (`2.add:us-central1-c:verify`). */
   id: string;
@@ -183,12 +193,14 @@ export const PLAN_WARNING_CODES = [
   'ClusterAddressUnreachable',
 ] as const;
 export type PlanWarningCode = (typeof PLAN_WARNING_CODES)[number];
-export type PlanWarning = { code: PlanWarningCode; message: string };
+export type PlanWarning = { code: PlanWarningCode; message: string; params?: PlanParams };
 
 export type Plan = {
   intent: Intent;
   /** One line, e.g. "Add a replica in europe-west1-d". */
   summary: string;
+  /** The summary's words (`plans.summary.<intent kind>`). */
+  summaryParams: PlanParams;
   steps: PlanStep[];
   before: Tolerance;
   after: Tolerance;
@@ -205,7 +217,7 @@ export type Plan = {
   etaSeconds: number;
 };
 
-export type Refusal = { code: DomainErrorCode; message: string };
+export type Refusal = { code: DomainErrorCode; message: string; params?: PlanParams };
 export type PlanResult = { ok: true; plan: Plan } | { ok: false; refusal: Refusal };
 
 export type PlanInput =
@@ -238,6 +250,7 @@ export function planOperation(input: PlanInput): PlanResult {
     return refuse(
       'OperationInProgress',
       `Another operation is running on ${t.cluster.masterName}; wait for it to finish or cancel it first.`,
+      { variant: 'running', cluster: t.cluster.masterName },
     );
   }
   const layout = layoutOf(t, a);
@@ -250,12 +263,16 @@ export function planOperation(input: PlanInput): PlanResult {
   if (!draft.ok) return draft;
   const lbSeconds = input.lbPropagationSeconds ?? DEFAULT_LB_PROPAGATION_SECONDS.gce;
   const moves = draft.plan.steps.find((s) => s.kind === 'move-first-replica-to-ephemeral-ip');
+  const address = t.staticAddress?.address ?? `(${ctx.masterName}-ip)`;
+  // formatDuration's units (min, s) are read as they are in every language, as the preview's ETA shows them.
+  const duration = formatDuration((lbSeconds + STEP_SECONDS['move-first-replica-to-ephemeral-ip']) * 1_000);
   const warnings: PlanWarning[] = moves
     ? [
         ...draft.plan.warnings,
         {
           code: 'ClusterAddressUnreachable',
-          message: `The cluster address ${t.staticAddress?.address ?? `(${ctx.masterName}-ip)`} does not answer for about ${formatDuration((lbSeconds + STEP_SECONDS['move-first-replica-to-ephemeral-ip']) * 1_000)} while the static IP moves from ${String(moves.params.name)} to the new load balancer: kubectl, the nodes' kubelets and anything else using it lose the API server meanwhile.`,
+          message: `The cluster address ${address} does not answer for about ${duration} while the static IP moves from ${String(moves.params.name)} to the new load balancer: kubectl, the nodes' kubelets and anything else using it lose the API server meanwhile.`,
+          params: { address, duration, replica: String(moves.params.name) },
         },
       ]
     : draft.plan.warnings;
@@ -296,9 +313,11 @@ function checkNewNames(ctx: Ctx, layout: Layout): PlanResult | null {
       return refuse(
         'InvalidInput',
         `${name} is not a replica name of ${ctx.masterName}: expected ${ctx.masterName}- and three characters a-z or 0-9.`,
+        { variant: 'badName', name, cluster: ctx.masterName },
       );
     }
-    if (seen.has(name)) return refuse('InvalidInput', `${name} is already taken; pick another name.`);
+    if (seen.has(name))
+      return refuse('InvalidInput', `${name} is already taken; pick another name.`, { variant: 'nameTaken', name });
     seen.add(name);
   }
   return null;
@@ -313,6 +332,7 @@ function partitionRefusal(a: Assessment): PlanResult | null {
   const cut = (['main', 'events'] as const).flatMap((c) => a.connectivity[c]?.cutPairs ?? []);
   if (cut.length === 0) return null;
   const zones = a.connectivity.main?.cutZones ?? [];
+  const pairs = zones.length > 0 ? zones : cut;
   const where =
     zones.length > 0
       ? `zones ${listOf(zones.map(([x, y]) => `${x} and ${y}`))} cannot reach each other`
@@ -320,6 +340,13 @@ function partitionRefusal(a: Assessment): PlanResult | null {
   return refuse(
     'NetworkPartition',
     `etcd reports a partition: ${where}, although every member answers Quorum. A membership change now would be counted on links that are not there, and no replacement mends a network: fix the path between them first (VPC routes, firewall rules for tcp:2380-2381 between the masters), then plan again.`,
+    {
+      between: zones.length > 0 ? 'zones' : 'members',
+      ...partParams(
+        'pairs',
+        pairs.map(([x, y]) => ({ a: x, b: y })),
+      ),
+    },
   );
 }
 

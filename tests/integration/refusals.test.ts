@@ -93,6 +93,8 @@ async function expectRefusedChangingNothing(
   const message = expectRefusal(previewed, code, says);
   const started = await startOperationAction({ clusterId: id, intent, confirm: ref.masterName });
   expectRefusal(started, code, says);
+  // The start gives the wizard what the preview gave it to word the refusal in the reader's language.
+  expect(started.ok ? null : started.params).toEqual(previewed.ok ? null : previewed.params);
 
   expect(await worldSnapshot(container(), gce, CLUSTERS)).toEqual(world);
   const after = await journalSnapshot(container().store, CLUSTERS);

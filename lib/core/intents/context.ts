@@ -3,6 +3,7 @@
 // and of one removal, kube-up commands, warnings and the refusals several intents share. Imports planner.ts for types
 // only, so that planner.ts and the intents can both import this module without a runtime cycle.
 import { describeReplicaHealth, type Assessment } from '../assessment';
+import { partParams } from '../findings/params';
 import type { DomainErrorCode } from '../errors';
 import { LEARNER_MIN_VERSION, lowestEtcdVersion, supportsLearners } from '../etcd-version';
 import { listOf } from '../format';
@@ -11,6 +12,7 @@ import type {
   ClusterIntent,
   Intent,
   Plan,
+  PlanParams,
   PlanResult,
   PlanStep,
   PlanWarning,
@@ -80,9 +82,14 @@ function leaderOf(t: Topology, a: Assessment): string | null {
   return r?.name ?? null;
 }
 
-export const refuse = (code: DomainErrorCode, message: string): { ok: false; refusal: Refusal } => ({
+/** A refusal; `params` word it in the reader's language (messages/<locale>/plans.json `refusals.<code>`). */
+export const refuse = (
+  code: DomainErrorCode,
+  message: string,
+  params?: PlanParams,
+): { ok: false; refusal: Refusal } => ({
   ok: false,
-  refusal: { code, message },
+  refusal: params ? { code, message, params } : { code, message },
 });
 
 function nextName(ctx: Ctx): { name: string; pending: boolean } {
@@ -159,6 +166,13 @@ export function evenWarning(tol: Tolerance): PlanWarning[] {
     {
       code: 'EvenReplicaCount',
       message: `The cluster ends with ${v} etcd voters, which tolerate ${plural(faultTolerance(v), 'failure')} like ${v - 1} would, while every write needs ${quorumOf(v)} members instead of ${quorumOf(v - 1)}.`,
+      params: {
+        voters: v,
+        tolerated: faultTolerance(v),
+        fewer: v - 1,
+        quorum: quorumOf(v),
+        fewerQuorum: quorumOf(v - 1),
+      },
     },
   ];
 }
@@ -181,22 +195,36 @@ export function unhealthyVoterRefusal(
   const down = votersOf(layout).filter((r) => !r.healthy);
   const blocked = down.filter((r) => noAccessOf(ctx, r.name) !== null);
   if (blocked.length > 0) {
-    const names = listOf(blocked.map((r) => `${r.name} (${noAccessOf(ctx, r.name) ?? ''})`));
+    const items = blocked.map((r) => ({ name: r.name, reason: noAccessOf(ctx, r.name) ?? '' }));
+    const names = listOf(items.map((r) => `${r.name} (${r.reason})`));
     return refuse(
       'NoAccess',
       `Quorum cannot get into ${names} over SSH, so it cannot tell whether ${blocked.length === 1 ? 'that voter is' : 'those voters are'} up, and etcd refuses a new member while a voter is down: fix Quorum's access first (see the cluster's findings).`,
+      { variant: 'voters', count: blocked.length, ...partParams('blocked', items) },
     );
   }
   if (down.length > 0) {
-    const why = (name: string) => {
-      const replica = ctx.t.replicas.find((r) => r.name === name);
-      const reasons = replica ? describeReplicaHealth(replica).reasons : [];
-      return reasons.length > 0 ? `${name} (${reasons.join(', ')})` : name;
+    // What is wrong with each, in words and as data: its causes are a part of its item (`down.<i>.reasons.<j>.<field>`),
+    // worded like the findings' reasons.
+    const details = down.map((r) => {
+      const replica = ctx.t.replicas.find((x) => x.name === r.name);
+      const { reasons, causes } = replica ? describeReplicaHealth(replica) : { reasons: [], causes: [] };
+      return { name: r.name, reasons, causes };
+    });
+    const names = listOf(details.map((d) => (d.reasons.length > 0 ? `${d.name} (${d.reasons.join(', ')})` : d.name)));
+    const params: Record<string, PlanParams[string]> = {
+      variant: 'down',
+      count: down.length,
+      ...partParams(
+        'down',
+        details.map((d) => ({ name: d.name, hasReasons: d.causes.length > 0 })),
+      ),
     };
-    const names = listOf(down.map((r) => why(r.name)));
+    details.forEach((d, i) => Object.assign(params, partParams(`down.${i}.reasons`, d.causes)));
     return refuse(
       'VoterUnhealthy',
       `${names} ${down.length === 1 ? 'is' : 'are'} not healthy, and etcd refuses a new member while a voter is down: recover or remove ${down.length === 1 ? 'it' : 'them'} first.`,
+      params,
     );
   }
   // Members no VM runs are voters too, and etcd counts them as down.
@@ -205,6 +233,7 @@ export function unhealthyVoterRefusal(
     return refuse(
       'VoterUnhealthy',
       `etcd has ${plural(n, 'voting member')} with no replica behind ${n === 1 ? 'it' : 'them'}, which etcd counts as down and so refuses a new member: remove the stray member${n === 1 ? '' : 's'} first.`,
+      { variant: 'stray', count: n },
     );
   }
   // A voter that does not answer as one while its replica looks fine (the assessment's stricter view).
@@ -215,6 +244,7 @@ export function unhealthyVoterRefusal(
       return refuse(
         'VoterUnhealthy',
         `${plural(down, 'voter')} of etcd ${cluster} ${down === 1 ? 'does' : 'do'} not answer as a voter, and etcd refuses a new member while a voter is down: check the cluster page's findings and recover ${down === 1 ? 'it' : 'them'} first.`,
+        { variant: 'silent', count: down, cluster },
       );
     }
   }
@@ -228,6 +258,11 @@ function tooOldForLearners(ctx: Ctx): PlanResult | null {
   return refuse(
     'EtcdTooOld',
     `etcd on ${ctx.masterName} is ${v.text}, and etcd before ${LEARNER_MIN_VERSION.major}.${LEARNER_MIN_VERSION.minor} has no learners: it would add the new member as a voter at once, which counts towards quorum before it holds any data. Upgrade etcd to ${LEARNER_MIN_VERSION.major}.${LEARNER_MIN_VERSION.minor} or later first.`,
+    {
+      cluster: ctx.masterName,
+      version: v.text,
+      minVersion: `${LEARNER_MIN_VERSION.major}.${LEARNER_MIN_VERSION.minor}`,
+    },
   );
 }
 
@@ -237,6 +272,7 @@ export function learnerRefusal(layout: Layout): PlanResult | null {
   return refuse(
     'OperationInProgress',
     `${learner.name} is still an etcd learner from an unfinished add; etcd takes one learner at a time, so finish that add or remove ${learner.name} first.`,
+    { variant: 'learner', learner: learner.name },
   );
 }
 
@@ -246,6 +282,13 @@ export function outsideRegion(layout: Layout, zone: string): PlanResult | null {
   return refuse(
     'ZoneOutsideRegion',
     `${zone} is ${other === layout.region ? 'not a zone of' : `in ${other}, outside`} the cluster's region ${layout.region}; pick one of ${listOf(layout.regionZones)}.`,
+    {
+      variant: other === layout.region ? 'notInRegion' : 'otherRegion',
+      zone,
+      zoneRegion: other,
+      region: layout.region,
+      zones: layout.regionZones,
+    },
   );
 }
 
@@ -259,6 +302,7 @@ export function unavailableZone(ctx: Ctx, zone: string): PlanResult | null {
   return refuse(
     'ZoneUnavailable',
     `${zone} is unreachable now (a zone outage), so no new replica can be created there; pick another zone, or wait until it is back.`,
+    { variant: 'zone', zone },
   );
 }
 
@@ -270,6 +314,7 @@ export function twoReplicaRefusal(current: number, target: number): PlanResult {
   return refuse(
     'TwoReplicaLayout',
     `This would leave the cluster with two replicas, and consensus needs both of them. ${offer}`,
+    { variant: current < target ? 'scaleUp' : 'scaleDown' },
   );
 }
 
@@ -300,6 +345,7 @@ export function planAdds(ctx: Ctx, start: Layout, intent: Intent, zones: string[
     return refuse(
       'NotFound',
       `${ctx.masterName} has no replica to copy the configuration from; create the cluster instead.`,
+      { variant: 'noReplica', cluster: ctx.masterName },
     );
   const old = tooOldForLearners(ctx);
   if (old) return old;
@@ -327,9 +373,22 @@ export function planAdds(ctx: Ctx, start: Layout, intent: Intent, zones: string[
     intent.kind === 'add-replica'
       ? `Add a replica in ${zones[0] ?? ''}`
       : `Scale from ${start.replicas.length} to ${target} replicas: add in ${listOf(zones)}`;
+  const summaryParams: PlanParams =
+    intent.kind === 'add-replica'
+      ? { zone: zones[0] ?? '' }
+      : { direction: 'up', current: start.replicas.length, target, zones };
   return {
     ok: true,
-    plan: { intent, summary, steps: ctx.steps, before, after, warnings, kubeUpCommand: commands.join(' && ') },
+    plan: {
+      intent,
+      summary,
+      summaryParams,
+      steps: ctx.steps,
+      before,
+      after,
+      warnings,
+      kubeUpCommand: commands.join(' && '),
+    },
   };
 }
 
@@ -342,6 +401,7 @@ function sharedZoneWarning(layout: Layout, zone: string): PlanWarning | null {
   return {
     code: 'ZoneShared',
     message: `${zone} already runs ${plural(here, 'replica')} while ${listOf(free)} ${free.length === 1 ? 'has' : 'have'} none, so one zone outage would take down more replicas at once; ${listOf(free)} would survive more.`,
+    params: { zone, replicas: here, freeZones: free, freeZoneCount: free.length },
   };
 }
 
@@ -430,6 +490,7 @@ export function removalRefusal(layout: Layout, victim: LayoutReplica): PlanResul
     return refuse(
       'LastReplica',
       `${victim.name} is the cluster's only replica; removing it would delete the control plane (delete the cluster with kube-down instead).`,
+      { name: victim.name },
     );
   }
   const now = toleranceOf(layout);
@@ -437,6 +498,7 @@ export function removalRefusal(layout: Layout, victim: LayoutReplica): PlanResul
     return refuse(
       'QuorumAtRisk',
       `etcd has lost quorum (${now.healthyVoters} of ${now.voters} voters healthy, ${now.quorum} needed), so it accepts no membership change; recover the failed replicas first.`,
+      { variant: 'lost', healthy: now.healthyVoters, voters: now.voters, quorum: now.quorum },
     );
   }
   const after = toleranceOf({ ...layout, replicas: layout.replicas.filter((r) => r.name !== victim.name) });
@@ -444,6 +506,13 @@ export function removalRefusal(layout: Layout, victim: LayoutReplica): PlanResul
     return refuse(
       'QuorumAtRisk',
       `Removing ${victim.name} would leave ${after.healthyVoters} healthy of ${after.voters} voters, fewer than the ${after.quorum} quorum needs, and stop the control plane; recover the unhealthy replicas first.`,
+      {
+        variant: 'removal',
+        name: victim.name,
+        healthy: after.healthyVoters,
+        voters: after.voters,
+        quorum: after.quorum,
+      },
     );
   }
   return null;
@@ -468,7 +537,7 @@ export function appendRemove(ctx: Ctx, start: Layout, victim: LayoutReplica, pic
     victim.healthy
       ? `Move etcd leadership off ${victim.name} if it leads`
       : `Move etcd leadership off ${victim.name} if it leads; skipped (and logged) while it does not answer, since the hand-over needs it`,
-    { ...p, leadsNow: victim.name === ctx.leader },
+    { ...p, leadsNow: victim.name === ctx.leader, healthy: victim.healthy },
   );
   pushSnapshot(ctx, 'remove', zone, layout, victim.name);
   step('remove-member', `Remove ${victim.name} from etcd main and events`, p, {

@@ -25,27 +25,45 @@ export function draftCreateCluster(input: CreateClusterInput): Draft {
   const { intent } = input;
   const { masterName, zone } = intent;
   if (input.operationInProgress)
-    return refuse('OperationInProgress', `Another operation is running on ${masterName}; wait for it to finish first.`);
+    return refuse(
+      'OperationInProgress',
+      `Another operation is running on ${masterName}; wait for it to finish first.`,
+      {
+        variant: 'creating',
+        cluster: masterName,
+      },
+    );
   // The longest name derived from it, the firewall rule `<master>-https`, must still be a GCE name (63).
   if (!GCE_NAME.test(masterName) || masterName.length > MAX_MASTER_NAME_LENGTH) {
     return refuse(
       'InvalidInput',
       `${masterName} is not a usable master name: lower-case letters, digits and dashes, starting with a letter, at most ${MAX_MASTER_NAME_LENGTH} characters.`,
+      { variant: 'badMasterName', name: masterName, max: MAX_MASTER_NAME_LENGTH },
     );
   }
   // kube-up names the master `${KUBE_GCE_INSTANCE_PREFIX}-master`, and its replicas and firewall rules after it.
+  const suggestion = `${masterName.replace(/-+$/, '')}-master`;
   if (!masterName.endsWith('-master') || masterName === '-master') {
     return refuse(
       'InvalidInput',
-      `${masterName} is not a name kube-up gives a master: it always names it <prefix>-master (KUBE_GCE_INSTANCE_PREFIX, "kubernetes" by default), so the cluster could not be run with kube-up's scripts. Use a name ending in -master, like ${masterName.replace(/-+$/, '')}-master.`,
+      `${masterName} is not a name kube-up gives a master: it always names it <prefix>-master (KUBE_GCE_INSTANCE_PREFIX, "kubernetes" by default), so the cluster could not be run with kube-up's scripts. Use a name ending in -master, like ${suggestion}.`,
+      { variant: 'notKubeUpName', name: masterName, suggestion },
     );
   }
   if (!GCE_ZONE.test(zone))
-    return refuse('InvalidInput', `${zone} is not a Compute Engine zone name (like europe-west1-b).`);
+    return refuse('InvalidInput', `${zone} is not a Compute Engine zone name (like europe-west1-b).`, {
+      variant: 'badZone',
+      zone,
+    });
   const region = regionOfZone(zone);
   const regionZones = [...(input.regionZones ?? [zone])].sort();
   if (!regionZones.includes(zone)) {
-    return refuse('ZoneOutsideRegion', `${zone} is not a zone of ${region}; pick one of ${listOf(regionZones)}.`);
+    return refuse('ZoneOutsideRegion', `${zone} is not a zone of ${region}; pick one of ${listOf(regionZones)}.`, {
+      variant: 'create',
+      zone,
+      region,
+      zones: regionZones,
+    });
   }
   const empty: Layout = { region, regionZones, replicas: [], loadBalancer: false, strayVoters: 0 };
   const steps: PlanStep[] = [];
@@ -67,6 +85,7 @@ export function draftCreateCluster(input: CreateClusterInput): Draft {
   );
   step('reserve-static-address', `Reserve the static address ${masterName}-ip in ${region}`, {
     address: `${masterName}-ip`,
+    region,
   });
   step('issue-cluster-certificates', "Issue the cluster's CA, etcd CA and the first master's certificates");
   step('create-disk', `Create the data disk ${masterName}-pd in ${zone}`, { disk: `${masterName}-pd` });
@@ -93,6 +112,7 @@ export function draftCreateCluster(input: CreateClusterInput): Draft {
   const plan = {
     intent,
     summary: `Create cluster ${masterName} with one master in ${zone}`,
+    summaryParams: { masterName, zone },
     steps,
     before: toleranceOf(empty),
     after: toleranceOf(layout),

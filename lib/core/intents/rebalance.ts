@@ -28,6 +28,7 @@ function planRebalance(ctx: Ctx, start: Layout, intent: RebalanceIntent): Draft 
     return refuse(
       'InvalidInput',
       `No zone runs more than one replica of ${ctx.masterName}; there is nothing to rebalance.`,
+      { variant: 'nothingToRebalance', cluster: ctx.masterName },
     );
   if (votersOf(start).length === 2) return twoReplicaRefusal(2, 2);
   const down = unreachableZones(ctx);
@@ -36,7 +37,10 @@ function planRebalance(ctx: Ctx, start: Layout, intent: RebalanceIntent): Draft 
     const bad = outsideRegion(start, intent.zone) ?? unavailableZone(ctx, intent.zone);
     if (bad) return bad;
     if ((counts.get(intent.zone) ?? 0) > 0)
-      return refuse('InvalidInput', `${intent.zone} already runs a replica; rebalance into a zone that has none.`);
+      return refuse('InvalidInput', `${intent.zone} already runs a replica; rebalance into a zone that has none.`, {
+        variant: 'zoneTaken',
+        zone: intent.zone,
+      });
     zone = intent.zone;
   } else {
     const free = start.regionZones.filter((z) => (counts.get(z) ?? 0) === 0);
@@ -46,10 +50,12 @@ function planRebalance(ctx: Ctx, start: Layout, intent: RebalanceIntent): Draft 
         ? refuse(
             'ZoneUnavailable',
             `${listOf(free)} ${free.length === 1 ? 'is' : 'are'} still unreachable; rebalance when ${free.length === 1 ? 'it is' : 'one is'} back.`,
+            { variant: 'freeZones', zones: free, count: free.length },
           )
         : refuse(
             'InvalidInput',
             `Every zone of ${start.region} already runs a replica, so no replica can move to a free zone.`,
+            { variant: 'noFreeZone', region: start.region },
           );
     }
     zone = reachable;
@@ -57,11 +63,17 @@ function planRebalance(ctx: Ctx, start: Layout, intent: RebalanceIntent): Draft 
   let victim: LayoutReplica | null;
   if (intent.name !== undefined) {
     victim = start.replicas.find((r) => r.name === intent.name) ?? null;
-    if (!victim) return refuse('NotFound', `${intent.name} is not a replica of ${ctx.masterName}.`);
+    if (!victim)
+      return refuse('NotFound', `${intent.name} is not a replica of ${ctx.masterName}.`, {
+        variant: 'notReplica',
+        name: intent.name,
+        cluster: ctx.masterName,
+      });
     if ((counts.get(victim.zone) ?? 0) < 2)
       return refuse(
         'InvalidInput',
         `${victim.name} is alone in ${victim.zone}; rebalance removes one of the replicas that share a zone.`,
+        { variant: 'alone', name: victim.name, zone: victim.zone },
       );
   } else {
     const from = crowded[0]?.[0] ?? '';
@@ -70,6 +82,7 @@ function planRebalance(ctx: Ctx, start: Layout, intent: RebalanceIntent): Draft 
       ctx.leader,
     );
   }
+  // Defensive: a crowded zone has two replicas to pick from, so this sentence has no params.
   if (!victim) return refuse('NotFound', `No replica to move.`);
   ctx.prefix = '1.';
   const added = planAdds(ctx, start, intent, [zone]);
@@ -85,6 +98,7 @@ function planRebalance(ctx: Ctx, start: Layout, intent: RebalanceIntent): Draft 
     plan: {
       intent,
       summary: `Rebalance: add a replica in ${zone}, then remove ${victim.name} from ${victim.zone}`,
+      summaryParams: { newZone: zone, name: victim.name, zone: victim.zone },
       steps: ctx.steps,
       before: toleranceOf(start),
       after,

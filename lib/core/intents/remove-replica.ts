@@ -22,23 +22,35 @@ function planRemoveReplica(ctx: Ctx, start: Layout, intent: RemoveReplicaIntent)
     // A replica outside the region may be removed (the assessment asks for it), so this is checked only here.
     const bad = outsideRegion(start, intent.zone);
     if (bad) return bad;
-    return refuse('NotFound', `No replica of ${ctx.masterName} runs in ${intent.zone}.`);
+    return refuse('NotFound', `No replica of ${ctx.masterName} runs in ${intent.zone}.`, {
+      variant: 'noneInZone',
+      cluster: ctx.masterName,
+      zone: intent.zone,
+    });
   }
   let victim: LayoutReplica | null;
   if (intent.name !== undefined) {
     victim = inZone.find((r) => r.name === intent.name) ?? null;
     if (!victim) {
       const elsewhere = start.replicas.find((r) => r.name === intent.name);
-      return refuse(
-        'NotFound',
-        elsewhere
-          ? `${intent.name} runs in ${elsewhere.zone}, not in ${intent.zone}.`
-          : `${intent.name} is not a replica of ${ctx.masterName} in ${intent.zone}.`,
-      );
+      return elsewhere
+        ? refuse('NotFound', `${intent.name} runs in ${elsewhere.zone}, not in ${intent.zone}.`, {
+            variant: 'elsewhere',
+            name: intent.name,
+            zone: elsewhere.zone,
+            asked: intent.zone,
+          })
+        : refuse('NotFound', `${intent.name} is not a replica of ${ctx.masterName} in ${intent.zone}.`, {
+            variant: 'notInZone',
+            name: intent.name,
+            cluster: ctx.masterName,
+            zone: intent.zone,
+          });
     }
   } else {
     victim = pickForRemoval(inZone, ctx.leader);
   }
+  // Defensive: pickForRemoval always picks from a zone that has a replica, so this sentence has no params.
   if (!victim) return refuse('NotFound', `No replica runs in ${intent.zone}.`);
   // Counted in voters: removing a leftover learner is clean-up, not a step down to two replicas.
   if (victim.role === 'voter' && votersOf(start).length === 3) return twoReplicaRefusal(3, 2);
@@ -47,11 +59,13 @@ function planRemoveReplica(ctx: Ctx, start: Layout, intent: RemoveReplicaIntent)
   const end = appendRemove(ctx, start, victim, intent.name === undefined);
   const before = toleranceOf(start);
   const after = toleranceOf(end);
+  const picked = intent.name === undefined ? pickReason(victim, inZone.length, ctx.leader) : null;
   return {
     ok: true,
     plan: {
       intent,
-      summary: `Remove ${victim.name} from ${victim.zone}${intent.name === undefined ? ` (picked: ${pickReason(victim, inZone.length, ctx.leader)})` : ''}`,
+      summary: `Remove ${victim.name} from ${victim.zone}${picked ? ` (picked: ${PICK_REASONS[picked]})` : ''}`,
+      summaryParams: { name: victim.name, zone: victim.zone, picked: picked ?? 'named' },
       steps: ctx.steps,
       before,
       after,
@@ -61,11 +75,19 @@ function planRemoveReplica(ctx: Ctx, start: Layout, intent: RemoveReplicaIntent)
   };
 }
 
-function pickReason(r: LayoutReplica, candidates: number, leader: string | null): string {
-  if (candidates === 1) return 'the only replica in the zone';
-  if (!r.healthy) return 'it is not healthy';
-  if (r.name !== leader) return 'it does not lead etcd';
-  return 'first by name';
+const PICK_REASONS = {
+  onlyOne: 'the only replica in the zone',
+  unhealthy: 'it is not healthy',
+  notLeader: 'it does not lead etcd',
+  byName: 'first by name',
+} as const;
+
+/** Why the planner picked `r` (a key of PICK_REASONS, as the catalog's `picked` select names it). */
+function pickReason(r: LayoutReplica, candidates: number, leader: string | null): keyof typeof PICK_REASONS {
+  if (candidates === 1) return 'onlyOne';
+  if (!r.healthy) return 'unhealthy';
+  if (r.name !== leader) return 'notLeader';
+  return 'byName';
 }
 
 export const removeReplicaPlanner: IntentPlanner<'remove-replica'> = {

@@ -26,13 +26,19 @@ import {
 
 function planReplaceReplica(ctx: Ctx, start: Layout, intent: ReplaceReplicaIntent): Draft {
   const victim = start.replicas.find((r) => r.name === intent.name);
-  if (!victim) return refuse('NotFound', `${intent.name} is not a replica of ${ctx.masterName}.`);
+  if (!victim)
+    return refuse('NotFound', `${intent.name} is not a replica of ${ctx.masterName}.`, {
+      variant: 'notReplica',
+      name: intent.name,
+      cluster: ctx.masterName,
+    });
   // No access is Quorum's own problem, not the replica's: replacing a replica that may be fine is not a fix.
   const blocked = noAccessOf(ctx, victim.name);
   if (blocked !== null) {
     return refuse(
       'NoAccess',
       `Quorum cannot get into ${victim.name} over SSH (${blocked}), so it does not know that ${victim.name} has failed and will not replace it: fix Quorum's access first (see the cluster's findings).`,
+      { variant: 'replace', name: victim.name, reason: blocked },
     );
   }
   if (intent.zone !== undefined) {
@@ -42,12 +48,14 @@ function planReplaceReplica(ctx: Ctx, start: Layout, intent: ReplaceReplicaInten
     return refuse(
       'ZoneOutsideRegion',
       `${victim.name} runs in ${victim.zone}, outside the cluster's region ${start.region}, so its replacement cannot go there: add a replica in the region, then remove ${victim.name}.`,
+      { variant: 'replace', name: victim.name, zone: victim.zone, region: start.region },
     );
   }
   if (votersOf(start).length === 2 && victim.role === 'voter') {
     return refuse(
       'TwoReplicaLayout',
       `The cluster would stay at two replicas, and consensus needs both of them. Scale from 1 to 3 replicas instead, after removing ${victim.name}.`,
+      { variant: 'stayAtTwo', name: victim.name },
     );
   }
   // A leftover learner next to a single voter: its replacement would join as the second voter.
@@ -55,6 +63,7 @@ function planReplaceReplica(ctx: Ctx, start: Layout, intent: ReplaceReplicaInten
     return refuse(
       'TwoReplicaLayout',
       `Replacing the learner ${victim.name} would leave two voters, and consensus needs both of them. Remove ${victim.name}, then scale from 1 to 3 replicas.`,
+      { variant: 'learner', name: victim.name },
     );
   }
   // The replacement joins as a learner, and etcd takes one at a time; the victim itself may be a stuck learner.
@@ -72,6 +81,7 @@ function planReplaceReplica(ctx: Ctx, start: Layout, intent: ReplaceReplicaInten
     return refuse(
       'ZoneUnavailable',
       `Every zone of ${start.region} is unreachable now; no replacement can be created.`,
+      { variant: 'everyZone', region: start.region },
     );
   ctx.prefix = '2.';
   const end = appendAdd(ctx, mid, zone);
@@ -94,6 +104,17 @@ function planReplaceReplica(ctx: Ctx, start: Layout, intent: ReplaceReplicaInten
       warnings.push({
         code: 'ZoneToleranceReduced',
         message: `The replacement goes to ${zone} ${why}${sharing.length > 0 ? `, next to ${listOf(sharing)}` : ''}: the cluster will survive ${plural(after.canLoseReplicas, 'replica failure')} but only ${plural(after.canLoseZones, 'zone outage')} instead of ${inPlace.canLoseZones}, since losing ${zone} would take ${sharing.length + 1} voters at once.${rebalance}`,
+        params: {
+          zone,
+          failedZone: victim.zone,
+          cause: down.has(victim.zone) ? 'unreachable' : 'chosen',
+          sharing,
+          hasSharing: sharing.length > 0,
+          canLoseReplicas: after.canLoseReplicas,
+          canLoseZones: after.canLoseZones,
+          inPlaceZones: inPlace.canLoseZones,
+          voters: sharing.length + 1,
+        },
       });
     }
   }
@@ -106,6 +127,7 @@ function planReplaceReplica(ctx: Ctx, start: Layout, intent: ReplaceReplicaInten
         zone === victim.zone
           ? `Replace ${victim.name} in ${victim.zone}: remove it, then add a new replica there`
           : `Replace ${victim.name} (${victim.zone}) by a new replica in ${zone}: remove it, then add the new one`,
+      summaryParams: { name: victim.name, zone: victim.zone, newZone: zone, inPlace: zone === victim.zone },
       steps: ctx.steps,
       before: toleranceOf(start),
       after,

@@ -11,18 +11,25 @@ const STARTABLE = new Set(['TERMINATED', 'STOPPED']);
 function planRestartReplica(ctx: Ctx, start: Layout, intent: RestartReplicaIntent): Draft {
   const victim = start.replicas.find((r) => r.name === intent.name);
   const replica = ctx.t.replicas.find((r) => r.name === intent.name);
-  if (!victim || !replica) return refuse('NotFound', `${intent.name} is not a replica of ${ctx.masterName}.`);
+  if (!victim || !replica)
+    return refuse('NotFound', `${intent.name} is not a replica of ${ctx.masterName}.`, {
+      variant: 'notReplica',
+      name: intent.name,
+      cluster: ctx.masterName,
+    });
   const blocked = noAccessOf(ctx, victim.name);
   if (blocked !== null) {
     return refuse(
       'NoAccess',
       `Quorum cannot get into ${victim.name} over SSH (${blocked}), so it does not know that ${victim.name} has failed and will not restart it: fix Quorum's access first (see the cluster's findings).`,
+      { variant: 'restart', name: victim.name, reason: blocked },
     );
   }
   if (unreachableZones(ctx).has(victim.zone)) {
     return refuse(
       'ZoneUnavailable',
       `${victim.zone} is unreachable: a restart of ${victim.name} cannot reach it, and it would come back behind the same outage. Replace it in another zone instead.`,
+      { variant: 'restart', zone: victim.zone, name: victim.name },
     );
   }
   // Its member must be there to rejoin: a replica that is no voter has nothing on its disk to come back with.
@@ -33,6 +40,7 @@ function planRestartReplica(ctx: Ctx, start: Layout, intent: RestartReplicaInten
     return refuse(
       'NotFound',
       `${victim.name} is not a voting member of etcd, so restarting it brings nothing back: replace it instead.`,
+      { variant: 'notVoter', name: victim.name },
     );
   }
   const health = describeReplicaHealth(replica).health;
@@ -43,12 +51,14 @@ function planRestartReplica(ctx: Ctx, start: Layout, intent: RestartReplicaInten
       return refuse(
         'QuorumAtRisk',
         `${victim.name} is healthy: restarting it would take a working voter away for nothing.`,
+        { variant: 'healthy', name: victim.name },
       );
     action = 'reset';
   } else {
     return refuse(
       'ProviderUnavailable',
       `${victim.name} is ${replica.vmStatus}: it can be started once it is TERMINATED, or reset while RUNNING; wait for it, or replace it.`,
+      { name: victim.name, vmStatus: replica.vmStatus },
     );
   }
   // Its voter is already down, so the restart costs no tolerance; a voter that still answers (only its API server is
@@ -59,6 +69,7 @@ function planRestartReplica(ctx: Ctx, start: Layout, intent: RestartReplicaInten
     return refuse(
       'QuorumAtRisk',
       `Resetting ${victim.name} would take down a voter etcd needs for its quorum now (the cluster can lose 0 replicas); bring the other replicas back first.`,
+      { variant: 'reset', name: victim.name },
     );
   }
   const during: Layout = {
@@ -108,6 +119,7 @@ function planRestartReplica(ctx: Ctx, start: Layout, intent: RestartReplicaInten
         action === 'start'
           ? `Start ${victim.name} in ${victim.zone}; it rejoins etcd as the same member`
           : `Reset ${victim.name} in ${victim.zone}; it rejoins etcd as the same member`,
+      summaryParams: params,
       steps: ctx.steps,
       before,
       after: toleranceOf(after),

@@ -1,5 +1,6 @@
 // Scale to a number of replicas: adds or removals one after the other, each checked on the layout the ones before
 // leave; the two-voter state inside 1 -> 3 and 3 -> 1 is marked transient on every step that leaves it.
+import { partParams } from '../findings/params';
 import { listOf } from '../format';
 import { toleranceOf, type Layout, type LayoutReplica } from '../layout';
 import type { ScaleIntent } from '../planner';
@@ -53,14 +54,28 @@ function planScale(ctx: Ctx, start: Layout, intent: ScaleIntent): Draft {
     return refuse(
       'InvalidInput',
       `A cluster runs ${MIN_REPLICAS} to ${MAX_REPLICAS} replicas; ${target} is outside that range.`,
+      // As the sentence prints it, whatever number came in (no digit grouping, decimals as they are).
+      { variant: 'outOfRange', min: MIN_REPLICAS, max: MAX_REPLICAS, target: String(target) },
     );
   }
-  if (target === current) return refuse('InvalidInput', `The cluster already runs ${plural(current, 'replica')}.`);
+  if (target === current)
+    return refuse('InvalidInput', `The cluster already runs ${plural(current, 'replica')}.`, {
+      variant: 'alreadyThere',
+      count: current,
+    });
   const delta = Math.abs(target - current);
   if (intent.zones !== undefined && intent.zones.length !== delta) {
     return refuse(
       'InvalidInput',
       `Scaling from ${current} to ${target} ${target > current ? 'adds' : 'removes'} ${plural(delta, 'replica')}, so give ${delta} zone${delta === 1 ? '' : 's'}, not ${intent.zones.length}.`,
+      {
+        variant: 'zoneCount',
+        current,
+        target,
+        direction: target > current ? 'up' : 'down',
+        delta,
+        given: intent.zones.length,
+      },
     );
   }
   if (target === 2) return twoReplicaRefusal(current, target);
@@ -76,7 +91,11 @@ function planScale(ctx: Ctx, start: Layout, intent: ScaleIntent): Draft {
       let sim = start;
       for (let i = 0; i < delta; i += 1) {
         const zone = zoneForAdd(sim, unreachableZones(ctx));
-        if (zone === null) return refuse('InvalidInput', `The region ${start.region} has no zones to add replicas in.`);
+        if (zone === null)
+          return refuse('InvalidInput', `The region ${start.region} has no zones to add replicas in.`, {
+            variant: 'noZones',
+            region: start.region,
+          });
         zones.push(zone);
         sim = { ...sim, replicas: [...sim.replicas, { name: `+${i}`, zone, role: 'voter', healthy: true }] };
       }
@@ -96,6 +115,7 @@ function planScale(ctx: Ctx, start: Layout, intent: ScaleIntent): Draft {
       return refuse(
         'NotFound',
         `No replica ${removed.length > 0 ? 'is left ' : 'runs '}in ${zone ?? start.region} to remove.`,
+        { variant: 'noneToRemove', left: removed.length > 0, zone: zone ?? start.region },
       );
     const bad = removalRefusal(layout, victim);
     if (bad) return bad;
@@ -111,6 +131,15 @@ function planScale(ctx: Ctx, start: Layout, intent: ScaleIntent): Draft {
     plan: {
       intent,
       summary: `Scale from ${current} to ${plural(target, 'replica')}: remove ${listOf(removed.map((r) => `${r.name} (${r.zone})`))}`,
+      summaryParams: {
+        direction: 'down',
+        current,
+        target,
+        ...partParams(
+          'removed',
+          removed.map((r) => ({ name: r.name, zone: r.zone })),
+        ),
+      },
       steps: ctx.steps,
       before,
       after,

@@ -1,5 +1,5 @@
 import 'server-only';
-import { fail, ok, type Result } from '@/lib/core/errors';
+import { fail, ok, refused, type Result } from '@/lib/core/errors';
 import { planCreateCluster, type CreateClusterIntent, type Plan } from '@/lib/core/planner';
 import { clusterId, regionOfZone, type ClusterRef } from '@/lib/core/topology';
 import type { RegionInfo } from '@/lib/ports/compute';
@@ -51,7 +51,7 @@ export async function planNewCluster(input: NewClusterInput, c: Container = cont
     return fail('NotFound', `${project} is not a project Quorum manages (${c.projects.join(', ')}).`);
   // Names and zone syntax first, in the planner's words.
   const syntax = planCreateCluster({ intent });
-  if (!syntax.ok) return fail(syntax.refusal.code, syntax.refusal.message);
+  if (!syntax.ok) return refused(syntax.refusal);
 
   const region = regionOfZone(zone);
   const regions = await c.compute.listRegions(project);
@@ -64,7 +64,7 @@ export async function planNewCluster(input: NewClusterInput, c: Container = cont
   const ref: ClusterRef = { project, region, masterName };
   // A zone the region lacks, before anything is looked up in it.
   const inRegion = planCreateCluster({ intent, regionZones: regionInfo.zones });
-  if (!inRegion.ok) return fail(inRegion.refusal.code, inRegion.refusal.message);
+  if (!inRegion.ok) return refused(inRegion.refusal);
 
   const existing = await c.compute.listInstances(project, replicaNameRegex(masterName));
   if (existing.length > 0) {
@@ -95,7 +95,7 @@ export async function planNewCluster(input: NewClusterInput, c: Container = cont
     operationInProgress: holder !== null,
     project,
   });
-  if (!planned.ok) return fail(planned.refusal.code, planned.refusal.message);
+  if (!planned.ok) return refused(planned.refusal);
   // Only where Quorum runs the plan itself: on Compute Engine kube-up creates it, with its user's permissions.
   if (c.env.QUORUM_PROVIDER === 'sandbox') {
     const denied = await permissionRefusal(c.permissions, project, planned.plan.steps);

@@ -110,7 +110,11 @@ export async function startClusterOperation(
     lbPropagationSeconds: expectedLbPropagationSeconds(c.env),
     ...(override ? { backupGateOverride: { reason: override.reason } } : {}),
   });
-  if (!planned.ok) return refuse(planned.refusal.code, planned.refusal.message);
+  if (!planned.ok) {
+    // With the refusal's params, so the wizard words it in the reader's language (the audit keeps the English).
+    const refusal = await refuse(planned.refusal.code, planned.refusal.message);
+    return planned.refusal.params && !refusal.ok ? { ...refusal, params: planned.refusal.params } : refusal;
+  }
   // What runs is what was previewed: a cluster that changed meanwhile gets the new plan shown, and nothing runs.
   if (opts.previewed && opts.previewed.fingerprint !== planned.plan.fingerprint) {
     const refused = await refuse(
