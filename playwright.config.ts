@@ -65,7 +65,7 @@ export default defineConfig({
       // e2e/f-access.spec.ts removes Quorum's key by hand: a fresh login every 5 s shows it within seconds.
       QUORUM_SSH_LOGIN_CHECK_SECONDS: '5',
       // The specs' admin opens dozens of pages in a row, each holding a live stream whose slot comes back only once
-      // the server sees the page gone: e2e does not test the per-user cap (tests/system/stream-limits.test.ts does).
+      // the server sees the page gone: e2e does not test the per-user cap (tests/system/stream-flood.test.ts does).
       QUORUM_STREAMS_PER_USER: '64',
       // /metrics is on, so e2e/access-enumeration.spec.ts sees it refuse an anonymous scrape (401) like every route.
       QUORUM_METRICS_TOKEN: E2E.metricsToken,

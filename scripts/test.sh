@@ -15,19 +15,15 @@ step() { echo; echo "== $1 (at ${SECONDS}s)"; }
 npx next typegen >/dev/null
 # Two lanes side by side on the two cores (one stage after another the suite took 34.5 minutes):
 # - A: integration, one file at a time against its own sandbox (port 8790, net 20). It waits on etcd, VMs and
-#   timers most of the time (a core was idle half of its 10 minutes when it ran alone). Then e2e, as soon as the
-#   build is there: e2e's first specs (operations, a11y, refusals: about 4 minutes) have no time bounds tighter than
-#   their 10 s default and run beside lane B's last system tests; the specs with tight bounds (chaos, recovery, load)
-#   come later, when lane B has ended (it ended 90 s after lane A in CI).
+#   timers most of the time (a core was idle half of its 10 minutes when it ran alone).
 # - B: typecheck and lint, the build (at the lowest CPU priority), unit, netns (nets 75-99), then system (its own
 #   sandbox, port 8782, net 36, on the build) but for the stream flood. Each has its own sandbox, addresses and
 #   data dirs, so nothing is shared with A.
-# Then, alone on the machine: the stream-flood system test, which compares an add's time with and without a flood of
-# requests on the dashboard (beside lane A's load the two adds ran under different loads: 17 s against 41 s in one
-# run). Lane B writes to test-results/lane-b.log, printed when it ends; lane A prints as it goes.
+# Then, alone on the machine: the stream-flood system test, which compares an add's time with and without a
+# flood of requests on the dashboard (beside lane A's load the two adds ran under different loads: 17 s against
+# 41 s in one run), and e2e, which checks what the operator sees within time limits.
+# Lane B writes to test-results/lane-b.log, printed when it ends; lane A prints as it goes.
 FLOOD=tests/system/stream-flood.test.ts
-BUILT=test-results/build.done
-rm -f "$BUILT"
 lane_b() {
   set -e
   step "typecheck and lint"
@@ -48,7 +44,6 @@ lane_b() {
   step "build (started in lane B after typecheck and lint)"
   if ! wait "$build"; then cat test-results/build.log; echo "the build failed"; exit 1; fi
   tail -n 25 test-results/build.log
-  touch "$BUILT"
   step "system (but for the stream flood)"
   npx vitest run --project system --exclude "$FLOOD" --reporter=default --reporter=json --outputFile.json=test-results/system.json
   echo "lane B ended at ${SECONDS}s"
@@ -59,25 +54,15 @@ trap 'kill -- "$lane" 2>/dev/null || true' EXIT
 step "integration (lane A)"
 integration=0
 npx vitest run --project integration --reporter=default --reporter=json --outputFile.json=test-results/integration.json || integration=1
-echo "lane A's integration ended at ${SECONDS}s"
-e2e=0
-if [ "$integration" = 0 ]; then
-  # The build is lane B's; e2e needs it (and nothing else of lane B).
-  while [ ! -e "$BUILT" ] && kill -0 "$lane" 2>/dev/null; do sleep 2; done
-  if [ -e "$BUILT" ]; then
-    step "e2e (lane A, beside the end of lane B)"
-    CI=1 npx playwright test || e2e=1
-    echo "e2e ended at ${SECONDS}s"
-  fi
-fi
+echo "lane A ended at ${SECONDS}s"
 b=0
 wait "$lane" || b=1
 trap - EXIT
 echo; echo "==== lane B's output (test-results/lane-b.log)"; cat test-results/lane-b.log
 [ "$integration" = 0 ] || { echo "integration failed"; exit 1; }
 [ "$b" = 0 ] || { echo "lane B (typecheck, lint, unit, netns, build or system) failed"; exit 1; }
-[ "$e2e" = 0 ] || { echo "e2e failed"; exit 1; }
 step "system: the stream flood, alone"
 npx vitest run --project system "$FLOOD" --reporter=default --reporter=json --outputFile.json=test-results/system-flood.json
+step "e2e";         CI=1 npx playwright test
 echo; echo "test.sh took ${SECONDS}s"
 node scripts/summarize-tests.mjs
