@@ -4,17 +4,12 @@
 // which stay the record for the journal, the audit log and webhooks, and are the fall-back when there are no params.
 import { useLocale, useTranslations } from 'next-intl';
 import type { DomainErrorCode } from '@/lib/core/errors';
-import { splitParams, type ParamValue } from '@/lib/core/findings/params';
+import { paramValuesIn, type CatalogTranslator } from '@/components/ui/param-words';
 import type { Locale } from '@/lib/core/locale';
 import type { Plan, PlanParams, PlanStep, PlanWarning } from '@/lib/core/planner';
 
-type Values = Record<string, string | number | boolean>;
-
 /** The `plans` namespace's translator, with keys made at run time (an intent kind, a step kind, a code). */
-export type PlansTranslator = {
-  (key: string, values?: Values): string;
-  has(key: string): boolean;
-};
+export type PlansTranslator = CatalogTranslator;
 
 /** A refusal as the planner gives it, or as an action returns it (Result's failure): `params` when it has them. */
 export type RefusalWords = { code: DomainErrorCode | null; message: string; params?: PlanParams | undefined };
@@ -33,36 +28,11 @@ function opOf(id: string): string {
   return id.replace(/^\d+\./, '').split(':')[0] ?? '';
 }
 
-/** A key of a part's item that holds a part of its own: `<part>.<i>.<sub>.<j>.<field>` (splitParams leaves it plain). */
-const NESTED = /^([A-Za-z]\w*\.\d+)\.(.+)$/;
-
 /**
- * Words plans and refusals with `t` in `locale`. A string array is a list of names ('a, b and c' in the reader's
- * language), or joined with the catalog's `separators.<key>` where it has one. A part (`<part>.<i>.<field>`) is
- * worded item by item with `parts.<part>`, and an item's own part (a down voter's reasons) the same way.
+ * Words plans and refusals with `t` in `locale`, their params made values by paramValuesIn.
  */
 export function planTextIn(t: PlansTranslator, locale: Locale): PlanText {
-  // The English sentences list without a serial comma ('a, b and c', lib/core/format.ts listOf): en-GB's style,
-  // as the findings' words (components/quorum/use-finding-text.ts).
-  const names = new Intl.ListFormat(locale === 'en' ? 'en-GB' : locale, { type: 'conjunction' });
-  const joined = (key: string, items: readonly string[]) =>
-    t.has(`separators.${key}`) ? items.join(t(`separators.${key}`)) : names.format(items);
-  const valuesOf = (params: PlanParams): Values => {
-    const { plain, parts } = splitParams(params);
-    const values: Values = {};
-    const nested = new Map<string, Record<string, ParamValue>>();
-    for (const [key, value] of Object.entries(plain)) {
-      const m = NESTED.exec(key);
-      if (m?.[1] && m[2]) nested.set(m[1], { ...nested.get(m[1]), [m[2]]: value });
-      else values[key] = typeof value === 'object' ? joined(key, value) : value;
-    }
-    for (const [part, items] of parts)
-      values[part] = joined(
-        part,
-        items.map((item, i) => t(`parts.${part}`, valuesOf({ ...item, ...nested.get(`${part}.${i}`) }))),
-      );
-    return values;
-  };
+  const valuesOf = paramValuesIn(t, locale);
   const worded = (key: string, params: PlanParams | undefined, english: string) =>
     params && t.has(key) ? t(key, valuesOf(params)) : english;
   return {
