@@ -1,80 +1,21 @@
 // The findings catalog (messages/<locale>/findings.json) against the rules' own sentences: English worded from a
 // finding's params, through the helper the pages use, reads exactly like the finding's `message` and `fix`, for
 // every sentence the rules can say (lib/core/testing/finding-cases.ts); Chinese is complete and fills every argument.
-import { parse, TYPE, type MessageFormatElement } from '@formatjs/icu-messageformat-parser';
-import { createTranslator } from 'next-intl';
+import { parse } from '@formatjs/icu-messageformat-parser';
 import { describe, expect, it } from 'vitest';
 import { findingTextIn, type FindingsTranslator } from '@/components/quorum/use-finding-text';
 import { FINDING_CODES, type Finding, type RuleFinding } from '@/lib/core/assessment';
 import { FAILURE_CLASSES, FAILURE_LABELS } from '@/lib/core/failure';
 import { FINDING_CASES } from '@/lib/core/testing/finding-cases';
 import type { Locale } from '@/lib/core/locale';
-import { catalogs, en, type Messages } from '@/messages';
+import { en } from '@/messages';
+import { branchesOf, branchesTaken, catalogMessage, catalogTranslator, type Call } from '@/tests/support/catalog-words';
 
-type Values = Record<string, string | number | boolean>;
-type Call = { key: string; values: Values };
-
-/** The findings translator of `locale`, throwing on any error, and recording what it was asked to word. */
-function translator(locale: Locale, calls: Call[] = []): FindingsTranslator {
-  const t = createTranslator({
-    locale,
-    messages: catalogs[locale] as Messages,
-    namespace: 'findings',
-    onError: (error) => {
-      throw error;
-    },
-  }) as unknown as FindingsTranslator;
-  const recording = ((key: string, values: Values = {}) => {
-    calls.push({ key, values });
-    return t(key, values);
-  }) as FindingsTranslator;
-  recording.has = (key) => t.has(key);
-  return recording;
-}
+const translator = (locale: Locale, calls?: Call[]): FindingsTranslator => catalogTranslator('findings', locale, calls);
+const messageAt = (locale: Locale, key: string): string => catalogMessage('findings', locale, key);
 
 const cases = FINDING_CASES.map(({ name, findings }) => ({ name, findings: findings() }));
 const all: RuleFinding[] = cases.flatMap((c) => c.findings);
-
-/** The `select`/`plural` branches of a message, as `arg=key`. */
-function branchesOf(elements: MessageFormatElement[], into = new Set<string>()): Set<string> {
-  for (const el of elements) {
-    if (el.type !== TYPE.select && el.type !== TYPE.plural) continue;
-    for (const [key, option] of Object.entries(el.options)) {
-      into.add(`${el.value}=${key}`);
-      branchesOf(option.value, into);
-    }
-  }
-  return into;
-}
-
-/** The branches wording `values` goes through, as branchesOf names them. */
-function branchesTaken(
-  elements: MessageFormatElement[],
-  values: Values,
-  locale: Locale,
-  into = new Set<string>(),
-): Set<string> {
-  for (const el of elements) {
-    let key: string;
-    if (el.type === TYPE.select) {
-      key = String(values[el.value]) in el.options ? String(values[el.value]) : 'other';
-    } else if (el.type === TYPE.plural) {
-      const n = Number(values[el.value]);
-      const category = new Intl.PluralRules(locale, { type: el.pluralType }).select(n - el.offset);
-      key = `=${n}` in el.options ? `=${n}` : category in el.options ? category : 'other';
-    } else continue;
-    into.add(`${el.value}=${key}`);
-    branchesTaken(el.options[key]?.value ?? [], values, locale, into);
-  }
-  return into;
-}
-
-function messageAt(locale: Locale, key: string): string {
-  let node: unknown = (catalogs[locale] as Record<string, unknown>).findings;
-  for (const part of key.split('.')) node = (node as Record<string, unknown>)[part];
-  if (typeof node !== 'string') throw new Error(`${locale}: no message findings.${key}`);
-  return node;
-}
 
 /**
  * Branches no finding can take, and why. Anything else a message offers, some case must reach: a branch no

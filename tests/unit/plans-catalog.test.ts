@@ -2,36 +2,18 @@
 // and a refusal's params, through the helper the wizards use, reads exactly like the planner's summary, step titles,
 // transient notes, warnings and refusal messages, for every sentence the planner can say (lib/core/testing/
 // plan-cases.ts); Chinese is complete and fills every argument.
-import { parse, TYPE, type MessageFormatElement } from '@formatjs/icu-messageformat-parser';
-import { createTranslator } from 'next-intl';
+import { parse } from '@formatjs/icu-messageformat-parser';
 import { describe, expect, it } from 'vitest';
 import { planTextIn, type PlansTranslator } from '@/components/wizards/use-plan-text';
 import { refused, type DomainErrorCode } from '@/lib/core/errors';
 import type { Locale } from '@/lib/core/locale';
 import { INTENT_KINDS, PLAN_WARNING_CODES, STEP_KINDS, type Plan, type Refusal } from '@/lib/core/planner';
 import { PLAN_CASES } from '@/lib/core/testing/plan-cases';
-import { catalogs, en, type Messages } from '@/messages';
+import { en } from '@/messages';
+import { branchesOf, branchesTaken, catalogMessage, catalogTranslator, type Call } from '@/tests/support/catalog-words';
 
-type Values = Record<string, string | number | boolean>;
-type Call = { key: string; values: Values };
-
-/** The plans translator of `locale`, throwing on any error, and recording what it was asked to word. */
-function translator(locale: Locale, calls: Call[] = []): PlansTranslator {
-  const t = createTranslator({
-    locale,
-    messages: catalogs[locale] as Messages,
-    namespace: 'plans',
-    onError: (error) => {
-      throw error;
-    },
-  }) as unknown as PlansTranslator;
-  const recording = ((key: string, values: Values = {}) => {
-    calls.push({ key, values });
-    return t(key, values);
-  }) as PlansTranslator;
-  recording.has = (key) => t.has(key);
-  return recording;
-}
+const translator = (locale: Locale, calls?: Call[]): PlansTranslator => catalogTranslator('plans', locale, calls);
+const messageAt = (locale: Locale, key: string): string => catalogMessage('plans', locale, key);
 
 const cases = PLAN_CASES.map(({ name, result }) => ({ name, result: result() }));
 const plans: Plan[] = cases.flatMap((c) => (c.result.ok ? [c.result.plan] : []));
@@ -65,47 +47,6 @@ const WITHOUT_PARAMS: ReadonlyArray<[RegExp, string]> = [
   ],
   [/^No replica to move\.$/, 'rebalance: a crowded zone has two replicas, and pickForRemoval picks one of them'],
 ];
-
-/** The `select`/`plural` branches of a message, as `arg=key`. */
-function branchesOf(elements: MessageFormatElement[], into = new Set<string>()): Set<string> {
-  for (const el of elements) {
-    if (el.type !== TYPE.select && el.type !== TYPE.plural) continue;
-    for (const [key, option] of Object.entries(el.options)) {
-      into.add(`${el.value}=${key}`);
-      branchesOf(option.value, into);
-    }
-  }
-  return into;
-}
-
-/** The branches wording `values` goes through, as branchesOf names them. */
-function branchesTaken(
-  elements: MessageFormatElement[],
-  values: Values,
-  locale: Locale,
-  into = new Set<string>(),
-): Set<string> {
-  for (const el of elements) {
-    let key: string;
-    if (el.type === TYPE.select) {
-      key = String(values[el.value]) in el.options ? String(values[el.value]) : 'other';
-    } else if (el.type === TYPE.plural) {
-      const n = Number(values[el.value]);
-      const category = new Intl.PluralRules(locale, { type: el.pluralType }).select(n - el.offset);
-      key = `=${n}` in el.options ? `=${n}` : category in el.options ? category : 'other';
-    } else continue;
-    into.add(`${el.value}=${key}`);
-    branchesTaken(el.options[key]?.value ?? [], values, locale, into);
-  }
-  return into;
-}
-
-function messageAt(locale: Locale, key: string): string {
-  let node: unknown = (catalogs[locale] as Record<string, unknown>).plans;
-  for (const part of key.split('.')) node = (node as Record<string, unknown>)[part];
-  if (typeof node !== 'string') throw new Error(`${locale}: no message plans.${key}`);
-  return node;
-}
 
 /**
  * Branches no plan or refusal can take, and why. Anything else a message offers, some case must reach: a branch no
