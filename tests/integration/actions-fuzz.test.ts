@@ -7,7 +7,7 @@
 // reach defineAction's catch-all for bugs, and change nothing: Compute resources, the sandbox's faults, both
 // clusters' etcd members, the journal and the accounts are compared before and after each action; the audit
 // log may only gain refusals. Reproduce a run with FUZZ_SEED=<seed printed below>; FUZZ_RUNS sets the runs per arbitrary.
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
@@ -19,6 +19,7 @@ import { createUserAction } from '@/lib/actions/create-user-action';
 import { setCallerResolverForTests } from '@/lib/server/auth/caller';
 import { listUsers } from '@/lib/server/services/users';
 import { journalSnapshot, PROD, STAGING, warmUpAccess, worldSnapshot } from './support';
+import { restoreActionEnv } from './action-env';
 
 // Before any import is evaluated: the actions' container reads process.env (action-env.ts).
 const { dataDir, savedEnv } = await vi.hoisted(async () =>
@@ -335,11 +336,7 @@ afterAll(async () => {
   vi.restoreAllMocks();
   await closeGceClients(gce);
   await container().close();
-  rmSync(dataDir, { recursive: true, force: true });
-  for (const [k, v] of Object.entries(savedEnv)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
+  restoreActionEnv({ dataDir, savedEnv });
 });
 
 // --- The tests --------------------------------------------------------------------------------------------------

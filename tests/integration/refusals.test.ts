@@ -4,7 +4,6 @@
 // words, and changes nothing: the Compute resources (read through the container's port and the GCE client),
 // both clusters' etcd member lists (read with etcdctl) and the journal are the same before and after; the
 // refused start leaves exactly one audit entry and neither an operation nor a lock.
-import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, inject, vi } from 'vitest';
 import { closeGceClients, createGceClients } from '@/lib/adapters/gce/gce-compute';
 import { operationOf, waitForOperation } from '@/lib/adapters/gce/gce-operations';
@@ -18,6 +17,7 @@ import { setCallerResolverForTests } from '@/lib/server/auth/caller';
 import { container } from '@/lib/server/container';
 import { observeClusterView } from '@/lib/server/services/observe-fleet';
 import { journalSnapshot, pollUntil, PROD, STAGING, warmUpAccess, worldSnapshot } from './support';
+import { restoreActionEnv } from './action-env';
 
 // Before any import is evaluated: the actions' container reads process.env (action-env.ts).
 const { dataDir, savedEnv } = await vi.hoisted(async () =>
@@ -49,11 +49,7 @@ afterAll(async () => {
   setCallerResolverForTests(undefined);
   await closeGceClients(gce);
   await container().close();
-  rmSync(dataDir, { recursive: true, force: true });
-  for (const [k, v] of Object.entries(savedEnv)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
+  restoreActionEnv({ dataDir, savedEnv });
 });
 
 // --- The check every refusal goes through -------------------------------------------------------------------

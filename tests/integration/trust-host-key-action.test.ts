@@ -3,7 +3,6 @@
 // pin stays, the refusal is audited with actor and source). Trusting a really replaced key is covered by
 // tests/integration/reach-ssh.test.ts (the reach) and e2e/f-access.spec.ts (the page).
 // Run under the lock: flock /tmp/quorum-heavy.lock npx vitest run --project integration tests/integration/trust-host-key-action.test.ts
-import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { trustHostKeyAction } from '@/lib/actions/trust-host-key-action';
 import type { Role } from '@/lib/core/roles';
@@ -11,6 +10,7 @@ import { clusterId } from '@/lib/core/topology';
 import { setCallerResolverForTests } from '@/lib/server/auth/caller';
 import { container } from '@/lib/server/container';
 import { PROD, warmUpAccess } from './support';
+import { restoreActionEnv } from './action-env';
 
 // Before any import is evaluated: the actions' container reads process.env (action-env.ts).
 const { dataDir, savedEnv } = await vi.hoisted(async () =>
@@ -58,8 +58,7 @@ beforeAll(async () => {
 afterAll(async () => {
   setCallerResolverForTests(undefined);
   await container().close();
-  Object.assign(process.env, savedEnv);
-  rmSync(dataDir, { recursive: true, force: true });
+  restoreActionEnv({ dataDir, savedEnv });
 });
 
 describe('trustHostKeyAction', () => {
