@@ -1,7 +1,7 @@
 'use client';
 import { useTranslations } from 'next-intl';
 import { createContext, useContext, type ReactNode } from 'react';
-import { hasRole, ROLE_DUTIES, type Role } from '@/lib/core/roles';
+import { hasRole, type Role } from '@/lib/core/roles';
 
 /** The signed-in user as the browser sees them: for showing who is signed in and disabling what their role may not do. */
 export type SignedIn = { email: string; name: string; role: Role } | null;
@@ -28,7 +28,7 @@ export function useCan(role: Role): { allowed: boolean; reason: string | null } 
   if (hasRole(caller.role, role)) return { allowed: true, reason: null };
   return {
     allowed: false,
-    // What each role may do is lib/core's sentence, in English.
-    reason: t('roleTooLow', { role: roles(caller.role), needed: roles(role), duties: ROLE_DUTIES[role] }),
+    // What each role may do: lib/core's ROLE_DUTIES, worded by the catalog (the same English).
+    reason: t('roleTooLow', { role: roles(caller.role), needed: roles(role), duties: t(`duties.${role}`) }),
   };
 }

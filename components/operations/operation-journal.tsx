@@ -11,10 +11,12 @@ import { backupGateFailureOf } from '@/lib/core/backups';
 import { TERMINAL_STATUSES, type OperationStepView, type OperationView } from '@/lib/core/operation-view';
 import { stockoutOf } from '@/lib/core/stockout';
 import { formatDuration, formatUtcDateTime, formatUtcTime } from '@/lib/core/format';
+import type { PlanStep } from '@/lib/core/planner';
 import { Badge, type Tone } from '@/components/ui/badge';
 import { Card } from '@/components/ui/card';
 import { CopyButton } from '@/components/ui/copy-button';
 import { LiveIndicator } from '@/components/ui/live-indicator';
+import { usePlanText } from '@/components/wizards/use-plan-text';
 import { PlannedCalls } from './planned-calls';
 
 const statusTone: Record<OperationView['status'], Tone> = {
@@ -78,7 +80,11 @@ const stepMark: Record<OperationStepView['status'], string> = {
 
 function StepRow({ step, showTransient }: { step: OperationStepView; showTransient: boolean }) {
   const t = useTranslations('operations.journal');
+  const planText = usePlanText();
   const p = step.progress;
+  // Worded from the plan's step (its kind and params) like the preview; the journal's English title otherwise.
+  const words = { id: step.stepId, kind: step.kind as PlanStep['kind'], title: step.title, params: step.params };
+  const transient = step.transient === null ? null : planText.transient({ ...words, transient: step.transient });
   return (
     <li
       data-testid="operation-step"
@@ -94,8 +100,8 @@ function StepRow({ step, showTransient }: { step: OperationStepView; showTransie
           {stepMark[step.status]}
         </span>
         <div className="min-w-0 flex-1">
-          <div className={step.status === 'skipped' ? 'text-slate-500 line-through' : ''}>{step.title}</div>
-          {showTransient && step.transient && <div className="text-xs text-amber-700">{step.transient}</div>}
+          <div className={step.status === 'skipped' ? 'text-slate-500 line-through' : ''}>{planText.step(words)}</div>
+          {showTransient && transient && <div className="text-xs text-amber-700">{transient}</div>}
           {step.error && <div className="mt-0.5 text-xs text-red-700">{step.error}</div>}
           {step.status === 'running' && p && (
             <div className="mt-1.5 space-y-0.5" data-testid="step-progress">
@@ -151,6 +157,7 @@ export function OperationJournal({
   const [pending, startTransition] = useTransition();
   const canCancel = useCan('operator');
   const t = useTranslations('operations');
+  const planText = usePlanText();
   if (!data) return <p className="text-sm text-slate-500">{t('journal.reading')}</p>;
   const done = data.steps.filter((s) => s.status === 'done').length;
   const ended = TERMINAL_STATUSES.has(data.status);
@@ -163,7 +170,15 @@ export function OperationJournal({
           <Link href={`/clusters/${encodeURIComponent(clusterId)}`} className="text-sm text-sky-700 hover:underline">
             ← {clusterName}
           </Link>
-          <h1 className="mt-1 text-2xl font-semibold tracking-tight">{data.summary}</h1>
+          <h1 className="mt-1 text-2xl font-semibold tracking-tight">
+            {data.summaryWords
+              ? planText.summary({
+                  intent: { kind: data.summaryWords.intentKind },
+                  summary: data.summary,
+                  summaryParams: data.summaryWords.params,
+                })
+              : data.summary}
+          </h1>
           <p className="text-sm text-slate-500">
             {t('journal.byline', {
               actor: data.actor,

@@ -2,8 +2,9 @@ import { useTranslations } from 'next-intl';
 import Link from 'next/link';
 import { recoveryUrls } from '@/lib/client/queries';
 import type { Finding, FindingAction, Severity } from '@/lib/core/assessment';
-import { describeSince, zoneSubject, type FailureSince } from '@/lib/core/failure';
+import { zoneSubject, type FailureSince } from '@/lib/core/failure';
 import { Badge, type Tone } from '@/components/ui/badge';
+import { useDescribeSince } from '@/components/ui/use-format-ago';
 import { TrustHostKey } from './trust-host-key';
 import { useFindingText } from './use-finding-text';
 
@@ -14,14 +15,19 @@ export function SeverityBadge({ severity }: { severity: Severity }) {
   return <Badge tone={severityTone[severity]}>{t(severity)}</Badge>;
 }
 
-/** Since when a finding's failure has been seen: replicas by name, zones as `zone:<zone>`. */
-function sinceOf(f: Finding, failureSince: FailureSince, observedAt: string): string | null {
-  if (!f.failure || f.subject === null) return null;
-  const subject = f.code === 'ZoneUnreachable' ? zoneSubject(f.subject) : f.subject;
-  return describeSince(failureSince[subject]?.[f.failure], observedAt);
-}
-
-function FindingSince({ since }: { since: string | null }) {
+/** Since when a finding's failure has been seen (replicas by name, zones as `zone:<zone>`), in the reader's words. */
+function FindingSince({
+  finding: f,
+  failureSince,
+  observedAt,
+}: {
+  finding: Finding;
+  failureSince: FailureSince;
+  observedAt: string;
+}) {
+  const describeSince = useDescribeSince();
+  const subject = f.subject === null ? null : f.code === 'ZoneUnreachable' ? zoneSubject(f.subject) : f.subject;
+  const since = f.failure && subject !== null ? describeSince(failureSince[subject]?.[f.failure], observedAt) : null;
   return (
     since && (
       <p className="mt-0.5 text-xs text-slate-500" data-testid="finding-since">
@@ -94,7 +100,7 @@ export function FindingsList({
             {f.failure && <Badge tone="neutral">{tf(`failure.${f.failure}`)}</Badge>}
             {f.subject && <span className="font-mono text-xs text-slate-500">{f.subject}</span>}
           </div>
-          <FindingSince since={sinceOf(f, failureSince, observedAt)} />
+          <FindingSince finding={f} failureSince={failureSince} observedAt={observedAt} />
           <FindingSentences finding={f} />
           {clusterId && f.action && <ActionLink clusterId={clusterId} action={f.action} />}
           {clusterId && f.hostKey && <TrustHostKey clusterId={clusterId} change={f.hostKey} />}

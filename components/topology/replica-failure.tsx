@@ -1,5 +1,7 @@
+import { useTranslations } from 'next-intl';
 import type { ReplicaHealth } from '@/lib/core/assessment';
-import { describeSince, FAILURE_LABELS, type FailureClass, type ReplicaDiagnosis } from '@/lib/core/failure';
+import type { FailureClass, ReplicaDiagnosis } from '@/lib/core/failure';
+import { useDescribeSince } from '@/components/ui/use-format-ago';
 
 /** What failed on a replica, since when, and the evidence: one line per probe that said so. */
 export function ReplicaFailure({
@@ -13,6 +15,8 @@ export function ReplicaFailure({
   observedAt: string;
   health: ReplicaHealth;
 }) {
+  const t = useTranslations('findings');
+  const describeSince = useDescribeSince();
   const primary = diagnosis.primary;
   if (primary === null) return null;
   // Red for a confirmed failure only: what silence suggests (no answer in time) is grey until something answers.
@@ -31,7 +35,7 @@ export function ReplicaFailure({
     >
       <div className="flex flex-wrap items-baseline justify-between gap-x-2">
         <span className="text-sm font-semibold" data-testid="failure-class">
-          {FAILURE_LABELS[primary]}
+          {t(`failure.${primary}`)}
         </span>
         {when && (
           <span className="text-[11px] opacity-80" data-testid="failure-since" title={since[primary]}>

@@ -2,8 +2,9 @@ import { useTranslations } from 'next-intl';
 import type { Assessment } from '@/lib/core/assessment';
 import type { Topology } from '@/lib/core/topology';
 import { leasesHeldBy } from '@/lib/core/view';
-import { describeSince, zoneSubject, type FailureSince } from '@/lib/core/failure';
+import { zoneSubject, type FailureSince } from '@/lib/core/failure';
 import type { CSSProperties } from 'react';
+import { useDescribeSince } from '@/components/ui/use-format-ago';
 import { ReplicaCard } from './replica-card';
 
 /** The region's zones as columns, empty ones included, with the replicas in each. */
@@ -19,6 +20,7 @@ export function ZoneGrid({
   failureSince: FailureSince;
 }) {
   const t = useTranslations('topology.zoneGrid');
+  const describeSince = useDescribeSince();
   const outages = new Map(assessment.diagnosis.zonesUnreachable.map((o) => [o.zone, o]));
   // Zones whose etcd members cannot reach each other, as the members themselves report it.
   const cutZones = assessment.connectivity.main?.cutZones ?? [];

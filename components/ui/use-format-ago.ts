@@ -1,4 +1,5 @@
 import { useTranslations } from 'next-intl';
+import { sinceParts } from '@/lib/core/failure';
 import { formatAge } from '@/lib/core/format';
 
 /** The two messages "5m ago" and "just now" are made of (`common.ago`, `common.justNow`). */
@@ -25,4 +26,21 @@ export function useFormatAgo(): (since: Date | string, now: Date) => string {
   return formatAgoIn((key: 'justNow' | 'ago', values?: { age: string }) =>
     key === 'ago' ? tc('ago', values) : tc('justNow'),
   );
+}
+
+/** The message "for 12s, since 14:02:11 UTC" is worded by (`common.failingSince`). */
+type SinceWords = (key: 'failingSince', values: { age: string; at: string }) => string;
+
+/** How long a failure has lasted and since when, in the words given; null when the time is not known. */
+export function describeSinceIn(words: SinceWords): (since: string | undefined, observedAt: string) => string | null {
+  return (since, observedAt) => {
+    const parts = sinceParts(since, observedAt);
+    return parts && words('failingSince', parts);
+  };
+}
+
+/** describeSinceIn in the page's language. */
+export function useDescribeSince(): (since: string | undefined, observedAt: string) => string | null {
+  const tc = useTranslations('common');
+  return describeSinceIn((key, values) => tc(key, values));
 }

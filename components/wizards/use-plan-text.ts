@@ -6,7 +6,7 @@ import { useLocale, useTranslations } from 'next-intl';
 import type { DomainErrorCode } from '@/lib/core/errors';
 import { paramValuesIn, type CatalogTranslator } from '@/components/ui/param-words';
 import type { Locale } from '@/lib/core/locale';
-import type { Plan, PlanParams, PlanStep, PlanWarning } from '@/lib/core/planner';
+import type { PlanParams, PlanStep, PlanWarning } from '@/lib/core/planner';
 
 /** The `plans` namespace's translator, with keys made at run time (an intent kind, a step kind, a code). */
 export type PlansTranslator = CatalogTranslator;
@@ -15,7 +15,7 @@ export type PlansTranslator = CatalogTranslator;
 export type RefusalWords = { code: DomainErrorCode | null; message: string; params?: PlanParams | undefined };
 
 export type PlanText = {
-  summary(plan: Pick<Plan, 'intent' | 'summary' | 'summaryParams'>): string;
+  summary(plan: { intent: { kind: string }; summary: string; summaryParams?: PlanParams }): string;
   step(step: Pick<PlanStep, 'id' | 'kind' | 'title' | 'params'>): string;
   /** The step's `transient` note, or null when it has none. */
   transient(step: Pick<PlanStep, 'id' | 'params' | 'transient'>): string | null;

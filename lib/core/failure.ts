@@ -267,8 +267,11 @@ export function trackFailureSince(
   return next;
 }
 
-/** 'for 12s, since 14:02:11 UTC' as of the observation at `observedAt`; null when the time is not known. */
-export function describeSince(since: string | undefined, observedAt: string): string | null {
+/**
+ * How long a failure has lasted as of the observation at `observedAt` ('12s') and since when ('14:02:11', UTC), for
+ * the pages to word ("for 12s, since 14:02:11 UTC"); null when the time is not known.
+ */
+export function sinceParts(since: string | undefined, observedAt: string): { age: string; at: string } | null {
   if (since === undefined || !Number.isFinite(Date.parse(since))) return null;
-  return `for ${formatAge(since, new Date(observedAt))}, since ${since.slice(11, 19)} UTC`;
+  return { age: formatAge(since, new Date(observedAt)), at: since.slice(11, 19) };
 }

@@ -1,8 +1,13 @@
 // What the operation page shows: the journal of one operation. Pure types; the server fills them from the store.
 import type { PlanCalls } from './dry-run';
+import type { PlanParams, StepParams } from './planner';
 
 export type OperationStepView = {
   index: number;
+  /** The plan's step id and params: with the kind, what the page words the title and the note from. */
+  stepId: string;
+  params: StepParams;
+  /** The English title, as journaled (also the words when the catalog has none for the kind). */
   title: string;
   kind: string;
   status: 'pending' | 'running' | 'done' | 'failed' | 'skipped';
@@ -20,7 +25,10 @@ export type OperationView = {
   id: string;
   clusterId: string;
   kind: string;
+  /** The plan's summary in English, as journaled. */
   summary: string;
+  /** What the page words the summary from (the intent's kind, Plan.summaryParams); null for a plan without them. */
+  summaryWords: { intentKind: string; params: PlanParams } | null;
   status: 'pending' | 'running' | 'cancelling' | 'succeeded' | 'failed' | 'cancelled';
   actor: string;
   createdAt: string;

@@ -1,8 +1,10 @@
-// Words the pages build from the catalogs: the live region's sentences (components/quorum/health-announcer.tsx) and
-// "5m ago" (components/ui/use-format-ago.ts), in both languages.
+// Words the pages build from the catalogs: the live region's sentences (components/quorum/health-announcer.tsx),
+// "5m ago" and "for 12s, since 11:59:48 UTC" (components/ui/use-format-ago.ts) and why a role may not do something
+// (components/auth/caller-context.tsx), in both languages.
 import { createTranslator } from 'next-intl';
 import { describe, expect, it } from 'vitest';
-import { formatAgoIn } from '@/components/ui/use-format-ago';
+import { describeSinceIn, formatAgoIn } from '@/components/ui/use-format-ago';
+import { ROLE_DUTIES, ROLES } from '@/lib/core/roles';
 import { catalogs, type Messages } from '@/messages';
 
 function sentence(locale: keyof typeof catalogs, name: string, state: string, replicas: number, zones: number) {
@@ -59,5 +61,42 @@ describe('a time ago in words (components/ui/use-format-ago.ts)', () => {
     };
     expect(words('en')(since, now)).toBe(en);
     expect(words('zh-CN')(since, now)).toBe(zh);
+  });
+});
+
+describe('how long a failure has lasted, in words (components/ui/use-format-ago.ts)', () => {
+  const observedAt = '2026-01-10T12:00:00.000Z';
+  const words = (locale: keyof typeof catalogs) => {
+    const tc = createTranslator({ locale, messages: catalogs[locale] as Messages, namespace: 'common' });
+    return describeSinceIn((key, values) => tc(key, values));
+  };
+  it.each([
+    ['2026-01-10T11:59:48.000Z', 'for 12s, since 11:59:48 UTC', '已持续 12s，自 UTC 11:59:48 起'],
+    ['2026-01-10T11:54:30.000Z', 'for 5m30s, since 11:54:30 UTC', '已持续 5m30s，自 UTC 11:54:30 起'],
+    [undefined, null, null],
+    ['not a time', null, null],
+  ])('%s -> %s / %s', (since, en, zh) => {
+    expect(words('en')(since, observedAt)).toBe(en);
+    expect(words('zh-CN')(since, observedAt)).toBe(zh);
+  });
+});
+
+describe('why a button is disabled for a role (components/auth/caller-context.tsx)', () => {
+  const reason = (locale: keyof typeof catalogs, role: string, needed: (typeof ROLES)[number]) => {
+    const t = createTranslator({ locale, messages: catalogs[locale] as Messages, namespace: 'auth.can' });
+    const roles = createTranslator({ locale, messages: catalogs[locale] as Messages, namespace: 'layout.role' });
+    return t('roleTooLow', { role: roles(role as never), needed: roles(needed), duties: t(`duties.${needed}`) });
+  };
+  it.each(ROLES)("the English duties of %s are lib/core's", (role) => {
+    const t = createTranslator({ locale: 'en', messages: catalogs.en as Messages, namespace: 'auth.can' });
+    expect(t(`duties.${role}`)).toBe(ROLE_DUTIES[role]);
+  });
+  it("a viewer on an operator's button, in both languages", () => {
+    expect(reason('en', 'viewer', 'operator')).toBe(
+      'Your role is viewer: this takes the operator role, which also runs operations on clusters (and chaos controls in the sandbox).',
+    );
+    expect(reason('zh-CN', 'viewer', 'operator')).toBe(
+      '你的角色是只读：此操作需要操作员角色（还可在集群上执行操作，在沙盒中还可使用故障注入控件）。',
+    );
   });
 });

@@ -1,6 +1,7 @@
 import 'server-only';
 import { parsePlanCalls } from '@/lib/core/dry-run';
 import type { OperationView } from '@/lib/core/operation-view';
+import type { PlanParams } from '@/lib/core/planner';
 import type { Store } from '@/lib/ports/store';
 import { describeError } from '@/lib/server/describe-error';
 import { Feed, feedFor } from '@/lib/server/live/feed';
@@ -16,11 +17,17 @@ export async function readOperationView(store: Store, id: string): Promise<Opera
   if (!operation) return null;
   const [steps, log] = await Promise.all([store.steps(id), store.logs(id)]);
   const plan = operation.plan as Record<string, unknown>;
+  const intentKind = text((plan.intent as Record<string, unknown> | undefined)?.kind);
+  const summaryParams = plan.summaryParams;
   return {
     id: operation.id,
     clusterId: operation.clusterId,
     kind: operation.kind,
     summary: text(plan.summary) ?? operation.kind,
+    summaryWords:
+      intentKind !== null && typeof summaryParams === 'object' && summaryParams !== null
+        ? { intentKind, params: summaryParams as PlanParams }
+        : null,
     status: operation.status,
     actor: operation.actor,
     createdAt: operation.createdAt,
@@ -33,6 +40,8 @@ export async function readOperationView(store: Store, id: string): Promise<Opera
     calls: parsePlanCalls(plan.calls),
     steps: steps.map((s) => ({
       index: s.index,
+      stepId: s.stepId,
+      params: operation.plan.steps[s.index]?.params ?? {},
       title: s.title,
       kind: s.kind,
       status: s.status,
