@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 
 let passed = 0;
 let failed = 0;
-for (const name of ['unit', 'netns', 'integration', 'system', 'system-flood']) {
+for (const name of ['unit', 'netns', 'integration', 'system', 'system-flood-checks', 'system-flood']) {
   const report = JSON.parse(readFileSync(`test-results/${name}.json`, 'utf8'));
   passed += report.numPassedTests;
   failed += report.numFailedTests;

@@ -14,16 +14,18 @@ mkdir -p test-results
 step() { echo; echo "== $1 (at ${SECONDS}s)"; }
 npx next typegen >/dev/null
 # Two lanes side by side on the two cores (one stage after another the suite took 34.5 minutes):
-# - A: unit, then integration, one file at a time against its own sandbox (port 8790, net 20). Integration waits
-#   on etcd, VMs and timers most of the time (alone the machine was half busy).
-# - B: typecheck and lint, the build (at the lowest CPU priority), netns (nets 75-99, two files at a time),
-#   then system (its own sandbox, port 8782, net 36, on the build) but for the stream flood's timed add. Each has
-#   its own sandbox, addresses and data dirs, so nothing is shared with A.
+# - A: integration, one file at a time against its own sandbox (port 8790, net 20), waiting on etcd, VMs and timers
+#   most of the time (alone the machine was half busy); then, once B's build is there, the stream flood's checks
+#   but for its timed add (a system file, with a sandbox of its own: port 8783, net 37, the dashboard on 3105).
+# - B: typecheck and lint, the build (at the lowest CPU priority), unit, netns (nets 75-99, two files at a time),
+#   then system (its own sandbox, port 8782, net 36, on the build) but for the stream flood. Each has its own
+#   sandbox, addresses and data dirs, so nothing is shared with A.
 # Then, alone on the machine: the stream flood's timed add, which compares an add's time with and without a flood
 # of requests on the dashboard (beside lane A's load the two adds ran under different loads: 17 s against 41 s in
 # one run), and e2e, which checks what the operator sees within time limits.
 # Lane B writes to test-results/lane-b.log, printed when it ends; lane A prints as it goes.
 FLOOD=tests/system/stream-flood-add.test.ts
+FLOOD_CHECKS=tests/system/stream-flood.test.ts
 lane_b() {
   set -e
   step "typecheck and lint"
@@ -39,31 +41,41 @@ lane_b() {
   echo "(next build runs in the background at nice 19: test-results/build.log)"
   nice -n 19 npm run build > test-results/build.log 2>&1 & build=$!
   trap 'kill "$build" 2>/dev/null || true' EXIT
+  step "unit";   npx vitest run --project unit --reporter=default --reporter=json --outputFile.json=test-results/unit.json
   step "netns";  npx vitest run --project netns --reporter=default --reporter=json --outputFile.json=test-results/netns.json
   step "build (started in lane B after typecheck and lint)"
   if ! wait "$build"; then cat test-results/build.log; echo "the build failed"; exit 1; fi
   tail -n 25 test-results/build.log
-  step "system (but for the stream flood's timed add)"
-  npx vitest run --project system --exclude "$FLOOD" --reporter=default --reporter=json --outputFile.json=test-results/system.json
+  touch test-results/build.ok
+  step "system (but for the stream flood)"
+  npx vitest run --project system --exclude "$FLOOD" --exclude "$FLOOD_CHECKS" --reporter=default --reporter=json --outputFile.json=test-results/system.json
   echo "lane B ended at ${SECONDS}s"
 }
-echo; echo "lane B (typecheck, lint, build, netns, system) starts beside unit and integration: test-results/lane-b.log"
+echo; echo "lane B (typecheck, lint, build, unit, netns, system) starts beside integration: test-results/lane-b.log"
 ( lane_b ) > test-results/lane-b.log 2>&1 & lane=$!
 trap 'kill -- "$lane" 2>/dev/null || true' EXIT
-step "unit (lane A)"
-unit=0
-npx vitest run --project unit --reporter=default --reporter=json --outputFile.json=test-results/unit.json || unit=1
+rm -f test-results/build.ok
 step "integration (lane A)"
 integration=0
 npx vitest run --project integration --reporter=default --reporter=json --outputFile.json=test-results/integration.json || integration=1
+step "system: the stream flood's checks but for its timed add (lane A, on lane B's build)"
+while [ ! -e test-results/build.ok ] && kill -0 "$lane" 2>/dev/null; do sleep 2; done
+flood_checks=0
+if [ -e test-results/build.ok ]; then
+  QUORUM_SYS_SANDBOX_PORT=8783 QUORUM_SYS_SANDBOX_NET=37 QUORUM_SYS_FLOOD_APP_PORT=3105 \
+    npx vitest run --project system "$FLOOD_CHECKS" --reporter=default --reporter=json \
+    --outputFile.json=test-results/system-flood-checks.json || flood_checks=1
+else
+  echo "not run: lane B ended before its build"; flood_checks=1
+fi
 echo "lane A ended at ${SECONDS}s"
 b=0
 wait "$lane" || b=1
 trap - EXIT
 echo; echo "==== lane B's output (test-results/lane-b.log)"; cat test-results/lane-b.log
-[ "$unit" = 0 ] || { echo "unit failed"; exit 1; }
 [ "$integration" = 0 ] || { echo "integration failed"; exit 1; }
-[ "$b" = 0 ] || { echo "lane B (typecheck, lint, netns, build or system) failed"; exit 1; }
+[ "$flood_checks" = 0 ] || { echo "the stream flood's checks failed"; exit 1; }
+[ "$b" = 0 ] || { echo "lane B (typecheck, lint, unit, netns, build or system) failed"; exit 1; }
 step "system: the stream flood's timed add, alone"
 npx vitest run --project system "$FLOOD" --reporter=default --reporter=json --outputFile.json=test-results/system-flood.json
 step "e2e";         CI=1 npx playwright test
