@@ -8,11 +8,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ChaosRefusal } from './agent';
 import { seedVmAccountFiles } from './guest-agent';
+import { vmMainScript } from './vm-main-script';
 import { vmMessageSchema, type VmBoot, type VmCommand } from './vm-protocol';
 import type { ChaosEtcdCluster, VmChaos, VmChaosState, VmHost, VmProcessState, VmSpec } from './types';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const VM_MAIN = path.join(REPO_ROOT, 'sandbox', 'vm', 'vm-main.ts');
 /** A VM that does not answer its channel within this long is taken as hung (boot includes etcd's start). */
 const REQUEST_TIMEOUT_MS = 120_000;
 const EXIT_GRACE_MS = 15_000;
@@ -90,7 +90,7 @@ export function createNamespacedVmHost(opts: { network: VmNetwork; log?: (msg: s
     });
   }
 
-  function spawnVm(spec: VmSpec, ns: string): Vm {
+  function spawnVm(spec: VmSpec, ns: string, script: string): Vm {
     // unshare: PID 1 of a new PID namespace is vm-main, so when it ends the kernel ends etcd and sshd too;
     // a UTS namespace of its own carries the instance's hostname.
     const child = spawn(
@@ -106,9 +106,7 @@ export function createNamespacedVmHost(opts: { network: VmNetwork; log?: (msg: s
         '--kill-child',
         '--mount-proc',
         process.execPath,
-        '--import',
-        'tsx',
-        VM_MAIN,
+        script,
       ],
       { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: vmEnv() },
     );
@@ -175,7 +173,7 @@ export function createNamespacedVmHost(opts: { network: VmNetwork; log?: (msg: s
     await seedVmAccountFiles(path.join('/etc/netns', ns));
     // Inside the VM the metadata server is where it is on GCE.
     const inside: VmSpec = { ...spec, metadataUrl: 'http://169.254.169.254/computeMetadata/v1' };
-    const vm = spawnVm(inside, ns);
+    const vm = spawnVm(inside, ns, await vmMainScript(REPO_ROOT));
     vms.set(spec.name, vm);
     await refreshHosts();
     const boot: VmBoot = { spec: inside, metadataUpstream: network.metadataUpstream, vmRoot };
