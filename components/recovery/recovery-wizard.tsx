@@ -12,13 +12,14 @@ import { quorumLostRunbook } from '@/lib/core/runbook';
 import type { EtcdClusterName } from '@/lib/core/topology';
 import { ok, type Result } from '@/lib/core/errors';
 import { planOperation, type ClusterIntent, type Plan } from '@/lib/core/planner';
-import { replacementZoneChoices, type ClusterView } from '@/lib/core/view';
+import { replacementZoneChoices, type ClusterView, type ReplacementZoneChoice } from '@/lib/core/view';
 import { Badge } from '@/components/ui/badge';
 import { ReplicaFailure } from '@/components/topology/replica-failure';
 import { QuorumLostRunbookView } from './quorum-lost-runbook';
 import { ConfirmAndRun } from '@/components/wizards/confirm-and-run';
 import { PlanPreview, useSurvivesSentence } from '@/components/wizards/plan-preview';
 import { PlanRefusal } from '@/components/wizards/plan-refusal';
+import { usePlanText } from '@/components/wizards/use-plan-text';
 import { useFindingText } from '@/components/quorum/use-finding-text';
 
 export type RecoveryTarget =
@@ -135,6 +136,7 @@ function ReplaceReplica({
   const tr = useTranslations('recovery.replace');
   const tw = useTranslations('recovery.wizard');
   const survivesSentence = useSurvivesSentence();
+  const text = usePlanText();
   const { topology: t, assessment: a } = view;
   const r = t.replicas.find((x) => x.name === replica);
   const choices = replacementZoneChoices(view, replica, { operationInProgress: runningOperationId !== null });
@@ -255,13 +257,17 @@ function ReplaceReplica({
                     {c.replicas.length ? tr('alsoThere', { replicas: c.replicas.join(', ') }) : tr('noOtherReplica')}
                     {c.after && ` · ${tw('after', { survives: survivesSentence(c.after) })}`}
                   </span>
-                  {c.refusal && <span className="block text-xs">{c.refusal}</span>}
+                  {c.refusal && (
+                    <span className="block text-xs">
+                      {text.refusal({ code: c.refusalCode, message: c.refusal, params: c.refusalParams ?? undefined })}
+                    </span>
+                  )}
                   {c.warning && (
                     <span
                       className="mt-1 block rounded bg-amber-50 px-2 py-1 text-xs text-amber-900"
                       data-testid="tolerance-warning"
                     >
-                      {c.warning}
+                      {text.warning(c.warning)}
                     </span>
                   )}
                 </span>
@@ -273,10 +279,7 @@ function ReplaceReplica({
 
       <Section n={3} title={tw('planAndRun')} testId="recovery-run">
         {zone === null || chosen?.refusal ? (
-          <PlanRefusal
-            code={chosen?.refusalCode ?? 'ZoneUnavailable'}
-            message={chosen?.refusal ?? choices.find((c) => c.refusal)?.refusal ?? tr('noZone')}
-          />
+          <ChoiceRefusal refused={chosen?.refusal ? chosen : choices.find((c) => c.refusal)} noZone={tr('noZone')} />
         ) : (
           <PreviewAndRun
             clusterId={clusterId}
@@ -289,6 +292,19 @@ function ReplaceReplica({
         )}
       </Section>
     </div>
+  );
+}
+
+/** Why no zone can take the replacement: the chosen zone's refusal, else the first zone's, else none is left. */
+function ChoiceRefusal({ refused, noZone }: { refused: ReplacementZoneChoice | undefined; noZone: string }) {
+  return refused?.refusal ? (
+    <PlanRefusal
+      code={refused.refusalCode ?? 'ZoneUnavailable'}
+      message={refused.refusal}
+      params={refused.refusalParams ?? undefined}
+    />
+  ) : (
+    <PlanRefusal code="ZoneUnavailable" message={noZone} />
   );
 }
 

@@ -24,10 +24,10 @@ export type ZoneChoice = {
   refusal: string | null;
   refusalCode: DomainErrorCode | null;
   /** The planner's words for `refusal` (Refusal.params), to say it in the reader's language. */
-  refusalParams?: PlanParams;
+  refusalParams: PlanParams | null;
 };
 /** A zone of another region: listed so the operator sees why it is not offered. */
-export type OutsideZoneChoice = { zone: string; refusal: string; refusalParams?: PlanParams };
+export type OutsideZoneChoice = { zone: string; refusal: string; refusalParams: PlanParams | null };
 export type ReplicaChoice = { name: string; zone: string; health: string; leader: boolean };
 
 const MODES = ['add', 'remove', 'scale'] as const;
@@ -133,7 +133,9 @@ export function ChangeWizard({
   const survives = useSurvivesSentence();
   const text = usePlanText();
   const zoneRefusal = (z: ZoneChoice) =>
-    z.refusal === null ? null : text.refusal({ code: z.refusalCode, message: z.refusal, params: z.refusalParams });
+    z.refusal === null
+      ? null
+      : text.refusal({ code: z.refusalCode, message: z.refusal, params: z.refusalParams ?? undefined });
   const [mode, setMode] = useState<Mode>('add');
   const [result, setResult] = useState<Result<Plan> | null>(null);
   const [pending, startTransition] = useTransition();
@@ -316,7 +318,11 @@ export function ChangeWizard({
                           {z.zone}
                         </span>
                         <span className="block text-xs" id={zoneDetailId(z.zone)}>
-                          {text.refusal({ code: 'ZoneOutsideRegion', message: z.refusal, params: z.refusalParams })}
+                          {text.refusal({
+                            code: 'ZoneOutsideRegion',
+                            message: z.refusal,
+                            params: z.refusalParams ?? undefined,
+                          })}
                         </span>
                       </button>
                     ))}

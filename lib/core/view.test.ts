@@ -153,7 +153,7 @@ describe('replacementZoneChoices', () => {
     expect(c?.refusalCode).toBe('ZoneUnavailable');
     const recommended = choices.filter((x) => x.recommended);
     expect(recommended.map((x) => x.zone)).toEqual(['europe-west1-b']);
-    expect(recommended[0]?.warning).toContain('because europe-west1-c is unreachable');
+    expect(recommended[0]?.warning?.message).toContain('because europe-west1-c is unreachable');
   });
 });
 

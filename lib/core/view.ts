@@ -5,7 +5,7 @@ import type { DomainErrorCode } from './errors';
 import type { FailureSince } from './failure';
 import type { HeldProbe } from './silence';
 import type { Tolerance } from './layout';
-import { planOperation } from './planner';
+import { planOperation, type PlanParams, type PlanWarning } from './planner';
 import {
   holderReplica,
   leaseExpiresAt,
@@ -131,6 +131,8 @@ export type AddZoneChoice = {
   after: Tolerance | null;
   refusal: string | null;
   refusalCode: DomainErrorCode | null;
+  /** The planner's words for `refusal` (Refusal.params), to say it in the reader's language. */
+  refusalParams: PlanParams | null;
 };
 
 /**
@@ -152,7 +154,15 @@ export function addZoneChoices(
       operationInProgress: opts.operationInProgress ?? false,
     });
     return result.ok
-      ? { zone, replicas, recommended: false, after: result.plan.after, refusal: null, refusalCode: null }
+      ? {
+          zone,
+          replicas,
+          recommended: false,
+          after: result.plan.after,
+          refusal: null,
+          refusalCode: null,
+          refusalParams: null,
+        }
       : {
           zone,
           replicas,
@@ -160,6 +170,7 @@ export function addZoneChoices(
           after: null,
           refusal: result.refusal.message,
           refusalCode: result.refusal.code,
+          refusalParams: result.refusal.params ?? null,
         };
   });
   const score = (c: AddZoneChoice) =>
@@ -171,7 +182,7 @@ export function addZoneChoices(
   return choices.map((c) => (c === best ? { ...c, recommended: true } : c));
 }
 
-export type OutsideZoneChoice = { zone: string; refusal: string };
+export type OutsideZoneChoice = { zone: string; refusal: string; refusalParams: PlanParams | null };
 
 /**
  * Zones of other regions, listed so the operator sees why they are not offered: each with the planner's
@@ -192,12 +203,12 @@ export function outsideZoneChoices(
         operationInProgress: false,
       });
       return !result.ok && result.refusal.code === 'ZoneOutsideRegion'
-        ? [{ zone, refusal: result.refusal.message }]
+        ? [{ zone, refusal: result.refusal.message, refusalParams: result.refusal.params ?? null }]
         : [];
     });
 }
 
-export type ReplacementZoneChoice = AddZoneChoice & { warning: string | null };
+export type ReplacementZoneChoice = AddZoneChoice & { warning: PlanWarning | null };
 
 /**
  * Every zone of the region as a place for the replacement of `replica`: what the cluster survives after the
@@ -232,9 +243,10 @@ export function replacementZoneChoices(
         after: null,
         refusal: result.refusal.message,
         refusalCode: result.refusal.code,
+        refusalParams: result.refusal.params ?? null,
         warning: null,
       };
-    const warning = result.plan.warnings.find((w) => w.code === 'ZoneToleranceReduced')?.message ?? null;
+    const warning = result.plan.warnings.find((w) => w.code === 'ZoneToleranceReduced') ?? null;
     return {
       zone,
       replicas,
@@ -242,6 +254,7 @@ export function replacementZoneChoices(
       after: result.plan.after,
       refusal: null,
       refusalCode: null,
+      refusalParams: null,
       warning,
     };
   });

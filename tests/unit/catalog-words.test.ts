@@ -1,10 +1,16 @@
 // Words the pages build from the catalogs: the live region's sentences (components/quorum/health-announcer.tsx),
 // "5m ago" and "for 12s, since 11:59:48 UTC" (components/ui/use-format-ago.ts) and why a role may not do something
-// (components/auth/caller-context.tsx), in both languages.
+// (components/auth/caller-context.tsx), and the wizards' notes on each zone, in both languages.
 import { createTranslator } from 'next-intl';
 import { describe, expect, it } from 'vitest';
 import { describeSinceIn, formatAgoIn } from '@/components/ui/use-format-ago';
+import { planTextIn } from '@/components/wizards/use-plan-text';
+import { assessTopology } from '@/lib/core/assessment';
+import type { Locale } from '@/lib/core/locale';
 import { ROLE_DUTIES, ROLES } from '@/lib/core/roles';
+import { buildTopology, NOW, prodSpec } from '@/lib/core/testing/topology-builder';
+import { outsideZoneChoices, replacementZoneChoices } from '@/lib/core/view';
+import { catalogTranslator } from '@/tests/support/catalog-words';
 import { catalogs, type Messages } from '@/messages';
 
 function sentence(locale: keyof typeof catalogs, name: string, state: string, replicas: number, zones: number) {
@@ -98,5 +104,49 @@ describe('why a button is disabled for a role (components/auth/caller-context.ts
     expect(reason('zh-CN', 'viewer', 'operator')).toBe(
       '你的角色是只读：此操作需要操作员角色（还可在集群上执行操作，在沙盒中还可使用故障注入控件）。',
     );
+  });
+});
+
+describe("the wizards' zone notes in words (lib/core/view.ts's choices, worded by components/wizards/use-plan-text.ts)", () => {
+  const text = (locale: Locale) => planTextIn(catalogTranslator('plans', locale), locale);
+
+  it("a zone of another region: the planner's English, and Chinese from the same params", () => {
+    const topology = buildTopology(prodSpec());
+    const [outside] = outsideZoneChoices({ id: 'x', topology, assessment: assessTopology(topology, NOW) }, [
+      'us-central1-a',
+    ]);
+    if (!outside) throw new Error('no choice');
+    const words = {
+      code: 'ZoneOutsideRegion' as const,
+      message: outside.refusal,
+      params: outside.refusalParams ?? undefined,
+    };
+    expect(text('en').refusal(words)).toBe(outside.refusal);
+    expect(text('zh-CN').refusal(words)).toMatch(
+      /^us-central1-a 位于 us-central1，不在集群所在的区域 europe-west1 内；请从 .+ 中选择。$/,
+    );
+  });
+
+  it('a replacement away from its zone: the tolerance warning in both languages', () => {
+    const base = buildTopology(
+      prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', etcd: 'timeout', apiServer: 'timeout' }, { zone: 'd' }] }),
+    );
+    const t = {
+      ...base,
+      nodes: (base.nodes ?? []).map((n) => (n.zone === 'europe-west1-c' ? { ...n, ready: false } : n)),
+    };
+    const choices = replacementZoneChoices(
+      { id: 'x', topology: t, assessment: assessTopology(t, NOW) },
+      'prod-master-c02',
+    );
+    const refused = choices.find((c) => c.zone === 'europe-west1-c');
+    const warning = choices.find((c) => c.recommended)?.warning;
+    if (!warning || !refused?.refusal) throw new Error('no warning or refusal');
+    expect(text('en').warning(warning)).toBe(warning.message);
+    expect(text('zh-CN').warning(warning)).toMatch(/^替换副本将放到 europe-west1-b，因为 europe-west1-c 不可达/);
+    const refusal = { code: refused.refusalCode, message: refused.refusal, params: refused.refusalParams ?? undefined };
+    expect(text('en').refusal(refusal)).toBe(refused.refusal);
+    expect(text('zh-CN').refusal(refusal)).toMatch(/[\u4e00-\u9fff]/);
+    expect(text('zh-CN').refusal(refusal)).not.toBe(refused.refusal);
   });
 });
