@@ -55,7 +55,13 @@ export function planTextIn(t: PlansTranslator, locale: Locale): PlanText {
       return worded(key, step.params, step.transient);
     },
     warning: (w) => worded(`warnings.${w.code}`, w.params, w.message),
-    refusal: (r) => (r.code === null ? r.message : worded(`refusals.${r.code}`, r.params, r.message)),
+    // The planner's refusals, then those the server gives beside it (lib/core/server-refusals.ts).
+    refusal: (r) =>
+      r.code === null
+        ? r.message
+        : t.has(`refusals.${r.code}`)
+          ? worded(`refusals.${r.code}`, r.params, r.message)
+          : worded(`serverRefusals.${r.code}`, r.params, r.message),
   };
 }
 

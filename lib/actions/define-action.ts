@@ -1,7 +1,9 @@
 import 'server-only';
 import { z } from 'zod';
 import { fail, type DomainErrorCode, type Result } from '@/lib/core/errors';
-import { actorOf, hasRole, ROLE_DUTIES, type Caller, type Role } from '@/lib/core/roles';
+import type { PlanParams } from '@/lib/core/planner';
+import { actorOf, hasRole, type Caller, type Role } from '@/lib/core/roles';
+import { serverRefusals, type ServerRefusal } from '@/lib/core/server-refusals';
 import { isProviderError } from '@/lib/ports/provider-error';
 import { currentCaller, currentSource } from '@/lib/server/auth/caller';
 import { container } from '@/lib/server/container';
@@ -24,7 +26,7 @@ export async function auditedRefusal<T>(
   caller: Caller | null,
   code: DomainErrorCode,
   message: string,
-  extra: { retryAfterSeconds?: number } = {},
+  extra: { retryAfterSeconds?: number; params?: PlanParams } = {},
 ): Promise<Result<T>> {
   try {
     if (!caller) {
@@ -44,6 +46,16 @@ export async function auditedRefusal<T>(
     console.error(`[action ${name}] could not audit a refused attempt`, error);
   }
   return { ok: false, code, message, ...extra };
+}
+
+/** One of lib/core/server-refusals.ts's refusals, audited like any other, with the params that word it. */
+export function serverRefusal<T>(
+  name: string,
+  caller: Caller | null,
+  refusal: ServerRefusal,
+  extra: { retryAfterSeconds?: number } = {},
+): Promise<Result<T>> {
+  return auditedRefusal(name, caller, refusal.code, refusal.message, { ...extra, params: refusal.params });
 }
 
 /**
@@ -67,33 +79,16 @@ export function defineAction<S extends z.ZodType, T>(
       console.error(`[action ${name}] reading the session failed`, error);
       caller = null;
     }
-    if (!caller) return auditedRefusal(name, null, 'Unauthenticated', 'Sign in first; nothing was changed.');
-    if (caller.mustChangePassword)
-      return auditedRefusal(
-        name,
-        caller,
-        'PasswordChangeRequired',
-        'Set a password of your own first (on your account page); nothing was changed.',
-      );
-    if (!hasRole(caller.role, access.role)) {
-      return auditedRefusal(
-        name,
-        caller,
-        'Forbidden',
-        `Your role (${caller.role}) may not do this: it takes the ${access.role} role, which ${ROLE_DUTIES[access.role]}. Nothing was changed; ask an admin.`,
-      );
-    }
+    if (!caller) return serverRefusal(name, null, serverRefusals.signInFirst());
+    if (caller.mustChangePassword) return serverRefusal(name, caller, serverRefusals.passwordChangeRequired());
+    if (!hasRole(caller.role, access.role))
+      return serverRefusal(name, caller, serverRefusals.roleTooLow(caller.role, access.role));
     if (access.mutates) {
       const rate = checkMutationRate(caller.userId);
-      if (!rate.ok) {
-        return auditedRefusal(
-          name,
-          caller,
-          'RateLimited',
-          `Too many changes in a short time; nothing was changed. Try again in ${rate.retryAfterSeconds} s.`,
-          { retryAfterSeconds: rate.retryAfterSeconds },
-        );
-      }
+      if (!rate.ok)
+        return serverRefusal(name, caller, serverRefusals.tooManyChanges(rate.retryAfterSeconds), {
+          retryAfterSeconds: rate.retryAfterSeconds,
+        });
     }
     const parsed = schema.safeParse(raw);
     if (!parsed.success) {

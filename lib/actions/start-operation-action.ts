@@ -2,7 +2,8 @@
 import { z } from 'zod';
 import { fail } from '@/lib/core/errors';
 import { parseClusterId } from '@/lib/core/topology';
-import { auditedRefusal, defineAction } from '@/lib/actions/define-action';
+import { defineAction, serverRefusal } from '@/lib/actions/define-action';
+import { serverRefusals } from '@/lib/core/server-refusals';
 import { hasRole } from '@/lib/core/roles';
 import { backupOverrideSchema, clusterIdSchema, clusterIntentSchema } from '@/lib/actions/schemas';
 import { startClusterOperation } from '@/lib/server/services/start-operation';
@@ -30,11 +31,10 @@ export const startOperationAction = defineAction(
   }),
   async ({ clusterId, intent, confirm, backupOverride, previewed }, { actor, caller }) => {
     if (backupOverride && !hasRole(caller.role, 'admin')) {
-      return auditedRefusal<{ operationId: string }>(
+      return serverRefusal<{ operationId: string }>(
         'startOperation',
         caller,
-        'Forbidden',
-        'Running a change without a verified backup takes the admin role; nothing was changed. Ask an admin, or fix the backup and run it again.',
+        serverRefusals.backupOverrideNeedsAdmin(),
       );
     }
     const ref = parseClusterId(clusterId);

@@ -8,6 +8,7 @@ import { planTextIn } from '@/components/wizards/use-plan-text';
 import { assessTopology } from '@/lib/core/assessment';
 import type { Locale } from '@/lib/core/locale';
 import { ROLE_DUTIES, ROLES } from '@/lib/core/roles';
+import { serverRefusals } from '@/lib/core/server-refusals';
 import { buildTopology, NOW, prodSpec } from '@/lib/core/testing/topology-builder';
 import { outsideZoneChoices, replacementZoneChoices } from '@/lib/core/view';
 import { catalogTranslator } from '@/tests/support/catalog-words';
@@ -148,5 +149,36 @@ describe("the wizards' zone notes in words (lib/core/view.ts's choices, worded b
     expect(text('en').refusal(refusal)).toBe(refused.refusal);
     expect(text('zh-CN').refusal(refusal)).toMatch(/[\u4e00-\u9fff]/);
     expect(text('zh-CN').refusal(refusal)).not.toBe(refused.refusal);
+  });
+});
+
+describe("the server's refusals beside the planner's (lib/core/server-refusals.ts) in words", () => {
+  const all = [
+    serverRefusals.signInFirst(),
+    serverRefusals.passwordChangeRequired(),
+    ...ROLES.flatMap((role) => ROLES.map((needed) => serverRefusals.roleTooLow(role, needed))),
+    serverRefusals.backupOverrideNeedsAdmin(),
+    serverRefusals.tooManyChanges(12),
+    serverRefusals.tooManyPreviews(3),
+    serverRefusals.planChanged('Add a replica in europe-west1-d'),
+  ];
+  const text = (locale: Locale) => planTextIn(catalogTranslator('plans', locale), locale);
+
+  it.each(all.map((r) => [r.code, r.message, r] as const))('%s: %s', (_code, message, refusal) => {
+    // The page shows a changed plan in place of the old one, so its words leave the new summary out.
+    expect(text('en').refusal(refusal)).toBe(message.replace(/ \(now: [^)]*\)/, ''));
+    const zh = text('zh-CN').refusal(refusal);
+    expect(zh).not.toBe(message);
+    // Chinese throughout: no English sentence left but the names it carries.
+    expect(zh.replace(/\b(viewer|operator|admin)\b/g, '')).not.toMatch(/[A-Za-z]{4,}/);
+  });
+
+  it('says the wait and the roles in Chinese', () => {
+    expect(text('zh-CN').refusal(serverRefusals.tooManyChanges(12))).toBe(
+      '短时间内变更过多；未做任何更改。请在 12 秒后重试。',
+    );
+    expect(text('zh-CN').refusal(serverRefusals.roleTooLow('viewer', 'operator'))).toBe(
+      '你的角色（只读）不能执行此操作：需要操作员角色（还可在集群上执行操作，在沙盒中还可使用故障注入控件）。未做任何更改；请联系管理员。',
+    );
   });
 });

@@ -216,8 +216,8 @@ describe('the plans catalog', () => {
     expect(text.refusal({ code: 'NotFound', message: 'No cluster prod-master in europe-west1.' })).toBe(
       'No cluster prod-master in europe-west1.',
     );
-    expect(text.refusal({ code: 'RateLimited', message: 'Too many changes.', params: { seconds: 3 } })).toBe(
-      'Too many changes.',
+    expect(text.refusal({ code: 'QuotaExceeded', message: 'Quota CPUS exceeded.', params: { quota: 'CPUS' } })).toBe(
+      'Quota CPUS exceeded.',
     );
     expect(text.refusal({ code: null, message: 'm' })).toBe('m');
     const [plan] = plans;

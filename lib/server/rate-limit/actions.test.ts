@@ -53,6 +53,7 @@ describe('checkPreviewRate', () => {
       ok: false,
       code: 'RateLimited',
       message: 'Too many plan previews in a short time; try again in 2 s.',
+      params: { what: 'previews', retryAfterSeconds: 2 },
       retryAfterSeconds: 2,
     });
   });

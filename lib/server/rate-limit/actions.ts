@@ -1,5 +1,7 @@
 import 'server-only';
+import type { PlanParams } from '@/lib/core/planner';
 import { KeyedLimiter } from '@/lib/core/rate-limit';
+import { serverRefusals } from '@/lib/core/server-refusals';
 import { env as processEnv, type Env } from '@/lib/server/env';
 
 // Per-user rate limits of server actions: mutating ones (issue 5; defineAction asks before it runs one) and plan
@@ -57,14 +59,11 @@ export function previewRateRefusal(retryAfterSeconds: number): {
   ok: false;
   code: 'RateLimited';
   message: string;
+  params: PlanParams;
   retryAfterSeconds: number;
 } {
-  return {
-    ok: false,
-    code: 'RateLimited',
-    message: `Too many plan previews in a short time; try again in ${retryAfterSeconds} s.`,
-    retryAfterSeconds,
-  };
+  const { message, params } = serverRefusals.tooManyPreviews(retryAfterSeconds);
+  return { ok: false, code: 'RateLimited', message, params, retryAfterSeconds };
 }
 
 /** The per-user limits of plan previews in force in this process, for the settings page. */

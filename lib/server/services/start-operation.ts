@@ -2,6 +2,7 @@ import 'server-only';
 import { backupOverrideRefusal, type GateJournal } from '@/lib/core/backups';
 import { fail, ok, type Result } from '@/lib/core/errors';
 import { planOperation, type ClusterIntent } from '@/lib/core/planner';
+import { serverRefusals } from '@/lib/core/server-refusals';
 import { clusterId, type ClusterRef } from '@/lib/core/topology';
 import type { ClusterView } from '@/lib/core/view';
 import { isProviderError } from '@/lib/ports/provider-error';
@@ -117,11 +118,9 @@ export async function startClusterOperation(
   }
   // What runs is what was previewed: a cluster that changed meanwhile gets the new plan shown, and nothing runs.
   if (opts.previewed && opts.previewed.fingerprint !== planned.plan.fingerprint) {
-    const refused = await refuse(
-      'PlanChanged',
-      `The cluster changed since the preview, so the plan did too (now: ${planned.plan.summary}). Nothing ran: review the new plan and confirm again.`,
-    );
-    return { ...refused, ...(refused.ok ? {} : { newPlan: planned.plan }) };
+    const changed = serverRefusals.planChanged(planned.plan.summary);
+    const refused = await refuse(changed.code, changed.message);
+    return { ...refused, ...(refused.ok ? {} : { newPlan: planned.plan, params: changed.params }) };
   }
   // Before any step runs: a change that needs a permission Quorum lacks is refused whole.
   const denied = await permissionRefusal(c.permissions, ref.project, planned.plan.steps);
