@@ -1,10 +1,30 @@
-import { useTranslations } from 'next-intl';
-import type { LostEtcdCluster, QuorumLostRunbook, RunbookProcedure, RunbookStep } from '@/lib/core/runbook';
+import { useLocale, useTranslations } from 'next-intl';
+import type { Locale } from '@/lib/core/locale';
+import type { LostEtcdCluster, QuorumLostRunbook, RunbookProcedure, RunbookStep, Said } from '@/lib/core/runbook';
 import { formatBytes } from '@/lib/core/format';
+import { paramValuesIn, type CatalogTranslator } from '@/components/ui/param-words';
 import { Badge } from '@/components/ui/badge';
 import { Card } from '@/components/ui/card';
 import { CopyButton } from '@/components/ui/copy-button';
 import { TableHead } from '@/components/ui/table-head';
+
+/** Words the runbook's sentences in `locale` (`recovery.runbook.said.<key>`); `english` where the catalog has none. */
+export function runbookWordsIn(t: CatalogTranslator, locale: Locale): (said: Said, english: string) => string {
+  const valuesOf = paramValuesIn(t, locale);
+  const say = (said: Said, english: string): string => {
+    if (!t.has(said.key)) return english;
+    const nested = Object.entries(said.nested ?? {}).map(([name, n]) => [name, say(n, '')] as const);
+    return t(said.key, { ...valuesOf(said.params), ...Object.fromEntries(nested) });
+  };
+  return say;
+}
+
+function useSay(): (said: Said, english: string) => string {
+  const t = useTranslations('recovery.runbook.said');
+  const locale = useLocale();
+  // Keys come from the runbook at run time, which the typed translator cannot check.
+  return runbookWordsIn(t as unknown as CatalogTranslator, locale);
+}
 
 /**
  * The disaster-recovery runbook shown instead of any membership change while etcd has lost quorum: who survives,
@@ -13,13 +33,14 @@ import { TableHead } from '@/components/ui/table-head';
  */
 export function QuorumLostRunbookView({ runbook }: { runbook: QuorumLostRunbook }) {
   const t = useTranslations('recovery.runbook');
+  const say = useSay();
   return (
     <div className="space-y-4" data-testid="quorum-lost-runbook">
       <div role="alert" className="rounded-lg border border-red-300 bg-red-50 p-4 text-sm">
         <h2 className="text-base font-semibold text-red-800">{t('title')}</h2>
         <ul className="mt-1 space-y-0.5 text-red-700">
           {runbook.lost.map((l) => (
-            <li key={l.cluster}>{l.summary}</li>
+            <li key={l.cluster}>{say(l.said.summary, l.summary)}</li>
           ))}
         </ul>
         <p className="mt-2 text-xs text-red-700/80">
@@ -31,13 +52,13 @@ export function QuorumLostRunbookView({ runbook }: { runbook: QuorumLostRunbook 
         </p>
       </div>
 
-      {runbook.notes.map((n) => (
+      {runbook.notes.map((n, i) => (
         <p
           key={n}
           className="rounded-md border border-amber-200 bg-amber-50 p-3 text-sm text-amber-900"
           data-testid="runbook-note"
         >
-          {n}
+          {runbook.notesSaid[i] ? say(runbook.notesSaid[i], n) : n}
         </p>
       ))}
 
@@ -63,13 +84,16 @@ export function QuorumLostRunbookView({ runbook }: { runbook: QuorumLostRunbook 
 
 function LostCluster({ lost }: { lost: LostEtcdCluster }) {
   const t = useTranslations('recovery.runbook');
+  const say = useSay();
   const { cluster, snapshot } = lost;
   return (
     <Card title={`etcd ${cluster}`} aside={<Badge tone="bad">{t('quorumLost')}</Badge>}>
       <div className="space-y-4 text-sm" data-testid="runbook-cluster" data-etcd={cluster}>
         <div>
-          <p className="text-slate-800">{lost.summary}</p>
-          {lost.note && <p className="mt-1 text-xs text-slate-500">{lost.note}</p>}
+          <p className="text-slate-800">{say(lost.said.summary, lost.summary)}</p>
+          {lost.note && lost.said.note && (
+            <p className="mt-1 text-xs text-slate-500">{say(lost.said.note, lost.note)}</p>
+          )}
         </div>
 
         <div className="relative overflow-x-auto">
@@ -101,7 +125,9 @@ function LostCluster({ lost }: { lost: LostEtcdCluster }) {
                   </td>
                   <td className="py-1 pr-3 text-xs">{m.zone ?? '—'}</td>
                   <td className="py-1 pr-3 font-mono text-xs">{m.raftIndex ?? '—'}</td>
-                  <td className={`py-1 text-xs ${m.surviving ? 'text-emerald-800' : 'text-red-700'}`}>{m.state}</td>
+                  <td className={`py-1 text-xs ${m.surviving ? 'text-emerald-800' : 'text-red-700'}`}>
+                    {say(m.stateSaid, m.state)}
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -132,21 +158,21 @@ function LostCluster({ lost }: { lost: LostEtcdCluster }) {
           data-testid="runbook-recommendation"
           data-recommended={lost.recommended ?? ''}
         >
-          {lost.recommendation}
+          {say(lost.said.recommendation, lost.recommendation)}
         </p>
 
         <Procedure
           etcd={cluster}
           procedure={lost.forceNewCluster}
           recommended={lost.recommended === 'force-new-cluster'}
-          fallbackTitle={t('forceNewCluster.title', { flag: '--force-new-cluster' })}
+          title={t('forceNewCluster.title', { flag: '--force-new-cluster' })}
           unavailable={t('forceNewCluster.unavailable', { cluster })}
         />
         <Procedure
           etcd={cluster}
           procedure={lost.snapshotRestore}
           recommended={lost.recommended === 'snapshot-restore'}
-          fallbackTitle={t('snapshotRestore.title')}
+          title={t('snapshotRestore.title')}
           unavailable={snapshot ? t('snapshotRestore.noReplicaRunning') : t('snapshotRestore.noSnapshot', { cluster })}
         />
       </div>
@@ -158,16 +184,18 @@ function Procedure({
   etcd,
   procedure,
   recommended,
-  fallbackTitle,
+  title,
   unavailable,
 }: {
   etcd: string;
   procedure: RunbookProcedure | null;
   recommended: boolean;
-  fallbackTitle: string;
+  title: string;
   unavailable: string;
 }) {
   const t = useTranslations('recovery.runbook');
+  const say = useSay();
+  const locale = useLocale();
   if (!procedure) {
     return (
       <section
@@ -175,7 +203,7 @@ function Procedure({
         data-testid="runbook-procedure"
         data-available="false"
       >
-        <h3 className="font-semibold text-slate-500">{fallbackTitle}</h3>
+        <h3 className="font-semibold text-slate-500">{title}</h3>
         <p className="mt-1 text-slate-500">{unavailable}</p>
       </section>
     );
@@ -188,16 +216,17 @@ function Procedure({
       data-available="true"
     >
       <h3 className="flex flex-wrap items-center gap-2 font-semibold text-slate-900">
-        {procedure.title}
+        {title}
         <span className="text-xs font-normal text-slate-500">{t('on', { target: procedure.target })}</span>
         {recommended && <Badge tone="good">{t('recommended')}</Badge>}
       </h3>
       <div className="mt-2">
-        <Steps steps={procedure.steps} testId="runbook-steps" context={`${procedure.title}, etcd ${etcd}`} />
+        <Steps steps={procedure.steps} testId="runbook-steps" context={`${title}, etcd ${etcd}`} />
       </div>
       <p className="mt-3 rounded-md bg-amber-50 p-2 text-amber-900" data-testid="runbook-data-loss">
         <span className="font-semibold">{t('dataLoss')} </span>
-        {procedure.dataLoss}
+        {/* Chinese sentences end in their own full stop; English ones are spaced. */}
+        {procedure.dataLossSaid.map((s) => say(s, '')).join(locale === 'en' ? ' ' : '')}
       </p>
     </section>
   );
@@ -206,11 +235,12 @@ function Procedure({
 /** `context` names the list in the copy buttons' names: the same step can appear in several procedures. */
 function Steps({ steps, testId, context }: { steps: readonly RunbookStep[]; testId: string; context: string }) {
   const t = useTranslations('recovery.runbook');
+  const say = useSay();
   return (
     <ol className="list-decimal space-y-3 pl-5 text-sm" data-testid={testId}>
       {steps.map((s, i) => (
         <li key={`${i}-${s.title}`} data-testid="runbook-step">
-          <div className="font-medium text-slate-900">{s.title}</div>
+          <div className="font-medium text-slate-900">{say(s.said.title, s.title)}</div>
           {s.command !== null && (
             <div className="mt-1 flex items-start gap-2">
               <pre
@@ -219,10 +249,15 @@ function Steps({ steps, testId, context }: { steps: readonly RunbookStep[]; test
               >
                 {s.command}
               </pre>
-              <CopyButton text={s.command} what={t('copyWhat', { n: i + 1, context, title: s.title })} />
+              <CopyButton
+                text={s.command}
+                what={t('copyWhat', { n: i + 1, context, title: say(s.said.title, s.title) })}
+              />
             </div>
           )}
-          {s.detail !== null && <p className="mt-1 text-xs text-slate-600">{s.detail}</p>}
+          {s.detail !== null && s.said.detail && (
+            <p className="mt-1 text-xs text-slate-600">{say(s.said.detail, s.detail)}</p>
+          )}
         </li>
       ))}
     </ol>

@@ -6,7 +6,7 @@
 // cluster/gce/manifests/etcd.manifest): etcd runs as a static pod from /etc/kubernetes/manifests, its data lives
 // under /var/etcd (a link to the master-pd disk), its client port listens on 127.0.0.1 only, and only etcd main
 // requires client certificates (kube-up turns on client mTLS for main, never for events).
-import { bindMembersToReplicas, type Assessment } from './assessment';
+import { bindMembersToReplicas, type Assessment, type FindingParams } from './assessment';
 import { sortSnapshots, type SnapshotListing } from './backups';
 import { formatAge, listOf, memberIdHex, pluralize } from './format';
 import { isNoAccessError, isTimeoutError, parseNoAccess } from './probe-errors';
@@ -55,12 +55,24 @@ const MANIFESTS = '/etc/kubernetes/manifests';
 const PARKED = '/etc/kubernetes';
 const ETCD_CLIENT_PKI = '/etc/srv/kubernetes/pki';
 
+/**
+ * A sentence of the runbook as the catalog words it (messages/<locale>/recovery.json, `runbook.said.<key>`), with
+ * `nested` sentences worded first and given as values of the same names. The English strings beside each stay the
+ * record (tests, logs); the page says them in the reader's language from these.
+ */
+export type Said = { key: string; params: FindingParams; nested?: Record<string, Said> };
+
+function say(key: string, params: FindingParams = {}, nested?: Record<string, Said>): Said {
+  return nested ? { key, params, nested } : { key, params };
+}
+
 export type RunbookStep = {
   title: string;
   /** Exact and copy-pasteable; null for a step done in Quorum's UI. */
   command: string | null;
   /** Where to run it, what to expect, what to do when it fails. */
   detail: string | null;
+  said: { title: Said; detail: Said | null };
 };
 
 export type ProcedureKind = 'force-new-cluster' | 'snapshot-restore';
@@ -74,6 +86,8 @@ export type RunbookProcedure = {
   steps: RunbookStep[];
   /** What the procedure loses, in plain words. */
   dataLoss: string;
+  /** `dataLoss`, sentence by sentence. */
+  dataLossSaid: Said[];
 };
 
 export type RunbookMember = {
@@ -90,6 +104,7 @@ export type RunbookMember = {
   chosen: boolean;
   /** Plain words: 'answering', 'VM is STOPPED', 'etcd did not answer in time'... */
   state: string;
+  stateSaid: Said;
 };
 
 /** A verified, intact snapshot with its age at the observation. */
@@ -109,6 +124,7 @@ export type LostEtcdCluster = {
   recommended: ProcedureKind | null;
   /** Which procedure to use and why, or why neither can be used. */
   recommendation: string;
+  said: { summary: Said; note: Said | null; recommendation: Said };
   /** A: null when no member survives. */
   forceNewCluster: RunbookProcedure | null;
   /** B: null when there is no verified snapshot or no running replica to restore onto. */
@@ -126,6 +142,7 @@ export type QuorumLostRunbook = {
   /** Once every lost etcd cluster answers again: put the layout back together with Quorum's wizards. */
   afterwards: RunbookStep[];
   notes: string[];
+  notesSaid: Said[];
 };
 
 export type QuorumLostRunbookInput = {
@@ -167,7 +184,14 @@ export function quorumLostRunbook(input: QuorumLostRunbookInput): QuorumLostRunb
       snapshot && restoreTarget
         ? snapshotRestoreProcedure(t, cluster, snapshot, restoreTarget, input.snapshotFolders?.[cluster] ?? null, fence)
         : null;
-    const { recommended, recommendation } = recommend(t, cluster, survivor, snapshot, forceNewCluster, snapshotRestore);
+    const { recommended, recommendation, recommendationSaid } = recommend(
+      t,
+      cluster,
+      survivor,
+      snapshot,
+      forceNewCluster,
+      snapshotRestore,
+    );
     return {
       cluster,
       summary: `etcd ${cluster} has lost quorum: ${q.healthyVoters} of ${pluralize(q.voters, 'voter')} ${q.healthyVoters === 1 ? 'answers' : 'answer'}, ${q.quorum} ${q.quorum === 1 ? 'is' : 'are'} needed.`,
@@ -175,6 +199,11 @@ export function quorumLostRunbook(input: QuorumLostRunbookInput): QuorumLostRunb
         cluster === 'events'
           ? 'etcd events holds only Kubernetes Events (kept for an hour), so losing some of it costs event history, not cluster state.'
           : null,
+      said: {
+        summary: say('summary', { cluster, healthy: q.healthyVoters, voters: q.voters, quorum: q.quorum }),
+        note: cluster === 'events' ? say('eventsNote') : null,
+        recommendation: recommendationSaid,
+      },
       members,
       survivor,
       snapshot,
@@ -188,6 +217,7 @@ export function quorumLostRunbook(input: QuorumLostRunbookInput): QuorumLostRunb
   // No note for members that merely did not answer in time: while they could still make a quorum, quorum is not
   // called lost at all (assessment.ts, quorumLost), so no runbook is offered.
   const notes: string[] = [];
+  const notesSaid: Said[] = [];
   const targets = new Set(
     lost
       .flatMap((l) => [l.forceNewCluster?.target, l.snapshotRestore?.target])
@@ -198,6 +228,7 @@ export function quorumLostRunbook(input: QuorumLostRunbookInput): QuorumLostRunb
     notes.push(
       `etcd main and etcd events have different survivors (${mainLost.survivor.name} and ${eventsLost.survivor.name}). Keep both replicas until the cluster is whole again, then replace one of them so that every replica runs both etcd clusters again.`,
     );
+    notesSaid.push(say('differentSurvivors', { main: mainLost.survivor.name, events: eventsLost.survivor.name }));
   }
   return {
     cluster: t.cluster,
@@ -207,6 +238,7 @@ export function quorumLostRunbook(input: QuorumLostRunbookInput): QuorumLostRunb
     tryFirst: tryFirstSteps(t, lost),
     afterwards: afterwardsSteps(t, lost, targets),
     notes,
+    notesSaid,
   };
 }
 
@@ -227,19 +259,33 @@ function rankedMembers(t: Topology, cluster: EtcdClusterName): RunbookMember[] {
       ? { memberId: s.memberId, raftIndex: s.raftIndex, raftTerm: s.raftTerm }
       : { memberId: memberIdOf(bound, r.name), raftIndex: null, raftTerm: null };
     let state: string;
+    let stateSaid: Said;
     let surviving = false;
-    if (r.vmStatus !== 'RUNNING') state = `VM is ${r.vmStatus}`;
-    else if (!s.ok && isNoAccessError(s.error))
-      state = `unknown: Quorum has no SSH access to it (${parseNoAccess(s.error).reason})`;
-    else if (!s.ok) state = isTimeoutError(s.error) ? TIMED_OUT : `etcd is not answering (${s.error})`;
-    else if (boundNames && !boundNames.has(r.name))
+    if (r.vmStatus !== 'RUNNING') {
+      state = `VM is ${r.vmStatus}`;
+      stateSaid = say('state.vm', { status: r.vmStatus });
+    } else if (!s.ok && isNoAccessError(s.error)) {
+      const { reason } = parseNoAccess(s.error);
+      state = `unknown: Quorum has no SSH access to it (${reason})`;
+      stateSaid = say('state.noAccess', { reason });
+    } else if (!s.ok && isTimeoutError(s.error)) {
+      state = TIMED_OUT;
+      stateSaid = say('state.timedOut');
+    } else if (!s.ok) {
+      state = `etcd is not answering (${s.error})`;
+      stateSaid = say('state.notAnswering', { error: s.error });
+    } else if (boundNames && !boundNames.has(r.name)) {
       state = `answers as member ${memberIdHex(s.memberId)}, which is not in the member list`;
-    else if (s.isLearner) state = 'learner: not a voter, its copy may be incomplete';
-    else {
+      stateSaid = say('state.notInList', { id: memberIdHex(s.memberId) });
+    } else if (s.isLearner) {
+      state = 'learner: not a voter, its copy may be incomplete';
+      stateSaid = say('state.learner');
+    } else {
       state = 'answering';
+      stateSaid = say('state.answering');
       surviving = true;
     }
-    rows.push({ name: r.name, zone: r.zone, ...reported, surviving, chosen: false, state });
+    rows.push({ name: r.name, zone: r.zone, ...reported, surviving, chosen: false, state, stateSaid });
   }
   for (const m of list ?? []) {
     if (bound?.has(m.id)) continue;
@@ -252,6 +298,7 @@ function rankedMembers(t: Topology, cluster: EtcdClusterName): RunbookMember[] {
       surviving: false,
       chosen: false,
       state: 'member with no VM',
+      stateSaid: say('state.noVm'),
     });
   }
   const survivors = rows.filter((m) => m.surviving).sort(bySurvival);
@@ -333,10 +380,20 @@ function etcdctlThereStep(t: Topology, target: Replica): RunbookStep {
     title: `Check that etcdctl is on ${target.name}`,
     command: onReplica(t, target, 'sudo ETCDCTL_API=3 etcdctl version'),
     detail: `It must print etcdctl 3.4 or later. kube-up's masters may carry etcdctl only inside the etcd container image: if the command is not found, install the etcdctl of the etcd release the pod runs on ${target.name} before going on.`,
+    said: {
+      title: say('etcdctlThere', { target: target.name }),
+      detail: say('etcdctlThereDetail', { target: target.name }),
+    },
   };
 }
 
-function checkStep(t: Topology, cluster: EtcdClusterName, target: Replica, expect: string): RunbookStep {
+/** `leastIndex`: the raft index the one member must have at least, when the check expects one. */
+function checkStep(t: Topology, cluster: EtcdClusterName, target: Replica, leastIndex: number | null): RunbookStep {
+  const expect =
+    leastIndex === null
+      ? `Expect one member, etcd-${target.name}, as the leader (IS LEADER true).`
+      : `Expect one member, etcd-${target.name}, as the leader (IS LEADER true), with a raft index of at least ${leastIndex}.`;
+  const log = KUBE_UP_ETCD[cluster].log;
   return {
     title: `Check that etcd ${cluster} answers on ${target.name}`,
     command: onReplica(
@@ -344,7 +401,15 @@ function checkStep(t: Topology, cluster: EtcdClusterName, target: Replica, expec
       target,
       `${etcdctl(cluster, 'endpoint status -w table')} && ${etcdctl(cluster, 'member list -w table')}`,
     ),
-    detail: `${expect} kubelet needs up to about 30 seconds to start the pod: if the command cannot connect, wait and run it again. If it still fails, read the end of ${KUBE_UP_ETCD[cluster].log} on ${target.name}.`,
+    detail: `${expect} kubelet needs up to about 30 seconds to start the pod: if the command cannot connect, wait and run it again. If it still fails, read the end of ${log} on ${target.name}.`,
+    said: {
+      title: say('check', { cluster, target: target.name }),
+      detail: say('checkDetail', {
+        target: target.name,
+        log,
+        ...(leastIndex === null ? { expect: 'leader' } : { expect: 'leaderAtIndex', index: String(leastIndex) }),
+      }),
+    },
   };
 }
 
@@ -370,6 +435,14 @@ function fenceSteps(
         detail: otherMatters
           ? `Its VM is running (${m.state}). If ssh does not get through, do not stop the VM without thinking: it also runs a healthy member of etcd ${other}.`
           : `Its VM is running (${m.state}). If ssh does not get through, stop the VM instead: ${vmStop}`,
+        said: {
+          title: say('fence', { cluster, name: r.name }),
+          detail: say(
+            'fenceDetail',
+            otherMatters ? { variant: 'otherMatters', other } : { variant: 'stopVm', vmStop },
+            { state: m.stateSaid },
+          ),
+        },
       },
     ];
   });
@@ -397,6 +470,10 @@ function forceNewClusterProcedure(
       title: `Stop etcd ${cluster} on ${r.name} and keep a copy of its data`,
       command: onReplica(t, r, `${stopEtcd(cluster)} && sudo cp -a ${e.dataDir} ${copy}`),
       detail: `kubelet stops the pod once its manifest leaves ${MANIFESTS}; the command returns when etcd has exited and ${copy} holds a copy of ${e.dataDir}, in case anything below goes wrong.`,
+      said: {
+        title: say('stopAndCopy', { cluster, target: r.name }),
+        detail: say('stopAndCopyDetail', { manifests: MANIFESTS, copy, dataDir: e.dataDir }),
+      },
     },
     {
       title: `Start it once with --force-new-cluster`,
@@ -406,17 +483,22 @@ function forceNewClusterProcedure(
         `sudo sed -i "s|--data-dir ${e.dataDir} |--data-dir ${e.dataDir} --force-new-cluster |" ${parked(cluster)} && sudo grep -q -- --force-new-cluster ${parked(cluster)} && ${startEtcd(cluster)}`,
       ),
       detail: `etcd keeps ${r.name}'s data and drops every other member from the member list, so ${r.name} alone is a quorum. If the command stops before the move (grep found no flag), the manifest is not kube-up's: add --force-new-cluster after --data-dir ${e.dataDir} in ${parked(cluster)} by hand and move it back to ${MANIFESTS}.`,
+      said: {
+        title: say('forceStart'),
+        detail: say('forceStartDetail', {
+          target: r.name,
+          dataDir: e.dataDir,
+          parked: parked(cluster),
+          manifests: MANIFESTS,
+        }),
+      },
     },
-    checkStep(
-      t,
-      cluster,
-      r,
-      `Expect one member, etcd-${r.name}, as the leader (IS LEADER true), with a raft index of at least ${index}.`,
-    ),
+    checkStep(t, cluster, r, index),
     {
       title: `Take --force-new-cluster out again`,
       command: onReplica(t, r, `sudo sed -i "s| --force-new-cluster||" ${live(cluster)}`),
       detail: `Left in, every restart would cut the member list down again. kubelet restarts etcd without it on the same data; run the check above once more.`,
+      said: { title: say('forceOff'), detail: say('forceOffDetail') },
     },
   ];
   return {
@@ -424,7 +506,7 @@ function forceNewClusterProcedure(
     title: "A. Keep the survivor's data (--force-new-cluster)",
     target: r.name,
     steps,
-    dataLoss: forceNewClusterLoss(cluster, survivor, members),
+    ...forceNewClusterLoss(cluster, survivor, members),
   };
 }
 
@@ -432,10 +514,17 @@ function forceNewClusterLoss(
   cluster: EtcdClusterName,
   survivor: RunbookMember,
   members: readonly RunbookMember[],
-): string {
+): { dataLoss: string; dataLossSaid: Said[] } {
   const index = survivor.raftIndex ?? 0;
   const parts = [
     `Only writes that ${survivor.name} had not received are lost: it holds raft index ${index}${survivor.raftTerm !== null ? ` (term ${survivor.raftTerm})` : ''}.`,
+  ];
+  const said = [
+    say('loss.unreceived', {
+      survivor: survivor.name,
+      index: String(index),
+      ...(survivor.raftTerm !== null ? { hasTerm: true, term: String(survivor.raftTerm) } : { hasTerm: false }),
+    }),
   ];
   const down = members.filter((m) => !m.surviving);
   const ahead = down.filter((m) => m.raftIndex !== null && m.raftIndex > index);
@@ -444,16 +533,19 @@ function forceNewClusterLoss(
     parts.push(
       `${m.name} was last seen at raft index ${m.raftIndex ?? 0}, ${pluralize(by, 'entry', 'entries')} ahead: those are lost.`,
     );
+    said.push(say('loss.ahead', { name: m.name, index: String(m.raftIndex ?? 0), by }));
   }
   const unknown = down.filter((m) => m.raftIndex === null).map((m) => m.name);
   if (unknown.length > 0) {
     parts.push(
       `${listOf(unknown)} ${unknown.length === 1 ? 'does' : 'do'} not answer, so how far ahead ${unknown.length === 1 ? 'it was' : 'they were'} is unknown: a write to etcd ${cluster} acknowledged in the last moments before the failure may be gone if only ${unknown.length === 1 ? 'it' : 'they'} had it.`,
     );
+    said.push(say('loss.unknown', { names: unknown, count: unknown.length, cluster }));
   } else if (ahead.length === 0) {
     parts.push('No other member was ahead of it, so nothing that was observed is lost.');
+    said.push(say('loss.nothingAhead'));
   }
-  return parts.join(' ');
+  return { dataLoss: parts.join(' '), dataLossSaid: said };
 }
 
 function snapshotRestoreProcedure(
@@ -482,6 +574,10 @@ function snapshotRestoreProcedure(
       detail: folder
         ? 'Run it on the Quorum server, where the snapshot is kept.'
         : "Run it on the Quorum server, in Quorum's data directory (QUORUM_DATA_DIR, .quorum by default).",
+      said: {
+        title: say('copySnapshot', { target: r.name }),
+        detail: say('copySnapshotDetail', { where: folder ? 'folder' : 'dataDir' }),
+      },
     },
     {
       title: `Restore it into a new data directory on ${r.name}`,
@@ -491,11 +587,16 @@ function snapshotRestoreProcedure(
         `sudo ETCDCTL_API=3 etcdctl snapshot restore ${shellWord(remote)} --name etcd-${r.name} --initial-cluster etcd-${r.name}=${peer} --initial-advertise-peer-urls ${peer} --data-dir ${restored} && rm -f ${shellWord(remote)}`,
       ),
       detail: `etcdctl checks the snapshot's sha256 while it restores; the copy in /tmp is deleted afterwards because it holds every Secret of the cluster. With etcd 3.6, run etcdutl snapshot restore with the same arguments. If ${restored} is left over from an earlier try, remove it first.`,
+      said: { title: say('restore', { target: r.name }), detail: say('restoreDetail', { restored }) },
     },
     {
       title: `Stop etcd ${cluster} on ${r.name}`,
       command: onReplica(t, r, stopEtcd(cluster)),
       detail: `kubelet stops the pod once its manifest leaves ${MANIFESTS}; the command returns when etcd has exited.`,
+      said: {
+        title: say('stop', { cluster, target: r.name }),
+        detail: say('stopDetail', { manifests: MANIFESTS }),
+      },
     },
     {
       title: 'Put the restored data in place',
@@ -505,13 +606,15 @@ function snapshotRestoreProcedure(
         `sudo mv ${e.dataDir} ${before} && sudo mv ${restored} ${e.dataDir} && sudo chown -R --reference=${before} ${e.dataDir}`,
       ),
       detail: `The old data stays in ${before} until the cluster is whole again.`,
+      said: { title: say('swap'), detail: say('swapDetail', { before }) },
     },
     {
       title: `Start etcd ${cluster} on ${r.name}`,
       command: onReplica(t, r, startEtcd(cluster)),
       detail: null,
+      said: { title: say('start', { cluster, target: r.name }), detail: null },
     },
-    checkStep(t, cluster, r, `Expect one member, etcd-${r.name}, as the leader (IS LEADER true).`),
+    checkStep(t, cluster, r, null),
   ];
   return {
     kind: 'snapshot-restore',
@@ -519,6 +622,14 @@ function snapshotRestoreProcedure(
     target: r.name,
     steps,
     dataLoss: `Every write to etcd ${cluster} after the snapshot was taken is lost: it holds revision ${snapshot.revision}, taken at ${snapshot.takenAt}, ${snapshot.age} before this observation, so everything written in those ${snapshot.age} is gone.`,
+    dataLossSaid: [
+      say('loss.snapshot', {
+        cluster,
+        revision: String(snapshot.revision),
+        takenAt: snapshot.takenAt,
+        age: snapshot.age,
+      }),
+    ],
   };
 }
 
@@ -529,32 +640,41 @@ function recommend(
   snapshot: RunbookSnapshot | null,
   a: RunbookProcedure | null,
   b: RunbookProcedure | null,
-): { recommended: ProcedureKind | null; recommendation: string } {
+): { recommended: ProcedureKind | null; recommendation: string; recommendationSaid: Said } {
   if (a && survivor) {
     if (!snapshot)
       return {
         recommended: a.kind,
         recommendation: `Use A. There is no verified snapshot of etcd ${cluster}, so A is the only way: it keeps ${survivor.name}'s data.`,
+        recommendationSaid: say('recommend.onlyA', { cluster, survivor: survivor.name }),
       };
     return {
       recommended: a.kind,
       recommendation: `Use A: ${survivor.name} has the highest raft index (${survivor.raftIndex ?? 0}) and keeps everything it received. Use B only if ${survivor.name}'s data turns out to be damaged: B loses the last ${snapshot.age}.`,
+      recommendationSaid: say('recommend.a', {
+        survivor: survivor.name,
+        index: String(survivor.raftIndex ?? 0),
+        age: snapshot.age,
+      }),
     };
   }
   if (b)
     return {
       recommended: b.kind,
       recommendation: `Use B. No member of etcd ${cluster} answers as a voter, so the snapshot is all that is left.`,
+      recommendationSaid: say('recommend.b', { cluster }),
     };
   if (snapshot) {
     return {
       recommended: null,
       recommendation: `No member of etcd ${cluster} answers and no replica of ${t.cluster.masterName} is running to restore the snapshot onto: start one first (see "Try this first"), then come back to this page.`,
+      recommendationSaid: say('recommend.startFirst', { cluster, master: t.cluster.masterName }),
     };
   }
   return {
     recommended: null,
     recommendation: `No member of etcd ${cluster} answers and there is no verified snapshot: only bringing a lost member back (see "Try this first") can recover its data.`,
+    recommendationSaid: say('recommend.nothing', { cluster }),
   };
 }
 
@@ -573,13 +693,16 @@ function tryFirstSteps(t: Topology, lost: readonly LostEtcdCluster[]): RunbookSt
         if (started.has(r.name)) continue;
         started.add(r.name);
         const resume = r.vmStatus === 'SUSPENDED' || r.vmStatus === 'SUSPENDING';
+        const settling = r.vmStatus === 'STOPPING' || r.vmStatus === 'SUSPENDING';
+        const until = resume ? 'SUSPENDED' : 'STOPPED';
         steps.push({
           title: `${resume ? 'Resume' : 'Start'} ${r.name} (its VM is ${r.vmStatus})`,
           command: `gcloud compute instances ${resume ? 'resume' : 'start'} ${r.name} ${where}`,
-          detail:
-            r.vmStatus === 'STOPPING' || r.vmStatus === 'SUSPENDING'
-              ? `Wait until it is ${resume ? 'SUSPENDED' : 'STOPPED'} first.`
-              : null,
+          detail: settling ? `Wait until it is ${until} first.` : null,
+          said: {
+            title: say('startVm', { verb: resume ? 'resume' : 'start', name: r.name, status: r.vmStatus }),
+            detail: settling ? say('startVmDetail', { until }) : null,
+          },
         });
       } else if (!r.etcd[l.cluster].ok) {
         steps.push({
@@ -587,6 +710,10 @@ function tryFirstSteps(t: Topology, lost: readonly LostEtcdCluster[]): RunbookSt
           command: onReplica(t, r, `sudo tail -n 50 ${KUBE_UP_ETCD[l.cluster].log}`),
           detail:
             'A full disk, a crash loop or a slow disk shows here. If etcd comes back by itself, quorum returns with nothing lost.',
+          said: {
+            title: say('why', { cluster: l.cluster, name: r.name }, { state: m.stateSaid }),
+            detail: say('whyDetail'),
+          },
         });
       }
     }
@@ -604,12 +731,20 @@ function afterwardsSteps(t: Topology, lost: readonly LostEtcdCluster[], targets:
       title: `Remove ${listOf(others)} with the Remove replica wizard`,
       command: null,
       detail: `Once ${which} ${lost.length === 1 ? 'answers' : 'answer'} again, Quorum accepts membership changes. Their etcd data belongs to the old cluster: do not start them again, remove them.`,
+      said: {
+        title: say('removeOthers', { names: others }),
+        detail: say('removeOthersDetail', { clusters: lost.map((l) => `etcd ${l.cluster}`), count: lost.length }),
+      },
     },
   ];
   steps.push({
     title: `Add replicas with the Add replica wizard until ${t.cluster.masterName} has ${pluralize(t.replicas.length, 'replica')} again`,
     command: null,
     detail: 'One at a time, each in a different zone. Each new replica copies the recovered data from etcd.',
+    said: {
+      title: say('addBack', { master: t.cluster.masterName, count: t.replicas.length }),
+      detail: say('addBackDetail'),
+    },
   });
   return steps;
 }
