@@ -10,19 +10,25 @@ import { PROD, replicaVms } from '../integration/support';
 
 const h = floodDashboard(Number(process.env.QUORUM_SYS_FLOOD_APP_PORT ?? 3104));
 
+/** Where an operation's time went: each step's seconds, and its warnings (a retry says why it waited). */
+async function timeline(opId: string): Promise<string> {
+  const seconds = (s: { startedAt: string | null; endedAt: string | null }) =>
+    s.startedAt && s.endedAt ? ((Date.parse(s.endedAt) - Date.parse(s.startedAt)) / 1000).toFixed(1) : '?';
+  const steps = (await h.store.steps(opId)).map((s) => `${s.kind} ${seconds(s)} s`);
+  const warnings = (await h.store.logs(opId)).filter((l) => l.level !== 'info').map((l) => `${l.at} ${l.message}`);
+  return [steps.join(', '), ...warnings].join('\n  ');
+}
+
 /** An add on prod in europe-west1-d, then the removal of what it made: how long the add took, start to end. */
-async function addAndRemove(): Promise<{ ms: number; computeRequests: number }> {
+async function addAndRemove(): Promise<{ ms: number; computeRequests: number; steps: string }> {
   const before = (await replicaVms(h.c, PROD)).map((r) => r.name);
   const mark = h.computeRequests();
   const t0 = Date.now();
-  const added = await operationEnded(
-    h.store,
-    await h.startOperation({ kind: 'add-replica', zone: 'europe-west1-d' }),
-    300_000,
-    250,
-  );
+  const addId = await h.startOperation({ kind: 'add-replica', zone: 'europe-west1-d' });
+  const added = await operationEnded(h.store, addId, 300_000, 250);
   const ms = Date.now() - t0;
   const requests = h.computeRequests() - mark;
+  const steps = await timeline(addId);
   expect(added.summary).toMatch(/^Succeeded/);
   const made = (await replicaVms(h.c, PROD)).filter((r) => !before.includes(r.name));
   expect(made).toHaveLength(1);
@@ -33,7 +39,7 @@ async function addAndRemove(): Promise<{ ms: number; computeRequests: number }> 
     250,
   );
   expect(removed.summary).toMatch(/^Succeeded/);
-  return { ms, computeRequests: requests };
+  return { ms, computeRequests: requests, steps };
 }
 
 describe('live streams cannot starve operators', () => {
@@ -54,7 +60,7 @@ describe('live streams cannot starve operators', () => {
       }
     });
     const floodRequestsBefore = h.front.urls.filter((r) => r.includes('flood')).length;
-    let flooded: { ms: number; computeRequests: number };
+    let flooded: Awaited<ReturnType<typeof addAndRemove>>;
     try {
       flooded = await addAndRemove();
     } finally {
@@ -63,7 +69,8 @@ describe('live streams cannot starve operators', () => {
     }
     console.log(
       `add on prod alone: ${alone.ms} ms, ${alone.computeRequests} Compute requests; with 200 made-up streams reconnecting: ${flooded.ms} ms, ` +
-        `${flooded.computeRequests} Compute requests; the streams' answers: ${JSON.stringify(Object.fromEntries(answers))}`,
+        `${flooded.computeRequests} Compute requests; the streams' answers: ${JSON.stringify(Object.fromEntries(answers))}\n` +
+        `alone: ${alone.steps}\nflooded: ${flooded.steps}`,
     );
     // Every answer a 404 (a stream-cap refusal would be the other acceptable one); none of them a stream.
     expect([...answers.keys()].filter((s) => s !== 404 && s !== 429)).toEqual([]);
