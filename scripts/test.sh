@@ -53,7 +53,7 @@ lane_b() {
   trap 'kill "$build" 2>/dev/null || true' EXIT
   step "unit";   npx vitest run --project unit --reporter=default --reporter=json --outputFile.json=test-results/unit.json
   step "netns";  npx vitest run --project netns --reporter=default --reporter=json --outputFile.json=test-results/netns.json
-  step "build (started in lane B after typecheck and lint)"
+  step "build (started at the beginning of lane B)"
   if ! wait "$build"; then cat test-results/build.log; echo "the build failed"; exit 1; fi
   tail -n 25 test-results/build.log
   touch test-results/build.ok

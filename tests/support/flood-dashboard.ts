@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { openSqliteStore, type SqliteStore } from '@/lib/adapters/store/sqlite-store';
-import { clusterId } from '@/lib/core/topology';
+import { clusterId, type Topology } from '@/lib/core/topology';
 import { startComputeFront, type ComputeFront } from '@/tests/support/compute-front';
 import {
   dashboardReady,
@@ -15,7 +15,9 @@ import {
   type DashboardProcess,
 } from '@/tests/support/dashboard-process';
 import { callServerAction } from '@/tests/support/server-actions';
-import { PROD, sandboxPort, testContainer } from '../integration/support';
+import { assessTopology } from '@/lib/core/assessment';
+import { observeCluster } from '@/lib/server/services/observe-cluster';
+import { allHealthy, pollUntil, PROD, sandboxPort, testContainer } from '../integration/support';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -126,7 +128,20 @@ export function floodDashboard(appPort: number) {
      * Quorum's own that makes the next read of the project's snapshot go to Compute; the second reads it. Each
      * followed by 3 s without a Compute request.
      */
+    /**
+     * Waits until prod is settled as an operator would want it before a change (every replica healthy, and etcd's
+     * members reaching each other: right after the seed a member may not have connected to a peer yet, and the
+     * planner rightly refuses a change on a partition), then looks at it through the dashboard twice.
+     */
     async lookAtProd(): Promise<void> {
+      const settled = (t: Topology) => {
+        const a = assessTopology(t, new Date(t.observedAt));
+        return (
+          allHealthy(t) && (['main', 'events'] as const).every((e) => (a.connectivity[e]?.cutPairs ?? []).length === 0)
+        );
+      };
+      if (!settled(await pollUntil(() => observeCluster(PROD, c), settled, 60_000, 500)))
+        throw new Error('prod did not settle (every replica healthy, no cut peer link) within 60 s');
       for (let i = 0; i < 2; i++) {
         const look = await fetch(`${base}/api/clusters/${encodeURIComponent(clusterId(PROD))}`, {
           headers: { cookie },
