@@ -202,6 +202,11 @@ export function twinStaticExternalPool(net: number): string[] {
   return range(129, 254).map((h) => twinAddress(net, 2, h));
 }
 
+/** The block's external /24: every external address (ephemeral and static) lies in it. */
+export function twinExternalRange(net: number): string {
+  return `${twinAddress(net, 2, 0)}/24`;
+}
+
 /** Where explicitly given external addresses may come from: .1-.254 of the block's external /24. */
 export function twinIsExternalRange(net: number, ip: string): boolean {
   const o = twinOctets(net, ip);

@@ -94,9 +94,9 @@ export async function listRulePriorities(): Promise<number[]> {
   return ruleList.parse(json(await runIp(['-j', '-4', 'rule', 'show']))).map((r) => r.priority);
 }
 
-export async function listRoutes(): Promise<{ dst: string; type: string }[]> {
+export async function listRoutes(table: 'main' | 'local' = 'main'): Promise<{ dst: string; type: string }[]> {
   return routeList
-    .parse(json(await runIp(['-j', '-4', 'route', 'show', 'table', 'main'])))
+    .parse(json(await runIp(['-j', '-4', 'route', 'show', 'table', table])))
     .map((r) => ({ dst: r.dst, type: r.type ?? 'unicast' }));
 }
 

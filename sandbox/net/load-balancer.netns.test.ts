@@ -1,6 +1,6 @@
 // The sandbox's load balancer end to end on the twin's real network: the emulator in-process, wired to a
-// TwinNetwork as sandbox/main.ts wires it (forwarding-rule and external addresses put on the host's
-// bridge, backends probed and dialled from the load balancer's own address), a VM host whose "VMs" are
+// TwinNetwork as sandbox/main.ts wires it (forwarding-rule and external addresses bound on the host, which
+// has the twin's whole external /24; backends probed and dialled from the load balancer's own address), a VM host whose "VMs" are
 // network namespaces running a TCP server on all their addresses that answers with the VM's name, and
 // real TCP clients on the host (the dashboard's side of the bridge).
 // Needs root; run alone: `flock /tmp/quorum-heavy.lock npx vitest run --project netns sandbox/net/load-balancer.netns.test.ts`.
@@ -149,7 +149,7 @@ function start(lbDelayMs: number, opDelayMs = 40): Promise<Emulator> {
     waitTimeoutMs: 5_000,
     vmHost,
     log: (m) => process.env.LB_DEBUG && console.error(m),
-    // As sandbox/main.ts: addresses on the host's bridge, backends dialled from the load balancer's address.
+    // As sandbox/main.ts: external addresses taken into use on the twin, backends dialled from the load balancer's address.
     networkOptions: {
       natPorts: [PORT],
       backendLocalAddress: twin.loadBalancerIp,
@@ -228,8 +228,13 @@ describe('forwarding rule', () => {
     );
     expect(['lb-a', 'lb-b']).toContain(first);
     expect(Date.now() - done).toBeGreaterThanOrEqual(LB_DELAY_MS - 10);
-    // Both healthy members take connections.
-    expect(await askMany(lbIp)).toEqual(new Set(['lb-a', 'lb-b']));
+    // Both members take connections once the health checks have seen both (a round or two).
+    expect(
+      await eventually(
+        () => askMany(lbIp),
+        (s) => s.size === 2,
+      ),
+    ).toEqual(new Set(['lb-a', 'lb-b']));
   });
 
   it('sends connections only to members that accept on the port, and to RUNNING ones', async () => {
@@ -296,7 +301,7 @@ describe('forwarding rule', () => {
     // A long delay: a rule that existed before the restart must not wait for it.
     emulator = await start(60_000);
     const t0 = Date.now();
-    // At once: as soon as the forwarder has put the address back on the bridge (an `ip` call), not after 60 s.
+    // At once: as soon as the forwarder listens on the address again, not after 60 s.
     expect(
       await eventually(
         () => ask(lbIp),

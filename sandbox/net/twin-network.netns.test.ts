@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   twinBlock,
   twinEphemeralExternalPool,
+  twinExternalRange,
   twinInBlock,
   twinLoadBalancerHostIp,
   twinMetadataHostIp,
@@ -63,12 +64,21 @@ async function netState(net: number) {
     links: (await listLinks()).filter((l) => l === twinBridgeName(net) || l.startsWith(`qv${net}-`)),
     etc: existsSync(NETNS_ETC) ? readdirSync(NETNS_ETC).filter((d) => d.startsWith(prefix)) : [],
     blackhole: (await listRoutes()).some((r) => r.dst === block && r.type === 'blackhole'),
+    externalRoute: (await listRoutes('local')).some((r) => r.dst === twinExternalRange(net) && r.type === 'local'),
     rule: (await listRulePriorities()).includes(twinRulePriority(net)),
     addresses: (await listIpv4Addresses()).filter((a) => twinInBlock(net, a.ip)),
   };
 }
 
-const EMPTY = { namespaces: [], links: [], etc: [], blackhole: false, rule: false, addresses: [] };
+const EMPTY = {
+  namespaces: [],
+  links: [],
+  etc: [],
+  blackhole: false,
+  externalRoute: false,
+  rule: false,
+  addresses: [],
+};
 
 function alive(pid: number): boolean {
   try {
@@ -131,6 +141,7 @@ describe('TwinNetwork on real namespaces', () => {
     expect(monitorLines.some((l) => l.includes(twinBridgeName(NET)))).toBe(true);
     const state = await netState(NET);
     expect(state.blackhole).toBe(true);
+    expect(state.externalRoute).toBe(true);
     expect(state.rule).toBe(true);
     expect(state.namespaces.sort()).toEqual(Object.values(ns).sort());
   });
@@ -176,6 +187,29 @@ describe('TwinNetwork on real namespaces', () => {
       probeFrom(ns.c1, EXTERNAL, HOST_PORT),
     ]);
     expect(results.map(outcome)).toEqual(['b1', 'c1', 'a1', 'metadata', 'dashboard', 'dashboard', 'external']);
+  });
+
+  it("takes an external address into use and out again without changing the host's addresses (a browser here would abort its requests)", async () => {
+    const spare = twinEphemeralExternalPool(NET)[1] ?? '';
+    const monitor = spawn('ip', ['monitor', 'address'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let seen = '';
+    monitor.stdout.on('data', (d: Buffer) => (seen += d.toString()));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await twin.addHostAddress(spare);
+    const server = await startHostServer(spare, HOST_PORT, 'spare');
+    const whileInUse = await probeFrom(ns.b1, spare, HOST_PORT);
+    server.close();
+    await twin.removeHostAddress(spare);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    monitor.kill();
+    expect(outcome(whileInUse)).toBe('spare');
+    const ours = seen
+      .split('\n')
+      .filter((l) => (l.match(/\d+\.\d+\.\d+\.\d+/g) ?? []).some((ip) => twinInBlock(NET, ip)));
+    expect(ours).toEqual([]);
+    expect((await listIpv4Addresses()).map((a) => a.ip)).not.toContain(spare);
+    // Nobody listens on an address out of use: the host refuses at once.
+    expect(outcome(await probeFromHost(spare, HOST_PORT))).toBe('refused');
   });
 
   it('gives the VMs and the bridge no IPv6 address, so no path escapes the faults', async () => {

@@ -1,7 +1,11 @@
 // The kube-up twin's network (issue 10): each VM is a Linux network namespace whose eth0 is one end
 // of a veth pair; the other end sits on a bridge per sandbox (`qbr<N>`) that plays the VPC network.
-// The dashboard host is on the bridge too, with the gateway address of every region's subnetwork,
-// the external addresses (so the TCP forwarders can bind them) and a separate metadata address.
+// The dashboard host is on the bridge too, with the gateway address of every region's subnetwork and a
+// separate metadata address. The external /24 is local to the host as a whole (one `local` route, put
+// in place by prepare), so the TCP forwarders bind any external address without the host's addresses
+// ever changing while the sandbox runs: a browser on this host sees no address come and go (Chromium
+// aborts every request in flight, ERR_NETWORK_CHANGED, when a local address is added or removed),
+// just as a user's browser never sees a cloud's addresses.
 // Everything uses addresses of the net's /22 in 198.18.0.0/15 (ip-plan.ts), and a blackhole route
 // for that /22 is the first thing installed and the last removed, so no packet for the block can
 // ever be routed off this machine. A policy rule drops whatever the host would route onward from
@@ -14,6 +18,7 @@ import path from 'node:path';
 import { ALL_ZONES, REGIONS, regionNumber, regionOfZone } from '../compute/catalog';
 import {
   twinBlock,
+  twinExternalRange,
   twinInBlock,
   twinIsExternalRange,
   twinLoadBalancerHostIp,
@@ -224,6 +229,8 @@ export class TwinNetwork implements FirewallEnforcer {
       }),
       `addr add ${this.metadataIp}/32 dev ${this.bridge}`,
       `addr add ${this.loadBalancerIp}/32 dev ${this.bridge}`,
+      // Every external address is the host's from now on; in use or not, none is ever added or removed.
+      `route add local ${twinExternalRange(this.net)} dev lo table local`,
       // IPv4 only: no IPv6 link-local addresses that would give VMs a path the faults do not cut.
       `link set ${this.bridge} addrgenmode none`,
       `link set ${this.bridge} up`,
@@ -338,24 +345,26 @@ export class TwinNetwork implements FirewallEnforcer {
     });
   }
 
-  /** Puts an external address on the host side of the bridge, for the forwarders to bind. */
+  /**
+   * Takes an external address into use, for a forwarder to bind: the VMs get its neighbour entry (the
+   * host's bridge). The host has every external address from prepare on, so no address of the host changes.
+   */
   addHostAddress(ip: string): Promise<void> {
     return this.serial(async () => {
       this.assertPrepared();
       if (!twinIsExternalRange(this.net, ip))
         throw new Error(`addHostAddress: ${ip} is not in net ${this.net}'s external range`);
       if (this.externalIps.has(ip)) return;
-      await runIp(['addr', 'add', `${ip}/32`, 'dev', this.bridge]);
       this.externalIps.add(ip);
       await this.applyKernelState();
     });
   }
 
+  /** Takes an external address out of use: the VMs lose its neighbour entry; nobody listens there any more. */
   removeHostAddress(ip: string): Promise<void> {
     return this.serial(async () => {
       if (!this.externalIps.has(ip)) return;
       this.externalIps.delete(ip);
-      await runIpIgnoringAbsent(['addr', 'del', `${ip}/32`, 'dev', this.bridge]);
       await this.applyKernelState();
     });
   }
@@ -537,7 +546,8 @@ export async function killNamespaceProcesses(ns: string): Promise<void> {
 
 /**
  * Removes what any run of `net` made: processes in its namespaces, the namespaces, host-side veths,
- * the bridge (and the addresses on it), addresses of the block left on other links, /etc/netns
+ * the bridge (and the addresses on it), addresses of the block left on other links, the external
+ * range's local route, /etc/netns
  * directories, the policy rule and, unless kept, the blackhole route (last). Safe to run twice.
  */
 export async function cleanupTwinNet(
@@ -560,6 +570,9 @@ export async function cleanupTwinNet(
   for (const a of (await listIpv4Addresses()).filter((a) => twinInBlock(net, a.ip))) {
     await runIpIgnoringAbsent(['addr', 'del', `${a.ip}/${a.prefixLength}`, 'dev', a.ifname]);
   }
+  const external = twinExternalRange(net);
+  if ((await listRoutes('local')).some((r) => r.dst === external && r.type === 'local'))
+    await runIpIgnoringAbsent(['route', 'del', 'local', external, 'table', 'local']);
   if (existsSync(NETNS_ETC)) {
     for (const dir of (await readdir(NETNS_ETC)).filter((d) => d.startsWith(prefix))) {
       await rm(path.join(NETNS_ETC, dir), { recursive: true, force: true });
