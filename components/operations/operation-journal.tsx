@@ -17,6 +17,8 @@ import { Card } from '@/components/ui/card';
 import { CopyButton } from '@/components/ui/copy-button';
 import { LiveIndicator } from '@/components/ui/live-indicator';
 import { usePlanText } from '@/components/wizards/use-plan-text';
+import type { CatalogTranslator } from '@/components/ui/param-words';
+import { logWordsIn } from './log-words';
 import { PlannedCalls } from './planned-calls';
 
 const statusTone: Record<OperationView['status'], Tone> = {
@@ -32,8 +34,16 @@ const statusTone: Record<OperationView['status'], Tone> = {
  * The log, oldest first, kept scrolled to its newest line while the reader is at the bottom (scrolling up to read
  * stops the following; back at the bottom it follows again). Keyboard-reachable, so it can be scrolled by keys.
  */
-function OperationLog({ lines }: { lines: OperationView['log'] }) {
+function OperationLog({ lines, steps }: { lines: OperationView['log']; steps: OperationView['steps'] }) {
   const t = useTranslations('operations.journal');
+  const tOperations = useTranslations('operations');
+  const planText = usePlanText();
+  const words = logWordsIn(tOperations as unknown as CatalogTranslator, (index) => {
+    const step = steps.find((s) => s.index === index);
+    return step
+      ? planText.step({ id: step.stepId, kind: step.kind as PlanStep['kind'], title: step.title, params: step.params })
+      : null;
+  });
   const box = useRef<HTMLDivElement>(null);
   const following = useRef(true);
   useLayoutEffect(() => {
@@ -62,7 +72,7 @@ function OperationLog({ lines }: { lines: OperationView['log'] }) {
             <time dateTime={l.at} className="text-slate-500">
               {formatUtcTime(l.at)}
             </time>{' '}
-            {l.message}
+            {words(l)}
           </li>
         ))}
       </ol>
@@ -289,7 +299,7 @@ export function OperationJournal({
             {data.log.length === 0 ? (
               <p className="text-sm text-slate-500">{t('journal.noLog')}</p>
             ) : (
-              <OperationLog lines={data.log} />
+              <OperationLog lines={data.log} steps={data.steps} />
             )}
           </Card>
         </div>

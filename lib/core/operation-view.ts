@@ -1,5 +1,6 @@
 // What the operation page shows: the journal of one operation. Pure types; the server fills them from the store.
 import type { PlanCalls } from './dry-run';
+import type { LogSaid } from './operation-log';
 import type { PlanParams, StepParams } from './planner';
 
 export type OperationStepView = {
@@ -41,7 +42,8 @@ export type OperationView = {
   /** The dry run kept with the plan when the operation was created; null for one journaled before there were dry runs. */
   calls: PlanCalls | null;
   steps: OperationStepView[];
-  log: Array<{ id: number; at: string; level: 'info' | 'warn' | 'error'; message: string }>;
+  /** `message` in English; `said` the same sentence by key and params for the page to word (null on older lines). */
+  log: Array<{ id: number; at: string; level: 'info' | 'warn' | 'error'; message: string; said: LogSaid | null }>;
   /** When this view was read from the journal. */
   observedAt: string;
 };

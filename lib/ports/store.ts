@@ -6,6 +6,7 @@ import type { AlertState, WebhookDelivery, WebhookFormat } from '@/lib/core/aler
 export type { WebhookDelivery } from '@/lib/core/alerts';
 import type { AuditCriteria, AuditOutcome } from '@/lib/core/audit';
 import type { FailureSince } from '@/lib/core/failure';
+import type { LogSaid } from '@/lib/core/operation-log';
 import { errorBrand, hasErrorBrand } from './error-brand';
 
 export { AUDIT_OUTCOMES, type AuditOutcome } from '@/lib/core/audit';
@@ -97,7 +98,16 @@ export type StepRecord = {
   error: string | null;
 };
 
-export type LogEntry = { id: number; operationId: string; at: string; level: LogLevel; message: string };
+export type LogEntry = {
+  id: number;
+  operationId: string;
+  at: string;
+  level: LogLevel;
+  /** The line in English, as the journal has always kept it. */
+  message: string;
+  /** The same sentence by key and params, for the page to word; null for lines written before sentences had keys. */
+  said: LogSaid | null;
+};
 
 export type AuditEntry = {
   id: number;
@@ -241,7 +251,7 @@ export interface Store {
   markStepSkipped(operationId: string, index: number, reason?: string): Promise<void>;
   setStepProgress(operationId: string, index: number, progress: StepProgress | null): Promise<void>;
 
-  appendLog(operationId: string, level: LogLevel, message: string): Promise<LogEntry>;
+  appendLog(operationId: string, level: LogLevel, message: string, said?: LogSaid): Promise<LogEntry>;
   /** Oldest first; only entries with an id greater than `sinceId` when given. */
   logs(operationId: string, sinceId?: number): Promise<LogEntry[]>;
 

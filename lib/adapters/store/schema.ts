@@ -41,6 +41,8 @@ export type LogsTable = {
   at: string;
   level: string;
   message: string;
+  /** The sentence by key and params (lib/core/operation-log.ts), JSON; null for lines written before it existed. */
+  said: string | null;
 };
 
 export type AuditTable = {
@@ -389,6 +391,15 @@ export const migrations: Record<string, Migration> = {
     },
     async down(db: Kysely<unknown>) {
       await sql`drop table if exists failure_since`.execute(db);
+    },
+  },
+  '0010-log-said': {
+    async up(db: Kysely<unknown>) {
+      // Each journal line's sentence by key and params, so the operation page words it in the reader's language.
+      await db.schema.alterTable('logs').addColumn('said', 'text').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable('logs').dropColumn('said').execute();
     },
   },
 };

@@ -4,6 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { logLine, type LogSaid } from '@/lib/core/operation-log';
 import { isOperationInProgress, OperationInProgress, type NewOperation } from '@/lib/ports/store';
 import { migrations } from './schema';
 import { openSqliteStore, SqliteStore, STORE_FILE_NAME } from './sqlite-store';
@@ -80,6 +81,7 @@ describe('SqliteStore', () => {
         { name: '0007-alerts' },
         { name: '0008-cluster-timeline' },
         { name: '0009-failure-since' },
+        { name: '0010-log-said' },
       ]);
       // WAL is a property of the file, so a second connection sees it.
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
@@ -186,6 +188,21 @@ describe('SqliteStore', () => {
       ['warn', 'slow'],
       ['error', 'broke'],
     ]);
+  });
+
+  it("keeps a line's sentence by key and params, and refuses one this build does not know", async () => {
+    const store = await open();
+    const op = await store.createOperation(newOp('p/r/a'));
+    const line = logLine('voter', { name: 'prod-master-ujm', cluster: 'main' });
+    await store.appendLog(op.id, 'info', `Promote: ${line.text}`, { ...line.said, step: 4 });
+    await store.appendLog(op.id, 'info', 'an older line');
+    expect((await store.logs(op.id)).map((l) => [l.message, l.said])).toEqual([
+      ['Promote: prod-master-ujm is a voter in etcd main', { ...line.said, step: 4 }],
+      ['an older line', null],
+    ]);
+    const unknown = { key: 'noSuchSentence', params: {} } as unknown as LogSaid;
+    await expect(store.appendLog(op.id, 'info', 'x', unknown)).rejects.toThrow();
+    expect(await store.logs(op.id)).toHaveLength(2);
   });
 
   it('filters the audit log by cluster, operation, actor, outcome and time', async () => {

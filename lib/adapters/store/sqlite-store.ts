@@ -7,6 +7,7 @@ import { Kysely, Migrator, SqliteDialect, sql, type Selectable } from 'kysely';
 import { z } from 'zod';
 import { WEBHOOK_FORMATS, type AlertState } from '@/lib/core/alerts';
 import { FAILURE_CLASSES, type FailureSince } from '@/lib/core/failure';
+import { logSaidSchema, type LogSaid } from '@/lib/core/operation-log';
 import { systemClock, type Clock } from '@/lib/ports/clock';
 import {
   AUDIT_OUTCOMES,
@@ -115,6 +116,7 @@ const logRow = z.object({
   at: z.string(),
   level: z.enum(LOG_LEVELS),
   message: z.string(),
+  said: z.string().nullable(),
 });
 
 const auditRow = z.object({
@@ -191,7 +193,14 @@ function toStep(row: Selectable<StepsTable>): StepRecord {
 
 function toLog(row: Selectable<LogsTable>): LogEntry {
   const r = logRow.parse(row);
-  return { id: r.id, operationId: r.operation_id, at: r.at, level: r.level, message: r.message };
+  return {
+    id: r.id,
+    operationId: r.operation_id,
+    at: r.at,
+    level: r.level,
+    message: r.message,
+    said: r.said === null ? null : logSaidSchema.parse(JSON.parse(r.said)),
+  };
 }
 
 function toAudit(row: Selectable<AuditTable>): AuditEntry {
@@ -556,11 +565,17 @@ export class SqliteStore implements Store {
     });
   }
 
-  async appendLog(operationId: string, level: LogLevel, message: string): Promise<LogEntry> {
+  async appendLog(operationId: string, level: LogLevel, message: string, said?: LogSaid): Promise<LogEntry> {
     const db = await this.q();
     const row = await db
       .insertInto('logs')
-      .values({ operation_id: operationId, at: this.now(), level, message })
+      .values({
+        operation_id: operationId,
+        at: this.now(),
+        level,
+        message,
+        said: said === undefined ? null : JSON.stringify(logSaidSchema.parse(said)),
+      })
       .returningAll()
       .executeTakeFirstOrThrow();
     return toLog(row);

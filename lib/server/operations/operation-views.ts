@@ -11,23 +11,28 @@ const text = (value: unknown): string | null => (typeof value === 'string' ? val
 // Errors and log lines may quote what a provider answered, metadata included: no private key reaches the page.
 const shown = (value: string | null): string | null => (value === null ? null : redactSecrets(value));
 
+/** What words a stored plan's summary in the reader's language: its intent's kind and the summary's params. */
+export function summaryWordsOf(stored: unknown): OperationView['summaryWords'] {
+  const plan = (typeof stored === 'object' && stored !== null ? stored : {}) as Record<string, unknown>;
+  const intentKind = text((plan.intent as Record<string, unknown> | undefined)?.kind);
+  const summaryParams = plan.summaryParams;
+  return intentKind !== null && typeof summaryParams === 'object' && summaryParams !== null
+    ? { intentKind, params: summaryParams as PlanParams }
+    : null;
+}
+
 /** One operation as its page shows it, read from the journal; null when there is no such operation. */
 export async function readOperationView(store: Store, id: string): Promise<OperationView | null> {
   const operation = await store.getOperation(id);
   if (!operation) return null;
   const [steps, log] = await Promise.all([store.steps(id), store.logs(id)]);
   const plan = operation.plan as Record<string, unknown>;
-  const intentKind = text((plan.intent as Record<string, unknown> | undefined)?.kind);
-  const summaryParams = plan.summaryParams;
   return {
     id: operation.id,
     clusterId: operation.clusterId,
     kind: operation.kind,
     summary: text(plan.summary) ?? operation.kind,
-    summaryWords:
-      intentKind !== null && typeof summaryParams === 'object' && summaryParams !== null
-        ? { intentKind, params: summaryParams as PlanParams }
-        : null,
+    summaryWords: summaryWordsOf(operation.plan),
     status: operation.status,
     actor: operation.actor,
     createdAt: operation.createdAt,
@@ -52,7 +57,19 @@ export async function readOperationView(store: Store, id: string): Promise<Opera
       transient: text((operation.plan.steps[s.index] as Record<string, unknown> | undefined)?.transient),
       zone: text(operation.plan.steps[s.index]?.params.zone),
     })),
-    log: log.slice(-200).map((l) => ({ id: l.id, at: l.at, level: l.level, message: redactSecrets(l.message) })),
+    log: log.slice(-200).map((l) => ({
+      id: l.id,
+      at: l.at,
+      level: l.level,
+      message: redactSecrets(l.message),
+      said:
+        l.said === null
+          ? null
+          : {
+              ...l.said,
+              params: Object.fromEntries(Object.entries(l.said.params).map(([k, v]) => [k, redactSecrets(v)])),
+            },
+    })),
     observedAt: new Date().toISOString(),
   };
 }

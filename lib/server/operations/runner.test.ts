@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStore, type SqliteStore } from '@/lib/adapters/store/sqlite-store';
+import { logLine } from '@/lib/core/operation-log';
 import { systemClock } from '@/lib/ports/clock';
 import type { NewOperation, PlanInput } from '@/lib/ports/store';
 import { createRunner, type RunnerOptions, type StepExecutor } from './runner';
@@ -189,9 +190,36 @@ describe('runner', () => {
     expect((await store.listAudit({ operationId: created.id, outcome: 'started' }))[0]?.detail).toEqual({
       resumed: true,
     });
-    expect((await store.logs(created.id)).map((l) => l.message)).toContain(
-      'Running "Ensure the instance" again: it was interrupted',
+    const again = (await store.logs(created.id)).find((l) => l.said?.key === 'runAgain');
+    expect(again?.message).toBe('Running "Ensure the instance" again: it was interrupted');
+    expect(again?.said).toEqual({ key: 'runAgain', params: { step: 'Ensure the instance' }, step: 1 });
+  });
+
+  it("journals a step's line under its title with the sentence and the step's index, and the runner's own lines too", async () => {
+    const world = fakeWorldExecutors(worldFile);
+    const r = createRunner({
+      store,
+      clock: systemClock,
+      log: () => {},
+      executors: {
+        ...world.executors,
+        'catch-up': async (ctx) => {
+          await ctx.log(logLine('caughtUp', { name: 'm-1', seconds: '2.5', indexes: 'main 9/9' }));
+        },
+      },
+    });
+    const created = await store.createOperation(
+      op('c1', [{ id: 'c', kind: 'catch-up', title: 'Catch up', params: {} }]),
     );
+    expect((await r.start(created.id)).status).toBe('succeeded');
+    expect((await store.logs(created.id)).map((l) => [l.message, l.said])).toEqual([
+      ['Started', { key: 'started', params: {} }],
+      [
+        'Catch up: m-1 caught up in 2.5 s (main 9/9)',
+        { key: 'caughtUp', params: { name: 'm-1', seconds: '2.5', indexes: 'main 9/9' }, step: 0 },
+      ],
+      ['Succeeded: all 1 steps done.', { key: 'succeeded', params: { steps: '1' } }],
+    ]);
   });
 
   it('stops at the next step boundary on cancel and says where the cluster is', async () => {

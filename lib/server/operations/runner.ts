@@ -8,6 +8,7 @@ import 'server-only';
 // operations of different clusters run concurrently. Within one pass the runner is the only writer of its
 // operation's steps, so it reads the plan and the steps once and keeps them in step with what it writes;
 // only the cancel flag, which anyone may set, is read again.
+import { logLine, type LogLine } from '@/lib/core/operation-log';
 import type { Clock } from '@/lib/ports/clock';
 import {
   isTerminalOperationStatus,
@@ -30,7 +31,8 @@ export type StepContext = {
   index: number;
   /** Reports progress; written to the journal (the operation page polls or streams it). */
   progress(p: StepProgress): Promise<void>;
-  log(message: string, level?: LogLevel): Promise<void>;
+  /** Writes a line to the journal under the step's title (lib/core/operation-log.ts has the sentences). */
+  log(line: LogLine, level?: LogLevel): Promise<void>;
   /** Aborted when the operation is cancelled; a step that waits long should honour it. */
   signal: AbortSignal;
   /** The `detail` every earlier done step returned, by step id; survives a restart (it is journaled). */
@@ -140,19 +142,21 @@ export function createRunner(opts: RunnerOptions): Runner {
   const inFlight = new Map<string, Promise<Operation>>();
   const aborts = new Map<string, AbortController>();
 
-  async function journal(opId: string, level: LogLevel, message: string): Promise<void> {
-    await store.appendLog(opId, level, message);
+  /** A line of the runner's own; `step` is the index of the plan step it names, if any. */
+  async function journal(opId: string, level: LogLevel, line: LogLine | string, step?: number): Promise<void> {
+    if (typeof line === 'string') await store.appendLog(opId, level, line);
+    else await store.appendLog(opId, level, line.text, step === undefined ? line.said : { ...line.said, step });
   }
 
   async function finish(
     op: Operation,
     status: TerminalOperationStatus,
-    outcome: { error?: string; summary: string },
+    outcome: { error?: string; summary: string | LogLine },
   ): Promise<Operation> {
     await journal(op.id, status === 'succeeded' ? 'info' : status === 'cancelled' ? 'warn' : 'error', outcome.summary);
     const ended = await store.finishOperation(op.id, status, {
       error: outcome.error ?? null,
-      summary: outcome.summary,
+      summary: typeof outcome.summary === 'string' ? outcome.summary : outcome.summary.text,
     });
     return ended;
   }
@@ -173,7 +177,8 @@ export function createRunner(opts: RunnerOptions): Runner {
       results: { ...results },
       ...(pass ? { pass } : {}),
       progress: (p) => store.setStepProgress(op.id, index, clampProgress(p)),
-      log: (message, level = 'info') => journal(op.id, level, `${step.title}: ${message}`),
+      log: (line, level = 'info') =>
+        store.appendLog(op.id, level, `${step.title}: ${line.text}`, { ...line.said, step: index }).then(() => {}),
     };
   }
 
@@ -202,12 +207,12 @@ export function createRunner(opts: RunnerOptions): Runner {
       const planStep = op.plan.steps[s.index];
       if (!compensate || !planStep) continue;
       try {
-        await journal(op.id, 'warn', `Rolling back "${s.title}"`);
+        await journal(op.id, 'warn', logLine('rollingBack', { step: s.title }), s.index);
         await compensate(contextFor(op, planStep, s.index, signal, results));
         rolledBack.push(s);
       } catch (e) {
         problems.push(`rolling back "${s.title}" failed: ${messageOf(e)}`);
-        await journal(op.id, 'error', `Rolling back "${s.title}" failed: ${messageOf(e)}`);
+        await journal(op.id, 'error', logLine('rollbackFailed', { step: s.title, error: messageOf(e) }), s.index);
       }
     }
     return { rolledBack, problems };
@@ -252,7 +257,7 @@ export function createRunner(opts: RunnerOptions): Runner {
       outcome: 'started',
       detail: { resumed },
     });
-    await journal(operationId, 'info', resumed ? 'Resumed from the journal' : 'Started');
+    await journal(operationId, 'info', logLine(resumed ? 'resumed' : 'started'));
 
     let steps = await store.steps(operationId);
     // A failed step with the operation not ended means the runner died during rollback: finish it.
@@ -281,8 +286,7 @@ export function createRunner(opts: RunnerOptions): Runner {
       await opts.checkpoint?.({ operationId, index, phase: 'before-step' });
       await store.markStepRunning(operationId, index);
       steps[index] = { ...record, status: 'running' };
-      if (interruptedByCrash)
-        await journal(operationId, 'warn', `Running "${planStep.title}" again: it was interrupted`);
+      if (interruptedByCrash) await journal(operationId, 'warn', logLine('runAgain', { step: planStep.title }), index);
 
       const controller = new AbortController();
       if (op.cancelRequested) controller.abort();
@@ -309,7 +313,7 @@ export function createRunner(opts: RunnerOptions): Runner {
         if (now?.cancelRequested && controller.signal.aborted) return cancelAt(now, steps, current);
         const error = messageOf(e);
         await store.markStepFailed(operationId, index, error);
-        await journal(operationId, 'error', `"${planStep.title}" failed: ${error}`);
+        await journal(operationId, 'error', logLine('stepFailed', { step: planStep.title, error }), index);
         steps = await store.steps(operationId);
         return failWith(now ?? op, steps, steps[index] ?? current, error);
       }
@@ -329,7 +333,7 @@ export function createRunner(opts: RunnerOptions): Runner {
     }
 
     // Every step ran; a cancel that arrived during the last one came too late to change anything.
-    return finish(op, 'succeeded', { summary: `Succeeded: all ${steps.length} steps done.` });
+    return finish(op, 'succeeded', { summary: logLine('succeeded', { steps: String(steps.length) }) });
   }
 
   function start(operationId: string): Promise<Operation> {
@@ -364,7 +368,7 @@ export function createRunner(opts: RunnerOptions): Runner {
     async cancel(operationId, actor, source) {
       const op = await store.requestCancel(operationId);
       if (op && !isTerminalOperationStatus(op.status)) {
-        await journal(operationId, 'warn', 'Cancel requested: stopping at the next step boundary');
+        await journal(operationId, 'warn', logLine('cancelRequested'));
         await store.addAudit({
           actor: actor ?? op.actor,
           ...(source !== undefined ? { source } : {}),

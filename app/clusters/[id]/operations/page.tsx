@@ -1,12 +1,15 @@
 import { pageCaller } from '@/lib/server/auth/guards';
 import type { Metadata } from 'next';
-import { getTranslations } from 'next-intl/server';
+import { getLocale, getTranslations } from 'next-intl/server';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { Badge } from '@/components/ui/badge';
 import { parseClusterId } from '@/lib/core/topology';
 import { formatUtcDateTime } from '@/lib/core/format';
+import { planTextIn, type PlansTranslator } from '@/components/wizards/use-plan-text';
+import { isLocale } from '@/lib/core/locale';
 import { container } from '@/lib/server/container';
+import { summaryWordsOf } from '@/lib/server/operations/operation-views';
 import { redactSecrets } from '@/lib/server/security/redact';
 
 export const dynamic = 'force-dynamic';
@@ -22,7 +25,14 @@ export default async function OperationHistoryPage({ params }: Props) {
   await pageCaller(`/clusters/${encodeURIComponent(id)}/operations`);
   const ref = parseClusterId(id);
   if (!ref) notFound();
-  const [operations, t] = await Promise.all([container().store.listOperations(id, 100), getTranslations('operations')]);
+  const [operations, t, tPlans, locale] = await Promise.all([
+    container().store.listOperations(id, 100),
+    getTranslations('operations'),
+    getTranslations('plans'),
+    getLocale(),
+  ]);
+  // Each change's summary in the reader's language, worded from the plan's params like the operation page does.
+  const planText = planTextIn(tPlans as unknown as PlansTranslator, isLocale(locale) ? locale : 'en');
   return (
     <div className="space-y-4">
       <div>
@@ -46,7 +56,11 @@ export default async function OperationHistoryPage({ params }: Props) {
           data-testid="operation-history"
         >
           {operations.map((op) => {
-            const summary = typeof op.plan.summary === 'string' ? op.plan.summary : op.kind;
+            const english = typeof op.plan.summary === 'string' ? op.plan.summary : op.kind;
+            const words = summaryWordsOf(op.plan);
+            const summary = words
+              ? planText.summary({ intent: { kind: words.intentKind }, summary: english, summaryParams: words.params })
+              : english;
             return (
               <li key={op.id} className="flex items-center justify-between gap-3 px-4 py-3 text-sm">
                 <div className="min-w-0 [overflow-wrap:anywhere]">

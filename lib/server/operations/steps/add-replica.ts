@@ -1,4 +1,5 @@
 import 'server-only';
+import { logLine, secondsText } from '@/lib/core/operation-log';
 // The steps that add a replica, after kube-up's replicate-master-instance but with learners: the name
 // first (journaled, so a resumed add reuses it; Compute assigns the internal IP at the insert), learners in etcd main and events before
 // the VM exists, disk, instance with the first master's metadata and the new replica's own certificates,
@@ -82,7 +83,7 @@ const pickName =
       do name = `${ref.masterName}-${randomSuffix()}`;
       while (taken.has(name));
     }
-    await ctx.log(`the new replica is ${name}`);
+    await ctx.log(logLine('newReplicaName', { name }));
     return { detail: { name } };
   };
 
@@ -142,10 +143,10 @@ const addLearner =
           timeoutMs: 20_000,
           everyMs: 1_000,
           signal: ctx.signal,
-          onRetry: (e) => ctx.log(`etcd ${cluster} refused the learner (${e.message}); retrying`, 'warn'),
+          onRetry: (e) => ctx.log(logLine('learnerRefused', { cluster, error: e.message }), 'warn'),
         },
       );
-      await ctx.log(`${name} is a learner in etcd ${cluster} (member ${memberIdHex(added.id)}, as etcdctl prints it)`);
+      await ctx.log(logLine('learnerAdded', { name, cluster, member: memberIdHex(added.id) }));
       return [cluster, added.id];
     });
     return { detail: Object.fromEntries(ids) };
@@ -190,13 +191,16 @@ const createInstance =
         if (!made)
           throw new Error(`${name} is gone although its insert (requestId ${sent}, ${earlier.operation}) succeeded`);
         await ctx.log(
-          `the insert of ${name} sent before the interruption (requestId ${sent}) finished as ${earlier.operation}: ${name} is at ${made.internalIp ?? '(no internal IP yet)'}`,
+          logLine('insertFinishedEarlier', {
+            name,
+            requestId: sent,
+            operation: earlier.operation,
+            ip: made.internalIp ?? 'none',
+          }),
         );
         return { detail: { name, created: true, internalIp: made.internalIp, copiedFrom: null } };
       }
-      await ctx.log(
-        `the insert of ${name} sent before the interruption (requestId ${sent}) never reached Compute: sending it again with that requestId`,
-      );
+      await ctx.log(logLine('insertSentAgain', { name, requestId: sent }));
     }
     const found = await c.compute.getInstance(view.ref.project, zone, name);
     if (found) return { detail: { name, created: false, internalIp: found.internalIp, copiedFrom: null } };
@@ -222,7 +226,14 @@ const createInstance =
     const created = await c.compute.getInstance(view.ref.project, zone, name);
     if (!created) throw new Error(`${name} is gone right after it was created`);
     await ctx.log(
-      `${name} created in ${zone} at ${created.internalIp ?? '(no internal IP yet)'} as a sibling of ${source.name} (${spec.machineType}, ${spec.bootDisk?.sourceImage ?? ''})`,
+      logLine('siblingCreated', {
+        name,
+        zone,
+        ip: created.internalIp ?? 'none',
+        source: source.name,
+        machineType: spec.machineType,
+        image: spec.bootDisk?.sourceImage ?? '',
+      }),
     );
     return { detail: { name, created: true, internalIp: created.internalIp, copiedFrom: source.name } };
   };
@@ -269,7 +280,11 @@ const awaitLearnerCatchUp =
         await ctx.progress({ fraction: 1, etaSeconds: 0, message: `${name} has caught up` });
         const tookMs = Date.now() - started;
         await ctx.log(
-          `${name} caught up in ${Math.round(tookMs / 100) / 10} s (${states.map((s) => `${s.cluster} ${s.learner}/${s.leader}`).join(', ')})`,
+          logLine('caughtUp', {
+            name,
+            seconds: secondsText(tookMs),
+            indexes: states.map((s) => `${s.cluster} ${s.learner}/${s.leader}`).join(', '),
+          }),
         );
         return { detail: { tookMs, raftIndex: Object.fromEntries(states.map((s) => [s.cluster, s.learner])) } };
       }
@@ -325,7 +340,7 @@ const promoteLearner =
                 : Promise.resolve(),
           },
         );
-        await ctx.log(`${name} is a voter in etcd ${cluster}`);
+        await ctx.log(logLine('voter', { name, cluster }));
       }
       voters++;
     });
@@ -348,7 +363,7 @@ const awaitApiServer =
       throwIfAborted(ctx.signal);
       const { etcd, api: probe } = await probeReplica(c, view, own, kube);
       if (etcd.every((s) => s.ok) && probe.ready === true) {
-        await ctx.log(`the API server of ${name} is ready after ${Math.round((Date.now() - started) / 100) / 10} s`);
+        await ctx.log(logLine('apiServerReady', { name, seconds: secondsText(Date.now() - started) }));
         return { detail: { tookMs: Date.now() - started } };
       }
       const waitingFor = !etcd.every((s) => s.ok) ? 'its etcd members to serve clients' : 'its API server to be ready';
@@ -402,7 +417,7 @@ export async function removeNewMembers(c: Container, ctx: StepContext): Promise<
       },
       { timeoutMs: 30_000, everyMs: 1_000, signal: new AbortController().signal },
     );
-    await ctx.log(`removed ${name} from etcd ${cluster}`);
+    await ctx.log(logLine('learnerRemoved', { name, cluster }));
   }
 }
 
@@ -430,10 +445,10 @@ function unlessAddFinished(c: Container, compensate: StepCompensation): StepComp
       const { name } = newReplicaOf(ctx);
       const others = (await listReplicas(c, clusterRefOf(ctx))).filter((r) => r.name !== name);
       if (others.length !== 1) {
-        await ctx.log(`this add had finished; its replica ${name} is kept`);
+        await ctx.log(logLine('finishedAddKept', { name }));
         return;
       }
-      await ctx.log(`this add had finished, but keeping ${name} would leave two replicas: it is undone too`);
+      await ctx.log(logLine('finishedAddUndone', { name }));
     }
     await compensate(ctx);
   };

@@ -24,7 +24,7 @@ function ctxFor(stepId: string, logs: string[]): StepContext {
     step: { id: stepId, kind: 'create-instance', title: 'Create instance', params: {} },
     index: 0,
     progress: async () => {},
-    log: async (m) => void logs.push(m),
+    log: async (line) => void logs.push(line.text),
     signal: new AbortController().signal,
     results: {},
   };

@@ -1,4 +1,5 @@
 import 'server-only';
+import { logLine } from '@/lib/core/operation-log';
 // Every Compute Engine call an operation step (or a rollback) makes goes through computeCall: a transient
 // failure (429, 403 rateLimitExceeded, 5xx, resourceNotReady, no answer) is sent again with exponential
 // backoff and jitter within the call's budget, each retry written to the operation's log; a mutation carries a
@@ -144,14 +145,15 @@ export async function computeCall<T>(
       const delay = backoffMs(attempt, Math.random, policy);
       if (Date.now() + delay > deadline) throw e;
       const renew = requestId !== null && e.operation !== null;
-      const id =
-        requestId === null
-          ? ''
-          : renew
-            ? ' with a new requestId (the failed Operation did nothing)'
-            : ` with the same requestId ${requestId}`;
       await s.ctx.log(
-        `${label} failed (${e.code}): ${e.message}. Retry ${attempt} in ${(delay / 1_000).toFixed(1)} s${id}`,
+        logLine('computeRetry', {
+          call: label,
+          code: e.code,
+          error: e.message,
+          attempt: String(attempt),
+          seconds: (delay / 1_000).toFixed(1),
+          requestId: requestId === null ? 'none' : renew ? 'new' : requestId,
+        }),
         'warn',
       );
       await pause(delay, s.ctx.signal);

@@ -1,4 +1,5 @@
 import 'server-only';
+import { logLine, secondsText } from '@/lib/core/operation-log';
 // The steps that create a cluster with one master, after kube-up's kube-up.sh (create-firewall-rules,
 // reserve the master IP, create-certs, create the master disk and instance) but through the Compute API.
 // Each observes before it acts, so running one again after it succeeded, or after a crash between its
@@ -104,7 +105,8 @@ const createFirewallRules =
       if (!have) throw new Error(`firewall rule ${want.name} is gone right after it was created`);
       const mismatch = firewallMismatch(want, have);
       if (mismatch) throw new Error(mismatch);
-      if (created) await ctx.log(`created firewall rule ${want.name} (${allowedKey(want.allowed)})`);
+      if (created)
+        await ctx.log(logLine('firewallRuleCreated', { name: want.name, allowed: allowedKey(want.allowed) }));
       rules.push({ name: want.name, created });
     }
     return { detail: { rules } };
@@ -123,7 +125,7 @@ const reserveStaticAddress =
       await ignoreAlreadyExists(async () => void (await c.compute.insertAddress(project, region, name)));
       address = await c.compute.getAddress(project, region, name);
       if (!address) throw new Error(`the static address ${name} is gone right after it was reserved`);
-      await ctx.log(`reserved ${name}: ${address.address}`);
+      await ctx.log(logLine('addressReserved', { name, ip: address.address }));
     }
     // Reused only when free, or held by this cluster's own first master (a create that got further before).
     const others = address.users.filter((u) => u !== masterName);
@@ -174,9 +176,7 @@ const issueClusterCertificates =
       // The first value stored wins: a concurrent or earlier attempt's certificates are the ones used.
       const kept = await c.store.putOperationSecretOnce(ctx.operation.id, CLUSTER_SECRETS_KEY, JSON.stringify(issued));
       secrets = clusterSecretsSchema.parse(JSON.parse(kept));
-      await ctx.log(
-        `issued the CAs of ${masterName} and the certificates of its first master at ${secrets.identity.internalIp}`,
-      );
+      await ctx.log(logLine('certificatesIssued', { master: masterName, ip: secrets.identity.internalIp }));
     }
     const { name, internalIp, staticIp } = secrets.identity;
     return { detail: { name, internalIp, staticIp, issued: true, authorities: await describeClusterCas(secrets) } };
@@ -199,7 +199,7 @@ const createDisk =
     await ignoreAlreadyExists(() =>
       c.compute.insertDisk(project, zone, { name, sizeGb: MASTER_DISK_GB, type: 'pd-ssd' }),
     );
-    await ctx.log(`created ${name} (${MASTER_DISK_GB} GB pd-ssd) in ${zone}`);
+    await ctx.log(logLine('diskCreated', { name, sizeGb: String(MASTER_DISK_GB), zone }));
     return { detail: { disk: name, created: true, sizeGb: MASTER_DISK_GB } };
   };
 
@@ -245,7 +245,7 @@ const createInstance =
     );
     // The metadata is the certificates' home from now on, as on a kube-up master.
     await c.store.deleteOperationSecrets(ctx.operation.id);
-    await ctx.log(`${masterName} created in ${zone} at ${internalIp}, holding ${staticIp}`);
+    await ctx.log(logLine('firstMasterCreated', { name: masterName, zone, ip: internalIp, staticIp }));
     return { detail: { name: masterName, created: true } };
   };
 
@@ -276,7 +276,7 @@ const awaitEtcd =
       }
       const tookMs = Date.now() - started;
       if (waitingFor.length === 0) {
-        await ctx.log(`etcd main and events answer on ${name} after ${Math.round(tookMs / 100) / 10} s`);
+        await ctx.log(logLine('etcdAnswers', { name, seconds: secondsText(tookMs) }));
         return { detail: { tookMs, members: ids } };
       }
       if (tookMs > ETCD_TIMEOUT_MS)

@@ -1,4 +1,5 @@
 import 'server-only';
+import { logLine } from '@/lib/core/operation-log';
 // Load-balancer steps: kube-up's promotion of the first replica's static IP to a forwarding rule when a
 // second replica comes, and its return when one replica is left. Each observes Compute first, so running
 // it again after a crash finds its effect and does nothing.
@@ -47,14 +48,14 @@ const moveFirstReplicaToEphemeralIp =
       return { detail: { name, externalIp: first.externalIp, changed: false } };
     }
     if (first.externalIp === staticIp) {
-      await ctx.log(`removing the static IP ${staticIp} from ${name}`);
+      await ctx.log(logLine('staticIpRemoving', { ip: staticIp, name }));
       await ignoreNotFound(() =>
         c.compute.deleteAccessConfig(ref.project, first.zone, name, first.accessConfigName ?? 'external-nat'),
       );
     }
     await c.compute.addAccessConfig(ref.project, first.zone, name, null);
     const after = await instanceNamed(c, ctx, name);
-    await ctx.log(`${name} now has the ephemeral external IP ${after.externalIp ?? '(none)'}`);
+    await ctx.log(logLine('ephemeralIpNow', { name, ip: after.externalIp ?? 'none' }));
     return { detail: { name, externalIp: after.externalIp, changed: true } };
   };
 
@@ -148,7 +149,10 @@ const awaitClusterAddress =
         const tookMs = Date.now() - since;
         await ctx.progress({ fraction: 1, etaSeconds: 0, message: `${staticIp}:${port} answers` });
         await ctx.log(
-          `the cluster address ${staticIp}:${port} answers through the load balancer ${Math.round(tookMs / 1_000)} s after the rule was created`,
+          logLine('clusterAddressAnswers', {
+            address: `${staticIp}:${port}`,
+            seconds: String(Math.round(tookMs / 1_000)),
+          }),
         );
         return { detail: { address: `${staticIp}:${port}`, tookMs } };
       }
@@ -233,7 +237,7 @@ async function giveStaticIpTo(c: Container, ctx: StepContext, name: string) {
     );
   }
   await c.compute.addAccessConfig(ref.project, last.zone, name, address.address);
-  await ctx.log(`${name} holds the static IP ${address.address} again`);
+  await ctx.log(logLine('staticIpBack', { name, ip: address.address }));
   return { detail: { name, externalIp: address.address, changed: true } };
 }
 
@@ -270,7 +274,7 @@ function whenBackToOneReplica(c: Container, undo: (ctx: StepContext) => Promise<
   return async (ctx) => {
     const replicas = await listReplicas(c, clusterRefOf(ctx));
     if (replicas.length !== 1) {
-      await ctx.log(`kept: ${replicas.length} replicas are behind the load balancer`);
+      await ctx.log(logLine('poolKept', { count: String(replicas.length) }));
       return;
     }
     await undo(ctx);

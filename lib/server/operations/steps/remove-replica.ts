@@ -1,4 +1,5 @@
 import 'server-only';
+import { logLine } from '@/lib/core/operation-log';
 import { isNoAccessError } from '@/lib/core/probe-errors';
 // The steps that remove a replica: resolve it (journaled, so later steps and a resumed run agree on which
 // one), move etcd leadership off it, remove its members from main and events, then delete its VM and disk.
@@ -35,7 +36,7 @@ const resolveReplica =
     const zone = stringParam(ctx, 'zone');
     const instance = (await listReplicas(c, ref)).find((r) => r.name === name);
     if (instance && instance.zone !== zone) throw new Error(`${name} is in ${instance.zone}, not ${zone}`);
-    if (!instance) await ctx.log(`${name} has no VM any more; removing what is left of it`, 'warn');
+    if (!instance) await ctx.log(logLine('noVm', { name }), 'warn');
     return { detail: { name, zone, internalIp: instance?.internalIp ?? null } };
   };
 
@@ -56,26 +57,19 @@ const moveLeadership =
       const own = memberOf(members, victim.name, cluster);
       if (!own) continue;
       // A failed replica: the graceful hand-over needs the member itself, so it is skipped, and the log says so.
-      const silent = async (why: string) => {
+      const silent = async (why: 'noVm' | 'noAccess' | 'noAnswer', error = '') => {
         skipped.push(cluster);
-        await ctx.log(
-          `etcd ${cluster} on ${victim.name} ${why}: leadership is not moved gracefully (skipped); if it led, the other voters elect a leader without it`,
-          'warn',
-        );
+        await ctx.log(logLine('leadershipNotMoved', { cluster, name: victim.name, why, error }), 'warn');
       };
       const instance = findReplica(view, victim.name);
       if (!instance) {
-        await silent('has no VM');
+        await silent('noVm');
         continue;
       }
       const victimEndpoint = c.endpoints.etcd(addressOf(view, instance), cluster);
       const status = await c.etcd.status(victimEndpoint, view.etcd[cluster], ETCD_CALL_MS);
       if (!status.ok) {
-        await silent(
-          isNoAccessError(status.error)
-            ? `cannot be reached by Quorum over SSH (${status.error})`
-            : `does not answer (${status.error})`,
-        );
+        await silent(isNoAccessError(status.error) ? 'noAccess' : 'noAnswer', String(status.error));
         continue;
       }
       if (status.leaderId !== own.id) continue;
@@ -109,7 +103,7 @@ const moveLeadership =
         await pause(200, ctx.signal);
       }
       moved.push(cluster);
-      await ctx.log(`etcd ${cluster} leadership moved off ${victim.name}`);
+      await ctx.log(logLine('leadershipMoved', { cluster, name: victim.name }));
     }
     return { detail: { moved, skipped } };
   };
@@ -138,11 +132,11 @@ const removeMember =
           timeoutMs: REMOVE_TIMEOUT_MS,
           everyMs: 1_000,
           signal: ctx.signal,
-          onRetry: (e) => ctx.log(`etcd ${cluster} refused the removal (${e.message}); retrying`, 'warn'),
+          onRetry: (e) => ctx.log(logLine('removalRefused', { cluster, error: e.message }), 'warn'),
         },
       );
       removed.push(cluster);
-      await ctx.log(`${victim.name} removed from etcd ${cluster}`);
+      await ctx.log(logLine('memberRemoved', { name: victim.name, cluster }));
     }
     return { detail: { removed } };
   };

@@ -1,4 +1,5 @@
 import 'server-only';
+import { logLine, secondsText } from '@/lib/core/operation-log';
 // The steps of a restart in place (planner.ts, 'restart-replica'): start a stopped VM or reset a running one whose
 // etcd or API server is down, then wait until its etcd members answer again as the same members. No membership
 // change is made: etcd rejoins from the member's own data directory on its disk.
@@ -58,25 +59,25 @@ const restartInstance =
       );
     if (action === 'start') {
       if (instance.status === 'RUNNING') {
-        await ctx.log(`${name} is RUNNING already: not started again`);
+        await ctx.log(logLine('alreadyRunning', { name }));
         return { detail: { action: 'none', members } };
       }
       await c.compute.startInstance(ref.project, zone, name);
-      await ctx.log(`started ${name} (instances.start); etcd members ${describeMembers(members)} stay`);
+      await ctx.log(logLine('instanceStarted', { name, members: describeMembers(members) }));
       return { detail: { action: 'start', members } };
     }
     if (instance.status === 'RUNNING' && (await answersNow(c, view, name))) {
-      await ctx.log(`${name} answers again (etcd main, events and its API server): not reset`, 'warn');
+      await ctx.log(logLine('answersAgain', { name }), 'warn');
       return { detail: { action: 'none', members } };
     }
     await c.compute.resetInstance(ref.project, zone, name);
-    await ctx.log(`reset ${name} (instances.reset); etcd members ${describeMembers(members)} stay`);
+    await ctx.log(logLine('instanceReset', { name, members: describeMembers(members) }));
     return { detail: { action: 'reset', members } };
   };
 
 function describeMembers(members: Record<string, string>): string {
   const parts = CLUSTERS.flatMap((cl) => (members[cl] ? [`${cl} ${memberIdHex(members[cl])}`] : []));
-  return parts.length > 0 ? parts.join(', ') : '(ids not read)';
+  return parts.length > 0 ? parts.join(', ') : 'none';
 }
 
 async function answersNow(c: Container, view: Awaited<ReturnType<typeof loadCluster>>, name: string): Promise<boolean> {
@@ -127,9 +128,7 @@ const awaitReplicaRejoined =
             const s = statuses[i];
             return `${cl} ${s?.ok ? memberIdHex(s.memberId) : '?'}`;
           }).join(', ');
-          await ctx.log(
-            `${name} rejoined after ${Math.round((Date.now() - started) / 100) / 10} s as the same members (${ids}); no membership change was made`,
-          );
+          await ctx.log(logLine('rejoined', { name, seconds: secondsText(Date.now() - started), members: ids }));
           return { detail: { tookMs: Date.now() - started } };
         }
         waitingFor = problems.join(', ');

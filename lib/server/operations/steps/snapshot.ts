@@ -1,4 +1,5 @@
 import 'server-only';
+import { logLine } from '@/lib/core/operation-log';
 // The backup gate (issue 4): before an add or a removal changes etcd membership, snapshots of etcd main and
 // events are taken from a healthy voter, verified (lib/server/backups/snapshots.ts says how) and stored with
 // retention. When no verified snapshot can be had the step fails, so the operation stops before any membership
@@ -174,7 +175,7 @@ async function verifiedSnapshot(
       // Another member will not make the data dir writable.
       if (isBackupGateError(e) && e.reason === 'storage-failed') throw e;
       failures.push(messageOf(e));
-      await ctx.log(`no verified etcd ${cluster} snapshot from ${from.replica}: ${messageOf(e)}`, 'warn');
+      await ctx.log(logLine('snapshotMissing', { cluster, replica: from.replica, error: messageOf(e) }), 'warn');
     }
   }
   const reason = failures.some((f) => f.includes('failed verification')) ? 'verification-failed' : 'snapshot-failed';
@@ -182,7 +183,16 @@ async function verifiedSnapshot(
 }
 
 const describe = (r: SnapshotRecord) =>
-  `etcd ${r.etcdCluster} snapshot ${r.file} from ${r.member} verified: revision ${r.revision}, ${r.totalKeys} keys, ${formatBytes(r.sizeBytes)}, sha256 ${r.sha256.slice(0, 12)}…, crc32 ${r.hash}`;
+  logLine('snapshotVerified', {
+    cluster: r.etcdCluster,
+    file: r.file,
+    member: r.member,
+    revision: String(r.revision),
+    keys: String(r.totalKeys),
+    size: formatBytes(r.sizeBytes),
+    sha256: r.sha256.slice(0, 12),
+    crc32: String(r.hash),
+  });
 
 const summaryOf = (r: SnapshotRecord): JsonValue => ({
   etcdCluster: r.etcdCluster,
@@ -216,7 +226,7 @@ const snapshotEtcd =
           () => null,
         );
         if (earlier) {
-          await ctx.log(`etcd ${cluster} snapshot ${earlier.file} was already taken and verified by this step`);
+          await ctx.log(logLine('snapshotTakenEarlier', { cluster, file: earlier.file }));
           taken.push(earlier);
           continue;
         }
@@ -228,13 +238,16 @@ const snapshotEtcd =
       const pruned = await pruneSnapshots(dataDir, clusterId, c.env.QUORUM_SNAPSHOT_RETENTION).catch(
         async (e: unknown) => {
           // Retention failing is no reason to refuse a change that has its verified backup.
-          await ctx.log(`deleting old snapshots failed: ${messageOf(e)}`, 'warn');
+          await ctx.log(logLine('pruneFailed', { error: messageOf(e) }), 'warn');
           return [];
         },
       );
       if (pruned.length > 0)
         await ctx.log(
-          `retention (${c.env.QUORUM_SNAPSHOT_RETENTION} per etcd cluster) deleted ${pruned.map((r) => `${r.etcdCluster}/${r.file}`).join(', ')}`,
+          logLine('pruned', {
+            retention: String(c.env.QUORUM_SNAPSHOT_RETENTION),
+            files: pruned.map((r) => `${r.etcdCluster}/${r.file}`).join(', '),
+          }),
         );
       const detail: JsonValue = { verified: true, snapshots: taken.map(summaryOf), pruned: pruned.length };
       return { detail };
@@ -250,7 +263,13 @@ const snapshotEtcd =
         );
       }
       await ctx.log(
-        `BACKUP GATE OVERRIDDEN by ${ctx.operation.actor} ("${overrideReason}"): ${why}; the change goes on without a verified snapshot`,
+        logLine('backupGateOverridden', {
+          actor: ctx.operation.actor,
+          reason: overrideReason,
+          master: ref.masterName,
+          failure: gate.reason,
+          error: gate.message,
+        }),
         'warn',
       );
       await c.store.addAudit({

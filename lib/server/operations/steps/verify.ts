@@ -1,4 +1,5 @@
 import 'server-only';
+import { logLine } from '@/lib/core/operation-log';
 // The last step of an add, a removal or a create: the member lists of etcd main and events name exactly the
 // replica VMs (kube-up's `etcd-<instance>`), every member has started and none is a learner; after a create
 // the first master also holds the cluster's static address. A member that has just joined may take a few
@@ -84,7 +85,7 @@ const verify =
     for (;;) {
       const { problems, replicas } = await problemsNow(c, ctx);
       if (problems.length === 0) {
-        await ctx.log(`etcd main and events name exactly the replicas ${replicas.join(', ')}; no learner`);
+        await ctx.log(logLine('membersMatch', { replicas: replicas.join(', ') }));
         return { detail: { replicas } };
       }
       if (Date.now() > deadline) throw new Error(problems.join('; '));

@@ -1,0 +1,133 @@
+// The sentences an operation writes to its journal, each with a key and params, so the operation page words them in
+// the reader's language (messages/<locale>/operations.json, `log.<key>`). The English built here stays the record:
+// the journal's `message` keeps it, as the audit and the server log do. Params are strings as they are shown
+// (member IDs in hex, seconds with one decimal, lists joined); what an etcd or Compute error says stays as it came.
+import { z } from 'zod';
+
+export type LogParams = Readonly<Record<string, string>>;
+
+/** A sentence of the journal by key and params; `step` is the index of the plan step it belongs to, when one does. */
+export type LogSaid = { key: LogKey; params: LogParams; step?: number };
+
+/** What a step (or the runner) writes: the English of the record and the sentence to word it by. */
+export type LogLine = { text: string; said: LogSaid };
+
+type P<K extends string> = Readonly<Record<K, string>>;
+
+/** Absent values (no IP yet, no IDs read) are given as `none`; the catalog has a branch for it. */
+const orNone = (v: string, none: string) => (v === 'none' ? none : v);
+
+const ENGLISH = {
+  // The runner's own lines. `step` is the step's title in English; the page words it from the plan.
+  started: () => 'Started',
+  resumed: () => 'Resumed from the journal',
+  cancelRequested: () => 'Cancel requested: stopping at the next step boundary',
+  runAgain: (p: P<'step'>) => `Running "${p.step}" again: it was interrupted`,
+  stepFailed: (p: P<'step' | 'error'>) => `"${p.step}" failed: ${p.error}`,
+  rollingBack: (p: P<'step'>) => `Rolling back "${p.step}"`,
+  rollbackFailed: (p: P<'step' | 'error'>) => `Rolling back "${p.step}" failed: ${p.error}`,
+  succeeded: (p: P<'steps'>) => `Succeeded: all ${p.steps} steps done.`,
+  // Compute calls of any step.
+  computeRetry: (p: P<'call' | 'code' | 'error' | 'attempt' | 'seconds' | 'requestId'>) =>
+    `${p.call} failed (${p.code}): ${p.error}. Retry ${p.attempt} in ${p.seconds} s${
+      p.requestId === 'none'
+        ? ''
+        : p.requestId === 'new'
+          ? ' with a new requestId (the failed Operation did nothing)'
+          : ` with the same requestId ${p.requestId}`
+    }`,
+  // The static IP and the load balancer.
+  staticIpRemoving: (p: P<'ip' | 'name'>) => `removing the static IP ${p.ip} from ${p.name}`,
+  ephemeralIpNow: (p: P<'name' | 'ip'>) => `${p.name} now has the ephemeral external IP ${orNone(p.ip, '(none)')}`,
+  clusterAddressAnswers: (p: P<'address' | 'seconds'>) =>
+    `the cluster address ${p.address} answers through the load balancer ${p.seconds} s after the rule was created`,
+  staticIpBack: (p: P<'name' | 'ip'>) => `${p.name} holds the static IP ${p.ip} again`,
+  poolKept: (p: P<'count'>) => `kept: ${p.count} replicas are behind the load balancer`,
+  // Starting or resetting a replica.
+  alreadyRunning: (p: P<'name'>) => `${p.name} is RUNNING already: not started again`,
+  instanceStarted: (p: P<'name' | 'members'>) =>
+    `started ${p.name} (instances.start); etcd members ${orNone(p.members, '(ids not read)')} stay`,
+  answersAgain: (p: P<'name'>) => `${p.name} answers again (etcd main, events and its API server): not reset`,
+  instanceReset: (p: P<'name' | 'members'>) =>
+    `reset ${p.name} (instances.reset); etcd members ${orNone(p.members, '(ids not read)')} stay`,
+  rejoined: (p: P<'name' | 'seconds' | 'members'>) =>
+    `${p.name} rejoined after ${p.seconds} s as the same members (${p.members}); no membership change was made`,
+  // Adding a replica.
+  newReplicaName: (p: P<'name'>) => `the new replica is ${p.name}`,
+  learnerRefused: (p: P<'cluster' | 'error'>) => `etcd ${p.cluster} refused the learner (${p.error}); retrying`,
+  learnerAdded: (p: P<'name' | 'cluster' | 'member'>) =>
+    `${p.name} is a learner in etcd ${p.cluster} (member ${p.member}, as etcdctl prints it)`,
+  insertFinishedEarlier: (p: P<'name' | 'requestId' | 'operation' | 'ip'>) =>
+    `the insert of ${p.name} sent before the interruption (requestId ${p.requestId}) finished as ${p.operation}: ${p.name} is at ${orNone(p.ip, '(no internal IP yet)')}`,
+  insertSentAgain: (p: P<'name' | 'requestId'>) =>
+    `the insert of ${p.name} sent before the interruption (requestId ${p.requestId}) never reached Compute: sending it again with that requestId`,
+  siblingCreated: (p: P<'name' | 'zone' | 'ip' | 'source' | 'machineType' | 'image'>) =>
+    `${p.name} created in ${p.zone} at ${orNone(p.ip, '(no internal IP yet)')} as a sibling of ${p.source} (${p.machineType}, ${p.image})`,
+  caughtUp: (p: P<'name' | 'seconds' | 'indexes'>) => `${p.name} caught up in ${p.seconds} s (${p.indexes})`,
+  voter: (p: P<'name' | 'cluster'>) => `${p.name} is a voter in etcd ${p.cluster}`,
+  apiServerReady: (p: P<'name' | 'seconds'>) => `the API server of ${p.name} is ready after ${p.seconds} s`,
+  learnerRemoved: (p: P<'name' | 'cluster'>) => `removed ${p.name} from etcd ${p.cluster}`,
+  finishedAddKept: (p: P<'name'>) => `this add had finished; its replica ${p.name} is kept`,
+  finishedAddUndone: (p: P<'name'>) =>
+    `this add had finished, but keeping ${p.name} would leave two replicas: it is undone too`,
+  // Removing a replica.
+  noVm: (p: P<'name'>) => `${p.name} has no VM any more; removing what is left of it`,
+  leadershipNotMoved: (p: P<'cluster' | 'name' | 'why' | 'error'>) =>
+    `etcd ${p.cluster} on ${p.name} ${
+      p.why === 'noVm'
+        ? 'has no VM'
+        : p.why === 'noAccess'
+          ? `cannot be reached by Quorum over SSH (${p.error})`
+          : `does not answer (${p.error})`
+    }: leadership is not moved gracefully (skipped); if it led, the other voters elect a leader without it`,
+  leadershipMoved: (p: P<'cluster' | 'name'>) => `etcd ${p.cluster} leadership moved off ${p.name}`,
+  removalRefused: (p: P<'cluster' | 'error'>) => `etcd ${p.cluster} refused the removal (${p.error}); retrying`,
+  memberRemoved: (p: P<'name' | 'cluster'>) => `${p.name} removed from etcd ${p.cluster}`,
+  membersMatch: (p: P<'replicas'>) => `etcd main and events name exactly the replicas ${p.replicas}; no learner`,
+  // Creating a cluster.
+  firewallRuleCreated: (p: P<'name' | 'allowed'>) => `created firewall rule ${p.name} (${p.allowed})`,
+  addressReserved: (p: P<'name' | 'ip'>) => `reserved ${p.name}: ${p.ip}`,
+  certificatesIssued: (p: P<'master' | 'ip'>) =>
+    `issued the CAs of ${p.master} and the certificates of its first master at ${p.ip}`,
+  diskCreated: (p: P<'name' | 'sizeGb' | 'zone'>) => `created ${p.name} (${p.sizeGb} GB pd-ssd) in ${p.zone}`,
+  firstMasterCreated: (p: P<'name' | 'zone' | 'ip' | 'staticIp'>) =>
+    `${p.name} created in ${p.zone} at ${p.ip}, holding ${p.staticIp}`,
+  etcdAnswers: (p: P<'name' | 'seconds'>) => `etcd main and events answer on ${p.name} after ${p.seconds} s`,
+  // Snapshots and the backup gate.
+  snapshotMissing: (p: P<'cluster' | 'replica' | 'error'>) =>
+    `no verified etcd ${p.cluster} snapshot from ${p.replica}: ${p.error}`,
+  snapshotTakenEarlier: (p: P<'cluster' | 'file'>) =>
+    `etcd ${p.cluster} snapshot ${p.file} was already taken and verified by this step`,
+  snapshotVerified: (p: P<'cluster' | 'file' | 'member' | 'revision' | 'keys' | 'size' | 'sha256' | 'crc32'>) =>
+    `etcd ${p.cluster} snapshot ${p.file} from ${p.member} verified: revision ${p.revision}, ${p.keys} keys, ${p.size}, sha256 ${p.sha256}…, crc32 ${p.crc32}`,
+  pruneFailed: (p: P<'error'>) => `deleting old snapshots failed: ${p.error}`,
+  pruned: (p: P<'retention' | 'files'>) => `retention (${p.retention} per etcd cluster) deleted ${p.files}`,
+  backupGateOverridden: (p: P<'actor' | 'reason' | 'master' | 'failure' | 'error'>) =>
+    `BACKUP GATE OVERRIDDEN by ${p.actor} ("${p.reason}"): no verified etcd snapshot of ${p.master} could be taken (${p.failure}): ${p.error}; the change goes on without a verified snapshot`,
+} satisfies Record<string, (p: never) => string>;
+
+export type LogKey = keyof typeof ENGLISH;
+type ParamsOf<K extends LogKey> = Parameters<(typeof ENGLISH)[K]> extends [infer A] ? A : never;
+
+export const LOG_KEYS = Object.keys(ENGLISH) as LogKey[];
+
+/** A stored sentence as read back: a key this build knows, string params, the step's index. */
+export const logSaidSchema = z.object({
+  key: z.enum(LOG_KEYS as [LogKey, ...LogKey[]]),
+  params: z.record(z.string(), z.string()),
+  step: z.number().int().nonnegative().optional(),
+});
+
+/** A journal sentence: its English and how to word it again. */
+export function logLine<K extends LogKey>(
+  key: K,
+  ...[params]: [ParamsOf<K>] extends [never] ? [] : [ParamsOf<K>]
+): LogLine {
+  const p = (params ?? {}) as LogParams;
+  return { text: (ENGLISH[key] as (p: LogParams) => string)(p), said: { key, params: { ...p } } };
+}
+
+/** Seconds with one decimal, as every log line gives a duration. */
+export function secondsText(ms: number): string {
+  return String(Math.round(ms / 100) / 10);
+}

@@ -1,0 +1,193 @@
+// An operation's log lines (lib/core/operation-log.ts) worded by the catalog: in English exactly as the journal keeps
+// them, in Chinese without the English sentence, every sentence and every branch of the catalog reached.
+import { parse } from '@formatjs/icu-messageformat-parser';
+import { describe, expect, it } from 'vitest';
+import { logWordsIn, type LogLineView } from '@/components/operations/log-words';
+import type { Locale } from '@/lib/core/locale';
+import { LOG_KEYS, logLine, type LogLine } from '@/lib/core/operation-log';
+import { branchesOf, branchesTaken, catalogMessage, catalogTranslator } from '@/tests/support/catalog-words';
+
+const LINES: LogLine[] = [
+  logLine('started'),
+  logLine('resumed'),
+  logLine('cancelRequested'),
+  logLine('runAgain', { step: 'Create the instance prod-master-??? in europe-west1-b' }),
+  logLine('stepFailed', { step: 'Promote prod-master-??? to a voter', error: 'etcdserver: request timed out' }),
+  logLine('rollingBack', { step: 'Add prod-master-??? to target pool prod-master' }),
+  logLine('rollbackFailed', { step: 'Create the data disk', error: 'Compute Engine endpoint unreachable' }),
+  logLine('succeeded', { steps: '11' }),
+  ...(['none', 'new', '3f1c0d2e-5a7b-4c1d-9e8f-0a1b2c3d4e5f'] as const).map((requestId) =>
+    logLine('computeRetry', {
+      call: 'instances.insert prod-master-ujm',
+      code: 'Unavailable',
+      error: 'HTTP 503',
+      attempt: '2',
+      seconds: '1.6',
+      requestId,
+    }),
+  ),
+  logLine('staticIpRemoving', { ip: '198.18.82.130', name: 'staging-master' }),
+  logLine('ephemeralIpNow', { name: 'staging-master', ip: '198.18.82.4' }),
+  logLine('ephemeralIpNow', { name: 'staging-master', ip: 'none' }),
+  logLine('clusterAddressAnswers', { address: '198.18.82.130:443', seconds: '6' }),
+  logLine('staticIpBack', { name: 'staging-master', ip: '198.18.82.130' }),
+  logLine('poolKept', { count: '3' }),
+  logLine('alreadyRunning', { name: 'prod-master-c02' }),
+  logLine('instanceStarted', { name: 'prod-master-c02', members: 'main b410b50c5d3f1f3, events b7db65a9a3976577' }),
+  logLine('instanceStarted', { name: 'prod-master-c02', members: 'none' }),
+  logLine('answersAgain', { name: 'prod-master-c02' }),
+  logLine('instanceReset', { name: 'prod-master-c02', members: 'main b410b50c5d3f1f3, events b7db65a9a3976577' }),
+  logLine('instanceReset', { name: 'prod-master-c02', members: 'none' }),
+  logLine('rejoined', { name: 'prod-master-c02', seconds: '4.2', members: 'main b410b50c5d3f1f3, events ?' }),
+  logLine('newReplicaName', { name: 'prod-master-ujm' }),
+  logLine('learnerRefused', { cluster: 'main', error: 'etcdserver: too many learner members in cluster' }),
+  logLine('learnerAdded', { name: 'prod-master-ujm', cluster: 'events', member: 'b7db65a9a3976577' }),
+  logLine('insertFinishedEarlier', {
+    name: 'prod-master-ujm',
+    requestId: '3f1c0d2e-5a7b-4c1d-9e8f-0a1b2c3d4e5f',
+    operation: 'operation-1733300000000-abc',
+    ip: '198.18.80.5',
+  }),
+  logLine('insertFinishedEarlier', {
+    name: 'prod-master-ujm',
+    requestId: '3f1c0d2e-5a7b-4c1d-9e8f-0a1b2c3d4e5f',
+    operation: 'operation-1733300000000-abc',
+    ip: 'none',
+  }),
+  logLine('insertSentAgain', { name: 'prod-master-ujm', requestId: '3f1c0d2e-5a7b-4c1d-9e8f-0a1b2c3d4e5f' }),
+  logLine('siblingCreated', {
+    name: 'prod-master-ujm',
+    zone: 'europe-west1-b',
+    ip: '198.18.80.5',
+    source: 'prod-master-1r6',
+    machineType: 'n1-standard-2',
+    image: 'projects/cos-cloud/global/images/cos-113-18244-85-49',
+  }),
+  logLine('siblingCreated', {
+    name: 'prod-master-ujm',
+    zone: 'europe-west1-b',
+    ip: 'none',
+    source: 'prod-master-1r6',
+    machineType: 'n1-standard-2',
+    image: '',
+  }),
+  logLine('caughtUp', { name: 'prod-master-ujm', seconds: '9.5', indexes: 'main 224/224, events 11/11' }),
+  logLine('voter', { name: 'prod-master-ujm', cluster: 'main' }),
+  logLine('apiServerReady', { name: 'prod-master-ujm', seconds: '0.1' }),
+  logLine('learnerRemoved', { name: 'prod-master-ujm', cluster: 'events' }),
+  logLine('finishedAddKept', { name: 'staging-master-bmv' }),
+  logLine('finishedAddUndone', { name: 'staging-master-bmv' }),
+  logLine('noVm', { name: 'prod-master-c02' }),
+  logLine('leadershipNotMoved', { cluster: 'main', name: 'prod-master-c02', why: 'noVm', error: '' }),
+  logLine('leadershipNotMoved', {
+    cluster: 'main',
+    name: 'prod-master-c02',
+    why: 'noAccess',
+    error: 'SSH login refused',
+  }),
+  logLine('leadershipNotMoved', { cluster: 'events', name: 'prod-master-c02', why: 'noAnswer', error: 'timed out' }),
+  logLine('leadershipMoved', { cluster: 'main', name: 'prod-master-c02' }),
+  logLine('removalRefused', { cluster: 'main', error: 'etcdserver: re-configuration failed' }),
+  logLine('memberRemoved', { name: 'prod-master-c02', cluster: 'events' }),
+  logLine('membersMatch', { replicas: 'prod-master-1r6, prod-master-c02, prod-master-ujm' }),
+  logLine('firewallRuleCreated', { name: 'lab-master-etcd', allowed: 'tcp:2380-2381' }),
+  logLine('addressReserved', { name: 'lab-master-ip', ip: '198.18.82.131' }),
+  logLine('certificatesIssued', { master: 'lab-master', ip: '198.18.80.10' }),
+  logLine('diskCreated', { name: 'lab-master-pd', sizeGb: '20', zone: 'europe-west1-d' }),
+  logLine('firstMasterCreated', {
+    name: 'lab-master',
+    zone: 'europe-west1-d',
+    ip: '198.18.80.10',
+    staticIp: '198.18.82.131',
+  }),
+  logLine('etcdAnswers', { name: 'lab-master', seconds: '3.4' }),
+  logLine('snapshotMissing', { cluster: 'main', replica: 'prod-master-c02', error: 'failed verification' }),
+  logLine('snapshotTakenEarlier', { cluster: 'events', file: '20261203T225138Z-de5e12.db' }),
+  logLine('snapshotVerified', {
+    cluster: 'main',
+    file: '20261203T225137Z-26acf0.db',
+    member: 'prod-master-1r6',
+    revision: '1193',
+    keys: '198',
+    size: '176 KiB',
+    sha256: '1cf399b3dfbd',
+    crc32: '3241031103',
+  }),
+  logLine('pruneFailed', { error: 'EACCES' }),
+  logLine('pruned', { retention: '5', files: 'main/20261203T225051Z-fabba8.db, events/20261203T225051Z-97d32d.db' }),
+  logLine('backupGateOverridden', {
+    actor: 'admin@example.com',
+    reason: 'etcd disk full, must add now',
+    master: 'prod-master',
+    failure: 'snapshot-failed',
+    error: 'no space left on device',
+  }),
+];
+
+const view = (line: LogLine, step?: number): LogLineView => ({
+  id: 1,
+  at: '2026-12-04T05:00:00.000Z',
+  level: 'info',
+  message: line.text,
+  said: step === undefined ? line.said : { ...line.said, step },
+});
+
+const STEP_TITLES: Record<Locale, string> = { en: 'Add a learner', 'zh-CN': '添加 learner' };
+const words = (locale: Locale) =>
+  logWordsIn(catalogTranslator('operations', locale), (i) => (i === 3 ? STEP_TITLES[locale] : null));
+
+/** The params' own values (names, addresses, errors as they came) taken out, what is left must not be English. */
+function withoutParams(text: string, line: LogLine): string {
+  const values = Object.values(line.said.params)
+    .filter((v) => v !== '')
+    .sort((a, b) => b.length - a.length);
+  return values.reduce((t, v) => t.split(v).join(' '), text);
+}
+
+// Names of things that stay as they are in Chinese: etcd's, Compute's and Quorum's own terms.
+const KEPT =
+  /\b(etcd|main|events|learner|requestId|Operation|Compute|RUNNING|instances\.start|instances\.reset|API|SSH|Quorum|GB|pd-ssd|sha256|crc32|CA|IP|etcdctl)\b/g;
+
+describe('operation log lines in words', () => {
+  it.each(LINES.map((l) => [l.said.key, l.text, l] as const))('%s: %s', (_key, text, line) => {
+    expect(words('en')(view(line))).toBe(text);
+    const zh = words('zh-CN')(view(line));
+    expect(zh).toMatch(/[\u4e00-\u9fff]/);
+    expect(withoutParams(zh, line).replace(KEPT, '')).not.toMatch(/[A-Za-z]{3,}/);
+  });
+
+  it('reaches every sentence and every branch of the catalog in both languages', () => {
+    expect(new Set(LINES.map((l) => l.said.key))).toEqual(new Set(LOG_KEYS));
+    for (const locale of ['en', 'zh-CN'] as const) {
+      const offered = new Set<string>();
+      const taken = new Set<string>();
+      for (const key of LOG_KEYS)
+        for (const b of branchesOf(parse(catalogMessage('operations', locale, `log.${key}`))))
+          offered.add(`${key}: ${b}`);
+      for (const line of LINES) {
+        const message = parse(catalogMessage('operations', locale, `log.${line.said.key}`));
+        for (const b of branchesTaken(message, line.said.params, locale)) taken.add(`${line.said.key}: ${b}`);
+      }
+      expect([...offered].filter((b) => !taken.has(b))).toEqual([]);
+    }
+  });
+
+  it("puts a step's line under the step's title as the plan words it, and names it inside the runner's own lines", () => {
+    const learner = logLine('learnerAdded', { name: 'prod-master-ujm', cluster: 'main', member: 'b410b50c5d3f1f3' });
+    expect(words('en')(view(learner, 3))).toBe(`Add a learner: ${learner.text}`);
+    expect(words('zh-CN')(view(learner, 3))).toBe(
+      '添加 learner: prod-master-ujm 已成为 etcd main 的 learner（成员 b410b50c5d3f1f3，与 etcdctl 显示一致）',
+    );
+    const rollingBack = logLine('rollingBack', { step: 'Add a learner (English, as journaled)' });
+    expect(words('zh-CN')(view(rollingBack, 3))).toBe('正在回滚“添加 learner”');
+  });
+
+  it('reads a line as journaled when it has no sentence, or names a step the plan does not have', () => {
+    const old: LogLineView = { ...view(logLine('started')), message: 'Started (an older line)', said: null };
+    expect(words('zh-CN')(old)).toBe('Started (an older line)');
+    const lost = logLine('voter', { name: 'prod-master-ujm', cluster: 'main' });
+    expect(words('zh-CN')({ ...view(lost, 9), message: 'Promote: prod-master-ujm is a voter in etcd main' })).toBe(
+      'Promote: prod-master-ujm is a voter in etcd main',
+    );
+  });
+});
