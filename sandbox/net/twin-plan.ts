@@ -66,10 +66,11 @@ export function renderTwinHostsFile(entries: readonly TwinHostsEntry[]): string 
 
 /**
  * A VM's /etc/resolv.conf, as on Compute Engine: the metadata server's address is the name server. Inside a twin VM
- * nothing answers DNS there, so a name that is in no hosts file fails at once (port unreachable), as GCE's internal DNS
- * answers NXDOMAIN for an instance that does not exist yet; without it a VM would use this machine's own resolver, its
- * queries would leave the twin, and every lookup of a name not yet known (a replica just added as an etcd member)
- * would wait out the resolver's time-out (5 s per try).
+ * the VM's own process answers DNS there (sandbox/vm/metadata-dns.ts: instance names from the VM's hosts file as it is
+ * at each query, NXDOMAIN for any other name, as GCE's internal DNS for an instance that does not exist yet); without
+ * it a VM would use this machine's own resolver, its queries would leave the twin, and every lookup of a name not yet
+ * known (a replica just added as an etcd member) would wait out the resolver's time-out (5 s per try). In a bare
+ * namespace (no VM process) nothing answers and a lookup fails at once (port unreachable).
  */
 export function renderTwinResolvConf(): string {
   return 'nameserver 169.254.169.254\nsearch google.internal\n';

@@ -68,11 +68,13 @@ export function createNamespacedVmHost(opts: { network: VmNetwork; log?: (msg: s
     return next;
   }
 
-  async function refreshHosts(): Promise<void> {
-    const entries = [...vms.values()].map((vm) => ({
-      ip: vm.spec.internalIp,
+  /** Every VM's hosts file names every VM (`booting` too, before its processes start), as GCE's DNS does. */
+  async function refreshHosts(booting?: VmSpec): Promise<void> {
+    const specs = [...vms.values()].map((vm) => vm.spec).filter((s) => s.name !== booting?.name);
+    const entries = [...specs, ...(booting ? [booting] : [])].map((spec) => ({
+      ip: spec.internalIp,
       // GCE's internal DNS answers the short name and the zonal FQDN.
-      names: [vm.spec.name, `${vm.spec.name}.${vm.spec.zone}.c.${vm.spec.project}.internal`],
+      names: [spec.name, `${spec.name}.${spec.zone}.c.${spec.project}.internal`],
     }));
     await network.setHosts(entries);
   }
@@ -173,9 +175,11 @@ export function createNamespacedVmHost(opts: { network: VmNetwork; log?: (msg: s
     await seedVmAccountFiles(path.join('/etc/netns', ns));
     // Inside the VM the metadata server is where it is on GCE.
     const inside: VmSpec = { ...spec, metadataUrl: 'http://169.254.169.254/computeMetadata/v1' };
+    // The other VMs know the new one's name before any of its processes runs: its etcd's peers check its
+    // certificate's name against its address at its first connection.
+    await refreshHosts(inside);
     const vm = spawnVm(inside, ns, await vmMainScript(REPO_ROOT));
     vms.set(spec.name, vm);
-    await refreshHosts();
     const boot: VmBoot = { spec: inside, metadataUpstream: network.metadataUpstream, vmRoot };
     await request(vm, { op: 'boot', boot });
   }

@@ -3,16 +3,19 @@
 // --mount-proc node vm-main.ts`), so that, as on a kube-up master, etcd listens on the VM's own
 // 127.0.0.1, the API server on every address of the VM, and sshd on :22. It also plays the metadata
 // server's address 169.254.169.254 (a TCP proxy to the sandbox's metadata listener on the bridge:
-// the caller is still told apart by its internal IP, which is the proxy's source address).
+// the caller is still told apart by its internal IP, which is the proxy's source address), and its DNS
+// there (metadata-dns.ts: instance names, answered from the VM's hosts file as it is at each query).
 //
 // It obeys the sandbox over the IPC channel. When that channel closes (the sandbox died, however it
 // died) it exits at once; it is PID 1 of its PID namespace, so the kernel ends etcd and sshd with it.
 import { execFileSync } from 'node:child_process';
 import { readdir, rm } from 'node:fs/promises';
 import net from 'node:net';
+import type dgram from 'node:dgram';
 import { createVmHost } from './agent';
 import path from 'node:path';
 import { startVmSshAccess, type VmSshAccess } from './guest-agent';
+import { startMetadataDns } from './metadata-dns';
 import { vmRequestSchema, type VmBoot, type VmMessage, type VmRequest } from './vm-protocol';
 
 const METADATA_IP = '169.254.169.254';
@@ -31,6 +34,7 @@ const host = createVmHost({ log });
 let name: string | undefined;
 let bootSpec: VmBoot['spec'] | undefined;
 let proxy: net.Server | undefined;
+let dns: dgram.Socket | undefined;
 let access: VmSshAccess | undefined;
 let lastState = '';
 
@@ -72,6 +76,12 @@ async function handle(request: VmRequest): Promise<unknown> {
       // GCE sets the guest's hostname to the instance name (its own UTS namespace here).
       execFileSync('hostname', [spec.name]);
       proxy ??= await startMetadataProxy(request.boot.metadataUpstream);
+      // `ip netns exec` bind-mounts the VM's own hosts file (/etc/netns/<ns>/hosts) on /etc/hosts.
+      dns ??= await startMetadataDns({
+        host: METADATA_IP,
+        hostsFile: '/etc/hosts',
+        log: (msg) => log(`${spec.name}: ${msg}`),
+      });
       // sshd and the guest agent come up whatever configure-helper later makes of the metadata, as on a real VM.
       access ??= await startVmSshAccess({
         diskDir: spec.diskDir,
@@ -161,6 +171,7 @@ async function exitVm(code: number): Promise<void> {
   if (name !== undefined) await host.shutdown(name).catch(() => undefined);
   await access?.stop().catch(() => undefined);
   proxy?.close();
+  dns?.close();
   process.exit(code);
 }
 

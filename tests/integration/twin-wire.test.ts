@@ -12,6 +12,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
+import { twinNamespaceName } from '../../sandbox/net/twin-plan';
 import { etcdClientPems } from '../support/etcd-client-pems';
 import { etcdctlMemberList, OperatorSsh, sandboxComputeClients, tcpConnect } from '../support/operator-ssh';
 import { etcdctlInVm, parseEtcdctlJson } from '../support/twin-etcdctl';
@@ -200,6 +201,24 @@ describe('the kube-up twin has no direct path to etcd', () => {
 // The tests' own sandbox-only doors into a VM (tests/support): etcdctl inside the VM's namespace for ground
 // truth, and a relay into its loopback for the write-safety writer. Checked here against the same facts.
 describe("the tests' ground-truth doors reach each VM's own loopback", () => {
+  it("each VM's metadata DNS (169.254.169.254:53, its resolv.conf's nameserver) answers every instance's short and zonal name, and no other", async () => {
+    // Node's resolver (c-ares) asks the DNS alone, never the hosts file, as etcd's Go resolver does once its
+    // cached copy of the hosts file lacks a name.
+    const script = `const r = new (require('node:dns').promises.Resolver)({ timeout: 1000, tries: 1 });
+      Promise.all(JSON.parse(process.argv[1]).map((n) => r.resolve4(n).then((a) => a.join(','), (e) => e.code)))
+        .then((out) => console.log(JSON.stringify([r.getServers(), out])));`;
+    const names = [
+      ...masters.flatMap((m) => [m.name, `${m.name}.${m.zone}.c.${m.project}.internal`]),
+      'prod-master-zzz',
+    ];
+    const want = [...masters.flatMap((m) => [m.internalIp, m.internalIp]), 'ENOTFOUND'];
+    for (const m of masters) {
+      const ns = twinNamespaceName(inject('sandboxNet'), m.name);
+      const { stdout } = await run('ip', ['netns', 'exec', ns, process.execPath, '-e', script, JSON.stringify(names)]);
+      expect(JSON.parse(stdout), m.name).toEqual([['169.254.169.254'], want]);
+    }
+  });
+
   it('etcdctl inside each VM lists the same members as through ssh -L', async () => {
     for (const m of masters) {
       const certs = writeEtcdctlCerts(m.metadata);
