@@ -55,6 +55,8 @@ export function createNamespacedVmHost(opts: { network: VmNetwork; log?: (msg: s
   const log = opts.log ?? ((msg: string) => console.log(`[vm] ${msg}`));
   const { network } = opts;
   const vms = new Map<string, Vm>();
+  /** The VMs the hosts files name: every VM booted or booting (VMs boot concurrently, one queue per name). */
+  const named = new Map<string, VmSpec>();
   const queues = new Map<string, Promise<void>>();
   let nextId = 1;
 
@@ -68,10 +70,9 @@ export function createNamespacedVmHost(opts: { network: VmNetwork; log?: (msg: s
     return next;
   }
 
-  /** Every VM's hosts file names every VM (`booting` too, before its processes start), as GCE's DNS does. */
-  async function refreshHosts(booting?: VmSpec): Promise<void> {
-    const specs = [...vms.values()].map((vm) => vm.spec).filter((s) => s.name !== booting?.name);
-    const entries = [...specs, ...(booting ? [booting] : [])].map((spec) => ({
+  /** Every VM's hosts file names every VM booted or booting (a new one before its processes start), as GCE's DNS does. */
+  async function refreshHosts(): Promise<void> {
+    const entries = [...named.values()].map((spec) => ({
       ip: spec.internalIp,
       // GCE's internal DNS answers the short name and the zonal FQDN.
       names: [spec.name, `${spec.name}.${spec.zone}.c.${spec.project}.internal`],
@@ -177,7 +178,8 @@ export function createNamespacedVmHost(opts: { network: VmNetwork; log?: (msg: s
     const inside: VmSpec = { ...spec, metadataUrl: 'http://169.254.169.254/computeMetadata/v1' };
     // The other VMs know the new one's name before any of its processes runs: its etcd's peers check its
     // certificate's name against its address at its first connection.
-    await refreshHosts(inside);
+    named.set(spec.name, inside);
+    await refreshHosts();
     const vm = spawnVm(inside, ns, await vmMainScript(REPO_ROOT));
     vms.set(spec.name, vm);
     const boot: VmBoot = { spec: inside, metadataUpstream: network.metadataUpstream, vmRoot };
@@ -199,6 +201,7 @@ export function createNamespacedVmHost(opts: { network: VmNetwork; log?: (msg: s
       clearTimeout(killer);
     }
     vms.delete(name);
+    named.delete(name);
     await network.removeVm(vm.ns);
     await refreshHosts();
     log(`${name}: stopped`);
