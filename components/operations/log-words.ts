@@ -1,24 +1,37 @@
-// An operation's log lines in the reader's language: each line's sentence (lib/core/operation-log.ts) worded by
-// `operations.log.<key>`, a step's title worded from the plan like the steps above it. Lines written before sentences
-// had keys, or whose step is not in the plan, read as journaled (English).
+// An operation's log lines and outcome in the reader's language: each sentence (lib/core/operation-log.ts) worded by
+// `operations.log.<key>`, the steps it names (a step's line comes under its step's title) worded from the plan like
+// the steps above it. Lines written before sentences had keys, or naming a step the plan does not have, read as
+// journaled (English).
 import type { CatalogTranslator } from '@/components/ui/param-words';
-import type { OperationView } from '@/lib/core/operation-view';
+import type { LogSaid } from '@/lib/core/operation-log';
 
-export type LogLineView = OperationView['log'][number];
+export type JournaledLine = { message: string; said: LogSaid | null };
 
 /**
  * `t`: the `operations` translator; `stepTitle`: a plan step's title by index in the page's language, null when the
  * plan has no such step.
  */
 export function logWordsIn(t: CatalogTranslator, stepTitle: (index: number) => string | null) {
-  return (line: LogLineView): string => {
+  return (line: JournaledLine): string => {
     const said = line.said;
     if (said === null || !t.has(`log.${said.key}`)) return line.message;
+    const values: Record<string, string> = { ...said.params };
+    for (const [param, index] of Object.entries(said.stepOf ?? {})) {
+      const title = stepTitle(index);
+      if (title === null) return line.message;
+      values[param] = title;
+    }
+    for (const [param, indexes] of Object.entries(said.stepsOf ?? {})) {
+      if (indexes.length === 0) continue;
+      const titles = indexes.map(stepTitle);
+      if (titles.some((title) => title === null)) return line.message;
+      values[param] = titles.map((title) => t('logParts.quoted', { title: title ?? '' })).join(t('logParts.separator'));
+    }
     const title = said.step === undefined ? null : stepTitle(said.step);
     if (said.step !== undefined && title === null) return line.message;
     // The runner's own lines name the step inside the sentence; a step's lines come under its title.
-    if ('step' in said.params) return t(`log.${said.key}`, { ...said.params, step: title ?? said.params.step ?? '' });
-    const text = t(`log.${said.key}`, said.params);
+    if ('step' in said.params) return t(`log.${said.key}`, { ...values, step: title ?? values.step ?? '' });
+    const text = t(`log.${said.key}`, values);
     return title === null ? text : `${title}: ${text}`;
   };
 }

@@ -18,7 +18,7 @@ import { CopyButton } from '@/components/ui/copy-button';
 import { LiveIndicator } from '@/components/ui/live-indicator';
 import { usePlanText } from '@/components/wizards/use-plan-text';
 import type { CatalogTranslator } from '@/components/ui/param-words';
-import { logWordsIn } from './log-words';
+import { logWordsIn, type JournaledLine } from './log-words';
 import { PlannedCalls } from './planned-calls';
 
 const statusTone: Record<OperationView['status'], Tone> = {
@@ -34,16 +34,20 @@ const statusTone: Record<OperationView['status'], Tone> = {
  * The log, oldest first, kept scrolled to its newest line while the reader is at the bottom (scrolling up to read
  * stops the following; back at the bottom it follows again). Keyboard-reachable, so it can be scrolled by keys.
  */
-function OperationLog({ lines, steps }: { lines: OperationView['log']; steps: OperationView['steps'] }) {
-  const t = useTranslations('operations.journal');
-  const tOperations = useTranslations('operations');
+/** Journal sentences in the page's language, the steps they name worded from the plan's `steps`. */
+function useLogWords(steps: OperationView['steps']) {
+  const t = useTranslations('operations');
   const planText = usePlanText();
-  const words = logWordsIn(tOperations as unknown as CatalogTranslator, (index) => {
+  return logWordsIn(t as unknown as CatalogTranslator, (index) => {
     const step = steps.find((s) => s.index === index);
     return step
       ? planText.step({ id: step.stepId, kind: step.kind as PlanStep['kind'], title: step.title, params: step.params })
       : null;
   });
+}
+
+function OperationLog({ lines, words }: { lines: OperationView['log']; words: (line: JournaledLine) => string }) {
+  const t = useTranslations('operations.journal');
   const box = useRef<HTMLDivElement>(null);
   const following = useRef(true);
   useLayoutEffect(() => {
@@ -168,6 +172,7 @@ export function OperationJournal({
   const canCancel = useCan('operator');
   const t = useTranslations('operations');
   const planText = usePlanText();
+  const words = useLogWords(data?.steps ?? []);
   if (!data) return <p className="text-sm text-slate-500">{t('journal.reading')}</p>;
   const done = data.steps.filter((s) => s.status === 'done').length;
   const ended = TERMINAL_STATUSES.has(data.status);
@@ -232,7 +237,7 @@ export function OperationJournal({
           className={`rounded-md px-3 py-2 text-sm ${data.status === 'succeeded' ? 'bg-emerald-50 text-emerald-900' : 'bg-amber-50 text-amber-900'}`}
           data-testid="operation-outcome"
         >
-          {data.outcome}
+          {words({ message: data.outcome, said: data.outcomeSaid })}
         </div>
       )}
       {backupGateFailureOf(data) && (
@@ -299,7 +304,7 @@ export function OperationJournal({
             {data.log.length === 0 ? (
               <p className="text-sm text-slate-500">{t('journal.noLog')}</p>
             ) : (
-              <OperationLog lines={data.log} steps={data.steps} />
+              <OperationLog lines={data.log} words={words} />
             )}
           </Card>
         </div>

@@ -6,8 +6,18 @@ import { z } from 'zod';
 
 export type LogParams = Readonly<Record<string, string>>;
 
-/** A sentence of the journal by key and params; `step` is the index of the plan step it belongs to, when one does. */
-export type LogSaid = { key: LogKey; params: LogParams; step?: number };
+/**
+ * A sentence of the journal by key and params; `step` is the index of the plan step it belongs to, when one does.
+ * `stepOf` and `stepsOf` name the params that hold a step's English title (or a list of them, each quoted), by the
+ * steps' indexes, so the page words those titles from the plan.
+ */
+export type LogSaid = {
+  key: LogKey;
+  params: LogParams;
+  step?: number;
+  stepOf?: Readonly<Record<string, number>>;
+  stepsOf?: Readonly<Record<string, readonly number[]>>;
+};
 
 /** What a step (or the runner) writes: the English of the record and the sentence to word it by. */
 export type LogLine = { text: string; said: LogSaid };
@@ -16,6 +26,20 @@ type P<K extends string> = Readonly<Record<K, string>>;
 
 /** Absent values (no IP yet, no IDs read) are given as `none`; the catalog has a branch for it. */
 const orNone = (v: string, none: string) => (v === 'none' ? none : v);
+
+type StoppedAt = P<'done' | 'total' | 'lastStep' | 'lastStepNo' | 'interruptedStep' | 'interruptedStepNo' | 'notRun'>;
+
+/** Where a stopped operation left the cluster (the runner's describeStoppingPoint). */
+const stoppedAt = (p: StoppedAt) =>
+  `${
+    p.lastStep === 'none'
+      ? 'No step had completed; nothing was changed by this operation.'
+      : `The cluster is as step ${p.lastStepNo}/${p.total} "${p.lastStep}" left it (${p.done} of ${p.total} steps done).`
+  }${
+    p.interruptedStep === 'none'
+      ? ''
+      : ` step ${p.interruptedStepNo}/${p.total} "${p.interruptedStep}" was interrupted while running and may be partly applied; running the operation again completes it.`
+  } ${p.notRun} step${p.notRun === '1' ? '' : 's'} did not run.`;
 
 const ENGLISH = {
   // The runner's own lines. `step` is the step's title in English; the page words it from the plan.
@@ -27,6 +51,17 @@ const ENGLISH = {
   rollingBack: (p: P<'step'>) => `Rolling back "${p.step}"`,
   rollbackFailed: (p: P<'step' | 'error'>) => `Rolling back "${p.step}" failed: ${p.error}`,
   succeeded: (p: P<'steps'>) => `Succeeded: all ${p.steps} steps done.`,
+  cancelled: (p: StoppedAt) => `Cancelled. ${stoppedAt(p)}`,
+  // `rolledBack` and `kept`: quoted titles, comma-joined (`kept` none when nothing is left); `problems` as they came
+  // (none when there were none).
+  failed: (
+    p: StoppedAt & P<'failedStep' | 'failedStepNo' | 'error' | 'outcome' | 'rolledBack' | 'kept' | 'problems'>,
+  ) =>
+    `Failed at step ${p.failedStepNo}/${p.total} "${p.failedStep}": ${p.error}. ${
+      p.outcome === 'stopped'
+        ? stoppedAt(p)
+        : `Rolled back ${p.rolledBack}.${p.kept === 'none' ? ' Nothing of this operation is left in effect.' : ` Still in effect: ${p.kept}.`}`
+    }${p.problems === 'none' ? '' : ` ${p.problems}.`}`,
   // Compute calls of any step.
   computeRetry: (p: P<'call' | 'code' | 'error' | 'attempt' | 'seconds' | 'requestId'>) =>
     `${p.call} failed (${p.code}): ${p.error}. Retry ${p.attempt} in ${p.seconds} s${
@@ -116,6 +151,8 @@ export const logSaidSchema = z.object({
   key: z.enum(LOG_KEYS as [LogKey, ...LogKey[]]),
   params: z.record(z.string(), z.string()),
   step: z.number().int().nonnegative().optional(),
+  stepOf: z.record(z.string(), z.number().int().nonnegative()).optional(),
+  stepsOf: z.record(z.string(), z.array(z.number().int().nonnegative())).optional(),
 });
 
 /** A journal sentence: its English and how to word it again. */

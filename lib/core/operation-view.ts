@@ -38,6 +38,8 @@ export type OperationView = {
   error: string | null;
   /** Where it stopped and what state the cluster is in, once it ended. */
   outcome: string | null;
+  /** The outcome by key and params, for the page to word; null when it has none (older operations). */
+  outcomeSaid: LogSaid | null;
   kubeUpCommand: string | null;
   /** The dry run kept with the plan when the operation was created; null for one journaled before there were dry runs. */
   calls: PlanCalls | null;

@@ -76,6 +76,8 @@ export type Operation = {
   error: string | null;
   /** Set when the operation ends: where it stopped and what state the cluster is in, in words. */
   summary: string | null;
+  /** The summary's sentence by key and params (lib/core/operation-log.ts), for the pages to word; null when it has none. */
+  summarySaid?: LogSaid | null;
   cancelRequested: boolean;
   /** The client address of the request that started it (Caller.source); null when none was given (the store always sets it). */
   source?: string | null;
@@ -268,7 +270,7 @@ export interface Store {
   finishOperation(
     id: string,
     status: TerminalOperationStatus,
-    outcome?: { error?: string | null; summary?: string | null },
+    outcome?: { error?: string | null; summary?: string | null; summarySaid?: LogSaid | null },
   ): Promise<Operation>;
 
   /**

@@ -2,10 +2,85 @@
 // them, in Chinese without the English sentence, every sentence and every branch of the catalog reached.
 import { parse } from '@formatjs/icu-messageformat-parser';
 import { describe, expect, it } from 'vitest';
-import { logWordsIn, type LogLineView } from '@/components/operations/log-words';
+import { logWordsIn, type JournaledLine } from '@/components/operations/log-words';
 import type { Locale } from '@/lib/core/locale';
 import { LOG_KEYS, logLine, type LogLine } from '@/lib/core/operation-log';
 import { branchesOf, branchesTaken, catalogMessage, catalogTranslator } from '@/tests/support/catalog-words';
+
+/** A plan's step titles as the page words them; steps 0-5 exist. */
+const STEP_TITLES: Record<Locale, string[]> = {
+  en: ['Pick a name', 'Take snapshots', 'Create the disk', 'Add a learner', 'Create the instance', 'Promote it'],
+  'zh-CN': ['选定名称', '拍摄快照', '创建磁盘', '添加 learner', '创建实例', '提升为投票成员'],
+};
+const EN = (i: number) => STEP_TITLES.en[i] ?? '';
+const quoted = (list: number[]) => list.map((i) => `"${EN(i)}"`).join(', ');
+
+/** Where a stopped operation is, as the runner gives it: step 2 of 6 the last done, step 3 interrupted, or none. */
+function stoppedAt(last: number | null, interrupted: number | null, notRun: number) {
+  const params = {
+    done: String(last === null ? 0 : last + 1),
+    total: '6',
+    lastStep: last === null ? 'none' : EN(last),
+    lastStepNo: last === null ? 'none' : String(last + 1),
+    interruptedStep: interrupted === null ? 'none' : EN(interrupted),
+    interruptedStepNo: interrupted === null ? 'none' : String(interrupted + 1),
+    notRun: String(notRun),
+  };
+  const stepOf: Record<string, number> = {};
+  if (last !== null) stepOf.lastStep = last;
+  if (interrupted !== null) stepOf.interruptedStep = interrupted;
+  return { params, stepOf };
+}
+
+/** The outcomes of cancelled and failed operations, with the steps they name. */
+function summaries(): LogLine[] {
+  const cancelled = (last: number | null, interrupted: number | null, notRun: number): LogLine => {
+    const at = stoppedAt(last, interrupted, notRun);
+    const line = logLine('cancelled', at.params);
+    return { ...line, said: { ...line.said, stepOf: at.stepOf } };
+  };
+  const failed = (opts: {
+    last: number | null;
+    interrupted?: number;
+    notRun?: number;
+    rolledBack: number[];
+    kept: number[];
+    problems: string;
+  }): LogLine => {
+    const at = stoppedAt(opts.last, opts.interrupted ?? null, opts.notRun ?? 2);
+    const line = logLine('failed', {
+      ...at.params,
+      failedStep: EN(4),
+      failedStepNo: '5',
+      error: 'injected failure after the promote',
+      outcome: opts.rolledBack.length === 0 ? 'stopped' : 'rolledBack',
+      rolledBack: quoted(opts.rolledBack),
+      kept: opts.kept.length === 0 ? 'none' : quoted(opts.kept),
+      problems: opts.problems,
+    });
+    const said = {
+      ...line.said,
+      stepOf: { ...at.stepOf, failedStep: 4 },
+      stepsOf: { rolledBack: opts.rolledBack, kept: opts.kept },
+    };
+    return { ...line, said };
+  };
+  return [
+    cancelled(null, null, 6),
+    cancelled(2, 3, 1),
+    cancelled(3, null, 2),
+    failed({ last: null, rolledBack: [], kept: [], problems: 'none' }),
+    failed({ last: 3, rolledBack: [], kept: [], problems: 'none' }),
+    failed({ last: 2, interrupted: 3, notRun: 1, rolledBack: [], kept: [], problems: 'none' }),
+    failed({ last: 3, rolledBack: [3, 2], kept: [1, 0], problems: 'none' }),
+    failed({
+      last: 3,
+      rolledBack: [3, 2, 1, 0],
+      kept: [],
+      problems: 'rolling back "Create the disk" failed: Compute Engine endpoint unreachable',
+    }),
+  ];
+}
 
 const LINES: LogLine[] = [
   logLine('started'),
@@ -16,6 +91,7 @@ const LINES: LogLine[] = [
   logLine('rollingBack', { step: 'Add prod-master-??? to target pool prod-master' }),
   logLine('rollbackFailed', { step: 'Create the data disk', error: 'Compute Engine endpoint unreachable' }),
   logLine('succeeded', { steps: '11' }),
+  ...summaries(),
   ...(['none', 'new', '3f1c0d2e-5a7b-4c1d-9e8f-0a1b2c3d4e5f'] as const).map((requestId) =>
     logLine('computeRetry', {
       call: 'instances.insert prod-master-ujm',
@@ -124,17 +200,13 @@ const LINES: LogLine[] = [
   }),
 ];
 
-const view = (line: LogLine, step?: number): LogLineView => ({
-  id: 1,
-  at: '2026-12-04T05:00:00.000Z',
-  level: 'info',
+const view = (line: LogLine, step?: number): JournaledLine => ({
   message: line.text,
   said: step === undefined ? line.said : { ...line.said, step },
 });
 
-const STEP_TITLES: Record<Locale, string> = { en: 'Add a learner', 'zh-CN': '添加 learner' };
 const words = (locale: Locale) =>
-  logWordsIn(catalogTranslator('operations', locale), (i) => (i === 3 ? STEP_TITLES[locale] : null));
+  logWordsIn(catalogTranslator('operations', locale), (i) => STEP_TITLES[locale][i] ?? null);
 
 /** The params' own values (names, addresses, errors as they came) taken out, what is left must not be English. */
 function withoutParams(text: string, line: LogLine): string {
@@ -182,8 +254,19 @@ describe('operation log lines in words', () => {
     expect(words('zh-CN')(view(rollingBack, 3))).toBe('正在回滚“添加 learner”');
   });
 
+  it("words a failed operation's outcome with the plan's step titles, quoted and listed in Chinese", () => {
+    const [, , , , , , rolledBack] = summaries();
+    if (!rolledBack) throw new Error('no summary');
+    expect(rolledBack.text).toBe(
+      'Failed at step 5/6 "Create the instance": injected failure after the promote. Rolled back "Add a learner", "Create the disk". Still in effect: "Take snapshots", "Pick a name".',
+    );
+    expect(words('zh-CN')(view(rolledBack))).toBe(
+      '在第 5/6 步“创建实例”失败：injected failure after the promote。已回滚 “添加 learner”、“创建磁盘”。仍然生效：“拍摄快照”、“选定名称”。',
+    );
+  });
+
   it('reads a line as journaled when it has no sentence, or names a step the plan does not have', () => {
-    const old: LogLineView = { ...view(logLine('started')), message: 'Started (an older line)', said: null };
+    const old: JournaledLine = { ...view(logLine('started')), message: 'Started (an older line)', said: null };
     expect(words('zh-CN')(old)).toBe('Started (an older line)');
     const lost = logLine('voter', { name: 'prod-master-ujm', cluster: 'main' });
     expect(words('zh-CN')({ ...view(lost, 9), message: 'Promote: prod-master-ujm is a voter in etcd main' })).toBe(

@@ -16,6 +16,8 @@ export type OperationsTable = {
   ended_at: string | null;
   error: string | null;
   summary: string | null;
+  /** The summary's sentence (lib/core/operation-log.ts), JSON; null before it existed or when it has none. */
+  summary_said: string | null;
   cancel_requested: number;
   /** The client address of the request that started the operation; null for older rows and requests without one. */
   source: string | null;
@@ -400,6 +402,15 @@ export const migrations: Record<string, Migration> = {
     },
     async down(db: Kysely<unknown>) {
       await db.schema.alterTable('logs').dropColumn('said').execute();
+    },
+  },
+  '0011-summary-said': {
+    async up(db: Kysely<unknown>) {
+      // An ended operation's summary by key and params, so the operation and history pages word it.
+      await db.schema.alterTable('operations').addColumn('summary_said', 'text').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable('operations').dropColumn('summary_said').execute();
     },
   },
 };

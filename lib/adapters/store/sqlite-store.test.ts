@@ -82,6 +82,7 @@ describe('SqliteStore', () => {
         { name: '0008-cluster-timeline' },
         { name: '0009-failure-since' },
         { name: '0010-log-said' },
+        { name: '0011-summary-said' },
       ]);
       // WAL is a property of the file, so a second connection sees it.
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');

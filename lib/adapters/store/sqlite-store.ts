@@ -92,6 +92,7 @@ const operationRow = z.object({
   ended_at: z.string().nullable(),
   error: z.string().nullable(),
   summary: z.string().nullable(),
+  summary_said: z.string().nullable(),
   cancel_requested: z.number().int(),
   source: z.string().nullable(),
 });
@@ -169,6 +170,7 @@ function toOperation(row: Selectable<OperationsTable>): Operation {
     endedAt: r.ended_at,
     error: r.error,
     summary: r.summary,
+    summarySaid: r.summary_said === null ? null : logSaidSchema.parse(JSON.parse(r.summary_said)),
     cancelRequested: r.cancel_requested !== 0,
     source: r.source,
   };
@@ -407,6 +409,7 @@ export class SqliteStore implements Store {
           ended_at: null,
           error: null,
           summary: null,
+          summary_said: null,
           cancel_requested: 0,
           source: input.source ?? null,
         })
@@ -605,13 +608,21 @@ export class SqliteStore implements Store {
   async finishOperation(
     id: string,
     status: TerminalOperationStatus,
-    outcome: { error?: string | null; summary?: string | null } = {},
+    outcome: { error?: string | null; summary?: string | null; summarySaid?: LogSaid | null } = {},
   ): Promise<Operation> {
     const at = this.now();
+    const summarySaid = outcome.summarySaid ? JSON.stringify(logSaidSchema.parse(outcome.summarySaid)) : null;
     return this.immediate(async (tx) => {
       await tx
         .updateTable('operations')
-        .set({ status, ended_at: at, updated_at: at, error: outcome.error ?? null, summary: outcome.summary ?? null })
+        .set({
+          status,
+          ended_at: at,
+          updated_at: at,
+          error: outcome.error ?? null,
+          summary: outcome.summary ?? null,
+          summary_said: summarySaid,
+        })
         .where('id', '=', id)
         .execute();
       await tx.deleteFrom('cluster_locks').where('operation_id', '=', id).execute();

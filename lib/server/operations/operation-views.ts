@@ -1,5 +1,6 @@
 import 'server-only';
 import { parsePlanCalls } from '@/lib/core/dry-run';
+import type { LogSaid } from '@/lib/core/operation-log';
 import type { OperationView } from '@/lib/core/operation-view';
 import type { PlanParams } from '@/lib/core/planner';
 import type { Store } from '@/lib/ports/store';
@@ -10,6 +11,10 @@ import { redactSecrets } from '@/lib/server/security/redact';
 const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
 // Errors and log lines may quote what a provider answered, metadata included: no private key reaches the page.
 const shown = (value: string | null): string | null => (value === null ? null : redactSecrets(value));
+const saidShown = (said: LogSaid | null): LogSaid | null =>
+  said === null
+    ? null
+    : { ...said, params: Object.fromEntries(Object.entries(said.params).map(([k, v]) => [k, redactSecrets(v)])) };
 
 /** What words a stored plan's summary in the reader's language: its intent's kind and the summary's params. */
 export function summaryWordsOf(stored: unknown): OperationView['summaryWords'] {
@@ -40,6 +45,7 @@ export async function readOperationView(store: Store, id: string): Promise<Opera
     endedAt: operation.endedAt,
     error: shown(operation.error),
     outcome: shown(operation.summary),
+    outcomeSaid: saidShown(operation.summarySaid ?? null),
     kubeUpCommand: text(plan.kubeUpCommand),
     // As the plan was when the operation was created, whatever the planner lists today.
     calls: parsePlanCalls(plan.calls),
@@ -62,13 +68,7 @@ export async function readOperationView(store: Store, id: string): Promise<Opera
       at: l.at,
       level: l.level,
       message: redactSecrets(l.message),
-      said:
-        l.said === null
-          ? null
-          : {
-              ...l.said,
-              params: Object.fromEntries(Object.entries(l.said.params).map(([k, v]) => [k, redactSecrets(v)])),
-            },
+      said: saidShown(l.said),
     })),
     observedAt: new Date().toISOString(),
   };

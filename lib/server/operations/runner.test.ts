@@ -362,6 +362,19 @@ describe('runner', () => {
     expect(ended.summary).toBe(
       'Failed at step 4/5 "Create the instance": quota exceeded. Rolled back "Ensure disk", "Ensure lb". Still in effect: "Pick the name".',
     );
+    // The same outcome as a sentence, naming the steps by index for the page to word (stored and read back).
+    expect((await store.getOperation(created.id))?.summarySaid).toMatchObject({
+      key: 'failed',
+      params: {
+        failedStepNo: '4',
+        total: '5',
+        error: 'quota exceeded',
+        outcome: 'rolledBack',
+        kept: '"Pick the name"',
+      },
+      stepOf: { failedStep: 3, lastStep: 2 },
+      stepsOf: { rolledBack: [2, 0], kept: [1] },
+    });
     expect((await store.steps(created.id)).map((s) => s.status)).toEqual(['done', 'done', 'done', 'failed', 'skipped']);
     expect(await store.lockHolder('c1')).toBeNull();
     expect((await store.listAudit({ operationId: created.id })).map((a) => a.outcome)).toEqual(['failed', 'started']);

@@ -118,23 +118,31 @@ function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-function describeStep(s: StepRecord, total: number): string {
-  return `step ${s.index + 1}/${total} "${s.title}"`;
-}
-
-/** Where a stopped operation left the cluster, in words, from the journal. */
-export function describeStoppingPoint(steps: readonly StepRecord[], interrupted: StepRecord | null): string {
+/**
+ * Where a stopped operation left the cluster, from the journal: the params of the `cancelled` and `failed` sentences
+ * (lib/core/operation-log.ts), and which of them hold a step's title.
+ */
+function stoppingPoint(steps: readonly StepRecord[], interrupted: StepRecord | null) {
   const done = steps.filter((s) => s.status === 'done');
   const last = done.at(-1);
-  const where = last
-    ? `The cluster is as ${describeStep(last, steps.length)} left it (${done.length} of ${steps.length} steps done).`
-    : 'No step had completed; nothing was changed by this operation.';
-  const partial = interrupted
-    ? ` ${describeStep(interrupted, steps.length)} was interrupted while running and may be partly applied; running the operation again completes it.`
-    : '';
   const notRun = steps.filter((s) => s.status === 'pending' || s.status === 'skipped').length;
-  return `${where}${partial} ${notRun} step${notRun === 1 ? '' : 's'} did not run.`;
+  const params = {
+    done: String(done.length),
+    total: String(steps.length),
+    lastStep: last?.title ?? 'none',
+    lastStepNo: last ? String(last.index + 1) : 'none',
+    interruptedStep: interrupted?.title ?? 'none',
+    interruptedStepNo: interrupted ? String(interrupted.index + 1) : 'none',
+    notRun: String(notRun),
+  };
+  const stepOf: Record<string, number> = {};
+  if (last) stepOf.lastStep = last.index;
+  if (interrupted) stepOf.interruptedStep = interrupted.index;
+  return { params, stepOf };
 }
+
+/** Step titles as the summaries list them: each quoted, comma-joined. */
+const quotedTitles = (list: readonly StepRecord[]) => list.map((s) => `"${s.title}"`).join(', ');
 
 export function createRunner(opts: RunnerOptions): Runner {
   const { store } = opts;
@@ -156,7 +164,9 @@ export function createRunner(opts: RunnerOptions): Runner {
     await journal(op.id, status === 'succeeded' ? 'info' : status === 'cancelled' ? 'warn' : 'error', outcome.summary);
     const ended = await store.finishOperation(op.id, status, {
       error: outcome.error ?? null,
-      summary: typeof outcome.summary === 'string' ? outcome.summary : outcome.summary.text,
+      ...(typeof outcome.summary === 'string'
+        ? { summary: outcome.summary }
+        : { summary: outcome.summary.text, summarySaid: outcome.summary.said }),
     });
     return ended;
   }
@@ -187,8 +197,9 @@ export function createRunner(opts: RunnerOptions): Runner {
       if (s.status === 'pending' || s.status === 'running')
         await store.markStepSkipped(op.id, s.index, s === interrupted ? INTERRUPTED_BY_CANCEL : 'cancelled');
     }
-    const summary = `Cancelled. ${describeStoppingPoint(steps, interrupted)}`;
-    return finish(op, 'cancelled', { summary });
+    const at = stoppingPoint(steps, interrupted);
+    const summary = logLine('cancelled', at.params);
+    return finish(op, 'cancelled', { summary: { ...summary, said: { ...summary.said, stepOf: at.stepOf } } });
   }
 
   /** Runs the plan's compensations for done steps, newest first; returns the steps rolled back and what went wrong. */
@@ -222,18 +233,25 @@ export function createRunner(opts: RunnerOptions): Runner {
     const { rolledBack, problems } = await rollBack(op, steps, resultsOf(steps));
     for (const s of steps)
       if (s.status === 'pending') await store.markStepSkipped(op.id, s.index, 'not run: an earlier step failed');
-    const head = `Failed at ${describeStep(failed, steps.length)}: ${error}.`;
-    let state: string;
-    if (rolledBack.length === 0) {
-      state = describeStoppingPoint(steps, null);
-    } else {
-      const undone = new Set(rolledBack.map((s) => s.index));
-      const kept = steps.filter((s) => s.status === 'done' && !undone.has(s.index));
-      const titles = (list: StepRecord[]) => list.map((s) => `"${s.title}"`).join(', ');
-      state = `Rolled back ${titles(rolledBack)}.${kept.length > 0 ? ` Still in effect: ${titles(kept)}.` : ' Nothing of this operation is left in effect.'}`;
-    }
-    const summary = `${head} ${state}${problems.length > 0 ? ` ${problems.join('; ')}.` : ''}`;
-    return finish(op, 'failed', { error, summary });
+    const at = stoppingPoint(steps, null);
+    const undone = new Set(rolledBack.map((s) => s.index));
+    const kept = rolledBack.length === 0 ? [] : steps.filter((s) => s.status === 'done' && !undone.has(s.index));
+    const line = logLine('failed', {
+      ...at.params,
+      failedStep: failed.title,
+      failedStepNo: String(failed.index + 1),
+      error,
+      outcome: rolledBack.length === 0 ? 'stopped' : 'rolledBack',
+      rolledBack: quotedTitles(rolledBack),
+      kept: kept.length > 0 ? quotedTitles(kept) : 'none',
+      problems: problems.length > 0 ? problems.join('; ') : 'none',
+    });
+    const said = {
+      ...line.said,
+      stepOf: { ...at.stepOf, failedStep: failed.index },
+      stepsOf: { rolledBack: rolledBack.map((s) => s.index), kept: kept.map((s) => s.index) },
+    };
+    return finish(op, 'failed', { error, summary: { ...line, said } });
   }
 
   function resultsOf(steps: readonly StepRecord[]): Record<string, JsonValue | null> {

@@ -6,7 +6,10 @@ import { notFound } from 'next/navigation';
 import { Badge } from '@/components/ui/badge';
 import { parseClusterId } from '@/lib/core/topology';
 import { formatUtcDateTime } from '@/lib/core/format';
+import { logWordsIn } from '@/components/operations/log-words';
+import type { CatalogTranslator } from '@/components/ui/param-words';
 import { planTextIn, type PlansTranslator } from '@/components/wizards/use-plan-text';
+import type { PlanStep } from '@/lib/core/planner';
 import { isLocale } from '@/lib/core/locale';
 import { container } from '@/lib/server/container';
 import { summaryWordsOf } from '@/lib/server/operations/operation-views';
@@ -56,10 +59,26 @@ export default async function OperationHistoryPage({ params }: Props) {
           data-testid="operation-history"
         >
           {operations.map((op) => {
+            // The outcome in the reader's language too, the steps it names worded from the plan.
+            const words = logWordsIn(t as unknown as CatalogTranslator, (index) => {
+              const step = op.plan.steps[index];
+              return step
+                ? planText.step({
+                    id: step.id,
+                    kind: step.kind as PlanStep['kind'],
+                    title: step.title,
+                    params: step.params,
+                  })
+                : null;
+            });
             const english = typeof op.plan.summary === 'string' ? op.plan.summary : op.kind;
-            const words = summaryWordsOf(op.plan);
-            const summary = words
-              ? planText.summary({ intent: { kind: words.intentKind }, summary: english, summaryParams: words.params })
+            const summaryWords = summaryWordsOf(op.plan);
+            const summary = summaryWords
+              ? planText.summary({
+                  intent: { kind: summaryWords.intentKind },
+                  summary: english,
+                  summaryParams: summaryWords.params,
+                })
               : english;
             return (
               <li key={op.id} className="flex items-center justify-between gap-3 px-4 py-3 text-sm">
@@ -74,7 +93,9 @@ export default async function OperationHistoryPage({ params }: Props) {
                   </Link>
                   <div className="text-xs text-slate-500">
                     {t('history.byline', { actor: op.actor, at: formatUtcDateTime(op.createdAt) })}
-                    {op.summary ? ` · ${redactSecrets(op.summary)}` : ''}
+                    {op.summary
+                      ? ` · ${redactSecrets(words({ message: op.summary, said: op.summarySaid ?? null }))}`
+                      : ''}
                   </div>
                 </div>
                 <Badge
