@@ -75,9 +75,7 @@ describe('startMetadataDns', () => {
 
   it('resolves instance names by their short name and zonal FQDN, and refuses others at once', async () => {
     expect(await resolver.resolve4('prod-master-a')).toEqual(['198.18.80.2']);
-    expect(await resolver.resolve4('prod-master-a.europe-west1-b.c.sandbox-project.internal')).toEqual([
-      '198.18.80.2',
-    ]);
+    expect(await resolver.resolve4('prod-master-a.europe-west1-b.c.sandbox-project.internal')).toEqual(['198.18.80.2']);
     const t0 = Date.now();
     await expect(resolver.resolve4('prod-master-zzz')).rejects.toMatchObject({ code: 'ENOTFOUND' });
     expect(Date.now() - t0).toBeLessThan(500);
