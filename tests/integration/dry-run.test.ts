@@ -79,8 +79,12 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  // A failed run below must not leave prod with a fourth replica for the files after this one.
-  const left = (await replicaVms(container(), PROD)).map((r) => r.name).filter((n) => !original.includes(n));
+  // A failed run below must not leave prod with a fourth replica for the files after this one. When beforeAll
+  // failed there is no list of the replicas prod had, and nothing is removed.
+  const left =
+    original.length === 0
+      ? []
+      : (await replicaVms(container(), PROD)).map((r) => r.name).filter((n) => !original.includes(n));
   for (const name of left) {
     const vm = (await replicaVms(container(), PROD)).find((r) => r.name === name);
     if (vm)

@@ -19,7 +19,16 @@ const instance = (name: string, zone: string, status = 'RUNNING') => ({
   creationTimestamp: '2024-01-01T00:00:00Z',
 });
 
+const resetsLeft: Record<string, number> = {
+  '/compute/v1/projects/p/regions/europe-west1/addresses/reset-once': 1,
+  '/compute/v1/projects/p/regions/europe-west1/addresses/reset-always': Infinity,
+};
+
 const routes: Record<string, () => [number, unknown] | 'hang'> = {
+  '/compute/v1/projects/p/regions/europe-west1/addresses/reset-once': () => [
+    200,
+    { name: 'reset-once', address: '203.0.113.9', status: 'RESERVED', users: [] },
+  ],
   '/compute/v1/projects/p/regions/europe-west1': () => [
     200,
     { name: 'europe-west1', zones: ['http://x/zones/europe-west1-c', 'http://x/zones/europe-west1-b'] },
@@ -89,6 +98,13 @@ beforeAll(async () => {
   server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     requests.push(`${req.method} ${url.pathname}${url.search}`);
+    // The connection closed under the request before any answer, as when a server drops an idle kept-alive one.
+    const resets = resetsLeft[url.pathname] ?? 0;
+    if (resets > 0) {
+      resetsLeft[url.pathname] = resets - 1;
+      req.socket.destroy();
+      return;
+    }
     const route = routes[url.pathname];
     const answer: [number, unknown] | 'hang' = route
       ? route()
@@ -180,6 +196,18 @@ describe('GceCompute (REST through @google-cloud/compute)', () => {
     const started = Date.now();
     await expect(compute.getAddress('p', 'europe-west1', 'slow')).rejects.toMatchObject({ code: 'Timeout' });
     expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('asks a read once more when the connection was reset under it, and only once', async () => {
+    const path = '/compute/v1/projects/p/regions/europe-west1/addresses/';
+    const sent = (name: string) => requests.filter((r) => r === `GET ${path}${name}`).length;
+    expect(await compute.getAddress('p', 'europe-west1', 'reset-once')).toMatchObject({ address: '203.0.113.9' });
+    expect(sent('reset-once')).toBe(2);
+    await expect(compute.getAddress('p', 'europe-west1', 'reset-always')).rejects.toMatchObject({
+      code: 'ProviderUnavailable',
+      message: expect.stringContaining('ECONNRESET'),
+    });
+    expect(sent('reset-always')).toBe(2);
   });
 
   it('reports an unreachable endpoint as ProviderUnavailable', async () => {

@@ -37,6 +37,7 @@ import type {
 } from '@/lib/ports/compute';
 import { isTransientProviderError, ProviderError } from '@/lib/ports/provider-error';
 import {
+  isConnectionReset,
   lowestFreeHost,
   toDiskInfo,
   toFirewallInfo,
@@ -137,6 +138,21 @@ async function withDeadline<T>(work: Promise<T>, ms: number, context: string): P
   }
 }
 
+/**
+ * A read under the deadline, sent once more at once when the connection was reset under it before any answer
+ * (a kept-alive connection the server closed as idle just as the request went out). A read is safe to repeat;
+ * both tries share the deadline.
+ */
+async function read<T>(call: () => Promise<T>, ms: number, context: string): Promise<T> {
+  const deadline = Date.now() + ms;
+  try {
+    return await withDeadline(call(), ms, context);
+  } catch (e) {
+    if (!(e instanceof ProviderError) || !isConnectionReset(e.cause)) throw e;
+    return withDeadline(call(), Math.max(1, deadline - Date.now()), context);
+  }
+}
+
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const item of iterable) out.push(item);
@@ -201,8 +217,8 @@ export class GceCompute implements ComputePort {
 
   async listRegionZones(project: string, region: string): Promise<string[]> {
     const context = `regions.get ${project}/${region}`;
-    const [raw] = await withDeadline(
-      this.clients.regions.get({ project, region }, callOptions()),
+    const [raw] = await read(
+      () => this.clients.regions.get({ project, region }, callOptions()),
       this.timeoutMs,
       context,
     );
@@ -211,8 +227,8 @@ export class GceCompute implements ComputePort {
 
   async listRegions(project: string): Promise<RegionInfo[]> {
     const context = `regions.list ${project}`;
-    const raw = await withDeadline(
-      collect(this.clients.regions.listAsync({ project }, callOptions())),
+    const raw = await read(
+      () => collect(this.clients.regions.listAsync({ project }, callOptions())),
       this.timeoutMs,
       context,
     );
@@ -221,8 +237,8 @@ export class GceCompute implements ComputePort {
 
   async listAllInstances(project: string): Promise<InstanceInfo[]> {
     const context = `instances.aggregatedList ${project}`;
-    const scopes = await withDeadline(
-      collect(this.clients.instances.aggregatedListAsync({ project }, callOptions())),
+    const scopes = await read(
+      () => collect(this.clients.instances.aggregatedListAsync({ project }, callOptions())),
       this.timeoutMs,
       context,
     );
@@ -235,8 +251,8 @@ export class GceCompute implements ComputePort {
     // GCE's filter takes an RE2 expression that must match the whole name; the same check runs here
     // so a provider that ignores the filter cannot leak other instances into a cluster.
     const filter = `name eq "${nameRegex.replaceAll('"', '\\"')}"`;
-    const scopes = await withDeadline(
-      collect(this.clients.instances.aggregatedListAsync({ project, filter }, callOptions())),
+    const scopes = await read(
+      () => collect(this.clients.instances.aggregatedListAsync({ project, filter }, callOptions())),
       this.timeoutMs,
       `instances.aggregatedList ${project} ${filter}`,
     );
@@ -248,10 +264,11 @@ export class GceCompute implements ComputePort {
 
   async listMasterInstances(project: string): Promise<InstanceListing> {
     const filter = `name eq "${KUBE_UP_MASTER_NAME_RE2}"`;
-    const scopes = await withDeadline(
-      collect(
-        this.clients.instances.aggregatedListAsync({ project, filter, returnPartialSuccess: true }, callOptions()),
-      ),
+    const scopes = await read(
+      () =>
+        collect(
+          this.clients.instances.aggregatedListAsync({ project, filter, returnPartialSuccess: true }, callOptions()),
+        ),
       this.timeoutMs,
       `instances.aggregatedList ${project} ${filter}`,
     );
@@ -273,7 +290,11 @@ export class GceCompute implements ComputePort {
   listAllForwardingRules(project: string, nameRegex: string): Promise<RegionalListing<ForwardingRule>> {
     const filter = nameFilter(nameRegex);
     return this.regionalListing(
-      this.clients.forwardingRules.aggregatedListAsync({ project, filter, returnPartialSuccess: true }, callOptions()),
+      () =>
+        this.clients.forwardingRules.aggregatedListAsync(
+          { project, filter, returnPartialSuccess: true },
+          callOptions(),
+        ),
       (scoped) => scoped.forwardingRules ?? [],
       toForwardingRule,
       nameRegex,
@@ -284,7 +305,8 @@ export class GceCompute implements ComputePort {
   listAllTargetPools(project: string, nameRegex: string): Promise<RegionalListing<TargetPool>> {
     const filter = nameFilter(nameRegex);
     return this.regionalListing(
-      this.clients.targetPools.aggregatedListAsync({ project, filter, returnPartialSuccess: true }, callOptions()),
+      () =>
+        this.clients.targetPools.aggregatedListAsync({ project, filter, returnPartialSuccess: true }, callOptions()),
       (scoped) => scoped.targetPools ?? [],
       toTargetPool,
       nameRegex,
@@ -295,7 +317,7 @@ export class GceCompute implements ComputePort {
   listAllAddresses(project: string, nameRegex: string): Promise<RegionalListing<StaticAddress>> {
     const filter = nameFilter(nameRegex);
     return this.regionalListing(
-      this.clients.addresses.aggregatedListAsync({ project, filter, returnPartialSuccess: true }, callOptions()),
+      () => this.clients.addresses.aggregatedListAsync({ project, filter, returnPartialSuccess: true }, callOptions()),
       (scoped) => scoped.addresses ?? [],
       toStaticAddress,
       nameRegex,
@@ -305,13 +327,13 @@ export class GceCompute implements ComputePort {
 
   /** Scopes `regions/<r>` of an aggregatedList, mapped; scopes of no region (`global`) are left out. */
   private async regionalListing<S, T extends { name: string }>(
-    pages: AsyncIterable<[string, S]>,
+    pages: () => AsyncIterable<[string, S]>,
     itemsOf: (scoped: S) => unknown[],
     map: (raw: unknown) => T,
     nameRegex: string,
     context: string,
   ): Promise<RegionalListing<T>> {
-    const scopes = await withDeadline(collect(pages), this.timeoutMs, context);
+    const scopes = await read(() => collect(pages()), this.timeoutMs, context);
     const re = new RegExp(`^(?:${nameRegex})$`);
     const items: RegionalListing<T>['items'] = [];
     const unreachable = new Set<string>();
@@ -333,8 +355,8 @@ export class GceCompute implements ComputePort {
   async getForwardingRule(project: string, region: string, name: string): Promise<ForwardingRule | null> {
     const context = `forwardingRules.get ${project}/${region}/${name}`;
     const res = await orNullIfNotFound(
-      withDeadline(
-        this.clients.forwardingRules.get({ project, region, forwardingRule: name }, callOptions()),
+      read(
+        () => this.clients.forwardingRules.get({ project, region, forwardingRule: name }, callOptions()),
         this.timeoutMs,
         context,
       ),
@@ -345,8 +367,8 @@ export class GceCompute implements ComputePort {
   async getTargetPool(project: string, region: string, name: string): Promise<TargetPool | null> {
     const context = `targetPools.get ${project}/${region}/${name}`;
     const res = await orNullIfNotFound(
-      withDeadline(
-        this.clients.targetPools.get({ project, region, targetPool: name }, callOptions()),
+      read(
+        () => this.clients.targetPools.get({ project, region, targetPool: name }, callOptions()),
         this.timeoutMs,
         context,
       ),
@@ -357,8 +379,8 @@ export class GceCompute implements ComputePort {
   async getAddress(project: string, region: string, name: string): Promise<StaticAddress | null> {
     const context = `addresses.get ${project}/${region}/${name}`;
     const res = await orNullIfNotFound(
-      withDeadline(
-        this.clients.addresses.get({ project, region, address: name }, callOptions()),
+      read(
+        () => this.clients.addresses.get({ project, region, address: name }, callOptions()),
         this.timeoutMs,
         context,
       ),
@@ -371,11 +393,7 @@ export class GceCompute implements ComputePort {
   async getInstance(project: string, zone: string, name: string): Promise<InstanceInfo | null> {
     const context = `instances.get ${project}/${zone}/${name}`;
     const res = await orNullIfNotFound(
-      withDeadline(
-        this.clients.instances.get({ project, zone, instance: name }, callOptions()),
-        this.timeoutMs,
-        context,
-      ),
+      read(() => this.clients.instances.get({ project, zone, instance: name }, callOptions()), this.timeoutMs, context),
     );
     return res === null ? null : toInstanceInfo(res[0]);
   }
@@ -389,8 +407,12 @@ export class GceCompute implements ComputePort {
     // A UUID only: nothing else may reach the filter expression.
     if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(requestId))
       throw new ProviderError('InvalidArgument', `${context}: not a requestId`);
-    const [ops] = await withDeadline(
-      this.clients.zoneOperations.list({ project, zone, filter: `clientOperationId = "${requestId}"` }, callOptions()),
+    const [ops] = await read(
+      () =>
+        this.clients.zoneOperations.list(
+          { project, zone, filter: `clientOperationId = "${requestId}"` },
+          callOptions(),
+        ),
       this.timeoutMs,
       context,
     ).catch((e: unknown) => {
@@ -514,7 +536,7 @@ export class GceCompute implements ComputePort {
   async getDisk(project: string, zone: string, name: string): Promise<DiskInfo | null> {
     const context = `disks.get ${project}/${zone}/${name}`;
     const res = await orNullIfNotFound(
-      withDeadline(this.clients.disks.get({ project, zone, disk: name }, callOptions()), this.timeoutMs, context),
+      read(() => this.clients.disks.get({ project, zone, disk: name }, callOptions()), this.timeoutMs, context),
     );
     return res === null ? null : toDiskInfo(res[0]);
   }
@@ -677,7 +699,7 @@ export class GceCompute implements ComputePort {
   async getFirewall(project: string, name: string): Promise<FirewallInfo | null> {
     const context = `firewalls.get ${project}/${name}`;
     const res = await orNullIfNotFound(
-      withDeadline(this.clients.firewalls.get({ project, firewall: name }, callOptions()), this.timeoutMs, context),
+      read(() => this.clients.firewalls.get({ project, firewall: name }, callOptions()), this.timeoutMs, context),
     );
     return res === null ? null : toFirewallInfo(res[0]);
   }
@@ -710,8 +732,8 @@ export class GceCompute implements ComputePort {
 
   async getSubnetworkRange(project: string, region: string): Promise<string> {
     const context = `subnetworks.get ${project}/${region}/default`;
-    const [raw] = await withDeadline(
-      this.clients.subnetworks.get({ project, region, subnetwork: 'default' }, callOptions()),
+    const [raw] = await read(
+      () => this.clients.subnetworks.get({ project, region, subnetwork: 'default' }, callOptions()),
       this.timeoutMs,
       context,
     );
@@ -722,8 +744,8 @@ export class GceCompute implements ComputePort {
     const [cidr, instances, addresses] = await Promise.all([
       this.getSubnetworkRange(project, region),
       this.listAllInstances(project),
-      withDeadline(
-        collect(this.clients.addresses.listAsync({ project, region }, callOptions())),
+      read(
+        () => collect(this.clients.addresses.listAsync({ project, region }, callOptions())),
         this.timeoutMs,
         `addresses.list ${project}/${region}`,
       ),
@@ -740,7 +762,7 @@ export class GceCompute implements ComputePort {
   async getProjectMetadata(project: string): Promise<ProjectMetadata | null> {
     const context = `projects.get ${project}`;
     const res = await orNullIfNotFound(
-      withDeadline(this.clients.projects.get({ project }, callOptions()), this.timeoutMs, context),
+      read(() => this.clients.projects.get({ project }, callOptions()), this.timeoutMs, context),
     );
     if (res === null) return null;
     const parsed = projectSchema.safeParse(res[0]);
@@ -761,8 +783,8 @@ export class GceCompute implements ComputePort {
     const context = `instances.getGuestAttributes ${project}/${zone}/${instance} ${queryPath}`;
     let res;
     try {
-      res = await withDeadline(
-        this.clients.instances.getGuestAttributes({ project, zone, instance, queryPath }, callOptions()),
+      res = await read(
+        () => this.clients.instances.getGuestAttributes({ project, zone, instance, queryPath }, callOptions()),
         this.timeoutMs,
         context,
       );

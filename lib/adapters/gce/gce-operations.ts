@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ProviderError } from '@/lib/ports/provider-error';
 import type { GceClients } from './gce-compute';
 import { computeProviderError, failureOfOperation } from './gce-errors';
-import { lastSegment, toProviderError } from './gce-mapping';
+import { isConnectionReset, lastSegment, toProviderError } from './gce-mapping';
 
 // Compute's mutating calls return an Operation. Waiting for it is the same dance for every scope:
 // call `<scope>Operations.wait` until status is DONE, then look at `error`.
@@ -51,6 +51,7 @@ export async function waitForOperation(
 ): Promise<GceOperation> {
   const deadline = Date.now() + timeoutMs;
   let current = op;
+  let resets = 0;
   while (current.status !== 'DONE') {
     if (Date.now() > deadline) {
       throw new ProviderError('Timeout', `operation ${current.name} not DONE after ${timeoutMs} ms`);
@@ -66,7 +67,10 @@ export async function waitForOperation(
             })
           : await clients.globalOperations.wait({ project, operation: current.name });
       current = operationOf(next);
+      resets = 0;
     } catch (e) {
+      // A wait only reads the Operation: one reset connection (an idle kept-alive one closed under it) is asked again.
+      if (isConnectionReset(e) && resets++ === 0) continue;
       throw toProviderError(e, `wait for operation ${current.name}`);
     }
   }
