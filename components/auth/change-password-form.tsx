@@ -3,12 +3,21 @@ import { useTranslations } from 'next-intl';
 import { useRouter } from 'next/navigation';
 import { useState, useTransition } from 'react';
 import { z } from 'zod';
+import { usePlanText } from '@/components/wizards/use-plan-text';
 
-const errorBody = z.object({ message: z.string().optional() }).loose();
+/** better-auth's error body; Quorum's password policy adds the params that word its refusal (auth-hooks.ts). */
+const errorBody = z
+  .object({
+    message: z.string().optional(),
+    code: z.string().optional(),
+    params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.string())])).optional(),
+  })
+  .loose();
 
 /** better-auth's change-password endpoint: the current password is required; other sessions are signed out. */
 export function ChangePasswordForm() {
   const t = useTranslations('auth.changePassword');
+  const text = usePlanText();
   const router = useRouter();
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
@@ -31,9 +40,15 @@ export function ChangePasswordForm() {
         return;
       }
       const body = errorBody.safeParse(await res.json().catch(() => ({})));
+      const { message: said, code, params } = body.success ? body.data : {};
       setMessage({
         ok: false,
-        text: (body.success && body.data.message) || t('notChanged', { status: res.status }),
+        text:
+          code === 'INVALID_PASSWORD'
+            ? t('wrongCurrent')
+            : code === 'WEAK_PASSWORD' && said !== undefined
+              ? text.refusal({ code: 'WeakPassword', message: said, params })
+              : said || t('notChanged', { status: res.status }),
       });
     });
   return (

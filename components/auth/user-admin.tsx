@@ -6,7 +6,9 @@ import { formatUtcDateTime } from '@/lib/core/format';
 import { changeAccountAction } from '@/lib/actions/change-account-action';
 import { createUserAction } from '@/lib/actions/create-user-action';
 import { setUserRoleAction } from '@/lib/actions/set-user-role-action';
+import type { Result } from '@/lib/core/errors';
 import { isRole, ROLES, type Account, type Role } from '@/lib/core/roles';
+import { usePlanText } from '@/components/wizards/use-plan-text';
 
 import { Card } from '@/components/ui/card';
 import { TableHead } from '@/components/ui/table-head';
@@ -23,10 +25,11 @@ export function UserAdmin({ users, self }: { users: Account[]; self: string }) {
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
   const [form, setForm] = useState({ email: '', name: '', role: 'viewer' as Role, password: '' });
   const [confirmDelete, setConfirmDelete] = useState<string | null>(null);
-  const run = (what: () => Promise<{ ok: boolean; message?: string }>, done: string) =>
+  const text = usePlanText();
+  const run = (what: () => Promise<Result<unknown>>, done: string) =>
     start(async () => {
       const result = await what();
-      setMessage(result.ok ? { ok: true, text: done } : { ok: false, text: result.message ?? t('refused') });
+      setMessage(result.ok ? { ok: true, text: done } : { ok: false, text: text.refusal(result) || t('refused') });
       if (result.ok) router.refresh();
     });
   return (

@@ -11,6 +11,9 @@ import { formatUtcDateTime } from '@/lib/core/format';
 import { Badge } from '@/components/ui/badge';
 import { TableHead } from '@/components/ui/table-head';
 import { useFormatAgo } from '@/components/ui/use-format-ago';
+import type { DomainErrorCode } from '@/lib/core/errors';
+import type { PlanParams } from '@/lib/core/planner';
+import { usePlanText } from '@/components/wizards/use-plan-text';
 
 /** Slack's label is its payload's shape, the same in every language. */
 const SLACK_FORMAT_LABEL = 'Slack ({"text": …})';
@@ -52,15 +55,31 @@ export function WebhooksPanel({ webhooks, now }: { webhooks: WebhookView[]; now:
   const [form, setForm] = useState(EMPTY_FORM);
   const [fieldErrors, setFieldErrors] = useState<Record<string, string[]>>({});
   const at = new Date(now);
+  const text = usePlanText();
   const run = (
     what: () => Promise<
-      { ok: true; text: string } | { ok: false; message: string; fieldErrors?: Record<string, string[]> }
+      | { ok: true; text: string }
+      | {
+          ok: false;
+          message: string;
+          code?: DomainErrorCode;
+          params?: PlanParams;
+          fieldErrors?: Record<string, string[]>;
+        }
     >,
   ) =>
     start(async () => {
       const result = await what();
       setFieldErrors(result.ok ? {} : (result.fieldErrors ?? {}));
-      setMessage(result.ok ? { ok: true, text: result.text } : { ok: false, text: result.message });
+      // An action's refusal in the reader's language; a test delivery's failure is worded here already.
+      setMessage(
+        result.ok
+          ? { ok: true, text: result.text }
+          : {
+              ok: false,
+              text: text.refusal({ code: result.code ?? null, message: result.message, params: result.params }),
+            },
+      );
       router.refresh();
     });
   const fieldError = (name: string) => fieldErrors[name]?.join(' ');

@@ -55,13 +55,16 @@ export function planTextIn(t: PlansTranslator, locale: Locale): PlanText {
       return worded(key, step.params, step.transient);
     },
     warning: (w) => worded(`warnings.${w.code}`, w.params, w.message),
-    // The planner's refusals, then those the server gives beside it (lib/core/server-refusals.ts).
+    // The server's refusals that name their words (lib/core/server-refusals.ts), the planner's, then the server's
+    // others, by code.
     refusal: (r) =>
-      r.code === null
-        ? r.message
-        : t.has(`refusals.${r.code}`)
-          ? worded(`refusals.${r.code}`, r.params, r.message)
-          : worded(`serverRefusals.${r.code}`, r.params, r.message),
+      typeof r.params?.refusal === 'string'
+        ? worded(`serverRefusals.${r.params.refusal}`, r.params, r.message)
+        : r.code === null
+          ? r.message
+          : t.has(`refusals.${r.code}`)
+            ? worded(`refusals.${r.code}`, r.params, r.message)
+            : worded(`serverRefusals.${r.code}`, r.params, r.message),
   };
 }
 

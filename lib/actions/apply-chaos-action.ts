@@ -1,8 +1,9 @@
 'use server';
 import { z } from 'zod';
-import { fail } from '@/lib/core/errors';
+import { refused } from '@/lib/core/errors';
 import { defineAction } from '@/lib/actions/define-action';
-import { knownClusterRef, unknownClusterMessage } from '@/lib/server/known-clusters';
+import { knownClusterRef } from '@/lib/server/known-clusters';
+import { serverRefusals } from '@/lib/core/server-refusals';
 import { chaosRequestSchema, clusterIdSchema } from '@/lib/actions/schemas';
 import { applyChaos } from '@/lib/server/services/sandbox-chaos';
 
@@ -13,7 +14,7 @@ export const applyChaosAction = defineAction(
   z.object({ clusterId: clusterIdSchema, request: chaosRequestSchema }),
   async ({ clusterId, request }, { actor, caller }) => {
     const ref = await knownClusterRef(clusterId);
-    if (!ref) return fail('NotFound', unknownClusterMessage(clusterId));
+    if (!ref) return refused(serverRefusals.unknownCluster(clusterId));
     return applyChaos(ref, request, undefined, actor, caller.source);
   },
 );

@@ -1,6 +1,7 @@
 'use server';
 import { z } from 'zod';
-import { fail, ok } from '@/lib/core/errors';
+import { ok, refused } from '@/lib/core/errors';
+import { serverRefusals } from '@/lib/core/server-refusals';
 import { defineAction } from '@/lib/actions/define-action';
 import { container } from '@/lib/server/container';
 import { operationsRunner } from '@/lib/server/operations/runtime';
@@ -12,7 +13,7 @@ export const cancelOperationAction = defineAction(
   z.object({ operationId: z.uuid() }),
   async ({ operationId }, { actor, caller }) => {
     const operation = await container().store.getOperation(operationId);
-    if (!operation) return fail('NotFound', 'No such operation.');
+    if (!operation) return refused(serverRefusals.noSuchOperation());
     // The cancel's audit row says who asked and from where (not the operation's own starter and address).
     await operationsRunner().cancel(operationId, actor, caller.source);
     return ok({ operationId });

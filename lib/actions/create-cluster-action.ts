@@ -1,6 +1,7 @@
 'use server';
 import { z } from 'zod';
-import { fail } from '@/lib/core/errors';
+import { refused } from '@/lib/core/errors';
+import { serverRefusals } from '@/lib/core/server-refusals';
 import { defineAction } from '@/lib/actions/define-action';
 import { newClusterSchema } from '@/lib/actions/schemas';
 import { startNewCluster } from '@/lib/server/services/create-cluster';
@@ -15,9 +16,12 @@ export const createClusterAction = defineAction(
   newClusterSchema.extend({ confirm: z.string().trim().max(100) }),
   async ({ confirm, ...input }, { actor, caller }) => {
     if (confirm !== input.masterName) {
-      return fail('InvalidInput', `Type the new cluster's name ${input.masterName} to confirm; nothing was changed.`, {
-        confirm: ['Does not match the new name.'],
-      });
+      return {
+        ...refused<{ operationId: string; clusterId: string }>(
+          serverRefusals.confirmName(input.masterName, 'newCluster'),
+        ),
+        fieldErrors: { confirm: ['Does not match the new name.'] },
+      };
     }
     return startNewCluster(input, actor, undefined, undefined, caller.source);
   },

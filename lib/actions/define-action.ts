@@ -1,6 +1,6 @@
 import 'server-only';
 import { z } from 'zod';
-import { fail, type DomainErrorCode, type Result } from '@/lib/core/errors';
+import { refused, type DomainErrorCode, type Result } from '@/lib/core/errors';
 import type { PlanParams } from '@/lib/core/planner';
 import { actorOf, hasRole, type Caller, type Role } from '@/lib/core/roles';
 import { serverRefusals, type ServerRefusal } from '@/lib/core/server-refusals';
@@ -97,7 +97,7 @@ export function defineAction<S extends z.ZodType, T>(
         const key = issue.path.join('.') || '_';
         (fieldErrors[key] ??= []).push(issue.message);
       }
-      return fail('InvalidInput', 'The request is not valid; nothing was changed.', fieldErrors);
+      return { ...refused(serverRefusals.invalidRequest()), fieldErrors };
     }
     try {
       return await handler(parsed.data, { actor: actorOf(caller), caller });
@@ -110,10 +110,7 @@ export function defineAction<S extends z.ZodType, T>(
           : { ok: false, code, message, ...extra };
       }
       console.error(`[action ${name}]`, error);
-      return fail(
-        'ProviderUnavailable',
-        'Something went wrong on the server; nothing was changed. Details are in the server log.',
-      );
+      return refused(serverRefusals.serverFault());
     }
   };
 }

@@ -1,6 +1,7 @@
 'use server';
 import { z } from 'zod';
 import { fail, ok, refused } from '@/lib/core/errors';
+import { serverRefusals } from '@/lib/core/server-refusals';
 import { planOperation, type Plan } from '@/lib/core/planner';
 import { clusterId as clusterIdOf, parseClusterId } from '@/lib/core/topology';
 import { defineAction } from '@/lib/actions/define-action';
@@ -21,7 +22,7 @@ export const previewPlanAction = defineAction(
     const rate = checkPreviewRate(caller.userId);
     if (!rate.ok) return previewRateRefusal(rate.retryAfterSeconds);
     const ref = parseClusterId(clusterId);
-    if (!ref) return fail('InvalidInput', 'Unknown cluster id.');
+    if (!ref) return refused(serverRefusals.unknownClusterId());
     const [view, lockHolder] = await Promise.all([
       clusterView(ref, forPlanning(container())).catch((error: unknown) => {
         if (error instanceof ClusterNotFoundError) return null;
@@ -29,7 +30,7 @@ export const previewPlanAction = defineAction(
       }),
       container().store.lockHolder(clusterIdOf(ref)),
     ]);
-    if (!view) return fail('NotFound', `No cluster ${ref.masterName} in ${ref.region}.`);
+    if (!view) return refused(serverRefusals.clusterGone(ref.masterName, ref.region));
     const taken = new Set(view.topology.replicas.map((r) => r.name));
     const result = planOperation({
       topology: view.topology,

@@ -1,6 +1,6 @@
 'use server';
 import { z } from 'zod';
-import { fail } from '@/lib/core/errors';
+import { refused } from '@/lib/core/errors';
 import { parseClusterId } from '@/lib/core/topology';
 import { defineAction, serverRefusal } from '@/lib/actions/define-action';
 import { serverRefusals } from '@/lib/core/server-refusals';
@@ -38,11 +38,12 @@ export const startOperationAction = defineAction(
       );
     }
     const ref = parseClusterId(clusterId);
-    if (!ref) return fail('InvalidInput', 'Unknown cluster id.');
+    if (!ref) return refused(serverRefusals.unknownClusterId());
     if (confirm.trim() !== ref.masterName) {
-      return fail('InvalidInput', `Type the cluster name ${ref.masterName} to confirm; nothing was changed.`, {
-        confirm: ['Does not match the cluster name.'],
-      });
+      return {
+        ...refused<{ operationId: string }>(serverRefusals.confirmName(ref.masterName, 'cluster')),
+        fieldErrors: { confirm: ['Does not match the cluster name.'] },
+      };
     }
     return startClusterOperation(ref, intent, actor, undefined, {
       source: caller.source,

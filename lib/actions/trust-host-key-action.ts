@@ -1,8 +1,9 @@
 'use server';
 import { z } from 'zod';
-import { fail } from '@/lib/core/errors';
+import { refused } from '@/lib/core/errors';
 import { defineAction } from '@/lib/actions/define-action';
-import { knownClusterRef, unknownClusterMessage } from '@/lib/server/known-clusters';
+import { knownClusterRef } from '@/lib/server/known-clusters';
+import { serverRefusals } from '@/lib/core/server-refusals';
 import { clusterIdSchema, gceNameSchema, sshFingerprintSchema, zoneSchema } from '@/lib/actions/schemas';
 import { trustHostKey } from '@/lib/server/services/trust-host-key';
 
@@ -19,7 +20,7 @@ export const trustHostKeyAction = defineAction(
   }),
   async ({ clusterId, ...seen }, { actor, caller }) => {
     const ref = await knownClusterRef(clusterId);
-    if (!ref) return fail('NotFound', unknownClusterMessage(clusterId));
+    if (!ref) return refused(serverRefusals.unknownCluster(clusterId));
     return trustHostKey(ref, seen, actor, caller.source);
   },
 );

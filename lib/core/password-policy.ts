@@ -17,14 +17,56 @@ function zxcvbn(): ZxcvbnFactory {
   return factory;
 }
 
-/** Why `password` is refused for the account, in one sentence, or null when it may be used. */
-export function passwordProblem(
+/** zxcvbn-ts's warning keys this policy says in words (warningText; the catalog's `serverRefusals.weakPassword`). */
+export const PASSWORD_WARNINGS = [
+  'straightRow',
+  'keyPattern',
+  'simpleRepeat',
+  'extendedRepeat',
+  'sequences',
+  'recentYears',
+  'dates',
+  'topTen',
+  'topHundred',
+  'common',
+  'similarToCommon',
+  'wordByItself',
+  'namesByThemselves',
+  'commonNames',
+  'userInputs',
+  'pwned',
+] as const;
+
+/**
+ * Why a password is refused: the sentence, and its words for the page (`variant`: short, long, email or guessable;
+ * `length`, `min`, `max`; `warning`, one of PASSWORD_WARNINGS or '' when zxcvbn gave none or one it does not know).
+ */
+export type PasswordProblem = {
+  message: string;
+  params: {
+    variant: 'short' | 'long' | 'email' | 'guessable';
+    length?: number;
+    min?: number;
+    max?: number;
+    warning?: string;
+  };
+};
+
+/** Why `password` is refused for the account, in one sentence with its words, or null when it may be used. */
+export function passwordProblemOf(
   password: string,
   account: { email?: string | null; name?: string | null } = {},
-): string | null {
+): PasswordProblem | null {
   if (password.length < MIN_PASSWORD_LENGTH)
-    return `The password has ${password.length} characters; it needs at least ${MIN_PASSWORD_LENGTH}.`;
-  if (password.length > MAX_PASSWORD_LENGTH) return `The password is longer than ${MAX_PASSWORD_LENGTH} characters.`;
+    return {
+      message: `The password has ${password.length} characters; it needs at least ${MIN_PASSWORD_LENGTH}.`,
+      params: { variant: 'short', length: password.length, min: MIN_PASSWORD_LENGTH },
+    };
+  if (password.length > MAX_PASSWORD_LENGTH)
+    return {
+      message: `The password is longer than ${MAX_PASSWORD_LENGTH} characters.`,
+      params: { variant: 'long', max: MAX_PASSWORD_LENGTH },
+    };
   const email = account.email?.trim().toLowerCase() ?? '';
   const lower = password.toLowerCase();
   const local = email.split('@')[0] ?? '';
@@ -34,7 +76,10 @@ export function passwordProblem(
       lower.includes(email) ||
       (local.length >= 4 && lower.replace(/[^a-z0-9]/g, '') === local.replace(/[^a-z0-9]/g, '')))
   ) {
-    return 'The password is the account’s email address; choose something else.';
+    return {
+      message: 'The password is the account’s email address; choose something else.',
+      params: { variant: 'email' },
+    };
   }
   const userInputs = [
     email,
@@ -44,13 +89,30 @@ export function passwordProblem(
   ].filter((w) => w !== '');
   const result = zxcvbn().check(password, userInputs);
   if (result.score >= MIN_PASSWORD_SCORE) return null;
-  const warning = result.feedback.warning ? ` (${warningText(result.feedback.warning)})` : '';
-  return `The password is too easy to guess${warning}: it is common, a pattern, or made of the account’s own name. Use a longer phrase of unrelated words.`;
+  return guessable(result.feedback.warning ?? '');
+}
+
+/** A password too easy to guess, with zxcvbn's warning key ('' for none). */
+export function guessable(key: string): PasswordProblem {
+  const known = (PASSWORD_WARNINGS as readonly string[]).includes(key);
+  const warning = key === '' ? '' : ` (${warningText(key)})`;
+  return {
+    message: `The password is too easy to guess${warning}: it is common, a pattern, or made of the account’s own name. Use a longer phrase of unrelated words.`,
+    params: { variant: 'guessable', warning: known ? key : '' },
+  };
+}
+
+/** Why `password` is refused for the account, in one sentence, or null when it may be used. */
+export function passwordProblem(
+  password: string,
+  account: { email?: string | null; name?: string | null } = {},
+): string | null {
+  return passwordProblemOf(password, account)?.message ?? null;
 }
 
 /** zxcvbn-ts reports warnings as translation keys without a language pack: say them in words. */
 function warningText(key: string): string {
-  const words: Record<string, string> = {
+  const words: Record<(typeof PASSWORD_WARNINGS)[number], string> = {
     straightRow: 'a row of keys',
     keyPattern: 'a keyboard pattern',
     simpleRepeat: 'repeated characters',
@@ -68,5 +130,5 @@ function warningText(key: string): string {
     userInputs: 'the account’s own details',
     pwned: 'a password found in breaches',
   };
-  return words[key] ?? key;
+  return (PASSWORD_WARNINGS as readonly string[]).includes(key) ? words[key as keyof typeof words] : key;
 }

@@ -3,6 +3,7 @@ import { parseClusterId, regionOfZone, type ClusterRef } from '@/lib/core/topolo
 import type { ProjectComputeState } from '@/lib/server/live/compute-snapshots';
 import { container, type Container } from '@/lib/server/container';
 import { clustersOf } from '@/lib/server/services/discover-clusters';
+import { serverRefusals } from '@/lib/core/server-refusals';
 
 // Who may cost what (issue 12): a cluster id is looked at only when it names a cluster Quorum knows. Its project
 // must be one of QUORUM_PROJECTS (a project outside them is never read at all), and discovery must know it: the
@@ -67,5 +68,5 @@ export async function isKnownCluster(ref: ClusterRef, c: Container = container()
 
 /** What a caller is told about an id knownClusterRef does not know: the same words for a made-up id and another project's. */
 export function unknownClusterMessage(id: string): string {
-  return `No cluster ${id} among the clusters Quorum watches: its project is not one of Quorum's, or no master, forwarding rule or static address of it was found there.`;
+  return serverRefusals.unknownCluster(id).message;
 }

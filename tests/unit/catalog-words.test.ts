@@ -8,6 +8,7 @@ import { planTextIn } from '@/components/wizards/use-plan-text';
 import { assessTopology } from '@/lib/core/assessment';
 import type { Locale } from '@/lib/core/locale';
 import { ROLE_DUTIES, ROLES } from '@/lib/core/roles';
+import { guessable, PASSWORD_WARNINGS, passwordProblemOf } from '@/lib/core/password-policy';
 import { serverRefusals } from '@/lib/core/server-refusals';
 import { buildTopology, NOW, prodSpec } from '@/lib/core/testing/topology-builder';
 import { outsideZoneChoices, replacementZoneChoices } from '@/lib/core/view';
@@ -152,6 +153,9 @@ describe("the wizards' zone notes in words (lib/core/view.ts's choices, worded b
   });
 });
 
+/** Passwords the policy refuses, one for each way it says why but the guessable ones' warnings (below, every one). */
+const WEAK_PASSWORDS = ['short1', 'x'.repeat(300), 'olga@example.com', 'Olga Operator1', 'johnsmith1990'];
+
 describe("the server's refusals beside the planner's (lib/core/server-refusals.ts) in words", () => {
   const all = [
     serverRefusals.signInFirst(),
@@ -161,6 +165,41 @@ describe("the server's refusals beside the planner's (lib/core/server-refusals.t
     serverRefusals.tooManyChanges(12),
     serverRefusals.tooManyPreviews(3),
     serverRefusals.planChanged('Add a replica in europe-west1-d'),
+    serverRefusals.invalidRequest(),
+    serverRefusals.serverFault(),
+    serverRefusals.unknownClusterId(),
+    serverRefusals.unknownCluster('sandbox-project~europe-west1~nope-master'),
+    serverRefusals.clusterGone('prod-master', 'europe-west1'),
+    serverRefusals.noSuchOperation(),
+    serverRefusals.confirmName('prod-master', 'cluster'),
+    serverRefusals.confirmName('lab-master', 'newCluster'),
+    ...WEAK_PASSWORDS.map((password) => {
+      const problem = passwordProblemOf(password, { email: 'olga@example.com', name: 'Olga Operator' });
+      if (!problem) throw new Error(`${password} is not refused`);
+      return serverRefusals.weakPassword(problem);
+    }),
+    ...PASSWORD_WARNINGS.map((warning) => serverRefusals.weakPassword(guessable(warning))),
+    serverRefusals.accountExists('olga@example.com'),
+    // better-auth's own words, carried as they came.
+    serverRefusals.accountRefused('Invalid email'),
+    serverRefusals.noSuchAccount(),
+    serverRefusals.lastAdmin('admin@quorum.local'),
+    serverRefusals.ownAccount('disable'),
+    serverRefusals.ownAccount('delete'),
+    serverRefusals.tooManyWebhooks(20),
+    serverRefusals.noSuchWebhook(),
+    serverRefusals.projectNotManaged('other-project', ['sandbox-project', 'lab-project']),
+    serverRefusals.zoneInNoRegion('mars-north1-a', 'sandbox-project', ['europe-west1', 'us-central1']),
+    serverRefusals.nameTaken('prod-master', [{ name: 'prod-master-abc', zone: 'europe-west1-b' }]),
+    serverRefusals.nameTaken('prod-master', [
+      { name: 'prod-master-abc', zone: 'europe-west1-b' },
+      { name: 'prod-master-def', zone: 'europe-west1-c' },
+    ]),
+    serverRefusals.diskExists('lab-master', 'europe-west1-b'),
+    serverRefusals.addressInUse('lab-master', '198.18.4.10', ['prod-master', 'lab-master-fr']),
+    serverRefusals.kubeUpOnly(
+      'MULTIZONE=true KUBE_GCE_ZONE=europe-west1-b KUBE_GCE_INSTANCE_PREFIX=lab ./cluster/kube-up.sh',
+    ),
   ];
   const text = (locale: Locale) => planTextIn(catalogTranslator('plans', locale), locale);
 
@@ -169,8 +208,43 @@ describe("the server's refusals beside the planner's (lib/core/server-refusals.t
     expect(text('en').refusal(refusal)).toBe(message.replace(/ \(now: [^)]*\)/, ''));
     const zh = text('zh-CN').refusal(refusal);
     expect(zh).not.toBe(message);
-    // Chinese throughout: no English sentence left but the names it carries.
-    expect(zh.replace(/\b(viewer|operator|admin)\b/g, '')).not.toMatch(/[A-Za-z]{4,}/);
+    // Chinese throughout: no English sentence left but the names it carries (and the products' own names).
+    const carried = Object.values(refusal.params)
+      .flatMap((v) => (typeof v === 'string' ? [v] : Array.isArray(v) ? v : []))
+      .sort((a, b) => b.length - a.length);
+    const rest = carried.reduce((left, name) => left.replaceAll(name, ''), zh);
+    expect(
+      rest.replace(
+        /\b(viewer|operator|admin|Quorum|Compute Engine|Webhook|etcd|kube-up|user-data|configure-sh)\b/g,
+        '',
+      ),
+    ).not.toMatch(/[A-Za-z]{4,}/);
+  });
+
+  it('reaches every way a password is refused: short, long, the email, guessable with each warning and with none', () => {
+    const variants = all
+      .filter((r) => r.code === 'WeakPassword')
+      .map((r) => `${String(r.params.variant)}:${String(r.params.warning ?? '')}`);
+    expect(new Set(variants)).toEqual(
+      new Set(['short:', 'long:', 'email:', 'guessable:', ...PASSWORD_WARNINGS.map((w) => `guessable:${w}`)]),
+    );
+  });
+
+  it('says the taken names and a guessable password in Chinese', () => {
+    expect(
+      text('zh-CN').refusal(
+        serverRefusals.nameTaken('prod-master', [
+          { name: 'prod-master-abc', zone: 'europe-west1-b' },
+          { name: 'prod-master-def', zone: 'europe-west1-c' },
+        ]),
+      ),
+    ).toBe(
+      '名称 prod-master 已被占用：europe-west1-b 中的 prod-master-abc、europe-west1-c 中的 prod-master-def 已存在。请另选一个名称。',
+    );
+    const short = passwordProblemOf('short1');
+    expect(short && text('zh-CN').refusal(serverRefusals.weakPassword(short))).toBe(
+      '密码只有 6 个字符；至少需要 12 个。未做任何更改。',
+    );
   });
 
   it('says the wait and the roles in Chinese', () => {

@@ -1,7 +1,8 @@
 import 'server-only';
 import { APIError, getSessionFromCtx, isAPIError } from 'better-auth/api';
 import type { JsonValue } from '@/lib/ports/store';
-import { passwordProblem } from '@/lib/core/password-policy';
+import { passwordProblemOf, type PasswordProblem } from '@/lib/core/password-policy';
+import { serverRefusals } from '@/lib/core/server-refusals';
 import { container } from '@/lib/server/container';
 import { sourceOf } from './source';
 
@@ -60,8 +61,10 @@ async function audit(
   }
 }
 
-function weak(message: string): never {
-  throw new APIError('BAD_REQUEST', { message, code: 'WEAK_PASSWORD' });
+/** Refuses a weak password; `params` word it on the page (serverRefusals.weakPassword). */
+function weak(problem: PasswordProblem): never {
+  const refusal = serverRefusals.weakPassword(problem);
+  throw new APIError('BAD_REQUEST', { message: refusal.message, code: 'WEAK_PASSWORD', params: refusal.params });
 }
 
 /** Admins among the accounts, not banned. */
@@ -88,7 +91,7 @@ export async function beforeAuthEndpoint(ctx: HookCtx): Promise<{ context: Previ
   const adapter = ctx.context.internalAdapter;
   switch (ctx.path) {
     case '/admin/create-user': {
-      const problem = passwordProblem(field(ctx.body, 'password') ?? '', {
+      const problem = passwordProblemOf(field(ctx.body, 'password') ?? '', {
         email: field(ctx.body, 'email'),
         name: field(ctx.body, 'name'),
       });
@@ -97,16 +100,19 @@ export async function beforeAuthEndpoint(ctx: HookCtx): Promise<{ context: Previ
     }
     case '/admin/set-user-password': {
       const user = await adapter.findUserById(field(ctx.body, 'userId') ?? '');
-      const problem = passwordProblem(field(ctx.body, 'newPassword') ?? '', { email: user?.email, name: user?.name });
+      const problem = passwordProblemOf(field(ctx.body, 'newPassword') ?? '', { email: user?.email, name: user?.name });
       if (problem) weak(problem);
       return undefined;
     }
     case '/change-password': {
       const user = await sessionUser(ctx);
-      const problem = passwordProblem(field(ctx.body, 'newPassword') ?? '', { email: user?.email, name: user?.name });
+      const problem = passwordProblemOf(field(ctx.body, 'newPassword') ?? '', { email: user?.email, name: user?.name });
       if (problem) {
         if (user)
-          await audit(ctx, user.email, 'user.change-password', 'refused', { code: 'WeakPassword', message: problem });
+          await audit(ctx, user.email, 'user.change-password', 'refused', {
+            code: 'WeakPassword',
+            message: serverRefusals.weakPassword(problem).message,
+          });
         weak(problem);
       }
       // With revokeOtherSessions the request's own session is replaced: the after hook gets the user from here.

@@ -1,6 +1,7 @@
 import 'server-only';
 import { fail, ok, refused, type Result } from '@/lib/core/errors';
-import { planCreateCluster, type CreateClusterIntent, type Plan } from '@/lib/core/planner';
+import { planCreateCluster, type CreateClusterIntent, type Plan, type PlanParams } from '@/lib/core/planner';
+import { serverRefusals } from '@/lib/core/server-refusals';
 import { clusterId, regionOfZone, type ClusterRef } from '@/lib/core/topology';
 import type { RegionInfo } from '@/lib/ports/compute';
 import { isOperationInProgress } from '@/lib/ports/store';
@@ -47,8 +48,7 @@ export async function planNewCluster(input: NewClusterInput, c: Container = cont
     multizone: input.multizone,
   };
   const { project, masterName, zone } = input;
-  if (!c.projects.includes(project))
-    return fail('NotFound', `${project} is not a project Quorum manages (${c.projects.join(', ')}).`);
+  if (!c.projects.includes(project)) return refused(serverRefusals.projectNotManaged(project, c.projects));
   // Names and zone syntax first, in the planner's words.
   const syntax = planCreateCluster({ intent });
   if (!syntax.ok) return refused(syntax.refusal);
@@ -57,9 +57,12 @@ export async function planNewCluster(input: NewClusterInput, c: Container = cont
   const regions = await c.compute.listRegions(project);
   const regionInfo = regions.find((r) => r.name === region);
   if (!regionInfo)
-    return fail(
-      'InvalidInput',
-      `${zone} is in no region of ${project}; its regions are ${regions.map((r) => r.name).join(', ')}.`,
+    return refused(
+      serverRefusals.zoneInNoRegion(
+        zone,
+        project,
+        regions.map((r) => r.name),
+      ),
     );
   const ref: ClusterRef = { project, region, masterName };
   // A zone the region lacks, before anything is looked up in it.
@@ -67,26 +70,18 @@ export async function planNewCluster(input: NewClusterInput, c: Container = cont
   if (!inRegion.ok) return refused(inRegion.refusal);
 
   const existing = await c.compute.listInstances(project, replicaNameRegex(masterName));
-  if (existing.length > 0) {
-    const where = existing.map((i) => `${i.name} in ${i.zone}`).join(', ');
-    return fail(
-      'AlreadyExists',
-      `The name ${masterName} is taken: ${where} already ${existing.length === 1 ? 'exists' : 'exist'}. Pick another name.`,
+  if (existing.length > 0)
+    return refused(
+      serverRefusals.nameTaken(
+        masterName,
+        existing.map((i) => ({ name: i.name, zone: i.zone })),
+      ),
     );
-  }
-  if (await c.compute.getDisk(project, zone, `${masterName}-pd`)) {
-    return fail(
-      'AlreadyExists',
-      `A data disk ${masterName}-pd already exists in ${zone} and may hold an old cluster's etcd data; delete it or pick another name.`,
-    );
-  }
+  if (await c.compute.getDisk(project, zone, `${masterName}-pd`))
+    return refused(serverRefusals.diskExists(masterName, zone));
   const address = await c.compute.getAddress(project, region, `${masterName}-ip`);
-  if (address && address.users.length > 0) {
-    return fail(
-      'AlreadyExists',
-      `The static address ${masterName}-ip (${address.address}) is in use by ${address.users.join(', ')}; pick another name.`,
-    );
-  }
+  if (address && address.users.length > 0)
+    return refused(serverRefusals.addressInUse(masterName, address.address, address.users));
 
   const holder = await c.store.lockHolder(clusterId(ref));
   const planned = planCreateCluster({
@@ -118,7 +113,8 @@ export async function startNewCluster(
 ): Promise<Result<{ operationId: string; clusterId: string }>> {
   const action = 'operation.create-cluster';
   const id = clusterId({ project: input.project, region: regionOfZone(input.zone), masterName: input.masterName });
-  const refuse = async (code: Parameters<typeof fail>[0], message: string) => {
+  // With the refusal's params, so the wizard words it in the reader's language (the audit keeps the English).
+  const refuse = async (code: Parameters<typeof fail>[0], message: string, params?: PlanParams) => {
     await c.store.addAudit({
       actor,
       source,
@@ -127,16 +123,15 @@ export async function startNewCluster(
       outcome: 'refused',
       detail: { code, message, input },
     });
-    return fail<{ operationId: string; clusterId: string }>(code, message);
+    const failure = fail<{ operationId: string; clusterId: string }>(code, message);
+    return params && !failure.ok ? { ...failure, params } : failure;
   };
   const planned = await planNewCluster(input, c);
-  if (!planned.ok) return refuse(planned.code, planned.message);
+  if (!planned.ok) return refuse(planned.code, planned.message, planned.params);
   const { plan, ref } = planned.data;
   if (c.env.QUORUM_PROVIDER !== 'sandbox') {
-    return refuse(
-      'Unsupported',
-      `A master on Compute Engine boots from kube-up's scripts (user-data, configure-sh), which Quorum does not ship; create the cluster with: ${plan.kubeUpCommand}`,
-    );
+    const kubeUp = serverRefusals.kubeUpOnly(plan.kubeUpCommand);
+    return refuse(kubeUp.code, kubeUp.message, kubeUp.params);
   }
   try {
     const operation = await c.store.createOperation({

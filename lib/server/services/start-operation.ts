@@ -8,7 +8,7 @@ import type { ClusterView } from '@/lib/core/view';
 import { isProviderError } from '@/lib/ports/provider-error';
 import { isOperationInProgress, type Store } from '@/lib/ports/store';
 import { container, forPlanning, type Container } from '@/lib/server/container';
-import { isKnownCluster, unknownClusterMessage } from '@/lib/server/known-clusters';
+import { isKnownCluster } from '@/lib/server/known-clusters';
 import { operationsRunner } from '@/lib/server/operations/runtime';
 import { providerRefusal } from '@/lib/server/provider-refusal';
 import { rollbackKindsOf } from '@/lib/server/operations/steps';
@@ -70,7 +70,11 @@ export async function startClusterOperation(
   };
 
   // A cluster Quorum does not know (another project, a made-up name) is not planned: no observation, no Compute call.
-  if (!(await isKnownCluster(ref, c))) return refuse('NotFound', unknownClusterMessage(id));
+  if (!(await isKnownCluster(ref, c))) {
+    const unknown = serverRefusals.unknownCluster(id);
+    const refusal = await refuse(unknown.code, unknown.message);
+    return refusal.ok ? refusal : { ...refusal, params: unknown.params };
+  }
 
   const override = opts.backupOverride;
   if (override) {

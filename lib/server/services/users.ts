@@ -1,7 +1,8 @@
 import 'server-only';
 import { APIError } from 'better-auth/api';
-import { fail, ok, type Result } from '@/lib/core/errors';
-import { passwordProblem } from '@/lib/core/password-policy';
+import { ok, refused, type Result } from '@/lib/core/errors';
+import { passwordProblemOf } from '@/lib/core/password-policy';
+import { serverRefusals, type ServerRefusal } from '@/lib/core/server-refusals';
 import { isRole, type Account, type Caller, type Role } from '@/lib/core/roles';
 import { getAuth } from '@/lib/server/auth/auth';
 import { isLastAdmin, type HookCtx } from '@/lib/server/auth/auth-hooks';
@@ -40,11 +41,12 @@ export async function createUser(
       outcome,
       detail: { email: input.email, role: input.role, ...detail },
     });
-  const weak = passwordProblem(input.password, { email: input.email, name: input.name });
-  if (weak) {
-    await audit('refused', { code: 'WeakPassword', message: weak });
-    return fail('WeakPassword', `${weak} Nothing was changed.`);
-  }
+  const refuse = async (refusal: ServerRefusal) => {
+    await audit('refused', { code: refusal.code, message: refusal.message });
+    return refused<{ id: string }>(refusal);
+  };
+  const weak = passwordProblemOf(input.password, { email: input.email, name: input.name });
+  if (weak) return refuse(serverRefusals.weakPassword(weak));
   try {
     // Created with the default role (viewer), then given its role: better-auth's types know only 'user' and 'admin'.
     const created = await auth.api.createUser({
@@ -55,13 +57,12 @@ export async function createUser(
     await audit('succeeded', {});
     return ok({ id: created.user.id });
   } catch (error) {
-    if (error instanceof APIError) {
-      const message = /exist/i.test(error.message)
-        ? `An account for ${input.email} exists already; nothing was changed.`
-        : `${error.message}; nothing was changed.`;
-      await audit('refused', { message });
-      return fail(/exist/i.test(error.message) ? 'AlreadyExists' : 'InvalidInput', message);
-    }
+    if (error instanceof APIError)
+      return refuse(
+        /exist/i.test(error.message)
+          ? serverRefusals.accountExists(input.email)
+          : serverRefusals.accountRefused(error.message),
+      );
     throw error;
   }
 }
@@ -78,11 +79,11 @@ export async function setUserRole(userId: string, role: Role, caller: Caller): P
       outcome,
       detail: { userId, email: target?.email ?? '', role, ...detail },
     });
-  if (!target) return fail('NotFound', 'No such account.');
+  if (!target) return refused(serverRefusals.noSuchAccount());
   if (target.role === 'admin' && role !== 'admin' && users.filter((u) => u.role === 'admin' && !u.banned).length <= 1) {
-    const message = `${target.email} is the last admin; make another account admin first. Nothing was changed.`;
-    await audit('refused', { code: 'LastAdmin', message });
-    return fail('LastAdmin', message);
+    const last = serverRefusals.lastAdmin(target.email);
+    await audit('refused', { code: last.code, message: last.message });
+    return refused<{ id: string }>(last);
   }
   const ctx = await (await getAuth()).$context;
   await ctx.internalAdapter.updateUser(userId, { role });
@@ -115,22 +116,18 @@ export async function changeAccount(
       outcome,
       detail: { userId, email: target?.email ?? '', ...detail },
     });
-  const refuse = async (code: 'NotFound' | 'LastAdmin' | 'InvalidInput', message: string) => {
-    await audit('refused', { code, message });
-    return fail<{ id: string }>(code, message);
+  const refuse = async (refusal: ServerRefusal) => {
+    await audit('refused', { code: refusal.code, message: refusal.message });
+    return refused<{ id: string }>(refusal);
   };
-  if (!target) return refuse('NotFound', 'No such account; nothing was changed.');
-  if (change !== 'enable' && target.id === caller.userId)
-    return refuse('InvalidInput', `You cannot ${change} your own account; another admin can. Nothing was changed.`);
+  if (!target) return refuse(serverRefusals.noSuchAccount());
+  if (change !== 'enable' && target.id === caller.userId) return refuse(serverRefusals.ownAccount(change));
   if (
     change !== 'enable' &&
     target.role === 'admin' &&
     (await isLastAdmin(ctx.internalAdapter as unknown as HookCtx['context']['internalAdapter'], userId))
   ) {
-    return refuse(
-      'LastAdmin',
-      `${target.email} is the last admin; make another account admin first. Nothing was changed.`,
-    );
+    return refuse(serverRefusals.lastAdmin(target.email));
   }
   switch (change) {
     case 'disable':

@@ -6,7 +6,8 @@ import {
   type WebhookFormat,
   type WebhookView,
 } from '@/lib/core/alerts';
-import { fail, ok, type Result } from '@/lib/core/errors';
+import { ok, refused, type Result } from '@/lib/core/errors';
+import { serverRefusals } from '@/lib/core/server-refusals';
 import { actorOf, type Caller } from '@/lib/core/roles';
 import type { Webhook } from '@/lib/ports/store';
 import { container, type Container } from '@/lib/server/container';
@@ -64,9 +65,9 @@ function described(w: Pick<Webhook, 'name' | 'url' | 'format'>): Record<string, 
 export async function addWebhook(input: NewWebhookInput, caller: Caller): Promise<Result<{ id: string }>> {
   const store = container().store;
   if ((await store.listWebhooks()).length >= MAX_WEBHOOKS) {
-    const message = `There are ${MAX_WEBHOOKS} webhooks already, the most Quorum posts to; delete one first. Nothing was changed.`;
-    await audit(caller, 'add', 'refused', { ...described(input), code: 'InvalidInput', message });
-    return fail('InvalidInput', message);
+    const refusal = serverRefusals.tooManyWebhooks(MAX_WEBHOOKS);
+    await audit(caller, 'add', 'refused', { ...described(input), code: refusal.code, message: refusal.message });
+    return refused(refusal);
   }
   const made = await store.addWebhook({ ...input, createdBy: actorOf(caller) });
   await audit(caller, 'add', 'succeeded', {
@@ -107,7 +108,7 @@ export async function sendTestNotification(id: string, caller: Caller): Promise<
 }
 
 async function notFound<T>(caller: Caller, action: string, id: string): Promise<Result<T>> {
-  const message = 'No such webhook (deleted meanwhile?); nothing was changed.';
-  await audit(caller, action, 'refused', { id, code: 'NotFound', message });
-  return fail('NotFound', message);
+  const refusal = serverRefusals.noSuchWebhook();
+  await audit(caller, action, 'refused', { id, code: refusal.code, message: refusal.message });
+  return refused(refusal);
 }
