@@ -58,3 +58,31 @@ test('the switch changes the language at once and the choice outlives a reload',
   await expect(page.locator('html')).toHaveAttribute('lang', 'zh-CN');
   expect((await context.cookies()).find((c) => c.name === 'quorum-locale')?.value).toBe('zh-CN');
 });
+
+test("the users page and the server's own refusals read in Chinese: the roles, a weak password, a taken name in the create wizard", async ({
+  page,
+}) => {
+  await page.goto('/users');
+  // What each role may do, in Chinese too.
+  await expect(page.getByText('可查看所有集群、操作和计划，但不能做任何更改')).toBeVisible();
+  await expect(page.locator('body')).not.toContainText('sees every cluster');
+  const form = page.getByTestId('create-user');
+  await form.getByLabel('邮箱').fill(`zh-${Date.now()}@e2e.test`);
+  await form.getByLabel('姓名').fill('Li Lei');
+  await form.getByLabel(/初始密码/).fill('abcdefghijkl');
+  await form.getByRole('button', { name: '创建账户' }).click();
+  await expect(page.getByTestId('users-message')).toHaveText(
+    '密码太容易猜到（abc 或 6543 这样的序列）：它很常见、是某种模式，或由账户自己的名字组成。请使用由不相关的词组成的更长短语。未做任何更改。',
+  );
+  await page.screenshot({ path: 'test-results/i18n/users-weak-password-zh-CN.png', fullPage: true });
+
+  await page.goto('/clusters/new');
+  const wizard = page.getByTestId('create-form');
+  await wizard.getByLabel('主节点名称').fill('staging-master');
+  await wizard.getByRole('button', { name: '预览' }).click();
+  const refusal = page.getByTestId('plan-refusal');
+  await expect(refusal).toHaveAttribute('data-code', 'AlreadyExists');
+  await expect(refusal).toContainText(/名称 staging-master 已被占用：.*中的 staging-master.* 已存在。请另选一个名称。/);
+  await expect(refusal).not.toContainText('is taken');
+  await page.screenshot({ path: 'test-results/i18n/create-taken-zh-CN.png', fullPage: true });
+});

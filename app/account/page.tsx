@@ -1,7 +1,6 @@
 import type { Metadata } from 'next';
 import { getTranslations } from 'next-intl/server';
 import { ChangePasswordForm } from '@/components/auth/change-password-form';
-import { ROLE_DUTIES } from '@/lib/core/roles';
 import { pageCaller } from '@/lib/server/auth/guards';
 
 export const dynamic = 'force-dynamic';
@@ -12,17 +11,21 @@ export async function generateMetadata(): Promise<Metadata> {
 
 export default async function AccountPage() {
   const caller = await pageCaller('/account');
-  const [t, roles] = await Promise.all([getTranslations('auth.account'), getTranslations('layout.role')]);
+  const [t, roles, can] = await Promise.all([
+    getTranslations('auth.account'),
+    getTranslations('layout.role'),
+    getTranslations('auth.can'),
+  ]);
   return (
     <div className="max-w-md space-y-4">
       <div>
         <h1 className="text-2xl font-semibold tracking-tight">{t('heading')}</h1>
         <p className="text-sm text-slate-600">
-          {/* What each role may do is lib/core's sentence, in English. */}
+          {/* What each role may do: lib/core's ROLE_DUTIES, worded by the catalog (the same English). */}
           {t.rich('summary', {
             email: caller.email,
             role: roles(caller.role),
-            duties: ROLE_DUTIES[caller.role],
+            duties: can(`duties.${caller.role}`),
             b: (chunks) => <span className="font-medium">{chunks}</span>,
           })}
         </p>

@@ -1,7 +1,7 @@
 import type { Metadata } from 'next';
 import { getTranslations } from 'next-intl/server';
 import { UserAdmin } from '@/components/auth/user-admin';
-import { hasRole, ROLE_DUTIES, ROLES } from '@/lib/core/roles';
+import { hasRole, ROLES } from '@/lib/core/roles';
 import { pageCaller } from '@/lib/server/auth/guards';
 import { listUsers } from '@/lib/server/services/users';
 
@@ -13,7 +13,11 @@ export async function generateMetadata(): Promise<Metadata> {
 
 export default async function UsersPage() {
   const caller = await pageCaller('/users');
-  const [t, roles] = await Promise.all([getTranslations('auth.users'), getTranslations('layout.role')]);
+  const [t, roles, can] = await Promise.all([
+    getTranslations('auth.users'),
+    getTranslations('layout.role'),
+    getTranslations('auth.can'),
+  ]);
   if (!hasRole(caller.role, 'admin')) {
     return (
       <p
@@ -33,10 +37,10 @@ export default async function UsersPage() {
         <ul className="mt-1 space-y-0.5 text-sm text-slate-600">
           {ROLES.map((r) => (
             <li key={r}>
-              {/* What each role may do is lib/core's sentence, in English. */}
+              {/* What each role may do: lib/core's ROLE_DUTIES, worded by the catalog (the same English). */}
               {t.rich('roleDuties', {
                 role: roles(r),
-                duties: ROLE_DUTIES[r],
+                duties: can(`duties.${r}`),
                 b: (chunks) => <span className="font-medium">{chunks}</span>,
               })}
             </li>
