@@ -1,6 +1,8 @@
 import { useTranslations } from 'next-intl';
 import type { ReactNode } from 'react';
 import { formatDuration, formatUtcDateTime } from '@/lib/core/format';
+import { isOperationStatus } from '@/lib/core/operation-view';
+import { INTENT_KINDS, type IntentKind } from '@/lib/core/planner';
 import {
   leaderChanges,
   replicaOutages,
@@ -72,6 +74,7 @@ export function ClusterTimeline({
   now: string;
 }) {
   const t = useTranslations('topology.timeline');
+  const ops = useTranslations('operations');
   const end = Date.parse(now);
   const weekAgo = new Date(end - TIMELINE_DAYS * 24 * 3_600_000).toISOString();
   const dayAgo = new Date(end - 24 * 3_600_000).toISOString();
@@ -108,23 +111,30 @@ export function ClusterTimeline({
       testId: 'timeline-leader',
       node: <>{t('leaderChange', { from: l.from ?? t('none'), to: l.to ?? t('none'), at: formatUtcDateTime(l.at) })}</>,
     })),
-    ...operations.map((op): Event => ({
-      at: op.createdAt,
-      key: `op-${op.id}`,
-      testId: 'timeline-operation',
-      node: (
-        <>
-          {op.endedAt
-            ? t('operationEnded', {
-                kind: op.kind,
-                status: op.status,
-                createdAt: formatUtcDateTime(op.createdAt),
-                endedAt: formatUtcDateTime(op.endedAt),
-              })
-            : t('operation', { kind: op.kind, status: op.status, createdAt: formatUtcDateTime(op.createdAt) })}
-        </>
-      ),
-    })),
+    ...operations.map((op): Event => {
+      // The intent kind and the status in the reader's language (English keeps the kind's own name).
+      const kind = (INTENT_KINDS as readonly string[]).includes(op.kind)
+        ? t(`kinds.${op.kind as IntentKind}`)
+        : op.kind;
+      const status = isOperationStatus(op.status) ? ops(`status.${op.status}`) : op.status;
+      return {
+        at: op.createdAt,
+        key: `op-${op.id}`,
+        testId: 'timeline-operation',
+        node: (
+          <>
+            {op.endedAt
+              ? t('operationEnded', {
+                  kind,
+                  status,
+                  createdAt: formatUtcDateTime(op.createdAt),
+                  endedAt: formatUtcDateTime(op.endedAt),
+                })
+              : t('operation', { kind, status, createdAt: formatUtcDateTime(op.createdAt) })}
+          </>
+        ),
+      };
+    }),
   ].sort((a, b) => b.at.localeCompare(a.at));
   return (
     <section className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm" data-testid="cluster-timeline">

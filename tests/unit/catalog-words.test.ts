@@ -7,6 +7,8 @@ import { describeSinceIn, formatAgoIn } from '@/components/ui/use-format-ago';
 import { planTextIn } from '@/components/wizards/use-plan-text';
 import { assessTopology } from '@/lib/core/assessment';
 import type { Locale } from '@/lib/core/locale';
+import { OPERATION_STATUSES, type OperationView } from '@/lib/core/operation-view';
+import { INTENT_KINDS, type IntentKind } from '@/lib/core/planner';
 import { ROLE_DUTIES, ROLES } from '@/lib/core/roles';
 import { guessable, PASSWORD_WARNINGS, passwordProblemOf } from '@/lib/core/password-policy';
 import { serverRefusals } from '@/lib/core/server-refusals';
@@ -254,5 +256,25 @@ describe("the server's refusals beside the planner's (lib/core/server-refusals.t
     expect(text('zh-CN').refusal(serverRefusals.roleTooLow('viewer', 'operator'))).toBe(
       '你的角色（只读）不能执行此操作：需要操作员角色（还可在集群上执行操作，在沙盒中还可使用故障注入控件）。未做任何更改；请联系管理员。',
     );
+  });
+});
+
+describe("an operation on the cluster page's timeline (components/topology/cluster-timeline.tsx) in words", () => {
+  const line = (locale: keyof typeof catalogs, kind: IntentKind, status: OperationView['status']) => {
+    const tt = createTranslator({ locale, messages: catalogs[locale] as Messages, namespace: 'topology.timeline' });
+    const ops = createTranslator({ locale, messages: catalogs[locale] as Messages, namespace: 'operations' });
+    return tt('operation', { kind: tt(`kinds.${kind}`), status: ops(`status.${status}`), createdAt: '14:02' });
+  };
+
+  it.each(INTENT_KINDS.flatMap((kind) => OPERATION_STATUSES.map((status) => [kind, status] as const)))(
+    '%s %s: English names the kind as it is; Chinese has no English word',
+    (kind, status) => {
+      expect(line('en', kind, status)).toBe(`operation ${kind} ${status} · 14:02`);
+      expect(line('zh-CN', kind, status)).not.toMatch(/[A-Za-z]{3,}/);
+    },
+  );
+
+  it('reads a finished restart in Chinese', () => {
+    expect(line('zh-CN', 'restart-replica', 'succeeded')).toBe('操作 重启副本 成功 · 14:02');
   });
 });
