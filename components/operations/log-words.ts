@@ -27,6 +27,12 @@ export function logWordsIn(t: CatalogTranslator, stepTitle: (index: number) => s
       if (titles.some((title) => title === null)) return line.message;
       values[param] = titles.map((title) => t('logParts.quoted', { title: title ?? '' })).join(t('logParts.separator'));
     }
+    // Compute's message as it came, then Quorum's words after it in the reader's language.
+    const why = said.errorWhy;
+    if (why !== undefined) {
+      if (!t.has(`errorWhy.${why.key}`)) return line.message;
+      values.error = `${values.error ?? ''}${t('logParts.why', { why: t(`errorWhy.${why.key}`, { ...why.params }) })}`;
+    }
     const title = said.step === undefined ? null : stepTitle(said.step);
     if (said.step !== undefined && title === null) return line.message;
     // The runner's own lines name the step inside the sentence; a step's lines come under its title.

@@ -3,6 +3,7 @@
 // the journal's `message` keeps it, as the audit and the server log do. Params are strings as they are shown
 // (member IDs in hex, seconds with one decimal, lists joined); what an etcd or Compute error says stays as it came.
 import { z } from 'zod';
+import { computeWhySchema, withoutWhy, type ComputeWhy } from './compute-why';
 
 export type LogParams = Readonly<Record<string, string>>;
 
@@ -17,6 +18,8 @@ export type LogSaid = {
   step?: number;
   stepOf?: Readonly<Record<string, number>>;
   stepsOf?: Readonly<Record<string, readonly number[]>>;
+  /** Quorum's words after Compute's message in `params.error`, which then holds the message without them. */
+  errorWhy?: ComputeWhy;
 };
 
 /** What a step (or the runner) writes: the English of the record and the sentence to word it by. */
@@ -153,6 +156,7 @@ export const logSaidSchema = z.object({
   step: z.number().int().nonnegative().optional(),
   stepOf: z.record(z.string(), z.number().int().nonnegative()).optional(),
   stepsOf: z.record(z.string(), z.array(z.number().int().nonnegative())).optional(),
+  errorWhy: computeWhySchema.optional(),
 });
 
 /** A journal sentence: its English and how to word it again. */
@@ -162,6 +166,17 @@ export function logLine<K extends LogKey>(
 ): LogLine {
   const p = (params ?? {}) as LogParams;
   return { text: (ENGLISH[key] as (p: LogParams) => string)(p), said: { key, params: { ...p } } };
+}
+
+/**
+ * `line` (whose `error` param is an error's message) with Quorum's words after Compute's message said apart, so the
+ * page words them in the reader's language; as it was when there are none or the message does not end with them.
+ */
+export function withErrorWhy(line: LogLine, why: ComputeWhy | null): LogLine {
+  const error = line.said.params.error;
+  const base = why === null || error === undefined ? null : withoutWhy(error, why);
+  if (why === null || base === null) return line;
+  return { ...line, said: { ...line.said, params: { ...line.said.params, error: base }, errorWhy: why } };
 }
 
 /** Seconds with one decimal, as every log line gives a duration. */

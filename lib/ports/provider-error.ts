@@ -1,5 +1,6 @@
 // The one error type adapters reject with, so services and actions can map provider failures to the
 // domain's result codes without knowing which client library produced them.
+import type { ComputeWhy } from '@/lib/core/compute-why';
 import { errorBrand, hasErrorBrand } from './error-brand';
 
 export const PROVIDER_ERROR_CODES = [
@@ -48,17 +49,26 @@ export class ProviderError extends Error {
    * failed Operation.
    */
   readonly operation: string | null;
+  /** Quorum's words after Compute's message (at the end of `message`, in parentheses), as a key and params. */
+  readonly why: ComputeWhy | null;
 
   constructor(
     code: ProviderErrorCode,
     message: string,
-    opts: { httpStatus?: number | null; reason?: string | null; operation?: string | null; cause?: unknown } = {},
+    opts: {
+      httpStatus?: number | null;
+      reason?: string | null;
+      operation?: string | null;
+      why?: ComputeWhy | null;
+      cause?: unknown;
+    } = {},
   ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.code = code;
     this.httpStatus = opts.httpStatus ?? null;
     this.reason = opts.reason ?? null;
     this.operation = opts.operation ?? null;
+    this.why = opts.why ?? null;
   }
 }
 
@@ -72,6 +82,11 @@ export const TRANSIENT_PROVIDER_ERROR_CODES: readonly ProviderErrorCode[] = [
 
 export function isTransientProviderError(e: unknown): e is ProviderError {
   return isProviderError(e) && TRANSIENT_PROVIDER_ERROR_CODES.includes(e.code);
+}
+
+/** Quorum's words after Compute's message in `e`'s, when `e` is a ProviderError that has them. */
+export function computeWhyOf(e: unknown): ComputeWhy | null {
+  return isProviderError(e) ? (e.why ?? null) : null;
 }
 
 /** A ProviderError, from this module's class or another bundle's copy of it. */

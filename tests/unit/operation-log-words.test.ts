@@ -4,7 +4,8 @@ import { parse } from '@formatjs/icu-messageformat-parser';
 import { describe, expect, it } from 'vitest';
 import { logWordsIn, type JournaledLine } from '@/components/operations/log-words';
 import type { Locale } from '@/lib/core/locale';
-import { LOG_KEYS, logLine, type LogLine } from '@/lib/core/operation-log';
+import { COMPUTE_WHY_KEYS, computeWhyText, type ComputeWhy } from '@/lib/core/compute-why';
+import { LOG_KEYS, logLine, withErrorWhy, type LogLine } from '@/lib/core/operation-log';
 import { branchesOf, branchesTaken, catalogMessage, catalogTranslator } from '@/tests/support/catalog-words';
 
 /** A plan's step titles as the page words them; steps 0-5 exist. */
@@ -272,5 +273,92 @@ describe('operation log lines in words', () => {
     expect(words('zh-CN')({ ...view(lost, 9), message: 'Promote: prod-master-ujm is a voter in etcd main' })).toBe(
       'Promote: prod-master-ujm is a voter in etcd main',
     );
+  });
+});
+
+describe("Quorum's words after Compute's message (lib/core/compute-why.ts) in a log line", () => {
+  const GOOGLE =
+    "instances.insert sandbox-project/europe-west1-b/prod-master-oij: operation operation-1 failed: The zone 'projects/sandbox-project/zones/europe-west1-b' does not have enough resources available to fulfill the request.";
+  const WHYS: ComputeWhy[] = [
+    {
+      key: 'quota',
+      params: {
+        quota: 'SSD_TOTAL_GB',
+        limit: '24',
+        region: 'europe-west1',
+        metric: 'compute.googleapis.com/ssd_total_storage',
+      },
+    },
+    { key: 'quota', params: { quota: 'CPUS', limit: 'none', region: 'none', metric: 'none' } },
+    { key: 'quota', params: { quota: 'none', limit: 'none', region: 'none', metric: 'none' } },
+    { key: 'stockout', params: { zone: 'europe-west1-b', reason: 'ZONE_RESOURCE_POOL_EXHAUSTED' } },
+    { key: 'stockout', params: { zone: 'none', reason: 'resourcePoolExhausted' } },
+    { key: 'rateLimited', params: {} },
+    { key: 'notReady', params: {} },
+    { key: 'serverSide', params: {} },
+    { key: 'permission', params: { permission: 'compute.instances.create' } },
+    { key: 'permission', params: { permission: 'none' } },
+  ];
+  const lines = WHYS.flatMap((why) => {
+    const error = `${GOOGLE} (${computeWhyText(why)})`;
+    return [
+      withErrorWhy(logLine('stepFailed', { step: 'Create the instance', error }), why),
+      withErrorWhy(
+        logLine('computeRetry', {
+          call: 'instances.insert',
+          code: 'RateLimited',
+          error,
+          attempt: '1',
+          seconds: '2.0',
+          requestId: 'none',
+        }),
+        why,
+      ),
+    ];
+  });
+
+  it.each(lines.map((l) => [l.said.errorWhy?.key ?? '', l.text, l] as const))('%s: %s', (_key, text, line) => {
+    expect(line.said.errorWhy, 'said apart').toBeDefined();
+    expect(line.said.params.error).toBe(GOOGLE);
+    expect(words('en')(view(line))).toBe(text);
+    const zh = words('zh-CN')(view(line));
+    // Google's message as it came, Quorum's words in Chinese only.
+    expect(zh).toContain(GOOGLE);
+    const why = line.said.errorWhy ? computeWhyText(line.said.errorWhy) : '';
+    expect(zh).not.toContain(why);
+    // The names both carry (Google's message, the quota, the zone) taken out, longest first.
+    const names = [...Object.values(line.said.params), ...Object.values(line.said.errorWhy?.params ?? {})]
+      .filter((v) => v !== '')
+      .sort((a, b) => b.length - a.length);
+    const ownWords = names.reduce((t, v) => t.split(v).join(' '), zh);
+    expect(ownWords.replace(KEPT, '').replace(/\b(Engine|IAM|Google|QUOTA_EXCEEDED)\b/g, '')).not.toMatch(
+      /[A-Za-z]{3,}/,
+    );
+  });
+
+  it('reaches every branch of the words in both languages', () => {
+    for (const locale of ['en', 'zh-CN'] as const) {
+      const offered = new Set<string>();
+      const taken = new Set<string>();
+      for (const key of COMPUTE_WHY_KEYS)
+        for (const b of branchesOf(parse(catalogMessage('operations', locale, `errorWhy.${key}`))))
+          offered.add(`${key}: ${b}`);
+      for (const why of WHYS) {
+        const message = parse(catalogMessage('operations', locale, `errorWhy.${why.key}`));
+        for (const b of branchesTaken(message, why.params, locale)) taken.add(`${why.key}: ${b}`);
+      }
+      expect([...offered].filter((b) => !taken.has(b))).toEqual([]);
+    }
+  });
+
+  it('keeps a line whole when the error does not end with the words (a step that worded the error itself)', () => {
+    const why = WHYS[5];
+    if (!why) throw new Error('no case');
+    const line = withErrorWhy(
+      logLine('stepFailed', { step: 'Create the instance', error: `rate limited: ${GOOGLE}` }),
+      why,
+    );
+    expect(line.said.errorWhy).toBeUndefined();
+    expect(line.said.params.error).toBe(`rate limited: ${GOOGLE}`);
   });
 });

@@ -840,6 +840,7 @@ export class GceCompute implements ComputePort {
         httpStatus: err.httpStatus,
         reason: err.reason,
         operation: err.operation,
+        why: err.why,
         cause: err,
       });
     }

@@ -1,5 +1,6 @@
 import 'server-only';
 import { z } from 'zod';
+import { computeWhyText, type ComputeWhy } from '@/lib/core/compute-why';
 import { ProviderError, type ProviderErrorCode } from '@/lib/ports/provider-error';
 
 // Compute Engine's failures, classified: which are transient (sent again later, the same call may succeed)
@@ -31,9 +32,25 @@ export type ComputeErrorClass = {
   transient: boolean;
   /** Google's own code or reason this was recognised by (`QUOTA_EXCEEDED`, `rateLimitExceeded`...), when any. */
   reason: string | null;
-  /** What happened and what to do, in words, after Google's message. */
+  /** What happened and what to do, in words, after Google's message ('' when nothing is said). */
   explanation: string;
+  /** The same as a key and params (lib/core/compute-why.ts), so a page can say it in the reader's language. */
+  why: ComputeWhy | null;
 };
+
+/** A class whose words are `why` (the explanation is its English). */
+function explained(
+  code: ProviderErrorCode,
+  transient: boolean,
+  reason: string | null,
+  why: ComputeWhy,
+): ComputeErrorClass {
+  return { code, transient, reason, explanation: computeWhyText(why), why };
+}
+
+function unexplained(code: ProviderErrorCode, reason: string | null): ComputeErrorClass {
+  return { code, transient: false, reason, explanation: '', why: null };
+}
 
 const RATE_LIMIT_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded', 'RATE_LIMIT_EXCEEDED']);
 const NOT_READY_REASONS = new Set(['resourceNotReady', 'RESOURCE_NOT_READY']);
@@ -126,81 +143,59 @@ export function classifyComputeFailure(f: ComputeFailure): ComputeErrorClass {
   const quota = has(QUOTA_REASONS);
   if (quota) {
     const q = quotaOf(f);
-    const where = q?.region ? ` in region ${q.region}` : '';
-    const what = q
-      ? `Compute Engine quota ${q.quota}${q.limit !== null ? ` (limit ${q.limit})` : ''} is used up${where}`
-      : 'a Compute Engine quota is used up';
-    return {
-      code: 'QuotaExceeded',
-      transient: false,
-      reason: quota,
-      explanation: `${what} (QUOTA_EXCEEDED): free some of it or ask Google for more (IAM & Admin > Quotas${q?.metric ? `, metric ${q.metric}` : ''}), then run the change again.`,
-    };
+    return explained('QuotaExceeded', false, quota, {
+      key: 'quota',
+      params: {
+        quota: q?.quota ?? 'none',
+        limit: q?.limit !== null && q?.limit !== undefined ? String(q.limit) : 'none',
+        region: q?.region ?? 'none',
+        metric: q?.metric ?? 'none',
+      },
+    });
   }
   const stockout = has(STOCKOUT_REASONS);
   if (stockout) {
-    const zone = stockoutZoneOf(f);
-    return {
-      code: 'ZoneExhausted',
-      transient: false,
-      reason: stockout,
-      explanation: `${zone ? `zone ${zone}` : 'the zone'} has no capacity for this instance now (${stockout}, a stockout, not a quota): put the replica in another zone, or try this one later.`,
-    };
+    return explained('ZoneExhausted', false, stockout, {
+      key: 'stockout',
+      params: { zone: stockoutZoneOf(f) ?? 'none', reason: stockout },
+    });
   }
   const rate = has(RATE_LIMIT_REASONS);
   if (rate || status === 429) {
-    return {
-      code: 'RateLimited',
-      transient: true,
-      reason: rate,
-      explanation:
-        "the project's Compute Engine API rate quota is used up for this minute; the call is sent again after a pause.",
-    };
+    return explained('RateLimited', true, rate, { key: 'rateLimited', params: {} });
   }
   const notReady = has(NOT_READY_REASONS);
   if (notReady) {
-    return {
-      code: 'ResourceNotReady',
-      transient: true,
-      reason: notReady,
-      explanation: 'what the call acts on is still changing; the call is sent again after a pause.',
-    };
+    return explained('ResourceNotReady', true, notReady, { key: 'notReady', params: {} });
   }
   if (status !== null && status >= 500) {
-    return {
-      code: status === 504 ? 'Timeout' : 'ProviderUnavailable',
-      transient: true,
-      reason: reasons[0] ?? null,
-      explanation: 'Compute Engine failed on its side; the call is sent again after a pause.',
-    };
+    return explained(status === 504 ? 'Timeout' : 'ProviderUnavailable', true, reasons[0] ?? null, {
+      key: 'serverSide',
+      params: {},
+    });
   }
   const forbidden = has(FORBIDDEN_REASONS);
   if (status === 403 || forbidden) {
-    const permission = permissionOf(f);
-    return {
-      code: 'PermissionDenied',
-      transient: false,
-      reason: forbidden,
-      explanation: permission
-        ? `Quorum's identity lacks the IAM permission ${permission}: grant it (a role that holds it) to Quorum's service account, then run the change again.`
-        : "Quorum's identity is not allowed to do this: grant its service account the Compute Engine role the change needs, then run it again.",
-    };
+    return explained('PermissionDenied', false, forbidden, {
+      key: 'permission',
+      params: { permission: permissionOf(f) ?? 'none' },
+    });
   }
   const exists = has(ALREADY_EXISTS_REASONS);
-  if (exists) return { code: 'AlreadyExists', transient: false, reason: exists, explanation: '' };
+  if (exists) return unexplained('AlreadyExists', exists);
   const notFound = has(NOT_FOUND_REASONS);
-  if (notFound || status === 404) return { code: 'NotFound', transient: false, reason: notFound, explanation: '' };
+  if (notFound || status === 404) return unexplained('NotFound', notFound);
   const reason = reasons[0] ?? null;
   switch (status) {
     case 400:
-      return { code: 'InvalidArgument', transient: false, reason, explanation: '' };
+      return unexplained('InvalidArgument', reason);
     case 401:
-      return { code: 'Forbidden', transient: false, reason, explanation: '' };
+      return unexplained('Forbidden', reason);
     case 409:
     case 412:
-      return { code: 'Conflict', transient: false, reason, explanation: '' };
+      return unexplained('Conflict', reason);
     default:
-      return { code: 'Unknown', transient: false, reason, explanation: '' };
+      return unexplained('Unknown', reason);
   }
 }
 
@@ -212,6 +207,7 @@ export function computeProviderError(f: ComputeFailure, context: string, cause?:
     httpStatus: f.httpStatus,
     reason: c.reason ?? f.errors[0]?.reason ?? f.errors[0]?.code ?? null,
     operation: f.operation ?? null,
+    why: c.why,
     cause,
   });
 }

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStore, type SqliteStore } from '@/lib/adapters/store/sqlite-store';
+import { computeWhyText } from '@/lib/core/compute-why';
 import { logLine } from '@/lib/core/operation-log';
+import { ProviderError } from '@/lib/ports/provider-error';
 import { systemClock } from '@/lib/ports/clock';
 import type { NewOperation, PlanInput } from '@/lib/ports/store';
 import { createRunner, type RunnerOptions, type StepExecutor } from './runner';
@@ -378,6 +380,31 @@ describe('runner', () => {
     expect((await store.steps(created.id)).map((s) => s.status)).toEqual(['done', 'done', 'done', 'failed', 'skipped']);
     expect(await store.lockHolder('c1')).toBeNull();
     expect((await store.listAudit({ operationId: created.id })).map((a) => a.outcome)).toEqual(['failed', 'started']);
+  });
+
+  it("journals Quorum's words after Compute's message apart, in the failed step's line and in the outcome", async () => {
+    const why = { key: 'stockout', params: { zone: 'z-b', reason: 'ZONE_RESOURCE_POOL_EXHAUSTED' } } as const;
+    const message = `instances.insert p/z-b/x: The zone 'z-b' is out of resources. (${computeWhyText(why)})`;
+    const created = await store.createOperation(
+      op('c1', [{ id: 'insert', kind: 'stockout', title: 'Create the instance', params: {} }]),
+    );
+    const ended = await runner({
+      executors: {
+        stockout: async () => {
+          throw new ProviderError('ZoneExhausted', message, { why });
+        },
+      },
+    }).start(created.id);
+    expect(ended.error).toBe(message);
+    const base = "instances.insert p/z-b/x: The zone 'z-b' is out of resources.";
+    expect((await store.getOperation(created.id))?.summarySaid).toMatchObject({
+      key: 'failed',
+      params: { error: base },
+      errorWhy: why,
+    });
+    const failedLine = (await store.logs(created.id)).find((l) => l.said?.key === 'stepFailed');
+    expect(failedLine?.message).toBe(`"Create the instance" failed: ${message}`);
+    expect(failedLine?.said).toMatchObject({ params: { error: base }, errorWhy: why });
   });
 
   it('finishes a rollback that a crash interrupted when resuming', async () => {

@@ -8,7 +8,9 @@ import 'server-only';
 // operations of different clusters run concurrently. Within one pass the runner is the only writer of its
 // operation's steps, so it reads the plan and the steps once and keeps them in step with what it writes;
 // only the cancel flag, which anyone may set, is read again.
-import { logLine, type LogLine } from '@/lib/core/operation-log';
+import type { ComputeWhy } from '@/lib/core/compute-why';
+import { logLine, withErrorWhy, type LogLine } from '@/lib/core/operation-log';
+import { computeWhyOf } from '@/lib/ports/provider-error';
 import type { Clock } from '@/lib/ports/clock';
 import {
   isTerminalOperationStatus,
@@ -223,29 +225,43 @@ export function createRunner(opts: RunnerOptions): Runner {
         rolledBack.push(s);
       } catch (e) {
         problems.push(`rolling back "${s.title}" failed: ${messageOf(e)}`);
-        await journal(op.id, 'error', logLine('rollbackFailed', { step: s.title, error: messageOf(e) }), s.index);
+        await journal(
+          op.id,
+          'error',
+          withErrorWhy(logLine('rollbackFailed', { step: s.title, error: messageOf(e) }), computeWhyOf(e)),
+          s.index,
+        );
       }
     }
     return { rolledBack, problems };
   }
 
-  async function failWith(op: Operation, steps: StepRecord[], failed: StepRecord, error: string): Promise<Operation> {
+  async function failWith(
+    op: Operation,
+    steps: StepRecord[],
+    failed: StepRecord,
+    error: string,
+    why: ComputeWhy | null = null,
+  ): Promise<Operation> {
     const { rolledBack, problems } = await rollBack(op, steps, resultsOf(steps));
     for (const s of steps)
       if (s.status === 'pending') await store.markStepSkipped(op.id, s.index, 'not run: an earlier step failed');
     const at = stoppingPoint(steps, null);
     const undone = new Set(rolledBack.map((s) => s.index));
     const kept = rolledBack.length === 0 ? [] : steps.filter((s) => s.status === 'done' && !undone.has(s.index));
-    const line = logLine('failed', {
-      ...at.params,
-      failedStep: failed.title,
-      failedStepNo: String(failed.index + 1),
-      error,
-      outcome: rolledBack.length === 0 ? 'stopped' : 'rolledBack',
-      rolledBack: quotedTitles(rolledBack),
-      kept: kept.length > 0 ? quotedTitles(kept) : 'none',
-      problems: problems.length > 0 ? problems.join('; ') : 'none',
-    });
+    const line = withErrorWhy(
+      logLine('failed', {
+        ...at.params,
+        failedStep: failed.title,
+        failedStepNo: String(failed.index + 1),
+        error,
+        outcome: rolledBack.length === 0 ? 'stopped' : 'rolledBack',
+        rolledBack: quotedTitles(rolledBack),
+        kept: kept.length > 0 ? quotedTitles(kept) : 'none',
+        problems: problems.length > 0 ? problems.join('; ') : 'none',
+      }),
+      why,
+    );
     const said = {
       ...line.said,
       stepOf: { ...at.stepOf, failedStep: failed.index },
@@ -331,9 +347,15 @@ export function createRunner(opts: RunnerOptions): Runner {
         if (now?.cancelRequested && controller.signal.aborted) return cancelAt(now, steps, current);
         const error = messageOf(e);
         await store.markStepFailed(operationId, index, error);
-        await journal(operationId, 'error', logLine('stepFailed', { step: planStep.title, error }), index);
+        const why = computeWhyOf(e);
+        await journal(
+          operationId,
+          'error',
+          withErrorWhy(logLine('stepFailed', { step: planStep.title, error }), why),
+          index,
+        );
         steps = await store.steps(operationId);
-        return failWith(now ?? op, steps, steps[index] ?? current, error);
+        return failWith(now ?? op, steps, steps[index] ?? current, error, why);
       }
       clearInterval(poll);
       aborts.delete(operationId);

@@ -1,5 +1,5 @@
 import 'server-only';
-import { logLine } from '@/lib/core/operation-log';
+import { logLine, withErrorWhy } from '@/lib/core/operation-log';
 // Every Compute Engine call an operation step (or a rollback) makes goes through computeCall: a transient
 // failure (429, 403 rateLimitExceeded, 5xx, resourceNotReady, no answer) is sent again with exponential
 // backoff and jitter within the call's budget, each retry written to the operation's log; a mutation carries a
@@ -146,14 +146,17 @@ export async function computeCall<T>(
       if (Date.now() + delay > deadline) throw e;
       const renew = requestId !== null && e.operation !== null;
       await s.ctx.log(
-        logLine('computeRetry', {
-          call: label,
-          code: e.code,
-          error: e.message,
-          attempt: String(attempt),
-          seconds: (delay / 1_000).toFixed(1),
-          requestId: requestId === null ? 'none' : renew ? 'new' : requestId,
-        }),
+        withErrorWhy(
+          logLine('computeRetry', {
+            call: label,
+            code: e.code,
+            error: e.message,
+            attempt: String(attempt),
+            seconds: (delay / 1_000).toFixed(1),
+            requestId: requestId === null ? 'none' : renew ? 'new' : requestId,
+          }),
+          e.why,
+        ),
         'warn',
       );
       await pause(delay, s.ctx.signal);
