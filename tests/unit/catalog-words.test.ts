@@ -12,6 +12,8 @@ import { INTENT_KINDS, type IntentKind } from '@/lib/core/planner';
 import { ROLE_DUTIES, ROLES } from '@/lib/core/roles';
 import { guessable, PASSWORD_WARNINGS, passwordProblemOf } from '@/lib/core/password-policy';
 import { serverRefusals } from '@/lib/core/server-refusals';
+import { PROVIDER_ERROR_CODES, ProviderError } from '@/lib/ports/provider-error';
+import { providerRefusal } from '@/lib/server/provider-refusal';
 import { buildTopology, NOW, prodSpec } from '@/lib/core/testing/topology-builder';
 import { outsideZoneChoices, replacementZoneChoices } from '@/lib/core/view';
 import { catalogTranslator } from '@/tests/support/catalog-words';
@@ -199,6 +201,10 @@ describe("the server's refusals beside the planner's (lib/core/server-refusals.t
     ]),
     serverRefusals.diskExists('lab-master', 'europe-west1-b'),
     serverRefusals.addressInUse('lab-master', '198.18.4.10', ['prod-master', 'lab-master-fr']),
+    // A provider failing under an action (lib/server/provider-refusal.ts), its answer quoted as it came.
+    ...PROVIDER_ERROR_CODES.map((code) =>
+      providerRefusal(new ProviderError(code, 'reading forwarding rule prod-master: backend error')),
+    ),
     serverRefusals.kubeUpOnly(
       'MULTIZONE=true KUBE_GCE_ZONE=europe-west1-b KUBE_GCE_INSTANCE_PREFIX=lab ./cluster/kube-up.sh',
     ),
@@ -217,7 +223,7 @@ describe("the server's refusals beside the planner's (lib/core/server-refusals.t
     const rest = carried.reduce((left, name) => left.replaceAll(name, ''), zh);
     expect(
       rest.replace(
-        /\b(viewer|operator|admin|Quorum|Compute Engine|Webhook|etcd|kube-up|user-data|configure-sh)\b/g,
+        /\b(viewer|operator|admin|Quorum|Compute Engine|Compute|Google|Webhook|etcd|kube-up|user-data|configure-sh)\b/g,
         '',
       ),
     ).not.toMatch(/[A-Za-z]{4,}/);

@@ -1,7 +1,7 @@
 import 'server-only';
 import { backupOverrideRefusal, type GateJournal } from '@/lib/core/backups';
 import { fail, ok, type Result } from '@/lib/core/errors';
-import { planOperation, type ClusterIntent } from '@/lib/core/planner';
+import { planOperation, type ClusterIntent, type PlanParams } from '@/lib/core/planner';
 import { serverRefusals } from '@/lib/core/server-refusals';
 import { clusterId, type ClusterRef } from '@/lib/core/topology';
 import type { ClusterView } from '@/lib/core/view';
@@ -56,15 +56,17 @@ export async function startClusterOperation(
   const refuse = async (
     code: Parameters<typeof fail>[0],
     message: string,
-    extra: { retryAfterSeconds?: number } = {},
+    extra: { retryAfterSeconds?: number; params?: PlanParams } = {},
   ): Promise<Result<{ operationId: string }>> => {
+    // The words' params go to the page only: the audit keeps the English.
+    const { params: _words, ...kept } = extra;
     await c.store.addAudit({
       actor,
       source: opts.source ?? null,
       action,
       clusterId: id,
       outcome: 'refused',
-      detail: { code, message, intent, ...extra },
+      detail: { code, message, intent, ...kept },
     });
     return { ...fail<{ operationId: string }>(code, message), ...extra };
   };
