@@ -45,6 +45,8 @@ export type CloudOptions = {
   /** False: state.json is not written (an emulator that is never restarted); default true. */
   persistState?: boolean;
   opDelayMs: number;
+  /** How long a stopped or deleted instance is DEPROVISIONING before it is TERMINATED or gone (default opDelayMs / 4). */
+  deprovisioningMs?: number;
   bootDelayMs: number;
   /** Time from a forwarding rule's insert being DONE to the rule forwarding (GCE: up to ~20 min). */
   lbDelayMs: number;
@@ -442,7 +444,7 @@ export class Cloud {
       if (this.closed) return;
       if (stored.effect && this.applyDeprovisioning(args.project, stored.effect)) {
         this.persist();
-        this.schedule(Math.floor(delay / 4), finish);
+        this.schedule(this.opts.deprovisioningMs ?? Math.floor(delay / 4), finish);
       } else {
         finish();
       }

@@ -30,6 +30,8 @@ export type EmulatorOptions = {
   port: number;
   net: number;
   opDelayMs: number;
+  /** How long a stopped or deleted instance is DEPROVISIONING (default opDelayMs / 4). */
+  deprovisioningMs?: number;
   bootDelayMs: number;
   /** Time from a forwarding rule's insert being DONE to the rule forwarding. */
   lbDelayMs: number;
@@ -327,6 +329,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       ...(opts.addressPlan === 'auto-mode' ? { addressPlan: autoModeAddressPlan(REGIONS.map((r) => r.name)) } : {}),
       ...(opts.persistState === false ? { persistState: false } : {}),
       opDelayMs: opts.opDelayMs,
+      ...(opts.deprovisioningMs === undefined ? {} : { deprovisioningMs: opts.deprovisioningMs }),
       bootDelayMs: opts.bootDelayMs,
       lbDelayMs: opts.lbDelayMs,
       waitTimeoutMs: opts.waitTimeoutMs ?? 120_000,

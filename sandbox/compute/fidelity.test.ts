@@ -70,6 +70,9 @@ beforeAll(async () => {
     port: 0,
     net: 61,
     opDelayMs: 200,
+    // Long enough for the DEPROVISIONING test to see the status and be answered inside it on a busy machine (a CI
+    // run missed a 50 ms window).
+    deprovisioningMs: 1_000,
     bootDelayMs: 0,
     lbDelayMs: 0,
     waitTimeoutMs: 5_000,
