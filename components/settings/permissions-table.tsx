@@ -2,7 +2,7 @@ import { useTranslations } from 'next-intl';
 import { Badge } from '@/components/ui/badge';
 import { TableHead } from '@/components/ui/table-head';
 import { useFormatAgo } from '@/components/ui/use-format-ago';
-import { USE_LABELS, type ProjectPermissions } from '@/lib/core/permissions';
+import type { ProjectPermissions } from '@/lib/core/permissions';
 
 /** Per project: the IAM permissions Quorum's identity lacks, what each is needed for and the role that grants it. */
 export function PermissionsTable({ projects, now }: { projects: ProjectPermissions[]; now: Date }) {
@@ -42,8 +42,8 @@ export function PermissionsTable({ projects, now }: { projects: ProjectPermissio
                       className="border-t border-slate-100"
                     >
                       <td className="px-4 py-2 font-mono text-xs">{m.permission}</td>
-                      {/* What each use is called is lib/core's label, in English. */}
-                      <td className="px-4 py-2">{m.uses.map((u) => USE_LABELS[u]).join(', ')}</td>
+                      {/* What each use is called: lib/core's USE_LABELS, worded by the catalog (the same English). */}
+                      <td className="px-4 py-2">{m.uses.map((u) => t(`use.${u}`)).join(t('useSeparator'))}</td>
                       <td className="px-4 py-2 font-mono text-xs">{m.roles.join(t('or'))}</td>
                     </tr>
                   ))}

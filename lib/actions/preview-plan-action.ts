@@ -1,6 +1,6 @@
 'use server';
 import { z } from 'zod';
-import { fail, ok, refused } from '@/lib/core/errors';
+import { ok, refused } from '@/lib/core/errors';
 import { serverRefusals } from '@/lib/core/server-refusals';
 import { planOperation, type Plan } from '@/lib/core/planner';
 import { clusterId as clusterIdOf, parseClusterId } from '@/lib/core/topology';
@@ -44,6 +44,6 @@ export const previewPlanAction = defineAction(
     if (!result.ok) return refused(result.refusal);
     // The preview refuses what the start would: a change needing a permission Quorum lacks.
     const denied = await permissionRefusal(container().permissions, ref.project, result.plan.steps);
-    return denied ? fail(denied.code, denied.message) : ok<Plan>(result.plan);
+    return denied ? refused(denied) : ok<Plan>(result.plan);
   },
 );

@@ -5,6 +5,7 @@
 import type { DomainErrorCode } from './errors';
 import { partParams } from './findings/params';
 import type { PasswordProblem } from './password-policy';
+import { permissionRefusalMessage, type MissingPermission, type PermissionUse } from './permissions';
 import type { PlanParams } from './planner';
 import { ROLE_DUTIES, type Role } from './roles';
 
@@ -12,6 +13,15 @@ export type ServerRefusal = {
   code: DomainErrorCode;
   message: string;
   params: PlanParams;
+};
+
+/** A permission use as an ICU select keyword (no dash): the catalog's `parts.uses`. */
+const USE_WORD: Record<PermissionUse, string> = {
+  observe: 'observe',
+  ssh: 'ssh',
+  operate: 'operate',
+  'load-balancer': 'loadBalancer',
+  create: 'create',
 };
 
 /** A refusal worded by `serverRefusals.<name>` (its code is shared with others, so the code cannot pick the words). */
@@ -165,6 +175,36 @@ export const serverRefusals = {
       `The static address ${name}-ip (${address}) is in use by ${users.join(', ')}; pick another name.`,
       { name, address, users: [...users] },
     ),
+  /** Quorum's identity lacks permissions a change needs (the preflight's answer, lib/core/permissions.ts). */
+  permissionsMissing: (project: string, missing: readonly MissingPermission[]): ServerRefusal | null => {
+    const message = permissionRefusalMessage(project, missing);
+    if (message === null) return null;
+    const uses: Record<string, string> = {};
+    missing.forEach((m, i) =>
+      m.uses.forEach((use, j) => {
+        uses[`missing.${i}.uses.${j}.use`] = USE_WORD[use];
+      }),
+    );
+    return named('PermissionMissing', 'permissionsMissing', message, {
+      project,
+      count: missing.length,
+      ...partParams(
+        'missing',
+        missing.map((m) => ({ permission: m.permission, roles: [...m.roles] })),
+      ),
+      ...uses,
+    });
+  },
+  /** Resource Manager could not say which permissions Quorum holds: nothing changes until it can. */
+  permissionsUnchecked: (project: string, error: string): ServerRefusal => {
+    const answer = error.replace(/\.?$/, '.');
+    return named(
+      'PermissionMissing',
+      'permissionsUnchecked',
+      `Quorum could not check its own permissions in project ${project}, so it changes nothing there until it can. Resource Manager answered: ${answer} Enable the Cloud Resource Manager API in that project (Quorum asks it with projects.testIamPermissions, which needs no role), then plan again; Settings shows the check.`,
+      { project, answer },
+    );
+  },
   /** On Compute Engine a master boots from kube-up's scripts: Quorum names the command instead. */
   kubeUpOnly: (command: string): ServerRefusal =>
     named(

@@ -11,6 +11,7 @@ import { OPERATION_STATUSES, type OperationView } from '@/lib/core/operation-vie
 import { INTENT_KINDS, type IntentKind } from '@/lib/core/planner';
 import { ROLE_DUTIES, ROLES } from '@/lib/core/roles';
 import { guessable, PASSWORD_WARNINGS, passwordProblemOf } from '@/lib/core/password-policy';
+import { PERMISSION_USES, USE_LABELS, type MissingPermission } from '@/lib/core/permissions';
 import { serverRefusals } from '@/lib/core/server-refusals';
 import { PROVIDER_ERROR_CODES, ProviderError } from '@/lib/ports/provider-error';
 import { providerRefusal } from '@/lib/server/provider-refusal';
@@ -201,6 +202,35 @@ describe("the server's refusals beside the planner's (lib/core/server-refusals.t
     ]),
     serverRefusals.diskExists('lab-master', 'europe-west1-b'),
     serverRefusals.addressInUse('lab-master', '198.18.4.10', ['prod-master', 'lab-master-fr']),
+    serverRefusals.permissionsUnchecked(
+      'sandbox-project',
+      'Cloud Resource Manager API has not been used in project 42',
+    ),
+    ...[
+      [
+        {
+          permission: 'compute.instances.create',
+          uses: ['operate', 'create'],
+          roles: ['roles/compute.instanceAdmin.v1'],
+        },
+      ],
+      [
+        {
+          permission: 'compute.targetPools.addInstance',
+          uses: ['load-balancer'],
+          roles: ['roles/compute.loadBalancerAdmin', 'roles/compute.networkAdmin'],
+        },
+        {
+          permission: 'compute.instances.setMetadata',
+          uses: ['ssh', 'observe'],
+          roles: ['roles/compute.instanceAdmin.v1'],
+        },
+      ],
+    ].map((missing) => {
+      const refusal = serverRefusals.permissionsMissing('sandbox-project', missing as MissingPermission[]);
+      if (!refusal) throw new Error('nothing missing');
+      return refusal;
+    }),
     // A provider failing under an action (lib/server/provider-refusal.ts), its answer quoted as it came.
     ...PROVIDER_ERROR_CODES.map((code) =>
       providerRefusal(new ProviderError(code, 'reading forwarding rule prod-master: backend error')),
@@ -223,7 +253,7 @@ describe("the server's refusals beside the planner's (lib/core/server-refusals.t
     const rest = carried.reduce((left, name) => left.replaceAll(name, ''), zh);
     expect(
       rest.replace(
-        /\b(viewer|operator|admin|Quorum|Compute Engine|Compute|Google|Webhook|etcd|kube-up|user-data|configure-sh)\b/g,
+        /\b(viewer|operator|admin|Quorum|Compute Engine|Compute|Google|Cloud Resource Manager API|Resource Manager|projects\.testIamPermissions|Webhook|etcd|kube-up|user-data|configure-sh)\b/g,
         '',
       ),
     ).not.toMatch(/[A-Za-z]{4,}/);
@@ -238,7 +268,7 @@ describe("the server's refusals beside the planner's (lib/core/server-refusals.t
     );
   });
 
-  it('says the taken names and a guessable password in Chinese', () => {
+  it('says the taken names, the missing permissions and a short password in Chinese', () => {
     expect(
       text('zh-CN').refusal(
         serverRefusals.nameTaken('prod-master', [
@@ -248,6 +278,21 @@ describe("the server's refusals beside the planner's (lib/core/server-refusals.t
       ),
     ).toBe(
       '名称 prod-master 已被占用：europe-west1-b 中的 prod-master-abc、europe-west1-c 中的 prod-master-def 已存在。请另选一个名称。',
+    );
+    const missing = serverRefusals.permissionsMissing('sandbox-project', [
+      {
+        permission: 'compute.targetPools.addInstance',
+        uses: ['load-balancer'],
+        roles: ['roles/compute.loadBalancerAdmin', 'roles/compute.networkAdmin'],
+      },
+      {
+        permission: 'compute.instances.setMetadata',
+        uses: ['ssh', 'observe'],
+        roles: ['roles/compute.instanceAdmin.v1'],
+      },
+    ]);
+    expect(missing && text('zh-CN').refusal(missing)).toBe(
+      'Quorum 的身份缺少此变更在项目 sandbox-project 中需要的 2 项权限：compute.targetPools.addInstance（用于负载均衡器；由 roles/compute.loadBalancerAdmin 或 roles/compute.networkAdmin 授予）；compute.instances.setMetadata（用于通过 SSH 登录主节点、观测；由 roles/compute.instanceAdmin.v1 授予）。请授予相应角色后重试；未做任何更改。',
     );
     const short = passwordProblemOf('short1');
     expect(short && text('zh-CN').refusal(serverRefusals.weakPassword(short))).toBe(
@@ -282,5 +327,18 @@ describe("an operation on the cluster page's timeline (components/topology/clust
 
   it('reads a finished restart in Chinese', () => {
     expect(line('zh-CN', 'restart-replica', 'succeeded')).toBe('操作 重启副本 成功 · 14:02');
+  });
+});
+
+describe('what each permission use is called on the settings page', () => {
+  it.each(PERMISSION_USES)('%s: English as lib/core labels it, Chinese without English', (use) => {
+    const en = createTranslator({ locale: 'en', messages: catalogs.en as Messages, namespace: 'settings.permissions' });
+    const zh = createTranslator({
+      locale: 'zh-CN',
+      messages: catalogs['zh-CN'] as Messages,
+      namespace: 'settings.permissions',
+    });
+    expect(en(`use.${use}`)).toBe(USE_LABELS[use]);
+    expect(zh(`use.${use}`).replace('SSH', '')).not.toMatch(/[A-Za-z]{3,}/);
   });
 });

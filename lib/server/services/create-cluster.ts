@@ -94,7 +94,7 @@ export async function planNewCluster(input: NewClusterInput, c: Container = cont
   // Only where Quorum runs the plan itself: on Compute Engine kube-up creates it, with its user's permissions.
   if (c.env.QUORUM_PROVIDER === 'sandbox') {
     const denied = await permissionRefusal(c.permissions, project, planned.plan.steps);
-    if (denied) return fail(denied.code, denied.message);
+    if (denied) return refused(denied);
   }
   return ok({ plan: planned.plan, ref });
 }

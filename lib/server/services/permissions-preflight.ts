@@ -1,14 +1,9 @@
 import 'server-only';
-import {
-  missingPermissions,
-  permissionRefusalMessage,
-  quorumPermissions,
-  usesOfSteps,
-  type ProjectPermissions,
-} from '@/lib/core/permissions';
+import { missingPermissions, quorumPermissions, usesOfSteps, type ProjectPermissions } from '@/lib/core/permissions';
 
 export type { ProjectPermissions };
 import type { PlanStep, Refusal } from '@/lib/core/planner';
+import { serverRefusals } from '@/lib/core/server-refusals';
 import type { Clock } from '@/lib/ports/clock';
 import type { IamPort } from '@/lib/ports/iam';
 import { redactSecrets } from '@/lib/server/security/redact';
@@ -92,14 +87,10 @@ export async function permissionRefusal(
   steps: readonly Pick<PlanStep, 'kind'>[],
 ): Promise<Refusal | null> {
   const answer = await preflight.project(project, 0);
-  if (answer.error !== null) {
-    return {
-      code: 'PermissionMissing',
-      message: `Quorum could not check its own permissions in project ${project}, so it changes nothing there until it can. Resource Manager answered: ${answer.error.replace(/\.?$/, '.')} Enable the Cloud Resource Manager API in that project (Quorum asks it with projects.testIamPermissions, which needs no role), then plan again; Settings shows the check.`,
-    };
-  }
+  if (answer.error !== null) return serverRefusals.permissionsUnchecked(project, answer.error);
   const uses = usesOfSteps(steps);
-  const missing = answer.missing.filter((m) => m.uses.some((u) => uses.includes(u)));
-  const message = permissionRefusalMessage(project, missing);
-  return message === null ? null : { code: 'PermissionMissing', message };
+  return serverRefusals.permissionsMissing(
+    project,
+    answer.missing.filter((m) => m.uses.some((u) => uses.includes(u))),
+  );
 }

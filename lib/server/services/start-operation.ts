@@ -130,7 +130,7 @@ export async function startClusterOperation(
   }
   // Before any step runs: a change that needs a permission Quorum lacks is refused whole.
   const denied = await permissionRefusal(c.permissions, ref.project, planned.plan.steps);
-  if (denied) return refuse(denied.code, denied.message);
+  if (denied) return refuse(denied.code, denied.message, denied.params ? { params: denied.params } : {});
 
   try {
     // A failed add undoes what it created (learner, instance, disk); see the steps' compensations.
