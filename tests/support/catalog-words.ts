@@ -1,7 +1,7 @@
 // What the catalog tests (tests/unit/findings-catalog.test.ts, plans-catalog.test.ts) share: a namespace's translator
 // that throws on any error and records what it was asked to word, a message read from a catalog, and the select/plural
 // branches a message offers and those a wording takes.
-import { TYPE, type MessageFormatElement } from '@formatjs/icu-messageformat-parser';
+import { parse, TYPE, type MessageFormatElement } from '@formatjs/icu-messageformat-parser';
 import { createTranslator } from 'next-intl';
 import type { CatalogTranslator, Values } from '@/components/ui/param-words';
 import type { Locale } from '@/lib/core/locale';
@@ -71,4 +71,26 @@ export function branchesTaken(
     branchesTaken(el.options[key]?.value ?? [], values, locale, into);
   }
   return into;
+}
+
+/**
+ * The branches of the messages `<namespace>.<prefix><key>` (one per key) that none of `cases` goes through in
+ * `locale`: what a catalog test has not reached. Empty when every branch is reached.
+ */
+export function branchesNotReached(
+  namespace: 'findings' | 'plans' | 'operations',
+  prefix: string,
+  keys: readonly string[],
+  cases: ReadonlyArray<{ key: string; values: Values }>,
+  locale: Locale,
+): string[] {
+  const offered = new Set<string>();
+  const taken = new Set<string>();
+  for (const key of keys)
+    for (const b of branchesOf(parse(catalogMessage(namespace, locale, `${prefix}${key}`))))
+      offered.add(`${key}: ${b}`);
+  for (const c of cases)
+    for (const b of branchesTaken(parse(catalogMessage(namespace, locale, `${prefix}${c.key}`)), c.values, locale))
+      taken.add(`${c.key}: ${b}`);
+  return [...offered].filter((b) => !taken.has(b));
 }

@@ -158,6 +158,16 @@ describe("the wizards' zone notes in words (lib/core/view.ts's choices, worded b
   });
 });
 
+/** Two permissions a change needs and Quorum's identity lacks, one with two roles, one with two uses. */
+const TWO_MISSING: MissingPermission[] = [
+  {
+    permission: 'compute.targetPools.addInstance',
+    uses: ['load-balancer'],
+    roles: ['roles/compute.loadBalancerAdmin', 'roles/compute.networkAdmin'],
+  },
+  { permission: 'compute.instances.setMetadata', uses: ['ssh', 'observe'], roles: ['roles/compute.instanceAdmin.v1'] },
+];
+
 /** Passwords the policy refuses, one for each way it says why but the guessable ones' warnings (below, every one). */
 const WEAK_PASSWORDS = ['short1', 'x'.repeat(300), 'olga@example.com', 'Olga Operator1', 'johnsmith1990'];
 
@@ -206,28 +216,19 @@ describe("the server's refusals beside the planner's (lib/core/server-refusals.t
       'sandbox-project',
       'Cloud Resource Manager API has not been used in project 42',
     ),
-    ...[
+    ...(
       [
-        {
-          permission: 'compute.instances.create',
-          uses: ['operate', 'create'],
-          roles: ['roles/compute.instanceAdmin.v1'],
-        },
-      ],
-      [
-        {
-          permission: 'compute.targetPools.addInstance',
-          uses: ['load-balancer'],
-          roles: ['roles/compute.loadBalancerAdmin', 'roles/compute.networkAdmin'],
-        },
-        {
-          permission: 'compute.instances.setMetadata',
-          uses: ['ssh', 'observe'],
-          roles: ['roles/compute.instanceAdmin.v1'],
-        },
-      ],
-    ].map((missing) => {
-      const refusal = serverRefusals.permissionsMissing('sandbox-project', missing as MissingPermission[]);
+        [
+          {
+            permission: 'compute.instances.create',
+            uses: ['operate', 'create'],
+            roles: ['roles/compute.instanceAdmin.v1'],
+          },
+        ],
+        TWO_MISSING,
+      ] satisfies MissingPermission[][]
+    ).map((missing) => {
+      const refusal = serverRefusals.permissionsMissing('sandbox-project', missing);
       if (!refusal) throw new Error('nothing missing');
       return refusal;
     }),
@@ -279,18 +280,7 @@ describe("the server's refusals beside the planner's (lib/core/server-refusals.t
     ).toBe(
       '名称 prod-master 已被占用：europe-west1-b 中的 prod-master-abc、europe-west1-c 中的 prod-master-def 已存在。请另选一个名称。',
     );
-    const missing = serverRefusals.permissionsMissing('sandbox-project', [
-      {
-        permission: 'compute.targetPools.addInstance',
-        uses: ['load-balancer'],
-        roles: ['roles/compute.loadBalancerAdmin', 'roles/compute.networkAdmin'],
-      },
-      {
-        permission: 'compute.instances.setMetadata',
-        uses: ['ssh', 'observe'],
-        roles: ['roles/compute.instanceAdmin.v1'],
-      },
-    ]);
+    const missing = serverRefusals.permissionsMissing('sandbox-project', TWO_MISSING);
     expect(missing && text('zh-CN').refusal(missing)).toBe(
       'Quorum 的身份缺少此变更在项目 sandbox-project 中需要的 2 项权限：compute.targetPools.addInstance（用于负载均衡器；由 roles/compute.loadBalancerAdmin 或 roles/compute.networkAdmin 授予）；compute.instances.setMetadata（用于通过 SSH 登录主节点、观测；由 roles/compute.instanceAdmin.v1 授予）。请授予相应角色后重试；未做任何更改。',
     );

@@ -11,6 +11,8 @@ import { INTENT_KINDS, PLAN_WARNING_CODES, STEP_KINDS, type Plan, type Refusal }
 import { PLAN_CASES } from '@/lib/core/testing/plan-cases';
 import { en } from '@/messages';
 import { branchesOf, branchesTaken, catalogMessage, catalogTranslator, type Call } from '@/tests/support/catalog-words';
+import { PERMISSION_USES } from '@/lib/core/permissions';
+import { serverRefusals } from '@/lib/core/server-refusals';
 
 const translator = (locale: Locale, calls?: Call[]): PlansTranslator => catalogTranslator('plans', locale, calls);
 const messageAt = (locale: Locale, key: string): string => catalogMessage('plans', locale, key);
@@ -146,6 +148,11 @@ describe('the plans catalog', () => {
       p.warnings.forEach(text.warning);
     }
     refusals.forEach(text.refusal);
+    // The parts the server's refusals share with the planner's (parts.missing, parts.uses): every permission use.
+    const missing = serverRefusals.permissionsMissing('p', [
+      { permission: 'compute.instances.get', uses: [...PERMISSION_USES], roles: ['roles/compute.viewer'] },
+    ]);
+    if (missing) text.refusal(missing);
     const taken = new Set<string>();
     for (const { key, values } of calls)
       for (const b of branchesTaken(parse(messageAt(locale, key)), values, locale)) taken.add(`${key}: ${b}`);
