@@ -311,7 +311,13 @@ describe('instance lifecycle', () => {
     expect(first.targetLink).toBe(
       `https://www.googleapis.com/compute/v1/projects/${PROJECT}/zones/${ZONE}/instances/life`,
     );
-    expect(['PENDING', 'PROVISIONING', 'STAGING']).toContain((await getInstance('life')).status);
+    // In flight, the instance is not RUNNING yet. On a busy machine this GET can come after the operation ended (a
+    // CI run saw RUNNING): then the operation must be DONE, never RUNNING with its insert unfinished.
+    const seen = (await getInstance('life')).status;
+    if (seen === 'RUNNING') {
+      const [op] = await clients.zoneOps.get({ project: PROJECT, zone: ZONE, operation: String(first.name) });
+      expect(op.status).toBe('DONE');
+    } else expect(['PENDING', 'PROVISIONING', 'STAGING']).toContain(seen);
     const done = await waitDone(started);
     expect(done.progress).toBe(100);
 
