@@ -1,7 +1,6 @@
 import { useTranslations } from 'next-intl';
 import type { ReactNode } from 'react';
 import { formatDuration, formatUtcDateTime } from '@/lib/core/format';
-import { isOperationStatus } from '@/lib/core/operation-view';
 import { INTENT_KINDS, type IntentKind } from '@/lib/core/planner';
 import {
   leaderChanges,
@@ -116,7 +115,7 @@ export function ClusterTimeline({
       const kind = (INTENT_KINDS as readonly string[]).includes(op.kind)
         ? t(`kinds.${op.kind as IntentKind}`)
         : op.kind;
-      const status = isOperationStatus(op.status) ? ops(`status.${op.status}`) : op.status;
+      const status = ops(`status.${op.status}`);
       return {
         at: op.createdAt,
         key: `op-${op.id}`,

@@ -50,18 +50,4 @@ export type OperationView = {
   observedAt: string;
 };
 
-/** Every status an operation can have (OperationView['status']). */
-export const OPERATION_STATUSES = [
-  'pending',
-  'running',
-  'cancelling',
-  'succeeded',
-  'failed',
-  'cancelled',
-] as const satisfies readonly OperationView['status'][];
-
-export function isOperationStatus(value: string): value is OperationView['status'] {
-  return (OPERATION_STATUSES as readonly string[]).includes(value);
-}
-
 export const TERMINAL_STATUSES: ReadonlySet<OperationView['status']> = new Set(['succeeded', 'failed', 'cancelled']);

@@ -4,6 +4,7 @@
 import { ETCD_CLUSTERS } from './topology';
 import type { ReplicaHealth, Severity } from './assessment';
 import type { ClusterView } from './view';
+import type { OperationView } from './operation-view';
 
 /** How long the store keeps a cluster's history. */
 export const TIMELINE_DAYS = 7;
@@ -22,7 +23,13 @@ export type TimelineState = {
 };
 
 /** An operation as the timeline lists it. */
-export type TimelineOperation = { id: string; kind: string; status: string; createdAt: string; endedAt: string | null };
+export type TimelineOperation = {
+  id: string;
+  kind: string;
+  status: OperationView['status'];
+  createdAt: string;
+  endedAt: string | null;
+};
 
 /** A state from when it was first observed (`at`) to when it was last observed (`until`). */
 export type TimelineEntry = { at: string; until: string; state: TimelineState };
