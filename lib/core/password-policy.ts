@@ -36,6 +36,11 @@ export const PASSWORD_WARNINGS = [
   'userInputs',
   'pwned',
 ] as const;
+type PasswordWarning = (typeof PASSWORD_WARNINGS)[number];
+
+function isPasswordWarning(key: string): key is PasswordWarning {
+  return (PASSWORD_WARNINGS as readonly string[]).includes(key);
+}
 
 /**
  * Why a password is refused: the sentence, and its words for the page (`variant`: short, long, email or guessable;
@@ -94,11 +99,10 @@ export function passwordProblemOf(
 
 /** A password too easy to guess, with zxcvbn's warning key ('' for none). */
 export function guessable(key: string): PasswordProblem {
-  const known = (PASSWORD_WARNINGS as readonly string[]).includes(key);
-  const warning = key === '' ? '' : ` (${warningText(key)})`;
+  const warning = key === '' ? '' : ` (${isPasswordWarning(key) ? WARNING_WORDS[key] : key})`;
   return {
     message: `The password is too easy to guess${warning}: it is common, a pattern, or made of the account’s own name. Use a longer phrase of unrelated words.`,
-    params: { variant: 'guessable', warning: known ? key : '' },
+    params: { variant: 'guessable', warning: isPasswordWarning(key) ? key : '' },
   };
 }
 
@@ -111,24 +115,21 @@ export function passwordProblem(
 }
 
 /** zxcvbn-ts reports warnings as translation keys without a language pack: say them in words. */
-function warningText(key: string): string {
-  const words: Record<(typeof PASSWORD_WARNINGS)[number], string> = {
-    straightRow: 'a row of keys',
-    keyPattern: 'a keyboard pattern',
-    simpleRepeat: 'repeated characters',
-    extendedRepeat: 'repeated groups of characters',
-    sequences: 'a sequence like abc or 6543',
-    recentYears: 'recent years',
-    dates: 'a date',
-    topTen: 'one of the ten most used passwords',
-    topHundred: 'one of the hundred most used passwords',
-    common: 'a commonly used password',
-    similarToCommon: 'close to a commonly used password',
-    wordByItself: 'a single word',
-    namesByThemselves: 'a name',
-    commonNames: 'a common name',
-    userInputs: 'the account’s own details',
-    pwned: 'a password found in breaches',
-  };
-  return (PASSWORD_WARNINGS as readonly string[]).includes(key) ? words[key as keyof typeof words] : key;
-}
+const WARNING_WORDS: Record<PasswordWarning, string> = {
+  straightRow: 'a row of keys',
+  keyPattern: 'a keyboard pattern',
+  simpleRepeat: 'repeated characters',
+  extendedRepeat: 'repeated groups of characters',
+  sequences: 'a sequence like abc or 6543',
+  recentYears: 'recent years',
+  dates: 'a date',
+  topTen: 'one of the ten most used passwords',
+  topHundred: 'one of the hundred most used passwords',
+  common: 'a commonly used password',
+  similarToCommon: 'close to a commonly used password',
+  wordByItself: 'a single word',
+  namesByThemselves: 'a name',
+  commonNames: 'a common name',
+  userInputs: 'the account’s own details',
+  pwned: 'a password found in breaches',
+};
