@@ -1,6 +1,6 @@
 import 'server-only';
-import { fail, ok, refused, type Result } from '@/lib/core/errors';
-import { planCreateCluster, type CreateClusterIntent, type Plan, type PlanParams } from '@/lib/core/planner';
+import { ok, refused, type Result } from '@/lib/core/errors';
+import { planCreateCluster, type CreateClusterIntent, type Plan, type Refusal } from '@/lib/core/planner';
 import { serverRefusals } from '@/lib/core/server-refusals';
 import { clusterId, regionOfZone, type ClusterRef } from '@/lib/core/topology';
 import type { RegionInfo } from '@/lib/ports/compute';
@@ -113,8 +113,9 @@ export async function startNewCluster(
 ): Promise<Result<{ operationId: string; clusterId: string }>> {
   const action = 'operation.create-cluster';
   const id = clusterId({ project: input.project, region: regionOfZone(input.zone), masterName: input.masterName });
-  // With the refusal's params, so the wizard words it in the reader's language (the audit keeps the English).
-  const refuse = async (code: Parameters<typeof fail>[0], message: string, params?: PlanParams) => {
+  // Audited with its English; the wizard gets its params too, to word it in the reader's language.
+  const refuse = async (refusal: Refusal) => {
+    const { code, message } = refusal;
     await c.store.addAudit({
       actor,
       source,
@@ -123,15 +124,13 @@ export async function startNewCluster(
       outcome: 'refused',
       detail: { code, message, input },
     });
-    const failure = fail<{ operationId: string; clusterId: string }>(code, message);
-    return params && !failure.ok ? { ...failure, params } : failure;
+    return refused<{ operationId: string; clusterId: string }>(refusal);
   };
   const planned = await planNewCluster(input, c);
-  if (!planned.ok) return refuse(planned.code, planned.message, planned.params);
+  if (!planned.ok) return refuse(planned);
   const { plan, ref } = planned.data;
   if (c.env.QUORUM_PROVIDER !== 'sandbox') {
-    const kubeUp = serverRefusals.kubeUpOnly(plan.kubeUpCommand);
-    return refuse(kubeUp.code, kubeUp.message, kubeUp.params);
+    return refuse(serverRefusals.kubeUpOnly(plan.kubeUpCommand));
   }
   try {
     const operation = await c.store.createOperation({
@@ -145,7 +144,7 @@ export async function startNewCluster(
     void run(operation.id);
     return ok({ operationId: operation.id, clusterId: clusterId(ref) });
   } catch (error) {
-    if (isOperationInProgress(error)) return refuse('OperationInProgress', error.message);
+    if (isOperationInProgress(error)) return refuse({ code: 'OperationInProgress', message: error.message });
     throw error;
   }
 }

@@ -1,7 +1,7 @@
 import 'server-only';
 import { backupOverrideRefusal, type GateJournal } from '@/lib/core/backups';
-import { fail, ok, type Result } from '@/lib/core/errors';
-import { planOperation, type ClusterIntent, type PlanParams } from '@/lib/core/planner';
+import { ok, refused, type Result } from '@/lib/core/errors';
+import { planOperation, type ClusterIntent, type Plan, type Refusal } from '@/lib/core/planner';
 import { serverRefusals } from '@/lib/core/server-refusals';
 import { clusterId, type ClusterRef } from '@/lib/core/topology';
 import type { ClusterView } from '@/lib/core/view';
@@ -53,30 +53,27 @@ export async function startClusterOperation(
 ): Promise<Result<{ operationId: string }>> {
   const id = clusterId(ref);
   const action = `operation.${intent.kind}`;
+  /** Audited with its English; the page gets its params too, to word it in the reader's language. */
   const refuse = async (
-    code: Parameters<typeof fail>[0],
-    message: string,
-    extra: { retryAfterSeconds?: number; params?: PlanParams } = {},
+    refusal: Refusal,
+    extra: { retryAfterSeconds?: number; newPlan?: Plan } = {},
   ): Promise<Result<{ operationId: string }>> => {
-    // The words' params go to the page only: the audit keeps the English.
-    const { params: _words, ...kept } = extra;
+    const { code, message } = refusal;
+    const retry: { retryAfterSeconds?: number } =
+      extra.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: extra.retryAfterSeconds };
     await c.store.addAudit({
       actor,
       source: opts.source ?? null,
       action,
       clusterId: id,
       outcome: 'refused',
-      detail: { code, message, intent, ...kept },
+      detail: { code, message, intent, ...retry },
     });
-    return { ...fail<{ operationId: string }>(code, message), ...extra };
+    return { ...refused<{ operationId: string }>(refusal), ...extra };
   };
 
   // A cluster Quorum does not know (another project, a made-up name) is not planned: no observation, no Compute call.
-  if (!(await isKnownCluster(ref, c))) {
-    const unknown = serverRefusals.unknownCluster(id);
-    const refusal = await refuse(unknown.code, unknown.message);
-    return refusal.ok ? refusal : { ...refusal, params: unknown.params };
-  }
+  if (!(await isKnownCluster(ref, c))) return refuse(serverRefusals.unknownCluster(id));
 
   const override = opts.backupOverride;
   if (override) {
@@ -91,7 +88,7 @@ export async function startClusterOperation(
       failed,
       latestOperationId: latest[0]?.id ?? null,
     });
-    if (refusal) return refuse('InvalidInput', refusal);
+    if (refusal) return refuse({ code: 'InvalidInput', message: refusal });
   }
 
   let view: ClusterView;
@@ -100,8 +97,8 @@ export async function startClusterOperation(
   } catch (error) {
     // Compute (or etcd) failing while the change is planned refuses it, with words and in the audit, like the planner.
     if (!isProviderError(error)) throw error;
-    const { code, message, ...extra } = providerRefusal(error);
-    return refuse(code, message, extra);
+    const { retryAfterSeconds, ...refusal } = providerRefusal(error);
+    return refuse(refusal, retryAfterSeconds === undefined ? {} : { retryAfterSeconds });
   }
   const holder = await c.store.lockHolder(id);
   const planned = planOperation({
@@ -117,20 +114,14 @@ export async function startClusterOperation(
     lbPropagationSeconds: expectedLbPropagationSeconds(c.env),
     ...(override ? { backupGateOverride: { reason: override.reason } } : {}),
   });
-  if (!planned.ok) {
-    // With the refusal's params, so the wizard words it in the reader's language (the audit keeps the English).
-    const refusal = await refuse(planned.refusal.code, planned.refusal.message);
-    return planned.refusal.params && !refusal.ok ? { ...refusal, params: planned.refusal.params } : refusal;
-  }
+  if (!planned.ok) return refuse(planned.refusal);
   // What runs is what was previewed: a cluster that changed meanwhile gets the new plan shown, and nothing runs.
   if (opts.previewed && opts.previewed.fingerprint !== planned.plan.fingerprint) {
-    const changed = serverRefusals.planChanged(planned.plan.summary);
-    const refused = await refuse(changed.code, changed.message);
-    return { ...refused, ...(refused.ok ? {} : { newPlan: planned.plan, params: changed.params }) };
+    return refuse(serverRefusals.planChanged(planned.plan.summary), { newPlan: planned.plan });
   }
   // Before any step runs: a change that needs a permission Quorum lacks is refused whole.
   const denied = await permissionRefusal(c.permissions, ref.project, planned.plan.steps);
-  if (denied) return refuse(denied.code, denied.message, denied.params ? { params: denied.params } : {});
+  if (denied) return refuse(denied);
 
   try {
     // A failed add undoes what it created (learner, instance, disk); see the steps' compensations.
@@ -158,7 +149,7 @@ export async function startClusterOperation(
     void operationsRunner().start(operation.id);
     return ok({ operationId: operation.id });
   } catch (error) {
-    if (isOperationInProgress(error)) return refuse('OperationInProgress', error.message);
+    if (isOperationInProgress(error)) return refuse({ code: 'OperationInProgress', message: error.message });
     throw error;
   }
 }
