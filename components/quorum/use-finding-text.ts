@@ -4,6 +4,7 @@
 import { useLocale, useTranslations } from 'next-intl';
 import type { Finding } from '@/lib/core/assessment';
 import { paramValuesIn, type CatalogTranslator } from '@/components/ui/param-words';
+import { useReachReason } from '@/components/ui/reach-words';
 import type { Locale } from '@/lib/core/locale';
 
 export type FindingText = { message: string; fix: string };
@@ -15,8 +16,12 @@ export type FindingsTranslator = CatalogTranslator;
  * Words findings with `t` in `locale`, their params made values by paramValuesIn. A finding without params, or with
  * a code the catalog does not know, keeps its English sentences.
  */
-export function findingTextIn(t: FindingsTranslator, locale: Locale): (f: Finding) => FindingText {
-  const valuesOf = paramValuesIn(t, locale);
+export function findingTextIn(
+  t: FindingsTranslator,
+  locale: Locale,
+  reasonIn?: (reason: string) => string,
+): (f: Finding) => FindingText {
+  const valuesOf = paramValuesIn(t, locale, reasonIn);
   return (f) => {
     if (!f.params || !t.has(`${f.code}.message`) || !t.has(`${f.code}.fix`)) return { message: f.message, fix: f.fix };
     const values = valuesOf(f.params);
@@ -28,6 +33,7 @@ export function findingTextIn(t: FindingsTranslator, locale: Locale): (f: Findin
 export function useFindingText(): (f: Finding) => FindingText {
   const t = useTranslations('findings');
   const locale = useLocale();
+  const reasonIn = useReachReason();
   // Keys are built from codes and part names at run time, which the typed translator cannot check.
-  return findingTextIn(t as unknown as FindingsTranslator, locale);
+  return findingTextIn(t as unknown as FindingsTranslator, locale, reasonIn);
 }

@@ -3,14 +3,19 @@ import type { Locale } from '@/lib/core/locale';
 import type { LostEtcdCluster, QuorumLostRunbook, RunbookProcedure, RunbookStep, Said } from '@/lib/core/runbook';
 import { formatBytes } from '@/lib/core/format';
 import { paramValuesIn, type CatalogTranslator } from '@/components/ui/param-words';
+import { useReachReason } from '@/components/ui/reach-words';
 import { Badge } from '@/components/ui/badge';
 import { Card } from '@/components/ui/card';
 import { CopyButton } from '@/components/ui/copy-button';
 import { TableHead } from '@/components/ui/table-head';
 
 /** Words the runbook's sentences in `locale` (`recovery.runbook.said.<key>`); `english` where the catalog has none. */
-export function runbookWordsIn(t: CatalogTranslator, locale: Locale): (said: Said, english: string) => string {
-  const valuesOf = paramValuesIn(t, locale);
+export function runbookWordsIn(
+  t: CatalogTranslator,
+  locale: Locale,
+  reasonIn?: (reason: string) => string,
+): (said: Said, english: string) => string {
+  const valuesOf = paramValuesIn(t, locale, reasonIn);
   const say = (said: Said, english: string): string => {
     if (!t.has(said.key)) return english;
     const nested = Object.entries(said.nested ?? {}).map(([name, n]) => [name, say(n, '')] as const);
@@ -22,8 +27,9 @@ export function runbookWordsIn(t: CatalogTranslator, locale: Locale): (said: Sai
 function useSay(): (said: Said, english: string) => string {
   const t = useTranslations('recovery.runbook.said');
   const locale = useLocale();
+  const reasonIn = useReachReason();
   // Keys come from the runbook at run time, which the typed translator cannot check.
-  return runbookWordsIn(t as unknown as CatalogTranslator, locale);
+  return runbookWordsIn(t as unknown as CatalogTranslator, locale, reasonIn);
 }
 
 /**

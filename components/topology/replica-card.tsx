@@ -8,6 +8,7 @@ import { isNoAccessError } from '@/lib/core/probe-errors';
 import type { EtcdClusterName, LeaderElectedComponent, Replica } from '@/lib/core/topology';
 import { etcdRoleOf, type EtcdRole } from '@/lib/core/view';
 import { Badge, type Tone } from '@/components/ui/badge';
+import { useReachReason } from '@/components/ui/reach-words';
 import { EtcdPeersLine } from './etcd-peers-line';
 import { ReplicaFailure } from './replica-failure';
 
@@ -61,6 +62,7 @@ export function ReplicaCard({
   cutFrom?: string[];
 }) {
   const t = useTranslations('topology.replicaCard');
+  const reasonIn = useReachReason();
   const api = replica.apiServer;
   // Quorum's own SSH access failed: the replica's health is unknown, and replacing it is no fix.
   const noAccess = replica.vmStatus === 'RUNNING' ? describeReplicaHealth(replica).noAccess : null;
@@ -92,7 +94,7 @@ export function ReplicaCard({
           className="mb-2 rounded-md bg-slate-100 px-2 py-1 text-xs text-slate-700 [overflow-wrap:anywhere]"
           data-testid="replica-no-access"
         >
-          {t('noAccessNote', { reason: noAccess.reason })}
+          {t('noAccessNote', { reason: reasonIn(noAccess.reason) })}
         </p>
       )}
       {diagnosis && (

@@ -19,9 +19,14 @@ const NESTED = /^([A-Za-z]\w*\.\d+)\.(.+)$/;
  * The values for `t`'s messages from `params`, in `locale`. A string array is a list of names ('a, b and c' in the
  * reader's language), or joined with the catalog's `separators.<key>` where it has one. A part (`<part>.<i>.<field>`)
  * is worded item by item with `parts.<part>` and joined the same way, and an item's own part (a down voter's reasons)
- * likewise.
+ * likewise. A `reason` is worded by `reasonIn` (Quorum's words for a way into a replica that failed,
+ * components/ui/reach-words.ts); as it came without one.
  */
-export function paramValuesIn(t: CatalogTranslator, locale: Locale): (params: FindingParams) => Values {
+export function paramValuesIn(
+  t: CatalogTranslator,
+  locale: Locale,
+  reasonIn: (reason: string) => string = (r) => r,
+): (params: FindingParams) => Values {
   // The English sentences list without a serial comma ('a, b and c', lib/core/format.ts listOf): en-GB's style.
   const names = new Intl.ListFormat(locale === 'en' ? 'en-GB' : locale, { type: 'conjunction' });
   const joined = (key: string, items: readonly string[]) =>
@@ -33,6 +38,7 @@ export function paramValuesIn(t: CatalogTranslator, locale: Locale): (params: Fi
     for (const [key, value] of Object.entries(plain)) {
       const m = NESTED.exec(key);
       if (m?.[1] && m[2]) nested.set(m[1], { ...nested.get(m[1]), [m[2]]: value });
+      else if (key === 'reason' && typeof value === 'string') values[key] = reasonIn(value);
       else values[key] = typeof value === 'object' ? joined(key, value) : value;
     }
     for (const [part, items] of parts)

@@ -5,6 +5,7 @@
 import { useLocale, useTranslations } from 'next-intl';
 import type { DomainErrorCode } from '@/lib/core/errors';
 import { paramValuesIn, type CatalogTranslator } from '@/components/ui/param-words';
+import { useReachReason } from '@/components/ui/reach-words';
 import type { Locale } from '@/lib/core/locale';
 import type { PlanParams, PlanStep, PlanWarning } from '@/lib/core/planner';
 
@@ -31,8 +32,8 @@ function opOf(id: string): string {
 /**
  * Words plans and refusals with `t` in `locale`, their params made values by paramValuesIn.
  */
-export function planTextIn(t: PlansTranslator, locale: Locale): PlanText {
-  const valuesOf = paramValuesIn(t, locale);
+export function planTextIn(t: PlansTranslator, locale: Locale, reasonIn?: (reason: string) => string): PlanText {
+  const valuesOf = paramValuesIn(t, locale, reasonIn);
   const worded = (key: string, params: PlanParams | undefined, english: string) =>
     params && t.has(key) ? t(key, valuesOf(params)) : english;
   return {
@@ -72,6 +73,7 @@ export function planTextIn(t: PlansTranslator, locale: Locale): PlanText {
 export function usePlanText(): PlanText {
   const t = useTranslations('plans');
   const locale = useLocale();
+  const reasonIn = useReachReason();
   // Keys are built from kinds and codes at run time, which the typed translator cannot check.
-  return planTextIn(t as unknown as PlansTranslator, locale);
+  return planTextIn(t as unknown as PlansTranslator, locale, reasonIn);
 }

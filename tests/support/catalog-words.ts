@@ -11,7 +11,7 @@ export type Call = { key: string; values: Values };
 
 /** The translator of `namespace` in `locale`, throwing on any error, and recording what it was asked to word. */
 export function catalogTranslator(
-  namespace: 'findings' | 'plans' | 'operations',
+  namespace: 'findings' | 'plans' | 'operations' | 'common',
   locale: Locale,
   calls: Call[] = [],
 ): CatalogTranslator {
@@ -32,7 +32,11 @@ export function catalogTranslator(
 }
 
 /** The message at `<namespace>.<key>` of `locale`'s catalog. */
-export function catalogMessage(namespace: 'findings' | 'plans' | 'operations', locale: Locale, key: string): string {
+export function catalogMessage(
+  namespace: 'findings' | 'plans' | 'operations' | 'common',
+  locale: Locale,
+  key: string,
+): string {
   let node: unknown = (catalogs[locale] as Record<string, unknown>)[namespace];
   for (const part of key.split('.')) node = (node as Record<string, unknown>)[part];
   if (typeof node !== 'string') throw new Error(`${locale}: no message ${namespace}.${key}`);
@@ -78,7 +82,7 @@ export function branchesTaken(
  * `locale`: what a catalog test has not reached. Empty when every branch is reached.
  */
 export function branchesNotReached(
-  namespace: 'findings' | 'plans' | 'operations',
+  namespace: 'findings' | 'plans' | 'operations' | 'common',
   prefix: string,
   keys: readonly string[],
   cases: ReadonlyArray<{ key: string; values: Values }>,

@@ -5,6 +5,7 @@ import { createTranslator } from 'next-intl';
 import { describe, expect, it } from 'vitest';
 import { describeSinceIn, formatAgoIn } from '@/components/ui/use-format-ago';
 import { planTextIn } from '@/components/wizards/use-plan-text';
+import { reachReasonIn } from '@/components/ui/reach-words';
 import { assessTopology } from '@/lib/core/assessment';
 import type { Locale } from '@/lib/core/locale';
 import type { OperationView } from '@/lib/core/operation-view';
@@ -13,12 +14,14 @@ import { ROLE_DUTIES, ROLES } from '@/lib/core/roles';
 import { guessable, PASSWORD_WARNINGS, passwordProblemOf } from '@/lib/core/password-policy';
 import { PERMISSION_USES, USE_LABELS, type MissingPermission } from '@/lib/core/permissions';
 import { serverRefusals } from '@/lib/core/server-refusals';
+import { REACH_WHY_KEYS } from '@/lib/core/reach-why';
+import { REACH_WHY_CASES } from '@/lib/core/testing/reach-why-cases';
 import { PROVIDER_ERROR_CODES, ProviderError } from '@/lib/ports/provider-error';
 import { OPERATION_STATUSES } from '@/lib/ports/store';
 import { providerRefusal } from '@/lib/server/provider-refusal';
 import { buildTopology, NOW, prodSpec } from '@/lib/core/testing/topology-builder';
 import { outsideZoneChoices, replacementZoneChoices } from '@/lib/core/view';
-import { catalogTranslator } from '@/tests/support/catalog-words';
+import { branchesNotReached, catalogTranslator } from '@/tests/support/catalog-words';
 import { catalogs, type Messages } from '@/messages';
 
 function sentence(locale: keyof typeof catalogs, name: string, state: string, replicas: number, zones: number) {
@@ -331,5 +334,46 @@ describe('what each permission use is called on the settings page', () => {
     });
     expect(en(`use.${use}`)).toBe(USE_LABELS[use]);
     expect(zh(`use.${use}`).replace('SSH', '')).not.toMatch(/[A-Za-z]{3,}/);
+  });
+});
+
+describe("Quorum's words for a way into a replica that failed (lib/core/reach-why.ts)", () => {
+  const reasonIn = (locale: Locale) => reachReasonIn(catalogTranslator('common', locale));
+
+  it.each(REACH_WHY_CASES.map((c) => [c.key, c.text, c] as const))('%s: %s', (_key, text, c) => {
+    expect(reasonIn('en')(text)).toBe(text);
+    const zh = reasonIn('zh-CN')(text);
+    expect(zh).not.toBe(text);
+    expect(zh).toMatch(/\p{Script=Han}/u);
+    // Chinese throughout but for what it quotes and names (and the products' own names, commands and settings).
+    const carried = Object.values(c.params).sort((a, b) => b.length - a.length);
+    const rest = carried.reduce((left, name) => left.replaceAll(name, ''), zh);
+    expect(
+      rest.replace(
+        /\b(Quorum|Compute Engine|SSH|sshd|OS Login|enable-oslogin|TRUE|QUORUM_SSH_ADDRESS|IP|connect failed|guest attributes)\b/g,
+        '',
+      ),
+    ).not.toMatch(/[A-Za-z]{3,}/);
+  });
+
+  it('reaches every branch but the fall-back of an address kind QUORUM_SSH_ADDRESS never has', () => {
+    const cases = [...REACH_WHY_CASES, { key: 'noAddress', params: { kind: 'internal' } }].map((c) => ({
+      key: c.key,
+      values: { ...c.params },
+    }));
+    for (const locale of ['en', 'zh-CN'] as const)
+      expect(branchesNotReached('common', 'reachWhy.', REACH_WHY_KEYS, cases, locale)).toEqual(
+        locale === 'en' ? [] : ['noAddress: kind=other'],
+      );
+  });
+
+  it('keeps a reason that is none of its sentences as it came', () => {
+    expect(reasonIn('zh-CN')('connect ECONNREFUSED 127.0.0.1:22')).toBe('connect ECONNREFUSED 127.0.0.1:22');
+  });
+
+  it('reads the internal address kind in Chinese', () => {
+    expect(reasonIn('zh-CN')('the instance has no internal IP to reach port 22 on (QUORUM_SSH_ADDRESS=internal)')).toBe(
+      '该实例没有内部 IP 可用于连接 22 端口（QUORUM_SSH_ADDRESS=internal）',
+    );
   });
 });

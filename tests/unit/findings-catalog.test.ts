@@ -4,6 +4,7 @@
 import { parse } from '@formatjs/icu-messageformat-parser';
 import { describe, expect, it } from 'vitest';
 import { findingTextIn, type FindingsTranslator } from '@/components/quorum/use-finding-text';
+import { reachReasonIn } from '@/components/ui/reach-words';
 import { FINDING_CODES, type Finding, type RuleFinding } from '@/lib/core/assessment';
 import { FAILURE_CLASSES, FAILURE_LABELS } from '@/lib/core/failure';
 import { FINDING_CASES } from '@/lib/core/testing/finding-cases';
@@ -12,6 +13,8 @@ import { en } from '@/messages';
 import { branchesOf, branchesTaken, catalogMessage, catalogTranslator, type Call } from '@/tests/support/catalog-words';
 
 const translator = (locale: Locale, calls?: Call[]): FindingsTranslator => catalogTranslator('findings', locale, calls);
+/** Quorum's words for a way into a replica that failed, as the pages word a finding's `reason`. */
+const reasonIn = (locale: Locale) => reachReasonIn(catalogTranslator('common', locale));
 const messageAt = (locale: Locale, key: string): string => catalogMessage('findings', locale, key);
 
 const cases = FINDING_CASES.map(({ name, findings }) => ({ name, findings: findings() }));
@@ -55,12 +58,12 @@ describe('the findings catalog', () => {
 
   describe.each(cases)('$name', ({ findings }) => {
     it('English worded from the params reads exactly like the finding', () => {
-      const text = findingTextIn(translator('en'), 'en');
+      const text = findingTextIn(translator('en'), 'en', reasonIn('en'));
       for (const f of findings) expect(text(f)).toEqual({ message: f.message, fix: f.fix });
     });
 
     it('Chinese fills every argument', () => {
-      const text = findingTextIn(translator('zh-CN'), 'zh-CN');
+      const text = findingTextIn(translator('zh-CN'), 'zh-CN', reasonIn('zh-CN'));
       for (const f of findings) {
         const { message, fix } = text(f);
         for (const s of [message, fix]) {
@@ -99,7 +102,7 @@ describe('the findings catalog', () => {
   });
 
   it('words lists and parts in Chinese', () => {
-    const text = findingTextIn(translator('zh-CN'), 'zh-CN');
+    const text = findingTextIn(translator('zh-CN'), 'zh-CN', reasonIn('zh-CN'));
     const of = (name: string, code: string) => {
       const f = cases.find((c) => c.name === name)?.findings.find((x) => x.code === code);
       if (!f) throw new Error(`${name}: no ${code}`);
@@ -117,6 +120,18 @@ describe('the findings catalog', () => {
         'prod-master-d03 报告的领导者为 prod-master-b01（任期 3），能看到 2 个对等成员中的 1 个：prod-master-b01。' +
         'etcd main 仅通过 europe-west1-b（prod-master-b01（领导者））保持法定人数；失去它就会使写入停止。',
     );
+  });
+
+  it("words Quorum's reason for no access in Chinese, and keeps a reason it does not know as it came", () => {
+    const text = findingTextIn(translator('zh-CN'), 'zh-CN', reasonIn('zh-CN'));
+    const of = (name: string) => {
+      const f = cases.find((c) => c.name === name)?.findings.find((x) => x.code === 'NoAccess');
+      if (!f) throw new Error(`${name}: no NoAccess`);
+      return text(f).message;
+    };
+    expect(of('no SSH answer')).toContain('（10.0.0.3 在 3000 毫秒内没有 SSH 应答）');
+    expect(of('OS Login')).toContain('（Quorum 尚不支持 OS Login：此实例（或其项目）的 enable-oslogin 为 TRUE');
+    expect(of('no access of an unknown kind')).toContain('（something else）');
   });
 
   it('keeps the English of a finding stored without params, in any language', () => {

@@ -5,6 +5,7 @@
 import { parse } from '@formatjs/icu-messageformat-parser';
 import { describe, expect, it } from 'vitest';
 import { planTextIn, type PlansTranslator } from '@/components/wizards/use-plan-text';
+import { reachReasonIn } from '@/components/ui/reach-words';
 import { refused, type DomainErrorCode } from '@/lib/core/errors';
 import type { Locale } from '@/lib/core/locale';
 import { INTENT_KINDS, PLAN_WARNING_CODES, STEP_KINDS, type Plan, type Refusal } from '@/lib/core/planner';
@@ -15,6 +16,8 @@ import { PERMISSION_USES } from '@/lib/core/permissions';
 import { serverRefusals } from '@/lib/core/server-refusals';
 
 const translator = (locale: Locale, calls?: Call[]): PlansTranslator => catalogTranslator('plans', locale, calls);
+/** Quorum's words for a way into a replica that failed, as the wizards word a refusal's `reason`. */
+const reasonIn = (locale: Locale) => reachReasonIn(catalogTranslator('common', locale));
 const messageAt = (locale: Locale, key: string): string => catalogMessage('plans', locale, key);
 
 const cases = PLAN_CASES.map(({ name, result }) => ({ name, result: result() }));
@@ -106,7 +109,7 @@ describe('the plans catalog', () => {
 
   describe.each(cases)('$name', ({ result }) => {
     it('English worded from the params reads exactly like the planner', () => {
-      const text = planTextIn(translator('en'), 'en');
+      const text = planTextIn(translator('en'), 'en', reasonIn('en'));
       if (!result.ok) {
         expect(text.refusal(result.refusal)).toBe(result.refusal.message);
         return;
@@ -119,7 +122,7 @@ describe('the plans catalog', () => {
     });
 
     it('Chinese fills every argument', () => {
-      const text = planTextIn(translator('zh-CN'), 'zh-CN');
+      const text = planTextIn(translator('zh-CN'), 'zh-CN', reasonIn('zh-CN'));
       const said = result.ok
         ? [
             text.summary(result.plan),
@@ -216,6 +219,14 @@ describe('the plans catalog', () => {
           '等 europe-west1-c 恢复后，请重新均衡（集群页面提供此操作）：在那里添加一个副本，再移除同处一个可用区的两个副本之一。',
       );
     });
+  });
+
+  it("words Quorum's reason for no access in a refusal in Chinese", () => {
+    const c = cases.find((x) => x.name === 'replace a replica Quorum cannot get into');
+    if (!c || c.result.ok) throw new Error('no such refusal');
+    expect(planTextIn(translator('zh-CN'), 'zh-CN', reasonIn('zh-CN')).refusal(c.result.refusal)).toContain(
+      '（10.0.0.3 的 sshd 拒绝了 Quorum 的密钥（All configured authentication methods failed））',
+    );
   });
 
   it('keeps the English of a refusal without params, or of a code the catalog does not word, in any language', () => {

@@ -4,6 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { createTranslator } from 'next-intl';
 import { runbookWordsIn } from '@/components/recovery/quorum-lost-runbook';
+import { reachReasonIn } from '@/components/ui/reach-words';
+import { catalogTranslator } from '@/tests/support/catalog-words';
 import type { CatalogTranslator } from '@/components/ui/param-words';
 import { assessTopology } from '@/lib/core/assessment';
 import type { SnapshotListing } from '@/lib/core/backups';
@@ -201,7 +203,7 @@ function words(locale: Locale, keys: Set<string> = new Set()) {
     return t(key, values);
   }) as CatalogTranslator;
   recording.has = (key) => t.has(key);
-  return runbookWordsIn(recording, locale);
+  return runbookWordsIn(recording, locale, reachReasonIn(catalogTranslator('common', locale)));
 }
 
 /** The catalog's sentence keys, as `a.b` paths. */
@@ -235,6 +237,13 @@ describe('the quorum-loss runbook in words', () => {
         for (const s of p?.dataLossSaid ?? []) en(s, '');
     }
     expect(keysOf(enCatalog.recovery.runbook.said).filter((k) => !used.has(k))).toEqual([]);
+  });
+
+  it("says Quorum's reason for no access to a replica in the same language", () => {
+    const rb = RUNBOOKS.find(([name]) => name === 'no member answers, no snapshot, one without SSH access')?.[1]();
+    const row = rb?.lost.flatMap((l) => l.members).find((r) => r.stateSaid.key === 'state.noAccess');
+    if (!row) throw new Error('no replica without SSH access');
+    expect(words('zh-CN')(row.stateSaid, '')).toContain('10.0.0.2 的 sshd 拒绝了 Quorum 的密钥');
   });
 
   it('says a state inside a sentence in the same language', () => {

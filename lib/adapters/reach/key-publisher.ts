@@ -1,6 +1,7 @@
 import 'server-only';
 import type { ComputePort, MetadataItem } from '@/lib/ports/compute';
 import { isProviderError } from '@/lib/ports/provider-error';
+import { reachWhyText } from '@/lib/core/reach-why';
 import { ReachError, reachTargetLabel, type ReachTarget } from '@/lib/ports/reach';
 import { osLoginEnabled, planQuorumKey, type SshPublicKey } from './ssh-keys';
 
@@ -76,20 +77,13 @@ export class KeyPublisher {
           this.opts.compute.getProjectMetadata(target.project),
         ]);
       } catch (e) {
-        throw new ReachError(
-          'KeyNotPublished',
-          label,
-          `could not read the metadata to publish Quorum's SSH key: ${messageOf(e)}`,
-          { cause: e },
-        );
+        throw new ReachError('KeyNotPublished', label, reachWhyText('metadataUnread', { error: messageOf(e) }), {
+          cause: e,
+        });
       }
-      if (instance === null) throw new ReachError('KeyNotPublished', label, 'the instance no longer exists');
+      if (instance === null) throw new ReachError('KeyNotPublished', label, reachWhyText('instanceGone'));
       if (osLoginEnabled(instance.metadata, project?.items ?? null)) {
-        throw new ReachError(
-          'OsLoginUnsupported',
-          label,
-          'Quorum does not support OS Login yet: enable-oslogin is TRUE for this instance (or its project), so metadata SSH keys are ignored there',
-        );
+        throw new ReachError('OsLoginUnsupported', label, reachWhyText('osLogin'));
       }
       const plan = planQuorumKey(instance.metadata['ssh-keys'], {
         user: this.opts.user,
@@ -103,7 +97,7 @@ export class KeyPublisher {
         return { wrote: false, expireOn: plan.expireOn };
       }
       if (instance.metadataFingerprint === null) {
-        throw new ReachError('KeyNotPublished', label, 'Compute Engine gave no metadata fingerprint to write against');
+        throw new ReachError('KeyNotPublished', label, reachWhyText('noFingerprint'));
       }
       // Every other item is written back as read; only ssh-keys changes (added at the end when absent).
       const items: MetadataItem[] = Object.entries(instance.metadata).map(([key, value]) => ({
@@ -126,12 +120,9 @@ export class KeyPublisher {
           await sleep(50 * attempt + Math.floor(Math.random() * 50));
           continue;
         }
-        throw new ReachError(
-          'KeyNotPublished',
-          label,
-          `Compute Engine refused to publish Quorum's SSH key: ${messageOf(e)}`,
-          { cause: e },
-        );
+        throw new ReachError('KeyNotPublished', label, reachWhyText('keyNotPublished', { error: messageOf(e) }), {
+          cause: e,
+        });
       }
       this.remember(target, plan.expireOn);
       return { wrote: true, expireOn: plan.expireOn };

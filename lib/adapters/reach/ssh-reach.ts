@@ -4,7 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
-import { hostKeyChangedReason } from '@/lib/core/probe-errors';
+import { reachWhyText } from '@/lib/core/reach-why';
 import type { ComputePort } from '@/lib/ports/compute';
 import { isProviderError } from '@/lib/ports/provider-error';
 import {
@@ -275,7 +275,7 @@ export class SshReach implements ReachPort {
       const e = new ReachError(
         'SshUnreachable',
         label,
-        `sshd did not answer a channel open within ${this.o.connectTimeoutMs} ms`,
+        reachWhyText('channelTimeout', { ms: this.o.connectTimeoutMs }),
         {
           details: { remotePort: fwd.remotePort },
         },
@@ -327,7 +327,7 @@ export class SshReach implements ReachPort {
       this.drop(
         r,
         client,
-        new ReachError('SshUnreachable', label, `SSH connection lost: ${messageOf(e)}`, { cause: e }),
+        new ReachError('SshUnreachable', label, reachWhyText('connectionLost', { error: messageOf(e) }), { cause: e }),
       );
       if (!retried) this.accept(r, fwd, socket, true);
       else socket.destroy();
@@ -346,7 +346,7 @@ export class SshReach implements ReachPort {
         if (this.closed || this.replicas.get(r.target.instanceId) !== r) {
           // Released while connecting: nobody would ever close this connection.
           this.endClient(client);
-          throw new ReachError('SshUnreachable', reachTargetLabel(r.target), 'the reach to this replica was closed');
+          throw new ReachError('SshUnreachable', reachTargetLabel(r.target), reachWhyText('reachClosed'));
         }
         r.client = client;
         r.failures = 0;
@@ -379,11 +379,7 @@ export class SshReach implements ReachPort {
     const label = reachTargetLabel(target);
     const address = this.o.address === 'internal' ? target.internalIp : target.externalIp;
     if (!address) {
-      throw new ReachError(
-        'NoAddress',
-        label,
-        `the instance has no ${this.o.address} IP to reach port 22 on (QUORUM_SSH_ADDRESS=${this.o.address})`,
-      );
+      throw new ReachError('NoAddress', label, reachWhyText('noAddress', { kind: this.o.address }));
     }
     // A Compute failure while publishing does not stop the attempt: the key published earlier may well be
     // in place, and a Compute outage must not read as every replica being out of reach.
@@ -465,11 +461,7 @@ export class SshReach implements ReachPort {
     const label = reachTargetLabel(target);
     const address = this.o.address === 'internal' ? target.internalIp : target.externalIp;
     if (!address) {
-      throw new ReachError(
-        'NoAddress',
-        label,
-        `the instance has no ${this.o.address} IP to reach port 22 on (QUORUM_SSH_ADDRESS=${this.o.address})`,
-      );
+      throw new ReachError('NoAddress', label, reachWhyText('noAddress', { kind: this.o.address }));
     }
     const pinned = await this.o.pins.hostKeyPin(target.instanceId);
     if (pinned === null || pinned.fingerprint !== seen.pinnedFingerprint) {
@@ -549,14 +541,14 @@ export class SshReach implements ReachPort {
                 new ReachError(
                   'SshUnreachable',
                   label,
-                  `connection to ${address}:${this.o.sshPort} closed before the key exchange`,
+                  reachWhyText('closedBeforeKeyExchange', { address, port: this.o.sshPort }),
                 ),
               ),
         ),
       );
       client.once('ready', () =>
         settle(() =>
-          seen !== null ? resolve(seen) : reject(new ReachError('HostKeyUnknown', label, 'no host key was presented')),
+          seen !== null ? resolve(seen) : reject(new ReachError('HostKeyUnknown', label, reachWhyText('noHostKey'))),
         ),
       );
       const config: ConnectConfig = {
@@ -584,7 +576,7 @@ export class SshReach implements ReachPort {
       } catch (e) {
         settle(() =>
           reject(
-            new ReachError('SshUnreachable', label, `could not start an SSH connection: ${messageOf(e)}`, { cause: e }),
+            new ReachError('SshUnreachable', label, reachWhyText('notStarted', { error: messageOf(e) }), { cause: e }),
           ),
         );
       }
@@ -612,7 +604,7 @@ export class SshReach implements ReachPort {
         throw new ReachError(
           'HostKeyUnknown',
           label,
-          `could not read the instance's published host keys: ${isProviderError(e) ? e.message : messageOf(e)}`,
+          reachWhyText('hostKeysUnread', { error: isProviderError(e) ? e.message : messageOf(e) }),
           {
             cause: e,
           },
@@ -642,8 +634,11 @@ export class SshReach implements ReachPort {
             judged.code,
             label,
             judged.code === 'HostKeyChanged'
-              ? `${hostKeyChangedReason(judged.pinnedFingerprint ?? '?', judged.presentedFingerprint)}; refused`
-              : `the host key ${judged.presentedFingerprint} is not one the instance published in its guest attributes; refused`,
+              ? reachWhyText('hostKeyChanged', {
+                  pinned: judged.pinnedFingerprint ?? '?',
+                  presented: judged.presentedFingerprint,
+                })
+              : reachWhyText('hostKeyNotPublished', { presented: judged.presentedFingerprint }),
             {
               details: {
                 presentedFingerprint: judged.presentedFingerprint,
@@ -678,7 +673,7 @@ export class SshReach implements ReachPort {
             verdict = new ReachError(
               'HostKeyChanged',
               label,
-              `${hostKeyChangedReason(kept.fingerprint, pin.fingerprint)}; refused`,
+              reachWhyText('hostKeyChanged', { pinned: kept.fingerprint, presented: pin.fingerprint }),
               {
                 details: { presentedFingerprint: pin.fingerprint, pinnedFingerprint: kept.fingerprint, address },
               },
@@ -686,7 +681,7 @@ export class SshReach implements ReachPort {
             verify(false);
           },
           (e: unknown) => {
-            verdict = new ReachError('HostKeyUnknown', label, `could not pin the host key: ${messageOf(e)}`, {
+            verdict = new ReachError('HostKeyUnknown', label, reachWhyText('notPinned', { error: messageOf(e) }), {
               cause: e,
               details: { address },
             });
@@ -701,7 +696,7 @@ export class SshReach implements ReachPort {
           this.drop(
             r,
             client,
-            new ReachError('SshUnreachable', label, `SSH connection failed: ${e.message}`, {
+            new ReachError('SshUnreachable', label, reachWhyText('connectionFailed', { error: e.message }), {
               cause: e,
               details: { address },
             }),
@@ -711,7 +706,7 @@ export class SshReach implements ReachPort {
           this.drop(
             r,
             client,
-            new ReachError('SshUnreachable', label, 'SSH connection closed by the replica or the network', {
+            new ReachError('SshUnreachable', label, reachWhyText('closedByPeer'), {
               details: { address },
             }),
           ),
@@ -728,7 +723,7 @@ export class SshReach implements ReachPort {
               new ReachError(
                 'SshUnreachable',
                 label,
-                `connection to ${address}:${this.o.sshPort} closed before login`,
+                reachWhyText('closedBeforeLogin', { address, port: this.o.sshPort }),
                 { details: { address } },
               ),
           );
@@ -755,7 +750,7 @@ export class SshReach implements ReachPort {
         client.connect(config);
       } catch (e) {
         fail(
-          new ReachError('SshUnreachable', label, `could not start an SSH connection: ${messageOf(e)}`, {
+          new ReachError('SshUnreachable', label, reachWhyText('notStarted', { error: messageOf(e) }), {
             cause: e,
             details: { address },
           }),
@@ -815,20 +810,20 @@ function connectError(
 ): ReachError {
   const details = { address };
   if (e.level === 'client-authentication') {
-    return new ReachError('SshAuthRefused', label, `sshd at ${address} refused Quorum's key (${e.message})`, {
+    return new ReachError('SshAuthRefused', label, reachWhyText('keyRefused', { address, error: e.message }), {
       cause: e,
       details,
     });
   }
   if (e.level === 'client-timeout') {
-    return new ReachError('SshUnreachable', label, `no SSH answer from ${address} within ${timeoutMs} ms`, {
+    return new ReachError('SshUnreachable', label, reachWhyText('noAnswer', { address, ms: timeoutMs }), {
       cause: e,
       details,
     });
   }
   if (e.level === 'client-socket') {
     const code = typeof e.code === 'string' ? e.code : e.message;
-    return new ReachError('SshUnreachable', label, `port 22 of ${address} cannot be reached (${code})`, {
+    return new ReachError('SshUnreachable', label, reachWhyText('portUnreachable', { address, code }), {
       cause: e,
       details,
     });
@@ -838,36 +833,37 @@ function connectError(
     return new ReachError(
       'HostKeyChanged',
       label,
-      `the host no longer offers its pinned ${pinned.type} key (${sshFingerprint(pinned.key)}); refused`,
+      reachWhyText('pinnedTypeGone', { type: pinned.type, pinned: sshFingerprint(pinned.key) }),
       {
         cause: e,
         details: { pinnedFingerprint: sshFingerprint(pinned.key), address },
       },
     );
   }
-  return new ReachError('SshUnreachable', label, `SSH to ${address} failed: ${e.message}`, { cause: e, details });
+  return new ReachError('SshUnreachable', label, reachWhyText('sshFailed', { address, error: e.message }), {
+    cause: e,
+    details,
+  });
 }
 
 /** SSH channel open failure -> ServiceDown (reason 2, connect failed), ForwardingRefused, or a lost connection. */
 function channelOpenError(e: Error & { reason?: unknown }, label: string, remotePort: number): ReachError {
   const details = { remotePort };
   if (e.reason === 2) {
-    return new ReachError(
-      'ServiceDown',
-      label,
-      `nothing accepts on 127.0.0.1:${remotePort} of the replica (SSH: connect failed)`,
-      { cause: e, details },
-    );
+    return new ReachError('ServiceDown', label, reachWhyText('serviceDown', { port: remotePort }), {
+      cause: e,
+      details,
+    });
   }
   if (typeof e.reason === 'number') {
     return new ReachError(
       'ForwardingRefused',
       label,
-      `sshd refused to forward to 127.0.0.1:${remotePort}: ${e.message}`,
+      reachWhyText('forwardingRefused', { port: remotePort, error: e.message }),
       { cause: e, details },
     );
   }
-  return new ReachError('SshUnreachable', label, `SSH connection lost while opening a channel: ${e.message}`, {
+  return new ReachError('SshUnreachable', label, reachWhyText('channelLost', { error: e.message }), {
     cause: e,
     details,
   });

@@ -3,7 +3,8 @@
 // check how findings are worded, such as tests/unit/findings-catalog.test.ts.
 import { contextOf, noAccessFinding, type RuleFinding } from '../assessment';
 import { FINDING_RULES } from '../findings';
-import { hostKeyChangedReason, noAccessError } from '../probe-errors';
+import { noAccessError } from '../probe-errors';
+import { reachWhyText } from '../reach-why';
 import type { Topology, VmStatus } from '../topology';
 import {
   NOW,
@@ -204,12 +205,12 @@ export const FINDING_CASES: readonly FindingCase[] = [
   ),
   spec('no SSH answer', prodSpec({ replicas: [{ zone: 'b' }, { zone: 'c', etcd: 'ssh-silent' }, { zone: 'd' }] })),
   cluster('a changed host key', () =>
-    noAccessOn(prod(), C, noAccessError(`${hostKeyChangedReason(pinned, presented)}; refused`, 'HostKeyChanged')),
+    noAccessOn(prod(), C, noAccessError(reachWhyText('hostKeyChanged', { pinned, presented }), 'HostKeyChanged')),
   ),
   cluster('an unknown host key', () =>
     noAccessOn(prod(), C, noAccessError('the host offers no pinned key', 'HostKeyUnknown')),
   ),
-  cluster('OS Login', () => noAccessOn(prod(), C, noAccessError('enable-oslogin is TRUE', 'OsLoginUnsupported'))),
+  cluster('OS Login', () => noAccessOn(prod(), C, noAccessError(reachWhyText('osLogin'), 'OsLoginUnsupported'))),
   cluster('no access of an unknown kind', () => noAccessOn(prod(), C, noAccessError('something else'))),
   {
     name: 'noAccessFinding of each kind',

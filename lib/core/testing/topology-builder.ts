@@ -10,6 +10,7 @@
 // Member ids are decimal: main 1001, 1002..., events 2001, 2002...; extra members 1901... and 2901...
 import { timeoutError } from '../assessment';
 import { noAccessError } from '../probe-errors';
+import { reachWhyText } from '../reach-why';
 import {
   ETCD_CLUSTERS,
   LEADER_ELECTED_COMPONENTS,
@@ -150,8 +151,11 @@ export function withReplica(t: Topology, name: string, patch: Partial<Replica> |
 
 /** What the adapters report when sshd refuses Quorum's key: the same for every probe of the replica. */
 const NO_ACCESS = (ip: string) =>
-  noAccessError(`sshd at ${ip} refused Quorum's key (All configured authentication methods failed)`, 'SshAuthRefused');
-const SSH_SILENT = (ip: string) => noAccessError(`no SSH answer from ${ip} within 3000 ms`, 'SshUnreachable');
+  noAccessError(
+    reachWhyText('keyRefused', { address: ip, error: 'All configured authentication methods failed' }),
+    'SshAuthRefused',
+  );
+const SSH_SILENT = (ip: string) => noAccessError(reachWhyText('noAnswer', { address: ip, ms: 3000 }), 'SshUnreachable');
 
 const PORTS: Record<EtcdClusterName, { client: number; peer: number; idBase: number }> = {
   main: { client: 2379, peer: 2380, idBase: 1000 },
