@@ -92,7 +92,16 @@ const stepMark: Record<OperationStepView['status'], string> = {
   skipped: '–',
 };
 
-function StepRow({ step, showTransient }: { step: OperationStepView; showTransient: boolean }) {
+function StepRow({
+  step,
+  showTransient,
+  logWords,
+}: {
+  step: OperationStepView;
+  showTransient: boolean;
+  /** The journal's sentences in the page's language: a waiting step's progress is one. */
+  logWords: (line: JournaledLine) => string;
+}) {
   const t = useTranslations('operations.journal');
   const planText = usePlanText();
   const p = step.progress;
@@ -134,7 +143,7 @@ function StepRow({ step, showTransient }: { step: OperationStepView; showTransie
                 </div>
               )}
               <div className="text-xs text-slate-500">
-                {p.message}
+                {p.message !== undefined && logWords({ message: p.message, said: p.said ?? null })}
                 {p.etaSeconds !== undefined &&
                   ` · ${t('secondsLeft', { seconds: Math.max(1, Math.round(p.etaSeconds)) })}`}
               </div>
@@ -287,6 +296,7 @@ export function OperationJournal({
               key={step.index}
               step={step}
               showTransient={step.transient !== null && step.transient !== data.steps[i - 1]?.transient}
+              logWords={words}
             />
           ))}
         </ol>

@@ -142,6 +142,18 @@ const ENGLISH = {
   pruned: (p: P<'retention' | 'files'>) => `retention (${p.retention} per etcd cluster) deleted ${p.files}`,
   backupGateOverridden: (p: P<'actor' | 'reason' | 'master' | 'failure' | 'error'>) =>
     `BACKUP GATE OVERRIDDEN by ${p.actor} ("${p.reason}"): no verified etcd snapshot of ${p.master} could be taken (${p.failure}): ${p.error}; the change goes on without a verified snapshot`,
+  // A waiting step's progress (the line under its title while it runs; not journaled as a log line).
+  snapshotProgress: (p: P<'cluster' | 'replica' | 'bytes' | 'total'>) =>
+    `etcd ${p.cluster} snapshot from ${p.replica}: ${p.bytes} of about ${p.total}`,
+  waitingForEtcdStart: (p: P<'name'>) => `waiting for ${p.name} to start etcd`,
+  raftIndexes: (p: P<'indexes'>) => `raft index ${p.indexes}`,
+  hasCaughtUp: (p: P<'name'>) => `${p.name} has caught up`,
+  promoteRetry: (p: P<'cluster' | 'error'>) =>
+    `etcd ${p.cluster}: ${p.error === 'none' ? 'learner not in sync yet' : p.error}; retrying`,
+  waitingForJoin: (p: P<'what'>) =>
+    `waiting for ${p.what === 'etcd' ? 'its etcd members to serve clients' : 'its API server to be ready'} (a join can take ~7 s more when etcd retries its first publish)`,
+  addressAnswers: (p: P<'address'>) => `${p.address} answers`,
+  waitingForLoadBalancer: (p: P<'address'>) => `waiting for the load balancer to forward ${p.address}`,
 } satisfies Record<string, (p: never) => string>;
 
 export type LogKey = keyof typeof ENGLISH;
@@ -177,6 +189,11 @@ export function withErrorWhy(line: LogLine, why: ComputeWhy | null): LogLine {
   const base = why === null || error === undefined ? null : withoutWhy(error, why);
   if (why === null || base === null) return line;
   return { ...line, said: { ...line.said, params: { ...line.said.params, error: base }, errorWhy: why } };
+}
+
+/** A waiting step's progress message: the English of the record and the sentence to word it by. */
+export function progressSaid(line: LogLine): { message: string; said: LogSaid } {
+  return { message: line.text, said: line.said };
 }
 
 /** Seconds with one decimal, as every log line gives a duration. */

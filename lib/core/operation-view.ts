@@ -14,7 +14,7 @@ export type OperationStepView = {
   status: 'pending' | 'running' | 'done' | 'failed' | 'skipped';
   startedAt: string | null;
   endedAt: string | null;
-  progress: { fraction?: number; etaSeconds?: number; message?: string } | null;
+  progress: { fraction?: number; etaSeconds?: number; message?: string; said?: LogSaid } | null;
   error: string | null;
   /** The planner's note when the state after this step is a temporary risky one. */
   transient: string | null;

@@ -83,7 +83,8 @@ export type Operation = {
   source?: string | null;
 };
 
-export type StepProgress = { fraction?: number; etaSeconds?: number; message?: string };
+/** `said`: the message's sentence (lib/core/operation-log.ts), so the page words it in the reader's language. */
+export type StepProgress = { fraction?: number; etaSeconds?: number; message?: string; said?: LogSaid };
 
 export type StepRecord = {
   operationId: string;

@@ -198,6 +198,17 @@ const LINES: LogLine[] = [
     failure: 'snapshot-failed',
     error: 'no space left on device',
   }),
+  // A waiting step's progress.
+  logLine('snapshotProgress', { cluster: 'main', replica: 'prod-master-1r6', bytes: '96 KiB', total: '176 KiB' }),
+  logLine('waitingForEtcdStart', { name: 'prod-master-ujm' }),
+  logLine('raftIndexes', { indexes: 'main 120/224, events 11/11' }),
+  logLine('hasCaughtUp', { name: 'prod-master-ujm' }),
+  logLine('promoteRetry', { cluster: 'main', error: 'none' }),
+  logLine('promoteRetry', { cluster: 'events', error: 'etcdserver: unhealthy cluster' }),
+  logLine('waitingForJoin', { what: 'etcd' }),
+  logLine('waitingForJoin', { what: 'apiServer' }),
+  logLine('addressAnswers', { address: '198.18.82.131:443' }),
+  logLine('waitingForLoadBalancer', { address: '198.18.82.131:443' }),
 ];
 
 const view = (line: LogLine, step?: number): JournaledLine => ({
@@ -218,7 +229,7 @@ function withoutParams(text: string, line: LogLine): string {
 
 // Names of things that stay as they are in Chinese: etcd's, Compute's and Quorum's own terms.
 const KEPT =
-  /\b(etcd|main|events|learner|requestId|Operation|Compute|RUNNING|instances\.start|instances\.reset|API|SSH|Quorum|GB|pd-ssd|sha256|crc32|CA|IP|etcdctl)\b/g;
+  /\b(etcd|main|events|learner|requestId|Operation|Compute|RUNNING|instances\.start|instances\.reset|API|SSH|Quorum|GB|pd-ssd|sha256|crc32|CA|IP|etcdctl|raft)\b/g;
 
 describe('operation log lines in words', () => {
   it.each(LINES.map((l) => [l.said.key, l.text, l] as const))('%s: %s', (_key, text, line) => {

@@ -77,6 +77,8 @@ const progressSchema = z.object({
   fraction: z.number().min(0).max(1).optional(),
   etaSeconds: z.number().min(0).optional(),
   message: z.string().optional(),
+  // A sentence this build does not know (written by another version) leaves the English message.
+  said: logSaidSchema.optional().catch(undefined),
 });
 
 const operationRow = z.object({

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStore, type SqliteStore } from '@/lib/adapters/store/sqlite-store';
 import { computeWhyText } from '@/lib/core/compute-why';
-import { logLine } from '@/lib/core/operation-log';
+import { logLine, progressSaid } from '@/lib/core/operation-log';
 import { ProviderError } from '@/lib/ports/provider-error';
 import { systemClock } from '@/lib/ports/clock';
 import type { NewOperation, PlanInput } from '@/lib/ports/store';
@@ -302,8 +302,10 @@ describe('runner', () => {
     expect((await store.steps(created.id)).map((s) => s.status)).toEqual(['skipped', 'skipped']);
   });
 
-  it('clamps progress an executor reports out of range instead of failing the step', async () => {
+  it('clamps progress an executor reports out of range instead of failing the step, and keeps its sentence', async () => {
     const world = fakeWorldExecutors(worldFile);
+    let clamped: unknown = null;
+    let stored: unknown = null;
     const r = createRunner({
       store,
       clock: systemClock,
@@ -312,7 +314,9 @@ describe('runner', () => {
         ...world.executors,
         'catch-up': async (ctx) => {
           await ctx.progress({ fraction: 1.02, etaSeconds: -3, message: 'learner ahead' });
-          return { detail: (await store.steps(ctx.operation.id))[0]?.progress ?? null };
+          clamped = (await store.steps(ctx.operation.id))[0]?.progress ?? null;
+          await ctx.progress({ fraction: 1, ...progressSaid(logLine('hasCaughtUp', { name: 'prod-master-x1' })) });
+          stored = (await store.steps(ctx.operation.id))[0]?.progress ?? null;
         },
       },
     });
@@ -320,10 +324,15 @@ describe('runner', () => {
       op('c1', [{ id: 'c', kind: 'catch-up', title: 'Catch up', params: {} }]),
     );
     expect((await r.start(created.id)).status).toBe('succeeded');
-    expect((await store.steps(created.id))[0]?.detail).toEqual({
+    expect(clamped).toEqual({
       fraction: 1,
       etaSeconds: 0,
       message: 'learner ahead',
+    });
+    expect(stored).toEqual({
+      fraction: 1,
+      message: 'prod-master-x1 has caught up',
+      said: { key: 'hasCaughtUp', params: { name: 'prod-master-x1' } },
     });
   });
 

@@ -113,6 +113,7 @@ function clampProgress(p: StepProgress): StepProgress {
   if (p.fraction !== undefined && Number.isFinite(p.fraction)) out.fraction = Math.min(1, Math.max(0, p.fraction));
   if (p.etaSeconds !== undefined && Number.isFinite(p.etaSeconds)) out.etaSeconds = Math.max(0, p.etaSeconds);
   if (p.message !== undefined) out.message = p.message;
+  if (p.said !== undefined) out.said = p.said;
   return out;
 }
 

@@ -1,5 +1,5 @@
 import 'server-only';
-import { logLine, secondsText } from '@/lib/core/operation-log';
+import { logLine, progressSaid, secondsText } from '@/lib/core/operation-log';
 // The steps that add a replica, after kube-up's replicate-master-instance but with learners: the name
 // first (journaled, so a resumed add reuses it; Compute assigns the internal IP at the insert), learners in etcd main and events before
 // the VM exists, disk, instance with the first master's metadata and the new replica's own certificates,
@@ -277,7 +277,7 @@ const awaitLearnerCatchUp =
       const leaderSum = states.reduce((n, s) => n + s.leader, 0);
       const fraction = leaderSum === 0 ? 0 : learnerSum / leaderSum;
       if (caught) {
-        await ctx.progress({ fraction: 1, etaSeconds: 0, message: `${name} has caught up` });
+        await ctx.progress({ fraction: 1, etaSeconds: 0, ...progressSaid(logLine('hasCaughtUp', { name })) });
         const tookMs = Date.now() - started;
         await ctx.log(
           logLine('caughtUp', {
@@ -297,9 +297,13 @@ const awaitLearnerCatchUp =
       const progress = {
         fraction,
         ...(etaSeconds !== undefined ? { etaSeconds } : {}),
-        message: booting
-          ? `waiting for ${name} to start etcd`
-          : `raft index ${states.map((s) => `${s.cluster} ${s.learner}/${s.leader}`).join(', ')}`,
+        ...progressSaid(
+          booting
+            ? logLine('waitingForEtcdStart', { name })
+            : logLine('raftIndexes', {
+                indexes: states.map((s) => `${s.cluster} ${s.learner}/${s.leader}`).join(', '),
+              }),
+        ),
       };
       if (now > deadline) {
         await ctx.progress(progress);
@@ -335,7 +339,9 @@ const promoteLearner =
               attempt % 8 === 1
                 ? ctx.progress({
                     fraction: voters / CLUSTERS.length,
-                    message: `etcd ${cluster}: ${e.code === 'LearnerNotReady' ? 'learner not in sync yet' : e.message}; retrying`,
+                    ...progressSaid(
+                      logLine('promoteRetry', { cluster, error: e.code === 'LearnerNotReady' ? 'none' : e.message }),
+                    ),
                   })
                 : Promise.resolve(),
           },
@@ -367,15 +373,12 @@ const awaitApiServer =
         return { detail: { tookMs: Date.now() - started } };
       }
       const waitingFor = !etcd.every((s) => s.ok) ? 'its etcd members to serve clients' : 'its API server to be ready';
+      const what = !etcd.every((s) => s.ok) ? 'etcd' : 'apiServer';
       if (Date.now() > deadline)
         throw new Error(
           `${name} did not become ready within ${API_SERVER_TIMEOUT_MS / 1_000} s: still waiting for ${waitingFor}`,
         );
-      await reportAndPause(
-        ctx,
-        { message: `waiting for ${waitingFor} (a join can take ~7 s more when etcd retries its first publish)` },
-        500,
-      );
+      await reportAndPause(ctx, progressSaid(logLine('waitingForJoin', { what })), 500);
     }
   };
 

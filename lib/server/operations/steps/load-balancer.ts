@@ -1,5 +1,5 @@
 import 'server-only';
-import { logLine } from '@/lib/core/operation-log';
+import { logLine, progressSaid } from '@/lib/core/operation-log';
 // Load-balancer steps: kube-up's promotion of the first replica's static IP to a forwarding rule when a
 // second replica comes, and its return when one replica is left. Each observes Compute first, so running
 // it again after a crash finds its effect and does nothing.
@@ -147,7 +147,11 @@ const awaitClusterAddress =
       throwIfAborted(ctx.signal);
       if (await tlsAnswers(staticIp, port, 2_000)) {
         const tookMs = Date.now() - since;
-        await ctx.progress({ fraction: 1, etaSeconds: 0, message: `${staticIp}:${port} answers` });
+        await ctx.progress({
+          fraction: 1,
+          etaSeconds: 0,
+          ...progressSaid(logLine('addressAnswers', { address: `${staticIp}:${port}` })),
+        });
         await ctx.log(
           logLine('clusterAddressAnswers', {
             address: `${staticIp}:${port}`,
@@ -167,7 +171,7 @@ const awaitClusterAddress =
       await ctx.progress({
         fraction,
         etaSeconds,
-        message: `waiting for the load balancer to forward ${staticIp}:${port}`,
+        ...progressSaid(logLine('waitingForLoadBalancer', { address: `${staticIp}:${port}` })),
       });
       await pause(1_000, ctx.signal);
     }

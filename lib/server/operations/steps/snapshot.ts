@@ -1,5 +1,5 @@
 import 'server-only';
-import { logLine } from '@/lib/core/operation-log';
+import { logLine, progressSaid } from '@/lib/core/operation-log';
 // The backup gate (issue 4): before an add or a removal changes etcd membership, snapshots of etcd main and
 // events are taken from a healthy voter, verified (lib/server/backups/snapshots.ts says how) and stored with
 // retention. When no verified snapshot can be had the step fails, so the operation stops before any membership
@@ -99,7 +99,14 @@ async function snapshotFrom(
     void ctx
       .progress({
         ...(fraction !== undefined ? { fraction } : {}),
-        message: `etcd ${cluster} snapshot from ${from.replica}: ${formatBytes(bytes)} of about ${formatBytes(from.dbSize)}`,
+        ...progressSaid(
+          logLine('snapshotProgress', {
+            cluster,
+            replica: from.replica,
+            bytes: formatBytes(bytes),
+            total: formatBytes(from.dbSize),
+          }),
+        ),
       })
       .catch(() => {});
   };
