@@ -3,7 +3,10 @@
 // accessible as the English ones (axe: no serious or critical finding) and fit a 390 px phone. Screenshots of
 // each page go to test-results/i18n/.
 import { seriousViolations, sidewaysOverflow } from './fixtures/a11y';
+import { sandboxChaos } from './fixtures/chaos';
+import { PROJECT } from './fixtures/compute';
 import { expect, test } from './fixtures/test';
+import { ChaosPanel } from './pages/chaos-panel';
 import { clusterId } from './pages/cluster-page';
 
 const PROD = `/clusters/${encodeURIComponent(clusterId('prod-master', 'europe-west1'))}`;
@@ -85,4 +88,38 @@ test("the users page and the server's own refusals read in Chinese: the roles, a
   await expect(refusal).toContainText(/名称 staging-master 已被占用：.*中的 staging-master.* 已存在。请另选一个名称。/);
   await expect(refusal).not.toContainText('is taken');
   await page.screenshot({ path: 'test-results/i18n/create-taken-zh-CN.png', fullPage: true });
+});
+
+test("Quorum's reason for no access to a replica reads in Chinese on its card, in the finding and in the chaos panel", async ({
+  page,
+  request,
+}) => {
+  await page.goto(PROD);
+  const follower = page
+    .locator('[data-testid="replica-card"]:has([data-testid="etcd-main"][data-role="follower"])')
+    .first();
+  await expect(follower).toBeVisible({ timeout: 30_000 });
+  const name = await follower.getAttribute('data-replica');
+  const zone = await follower.locator('xpath=ancestor::*[@data-testid="zone-column"][1]').getAttribute('data-zone');
+  if (!name || !zone) throw new Error('no prod follower on the page');
+  const card = page.locator(`[data-testid="replica-card"][data-replica="${name}"]`);
+  const sshd = (verb: string) => sandboxChaos(request, `projects/${PROJECT}/zones/${zone}/instances/${name}/${verb}`);
+  await sshd('stop-sshd');
+  try {
+    await expect(card).toHaveAttribute('data-access', 'none', { timeout: 10_000 });
+    // Port 22 refuses: Quorum's sentence in Chinese, the socket's own code as it came.
+    const reason = /无法连接 [\d.]+ 的 22 端口（ECONNREFUSED）/;
+    await expect(card.getByTestId('replica-no-access')).toContainText(reason);
+    await expect(card.getByTestId('replica-no-access')).not.toContainText('cannot be reached');
+    const finding = page.locator('[data-testid="finding"][data-code="NoAccess"]').filter({ hasText: name });
+    await expect(finding).toContainText(reason);
+    // The chaos panel says what was done to the VM (it reads the sandbox every 5 s).
+    await expect(new ChaosPanel(page).replica(name).getByTestId('chaos-faults')).toHaveText('sshd 已停止', {
+      timeout: 10_000,
+    });
+    await page.screenshot({ path: 'test-results/i18n/no-access-zh-CN.png', fullPage: true });
+  } finally {
+    await sshd('start-sshd');
+  }
+  await expect(card).toHaveAttribute('data-health', 'healthy', { timeout: 30_000 });
 });

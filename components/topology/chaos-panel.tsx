@@ -160,7 +160,9 @@ function ChaosReplica({
         <span className="font-mono text-xs break-all">{name}</span>
         <span className="text-right text-[11px]" data-testid="chaos-faults">
           {faults.length > 0 ? (
-            <span className="font-medium text-red-700">{faults.join(' · ')}</span>
+            <span className="font-medium text-red-700">
+              {faults.map((f) => t(`faults.${f.kind}`, { ...f })).join(' · ')}
+            </span>
           ) : (
             <span className="text-slate-500">{t('noFault')}</span>
           )}

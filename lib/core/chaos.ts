@@ -35,14 +35,22 @@ export type ChaosInstance = {
 
 export type ChaosState = { zonesDown: string[]; instances: ChaosInstance[] };
 
-/** What the panel shows for an instance's injected faults, e.g. ['etcd main killed', 'frozen']; [] when none. */
-export function injectedFaults(i: ChaosInstance): string[] {
-  const out: string[] = [];
-  if (i.zoneDown) out.push('zone down');
-  if (i.status !== 'RUNNING') out.push(`VM ${i.status}`);
+/** A fault injected into an instance, as the panel shows it (`topology.chaos.faults.<kind>`). */
+export type InjectedFault =
+  | { kind: 'zoneDown' }
+  | { kind: 'vm'; status: string }
+  | { kind: 'etcdKilled'; etcd: 'main' | 'events' | 'both' }
+  | { kind: 'frozen' }
+  | { kind: 'sshdStopped' };
+
+/** An instance's injected faults, e.g. etcd main killed and frozen; [] when none. */
+export function injectedFaults(i: ChaosInstance): InjectedFault[] {
+  const out: InjectedFault[] = [];
+  if (i.zoneDown) out.push({ kind: 'zoneDown' });
+  if (i.status !== 'RUNNING') out.push({ kind: 'vm', status: i.status });
   const killed = (['main', 'events'] as const).filter((c) => i.etcd[c] === 'killed');
-  if (killed.length > 0) out.push(`etcd ${killed.join(' and ')} killed`);
-  if (i.frozen && !i.zoneDown) out.push('frozen');
-  if (!i.sshd && i.status === 'RUNNING') out.push('sshd stopped');
+  if (killed.length > 0) out.push({ kind: 'etcdKilled', etcd: killed.length === 2 ? 'both' : (killed[0] ?? 'main') });
+  if (i.frozen && !i.zoneDown) out.push({ kind: 'frozen' });
+  if (!i.sshd && i.status === 'RUNNING') out.push({ kind: 'sshdStopped' });
   return out;
 }

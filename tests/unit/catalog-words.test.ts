@@ -15,6 +15,7 @@ import { guessable, PASSWORD_WARNINGS, passwordProblemOf } from '@/lib/core/pass
 import { PERMISSION_USES, USE_LABELS, type MissingPermission } from '@/lib/core/permissions';
 import { serverRefusals } from '@/lib/core/server-refusals';
 import { REACH_WHY_KEYS } from '@/lib/core/reach-why';
+import { injectedFaults, type ChaosInstance } from '@/lib/core/chaos';
 import { REACH_WHY_CASES } from '@/lib/core/testing/reach-why-cases';
 import { PROVIDER_ERROR_CODES, ProviderError } from '@/lib/ports/provider-error';
 import { OPERATION_STATUSES } from '@/lib/ports/store';
@@ -375,5 +376,44 @@ describe("Quorum's words for a way into a replica that failed (lib/core/reach-wh
     expect(reasonIn('zh-CN')('the instance has no internal IP to reach port 22 on (QUORUM_SSH_ADDRESS=internal)')).toBe(
       '该实例没有内部 IP 可用于连接 22 端口（QUORUM_SSH_ADDRESS=internal）',
     );
+  });
+});
+
+describe("the chaos panel's faults of a replica", () => {
+  const base: ChaosInstance = {
+    project: 'sandbox-project',
+    zone: 'europe-west1-c',
+    name: 'prod-master-c02',
+    status: 'RUNNING',
+    vmState: 'running',
+    frozen: false,
+    zoneDown: false,
+    etcd: { main: 'running', events: 'running' },
+    sshd: true,
+  };
+  const faultsIn = (locale: Locale, i: ChaosInstance) => {
+    const t = createTranslator({ locale, messages: catalogs[locale] as Messages, namespace: 'topology.chaos' });
+    return injectedFaults(i).map((f) => t(`faults.${f.kind}`, { ...f }));
+  };
+
+  it.each([
+    [['zone down'], ['可用区宕机'], { ...base, zoneDown: true, frozen: true }],
+    [['VM TERMINATED'], ['虚拟机 TERMINATED'], { ...base, status: 'TERMINATED', sshd: false }],
+    [['etcd main killed'], ['etcd main 已终止'], { ...base, etcd: { main: 'killed', events: 'running' } }],
+    [
+      ['etcd main and events killed'],
+      ['etcd main 和 events 已终止'],
+      { ...base, etcd: { main: 'killed', events: 'killed' } },
+    ],
+    [
+      ['etcd events killed', 'frozen'],
+      ['etcd events 已终止', '已冻结'],
+      { ...base, etcd: { main: 'running', events: 'killed' }, frozen: true },
+    ],
+    [['sshd stopped'], ['sshd 已停止'], { ...base, sshd: false }],
+    [[], [], base],
+  ] as const)('%j', (english, chinese, instance) => {
+    expect(faultsIn('en', instance as ChaosInstance)).toEqual(english);
+    expect(faultsIn('zh-CN', instance as ChaosInstance)).toEqual(chinese);
   });
 });
