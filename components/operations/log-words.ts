@@ -27,6 +27,11 @@ export function logWordsIn(t: CatalogTranslator, stepTitle: (index: number) => s
       if (titles.some((title) => title === null)) return line.message;
       values[param] = titles.map((title) => t('logParts.quoted', { title: title ?? '' })).join(t('logParts.separator'));
     }
+    // A list of sentences (what a step waits for), each worded, joined as the language joins them.
+    for (const [param, items] of Object.entries(said.itemsOf ?? {})) {
+      if (!items || items.some((i) => !t.has(`log.${i.key}`))) return line.message;
+      values[param] = items.map((i) => t(`log.${i.key}`, { ...i.params })).join(t(`logParts.items.${param}`));
+    }
     // Compute's message as it came, then Quorum's words after it in the reader's language.
     const why = said.errorWhy;
     if (why !== undefined) {

@@ -20,7 +20,16 @@ export type LogSaid = {
   stepsOf?: Readonly<Record<string, readonly number[]>>;
   /** Quorum's words after Compute's message in `params.error`, which then holds the message without them. */
   errorWhy?: ComputeWhy;
+  /** Params that hold a list of sentences (what a step waits for), each worded on its own and joined. */
+  itemsOf?: Readonly<Partial<Record<ItemsParam, readonly LogItem[]>>>;
 };
+
+/** A sentence inside another: a thing a waiting step waits for, or a problem it still sees. */
+export type LogItem = { key: LogKey; params: LogParams };
+
+/** How a list of sentences is joined in English (the catalog's `logParts.items.<param>` in each language). */
+export const ITEM_SEPARATORS = { waits: ', ', problems: '; ' } as const;
+export type ItemsParam = keyof typeof ITEM_SEPARATORS;
 
 /** What a step (or the runner) writes: the English of the record and the sentence to word it by. */
 export type LogLine = { text: string; said: LogSaid };
@@ -154,6 +163,25 @@ const ENGLISH = {
     `waiting for ${p.what === 'etcd' ? 'its etcd members to serve clients' : 'its API server to be ready'} (a join can take ~7 s more when etcd retries its first publish)`,
   addressAnswers: (p: P<'address'>) => `${p.address} answers`,
   waitingForLoadBalancer: (p: P<'address'>) => `waiting for the load balancer to forward ${p.address}`,
+  // What a waiting step still waits for (`waits`, a list of the items below) or still sees wrong (`problems`).
+  waitingFor: (p: P<'waits'>) => `waiting for ${p.waits}`,
+  stillWrong: (p: P<'problems'>) => p.problems,
+  // Items of `waits`.
+  waitRunning: (p: P<'name'>) => `${p.name} to be RUNNING`,
+  waitEtcdAnswer: (p: P<'cluster'>) => `etcd ${p.cluster} to answer`,
+  waitEtcdListed: (p: P<'cluster' | 'name'>) => `etcd ${p.cluster} to list etcd-${p.name}`,
+  waitVoter: (p: P<'cluster'>) => `etcd ${p.cluster} to be a voter`,
+  waitLeader: (p: P<'cluster'>) => `etcd ${p.cluster} to know its leader`,
+  waitApiServer: () => 'its API server to be ready',
+  // Items of `problems`.
+  problemNoVm: (p: P<'name'>) => `${p.name} has no VM`,
+  problemStillVm: (p: P<'name'>) => `${p.name} still has a VM`,
+  problemStaticAddressMissing: (p: P<'name'>) => `the static address ${p.name} is missing`,
+  problemStaticAddressNotHeld: (p: P<'name' | 'ip' | 'staticIp'>) =>
+    `${p.name} has external IP ${orNone(p.ip, 'none')}, not the static ${p.staticIp}`,
+  problemMembers: (p: P<'cluster' | 'members' | 'replicas'>) =>
+    `etcd ${p.cluster} members are [${p.members}], replicas are [${p.replicas}]`,
+  problemLearner: (p: P<'cluster' | 'learners'>) => `etcd ${p.cluster} still has the learner ${p.learners}`,
 } satisfies Record<string, (p: never) => string>;
 
 export type LogKey = keyof typeof ENGLISH;
@@ -169,6 +197,12 @@ export const logSaidSchema = z.object({
   stepOf: z.record(z.string(), z.number().int().nonnegative()).optional(),
   stepsOf: z.record(z.string(), z.array(z.number().int().nonnegative())).optional(),
   errorWhy: computeWhySchema.optional(),
+  itemsOf: z
+    .partialRecord(
+      z.enum(Object.keys(ITEM_SEPARATORS) as [ItemsParam, ...ItemsParam[]]),
+      z.array(z.object({ key: z.enum(LOG_KEYS as [LogKey, ...LogKey[]]), params: z.record(z.string(), z.string()) })),
+    )
+    .optional(),
 });
 
 /** A journal sentence: its English and how to word it again. */
@@ -178,6 +212,21 @@ export function logLine<K extends LogKey>(
 ): LogLine {
   const p = (params ?? {}) as LogParams;
   return { text: (ENGLISH[key] as (p: LogParams) => string)(p), said: { key, params: { ...p } } };
+}
+
+/**
+ * The sentence `key` whose `param` is the list `items` (each a sentence of its own), joined as ITEM_SEPARATORS says:
+ * `waitingFor` with `waits` [waitEtcdAnswer main, waitApiServer] is `waiting for etcd main to answer, its API server
+ * to be ready`.
+ */
+export function logLineWithItems(key: 'waitingFor' | 'stillWrong', items: readonly LogLine[]): LogLine {
+  const param: ItemsParam = key === 'waitingFor' ? 'waits' : 'problems';
+  const text = items.map((i) => i.text).join(ITEM_SEPARATORS[param]);
+  const line = key === 'waitingFor' ? logLine(key, { waits: text }) : logLine(key, { problems: text });
+  return {
+    ...line,
+    said: { ...line.said, itemsOf: { [param]: items.map((i) => ({ key: i.said.key, params: i.said.params })) } },
+  };
 }
 
 /**

@@ -4,7 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { logWordsIn, type JournaledLine } from '@/components/operations/log-words';
 import type { Locale } from '@/lib/core/locale';
 import { COMPUTE_WHY_KEYS, computeWhyText, type ComputeWhy } from '@/lib/core/compute-why';
-import { LOG_KEYS, logLine, withErrorWhy, type LogLine } from '@/lib/core/operation-log';
+import {
+  LOG_KEYS,
+  logLine,
+  logLineWithItems,
+  logSaidSchema,
+  withErrorWhy,
+  type LogLine,
+} from '@/lib/core/operation-log';
 import { branchesNotReached, catalogTranslator } from '@/tests/support/catalog-words';
 
 /** A plan's step titles as the page words them; steps 0-5 exist. */
@@ -81,6 +88,29 @@ function summaries(): LogLine[] {
     }),
   ];
 }
+
+// What a waiting step waits for, and what the check after a change still sees wrong: items of a list sentence.
+const WAITS: LogLine[] = [
+  logLine('waitRunning', { name: 'prod-master-c02' }),
+  logLine('waitEtcdAnswer', { cluster: 'main' }),
+  logLine('waitEtcdListed', { cluster: 'events', name: 'lab-master' }),
+  logLine('waitVoter', { cluster: 'main' }),
+  logLine('waitLeader', { cluster: 'events' }),
+  logLine('waitApiServer'),
+];
+const PROBLEMS: LogLine[] = [
+  logLine('problemNoVm', { name: 'prod-master-ujm' }),
+  logLine('problemStillVm', { name: 'prod-master-c02' }),
+  logLine('problemStaticAddressMissing', { name: 'lab-master-ip' }),
+  logLine('problemStaticAddressNotHeld', { name: 'lab-master', ip: '198.18.82.7', staticIp: '198.18.82.131' }),
+  logLine('problemStaticAddressNotHeld', { name: 'lab-master', ip: 'none', staticIp: '198.18.82.131' }),
+  logLine('problemMembers', {
+    cluster: 'main',
+    members: 'etcd-prod-master-1r6, etcd-prod-master-ujm',
+    replicas: 'etcd-prod-master-1r6, etcd-prod-master-c02, etcd-prod-master-ujm',
+  }),
+  logLine('problemLearner', { cluster: 'events', learners: 'etcd-prod-master-ujm' }),
+];
 
 const LINES: LogLine[] = [
   logLine('started'),
@@ -209,6 +239,10 @@ const LINES: LogLine[] = [
   logLine('waitingForJoin', { what: 'apiServer' }),
   logLine('addressAnswers', { address: '198.18.82.131:443' }),
   logLine('waitingForLoadBalancer', { address: '198.18.82.131:443' }),
+  ...WAITS,
+  ...PROBLEMS,
+  logLineWithItems('waitingFor', WAITS),
+  logLineWithItems('stillWrong', PROBLEMS),
 ];
 
 const view = (line: LogLine, step?: number): JournaledLine => ({
@@ -221,7 +255,8 @@ const words = (locale: Locale) =>
 
 /** The params' own values (names, addresses, errors as they came) taken out, what is left must not be English. */
 function withoutParams(text: string, line: LogLine): string {
-  const values = Object.values(line.said.params)
+  const items = Object.values(line.said.itemsOf ?? {}).flatMap((list) => list ?? []);
+  const values = [...Object.values(line.said.params), ...items.flatMap((i) => Object.values(i.params))]
     .filter((v) => v !== '')
     .sort((a, b) => b.length - a.length);
   return values.reduce((t, v) => t.split(v).join(' '), text);
@@ -264,6 +299,26 @@ describe('operation log lines in words', () => {
     );
     expect(words('zh-CN')(view(rolledBack))).toBe(
       '在第 5/6 步“创建实例”失败：injected failure after the promote。已回滚 “添加 learner”、“创建磁盘”。仍然生效：“拍摄快照”、“选定名称”。',
+    );
+  });
+
+  it('words a list of things waited for item by item, joined as the language joins them', () => {
+    const waiting = logLineWithItems('waitingFor', [
+      logLine('waitEtcdAnswer', { cluster: 'main' }),
+      logLine('waitApiServer'),
+    ]);
+    expect(waiting.text).toBe('waiting for etcd main to answer, its API server to be ready');
+    expect(words('en')(view(waiting))).toBe(waiting.text);
+    expect(words('zh-CN')(view(waiting))).toBe('正在等待：etcd main 应答，其 API 服务器就绪');
+    // Kept with the step's progress in the store, and read back whole.
+    expect(logSaidSchema.parse(JSON.parse(JSON.stringify(waiting.said)))).toEqual(waiting.said);
+    const wrong = logLineWithItems('stillWrong', [
+      logLine('problemStillVm', { name: 'prod-master-c02' }),
+      logLine('problemLearner', { cluster: 'events', learners: 'etcd-prod-master-ujm' }),
+    ]);
+    expect(wrong.text).toBe('prod-master-c02 still has a VM; etcd events still has the learner etcd-prod-master-ujm');
+    expect(words('zh-CN')(view(wrong))).toBe(
+      'prod-master-c02 仍有虚拟机；etcd events 仍有 learner etcd-prod-master-ujm',
     );
   });
 

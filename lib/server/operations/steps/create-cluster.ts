@@ -1,5 +1,5 @@
 import 'server-only';
-import { logLine, secondsText } from '@/lib/core/operation-log';
+import { logLine, logLineWithItems, progressSaid, secondsText, type LogLine } from '@/lib/core/operation-log';
 // The steps that create a cluster with one master, after kube-up's kube-up.sh (create-firewall-rules,
 // reserve the master IP, create-certs, create the master disk and instance) but through the Compute API.
 // Each observes before it acts, so running one again after it succeeded, or after a crash between its
@@ -260,18 +260,18 @@ const awaitEtcd =
     const started = Date.now();
     for (;;) {
       throwIfAborted(ctx.signal);
-      const waitingFor: string[] = [];
+      const waitingFor: LogLine[] = [];
       const ids: Record<string, string> = {};
       for (const cluster of CLUSTERS) {
         const endpoint = c.endpoints.etcd(replicaAddress(view, name), cluster);
         const status = await c.etcd.status(endpoint, view.etcd[cluster], ETCD_CALL_MS);
         if (!status.ok) {
-          waitingFor.push(`etcd ${cluster} to answer`);
+          waitingFor.push(logLine('waitEtcdAnswer', { cluster }));
           continue;
         }
         const members = await c.etcd.memberList([endpoint], view.etcd[cluster], ETCD_CALL_MS).catch(() => null);
         const self = members?.find((m) => m.name === `etcd-${name}`);
-        if (!self) waitingFor.push(`etcd ${cluster} to list etcd-${name}`);
+        if (!self) waitingFor.push(logLine('waitEtcdListed', { cluster, name }));
         else ids[cluster] = self.id;
       }
       const tookMs = Date.now() - started;
@@ -279,11 +279,10 @@ const awaitEtcd =
         await ctx.log(logLine('etcdAnswers', { name, seconds: secondsText(tookMs) }));
         return { detail: { tookMs, members: ids } };
       }
+      const waiting = logLineWithItems('waitingFor', waitingFor);
       if (tookMs > ETCD_TIMEOUT_MS)
-        throw new Error(
-          `${name} did not start etcd within ${ETCD_TIMEOUT_MS / 1_000} s: still waiting for ${waitingFor.join(' and ')}`,
-        );
-      await ctx.progress({ message: `waiting for ${waitingFor.join(' and ')}` });
+        throw new Error(`${name} did not start etcd within ${ETCD_TIMEOUT_MS / 1_000} s: still ${waiting.text}`);
+      await ctx.progress(progressSaid(waiting));
       await pause(500, ctx.signal);
     }
   };

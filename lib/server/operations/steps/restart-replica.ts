@@ -1,5 +1,5 @@
 import 'server-only';
-import { logLine, secondsText } from '@/lib/core/operation-log';
+import { logLine, logLineWithItems, progressSaid, secondsText, type LogLine } from '@/lib/core/operation-log';
 // The steps of a restart in place (planner.ts, 'restart-replica'): start a stopped VM or reset a running one whose
 // etcd or API server is down, then wait until its etcd members answer again as the same members. No membership
 // change is made: etcd rejoins from the member's own data directory on its disk.
@@ -103,14 +103,14 @@ const awaitReplicaRejoined =
       throwIfAborted(ctx.signal);
       const view = await loadCluster(c, ctx, { fresh: true });
       const instance = findReplica(view, name);
-      let waitingFor = `${name} to be RUNNING`;
+      let waitingFor: LogLine[] = [logLine('waitRunning', { name })];
       if (instance?.status === 'RUNNING' && view.kube) {
         const { etcd: statuses, api } = await probeReplica(c, view, addressOf(view, instance), view.kube);
-        const problems: string[] = [];
+        const problems: LogLine[] = [];
         for (const [i, cluster] of CLUSTERS.entries()) {
           const s = statuses[i];
           if (!s?.ok) {
-            problems.push(`etcd ${cluster} to answer`);
+            problems.push(logLine('waitEtcdAnswer', { cluster }));
             continue;
           }
           const was = expected[cluster];
@@ -119,10 +119,10 @@ const awaitReplicaRejoined =
               `etcd ${cluster} on ${name} answers as member ${memberIdHex(s.memberId)}, not ${memberIdHex(was)} as before the restart: it did not rejoin as the same member`,
             );
           }
-          if (s.isLearner) problems.push(`etcd ${cluster} to be a voter`);
-          else if (s.leaderId === '0' || s.leaderId === '') problems.push(`etcd ${cluster} to know its leader`);
+          if (s.isLearner) problems.push(logLine('waitVoter', { cluster }));
+          else if (s.leaderId === '0' || s.leaderId === '') problems.push(logLine('waitLeader', { cluster }));
         }
-        if (problems.length === 0 && api.ready !== true) problems.push('its API server to be ready');
+        if (problems.length === 0 && api.ready !== true) problems.push(logLine('waitApiServer'));
         if (problems.length === 0) {
           const ids = CLUSTERS.map((cl, i) => {
             const s = statuses[i];
@@ -131,13 +131,12 @@ const awaitReplicaRejoined =
           await ctx.log(logLine('rejoined', { name, seconds: secondsText(Date.now() - started), members: ids }));
           return { detail: { tookMs: Date.now() - started } };
         }
-        waitingFor = problems.join(', ');
+        waitingFor = problems;
       }
+      const waiting = logLineWithItems('waitingFor', waitingFor);
       if (Date.now() - started > REJOIN_TIMEOUT_MS)
-        throw new Error(
-          `${name} did not rejoin within ${REJOIN_TIMEOUT_MS / 60_000} minutes: still waiting for ${waitingFor}`,
-        );
-      await reportAndPause(ctx, { message: `waiting for ${waitingFor}` }, 1_000);
+        throw new Error(`${name} did not rejoin within ${REJOIN_TIMEOUT_MS / 60_000} minutes: still ${waiting.text}`);
+      await reportAndPause(ctx, progressSaid(waiting), 1_000);
     }
   };
 

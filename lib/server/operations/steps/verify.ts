@@ -1,5 +1,5 @@
 import 'server-only';
-import { logLine } from '@/lib/core/operation-log';
+import { logLine, logLineWithItems, progressSaid, type LogLine } from '@/lib/core/operation-log';
 // The last step of an add, a removal or a create: the member lists of etcd main and events name exactly the
 // replica VMs (kube-up's `etcd-<instance>`), every member has started and none is a learner; after a create
 // the first master also holds the cluster's static address. A member that has just joined may take a few
@@ -30,14 +30,16 @@ function promiseOf(ctx: StepContext): { present?: string; absent?: string } {
   return {};
 }
 
-async function problemsNow(c: Container, ctx: StepContext): Promise<{ problems: string[]; replicas: string[] }> {
+async function problemsNow(c: Container, ctx: StepContext): Promise<{ problems: LogLine[]; replicas: string[] }> {
   // The check reads the world afresh, whatever the pass has seen.
   const view = await loadCluster(c, ctx, { fresh: true });
   const replicas = view.replicas.map((r) => r.name);
-  const problems: string[] = [];
+  const problems: LogLine[] = [];
   const promise = promiseOf(ctx);
-  if (promise.present && !replicas.includes(promise.present)) problems.push(`${promise.present} has no VM`);
-  if (promise.absent && replicas.includes(promise.absent)) problems.push(`${promise.absent} still has a VM`);
+  if (promise.present && !replicas.includes(promise.present))
+    problems.push(logLine('problemNoVm', { name: promise.present }));
+  if (promise.absent && replicas.includes(promise.absent))
+    problems.push(logLine('problemStillVm', { name: promise.absent }));
   if (ctx.operation.kind === 'create-cluster' && promise.present)
     problems.push(...(await staticAddressProblems(c, view.ref, view.replicas, promise.present)));
   const expected = replicas.map((n) => `etcd-${n}`).sort();
@@ -51,13 +53,20 @@ async function problemsNow(c: Container, ctx: StepContext): Promise<{ problems: 
     const names = members.map((m) => m.name).sort();
     if (JSON.stringify(names) !== JSON.stringify(expected)) {
       problems.push(
-        `etcd ${cluster} members are [${names.map((n) => n || '(not started)').join(', ')}], replicas are [${expected.join(', ')}]`,
+        logLine('problemMembers', {
+          cluster,
+          members: names.map((n) => n || '(not started)').join(', '),
+          replicas: expected.join(', '),
+        }),
       );
     }
     const learners = members.filter((m) => m.isLearner);
     if (learners.length > 0)
       problems.push(
-        `etcd ${cluster} still has the learner ${learners.map((m) => m.name || m.peerUrls.join(' ')).join(', ')}`,
+        logLine('problemLearner', {
+          cluster,
+          learners: learners.map((m) => m.name || m.peerUrls.join(' ')).join(', '),
+        }),
       );
   }
   return { problems, replicas };
@@ -69,12 +78,18 @@ async function staticAddressProblems(
   ref: ClusterRef,
   replicas: readonly InstanceInfo[],
   name: string,
-): Promise<string[]> {
+): Promise<LogLine[]> {
   const address = await c.compute.getAddress(ref.project, ref.region, `${ref.masterName}-ip`);
-  if (!address) return [`the static address ${ref.masterName}-ip is missing`];
+  if (!address) return [logLine('problemStaticAddressMissing', { name: `${ref.masterName}-ip` })];
   const replica = replicas.find((r) => r.name === name);
   if (replica && replica.externalIp !== address.address)
-    return [`${name} has external IP ${replica.externalIp ?? 'none'}, not the static ${address.address}`];
+    return [
+      logLine('problemStaticAddressNotHeld', {
+        name,
+        ip: replica.externalIp ?? 'none',
+        staticIp: address.address,
+      }),
+    ];
   return [];
 }
 
@@ -88,8 +103,9 @@ const verify =
         await ctx.log(logLine('membersMatch', { replicas: replicas.join(', ') }));
         return { detail: { replicas } };
       }
-      if (Date.now() > deadline) throw new Error(problems.join('; '));
-      await reportAndPause(ctx, { message: problems.join('; ') }, 1_000);
+      const wrong = logLineWithItems('stillWrong', problems);
+      if (Date.now() > deadline) throw new Error(wrong.text);
+      await reportAndPause(ctx, progressSaid(wrong), 1_000);
     }
   };
 
