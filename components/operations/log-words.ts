@@ -3,7 +3,7 @@
 // the steps above it. Lines written before sentences had keys, or naming a step the plan does not have, read as
 // journaled (English).
 import type { CatalogTranslator } from '@/components/ui/param-words';
-import type { LogSaid } from '@/lib/core/operation-log';
+import type { LogError, LogSaid } from '@/lib/core/operation-log';
 
 export type JournaledLine = { message: string; said: LogSaid | null };
 
@@ -12,10 +12,27 @@ export type JournaledLine = { message: string; said: LogSaid | null };
  * plan has no such step.
  */
 export function logWordsIn(t: CatalogTranslator, stepTitle: (index: number) => string | null) {
+  /** A sentence's values with its lists worded item by item and joined as the language joins them; null when unknown. */
+  const valuesOf = (said: LogError): Record<string, string> | null => {
+    const values: Record<string, string> = { ...said.params };
+    for (const [param, items] of Object.entries(said.itemsOf ?? {})) {
+      if (!items || items.some((i) => !t.has(`log.${i.key}`))) return null;
+      values[param] = items.map((i) => t(`log.${i.key}`, { ...i.params })).join(t(`logParts.items.${param}`));
+    }
+    return values;
+  };
   return (line: JournaledLine): string => {
     const said = line.said;
     if (said === null || !t.has(`log.${said.key}`)) return line.message;
-    const values: Record<string, string> = { ...said.params };
+    const values = valuesOf(said);
+    if (values === null) return line.message;
+    // The error a step failed with, when Quorum's own words said it.
+    if (said.errorSaid !== undefined) {
+      const error = said.errorSaid;
+      const errorValues = t.has(`log.${error.key}`) ? valuesOf(error) : null;
+      if (errorValues === null) return line.message;
+      values.error = t(`log.${error.key}`, errorValues);
+    }
     for (const [param, index] of Object.entries(said.stepOf ?? {})) {
       const title = stepTitle(index);
       if (title === null) return line.message;
@@ -26,11 +43,6 @@ export function logWordsIn(t: CatalogTranslator, stepTitle: (index: number) => s
       const titles = indexes.map(stepTitle);
       if (titles.some((title) => title === null)) return line.message;
       values[param] = titles.map((title) => t('logParts.quoted', { title: title ?? '' })).join(t('logParts.separator'));
-    }
-    // A list of sentences (what a step waits for), each worded, joined as the language joins them.
-    for (const [param, items] of Object.entries(said.itemsOf ?? {})) {
-      if (!items || items.some((i) => !t.has(`log.${i.key}`))) return line.message;
-      values[param] = items.map((i) => t(`log.${i.key}`, { ...i.params })).join(t(`logParts.items.${param}`));
     }
     // Compute's message as it came, then Quorum's words after it in the reader's language.
     const why = said.errorWhy;

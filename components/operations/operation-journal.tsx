@@ -125,7 +125,11 @@ function StepRow({
         <div className="min-w-0 flex-1">
           <div className={step.status === 'skipped' ? 'text-slate-500 line-through' : ''}>{planText.step(words)}</div>
           {showTransient && transient && <div className="text-xs text-amber-700">{transient}</div>}
-          {step.error && <div className="mt-0.5 text-xs text-red-700">{step.error}</div>}
+          {step.error && (
+            <div className="mt-0.5 text-xs text-red-700">
+              {step.errorSaid ? logWords({ message: step.error, said: step.errorSaid }) : step.error}
+            </div>
+          )}
           {step.status === 'running' && p && (
             <div className="mt-1.5 space-y-0.5" data-testid="step-progress">
               {p.fraction !== undefined && (

@@ -21,11 +21,16 @@ export type LogSaid = {
   /** Quorum's words after Compute's message in `params.error`, which then holds the message without them. */
   errorWhy?: ComputeWhy;
   /** Params that hold a list of sentences (what a step waits for), each worded on its own and joined. */
-  itemsOf?: Readonly<Partial<Record<ItemsParam, readonly LogItem[]>>>;
+  itemsOf?: ItemsOf;
+  /** The sentence `params.error` is, when Quorum's own words failed the step (a SaidError). */
+  errorSaid?: LogError;
 };
 
 /** A sentence inside another: a thing a waiting step waits for, or a problem it still sees. */
 export type LogItem = { key: LogKey; params: LogParams };
+type ItemsOf = Readonly<Partial<Record<ItemsParam, readonly LogItem[]>>>;
+/** Why a step failed, in Quorum's words: a sentence, with its lists. */
+export type LogError = LogItem & { itemsOf?: ItemsOf };
 
 /** How a list of sentences is joined in English (the catalog's `logParts.items.<param>` in each language). */
 export const ITEM_SEPARATORS = { waits: ', ', problems: '; ' } as const;
@@ -182,6 +187,52 @@ const ENGLISH = {
   problemMembers: (p: P<'cluster' | 'members' | 'replicas'>) =>
     `etcd ${p.cluster} members are [${p.members}], replicas are [${p.replicas}]`,
   problemLearner: (p: P<'cluster' | 'learners'>) => `etcd ${p.cluster} still has the learner ${p.learners}`,
+  // Why a step failed, in Quorum's words (a SaidError's sentence; `error` params quote what came from elsewhere).
+  noSourceReplica: (p: P<'master'>) => `no running replica of ${p.master} to copy the configuration from`,
+  insertGone: (p: P<'name' | 'requestId' | 'operation'>) =>
+    `${p.name} is gone although its insert (requestId ${p.requestId}, ${p.operation}) succeeded`,
+  noBootDisk: (p: P<'source'>) => `the boot disk of ${p.source} cannot be read: there is no boot image to copy`,
+  goneAfterCreate: (p: P<'name'>) => `${p.name} is gone right after it was created`,
+  learnerGone: (p: P<'name' | 'cluster'>) => `${p.name} is no member of etcd ${p.cluster}: the learner was removed`,
+  catchUpTimeout: (p: P<'name' | 'seconds' | 'indexes'>) =>
+    `${p.name} did not catch up within ${p.seconds} s (${p.indexes})`,
+  nothingToPromote: (p: P<'name' | 'cluster'>) => `${p.name} is no member of etcd ${p.cluster}: nothing to promote`,
+  noApiCredentials: () => "no replica's metadata has the API server credentials",
+  apiServerTimeout: (p: P<'name' | 'seconds' | 'what'>) =>
+    `${p.name} did not become ready within ${p.seconds} s: still waiting for ${p.what === 'etcd' ? 'its etcd members to serve clients' : 'its API server to be ready'}`,
+  noEtcdCredentials: (p: P<'master' | 'error'>) => `cannot reach etcd of ${p.master}: ${p.error}`,
+  notAnInstance: (p: P<'name' | 'master'>) => `${p.name} is not an instance of ${p.master} (yet): it cannot be reached`,
+  noReplicaToAsk: (p: P<'master' | 'cluster'>) => `no running replica of ${p.master} to ask etcd ${p.cluster}`,
+  noStaticAddress: (p: P<'master' | 'region'>) => `${p.master} has no static address ${p.master}-ip in ${p.region}`,
+  firewallRuleGone: (p: P<'name'>) => `firewall rule ${p.name} is gone right after it was created`,
+  addressGone: (p: P<'name'>) => `the static address ${p.name} is gone right after it was reserved`,
+  addressInUse: (p: P<'name' | 'ip' | 'users'>) =>
+    `the static address ${p.name} (${p.ip}) is in use by ${p.users}; a new cluster needs it free`,
+  noInternalIp: (p: P<'name'>) => `${p.name} exists but has no internal IP`,
+  addressNotYet: (p: P<'name'>) => `the static address ${p.name} is missing; its step must run first`,
+  diskAttached: (p: P<'name' | 'users'>) => `the disk ${p.name} is attached to ${p.users}`,
+  certificatesGone: (p: P<'master'>) =>
+    `the certificates of ${p.master} are no longer stored; run the create again from the start`,
+  addressMoved: (p: P<'name' | 'ip' | 'staticIp'>) =>
+    `the static address ${p.name} is ${p.ip === 'none' ? 'gone' : `now ${p.ip}`}, not the ${p.staticIp} the certificates name`,
+  etcdStartTimeout: (p: P<'name' | 'seconds' | 'waits'>) =>
+    `${p.name} did not start etcd within ${p.seconds} s: still waiting for ${p.waits}`,
+  replicaNotFound: (p: P<'name'>) => `replica ${p.name} not found`,
+  replicaOfNotFound: (p: P<'name' | 'master'>) => `replica ${p.name} of ${p.master} not found`,
+  poolReplicaNotFound: (p: P<'name' | 'pool'>) => `replica ${p.name} for target pool ${p.pool} not found`,
+  addressTimeout: (p: P<'address' | 'seconds'>) =>
+    `the cluster address ${p.address} did not answer within ${p.seconds} s`,
+  poolMissing: (p: P<'pool'>) => `target pool ${p.pool} does not exist`,
+  staticIpInUse: (p: P<'ip' | 'users'>) => `the static IP ${p.ip} is still used by ${p.users}`,
+  wrongZone: (p: P<'name' | 'zone' | 'expected'>) => `${p.name} is in ${p.zone}, not ${p.expected}`,
+  noLeaderTarget: (p: P<'cluster' | 'name'>) => `no healthy voter to take etcd ${p.cluster} leadership from ${p.name}`,
+  leadershipStuck: (p: P<'cluster' | 'name'>) => `etcd ${p.cluster} leadership did not leave ${p.name}`,
+  noVmToRestart: (p: P<'name' | 'action'>) =>
+    `${p.name} has no VM any more: it cannot be ${p.action === 'start' ? 'started' : 'reset'}; replace it instead`,
+  newMemberId: (p: P<'cluster' | 'name' | 'member' | 'was'>) =>
+    `etcd ${p.cluster} on ${p.name} answers as member ${p.member}, not ${p.was} as before the restart: it did not rejoin as the same member`,
+  rejoinTimeout: (p: P<'name' | 'minutes' | 'waits'>) =>
+    `${p.name} did not rejoin within ${p.minutes} minutes: still waiting for ${p.waits}`,
 } satisfies Record<string, (p: never) => string>;
 
 export type LogKey = keyof typeof ENGLISH;
@@ -190,19 +241,23 @@ type ParamsOf<K extends LogKey> = Parameters<(typeof ENGLISH)[K]> extends [infer
 export const LOG_KEYS = Object.keys(ENGLISH) as LogKey[];
 
 /** A stored sentence as read back: a key this build knows, string params, the step's index. */
-export const logSaidSchema = z.object({
+const logItemSchema = z.object({
   key: z.enum(LOG_KEYS as [LogKey, ...LogKey[]]),
   params: z.record(z.string(), z.string()),
+});
+const itemsOfSchema = z.partialRecord(
+  z.enum(Object.keys(ITEM_SEPARATORS) as [ItemsParam, ...ItemsParam[]]),
+  z.array(logItemSchema),
+);
+const logErrorSchema = logItemSchema.extend({ itemsOf: itemsOfSchema.optional() });
+
+export const logSaidSchema = logItemSchema.extend({
   step: z.number().int().nonnegative().optional(),
   stepOf: z.record(z.string(), z.number().int().nonnegative()).optional(),
   stepsOf: z.record(z.string(), z.array(z.number().int().nonnegative())).optional(),
   errorWhy: computeWhySchema.optional(),
-  itemsOf: z
-    .partialRecord(
-      z.enum(Object.keys(ITEM_SEPARATORS) as [ItemsParam, ...ItemsParam[]]),
-      z.array(z.object({ key: z.enum(LOG_KEYS as [LogKey, ...LogKey[]]), params: z.record(z.string(), z.string()) })),
-    )
-    .optional(),
+  itemsOf: itemsOfSchema.optional(),
+  errorSaid: logErrorSchema.optional(),
 });
 
 /** A journal sentence: its English and how to word it again. */
@@ -214,19 +269,55 @@ export function logLine<K extends LogKey>(
   return { text: (ENGLISH[key] as (p: LogParams) => string)(p), said: { key, params: { ...p } } };
 }
 
+/** The sentences with a list, and the param that holds it. */
+const LIST_PARAM = {
+  waitingFor: 'waits',
+  stillWrong: 'problems',
+  etcdStartTimeout: 'waits',
+  rejoinTimeout: 'waits',
+} as const satisfies Partial<Record<LogKey, ItemsParam>>;
+
 /**
- * The sentence `key` whose `param` is the list `items` (each a sentence of its own), joined as ITEM_SEPARATORS says:
- * `waitingFor` with `waits` [waitEtcdAnswer main, waitApiServer] is `waiting for etcd main to answer, its API server
- * to be ready`.
+ * The sentence `key` whose list param is `items` (each a sentence of its own), joined as ITEM_SEPARATORS says, with
+ * its other `params`: `waitingFor` with [waitEtcdAnswer main, waitApiServer] is `waiting for etcd main to answer,
+ * its API server to be ready`.
  */
-export function logLineWithItems(key: 'waitingFor' | 'stillWrong', items: readonly LogLine[]): LogLine {
-  const param: ItemsParam = key === 'waitingFor' ? 'waits' : 'problems';
-  const text = items.map((i) => i.text).join(ITEM_SEPARATORS[param]);
-  const line = key === 'waitingFor' ? logLine(key, { waits: text }) : logLine(key, { problems: text });
+export function logLineWithItems(
+  key: keyof typeof LIST_PARAM,
+  items: readonly LogLine[],
+  params: LogParams = {},
+): LogLine {
+  const param = LIST_PARAM[key];
+  const all = { ...params, [param]: items.map((i) => i.text).join(ITEM_SEPARATORS[param]) };
   return {
-    ...line,
-    said: { ...line.said, itemsOf: { [param]: items.map((i) => ({ key: i.said.key, params: i.said.params })) } },
+    text: (ENGLISH[key] as (p: LogParams) => string)(all),
+    said: { key, params: all, itemsOf: { [param]: items.map((i) => ({ key: i.said.key, params: i.said.params })) } },
   };
+}
+
+/** An error in Quorum's own words: a step that throws it fails with a sentence the page words again. */
+export class SaidError extends Error {
+  readonly said: LogError;
+  constructor(line: LogLine) {
+    super(line.text);
+    this.name = 'SaidError';
+    const { key, params, itemsOf } = line.said;
+    this.said = itemsOf ? { key, params, itemsOf } : { key, params };
+  }
+}
+
+/** The sentence of a SaidError (also one passed through another bundle), null for any other error. */
+export function saidErrorOf(e: unknown): LogError | null {
+  if (!(e instanceof Error) || !('said' in e)) return null;
+  const parsed = logErrorSchema.safeParse(e.said);
+  return parsed.success ? parsed.data : null;
+}
+
+/** `line` (whose `error` param is the message of `said`'s error) with that error's sentence beside it. */
+export function withErrorSaid(line: LogLine, said: LogError | null): LogLine {
+  return said === null || line.said.params.error === undefined
+    ? line
+    : { ...line, said: { ...line.said, errorSaid: said } };
 }
 
 /**

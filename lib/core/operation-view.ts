@@ -1,6 +1,6 @@
 // What the operation page shows: the journal of one operation. Pure types; the server fills them from the store.
 import type { PlanCalls } from './dry-run';
-import type { LogSaid } from './operation-log';
+import type { LogError, LogSaid } from './operation-log';
 import type { PlanParams, StepParams } from './planner';
 
 export type OperationStepView = {
@@ -16,6 +16,8 @@ export type OperationStepView = {
   endedAt: string | null;
   progress: { fraction?: number; etaSeconds?: number; message?: string; said?: LogSaid } | null;
   error: string | null;
+  /** The sentence `error` is, when Quorum's own words failed the step. */
+  errorSaid?: LogError | null;
   /** The planner's note when the state after this step is a temporary risky one. */
   transient: string | null;
   /** The zone the plan gave the step (`params.zone`), when it has one: a stockout names it. */

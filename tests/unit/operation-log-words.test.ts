@@ -9,6 +9,9 @@ import {
   logLine,
   logLineWithItems,
   logSaidSchema,
+  SaidError,
+  saidErrorOf,
+  withErrorSaid,
   withErrorWhy,
   type LogLine,
 } from '@/lib/core/operation-log';
@@ -243,6 +246,53 @@ const LINES: LogLine[] = [
   ...PROBLEMS,
   logLineWithItems('waitingFor', WAITS),
   logLineWithItems('stillWrong', PROBLEMS),
+  // Why a step failed, in Quorum's words.
+  logLine('noSourceReplica', { master: 'prod-master' }),
+  logLine('insertGone', {
+    name: 'prod-master-ujm',
+    requestId: '5f0c2a7e-1b2c-4d3e-8f90-a1b2c3d4e5f6',
+    operation: 'operation-17',
+  }),
+  logLine('noBootDisk', { source: 'prod-master-1r6' }),
+  logLine('goneAfterCreate', { name: 'prod-master-ujm' }),
+  logLine('learnerGone', { name: 'prod-master-ujm', cluster: 'main' }),
+  logLine('catchUpTimeout', { name: 'prod-master-ujm', seconds: '120', indexes: 'main 120/224, events 11/11' }),
+  logLine('nothingToPromote', { name: 'prod-master-ujm', cluster: 'events' }),
+  logLine('noApiCredentials'),
+  logLine('apiServerTimeout', { name: 'prod-master-ujm', seconds: '180', what: 'etcd' }),
+  logLine('apiServerTimeout', { name: 'prod-master-ujm', seconds: '180', what: 'apiServer' }),
+  logLine('noEtcdCredentials', { master: 'prod-master', error: 'no replica metadata names the etcd CA' }),
+  logLine('notAnInstance', { name: 'prod-master-ujm', master: 'prod-master' }),
+  logLine('noReplicaToAsk', { master: 'prod-master', cluster: 'main' }),
+  logLine('noStaticAddress', { master: 'prod-master', region: 'europe-west1' }),
+  logLine('firewallRuleGone', { name: 'lab-master-etcd' }),
+  logLine('addressGone', { name: 'lab-master-ip' }),
+  logLine('addressInUse', { name: 'lab-master-ip', ip: '198.18.82.131', users: 'other-master' }),
+  logLine('noInternalIp', { name: 'lab-master' }),
+  logLine('addressNotYet', { name: 'lab-master-ip' }),
+  logLine('diskAttached', { name: 'lab-master-pd', users: 'other-master' }),
+  logLine('certificatesGone', { master: 'lab-master' }),
+  logLine('addressMoved', { name: 'lab-master-ip', ip: '198.18.82.9', staticIp: '198.18.82.131' }),
+  logLine('addressMoved', { name: 'lab-master-ip', ip: 'none', staticIp: '198.18.82.131' }),
+  logLineWithItems('etcdStartTimeout', WAITS.slice(1, 3), { name: 'lab-master', seconds: '180' }),
+  logLine('replicaNotFound', { name: 'prod-master-ujm' }),
+  logLine('replicaOfNotFound', { name: 'prod-master-ujm', master: 'prod-master' }),
+  logLine('poolReplicaNotFound', { name: 'prod-master-ujm', pool: 'prod-master' }),
+  logLine('addressTimeout', { address: '198.18.82.131:443', seconds: '120' }),
+  logLine('poolMissing', { pool: 'prod-master' }),
+  logLine('staticIpInUse', { ip: '198.18.82.131', users: 'prod-master-1r6, prod-master-c02' }),
+  logLine('wrongZone', { name: 'prod-master-c02', zone: 'europe-west1-c', expected: 'europe-west1-d' }),
+  logLine('noLeaderTarget', { cluster: 'main', name: 'prod-master-c02' }),
+  logLine('leadershipStuck', { cluster: 'events', name: 'prod-master-c02' }),
+  logLine('noVmToRestart', { name: 'prod-master-c02', action: 'start' }),
+  logLine('noVmToRestart', { name: 'prod-master-c02', action: 'reset' }),
+  logLine('newMemberId', {
+    cluster: 'main',
+    name: 'prod-master-c02',
+    member: '8e9e05c52164694d',
+    was: 'b410b50c5d3f1f3',
+  }),
+  logLineWithItems('rejoinTimeout', WAITS.slice(3), { name: 'prod-master-c02', minutes: '5' }),
 ];
 
 const view = (line: LogLine, step?: number): JournaledLine => ({
@@ -320,6 +370,30 @@ describe('operation log lines in words', () => {
     expect(words('zh-CN')(view(wrong))).toBe(
       'prod-master-c02 仍有虚拟机；etcd events 仍有 learner etcd-prod-master-ujm',
     );
+  });
+
+  it("words a step's failure in Quorum's own words in the reader's language, and the error's lists too", () => {
+    const error = new SaidError(
+      logLineWithItems('rejoinTimeout', [logLine('waitEtcdAnswer', { cluster: 'events' }), logLine('waitApiServer')], {
+        name: 'prod-master-c02',
+        minutes: '5',
+      }),
+    );
+    expect(error.message).toBe(
+      'prod-master-c02 did not rejoin within 5 minutes: still waiting for etcd events to answer, its API server to be ready',
+    );
+    expect(saidErrorOf(error)).toEqual(error.said);
+    expect(saidErrorOf(new Error(error.message))).toBeNull();
+    const failed = withErrorSaid(
+      logLine('stepFailed', { step: 'Wait for the rejoin', error: error.message }),
+      error.said,
+    );
+    expect(words('en')(view(failed))).toBe(failed.text);
+    expect(words('zh-CN')(view(failed))).toBe(
+      '“Wait for the rejoin”失败：prod-master-c02 未在 5 分钟内重新加入：仍在等待：etcd events 应答，其 API 服务器就绪',
+    );
+    // Read back from the store whole.
+    expect(logSaidSchema.parse(JSON.parse(JSON.stringify(failed.said)))).toEqual(failed.said);
   });
 
   it('reads a line as journaled when it has no sentence, or names a step the plan does not have', () => {

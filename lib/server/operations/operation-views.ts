@@ -1,6 +1,6 @@
 import 'server-only';
 import { parsePlanCalls } from '@/lib/core/dry-run';
-import type { LogSaid } from '@/lib/core/operation-log';
+import type { LogError, LogParams, LogSaid } from '@/lib/core/operation-log';
 import type { OperationView } from '@/lib/core/operation-view';
 import type { PlanParams } from '@/lib/core/planner';
 import type { Store } from '@/lib/ports/store';
@@ -11,10 +11,26 @@ import { redactSecrets } from '@/lib/server/security/redact';
 const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
 // Errors and log lines may quote what a provider answered, metadata included: no private key reaches the page.
 const shown = (value: string | null): string | null => (value === null ? null : redactSecrets(value));
+const paramsShown = (params: LogParams): LogParams =>
+  Object.fromEntries(Object.entries(params).map(([k, v]) => [k, redactSecrets(v)]));
 const saidShown = (said: LogSaid | null): LogSaid | null =>
   said === null
     ? null
-    : { ...said, params: Object.fromEntries(Object.entries(said.params).map(([k, v]) => [k, redactSecrets(v)])) };
+    : {
+        ...said,
+        params: paramsShown(said.params),
+        ...(said.errorSaid ? { errorSaid: { ...said.errorSaid, params: paramsShown(said.errorSaid.params) } } : {}),
+      };
+/** The sentence each failed step's error is, from its `stepFailed` line, by step index. */
+const errorsSaid = (log: readonly { said: LogSaid | null }[]): Map<number, LogError> =>
+  new Map(
+    log.flatMap((l) => {
+      const said = saidShown(l.said);
+      return said?.key === 'stepFailed' && said.step !== undefined && said.errorSaid
+        ? [[said.step, said.errorSaid] as const]
+        : [];
+    }),
+  );
 
 /** What words a stored plan's summary in the reader's language: its intent's kind and the summary's params. */
 export function summaryWordsOf(stored: unknown): OperationView['summaryWords'] {
@@ -32,6 +48,7 @@ export async function readOperationView(store: Store, id: string): Promise<Opera
   if (!operation) return null;
   const [steps, log] = await Promise.all([store.steps(id), store.logs(id)]);
   const plan = operation.plan as Record<string, unknown>;
+  const stepErrors = errorsSaid(log);
   return {
     id: operation.id,
     clusterId: operation.clusterId,
@@ -60,6 +77,7 @@ export async function readOperationView(store: Store, id: string): Promise<Opera
       endedAt: s.endedAt,
       progress: s.progress,
       error: shown(s.error),
+      errorSaid: stepErrors.get(s.index) ?? null,
       transient: text((operation.plan.steps[s.index] as Record<string, unknown> | undefined)?.transient),
       zone: text(operation.plan.steps[s.index]?.params.zone),
     })),

@@ -4,10 +4,11 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStore, type SqliteStore } from '@/lib/adapters/store/sqlite-store';
 import { computeWhyText } from '@/lib/core/compute-why';
-import { logLine, progressSaid } from '@/lib/core/operation-log';
+import { logLine, progressSaid, SaidError } from '@/lib/core/operation-log';
 import { ProviderError } from '@/lib/ports/provider-error';
 import { systemClock } from '@/lib/ports/clock';
 import type { NewOperation, PlanInput } from '@/lib/ports/store';
+import { readOperationView } from './operation-views';
 import { createRunner, type RunnerOptions, type StepExecutor } from './runner';
 import { emptyWorld, fakeWorldExecutors, readWorld, writeWorld } from './testing/fake-world';
 
@@ -414,6 +415,31 @@ describe('runner', () => {
     const failedLine = (await store.logs(created.id)).find((l) => l.said?.key === 'stepFailed');
     expect(failedLine?.message).toBe(`"Create the instance" failed: ${message}`);
     expect(failedLine?.said).toMatchObject({ params: { error: base }, errorWhy: why });
+  });
+
+  it("journals the sentence of a step's failure in Quorum's own words, and the operation page reads it for the step", async () => {
+    const failure = logLine('leadershipStuck', { cluster: 'main', name: 'prod-master-c02' });
+    const created = await store.createOperation(
+      op('c1', [{ id: 'move', kind: 'stuck', title: 'Move etcd leadership', params: {} }]),
+    );
+    const ended = await runner({
+      executors: {
+        stuck: async () => {
+          throw new SaidError(failure);
+        },
+      },
+    }).start(created.id);
+    expect(ended.error).toBe(failure.text);
+    const said = { key: 'leadershipStuck', params: { cluster: 'main', name: 'prod-master-c02' } };
+    expect((await store.getOperation(created.id))?.summarySaid).toMatchObject({
+      key: 'failed',
+      params: { error: failure.text },
+      errorSaid: said,
+    });
+    const failedLine = (await store.logs(created.id)).find((l) => l.said?.key === 'stepFailed');
+    expect(failedLine?.said).toMatchObject({ step: 0, params: { error: failure.text }, errorSaid: said });
+    const view = await readOperationView(store, created.id);
+    expect(view?.steps[0]).toMatchObject({ error: failure.text, errorSaid: said });
   });
 
   it('finishes a rollback that a crash interrupted when resuming', async () => {

@@ -9,7 +9,14 @@ import 'server-only';
 // operation's steps, so it reads the plan and the steps once and keeps them in step with what it writes;
 // only the cancel flag, which anyone may set, is read again.
 import type { ComputeWhy } from '@/lib/core/compute-why';
-import { logLine, withErrorWhy, type LogLine } from '@/lib/core/operation-log';
+import {
+  logLine,
+  saidErrorOf,
+  withErrorSaid,
+  withErrorWhy,
+  type LogError,
+  type LogLine,
+} from '@/lib/core/operation-log';
 import { computeWhyOf } from '@/lib/ports/provider-error';
 import type { Clock } from '@/lib/ports/clock';
 import {
@@ -243,6 +250,7 @@ export function createRunner(opts: RunnerOptions): Runner {
     failed: StepRecord,
     error: string,
     why: ComputeWhy | null = null,
+    said: LogError | null = null,
   ): Promise<Operation> {
     const { rolledBack, problems } = await rollBack(op, steps, resultsOf(steps));
     for (const s of steps)
@@ -263,12 +271,18 @@ export function createRunner(opts: RunnerOptions): Runner {
       }),
       why,
     );
-    const said = {
-      ...line.said,
-      stepOf: { ...at.stepOf, failedStep: failed.index },
-      stepsOf: { rolledBack: rolledBack.map((s) => s.index), kept: kept.map((s) => s.index) },
-    };
-    return finish(op, 'failed', { error, summary: { ...line, said } });
+    const worded = withErrorSaid(line, said);
+    return finish(op, 'failed', {
+      error,
+      summary: {
+        ...worded,
+        said: {
+          ...worded.said,
+          stepOf: { ...at.stepOf, failedStep: failed.index },
+          stepsOf: { rolledBack: rolledBack.map((s) => s.index), kept: kept.map((s) => s.index) },
+        },
+      },
+    });
   }
 
   function resultsOf(steps: readonly StepRecord[]): Record<string, JsonValue | null> {
@@ -349,14 +363,15 @@ export function createRunner(opts: RunnerOptions): Runner {
         const error = messageOf(e);
         await store.markStepFailed(operationId, index, error);
         const why = computeWhyOf(e);
+        const said = saidErrorOf(e);
         await journal(
           operationId,
           'error',
-          withErrorWhy(logLine('stepFailed', { step: planStep.title, error }), why),
+          withErrorSaid(withErrorWhy(logLine('stepFailed', { step: planStep.title, error }), why), said),
           index,
         );
         steps = await store.steps(operationId);
-        return failWith(now ?? op, steps, steps[index] ?? current, error, why);
+        return failWith(now ?? op, steps, steps[index] ?? current, error, why, said);
       }
       clearInterval(poll);
       aborts.delete(operationId);

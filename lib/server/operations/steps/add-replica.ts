@@ -1,5 +1,5 @@
 import 'server-only';
-import { logLine, progressSaid, secondsText } from '@/lib/core/operation-log';
+import { logLine, progressSaid, SaidError, secondsText } from '@/lib/core/operation-log';
 // The steps that add a replica, after kube-up's replicate-master-instance but with learners: the name
 // first (journaled, so a resumed add reuses it; Compute assigns the internal IP at the insert), learners in etcd main and events before
 // the VM exists, disk, instance with the first master's metadata and the new replica's own certificates,
@@ -64,7 +64,7 @@ function sourceReplica(view: ClusterView, exclude: string): InstanceInfo {
   const source = view.replicas.find(
     (r) => r.name !== exclude && r.status === 'RUNNING' && r.metadata['kube-env'] !== undefined,
   );
-  if (!source) throw new Error(`no running replica of ${view.ref.masterName} to copy the configuration from`);
+  if (!source) throw new SaidError(logLine('noSourceReplica', { master: view.ref.masterName }));
   return source;
 }
 
@@ -188,8 +188,7 @@ const createInstance =
       const earlier = await c.compute.awaitZoneMutation(view.ref.project, zone, sent);
       if (earlier) {
         const made = await c.compute.getInstance(view.ref.project, zone, name);
-        if (!made)
-          throw new Error(`${name} is gone although its insert (requestId ${sent}, ${earlier.operation}) succeeded`);
+        if (!made) throw new SaidError(logLine('insertGone', { name, requestId: sent, operation: earlier.operation }));
         await ctx.log(
           logLine('insertFinishedEarlier', {
             name,
@@ -207,7 +206,7 @@ const createInstance =
     const source = sourceReplica(view, name);
     const bootDiskName = source.config?.bootDisk ?? source.diskNames?.[0];
     const bootDisk = bootDiskName ? await c.compute.getDisk(view.ref.project, source.zone, bootDiskName) : null;
-    if (!bootDisk) throw new Error(`the boot disk of ${source.name} cannot be read: there is no boot image to copy`);
+    if (!bootDisk) throw new SaidError(logLine('noBootDisk', { source: source.name }));
     const kept = ctx.pass ? passCerts.get(ctx.pass) : undefined;
     const certs = kept?.get(name) ?? (await issueReplicaCerts(await readClusterAuthorities(source.metadata), { name }));
     const existing = view.replicas.map((r) => r.name).filter((n) => n !== name);
@@ -224,7 +223,7 @@ const createInstance =
     // The metadata is the certificates' home from now on.
     kept?.delete(name);
     const created = await c.compute.getInstance(view.ref.project, zone, name);
-    if (!created) throw new Error(`${name} is gone right after it was created`);
+    if (!created) throw new SaidError(logLine('goneAfterCreate', { name }));
     await ctx.log(
       logLine('siblingCreated', {
         name,
@@ -266,7 +265,7 @@ const awaitLearnerCatchUp =
           c.etcd.status(c.endpoints.etcd(own, cluster), view.etcd[cluster], ETCD_CALL_MS),
         ]);
         const member = memberOf(members, name, cluster);
-        if (!member) throw new Error(`${name} is no member of etcd ${cluster}: the learner was removed`);
+        if (!member) throw new SaidError(logLine('learnerGone', { name, cluster }));
         const leader = Math.max(0, ...statuses.map((s) => (s.ok ? s.raftIndex : 0)));
         return { cluster, learner: learner.ok ? learner.raftIndex : 0, leader, voter: !member.isLearner };
       });
@@ -307,8 +306,12 @@ const awaitLearnerCatchUp =
       };
       if (now > deadline) {
         await ctx.progress(progress);
-        throw new Error(
-          `${name} did not catch up within ${CATCH_UP_TIMEOUT_MS / 1_000} s (${states.map((s) => `${s.cluster} ${s.learner}/${s.leader}`).join(', ')})`,
+        throw new SaidError(
+          logLine('catchUpTimeout', {
+            name,
+            seconds: String(CATCH_UP_TIMEOUT_MS / 1_000),
+            indexes: states.map((s) => `${s.cluster} ${s.learner}/${s.leader}`).join(', '),
+          }),
         );
       }
       await reportAndPause(ctx, progress, 500);
@@ -325,7 +328,7 @@ const promoteLearner =
     let voters = 0;
     await inEachCluster(async (cluster) => {
       const { member } = await memberIn(c, view, cluster, name);
-      if (!member) throw new Error(`${name} is no member of etcd ${cluster}: nothing to promote`);
+      if (!member) throw new SaidError(logLine('nothingToPromote', { name, cluster }));
       if (member.isLearner) {
         await retryOn(
           ['LearnerNotReady', 'EtcdRefused'],
@@ -361,7 +364,7 @@ const awaitApiServer =
     const view = await loadCluster(c, ctx);
     const { name } = newReplicaOf(ctx);
     const own = replicaAddress(view, name);
-    if (!view.kube) throw new Error(`no replica's metadata has the API server credentials`);
+    if (!view.kube) throw new SaidError(logLine('noApiCredentials'));
     const kube = view.kube;
     const started = Date.now();
     const deadline = started + API_SERVER_TIMEOUT_MS;
@@ -372,11 +375,10 @@ const awaitApiServer =
         await ctx.log(logLine('apiServerReady', { name, seconds: secondsText(Date.now() - started) }));
         return { detail: { tookMs: Date.now() - started } };
       }
-      const waitingFor = !etcd.every((s) => s.ok) ? 'its etcd members to serve clients' : 'its API server to be ready';
       const what = !etcd.every((s) => s.ok) ? 'etcd' : 'apiServer';
       if (Date.now() > deadline)
-        throw new Error(
-          `${name} did not become ready within ${API_SERVER_TIMEOUT_MS / 1_000} s: still waiting for ${waitingFor}`,
+        throw new SaidError(
+          logLine('apiServerTimeout', { name, seconds: String(API_SERVER_TIMEOUT_MS / 1_000), what }),
         );
       await reportAndPause(ctx, progressSaid(logLine('waitingForJoin', { what })), 500);
     }

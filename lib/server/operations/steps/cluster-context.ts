@@ -7,6 +7,7 @@ import 'server-only';
 // as the first attempt left it in memory. What a step is about to change it still reads right before
 // (getInstance, getDisk, the etcd member list).
 import { z } from 'zod';
+import { logLine, SaidError } from '@/lib/core/operation-log';
 import {
   ETCD_CLUSTERS,
   parseClusterId,
@@ -72,7 +73,8 @@ export async function loadCluster(
   const ref = clusterRefOf(ctx);
   const replicas = await listReplicas(c, ref);
   const creds = clusterCredentials(replicas);
-  if (!creds.etcd) throw new Error(`cannot reach etcd of ${ref.masterName}: ${creds.etcdProblem}`);
+  if (!creds.etcd)
+    throw new SaidError(logLine('noEtcdCredentials', { master: ref.masterName, error: String(creds.etcdProblem) }));
   const view = { ref, replicas, etcd: creds.etcd, kube: creds.kube };
   if (ctx.pass) passViews.set(ctx.pass, { view, readAt: Date.now() });
   return view;
@@ -111,7 +113,7 @@ export function addressOf(view: ClusterView, instance: InstanceInfo): ReplicaAdd
  */
 export function replicaAddress(view: ClusterView, name: string): ReplicaAddress {
   const instance = findReplica(view, name);
-  if (!instance) throw new Error(`${name} is not an instance of ${view.ref.masterName} (yet): it cannot be reached`);
+  if (!instance) throw new SaidError(logLine('notAnInstance', { name, master: view.ref.masterName }));
   return addressOf(view, instance);
 }
 
@@ -130,7 +132,7 @@ export function voterEndpoints(
   const endpoints = view.replicas
     .filter((r) => r.status === 'RUNNING' && !exclude.includes(r.name))
     .map((r) => c.endpoints.etcd(addressOf(view, r), cluster));
-  if (endpoints.length === 0) throw new Error(`no running replica of ${view.ref.masterName} to ask etcd ${cluster}`);
+  if (endpoints.length === 0) throw new SaidError(logLine('noReplicaToAsk', { master: view.ref.masterName, cluster }));
   return endpoints;
 }
 
@@ -312,7 +314,7 @@ export async function staticAddressOf(
   ref: ClusterRef,
 ): Promise<{ name: string; address: string; users: string[] }> {
   const address = await c.compute.getAddress(ref.project, ref.region, `${ref.masterName}-ip`);
-  if (!address) throw new Error(`${ref.masterName} has no static address ${ref.masterName}-ip in ${ref.region}`);
+  if (!address) throw new SaidError(logLine('noStaticAddress', { master: ref.masterName, region: ref.region }));
   return address;
 }
 

@@ -1,5 +1,12 @@
 import 'server-only';
-import { logLine, logLineWithItems, progressSaid, secondsText, type LogLine } from '@/lib/core/operation-log';
+import {
+  type LogLine,
+  logLine,
+  logLineWithItems,
+  progressSaid,
+  SaidError,
+  secondsText,
+} from '@/lib/core/operation-log';
 // The steps that create a cluster with one master, after kube-up's kube-up.sh (create-firewall-rules,
 // reserve the master IP, create-certs, create the master disk and instance) but through the Compute API.
 // Each observes before it acts, so running one again after it succeeded, or after a crash between its
@@ -102,7 +109,7 @@ const createFirewallRules =
         created = true;
       }
       const have = await c.compute.getFirewall(project, want.name);
-      if (!have) throw new Error(`firewall rule ${want.name} is gone right after it was created`);
+      if (!have) throw new SaidError(logLine('firewallRuleGone', { name: want.name }));
       const mismatch = firewallMismatch(want, have);
       if (mismatch) throw new Error(mismatch);
       if (created)
@@ -124,15 +131,13 @@ const reserveStaticAddress =
     if (!address) {
       await ignoreAlreadyExists(async () => void (await c.compute.insertAddress(project, region, name)));
       address = await c.compute.getAddress(project, region, name);
-      if (!address) throw new Error(`the static address ${name} is gone right after it was reserved`);
+      if (!address) throw new SaidError(logLine('addressGone', { name }));
       await ctx.log(logLine('addressReserved', { name, ip: address.address }));
     }
     // Reused only when free, or held by this cluster's own first master (a create that got further before).
     const others = address.users.filter((u) => u !== masterName);
     if (others.length > 0)
-      throw new Error(
-        `the static address ${name} (${address.address}) is in use by ${others.join(', ')}; a new cluster needs it free`,
-      );
+      throw new SaidError(logLine('addressInUse', { name, ip: address.address, users: others.join(', ') }));
     return { detail: { address: name, ip: address.address, created } };
   };
 
@@ -156,7 +161,7 @@ const issueClusterCertificates =
     const instance = await c.compute.getInstance(project, zone, masterName);
     if (instance) {
       // The instance step ran: the certificates are in its metadata now, and the stored copy is gone.
-      if (!instance.internalIp) throw new Error(`${masterName} exists but has no internal IP`);
+      if (!instance.internalIp) throw new SaidError(logLine('noInternalIp', { name: masterName }));
       return {
         detail: {
           name: masterName,
@@ -170,7 +175,7 @@ const issueClusterCertificates =
     let secrets = await storedSecrets(c, ctx);
     if (!secrets) {
       const address = await c.compute.getAddress(project, region, `${masterName}-ip`);
-      if (!address) throw new Error(`the static address ${masterName}-ip is missing; its step must run first`);
+      if (!address) throw new SaidError(logLine('addressNotYet', { name: `${masterName}-ip` }));
       const internalIp = await c.compute.freeInternalIp(project, region);
       const issued = await issueClusterSecrets({ name: masterName, internalIp, staticIp: address.address });
       // The first value stored wins: a concurrent or earlier attempt's certificates are the ones used.
@@ -193,7 +198,7 @@ const createDisk =
     const existing = await c.compute.getDisk(project, zone, name);
     if (existing) {
       const others = existing.users.filter((u) => u !== masterName);
-      if (others.length > 0) throw new Error(`the disk ${name} is attached to ${others.join(', ')}`);
+      if (others.length > 0) throw new SaidError(logLine('diskAttached', { name, users: others.join(', ') }));
       return { detail: { disk: name, created: false, sizeGb: existing.sizeGb } };
     }
     await ignoreAlreadyExists(() =>
@@ -214,13 +219,12 @@ const createInstance =
       return { detail: { name: masterName, created: false } };
     }
     const secrets = await storedSecrets(c, ctx);
-    if (!secrets)
-      throw new Error(`the certificates of ${masterName} are no longer stored; run the create again from the start`);
+    if (!secrets) throw new SaidError(logLine('certificatesGone', { master: masterName }));
     const { internalIp, staticIp } = secrets.identity;
     const address = await c.compute.getAddress(project, region, `${masterName}-ip`);
     if (address?.address !== staticIp) {
-      throw new Error(
-        `the static address ${masterName}-ip is ${address ? `now ${address.address}` : 'gone'}, not the ${staticIp} the certificates name`,
+      throw new SaidError(
+        logLine('addressMoved', { name: `${masterName}-ip`, ip: address?.address ?? 'none', staticIp }),
       );
     }
     const metadata = firstMasterMetadata(secrets, {
@@ -279,10 +283,11 @@ const awaitEtcd =
         await ctx.log(logLine('etcdAnswers', { name, seconds: secondsText(tookMs) }));
         return { detail: { tookMs, members: ids } };
       }
-      const waiting = logLineWithItems('waitingFor', waitingFor);
       if (tookMs > ETCD_TIMEOUT_MS)
-        throw new Error(`${name} did not start etcd within ${ETCD_TIMEOUT_MS / 1_000} s: still ${waiting.text}`);
-      await ctx.progress(progressSaid(waiting));
+        throw new SaidError(
+          logLineWithItems('etcdStartTimeout', waitingFor, { name, seconds: String(ETCD_TIMEOUT_MS / 1_000) }),
+        );
+      await ctx.progress(progressSaid(logLineWithItems('waitingFor', waitingFor)));
       await pause(500, ctx.signal);
     }
   };

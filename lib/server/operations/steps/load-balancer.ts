@@ -1,5 +1,5 @@
 import 'server-only';
-import { logLine, progressSaid } from '@/lib/core/operation-log';
+import { logLine, progressSaid, SaidError } from '@/lib/core/operation-log';
 // Load-balancer steps: kube-up's promotion of the first replica's static IP to a forwarding rule when a
 // second replica comes, and its return when one replica is left. Each observes Compute first, so running
 // it again after a crash finds its effect and does nothing.
@@ -32,7 +32,7 @@ export function expectedLbPropagationSeconds(
 async function instanceNamed(c: Container, ctx: StepContext, name: string) {
   const ref = clusterRefOf(ctx);
   const instance = (await listReplicas(c, ref)).find((r) => r.name === name);
-  if (!instance) throw new Error(`replica ${name} of ${ref.masterName} not found`);
+  if (!instance) throw new SaidError(logLine('replicaOfNotFound', { name, master: ref.masterName }));
   return instance;
 }
 
@@ -70,7 +70,7 @@ const createTargetPool =
     const replicas = await listReplicas(c, ref);
     const refs = wanted.map((n) => {
       const r = replicas.find((x) => x.name === n);
-      if (!r) throw new Error(`replica ${n} for target pool ${pool} not found`);
+      if (!r) throw new SaidError(logLine('poolReplicaNotFound', { name: n, pool }));
       return { zone: r.zone, name: r.name };
     });
     const existing = await c.compute.getTargetPool(ref.project, ref.region, pool);
@@ -161,8 +161,11 @@ const awaitClusterAddress =
         return { detail: { address: `${staticIp}:${port}`, tookMs } };
       }
       if (Date.now() > deadline)
-        throw new Error(
-          `the cluster address ${staticIp}:${port} did not answer within ${Math.round((Date.now() - since) / 1_000)} s`,
+        throw new SaidError(
+          logLine('addressTimeout', {
+            address: `${staticIp}:${port}`,
+            seconds: String(Math.round((Date.now() - since) / 1_000)),
+          }),
         );
       const elapsed = Date.now() - since;
       // Past the expected time the bar stays short of full and the ETA says "any moment".
@@ -184,7 +187,7 @@ const addToTargetPool =
     const pool = stringParam(ctx, 'targetPool');
     const { name } = newReplicaOf(ctx);
     const existing = await c.compute.getTargetPool(ref.project, ref.region, pool);
-    if (!existing) throw new Error(`target pool ${pool} does not exist`);
+    if (!existing) throw new SaidError(logLine('poolMissing', { pool }));
     if (existing.instances.includes(name)) return { detail: { targetPool: pool, added: false } };
     await c.compute.addTargetPoolInstance(ref.project, ref.region, pool, { zone: stringParam(ctx, 'zone'), name });
     return { detail: { targetPool: pool, added: true } };
@@ -231,10 +234,10 @@ async function giveStaticIpTo(c: Container, ctx: StepContext, name: string) {
   const ref = clusterRefOf(ctx);
   const address = await staticAddressOf(c, ref);
   const last = (await listReplicas(c, ref)).find((r) => r.name === name);
-  if (!last) throw new Error(`replica ${name} not found`);
+  if (!last) throw new SaidError(logLine('replicaNotFound', { name }));
   if (last.externalIp === address.address) return { detail: { name, externalIp: address.address, changed: false } };
   if (address.users.some((u) => u !== name))
-    throw new Error(`the static IP ${address.address} is still used by ${address.users.join(', ')}`);
+    throw new SaidError(logLine('staticIpInUse', { ip: address.address, users: address.users.join(', ') }));
   if (last.externalIp !== null) {
     await ignoreNotFound(() =>
       c.compute.deleteAccessConfig(ref.project, last.zone, name, last.accessConfigName ?? 'external-nat'),

@@ -1,5 +1,5 @@
 import 'server-only';
-import { logLine } from '@/lib/core/operation-log';
+import { logLine, SaidError } from '@/lib/core/operation-log';
 import { isNoAccessError } from '@/lib/core/probe-errors';
 // The steps that remove a replica: resolve it (journaled, so later steps and a resumed run agree on which
 // one), move etcd leadership off it, remove its members from main and events, then delete its VM and disk.
@@ -35,7 +35,8 @@ const resolveReplica =
     const name = stringParam(ctx, 'name');
     const zone = stringParam(ctx, 'zone');
     const instance = (await listReplicas(c, ref)).find((r) => r.name === name);
-    if (instance && instance.zone !== zone) throw new Error(`${name} is in ${instance.zone}, not ${zone}`);
+    if (instance && instance.zone !== zone)
+      throw new SaidError(logLine('wrongZone', { name, zone: instance.zone, expected: zone }));
     if (!instance) await ctx.log(logLine('noVm', { name }), 'warn');
     return { detail: { name, zone, internalIp: instance?.internalIp ?? null } };
   };
@@ -83,7 +84,7 @@ const moveLeadership =
           break;
         }
       }
-      if (target === null) throw new Error(`no healthy voter to take etcd ${cluster} leadership from ${victim.name}`);
+      if (target === null) throw new SaidError(logLine('noLeaderTarget', { cluster, name: victim.name }));
       const to = target;
       await retryOn(
         ['EtcdRefused', 'Timeout'],
@@ -99,7 +100,7 @@ const moveLeadership =
         throwIfAborted(ctx.signal);
         const now = await c.etcd.status(victimEndpoint, view.etcd[cluster], ETCD_CALL_MS);
         if (now.ok && now.leaderId !== own.id && now.leaderId !== '0') break;
-        if (Date.now() > deadline) throw new Error(`etcd ${cluster} leadership did not leave ${victim.name}`);
+        if (Date.now() > deadline) throw new SaidError(logLine('leadershipStuck', { cluster, name: victim.name }));
         await pause(200, ctx.signal);
       }
       moved.push(cluster);

@@ -1,5 +1,12 @@
 import 'server-only';
-import { logLine, logLineWithItems, progressSaid, secondsText, type LogLine } from '@/lib/core/operation-log';
+import {
+  type LogLine,
+  logLine,
+  logLineWithItems,
+  progressSaid,
+  SaidError,
+  secondsText,
+} from '@/lib/core/operation-log';
 // The steps of a restart in place (planner.ts, 'restart-replica'): start a stopped VM or reset a running one whose
 // etcd or API server is down, then wait until its etcd members answer again as the same members. No membership
 // change is made: etcd rejoins from the member's own data directory on its disk.
@@ -53,10 +60,7 @@ const restartInstance =
       if (own) members[cluster] = own.id;
     }
     const instance = findReplica(view, name);
-    if (!instance)
-      throw new Error(
-        `${name} has no VM any more: it cannot be ${action === 'start' ? 'started' : 'reset'}; replace it instead`,
-      );
+    if (!instance) throw new SaidError(logLine('noVmToRestart', { name, action }));
     if (action === 'start') {
       if (instance.status === 'RUNNING') {
         await ctx.log(logLine('alreadyRunning', { name }));
@@ -115,8 +119,8 @@ const awaitReplicaRejoined =
           }
           const was = expected[cluster];
           if (was !== undefined && s.memberId !== was) {
-            throw new Error(
-              `etcd ${cluster} on ${name} answers as member ${memberIdHex(s.memberId)}, not ${memberIdHex(was)} as before the restart: it did not rejoin as the same member`,
+            throw new SaidError(
+              logLine('newMemberId', { cluster, name, member: memberIdHex(s.memberId), was: memberIdHex(was) }),
             );
           }
           if (s.isLearner) problems.push(logLine('waitVoter', { cluster }));
@@ -133,10 +137,11 @@ const awaitReplicaRejoined =
         }
         waitingFor = problems;
       }
-      const waiting = logLineWithItems('waitingFor', waitingFor);
       if (Date.now() - started > REJOIN_TIMEOUT_MS)
-        throw new Error(`${name} did not rejoin within ${REJOIN_TIMEOUT_MS / 60_000} minutes: still ${waiting.text}`);
-      await reportAndPause(ctx, progressSaid(waiting), 1_000);
+        throw new SaidError(
+          logLineWithItems('rejoinTimeout', waitingFor, { name, minutes: String(REJOIN_TIMEOUT_MS / 60_000) }),
+        );
+      await reportAndPause(ctx, progressSaid(logLineWithItems('waitingFor', waitingFor)), 1_000);
     }
   };
 

@@ -1,5 +1,5 @@
 import 'server-only';
-import { logLine, logLineWithItems, progressSaid, type LogLine } from '@/lib/core/operation-log';
+import { type LogLine, logLine, logLineWithItems, progressSaid, SaidError } from '@/lib/core/operation-log';
 // The last step of an add, a removal or a create: the member lists of etcd main and events name exactly the
 // replica VMs (kube-up's `etcd-<instance>`), every member has started and none is a learner; after a create
 // the first master also holds the cluster's static address. A member that has just joined may take a few
@@ -104,7 +104,7 @@ const verify =
         return { detail: { replicas } };
       }
       const wrong = logLineWithItems('stillWrong', problems);
-      if (Date.now() > deadline) throw new Error(wrong.text);
+      if (Date.now() > deadline) throw new SaidError(wrong);
       await reportAndPause(ctx, progressSaid(wrong), 1_000);
     }
   };
