@@ -4,7 +4,7 @@ import { recoveryUrls } from '@/lib/client/queries';
 import { describeReplicaHealth, type MemberPeerView, type ReplicaHealth } from '@/lib/core/assessment';
 import type { FailureClass, ReplicaDiagnosis } from '@/lib/core/failure';
 import { formatBytes } from '@/lib/core/format';
-import { isNoAccessError } from '@/lib/core/probe-errors';
+import { isNoAccessError, isTimeoutError } from '@/lib/core/probe-errors';
 import type { EtcdClusterName, LeaderElectedComponent, Replica } from '@/lib/core/topology';
 import { etcdRoleOf, type EtcdRole } from '@/lib/core/view';
 import { Badge, type Tone } from '@/components/ui/badge';
@@ -29,8 +29,13 @@ function EtcdLine({ cluster, replica }: { cluster: EtcdClusterName; replica: Rep
             #{status.raftIndex} · {formatBytes(status.dbSize)}
           </span>
         ) : (
+          // The probe's own error (quoted as it came) is the title; the line says what it means.
           <span className="max-w-40 truncate text-xs text-slate-500" title={status.error}>
-            {isNoAccessError(status.error) ? t('noAccess') : status.error}
+            {isNoAccessError(status.error)
+              ? t('noAccess')
+              : isTimeoutError(status.error)
+                ? t('noAnswerInTime')
+                : t('notAnswering')}
           </span>
         )}
       </dd>
