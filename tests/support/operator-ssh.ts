@@ -153,6 +153,7 @@ export class OperatorSsh {
   private readonly knownHosts = path.join(this.dir, 'known_hosts');
   private readonly children = new Set<ChildProcess>();
   private line: string | null = null;
+  private keyMade: Promise<string> | null = null;
 
   constructor(
     readonly user: string,
@@ -166,14 +167,17 @@ export class OperatorSsh {
 
   /** Makes the key (once) and publishes it in each master's instance metadata, valid for an hour. */
   async publish(masters: ReadonlyArray<{ project: string; zone: string; name: string }>): Promise<void> {
-    if (this.line === null) {
+    // Made once, also when two callers publish at once: a second ssh-keygen on the same file would wait forever for
+    // an answer to "Overwrite (y/n)?".
+    this.keyMade ??= (async () => {
       await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `${this.user}-test`, '-f', this.keyFile]);
       writeFileSync(this.knownHosts, '');
       const [type, key] = readFileSync(`${this.keyFile}.pub`, 'utf8').trim().split(/\s+/);
       const expireOn = new Date(Date.now() + 60 * 60_000).toISOString();
       this.line = `${this.user}:${type} ${key} google-ssh ${JSON.stringify({ userName: this.user, expireOn })}`;
-    }
-    const line = this.line;
+      return this.line;
+    })();
+    const line = await this.keyMade;
     for (const m of masters)
       await editSshKeys(this.clients, m, (lines) => [...lines.filter((l) => !l.startsWith(`${this.user}:`)), line]);
   }
