@@ -62,7 +62,7 @@ test('the switch changes the language at once and the choice outlives a reload',
   expect((await context.cookies()).find((c) => c.name === 'quorum-locale')?.value).toBe('zh-CN');
 });
 
-test("the users page and the server's own refusals read in Chinese: the roles, a weak password, a taken name in the create wizard", async ({
+test("the users page and the server's own refusals read in Chinese: the roles, a weak password (also in the audit), a taken name in the create wizard", async ({
   page,
 }) => {
   await page.goto('/users');
@@ -78,6 +78,12 @@ test("the users page and the server's own refusals read in Chinese: the roles, a
     '密码太容易猜到（abc 或 6543 这样的序列）：它很常见、是某种模式，或由账户自己的名字组成。请使用由不相关的词组成的更长短语。未做任何更改。',
   );
   await page.screenshot({ path: 'test-results/i18n/users-weak-password-zh-CN.png', fullPage: true });
+  // The audit keeps the English record; its page words the refusal from the params audited with it.
+  await page.goto(`/audit?q=${encodeURIComponent('user.create')}`);
+  const reason = page.getByTestId('audit-reason').first();
+  await expect(reason).toContainText('密码太容易猜到（abc 或 6543 这样的序列）');
+  await expect(reason).toHaveAttribute('title', /^The password is too easy to guess/);
+  await page.screenshot({ path: 'test-results/i18n/audit-refusal-zh-CN.png', fullPage: true });
 
   await page.goto('/clusters/new');
   const wizard = page.getByTestId('create-form');

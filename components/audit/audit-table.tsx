@@ -12,6 +12,8 @@ import { parseClusterId } from '@/lib/core/topology';
 import type { AuditEntry } from '@/lib/ports/store';
 import { TableHead } from '@/components/ui/table-head';
 import { useFormatAgo } from '@/components/ui/use-format-ago';
+import { usePlanText } from '@/components/wizards/use-plan-text';
+import type { DomainErrorCode } from '@/lib/core/errors';
 
 const OUTCOME_TONES: Record<AuditOutcome, Tone> = {
   started: 'info',
@@ -67,6 +69,7 @@ function AuditRow({
 }) {
   const t = useTranslations('audit.table');
   const formatAgo = useFormatAgo();
+  const planText = usePlanText();
   const cluster = entry.clusterId === null ? null : parseClusterId(entry.clusterId);
   const detail = describeAuditDetail(entry.detail);
   const clusterHref = entry.clusterId === null ? null : `/clusters/${encodeURIComponent(entry.clusterId)}`;
@@ -125,9 +128,16 @@ function AuditRow({
       </td>
       <td className="max-w-md px-3 py-2 text-xs text-slate-700">
         {detail.reason !== null && (
-          <p>
+          // Worded in the reader's language when audited with its params; the English record is the title.
+          <p title={detail.reason.params ? detail.reason.message : undefined} data-testid="audit-reason">
             <span className="font-mono font-semibold text-amber-900">{detail.reason.code}</span>:{' '}
-            {detail.reason.message}
+            {detail.reason.params
+              ? planText.refusal({
+                  code: detail.reason.code as DomainErrorCode,
+                  message: detail.reason.message,
+                  params: detail.reason.params,
+                })
+              : detail.reason.message}
           </p>
         )}
         {detail.words.map(({ label, text }) => (

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   auditHref,
   describeAuditDetail,
+  refusalDetail,
   formatUtcSecond,
   parseAuditQuery,
   parseSince,
@@ -160,6 +161,18 @@ describe('formatUtcSecond', () => {
   });
 });
 
+describe('refusalDetail', () => {
+  it('keeps code and message, and the params as JSON when there are any', () => {
+    expect(refusalDetail({ code: 'InvalidInput', message: 'm' })).toEqual({ code: 'InvalidInput', message: 'm' });
+    const voters: readonly string[] = ['a', 'b'];
+    expect(refusalDetail({ code: 'TwoReplicaLayout', message: 'm', params: { voters, n: 2 } })).toEqual({
+      code: 'TwoReplicaLayout',
+      message: 'm',
+      params: { voters: ['a', 'b'], n: 2 },
+    });
+  });
+});
+
 describe('describeAuditDetail', () => {
   it.each([
     ['nothing', null, { reason: null, words: [], rest: null }],
@@ -171,7 +184,7 @@ describe('describeAuditDetail', () => {
         intent: { kind: 'remove-replica', zone: 'europe-west1-b' },
       },
       {
-        reason: { code: 'QuorumAtRisk', message: 'Removing prod-master-b loses quorum' },
+        reason: { code: 'QuorumAtRisk', message: 'Removing prod-master-b loses quorum', params: null },
         words: [],
         rest: { intent: { kind: 'remove-replica', zone: 'europe-west1-b' } },
       },
@@ -180,7 +193,7 @@ describe('describeAuditDetail', () => {
       'a refused chaos control with its target',
       { zone: 'europe-west1-b', name: 'prod-master', code: 'NotFound', message: 'No such replica' },
       {
-        reason: { code: 'NotFound', message: 'No such replica' },
+        reason: { code: 'NotFound', message: 'No such replica', params: null },
         words: [],
         rest: { zone: 'europe-west1-b', name: 'prod-master' },
       },
@@ -214,6 +227,29 @@ describe('describeAuditDetail', () => {
         ],
         rest: { failedOperationId: 'op-1' },
       },
+    ],
+    [
+      'a refusal audited with its params: they go with the reason, for the page to word it',
+      {
+        code: 'TwoReplicaLayout',
+        message: 'Removing a replica from prod-master would leave 2.',
+        params: { master: 'prod-master', replicas: 2, voters: ['a', 'b'], forced: false },
+        intent: { kind: 'remove-replica' },
+      },
+      {
+        reason: {
+          code: 'TwoReplicaLayout',
+          message: 'Removing a replica from prod-master would leave 2.',
+          params: { master: 'prod-master', replicas: 2, voters: ['a', 'b'], forced: false },
+        },
+        words: [],
+        rest: { intent: { kind: 'remove-replica' } },
+      },
+    ],
+    [
+      "params that are not a refusal's stay JSON",
+      { code: 'X', message: 'm', params: { nested: { a: 1 } } },
+      { reason: { code: 'X', message: 'm', params: null }, words: [], rest: { params: { nested: { a: 1 } } } },
     ],
     ['a code without a message stays JSON', { code: 'X' }, { reason: null, words: [], rest: { code: 'X' } }],
     ['a started operation', { resumed: false }, { reason: null, words: [], rest: { resumed: false } }],

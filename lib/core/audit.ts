@@ -1,6 +1,7 @@
 // The audit log as the audit page reads it (issue 5): outcomes, the page's query string parsed into a
 // filter, and an entry's detail put into words. Pure: the page and its tests share it.
 import { z } from 'zod';
+import type { FindingParams } from './assessment';
 
 export const AUDIT_OUTCOMES = ['started', 'succeeded', 'failed', 'refused', 'cancelled'] as const;
 export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
@@ -182,8 +183,11 @@ export function formatUtcSecond(at: string | Date): string {
 }
 
 export type AuditDetailView = {
-  /** A refusal's (or a failure's) typed reason, when the entry carries one. */
-  reason: { code: string; message: string } | null;
+  /**
+   * A refusal's (or a failure's) typed reason, when the entry carries one; with the refusal's params when it was
+   * audited with them, so the page words it in the reader's language (the message stays the record).
+   */
+  reason: { code: string; message: string; params: FindingParams | null } | null;
   /** What the entry says in words otherwise: an operation's summary, an override's reason, an error. */
   words: { label: AuditWordField; text: string }[];
   /** Everything else, for a compact JSON view; null when nothing is left. */
@@ -193,6 +197,27 @@ export type AuditDetailView = {
 const WORD_FIELDS = ['summary', 'reason', 'error'] as const;
 export type AuditWordField = (typeof WORD_FIELDS)[number];
 
+/** A refusal as the audit keeps it: its code and English, and its params (JSON) when it has them. */
+export function refusalDetail(refusal: { code: string; message: string; params?: FindingParams | undefined }): {
+  code: string;
+  message: string;
+  params?: { [key: string]: AuditJson };
+} {
+  const { code, message, params } = refusal;
+  if (params === undefined) return { code, message };
+  const json: { [key: string]: AuditJson } = {};
+  for (const [k, v] of Object.entries(params)) json[k] = typeof v === 'object' ? [...v] : v;
+  return { code, message, params: json };
+}
+
+/** Audited params read back: an object of strings, numbers, booleans and string lists; null otherwise. */
+function paramsOf(value: unknown): FindingParams | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const ok = (v: unknown) =>
+    ['string', 'number', 'boolean'].includes(typeof v) || (Array.isArray(v) && v.every((x) => typeof x === 'string'));
+  return Object.values(value).every(ok) ? (value as FindingParams) : null;
+}
+
 /** Splits an entry's detail into what the page says in words and what it only shows as JSON. */
 export function describeAuditDetail(detail: unknown): AuditDetailView {
   if (detail === null || detail === undefined) return { reason: null, words: [], rest: null };
@@ -201,9 +226,11 @@ export function describeAuditDetail(detail: unknown): AuditDetailView {
   const rest: Record<string, unknown> = { ...detail };
   let reason: AuditDetailView['reason'] = null;
   if (typeof rest.code === 'string' && typeof rest.message === 'string') {
-    reason = { code: rest.code, message: rest.message };
+    const params = paramsOf(rest.params);
+    reason = { code: rest.code, message: rest.message, params };
     delete rest.code;
     delete rest.message;
+    if (params !== null) delete rest.params;
   }
   const words: AuditDetailView['words'] = [];
   for (const key of WORD_FIELDS) {

@@ -11,6 +11,7 @@ import { rollbackKindsOf } from '@/lib/server/operations/steps';
 import { discoverClusters } from './discover-clusters';
 import { permissionRefusal } from './permissions-preflight';
 import { replicaNameRegex } from './observe-cluster';
+import { refusalDetail } from '@/lib/core/audit';
 
 export type NewClusterInput = { project: string; masterName: string; zone: string; multizone: boolean };
 
@@ -115,14 +116,13 @@ export async function startNewCluster(
   const id = clusterId({ project: input.project, region: regionOfZone(input.zone), masterName: input.masterName });
   // Audited with its English; the wizard gets its params too, to word it in the reader's language.
   const refuse = async (refusal: Refusal) => {
-    const { code, message } = refusal;
     await c.store.addAudit({
       actor,
       source,
       action,
       clusterId: id,
       outcome: 'refused',
-      detail: { code, message, input },
+      detail: { ...refusalDetail(refusal), input },
     });
     return refused<{ operationId: string; clusterId: string }>(refusal);
   };

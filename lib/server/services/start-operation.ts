@@ -16,6 +16,7 @@ import { observeClusterView } from './observe-fleet';
 import { permissionRefusal } from './permissions-preflight';
 import { newReplicaNames } from './replica-names';
 import { expectedLbPropagationSeconds } from '@/lib/server/operations/steps/load-balancer';
+import { refusalDetail } from '@/lib/core/audit';
 
 /** The operator lets a change go on without a verified snapshot, after the backup gate stopped that same change. */
 export type BackupOverride = { reason: string; failedOperationId: string };
@@ -58,7 +59,6 @@ export async function startClusterOperation(
     refusal: Refusal,
     extra: { retryAfterSeconds?: number; newPlan?: Plan } = {},
   ): Promise<Result<{ operationId: string }>> => {
-    const { code, message } = refusal;
     const retry: { retryAfterSeconds?: number } =
       extra.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: extra.retryAfterSeconds };
     await c.store.addAudit({
@@ -67,7 +67,7 @@ export async function startClusterOperation(
       action,
       clusterId: id,
       outcome: 'refused',
-      detail: { code, message, intent, ...retry },
+      detail: { ...refusalDetail(refusal), intent, ...retry },
     });
     return { ...refused<{ operationId: string }>(refusal), ...extra };
   };

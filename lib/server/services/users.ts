@@ -7,6 +7,7 @@ import { isRole, type Account, type Caller, type Role } from '@/lib/core/roles';
 import { getAuth } from '@/lib/server/auth/auth';
 import { isLastAdmin, type HookCtx } from '@/lib/server/auth/auth-hooks';
 import { container } from '@/lib/server/container';
+import { refusalDetail, type AuditJson } from '@/lib/core/audit';
 
 export type UserRow = Account;
 
@@ -33,7 +34,7 @@ export async function createUser(
   caller: Caller,
 ): Promise<Result<{ id: string }>> {
   const auth = await getAuth();
-  const audit = (outcome: 'succeeded' | 'refused', detail: Record<string, string>) =>
+  const audit = (outcome: 'succeeded' | 'refused', detail: { [key: string]: AuditJson }) =>
     container().store.addAudit({
       actor: caller.email,
       source: caller.source,
@@ -42,7 +43,7 @@ export async function createUser(
       detail: { email: input.email, role: input.role, ...detail },
     });
   const refuse = async (refusal: ServerRefusal) => {
-    await audit('refused', { code: refusal.code, message: refusal.message });
+    await audit('refused', refusalDetail(refusal));
     return refused<{ id: string }>(refusal);
   };
   const weak = passwordProblemOf(input.password, { email: input.email, name: input.name });
@@ -71,7 +72,7 @@ export async function createUser(
 export async function setUserRole(userId: string, role: Role, caller: Caller): Promise<Result<{ id: string }>> {
   const users = await listUsers();
   const target = users.find((u) => u.id === userId);
-  const audit = (outcome: 'succeeded' | 'refused', detail: Record<string, string>) =>
+  const audit = (outcome: 'succeeded' | 'refused', detail: { [key: string]: AuditJson }) =>
     container().store.addAudit({
       actor: caller.email,
       source: caller.source,
@@ -82,7 +83,7 @@ export async function setUserRole(userId: string, role: Role, caller: Caller): P
   if (!target) return refused(serverRefusals.noSuchAccount());
   if (target.role === 'admin' && role !== 'admin' && users.filter((u) => u.role === 'admin' && !u.banned).length <= 1) {
     const last = serverRefusals.lastAdmin(target.email);
-    await audit('refused', { code: last.code, message: last.message });
+    await audit('refused', refusalDetail(last));
     return refused<{ id: string }>(last);
   }
   const ctx = await (await getAuth()).$context;
@@ -108,7 +109,7 @@ export async function changeAccount(
   const ctx = await (await getAuth()).$context;
   const users = await listUsers();
   const target = users.find((u) => u.id === userId);
-  const audit = (outcome: 'succeeded' | 'refused', detail: Record<string, string>) =>
+  const audit = (outcome: 'succeeded' | 'refused', detail: { [key: string]: AuditJson }) =>
     container().store.addAudit({
       actor: caller.email,
       source: caller.source,
@@ -117,7 +118,7 @@ export async function changeAccount(
       detail: { userId, email: target?.email ?? '', ...detail },
     });
   const refuse = async (refusal: ServerRefusal) => {
-    await audit('refused', { code: refusal.code, message: refusal.message });
+    await audit('refused', refusalDetail(refusal));
     return refused<{ id: string }>(refusal);
   };
   if (!target) return refuse(serverRefusals.noSuchAccount());

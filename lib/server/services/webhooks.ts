@@ -12,6 +12,7 @@ import { actorOf, type Caller } from '@/lib/core/roles';
 import type { Webhook } from '@/lib/ports/store';
 import { container, type Container } from '@/lib/server/container';
 import { monitoring } from '@/lib/server/monitor/runtime';
+import { refusalDetail, type AuditJson } from '@/lib/core/audit';
 
 // Where alert notifications go (Settings, admins only). Every change is audited (`webhook.*`, the address shortened
 // as Settings shows it: Slack's URLs carry their secret in the path). A secret never leaves the server.
@@ -43,12 +44,7 @@ export async function listWebhookViews(c: Container = container()): Promise<Webh
   return (await c.store.listWebhooks()).map(webhookView);
 }
 
-function audit(
-  caller: Caller,
-  action: string,
-  outcome: 'succeeded' | 'refused',
-  detail: Record<string, string | boolean>,
-) {
+function audit(caller: Caller, action: string, outcome: 'succeeded' | 'refused', detail: { [key: string]: AuditJson }) {
   return container().store.addAudit({
     actor: actorOf(caller),
     source: caller.source,
@@ -66,7 +62,7 @@ export async function addWebhook(input: NewWebhookInput, caller: Caller): Promis
   const store = container().store;
   if ((await store.listWebhooks()).length >= MAX_WEBHOOKS) {
     const refusal = serverRefusals.tooManyWebhooks(MAX_WEBHOOKS);
-    await audit(caller, 'add', 'refused', { ...described(input), code: refusal.code, message: refusal.message });
+    await audit(caller, 'add', 'refused', { ...described(input), ...refusalDetail(refusal) });
     return refused(refusal);
   }
   const made = await store.addWebhook({ ...input, createdBy: actorOf(caller) });
@@ -109,6 +105,6 @@ export async function sendTestNotification(id: string, caller: Caller): Promise<
 
 async function notFound<T>(caller: Caller, action: string, id: string): Promise<Result<T>> {
   const refusal = serverRefusals.noSuchWebhook();
-  await audit(caller, action, 'refused', { id, code: refusal.code, message: refusal.message });
+  await audit(caller, action, 'refused', { id, ...refusalDetail(refusal) });
   return refused(refusal);
 }
