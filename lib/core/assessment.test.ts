@@ -26,7 +26,7 @@ import {
   withReplica,
   type TopologySpec,
 } from './testing/topology-builder';
-import { hostKeyChangedReason } from './probe-errors';
+import { reachWhyText } from './reach-why';
 import type { EtcdMember, Replica, Topology } from './topology';
 
 const B = 'prod-master-b01';
@@ -941,7 +941,7 @@ describe('noAccessFinding', () => {
   it('names both fingerprints of a changed host key and offers it for an admin to trust, never a recovery', () => {
     const f = noAccessFinding(replica, {
       kind: 'host-key',
-      reason: `${hostKeyChangedReason(pinned, presented)} (instance id 7); refused`,
+      reason: reachWhyText('hostKeyChanged', { pinned, presented }),
     });
     expect(f).toMatchObject({ code: 'NoAccess', severity: 'warning', subject: replica.name });
     expect(f.message).toContain(`from ${pinned} (pinned) to ${presented}`);

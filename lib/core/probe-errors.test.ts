@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  hostKeyChangedReason,
   hostKeyChangeOf,
   isNoAccessError,
   isTimeoutError,
@@ -8,6 +7,7 @@ import {
   parseNoAccess,
   timeoutError,
 } from './probe-errors';
+import { reachWhyText } from './reach-why';
 
 describe('probe error prefixes', () => {
   it.each([
@@ -51,7 +51,7 @@ describe('host key change reasons', () => {
   const presented = `SHA256:${'B/+9'.repeat(10)}xyz`;
 
   it('reads both fingerprints back from the wording the reach uses', () => {
-    const reason = `${hostKeyChangedReason(pinned, presented)} (instance id 42); refused`;
+    const reason = reachWhyText('hostKeyChanged', { pinned, presented });
     expect(parseNoAccess(noAccessError(reason, 'HostKeyChanged'))).toMatchObject({ kind: 'host-key' });
     expect(hostKeyChangeOf(reason)).toEqual({ pinnedFingerprint: pinned, presentedFingerprint: presented });
   });

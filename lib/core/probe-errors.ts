@@ -63,14 +63,10 @@ export function parseNoAccess(error: string): { kind: NoAccessKind; reason: stri
   return { kind, reason };
 }
 
-// A changed host key, in words a person reads and the core parses back: both fingerprints as `ssh-keygen -l` prints them.
+// A changed host key as the reach words it (lib/core/reach-why.ts, `hostKeyChanged`), parsed back with both
+// fingerprints as `ssh-keygen -l` prints them (lib/core/reach-why.test.ts checks the two agree).
 const FINGERPRINT = 'SHA256:[A-Za-z0-9+/]{43}';
 const HOST_KEY_CHANGE = new RegExp(`host key changed: (${FINGERPRINT}) was pinned, (${FINGERPRINT}) is presented now`);
-
-/** `the host key changed: SHA256:<pinned> was pinned, SHA256:<presented> is presented now`, the reach's wording of HostKeyChanged. */
-export function hostKeyChangedReason(pinnedFingerprint: string, presentedFingerprint: string): string {
-  return `the host key changed: ${pinnedFingerprint} was pinned, ${presentedFingerprint} is presented now`;
-}
 
 /** Both fingerprints of a HostKeyChanged reason; null when the reason does not name them. */
 export function hostKeyChangeOf(reason: string): { pinnedFingerprint: string; presentedFingerprint: string } | null {
