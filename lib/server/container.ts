@@ -20,12 +20,17 @@ import { SqliteStore, storePathIn } from '@/lib/adapters/store/sqlite-store';
 import { env as processEnv, type Env } from '@/lib/server/env';
 import { ensureDataDir } from '@/lib/server/data-dir';
 import { ComputeSnapshots } from '@/lib/server/live/compute-snapshots';
+import { wakeFeeds } from '@/lib/server/live/feed';
+import { feedWatchesReplica } from '@/lib/server/live/feed-keys';
 import { FailureTracker } from '@/lib/server/live/failure-tracker';
 import { LastObservations } from '@/lib/server/live/last-observations';
 import { ProbeLatency } from '@/lib/server/live/probe-latency';
 
 /** etcd client ports of kube-up's two clusters. */
 export const ETCD_CLIENT_PORTS: Record<EtcdClusterName, number> = { main: 2379, events: 4002 };
+const ETCD_PORTS: ReadonlySet<number> = new Set(Object.values(ETCD_CLIENT_PORTS));
+/** A lost connection reads Compute again at most this often per project (one aggregatedList). */
+const LOST_REFRESH_MIN_AGE_MS = 1_000;
 
 /** kube-up's API server port (all of a master's addresses; the replicas' own and the load balancer's). */
 export const API_SERVER_PORT = 443;
@@ -194,6 +199,13 @@ export function createContainer(env: Env): Container {
           hostKeyPin: (id) => openStore().hostKeyPin(id),
           pinHostKeyOnce: (pin) => openStore().pinHostKeyOnce(pin),
           replaceHostKeyPin: (expected, pin) => openStore().replaceHostKeyPin(expected, pin),
+        },
+        // A replica's etcd or sshd closed Quorum's connection (an etcd that died, a VM being stopped): the pages
+        // showing it look again now instead of at their next period, and Compute is read again for the VM's status.
+        onLost: (target, remotePort) => {
+          if (remotePort !== null && !ETCD_PORTS.has(remotePort)) return;
+          computeSnapshots.refreshSoon(target.project, LOST_REFRESH_MIN_AGE_MS);
+          wakeFeeds((key) => feedWatchesReplica(key, target));
         },
       },
     );

@@ -6,6 +6,7 @@ import { container, type Container } from '@/lib/server/container';
 import { describeError } from '@/lib/server/describe-error';
 import { isKnownCluster, knownClusterRef, unknownClusterMessage } from '@/lib/server/known-clusters';
 import { Feed, feedFor } from '@/lib/server/live/feed';
+import { clusterFeedKey, FLEET_FEED_KEY } from '@/lib/server/live/feed-keys';
 import { readTimeline } from '@/lib/server/monitor/timeline-recorder';
 import { TIMELINE_DAYS, type TimelineEntry, type TimelineOperation } from '@/lib/core/timeline';
 import { observeClusterView, observeFleet } from '@/lib/server/services/observe-fleet';
@@ -135,7 +136,7 @@ export function refreshPace(projects: readonly string[], baseMs: number, c: Cont
 
 export function clusterFeed(ref: ClusterRef): Feed<ClusterView> {
   return feedFor(
-    `cluster:${clusterId(ref)}`,
+    clusterFeedKey(ref),
     () =>
       new Feed(
         () => clusterView(ref),
@@ -151,7 +152,7 @@ export function clusterFeed(ref: ClusterRef): Feed<ClusterView> {
 export function fleetFeed(): Feed<FleetView> {
   const base = LIVE_INTERVAL_MS * 2;
   return feedFor(
-    'fleet',
+    FLEET_FEED_KEY,
     () => new Feed(observeFleet, base, describeError, () => refreshPace(container().projects, base)),
   );
 }

@@ -513,6 +513,45 @@ describe('SshReach through OpenSSH', () => {
     }
   });
 
+  it("tells onLost when the replica's side closes a forwarded connection or the SSH connection, never when Quorum closes its own", async () => {
+    const lost: Array<string> = [];
+    const accepted: net.Socket[] = [];
+    const service = net.createServer((s) => {
+      accepted.push(s);
+      s.write('hello');
+    });
+    await new Promise<void>((resolve) => service.listen(0, '127.0.0.1', resolve));
+    const address = service.address();
+    if (address === null || typeof address === 'string') throw new Error('no port');
+    const r = reach({ onLost: (t, port) => lost.push(`${t.instance}:${port ?? 'ssh'}`) });
+    try {
+      const ep = await r.forward(target, address.port);
+      // Quorum's side closes: no loss.
+      const mine = net.connect(ep.socketPath);
+      await new Promise((resolve) => mine.once('data', resolve));
+      mine.destroy();
+      await expect.poll(() => accepted.at(-1)?.closed).toBe(true);
+      // The service closes (an etcd that exited): a loss on that port.
+      const theirs = net.connect(ep.socketPath);
+      theirs.on('error', () => {});
+      await new Promise((resolve) => theirs.once('data', resolve));
+      accepted.at(-1)?.destroy();
+      await expect.poll(() => lost).toEqual([`${INSTANCE}:${address.port}`]);
+      // sshd goes away under an open connection: a loss of the SSH connection.
+      await sshd.stop();
+      await expect.poll(() => lost).toEqual([`${INSTANCE}:${address.port}`, `${INSTANCE}:ssh`]);
+    } finally {
+      service.close();
+      sshd = await startTestSshd();
+    }
+    // Released on purpose: no loss.
+    const again = reach({ onLost: (t, port) => lost.push(`again ${t.instance}:${port ?? 'ssh'}`) });
+    await again.forward(target, plainPort);
+    await again.release(target);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(lost).toHaveLength(2);
+  });
+
   it('reports sshd stopped as SshUnreachable within the connect timeout', async () => {
     await sshd.stop();
     try {

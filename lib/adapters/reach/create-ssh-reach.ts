@@ -2,7 +2,7 @@ import 'server-only';
 import type { ComputePort } from '@/lib/ports/compute';
 import type { Store } from '@/lib/ports/store';
 import { loadOrCreateClientKey } from './client-key';
-import { SshReach } from './ssh-reach';
+import { SshReach, type SshReachOptions } from './ssh-reach';
 
 /** The reach settings (lib/server/env.ts: QUORUM_DATA_DIR and QUORUM_SSH_*), passed in so adapters do not import the server layer. */
 export type SshReachSettings = {
@@ -22,6 +22,7 @@ export function createSshReach(
     compute: Pick<ComputePort, 'getInstance' | 'setInstanceMetadata' | 'getProjectMetadata' | 'getGuestAttributes'>;
     store: Pick<Store, 'hostKeyPin' | 'pinHostKeyOnce' | 'replaceHostKeyPin'>;
     log?: (line: string) => void;
+    onLost?: SshReachOptions['onLost'];
   },
 ): SshReach {
   return new SshReach({
@@ -34,5 +35,6 @@ export function createSshReach(
     keyTtlMs: settings.keyTtlHours * 3_600_000,
     loginCheckMs: settings.loginCheckSeconds * 1_000,
     ...(deps.log ? { log: deps.log } : {}),
+    ...(deps.onLost ? { onLost: deps.onLost } : {}),
   });
 }

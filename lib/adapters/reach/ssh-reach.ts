@@ -74,6 +74,11 @@ export type SshReachOptions = {
    * authenticated session when Quorum's key is removed or the host key replaced, so only a new login shows it.
    */
   loginCheckMs?: number;
+  /**
+   * A connection Quorum held was closed from the replica's side: a forwarded one to `remotePort` (the process behind
+   * it went away or closed it), or the SSH connection itself (remotePort null). For live views to look again at once.
+   */
+  onLost?: (target: ReachTarget, remotePort: number | null) => void;
   log?: (line: string) => void;
 };
 
@@ -114,7 +119,10 @@ export class SshReach implements ReachPort {
   /** Clients Quorum closed on purpose (idle, release): their close is no failure. */
   private readonly closing = new WeakSet<Client>();
   private closed = false;
-  private readonly o: Required<Omit<SshReachOptions, 'log' | 'socketDir'>> & { log: (line: string) => void };
+  private readonly o: Required<Omit<SshReachOptions, 'log' | 'socketDir' | 'onLost'>> & {
+    log: (line: string) => void;
+    onLost?: SshReachOptions['onLost'];
+  };
   private socketDir: string | null;
   /** Whether Quorum made socketDir (and so removes it on close). */
   private readonly ownSocketDir: boolean;
@@ -313,6 +321,10 @@ export class SshReach implements ReachPort {
         socket.destroy();
         channel.close();
       };
+      // The far end closed first (an etcd that exited): finish has not run yet, as Quorum's side closing runs it.
+      channel.once('end', () => {
+        if (!done) this.o.onLost?.(r.target, fwd.remotePort);
+      });
       channel.on('close', finish);
       channel.on('error', finish);
       socket.on('close', finish);
@@ -771,6 +783,7 @@ export class SshReach implements ReachPort {
       r.lastError = why;
       for (const fwd of r.opened.values()) fwd.lastError = why;
       this.o.log(`ssh ${reachTargetLabel(r.target)}: ${why.message}`);
+      this.o.onLost?.(r.target, null);
     }
     this.endClient(client);
   }

@@ -113,6 +113,19 @@ export class ComputeSnapshots {
     return this.now() - latest.startedAt < maxAgeMs ? latest.state : null;
   }
 
+  /**
+   * Something may have changed under Quorum (a replica's etcd or SSH connection closed from its side: a VM being
+   * stopped or deleted?): read the project again in the background, unless a read is under way or the last one
+   * started less than `minAgeMs` ago. Observations meanwhile keep the last state and never wait for this read.
+   */
+  refreshSoon(project: string, minAgeMs: number): void {
+    const entry = this.entries.get(project);
+    if (!entry?.latest || entry.inflight !== null) return;
+    const now = this.now();
+    if (now - entry.latest.startedAt < minAgeMs) return;
+    void this.start(project, entry, this.generations.get(project) ?? 0, now).catch(() => {});
+  }
+
   /** Quorum changed something in the project (or the sandbox's chaos did): the next read goes to Compute. */
   invalidate(project: string): void {
     this.generations.set(project, (this.generations.get(project) ?? 0) + 1);

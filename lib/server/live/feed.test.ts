@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RefreshPace } from '@/lib/core/rate-limit';
-import { Feed, sseResponse, type FeedMessage } from './feed';
+import { Feed, feedFor, sseResponse, wakeFeeds, type FeedMessage } from './feed';
 
 const base: RefreshPace = { intervalMs: 500, baseIntervalMs: 500, slowedBy: null };
 const slowed = (intervalMs: number): RefreshPace => ({
@@ -69,6 +69,68 @@ describe('Feed pacing', () => {
     await vi.advanceTimersByTimeAsync(60);
     expect(observations).toBe(4);
     unsubscribe();
+  });
+
+  it('observes at once when woken between observations, and right after the one under way when woken during it', async () => {
+    let observations = 0;
+    const held: { release?: () => void } = {};
+    let hold = false;
+    const feed = new Feed(
+      () =>
+        new Promise<number>((resolve) => {
+          observations++;
+          if (!hold) resolve(observations);
+          else held.release = () => resolve(observations);
+        }),
+      500,
+      String,
+    );
+    feed.wake(); // not running: nothing to do
+    const unsubscribe = feed.subscribe(() => {});
+    await vi.advanceTimersByTimeAsync(100);
+    expect(observations).toBe(1);
+    feed.wake();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(observations).toBe(2);
+    // A second wake within the period of the last woken one waits for that period's end, not for a whole period.
+    await vi.advanceTimersByTimeAsync(100);
+    feed.wake();
+    await vi.advanceTimersByTimeAsync(399);
+    expect(observations).toBe(2);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(observations).toBe(3);
+    // Woken while an observation is under way: the next one starts as soon as it ends.
+    hold = true;
+    await vi.advanceTimersByTimeAsync(500);
+    expect(observations).toBe(4);
+    await vi.advanceTimersByTimeAsync(600);
+    feed.wake();
+    held.release?.();
+    hold = false;
+    await vi.advanceTimersByTimeAsync(0);
+    expect(observations).toBe(5);
+    // Without a wake, the period again.
+    await vi.advanceTimersByTimeAsync(499);
+    expect(observations).toBe(5);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(observations).toBe(6);
+    unsubscribe();
+  });
+
+  it('wakeFeeds wakes only the running feeds its test picks', async () => {
+    const counts = { a: 0, b: 0 };
+    const a = feedFor('wake-test:a', () => new Feed(async () => ++counts.a, 500, String));
+    const b = feedFor('wake-test:b', () => new Feed(async () => ++counts.b, 500, String));
+    const offA = a.subscribe(() => {});
+    const offB = b.subscribe(() => {});
+    await vi.advanceTimersByTimeAsync(100);
+    expect(counts).toEqual({ a: 1, b: 1 });
+    wakeFeeds((key) => key === 'wake-test:a');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(counts).toEqual({ a: 2, b: 1 });
+    offA();
+    offB();
+    await vi.advanceTimersByTimeAsync(1_000);
   });
 
   it('waits the stretched period and says so in each message', async () => {

@@ -17,6 +17,12 @@ export class Feed<T> {
   private readonly listeners = new Set<Listener<T>>();
   private latest: FeedMessage<T> | undefined;
   private running = false;
+  /** When a wake lets the next observation start (null: no wake pending). */
+  private wakeAt: number | null = null;
+  /** When the last observation a wake asked for started. */
+  private lastWokenAt = -Infinity;
+  /** Set while the feed waits between observations: re-arms the wait after a wake. */
+  private rearm: (() => void) | null = null;
 
   constructor(
     private readonly produce: () => Promise<T>,
@@ -40,12 +46,51 @@ export class Feed<T> {
     return this.listeners.size;
   }
 
+  /**
+   * Something the feed watches changed under it (a connection to a replica's etcd or sshd closed from the far end):
+   * observe now instead of at the end of the period, or right after the observation under way. At most one woken
+   * observation starts per period: a wake within a period of the last one moves the next observation to that
+   * period's end, so a connection that keeps closing cannot make the feed observe back to back.
+   */
+  wake(): void {
+    if (!this.running) return;
+    const at = Math.max(Date.now(), this.lastWokenAt + this.intervalMs);
+    this.wakeAt = this.wakeAt === null ? at : Math.min(this.wakeAt, at);
+    this.rearm?.();
+  }
+
+  /** The wait between two observations: `ms`, or less when a wake comes in meanwhile. */
+  private pause(ms: number): Promise<void> {
+    const until = Date.now() + ms;
+    return new Promise((resolve) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const arm = () => {
+        clearTimeout(timer);
+        const end = this.wakeAt === null ? until : Math.min(until, this.wakeAt);
+        timer = setTimeout(
+          () => {
+            this.rearm = null;
+            resolve();
+          },
+          Math.max(0, end - Date.now()),
+        );
+      };
+      this.rearm = arm;
+      arm();
+    });
+  }
+
   private async loop(): Promise<void> {
     this.running = true;
     try {
       while (this.listeners.size > 0) {
         let message: FeedMessage<T>;
         let wait: number | undefined;
+        // This observation answers any wake so far; counted as woken for the next wake's spacing.
+        if (this.wakeAt !== null) {
+          this.lastWokenAt = Date.now();
+          this.wakeAt = null;
+        }
         try {
           const data = await this.produce();
           wait = this.sooner?.(data);
@@ -58,10 +103,11 @@ export class Feed<T> {
         this.latest = message;
         for (const listener of this.listeners) listener(message);
         const interval = refresh?.intervalMs ?? this.intervalMs;
-        await new Promise((resolve) => setTimeout(resolve, wait === undefined ? interval : Math.min(wait, interval)));
+        await this.pause(wait === undefined ? interval : Math.min(wait, interval));
       }
     } finally {
       this.running = false;
+      this.wakeAt = null;
       // An observation in flight when the last subscriber left is stale by the time someone comes back.
       this.latest = undefined;
     }
@@ -80,6 +126,11 @@ export function feedFor<T>(key: string, create: () => Feed<T>): Feed<T> {
     registry.set(key, feed as Feed<unknown>);
   }
   return feed;
+}
+
+/** Wakes the running feeds whose key `which` accepts (Feed.wake). */
+export function wakeFeeds(which: (key: string) => boolean): void {
+  for (const [key, feed] of globalForFeeds.__quorumFeeds ?? []) if (which(key)) feed.wake();
 }
 
 const encoder = new TextEncoder();

@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 // The service's own logic with in-memory ports: what runs concurrently, which credentials are used, what
 // reaches the Topology. Real adapters against the sandbox are covered in tests/integration.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { EtcdMember, EtcdMemberStatus, ApiServerProbe, VmStatus } from '@/lib/core/topology';
 import { ComputeBudget } from '@/lib/adapters/compute-rate-limit';
 import type { IamPort } from '@/lib/ports/iam';
@@ -481,6 +481,33 @@ describe('observeCluster: Compute on its own cadence', () => {
     // A plan reads Compute as it is now, per cluster.
     await observeCluster(PROD, forPlanning(c));
     expect(w.computeCalls.at(-1)).toBe('listInstances');
+  });
+
+  it('refreshSoon reads again in the background, not within minAgeMs of the last read nor beside one under way', async () => {
+    let t = 0;
+    const w = new FakeWorld();
+    w.snapshots = new ComputeSnapshots(w.compute, { refreshMs: 5_000, now: () => t });
+    const c = w.container();
+    const reads = () => w.computeCalls.filter((call) => call === 'listMasterInstances').length;
+    w.snapshots.refreshSoon(PROD.project, 1_000); // nothing read yet: the first observation reads anyway
+    expect(reads()).toBe(0);
+    await observeCluster(PROD, c);
+    expect(reads()).toBe(1);
+    t += 999;
+    w.snapshots.refreshSoon(PROD.project, 1_000);
+    expect(reads()).toBe(1);
+    // A VM stopped by someone else: seen after refreshSoon, well before the 5 s period, without an observation waiting.
+    w.instances = w.instances.map((i) => (i.name === 'prod-master-ccc' ? { ...i, status: 'STOPPING' as const } : i));
+    t += 1;
+    w.snapshots.refreshSoon(PROD.project, 1_000);
+    w.snapshots.refreshSoon(PROD.project, 1_000);
+    expect(reads()).toBe(2);
+    await vi.waitFor(async () =>
+      expect((await observeCluster(PROD, c)).replicas.find((r) => r.name === 'prod-master-ccc')?.vmStatus).toBe(
+        'STOPPING',
+      ),
+    );
+    expect(reads()).toBe(2);
   });
 
   it('peek answers from a recent snapshot without reading Compute, and nothing when it is old or invalidated', async () => {
