@@ -115,15 +115,16 @@ export class ComputeSnapshots {
 
   /**
    * Something may have changed under Quorum (a replica's etcd or SSH connection closed from its side: a VM being
-   * stopped or deleted?): read the project again in the background, unless a read is under way or the last one
-   * started less than `minAgeMs` ago. Observations meanwhile keep the last state and never wait for this read.
+   * stopped or deleted?): read the project again now, and the observations that start meanwhile wait for that read,
+   * so the one that sees the failure also sees the VM's status. Not when a read is under way or the last one started
+   * less than `minAgeMs` ago (then its state is recent enough).
    */
   refreshSoon(project: string, minAgeMs: number): void {
     const entry = this.entries.get(project);
     if (!entry?.latest || entry.inflight !== null) return;
-    const now = this.now();
-    if (now - entry.latest.startedAt < minAgeMs) return;
-    void this.start(project, entry, this.generations.get(project) ?? 0, now).catch(() => {});
+    if (this.now() - entry.latest.startedAt < minAgeMs) return;
+    this.invalidate(project);
+    void this.read(project).catch(() => {});
   }
 
   /** Quorum changed something in the project (or the sandbox's chaos did): the next read goes to Compute. */
