@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 // The service's own logic with in-memory ports: what runs concurrently, which credentials are used, what
 // reaches the Topology. Real adapters against the sandbox are covered in tests/integration.
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { EtcdMember, EtcdMemberStatus, ApiServerProbe, VmStatus } from '@/lib/core/topology';
 import { ComputeBudget } from '@/lib/adapters/compute-rate-limit';
 import type { IamPort } from '@/lib/ports/iam';
