@@ -19,9 +19,10 @@ npx next typegen >/dev/null
 # Two lanes side by side on the two cores (one stage after another the suite took 34.5 minutes):
 # - A: integration, one file at a time against its own sandbox (port 8790, net 20), waiting on etcd, VMs and timers
 #   most of the time (alone the machine was half busy); then, once B's build is there, the stream flood's checks
-#   but for its timed add (a system file, with a sandbox of its own: port 8783, net 37, the dashboard on 3105).
+#   but for its timed add and the insert crash (system files, with a sandbox of their own: port 8783, net 37, the
+#   dashboards on 3105 and 3103). The insert crash ran on B, which ended about a minute after A.
 # - B: the build (at the lowest CPU priority), unit, netns (nets 75-99, two files at a time),
-#   then system (its own sandbox, port 8782, net 36, on the build) but for the stream flood. Each has its own
+#   then system (its own sandbox, port 8782, net 36, on the build) but for those of A. Each has its own
 #   sandbox, addresses and data dirs, so nothing is shared with A.
 # Then, alone on the machine: the stream flood's timed add, which compares an add's time with and without a flood
 # of requests on the dashboard (beside lane A's load the two adds ran under different loads: 17 s against 41 s in
@@ -29,6 +30,7 @@ npx next typegen >/dev/null
 # Lane B writes to test-results/lane-b.log, printed when it ends; lane A prints as it goes.
 FLOOD=tests/system/stream-flood-add.test.ts
 FLOOD_CHECKS=tests/system/stream-flood.test.ts
+INSERT_CRASH=tests/system/insert-crash.test.ts
 checks() {
   # A session of its own is an autogroup of its own; 19 is its nice (falls back to plain nice where it cannot).
   echo 19 > /proc/self/autogroup 2>/dev/null || renice -n 19 $$ >/dev/null
@@ -57,8 +59,8 @@ lane_b() {
   if ! wait "$build"; then cat test-results/build.log; echo "the build failed"; exit 1; fi
   tail -n 25 test-results/build.log
   touch test-results/build.ok
-  step "system (but for the stream flood)"
-  npx vitest run --project system --exclude "$FLOOD" --exclude "$FLOOD_CHECKS" --reporter=default --reporter=json --outputFile.json=test-results/system.json
+  step "system (but for the stream flood and the insert crash)"
+  npx vitest run --project system --exclude "$FLOOD" --exclude "$FLOOD_CHECKS" --exclude "$INSERT_CRASH" --reporter=default --reporter=json --outputFile.json=test-results/system.json
   echo "lane B ended at ${SECONDS}s"
 }
 echo; echo "lane B (build, unit, netns, system) starts beside integration: test-results/lane-b.log"
@@ -68,12 +70,12 @@ rm -f test-results/build.ok
 step "integration (lane A)"
 integration=0
 npx vitest run --project integration --reporter=default --reporter=json --outputFile.json=test-results/integration.json || integration=1
-step "system: the stream flood's checks but for its timed add (lane A, on lane B's build)"
+step "system: the stream flood's checks but for its timed add, and the insert crash (lane A, on lane B's build)"
 while [ ! -e test-results/build.ok ] && kill -0 "$lane" 2>/dev/null; do sleep 2; done
 flood_checks=0
 if [ -e test-results/build.ok ]; then
   QUORUM_SYS_SANDBOX_PORT=8783 QUORUM_SYS_SANDBOX_NET=37 QUORUM_SYS_FLOOD_APP_PORT=3105 \
-    npx vitest run --project system "$FLOOD_CHECKS" --reporter=default --reporter=json \
+    npx vitest run --project system "$FLOOD_CHECKS" "$INSERT_CRASH" --reporter=default --reporter=json \
     --outputFile.json=test-results/system-flood-checks.json || flood_checks=1
 else
   echo "not run: lane B ended before its build"; flood_checks=1
@@ -84,7 +86,7 @@ wait "$lane" || b=1
 trap 'kill -- -"$checks_pid" 2>/dev/null || true' EXIT
 echo; echo "==== lane B's output (test-results/lane-b.log)"; cat test-results/lane-b.log
 [ "$integration" = 0 ] || { echo "integration failed"; exit 1; }
-[ "$flood_checks" = 0 ] || { echo "the stream flood's checks failed"; exit 1; }
+[ "$flood_checks" = 0 ] || { echo "the stream flood's checks or the insert crash failed"; exit 1; }
 [ "$b" = 0 ] || { echo "lane B (unit, netns, build or system) failed"; exit 1; }
 step "system: the stream flood's timed add, alone"
 npx vitest run --project system "$FLOOD" --reporter=default --reporter=json --outputFile.json=test-results/system-flood.json
