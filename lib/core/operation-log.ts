@@ -186,6 +186,9 @@ const ENGLISH = {
     `${p.name} has external IP ${orNone(p.ip, 'none')}, not the static ${p.staticIp}`,
   problemMembers: (p: P<'cluster' | 'members' | 'replicas'>) =>
     `etcd ${p.cluster} members are [${p.members}], replicas are [${p.replicas}]`,
+  // Members added but not started yet have no name (etcdctl lists them as unstarted).
+  problemMembersUnstarted: (p: P<'cluster' | 'members' | 'unstarted' | 'replicas'>) =>
+    `etcd ${p.cluster} members are [${p.members}] and ${p.unstarted} not started, replicas are [${p.replicas}]`,
   problemLearner: (p: P<'cluster' | 'learners'>) => `etcd ${p.cluster} still has the learner ${p.learners}`,
   // Why a step failed, in Quorum's words (a SaidError's sentence; `error` params quote what came from elsewhere).
   noSourceReplica: (p: P<'master'>) => `no running replica of ${p.master} to copy the configuration from`,

@@ -112,6 +112,12 @@ const PROBLEMS: LogLine[] = [
     members: 'etcd-prod-master-1r6, etcd-prod-master-ujm',
     replicas: 'etcd-prod-master-1r6, etcd-prod-master-c02, etcd-prod-master-ujm',
   }),
+  logLine('problemMembersUnstarted', {
+    cluster: 'main',
+    members: 'etcd-prod-master-1r6, etcd-prod-master-ujm',
+    unstarted: '1',
+    replicas: 'etcd-prod-master-1r6, etcd-prod-master-c02, etcd-prod-master-ujm',
+  }),
   logLine('problemLearner', { cluster: 'events', learners: 'etcd-prod-master-ujm' }),
 ];
 

@@ -52,12 +52,17 @@ async function problemsNow(c: Container, ctx: StepContext): Promise<{ problems: 
   for (const { cluster, members } of lists) {
     const names = members.map((m) => m.name).sort();
     if (JSON.stringify(names) !== JSON.stringify(expected)) {
+      const named = names.filter((n) => n !== '').join(', ');
+      const unstarted = names.filter((n) => n === '').length;
       problems.push(
-        logLine('problemMembers', {
-          cluster,
-          members: names.map((n) => n || '(not started)').join(', '),
-          replicas: expected.join(', '),
-        }),
+        unstarted === 0
+          ? logLine('problemMembers', { cluster, members: named, replicas: expected.join(', ') })
+          : logLine('problemMembersUnstarted', {
+              cluster,
+              members: named,
+              unstarted: String(unstarted),
+              replicas: expected.join(', '),
+            }),
       );
     }
     const learners = members.filter((m) => m.isLearner);
