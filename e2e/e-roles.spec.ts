@@ -135,6 +135,11 @@ test("the audit page shows the viewer's refused attempt and the operator's chang
   );
   await expect(refused.first()).toBeVisible();
   await expect(refused.first()).toContainText('Forbidden');
+  // Audited with its params, so worded from them; the English record is the title.
+  await expect(refused.first().getByTestId('audit-reason')).toHaveAttribute(
+    'title',
+    /^Your role \(viewer\) may not do this: it takes the operator role/,
+  );
 
   await page.goto(`/audit?actor=${encodeURIComponent(OPERATOR.email)}`);
   await expect(page.locator('[data-testid="audit-row"][data-action="operation.add-replica"]').first()).toBeVisible();

@@ -1,6 +1,7 @@
 import 'server-only';
 import { z } from 'zod';
 import { refused, type DomainErrorCode, type Result } from '@/lib/core/errors';
+import { refusalDetail } from '@/lib/core/audit';
 import type { PlanParams } from '@/lib/core/planner';
 import { actorOf, hasRole, type Caller, type Role } from '@/lib/core/roles';
 import { serverRefusals, type ServerRefusal } from '@/lib/core/server-refusals';
@@ -40,7 +41,8 @@ export async function auditedRefusal<T>(
       source: caller.source,
       action: `action.${name}`,
       outcome: 'refused',
-      detail: { code, message, role: caller.role },
+      // With the params that word it, so the audit page reads it in the reader's language (lib/core/audit.ts).
+      detail: { ...refusalDetail({ code, message, params: extra.params }), role: caller.role },
     });
   } catch (error) {
     console.error(`[action ${name}] could not audit a refused attempt`, error);
