@@ -1,10 +1,14 @@
 import { pageCaller } from '@/lib/server/auth/guards';
 import type { Metadata } from 'next';
-import { getTranslations } from 'next-intl/server';
+import { getLocale, getTranslations } from 'next-intl/server';
 import Link from 'next/link';
 import { AuditFilters } from '@/components/audit/audit-filters';
-import { AuditTable } from '@/components/audit/audit-table';
+import { AuditTable, type OutcomeWords } from '@/components/audit/audit-table';
+import { outcomeWordsIn } from '@/components/operations/log-words';
+import type { CatalogTranslator } from '@/components/ui/param-words';
+import { planTextIn, type PlansTranslator } from '@/components/wizards/use-plan-text';
 import { AUDIT_PAGE_SIZE, auditHref, parseAuditQuery, redactAuditDetail, type SearchParams } from '@/lib/core/audit';
+import { isLocale } from '@/lib/core/locale';
 import { container } from '@/lib/server/container';
 import { REDACTED, redactSecrets } from '@/lib/server/security/redact';
 
@@ -21,6 +25,26 @@ type Props = { searchParams: Promise<SearchParams> };
 const shownDetail = (text: string, key: string | null): string =>
   key !== null && /_KEY$/i.test(key) ? REDACTED : redactSecrets(text);
 
+const ENDED = new Set(['succeeded', 'failed', 'cancelled']);
+
+/** The outcomes of these operations, journaled and in the reader's language, as their operation pages word them. */
+async function outcomesOf(operationIds: string[]): Promise<Record<string, OutcomeWords>> {
+  const [tOps, tPlans, locale] = await Promise.all([
+    getTranslations('operations'),
+    getTranslations('plans'),
+    getLocale(),
+  ]);
+  const planText = planTextIn(tPlans as unknown as PlansTranslator, isLocale(locale) ? locale : 'en');
+  const outcomeWords = outcomeWordsIn(tOps as unknown as CatalogTranslator, planText);
+  const outcomes: Record<string, OutcomeWords> = {};
+  for (const id of new Set(operationIds)) {
+    const op = await container().store.getOperation(id);
+    if (op?.summary)
+      outcomes[id] = { english: shownDetail(op.summary, 'summary'), words: redactSecrets(outcomeWords(op)) };
+  }
+  return outcomes;
+}
+
 export default async function AuditPage({ searchParams }: Props) {
   await pageCaller('/audit');
   const t = await getTranslations('audit.page');
@@ -31,6 +55,9 @@ export default async function AuditPage({ searchParams }: Props) {
   const entries = rows
     .slice(0, AUDIT_PAGE_SIZE)
     .map((e) => ({ ...e, detail: redactAuditDetail(e.detail, shownDetail) }));
+  const outcomes = await outcomesOf(
+    entries.flatMap((e) => (e.operationId !== null && ENDED.has(e.outcome) ? [e.operationId] : [])),
+  );
   const oldest = entries.at(-1);
   // Refused filters were not applied, so paging goes on over the whole log.
   const linkForm = query.problems.length > 0 ? {} : query.form;
@@ -67,7 +94,7 @@ export default async function AuditPage({ searchParams }: Props) {
           {filtered ? t('emptyFiltered') : query.criteria.beforeId !== undefined ? t('emptyOlder') : t('emptyNone')}
         </p>
       ) : (
-        <AuditTable entries={entries} now={now} form={linkForm} />
+        <AuditTable entries={entries} now={now} form={linkForm} outcomes={outcomes} />
       )}
 
       <nav className="flex items-center justify-between text-sm" aria-label={t('pagesLabel')}>

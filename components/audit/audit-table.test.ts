@@ -2,8 +2,12 @@ import { NextIntlClientProvider } from 'next-intl';
 import { createElement, type ComponentProps, type ReactNode } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
-import type { AuditEntry } from '@/lib/ports/store';
+import { outcomeWordsIn } from '@/components/operations/log-words';
+import { planTextIn } from '@/components/wizards/use-plan-text';
+import { logLine } from '@/lib/core/operation-log';
+import type { AuditEntry, StoredPlan } from '@/lib/ports/store';
 import { catalogs } from '@/messages';
+import { catalogTranslator } from '@/tests/support/catalog-words';
 import { AuditTable } from './audit-table';
 
 const now = new Date('2026-11-26T05:00:00.000Z');
@@ -45,7 +49,7 @@ describe('AuditTable', () => {
     expect(html.match(/data-testid="audit-row"/g)).toHaveLength(2);
     expect(html).toContain('data-outcome="refused" data-action="operation.remove-replica"');
     expect(html).toContain('data-outcome="succeeded" data-action="operation.add-replica"');
-    expect(html).toContain('2026-11-26T04:55:00Z');
+    expect(html).toContain('2026-11-26 04:55:00 UTC');
     expect(html).toContain('4m59s ago');
     expect(html).toContain('203.0.113.7');
     // No source reads as a dash, not as an empty cell.
@@ -81,7 +85,7 @@ describe('AuditTable', () => {
       entry({ outcome: 'failed', detail: { summary: 'Stopped at step 4.', error: 'quota exceeded' } }),
       entry({ id: 2, action: 'backup.gate-overridden', detail: { reason: 'disk full, approved', error: 'ENOSPC' } }),
     ]);
-    expect(html).toContain('<p>Stopped at step 4.</p>');
+    expect(html).toContain('<p data-testid="audit-summary">Stopped at step 4.</p>');
     expect(html).toContain('<p class="text-red-800"><span class="font-medium">error: </span>quota exceeded</p>');
     expect(html).toContain('<span class="font-medium">reason: </span>disk full, approved</p>');
   });
@@ -100,10 +104,53 @@ describe('AuditTable', () => {
       [entry({ outcome: 'failed', detail: { summary: 'Stopped at step 4.', error: 'quota exceeded' } })],
       'zh-CN',
     );
-    expect(html).toContain('时间（UTC）');
+    expect(html).toContain('>时间<');
     expect(html).toContain('>失败<');
     expect(html).toContain('4m59s前');
     expect(html).toContain('<span class="font-medium">错误：</span>quota exceeded</p>');
     expect(html).toContain('data-action="operation.add-replica"');
+  });
+});
+
+describe("AuditTable: an operation's outcome", () => {
+  const succeeded = logLine('succeeded', { steps: '11' });
+  const op = { plan: { steps: [] } as unknown as StoredPlan, summary: succeeded.text, summarySaid: succeeded.said };
+
+  it("reads in the reader's language as on the operation page, the English record as its title", () => {
+    const words = outcomeWordsIn(
+      catalogTranslator('operations', 'zh-CN'),
+      planTextIn(catalogTranslator('plans', 'zh-CN'), 'zh-CN'),
+    )(op);
+    expect(words).toBe('成功：全部 11 个步骤已完成。');
+    const html = inLocale(
+      createElement(AuditTable, {
+        entries: [
+          entry({ id: 3, operationId: 'op-1', detail: { summary: succeeded.text } }),
+          // Another operation whose outcome was not read, and a summary that is not the operation's record: as written.
+          entry({ id: 2, operationId: 'op-2', detail: { summary: 'Succeeded: all 8 steps done.' } }),
+          entry({ id: 1, operationId: 'op-1', detail: { summary: 'Succeeded.' } }),
+        ],
+        now,
+        form: {},
+        outcomes: { 'op-1': { english: succeeded.text, words } },
+      }),
+      'zh-CN',
+    );
+    expect(html).toContain(
+      `title="Succeeded: all 11 steps done." data-testid="audit-summary">成功：全部 11 个步骤已完成。</p>`,
+    );
+    expect(html).toContain('data-testid="audit-summary">Succeeded: all 8 steps done.</p>');
+    expect(html).toContain('data-testid="audit-summary">Succeeded.</p>');
+    expect(html).not.toContain('>Succeeded: all 11 steps done.<');
+  });
+
+  it('in English is the record itself, without a title', () => {
+    const words = outcomeWordsIn(
+      catalogTranslator('operations', 'en'),
+      planTextIn(catalogTranslator('plans', 'en'), 'en'),
+    )(op);
+    expect(words).toBe(succeeded.text);
+    const html = render([entry({ operationId: 'op-1', detail: { summary: succeeded.text } })]);
+    expect(html).toContain('data-testid="audit-summary">Succeeded: all 11 steps done.</p>');
   });
 });

@@ -1,13 +1,8 @@
 import { useTranslations } from 'next-intl';
 import Link from 'next/link';
 import { Badge, type Tone } from '@/components/ui/badge';
-import {
-  auditHref,
-  describeAuditDetail,
-  formatUtcSecond,
-  type AuditOutcome,
-  type AuditQueryField,
-} from '@/lib/core/audit';
+import { auditHref, describeAuditDetail, type AuditOutcome, type AuditQueryField } from '@/lib/core/audit';
+import { formatUtcDateTime } from '@/lib/core/format';
 import { parseClusterId } from '@/lib/core/topology';
 import type { AuditEntry } from '@/lib/ports/store';
 import { TableHead } from '@/components/ui/table-head';
@@ -28,18 +23,25 @@ export function AuditOutcomeBadge({ outcome }: { outcome: AuditOutcome }) {
   return <Badge tone={OUTCOME_TONES[outcome]}>{t(outcome)}</Badge>;
 }
 
+/** An ended operation's outcome as journaled (English, the record) and in the reader's language. */
+export type OutcomeWords = { english: string; words: string };
+
 /**
  * The audit log, newest first. Rendered on the server with the request's `now` (ages are not live). `form`
- * carries the page's current filters, so "only this actor" links keep them.
+ * carries the page's current filters, so "only this actor" links keep them. `outcomes`, by operation id: the
+ * outcomes of the operations the entries name, worded like their operation pages; an entry whose summary is that
+ * record reads in the reader's language.
  */
 export function AuditTable({
   entries,
   now,
   form,
+  outcomes = {},
 }: {
   entries: readonly AuditEntry[];
   now: Date;
   form: Partial<Record<AuditQueryField, string>>;
+  outcomes?: Readonly<Record<string, OutcomeWords>>;
 }) {
   const t = useTranslations('audit.table.columns');
   return (
@@ -50,7 +52,13 @@ export function AuditTable({
         <TableHead columns={[t('when'), t('who'), t('from'), t('what'), t('outcome'), t('detail')]} padX="px-3" />
         <tbody>
           {entries.map((entry) => (
-            <AuditRow key={entry.id} entry={entry} now={now} form={form} />
+            <AuditRow
+              key={entry.id}
+              entry={entry}
+              now={now}
+              form={form}
+              outcome={entry.operationId === null ? undefined : outcomes[entry.operationId]}
+            />
           ))}
         </tbody>
       </table>
@@ -62,10 +70,12 @@ function AuditRow({
   entry,
   now,
   form,
+  outcome,
 }: {
   entry: AuditEntry;
   now: Date;
   form: Partial<Record<AuditQueryField, string>>;
+  outcome: OutcomeWords | undefined;
 }) {
   const t = useTranslations('audit.table');
   const formatAgo = useFormatAgo();
@@ -83,7 +93,7 @@ function AuditRow({
     >
       <td className="whitespace-nowrap px-3 py-2">
         <time dateTime={entry.at} className="font-mono text-xs text-slate-800">
-          {formatUtcSecond(entry.at)}
+          {formatUtcDateTime(entry.at, { seconds: true })}
         </time>
         <div className="text-xs text-slate-500">{formatAgo(entry.at, now)}</div>
       </td>
@@ -140,12 +150,21 @@ function AuditRow({
               : detail.reason.message}
           </p>
         )}
-        {detail.words.map(({ label, text }) => (
-          <p key={label} className={label === 'error' ? 'text-red-800' : undefined}>
-            {label !== 'summary' && <span className="font-medium">{t('detailLabel', { label })}</span>}
-            {text}
-          </p>
-        ))}
+        {detail.words.map(({ label, text }) => {
+          // The operation's outcome in the reader's language; the English record is the title.
+          const worded = label === 'summary' && outcome !== undefined && outcome.english === text ? outcome : null;
+          return (
+            <p
+              key={label}
+              className={label === 'error' ? 'text-red-800' : undefined}
+              title={worded !== null && worded.words !== text ? text : undefined}
+              data-testid={label === 'summary' ? 'audit-summary' : undefined}
+            >
+              {label !== 'summary' && <span className="font-medium">{t('detailLabel', { label })}</span>}
+              {worded?.words ?? text}
+            </p>
+          );
+        })}
         {detail.rest !== null && (
           <details className="mt-0.5">
             <summary className="cursor-pointer text-slate-500 hover:text-slate-800">

@@ -3,7 +3,10 @@
 // the steps above it. Lines written before sentences had keys, or naming a step the plan does not have, read as
 // journaled (English).
 import type { CatalogTranslator } from '@/components/ui/param-words';
+import type { PlanText } from '@/components/wizards/use-plan-text';
 import type { LogError, LogSaid } from '@/lib/core/operation-log';
+import type { PlanStep } from '@/lib/core/planner';
+import type { Operation } from '@/lib/ports/store';
 
 export type JournaledLine = { message: string; said: LogSaid | null };
 
@@ -56,5 +59,21 @@ export function logWordsIn(t: CatalogTranslator, stepTitle: (index: number) => s
     if ('step' in said.params) return t(`log.${said.key}`, { ...values, step: title ?? values.step ?? '' });
     const text = t(`log.${said.key}`, values);
     return title === null ? text : `${title}: ${text}`;
+  };
+}
+
+/**
+ * An ended operation's outcome ("Succeeded: all 11 steps done.", "Failed at step 3/11 …") in the reader's language,
+ * the steps it names worded from its plan (`planText`); as journaled (English) when it cannot be.
+ */
+export function outcomeWordsIn(t: CatalogTranslator, planText: PlanText) {
+  return (op: Pick<Operation, 'plan' | 'summary' | 'summarySaid'>): string => {
+    const words = logWordsIn(t, (index) => {
+      const step = op.plan.steps[index];
+      return step
+        ? planText.step({ id: step.id, kind: step.kind as PlanStep['kind'], title: step.title, params: step.params })
+        : null;
+    });
+    return words({ message: op.summary ?? '', said: op.summarySaid ?? null });
   };
 }

@@ -3,7 +3,6 @@ import {
   auditHref,
   describeAuditDetail,
   refusalDetail,
-  formatUtcSecond,
   parseAuditQuery,
   parseSince,
   redactAuditDetail,
@@ -147,17 +146,6 @@ describe('auditHref', () => {
     ['is the bare page without filters', {}, {}, '/audit'],
   ])('%s', (_name, values, overrides, href) => {
     expect(auditHref(values, overrides)).toBe(href);
-  });
-});
-
-describe('formatUtcSecond', () => {
-  it.each([
-    ['2026-11-26T04:40:47.999Z', '2026-11-26T04:40:47Z'],
-    ['2026-11-26T06:40:47+02:00', '2026-11-26T04:40:47Z'],
-    [new Date('2026-01-02T03:04:05.000Z'), '2026-01-02T03:04:05Z'],
-    ['not a time', '—'],
-  ])('%s -> %s', (at, text) => {
-    expect(formatUtcSecond(at)).toBe(text);
   });
 });
 

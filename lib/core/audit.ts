@@ -175,13 +175,6 @@ export function auditHref(
   return query === '' ? '/audit' : `/audit?${query}`;
 }
 
-/** `2026-11-26T04:40:47Z`: UTC, ISO 8601, to the second. '—' when not a time. */
-export function formatUtcSecond(at: string | Date): string {
-  const ms = typeof at === 'string' ? Date.parse(at) : at.getTime();
-  if (!Number.isFinite(ms)) return '—';
-  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
-}
-
 export type AuditDetailView = {
   /**
    * A refusal's (or a failure's) typed reason, when the entry carries one; with the refusal's params when it was

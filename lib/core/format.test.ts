@@ -103,5 +103,9 @@ describe('formatUtcTime', () => {
     expect(formatUtcTime('not a time')).toBe('—');
     expect(formatUtcDateTime('2026-12-03T14:03:07.123Z')).toBe('2026-12-03 14:03 UTC');
     expect(formatUtcDateTime('')).toBe('—');
+    expect(formatUtcDateTime('2026-12-03T14:03:07.999Z', { seconds: true })).toBe('2026-12-03 14:03:07 UTC');
+    expect(formatUtcDateTime('2026-12-03T16:03:07+02:00', { seconds: true })).toBe('2026-12-03 14:03:07 UTC');
+    expect(formatUtcDateTime(new Date('2026-01-02T03:04:05.000Z'), { seconds: true })).toBe('2026-01-02 03:04:05 UTC');
+    expect(formatUtcDateTime('not a time', { seconds: true })).toBe('—');
   });
 });

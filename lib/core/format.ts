@@ -92,9 +92,13 @@ export function formatUtcTime(at: Date | string): string {
   return `${d.toISOString().slice(11, 19)} UTC`;
 }
 
-/** A date and time as every page shows one, in UTC and saying so: `2026-12-03 14:03 UTC`. */
-export function formatUtcDateTime(at: Date | string): string {
+/**
+ * A date and time as every page shows one, in UTC and saying so: `2026-12-03 14:03 UTC`; to the second where that
+ * matters (the audit): `2026-12-03 14:03:07 UTC`.
+ */
+export function formatUtcDateTime(at: Date | string, opts: { seconds?: boolean } = {}): string {
   const d = typeof at === 'string' ? new Date(at) : at;
   if (Number.isNaN(d.getTime())) return '—';
-  return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  const shown = d.toISOString().slice(0, opts.seconds ? 19 : 16);
+  return `${shown.replace('T', ' ')} UTC`;
 }

@@ -6,10 +6,9 @@ import { notFound } from 'next/navigation';
 import { Badge } from '@/components/ui/badge';
 import { parseClusterId } from '@/lib/core/topology';
 import { formatUtcDateTime } from '@/lib/core/format';
-import { logWordsIn } from '@/components/operations/log-words';
+import { outcomeWordsIn } from '@/components/operations/log-words';
 import type { CatalogTranslator } from '@/components/ui/param-words';
 import { planTextIn, type PlansTranslator } from '@/components/wizards/use-plan-text';
-import type { PlanStep } from '@/lib/core/planner';
 import { isLocale } from '@/lib/core/locale';
 import { container } from '@/lib/server/container';
 import { summaryWordsOf } from '@/lib/server/operations/operation-views';
@@ -36,6 +35,8 @@ export default async function OperationHistoryPage({ params }: Props) {
   ]);
   // Each change's summary in the reader's language, worded from the plan's params like the operation page does.
   const planText = planTextIn(tPlans as unknown as PlansTranslator, isLocale(locale) ? locale : 'en');
+  // The outcome in the reader's language too, the steps it names worded from the plan.
+  const outcomeWords = outcomeWordsIn(t as unknown as CatalogTranslator, planText);
   return (
     <div className="space-y-4">
       <div>
@@ -59,18 +60,6 @@ export default async function OperationHistoryPage({ params }: Props) {
           data-testid="operation-history"
         >
           {operations.map((op) => {
-            // The outcome in the reader's language too, the steps it names worded from the plan.
-            const words = logWordsIn(t as unknown as CatalogTranslator, (index) => {
-              const step = op.plan.steps[index];
-              return step
-                ? planText.step({
-                    id: step.id,
-                    kind: step.kind as PlanStep['kind'],
-                    title: step.title,
-                    params: step.params,
-                  })
-                : null;
-            });
             const english = typeof op.plan.summary === 'string' ? op.plan.summary : op.kind;
             const summaryWords = summaryWordsOf(op.plan);
             const summary = summaryWords
@@ -93,9 +82,7 @@ export default async function OperationHistoryPage({ params }: Props) {
                   </Link>
                   <div className="text-xs text-slate-500">
                     {t('history.byline', { actor: op.actor, at: formatUtcDateTime(op.createdAt) })}
-                    {op.summary
-                      ? ` · ${redactSecrets(words({ message: op.summary, said: op.summarySaid ?? null }))}`
-                      : ''}
+                    {op.summary ? ` · ${redactSecrets(outcomeWords(op))}` : ''}
                   </div>
                 </div>
                 <Badge
