@@ -154,3 +154,25 @@ describe("AuditTable: an operation's outcome", () => {
     expect(html).toContain('data-testid="audit-summary">Succeeded: all 11 steps done.</p>');
   });
 });
+
+describe("AuditTable: better-auth's refusals", () => {
+  const refused = (code: string, message: string) =>
+    entry({ outcome: 'refused', action: 'auth.sign-in', clusterId: null, detail: { code, message } });
+
+  it("reads a code Quorum knows in the reader's language, the record as its title; any other code as recorded", () => {
+    const html = render(
+      [
+        refused('INVALID_EMAIL_OR_PASSWORD', 'Invalid email or password'),
+        refused('BANNED_USER', 'You have been banned from this application'),
+        refused('SOME_NEW_CODE', 'Something new'),
+      ],
+      'zh-CN',
+    );
+    expect(html).toContain('title="Invalid email or password" data-testid="audit-reason"');
+    expect(html).toContain('INVALID_EMAIL_OR_PASSWORD</span>: 邮箱或密码错误</p>');
+    expect(html).toContain('BANNED_USER</span>: 该账号已停用</p>');
+    expect(html).toContain(
+      '<p data-testid="audit-reason"><span class="font-mono font-semibold text-amber-900">SOME_NEW_CODE</span>: Something new</p>',
+    );
+  });
+});

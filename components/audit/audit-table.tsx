@@ -83,6 +83,14 @@ function AuditRow({
   const cluster = entry.clusterId === null ? null : parseClusterId(entry.clusterId);
   const detail = describeAuditDetail(entry.detail);
   const clusterHref = entry.clusterId === null ? null : `/clusters/${encodeURIComponent(entry.clusterId)}`;
+  /** The reason in the reader's language, or null when it can only read as recorded. */
+  const reasonWords = (reason: NonNullable<typeof detail.reason>): string | null => {
+    if (reason.params)
+      return planText.refusal({ code: reason.code as DomainErrorCode, message: reason.message, params: reason.params });
+    const key = `authCodes.${reason.code}` as 'authCodes.INVALID_PASSWORD';
+    return t.has(key) ? t(key) : null;
+  };
+  const reasonWorded = detail.reason === null ? null : reasonWords(detail.reason);
   return (
     <tr
       data-testid="audit-row"
@@ -138,16 +146,11 @@ function AuditRow({
       </td>
       <td className="max-w-md px-3 py-2 text-xs text-slate-700">
         {detail.reason !== null && (
-          // Worded in the reader's language when audited with its params; the English record is the title.
-          <p title={detail.reason.params ? detail.reason.message : undefined} data-testid="audit-reason">
+          // Worded in the reader's language when audited with its params, or when it is one of better-auth's codes
+          // Quorum knows; the English record is then the title.
+          <p title={reasonWorded !== null ? detail.reason.message : undefined} data-testid="audit-reason">
             <span className="font-mono font-semibold text-amber-900">{detail.reason.code}</span>:{' '}
-            {detail.reason.params
-              ? planText.refusal({
-                  code: detail.reason.code as DomainErrorCode,
-                  message: detail.reason.message,
-                  params: detail.reason.params,
-                })
-              : detail.reason.message}
+            {reasonWorded ?? detail.reason.message}
           </p>
         )}
         {detail.words.map(({ label, text }) => {
