@@ -29,6 +29,7 @@ const ENDED = new Set(['succeeded', 'failed', 'cancelled']);
 
 /** The outcomes of these operations, journaled and in the reader's language, as their operation pages word them. */
 async function outcomesOf(operationIds: string[]): Promise<Record<string, OutcomeWords>> {
+  if (operationIds.length === 0) return {};
   const [tOps, tPlans, locale] = await Promise.all([
     getTranslations('operations'),
     getTranslations('plans'),
@@ -37,10 +38,9 @@ async function outcomesOf(operationIds: string[]): Promise<Record<string, Outcom
   const planText = planTextIn(tPlans as unknown as PlansTranslator, isLocale(locale) ? locale : 'en');
   const outcomeWords = outcomeWordsIn(tOps as unknown as CatalogTranslator, planText);
   const outcomes: Record<string, OutcomeWords> = {};
-  for (const id of new Set(operationIds)) {
-    const op = await container().store.getOperation(id);
-    if (op?.summary)
-      outcomes[id] = { english: shownDetail(op.summary, 'summary'), words: redactSecrets(outcomeWords(op)) };
+  for (const op of await container().store.getOperations([...new Set(operationIds)])) {
+    if (op.summary)
+      outcomes[op.id] = { english: shownDetail(op.summary, 'summary'), words: redactSecrets(outcomeWords(op)) };
   }
   return outcomes;
 }

@@ -235,6 +235,8 @@ export interface Store {
    */
   createOperation(op: NewOperation): Promise<Operation>;
   getOperation(id: string): Promise<Operation | null>;
+  /** These operations, in one read; unknown ids are left out, the order is the store's. */
+  getOperations(ids: readonly string[]): Promise<Operation[]>;
   /** Whether a cancel was requested (false for an unknown operation): the runner's cheap poll, no plan parsed. */
   cancelRequested(id: string): Promise<boolean>;
   /** Newest first. */

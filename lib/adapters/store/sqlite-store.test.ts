@@ -146,6 +146,17 @@ describe('SqliteStore', () => {
     expect((await store.listUnfinishedOperations()).map((o) => o.id)).toEqual([next.id]);
   });
 
+  it('reads several operations in one call, leaving out unknown ids', async () => {
+    const store = await open();
+    const a = await store.createOperation(newOp('p/r/a'));
+    const b = await store.createOperation(newOp('p/r/b'));
+    expect((await store.getOperations([b.id, 'nope', a.id, b.id])).map((o) => o.id).sort()).toEqual(
+      [a.id, b.id].sort(),
+    );
+    expect(await store.getOperations([])).toEqual([]);
+    expect((await store.getOperations([a.id]))[0]).toEqual(await store.getOperation(a.id));
+  });
+
   it('round-trips intent, the whole plan, step detail and progress as JSON', async () => {
     const store = await open();
     const input = newOp('p/r/a', {

@@ -451,6 +451,17 @@ export class SqliteStore implements Store {
     return row ? toOperation(row) : null;
   }
 
+  async getOperations(ids: readonly string[]): Promise<Operation[]> {
+    if (ids.length === 0) return [];
+    const db = await this.q();
+    const rows = await db
+      .selectFrom('operations')
+      .selectAll()
+      .where('id', 'in', [...ids])
+      .execute();
+    return rows.map(toOperation);
+  }
+
   async cancelRequested(id: string): Promise<boolean> {
     const db = await this.q();
     const row = await db.selectFrom('operations').select('cancel_requested').where('id', '=', id).executeTakeFirst();
