@@ -379,6 +379,61 @@ describe('SshReach through OpenSSH', () => {
     }
   });
 
+  it('asks again, on a new connection, when the API server closes a kept-alive connection as a GET goes out on it', async () => {
+    const ca = await createCa('kubernetes-ca');
+    const signer = await importSigner(ca.cert, ca.key, 'ca');
+    const serving = await issueLeaf(signer, {
+      commonName: 'kubernetes',
+      usages: ['serverAuth'],
+      dnsNames: ['kubernetes'],
+    });
+    const admin = await issueLeaf(signer, {
+      commonName: 'admin',
+      organization: 'system:masters',
+      usages: ['clientAuth'],
+    });
+    // Each connection answers its first request and drops the second unanswered: what a server closing an idle
+    // kept-alive connection looks like to the client that just sent on it.
+    const seen: string[] = [];
+    const served = new WeakMap<object, number>();
+    const apiserver = https.createServer(
+      { key: serving.key, cert: serving.cert, ca: ca.cert, requestCert: true, rejectUnauthorized: true },
+      (req, res) => {
+        const n = (served.get(req.socket) ?? 0) + 1;
+        served.set(req.socket, n);
+        seen.push(`${req.url} #${n}`);
+        if (n > 1) return req.socket.destroy();
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({ kind: 'NodeList', apiVersion: 'v1', metadata: {}, items: [{ metadata: { name: 'a' } }] }),
+        );
+      },
+    );
+    await new Promise<void>((resolve) => apiserver.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (apiserver.address() as net.AddressInfo).port;
+      const kube = new HttpsKubeApi(reach());
+      const creds = { caCert: ca.cert, clientCert: admin.cert, clientKey: admin.key };
+      try {
+        for (let i = 0; i < 3; i++)
+          expect((await kube.nodes({ target, port }, creds, 3_000)).map((n) => n.name)).toEqual(['a']);
+      } finally {
+        kube.close();
+      }
+      // The second and third GETs each went out on the kept-alive connection, were dropped, and were asked again.
+      expect(seen).toEqual([
+        '/api/v1/nodes #1',
+        '/api/v1/nodes #2',
+        '/api/v1/nodes #1',
+        '/api/v1/nodes #2',
+        '/api/v1/nodes #1',
+      ]);
+    } finally {
+      apiserver.closeAllConnections();
+      await new Promise((resolve) => apiserver.close(resolve));
+    }
+  });
+
   it('reuses one SSH connection for every forward and call, and one socket per remote port', async () => {
     const before = sshd.lines(/Connection from .* on 127\.0\.0\.[23] port/).length;
     const r = reach();

@@ -8,6 +8,7 @@ import { noAccessError } from '@/lib/core/probe-errors';
 import type { ApiServerEndpoint, KubeApiPort, KubeCredentials } from '@/lib/ports/kube-api';
 import { isReachError, type ReachError, type ReachPort } from '@/lib/ports/reach';
 import { describeKubeError, toLeaseViews, toNodeViews } from './kube-mapping';
+import { isConnectionReset } from '@/lib/adapters/gce/gce-mapping';
 
 // The Kubernetes API of one replica, over plain HTTPS: Quorum reads three things (/readyz and /livez, the
 // kube-system Leases, the Nodes), which need no generated client (@kubernetes/client-node needed two shims for
@@ -152,7 +153,7 @@ export class HttpsKubeApi implements KubeApiPort {
  * GET on the entry's agent (which dials the forward's socket whatever the URL says; the host is the name the
  * serving cert is checked for), with the bearer token when the credentials are one.
  */
-function get(entry: Entry, path: string, signal: AbortSignal): Promise<KubeAnswer> {
+function get(entry: Entry, path: string, signal: AbortSignal, retried = false): Promise<KubeAnswer> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (entry.bearerToken) headers.authorization = `Bearer ${entry.bearerToken}`;
   return new Promise((resolve, reject) => {
@@ -165,7 +166,13 @@ function get(entry: Entry, path: string, signal: AbortSignal): Promise<KubeAnswe
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
       },
     );
-    req.on('error', reject);
+    req.on('error', (e) => {
+      // A kept-alive connection the API server closed as idle just as this GET went out on it (Node's documented
+      // race, `request.reusedSocket`): not an answer of the server's; asked once more, on a new connection.
+      if (!retried && req.reusedSocket && isConnectionReset(e) && !signal.aborted)
+        resolve(get(entry, path, signal, true));
+      else reject(e);
+    });
     req.end();
   });
 }
