@@ -104,6 +104,17 @@ export class ComputeSnapshots {
   }
 
   /**
+   * While callers of `read` wait for a new read (after an invalidation: a lost connection, Quorum's own change), the
+   * state read before it; null when `read` answers at once or nothing was read. An observation starts its probes from
+   * this while Compute is read again, and keeps their answers only if the new read has the same replicas.
+   */
+  previous(project: string): ProjectComputeState | null {
+    const latest = this.entries.get(project)?.latest;
+    if (!latest || latest.generation === (this.generations.get(project) ?? 0)) return null;
+    return latest.state;
+  }
+
+  /**
    * The latest state read in the current generation if its read started less than `maxAgeMs` ago, without starting
    * a read of its own; null otherwise. For checks that must cost nothing (is this cluster id one discovery knows?).
    */
@@ -116,7 +127,7 @@ export class ComputeSnapshots {
   /**
    * Something may have changed under Quorum (a replica's etcd or SSH connection closed from its side: a VM being
    * stopped or deleted?): read the project again now, and the observations that start meanwhile wait for that read,
-   * so the one that sees the failure also sees the VM's status. Not when a read is under way or the last one started
+   * so the one that sees the failure also sees the VM's status (their probes do not wait: `previous`). Not when a read is under way or the last one started
    * less than `minAgeMs` ago (then its state is recent enough).
    */
   refreshSoon(project: string, minAgeMs: number): void {

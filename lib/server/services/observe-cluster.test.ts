@@ -125,6 +125,8 @@ class FakeWorld {
   readyServers = new Set(['https://127.20.0.2:443', 'https://127.20.0.3:443', 'https://127.20.0.4:443']);
   /** Quorum's SSH access refused on every replica: what the etcd and kube adapters then answer. */
   noAccess = false;
+  /** When set, the listing of the master instances waits for this before answering. */
+  computeGate: Deferred<void> | null = null;
 
   private async answer<T>(value: T): Promise<T> {
     if (this.gate) await this.gate.promise;
@@ -140,7 +142,9 @@ class FakeWorld {
     },
     listMasterInstances: async () => {
       this.computeCalls.push('listMasterInstances');
-      return { instances: this.instances, unreachableZones: [] };
+      const instances = this.instances;
+      if (this.computeGate) await this.computeGate.promise;
+      return { instances, unreachableZones: [] };
     },
     listAllForwardingRules: async () => {
       this.computeCalls.push('listAllForwardingRules');
@@ -507,6 +511,79 @@ describe('observeCluster: Compute on its own cadence', () => {
     expect(reads()).toBe(2);
     w.snapshots.refreshSoon(PROD.project, 1_000);
     expect(reads()).toBe(2);
+  });
+
+  it('while Compute is read again after refreshSoon, the probes start at once from the replicas read before; the view has the new VM status', async () => {
+    let t = 0;
+    const w = new FakeWorld();
+    w.snapshots = new ComputeSnapshots(w.compute, { refreshMs: 5_000, now: () => t });
+    const c = w.container();
+    await observeCluster(PROD, c);
+    const statusCalls = () => w.calls.filter((call) => call.startsWith('status ')).length;
+    expect(statusCalls()).toBe(6);
+
+    // A VM being stopped: its etcd closed Quorum's connection, Compute is read again, and that read is slow.
+    w.instances = w.instances.map((i) => (i.name === 'prod-master-ccc' ? { ...i, status: 'STOPPING' as const } : i));
+    w.computeGate = deferred<void>();
+    t += 1_000;
+    w.snapshots.refreshSoon(PROD.project, 1_000);
+    const observation = observeCluster(PROD, c);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    // Every probe is under way while the read is not answered yet.
+    expect(statusCalls()).toBe(12);
+    let done = false;
+    void observation.then(() => (done = true));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(done).toBe(false);
+
+    w.computeGate.resolve();
+    const seen = await observation;
+    expect(seen.replicas.map((r) => [r.name, r.vmStatus])).toEqual([
+      ['prod-master-aaa', 'RUNNING'],
+      ['prod-master-bbb', 'RUNNING'],
+      ['prod-master-ccc', 'STOPPING'],
+    ]);
+    expect(seen.replicas.every((r) => r.etcd.main.ok && r.etcd.events.ok)).toBe(true);
+    // The probes made early stood: none made again.
+    expect(statusCalls()).toBe(12);
+  });
+
+  it('when the new read has other replicas than the one before, they are probed as they are now', async () => {
+    let t = 0;
+    const w = new FakeWorld();
+    w.snapshots = new ComputeSnapshots(w.compute, { refreshMs: 5_000, now: () => t });
+    const c = w.container();
+    await observeCluster(PROD, c);
+    w.calls = [];
+
+    // One replica deleted meanwhile, another's address changed: the early probes asked the VMs as they were.
+    const [first, second] = w.instances;
+    if (!first || !second) throw new Error('the world has three replicas');
+    w.instances = [first, { ...second, internalIp: '127.20.0.7' }];
+    w.computeGate = deferred<void>();
+    t += 1_000;
+    w.snapshots.refreshSoon(PROD.project, 1_000);
+    const observation = observeCluster(PROD, c);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    w.computeGate.resolve();
+    const seen = await observation;
+    expect(seen.replicas.map((r) => r.name)).toEqual(['prod-master-aaa', 'prod-master-bbb']);
+    // Early: the three as they were; then the two as they are, the moved one at its new address.
+    expect(w.calls.filter((call) => call.startsWith('status ')).sort()).toEqual(
+      [
+        'status 127.20.0.2:2379',
+        'status 127.20.0.2:4002',
+        'status 127.20.0.3:2379',
+        'status 127.20.0.3:4002',
+        'status 127.20.0.4:2379',
+        'status 127.20.0.4:4002',
+        'status 127.20.0.2:2379',
+        'status 127.20.0.2:4002',
+        'status 127.20.0.7:2379',
+        'status 127.20.0.7:4002',
+      ].sort(),
+    );
+    expect(seen.replicas[1]?.etcd.main).toEqual(okStatus('127.20.0.7:2379'));
   });
 
   it('peek answers from a recent snapshot without reading Compute, and nothing when it is old or invalidated', async () => {

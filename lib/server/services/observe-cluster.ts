@@ -22,10 +22,10 @@ import type { ComputePort, InstanceInfo, RegionalListing } from '@/lib/ports/com
 import type { EtcdAccess, EtcdEndpoint } from '@/lib/ports/etcd-admin';
 import type { ApiServerEndpoint, KubeCredentials } from '@/lib/ports/kube-api';
 import { container, type Container } from '@/lib/server/container';
-import { isKubeUpMasterName } from '@/lib/server/live/compute-snapshots';
+import { isKubeUpMasterName, type ProjectComputeState } from '@/lib/server/live/compute-snapshots';
 
-// observeCluster gathers a cluster's Topology. Compute reads come first (they say which replicas exist);
-// then every probe of every replica runs at once, each with the probe deadline, so a dead or frozen
+// observeCluster gathers a cluster's Topology. Compute reads come first (they say which replicas exist; while
+// Compute is read again, the read before it does, see observeCluster); then every probe of every replica runs at once, each with the probe deadline, so a dead or frozen
 // replica costs at most one deadline and never delays the others. Secrets read from metadata (etcd and
 // admin client certificates) are used here and never copied into the Topology.
 
@@ -86,12 +86,27 @@ async function readClusterCompute(c: Container, { project, region, masterName }:
  */
 async function clusterCompute(c: Container, ref: ClusterRef): Promise<ClusterCompute> {
   if (c.freshCompute === true || !isKubeUpMasterName(ref.masterName)) return readClusterCompute(c, ref);
-  const s = await c.computeSnapshots.read(ref.project);
+  return clusterComputeIn(await c.computeSnapshots.read(ref.project), ref) ?? readClusterCompute(c, ref);
+}
+
+/**
+ * While the live views wait for Compute to be read again (a replica's connection lost, Quorum's own change), the
+ * cluster's resources as the read before it saw them: what an observation starts its probes from meanwhile. Null
+ * when there is no such read, or for planning (which reads Compute itself).
+ */
+function previousClusterCompute(c: Container, ref: ClusterRef): ClusterCompute | null {
+  if (c.freshCompute === true || !isKubeUpMasterName(ref.masterName)) return null;
+  const s = c.computeSnapshots.previous(ref.project);
+  return s ? clusterComputeIn(s, ref) : null;
+}
+
+/** The cluster's part of a project snapshot; null when the snapshot could not see all of its zones and region. */
+function clusterComputeIn(s: ProjectComputeState, ref: ClusterRef): ClusterCompute | null {
   if (
     s.masters.unreachableZones.length > 0 ||
     [s.forwardingRules, s.targetPools, s.addresses].some((l) => l.unreachableRegions.includes(ref.region))
   ) {
-    return readClusterCompute(c, ref);
+    return null;
   }
   const replica = new RegExp(replicaNameRegex(ref.masterName));
   const inRegion = <T extends { name: string }>(listing: RegionalListing<T>, name: string): T | null =>
@@ -335,20 +350,65 @@ export async function observeCluster(ref: ClusterRef, c: Container = container()
   const { project, region } = cluster;
   const observedAt = c.clock.now().toISOString();
 
-  const [regionZones, { instances, forwardingRule, targetPool, staticAddress }] = await Promise.all([
-    regionZonesOf(c.compute, project, region, Date.now()),
-    clusterCompute(c, cluster),
-  ]);
-
-  const creds = clusterCredentials(instances);
+  const computed = Promise.all([regionZonesOf(c.compute, project, region, Date.now()), clusterCompute(c, cluster)]);
   const silent = c.observations.silentReplicas(clusterId(cluster));
+  // While Compute is read again (a connection lost: a VM being stopped?), the probes do not wait for it: they start
+  // from the replicas the read before saw, and their answers stand if the new read has the same replicas. The
+  // observation then takes as long as the slower of the two, not both in a row, and still has the VMs' new status.
+  const before = previousClusterCompute(c, cluster);
+  const early = before ? probeReplicas(c, project, before.instances, silent) : null;
+  // Unused early answers (Compute unreadable, the replicas changed) are let go; their failures are nobody's.
+  void early?.catch(() => undefined);
+  const [regionZones, { instances, forwardingRule, targetPool, staticAddress }] = await computed;
+  const probed =
+    early && before && sameReplicas(before.instances, instances)
+      ? await early
+      : await probeReplicas(c, project, instances, silent);
+  const replicas = instances.map((instance, n): Replica => {
+    const answers = probed.replicas[n];
+    if (!answers) throw new Error(`no probe answers for ${instance.name}`);
+    return {
+      name: instance.name,
+      zone: instance.zone,
+      internalIp: instance.internalIp,
+      externalIp: instance.externalIp,
+      vmStatus: instance.status,
+      ...answers,
+    };
+  });
+
+  return {
+    cluster,
+    observedAt,
+    regionZones,
+    replicas,
+    etcd: { main: probed.main, events: probed.events },
+    forwardingRule,
+    targetPool,
+    staticAddress,
+    settings: clusterCredentials(instances).settings,
+    leases: probed.kubernetes.leases,
+    nodes: probed.kubernetes.nodes,
+  };
+}
+
+type ReplicaAnswers = Pick<Replica, 'etcd' | 'etcdPeers' | 'apiServer'>;
+
+/** Every probe of the cluster's replicas, all at once: each replica's answers (in `instances`' order) and the cluster's. */
+async function probeReplicas(
+  c: Container,
+  project: string,
+  instances: readonly InstanceInfo[],
+  silent: ReadonlySet<string>,
+): Promise<{ main: EtcdClusterView; events: EtcdClusterView; kubernetes: KubeObjects; replicas: ReplicaAnswers[] }> {
+  const creds = clusterCredentials(instances);
   const probes = instances.map((i) => startReplicaProbes(c, project, i, creds, silent));
   const [main, events, kubernetes, replicas] = await Promise.all([
     observeMembers(c, 'main', probes, creds),
     observeMembers(c, 'events', probes, creds),
     observeKubernetes(c, probes, creds),
     Promise.all(
-      probes.map(async (p): Promise<Replica> => {
+      probes.map(async (p): Promise<ReplicaAnswers> => {
         const [mainStatus, eventsStatus, apiServer, mainPeers] = await Promise.all([
           p.etcd.main,
           p.etcd.events,
@@ -356,11 +416,6 @@ export async function observeCluster(ref: ClusterRef, c: Container = container()
           p.mainPeers,
         ]);
         return {
-          name: p.instance.name,
-          zone: p.instance.zone,
-          internalIp: p.instance.internalIp,
-          externalIp: p.instance.externalIp,
-          vmStatus: p.instance.status,
           etcd: { main: mainStatus, events: eventsStatus },
           ...(mainPeers ? { etcdPeers: { main: mainPeers } } : {}),
           apiServer,
@@ -368,18 +423,35 @@ export async function observeCluster(ref: ClusterRef, c: Container = container()
       }),
     ),
   ]);
+  return { main, events, kubernetes, replicas };
+}
 
-  return {
-    cluster,
-    observedAt,
-    regionZones,
-    replicas,
-    etcd: { main, events },
-    forwardingRule,
-    targetPool,
-    staticAddress,
-    settings: creds.settings,
-    leases: kubernetes.leases,
-    nodes: kubernetes.nodes,
-  };
+/**
+ * Whether probes made for the replicas of one Compute read answer for those of another: the same VMs in the same
+ * order, at the same addresses, with the same metadata (the credentials), each probed or not alike (a VM that went
+ * from RUNNING to STOPPING was probed either way; one now TERMINATED would not have been).
+ */
+function sameReplicas(a: readonly InstanceInfo[], b: readonly InstanceInfo[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((x, n) => {
+      const y = b[n];
+      return (
+        y !== undefined &&
+        x.name === y.name &&
+        x.id === y.id &&
+        x.zone === y.zone &&
+        x.internalIp === y.internalIp &&
+        x.externalIp === y.externalIp &&
+        MAY_RUN.has(x.status) === MAY_RUN.has(y.status) &&
+        sameMetadata(x.metadata, y.metadata)
+      );
+    })
+  );
+}
+
+function sameMetadata(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  if (a === b) return true;
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
 }
