@@ -356,14 +356,17 @@ export async function observeCluster(ref: ClusterRef, c: Container = container()
   // from the replicas the read before saw, and their answers stand if the new read has the same replicas. The
   // observation then takes as long as the slower of the two, not both in a row, and still has the VMs' new status.
   const before = previousClusterCompute(c, cluster);
-  const early = before ? probeReplicas(c, project, before.instances, silent) : null;
+  const early = before
+    ? probeReplicas(c, project, before.instances, clusterCredentials(before.instances), silent)
+    : null;
   // Unused early answers (Compute unreadable, the replicas changed) are let go; their failures are nobody's.
   void early?.catch(() => undefined);
   const [regionZones, { instances, forwardingRule, targetPool, staticAddress }] = await computed;
+  const creds = clusterCredentials(instances);
   const probed =
     early && before && sameReplicas(before.instances, instances)
       ? await early
-      : await probeReplicas(c, project, instances, silent);
+      : await probeReplicas(c, project, instances, creds, silent);
   const replicas = instances.map((instance, n): Replica => {
     const answers = probed.replicas[n];
     if (!answers) throw new Error(`no probe answers for ${instance.name}`);
@@ -386,7 +389,7 @@ export async function observeCluster(ref: ClusterRef, c: Container = container()
     forwardingRule,
     targetPool,
     staticAddress,
-    settings: clusterCredentials(instances).settings,
+    settings: creds.settings,
     leases: probed.kubernetes.leases,
     nodes: probed.kubernetes.nodes,
   };
@@ -399,9 +402,9 @@ async function probeReplicas(
   c: Container,
   project: string,
   instances: readonly InstanceInfo[],
+  creds: ClusterCredentials,
   silent: ReadonlySet<string>,
 ): Promise<{ main: EtcdClusterView; events: EtcdClusterView; kubernetes: KubeObjects; replicas: ReplicaAnswers[] }> {
-  const creds = clusterCredentials(instances);
   const probes = instances.map((i) => startReplicaProbes(c, project, i, creds, silent));
   const [main, events, kubernetes, replicas] = await Promise.all([
     observeMembers(c, 'main', probes, creds),
