@@ -36,8 +36,8 @@ import type {
   RegionInfo,
 } from '@/lib/ports/compute';
 import { isTransientProviderError, ProviderError } from '@/lib/ports/provider-error';
+import { isConnectionReset } from '@/lib/adapters/connection-reset';
 import {
-  isConnectionReset,
   lowestFreeHost,
   toDiskInfo,
   toFirewallInfo,

@@ -352,15 +352,6 @@ const NETWORK_CODES = new Set([
 ]);
 
 /**
- * The connection was reset under a request before any answer came (ECONNRESET, EPIPE): typically a kept-alive
- * connection the server closed as idle just as the request went out. `e` is what the client rejected with.
- */
-export function isConnectionReset(e: unknown): boolean {
-  const shape = errorLike.safeParse(e);
-  return shape.success && (shape.data.code === 'ECONNRESET' || shape.data.code === 'EPIPE');
-}
-
-/**
  * Any failure of a Compute Engine call -> ProviderError, classified (gce-errors.ts). In REST (fallback) mode
  * the client rejects with a GaxiosError whose message is GCE's error JSON; in gRPC-style mode with a
  * GoogleError whose code is a gRPC status. Both are handled.

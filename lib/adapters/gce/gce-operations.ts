@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { ProviderError } from '@/lib/ports/provider-error';
 import type { GceClients } from './gce-compute';
 import { computeProviderError, failureOfOperation } from './gce-errors';
-import { isConnectionReset, lastSegment, toProviderError } from './gce-mapping';
+import { isConnectionReset } from '@/lib/adapters/connection-reset';
+import { lastSegment, toProviderError } from './gce-mapping';
 
 // Compute's mutating calls return an Operation. Waiting for it is the same dance for every scope:
 // call `<scope>Operations.wait` until status is DONE, then look at `error`.

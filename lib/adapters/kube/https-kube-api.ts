@@ -8,7 +8,7 @@ import { noAccessError } from '@/lib/core/probe-errors';
 import type { ApiServerEndpoint, KubeApiPort, KubeCredentials } from '@/lib/ports/kube-api';
 import { isReachError, type ReachError, type ReachPort } from '@/lib/ports/reach';
 import { describeKubeError, toLeaseViews, toNodeViews } from './kube-mapping';
-import { isConnectionReset } from '@/lib/adapters/gce/gce-mapping';
+import { isConnectionReset } from '@/lib/adapters/connection-reset';
 
 // The Kubernetes API of one replica, over plain HTTPS: Quorum reads three things (/readyz and /livez, the
 // kube-system Leases, the Nodes), which need no generated client (@kubernetes/client-node needed two shims for
