@@ -1,14 +1,12 @@
 import { pageCaller } from '@/lib/server/auth/guards';
 import type { Metadata } from 'next';
-import { getLocale, getTranslations } from 'next-intl/server';
+import { getTranslations } from 'next-intl/server';
 import Link from 'next/link';
 import { AuditFilters } from '@/components/audit/audit-filters';
 import { AuditTable, type OutcomeWords } from '@/components/audit/audit-table';
-import { outcomeWordsIn } from '@/components/operations/log-words';
-import type { CatalogTranslator } from '@/components/ui/param-words';
-import { planTextIn, type PlansTranslator } from '@/components/wizards/use-plan-text';
+import { operationWordsOnServer } from '@/components/operations/operation-words-server';
 import { AUDIT_PAGE_SIZE, auditHref, parseAuditQuery, redactAuditDetail, type SearchParams } from '@/lib/core/audit';
-import { isLocale } from '@/lib/core/locale';
+import { TERMINAL_OPERATION_STATUSES } from '@/lib/ports/store';
 import { container } from '@/lib/server/container';
 import { REDACTED, redactSecrets } from '@/lib/server/security/redact';
 
@@ -25,18 +23,10 @@ type Props = { searchParams: Promise<SearchParams> };
 const shownDetail = (text: string, key: string | null): string =>
   key !== null && /_KEY$/i.test(key) ? REDACTED : redactSecrets(text);
 
-const ENDED = new Set(['succeeded', 'failed', 'cancelled']);
-
 /** The outcomes of these operations, journaled and in the reader's language, as their operation pages word them. */
 async function outcomesOf(operationIds: string[]): Promise<Record<string, OutcomeWords>> {
   if (operationIds.length === 0) return {};
-  const [tOps, tPlans, locale] = await Promise.all([
-    getTranslations('operations'),
-    getTranslations('plans'),
-    getLocale(),
-  ]);
-  const planText = planTextIn(tPlans as unknown as PlansTranslator, isLocale(locale) ? locale : 'en');
-  const outcomeWords = outcomeWordsIn(tOps as unknown as CatalogTranslator, planText);
+  const { outcomeWords } = await operationWordsOnServer();
   const outcomes: Record<string, OutcomeWords> = {};
   for (const op of await container().store.getOperations([...new Set(operationIds)])) {
     if (op.summary)
@@ -56,7 +46,11 @@ export default async function AuditPage({ searchParams }: Props) {
     .slice(0, AUDIT_PAGE_SIZE)
     .map((e) => ({ ...e, detail: redactAuditDetail(e.detail, shownDetail) }));
   const outcomes = await outcomesOf(
-    entries.flatMap((e) => (e.operationId !== null && ENDED.has(e.outcome) ? [e.operationId] : [])),
+    entries.flatMap((e) =>
+      e.operationId !== null && (TERMINAL_OPERATION_STATUSES as ReadonlySet<string>).has(e.outcome)
+        ? [e.operationId]
+        : [],
+    ),
   );
   const oldest = entries.at(-1);
   // Refused filters were not applied, so paging goes on over the whole log.

@@ -5,6 +5,7 @@ import { auditHref, describeAuditDetail, type AuditOutcome, type AuditQueryField
 import { formatUtcDateTime } from '@/lib/core/format';
 import { parseClusterId } from '@/lib/core/topology';
 import type { AuditEntry } from '@/lib/ports/store';
+import type { CatalogTranslator } from '@/components/ui/param-words';
 import { TableHead } from '@/components/ui/table-head';
 import { useFormatAgo } from '@/components/ui/use-format-ago';
 import { usePlanText } from '@/components/wizards/use-plan-text';
@@ -78,6 +79,8 @@ function AuditRow({
   outcome: OutcomeWords | undefined;
 }) {
   const t = useTranslations('audit.table');
+  // better-auth's codes are keys built at run time, which the typed translator cannot check.
+  const authCodes = useTranslations('audit.table.authCodes') as unknown as CatalogTranslator;
   const formatAgo = useFormatAgo();
   const planText = usePlanText();
   const cluster = entry.clusterId === null ? null : parseClusterId(entry.clusterId);
@@ -87,8 +90,7 @@ function AuditRow({
   const reasonWords = (reason: NonNullable<typeof detail.reason>): string | null => {
     if (reason.params)
       return planText.refusal({ code: reason.code as DomainErrorCode, message: reason.message, params: reason.params });
-    const key = `authCodes.${reason.code}` as 'authCodes.INVALID_PASSWORD';
-    return t.has(key) ? t(key) : null;
+    return /^[A-Z_]+$/.test(reason.code) && authCodes.has(reason.code) ? authCodes(reason.code) : null;
   };
   const reasonWorded = detail.reason === null ? null : reasonWords(detail.reason);
   return (

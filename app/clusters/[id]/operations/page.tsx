@@ -1,15 +1,12 @@
 import { pageCaller } from '@/lib/server/auth/guards';
 import type { Metadata } from 'next';
-import { getLocale, getTranslations } from 'next-intl/server';
+import { getTranslations } from 'next-intl/server';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { Badge } from '@/components/ui/badge';
 import { parseClusterId } from '@/lib/core/topology';
 import { formatUtcDateTime } from '@/lib/core/format';
-import { outcomeWordsIn } from '@/components/operations/log-words';
-import type { CatalogTranslator } from '@/components/ui/param-words';
-import { planTextIn, type PlansTranslator } from '@/components/wizards/use-plan-text';
-import { isLocale } from '@/lib/core/locale';
+import { operationWordsOnServer } from '@/components/operations/operation-words-server';
 import { container } from '@/lib/server/container';
 import { summaryWordsOf } from '@/lib/server/operations/operation-views';
 import { redactSecrets } from '@/lib/server/security/redact';
@@ -27,16 +24,12 @@ export default async function OperationHistoryPage({ params }: Props) {
   await pageCaller(`/clusters/${encodeURIComponent(id)}/operations`);
   const ref = parseClusterId(id);
   if (!ref) notFound();
-  const [operations, t, tPlans, locale] = await Promise.all([
+  // Each change's summary and outcome in the reader's language, worded from the plan like the operation page does.
+  const [operations, t, { planText, outcomeWords }] = await Promise.all([
     container().store.listOperations(id, 100),
     getTranslations('operations'),
-    getTranslations('plans'),
-    getLocale(),
+    operationWordsOnServer(),
   ]);
-  // Each change's summary in the reader's language, worded from the plan's params like the operation page does.
-  const planText = planTextIn(tPlans as unknown as PlansTranslator, isLocale(locale) ? locale : 'en');
-  // The outcome in the reader's language too, the steps it names worded from the plan.
-  const outcomeWords = outcomeWordsIn(t as unknown as CatalogTranslator, planText);
   return (
     <div className="space-y-4">
       <div>
